@@ -1,0 +1,272 @@
+/**
+ * DagSpec: a DAG as data (dag.json). The zod schemas here are the single definition of every field; the
+ * loader, the SDK and the API all validate through `parseDagSpec`, which also applies `default_args` and
+ * checks the graph (duplicate ids, unknown upstreams, cycles) and the schedule.
+ */
+import { z } from "zod";
+import { TRIGGER_RULES } from "./trigger-rule-names";
+import { validateSchedule } from "./schedule";
+import { ValidationError } from "./errors";
+
+const ID = /^[A-Za-z0-9_.-]{1,250}$/;
+const idString = (what: string) =>
+  z.string().regex(ID, `${what} must be 1-250 characters of letters, digits, '_', '-' or '.'`);
+
+/** Seconds; must be finite and non-negative. */
+const seconds = z.number().finite().nonnegative();
+
+const dateLike = z.union([z.string(), z.date()]).transform((v, ctx) => {
+  const d = v instanceof Date ? v : new Date(v);
+  if (Number.isNaN(d.getTime())) {
+    ctx.addIssue({ code: "custom", message: `not a valid ISO 8601 date: ${String(v)}` });
+    return z.NEVER;
+  }
+  return d.toISOString();
+});
+
+export const ResourcesSchema = z
+  .object({
+    cpu: z.union([z.string(), z.number()]).optional(),
+    memory: z.string().optional(),
+    requests: z.object({ cpu: z.union([z.string(), z.number()]).optional(), memory: z.string().optional() }).strict().optional(),
+    limits: z.object({ cpu: z.union([z.string(), z.number()]).optional(), memory: z.string().optional() }).strict().optional(),
+  })
+  .strict();
+export type Resources = z.infer<typeof ResourcesSchema>;
+
+export const HttpRequestSchema = z
+  .object({
+    method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]).default("GET"),
+    url: z.string().min(1),
+    headers: z.record(z.string(), z.string()).optional(),
+    query: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    json: z.unknown().optional(),
+    body: z.string().optional(),
+    expected_status: z.array(z.number().int().min(100).max(599)).optional(),
+    timeout: seconds.optional(),
+    retries: z.number().int().min(0).max(20).optional(),
+    connection_id: z.string().optional(),
+  })
+  .strict();
+export type HttpRequestSpec = z.infer<typeof HttpRequestSchema>;
+
+export const OPERATORS = ["bash", "python", "ts", "http", "container"] as const;
+export type Operator = (typeof OPERATORS)[number];
+
+export const WEIGHT_RULES = ["downstream", "upstream", "absolute"] as const;
+
+/** Every field a task may set; `default_args` may set any of them except identity and graph fields. */
+const taskFields = {
+  operator: z.enum(OPERATORS, {
+    error: (i) => `unknown operator ${JSON.stringify(i.input)}; use one of ${OPERATORS.join(", ")}`,
+  }),
+  trigger_rule: z.enum(TRIGGER_RULES, {
+    error: (i) => `unknown trigger_rule ${JSON.stringify(i.input)}; use one of ${TRIGGER_RULES.join(", ")}`,
+  }),
+  retries: z.number().int().min(0).max(1000),
+  retry_delay: seconds,
+  retry_exponential_backoff: z.boolean(),
+  max_retry_delay: seconds,
+  execution_timeout: seconds.positive(),
+  pool: z.string().min(1),
+  pool_slots: z.number().int().min(1),
+  priority_weight: z.number().int(),
+  weight_rule: z.enum(WEIGHT_RULES),
+  depends_on_past: z.boolean(),
+  executor: z.enum(["subprocess", "docker", "kubernetes", "inline"]),
+  image: z.string().min(1),
+  image_pull_policy: z.enum(["always", "if_not_present", "never"]),
+  env: z.record(z.string(), z.string()),
+  resources: ResourcesSchema,
+  inputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "input names are env-var names"), z.string().min(1)),
+  bash_command: z.string().min(1),
+  python_code: z.string().min(1),
+  python_callable: z.string().regex(/^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/, 'python_callable is "module:function"'),
+  http: HttpRequestSchema,
+  execution_mode: z.enum(["inline", "agent"]),
+  command: z.array(z.string()).min(1),
+  args: z.array(z.string()),
+  doc_md: z.string(),
+} as const;
+
+const optionalTaskFields = Object.fromEntries(
+  Object.entries(taskFields).map(([k, v]) => [k, v.optional()]),
+) as { [K in keyof typeof taskFields]: z.ZodOptional<(typeof taskFields)[K]> };
+
+export const DefaultArgsSchema = z.object(optionalTaskFields).strict();
+
+/** A task as written in a DAG file, before default_args are applied. */
+export const RawTaskSchema = z
+  .object({
+    task_id: idString("task_id"),
+    upstream: z.array(z.string()).default([]),
+    ...optionalTaskFields,
+  })
+  .strict();
+
+/** A task after default_args and defaults: what the scheduler and executors see. */
+export type TaskSpec = z.infer<typeof RawTaskSchema> & {
+  operator: Operator;
+  upstream: string[];
+  trigger_rule: (typeof TRIGGER_RULES)[number];
+  retries: number;
+  retry_delay: number;
+  retry_exponential_backoff: boolean;
+  pool: string;
+  pool_slots: number;
+  priority_weight: number;
+  weight_rule: (typeof WEIGHT_RULES)[number];
+  depends_on_past: boolean;
+};
+
+export const ParamSchema = z
+  .object({
+    type: z.enum(["string", "integer", "number", "boolean", "object", "array", "null"]).optional(),
+    default: z.unknown().optional(),
+    description: z.string().optional(),
+    enum: z.array(z.unknown()).optional(),
+    minimum: z.number().optional(),
+    maximum: z.number().optional(),
+  })
+  .passthrough();
+
+export const RawDagSchema = z
+  .object({
+    dag_id: idString("dag_id"),
+    description: z.string().optional(),
+    schedule: z.string().nullable().default(null),
+    timezone: z.string().default("UTC"),
+    start_date: dateLike.optional(),
+    end_date: dateLike.optional(),
+    catchup: z.boolean().default(false),
+    max_active_runs: z.number().int().min(1).default(16),
+    max_active_tasks: z.number().int().min(1).default(16),
+    dagrun_timeout: seconds.positive().optional(),
+    is_paused_upon_creation: z.boolean().optional(),
+    default_args: DefaultArgsSchema.default({}),
+    params: z.record(z.string(), ParamSchema).default({}),
+    tags: z.array(z.string()).default([]),
+    doc_md: z.string().optional(),
+    staging: z.object({ enabled: z.boolean(), size: z.string().optional() }).strict().optional(),
+    tasks: z.array(RawTaskSchema).min(1, "a DAG needs at least one task"),
+  })
+  .strict();
+
+export type DagSpec = Omit<z.infer<typeof RawDagSchema>, "tasks"> & { tasks: TaskSpec[] };
+
+const TASK_DEFAULTS = {
+  operator: undefined,
+  trigger_rule: "all_success",
+  retries: 0,
+  retry_delay: 300,
+  retry_exponential_backoff: false,
+  pool: "default_pool",
+  pool_slots: 1,
+  priority_weight: 1,
+  weight_rule: "downstream",
+  depends_on_past: false,
+} as const;
+
+/** Operator-specific required fields, checked after default_args are merged. */
+const REQUIRED_BY_OPERATOR: Record<Operator, (t: TaskSpec) => string | null> = {
+  bash: (t) => (t.bash_command ? null : "a bash task needs bash_command"),
+  python: (t) =>
+    t.python_code || t.python_callable ? null : "a python task needs python_code or python_callable",
+  ts: () => null,
+  http: (t) => (t.http ? null : "an http task needs http: { method, url, ... }"),
+  container: (t) => (t.image || t.command ? null : "a container task needs image (and usually command)"),
+};
+
+type Issue = { path: string; message: string };
+
+const zodPath = (path: PropertyKey[]) =>
+  path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("");
+
+/**
+ * Validates raw DAG data (parsed JSON/YAML or an SDK object) and returns the normalized DagSpec.
+ * Throws ValidationError listing every problem with its field path (e.g. `tasks[2].upstream`).
+ *
+ * @example parseDagSpec(JSON.parse(await Bun.file("dag.json").text()))
+ */
+export function parseDagSpec(raw: unknown): DagSpec {
+  const parsed = RawDagSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ path: zodPath(i.path), message: i.message }));
+    throw new ValidationError(describe(issues), issues);
+  }
+  const dag = parsed.data;
+  const issues: Issue[] = [];
+  const tasks = dag.tasks.map((raw, i) => {
+    const merged = { ...TASK_DEFAULTS, ...stripUndefined(dag.default_args), ...stripUndefined(raw) } as TaskSpec;
+    if (!merged.operator) issues.push({ path: `tasks[${i}].operator`, message: "operator is required" });
+    else {
+      const missing = REQUIRED_BY_OPERATOR[merged.operator](merged);
+      if (missing) issues.push({ path: `tasks[${i}]`, message: missing });
+    }
+    return merged;
+  });
+  issues.push(...checkGraph(tasks));
+  const scheduleProblem = validateSchedule(dag.schedule, dag.timezone);
+  if (scheduleProblem) issues.push({ path: scheduleProblem.path, message: scheduleProblem.message });
+  if (dag.start_date && dag.end_date && dag.end_date < dag.start_date)
+    issues.push({ path: "end_date", message: "end_date is before start_date" });
+  if (issues.length) throw new ValidationError(describe(issues), issues);
+  return { ...dag, tasks };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function describe(issues: Issue[]): string {
+  return issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ");
+}
+
+/** Duplicate task ids, unknown upstreams, self-references and cycles, each with its path. */
+export function checkGraph(tasks: Pick<TaskSpec, "task_id" | "upstream">[]): Issue[] {
+  const issues: Issue[] = [];
+  const index = new Map<string, number>();
+  tasks.forEach((t, i) => {
+    if (index.has(t.task_id))
+      issues.push({ path: `tasks[${i}].task_id`, message: `duplicate task_id "${t.task_id}" (first at tasks[${index.get(t.task_id)}])` });
+    else index.set(t.task_id, i);
+  });
+  tasks.forEach((t, i) =>
+    t.upstream.forEach((u, j) => {
+      if (u === t.task_id) issues.push({ path: `tasks[${i}].upstream[${j}]`, message: `task "${u}" lists itself as upstream` });
+      else if (!index.has(u))
+        issues.push({ path: `tasks[${i}].upstream[${j}]`, message: `unknown upstream task "${u}"; define it in tasks or remove it` });
+    }),
+  );
+  if (issues.length) return issues;
+  const cycle = findCycle(tasks);
+  if (cycle) issues.push({ path: "tasks", message: `cycle detected: ${cycle.join(" -> ")}` });
+  return issues;
+}
+
+/** Returns one cycle as a list of task ids (first id repeated at the end), or null for a DAG. */
+function findCycle(tasks: Pick<TaskSpec, "task_id" | "upstream">[]): string[] | null {
+  const upstream = new Map(tasks.map((t) => [t.task_id, t.upstream]));
+  const color = new Map<string, 1 | 2>();
+  const stack: string[] = [];
+  const visit = (id: string): string[] | null => {
+    color.set(id, 1);
+    stack.push(id);
+    for (const u of upstream.get(id) ?? []) {
+      const c = color.get(u);
+      if (c === 1) return [...stack.slice(stack.indexOf(u)), u].reverse();
+      if (!c) {
+        const found = visit(u);
+        if (found) return found;
+      }
+    }
+    stack.pop();
+    color.set(id, 2);
+    return null;
+  };
+  for (const t of tasks) if (!color.has(t.task_id)) {
+    const found = visit(t.task_id);
+    if (found) return found;
+  }
+  return null;
+}

@@ -1,0 +1,32 @@
+/** Task-instance and dag-run states, named exactly as Airflow names them. */
+
+export const TASK_STATES = [
+  "none",
+  "scheduled",
+  "queued",
+  "running",
+  "success",
+  "failed",
+  "up_for_retry",
+  "upstream_failed",
+  "skipped",
+  "removed",
+] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+/** States after which a task instance never runs again on its own (a retry is up_for_retry, not terminal). */
+export const TERMINAL_TASK_STATES: ReadonlySet<TaskState> = new Set([
+  "success",
+  "failed",
+  "upstream_failed",
+  "skipped",
+  "removed",
+]);
+
+export const DAG_RUN_STATES = ["queued", "running", "success", "failed"] as const;
+export type DagRunState = (typeof DAG_RUN_STATES)[number];
+
+export const TERMINAL_DAG_RUN_STATES: ReadonlySet<DagRunState> = new Set(["success", "failed"]);
+
+export const isTerminalTaskState = (s: TaskState): boolean => TERMINAL_TASK_STATES.has(s);
+export const isTerminalDagRunState = (s: DagRunState): boolean => TERMINAL_DAG_RUN_STATES.has(s);

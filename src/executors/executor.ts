@@ -1,0 +1,30 @@
+/**
+ * The executor interface. An executor launches one task instance try. For asynchronous executors
+ * (subprocess, docker, kubernetes) `execute` resolves once the agent is launched; the agent reports the
+ * outcome over RPC. A rejected promise means the launch itself failed (a dispatch failure).
+ */
+import type { TaskSpec } from "../domain/dag-spec";
+
+export interface ExecutorRequest {
+  taskInstanceId: number;
+  dagId: string;
+  runId: string;
+  taskId: string;
+  tryNumber: number;
+  task: TaskSpec;
+  /** Absolute path of the DAG file (subprocess: the agent imports it for `ts` and python_callable tasks). */
+  dagFile: string;
+  /** URL at which the agent reaches the control plane. */
+  controlPlaneUrl: string;
+  /** Bearer token scoped to this task instance and try. */
+  agentToken: string;
+}
+
+export interface Executor {
+  readonly name: string;
+  execute(req: ExecutorRequest): Promise<void>;
+  /** Stops a launched try if it is still running (cancel, mark failed, timeout). Best effort. */
+  cancel?(taskInstanceId: number, tryNumber: number): Promise<void>;
+  /** Stops launching; waits for or detaches from what is in flight, up to `graceMs`. */
+  close?(graceMs: number): Promise<void>;
+}
