@@ -152,6 +152,14 @@ export interface XComKey {
   map_index?: number;
 }
 
+export interface UserRecord {
+  username: string;
+  /** Bun.password hash (argon2id). */
+  password_hash: string;
+  role: "admin" | "op" | "user" | "viewer";
+  created_at: Date;
+}
+
 export interface Page<T> {
   items: T[];
   total: number;
@@ -215,4 +223,9 @@ export interface Store {
   listXComs(filter: { dag_id: string; run_id: string; task_id?: string; key?: string } & ListOptions): Promise<Page<XComRecord>>;
   /** Removes a task instance's XComs (before a retry or clear re-runs it). */
   deleteXComs(dagId: string, runId: string, taskId: string): Promise<void>;
+
+  // --- Users ------------------------------------------------------------------------------------------
+  getUser(username: string): Promise<UserRecord | null>;
+  /** Inserts or replaces the user. */
+  putUser(user: Omit<UserRecord, "created_at">, now: Date): Promise<void>;
 }

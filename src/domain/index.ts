@@ -1,0 +1,6 @@
+/** The pure domain: DAG schema, states, transitions, trigger rules, schedules, errors. No I/O. */
+export * from "./states";
+export * from "./errors";
+export * from "./dag-spec";
+export * from "./trigger-rule-names";
+export * from "./schedule";

@@ -1,0 +1,2 @@
+/** Executors: the interface, the router and the concrete executors. */
+export * from "./executor";

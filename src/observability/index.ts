@@ -1,0 +1,2 @@
+/** Logging, metrics and health. */
+export * from "./logger";

@@ -1,0 +1,2 @@
+/** Persistent state: the Store interface and its implementations. */
+export * from "./store";
