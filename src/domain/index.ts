@@ -4,3 +4,5 @@ export * from "./errors";
 export * from "./dag-spec";
 export * from "./trigger-rule-names";
 export * from "./schedule";
+export * from "./transitions";
+export * from "./trigger-rules";

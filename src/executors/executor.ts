@@ -3,7 +3,7 @@
  * (subprocess, docker, kubernetes) `execute` resolves once the agent is launched; the agent reports the
  * outcome over RPC. A rejected promise means the launch itself failed (a dispatch failure).
  */
-import type { TaskSpec } from "../domain/dag-spec";
+import type { TaskSpec } from "../domain";
 
 export interface ExecutorRequest {
   taskInstanceId: number;

@@ -5,8 +5,8 @@
  * - every multi-row change is one transaction;
  * - times are JS Dates (UTC) in and out; JSON columns are parsed objects in and out.
  */
-import type { DagSpec } from "../domain/dag-spec";
-import type { DagRunState, TaskState } from "../domain/states";
+import type { DagSpec } from "../domain";
+import type { DagRunState, TaskState } from "../domain";
 
 export type RunType = "manual" | "scheduled" | "backfill";
 
@@ -104,6 +104,8 @@ export interface NewDagRun {
   version_id: number;
   /** The run starts queued; the scheduler moves it to running. */
   queued_at: Date;
+  /** Free text from the user who triggered it (Airflow's dag run note). */
+  note?: string | null;
   /** One task instance per task of the pinned version, all in state none, try 1. */
   tasks: { task_id: string; operator: string; max_tries: number; pool: string; pool_slots: number; priority_weight: number }[];
 }
@@ -208,6 +210,8 @@ export interface Store {
    * Sets updated_at = now on every applied row.
    */
   applyTransitions(transitions: TaskTransition[], now: Date): Promise<boolean[]>;
+  /** Task instances in queued or running state, counted per DAG (capacity checks). */
+  countActiveTaskInstances(): Promise<Map<string, number>>;
   /** Records an agent heartbeat for this try if the instance is still running it; false otherwise. */
   heartbeat(tiId: number, tryNumber: number, now: Date): Promise<boolean>;
 

@@ -1,0 +1,53 @@
+/**
+ * The argv of the user process for a task. Pure: a TaskSpec and its DAG (file path and id) in, argv out.
+ *
+ * @example buildCommand({ operator: "bash", bash_command: "echo hi", ... }, { file: "/dags/etl.json", id: "etl" }) // ["bash", "-c", "echo hi"]
+ */
+import { dirname } from "node:path";
+import { ValidationError, type TaskSpec } from "../domain";
+import { selfCommand } from "./self-command";
+
+/**
+ * Runs `module:function` from the DAG folder and writes a non-None result as JSON to the return-value path.
+ * Arguments come through argv (dag folder, "module:function") so nothing is spliced into Python source.
+ */
+export const PYTHON_CALLABLE_WRAPPER = [
+  "import importlib, json, os, sys",
+  "dag_dir, target = sys.argv[1], sys.argv[2]",
+  "sys.path.insert(0, dag_dir)",
+  "mod_name, fn_name = target.split(':', 1)",
+  "result = getattr(importlib.import_module(mod_name), fn_name)()",
+  "if result is not None:",
+  "    with open(os.environ['LEOFLOW_RETURN_VALUE_PATH'], 'w') as f:",
+  "        json.dump(result, f)",
+].join("\n");
+
+export function buildCommand(task: TaskSpec, dag: { file: string; id: string }, self: () => string[] = selfCommand): string[] {
+  const dagFile = dag.file;
+  const where = `task ${task.task_id}`;
+  switch (task.operator) {
+    case "bash":
+      if (!task.bash_command) throw invalid(where, "a bash task needs bash_command");
+      return ["bash", "-c", task.bash_command];
+    case "python":
+      if (task.python_code) return ["python3", "-c", task.python_code];
+      if (task.python_callable) return ["python3", "-c", PYTHON_CALLABLE_WRAPPER, dagFile ? dirname(dagFile) : ".", task.python_callable];
+      throw invalid(where, "a python task needs python_code or python_callable");
+    case "ts":
+      if (!dagFile) throw invalid(where, "a ts task needs its DAG file, but the control plane sent none");
+      // The DAG id too: one file may declare several DAGs.
+      return [...self(), "run-ts", dagFile, task.task_id, dag.id];
+    case "container":
+      if (!task.command?.length)
+        throw invalid(where, "a container task run by the agent needs command (the image's entrypoint is not known here)");
+      return [...task.command, ...(task.args ?? [])];
+    case "http":
+      throw invalid(where, "http tasks run inline in the control plane, not in an agent; check the executor routing");
+    default:
+      throw invalid(where, `unknown operator ${JSON.stringify((task as { operator: unknown }).operator)}`);
+  }
+}
+
+function invalid(where: string, message: string): ValidationError {
+  return new ValidationError(`${where}: ${message}`, [{ path: where, message }]);
+}

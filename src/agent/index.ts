@@ -1,0 +1,10 @@
+/** The task-side runner (`leoflow agent --server URL --token T`) and its pure helpers. */
+export { runAgent, SKIP_EXIT_CODE, type RunAgentOptions } from "./runner";
+export { dial, withRetries, isRetryable, type AgentClient, type DialOptions } from "./client";
+export { backoff, MAX_ATTEMPTS } from "./backoff";
+export { buildCommand, PYTHON_CALLABLE_WRAPPER } from "./command";
+export { selfCommand, isCompiledBinary, mainScriptPath } from "./self-command";
+export { newReturnValuePath, readReturnValue, ReturnValueError } from "./return-value";
+export { xcomEnvName, xcomEnvVar, xcomEnv, XCOM_ENV_PREFIX } from "./xcom-env";
+export { LineSplitter, MAX_LINE_BYTES } from "./line-splitter";
+export { LogShipper, MAX_TRY_LOG_BYTES } from "./log-shipper";

@@ -1,0 +1,34 @@
+/**
+ * The task's return value: JSON the user process writes to $LEOFLOW_RETURN_VALUE_PATH. Each agent gets its own
+ * temp dir, so concurrent tasks and different users never share (or clobber) one file.
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LeoflowError } from "../domain";
+
+export class ReturnValueError extends LeoflowError {}
+
+export async function newReturnValuePath(): Promise<{ path: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "leoflow-rv-"));
+  return { path: join(dir, "return_value.json"), cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** `{ ok: false }` when nothing was written (absent or empty file), else the value as compact JSON. */
+export async function readReturnValue(path: string): Promise<{ ok: false } | { ok: true; json: string }> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { ok: false };
+    throw new ReturnValueError(`cannot read the return value in $LEOFLOW_RETURN_VALUE_PATH (${path}): ${(e as Error).message}`);
+  }
+  if (text.trim() === "") return { ok: false };
+  try {
+    return { ok: true, json: JSON.stringify(JSON.parse(text)) };
+  } catch (e) {
+    throw new ReturnValueError(
+      `return value in $LEOFLOW_RETURN_VALUE_PATH is not valid JSON: ${(e as Error).message}; write JSON, e.g. echo '{"rows": 1}' > "$LEOFLOW_RETURN_VALUE_PATH"`,
+    );
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The agent's lifecycle for one task instance try: Register → GetTaskSpec → run the user process while
+ * streaming its logs and heartbeating → push the return value → flush logs → ReportState.
+ * Exit code of the agent: 0 task succeeded or was skipped, 1 task failed (reported), 2 the agent could not
+ * run the protocol (refused, stale try, control plane unreachable).
+ *
+ * @example process.exit(await runAgent({ server: "http://127.0.0.1:8080", token }))
+ */
+import { existsSync } from "node:fs";
+import { hostname as osHostname } from "node:os";
+import { dirname } from "node:path";
+import { ConnectError } from "@connectrpc/connect";
+import type { TaskSpec } from "../domain";
+import { createLogger, type Logger } from "../observability";
+import { dial, type AgentClient } from "./client";
+import { buildCommand } from "./command";
+import { LineSplitter } from "./line-splitter";
+import { LogShipper } from "./log-shipper";
+import { newReturnValuePath, readReturnValue } from "./return-value";
+import { KILL_GRACE_MS, signalGroup, spawnUserProcess, stopGroup, type UserProcess } from "./user-process";
+import { xcomEnv } from "./xcom-env";
+
+export interface RunAgentOptions {
+  server: string;
+  token: string;
+  logger?: Logger;
+  hostname?: string;
+  /** Tests inject a client (e.g. with a recording sleep); otherwise `dial(server, token)`. */
+  client?: AgentClient;
+  killGraceMs?: number;
+}
+
+type Outcome = { state: "success" | "failed" | "skipped"; exitCode: number; error: string };
+
+export const SKIP_EXIT_CODE = 99;
+
+export async function runAgent(opts: RunAgentOptions): Promise<number> {
+  const log = opts.logger ?? createLogger("agent");
+  const client = opts.client ?? dial(opts.server, opts.token, { logger: log });
+  const host = opts.hostname ?? osHostname();
+  try {
+    const reg = await client.register({ hostname: host, pid: process.pid, version: process.env.LEOFLOW_VERSION ?? "" });
+    const spec = await client.getTaskSpec({});
+    const task = JSON.parse(spec.taskJson) as TaskSpec;
+    const shipper = new LogShipper((firstSeq, lines) => client.appendLogs({ firstSeq: BigInt(firstSeq), lines: lines.map((l) => ({ ...l, timestampMs: BigInt(l.timestampMs) })) }).then(() => {}), { logger: log });
+    const agentLog = (line: string) => shipper.add("agent", line);
+    agentLog(`leoflow agent on ${host} (pid ${process.pid}): ${spec.dagId}/${spec.runId}/${spec.taskId} try ${spec.tryNumber}, operator ${spec.operator}`);
+
+    const outcome = await runTask({ client, task, spec, shipper, agentLog, heartbeatSeconds: reg.heartbeatIntervalSeconds, killGraceMs: opts.killGraceMs ?? KILL_GRACE_MS });
+
+    if (outcome.state === "failed") agentLog(`task failed: ${outcome.error}`);
+    await shipper.close();
+    const res = await client.reportState(outcome);
+    if (res.state !== outcome.state)
+      log.warn("control plane kept a different state", { reported: outcome.state, state: res.state });
+    return res.state === "success" || res.state === "skipped" ? 0 : 1;
+  } catch (e) {
+    const err = ConnectError.from(e);
+    log.error("agent could not complete the task protocol", { code: err.code, error: err.rawMessage });
+    return 2;
+  }
+}
+
+interface RunTaskInput {
+  client: AgentClient;
+  task: TaskSpec;
+  spec: { dagFile: string; dagId: string; env: Record<string, string>; xcomInputs: Record<string, string>; timeoutSeconds: number };
+  shipper: LogShipper;
+  agentLog(line: string): void;
+  heartbeatSeconds: number;
+  killGraceMs: number;
+}
+
+/** Runs the user process and decides the outcome; never throws for anything the user's code did. */
+async function runTask(input: RunTaskInput): Promise<Outcome> {
+  const { client, task, spec, shipper, agentLog } = input;
+  let argv: string[];
+  try {
+    argv = buildCommand(task, { file: spec.dagFile, id: spec.dagId });
+  } catch (e) {
+    return { state: "failed", exitCode: -1, error: (e as Error).message };
+  }
+  const rv = await newReturnValuePath();
+  try {
+    const dagDir = spec.dagFile ? dirname(spec.dagFile) : "";
+    const cwd = dagDir && existsSync(dagDir) ? dagDir : process.cwd();
+    const env = { ...process.env, ...spec.env, ...xcomEnv(spec.xcomInputs), LEOFLOW_RETURN_VALUE_PATH: rv.path };
+    let proc: UserProcess;
+    try {
+      proc = spawnUserProcess(argv, cwd, env);
+    } catch (e) {
+      return { state: "failed", exitCode: -1, error: `cannot start ${argv[0]}: ${(e as Error).message}` };
+    }
+    const started = performance.now();
+    agentLog(`running ${summarize(argv)} in ${cwd}`);
+
+    let stopReason = "";
+    let cancelKill = () => {};
+    const stop = (reason: string) => {
+      if (stopReason) return;
+      stopReason = reason;
+      agentLog(`stopping the task: ${reason}`);
+      cancelKill = stopGroup(proc.pid, input.killGraceMs);
+    };
+    const timeout = spec.timeoutSeconds > 0
+      ? setTimeout(() => stop(`execution_timeout: task ran longer than ${spec.timeoutSeconds}s`), spec.timeoutSeconds * 1000)
+      : null;
+    const heartbeat = startHeartbeat(client, input.heartbeatSeconds, (reason) => stop(`the control plane asked to stop: ${reason}`));
+    const onSignal = (sig: NodeJS.Signals) => stop(`agent received ${sig}`);
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+
+    const drained = Promise.all([pump(proc.stdout, "stdout", shipper), pump(proc.stderr, "stderr", shipper)]);
+    const exitCode = await proc.exited;
+    // Children left behind (e.g. `cmd &`) would hold the pipes open; the task is over, so they go too.
+    if (!stopReason && signalGroup(proc.pid, "SIGTERM")) cancelKill = stopGroup(proc.pid, input.killGraceMs);
+    await drained;
+    cancelKill();
+    if (timeout) clearTimeout(timeout);
+    heartbeat.stop();
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+
+    const seconds = ((performance.now() - started) / 1000).toFixed(2);
+    const signal = proc.signalCode;
+    agentLog(signal ? `killed by ${signal} after ${seconds}s` : `exit code ${exitCode} after ${seconds}s`);
+
+    if (stopReason) return { state: "failed", exitCode, error: stopReason };
+    if (signal) return { state: "failed", exitCode, error: `killed by ${typeof signal === "number" ? `signal ${signal}` : signal}` };
+    if (exitCode === SKIP_EXIT_CODE) return { state: "skipped", exitCode, error: "" };
+    if (exitCode !== 0) return { state: "failed", exitCode, error: `exit code ${exitCode}` };
+    try {
+      const value = await readReturnValue(rv.path);
+      if (value.ok) await client.pushXCom({ key: "return_value", valueJson: value.json });
+    } catch (e) {
+      return { state: "failed", exitCode, error: e instanceof ConnectError ? `return value refused: ${e.rawMessage}` : (e as Error).message };
+    }
+    return { state: "success", exitCode, error: "" };
+  } finally {
+    await rv.cleanup().catch(() => {});
+  }
+}
+
+async function pump(stream: ReadableStream<Uint8Array>, name: string, shipper: LogShipper): Promise<void> {
+  const splitter = new LineSplitter();
+  const reader = stream.getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read())
+    for (const line of splitter.push(r.value)) shipper.add(name, line);
+  for (const line of splitter.end()) shipper.add(name, line);
+}
+
+/** Heartbeats every `seconds`, one at a time; `onStop` when the control plane says the try is over. */
+function startHeartbeat(client: AgentClient, seconds: number, onStop: (reason: string) => void): { stop(): void } {
+  if (!(seconds > 0)) return { stop() {} };
+  let busy = false;
+  const timer = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const res = await client.heartbeat({});
+      if (res.shouldStop) onStop(res.reason || "task instance is no longer running");
+    } catch {
+      // The client already retried; the control plane's reaper decides if we are lost.
+    } finally {
+      busy = false;
+    }
+  }, seconds * 1000);
+  return { stop: () => clearInterval(timer) };
+}
+
+function summarize(argv: string[]): string {
+  const s = argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(" ");
+  return s.length > 500 ? `${s.slice(0, 500)}… (${s.length} chars)` : s;
+}

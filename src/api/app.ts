@@ -1,0 +1,52 @@
+/**
+ * The HTTP API: Airflow 3's REST API v2 paths and shapes under /api/v2, plus POST /auth/token.
+ *
+ * @example
+ * const api = createApi({ store, tokens: new UserTokens(secret), version: "0.1.0", scheduler });
+ * Bun.serve({ fetch: api.fetch });
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { silentLogger } from "../observability";
+import { authRoutes } from "./auth";
+import { dagRunRoutes } from "./dag-runs";
+import { dagRoutes } from "./dags";
+import type { ApiDeps, ApiEnv, ResolvedDeps } from "./deps";
+import { ApiError, handleError, handleNotFound } from "./errors";
+import { importErrorRoutes } from "./import-errors";
+import { logRoutes } from "./logs";
+import { monitorRoutes } from "./monitor";
+import { requireUser } from "./require-user";
+import { taskInstanceRoutes } from "./task-instances";
+import { xcomRoutes } from "./xcom";
+
+export const API_PREFIX = "/api/v2";
+/** Largest request body accepted (a trigger's conf is the biggest thing anyone sends). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export function createApi(input: ApiDeps): Hono<ApiEnv> {
+  const deps: ResolvedDeps = { ...input, now: input.now ?? (() => new Date()), logger: input.logger ?? silentLogger };
+  const app = new Hono<ApiEnv>();
+  app.onError(handleError(deps.logger));
+  app.notFound(handleNotFound);
+  // Scoped to our own paths, so other handlers mounted on this app (agent RPC) keep their own limits.
+  const limit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError(413, `request body is larger than ${MAX_BODY_BYTES} bytes; send a smaller conf`);
+    },
+  });
+  app.use("/auth/*", limit);
+  app.use(`${API_PREFIX}/*`, limit);
+
+  app.route("/", authRoutes(deps));
+  // version and health stay open: load balancers and `leoflow version --server` call them without a token.
+  app.route(API_PREFIX, monitorRoutes(deps));
+
+  const guarded = new Hono<ApiEnv>();
+  guarded.use("*", requireUser(deps.tokens, deps.now));
+  for (const routes of [dagRoutes, dagRunRoutes, taskInstanceRoutes, logRoutes, xcomRoutes, importErrorRoutes])
+    guarded.route("/", routes(deps));
+  app.route(API_PREFIX, guarded);
+  return app;
+}

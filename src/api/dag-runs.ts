@@ -1,0 +1,102 @@
+/** DAG runs: trigger (POST), list (`~` for every DAG) and get (Airflow's /api/v2/dags/{dag_id}/dagRuns…). */
+import { Hono } from "hono";
+import { z } from "zod";
+import { DAG_RUN_STATES, ValidationError } from "../domain";
+import { buildDagRun } from "../scheduler";
+import type { ApiEnv, ResolvedDeps } from "./deps";
+import { getDagOr404, getDagRunOr404 } from "./lookups";
+import { requireWriter } from "./require-user";
+import { serializeDagRun } from "./serialize";
+import { isoDateTime, mapOrderBy, pagingQuery, parseBody, parseQuery } from "./validate";
+
+/** Airflow's default `allowed_run_id_pattern`. */
+const RUN_ID = /^[A-Za-z0-9_.~:+-]+$/;
+
+/** Airflow's TriggerDAGRunPostBody: `logical_date` must be present (null lets the server pick none). */
+const TriggerDagRunBody = z
+  .object({
+    dag_run_id: z
+      .string()
+      .min(1)
+      .max(250)
+      .regex(RUN_ID, "dag_run_id may only contain letters, digits and _ . ~ : + -")
+      .nullable()
+      .optional(),
+    logical_date: isoDateTime.nullable(),
+    data_interval_start: isoDateTime.nullable().optional(),
+    data_interval_end: isoDateTime.nullable().optional(),
+    run_after: isoDateTime.nullable().optional(),
+    conf: z.record(z.string(), z.unknown()).nullable().optional(),
+    note: z.string().max(1000).nullable().optional(),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if ((b.data_interval_start == null) !== (b.data_interval_end == null))
+      ctx.addIssue({
+        code: "custom",
+        path: ["data_interval_end"],
+        message: "Either both data_interval_start and data_interval_end must be provided or both must be None",
+      });
+    else if (b.data_interval_start && b.data_interval_end && b.data_interval_end < b.data_interval_start)
+      ctx.addIssue({ code: "custom", path: ["data_interval_end"], message: "data_interval_end is before data_interval_start" });
+  });
+
+const ListRunsQuery = z.object({
+  ...pagingQuery,
+  state: z.array(z.enum(DAG_RUN_STATES, { error: `state must be one of ${DAG_RUN_STATES.join(", ")}` })).optional(),
+});
+
+const RUN_ORDER_ALIASES = { dag_run_id: "run_id", run_after: "logical_date" };
+
+export function dagRunRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
+  const { store } = deps;
+  const app = new Hono<ApiEnv>();
+
+  app.post("/dags/:dag_id/dagRuns", requireWriter, async (c) => {
+    const body = await parseBody(c, TriggerDagRunBody); // like FastAPI: a malformed body is 422 before any lookup
+    const dag = await getDagOr404(store, c.req.param("dag_id"));
+    if (!dag.is_active)
+      throw new ValidationError(
+        `DAG ${dag.dag_id} is not active: its file ${dag.fileloc} no longer defines it (see GET /api/v2/importErrors); fix the file before triggering`,
+      );
+    const now = deps.now();
+    const input = buildDagRun(
+      dag,
+      {
+        run_id: body.dag_run_id ?? undefined,
+        run_type: "manual",
+        logical_date: body.logical_date,
+        data_interval_start: body.data_interval_start ?? null,
+        data_interval_end: body.data_interval_end ?? null,
+        conf: body.conf ?? {},
+        note: body.note ?? null,
+      },
+      now,
+    );
+    const run = await store.createDagRun(input);
+    deps.logger.info("DAG run triggered", { dag_id: run.dag_id, run_id: run.run_id, by: c.get("user")?.username ?? null });
+    deps.scheduler.wake(run.id);
+    return c.json(serializeDagRun(run), 200);
+  });
+
+  app.get("/dags/:dag_id/dagRuns", async (c) => {
+    const dagId = c.req.param("dag_id");
+    const q = parseQuery(c, ListRunsQuery, ["state"]);
+    if (dagId !== "~") await getDagOr404(store, dagId);
+    const page = await store.listDagRuns({
+      dag_id: dagId === "~" ? undefined : dagId,
+      state: q.state,
+      limit: q.limit,
+      offset: q.offset,
+      order_by: mapOrderBy(q.order_by, RUN_ORDER_ALIASES),
+    });
+    return c.json({ dag_runs: page.items.map(serializeDagRun), total_entries: page.total });
+  });
+
+  app.get("/dags/:dag_id/dagRuns/:dag_run_id", async (c) => {
+    const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
+    return c.json(serializeDagRun(run));
+  });
+
+  return app;
+}

@@ -1,0 +1,33 @@
+/** What the API needs from the rest of the server, and the per-request variables its middleware sets. */
+import type { UserClaims, UserTokens } from "../auth";
+import type { Logger } from "../observability";
+import type { Store } from "../store";
+
+export interface SchedulerHandle {
+  /** Asks the scheduler to plan now (optionally a specific run) instead of at its next tick. */
+  wake(dagRunId?: number): void;
+  health(): { status: "healthy" | "unhealthy"; latest_scheduler_heartbeat: string | null };
+}
+
+export interface ApiDeps {
+  store: Store;
+  /** null = `--auth=none` (loopback only): every route is open. */
+  tokens: UserTokens | null;
+  version: string;
+  scheduler: SchedulerHandle;
+  now?: () => Date;
+  logger?: Logger;
+}
+
+/** ApiDeps with defaults filled in; what route modules receive. */
+export interface ResolvedDeps extends ApiDeps {
+  now: () => Date;
+  logger: Logger;
+}
+
+export type ApiEnv = {
+  Variables: {
+    /** The caller; null when auth is off. */
+    user: UserClaims | null;
+  };
+};

@@ -1,0 +1,81 @@
+/**
+ * Task logs: GET …/taskInstances/{task_id}/logs/{try_number}. JSON `{content, continuation_token}` by
+ * default, `text/plain` or `application/x-ndjson` on request. The token is the last line's sequence
+ * number; pass it back as `?token=` to get only newer lines, which is how a client follows a running task.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { NotFoundError } from "../domain";
+import type { LogLineRecord } from "../store";
+import type { ApiEnv, ResolvedDeps } from "./deps";
+import { getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
+import { formatLogLine, serializeLogLine } from "./serialize";
+import { parsePathParam, parseQuery, queryBool } from "./validate";
+
+export const LOG_PAGE_LINES = 1000;
+const MAX_LOG_PAGE_LINES = 10_000;
+
+const LogsQuery = z.object({
+  token: z
+    .string()
+    .regex(/^\d+$/, "token must be a continuation_token returned by this endpoint")
+    .transform(Number)
+    .optional(),
+  /** Read to the end instead of one page. */
+  full_content: queryBool.optional(),
+  /** Leoflow addition: lines per page (default 1000, at most 10000). */
+  limit: z.coerce.number().int().min(1).max(MAX_LOG_PAGE_LINES).optional(),
+  map_index: z.coerce.number().int().optional(),
+});
+
+const TryNumber = z.coerce.number({ error: "try_number must be an integer" }).int("try_number must be an integer").min(0);
+
+export function logRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
+  const { store } = deps;
+  const app = new Hono<ApiEnv>();
+
+  app.get("/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/logs/:try_number", async (c) => {
+    const tryNumber = parsePathParam("try_number", c.req.param("try_number"), TryNumber);
+    const q = parseQuery(c, LogsQuery);
+    const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
+    const ti = await getTaskInstanceOr404(store, run.dag_id, run.run_id, c.req.param("task_id"));
+    if (tryNumber < 1 || tryNumber > ti.try_number)
+      throw new NotFoundError(
+        `Task instance ${ti.task_id} of run ${run.run_id} has no try ${tryNumber}: tries run from 1 to ${ti.try_number}`,
+      );
+
+    const lines = await readLines(q.token, q.full_content ? Infinity : (q.limit ?? LOG_PAGE_LINES));
+    const last = lines.at(-1)?.seq ?? q.token;
+    const continuation_token = last === undefined ? null : String(last);
+
+    const accept = c.req.header("accept") ?? "";
+    if (accept.includes("text/plain")) {
+      const body = lines.map((l) => formatLogLine(l) + "\n").join("");
+      return c.text(body, 200, continuation_token ? { "X-Continuation-Token": continuation_token } : {});
+    }
+    if (accept.includes("application/x-ndjson")) {
+      const body = lines.map((l) => JSON.stringify(serializeLogLine(l)) + "\n").join("");
+      return c.body(body, 200, {
+        "Content-Type": "application/x-ndjson",
+        ...(continuation_token ? { "X-Continuation-Token": continuation_token } : {}),
+      });
+    }
+    return c.json({ content: lines.map(serializeLogLine), continuation_token });
+
+    /** Reads pages from the store until `max` lines or the end (the store caps each page). */
+    async function readLines(afterSeq: number | undefined, max: number): Promise<LogLineRecord[]> {
+      const out: LogLineRecord[] = [];
+      let after = afterSeq; // undefined: from the first line (sequence numbers may start at 0)
+      while (out.length < max) {
+        const want = Math.min(max - out.length, MAX_LOG_PAGE_LINES);
+        const page = await store.readLogs(ti.id, tryNumber, after, want);
+        out.push(...page);
+        if (page.length < want) break;
+        after = page.at(-1)!.seq;
+      }
+      return out;
+    }
+  });
+
+  return app;
+}

@@ -1,0 +1,249 @@
+/**
+ * Records → Airflow 3 REST API v2 response shapes (DAGResponse, DAGRunResponse, TaskInstanceResponse, …):
+ * same field names, ISO 8601 dates, `null` where Airflow has null (a task instance in state `none` has
+ * `state: null`). Fields Airflow has but Leoflow does not model are present with their neutral value so
+ * Airflow clients keep working.
+ */
+import { basename } from "node:path";
+import type { DagSpec, TaskSpec } from "../domain";
+import type { DagRecord, DagRunRecord, ImportErrorRecord, LogLineRecord, TaskInstanceRecord, XComRecord } from "../store";
+
+const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
+const seconds = (start: Date | null, end: Date | null): number | null =>
+  start && end ? (end.getTime() - start.getTime()) / 1000 : null;
+
+/** Airflow's TimeDelta object for a duration in seconds. */
+export function timeDelta(secs: number | undefined | null) {
+  if (secs == null) return null;
+  const days = Math.floor(secs / 86400);
+  const rest = secs - days * 86400;
+  const whole = Math.floor(rest);
+  return { __type: "TimeDelta", days, seconds: whole, microseconds: Math.round((rest - whole) * 1e6) };
+}
+
+/** A DagVersionResponse reference; Leoflow versions are numbered by their id. */
+function dagVersion(dagId: string, versionId: number) {
+  return {
+    id: String(versionId),
+    version_number: versionId,
+    dag_id: dagId,
+    bundle_name: null,
+    bundle_version: null,
+    created_at: null,
+    bundle_url: null,
+    dag_display_name: dagId,
+  };
+}
+
+export function serializeDag(dag: DagRecord) {
+  const s = dag.spec;
+  return {
+    dag_id: dag.dag_id,
+    dag_display_name: dag.dag_id,
+    is_paused: dag.is_paused,
+    is_stale: !dag.is_active,
+    last_parsed_time: iso(dag.last_parsed_at),
+    last_expired: null,
+    bundle_name: null,
+    bundle_version: null,
+    relative_fileloc: basename(dag.fileloc),
+    fileloc: dag.fileloc,
+    description: s.description ?? null,
+    timetable_summary: s.schedule,
+    timetable_description: describeSchedule(s.schedule),
+    tags: s.tags.map((name) => ({ name, dag_id: dag.dag_id })),
+    max_active_tasks: s.max_active_tasks,
+    max_active_runs: s.max_active_runs,
+    max_consecutive_failed_dag_runs: 0,
+    has_task_concurrency_limits: false,
+    has_import_errors: false,
+    next_dagrun_logical_date: null,
+    next_dagrun_data_interval_start: null,
+    next_dagrun_data_interval_end: null,
+    next_dagrun_run_after: null,
+    owners: [],
+    file_token: Buffer.from(dag.fileloc).toString("base64url"),
+    // Leoflow addition: the DAG version new runs pin.
+    version_id: dag.version_id,
+  };
+}
+
+function describeSchedule(schedule: string | null): string {
+  if (schedule === null) return "Never, external triggers only";
+  if (schedule === "@once") return "Once, as soon as possible";
+  return schedule.startsWith("@") ? `${schedule.slice(1)}` : `cron: ${schedule}`;
+}
+
+/** DAGDetailsResponse: the DAG plus its schedule bounds, params and defaults. */
+export function serializeDagDetails(dag: DagRecord) {
+  const s = dag.spec;
+  return {
+    ...serializeDag(dag),
+    catchup: s.catchup,
+    dag_run_timeout: timeDelta(s.dagrun_timeout),
+    asset_expression: null,
+    doc_md: s.doc_md ?? null,
+    start_date: s.start_date ?? null,
+    end_date: s.end_date ?? null,
+    is_paused_upon_creation: s.is_paused_upon_creation ?? null,
+    params: serializeParams(s.params),
+    render_template_as_native_obj: false,
+    template_search_path: null,
+    timezone: s.timezone,
+    last_parsed: iso(dag.last_parsed_at),
+    default_args: s.default_args,
+    concurrency: s.max_active_tasks,
+    latest_dag_version: dagVersion(dag.dag_id, dag.version_id),
+  };
+}
+
+/** Airflow's serialized ParamsDict: `{name: {value, description, schema}}`, what a trigger form needs. */
+function serializeParams(params: DagSpec["params"]) {
+  return Object.fromEntries(
+    Object.entries(params).map(([name, p]) => {
+      const { default: value, description, ...schema } = p;
+      return [name, { value: value ?? null, description: description ?? null, schema }];
+    }),
+  );
+}
+
+/** TaskResponse for one task of the DAG. */
+export function serializeTask(task: TaskSpec, spec: DagSpec) {
+  return {
+    task_id: task.task_id,
+    task_display_name: task.task_id,
+    owner: null,
+    start_date: spec.start_date ?? null,
+    end_date: spec.end_date ?? null,
+    trigger_rule: task.trigger_rule,
+    depends_on_past: task.depends_on_past,
+    wait_for_downstream: false,
+    retries: task.retries,
+    queue: null,
+    pool: task.pool,
+    pool_slots: task.pool_slots,
+    execution_timeout: timeDelta(task.execution_timeout),
+    retry_delay: timeDelta(task.retry_delay),
+    retry_exponential_backoff: task.retry_exponential_backoff,
+    priority_weight: task.priority_weight,
+    weight_rule: task.weight_rule,
+    ui_color: null,
+    ui_fgcolor: null,
+    template_fields: [],
+    downstream_task_ids: spec.tasks.filter((t) => t.upstream.includes(task.task_id)).map((t) => t.task_id),
+    doc_md: task.doc_md ?? null,
+    operator_name: task.operator,
+    params: {},
+    class_ref: null,
+    is_mapped: false,
+    extra_links: [],
+    // Leoflow additions: the graph edges as written, and where the task runs.
+    upstream_task_ids: task.upstream,
+    executor: task.executor ?? null,
+  };
+}
+
+const TRIGGERED_BY = { manual: "rest_api", scheduled: "timetable", backfill: "backfill" } as const;
+
+export function serializeDagRun(run: DagRunRecord) {
+  return {
+    dag_run_id: run.run_id,
+    dag_id: run.dag_id,
+    logical_date: iso(run.logical_date),
+    queued_at: iso(run.queued_at),
+    start_date: iso(run.start_date),
+    end_date: iso(run.end_date),
+    duration: seconds(run.start_date, run.end_date),
+    data_interval_start: iso(run.data_interval_start),
+    data_interval_end: iso(run.data_interval_end),
+    run_after: iso(run.logical_date ?? run.queued_at),
+    last_scheduling_decision: null,
+    run_type: run.run_type,
+    state: run.state,
+    triggered_by: TRIGGERED_BY[run.run_type],
+    triggering_user_name: null,
+    conf: run.conf,
+    note: run.note,
+    dag_versions: [dagVersion(run.dag_id, run.version_id)],
+    bundle_version: null,
+    dag_display_name: run.dag_id,
+  };
+}
+
+/** TaskInstanceResponse; `run` supplies logical_date/run_after (null when unknown). */
+export function serializeTaskInstance(ti: TaskInstanceRecord, run: DagRunRecord | null) {
+  return {
+    id: String(ti.id),
+    task_id: ti.task_id,
+    dag_id: ti.dag_id,
+    dag_run_id: ti.run_id,
+    map_index: -1,
+    logical_date: iso(run?.logical_date),
+    run_after: run ? iso(run.logical_date ?? run.queued_at) : null,
+    start_date: iso(ti.start_date),
+    end_date: iso(ti.end_date),
+    duration: seconds(ti.start_date, ti.end_date),
+    state: ti.state === "none" ? null : ti.state,
+    try_number: ti.try_number,
+    max_tries: ti.max_tries,
+    task_display_name: ti.task_id,
+    dag_display_name: ti.dag_id,
+    hostname: ti.hostname,
+    unixname: null,
+    pool: ti.pool,
+    pool_slots: ti.pool_slots,
+    queue: null,
+    priority_weight: ti.priority_weight,
+    operator: ti.operator,
+    operator_name: ti.operator,
+    queued_when: iso(ti.queued_at),
+    scheduled_when: null,
+    pid: ti.pid,
+    executor: ti.executor,
+    executor_config: "{}",
+    note: ti.note,
+    rendered_map_index: null,
+    rendered_fields: {},
+    trigger: null,
+    triggerer_job: null,
+    dag_version: run ? dagVersion(run.dag_id, run.version_id) : null,
+    // Leoflow addition: when the agent last reported in.
+    last_heartbeat: iso(ti.last_heartbeat),
+  };
+}
+
+/** XComResponse (list) or, with `withValue`, XComResponseNative (single entry). */
+export function serializeXCom(x: XComRecord, run: DagRunRecord | null, withValue: boolean) {
+  const base = {
+    key: x.key,
+    timestamp: iso(x.timestamp),
+    logical_date: iso(run?.logical_date),
+    map_index: x.map_index,
+    task_id: x.task_id,
+    dag_id: x.dag_id,
+    run_id: x.run_id,
+    dag_display_name: x.dag_id,
+    task_display_name: x.task_id,
+  };
+  return withValue ? { ...base, value: x.value } : base;
+}
+
+export function serializeImportError(e: ImportErrorRecord) {
+  return {
+    import_error_id: e.id,
+    timestamp: iso(e.timestamp),
+    filename: e.filename,
+    bundle_name: null,
+    stack_trace: e.stack_trace,
+  };
+}
+
+/** StructuredLogMessage: Airflow's `{timestamp, event}` plus the stream it came from. */
+export function serializeLogLine(l: LogLineRecord) {
+  return { timestamp: iso(l.timestamp), event: l.line, stream: l.stream };
+}
+
+/** A plain-text log line: `[2026-01-01T00:00:00.000Z] {stdout} hello`. */
+export function formatLogLine(l: LogLineRecord): string {
+  return `[${l.timestamp.toISOString()}] {${l.stream}} ${l.line}`;
+}

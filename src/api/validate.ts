@@ -1,0 +1,94 @@
+/**
+ * Request parsing with zod: body, query and path values either match their schema or raise a
+ * RequestValidationError (422) naming each bad field, so a route never sees malformed input.
+ */
+import type { Context } from "hono";
+import { z } from "zod";
+import { RequestValidationError, zodIssuesToRequestIssues } from "./errors";
+
+const PARSE = { reportInput: true } as const;
+
+/** Reads the JSON body and validates it. A missing or non-JSON body is a 422 like FastAPI's. */
+export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  const text = await c.req.text();
+  if (!text.trim()) throw new RequestValidationError([{ loc: ["body"], msg: "Field required: send a JSON body", type: "missing" }]);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new RequestValidationError([{ loc: ["body"], msg: `JSON decode error: ${(e as Error).message}`, type: "json_invalid" }]);
+  }
+  const r = schema.safeParse(raw, PARSE);
+  if (!r.success) throw new RequestValidationError(zodIssuesToRequestIssues("body", r.error.issues));
+  return r.data;
+}
+
+/** Validates query parameters; keys in `arrayKeys` keep every repeated value (`?state=a&state=b`). */
+export function parseQuery<S extends z.ZodType>(c: Context, schema: S, arrayKeys: string[] = []): z.output<S> {
+  const all = c.req.queries();
+  const raw: Record<string, string | string[]> = {};
+  for (const [k, values] of Object.entries(all)) raw[k] = arrayKeys.includes(k) ? values : values[values.length - 1]!;
+  const r = schema.safeParse(raw, PARSE);
+  if (!r.success) throw new RequestValidationError(zodIssuesToRequestIssues("query", r.error.issues));
+  return r.data;
+}
+
+/** Validates one path parameter (e.g. try_number must be an integer). */
+export function parsePathParam<S extends z.ZodType>(name: string, value: string, schema: S): z.output<S> {
+  const r = schema.safeParse(value, PARSE);
+  if (!r.success)
+    throw new RequestValidationError(r.error.issues.map((i) => ({ loc: ["path", name], msg: i.message, type: "value_error" })));
+  return r.data;
+}
+
+// --- shared query pieces ---------------------------------------------------------------------------------
+
+export const MAX_PAGE_LIMIT = 1000;
+
+/** Airflow's paging: limit (default 50, capped at 1000) and offset. */
+export const pagingQuery = {
+  limit: z.coerce.number().int().min(0).default(50).transform((n) => Math.min(n, MAX_PAGE_LIMIT)),
+  offset: z.coerce.number().int().min(0).default(0),
+  order_by: z.string().min(1).optional(),
+};
+
+/** A query boolean: true/false (also 1/0, yes/no), like FastAPI. */
+export const queryBool = z
+  .enum(["true", "false", "1", "0", "yes", "no", "True", "False"], { error: "Input should be a valid boolean (true or false)" })
+  .transform((v) => ["true", "1", "yes", "True"].includes(v));
+
+/** An ISO 8601 date-time; one without an offset is taken as UTC (never as the server's local time). */
+export const isoDateTime = z
+  .string()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/,
+    "Input should be a valid ISO 8601 datetime, e.g. 2026-01-01T00:00:00Z",
+  )
+  .transform((s, ctx) => {
+    const hasTime = /[T ]/.test(s);
+    const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(s.slice(10));
+    const d = new Date(hasTime ? (hasZone ? s.replace(" ", "T") : `${s.replace(" ", "T")}Z`) : `${s}T00:00:00Z`);
+    if (Number.isNaN(d.getTime()) || !isRealDay(s.slice(0, 10))) {
+      ctx.addIssue({ code: "custom", message: `Input should be a valid datetime: ${s} is not a real date` });
+      return z.NEVER;
+    }
+    return d;
+  });
+
+/** JS Dates roll 2026-02-30 over into March; a request with such a date is a mistake, not a wish. */
+function isRealDay(ymd: string): boolean {
+  const [y, m, d] = ymd.split("-").map(Number) as [number, number, number];
+  const t = new Date(Date.UTC(y, m - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
+}
+
+/**
+ * Translates an API `order_by` (Airflow field names, `-` for descending) to the record field the store
+ * sorts by; unknown names pass through and the store rejects them with the allowed list (400).
+ */
+export function mapOrderBy(orderBy: string | undefined, aliases: Record<string, string>): string | undefined {
+  if (!orderBy) return undefined;
+  const desc = orderBy.startsWith("-");
+  const field = desc ? orderBy.slice(1) : orderBy;
+  return `${desc ? "-" : ""}${aliases[field] ?? field}`;
+}

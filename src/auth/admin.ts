@@ -1,0 +1,36 @@
+/**
+ * The first user: `admin` is created at start if missing. With no password given one is generated and
+ * returned once so the caller can print it; a given password (LEOFLOW_ADMIN_PASSWORD) always wins.
+ *
+ * @example
+ * const r = await ensureAdminUser(store, { password: process.env.LEOFLOW_ADMIN_PASSWORD, now: new Date() });
+ * if (r.generatedPassword) console.log(`admin password: ${r.generatedPassword}`);
+ */
+import { ValidationError } from "../domain";
+import type { Store } from "../store";
+import { generatePassword, hashPassword } from "./passwords";
+
+export const ADMIN_USERNAME = "admin";
+
+export interface EnsureAdminResult {
+  /** True when the admin user did not exist and was created now. */
+  created: boolean;
+  /** True when an existing admin's password was replaced by the given one. */
+  updated: boolean;
+  /** Set only when a password was generated; show it once, it is stored only as a hash. */
+  generatedPassword?: string;
+}
+
+export async function ensureAdminUser(store: Store, opts: { password?: string; now: Date }): Promise<EnsureAdminResult> {
+  if (opts.password !== undefined && opts.password.length === 0)
+    throw new ValidationError(
+      "the admin password is empty; set LEOFLOW_ADMIN_PASSWORD to a non-empty value or unset it to have one generated",
+      [{ path: "admin_password", message: "must not be empty" }],
+    );
+  const existing = await store.getUser(ADMIN_USERNAME);
+  if (existing && opts.password === undefined) return { created: false, updated: false };
+  const password = opts.password ?? generatePassword();
+  await store.putUser({ username: ADMIN_USERNAME, password_hash: await hashPassword(password), role: "admin" }, opts.now);
+  if (existing) return { created: false, updated: true };
+  return opts.password === undefined ? { created: true, updated: false, generatedPassword: password } : { created: true, updated: false };
+}

@@ -1,0 +1,88 @@
+/**
+ * Agent tokens: short-lived HS256 JWTs minted at dispatch, scoped to one task instance try. They carry a
+ * `kind: "agent"` claim so a user JWT signed with the same secret can never pass as an agent (and vice versa
+ * the user-JWT verifier must refuse `kind: "agent"`).
+ *
+ * @example
+ * const tokens = new AgentTokens(secret);
+ * const t = await tokens.issue({ tiId: 7, tryNumber: 1, dagId: "etl", runId: "manual__1", taskId: "extract" }, 3600);
+ * const id = await tokens.verify(t); // { tiId: 7, ... }
+ */
+import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
+import { LeoflowError } from "../domain";
+
+export interface AgentIdentity {
+  tiId: number;
+  tryNumber: number;
+  dagId: string;
+  runId: string;
+  taskId: string;
+}
+
+export type AgentTokenProblem = "expired" | "wrong_kind" | "bad_signature" | "malformed";
+
+/** A token that cannot be accepted; `problem` says why (the rpc layer maps it to Unauthenticated). */
+export class AgentTokenError extends LeoflowError {
+  constructor(
+    readonly problem: AgentTokenProblem,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const ISSUER = "leoflow";
+const KIND = "agent";
+
+export class AgentTokens {
+  private readonly key: Uint8Array;
+
+  constructor(secret: Uint8Array | string) {
+    this.key = typeof secret === "string" ? new TextEncoder().encode(secret) : secret;
+    if (this.key.length < 16) throw new LeoflowError("agent token secret is too short: use at least 16 bytes (32 random bytes recommended)");
+  }
+
+  /** Mints a token for one task instance try, valid for `ttlSeconds`. */
+  async issue(id: AgentIdentity, ttlSeconds: number, now: Date = new Date()): Promise<string> {
+    const iat = Math.floor(now.getTime() / 1000);
+    return new SignJWT({ kind: KIND, ti: id.tiId, try: id.tryNumber, dag: id.dagId, run: id.runId, task: id.taskId })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setIssuer(ISSUER)
+      .setSubject(`ti:${id.tiId}:${id.tryNumber}`)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + Math.max(1, Math.floor(ttlSeconds)))
+      .sign(this.key);
+  }
+
+  /** Verifies signature, expiry and kind; throws AgentTokenError saying which check failed. */
+  async verify(token: string, now: Date = new Date()): Promise<AgentIdentity> {
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, this.key, { algorithms: ["HS256"], issuer: ISSUER, currentDate: now }));
+    } catch (e) {
+      throw describeJoseError(e);
+    }
+    if (payload.kind !== KIND)
+      throw new AgentTokenError(
+        "wrong_kind",
+        `token is not an agent token (kind=${JSON.stringify(payload.kind ?? null)}); agents must use the token minted at dispatch (LEOFLOW_AGENT_TOKEN), not a user token`,
+      );
+    const { ti, try: tryNumber, dag, run, task } = payload;
+    if (typeof ti !== "number" || typeof tryNumber !== "number" || typeof dag !== "string" || typeof run !== "string" || typeof task !== "string")
+      throw new AgentTokenError("malformed", "agent token is missing its task instance claims (ti, try, dag, run, task)");
+    return { tiId: ti, tryNumber, dagId: dag, runId: run, taskId: task };
+  }
+}
+
+function describeJoseError(e: unknown): AgentTokenError {
+  if (e instanceof joseErrors.JWTExpired)
+    return new AgentTokenError("expired", "agent token expired; the task instance try outlived its token (raise the agent token TTL or the dispatch timeout)");
+  if (e instanceof joseErrors.JWSSignatureVerificationFailed)
+    return new AgentTokenError("bad_signature", "agent token signature is invalid; it was not minted by this control plane (check that all replicas share one secret)");
+  if (e instanceof joseErrors.JWTClaimValidationFailed)
+    return new AgentTokenError("malformed", `agent token claim "${e.claim}" is invalid: ${e.reason}`);
+  if (e instanceof joseErrors.JOSEAlgNotAllowed)
+    return new AgentTokenError("bad_signature", "agent token uses an algorithm other than HS256");
+  const msg = e instanceof Error ? e.message : String(e);
+  return new AgentTokenError("malformed", `agent token is not a valid JWT: ${msg}`);
+}

@@ -1,0 +1,38 @@
+/**
+ * Password hashing with Bun.password (argon2id), and a login check that costs the same whether or not the
+ * user exists, so response times do not reveal which usernames are valid.
+ *
+ * @example const user = await authenticate(store, "admin", "s3cret"); // UserRecord | null
+ */
+import type { Store, UserRecord } from "../store";
+
+export function hashPassword(password: string): Promise<string> {
+  return Bun.password.hash(password, { algorithm: "argon2id" });
+}
+
+export async function verifyPassword(password: string, hash: string): Promise<boolean> {
+  try {
+    return await Bun.password.verify(password, hash);
+  } catch {
+    return false; // a corrupt or foreign hash never authenticates
+  }
+}
+
+let dummyHash: Promise<string> | null = null;
+
+/** The user when the password matches, else null (unknown user and wrong password look the same). */
+export async function authenticate(store: Store, username: string, password: string): Promise<UserRecord | null> {
+  const user = await store.getUser(username);
+  if (!user) {
+    dummyHash ??= hashPassword("leoflow-timing-equalizer");
+    await verifyPassword(password, await dummyHash);
+    return null;
+  }
+  return (await verifyPassword(password, user.password_hash)) ? user : null;
+}
+
+/** A random password for a generated admin: 24 url-safe characters (144 bits). */
+export function generatePassword(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(18));
+  return Buffer.from(bytes).toString("base64url");
+}

@@ -1,0 +1,223 @@
+/**
+ * Keeps the store in step with the DAGs folder: new and changed files are parsed and their DAGs upserted,
+ * problems become import errors, DAGs of deleted files (or removed from a file) are deactivated. Only
+ * changed files (by mtime and size) are re-parsed. A bad file never stops the sync.
+ */
+import { watch, type FSWatcher } from "node:fs";
+import { resolve } from "node:path";
+import type { Logger } from "../observability";
+import type { Store } from "../store";
+import { loadDagFile, type LoadResult } from "./loader";
+import { listDagFiles } from "./scan";
+
+export interface DagFolderSyncOptions {
+  folder: string;
+  store: Store;
+  /** Server default for DAGs seen for the first time; a DAG's own is_paused_upon_creation wins. */
+  pausedOnCreate: boolean;
+  logger: Logger;
+  /** Fallback poll for file systems where fs.watch misses events. Default 2000. */
+  pollIntervalMs?: number;
+  /** Called with the dag_ids whose version or activity changed. */
+  onChange?: (dagIds: string[]) => void;
+}
+
+export interface SyncReport {
+  /** DAG files found in the folder. */
+  files: number;
+  /** Files parsed this time (new or changed). */
+  parsed: string[];
+  /** Files gone since the last sync. */
+  removed: string[];
+  /** dag_ids with a new version, newly seen, or deactivated. */
+  changedDagIds: string[];
+  /** Files that now have import errors. */
+  filesWithErrors: string[];
+}
+
+interface FileState {
+  mtimeMs: number;
+  size: number;
+  /** dag_ids this file defines and owns. */
+  owned: string[];
+  /** dag_ids this file defines but another file owns (reported as import errors). */
+  refused: string[];
+}
+
+const DEBOUNCE_MS = 200;
+
+export class DagFolderSync {
+  private readonly folder: string;
+  private readonly files = new Map<string, FileState>();
+  private readonly versions = new Map<string, number>();
+  private watcher: FSWatcher | null = null;
+  private poll: ReturnType<typeof setInterval> | null = null;
+  private debounce: ReturnType<typeof setTimeout> | null = null;
+  private running: Promise<SyncReport> | null = null;
+  private rerun = false;
+
+  constructor(private readonly opts: DagFolderSyncOptions) {
+    this.folder = resolve(opts.folder);
+  }
+
+  /**
+   * Scans once and applies what changed. Rejects only when the folder itself is unusable (missing, not a
+   * folder); problems in files become import errors.
+   *
+   * @example const report = await sync.syncOnce(); // at server start, before start()
+   */
+  async syncOnce(now: Date = new Date()): Promise<SyncReport> {
+    const scanned = await listDagFiles(this.folder);
+    const report: SyncReport = { files: scanned.length, parsed: [], removed: [], changedDagIds: [], filesWithErrors: [] };
+    const present = new Set(scanned.map((f) => f.path));
+
+    for (const file of [...this.files.keys()].filter((f) => !present.has(f))) {
+      await this.guard(file, async () => {
+        const owned = this.files.get(file)?.owned ?? [];
+        await this.opts.store.deactivateDagsOfFile(file, []);
+        await this.opts.store.replaceImportErrors(file, [], now);
+        this.files.delete(file);
+        this.release(owned);
+        report.removed.push(file);
+        report.changedDagIds.push(...owned);
+      });
+    }
+
+    // Two passes: a file that gave up a dag_id lets a file refused for that id claim it in the second.
+    for (let pass = 0; pass < 2; pass++) {
+      const changed = scanned.filter((f) => {
+        const s = this.files.get(f.path);
+        return !s || s.mtimeMs !== f.mtimeMs || s.size !== f.size;
+      });
+      if (changed.length === 0) break;
+      for (const f of changed) {
+        await this.guard(f.path, async () => {
+          const loaded = await loadDagFile(f.path);
+          const result = await this.apply(loaded, now, report);
+          this.files.set(f.path, { mtimeMs: f.mtimeMs, size: f.size, ...result });
+          if (!report.parsed.includes(f.path)) report.parsed.push(f.path);
+        });
+      }
+    }
+
+    report.changedDagIds = [...new Set(report.changedDagIds)].sort();
+    if (report.changedDagIds.length) this.opts.onChange?.(report.changedDagIds);
+    return report;
+  }
+
+  /** Watches the folder (debounced) and polls as a fallback. Call syncOnce() first to fail fast. */
+  start(): void {
+    if (this.poll) return;
+    this.poll = setInterval(() => this.trigger(), this.opts.pollIntervalMs ?? 2000);
+    try {
+      this.watcher = watch(this.folder, { recursive: true }, () => {
+        if (this.debounce) clearTimeout(this.debounce);
+        this.debounce = setTimeout(() => this.trigger(), DEBOUNCE_MS);
+      });
+      this.watcher.on("error", (e) => {
+        this.opts.logger.warn("watching the DAG folder failed; polling only", { folder: this.folder, error: e });
+        this.watcher?.close();
+        this.watcher = null;
+      });
+    } catch (e) {
+      this.opts.logger.warn("cannot watch the DAG folder; polling only", { folder: this.folder, error: e });
+    }
+  }
+
+  stop(): void {
+    if (this.poll) clearInterval(this.poll);
+    if (this.debounce) clearTimeout(this.debounce);
+    this.watcher?.close();
+    this.poll = this.debounce = this.watcher = null;
+  }
+
+  /** Runs one sync at a time; a request during a sync runs one more after it. */
+  private trigger(): void {
+    if (this.running) {
+      this.rerun = true;
+      return;
+    }
+    this.running = this.syncOnce()
+      .catch((e) => {
+        this.opts.logger.error("DAG folder sync failed", { folder: this.folder, error: e });
+        return null as never;
+      })
+      .finally(() => {
+        this.running = null;
+        if (this.rerun) {
+          this.rerun = false;
+          this.trigger();
+        }
+      });
+  }
+
+  /** Writes one file's outcome to the store; returns which dag_ids it owns and which it was refused. */
+  private async apply(loaded: LoadResult, now: Date, report: SyncReport): Promise<Pick<FileState, "owned" | "refused">> {
+    const { store } = this.opts;
+    const previous = this.files.get(loaded.file);
+    const errors = loaded.errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message));
+    const owned: string[] = [];
+    const refused: string[] = [];
+    for (const { spec } of loaded.dags) {
+      const owner = await this.ownerOf(spec.dag_id, loaded.file);
+      if (owner) {
+        refused.push(spec.dag_id);
+        errors.push(`dag_id: dag_id "${spec.dag_id}" is already defined in ${owner}; rename one of them`);
+        continue;
+      }
+      const record = await store.upsertDag({
+        spec,
+        fileloc: loaded.file,
+        pausedOnCreate: spec.is_paused_upon_creation ?? this.opts.pausedOnCreate,
+        now,
+      });
+      owned.push(spec.dag_id);
+      if (this.versions.get(spec.dag_id) !== record.version_id || !previous?.owned.includes(spec.dag_id))
+        report.changedDagIds.push(spec.dag_id);
+      this.versions.set(spec.dag_id, record.version_id);
+    }
+    await store.deactivateDagsOfFile(loaded.file, owned);
+    await store.replaceImportErrors(loaded.file, errors, now);
+    const dropped = (previous?.owned ?? []).filter((id) => !owned.includes(id));
+    report.changedDagIds.push(...dropped);
+    this.release(dropped);
+    if (errors.length) {
+      report.filesWithErrors.push(loaded.file);
+      this.opts.logger.warn("DAG file has import errors", { file: loaded.file, errors: errors.length, first: errors[0] });
+    }
+    return { owned, refused };
+  }
+
+  /**
+   * The other file that owns `dagId`, or null if `file` may take it: a file synced earlier keeps its DAGs;
+   * at a fresh start the store's record decides, so ownership does not flip across restarts.
+   */
+  private async ownerOf(dagId: string, file: string): Promise<string | null> {
+    for (const [other, s] of this.files) if (other !== file && s.owned.includes(dagId)) return other;
+    const record = await this.opts.store.getDag(dagId);
+    const unsyncedOwner =
+      record?.is_active && record.fileloc !== file && record.fileloc.startsWith(this.folder) && !this.files.has(record.fileloc);
+    if (unsyncedOwner && (await Bun.file(record.fileloc).exists())) {
+      // The recorded owner has not been synced yet in this process: it keeps the DAG if it still defines it.
+      const { dags } = await loadDagFile(record.fileloc);
+      if (dags.some((d) => d.spec.dag_id === dagId)) return record.fileloc;
+    }
+    return null;
+  }
+
+  /** Forgets refusals for released ids so those files are re-parsed (the second pass) and may claim them. */
+  private release(ids: string[]): void {
+    if (ids.length === 0) return;
+    for (const [file, s] of this.files) if (s.refused.some((id) => ids.includes(id))) this.files.delete(file);
+  }
+
+  /** Logs and skips a file whose store writes failed; it is retried on the next sync. */
+  private async guard(file: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (e) {
+      this.files.delete(file);
+      this.opts.logger.error("syncing a DAG file failed; will retry", { file, error: e });
+    }
+  }
+}

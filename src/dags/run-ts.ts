@@ -1,0 +1,79 @@
+/**
+ * The body of the hidden `leoflow run-ts FILE TASK_ID DAG_ID` subcommand: the agent spawns it for a `ts`
+ * task. It imports the DAG file, runs the task's function with a context built from the agent's LEOFLOW_*
+ * environment, and writes the return value where the agent collects it.
+ */
+import { resolve } from "node:path";
+import { writeFile } from "node:fs/promises";
+import type { TaskContext } from "../sdk";
+import { importDagModule } from "./loader";
+
+/** The env name an upstream's XCom arrives under: upper-cased, non-alphanumerics → `_`. */
+export function xcomEnvName(taskId: string): string {
+  return `LEOFLOW_XCOM_${taskId.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+
+/**
+ * Runs one `ts` task function and returns the process exit code: 0 on success, 1 when the function throws or
+ * the task cannot be found (the reason goes to stderr).
+ */
+export async function runTsTask(dagFile: string, taskId: string, dagId: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  try {
+    const dags = await importDagModule(resolve(dagFile), false);
+    const dag = dags.find((d) => d.dag_id === dagId);
+    if (!dag)
+      return fail(`DAG "${dagId}" is not declared in ${dagFile} (found: ${dags.map((d) => d.dag_id).join(", ") || "none"})`);
+    const fn = dag.functions.get(taskId);
+    if (!fn) return fail(`task "${taskId}" of DAG "${dagId}" is not a ts task in ${dagFile}`);
+    const result = await fn(buildContext(dag.spec.tasks.map((t) => t.task_id), env));
+    if (result !== undefined) {
+      const out = env.LEOFLOW_RETURN_VALUE_PATH;
+      const json = JSON.stringify(result);
+      if (json === undefined) return fail(`task "${taskId}" returned a value that is not JSON-serialisable`);
+      if (out) await writeFile(out, json);
+      else console.error("LEOFLOW_RETURN_VALUE_PATH is not set; the return value is dropped");
+    }
+    return 0;
+  } catch (e) {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    return 1;
+  }
+}
+
+/** The ts function's context, from the environment the agent sets up. */
+export function buildContext(taskIds: string[], env: NodeJS.ProcessEnv): TaskContext {
+  const xcom: Record<string, unknown> = {};
+  for (const id of taskIds) {
+    const raw = env[xcomEnvName(id)];
+    if (raw !== undefined) xcom[id] = parseJson(raw, xcomEnvName(id));
+  }
+  return {
+    xcom,
+    params: asObject(env.LEOFLOW_PARAMS, "LEOFLOW_PARAMS"),
+    conf: asObject(env.LEOFLOW_CONF, "LEOFLOW_CONF"),
+    logical_date: env.LEOFLOW_LOGICAL_DATE || null,
+    dag_id: env.LEOFLOW_DAG_ID ?? "",
+    run_id: env.LEOFLOW_RUN_ID ?? "",
+    task_id: env.LEOFLOW_TASK_ID ?? "",
+    try_number: Number(env.LEOFLOW_TRY_NUMBER ?? 1) || 1,
+  };
+}
+
+function parseJson(raw: string, name: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new Error(`${name} is not valid JSON: ${raw.slice(0, 200)}`);
+  }
+}
+
+function asObject(raw: string | undefined, name: string): Record<string, unknown> {
+  if (!raw) return {};
+  const v = parseJson(raw, name);
+  return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+function fail(message: string): number {
+  console.error(`leoflow run-ts: ${message}`);
+  return 1;
+}

@@ -1,0 +1,40 @@
+/** Lists the DAG files under a folder, with the mtime and size that tell a changed file from an unchanged one. */
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { isDagFile } from "./loader";
+
+export interface ScannedFile {
+  /** Absolute path. */
+  path: string;
+  mtimeMs: number;
+  size: number;
+}
+
+/** Folders never searched: hidden, private (`_lib`), dependencies and caches. */
+const skipDir = (name: string) => name.startsWith(".") || name.startsWith("_") || name === "node_modules";
+
+/**
+ * Recursively lists DAG files (see `isDagFile`), sorted by path so results are stable. Throws with a clear
+ * message when the folder is missing or is not a folder.
+ */
+export async function listDagFiles(folder: string): Promise<ScannedFile[]> {
+  const info = await stat(folder).catch(() => null);
+  if (!info) throw new Error(`DAG folder "${folder}" does not exist; create it or point --dags-folder at an existing folder`);
+  if (!info.isDirectory()) throw new Error(`DAG folder "${folder}" is not a folder`);
+  const out: ScannedFile[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (!skipDir(e.name)) await walk(path);
+      } else if ((e.isFile() || e.isSymbolicLink()) && isDagFile(path)) {
+        // A file deleted between readdir and stat is simply not there this time.
+        const s = await stat(path).catch(() => null);
+        if (s?.isFile()) out.push({ path, mtimeMs: s.mtimeMs, size: s.size });
+      }
+    }
+  };
+  await walk(folder);
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}

@@ -1,0 +1,2 @@
+/** Dispatch: resolving, token minting and routing of queued task instances. */
+export * from "./dispatcher";

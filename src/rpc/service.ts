@@ -1,0 +1,209 @@
+/**
+ * The AgentService implementation: what the control plane does for each agent call. Every call is
+ * idempotent (conditional transitions, log batches keyed by sequence number, XCom upserts), so an agent may
+ * retry any of them across a control-plane restart.
+ */
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { create } from "@bufbuild/protobuf";
+import {
+  AgentService,
+  AppendLogsResponseSchema,
+  GetConnectionResponseSchema,
+  GetTaskSpecResponseSchema,
+  GetVariableResponseSchema,
+  HeartbeatResponseSchema,
+  PushXComResponseSchema,
+  RegisterResponseSchema,
+  ReportStateResponseSchema,
+} from "../gen/leoflow/agent/v1/agent_pb";
+import { NotFoundError, TooLargeError, ValidationError, isTerminalTaskState, type TaskState } from "../domain";
+import type { Store } from "../store";
+import type { Logger } from "../observability";
+import type { AgentTokens } from "../auth";
+import { authenticate, describe, isStale, staleError, type Caller } from "./caller";
+import { effectiveParams, taskEnv, xcomInputRefs } from "./task-context";
+
+export interface AgentRpcDeps {
+  store: Store;
+  tokens: AgentTokens;
+  logger: Logger;
+  heartbeatIntervalSeconds: number;
+  /** Called after an agent moved a task instance to a terminal state, so the scheduler can plan the run now. */
+  onTaskStateChange(dagRunId: number): void;
+  now?: () => Date;
+}
+
+const REPORTABLE: ReadonlySet<string> = new Set(["success", "failed", "skipped"]);
+
+export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentService> {
+  const { store, tokens, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const caller = (ctx: HandlerContext) => authenticate(ctx.requestHeader, tokens, store);
+
+  return {
+    register: guarded(logger, "Register", async (req, ctx) => {
+      let c = await caller(ctx);
+      if (!isStale(c) && c.ti.state === "queued") {
+        const [applied] = await store.applyTransitions(
+          [
+            {
+              id: c.ti.id,
+              from: ["queued"],
+              to: "running",
+              try_number: c.id.tryNumber,
+              patch: { start_date: now(), last_heartbeat: now(), hostname: req.hostname || null, pid: req.pid || null, note: null },
+            },
+          ],
+          now(),
+        );
+        // A lost race (reaper, mark, clear) is decided by the state it left behind.
+        if (!applied) c = await caller(ctx);
+        else c = { ...c, ti: { ...c.ti, state: "running" } };
+      }
+      if (isStale(c) || c.ti.state !== "running") throw staleError(c);
+      logger.debug("agent registered", { ti: describe(c.id), try: c.id.tryNumber, hostname: req.hostname, pid: req.pid });
+      return create(RegisterResponseSchema, {
+        dagId: c.id.dagId,
+        runId: c.id.runId,
+        taskId: c.id.taskId,
+        tryNumber: c.id.tryNumber,
+        heartbeatIntervalSeconds: deps.heartbeatIntervalSeconds,
+      });
+    }),
+
+    getTaskSpec: guarded(logger, "GetTaskSpec", async (_req, ctx) => {
+      const c = await caller(ctx);
+      if (isStale(c) || isTerminalTaskState(c.ti.state)) throw staleError(c);
+      const run = await store.getDagRunById(c.ti.dag_run_id);
+      if (!run) throw new NotFoundError(`dag run ${c.ti.dag_run_id} of task instance ${describe(c.id)} does not exist`);
+      const spec = await store.getDagVersion(run.version_id);
+      if (!spec) throw new NotFoundError(`DAG version ${run.version_id} pinned by run ${run.run_id} does not exist`);
+      const task = spec.tasks.find((t) => t.task_id === c.ti.task_id);
+      if (!task)
+        throw new NotFoundError(`task ${c.ti.task_id} is not in version ${run.version_id} of DAG ${run.dag_id}; it was removed from the DAG`);
+      const dag = await store.getDag(run.dag_id);
+      const xcomInputs: Record<string, string> = {};
+      const refs = xcomInputRefs(task);
+      const values = await Promise.all(
+        refs.map((r) => store.getXCom({ dag_id: run.dag_id, run_id: run.run_id, task_id: r.taskId, key: r.key })),
+      );
+      // An upstream that returned nothing simply has no variable; the task decides whether that is an error.
+      refs.forEach((r, i) => {
+        const v = values[i];
+        if (v) xcomInputs[r.name] = JSON.stringify(v.value);
+      });
+      const params = effectiveParams(spec, run.conf);
+      return create(GetTaskSpecResponseSchema, {
+        dagId: run.dag_id,
+        runId: run.run_id,
+        taskId: task.task_id,
+        tryNumber: c.ti.try_number,
+        operator: task.operator,
+        taskJson: JSON.stringify(task),
+        env: taskEnv({ task, run, ti: c.ti, params }),
+        xcomInputs,
+        dagFile: dag?.fileloc ?? "",
+        timeoutSeconds: Math.ceil(task.execution_timeout ?? 0),
+        logicalDate: run.logical_date ? run.logical_date.toISOString() : "",
+        confJson: JSON.stringify(run.conf ?? {}),
+        paramsJson: JSON.stringify(params),
+      });
+    }),
+
+    appendLogs: guarded(logger, "AppendLogs", async (req, ctx) => {
+      const c = await caller(ctx);
+      // Logs are keyed by try, so a stale agent's lines land under its own try and harm nobody.
+      await store.appendLogs(
+        c.id.tiId,
+        c.id.tryNumber,
+        Number(req.firstSeq),
+        req.lines.map((l) => ({ timestamp: new Date(Number(l.timestampMs)), stream: l.stream, line: l.line })),
+      );
+      return create(AppendLogsResponseSchema, {});
+    }),
+
+    heartbeat: guarded(logger, "Heartbeat", async (_req, ctx) => {
+      const c = await caller(ctx);
+      if (await store.heartbeat(c.id.tiId, c.id.tryNumber, now())) return create(HeartbeatResponseSchema, {});
+      const ti = (await store.getTaskInstanceById(c.id.tiId)) ?? c.ti;
+      return create(HeartbeatResponseSchema, {
+        shouldStop: true,
+        reason: `task instance ${describe(c.id)} is now ${ti.state} on try ${ti.try_number} (this agent runs try ${c.id.tryNumber})${ti.note ? `: ${ti.note}` : ""}`,
+      });
+    }),
+
+    pushXCom: guarded(logger, "PushXCom", async (req, ctx) => {
+      const c = await caller(ctx);
+      if (isStale(c)) throw staleError(c);
+      if (!req.key) throw new ConnectError("PushXCom needs a key (the return value is key \"return_value\")", Code.InvalidArgument);
+      let value: unknown;
+      try {
+        value = JSON.parse(req.valueJson);
+      } catch (e) {
+        throw new ConnectError(
+          `XCom ${req.key} of task ${c.id.taskId} is not valid JSON: ${(e as Error).message}`,
+          Code.InvalidArgument,
+        );
+      }
+      await store.setXCom({ dag_id: c.id.dagId, run_id: c.id.runId, task_id: c.id.taskId, key: req.key }, value, now());
+      return create(PushXComResponseSchema, {});
+    }),
+
+    reportState: guarded(logger, "ReportState", async (req, ctx) => {
+      if (!REPORTABLE.has(req.state))
+        throw new ConnectError(`ReportState state must be success, failed or skipped, got ${JSON.stringify(req.state)}`, Code.InvalidArgument);
+      const to = req.state as TaskState;
+      let c = await caller(ctx);
+      // Resend, stale try, or the control plane already decided (marked, reaped): answer, change nothing.
+      if (isStale(c) || c.ti.state !== "running") return create(ReportStateResponseSchema, { state: c.ti.state });
+      const note = to === "failed" ? req.error || `exit code ${req.exitCode}` : req.error || null;
+      const [applied] = await store.applyTransitions(
+        [{ id: c.ti.id, from: ["running"], to, try_number: c.id.tryNumber, patch: { end_date: now(), note } }],
+        now(),
+      );
+      if (!applied) {
+        c = await caller(ctx);
+        return create(ReportStateResponseSchema, { state: c.ti.state });
+      }
+      logger.debug("task instance finished", { ti: describe(c.id), try: c.id.tryNumber, state: to });
+      try {
+        deps.onTaskStateChange(c.ti.dag_run_id);
+      } catch (e) {
+        // The state is stored; the scheduler's next tick picks it up even if this nudge failed.
+        logger.warn("onTaskStateChange failed", { error: e });
+      }
+      return create(ReportStateResponseSchema, { state: to });
+    }),
+
+    // Variables and connections have no store support yet: answer "not found" rather than Unimplemented so
+    // an agent's lookup degrades gracefully. Replace once the Store gains variables/connections.
+    getVariable: guarded(logger, "GetVariable", async (_req, ctx) => {
+      await caller(ctx);
+      return create(GetVariableResponseSchema, { found: false });
+    }),
+    getConnection: guarded(logger, "GetConnection", async (_req, ctx) => {
+      await caller(ctx);
+      return create(GetConnectionResponseSchema, { found: false });
+    }),
+  };
+}
+
+/** Maps domain errors to Connect codes and logs the unexpected ones. */
+function guarded<I, O>(logger: Logger, method: string, fn: (req: I, ctx: HandlerContext) => Promise<O>) {
+  return async (req: I, ctx: HandlerContext): Promise<O> => {
+    try {
+      return await fn(req, ctx);
+    } catch (e) {
+      throw toConnectError(e, logger, method);
+    }
+  };
+}
+
+export function toConnectError(e: unknown, logger: Logger, method: string): ConnectError {
+  if (e instanceof ConnectError) return e;
+  if (e instanceof TooLargeError) return new ConnectError(e.message, Code.ResourceExhausted);
+  if (e instanceof NotFoundError) return new ConnectError(e.message, Code.NotFound);
+  if (e instanceof ValidationError) return new ConnectError(e.message, Code.InvalidArgument);
+  logger.error(`agent rpc ${method} failed`, { error: e });
+  return new ConnectError(`${method} failed on the control plane: ${e instanceof Error ? e.message : String(e)}`, Code.Internal);
+}

@@ -1,0 +1,142 @@
+/**
+ * Building a new DAG run (pure): run id, effective conf (params validated and defaulted) and one task
+ * instance per task of the DAG's current version. Used by the API trigger endpoint and the cron scheduler.
+ *
+ * @example
+ * const run = buildDagRun(dag, { run_type: "manual", logical_date: null, conf: { limit: 5 } }, now);
+ * await store.createDagRun(run);
+ */
+import { ValidationError } from "../domain";
+import type { DagSpec } from "../domain";
+import type { DagRecord, NewDagRun, RunType } from "../store";
+import { effectivePriorityWeights } from "./priority";
+
+export interface BuildDagRunOptions {
+  run_id?: string;
+  run_type: RunType;
+  logical_date: Date | null;
+  data_interval_start?: Date | null;
+  data_interval_end?: Date | null;
+  conf?: Record<string, unknown>;
+  note?: string | null;
+}
+
+/**
+ * Returns the NewDagRun to insert. The stored `conf` is the effective params (conf over param defaults), so
+ * every task of the run sees the same resolved values even if the DAG's defaults change later.
+ * Throws ValidationError (paths `conf.<key>`) when conf breaks a param's schema.
+ */
+export function buildDagRun(dag: DagRecord, opts: BuildDagRunOptions, now: Date): NewDagRun {
+  const spec = dag.spec;
+  const conf = resolveConf(spec, opts.conf ?? {});
+  const weights = effectivePriorityWeights(spec);
+  const run: NewDagRun = {
+    dag_id: dag.dag_id,
+    run_id: opts.run_id ?? defaultRunId(opts.run_type, opts.logical_date ?? now),
+    run_type: opts.run_type,
+    logical_date: opts.logical_date,
+    data_interval_start: opts.data_interval_start ?? null,
+    data_interval_end: opts.data_interval_end ?? null,
+    conf,
+    version_id: dag.version_id,
+    queued_at: now,
+    tasks: spec.tasks.map((t) => ({
+      task_id: t.task_id,
+      operator: t.operator,
+      max_tries: t.retries,
+      pool: t.pool,
+      pool_slots: t.pool_slots,
+      priority_weight: weights.get(t.task_id) ?? t.priority_weight,
+    })),
+  };
+  if (opts.note != null) run.note = opts.note;
+  return run;
+}
+
+/** Airflow's run id: `<run_type>__<isoformat>`, e.g. `manual__2026-01-01T00:00:00+00:00`. */
+export function defaultRunId(runType: RunType, at: Date): string {
+  return `${runType}__${pythonIsoFormat(at)}`;
+}
+
+/** Python's `datetime.isoformat()` for a UTC datetime: microseconds only when non-zero, `+00:00` offset. */
+function pythonIsoFormat(d: Date): string {
+  const iso = d.toISOString(); // 2026-01-01T00:00:00.123Z
+  const base = iso.slice(0, 19);
+  const ms = d.getUTCMilliseconds();
+  return ms ? `${base}.${String(ms).padStart(3, "0")}000+00:00` : `${base}+00:00`;
+}
+
+type ParamType = "string" | "integer" | "number" | "boolean" | "object" | "array" | "null";
+
+/**
+ * Validates `conf` against `spec.params` and returns the effective params: every declared param (conf value,
+ * else its default) plus any undeclared conf keys, which Airflow also lets through.
+ * Throws one ValidationError listing every problem with its path `conf.<key>`.
+ */
+export function resolveConf(spec: Pick<DagSpec, "params">, conf: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...conf };
+  const issues: { path: string; message: string }[] = [];
+  for (const [key, param] of Object.entries(spec.params ?? {})) {
+    const given = Object.hasOwn(conf, key);
+    if (!given && !Object.hasOwn(param, "default")) {
+      if (param.type === "null") {
+        out[key] = null;
+        continue;
+      }
+      issues.push({ path: `conf.${key}`, message: `param "${key}" is required: it has no default, so pass it in conf` });
+      continue;
+    }
+    const value = given ? conf[key] : param.default;
+    out[key] = value;
+    const problem = checkParamValue(value, param);
+    if (problem) issues.push({ path: `conf.${key}`, message: given ? problem : `${problem} (the param's default)` });
+  }
+  if (issues.length)
+    throw new ValidationError(`invalid conf: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
+  return out;
+}
+
+function checkParamValue(
+  value: unknown,
+  param: { type?: ParamType; enum?: unknown[]; minimum?: number; maximum?: number },
+): string | null {
+  if (param.type && !hasType(value, param.type))
+    return `expected ${param.type}, got ${describeType(value)} ${JSON.stringify(value)}`;
+  if (param.enum && !param.enum.some((e) => sameJson(e, value)))
+    return `${JSON.stringify(value)} is not one of ${param.enum.map((e) => JSON.stringify(e)).join(", ")}`;
+  if (typeof value === "number") {
+    if (param.minimum !== undefined && value < param.minimum) return `${value} is less than the minimum ${param.minimum}`;
+    if (param.maximum !== undefined && value > param.maximum) return `${value} is greater than the maximum ${param.maximum}`;
+  }
+  return null;
+}
+
+function hasType(value: unknown, type: ParamType): boolean {
+  switch (type) {
+    case "string":
+      return typeof value === "string";
+    case "integer":
+      return typeof value === "number" && Number.isInteger(value);
+    case "number":
+      return typeof value === "number" && Number.isFinite(value);
+    case "boolean":
+      return typeof value === "boolean";
+    case "object":
+      return typeof value === "object" && value !== null && !Array.isArray(value);
+    case "array":
+      return Array.isArray(value);
+    case "null":
+      return value === null;
+  }
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
+  return typeof value;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,31 @@
+/**
+ * The SQLite migrations, embedded as text so the compiled binary needs no source tree, and the
+ * MigrationTarget that applies them. Add a migration: create sql/sqlite/NNNN_name.sql and append it here.
+ */
+import type { Database } from "bun:sqlite";
+import { migrationFromFile, SCHEMA_MIGRATIONS_DDL, type Migration, type MigrationTarget } from "../migrate";
+import initSql from "../../../sql/sqlite/0001_init.sql" with { type: "text" };
+
+export const SQLITE_MIGRATIONS: Migration[] = [migrationFromFile("0001_init.sql", initSql)];
+
+export function sqliteMigrationTarget(db: Database): MigrationTarget {
+  return {
+    async ensureMigrationsTable() {
+      db.run(SCHEMA_MIGRATIONS_DDL);
+    },
+    async appliedVersions() {
+      return db.query<{ version: number }, []>("SELECT version FROM schema_migrations").all().map((r) => r.version);
+    },
+    async applyMigration(m, appliedAt) {
+      // IMMEDIATE takes the write lock first, so a second process waits and then sees the version recorded.
+      return db
+        .transaction(() => {
+          if (db.query("SELECT 1 FROM schema_migrations WHERE version = ?").get(m.version)) return false;
+          db.run(m.sql);
+          db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", [m.version, m.name, appliedAt.getTime()]);
+          return true;
+        })
+        .immediate();
+    },
+  };
+}

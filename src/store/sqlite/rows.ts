@@ -1,0 +1,161 @@
+/** Conversions between SQLite column values (epoch ms, 0/1, JSON text) and the Store's record types. */
+import type { DagSpec } from "../../domain";
+import type {
+  DagRecord,
+  DagRunRecord,
+  ImportErrorRecord,
+  RunType,
+  TaskInstanceRecord,
+  UserRecord,
+  XComRecord,
+} from "../store";
+import type { DagRunState, TaskState } from "../../domain";
+
+export const ms = (d: Date | null | undefined): number | null => (d == null ? null : d.getTime());
+export const date = (v: number | null): Date | null => (v == null ? null : new Date(v));
+
+export interface DagRow {
+  dag_id: string;
+  fileloc: string;
+  version_id: number;
+  spec: string;
+  is_paused: number;
+  is_active: number;
+  last_parsed_at: number;
+}
+export const DAG_COLUMNS =
+  "d.dag_id, d.fileloc, d.version_id, v.spec, d.is_paused, d.is_active, d.last_parsed_at";
+export const DAG_FROM = "dags d JOIN dag_versions v ON v.id = d.version_id";
+
+export const toDag = (r: DagRow): DagRecord => ({
+  dag_id: r.dag_id,
+  fileloc: r.fileloc,
+  version_id: r.version_id,
+  spec: JSON.parse(r.spec) as DagSpec,
+  is_paused: r.is_paused === 1,
+  is_active: r.is_active === 1,
+  last_parsed_at: new Date(r.last_parsed_at),
+});
+
+export interface ImportErrorRow {
+  id: number;
+  filename: string;
+  stack_trace: string;
+  timestamp: number;
+}
+export const toImportError = (r: ImportErrorRow): ImportErrorRecord => ({ ...r, timestamp: new Date(r.timestamp) });
+
+export interface DagRunRow {
+  id: number;
+  dag_id: string;
+  run_id: string;
+  run_type: string;
+  state: string;
+  logical_date: number | null;
+  data_interval_start: number | null;
+  data_interval_end: number | null;
+  conf: string;
+  version_id: number;
+  queued_at: number;
+  start_date: number | null;
+  end_date: number | null;
+  note: string | null;
+}
+export const DAG_RUN_COLUMNS =
+  "id, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, start_date, end_date, note";
+
+export const toDagRun = (r: DagRunRow): DagRunRecord => ({
+  id: r.id,
+  dag_id: r.dag_id,
+  run_id: r.run_id,
+  run_type: r.run_type as RunType,
+  state: r.state as DagRunState,
+  logical_date: date(r.logical_date),
+  data_interval_start: date(r.data_interval_start),
+  data_interval_end: date(r.data_interval_end),
+  conf: JSON.parse(r.conf) as Record<string, unknown>,
+  version_id: r.version_id,
+  queued_at: new Date(r.queued_at),
+  start_date: date(r.start_date),
+  end_date: date(r.end_date),
+  note: r.note,
+});
+
+export interface TaskInstanceRow {
+  id: number;
+  dag_run_id: number;
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  state: string;
+  try_number: number;
+  max_tries: number;
+  operator: string;
+  pool: string;
+  pool_slots: number;
+  priority_weight: number;
+  queued_at: number | null;
+  start_date: number | null;
+  end_date: number | null;
+  last_heartbeat: number | null;
+  hostname: string | null;
+  pid: number | null;
+  executor: string | null;
+  note: string | null;
+  updated_at: number;
+}
+export const TI_COLUMNS =
+  "id, dag_run_id, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, " +
+  "queued_at, start_date, end_date, last_heartbeat, hostname, pid, executor, note, updated_at";
+
+export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
+  id: r.id,
+  dag_run_id: r.dag_run_id,
+  dag_id: r.dag_id,
+  run_id: r.run_id,
+  task_id: r.task_id,
+  state: r.state as TaskState,
+  try_number: r.try_number,
+  max_tries: r.max_tries,
+  operator: r.operator,
+  pool: r.pool,
+  pool_slots: r.pool_slots,
+  priority_weight: r.priority_weight,
+  queued_at: date(r.queued_at),
+  start_date: date(r.start_date),
+  end_date: date(r.end_date),
+  last_heartbeat: date(r.last_heartbeat),
+  hostname: r.hostname,
+  pid: r.pid,
+  executor: r.executor,
+  note: r.note,
+  updated_at: new Date(r.updated_at),
+});
+
+export interface XComRow {
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  map_index: number;
+  key: string;
+  value: string;
+  timestamp: number;
+}
+export const toXCom = (r: XComRow): XComRecord => ({
+  ...r,
+  value: JSON.parse(r.value) as unknown,
+  timestamp: new Date(r.timestamp),
+});
+
+export interface UserRow {
+  username: string;
+  password_hash: string;
+  role: string;
+  created_at: number;
+}
+export const toUser = (r: UserRow): UserRecord => ({
+  username: r.username,
+  password_hash: r.password_hash,
+  role: r.role as UserRecord["role"],
+  created_at: new Date(r.created_at),
+});

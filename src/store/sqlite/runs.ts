@@ -1,0 +1,142 @@
+/** DAG runs: creation with their task instances, lookups, the tick's snapshot read, run state changes. */
+import type { Database } from "bun:sqlite";
+import { SQLiteError } from "bun:sqlite";
+import { ConflictError, NotFoundError, isTerminalDagRunState, type DagRunState } from "../../domain";
+import type { DagRunFilter, DagRunRecord, NewDagRun, Page, RunSnapshot } from "../store";
+import { pageClause } from "./list-query";
+import {
+  DAG_RUN_COLUMNS,
+  TI_COLUMNS,
+  ms,
+  toDagRun,
+  toTaskInstance,
+  type DagRunRow,
+  type TaskInstanceRow,
+} from "./rows";
+
+export function createDagRun(db: Database, input: NewDagRun): DagRunRecord {
+  const queuedAt = input.queued_at.getTime();
+  try {
+    const id = db.transaction(() => {
+      const { id } = db
+        .query(
+          `INSERT INTO dag_runs (dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, note)
+           VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+        )
+        .get(
+          input.dag_id,
+          input.run_id,
+          input.run_type,
+          ms(input.logical_date),
+          ms(input.data_interval_start),
+          ms(input.data_interval_end),
+          JSON.stringify(input.conf ?? {}),
+          input.version_id,
+          queuedAt,
+          input.note ?? null,
+        ) as { id: number };
+      const insertTi = db.query(
+        `INSERT INTO task_instances (dag_run_id, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, updated_at)
+         VALUES (?, ?, ?, ?, 'none', 1, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const t of input.tasks)
+        insertTi.run(id, input.dag_id, input.run_id, t.task_id, t.max_tries, t.operator, t.pool, t.pool_slots, t.priority_weight, queuedAt);
+      return id;
+    }).immediate();
+    return getDagRunById(db, id)!;
+  } catch (err) {
+    if (err instanceof SQLiteError && err.code === "SQLITE_CONSTRAINT_UNIQUE" && err.message.includes("dag_runs."))
+      throw new ConflictError(`dag run ${input.run_id} already exists for DAG ${input.dag_id}`);
+    if (err instanceof SQLiteError && err.code === "SQLITE_CONSTRAINT_FOREIGNKEY")
+      throw new NotFoundError(
+        `cannot create run ${input.run_id}: DAG ${input.dag_id} or its version ${input.version_id} is not in the store; record the DAG (upsertDag) first`,
+      );
+    throw err;
+  }
+}
+
+export function getDagRun(db: Database, dagId: string, runId: string): DagRunRecord | null {
+  const row = db.query(`SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE dag_id = ? AND run_id = ?`).get(dagId, runId) as DagRunRow | null;
+  return row ? toDagRun(row) : null;
+}
+
+export function getDagRunById(db: Database, id: number): DagRunRecord | null {
+  const row = db.query(`SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id = ?`).get(id) as DagRunRow | null;
+  return row ? toDagRun(row) : null;
+}
+
+const RUN_SORTABLE = {
+  id: "id",
+  dag_id: "dag_id",
+  run_id: "run_id",
+  run_type: "run_type",
+  state: "state",
+  logical_date: "logical_date",
+  data_interval_start: "data_interval_start",
+  data_interval_end: "data_interval_end",
+  queued_at: "queued_at",
+  start_date: "start_date",
+  end_date: "end_date",
+};
+
+export function listDagRuns(db: Database, filter: DagRunFilter = {}): Page<DagRunRecord> {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  if (filter.dag_id !== undefined) {
+    where.push("dag_id = ?");
+    params.push(filter.dag_id);
+  }
+  if (filter.state) {
+    where.push("state IN (SELECT value FROM json_each(?))");
+    params.push(JSON.stringify(filter.state));
+  }
+  const w = where.length ? ` WHERE ${where.join(" AND ")}` : "";
+  const page = pageClause(filter, RUN_SORTABLE, "id", "id");
+  const rows = db.query(`SELECT ${DAG_RUN_COLUMNS} FROM dag_runs${w}${page.sql}`).all(...params, ...page.params) as DagRunRow[];
+  const { n } = db.query(`SELECT count(*) AS n FROM dag_runs${w}`).get(...params) as { n: number };
+  return { items: rows.map(toDagRun), total: n };
+}
+
+export function listActiveRunIds(db: Database): number[] {
+  return (db.query("SELECT id FROM dag_runs WHERE state IN ('queued', 'running') ORDER BY id").values() as [number][]).map((r) => r[0]);
+}
+
+/** Two reads in one transaction, so every snapshot's TIs are consistent with its run. */
+export function loadRunSnapshots(db: Database, runIds: number[]): RunSnapshot[] {
+  if (runIds.length === 0) return [];
+  const ids = JSON.stringify(runIds);
+  return db.transaction(() => {
+    const runs = db
+      .query(`SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`)
+      .all(ids) as DagRunRow[];
+    const tis = db
+      .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_run_id IN (SELECT value FROM json_each(?)) ORDER BY dag_run_id, id`)
+      .all(ids) as TaskInstanceRow[];
+    const byRun = new Map<number, RunSnapshot>();
+    for (const r of runs) byRun.set(r.id, { run: toDagRun(r), tis: [] });
+    for (const ti of tis) byRun.get(ti.dag_run_id)?.tis.push(toTaskInstance(ti));
+    return [...byRun.values()];
+  }).deferred();
+}
+
+export function setDagRunState(db: Database, id: number, from: DagRunState[], to: DagRunState, now: Date, note?: string): boolean {
+  if (from.length === 0) return false;
+  const t = now.getTime();
+  const sets = ["state = ?"];
+  const params: (string | number | null)[] = [to];
+  if (to === "running") {
+    sets.push("start_date = COALESCE(start_date, ?)", "end_date = NULL");
+    params.push(t);
+  } else if (to === "queued") sets.push("end_date = NULL");
+  else if (isTerminalDagRunState(to)) {
+    sets.push("end_date = ?");
+    params.push(t);
+  }
+  if (note !== undefined) {
+    sets.push("note = ?");
+    params.push(note);
+  }
+  const marks = from.map(() => "?").join(", ");
+  const res = db.query(`UPDATE dag_runs SET ${sets.join(", ")} WHERE id = ? AND state IN (${marks})`).run(...params, id, ...from);
+  return res.changes > 0;
+}

@@ -1,0 +1,98 @@
+/** Task instances: lookups, the batched conditional transitions every state change goes through, heartbeats. */
+import type { Database } from "bun:sqlite";
+import type { ListOptions, Page, TaskInstancePatch, TaskInstanceRecord, TaskTransition } from "../store";
+import { pageClause } from "./list-query";
+import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
+
+export function getTaskInstance(db: Database, dagId: string, runId: string, taskId: string): TaskInstanceRecord | null {
+  const row = db
+    .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_id = ? AND run_id = ? AND task_id = ?`)
+    .get(dagId, runId, taskId) as TaskInstanceRow | null;
+  return row ? toTaskInstance(row) : null;
+}
+
+export function getTaskInstanceById(db: Database, id: number): TaskInstanceRecord | null {
+  const row = db.query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE id = ?`).get(id) as TaskInstanceRow | null;
+  return row ? toTaskInstance(row) : null;
+}
+
+const TI_SORTABLE = {
+  id: "id",
+  dag_id: "dag_id",
+  run_id: "run_id",
+  task_id: "task_id",
+  state: "state",
+  try_number: "try_number",
+  operator: "operator",
+  max_tries: "max_tries",
+  pool: "pool",
+  pool_slots: "pool_slots",
+  hostname: "hostname",
+  executor: "executor",
+  priority_weight: "priority_weight",
+  queued_at: "queued_at",
+  start_date: "start_date",
+  end_date: "end_date",
+  updated_at: "updated_at",
+};
+
+export function listTaskInstances(db: Database, dagId: string, runId: string, opts: ListOptions = {}): Page<TaskInstanceRecord> {
+  const page = pageClause(opts, TI_SORTABLE, "id", "id");
+  const rows = db
+    .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_id = ? AND run_id = ?${page.sql}`)
+    .all(dagId, runId, ...page.params) as TaskInstanceRow[];
+  const { n } = db.query("SELECT count(*) AS n FROM task_instances WHERE dag_id = ? AND run_id = ?").get(dagId, runId) as { n: number };
+  return { items: rows.map(toTaskInstance), total: n };
+}
+
+/** Patch fields in a fixed order, so equal patch shapes share one cached statement. */
+const PATCH_FIELDS = [
+  "try_number",
+  "queued_at",
+  "start_date",
+  "end_date",
+  "last_heartbeat",
+  "hostname",
+  "pid",
+  "executor",
+  "note",
+] as const satisfies readonly (keyof TaskInstancePatch)[];
+
+const toColumn = (v: unknown): string | number | null => (v instanceof Date ? v.getTime() : (v as string | number | null));
+
+/** The UPDATE for one transition's shape; db.query caches the prepared statement per distinct SQL text. */
+function transitionSql(t: TaskTransition, fields: readonly string[]): string {
+  const sets = ["state = ?", "updated_at = ?", ...fields.map((f) => `${f} = ?`)];
+  const marks = t.from.map(() => "?").join(", ");
+  return `UPDATE task_instances SET ${sets.join(", ")} WHERE id = ? AND state IN (${marks})${t.try_number !== undefined ? " AND try_number = ?" : ""}`;
+}
+
+export function applyTransitions(db: Database, transitions: TaskTransition[], now: Date): boolean[] {
+  if (transitions.length === 0) return [];
+  const t0 = now.getTime();
+  return db.transaction(() =>
+    transitions.map((t) => {
+      if (t.from.length === 0) return false;
+      const patch = t.patch ?? {};
+      const fields = PATCH_FIELDS.filter((f) => patch[f] !== undefined);
+      const params: (string | number | null)[] = [t.to, t0, ...fields.map((f) => toColumn(patch[f])), t.id, ...t.from];
+      if (t.try_number !== undefined) params.push(t.try_number);
+      return db.query(transitionSql(t, fields)).run(...params).changes > 0;
+    }),
+  ).immediate();
+}
+
+export function heartbeat(db: Database, tiId: number, tryNumber: number, now: Date): boolean {
+  return (
+    db.query("UPDATE task_instances SET last_heartbeat = ? WHERE id = ? AND try_number = ? AND state = 'running'").run(now.getTime(), tiId, tryNumber)
+      .changes > 0
+  );
+}
+
+/** Queued or running task instances per DAG (max_active_tasks checks); DAGs with none are absent. */
+export function countActiveTaskInstances(db: Database): Map<string, number> {
+  const rows = db
+    .query("SELECT dag_id, count(*) FROM task_instances WHERE state IN ('queued', 'running') GROUP BY dag_id")
+    .values() as [string, number][];
+  return new Map(rows);
+}

@@ -1,0 +1,60 @@
+/** XCom: small JSON values passed between tasks, size-limited at write. */
+import type { Database } from "bun:sqlite";
+import { TooLargeError } from "../../domain";
+import type { ListOptions, Page, XComKey, XComRecord } from "../store";
+import { pageClause } from "./list-query";
+import { toXCom, type XComRow } from "./rows";
+
+/** Airflow's map_index for a task that is not mapped. */
+export const UNMAPPED = -1;
+
+const COLUMNS = "dag_id, run_id, task_id, map_index, key, value, timestamp";
+
+/** The JSON text to store, or TooLargeError naming the key, the task, the size and the limit. */
+export function encodeXCom(key: XComKey, value: unknown, maxBytes: number): string {
+  const json = JSON.stringify(value) ?? "null";
+  const size = Buffer.byteLength(json, "utf8");
+  if (size > maxBytes)
+    throw new TooLargeError(`XCom ${key.key} of task ${key.task_id} is ${size} bytes; the limit is ${maxBytes} bytes (--xcom-max-bytes)`);
+  return json;
+}
+
+export function setXCom(db: Database, key: XComKey, value: unknown, now: Date, maxBytes: number): void {
+  const json = encodeXCom(key, value, maxBytes);
+  db.query(
+    `INSERT INTO xcom (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`,
+  ).run(key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key, json, now.getTime());
+}
+
+export function getXCom(db: Database, key: XComKey): XComRecord | null {
+  const row = db
+    .query(`SELECT ${COLUMNS} FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ? AND key = ?`)
+    .get(key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key) as XComRow | null;
+  return row ? toXCom(row) : null;
+}
+
+const XCOM_SORTABLE = { task_id: "task_id", key: "key", map_index: "map_index", timestamp: "timestamp" };
+
+export function listXComs(db: Database, filter: { dag_id: string; run_id: string; task_id?: string; key?: string } & ListOptions): Page<XComRecord> {
+  const where = ["dag_id = ?", "run_id = ?"];
+  const params: string[] = [filter.dag_id, filter.run_id];
+  if (filter.task_id !== undefined) {
+    where.push("task_id = ?");
+    params.push(filter.task_id);
+  }
+  if (filter.key !== undefined) {
+    where.push("key = ?");
+    params.push(filter.key);
+  }
+  const w = ` WHERE ${where.join(" AND ")}`;
+  // Ties within a task_id fall back to map_index then key (the rest of the primary key), as Airflow lists them.
+  const page = pageClause(filter, XCOM_SORTABLE, "task_id", ["task_id", "map_index", "key"]);
+  const rows = db.query(`SELECT ${COLUMNS} FROM xcom${w}${page.sql}`).all(...params, ...page.params) as XComRow[];
+  const { n } = db.query(`SELECT count(*) AS n FROM xcom${w}`).get(...params) as { n: number };
+  return { items: rows.map(toXCom), total: n };
+}
+
+export function deleteXComs(db: Database, dagId: string, runId: string, taskId: string): void {
+  db.query("DELETE FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ?").run(dagId, runId, taskId);
+}

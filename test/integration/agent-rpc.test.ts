@@ -1,0 +1,280 @@
+/**
+ * The agent against the real control-plane RPC service over HTTP, backed by a real SqliteStore: what a user
+ * sees afterwards in the store (states, notes, logs, XComs) is what we assert.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { SignJWT } from "jose";
+import { parseDagSpec } from "../../src/domain";
+import { openStore, type Store, type TaskInstanceRecord } from "../../src/store";
+import { createAgentRpcHandler } from "../../src/rpc";
+import { AgentTokens } from "../../src/auth/agent-token";
+import { dial, runAgent } from "../../src/agent";
+import { silentLogger } from "../../src/observability/logger";
+
+const SECRET = "integration-test-secret-32-bytes";
+const dir = mkdtempSync(join(tmpdir(), "leoflow-agent-it-"));
+const dagFile = join(dir, "dag.json");
+const rawDag = {
+  dag_id: "agent_it",
+  params: { limit: { type: "integer", default: 10 } },
+  tasks: [
+    {
+      task_id: "extract",
+      operator: "bash",
+      env: { GREETING: "hello" },
+      bash_command: 'echo "$GREETING from $LEOFLOW_TASK_ID try $LEOFLOW_TRY_NUMBER"; echo oops >&2; echo "params=$LEOFLOW_PARAMS"; echo \'{"rows": 42}\' > "$LEOFLOW_RETURN_VALUE_PATH"',
+    },
+    { task_id: "load", operator: "bash", upstream: ["extract"], bash_command: 'echo "got $LEOFLOW_XCOM_EXTRACT"; printf %s "$LEOFLOW_XCOM_EXTRACT" > "$LEOFLOW_RETURN_VALUE_PATH"' },
+    { task_id: "fail3", operator: "bash", bash_command: "echo about to fail; exit 3" },
+    { task_id: "skip99", operator: "bash", bash_command: "exit 99" },
+    { task_id: "bad_rv", operator: "bash", bash_command: 'echo "rows=42" > "$LEOFLOW_RETURN_VALUE_PATH"' },
+    { task_id: "binary", operator: "bash", bash_command: "head -c 4096 /dev/urandom; printf '\\xff\\xfe\\n'; echo after-binary" },
+    { task_id: "background", operator: "bash", bash_command: "sleep 30 & echo started-bg" },
+    { task_id: "timeout", operator: "bash", execution_timeout: 1, bash_command: "echo sleeping; sleep 30" },
+    { task_id: "killed", operator: "bash", bash_command: "kill -9 $$" },
+    { task_id: "cancelled", operator: "bash", bash_command: "echo waiting; sleep 30" },
+    { task_id: "spare", operator: "bash", bash_command: "true" },
+    { task_id: "done_already", operator: "bash", bash_command: "true" },
+  ],
+};
+
+let store: Store;
+let server: ReturnType<typeof Bun.serve>;
+let url: string;
+let runDbId = 0;
+const tokens = new AgentTokens(SECRET);
+const nudged: number[] = [];
+const now = () => new Date();
+
+beforeAll(async () => {
+  writeFileSync(dagFile, JSON.stringify(rawDag));
+  store = openStore("sqlite::memory:", { xcomMaxBytes: 1024 });
+  await store.migrate();
+  const spec = parseDagSpec(rawDag);
+  const dag = await store.upsertDag({ spec, fileloc: dagFile, pausedOnCreate: false, now: now() });
+  const run = await store.createDagRun({
+    dag_id: spec.dag_id,
+    run_id: "manual__it",
+    run_type: "manual",
+    logical_date: new Date("2026-01-01T00:00:00Z"),
+    data_interval_start: null,
+    data_interval_end: null,
+    conf: { limit: 5 },
+    version_id: dag.version_id,
+    queued_at: now(),
+    tasks: spec.tasks.map((t) => ({ task_id: t.task_id, operator: t.operator, max_tries: t.retries, pool: t.pool, pool_slots: t.pool_slots, priority_weight: t.priority_weight })),
+  });
+  runDbId = run.id;
+  const handler = createAgentRpcHandler({ store, tokens, logger: silentLogger, heartbeatIntervalSeconds: 1, onTaskStateChange: (id) => void nudged.push(id) });
+  server = Bun.serve({ port: 0, fetch: async (req) => (await handler(req)) ?? new Response("not found", { status: 404 }) });
+  url = `http://127.0.0.1:${server.port}`;
+});
+
+afterAll(async () => {
+  server?.stop(true);
+  await store?.close();
+});
+
+async function ti(taskId: string): Promise<TaskInstanceRecord> {
+  return (await store.getTaskInstance("agent_it", "manual__it", taskId))!;
+}
+
+/** Queues a task instance as the dispatcher would and mints its token. */
+async function queue(taskId: string): Promise<{ ti: TaskInstanceRecord; token: string }> {
+  const t = await ti(taskId);
+  const [ok] = await store.applyTransitions([{ id: t.id, from: ["none"], to: "queued", patch: { queued_at: now() } }], now());
+  expect(ok).toBe(true);
+  const token = await tokens.issue({ tiId: t.id, tryNumber: t.try_number, dagId: t.dag_id, runId: t.run_id, taskId: t.task_id }, 300);
+  return { ti: t, token };
+}
+
+async function run(taskId: string): Promise<{ exit: number; ti: TaskInstanceRecord; logs: string[] }> {
+  const q = await queue(taskId);
+  const exit = await runAgent({ server: url, token: q.token, logger: silentLogger, hostname: "it-host" });
+  const logs = await store.readLogs(q.ti.id, 1);
+  expect(logs.map((l) => l.seq)).toEqual(logs.map((_, i) => i));
+  return { exit, ti: await ti(taskId), logs: logs.map((l) => `${l.stream}: ${l.line}`) };
+}
+
+const xcom = async (taskId: string) =>
+  (await store.getXCom({ dag_id: "agent_it", run_id: "manual__it", task_id: taskId, key: "return_value" }))?.value;
+
+describe("agent ↔ control plane", () => {
+  test("a bash task runs: success, its logs in order, its return value as XCom", async () => {
+    const r = await run("extract");
+    expect(r.exit).toBe(0);
+    expect(r.ti.state).toBe("success");
+    expect(r.ti.hostname).toBe("it-host");
+    expect(r.ti.start_date).toBeInstanceOf(Date);
+    expect(r.ti.end_date).toBeInstanceOf(Date);
+    expect(r.logs).toContain("stdout: hello from extract try 1");
+    expect(r.logs).toContain("stderr: oops");
+    expect(r.logs).toContain('stdout: params={"limit":5}');
+    expect(r.logs[0]).toStartWith("agent: leoflow agent on it-host");
+    expect(r.logs.at(-1)).toMatch(/^agent: exit code 0 after \d+\.\d\ds$/);
+    expect(await xcom("extract")).toEqual({ rows: 42 });
+    expect(nudged).toContain(runDbId);
+  });
+
+  test("a downstream task gets LEOFLOW_XCOM_<UPSTREAM>", async () => {
+    const r = await run("load");
+    expect(r.ti.state).toBe("success");
+    expect(r.logs).toContain('stdout: got {"rows":42}');
+    expect(await xcom("load")).toEqual({ rows: 42 });
+  });
+
+  test("exit 3 → failed with 'exit code 3'", async () => {
+    const r = await run("fail3");
+    expect(r.exit).toBe(1);
+    expect(r.ti.state).toBe("failed");
+    expect(r.ti.note).toBe("exit code 3");
+    expect(r.logs).toContain("stdout: about to fail");
+  });
+
+  test("exit 99 → skipped", async () => {
+    const r = await run("skip99");
+    expect(r.exit).toBe(0);
+    expect(r.ti.state).toBe("skipped");
+  });
+
+  test("an invalid return value fails the task with the parser's message", async () => {
+    const r = await run("bad_rv");
+    expect(r.ti.state).toBe("failed");
+    expect(r.ti.note).toMatch(/^return value in \$LEOFLOW_RETURN_VALUE_PATH is not valid JSON: .+; write JSON/);
+    expect(await xcom("bad_rv")).toBeUndefined();
+  });
+
+  test("binary output does not break logs", async () => {
+    const r = await run("binary");
+    expect(r.ti.state).toBe("success");
+    expect(r.logs).toContain("stdout: after-binary");
+    expect(r.logs.some((l) => l.includes("\uFFFD"))).toBe(true);
+  });
+
+  test("a background child does not keep the task running", async () => {
+    const r = await run("background");
+    expect(r.ti.state).toBe("success");
+    expect(r.logs).toContain("stdout: started-bg");
+  });
+
+  test("execution_timeout kills the task and fails it", async () => {
+    const r = await run("timeout");
+    expect(r.ti.state).toBe("failed");
+    expect(r.ti.note).toBe("execution_timeout: task ran longer than 1s");
+    expect(r.logs).toContain("stdout: sleeping");
+    expect(r.logs.some((l) => l.startsWith("agent: killed by SIGTERM"))).toBe(true);
+  });
+
+  test("marked failed while running: the heartbeat stops the process and the mark stands", async () => {
+    const q = await queue("cancelled");
+    const agent = runAgent({ server: url, token: q.token, logger: silentLogger });
+    // Wait until the user process is running (its first line is stored): a condition, not a timing guess.
+    while (!(await store.readLogs(q.ti.id, 1)).some((l) => l.line === "waiting")) await Bun.sleep(5);
+    await store.applyTransitions([{ id: q.ti.id, from: ["running"], to: "failed", patch: { end_date: now(), note: "marked failed by admin" } }], now());
+    expect(await agent).toBe(1);
+    const after = await ti("cancelled");
+    expect(after.state).toBe("failed");
+    expect(after.note).toBe("marked failed by admin");
+    const logs = (await store.readLogs(q.ti.id, 1)).map((l) => l.line);
+    expect(logs.some((l) => l.startsWith("stopping the task: the control plane asked to stop: task instance agent_it/manual__it/cancelled is now failed"))).toBe(true);
+  });
+
+  test("killed by a signal → failed 'killed by SIGKILL'", async () => {
+    const r = await run("killed");
+    expect(r.ti.state).toBe("failed");
+    expect(r.ti.note).toBe("killed by SIGKILL");
+  });
+});
+
+describe("the rpc service refuses what it must", () => {
+  const code = async (p: Promise<unknown>) => {
+    const e = ConnectError.from(await p.then(() => new Error("call succeeded"), (e) => e));
+    return [e.code, e.rawMessage] as const;
+  };
+
+  test("a token whose claims name another task instance → PermissionDenied", async () => {
+    const spare = await ti("spare");
+    const forged = await tokens.issue({ tiId: spare.id, tryNumber: 1, dagId: "agent_it", runId: "manual__it", taskId: "extract" }, 60);
+    const [c, msg] = await code(dial(url, forged).register({}));
+    expect(c).toBe(Code.PermissionDenied);
+    expect(msg).toContain("agent token is for agent_it/manual__it/extract but task instance");
+  });
+
+  test("a token for an unknown task instance → PermissionDenied", async () => {
+    const t = await tokens.issue({ tiId: 999_999, tryNumber: 1, dagId: "agent_it", runId: "manual__it", taskId: "x" }, 60);
+    const [c, msg] = await code(dial(url, t).heartbeat({}));
+    expect(c).toBe(Code.PermissionDenied);
+    expect(msg).toContain("does not exist");
+  });
+
+  test("no token, a user token, a foreign token → Unauthenticated", async () => {
+    expect((await code(dial(url, "").register({})))[0]).toBe(Code.Unauthenticated);
+    const user = await new SignJWT({ kind: "user" }).setProtectedHeader({ alg: "HS256" }).setIssuer("leoflow").setExpirationTime("1h").sign(new TextEncoder().encode(SECRET));
+    const [c, msg] = await code(dial(url, user).register({}));
+    expect(c).toBe(Code.Unauthenticated);
+    expect(msg).toContain("not an agent token");
+    const foreign = await new AgentTokens("some-other-control-plane-secret!").issue({ tiId: 1, tryNumber: 1, dagId: "agent_it", runId: "manual__it", taskId: "extract" }, 60);
+    const [c2, msg2] = await code(dial(url, foreign).register({}));
+    expect(c2).toBe(Code.Unauthenticated);
+    expect(msg2).toContain("signature is invalid");
+  });
+
+  test("a stale agent: Register on a finished task instance → FailedPrecondition; runAgent exits 2", async () => {
+    const t = await ti("done_already");
+    await store.applyTransitions([{ id: t.id, from: ["none"], to: "success", patch: { end_date: now() } }], now());
+    const token = await tokens.issue({ tiId: t.id, tryNumber: 1, dagId: t.dag_id, runId: t.run_id, taskId: t.task_id }, 60);
+    const [c, msg] = await code(dial(url, token).register({}));
+    expect(c).toBe(Code.FailedPrecondition);
+    expect(msg).toBe("task instance agent_it/manual__it/done_already is success on try 1; this agent's try 1 is stale");
+    expect(await runAgent({ server: url, token, logger: silentLogger })).toBe(2);
+  });
+
+  test("Register is idempotent; ReportState resends answer the stored state; Heartbeat says stop once done", async () => {
+    const { ti: t, token } = await queue("spare");
+    const client = dial(url, token);
+    const first = await client.register({ hostname: "a", pid: 1 });
+    const again = await client.register({ hostname: "a", pid: 1 });
+    expect(again).toEqual(first);
+    expect(first.heartbeatIntervalSeconds).toBe(1);
+    expect((await client.heartbeat({})).shouldStop).toBe(false);
+
+    const spec = await client.getTaskSpec({});
+    expect(spec.env.LEOFLOW_LOGICAL_DATE).toBe("2026-01-01T00:00:00.000Z");
+    expect(spec.dagFile).toBe(dagFile);
+    expect(JSON.parse(spec.paramsJson)).toEqual({ limit: 5 });
+
+    // PushXCom: not JSON → InvalidArgument; over the store's limit → ResourceExhausted.
+    const [c1, m1] = await code(client.pushXCom({ key: "return_value", valueJson: "{nope" }));
+    expect(c1).toBe(Code.InvalidArgument);
+    expect(m1).toContain("XCom return_value of task spare is not valid JSON");
+    const [c2, m2] = await code(client.pushXCom({ key: "big", valueJson: JSON.stringify("x".repeat(5000)) }));
+    expect(c2).toBe(Code.ResourceExhausted);
+    expect(m2).toContain("limit");
+
+    // Log batches are idempotent by sequence number.
+    const line = { timestampMs: BigInt(Date.now()), stream: "stdout", line: "once" };
+    await client.appendLogs({ firstSeq: 0n, lines: [line] });
+    await client.appendLogs({ firstSeq: 0n, lines: [line] });
+    expect((await store.readLogs(t.id, 1)).map((l) => l.line)).toEqual(["once"]);
+
+    expect((await client.reportState({ state: "success", exitCode: 0 })).state).toBe("success");
+    expect((await client.reportState({ state: "success", exitCode: 0 })).state).toBe("success");
+    expect((await client.reportState({ state: "failed", exitCode: 1, error: "late" })).state).toBe("success");
+    expect((await ti("spare")).state).toBe("success");
+    const hb = await client.heartbeat({});
+    expect(hb.shouldStop).toBe(true);
+    expect(hb.reason).toContain("is now success");
+    const [c3] = await code(client.reportState({ state: "running" }));
+    expect(c3).toBe(Code.InvalidArgument);
+  });
+
+  test("paths outside the service are left to the rest of the server", async () => {
+    const handler = createAgentRpcHandler({ store, tokens, logger: silentLogger, heartbeatIntervalSeconds: 1, onTaskStateChange() {} });
+    expect(await handler(new Request("http://x/api/v2/dags"))).toBeNull();
+    expect((await handler(new Request("http://x/leoflow.agent.v1.AgentService/Nope", { method: "POST" })))!.status).toBe(404);
+  });
+});

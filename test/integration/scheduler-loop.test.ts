@@ -1,0 +1,113 @@
+/**
+ * The scheduler loop over a real SQLite store and the real planner. The dispatcher here is a stand-in for an
+ * agent (it reports results straight through the store, as the RPC service would), so these tests exercise
+ * the loop's wake-ups, batching and failure handling without spawning processes; the e2e tests do that.
+ */
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { openStore, type DagRunRecord, type Store, type TaskInstanceRecord } from "../../src/store";
+import { parseDagSpec, type DagSpec } from "../../src/domain";
+import { SchedulerLoop } from "../../src/scheduler/loop";
+import { buildDagRun } from "../../src/scheduler/trigger";
+import { silentLogger } from "../../src/observability";
+
+type Outcome = "success" | "failed" | "skipped" | "throw";
+
+class InstantAgent {
+  launched: string[] = [];
+  constructor(
+    private store: Store,
+    private outcome: (ti: TaskInstanceRecord) => Outcome,
+    private wake: () => (id: number) => void,
+  ) {}
+  async dispatch(ti: TaskInstanceRecord, _run: DagRunRecord, _spec: DagSpec): Promise<void> {
+    const result = this.outcome(ti);
+    if (result === "throw") throw new Error("executor refused: no capacity");
+    this.launched.push(`${ti.task_id}#${ti.try_number}`);
+    queueMicrotask(async () => {
+      const now = new Date();
+      await this.store.applyTransitions([{ id: ti.id, from: ["queued"], to: "running", try_number: ti.try_number, patch: { start_date: now } }], now);
+      await this.store.applyTransitions([{ id: ti.id, from: ["running"], to: result, try_number: ti.try_number, patch: { end_date: now } }], now);
+      this.wake()(ti.dag_run_id);
+    });
+  }
+}
+
+let store: Store;
+beforeEach(async () => {
+  store = openStore("sqlite::memory:");
+  await store.migrate();
+});
+afterEach(async () => store.close());
+
+async function runDag(raw: unknown, outcome: (ti: TaskInstanceRecord) => Outcome) {
+  const spec = parseDagSpec(raw);
+  const dag = await store.upsertDag({ spec, fileloc: "/dags/x.json", pausedOnCreate: false, now: new Date() });
+  let loop: SchedulerLoop;
+  const agent = new InstantAgent(store, outcome, () => (id) => loop.wake(id));
+  loop = new SchedulerLoop({ store, dispatcher: agent, logger: silentLogger, sweepIntervalMs: 60_000, parallelism: 8 });
+  const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, new Date()));
+  loop.start();
+  loop.wake(run.id);
+  const deadline = Date.now() + 5_000;
+  let current = run;
+  while (Date.now() < deadline) {
+    current = (await store.getDagRunById(run.id))!;
+    if (current.state === "success" || current.state === "failed") break;
+    await Bun.sleep(5);
+  }
+  await loop.stop();
+  const tis = (await store.listTaskInstances(dag.dag_id, run.run_id)).items;
+  return { run: current, agent, states: Object.fromEntries(tis.map((t) => [t.task_id, t.state])), tis };
+}
+
+const bash = (task_id: string, upstream: string[] = [], extra: object = {}) => ({ task_id, operator: "bash", bash_command: "true", upstream, ...extra });
+
+describe("SchedulerLoop", () => {
+  test("a chain runs to success driven only by wake-ups (the sweep interval is a minute)", async () => {
+    const { run, agent, states } = await runDag({ dag_id: "chain", tasks: [bash("a"), bash("b", ["a"]), bash("c", ["b"])] }, () => "success");
+    expect(run.state).toBe("success");
+    expect(agent.launched).toEqual(["a#1", "b#1", "c#1"]);
+    expect(states).toEqual({ a: "success", b: "success", c: "success" });
+  });
+
+  test("a failure with a retry budget runs again as try 2", async () => {
+    const { run, agent } = await runDag({ dag_id: "retry", tasks: [bash("a", [], { retries: 1, retry_delay: 0 }), bash("b", ["a"])] }, (ti) =>
+      ti.task_id === "a" && ti.try_number === 1 ? "failed" : "success",
+    );
+    expect(agent.launched).toEqual(["a#1", "a#2", "b#1"]);
+    expect(run.state).toBe("success");
+  });
+
+  test("a failure without budget fails downstream as upstream_failed and the run as failed", async () => {
+    const { run, states } = await runDag({ dag_id: "fail", tasks: [bash("a"), bash("b", ["a"]), bash("c", ["b"]), bash("d", ["a"], { trigger_rule: "all_done" })] }, (ti) =>
+      ti.task_id === "a" ? "failed" : "success",
+    );
+    expect(states).toEqual({ a: "failed", b: "upstream_failed", c: "upstream_failed", d: "success" });
+    expect(run.state).toBe("failed");
+  });
+
+  test("a dispatch failure fails the task with the reason instead of leaving it queued", async () => {
+    const { run, tis } = await runDag({ dag_id: "refused", tasks: [bash("a")] }, () => "throw");
+    expect(run.state).toBe("failed");
+    expect(tis[0]!.state).toBe("failed");
+    expect(tis[0]!.note).toBe("dispatch_failed: executor refused: no capacity");
+  });
+
+  test("parallelism caps how many task instances are queued or running at once", async () => {
+    const spec = parseDagSpec({ dag_id: "wide", tasks: Array.from({ length: 10 }, (_, i) => bash(`t${i}`)) });
+    const dag = await store.upsertDag({ spec, fileloc: "/dags/w.json", pausedOnCreate: false, now: new Date() });
+    const launched: string[] = [];
+    const loop = new SchedulerLoop({
+      store,
+      dispatcher: { dispatch: async (ti) => void launched.push(ti.task_id) },
+      logger: silentLogger,
+      sweepIntervalMs: 60_000,
+      parallelism: 3,
+    });
+    await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, new Date()));
+    await loop.tick();
+    await loop.tick();
+    expect(launched.length).toBe(3);
+    expect((await store.countActiveTaskInstances()).get("wide")).toBe(3);
+  });
+});

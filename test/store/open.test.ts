@@ -1,0 +1,56 @@
+/** openStore: which --db URLs open which store, and what a wrong one says. */
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SqliteStore, openStore, sqlitePathOf } from "../../src/store";
+
+describe("openStore", () => {
+  const dir = mkdtempSync(join(tmpdir(), "leoflow-open-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test.each([
+    ["sqlite:./data/x.db", "./data/x.db"],
+    ["sqlite:///var/lib/leoflow/x.db", "/var/lib/leoflow/x.db"],
+    ["sqlite://rel/x.db", "rel/x.db"],
+    ["sqlite::memory:", ":memory:"],
+    ["/abs/leoflow.db", "/abs/leoflow.db"],
+    ["leoflow.sqlite", "leoflow.sqlite"],
+    ["postgres://u@h/db", null],
+    ["mysql://h/x.db", null],
+    ["leoflow", null],
+  ])("%s names %p", (url, path) => {
+    expect(sqlitePathOf(url)).toBe(path);
+  });
+
+  test("a sqlite URL opens a SqliteStore, creating missing parent directories", async () => {
+    const path = join(dir, "nested", "deeper", "leoflow.db");
+    const store = openStore(`sqlite:${path}`);
+    expect(store).toBeInstanceOf(SqliteStore);
+    await store.migrate();
+    expect(existsSync(path)).toBe(true);
+    await store.close();
+  });
+
+  test("a bare .db path works too", async () => {
+    const store = openStore(join(dir, "bare.db"));
+    await store.migrate();
+    expect((await store.listDags()).total).toBe(0);
+    await store.close();
+  });
+
+  test("postgres URLs say the Postgres store is not built yet, without echoing the password", () => {
+    expect(() => openStore("postgres://leo:s3cret@db:5432/leoflow")).toThrow("Postgres store is not built yet");
+    expect(() => openStore("postgresql://leo:s3cret@db/leoflow")).toThrow(/postgres:\/\/leo:\*\*\*@|postgresql:\/\/leo:\*\*\*@/);
+    try {
+      openStore("postgres://leo:s3cret@db:5432/leoflow");
+    } catch (e) {
+      expect((e as Error).message).not.toContain("s3cret");
+    }
+  });
+
+  test("anything else explains the accepted forms", () => {
+    expect(() => openStore("mysql://h/db")).toThrow("use sqlite:PATH");
+    expect(() => openStore("sqlite:")).toThrow("names no file");
+  });
+});

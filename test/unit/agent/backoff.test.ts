@@ -1,0 +1,18 @@
+import { describe, expect, test } from "bun:test";
+import { backoff } from "../../../src/agent";
+
+describe("backoff", () => {
+  test.each([
+    [1, { delayMs: 1000, ok: true }],
+    [2, { delayMs: 2000, ok: true }],
+    [3, { delayMs: 4000, ok: true }],
+    [4, { delayMs: 8000, ok: true }],
+    [5, { delayMs: 16000, ok: true }],
+    [6, { delayMs: 0, ok: false }],
+    [0, { delayMs: 0, ok: false }],
+    [-1, { delayMs: 0, ok: false }],
+    [1.5, { delayMs: 0, ok: false }],
+  ])("attempt %p → %p", (attempt, want) => {
+    expect(backoff(attempt)).toEqual(want);
+  });
+});

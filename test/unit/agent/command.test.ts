@@ -1,0 +1,61 @@
+import { describe, expect, test } from "bun:test";
+import { buildCommand, PYTHON_CALLABLE_WRAPPER } from "../../../src/agent";
+import type { TaskSpec } from "../../../src/domain";
+
+const base = {
+  upstream: [],
+  trigger_rule: "all_success",
+  retries: 0,
+  retry_delay: 300,
+  retry_exponential_backoff: false,
+  pool: "default_pool",
+  pool_slots: 1,
+  priority_weight: 1,
+  weight_rule: "downstream",
+  depends_on_past: false,
+} as const;
+const task = (t: Partial<TaskSpec> & Pick<TaskSpec, "operator">): TaskSpec => ({ ...base, task_id: "t1", ...t }) as TaskSpec;
+const self = () => ["/usr/bin/leoflow"];
+
+describe("buildCommand", () => {
+  test.each<[string, TaskSpec, string[]]>([
+    ["bash", task({ operator: "bash", bash_command: "echo hi && exit 3" }), ["bash", "-c", "echo hi && exit 3"]],
+    ["python code", task({ operator: "python", python_code: "print(1)" }), ["python3", "-c", "print(1)"]],
+    [
+      "python callable",
+      task({ operator: "python", python_callable: "etl.jobs:load" }),
+      ["python3", "-c", PYTHON_CALLABLE_WRAPPER, "/dags/sub", "etl.jobs:load"],
+    ],
+    ["ts", task({ operator: "ts", task_id: "transform" }), ["/usr/bin/leoflow", "run-ts", "/dags/sub/etl.ts", "transform", "etl"]],
+    ["container", task({ operator: "container", command: ["sh", "-c"], args: ["echo hi"] }), ["sh", "-c", "echo hi"]],
+    ["container without args", task({ operator: "container", command: ["/bin/true"] }), ["/bin/true"]],
+  ])("%s", (_name, t, want) => {
+    expect(buildCommand(t, { file: "/dags/sub/etl.ts", id: "etl" }, self)).toEqual(want);
+  });
+
+  test.each<[string, TaskSpec, RegExp]>([
+    ["http runs inline", task({ operator: "http", http: { method: "GET", url: "http://x" } }), /task t1: http tasks run inline in the control plane/],
+    ["bash without command", task({ operator: "bash" }), /task t1: a bash task needs bash_command/],
+    ["python without code", task({ operator: "python" }), /needs python_code or python_callable/],
+    ["container without command", task({ operator: "container", image: "alpine" }), /needs command/],
+  ])("%s → error", (_name, t, want) => {
+    expect(() => buildCommand(t, { file: "/dags/etl.json", id: "etl" }, self)).toThrow(want);
+  });
+
+  test("ts without a DAG file says so", () => {
+    expect(() => buildCommand(task({ operator: "ts" }), { file: "", id: "etl" }, self)).toThrow(/needs its DAG file/);
+  });
+
+  test("python_callable wrapper imports from the DAG folder and writes the result as JSON", async () => {
+    const dir = `${require("node:os").tmpdir()}/leoflow-cmd-${process.pid}-${Date.now()}`;
+    await Bun.write(`${dir}/mymod.py`, "def fn():\n    return {'rows': 3}\n\ndef nothing():\n    pass\n");
+    for (const [fn, want] of [["fn", '{"rows": 3}'], ["nothing", null]] as const) {
+      const out = `${dir}/rv-${fn}.json`;
+      const argv = buildCommand(task({ operator: "python", python_callable: `mymod:${fn}` }), { file: `${dir}/dag.json`, id: "etl" }, self);
+      const p = Bun.spawnSync(argv, { cwd: "/", env: { ...process.env, LEOFLOW_RETURN_VALUE_PATH: out } });
+      expect(p.stderr.toString()).toBe("");
+      expect(p.exitCode).toBe(0);
+      expect((await Bun.file(out).exists()) ? await Bun.file(out).text() : null).toBe(want);
+    }
+  });
+});

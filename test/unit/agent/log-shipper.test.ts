@@ -1,0 +1,50 @@
+import { describe, expect, test } from "bun:test";
+import { LogShipper } from "../../../src/agent";
+
+type Batch = { firstSeq: number; lines: string[] };
+
+function recorder() {
+  const batches: Batch[] = [];
+  const send = async (firstSeq: number, lines: { line: string }[]) => {
+    batches.push({ firstSeq, lines: lines.map((l) => l.line) });
+  };
+  return { batches, send };
+}
+
+describe("LogShipper", () => {
+  test("numbers lines from 0 and splits batches at maxBatchLines, in order", async () => {
+    const r = recorder();
+    const s = new LogShipper(r.send, { maxBatchLines: 2, flushIntervalMs: 60_000 });
+    for (const l of ["a", "b", "c", "d", "e"]) s.add("stdout", l);
+    await s.close();
+    expect(r.batches).toEqual([
+      { firstSeq: 0, lines: ["a", "b"] },
+      { firstSeq: 2, lines: ["c", "d"] },
+      { firstSeq: 4, lines: ["e"] },
+    ]);
+  });
+
+  test("caps the try's total and says so once", async () => {
+    const r = recorder();
+    const s = new LogShipper(r.send, { maxTotalBytes: 10, flushIntervalMs: 60_000 });
+    for (const l of ["1234", "5678", "9abc", "more", "even more"]) s.add("stdout", l);
+    await s.close();
+    expect(r.batches.flatMap((b) => b.lines)).toEqual(["1234", "5678", "log limit of 10 bytes reached for this try; further output is dropped"]);
+  });
+
+  test("a batch the server refuses is dropped, later ones keep their numbers", async () => {
+    const sent: number[] = [];
+    let calls = 0;
+    const s = new LogShipper(
+      async (firstSeq) => {
+        if (calls++ === 0) throw new Error("unavailable");
+        sent.push(firstSeq);
+      },
+      { maxBatchLines: 1, flushIntervalMs: 60_000 },
+    );
+    s.add("stdout", "a");
+    s.add("stdout", "b");
+    await s.close();
+    expect(sent).toEqual([1]);
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, test } from "bun:test";
+import { AgentTokens, UserTokenError, UserTokens } from "../../../src/auth";
+
+const SECRET = "0123456789abcdef0123456789abcdef";
+const NOW = new Date("2026-03-01T12:00:00Z");
+const at = (hours: number) => new Date(NOW.getTime() + hours * 3600_000);
+
+async function problemOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "accepted";
+  } catch (e) {
+    expect(e).toBeInstanceOf(UserTokenError);
+    return (e as UserTokenError).problem;
+  }
+}
+
+describe("UserTokens", () => {
+  const tokens = new UserTokens(SECRET);
+
+  test("round trip within 24 h", async () => {
+    const jwt = await tokens.issue({ username: "alice", role: "viewer" }, NOW);
+    expect(await tokens.verify(jwt, at(23.9))).toEqual({ username: "alice", role: "viewer" });
+  });
+
+  test("expires after 24 h", async () => {
+    const jwt = await tokens.issue({ username: "alice", role: "admin" }, NOW);
+    expect(await problemOf(tokens.verify(jwt, at(24.1)))).toBe("expired");
+  });
+
+  test("a token signed with another secret is refused", async () => {
+    const other = new UserTokens("another-secret-of-32-bytes-ok!!!");
+    const jwt = await other.issue({ username: "alice", role: "admin" }, NOW);
+    expect(await problemOf(tokens.verify(jwt, NOW))).toBe("bad_signature");
+  });
+
+  test("an agent token (same secret) is refused, and a user token is not an agent token", async () => {
+    const agents = new AgentTokens(SECRET);
+    const agentJwt = await agents.issue({ tiId: 1, tryNumber: 1, dagId: "d", runId: "r", taskId: "t" }, 3600, NOW);
+    expect(await problemOf(tokens.verify(agentJwt, NOW))).toBe("wrong_kind");
+    const userJwt = await tokens.issue({ username: "alice", role: "admin" }, NOW);
+    await expect(agents.verify(userJwt, NOW)).rejects.toThrow(/not an agent token/);
+  });
+
+  test("garbage is malformed", async () => {
+    expect(await problemOf(tokens.verify("not.a.jwt", NOW))).toBe("malformed");
+  });
+
+  test("a short secret is refused at construction", () => {
+    expect(() => new UserTokens("short")).toThrow(/at least 16 bytes/);
+  });
+});

@@ -1,0 +1,189 @@
+import { afterAll, afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DagFolderSync } from "../../../src/dags";
+import { silentLogger } from "../../../src/observability";
+import { openStore, type Store } from "../../../src/store";
+
+const root = mkdtempSync(join(tmpdir(), "leoflow-sync-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const T0 = new Date("2026-03-01T00:00:00Z");
+const at = (s: number) => new Date(T0.getTime() + s * 1000);
+
+const bashDag = (dagId: string, command = "echo hi", extra = "") =>
+  `{ "dag_id": "${dagId}"${extra}, "tasks": [ { "task_id": "a", "operator": "bash", "bash_command": "${command}" } ] }`;
+
+let folder: string;
+let store: Store;
+let changes: string[][];
+let sync: DagFolderSync;
+let tick = 0;
+
+/** Writes a file with a distinct mtime, so "changed" never depends on the clock's resolution. */
+function put(name: string, text: string): string {
+  const path = join(folder, name);
+  mkdirSync(join(path, ".."), { recursive: true });
+  writeFileSync(path, text);
+  const t = new Date(T0.getTime() + ++tick * 1000);
+  utimesSync(path, t, t);
+  return path;
+}
+
+const newSync = (pausedOnCreate = false) =>
+  new DagFolderSync({ folder, store, pausedOnCreate, logger: silentLogger, onChange: (ids) => changes.push(ids) });
+
+beforeEach(async () => {
+  folder = mkdtempSync(join(root, "dags-"));
+  store = openStore("sqlite::memory:");
+  await store.migrate();
+  changes = [];
+  sync = newSync();
+});
+afterEach(async () => {
+  sync.stop();
+  await store.close();
+});
+
+const importErrors = async () =>
+  (await store.listImportErrors()).items.map((e) => ({ file: e.filename.split("/").pop(), lines: e.stack_trace }));
+
+describe("DagFolderSync.syncOnce", () => {
+  test("new files become active DAGs; bad files become import errors", async () => {
+    put("etl.json", bashDag("etl"));
+    put("nested/deeper/pair.yaml", "- { dag_id: one, tasks: [{ task_id: a, operator: bash, bash_command: echo }] }\n");
+    put("broken.json", `{ "dag_id": "broken", "tasks": [ { "task_id": "a", "operator": "perl" } ] }`);
+    put("_helper.json", "not even json");
+    put(".hidden/x.json", "nope");
+
+    const report = await sync.syncOnce(at(0));
+
+    expect(report.files).toBe(3);
+    expect(report.changedDagIds).toEqual(["etl", "one"]);
+    expect(changes).toEqual([["etl", "one"]]);
+    const etl = await store.getDag("etl");
+    expect(etl).toMatchObject({ dag_id: "etl", is_active: true, is_paused: false, fileloc: join(folder, "etl.json") });
+    expect((await store.getDag("one"))?.is_active).toBe(true);
+    expect(await importErrors()).toEqual([
+      { file: "broken.json", lines: expect.stringContaining('tasks[0].operator: unknown operator "perl"') },
+    ]);
+  });
+
+  test("an unchanged folder parses nothing and reports no change", async () => {
+    put("etl.json", bashDag("etl"));
+    await sync.syncOnce(at(0));
+    const again = await sync.syncOnce(at(10));
+    expect(again.parsed).toEqual([]);
+    expect(again.changedDagIds).toEqual([]);
+    expect(changes).toHaveLength(1);
+  });
+
+  test("a changed file makes a new version; fixing a file clears its import errors", async () => {
+    const file = put("etl.json", bashDag("etl"));
+    await sync.syncOnce(at(0));
+    const v1 = (await store.getDag("etl"))!.version_id;
+
+    put("etl.json", bashDag("etl", "echo changed"));
+    const report = await sync.syncOnce(at(10));
+    const v2 = (await store.getDag("etl"))!;
+    expect(report.parsed).toEqual([file]);
+    expect(report.changedDagIds).toEqual(["etl"]);
+    expect(v2.version_id).not.toBe(v1);
+    expect(v2.spec.tasks[0]!.bash_command).toBe("echo changed");
+    expect((await store.getDagVersion(v1))!.tasks[0]!.bash_command).toBe("echo hi");
+
+    put("etl.json", `{ "dag_id": "etl", "tasks": [`);
+    await sync.syncOnce(at(20));
+    expect(await importErrors()).toEqual([{ file: "etl.json", lines: expect.stringMatching(/^line 1, column 30: invalid JSON: unexpected end of input/) }]);
+    expect((await store.getDag("etl"))!.is_active).toBe(false);
+
+    put("etl.json", bashDag("etl", "echo changed"));
+    await sync.syncOnce(at(30));
+    expect(await importErrors()).toEqual([]);
+    expect((await store.getDag("etl"))).toMatchObject({ is_active: true, version_id: v2.version_id });
+  });
+
+  test("deleting a file, or a DAG from a file, deactivates it", async () => {
+    put("pair.yaml", `- ${bashDag("keep")}\n- ${bashDag("drop")}\n`);
+    const gone = put("gone.json", bashDag("gone"));
+    await sync.syncOnce(at(0));
+
+    put("pair.yaml", `- ${bashDag("keep")}\n`);
+    rmSync(gone);
+    const report = await sync.syncOnce(at(10));
+
+    expect(report.removed).toEqual([gone]);
+    expect(report.changedDagIds).toEqual(["drop", "gone"]);
+    expect((await store.getDag("keep"))!.is_active).toBe(true);
+    expect((await store.getDag("drop"))!.is_active).toBe(false);
+    expect((await store.getDag("gone"))!.is_active).toBe(false);
+  });
+
+  test("a deleted bad file takes its import errors with it", async () => {
+    const bad = put("bad.yaml", "dag_id: [");
+    await sync.syncOnce(at(0));
+    expect(await importErrors()).toHaveLength(1);
+    rmSync(bad);
+    await sync.syncOnce(at(10));
+    expect(await importErrors()).toEqual([]);
+  });
+
+  test("a dag_id defined by two files belongs to the first; the second gets an error until the first lets go", async () => {
+    const first = put("a.json", bashDag("dup", "echo first"));
+    put("b.json", bashDag("dup", "echo second"));
+    await sync.syncOnce(at(0));
+    expect((await store.getDag("dup"))!.fileloc).toBe(first);
+    expect(await importErrors()).toEqual([
+      { file: "b.json", lines: expect.stringMatching(/^dag_id: dag_id "dup" is already defined in .*a\.json; rename one of them$/) },
+    ]);
+
+    put("a.json", bashDag("other"));
+    await sync.syncOnce(at(10));
+    expect((await store.getDag("dup"))).toMatchObject({ fileloc: join(folder, "b.json"), is_active: true });
+    expect(await importErrors()).toEqual([]);
+  });
+
+  test("after a restart the file the store names keeps its DAG", async () => {
+    put("b.json", bashDag("dup"));
+    await sync.syncOnce(at(0));
+    put("a.json", bashDag("dup", "echo impostor"));
+    const restarted = newSync();
+    await restarted.syncOnce(at(10));
+    expect((await store.getDag("dup"))!.fileloc).toBe(join(folder, "b.json"));
+    expect((await importErrors()).map((e) => e.file)).toEqual(["a.json"]);
+  });
+
+  test("new DAGs are paused when the server says so, or when the DAG asks", async () => {
+    put("asks.json", bashDag("asks", "echo", `, "is_paused_upon_creation": true`));
+    put("plain.json", bashDag("plain"));
+    await sync.syncOnce(at(0));
+    expect((await store.getDag("asks"))!.is_paused).toBe(true);
+    expect((await store.getDag("plain"))!.is_paused).toBe(false);
+
+    put("later.json", bashDag("later"));
+    await newSync(true).syncOnce(at(10));
+    expect((await store.getDag("later"))!.is_paused).toBe(true);
+  });
+
+  test("SDK files sync like the others", async () => {
+    put("sdk.ts", `import { dag } from "leoflow/sdk";\ndag({ dag_id: "sdk_dag" }, ({ ts }) => { ts({ task_id: "t" }, () => 1); });\n`);
+    await sync.syncOnce(at(0));
+    expect((await store.getDag("sdk_dag"))!.spec.tasks[0]).toMatchObject({ task_id: "t", operator: "ts" });
+  });
+
+  test("a missing folder is a clear error", async () => {
+    const missing = new DagFolderSync({ folder: join(root, "nope"), store, pausedOnCreate: false, logger: silentLogger });
+    await expect(missing.syncOnce(at(0))).rejects.toThrow(/DAG folder ".*nope" does not exist; create it/);
+  });
+});
+
+test("start() picks up a new file without a manual sync", async () => {
+  await sync.syncOnce(at(0));
+  sync = new DagFolderSync({ folder, store, pausedOnCreate: false, logger: silentLogger, pollIntervalMs: 100, onChange: (ids) => changes.push(ids) });
+  sync.start();
+  writeFileSync(join(folder, "late.json"), bashDag("late"));
+  for (let i = 0; i < 100 && !(await store.getDag("late")); i++) await Bun.sleep(50);
+  expect((await store.getDag("late"))?.is_active).toBe(true);
+  expect(changes).toContainEqual(["late"]);
+});
