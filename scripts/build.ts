@@ -21,7 +21,7 @@ const result = await Bun.build({
   compile: { outfile: "dist/leoflow" },
   minify: true,
   sourcemap: "linked",
-  bytecode: false,
+  bytecode: true,
 });
 if (!result.success) {
   for (const log of result.logs) console.error(log);

@@ -3,19 +3,23 @@
  * dispatcher, scheduler, agent RPC and HTTP API — on one port. Nothing else wires modules together.
  */
 import { mkdirSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { randomBytes } from "node:crypto";
+import { join, resolve } from "node:path";
+import { createHash, randomBytes } from "node:crypto";
 import type { ServeConfig } from "./config";
-import { openStore, type Store } from "./store";
-import { createLogger, type Logger } from "./observability";
+import { openStore, splitSchema, type Store } from "./store";
+import { createLogger, Metrics, type Logger } from "./observability";
+import { EventHub, withStoreEvents } from "./events";
+import { LocalWakeBus, PgWakeBus, wakeChannelFor, type WakeBus } from "./events";
 import { DagFolderSync } from "./dags";
-import { Router, SubprocessExecutor, type AgentExit } from "./executors";
-import { Dispatcher } from "./dispatch";
-import { SchedulerLoop } from "./scheduler";
+import { Router, SubprocessExecutor, createDockerExecution, type AgentExit, type DockerExecution } from "./executors";
+import { InlineRunner, admitInlineTasks } from "./executors";
+import { BufferedDispatcher, Dispatcher, DispatchRetryPolicy } from "./dispatch";
+import { CronRunCreator, Reapers, SchedulerLoop } from "./scheduler";
+import { LeaderCampaign, PgLeaderLock, leaderLockIdFor } from "./scheduler";
 import { createAgentRpcHandler } from "./rpc";
 import { createApi } from "./api";
 import { AgentTokens, UserTokens, ensureAdminUser } from "./auth";
-import { selfCommand } from "./agent";
+import { isCompiledBinary, selfCommand } from "./agent";
 import { VERSION } from "./version";
 
 export interface RunningServer {
@@ -27,7 +31,12 @@ export interface RunningServer {
 
 export async function startServer(cfg: ServeConfig, log: Logger = createLogger("leoflow")): Promise<RunningServer> {
   mkdirSync(cfg.data_dir, { recursive: true });
-  const store = openStore(cfg.db, { xcomMaxBytes: cfg.xcom_max_bytes });
+  // Every state change goes through the store, so lifecycle events are emitted at that one door.
+  const events = new EventHub();
+  const store = withStoreEvents(openStore(cfg.db, { xcomMaxBytes: cfg.xcom_max_bytes }), events, (e) =>
+    log.warn("emitting a lifecycle event failed", { error: e as Error }),
+  );
+  const metrics = new Metrics();
   await store.migrate();
   const secret = cfg.jwt_secret ?? loadOrCreateSecret(cfg, log);
   const agentTokens = new AgentTokens(secret);
@@ -41,22 +50,90 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   const url = `http://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${server.port}`;
   const controlPlaneUrl = cfg.advertise_url ?? `http://127.0.0.1:${server.port}`;
   let scheduler: SchedulerLoop | undefined;
-  const standard = new SubprocessExecutor({
-    selfCommand: selfCommand(),
+  const docker = cfg.executor === "docker" ? dockerExecution(cfg, store, log, (id) => scheduler?.wake(id)) : null;
+  const standard = docker?.executor ?? new SubprocessExecutor({
+    // LEOFLOW_AGENT_BINARY runs agents from another leoflow binary (fault tests point it at a missing file).
+    selfCommand: process.env.LEOFLOW_AGENT_BINARY ? [process.env.LEOFLOW_AGENT_BINARY] : selfCommand(),
     logger: log.child("subprocess"),
     onAgentExit: (exit) => void failIfUnreported(store, exit, log, (id) => scheduler?.wake(id)),
   });
-  const router = new Router(standard);
+  // http tasks run in-process; the runner is also registered as the "inline" executor for any http task that
+  // reaches the dispatcher the queued way (execution_mode: agent, which no agent runs).
+  const inline = new InlineRunner({
+    store,
+    logger: log.child("inline"),
+    concurrency: cfg.inline_concurrency,
+    maxSeconds: cfg.inline_max_seconds,
+    heartbeatIntervalMs: cfg.heartbeat_interval * 1000,
+    wake: (id) => scheduler?.wake(id),
+  });
+  const router = new Router(standard, [inline.asExecutor()]);
   const dispatcher = new Dispatcher({ store, router, tokens: agentTokens, controlPlaneUrl, tokenTtlSeconds: cfg.agent_token_ttl });
+  const retryPolicy = new DispatchRetryPolicy({
+    store,
+    logger: log.child("dispatch"),
+    maxAttempts: cfg.dispatch_retries,
+    baseMs: cfg.dispatch_retry_base * 1000,
+    wake: (id) => scheduler?.wake(id),
+    events,
+    failures: metrics.counter("leoflow_dispatch_failures_total", "Failed task launches, by outcome (retry or dead_letter).", ["outcome"]),
+  });
+  const dispatchRetries = { onDispatchFailure: retryPolicy.onDispatchFailure, dispatchGate: retryPolicy };
+  // A bounded launch queue so a slow executor never holds up the tick (Lite: 0 = inline passthrough).
+  const buffered = new BufferedDispatcher({
+    inner: dispatcher,
+    bufferSize: cfg.dispatch_buffer,
+    workers: cfg.dispatch_workers,
+    logger: log.child("dispatch"),
+    onFailure: (ti, e) => scheduler!.dispatchFailed(ti, e),
+    onSpaceAvailable: () => scheduler?.wake(),
+  });
+  // Pro: one replica leads the scheduler (advisory lock); wake-ups reach it from any replica (LISTEN/NOTIFY).
+  const pro = cfg.mode === "pro";
+  const pg = splitSchema(cfg.db); // lock and channel are per deployment: per schema of the database
+  let campaign: LeaderCampaign | null = null;
+  const wakeBus: WakeBus = pro
+    ? new PgWakeBus({ url: pg.url, channel: wakeChannelFor(pg.schema), logger: log.child("wake") })
+    : new LocalWakeBus();
   scheduler = new SchedulerLoop({
     store,
-    dispatcher,
+    dispatcher: buffered,
+    leaderGuard: pro ? () => campaign!.guard() : undefined,
     logger: log.child("scheduler"),
     sweepIntervalMs: cfg.sweep_interval * 1000,
     parallelism: cfg.parallelism,
     executorName: standard.name,
+    inline,
+    runCreator: new CronRunCreator({ store, logger: log.child("scheduler") }),
+    reaper: new Reapers({
+      store,
+      logger: log.child("reaper"),
+      thresholds: { agentLostAfterMs: cfg.agent_lost_after * 1000, dispatchLostAfterMs: cfg.dispatch_lost_after * 1000, orphanAfterMs: cfg.orphan_after * 1000 },
+      reaped: metrics.counter("leoflow_reaped_total", "Task instances and dag runs failed by a reaper, by reason.", ["reason"]),
+    }),
+    ...dispatchRetries,
   });
   const loop = scheduler;
+  if (pro) {
+    const lock = new PgLeaderLock(pg.url, { lockId: leaderLockIdFor(pg.schema) });
+    campaign = new LeaderCampaign({ lock, loop, logger: log.child("leader"), pollMs: cfg.leader_poll * 1000 });
+  }
+  wakeBus.subscribe((id) => {
+    if (!campaign || campaign.isLeader) loop.wake(id);
+  });
+  const wake = (dagRunId?: number) => wakeBus.wake(dagRunId);
+  registerProMetrics(metrics, buffered, campaign);
+  metrics.gauge("leoflow_scheduler_healthy", "1 while the scheduler ticks on time (or does not lead), else 0.", () => (loop.health().status === "healthy" ? 1 : 0));
+  metrics.gauge("leoflow_events_emitted_total", "Lifecycle events emitted since start.", () => events.emitted, "counter");
+  metrics.gauge("leoflow_events_dropped_total", "Lifecycle events lost by subscribers that fell behind.", () => events.dropped, "counter");
+  metrics.gauge("leoflow_event_subscribers", "Open event streams.", () => events.subscriberCount);
+  metrics.gauge(
+    "leoflow_inline_tasks_total",
+    "Inline http task starts and outcomes (started, succeeded, failed, busy, rejected).",
+    () => Object.entries(inline.metrics).map(([outcome, n]) => [{ outcome }, n]),
+    "counter",
+  );
+  metrics.gauge("leoflow_inline_tasks_running", "Inline http tasks in flight.", () => inline.inFlight);
 
   const dagSync = new DagFolderSync({
     folder: cfg.dags_folder,
@@ -64,6 +141,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     pausedOnCreate: cfg.dags_paused_at_creation,
     logger: log.child("dags"),
     onChange: () => loop.wake(),
+    admit: (spec) => [...(docker?.admit?.(spec) ?? []), ...admitInlineTasks(spec, cfg.inline_max_seconds)],
   });
   const report = await dagSync.syncOnce();
   log.info("DAG folder loaded", { folder: cfg.dags_folder, ...summarize(report) });
@@ -73,12 +151,17 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     tokens: agentTokens,
     logger: log.child("rpc"),
     heartbeatIntervalSeconds: cfg.heartbeat_interval,
-    onTaskStateChange: (runId) => loop.wake(runId),
+    onTaskStateChange: (runId) => wake(runId),
   });
-  const api = createApi({ store, tokens: userTokens, version: VERSION, scheduler: loop, logger: log.child("api") });
+  const api = createApi({ store, tokens: userTokens, version: VERSION, scheduler: { wake, health: () => loop.health() }, logger: log.child("api"), events, metrics });
   handle = async (req) => (await rpc(req)) ?? api.fetch(req);
+  await docker?.start();
   dagSync.start();
-  loop.start();
+  await wakeBus.start();
+  if (campaign) campaign.start();
+  else loop.start();
+  if (pro && cfg.executor === "subprocess")
+    log.warn("--executor=subprocess runs DAG code as plain processes on the leading replica's host, unsandboxed; use it only with trusted DAGs");
   log.info("leoflow is serving", { url, mode: cfg.mode, db: redactDb(cfg.db), executor: standard.name, version: VERSION });
 
   let closing: Promise<void> | null = null;
@@ -89,14 +172,68 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
       (closing ??= (async () => {
         log.info("shutting down: scheduler stopped, letting running tasks finish", { grace_seconds: cfg.shutdown_grace });
         dagSync.stop();
-        await loop.stop();
+        // Stepping down frees the lock at once: another replica leads while this one drains.
+        await (campaign ? campaign.stop() : loop.stop());
+        await buffered.close();
+        await docker?.stop();
         // The API and RPC keep serving during the grace period so running agents can report.
         await Promise.all(router.all().map((e) => e.close?.(cfg.shutdown_grace * 1000)));
         await server.stop(true);
+        await wakeBus.close();
         await store.close();
         log.info("stopped");
       })()),
   };
+}
+
+/** Dispatch-buffer and leadership gauges for /metrics (leadership only in Pro). */
+function registerProMetrics(metrics: Metrics, buffered: BufferedDispatcher, campaign: LeaderCampaign | null): void {
+  const d = () => buffered.metrics();
+  metrics.gauge("leoflow_dispatch_queue_depth", "Launches waiting in the dispatch buffer.", () => d().queue_depth);
+  metrics.gauge("leoflow_dispatch_in_flight", "Launches a dispatch worker is running.", () => d().in_flight);
+  metrics.gauge("leoflow_dispatch_at_capacity_total", "Launches refused by a full dispatch buffer (left scheduled).", () => d().at_capacity_total, "counter");
+  metrics.gauge("leoflow_dispatch_inner_errors_total", "Launches the executor failed.", () => d().inner_errors_total, "counter");
+  metrics.gauge("leoflow_dispatch_latency_seconds_sum", "Total time spent launching task instances.", () => d().latency_seconds.sum, "counter");
+  metrics.gauge("leoflow_dispatch_latency_seconds_count", "Task instance launches timed.", () => d().latency_seconds.count, "counter");
+  if (!campaign) return;
+  metrics.gauge("leoflow_scheduler_leader", "1 while this replica leads the scheduler, else 0.", () => (campaign.isLeader ? 1 : 0));
+  metrics.gauge(
+    "leoflow_scheduler_step_downs_total",
+    "Leader step-downs, by reason (lock_lost, check_failed, shutdown).",
+    () => Object.entries(campaign.stats().step_downs).map(([reason, n]) => [{ reason }, n]),
+    "counter",
+  );
+  metrics.gauge("leoflow_scheduler_reacquire_seconds", "Time without leadership of the last step-down → re-acquire cycle.", () => (campaign.stats().last_reacquire_ms ?? 0) / 1000);
+}
+
+/** The docker executor, its reconciler and its DAG allowlist, from the --docker-* flags. */
+function dockerExecution(cfg: ServeConfig, store: Store, log: Logger, wake: (dagRunId: number) => void): DockerExecution {
+  return createDockerExecution({
+    settings: {
+      host: cfg.docker_host,
+      defaultImage: cfg.docker_default_image,
+      network: cfg.docker_network,
+      defaultCpu: cfg.docker_default_cpu,
+      defaultMemory: cfg.docker_default_memory,
+      pullPolicy: cfg.docker_pull_policy,
+      user: cfg.docker_user,
+      agentBinary: cfg.docker_agent_binary,
+      pidsLimit: 1024,
+      instance: createHash("sha256").update(cfg.db.startsWith("sqlite:") ? resolve(cfg.db.slice(7)) : redactDb(cfg.db)).digest("hex").slice(0, 16),
+    },
+    policy: {
+      allowedImages: cfg.docker_allowed_images.split(",").map((p) => p.trim()).filter(Boolean),
+      maxCpu: cfg.docker_max_cpu,
+      maxMemory: cfg.docker_max_memory,
+    },
+    store,
+    logger: log.child("docker"),
+    compiledBinary: isCompiledBinary() ? process.execPath : null,
+    removeGraceMs: cfg.docker_remove_grace * 1000,
+    reconcileIntervalMs: cfg.docker_reconcile_interval * 1000,
+    stagingTtlMs: cfg.docker_staging_ttl * 1000,
+    onTaskFailed: wake,
+  });
 }
 
 /** An agent that exits without having reported a final state crashed: fail its try with the reason. */

@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { ValidationError } from "./domain";
+import { PULL_POLICIES, parseMemoryBytes, parseNanoCpus } from "./executors";
 
 const MODES = ["lite", "pro"] as const;
 const EXECUTORS = ["subprocess", "docker", "kubernetes"] as const;
@@ -23,11 +24,38 @@ const ServeConfigSchema = z.object({
   data_dir: z.string().min(1),
   xcom_max_bytes: z.number().int().min(1024),
   agent_token_ttl: z.number().int().min(60),
-  heartbeat_interval: z.number().min(0.1),
+  heartbeat_interval: z.number().int("whole seconds (the agent protocol carries an integer)").min(1),
   shutdown_grace: z.number().min(0),
   sweep_interval: z.number().min(0.05),
+  agent_lost_after: z.number().positive(),
+  dispatch_lost_after: z.number().positive(),
+  orphan_after: z.number().positive(),
+  dispatch_retries: z.number().int().min(1),
+  dispatch_retry_base: z.number().min(0),
   jwt_secret: z.string().min(16).optional(),
+  // --- Pro runtime (leader election, buffered dispatch) ---
+  leader_poll: z.number().min(0.05),
+  dispatch_buffer: z.number().int().min(0),
+  dispatch_workers: z.number().int().min(0),
   admin_password: z.string().min(1).optional(),
+  // --- Docker executor ---
+  docker_host: z.string().regex(/^(unix|tcp|http):\/\/./, "expects unix:///path/to/docker.sock or tcp://host:port"),
+  docker_default_image: z.string().min(1),
+  docker_network: z.string().min(1),
+  docker_default_cpu: z.string().refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "1" or "500m"'),
+  docker_default_memory: z.string().refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "512Mi"'),
+  docker_pull_policy: z.enum(PULL_POLICIES),
+  docker_user: z.string(),
+  docker_agent_binary: z.string().min(1).optional(),
+  docker_allowed_images: z.string(),
+  docker_max_cpu: z.string().refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "4"').optional(),
+  docker_max_memory: z.string().refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "8Gi"').optional(),
+  docker_remove_grace: z.number().min(0),
+  docker_reconcile_interval: z.number().min(0.1),
+  docker_staging_ttl: z.number().min(0),
+  // --- Inline http tasks ---
+  inline_concurrency: z.number().int().min(1),
+  inline_max_seconds: z.number().positive(),
 });
 export type ServeConfig = z.infer<typeof ServeConfigSchema>;
 
@@ -49,7 +77,34 @@ export const SERVE_FLAGS = {
   "heartbeat-interval": ["number", "LEOFLOW_HEARTBEAT_INTERVAL", 5, "seconds between agent heartbeats"],
   "shutdown-grace": ["number", "LEOFLOW_SHUTDOWN_GRACE", 10, "seconds to let running tasks finish on SIGTERM"],
   "sweep-interval": ["number", "LEOFLOW_SWEEP_INTERVAL", 1, "seconds between full scheduler sweeps (wake-ups are event-driven)"],
+  "agent-lost-after": ["number", "LEOFLOW_AGENT_LOST_AFTER", 60, "seconds of heartbeat silence before a running task fails as agent_lost"],
+  "dispatch-lost-after": ["number", "LEOFLOW_DISPATCH_LOST_AFTER", 300, "seconds a queued task may wait for its agent before it fails as dispatch_lost"],
+  "orphan-after": ["number", "LEOFLOW_ORPHAN_AFTER", 600, "seconds without activity before a running run with no active task fails as orphaned"],
+  "dispatch-retries": ["number", "LEOFLOW_DISPATCH_RETRIES", 3, "launch attempts per try before a task fails as dispatch_failed"],
+  "dispatch-retry-base": ["number", "LEOFLOW_DISPATCH_RETRY_BASE", 5, "seconds before the 2nd launch attempt; doubles for each further one"],
   "jwt-secret": ["string", "LEOFLOW_JWT_SECRET", undefined, "secret signing API and agent tokens (Lite generates one in data-dir)"],
+  // --- Pro runtime ---
+  "leader-poll": ["number", "LEOFLOW_LEADER_POLL", 1, "seconds between leadership attempts of a follower (pro), and lock checks of the leader"],
+  "dispatch-buffer": ["number", "LEOFLOW_DISPATCH_BUFFER", undefined, "launches queued for dispatch workers; 0 = inline passthrough (default lite 0, pro 1024)"],
+  "dispatch-workers": ["number", "LEOFLOW_DISPATCH_WORKERS", undefined, "launches running at once when buffered (default pro 16)"],
+  // --- Docker executor ---
+  "docker-host": ["string", "LEOFLOW_DOCKER_HOST", undefined, "docker engine address; also DOCKER_HOST (default unix:///var/run/docker.sock)"],
+  "docker-default-image": ["string", "LEOFLOW_DOCKER_DEFAULT_IMAGE", "debian:bookworm-slim", "image for tasks that set none (needs glibc for the bind-mounted agent)"],
+  "docker-network": ["string", "LEOFLOW_DOCKER_NETWORK", "host", "network mode of task containers (must reach --advertise-url)"],
+  "docker-default-cpu": ["string", "LEOFLOW_DOCKER_DEFAULT_CPU", "1", "CPU limit of a task that sets none"],
+  "docker-default-memory": ["string", "LEOFLOW_DOCKER_DEFAULT_MEMORY", "512Mi", "memory limit of a task that sets none"],
+  "docker-pull-policy": ["string", "LEOFLOW_DOCKER_PULL_POLICY", "if_not_present", "always | if_not_present | never (a task's image_pull_policy wins)"],
+  "docker-user": ["string", "LEOFLOW_DOCKER_USER", "65534:65534", "uid:gid tasks run as; empty keeps the image's USER"],
+  "docker-agent-binary": ["string", "LEOFLOW_DOCKER_AGENT_BINARY", undefined, "host path of the leoflow binary mounted into containers (default: this binary)"],
+  "docker-allowed-images": ["string", "LEOFLOW_DOCKER_ALLOWED_IMAGES", "", "comma-separated image patterns DAGs may use (* wildcard; empty: any)"],
+  "docker-max-cpu": ["string", "LEOFLOW_DOCKER_MAX_CPU", undefined, "largest CPU a task may ask for (DAGs above it are refused at load)"],
+  "docker-max-memory": ["string", "LEOFLOW_DOCKER_MAX_MEMORY", undefined, "largest memory a task may ask for (DAGs above it are refused at load)"],
+  "docker-remove-grace": ["number", "LEOFLOW_DOCKER_REMOVE_GRACE", 60, "seconds a finished container is kept before removal"],
+  "docker-reconcile-interval": ["number", "LEOFLOW_DOCKER_RECONCILE_INTERVAL", 5, "seconds between docker reconciler passes"],
+  "docker-staging-ttl": ["number", "LEOFLOW_DOCKER_STAGING_TTL", 86400, "seconds a failed run's staging volume is kept"],
+  // --- Inline http tasks ---
+  "inline-concurrency": ["number", "LEOFLOW_INLINE_CONCURRENCY", 64, "inline http tasks running at once (more wait, scheduled, for a free slot)"],
+  "inline-max-seconds": ["number", "LEOFLOW_INLINE_MAX_SECONDS", 300, "longest an inline http task may run; DAGs asking for more are refused at load"],
 } as const satisfies Record<string, readonly ["string" | "number" | "boolean", string, unknown, string]>;
 
 type FlagName = keyof typeof SERVE_FLAGS;
@@ -89,6 +144,9 @@ export function loadServeConfig(argv: string[], env: Record<string, string | und
   const mode = (raw.mode as string) ?? "lite";
   raw.executor ??= mode === "pro" ? "kubernetes" : "subprocess";
   raw.db ??= `sqlite:${raw.data_dir}/leoflow.db`;
+  raw.dispatch_buffer ??= mode === "pro" ? 1024 : 0;
+  raw.dispatch_workers ??= mode === "pro" ? 16 : 0;
+  raw.docker_host ??= env.DOCKER_HOST || "unix:///var/run/docker.sock";
   if (issues.length) throw configError(issues);
   const parsed = ServeConfigSchema.safeParse(raw);
   if (!parsed.success)
@@ -101,6 +159,14 @@ export function loadServeConfig(argv: string[], env: Record<string, string | und
       {
         path: "--mode=pro",
         message: `needs a Postgres store for leader election, but --db is "${cfg.db}"; pass --db=postgres://user@host:5432/leoflow, or run --mode=lite`,
+      },
+    ]);
+  if (cfg.mode === "pro" && cfg.executor === "kubernetes")
+    throw configError([
+      {
+        path: "--executor=kubernetes",
+        message:
+          "(Pro's default) is not built yet; pass --executor=subprocess to run tasks as processes on the replica that leads (user code runs unsandboxed), or --executor=docker",
       },
     ]);
   if (cfg.auth === "none" && !isLoopback(cfg.host))

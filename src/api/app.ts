@@ -7,8 +7,10 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { silentLogger } from "../observability";
+import { METRICS_CONTENT_TYPE, silentLogger } from "../observability";
+import { eventRoutes } from "../events";
 import { authRoutes } from "./auth";
+import { backfillRoutes } from "./backfills";
 import { dagRunRoutes } from "./dag-runs";
 import { dagRoutes } from "./dags";
 import type { ApiDeps, ApiEnv, ResolvedDeps } from "./deps";
@@ -19,6 +21,11 @@ import { monitorRoutes } from "./monitor";
 import { requireUser } from "./require-user";
 import { taskInstanceRoutes } from "./task-instances";
 import { xcomRoutes } from "./xcom";
+import { variableRoutes } from "./variables";
+import { connectionRoutes } from "./connections";
+import { poolRoutes } from "./pools";
+import { clearRoutes } from "./clear";
+import { markRoutes } from "./mark";
 
 export const API_PREFIX = "/api/v2";
 /** Largest request body accepted (a trigger's conf is the biggest thing anyone sends). */
@@ -42,11 +49,14 @@ export function createApi(input: ApiDeps): Hono<ApiEnv> {
   app.route("/", authRoutes(deps));
   // version and health stay open: load balancers and `leoflow version --server` call them without a token.
   app.route(API_PREFIX, monitorRoutes(deps));
+  const metrics = deps.metrics;
+  if (metrics) app.get("/metrics", (c) => c.body(metrics.render(), 200, { "content-type": METRICS_CONTENT_TYPE }));
 
   const guarded = new Hono<ApiEnv>();
   guarded.use("*", requireUser(deps.tokens, deps.now));
-  for (const routes of [dagRoutes, dagRunRoutes, taskInstanceRoutes, logRoutes, xcomRoutes, importErrorRoutes])
+  for (const routes of [dagRoutes, dagRunRoutes, taskInstanceRoutes, logRoutes, xcomRoutes, importErrorRoutes, variableRoutes, connectionRoutes, backfillRoutes, poolRoutes, clearRoutes, markRoutes])
     guarded.route("/", routes(deps));
+  if (deps.events) guarded.route("/", eventRoutes<ApiEnv>(deps.events));
   app.route(API_PREFIX, guarded);
   return app;
 }

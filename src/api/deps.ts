@@ -1,6 +1,7 @@
 /** What the API needs from the rest of the server, and the per-request variables its middleware sets. */
 import type { UserClaims, UserTokens } from "../auth";
-import type { Logger } from "../observability";
+import type { Logger, Metrics } from "../observability";
+import type { EventHub } from "../events";
 import type { Store } from "../store";
 
 export interface SchedulerHandle {
@@ -17,6 +18,10 @@ export interface ApiDeps {
   scheduler: SchedulerHandle;
   now?: () => Date;
   logger?: Logger;
+  /** Lifecycle events, streamed at GET /api/v2/leoflow/events (authenticated). */
+  events?: EventHub;
+  /** Prometheus metrics, served at GET /metrics (open, like health). */
+  metrics?: Metrics;
 }
 
 /** ApiDeps with defaults filled in; what route modules receive. */

@@ -7,6 +7,7 @@ import { watch, type FSWatcher } from "node:fs";
 import { resolve } from "node:path";
 import type { Logger } from "../observability";
 import type { Store } from "../store";
+import type { DagSpec } from "../domain";
 import { loadDagFile, type LoadResult } from "./loader";
 import { listDagFiles } from "./scan";
 
@@ -20,6 +21,8 @@ export interface DagFolderSyncOptions {
   pollIntervalMs?: number;
   /** Called with the dag_ids whose version or activity changed. */
   onChange?: (dagIds: string[]) => void;
+  /** Server policy (e.g. the docker executor's allowlist): issues refuse the DAG as import errors. */
+  admit?: (spec: DagSpec) => { path: string; message: string }[];
 }
 
 export interface SyncReport {
@@ -159,6 +162,11 @@ export class DagFolderSync {
     const owned: string[] = [];
     const refused: string[] = [];
     for (const { spec } of loaded.dags) {
+      const refusal = this.opts.admit?.(spec) ?? [];
+      if (refusal.length) {
+        errors.push(...refusal.map((i) => `${spec.dag_id}: ${i.path}: ${i.message}`));
+        continue;
+      }
       const owner = await this.ownerOf(spec.dag_id, loaded.file);
       if (owner) {
         refused.push(spec.dag_id);

@@ -1,2 +1,4 @@
 /** Dispatch: resolving, token minting and routing of queued task instances. */
 export * from "./dispatcher";
+export * from "./buffered";
+export * from "./retry-policy";

@@ -6,3 +6,4 @@ export * from "./trigger-rule-names";
 export * from "./schedule";
 export * from "./transitions";
 export * from "./trigger-rules";
+export * from "./secrets";

@@ -1,2 +1,3 @@
 /** Logging, metrics and health. */
 export * from "./logger";
+export * from "./metrics";

@@ -175,15 +175,27 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
       return create(ReportStateResponseSchema, { state: to });
     }),
 
-    // Variables and connections have no store support yet: answer "not found" rather than Unimplemented so
-    // an agent's lookup degrades gracefully. Replace once the Store gains variables/connections.
-    getVariable: guarded(logger, "GetVariable", async (_req, ctx) => {
+    // Any task's token may read any variable or connection, as any Airflow task can; "not found" is an
+    // answer (found: false), not an error, so the agent decides whether a missing one matters.
+    getVariable: guarded(logger, "GetVariable", async (req, ctx) => {
       await caller(ctx);
-      return create(GetVariableResponseSchema, { found: false });
+      const v = await store.getVariable(req.key);
+      return create(GetVariableResponseSchema, v ? { found: true, value: v.value } : { found: false });
     }),
-    getConnection: guarded(logger, "GetConnection", async (_req, ctx) => {
+    getConnection: guarded(logger, "GetConnection", async (req, ctx) => {
       await caller(ctx);
-      return create(GetConnectionResponseSchema, { found: false });
+      const c = await store.getConnection(req.connId);
+      if (!c) return create(GetConnectionResponseSchema, { found: false });
+      return create(GetConnectionResponseSchema, {
+        found: true,
+        connType: c.conn_type,
+        host: c.host ?? "",
+        login: c.login ?? "",
+        password: c.password ?? "",
+        schema: c.schema ?? "",
+        port: c.port ?? 0,
+        extraJson: c.extra ?? "",
+      });
     }),
   };
 }

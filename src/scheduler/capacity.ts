@@ -83,7 +83,7 @@ export function selectDispatchable<C extends DispatchCandidate>(
 }
 
 function poolProblem(pool: string, needed: number, open: number | undefined, total: number | undefined): string | null {
-  if (open === undefined) return `pool ${pool} does not exist; create it or set the task's pool to an existing one`;
+  if (open === undefined) return `pool ${pool} does not exist; create it with POST /api/v2/pools or set the task's pool to an existing one`;
   if (open >= needed) return null;
   const shown = Math.max(0, open);
   const of = total !== undefined ? `${shown} of ${total} open` : `${shown} open`;

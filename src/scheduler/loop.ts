@@ -7,10 +7,41 @@
  */
 import type { DagSpec, TaskState } from "../domain";
 import type { Logger } from "../observability";
-import type { DagRunRecord, RunSnapshot, Store, TaskInstanceRecord, TaskTransition } from "../store";
+import type { DagRunRecord, RunSnapshot, Store, TaskInstanceRecord, TaskNoteUpdate, TaskTransition } from "../store";
 import type { TaskDispatcher } from "../dispatch";
+import { AtCapacityError } from "../dispatch";
 import { planRun } from "./planner";
 import { selectDispatchable } from "./capacity";
+import { isWaitingNote, loadPastBlocks, poolLimits, waitingNotes } from "./waiting";
+import { selectRunsToPlan } from "./run-limits";
+import { planRunTimeout, runTimeoutAt } from "./run-timeout";
+
+/** Creates the runs schedules are due for (cron, catchup). Owned by the scheduling-semantics module. */
+export interface DueRunCreator {
+  /** Creates due runs; returns their ids (to plan at once) and when the next slot is due. */
+  createDueRuns(now: Date): Promise<{ created: number[]; nextDueAt: Date | null }>;
+}
+
+/** Fails what nothing will ever finish (lost agents, lost dispatches, orphaned runs). Runs on full sweeps. */
+export interface Reaper {
+  /** Returns the ids of runs it changed, so they are planned in the same tick. */
+  reap(now: Date): Promise<number[]>;
+}
+
+/** Runs tasks inside the control plane (inline http). It owns their state: no queued step. */
+export interface InlineStarter {
+  accepts(task: DagSpec["tasks"][number]): boolean;
+  /** "busy" leaves the task scheduled for the next tick (concurrency limit reached). */
+  start(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec): Promise<"started" | "busy">;
+}
+
+/** What to do when launching a queued task instance failed. Default: fail the try with the reason. */
+export type DispatchFailureHandler = (ti: TaskInstanceRecord, error: Error, now: Date) => Promise<void>;
+
+/** Which scheduled task instances must not be launched yet: by id, the try it applies to and until when. */
+export interface DispatchGate {
+  heldUntil(now: Date): Promise<Map<number, { try_number: number; until: Date }>>;
+}
 
 export interface SchedulerLoopOptions {
   store: Store;
@@ -24,7 +55,18 @@ export interface SchedulerLoopOptions {
   /** Name of the standard executor, recorded on queued task instances. */
   executorName?: string;
   now?: () => Date;
+  runCreator?: DueRunCreator;
+  reaper?: Reaper;
+  inline?: InlineStarter;
+  onDispatchFailure?: DispatchFailureHandler;
+  /** Holds back launches that are backing off after a failed dispatch (the dispatch retry policy). */
+  dispatchGate?: DispatchGate;
+  /** Pro's split-brain guard, asked before every tick: false = this replica no longer leads, skip the tick. */
+  leaderGuard?: () => Promise<boolean>;
 }
+
+/** A tick in flight gave up because the loop was stopped (a leader stepping down must not write on). */
+class TickCancelledError extends Error {}
 
 export interface TickReport {
   runs: number;
@@ -41,9 +83,19 @@ export class SchedulerLoop {
   private ticking: Promise<void> | null = null;
   private again = false;
   private stopped = true;
+  /** Set by stop(), cleared by start(): a tick in flight gives up at its next checkpoint. */
+  private cancelled = false;
   private sweepTimer: Timer | null = null;
-  private retryTimer: { at: number; timer: Timer } | null = null;
+  /** Runs to plan again at a time of their own (retry delays), and the one timer for the earliest. */
+  private readonly wakeAt = new Map<number, number>();
+  private wakeTimer: { at: number; timer: Timer } | null = null;
   private readonly specs = new Map<number, DagSpec>();
+  /** Runs left unplanned by run limits (paused DAG, max_active_runs), by dag_id: replanned when a run of it ends. */
+  private readonly held = new Map<number, string>();
+  /** Runs with work waiting for a pool slot, capacity or its past: any finished task may free them, so every tick plans them. */
+  private readonly waiting = new Set<number>();
+  /** A run ended since the last tick: creating due runs may now fit under max_active_runs. */
+  private runEnded = false;
   private lastTickAt: Date | null = null;
   private leadingSince: Date | null = null;
   private readonly now: () => Date;
@@ -56,6 +108,7 @@ export class SchedulerLoop {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.cancelled = false;
     this.lastTickAt = null;
     this.leadingSince = this.now();
     this.sweepTimer = setInterval(() => this.wake(), this.opts.sweepIntervalMs);
@@ -65,10 +118,11 @@ export class SchedulerLoop {
   /** Stops ticking; resolves when the tick in flight (if any) has finished. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.cancelled = true;
     this.leadingSince = null;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
-    if (this.retryTimer) clearTimeout(this.retryTimer.timer);
-    this.sweepTimer = this.retryTimer = null;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer.timer);
+    this.sweepTimer = this.wakeTimer = null;
     await this.ticking;
   }
 
@@ -104,9 +158,11 @@ export class SchedulerLoop {
       do {
         this.again = false;
         try {
+          if (this.opts.leaderGuard && !(await this.opts.leaderGuard())) break;
           await this.tick();
         } catch (e) {
-          this.opts.logger.error("scheduler tick failed; the next tick will retry", { error: e as Error });
+          if (e instanceof TickCancelledError) this.opts.logger.warn("tick cancelled: the scheduler is stepping down or stopping (expected)");
+          else this.opts.logger.error("scheduler tick failed; the next tick will retry", { error: e as Error });
         }
       } while (this.again && !this.stopped);
     } finally {
@@ -121,29 +177,63 @@ export class SchedulerLoop {
     const store = this.opts.store;
     const full = this.fullSweepDue;
     this.fullSweepDue = false;
-    const ids = full ? await store.listActiveRunIds() : [...this.dirty];
+    const createDue = full || this.runEnded;
+    this.runEnded = false;
+    if (createDue && this.opts.runCreator) {
+      try {
+        const { created, nextDueAt } = await this.opts.runCreator.createDueRuns(now);
+        for (const id of created) this.dirty.add(id);
+        if (nextDueAt) this.armWake(-1, nextDueAt.getTime());
+      } catch (e) {
+        this.opts.logger.error("creating scheduled runs failed; planning goes on", { error: e as Error });
+      }
+    }
+    if (full && this.opts.reaper) {
+      try {
+        for (const id of await this.opts.reaper.reap(now)) this.dirty.add(id);
+      } catch (e) {
+        this.opts.logger.error("reaping failed; planning goes on", { error: e as Error });
+      }
+    }
+    const ids = full ? await store.listActiveRunIds() : [...new Set([...this.dirty, ...this.waiting])];
     this.dirty.clear();
-    const snapshots = ids.length ? await store.loadRunSnapshots(ids) : [];
+    // Paused DAGs, max_active_runs and backfill limits decide which runs are planned at all (run-limits.ts).
+    const gate = ids.length ? selectRunsToPlan(await store.loadRunGates(ids)) : { plan: [], held: [] };
+    for (const id of ids) this.held.delete(id);
+    for (const h of gate.held) this.held.set(h.id, h.dag_id);
+    const snapshots = gate.plan.length ? await store.loadRunSnapshots(gate.plan) : [];
     const deadline = started + (this.opts.tickTimeoutMs ?? 5_000);
 
     const transitions: TaskTransition[] = [];
     const transitionRun: number[] = [];
     const runChanges: { run: DagRunRecord; from: DagRunRecord["state"][]; to: DagRunRecord["state"]; note?: string }[] = [];
     const planned: Planned[] = [];
-    let nextWake: number | null = null;
+    const notes: TaskNoteUpdate[] = [];
+    const pastBlocks = await loadPastBlocks(store, snapshots, (v) => this.specFor(v));
+    let deferred = 0;
     for (const snap of snapshots) {
       if (performance.now() > deadline) {
         // Over budget: leave the rest for the next tick rather than stall wake-ups behind a huge tick.
         this.dirty.add(snap.run.id);
         this.again = true;
+        deferred++;
         continue;
       }
       try {
         const spec = await this.specFor(snap.run.version_id);
-        const plan = planRun({ run: snap.run, tis: snap.tis, spec }, now);
+        const timeout = planRunTimeout(snap.run, snap.tis, spec, now);
+        if (timeout) {
+          for (const t of timeout.transitions) transitions.push(t), transitionRun.push(snap.run.id);
+          runChanges.push({ run: snap.run, from: ["running"], to: "failed", note: timeout.note });
+          continue;
+        }
+        const timeoutAt = runTimeoutAt(snap.run, spec);
+        if (timeoutAt) this.armWake(snap.run.id, timeoutAt.getTime());
+        const plan = planRun({ run: snap.run, tis: snap.tis, spec, blockedByPast: pastBlocks.get(snap.run.id) }, now);
+        if (plan.notes) notes.push(...plan.notes);
         for (const t of plan.transitions) transitions.push(t), transitionRun.push(snap.run.id);
         if (plan.run) runChanges.push({ run: snap.run, ...plan.run });
-        if (plan.nextWakeAt) nextWake = Math.min(nextWake ?? Infinity, plan.nextWakeAt.getTime());
+        if (plan.nextWakeAt) this.armWake(snap.run.id, plan.nextWakeAt.getTime());
         planned.push({ snap, spec });
       } catch (e) {
         this.opts.logger.error("planning a run failed; other runs continue", {
@@ -153,8 +243,9 @@ export class SchedulerLoop {
         });
       }
     }
-    if (this.again && this.dirty.size) this.opts.logger.warn("tick budget spent; remaining runs move to the next tick", { deferred: this.dirty.size });
+    if (deferred) this.opts.logger.warn("tick budget spent; remaining runs move to the next tick", { deferred });
 
+    this.throwIfCancelled();
     const applied = transitions.length ? await store.applyTransitions(transitions, now) : [];
     const newState = new Map<number, TaskState>();
     applied.forEach((ok, i) => {
@@ -168,11 +259,16 @@ export class SchedulerLoop {
       }
     });
     for (const c of runChanges)
-      if (await store.setDagRunState(c.run.id, c.from, c.to, now, c.note))
-        this.opts.logger.info(`dag run ${c.to}`, { dag_id: c.run.dag_id, run_id: c.run.run_id });
-    if (nextWake !== null) this.armRetryTimer(nextWake);
+      if (await store.setDagRunState(c.run.id, c.from, c.to, now, c.note)) {
+        this.opts.logger.info(`dag run ${c.to}`, { dag_id: c.run.dag_id, run_id: c.run.run_id, ...(c.note ? { note: c.note } : {}) });
+        if (c.to === "success" || c.to === "failed") this.onRunEnded(c.run.dag_id);
+      }
 
-    const dispatched = await this.dispatchReady(planned, newState, now);
+    for (const id of ids) this.waiting.delete(id);
+    for (const id of pastBlocks.keys()) this.waiting.add(id);
+    const dispatched = await this.dispatchReady(planned, newState, now, notes);
+    // Waiting reasons are written once, when they change, in one batch.
+    if (notes.length) await store.setTaskInstanceNotes(notes);
     this.lastTickAt = this.now();
     return {
       runs: snapshots.length,
@@ -182,62 +278,138 @@ export class SchedulerLoop {
     };
   }
 
-  private async dispatchReady(planned: Planned[], newState: Map<number, TaskState>, now: Date): Promise<number> {
+  private async dispatchReady(planned: Planned[], newState: Map<number, TaskState>, now: Date, notes: TaskNoteUpdate[]): Promise<number> {
     const candidates: { ti: TaskInstanceRecord; run: DagRunRecord; spec: DagSpec; runQueuedAt: Date; maxActiveTasks: number }[] = [];
     for (const { snap, spec } of planned)
       for (const ti of snap.tis)
         if ((newState.get(ti.id) ?? ti.state) === "scheduled")
           candidates.push({ ti, run: snap.run, spec, runQueuedAt: snap.run.queued_at, maxActiveTasks: spec.max_active_tasks });
     if (!candidates.length) return 0;
+    if (this.opts.dispatchGate) {
+      // A launch backing off after a dispatch failure waits for its time; its run is planned again then.
+      const held = await this.opts.dispatchGate.heldUntil(now);
+      for (let i = candidates.length - 1; held.size && i >= 0; i--) {
+        const c = candidates[i]!;
+        const h = held.get(c.ti.id);
+        if (h && h.try_number === c.ti.try_number) this.armWake(c.run.id, h.until.getTime()), candidates.splice(i, 1);
+      }
+      if (!candidates.length) return 0;
+    }
     const active = await this.opts.store.countActiveTaskInstances();
     let running = 0;
     for (const n of active.values()) running += n;
-    const { dispatch } = selectDispatchable(candidates, { parallelism: this.opts.parallelism, running, runningByDag: active });
-    if (!dispatch.length) return 0;
+    const pools = poolLimits(await this.opts.store.listPoolUsage());
+    const { dispatch: selected, waiting } = selectDispatchable(candidates, { parallelism: this.opts.parallelism, running, runningByDag: active, ...pools });
+    notes.push(...waitingNotes(waiting));
+    for (const w of waiting) this.waiting.add(w.candidate.run.id);
+    if (!selected.length) return 0;
+    this.throwIfCancelled();
+    const inline = this.opts.inline;
+    const inlineTasks = inline ? selected.filter((c) => inline.accepts(c.spec.tasks.find((t) => t.task_id === c.ti.task_id)!)) : [];
+    const dispatch = inlineTasks.length ? selected.filter((c) => !inlineTasks.includes(c)) : selected;
+    let started = 0;
+    for (const c of inlineTasks) {
+      try {
+        if ((await inline!.start(c.ti, c.run, c.spec)) === "started") started++;
+      } catch (e) {
+        await this.onDispatchFailure(c.ti, e as Error, now);
+      }
+    }
     const queued = await this.opts.store.applyTransitions(
       dispatch.map((c) => ({
         id: c.ti.id,
         from: ["scheduled"],
         to: "queued",
         try_number: c.ti.try_number,
-        patch: { queued_at: now, executor: this.opts.executorName ?? null },
+        patch: { queued_at: now, executor: this.opts.executorName ?? null, ...(isWaitingNote(c.ti.note) ? { note: null } : {}) },
       })),
       now,
     );
     const launched = dispatch.filter((_, i) => queued[i]);
+    let refused = 0;
     await Promise.all(
       launched.map(async (c) => {
         try {
           await this.opts.dispatcher.dispatch(c.ti, c.run, c.spec);
         } catch (e) {
-          await this.failDispatch(c.ti, e as Error, now);
+          if (e instanceof AtCapacityError) refused++, await this.returnToScheduled(c.ti, now);
+          else await this.onDispatchFailure(c.ti, e as Error, now);
         }
       }),
     );
-    return launched.length;
+    return launched.length - refused + started;
+  }
+
+  /** Records a launch that failed after dispatch() returned (the buffered dispatcher's failure sink). */
+  dispatchFailed(ti: TaskInstanceRecord, error: Error): Promise<void> {
+    return this.onDispatchFailure(ti, error, this.now());
+  }
+
+  /** A full dispatch buffer is backpressure, not a failure: queued → scheduled on the same try, for a later tick. */
+  private async returnToScheduled(ti: TaskInstanceRecord, now: Date): Promise<void> {
+    try {
+      await this.opts.store.applyTransitions(
+        [{ id: ti.id, from: ["queued"], to: "scheduled", try_number: ti.try_number, patch: { queued_at: null, executor: null } }],
+        now,
+      );
+    } catch (e) {
+      this.opts.logger.error("could not hand a refused launch back to scheduled; the dispatch-lost reaper will", { task_id: ti.task_id, error: e as Error });
+    }
+  }
+
+  private throwIfCancelled(): void {
+    if (this.cancelled) throw new TickCancelledError("scheduler tick cancelled");
+  }
+
+  /** A finished run frees a max_active_runs slot: plan the DAG's held runs and let due runs be created. */
+  private onRunEnded(dagId: string): void {
+    this.runEnded = true;
+    this.again = true;
+    for (const [id, heldDag] of this.held) if (heldDag === dagId) this.dirty.add(id);
+  }
+
+  private async onDispatchFailure(ti: TaskInstanceRecord, error: Error, now: Date): Promise<void> {
+    try {
+      await (this.opts.onDispatchFailure ?? this.failDispatch)(ti, error, now);
+    } catch (e) {
+      this.opts.logger.error("recording a dispatch failure failed", { task_id: ti.task_id, error: e as Error });
+    }
   }
 
   /** A launch that failed leaves nothing running: fail the try with the reason so retries and the run go on. */
-  private async failDispatch(ti: TaskInstanceRecord, error: Error, now: Date): Promise<void> {
+  private readonly failDispatch: DispatchFailureHandler = async (ti, error, now) => {
     const note = `dispatch_failed: ${error.message}`;
     this.opts.logger.error("dispatch failed", { dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, error });
     await this.opts.store.applyTransitions(
-      [{ id: ti.id, from: ["queued"], to: "failed", try_number: ti.try_number, patch: { end_date: now, note } }],
+      [{ id: ti.id, from: ["queued", "scheduled"], to: "failed", try_number: ti.try_number, patch: { end_date: now, note } }],
       now,
     );
     this.wake(ti.dag_run_id);
+  };
+
+  /** Plans run `runId` again at `at` (epoch ms); -1 stands for "a full sweep" (the next cron slot). */
+  private armWake(runId: number, at: number): void {
+    const known = this.wakeAt.get(runId);
+    if (known !== undefined && known <= at) return;
+    this.wakeAt.set(runId, at);
+    if (this.stopped || (this.wakeTimer && this.wakeTimer.at <= at)) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer.timer);
+    this.wakeTimer = { at, timer: setTimeout(() => this.fireWakes(), Math.max(0, at - this.now().getTime())) };
   }
 
-  private armRetryTimer(at: number): void {
-    if (this.stopped || (this.retryTimer && this.retryTimer.at <= at)) return;
-    if (this.retryTimer) clearTimeout(this.retryTimer.timer);
-    this.retryTimer = {
-      at,
-      timer: setTimeout(() => {
-        this.retryTimer = null;
-        this.wake();
-      }, Math.max(0, at - this.now().getTime())),
-    };
+  private fireWakes(): void {
+    this.wakeTimer = null;
+    const now = this.now().getTime();
+    let next = Infinity;
+    for (const [runId, at] of this.wakeAt) {
+      if (at > now) {
+        next = Math.min(next, at);
+        continue;
+      }
+      this.wakeAt.delete(runId);
+      this.wake(runId === -1 ? undefined : runId);
+    }
+    if (next !== Infinity) this.wakeTimer = { at: next, timer: setTimeout(() => this.fireWakes(), next - now) };
   }
 
   private async specFor(versionId: number): Promise<DagSpec> {

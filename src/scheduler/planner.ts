@@ -13,7 +13,8 @@ import {
   type TaskSpec,
   type TaskState,
 } from "../domain";
-import type { DagRunRecord, TaskInstancePatch, TaskInstanceRecord, TaskTransition } from "../store";
+import type { DagRunRecord, TaskInstancePatch, TaskInstanceRecord, TaskNoteUpdate, TaskTransition } from "../store";
+import { PAST_NOTE_PREFIX } from "./depends-on-past";
 import { retryDelaySeconds } from "./retry";
 
 export interface PlanInput {
@@ -21,6 +22,8 @@ export interface PlanInput {
   tis: TaskInstanceRecord[];
   /** The DAG version the run is pinned to. */
   spec: DagSpec;
+  /** depends_on_past tasks that must wait, with the note saying why (pastBlocks in depends-on-past.ts). */
+  blockedByPast?: ReadonlyMap<string, string>;
 }
 
 export interface RunPlan {
@@ -34,6 +37,8 @@ export interface RunPlan {
    * (a task reporting back) can move the run. May be in the past: plan again at once.
    */
   nextWakeAt: Date | null;
+  /** Note-only writes for task instances that wait on their past (written only when the note changes). */
+  notes?: TaskNoteUpdate[];
 }
 
 /** States in which a task instance is still moving on its own: downstream tasks wait for them. */
@@ -60,7 +65,8 @@ const RETRY_RESET: TaskInstancePatch = {
  * 4. the run: queued → running; once every task instance is finished, success or failed (finalizeRun);
  *    failed with a "deadlock" note if tasks wait on upstreams that can no longer change.
  * At most one transition per task instance: a retry reset to none is scheduled by the next plan.
- * depends_on_past is not considered here (it needs the previous run).
+ * A task in `blockedByPast` whose rule says schedule stays `none` with its note instead; while any does,
+ * the run is not declared deadlocked (Airflow waits for the previous run to be fixed).
  *
  * @example const plan = planRun({ run, tis, spec }, new Date()); await store.applyTransitions(plan.transitions, now)
  */
@@ -105,13 +111,19 @@ export function planRun(input: PlanInput, now: Date): RunPlan {
 
   // 3: trigger rules, upstream before downstream, so decisions cascade within this plan.
   const order = [...spec.tasks].sort((a, b) => byRank(rank, a.task_id, b.task_id));
+  const waitingOnPast = new Set<string>();
+  const notes: TaskNoteUpdate[] = [];
   for (const task of order) {
     const ti = tiByTask.get(task.task_id);
     if (!ti || planned.has(task.task_id) || ti.state !== "none") continue;
     const upstream = task.upstream.filter((u) => tasks.has(u));
     const states = upstream.map((u) => effective.get(u) ?? "none");
     const decision = evaluateTriggerRule(task.trigger_rule, states);
-    if (decision === "schedule") plan(ti, "scheduled");
+    const pastNote = input.blockedByPast?.get(task.task_id);
+    if (decision === "schedule" && pastNote !== undefined) {
+      waitingOnPast.add(task.task_id);
+      if (ti.note !== pastNote) notes.push({ id: ti.id, state: ti.state, note: pastNote });
+    } else if (decision === "schedule") plan(ti, "scheduled", ti.note?.startsWith(PAST_NOTE_PREFIX) ? { note: null } : undefined);
     else if (decision !== "wait") {
       const to = decision === "skip" ? "skipped" : "upstream_failed";
       const why = upstream.map((u, i) => `${u}=${states[i]}`).join(", ");
@@ -120,7 +132,12 @@ export function planRun(input: PlanInput, now: Date): RunPlan {
   }
 
   const transitions = [...planned.entries()].sort(([a], [b]) => byRank(rank, a, b)).map(([, t]) => t);
-  return { transitions, run: planRunState(run.state, spec, tis, effective, planned), nextWakeAt: wake === null ? null : new Date(wake) };
+  return {
+    transitions,
+    run: planRunState(run.state, spec, tis, effective, planned, waitingOnPast.size > 0),
+    nextWakeAt: wake === null ? null : new Date(wake),
+    ...(notes.length ? { notes } : {}),
+  };
 }
 
 /** Not-yet-running states a task instance of a vanished task may be removed from. */
@@ -132,6 +149,7 @@ function planRunState(
   tis: TaskInstanceRecord[],
   effective: Map<string, TaskState>,
   planned: Map<string, TaskTransition>,
+  waitingOnPast = false,
 ): RunPlan["run"] {
   const after = tis.map((ti) => ({
     task_id: ti.task_id,
@@ -146,7 +164,7 @@ function planRunState(
   // (e.g. an upstream is removed or has no task instance). Airflow fails such a run as deadlocked.
   const active = after.some((t) => ACTIVE.has(t.state)) || [...planned.values()].some((t) => t.to === "none");
   const stuck = after.filter((t) => t.state === "none" && !planned.has(t.task_id)).map((t) => t.task_id);
-  if (!active && stuck.length)
+  if (!active && stuck.length && !waitingOnPast)
     return {
       from: [current],
       to: "failed",

@@ -1,5 +1,7 @@
 /** Persistent state: the Store interface and its implementations. */
 export * from "./store";
-export { openStore, sqlitePathOf, type OpenStoreOptions } from "./open";
+export { openStore, sqlitePathOf, splitSchema, type OpenStoreOptions } from "./open";
 export { runMigrations, migrationFromFile, type Migration, type MigrationTarget } from "./migrate";
 export { SqliteStore } from "./sqlite";
+export { PostgresStore, type PostgresStoreOptions } from "./postgres";
+export { assertLegalTransitions } from "./guard";

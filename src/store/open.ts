@@ -8,12 +8,15 @@
 import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, resolve } from "node:path";
+import { PostgresStore } from "./postgres";
 import { SqliteStore } from "./sqlite";
 import type { Store } from "./store";
 
 export interface OpenStoreOptions {
   /** Largest XCom JSON accepted, in bytes (default 1 MiB). */
   xcomMaxBytes?: number;
+  /** Postgres schema for Leoflow's tables when the URL does not name one (default `public`). */
+  pgSchema?: string;
 }
 
 const ACCEPTED =
@@ -34,10 +37,12 @@ export function sqlitePathOf(url: string): string | null {
 
 export function openStore(url: string, opts: OpenStoreOptions = {}): Store {
   const trimmed = url.trim();
-  if (/^postgres(ql)?:\/\//i.test(trimmed))
-    throw new Error(
-      `--db=${redact(trimmed)}: the Postgres store is not built yet (it lands with its own issue); use sqlite:PATH for now`,
-    );
+  // Postgres: the URL goes to the driver as is (libpq-style query options such as sslmode work); the
+  // schema comes from `?search_path=` or `options.schema`, else `public`.
+  if (/^postgres(ql)?:\/\//i.test(trimmed)) {
+    const { url, schema } = splitSchema(trimmed);
+    return new PostgresStore({ url, schema: schema ?? opts.pgSchema, xcomMaxBytes: opts.xcomMaxBytes });
+  }
   const path = sqlitePathOf(trimmed);
   if (path === null) throw new Error(`--db=${redact(trimmed)} is not a database URL Leoflow understands; ${ACCEPTED}`);
   if (path === "") throw new Error(`--db=${trimmed} names no file; ${ACCEPTED}`);
@@ -48,4 +53,20 @@ export function openStore(url: string, opts: OpenStoreOptions = {}): Store {
 /** Hides a password in a URL before it reaches an error message or a log. */
 function redact(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]+):[^@]*@/i, "$1:***@");
+}
+
+/**
+ * Takes a `search_path` query parameter off a Postgres URL (the driver would send it as a server setting
+ * and our own search_path would be overridden).
+ *
+ * @example splitSchema("postgres://u@h/db?search_path=leoflow") // { url: "postgres://u@h/db", schema: "leoflow" }
+ */
+export function splitSchema(url: string): { url: string; schema?: string } {
+  const q = url.indexOf("?");
+  if (q < 0) return { url };
+  const params = new URLSearchParams(url.slice(q + 1));
+  const schema = params.get("search_path") ?? undefined;
+  params.delete("search_path");
+  const rest = params.toString();
+  return { url: url.slice(0, q) + (rest ? `?${rest}` : ""), schema };
 }

@@ -167,6 +167,139 @@ export interface Page<T> {
   total: number;
 }
 
+/** An Airflow Variable: a string value (often JSON text) under a key. */
+export interface VariableRecord {
+  key: string;
+  value: string;
+  description: string | null;
+}
+
+/** An Airflow Connection. `extra` is JSON object text, as Airflow stores it. The password is stored as given. */
+export interface ConnectionRecord {
+  connection_id: string;
+  conn_type: string;
+  description: string | null;
+  host: string | null;
+  login: string | null;
+  password: string | null;
+  schema: string | null;
+  port: number | null;
+  extra: string | null;
+}
+
+// --- Scheduling (issue 5 part 1) ----------------------------------------------------------------------
+
+/** A DAG the cron scheduler looks at (see Store.listScheduledDags). */
+export interface ScheduledDag {
+  dag: DagRecord;
+  latest_scheduled_logical_date: Date | null;
+  /** queued + running runs that are not part of a backfill. */
+  active_runs: number;
+}
+
+/** Limits for starting runs (see Store.loadRunGates). `running` counts runs in state running only. */
+export interface RunGates {
+  runs: { id: number; dag_id: string; state: DagRunState; backfill_id: number | null }[];
+  dags: Map<string, { is_paused: boolean; max_active_runs: number; running: number }>;
+  backfills: Map<number, { is_paused: boolean; max_active_runs: number; running: number }>;
+}
+
+export type ReprocessBehavior = "none" | "failed" | "completed";
+
+/** Airflow 3's Backfill. */
+export interface BackfillRecord {
+  id: number;
+  dag_id: string;
+  from_date: Date;
+  to_date: Date;
+  run_backwards: boolean;
+  dag_run_conf: Record<string, unknown> | null;
+  is_paused: boolean;
+  reprocess_behavior: ReprocessBehavior;
+  max_active_runs: number;
+  created_at: Date;
+  completed_at: Date | null;
+  updated_at: Date;
+}
+
+export interface NewBackfill {
+  dag_id: string;
+  from_date: Date;
+  to_date: Date;
+  run_backwards: boolean;
+  dag_run_conf: Record<string, unknown> | null;
+  reprocess_behavior: ReprocessBehavior;
+  max_active_runs: number;
+  now: Date;
+  /** One per slot, in the order they should start (oldest first, or newest first when run_backwards). */
+  runs: NewDagRun[];
+}
+
+/** A pool (Airflow's) with its current usage, summed over task instances in one query. */
+export interface PoolRecord {
+  name: string;
+  /** -1 = unlimited. */
+  slots: number;
+  description: string | null;
+  include_deferred: boolean;
+  /** Sums of pool_slots of the pool's task instances in each state. */
+  running_slots: number;
+  queued_slots: number;
+  scheduled_slots: number;
+}
+
+/** Fields a pool is created with; PATCH sends any subset but `name`. */
+export interface PoolInput {
+  name: string;
+  slots: number;
+  description: string | null;
+  include_deferred: boolean;
+}
+
+/**
+ * One task instance an operator clears (Airflow's clear): it goes back to `none` on try `try_number` with
+ * `max_tries`, everything describing the previous try is wiped and its XComs deleted.
+ */
+export interface TaskClear {
+  id: number;
+  /** The state it was read in; the clear applies only if it is still in it and on `from_try`. */
+  from: TaskState;
+  from_try: number;
+  try_number: number;
+  max_tries: number;
+}
+
+/** A dag-run state change made by an operator (clear, mark). */
+export interface RunStateChange {
+  id: number;
+  from: DagRunState[];
+  to: DagRunState;
+  /** Absent leaves the note alone. */
+  note?: string | null;
+}
+
+/** Everything one operator action (clear, mark) writes, applied in ONE transaction. */
+export interface OperatorChange {
+  transitions?: TaskTransition[];
+  clears?: TaskClear[];
+  runs?: RunStateChange[];
+}
+
+/** Where a waiting task instance stands, for the scheduler's note-only writes. */
+export interface TaskNoteUpdate {
+  id: number;
+  /** The state it was read in; the note is written only if it is still in it. */
+  state: TaskState;
+  note: string | null;
+}
+
+/** The run before a given run of the same DAG (by logical_date) and its task-instance states. */
+export interface PreviousRunStates {
+  /** The run asked about. */
+  dag_run_id: number;
+  previous: { run_id: string; states: Map<string, TaskState> } | null;
+}
+
 export interface Store {
   /** Applies pending numbered migrations; safe to call at every start. */
   migrate(): Promise<void>;
@@ -232,4 +365,182 @@ export interface Store {
   getUser(username: string): Promise<UserRecord | null>;
   /** Inserts or replaces the user. */
   putUser(user: Omit<UserRecord, "created_at">, now: Date): Promise<void>;
+
+  // --- Pools, clear, mark, depends_on_past (issue 5 part 2) -------------------------------------------
+  /**
+   * Page of pools with usage; order_by accepts id (default, creation order), name; `name_pattern` is a
+   * case-insensitive LIKE on name. Usage: per pool, the sum of pool_slots of its task instances in state
+   * running, queued and scheduled (task instances naming a pool that does not exist count nowhere).
+   */
+  listPools(opts?: ListOptions & { name_pattern?: string }): Promise<Page<PoolRecord>>;
+  /** Every pool with usage (same sums), in one query: the scheduler reads it once per dispatch. */
+  listPoolUsage(): Promise<PoolRecord[]>;
+  getPool(name: string): Promise<PoolRecord | null>;
+  /** Inserts a pool; ConflictError ("The Pool with name: `x` already exists") when the name is taken. */
+  createPool(pool: PoolInput): Promise<PoolRecord>;
+  /** Updates the given fields (not the name); null when there is no such pool. */
+  updatePool(name: string, patch: Partial<Omit<PoolInput, "name">>): Promise<PoolRecord | null>;
+  /** Deletes the pool; false when there was none. Callers refuse default_pool before asking. */
+  deletePool(name: string): Promise<boolean>;
+  /**
+   * Applies an operator action in ONE transaction and returns, per input list, what applied:
+   * - transitions: exactly as applyTransitions (conditional, updated_at = now);
+   * - clears: `UPDATE … SET state='none', try_number, max_tries, queued_at, start_date, end_date,
+   *   last_heartbeat, hostname, pid, executor, note = NULL, updated_at = now WHERE id AND state = from AND
+   *   try_number = from_try`, and when it applied, DELETE the task instance's XComs;
+   * - runs: `UPDATE dag_runs SET state = to [, note] WHERE id AND state IN from`; to=queued also sets
+   *   queued_at = now, start_date = NULL, end_date = NULL (Airflow re-queues a cleared run); success/failed
+   *   set end_date = now; running sets start_date = COALESCE(start_date, now). These dates change only
+   *   when the row's state differs from `to` (re-marking a run into its own state keeps its dates).
+   * Every task-instance change is checked with canTransition first (IllegalTransitionError, nothing written).
+   */
+  applyOperatorChange(change: OperatorChange, now: Date): Promise<{ transitions: boolean[]; clears: boolean[]; runs: boolean[] }>;
+  /**
+   * Note-only writes for task instances that wait (pool slots, depends_on_past): `UPDATE task_instances SET
+   * note WHERE id AND state`, one transaction; updated_at is left alone (no state changed). Returns per input.
+   */
+  setTaskInstanceNotes(updates: TaskNoteUpdate[]): Promise<boolean[]>;
+  /**
+   * For each given run (by id): the run of the same DAG with the greatest logical_date strictly before its
+   * logical_date (ties: greatest id), with the states of all its task instances; previous is null when the
+   * run has no logical_date or no earlier run exists. One query for all runs.
+   */
+  listPreviousRunStates(dagRunIds: number[]): Promise<PreviousRunStates[]>;
+
+  // --- Scheduling (issue 5 part 1): cron runs, run limits, backfills ---------------------------------
+  /**
+   * Every DAG that is active, unpaused and has a non-null `spec.schedule` (current version), with the
+   * logical_date of its latest run of run_type "scheduled" (null if none; manual and backfill runs do not
+   * move the schedule) and its count of queued+running runs that belong to no backfill. One query.
+   */
+  listScheduledDags(): Promise<ScheduledDag[]>;
+  /**
+   * What the loop needs to decide which of `runIds` it may plan: each run still queued or running (others
+   * omitted) with its dag_id and backfill_id; per DAG of those runs: is_paused, the current spec's
+   * max_active_runs and its count of RUNNING runs with no backfill; per backfill of those runs: is_paused,
+   * max_active_runs and its count of RUNNING runs. One read transaction.
+   */
+  loadRunGates(runIds: number[]): Promise<RunGates>;
+  /**
+   * Creates a backfill and its runs in one transaction. ConflictError when the DAG already has a backfill
+   * with completed_at null. For each `runs[i]` in order (its logical_date set): the DAG's latest run with
+   * that logical_date (any run_type; latest = start_date descending with NULLs last, then id descending)
+   * decides — none: create; queued/running: skip ("in flight"); success/failed: skip ("already exists")
+   * unless reprocess_behavior is "completed", or "failed" and that run failed. A created run is inserted as
+   * createDagRun does (state queued, its task instances in state none) with backfill_id set; when its
+   * run_id is taken it gets `<run_id>_<backfill id>` instead (the old run stays). Returns the backfill,
+   * the created run ids in order, and each skipped logical_date with its reason.
+   */
+  createBackfill(input: NewBackfill): Promise<{ backfill: BackfillRecord; created: number[]; skipped: { logical_date: Date; reason: string }[] }>;
+  getBackfill(id: number): Promise<BackfillRecord | null>;
+  /** Page of backfills, optionally of one DAG; order_by accepts id (default), created_at, completed_at. */
+  listBackfills(opts?: ListOptions & { dag_id?: string }): Promise<Page<BackfillRecord>>;
+  /** Sets is_paused and updated_at = now; null when there is no such backfill. */
+  setBackfillPaused(id: number, paused: boolean, now: Date): Promise<BackfillRecord | null>;
+  /**
+   * In one transaction: pauses the backfill, fails its runs still `queued` (end_date = now, note "backfill
+   * <id> cancelled"), sets completed_at = updated_at = now. Running runs finish normally. Null if unknown.
+   */
+  cancelBackfill(id: number, now: Date): Promise<BackfillRecord | null>;
+  /** Sets completed_at = now on every backfill with completed_at null and no queued/running run; returns their ids. */
+  completeFinishedBackfills(now: Date): Promise<number[]>;
+
+  // --- Variables & connections (issue 6) ----------------------------------------------------------------
+  /** The variable, or null. Keys are case-sensitive. */
+  getVariable(key: string): Promise<VariableRecord | null>;
+  /**
+   * Inserts the variable, or replaces value and description of an existing one (returns what is stored).
+   * With `onlyIfAbsent`, an existing key is left alone and ConflictError ("… already exists") is thrown.
+   */
+  putVariable(variable: VariableRecord, now: Date, opts?: { onlyIfAbsent?: boolean }): Promise<VariableRecord>;
+  /**
+   * Page of variables; order_by accepts key (default) and description (`-` for descending); ties by key.
+   * `key_pattern` is a LIKE pattern on key (`%` any run, `_` one character), case-insensitive like Airflow's
+   * search params (Postgres: ILIKE).
+   */
+  listVariables(opts?: ListOptions & { key_pattern?: string }): Promise<Page<VariableRecord>>;
+  /** Deletes the variable; false when there was none. */
+  deleteVariable(key: string): Promise<boolean>;
+  /** The connection with its real password (callers that show it must mask it), or null. */
+  getConnection(connectionId: string): Promise<ConnectionRecord | null>;
+  /** Inserts or replaces every field of the connection. `onlyIfAbsent` as for putVariable. */
+  putConnection(connection: ConnectionRecord, now: Date, opts?: { onlyIfAbsent?: boolean }): Promise<ConnectionRecord>;
+  /** Page of connections; order_by accepts connection_id (default), conn_type, host; ties by connection_id. Same `id_pattern` LIKE rule. */
+  listConnections(opts?: ListOptions & { id_pattern?: string }): Promise<Page<ConnectionRecord>>;
+  /** Deletes the connection; false when there was none. */
+  deleteConnection(connectionId: string): Promise<boolean>;
+
+  // --- Reliability (issue 7): reaper candidates and guarded reaps, dispatch retries --------------------
+  /** Every `running` task instance whose last_heartbeat is set (Register sets it), any age; the reaper decides. */
+  listAgentLostCandidates(): Promise<ReapTaskCandidate[]>;
+  /** Every `queued` task instance, with queued_at as stored (null included; the reaper treats null as alive). */
+  listDispatchLostCandidates(): Promise<ReapTaskCandidate[]>;
+  /**
+   * Every `running` dag run none of whose task instances is scheduled, queued, running or up_for_retry,
+   * with last_activity = the latest of the run's start_date and its task instances' start_date/end_date
+   * (null when all are null).
+   */
+  listOrphanCandidates(): Promise<OrphanCandidate[]>;
+  /**
+   * Fails task instances in one transaction: per reap, `UPDATE … SET state='failed', end_date=now,
+   * note=reap.note, updated_at=now WHERE id AND try_number AND state = reap.from AND <observed> IS
+   * reap.observed_at`, where <observed> is last_heartbeat for from=running and queued_at for from=queued —
+   * so a heartbeat or re-queue after the candidate was read makes the reap a no-op. Returns, per reap,
+   * whether it applied. Legal by canTransition (running→failed, queued→failed).
+   */
+  reapTaskInstances(reaps: TaskReap[], now: Date): Promise<boolean[]>;
+  /**
+   * In one transaction, only while run `id` is `running` and has no scheduled/queued/running/up_for_retry
+   * task instance: the run → failed (end_date=now, note) and each of its task instances in state `none`
+   * → failed (end_date=now, note). Returns whether the run was failed (false: state changed meanwhile).
+   */
+  reapOrphanedRun(id: number, note: string, now: Date): Promise<boolean>;
+  /**
+   * Counts one more failed launch of (tiId, tryNumber): inserts the attempts row with attempts=1 or
+   * increments it, stores `error` as last_error and clears next_at. Returns the attempt count after it.
+   */
+  recordDispatchFailure(tiId: number, tryNumber: number, error: string, now: Date): Promise<number>;
+  /**
+   * In one transaction: sets next_at of (tiId, tryNumber)'s attempts row, and moves the task instance from
+   * queued or scheduled (on that try) to `scheduled` with `note` (updated_at=now). Returns whether the task
+   * instance moved (false: it was reaped, cleared or marked meanwhile; next_at is set anyway, harmlessly).
+   */
+  deferDispatch(tiId: number, tryNumber: number, nextAt: Date, note: string, now: Date): Promise<boolean>;
+  /** Attempts rows whose next_at is after `now`: launches the scheduler must hold back until next_at. */
+  listDispatchBackoffs(now: Date): Promise<DispatchBackoff[]>;
+}
+
+/** A task instance a reaper may fail; `observed_at` is last_heartbeat (running) or queued_at (queued). */
+export interface ReapTaskCandidate {
+  id: number;
+  dag_run_id: number;
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  try_number: number;
+  observed_at: Date | null;
+}
+
+export interface OrphanCandidate {
+  /** The dag run's numeric id. */
+  id: number;
+  dag_id: string;
+  run_id: string;
+  last_activity: Date | null;
+}
+
+export interface TaskReap {
+  id: number;
+  try_number: number;
+  from: "running" | "queued";
+  /** The last_heartbeat (running) or queued_at (queued) the decision was made on. */
+  observed_at: Date | null;
+  note: string;
+}
+
+export interface DispatchBackoff {
+  ti_id: number;
+  try_number: number;
+  attempts: number;
+  next_at: Date;
 }

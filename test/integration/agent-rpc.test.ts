@@ -83,11 +83,11 @@ async function ti(taskId: string): Promise<TaskInstanceRecord> {
   return (await store.getTaskInstance("agent_it", "manual__it", taskId))!;
 }
 
-/** Queues a task instance as the dispatcher would and mints its token. */
+/** Schedules then queues a task instance (none -> scheduled -> queued) as the scheduler and dispatcher would, and mints its token. */
 async function queue(taskId: string): Promise<{ ti: TaskInstanceRecord; token: string }> {
   const t = await ti(taskId);
-  const [ok] = await store.applyTransitions([{ id: t.id, from: ["none"], to: "queued", patch: { queued_at: now() } }], now());
-  expect(ok).toBe(true);
+  expect(await store.applyTransitions([{ id: t.id, from: ["none"], to: "scheduled" }], now())).toEqual([true]);
+  expect(await store.applyTransitions([{ id: t.id, from: ["scheduled"], to: "queued", patch: { queued_at: now() } }], now())).toEqual([true]);
   const token = await tokens.issue({ tiId: t.id, tryNumber: t.try_number, dagId: t.dag_id, runId: t.run_id, taskId: t.task_id }, 300);
   return { ti: t, token };
 }

@@ -6,8 +6,20 @@
  * @example runStoreContract("sqlite", async () => new SqliteStore({ path: ":memory:" }));
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { ConflictError, TooLargeError, ValidationError, parseDagSpec, type DagSpec } from "../../src/domain";
+import {
+  ConflictError,
+  IllegalTransitionError,
+  TooLargeError,
+  ValidationError,
+  parseDagSpec,
+  type DagSpec,
+  type TaskState,
+} from "../../src/domain";
 import type { DagRunRecord, NewDagRun, Store, TaskInstanceRecord } from "../../src/store";
+import { variablesContract } from "./contract-variables";
+import { schedulingContract } from "./contract-scheduling";
+import { reapersContract } from "./contract-reapers";
+import { poolsContract } from "./contract-pools";
 
 const T0 = new Date("2026-01-01T00:00:00.000Z");
 /** T0 plus `s` seconds. */
@@ -73,6 +85,18 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
       const tis = (await store.listTaskInstances(d.dag_id, runId)).items;
       const ti = (taskId: string) => tis.find((t) => t.task_id === taskId)!;
       return { d, run, tis, ti };
+    }
+
+    /**
+     * Moves task instances in state none along the legal path none → scheduled → queued → running, one
+     * step per batch, stopping at `to`; every step must apply.
+     */
+    async function walkTo(ids: number | number[], to: "scheduled" | "queued" | "running", now: Date) {
+      const path: TaskState[] = ["none", "scheduled", "queued", "running"];
+      for (let i = 1; i <= path.indexOf(to); i++) {
+        const batch = [ids].flat().map((id) => ({ id, from: [path[i - 1]!], to: path[i]! }));
+        expect(await store.applyTransitions(batch, now)).toEqual(batch.map(() => true));
+      }
     }
 
     describe("DAGs", () => {
@@ -373,9 +397,10 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
       test("applyTransitions applies state and patch, clears fields set to null, and sets updated_at", async () => {
         const { ti } = await dagWithRun();
         const id = ti("extract").id;
+        await walkTo(id, "scheduled", at(0));
         expect(
           await store.applyTransitions(
-            [{ id, from: ["none"], to: "queued", patch: { queued_at: at(1), executor: "subprocess", note: "waiting" } }],
+            [{ id, from: ["scheduled"], to: "queued", patch: { queued_at: at(1), executor: "subprocess", note: "waiting" } }],
             at(1),
           ),
         ).toEqual([true]);
@@ -408,7 +433,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
           [
             { id: extract.id, from: ["none"], to: "scheduled" },
             { id: load.id, from: ["queued"], to: "running" }, // load is in none: loses
-            { id: extract.id, from: ["none"], to: "queued" }, // extract was just moved: loses
+            { id: extract.id, from: ["none"], to: "upstream_failed" }, // extract was just moved: loses
             { id: 987654, from: ["none"], to: "scheduled" },
             { id: load.id, from: [], to: "scheduled" },
           ],
@@ -422,9 +447,12 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
       test("a transition guarded by try_number ignores reports from an older try", async () => {
         const { ti } = await dagWithRun();
         const id = ti("extract").id;
-        await store.applyTransitions([{ id, from: ["none"], to: "running" }], at(1));
-        await store.applyTransitions([{ id, from: ["running"], to: "up_for_retry" }], at(2));
-        await store.applyTransitions([{ id, from: ["up_for_retry"], to: "running", patch: { try_number: 2 } }], at(3));
+        await walkTo(id, "running", at(1));
+        expect(await store.applyTransitions([{ id, from: ["running"], to: "up_for_retry" }], at(2))).toEqual([true]);
+        // The retry: back to none on try 2, then the legal path to running again.
+        expect(await store.applyTransitions([{ id, from: ["up_for_retry"], to: "none", patch: { try_number: 2 } }], at(3))).toEqual([true]);
+        await walkTo(id, "running", at(3));
+        expect((await store.getTaskInstanceById(id))!).toMatchObject({ state: "running", try_number: 2 });
         expect(await store.applyTransitions([{ id, from: ["running"], to: "success", try_number: 1 }], at(4))).toEqual([false]);
         expect((await store.getTaskInstanceById(id))!.state).toBe("running");
         expect(await store.applyTransitions([{ id, from: ["running"], to: "success", try_number: 2 }], at(5))).toEqual([true]);
@@ -446,6 +474,33 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect([await store.getTaskInstanceById(ti("extract").id), await store.getTaskInstanceById(ti("load").id)]).toEqual(before);
       });
 
+      test("an illegal transition is refused with IllegalTransitionError and changes nothing", async () => {
+        const { ti } = await dagWithRun();
+        const extract = ti("extract").id;
+        const load = ti("load").id;
+        const before = [await store.getTaskInstanceById(extract), await store.getTaskInstanceById(load)];
+        // none -> queued skips scheduled; the legal first transition in the same batch must not apply either.
+        const batch = store.applyTransitions(
+          [
+            { id: extract, from: ["none"], to: "scheduled" },
+            { id: load, from: ["none"], to: "queued" },
+          ],
+          at(1),
+        );
+        await expect(batch).rejects.toBeInstanceOf(IllegalTransitionError);
+        await expect(batch).rejects.toMatchObject({ from: "none", to: "queued" });
+        expect([await store.getTaskInstanceById(extract), await store.getTaskInstanceById(load)]).toEqual(before);
+
+        // A finished instance cannot run again without being cleared, even if one listed `from` state is legal.
+        expect(await store.applyTransitions([{ id: extract, from: ["none"], to: "success" }], at(2))).toEqual([true]);
+        const done = await store.getTaskInstanceById(extract);
+        await expect(store.applyTransitions([{ id: extract, from: ["queued", "success"], to: "running" }], at(3))).rejects.toMatchObject({
+          from: "success",
+          to: "running",
+        });
+        expect(await store.getTaskInstanceById(extract)).toEqual(done);
+      });
+
       test("countActiveTaskInstances counts queued and running instances per DAG", async () => {
         const a = await dag("a", {}, ["t1", "t2", "t3"]);
         const b = await dag("b", {}, ["t1"]);
@@ -454,15 +509,9 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(await store.countActiveTaskInstances()).toEqual(new Map());
         const [t1, t2, t3] = (await store.listTaskInstances("a", "r")).items.map((t) => t.id);
         const bt1 = (await store.getTaskInstance("b", "r", "t1"))!.id;
-        await store.applyTransitions(
-          [
-            { id: t1!, from: ["none"], to: "queued" },
-            { id: t2!, from: ["none"], to: "running" },
-            { id: t3!, from: ["none"], to: "success" },
-            { id: bt1, from: ["none"], to: "running" },
-          ],
-          at(1),
-        );
+        await walkTo(t1!, "queued", at(1));
+        await walkTo([t2!, bt1], "running", at(1));
+        expect(await store.applyTransitions([{ id: t3!, from: ["none"], to: "success" }], at(1))).toEqual([true]); // marked
         expect(await store.countActiveTaskInstances()).toEqual(
           new Map([
             ["a", 2],
@@ -475,7 +524,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         const { ti } = await dagWithRun();
         const id = ti("extract").id;
         expect(await store.heartbeat(id, 1, at(1))).toBe(false); // not running yet
-        await store.applyTransitions([{ id, from: ["none"], to: "running" }], at(1));
+        await walkTo(id, "running", at(1));
         expect(await store.heartbeat(id, 1, at(2))).toBe(true);
         expect((await store.getTaskInstanceById(id))!.last_heartbeat).toEqual(at(2));
         expect(await store.heartbeat(id, 2, at(3))).toBe(false); // wrong try
@@ -593,5 +642,10 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(await store.getUser("ada")).toEqual({ username: "ada", password_hash: "h2", role: "admin", created_at: T0 });
       });
     });
+
+    variablesContract(() => store);
+    schedulingContract(() => store);
+    reapersContract(() => store);
+    poolsContract(() => store);
   });
 }

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SqliteStore, openStore, sqlitePathOf } from "../../src/store";
+import { PostgresStore } from "../../src/store/postgres";
 
 describe("openStore", () => {
   const dir = mkdtempSync(join(tmpdir(), "leoflow-open-"));
@@ -39,14 +40,16 @@ describe("openStore", () => {
     await store.close();
   });
 
-  test("postgres URLs say the Postgres store is not built yet, without echoing the password", () => {
-    expect(() => openStore("postgres://leo:s3cret@db:5432/leoflow")).toThrow("Postgres store is not built yet");
-    expect(() => openStore("postgresql://leo:s3cret@db/leoflow")).toThrow(/postgres:\/\/leo:\*\*\*@|postgresql:\/\/leo:\*\*\*@/);
-    try {
-      openStore("postgres://leo:s3cret@db:5432/leoflow");
-    } catch (e) {
-      expect((e as Error).message).not.toContain("s3cret");
-    }
+  test("a postgres URL opens a PostgresStore; errors about it never echo the password", async () => {
+    const store = openStore("postgres://leo:s3cret@127.0.0.1:1/leoflow?search_path=leo_schema");
+    expect(store).toBeInstanceOf(PostgresStore);
+    expect((store as PostgresStore).schema).toBe("leo_schema");
+    const err = (await store.migrate().catch((e: unknown) => e)) as Error;
+    expect(err.message).toContain("migrating Postgres at postgres://leo:***@127.0.0.1:1/leoflow");
+    expect(err.message).not.toContain("s3cret");
+    await store.close();
+    expect(() => openStore("postgresql://leo:s3cret@[bad/leoflow")).toThrow("postgresql://leo:***@");
+    expect(() => openStore("postgresql://leo:s3cret@[bad/leoflow")).not.toThrow("s3cret");
   });
 
   test("anything else explains the accepted forms", () => {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDagSpec } from "../../src/domain";
 import { SqliteStore } from "../../src/store";
+import { SQLITE_MIGRATIONS } from "../../src/store/sqlite/migrations";
 import { runStoreContract } from "./contract";
 
 runStoreContract("sqlite", async () => new SqliteStore({ path: ":memory:" }));
@@ -41,7 +42,7 @@ describe("SqliteStore on a file", () => {
     expect(await second.getDagRun("etl", "r1")).toEqual(run);
     expect(await second.listActiveRunIds()).toEqual([run.id]);
     const migrations = second.db.query("SELECT version, name FROM schema_migrations").all();
-    expect(migrations).toEqual([{ version: 1, name: "init" }]);
+    expect(migrations).toEqual(SQLITE_MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
     expect(second.db.query("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
     expect(second.db.query("PRAGMA foreign_keys").get()).toEqual({ foreign_keys: 1 });
     await second.close();

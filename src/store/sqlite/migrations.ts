@@ -5,8 +5,12 @@
 import type { Database } from "bun:sqlite";
 import { migrationFromFile, SCHEMA_MIGRATIONS_DDL, type Migration, type MigrationTarget } from "../migrate";
 import initSql from "../../../sql/sqlite/0001_init.sql" with { type: "text" };
+import schedulingSql from "../../../sql/sqlite/0002_scheduling.sql" with { type: "text" };
+import variablesConnectionsSql from "../../../sql/sqlite/0003_variables_connections.sql" with { type: "text" };
+import reliabilitySql from "../../../sql/sqlite/0004_reliability.sql" with { type: "text" };
+import poolsSql from "../../../sql/sqlite/0005_pools.sql" with { type: "text" };
 
-export const SQLITE_MIGRATIONS: Migration[] = [migrationFromFile("0001_init.sql", initSql)];
+export const SQLITE_MIGRATIONS: Migration[] = [migrationFromFile("0001_init.sql", initSql), migrationFromFile("0002_scheduling.sql", schedulingSql), migrationFromFile("0003_variables_connections.sql", variablesConnectionsSql), migrationFromFile("0004_reliability.sql", reliabilitySql), migrationFromFile("0005_pools.sql", poolsSql)];
 
 export function sqliteMigrationTarget(db: Database): MigrationTarget {
   return {

@@ -10,6 +10,7 @@
 import { Database } from "bun:sqlite";
 import type { DagRunState, DagSpec } from "../../domain";
 import { runMigrations } from "../migrate";
+import { assertLegalTransitions } from "../guard";
 import type {
   DagRecord,
   DagRunFilter,
@@ -26,6 +27,8 @@ import type {
   UserRecord,
   XComKey,
   XComRecord,
+  VariableRecord,
+  ConnectionRecord,
 } from "../store";
 import * as dags from "./dags";
 import * as logs from "./logs";
@@ -34,6 +37,14 @@ import * as runs from "./runs";
 import * as tis from "./task-instances";
 import * as users from "./users";
 import * as xcom from "./xcom";
+import * as pools from "./pools";
+import * as operator from "./operator";
+import type { OperatorChange, PoolInput, PoolRecord, PreviousRunStates, TaskNoteUpdate } from "../store";
+import * as scheduling from "./scheduling";
+import type { BackfillRecord, NewBackfill, RunGates, ScheduledDag } from "../store";
+import * as variables from "./variables";
+import * as reapers from "./reapers";
+import type { DispatchBackoff, OrphanCandidate, ReapTaskCandidate, TaskReap } from "../store";
 
 export const DEFAULT_XCOM_MAX_BYTES = 1024 * 1024;
 
@@ -124,6 +135,7 @@ export class SqliteStore implements Store {
     return tis.listTaskInstances(this.db, dagId, runId, opts);
   }
   async applyTransitions(transitions: TaskTransition[], now: Date): Promise<boolean[]> {
+    assertLegalTransitions(transitions);
     return tis.applyTransitions(this.db, transitions, now);
   }
   async countActiveTaskInstances(): Promise<Map<string, number>> {
@@ -158,5 +170,115 @@ export class SqliteStore implements Store {
   }
   async putUser(user: Omit<UserRecord, "created_at">, now: Date): Promise<void> {
     users.putUser(this.db, user, now);
+  }
+
+  // --- Pools, clear, mark, depends_on_past (issue 5 part 2) ---
+  async listPools(opts?: ListOptions & { name_pattern?: string }): Promise<Page<PoolRecord>> {
+    return pools.listPools(this.db, opts);
+  }
+  async listPoolUsage(): Promise<PoolRecord[]> {
+    return pools.listPoolUsage(this.db);
+  }
+  async getPool(name: string): Promise<PoolRecord | null> {
+    return pools.getPool(this.db, name);
+  }
+  async createPool(pool: PoolInput): Promise<PoolRecord> {
+    return pools.createPool(this.db, pool);
+  }
+  async updatePool(name: string, patch: Partial<Omit<PoolInput, "name">>): Promise<PoolRecord | null> {
+    return pools.updatePool(this.db, name, patch);
+  }
+  async deletePool(name: string): Promise<boolean> {
+    return pools.deletePool(this.db, name);
+  }
+  async applyOperatorChange(change: OperatorChange, now: Date): Promise<{ transitions: boolean[]; clears: boolean[]; runs: boolean[] }> {
+    assertLegalTransitions(change.transitions ?? []);
+    assertLegalTransitions((change.clears ?? []).map((c) => ({ id: c.id, from: [c.from], to: "none" })));
+    return operator.applyOperatorChange(this.db, change, now);
+  }
+  async setTaskInstanceNotes(updates: TaskNoteUpdate[]): Promise<boolean[]> {
+    return operator.setTaskInstanceNotes(this.db, updates);
+  }
+  async listPreviousRunStates(dagRunIds: number[]): Promise<PreviousRunStates[]> {
+    return operator.listPreviousRunStates(this.db, dagRunIds);
+  }
+
+  // --- Scheduling (issue 5 part 1) ---
+  async listScheduledDags(): Promise<ScheduledDag[]> {
+    return scheduling.listScheduledDags(this.db);
+  }
+  async loadRunGates(runIds: number[]): Promise<RunGates> {
+    return scheduling.loadRunGates(this.db, runIds);
+  }
+  async createBackfill(input: NewBackfill) {
+    return scheduling.createBackfill(this.db, input);
+  }
+  async getBackfill(id: number): Promise<BackfillRecord | null> {
+    return scheduling.getBackfill(this.db, id);
+  }
+  async listBackfills(opts?: ListOptions & { dag_id?: string }): Promise<Page<BackfillRecord>> {
+    return scheduling.listBackfills(this.db, opts);
+  }
+  async setBackfillPaused(id: number, paused: boolean, now: Date): Promise<BackfillRecord | null> {
+    return scheduling.setBackfillPaused(this.db, id, paused, now);
+  }
+  async cancelBackfill(id: number, now: Date): Promise<BackfillRecord | null> {
+    return scheduling.cancelBackfill(this.db, id, now);
+  }
+  async completeFinishedBackfills(now: Date): Promise<number[]> {
+    return scheduling.completeFinishedBackfills(this.db, now);
+  }
+
+  // --- Variables & connections ---
+  async getVariable(key: string): Promise<VariableRecord | null> {
+    return variables.getVariable(this.db, key);
+  }
+  async putVariable(v: VariableRecord, now: Date, opts?: { onlyIfAbsent?: boolean }): Promise<VariableRecord> {
+    return variables.putVariable(this.db, v, now, opts?.onlyIfAbsent);
+  }
+  async listVariables(opts?: ListOptions & { key_pattern?: string }): Promise<Page<VariableRecord>> {
+    return variables.listVariables(this.db, opts);
+  }
+  async deleteVariable(key: string): Promise<boolean> {
+    return variables.deleteVariable(this.db, key);
+  }
+  async getConnection(connectionId: string): Promise<ConnectionRecord | null> {
+    return variables.getConnection(this.db, connectionId);
+  }
+  async putConnection(c: ConnectionRecord, now: Date, opts?: { onlyIfAbsent?: boolean }): Promise<ConnectionRecord> {
+    return variables.putConnection(this.db, c, now, opts?.onlyIfAbsent);
+  }
+  async listConnections(opts?: ListOptions & { id_pattern?: string }): Promise<Page<ConnectionRecord>> {
+    return variables.listConnections(this.db, opts);
+  }
+  async deleteConnection(connectionId: string): Promise<boolean> {
+    return variables.deleteConnection(this.db, connectionId);
+  }
+
+  // --- Reliability (issue 7) ---
+  async listAgentLostCandidates(): Promise<ReapTaskCandidate[]> {
+    return reapers.listAgentLostCandidates(this.db);
+  }
+  async listDispatchLostCandidates(): Promise<ReapTaskCandidate[]> {
+    return reapers.listDispatchLostCandidates(this.db);
+  }
+  async listOrphanCandidates(): Promise<OrphanCandidate[]> {
+    return reapers.listOrphanCandidates(this.db);
+  }
+  async reapTaskInstances(reaps: TaskReap[], now: Date): Promise<boolean[]> {
+    assertLegalTransitions(reaps.map((r) => ({ id: r.id, from: [r.from], to: "failed" })));
+    return reapers.reapTaskInstances(this.db, reaps, now);
+  }
+  async reapOrphanedRun(id: number, note: string, now: Date): Promise<boolean> {
+    return reapers.reapOrphanedRun(this.db, id, note, now);
+  }
+  async recordDispatchFailure(tiId: number, tryNumber: number, error: string, now: Date): Promise<number> {
+    return reapers.recordDispatchFailure(this.db, tiId, tryNumber, error, now);
+  }
+  async deferDispatch(tiId: number, tryNumber: number, nextAt: Date, note: string, now: Date): Promise<boolean> {
+    return reapers.deferDispatch(this.db, tiId, tryNumber, nextAt, note, now);
+  }
+  async listDispatchBackoffs(now: Date): Promise<DispatchBackoff[]> {
+    return reapers.listDispatchBackoffs(this.db, now);
   }
 }

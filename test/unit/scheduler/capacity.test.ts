@@ -79,7 +79,7 @@ describe("selectDispatchable: limits", () => {
     const { dispatch, waiting } = selectDispatchable(cs, limits);
     expect(dispatch).toEqual([]);
     expect(waiting.map((w) => w.reason)).toEqual([
-      "pool gpu does not exist; create it or set the task's pool to an existing one",
+      "pool gpu does not exist; create it with POST /api/v2/pools or set the task's pool to an existing one",
       "task needs 5 slots but pool tiny has only 4; lower pool_slots or enlarge the pool",
     ]);
   });

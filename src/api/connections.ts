@@ -1,0 +1,138 @@
+/**
+ * Connections (Airflow's /api/v2/connections): list, get, create, patch, delete. Passwords never leave the
+ * API (shown as "***" when set) and sensitive fields of `extra` are masked, as Airflow does; only agents (over
+ * RPC, with a task's token) and the inline runner read them in the clear.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { MASK, NotFoundError, redactJson } from "../domain";
+import type { ConnectionRecord } from "../store";
+import type { ApiEnv, ResolvedDeps } from "./deps";
+import { ApiError } from "./errors";
+import { requireWriter } from "./require-user";
+import { pagingQuery, parseBody, parseQuery } from "./validate";
+
+const FIELDS = ["conn_type", "description", "host", "login", "schema", "port", "password", "extra"] as const;
+type Field = (typeof FIELDS)[number];
+
+const extraJson = z
+  .string()
+  .nullable()
+  .optional()
+  .refine((s) => s == null || isJsonObject(s), "extra must be a JSON object in a string, e.g. \"{\\\"token\\\": \\\"…\\\"}\"");
+
+const ConnectionBody = z
+  .object({
+    connection_id: z.string().min(1).max(200).regex(/^[\w.-]+$/, "connection_id may contain letters, digits, '_', '.' and '-'"),
+    conn_type: z.string().min(1),
+    description: z.string().nullable().optional(),
+    host: z.string().nullable().optional(),
+    login: z.string().nullable().optional(),
+    schema: z.string().nullable().optional(),
+    port: z.number().int().min(0).max(65535).nullable().optional(),
+    password: z.string().nullable().optional(),
+    extra: extraJson,
+  })
+  .strict();
+type Body = z.output<typeof ConnectionBody>;
+
+const ListQuery = z.object({ ...pagingQuery, connection_id_pattern: z.string().min(1).optional() });
+const MaskQuery = z.object({ update_mask: z.array(z.enum(FIELDS)).optional() });
+
+function isJsonObject(s: string): boolean {
+  try {
+    const v = JSON.parse(s);
+    return !!v && typeof v === "object" && !Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
+export function serializeConnection(c: ConnectionRecord) {
+  return {
+    connection_id: c.connection_id,
+    conn_type: c.conn_type,
+    description: c.description,
+    host: c.host,
+    login: c.login,
+    schema: c.schema,
+    port: c.port,
+    password: c.password == null ? null : MASK,
+    extra: c.extra == null ? null : isJsonObject(c.extra) ? JSON.stringify(redactJson(JSON.parse(c.extra))) : MASK,
+  };
+}
+
+const likePattern = (p: string) => (/[%_]/.test(p) ? p : `%${p}%`);
+
+function fromBody(body: Body, fields: Iterable<Field>, base: ConnectionRecord): ConnectionRecord {
+  const next = { ...base };
+  for (const f of fields) (next as Record<string, unknown>)[f] = f === "conn_type" ? body.conn_type : (body[f] ?? null);
+  return next;
+}
+
+export function connectionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
+  const { store } = deps;
+  const app = new Hono<ApiEnv>();
+  const notFound = (id: string) => new NotFoundError(`The Connection with connection_id: \`${id}\` was not found`);
+
+  app.get("/connections", async (c) => {
+    const q = parseQuery(c, ListQuery);
+    const page = await store.listConnections({
+      limit: q.limit,
+      offset: q.offset,
+      order_by: q.order_by,
+      id_pattern: q.connection_id_pattern === undefined ? undefined : likePattern(q.connection_id_pattern),
+    });
+    return c.json({ connections: page.items.map(serializeConnection), total_entries: page.total });
+  });
+
+  app.get("/connections/:connection_id", async (c) => {
+    const id = c.req.param("connection_id");
+    const conn = await store.getConnection(id);
+    if (!conn) throw notFound(id);
+    return c.json(serializeConnection(conn));
+  });
+
+  app.post("/connections", requireWriter, async (c) => {
+    const body = await parseBody(c, ConnectionBody);
+    const empty: ConnectionRecord = {
+      connection_id: body.connection_id,
+      conn_type: body.conn_type,
+      description: null,
+      host: null,
+      login: null,
+      password: null,
+      schema: null,
+      port: null,
+      extra: null,
+    };
+    const conn = await store.putConnection(fromBody(body, FIELDS, empty), deps.now(), { onlyIfAbsent: true });
+    deps.logger.info("connection created", { connection_id: conn.connection_id, by: c.get("user")?.username ?? null });
+    return c.json(serializeConnection(conn), 201);
+  });
+
+  app.patch("/connections/:connection_id", requireWriter, async (c) => {
+    const id = c.req.param("connection_id");
+    const { update_mask } = parseQuery(c, MaskQuery, ["update_mask"]);
+    const body = await parseBody(c, ConnectionBody);
+    if (body.connection_id !== id)
+      throw new ApiError(400, `The connection_id in the request body (${body.connection_id}) does not match the URL parameter (${id})`);
+    const old = await store.getConnection(id);
+    if (!old) throw notFound(id);
+    // Without a mask, only fields the body sets change: a client that read "***" and sent the rest back
+    // without a password keeps the stored one.
+    const fields = update_mask ?? FIELDS.filter((f) => f in body && !(f === "password" && body.password === MASK));
+    const conn = await store.putConnection(fromBody(body, fields, old), deps.now());
+    deps.logger.info("connection updated", { connection_id: id, fields: [...fields].join(","), by: c.get("user")?.username ?? null });
+    return c.json(serializeConnection(conn));
+  });
+
+  app.delete("/connections/:connection_id", requireWriter, async (c) => {
+    const id = c.req.param("connection_id");
+    if (!(await store.deleteConnection(id))) throw notFound(id);
+    deps.logger.info("connection deleted", { connection_id: id, by: c.get("user")?.username ?? null });
+    return c.body(null, 204);
+  });
+
+  return app;
+}

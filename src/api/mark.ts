@@ -1,0 +1,116 @@
+/**
+ * Marking by hand (Airflow's PATCH …/taskInstances/{task_id} with new_state, PATCH …/dagRuns/{dag_run_id}
+ * with state): what changes is decided by scheduler/mark.ts, written in one store transaction, and the
+ * scheduler is woken to plan the run again.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { ConflictError, type DagSpec } from "../domain";
+import { MARKABLE_RUN_STATES, MARKABLE_TASK_STATES, planRunMark, planTaskMark, type MarkInput } from "../scheduler";
+import type { DagRunRecord, OperatorChange, Store } from "../store";
+import type { ApiEnv, ResolvedDeps } from "./deps";
+import { ApiError } from "./errors";
+import { getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
+import { requireWriter } from "./require-user";
+import { serializeDagRun, serializeTaskInstance } from "./serialize";
+import { parseBody, parseQuery } from "./validate";
+
+const note = z.string().max(1000).nullable().optional();
+
+/** Airflow 3's PatchTaskInstanceBody (new_state is case-insensitive). */
+const PatchTaskInstanceBody = z
+  .object({
+    new_state: z
+      .string({ error: "'new_state' should not be empty" })
+      .transform((s) => s.toLowerCase())
+      .pipe(z.enum(MARKABLE_TASK_STATES, { error: (i) => `'${String(i.input)}' is not one of ${JSON.stringify(MARKABLE_TASK_STATES)}` }))
+      .optional(),
+    note,
+    include_upstream: z.boolean().default(false),
+    include_downstream: z.boolean().default(false),
+    include_future: z.literal(false, { error: "include_future is not supported; clear or mark each run" }).optional(),
+    include_past: z.literal(false, { error: "include_past is not supported; clear or mark each run" }).optional(),
+  })
+  .strict();
+
+/** Airflow 3's DAGRunPatchBody. */
+const PatchDagRunBody = z
+  .object({
+    state: z.enum(MARKABLE_RUN_STATES, { error: `state must be one of ${MARKABLE_RUN_STATES.join(", ")}` }).optional(),
+    note,
+  })
+  .strict();
+
+const MaskQuery = z.object({ update_mask: z.array(z.string()).optional() });
+
+/** Keeps only the fields the update_mask names (all sent fields without one); unknown names are a 400. */
+function masked<T extends Record<string, unknown>>(body: T, mask: string[] | undefined, allowed: string[]): Partial<T> {
+  if (!mask) return body;
+  const unknown = mask.filter((f) => !allowed.includes(f));
+  if (unknown.length) throw new ApiError(400, `update_mask names unknown field(s) ${unknown.join(", ")}; use ${allowed.join(", ")}`);
+  return Object.fromEntries(Object.entries(body).filter(([k]) => mask.includes(k))) as Partial<T>;
+}
+
+async function markInput(store: Store, run: DagRunRecord): Promise<MarkInput> {
+  const [snap] = await store.loadRunSnapshots([run.id]);
+  const spec: DagSpec | null = await store.getDagVersion(run.version_id);
+  if (!snap || !spec) throw new Error(`run ${run.run_id} or its DAG version ${run.version_id} is missing from the store`);
+  return { run: snap.run, tis: snap.tis, spec };
+}
+
+/** Applies a planned mark; a conditional write that lost a race (the state moved meanwhile) is a 409. */
+async function apply(deps: ResolvedDeps, change: OperatorChange, what: string): Promise<void> {
+  const done = await deps.store.applyOperatorChange(change, deps.now());
+  if (done.transitions.some((ok) => !ok) || done.runs.some((ok) => !ok))
+    throw new ConflictError(`${what} changed state while it was being marked; some changes were not applied; read it again and retry`);
+}
+
+export function markRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
+  const { store } = deps;
+  const app = new Hono<ApiEnv>();
+  const RUN = "/dags/:dag_id/dagRuns/:dag_run_id";
+
+  app.patch(`${RUN}/taskInstances/:task_id`, requireWriter, async (c) => {
+    const { update_mask } = parseQuery(c, MaskQuery, ["update_mask"]);
+    const body = masked(await parseBody(c, PatchTaskInstanceBody), update_mask, ["new_state", "note"]);
+    const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
+    const ti = await getTaskInstanceOr404(store, run.dag_id, run.run_id, c.req.param("task_id"));
+    const ids = [ti.id];
+    if (body.new_state) {
+      const input = await markInput(store, run);
+      const change = planTaskMark(input, ti.task_id, body.new_state, deps.now(), {
+        note: body.note,
+        upstream: body.include_upstream,
+        downstream: body.include_downstream,
+      });
+      await apply(deps, change, `task instance ${ti.task_id} of run ${run.run_id}`);
+      ids.push(...(change.transitions ?? []).map((t) => t.id).filter((id) => id !== ti.id));
+      deps.logger.info("task instance marked", { dag_id: run.dag_id, run_id: run.run_id, task_id: ti.task_id, state: body.new_state, by: c.get("user")?.username ?? null });
+      deps.scheduler.wake(run.id);
+    } else if (body.note !== undefined) {
+      const [ok] = await store.setTaskInstanceNotes([{ id: ti.id, state: ti.state, note: body.note }]);
+      if (!ok) throw new ConflictError(`task instance ${ti.task_id} changed state while its note was being set; retry`);
+    }
+    const [snap] = await store.loadRunSnapshots([run.id]);
+    const byId = new Map(snap!.tis.map((t) => [t.id, t]));
+    const items = ids.map((id) => serializeTaskInstance(byId.get(id)!, snap!.run));
+    return c.json({ task_instances: items, total_entries: items.length });
+  });
+
+  app.patch(RUN, requireWriter, async (c) => {
+    const { update_mask } = parseQuery(c, MaskQuery, ["update_mask"]);
+    const body = masked(await parseBody(c, PatchDagRunBody), update_mask, ["state", "note"]);
+    const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
+    if (body.state) {
+      const change = planRunMark(await markInput(store, run), body.state, deps.now(), body.note);
+      await apply(deps, change, `dag run ${run.run_id}`);
+      deps.logger.info("dag run marked", { dag_id: run.dag_id, run_id: run.run_id, state: body.state, by: c.get("user")?.username ?? null });
+      deps.scheduler.wake(run.id);
+    } else if (body.note !== undefined) {
+      await apply(deps, { runs: [{ id: run.id, from: [run.state], to: run.state, note: body.note }] }, `dag run ${run.run_id}`);
+    }
+    return c.json(serializeDagRun((await store.getDagRunById(run.id))!));
+  });
+
+  return app;
+}

@@ -1,0 +1,141 @@
+/**
+ * Pools (Airflow's /api/v2/pools): list, get, create, patch, delete, with live usage. default_pool exists
+ * from the first migration, cannot be deleted and only its slots and include_deferred can change.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { NotFoundError } from "../domain";
+import type { PoolRecord } from "../store";
+import type { ApiEnv, ResolvedDeps } from "./deps";
+import { ApiError } from "./errors";
+import { requireWriter } from "./require-user";
+import { pagingQuery, parseBody, parseQuery } from "./validate";
+
+export const DEFAULT_POOL = "default_pool";
+
+const slots = z.number().int().min(-1, "Number of slots must be -1 (unlimited) or more");
+/** Airflow's multi_team mode is off: team_name may only be null. */
+const teamName = z.null({ error: "team_name cannot be set when multi_team mode is disabled" }).optional();
+
+const PoolBody = z
+  .object({
+    name: z.string().min(1).max(256),
+    slots,
+    description: z.string().nullable().optional(),
+    include_deferred: z.boolean().default(false),
+    team_name: teamName,
+  })
+  .strict();
+
+/** Airflow's PoolPatchBody: the name may come as `pool` or `name` and must match the path. */
+const PoolPatchBody = z
+  .object({
+    pool: z.string().nullable().optional(),
+    name: z.string().nullable().optional(),
+    slots: slots.nullable().optional(),
+    description: z.string().nullable().optional(),
+    include_deferred: z.boolean().nullable().optional(),
+    team_name: teamName,
+  })
+  .strict();
+
+const PATCHABLE = ["slots", "description", "include_deferred"] as const;
+const ListQuery = z.object({ ...pagingQuery, pool_name_pattern: z.string().min(1).optional() });
+const MaskQuery = z.object({ update_mask: z.array(z.string()).optional() });
+
+/** Airflow's PoolResponse. Occupied = running + queued (Leoflow has no deferred tasks); open is -1 when unlimited. */
+export function serializePool(p: PoolRecord) {
+  const occupied = p.running_slots + p.queued_slots;
+  return {
+    name: p.name,
+    slots: p.slots,
+    description: p.description,
+    include_deferred: p.include_deferred,
+    occupied_slots: occupied,
+    running_slots: p.running_slots,
+    queued_slots: p.queued_slots,
+    scheduled_slots: p.scheduled_slots,
+    open_slots: p.slots < 0 ? -1 : p.slots - occupied,
+    deferred_slots: 0,
+    team_name: null,
+  };
+}
+
+/** Airflow 3's pool_name_pattern: a case-insensitive LIKE (`%`, `_`) matched anywhere in the name (`%…%`). */
+const likePattern = (p: string) => `%${p}%`;
+
+const notFound = (name: string) => new NotFoundError(`The Pool with name: \`${name}\` was not found`);
+
+export function poolRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
+  const { store } = deps;
+  const app = new Hono<ApiEnv>();
+
+  app.get("/pools", async (c) => {
+    const q = parseQuery(c, ListQuery);
+    const page = await store.listPools({
+      limit: q.limit,
+      offset: q.offset,
+      order_by: q.order_by,
+      name_pattern: q.pool_name_pattern === undefined ? undefined : likePattern(q.pool_name_pattern),
+    });
+    return c.json({ pools: page.items.map(serializePool), total_entries: page.total });
+  });
+
+  app.get("/pools/:pool_name", async (c) => {
+    const name = c.req.param("pool_name");
+    const pool = await store.getPool(name);
+    if (!pool) throw notFound(name);
+    return c.json(serializePool(pool));
+  });
+
+  app.post("/pools", requireWriter, async (c) => {
+    const body = await parseBody(c, PoolBody);
+    const pool = await store.createPool({
+      name: body.name,
+      slots: body.slots,
+      description: body.description ?? null,
+      include_deferred: body.include_deferred,
+    });
+    deps.logger.info("pool created", { pool: pool.name, slots: pool.slots, by: c.get("user")?.username ?? null });
+    deps.scheduler.wake(); // tasks waiting for this pool may start now
+    return c.json(serializePool(pool), 201);
+  });
+
+  app.patch("/pools/:pool_name", requireWriter, async (c) => {
+    const name = c.req.param("pool_name");
+    const { update_mask } = parseQuery(c, MaskQuery, ["update_mask"]);
+    const body = await parseBody(c, PoolPatchBody);
+    const bodyName = body.pool ?? body.name;
+    if (bodyName != null && bodyName !== name)
+      throw new ApiError(400, `Invalid body, pool name from request body doesn't match uri parameter (${bodyName} ≠ ${name})`);
+    const unknown = (update_mask ?? []).filter((f) => !(PATCHABLE as readonly string[]).includes(f) && f !== "name" && f !== "pool");
+    if (unknown.length)
+      throw new ApiError(400, `update_mask names unknown field(s) ${unknown.join(", ")}; use ${PATCHABLE.join(", ")}`);
+    const fields = PATCHABLE.filter((f) => (update_mask ? update_mask.includes(f) : body[f] !== undefined));
+    if (name === DEFAULT_POOL && fields.includes("description"))
+      throw new ApiError(400, "Only slots and included_deferred can be modified on Default Pool");
+    const patch: { slots?: number; description?: string | null; include_deferred?: boolean } = {};
+    for (const f of fields) {
+      const v = body[f];
+      if (f === "description") patch.description = (v as string | null | undefined) ?? null;
+      else if (v === null || v === undefined) throw new ApiError(400, `${f} cannot be null; send a value or leave it out of update_mask`);
+      else if (f === "slots") patch.slots = v as number;
+      else patch.include_deferred = v as boolean;
+    }
+    const pool = await store.updatePool(name, patch);
+    if (!pool) throw notFound(name);
+    deps.logger.info("pool updated", { pool: name, fields, by: c.get("user")?.username ?? null });
+    deps.scheduler.wake(); // more slots may let waiting tasks start
+    return c.json(serializePool(pool));
+  });
+
+  app.delete("/pools/:pool_name", requireWriter, async (c) => {
+    const name = c.req.param("pool_name");
+    if (name === DEFAULT_POOL) throw new ApiError(400, "Default Pool can't be deleted");
+    if (!(await store.deletePool(name))) throw notFound(name);
+    deps.logger.info("pool deleted", { pool: name, by: c.get("user")?.username ?? null });
+    return c.body(null, 204);
+  });
+
+  return app;
+}

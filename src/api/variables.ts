@@ -1,0 +1,93 @@
+/**
+ * Variables (Airflow's /api/v2/variables): list, get, create, patch, delete. A variable whose key names a
+ * secret (password, token, api_key, …) is shown as "***", as Airflow does; agents and templates get the value.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { MASK, NotFoundError, isSensitiveName } from "../domain";
+import type { VariableRecord } from "../store";
+import type { ApiEnv, ResolvedDeps } from "./deps";
+import { ApiError } from "./errors";
+import { requireWriter } from "./require-user";
+import { pagingQuery, parseBody, parseQuery } from "./validate";
+
+/** Airflow accepts any JSON as value and stores non-strings as their JSON text. */
+const VariableBody = z
+  .object({
+    key: z.string().min(1).max(250),
+    value: z.unknown().refine((v) => v !== undefined, "Field required"),
+    description: z.string().nullable().optional(),
+  })
+  .strict();
+
+const ListQuery = z.object({ ...pagingQuery, variable_key_pattern: z.string().min(1).optional() });
+const MaskQuery = z.object({ update_mask: z.array(z.enum(["value", "description"])).optional() });
+
+export function serializeVariable(v: VariableRecord) {
+  return { key: v.key, value: isSensitiveName(v.key) ? MASK : v.value, description: v.description, is_encrypted: false };
+}
+
+const asText = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+
+/** Airflow's `~pattern~` search is a substring match; we take a LIKE pattern and wrap a plain word in %…%. */
+const likePattern = (p: string) => (/[%_]/.test(p) ? p : `%${p}%`);
+
+export function variableRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
+  const { store } = deps;
+  const app = new Hono<ApiEnv>();
+  const notFound = (key: string) => new NotFoundError(`The Variable with key: \`${key}\` was not found`);
+
+  app.get("/variables", async (c) => {
+    const q = parseQuery(c, ListQuery);
+    const page = await store.listVariables({
+      limit: q.limit,
+      offset: q.offset,
+      order_by: q.order_by,
+      key_pattern: q.variable_key_pattern === undefined ? undefined : likePattern(q.variable_key_pattern),
+    });
+    return c.json({ variables: page.items.map(serializeVariable), total_entries: page.total });
+  });
+
+  app.get("/variables/:variable_key", async (c) => {
+    const key = c.req.param("variable_key");
+    const v = await store.getVariable(key);
+    if (!v) throw notFound(key);
+    return c.json(serializeVariable(v));
+  });
+
+  app.post("/variables", requireWriter, async (c) => {
+    const body = await parseBody(c, VariableBody);
+    const v = await store.putVariable({ key: body.key, value: asText(body.value), description: body.description ?? null }, deps.now(), {
+      onlyIfAbsent: true,
+    });
+    deps.logger.info("variable created", { key: v.key, by: c.get("user")?.username ?? null });
+    return c.json(serializeVariable(v), 201);
+  });
+
+  app.patch("/variables/:variable_key", requireWriter, async (c) => {
+    const key = c.req.param("variable_key");
+    const { update_mask } = parseQuery(c, MaskQuery, ["update_mask"]);
+    const body = await parseBody(c, VariableBody);
+    if (body.key !== key) throw new ApiError(400, `Invalid body, key from request body doesn't match uri parameter (${body.key} ≠ ${key})`);
+    const old = await store.getVariable(key);
+    if (!old) throw notFound(key);
+    const fields = new Set(update_mask ?? ["value", ...("description" in body ? ["description"] : [])]);
+    const next: VariableRecord = {
+      key,
+      value: fields.has("value") ? asText(body.value) : old.value,
+      description: fields.has("description") ? (body.description ?? null) : old.description,
+    };
+    const v = await store.putVariable(next, deps.now());
+    deps.logger.info("variable updated", { key, by: c.get("user")?.username ?? null });
+    return c.json(serializeVariable(v));
+  });
+
+  app.delete("/variables/:variable_key", requireWriter, async (c) => {
+    const key = c.req.param("variable_key");
+    if (!(await store.deleteVariable(key))) throw notFound(key);
+    deps.logger.info("variable deleted", { key, by: c.get("user")?.username ?? null });
+    return c.body(null, 204);
+  });
+
+  return app;
+}

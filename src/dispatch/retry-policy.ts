@@ -1,0 +1,115 @@
+/**
+ * Dispatch retries and dead-letters. A launch that failed (executor refused, binary missing, API error) is
+ * not the task's fault, so it does not spend the task's own retries: the task instance goes back to
+ * `scheduled` on the same try and is launched again after 5 s, 10 s, 20 s … (base doubling), up to
+ * `maxAttempts` launches. The last failure dead-letters it: failed with `dispatch_failed: <last error>`,
+ * a line in the try's log, an error log line, a counter and a `task_instance.dead_lettered` event.
+ * The attempt count and the next launch time are stored, so a restart neither resets nor hurries them.
+ *
+ * @example
+ * const policy = new DispatchRetryPolicy({ store, logger, maxAttempts: 3, baseMs: 5000, wake: (id) => loop.wake(id) });
+ * new SchedulerLoop({ …, onDispatchFailure: policy.onDispatchFailure, dispatchGate: policy });
+ */
+import type { Store, TaskInstanceRecord } from "../store";
+import type { Counter, Logger } from "../observability";
+import type { EventSink } from "../events";
+
+export interface DispatchRetryOptions {
+  /** Launches allowed per try, the first included (default 3). */
+  maxAttempts: number;
+  /** Delay after the first failed launch; each further failure doubles it (default 5000). */
+  baseMs: number;
+}
+
+export const DEFAULT_DISPATCH_RETRY: DispatchRetryOptions = { maxAttempts: 3, baseMs: 5000 };
+
+/** Delay after `failedAttempts` failed launches: base, 2·base, 4·base, …  Pure. */
+export function dispatchBackoffMs(failedAttempts: number, baseMs: number): number {
+  if (failedAttempts < 1) return 0;
+  return baseMs * 2 ** (failedAttempts - 1);
+}
+
+export type DispatchFailureDecision =
+  | { kind: "retry"; attempt: number; nextAt: Date; note: string }
+  | { kind: "dead_letter"; attempt: number; note: string };
+
+/**
+ * What to do after launch number `attempt` (1-based) failed with `error`. Pure.
+ *
+ * @example decideDispatchFailure(1, "spawn ENOENT", { maxAttempts: 3, baseMs: 5000 }, now)
+ * // { kind: "retry", attempt: 1, nextAt: now+5s, note: "dispatch attempt 1/3 failed: spawn ENOENT; next at …" }
+ */
+export function decideDispatchFailure(attempt: number, error: string, opts: DispatchRetryOptions, now: Date): DispatchFailureDecision {
+  if (attempt >= opts.maxAttempts) return { kind: "dead_letter", attempt, note: `dispatch_failed: ${error}` };
+  const nextAt = new Date(now.getTime() + dispatchBackoffMs(attempt, opts.baseMs));
+  return { kind: "retry", attempt, nextAt, note: `dispatch attempt ${attempt}/${opts.maxAttempts} failed: ${error}; next at ${nextAt.toISOString()}` };
+}
+
+/** Task instances (by id) whose next launch must wait: the try it applies to and until when. */
+export type HeldDispatches = Map<number, { try_number: number; until: Date }>;
+
+export interface DispatchRetryDeps extends DispatchRetryOptions {
+  store: Store;
+  logger: Logger;
+  /** Plans the run again now (the loop then holds the launch until its time and arms a wake-up). */
+  wake: (dagRunId: number) => void;
+  events?: EventSink;
+  /** Counted with label outcome = retry | dead_letter. */
+  failures?: Counter;
+}
+
+export class DispatchRetryPolicy {
+  constructor(private readonly deps: DispatchRetryDeps) {}
+
+  /** The SchedulerLoop's onDispatchFailure hook. */
+  readonly onDispatchFailure = async (ti: TaskInstanceRecord, error: Error, now: Date): Promise<void> => {
+    const { store, logger } = this.deps;
+    const message = error.message || String(error);
+    const attempt = await store.recordDispatchFailure(ti.id, ti.try_number, message, now);
+    const decision = decideDispatchFailure(attempt, message, this.deps, now);
+    const where = { dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, try_number: ti.try_number, attempt, max_attempts: this.deps.maxAttempts };
+    this.deps.failures?.inc({ outcome: decision.kind });
+    if (decision.kind === "retry") {
+      logger.warn("dispatch failed; will retry", { ...where, next_at: decision.nextAt.toISOString(), error: message });
+      await store.deferDispatch(ti.id, ti.try_number, decision.nextAt, decision.note, now);
+    } else {
+      logger.error("dispatch failed on every attempt; task instance dead-lettered", { ...where, error: message });
+      const [failed] = await store.applyTransitions(
+        [{ id: ti.id, from: ["queued", "scheduled"], to: "failed", try_number: ti.try_number, patch: { end_date: now, note: decision.note } }],
+        now,
+      );
+      if (failed) {
+        await this.appendLogLine(ti, now, `leoflow: ${decision.note} (after ${attempt} launch attempt${attempt === 1 ? "" : "s"})`);
+        this.deps.events?.emit({
+          type: "task_instance.dead_lettered",
+          dag_id: ti.dag_id,
+          run_id: ti.run_id,
+          task_id: ti.task_id,
+          try_number: ti.try_number,
+          attempts: attempt,
+          error: message,
+          time: now.toISOString(),
+        });
+      }
+    }
+    this.deps.wake(ti.dag_run_id);
+  };
+
+  /** The SchedulerLoop's dispatch gate: launches still backing off. One indexed read, usually empty. */
+  async heldUntil(now: Date): Promise<HeldDispatches> {
+    const held: HeldDispatches = new Map();
+    for (const b of await this.deps.store.listDispatchBackoffs(now)) held.set(b.ti_id, { try_number: b.try_number, until: b.next_at });
+    return held;
+  }
+
+  /** The try never ran, so its log is ours: one line after whatever is there explains the failure. */
+  private async appendLogLine(ti: TaskInstanceRecord, now: Date, line: string): Promise<void> {
+    try {
+      const lines = await this.deps.store.readLogs(ti.id, ti.try_number);
+      const seq = lines.length ? lines[lines.length - 1]!.seq + 1 : 0;
+      await this.deps.store.appendLogs(ti.id, ti.try_number, seq, [{ timestamp: now, stream: "stderr", line }]);
+    } catch (e) {
+      this.deps.logger.warn("could not write the dead-letter log line", { task_id: ti.task_id, error: e as Error });
+    }
+  }
+}

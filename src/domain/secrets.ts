@@ -1,0 +1,40 @@
+/**
+ * Which names hold secrets, after Airflow's DEFAULT_SENSITIVE_FIELDS: a variable key, an `extra` field, a
+ * header or a query parameter whose name contains one of these words is masked wherever it is shown.
+ */
+export const SENSITIVE_NAME_PARTS = [
+  "access_token",
+  "api_key",
+  "apikey",
+  "authorization",
+  "passphrase",
+  "passwd",
+  "password",
+  "private_key",
+  "secret",
+  "token",
+  "keyfile_dict",
+  "service_account",
+  "signature",
+  "credential",
+] as const;
+
+/** What a masked secret is shown as (Airflow's). */
+export const MASK = "***";
+
+/**
+ * @example isSensitiveName("db_password") // true
+ * @example isSensitiveName("X-Api-Key") // true
+ */
+export function isSensitiveName(name: string): boolean {
+  const n = name.toLowerCase().replaceAll("-", "_");
+  return SENSITIVE_NAME_PARTS.some((p) => n.includes(p));
+}
+
+/** A copy of a JSON value with the values of sensitive keys (at any depth) replaced by MASK. */
+export function redactJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactJson);
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isSensitiveName(k) ? MASK : redactJson(v)]));
+  return value;
+}

@@ -1,0 +1,152 @@
+/**
+ * Emits lifecycle events at the one door every state change goes through: the Store. Wrapping the store
+ * (rather than sprinkling emits over the loop, the agent RPC, the API and the reapers) means no writer can
+ * forget to emit, and a write that lost its race (returned false) emits nothing.
+ *
+ * Names (dag_id, run_id, task_id) are immutable, so they are remembered from what the scheduler already
+ * reads (run snapshots, lookups) and fetched only on a miss — after the write, off the caller's path.
+ * With no subscriber nothing is remembered or looked up: the wrapper costs one property check per call.
+ *
+ * @example const store = withStoreEvents(openStore(cfg.db), hub);
+ */
+import { isTerminalDagRunState, type DagRunState } from "../domain";
+import type { DagRunRecord, Store, TaskInstanceRecord, TaskTransition } from "../store";
+import type { EventHub } from "./emitter";
+
+interface TiNames {
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  try_number: number;
+}
+type RunNames = { dag_id: string; run_id: string };
+
+/** Past this many remembered names the cache starts over (names are re-learned on the next snapshot). */
+const CACHE_LIMIT = 100_000;
+
+export function withStoreEvents(store: Store, hub: EventHub, onError: (e: unknown) => void = () => {}): Store {
+  const tis = new Map<number, TiNames>();
+  const runs = new Map<number, RunNames>();
+  const listening = () => hub.subscriberCount > 0;
+  const rememberTi = (ti: TaskInstanceRecord) => {
+    if (tis.size >= CACHE_LIMIT) tis.clear();
+    tis.set(ti.id, { dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, try_number: ti.try_number });
+  };
+  const rememberRun = (r: DagRunRecord) => {
+    if (runs.size >= CACHE_LIMIT) runs.clear();
+    runs.set(r.id, { dag_id: r.dag_id, run_id: r.run_id });
+  };
+
+  const tiNames = async (id: number): Promise<TiNames | null> => {
+    const known = tis.get(id);
+    if (known) return known;
+    const ti = await store.getTaskInstanceById(id);
+    if (ti) rememberTi(ti);
+    return ti ? tis.get(id)! : null;
+  };
+  const runNames = async (id: number): Promise<RunNames | null> => {
+    const known = runs.get(id);
+    if (known) return known;
+    const r = await store.getDagRunById(id);
+    if (r) rememberRun(r);
+    return r ?? null;
+  };
+
+  const emitTransitions = async (transitions: TaskTransition[], applied: boolean[], now: Date) => {
+    for (let i = 0; i < transitions.length; i++) {
+      const t = transitions[i]!;
+      if (!applied[i] || (t.from.length === 1 && t.from[0] === t.to)) continue;
+      const n = await tiNames(t.id);
+      if (!n) continue;
+      const tryNumber = t.patch?.try_number ?? t.try_number ?? n.try_number;
+      if (t.patch?.try_number !== undefined) n.try_number = t.patch.try_number;
+      hub.emit({
+        type: "task_instance.state_changed",
+        dag_id: n.dag_id,
+        run_id: n.run_id,
+        task_id: n.task_id,
+        try_number: tryNumber,
+        state: t.to,
+        note: t.patch?.note ?? null,
+        time: now.toISOString(),
+      });
+    }
+  };
+
+  const emitRunState = async (id: number, to: DagRunState, now: Date, note: string | undefined) => {
+    const n = await runNames(id);
+    if (!n) return;
+    const base = { dag_id: n.dag_id, run_id: n.run_id, time: now.toISOString() };
+    if (to === "running") hub.emit({ ...base, type: "dag_run.started", state: "running" });
+    else if (isTerminalDagRunState(to)) hub.emit({ ...base, type: "dag_run.finished", state: to, note: note ?? null });
+    else hub.emit({ ...base, type: "dag_run.state_changed", state: to, note: note ?? null });
+  };
+
+  /**
+   * Emits after the write returned, without making the writer wait for name lookups; one chain keeps
+   * events in the order their writes committed even when a lookup is needed.
+   */
+  let chain: Promise<void> = Promise.resolve();
+  const later = (f: () => Promise<void>) => void (chain = chain.then(f).catch(onError));
+
+  const overrides: Partial<Store> = {
+    async createDagRun(input) {
+      const run = await store.createDagRun(input);
+      if (listening()) {
+        rememberRun(run);
+        hub.emit({ type: "dag_run.created", dag_id: run.dag_id, run_id: run.run_id, state: run.state, time: run.queued_at.toISOString() });
+      }
+      return run;
+    },
+    async setDagRunState(id, from, to, now, note) {
+      const ok = await store.setDagRunState(id, from, to, now, note);
+      if (ok && listening()) later(() => emitRunState(id, to, now, note));
+      return ok;
+    },
+    async applyTransitions(transitions, now) {
+      const applied = await store.applyTransitions(transitions, now);
+      if (listening() && applied.some(Boolean)) later(() => emitTransitions(transitions, applied, now));
+      return applied;
+    },
+    async reapTaskInstances(reaps, now) {
+      const applied = await store.reapTaskInstances(reaps, now);
+      if (listening() && applied.some(Boolean))
+        later(() => emitTransitions(reaps.map((r) => ({ id: r.id, from: [r.from], to: "failed", try_number: r.try_number, patch: { note: r.note } })), applied, now));
+      return applied;
+    },
+    async reapOrphanedRun(id, note, now) {
+      const ok = await store.reapOrphanedRun(id, note, now);
+      if (ok && listening()) later(() => emitRunState(id, "failed", now, note));
+      return ok;
+    },
+    async deferDispatch(tiId, tryNumber, nextAt, note, now) {
+      const ok = await store.deferDispatch(tiId, tryNumber, nextAt, note, now);
+      if (ok && listening())
+        later(() => emitTransitions([{ id: tiId, from: ["queued"], to: "scheduled", try_number: tryNumber, patch: { note } }], [true], now));
+      return ok;
+    },
+    async loadRunSnapshots(ids) {
+      const snaps = await store.loadRunSnapshots(ids);
+      if (listening())
+        for (const s of snaps) {
+          rememberRun(s.run);
+          for (const ti of s.tis) rememberTi(ti);
+        }
+      return snaps;
+    },
+    async getTaskInstanceById(id) {
+      const ti = await store.getTaskInstanceById(id);
+      if (ti && listening()) rememberTi(ti);
+      return ti;
+    },
+  };
+
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (typeof prop === "string" && prop in overrides) return overrides[prop as keyof Store];
+      const v = Reflect.get(target, prop, receiver);
+      // Store methods use `this` (e.g. SqliteStore's db): call them on the real store, not the proxy.
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+}

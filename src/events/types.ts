@@ -1,0 +1,36 @@
+/** Lifecycle events: what happened to runs and task instances, as the SSE stream and subscribers see it. */
+import type { DagRunState, TaskState } from "../domain";
+
+interface Base {
+  /** Increasing per server process; the SSE `id:`. */
+  id: number;
+  /** ISO 8601 time the change was recorded. */
+  time: string;
+  dag_id: string;
+  run_id: string;
+}
+
+export type LeoflowEvent =
+  | (Base & { type: "dag_run.created"; state: DagRunState })
+  /** queued → running. */
+  | (Base & { type: "dag_run.started"; state: "running" })
+  /** → success or failed (orphaned runs included, with their note). */
+  | (Base & { type: "dag_run.finished"; state: DagRunState; note: string | null })
+  /** Any other run change (a cleared run going back to queued). */
+  | (Base & { type: "dag_run.state_changed"; state: DagRunState; note: string | null })
+  | (Base & { type: "task_instance.state_changed"; task_id: string; try_number: number | null; state: TaskState; note: string | null })
+  /** A task instance whose launch failed on every allowed attempt and was failed as `dispatch_failed`. */
+  | (Base & { type: "task_instance.dead_lettered"; task_id: string; try_number: number; attempts: number; error: string });
+
+export type LeoflowEventType = LeoflowEvent["type"];
+
+/** An event before the hub stamps it; `time` defaults to when it is emitted. */
+export type NewEvent = LeoflowEvent extends infer E ? (E extends LeoflowEvent ? Omit<E, "id" | "time"> & { time?: string } : never) : never;
+
+/** Where producers send events. Never blocks and never throws. */
+export interface EventSink {
+  emit(event: NewEvent): void;
+}
+
+/** A sink that drops everything (tests, or no subscribers wired). */
+export const nullEventSink: EventSink = { emit() {} };

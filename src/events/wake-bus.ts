@@ -1,0 +1,147 @@
+/**
+ * Scheduler wake-ups across replicas. In Pro an agent's RPC or an API trigger may land on any replica, but
+ * only the leader schedules, so a change on a follower must reach the leader in milliseconds, not at its
+ * next sweep. PgWakeBus carries them over Postgres LISTEN/NOTIFY (channel `leoflow_wake`, payload
+ * `<origin>:<dag_run_id>` or `<origin>:*` for a full sweep); LocalWakeBus is Lite's in-process call.
+ *
+ * @example
+ * const bus = new PgWakeBus({ url, logger });
+ * bus.subscribe((runId) => loop.wake(runId));
+ * await bus.start();
+ * bus.wake(42); // the leader plans run 42 now, whichever replica this is
+ */
+import postgres from "postgres";
+import { randomBytes } from "node:crypto";
+import type { Logger } from "../observability";
+
+export type WakeHandler = (dagRunId?: number) => void;
+
+export interface WakeBus {
+  /** Asks the leading scheduler to plan this run now (no id: a full sweep). Never throws, never waits. */
+  wake(dagRunId?: number): void;
+  /** The local receiver of every wake-up (this replica's own and the others'). */
+  subscribe(handler: WakeHandler): void;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Lite: one process, so a wake-up is a function call. */
+export class LocalWakeBus implements WakeBus {
+  private handler: WakeHandler = () => {};
+  wake(dagRunId?: number): void {
+    this.handler(dagRunId);
+  }
+  subscribe(handler: WakeHandler): void {
+    this.handler = handler;
+  }
+  async start(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+export const WAKE_CHANNEL = "leoflow_wake";
+
+/**
+ * The channel of the deployment living in `schema`: NOTIFY is per database, and deployments (or test runs)
+ * sharing a database in different schemas must not wake each other.
+ */
+export function wakeChannelFor(schema?: string): string {
+  if (!schema || schema === "public") return WAKE_CHANNEL;
+  let h = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(schema)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  return `${WAKE_CHANNEL}_${h.toString(16).padStart(8, "0")}`;
+}
+/** NOTIFY payloads are limited to 8000 bytes; a bigger burst is sent as one full sweep instead. */
+const MAX_IDS_PER_FLUSH = 500;
+
+/** Parses a payload; null when it came from this replica (already delivered locally) or is malformed. */
+export function parseWakePayload(payload: string, self: string): { dagRunId?: number } | null {
+  const sep = payload.indexOf(":");
+  if (sep < 0 || payload.slice(0, sep) === self) return null;
+  const body = payload.slice(sep + 1);
+  if (body === "*") return {};
+  const id = Number(body);
+  return Number.isSafeInteger(id) && id > 0 ? { dagRunId: id } : null;
+}
+
+export interface PgWakeBusOptions {
+  url: string;
+  logger: Logger;
+  channel?: string;
+}
+
+export class PgWakeBus implements WakeBus {
+  private handler: WakeHandler = () => {};
+  private readonly sql: postgres.Sql;
+  private readonly origin = randomBytes(6).toString("hex");
+  private readonly channel: string;
+  private pending = new Set<number>();
+  private pendingSweep = false;
+  private flushing = false;
+  private listening: { unlisten(): Promise<void> } | null = null;
+  private closed = false;
+  private lastErrorLogAt = 0;
+
+  constructor(private readonly opts: PgWakeBusOptions) {
+    this.channel = opts.channel ?? WAKE_CHANNEL;
+    // Its own small client: NOTIFYs never wait behind store queries, and LISTEN gets a dedicated connection.
+    this.sql = postgres(opts.url, { max: 1, onnotice: () => {}, connection: { application_name: "leoflow-wake" } });
+  }
+
+  subscribe(handler: WakeHandler): void {
+    this.handler = handler;
+  }
+
+  async start(): Promise<void> {
+    this.listening = await this.sql.listen(
+      this.channel,
+      (payload) => {
+        const parsed = parseWakePayload(payload, this.origin);
+        if (parsed) this.handler(parsed.dagRunId);
+      },
+      // Runs on every (re)connect of the listening session: notifications sent while it was down are lost,
+      // so sweep everything once.
+      () => this.handler(),
+    );
+  }
+
+  wake(dagRunId?: number): void {
+    if (this.closed) return;
+    this.handler(dagRunId);
+    if (dagRunId === undefined) this.pendingSweep = true;
+    else this.pending.add(dagRunId);
+    if (!this.flushing) {
+      this.flushing = true;
+      // One round trip per burst: everything woken in this turn goes out in a single statement.
+      setImmediate(() => void this.flush());
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.listening?.unlisten().catch(() => {});
+    await this.sql.end({ timeout: 2 });
+  }
+
+  private async flush(): Promise<void> {
+    const sweep = this.pendingSweep || this.pending.size > MAX_IDS_PER_FLUSH;
+    const payloads = sweep ? [`${this.origin}:*`] : [...this.pending].map((id) => `${this.origin}:${id}`);
+    this.pending = new Set();
+    this.pendingSweep = false;
+    try {
+      await this.sql`select pg_notify(${this.channel}, p) from unnest(${payloads}::text[]) as p`;
+    } catch (e) {
+      // The leader's periodic sweep is the backstop; say so once in a while, not per wake-up.
+      if (Date.now() - this.lastErrorLogAt > 10_000) {
+        this.lastErrorLogAt = Date.now();
+        this.opts.logger.warn("could not notify other replicas; the leader will see the change at its next sweep", { error: e as Error });
+      }
+    } finally {
+      this.flushing = false;
+      // Wake-ups that arrived while this flush was in flight go out in the next one.
+      if (!this.closed && (this.pending.size || this.pendingSweep)) {
+        this.flushing = true;
+        setImmediate(() => void this.flush());
+      }
+    }
+  }
+}

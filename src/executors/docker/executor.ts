@@ -1,0 +1,121 @@
+/**
+ * DockerExecutor: runs each task instance try in its own container (see buildContainerSpec for what the
+ * container may do), started through the Docker Engine API. `execute` resolves once the container has
+ * started; the agent inside reports the outcome over RPC, and the DockerReconciler catches containers that
+ * ended without reporting. Every engine problem is a rejected `execute` (a dispatch failure) with a precise
+ * message, never a crash.
+ */
+import type { Logger } from "../../observability";
+import type { Executor, ExecutorRequest } from "../executor";
+import { DockerApiError, type DockerClient } from "./client";
+import { buildContainerSpec, stagingVolumeName } from "./container-spec";
+import { LABEL, type DockerSettings, type PullPolicy } from "./settings";
+
+export interface DockerExecutorOptions {
+  client: DockerClient;
+  settings: DockerSettings;
+  logger: Logger;
+  /** Whether the DAG run of this request has staging enabled (looked up from the pinned DAG version). */
+  stagingEnabled?: (dagId: string, runId: string) => Promise<boolean>;
+  /** Seconds between SIGTERM and SIGKILL when a container is cancelled. Default 10. */
+  stopTimeoutSeconds?: number;
+}
+
+export class DockerExecutor implements Executor {
+  readonly name = "docker";
+  /** Images known present, so if_not_present costs one inspect per image, not per task. */
+  private readonly present = new Set<string>();
+
+  constructor(private readonly opts: DockerExecutorOptions) {}
+
+  async execute(req: ExecutorRequest): Promise<void> {
+    const { client, settings } = this.opts;
+    const staging = (await this.opts.stagingEnabled?.(req.dagId, req.runId)) ? stagingVolumeName(req.dagId, req.runId) : undefined;
+    const spec = buildContainerSpec(req, settings, { stagingVolume: staging });
+    await this.ensureImage(spec.image, spec.pullPolicy, req.taskId);
+    if (staging) await this.ensureStagingVolume(staging, req.dagId, req.runId);
+    const id = await this.create(spec.name, spec.body);
+    if (id === null) return;
+    try {
+      await client.startContainer(id);
+    } catch (e) {
+      await client.removeContainer(id, true).catch(() => {});
+      throw new Error(`task ${req.taskId}: starting container ${spec.name} (image ${spec.image}) failed: ${(e as Error).message}`);
+    }
+    this.opts.logger.debug("container started", { container: spec.name, id: id.slice(0, 12), image: spec.image, ti_id: req.taskInstanceId });
+  }
+
+  /** Stops the try's container (SIGTERM; the agent stops the task and reports), SIGKILL after the timeout. */
+  async cancel(taskInstanceId: number, tryNumber: number): Promise<void> {
+    const found = await this.opts.client.listContainers([
+      `${LABEL.instance}=${this.opts.settings.instance}`,
+      `${LABEL.tiId}=${taskInstanceId}`,
+      `${LABEL.tryNumber}=${tryNumber}`,
+    ]);
+    await Promise.all(found.filter((c) => c.State === "running").map((c) => this.opts.client.stopContainer(c.Id, this.opts.stopTimeoutSeconds ?? 10)));
+  }
+
+  /** Containers keep running across a server restart and report when it is back, like subprocess agents. */
+  async close(): Promise<void> {}
+
+  private async ensureImage(image: string, policy: PullPolicy, taskId: string): Promise<void> {
+    const { client } = this.opts;
+    if (policy !== "always" && this.present.has(image)) return;
+    if (policy !== "always" && (await client.imageExists(image))) {
+      this.present.add(image);
+      return;
+    }
+    if (policy === "never")
+      throw new Error(
+        `task ${taskId}: image ${image} is not on the docker engine at ${client.host} and image_pull_policy is "never"; load it there (docker load / podman import) or use if_not_present`,
+      );
+    try {
+      await client.pullImage(image);
+    } catch (e) {
+      throw new Error(`task ${taskId}: image ${image} is not on the docker engine and could not be pulled (image_pull_policy "${policy}"): ${(e as Error).message}`);
+    }
+    if (!(await client.imageExists(image)))
+      throw new Error(`task ${taskId}: image ${image} could not be pulled: the engine reported no error but has no such image; check the name and tag`);
+    this.present.add(image);
+  }
+
+  /** Creates the container; on a name clash (a re-dispatch of the same try) replaces a stale one, keeps a live one. */
+  private async create(name: string, body: unknown): Promise<string | null> {
+    const { client } = this.opts;
+    try {
+      return await client.createContainer(name, body);
+    } catch (e) {
+      if (!(e instanceof DockerApiError) || e.status !== 409) throw e;
+    }
+    const existing = await client.inspectContainer(name);
+    if (existing?.State.Running) {
+      this.opts.logger.warn("container for this try is already running; not starting another", { container: name });
+      return null;
+    }
+    await client.removeContainer(name, true);
+    return client.createContainer(name, body);
+  }
+
+  private async ensureStagingVolume(name: string, dagId: string, runId: string): Promise<void> {
+    const labels = { [LABEL.managed]: "true", [LABEL.instance]: this.opts.settings.instance, [LABEL.staging]: "true", [LABEL.dagId]: dagId, [LABEL.runId]: runId };
+    // Tasks run as a non-root user; podman can create the volume owned by it (Docker ignores unknown options
+    // only for its local driver with a type, so they are sent to podman alone).
+    const opts: Record<string, string> = this.opts.settings.user && (await this.isPodman()) ? { o: uidGid(this.opts.settings.user) } : {};
+    try {
+      await this.opts.client.createVolume(name, labels, opts);
+    } catch (e) {
+      if (!(e instanceof DockerApiError) || e.status !== 409) throw e;
+    }
+  }
+
+  private podman: boolean | undefined;
+  private async isPodman(): Promise<boolean> {
+    this.podman ??= (await this.opts.client.version()).toLowerCase().includes("podman");
+    return this.podman;
+  }
+}
+
+function uidGid(user: string): string {
+  const [uid, gid] = user.split(":");
+  return `uid=${uid},gid=${gid ?? uid}`;
+}

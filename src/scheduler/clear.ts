@@ -1,0 +1,97 @@
+/**
+ * Clearing task instances (Airflow's "clear"), pure: which task instances a clear touches, and what each
+ * becomes. The API reads, these functions decide, the store applies everything in one transaction.
+ */
+import { isTerminalDagRunState, type DagSpec, type TaskSpec, type TaskState } from "../domain";
+import type { DagRunRecord, RunStateChange, TaskClear, TaskInstanceRecord } from "../store";
+
+export interface ClearSelection {
+  /** Tasks named by the user; null = every task. */
+  task_ids: readonly string[] | null;
+  include_upstream?: boolean;
+  include_downstream?: boolean;
+  /** Only task instances in failed or upstream_failed (Airflow's only_failed). */
+  only_failed?: boolean;
+  /** Only task instances in running (Airflow's only_running). */
+  only_running?: boolean;
+  /** Task ids left out even if selected (marking a task clears its downstream but not itself). */
+  exclude?: readonly string[];
+}
+
+/**
+ * The named tasks plus, on request, everything upstream and/or downstream of them (transitively), within
+ * `tasks`. Null task_ids selects every task.
+ *
+ * @example relatedTaskIds(spec.tasks, ["b"], { downstream: true }) // Set { "b", "c" } for a → b → c
+ */
+export function relatedTaskIds(
+  tasks: Pick<TaskSpec, "task_id" | "upstream">[],
+  taskIds: readonly string[] | null,
+  opts: { upstream?: boolean; downstream?: boolean } = {},
+): Set<string> {
+  if (taskIds === null) return new Set(tasks.map((t) => t.task_id));
+  const upstreamOf = new Map(tasks.map((t) => [t.task_id, t.upstream]));
+  const downstreamOf = new Map<string, string[]>(tasks.map((t) => [t.task_id, []]));
+  for (const t of tasks) for (const u of t.upstream) downstreamOf.get(u)?.push(t.task_id);
+  const closure = (edges: Map<string, string[]>): Set<string> => {
+    const seen = new Set<string>();
+    const stack = [...taskIds];
+    while (stack.length)
+      for (const next of edges.get(stack.pop()!) ?? [])
+        if (!seen.has(next)) seen.add(next), stack.push(next);
+    return seen;
+  };
+  const selected = new Set(taskIds);
+  if (opts.upstream) for (const id of closure(upstreamOf)) selected.add(id);
+  if (opts.downstream) for (const id of closure(downstreamOf)) selected.add(id);
+  return selected;
+}
+
+const FAILED: ReadonlySet<TaskState> = new Set(["failed", "upstream_failed"]);
+
+/**
+ * The task instances of one run a clear touches, in the order given. Task instances already in `none`
+ * are included (Airflow lists them) but need no write: see clearFor.
+ */
+export function selectClearTargets(
+  spec: Pick<DagSpec, "tasks">,
+  tis: readonly TaskInstanceRecord[],
+  sel: ClearSelection,
+): TaskInstanceRecord[] {
+  const ids = relatedTaskIds(spec.tasks, sel.task_ids, { upstream: sel.include_upstream, downstream: sel.include_downstream });
+  // With task_ids null, task instances of tasks no longer in the version are cleared too (they are the run's).
+  const exclude = new Set(sel.exclude ?? []);
+  return tis.filter(
+    (ti) =>
+      (sel.task_ids === null || ids.has(ti.task_id)) &&
+      !exclude.has(ti.task_id) &&
+      (!sel.only_failed || FAILED.has(ti.state)) &&
+      (!sel.only_running || ti.state === "running"),
+  );
+}
+
+/** States in which a try may have started (and written logs): clearing such a task instance starts a new try. */
+const ATTEMPTED: ReadonlySet<TaskState> = new Set(["queued", "running", "success", "failed", "up_for_retry"]);
+
+/**
+ * What clearing one task instance writes; null for one already in `none` (nothing to do).
+ * - try_number: +1 when the try may have started (an attempted state, or an agent registered: hostname
+ *   set), so the new try has its own logs and an agent still running the old try is refused and stops;
+ *   a try that never started (scheduled, or skipped/upstream_failed by a trigger rule) keeps its number.
+ * - max_tries: Airflow's `try_number + retries` counted from the new try, so the retry budget starts afresh;
+ *   for a task gone from the run's DAG version, the old budget, at least the tries used.
+ *
+ * @example clearFor({ state: "failed", try_number: 3, max_tries: 2, … }, { retries: 2, … }) // try 4, max_tries 5
+ */
+export function clearFor(ti: TaskInstanceRecord, task: Pick<TaskSpec, "retries"> | undefined): TaskClear | null {
+  if (ti.state === "none") return null;
+  const attempted = ATTEMPTED.has(ti.state) || ti.hostname !== null;
+  const tryNumber = attempted ? ti.try_number + 1 : ti.try_number;
+  const maxTries = task ? tryNumber - 1 + task.retries : Math.max(ti.max_tries, ti.try_number);
+  return { id: ti.id, from: ti.state, from_try: ti.try_number, try_number: tryNumber, max_tries: maxTries };
+}
+
+/** A finished run goes back to queued when something in it was cleared (reset_dag_runs); an active one stays. */
+export function requeueAfterClear(run: Pick<DagRunRecord, "id" | "state">): RunStateChange | null {
+  return isTerminalDagRunState(run.state) ? { id: run.id, from: [run.state], to: "queued" } : null;
+}

@@ -1,0 +1,170 @@
+/**
+ * Slot arithmetic for schedules (pure: `now` is always an argument). Airflow's data-interval semantics for
+ * cron strings and presets (CronDataIntervalTimetable): a slot is the interval [start, end) between two
+ * consecutive cron boundaries in the DAG's timezone; its run is due at `end` and has
+ * `logical_date = start`. `@once` (OnceTimetable) is one run at start_date; `null` is manual only.
+ * croner evaluates cron in the DAG's timezone, so intervals stay correct across DST changes (a daily slot
+ * is 23 or 25 hours long on those days).
+ *
+ * @example
+ * dueSlots({ schedule: "@daily", timezone: "UTC", start_date: "2026-01-01T00:00:00Z", catchup: true,
+ *            latest_logical_date: null }, new Date("2026-01-03T12:00:00Z"))
+ * // → [2026-01-01..01-02, 2026-01-02..01-03]
+ */
+import { Cron } from "croner";
+import { cronExpression } from "../domain";
+
+/** One schedule slot: the run's data interval; `run_after` is when it becomes due. */
+export interface Slot {
+  logical_date: Date;
+  data_interval_start: Date;
+  data_interval_end: Date;
+  run_after: Date;
+}
+
+export interface ScheduleInput {
+  schedule: string | null;
+  timezone: string;
+  /** ISO string or Date; slots start at or after it. */
+  start_date?: string | Date | null;
+  /** ISO string or Date; no slot starts after it. */
+  end_date?: string | Date | null;
+  catchup: boolean;
+  /** logical_date of the DAG's latest scheduled run; null when it has none. */
+  latest_logical_date: Date | null;
+}
+
+/** How many slots one call returns at most, so a years-long catchup of a per-second cron stays bounded. */
+export const DEFAULT_SLOT_LIMIT = 1000;
+
+const toDate = (d: string | Date | null | undefined): Date | null => (d == null ? null : d instanceof Date ? d : new Date(d));
+
+/** A cron schedule's boundaries in its timezone. */
+class Boundaries {
+  private readonly cron: Cron;
+  constructor(expr: string, timezone: string) {
+    // legacyMode (croner's default) ORs day-of-month and day-of-week like classic cron and Airflow's croniter.
+    this.cron = new Cron(expr, { timezone, paused: true });
+  }
+  /** The first boundary strictly after `t`. */
+  next(t: Date): Date | null {
+    return this.cron.nextRun(t) ?? null;
+  }
+  /** The latest boundary at or before `t`. */
+  atOrBefore(t: Date): Date | null {
+    // croner counts a run earlier in the reference's own second as "previous"; boundaries are whole seconds.
+    const floor = Math.floor(t.getTime() / 1000) * 1000;
+    return this.cron.previousRuns(1, new Date(floor + 1))[0] ?? null;
+  }
+  /** The latest boundary strictly before `t`. */
+  before(t: Date): Date | null {
+    return this.cron.previousRuns(1, t)[0] ?? null;
+  }
+  /** `t` if it is a boundary, else the next boundary. */
+  atOrAfter(t: Date): Date | null {
+    const prev = this.atOrBefore(t);
+    return prev && prev.getTime() === t.getTime() ? prev : this.next(t);
+  }
+}
+
+function interval(b: Boundaries, start: Date): Slot | null {
+  const end = b.next(start);
+  return end ? { logical_date: start, data_interval_start: start, data_interval_end: end, run_after: end } : null;
+}
+
+/**
+ * The start of the latest complete interval at `now` (Airflow's `_skip_to_latest`), never before `first`.
+ */
+function latestCompleteStart(b: Boundaries, now: Date, first: Date | null): Date | null {
+  const lastEnd = b.atOrBefore(now);
+  const start = lastEnd ? b.before(lastEnd) : null;
+  if (!start) return first;
+  return first && first > start ? first : start;
+}
+
+/** Where the next slot to create starts, given the latest scheduled run (Airflow's next_dagrun_info). */
+function nextStart(b: Boundaries, input: ScheduleInput, now: Date): Date | null {
+  const startDate = toDate(input.start_date);
+  const first = startDate ? b.atOrAfter(startDate) : null;
+  const latest = input.latest_logical_date;
+  // Without a start_date there is nothing to catch up from: behave as catchup=false.
+  const catchup = input.catchup && first !== null;
+  if (latest) {
+    const after = b.next(latest);
+    if (catchup || !after) return after;
+    const skip = latestCompleteStart(b, now, first);
+    return skip && skip > after ? skip : after;
+  }
+  return catchup ? first : latestCompleteStart(b, now, first);
+}
+
+/**
+ * The slots to create now, oldest first: with catchup every complete slot since the latest scheduled run
+ * (or since start_date), without catchup only the latest complete one (if newer than the latest run).
+ * `@once`: one slot at start_date once it has passed (at `now`, to the second, when there is no
+ * start_date: a deviation, Airflow never runs it). Slots starting after end_date are never returned.
+ */
+export function dueSlots(input: ScheduleInput, now: Date, limit = DEFAULT_SLOT_LIMIT): Slot[] {
+  if (input.schedule === null || limit <= 0) return [];
+  const endDate = toDate(input.end_date);
+  if (input.schedule === "@once") {
+    if (input.latest_logical_date) return [];
+    const at = toDate(input.start_date) ?? new Date(Math.floor(now.getTime() / 1000) * 1000);
+    if (at > now || (endDate && at > endDate)) return [];
+    return [{ logical_date: at, data_interval_start: at, data_interval_end: at, run_after: at }];
+  }
+  const b = new Boundaries(cronExpression(input.schedule)!, input.timezone);
+  const slots: Slot[] = [];
+  let start = nextStart(b, input, now);
+  while (start && slots.length < limit && !(endDate && start > endDate)) {
+    const slot = interval(b, start);
+    if (!slot || slot.run_after > now) break;
+    slots.push(slot);
+    start = slot.data_interval_end;
+  }
+  return slots;
+}
+
+/**
+ * When the next slot after `now` becomes due (its data_interval_end), or null if none will (no schedule,
+ * past end_date, @once already run). Slots due already are dueSlots' business, not this function's.
+ */
+export function nextDueAt(input: ScheduleInput, now: Date): Date | null {
+  if (input.schedule === null) return null;
+  const startDate = toDate(input.start_date);
+  const endDate = toDate(input.end_date);
+  if (input.schedule === "@once") {
+    if (input.latest_logical_date || !startDate || startDate <= now) return null;
+    return endDate && startDate > endDate ? null : startDate;
+  }
+  const b = new Boundaries(cronExpression(input.schedule)!, input.timezone);
+  const first = startDate ? b.atOrAfter(startDate) : null;
+  let end = b.next(now);
+  let start = end ? b.before(end) : null;
+  if (first && start && start < first) {
+    // The first slot has not begun yet: it is due when it ends.
+    start = first;
+    end = b.next(first);
+  }
+  if (!start || !end || (endDate && start > endDate)) return null;
+  return end;
+}
+
+/**
+ * Every slot whose logical_date is within [from, to] and which has ended by `now`, oldest first (a
+ * backfill's runs; Airflow's `iter_dagrun_infos_between`). Throws for schedules without intervals.
+ */
+export function slotsBetween(schedule: string | null, timezone: string, from: Date, to: Date, now: Date, limit: number): Slot[] {
+  const expr = schedule === "@once" ? null : cronExpression(schedule);
+  if (!expr) throw new Error(`schedule ${JSON.stringify(schedule)} has no periodic slots`);
+  const b = new Boundaries(expr, timezone);
+  const slots: Slot[] = [];
+  let start = b.atOrAfter(from);
+  while (start && start <= to && slots.length < limit) {
+    const slot = interval(b, start);
+    if (!slot || slot.data_interval_end > now) break;
+    slots.push(slot);
+    start = slot.data_interval_end;
+  }
+  return slots;
+}

@@ -1,0 +1,54 @@
+/**
+ * Which active runs the loop may plan this tick (pure). Airflow's rules: runs of a paused DAG are not
+ * scheduled at all (their running tasks finish; nothing new starts); a queued run starts only while its DAG
+ * has fewer than max_active_runs running runs, oldest first; a backfill's runs count against the
+ * backfill's own max_active_runs instead (not the DAG's), and a paused backfill starts none.
+ *
+ * @example const { plan, held } = selectRunsToPlan(await store.loadRunGates(ids));
+ */
+import type { RunGates } from "../store";
+
+export interface HeldRun {
+  id: number;
+  dag_id: string;
+  /** Why it waits, for logs. */
+  reason: string;
+}
+
+export function selectRunsToPlan(gates: RunGates): { plan: number[]; held: HeldRun[] } {
+  const plan: number[] = [];
+  const held: HeldRun[] = [];
+  const startedByDag = new Map<string, number>();
+  const startedByBackfill = new Map<number, number>();
+  for (const run of [...gates.runs].sort((a, b) => a.id - b.id)) {
+    const dag = gates.dags.get(run.dag_id);
+    const hold = (reason: string) => held.push({ id: run.id, dag_id: run.dag_id, reason });
+    if (dag?.is_paused) {
+      hold(`DAG ${run.dag_id} is paused`);
+      continue;
+    }
+    if (run.state !== "queued" || !dag) {
+      plan.push(run.id);
+      continue;
+    }
+    const backfill = run.backfill_id == null ? undefined : gates.backfills.get(run.backfill_id);
+    if (backfill) {
+      const started = startedByBackfill.get(run.backfill_id!) ?? 0;
+      if (backfill.is_paused) hold(`backfill ${run.backfill_id} is paused`);
+      else if (backfill.running + started >= backfill.max_active_runs)
+        hold(`backfill ${run.backfill_id} has max_active_runs=${backfill.max_active_runs} runs running`);
+      else {
+        startedByBackfill.set(run.backfill_id!, started + 1);
+        plan.push(run.id);
+      }
+      continue;
+    }
+    const started = startedByDag.get(run.dag_id) ?? 0;
+    if (dag.running + started >= dag.max_active_runs) hold(`DAG ${run.dag_id} has max_active_runs=${dag.max_active_runs} runs running`);
+    else {
+      startedByDag.set(run.dag_id, started + 1);
+      plan.push(run.id);
+    }
+  }
+  return { plan, held };
+}

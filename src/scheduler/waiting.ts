@@ -1,0 +1,62 @@
+/**
+ * What the loop needs so waiting work says why it waits: pool limits for selectDispatchable, the notes of
+ * task instances that wait for capacity or for their past, and the previous-run lookup depends_on_past needs.
+ */
+import type { DagSpec } from "../domain";
+import type { PoolRecord, RunSnapshot, Store, TaskInstanceRecord, TaskNoteUpdate } from "../store";
+import type { CapacityLimits } from "./capacity";
+import { needsPreviousRun, pastBlocks } from "./depends-on-past";
+
+/**
+ * Open and total slots per pool for selectDispatchable. Occupied = running + queued slots (Airflow's
+ * occupied_slots without deferred, which Leoflow does not have); unlimited pools (-1) never fill.
+ *
+ * @example poolLimits([{ name: "default_pool", slots: 128, running_slots: 3, queued_slots: 1, … }]).poolOpenSlots // Map { default_pool → 124 }
+ */
+export function poolLimits(pools: readonly PoolRecord[]): Required<Pick<CapacityLimits, "poolOpenSlots" | "poolTotalSlots">> {
+  const poolOpenSlots = new Map<string, number>();
+  const poolTotalSlots = new Map<string, number>();
+  for (const p of pools) {
+    const unlimited = p.slots < 0;
+    poolTotalSlots.set(p.name, unlimited ? Infinity : p.slots);
+    poolOpenSlots.set(p.name, unlimited ? Infinity : p.slots - p.running_slots - p.queued_slots);
+  }
+  return { poolOpenSlots, poolTotalSlots };
+}
+
+/** Openings of the reasons selectDispatchable gives (capacity.ts) and of depends_on_past notes. */
+const WAITING_NOTE = /^(parallelism \(|max_active_tasks \(|pool \S+ does not exist|waiting for |task needs \d+ slots|depends_on_past: )/;
+
+/** Whether a note is one the scheduler wrote while the task instance waited (and clears once it moves on). */
+export function isWaitingNote(note: string | null): boolean {
+  return note !== null && WAITING_NOTE.test(note);
+}
+
+/** Note writes for scheduled task instances that must wait, only where the note changes. */
+export function waitingNotes(waiting: readonly { candidate: { ti: TaskInstanceRecord }; reason: string }[]): TaskNoteUpdate[] {
+  return waiting.filter((w) => w.candidate.ti.note !== w.reason).map((w) => ({ id: w.candidate.ti.id, state: "scheduled", note: w.reason }));
+}
+
+/**
+ * depends_on_past blocks per run id for the runs that need them, with one store query for all.
+ * A run whose spec cannot be loaded is skipped here (planning reports that error).
+ */
+export async function loadPastBlocks(
+  store: Pick<Store, "listPreviousRunStates">,
+  snapshots: readonly RunSnapshot[],
+  specFor: (versionId: number) => Promise<DagSpec>,
+): Promise<Map<number, Map<string, string>>> {
+  const need: { snap: RunSnapshot; spec: DagSpec }[] = [];
+  for (const snap of snapshots) {
+    const spec = await specFor(snap.run.version_id).catch(() => null);
+    if (spec && needsPreviousRun(snap.run, snap.tis, spec)) need.push({ snap, spec });
+  }
+  const blocks = new Map<number, Map<string, string>>();
+  if (!need.length) return blocks;
+  const previous = new Map((await store.listPreviousRunStates(need.map((n) => n.snap.run.id))).map((p) => [p.dag_run_id, p.previous]));
+  for (const { snap, spec } of need) {
+    const blocked = pastBlocks(spec, snap.tis, previous.get(snap.run.id) ?? null);
+    if (blocked.size) blocks.set(snap.run.id, blocked);
+  }
+  return blocks;
+}

@@ -1,0 +1,100 @@
+/**
+ * The Postgres connection pool and the small query helpers every SQL file here uses. Queries are written as
+ * text with `$n` placeholders (built by `Params`) and run through `postgres`'s `unsafe` with `prepare: true`,
+ * so each distinct SQL text becomes one prepared statement per connection.
+ *
+ * @example
+ * const sql = connect({ url: "postgres://leo@db/leoflow", schema: "public" });
+ * const p = new Params();
+ * const rows = await query<{ id: number }>(sql, `SELECT id FROM dag_runs WHERE state = ${p.add("running")}`, p.values);
+ */
+import postgres from "postgres";
+
+/** A pool or a transaction: anything queries can run on. */
+export type Db = postgres.Sql<Record<string, unknown>> | postgres.TransactionSql<Record<string, unknown>>;
+export type Pool = postgres.Sql<Record<string, unknown>>;
+
+export interface ConnectOptions {
+  url: string;
+  /** Schema holding Leoflow's tables; set as the search_path of every connection. */
+  schema: string;
+  /** Pool size (default 10). */
+  max?: number;
+}
+
+/** Lower-case identifiers only, so the schema never needs quoting in search_path or DDL. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Hides a password in a URL before it reaches an error message or a log. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]+):[^@]*@/i, "$1:***@");
+}
+
+export function connect(opts: ConnectOptions): Pool {
+  if (!SCHEMA_NAME.test(opts.schema))
+    throw new Error(
+      `Postgres schema "${opts.schema}" is not a plain lower-case identifier; use letters, digits and _ (e.g. leoflow)`,
+    );
+  try {
+    return postgres(opts.url, {
+      max: opts.max ?? 10,
+      // Our own DDL's notices ("schema already exists, skipping") are expected; don't print them.
+      onnotice: () => {},
+      // int8 (ids, count(*)) as JS numbers: ids stay far below 2^53.
+      types: { bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) } },
+      connection: { search_path: opts.schema, application_name: "leoflow" },
+      // fetch_types stays on (the default): the driver serializes array parameters (unnest, ANY) only
+      // once it has read the array type oids from the catalogue.
+    }) as unknown as Pool;
+  } catch (err) {
+    // The driver parses the URL with `new URL`, whose error echoes the whole URL, password included.
+    const reason = err instanceof Error ? err.message.split(opts.url).join(redactUrl(opts.url)) : String(err);
+    throw new Error(`--db=${redactUrl(opts.url)} is not a Postgres URL Leoflow can use (${reason}); use postgres://USER:PASSWORD@HOST:PORT/DB`);
+  }
+}
+
+/** Collects positional parameters: `add(v)` returns its `$n`. */
+export class Params {
+  readonly values: unknown[] = [];
+  add(v: unknown): string {
+    this.values.push(v);
+    return `$${this.values.length}`;
+  }
+}
+
+/** Runs one statement as a prepared statement and returns its rows. */
+export async function query<T>(db: Db, text: string, params: unknown[] = []): Promise<T[]> {
+  const rows = await db.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
+  return rows as unknown as T[];
+}
+
+/** Rows changed by an UPDATE/DELETE/INSERT. */
+export async function execute(db: Db, text: string, params: unknown[] = []): Promise<number> {
+  const res = await db.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
+  return res.count;
+}
+
+/**
+ * An array parameter for `unnest($n::T[])` / `= ANY($n::T[])`. The driver types an array by its first
+ * element, so an array of Dates would be sent as a scalar timestamptz; as ISO text it stays untyped and the
+ * `::timestamptz[]` cast in the SQL gives the server the real type. (Boolean arrays have the same problem
+ * and worse: use integer flags instead.)
+ */
+export function arrayParam(values: readonly unknown[]): unknown[] {
+  return values.map((v) => (v instanceof Date ? v.toISOString() : v));
+}
+
+/** JSON for a `$n::text::jsonb` parameter (sent as text, so the driver does not encode it a second time). */
+export const jsonText = (value: unknown): string => JSON.stringify(value) ?? "null";
+
+/** Postgres error codes we turn into domain errors. */
+export const PG_UNIQUE_VIOLATION = "23505";
+export const PG_FOREIGN_KEY_VIOLATION = "23503";
+
+export function pgErrorCode(err: unknown): string | undefined {
+  return err instanceof postgres.PostgresError ? err.code : undefined;
+}
+
+export function pgConstraint(err: unknown): string | undefined {
+  return err instanceof postgres.PostgresError ? (err as { constraint_name?: string }).constraint_name : undefined;
+}

@@ -1,0 +1,4 @@
+/** The Postgres implementation of the Store (Pro mode's store; Lite may use it too). */
+export { PostgresStore, type PostgresStoreOptions } from "./postgres-store";
+export { POSTGRES_MIGRATIONS, MIGRATION_LOCK_KEY } from "./migrations";
+export { redactUrl } from "./client";

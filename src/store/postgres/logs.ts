@@ -1,0 +1,36 @@
+/** Task logs, keyed (ti, try, seq) so a resent batch is ignored rather than duplicated. */
+import type { LogLineRecord } from "../store";
+import { DEFAULT_LOG_READ_LIMIT } from "../sqlite/logs";
+import { arrayParam, execute, query, type Db } from "./client";
+
+/** Postgres text cannot hold NUL; a process printing one gets U+FFFD in its log instead of a failed batch. */
+const withoutNul = (s: string): string => (s.includes("\u0000") ? s.replaceAll("\u0000", "\uFFFD") : s);
+
+/** One INSERT for the whole batch; seq = firstSeq + position. */
+export async function appendLogs(db: Db, tiId: number, tryNumber: number, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): Promise<void> {
+  if (lines.length === 0) return;
+  await execute(
+    db,
+    `INSERT INTO task_logs (ti_id, try_number, seq, ts, stream, line)
+     SELECT $1, $2, $3 + u.ord - 1, u.ts, u.stream, u.line
+     FROM unnest($4::timestamptz[], $5::text[], $6::text[]) WITH ORDINALITY AS u(ts, stream, line, ord)
+     ON CONFLICT (ti_id, try_number, seq) DO NOTHING`,
+    [
+      tiId,
+      tryNumber,
+      firstSeq,
+      arrayParam(lines.map((l) => l.timestamp)),
+      lines.map((l) => l.stream),
+      lines.map((l) => withoutNul(l.line)),
+    ],
+  );
+}
+
+/** Lines with seq > afterSeq (default: all, including seq 0), in seq order, at most `limit`. */
+export async function readLogs(db: Db, tiId: number, tryNumber: number, afterSeq = -1, limit = DEFAULT_LOG_READ_LIMIT): Promise<LogLineRecord[]> {
+  return query<LogLineRecord>(
+    db,
+    "SELECT seq, ts AS timestamp, stream, line FROM task_logs WHERE ti_id = $1 AND try_number = $2 AND seq > $3 ORDER BY seq LIMIT $4",
+    [tiId, tryNumber, afterSeq, limit],
+  );
+}

@@ -1,0 +1,60 @@
+/**
+ * The Postgres migrations, embedded as text so the compiled binary needs no source tree, and the
+ * MigrationTarget that applies them. Add a migration: create sql/postgres/NNNN_name.sql and append it here.
+ *
+ * Two replicas starting at once both run the migrations: every step takes a transaction-scoped advisory
+ * lock first (per schema), so the second waits, then sees the version recorded and skips it.
+ */
+import { SCHEMA_MIGRATIONS_DDL, migrationFromFile, type Migration, type MigrationTarget } from "../migrate";
+import initSql from "../../../sql/postgres/0001_init.sql" with { type: "text" };
+import schedulingSql from "../../../sql/postgres/0002_scheduling.sql" with { type: "text" };
+import variablesSql from "../../../sql/postgres/0003_variables_connections.sql" with { type: "text" };
+import reliabilitySql from "../../../sql/postgres/0004_reliability.sql" with { type: "text" };
+import poolsSql from "../../../sql/postgres/0005_pools.sql" with { type: "text" };
+import { execute, query, type Db, type Pool } from "./client";
+
+export const POSTGRES_MIGRATIONS: Migration[] = [
+  migrationFromFile("0001_init.sql", initSql),
+  migrationFromFile("0002_scheduling.sql", schedulingSql),
+  migrationFromFile("0003_variables_connections.sql", variablesSql),
+  migrationFromFile("0004_reliability.sql", reliabilitySql),
+  migrationFromFile("0005_pools.sql", poolsSql),
+];
+
+/**
+ * First key of the migration advisory lock ("Leof" in ASCII); the second is hashtext(schema), so stores in
+ * different schemas of one database (tests) do not wait for each other. Leader election uses its own key.
+ */
+export const MIGRATION_LOCK_KEY = 0x4c656f66;
+
+async function lockMigrations(tx: Db, schema: string): Promise<void> {
+  await query(tx, "SELECT pg_advisory_xact_lock($1::int, hashtext($2))", [MIGRATION_LOCK_KEY, schema]);
+}
+
+export function postgresMigrationTarget(sql: Pool, schema: string): MigrationTarget {
+  return {
+    async ensureMigrationsTable() {
+      await sql.begin(async (tx) => {
+        await lockMigrations(tx, schema);
+        // Checked first: CREATE SCHEMA IF NOT EXISTS still needs the CREATE privilege on the database,
+        // which a user given only an existing schema does not have.
+        const [exists] = await query(tx, "SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]);
+        if (!exists) await tx.unsafe(`CREATE SCHEMA "${schema}"`);
+        await tx.unsafe(SCHEMA_MIGRATIONS_DDL);
+      });
+    },
+    async appliedVersions() {
+      return (await query<{ version: number }>(sql, "SELECT version FROM schema_migrations")).map((r) => r.version);
+    },
+    async applyMigration(m, appliedAt) {
+      return (await sql.begin(async (tx) => {
+        await lockMigrations(tx, schema);
+        const [done] = await query(tx, "SELECT 1 FROM schema_migrations WHERE version = $1", [m.version]);
+        if (done) return false;
+        await tx.unsafe(m.sql).simple();
+        await execute(tx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", [m.version, m.name, appliedAt.getTime()]);
+        return true;
+      })) as boolean;
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * Operator actions (clear, mark) applied in one transaction, the scheduler's note-only writes for waiting
+ * task instances, and the previous-run lookup depends_on_past needs.
+ */
+import type { TaskState } from "../../domain";
+import type { OperatorChange, PreviousRunStates, RunStateChange, TaskClear, TaskNoteUpdate } from "../store";
+import { arrayParam, execute, Params, query, type Db, type Pool } from "./client";
+import { applyTransitionsOn, roundsOf } from "./task-instances";
+
+/** Clears the instance and, when it applied, deletes its XComs (the next try must not read the old ones). */
+const CLEAR_SQL = `WITH cleared AS (
+    UPDATE task_instances SET state = 'none', try_number = $1, max_tries = $2, queued_at = NULL, start_date = NULL,
+      end_date = NULL, last_heartbeat = NULL, hostname = NULL, pid = NULL, executor = NULL, note = NULL, updated_at = $3
+    WHERE id = $4 AND state = $5 AND try_number = $6
+    RETURNING dag_id, run_id, task_id
+  ), gone AS (
+    DELETE FROM xcom x USING cleared c WHERE x.dag_id = c.dag_id AND x.run_id = c.run_id AND x.task_id = c.task_id
+  )
+  SELECT count(*) AS n FROM cleared`;
+
+async function clearOne(db: Db, c: TaskClear, now: Date): Promise<boolean> {
+  const [row] = await query<{ n: number }>(db, CLEAR_SQL, [c.try_number, c.max_tries, now, c.id, c.from, c.from_try]);
+  return row!.n > 0;
+}
+
+async function changeRun(db: Db, r: RunStateChange, now: Date): Promise<boolean> {
+  if (r.from.length === 0) return false;
+  const p = new Params();
+  const sets = [`state = ${p.add(r.to)}`];
+  if (r.to === "queued") sets.push(`queued_at = ${p.add(now)}`, "start_date = NULL", "end_date = NULL");
+  else if (r.to === "running") sets.push(`start_date = COALESCE(start_date, ${p.add(now)})`, "end_date = NULL");
+  else sets.push(`end_date = ${p.add(now)}`);
+  if (r.note !== undefined) sets.push(`note = ${p.add(r.note)}`);
+  const sql = `UPDATE dag_runs SET ${sets.join(", ")} WHERE id = ${p.add(r.id)} AND state = ANY(${p.add(arrayParam(r.from))}::text[])`;
+  return (await execute(db, sql, p.values)) > 0;
+}
+
+export async function applyOperatorChange(
+  sql: Pool,
+  change: OperatorChange,
+  now: Date,
+): Promise<{ transitions: boolean[]; clears: boolean[]; runs: boolean[] }> {
+  return (await sql.begin(async (tx) => {
+    const transitions = await applyTransitionsOn(tx, change.transitions ?? [], now);
+    const clears: boolean[] = [];
+    for (const c of change.clears ?? []) clears.push(await clearOne(tx, c, now));
+    const runs: boolean[] = [];
+    for (const r of change.runs ?? []) runs.push(await changeRun(tx, r, now));
+    return { transitions, clears, runs };
+  })) as { transitions: boolean[]; clears: boolean[]; runs: boolean[] };
+}
+
+const NOTES_SQL = `UPDATE task_instances t SET note = u.note
+  FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS u(id, state, note, ord)
+  WHERE t.id = ANY($1::bigint[]) AND t.id = u.id AND t.state = u.state
+  RETURNING u.ord`;
+
+export async function setTaskInstanceNotes(sql: Pool, updates: TaskNoteUpdate[]): Promise<boolean[]> {
+  if (updates.length === 0) return [];
+  const applied = updates.map(() => false);
+  const run = async (db: Db, round: number[]) => {
+    const batch = round.map((i) => updates[i]!);
+    const rows = await query<{ ord: number }>(db, NOTES_SQL, [batch.map((u) => u.id), batch.map((u) => u.state), batch.map((u) => u.note)]);
+    for (const r of rows) applied[round[r.ord - 1]!] = true;
+  };
+  const rounds = roundsOf(updates);
+  if (rounds.length === 1) await run(sql, rounds[0]!);
+  else
+    await sql.begin(async (tx) => {
+      for (const round of rounds) await run(tx, round);
+    });
+  return applied;
+}
+
+const PREVIOUS_SQL = `WITH asked AS (
+    SELECT r.id AS asked_id,
+      (SELECT p.id FROM dag_runs p WHERE p.dag_id = r.dag_id AND p.logical_date < r.logical_date
+        ORDER BY p.logical_date DESC, p.id DESC LIMIT 1) AS prev_id
+    FROM dag_runs r WHERE r.id = ANY($1::bigint[]) AND r.logical_date IS NOT NULL
+  )
+  SELECT a.asked_id, p.run_id, ti.task_id, ti.state
+  FROM asked a JOIN dag_runs p ON p.id = a.prev_id LEFT JOIN task_instances ti ON ti.dag_run_id = p.id`;
+
+export async function listPreviousRunStates(db: Db, dagRunIds: number[]): Promise<PreviousRunStates[]> {
+  if (dagRunIds.length === 0) return [];
+  const rows = await query<{ asked_id: number; run_id: string; task_id: string | null; state: string | null }>(db, PREVIOUS_SQL, [
+    arrayParam(dagRunIds),
+  ]);
+  const found = new Map<number, { run_id: string; states: Map<string, TaskState> }>();
+  for (const r of rows) {
+    let prev = found.get(r.asked_id);
+    if (!prev) found.set(r.asked_id, (prev = { run_id: r.run_id, states: new Map() }));
+    if (r.task_id !== null) prev.states.set(r.task_id, r.state as TaskState);
+  }
+  return dagRunIds.map((id) => ({ dag_run_id: id, previous: found.get(id) ?? null }));
+}

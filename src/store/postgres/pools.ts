@@ -1,0 +1,63 @@
+/** Pools (Airflow's): CRUD, each read carrying the pool's usage summed from task_instances in the same query. */
+import { ConflictError } from "../../domain";
+import type { ListOptions, Page, PoolInput, PoolRecord } from "../store";
+import { execute, Params, query, type Db } from "./client";
+import { pgPageClause } from "./list-query";
+
+/** Slots in use per pool and state, summed once (through task_instances_pool_state) and joined to every pool. */
+const USAGE = `(SELECT pool,
+    sum(pool_slots) FILTER (WHERE state = 'running') AS running_slots,
+    sum(pool_slots) FILTER (WHERE state = 'queued') AS queued_slots,
+    sum(pool_slots) FILTER (WHERE state = 'scheduled') AS scheduled_slots
+  FROM task_instances WHERE state IN ('running', 'queued', 'scheduled') GROUP BY pool)`;
+
+const SELECT_POOLS = `SELECT p.name, p.slots, p.description, p.include_deferred,
+    COALESCE(u.running_slots, 0) AS running_slots, COALESCE(u.queued_slots, 0) AS queued_slots,
+    COALESCE(u.scheduled_slots, 0) AS scheduled_slots
+  FROM pools p LEFT JOIN ${USAGE} u ON u.pool = p.name`;
+
+const POOL_SORTABLE = { id: "p.id", name: "p.name", pool: "p.name", slots: "p.slots" };
+
+export async function listPools(db: Db, opts: ListOptions & { name_pattern?: string } = {}): Promise<Page<PoolRecord>> {
+  const p = new Params();
+  const where = opts.name_pattern !== undefined ? ` WHERE p.name ILIKE ${p.add(opts.name_pattern)}` : "";
+  const filterParams = [...p.values];
+  const page = pgPageClause(opts, POOL_SORTABLE, "id", "p.id", p);
+  const items = await query<PoolRecord>(db, `${SELECT_POOLS}${where}${page}`, p.values);
+  const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*) AS n FROM pools p${where}`, filterParams)) as [{ n: number }];
+  return { items, total: n };
+}
+
+export async function listPoolUsage(db: Db): Promise<PoolRecord[]> {
+  return query<PoolRecord>(db, `${SELECT_POOLS} ORDER BY p.id`);
+}
+
+export async function getPool(db: Db, name: string): Promise<PoolRecord | null> {
+  const [row] = await query<PoolRecord>(db, `${SELECT_POOLS} WHERE p.name = $1`, [name]);
+  return row ?? null;
+}
+
+export async function createPool(db: Db, pool: PoolInput): Promise<PoolRecord> {
+  const changed = await execute(db, "INSERT INTO pools (name, slots, description, include_deferred) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING", [
+    pool.name,
+    pool.slots,
+    pool.description,
+    pool.include_deferred,
+  ]);
+  if (changed === 0) throw new ConflictError(`The Pool with name: \`${pool.name}\` already exists`);
+  return (await getPool(db, pool.name))!;
+}
+
+export async function updatePool(db: Db, name: string, patch: Partial<Omit<PoolInput, "name">>): Promise<PoolRecord | null> {
+  const p = new Params();
+  const sets: string[] = [];
+  if (patch.slots !== undefined) sets.push(`slots = ${p.add(patch.slots)}`);
+  if (patch.description !== undefined) sets.push(`description = ${p.add(patch.description)}`);
+  if (patch.include_deferred !== undefined) sets.push(`include_deferred = ${p.add(patch.include_deferred)}`);
+  if (sets.length && (await execute(db, `UPDATE pools SET ${sets.join(", ")} WHERE name = ${p.add(name)}`, p.values)) === 0) return null;
+  return getPool(db, name);
+}
+
+export async function deletePool(db: Db, name: string): Promise<boolean> {
+  return (await execute(db, "DELETE FROM pools WHERE name = $1", [name])) > 0;
+}

@@ -1,0 +1,307 @@
+/**
+ * PostgresStore: the Store on Postgres (the `postgres` package), Pro mode's store and Lite's option for
+ * teams that already run Postgres. Batch-shaped SQL (one statement per batch over `unnest` arrays),
+ * conditional updates (`WHERE state = ANY(…)`), and a `schema` option so tests and tenants stay apart.
+ *
+ * @example
+ * const store = new PostgresStore({ url: "postgres://leo@db:5432/leoflow" });
+ * await store.migrate();
+ */
+import type { DagRunState, DagSpec } from "../../domain";
+import { assertLegalTransitions } from "../guard";
+import { runMigrations } from "../migrate";
+import { DEFAULT_XCOM_MAX_BYTES } from "../sqlite";
+import type {
+  BackfillRecord,
+  ConnectionRecord,
+  DispatchBackoff,
+  NewBackfill,
+  OperatorChange,
+  OrphanCandidate,
+  PoolInput,
+  PoolRecord,
+  PreviousRunStates,
+  ReapTaskCandidate,
+  RunGates,
+  ScheduledDag,
+  TaskNoteUpdate,
+  TaskReap,
+  VariableRecord,
+  DagRecord,
+  DagRunFilter,
+  DagRunRecord,
+  ImportErrorRecord,
+  ListOptions,
+  LogLineRecord,
+  NewDagRun,
+  Page,
+  RunSnapshot,
+  Store,
+  TaskInstanceRecord,
+  TaskTransition,
+  UserRecord,
+  XComKey,
+  XComRecord,
+} from "../store";
+import { connect, redactUrl, type Pool } from "./client";
+import * as dags from "./dags";
+import * as logs from "./logs";
+import * as operator from "./operator";
+import * as pools from "./pools";
+import * as reapers from "./reapers";
+import * as scheduling from "./scheduling";
+import * as variables from "./variables";
+import { POSTGRES_MIGRATIONS, postgresMigrationTarget } from "./migrations";
+import * as runs from "./runs";
+import * as tis from "./task-instances";
+import * as users from "./users";
+import * as xcom from "./xcom";
+
+export interface PostgresStoreOptions {
+  /** postgres://USER:PASSWORD@HOST:PORT/DB */
+  url: string;
+  /** Largest XCom JSON accepted, in bytes (default 1 MiB). */
+  xcomMaxBytes?: number;
+  /** Schema holding the tables (default `public`); created by migrate() when missing. */
+  schema?: string;
+  /** Connection pool size (default 10). */
+  max?: number;
+}
+
+export class PostgresStore implements Store {
+  /** The pool; exposed for tests and for code of this store's own folder. */
+  readonly sql: Pool;
+  readonly schema: string;
+  private readonly xcomMaxBytes: number;
+  /** The URL without its password, for error messages. */
+  private readonly where: string;
+
+  constructor(opts: PostgresStoreOptions) {
+    this.schema = opts.schema ?? "public";
+    this.where = redactUrl(opts.url);
+    this.sql = connect({ url: opts.url, schema: this.schema, max: opts.max });
+    this.xcomMaxBytes = opts.xcomMaxBytes ?? DEFAULT_XCOM_MAX_BYTES;
+  }
+
+  /** The first call at start is also where an unreachable server or a wrong URL shows: say which, and where. */
+  async migrate(): Promise<void> {
+    try {
+      await runMigrations(POSTGRES_MIGRATIONS, postgresMigrationTarget(this.sql, this.schema));
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new Error(
+        `migrating Postgres at ${this.where} (schema ${this.schema}) failed: ${reason}; ` +
+          "check --db (host, port, database, user, password) and that the server is running",
+        { cause: err },
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.sql.end({ timeout: 5 });
+  }
+
+  async upsertDag(input: { spec: DagSpec; fileloc: string; pausedOnCreate: boolean; now: Date }): Promise<DagRecord> {
+    return dags.upsertDag(this.sql, input);
+  }
+  async getDag(dagId: string): Promise<DagRecord | null> {
+    return dags.getDag(this.sql, dagId);
+  }
+  async listDags(opts?: ListOptions & { only_active?: boolean; paused?: boolean; tags?: string[] }): Promise<Page<DagRecord>> {
+    return dags.listDags(this.sql, opts);
+  }
+  async setDagPaused(dagId: string, paused: boolean): Promise<DagRecord | null> {
+    return dags.setDagPaused(this.sql, dagId, paused);
+  }
+  async deactivateDagsOfFile(fileloc: string, keepDagIds: string[]): Promise<void> {
+    return dags.deactivateDagsOfFile(this.sql, fileloc, keepDagIds);
+  }
+  async getDagVersion(versionId: number): Promise<DagSpec | null> {
+    return dags.getDagVersion(this.sql, versionId);
+  }
+  async replaceImportErrors(filename: string, errors: string[], now: Date): Promise<void> {
+    return dags.replaceImportErrors(this.sql, filename, errors, now);
+  }
+  async listImportErrors(opts?: ListOptions): Promise<Page<ImportErrorRecord>> {
+    return dags.listImportErrors(this.sql, opts);
+  }
+
+  async createDagRun(input: NewDagRun): Promise<DagRunRecord> {
+    return runs.createDagRun(this.sql, input);
+  }
+  async getDagRun(dagId: string, runId: string): Promise<DagRunRecord | null> {
+    return runs.getDagRun(this.sql, dagId, runId);
+  }
+  async getDagRunById(id: number): Promise<DagRunRecord | null> {
+    return runs.getDagRunById(this.sql, id);
+  }
+  async listDagRuns(filter?: DagRunFilter): Promise<Page<DagRunRecord>> {
+    return runs.listDagRuns(this.sql, filter);
+  }
+  async listActiveRunIds(): Promise<number[]> {
+    return runs.listActiveRunIds(this.sql);
+  }
+  async loadRunSnapshots(runIds: number[]): Promise<RunSnapshot[]> {
+    return runs.loadRunSnapshots(this.sql, runIds);
+  }
+  async setDagRunState(id: number, from: DagRunState[], to: DagRunState, now: Date, note?: string): Promise<boolean> {
+    return runs.setDagRunState(this.sql, id, from, to, now, note);
+  }
+
+  async getTaskInstance(dagId: string, runId: string, taskId: string): Promise<TaskInstanceRecord | null> {
+    return tis.getTaskInstance(this.sql, dagId, runId, taskId);
+  }
+  async getTaskInstanceById(id: number): Promise<TaskInstanceRecord | null> {
+    return tis.getTaskInstanceById(this.sql, id);
+  }
+  async listTaskInstances(dagId: string, runId: string, opts?: ListOptions): Promise<Page<TaskInstanceRecord>> {
+    return tis.listTaskInstances(this.sql, dagId, runId, opts);
+  }
+  async applyTransitions(transitions: TaskTransition[], now: Date): Promise<boolean[]> {
+    assertLegalTransitions(transitions);
+    return tis.applyTransitions(this.sql, transitions, now);
+  }
+  async countActiveTaskInstances(): Promise<Map<string, number>> {
+    return tis.countActiveTaskInstances(this.sql);
+  }
+  async heartbeat(tiId: number, tryNumber: number, now: Date): Promise<boolean> {
+    return tis.heartbeat(this.sql, tiId, tryNumber, now);
+  }
+
+  async appendLogs(tiId: number, tryNumber: number, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): Promise<void> {
+    return logs.appendLogs(this.sql, tiId, tryNumber, firstSeq, lines);
+  }
+  async readLogs(tiId: number, tryNumber: number, afterSeq?: number, limit?: number): Promise<LogLineRecord[]> {
+    return logs.readLogs(this.sql, tiId, tryNumber, afterSeq, limit);
+  }
+
+  async setXCom(key: XComKey, value: unknown, now: Date): Promise<void> {
+    return xcom.setXCom(this.sql, key, value, now, this.xcomMaxBytes);
+  }
+  async getXCom(key: XComKey): Promise<XComRecord | null> {
+    return xcom.getXCom(this.sql, key);
+  }
+  async listXComs(filter: { dag_id: string; run_id: string; task_id?: string; key?: string } & ListOptions): Promise<Page<XComRecord>> {
+    return xcom.listXComs(this.sql, filter);
+  }
+  async deleteXComs(dagId: string, runId: string, taskId: string): Promise<void> {
+    return xcom.deleteXComs(this.sql, dagId, runId, taskId);
+  }
+
+  async getUser(username: string): Promise<UserRecord | null> {
+    return users.getUser(this.sql, username);
+  }
+  async putUser(user: Omit<UserRecord, "created_at">, now: Date): Promise<void> {
+    return users.putUser(this.sql, user, now);
+  }
+
+  // --- Pools, clear, mark, depends_on_past (issue 5 part 2) ---
+  async listPools(opts?: ListOptions & { name_pattern?: string }): Promise<Page<PoolRecord>> {
+    return pools.listPools(this.sql, opts);
+  }
+  async listPoolUsage(): Promise<PoolRecord[]> {
+    return pools.listPoolUsage(this.sql);
+  }
+  async getPool(name: string): Promise<PoolRecord | null> {
+    return pools.getPool(this.sql, name);
+  }
+  async createPool(pool: PoolInput): Promise<PoolRecord> {
+    return pools.createPool(this.sql, pool);
+  }
+  async updatePool(name: string, patch: Partial<Omit<PoolInput, "name">>): Promise<PoolRecord | null> {
+    return pools.updatePool(this.sql, name, patch);
+  }
+  async deletePool(name: string): Promise<boolean> {
+    return pools.deletePool(this.sql, name);
+  }
+  async applyOperatorChange(change: OperatorChange, now: Date): Promise<{ transitions: boolean[]; clears: boolean[]; runs: boolean[] }> {
+    assertLegalTransitions(change.transitions ?? []);
+    assertLegalTransitions((change.clears ?? []).map((c) => ({ id: c.id, from: [c.from], to: "none" })));
+    return operator.applyOperatorChange(this.sql, change, now);
+  }
+  async setTaskInstanceNotes(updates: TaskNoteUpdate[]): Promise<boolean[]> {
+    return operator.setTaskInstanceNotes(this.sql, updates);
+  }
+  async listPreviousRunStates(dagRunIds: number[]): Promise<PreviousRunStates[]> {
+    return operator.listPreviousRunStates(this.sql, dagRunIds);
+  }
+
+  // --- Scheduling (issue 5 part 1) ---
+  async listScheduledDags(): Promise<ScheduledDag[]> {
+    return scheduling.listScheduledDags(this.sql);
+  }
+  async loadRunGates(runIds: number[]): Promise<RunGates> {
+    return scheduling.loadRunGates(this.sql, runIds);
+  }
+  async createBackfill(input: NewBackfill): Promise<{ backfill: BackfillRecord; created: number[]; skipped: { logical_date: Date; reason: string }[] }> {
+    return scheduling.createBackfill(this.sql, input);
+  }
+  async getBackfill(id: number): Promise<BackfillRecord | null> {
+    return scheduling.getBackfill(this.sql, id);
+  }
+  async listBackfills(opts?: ListOptions & { dag_id?: string }): Promise<Page<BackfillRecord>> {
+    return scheduling.listBackfills(this.sql, opts);
+  }
+  async setBackfillPaused(id: number, paused: boolean, now: Date): Promise<BackfillRecord | null> {
+    return scheduling.setBackfillPaused(this.sql, id, paused, now);
+  }
+  async cancelBackfill(id: number, now: Date): Promise<BackfillRecord | null> {
+    return scheduling.cancelBackfill(this.sql, id, now);
+  }
+  async completeFinishedBackfills(now: Date): Promise<number[]> {
+    return scheduling.completeFinishedBackfills(this.sql, now);
+  }
+
+  // --- Variables & connections (issue 6) ---
+  async getVariable(key: string): Promise<VariableRecord | null> {
+    return variables.getVariable(this.sql, key);
+  }
+  async putVariable(v: VariableRecord, now: Date, opts?: { onlyIfAbsent?: boolean }): Promise<VariableRecord> {
+    return variables.putVariable(this.sql, v, now, opts?.onlyIfAbsent);
+  }
+  async listVariables(opts?: ListOptions & { key_pattern?: string }): Promise<Page<VariableRecord>> {
+    return variables.listVariables(this.sql, opts);
+  }
+  async deleteVariable(key: string): Promise<boolean> {
+    return variables.deleteVariable(this.sql, key);
+  }
+  async getConnection(connectionId: string): Promise<ConnectionRecord | null> {
+    return variables.getConnection(this.sql, connectionId);
+  }
+  async putConnection(c: ConnectionRecord, now: Date, opts?: { onlyIfAbsent?: boolean }): Promise<ConnectionRecord> {
+    return variables.putConnection(this.sql, c, now, opts?.onlyIfAbsent);
+  }
+  async listConnections(opts?: ListOptions & { id_pattern?: string }): Promise<Page<ConnectionRecord>> {
+    return variables.listConnections(this.sql, opts);
+  }
+  async deleteConnection(connectionId: string): Promise<boolean> {
+    return variables.deleteConnection(this.sql, connectionId);
+  }
+
+  // --- Reliability (issue 7) ---
+  async listAgentLostCandidates(): Promise<ReapTaskCandidate[]> {
+    return reapers.listAgentLostCandidates(this.sql);
+  }
+  async listDispatchLostCandidates(): Promise<ReapTaskCandidate[]> {
+    return reapers.listDispatchLostCandidates(this.sql);
+  }
+  async listOrphanCandidates(): Promise<OrphanCandidate[]> {
+    return reapers.listOrphanCandidates(this.sql);
+  }
+  async reapTaskInstances(reaps: TaskReap[], now: Date): Promise<boolean[]> {
+    assertLegalTransitions(reaps.map((r) => ({ id: r.id, from: [r.from], to: "failed" })));
+    return reapers.reapTaskInstances(this.sql, reaps, now);
+  }
+  async reapOrphanedRun(id: number, note: string, now: Date): Promise<boolean> {
+    return reapers.reapOrphanedRun(this.sql, id, note, now);
+  }
+  async recordDispatchFailure(tiId: number, tryNumber: number, error: string, now: Date): Promise<number> {
+    return reapers.recordDispatchFailure(this.sql, tiId, tryNumber, error, now);
+  }
+  async deferDispatch(tiId: number, tryNumber: number, nextAt: Date, note: string, now: Date): Promise<boolean> {
+    return reapers.deferDispatch(this.sql, tiId, tryNumber, nextAt, note, now);
+  }
+  async listDispatchBackoffs(now: Date): Promise<DispatchBackoff[]> {
+    return reapers.listDispatchBackoffs(this.sql, now);
+  }
+}

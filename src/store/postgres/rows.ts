@@ -1,0 +1,82 @@
+/**
+ * Column lists and row → record conversions. The driver already returns Dates for timestamptz, numbers for
+ * int8 (see client.ts), booleans and parsed jsonb, so conversions only narrow types.
+ */
+import type { DagRunState, DagSpec, TaskState } from "../../domain";
+import type { DagRecord, DagRunRecord, ImportErrorRecord, RunType, TaskInstanceRecord, UserRecord, XComRecord } from "../store";
+
+export interface DagRow {
+  dag_id: string;
+  fileloc: string;
+  version_id: number;
+  spec: DagSpec;
+  is_paused: boolean;
+  is_active: boolean;
+  last_parsed_at: Date;
+}
+export const DAG_COLUMNS = "d.dag_id, d.fileloc, d.version_id, v.spec, d.is_paused, d.is_active, d.last_parsed_at";
+export const DAG_FROM = "dags d JOIN dag_versions v ON v.id = d.version_id";
+export const toDag = (r: DagRow): DagRecord => ({ ...r });
+
+export const toImportError = (r: ImportErrorRecord): ImportErrorRecord => ({ ...r });
+
+export interface DagRunRow extends Omit<DagRunRecord, "run_type" | "state"> {
+  run_type: string;
+  state: string;
+}
+export const DAG_RUN_COLUMNS =
+  "id, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, start_date, end_date, note";
+export const toDagRun = (r: DagRunRow): DagRunRecord => ({
+  id: r.id,
+  dag_id: r.dag_id,
+  run_id: r.run_id,
+  run_type: r.run_type as RunType,
+  state: r.state as DagRunState,
+  logical_date: r.logical_date,
+  data_interval_start: r.data_interval_start,
+  data_interval_end: r.data_interval_end,
+  conf: r.conf,
+  version_id: r.version_id,
+  queued_at: r.queued_at,
+  start_date: r.start_date,
+  end_date: r.end_date,
+  note: r.note,
+});
+
+export interface TaskInstanceRow extends Omit<TaskInstanceRecord, "state"> {
+  state: string;
+}
+export const TI_COLUMNS =
+  "id, dag_run_id, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, " +
+  "queued_at, start_date, end_date, last_heartbeat, hostname, pid, executor, note, updated_at";
+export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
+  id: r.id,
+  dag_run_id: r.dag_run_id,
+  dag_id: r.dag_id,
+  run_id: r.run_id,
+  task_id: r.task_id,
+  state: r.state as TaskState,
+  try_number: r.try_number,
+  max_tries: r.max_tries,
+  operator: r.operator,
+  pool: r.pool,
+  pool_slots: r.pool_slots,
+  priority_weight: r.priority_weight,
+  queued_at: r.queued_at,
+  start_date: r.start_date,
+  end_date: r.end_date,
+  last_heartbeat: r.last_heartbeat,
+  hostname: r.hostname,
+  pid: r.pid,
+  executor: r.executor,
+  note: r.note,
+  updated_at: r.updated_at,
+});
+
+export const XCOM_COLUMNS = "dag_id, run_id, task_id, map_index, key, value, timestamp";
+export const toXCom = (r: XComRecord): XComRecord => ({ ...r });
+
+export interface UserRow extends Omit<UserRecord, "role"> {
+  role: string;
+}
+export const toUser = (r: UserRow): UserRecord => ({ ...r, role: r.role as UserRecord["role"] });

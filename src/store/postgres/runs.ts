@@ -1,0 +1,152 @@
+/** DAG runs: creation with their task instances, lookups, the tick's snapshot read, run state changes. */
+import { ConflictError, NotFoundError, isTerminalDagRunState, type DagRunState } from "../../domain";
+import type { DagRunFilter, DagRunRecord, NewDagRun, Page, RunSnapshot } from "../store";
+import {
+  arrayParam,
+  execute,
+  jsonText,
+  Params,
+  pgConstraint,
+  pgErrorCode,
+  PG_FOREIGN_KEY_VIOLATION,
+  PG_UNIQUE_VIOLATION,
+  query,
+  type Db,
+  type Pool,
+} from "./client";
+import { pgPageClause } from "./list-query";
+import { DAG_RUN_COLUMNS, TI_COLUMNS, toDagRun, toTaskInstance, type DagRunRow, type TaskInstanceRow } from "./rows";
+
+/**
+ * One statement: the run, then all its task instances from parallel arrays (one row per task), so the
+ * run and its TIs commit together and cost one round trip whatever the DAG's size.
+ */
+const CREATE_RUN_SQL = `
+WITH run AS (
+  INSERT INTO dag_runs (dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, note)
+  VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7::text::jsonb, $8, $9, $10)
+  RETURNING ${DAG_RUN_COLUMNS}
+), tis AS (
+  INSERT INTO task_instances (dag_run_id, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, updated_at)
+  SELECT run.id, run.dag_id, run.run_id, t.task_id, 'none', 1, t.max_tries, t.operator, t.pool, t.pool_slots, t.priority_weight, run.queued_at
+  FROM run, unnest($11::text[], $12::int[], $13::text[], $14::text[], $15::int[], $16::int[]) WITH ORDINALITY
+    AS t(task_id, max_tries, operator, pool, pool_slots, priority_weight, ord)
+  ORDER BY t.ord
+)
+SELECT * FROM run`;
+
+export async function createDagRun(db: Db, input: NewDagRun): Promise<DagRunRecord> {
+  const col = <K extends keyof NewDagRun["tasks"][number]>(k: K) => arrayParam(input.tasks.map((t) => t[k]));
+  try {
+    const [row] = await query<DagRunRow>(db, CREATE_RUN_SQL, [
+      input.dag_id,
+      input.run_id,
+      input.run_type,
+      input.logical_date,
+      input.data_interval_start,
+      input.data_interval_end,
+      jsonText(input.conf ?? {}),
+      input.version_id,
+      input.queued_at,
+      input.note ?? null,
+      col("task_id"),
+      col("max_tries"),
+      col("operator"),
+      col("pool"),
+      col("pool_slots"),
+      col("priority_weight"),
+    ]);
+    return toDagRun(row!);
+  } catch (err) {
+    const code = pgErrorCode(err);
+    if (code === PG_UNIQUE_VIOLATION && pgConstraint(err) === "dag_runs_dag_id_run_id_key")
+      throw new ConflictError(`dag run ${input.run_id} already exists for DAG ${input.dag_id}`);
+    if (code === PG_FOREIGN_KEY_VIOLATION)
+      throw new NotFoundError(
+        `cannot create run ${input.run_id}: DAG ${input.dag_id} or its version ${input.version_id} is not in the store; record the DAG (upsertDag) first`,
+      );
+    throw err;
+  }
+}
+
+export async function getDagRun(db: Db, dagId: string, runId: string): Promise<DagRunRecord | null> {
+  const [row] = await query<DagRunRow>(db, `SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE dag_id = $1 AND run_id = $2`, [dagId, runId]);
+  return row ? toDagRun(row) : null;
+}
+
+export async function getDagRunById(db: Db, id: number): Promise<DagRunRecord | null> {
+  const [row] = await query<DagRunRow>(db, `SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id = $1`, [id]);
+  return row ? toDagRun(row) : null;
+}
+
+const RUN_SORTABLE = {
+  id: "id",
+  dag_id: "dag_id",
+  run_id: "run_id",
+  run_type: "run_type",
+  state: "state",
+  logical_date: "logical_date",
+  data_interval_start: "data_interval_start",
+  data_interval_end: "data_interval_end",
+  queued_at: "queued_at",
+  start_date: "start_date",
+  end_date: "end_date",
+};
+
+export async function listDagRuns(db: Db, filter: DagRunFilter = {}): Promise<Page<DagRunRecord>> {
+  const p = new Params();
+  const where: string[] = [];
+  if (filter.dag_id !== undefined) where.push(`dag_id = ${p.add(filter.dag_id)}`);
+  if (filter.state) where.push(`state = ANY(${p.add(arrayParam(filter.state))}::text[])`);
+  const w = where.length ? ` WHERE ${where.join(" AND ")}` : "";
+  const filterParams = [...p.values];
+  const page = pgPageClause(filter, RUN_SORTABLE, "id", "id", p);
+  const rows = await query<DagRunRow>(db, `SELECT ${DAG_RUN_COLUMNS} FROM dag_runs${w}${page}`, p.values);
+  const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*) AS n FROM dag_runs${w}`, filterParams)) as [{ n: number }];
+  return { items: rows.map(toDagRun), total: n };
+}
+
+/**
+ * Reads through the partial index dag_runs_active (the predicate must match it literally). The ids come
+ * back as one array text rather than one row each: the driver's per-field cost dominates at 10,000 runs.
+ */
+export async function listActiveRunIds(db: Db): Promise<number[]> {
+  const [row] = await query<{ ids: string | null }>(db, "SELECT array_agg(id ORDER BY id)::text AS ids FROM dag_runs WHERE state IN ('queued', 'running')");
+  return row?.ids ? row.ids.slice(1, -1).split(",").map(Number) : [];
+}
+
+/**
+ * Two reads in one REPEATABLE READ transaction, so every snapshot's TIs are consistent with its run even
+ * while agents report states concurrently. No ORDER BY on the task instances: sorting 100,000 rows spills
+ * to disk at the default work_mem, while each run's ten-odd rows sort in JS for nothing.
+ */
+export async function loadRunSnapshots(sql: Pool, runIds: number[]): Promise<RunSnapshot[]> {
+  if (runIds.length === 0) return [];
+  const ids = arrayParam(runIds);
+  const [runs, tis] = (await sql.begin("isolation level repeatable read read only", async (tx) => [
+    await query<DagRunRow>(tx, `SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id = ANY($1::bigint[]) ORDER BY id`, [ids]),
+    await query<TaskInstanceRow>(tx, `SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_run_id = ANY($1::bigint[])`, [ids]),
+  ])) as [DagRunRow[], TaskInstanceRow[]];
+  const byRun = new Map<number, RunSnapshot>();
+  for (const r of runs) byRun.set(r.id, { run: toDagRun(r), tis: [] });
+  for (const ti of tis) byRun.get(ti.dag_run_id)?.tis.push(toTaskInstance(ti));
+  const snapshots = [...byRun.values()];
+  for (const s of snapshots) s.tis.sort((a, b) => a.id - b.id);
+  return snapshots;
+}
+
+export async function setDagRunState(db: Db, id: number, from: DagRunState[], to: DagRunState, now: Date, note?: string): Promise<boolean> {
+  if (from.length === 0) return false;
+  const p = new Params();
+  const sets = [`state = ${p.add(to)}`];
+  if (to === "running") sets.push(`start_date = COALESCE(start_date, ${p.add(now)})`, "end_date = NULL");
+  else if (to === "queued") sets.push("end_date = NULL");
+  else if (isTerminalDagRunState(to)) sets.push(`end_date = ${p.add(now)}`);
+  if (note !== undefined) sets.push(`note = ${p.add(note)}`);
+  const changed = await execute(
+    db,
+    `UPDATE dag_runs SET ${sets.join(", ")} WHERE id = ${p.add(id)} AND state = ANY(${p.add(arrayParam(from))}::text[])`,
+    p.values,
+  );
+  return changed > 0;
+}

@@ -1,0 +1,163 @@
+/** Scheduling on Postgres: the cron scheduler's DAG read, run-start limits, and backfills. */
+import { ConflictError, type DagRunState } from "../../domain";
+import type { BackfillRecord, ListOptions, NewBackfill, Page, ReprocessBehavior, RunGates, ScheduledDag } from "../store";
+import { arrayParam, execute, jsonText, Params, query, type Db, type Pool } from "./client";
+import { pgPageClause } from "./list-query";
+import { DAG_COLUMNS, DAG_FROM, toDag, type DagRow } from "./rows";
+import { createDagRun } from "./runs";
+
+/** JSON null and a missing key both mean "no schedule" (SQLite's json_extract gives NULL for both). */
+const HAS_SCHEDULE = "COALESCE(jsonb_typeof(v.spec -> 'schedule'), 'null') <> 'null'";
+
+export async function listScheduledDags(db: Db): Promise<ScheduledDag[]> {
+  const rows = await query<DagRow & { latest: Date | null; active: number }>(
+    db,
+    `SELECT ${DAG_COLUMNS},
+       (SELECT max(r.logical_date) FROM dag_runs r WHERE r.dag_id = d.dag_id AND r.run_type = 'scheduled') AS latest,
+       (SELECT count(*) FROM dag_runs r WHERE r.dag_id = d.dag_id AND r.state IN ('queued', 'running') AND r.backfill_id IS NULL) AS active
+     FROM ${DAG_FROM}
+     WHERE d.is_active AND NOT d.is_paused AND ${HAS_SCHEDULE}
+     ORDER BY d.dag_id`,
+  );
+  return rows.map(({ latest, active, ...r }) => ({ dag: toDag(r), latest_scheduled_logical_date: latest, active_runs: active }));
+}
+
+export async function loadRunGates(sql: Pool, runIds: number[]): Promise<RunGates> {
+  const gates: RunGates = { runs: [], dags: new Map(), backfills: new Map() };
+  if (runIds.length === 0) return gates;
+  return (await sql.begin("isolation level repeatable read read only", async (tx) => {
+    gates.runs = await query<RunGates["runs"][number]>(
+      tx,
+      "SELECT id, dag_id, state, backfill_id FROM dag_runs WHERE id = ANY($1::bigint[]) AND state IN ('queued', 'running') ORDER BY id",
+      [arrayParam(runIds)],
+    );
+    if (gates.runs.length === 0) return gates;
+    const dags = await query<{ dag_id: string; is_paused: boolean; max_active_runs: number; running: number }>(
+      tx,
+      `SELECT d.dag_id, d.is_paused, COALESCE((v.spec ->> 'max_active_runs')::int, 16) AS max_active_runs,
+         (SELECT count(*) FROM dag_runs r WHERE r.dag_id = d.dag_id AND r.state = 'running' AND r.backfill_id IS NULL) AS running
+       FROM ${DAG_FROM} WHERE d.dag_id = ANY($1::text[])`,
+      [[...new Set(gates.runs.map((r) => r.dag_id))]],
+    );
+    for (const { dag_id, ...d } of dags) gates.dags.set(dag_id, d);
+    const backfillIds = [...new Set(gates.runs.flatMap((r) => (r.backfill_id == null ? [] : [r.backfill_id])))];
+    if (backfillIds.length) {
+      const bfs = await query<{ id: number; is_paused: boolean; max_active_runs: number; running: number }>(
+        tx,
+        `SELECT b.id, b.is_paused, b.max_active_runs,
+           (SELECT count(*) FROM dag_runs r WHERE r.backfill_id = b.id AND r.state = 'running') AS running
+         FROM backfills b WHERE b.id = ANY($1::bigint[])`,
+        [backfillIds],
+      );
+      for (const { id, ...b } of bfs) gates.backfills.set(id, b);
+    }
+    return gates;
+  })) as RunGates;
+}
+
+const BACKFILL_COLUMNS =
+  "id, dag_id, from_date, to_date, run_backwards, dag_run_conf, is_paused, reprocess_behavior, max_active_runs, created_at, completed_at, updated_at";
+
+type BackfillRow = Omit<BackfillRecord, "reprocess_behavior"> & { reprocess_behavior: string };
+const toBackfill = (r: BackfillRow): BackfillRecord => ({ ...r, reprocess_behavior: r.reprocess_behavior as ReprocessBehavior });
+
+/** Why an existing run keeps a backfill from creating its slot (Airflow's exception reasons), or null. */
+function skipReason(existing: DagRunState, behavior: ReprocessBehavior): string | null {
+  if (existing === "queued" || existing === "running") return "in flight";
+  if (behavior === "completed") return null;
+  if (behavior === "failed" && existing === "failed") return null;
+  return "already exists";
+}
+
+export async function createBackfill(sql: Pool, input: NewBackfill) {
+  return sql.begin(async (tx) => {
+    // Locks the DAG's row: two requests for one DAG queue here, so the "one open backfill" check holds.
+    await query(tx, "SELECT 1 FROM dags WHERE dag_id = $1 FOR UPDATE", [input.dag_id]);
+    const [open] = await query<{ id: number }>(tx, "SELECT id FROM backfills WHERE dag_id = $1 AND completed_at IS NULL LIMIT 1", [input.dag_id]);
+    if (open)
+      throw new ConflictError(
+        `There is already a running backfill for dag ${input.dag_id} (backfill ${open.id}); wait for it, or cancel it with PUT /api/v2/backfills/${open.id}/cancel`,
+      );
+    const [{ id }] = (await query<{ id: number }>(
+      tx,
+      `INSERT INTO backfills (dag_id, from_date, to_date, run_backwards, dag_run_conf, is_paused, reprocess_behavior, max_active_runs, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5::text::jsonb, false, $6, $7, $8, $8) RETURNING id`,
+      [
+        input.dag_id,
+        input.from_date,
+        input.to_date,
+        input.run_backwards,
+        input.dag_run_conf == null ? null : jsonText(input.dag_run_conf),
+        input.reprocess_behavior,
+        input.max_active_runs,
+        input.now,
+      ],
+    )) as [{ id: number }];
+    const created: number[] = [];
+    const skipped: { logical_date: Date; reason: string }[] = [];
+    for (const run of input.runs) {
+      const [existing] = await query<{ state: DagRunState }>(
+        tx,
+        "SELECT state FROM dag_runs WHERE dag_id = $1 AND logical_date = $2 ORDER BY start_date DESC NULLS LAST, id DESC LIMIT 1",
+        [input.dag_id, run.logical_date],
+      );
+      const reason = existing ? skipReason(existing.state, input.reprocess_behavior) : null;
+      if (reason) {
+        skipped.push({ logical_date: run.logical_date!, reason });
+        continue;
+      }
+      const [taken] = await query(tx, "SELECT 1 FROM dag_runs WHERE dag_id = $1 AND run_id = $2", [input.dag_id, run.run_id]);
+      const record = await createDagRun(tx, { ...run, run_id: taken ? `${run.run_id}_${id}` : run.run_id });
+      await execute(tx, "UPDATE dag_runs SET backfill_id = $1 WHERE id = $2", [id, record.id]);
+      created.push(record.id);
+    }
+    return { backfill: (await getBackfill(tx, id))!, created, skipped };
+  }) as Promise<{ backfill: BackfillRecord; created: number[]; skipped: { logical_date: Date; reason: string }[] }>;
+}
+
+export async function getBackfill(db: Db, id: number): Promise<BackfillRecord | null> {
+  const [row] = await query<BackfillRow>(db, `SELECT ${BACKFILL_COLUMNS} FROM backfills WHERE id = $1`, [id]);
+  return row ? toBackfill(row) : null;
+}
+
+const BACKFILL_SORTABLE = { id: "id", created_at: "created_at", completed_at: "completed_at" };
+
+export async function listBackfills(db: Db, opts: ListOptions & { dag_id?: string } = {}): Promise<Page<BackfillRecord>> {
+  const p = new Params();
+  const where = opts.dag_id === undefined ? "" : ` WHERE dag_id = ${p.add(opts.dag_id)}`;
+  const filterParams = [...p.values];
+  const page = pgPageClause(opts, BACKFILL_SORTABLE, "id", "id", p);
+  const rows = await query<BackfillRow>(db, `SELECT ${BACKFILL_COLUMNS} FROM backfills${where}${page}`, p.values);
+  const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*) AS n FROM backfills${where}`, filterParams)) as [{ n: number }];
+  return { items: rows.map(toBackfill), total: n };
+}
+
+export async function setBackfillPaused(db: Db, id: number, paused: boolean, now: Date): Promise<BackfillRecord | null> {
+  await execute(db, "UPDATE backfills SET is_paused = $1, updated_at = $2 WHERE id = $3", [paused, now, id]);
+  return getBackfill(db, id);
+}
+
+export async function cancelBackfill(sql: Pool, id: number, now: Date): Promise<BackfillRecord | null> {
+  return (await sql.begin(async (tx) => {
+    const changed = await execute(tx, "UPDATE backfills SET is_paused = true, completed_at = $1, updated_at = $1 WHERE id = $2", [now, id]);
+    if (changed === 0) return null;
+    await execute(tx, "UPDATE dag_runs SET state = 'failed', end_date = $1, note = $2 WHERE backfill_id = $3 AND state = 'queued'", [
+      now,
+      `backfill ${id} cancelled`,
+      id,
+    ]);
+    return getBackfill(tx, id);
+  })) as BackfillRecord | null;
+}
+
+export async function completeFinishedBackfills(db: Db, now: Date): Promise<number[]> {
+  const rows = await query<{ id: number }>(
+    db,
+    `UPDATE backfills b SET completed_at = $1, updated_at = $1
+     WHERE completed_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM dag_runs r WHERE r.backfill_id = b.id AND r.state IN ('queued', 'running'))
+     RETURNING id`,
+    [now],
+  );
+  return rows.map((r) => r.id).sort((a, b) => a - b);
+}

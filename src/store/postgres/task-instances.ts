@@ -1,0 +1,152 @@
+/** Task instances: lookups, the batched conditional transitions every state change goes through, heartbeats. */
+import type { ListOptions, Page, TaskInstancePatch, TaskInstanceRecord, TaskTransition } from "../store";
+import { arrayParam, execute, Params, query, type Db, type Pool } from "./client";
+import { pgPageClause } from "./list-query";
+import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
+
+/** The run id for ($1 dag_id, $2 run_id), so natural-key reads use UNIQUE (dag_run_id, task_id). */
+const RUN_OF = "(SELECT r.id FROM dag_runs r WHERE r.dag_id = $1 AND r.run_id = $2)";
+
+export async function getTaskInstance(db: Db, dagId: string, runId: string, taskId: string): Promise<TaskInstanceRecord | null> {
+  const [row] = await query<TaskInstanceRow>(db, `SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_run_id = ${RUN_OF} AND task_id = $3`, [
+    dagId,
+    runId,
+    taskId,
+  ]);
+  return row ? toTaskInstance(row) : null;
+}
+
+export async function getTaskInstanceById(db: Db, id: number): Promise<TaskInstanceRecord | null> {
+  const [row] = await query<TaskInstanceRow>(db, `SELECT ${TI_COLUMNS} FROM task_instances WHERE id = $1`, [id]);
+  return row ? toTaskInstance(row) : null;
+}
+
+const TI_SORTABLE = {
+  id: "id",
+  dag_id: "dag_id",
+  run_id: "run_id",
+  task_id: "task_id",
+  state: "state",
+  try_number: "try_number",
+  operator: "operator",
+  max_tries: "max_tries",
+  pool: "pool",
+  pool_slots: "pool_slots",
+  hostname: "hostname",
+  executor: "executor",
+  priority_weight: "priority_weight",
+  queued_at: "queued_at",
+  start_date: "start_date",
+  end_date: "end_date",
+  updated_at: "updated_at",
+};
+
+export async function listTaskInstances(db: Db, dagId: string, runId: string, opts: ListOptions = {}): Promise<Page<TaskInstanceRecord>> {
+  const p = new Params();
+  p.add(dagId);
+  p.add(runId);
+  const w = ` WHERE dag_run_id = ${RUN_OF}`;
+  const filterParams = [...p.values];
+  const page = pgPageClause(opts, TI_SORTABLE, "id", "id", p);
+  const rows = await query<TaskInstanceRow>(db, `SELECT ${TI_COLUMNS} FROM task_instances${w}${page}`, p.values);
+  const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*) AS n FROM task_instances${w}`, filterParams)) as [{ n: number }];
+  return { items: rows.map(toTaskInstance), total: n };
+}
+
+/** Patch fields with their SQL types; bit i of a transition's `mask` says field i is set (null included). */
+const PATCH_FIELDS = [
+  ["try_number", "int"],
+  ["queued_at", "timestamptz"],
+  ["start_date", "timestamptz"],
+  ["end_date", "timestamptz"],
+  ["last_heartbeat", "timestamptz"],
+  ["hostname", "text"],
+  ["pid", "int"],
+  ["executor", "text"],
+  ["note", "text"],
+] as const satisfies readonly (readonly [keyof TaskInstancePatch, string])[];
+
+/**
+ * The whole batch as one UPDATE over parallel arrays (graphile-worker style): each input row carries its
+ * id, allowed from-states (comma-joined), target state, optional try guard and the patch. RETURNING the
+ * ordinality tells which inputs applied. A field absent from a patch keeps its value; one set to null is
+ * cleared (the mask tells the two apart). `t.id = ANY($2)` repeats the join key as a plain filter so the
+ * planner reaches the rows through the primary key instead of hashing the whole table.
+ */
+const APPLY_SQL = `
+UPDATE task_instances t SET
+  state = u.to_state,
+  updated_at = $1,
+  ${PATCH_FIELDS.map(([f], i) => `${f} = CASE WHEN u.mask & ${1 << i} <> 0 THEN u.${f} ELSE t.${f} END`).join(",\n  ")}
+FROM unnest($2::bigint[], $3::text[], $4::text[], $5::int[], $6::int[], ${PATCH_FIELDS.map(([, type], i) => `$${7 + i}::${type}[]`).join(", ")})
+  WITH ORDINALITY AS u(id, from_states, to_state, try_guard, mask, ${PATCH_FIELDS.map(([f]) => f).join(", ")}, ord)
+WHERE t.id = ANY($2::bigint[]) AND t.id = u.id
+  AND t.state = ANY(string_to_array(u.from_states, ','))
+  AND (u.try_guard IS NULL OR t.try_number = u.try_guard)
+RETURNING u.ord`;
+
+/**
+ * Splits a batch into rounds in which every id appears once, keeping order: one UPDATE cannot apply two
+ * changes to the same row (Postgres would pick one join row arbitrarily), while the Store's contract is
+ * that later transitions of a batch see the earlier ones. Almost every batch is a single round.
+ */
+export function roundsOf(transitions: readonly { id: number }[]): number[][] {
+  const rounds: number[][] = [];
+  const seen = new Map<number, number>();
+  transitions.forEach((t, i) => {
+    const round = seen.get(t.id) ?? 0;
+    seen.set(t.id, round + 1);
+    (rounds[round] ??= []).push(i);
+  });
+  return rounds;
+}
+
+async function applyRound(db: Db, transitions: readonly TaskTransition[], indexes: number[], now: Date, applied: boolean[]): Promise<void> {
+  const batch = indexes.map((i) => transitions[i]!).filter((t) => t.from.length > 0);
+  const positions = indexes.filter((i) => transitions[i]!.from.length > 0);
+  if (batch.length === 0) return;
+  const fieldParams = PATCH_FIELDS.map(([f]) => arrayParam(batch.map((t) => t.patch?.[f] ?? null)));
+  const masks = batch.map((t) => PATCH_FIELDS.reduce((m, [f], i) => (t.patch && t.patch[f] !== undefined ? m | (1 << i) : m), 0));
+  const rows = await query<{ ord: number }>(db, APPLY_SQL, [
+    now,
+    batch.map((t) => t.id),
+    batch.map((t) => t.from.join(",")),
+    batch.map((t) => t.to),
+    batch.map((t) => t.try_number ?? null),
+    masks,
+    ...fieldParams,
+  ]);
+  for (const r of rows) applied[positions[r.ord - 1]!] = true;
+}
+
+/** Applies the batch round by round on `db` (a pool for one round, else a transaction the caller opened). */
+export async function applyTransitionsOn(db: Db, transitions: readonly TaskTransition[], now: Date): Promise<boolean[]> {
+  const applied = transitions.map(() => false);
+  for (const round of roundsOf(transitions)) await applyRound(db, transitions, round, now, applied);
+  return applied;
+}
+
+export async function applyTransitions(sql: Pool, transitions: TaskTransition[], now: Date): Promise<boolean[]> {
+  if (transitions.length === 0) return [];
+  // One round is one statement, atomic by itself; several rounds need a transaction around them.
+  if (roundsOf(transitions).length === 1) return applyTransitionsOn(sql, transitions, now);
+  return (await sql.begin((tx) => applyTransitionsOn(tx, transitions, now))) as boolean[];
+}
+
+export async function heartbeat(db: Db, tiId: number, tryNumber: number, now: Date): Promise<boolean> {
+  const changed = await execute(db, "UPDATE task_instances SET last_heartbeat = $1 WHERE id = $2 AND try_number = $3 AND state = 'running'", [
+    now,
+    tiId,
+    tryNumber,
+  ]);
+  return changed > 0;
+}
+
+/** Queued or running task instances per DAG (max_active_tasks checks); DAGs with none are absent. */
+export async function countActiveTaskInstances(db: Db): Promise<Map<string, number>> {
+  const rows = await query<{ dag_id: string; n: number }>(
+    db,
+    "SELECT dag_id, count(*) AS n FROM task_instances WHERE state IN ('queued', 'running') GROUP BY dag_id",
+  );
+  return new Map(rows.map((r) => [r.dag_id, r.n]));
+}

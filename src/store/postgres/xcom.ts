@@ -1,0 +1,48 @@
+/** XCom: small JSON values passed between tasks, size-limited at write (same limit and message as SQLite). */
+import type { ListOptions, Page, XComKey, XComRecord } from "../store";
+import { encodeXCom, UNMAPPED } from "../sqlite/xcom";
+import { execute, Params, query, type Db } from "./client";
+import { pgPageClause } from "./list-query";
+import { toXCom, XCOM_COLUMNS } from "./rows";
+
+export async function setXCom(db: Db, key: XComKey, value: unknown, now: Date, maxBytes: number): Promise<void> {
+  const json = encodeXCom(key, value, maxBytes);
+  await execute(
+    db,
+    `INSERT INTO xcom (${XCOM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7)
+     ON CONFLICT (dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`,
+    [key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key, json, now],
+  );
+}
+
+export async function getXCom(db: Db, key: XComKey): Promise<XComRecord | null> {
+  const [row] = await query<XComRecord>(
+    db,
+    `SELECT ${XCOM_COLUMNS} FROM xcom WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND map_index = $4 AND key = $5`,
+    [key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key],
+  );
+  return row ? toXCom(row) : null;
+}
+
+const XCOM_SORTABLE = { task_id: "task_id", key: "key", map_index: "map_index", timestamp: "timestamp" };
+
+export async function listXComs(
+  db: Db,
+  filter: { dag_id: string; run_id: string; task_id?: string; key?: string } & ListOptions,
+): Promise<Page<XComRecord>> {
+  const p = new Params();
+  const where = [`dag_id = ${p.add(filter.dag_id)}`, `run_id = ${p.add(filter.run_id)}`];
+  if (filter.task_id !== undefined) where.push(`task_id = ${p.add(filter.task_id)}`);
+  if (filter.key !== undefined) where.push(`key = ${p.add(filter.key)}`);
+  const w = ` WHERE ${where.join(" AND ")}`;
+  const filterParams = [...p.values];
+  // Ties within a task_id fall back to map_index then key (the rest of the primary key), as Airflow lists them.
+  const page = pgPageClause(filter, XCOM_SORTABLE, "task_id", ["task_id", "map_index", "key"], p);
+  const rows = await query<XComRecord>(db, `SELECT ${XCOM_COLUMNS} FROM xcom${w}${page}`, p.values);
+  const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*) AS n FROM xcom${w}`, filterParams)) as [{ n: number }];
+  return { items: rows.map(toXCom), total: n };
+}
+
+export async function deleteXComs(db: Db, dagId: string, runId: string, taskId: string): Promise<void> {
+  await execute(db, "DELETE FROM xcom WHERE dag_id = $1 AND run_id = $2 AND task_id = $3", [dagId, runId, taskId]);
+}

@@ -1,0 +1,81 @@
+/**
+ * Operator actions (clear, mark) applied in one transaction, the scheduler's note-only writes for waiting
+ * task instances, and the previous-run lookup depends_on_past needs.
+ */
+import type { Database } from "bun:sqlite";
+import type { TaskState } from "../../domain";
+import type { OperatorChange, PreviousRunStates, RunStateChange, TaskClear, TaskNoteUpdate } from "../store";
+import { applyTransitions } from "./task-instances";
+
+const CLEAR_SQL = `UPDATE task_instances SET state = 'none', try_number = ?, max_tries = ?, queued_at = NULL, start_date = NULL,
+    end_date = NULL, last_heartbeat = NULL, hostname = NULL, pid = NULL, executor = NULL, note = NULL, updated_at = ?
+  WHERE id = ? AND state = ? AND try_number = ?
+  RETURNING dag_id, run_id, task_id`;
+
+function clearOne(db: Database, c: TaskClear, now: number): boolean {
+  const row = db.query(CLEAR_SQL).get(c.try_number, c.max_tries, now, c.id, c.from, c.from_try) as
+    | { dag_id: string; run_id: string; task_id: string }
+    | null;
+  if (!row) return false;
+  // The next try must not read what the cleared one pushed.
+  db.query("DELETE FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ?").run(row.dag_id, row.run_id, row.task_id);
+  return true;
+}
+
+function changeRun(db: Database, r: RunStateChange, now: number): boolean {
+  if (r.from.length === 0) return false;
+  const sets = ["state = ?"];
+  const params: (string | number | null)[] = [r.to];
+  // Dates move only when the state does: re-marking a run into its own state keeps them.
+  const onChange = (column: string, value: string, ...values: number[]) => {
+    sets.push(`${column} = CASE WHEN state = ? THEN ${column} ELSE ${value} END`);
+    params.push(r.to, ...values);
+  };
+  if (r.to === "queued") onChange("queued_at", "?", now), onChange("start_date", "NULL"), onChange("end_date", "NULL");
+  else if (r.to === "running") onChange("start_date", "COALESCE(start_date, ?)", now), onChange("end_date", "NULL");
+  else onChange("end_date", "?", now);
+  if (r.note !== undefined) sets.push("note = ?"), params.push(r.note);
+  const marks = r.from.map(() => "?").join(", ");
+  return db.query(`UPDATE dag_runs SET ${sets.join(", ")} WHERE id = ? AND state IN (${marks})`).run(...params, r.id, ...r.from).changes > 0;
+}
+
+export function applyOperatorChange(db: Database, change: OperatorChange, now: Date): { transitions: boolean[]; clears: boolean[]; runs: boolean[] } {
+  const t = now.getTime();
+  return db.transaction(() => ({
+    transitions: applyTransitions(db, change.transitions ?? [], now),
+    clears: (change.clears ?? []).map((c) => clearOne(db, c, t)),
+    runs: (change.runs ?? []).map((r) => changeRun(db, r, t)),
+  })).immediate();
+}
+
+export function setTaskInstanceNotes(db: Database, updates: TaskNoteUpdate[]): boolean[] {
+  if (updates.length === 0) return [];
+  const stmt = db.query("UPDATE task_instances SET note = ? WHERE id = ? AND state = ?");
+  return db.transaction(() => updates.map((u) => stmt.run(u.note, u.id, u.state).changes > 0)).immediate();
+}
+
+const PREVIOUS_SQL = `WITH asked AS (
+    SELECT r.id AS asked_id,
+      (SELECT p.id FROM dag_runs p WHERE p.dag_id = r.dag_id AND p.logical_date < r.logical_date
+        ORDER BY p.logical_date DESC, p.id DESC LIMIT 1) AS prev_id
+    FROM dag_runs r WHERE r.id IN (SELECT value FROM json_each(?)) AND r.logical_date IS NOT NULL
+  )
+  SELECT a.asked_id, p.run_id, ti.task_id, ti.state
+  FROM asked a JOIN dag_runs p ON p.id = a.prev_id LEFT JOIN task_instances ti ON ti.dag_run_id = p.id`;
+
+export function listPreviousRunStates(db: Database, dagRunIds: number[]): PreviousRunStates[] {
+  if (dagRunIds.length === 0) return [];
+  const rows = db.query(PREVIOUS_SQL).all(JSON.stringify(dagRunIds)) as {
+    asked_id: number;
+    run_id: string;
+    task_id: string | null;
+    state: string | null;
+  }[];
+  const found = new Map<number, { run_id: string; states: Map<string, TaskState> }>();
+  for (const r of rows) {
+    let prev = found.get(r.asked_id);
+    if (!prev) found.set(r.asked_id, (prev = { run_id: r.run_id, states: new Map() }));
+    if (r.task_id !== null) prev.states.set(r.task_id, r.state as TaskState);
+  }
+  return dagRunIds.map((id) => ({ dag_run_id: id, previous: found.get(id) ?? null }));
+}

@@ -1,0 +1,195 @@
+/** Scheduling on SQLite: the cron scheduler's DAG read, run-start limits, and backfills. */
+import type { Database } from "bun:sqlite";
+import { ConflictError, type DagRunState } from "../../domain";
+import type { BackfillRecord, ListOptions, NewBackfill, Page, ReprocessBehavior, RunGates, ScheduledDag } from "../store";
+import { pageClause } from "./list-query";
+import { DAG_COLUMNS, DAG_FROM, toDag, type DagRow } from "./rows";
+import { createDagRun } from "./runs";
+
+export function listScheduledDags(db: Database): ScheduledDag[] {
+  const rows = db
+    .query(
+      `SELECT ${DAG_COLUMNS},
+         (SELECT max(r.logical_date) FROM dag_runs r WHERE r.dag_id = d.dag_id AND r.run_type = 'scheduled') AS latest,
+         (SELECT count(*) FROM dag_runs r WHERE r.dag_id = d.dag_id AND r.state IN ('queued', 'running') AND r.backfill_id IS NULL) AS active
+       FROM ${DAG_FROM}
+       WHERE d.is_active = 1 AND d.is_paused = 0 AND json_extract(v.spec, '$.schedule') IS NOT NULL
+       ORDER BY d.dag_id`,
+    )
+    .all() as (DagRow & { latest: number | null; active: number })[];
+  return rows.map((r) => ({
+    dag: toDag(r),
+    latest_scheduled_logical_date: r.latest == null ? null : new Date(r.latest),
+    active_runs: r.active,
+  }));
+}
+
+export function loadRunGates(db: Database, runIds: number[]): RunGates {
+  const gates: RunGates = { runs: [], dags: new Map(), backfills: new Map() };
+  if (runIds.length === 0) return gates;
+  return db.transaction(() => {
+    gates.runs = db
+      .query(
+        `SELECT id, dag_id, state, backfill_id FROM dag_runs
+         WHERE id IN (SELECT value FROM json_each(?)) AND state IN ('queued', 'running') ORDER BY id`,
+      )
+      .all(JSON.stringify(runIds)) as RunGates["runs"];
+    if (gates.runs.length === 0) return gates;
+    const dagIds = JSON.stringify([...new Set(gates.runs.map((r) => r.dag_id))]);
+    const dags = db
+      .query(
+        `SELECT d.dag_id, d.is_paused, coalesce(json_extract(v.spec, '$.max_active_runs'), 16) AS max_active_runs,
+           (SELECT count(*) FROM dag_runs r WHERE r.dag_id = d.dag_id AND r.state = 'running' AND r.backfill_id IS NULL) AS running
+         FROM ${DAG_FROM} WHERE d.dag_id IN (SELECT value FROM json_each(?))`,
+      )
+      .all(dagIds) as { dag_id: string; is_paused: number; max_active_runs: number; running: number }[];
+    for (const d of dags) gates.dags.set(d.dag_id, { is_paused: d.is_paused === 1, max_active_runs: d.max_active_runs, running: d.running });
+    const backfillIds = [...new Set(gates.runs.flatMap((r) => (r.backfill_id == null ? [] : [r.backfill_id])))];
+    if (backfillIds.length) {
+      const bfs = db
+        .query(
+          `SELECT b.id, b.is_paused, b.max_active_runs,
+             (SELECT count(*) FROM dag_runs r WHERE r.backfill_id = b.id AND r.state = 'running') AS running
+           FROM backfills b WHERE b.id IN (SELECT value FROM json_each(?))`,
+        )
+        .all(JSON.stringify(backfillIds)) as { id: number; is_paused: number; max_active_runs: number; running: number }[];
+      for (const b of bfs) gates.backfills.set(b.id, { is_paused: b.is_paused === 1, max_active_runs: b.max_active_runs, running: b.running });
+    }
+    return gates;
+  }).deferred();
+}
+
+interface BackfillRow {
+  id: number;
+  dag_id: string;
+  from_date: number;
+  to_date: number;
+  run_backwards: number;
+  dag_run_conf: string | null;
+  is_paused: number;
+  reprocess_behavior: string;
+  max_active_runs: number;
+  created_at: number;
+  completed_at: number | null;
+  updated_at: number;
+}
+const BACKFILL_COLUMNS =
+  "id, dag_id, from_date, to_date, run_backwards, dag_run_conf, is_paused, reprocess_behavior, max_active_runs, created_at, completed_at, updated_at";
+
+const toBackfill = (r: BackfillRow): BackfillRecord => ({
+  id: r.id,
+  dag_id: r.dag_id,
+  from_date: new Date(r.from_date),
+  to_date: new Date(r.to_date),
+  run_backwards: r.run_backwards === 1,
+  dag_run_conf: r.dag_run_conf == null ? null : (JSON.parse(r.dag_run_conf) as Record<string, unknown>),
+  is_paused: r.is_paused === 1,
+  reprocess_behavior: r.reprocess_behavior as ReprocessBehavior,
+  max_active_runs: r.max_active_runs,
+  created_at: new Date(r.created_at),
+  completed_at: r.completed_at == null ? null : new Date(r.completed_at),
+  updated_at: new Date(r.updated_at),
+});
+
+/** Why an existing run keeps a backfill from creating its slot (Airflow's exception reasons), or null. */
+function skipReason(existing: DagRunState, behavior: ReprocessBehavior): string | null {
+  if (existing === "queued" || existing === "running") return "in flight";
+  if (behavior === "completed") return null;
+  if (behavior === "failed" && existing === "failed") return null;
+  return "already exists";
+}
+
+export function createBackfill(db: Database, input: NewBackfill) {
+  const t = input.now.getTime();
+  return db.transaction(() => {
+    const open = db.query("SELECT id FROM backfills WHERE dag_id = ? AND completed_at IS NULL").get(input.dag_id) as { id: number } | null;
+    if (open)
+      throw new ConflictError(
+        `There is already a running backfill for dag ${input.dag_id} (backfill ${open.id}); wait for it, or cancel it with PUT /api/v2/backfills/${open.id}/cancel`,
+      );
+    const { id } = db
+      .query(
+        `INSERT INTO backfills (dag_id, from_date, to_date, run_backwards, dag_run_conf, is_paused, reprocess_behavior, max_active_runs, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id`,
+      )
+      .get(
+        input.dag_id,
+        input.from_date.getTime(),
+        input.to_date.getTime(),
+        input.run_backwards ? 1 : 0,
+        input.dag_run_conf == null ? null : JSON.stringify(input.dag_run_conf),
+        input.reprocess_behavior,
+        input.max_active_runs,
+        t,
+        t,
+      ) as { id: number };
+    const latest = db.query(
+      `SELECT state FROM dag_runs WHERE dag_id = ? AND logical_date = ?
+       ORDER BY start_date IS NULL, start_date DESC, id DESC LIMIT 1`,
+    );
+    const taken = db.query("SELECT 1 FROM dag_runs WHERE dag_id = ? AND run_id = ?");
+    const link = db.query("UPDATE dag_runs SET backfill_id = ? WHERE id = ?");
+    const created: number[] = [];
+    const skipped: { logical_date: Date; reason: string }[] = [];
+    for (const run of input.runs) {
+      const existing = latest.get(input.dag_id, run.logical_date!.getTime()) as { state: DagRunState } | null;
+      const reason = existing ? skipReason(existing.state, input.reprocess_behavior) : null;
+      if (reason) {
+        skipped.push({ logical_date: run.logical_date!, reason });
+        continue;
+      }
+      const runId = taken.get(input.dag_id, run.run_id) ? `${run.run_id}_${id}` : run.run_id;
+      const record = createDagRun(db, { ...run, run_id: runId });
+      link.run(id, record.id);
+      created.push(record.id);
+    }
+    return { backfill: getBackfill(db, id)!, created, skipped };
+  }).immediate();
+}
+
+export function getBackfill(db: Database, id: number): BackfillRecord | null {
+  const row = db.query(`SELECT ${BACKFILL_COLUMNS} FROM backfills WHERE id = ?`).get(id) as BackfillRow | null;
+  return row ? toBackfill(row) : null;
+}
+
+const BACKFILL_SORTABLE = { id: "id", created_at: "created_at", completed_at: "completed_at" };
+
+export function listBackfills(db: Database, opts: ListOptions & { dag_id?: string } = {}): Page<BackfillRecord> {
+  const where = opts.dag_id === undefined ? "" : " WHERE dag_id = ?";
+  const params = opts.dag_id === undefined ? [] : [opts.dag_id];
+  const page = pageClause(opts, BACKFILL_SORTABLE, "id", "id");
+  const rows = db.query(`SELECT ${BACKFILL_COLUMNS} FROM backfills${where}${page.sql}`).all(...params, ...page.params) as BackfillRow[];
+  const { n } = db.query(`SELECT count(*) AS n FROM backfills${where}`).get(...params) as { n: number };
+  return { items: rows.map(toBackfill), total: n };
+}
+
+export function setBackfillPaused(db: Database, id: number, paused: boolean, now: Date): BackfillRecord | null {
+  db.query("UPDATE backfills SET is_paused = ?, updated_at = ? WHERE id = ?").run(paused ? 1 : 0, now.getTime(), id);
+  return getBackfill(db, id);
+}
+
+export function cancelBackfill(db: Database, id: number, now: Date): BackfillRecord | null {
+  const t = now.getTime();
+  return db.transaction(() => {
+    const res = db.query("UPDATE backfills SET is_paused = 1, completed_at = ?, updated_at = ? WHERE id = ?").run(t, t, id);
+    if (res.changes === 0) return null;
+    db.query(`UPDATE dag_runs SET state = 'failed', end_date = ?, note = ? WHERE backfill_id = ? AND state = 'queued'`).run(
+      t,
+      `backfill ${id} cancelled`,
+      id,
+    );
+    return getBackfill(db, id);
+  }).immediate();
+}
+
+export function completeFinishedBackfills(db: Database, now: Date): number[] {
+  const rows = db
+    .query(
+      `UPDATE backfills SET completed_at = ?1, updated_at = ?1
+       WHERE completed_at IS NULL
+         AND NOT EXISTS (SELECT 1 FROM dag_runs r WHERE r.backfill_id = backfills.id AND r.state IN ('queued', 'running'))
+       RETURNING id`,
+    )
+    .all(now.getTime()) as { id: number }[];
+  return rows.map((r) => r.id).sort((a, b) => a - b);
+}

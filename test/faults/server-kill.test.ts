@@ -1,0 +1,60 @@
+/**
+ * Fault: SIGKILL the server while several runs are mid-flight, then restart it on the same port. The agents
+ * keep running and retry their RPCs (1, 2, 4, 8, 16 s) until the server is back. After the restart every run
+ * completes, no succeeded task runs again, each (task instance, try) executed at most once, and the logs of
+ * a task that printed through the outage arrive once and in order.
+ */
+import { expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startLeoflow, waitFor, waitForRun } from "../e2e/harness";
+import { duplicated, freePort, logLines, markedTask, markers, report, ti, writeDag } from "./helpers";
+
+const RUNS = ["r1", "r2", "r3"];
+
+test("SIGKILL the server mid-run, restart: every run succeeds, nothing runs twice, logs arrive once in order", async () => {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "leoflow-fault-server-"));
+  writeDag(dir, {
+    dag_id: "through_outage",
+    tasks: [markedTask("first"), markedTask("long", { upstream: ["first"], lines: 8, pause: 0.5 }), markedTask("last", { upstream: ["long"] })],
+  });
+  const env = { MARKERS: join(dir, "markers") };
+  const args = ["--port", String(port), "--heartbeat-interval", "1"];
+  let lf = await startLeoflow({ dir, args, env });
+  for (const r of RUNS) expect((await lf.api("POST", "/api/v2/dags/through_outage/dagRuns", { dag_run_id: r, logical_date: null })).status).toBe(200);
+  // Kill while every run's "long" task is printing.
+  await waitFor(
+    async () => {
+      const states = await Promise.all(RUNS.map(async (r) => (await ti(lf, "through_outage", r, "long")).state));
+      return states.every((s) => s === "running");
+    },
+    30_000,
+    () => `the long tasks never ran together\n${lf.output().slice(-3000)}`,
+  );
+  await Bun.sleep(700); // let a few lines out before the crash
+  expect(await lf.stop("SIGKILL")).not.toBe(0);
+
+  lf = await startLeoflow({ dir, args, env });
+  const restarted = Date.now();
+  try {
+    for (const r of RUNS) expect((await waitForRun(lf, "through_outage", r, 90_000)).state).toBe("success");
+    const recoverMs = Date.now() - restarted;
+    for (const r of RUNS)
+      for (const t of ["first", "long", "last"]) {
+        const x = await ti(lf, "through_outage", r, t);
+        expect([t, x.state, x.try_number]).toEqual([t, "success", 1]);
+      }
+    const m = markers(dir);
+    expect(duplicated(m)).toEqual([]);
+    expect(m.length).toBe(RUNS.length * 3 * 2);
+    for (const r of RUNS) {
+      const lines = (await logLines(lf, "through_outage", r, "long", 1)).filter((l) => l.startsWith("line "));
+      expect(lines).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((i) => `line ${i}`));
+    }
+    report({ fault: "SIGKILL server mid-run + restart", runs: RUNS.length, tasks: RUNS.length * 3, lost: 0, duplicated: duplicated(m).length, recoverMs });
+  } finally {
+    await lf.stop();
+  }
+}, 150_000);

@@ -1,0 +1,116 @@
+/**
+ * The Pro runtime's Postgres pieces against a real server: the advisory-lock leader (exclusive, lost when
+ * its session is terminated, taken over by the other campaign) and the LISTEN/NOTIFY wake bus.
+ */
+import { afterAll, expect, test } from "bun:test";
+import postgres from "postgres";
+import { describePg, pgUrl, uniqueSchemaName } from "../support/postgres";
+import { LeaderCampaign, PgLeaderLock, leaderLockIdFor, LEADER_LOCK_ID } from "../../src/scheduler";
+import { PgWakeBus, wakeChannelFor } from "../../src/events";
+import { silentLogger, type Logger } from "../../src/observability";
+import { waitFor } from "../e2e/harness";
+
+describePg("PgLeaderLock and LeaderCampaign on Postgres", () => {
+  // A lock id of this test run's own, so parallel runs on one database never contend.
+  const lockId = leaderLockIdFor(uniqueSchemaName());
+  const admin = postgres(pgUrl(), { max: 1, onnotice: () => {} });
+  const opened: PgLeaderLock[] = [];
+  const lock = () => {
+    const l = new PgLeaderLock(pgUrl(), { lockId });
+    opened.push(l);
+    return l;
+  };
+  afterAll(async () => {
+    await Promise.all(opened.map((l) => l.close()));
+    await admin.end({ timeout: 1 });
+  });
+
+  test("the default schema keeps the fixed id; any other schema gets its own", () => {
+    expect(leaderLockIdFor(undefined)).toBe(LEADER_LOCK_ID);
+    expect(leaderLockIdFor("public")).toBe(LEADER_LOCK_ID);
+    expect(leaderLockIdFor("tenant_a")).not.toBe(LEADER_LOCK_ID);
+    expect(leaderLockIdFor("tenant_a")).toBe(leaderLockIdFor("tenant_a"));
+    expect(leaderLockIdFor("tenant_a") >> 32n).toBe(LEADER_LOCK_ID >> 32n);
+  });
+
+  test("one session holds the lock; release hands it over", async () => {
+    const a = lock();
+    const b = lock();
+    expect(await a.tryAcquire()).toBe(true);
+    expect(await b.tryAcquire()).toBe(false);
+    expect([await a.holdsLock(), await b.holdsLock()]).toEqual([true, false]);
+    await a.release();
+    expect(await a.holdsLock()).toBe(false);
+    expect(await b.tryAcquire()).toBe(true);
+    await b.release();
+  });
+
+  test("a terminated session loses the lock: the leader steps down and the other campaign takes over", async () => {
+    const loops = { a: [] as string[], b: [] as string[] };
+    const target = (log: string[]) => ({ start: () => void log.push("start"), stop: async () => void log.push("stop") });
+    const a = new LeaderCampaign({ lock: lock(), loop: target(loops.a), logger: silentLogger, pollMs: 1000 });
+    const b = new LeaderCampaign({ lock: lock(), loop: target(loops.b), logger: silentLogger, pollMs: 1000 });
+    await a.step();
+    await b.step();
+    expect([a.isLeader, b.isLeader]).toEqual([true, false]);
+
+    // Kill a's session server-side, as a network partition or idle reaper would.
+    const [row] = await admin<{ pid: number }[]>`
+      select pid from pg_locks where locktype = 'advisory' and granted
+        and classid = ${Number(lockId >> 32n)}::oid and objid = ${Number(lockId & 0xffffffffn)}::oid`;
+    await admin`select pg_terminate_backend(${row!.pid})`;
+    await a.step(); // its check fails or finds a new session without the lock: either way it steps down
+    expect(a.isLeader).toBe(false);
+    expect(loops.a).toEqual(["start", "stop"]);
+    const steps = a.stats().step_downs;
+    expect(steps.lock_lost + steps.check_failed).toBe(1);
+
+    await b.step();
+    expect(b.isLeader).toBe(true);
+    expect(loops.b).toEqual(["start"]);
+    await a.step();
+    expect(a.isLeader).toBe(false);
+    await b.stop(); // frees the lock at once
+    await a.step();
+    expect(a.isLeader).toBe(true);
+    expect(a.stats().last_reacquire_ms).toBeGreaterThanOrEqual(0);
+    await a.stop();
+  });
+});
+
+describePg("PgWakeBus on Postgres", () => {
+  const channel = wakeChannelFor(uniqueSchemaName());
+  const buses: PgWakeBus[] = [];
+  afterAll(async () => void (await Promise.all(buses.map((b) => b.close()))));
+  const bus = async (received: (number | undefined)[]) => {
+    const b = new PgWakeBus({ url: pgUrl(), channel, logger: silentLogger as Logger });
+    b.subscribe((id) => received.push(id));
+    await b.start();
+    buses.push(b);
+    received.length = 0; // drop the sweep every (re)connect of the listener asks for
+    return b;
+  };
+
+  test("a wake-up on one replica reaches the other (and its own handler once, at once)", async () => {
+    const onA: (number | undefined)[] = [];
+    const onB: (number | undefined)[] = [];
+    const a = await bus(onA);
+    await bus(onB);
+    a.wake(7);
+    a.wake(8);
+    a.wake(7);
+    expect(onA).toEqual([7, 8, 7]);
+    await waitFor(() => onB.length >= 2, 5_000, () => `B got ${JSON.stringify(onB)}`);
+    expect(onB.sort()).toEqual([7, 8]); // one burst → one NOTIFY statement, duplicates folded
+    a.wake();
+    await waitFor(() => onB.length >= 3, 5_000, () => `B got ${JSON.stringify(onB)}`);
+    expect(onB[2]).toBeUndefined(); // a full sweep
+    expect(onA).toEqual([7, 8, 7, undefined]); // its own NOTIFYs are not delivered twice
+  });
+
+  test("deployments in different schemas do not wake each other", () => {
+    expect(wakeChannelFor(undefined)).toBe("leoflow_wake");
+    expect(wakeChannelFor("tenant_a")).not.toBe(wakeChannelFor("tenant_b"));
+    expect(wakeChannelFor("x".repeat(63)).length).toBeLessThan(64);
+  });
+});

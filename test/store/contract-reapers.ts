@@ -1,0 +1,150 @@
+/**
+ * Store contract for reliability (issue 7): reaper candidates, guarded reaps that lose races harmlessly,
+ * orphaned runs, and the per-try dispatch attempt bookkeeping.
+ */
+import { describe, expect, test } from "bun:test";
+import { parseDagSpec } from "../../src/domain";
+import type { Store, TaskInstanceRecord } from "../../src/store";
+
+const T0 = new Date("2026-01-01T00:00:00.000Z");
+const at = (s: number) => new Date(T0.getTime() + s * 1000);
+
+async function runOf(store: Store, runId = "r1", taskIds = ["a", "b"]) {
+  const spec = parseDagSpec({ dag_id: "rel", tasks: taskIds.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) });
+  const dag = await store.upsertDag({ spec, fileloc: "/dags/rel.json", pausedOnCreate: false, now: T0 });
+  const run = await store.createDagRun({
+    dag_id: "rel",
+    run_id: runId,
+    run_type: "manual",
+    logical_date: null,
+    data_interval_start: null,
+    data_interval_end: null,
+    conf: {},
+    version_id: dag.version_id,
+    queued_at: T0,
+    tasks: spec.tasks.map((t) => ({ task_id: t.task_id, operator: t.operator, max_tries: 0, pool: t.pool, pool_slots: 1, priority_weight: 1 })),
+  });
+  const ti = async (taskId: string) => (await store.getTaskInstance("rel", runId, taskId))!;
+  return { run, ti };
+}
+
+/** Moves a task instance along none → scheduled → queued (at `queuedAt`) → running (heartbeat at `hb`). */
+async function drive(store: Store, ti: TaskInstanceRecord, to: "scheduled" | "queued" | "running", queuedAt = at(1), hb = at(2)) {
+  await store.applyTransitions([{ id: ti.id, from: ["none"], to: "scheduled" }], at(0));
+  if (to === "scheduled") return;
+  await store.applyTransitions([{ id: ti.id, from: ["scheduled"], to: "queued", patch: { queued_at: queuedAt } }], queuedAt);
+  if (to === "queued") return;
+  await store.applyTransitions([{ id: ti.id, from: ["queued"], to: "running", patch: { start_date: hb, last_heartbeat: hb } }], hb);
+}
+
+export function reapersContract(getStore: () => Store): void {
+  describe("reliability: reapers", () => {
+    test("agent-lost candidates are running task instances that heartbeated; the reap is guarded by the heartbeat seen", async () => {
+      const store = getStore();
+      const { ti } = await runOf(store);
+      await drive(store, await ti("a"), "running", at(1), at(2));
+      await drive(store, await ti("b"), "queued");
+      const cands = await store.listAgentLostCandidates();
+      expect(cands).toEqual([{ id: (await ti("a")).id, dag_run_id: (await ti("a")).dag_run_id, dag_id: "rel", run_id: "r1", task_id: "a", try_number: 1, observed_at: at(2) }]);
+
+      // A heartbeat after the read: the reap made on the old observation is a no-op.
+      await store.heartbeat(cands[0]!.id, 1, at(30));
+      expect(await store.reapTaskInstances([{ id: cands[0]!.id, try_number: 1, from: "running", observed_at: at(2), note: "agent_lost: x" }], at(100))).toEqual([false]);
+      expect((await ti("a")).state).toBe("running");
+
+      const [again] = await store.listAgentLostCandidates();
+      expect(await store.reapTaskInstances([{ id: again!.id, try_number: 1, from: "running", observed_at: again!.observed_at, note: "agent_lost: x" }], at(100))).toEqual([true]);
+      const a = await ti("a");
+      expect([a.state, a.note, a.end_date]).toEqual(["failed", "agent_lost: x", at(100)]);
+      // Idempotent: a second sweep finds nothing and a repeated reap changes nothing.
+      expect(await store.listAgentLostCandidates()).toEqual([]);
+      expect(await store.reapTaskInstances([{ id: a.id, try_number: 1, from: "running", observed_at: at(30), note: "again" }], at(200))).toEqual([false]);
+      expect((await ti("a")).note).toBe("agent_lost: x");
+    });
+
+    test("dispatch-lost candidates are queued task instances, null queued_at included; a wrong try or state is a no-op", async () => {
+      const store = getStore();
+      const { ti } = await runOf(store);
+      await drive(store, await ti("a"), "queued", at(5));
+      await store.applyTransitions([{ id: (await ti("b")).id, from: ["none"], to: "scheduled" }], at(0));
+      await store.applyTransitions([{ id: (await ti("b")).id, from: ["scheduled"], to: "queued" }], at(0));
+      const cands = await store.listDispatchLostCandidates();
+      expect(cands.map((c) => [c.task_id, c.observed_at])).toEqual([
+        ["a", at(5)],
+        ["b", null],
+      ]);
+      const a = await ti("a");
+      const res = await store.reapTaskInstances(
+        [
+          { id: a.id, try_number: 2, from: "queued", observed_at: at(5), note: "wrong try" },
+          { id: a.id, try_number: 1, from: "running", observed_at: at(5), note: "wrong state" },
+          { id: a.id, try_number: 1, from: "queued", observed_at: at(5), note: "dispatch_lost: y" },
+        ],
+        at(400),
+      );
+      expect(res).toEqual([false, false, true]);
+      expect([(await ti("a")).state, (await ti("a")).note]).toEqual(["failed", "dispatch_lost: y"]);
+    });
+
+    test("orphan candidates: running runs without active task instances, with their last activity", async () => {
+      const store = getStore();
+      const { run, ti } = await runOf(store);
+      const { run: busy, ti: busyTi } = await runOf(store, "r2");
+      const { run: fresh } = await runOf(store, "r3");
+      for (const r of [run, busy, fresh]) await store.setDagRunState(r.id, ["queued"], "running", at(10));
+      await drive(store, await busyTi("a"), "running");
+      // r1: a finished at 50, b never started.
+      await drive(store, await ti("a"), "running", at(20), at(30));
+      await store.applyTransitions([{ id: (await ti("a")).id, from: ["running"], to: "success", patch: { end_date: at(50) } }], at(50));
+      const cands = await store.listOrphanCandidates();
+      expect(cands).toEqual([
+        { id: run.id, dag_id: "rel", run_id: "r1", last_activity: at(50) },
+        { id: fresh.id, dag_id: "rel", run_id: "r3", last_activity: at(10) },
+      ]);
+
+      expect(await store.reapOrphanedRun(run.id, "orphaned: z", at(1000))).toBe(true);
+      const after = await store.getDagRunById(run.id);
+      expect([after!.state, after!.note, after!.end_date]).toEqual(["failed", "orphaned: z", at(1000)]);
+      expect([(await ti("a")).state, (await ti("b")).state, (await ti("b")).note]).toEqual(["success", "failed", "orphaned: z"]);
+      // Idempotent, and refused for a run that has an active task instance.
+      expect(await store.reapOrphanedRun(run.id, "again", at(2000))).toBe(false);
+      expect(await store.reapOrphanedRun(busy.id, "orphaned", at(2000))).toBe(false);
+      expect((await store.getDagRunById(busy.id))!.state).toBe("running");
+    });
+  });
+
+  describe("reliability: dispatch attempts", () => {
+    test("failures count per try; deferring moves queued back to scheduled and holds it until next_at", async () => {
+      const store = getStore();
+      const { ti } = await runOf(store);
+      await drive(store, await ti("a"), "queued");
+      const a = await ti("a");
+      expect(await store.recordDispatchFailure(a.id, 1, "spawn ENOENT", at(10))).toBe(1);
+      expect(await store.deferDispatch(a.id, 1, at(15), "dispatch attempt 1/3 failed: spawn ENOENT; next at …", at(10))).toBe(true);
+      const deferred = await ti("a");
+      expect([deferred.state, deferred.note]).toEqual(["scheduled", "dispatch attempt 1/3 failed: spawn ENOENT; next at …"]);
+      expect(await store.listDispatchBackoffs(at(10))).toEqual([{ ti_id: a.id, try_number: 1, attempts: 1, next_at: at(15) }]);
+      expect(await store.listDispatchBackoffs(at(15))).toEqual([]);
+
+      // A failure from scheduled (an inline start) also counts and defers; recording clears next_at.
+      expect(await store.recordDispatchFailure(a.id, 1, "boom", at(16))).toBe(2);
+      expect(await store.listDispatchBackoffs(at(10))).toEqual([]);
+      expect(await store.deferDispatch(a.id, 1, at(26), "attempt 2", at(16))).toBe(true);
+      expect(await store.listDispatchBackoffs(at(20))).toEqual([{ ti_id: a.id, try_number: 1, attempts: 2, next_at: at(26) }]);
+      // Another try starts from zero; a stale try does not move the task instance.
+      expect(await store.recordDispatchFailure(a.id, 2, "x", at(17))).toBe(1);
+      expect(await store.deferDispatch(a.id, 2, at(99), "stale", at(17))).toBe(false);
+      expect((await ti("a")).note).toBe("attempt 2");
+    });
+
+    test("deferring a task instance that moved on (running, failed) changes nothing", async () => {
+      const store = getStore();
+      const { ti } = await runOf(store);
+      await drive(store, await ti("a"), "running");
+      const a = await ti("a");
+      await store.recordDispatchFailure(a.id, 1, "late", at(10));
+      expect(await store.deferDispatch(a.id, 1, at(15), "late", at(10))).toBe(false);
+      expect((await ti("a")).state).toBe("running");
+    });
+  });
+}

@@ -1,0 +1,57 @@
+import { describe, expect, test } from "bun:test";
+import { makeHarness } from "./harness";
+
+describe("variables API", () => {
+  test("create, get, list, patch, delete in Airflow's shapes", async () => {
+    const h = await makeHarness();
+    const created = await h.json("POST", "/api/v2/variables", { body: { key: "api_url", value: "http://x", description: "base" } });
+    expect(created.status).toBe(201);
+    expect(created.body).toEqual({ key: "api_url", value: "http://x", description: "base", is_encrypted: false });
+    expect((await h.json("GET", "/api/v2/variables/api_url")).body.value).toBe("http://x");
+
+    // Airflow takes any JSON value and stores its text.
+    await h.json("POST", "/api/v2/variables", { body: { key: "limits", value: { max: 3 } } });
+    expect((await h.json("GET", "/api/v2/variables/limits")).body).toEqual({ key: "limits", value: '{"max":3}', description: null, is_encrypted: false });
+
+    const list = await h.json("GET", "/api/v2/variables");
+    expect(list.status).toBe(200);
+    expect(list.body.total_entries).toBe(2);
+    expect(list.body.variables.map((v: any) => v.key)).toEqual(["api_url", "limits"]);
+    expect((await h.json("GET", "/api/v2/variables?variable_key_pattern=lim")).body.variables.map((v: any) => v.key)).toEqual(["limits"]);
+
+    const patched = await h.json("PATCH", "/api/v2/variables/api_url", { body: { key: "api_url", value: "http://y" } });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toEqual({ key: "api_url", value: "http://y", description: "base", is_encrypted: false });
+    const masked = await h.json("PATCH", "/api/v2/variables/api_url?update_mask=description", { body: { key: "api_url", value: "ignored", description: "new" } });
+    expect(masked.body).toMatchObject({ value: "http://y", description: "new" });
+
+    const del = await h.call("DELETE", "/api/v2/variables/api_url");
+    expect(del.status).toBe(204);
+    expect(await h.json("GET", "/api/v2/variables/api_url")).toEqual({ status: 404, body: { detail: "The Variable with key: `api_url` was not found" } });
+    expect((await h.json("DELETE", "/api/v2/variables/api_url")).status).toBe(404);
+  });
+
+  test("a variable whose key names a secret is shown masked; the stored value is intact", async () => {
+    const h = await makeHarness();
+    const r = await h.json("POST", "/api/v2/variables", { body: { key: "slack_token", value: "xoxb-123" } });
+    expect(r.body.value).toBe("***");
+    expect((await h.json("GET", "/api/v2/variables")).body.variables[0].value).toBe("***");
+    expect((await h.store.getVariable("slack_token"))?.value).toBe("xoxb-123");
+  });
+
+  test("a duplicate key is 409, a key mismatch 400, a bad body 422, a viewer 403", async () => {
+    const h = await makeHarness();
+    await h.json("POST", "/api/v2/variables", { body: { key: "k", value: "v" } });
+    const dup = await h.json("POST", "/api/v2/variables", { body: { key: "k", value: "w" } });
+    expect(dup).toEqual({ status: 409, body: { detail: "The Variable with key: `k` already exists" } });
+    const mismatch = await h.json("PATCH", "/api/v2/variables/k", { body: { key: "other", value: "v" } });
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.body.detail).toContain("doesn't match uri parameter");
+    const bad = await h.json("POST", "/api/v2/variables", { body: { value: "v", color: "red" } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.detail.map((d: any) => d.loc)).toEqual([["body", "key"], ["body", "color"]]);
+    const viewer = await h.json("POST", "/api/v2/variables", { body: { key: "x", value: "v" }, token: await h.token("viewer") });
+    expect(viewer.status).toBe(403);
+    expect((await h.json("GET", "/api/v2/variables", { token: null })).status).toBe(401);
+  });
+});

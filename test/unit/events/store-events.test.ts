@@ -1,0 +1,119 @@
+/**
+ * withStoreEvents: a state change that committed emits one event with the names a user knows; a write that
+ * lost its race emits nothing; SSE frames them. Events are emitted after the write, so tests await a turn.
+ */
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { parseDagSpec } from "../../../src/domain";
+import { openStore, type Store } from "../../../src/store";
+import { EventHub, formatSse, matchesEventFilter, sseStream, withStoreEvents, type LeoflowEvent, type Subscription } from "../../../src/events";
+import { buildDagRun } from "../../../src/scheduler";
+
+const T0 = new Date("2026-01-01T00:00:00Z");
+let raw: Store;
+let store: Store;
+let hub: EventHub;
+beforeEach(async () => {
+  raw = openStore("sqlite::memory:");
+  await raw.migrate();
+  hub = new EventHub();
+  store = withStoreEvents(raw, hub);
+});
+afterEach(async () => store.close());
+
+async function drain(sub: Subscription): Promise<Record<string, unknown>[]> {
+  await Bun.sleep(1);
+  const out: Record<string, unknown>[] = [];
+  for (let e = sub.poll(); e; e = sub.poll()) {
+    const { id: _id, time: _time, ...rest } = e as LeoflowEvent & Record<string, unknown>;
+    out.push(rest as Record<string, unknown>);
+  }
+  return out;
+}
+
+async function aRun() {
+  const spec = parseDagSpec({ dag_id: "ev", tasks: [{ task_id: "a", operator: "bash", bash_command: "true" }] });
+  const dag = await store.upsertDag({ spec, fileloc: "/dags/ev.json", pausedOnCreate: false, now: T0 });
+  return store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null, run_id: "r1" }, T0));
+}
+
+describe("withStoreEvents", () => {
+  test("run lifecycle and task transitions become events; lost races and same-state patches do not", async () => {
+    const sub = hub.subscribe();
+    const run = await aRun();
+    const ti = (await store.getTaskInstance("ev", "r1", "a"))!;
+    await store.setDagRunState(run.id, ["queued"], "running", T0);
+    await store.applyTransitions([{ id: ti.id, from: ["none"], to: "scheduled" }], T0);
+    expect(await store.applyTransitions([{ id: ti.id, from: ["none"], to: "scheduled" }], T0)).toEqual([false]);
+    await store.applyTransitions([{ id: ti.id, from: ["scheduled"], to: "scheduled", patch: { note: "waiting" } }], T0);
+    await store.applyTransitions([{ id: ti.id, from: ["scheduled"], to: "failed", patch: { note: "dispatch_failed: x" } }], T0);
+    await store.setDagRunState(run.id, ["running"], "failed", T0, "task(s) failed: a");
+    expect(await store.setDagRunState(run.id, ["running"], "failed", T0)).toBe(false);
+    expect(await drain(sub)).toEqual([
+      { type: "dag_run.created", dag_id: "ev", run_id: "r1", state: "queued" },
+      { type: "dag_run.started", dag_id: "ev", run_id: "r1", state: "running" },
+      { type: "task_instance.state_changed", dag_id: "ev", run_id: "r1", task_id: "a", try_number: 1, state: "scheduled", note: null },
+      { type: "task_instance.state_changed", dag_id: "ev", run_id: "r1", task_id: "a", try_number: 1, state: "failed", note: "dispatch_failed: x" },
+      { type: "dag_run.finished", dag_id: "ev", run_id: "r1", state: "failed", note: "task(s) failed: a" },
+    ]);
+  });
+
+  test("reaps and deferred launches are events too", async () => {
+    const run = await aRun();
+    const ti = (await store.getTaskInstance("ev", "r1", "a"))!;
+    await store.setDagRunState(run.id, ["queued"], "running", T0);
+    await store.applyTransitions([{ id: ti.id, from: ["none"], to: "scheduled" }], T0);
+    await store.applyTransitions([{ id: ti.id, from: ["scheduled"], to: "queued", patch: { queued_at: T0 } }], T0);
+    const sub = hub.subscribe({ filter: (e) => e.type.startsWith("task_instance.") });
+    await store.recordDispatchFailure(ti.id, 1, "x", T0);
+    await store.deferDispatch(ti.id, 1, new Date(T0.getTime() + 5000), "dispatch attempt 1/3 failed: x", T0);
+    await store.applyTransitions([{ id: ti.id, from: ["scheduled"], to: "queued", patch: { queued_at: T0 } }], T0);
+    await store.reapTaskInstances([{ id: ti.id, try_number: 1, from: "queued", observed_at: T0, note: "dispatch_lost: y" }], T0);
+    expect((await drain(sub)).map((e) => [e.state, e.note])).toEqual([
+      ["scheduled", "dispatch attempt 1/3 failed: x"],
+      ["queued", null],
+      ["failed", "dispatch_lost: y"],
+    ]);
+  });
+
+  test("with no subscriber nothing is looked up or emitted; the wrapped store still answers everything", async () => {
+    const run = await aRun();
+    expect(hub.emitted).toBe(0);
+    expect((await store.getDagRunById(run.id))!.run_id).toBe("r1");
+    expect((await store.listDagRuns()).total).toBe(1);
+  });
+});
+
+describe("SSE", () => {
+  const e: LeoflowEvent = { id: 7, time: "t", type: "dag_run.created", dag_id: "etl", run_id: "r1", state: "queued" };
+
+  test("formatSse frames one event", () => {
+    expect(formatSse(e)).toBe(`id: 7\nevent: dag_run.created\ndata: ${JSON.stringify(e)}\n\n`);
+  });
+
+  test.each([
+    [{}, true],
+    [{ dag_id: "etl" }, true],
+    [{ dag_id: "other" }, false],
+    [{ run_id: "r2" }, false],
+    [{ types: ["dag_run."] }, true],
+    [{ types: ["dag_run.created"] }, true],
+    [{ types: ["task_instance.", "dag_run.finished"] }, false],
+  ])("filter %j → %p", (f, ok) => expect(matchesEventFilter(e, f)).toBe(ok));
+
+  test("the stream sends buffered events and reports what this client lost", async () => {
+    const hub = new EventHub();
+    const sub = hub.subscribe({ bufferSize: 1 });
+    const reader = sseStream(sub, undefined, 60_000).getReader();
+    const text = async () => new TextDecoder().decode((await reader.read()).value);
+    expect(await text()).toBe(": leoflow events\nretry: 2000\n\n");
+    hub.emit({ type: "dag_run.created", dag_id: "etl", run_id: "r1", state: "queued" });
+    // r1 goes straight to the waiting stream, r2 fills the one-event buffer, r3 is lost.
+    hub.emit({ type: "dag_run.created", dag_id: "etl", run_id: "r2", state: "queued" });
+    hub.emit({ type: "dag_run.created", dag_id: "etl", run_id: "r3", state: "queued" });
+    const chunk = await text();
+    expect(chunk.match(/^(id|event): .*$/gm)).toEqual(["id: 1", "event: dag_run.created", "id: 2", "event: dag_run.created", "event: dropped"]);
+    expect(chunk).toEndWith('event: dropped\ndata: {"dropped":1}\n\n');
+    await reader.cancel();
+    expect(hub.subscriberCount).toBe(0);
+  });
+});

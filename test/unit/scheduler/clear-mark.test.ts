@@ -1,0 +1,102 @@
+/** Marking task instances and runs by hand (planTaskMark, planRunMark): what one mark writes. */
+import { describe, expect, test } from "bun:test";
+import { ConflictError, NotFoundError } from "../../../src/domain";
+import { planRunMark, planTaskMark } from "../../../src/scheduler";
+import { T0, apply, at, dag, run, states, tis } from "./helpers";
+
+// extract → load → report; extract → audit (all_done)
+const spec = dag([
+  { task_id: "extract" },
+  { task_id: "load", upstream: ["extract"], retries: 1 },
+  { task_id: "report", upstream: ["load"] },
+  { task_id: "audit", upstream: ["extract"], trigger_rule: "all_done" },
+]);
+const NOW = at(100);
+
+describe("planTaskMark", () => {
+  test("marking a failed task success clears its failed/upstream_failed downstream and requeues the finished run", () => {
+    const rows = tis(spec, { extract: "success", load: { state: "failed", hostname: "w1" }, report: "upstream_failed", audit: "success" });
+    const change = planTaskMark({ run: run("failed"), tis: rows, spec }, "load", "success", NOW, { note: "fixed by hand" });
+    expect(change.transitions).toEqual([
+      { id: 2, from: ["failed"], to: "success", try_number: 1, patch: { start_date: NOW, end_date: NOW, note: "fixed by hand" } },
+    ]);
+    expect(change.clears).toEqual([{ id: 3, from: "upstream_failed", from_try: 1, try_number: 1, max_tries: 0 }]);
+    expect(change.runs).toEqual([{ id: 1, from: ["failed"], to: "queued" }]);
+  });
+
+  test("marking a failed leaf success in a failed run with nothing to clear makes the run succeed", () => {
+    const rows = tis(spec, { extract: "success", load: "success", report: "failed", audit: "success" });
+    const change = planTaskMark({ run: run("failed"), tis: rows, spec }, "report", "success", NOW);
+    expect(change.clears).toEqual([]);
+    expect(change.runs).toEqual([{ id: 1, from: ["failed"], to: "success" }]);
+  });
+
+  test("marking a running task failed in a running run: the task only (the planner does the rest)", () => {
+    const rows = tis(spec, { extract: "success", load: { state: "running", start_date: T0 } });
+    const change = planTaskMark({ run: run(), tis: rows, spec }, "load", "failed", NOW);
+    expect(change).toEqual({
+      transitions: [{ id: 2, from: ["running"], to: "failed", try_number: 1, patch: { start_date: T0, end_date: NOW } }],
+      clears: [],
+    });
+    expect(states(apply(rows, change.transitions!, NOW))).toMatchObject({ load: "failed" });
+  });
+
+  test("include_downstream marks relatives not yet in the state; they are then not cleared", () => {
+    const rows = tis(spec, { extract: "failed", load: "upstream_failed", report: "upstream_failed", audit: "success" });
+    const change = planTaskMark({ run: run("failed"), tis: rows, spec }, "extract", "success", NOW, { downstream: true });
+    expect(change.transitions!.map((t) => [t.id, t.to])).toEqual([
+      [1, "success"],
+      [2, "success"],
+      [3, "success"],
+    ]);
+    expect(change.clears).toEqual([]);
+    expect(change.runs).toEqual([{ id: 1, from: ["failed"], to: "success" }]);
+  });
+
+  test("a task already in the state is a conflict, as in Airflow", () => {
+    const rows = tis(spec, { extract: "success" });
+    expect(() => planTaskMark({ run: run(), tis: rows, spec }, "extract", "success", NOW)).toThrow(
+      new ConflictError("Task id extract is already in success state"),
+    );
+  });
+
+  test("an unknown task is not found", () => {
+    expect(() => planTaskMark({ run: run(), tis: tis(spec), spec }, "nope", "success", NOW)).toThrow(NotFoundError);
+  });
+});
+
+describe("planRunMark", () => {
+  const rows = tis(spec, { extract: "success", load: { state: "running", start_date: T0 }, report: "none", audit: "queued" });
+
+  test("failed: running task instances fail, the other unfinished ones are skipped, the run fails", () => {
+    const change = planRunMark({ run: run(), tis: rows, spec }, "failed", NOW, "stopped by ops");
+    expect(change.transitions!.map((t) => [t.id, t.from[0], t.to])).toEqual([
+      [2, "running", "failed"],
+      [3, "none", "skipped"],
+      [4, "queued", "skipped"],
+    ]);
+    expect(change.runs).toEqual([{ id: 1, from: ["running"], to: "failed", note: "stopped by ops" }]);
+    expect(states(apply(rows, change.transitions!, NOW))).toEqual({ extract: "success", load: "failed", report: "skipped", audit: "skipped" });
+  });
+
+  test("success: every task instance not in success succeeds (failed ones included), the run succeeds", () => {
+    const failedRun = tis(spec, { extract: "success", load: "failed", report: "upstream_failed", audit: "skipped" });
+    const change = planRunMark({ run: run("failed"), tis: failedRun, spec }, "success", NOW);
+    expect(change.transitions!.map((t) => t.id)).toEqual([2, 3, 4]);
+    expect(change.runs).toEqual([{ id: 1, from: ["failed"], to: "success" }]);
+  });
+
+  test("queued: only the run changes", () => {
+    expect(planRunMark({ run: run("failed"), tis: rows, spec }, "queued", NOW)).toEqual({
+      transitions: [],
+      runs: [{ id: 1, from: ["failed"], to: "queued" }],
+    });
+  });
+
+  test("marking a run into its own state changes no run state (a note alone is still written)", () => {
+    expect(planRunMark({ run: run("queued"), tis: tis(spec), spec }, "queued", NOW).runs).toEqual([]);
+    expect(planRunMark({ run: run("queued"), tis: tis(spec), spec }, "queued", NOW, "hi").runs).toEqual([
+      { id: 1, from: ["queued"], to: "queued", note: "hi" },
+    ]);
+  });
+});

@@ -1,0 +1,83 @@
+import { describe, expect, test } from "bun:test";
+import type { TaskState } from "../../../src/domain";
+import { needsPreviousRun, pastBlocks, planRun, type PreviousRun } from "../../../src/scheduler";
+import { T0, dag, moves, run, tis } from "./helpers";
+
+const spec = dag([{ task_id: "load", depends_on_past: true }, { task_id: "report", upstream: ["load"] }, { task_id: "free" }]);
+const prev = (states: Record<string, TaskState>): PreviousRun => ({ run_id: "scheduled__2026-01-01", states: new Map(Object.entries(states)) });
+const scheduledRun = { ...run(), logical_date: new Date("2026-01-02T00:00:00Z") };
+
+describe("pastBlocks", () => {
+  test.each([
+    ["the first run (no previous run) is not blocked", null, {}, []],
+    ["previous success lets it go", prev({ load: "success" }), {}, []],
+    ["previous skipped lets it go", prev({ load: "skipped" }), {}, []],
+    ["previous failed blocks", prev({ load: "failed" }), {}, ["load"]],
+    ["previous still running blocks", prev({ load: "running" }), {}, ["load"]],
+    ["previous upstream_failed blocks", prev({ load: "upstream_failed" }), {}, ["load"]],
+    ["the previous run lacked the task (added since): not blocked", prev({ free: "failed" }), {}, []],
+    ["a task that already started is past the gate", prev({ load: "failed" }), { load: "running" }, []],
+    ["tasks without depends_on_past are never blocked", prev({ load: "success", free: "failed", report: "failed" }), {}, []],
+  ] as const)("%s", (_name, previous, current, blocked) => {
+    expect([...pastBlocks(spec, tis(spec, current as Record<string, TaskState>), previous).keys()]).toEqual([...blocked]);
+  });
+
+  test("the note names the task, the previous run and its state, and what to do", () => {
+    expect(pastBlocks(spec, tis(spec), prev({ load: "failed" })).get("load")).toBe(
+      "depends_on_past: waiting for load in the previous run scheduled__2026-01-01 (failed) to succeed or be skipped; " +
+        "clear or mark that task instance to let this run go on",
+    );
+  });
+});
+
+describe("needsPreviousRun", () => {
+  test.each([
+    ["a run with a logical date and a pending depends_on_past task", scheduledRun, {}, true],
+    ["no logical date (a manual run with logical_date null): no previous run in Airflow 3", run(), {}, false],
+    ["the depends_on_past task already started", scheduledRun, { load: "running" }, false],
+  ] as const)("%s", (_name, r, current, expected) => {
+    expect(needsPreviousRun(r, tis(spec, current as Record<string, TaskState>), spec)).toBe(expected);
+  });
+
+  test("a DAG without depends_on_past never needs it", () => {
+    const plain = dag([{ task_id: "a" }]);
+    expect(needsPreviousRun(scheduledRun, tis(plain), plain)).toBe(false);
+  });
+});
+
+describe("planRun with blockedByPast", () => {
+  const note = "depends_on_past: waiting …";
+
+  test("a blocked task stays none and gets its note; others are scheduled", () => {
+    const rows = tis(spec);
+    const plan = planRun({ run: run(), tis: rows, spec, blockedByPast: new Map([["load", note]]) }, T0);
+    expect(moves(plan.transitions, rows)).toEqual(["free:none->scheduled"]);
+    expect(plan.notes).toEqual([{ id: 1, state: "none", note }]);
+  });
+
+  test("the note is not written again when it is already there", () => {
+    const rows = tis(spec, { load: { note }, free: "success" });
+    const plan = planRun({ run: run(), tis: rows, spec, blockedByPast: new Map([["load", note]]) }, T0);
+    expect(plan.notes).toBeUndefined();
+  });
+
+  test("a run waiting only on its past is not a deadlock (Airflow waits for the previous run to be fixed)", () => {
+    const rows = tis(spec, { free: "success" });
+    const plan = planRun({ run: run(), tis: rows, spec, blockedByPast: new Map([["load", note]]) }, T0);
+    expect(plan.run).toBeNull();
+    expect(plan.transitions).toEqual([]);
+  });
+
+  test("once unblocked, it is scheduled and its depends_on_past note is cleared", () => {
+    const rows = tis(spec, { load: { note }, free: "success" });
+    const plan = planRun({ run: run(), tis: rows, spec }, T0);
+    expect(plan.transitions).toEqual([{ id: 1, from: ["none"], to: "scheduled", try_number: 1, patch: { note: null } }]);
+  });
+
+  test("a trigger-rule failure still cascades past the gate (upstream_failed is not held back)", () => {
+    const chain = dag([{ task_id: "a" }, { task_id: "b", upstream: ["a"], depends_on_past: true }]);
+    const rows = tis(chain, { a: "failed" });
+    const plan = planRun({ run: run(), tis: rows, spec: chain, blockedByPast: new Map([["b", note]]) }, T0);
+    expect(moves(plan.transitions, rows)).toEqual(["b:none->upstream_failed"]);
+  });
+});

@@ -1,0 +1,91 @@
+/** Pure decisions the loop takes on runs: which may be planned (pause, max_active_runs, backfills), dagrun_timeout. */
+import { describe, expect, test } from "bun:test";
+import { planRunTimeout, runTimeoutAt, selectRunsToPlan } from "../../../src/scheduler";
+import type { RunGates } from "../../../src/store";
+import { T0, at, dag, run, tis } from "./helpers";
+
+type R = RunGates["runs"][number];
+const q = (id: number, dag_id = "etl", backfill_id: number | null = null): R => ({ id, dag_id, state: "queued", backfill_id });
+const r = (id: number, dag_id = "etl", backfill_id: number | null = null): R => ({ id, dag_id, state: "running", backfill_id });
+
+function gates(runs: R[], dags: Record<string, [paused: boolean, max: number, running: number]>, backfills: Record<number, [boolean, number, number]> = {}): RunGates {
+  return {
+    runs,
+    dags: new Map(Object.entries(dags).map(([k, [is_paused, max_active_runs, running]]) => [k, { is_paused, max_active_runs, running }])),
+    backfills: new Map(Object.entries(backfills).map(([k, [is_paused, max_active_runs, running]]) => [Number(k), { is_paused, max_active_runs, running }])),
+  };
+}
+
+describe("selectRunsToPlan", () => {
+  const cases: { name: string; gates: RunGates; plan: number[]; held: string[] }[] = [
+    { name: "room for all", gates: gates([q(1), q(2)], { etl: [false, 16, 0] }), plan: [1, 2], held: [] },
+    {
+      name: "max_active_runs: oldest queued first, the rest wait",
+      gates: gates([q(5), r(1), q(3), q(4)], { etl: [false, 2, 1] }),
+      plan: [1, 3],
+      held: ["4: DAG etl has max_active_runs=2 runs running", "5: DAG etl has max_active_runs=2 runs running"],
+    },
+    {
+      name: "running runs are always planned, even over the limit (a limit lowered later)",
+      gates: gates([r(1), r(2), q(3)], { etl: [false, 1, 2] }),
+      plan: [1, 2],
+      held: ["3: DAG etl has max_active_runs=1 runs running"],
+    },
+    {
+      name: "paused DAG: nothing planned, running runs included",
+      gates: gates([r(1), q(2), q(3, "other")], { etl: [true, 16, 1], other: [false, 16, 0] }),
+      plan: [3],
+      held: ["1: DAG etl is paused", "2: DAG etl is paused"],
+    },
+    {
+      name: "backfill runs count against the backfill's limit, not the DAG's",
+      gates: gates([q(1), q(10, "etl", 7), q(11, "etl", 7), q(12, "etl", 7)], { etl: [false, 1, 1] }, { 7: [false, 2, 1] }),
+      plan: [10],
+      held: ["1: DAG etl has max_active_runs=1 runs running", "11: backfill 7 has max_active_runs=2 runs running", "12: backfill 7 has max_active_runs=2 runs running"],
+    },
+    {
+      name: "paused backfill: its queued runs wait, its running ones go on",
+      gates: gates([r(10, "etl", 7), q(11, "etl", 7)], { etl: [false, 16, 0] }, { 7: [true, 5, 1] }),
+      plan: [10],
+      held: ["11: backfill 7 is paused"],
+    },
+  ];
+  for (const c of cases)
+    test(c.name, () => {
+      const { plan, held } = selectRunsToPlan(c.gates);
+      expect({ plan, held: held.map((h) => `${h.id}: ${h.reason}`) }).toEqual({ plan: c.plan, held: c.held });
+    });
+});
+
+describe("dagrun_timeout", () => {
+  const spec = dag([{ task_id: "a" }, { task_id: "b", upstream: ["a"] }, { task_id: "c", upstream: ["b"] }, { task_id: "d" }, { task_id: "e" }], { dagrun_timeout: 60 });
+
+  test("a running run past its timeout fails: running/queued tasks fail, unstarted ones are skipped, finished ones stay", () => {
+    const instances = tis(spec, { a: "running", b: "none", c: "scheduled", d: "success", e: "queued" });
+    const decision = planRunTimeout(run("running"), instances, spec, at(60));
+    expect(decision?.note).toBe("dagrun_timeout (60s) exceeded");
+    expect(decision?.transitions.map((t) => [instances.find((i) => i.id === t.id)!.task_id, t.from, t.to])).toEqual([
+      ["a", ["running"], "failed"],
+      ["b", ["none"], "skipped"],
+      ["c", ["scheduled"], "skipped"],
+      ["e", ["queued"], "failed"],
+    ]);
+    expect(decision?.transitions[0]!.patch).toEqual({ end_date: at(60), note: "dagrun_timeout (60s) exceeded" });
+  });
+
+  const notDue: { name: string; state: "queued" | "running"; timeout?: number; now: Date }[] = [
+    { name: "before the timeout", state: "running", timeout: 60, now: at(59) },
+    { name: "no dagrun_timeout", state: "running", now: at(99999) },
+    { name: "a queued run (not started) never times out", state: "queued", timeout: 60, now: at(99999) },
+  ];
+  for (const c of notDue)
+    test(`not due: ${c.name}`, () => {
+      const s = { ...spec, dagrun_timeout: c.timeout };
+      expect(planRunTimeout(run(c.state), tis(spec), s, c.now)).toBeNull();
+    });
+
+  test("runTimeoutAt is start_date + timeout", () => {
+    expect(runTimeoutAt(run("running"), spec)).toEqual(new Date(T0.getTime() + 60_000));
+    expect(runTimeoutAt(run("queued"), spec)).toBeNull();
+  });
+});
