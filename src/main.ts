@@ -3,10 +3,11 @@
  * The leoflow command line: one binary that is the server (`serve`), the task-side agent (`agent`), and a
  * few tools (`dags validate`, `db migrate`, `version`). Exit codes: 0 ok, 1 failure, 2 bad usage.
  */
+// Only light modules load eagerly: `leoflow agent` starts once per task, so everything else (zod schemas,
+// hono, the stores) is imported by the command that needs it.
 import { parseArgs } from "node:util";
-import { loadServeConfig, serveHelp } from "./config";
-import { ValidationError } from "./domain";
-import { createLogger } from "./observability";
+import { ValidationError } from "./domain/errors";
+import { createLogger } from "./observability/logger";
 import { VERSION } from "./version";
 
 const HELP = `leoflow ${VERSION} — workflow orchestrator (Airflow-style DAGs, one binary)
@@ -62,6 +63,7 @@ function usage(message: string): number {
 }
 
 async function serve(args: string[]): Promise<number> {
+  const { loadServeConfig, serveHelp } = await import("./config");
   if (args.includes("--help") || args.includes("-h")) {
     process.stdout.write(serveHelp());
     return 0;

@@ -4,7 +4,10 @@
  * @example buildCommand({ operator: "bash", bash_command: "echo hi", ... }, { file: "/dags/etl.json", id: "etl" }) // ["bash", "-c", "echo hi"]
  */
 import { dirname } from "node:path";
-import { ValidationError, type TaskSpec } from "../domain";
+// errors.ts, not the domain index: the agent starts once per task, and the index would load zod and the
+// DAG schemas it never uses.
+import { ValidationError } from "../domain/errors";
+import type { TaskSpec } from "../domain";
 import { selfCommand } from "./self-command";
 
 /**

@@ -1,6 +1,6 @@
 /** The task-side runner (`leoflow agent --server URL --token T`) and its pure helpers. */
 export { runAgent, SKIP_EXIT_CODE, type RunAgentOptions } from "./runner";
-export { dial, withRetries, isRetryable, type AgentClient, type DialOptions } from "./client";
+export { dial, isRetryable, AgentRpcError, type AgentClient, type DialOptions, type RpcCode } from "./client";
 export { backoff, MAX_ATTEMPTS } from "./backoff";
 export { buildCommand, PYTHON_CALLABLE_WRAPPER } from "./command";
 export { selfCommand, isCompiledBinary, mainScriptPath } from "./self-command";

@@ -5,7 +5,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LeoflowError } from "../domain";
+import { LeoflowError } from "../domain/errors"; // not the index: keeps agent start-up light
 
 export class ReturnValueError extends LeoflowError {}
 

@@ -9,10 +9,9 @@
 import { existsSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 import { dirname } from "node:path";
-import { ConnectError } from "@connectrpc/connect";
 import type { TaskSpec } from "../domain";
-import { createLogger, type Logger } from "../observability";
-import { dial, type AgentClient } from "./client";
+import { createLogger, type Logger } from "../observability/logger"; // not the index: keeps agent start-up light
+import { AgentRpcError, dial, type AgentClient } from "./client";
 import { buildCommand } from "./command";
 import { LineSplitter } from "./line-splitter";
 import { LogShipper } from "./log-shipper";
@@ -42,7 +41,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<number> {
     const reg = await client.register({ hostname: host, pid: process.pid, version: process.env.LEOFLOW_VERSION ?? "" });
     const spec = await client.getTaskSpec({});
     const task = JSON.parse(spec.taskJson) as TaskSpec;
-    const shipper = new LogShipper((firstSeq, lines) => client.appendLogs({ firstSeq: BigInt(firstSeq), lines: lines.map((l) => ({ ...l, timestampMs: BigInt(l.timestampMs) })) }).then(() => {}), { logger: log });
+    const shipper = new LogShipper((firstSeq, lines) => client.appendLogs({ firstSeq, lines }), { logger: log });
     const agentLog = (line: string) => shipper.add("agent", line);
     agentLog(`leoflow agent on ${host} (pid ${process.pid}): ${spec.dagId}/${spec.runId}/${spec.taskId} try ${spec.tryNumber}, operator ${spec.operator}`);
 
@@ -55,8 +54,8 @@ export async function runAgent(opts: RunAgentOptions): Promise<number> {
       log.warn("control plane kept a different state", { reported: outcome.state, state: res.state });
     return res.state === "success" || res.state === "skipped" ? 0 : 1;
   } catch (e) {
-    const err = ConnectError.from(e);
-    log.error("agent could not complete the task protocol", { code: err.code, error: err.rawMessage });
+    const err = e instanceof AgentRpcError ? e : new AgentRpcError("unknown", (e as Error).message, "agent");
+    log.error("agent could not complete the task protocol", { code: err.code, method: err.method, error: err.rawMessage });
     return 2;
   }
 }
@@ -133,7 +132,7 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
       const value = await readReturnValue(rv.path);
       if (value.ok) await client.pushXCom({ key: "return_value", valueJson: value.json });
     } catch (e) {
-      return { state: "failed", exitCode, error: e instanceof ConnectError ? `return value refused: ${e.rawMessage}` : (e as Error).message };
+      return { state: "failed", exitCode, error: e instanceof AgentRpcError ? `return value refused: ${e.rawMessage}` : (e as Error).message };
     }
     return { state: "success", exitCode, error: "" };
   } finally {
