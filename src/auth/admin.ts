@@ -8,7 +8,7 @@
  */
 import { ValidationError } from "../domain";
 import type { Store } from "../store";
-import { generatePassword, hashPassword } from "./passwords";
+import { generatePassword, hashPassword, verifyPassword } from "./passwords";
 
 export const ADMIN_USERNAME = "admin";
 
@@ -29,6 +29,8 @@ export async function ensureAdminUser(store: Store, opts: { password?: string; n
     );
   const existing = await store.getUser(ADMIN_USERNAME);
   if (existing && opts.password === undefined) return { created: false, updated: false };
+  // A restart with the same LEOFLOW_ADMIN_PASSWORD changes nothing: no new hash, no write.
+  if (existing && (await verifyPassword(opts.password!, existing.password_hash))) return { created: false, updated: false };
   const password = opts.password ?? generatePassword();
   await store.putUser({ username: ADMIN_USERNAME, password_hash: await hashPassword(password), role: "admin" }, opts.now);
   if (existing) return { created: false, updated: true };

@@ -16,6 +16,11 @@ import { isWaitingNote, loadPastBlocks, poolLimits, waitingNotes } from "./waiti
 import { selectRunsToPlan } from "./run-limits";
 import { planRunTimeout, runTimeoutAt } from "./run-timeout";
 
+/** Every this many sweeps, a sweep reloads every active run regardless (a backstop for the backstop). */
+export const FULL_SWEEP_EVERY = 60;
+/** How far back a sweep looks past the previous one for changes, for clock skew between replicas. */
+const CLOCK_SLACK_MS = 2_000;
+
 /** Creates the runs schedules are due for (cron, catchup). Owned by the scheduling-semantics module. */
 export interface DueRunCreator {
   /** Creates due runs; returns their ids (to plan at once) and when the next slot is due. */
@@ -94,6 +99,10 @@ export class SchedulerLoop {
   private readonly held = new Map<number, string>();
   /** Runs with work waiting for a pool slot, capacity or its past: any finished task may free them, so every tick plans them. */
   private readonly waiting = new Set<number>();
+  /** Active run ids as of the previous sweep; null until the first (full) sweep. */
+  private knownActive: Set<number> | null = null;
+  private lastSweepAt = 0;
+  private sweepsSinceFull = 0;
   /** A run ended since the last tick: creating due runs may now fit under max_active_runs. */
   private runEnded = false;
   private lastTickAt: Date | null = null;
@@ -111,6 +120,7 @@ export class SchedulerLoop {
     this.cancelled = false;
     this.lastTickAt = null;
     this.leadingSince = this.now();
+    this.knownActive = null; // a new term starts with a full sweep
     this.sweepTimer = setInterval(() => this.wake(), this.opts.sweepIntervalMs);
     this.wake();
   }
@@ -170,6 +180,37 @@ export class SchedulerLoop {
     }
   }
 
+  /**
+   * The runs a sweep plans. The first sweep after start (or after leading again), and one in every
+   * FULL_SWEEP_EVERY, loads every active run; the others load only what is new or changed since the previous
+   * sweep, plus what waits on capacity — so a sweep over 10,000 quiet runs costs two index reads, not a
+   * reload of 100,000 task instances. Missed wake-ups (another replica's notify lost) are still caught,
+   * because every task-instance write stamps updated_at.
+   */
+  private async sweepIds(now: Date): Promise<number[]> {
+    const store = this.opts.store;
+    const active = await store.listActiveRunIds();
+    const known = this.knownActive;
+    const incremental = known !== null && this.sweepsSinceFull < FULL_SWEEP_EVERY;
+    const ids = new Set<number>(this.dirty);
+    if (incremental) {
+      for (const id of active) if (!known.has(id)) ids.add(id);
+      // Slack: replicas stamp updated_at with their own clocks.
+      const activeSet = new Set(active);
+      for (const id of await store.listRunIdsChangedSince(new Date(this.lastSweepAt - CLOCK_SLACK_MS)))
+        if (activeSet.has(id)) ids.add(id);
+      for (const id of this.waiting) ids.add(id);
+      for (const id of this.held.keys()) ids.add(id);
+      this.sweepsSinceFull++;
+    } else {
+      for (const id of active) ids.add(id);
+      this.sweepsSinceFull = 0;
+    }
+    this.knownActive = new Set(active);
+    this.lastSweepAt = now.getTime();
+    return [...ids];
+  }
+
   /** One scheduling iteration. Public for tests and the benchmark. */
   async tick(): Promise<TickReport> {
     const started = performance.now();
@@ -195,7 +236,7 @@ export class SchedulerLoop {
         this.opts.logger.error("reaping failed; planning goes on", { error: e as Error });
       }
     }
-    const ids = full ? await store.listActiveRunIds() : [...new Set([...this.dirty, ...this.waiting])];
+    const ids = full ? await this.sweepIds(now) : [...new Set([...this.dirty, ...this.waiting])];
     this.dirty.clear();
     // Paused DAGs, max_active_runs and backfill limits decide which runs are planned at all (run-limits.ts).
     const gate = ids.length ? selectRunsToPlan(await store.loadRunGates(ids)) : { plan: [], held: [] };

@@ -329,6 +329,11 @@ export interface Store {
   listDagRuns(filter?: DagRunFilter): Promise<Page<DagRunRecord>>;
   /** Ids of runs in queued or running state, oldest first. */
   listActiveRunIds(): Promise<number[]>;
+  /**
+   * Ids of runs (any state) with a task instance whose updated_at is after `since`: what changed since the
+   * scheduler's previous sweep, so a sweep reloads only those. Ascending, no duplicates.
+   */
+  listRunIdsChangedSince(since: Date): Promise<number[]>;
   /** Runs with their task instances, for planning (ids not found are omitted). */
   loadRunSnapshots(runIds: number[]): Promise<RunSnapshot[]>;
   /** Conditional run state change; sets start_date on running and end_date on terminal states. */

@@ -111,3 +111,40 @@ describe("SchedulerLoop", () => {
     expect((await store.countActiveTaskInstances()).get("wide")).toBe(3);
   });
 });
+
+describe("SchedulerLoop sweeps", () => {
+  test("after the first full sweep, a sweep reloads only runs that changed, and still catches a missed wake-up", async () => {
+    const spec = parseDagSpec({ dag_id: "quiet", tasks: [bash("a"), bash("b", ["a"])] });
+    const dag = await store.upsertDag({ spec, fileloc: "/dags/q.json", pausedOnCreate: false, now: new Date() });
+    const launched: string[] = [];
+    let clock = new Date("2026-11-01T00:00:00Z").getTime();
+    const loop = new SchedulerLoop({
+      store,
+      dispatcher: { dispatch: async (ti) => void launched.push(`${ti.run_id}/${ti.task_id}`) },
+      logger: silentLogger,
+      sweepIntervalMs: 60_000,
+      parallelism: 100,
+      now: () => new Date(clock),
+    });
+    for (const r of ["r1", "r2", "r3"]) await store.createDagRun(buildDagRun(dag, { run_id: r, run_type: "manual", logical_date: null }, new Date(clock)));
+    loop.wake();
+    expect((await loop.tick()).runs).toBe(3); // first sweep: everything
+    expect(launched.sort()).toEqual(["r1/a", "r2/a", "r3/a"]);
+    clock += 10_000;
+    loop.wake();
+    await loop.tick(); // a quiet sweep (it rereads the previous sweep's own writes, within the clock slack)
+
+    // 10 s later another replica finishes r2's task, and its wake-up never arrives here.
+    clock += 10_000;
+    const a2 = (await store.getTaskInstance("quiet", "r2", "a"))!;
+    await store.applyTransitions([{ id: a2.id, from: ["queued"], to: "running", try_number: 1 }], new Date(clock));
+    await store.applyTransitions([{ id: a2.id, from: ["running"], to: "success", try_number: 1 }], new Date(clock));
+
+    clock += 1_000;
+    loop.wake(); // the periodic sweep
+    const sweep = await loop.tick();
+    expect(sweep.runs).toBe(1); // only r2 was reloaded
+    expect(launched).toContain("r2/b");
+    expect(launched.filter((l) => l.endsWith("/b"))).toEqual(["r2/b"]);
+  });
+});

@@ -328,6 +328,16 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(await store.listActiveRunIds()).toEqual([ids[0]!, ids[1]!, ids[3]!]);
       });
 
+      test("listRunIdsChangedSince names the runs whose task instances changed strictly after the time", async () => {
+        const d = await dag();
+        const [r1, r2, r3] = [await store.createDagRun(newRun(d, "r1")), await store.createDagRun(newRun(d, "r2")), await store.createDagRun(newRun(d, "r3"))];
+        const [ti2] = (await store.loadRunSnapshots([r2.id]))[0]!.tis;
+        await walkTo(ti2!.id, "scheduled", at(10));
+        expect(await store.listRunIdsChangedSince(at(5))).toEqual([r2.id]);
+        expect(await store.listRunIdsChangedSince(at(10))).toEqual([]);
+        expect(await store.listRunIdsChangedSince(at(-1))).toEqual([r1.id, r2.id, r3.id]);
+      });
+
       test("loadRunSnapshots returns each run with its task instances and omits unknown ids", async () => {
         const d = await dag();
         const r1 = await store.createDagRun(newRun(d, "r1"));

@@ -11,6 +11,7 @@ import schedulingSql from "../../../sql/postgres/0002_scheduling.sql" with { typ
 import variablesSql from "../../../sql/postgres/0003_variables_connections.sql" with { type: "text" };
 import reliabilitySql from "../../../sql/postgres/0004_reliability.sql" with { type: "text" };
 import poolsSql from "../../../sql/postgres/0005_pools.sql" with { type: "text" };
+import incrementalSweepSql from "../../../sql/postgres/0006_incremental_sweep.sql" with { type: "text" };
 import { execute, query, type Db, type Pool } from "./client";
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -19,6 +20,7 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   migrationFromFile("0003_variables_connections.sql", variablesSql),
   migrationFromFile("0004_reliability.sql", reliabilitySql),
   migrationFromFile("0005_pools.sql", poolsSql),
+  migrationFromFile("0006_incremental_sweep.sql", incrementalSweepSql),
 ];
 
 /**

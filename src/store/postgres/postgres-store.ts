@@ -138,6 +138,9 @@ export class PostgresStore implements Store {
   async listDagRuns(filter?: DagRunFilter): Promise<Page<DagRunRecord>> {
     return runs.listDagRuns(this.sql, filter);
   }
+  async listRunIdsChangedSince(since: Date): Promise<number[]> {
+    return runs.listRunIdsChangedSince(this.sql, since);
+  }
   async listActiveRunIds(): Promise<number[]> {
     return runs.listActiveRunIds(this.sql);
   }

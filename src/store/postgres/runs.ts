@@ -115,6 +115,16 @@ export async function listActiveRunIds(db: Db): Promise<number[]> {
   return row?.ids ? row.ids.slice(1, -1).split(",").map(Number) : [];
 }
 
+/** Through the index on updated_at; ids as one array text, like listActiveRunIds. */
+export async function listRunIdsChangedSince(db: Db, since: Date): Promise<number[]> {
+  const [row] = await query<{ ids: string | null }>(
+    db,
+    "SELECT array_agg(DISTINCT dag_run_id ORDER BY dag_run_id)::text AS ids FROM task_instances WHERE updated_at > $1",
+    [since],
+  );
+  return row?.ids ? row.ids.slice(1, -1).split(",").map(Number) : [];
+}
+
 /**
  * Two reads in one REPEATABLE READ transaction, so every snapshot's TIs are consistent with its run even
  * while agents report states concurrently. No ORDER BY on the task instances: sorting 100,000 rows spills

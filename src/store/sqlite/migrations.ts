@@ -9,8 +9,9 @@ import schedulingSql from "../../../sql/sqlite/0002_scheduling.sql" with { type:
 import variablesConnectionsSql from "../../../sql/sqlite/0003_variables_connections.sql" with { type: "text" };
 import reliabilitySql from "../../../sql/sqlite/0004_reliability.sql" with { type: "text" };
 import poolsSql from "../../../sql/sqlite/0005_pools.sql" with { type: "text" };
+import incrementalSweepSql from "../../../sql/sqlite/0006_incremental_sweep.sql" with { type: "text" };
 
-export const SQLITE_MIGRATIONS: Migration[] = [migrationFromFile("0001_init.sql", initSql), migrationFromFile("0002_scheduling.sql", schedulingSql), migrationFromFile("0003_variables_connections.sql", variablesConnectionsSql), migrationFromFile("0004_reliability.sql", reliabilitySql), migrationFromFile("0005_pools.sql", poolsSql)];
+export const SQLITE_MIGRATIONS: Migration[] = [migrationFromFile("0001_init.sql", initSql), migrationFromFile("0002_scheduling.sql", schedulingSql), migrationFromFile("0003_variables_connections.sql", variablesConnectionsSql), migrationFromFile("0004_reliability.sql", reliabilitySql), migrationFromFile("0005_pools.sql", poolsSql), migrationFromFile("0006_incremental_sweep.sql", incrementalSweepSql)];
 
 export function sqliteMigrationTarget(db: Database): MigrationTarget {
   return {

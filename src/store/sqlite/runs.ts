@@ -101,6 +101,12 @@ export function listActiveRunIds(db: Database): number[] {
   return (db.query("SELECT id FROM dag_runs WHERE state IN ('queued', 'running') ORDER BY id").values() as [number][]).map((r) => r[0]);
 }
 
+export function listRunIdsChangedSince(db: Database, since: Date): number[] {
+  return (
+    db.query("SELECT DISTINCT dag_run_id FROM task_instances WHERE updated_at > ? ORDER BY dag_run_id").values(since.getTime()) as [number][]
+  ).map((r) => r[0]);
+}
+
 /** Two reads in one transaction, so every snapshot's TIs are consistent with its run. */
 export function loadRunSnapshots(db: Database, runIds: number[]): RunSnapshot[] {
   if (runIds.length === 0) return [];

@@ -115,6 +115,9 @@ export class SqliteStore implements Store {
   async listDagRuns(filter?: DagRunFilter): Promise<Page<DagRunRecord>> {
     return runs.listDagRuns(this.db, filter);
   }
+  async listRunIdsChangedSince(since: Date): Promise<number[]> {
+    return runs.listRunIdsChangedSince(this.db, since);
+  }
   async listActiveRunIds(): Promise<number[]> {
     return runs.listActiveRunIds(this.db);
   }

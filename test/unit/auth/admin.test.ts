@@ -48,6 +48,15 @@ describe("ensureAdminUser", () => {
     expect(await authenticate(store, "admin", "second-pass")).not.toBeNull();
   });
 
+  test("a restart with the same password leaves the stored hash alone", async () => {
+    const store = await freshStore();
+    await ensureAdminUser(store, { password: "same-one", now: NOW });
+    const before = (await store.getUser("admin"))!.password_hash;
+    expect(await ensureAdminUser(store, { password: "same-one", now: NOW })).toEqual({ created: false, updated: false });
+    expect((await store.getUser("admin"))!.password_hash).toBe(before);
+    expect((await authenticate(store, "admin", "same-one"))?.username).toBe("admin");
+  });
+
   test("an empty password is refused with how to fix it", async () => {
     const store = await freshStore();
     await expect(ensureAdminUser(store, { password: "", now: NOW })).rejects.toThrow(/LEOFLOW_ADMIN_PASSWORD/);
