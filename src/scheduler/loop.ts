@@ -201,6 +201,9 @@ export class SchedulerLoop {
         if (activeSet.has(id)) ids.add(id);
       for (const id of this.waiting) ids.add(id);
       for (const id of this.held.keys()) ids.add(id);
+      // Time-based work that is due (a retry delay, a dispatch backoff, a timeout), even if its timer has
+      // not fired yet: the sweep must never be later than the timer it backs up.
+      for (const [id, at] of this.wakeAt) if (id !== -1 && at <= now.getTime()) ids.add(id);
       this.sweepsSinceFull++;
     } else {
       for (const id of active) ids.add(id);

@@ -2,6 +2,7 @@
 import type { DagSpec } from "../../domain";
 import type { DagRecord, ImportErrorRecord, ListOptions, Page } from "../store";
 import { specHash } from "../sqlite/dags";
+import { DAG_SORTABLE, IMPORT_ERROR_SORTABLE } from "../sortable";
 import { arrayParam, execute, jsonText, Params, query, type Db, type Pool } from "./client";
 import { pgPageClause } from "./list-query";
 import { DAG_COLUMNS, DAG_FROM, toDag, toImportError, type DagRow } from "./rows";
@@ -35,14 +36,6 @@ export async function upsertDag(sql: Pool, input: { spec: DagSpec; fileloc: stri
     return (await getDag(tx, spec.dag_id))!;
   }) as Promise<DagRecord>;
 }
-
-const DAG_SORTABLE = {
-  dag_id: "d.dag_id",
-  fileloc: "d.fileloc",
-  is_paused: "d.is_paused",
-  is_active: "d.is_active",
-  last_parsed_at: "d.last_parsed_at",
-};
 
 export async function listDags(
   db: Db,
@@ -90,8 +83,6 @@ export async function replaceImportErrors(sql: Pool, filename: string, errors: s
       );
   });
 }
-
-const IMPORT_ERROR_SORTABLE = { id: "id", filename: "filename", timestamp: "timestamp" };
 
 export async function listImportErrors(db: Db, opts: ListOptions = {}): Promise<Page<ImportErrorRecord>> {
   const p = new Params();

@@ -2,8 +2,9 @@
  * limit/offset/order_by for list methods, shared with SQLite: the same allow-list checks, the same
  * ValidationError messages and the same NULL ordering, with `$n` placeholders instead of `?`.
  */
+import type { Sortable } from "../sortable";
 import type { ListOptions } from "../store";
-import { pageClause, type Sortable } from "../sqlite/list-query";
+import { pageClause } from "../sqlite/list-query";
 import type { Params } from "./client";
 
 /**

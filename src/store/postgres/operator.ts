@@ -2,7 +2,7 @@
  * Operator actions (clear, mark) applied in one transaction, the scheduler's note-only writes for waiting
  * task instances, and the previous-run lookup depends_on_past needs.
  */
-import type { TaskState } from "../../domain";
+import { groupPreviousRunStates, type PreviousRunRow } from "../previous-runs";
 import type { OperatorChange, PreviousRunStates, RunStateChange, TaskClear, TaskNoteUpdate } from "../store";
 import { arrayParam, execute, Params, query, type Db, type Pool } from "./client";
 import { applyTransitionsOn, roundsOf } from "./task-instances";
@@ -83,14 +83,6 @@ const PREVIOUS_SQL = `WITH asked AS (
 
 export async function listPreviousRunStates(db: Db, dagRunIds: number[]): Promise<PreviousRunStates[]> {
   if (dagRunIds.length === 0) return [];
-  const rows = await query<{ asked_id: number; run_id: string; task_id: string | null; state: string | null }>(db, PREVIOUS_SQL, [
-    arrayParam(dagRunIds),
-  ]);
-  const found = new Map<number, { run_id: string; states: Map<string, TaskState> }>();
-  for (const r of rows) {
-    let prev = found.get(r.asked_id);
-    if (!prev) found.set(r.asked_id, (prev = { run_id: r.run_id, states: new Map() }));
-    if (r.task_id !== null) prev.states.set(r.task_id, r.state as TaskState);
-  }
-  return dagRunIds.map((id) => ({ dag_run_id: id, previous: found.get(id) ?? null }));
+  const rows = await query<PreviousRunRow>(db, PREVIOUS_SQL, [arrayParam(dagRunIds)]);
+  return groupPreviousRunStates(dagRunIds, rows);
 }

@@ -1,6 +1,7 @@
 /** Pools (Airflow's): CRUD, each read carrying the pool's usage summed from task_instances in the same query. */
 import { ConflictError } from "../../domain";
 import type { ListOptions, Page, PoolInput, PoolRecord } from "../store";
+import { POOL_SORTABLE } from "../sortable";
 import { execute, Params, query, type Db } from "./client";
 import { pgPageClause } from "./list-query";
 
@@ -15,8 +16,6 @@ const SELECT_POOLS = `SELECT p.name, p.slots, p.description, p.include_deferred,
     COALESCE(u.running_slots, 0) AS running_slots, COALESCE(u.queued_slots, 0) AS queued_slots,
     COALESCE(u.scheduled_slots, 0) AS scheduled_slots
   FROM pools p LEFT JOIN ${USAGE} u ON u.pool = p.name`;
-
-const POOL_SORTABLE = { id: "p.id", name: "p.name", pool: "p.name", slots: "p.slots" };
 
 export async function listPools(db: Db, opts: ListOptions & { name_pattern?: string } = {}): Promise<Page<PoolRecord>> {
   const p = new Params();

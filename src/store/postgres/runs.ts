@@ -1,6 +1,7 @@
 /** DAG runs: creation with their task instances, lookups, the tick's snapshot read, run state changes. */
 import { ConflictError, NotFoundError, isTerminalDagRunState, type DagRunState } from "../../domain";
 import type { DagRunFilter, DagRunRecord, NewDagRun, Page, RunSnapshot } from "../store";
+import { RUN_SORTABLE } from "../sortable";
 import {
   arrayParam,
   execute,
@@ -78,20 +79,6 @@ export async function getDagRunById(db: Db, id: number): Promise<DagRunRecord | 
   const [row] = await query<DagRunRow>(db, `SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id = $1`, [id]);
   return row ? toDagRun(row) : null;
 }
-
-const RUN_SORTABLE = {
-  id: "id",
-  dag_id: "dag_id",
-  run_id: "run_id",
-  run_type: "run_type",
-  state: "state",
-  logical_date: "logical_date",
-  data_interval_start: "data_interval_start",
-  data_interval_end: "data_interval_end",
-  queued_at: "queued_at",
-  start_date: "start_date",
-  end_date: "end_date",
-};
 
 export async function listDagRuns(db: Db, filter: DagRunFilter = {}): Promise<Page<DagRunRecord>> {
   const p = new Params();

@@ -1,6 +1,7 @@
 /** Scheduling on Postgres: the cron scheduler's DAG read, run-start limits, and backfills. */
 import { ConflictError, type DagRunState } from "../../domain";
 import type { BackfillRecord, ListOptions, NewBackfill, Page, ReprocessBehavior, RunGates, ScheduledDag } from "../store";
+import { BACKFILL_SORTABLE } from "../sortable";
 import { arrayParam, execute, jsonText, Params, query, type Db, type Pool } from "./client";
 import { pgPageClause } from "./list-query";
 import { DAG_COLUMNS, DAG_FROM, toDag, type DagRow } from "./rows";
@@ -119,8 +120,6 @@ export async function getBackfill(db: Db, id: number): Promise<BackfillRecord | 
   const [row] = await query<BackfillRow>(db, `SELECT ${BACKFILL_COLUMNS} FROM backfills WHERE id = $1`, [id]);
   return row ? toBackfill(row) : null;
 }
-
-const BACKFILL_SORTABLE = { id: "id", created_at: "created_at", completed_at: "completed_at" };
 
 export async function listBackfills(db: Db, opts: ListOptions & { dag_id?: string } = {}): Promise<Page<BackfillRecord>> {
   const p = new Params();

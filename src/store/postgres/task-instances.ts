@@ -1,5 +1,6 @@
 /** Task instances: lookups, the batched conditional transitions every state change goes through, heartbeats. */
 import type { ListOptions, Page, TaskInstancePatch, TaskInstanceRecord, TaskTransition } from "../store";
+import { TI_SORTABLE } from "../sortable";
 import { arrayParam, execute, Params, query, type Db, type Pool } from "./client";
 import { pgPageClause } from "./list-query";
 import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
@@ -20,26 +21,6 @@ export async function getTaskInstanceById(db: Db, id: number): Promise<TaskInsta
   const [row] = await query<TaskInstanceRow>(db, `SELECT ${TI_COLUMNS} FROM task_instances WHERE id = $1`, [id]);
   return row ? toTaskInstance(row) : null;
 }
-
-const TI_SORTABLE = {
-  id: "id",
-  dag_id: "dag_id",
-  run_id: "run_id",
-  task_id: "task_id",
-  state: "state",
-  try_number: "try_number",
-  operator: "operator",
-  max_tries: "max_tries",
-  pool: "pool",
-  pool_slots: "pool_slots",
-  hostname: "hostname",
-  executor: "executor",
-  priority_weight: "priority_weight",
-  queued_at: "queued_at",
-  start_date: "start_date",
-  end_date: "end_date",
-  updated_at: "updated_at",
-};
 
 export async function listTaskInstances(db: Db, dagId: string, runId: string, opts: ListOptions = {}): Promise<Page<TaskInstanceRecord>> {
   const p = new Params();

@@ -1,6 +1,8 @@
 /** Variables and connections (Airflow's): one small function per SQL operation. */
 import { ConflictError } from "../../domain";
+import { connectionRow } from "../connection-row";
 import type { ConnectionRecord, ListOptions, Page, VariableRecord } from "../store";
+import { CONN_SORTABLE, VAR_SORTABLE } from "../sortable";
 import { execute, Params, query, type Db } from "./client";
 import { pgPageClause } from "./list-query";
 
@@ -27,8 +29,6 @@ export async function putVariable(db: Db, v: VariableRecord, now: Date, onlyIfAb
   return { key: v.key, value: v.value, description: v.description ?? null };
 }
 
-const VAR_SORTABLE = { key: "key", description: "description" };
-
 export async function listVariables(db: Db, opts: ListOptions & { key_pattern?: string } = {}): Promise<Page<VariableRecord>> {
   const p = new Params();
   const where = opts.key_pattern !== undefined ? ` WHERE key ILIKE ${p.add(opts.key_pattern)}` : "";
@@ -49,17 +49,7 @@ export async function getConnection(db: Db, id: string): Promise<ConnectionRecor
 }
 
 export async function putConnection(db: Db, c: ConnectionRecord, now: Date, onlyIfAbsent = false): Promise<ConnectionRecord> {
-  const row: ConnectionRecord = {
-    connection_id: c.connection_id,
-    conn_type: c.conn_type,
-    description: c.description ?? null,
-    host: c.host ?? null,
-    login: c.login ?? null,
-    password: c.password ?? null,
-    schema: c.schema ?? null,
-    port: c.port ?? null,
-    extra: c.extra ?? null,
-  };
+  const row = connectionRow(c);
   const set = CONN_FIELDS.filter((k) => k !== "connection_id").map((k) => `${k} = excluded.${k}`);
   const conflict = onlyIfAbsent ? "DO NOTHING" : `DO UPDATE SET ${set.join(", ")}, updated_at = excluded.updated_at`;
   const marks = CONN_FIELDS.map((_, i) => `$${i + 1}`).join(", ");
@@ -71,8 +61,6 @@ export async function putConnection(db: Db, c: ConnectionRecord, now: Date, only
   if (onlyIfAbsent && changed === 0) throw new ConflictError(`The connection with connection_id: \`${c.connection_id}\` already exists`);
   return row;
 }
-
-const CONN_SORTABLE = { connection_id: "connection_id", conn_type: "conn_type", host: "host" };
 
 export async function listConnections(db: Db, opts: ListOptions & { id_pattern?: string } = {}): Promise<Page<ConnectionRecord>> {
   const p = new Params();

@@ -1,6 +1,7 @@
 /** XCom: small JSON values passed between tasks, size-limited at write (same limit and message as SQLite). */
 import type { ListOptions, Page, XComKey, XComRecord } from "../store";
 import { encodeXCom, UNMAPPED } from "../sqlite/xcom";
+import { XCOM_SORTABLE } from "../sortable";
 import { execute, Params, query, type Db } from "./client";
 import { pgPageClause } from "./list-query";
 import { toXCom, XCOM_COLUMNS } from "./rows";
@@ -23,8 +24,6 @@ export async function getXCom(db: Db, key: XComKey): Promise<XComRecord | null> 
   );
   return row ? toXCom(row) : null;
 }
-
-const XCOM_SORTABLE = { task_id: "task_id", key: "key", map_index: "map_index", timestamp: "timestamp" };
 
 export async function listXComs(
   db: Db,

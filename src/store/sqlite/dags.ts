@@ -2,6 +2,7 @@
 import type { Database } from "bun:sqlite";
 import type { DagSpec } from "../../domain";
 import type { DagRecord, ImportErrorRecord, ListOptions, Page } from "../store";
+import { DAG_SORTABLE, IMPORT_ERROR_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
 import { DAG_COLUMNS, DAG_FROM, toDag, toImportError, type DagRow, type ImportErrorRow } from "./rows";
 
@@ -46,14 +47,6 @@ export function upsertDag(db: Database, input: { spec: DagSpec; fileloc: string;
   }).immediate();
   return getDag(db, spec.dag_id)!;
 }
-
-const DAG_SORTABLE = {
-  dag_id: "d.dag_id",
-  fileloc: "d.fileloc",
-  is_paused: "d.is_paused",
-  is_active: "d.is_active",
-  last_parsed_at: "d.last_parsed_at",
-};
 
 export function listDags(
   db: Database,
@@ -102,8 +95,6 @@ export function replaceImportErrors(db: Database, filename: string, errors: stri
     for (const e of errors) insert.run(filename, e, now.getTime());
   }).immediate();
 }
-
-const IMPORT_ERROR_SORTABLE = { id: "id", filename: "filename", timestamp: "timestamp" };
 
 export function listImportErrors(db: Database, opts: ListOptions = {}): Page<ImportErrorRecord> {
   const page = pageClause(opts, IMPORT_ERROR_SORTABLE, "id", "id");

@@ -4,12 +4,10 @@
  * descending) so both stores page identically.
  */
 import { ValidationError } from "../../domain";
+import type { Sortable } from "../sortable";
 import type { ListOptions } from "../store";
 
 export const DEFAULT_LIMIT = 100;
-
-/** Allowed order_by fields → SQL column expression. */
-export type Sortable = Record<string, string>;
 
 export interface PageClause {
   /** ` ORDER BY … LIMIT ? OFFSET ?` */

@@ -3,7 +3,7 @@
  * task instances, and the previous-run lookup depends_on_past needs.
  */
 import type { Database } from "bun:sqlite";
-import type { TaskState } from "../../domain";
+import { groupPreviousRunStates, type PreviousRunRow } from "../previous-runs";
 import type { OperatorChange, PreviousRunStates, RunStateChange, TaskClear, TaskNoteUpdate } from "../store";
 import { applyTransitions } from "./task-instances";
 
@@ -65,17 +65,6 @@ const PREVIOUS_SQL = `WITH asked AS (
 
 export function listPreviousRunStates(db: Database, dagRunIds: number[]): PreviousRunStates[] {
   if (dagRunIds.length === 0) return [];
-  const rows = db.query(PREVIOUS_SQL).all(JSON.stringify(dagRunIds)) as {
-    asked_id: number;
-    run_id: string;
-    task_id: string | null;
-    state: string | null;
-  }[];
-  const found = new Map<number, { run_id: string; states: Map<string, TaskState> }>();
-  for (const r of rows) {
-    let prev = found.get(r.asked_id);
-    if (!prev) found.set(r.asked_id, (prev = { run_id: r.run_id, states: new Map() }));
-    if (r.task_id !== null) prev.states.set(r.task_id, r.state as TaskState);
-  }
-  return dagRunIds.map((id) => ({ dag_run_id: id, previous: found.get(id) ?? null }));
+  const rows = db.query(PREVIOUS_SQL).all(JSON.stringify(dagRunIds)) as PreviousRunRow[];
+  return groupPreviousRunStates(dagRunIds, rows);
 }

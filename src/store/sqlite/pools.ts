@@ -2,6 +2,7 @@
 import type { Database } from "bun:sqlite";
 import { ConflictError } from "../../domain";
 import type { ListOptions, Page, PoolInput, PoolRecord } from "../store";
+import { POOL_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
 
 /** Slots in use per pool and state, summed once and joined to every pool row. */
@@ -27,8 +28,6 @@ interface PoolRow {
 }
 
 const toPool = (r: PoolRow): PoolRecord => ({ ...r, include_deferred: r.include_deferred === 1 });
-
-const POOL_SORTABLE = { id: "p.id", name: "p.name", pool: "p.name", slots: "p.slots" };
 
 export function listPools(db: Database, opts: ListOptions & { name_pattern?: string } = {}): Page<PoolRecord> {
   const where = opts.name_pattern !== undefined ? " WHERE p.name LIKE ?" : "";

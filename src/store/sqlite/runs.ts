@@ -3,6 +3,7 @@ import type { Database } from "bun:sqlite";
 import { SQLiteError } from "bun:sqlite";
 import { ConflictError, NotFoundError, isTerminalDagRunState, type DagRunState } from "../../domain";
 import type { DagRunFilter, DagRunRecord, NewDagRun, Page, RunSnapshot } from "../store";
+import { RUN_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
 import {
   DAG_RUN_COLUMNS,
@@ -64,20 +65,6 @@ export function getDagRunById(db: Database, id: number): DagRunRecord | null {
   const row = db.query(`SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id = ?`).get(id) as DagRunRow | null;
   return row ? toDagRun(row) : null;
 }
-
-const RUN_SORTABLE = {
-  id: "id",
-  dag_id: "dag_id",
-  run_id: "run_id",
-  run_type: "run_type",
-  state: "state",
-  logical_date: "logical_date",
-  data_interval_start: "data_interval_start",
-  data_interval_end: "data_interval_end",
-  queued_at: "queued_at",
-  start_date: "start_date",
-  end_date: "end_date",
-};
 
 export function listDagRuns(db: Database, filter: DagRunFilter = {}): Page<DagRunRecord> {
   const where: string[] = [];

@@ -2,6 +2,7 @@
 import type { Database } from "bun:sqlite";
 import { ConflictError, type DagRunState } from "../../domain";
 import type { BackfillRecord, ListOptions, NewBackfill, Page, ReprocessBehavior, RunGates, ScheduledDag } from "../store";
+import { BACKFILL_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
 import { DAG_COLUMNS, DAG_FROM, toDag, type DagRow } from "./rows";
 import { createDagRun } from "./runs";
@@ -151,8 +152,6 @@ export function getBackfill(db: Database, id: number): BackfillRecord | null {
   const row = db.query(`SELECT ${BACKFILL_COLUMNS} FROM backfills WHERE id = ?`).get(id) as BackfillRow | null;
   return row ? toBackfill(row) : null;
 }
-
-const BACKFILL_SORTABLE = { id: "id", created_at: "created_at", completed_at: "completed_at" };
 
 export function listBackfills(db: Database, opts: ListOptions & { dag_id?: string } = {}): Page<BackfillRecord> {
   const where = opts.dag_id === undefined ? "" : " WHERE dag_id = ?";

@@ -1,6 +1,7 @@
 /** Task instances: lookups, the batched conditional transitions every state change goes through, heartbeats. */
 import type { Database } from "bun:sqlite";
 import type { ListOptions, Page, TaskInstancePatch, TaskInstanceRecord, TaskTransition } from "../store";
+import { TI_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
 import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
 
@@ -15,26 +16,6 @@ export function getTaskInstanceById(db: Database, id: number): TaskInstanceRecor
   const row = db.query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE id = ?`).get(id) as TaskInstanceRow | null;
   return row ? toTaskInstance(row) : null;
 }
-
-const TI_SORTABLE = {
-  id: "id",
-  dag_id: "dag_id",
-  run_id: "run_id",
-  task_id: "task_id",
-  state: "state",
-  try_number: "try_number",
-  operator: "operator",
-  max_tries: "max_tries",
-  pool: "pool",
-  pool_slots: "pool_slots",
-  hostname: "hostname",
-  executor: "executor",
-  priority_weight: "priority_weight",
-  queued_at: "queued_at",
-  start_date: "start_date",
-  end_date: "end_date",
-  updated_at: "updated_at",
-};
 
 export function listTaskInstances(db: Database, dagId: string, runId: string, opts: ListOptions = {}): Page<TaskInstanceRecord> {
   const page = pageClause(opts, TI_SORTABLE, "id", "id");

@@ -1,7 +1,9 @@
 /** Variables and connections (Airflow's): one small function per SQL operation. */
 import type { Database } from "bun:sqlite";
 import { ConflictError } from "../../domain";
+import { connectionRow } from "../connection-row";
 import type { ConnectionRecord, ListOptions, Page, VariableRecord } from "../store";
+import { CONN_SORTABLE, VAR_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
 
 const VAR_COLUMNS = "key, value, description";
@@ -22,8 +24,6 @@ export function putVariable(db: Database, v: VariableRecord, now: Date, onlyIfAb
   return { key: v.key, value: v.value, description: v.description ?? null };
 }
 
-const VAR_SORTABLE = { key: "key", description: "description" };
-
 export function listVariables(db: Database, opts: ListOptions & { key_pattern?: string } = {}): Page<VariableRecord> {
   const where = opts.key_pattern !== undefined ? " WHERE key LIKE ?" : "";
   const params = opts.key_pattern !== undefined ? [opts.key_pattern] : [];
@@ -42,17 +42,7 @@ export function getConnection(db: Database, id: string): ConnectionRecord | null
 }
 
 export function putConnection(db: Database, c: ConnectionRecord, now: Date, onlyIfAbsent = false): ConnectionRecord {
-  const row = {
-    connection_id: c.connection_id,
-    conn_type: c.conn_type,
-    description: c.description ?? null,
-    host: c.host ?? null,
-    login: c.login ?? null,
-    password: c.password ?? null,
-    schema: c.schema ?? null,
-    port: c.port ?? null,
-    extra: c.extra ?? null,
-  };
+  const row = connectionRow(c);
   const set = Object.keys(row)
     .filter((k) => k !== "connection_id")
     .map((k) => `${k} = excluded.${k}`)
@@ -64,8 +54,6 @@ export function putConnection(db: Database, c: ConnectionRecord, now: Date, only
   if (onlyIfAbsent && res.changes === 0) throw new ConflictError(`The connection with connection_id: \`${c.connection_id}\` already exists`);
   return row;
 }
-
-const CONN_SORTABLE = { connection_id: "connection_id", conn_type: "conn_type", host: "host" };
 
 export function listConnections(db: Database, opts: ListOptions & { id_pattern?: string } = {}): Page<ConnectionRecord> {
   const where = opts.id_pattern !== undefined ? " WHERE connection_id LIKE ?" : "";

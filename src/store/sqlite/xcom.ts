@@ -2,6 +2,7 @@
 import type { Database } from "bun:sqlite";
 import { TooLargeError } from "../../domain";
 import type { ListOptions, Page, XComKey, XComRecord } from "../store";
+import { XCOM_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
 import { toXCom, type XComRow } from "./rows";
 
@@ -33,8 +34,6 @@ export function getXCom(db: Database, key: XComKey): XComRecord | null {
     .get(key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key) as XComRow | null;
   return row ? toXCom(row) : null;
 }
-
-const XCOM_SORTABLE = { task_id: "task_id", key: "key", map_index: "map_index", timestamp: "timestamp" };
 
 export function listXComs(db: Database, filter: { dag_id: string; run_id: string; task_id?: string; key?: string } & ListOptions): Page<XComRecord> {
   const where = ["dag_id = ?", "run_id = ?"];

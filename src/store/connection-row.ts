@@ -1,0 +1,20 @@
+/** The stored form of a Connection, the same for both stores. */
+import type { ConnectionRecord } from "./store";
+
+/**
+ * Every field present, absent ones as null. Keys stay in the order of the stores' connection column list:
+ * the SQLite store binds Object.values(row) positionally against it.
+ */
+export function connectionRow(c: ConnectionRecord): ConnectionRecord {
+  return {
+    connection_id: c.connection_id,
+    conn_type: c.conn_type,
+    description: c.description ?? null,
+    host: c.host ?? null,
+    login: c.login ?? null,
+    password: c.password ?? null,
+    schema: c.schema ?? null,
+    port: c.port ?? null,
+    extra: c.extra ?? null,
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * order_by allow-lists for the list methods, shared by both stores: API field name → SQL column. Both
+ * schemas name these columns alike, so one list keeps the accepted fields (and the "order_by accepts …"
+ * message, in key order) the same in SQLite and Postgres. `d.` and `p.` are the aliases the dag and pool
+ * list queries of both stores use.
+ */
+
+/** Allowed order_by fields → SQL column expression. */
+export type Sortable = Record<string, string>;
+
+export const DAG_SORTABLE: Sortable = {
+  dag_id: "d.dag_id",
+  fileloc: "d.fileloc",
+  is_paused: "d.is_paused",
+  is_active: "d.is_active",
+  last_parsed_at: "d.last_parsed_at",
+};
+
+export const IMPORT_ERROR_SORTABLE: Sortable = { id: "id", filename: "filename", timestamp: "timestamp" };
+
+export const POOL_SORTABLE: Sortable = { id: "p.id", name: "p.name", pool: "p.name", slots: "p.slots" };
+
+export const RUN_SORTABLE: Sortable = {
+  id: "id",
+  dag_id: "dag_id",
+  run_id: "run_id",
+  run_type: "run_type",
+  state: "state",
+  logical_date: "logical_date",
+  data_interval_start: "data_interval_start",
+  data_interval_end: "data_interval_end",
+  queued_at: "queued_at",
+  start_date: "start_date",
+  end_date: "end_date",
+};
+
+export const BACKFILL_SORTABLE: Sortable = { id: "id", created_at: "created_at", completed_at: "completed_at" };
+
+export const TI_SORTABLE: Sortable = {
+  id: "id",
+  dag_id: "dag_id",
+  run_id: "run_id",
+  task_id: "task_id",
+  state: "state",
+  try_number: "try_number",
+  operator: "operator",
+  max_tries: "max_tries",
+  pool: "pool",
+  pool_slots: "pool_slots",
+  hostname: "hostname",
+  executor: "executor",
+  priority_weight: "priority_weight",
+  queued_at: "queued_at",
+  start_date: "start_date",
+  end_date: "end_date",
+  updated_at: "updated_at",
+};
+
+export const VAR_SORTABLE: Sortable = { key: "key", description: "description" };
+
+export const CONN_SORTABLE: Sortable = { connection_id: "connection_id", conn_type: "conn_type", host: "host" };
+
+export const XCOM_SORTABLE: Sortable = { task_id: "task_id", key: "key", map_index: "map_index", timestamp: "timestamp" };
