@@ -5,6 +5,7 @@
  */
 import type { DagSpec, TaskState } from "../domain";
 import type { DagRunRecord, TaskInstanceRecord } from "../store";
+import { DEPENDS_ON_PAST_NOTE_PREFIX } from "../store";
 
 /** The previous run of the same DAG and its task-instance states; null when there is none. */
 export type PreviousRun = { run_id: string; states: ReadonlyMap<string, TaskState> } | null;
@@ -13,7 +14,8 @@ export type PreviousRun = { run_id: string; states: ReadonlyMap<string, TaskStat
 const PAST_OK: ReadonlySet<TaskState> = new Set(["success", "skipped"]);
 
 /** The note a task instance blocked by its past carries; the planner clears notes with this prefix once it schedules. */
-export const PAST_NOTE_PREFIX = "depends_on_past: ";
+// Defined by the store: its orphan reaper recognises runs waiting on their past by this note.
+export const PAST_NOTE_PREFIX = DEPENDS_ON_PAST_NOTE_PREFIX;
 
 /**
  * Whether planning this run needs its previous run: it has a logical_date (runs without one, e.g. manual

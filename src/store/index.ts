@@ -5,3 +5,4 @@ export { runMigrations, migrationFromFile, type Migration, type MigrationTarget 
 export { SqliteStore } from "./sqlite";
 export { PostgresStore, type PostgresStoreOptions } from "./postgres";
 export { assertLegalTransitions } from "./guard";
+export { DEPENDS_ON_PAST_NOTE_PREFIX } from "./still-moving";

@@ -113,6 +113,21 @@ export function reapersContract(getStore: () => Store): void {
     });
   });
 
+  describe("reliability: depends_on_past is not orphaned", () => {
+    test("a running run whose only unfinished task waits on its past is neither a candidate nor reaped", async () => {
+      const store = getStore();
+      const { run, ti } = await runOf(store);
+      await store.setDagRunState(run.id, ["queued"], "running", at(10));
+      const a = await ti("a");
+      await store.setTaskInstanceNotes([{ id: a.id, state: "none", note: "depends_on_past: waiting for a in the previous run" }]);
+      expect((await store.listOrphanCandidates()).map((c) => c.id)).not.toContain(run.id);
+      expect(await store.reapOrphanedRun(run.id, "orphaned", at(5000))).toBe(false);
+      // Any other note on a none task leaves the run an orphan candidate.
+      await store.setTaskInstanceNotes([{ id: a.id, state: "none", note: "something else" }]);
+      expect((await store.listOrphanCandidates()).map((c) => c.id)).toContain(run.id);
+    });
+  });
+
   describe("reliability: dispatch attempts", () => {
     test("failures count per try; deferring moves queued back to scheduled and holds it until next_at", async () => {
       const store = getStore();

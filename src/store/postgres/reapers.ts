@@ -5,9 +5,8 @@
 import type { DispatchBackoff, OrphanCandidate, ReapTaskCandidate, TaskReap } from "../store";
 import { arrayParam, execute, query, type Db, type Pool } from "./client";
 import { roundsOf } from "./task-instances";
+import { STILL_MOVING_SQL } from "../still-moving";
 
-/** Task instance states that still move on their own; a run with any of them is not orphaned. */
-const ACTIVE_STATES = "('scheduled', 'queued', 'running', 'up_for_retry')";
 const CANDIDATE_COLUMNS = "id, dag_run_id, dag_id, run_id, task_id, try_number";
 
 export async function listAgentLostCandidates(db: Db): Promise<ReapTaskCandidate[]> {
@@ -29,7 +28,7 @@ export async function listOrphanCandidates(db: Db): Promise<OrphanCandidate[]> {
     `SELECT r.id, r.dag_id, r.run_id, GREATEST(r.start_date, max(t.start_date), max(t.end_date)) AS last_activity
        FROM dag_runs r LEFT JOIN task_instances t ON t.dag_run_id = r.id
       WHERE r.state = 'running'
-        AND NOT EXISTS (SELECT 1 FROM task_instances a WHERE a.dag_run_id = r.id AND a.state IN ${ACTIVE_STATES})
+        AND NOT EXISTS (SELECT 1 FROM task_instances a WHERE a.dag_run_id = r.id AND ${STILL_MOVING_SQL})
       GROUP BY r.id ORDER BY r.id`,
   );
 }
@@ -71,7 +70,7 @@ export async function reapOrphanedRun(sql: Pool, id: number, note: string, now: 
       tx,
       `UPDATE dag_runs SET state = 'failed', end_date = $1, note = $2
         WHERE id = $3 AND state = 'running'
-          AND NOT EXISTS (SELECT 1 FROM task_instances a WHERE a.dag_run_id = $3 AND a.state IN ${ACTIVE_STATES})`,
+          AND NOT EXISTS (SELECT 1 FROM task_instances a WHERE a.dag_run_id = $3 AND ${STILL_MOVING_SQL})`,
       [now, note, id],
     );
     if (!failed) return false;

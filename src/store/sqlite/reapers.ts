@@ -5,9 +5,8 @@
 import type { Database } from "bun:sqlite";
 import type { DispatchBackoff, OrphanCandidate, ReapTaskCandidate, TaskReap } from "../store";
 import { date } from "./rows";
+import { STILL_MOVING_SQL } from "../still-moving";
 
-/** Task instance states that still move on their own; a run with any of them is not orphaned. */
-const ACTIVE_STATES = "('scheduled', 'queued', 'running', 'up_for_retry')";
 
 interface CandidateRow {
   id: number;
@@ -48,7 +47,7 @@ export function listOrphanCandidates(db: Database): OrphanCandidate[] {
               max(COALESCE(r.start_date, -1), COALESCE(max(t.start_date), -1), COALESCE(max(t.end_date), -1)) AS last_activity
          FROM dag_runs r LEFT JOIN task_instances t ON t.dag_run_id = r.id
         WHERE r.state = 'running'
-          AND NOT EXISTS (SELECT 1 FROM task_instances a WHERE a.dag_run_id = r.id AND a.state IN ${ACTIVE_STATES})
+          AND NOT EXISTS (SELECT 1 FROM task_instances a WHERE a.dag_run_id = r.id AND ${STILL_MOVING_SQL})
         GROUP BY r.id ORDER BY r.id`,
     )
     .all() as { id: number; dag_id: string; run_id: string; last_activity: number }[];
@@ -83,7 +82,7 @@ export function reapOrphanedRun(db: Database, id: number, note: string, now: Dat
         .query(
           `UPDATE dag_runs SET state = 'failed', end_date = ?, note = ?
             WHERE id = ? AND state = 'running'
-              AND NOT EXISTS (SELECT 1 FROM task_instances a WHERE a.dag_run_id = ? AND a.state IN ${ACTIVE_STATES})`,
+              AND NOT EXISTS (SELECT 1 FROM task_instances a WHERE a.dag_run_id = ? AND ${STILL_MOVING_SQL})`,
         )
         .run(t, note, id, id).changes;
       if (!failed) return false;
