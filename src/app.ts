@@ -16,7 +16,8 @@ import { InlineRunner, admitInlineTasks } from "./executors";
 import { BufferedDispatcher, Dispatcher, DispatchRetryPolicy } from "./dispatch";
 import { CronRunCreator, Reapers, SchedulerLoop } from "./scheduler";
 import { LeaderCampaign, PgLeaderLock, leaderLockIdFor } from "./scheduler";
-import { createAgentRpcHandler } from "./rpc";
+// Only the prefix, eagerly: the RPC service itself (protobuf runtime and descriptors) loads after start-up.
+import { AGENT_RPC_PREFIX } from "./rpc/prefix";
 import { createApi } from "./api";
 import { AgentTokens, UserTokens, ensureAdminUser } from "./auth";
 import { isCompiledBinary, selfCommand } from "./agent";
@@ -41,7 +42,13 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   const secret = cfg.jwt_secret ?? loadOrCreateSecret(cfg, log);
   const agentTokens = new AgentTokens(secret);
   const userTokens = cfg.auth === "none" ? null : new UserTokens(secret);
-  if (userTokens) await announceAdmin(store, cfg, log);
+  if (userTokens) {
+    // Checking LEOFLOW_ADMIN_PASSWORD against an existing admin costs an argon2 verification (~80 ms in a fresh
+    // process): do it off the start-up path. A first start still creates the admin before serving.
+    if (cfg.admin_password !== undefined && (await store.getUser("admin")))
+      void announceAdmin(store, cfg, log).catch((e) => log.error("updating the admin password failed", { error: e as Error }));
+    else await announceAdmin(store, cfg, log);
+  }
 
   // Bind first: a taken port fails fast, and --port 0 learns its real port before agents need the URL.
   let handle: (req: Request) => Response | Promise<Response> = () =>
@@ -146,15 +153,22 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   const report = await dagSync.syncOnce();
   log.info("DAG folder loaded", { folder: cfg.dags_folder, ...summarize(report) });
 
-  const rpc = createAgentRpcHandler({
-    store,
-    tokens: agentTokens,
-    logger: log.child("rpc"),
-    heartbeatIntervalSeconds: cfg.heartbeat_interval,
-    onTaskStateChange: (runId) => wake(runId),
-  });
+  // The agent RPC loads in the background once the server answers (~30 ms of protobuf descriptors kept off
+  // start-to-healthy); an agent call that arrives first waits for it.
+  let rpcReady: Promise<(req: Request) => Promise<Response | null>> | undefined;
+  const loadRpc = () =>
+    (rpcReady ??= import("./rpc").then(({ createAgentRpcHandler }) =>
+      createAgentRpcHandler({
+        store,
+        tokens: agentTokens,
+        logger: log.child("rpc"),
+        heartbeatIntervalSeconds: cfg.heartbeat_interval,
+        onTaskStateChange: (runId) => wake(runId),
+      }),
+    ));
   const api = createApi({ store, tokens: userTokens, version: VERSION, scheduler: { wake, health: () => loop.health() }, logger: log.child("api"), events, metrics });
-  handle = async (req) => (await rpc(req)) ?? api.fetch(req);
+  handle = async (req) =>
+    new URL(req.url).pathname.startsWith(AGENT_RPC_PREFIX) ? ((await (await loadRpc())(req)) ?? api.fetch(req)) : api.fetch(req);
   await docker?.start();
   dagSync.start();
   await wakeBus.start();
@@ -163,6 +177,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   if (pro && cfg.executor === "subprocess")
     log.warn("--executor=subprocess runs DAG code as plain processes on the leading replica's host, unsandboxed; use it only with trusted DAGs");
   log.info("leoflow is serving", { url, mode: cfg.mode, db: redactDb(cfg.db), executor: standard.name, version: VERSION });
+  setTimeout(() => void loadRpc(), 0);
 
   let closing: Promise<void> | null = null;
   return {
@@ -270,13 +285,14 @@ function loadOrCreateSecret(cfg: ServeConfig, log: Logger): string {
 }
 
 async function announceAdmin(store: Store, cfg: ServeConfig, log: Logger): Promise<void> {
-  const { created, generatedPassword } = await ensureAdminUser(store, { password: cfg.admin_password, now: new Date() });
+  const { created, updated, generatedPassword } = await ensureAdminUser(store, { password: cfg.admin_password, now: new Date() });
   if (generatedPassword)
     // Printed once, on stdout, so it does not end up mixed into structured logs.
     process.stdout.write(
       `\n  Leoflow admin user created.\n  username: admin\n  password: ${generatedPassword}\n  (shown once; set LEOFLOW_ADMIN_PASSWORD to choose it)\n\n`,
     );
   else if (created) log.info("admin user created with the password from LEOFLOW_ADMIN_PASSWORD");
+  else if (updated) log.info("admin password changed to the one in LEOFLOW_ADMIN_PASSWORD");
 }
 
 function summarize(report: unknown): Record<string, unknown> {

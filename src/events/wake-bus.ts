@@ -10,9 +10,10 @@
  * await bus.start();
  * bus.wake(42); // the leader plans run 42 now, whichever replica this is
  */
-import postgres from "postgres";
+import type postgres from "postgres";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../observability";
+import { postgresDriver } from "../store";
 
 export type WakeHandler = (dagRunId?: number) => void;
 
@@ -84,7 +85,7 @@ export class PgWakeBus implements WakeBus {
   constructor(private readonly opts: PgWakeBusOptions) {
     this.channel = opts.channel ?? WAKE_CHANNEL;
     // Its own small client: NOTIFYs never wait behind store queries, and LISTEN gets a dedicated connection.
-    this.sql = postgres(opts.url, { max: 1, onnotice: () => {}, connection: { application_name: "leoflow-wake" } });
+    this.sql = postgresDriver()(opts.url, { max: 1, onnotice: () => {}, connection: { application_name: "leoflow-wake" } });
   }
 
   subscribe(handler: WakeHandler): void {

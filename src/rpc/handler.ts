@@ -10,8 +10,9 @@ import { createConnectRouter } from "@connectrpc/connect";
 import { universalServerRequestFromFetch, universalServerResponseToFetch } from "@connectrpc/connect/protocol";
 import { AgentService } from "../gen/leoflow/agent/v1/agent_pb";
 import { agentServiceImpl, type AgentRpcDeps } from "./service";
+import { AGENT_RPC_PREFIX } from "./prefix";
 
-export const AGENT_RPC_PREFIX = `/${AgentService.typeName}/`;
+export { AGENT_RPC_PREFIX };
 
 export function createAgentRpcHandler(deps: AgentRpcDeps): (req: Request) => Promise<Response | null> {
   // Connect protocol only: agents are our own fetch clients; gRPC needs trailers Bun's HTTP/1.1 lacks.

@@ -7,8 +7,9 @@
  * const lock = new PgLeaderLock("postgres://postgres@127.0.0.1:5432/leoflow");
  * if (await lock.tryAcquire()) { … lead …; if (!(await lock.holdsLock())) stepDown(); }
  */
-import postgres from "postgres";
+import type postgres from "postgres";
 import type { LeaderLock } from "./leadership";
+import { postgresDriver } from "../store";
 
 /** The advisory-lock id gating scheduler leadership: "LeoFlow" in hex, as in the Go implementation. */
 export const LEADER_LOCK_ID = 0x4c656f466c6f77n;
@@ -114,7 +115,7 @@ export class PgLeaderLock implements LeaderLock {
   }
 
   private connect(): postgres.Sql {
-    return postgres(this.url, {
+    return postgresDriver()(this.url, {
       max: 1,
       // Never recycle the session on our own: a new session would not hold the lock (postgres.js
       // otherwise retires connections after 30–60 minutes).

@@ -6,3 +6,4 @@ export { SqliteStore } from "./sqlite";
 export { PostgresStore, type PostgresStoreOptions } from "./postgres";
 export { assertLegalTransitions } from "./guard";
 export { DEPENDS_ON_PAST_NOTE_PREFIX } from "./still-moving";
+export { postgresDriver } from "./postgres/driver";

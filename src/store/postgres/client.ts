@@ -8,7 +8,8 @@
  * const p = new Params();
  * const rows = await query<{ id: number }>(sql, `SELECT id FROM dag_runs WHERE state = ${p.add("running")}`, p.values);
  */
-import postgres from "postgres";
+import type postgres from "postgres";
+import { postgresDriver } from "./driver";
 
 /** A pool or a transaction: anything queries can run on. */
 export type Db = postgres.Sql<Record<string, unknown>> | postgres.TransactionSql<Record<string, unknown>>;
@@ -36,7 +37,7 @@ export function connect(opts: ConnectOptions): Pool {
       `Postgres schema "${opts.schema}" is not a plain lower-case identifier; use letters, digits and _ (e.g. leoflow)`,
     );
   try {
-    return postgres(opts.url, {
+    return postgresDriver()(opts.url, {
       max: opts.max ?? 10,
       // Our own DDL's notices ("schema already exists, skipping") are expected; don't print them.
       onnotice: () => {},
@@ -92,9 +93,9 @@ export const PG_UNIQUE_VIOLATION = "23505";
 export const PG_FOREIGN_KEY_VIOLATION = "23503";
 
 export function pgErrorCode(err: unknown): string | undefined {
-  return err instanceof postgres.PostgresError ? err.code : undefined;
+  return err instanceof postgresDriver().PostgresError ? err.code : undefined;
 }
 
 export function pgConstraint(err: unknown): string | undefined {
-  return err instanceof postgres.PostgresError ? (err as { constraint_name?: string }).constraint_name : undefined;
+  return err instanceof postgresDriver().PostgresError ? (err as { constraint_name?: string }).constraint_name : undefined;
 }
