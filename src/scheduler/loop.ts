@@ -81,6 +81,7 @@ export interface TickReport {
 }
 
 type Planned = { snap: RunSnapshot; spec: DagSpec };
+type Candidate = { ti: TaskInstanceRecord; run: DagRunRecord; spec: DagSpec; runQueuedAt: Date; maxActiveTasks: number };
 
 export class SchedulerLoop {
   private readonly dirty = new Set<number>();
@@ -97,8 +98,10 @@ export class SchedulerLoop {
   private readonly specs = new Map<number, DagSpec>();
   /** Runs left unplanned by run limits (paused DAG, max_active_runs), by dag_id: replanned when a run of it ends. */
   private readonly held = new Map<number, string>();
-  /** Runs with work waiting for a pool slot, capacity or its past: any finished task may free them, so every tick plans them. */
+  /** Runs with a task held back by depends_on_past: a task finishing in another run may free it, so every tick plans them. */
   private readonly waiting = new Set<number>();
+  /** Scheduled task instances that did not fit last tick (pool, parallelism, max_active_tasks), by id. */
+  private readonly waitingCandidates = new Map<number, Candidate>();
   /** Active run ids as of the previous sweep; null until the first (full) sweep. */
   private knownActive: Set<number> | null = null;
   private lastSweepAt = 0;
@@ -121,6 +124,7 @@ export class SchedulerLoop {
     this.lastTickAt = null;
     this.leadingSince = this.now();
     this.knownActive = null; // a new term starts with a full sweep
+    this.waitingCandidates.clear();
     this.sweepTimer = setInterval(() => this.wake(), this.opts.sweepIntervalMs);
     this.wake();
   }
@@ -242,10 +246,14 @@ export class SchedulerLoop {
     const ids = full ? await this.sweepIds(now) : [...new Set([...this.dirty, ...this.waiting])];
     this.dirty.clear();
     // Paused DAGs, max_active_runs and backfill limits decide which runs are planned at all (run-limits.ts).
-    const gate = ids.length ? selectRunsToPlan(await store.loadRunGates(ids)) : { plan: [], held: [] };
-    for (const id of ids) this.held.delete(id);
+    // Runs with candidates waiting for capacity are gated too (a pause must stop them), but not reloaded.
+    const toLoad = new Set(ids);
+    const gateIds = [...new Set([...ids, ...[...this.waitingCandidates.values()].map((c) => c.run.id)])];
+    const gate = gateIds.length ? selectRunsToPlan(await store.loadRunGates(gateIds)) : { plan: [], held: [] };
+    for (const id of gateIds) this.held.delete(id);
     for (const h of gate.held) this.held.set(h.id, h.dag_id);
-    const snapshots = gate.plan.length ? await store.loadRunSnapshots(gate.plan) : [];
+    const planIds = gate.plan.filter((id) => toLoad.has(id));
+    const snapshots = planIds.length ? await store.loadRunSnapshots(planIds) : [];
     const deadline = started + (this.opts.tickTimeoutMs ?? 5_000);
 
     const transitions: TaskTransition[] = [];
@@ -323,11 +331,21 @@ export class SchedulerLoop {
   }
 
   private async dispatchReady(planned: Planned[], newState: Map<number, TaskState>, now: Date, notes: TaskNoteUpdate[]): Promise<number> {
-    const candidates: { ti: TaskInstanceRecord; run: DagRunRecord; spec: DagSpec; runQueuedAt: Date; maxActiveTasks: number }[] = [];
-    for (const { snap, spec } of planned)
+    const candidates: Candidate[] = [];
+    const plannedRuns = new Set<number>();
+    for (const { snap, spec } of planned) {
+      plannedRuns.add(snap.run.id);
       for (const ti of snap.tis)
         if ((newState.get(ti.id) ?? ti.state) === "scheduled")
           candidates.push({ ti, run: snap.run, spec, runQueuedAt: snap.run.queued_at, maxActiveTasks: spec.max_active_tasks });
+    }
+    // Candidates that waited for capacity last time compete again without their runs being reloaded: a
+    // freshly planned run replaces its own, and a held run (paused DAG) withdraws them. A stale one (cleared,
+    // marked) is harmless: queueing it is conditional on its state and try.
+    for (const [id, c] of this.waitingCandidates)
+      if (plannedRuns.has(c.run.id) || this.held.has(c.run.id)) this.waitingCandidates.delete(id);
+      else candidates.push(c);
+    this.waitingCandidates.clear();
     if (!candidates.length) return 0;
     if (this.opts.dispatchGate) {
       // A launch backing off after a dispatch failure waits for its time; its run is planned again then.
@@ -345,7 +363,7 @@ export class SchedulerLoop {
     const pools = poolLimits(await this.opts.store.listPoolUsage());
     const { dispatch: selected, waiting } = selectDispatchable(candidates, { parallelism: this.opts.parallelism, running, runningByDag: active, ...pools });
     notes.push(...waitingNotes(waiting));
-    for (const w of waiting) this.waiting.add(w.candidate.run.id);
+    for (const w of waiting) this.waitingCandidates.set(w.candidate.ti.id, { ...w.candidate, ti: { ...w.candidate.ti, note: w.reason } });
     if (!selected.length) return 0;
     this.throwIfCancelled();
     const inline = this.opts.inline;

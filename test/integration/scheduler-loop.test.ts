@@ -148,3 +148,42 @@ describe("SchedulerLoop sweeps", () => {
     expect(launched.filter((l) => l.endsWith("/b"))).toEqual(["r2/b"]);
   });
 });
+
+describe("SchedulerLoop capacity", () => {
+  test("a task that waited for capacity is queued when a slot frees, without reloading its run; a pause withdraws it", async () => {
+    const spec = parseDagSpec({ dag_id: "narrow", tasks: [bash("only")] });
+    const dag = await store.upsertDag({ spec, fileloc: "/dags/n.json", pausedOnCreate: false, now: new Date() });
+    const launched: string[] = [];
+    const loop = new SchedulerLoop({
+      store,
+      dispatcher: { dispatch: async (ti) => void launched.push(ti.run_id) },
+      logger: silentLogger,
+      sweepIntervalMs: 60_000,
+      parallelism: 1,
+    });
+    for (const r of ["r1", "r2", "r3"]) await store.createDagRun(buildDagRun(dag, { run_id: r, run_type: "manual", logical_date: null }, new Date()));
+    loop.wake();
+    await loop.tick();
+    expect(launched).toEqual(["r1"]);
+    expect((await store.getTaskInstance("narrow", "r2", "only"))!.note).toContain("parallelism (1)");
+
+    // r1's task finishes; only r1 is woken.
+    const t1 = (await store.getTaskInstance("narrow", "r1", "only"))!;
+    await store.applyTransitions([{ id: t1.id, from: ["queued"], to: "success", try_number: 1 }], new Date());
+    const r1 = (await store.getDagRun("narrow", "r1"))!;
+    loop.wake(r1.id);
+    const report = await loop.tick();
+    expect(report.runs).toBe(1); // r1 alone was reloaded
+    expect(launched).toEqual(["r1", "r2"]);
+    expect((await store.getTaskInstance("narrow", "r2", "only"))!.note).toBeNull();
+
+    // Pausing the DAG withdraws r3's waiting task even though r3 is never reloaded.
+    await store.setDagPaused("narrow", true);
+    const t2 = (await store.getTaskInstance("narrow", "r2", "only"))!;
+    await store.applyTransitions([{ id: t2.id, from: ["queued"], to: "success", try_number: 1 }], new Date());
+    loop.wake((await store.getDagRun("narrow", "r2"))!.id);
+    await loop.tick();
+    expect(launched).toEqual(["r1", "r2"]);
+    expect((await store.getTaskInstance("narrow", "r3", "only"))!.state).toBe("scheduled");
+  });
+});
