@@ -1,0 +1,176 @@
+/**
+ * Starts the compiled binary as a user would (`dist/leoflow serve …`, fresh temp dir, real admin login) and
+ * talks to it over HTTP. The bench's own copy of test/e2e/harness.ts, so scripts never import tests.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** The binary under test: dist/leoflow, or LEOFLOW_BENCH_BINARY (e.g. a build of another commit). */
+export const BINARY = process.env.LEOFLOW_BENCH_BINARY || resolve(import.meta.dir, "../../../dist/leoflow");
+const ADMIN_PASSWORD = "bench-admin-password";
+const JWT_SECRET = "bench-jwt-secret-0123456789abcdef";
+
+export interface Leoflow {
+  url: string;
+  dir: string;
+  pid: number;
+  output(): string;
+  api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  stop(): Promise<void>;
+}
+
+export interface LeoflowVariant {
+  /** Short label used in subjects, e.g. "lite sqlite". */
+  label: string;
+  /** Flags naming the mode and store; the data dir and DAGs folder are added by startLeoflow. */
+  args: (dir: string) => string[];
+}
+
+/** Lite on a SQLite file, Lite on Postgres, Pro on Postgres (subprocess executor), given a schema maker. */
+export function variants(pg: { url: string; schema(): string } | null): LeoflowVariant[] {
+  const list: LeoflowVariant[] = [{ label: "lite sqlite", args: (dir) => ["--mode=lite", `--db=sqlite:${join(dir, "leoflow.db")}`] }];
+  if (pg) {
+    list.push({ label: "lite postgres", args: () => ["--mode=lite", `--db=${withSearchPath(pg.url, pg.schema())}`] });
+    list.push({
+      label: "pro postgres",
+      args: () => ["--mode=pro", "--executor=subprocess", `--jwt-secret=${JWT_SECRET}`, "--leader-poll=0.2", `--db=${withSearchPath(pg.url, pg.schema())}`],
+    });
+  }
+  return list;
+}
+
+export function withSearchPath(url: string, schema: string): string {
+  return `${url}${url.includes("?") ? "&" : "?"}search_path=${schema}`;
+}
+
+/** Writes each DAG as `<dag_id>.json` into a new DAGs folder under `dir`. */
+export function writeDags(dir: string, dags: { dag_id: string }[]): string {
+  const folder = join(dir, "dags");
+  mkdirSync(folder, { recursive: true });
+  for (const d of dags) writeFileSync(join(folder, `${d.dag_id}.json`), JSON.stringify(d));
+  return folder;
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `leoflow-bench-${prefix}-`));
+}
+
+export async function startLeoflow(opts: { dir: string; variant: LeoflowVariant; extraArgs?: string[]; env?: Record<string, string> }): Promise<Leoflow> {
+  if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run scripts/bench without --no-build, or bun scripts/build.ts`);
+  const { dir } = opts;
+  const args = [BINARY, "serve", ...opts.variant.args(dir), "--dags-folder", join(dir, "dags"), "--data-dir", join(dir, "data"), "--port", "0", ...(opts.extraArgs ?? [])];
+  const proc = Bun.spawn(args, {
+    cwd: dir,
+    env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: ADMIN_PASSWORD, ...opts.env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let out = "";
+  const pump = async (s: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    const reader = s.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      out = (out + decoder.decode(value, { stream: true })).slice(-200_000);
+    }
+  };
+  void pump(proc.stdout);
+  void pump(proc.stderr);
+  const url = await waitFor(() => (proc.exitCode !== null ? Promise.reject(new Error(`leoflow exited ${proc.exitCode}:\n${out}`)) : out.match(/leoflow is serving url=(\S+)/)?.[1]), 30_000, () => `leoflow did not start:\n${out}`);
+  let token = "";
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(url + path, {
+      method,
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+    return { status: res.status, body: parsed as any };
+  };
+  const login = await api("POST", "/auth/token", { username: "admin", password: ADMIN_PASSWORD });
+  if (login.status !== 201) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}\n${out}`);
+  token = login.body.access_token;
+  return {
+    url,
+    dir,
+    pid: proc.pid,
+    output: () => out,
+    api,
+    stop: async () => {
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
+      await proc.exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Polls `probe` every `everyMs` until it returns a truthy value; throws `describe()` after `timeoutMs`. */
+export async function waitFor<T>(probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs: number, describe: () => string, everyMs = 20): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(describe());
+    await Bun.sleep(everyMs);
+  }
+}
+
+/** Waits until every DAG id is known to the server (the DAG folder is scanned at start and every ~2 s). */
+export async function waitForDags(lf: Leoflow, ids: string[]): Promise<void> {
+  for (const id of ids)
+    await waitFor(async () => (await lf.api("GET", `/api/v2/dags/${id}`)).status === 200, 30_000, () => `DAG ${id} never loaded:\n${lf.output().slice(-3000)}`, 50);
+}
+
+/** Triggers a run and waits for it to end; returns the run and its task instances (all pages). */
+export async function runToEnd(lf: Leoflow, dagId: string, runId: string, timeoutMs = 300_000): Promise<{ run: any; tis: any[] }> {
+  const t = await lf.api("POST", `/api/v2/dags/${dagId}/dagRuns`, { dag_run_id: runId, logical_date: null });
+  if (t.status !== 200) throw new Error(`trigger ${dagId} failed: ${t.status} ${JSON.stringify(t.body)}`);
+  const run = await waitFor(
+    async () => {
+      const r = (await lf.api("GET", `/api/v2/dags/${dagId}/dagRuns/${runId}`)).body;
+      return r?.state === "success" || r?.state === "failed" ? r : null;
+    },
+    timeoutMs,
+    () => `run ${dagId}/${runId} did not end:\n${lf.output().slice(-3000)}`,
+    25,
+  );
+  if (run.state !== "success") throw new Error(`run ${dagId}/${runId} ended ${run.state}:\n${lf.output().slice(-3000)}`);
+  return { run, tis: await listAll(lf, `/api/v2/dags/${dagId}/dagRuns/${runId}/taskInstances`, "task_instances") };
+}
+
+/** Reads every page of an Airflow list endpoint (limit 1000). */
+export async function listAll(lf: Leoflow, path: string, key: string): Promise<any[]> {
+  const items: any[] = [];
+  for (let offset = 0; ; offset += 1000) {
+    const sep = path.includes("?") ? "&" : "?";
+    const page = (await lf.api("GET", `${path}${sep}limit=1000&offset=${offset}`)).body;
+    items.push(...page[key]);
+    if (page[key].length < 1000) return items;
+  }
+}
+
+/** A local HTTP server answering 200 to anything: the no-op behind inline http tasks. */
+export function noopServer(): { base: string; hits: () => number; stop(): void } {
+  let hits = 0;
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => (hits++, new Response("ok")) });
+  return { base: `http://127.0.0.1:${server.port}`, hits: () => hits, stop: () => server.stop(true) };
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Resident memory of a process in MiB (VmRSS, or VmHWM for the peak), from /proc. */
+export async function rssMiB(pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): Promise<number> {
+  const status = await Bun.file(`/proc/${pid}/status`).text();
+  const kb = Number(status.match(new RegExp(`${field}:\\s+(\\d+) kB`))?.[1]);
+  return +(kb / 1024).toFixed(1);
+}

@@ -1,0 +1,206 @@
+/**
+ * Chain latency: a chain of no-op tasks, trigger → run success. Per hop: downstream start − upstream end
+ * (Leoflow: start_date − end_date of the task instances, read over the API). Leoflow runs `http` inline tasks
+ * (a local HTTP 200) and subprocess `bash` tasks (`true`) on each variant (Lite/SQLite, Lite/Postgres,
+ * Pro/Postgres); the peers run the same chain with each job enqueueing the next, one worker slot.
+ */
+import { skippedRow, type BenchContext, type Workload } from "../lib/context";
+import { noopServer, removeDir, runToEnd, startLeoflow, tempDir, variants, waitForDags, writeDags } from "../lib/leoflow";
+import { importPeer, peerLabel, REDIS } from "../lib/peers";
+import type { Row } from "../lib/stats";
+
+export const HOP = "per-hop latency (ms)";
+export const TOTAL = "first start → last end (ms)";
+/** Where a subprocess hop's time goes, from the task instance's own timestamps. */
+export const PHASE_DECIDE = "hop phase: upstream end → downstream queued (ms)";
+export const PHASE_LAUNCH = "hop phase: downstream queued → start (ms)";
+const WORKLOAD = "chain";
+
+/** Wall clock in ms with sub-millisecond resolution (peers record their own timestamps). */
+export const nowMs = () => performance.timeOrigin + performance.now();
+
+export function chainDag(kind: "http" | "bash", length: number, base: string) {
+  return {
+    dag_id: `bench_chain_${kind}`,
+    max_active_runs: 1,
+    tasks: Array.from({ length }, (_, i) => ({
+      task_id: `t${i}`,
+      upstream: i ? [`t${i - 1}`] : [],
+      ...(kind === "http" ? { operator: "http", http: { url: `${base}/noop` } } : { operator: "bash", bash_command: "true" }),
+    })),
+  };
+}
+
+/** The floor row a Leoflow row is compared with (see workloads/floor.ts). */
+export const floorSubject = (store: "sqlite" | "postgres", kind: "http" | "bash") => `${store} commit${kind === "bash" ? " + agent spawn" : ""}`;
+
+export const chainWorkload: Workload = async (ctx) => {
+  const trials = ctx.opts.trials ?? 5;
+  const rows: Row[] = [];
+  rows.push(...(await leoflowChains(ctx, trials)));
+  rows.push(...(await bullmqChain(ctx, trials)));
+  rows.push(...(await graphileChain(ctx, trials)));
+  return rows;
+};
+
+async function leoflowChains(ctx: BenchContext, trials: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  const noop = noopServer();
+  try {
+    const chosen = variants(ctx.pg).filter((v) => ctx.opts.variants.includes(v.label));
+    for (const v of ctx.opts.variants.filter((l) => !chosen.some((c) => c.label === l)))
+      for (const kind of ctx.opts.kinds)
+        for (const metric of [HOP, TOTAL])
+          rows.push(skippedRow({ workload: WORKLOAD, metric, subject: `leoflow ${v} · ${kind}`, kind: "leoflow", better: "lower" }, "no Postgres"));
+    for (const variant of chosen) {
+      const dir = tempDir("chain");
+      writeDags(dir, ctx.opts.kinds.map((k) => chainDag(k, ctx.opts.chain, noop.base)));
+      ctx.log(`chain: leoflow ${variant.label}`);
+      const lf = await startLeoflow({ dir, variant });
+      try {
+        await waitForDags(lf, ctx.opts.kinds.map((k) => `bench_chain_${k}`));
+        for (const kind of ctx.opts.kinds) {
+          const hops: number[] = [];
+          const totals: number[] = [];
+          const decide: number[] = [];
+          const launch: number[] = [];
+          // Trial 0 warms up (first spawn, connection pools, JIT) and is not counted.
+          for (let t = 0; t <= trials; t++) {
+            const { tis } = await runToEnd(lf, `bench_chain_${kind}`, `trial-${t}`);
+            const byIndex = tis.sort((a, b) => Number(a.task_id.slice(1)) - Number(b.task_id.slice(1)));
+            const start = (ti: any) => Date.parse(ti.start_date);
+            const end = (ti: any) => Date.parse(ti.end_date);
+            if (t === 0) continue;
+            for (let i = 1; i < byIndex.length; i++) {
+              hops.push(start(byIndex[i]) - end(byIndex[i - 1]));
+              // Inline http tasks have no queued step (queued_when is null): only subprocess hops split.
+              const queued = byIndex[i].queued_when ? Date.parse(byIndex[i].queued_when) : null;
+              if (queued !== null) decide.push(queued - end(byIndex[i - 1])), launch.push(start(byIndex[i]) - queued);
+            }
+            totals.push(end(byIndex.at(-1)) - start(byIndex[0]));
+          }
+          const store = variant.label.endsWith("sqlite") ? "sqlite" : "postgres";
+          const subject = `leoflow ${variant.label} · ${kind}`;
+          rows.push({ workload: WORKLOAD, metric: HOP, subject, kind: "leoflow", better: "lower", samples: hops, floor: floorSubject(store, kind) });
+          rows.push({ workload: WORKLOAD, metric: TOTAL, subject, kind: "leoflow", better: "lower", samples: totals, floor: floorSubject(store, kind) });
+          if (decide.length) {
+            rows.push({ workload: WORKLOAD, metric: PHASE_DECIDE, subject, kind: "leoflow", better: "lower", samples: decide, note: "scheduler: plan + queue" });
+            rows.push({ workload: WORKLOAD, metric: PHASE_LAUNCH, subject, kind: "leoflow", better: "lower", samples: launch, note: "spawn agent + agent start + RPC" });
+          }
+        }
+      } finally {
+        await lf.stop();
+        removeDir(dir);
+      }
+    }
+  } finally {
+    noop.stop();
+  }
+  return rows;
+}
+
+/** Runs one chain of `length` jobs given a way to enqueue job i; returns per-hop gaps and the total. */
+class ChainRecorder {
+  starts: number[] = [];
+  ends: number[] = [];
+  private done: (() => void) | null = null;
+  constructor(readonly length: number) {}
+  begin(): Promise<void> {
+    this.starts = [];
+    this.ends = [];
+    return new Promise((r) => (this.done = r));
+  }
+  /** Called by the job body: marks start and end of the (no-op) work; true when another job must follow. */
+  job(i: number): boolean {
+    this.starts[i] = nowMs();
+    this.ends[i] = nowMs();
+    if (i + 1 < this.length) return true;
+    this.done!();
+    return false;
+  }
+  hops(): number[] {
+    return this.starts.slice(1).map((s, i) => s - this.ends[i]!);
+  }
+  total(): number {
+    return this.ends.at(-1)! - this.starts[0]!;
+  }
+}
+
+async function recordTrials(rec: ChainRecorder, trials: number, enqueueFirst: () => Promise<unknown>) {
+  const hops: number[] = [];
+  const totals: number[] = [];
+  for (let t = 0; t <= trials; t++) {
+    const finished = rec.begin();
+    await enqueueFirst();
+    await finished;
+    if (t === 0) continue;
+    hops.push(...rec.hops());
+    totals.push(rec.total());
+  }
+  return { hops, totals };
+}
+
+async function bullmqChain(ctx: BenchContext, trials: number): Promise<Row[]> {
+  const subject = peerLabel("bullmq");
+  const base = { workload: WORKLOAD, subject, kind: "peer" as const, better: "lower" as const };
+  if (ctx.skipBullmq) return [HOP, TOTAL].map((metric) => skippedRow({ ...base, metric }, ctx.skipBullmq!));
+  ctx.log("chain: bullmq");
+  const { Queue, Worker } = await importPeer("bullmq");
+  const connection = { ...REDIS, maxRetriesPerRequest: null };
+  const name = `leoflow-bench-chain-${process.pid}`;
+  const queue = new Queue(name, { connection });
+  const rec = new ChainRecorder(ctx.opts.chain);
+  // Fast settings from BullMQ's docs: a blocking worker (woken by the add, no polling) and finished jobs removed.
+  const jobOpts = { removeOnComplete: true, removeOnFail: true };
+  const worker = new Worker(
+    name,
+    async (job: { data: { i: number } }) => {
+      if (rec.job(job.data.i)) await queue.add("hop", { i: job.data.i + 1 }, jobOpts);
+    },
+    { connection, concurrency: 1 },
+  );
+  await worker.waitUntilReady();
+  try {
+    const { hops, totals } = await recordTrials(rec, trials, () => queue.add("hop", { i: 0 }, jobOpts));
+    return [
+      { ...base, metric: HOP, samples: hops, note: "each job adds the next; Redis 127.0.0.1:6379" },
+      { ...base, metric: TOTAL, samples: totals },
+    ];
+  } finally {
+    await worker.close();
+    await queue.obliterate({ force: true }).catch(() => {});
+    await queue.close();
+  }
+}
+
+async function graphileChain(ctx: BenchContext, trials: number): Promise<Row[]> {
+  const subject = peerLabel("graphile-worker");
+  const base = { workload: WORKLOAD, subject, kind: "peer" as const, better: "lower" as const };
+  if (ctx.skipGraphile) return [HOP, TOTAL].map((metric) => skippedRow({ ...base, metric }, ctx.skipGraphile!));
+  ctx.log("chain: graphile-worker");
+  const gw = await importPeer("graphile-worker");
+  const rec = new ChainRecorder(ctx.opts.chain);
+  // Documented low-latency setup: jobs arrive by LISTEN/NOTIFY (always on); pollInterval only backs it up.
+  const runner = await gw.run({
+    connectionString: ctx.pg!.url,
+    schema: ctx.pg!.schema(),
+    concurrency: 1,
+    pollInterval: 100,
+    noHandleSignals: true,
+    logger: new gw.Logger(() => () => {}),
+    taskList: {
+      hop: async (payload: { i: number }, helpers: { addJob: (id: string, p: unknown) => Promise<unknown> }) => {
+        if (rec.job(payload.i)) await helpers.addJob("hop", { i: payload.i + 1 });
+      },
+    },
+  });
+  try {
+    const { hops, totals } = await recordTrials(rec, trials, () => runner.addJob("hop", { i: 0 }));
+    return [
+      { ...base, metric: HOP, samples: hops, note: "each job adds the next; LISTEN/NOTIFY, pollInterval 100 ms" },
+      { ...base, metric: TOTAL, samples: totals },
+    ];
+  } finally {
+    await runner.stop();
+  }
+}

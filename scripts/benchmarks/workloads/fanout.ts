@@ -1,0 +1,180 @@
+/**
+ * Fan-out throughput: one run of N parallel no-op tasks; tasks completed per second, from the trigger (or
+ * the first enqueue) to the last task's end. Leoflow with inline `http` tasks (a local HTTP 200) and
+ * subprocess `bash` tasks (`true`) at --parallelism; the peers run N no-op jobs at the same concurrency.
+ */
+import { skippedRow, type BenchContext, type Workload } from "../lib/context";
+import { BINARY, noopServer, removeDir, runToEnd, startLeoflow, tempDir, variants, waitForDags, writeDags } from "../lib/leoflow";
+import { importPeer, peerLabel, REDIS } from "../lib/peers";
+import type { Row } from "../lib/stats";
+import { nowMs } from "./chain";
+
+const WORKLOAD = "fanout";
+export const THROUGHPUT = "tasks completed per second";
+
+function fanoutDag(kind: "http" | "bash", n: number, parallelism: number, base: string) {
+  return {
+    dag_id: `bench_fanout_${kind}`,
+    max_active_runs: 1,
+    max_active_tasks: parallelism,
+    tasks: Array.from({ length: n }, (_, i) => ({
+      task_id: `t${i}`,
+      ...(kind === "http" ? { operator: "http", http: { url: `${base}/noop` } } : { operator: "bash", bash_command: "true" }),
+    })),
+  };
+}
+
+export const fanoutWorkload: Workload = async (ctx) => {
+  const trials = ctx.opts.trials ?? 3;
+  return [...(await leoflowFanouts(ctx, trials)), ...(await bullmqFanout(ctx, trials)), ...(await graphileFanout(ctx, trials)), ...(await floors(ctx, trials))];
+};
+
+const floorOf = (kind: "http" | "bash", p: number) => (kind === "http" ? `local HTTP requests, ${p} at once` : `agent spawns (leoflow version), ${p} at once`);
+
+/** The floor: just the task's own work, N times at the same parallelism (no store, no scheduling). */
+async function floors(ctx: BenchContext, trials: number): Promise<Row[]> {
+  const p = ctx.opts.parallelism;
+  const rows: Row[] = [];
+  const noop = noopServer();
+  try {
+    for (const kind of ctx.opts.kinds) {
+      ctx.log(`fanout: floor ${kind}`);
+      const n = kind === "http" ? ctx.opts.fanout : ctx.opts.fanoutBash;
+      const one =
+        kind === "http"
+          ? async () => void (await (await fetch(`${noop.base}/noop`)).text())
+          : async () => void (await Bun.spawn([BINARY, "version"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" }).exited);
+      const samples: number[] = [];
+      for (let t = 0; t < trials; t++) {
+        let next = 0;
+        const t0 = nowMs();
+        await Promise.all(Array.from({ length: Math.min(p, n) }, async () => { while (next++ < n) await one(); }));
+        samples.push(n / ((nowMs() - t0) / 1000));
+      }
+      rows.push({ workload: WORKLOAD, metric: THROUGHPUT, subject: floorOf(kind, p), kind: "floor", better: "higher", samples, note: `${n} of them` });
+    }
+  } finally {
+    noop.stop();
+  }
+  return rows;
+}
+
+async function leoflowFanouts(ctx: BenchContext, trials: number): Promise<Row[]> {
+  const { fanout: n, parallelism } = ctx.opts;
+  const rows: Row[] = [];
+  const noop = noopServer();
+  try {
+    const chosen = variants(ctx.pg).filter((v) => ctx.opts.variants.includes(v.label));
+    for (const v of ctx.opts.variants.filter((l) => !chosen.some((c) => c.label === l)))
+      for (const kind of ctx.opts.kinds)
+        rows.push(skippedRow({ workload: WORKLOAD, metric: THROUGHPUT, subject: `leoflow ${v} · ${kind}`, kind: "leoflow", better: "higher" }, "no Postgres"));
+    for (const variant of chosen) {
+      const dir = tempDir("fanout");
+      writeDags(dir, ctx.opts.kinds.map((k) => fanoutDag(k, k === "http" ? n : ctx.opts.fanoutBash, parallelism, noop.base)));
+      ctx.log(`fanout: leoflow ${variant.label}`);
+      const lf = await startLeoflow({ dir, variant, extraArgs: [`--parallelism=${parallelism}`, `--inline-concurrency=${parallelism}`] });
+      try {
+        await waitForDags(lf, ctx.opts.kinds.map((k) => `bench_fanout_${k}`));
+        for (const kind of ctx.opts.kinds) {
+          const samples: number[] = [];
+          const size = kind === "http" ? n : ctx.opts.fanoutBash;
+          for (let t = 0; t < trials; t++) {
+            const t0 = Date.now();
+            const { tis } = await runToEnd(lf, `bench_fanout_${kind}`, `trial-${t}`, 1_800_000);
+            const last = Math.max(...tis.map((ti: any) => Date.parse(ti.end_date)));
+            samples.push(size / ((last - t0) / 1000));
+            ctx.log(`fanout: leoflow ${variant.label} · ${kind} trial ${t}: ${samples.at(-1)!.toFixed(0)} tasks/s`);
+          }
+          rows.push({ workload: WORKLOAD, metric: THROUGHPUT, subject: `leoflow ${variant.label} · ${kind}`, kind: "leoflow", better: "higher", samples, floor: floorOf(kind, parallelism), note: `${size} tasks, parallelism ${parallelism}` });
+        }
+      } finally {
+        await lf.stop();
+        removeDir(dir);
+      }
+    }
+  } finally {
+    noop.stop();
+  }
+  return rows;
+}
+
+/** Counts completions and resolves when `n` jobs of the current trial are done. */
+class Completion {
+  private done = 0;
+  private resolve: (() => void) | null = null;
+  constructor(private readonly n: number) {}
+  begin(): Promise<void> {
+    this.done = 0;
+    return new Promise((r) => (this.resolve = r));
+  }
+  one(): void {
+    if (++this.done === this.n) this.resolve!();
+  }
+}
+
+async function bullmqFanout(ctx: BenchContext, trials: number): Promise<Row[]> {
+  const base = { workload: WORKLOAD, metric: THROUGHPUT, subject: peerLabel("bullmq"), kind: "peer" as const, better: "higher" as const };
+  if (ctx.skipBullmq) return [skippedRow(base, ctx.skipBullmq)];
+  ctx.log("fanout: bullmq");
+  const { fanout: n, parallelism } = ctx.opts;
+  const { Queue, Worker } = await importPeer("bullmq");
+  const connection = { ...REDIS, maxRetriesPerRequest: null };
+  const name = `leoflow-bench-fanout-${process.pid}`;
+  const queue = new Queue(name, { connection });
+  const completion = new Completion(n);
+  const worker = new Worker(name, async () => completion.one(), { connection, concurrency: parallelism });
+  await worker.waitUntilReady();
+  const samples: number[] = [];
+  try {
+    for (let t = 0; t < trials; t++) {
+      const finished = completion.begin();
+      const t0 = nowMs();
+      for (let i = 0; i < n; i += 1000)
+        await queue.addBulk(Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({ name: "noop", data: { i: i + j }, opts: { removeOnComplete: true, removeOnFail: true } })));
+      await finished;
+      samples.push(n / ((nowMs() - t0) / 1000));
+    }
+  } finally {
+    await worker.close();
+    await queue.obliterate({ force: true }).catch(() => {});
+    await queue.close();
+  }
+  return [{ ...base, samples, note: `addBulk, worker concurrency ${parallelism}, removeOnComplete` }];
+}
+
+async function graphileFanout(ctx: BenchContext, trials: number): Promise<Row[]> {
+  const base = { workload: WORKLOAD, metric: THROUGHPUT, subject: peerLabel("graphile-worker"), kind: "peer" as const, better: "higher" as const };
+  if (ctx.skipGraphile) return [skippedRow(base, ctx.skipGraphile)];
+  ctx.log("fanout: graphile-worker");
+  const { fanout: n, parallelism } = ctx.opts;
+  const gw = await importPeer("graphile-worker");
+  const schema = ctx.pg!.schema();
+  const completion = new Completion(n);
+  const logger = new gw.Logger(() => () => {});
+  // Throughput settings from graphile-worker's performance docs: a local queue (batch fetch) and batched completion.
+  const runner = await gw.run({
+    connectionString: ctx.pg!.url,
+    schema,
+    concurrency: parallelism,
+    pollInterval: 100,
+    noHandleSignals: true,
+    logger,
+    preset: { worker: { localQueue: { size: parallelism + 1 }, completeJobBatchDelay: 0 } },
+    taskList: { noop: async () => completion.one() },
+  });
+  const utils = await gw.makeWorkerUtils({ connectionString: ctx.pg!.url, schema, logger });
+  const samples: number[] = [];
+  try {
+    for (let t = 0; t < trials; t++) {
+      const finished = completion.begin();
+      const t0 = nowMs();
+      for (let i = 0; i < n; i += 1000) await utils.addJobs(Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({ identifier: "noop", payload: { i: i + j } })));
+      await finished;
+      samples.push(n / ((nowMs() - t0) / 1000));
+    }
+  } finally {
+    await utils.release();
+    await runner.stop();
+  }
+  return [{ ...base, samples, note: `addJobs, concurrency ${parallelism}, localQueue ${parallelism + 1}, completeJobBatchDelay 0` }];
+}

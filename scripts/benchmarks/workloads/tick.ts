@@ -1,0 +1,176 @@
+/**
+ * Tick at scale: N active runs × T task instances in the store (a chain DAG, seeded through the Store), then
+ * SchedulerLoop.tick() driven directly with a dispatcher that does nothing. Measures the first full sweep
+ * after start (every run queued → running, every root none → scheduled → queued), a steady-state sweep
+ * (nothing to change), and the decision latency for one newly ready task (upstream success → wake → the
+ * downstream queued and handed to the dispatcher), on SQLite and Postgres. Also the tick's store calls
+ * alone (formerly scripts/bench-store.ts): the sweep's read, a 1,000-row transition batch, the active count.
+ */
+import { join } from "node:path";
+import { parseDagSpec } from "../../../src/domain";
+import { silentLogger } from "../../../src/observability";
+import { SchedulerLoop } from "../../../src/scheduler";
+import { PostgresStore, SqliteStore, type DagRecord, type Store, type TaskInstanceRecord, type TaskTransition } from "../../../src/store";
+import { skippedRow, type BenchContext, type Workload } from "../lib/context";
+import { removeDir, tempDir } from "../lib/leoflow";
+import type { Row } from "../lib/stats";
+import { nowMs } from "./chain";
+
+const WORKLOAD = "tick";
+const T0 = new Date("2026-01-01T00:00:00Z");
+
+/** Creates a chain DAG of `tasks` bash tasks and `runs` manual runs of it, 8 creators at once (as API calls would). */
+export async function seedRuns(store: Store, runs: number, tasks: number, fileloc = "/bench/dags/bench_tick.json"): Promise<{ dag: DagRecord; ms: number }> {
+  const spec = parseDagSpec(tickDag(tasks));
+  const dag = await store.upsertDag({ spec, fileloc, pausedOnCreate: false, now: T0 });
+  const tis = spec.tasks.map((t) => ({ task_id: t.task_id, operator: t.operator, max_tries: 0, pool: t.pool, pool_slots: 1, priority_weight: 1 }));
+  const s = nowMs();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let i = next++; i < runs; i = next++)
+        await store.createDagRun({
+          dag_id: dag.dag_id,
+          run_id: `r${i}`,
+          run_type: "manual",
+          logical_date: new Date(T0.getTime() + i * 1000),
+          data_interval_start: null,
+          data_interval_end: null,
+          conf: {},
+          version_id: dag.version_id,
+          queued_at: T0,
+          tasks: tis,
+        });
+    }),
+  );
+  return { dag, ms: nowMs() - s };
+}
+
+export function tickDag(tasks: number) {
+  return {
+    dag_id: "bench_tick",
+    max_active_runs: 1_000_000,
+    max_active_tasks: 1_000_000,
+    tasks: Array.from({ length: tasks }, (_, i) => ({ task_id: `t${i}`, operator: "bash", bash_command: "true", upstream: i ? [`t${i - 1}`] : [] })),
+  };
+}
+
+export const tickWorkload: Workload = async (ctx) => {
+  const rows: Row[] = [];
+  const dir = tempDir("tick");
+  try {
+    rows.push(...(await measure(ctx, "sqlite", () => new SqliteStore({ path: join(dir, "tick.db") }))));
+  } finally {
+    removeDir(dir);
+  }
+  if (ctx.pg) rows.push(...(await measure(ctx, "postgres", () => new PostgresStore({ url: ctx.pg!.url, schema: ctx.pg!.schema() }))));
+  else for (const r of rows.filter((r) => r.subject.startsWith("sqlite"))) rows.push(skippedRow({ ...r, subject: r.subject.replace("sqlite", "postgres") }, "no Postgres"));
+  return rows;
+};
+
+async function measure(ctx: BenchContext, name: "sqlite" | "postgres", open: () => Store): Promise<Row[]> {
+  const { runs, runTasks } = ctx.opts;
+  const trials = ctx.opts.trials ?? 5;
+  const store = open();
+  const rows: Row[] = [];
+  const row = (metric: string, samples: number[], better: "lower" | "higher" = "lower", note?: string) =>
+    rows.push({ workload: WORKLOAD, metric, subject: name, kind: "leoflow", better, samples, note });
+  try {
+    await store.migrate();
+    ctx.log(`tick: seeding ${runs} runs × ${runTasks} tasks into ${name}`);
+    const seeded = await seedRuns(store, runs, runTasks);
+    row("seed: runs created per second", [runs / (seeded.ms / 1000)], "higher", "createDagRun, 8 at once");
+
+    const dispatchedAt = new Map<number, number>();
+    const loop = new SchedulerLoop({
+      store,
+      dispatcher: { dispatch: async (ti: TaskInstanceRecord) => void dispatchedAt.set(ti.id, nowMs()) },
+      logger: silentLogger,
+      sweepIntervalMs: 3_600_000,
+      // Measure whole sweeps: no budget cut-off, and no capacity limit (every ready task is queued).
+      tickTimeoutMs: 3_600_000,
+      parallelism: 1_000_000_000,
+    });
+    ctx.log(`tick: ${name} first sweep`);
+    const first = await loop.tick();
+    row(`first full sweep after start, ${runs} runs (ms)`, [first.durationMs], "lower", `one sample; ${first.transitions} transitions, ${first.dispatched} dispatched (default_pool: 128 slots)`);
+
+    // With Airflow's default_pool of 128 slots, all but 128 runs now wait for a slot: every tick plans them.
+    const pooled = await phase(`${name} · default_pool 128, ${runs - first.dispatched} runs waiting`);
+    await store.updatePool("default_pool", { slots: -1 });
+    loop.wake();
+    const rest = await loop.tick();
+    row(`full sweep queueing the waiting roots (ms)`, [rest.durationMs], "lower", `one sample; ${rest.dispatched} dispatched after default_pool was made unlimited`);
+    const open = await phase(`${name} · unlimited pool, nothing waiting`);
+    for (const [metric, samples, subject] of [...pooled, ...open]) rows.push({ workload: WORKLOAD, metric, subject, kind: "leoflow", better: "lower", samples });
+
+    /** Steady sweeps and single-run decisions in the current state; rows are [metric, samples, subject note]. */
+    async function phase(label: string): Promise<[string, number[], string][]> {
+      ctx.log(`tick: ${label}`);
+      const steady: number[] = [];
+      for (let t = 0; t < trials; t++) {
+        loop.wake();
+        steady.push((await loop.tick()).durationMs);
+      }
+      // One task finishes; the loop is woken for its run; time until its downstream is handed to the dispatcher.
+      const wanted = Math.max(20, trials * 4);
+      const decisions: number[] = [];
+      let missed = 0;
+      for (const snap of await store.loadRunSnapshots(await store.listActiveRunIds())) {
+        if (decisions.length + missed >= wanted) break;
+        const [up, down] = [snap.tis.find((t) => t.task_id === "t0")!, snap.tis.find((t) => t.task_id === "t1")];
+        if (!down || up.state !== "queued" || down.state !== "none") continue;
+        const now = new Date();
+        await store.applyTransitions([{ id: up.id, from: ["queued"], to: "running", try_number: 1, patch: { start_date: now } }], now);
+        await store.applyTransitions([{ id: up.id, from: ["running"], to: "success", try_number: 1, patch: { end_date: now } }], now);
+        const woke = nowMs();
+        loop.wake(snap.run.id);
+        await loop.tick();
+        const at = dispatchedAt.get(down.id);
+        if (at === undefined) missed++;
+        else decisions.push(at - woke);
+      }
+      const missNote = missed ? `; ${missed} freed slots went to other runs` : "";
+      return [
+        [`steady full sweep, ${runs} runs (ms)`, steady, label],
+        ["decision latency: wake → downstream dispatched (ms)", decisions, label + missNote],
+      ];
+    }
+    rows.push(...(await storeCalls(ctx, name, store, trials)));
+  } finally {
+    await store.close();
+  }
+  return rows;
+}
+
+/** The tick's store calls alone, each timed over `trials` repetitions. */
+async function storeCalls(ctx: BenchContext, name: string, store: Store, trials: number): Promise<Row[]> {
+  const time = async (fn: () => Promise<unknown>) => {
+    const s = nowMs();
+    await fn();
+    return nowMs() - s;
+  };
+  const read: number[] = [];
+  for (let r = 0; r < trials; r++) read.push(await time(async () => store.loadRunSnapshots(await store.listActiveRunIds())));
+  const none = (await store.loadRunSnapshots(await store.listActiveRunIds())).flatMap((s) => s.tis.filter((t) => t.state === "none").map((t) => t.id));
+  const batch = 1000;
+  const apply: number[] = [];
+  const queue: number[] = [];
+  for (let r = 0; r < trials && (r + 1) * batch <= none.length; r++) {
+    const ids = none.slice(r * batch, (r + 1) * batch);
+    const toScheduled: TaskTransition[] = ids.map((id) => ({ id, from: ["none"], to: "scheduled" }));
+    apply.push(await time(() => store.applyTransitions(toScheduled, T0)));
+    const toQueued: TaskTransition[] = ids.map((id) => ({ id, from: ["scheduled"], to: "queued", patch: { queued_at: T0, executor: "subprocess", note: null } }));
+    queue.push(await time(() => store.applyTransitions(toQueued, T0)));
+  }
+  const count: number[] = [];
+  for (let r = 0; r < trials; r++) count.push(await time(() => store.countActiveTaskInstances()));
+  ctx.log(`tick: ${name} store calls done`);
+  const row = (metric: string, samples: number[]): Row => ({ workload: WORKLOAD, metric, subject: name, kind: "leoflow", better: "lower", samples });
+  return [
+    row("store: listActiveRunIds + loadRunSnapshots, all runs (ms)", read),
+    row(`store: applyTransitions ${batch} none→scheduled (ms)`, apply),
+    row(`store: applyTransitions ${batch} scheduled→queued with patch (ms)`, queue),
+    row("store: countActiveTaskInstances (ms)", count),
+  ];
+}
