@@ -1,6 +1,6 @@
 /**
  * Pro with three real replicas (`dist/leoflow serve --mode=pro`) on one Postgres schema, behind a small
- * load balancer in this test that agents report through (their --advertise-url), as in a real deployment.
+ * load balancer (test/support/pro-cluster.ts) that agents report through (their --advertise-url), as in a real deployment.
  * Runs are triggered through a follower's API; the leader is SIGKILLed mid-run; another replica takes over;
  * every run completes and every (task instance, try) was executed exactly once (tasks append a marker line).
  */
@@ -8,22 +8,20 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import postgres from "postgres";
-import { describePg, pgUrl, uniqueSchemaName } from "../support/postgres";
-import { startLeoflow, waitFor, waitForRun, type Leoflow } from "../e2e/harness";
+import { describePg } from "../support/postgres";
+import { ProCluster } from "../support/pro-cluster";
+import { waitFor, waitForRun, type Leoflow } from "../e2e/harness";
 
 const RUNS = 6;
 const FAN = ["b1", "b2", "b3"];
 const JWT_SECRET = "pro-replicas-shared-secret-0123456789";
 
 describePg("Pro: three replicas, leader killed mid-run", () => {
-  const schema = uniqueSchemaName();
-  const db = `${pgUrl()}?search_path=${schema}`;
   const dir = mkdtempSync(join(tmpdir(), "leoflow-pro-"));
   const marker = join(dir, "executed.txt");
-  const replicas: Leoflow[] = [];
-  const alive = new Set<string>();
-  let lb: ReturnType<typeof Bun.serve>;
+  const cluster = new ProCluster({ dir, names: ["r1", "r2", "r3"], jwtSecret: JWT_SECRET, args: ["--dispatch-lost-after=10"] });
+  const replicas: Leoflow[] = cluster.replicas;
+  const alive = cluster.alive;
 
   beforeAll(async () => {
     const dags = join(dir, "dags");
@@ -43,55 +41,11 @@ describePg("Pro: three replicas, leader killed mid-run", () => {
         ],
       }),
     );
-    // The load balancer: any live replica serves any request; a dead one is skipped.
-    let next = 0;
-    lb = Bun.serve({
-      port: 0,
-      async fetch(req) {
-        const u = new URL(req.url);
-        const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.arrayBuffer();
-        const headers = new Headers(req.headers);
-        headers.delete("host");
-        const targets = [...alive];
-        for (let i = 0; i < targets.length; i++) {
-          const target = targets[(next++ + i) % targets.length]!;
-          try {
-            const res = await fetch(target + u.pathname + u.search, { method: req.method, headers, body });
-            const out = new Headers(res.headers);
-            out.delete("content-encoding");
-            out.delete("content-length");
-            return new Response(await res.arrayBuffer(), { status: res.status, headers: out });
-          } catch {
-            alive.delete(target);
-          }
-        }
-        return new Response("no replica answered", { status: 502 });
-      },
-    });
-    const args = [
-      "--mode=pro",
-      `--db=${db}`,
-      "--executor=subprocess",
-      `--jwt-secret=${JWT_SECRET}`,
-      `--advertise-url=http://127.0.0.1:${lb.port}`,
-      "--dispatch-lost-after=10",
-    ];
-    // One at a time, so the first one leads and schema migration and the admin user happen once.
-    for (const name of ["r1", "r2", "r3"]) {
-      const lf = await startLeoflow({ dir: join(dir, name), args, dagsFrom: dags });
-      replicas.push(lf);
-      alive.add(lf.url);
-      if (name === "r1") await waitFor(() => lf.output().includes("became scheduler leader"), 20_000, () => `r1 never led:\n${lf.output()}`);
-    }
+    // The load balancer and the replicas, one at a time, so the first one leads (test/support/pro-cluster.ts).
+    await cluster.start(dags);
   }, 60_000);
 
-  afterAll(async () => {
-    await Promise.all(replicas.map((r) => (r.proc.exitCode === null && !r.proc.killed ? r.stop() : undefined)));
-    lb?.stop(true);
-    const sql = postgres(pgUrl(), { max: 1, onnotice: () => {} });
-    await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
-    await sql.end({ timeout: 1 });
-  });
+  afterAll(() => cluster.stop());
 
   test("exactly one replica leads; followers are healthy without ticking", async () => {
     const leaders = replicas.filter((r) => r.output().includes("became scheduler leader"));
