@@ -87,6 +87,7 @@ interface Running {
 export class InlineRunner {
   readonly metrics: InlineMetrics = { started: 0, succeeded: 0, failed: 0, busy: 0, rejected: 0 };
   private readonly running = new Map<number, Running>();
+  private starting = 0;
   private readonly http: InlineHttpExecutor;
   private readonly now: () => Date;
   private heartbeatTimer: Timer | null = null;
@@ -108,7 +109,9 @@ export class InlineRunner {
 
   /** The loop's hook: scheduled → running and off it goes, or "busy" at the limit. */
   async start(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec): Promise<"started" | "busy"> {
-    if (this.closed || this.running.size >= this.opts.concurrency) {
+    // `starting` counts slots taken by starts still writing their running state, so concurrent starts
+    // (the scheduler starts a tick's inline tasks at once) never exceed the limit.
+    if (this.closed || this.running.size + this.starting >= this.opts.concurrency) {
       this.metrics.busy++;
       return "busy";
     }
@@ -119,7 +122,12 @@ export class InlineRunner {
       await this.finish(ti, "scheduled", "failed", `inline task refused: ${problem}`);
       return "started";
     }
-    await this.begin(ti, run, task, "scheduled");
+    this.starting++;
+    try {
+      await this.begin(ti, run, spec, task, "scheduled");
+    } finally {
+      this.starting--;
+    }
     return "started";
   }
 
@@ -138,7 +146,7 @@ export class InlineRunner {
         if (!ti || !run || !spec) throw new Error(`task instance ${req.taskInstanceId} (${req.dagId}/${req.runId}/${req.taskId}) vanished before it ran`);
         const problem = inlineDurationProblem(req.task, this.opts.maxSeconds);
         if (problem) throw new Error(`inline task refused: ${problem}`);
-        await this.begin({ ...ti, try_number: req.tryNumber }, run, this.taskOf(ti, run, spec), "queued");
+        await this.begin({ ...ti, try_number: req.tryNumber }, run, spec, this.taskOf(ti, run, spec), "queued");
       },
       close: (graceMs) => this.close(graceMs),
     };
@@ -166,7 +174,7 @@ export class InlineRunner {
     return task;
   }
 
-  private async begin(ti: TaskInstanceRecord, run: DagRunRecord, task: TaskSpec, from: "scheduled" | "queued"): Promise<void> {
+  private async begin(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec, task: TaskSpec, from: "scheduled" | "queued"): Promise<void> {
     const now = this.now();
     const [applied] = await this.opts.store.applyTransitions(
       [
@@ -187,13 +195,13 @@ export class InlineRunner {
     const entry: Running = { ti, abort, done: Promise.resolve() };
     this.running.set(ti.id, entry);
     this.startHeartbeats();
-    entry.done = this.execute(ti, run, task, abort).finally(() => {
+    entry.done = this.execute(ti, run, spec, task, abort).finally(() => {
       this.running.delete(ti.id);
       if (!this.running.size) this.stopHeartbeats();
     });
   }
 
-  private async execute(ti: TaskInstanceRecord, run: DagRunRecord, task: TaskSpec, abort: AbortController): Promise<void> {
+  private async execute(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec, task: TaskSpec, abort: AbortController): Promise<void> {
     const log = new TaskLog(this.opts.store, ti, this.now);
     const seconds = Math.min(task.execution_timeout ?? this.opts.maxSeconds, this.opts.maxSeconds);
     const deadline = setTimeout(
@@ -202,19 +210,21 @@ export class InlineRunner {
     );
     let secrets: string[] = [];
     try {
-      const ctx = await this.context(ti, run, task);
+      const ctx = await this.context(ti, run, spec, task);
       const connection = task.http!.connection_id ? await this.opts.store.getConnection(task.http!.connection_id) : null;
       const built = buildHttpCall(task.http!, ctx, connection);
       secrets = built.secrets;
       const { call } = built;
-      await log.write(
+      // Logs are written in order in the background (TaskLog chains them) and flushed before the final state,
+      // so the request does not wait for a store round trip.
+      void log.write(
         `inline http: ${call.method} ${call.safeUrl} (timeout ${call.timeoutSeconds}s per attempt, up to ${call.retries} retr${call.retries === 1 ? "y" : "ies"})`,
       );
       const res = await this.http.run(call, abort.signal, (a) => void log.write(attemptLine(call.method, call.safeUrl, call.retries + 1, a)));
       const out = responseValue(res);
       if (out) {
         await this.opts.store.setXCom({ dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, key: "return_value" }, out.value, this.now());
-        await log.write(`stored the response body (${Buffer.byteLength(res.body)} bytes, ${out.kind}) as XCom return_value`);
+        void log.write(`stored the response body (${Buffer.byteLength(res.body)} bytes, ${out.kind}) as XCom return_value`);
       }
       await log.flush();
       await this.finish(ti, "running", "success", null);
@@ -229,10 +239,10 @@ export class InlineRunner {
   }
 
   /** Loads what the task's templates reference: upstream XComs and variables (dotted names, longest first). */
-  private async context(ti: TaskInstanceRecord, run: DagRunRecord, task: TaskSpec): Promise<TemplateContext> {
+  private async context(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec, task: TaskSpec): Promise<TemplateContext> {
     const { store } = this.opts;
-    const spec = await store.getDagVersion(run.version_id);
-    const taskIds = new Set(spec?.tasks.map((t) => t.task_id) ?? []);
+    // The pinned spec the scheduler planned with; re-reading it per task cost a full spec parse each time.
+    const taskIds = new Set(spec.tasks.map((t) => t.task_id));
     const xcom: Record<string, unknown> = {};
     const vars: Record<string, string> = {};
     for (const ref of templateRefs(task.http!)) {

@@ -370,13 +370,16 @@ export class SchedulerLoop {
     const inlineTasks = inline ? selected.filter((c) => inline.accepts(c.spec.tasks.find((t) => t.task_id === c.ti.task_id)!)) : [];
     const dispatch = inlineTasks.length ? selected.filter((c) => !inlineTasks.includes(c)) : selected;
     let started = 0;
-    for (const c of inlineTasks) {
-      try {
-        if ((await inline!.start(c.ti, c.run, c.spec)) === "started") started++;
-      } catch (e) {
-        await this.onDispatchFailure(c.ti, e as Error, now);
-      }
-    }
+    // Started together: each start is a store write, and the runner reserves its slots synchronously.
+    await Promise.all(
+      inlineTasks.map(async (c) => {
+        try {
+          if ((await inline!.start(c.ti, c.run, c.spec)) === "started") started++;
+        } catch (e) {
+          await this.onDispatchFailure(c.ti, e as Error, now);
+        }
+      }),
+    );
     const queued = await this.opts.store.applyTransitions(
       dispatch.map((c) => ({
         id: c.ti.id,

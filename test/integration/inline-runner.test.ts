@@ -144,6 +144,25 @@ describe("InlineRunner", () => {
     expect((await store.getTaskInstanceById(first.ti.id))!.state).toBe("success");
   });
 
+  test("starts made at the same moment never exceed the concurrency limit", async () => {
+    const first = await scheduledTask({ http: { url: `${base}/extract` } });
+    const { runner } = makeRunner({ concurrency: 2 });
+    const others = [];
+    for (const id of ["c2", "c3"]) {
+      const run = await store.createDagRun(buildDagRun((await store.getDag("web"))!, { run_type: "manual", logical_date: null, run_id: id }, NOW));
+      const [ti] = (await store.listTaskInstances("web", id)).items;
+      await store.applyTransitions([{ id: ti!.id, from: ["none"], to: "scheduled" }], NOW);
+      others.push({ ti: ti!, run });
+    }
+    const answers = await Promise.all([
+      runner.start(first.ti, first.run, first.spec),
+      ...others.map((o) => runner.start(o.ti, o.run, first.spec)),
+    ]);
+    expect(answers.filter((a) => a === "started").length).toBe(2);
+    expect(answers.filter((a) => a === "busy").length).toBe(1);
+    await runner.close(5_000);
+  });
+
   test("a task whose timeout is over the cap is refused with a clear reason", async () => {
     const { spec, run, ti } = await scheduledTask({ execution_timeout: 900, http: { url: `${base}/extract` } });
     const { runner } = makeRunner({ maxSeconds: 300 });
