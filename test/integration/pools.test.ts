@@ -9,7 +9,8 @@ import { parseDagSpec, type DagSpec } from "../../src/domain";
 import { silentLogger } from "../../src/observability";
 import { SchedulerLoop } from "../../src/scheduler/loop";
 import { buildDagRun } from "../../src/scheduler/trigger";
-import { openStore, type DagRunRecord, type Store, type TaskInstanceRecord } from "../../src/store";
+import { type DagRunRecord, type Store, type TaskInstanceRecord } from "../../src/store";
+import { forEachStore } from "../support/stores";
 
 /** Holds dispatched tasks running; `finish` reports one the way an agent would. */
 class HoldingAgent {
@@ -40,136 +41,138 @@ let store: Store;
 let loop: SchedulerLoop;
 let agent: HoldingAgent;
 let api: ReturnType<typeof createApi>;
-beforeEach(async () => {
-  store = openStore("sqlite::memory:");
-  await store.migrate();
-  agent = new HoldingAgent(store, () => (id) => loop.wake(id));
-  loop = new SchedulerLoop({ store, dispatcher: agent, logger: silentLogger, sweepIntervalMs: 60_000, parallelism: 32 });
-  api = createApi({ store, tokens: null, version: "test", scheduler: loop });
-  loop.start();
-});
-afterEach(async () => {
-  await loop.stop();
-  await store.close();
-});
+forEachStore((backend) => {
+  beforeEach(async () => {
+    store = await backend.open();
+    await store.migrate();
+    agent = new HoldingAgent(store, () => (id) => loop.wake(id));
+    loop = new SchedulerLoop({ store, dispatcher: agent, logger: silentLogger, sweepIntervalMs: 60_000, parallelism: 32 });
+    api = createApi({ store, tokens: null, version: "test", scheduler: loop });
+    loop.start();
+  });
+  afterEach(async () => {
+    await loop.stop();
+    await store.close();
+  });
 
-const call = async (method: string, path: string, body?: unknown) => {
-  const res = await api.request(path, { method, headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, body: res.status === 204 ? null : ((await res.json()) as any) };
-};
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await api.request(path, { method, headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: res.status === 204 ? null : ((await res.json()) as any) };
+  };
 
-/** Polls until `check` holds (the loop runs on its own); fails with what was last seen after 5 s. */
-async function until<T>(what: string, read: () => Promise<T>, check: (v: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 5_000;
-  let v = await read();
-  while (!check(v)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen ${JSON.stringify(v)}`);
-    await Bun.sleep(5);
-    v = await read();
-  }
-  return v;
-}
-
-async function dag(raw: Record<string, unknown>) {
-  const spec = parseDagSpec(raw);
-  return store.upsertDag({ spec, fileloc: `/dags/${spec.dag_id}.json`, pausedOnCreate: false, now: new Date() });
-}
-const bash = (task_id: string, extra: Record<string, unknown> = {}) => ({ task_id, operator: "bash", bash_command: "true", ...extra });
-const tiView = async (dagId: string, runId: string) =>
-  Object.fromEntries((await store.listTaskInstances(dagId, runId)).items.map((t) => [t.task_id, { state: t.state, note: t.note, try: t.try_number }]));
-const runState = async (dagId: string, runId: string) => (await store.getDagRun(dagId, runId))!.state;
-
-describe("pools in the scheduler loop", () => {
-  test("a pool of 2 slots caps concurrency; waiting tasks stay scheduled with a note saying why", async () => {
-    expect((await call("POST", "/api/v2/pools", { name: "gpu", slots: 2 })).status).toBe(201);
-    await dag({ dag_id: "train", tasks: ["t1", "t2", "t3", "t4"].map((t) => bash(t, { pool: "gpu" })) });
-    const runId = (await call("POST", "/api/v2/dags/train/dagRuns", { logical_date: null })).body.dag_run_id;
-
-    const WAIT = "waiting for a slot in pool gpu (0 of 2 open)";
-    let view = await until("two running, two waiting with notes", () => tiView("train", runId), (v) =>
-      Object.values(v).filter((t) => t.state === "running").length === 2 && Object.values(v).filter((t) => t.note === WAIT).length === 2,
-    );
-    expect(Object.values(view).map((t) => t.state).sort()).toEqual(["running", "running", "scheduled", "scheduled"]);
-    expect((await call("GET", "/api/v2/pools/gpu")).body).toMatchObject({ running_slots: 2, scheduled_slots: 2, open_slots: 0 });
-
-    // One finishes: exactly one waiting task takes its slot (the event tick plans waiting runs too); its note is cleared.
-    await agent.finish(`${runId}:t1`);
-    view = await until("a third task running", () => tiView("train", runId), (v) => Object.values(v).filter((t) => t.state === "running").length === 2 && v.t1!.state === "success");
-    const started = Object.entries(view).filter(([, t]) => t.state === "running").map(([id]) => id);
-    for (const id of started) expect(view[id]!.note).toBeNull();
-    expect(Object.values(view).filter((t) => t.state === "scheduled").map((t) => t.note)).toEqual([WAIT]);
-
-    for (const id of ["t2", "t3", "t4"]) {
-      await until(`${id} dispatched`, async () => agent.running.has(`${runId}:${id}`), Boolean);
-      await agent.finish(`${runId}:${id}`);
+  /** Polls until `check` holds (the loop runs on its own); fails with what was last seen after 5 s. */
+  async function until<T>(what: string, read: () => Promise<T>, check: (v: T) => boolean): Promise<T> {
+    const deadline = Date.now() + 5_000;
+    let v = await read();
+    while (!check(v)) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen ${JSON.stringify(v)}`);
+      await Bun.sleep(5);
+      v = await read();
     }
-    expect(await until("run success", () => runState("train", runId), (s) => s === "success")).toBe("success");
-    expect(agent.launched).toHaveLength(4);
-  });
+    return v;
+  }
 
-  test("a task naming a pool that does not exist waits with a note, and starts once the pool is created", async () => {
-    await dag({ dag_id: "gpujob", tasks: [bash("fit", { pool: "h100" })] });
-    const runId = (await call("POST", "/api/v2/dags/gpujob/dagRuns", { logical_date: null })).body.dag_run_id;
-    const view = await until("a note on fit", () => tiView("gpujob", runId), (v) => v.fit!.note !== null);
-    expect(view.fit).toEqual({
-      state: "scheduled",
-      note: "pool h100 does not exist; create it with POST /api/v2/pools or set the task's pool to an existing one",
-      try: 1,
+  async function dag(raw: Record<string, unknown>) {
+    const spec = parseDagSpec(raw);
+    return store.upsertDag({ spec, fileloc: `/dags/${spec.dag_id}.json`, pausedOnCreate: false, now: new Date() });
+  }
+  const bash = (task_id: string, extra: Record<string, unknown> = {}) => ({ task_id, operator: "bash", bash_command: "true", ...extra });
+  const tiView = async (dagId: string, runId: string) =>
+    Object.fromEntries((await store.listTaskInstances(dagId, runId)).items.map((t) => [t.task_id, { state: t.state, note: t.note, try: t.try_number }]));
+  const runState = async (dagId: string, runId: string) => (await store.getDagRun(dagId, runId))!.state;
+
+  describe("pools in the scheduler loop", () => {
+    test("a pool of 2 slots caps concurrency; waiting tasks stay scheduled with a note saying why", async () => {
+      expect((await call("POST", "/api/v2/pools", { name: "gpu", slots: 2 })).status).toBe(201);
+      await dag({ dag_id: "train", tasks: ["t1", "t2", "t3", "t4"].map((t) => bash(t, { pool: "gpu" })) });
+      const runId = (await call("POST", "/api/v2/dags/train/dagRuns", { logical_date: null })).body.dag_run_id;
+
+      const WAIT = "waiting for a slot in pool gpu (0 of 2 open)";
+      let view = await until("two running, two waiting with notes", () => tiView("train", runId), (v) =>
+        Object.values(v).filter((t) => t.state === "running").length === 2 && Object.values(v).filter((t) => t.note === WAIT).length === 2,
+      );
+      expect(Object.values(view).map((t) => t.state).sort()).toEqual(["running", "running", "scheduled", "scheduled"]);
+      expect((await call("GET", "/api/v2/pools/gpu")).body).toMatchObject({ running_slots: 2, scheduled_slots: 2, open_slots: 0 });
+
+      // One finishes: exactly one waiting task takes its slot (the event tick plans waiting runs too); its note is cleared.
+      await agent.finish(`${runId}:t1`);
+      view = await until("a third task running", () => tiView("train", runId), (v) => Object.values(v).filter((t) => t.state === "running").length === 2 && v.t1!.state === "success");
+      const started = Object.entries(view).filter(([, t]) => t.state === "running").map(([id]) => id);
+      for (const id of started) expect(view[id]!.note).toBeNull();
+      expect(Object.values(view).filter((t) => t.state === "scheduled").map((t) => t.note)).toEqual([WAIT]);
+
+      for (const id of ["t2", "t3", "t4"]) {
+        await until(`${id} dispatched`, async () => agent.running.has(`${runId}:${id}`), Boolean);
+        await agent.finish(`${runId}:${id}`);
+      }
+      expect(await until("run success", () => runState("train", runId), (s) => s === "success")).toBe("success");
+      expect(agent.launched).toHaveLength(4);
     });
-    await call("POST", "/api/v2/pools", { name: "h100", slots: 1 });
-    expect((await until("fit running", () => tiView("gpujob", runId), (v) => v.fit!.state === "running")).fit!.note).toBeNull();
-  });
-});
 
-describe("clear and mark in the scheduler loop", () => {
-  test("clear re-runs a task and its downstream with new try numbers", async () => {
-    agent.instant = () => "success";
-    await dag({ dag_id: "chain", tasks: [bash("a"), bash("b", { upstream: ["a"], retries: 1 }), bash("c", { upstream: ["b"] })] });
-    const runId = (await call("POST", "/api/v2/dags/chain/dagRuns", { logical_date: null })).body.dag_run_id;
-    await until("first success", () => runState("chain", runId), (s) => s === "success");
-
-    const r = await call("POST", "/api/v2/dags/chain/clearTaskInstances", { dag_run_id: runId, task_ids: ["b"], include_downstream: true, only_failed: false, dry_run: false });
-    expect(r.body.task_instances.map((t: any) => [t.task_id, t.try_number, t.max_tries])).toEqual([
-      ["b", 2, 2],
-      ["c", 2, 1],
-    ]);
-    await until("success again", () => runState("chain", runId), (s) => s === "success");
-    expect(agent.launched).toEqual([`${runId}:a#1`, `${runId}:b#1`, `${runId}:c#1`, `${runId}:b#2`, `${runId}:c#2`]);
-  });
-
-  test("marking a run failed fails its running task, skips the rest, and the agent's try is refused", async () => {
-    await dag({ dag_id: "long", tasks: [bash("a"), bash("b", { upstream: ["a"] })] });
-    const runId = (await call("POST", "/api/v2/dags/long/dagRuns", { logical_date: null })).body.dag_run_id;
-    await until("a running", async () => agent.running.has(`${runId}:a`), Boolean);
-    const r = await call("PATCH", `/api/v2/dags/long/dagRuns/${runId}`, { state: "failed" });
-    expect(r.body.state).toBe("failed");
-    expect(await tiView("long", runId)).toMatchObject({ a: { state: "failed" }, b: { state: "skipped" } });
-    const a = (await store.getTaskInstance("long", runId, "a"))!;
-    expect(await store.heartbeat(a.id, a.try_number, new Date())).toBe(false);
-    await agent.finish(`${runId}:a`, "success"); // the agent's late report changes nothing
-    expect((await tiView("long", runId)).a!.state).toBe("failed");
-  });
-
-  test("depends_on_past: the next run waits with a note until the previous run's task is marked success", async () => {
-    agent.instant = (ti) => (ti.task_id === "load" && ti.run_id === "jan" ? "failed" : "success");
-    const d = await dag({ dag_id: "daily", tasks: [bash("load", { depends_on_past: true }), bash("report", { upstream: ["load"] })] });
-    const create = (run_id: string, logical: string) =>
-      store.createDagRun(buildDagRun(d, { run_id, run_type: "scheduled", logical_date: new Date(logical) }, new Date()));
-    const jan = await create("jan", "2026-01-01T00:00:00Z");
-    loop.wake(jan.id);
-    await until("jan failed", () => runState("daily", "jan"), (s) => s === "failed");
-    const feb = await create("feb", "2026-02-01T00:00:00Z");
-    loop.wake(feb.id);
-    const view = await until("feb waiting on its past", () => tiView("daily", "feb"), (v) => v.load!.note !== null);
-    expect(view.load).toEqual({
-      state: "none",
-      note: "depends_on_past: waiting for load in the previous run jan (failed) to succeed or be skipped; clear or mark that task instance to let this run go on",
-      try: 1,
+    test("a task naming a pool that does not exist waits with a note, and starts once the pool is created", async () => {
+      await dag({ dag_id: "gpujob", tasks: [bash("fit", { pool: "h100" })] });
+      const runId = (await call("POST", "/api/v2/dags/gpujob/dagRuns", { logical_date: null })).body.dag_run_id;
+      const view = await until("a note on fit", () => tiView("gpujob", runId), (v) => v.fit!.note !== null);
+      expect(view.fit).toEqual({
+        state: "scheduled",
+        note: "pool h100 does not exist; create it with POST /api/v2/pools or set the task's pool to an existing one",
+        try: 1,
+      });
+      await call("POST", "/api/v2/pools", { name: "h100", slots: 1 });
+      expect((await until("fit running", () => tiView("gpujob", runId), (v) => v.fit!.state === "running")).fit!.note).toBeNull();
     });
-    expect(await runState("daily", "feb")).toBe("running"); // waiting, not deadlocked
+  });
 
-    expect((await call("PATCH", "/api/v2/dags/daily/dagRuns/jan/taskInstances/load", { new_state: "success" })).status).toBe(200);
-    await until("feb success", () => runState("daily", "feb"), (s) => s === "success");
-    expect((await tiView("daily", "feb")).load).toEqual({ state: "success", note: null, try: 1 });
+  describe("clear and mark in the scheduler loop", () => {
+    test("clear re-runs a task and its downstream with new try numbers", async () => {
+      agent.instant = () => "success";
+      await dag({ dag_id: "chain", tasks: [bash("a"), bash("b", { upstream: ["a"], retries: 1 }), bash("c", { upstream: ["b"] })] });
+      const runId = (await call("POST", "/api/v2/dags/chain/dagRuns", { logical_date: null })).body.dag_run_id;
+      await until("first success", () => runState("chain", runId), (s) => s === "success");
+
+      const r = await call("POST", "/api/v2/dags/chain/clearTaskInstances", { dag_run_id: runId, task_ids: ["b"], include_downstream: true, only_failed: false, dry_run: false });
+      expect(r.body.task_instances.map((t: any) => [t.task_id, t.try_number, t.max_tries])).toEqual([
+        ["b", 2, 2],
+        ["c", 2, 1],
+      ]);
+      await until("success again", () => runState("chain", runId), (s) => s === "success");
+      expect(agent.launched).toEqual([`${runId}:a#1`, `${runId}:b#1`, `${runId}:c#1`, `${runId}:b#2`, `${runId}:c#2`]);
+    });
+
+    test("marking a run failed fails its running task, skips the rest, and the agent's try is refused", async () => {
+      await dag({ dag_id: "long", tasks: [bash("a"), bash("b", { upstream: ["a"] })] });
+      const runId = (await call("POST", "/api/v2/dags/long/dagRuns", { logical_date: null })).body.dag_run_id;
+      await until("a running", async () => agent.running.has(`${runId}:a`), Boolean);
+      const r = await call("PATCH", `/api/v2/dags/long/dagRuns/${runId}`, { state: "failed" });
+      expect(r.body.state).toBe("failed");
+      expect(await tiView("long", runId)).toMatchObject({ a: { state: "failed" }, b: { state: "skipped" } });
+      const a = (await store.getTaskInstance("long", runId, "a"))!;
+      expect(await store.heartbeat(a.id, a.try_number, new Date())).toBe(false);
+      await agent.finish(`${runId}:a`, "success"); // the agent's late report changes nothing
+      expect((await tiView("long", runId)).a!.state).toBe("failed");
+    });
+
+    test("depends_on_past: the next run waits with a note until the previous run's task is marked success", async () => {
+      agent.instant = (ti) => (ti.task_id === "load" && ti.run_id === "jan" ? "failed" : "success");
+      const d = await dag({ dag_id: "daily", tasks: [bash("load", { depends_on_past: true }), bash("report", { upstream: ["load"] })] });
+      const create = (run_id: string, logical: string) =>
+        store.createDagRun(buildDagRun(d, { run_id, run_type: "scheduled", logical_date: new Date(logical) }, new Date()));
+      const jan = await create("jan", "2026-01-01T00:00:00Z");
+      loop.wake(jan.id);
+      await until("jan failed", () => runState("daily", "jan"), (s) => s === "failed");
+      const feb = await create("feb", "2026-02-01T00:00:00Z");
+      loop.wake(feb.id);
+      const view = await until("feb waiting on its past", () => tiView("daily", "feb"), (v) => v.load!.note !== null);
+      expect(view.load).toEqual({
+        state: "none",
+        note: "depends_on_past: waiting for load in the previous run jan (failed) to succeed or be skipped; clear or mark that task instance to let this run go on",
+        try: 1,
+      });
+      expect(await runState("daily", "feb")).toBe("running"); // waiting, not deadlocked
+
+      expect((await call("PATCH", "/api/v2/dags/daily/dagRuns/jan/taskInstances/load", { new_state: "success" })).status).toBe(200);
+      await until("feb success", () => runState("daily", "feb"), (s) => s === "success");
+      expect((await tiView("daily", "feb")).load).toEqual({ state: "success", note: null, try: 1 });
+    });
   });
 });

@@ -1,0 +1,28 @@
+/**
+ * Runs a block of integration tests once per store: SQLite always, Postgres too (skipped locally with one
+ * line when no server answers, required under CI=true — see describePg). Each test gets an empty, migrated
+ * store from `backend.open()`; Postgres tests share one schema per block, emptied before each test.
+ */
+import { describe } from "bun:test";
+import { PostgresStore, openStore, type Store } from "../../src/store";
+import { describePg, pgUrl, resettableSchema } from "./postgres";
+
+export interface StoreBackend {
+  name: "sqlite" | "postgres";
+  /** A fresh, empty store (not yet migrated; migrate() is cheap and idempotent). */
+  open(): Promise<Store>;
+}
+
+export function forEachStore(fn: (backend: StoreBackend) => void): void {
+  describe("on sqlite", () => fn({ name: "sqlite", open: async () => openStore("sqlite::memory:") }));
+  describePg("on postgres", () => {
+    const schema = resettableSchema();
+    fn({
+      name: "postgres",
+      open: async () => {
+        await schema.reset();
+        return new PostgresStore({ url: pgUrl(), schema: schema.name, max: 4 });
+      },
+    });
+  });
+}
