@@ -16,6 +16,9 @@ import { dueSlots, nextDueAt, type ScheduleInput } from "./cron";
 import type { DueRunCreator } from "./loop";
 import { buildDagRun } from "./trigger";
 
+/** How many DAGs create their due runs at once (the Postgres pool has 10 connections by default). */
+const CREATE_CONCURRENCY = 8;
+
 export interface CronRunCreatorOptions {
   store: Store;
   logger: Logger;
@@ -29,16 +32,25 @@ export class CronRunCreator implements DueRunCreator {
     for (const id of await store.completeFinishedBackfills(now)) logger.info("backfill completed", { backfill_id: id });
     const created: number[] = [];
     let next: number | null = null;
-    for (const scheduled of await store.listScheduledDags()) {
-      try {
-        const { ids, nextDue } = await this.createForDag(scheduled, now);
-        created.push(...ids);
-        if (nextDue) next = Math.min(next ?? Infinity, nextDue.getTime());
-      } catch (e) {
-        // One DAG's problem (e.g. a param without default) must not stop the others' schedules.
-        logger.error("creating scheduled runs of a DAG failed; other DAGs go on", { dag_id: scheduled.dag.dag_id, error: e as Error });
+    // DAGs are independent: create their runs a few at a time, so 200 DAGs due in the same second cost ~25
+    // store round trips in sequence on Postgres rather than 200 (SQLite runs them one by one regardless).
+    const dags = await store.listScheduledDags();
+    let nextIndex = 0;
+    const worker = async () => {
+      for (let i = nextIndex++; i < dags.length; i = nextIndex++) {
+        const scheduled = dags[i]!;
+        try {
+          const { ids, nextDue } = await this.createForDag(scheduled, now);
+          created.push(...ids);
+          if (nextDue) next = Math.min(next ?? Infinity, nextDue.getTime());
+        } catch (e) {
+          // One DAG's problem (e.g. a param without default) must not stop the others' schedules.
+          logger.error("creating scheduled runs of a DAG failed; other DAGs go on", { dag_id: scheduled.dag.dag_id, error: e as Error });
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(CREATE_CONCURRENCY, dags.length) }, worker));
+    created.sort((a, b) => a - b);
     return { created, nextDueAt: next === null ? null : new Date(next) };
   }
 

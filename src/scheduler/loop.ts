@@ -310,11 +310,14 @@ export class SchedulerLoop {
         this.again = true;
       }
     });
-    for (const c of runChanges)
-      if (await store.setDagRunState(c.run.id, c.from, c.to, now, c.note)) {
-        this.opts.logger.info(`dag run ${c.to}`, { dag_id: c.run.dag_id, run_id: c.run.run_id, ...(c.note ? { note: c.note } : {}) });
-        if (c.to === "success" || c.to === "failed") this.onRunEnded(c.run.dag_id);
-      }
+    // Each change is its own conditional write; on Postgres they go out together (the first sweep after a
+    // start can move thousands of runs to running).
+    const changed = await Promise.all(runChanges.map((c) => store.setDagRunState(c.run.id, c.from, c.to, now, c.note)));
+    runChanges.forEach((c, i) => {
+      if (!changed[i]) return;
+      this.opts.logger.info(`dag run ${c.to}`, { dag_id: c.run.dag_id, run_id: c.run.run_id, ...(c.note ? { note: c.note } : {}) });
+      if (c.to === "success" || c.to === "failed") this.onRunEnded(c.run.dag_id);
+    });
 
     for (const id of ids) this.waiting.delete(id);
     for (const id of pastBlocks.keys()) this.waiting.add(id);
@@ -347,9 +350,14 @@ export class SchedulerLoop {
       else candidates.push(c);
     this.waitingCandidates.clear();
     if (!candidates.length) return 0;
-    if (this.opts.dispatchGate) {
+    // Three independent reads, at once: one round trip of waiting instead of three on Postgres.
+    const [held, active, poolUsage] = await Promise.all([
+      this.opts.dispatchGate ? this.opts.dispatchGate.heldUntil(now) : null,
+      this.opts.store.countActiveTaskInstances(),
+      this.opts.store.listPoolUsage(),
+    ]);
+    if (held) {
       // A launch backing off after a dispatch failure waits for its time; its run is planned again then.
-      const held = await this.opts.dispatchGate.heldUntil(now);
       for (let i = candidates.length - 1; held.size && i >= 0; i--) {
         const c = candidates[i]!;
         const h = held.get(c.ti.id);
@@ -357,10 +365,10 @@ export class SchedulerLoop {
       }
       if (!candidates.length) return 0;
     }
-    const active = await this.opts.store.countActiveTaskInstances();
+
     let running = 0;
     for (const n of active.values()) running += n;
-    const pools = poolLimits(await this.opts.store.listPoolUsage());
+    const pools = poolLimits(poolUsage);
     const { dispatch: selected, waiting } = selectDispatchable(candidates, { parallelism: this.opts.parallelism, running, runningByDag: active, ...pools });
     notes.push(...waitingNotes(waiting));
     for (const w of waiting) this.waitingCandidates.set(w.candidate.ti.id, { ...w.candidate, ti: { ...w.candidate.ti, note: w.reason } });
