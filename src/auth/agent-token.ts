@@ -8,8 +8,9 @@
  * const t = await tokens.issue({ tiId: 7, tryNumber: 1, dagId: "etl", runId: "manual__1", taskId: "extract" }, 3600);
  * const id = await tokens.verify(t); // { tiId: 7, ... }
  */
-import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
+import { SignJWT } from "jose";
 import { LeoflowError } from "../domain";
+import { verifyHs256, type TokenMessages, type TokenProblem } from "./jwt";
 
 export interface AgentIdentity {
   tiId: number;
@@ -19,7 +20,7 @@ export interface AgentIdentity {
   taskId: string;
 }
 
-export type AgentTokenProblem = "expired" | "wrong_kind" | "bad_signature" | "malformed";
+export type AgentTokenProblem = TokenProblem;
 
 /** A token that cannot be accepted; `problem` says why (the rpc layer maps it to Unauthenticated). */
 export class AgentTokenError extends LeoflowError {
@@ -33,6 +34,14 @@ export class AgentTokenError extends LeoflowError {
 
 const ISSUER = "leoflow";
 const KIND = "agent";
+const MESSAGES: TokenMessages = {
+  expired: "agent token expired; the task instance try outlived its token (raise the agent token TTL or the dispatch timeout)",
+  badSignature: "agent token signature is invalid; it was not minted by this control plane (check that all replicas share one secret)",
+  wrongAlgorithm: "agent token uses an algorithm other than HS256",
+  badClaim: (claim, reason) => `agent token claim "${claim}" is invalid: ${reason}`,
+  notJwt: (detail) => `agent token is not a valid JWT: ${detail}`,
+  wrongKind: (kind) => `token is not an agent token (kind=${kind}); agents must use the token minted at dispatch (LEOFLOW_AGENT_TOKEN), not a user token`,
+};
 
 export class AgentTokens {
   private readonly key: Uint8Array;
@@ -56,33 +65,10 @@ export class AgentTokens {
 
   /** Verifies signature, expiry and kind; throws AgentTokenError saying which check failed. */
   async verify(token: string, now: Date = new Date()): Promise<AgentIdentity> {
-    let payload: Record<string, unknown>;
-    try {
-      ({ payload } = await jwtVerify(token, this.key, { algorithms: ["HS256"], issuer: ISSUER, currentDate: now }));
-    } catch (e) {
-      throw describeJoseError(e);
-    }
-    if (payload.kind !== KIND)
-      throw new AgentTokenError(
-        "wrong_kind",
-        `token is not an agent token (kind=${JSON.stringify(payload.kind ?? null)}); agents must use the token minted at dispatch (LEOFLOW_AGENT_TOKEN), not a user token`,
-      );
+    const payload = await verifyHs256(token, this.key, { issuer: ISSUER, kind: KIND, now, messages: MESSAGES, makeError: (problem, message) => new AgentTokenError(problem, message) });
     const { ti, try: tryNumber, dag, run, task } = payload;
     if (typeof ti !== "number" || typeof tryNumber !== "number" || typeof dag !== "string" || typeof run !== "string" || typeof task !== "string")
       throw new AgentTokenError("malformed", "agent token is missing its task instance claims (ti, try, dag, run, task)");
     return { tiId: ti, tryNumber, dagId: dag, runId: run, taskId: task };
   }
-}
-
-function describeJoseError(e: unknown): AgentTokenError {
-  if (e instanceof joseErrors.JWTExpired)
-    return new AgentTokenError("expired", "agent token expired; the task instance try outlived its token (raise the agent token TTL or the dispatch timeout)");
-  if (e instanceof joseErrors.JWSSignatureVerificationFailed)
-    return new AgentTokenError("bad_signature", "agent token signature is invalid; it was not minted by this control plane (check that all replicas share one secret)");
-  if (e instanceof joseErrors.JWTClaimValidationFailed)
-    return new AgentTokenError("malformed", `agent token claim "${e.claim}" is invalid: ${e.reason}`);
-  if (e instanceof joseErrors.JOSEAlgNotAllowed)
-    return new AgentTokenError("bad_signature", "agent token uses an algorithm other than HS256");
-  const msg = e instanceof Error ? e.message : String(e);
-  return new AgentTokenError("malformed", `agent token is not a valid JWT: ${msg}`);
 }

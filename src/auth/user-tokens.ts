@@ -7,8 +7,9 @@
  * const jwt = await tokens.issue({ username: "admin", role: "admin" });
  * const who = await tokens.verify(jwt); // { username: "admin", role: "admin" }
  */
-import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
+import { SignJWT } from "jose";
 import { LeoflowError } from "../domain";
+import { verifyHs256, type TokenMessages, type TokenProblem } from "./jwt";
 import type { UserRecord } from "../store";
 
 export type Role = UserRecord["role"];
@@ -19,7 +20,7 @@ export interface UserClaims {
   role: Role;
 }
 
-export type UserTokenProblem = "expired" | "wrong_kind" | "bad_signature" | "malformed";
+export type UserTokenProblem = TokenProblem;
 
 /** A token that cannot be accepted; `problem` says which check failed (the API answers 401). */
 export class UserTokenError extends LeoflowError {
@@ -33,6 +34,14 @@ export class UserTokenError extends LeoflowError {
 
 const ISSUER = "leoflow";
 const KIND = "user";
+const MESSAGES: TokenMessages = {
+  expired: "token expired; get a new one with POST /auth/token",
+  badSignature: "token signature is invalid (was it issued by another server or before a secret change?); get a new one with POST /auth/token",
+  wrongAlgorithm: "token uses an algorithm other than HS256",
+  badClaim: (claim, reason) => `token claim "${claim}" is invalid: ${reason}`,
+  notJwt: (detail) => `token is not a valid JWT (${detail}); get one with POST /auth/token`,
+  wrongKind: (kind) => `token is not a user token (kind=${kind}); agent tokens cannot call the REST API, get a user token with POST /auth/token`,
+};
 export const USER_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 
 export class UserTokens {
@@ -60,33 +69,10 @@ export class UserTokens {
 
   /** Checks signature, expiry and kind; throws UserTokenError saying what is wrong and what to do. */
   async verify(token: string, now: Date = new Date()): Promise<UserClaims> {
-    let payload: Record<string, unknown>;
-    try {
-      ({ payload } = await jwtVerify(token, this.key, { algorithms: ["HS256"], issuer: ISSUER, currentDate: now }));
-    } catch (e) {
-      throw describeJoseError(e);
-    }
-    if (payload.kind !== KIND)
-      throw new UserTokenError(
-        "wrong_kind",
-        `token is not a user token (kind=${JSON.stringify(payload.kind ?? null)}); agent tokens cannot call the REST API, get a user token with POST /auth/token`,
-      );
+    const payload = await verifyHs256(token, this.key, { issuer: ISSUER, kind: KIND, now, messages: MESSAGES, makeError: (problem, message) => new UserTokenError(problem, message) });
     const { sub, role } = payload;
     if (typeof sub !== "string" || !sub || !ROLES.includes(role as Role))
       throw new UserTokenError("malformed", "user token is missing its sub or role claim; get a new one with POST /auth/token");
     return { username: sub, role: role as Role };
   }
-}
-
-function describeJoseError(e: unknown): UserTokenError {
-  if (e instanceof joseErrors.JWTExpired)
-    return new UserTokenError("expired", "token expired; get a new one with POST /auth/token");
-  if (e instanceof joseErrors.JWSSignatureVerificationFailed)
-    return new UserTokenError("bad_signature", "token signature is invalid (was it issued by another server or before a secret change?); get a new one with POST /auth/token");
-  if (e instanceof joseErrors.JOSEAlgNotAllowed)
-    return new UserTokenError("bad_signature", "token uses an algorithm other than HS256");
-  if (e instanceof joseErrors.JWTClaimValidationFailed)
-    return new UserTokenError("malformed", `token claim "${e.claim}" is invalid: ${e.reason}`);
-  const msg = e instanceof Error ? e.message : String(e);
-  return new UserTokenError("malformed", `token is not a valid JWT (${msg}); get one with POST /auth/token`);
 }

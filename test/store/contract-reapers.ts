@@ -5,25 +5,16 @@
 import { describe, expect, test } from "bun:test";
 import { parseDagSpec } from "../../src/domain";
 import type { Store, TaskInstanceRecord } from "../../src/store";
+import { newRun, T0 } from "./contract-fixtures";
 
-const T0 = new Date("2026-01-01T00:00:00.000Z");
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
 
 async function runOf(store: Store, runId = "r1", taskIds = ["a", "b"]) {
   const spec = parseDagSpec({ dag_id: "rel", tasks: taskIds.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) });
   const dag = await store.upsertDag({ spec, fileloc: "/dags/rel.json", pausedOnCreate: false, now: T0 });
-  const run = await store.createDagRun({
-    dag_id: "rel",
-    run_id: runId,
-    run_type: "manual",
-    logical_date: null,
-    data_interval_start: null,
-    data_interval_end: null,
-    conf: {},
-    version_id: dag.version_id,
-    queued_at: T0,
-    tasks: spec.tasks.map((t) => ({ task_id: t.task_id, operator: t.operator, max_tries: 0, pool: t.pool, pool_slots: 1, priority_weight: 1 })),
-  });
+  const run = await store.createDagRun(
+    newRun(dag, runId, { tasks: spec.tasks.map((t) => ({ task_id: t.task_id, operator: t.operator, max_tries: 0, pool: t.pool, pool_slots: 1, priority_weight: 1 })) }),
+  );
   const ti = async (taskId: string) => (await store.getTaskInstance("rel", runId, taskId))!;
   return { run, ti };
 }

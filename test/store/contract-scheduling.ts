@@ -1,29 +1,13 @@
 /** Store contract for scheduling (issue 5 part 1): the cron scheduler's DAG read, run gates, backfills. */
 import { describe, expect, test } from "bun:test";
 import { ConflictError, parseDagSpec, type DagSpec } from "../../src/domain";
-import type { DagRecord, NewBackfill, NewDagRun, Store } from "../../src/store";
+import type { DagRecord, NewBackfill, Store } from "../../src/store";
+import { newRun, T0 } from "./contract-fixtures";
 
-const T0 = new Date("2026-01-01T00:00:00.000Z");
 const day = (n: number) => new Date(T0.getTime() + n * 86_400_000);
 
 function spec(dagId: string, extra: Record<string, unknown> = {}): DagSpec {
   return parseDagSpec({ dag_id: dagId, tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }], ...extra });
-}
-
-function newRun(dag: DagRecord, runId: string, over: Partial<NewDagRun> = {}): NewDagRun {
-  return {
-    dag_id: dag.dag_id,
-    run_id: runId,
-    run_type: "manual",
-    logical_date: null,
-    data_interval_start: null,
-    data_interval_end: null,
-    conf: {},
-    version_id: dag.version_id,
-    queued_at: T0,
-    tasks: [{ task_id: "t", operator: "bash", max_tries: 0, pool: "default_pool", pool_slots: 1, priority_weight: 1 }],
-    ...over,
-  };
 }
 
 function backfill(dag: DagRecord, days: number[], over: Partial<NewBackfill> = {}): NewBackfill {

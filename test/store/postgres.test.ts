@@ -9,6 +9,7 @@ import { PostgresStore, POSTGRES_MIGRATIONS } from "../../src/store/postgres";
 import { roundsOf } from "../../src/store/postgres/task-instances";
 import { describePg, freshSchemas, pgUrl, resettableSchema } from "../support/postgres";
 import { runStoreContract } from "./contract";
+import { newRun } from "./contract-fixtures";
 
 const T0 = new Date("2026-01-01T00:00:00Z");
 
@@ -78,18 +79,7 @@ describePg("PostgresStore", () => {
         await stores[0]!.migrate();
         const spec = parseDagSpec({ dag_id: "etl", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] });
         const dag = await stores[0]!.upsertDag({ spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: T0 });
-        const run = await stores[0]!.createDagRun({
-          dag_id: "etl",
-          run_id: "r",
-          run_type: "manual",
-          logical_date: T0,
-          data_interval_start: null,
-          data_interval_end: null,
-          conf: {},
-          version_id: dag.version_id,
-          queued_at: T0,
-          tasks: [{ task_id: "t", operator: "bash", max_tries: 0, pool: "default_pool", pool_slots: 1, priority_weight: 1 }],
-        });
+        const run = await stores[0]!.createDagRun(newRun(dag, "r", { logical_date: T0 }));
         const ti = (await stores[0]!.getTaskInstance("etl", run.run_id, "t"))!;
         await stores[0]!.applyTransitions([{ id: ti.id, from: ["none"], to: "scheduled" }], T0);
         const attempts = stores.flatMap((s, i) =>

@@ -7,6 +7,7 @@ import { parseDagSpec } from "../../src/domain";
 import { SqliteStore } from "../../src/store";
 import { SQLITE_MIGRATIONS } from "../../src/store/sqlite/migrations";
 import { runStoreContract } from "./contract";
+import { newRun } from "./contract-fixtures";
 
 runStoreContract("sqlite", async () => new SqliteStore({ path: ":memory:" }));
 
@@ -21,18 +22,7 @@ describe("SqliteStore on a file", () => {
     await first.migrate();
     const spec = parseDagSpec({ dag_id: "etl", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] });
     const dag = await first.upsertDag({ spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now });
-    const run = await first.createDagRun({
-      dag_id: "etl",
-      run_id: "r1",
-      run_type: "manual",
-      logical_date: now,
-      data_interval_start: null,
-      data_interval_end: null,
-      conf: { a: 1 },
-      version_id: dag.version_id,
-      queued_at: now,
-      tasks: [{ task_id: "t", operator: "bash", max_tries: 0, pool: "default_pool", pool_slots: 1, priority_weight: 1 }],
-    });
+    const run = await first.createDagRun(newRun(dag, "r1", { logical_date: now, conf: { a: 1 }, queued_at: now }));
     await first.close();
 
     const second = new SqliteStore({ path });

@@ -1,10 +1,14 @@
 /**
  * Starts the compiled binary as a user would (`dist/leoflow serve …`, fresh temp dir, real admin login) and
- * talks to it over HTTP. The bench's own copy of test/e2e/harness.ts, so scripts never import tests.
+ * talks to it over HTTP. Spawning, the admin login and polling are shared with the e2e harness through
+ * test/support/leoflow-process.ts (a module that imports nothing from tests).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { loginAsAdmin, servingUrl, spawnCapturing, waitFor, type LeoflowApi } from "../../../test/support/leoflow-process";
+
+export { waitFor };
 
 /** The binary under test: dist/leoflow, or LEOFLOW_BENCH_BINARY (e.g. a build of another commit). */
 export const BINARY = process.env.LEOFLOW_BENCH_BINARY || resolve(import.meta.dir, "../../../dist/leoflow");
@@ -16,7 +20,7 @@ export interface Leoflow {
   dir: string;
   pid: number;
   output(): string;
-  api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  api: LeoflowApi;
   stop(): Promise<void>;
 }
 
@@ -60,48 +64,14 @@ export async function startLeoflow(opts: { dir: string; variant: LeoflowVariant;
   if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run scripts/bench without --no-build, or bun scripts/build.ts`);
   const { dir } = opts;
   const args = [BINARY, "serve", ...opts.variant.args(dir), "--dags-folder", join(dir, "dags"), "--data-dir", join(dir, "data"), "--port", "0", ...(opts.extraArgs ?? [])];
-  const proc = Bun.spawn(args, {
-    cwd: dir,
-    env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: ADMIN_PASSWORD, ...opts.env },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  let out = "";
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    const reader = s.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      out = (out + decoder.decode(value, { stream: true })).slice(-200_000);
-    }
-  };
-  void pump(proc.stdout);
-  void pump(proc.stderr);
-  const url = await waitFor(() => (proc.exitCode !== null ? Promise.reject(new Error(`leoflow exited ${proc.exitCode}:\n${out}`)) : out.match(/leoflow is serving url=(\S+)/)?.[1]), 30_000, () => `leoflow did not start:\n${out}`);
-  let token = "";
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(url + path, {
-      method,
-      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {}
-    return { status: res.status, body: parsed as any };
-  };
-  const login = await api("POST", "/auth/token", { username: "admin", password: ADMIN_PASSWORD });
-  if (login.status !== 201) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}\n${out}`);
-  token = login.body.access_token;
+  const { proc, output } = spawnCapturing(args, { cwd: dir, env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: ADMIN_PASSWORD, ...opts.env }, keepChars: 200_000 });
+  const url = await waitFor(() => (proc.exitCode !== null ? Promise.reject(new Error(`leoflow exited ${proc.exitCode}:\n${output()}`)) : servingUrl(output())), 30_000, () => `leoflow did not start:\n${output()}`, 20);
+  const api = await loginAsAdmin(url, ADMIN_PASSWORD, () => `\n${output()}`);
   return {
     url,
     dir,
     pid: proc.pid,
-    output: () => out,
+    output,
     api,
     stop: async () => {
       proc.kill("SIGTERM");
@@ -110,17 +80,6 @@ export async function startLeoflow(opts: { dir: string; variant: LeoflowVariant;
       clearTimeout(timer);
     },
   };
-}
-
-/** Polls `probe` every `everyMs` until it returns a truthy value; throws `describe()` after `timeoutMs`. */
-export async function waitFor<T>(probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs: number, describe: () => string, everyMs = 20): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(describe());
-    await Bun.sleep(everyMs);
-  }
 }
 
 /** Waits until every DAG id is known to the server (the DAG folder is scanned at start and every ~2 s). */

@@ -5,7 +5,8 @@
  * Pro/Postgres); the peers run the same chain with each job enqueueing the next, one worker slot.
  */
 import { skippedRow, type BenchContext, type Workload } from "../lib/context";
-import { noopServer, removeDir, runToEnd, startLeoflow, tempDir, variants, waitForDags, writeDags } from "../lib/leoflow";
+import { runToEnd, waitForDags } from "../lib/leoflow";
+import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import { importPeer, peerLabel, REDIS } from "../lib/peers";
 import type { Row } from "../lib/stats";
 
@@ -44,59 +45,46 @@ export const chainWorkload: Workload = async (ctx) => {
 };
 
 async function leoflowChains(ctx: BenchContext, trials: number): Promise<Row[]> {
-  const rows: Row[] = [];
-  const noop = noopServer();
-  try {
-    const chosen = variants(ctx.pg).filter((v) => ctx.opts.variants.includes(v.label));
-    for (const v of ctx.opts.variants.filter((l) => !chosen.some((c) => c.label === l)))
-      for (const kind of ctx.opts.kinds)
-        for (const metric of [HOP, TOTAL])
-          rows.push(skippedRow({ workload: WORKLOAD, metric, subject: `leoflow ${v} · ${kind}`, kind: "leoflow", better: "lower" }, "no Postgres"));
-    for (const variant of chosen) {
-      const dir = tempDir("chain");
-      writeDags(dir, ctx.opts.kinds.map((k) => chainDag(k, ctx.opts.chain, noop.base)));
-      ctx.log(`chain: leoflow ${variant.label}`);
-      const lf = await startLeoflow({ dir, variant });
-      try {
-        await waitForDags(lf, ctx.opts.kinds.map((k) => `bench_chain_${k}`));
-        for (const kind of ctx.opts.kinds) {
-          const hops: number[] = [];
-          const totals: number[] = [];
-          const decide: number[] = [];
-          const launch: number[] = [];
-          // Trial 0 warms up (first spawn, connection pools, JIT) and is not counted.
-          for (let t = 0; t <= trials; t++) {
-            const { tis } = await runToEnd(lf, `bench_chain_${kind}`, `trial-${t}`);
-            const byIndex = tis.sort((a, b) => Number(a.task_id.slice(1)) - Number(b.task_id.slice(1)));
-            const start = (ti: any) => Date.parse(ti.start_date);
-            const end = (ti: any) => Date.parse(ti.end_date);
-            if (t === 0) continue;
-            for (let i = 1; i < byIndex.length; i++) {
-              hops.push(start(byIndex[i]) - end(byIndex[i - 1]));
-              // Inline http tasks have no queued step (queued_when is null): only subprocess hops split.
-              const queued = byIndex[i].queued_when ? Date.parse(byIndex[i].queued_when) : null;
-              if (queued !== null) decide.push(queued - end(byIndex[i - 1])), launch.push(start(byIndex[i]) - queued);
-            }
-            totals.push(end(byIndex.at(-1)) - start(byIndex[0]));
+  return eachLeoflowVariant(ctx, {
+    workload: WORKLOAD,
+    skipped: (label) =>
+      ctx.opts.kinds.flatMap((kind) => [HOP, TOTAL].map((metric) => ({ workload: WORKLOAD, metric, subject: `leoflow ${label} · ${kind}`, kind: "leoflow" as const, better: "lower" as const }))),
+    dags: (base) => ctx.opts.kinds.map((k) => chainDag(k, ctx.opts.chain, base)),
+    measure: async (lf, variant) => {
+      const rows: Row[] = [];
+      await waitForDags(lf, ctx.opts.kinds.map((k) => `bench_chain_${k}`));
+      for (const kind of ctx.opts.kinds) {
+        const hops: number[] = [];
+        const totals: number[] = [];
+        const decide: number[] = [];
+        const launch: number[] = [];
+        // Trial 0 warms up (first spawn, connection pools, JIT) and is not counted.
+        for (let t = 0; t <= trials; t++) {
+          const { tis } = await runToEnd(lf, `bench_chain_${kind}`, `trial-${t}`);
+          const byIndex = tis.sort((a, b) => Number(a.task_id.slice(1)) - Number(b.task_id.slice(1)));
+          const start = (ti: any) => Date.parse(ti.start_date);
+          const end = (ti: any) => Date.parse(ti.end_date);
+          if (t === 0) continue;
+          for (let i = 1; i < byIndex.length; i++) {
+            hops.push(start(byIndex[i]) - end(byIndex[i - 1]));
+            // Inline http tasks have no queued step (queued_when is null): only subprocess hops split.
+            const queued = byIndex[i].queued_when ? Date.parse(byIndex[i].queued_when) : null;
+            if (queued !== null) decide.push(queued - end(byIndex[i - 1])), launch.push(start(byIndex[i]) - queued);
           }
-          const store = variant.label.endsWith("sqlite") ? "sqlite" : "postgres";
-          const subject = `leoflow ${variant.label} · ${kind}`;
-          rows.push({ workload: WORKLOAD, metric: HOP, subject, kind: "leoflow", better: "lower", samples: hops, floor: floorSubject(store, kind) });
-          rows.push({ workload: WORKLOAD, metric: TOTAL, subject, kind: "leoflow", better: "lower", samples: totals, floor: floorSubject(store, kind) });
-          if (decide.length) {
-            rows.push({ workload: WORKLOAD, metric: PHASE_DECIDE, subject, kind: "leoflow", better: "lower", samples: decide, note: "scheduler: plan + queue" });
-            rows.push({ workload: WORKLOAD, metric: PHASE_LAUNCH, subject, kind: "leoflow", better: "lower", samples: launch, note: "spawn agent + agent start + RPC" });
-          }
+          totals.push(end(byIndex.at(-1)) - start(byIndex[0]));
         }
-      } finally {
-        await lf.stop();
-        removeDir(dir);
+        const store = variant.label.endsWith("sqlite") ? "sqlite" : "postgres";
+        const subject = `leoflow ${variant.label} · ${kind}`;
+        rows.push({ workload: WORKLOAD, metric: HOP, subject, kind: "leoflow", better: "lower", samples: hops, floor: floorSubject(store, kind) });
+        rows.push({ workload: WORKLOAD, metric: TOTAL, subject, kind: "leoflow", better: "lower", samples: totals, floor: floorSubject(store, kind) });
+        if (decide.length) {
+          rows.push({ workload: WORKLOAD, metric: PHASE_DECIDE, subject, kind: "leoflow", better: "lower", samples: decide, note: "scheduler: plan + queue" });
+          rows.push({ workload: WORKLOAD, metric: PHASE_LAUNCH, subject, kind: "leoflow", better: "lower", samples: launch, note: "spawn agent + agent start + RPC" });
+        }
       }
-    }
-  } finally {
-    noop.stop();
-  }
-  return rows;
+      return rows;
+    },
+  });
 }
 
 /** Runs one chain of `length` jobs given a way to enqueue job i; returns per-hop gaps and the total. */

@@ -12,7 +12,8 @@ import { silentLogger } from "../../../src/observability";
 import { CronRunCreator, SchedulerLoop } from "../../../src/scheduler";
 import { PostgresStore, SqliteStore, type Store, type TaskInstanceRecord } from "../../../src/store";
 import { skippedRow, type BenchContext, type Workload } from "../lib/context";
-import { listAll, noopServer, removeDir, startLeoflow, tempDir, variants, waitFor, writeDags } from "../lib/leoflow";
+import { listAll, removeDir, tempDir, waitFor } from "../lib/leoflow";
+import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import type { Row } from "../lib/stats";
 
 const WORKLOAD = "cron";
@@ -39,35 +40,22 @@ export const cronWorkload: Workload = async (ctx) => [...(await viaBinary(ctx)),
 
 async function viaBinary(ctx: BenchContext): Promise<Row[]> {
   const { cronDags: dags, cronSeconds: seconds } = ctx.opts;
-  const rows: Row[] = [];
-  const noop = noopServer();
-  try {
-    const chosen = variants(ctx.pg).filter((v) => ctx.opts.variants.includes(v.label));
-    for (const v of ctx.opts.variants.filter((l) => !chosen.some((c) => c.label === l)))
-      rows.push(skippedRow({ workload: WORKLOAD, metric: METRIC, subject: `leoflow ${v} · http`, kind: "leoflow", better: "lower" }, "no Postgres"));
-    for (const variant of chosen) {
-      const dir = tempDir("cron");
-      writeDags(dir, Array.from({ length: dags }, (_, i) => cronDag(i, noop.base)));
-      ctx.log(`cron: leoflow ${variant.label}, ${dags} DAGs every second for ${seconds} s`);
-      const lf = await startLeoflow({ dir, variant });
-      try {
-        await waitFor(async () => (await lf.api("GET", "/api/v2/dags?limit=1")).body.total_entries >= dags, 60_000, () => `DAGs did not load:\n${lf.output().slice(-3000)}`, 100);
-        // Start counting at the next whole second after every DAG is known (the first slots are start-up).
-        const from = Math.ceil(Date.now() / 1000) * 1000 + 1000;
-        const to = from + seconds * 1000;
-        await Bun.sleep(to - Date.now() + 1500);
-        const runs = await listAll(lf, "/api/v2/dags/~/dagRuns", "dag_runs");
-        const r = lateness(runs, from, to, dags);
-        rows.push({ workload: WORKLOAD, metric: METRIC, subject: `leoflow ${variant.label} · http`, kind: "leoflow", better: "lower", samples: r.samples, note: `binary; ${r.missed} of ${r.expected} slots got no run` });
-      } finally {
-        await lf.stop();
-        removeDir(dir);
-      }
-    }
-  } finally {
-    noop.stop();
-  }
-  return rows;
+  return eachLeoflowVariant(ctx, {
+    workload: WORKLOAD,
+    skipped: (label) => [{ workload: WORKLOAD, metric: METRIC, subject: `leoflow ${label} · http`, kind: "leoflow", better: "lower" }],
+    dags: (base) => Array.from({ length: dags }, (_, i) => cronDag(i, base)),
+    logSuffix: `, ${dags} DAGs every second for ${seconds} s`,
+    measure: async (lf, variant) => {
+      await waitFor(async () => (await lf.api("GET", "/api/v2/dags?limit=1")).body.total_entries >= dags, 60_000, () => `DAGs did not load:\n${lf.output().slice(-3000)}`, 100);
+      // Start counting at the next whole second after every DAG is known (the first slots are start-up).
+      const from = Math.ceil(Date.now() / 1000) * 1000 + 1000;
+      const to = from + seconds * 1000;
+      await Bun.sleep(to - Date.now() + 1500);
+      const runs = await listAll(lf, "/api/v2/dags/~/dagRuns", "dag_runs");
+      const r = lateness(runs, from, to, dags);
+      return [{ workload: WORKLOAD, metric: METRIC, subject: `leoflow ${variant.label} · http`, kind: "leoflow", better: "lower", samples: r.samples, note: `binary; ${r.missed} of ${r.expected} slots got no run` }];
+    },
+  });
 }
 
 async function inProcess(ctx: BenchContext): Promise<Row[]> {

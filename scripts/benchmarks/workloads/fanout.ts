@@ -4,7 +4,8 @@
  * subprocess `bash` tasks (`true`) at --parallelism; the peers run N no-op jobs at the same concurrency.
  */
 import { skippedRow, type BenchContext, type Workload } from "../lib/context";
-import { BINARY, noopServer, removeDir, runToEnd, startLeoflow, tempDir, variants, waitForDags, writeDags } from "../lib/leoflow";
+import { BINARY, noopServer, runToEnd, waitForDags } from "../lib/leoflow";
+import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import { importPeer, peerLabel, REDIS } from "../lib/peers";
 import type { Row } from "../lib/stats";
 import { nowMs } from "./chain";
@@ -61,41 +62,29 @@ async function floors(ctx: BenchContext, trials: number): Promise<Row[]> {
 
 async function leoflowFanouts(ctx: BenchContext, trials: number): Promise<Row[]> {
   const { fanout: n, parallelism } = ctx.opts;
-  const rows: Row[] = [];
-  const noop = noopServer();
-  try {
-    const chosen = variants(ctx.pg).filter((v) => ctx.opts.variants.includes(v.label));
-    for (const v of ctx.opts.variants.filter((l) => !chosen.some((c) => c.label === l)))
-      for (const kind of ctx.opts.kinds)
-        rows.push(skippedRow({ workload: WORKLOAD, metric: THROUGHPUT, subject: `leoflow ${v} · ${kind}`, kind: "leoflow", better: "higher" }, "no Postgres"));
-    for (const variant of chosen) {
-      const dir = tempDir("fanout");
-      writeDags(dir, ctx.opts.kinds.map((k) => fanoutDag(k, k === "http" ? n : ctx.opts.fanoutBash, parallelism, noop.base)));
-      ctx.log(`fanout: leoflow ${variant.label}`);
-      const lf = await startLeoflow({ dir, variant, extraArgs: [`--parallelism=${parallelism}`, `--inline-concurrency=${parallelism}`] });
-      try {
-        await waitForDags(lf, ctx.opts.kinds.map((k) => `bench_fanout_${k}`));
-        for (const kind of ctx.opts.kinds) {
-          const samples: number[] = [];
-          const size = kind === "http" ? n : ctx.opts.fanoutBash;
-          for (let t = 0; t < trials; t++) {
-            const t0 = Date.now();
-            const { tis } = await runToEnd(lf, `bench_fanout_${kind}`, `trial-${t}`, 1_800_000);
-            const last = Math.max(...tis.map((ti: any) => Date.parse(ti.end_date)));
-            samples.push(size / ((last - t0) / 1000));
-            ctx.log(`fanout: leoflow ${variant.label} · ${kind} trial ${t}: ${samples.at(-1)!.toFixed(0)} tasks/s`);
-          }
-          rows.push({ workload: WORKLOAD, metric: THROUGHPUT, subject: `leoflow ${variant.label} · ${kind}`, kind: "leoflow", better: "higher", samples, floor: floorOf(kind, parallelism), note: `${size} tasks, parallelism ${parallelism}` });
+  return eachLeoflowVariant(ctx, {
+    workload: WORKLOAD,
+    skipped: (label) => ctx.opts.kinds.map((kind) => ({ workload: WORKLOAD, metric: THROUGHPUT, subject: `leoflow ${label} · ${kind}`, kind: "leoflow" as const, better: "higher" as const })),
+    dags: (base) => ctx.opts.kinds.map((k) => fanoutDag(k, k === "http" ? n : ctx.opts.fanoutBash, parallelism, base)),
+    extraArgs: [`--parallelism=${parallelism}`, `--inline-concurrency=${parallelism}`],
+    measure: async (lf, variant) => {
+      const rows: Row[] = [];
+      await waitForDags(lf, ctx.opts.kinds.map((k) => `bench_fanout_${k}`));
+      for (const kind of ctx.opts.kinds) {
+        const samples: number[] = [];
+        const size = kind === "http" ? n : ctx.opts.fanoutBash;
+        for (let t = 0; t < trials; t++) {
+          const t0 = Date.now();
+          const { tis } = await runToEnd(lf, `bench_fanout_${kind}`, `trial-${t}`, 1_800_000);
+          const last = Math.max(...tis.map((ti: any) => Date.parse(ti.end_date)));
+          samples.push(size / ((last - t0) / 1000));
+          ctx.log(`fanout: leoflow ${variant.label} · ${kind} trial ${t}: ${samples.at(-1)!.toFixed(0)} tasks/s`);
         }
-      } finally {
-        await lf.stop();
-        removeDir(dir);
+        rows.push({ workload: WORKLOAD, metric: THROUGHPUT, subject: `leoflow ${variant.label} · ${kind}`, kind: "leoflow", better: "higher", samples, floor: floorOf(kind, parallelism), note: `${size} tasks, parallelism ${parallelism}` });
       }
-    }
-  } finally {
-    noop.stop();
-  }
-  return rows;
+      return rows;
+    },
+  });
 }
 
 /** Counts completions and resolves when `n` jobs of the current trial are done. */

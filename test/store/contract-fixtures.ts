@@ -1,0 +1,21 @@
+/** Helpers shared by the store contract files and the per-store tests. */
+import type { DagRecord, NewDagRun } from "../../src/store";
+
+export const T0 = new Date("2026-01-01T00:00:00.000Z");
+
+/** A manual run of `dag` queued at T0, with one bash task "t" in the default pool; `over` replaces any field. */
+export function newRun(dag: Pick<DagRecord, "dag_id" | "version_id">, runId: string, over: Partial<NewDagRun> = {}): NewDagRun {
+  return {
+    dag_id: dag.dag_id,
+    run_id: runId,
+    run_type: "manual",
+    logical_date: null,
+    data_interval_start: null,
+    data_interval_end: null,
+    conf: {},
+    version_id: dag.version_id,
+    queued_at: T0,
+    tasks: [{ task_id: "t", operator: "bash", max_tries: 0, pool: "default_pool", pool_slots: 1, priority_weight: 1 }],
+    ...over,
+  };
+}
