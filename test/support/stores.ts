@@ -3,7 +3,7 @@
  * line when no server answers, required under CI=true — see describePg). Each test gets an empty, migrated
  * store from `backend.open()`; Postgres tests share one schema per block, emptied before each test.
  */
-import { describe } from "bun:test";
+import { beforeAll, describe, setDefaultTimeout } from "bun:test";
 import { PostgresStore, openStore, type Store } from "../../src/store";
 import { describePg, pgUrl, resettableSchema } from "./postgres";
 
@@ -13,10 +13,16 @@ export interface StoreBackend {
   open(): Promise<Store>;
 }
 
+// These suites drive the real loop until it settles; on a loaded CI machine (after the fault suite, say)
+// that can take longer than bun's 5 s default, which would cut a test off mid-poll.
+setDefaultTimeout(20_000);
+
 export function forEachStore(fn: (backend: StoreBackend) => void): void {
   describe("on sqlite", () => fn({ name: "sqlite", open: async () => openStore("sqlite::memory:") }));
   describePg("on postgres", () => {
     const schema = resettableSchema();
+    // Create and migrate the block's schema once, before its first test, not inside it.
+    beforeAll(() => schema.reset(), 60_000);
     fn({
       name: "postgres",
       open: async () => {
