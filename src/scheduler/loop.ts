@@ -187,7 +187,9 @@ export class SchedulerLoop {
   /**
    * The runs a sweep plans. The first sweep after start (or after leading again), and one in every
    * FULL_SWEEP_EVERY, loads every active run; the others load only what is new or changed since the previous
-   * sweep, plus what waits on capacity — so a sweep over 10,000 quiet runs costs two index reads, not a
+   * sweep, runs waiting on their past or held by run limits, and runs whose timed wake-up is due (tasks
+   * waiting for capacity compete from memory, see waitingCandidates) — so a sweep over 10,000 quiet runs
+   * costs two index reads, not a
    * reload of 100,000 task instances. Missed wake-ups (another replica's notify lost) are still caught,
    * because every task-instance write stamps updated_at.
    */
