@@ -137,6 +137,8 @@ export class SchedulerLoop {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer.timer);
     this.sweepTimer = this.wakeTimer = null;
+    // Timed wake-ups belong to this term: a leftover entry would keep armWake from arming a timer later.
+    this.wakeAt.clear();
     await this.ticking;
   }
 

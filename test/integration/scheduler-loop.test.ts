@@ -187,3 +187,30 @@ describe("SchedulerLoop capacity", () => {
     expect((await store.getTaskInstance("narrow", "r3", "only"))!.state).toBe("scheduled");
   });
 });
+
+describe("SchedulerLoop timed wake-ups", () => {
+  test("after a stop and a new start (a new term of leadership), the next cron slot still wakes the loop", async () => {
+    const calls: number[] = [];
+    const loop = new SchedulerLoop({
+      store,
+      dispatcher: { dispatch: async () => {} },
+      logger: silentLogger,
+      sweepIntervalMs: 60_000, // no sweep will come to the rescue: only the slot's timer can wake it
+      parallelism: 8,
+      runCreator: {
+        createDueRuns: async (now) => {
+          calls.push(now.getTime());
+          return { created: [], nextDueAt: new Date(now.getTime() + 30) };
+        },
+      },
+    });
+    loop.start();
+    while (calls.length < 1) await Bun.sleep(1); // the first tick armed a wake-up for the next slot
+    await loop.stop(); // stepping down before that slot
+    loop.start();
+    const deadline = Date.now() + 3_000;
+    while (calls.length < 3 && Date.now() < deadline) await Bun.sleep(5);
+    await loop.stop();
+    expect(calls.length).toBeGreaterThanOrEqual(3); // start, restart, and the slot after the restart
+  });
+});
