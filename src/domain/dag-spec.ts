@@ -154,7 +154,8 @@ export const RawDagSchema = z
 
 export type DagSpec = Omit<z.infer<typeof RawDagSchema>, "tasks"> & { tasks: TaskSpec[] };
 
-const TASK_DEFAULTS = {
+/** What a task field is when neither the task nor default_args sets it. */
+export const TASK_DEFAULTS = {
   operator: undefined,
   trigger_rule: "all_success",
   retries: 0,

@@ -10,19 +10,12 @@
  * const { backfill } = await store.createBackfill(input);
  */
 import { ValidationError } from "../domain";
-import type { DagRecord, NewBackfill, ReprocessBehavior } from "../store";
+import type { DagRecord, NewBackfill } from "../store";
 import { slotsBetween, type Slot } from "./cron";
 import { buildDagRun, defaultRunId } from "./trigger";
 
-export interface BackfillRequest {
-  dag_id: string;
-  from_date: Date;
-  to_date: Date;
-  run_backwards: boolean;
-  dag_run_conf: Record<string, unknown> | null;
-  reprocess_behavior: ReprocessBehavior;
-  max_active_runs: number;
-}
+/** What a user asks for: the stored backfill minus what planning adds (its runs and the time). */
+export type BackfillRequest = Omit<NewBackfill, "now" | "runs">;
 
 /** Most runs one backfill may create: beyond this the request is refused (split the range). */
 export const MAX_BACKFILL_RUNS = 10_000;

@@ -1,19 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { buildCommand, PYTHON_CALLABLE_WRAPPER } from "../../../src/agent";
-import type { TaskSpec } from "../../../src/domain";
+import { TASK_DEFAULTS, type TaskSpec } from "../../../src/domain";
 
-const base = {
-  upstream: [],
-  trigger_rule: "all_success",
-  retries: 0,
-  retry_delay: 300,
-  retry_exponential_backoff: false,
-  pool: "default_pool",
-  pool_slots: 1,
-  priority_weight: 1,
-  weight_rule: "downstream",
-  depends_on_past: false,
-} as const;
+const base = { ...TASK_DEFAULTS, upstream: [] };
 const task = (t: Partial<TaskSpec> & Pick<TaskSpec, "operator">): TaskSpec => ({ ...base, task_id: "t1", ...t }) as TaskSpec;
 const self = () => ["/usr/bin/leoflow"];
 
