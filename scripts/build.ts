@@ -15,10 +15,13 @@ if (!existsSync(generated) || statSync(proto).mtimeMs > statSync(generated).mtim
   await $`./node_modules/.bin/buf generate`;
 }
 
+// --outfile PATH builds elsewhere (parallel work trees and tests use LEOFLOW_TEST_BINARY to run it).
+const outIdx = process.argv.indexOf("--outfile");
+const outfile = outIdx > 0 ? process.argv[outIdx + 1]! : "dist/leoflow";
 const started = performance.now();
 const result = await Bun.build({
   entrypoints: ["src/main.ts"],
-  compile: { outfile: "dist/leoflow" },
+  compile: { outfile },
   minify: true,
   sourcemap: "linked",
   bytecode: true,
@@ -27,5 +30,5 @@ if (!result.success) {
   for (const log of result.logs) console.error(log);
   process.exit(1);
 }
-const size = statSync("dist/leoflow").size;
-console.error(`==> built dist/leoflow (${(size / 1024 / 1024).toFixed(1)} MiB) in ${((performance.now() - started) / 1000).toFixed(1)}s`);
+const size = statSync(outfile).size;
+console.error(`==> built ${outfile} (${(size / 1024 / 1024).toFixed(1)} MiB) in ${((performance.now() - started) / 1000).toFixed(1)}s`);

@@ -9,7 +9,8 @@ import { loginAsAdmin, servingUrl, spawnCapturing, waitFor, type LeoflowApi } fr
 
 export { waitFor };
 
-export const BINARY = resolve(import.meta.dir, "../../dist/leoflow");
+/** The compiled binary under test; LEOFLOW_TEST_BINARY points at another build (e.g. `bun scripts/build.ts --outfile dist/x`). */
+export const BINARY = process.env.LEOFLOW_TEST_BINARY ? resolve(process.env.LEOFLOW_TEST_BINARY) : resolve(import.meta.dir, "../../dist/leoflow");
 
 export interface Leoflow {
   url: string;

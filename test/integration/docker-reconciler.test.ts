@@ -32,7 +32,7 @@ describe.skipIf(!engine)("docker executor cancel and reconciler start-up (real e
       defaultMemory: "128Mi",
       pullPolicy: "never",
       user: "65534:65534",
-      agentBinary: resolve(import.meta.dir, "../../dist/leoflow"),
+      agentBinary: resolve(process.env.LEOFLOW_TEST_BINARY ?? resolve(import.meta.dir, "../../dist/leoflow")),
       pidsLimit: 64,
       instance,
     };

@@ -51,7 +51,7 @@ export async function ensureTestImage(client: DockerClient): Promise<string> {
       copyFileSync(b, join(root, "bin", b.split("/").pop()!));
     }
     // The libraries of the tools and of leoflow itself (glibc's libc, libpthread, libdl, libm, ld-linux…).
-    const leoflow = join(import.meta.dir, "../../dist/leoflow");
+    const leoflow = process.env.LEOFLOW_TEST_BINARY ?? join(import.meta.dir, "../../dist/leoflow");
     const ldd = Bun.spawnSync(["ldd", ...binaries, ...(existsSync(leoflow) ? [leoflow] : [])]).stdout.toString();
     for (const m of ldd.matchAll(/(\/[^\s]+\.so[^\s]*)/g)) files.add(m[1]!);
     for (const f of files) {
