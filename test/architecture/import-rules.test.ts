@@ -1,0 +1,107 @@
+/**
+ * The import rules of ARCHITECTURE.md, checked over the source: which folder of src/ may import which, and
+ * that a folder is entered through its index.ts. A new arrow fails here until it is argued for in
+ * ARCHITECTURE.md and added below, so the layering cannot erode one convenient import at a time.
+ */
+import { describe, expect, test } from "bun:test";
+import { Glob } from "bun";
+import { dirname, relative, resolve } from "node:path";
+
+const SRC = resolve(import.meta.dir, "../../src");
+
+/** Folder (or top-level module) → what it may import besides itself. Mirrors ARCHITECTURE.md. */
+const ALLOWED: Record<string, readonly string[]> = {
+  domain: [],
+  sdk: ["domain"],
+  gen: [],
+  version: [],
+  observability: ["domain"],
+  store: ["domain"],
+  auth: ["domain", "store"],
+  events: ["domain", "observability", "store"],
+  agent: ["domain", "observability"],
+  dags: ["domain", "observability", "sdk", "store", "agent"],
+  executors: ["domain", "observability", "store"],
+  dispatch: ["domain", "observability", "store", "auth", "events", "executors"],
+  scheduler: ["domain", "observability", "store", "dispatch"],
+  rpc: ["domain", "observability", "store", "auth", "agent", "gen"],
+  api: ["domain", "observability", "store", "auth", "events", "scheduler"],
+  config: ["domain", "executors"],
+  app: ["agent", "api", "auth", "config", "dags", "dispatch", "events", "executors", "observability", "rpc", "scheduler", "store", "version"],
+  main: ["agent", "app", "config", "dags", "domain", "observability", "store", "version"],
+};
+
+/**
+ * Imports that skip a folder's index.ts on purpose: modules the `agent` and the CLI load at start-up
+ * without pulling in the whole folder (every task pays for `leoflow agent`'s start), and generated code.
+ */
+const DEEP_ALLOWED = [
+  /^domain\/errors$/,
+  /^observability\/logger$/,
+  /^rpc\/prefix$/,
+  /^gen\//,
+];
+
+interface Edge {
+  file: string;
+  from: string;
+  to: string;
+  target: string;
+}
+
+async function importEdges(): Promise<Edge[]> {
+  const edges: Edge[] = [];
+  for await (const file of new Glob("**/*.ts").scan(SRC)) {
+    const from = file.split("/")[0]!.replace(/\.ts$/, "");
+    const text = await Bun.file(`${SRC}/${file}`).text();
+    const specs = text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g);
+    for (const m of specs) {
+      const spec = m[1] ?? m[2]!;
+      if (!spec.startsWith(".")) continue;
+      const target = relative(SRC, resolve(dirname(`${SRC}/${file}`), spec)).replace(/\.ts$/, "");
+      if (target.startsWith("..")) continue; // package.json, sql/ migrations: files, not modules
+      const to = target.split("/")[0]!;
+      if (to !== from) edges.push({ file, from, to, target });
+    }
+  }
+  return edges;
+}
+
+describe("import rules (ARCHITECTURE.md)", () => {
+  test("every folder imports only the folders it is allowed to", async () => {
+    const edges = await importEdges();
+    expect(edges.length).toBeGreaterThan(50); // the scan found the source
+    const forbidden = edges
+      .filter((e) => !(ALLOWED[e.from] ?? []).includes(e.to))
+      .map((e) => `src/${e.file} imports ${e.target}: ${e.from} → ${e.to} is not an allowed arrow`);
+    expect(forbidden).toEqual([]);
+  });
+
+  test("every src folder has a rule", async () => {
+    const folders = new Set((await importEdges()).flatMap((e) => [e.from, e.to]));
+    expect([...folders].filter((f) => !(f in ALLOWED))).toEqual([]);
+  });
+
+  test("other folders are entered through index.ts", async () => {
+    const deep = (await importEdges())
+      .filter((e) => e.target.includes("/") && !e.target.endsWith("/index"))
+      .filter((e) => !DEEP_ALLOWED.some((re) => re.test(e.target)))
+      .map((e) => `src/${e.file} imports ${e.target}; import from "${e.to}" (its index.ts) instead`);
+    expect(deep).toEqual([]);
+  });
+
+  test("no cycle between folders", async () => {
+    const graph = new Map<string, Set<string>>();
+    for (const e of await importEdges()) {
+      if (!graph.has(e.from)) graph.set(e.from, new Set());
+      graph.get(e.from)!.add(e.to);
+    }
+    const cycles: string[] = [];
+    const visit = (node: string, path: string[]) => {
+      if (path.includes(node)) return void cycles.push([...path.slice(path.indexOf(node)), node].join(" → "));
+      for (const next of graph.get(node) ?? []) visit(next, [...path, node]);
+    };
+    for (const node of graph.keys()) visit(node, []);
+    expect(cycles).toEqual([]);
+  });
+});
