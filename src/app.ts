@@ -4,22 +4,23 @@
  */
 import { mkdirSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { ServeConfig } from "./config";
-import { openStore, splitSchema, type Store } from "./store";
+import { passthroughEnv } from "./domain";
+import { foreignKeyIds, openStore, readStoredSecrets, splitSchema, withSecrets, type SecretsCipher, type Store } from "./store";
 import { createLogger, Metrics, type Logger } from "./observability";
-import { EventHub, withStoreEvents } from "./events";
+import { EventHub, EVENTS_CHANNEL, channelFor, createServerEvents, withStoreEvents } from "./events";
 import { LocalWakeBus, PgWakeBus, wakeChannelFor, type WakeBus } from "./events";
-import { DagFolderSync } from "./dags";
-import { Router, SubprocessExecutor, createDockerExecution, type AgentExit, type DockerExecution } from "./executors";
+import { DagFolderSync, IsolatedDagParser, ParseCache } from "./dags";
+import { Router, SubprocessExecutor, createDockerExecution, dockerInstanceId, type AgentExit, type DockerExecution } from "./executors";
 import { InlineRunner, admitInlineTasks } from "./executors";
-import { BufferedDispatcher, Dispatcher, DispatchRetryPolicy } from "./dispatch";
+import { BufferedDispatcher, Dispatcher, DispatchRetryPolicy, tokenGraceSeconds } from "./dispatch";
 import { CronRunCreator, Reapers, SchedulerLoop } from "./scheduler";
 import { LeaderCampaign, PgLeaderLock, leaderLockIdFor } from "./scheduler";
 // Only the prefix, eagerly: the RPC service itself (protobuf runtime and descriptors) loads after start-up.
 import { AGENT_RPC_PREFIX } from "./rpc/prefix";
 import { createApi } from "./api";
-import { AgentTokens, UserTokens, ensureAdminUser } from "./auth";
+import { AgentTokens, UserTokens, ensureAdminUser, loadSecretsCipher } from "./auth";
 import { isCompiledBinary, selfCommand } from "./agent";
 import { VERSION } from "./version";
 
@@ -34,9 +35,20 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   mkdirSync(cfg.data_dir, { recursive: true });
   // Every state change goes through the store, so lifecycle events are emitted at that one door.
   const events = new EventHub();
-  const store = withStoreEvents(openStore(cfg.db, { xcomMaxBytes: cfg.xcom_max_bytes }), events, (e) =>
-    log.warn("emitting a lifecycle event failed", { error: e as Error }),
-  );
+  // Secrets (connection passwords and extras, secret variables) are sealed at the same door (store/secrets.ts).
+  const cipher = loadSecretsCipher({ key: cfg.secrets_key, mode: cfg.mode, dataDir: cfg.data_dir, onGenerated: (file) => log.info("generated a secrets key", { file }) });
+  const rawStore = openStore(cfg.db, { xcomMaxBytes: cfg.xcom_max_bytes });
+  // Events go into the event log (in Pro shared by every replica, each streaming all of it); the hub fans
+  // them out to this process's streams. The log reads and writes the raw store: its rows are not secrets.
+  const eventsDb = splitSchema(cfg.db);
+  const eventLog = createServerEvents({
+    store: rawStore,
+    hub: events,
+    logger: log.child("events"),
+    retention: { maxAgeMs: cfg.events_retention * 1000, maxRows: cfg.events_retention_rows },
+    pg: cfg.mode === "pro" ? { url: eventsDb.url, channel: channelFor(EVENTS_CHANNEL, eventsDb.schema) } : undefined,
+  });
+  const store = withStoreEvents(withSecrets(rawStore, cipher), eventLog.log, (e) => log.warn("emitting a lifecycle event failed", { error: e as Error }));
   const metrics = new Metrics();
   await store.migrate();
   const secret = cfg.jwt_secret ?? loadOrCreateSecret(cfg, log);
@@ -57,12 +69,13 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   const url = `http://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${server.port}`;
   const controlPlaneUrl = cfg.advertise_url ?? `http://127.0.0.1:${server.port}`;
   let scheduler: SchedulerLoop | undefined;
-  const docker = cfg.executor === "docker" ? dockerExecution(cfg, store, log, (id) => scheduler?.wake(id)) : null;
+  const docker = cfg.executor === "docker" ? dockerExecution(cfg, store, log, (id) => scheduler?.wake(id), await store.createdAt()) : null;
   const standard = docker?.executor ?? new SubprocessExecutor({
     // LEOFLOW_AGENT_BINARY runs agents from another leoflow binary (fault tests point it at a missing file).
     selfCommand: process.env.LEOFLOW_AGENT_BINARY ? [process.env.LEOFLOW_AGENT_BINARY] : selfCommand(),
     logger: log.child("subprocess"),
     onAgentExit: (exit) => void failIfUnreported(store, exit, log, (id) => scheduler?.wake(id)),
+    taskEnvPassthrough: cfg.task_env_passthrough,
   });
   // http tasks run in-process; the runner is also registered as the "inline" executor for any http task that
   // reaches the dispatcher the queued way (execution_mode: agent, which no agent runs).
@@ -75,14 +88,15 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     wake: (id) => scheduler?.wake(id),
   });
   const router = new Router(standard, [inline.asExecutor()]);
-  const dispatcher = new Dispatcher({ store, router, tokens: agentTokens, controlPlaneUrl, tokenTtlSeconds: cfg.agent_token_ttl });
+  const tokenTtl = { ceilingSeconds: cfg.agent_token_ttl, queueWaitSeconds: cfg.dispatch_lost_after, graceSeconds: tokenGraceSeconds(cfg.agent_lost_after) };
+  const dispatcher = new Dispatcher({ store, router, tokens: agentTokens, controlPlaneUrl, tokenTtl });
   const retryPolicy = new DispatchRetryPolicy({
     store,
     logger: log.child("dispatch"),
     maxAttempts: cfg.dispatch_retries,
     baseMs: cfg.dispatch_retry_base * 1000,
     wake: (id) => scheduler?.wake(id),
-    events,
+    events: eventLog.log,
     failures: metrics.counter("leoflow_dispatch_failures_total", "Failed task launches, by outcome (retry or dead_letter).", ["outcome"]),
   });
   const dispatchRetries = { onDispatchFailure: retryPolicy.onDispatchFailure, dispatchGate: retryPolicy };
@@ -117,6 +131,11 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
       logger: log.child("reaper"),
       thresholds: { agentLostAfterMs: cfg.agent_lost_after * 1000, dispatchLostAfterMs: cfg.dispatch_lost_after * 1000, orphanAfterMs: cfg.orphan_after * 1000 },
       reaped: metrics.counter("leoflow_reaped_total", "Task instances and dag runs failed by a reaper, by reason.", ["reason"]),
+      // A reaped try may still be running (a hung agent, a container): every executor stops what it has of it.
+      onTaskReaped: (t) => {
+        for (const e of router.all())
+          e.cancel?.(t.id, t.try_number).catch((err) => log.warn("stopping a reaped try failed", { ti_id: t.id, try_number: t.try_number, error: err as Error }));
+      },
     }),
     ...dispatchRetries,
   });
@@ -131,7 +150,10 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   const wake = (dagRunId?: number) => wakeBus.wake(dagRunId);
   registerProMetrics(metrics, buffered, campaign);
   metrics.gauge("leoflow_scheduler_healthy", "1 while the scheduler ticks on time (or does not lead), else 0.", () => (loop.health().status === "healthy" ? 1 : 0));
-  metrics.gauge("leoflow_events_emitted_total", "Lifecycle events emitted since start.", () => events.emitted, "counter");
+  metrics.gauge("leoflow_events_emitted_total", "Lifecycle events emitted on this replica since start.", () => eventLog.log.emitted, "counter");
+  metrics.gauge("leoflow_events_appended_total", "Lifecycle events this replica appended to the event log.", () => eventLog.log.appended, "counter");
+  metrics.gauge("leoflow_events_append_failures_total", "Failed appends to the event log (each retried).", () => eventLog.log.failures, "counter");
+  metrics.gauge("leoflow_events_lost_total", "Lifecycle events never appended (the event log refused them too long).", () => eventLog.log.lost, "counter");
   metrics.gauge("leoflow_events_dropped_total", "Lifecycle events lost by subscribers that fell behind.", () => events.dropped, "counter");
   metrics.gauge("leoflow_event_subscribers", "Open event streams.", () => events.subscriberCount);
   metrics.gauge(
@@ -142,16 +164,25 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   );
   metrics.gauge("leoflow_inline_tasks_running", "Inline http tasks in flight.", () => inline.inFlight);
 
+  // DAG files are parsed in child processes of this binary, never in the server (design: the wall around
+  // user code); results are cached by content hash in the data dir, so a restart parses nothing unchanged.
+  const dagParser = new IsolatedDagParser({
+    command: selfCommand(),
+    version: VERSION,
+    limits: { timeoutMs: cfg.dag_parse_timeout * 1000, memoryBytes: cfg.dag_parse_memory },
+    cache: await ParseCache.open(join(cfg.data_dir, "dag-parse-cache.json")),
+  });
   const dagSync = new DagFolderSync({
     folder: cfg.dags_folder,
     store,
+    parser: dagParser,
     pausedOnCreate: cfg.dags_paused_at_creation,
     logger: log.child("dags"),
     onChange: () => loop.wake(),
     admit: (spec) => [...(docker?.admit?.(spec) ?? []), ...admitInlineTasks(spec, cfg.inline_max_seconds)],
   });
   const report = await dagSync.syncOnce();
-  log.info("DAG folder loaded", { folder: cfg.dags_folder, ...summarize(report) });
+  log.info("DAG folder loaded", { folder: cfg.dags_folder, ...summarize(report), parse_processes: dagParser.stats.processes, parse_cache_hits: dagParser.stats.cacheHits });
 
   // The agent RPC loads in the background once the server answers (~30 ms of protobuf descriptors kept off
   // start-to-healthy); an agent call that arrives first waits for it.
@@ -163,21 +194,25 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
         tokens: agentTokens,
         logger: log.child("rpc"),
         heartbeatIntervalSeconds: cfg.heartbeat_interval,
+        maxBodyBytes: cfg.rpc_max_body,
+        renewTokenTtlSeconds: cfg.agent_token_ttl,
         onTaskStateChange: (runId) => wake(runId),
       }),
     ));
-  const api = createApi({ store, tokens: userTokens, version: VERSION, scheduler: { wake, health: () => loop.health() }, logger: log.child("api"), events, metrics });
+  const api = createApi({ store, tokens: userTokens, version: VERSION, scheduler: { wake, health: () => loop.health() }, logger: log.child("api"), events, metrics, maxBodyBytes: cfg.api_max_body, trustedProxyHops: cfg.trusted_proxy_hops });
   handle = async (req) =>
-    new URL(req.url).pathname.startsWith(AGENT_RPC_PREFIX) ? ((await (await loadRpc())(req)) ?? api.fetch(req)) : api.fetch(req);
+    new URL(req.url).pathname.startsWith(AGENT_RPC_PREFIX) ? ((await (await loadRpc())(req)) ?? api.fetch(req, server)) : api.fetch(req, server);
   await docker?.start();
   dagSync.start();
   await wakeBus.start();
+  await eventLog.start();
   if (campaign) campaign.start();
   else loop.start();
   if (pro && cfg.executor === "subprocess")
     log.warn("--executor=subprocess runs DAG code as plain processes on the leading replica's host, unsandboxed; use it only with trusted DAGs");
   log.info("leoflow is serving", { url, mode: cfg.mode, db: redactDb(cfg.db), executor: standard.name, version: VERSION });
   setTimeout(() => void loadRpc(), 0);
+  void warnOfForeignSecrets(rawStore, cipher, log);
 
   let closing: Promise<void> | null = null;
   return {
@@ -195,6 +230,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
         await Promise.all(router.all().map((e) => e.close?.(cfg.shutdown_grace * 1000)));
         await server.stop(true);
         await wakeBus.close();
+        await eventLog.close();
         await store.close();
         log.info("stopped");
       })()),
@@ -222,7 +258,7 @@ function registerProMetrics(metrics: Metrics, buffered: BufferedDispatcher, camp
 }
 
 /** The docker executor, its reconciler and its DAG allowlist, from the --docker-* flags. */
-function dockerExecution(cfg: ServeConfig, store: Store, log: Logger, wake: (dagRunId: number) => void): DockerExecution {
+function dockerExecution(cfg: ServeConfig, store: Store, log: Logger, wake: (dagRunId: number) => void, storeCreatedAt: Date | null): DockerExecution {
   return createDockerExecution({
     settings: {
       host: cfg.docker_host,
@@ -234,7 +270,8 @@ function dockerExecution(cfg: ServeConfig, store: Store, log: Logger, wake: (dag
       user: cfg.docker_user,
       agentBinary: cfg.docker_agent_binary,
       pidsLimit: 1024,
-      instance: createHash("sha256").update(cfg.db.startsWith("sqlite:") ? resolve(cfg.db.slice(7)) : redactDb(cfg.db)).digest("hex").slice(0, 16),
+      instance: dockerInstanceId(cfg.db.startsWith("sqlite:") ? resolve(cfg.db.slice(7)) : redactDb(cfg.db), storeCreatedAt),
+      passthroughEnv: passthroughEnv(process.env, cfg.task_env_passthrough),
     },
     policy: {
       allowedImages: cfg.docker_allowed_images.split(",").map((p) => p.trim()).filter(Boolean),
@@ -269,6 +306,18 @@ async function failIfUnreported(store: Store, exit: AgentExit, log: Logger, wake
     }
   } catch (e) {
     log.error("could not record an agent's exit", { error: e as Error });
+  }
+}
+
+/** Secrets this server's key cannot open (a replica started with the wrong key) are named at start, off its path. */
+async function warnOfForeignSecrets(raw: Store, cipher: SecretsCipher, log: Logger): Promise<void> {
+  try {
+    for (const [keyId, n] of foreignKeyIds(await readStoredSecrets(raw), cipher))
+      log.error(`${n} stored secret(s) were encrypted under key id ${keyId}, not this server's key (id ${cipher.keyId}): reading them fails`, {
+        fix: "start with the key they were written with (--secrets-key / LEOFLOW_SECRETS_KEY), or re-encrypt them with `leoflow secrets rotate`",
+      });
+  } catch (e) {
+    log.warn("could not check the stored secrets against the secrets key", { error: e as Error });
   }
 }
 

@@ -4,11 +4,21 @@
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { ValidationError } from "./domain";
+import { ValidationError, parsePassthrough, parseSecretsKey } from "./domain";
 import { PULL_POLICIES, parseMemoryBytes, parseNanoCpus } from "./executors";
 
 const MODES = ["lite", "pro"] as const;
 const EXECUTORS = ["subprocess", "docker", "kubernetes"] as const;
+
+/** A byte size flag: "4194304", "4Mi", "512Ki", "1G"; at least `min` bytes. */
+function byteSize(min: number) {
+  return z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const n = parseMemoryBytes(v);
+    if (n === null) ctx.addIssue({ code: "custom", message: `expects a size in bytes or with a unit such as "4Mi", got "${v}"` });
+    else if (n < min) ctx.addIssue({ code: "custom", message: `must be at least ${min} bytes, got ${n}` });
+    return n ?? 0;
+  });
+}
 
 const ServeConfigSchema = z.object({
   mode: z.enum(MODES),
@@ -18,12 +28,18 @@ const ServeConfigSchema = z.object({
   port: z.number().int().min(0).max(65535),
   advertise_url: z.string().url().optional(),
   auth: z.enum(["jwt", "none"]),
+  trusted_proxy_hops: z.number().int().min(0),
   executor: z.enum(EXECUTORS),
   parallelism: z.number().int().min(1),
   dags_paused_at_creation: z.boolean(),
+  dag_parse_timeout: z.number().positive(),
+  // A parse process alone takes ~50 MiB; below 64 MiB every DAG file would fail.
+  dag_parse_memory: byteSize(64 * 2 ** 20),
   data_dir: z.string().min(1),
   xcom_max_bytes: z.number().int().min(1024),
   agent_token_ttl: z.number().int().min(60),
+  rpc_max_body: byteSize(64 * 1024),
+  api_max_body: byteSize(64 * 1024),
   heartbeat_interval: z.number().int("whole seconds (the agent protocol carries an integer)").min(1),
   shutdown_grace: z.number().min(0),
   sweep_interval: z.number().min(0.05),
@@ -33,6 +49,13 @@ const ServeConfigSchema = z.object({
   dispatch_retries: z.number().int().min(1),
   dispatch_retry_base: z.number().min(0),
   jwt_secret: z.string().min(16).optional(),
+  secrets_key: z.string().optional().superRefine((v, ctx) => {
+    try {
+      if (v !== undefined) parseSecretsKey(v, "the key");
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: (e as Error).message });
+    }
+  }),
   // --- Pro runtime (leader election, buffered dispatch) ---
   leader_poll: z.number().min(0.05),
   dispatch_buffer: z.number().int().min(0),
@@ -56,6 +79,14 @@ const ServeConfigSchema = z.object({
   // --- Inline http tasks ---
   inline_concurrency: z.number().int().min(1),
   inline_max_seconds: z.number().positive(),
+  // --- Lifecycle event log (resume with Last-Event-ID) ---
+  events_retention: z.number().positive(),
+  events_retention_rows: z.number().int().min(1000),
+  // --- Task environment ---
+  task_env_passthrough: z
+    .string()
+    .superRefine((v, ctx) => parsePassthrough(v).problems.forEach((message) => ctx.addIssue({ code: "custom", message })))
+    .transform((v) => parsePassthrough(v).patterns),
 });
 export type ServeConfig = z.infer<typeof ServeConfigSchema>;
 
@@ -68,12 +99,17 @@ export const SERVE_FLAGS = {
   port: ["number", "LEOFLOW_PORT", 8080, "port for the API, UI and agent RPC"],
   "advertise-url": ["string", "LEOFLOW_ADVERTISE_URL", undefined, "URL agents use to reach this server (default http://127.0.0.1:PORT)"],
   auth: ["string", "LEOFLOW_AUTH", "jwt", "jwt, or none (accepted only when listening on loopback)"],
-  executor: ["string", "LEOFLOW_EXECUTOR", undefined, "subprocess | docker | kubernetes (lite default: subprocess)"],
+  "trusted-proxy-hops": ["number", "LEOFLOW_TRUSTED_PROXY_HOPS", 0, "reverse proxies in front of the server whose X-Forwarded-For names the client (login throttling); 0 ignores the header"],
+  executor: ["string", "LEOFLOW_EXECUTOR", undefined, "subprocess | docker (kubernetes is not built yet; lite default: subprocess)"],
   parallelism: ["number", "LEOFLOW_PARALLELISM", 32, "task instances running at once, across all DAGs"],
   "dags-paused-at-creation": ["boolean", "LEOFLOW_DAGS_PAUSED_AT_CREATION", false, "new DAGs start paused"],
+  "dag-parse-timeout": ["number", "LEOFLOW_DAG_PARSE_TIMEOUT", 30, "seconds a DAG file may take to parse (its import runs in a child process)"],
+  "dag-parse-memory": ["string", "LEOFLOW_DAG_PARSE_MEMORY", "512Mi", "memory a DAG file's parse process may use (512Mi, 1Gi, or bytes)"],
   "data-dir": ["string", "LEOFLOW_DATA_DIR", "./.leoflow", "where Lite keeps its database and secrets"],
   "xcom-max-bytes": ["number", "LEOFLOW_XCOM_MAX_BYTES", 1048576, "largest XCom value, in bytes of JSON"],
-  "agent-token-ttl": ["number", "LEOFLOW_AGENT_TOKEN_TTL", 86400, "seconds an agent token stays valid"],
+  "agent-token-ttl": ["number", "LEOFLOW_AGENT_TOKEN_TTL", 3600, "seconds an agent token of a task without execution_timeout stays valid (renewed on heartbeat while the try runs)"],
+  "rpc-max-body": ["string", "LEOFLOW_RPC_MAX_BODY", "4Mi", "largest agent RPC request body, in bytes or with a unit (4Mi); larger ones are refused unread"],
+  "api-max-body": ["string", "LEOFLOW_API_MAX_BODY", "1Mi", "largest HTTP API request body, in bytes or with a unit (1Mi)"],
   "heartbeat-interval": ["number", "LEOFLOW_HEARTBEAT_INTERVAL", 5, "seconds between agent heartbeats"],
   "shutdown-grace": ["number", "LEOFLOW_SHUTDOWN_GRACE", 10, "seconds to let running tasks finish on SIGTERM"],
   "sweep-interval": ["number", "LEOFLOW_SWEEP_INTERVAL", 1, "seconds between full scheduler sweeps (wake-ups are event-driven)"],
@@ -83,6 +119,7 @@ export const SERVE_FLAGS = {
   "dispatch-retries": ["number", "LEOFLOW_DISPATCH_RETRIES", 3, "launch attempts per try before a task fails as dispatch_failed"],
   "dispatch-retry-base": ["number", "LEOFLOW_DISPATCH_RETRY_BASE", 5, "seconds before the 2nd launch attempt; doubles for each further one"],
   "jwt-secret": ["string", "LEOFLOW_JWT_SECRET", undefined, "secret signing API and agent tokens (Lite generates one in data-dir)"],
+  "secrets-key": ["string", "LEOFLOW_SECRETS_KEY", undefined, "32-byte key (hex or base64) encrypting connection passwords and secret variables; pro: required, the same on every replica (Lite generates one in data-dir)"],
   // --- Pro runtime ---
   "leader-poll": ["number", "LEOFLOW_LEADER_POLL", 1, "seconds between leadership attempts of a follower (pro), and lock checks of the leader"],
   "dispatch-buffer": ["number", "LEOFLOW_DISPATCH_BUFFER", undefined, "launches queued for dispatch workers; 0 = inline passthrough (default lite 0, pro 1024)"],
@@ -105,6 +142,10 @@ export const SERVE_FLAGS = {
   // --- Inline http tasks ---
   "inline-concurrency": ["number", "LEOFLOW_INLINE_CONCURRENCY", 64, "inline http tasks running at once (more wait, scheduled, for a free slot)"],
   "inline-max-seconds": ["number", "LEOFLOW_INLINE_MAX_SECONDS", 300, "longest an inline http task may run; DAGs asking for more are refused at load"],
+  "events-retention": ["number", "LEOFLOW_EVENTS_RETENTION", 86400, "seconds lifecycle events are kept for clients resuming with Last-Event-ID"],
+  "events-retention-rows": ["number", "LEOFLOW_EVENTS_RETENTION_ROWS", 100000, "most lifecycle events kept for clients resuming with Last-Event-ID"],
+  // --- Task environment ---
+  "task-env-passthrough": ["string", "LEOFLOW_TASK_ENV_PASSTHROUGH", "", "comma-separated server variables tasks may see besides PATH, HOME, LANG, LC_*, TZ (globs: AWS_*); never LEOFLOW_*"],
 } as const satisfies Record<string, readonly ["string" | "number" | "boolean", string, unknown, string]>;
 
 type FlagName = keyof typeof SERVE_FLAGS;
@@ -142,6 +183,7 @@ export function loadServeConfig(argv: string[], env: Record<string, string | und
   }
   raw.admin_password = env.LEOFLOW_ADMIN_PASSWORD;
   const mode = (raw.mode as string) ?? "lite";
+  const executorDefaulted = raw.executor === undefined;
   raw.executor ??= mode === "pro" ? "kubernetes" : "subprocess";
   raw.db ??= `sqlite:${raw.data_dir}/leoflow.db`;
   raw.dispatch_buffer ??= mode === "pro" ? 1024 : 0;
@@ -161,12 +203,26 @@ export function loadServeConfig(argv: string[], env: Record<string, string | und
         message: `needs a Postgres store for leader election, but --db is "${cfg.db}"; pass --db=postgres://user@host:5432/leoflow, or run --mode=lite`,
       },
     ]);
-  if (cfg.mode === "pro" && cfg.executor === "kubernetes")
+  // In every mode: an executor this build does not run is refused, never silently replaced by subprocess.
+  if (cfg.executor === "kubernetes")
     throw configError([
       {
         path: "--executor=kubernetes",
-        message:
-          "(Pro's default) is not built yet; pass --executor=subprocess to run tasks as processes on the replica that leads (user code runs unsandboxed), or --executor=docker",
+        message: `${executorDefaulted ? "(Pro's default) " : ""}kubernetes is not built yet; use subprocess or docker: pass --executor=subprocess to run tasks as processes on ${cfg.mode === "pro" ? "the replica that leads" : "this host"} (user code runs unsandboxed), or --executor=docker`,
+      },
+    ]);
+  if (cfg.agent_token_ttl < 4 * cfg.heartbeat_interval)
+    throw configError([
+      {
+        path: "--agent-token-ttl",
+        message: `(${cfg.agent_token_ttl} s) must be at least 4 heartbeats (--heartbeat-interval ${cfg.heartbeat_interval} s): running agents renew their token on heartbeat once it is past half its life`,
+      },
+    ]);
+  if (cfg.rpc_max_body < 2 * cfg.xcom_max_bytes)
+    throw configError([
+      {
+        path: "--rpc-max-body",
+        message: `(${cfg.rpc_max_body} bytes) must be at least twice --xcom-max-bytes (${cfg.xcom_max_bytes}): a return value travels to the control plane as escaped JSON text; raise --rpc-max-body`,
       },
     ]);
   if (cfg.auth === "none" && !isLoopback(cfg.host))
@@ -174,6 +230,17 @@ export function loadServeConfig(argv: string[], env: Record<string, string | und
       { path: "--auth=none", message: `is accepted only when listening on loopback, but --host is ${cfg.host}; use --host 127.0.0.1 or keep --auth=jwt` },
     ]);
   return cfg;
+}
+
+/** The DAG parse limits from LEOFLOW_DAG_PARSE_TIMEOUT / LEOFLOW_DAG_PARSE_MEMORY alone, for `leoflow dags validate`. */
+export function dagParseLimitsFromEnv(env: Record<string, string | undefined> = process.env): { timeoutMs: number; memoryBytes: number } {
+  const parsed = ServeConfigSchema.pick({ dag_parse_timeout: true, dag_parse_memory: true }).safeParse({
+    dag_parse_timeout: Number(env.LEOFLOW_DAG_PARSE_TIMEOUT ?? SERVE_FLAGS["dag-parse-timeout"][2]),
+    dag_parse_memory: env.LEOFLOW_DAG_PARSE_MEMORY ?? SERVE_FLAGS["dag-parse-memory"][2],
+  });
+  if (!parsed.success)
+    throw configError(parsed.error.issues.map((i) => ({ path: `LEOFLOW_${String(i.path[0]).toUpperCase()}`, message: i.message })));
+  return { timeoutMs: parsed.data.dag_parse_timeout * 1000, memoryBytes: parsed.data.dag_parse_memory };
 }
 
 function configError(issues: { path: string; message: string }[]): ValidationError {

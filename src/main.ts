@@ -17,6 +17,11 @@ Usage:
   leoflow dags validate PATH         check DAG files (a file or a folder); exit 1 when any is invalid
   leoflow dags list PATH             list the DAGs defined under PATH
   leoflow db migrate [--db URL]      apply database migrations (serve also does this at start)
+  leoflow secrets rotate [--db URL] --old-key K1 --new-key K2
+                                     re-encrypt connection passwords/extras and secret variables under a new
+                                     key, in one transaction (keys also from LEOFLOW_SECRETS_KEY and
+                                     LEOFLOW_SECRETS_NEW_KEY, or Lite's --data-dir key file); then restart
+                                     every server with the new key
   leoflow agent --server URL         run one task instance (started by executors; token in LEOFLOW_AGENT_TOKEN)
   leoflow version                    print the version
   leoflow help                       this text
@@ -48,10 +53,17 @@ async function main(argv: string[]): Promise<number> {
       const { runTsTask } = await import("./dags");
       return runTsTask(file, taskId, dagId);
     }
+    case "__parse-dags": {
+      // Internal: the server and `dags validate` parse DAG files in a child running this (see src/dags/parse-worker.ts).
+      const { runParseWorker } = await import("./dags");
+      return runParseWorker(rest);
+    }
     case "dags":
       return dags(rest);
     case "db":
       return db(rest);
+    case "secrets":
+      return secrets(rest);
     default:
       return usage(`unknown command "${command}"`);
   }
@@ -114,8 +126,14 @@ async function agent(args: string[]): Promise<number> {
 async function dags(args: string[]): Promise<number> {
   const [sub, path] = args;
   if ((sub !== "validate" && sub !== "list") || !path) return usage("dags validate PATH | dags list PATH");
-  const { validatePath } = await import("./dags");
-  const results = await validatePath(path);
+  const [{ validatePath, IsolatedDagParser }, { dagParseLimitsFromEnv }, { selfCommand }] = await Promise.all([
+    import("./dags"),
+    import("./config"),
+    import("./agent"),
+  ]);
+  // Out of process, as the server parses: a hostile file becomes an error line, not the end of the CLI.
+  const parser = new IsolatedDagParser({ command: selfCommand(), version: VERSION, limits: dagParseLimitsFromEnv() });
+  const results = await validatePath(path, parser);
   let bad = 0;
   for (const r of results) {
     if (r.errors.length) {
@@ -141,6 +159,17 @@ async function db(args: string[]): Promise<number> {
   await store.close();
   process.stdout.write(`migrated ${url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@")}\n`);
   return 0;
+}
+
+async function secrets(args: string[]): Promise<number> {
+  const { secretsCommand, UsageError } = await import("./cli");
+  try {
+    return await secretsCommand(args, { out: (t) => process.stdout.write(t), env: process.env });
+  } catch (e) {
+    if (e instanceof UsageError) return usage(e.message);
+    process.stderr.write(`leoflow secrets: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -80,6 +80,8 @@ export interface GetTaskSpecResponse {
 export interface HeartbeatResponse {
   shouldStop: boolean;
   reason: string;
+  /** A fresh token from the control plane; the client uses it for every later call. */
+  renewedToken: string;
 }
 export interface ReportStateResponse {
   state: string;
@@ -194,7 +196,11 @@ export function dial(serverUrl: string, token: string, opts: DialOptions = {}): 
     appendLogs: async (req) => {
       await call("AppendLogs", { firstSeq: String(req.firstSeq), lines: req.lines.map((l) => ({ ...l, timestampMs: String(l.timestampMs) })) });
     },
-    heartbeat: async (req) => ({ shouldStop: false, reason: "", ...(await call("Heartbeat", req)) }),
+    heartbeat: async (req) => {
+      const res: HeartbeatResponse = { shouldStop: false, reason: "", renewedToken: "", ...(await call("Heartbeat", req)) };
+      if (res.renewedToken) token = res.renewedToken; // tasks without execution_timeout outlive their first token
+      return res;
+    },
     pushXCom: async (req) => {
       await call("PushXCom", req);
     },

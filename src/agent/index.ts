@@ -8,3 +8,4 @@ export { newReturnValuePath, readReturnValue, ReturnValueError } from "./return-
 export { xcomEnvName, xcomEnvVar, xcomEnv, XCOM_ENV_PREFIX } from "./xcom-env";
 export { LineSplitter, MAX_LINE_BYTES } from "./line-splitter";
 export { LogShipper, MAX_TRY_LOG_BYTES } from "./log-shipper";
+export { formatControlLine, parseControlLine, type ControlMessage } from "./control-line";

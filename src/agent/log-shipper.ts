@@ -40,7 +40,8 @@ export class LogShipper {
     this.o = {
       flushIntervalMs: opts.flushIntervalMs ?? 200,
       maxBatchLines: opts.maxBatchLines ?? 500,
-      maxBatchBytes: opts.maxBatchBytes ?? 4 * 1024 * 1024,
+      // Well under the control plane's --rpc-max-body (4 MiB): counted in characters, a line can grow ~3x as JSON.
+      maxBatchBytes: opts.maxBatchBytes ?? 1024 * 1024,
       maxTotalBytes: opts.maxTotalBytes ?? MAX_TRY_LOG_BYTES,
       now: opts.now ?? Date.now,
       logger: opts.logger,

@@ -6,7 +6,7 @@
  *
  * @example process.exit(await runAgent({ server: "http://127.0.0.1:8080", token }))
  */
-import { existsSync } from "node:fs";
+import { existsSync, writeSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 import { dirname } from "node:path";
 import type { TaskSpec } from "../domain";
@@ -18,6 +18,9 @@ import { LogShipper } from "./log-shipper";
 import { newReturnValuePath, readReturnValue } from "./return-value";
 import { KILL_GRACE_MS, signalGroup, spawnUserProcess, stopGroup, type UserProcess } from "./user-process";
 import { xcomEnv } from "./xcom-env";
+import { formatControlLine } from "./control-line";
+// The file, not the executors index: the agent starts once per task and needs only this pure rule.
+import { AGENT_SETTINGS_ENV, userProcessEnv } from "../domain/task-env";
 
 export interface RunAgentOptions {
   server: string;
@@ -83,13 +86,14 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
   try {
     const dagDir = spec.dagFile ? dirname(spec.dagFile) : "";
     const cwd = dagDir && existsSync(dagDir) ? dagDir : process.cwd();
-    const env = { ...process.env, ...spec.env, ...xcomEnv(spec.xcomInputs), LEOFLOW_RETURN_VALUE_PATH: rv.path };
+    const env = userProcessEnv({ agentEnv: process.env, taskEnv: spec.env, xcom: xcomEnv(spec.xcomInputs), returnValuePath: rv.path });
     let proc: UserProcess;
     try {
       proc = spawnUserProcess(argv, cwd, env);
     } catch (e) {
       return { state: "failed", exitCode: -1, error: `cannot start ${argv[0]}: ${(e as Error).message}` };
     }
+    announceUserGroup(proc.pid);
     const started = performance.now();
     agentLog(`running ${summarize(argv)} in ${cwd}`);
 
@@ -137,6 +141,16 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
     return { state: "success", exitCode, error: "" };
   } finally {
     await rv.cleanup().catch(() => {});
+  }
+}
+
+/** Tells the executor that started us (if it asked) which group to kill should we die first. */
+function announceUserGroup(pgid: number): void {
+  if (process.env[AGENT_SETTINGS_ENV.control] !== "stdout") return;
+  try {
+    writeSync(1, formatControlLine({ user_pgid: pgid }));
+  } catch {
+    // EPIPE: the server that started us is gone; the task goes on and reports when a server is back.
   }
 }
 

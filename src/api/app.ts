@@ -28,7 +28,7 @@ import { clearRoutes } from "./clear";
 import { markRoutes } from "./mark";
 
 export const API_PREFIX = "/api/v2";
-/** Largest request body accepted (a trigger's conf is the biggest thing anyone sends). */
+/** Largest request body accepted by default (`--api-max-body`; a trigger's conf is the biggest thing anyone sends). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export function createApi(input: ApiDeps): Hono<ApiEnv> {
@@ -36,15 +36,18 @@ export function createApi(input: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   app.onError(handleError(deps.logger));
   app.notFound(handleNotFound);
-  // Scoped to our own paths, so other handlers mounted on this app (agent RPC) keep their own limits.
-  const limit = bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new ApiError(413, `request body is larger than ${MAX_BODY_BYTES} bytes; send a smaller conf`);
-    },
-  });
-  app.use("/auth/*", limit);
-  app.use(`${API_PREFIX}/*`, limit);
+  // Every route: refused by Content-Length before reading, or as soon as a streamed body passes the limit.
+  // (The agent RPC never reaches this app; it has its own door and --rpc-max-body.)
+  const maxBody = deps.maxBodyBytes ?? MAX_BODY_BYTES;
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: maxBody,
+      onError: () => {
+        throw new ApiError(413, `request body is larger than the API limit of ${maxBody} bytes; send less (e.g. a smaller conf), or raise the server's --api-max-body (LEOFLOW_API_MAX_BODY)`);
+      },
+    }),
+  );
 
   app.route("/", authRoutes(deps));
   // version and health stay open: load balancers and `leoflow version --server` call them without a token.

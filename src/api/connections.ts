@@ -1,16 +1,19 @@
 /**
  * Connections (Airflow's /api/v2/connections): list, get, create, patch, delete. Passwords never leave the
  * API (shown as "***" when set) and sensitive fields of `extra` are masked, as Airflow does; only agents (over
- * RPC, with a task's token) and the inline runner read them in the clear.
+ * RPC, with a task's token) and the inline runner read them in the clear. Password and extra are stored
+ * encrypted; `is_encrypted` / `is_extra_encrypted` (the names of Airflow's model columns) say whether they
+ * are, read-only (accepted and ignored in a body, so a GET's answer can be sent back).
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { MASK, NotFoundError, redactJson } from "../domain";
+import { MASK, NotFoundError, isSensitiveName, redactJson } from "../domain";
 import type { ConnectionRecord } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { requireWriter } from "./require-user";
 import { pagingQuery, parseBody, parseQuery } from "./validate";
+import { unsealed } from "./sealed";
 
 const FIELDS = ["conn_type", "description", "host", "login", "schema", "port", "password", "extra"] as const;
 type Field = (typeof FIELDS)[number];
@@ -32,6 +35,8 @@ const ConnectionBody = z
     port: z.number().int().min(0).max(65535).nullable().optional(),
     password: z.string().nullable().optional(),
     extra: extraJson,
+    is_encrypted: z.boolean().optional(),
+    is_extra_encrypted: z.boolean().optional(),
   })
   .strict();
 type Body = z.output<typeof ConnectionBody>;
@@ -59,6 +64,8 @@ export function serializeConnection(c: ConnectionRecord) {
     port: c.port,
     password: c.password == null ? null : MASK,
     extra: c.extra == null ? null : isJsonObject(c.extra) ? JSON.stringify(redactJson(JSON.parse(c.extra))) : MASK,
+    is_encrypted: c.is_encrypted ?? false,
+    is_extra_encrypted: c.is_extra_encrypted ?? false,
   };
 }
 
@@ -67,7 +74,26 @@ const likePattern = (p: string) => (/[%_]/.test(p) ? p : `%${p}%`);
 function fromBody(body: Body, fields: Iterable<Field>, base: ConnectionRecord): ConnectionRecord {
   const next = { ...base };
   for (const f of fields) (next as Record<string, unknown>)[f] = f === "conn_type" ? body.conn_type : (body[f] ?? null);
+  if (next.extra != null && base.extra != null && next.extra !== base.extra) next.extra = keepMaskedSecrets(next.extra, base.extra);
   return next;
+}
+
+/**
+ * A client that read an extra (secrets shown as "***") and sent it back did not mean to overwrite them: each
+ * sensitive field still "***" keeps its stored value.
+ *
+ * @example keepMaskedSecrets('{"token":"***","region":"us"}', '{"token":"t0k","region":"eu"}') // '{"token":"t0k","region":"us"}'
+ */
+export function keepMaskedSecrets(sent: string, stored: string): string {
+  if (!isJsonObject(sent) || !isJsonObject(stored) || !sent.includes(MASK)) return sent;
+  const merge = (s: unknown, old: unknown): unknown => {
+    if (!s || typeof s !== "object" || Array.isArray(s) || !old || typeof old !== "object" || Array.isArray(old)) return s;
+    const o = old as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.entries(s).map(([k, v]) => [k, v === MASK && isSensitiveName(k) && Object.hasOwn(o, k) ? o[k] : merge(v, o[k])]),
+    );
+  };
+  return JSON.stringify(merge(JSON.parse(sent), JSON.parse(stored)));
 }
 
 export function connectionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
@@ -77,18 +103,21 @@ export function connectionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.get("/connections", async (c) => {
     const q = parseQuery(c, ListQuery);
-    const page = await store.listConnections({
-      limit: q.limit,
-      offset: q.offset,
-      order_by: q.order_by,
-      id_pattern: q.connection_id_pattern === undefined ? undefined : likePattern(q.connection_id_pattern),
-    });
+    const page = await unsealed(
+      store.listConnections({
+        limit: q.limit,
+        offset: q.offset,
+        order_by: q.order_by,
+        id_pattern: q.connection_id_pattern === undefined ? undefined : likePattern(q.connection_id_pattern),
+      }),
+      deps.logger,
+    );
     return c.json({ connections: page.items.map(serializeConnection), total_entries: page.total });
   });
 
   app.get("/connections/:connection_id", async (c) => {
     const id = c.req.param("connection_id");
-    const conn = await store.getConnection(id);
+    const conn = await unsealed(store.getConnection(id), deps.logger);
     if (!conn) throw notFound(id);
     return c.json(serializeConnection(conn));
   });
@@ -117,7 +146,7 @@ export function connectionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const body = await parseBody(c, ConnectionBody);
     if (body.connection_id !== id)
       throw new ApiError(400, `The connection_id in the request body (${body.connection_id}) does not match the URL parameter (${id})`);
-    const old = await store.getConnection(id);
+    const old = await unsealed(store.getConnection(id), deps.logger);
     if (!old) throw notFound(id);
     // Without a mask, only fields the body sets change: a client that read "***" and sent the rest back
     // without a password keeps the stored one.

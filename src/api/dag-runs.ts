@@ -1,8 +1,8 @@
 /** DAG runs: trigger (POST), list (`~` for every DAG) and get (Airflow's /api/v2/dags/{dag_id}/dagRuns…). */
 import { Hono } from "hono";
 import { z } from "zod";
-import { DAG_RUN_STATES, ValidationError } from "../domain";
-import { buildDagRun } from "../scheduler";
+import { ConflictError, DAG_RUN_STATES, ValidationError } from "../domain";
+import { buildDagRun, defaultRunId, runIdSuffix } from "../scheduler";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { getDagOr404, getDagRunOr404 } from "./lookups";
 import { requireWriter } from "./require-user";
@@ -48,6 +48,9 @@ const ListRunsQuery = z.object({
 
 const RUN_ORDER_ALIASES = { dag_run_id: "run_id", run_after: "logical_date" };
 
+/** Fresh suffixes tried when a generated run id is taken (at 62^8 values, a second try is already rare). */
+const GENERATED_ID_ATTEMPTS = 3;
+
 export function dagRunRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const { store } = deps;
   const app = new Hono<ApiEnv>();
@@ -60,20 +63,32 @@ export function dagRunRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
         `DAG ${dag.dag_id} is not active: its file ${dag.fileloc} no longer defines it (see GET /api/v2/importErrors); fix the file before triggering`,
       );
     const now = deps.now();
-    const input = buildDagRun(
-      dag,
-      {
-        run_id: body.dag_run_id ?? undefined,
-        run_type: "manual",
-        logical_date: body.logical_date,
-        data_interval_start: body.data_interval_start ?? null,
-        data_interval_end: body.data_interval_end ?? null,
-        conf: body.conf ?? {},
-        note: body.note ?? null,
-      },
-      now,
-    );
-    const run = await store.createDagRun(input);
+    // Like Airflow 3: without dag_run_id and logical_date the id is manual__<now>_<8 random characters>, so
+    // concurrent triggers never collide; a given dag_run_id (or logical date) that is taken stays a 409.
+    const generated = body.dag_run_id == null && body.logical_date == null;
+    const build = () =>
+      buildDagRun(
+        dag,
+        {
+          run_id: body.dag_run_id ?? (generated ? defaultRunId("manual", now, runIdSuffix(crypto.getRandomValues(new Uint8Array(8)))) : undefined),
+          run_type: "manual",
+          logical_date: body.logical_date,
+          data_interval_start: body.data_interval_start ?? null,
+          data_interval_end: body.data_interval_end ?? null,
+          conf: body.conf ?? {},
+          note: body.note ?? null,
+        },
+        now,
+      );
+    let run;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        run = await store.createDagRun(build());
+        break;
+      } catch (e) {
+        if (!(generated && e instanceof ConflictError && attempt < GENERATED_ID_ATTEMPTS)) throw e;
+      }
+    }
     deps.logger.info("DAG run triggered", { dag_id: run.dag_id, run_id: run.run_id, by: c.get("user")?.username ?? null });
     deps.scheduler.wake(run.id);
     return c.json(serializeDagRun(run), 200);

@@ -22,6 +22,10 @@ export interface ApiDeps {
   events?: EventHub;
   /** Prometheus metrics, served at GET /metrics (open, like health). */
   metrics?: Metrics;
+  /** Largest request body, in bytes (`--api-max-body`; default MAX_BODY_BYTES). */
+  maxBodyBytes?: number;
+  /** Reverse proxies in front whose X-Forwarded-For names the client (login throttling); 0 or unset: none. */
+  trustedProxyHops?: number;
 }
 
 /** ApiDeps with defaults filled in; what route modules receive. */

@@ -1,9 +1,12 @@
 /**
  * Request parsing with zod: body, query and path values either match their schema or raise a
- * RequestValidationError (422) naming each bad field, so a route never sees malformed input.
+ * RequestValidationError (422) naming each bad field, so a route never sees malformed input. Before the
+ * schema, every JSON body passes `findJsonProblem` (src/domain/json-safety.ts): nesting deeper than 64
+ * levels, U+0000 or a lone surrogate anywhere is a 400 naming where, the same on SQLite and Postgres.
  */
 import type { Context } from "hono";
 import { z } from "zod";
+import { ValidationError, findJsonProblem } from "../domain";
 import { RequestValidationError, zodIssuesToRequestIssues } from "./errors";
 
 const PARSE = { reportInput: true } as const;
@@ -18,9 +21,42 @@ export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Pro
   } catch (e) {
     throw new RequestValidationError([{ loc: ["body"], msg: `JSON decode error: ${(e as Error).message}`, type: "json_invalid" }]);
   }
+  assertStorableBody(raw);
   const r = schema.safeParse(raw, PARSE);
   if (!r.success) throw new RequestValidationError(zodIssuesToRequestIssues("body", r.error.issues));
   return r.data;
+}
+
+/**
+ * A 400 (ValidationError) when a parsed body nests too deep or holds text no store can keep. The body
+ * object is an envelope: each field counts its own depth, so a 64-deep conf is accepted, 65 is not.
+ */
+export function assertStorableBody(raw: unknown): void {
+  const p = findJsonProblem(raw, { envelope: true }) ?? jsonTextProblem(raw);
+  if (p) throw new ValidationError(p.message, [{ path: p.path, message: p.message }]);
+}
+
+/**
+ * Airflow bodies carry JSON inside a string in one field, a connection's `extra`; the server parses it
+ * (to mask secrets on every read), so its depth is held to the same limit. Its text is stored as sent.
+ */
+const JSON_TEXT_FIELDS = ["extra"];
+
+function jsonTextProblem(raw: unknown) {
+  if (raw === null || typeof raw !== "object") return null;
+  for (const field of JSON_TEXT_FIELDS) {
+    const text = (raw as Record<string, unknown>)[field];
+    if (typeof text !== "string" || !/^\s*[[{]/.test(text)) continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      continue; // not JSON: the route's schema says what it expects
+    }
+    const p = findJsonProblem(parsed, { root: [field], depthOnly: true });
+    if (p) return p;
+  }
+  return null;
 }
 
 /** Validates query parameters; keys in `arrayKeys` keep every repeated value (`?state=a&state=b`). */

@@ -1,6 +1,8 @@
 /**
  * Variables (Airflow's /api/v2/variables): list, get, create, patch, delete. A variable whose key names a
  * secret (password, token, api_key, …) is shown as "***", as Airflow does; agents and templates get the value.
+ * Such a variable is stored encrypted (`is_encrypted: true`); our addition `is_encrypted: true` in a body
+ * encrypts (and masks) any other variable too. A PATCH that sends "***" back keeps the stored value.
  */
 import { Hono } from "hono";
 import { z } from "zod";
@@ -10,6 +12,7 @@ import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { requireWriter } from "./require-user";
 import { pagingQuery, parseBody, parseQuery } from "./validate";
+import { unsealed } from "./sealed";
 
 /** Airflow accepts any JSON as value and stores non-strings as their JSON text. */
 const VariableBody = z
@@ -17,14 +20,19 @@ const VariableBody = z
     key: z.string().min(1).max(250),
     value: z.unknown().refine((v) => v !== undefined, "Field required"),
     description: z.string().nullable().optional(),
+    /** Ours: store this variable encrypted even if its key does not look secret (one that does always is). */
+    is_encrypted: z.boolean().optional(),
   })
   .strict();
 
 const ListQuery = z.object({ ...pagingQuery, variable_key_pattern: z.string().min(1).optional() });
-const MaskQuery = z.object({ update_mask: z.array(z.enum(["value", "description"])).optional() });
+const MaskQuery = z.object({ update_mask: z.array(z.enum(["value", "description", "is_encrypted"])).optional() });
+
+/** A variable is shown masked when its key names a secret or it is stored encrypted. */
+const isMasked = (v: VariableRecord) => isSensitiveName(v.key) || v.is_encrypted === true;
 
 export function serializeVariable(v: VariableRecord) {
-  return { key: v.key, value: isSensitiveName(v.key) ? MASK : v.value, description: v.description, is_encrypted: false };
+  return { key: v.key, value: isMasked(v) ? MASK : v.value, description: v.description, is_encrypted: v.is_encrypted ?? false };
 }
 
 const asText = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
@@ -39,27 +47,29 @@ export function variableRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.get("/variables", async (c) => {
     const q = parseQuery(c, ListQuery);
-    const page = await store.listVariables({
-      limit: q.limit,
-      offset: q.offset,
-      order_by: q.order_by,
-      key_pattern: q.variable_key_pattern === undefined ? undefined : likePattern(q.variable_key_pattern),
-    });
+    const page = await unsealed(
+      store.listVariables({
+        limit: q.limit,
+        offset: q.offset,
+        order_by: q.order_by,
+        key_pattern: q.variable_key_pattern === undefined ? undefined : likePattern(q.variable_key_pattern),
+      }),
+      deps.logger,
+    );
     return c.json({ variables: page.items.map(serializeVariable), total_entries: page.total });
   });
 
   app.get("/variables/:variable_key", async (c) => {
     const key = c.req.param("variable_key");
-    const v = await store.getVariable(key);
+    const v = await unsealed(store.getVariable(key), deps.logger);
     if (!v) throw notFound(key);
     return c.json(serializeVariable(v));
   });
 
   app.post("/variables", requireWriter, async (c) => {
     const body = await parseBody(c, VariableBody);
-    const v = await store.putVariable({ key: body.key, value: asText(body.value), description: body.description ?? null }, deps.now(), {
-      onlyIfAbsent: true,
-    });
+    const next: VariableRecord = { key: body.key, value: asText(body.value), description: body.description ?? null, is_encrypted: body.is_encrypted };
+    const v = await store.putVariable(next, deps.now(), { onlyIfAbsent: true });
     deps.logger.info("variable created", { key: v.key, by: c.get("user")?.username ?? null });
     return c.json(serializeVariable(v), 201);
   });
@@ -69,13 +79,16 @@ export function variableRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const { update_mask } = parseQuery(c, MaskQuery, ["update_mask"]);
     const body = await parseBody(c, VariableBody);
     if (body.key !== key) throw new ApiError(400, `Invalid body, key from request body doesn't match uri parameter (${body.key} ≠ ${key})`);
-    const old = await store.getVariable(key);
+    const old = await unsealed(store.getVariable(key), deps.logger);
     if (!old) throw notFound(key);
-    const fields = new Set(update_mask ?? ["value", ...("description" in body ? ["description"] : [])]);
+    const fields = new Set(update_mask ?? ["value", ...(["description", "is_encrypted"] as const).filter((f) => f in body)]);
+    // A client that read "***" and sent it back did not mean to change the secret.
+    const keepValue = !fields.has("value") || (body.value === MASK && isMasked(old));
     const next: VariableRecord = {
       key,
-      value: fields.has("value") ? asText(body.value) : old.value,
+      value: keepValue ? old.value : asText(body.value),
       description: fields.has("description") ? (body.description ?? null) : old.description,
+      is_encrypted: fields.has("is_encrypted") ? (body.is_encrypted ?? false) : old.is_encrypted,
     };
     const v = await store.putVariable(next, deps.now());
     deps.logger.info("variable updated", { key, by: c.get("user")?.username ?? null });

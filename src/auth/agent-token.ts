@@ -18,6 +18,14 @@ export interface AgentIdentity {
   dagId: string;
   runId: string;
   taskId: string;
+  /** The agent gets a fresh token on heartbeat (a task without execution_timeout); absent means no. */
+  renewable?: boolean;
+}
+
+/** A verified token: who it names and when it stops being accepted. */
+export interface VerifiedAgentToken {
+  id: AgentIdentity;
+  expiresAt: Date;
 }
 
 export type AgentTokenProblem = TokenProblem;
@@ -54,7 +62,8 @@ export class AgentTokens {
   /** Mints a token for one task instance try, valid for `ttlSeconds`. */
   async issue(id: AgentIdentity, ttlSeconds: number, now: Date = new Date()): Promise<string> {
     const iat = Math.floor(now.getTime() / 1000);
-    return new SignJWT({ kind: KIND, ti: id.tiId, try: id.tryNumber, dag: id.dagId, run: id.runId, task: id.taskId })
+    const claims = { kind: KIND, ti: id.tiId, try: id.tryNumber, dag: id.dagId, run: id.runId, task: id.taskId, ...(id.renewable ? { rn: true } : {}) };
+    return new SignJWT(claims)
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
       .setIssuer(ISSUER)
       .setSubject(`ti:${id.tiId}:${id.tryNumber}`)
@@ -65,10 +74,16 @@ export class AgentTokens {
 
   /** Verifies signature, expiry and kind; throws AgentTokenError saying which check failed. */
   async verify(token: string, now: Date = new Date()): Promise<AgentIdentity> {
+    return (await this.verifyWithExpiry(token, now)).id;
+  }
+
+  /** verify, and when the token expires (the RPC renews renewable tokens that are past half their life). */
+  async verifyWithExpiry(token: string, now: Date = new Date()): Promise<VerifiedAgentToken> {
     const payload = await verifyHs256(token, this.key, { issuer: ISSUER, kind: KIND, now, messages: MESSAGES, makeError: (problem, message) => new AgentTokenError(problem, message) });
-    const { ti, try: tryNumber, dag, run, task } = payload;
-    if (typeof ti !== "number" || typeof tryNumber !== "number" || typeof dag !== "string" || typeof run !== "string" || typeof task !== "string")
-      throw new AgentTokenError("malformed", "agent token is missing its task instance claims (ti, try, dag, run, task)");
-    return { tiId: ti, tryNumber, dagId: dag, runId: run, taskId: task };
+    const { ti, try: tryNumber, dag, run, task, rn, exp } = payload;
+    if (typeof ti !== "number" || typeof tryNumber !== "number" || typeof dag !== "string" || typeof run !== "string" || typeof task !== "string" || typeof exp !== "number")
+      throw new AgentTokenError("malformed", "agent token is missing its task instance claims (ti, try, dag, run, task, exp)");
+    const id: AgentIdentity = { tiId: ti, tryNumber, dagId: dag, runId: run, taskId: task, ...(rn === true ? { renewable: true } : {}) };
+    return { id, expiresAt: new Date(exp * 1000) };
   }
 }

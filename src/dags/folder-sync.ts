@@ -1,19 +1,24 @@
 /**
  * Keeps the store in step with the DAGs folder: new and changed files are parsed and their DAGs upserted,
  * problems become import errors, DAGs of deleted files (or removed from a file) are deactivated. Only
- * changed files (by mtime and size) are re-parsed. A bad file never stops the sync.
+ * changed files (by mtime and size) are re-parsed, through the parser it is given — out of process in the
+ * server (isolated-parser.ts). A bad file never stops the sync.
  */
 import { watch, type FSWatcher } from "node:fs";
 import { resolve } from "node:path";
 import type { Logger } from "../observability";
 import type { Store } from "../store";
 import type { DagSpec } from "../domain";
-import { loadDagFile, type LoadResult } from "./loader";
-import { listDagFiles } from "./scan";
+import { isCodeFile, type LoadResult } from "./loader";
+import type { DagParser } from "./isolated-parser";
+import { helpersDigest } from "./parse-cache";
+import { listDagFiles, listHelperFiles } from "./scan";
 
 export interface DagFolderSyncOptions {
   folder: string;
   store: Store;
+  /** The server passes an IsolatedDagParser; tests of the sync logic may pass inProcessParser. */
+  parser: DagParser;
   /** Server default for DAGs seen for the first time; a DAG's own is_paused_upon_creation wins. */
   pausedOnCreate: boolean;
   logger: Logger;
@@ -58,6 +63,9 @@ export class DagFolderSync {
   private debounce: ReturnType<typeof setTimeout> | null = null;
   private running: Promise<SyncReport> | null = null;
   private rerun = false;
+  /** mtime/size of the helper modules last seen, and the digest of their bytes (see parse-cache.ts). */
+  private helperStamp = "";
+  private helpers = "";
 
   constructor(private readonly opts: DagFolderSyncOptions) {
     this.folder = resolve(opts.folder);
@@ -73,6 +81,13 @@ export class DagFolderSync {
     const scanned = await listDagFiles(this.folder);
     const report: SyncReport = { files: scanned.length, parsed: [], removed: [], changedDagIds: [], filesWithErrors: [] };
     const present = new Set(scanned.map((f) => f.path));
+    if (await this.refreshHelpers()) {
+      // A helper changed: code files may import it, so they are parsed again (their cache key changed too).
+      for (const f of scanned) {
+        const state = this.files.get(f.path);
+        if (state && isCodeFile(f.path)) state.mtimeMs = -1; // stale, but keeps what it owns
+      }
+    }
 
     for (const file of [...this.files.keys()].filter((f) => !present.has(f))) {
       await this.guard(file, async () => {
@@ -93,9 +108,11 @@ export class DagFolderSync {
         return !s || s.mtimeMs !== f.mtimeMs || s.size !== f.size;
       });
       if (changed.length === 0) break;
-      for (const f of changed) {
+      // All at once, so the parser can run several parse processes; applied one by one, in path order.
+      const loads = await this.opts.parser.parse(changed.map((f) => f.path), this.helpers);
+      for (const [i, f] of changed.entries()) {
         await this.guard(f.path, async () => {
-          const loaded = await loadDagFile(f.path);
+          const loaded = loads[i]!;
           const result = await this.apply(loaded, now, report);
           this.files.set(f.path, { mtimeMs: f.mtimeMs, size: f.size, ...result });
           if (!report.parsed.includes(f.path)) report.parsed.push(f.path);
@@ -207,10 +224,23 @@ export class DagFolderSync {
       record?.is_active && record.fileloc !== file && record.fileloc.startsWith(this.folder) && !this.files.has(record.fileloc);
     if (unsyncedOwner && (await Bun.file(record.fileloc).exists())) {
       // The recorded owner has not been synced yet in this process: it keeps the DAG if it still defines it.
-      const { dags } = await loadDagFile(record.fileloc);
+      const [{ dags }] = (await this.opts.parser.parse([record.fileloc], this.helpers)) as [LoadResult];
       if (dags.some((d) => d.spec.dag_id === dagId)) return record.fileloc;
     }
     return null;
+  }
+
+  /** Re-reads the helper modules when their mtime or size changed; true when their bytes changed. */
+  private async refreshHelpers(): Promise<boolean> {
+    const found = await listHelperFiles(this.folder);
+    const stamp = found.map((f) => `${f.path}:${f.mtimeMs}:${f.size}`).join("\n");
+    if (stamp === this.helperStamp) return false;
+    this.helperStamp = stamp;
+    const read = await Promise.all(found.map(async (f) => ({ path: f.path, content: await Bun.file(f.path).bytes().catch(() => new Uint8Array()) })));
+    const digest = helpersDigest(read);
+    const changed = digest !== this.helpers;
+    this.helpers = digest;
+    return changed;
   }
 
   /** Forgets refusals for released ids so those files are re-parsed (the second pass) and may claim them. */

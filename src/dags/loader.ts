@@ -1,6 +1,8 @@
 /**
  * Loads one DAG file — dag.json, dag.yaml or a TypeScript/JavaScript file using `leoflow/sdk` — into
  * validated DagSpecs plus a list of problems. Never throws: a bad file is an import error, not a crash.
+ * It imports code into the calling process: the server calls it only inside a parse process
+ * (parse-worker.ts, started by isolated-parser.ts); `leoflow run-ts` calls it to run a `ts` task.
  */
 import { stat } from "node:fs/promises";
 import { basename, extname, resolve } from "node:path";
@@ -31,8 +33,11 @@ export interface LoadResult {
 
 const DATA_EXTENSIONS = new Set([".json", ".yaml", ".yml"]);
 const CODE_EXTENSIONS = new Set([".ts", ".js", ".mjs", ".mts"]);
-/** A TS DAG file that takes longer than this to import is reported, so one bad file cannot stall a sync. */
-const IMPORT_TIMEOUT_MS = 30_000;
+
+/** True for TypeScript/JavaScript files: importing them runs their code. */
+export function isCodeFile(path: string): boolean {
+  return CODE_EXTENSIONS.has(extname(path).toLowerCase());
+}
 
 /** True for files the loader reads: known extensions, not hidden, not `_private` helpers. */
 export function isDagFile(path: string): boolean {
@@ -87,7 +92,14 @@ function parseYaml(text: string, result: LoadResult): unknown {
       const reason = err.message.split(" at line ")[0]!;
       result.errors.push({ path: pos ? `line ${pos.line}, column ${pos.col}` : "", message: `invalid YAML: ${reason}` });
     }
-    if (doc.errors.length === 0 && doc.contents !== null) values.push(doc.toJS());
+    if (doc.errors.length === 0 && doc.contents !== null) {
+      try {
+        values.push(doc.toJS());
+      } catch (e) {
+        // Aliases expanded past the library's limit (a "billion laughs" file), or a cycle.
+        result.errors.push({ path: "", message: `invalid YAML: ${e instanceof Error ? e.message : String(e)}` });
+      }
+    }
   }
   if (result.errors.length) return NOTHING;
   if (values.length === 0) {
@@ -151,7 +163,8 @@ export async function importDagModule(file: string, fresh = true): Promise<Dag[]
     if (cached) return cached;
     let entry: { dags: Dag[]; error?: unknown };
     try {
-      const { dags, result } = await collectDags(() => withTimeout(import(url), file));
+      // No timeout here: the server imports DAG files only in a parse process, which it kills at the limit.
+      const { dags, result } = await collectDags(() => import(url));
       const exported = Object.values(result as Record<string, unknown>).filter(isDag);
       entry = { dags: [...dags, ...exported.filter((d) => !dags.includes(d))] };
     } catch (error) {
@@ -207,15 +220,4 @@ function pushCodeError(file: string, e: unknown, result: LoadResult): void {
   const frame = e instanceof Error ? e.stack?.split("\n").find((l) => l.includes(file)) : undefined;
   const at = frame && /:(\d+):(\d+)\)?\s*$/.exec(frame);
   result.errors.push({ path: at ? `line ${at[1]}, column ${at[2]}` : "", message: `error while importing: ${message}` });
-}
-
-function withTimeout<T>(p: Promise<T>, file: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`importing ${file} took longer than ${IMPORT_TIMEOUT_MS / 1000}s (top-level await that never settles?)`)),
-      IMPORT_TIMEOUT_MS,
-    );
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

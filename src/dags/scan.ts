@@ -38,3 +38,28 @@ export async function listDagFiles(folder: string): Promise<ScannedFile[]> {
   await walk(folder);
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
+
+const HELPER_EXTENSIONS = /\.(ts|mts|js|mjs|json|ya?ml)$/i;
+
+/**
+ * Files a DAG file may import that are not DAG files themselves: `_helpers.ts`, everything under `_lib/`,
+ * `_config.json`. Their bytes are part of code files' cache key, and a change to one re-parses the code
+ * files. Hidden folders and node_modules are not searched (not covered by the cache key).
+ */
+export async function listHelperFiles(folder: string): Promise<ScannedFile[]> {
+  const out: ScannedFile[] = [];
+  const walk = async (dir: string, helper: boolean): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      const path = join(dir, e.name);
+      if (e.name.startsWith(".") || e.name === "node_modules") continue;
+      if (e.isDirectory()) await walk(path, helper || e.name.startsWith("_"));
+      else if ((helper || !isDagFile(path)) && HELPER_EXTENSIONS.test(e.name) && !e.name.endsWith(".d.ts")) {
+        const s = await stat(path).catch(() => null);
+        if (s?.isFile()) out.push({ path, mtimeMs: s.mtimeMs, size: s.size });
+      }
+    }
+  };
+  await walk(folder, false);
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}

@@ -7,6 +7,7 @@ import type { DagRunRecord, Store, TaskInstanceRecord } from "../store";
 import type { DagSpec } from "../domain";
 import type { Router } from "../executors";
 import type { AgentTokens } from "../auth";
+import { agentTokenLifetime, type TokenTtlPolicy } from "./token-ttl";
 
 export interface DispatchDeps {
   store: Store;
@@ -14,7 +15,8 @@ export interface DispatchDeps {
   tokens: AgentTokens;
   /** URL agents use to reach the control plane. */
   controlPlaneUrl: string;
-  tokenTtlSeconds: number;
+  /** Token lifetime: execution_timeout plus queue wait and grace, else the ceiling (see token-ttl.ts). */
+  tokenTtl: TokenTtlPolicy;
 }
 
 export interface TaskDispatcher {
@@ -30,9 +32,10 @@ export class Dispatcher implements TaskDispatcher {
     const task = spec.tasks.find((t) => t.task_id === ti.task_id);
     if (!task) throw new Error(`task ${ti.task_id} is not in version ${run.version_id} of DAG ${ti.dag_id}`);
     const executor = this.deps.router.executorFor(task);
+    const { ttlSeconds, renewable } = agentTokenLifetime(task.execution_timeout, this.deps.tokenTtl);
     const agentToken = await this.deps.tokens.issue(
-      { tiId: ti.id, tryNumber: ti.try_number, dagId: ti.dag_id, runId: ti.run_id, taskId: ti.task_id },
-      this.deps.tokenTtlSeconds,
+      { tiId: ti.id, tryNumber: ti.try_number, dagId: ti.dag_id, runId: ti.run_id, taskId: ti.task_id, renewable },
+      ttlSeconds,
     );
     await executor.execute({
       taskInstanceId: ti.id,

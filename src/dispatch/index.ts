@@ -2,3 +2,4 @@
 export * from "./dispatcher";
 export * from "./buffered";
 export * from "./retry-policy";
+export { tokenGraceSeconds, agentTokenLifetime, type TokenTtlPolicy } from "./token-ttl";

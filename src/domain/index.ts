@@ -7,3 +7,6 @@ export * from "./schedule";
 export * from "./transitions";
 export * from "./trigger-rules";
 export * from "./secrets";
+export * from "./json-safety";
+export * from "./task-env";
+export * from "./secrets-key";

@@ -10,7 +10,7 @@
  * hub.emit({ type: "dag_run.created", dag_id: "etl", run_id: "r1", state: "queued" });
  * const e = await sub.next(); // the event, or null once the subscription is closed
  */
-import type { EventSink, LeoflowEvent, NewEvent } from "./types";
+import type { EventHistory, EventSink, LeoflowEvent, NewEvent } from "./types";
 
 export const DEFAULT_SUBSCRIBER_BUFFER = 1024;
 
@@ -92,14 +92,27 @@ export class EventHub implements EventSink {
   /** Events emitted since start, and events lost by slow subscribers (summed over subscribers). */
   emitted = 0;
   dropped = 0;
+  /**
+   * The event log streams replay from (Last-Event-ID, and a slow client catching up); set by the server,
+   * whose events then reach the hub through `publish` with the log's ids. Absent: live only, local ids.
+   */
+  history?: EventHistory;
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
   emit(event: NewEvent): void {
     this.emitted++;
     if (!this.subs.size) return;
-    const stamped = { ...event, id: ++this.seq, time: event.time ?? this.now().toISOString() } as LeoflowEvent;
-    for (const s of this.subs) if (!s.offer(stamped)) this.dropped++;
+    this.publish({ ...event, id: ++this.seq, time: event.time ?? this.now().toISOString() } as LeoflowEvent);
+  }
+
+  /** Hands an event that already has its id (read from the log, in id order) to every subscriber. */
+  publish(event: LeoflowEvent): void {
+    for (const s of this.subs) if (!s.offer(event)) this.dropped++;
+  }
+
+  get wanted(): boolean {
+    return this.subs.size > 0;
   }
 
   subscribe(opts: SubscribeOptions = {}): Subscription {

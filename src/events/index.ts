@@ -1,6 +1,11 @@
-/** Lifecycle events: the non-blocking hub, the store wrapper that emits them, and the SSE endpoint. */
+/** Lifecycle events: the non-blocking hub, the store wrapper that emits them, the event log and the SSE endpoint. */
 export * from "./types";
 export { EventHub, Subscription, DEFAULT_SUBSCRIBER_BUFFER, type SubscribeOptions } from "./emitter";
 export { withStoreEvents } from "./store-events";
-export { LocalWakeBus, PgWakeBus, WAKE_CHANNEL, parseWakePayload, wakeChannelFor, type WakeBus, type WakeHandler } from "./wake-bus";
-export { eventRoutes, sseStream, matchesEventFilter, formatSse, EVENTS_PATH, type EventFilter } from "./sse";
+export { LocalWakeBus, PgWakeBus, WAKE_CHANNEL, channelFor, parseWakePayload, wakeChannelFor, type WakeBus, type WakeHandler } from "./wake-bus";
+export { eventRoutes, sseStream, matchesEventFilter, formatSse, EVENTS_PATH, type EventFilter, type StreamResume } from "./sse";
+export { EventLog, storeEventHistory, EVENT_APPEND_BATCH, EVENT_MAX_PENDING, type EventLogOptions } from "./event-log";
+export { EventFeed, type EventFeedOptions } from "./feed";
+export { LocalEventNotifier, PgEventNotifier, EVENTS_CHANNEL, parseEventsPayload, type EventNotifier } from "./event-notifier";
+export { StreamCursor, parseLastEventId, REPLAY_PAGE } from "./resume";
+export { createServerEvents, DEFAULT_EVENT_RETENTION, type EventRetention, type ServerEvents } from "./server-events";

@@ -5,13 +5,14 @@
  *
  * Names (dag_id, run_id, task_id) are immutable, so they are remembered from what the scheduler already
  * reads (run snapshots, lookups) and fetched only on a miss — after the write, off the caller's path.
- * With no subscriber nothing is remembered or looked up: the wrapper costs one property check per call.
+ * When the sink wants nothing (a bare hub without subscribers) nothing is remembered or looked up: the wrapper
+ * costs one property check per call. The server's sink is the event log, which wants every event.
  *
- * @example const store = withStoreEvents(openStore(cfg.db), hub);
+ * @example const store = withStoreEvents(openStore(cfg.db), eventLog);
  */
 import { isTerminalDagRunState, type DagRunState } from "../domain";
 import type { DagRunRecord, Store, TaskInstanceRecord, TaskTransition } from "../store";
-import type { EventHub } from "./emitter";
+import type { EventSink } from "./types";
 
 interface TiNames {
   dag_id: string;
@@ -24,10 +25,10 @@ type RunNames = { dag_id: string; run_id: string };
 /** Past this many remembered names the cache starts over (names are re-learned on the next snapshot). */
 const CACHE_LIMIT = 100_000;
 
-export function withStoreEvents(store: Store, hub: EventHub, onError: (e: unknown) => void = () => {}): Store {
+export function withStoreEvents(store: Store, sink: EventSink, onError: (e: unknown) => void = () => {}): Store {
   const tis = new Map<number, TiNames>();
   const runs = new Map<number, RunNames>();
-  const listening = () => hub.subscriberCount > 0;
+  const listening = () => sink.wanted ?? true;
   const rememberTi = (ti: TaskInstanceRecord) => {
     if (tis.size >= CACHE_LIMIT) tis.clear();
     tis.set(ti.id, { dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, try_number: ti.try_number });
@@ -60,7 +61,7 @@ export function withStoreEvents(store: Store, hub: EventHub, onError: (e: unknow
       if (!n) continue;
       const tryNumber = t.patch?.try_number ?? t.try_number ?? n.try_number;
       if (t.patch?.try_number !== undefined) n.try_number = t.patch.try_number;
-      hub.emit({
+      sink.emit({
         type: "task_instance.state_changed",
         dag_id: n.dag_id,
         run_id: n.run_id,
@@ -77,9 +78,9 @@ export function withStoreEvents(store: Store, hub: EventHub, onError: (e: unknow
     const n = await runNames(id);
     if (!n) return;
     const base = { dag_id: n.dag_id, run_id: n.run_id, time: now.toISOString() };
-    if (to === "running") hub.emit({ ...base, type: "dag_run.started", state: "running" });
-    else if (isTerminalDagRunState(to)) hub.emit({ ...base, type: "dag_run.finished", state: to, note: note ?? null });
-    else hub.emit({ ...base, type: "dag_run.state_changed", state: to, note: note ?? null });
+    if (to === "running") sink.emit({ ...base, type: "dag_run.started", state: "running" });
+    else if (isTerminalDagRunState(to)) sink.emit({ ...base, type: "dag_run.finished", state: to, note: note ?? null });
+    else sink.emit({ ...base, type: "dag_run.state_changed", state: to, note: note ?? null });
   };
 
   /**
@@ -94,7 +95,7 @@ export function withStoreEvents(store: Store, hub: EventHub, onError: (e: unknow
       const run = await store.createDagRun(input);
       if (listening()) {
         rememberRun(run);
-        hub.emit({ type: "dag_run.created", dag_id: run.dag_id, run_id: run.run_id, state: run.state, time: run.queued_at.toISOString() });
+        sink.emit({ type: "dag_run.created", dag_id: run.dag_id, run_id: run.run_id, state: run.state, time: run.queued_at.toISOString() });
       }
       return run;
     },

@@ -2,7 +2,11 @@
 import type { DagRunState, TaskState } from "../domain";
 
 interface Base {
-  /** Increasing per server process; the SSE `id:`. */
+  /**
+   * The SSE `id:`. With an event log (the server: SQLite in Lite, the table shared by every Pro replica) it is
+   * the log's id, increasing per deployment, so a client resumes with Last-Event-ID on any replica; a bare
+   * EventHub stamps its own increasing ids.
+   */
   id: number;
   /** ISO 8601 time the change was recorded. */
   time: string;
@@ -30,6 +34,19 @@ export type NewEvent = LeoflowEvent extends infer E ? (E extends LeoflowEvent ? 
 /** Where producers send events. Never blocks and never throws. */
 export interface EventSink {
   emit(event: NewEvent): void;
+  /**
+   * False while no one would receive an event, so producers may skip building them (and the lookups for
+   * their names). Absent: always wanted (an event log keeps events for readers that come later).
+   */
+  readonly wanted?: boolean;
+}
+
+/** Where a stream replays from before going live: the event log, read in id order. */
+export interface EventHistory {
+  /** Events with id > afterId, in id order, at most `limit`. */
+  readAfter(afterId: number, limit: number): Promise<LeoflowEvent[]>;
+  /** The newest id (0 when empty): where a stream without Last-Event-ID starts. */
+  lastId(): Promise<number>;
 }
 
 /** A sink that drops everything (tests, or no subscribers wired). */

@@ -46,10 +46,15 @@ export const WAKE_CHANNEL = "leoflow_wake";
  * sharing a database in different schemas must not wake each other.
  */
 export function wakeChannelFor(schema?: string): string {
-  if (!schema || schema === "public") return WAKE_CHANNEL;
+  return channelFor(WAKE_CHANNEL, schema);
+}
+
+/** `base` for the `public` schema, else `base_<hash of schema>` (channel names are short identifiers). */
+export function channelFor(base: string, schema?: string): string {
+  if (!schema || schema === "public") return base;
   let h = 0x811c9dc5;
   for (const byte of new TextEncoder().encode(schema)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
-  return `${WAKE_CHANNEL}_${h.toString(16).padStart(8, "0")}`;
+  return `${base}_${h.toString(16).padStart(8, "0")}`;
 }
 /** NOTIFY payloads are limited to 8000 bytes; a bigger burst is sent as one full sweep instead. */
 const MAX_IDS_PER_FLUSH = 500;

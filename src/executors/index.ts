@@ -7,3 +7,4 @@ export * from "./inline-http";
 export * from "./inline-runner";
 export { buildHttpCall, baseUrl, safeUrl, safeText, type BuiltCall } from "./inline-request";
 export * from "./templating";
+export { stopProcessGroup, groupAlive, parseProcStat } from "./process-group";

@@ -1,33 +1,28 @@
 /**
  * Who is calling: the bearer token names one task instance try. Every RPC starts here; a bad token is
  * Unauthenticated, a token whose task instance is unknown or is not the one it claims is PermissionDenied.
+ * The door (door.ts) has usually verified the token already and passes the identity in the context values.
  */
-import { Code, ConnectError } from "@connectrpc/connect";
-import type { AgentIdentity, AgentTokens } from "../auth";
+import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
+import type { AgentIdentity, AgentTokens, VerifiedAgentToken } from "../auth";
 import { AgentTokenError } from "../auth";
+import type { TaskState } from "../domain";
 import type { Store, TaskInstanceRecord } from "../store";
+import { MISSING_TOKEN, bearerToken } from "./door";
+
+/** The token the door verified for this request (null: verify the header here). */
+export const verifiedToken = createContextKey<VerifiedAgentToken | null>(null, { description: "leoflow agent token" });
 
 export interface Caller {
   id: AgentIdentity;
+  /** When the token in use expires. */
+  expiresAt: Date;
   /** The task instance as it is now (its try may be newer than the token's: the agent is then stale). */
   ti: TaskInstanceRecord;
 }
 
-export async function authenticate(header: Headers, tokens: AgentTokens, store: Store): Promise<Caller> {
-  const auth = header.get("authorization") ?? "";
-  const match = /^Bearer\s+(\S+)$/i.exec(auth.trim());
-  if (!match)
-    throw new ConnectError(
-      "missing agent token: send `Authorization: Bearer <token>` with the token minted at dispatch (leoflow agent --token or LEOFLOW_AGENT_TOKEN)",
-      Code.Unauthenticated,
-    );
-  let id: AgentIdentity;
-  try {
-    id = await tokens.verify(match[1]!);
-  } catch (e) {
-    if (e instanceof AgentTokenError) throw new ConnectError(e.message, Code.Unauthenticated);
-    throw e;
-  }
+export async function authenticate(ctx: Pick<HandlerContext, "requestHeader" | "values">, tokens: AgentTokens, store: Store, now: Date): Promise<Caller> {
+  const { id, expiresAt } = ctx.values.get(verifiedToken) ?? (await verifyHeader(ctx.requestHeader, tokens, now));
   const ti = await store.getTaskInstanceById(id.tiId);
   if (!ti)
     throw new ConnectError(
@@ -39,7 +34,18 @@ export async function authenticate(header: Headers, tokens: AgentTokens, store: 
       `agent token is for ${describe(id)} but task instance ${id.tiId} is ${ti.dag_id}/${ti.run_id}/${ti.task_id}; refusing`,
       Code.PermissionDenied,
     );
-  return { id, ti };
+  return { id, expiresAt, ti };
+}
+
+async function verifyHeader(header: Headers, tokens: AgentTokens, now: Date): Promise<VerifiedAgentToken> {
+  const token = bearerToken(header);
+  if (!token) throw new ConnectError(MISSING_TOKEN, Code.Unauthenticated);
+  try {
+    return await tokens.verifyWithExpiry(token, now);
+  } catch (e) {
+    if (e instanceof AgentTokenError) throw new ConnectError(e.message, Code.Unauthenticated);
+    throw e;
+  }
 }
 
 export function describe(id: Pick<AgentIdentity, "dagId" | "runId" | "taskId">): string {
@@ -57,4 +63,34 @@ export function staleError(caller: Caller): ConnectError {
 
 export function isStale(caller: Caller): boolean {
   return caller.ti.try_number !== caller.id.tryNumber;
+}
+
+/** States in which a try is live: its agent may fetch its spec and secrets and write logs and XComs. */
+export const LIVE_TASK_STATES: ReadonlySet<TaskState> = new Set(["queued", "running"]);
+
+/** Why the caller's try is not live any more (finished, or superseded by a newer try), or null while it is. Pure. */
+export function notLiveReason(caller: Caller): string | null {
+  const { id, ti } = caller;
+  if (ti.try_number !== id.tryNumber)
+    return `task instance ${describe(id)} is on try ${ti.try_number} (${ti.state}); this token's try ${id.tryNumber} is over`;
+  if (!LIVE_TASK_STATES.has(ti.state)) return `task instance ${describe(id)} try ${id.tryNumber} is ${ti.state}, no longer queued or running`;
+  return null;
+}
+
+/**
+ * Refuses data writes and secret reads for a try that is not live: a token is good only while its try runs,
+ * so a finished try's leftover process (or a leaked token) cannot rewrite its return value, log or read secrets.
+ */
+export function requireLiveTry(caller: Caller, method: string): void {
+  const reason = notLiveReason(caller);
+  if (reason) throw new ConnectError(`${method} refused: ${reason}; an agent token is valid only while its try is queued or running`, Code.PermissionDenied);
+}
+
+/**
+ * Whether a heartbeat should hand the agent a fresh token: only renewable ones (tasks without
+ * execution_timeout), once past half of `ttlSeconds`, so a running try never outlives its token. Pure.
+ */
+export function renewalDue(caller: Pick<Caller, "id" | "expiresAt">, now: Date, ttlSeconds: number | undefined): boolean {
+  if (!ttlSeconds || !caller.id.renewable) return false;
+  return caller.expiresAt.getTime() - now.getTime() < (ttlSeconds * 1000) / 2;
 }

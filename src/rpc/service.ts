@@ -16,11 +16,11 @@ import {
   RegisterResponseSchema,
   ReportStateResponseSchema,
 } from "../gen/leoflow/agent/v1/agent_pb";
-import { NotFoundError, TooLargeError, ValidationError, isTerminalTaskState, type TaskState } from "../domain";
+import { NotFoundError, TooLargeError, ValidationError, type TaskState } from "../domain";
 import type { Store } from "../store";
 import type { Logger } from "../observability";
 import type { AgentTokens } from "../auth";
-import { authenticate, describe, isStale, staleError, type Caller } from "./caller";
+import { authenticate, describe, isStale, renewalDue, requireLiveTry, staleError } from "./caller";
 import { effectiveParams, taskEnv, xcomInputRefs } from "./task-context";
 
 export interface AgentRpcDeps {
@@ -28,6 +28,10 @@ export interface AgentRpcDeps {
   tokens: AgentTokens;
   logger: Logger;
   heartbeatIntervalSeconds: number;
+  /** Largest request body accepted, in bytes (`--rpc-max-body`, default 4 MiB); larger ones are refused unread. */
+  maxBodyBytes?: number;
+  /** `--agent-token-ttl`: heartbeats of a running try hand out a fresh renewable token with this lifetime. */
+  renewTokenTtlSeconds?: number;
   /** Called after an agent moved a task instance to a terminal state, so the scheduler can plan the run now. */
   onTaskStateChange(dagRunId: number): void;
   now?: () => Date;
@@ -38,7 +42,7 @@ const REPORTABLE: ReadonlySet<string> = new Set(["success", "failed", "skipped"]
 export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentService> {
   const { store, tokens, logger } = deps;
   const now = deps.now ?? (() => new Date());
-  const caller = (ctx: HandlerContext) => authenticate(ctx.requestHeader, tokens, store);
+  const caller = (ctx: HandlerContext) => authenticate(ctx, tokens, store, now());
 
   return {
     register: guarded(logger, "Register", async (req, ctx) => {
@@ -73,7 +77,7 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
 
     getTaskSpec: guarded(logger, "GetTaskSpec", async (_req, ctx) => {
       const c = await caller(ctx);
-      if (isStale(c) || isTerminalTaskState(c.ti.state)) throw staleError(c);
+      requireLiveTry(c, "GetTaskSpec");
       const run = await store.getDagRunById(c.ti.dag_run_id);
       if (!run) throw new NotFoundError(`dag run ${c.ti.dag_run_id} of task instance ${describe(c.id)} does not exist`);
       const spec = await store.getDagVersion(run.version_id);
@@ -112,7 +116,8 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
 
     appendLogs: guarded(logger, "AppendLogs", async (req, ctx) => {
       const c = await caller(ctx);
-      // Logs are keyed by try, so a stale agent's lines land under its own try and harm nobody.
+      // Lines after the try ended (or from a superseded try) are refused: nobody can write into a finished log.
+      requireLiveTry(c, "AppendLogs");
       await store.appendLogs(
         c.id.tiId,
         c.id.tryNumber,
@@ -124,7 +129,11 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
 
     heartbeat: guarded(logger, "Heartbeat", async (_req, ctx) => {
       const c = await caller(ctx);
-      if (await store.heartbeat(c.id.tiId, c.id.tryNumber, now())) return create(HeartbeatResponseSchema, {});
+      if (await store.heartbeat(c.id.tiId, c.id.tryNumber, now())) {
+        const renew = renewalDue(c, now(), deps.renewTokenTtlSeconds);
+        const renewedToken = renew ? await tokens.issue(c.id, deps.renewTokenTtlSeconds!, now()) : "";
+        return create(HeartbeatResponseSchema, { renewedToken });
+      }
       const ti = (await store.getTaskInstanceById(c.id.tiId)) ?? c.ti;
       return create(HeartbeatResponseSchema, {
         shouldStop: true,
@@ -134,7 +143,7 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
 
     pushXCom: guarded(logger, "PushXCom", async (req, ctx) => {
       const c = await caller(ctx);
-      if (isStale(c)) throw staleError(c);
+      requireLiveTry(c, "PushXCom");
       if (!req.key) throw new ConnectError("PushXCom needs a key (the return value is key \"return_value\")", Code.InvalidArgument);
       let value: unknown;
       try {
@@ -175,15 +184,15 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
       return create(ReportStateResponseSchema, { state: to });
     }),
 
-    // Any task's token may read any variable or connection, as any Airflow task can; "not found" is an
+    // Any live try's token may read any variable or connection, as any Airflow task can; "not found" is an
     // answer (found: false), not an error, so the agent decides whether a missing one matters.
     getVariable: guarded(logger, "GetVariable", async (req, ctx) => {
-      await caller(ctx);
+      requireLiveTry(await caller(ctx), "GetVariable");
       const v = await store.getVariable(req.key);
       return create(GetVariableResponseSchema, v ? { found: true, value: v.value } : { found: false });
     }),
     getConnection: guarded(logger, "GetConnection", async (req, ctx) => {
-      await caller(ctx);
+      requireLiveTry(await caller(ctx), "GetConnection");
       const c = await store.getConnection(req.connId);
       if (!c) return create(GetConnectionResponseSchema, { found: false });
       return create(GetConnectionResponseSchema, {

@@ -34,6 +34,11 @@ export interface ReapersOptions {
   thresholds: ReaperThresholds;
   /** Counted with label reason. */
   reaped?: Counter;
+  /**
+   * Called for each task instance try it failed, so the executor stops what may still run of it (a silent
+   * agent is not always a dead one): one try of a task instance runs at a time.
+   */
+  onTaskReaped?: (ti: { id: number; try_number: number }) => void;
 }
 
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;
@@ -95,6 +100,7 @@ export class Reapers implements Reaper {
       if (!applied[i]) return;
       changed.add(c.dag_run_id);
       this.opts.reaped?.inc({ reason });
+      this.opts.onTaskReaped?.({ id: c.id, try_number: c.try_number });
       this.opts.logger.warn(`reaped a task instance: ${reason}`, {
         reason,
         dag_id: c.dag_id,

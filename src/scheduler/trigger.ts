@@ -53,9 +53,26 @@ export function buildDagRun(dag: DagRecord, opts: BuildDagRunOptions, now: Date)
   return run;
 }
 
-/** Airflow's run id: `<run_type>__<isoformat>`, e.g. `manual__2026-01-01T00:00:00+00:00`. */
-export function defaultRunId(runType: RunType, at: Date): string {
-  return `${runType}__${pythonIsoFormat(at)}`;
+/**
+ * Airflow's run id: `<run_type>__<isoformat>`, e.g. `manual__2026-01-01T00:00:00+00:00`. With a `suffix`
+ * it is Airflow 3's id for a run without a logical date, `manual__<isoformat>_<suffix>`: two triggers in
+ * the same millisecond then get two runs instead of a 409 (the caller draws the suffix at random).
+ */
+export function defaultRunId(runType: RunType, at: Date, suffix?: string): string {
+  return `${runType}__${pythonIsoFormat(at)}${suffix ? `_${suffix}` : ""}`;
+}
+
+const SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/**
+ * Airflow's `get_random_string()`: 8 letters or digits (62^8 ≈ 2·10^14 values) from the given random bytes.
+ *
+ * @example
+ * runIdSuffix(crypto.getRandomValues(new Uint8Array(8))); // "aZ3kQ0pX"
+ */
+export function runIdSuffix(bytes: Uint8Array): string {
+  // 62 does not divide 256; the 4/256 bias toward the first letters costs nothing for uniqueness.
+  return Array.from(bytes.subarray(0, 8), (b) => SUFFIX_ALPHABET[b % SUFFIX_ALPHABET.length]).join("");
 }
 
 /** Python's `datetime.isoformat()` for a UTC datetime: microseconds only when non-zero, `+00:00` offset. */

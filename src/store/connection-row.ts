@@ -2,7 +2,7 @@
 import type { ConnectionRecord } from "./store";
 
 /**
- * Every field present, absent ones as null. Keys stay in the order of the stores' connection column list:
+ * Every field present, absent ones as null (flags false). Keys stay in the order of the stores' connection column list:
  * the SQLite store binds Object.values(row) positionally against it.
  */
 export function connectionRow(c: ConnectionRecord): ConnectionRecord {
@@ -16,5 +16,7 @@ export function connectionRow(c: ConnectionRecord): ConnectionRecord {
     schema: c.schema ?? null,
     port: c.port ?? null,
     extra: c.extra ?? null,
+    is_encrypted: c.is_encrypted ?? false,
+    is_extra_encrypted: c.is_extra_encrypted ?? false,
   };
 }

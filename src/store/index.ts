@@ -7,3 +7,6 @@ export { PostgresStore, type PostgresStoreOptions } from "./postgres";
 export { assertLegalTransitions } from "./guard";
 export { DEPENDS_ON_PAST_NOTE_PREFIX } from "./still-moving";
 export { postgresDriver } from "./postgres/driver";
+export { withSecrets, variableIsSecret } from "./secrets";
+export { SecretsCipher, SecretUnreadableError, generateSecretsKey, secretsKeyId, isSealed, sealedKeyId } from "./secrets-cipher";
+export { rotateSecrets, readStoredSecrets, foreignKeyIds, planRotation, type RotationKeys, type RotationResult } from "./secrets-rotate";

@@ -167,14 +167,28 @@ export interface Page<T> {
   total: number;
 }
 
-/** An Airflow Variable: a string value (often JSON text) under a key. */
+/**
+ * An Airflow Variable: a string value (often JSON text) under a key. A store keeps value and is_encrypted as
+ * given (is_encrypted false when absent); the secrets layer (withSecrets) seals the value before and opens
+ * it after.
+ */
 export interface VariableRecord {
   key: string;
   value: string;
   description: string | null;
+  /**
+   * Stored: the value is an encrypted envelope (Airflow's column). Through withSecrets: true on read when it
+   * is stored encrypted; true on write asks for encryption even when the key does not look secret (a key
+   * that does is always encrypted).
+   */
+  is_encrypted?: boolean;
 }
 
-/** An Airflow Connection. `extra` is JSON object text, as Airflow stores it. The password is stored as given. */
+/**
+ * An Airflow Connection. `extra` is JSON object text, as Airflow stores it. A store keeps password, extra and
+ * their flags as given (false when absent); the secrets layer (withSecrets) seals them before and opens them
+ * after, and sets the flags.
+ */
 export interface ConnectionRecord {
   connection_id: string;
   conn_type: string;
@@ -185,7 +199,19 @@ export interface ConnectionRecord {
   schema: string | null;
   port: number | null;
   extra: string | null;
+  /** The password (is_encrypted) / the extra is stored encrypted (Airflow's columns); set by withSecrets. */
+  is_encrypted?: boolean;
+  is_extra_encrypted?: boolean;
 }
+
+/**
+ * One re-encryption for Store.rewriteSecrets: the stored text a field must still hold (`from`) and the sealed
+ * envelope that replaces it (`to`, or null for a connection field that has none); the store marks every
+ * non-null `to` encrypted. Connection fields not being changed carry the same from and to.
+ */
+export type SecretRewrite =
+  | { variable: string; from: string; to: string }
+  | { connection_id: string; from: { password: string | null; extra: string | null }; to: { password: string | null; extra: string | null } };
 
 // --- Scheduling (issue 5 part 1) ----------------------------------------------------------------------
 
@@ -304,6 +330,11 @@ export interface Store {
   /** Applies pending numbered migrations; safe to call at every start. */
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * When this database was created (its first migration ran), or null before migrate(). Tells a store apart
+   * from a reset one at the same URL, e.g. in the docker executor's instance id.
+   */
+  createdAt(): Promise<Date | null>;
 
   // --- DAGs -------------------------------------------------------------------------------------------
   /**
@@ -474,6 +505,13 @@ export interface Store {
   listConnections(opts?: ListOptions & { id_pattern?: string }): Promise<Page<ConnectionRecord>>;
   /** Deletes the connection; false when there was none. */
   deleteConnection(connectionId: string): Promise<boolean>;
+  /**
+   * Secrets rotation: in one transaction, replaces each variable value / connection password and extra that
+   * still holds its `from` text by its `to` text (updated_at unchanged: the secret did not change, its
+   * sealing did). All or nothing: if any row is gone or holds something else, ConflictError and no change.
+   * Returns how many rows changed.
+   */
+  rewriteSecrets(rewrites: SecretRewrite[]): Promise<number>;
 
   // --- Reliability (issue 7): reaper candidates and guarded reaps, dispatch retries --------------------
   /** Every `running` task instance whose last_heartbeat is set (Register sets it), any age; the reaper decides. */
@@ -513,6 +551,26 @@ export interface Store {
   deferDispatch(tiId: number, tryNumber: number, nextAt: Date, note: string, now: Date): Promise<boolean>;
   /** Attempts rows whose next_at is after `now`: launches the scheduler must hold back until next_at. */
   listDispatchBackoffs(now: Date): Promise<DispatchBackoff[]>;
+
+  // --- Lifecycle event log (GET /api/v2/leoflow/events; shared by every Pro replica) ---
+  /**
+   * Appends events in order, in one transaction; returns their ids, ascending. Appends are serialized, so
+   * ids become visible in increasing order: a reader that saw id N will never later find a new id below N.
+   */
+  appendEvents(events: Record<string, unknown>[], now: Date): Promise<number[]>;
+  /** Rows with id > afterId, in id order, at most `limit`. */
+  readEventsAfter(afterId: number, limit: number): Promise<EventLogRow[]>;
+  /** The newest id, 0 when the log is empty. */
+  lastEventId(): Promise<number>;
+  /** Deletes rows created before `before` and all but the newest `keepLast`; returns how many. */
+  pruneEvents(before: Date, keepLast: number): Promise<number>;
+}
+
+/** One row of the event log: the event as appended (without its id) and the id the log gave it. */
+export interface EventLogRow {
+  id: number;
+  event: Record<string, unknown>;
+  created_at: Date;
 }
 
 /** A task instance a reaper may fail; `observed_at` is last_heartbeat (running) or queued_at (queued). */

@@ -21,14 +21,15 @@ const ALLOWED: Record<string, readonly string[]> = {
   events: ["domain", "observability", "store"],
   agent: ["domain", "observability"],
   dags: ["domain", "observability", "sdk", "store", "agent"],
-  executors: ["domain", "observability", "store"],
+  executors: ["domain", "observability", "store", "agent"],
   dispatch: ["domain", "observability", "store", "auth", "events", "executors"],
   scheduler: ["domain", "observability", "store", "dispatch"],
   rpc: ["domain", "observability", "store", "auth", "agent", "gen"],
   api: ["domain", "observability", "store", "auth", "events", "scheduler"],
   config: ["domain", "executors"],
-  app: ["agent", "api", "auth", "config", "dags", "dispatch", "events", "executors", "observability", "rpc", "scheduler", "store", "version"],
-  main: ["agent", "app", "config", "dags", "domain", "observability", "store", "version"],
+  cli: ["domain", "store", "auth"],
+  app: ["domain", "agent", "api", "auth", "config", "dags", "dispatch", "events", "executors", "observability", "rpc", "scheduler", "store", "version"],
+  main: ["agent", "app", "cli", "config", "dags", "domain", "observability", "store", "version"],
 };
 
 /**
@@ -36,7 +37,7 @@ const ALLOWED: Record<string, readonly string[]> = {
  * without pulling in the whole folder (every task pays for `leoflow agent`'s start), and generated code.
  */
 const DEEP_ALLOWED = [
-  /^domain\/errors$/,
+  /^domain\/(errors|task-env)$/,
   /^observability\/logger$/,
   /^rpc\/prefix$/,
   /^gen\//,

@@ -34,7 +34,7 @@ describe("restart", () => {
     test(`${signal} mid-task, then restart: the run completes and nothing runs twice`, async () => {
       const port = String(await freePort());
       const dir = mkdtempSync(join(tmpdir(), "leoflow-restart-"));
-      const env = { MARKERS: join(dir, "markers") };
+      const env = { MARKERS: join(dir, "markers"), LEOFLOW_TASK_ENV_PASSTHROUGH: "MARKERS" };
       let lf = await startLeoflow({ dir, dagsFrom: FIXTURES, args: ["--port", port], env });
       expect((await lf.api("POST", "/api/v2/dags/slow_then_fast/dagRuns", { dag_run_id: "r1", logical_date: null })).status).toBe(200);
       await runningSlow(lf, "r1");

@@ -13,7 +13,7 @@ test("SIGKILL an agent mid-task: the try fails with the reason, the retry succee
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "leoflow-fault-agent-kill-"));
   writeDag(dir, { dag_id: "agent_dies", tasks: [markedTask("work", { lines: 6, pause: 0.5, retries: 1 }), markedTask("after", { upstream: ["work"] })] });
-  const lf = await startLeoflow({ dir, args: ["--port", String(port), "--heartbeat-interval", "1"], env: { MARKERS: join(dir, "markers") } });
+  const lf = await startLeoflow({ dir, args: ["--port", String(port), "--heartbeat-interval", "1"], env: { MARKERS: join(dir, "markers"), LEOFLOW_TASK_ENV_PASSTHROUGH: "MARKERS" } });
   try {
     expect((await lf.api("POST", "/api/v2/dags/agent_dies/dagRuns", { dag_run_id: "r1", logical_date: null })).status).toBe(200);
     await waitForState(lf, "agent_dies", "r1", "work", (t) => t.state === "running");

@@ -15,7 +15,7 @@ test("SIGSTOP an agent past the heartbeat threshold: agent_lost, retried, succes
   const dir = mkdtempSync(join(tmpdir(), "leoflow-fault-agent-stop-"));
   writeDag(dir, { dag_id: "agent_freezes", tasks: [markedTask("work", { lines: 4, pause: 0.5, retries: 1 })] });
   const args = ["--port", String(port), "--heartbeat-interval", "1", "--agent-lost-after", "3"];
-  const lf = await startLeoflow({ dir, args, env: { MARKERS: join(dir, "markers") } });
+  const lf = await startLeoflow({ dir, args, env: { MARKERS: join(dir, "markers"), LEOFLOW_TASK_ENV_PASSTHROUGH: "MARKERS" } });
   let frozen: number | undefined;
   try {
     expect((await lf.api("POST", "/api/v2/dags/agent_freezes/dagRuns", { dag_run_id: "r1", logical_date: null })).status).toBe(200);

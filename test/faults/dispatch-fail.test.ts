@@ -19,7 +19,7 @@ test("launches that fail twice are retried with backoff on the same try, then ru
   const lf = await startLeoflow({
     dir,
     args: ["--port", String(await freePort()), "--dispatch-retries", "5", "--dispatch-retry-base", "0.5"],
-    env: { MARKERS: join(dir, "markers"), LEOFLOW_AGENT_BINARY: agentBinary },
+    env: { MARKERS: join(dir, "markers"), LEOFLOW_TASK_ENV_PASSTHROUGH: "MARKERS", LEOFLOW_AGENT_BINARY: agentBinary },
   });
   try {
     expect((await lf.api("POST", "/api/v2/dags/flaky_launch/dagRuns", { dag_run_id: "r1", logical_date: null })).status).toBe(200);
@@ -53,7 +53,7 @@ test("launches that never succeed are dead-lettered: dispatch_failed in the API,
   const lf = await startLeoflow({
     dir,
     args: ["--port", String(await freePort()), "--dispatch-retries", "3", "--dispatch-retry-base", "0.2"],
-    env: { MARKERS: join(dir, "markers"), LEOFLOW_AGENT_BINARY: join(dir, "missing-agent") },
+    env: { MARKERS: join(dir, "markers"), LEOFLOW_TASK_ENV_PASSTHROUGH: "MARKERS", LEOFLOW_AGENT_BINARY: join(dir, "missing-agent") },
   });
   const token = (await lf.api("POST", "/auth/token", { username: "admin", password: "e2e-admin-password" })).body.access_token;
   const stream = await fetch(`${lf.url}/api/v2/leoflow/events?dag_id=never_launches`, { headers: { authorization: `Bearer ${token}` } });

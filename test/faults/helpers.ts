@@ -46,9 +46,9 @@ export function duplicated(lines: string[]): string[] {
   return lines.filter((l) => (seen.has(l) ? true : (seen.add(l), false)));
 }
 
-/** Pids of `leoflow agent` processes talking to the server on `port` (only this test's server). */
+/** Pids of `leoflow agent` processes talking to the server on `port` (only this test's server; any binary name, see LEOFLOW_TEST_BINARY). */
 export function agentPids(port: number): number[] {
-  const r = Bun.spawnSync(["pgrep", "-f", `leoflow agent --server http://127.0.0.1:${port}$`]);
+  const r = Bun.spawnSync(["pgrep", "-f", ` agent --server http://127.0.0.1:${port}$`]);
   return r.stdout.toString().trim().split("\n").filter(Boolean).map(Number);
 }
 

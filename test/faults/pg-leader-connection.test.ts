@@ -23,7 +23,7 @@ const STEP_DOWN = /^(\S+) WARN\s+\S*leader: stepping down: .* reason=(lock_lost|
 
 describePg("Fault: the leader's Postgres connection is killed (Pro)", () => {
   const dir = mkdtempSync(join(tmpdir(), "leoflow-fault-pg-leader-"));
-  const cluster = new ProCluster({ dir, names: ["r1", "r2", "r3"], args: ["--dispatch-lost-after=10"], env: { MARKERS: join(dir, "markers") } });
+  const cluster = new ProCluster({ dir, names: ["r1", "r2", "r3"], args: ["--dispatch-lost-after=10"], env: { MARKERS: join(dir, "markers"), LEOFLOW_TASK_ENV_PASSTHROUGH: "MARKERS" } });
   const admin = postgres(pgUrl(), { max: 1, onnotice: () => {} });
 
   beforeAll(async () => {

@@ -20,7 +20,7 @@ test("SIGKILL the server mid-run, restart: every run succeeds, nothing runs twic
     dag_id: "through_outage",
     tasks: [markedTask("first"), markedTask("long", { upstream: ["first"], lines: 8, pause: 0.5 }), markedTask("last", { upstream: ["long"] })],
   });
-  const env = { MARKERS: join(dir, "markers") };
+  const env = { MARKERS: join(dir, "markers"), LEOFLOW_TASK_ENV_PASSTHROUGH: "MARKERS" };
   const args = ["--port", String(port), "--heartbeat-interval", "1"];
   let lf = await startLeoflow({ dir, args, env });
   for (const r of RUNS) expect((await lf.api("POST", "/api/v2/dags/through_outage/dagRuns", { dag_run_id: r, logical_date: null })).status).toBe(200);

@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createHash } from "node:crypto";
 import { startLeoflow, waitFor, waitForRun, type Leoflow } from "../e2e/harness";
 import { ensureTestImage, testEngine } from "../support/docker";
 import type { DockerClient } from "../../src/executors";
@@ -47,8 +46,9 @@ const DAGS: Record<string, object> = {
   "exit3.json": dag("docker_exit3", [{ task_id: "fails", operator: "bash", bash_command: "echo about to fail; exit 3" }]),
   // The task holds ~200 MB in a 32 MiB container: the kernel's OOM killer ends it. Which process it picks
   // (the task, or the agent with it) decides whether the agent or the reconciler reports; both are checked.
+  // The pause lets the agent ship "allocating" (it flushes every 200 ms) before the killer may pick it.
   "oom.json": dag("docker_oom", [
-    { task_id: "hungry", operator: "bash", bash_command: "echo allocating; x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived", resources: { memory: "32Mi" } },
+    { task_id: "hungry", operator: "bash", bash_command: "echo allocating; sleep 1; x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived", resources: { memory: "32Mi" } },
   ]),
   "sleeper.json": dag("docker_sleeper", [{ task_id: "sleeper", operator: "bash", bash_command: "echo sleeping; sleep 300" }]),
   "missing-image.json": dag("docker_missing_image", [{ task_id: "t", operator: "bash", bash_command: "true", image: "localhost/leoflow-no-such-image:1" }]),
@@ -62,7 +62,6 @@ describe.skipIf(!engine)("docker executor (real engine)", () => {
   beforeAll(async () => {
     const image = await ensureTestImage(client);
     const dir = mkdtempSync(join(tmpdir(), "leoflow-docker-"));
-    instance = createHash("sha256").update(join(dir, "leoflow.db")).digest("hex").slice(0, 16);
     mkdirSync(join(dir, "dags"));
     for (const [file, body] of Object.entries(DAGS)) writeFileSync(join(dir, "dags", file), JSON.stringify(body));
     lf = await startLeoflow({
@@ -77,6 +76,8 @@ describe.skipIf(!engine)("docker executor (real engine)", () => {
         "--dispatch-retries=1",
       ],
     });
+    // The server logs its instance id (a digest of its store's address and creation time) when docker is ready.
+    instance = await waitFor(() => /instance=([0-9a-f]{12})/.exec(lf.output())?.[1], 20_000, () => `no instance in the log:\n${lf.output()}`);
   }, T);
 
   afterAll(async () => {
@@ -94,7 +95,7 @@ describe.skipIf(!engine)("docker executor (real engine)", () => {
     return (res.body.content as { stream: string; event: string }[]).map((l) => `${l.stream}: ${l.event}`).join("\n");
   };
   // This server's containers only: another test run may share the engine. The server labels its containers
-  // with a digest of its --db (see app.ts), which the harness sets to <dir>/leoflow.db.
+  // with its instance id (dockerInstanceId), read from its log.
   let instance = "";
   const ours = async () => client.listContainers([`io.leoflow.instance=${instance}`]);
 

@@ -20,6 +20,7 @@ import { variablesContract } from "./contract-variables";
 import { schedulingContract } from "./contract-scheduling";
 import { reapersContract } from "./contract-reapers";
 import { poolsContract } from "./contract-pools";
+import { eventsContract } from "./contract-events";
 
 const T0 = new Date("2026-01-01T00:00:00.000Z");
 /** T0 plus `s` seconds. */
@@ -657,5 +658,6 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
     schedulingContract(() => store);
     reapersContract(() => store);
     poolsContract(() => store);
+    eventsContract(() => store);
   });
 }

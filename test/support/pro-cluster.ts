@@ -43,6 +43,8 @@ export class ProCluster {
       `--db=${this.db}`,
       "--executor=subprocess",
       `--jwt-secret=${this.opts.jwtSecret ?? "pro-cluster-shared-secret-0123456789"}`,
+      // Shared by every replica, as the JWT secret is (Pro refuses to start without one).
+      "--secrets-key=0000000000000000000000000000000000000000000000000000000000000001",
       `--advertise-url=http://127.0.0.1:${this.lb.port}`,
       ...(this.opts.args ?? []),
     ];

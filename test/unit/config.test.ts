@@ -39,6 +39,26 @@ describe("serve config", () => {
     expect(msg).toContain("--db=postgres://");
   });
 
+  test.each<[string, string[], Record<string, string>]>([
+    ["lite", ["--executor=kubernetes"], {}],
+    ["lite, from the environment", [], { LEOFLOW_EXECUTOR: "kubernetes" }],
+    ["pro", ["--mode=pro", "--db=postgres://u@h/db", "--executor=kubernetes"], {}],
+  ])("an executor this build does not run is refused in %s, saying what to use", (_n, argv, env) => {
+    expect(fail(argv, env)).toContain("--executor=kubernetes: kubernetes is not built yet; use subprocess or docker");
+  });
+
+  test("pro without --executor says kubernetes is its default; subprocess and docker are accepted", () => {
+    expect(fail(["--mode=pro", "--db=postgres://u@h/db"])).toContain("--executor=kubernetes: (Pro's default) kubernetes is not built yet");
+    expect(loadServeConfig(["--executor=docker"], {}).executor).toBe("docker");
+    expect(loadServeConfig(["--mode=pro", "--db=postgres://u@h/db", "--executor=subprocess"], {}).executor).toBe("subprocess");
+  });
+
+  test("a client address from X-Forwarded-For only with --trusted-proxy-hops", () => {
+    expect(loadServeConfig([], {}).trusted_proxy_hops).toBe(0);
+    expect(loadServeConfig(["--trusted-proxy-hops", "1"], {}).trusted_proxy_hops).toBe(1);
+    expect(fail(["--trusted-proxy-hops", "-1"])).toContain("--trusted-proxy-hops");
+  });
+
   test("--auth=none is refused unless listening on loopback", () => {
     expect(fail(["--auth=none", "--host", "0.0.0.0"])).toContain("only when listening on loopback");
     expect(loadServeConfig(["--auth=none", "--host", "127.0.0.1"], {}).auth).toBe("none");

@@ -38,7 +38,7 @@ export function variants(pg: { url: string; schema(): string } | null): LeoflowV
     list.push({ label: "lite postgres", args: () => ["--mode=lite", `--db=${withSearchPath(pg.url, pg.schema())}`] });
     list.push({
       label: "pro postgres",
-      args: () => ["--mode=pro", "--executor=subprocess", `--jwt-secret=${JWT_SECRET}`, "--leader-poll=0.2", `--db=${withSearchPath(pg.url, pg.schema())}`],
+      args: () => ["--mode=pro", "--executor=subprocess", `--jwt-secret=${JWT_SECRET}`, "--secrets-key=0000000000000000000000000000000000000000000000000000000000000001", "--leader-poll=0.2", `--db=${withSearchPath(pg.url, pg.schema())}`],
     });
   }
   return list;

@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { ValidationError, type TaskSpec } from "../../domain";
 import type { ExecutorRequest } from "../executor";
 import { parseMemoryBytes, parseNanoCpus } from "./quantities";
+import { AGENT_SETTINGS_ENV } from "../../domain";
 import { AGENT_PATH_IN_CONTAINER, LABEL, STAGING_MOUNT, type DockerSettings, type PullPolicy } from "./settings";
 
 export interface ContainerCreateBody {
@@ -58,7 +59,11 @@ export function buildContainerSpec(req: ExecutorRequest, settings: DockerSetting
   if (!image)
     throw new ValidationError(`task ${task.task_id}: no image to run it in; set image on the task or in default_args, or start the server with --docker-default-image`);
   const limits = resourceLimits(task, settings);
+  const passthrough = settings.passthroughEnv ?? {};
+  // Only what the task may see (task-env.ts): its env, the operator's passthrough names, its own LEOFLOW_*.
   const env: Record<string, string> = {
+    ...passthrough,
+    ...(Object.keys(passthrough).length ? { [AGENT_SETTINGS_ENV.passthrough]: Object.keys(passthrough).join(",") } : {}),
     ...(task.env ?? {}),
     HOME: "/tmp",
     TMPDIR: "/tmp",
@@ -67,7 +72,7 @@ export function buildContainerSpec(req: ExecutorRequest, settings: DockerSetting
     ...(opts.stagingVolume ? { LEOFLOW_STAGING_DIR: STAGING_MOUNT } : {}),
   };
   return {
-    name: containerName(req),
+    name: containerName(req, settings.instance),
     image,
     pullPolicy: task.image_pull_policy ?? settings.pullPolicy,
     body: {
@@ -113,12 +118,14 @@ export function containerLabels(req: Pick<ExecutorRequest, "dagId" | "runId" | "
 }
 
 /**
- * A readable, unique, engine-valid name: `leoflow-<dag>-<task>-<ti id>-<try>`; ids are sanitised and cut so
- * the whole stays under 128 characters (the ti id and try keep it unique).
+ * A readable, unique, engine-valid name: `leoflow-<instance>-<dag>-<task>-<ti id>-<try>`. The instance (a
+ * short digest naming the store, see DockerSettings.instance) keeps two installs on one engine, or a store
+ * reset to ti id 1, from ever claiming each other's names; ids are sanitised and cut so the whole stays under
+ * 128 characters (the ti id and try keep it unique).
  */
-export function containerName(req: Pick<ExecutorRequest, "dagId" | "taskId" | "tryNumber" | "taskInstanceId">): string {
+export function containerName(req: Pick<ExecutorRequest, "dagId" | "taskId" | "tryNumber" | "taskInstanceId">, instance: string): string {
   const clean = (s: string, max: number) => s.replace(/[^a-zA-Z0-9_.-]/g, "_").slice(0, max);
-  return `leoflow-${clean(req.dagId, 50)}-${clean(req.taskId, 50)}-${req.taskInstanceId}-${req.tryNumber}`;
+  return `leoflow-${clean(instance, 12)}-${clean(req.dagId, 45)}-${clean(req.taskId, 45)}-${req.taskInstanceId}-${req.tryNumber}`;
 }
 
 /** Deterministic volume name of a run's staging area: stable across retries and re-runs of the same run. */

@@ -8,7 +8,7 @@
 import type { Logger } from "../../observability";
 import type { Executor, ExecutorRequest } from "../executor";
 import { DockerApiError, type DockerClient } from "./client";
-import { buildContainerSpec, stagingVolumeName } from "./container-spec";
+import { buildContainerSpec, stagingVolumeName, type ContainerCreateBody } from "./container-spec";
 import { LABEL, type DockerSettings, type PullPolicy } from "./settings";
 
 export interface DockerExecutorOptions {
@@ -34,6 +34,8 @@ export class DockerExecutor implements Executor {
     const spec = buildContainerSpec(req, settings, { stagingVolume: staging });
     await this.ensureImage(spec.image, spec.pullPolicy, req.taskId);
     if (staging) await this.ensureStagingVolume(staging, req.dagId, req.runId);
+    // A retry or a clear: whatever still runs of an earlier try goes first (one try at a time).
+    if (req.tryNumber > 1) await this.stopEarlierTries(req);
     const id = await this.create(spec.name, spec.body);
     if (id === null) return;
     try {
@@ -53,6 +55,27 @@ export class DockerExecutor implements Executor {
       `${LABEL.tryNumber}=${tryNumber}`,
     ]);
     await Promise.all(found.filter((c) => c.State === "running").map((c) => this.opts.client.stopContainer(c.Id, this.opts.stopTimeoutSeconds ?? 10)));
+  }
+
+  /**
+   * Stops and removes this instance's containers of earlier tries of the task instance. Their tries are over
+   * in the store (a retry is planned only after the try failed), so the reconciler has nothing left to read.
+   */
+  private async stopEarlierTries(req: ExecutorRequest): Promise<void> {
+    const { client, settings, logger } = this.opts;
+    const found = await client.listContainers([`${LABEL.instance}=${settings.instance}`, `${LABEL.tiId}=${req.taskInstanceId}`]);
+    const earlier = found.filter((c) => Number(c.Labels?.[LABEL.tryNumber]) < req.tryNumber);
+    await Promise.all(
+      earlier.map(async (c) => {
+        if (c.State === "running") {
+          logger.warn("an earlier try of this task instance is still running; stopping its container before the next try starts", {
+            container: c.Names?.[0]?.replace(/^\//, ""), task_id: req.taskId, running_try: c.Labels?.[LABEL.tryNumber], next_try: req.tryNumber,
+          });
+          await client.stopContainer(c.Id, this.opts.stopTimeoutSeconds ?? 10);
+        }
+        await client.removeContainer(c.Id, true);
+      }),
+    );
   }
 
   /** Containers keep running across a server restart and report when it is back, like subprocess agents. */
@@ -79,15 +102,24 @@ export class DockerExecutor implements Executor {
     this.present.add(image);
   }
 
-  /** Creates the container; on a name clash (a re-dispatch of the same try) replaces a stale one, keeps a live one. */
-  private async create(name: string, body: unknown): Promise<string | null> {
+  /**
+   * Creates the container; on a name clash (a re-dispatch of the same try) replaces a stale one, keeps a live
+   * one. A clash with a container that is not this try's (other labels) is refused, never adopted or removed.
+   */
+  private async create(name: string, body: ContainerCreateBody): Promise<string | null> {
     const { client } = this.opts;
     try {
       return await client.createContainer(name, body);
     } catch (e) {
-      if (!(e instanceof DockerApiError) || e.status !== 409) throw e;
+      if (!isNameClash(e)) throw e;
     }
     const existing = await client.inspectContainer(name);
+    const theirs = existing?.Config.Labels ?? {};
+    const mismatch = [LABEL.instance, LABEL.tiId, LABEL.tryNumber].find((l) => existing && theirs[l] !== body.Labels[l]);
+    if (mismatch)
+      throw new Error(
+        `a container named ${name} already exists on the docker engine but is not this try's (its ${mismatch} label is ${JSON.stringify(theirs[mismatch] ?? null)}, expected ${JSON.stringify(body.Labels[mismatch])}); remove it (docker rm -f ${name})`,
+      );
     if (existing?.State.Running) {
       this.opts.logger.warn("container for this try is already running; not starting another", { container: name });
       return null;
@@ -113,6 +145,11 @@ export class DockerExecutor implements Executor {
     this.podman ??= (await this.opts.client.version()).toLowerCase().includes("podman");
     return this.podman;
   }
+}
+
+/** Docker answers a taken name with 409; podman 4 with 500 "… is already in use". */
+function isNameClash(e: unknown): boolean {
+  return e instanceof DockerApiError && (e.status === 409 || (e.status === 500 && e.message.includes("already in use")));
 }
 
 function uidGid(user: string): string {

@@ -1,4 +1,5 @@
 /** What the operator configures for the Docker executor (from `leoflow serve --docker-*` flags). */
+import { createHash } from "node:crypto";
 
 export const PULL_POLICIES = ["always", "if_not_present", "never"] as const;
 export type PullPolicy = (typeof PULL_POLICIES)[number];
@@ -21,10 +22,26 @@ export interface DockerSettings {
   /** Largest process count per container (fork bombs stop here). */
   pidsLimit: number;
   /**
-   * Names the store this server works for (a digest of --db). Containers carry it as a label, so the
-   * reconciler of one Leoflow never removes another's containers on a shared engine.
+   * Names the store this server works for (dockerInstanceId). Containers carry it in their name and as a
+   * label, so installs sharing an engine never clash on a name, and the reconciler of one Leoflow never
+   * touches another's containers.
    */
   instance: string;
+  /**
+   * The --task-env-passthrough variables of the server, by name: the only server variables a task container
+   * gets (the image sets PATH and HOME; see task-env.ts).
+   */
+  passthroughEnv?: Record<string, string>;
+}
+
+/**
+ * The instance id: 12 hex digits of a digest of the store's address and its creation time, so two installs
+ * on one engine differ, and so does a store reset at the same address. Pure.
+ *
+ * @example dockerInstanceId("/srv/leoflow.db", new Date(0)) // "3f…" (12 hex digits)
+ */
+export function dockerInstanceId(storeAddress: string, storeCreatedAt: Date | null): string {
+  return createHash("sha256").update(`${storeAddress}\0${storeCreatedAt?.getTime() ?? ""}`).digest("hex").slice(0, 12);
 }
 
 /** What a DAG may ask for; anything else is refused when the DAG is loaded. */

@@ -78,6 +78,8 @@ export function createDockerExecution(o: DockerSetupOptions): DockerExecution {
           network: settings.network,
           user: settings.user || "image default",
           agent_binary: agentBinary,
+          // Containers are named leoflow-<instance>-… and labelled io.leoflow.instance=<instance>.
+          instance: settings.instance,
         });
       } catch (e) {
         o.logger.error("docker executor: " + (e as Error).message + "; tasks fail to dispatch until it answers");

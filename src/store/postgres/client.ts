@@ -9,6 +9,7 @@
  * const rows = await query<{ id: number }>(sql, `SELECT id FROM dag_runs WHERE state = ${p.add("running")}`, p.values);
  */
 import type postgres from "postgres";
+import { ValidationError } from "../../domain";
 import { postgresDriver } from "./driver";
 
 /** A pool or a transaction: anything queries can run on. */
@@ -65,14 +66,39 @@ export class Params {
 
 /** Runs one statement as a prepared statement and returns its rows. */
 export async function query<T>(db: Db, text: string, params: unknown[] = []): Promise<T[]> {
-  const rows = await db.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
-  return rows as unknown as T[];
+  try {
+    const rows = await db.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
+    return rows as unknown as T[];
+  } catch (err) {
+    throw unstorableInput(err) ?? err;
+  }
 }
 
 /** Rows changed by an UPDATE/DELETE/INSERT. */
 export async function execute(db: Db, text: string, params: unknown[] = []): Promise<number> {
-  const res = await db.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
-  return res.count;
+  try {
+    const res = await db.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
+    return res.count;
+  } catch (err) {
+    throw unstorableInput(err) ?? err;
+  }
+}
+
+/**
+ * The last line of defence of src/domain/json-safety.ts: text Postgres refuses (NUL in text, `\u0000` or a
+ * lone surrogate in jsonb, JSON nested past its stack) is the caller's input, so a 400 / InvalidArgument
+ * saying so, never a 500. Writes are checked before they get here; this catches what slipped through
+ * (a lookup by a key holding NUL, say), where SQLite would simply find nothing.
+ */
+function unstorableInput(err: unknown): ValidationError | null {
+  const code = pgErrorCode(err);
+  const e = err as { message?: string; detail?: string };
+  const why = `${e.message ?? ""}${e.detail ? `: ${e.detail}` : ""}`;
+  const jsonSyntax = code === "22P02" && /json/i.test(e.message ?? "") && /surrogate|unicode/i.test(e.detail ?? "");
+  if (code === "22P05" || code === "22021" || jsonSyntax)
+    return new ValidationError(`a value holds text Postgres cannot store (${why}); remove U+0000 (NUL) and lone UTF-16 surrogates`);
+  if (code === "54001") return new ValidationError(`a JSON value is nested too deeply for Postgres (${why}); flatten it`);
+  return null;
 }
 
 /**

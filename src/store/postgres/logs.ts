@@ -1,10 +1,8 @@
 /** Task logs, keyed (ti, try, seq) so a resent batch is ignored rather than duplicated. */
+import { storableText } from "../../domain";
 import type { LogLineRecord } from "../store";
 import { DEFAULT_LOG_READ_LIMIT } from "../sqlite/logs";
 import { arrayParam, execute, query, type Db } from "./client";
-
-/** Postgres text cannot hold NUL; a process printing one gets U+FFFD in its log instead of a failed batch. */
-const withoutNul = (s: string): string => (s.includes("\u0000") ? s.replaceAll("\u0000", "\uFFFD") : s);
 
 /** One INSERT for the whole batch; seq = firstSeq + position. */
 export async function appendLogs(db: Db, tiId: number, tryNumber: number, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): Promise<void> {
@@ -21,7 +19,8 @@ export async function appendLogs(db: Db, tiId: number, tryNumber: number, firstS
       firstSeq,
       arrayParam(lines.map((l) => l.timestamp)),
       lines.map((l) => l.stream),
-      lines.map((l) => withoutNul(l.line)),
+      // NUL and lone surrogates become U+FFFD (json-safety.ts): a log keeps every line, on both stores alike.
+      lines.map((l) => storableText(l.line)),
     ],
   );
 }

@@ -12,6 +12,8 @@ import variablesSql from "../../../sql/postgres/0003_variables_connections.sql" 
 import reliabilitySql from "../../../sql/postgres/0004_reliability.sql" with { type: "text" };
 import poolsSql from "../../../sql/postgres/0005_pools.sql" with { type: "text" };
 import incrementalSweepSql from "../../../sql/postgres/0006_incremental_sweep.sql" with { type: "text" };
+import secretsSql from "../../../sql/postgres/0007_secrets.sql" with { type: "text" };
+import eventsSql from "../../../sql/postgres/0008_events.sql" with { type: "text" };
 import { execute, query, type Db, type Pool } from "./client";
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -21,6 +23,8 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   migrationFromFile("0004_reliability.sql", reliabilitySql),
   migrationFromFile("0005_pools.sql", poolsSql),
   migrationFromFile("0006_incremental_sweep.sql", incrementalSweepSql),
+  migrationFromFile("0007_secrets.sql", secretsSql),
+  migrationFromFile("0008_events.sql", eventsSql),
 ];
 
 /**

@@ -14,6 +14,7 @@ import { DEFAULT_XCOM_MAX_BYTES } from "../sqlite";
 import type {
   BackfillRecord,
   ConnectionRecord,
+  SecretRewrite,
   DispatchBackoff,
   NewBackfill,
   OperatorChange,
@@ -49,6 +50,8 @@ import * as logs from "./logs";
 import * as operator from "./operator";
 import * as pools from "./pools";
 import * as reapers from "./reapers";
+import * as events from "./events";
+import type { EventLogRow } from "../store";
 import * as scheduling from "./scheduling";
 import * as variables from "./variables";
 import { POSTGRES_MIGRATIONS, postgresMigrationTarget } from "./migrations";
@@ -99,6 +102,11 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     await this.sql.end({ timeout: 5 });
+  }
+
+  async createdAt(): Promise<Date | null> {
+    const [row] = await this.sql.unsafe<{ applied_at: string | number }[]>("SELECT applied_at FROM schema_migrations WHERE version = 1");
+    return row ? new Date(Number(row.applied_at)) : null;
   }
 
   async upsertDag(input: { spec: DagSpec; fileloc: string; pausedOnCreate: boolean; now: Date }): Promise<DagRecord> {
@@ -280,6 +288,9 @@ export class PostgresStore implements Store {
   async deleteConnection(connectionId: string): Promise<boolean> {
     return variables.deleteConnection(this.sql, connectionId);
   }
+  async rewriteSecrets(rewrites: SecretRewrite[]): Promise<number> {
+    return variables.rewriteSecrets(this.sql, rewrites);
+  }
 
   // --- Reliability (issue 7) ---
   async listAgentLostCandidates(): Promise<ReapTaskCandidate[]> {
@@ -306,5 +317,19 @@ export class PostgresStore implements Store {
   }
   async listDispatchBackoffs(now: Date): Promise<DispatchBackoff[]> {
     return reapers.listDispatchBackoffs(this.sql, now);
+  }
+
+  // --- Lifecycle event log (src/store/postgres/events.ts) ---
+  async appendEvents(list: Record<string, unknown>[], now: Date): Promise<number[]> {
+    return events.appendEvents(this.sql, list, now);
+  }
+  async readEventsAfter(afterId: number, limit: number): Promise<EventLogRow[]> {
+    return events.readEventsAfter(this.sql, afterId, limit);
+  }
+  async lastEventId(): Promise<number> {
+    return events.lastEventId(this.sql);
+  }
+  async pruneEvents(before: Date, keepLast: number): Promise<number> {
+    return events.pruneEvents(this.sql, before, keepLast);
   }
 }

@@ -1,5 +1,5 @@
 /** DAG runs: creation with their task instances, lookups, the tick's snapshot read, run state changes. */
-import { ConflictError, NotFoundError, isTerminalDagRunState, type DagRunState } from "../../domain";
+import { ConflictError, NotFoundError, assertStorableJson, assertStorableText, isTerminalDagRunState, type DagRunState } from "../../domain";
 import type { DagRunFilter, DagRunRecord, NewDagRun, Page, RunSnapshot } from "../store";
 import { RUN_SORTABLE } from "../sortable";
 import {
@@ -37,6 +37,9 @@ WITH run AS (
 SELECT * FROM run`;
 
 export async function createDagRun(db: Db, input: NewDagRun): Promise<DagRunRecord> {
+  // jsonb refuses \u0000 and lone surrogates: a 400 naming the field (json-safety.ts), as on SQLite.
+  assertStorableJson(input.conf ?? {}, "conf");
+  assertStorableText(input.note, "note");
   const col = <K extends keyof NewDagRun["tasks"][number]>(k: K) => arrayParam(input.tasks.map((t) => t[k]));
   try {
     const [row] = await query<DagRunRow>(db, CREATE_RUN_SQL, [

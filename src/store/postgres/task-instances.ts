@@ -1,4 +1,5 @@
 /** Task instances: lookups, the batched conditional transitions every state change goes through, heartbeats. */
+import { storableText } from "../../domain";
 import type { ListOptions, Page, TaskInstancePatch, TaskInstanceRecord, TaskTransition } from "../store";
 import { TI_SORTABLE } from "../sortable";
 import { arrayParam, execute, Params, query, type Db, type Pool } from "./client";
@@ -86,7 +87,8 @@ async function applyRound(db: Db, transitions: readonly TaskTransition[], indexe
   const batch = indexes.map((i) => transitions[i]!).filter((t) => t.from.length > 0);
   const positions = indexes.filter((i) => transitions[i]!.from.length > 0);
   if (batch.length === 0) return;
-  const fieldParams = PATCH_FIELDS.map(([f]) => arrayParam(batch.map((t) => t.patch?.[f] ?? null)));
+  // Notes and hostnames come from agents (an error message may carry NUL): kept, as U+FFFD (json-safety.ts).
+  const fieldParams = PATCH_FIELDS.map(([f]) => arrayParam(batch.map((t) => patchValue(t.patch?.[f]))));
   const masks = batch.map((t) => PATCH_FIELDS.reduce((m, [f], i) => (t.patch && t.patch[f] !== undefined ? m | (1 << i) : m), 0));
   const rows = await query<{ ord: number }>(db, APPLY_SQL, [
     now,
@@ -99,6 +101,8 @@ async function applyRound(db: Db, transitions: readonly TaskTransition[], indexe
   ]);
   for (const r of rows) applied[positions[r.ord - 1]!] = true;
 }
+
+const patchValue = (v: unknown): unknown => (typeof v === "string" ? storableText(v) : (v ?? null));
 
 /** Applies the batch round by round on `db` (a pool for one round, else a transaction the caller opened). */
 export async function applyTransitionsOn(db: Db, transitions: readonly TaskTransition[], now: Date): Promise<boolean[]> {

@@ -1,13 +1,25 @@
 /** Variables and connections (Airflow's): one small function per SQL operation. */
 import { ConflictError } from "../../domain";
 import { connectionRow } from "../connection-row";
-import type { ConnectionRecord, ListOptions, Page, VariableRecord } from "../store";
+import type { ConnectionRecord, ListOptions, Page, SecretRewrite, VariableRecord } from "../store";
 import { CONN_SORTABLE, VAR_SORTABLE } from "../sortable";
-import { execute, Params, query, type Db } from "./client";
+import { execute, Params, query, type Db, type Pool } from "./client";
 import { pgPageClause } from "./list-query";
 
-const VAR_COLUMNS = "key, value, description";
-const CONN_FIELDS = ["connection_id", "conn_type", "description", "host", "login", "password", "schema", "port", "extra"] as const;
+const VAR_COLUMNS = "key, value, description, is_encrypted";
+const CONN_FIELDS = [
+  "connection_id",
+  "conn_type",
+  "description",
+  "host",
+  "login",
+  "password",
+  "schema",
+  "port",
+  "extra",
+  "is_encrypted",
+  "is_extra_encrypted",
+] as const;
 const CONN_COLUMNS = CONN_FIELDS.join(", ");
 
 export async function getVariable(db: Db, key: string): Promise<VariableRecord | null> {
@@ -18,15 +30,17 @@ export async function getVariable(db: Db, key: string): Promise<VariableRecord |
 export async function putVariable(db: Db, v: VariableRecord, now: Date, onlyIfAbsent = false): Promise<VariableRecord> {
   const conflict = onlyIfAbsent
     ? "DO NOTHING"
-    : "DO UPDATE SET value = excluded.value, description = excluded.description, updated_at = excluded.updated_at";
-  const changed = await execute(db, `INSERT INTO variables (key, value, description, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (key) ${conflict}`, [
-    v.key,
-    v.value,
-    v.description ?? null,
+    : "DO UPDATE SET value = excluded.value, description = excluded.description, is_encrypted = excluded.is_encrypted, updated_at = excluded.updated_at";
+  const stored: VariableRecord = { key: v.key, value: v.value, description: v.description ?? null, is_encrypted: v.is_encrypted ?? false };
+  const changed = await execute(db, `INSERT INTO variables (${VAR_COLUMNS}, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) ${conflict}`, [
+    stored.key,
+    stored.value,
+    stored.description,
+    stored.is_encrypted,
     now,
   ]);
   if (onlyIfAbsent && changed === 0) throw new ConflictError(`The Variable with key: \`${v.key}\` already exists`);
-  return { key: v.key, value: v.value, description: v.description ?? null };
+  return stored;
 }
 
 export async function listVariables(db: Db, opts: ListOptions & { key_pattern?: string } = {}): Promise<Page<VariableRecord>> {
@@ -75,3 +89,46 @@ export async function listConnections(db: Db, opts: ListOptions & { id_pattern?:
 export async function deleteConnection(db: Db, id: string): Promise<boolean> {
   return (await execute(db, "DELETE FROM connections WHERE connection_id = $1", [id])) > 0;
 }
+
+/**
+ * Secrets rotation: one batch compare-and-set per table in one transaction; if fewer rows matched than were
+ * asked for, a `from` was stale: throwing rolls the whole rotation back.
+ */
+export async function rewriteSecrets(sql: Pool, rewrites: SecretRewrite[]): Promise<number> {
+  const vars = rewrites.filter((r) => "variable" in r);
+  const conns = rewrites.filter((r) => "connection_id" in r);
+  return (await sql.begin(async (tx) => {
+    const changedVars = vars.length
+      ? await execute(
+          tx,
+          `UPDATE variables v SET value = u.to_value, is_encrypted = true
+             FROM unnest($1::text[], $2::text[], $3::text[]) AS u(key, from_value, to_value)
+            WHERE v.key = u.key AND v.value = u.from_value`,
+          [vars.map((r) => r.variable), vars.map((r) => r.from), vars.map((r) => r.to)],
+        )
+      : 0;
+    if (changedVars !== vars.length) throw new ConflictError(STALE);
+    const changedConns = conns.length
+      ? await execute(
+          tx,
+          `UPDATE connections c SET password = u.to_password, extra = u.to_extra,
+                  is_encrypted = u.to_password IS NOT NULL, is_extra_encrypted = u.to_extra IS NOT NULL
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+                  AS u(connection_id, from_password, from_extra, to_password, to_extra)
+            WHERE c.connection_id = u.connection_id
+              AND c.password IS NOT DISTINCT FROM u.from_password AND c.extra IS NOT DISTINCT FROM u.from_extra`,
+          [
+            conns.map((r) => r.connection_id),
+            conns.map((r) => r.from.password),
+            conns.map((r) => r.from.extra),
+            conns.map((r) => r.to.password),
+            conns.map((r) => r.to.extra),
+          ],
+        )
+      : 0;
+    if (changedConns !== conns.length) throw new ConflictError(STALE);
+    return changedVars + changedConns;
+  })) as number;
+}
+
+const STALE = "a variable or connection changed or was deleted while secrets were being re-encrypted; nothing was changed, run it again";

@@ -1,5 +1,6 @@
 /** Task logs, keyed (ti, try, seq) so a resent batch is ignored rather than duplicated. */
 import type { Database } from "bun:sqlite";
+import { storableText } from "../../domain";
 import type { LogLineRecord } from "../store";
 
 export const DEFAULT_LOG_READ_LIMIT = 10_000;
@@ -8,7 +9,7 @@ export function appendLogs(db: Database, tiId: number, tryNumber: number, firstS
   if (lines.length === 0) return;
   const insert = db.query("INSERT OR IGNORE INTO task_logs (ti_id, try_number, seq, ts, stream, line) VALUES (?, ?, ?, ?, ?, ?)");
   db.transaction(() => {
-    lines.forEach((l, i) => insert.run(tiId, tryNumber, firstSeq + i, l.timestamp.getTime(), l.stream, l.line));
+    lines.forEach((l, i) => insert.run(tiId, tryNumber, firstSeq + i, l.timestamp.getTime(), l.stream, storableText(l.line)));
   }).immediate();
 }
 

@@ -1,7 +1,7 @@
 /** DAG runs: creation with their task instances, lookups, the tick's snapshot read, run state changes. */
 import type { Database } from "bun:sqlite";
 import { SQLiteError } from "bun:sqlite";
-import { ConflictError, NotFoundError, isTerminalDagRunState, type DagRunState } from "../../domain";
+import { ConflictError, NotFoundError, assertStorableJson, assertStorableText, isTerminalDagRunState, type DagRunState } from "../../domain";
 import type { DagRunFilter, DagRunRecord, NewDagRun, Page, RunSnapshot } from "../store";
 import { RUN_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
@@ -16,6 +16,9 @@ import {
 } from "./rows";
 
 export function createDagRun(db: Database, input: NewDagRun): DagRunRecord {
+  // What Postgres could not store is refused here too (json-safety.ts), so both stores answer alike.
+  assertStorableJson(input.conf ?? {}, "conf");
+  assertStorableText(input.note, "note");
   const queuedAt = input.queued_at.getTime();
   try {
     const id = db.transaction(() => {

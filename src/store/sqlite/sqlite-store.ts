@@ -29,6 +29,7 @@ import type {
   XComRecord,
   VariableRecord,
   ConnectionRecord,
+  SecretRewrite,
 } from "../store";
 import * as dags from "./dags";
 import * as logs from "./logs";
@@ -44,6 +45,8 @@ import * as scheduling from "./scheduling";
 import type { BackfillRecord, NewBackfill, RunGates, ScheduledDag } from "../store";
 import * as variables from "./variables";
 import * as reapers from "./reapers";
+import * as events from "./events";
+import type { EventLogRow } from "../store";
 import type { DispatchBackoff, OrphanCandidate, ReapTaskCandidate, TaskReap } from "../store";
 
 export const DEFAULT_XCOM_MAX_BYTES = 1024 * 1024;
@@ -72,6 +75,11 @@ export class SqliteStore implements Store {
 
   async migrate(): Promise<void> {
     await runMigrations(SQLITE_MIGRATIONS, sqliteMigrationTarget(this.db));
+  }
+
+  async createdAt(): Promise<Date | null> {
+    const row = this.db.query<{ applied_at: number }, []>("SELECT applied_at FROM schema_migrations WHERE version = 1").get();
+    return row ? new Date(Number(row.applied_at)) : null;
   }
 
   async close(): Promise<void> {
@@ -257,6 +265,9 @@ export class SqliteStore implements Store {
   async deleteConnection(connectionId: string): Promise<boolean> {
     return variables.deleteConnection(this.db, connectionId);
   }
+  async rewriteSecrets(rewrites: SecretRewrite[]): Promise<number> {
+    return variables.rewriteSecrets(this.db, rewrites);
+  }
 
   // --- Reliability (issue 7) ---
   async listAgentLostCandidates(): Promise<ReapTaskCandidate[]> {
@@ -283,5 +294,19 @@ export class SqliteStore implements Store {
   }
   async listDispatchBackoffs(now: Date): Promise<DispatchBackoff[]> {
     return reapers.listDispatchBackoffs(this.db, now);
+  }
+
+  // --- Lifecycle event log (src/store/sqlite/events.ts) ---
+  async appendEvents(list: Record<string, unknown>[], now: Date): Promise<number[]> {
+    return events.appendEvents(this.db, list, now);
+  }
+  async readEventsAfter(afterId: number, limit: number): Promise<EventLogRow[]> {
+    return events.readEventsAfter(this.db, afterId, limit);
+  }
+  async lastEventId(): Promise<number> {
+    return events.lastEventId(this.db);
+  }
+  async pruneEvents(before: Date, keepLast: number): Promise<number> {
+    return events.pruneEvents(this.db, before, keepLast);
   }
 }

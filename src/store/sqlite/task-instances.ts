@@ -1,5 +1,6 @@
 /** Task instances: lookups, the batched conditional transitions every state change goes through, heartbeats. */
 import type { Database } from "bun:sqlite";
+import { storableText } from "../../domain";
 import type { ListOptions, Page, TaskInstancePatch, TaskInstanceRecord, TaskTransition } from "../store";
 import { TI_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
@@ -39,7 +40,9 @@ const PATCH_FIELDS = [
   "note",
 ] as const satisfies readonly (keyof TaskInstancePatch)[];
 
-const toColumn = (v: unknown): string | number | null => (v instanceof Date ? v.getTime() : (v as string | number | null));
+/** Text from agents (notes, hostnames) keeps NUL and lone surrogates as U+FFFD, as Postgres must (json-safety.ts). */
+const toColumn = (v: unknown): string | number | null =>
+  v instanceof Date ? v.getTime() : typeof v === "string" ? storableText(v) : (v as number | null);
 
 /** The UPDATE for one transition's shape; db.query caches the prepared statement per distinct SQL text. */
 function transitionSql(t: TaskTransition, fields: readonly string[]): string {

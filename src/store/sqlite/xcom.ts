@@ -1,6 +1,6 @@
 /** XCom: small JSON values passed between tasks, size-limited at write. */
 import type { Database } from "bun:sqlite";
-import { TooLargeError } from "../../domain";
+import { TooLargeError, ValidationError, findJsonProblem } from "../../domain";
 import type { ListOptions, Page, XComKey, XComRecord } from "../store";
 import { XCOM_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
@@ -11,8 +11,14 @@ export const UNMAPPED = -1;
 
 const COLUMNS = "dag_id, run_id, task_id, map_index, key, value, timestamp";
 
-/** The JSON text to store, or TooLargeError naming the key, the task, the size and the limit. */
+/**
+ * The JSON text to store, or TooLargeError naming the key, the task, the size and the limit; or
+ * ValidationError when the value holds NUL, a lone surrogate or nests past 64 levels (json-safety.ts),
+ * which Postgres jsonb refuses: refused on both stores alike, so a task's outcome never depends on the store.
+ */
 export function encodeXCom(key: XComKey, value: unknown, maxBytes: number): string {
+  const problem = findJsonProblem(value, { root: [key.key] });
+  if (problem) throw new ValidationError(`XCom ${key.key} of task ${key.task_id} cannot be stored: ${problem.message}`);
   const json = JSON.stringify(value) ?? "null";
   const size = Buffer.byteLength(json, "utf8");
   if (size > maxBytes)

@@ -32,6 +32,39 @@ describe("POST /auth/token", () => {
     expect(r.body).toEqual({ detail: "Invalid username or password" });
   });
 
+  test("after 5 failures the 6th try is refused with 429 and Retry-After, even with the right password", async () => {
+    const h = await makeHarness();
+    const login = (password: string) => h.call("POST", "/auth/token", { body: { username: "admin", password }, token: null });
+    for (let i = 0; i < 5; i++) expect((await login("nope")).status).toBe(401);
+    const refused = await login("admin-pass");
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("1");
+    expect((await refused.json()).detail).toContain("Too many failed logins");
+    // Another user at the same address is not locked (4 + 1 failures stay under the address's 20).
+    expect((await h.call("POST", "/auth/token", { body: { username: "viewer", password: "viewer-pass" }, token: null })).status).toBe(201);
+  });
+
+  test("X-Forwarded-For is not trusted by default: spoofing it does not escape the lockout", async () => {
+    const h = await makeHarness();
+    for (let i = 0; i < 5; i++)
+      await h.call("POST", "/auth/token", { body: { username: "admin", password: "nope" }, token: null, headers: { "X-Forwarded-For": `10.9.9.${i}` } });
+    const r = await h.call("POST", "/auth/token", { body: { username: "admin", password: "nope" }, token: null, headers: { "X-Forwarded-For": "10.9.9.99" } });
+    expect(r.status).toBe(429);
+  });
+
+  test("a NUL in the username is a 400, in JSON and in the form encoding", async () => {
+    const h = await makeHarness();
+    const json = await h.json("POST", "/auth/token", { body: { username: "ad\u0000min", password: "x" }, token: null });
+    expect(json.status).toBe(400);
+    expect(json.body.detail).toContain("username contains U+0000 (NUL)");
+    const form = await h.call("POST", "/auth/token", {
+      body: "username=ad%00min&password=x",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      token: null,
+    });
+    expect(form.status).toBe(400);
+  });
+
   test("a missing field is a 422 naming it", async () => {
     const h = await makeHarness();
     const r = await h.json("POST", "/auth/token", { body: { username: "admin" }, token: null });

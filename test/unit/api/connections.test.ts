@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { makeHarness } from "./harness";
+import { SecretsCipher } from "../../../src/store";
+import { withSecrets } from "../../../src/store";
+import { makeHarness, NOW } from "./harness";
 
 const API = {
   connection_id: "api",
@@ -27,6 +29,8 @@ describe("connections API", () => {
       port: 8443,
       password: "***",
       extra: JSON.stringify({ token: "***", region: "eu", nested: { client_secret: "***" } }),
+      is_encrypted: true,
+      is_extra_encrypted: true,
     };
     expect(created.body).toEqual(expected);
     expect((await h.json("GET", "/api/v2/connections/api")).body).toEqual(expected);
@@ -35,8 +39,41 @@ describe("connections API", () => {
     const raw = JSON.stringify(list.body) + JSON.stringify(created.body);
     expect(raw).not.toContain("hunter22");
     expect(raw).not.toContain("tok-secret");
-    // The store keeps the real values for tasks.
+    // Tasks read the real values; the database holds only ciphertext.
     expect((await h.store.getConnection("api"))?.password).toBe("hunter22");
+    const stored = JSON.stringify(await h.rawStore.getConnection("api"));
+    expect(stored).not.toContain("hunter22");
+    expect(stored).not.toContain("tok-secret");
+  });
+
+  test("is_encrypted tells the truth: false for a row stored before encryption, or with no password", async () => {
+    const h = await makeHarness();
+    await h.rawStore.putConnection({ ...API, description: null }, NOW);
+    expect((await h.json("GET", "/api/v2/connections/api")).body).toMatchObject({ password: "***", is_encrypted: false, is_extra_encrypted: false });
+    const bare = await h.json("POST", "/api/v2/connections", { body: { connection_id: "bare", conn_type: "http", host: "h" } });
+    expect(bare.body).toMatchObject({ password: null, extra: null, is_encrypted: false, is_extra_encrypted: false });
+    // A GET's answer can be sent back as is (the flags are read-only); the next write seals the old row.
+    const read = (await h.json("GET", "/api/v2/connections/api")).body;
+    const patched = await h.json("PATCH", "/api/v2/connections/api", { body: { ...read, host: "new.example.com" } });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ host: "new.example.com", is_encrypted: true, is_extra_encrypted: true });
+    expect(await h.store.getConnection("api")).toMatchObject({ password: "hunter22", extra: API.extra });
+    // Secrets of extra sent back as "***" keep their value; a field the client changed takes the new one.
+    const extra = JSON.stringify({ token: "***", region: "us", nested: { client_secret: "***" } });
+    await h.json("PATCH", "/api/v2/connections/api?update_mask=extra", { body: { connection_id: "api", conn_type: "http", extra } });
+    expect(JSON.parse((await h.store.getConnection("api"))!.extra!)).toEqual({ token: "tok-secret", region: "us", nested: { client_secret: "s" } });
+  });
+
+  test("a row sealed under another key answers 500 with a detail that says why and how to fix it", async () => {
+    const h = await makeHarness();
+    await withSecrets(h.rawStore, new SecretsCipher(Buffer.alloc(32, 1))).putConnection({ ...API, description: null }, NOW);
+    for (const path of ["/api/v2/connections/api", "/api/v2/connections"]) {
+      const r = await h.json("GET", path);
+      expect(r.status).toBe(500);
+      expect(r.body.detail).toStartWith("cannot decrypt connection api (password): the secrets key differs from the one it was written with");
+      expect(r.body.detail).toContain("leoflow secrets rotate");
+    }
+    expect((await h.call("DELETE", "/api/v2/connections/api")).status).toBe(204);
   });
 
   test("patch changes what the body sets (or update_mask names) and keeps the password when it is omitted or ***", async () => {

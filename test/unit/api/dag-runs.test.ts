@@ -1,15 +1,17 @@
 import { describe, expect, test } from "bun:test";
 import { makeHarness } from "./harness";
 
-const RUN_ID = "manual__2026-03-01T12:00:00+00:00";
+/** Airflow 3's id of a run without logical date: manual__<now>_<8 random letters or digits>. */
+const GENERATED = /^manual__2026-03-01T12:00:00\+00:00_[A-Za-z0-9]{8}$/;
 
 describe("POST /api/v2/dags/{dag_id}/dagRuns", () => {
   test("triggers a run with Airflow's DAGRunResponse, effective conf and a scheduler wake-up", async () => {
     const h = await makeHarness();
     const r = await h.json("POST", "/api/v2/dags/etl/dagRuns", { body: { logical_date: null, conf: { limit: 3 }, note: "by hand" } });
     expect(r.status).toBe(200);
+    expect(r.body.dag_run_id).toMatch(GENERATED);
+    const RUN_ID = r.body.dag_run_id;
     expect(r.body).toMatchObject({
-      dag_run_id: RUN_ID,
       dag_id: "etl",
       logical_date: null,
       queued_at: "2026-03-01T12:00:00.000Z",
@@ -52,13 +54,52 @@ describe("POST /api/v2/dags/{dag_id}/dagRuns", () => {
     });
   });
 
-  test("a duplicate run id is 409", async () => {
+  test("a duplicate dag_run_id is 409, and so is a second run for the same logical date", async () => {
     const h = await makeHarness();
-    expect((await h.call("POST", "/api/v2/dags/etl/dagRuns", { body: { logical_date: null } })).status).toBe(200);
-    const r = await h.json("POST", "/api/v2/dags/etl/dagRuns", { body: { logical_date: null } });
+    expect((await h.call("POST", "/api/v2/dags/etl/dagRuns", { body: { dag_run_id: "mine", logical_date: null } })).status).toBe(200);
+    const r = await h.json("POST", "/api/v2/dags/etl/dagRuns", { body: { dag_run_id: "mine", logical_date: null } });
     expect(r.status).toBe(409);
-    expect(r.body.detail).toContain(RUN_ID);
-    expect(h.wakes).toHaveLength(1);
+    expect(r.body.detail).toBe("dag run mine already exists for DAG etl");
+    const day = { logical_date: "2026-01-01T00:00:00Z" };
+    expect((await h.call("POST", "/api/v2/dags/etl/dagRuns", { body: day })).status).toBe(200);
+    const again = await h.json("POST", "/api/v2/dags/etl/dagRuns", { body: day });
+    expect(again.status).toBe(409);
+    expect(again.body.detail).toContain("manual__2026-01-01T00:00:00+00:00");
+    expect(h.wakes).toHaveLength(2);
+  });
+
+  test("300 concurrent triggers without dag_run_id in the same millisecond give 300 distinct runs", async () => {
+    const h = await makeHarness(); // its clock stands still: every trigger sees the same now
+    const all = await Promise.all(
+      Array.from({ length: 300 }, () => h.json("POST", "/api/v2/dags/etl/dagRuns", { body: { logical_date: null } })),
+    );
+    expect(all.map((r) => r.status)).toEqual(Array(300).fill(200));
+    expect(new Set(all.map((r) => r.body.dag_run_id)).size).toBe(300);
+    expect((await h.json("GET", "/api/v2/dags/etl/dagRuns?limit=1")).body.total_entries).toBe(300);
+  });
+
+  test.each([
+    ["NUL in conf", { conf: { a: { b: "x\u0000y" } } }, "conf.a.b contains U+0000 (NUL)"],
+    ["lone surrogate in conf", { conf: { a: ["\ud800"] } }, "conf.a[0] contains a lone UTF-16 surrogate (U+D800)"],
+    ["NUL in a conf key", { conf: { "k\u0000": 1 } }, 'conf["k\\u0000"] (a key) contains U+0000'],
+    ["NUL in note", { note: "\u0000" }, "note contains U+0000 (NUL)"],
+  ])("%s → 400 saying where and why, nothing stored", async (_n, extra, detail) => {
+    const h = await makeHarness();
+    const r = await h.json("POST", "/api/v2/dags/etl/dagRuns", { body: { logical_date: null, ...extra } });
+    expect(r.status).toBe(400);
+    expect(r.body.detail).toContain(detail);
+    expect(await h.store.listDagRuns({})).toMatchObject({ total: 0 });
+  });
+
+  test("conf nested 65 deep → 400 naming the limit of 64 and the path", async () => {
+    const h = await makeHarness();
+    let conf: Record<string, unknown> = {};
+    for (let i = 0; i < 64; i++) conf = { a: conf }; // conf itself is level 2 of the body
+    const r = await h.json("POST", "/api/v2/dags/etl/dagRuns", { body: { logical_date: null, conf } });
+    expect(r.status).toBe(400);
+    expect(r.body.detail).toStartWith("JSON nested deeper than 64 levels at conf.a.a.a.a.a.a.a…");
+    const ok = await h.json("POST", "/api/v2/dags/etl/dagRuns", { body: { logical_date: null, conf: (conf as { a: Record<string, unknown> }).a } });
+    expect(ok.status).toBe(200);
   });
 
   test("an unknown DAG is 404", async () => {
@@ -152,7 +193,7 @@ describe("GET dagRuns", () => {
 
   test("run ids with + and : work URL-encoded", async () => {
     const h = await makeHarness();
-    await h.call("POST", "/api/v2/dags/etl/dagRuns", { body: { logical_date: null } });
+    const RUN_ID = (await h.json("POST", "/api/v2/dags/etl/dagRuns", { body: { logical_date: null } })).body.dag_run_id;
     const r = await h.json("GET", `/api/v2/dags/etl/dagRuns/${encodeURIComponent(RUN_ID)}`);
     expect(r.status).toBe(200);
     expect(r.body.dag_run_id).toBe(RUN_ID);

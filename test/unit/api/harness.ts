@@ -1,11 +1,16 @@
-/** A real API over a fresh in-memory SQLite store, with two DAGs, two users and a fake scheduler handle. */
+/**
+ * A real API over a fresh in-memory SQLite store (with secrets sealed, as serve does), with two DAGs, two users
+ * and a fake scheduler handle.
+ */
 import { createApi } from "../../../src/api";
 import { hashPassword, UserTokens } from "../../../src/auth";
+import { SecretsCipher } from "../../../src/store";
 import { parseDagSpec } from "../../../src/domain";
-import { openStore, type Store } from "../../../src/store";
+import { openStore, withSecrets, type Store } from "../../../src/store";
 
 export const NOW = new Date("2026-03-01T12:00:00Z");
 export const SECRET = "test-secret-test-secret-32-bytes";
+export const TEST_CIPHER = new SecretsCipher(Buffer.alloc(32, 42));
 
 export const ETL = {
   dag_id: "etl",
@@ -29,6 +34,8 @@ export const REPORT = {
 
 export interface Harness {
   store: Store;
+  /** The same store without the secrets layer: what the database holds. */
+  rawStore: Store;
   tokens: UserTokens;
   wakes: (number | undefined)[];
   /** A bearer token for the admin (or the given user). */
@@ -42,7 +49,8 @@ export interface Harness {
 let hashes: Promise<[string, string]> | null = null;
 
 export async function makeHarness(opts: { auth?: boolean } = {}): Promise<Harness> {
-  const store = openStore("sqlite::memory:");
+  const rawStore = openStore("sqlite::memory:");
+  const store = withSecrets(rawStore, TEST_CIPHER);
   await store.migrate();
   await store.upsertDag({ spec: parseDagSpec(ETL), fileloc: "/dags/etl.json", pausedOnCreate: false, now: NOW });
   await store.upsertDag({ spec: parseDagSpec(REPORT), fileloc: "/dags/report.json", pausedOnCreate: true, now: NOW });
@@ -76,6 +84,7 @@ export async function makeHarness(opts: { auth?: boolean } = {}): Promise<Harnes
   };
   return {
     store,
+    rawStore,
     tokens,
     wakes,
     token: (user = "admin") => tokens.issue({ username: user, role: user }, NOW),

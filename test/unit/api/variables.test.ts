@@ -31,12 +31,31 @@ describe("variables API", () => {
     expect((await h.json("DELETE", "/api/v2/variables/api_url")).status).toBe(404);
   });
 
-  test("a variable whose key names a secret is shown masked; the stored value is intact", async () => {
+  test("a variable whose key names a secret is shown masked and stored encrypted; tasks read the value", async () => {
     const h = await makeHarness();
     const r = await h.json("POST", "/api/v2/variables", { body: { key: "slack_token", value: "xoxb-123" } });
-    expect(r.body.value).toBe("***");
-    expect((await h.json("GET", "/api/v2/variables")).body.variables[0].value).toBe("***");
+    expect(r.body).toEqual({ key: "slack_token", value: "***", description: null, is_encrypted: true });
+    expect((await h.json("GET", "/api/v2/variables")).body.variables[0]).toEqual(r.body);
     expect((await h.store.getVariable("slack_token"))?.value).toBe("xoxb-123");
+    expect((await h.rawStore.getVariable("slack_token"))?.value).not.toContain("xoxb-123");
+  });
+
+  test("is_encrypted: true in a body encrypts and masks any variable; sending *** back keeps the value", async () => {
+    const h = await makeHarness();
+    const r = await h.json("POST", "/api/v2/variables", { body: { key: "webhook_url", value: "https://hooks/abc", is_encrypted: true } });
+    expect(r.body).toEqual({ key: "webhook_url", value: "***", description: null, is_encrypted: true });
+    expect((await h.rawStore.getVariable("webhook_url"))?.value).not.toContain("hooks");
+    // A PATCH that leaves the flag out keeps it; "***" read back and sent again keeps the secret.
+    const kept = await h.json("PATCH", "/api/v2/variables/webhook_url", { body: { key: "webhook_url", value: "***", description: "d" } });
+    expect(kept.body).toEqual({ key: "webhook_url", value: "***", description: "d", is_encrypted: true });
+    expect((await h.store.getVariable("webhook_url"))?.value).toBe("https://hooks/abc");
+    const plain = await h.json("PATCH", "/api/v2/variables/webhook_url", { body: { key: "webhook_url", value: "https://hooks/new", is_encrypted: false } });
+    expect(plain.body).toEqual({ key: "webhook_url", value: "https://hooks/new", description: "d", is_encrypted: false });
+    expect((await h.rawStore.getVariable("webhook_url"))?.value).toBe("https://hooks/new");
+    // A key that names a secret stays encrypted whatever the body says.
+    const forced = await h.json("POST", "/api/v2/variables", { body: { key: "db_password", value: "pw", is_encrypted: false } });
+    expect(forced.body).toMatchObject({ value: "***", is_encrypted: true });
+    expect((await h.json("POST", "/api/v2/variables", { body: { key: "x", value: "v", is_encrypted: "yes" } })).status).toBe(422);
   });
 
   test("a duplicate key is 409, a key mismatch 400, a bad body 422, a viewer 403", async () => {

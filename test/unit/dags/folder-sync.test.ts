@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, test } from "bun:tes
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DagFolderSync } from "../../../src/dags";
+import { DagFolderSync, inProcessParser } from "../../../src/dags";
 import { silentLogger } from "../../../src/observability";
 import { openStore, type Store } from "../../../src/store";
 
@@ -32,7 +32,7 @@ function put(name: string, text: string): string {
 }
 
 const newSync = (pausedOnCreate = false) =>
-  new DagFolderSync({ folder, store, pausedOnCreate, logger: silentLogger, onChange: (ids) => changes.push(ids) });
+  new DagFolderSync({ folder, store, parser: inProcessParser, pausedOnCreate, logger: silentLogger, onChange: (ids) => changes.push(ids) });
 
 beforeEach(async () => {
   folder = mkdtempSync(join(root, "dags-"));
@@ -173,17 +173,40 @@ describe("DagFolderSync.syncOnce", () => {
   });
 
   test("a missing folder is a clear error", async () => {
-    const missing = new DagFolderSync({ folder: join(root, "nope"), store, pausedOnCreate: false, logger: silentLogger });
+    const missing = new DagFolderSync({ folder: join(root, "nope"), store, parser: inProcessParser, pausedOnCreate: false, logger: silentLogger });
     await expect(missing.syncOnce(at(0))).rejects.toThrow(/DAG folder ".*nope" does not exist; create it/);
   });
 });
 
 test("start() picks up a new file without a manual sync", async () => {
   await sync.syncOnce(at(0));
-  sync = new DagFolderSync({ folder, store, pausedOnCreate: false, logger: silentLogger, pollIntervalMs: 100, onChange: (ids) => changes.push(ids) });
+  sync = new DagFolderSync({ folder, store, parser: inProcessParser, pausedOnCreate: false, logger: silentLogger, pollIntervalMs: 100, onChange: (ids) => changes.push(ids) });
   sync.start();
   writeFileSync(join(folder, "late.json"), bashDag("late"));
   for (let i = 0; i < 100 && !(await store.getDag("late")); i++) await Bun.sleep(50);
   expect((await store.getDag("late"))?.is_active).toBe(true);
   expect(changes).toContainEqual(["late"]);
+});
+
+test("a changed helper module re-parses the code files (which may import it), not the data files", async () => {
+  const calls: { files: string[]; helpers: string }[] = [];
+  const counting = new DagFolderSync({
+    folder,
+    store,
+    pausedOnCreate: false,
+    logger: silentLogger,
+    parser: { parse: (files, helpers = "") => (calls.push({ files: files.map((f) => f.split("/").pop()!), helpers }), inProcessParser.parse(files)) },
+  });
+  put("_shared.ts", `export const command = "echo one";\n`);
+  put("sdk.ts", `import { dag } from "leoflow/sdk";\ndag({ dag_id: "uses_helper" }, ({ bash }) => { bash({ task_id: "a", bash_command: "echo" }); });\n`);
+  put("etl.json", bashDag("etl"));
+  await counting.syncOnce(at(0));
+  await counting.syncOnce(at(10));
+  expect(calls.map((c) => c.files)).toEqual([["etl.json", "sdk.ts"]]);
+
+  put("_shared.ts", `export const command = "echo two";\n`);
+  await counting.syncOnce(at(20));
+  expect(calls.map((c) => c.files)).toEqual([["etl.json", "sdk.ts"], ["sdk.ts"]]);
+  expect(calls[1]!.helpers).not.toBe(calls[0]!.helpers);
+  expect((await store.getDag("uses_helper"))?.is_active).toBe(true);
 });

@@ -2,7 +2,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isDagFile, loadDagFile, validatePath } from "../../../src/dags";
+import { selfCommand } from "../../../src/agent";
+import { IsolatedDagParser, inProcessParser, isDagFile, loadDagFile, validatePath } from "../../../src/dags";
 
 const FIXTURES = join(import.meta.dir, "../../fixtures/dags");
 const tmp = mkdtempSync(join(tmpdir(), "leoflow-loader-"));
@@ -122,23 +123,26 @@ describe("loadDagFile: problems are reported, never thrown", () => {
 });
 
 describe("validatePath", () => {
+  // The CLI's path: every file parsed in a child process (`bun src/main.ts __parse-dags` here).
+  const parser = new IsolatedDagParser({ command: selfCommand(), version: "test" });
+
   test("a dag_id already defined by another file is an error on the second file", async () => {
-    const [first, second] = await validatePath(join(FIXTURES, "_duplicate"));
+    const [first, second] = await validatePath(join(FIXTURES, "_duplicate"), parser);
     expect(first!.dags.map((d) => d.spec.dag_id)).toEqual(["dup"]);
     expect(second!.dags).toEqual([]);
     expect(second!.errors).toEqual([{ path: "dag_id", message: expect.stringMatching(/dag_id "dup" is already defined in .*a_first\.json/) }]);
   });
 
   test("a folder skips hidden and _private entries; the examples are valid", async () => {
-    const fixtures = await validatePath(FIXTURES);
+    const fixtures = await validatePath(FIXTURES, parser);
     expect(fixtures.map((r) => r.file.split("/").pop())).toEqual(["fixture_etl.json", "fixture_pair.yaml", "fixture_sdk.ts"]);
-    const examples = await validatePath(join(import.meta.dir, "../../../examples/dags"));
+    const examples = await validatePath(join(import.meta.dir, "../../../examples/dags"), parser);
     expect(examples.flatMap((r) => r.errors)).toEqual([]);
     expect(examples.flatMap((r) => r.dags.map((d) => d.spec.dag_id))).toEqual(["example_branching", "example_etl", "example_sdk"]);
   });
 
   test("a missing path is reported", async () => {
-    expect((await validatePath(join(tmp, "nowhere")))[0]!.errors[0]!.message).toBe("no such file or folder");
+    expect((await validatePath(join(tmp, "nowhere"), inProcessParser))[0]!.errors[0]!.message).toBe("no such file or folder");
   });
 });
 

@@ -99,7 +99,7 @@ describe("buildContainerSpec", () => {
     const spec = buildContainerSpec(request(), settings);
     expect(spec.image).toBe("debian:bookworm-slim");
     expect(spec.pullPolicy).toBe("if_not_present");
-    expect(spec.name).toBe("leoflow-etl-extract-42-2");
+    expect(spec.name).toBe("leoflow-abc123-etl-extract-42-2");
     const b = spec.body;
     expect(b.Entrypoint).toEqual(["/leoflow/leoflow"]);
     expect(b.Cmd).toEqual(["agent"]);
@@ -161,10 +161,24 @@ describe("buildContainerSpec", () => {
 
 describe("names", () => {
   test("container names are engine-safe, bounded and unique per try", () => {
-    const name = containerName({ dagId: "my dag/ü".repeat(20), taskId: "t:1", taskInstanceId: 7, tryNumber: 3 });
+    const name = containerName({ dagId: "my dag/ü".repeat(20), taskId: "t:1".repeat(30), taskInstanceId: 1234567890, tryNumber: 3 }, "0123456789ab");
     expect(name).toMatch(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/);
     expect(name.length).toBeLessThan(128);
-    expect(name.endsWith("-7-3")).toBe(true);
+    expect(name.endsWith("-1234567890-3")).toBe(true);
+  });
+  test("container names carry the server's instance: two installs (or a reset store) never share one", () => {
+    const req = { dagId: "etl", taskId: "extract", taskInstanceId: 1, tryNumber: 1 };
+    expect(containerName(req, "aaaa11112222")).toBe("leoflow-aaaa11112222-etl-extract-1-1");
+    expect(containerName(req, "aaaa11112222")).not.toBe(containerName(req, "bbbb33334444"));
+    expect(buildContainerSpec(request(), settings).name).toBe("leoflow-abc123-etl-extract-42-2");
+  });
+  test("a container gets the operator's passthrough variables and nothing else of the server", () => {
+    const env = buildContainerSpec(request({ env: { GREETING: "hi" } }), { ...settings, passthroughEnv: { AWS_REGION: "eu-west-1" } }).body.Env;
+    expect(env).toContain("AWS_REGION=eu-west-1");
+    expect(env).toContain("LEOFLOW_TASK_ENV_PASSTHROUGH=AWS_REGION");
+    expect(env).toContain("GREETING=hi");
+    expect(env.filter((e) => e.startsWith("PATH="))).toEqual([]);
+    expect(buildContainerSpec(request(), settings).body.Env.map((e) => e.split("=")[0]).sort()).toEqual(["HOME", "LEOFLOW_AGENT_TOKEN", "LEOFLOW_SERVER", "TMPDIR"]);
   });
   test("staging volume names are stable for a run and differ between runs", () => {
     expect(stagingVolumeName("etl", "r1")).toBe(stagingVolumeName("etl", "r1"));

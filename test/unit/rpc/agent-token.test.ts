@@ -19,6 +19,11 @@ describe("AgentTokens", () => {
     expect(await tokens.verify(await tokens.issue(id, 60))).toEqual(id);
   });
 
+  test("a renewable token says so, and when it expires", async () => {
+    const tok = await tokens.issue({ ...id, renewable: true }, 60, t0);
+    expect(await tokens.verifyWithExpiry(tok, t0)).toEqual({ id: { ...id, renewable: true }, expiresAt: new Date(t0.getTime() + 60_000) });
+  });
+
   test("accepts a Uint8Array secret", async () => {
     const t = new AgentTokens(new TextEncoder().encode(secret));
     expect(await tokens.verify(await t.issue(id, 60))).toEqual(id);

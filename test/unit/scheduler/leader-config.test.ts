@@ -19,7 +19,7 @@ describe("Pro runtime config", () => {
 
   test("Pro refuses to start on its default executor (kubernetes, not built yet) and says what to pass", () => {
     expect(() => loadServeConfig(PRO, {})).toThrow(
-      "--executor=kubernetes: (Pro's default) is not built yet; pass --executor=subprocess to run tasks as processes on the replica that leads (user code runs unsandboxed), or --executor=docker",
+      "--executor=kubernetes: (Pro's default) kubernetes is not built yet; use subprocess or docker: pass --executor=subprocess to run tasks as processes on the replica that leads (user code runs unsandboxed), or --executor=docker",
     );
   });
 

@@ -46,13 +46,13 @@ beforeEach(async () => {
 });
 afterEach(async () => store.close());
 
-async function setup(tasks: object[], behaviour: (ti: TaskInstanceRecord) => Behaviour) {
+async function setup(tasks: object[], behaviour: (ti: TaskInstanceRecord) => Behaviour, onTaskReaped?: (t: { id: number; try_number: number }) => void) {
   const spec = parseDagSpec({ dag_id: "reap", tasks });
   const dag = await store.upsertDag({ spec, fileloc: "/dags/reap.json", pausedOnCreate: false, now: T0 });
   const agent = new StandInAgent(store, () => now, behaviour);
   const metrics = new Metrics();
   const reaped = metrics.counter("leoflow_reaped_total", "reaped", ["reason"]);
-  const reapers = new Reapers({ store, logger, thresholds: THRESHOLDS, reaped });
+  const reapers = new Reapers({ store, logger, thresholds: THRESHOLDS, reaped, onTaskReaped });
   const loop = new SchedulerLoop({ store, dispatcher: agent, logger: silentLogger, sweepIntervalMs: 60_000, parallelism: 8, reaper: reapers, now: () => now });
   const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, T0));
   /** Full sweeps at time `s` until nothing changes. */
@@ -70,6 +70,19 @@ async function setup(tasks: object[], behaviour: (ti: TaskInstanceRecord) => Beh
 }
 
 const task = (task_id: string, extra: object = {}) => ({ task_id, operator: "bash", bash_command: "true", ...extra });
+
+describe("a reaped try is handed to the executors to stop", () => {
+  test("agent_lost: the silent try (not its retry) is named once", async () => {
+    const stopped: string[] = [];
+    const { sweepAt, ti } = await setup([task("a", { retries: 1, retry_delay: 0 })], (t) => (t.try_number === 1 ? "silent" : "succeeds"), (t) => stopped.push(`${t.id}#${t.try_number}`));
+    await sweepAt(0);
+    await sweepAt(61);
+    await sweepAt(62);
+    const a = await ti("a");
+    expect([a.state, a.try_number]).toEqual(["success", 2]);
+    expect(stopped).toEqual([`${a.id}#1`]);
+  });
+});
 
 describe("agent_lost", () => {
   test("a silent agent is reaped past the threshold, not before; the retry then succeeds", async () => {

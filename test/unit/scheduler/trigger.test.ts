@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { parseDagSpec, ValidationError } from "../../../src/domain";
-import { buildDagRun, defaultRunId, resolveConf } from "../../../src/scheduler/trigger";
+import { buildDagRun, defaultRunId, resolveConf, runIdSuffix } from "../../../src/scheduler/trigger";
 import type { DagRecord } from "../../../src/store";
 
 const NOW = new Date("2026-03-01T12:00:00Z");
@@ -30,6 +30,20 @@ describe("defaultRunId", () => {
     ["backfill", "2026-01-01T00:00:00.007Z", "backfill__2026-01-01T00:00:00.007000+00:00"],
   ] as const)("%s at %s → %s", (type, at, want) => {
     expect(defaultRunId(type, new Date(at))).toBe(want);
+  });
+
+  test("with a suffix: Airflow 3's id of a run without logical date", () => {
+    expect(defaultRunId("manual", new Date("2026-01-01T00:00:00.123Z"), "aZ3kQ0pX")).toBe("manual__2026-01-01T00:00:00.123000+00:00_aZ3kQ0pX");
+  });
+});
+
+describe("runIdSuffix", () => {
+  test.each([
+    [[0, 1, 2, 3, 4, 5, 6, 7], "ABCDEFGH"],
+    [[25, 26, 51, 52, 61, 62, 255, 124], "Zaz09AHA"],
+    [[9, 9, 9, 9, 9, 9, 9, 9, 9, 9], "JJJJJJJJ"], // only the first 8 bytes count
+  ])("%p → %s", (bytes, want) => {
+    expect(runIdSuffix(new Uint8Array(bytes))).toBe(want);
   });
 });
 
