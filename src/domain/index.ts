@@ -10,3 +10,4 @@ export * from "./secrets";
 export * from "./json-safety";
 export * from "./task-env";
 export * from "./secrets-key";
+export * from "./records";

@@ -1,0 +1,368 @@
+/**
+ * The records Leoflow keeps: DAGs, runs, task instances, XCom, logs, users, variables, connections, pools,
+ * backfills, events, and the shapes of the changes written to them. Plain data, shared by the store that
+ * persists them and by everything that reads them, so no consumer needs the Store to name a row.
+ */
+import type { DagSpec } from "./dag-spec";
+import type { DagRunState, TaskState } from "./states";
+
+export type RunType = "manual" | "scheduled" | "backfill";
+
+export interface DagRecord {
+  dag_id: string;
+  /** Absolute path of the file that defines the DAG. */
+  fileloc: string;
+  /** The current version's id; runs pin the version they were created with. */
+  version_id: number;
+  spec: DagSpec;
+  is_paused: boolean;
+  /** False once the file that defined it is gone or no longer defines it. */
+  is_active: boolean;
+  last_parsed_at: Date;
+}
+
+export interface ImportErrorRecord {
+  id: number;
+  filename: string;
+  /** Field path and reason, one problem per line. */
+  stack_trace: string;
+  timestamp: Date;
+}
+
+export interface DagRunRecord {
+  id: number;
+  dag_id: string;
+  run_id: string;
+  run_type: RunType;
+  state: DagRunState;
+  logical_date: Date | null;
+  data_interval_start: Date | null;
+  data_interval_end: Date | null;
+  conf: Record<string, unknown>;
+  version_id: number;
+  queued_at: Date;
+  start_date: Date | null;
+  end_date: Date | null;
+  note: string | null;
+}
+
+export interface TaskInstanceRecord {
+  id: number;
+  dag_run_id: number;
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  state: TaskState;
+  /** Starts at 1; a retry increments it. */
+  try_number: number;
+  /** Retries allowed: a failure with try_number <= max_tries is retried. */
+  max_tries: number;
+  operator: string;
+  pool: string;
+  pool_slots: number;
+  priority_weight: number;
+  queued_at: Date | null;
+  start_date: Date | null;
+  end_date: Date | null;
+  last_heartbeat: Date | null;
+  hostname: string | null;
+  pid: number | null;
+  executor: string | null;
+  /** Why it is where it is (e.g. waiting for a pool slot, agent_lost, dispatch_failed: …). */
+  note: string | null;
+  updated_at: Date;
+}
+
+/** Fields a transition may set alongside the state. `null` clears a field; absent leaves it. */
+export type TaskInstancePatch = Partial<
+  Pick<
+    TaskInstanceRecord,
+    "try_number" | "queued_at" | "start_date" | "end_date" | "last_heartbeat" | "hostname" | "pid" | "executor" | "note"
+  >
+>;
+
+export interface TaskTransition {
+  id: number;
+  /** The states the row must be in for the change to apply. */
+  from: TaskState[];
+  to: TaskState;
+  patch?: TaskInstancePatch;
+  /** When set, the row must also be on this try (agent reports from an older try are ignored). */
+  try_number?: number;
+}
+
+export interface NewDagRun {
+  dag_id: string;
+  run_id: string;
+  run_type: RunType;
+  logical_date: Date | null;
+  data_interval_start: Date | null;
+  data_interval_end: Date | null;
+  conf: Record<string, unknown>;
+  version_id: number;
+  /** The run starts queued; the scheduler moves it to running. */
+  queued_at: Date;
+  /** Free text from the user who triggered it (Airflow's dag run note). */
+  note?: string | null;
+  /** One task instance per task of the pinned version, all in state none, try 1. */
+  tasks: { task_id: string; operator: string; max_tries: number; pool: string; pool_slots: number; priority_weight: number }[];
+}
+
+/** What the planner needs of one active run: the run and its task instances. */
+export interface RunSnapshot {
+  run: DagRunRecord;
+  tis: TaskInstanceRecord[];
+}
+
+export interface ListOptions {
+  limit?: number;
+  offset?: number;
+  /** Field name, `-` prefix for descending (Airflow's order_by). */
+  order_by?: string;
+}
+
+export interface DagRunFilter extends ListOptions {
+  dag_id?: string;
+  state?: DagRunState[];
+}
+
+export interface LogLineRecord {
+  seq: number;
+  timestamp: Date;
+  stream: string;
+  line: string;
+}
+
+export interface XComRecord {
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  map_index: number;
+  key: string;
+  /** Parsed JSON. */
+  value: unknown;
+  timestamp: Date;
+}
+
+export interface XComKey {
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  key: string;
+  map_index?: number;
+}
+
+export interface UserRecord {
+  username: string;
+  /** Bun.password hash (argon2id). */
+  password_hash: string;
+  role: "admin" | "op" | "user" | "viewer";
+  created_at: Date;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+/**
+ * An Airflow Variable: a string value (often JSON text) under a key. A store keeps value and is_encrypted as
+ * given (is_encrypted false when absent); the secrets layer (withSecrets) seals the value before and opens
+ * it after.
+ */
+export interface VariableRecord {
+  key: string;
+  value: string;
+  description: string | null;
+  /**
+   * Stored: the value is an encrypted envelope (Airflow's column). Through withSecrets: true on read when it
+   * is stored encrypted; true on write asks for encryption even when the key does not look secret (a key
+   * that does is always encrypted).
+   */
+  is_encrypted?: boolean;
+}
+
+/**
+ * An Airflow Connection. `extra` is JSON object text, as Airflow stores it. A store keeps password, extra and
+ * their flags as given (false when absent); the secrets layer (withSecrets) seals them before and opens them
+ * after, and sets the flags.
+ */
+export interface ConnectionRecord {
+  connection_id: string;
+  conn_type: string;
+  description: string | null;
+  host: string | null;
+  login: string | null;
+  password: string | null;
+  schema: string | null;
+  port: number | null;
+  extra: string | null;
+  /** The password (is_encrypted) / the extra is stored encrypted (Airflow's columns); set by withSecrets. */
+  is_encrypted?: boolean;
+  is_extra_encrypted?: boolean;
+}
+
+/**
+ * One re-encryption for Store.rewriteSecrets: the stored text a field must still hold (`from`) and the sealed
+ * envelope that replaces it (`to`, or null for a connection field that has none); the store marks every
+ * non-null `to` encrypted. Connection fields not being changed carry the same from and to.
+ */
+export type SecretRewrite =
+  | { variable: string; from: string; to: string }
+  | { connection_id: string; from: { password: string | null; extra: string | null }; to: { password: string | null; extra: string | null } };
+
+// --- Scheduling (issue 5 part 1) ----------------------------------------------------------------------
+
+/** A DAG the cron scheduler looks at (see Store.listScheduledDags). */
+export interface ScheduledDag {
+  dag: DagRecord;
+  latest_scheduled_logical_date: Date | null;
+  /** queued + running runs that are not part of a backfill. */
+  active_runs: number;
+}
+
+/** Limits for starting runs (see Store.loadRunGates). `running` counts runs in state running only. */
+export interface RunGates {
+  runs: { id: number; dag_id: string; state: DagRunState; backfill_id: number | null }[];
+  dags: Map<string, { is_paused: boolean; max_active_runs: number; running: number }>;
+  backfills: Map<number, { is_paused: boolean; max_active_runs: number; running: number }>;
+}
+
+export type ReprocessBehavior = "none" | "failed" | "completed";
+
+/** Airflow 3's Backfill. */
+export interface BackfillRecord {
+  id: number;
+  dag_id: string;
+  from_date: Date;
+  to_date: Date;
+  run_backwards: boolean;
+  dag_run_conf: Record<string, unknown> | null;
+  is_paused: boolean;
+  reprocess_behavior: ReprocessBehavior;
+  max_active_runs: number;
+  created_at: Date;
+  completed_at: Date | null;
+  updated_at: Date;
+}
+
+export interface NewBackfill {
+  dag_id: string;
+  from_date: Date;
+  to_date: Date;
+  run_backwards: boolean;
+  dag_run_conf: Record<string, unknown> | null;
+  reprocess_behavior: ReprocessBehavior;
+  max_active_runs: number;
+  now: Date;
+  /** One per slot, in the order they should start (oldest first, or newest first when run_backwards). */
+  runs: NewDagRun[];
+}
+
+/** A pool (Airflow's) with its current usage, summed over task instances in one query. */
+export interface PoolRecord {
+  name: string;
+  /** -1 = unlimited. */
+  slots: number;
+  description: string | null;
+  include_deferred: boolean;
+  /** Sums of pool_slots of the pool's task instances in each state. */
+  running_slots: number;
+  queued_slots: number;
+  scheduled_slots: number;
+}
+
+/** Fields a pool is created with; PATCH sends any subset but `name`. */
+export interface PoolInput {
+  name: string;
+  slots: number;
+  description: string | null;
+  include_deferred: boolean;
+}
+
+/**
+ * One task instance an operator clears (Airflow's clear): it goes back to `none` on try `try_number` with
+ * `max_tries`, everything describing the previous try is wiped and its XComs deleted.
+ */
+export interface TaskClear {
+  id: number;
+  /** The state it was read in; the clear applies only if it is still in it and on `from_try`. */
+  from: TaskState;
+  from_try: number;
+  try_number: number;
+  max_tries: number;
+}
+
+/** A dag-run state change made by an operator (clear, mark). */
+export interface RunStateChange {
+  id: number;
+  from: DagRunState[];
+  to: DagRunState;
+  /** Absent leaves the note alone. */
+  note?: string | null;
+}
+
+/** Everything one operator action (clear, mark) writes, applied in ONE transaction. */
+export interface OperatorChange {
+  transitions?: TaskTransition[];
+  clears?: TaskClear[];
+  runs?: RunStateChange[];
+}
+
+/** Where a waiting task instance stands, for the scheduler's note-only writes. */
+export interface TaskNoteUpdate {
+  id: number;
+  /** The state it was read in; the note is written only if it is still in it. */
+  state: TaskState;
+  note: string | null;
+}
+
+/** The run before a given run of the same DAG (by logical_date) and its task-instance states. */
+export interface PreviousRunStates {
+  /** The run asked about. */
+  dag_run_id: number;
+  previous: { run_id: string; states: Map<string, TaskState> } | null;
+}
+
+
+/** One row of the event log: the event as appended (without its id) and the id the log gave it. */
+export interface EventLogRow {
+  id: number;
+  event: Record<string, unknown>;
+  created_at: Date;
+}
+
+/** A task instance a reaper may fail; `observed_at` is last_heartbeat (running) or queued_at (queued). */
+export interface ReapTaskCandidate {
+  id: number;
+  dag_run_id: number;
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  try_number: number;
+  observed_at: Date | null;
+}
+
+export interface OrphanCandidate {
+  /** The dag run's numeric id. */
+  id: number;
+  dag_id: string;
+  run_id: string;
+  last_activity: Date | null;
+}
+
+export interface TaskReap {
+  id: number;
+  try_number: number;
+  from: "running" | "queued";
+  /** The last_heartbeat (running) or queued_at (queued) the decision was made on. */
+  observed_at: Date | null;
+  note: string;
+}
+
+export interface DispatchBackoff {
+  ti_id: number;
+  try_number: number;
+  attempts: number;
+  next_at: Date;
+}
