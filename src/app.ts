@@ -2,25 +2,25 @@
  * The composition root: reads a ServeConfig and builds the object graph — store, DAG folder sync, executors,
  * dispatcher, scheduler, agent RPC and HTTP API — on one port. Nothing else wires modules together.
  */
-import { mkdirSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { randomBytes } from "node:crypto";
 import type { ServeConfig } from "./config";
-import { passthroughEnv } from "./domain";
-import { foreignKeyIds, openStore, readStoredSecrets, splitSchema, withSecrets, type SecretsCipher, type Store } from "./store";
+import { passthroughEnv, redactUrl, toError } from "./domain";
+import { openStore, splitSchema, withSecrets, type Store } from "./store";
 import { createLogger, Metrics, type Logger } from "./observability";
-import { EventHub, EVENTS_CHANNEL, channelFor, createServerEvents, withStoreEvents } from "./events";
+import { EventHub, EVENTS_CHANNEL, channelFor, createServerEvents, registerEventMetrics, withStoreEvents } from "./events";
 import { LocalWakeBus, PgWakeBus, wakeChannelFor, type WakeBus } from "./events";
 import { DagFolderSync, IsolatedDagParser, ParseCache } from "./dags";
-import { Router, SubprocessExecutor, createDockerExecution, dockerInstanceId, type AgentExit, type DockerExecution } from "./executors";
-import { InlineRunner, admitInlineTasks } from "./executors";
-import { BufferedDispatcher, Dispatcher, DispatchRetryPolicy, tokenGraceSeconds } from "./dispatch";
+import { Router, SubprocessExecutor, createDockerExecution, dockerInstanceId, type DockerExecution } from "./executors";
+import { AGENT_BINARY_IN_IMAGE, createKubernetesExecution, type KubernetesExecution } from "./executors";
+import { InlineRunner, admitInlineTasks, registerInlineMetrics } from "./executors";
+import { BufferedDispatcher, Dispatcher, DispatchRetryPolicy, failIfUnreported, registerDispatchMetrics, tokenGraceSeconds } from "./dispatch";
 import { CronRunCreator, Reapers, SchedulerLoop } from "./scheduler";
-import { LeaderCampaign, PgLeaderLock, leaderLockIdFor } from "./scheduler";
+import { LeaderCampaign, PgLeaderLock, leaderLockIdFor, registerSchedulerMetrics } from "./scheduler";
 // Only the prefix, eagerly: the RPC service itself (protobuf runtime and descriptors) loads after start-up.
 import { AGENT_RPC_PREFIX } from "./rpc/prefix";
 import { createApi } from "./api";
-import { AgentTokens, UserTokens, ensureAdminUser, loadSecretsCipher } from "./auth";
+import { AgentTokens, UserTokens, announceAdmin, loadSecretsCipher, loadSigningSecret, warnOfForeignSecrets } from "./auth";
 import { isCompiledBinary, selfCommand } from "./agent";
 import { VERSION } from "./version";
 
@@ -48,18 +48,19 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     retention: { maxAgeMs: cfg.events_retention * 1000, maxRows: cfg.events_retention_rows },
     pg: cfg.mode === "pro" ? { url: eventsDb.url, channel: channelFor(EVENTS_CHANNEL, eventsDb.schema) } : undefined,
   });
-  const store = withStoreEvents(withSecrets(rawStore, cipher), eventLog.log, (e) => log.warn("emitting a lifecycle event failed", { error: e as Error }));
+  const store = withStoreEvents(withSecrets(rawStore, cipher), eventLog.log, (e) => log.warn("emitting a lifecycle event failed", { error: toError(e) }));
   const metrics = new Metrics();
   await store.migrate();
-  const secret = cfg.jwt_secret ?? loadOrCreateSecret(cfg, log);
+  const secret = loadSigningSecret({ secret: cfg.jwt_secret, mode: cfg.mode, dataDir: cfg.data_dir, onGenerated: (file) => log.info("generated a token signing secret", { file }) });
   const agentTokens = new AgentTokens(secret);
   const userTokens = cfg.auth === "none" ? null : new UserTokens(secret);
   if (userTokens) {
     // Checking LEOFLOW_ADMIN_PASSWORD against an existing admin costs an argon2 verification (~80 ms in a fresh
     // process): do it off the start-up path. A first start still creates the admin before serving.
+    const announcer = { info: (message: string) => log.info(message), print: (text: string) => void process.stdout.write(text) };
     if (cfg.admin_password !== undefined && (await store.getUser("admin")))
-      void announceAdmin(store, cfg, log).catch((e) => log.error("updating the admin password failed", { error: e as Error }));
-    else await announceAdmin(store, cfg, log);
+      void announceAdmin(store, cfg.admin_password, announcer, new Date()).catch((e) => log.error("updating the admin password failed", { error: toError(e) }));
+    else await announceAdmin(store, cfg.admin_password, announcer, new Date());
   }
 
   // Bind first: a taken port fails fast, and --port 0 learns its real port before agents need the URL.
@@ -70,7 +71,9 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   const controlPlaneUrl = cfg.advertise_url ?? `http://127.0.0.1:${server.port}`;
   let scheduler: SchedulerLoop | undefined;
   const docker = cfg.executor === "docker" ? dockerExecution(cfg, store, log, (id) => scheduler?.wake(id), await store.createdAt()) : null;
-  const standard = docker?.executor ?? new SubprocessExecutor({
+  // The pod reconciler acts on the leader only (campaign is set below, before anything starts).
+  const kube = cfg.executor === "kubernetes" ? await kubernetesExecution(cfg, store, log, (id) => scheduler?.wake(id), () => campaign?.isLeader ?? true, await store.createdAt()) : null;
+  const standard = docker?.executor ?? kube?.executor ?? new SubprocessExecutor({
     // LEOFLOW_AGENT_BINARY runs agents from another leoflow binary (fault tests point it at a missing file).
     selfCommand: process.env.LEOFLOW_AGENT_BINARY ? [process.env.LEOFLOW_AGENT_BINARY] : selfCommand(),
     logger: log.child("subprocess"),
@@ -134,7 +137,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
       // A reaped try may still be running (a hung agent, a container): every executor stops what it has of it.
       onTaskReaped: (t) => {
         for (const e of router.all())
-          e.cancel?.(t.id, t.try_number).catch((err) => log.warn("stopping a reaped try failed", { ti_id: t.id, try_number: t.try_number, error: err as Error }));
+          e.cancel?.(t.id, t.try_number).catch((err) => log.warn("stopping a reaped try failed", { ti_id: t.id, try_number: t.try_number, error: toError(err) }));
       },
     }),
     ...dispatchRetries,
@@ -148,21 +151,10 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     if (!campaign || campaign.isLeader) loop.wake(id);
   });
   const wake = (dagRunId?: number) => wakeBus.wake(dagRunId);
-  registerProMetrics(metrics, buffered, campaign);
-  metrics.gauge("leoflow_scheduler_healthy", "1 while the scheduler ticks on time (or does not lead), else 0.", () => (loop.health().status === "healthy" ? 1 : 0));
-  metrics.gauge("leoflow_events_emitted_total", "Lifecycle events emitted on this replica since start.", () => eventLog.log.emitted, "counter");
-  metrics.gauge("leoflow_events_appended_total", "Lifecycle events this replica appended to the event log.", () => eventLog.log.appended, "counter");
-  metrics.gauge("leoflow_events_append_failures_total", "Failed appends to the event log (each retried).", () => eventLog.log.failures, "counter");
-  metrics.gauge("leoflow_events_lost_total", "Lifecycle events never appended (the event log refused them too long).", () => eventLog.log.lost, "counter");
-  metrics.gauge("leoflow_events_dropped_total", "Lifecycle events lost by subscribers that fell behind.", () => events.dropped, "counter");
-  metrics.gauge("leoflow_event_subscribers", "Open event streams.", () => events.subscriberCount);
-  metrics.gauge(
-    "leoflow_inline_tasks_total",
-    "Inline http task starts and outcomes (started, succeeded, failed, busy, rejected).",
-    () => Object.entries(inline.metrics).map(([outcome, n]) => [{ outcome }, n]),
-    "counter",
-  );
-  metrics.gauge("leoflow_inline_tasks_running", "Inline http tasks in flight.", () => inline.inFlight);
+  registerDispatchMetrics(metrics, buffered);
+  registerSchedulerMetrics(metrics, loop, campaign);
+  registerEventMetrics(metrics, eventLog.log, events);
+  registerInlineMetrics(metrics, inline);
 
   // DAG files are parsed in child processes of this binary, never in the server (design: the wall around
   // user code); results are cached by content hash in the data dir, so a restart parses nothing unchanged.
@@ -179,7 +171,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     pausedOnCreate: cfg.dags_paused_at_creation,
     logger: log.child("dags"),
     onChange: () => loop.wake(),
-    admit: (spec) => [...(docker?.admit?.(spec) ?? []), ...admitInlineTasks(spec, cfg.inline_max_seconds)],
+    admit: (spec) => [...(docker?.admit?.(spec) ?? []), ...(kube?.admit(spec) ?? []), ...admitInlineTasks(spec, cfg.inline_max_seconds)],
   });
   const report = await dagSync.syncOnce();
   log.info("DAG folder loaded", { folder: cfg.dags_folder, ...summarize(report), parse_processes: dagParser.stats.processes, parse_cache_hits: dagParser.stats.cacheHits });
@@ -203,6 +195,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   handle = async (req) =>
     new URL(req.url).pathname.startsWith(AGENT_RPC_PREFIX) ? ((await (await loadRpc())(req)) ?? api.fetch(req, server)) : api.fetch(req, server);
   await docker?.start();
+  await kube?.start();
   dagSync.start();
   await wakeBus.start();
   await eventLog.start();
@@ -210,7 +203,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   else loop.start();
   if (pro && cfg.executor === "subprocess")
     log.warn("--executor=subprocess runs DAG code as plain processes on the leading replica's host, unsandboxed; use it only with trusted DAGs");
-  log.info("leoflow is serving", { url, mode: cfg.mode, db: redactDb(cfg.db), executor: standard.name, version: VERSION });
+  log.info("leoflow is serving", { url, mode: cfg.mode, db: redactUrl(cfg.db), executor: standard.name, version: VERSION });
   setTimeout(() => void loadRpc(), 0);
   void warnOfForeignSecrets(rawStore, cipher, log);
 
@@ -226,6 +219,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
         await (campaign ? campaign.stop() : loop.stop());
         await buffered.close();
         await docker?.stop();
+        await kube?.stop();
         // The API and RPC keep serving during the grace period so running agents can report.
         await Promise.all(router.all().map((e) => e.close?.(cfg.shutdown_grace * 1000)));
         await server.stop(true);
@@ -237,24 +231,49 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   };
 }
 
-/** Dispatch-buffer and leadership gauges for /metrics (leadership only in Pro). */
-function registerProMetrics(metrics: Metrics, buffered: BufferedDispatcher, campaign: LeaderCampaign | null): void {
-  const d = () => buffered.metrics();
-  metrics.gauge("leoflow_dispatch_queue_depth", "Launches waiting in the dispatch buffer.", () => d().queue_depth);
-  metrics.gauge("leoflow_dispatch_in_flight", "Launches a dispatch worker is running.", () => d().in_flight);
-  metrics.gauge("leoflow_dispatch_at_capacity_total", "Launches refused by a full dispatch buffer (left scheduled).", () => d().at_capacity_total, "counter");
-  metrics.gauge("leoflow_dispatch_inner_errors_total", "Launches the executor failed.", () => d().inner_errors_total, "counter");
-  metrics.gauge("leoflow_dispatch_latency_seconds_sum", "Total time spent launching task instances.", () => d().latency_seconds.sum, "counter");
-  metrics.gauge("leoflow_dispatch_latency_seconds_count", "Task instance launches timed.", () => d().latency_seconds.count, "counter");
-  if (!campaign) return;
-  metrics.gauge("leoflow_scheduler_leader", "1 while this replica leads the scheduler, else 0.", () => (campaign.isLeader ? 1 : 0));
-  metrics.gauge(
-    "leoflow_scheduler_step_downs_total",
-    "Leader step-downs, by reason (lock_lost, check_failed, shutdown).",
-    () => Object.entries(campaign.stats().step_downs).map(([reason, n]) => [{ reason }, n]),
-    "counter",
-  );
-  metrics.gauge("leoflow_scheduler_reacquire_seconds", "Time without leadership of the last step-down → re-acquire cycle.", () => (campaign.stats().last_reacquire_ms ?? 0) / 1000);
+/** The kubernetes executor, its reconciler, staging PVCs and DAG allowlist, from --namespace, --kubeconfig and the --k8s-* flags. */
+function kubernetesExecution(cfg: ServeConfig, store: Store, log: Logger, wake: (dagRunId: number) => void, isLeader: () => boolean, storeCreatedAt: Date | null): Promise<KubernetesExecution> {
+  return createKubernetesExecution({
+    settings: {
+      namespace: cfg.namespace,
+      agentImage: cfg.k8s_agent_image,
+      agentImageBinary: AGENT_BINARY_IN_IMAGE,
+      defaultImage: cfg.k8s_default_image,
+      defaultCpu: cfg.k8s_default_cpu,
+      defaultMemory: cfg.k8s_default_memory,
+      pullPolicy: cfg.k8s_image_pull_policy,
+      serviceAccount: cfg.k8s_service_account,
+      automountServiceAccountToken: cfg.k8s_automount_token,
+      nodeSelector: cfg.k8s_node_selector,
+      tolerations: cfg.k8s_tolerations,
+      runAsUser: cfg.k8s_user.uid,
+      runAsGroup: cfg.k8s_user.gid,
+      podGraceSeconds: cfg.k8s_pod_grace,
+      taskSecret: cfg.k8s_task_secret,
+      caConfigMap: cfg.k8s_ca_configmap,
+      stagingStorageClass: cfg.k8s_staging_storage_class,
+      stagingSize: cfg.k8s_staging_size,
+      // The same id as the docker executor's: one per store, so installs sharing a namespace never clash.
+      instance: dockerInstanceId(cfg.db.startsWith("sqlite:") ? resolve(cfg.db.slice(7)) : redactUrl(cfg.db), storeCreatedAt),
+      passthroughEnv: passthroughEnv(process.env, cfg.task_env_passthrough),
+    },
+    policy: {
+      allowedImages: cfg.k8s_allowed_images.split(",").map((p) => p.trim()).filter(Boolean),
+      maxCpu: cfg.k8s_max_cpu,
+      maxMemory: cfg.k8s_max_memory,
+    },
+    kubeconfig: cfg.kubeconfig,
+    store,
+    logger: log.child("kubernetes"),
+    callTimeoutMs: 10_000,
+    removeGraceMs: cfg.k8s_remove_grace * 1000,
+    pendingLimitMs: cfg.k8s_pending_limit * 1000,
+    resyncMs: 10_000,
+    stagingTtlMs: cfg.k8s_staging_ttl * 1000,
+    stagingAccessMode: cfg.k8s_staging_access_mode,
+    isLeader,
+    onTaskFailed: wake,
+  });
 }
 
 /** The docker executor, its reconciler and its DAG allowlist, from the --docker-* flags. */
@@ -270,7 +289,7 @@ function dockerExecution(cfg: ServeConfig, store: Store, log: Logger, wake: (dag
       user: cfg.docker_user,
       agentBinary: cfg.docker_agent_binary,
       pidsLimit: 1024,
-      instance: dockerInstanceId(cfg.db.startsWith("sqlite:") ? resolve(cfg.db.slice(7)) : redactDb(cfg.db), storeCreatedAt),
+      instance: dockerInstanceId(cfg.db.startsWith("sqlite:") ? resolve(cfg.db.slice(7)) : redactUrl(cfg.db), storeCreatedAt),
       passthroughEnv: passthroughEnv(process.env, cfg.task_env_passthrough),
     },
     policy: {
@@ -288,67 +307,7 @@ function dockerExecution(cfg: ServeConfig, store: Store, log: Logger, wake: (dag
   });
 }
 
-/** An agent that exits without having reported a final state crashed: fail its try with the reason. */
-async function failIfUnreported(store: Store, exit: AgentExit, log: Logger, wake: (runId: number) => void): Promise<void> {
-  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode}`;
-  const note = `agent ${how} before reporting a final state`;
-  const now = new Date();
-  try {
-    const ti = await store.getTaskInstanceById(exit.taskInstanceId);
-    if (!ti) return;
-    const [applied] = await store.applyTransitions(
-      [{ id: ti.id, from: ["queued", "running"], to: "failed", try_number: exit.tryNumber, patch: { end_date: now, note } }],
-      now,
-    );
-    if (applied) {
-      log.warn("task failed: " + note, { dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, try_number: exit.tryNumber });
-      wake(ti.dag_run_id);
-    }
-  } catch (e) {
-    log.error("could not record an agent's exit", { error: e as Error });
-  }
-}
-
-/** Secrets this server's key cannot open (a replica started with the wrong key) are named at start, off its path. */
-async function warnOfForeignSecrets(raw: Store, cipher: SecretsCipher, log: Logger): Promise<void> {
-  try {
-    for (const [keyId, n] of foreignKeyIds(await readStoredSecrets(raw), cipher))
-      log.error(`${n} stored secret(s) were encrypted under key id ${keyId}, not this server's key (id ${cipher.keyId}): reading them fails`, {
-        fix: "start with the key they were written with (--secrets-key / LEOFLOW_SECRETS_KEY), or re-encrypt them with `leoflow secrets rotate`",
-      });
-  } catch (e) {
-    log.warn("could not check the stored secrets against the secrets key", { error: e as Error });
-  }
-}
-
-/** Lite keeps one generated signing secret in the data dir so tokens survive restarts. */
-function loadOrCreateSecret(cfg: ServeConfig, log: Logger): string {
-  if (cfg.mode === "pro")
-    throw new Error("--mode=pro needs --jwt-secret (or LEOFLOW_JWT_SECRET) shared by every replica, at least 16 characters");
-  const file = join(cfg.data_dir, "jwt-secret");
-  if (existsSync(file)) return readFileSync(file, "utf8").trim();
-  const secret = randomBytes(32).toString("base64url");
-  writeFileSync(file, secret + "\n", { mode: 0o600 });
-  log.info("generated a token signing secret", { file });
-  return secret;
-}
-
-async function announceAdmin(store: Store, cfg: ServeConfig, log: Logger): Promise<void> {
-  const { created, updated, generatedPassword } = await ensureAdminUser(store, { password: cfg.admin_password, now: new Date() });
-  if (generatedPassword)
-    // Printed once, on stdout, so it does not end up mixed into structured logs.
-    process.stdout.write(
-      `\n  Leoflow admin user created.\n  username: admin\n  password: ${generatedPassword}\n  (shown once; set LEOFLOW_ADMIN_PASSWORD to choose it)\n\n`,
-    );
-  else if (created) log.info("admin user created with the password from LEOFLOW_ADMIN_PASSWORD");
-  else if (updated) log.info("admin password changed to the one in LEOFLOW_ADMIN_PASSWORD");
-}
-
 function summarize(report: unknown): Record<string, unknown> {
   if (!report || typeof report !== "object") return {};
   return Object.fromEntries(Object.entries(report).filter(([, v]) => typeof v === "number"));
-}
-
-function redactDb(db: string): string {
-  return db.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
 }

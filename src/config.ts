@@ -4,8 +4,8 @@
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { ValidationError, parsePassthrough, parseSecretsKey } from "./domain";
-import { PULL_POLICIES, parseMemoryBytes, parseNanoCpus } from "./executors";
+import { ValidationError, parsePassthrough, parseSecretsKey, errorMessage } from "./domain";
+import { PULL_POLICIES, parseMemoryBytes, parseNanoCpus, parseNodeSelector, parseRunAs, parseTolerations } from "./executors";
 
 const MODES = ["lite", "pro"] as const;
 const EXECUTORS = ["subprocess", "docker", "kubernetes"] as const;
@@ -53,7 +53,7 @@ const ServeConfigSchema = z.object({
     try {
       if (v !== undefined) parseSecretsKey(v, "the key");
     } catch (e) {
-      ctx.addIssue({ code: "custom", message: (e as Error).message });
+      ctx.addIssue({ code: "custom", message: errorMessage(e) });
     }
   }),
   // --- Pro runtime (leader election, buffered dispatch) ---
@@ -76,6 +76,31 @@ const ServeConfigSchema = z.object({
   docker_remove_grace: z.number().min(0),
   docker_reconcile_interval: z.number().min(0.1),
   docker_staging_ttl: z.number().min(0),
+  // --- Kubernetes executor ---
+  namespace: z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/, "expects a namespace name (lowercase letters, digits, '-')").max(63),
+  kubeconfig: z.string().min(1).optional(),
+  k8s_agent_image: z.string().min(1),
+  k8s_default_image: z.string().min(1),
+  k8s_default_cpu: z.string().refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "1" or "500m"'),
+  k8s_default_memory: z.string().refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "512Mi"'),
+  k8s_max_cpu: z.string().refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "4"').optional(),
+  k8s_max_memory: z.string().refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "8Gi"').optional(),
+  k8s_allowed_images: z.string(),
+  k8s_image_pull_policy: z.enum(PULL_POLICIES),
+  k8s_service_account: z.string(),
+  k8s_automount_token: z.boolean(),
+  k8s_node_selector: z.string().transform(fromParser(parseNodeSelector)),
+  k8s_tolerations: z.string().transform(fromParser(parseTolerations)),
+  k8s_user: z.string().transform(fromParser(parseRunAs)),
+  k8s_pod_grace: z.number().int().min(0),
+  k8s_task_secret: z.string(),
+  k8s_ca_configmap: z.string(),
+  k8s_staging_storage_class: z.string(),
+  k8s_staging_size: z.string().refine((v) => parseMemoryBytes(v) !== null, 'expects a storage quantity such as "1Gi"'),
+  k8s_staging_access_mode: z.enum(["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"]),
+  k8s_staging_ttl: z.number().min(0),
+  k8s_remove_grace: z.number().min(0),
+  k8s_pending_limit: z.number().positive(),
   // --- Inline http tasks ---
   inline_concurrency: z.number().int().min(1),
   inline_max_seconds: z.number().positive(),
@@ -85,7 +110,9 @@ const ServeConfigSchema = z.object({
   // --- Task environment ---
   task_env_passthrough: z
     .string()
-    .superRefine((v, ctx) => parsePassthrough(v).problems.forEach((message) => ctx.addIssue({ code: "custom", message })))
+    .superRefine((v, ctx) => {
+      for (const message of parsePassthrough(v).problems) ctx.addIssue({ code: "custom", message });
+    })
     .transform((v) => parsePassthrough(v).patterns),
 });
 export type ServeConfig = z.infer<typeof ServeConfigSchema>;
@@ -100,7 +127,7 @@ export const SERVE_FLAGS = {
   "advertise-url": ["string", "LEOFLOW_ADVERTISE_URL", undefined, "URL agents use to reach this server (default http://127.0.0.1:PORT)"],
   auth: ["string", "LEOFLOW_AUTH", "jwt", "jwt, or none (accepted only when listening on loopback)"],
   "trusted-proxy-hops": ["number", "LEOFLOW_TRUSTED_PROXY_HOPS", 0, "reverse proxies in front of the server whose X-Forwarded-For names the client (login throttling); 0 ignores the header"],
-  executor: ["string", "LEOFLOW_EXECUTOR", undefined, "subprocess | docker (kubernetes is not built yet; lite default: subprocess)"],
+  executor: ["string", "LEOFLOW_EXECUTOR", undefined, "subprocess | docker | kubernetes (default: lite subprocess, pro kubernetes)"],
   parallelism: ["number", "LEOFLOW_PARALLELISM", 32, "task instances running at once, across all DAGs"],
   "dags-paused-at-creation": ["boolean", "LEOFLOW_DAGS_PAUSED_AT_CREATION", false, "new DAGs start paused"],
   "dag-parse-timeout": ["number", "LEOFLOW_DAG_PARSE_TIMEOUT", 30, "seconds a DAG file may take to parse (its import runs in a child process)"],
@@ -139,6 +166,31 @@ export const SERVE_FLAGS = {
   "docker-remove-grace": ["number", "LEOFLOW_DOCKER_REMOVE_GRACE", 60, "seconds a finished container is kept before removal"],
   "docker-reconcile-interval": ["number", "LEOFLOW_DOCKER_RECONCILE_INTERVAL", 5, "seconds between docker reconciler passes"],
   "docker-staging-ttl": ["number", "LEOFLOW_DOCKER_STAGING_TTL", 86400, "seconds a failed run's staging volume is kept"],
+  // --- Kubernetes executor ---
+  namespace: ["string", "LEOFLOW_NAMESPACE", "", "namespace of task pods, secrets and staging PVCs (default: the kubeconfig context's, or the server pod's)"],
+  kubeconfig: ["string", "LEOFLOW_KUBECONFIG", undefined, "kubeconfig file (default: in-cluster config in a pod, else KUBECONFIG or ~/.kube/config)"],
+  "k8s-agent-image": ["string", "LEOFLOW_K8S_AGENT_IMAGE", "leoflow:latest", "the Leoflow image (deploy/kubernetes/Dockerfile) an init container copies the agent binary from"],
+  "k8s-default-image": ["string", "LEOFLOW_K8S_DEFAULT_IMAGE", "debian:bookworm-slim", "image for tasks that set none (needs glibc for the copied agent)"],
+  "k8s-default-cpu": ["string", "LEOFLOW_K8S_DEFAULT_CPU", "1", "CPU limit of a task that sets none"],
+  "k8s-default-memory": ["string", "LEOFLOW_K8S_DEFAULT_MEMORY", "512Mi", "memory limit of a task that sets none"],
+  "k8s-max-cpu": ["string", "LEOFLOW_K8S_MAX_CPU", undefined, "largest CPU a task may ask for (DAGs above it are refused at load)"],
+  "k8s-max-memory": ["string", "LEOFLOW_K8S_MAX_MEMORY", undefined, "largest memory a task may ask for (DAGs above it are refused at load)"],
+  "k8s-allowed-images": ["string", "LEOFLOW_K8S_ALLOWED_IMAGES", "", "comma-separated image patterns DAGs may use (* wildcard; empty: any)"],
+  "k8s-image-pull-policy": ["string", "LEOFLOW_K8S_IMAGE_PULL_POLICY", "if_not_present", "always | if_not_present | never (a task's image_pull_policy wins)"],
+  "k8s-service-account": ["string", "LEOFLOW_K8S_SERVICE_ACCOUNT", "", "service account of task pods (default: the namespace's default)"],
+  "k8s-automount-token": ["boolean", "LEOFLOW_K8S_AUTOMOUNT_TOKEN", false, "mount the service account's API token into task pods"],
+  "k8s-node-selector": ["string", "LEOFLOW_K8S_NODE_SELECTOR", "", "node selector of task pods: key=value,key=value"],
+  "k8s-tolerations": ["string", "LEOFLOW_K8S_TOLERATIONS", "", 'tolerations of task pods, as JSON: [{"key":"batch","operator":"Exists"}]'],
+  "k8s-user": ["string", "LEOFLOW_K8S_USER", "65534:65534", "uid:gid task pods run as (never root)"],
+  "k8s-pod-grace": ["number", "LEOFLOW_K8S_POD_GRACE", 30, "seconds between SIGTERM and SIGKILL when a task pod is deleted"],
+  "k8s-task-secret": ["string", "LEOFLOW_K8S_TASK_SECRET", "", "a Secret mounted read-only in every task pod at /var/run/secrets/leoflow/task"],
+  "k8s-ca-configmap": ["string", "LEOFLOW_K8S_CA_CONFIGMAP", "", "a ConfigMap whose ca.crt the agent trusts for --advertise-url's TLS"],
+  "k8s-staging-storage-class": ["string", "LEOFLOW_K8S_STAGING_STORAGE_CLASS", "", "storage class of staging PVCs (default: the cluster's)"],
+  "k8s-staging-size": ["string", "LEOFLOW_K8S_STAGING_SIZE", "1Gi", "size of a staging PVC whose DAG sets none"],
+  "k8s-staging-access-mode": ["string", "LEOFLOW_K8S_STAGING_ACCESS_MODE", "ReadWriteOnce", "ReadWriteOnce | ReadWriteMany (tasks of a run on several nodes) | ReadWriteOncePod"],
+  "k8s-staging-ttl": ["number", "LEOFLOW_K8S_STAGING_TTL", 86400, "seconds a failed run's staging PVC is kept"],
+  "k8s-remove-grace": ["number", "LEOFLOW_K8S_REMOVE_GRACE", 60, "seconds a finished task pod is kept before deletion"],
+  "k8s-pending-limit": ["number", "LEOFLOW_K8S_PENDING_LIMIT", 300, "seconds a pod may be stuck pulling its image before its try fails"],
   // --- Inline http tasks ---
   "inline-concurrency": ["number", "LEOFLOW_INLINE_CONCURRENCY", 64, "inline http tasks running at once (more wait, scheduled, for a free slot)"],
   "inline-max-seconds": ["number", "LEOFLOW_INLINE_MAX_SECONDS", 300, "longest an inline http task may run; DAGs asking for more are refused at load"],
@@ -163,7 +215,7 @@ export function loadServeConfig(argv: string[], env: Record<string, string | und
       allowPositionals: false,
     }));
   } catch (e) {
-    throw new ValidationError(`${(e as Error).message}. Run 'leoflow serve --help' for the flags.`);
+    throw new ValidationError(`${errorMessage(e)}. Run 'leoflow serve --help' for the flags.`);
   }
   const raw: Record<string, unknown> = {};
   const issues: { path: string; message: string }[] = [];
@@ -183,7 +235,6 @@ export function loadServeConfig(argv: string[], env: Record<string, string | und
   }
   raw.admin_password = env.LEOFLOW_ADMIN_PASSWORD;
   const mode = (raw.mode as string) ?? "lite";
-  const executorDefaulted = raw.executor === undefined;
   raw.executor ??= mode === "pro" ? "kubernetes" : "subprocess";
   raw.db ??= `sqlite:${raw.data_dir}/leoflow.db`;
   raw.dispatch_buffer ??= mode === "pro" ? 1024 : 0;
@@ -201,14 +252,6 @@ export function loadServeConfig(argv: string[], env: Record<string, string | und
       {
         path: "--mode=pro",
         message: `needs a Postgres store for leader election, but --db is "${cfg.db}"; pass --db=postgres://user@host:5432/leoflow, or run --mode=lite`,
-      },
-    ]);
-  // In every mode: an executor this build does not run is refused, never silently replaced by subprocess.
-  if (cfg.executor === "kubernetes")
-    throw configError([
-      {
-        path: "--executor=kubernetes",
-        message: `${executorDefaulted ? "(Pro's default) " : ""}kubernetes is not built yet; use subprocess or docker: pass --executor=subprocess to run tasks as processes on ${cfg.mode === "pro" ? "the replica that leads" : "this host"} (user code runs unsandboxed), or --executor=docker`,
       },
     ]);
   if (cfg.agent_token_ttl < 4 * cfg.heartbeat_interval)
@@ -241,6 +284,18 @@ export function dagParseLimitsFromEnv(env: Record<string, string | undefined> = 
   if (!parsed.success)
     throw configError(parsed.error.issues.map((i) => ({ path: `LEOFLOW_${String(i.path[0]).toUpperCase()}`, message: i.message })));
   return { timeoutMs: parsed.data.dag_parse_timeout * 1000, memoryBytes: parsed.data.dag_parse_memory };
+}
+
+/** A zod transform from a parser that throws a message (the flag's name is added by configError). */
+function fromParser<T>(parse: (text: string) => T) {
+  return (v: string, ctx: z.RefinementCtx): T => {
+    try {
+      return parse(v);
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: errorMessage(e) });
+      return z.NEVER;
+    }
+  };
 }
 
 function configError(issues: { path: string; message: string }[]): ValidationError {

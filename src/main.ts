@@ -6,9 +6,11 @@
 // Only light modules load eagerly: `leoflow agent` starts once per task, so everything else (zod schemas,
 // hono, the stores) is imported by the command that needs it.
 import { parseArgs } from "node:util";
-import { ValidationError } from "./domain/errors";
+import { ValidationError, toError } from "./domain/errors";
 import { createLogger } from "./observability/logger";
 import { VERSION } from "./version";
+import type { ServeConfig } from "./config";
+import type { RunningServer } from "./app";
 
 const HELP = `leoflow ${VERSION} — workflow orchestrator (Airflow-style DAGs, one binary)
 
@@ -80,7 +82,7 @@ async function serve(args: string[]): Promise<number> {
     process.stdout.write(serveHelp());
     return 0;
   }
-  let cfg;
+  let cfg: ServeConfig;
   try {
     cfg = loadServeConfig(args);
   } catch (e) {
@@ -92,11 +94,11 @@ async function serve(args: string[]): Promise<number> {
   }
   const log = createLogger("leoflow");
   const { startServer } = await import("./app");
-  let server;
+  let server: RunningServer;
   try {
     server = await startServer(cfg, log);
   } catch (e) {
-    log.error("could not start", { error: e as Error });
+    log.error("could not start", { error: toError(e) });
     return 1;
   }
   return new Promise<number>((resolve) => {
@@ -153,11 +155,11 @@ async function db(args: string[]): Promise<number> {
   if (sub !== "migrate") return usage("db migrate [--db URL]");
   const { values } = parseArgs({ args: rest, options: { db: { type: "string" } }, strict: true });
   const url = values.db ?? process.env.LEOFLOW_DB ?? "sqlite:./.leoflow/leoflow.db";
-  const { openStore } = await import("./store");
+  const [{ openStore }, { redactUrl }] = await Promise.all([import("./store"), import("./domain")]);
   const store = openStore(url);
   await store.migrate();
   await store.close();
-  process.stdout.write(`migrated ${url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@")}\n`);
+  process.stdout.write(`migrated ${redactUrl(url)}\n`);
   return 0;
 }
 

@@ -175,7 +175,7 @@ async function hostileCases(): Promise<void> {
   await Bun.sleep(1000);
   const before = rssMiB(mem.server.proc.pid);
   writeFileSync(join(dir, "dags", "runaway.ts"), "const keep: number[][] = [];\nwhile (true) keep.push(new Array(1e6).fill(1));\n");
-  let err;
+  let err: { filename: string; stack_trace: string } | undefined;
   try {
     while (!(err = await errorsFor("runaway.ts"))) await Bun.sleep(10);
   } catch (e) {

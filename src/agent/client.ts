@@ -14,6 +14,7 @@
  * await client.register({ hostname: "h", pid: process.pid, version: "" });
  */
 import type { Logger } from "../observability/logger";
+import { LeoflowError, errorMessage } from "../domain/errors";
 import { backoff } from "./backoff";
 
 const SERVICE = "leoflow.agent.v1.AgentService";
@@ -37,7 +38,7 @@ export type RpcCode =
   | "data_loss"
   | "unauthenticated";
 
-export class AgentRpcError extends Error {
+export class AgentRpcError extends LeoflowError {
   constructor(
     readonly code: RpcCode,
     /** The server's message, without the method and code prefix. */
@@ -162,8 +163,8 @@ export function dial(serverUrl: string, token: string, opts: DialOptions = {}): 
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (e) {
-      const timedOut = (e as Error).name === "TimeoutError";
-      throw new AgentRpcError(timedOut ? "deadline_exceeded" : "unavailable", (e as Error).message, method);
+      const timedOut = e instanceof Error && e.name === "TimeoutError";
+      throw new AgentRpcError(timedOut ? "deadline_exceeded" : "unavailable", errorMessage(e), method);
     }
     const text = await res.text();
     let json: Record<string, unknown> = {};

@@ -54,12 +54,12 @@ export class LogShipper {
     if (this.totalBytes + size > this.o.maxTotalBytes) {
       this.capped = true;
       this.queue("agent", `log limit of ${this.o.maxTotalBytes} bytes reached for this try; further output is dropped`);
-      this.flush();
+      void this.flush(); // never rejects: a batch the control plane refuses is logged and dropped
       return;
     }
     this.totalBytes += size;
     this.queue(stream, line);
-    if (this.pending.length >= this.o.maxBatchLines || this.pendingBytes >= this.o.maxBatchBytes) this.flush();
+    if (this.pending.length >= this.o.maxBatchLines || this.pendingBytes >= this.o.maxBatchBytes) void this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.o.flushIntervalMs);
   }
 

@@ -5,7 +5,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LeoflowError } from "../domain/errors"; // not the index: keeps agent start-up light
+import { LeoflowError, errorMessage } from "../domain/errors"; // not the index: keeps agent start-up light
 
 export class ReturnValueError extends LeoflowError {}
 
@@ -21,14 +21,14 @@ export async function readReturnValue(path: string): Promise<{ ok: false } | { o
     text = await readFile(path, "utf8");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return { ok: false };
-    throw new ReturnValueError(`cannot read the return value in $LEOFLOW_RETURN_VALUE_PATH (${path}): ${(e as Error).message}`);
+    throw new ReturnValueError(`cannot read the return value in $LEOFLOW_RETURN_VALUE_PATH (${path}): ${errorMessage(e)}`);
   }
   if (text.trim() === "") return { ok: false };
   try {
     return { ok: true, json: JSON.stringify(JSON.parse(text)) };
   } catch (e) {
     throw new ReturnValueError(
-      `return value in $LEOFLOW_RETURN_VALUE_PATH is not valid JSON: ${(e as Error).message}; write JSON, e.g. echo '{"rows": 1}' > "$LEOFLOW_RETURN_VALUE_PATH"`,
+      `return value in $LEOFLOW_RETURN_VALUE_PATH is not valid JSON: ${errorMessage(e)}; write JSON, e.g. echo '{"rows": 1}' > "$LEOFLOW_RETURN_VALUE_PATH"`,
     );
   }
 }

@@ -21,6 +21,7 @@ import { xcomEnv } from "./xcom-env";
 import { formatControlLine } from "./control-line";
 // The file, not the executors index: the agent starts once per task and needs only this pure rule.
 import { AGENT_SETTINGS_ENV, userProcessEnv } from "../domain/task-env";
+import { errorMessage } from "../domain/errors";
 
 export interface RunAgentOptions {
   server: string;
@@ -57,7 +58,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<number> {
       log.warn("control plane kept a different state", { reported: outcome.state, state: res.state });
     return res.state === "success" || res.state === "skipped" ? 0 : 1;
   } catch (e) {
-    const err = e instanceof AgentRpcError ? e : new AgentRpcError("unknown", (e as Error).message, "agent");
+    const err = e instanceof AgentRpcError ? e : new AgentRpcError("unknown", errorMessage(e), "agent");
     log.error("agent could not complete the task protocol", { code: err.code, method: err.method, error: err.rawMessage });
     return 2;
   }
@@ -80,7 +81,7 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
   try {
     argv = buildCommand(task, { file: spec.dagFile, id: spec.dagId });
   } catch (e) {
-    return { state: "failed", exitCode: -1, error: (e as Error).message };
+    return { state: "failed", exitCode: -1, error: errorMessage(e) };
   }
   const rv = await newReturnValuePath();
   try {
@@ -91,7 +92,7 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
     try {
       proc = spawnUserProcess(argv, cwd, env);
     } catch (e) {
-      return { state: "failed", exitCode: -1, error: `cannot start ${argv[0]}: ${(e as Error).message}` };
+      return { state: "failed", exitCode: -1, error: `cannot start ${argv[0]}: ${errorMessage(e)}` };
     }
     announceUserGroup(proc.pid);
     const started = performance.now();
@@ -136,7 +137,7 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
       const value = await readReturnValue(rv.path);
       if (value.ok) await client.pushXCom({ key: "return_value", valueJson: value.json });
     } catch (e) {
-      return { state: "failed", exitCode, error: e instanceof AgentRpcError ? `return value refused: ${e.rawMessage}` : (e as Error).message };
+      return { state: "failed", exitCode, error: e instanceof AgentRpcError ? `return value refused: ${e.rawMessage}` : errorMessage(e) };
     }
     return { state: "success", exitCode, error: "" };
   } finally {

@@ -28,6 +28,7 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
  */
 export function stopGroup(pid: number, graceMs = KILL_GRACE_MS): () => void {
   if (!signalGroup(pid, "SIGTERM")) return () => {};
+  signalGroup(pid, "SIGCONT"); // a stopped group acts on SIGTERM only once continued
   const timer = setTimeout(() => signalGroup(pid, "SIGKILL"), graceMs);
   return () => clearTimeout(timer);
 }

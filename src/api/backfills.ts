@@ -5,9 +5,9 @@
  */
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { ConflictError, NotFoundError, ValidationError } from "../domain";
+import { ConflictError, NotFoundError, ValidationError, type BackfillRecord } from "../domain";
 import { backfillSlots, planBackfill, type BackfillRequest } from "../scheduler";
-import type { BackfillRecord, Store } from "../store";
+import type { BackfillsApiStore } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { requireWriter } from "./require-user";
 import { isoDateTime, pagingQuery, parseBody, parsePathParam, parseQuery } from "./validate";
@@ -51,7 +51,7 @@ export function serializeBackfill(b: BackfillRecord) {
   };
 }
 
-async function backfillOr404(store: Store, raw: string): Promise<BackfillRecord> {
+async function backfillOr404(store: Pick<BackfillsApiStore, "getBackfill">, raw: string): Promise<BackfillRecord> {
   const id = parsePathParam("backfill_id", raw, BackfillId);
   const b = await store.getBackfill(id);
   if (!b) throw new NotFoundError(`Could not find backfill with id ${id}`);

@@ -5,9 +5,19 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { NotFoundError, ValidationError, type DagSpec } from "../domain";
+import {
+  NotFoundError,
+  ValidationError,
+  type DagRecord,
+  type DagRunRecord,
+  type DagSpec,
+  type RunSnapshot,
+  type RunStateChange,
+  type TaskClear,
+  type TaskInstanceRecord,
+} from "../domain";
 import { clearFor, requeueAfterClear, selectClearTargets, type ClearSelection } from "../scheduler";
-import type { DagRecord, DagRunRecord, RunSnapshot, RunStateChange, Store, TaskClear, TaskInstanceRecord } from "../store";
+import type { RecordLookups, RunsApiStore } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { getDagOr404, getDagRunOr404 } from "./lookups";
@@ -66,7 +76,7 @@ interface Target {
 }
 
 /** Runs with their task instances and pinned specs (one snapshot read). */
-async function loadRuns(store: Store, runs: DagRunRecord[]): Promise<{ snap: RunSnapshot; spec: DagSpec }[]> {
+async function loadRuns(store: Pick<RunsApiStore, "loadRunSnapshots"> & Pick<RecordLookups, "getDagVersion">, runs: DagRunRecord[]): Promise<{ snap: RunSnapshot; spec: DagSpec }[]> {
   const snaps = await store.loadRunSnapshots(runs.map((r) => r.id));
   const specs = new Map<number, DagSpec>();
   const out: { snap: RunSnapshot; spec: DagSpec }[] = [];
@@ -83,7 +93,7 @@ async function loadRuns(store: Store, runs: DagRunRecord[]): Promise<{ snap: Run
 }
 
 /** Every run of the DAG whose logical_date is within [start, end] (a null bound is open; null dates match only open ranges). */
-async function runsBetween(store: Store, dagId: string, start: Date | null, end: Date | null): Promise<DagRunRecord[]> {
+async function runsBetween(store: Pick<RunsApiStore, "listDagRuns">, dagId: string, start: Date | null, end: Date | null): Promise<DagRunRecord[]> {
   const runs: DagRunRecord[] = [];
   for (let offset = 0; ; offset += 1000) {
     const page = await store.listDagRuns({ dag_id: dagId, limit: 1000, offset, order_by: "id" });
@@ -113,7 +123,7 @@ export async function applyClear(deps: ResolvedDeps, targets: Target[], specs: M
   for (const id of runs.keys()) deps.scheduler.wake(id);
 }
 
-async function serializeTargets(store: Store, targets: Target[], fresh: boolean) {
+async function serializeTargets(store: Pick<RunsApiStore, "loadRunSnapshots">, targets: Target[], fresh: boolean) {
   let items = targets;
   if (fresh) {
     const now = new Map((await store.loadRunSnapshots([...new Set(targets.map((t) => t.run.id))])).flatMap((s) => s.tis.map((ti) => [ti.id, { ti, run: s.run }] as const)));

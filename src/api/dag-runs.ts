@@ -1,7 +1,7 @@
 /** DAG runs: trigger (POST), list (`~` for every DAG) and get (Airflow's /api/v2/dags/{dag_id}/dagRuns…). */
 import { Hono } from "hono";
 import { z } from "zod";
-import { ConflictError, DAG_RUN_STATES, ValidationError } from "../domain";
+import { ConflictError, DAG_RUN_STATES, ValidationError, type DagRunRecord } from "../domain";
 import { buildDagRun, defaultRunId, runIdSuffix } from "../scheduler";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { getDagOr404, getDagRunOr404 } from "./lookups";
@@ -80,7 +80,7 @@ export function dagRunRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
         },
         now,
       );
-    let run;
+    let run: DagRunRecord;
     for (let attempt = 1; ; attempt++) {
       try {
         run = await store.createDagRun(build());

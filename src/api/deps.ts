@@ -2,7 +2,7 @@
 import type { UserClaims, UserTokens } from "../auth";
 import type { Logger, Metrics } from "../observability";
 import type { EventHub } from "../events";
-import type { Store } from "../store";
+import type { ApiStore } from "../store";
 
 export interface SchedulerHandle {
   /** Asks the scheduler to plan now (optionally a specific run) instead of at its next tick. */
@@ -11,7 +11,7 @@ export interface SchedulerHandle {
 }
 
 export interface ApiDeps {
-  store: Store;
+  store: ApiStore;
   /** null = `--auth=none` (loopback only): every route is open. */
   tokens: UserTokens | null;
   version: string;

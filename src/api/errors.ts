@@ -7,11 +7,11 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
-import { ConflictError, IllegalTransitionError, NotFoundError, TooLargeError, ValidationError } from "../domain";
+import { ConflictError, IllegalTransitionError, LeoflowError, NotFoundError, TooLargeError, ValidationError } from "../domain";
 import type { Logger } from "../observability";
 
 /** An HTTP error raised by a route, with Airflow's `detail`. */
-export class ApiError extends Error {
+export class ApiError extends LeoflowError {
   constructor(
     readonly status: ContentfulStatusCode,
     readonly detail: unknown,
@@ -29,7 +29,7 @@ export interface RequestIssue {
 }
 
 /** A request whose body, query or path failed its schema (HTTP 422, like FastAPI). */
-export class RequestValidationError extends Error {
+export class RequestValidationError extends LeoflowError {
   constructor(readonly issues: RequestIssue[]) {
     super(issues.map((i) => `${i.loc.join(".")}: ${i.msg}`).join("; "));
   }

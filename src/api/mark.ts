@@ -5,9 +5,9 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { ConflictError, type DagSpec } from "../domain";
+import { ConflictError, type DagRunRecord, type DagSpec, type OperatorChange } from "../domain";
 import { MARKABLE_RUN_STATES, MARKABLE_TASK_STATES, planRunMark, planTaskMark, type MarkInput } from "../scheduler";
-import type { DagRunRecord, OperatorChange, Store } from "../store";
+import type { RecordLookups, RunsApiStore } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
@@ -51,7 +51,7 @@ function masked<T extends Record<string, unknown>>(body: T, mask: string[] | und
   return Object.fromEntries(Object.entries(body).filter(([k]) => mask.includes(k))) as Partial<T>;
 }
 
-async function markInput(store: Store, run: DagRunRecord): Promise<MarkInput> {
+async function markInput(store: Pick<RunsApiStore, "loadRunSnapshots"> & Pick<RecordLookups, "getDagVersion">, run: DagRunRecord): Promise<MarkInput> {
   const [snap] = await store.loadRunSnapshots([run.id]);
   const spec: DagSpec | null = await store.getDagVersion(run.version_id);
   if (!snap || !spec) throw new Error(`run ${run.run_id} or its DAG version ${run.version_id} is missing from the store`);

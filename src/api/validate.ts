@@ -6,7 +6,7 @@
  */
 import type { Context } from "hono";
 import { z } from "zod";
-import { ValidationError, findJsonProblem } from "../domain";
+import { ValidationError, findJsonProblem, errorMessage } from "../domain";
 import { RequestValidationError, zodIssuesToRequestIssues } from "./errors";
 
 const PARSE = { reportInput: true } as const;
@@ -19,7 +19,7 @@ export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Pro
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new RequestValidationError([{ loc: ["body"], msg: `JSON decode error: ${(e as Error).message}`, type: "json_invalid" }]);
+    throw new RequestValidationError([{ loc: ["body"], msg: `JSON decode error: ${errorMessage(e)}`, type: "json_invalid" }]);
   }
   assertStorableBody(raw);
   const r = schema.safeParse(raw, PARSE);

@@ -7,7 +7,7 @@
  * if (r.generatedPassword) console.log(`admin password: ${r.generatedPassword}`);
  */
 import { ValidationError } from "../domain";
-import type { Store } from "../store";
+import type { UserStore } from "../store";
 import { generatePassword, hashPassword, verifyPassword } from "./passwords";
 
 export const ADMIN_USERNAME = "admin";
@@ -21,7 +21,7 @@ export interface EnsureAdminResult {
   generatedPassword?: string;
 }
 
-export async function ensureAdminUser(store: Store, opts: { password?: string; now: Date }): Promise<EnsureAdminResult> {
+export async function ensureAdminUser(store: UserStore, opts: { password?: string; now: Date }): Promise<EnsureAdminResult> {
   if (opts.password !== undefined && opts.password.length === 0)
     throw new ValidationError(
       "the admin password is empty; set LEOFLOW_ADMIN_PASSWORD to a non-empty value or unset it to have one generated",
@@ -35,4 +35,19 @@ export async function ensureAdminUser(store: Store, opts: { password?: string; n
   await store.putUser({ username: ADMIN_USERNAME, password_hash: await hashPassword(password), role: "admin" }, opts.now);
   if (existing) return { created: false, updated: true };
   return opts.password === undefined ? { created: true, updated: false, generatedPassword: password } : { created: true, updated: false };
+}
+
+/** Where start-up news goes: log lines, and stdout for the one thing that must not land in structured logs. */
+export interface AdminAnnouncer {
+  info(message: string): void;
+  print(text: string): void;
+}
+
+/** ensureAdminUser at start, then says what it did; a generated password is printed once, on stdout. */
+export async function announceAdmin(store: UserStore, password: string | undefined, out: AdminAnnouncer, now: Date): Promise<void> {
+  const { created, updated, generatedPassword } = await ensureAdminUser(store, { password, now });
+  if (generatedPassword)
+    out.print(`\n  Leoflow admin user created.\n  username: admin\n  password: ${generatedPassword}\n  (shown once; set LEOFLOW_ADMIN_PASSWORD to choose it)\n\n`);
+  else if (created) out.info("admin user created with the password from LEOFLOW_ADMIN_PASSWORD");
+  else if (updated) out.info("admin password changed to the one in LEOFLOW_ADMIN_PASSWORD");
 }

@@ -4,7 +4,8 @@
  *
  * @example const user = await authenticate(store, "admin", "s3cret"); // UserRecord | null
  */
-import type { Store, UserRecord } from "../store";
+import type { UserRecord } from "../domain";
+import type { UserStore } from "../store";
 
 /**
  * OWASP's argon2id baseline (19 MiB, 2 passes). Bun's default (64 MiB, 3 passes) took ~300 ms and left
@@ -28,7 +29,7 @@ export async function verifyPassword(password: string, hash: string): Promise<bo
 let dummyHash: Promise<string> | null = null;
 
 /** The user when the password matches, else null (unknown user and wrong password look the same). */
-export async function authenticate(store: Store, username: string, password: string): Promise<UserRecord | null> {
+export async function authenticate(store: Pick<UserStore, "getUser">, username: string, password: string): Promise<UserRecord | null> {
   const user = await store.getUser(username);
   if (!user) {
     dummyHash ??= hashPassword("leoflow-timing-equalizer");

@@ -6,8 +6,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SECRETS_KEY_HINT, SecretsKeyError, parseSecretsKey } from "../domain";
-import { SecretsCipher, generateSecretsKey } from "../store";
+import { SECRETS_KEY_HINT, SecretsKeyError, parseSecretsKey, toError } from "../domain";
+import { SecretsCipher, foreignKeyIds, generateSecretsKey, readStoredSecrets, type Store } from "../store";
 
 /** The file Lite keeps its generated key in. */
 export const SECRETS_KEY_FILE = "secrets-key";
@@ -40,4 +40,21 @@ export function loadSecretsCipher(src: SecretsKeySource): SecretsCipher {
 export function readKeyFile(file: string): SecretsCipher | null {
   if (!existsSync(file)) return null;
   return new SecretsCipher(parseSecretsKey(readFileSync(file, "utf8"), `the key file ${file}`));
+}
+
+type Say = (message: string, fields?: Record<string, unknown>) => void;
+
+/**
+ * Names the secrets this server's key cannot open (a replica started with the wrong key), so the operator
+ * learns at start rather than at the first task that reads one. Never throws: a failed check is a warning.
+ */
+export async function warnOfForeignSecrets(raw: Store, cipher: SecretsCipher, log: { error: Say; warn: Say }): Promise<void> {
+  try {
+    for (const [keyId, n] of foreignKeyIds(await readStoredSecrets(raw), cipher))
+      log.error(`${n} stored secret(s) were encrypted under key id ${keyId}, not this server's key (id ${cipher.keyId}): reading them fails`, {
+        fix: "start with the key they were written with (--secrets-key / LEOFLOW_SECRETS_KEY), or re-encrypt them with `leoflow secrets rotate`",
+      });
+  } catch (e) {
+    log.warn("could not check the stored secrets against the secrets key", { error: toError(e) });
+  }
 }

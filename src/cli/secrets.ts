@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { SECRETS_KEY_FILE, readKeyFile } from "../auth";
 import { SecretUnreadableError, SecretsCipher, generateSecretsKey } from "../store";
-import { ConflictError, LeoflowError, SECRETS_KEY_HINT, parseSecretsKey } from "../domain";
+import { ConflictError, LeoflowError, SECRETS_KEY_HINT, parseSecretsKey, errorMessage } from "../domain";
 
 export const SECRETS_USAGE = "secrets rotate [--db URL] [--old-key KEY] [--new-key KEY] [--data-dir DIR]";
 
@@ -27,15 +27,12 @@ export interface CliIo {
 export async function secretsCommand(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== "rotate") throw new UsageError(SECRETS_USAGE);
-  let values;
+  const options = { db: { type: "string" }, "old-key": { type: "string" }, "new-key": { type: "string" }, "data-dir": { type: "string" } } as const;
+  let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; strict: true }>>["values"];
   try {
-    ({ values } = parseArgs({
-      args: rest,
-      options: { db: { type: "string" }, "old-key": { type: "string" }, "new-key": { type: "string" }, "data-dir": { type: "string" } },
-      strict: true,
-    }));
+    ({ values } = parseArgs({ args: rest, options, strict: true }));
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}; ${SECRETS_USAGE}`);
+    throw new UsageError(`${errorMessage(e)}; ${SECRETS_USAGE}`);
   }
   const dataDir = values["data-dir"] ?? io.env.LEOFLOW_DATA_DIR ?? "./.leoflow";
   const url = values.db ?? io.env.LEOFLOW_DB ?? `sqlite:${dataDir}/leoflow.db`;

@@ -7,7 +7,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import { resolve } from "node:path";
 import type { Logger } from "../observability";
-import type { Store } from "../store";
+import type { DagSyncStore } from "../store";
 import type { DagSpec } from "../domain";
 import { isCodeFile, type LoadResult } from "./loader";
 import type { DagParser } from "./isolated-parser";
@@ -16,7 +16,7 @@ import { listDagFiles, listHelperFiles } from "./scan";
 
 export interface DagFolderSyncOptions {
   folder: string;
-  store: Store;
+  store: DagSyncStore;
   /** The server passes an IsolatedDagParser; tests of the sync logic may pass inProcessParser. */
   parser: DagParser;
   /** Server default for DAGs seen for the first time; a DAG's own is_paused_upon_creation wins. */

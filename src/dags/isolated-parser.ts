@@ -11,6 +11,7 @@ import { isCodeFile, loadDagFile, type LoadResult } from "./loader";
 import { ParseCache, parseCacheKey } from "./parse-cache";
 import { DEFAULT_PARSE_LIMITS, describeFailure, isCacheable, parseWorkerEnv, resultFromReport, type ParseLimits } from "./parse-policy";
 import { runParseProcess } from "./parse-process";
+import { errorMessage } from "../domain";
 
 /** Turns DAG files into LoadResults, in the order given. */
 export interface DagParser {
@@ -80,7 +81,7 @@ export class IsolatedDagParser implements DagParser {
       try {
         content = await contentDigest(file);
       } catch (e) {
-        results.set(file, { file, dags: [], errors: [{ path: "", message: `cannot read the file: ${(e as Error).message}` }] });
+        results.set(file, { file, dags: [], errors: [{ path: "", message: `cannot read the file: ${errorMessage(e)}` }] });
         continue;
       }
       const isCode = isCodeFile(file);

@@ -3,7 +3,7 @@
  * how its end becomes an import error a user understands, and how its report is read back (untrusted: it
  * was written by a process that ran the DAG file's code). No I/O.
  */
-import { parseDagSpec, ValidationError, type DagSpec } from "../domain";
+import { parseDagSpec, ValidationError, type DagSpec, errorMessage } from "../domain";
 import type { LoadError, LoadResult } from "./loader";
 
 export interface ParseLimits {
@@ -140,7 +140,7 @@ export function resultFromReport(file: string, line: ReportLine): LoadResult {
     try {
       spec = parseDagSpec(raw);
     } catch (e) {
-      const issues = e instanceof ValidationError && e.issues.length ? e.issues : [{ path: "", message: (e as Error).message }];
+      const issues = e instanceof ValidationError && e.issues.length ? e.issues : [{ path: "", message: errorMessage(e) }];
       for (const i of issues) result.errors.push({ path: i.path, message: `${i.message} (reported by the parse process)` });
       continue;
     }

@@ -6,6 +6,7 @@
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { decodeReport, type ParseFailure, type ParseLimits, type ReportLine } from "./parse-policy";
+import { errorMessage } from "../domain";
 
 export interface ParseProcessOptions {
   /** argv prefix that starts this program (`[binary]`, or `[bun, src/main.ts]` in development). */
@@ -44,7 +45,7 @@ export async function runParseProcess(files: string[], opts: ParseProcessOptions
     });
   } catch (e) {
     await rm(opts.reportFile, { force: true });
-    return { reported: new Map(), failure: { kind: "spawn", message: (e as Error).message }, peakRss: 0 };
+    return { reported: new Map(), failure: { kind: "spawn", message: errorMessage(e) }, peakRss: 0 };
   }
   let stderr = "";
   const drained = Promise.all([

@@ -10,13 +10,13 @@
  * await buffered.dispatch(ti, run, spec); // enqueued; throws AtCapacityError when the queue is full
  * await buffered.close();                 // drains what was accepted
  */
-import type { DagSpec } from "../domain";
+import { LeoflowError, type DagSpec, toError } from "../domain";
 import type { Logger } from "../observability";
 import type { DagRunRecord, TaskInstanceRecord } from "../store";
 import type { TaskDispatcher } from "./dispatcher";
 
 /** The queue is full (or closed): leave the task instance scheduled; the next tick tries again. */
-export class AtCapacityError extends Error {
+export class AtCapacityError extends LeoflowError {
   override readonly name = "AtCapacityError";
   constructor(message = "dispatch buffer at capacity; will retry next tick") {
     super(message);
@@ -97,7 +97,9 @@ export class BufferedDispatcher implements TaskDispatcher {
 
   metrics(): DispatchMetrics {
     const buckets: Record<string, number> = {};
-    DISPATCH_LATENCY_BUCKETS.forEach((le, i) => (buckets[String(le)] = this.latency.buckets[i]!));
+    DISPATCH_LATENCY_BUCKETS.forEach((le, i) => {
+      buckets[String(le)] = this.latency.buckets[i]!;
+    });
     return {
       mode: this.opts.bufferSize === 0 ? "passthrough" : "buffered",
       buffer_size: this.opts.bufferSize,
@@ -142,7 +144,7 @@ export class BufferedDispatcher implements TaskDispatcher {
     } catch (e) {
       this.counts.innerErrors++;
       if (inline) throw e;
-      await this.fail(job, e as Error);
+      await this.fail(job, toError(e));
     } finally {
       this.observe((performance.now() - started) / 1000);
     }
@@ -156,7 +158,7 @@ export class BufferedDispatcher implements TaskDispatcher {
         dag_id: job.ti.dag_id,
         run_id: job.ti.run_id,
         task_id: job.ti.task_id,
-        error: e as Error,
+        error: toError(e),
       });
     }
   }

@@ -3,14 +3,14 @@
  * pinned task spec, the DAG file), mints the agent token scoped to this task instance and try, and hands the
  * request to the executor the router picks. A rejection is a dispatch failure for the caller to record.
  */
-import type { DagRunRecord, Store, TaskInstanceRecord } from "../store";
-import type { DagSpec } from "../domain";
+import type { DagRunRecord, DagSpec, TaskInstanceRecord } from "../domain";
+import type { DispatchStore } from "../store";
 import type { Router } from "../executors";
 import type { AgentTokens } from "../auth";
 import { agentTokenLifetime, type TokenTtlPolicy } from "./token-ttl";
 
 export interface DispatchDeps {
-  store: Store;
+  store: Pick<DispatchStore, "getDag">;
   router: Router;
   tokens: AgentTokens;
   /** URL agents use to reach the control plane. */

@@ -10,9 +10,11 @@
  * const policy = new DispatchRetryPolicy({ store, logger, maxAttempts: 3, baseMs: 5000, wake: (id) => loop.wake(id) });
  * new SchedulerLoop({ …, onDispatchFailure: policy.onDispatchFailure, dispatchGate: policy });
  */
-import type { Store, TaskInstanceRecord } from "../store";
+import type { TaskInstanceRecord } from "../domain";
+import type { DispatchStore } from "../store";
 import type { Counter, Logger } from "../observability";
 import type { EventSink } from "../events";
+import { toError } from "../domain";
 
 export interface DispatchRetryOptions {
   /** Launches allowed per try, the first included (default 3). */
@@ -49,7 +51,7 @@ export function decideDispatchFailure(attempt: number, error: string, opts: Disp
 export type HeldDispatches = Map<number, { try_number: number; until: Date }>;
 
 export interface DispatchRetryDeps extends DispatchRetryOptions {
-  store: Store;
+  store: DispatchStore;
   logger: Logger;
   /** Plans the run again now (the loop then holds the launch until its time and arms a wake-up). */
   wake: (dagRunId: number) => void;
@@ -109,7 +111,7 @@ export class DispatchRetryPolicy {
       const seq = lines.length ? lines[lines.length - 1]!.seq + 1 : 0;
       await this.deps.store.appendLogs(ti.id, ti.try_number, seq, [{ timestamp: now, stream: "stderr", line }]);
     } catch (e) {
-      this.deps.logger.warn("could not write the dead-letter log line", { task_id: ti.task_id, error: e as Error });
+      this.deps.logger.warn("could not write the dead-letter log line", { task_id: ti.task_id, error: toError(e) });
     }
   }
 }

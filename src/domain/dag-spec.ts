@@ -232,13 +232,13 @@ export function checkGraph(tasks: Pick<TaskSpec, "task_id" | "upstream">[]): Iss
       issues.push({ path: `tasks[${i}].task_id`, message: `duplicate task_id "${t.task_id}" (first at tasks[${index.get(t.task_id)}])` });
     else index.set(t.task_id, i);
   });
-  tasks.forEach((t, i) =>
+  tasks.forEach((t, i) => {
     t.upstream.forEach((u, j) => {
       if (u === t.task_id) issues.push({ path: `tasks[${i}].upstream[${j}]`, message: `task "${u}" lists itself as upstream` });
       else if (!index.has(u))
         issues.push({ path: `tasks[${i}].upstream[${j}]`, message: `unknown upstream task "${u}"; define it in tasks or remove it` });
-    }),
-  );
+    });
+  });
   if (issues.length) return issues;
   const cycle = findCycle(tasks);
   if (cycle) issues.push({ path: "tasks", message: `cycle detected: ${cycle.join(" -> ")}` });

@@ -1,13 +1,71 @@
 /** The pure domain: DAG schema, states, transitions, trigger rules, schedules, errors. No I/O. */
-export * from "./states";
-export * from "./errors";
-export * from "./dag-spec";
-export * from "./trigger-rule-names";
-export * from "./schedule";
-export * from "./transitions";
-export * from "./trigger-rules";
-export * from "./secrets";
-export * from "./json-safety";
-export * from "./task-env";
-export * from "./secrets-key";
-export * from "./records";
+export { TASK_STATES, DAG_RUN_STATES, isTerminalTaskState, isTerminalDagRunState, type TaskState, type DagRunState } from "./states";
+export { LeoflowError, NotFoundError, ConflictError, ValidationError, IllegalTransitionError, TooLargeError, errorMessage, toError } from "./errors";
+export {
+  parseDagSpec,
+  RawTaskSchema,
+  RawDagSchema,
+  TASK_DEFAULTS,
+  type HttpRequestSpec,
+  type Operator,
+  type TaskSpec,
+  type DagSpec,
+} from "./dag-spec";
+export { TRIGGER_RULES, type TriggerRule } from "./trigger-rule-names";
+export { cronExpression, validateSchedule } from "./schedule";
+export { canTransition, canTransitionDagRun, assertTransition, assertDagRunTransition } from "./transitions";
+export { evaluateTriggerRule, type TriggerDecision } from "./trigger-rules";
+export { isSensitiveName, redactJson, redactUrl, MASK } from "./secrets";
+export { fnv1a32 } from "./fnv1a";
+export { findJsonProblem, assertStorableJson, assertStorableText, storableText, type JsonCheckOptions } from "./json-safety";
+export {
+  isServerOwned,
+  parsePassthrough,
+  matchesPassthrough,
+  inheritedTaskEnv,
+  passthroughEnv,
+  agentLaunchEnv,
+  userProcessEnv,
+  AGENT_SETTINGS_ENV,
+} from "./task-env";
+export { parseSecretsKey, SECRETS_KEY_BYTES, SECRETS_KEY_HINT, SecretsKeyError } from "./secrets-key";
+export type {
+  RunType,
+  DagRecord,
+  ImportErrorRecord,
+  DagRunRecord,
+  TaskInstanceRecord,
+  TaskInstancePatch,
+  TaskTransition,
+  NewDagRun,
+  RunSnapshot,
+  ListOptions,
+  DagRunFilter,
+  LogLineRecord,
+  XComRecord,
+  XComKey,
+  UserRecord,
+  Page,
+  VariableRecord,
+  ConnectionRecord,
+  SecretRewrite,
+  ScheduledDag,
+  RunGates,
+  ReprocessBehavior,
+  BackfillSkips,
+  BackfillRecord,
+  NewBackfill,
+  PoolRecord,
+  PoolInput,
+  TaskClear,
+  RunStateChange,
+  OperatorChange,
+  TaskNoteUpdate,
+  PreviousRunStates,
+  EventLogRow,
+  ReapTaskCandidate,
+  OrphanCandidate,
+  TaskReap,
+  DispatchBackoff,
+} from "./records";
+export { renderWaitReason, type WaitReason, type WaitReasonKind } from "./wait-reason";

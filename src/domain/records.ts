@@ -5,6 +5,7 @@
  */
 import type { DagSpec } from "./dag-spec";
 import type { DagRunState, TaskState } from "./states";
+import type { WaitReasonKind } from "./wait-reason";
 
 export type RunType = "manual" | "scheduled" | "backfill";
 
@@ -68,12 +69,17 @@ export interface TaskInstanceRecord {
   hostname: string | null;
   pid: number | null;
   executor: string | null;
-  /** Why it is where it is (e.g. waiting for a pool slot, agent_lost, dispatch_failed: …). */
+  /** Why it is where it is (e.g. waiting for a pool slot, agent_lost, dispatch_failed: …), for people to read. */
   note: string | null;
+  /** Set while the scheduler holds it back, for code to read (the note is rendered from the full reason). */
+  wait_reason: WaitReasonKind | null;
   updated_at: Date;
 }
 
-/** Fields a transition may set alongside the state. `null` clears a field; absent leaves it. */
+/**
+ * Fields a transition may set alongside the state. `null` clears a field; absent leaves it. Not wait_reason:
+ * a wait belongs to the state it was recorded in, so every transition clears it (both stores).
+ */
 export type TaskInstancePatch = Partial<
   Pick<
     TaskInstanceRecord,
@@ -230,6 +236,13 @@ export interface RunGates {
 
 export type ReprocessBehavior = "none" | "failed" | "completed";
 
+/**
+ * Why a backfill leaves a slot alone, by the state of the slot's latest existing run; a slot with no run, or
+ * whose latest run is in a state not listed, gets a new run. Worked out from the reprocess behaviour by
+ * scheduler/backfill.ts (`backfillSkips`), so the store only looks the state up.
+ */
+export type BackfillSkips = Partial<Record<DagRunState, string>>;
+
 /** Airflow 3's Backfill. */
 export interface BackfillRecord {
   id: number;
@@ -255,6 +268,8 @@ export interface NewBackfill {
   reprocess_behavior: ReprocessBehavior;
   max_active_runs: number;
   now: Date;
+  /** Which slots that already have a run are skipped, and why (see BackfillSkips). */
+  skip_existing: BackfillSkips;
   /** One per slot, in the order they should start (oldest first, or newest first when run_backwards). */
   runs: NewDagRun[];
 }
@@ -315,6 +330,8 @@ export interface TaskNoteUpdate {
   /** The state it was read in; the note is written only if it is still in it. */
   state: TaskState;
   note: string | null;
+  /** Why the scheduler holds it (null: no longer held); absent leaves it alone (a user's note). */
+  wait_reason?: WaitReasonKind | null;
 }
 
 /** The run before a given run of the same DAG (by logical_date) and its task-instance states. */

@@ -3,6 +3,7 @@
  * argument. Slot arithmetic (catchup, data intervals) builds on `nextSlotAfter`.
  */
 import { Cron } from "croner";
+import { errorMessage } from "./errors";
 
 export const SCHEDULE_PRESETS: Record<string, string | null> = {
   "@once": null,
@@ -43,7 +44,7 @@ export function validateSchedule(
   try {
     new Cron(expr, { timezone, paused: true });
   } catch (e) {
-    return { path: "schedule", message: `invalid cron "${schedule}": ${(e as Error).message}` };
+    return { path: "schedule", message: `invalid cron "${schedule}": ${errorMessage(e)}` };
   }
   return null;
 }

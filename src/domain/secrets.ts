@@ -38,3 +38,14 @@ export function redactJson(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isSensitiveName(k) ? MASK : redactJson(v)]));
   return value;
 }
+
+/**
+ * A URL with the password of its user part replaced by MASK, for logs and error messages (`--db`, Postgres
+ * URLs). The user part ends at the first `@` followed by a plain host, so a password holding an unencoded
+ * `@` or `/` is hidden whole; a URL without a password is returned unchanged.
+ *
+ * @example redactUrl("postgres://leo:s3cret@db:5432/leoflow") // "postgres://leo:***@db:5432/leoflow"
+ */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*):[^?#]*?@(?=[^@/?#]*(?:[/?#]|$))/i, `$1:${MASK}@`);
+}

@@ -9,7 +9,7 @@
  * const log = new EventLog({ append: (e, now) => store.appendEvents(e, now), onAppended: (id) => feed.poke(id) });
  * log.emit({ type: "dag_run.created", dag_id: "etl", run_id: "r1", state: "queued" });
  */
-import type { Store } from "../store";
+import type { EventLogStore } from "../store";
 import type { EventHistory, EventSink, LeoflowEvent, NewEvent } from "./types";
 
 /** Rows per INSERT: a burst of thousands goes out as a few statements of bounded size. */
@@ -120,7 +120,7 @@ export class EventLog implements EventSink {
 }
 
 /** The store's event log as a stream's history: rows become events carrying the log's id. */
-export function storeEventHistory(store: Pick<Store, "readEventsAfter" | "lastEventId">): EventHistory {
+export function storeEventHistory(store: Pick<EventLogStore, "readEventsAfter" | "lastEventId">): EventHistory {
   return {
     async readAfter(afterId, limit) {
       return (await store.readEventsAfter(afterId, limit)).map((r) => ({ ...r.event, id: r.id }) as LeoflowEvent);

@@ -11,10 +11,10 @@
  * await n.start();
  * n.notify(42); // after the append of id 42 committed
  */
-import type postgres from "postgres";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../observability";
-import { postgresDriver } from "../store";
+import { PgNotifyChannel, type NotifyChannel } from "../store";
+import { toError } from "../domain";
 
 export const EVENTS_CHANNEL = "leoflow_events";
 
@@ -62,17 +62,16 @@ export interface PgEventNotifierOptions {
 
 export class PgEventNotifier implements EventNotifier {
   private handler: EventLogHandler = () => {};
-  private readonly sql: postgres.Sql;
+  private readonly channel: NotifyChannel;
   private readonly origin = randomBytes(6).toString("hex");
   private pendingId = 0;
   private flushing = false;
-  private listening: { unlisten(): Promise<void> } | null = null;
   private closed = false;
   private lastErrorLogAt = 0;
 
   constructor(private readonly opts: PgEventNotifierOptions) {
     // Its own small client, so a NOTIFY never waits behind store queries; LISTEN gets a dedicated connection.
-    this.sql = postgresDriver()(opts.url, { max: 1, onnotice: () => {}, connection: { application_name: "leoflow-events" } });
+    this.channel = new PgNotifyChannel({ url: opts.url, channel: opts.channel, applicationName: "leoflow-events" });
   }
 
   subscribe(handler: EventLogHandler): void {
@@ -80,8 +79,7 @@ export class PgEventNotifier implements EventNotifier {
   }
 
   async start(): Promise<void> {
-    this.listening = await this.sql.listen(
-      this.opts.channel,
+    await this.channel.listen(
       (payload) => {
         const parsed = parseEventsPayload(payload, this.origin);
         if (parsed) this.handler(parsed.upTo);
@@ -101,8 +99,7 @@ export class PgEventNotifier implements EventNotifier {
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.listening?.unlisten().catch(() => {});
-    await this.sql.end({ timeout: 2 });
+    await this.channel.close();
   }
 
   private async flush(): Promise<void> {
@@ -110,12 +107,12 @@ export class PgEventNotifier implements EventNotifier {
     this.pendingId = 0;
     try {
       // Only the newest id: every id below it is committed too (appends are serialized).
-      await this.sql`select pg_notify(${this.opts.channel}, ${`${this.origin}:${id}`})`;
+      await this.channel.notify([`${this.origin}:${id}`]);
     } catch (e) {
       // Other replicas still see the rows at their next poll; say so once in a while, not per batch.
       if (Date.now() - this.lastErrorLogAt > 10_000) {
         this.lastErrorLogAt = Date.now();
-        this.opts.logger.warn("could not notify other replicas of new events; they will read them at their next poll", { error: e as Error });
+        this.opts.logger.warn("could not notify other replicas of new events; they will read them at their next poll", { error: toError(e) });
       }
     } finally {
       this.flushing = false;

@@ -1,5 +1,5 @@
 /** Lifecycle events: the non-blocking hub, the store wrapper that emits them, the event log and the SSE endpoint. */
-export * from "./types";
+export type { LeoflowEvent, NewEvent, EventSink, EventHistory } from "./types";
 export { EventHub, Subscription, DEFAULT_SUBSCRIBER_BUFFER, type SubscribeOptions } from "./emitter";
 export { withStoreEvents } from "./store-events";
 export { LocalWakeBus, PgWakeBus, WAKE_CHANNEL, channelFor, parseWakePayload, wakeChannelFor, type WakeBus, type WakeHandler } from "./wake-bus";
@@ -8,4 +8,5 @@ export { EventLog, storeEventHistory, EVENT_APPEND_BATCH, EVENT_MAX_PENDING, typ
 export { EventFeed, type EventFeedOptions } from "./feed";
 export { LocalEventNotifier, PgEventNotifier, EVENTS_CHANNEL, parseEventsPayload, type EventNotifier } from "./event-notifier";
 export { StreamCursor, parseLastEventId, REPLAY_PAGE } from "./resume";
+export { registerEventMetrics, type EventLogCounts } from "./metrics";
 export { createServerEvents, DEFAULT_EVENT_RETENTION, type EventRetention, type ServerEvents } from "./server-events";

@@ -10,11 +10,12 @@
  * await events.start();
  */
 import type { Logger } from "../observability";
-import type { Store } from "../store";
+import type { EventLogStore } from "../store";
 import type { EventHub } from "./emitter";
 import { EventLog, storeEventHistory } from "./event-log";
 import { LocalEventNotifier, PgEventNotifier, type EventNotifier } from "./event-notifier";
 import { EventFeed } from "./feed";
+import { toError } from "../domain";
 
 export interface EventRetention {
   /** Rows older than this are pruned. */
@@ -27,7 +28,7 @@ export const DEFAULT_EVENT_RETENTION: EventRetention = { maxAgeMs: 24 * 3600_000
 
 export interface ServerEventsOptions {
   /** The store without the event wrapper (the log's own reads and writes emit nothing). */
-  store: Store;
+  store: EventLogStore;
   hub: EventHub;
   logger: Logger;
   retention?: EventRetention;
@@ -64,7 +65,7 @@ export function createServerEvents(opts: ServerEventsOptions): ServerEvents {
     onError: (e) => {
       if (Date.now() - lastReadErrorAt < 10_000) return;
       lastReadErrorAt = Date.now();
-      logger.warn("reading the event log failed; streams catch up at the next notification or poll", { error: e as Error });
+      logger.warn("reading the event log failed; streams catch up at the next notification or poll", { error: toError(e) });
     },
   });
   let lastAppendErrorAt = 0;
@@ -77,7 +78,7 @@ export function createServerEvents(opts: ServerEventsOptions): ServerEvents {
     onError: (e, { batch, dropped }) => {
       if (!dropped && Date.now() - lastAppendErrorAt < 10_000) return;
       lastAppendErrorAt = Date.now();
-      logger.warn("appending lifecycle events failed; retrying", { error: e as Error, batch, dropped });
+      logger.warn("appending lifecycle events failed; retrying", { error: toError(e), batch, dropped });
     },
   });
   notifier.subscribe((upTo) => feed.poke(upTo));
@@ -94,7 +95,7 @@ export function createServerEvents(opts: ServerEventsOptions): ServerEvents {
       timers.push(setInterval(() => feed.poke(), opts.pollMs ?? 2000));
       timers.push(
         setInterval(
-          () => void prune().catch((e) => logger.warn("pruning the event log failed", { error: e as Error })),
+          () => void prune().catch((e) => logger.warn("pruning the event log failed", { error: toError(e) })),
           opts.pruneEveryMs ?? 60_000,
         ),
       );

@@ -10,10 +10,10 @@
  * await bus.start();
  * bus.wake(42); // the leader plans run 42 now, whichever replica this is
  */
-import type postgres from "postgres";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../observability";
-import { postgresDriver } from "../store";
+import { PgNotifyChannel, type NotifyChannel } from "../store";
+import { fnv1a32, toError } from "../domain";
 
 export type WakeHandler = (dagRunId?: number) => void;
 
@@ -52,9 +52,7 @@ export function wakeChannelFor(schema?: string): string {
 /** `base` for the `public` schema, else `base_<hash of schema>` (channel names are short identifiers). */
 export function channelFor(base: string, schema?: string): string {
   if (!schema || schema === "public") return base;
-  let h = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(schema)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
-  return `${base}_${h.toString(16).padStart(8, "0")}`;
+  return `${base}_${fnv1a32(schema).toString(16).padStart(8, "0")}`;
 }
 /** NOTIFY payloads are limited to 8000 bytes; a bigger burst is sent as one full sweep instead. */
 const MAX_IDS_PER_FLUSH = 500;
@@ -77,20 +75,17 @@ export interface PgWakeBusOptions {
 
 export class PgWakeBus implements WakeBus {
   private handler: WakeHandler = () => {};
-  private readonly sql: postgres.Sql;
+  private readonly channel: NotifyChannel;
   private readonly origin = randomBytes(6).toString("hex");
-  private readonly channel: string;
   private pending = new Set<number>();
   private pendingSweep = false;
   private flushing = false;
-  private listening: { unlisten(): Promise<void> } | null = null;
   private closed = false;
   private lastErrorLogAt = 0;
 
   constructor(private readonly opts: PgWakeBusOptions) {
-    this.channel = opts.channel ?? WAKE_CHANNEL;
     // Its own small client: NOTIFYs never wait behind store queries, and LISTEN gets a dedicated connection.
-    this.sql = postgresDriver()(opts.url, { max: 1, onnotice: () => {}, connection: { application_name: "leoflow-wake" } });
+    this.channel = new PgNotifyChannel({ url: opts.url, channel: opts.channel ?? WAKE_CHANNEL, applicationName: "leoflow-wake" });
   }
 
   subscribe(handler: WakeHandler): void {
@@ -98,8 +93,7 @@ export class PgWakeBus implements WakeBus {
   }
 
   async start(): Promise<void> {
-    this.listening = await this.sql.listen(
-      this.channel,
+    await this.channel.listen(
       (payload) => {
         const parsed = parseWakePayload(payload, this.origin);
         if (parsed) this.handler(parsed.dagRunId);
@@ -124,8 +118,7 @@ export class PgWakeBus implements WakeBus {
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.listening?.unlisten().catch(() => {});
-    await this.sql.end({ timeout: 2 });
+    await this.channel.close();
   }
 
   private async flush(): Promise<void> {
@@ -134,12 +127,12 @@ export class PgWakeBus implements WakeBus {
     this.pending = new Set();
     this.pendingSweep = false;
     try {
-      await this.sql`select pg_notify(${this.channel}, p) from unnest(${payloads}::text[]) as p`;
+      await this.channel.notify(payloads);
     } catch (e) {
       // The leader's periodic sweep is the backstop; say so once in a while, not per wake-up.
       if (Date.now() - this.lastErrorLogAt > 10_000) {
         this.lastErrorLogAt = Date.now();
-        this.opts.logger.warn("could not notify other replicas; the leader will see the change at its next sweep", { error: e as Error });
+        this.opts.logger.warn("could not notify other replicas; the leader will see the change at its next sweep", { error: toError(e) });
       }
     } finally {
       this.flushing = false;

@@ -8,7 +8,7 @@
  * const http = new InlineHttpExecutor();
  * const res = await http.run({ method: "GET", url, safeUrl: url, headers: {}, timeoutSeconds: 30, retries: 3 }, signal);
  */
-import { TooLargeError } from "../domain";
+import { LeoflowError, TooLargeError } from "../domain";
 
 export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 30;
 export const DEFAULT_HTTP_RETRIES = 3;
@@ -48,7 +48,7 @@ export interface AttemptReport {
 }
 
 /** The call failed for good: after the retries, on a non-retriable status, or aborted. */
-export class InlineHttpError extends Error {
+export class InlineHttpError extends LeoflowError {
   constructor(
     message: string,
     readonly attempts: number,
@@ -129,7 +129,12 @@ export const abortableSleep = (ms: number, signal: AbortSignal): Promise<void> =
     signal.addEventListener("abort", onAbort, { once: true });
   });
 
-class AttemptTimeout extends Error {}
+/** The abort reason of an attempt that ran out of time (told apart from the caller's abort by its signal). */
+class AttemptTimeout extends LeoflowError {
+  constructor() {
+    super("the request did not answer within its timeout");
+  }
+}
 
 export class InlineHttpExecutor {
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;

@@ -8,8 +8,7 @@
  * (token = extra.token or password) or `extra.token` → Bearer; else login (+password) → Basic. The task's
  * own headers win over the connection's (`extra.headers` included).
  */
-import { MASK, isSensitiveName, type HttpRequestSpec } from "../domain";
-import type { ConnectionRecord } from "../store";
+import { MASK, isSensitiveName, type ConnectionRecord, type HttpRequestSpec } from "../domain";
 import { DEFAULT_HTTP_RETRIES, DEFAULT_REQUEST_TIMEOUT_SECONDS, type HttpCall } from "./inline-http";
 import { TemplateError, renderJson, renderString, type TemplateContext } from "./templating";
 

@@ -2,26 +2,46 @@
  * InlineRunner: runs `http` tasks inside the control plane (the scheduler loop's `inline` hook). It owns their
  * state from `scheduled`: no queued step, no agent. Bounded by a concurrency limit (at the limit a task stays
  * scheduled for the next tick) and a duration cap (a task asking for more is refused with the reason). Each
- * attempt writes a log line (method, log-safe URL, status, duration); a success stores the response body as
- * the `return_value` XCom. Failures fail the try; the task's own retries then go through the planner.
+ * attempt writes a log line (inline-task-log.ts); a success stores the response body as the `return_value`
+ * XCom. Failures fail the try; the task's own retries then go through the planner. The decisions are pure
+ * (inline-rules.ts); this is the I/O around them: slots, the deadline, heartbeats and the store writes.
  *
  * @example
  * const inline = new InlineRunner({ store, logger, concurrency: 64, maxSeconds: 300, wake: (id) => loop.wake(id) });
  * new SchedulerLoop({ ..., inline });
  */
-import type { DagSpec, TaskSpec } from "../domain";
+import type { DagRunRecord, DagSpec, TaskInstanceRecord, TaskSpec, TaskTransition, XComKey } from "../domain";
 import type { Logger } from "../observability";
-import type { DagRunRecord, Store, TaskInstanceRecord } from "../store";
 import type { Executor, ExecutorRequest } from "./executor";
-import { InlineHttpExecutor, type AttemptReport, type HttpResult } from "./inline-http";
+import { loadConnection, loadTemplateContext, type TemplateSourcePort } from "./inline-context";
+import { InlineHttpExecutor } from "./inline-http";
 import { buildHttpCall, safeText } from "./inline-request";
-import { candidateKeys, templateParams, templateRefs, type TemplateContext } from "./templating";
+import {
+  INLINE_EXECUTOR_NAME,
+  acceptsInline,
+  finishTransition,
+  httpTaskOf,
+  inlineDeadline,
+  inlineDurationProblem,
+  outcomeRetryDelayMs,
+  responseValue,
+  startTransition,
+} from "./inline-rules";
+import { TaskLog, attemptLine, failedLine, requestLine, storedLine, type TaskLogPort } from "./inline-task-log";
 
-export const INLINE_EXECUTOR_NAME = "inline";
-export const INLINE_HOSTNAME = "inline";
+/** What the runner needs from the store (the Store satisfies it; tests may pass less). */
+export interface InlineRunnerPort extends TaskLogPort, TemplateSourcePort {
+  applyTransitions(transitions: TaskTransition[], now: Date): Promise<boolean[]>;
+  heartbeat(tiId: number, tryNumber: number, now: Date): Promise<boolean>;
+  setXCom(key: XComKey, value: unknown, now: Date): Promise<void>;
+  /** For http tasks that reach the dispatcher the queued way (asExecutor). */
+  getTaskInstanceById(id: number): Promise<TaskInstanceRecord | null>;
+  getDagRunById(id: number): Promise<DagRunRecord | null>;
+  getDagVersion(versionId: number): Promise<DagSpec | null>;
+}
 
 export interface InlineRunnerOptions {
-  store: Store;
+  store: InlineRunnerPort;
   logger: Logger;
   /** Tasks running at once; at the limit `start` answers "busy". */
   concurrency: number;
@@ -32,7 +52,11 @@ export interface InlineRunnerOptions {
   http?: InlineHttpExecutor;
   /** Refreshes last_heartbeat of running inline tasks so heartbeat reapers leave them alone. Default 5000. */
   heartbeatIntervalMs?: number;
+  /** Writes of a try's outcome, the first included, before giving up (then the agent_lost reaper fails it). Default 4. */
+  outcomeWriteAttempts?: number;
   now?: () => Date;
+  /** Waits between outcome writes; injectable for tests. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface InlineMetrics {
@@ -45,37 +69,11 @@ export interface InlineMetrics {
   rejected: number;
 }
 
-/** Whether the inline runner takes `task`: an http task, inline or unset mode, no other executor named. */
-export function acceptsInline(task: Pick<TaskSpec, "operator" | "execution_mode" | "executor">): boolean {
-  return (
-    task.operator === "http" &&
-    (task.execution_mode ?? "inline") === "inline" &&
-    (task.executor === undefined || task.executor === INLINE_EXECUTOR_NAME)
-  );
-}
-
-/** Why `task` may not run inline under a cap of `maxSeconds`, or null. Also used at DAG load. */
-export function inlineDurationProblem(task: Pick<TaskSpec, "task_id" | "execution_timeout" | "http">, maxSeconds: number): string | null {
-  const fix = `lower it or start the server with a larger --inline-max-seconds`;
-  if (task.execution_timeout !== undefined && task.execution_timeout > maxSeconds)
-    return `task ${task.task_id}: execution_timeout ${task.execution_timeout}s is over the inline task cap of ${maxSeconds}s; ${fix}`;
-  const t = task.http?.timeout;
-  if (t !== undefined && t > maxSeconds)
-    return `task ${task.task_id}: http.timeout ${t}s is over the inline task cap of ${maxSeconds}s; ${fix}`;
-  return null;
-}
-
-/** The response body as an XCom value: parsed JSON when the response says JSON, else the text; none when empty. */
-export function responseValue(res: Pick<HttpResult, "body" | "contentType">): { value: unknown; kind: "json" | "text" } | null {
-  if (res.body === "") return null;
-  if (/\bjson\b|\+json/i.test(res.contentType)) {
-    try {
-      return { value: JSON.parse(res.body), kind: "json" };
-    } catch {
-      // Mislabelled JSON is still worth keeping; the caller logs that it went in as text.
-    }
-  }
-  return { value: res.body, kind: "text" };
+/** Store writes that failed, by what was written. Each is also logged with the task it belongs to. */
+export interface InlineWriteFailures {
+  log_line: number;
+  heartbeat: number;
+  outcome: number;
 }
 
 interface Running {
@@ -86,16 +84,19 @@ interface Running {
 
 export class InlineRunner {
   readonly metrics: InlineMetrics = { started: 0, succeeded: 0, failed: 0, busy: 0, rejected: 0 };
+  readonly writeFailures: InlineWriteFailures = { log_line: 0, heartbeat: 0, outcome: 0 };
   private readonly running = new Map<number, Running>();
   private starting = 0;
   private readonly http: InlineHttpExecutor;
   private readonly now: () => Date;
+  private readonly sleep: (ms: number) => Promise<void>;
   private heartbeatTimer: Timer | null = null;
   private closed = false;
 
   constructor(private readonly opts: InlineRunnerOptions) {
     this.http = opts.http ?? new InlineHttpExecutor();
     this.now = opts.now ?? (() => new Date());
+    this.sleep = opts.sleep ?? ((ms) => Bun.sleep(ms));
   }
 
   accepts(task: TaskSpec): boolean {
@@ -107,7 +108,10 @@ export class InlineRunner {
     return this.running.size;
   }
 
-  /** The loop's hook: scheduled → running and off it goes, or "busy" at the limit. */
+  /**
+   * The loop's hook: scheduled → running and off it goes, or "busy" at the limit. Throws when the store
+   * refuses a write: the task is then still scheduled and the loop records the failure or picks it again.
+   */
   async start(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec): Promise<"started" | "busy"> {
     // `starting` counts slots taken by starts still writing their running state, so concurrent starts
     // (the scheduler starts a tick's inline tasks at once) never exceed the limit.
@@ -115,11 +119,11 @@ export class InlineRunner {
       this.metrics.busy++;
       return "busy";
     }
-    const task = this.taskOf(ti, run, spec);
+    const task = httpTaskOf(ti, run, spec);
     const problem = inlineDurationProblem(task, this.opts.maxSeconds);
     if (problem) {
       this.metrics.rejected++;
-      await this.finish(ti, "scheduled", "failed", `inline task refused: ${problem}`);
+      await this.refuse(ti, `inline task refused: ${problem}`);
       return "started";
     }
     this.starting++;
@@ -146,7 +150,7 @@ export class InlineRunner {
         if (!ti || !run || !spec) throw new Error(`task instance ${req.taskInstanceId} (${req.dagId}/${req.runId}/${req.taskId}) vanished before it ran`);
         const problem = inlineDurationProblem(req.task, this.opts.maxSeconds);
         if (problem) throw new Error(`inline task refused: ${problem}`);
-        await this.begin({ ...ti, try_number: req.tryNumber }, run, spec, this.taskOf(ti, run, spec), "queued");
+        await this.begin({ ...ti, try_number: req.tryNumber }, run, spec, httpTaskOf(ti, run, spec), "queued");
       },
       close: (graceMs) => this.close(graceMs),
     };
@@ -168,26 +172,9 @@ export class InlineRunner {
     this.stopHeartbeats();
   }
 
-  private taskOf(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec): TaskSpec {
-    const task = spec.tasks.find((t) => t.task_id === ti.task_id);
-    if (!task?.http) throw new Error(`task ${ti.task_id} is not an http task in version ${run.version_id} of DAG ${ti.dag_id}`);
-    return task;
-  }
-
   private async begin(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec, task: TaskSpec, from: "scheduled" | "queued"): Promise<void> {
     const now = this.now();
-    const [applied] = await this.opts.store.applyTransitions(
-      [
-        {
-          id: ti.id,
-          from: [from],
-          to: "running",
-          try_number: ti.try_number,
-          patch: { start_date: now, last_heartbeat: now, hostname: INLINE_HOSTNAME, pid: null, executor: INLINE_EXECUTOR_NAME, note: null },
-        },
-      ],
-      now,
-    );
+    const [applied] = await this.opts.store.applyTransitions([startTransition(ti, from, now)], now);
     // Lost a race (marked, cleared): whoever won decided its state; nothing to run.
     if (!applied) return;
     this.metrics.started++;
@@ -202,106 +189,121 @@ export class InlineRunner {
   }
 
   private async execute(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec, task: TaskSpec, abort: AbortController): Promise<void> {
-    const log = new TaskLog(this.opts.store, ti, this.now);
-    const seconds = Math.min(task.execution_timeout ?? this.opts.maxSeconds, this.opts.maxSeconds);
-    const deadline = setTimeout(
-      () => abort.abort(new Error(`task timed out after ${seconds}s (${task.execution_timeout !== undefined ? "execution_timeout" : "--inline-max-seconds"})`)),
-      seconds * 1000,
-    );
+    const { store } = this.opts;
+    const log = new TaskLog(store, ti, this.now);
+    const deadline = inlineDeadline(task, this.opts.maxSeconds);
+    const timer = setTimeout(() => abort.abort(new Error(deadline.reason)), deadline.seconds * 1000);
     let secrets: string[] = [];
+    let outcome: { to: "success" | "failed"; note: string | null };
     try {
-      const ctx = await this.context(ti, run, spec, task);
-      const connection = task.http!.connection_id ? await this.opts.store.getConnection(task.http!.connection_id) : null;
-      const built = buildHttpCall(task.http!, ctx, connection);
+      const ctx = await loadTemplateContext(store, ti, run, spec, task);
+      const built = buildHttpCall(task.http!, ctx, await loadConnection(store, task));
       secrets = built.secrets;
       const { call } = built;
-      // Logs are written in order in the background (TaskLog chains them) and flushed before the final state,
-      // so the request does not wait for a store round trip.
-      void log.write(
-        `inline http: ${call.method} ${call.safeUrl} (timeout ${call.timeoutSeconds}s per attempt, up to ${call.retries} retr${call.retries === 1 ? "y" : "ies"})`,
-      );
+      // Log lines are written in order in the background and flushed before the final state, so the request
+      // does not wait for a store round trip.
+      void log.write(requestLine(call));
       const res = await this.http.run(call, abort.signal, (a) => void log.write(attemptLine(call.method, call.safeUrl, call.retries + 1, a)));
       const out = responseValue(res);
       if (out) {
-        await this.opts.store.setXCom({ dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, key: "return_value" }, out.value, this.now());
-        void log.write(`stored the response body (${Buffer.byteLength(res.body)} bytes, ${out.kind}) as XCom return_value`);
+        await store.setXCom({ dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, key: "return_value" }, out.value, this.now());
+        void log.write(storedLine(Buffer.byteLength(res.body), out.kind));
       }
-      await log.flush();
-      await this.finish(ti, "running", "success", null);
+      outcome = { to: "success", note: null };
     } catch (e) {
       const reason = safeText(e instanceof Error ? e.message : String(e), secrets);
-      await log.write(`task failed: ${reason}`, "stderr");
-      await log.flush();
-      await this.finish(ti, "running", "failed", reason);
+      void log.write(failedLine(reason), "stderr");
+      outcome = { to: "failed", note: reason };
     } finally {
-      clearTimeout(deadline);
+      clearTimeout(timer);
     }
+    await log.flush();
+    this.reportLostLines(ti, log);
+    await this.finish(ti, outcome.to, outcome.note);
   }
 
-  /** Loads what the task's templates reference: upstream XComs and variables (dotted names, longest first). */
-  private async context(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec, task: TaskSpec): Promise<TemplateContext> {
-    const { store } = this.opts;
-    // The pinned spec the scheduler planned with; re-reading it per task cost a full spec parse each time.
-    const taskIds = new Set(spec.tasks.map((t) => t.task_id));
-    const xcom: Record<string, unknown> = {};
-    const vars: Record<string, string> = {};
-    for (const ref of templateRefs(task.http!)) {
-      if (ref.ns === "xcom") {
-        const id = candidateKeys(ref.path).find((c) => taskIds.has(c.key))?.key;
-        if (id && !Object.hasOwn(xcom, id)) {
-          const x = await store.getXCom({ dag_id: run.dag_id, run_id: run.run_id, task_id: id, key: "return_value" });
-          if (x) xcom[id] = x.value;
-        }
-      } else if (ref.ns === "var") {
-        for (const c of candidateKeys(ref.path)) {
-          if (Object.hasOwn(vars, c.key)) break;
-          const v = await store.getVariable(c.key);
-          if (v) {
-            vars[c.key] = v.value;
-            break;
-          }
-        }
-      }
-    }
-    return {
-      dag_id: run.dag_id,
-      run_id: run.run_id,
-      task_id: ti.task_id,
-      try_number: ti.try_number,
-      logical_date: run.logical_date,
-      params: templateParams(spec?.params ?? {}, run.conf ?? {}),
-      conf: run.conf ?? {},
-      xcom,
-      var: vars,
-    };
-  }
-
-  private async finish(ti: TaskInstanceRecord, from: "scheduled" | "running", to: "success" | "failed", note: string | null): Promise<void> {
+  /**
+   * Records a running try's outcome. A write the store refused is tried again a few times (the database may
+   * be failing over), with the slot still held so heartbeats keep the try alive meanwhile; the write is
+   * conditional on running and this try, so a retry after an ambiguous failure cannot apply twice. When
+   * every attempt fails it is logged as an error and counted, and the try is left running without
+   * heartbeats: the agent_lost reaper then fails it and the planner retries the task if it has retries left.
+   * It is not thrown: nothing above the runner's own promise could record it any better.
+   */
+  private async finish(ti: TaskInstanceRecord, to: "success" | "failed", note: string | null): Promise<void> {
     const now = this.now();
-    try {
-      const [applied] = await this.opts.store.applyTransitions(
-        [{ id: ti.id, from: [from], to, try_number: ti.try_number, patch: { end_date: now, note } }],
-        now,
-      );
-      if (applied) {
-        if (to === "success") this.metrics.succeeded++;
-        else this.metrics.failed++;
-        const fields = { dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, try_number: ti.try_number };
-        if (to === "failed") this.opts.logger.warn(`inline task failed: ${note}`, fields);
-        else this.opts.logger.debug("inline task succeeded", fields);
+    const attempts = this.opts.outcomeWriteAttempts ?? 4;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const [applied] = await this.opts.store.applyTransitions([finishTransition(ti, "running", to, note, now)], now);
+        if (applied) this.counted(ti, to, note);
+        break;
+      } catch (e) {
+        this.writeFailures.outcome++;
+        const delay = outcomeRetryDelayMs(attempt, attempts);
+        const fields = { ...taskFields(ti), outcome: to, attempt, error: e as Error };
+        if (delay === null) {
+          this.opts.logger.error(
+            `recording an inline task's outcome failed ${attempts} times; it stays running until the agent_lost reaper fails it (check the database)`,
+            fields,
+          );
+          break;
+        }
+        this.opts.logger.warn(`recording an inline task's outcome failed; trying again in ${delay} ms`, fields);
+        await this.sleep(delay);
       }
-    } catch (e) {
-      this.opts.logger.error("recording an inline task's outcome failed", { task_id: ti.task_id, error: e as Error });
     }
     this.opts.wake(ti.dag_run_id);
   }
 
+  /** Fails a task refused before it started. Throws when the store refuses: the task is still scheduled, so the loop picks it again. */
+  private async refuse(ti: TaskInstanceRecord, note: string): Promise<void> {
+    const now = this.now();
+    const [applied] = await this.opts.store.applyTransitions([finishTransition(ti, "scheduled", "failed", note, now)], now);
+    if (applied) this.counted(ti, "failed", note);
+    this.opts.wake(ti.dag_run_id);
+  }
+
+  private counted(ti: TaskInstanceRecord, to: "success" | "failed", note: string | null): void {
+    if (to === "success") {
+      this.metrics.succeeded++;
+      this.opts.logger.debug("inline task succeeded", taskFields(ti));
+    } else {
+      this.metrics.failed++;
+      this.opts.logger.warn(`inline task failed: ${note}`, taskFields(ti));
+    }
+  }
+
+  /** Log lines are not worth failing a try whose request already had its effect; a loss is reported once per try. */
+  private reportLostLines(ti: TaskInstanceRecord, log: TaskLog): void {
+    if (!log.lost) return;
+    this.writeFailures.log_line += log.lost;
+    this.opts.logger.warn(`${log.lost} of ${log.written} log lines of an inline task could not be stored; its log shows gaps`, {
+      ...taskFields(ti),
+      error: log.firstError as Error,
+    });
+  }
+
   private startHeartbeats(): void {
     if (this.heartbeatTimer) return;
-    this.heartbeatTimer = setInterval(() => {
-      const now = this.now();
-      for (const { ti } of this.running.values()) void this.opts.store.heartbeat(ti.id, ti.try_number, now).catch(() => {});
-    }, this.opts.heartbeatIntervalMs ?? 5000);
+    this.heartbeatTimer = setInterval(() => void this.heartbeats(), this.opts.heartbeatIntervalMs ?? 5000);
+  }
+
+  /**
+   * One heartbeat per running try. A refused one is counted and logged (one line per round): if they keep
+   * failing past --agent-lost-after, the reaper fails the try, and the log says why.
+   */
+  private async heartbeats(): Promise<void> {
+    const now = this.now();
+    const tis = [...this.running.values()].map((r) => r.ti);
+    const results = await Promise.allSettled(tis.map((ti) => this.opts.store.heartbeat(ti.id, ti.try_number, now)));
+    const failed = results.flatMap((r, i) => (r.status === "rejected" ? [{ ti: tis[i]!, error: r.reason }] : []));
+    if (!failed.length) return;
+    this.writeFailures.heartbeat += failed.length;
+    this.opts.logger.warn(`refreshing the heartbeat of ${failed.length} running inline task(s) failed; past --agent-lost-after the reaper fails them`, {
+      task_instances: failed.map((f) => `${f.ti.dag_id}/${f.ti.run_id}/${f.ti.task_id}#${f.ti.try_number}`),
+      error: failed[0]!.error as Error,
+    });
   }
 
   private stopHeartbeats(): void {
@@ -310,45 +312,4 @@ export class InlineRunner {
   }
 }
 
-export function attemptLine(method: string, safeUrl: string, total: number, a: AttemptReport): string {
-  const outcome = a.status !== null ? `HTTP ${a.status}` : a.error;
-  const next = a.retryInMs !== null ? `; retrying in ${a.retryInMs} ms` : "";
-  return `attempt ${a.attempt}/${total}: ${method} ${safeUrl} -> ${outcome} in ${a.durationMs} ms${next}`;
-}
-
-/** The task's log for this try, written through the store in order (seq from 0, like the agent's). */
-class TaskLog {
-  private seq = 0;
-  private chain: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly store: Store,
-    private readonly ti: TaskInstanceRecord,
-    private readonly now: () => Date,
-  ) {}
-
-  write(line: string, stream: "stdout" | "stderr" = "stdout"): Promise<void> {
-    const seq = this.seq++;
-    const entry = { timestamp: this.now(), stream, line };
-    this.chain = this.chain.then(() => this.store.appendLogs(this.ti.id, this.ti.try_number, seq, [entry]).catch(() => {}));
-    return this.chain;
-  }
-
-  flush(): Promise<void> {
-    return this.chain;
-  }
-}
-
-/**
- * The DAG-load check (DagFolderSync's `admit`): inline http tasks whose timeout is over the cap are refused
- * as import errors, so the author learns at load time rather than at the first run.
- */
-export function admitInlineTasks(spec: DagSpec, maxSeconds: number): { path: string; message: string }[] {
-  const issues: { path: string; message: string }[] = [];
-  spec.tasks.forEach((t, i) => {
-    if (!acceptsInline(t)) return;
-    const problem = inlineDurationProblem(t, maxSeconds);
-    if (problem) issues.push({ path: `tasks[${i}]`, message: problem });
-  });
-  return issues;
-}
+const taskFields = (ti: TaskInstanceRecord) => ({ dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, try_number: ti.try_number });

@@ -61,6 +61,9 @@ async function waitGone(pgid: number, ms: number, pollMs: number): Promise<boole
 export async function stopProcessGroup(pgid: number, graceMs: number, pollMs = 50): Promise<"none" | "term" | "kill"> {
   if (!groupAlive(pgid)) return "none";
   signal(pgid, "SIGTERM");
+  // A stopped process (SIGSTOP, a frozen VM resumed) holds SIGTERM pending until continued; SIGCONT lets it
+  // act on it now instead of waiting out the grace, as systemd does when it stops a unit.
+  signal(pgid, "SIGCONT");
   if (await waitGone(pgid, graceMs, pollMs)) return "term";
   signal(pgid, "SIGKILL");
   await waitGone(pgid, 2_000, pollMs);

@@ -13,7 +13,7 @@ import type { Logger } from "../observability";
 import { LineSplitter, parseControlLine } from "../agent";
 import type { Executor, ExecutorRequest } from "./executor";
 import { stopProcessGroup } from "./process-group";
-import { AGENT_SETTINGS_ENV, agentLaunchEnv } from "../domain";
+import { AGENT_SETTINGS_ENV, agentLaunchEnv, toError } from "../domain";
 
 export interface AgentExit {
   taskInstanceId: number;
@@ -59,7 +59,7 @@ export class SubprocessExecutor implements Executor {
     // Stopping may take the kill grace; the dispatcher (inline in Lite) must not wait for it, so this try is
     // launched once the earlier ones are gone. A launch failure then leaves it queued for dispatch_lost.
     void this.stopAll(earlier).then(() => this.launch(req)).catch((e) =>
-      this.opts.logger.error("launching a task's agent failed", { ti_id: req.taskInstanceId, task_id: req.taskId, try_number: req.tryNumber, error: e as Error }),
+      this.opts.logger.error("launching a task's agent failed", { ti_id: req.taskInstanceId, task_id: req.taskId, try_number: req.tryNumber, error: toError(e) }),
     );
   }
 
@@ -148,6 +148,7 @@ export class SubprocessExecutor implements Executor {
 
   private async stop(l: Launched): Promise<void> {
     l.proc.kill("SIGTERM");
+    l.proc.kill("SIGCONT"); // a frozen agent acts on SIGTERM only once continued (see process-group.ts)
     // The agent gives its task the same grace before SIGKILL; past that (a hung agent), kill it: `watch`
     // then stops the group it leaves behind.
     const exited = await Promise.race([l.proc.exited.then(() => true), Bun.sleep(this.graceMs + Math.min(5_000, this.graceMs)).then(() => false)]);

@@ -7,7 +7,7 @@
  *
  * Variables and XComs are loaded by the caller first (`templateRefs` says which), so rendering stays pure.
  */
-import type { HttpRequestSpec } from "../domain";
+import { LeoflowError, type HttpRequestSpec } from "../domain";
 
 /** Values a template can see. `xcom` is task_id → return_value; `var` is key → value (a string). */
 export interface TemplateContext {
@@ -22,7 +22,7 @@ export interface TemplateContext {
   var: Record<string, string>;
 }
 
-export class TemplateError extends Error {
+export class TemplateError extends LeoflowError {
   constructor(message: string) {
     super(message);
     this.name = "TemplateError";

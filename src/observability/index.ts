@@ -1,3 +1,3 @@
 /** Logging, metrics and health. */
-export * from "./logger";
-export * from "./metrics";
+export { createLogger, silentLogger, type Logger } from "./logger";
+export { formatLabels, METRICS_CONTENT_TYPE, Metrics, type Labels, type Counter } from "./metrics";

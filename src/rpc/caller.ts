@@ -6,8 +6,8 @@
 import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
 import type { AgentIdentity, AgentTokens, VerifiedAgentToken } from "../auth";
 import { AgentTokenError } from "../auth";
-import type { TaskState } from "../domain";
-import type { Store, TaskInstanceRecord } from "../store";
+import type { TaskInstanceRecord, TaskState } from "../domain";
+import type { AgentRpcStore } from "../store";
 import { MISSING_TOKEN, bearerToken } from "./door";
 
 /** The token the door verified for this request (null: verify the header here). */
@@ -21,7 +21,7 @@ export interface Caller {
   ti: TaskInstanceRecord;
 }
 
-export async function authenticate(ctx: Pick<HandlerContext, "requestHeader" | "values">, tokens: AgentTokens, store: Store, now: Date): Promise<Caller> {
+export async function authenticate(ctx: Pick<HandlerContext, "requestHeader" | "values">, tokens: AgentTokens, store: Pick<AgentRpcStore, "getTaskInstanceById">, now: Date): Promise<Caller> {
   const { id, expiresAt } = ctx.values.get(verifiedToken) ?? (await verifyHeader(ctx.requestHeader, tokens, now));
   const ti = await store.getTaskInstanceById(id.tiId);
   if (!ti)

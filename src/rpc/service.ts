@@ -16,15 +16,15 @@ import {
   RegisterResponseSchema,
   ReportStateResponseSchema,
 } from "../gen/leoflow/agent/v1/agent_pb";
-import { NotFoundError, TooLargeError, ValidationError, type TaskState } from "../domain";
-import type { Store } from "../store";
+import { NotFoundError, TooLargeError, ValidationError, type TaskState, errorMessage } from "../domain";
+import type { AgentRpcStore } from "../store";
 import type { Logger } from "../observability";
 import type { AgentTokens } from "../auth";
 import { authenticate, describe, isStale, renewalDue, requireLiveTry, staleError } from "./caller";
 import { effectiveParams, taskEnv, xcomInputRefs } from "./task-context";
 
 export interface AgentRpcDeps {
-  store: Store;
+  store: AgentRpcStore;
   tokens: AgentTokens;
   logger: Logger;
   heartbeatIntervalSeconds: number;
@@ -150,7 +150,7 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
         value = JSON.parse(req.valueJson);
       } catch (e) {
         throw new ConnectError(
-          `XCom ${req.key} of task ${c.id.taskId} is not valid JSON: ${(e as Error).message}`,
+          `XCom ${req.key} of task ${c.id.taskId} is not valid JSON: ${errorMessage(e)}`,
           Code.InvalidArgument,
         );
       }

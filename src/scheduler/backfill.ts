@@ -1,21 +1,21 @@
 /**
  * Planning a backfill (pure): Airflow 3's checks on a backfill request and the runs it asks for, one per
- * schedule slot whose logical_date lies in [from_date, to_date] and which has ended by `now`. The store
- * then creates them in one transaction, skipping slots that already have a run unless the reprocess
- * behaviour says otherwise (Store.createBackfill); the loop starts them max_active_runs at a time.
+ * schedule slot whose logical_date lies in [from_date, to_date] and which has ended by `now`, and which slots
+ * that already have a run it skips (`backfillSkips`, from the reprocess behaviour). The store then creates the
+ * runs in one transaction, looking each slot's latest run up in that table (Store.createBackfill); the loop
+ * starts them max_active_runs at a time.
  *
  * @example
  * const input = planBackfill(dag, { dag_id, from_date, to_date, run_backwards: false, dag_run_conf: null,
  *   reprocess_behavior: "none", max_active_runs: 10 }, now);
  * const { backfill } = await store.createBackfill(input);
  */
-import { ValidationError } from "../domain";
-import type { DagRecord, NewBackfill } from "../store";
+import { ValidationError, type BackfillSkips, type DagRecord, type NewBackfill, type ReprocessBehavior } from "../domain";
 import { slotsBetween, type Slot } from "./cron";
 import { buildDagRun, defaultRunId } from "./trigger";
 
 /** What a user asks for: the stored backfill minus what planning adds (its runs and the time). */
-export type BackfillRequest = Omit<NewBackfill, "now" | "runs">;
+export type BackfillRequest = Omit<NewBackfill, "now" | "runs" | "skip_existing">;
 
 /** Most runs one backfill may create: beyond this the request is refused (split the range). */
 export const MAX_BACKFILL_RUNS = 10_000;
@@ -53,7 +53,18 @@ export function backfillSlots(dag: DagRecord, req: BackfillRequest, now: Date): 
   return req.run_backwards ? slots.reverse() : slots;
 }
 
-/** The NewBackfill to hand to Store.createBackfill: the request plus one run per slot. */
+/**
+ * Which existing runs keep a backfill from creating their slot, with Airflow's reasons: a queued or running
+ * run always ("in flight"); a finished one unless the behaviour asks to reprocess it ("already exists").
+ */
+export function backfillSkips(behavior: ReprocessBehavior): BackfillSkips {
+  const inFlight: BackfillSkips = { queued: "in flight", running: "in flight" };
+  if (behavior === "completed") return inFlight;
+  if (behavior === "failed") return { ...inFlight, success: "already exists" };
+  return { ...inFlight, success: "already exists", failed: "already exists" };
+}
+
+/** The NewBackfill to hand to Store.createBackfill: the request plus one run per slot and what to skip. */
 export function planBackfill(dag: DagRecord, req: BackfillRequest, now: Date): NewBackfill {
   const runs = backfillSlots(dag, req, now).map((slot) =>
     buildDagRun(
@@ -69,5 +80,5 @@ export function planBackfill(dag: DagRecord, req: BackfillRequest, now: Date): N
       now,
     ),
   );
-  return { ...req, now, runs };
+  return { ...req, now, runs, skip_existing: backfillSkips(req.reprocess_behavior) };
 }

@@ -2,6 +2,7 @@
  * Which scheduled task instances may be queued now: priority order, then global parallelism, each DAG's
  * max_active_tasks and pool slots. Pure: the caller passes current counts.
  */
+import type { WaitReason } from "../domain";
 import type { TaskInstanceRecord } from "../store";
 
 export interface DispatchCandidate {
@@ -27,7 +28,7 @@ export interface CapacityLimits {
 
 export interface DispatchSelection<C extends DispatchCandidate> {
   dispatch: C[];
-  waiting: { candidate: C; reason: string }[];
+  waiting: { candidate: C; reason: WaitReason }[];
 }
 
 /** Priority weight desc, run queued_at asc, then dag_id, run_id, task_id: a total, stable order. */
@@ -55,7 +56,7 @@ export function selectDispatchable<C extends DispatchCandidate>(
   limits: CapacityLimits,
 ): DispatchSelection<C> {
   const dispatch: C[] = [];
-  const waiting: { candidate: C; reason: string }[] = [];
+  const waiting: { candidate: C; reason: WaitReason }[] = [];
   let running = limits.running;
   const byDag = new Map(limits.runningByDag);
   const poolOpen = limits.poolOpenSlots ? new Map(limits.poolOpenSlots) : null;
@@ -64,11 +65,9 @@ export function selectDispatchable<C extends DispatchCandidate>(
     const { dag_id, pool } = c.ti;
     const slots = Math.max(1, c.ti.pool_slots);
     const dagActive = byDag.get(dag_id) ?? 0;
-    let reason: string | null = null;
-    if (running >= limits.parallelism)
-      reason = `parallelism (${limits.parallelism}) reached: ${running} task instances queued or running`;
-    else if (dagActive >= c.maxActiveTasks)
-      reason = `max_active_tasks (${c.maxActiveTasks}) reached for DAG ${dag_id}`;
+    let reason: WaitReason | null = null;
+    if (running >= limits.parallelism) reason = { kind: "parallelism", parallelism: limits.parallelism, running };
+    else if (dagActive >= c.maxActiveTasks) reason = { kind: "max_active_tasks", dag_id, max_active_tasks: c.maxActiveTasks };
     else if (poolOpen) reason = poolProblem(pool, slots, poolOpen.get(pool), limits.poolTotalSlots?.get(pool));
     if (reason) {
       waiting.push({ candidate: c, reason });
@@ -82,12 +81,10 @@ export function selectDispatchable<C extends DispatchCandidate>(
   return { dispatch, waiting };
 }
 
-function poolProblem(pool: string, needed: number, open: number | undefined, total: number | undefined): string | null {
-  if (open === undefined) return `pool ${pool} does not exist; create it with POST /api/v2/pools or set the task's pool to an existing one`;
+function poolProblem(pool: string, needed: number, open: number | undefined, total: number | undefined): WaitReason | null {
+  if (open === undefined) return { kind: "pool_missing", pool };
   if (open >= needed) return null;
-  const shown = Math.max(0, open);
-  const of = total !== undefined ? `${shown} of ${total} open` : `${shown} open`;
-  if (total !== undefined && needed > total)
-    return `task needs ${needed} slots but pool ${pool} has only ${total}; lower pool_slots or enlarge the pool`;
-  return needed === 1 ? `waiting for a slot in pool ${pool} (${of})` : `waiting for ${needed} slots in pool ${pool} (${of})`;
+  if (total !== undefined && needed > total) return { kind: "pool_too_small", pool, needed, total };
+  // Open can be negative when a pool shrank below its occupied slots; a user is shown 0.
+  return { kind: "pool_full", pool, needed, open: Math.max(0, open), ...(total !== undefined ? { total } : {}) };
 }

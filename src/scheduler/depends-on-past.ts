@@ -3,19 +3,14 @@
  * task in the DAG's previous run (by logical_date) succeeded or was skipped. The caller looks the previous
  * run up (store.listPreviousRunStates); these functions decide.
  */
-import type { DagSpec, TaskState } from "../domain";
+import type { DagSpec, TaskState, WaitReason } from "../domain";
 import type { DagRunRecord, TaskInstanceRecord } from "../store";
-import { DEPENDS_ON_PAST_NOTE_PREFIX } from "../store";
 
 /** The previous run of the same DAG and its task-instance states; null when there is none. */
 export type PreviousRun = { run_id: string; states: ReadonlyMap<string, TaskState> } | null;
 
 /** Previous-run states that let a depends_on_past task go. */
 const PAST_OK: ReadonlySet<TaskState> = new Set(["success", "skipped"]);
-
-/** The note a task instance blocked by its past carries; the planner clears notes with this prefix once it schedules. */
-// Defined by the store: its orphan reaper recognises runs waiting on their past by this note.
-export const PAST_NOTE_PREFIX = DEPENDS_ON_PAST_NOTE_PREFIX;
 
 /**
  * Whether planning this run needs its previous run: it has a logical_date (runs without one, e.g. manual
@@ -28,31 +23,27 @@ export function needsPreviousRun(run: Pick<DagRunRecord, "logical_date">, tis: P
 }
 
 /**
- * The depends_on_past tasks of a run that must wait, each with the note that says why and what to do.
+ * The depends_on_past tasks of a run that must wait, each with why (renderWaitReason says what to do).
  * Not blocked: the first run (no previous run), and a task the previous run did not have (Airflow's
  * ignore_first_depends_on_past, on by default). Only task instances in `none` are considered: a task that
  * already started is past this gate.
  *
  * @example pastBlocks(spec, tis, { run_id: "scheduled__2026-01-01", states: new Map([["load", "failed"]]) })
- *   // Map { "load" => "depends_on_past: waiting for load in the previous run scheduled__2026-01-01 (failed) …" }
+ *   // Map { "load" => { kind: "depends_on_past", task_id: "load", previous_run_id: "scheduled__2026-01-01", previous_state: "failed" } }
  */
 export function pastBlocks(
   spec: Pick<DagSpec, "tasks">,
   tis: Pick<TaskInstanceRecord, "task_id" | "state">[],
   previous: PreviousRun,
-): Map<string, string> {
-  const blocked = new Map<string, string>();
+): Map<string, WaitReason> {
+  const blocked = new Map<string, WaitReason>();
   if (!previous) return blocked;
   const pending = new Set(tis.filter((ti) => ti.state === "none").map((ti) => ti.task_id));
   for (const task of spec.tasks) {
     if (!task.depends_on_past || !pending.has(task.task_id)) continue;
     const before = previous.states.get(task.task_id);
     if (before === undefined || PAST_OK.has(before)) continue;
-    blocked.set(
-      task.task_id,
-      `${PAST_NOTE_PREFIX}waiting for ${task.task_id} in the previous run ${previous.run_id} (${before}) to succeed or be skipped; ` +
-        `clear or mark that task instance to let this run go on`,
-    );
+    blocked.set(task.task_id, { kind: "depends_on_past", task_id: task.task_id, previous_run_id: previous.run_id, previous_state: before });
   }
   return blocked;
 }

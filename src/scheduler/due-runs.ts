@@ -9,9 +9,9 @@
  *
  * @example new SchedulerLoop({ ..., runCreator: new CronRunCreator({ store, logger }) })
  */
-import { ConflictError } from "../domain";
+import { ConflictError, type ScheduledDag, toError } from "../domain";
 import type { Logger } from "../observability";
-import type { ScheduledDag, Store } from "../store";
+import type { SchedulerStore } from "../store";
 import { dueSlots, nextDueAt, type ScheduleInput } from "./cron";
 import type { DueRunCreator } from "./loop";
 import { buildDagRun } from "./trigger";
@@ -20,7 +20,7 @@ import { buildDagRun } from "./trigger";
 const CREATE_CONCURRENCY = 8;
 
 export interface CronRunCreatorOptions {
-  store: Store;
+  store: Pick<SchedulerStore, "listScheduledDags" | "createDagRun" | "completeFinishedBackfills">;
   logger: Logger;
 }
 
@@ -45,7 +45,7 @@ export class CronRunCreator implements DueRunCreator {
           if (nextDue) next = Math.min(next ?? Infinity, nextDue.getTime());
         } catch (e) {
           // One DAG's problem (e.g. a param without default) must not stop the others' schedules.
-          logger.error("creating scheduled runs of a DAG failed; other DAGs go on", { dag_id: scheduled.dag.dag_id, error: e as Error });
+          logger.error("creating scheduled runs of a DAG failed; other DAGs go on", { dag_id: scheduled.dag.dag_id, error: toError(e) });
         }
       }
     };

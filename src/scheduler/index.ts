@@ -1,20 +1,39 @@
 /** The scheduler: the pure planning core (planner, retries, priority, capacity, reaper rules) and its loop. */
-export * from "./planner";
-export * from "./retry";
-export * from "./priority";
-export * from "./capacity";
-export * from "./clear";
-export * from "./mark";
-export * from "./depends-on-past";
-export * from "./waiting";
-export * from "./reaper-rules";
-export * from "./trigger";
-export * from "./loop";
-export * from "./leadership";
-export * from "./leader";
-export * from "./cron";
-export * from "./due-runs";
-export * from "./backfill";
-export * from "./run-limits";
-export * from "./run-timeout";
-export * from "./reapers";
+export { planRun, finalizeRun, topologicalRanks, type PlanInput } from "./planner";
+export { retryDelaySeconds, MAX_EXPONENTIAL_RETRY_DELAY_SECONDS } from "./retry";
+export { effectivePriorityWeights } from "./priority";
+export { selectDispatchable, type DispatchCandidate, type CapacityLimits } from "./capacity";
+export { relatedTaskIds, selectClearTargets, clearFor, requeueAfterClear, type ClearSelection } from "./clear";
+export { planTaskMark, planRunMark, MARKABLE_TASK_STATES, MARKABLE_RUN_STATES, type MarkInput, type TaskMarkOptions } from "./mark";
+export { needsPreviousRun, pastBlocks, type PreviousRun } from "./depends-on-past";
+export { poolLimits, withWaitReason, waitCleared, waitingNotes, loadPastBlocks } from "./waiting";
+export { isAgentLost, isDispatchLost, isOrphaned } from "./reaper-rules";
+export { buildDagRun, defaultRunId, runIdSuffix, resolveConf, type BuildDagRunOptions } from "./trigger";
+export {
+  FULL_SWEEP_EVERY,
+  SchedulerLoop,
+  type DispatchFailureHandler,
+  type DispatchGate,
+  type InlineStarter,
+  type DueRunCreator,
+  type Reaper,
+  type SchedulerLoopOptions,
+} from "./loop";
+export { systemClock, type Clock, type TimerHandle } from "./clock";
+export {
+  decideCampaign,
+  INITIAL_CAMPAIGN,
+  LeaderCampaign,
+  type LeaderLock,
+  type CampaignState,
+  type LockObservation,
+  type LeaderCampaignOptions,
+} from "./leader-campaign";
+export { leaderLockIdFor, LEADER_LOCK_ID, PgLeaderLock, type PgLeaderLockOptions } from "./pg-leader-lock";
+export { registerSchedulerMetrics } from "./metrics";
+export { dueSlots, nextDueAt, slotsBetween, type Slot, type ScheduleInput } from "./cron";
+export { CronRunCreator, type CronRunCreatorOptions } from "./due-runs";
+export { backfillSlots, backfillSkips, planBackfill, type BackfillRequest } from "./backfill";
+export { selectRunsToPlan } from "./run-limits";
+export { runTimeoutAt, planRunTimeout } from "./run-timeout";
+export { reapNotes, Reapers, type ReaperThresholds, type ReapersOptions } from "./reapers";

@@ -12,9 +12,10 @@ import {
   type DagSpec,
   type TaskSpec,
   type TaskState,
+  type WaitReason,
 } from "../domain";
 import type { DagRunRecord, TaskInstancePatch, TaskInstanceRecord, TaskNoteUpdate, TaskTransition } from "../store";
-import { PAST_NOTE_PREFIX } from "./depends-on-past";
+import { waitCleared, waitingNotes } from "./waiting";
 import { retryDelaySeconds } from "./retry";
 
 export interface PlanInput {
@@ -22,8 +23,8 @@ export interface PlanInput {
   tis: TaskInstanceRecord[];
   /** The DAG version the run is pinned to. */
   spec: DagSpec;
-  /** depends_on_past tasks that must wait, with the note saying why (pastBlocks in depends-on-past.ts). */
-  blockedByPast?: ReadonlyMap<string, string>;
+  /** depends_on_past tasks that must wait, with why (pastBlocks in depends-on-past.ts). */
+  blockedByPast?: ReadonlyMap<string, WaitReason>;
 }
 
 export interface RunPlan {
@@ -37,7 +38,7 @@ export interface RunPlan {
    * (a task reporting back) can move the run. May be in the past: plan again at once.
    */
   nextWakeAt: Date | null;
-  /** Note-only writes for task instances that wait on their past (written only when the note changes). */
+  /** Note-only writes for task instances that wait on their past (written only when the note or its kind changes). */
   notes?: TaskNoteUpdate[];
 }
 
@@ -119,11 +120,11 @@ export function planRun(input: PlanInput, now: Date): RunPlan {
     const upstream = task.upstream.filter((u) => tasks.has(u));
     const states = upstream.map((u) => effective.get(u) ?? "none");
     const decision = evaluateTriggerRule(task.trigger_rule, states);
-    const pastNote = input.blockedByPast?.get(task.task_id);
-    if (decision === "schedule" && pastNote !== undefined) {
+    const past = input.blockedByPast?.get(task.task_id);
+    if (decision === "schedule" && past !== undefined) {
       waitingOnPast.add(task.task_id);
-      if (ti.note !== pastNote) notes.push({ id: ti.id, state: ti.state, note: pastNote });
-    } else if (decision === "schedule") plan(ti, "scheduled", ti.note?.startsWith(PAST_NOTE_PREFIX) ? { note: null } : undefined);
+      notes.push(...waitingNotes([{ candidate: { ti }, reason: past }]));
+    } else if (decision === "schedule") plan(ti, "scheduled", ti.wait_reason === null ? undefined : waitCleared(ti));
     else if (decision !== "wait") {
       const to = decision === "skip" ? "skipped" : "upstream_failed";
       const why = upstream.map((u, i) => `${u}=${states[i]}`).join(", ");

@@ -12,7 +12,8 @@
  *
  * @example new SchedulerLoop({ …, reaper: new Reapers({ store, logger, thresholds: DEFAULT_REAPER_THRESHOLDS }) })
  */
-import type { Store, ReapTaskCandidate } from "../store";
+import type { ReapTaskCandidate } from "../domain";
+import type { ReaperStore } from "../store";
 import type { Counter, Logger } from "../observability";
 import type { Reaper } from "./loop";
 import { isAgentLost, isDispatchLost, isOrphaned } from "./reaper-rules";
@@ -29,7 +30,7 @@ export const DEFAULT_REAPER_THRESHOLDS: ReaperThresholds = { agentLostAfterMs: 6
 export type ReapReason = "agent_lost" | "dispatch_lost" | "orphaned";
 
 export interface ReapersOptions {
-  store: Store;
+  store: ReaperStore;
   logger: Logger;
   thresholds: ReaperThresholds;
   /** Counted with label reason. */

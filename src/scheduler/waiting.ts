@@ -2,8 +2,8 @@
  * What the loop needs so waiting work says why it waits: pool limits for selectDispatchable, the notes of
  * task instances that wait for capacity or for their past, and the previous-run lookup depends_on_past needs.
  */
-import type { DagSpec } from "../domain";
-import type { PoolRecord, RunSnapshot, Store, TaskInstanceRecord, TaskNoteUpdate } from "../store";
+import { renderWaitReason, type DagSpec, type WaitReason } from "../domain";
+import type { PoolRecord, RunSnapshot, Store, TaskInstancePatch, TaskInstanceRecord, TaskNoteUpdate } from "../store";
 import type { CapacityLimits } from "./capacity";
 import { needsPreviousRun, pastBlocks } from "./depends-on-past";
 
@@ -24,17 +24,25 @@ export function poolLimits(pools: readonly PoolRecord[]): Required<Pick<Capacity
   return { poolOpenSlots, poolTotalSlots };
 }
 
-/** Openings of the reasons selectDispatchable gives (capacity.ts) and of depends_on_past notes. */
-const WAITING_NOTE = /^(parallelism \(|max_active_tasks \(|pool \S+ does not exist|waiting for |task needs \d+ slots|depends_on_past: )/;
-
-/** Whether a note is one the scheduler wrote while the task instance waited (and clears once it moves on). */
-export function isWaitingNote(note: string | null): boolean {
-  return note !== null && WAITING_NOTE.test(note);
+/** A waiting candidate as the loop remembers it: with the note and wait_reason it has once its note is written. */
+export function withWaitReason<T extends TaskInstanceRecord>(ti: T, reason: WaitReason): T {
+  return { ...ti, note: renderWaitReason(reason), wait_reason: reason.kind };
 }
 
-/** Note writes for scheduled task instances that must wait, only where the note changes. */
-export function waitingNotes(waiting: readonly { candidate: { ti: TaskInstanceRecord }; reason: string }[]): TaskNoteUpdate[] {
-  return waiting.filter((w) => w.candidate.ti.note !== w.reason).map((w) => ({ id: w.candidate.ti.id, state: "scheduled", note: w.reason }));
+/**
+ * The patch that clears a waiting note once the task instance moves on (the transition itself clears
+ * wait_reason); empty when the scheduler was not holding it, so a note it did not write (dispatch_failed: …) stays.
+ */
+export function waitCleared(ti: Pick<TaskInstanceRecord, "wait_reason">): Pick<TaskInstancePatch, "note"> {
+  return ti.wait_reason === null ? {} : { note: null };
+}
+
+/** Note writes for task instances that must wait, only where the note or the kind changes. */
+export function waitingNotes(waiting: readonly { candidate: { ti: TaskInstanceRecord }; reason: WaitReason }[]): TaskNoteUpdate[] {
+  return waiting.flatMap(({ candidate: { ti }, reason }) => {
+    const note = renderWaitReason(reason);
+    return ti.note === note && ti.wait_reason === reason.kind ? [] : [{ id: ti.id, state: ti.state, note, wait_reason: reason.kind }];
+  });
 }
 
 /**
@@ -45,13 +53,13 @@ export async function loadPastBlocks(
   store: Pick<Store, "listPreviousRunStates">,
   snapshots: readonly RunSnapshot[],
   specFor: (versionId: number) => Promise<DagSpec>,
-): Promise<Map<number, Map<string, string>>> {
+): Promise<Map<number, Map<string, WaitReason>>> {
   const need: { snap: RunSnapshot; spec: DagSpec }[] = [];
   for (const snap of snapshots) {
     const spec = await specFor(snap.run.version_id).catch(() => null);
     if (spec && needsPreviousRun(snap.run, snap.tis, spec)) need.push({ snap, spec });
   }
-  const blocks = new Map<number, Map<string, string>>();
+  const blocks = new Map<number, Map<string, WaitReason>>();
   if (!need.length) return blocks;
   const previous = new Map((await store.listPreviousRunStates(need.map((n) => n.snap.run.id))).map((p) => [p.dag_run_id, p.previous]));
   for (const { snap, spec } of need) {

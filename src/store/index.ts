@@ -1,11 +1,65 @@
 /** Persistent state: the Store interface and its implementations. */
-export * from "./store";
+export type {
+  RunType,
+  DagRecord,
+  ImportErrorRecord,
+  DagRunRecord,
+  TaskInstanceRecord,
+  TaskInstancePatch,
+  TaskTransition,
+  NewDagRun,
+  RunSnapshot,
+  ListOptions,
+  DagRunFilter,
+  LogLineRecord,
+  XComRecord,
+  XComKey,
+  UserRecord,
+  Page,
+  VariableRecord,
+  ConnectionRecord,
+  SecretRewrite,
+  ScheduledDag,
+  RunGates,
+  ReprocessBehavior,
+  BackfillSkips,
+  BackfillRecord,
+  NewBackfill,
+  PoolRecord,
+  PoolInput,
+  TaskClear,
+  RunStateChange,
+  OperatorChange,
+  TaskNoteUpdate,
+  PreviousRunStates,
+  EventLogRow,
+  ReapTaskCandidate,
+  OrphanCandidate,
+  TaskReap,
+  DispatchBackoff,
+  Store,
+} from "./store";
 export { openStore, sqlitePathOf, splitSchema, type OpenStoreOptions } from "./open";
 export { runMigrations, migrationFromFile, type Migration, type MigrationTarget } from "./migrate";
 export { SqliteStore } from "./sqlite";
 export { PostgresStore, type PostgresStoreOptions } from "./postgres";
-export { assertLegalTransitions } from "./guard";
-export { DEPENDS_ON_PAST_NOTE_PREFIX } from "./still-moving";
+export { PgAdvisoryLock, PgNotifyChannel, type AdvisoryLock, type AdvisoryLockOptions, type NotifyChannel, type PgNotifyChannelOptions } from "./postgres";
+export { guardedStore } from "./guard";
+export { overriding } from "./decorate";
+export type { RecordLookups } from "./ports/lookups";
+export type { SchedulerStore } from "./ports/scheduler";
+export type { ReaperStore } from "./ports/reaper";
+export type { DispatchStore } from "./ports/dispatch";
+export type { TaskLogStore } from "./ports/task-log";
+export type { AgentRpcStore } from "./ports/agent-rpc";
+export type { DagSyncStore } from "./ports/dag-sync";
+export type { EventLogStore } from "./ports/event-log";
+export type { UserStore } from "./ports/users";
+export type { SecretsStore } from "./ports/secrets";
+export type { ApiStore, DagsApiStore, RunsApiStore, TaskInstancesApiStore } from "./ports/api";
+export type { BackfillsApiStore } from "./ports/api-backfills";
+export type { PoolsApiStore } from "./ports/api-pools";
+export type { VariablesApiStore } from "./ports/api-variables";
 export { postgresDriver } from "./postgres/driver";
 export { withSecrets, variableIsSecret } from "./secrets";
 export { SecretsCipher, SecretUnreadableError, generateSecretsKey, secretsKeyId, isSealed, sealedKeyId } from "./secrets-cipher";

@@ -1,5 +1,6 @@
 /**
- * openStore: turns a `--db` URL into a Store. Callers run `migrate()` themselves (serve does at start).
+ * openStore: turns a `--db` URL into a Store, behind guardedStore (the transition check both stores share).
+ * Callers run `migrate()` themselves (serve does at start).
  *
  * @example
  * const store = openStore("sqlite:./data/leoflow.db");
@@ -8,6 +9,8 @@
 import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, resolve } from "node:path";
+import { redactUrl } from "../domain";
+import { guardedStore } from "./guard";
 import { PostgresStore } from "./postgres";
 import { SqliteStore } from "./sqlite";
 import type { Store } from "./store";
@@ -41,18 +44,13 @@ export function openStore(url: string, opts: OpenStoreOptions = {}): Store {
   // schema comes from `?search_path=` or `options.schema`, else `public`.
   if (/^postgres(ql)?:\/\//i.test(trimmed)) {
     const { url, schema } = splitSchema(trimmed);
-    return new PostgresStore({ url, schema: schema ?? opts.pgSchema, xcomMaxBytes: opts.xcomMaxBytes });
+    return guardedStore(new PostgresStore({ url, schema: schema ?? opts.pgSchema, xcomMaxBytes: opts.xcomMaxBytes }));
   }
   const path = sqlitePathOf(trimmed);
-  if (path === null) throw new Error(`--db=${redact(trimmed)} is not a database URL Leoflow understands; ${ACCEPTED}`);
+  if (path === null) throw new Error(`--db=${redactUrl(trimmed)} is not a database URL Leoflow understands; ${ACCEPTED}`);
   if (path === "") throw new Error(`--db=${trimmed} names no file; ${ACCEPTED}`);
   if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
-  return new SqliteStore({ path, xcomMaxBytes: opts.xcomMaxBytes });
-}
-
-/** Hides a password in a URL before it reaches an error message or a log. */
-function redact(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]+):[^@]*@/i, "$1:***@");
+  return guardedStore(new SqliteStore({ path, xcomMaxBytes: opts.xcomMaxBytes }));
 }
 
 /**

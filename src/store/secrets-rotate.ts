@@ -12,7 +12,8 @@
 import { isSensitiveName } from "../domain";
 import { SecretUnreadableError, sealedKeyId, type SecretsCipher } from "./secrets-cipher";
 import { connectionAad, variableAad } from "./secrets";
-import type { ConnectionRecord, SecretRewrite, Store, VariableRecord } from "./store";
+import type { ConnectionRecord, SecretRewrite, VariableRecord } from "../domain";
+import type { SecretsStore } from "./ports/secrets";
 
 export interface RotationKeys {
   /** The key the secrets were written with; null when none is known (only plain text can then be sealed). */
@@ -90,7 +91,7 @@ function foreignKey(what: string, keyId: string, keys: RotationKeys): SecretUnre
 const PAGE = 500;
 
 /** Reads every variable and connection as stored, page by page. */
-export async function readStoredSecrets(store: Store): Promise<StoredSecrets> {
+export async function readStoredSecrets(store: Pick<SecretsStore, "listVariables" | "listConnections">): Promise<StoredSecrets> {
   const all = async <T>(list: (o: { limit: number; offset: number }) => Promise<{ items: T[] }>): Promise<T[]> => {
     const out: T[] = [];
     for (let offset = 0; ; offset += PAGE) {
@@ -103,7 +104,7 @@ export async function readStoredSecrets(store: Store): Promise<StoredSecrets> {
 }
 
 /** Re-seals every secret of `store` (a store WITHOUT withSecrets) under keys.next, in one transaction. */
-export async function rotateSecrets(store: Store, keys: RotationKeys): Promise<RotationResult> {
+export async function rotateSecrets(store: SecretsStore, keys: RotationKeys): Promise<RotationResult> {
   const { rewrites, ...result } = planRotation(await readStoredSecrets(store), keys);
   if (rewrites.length) await store.rewriteSecrets(rewrites);
   return result;

@@ -14,6 +14,7 @@
  * @example const store = withSecrets(openStore(cfg.db), cipher);
  */
 import { isSensitiveName } from "../domain";
+import { overriding } from "./decorate";
 import type { SecretsCipher } from "./secrets-cipher";
 import type { ConnectionRecord, Page, Store, VariableRecord } from "./store";
 
@@ -88,12 +89,5 @@ export function withSecrets(store: Store, cipher: SecretsCipher): Store {
       return openPage(await store.listConnections(opts), (c) => openConnection(c, cipher));
     },
   };
-  return new Proxy(store, {
-    get(target, prop, receiver) {
-      if (typeof prop === "string" && prop in overrides) return overrides[prop as keyof Store];
-      const v = Reflect.get(target, prop, receiver);
-      // Store methods use `this` (e.g. SqliteStore's db): call them on the real store, not the proxy.
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
+  return overriding(store, overrides);
 }

@@ -1,12 +1,13 @@
 /**
  * What "the run is not orphaned" means in SQL, shared by both stores' reapers: a task instance that still
  * moves on its own (scheduled, queued, running, up for retry), or one held back only by depends_on_past
- * (state none with the planner's note; it moves when the previous run's task finishes). Without the second
- * case, a run waiting on its past for longer than --orphan-after would be failed as orphaned.
+ * (state none, wait_reason depends_on_past; it moves when the previous run's task finishes). Without the
+ * second case, a run waiting on its past for longer than --orphan-after would be failed as orphaned.
  */
+import type { WaitReasonKind } from "../domain";
 
-/** The planner writes this note on a task held back by depends_on_past (src/scheduler/depends-on-past.ts). */
-export const DEPENDS_ON_PAST_NOTE_PREFIX = "depends_on_past: ";
+/** The kind the planner records on a task instance held back by depends_on_past (src/scheduler/depends-on-past.ts). */
+const HELD_BY_PAST: WaitReasonKind = "depends_on_past";
 
 /** SQL condition on task_instances alias `a`: true while the instance can still finish by itself. */
-export const STILL_MOVING_SQL = `(a.state IN ('scheduled', 'queued', 'running', 'up_for_retry') OR (a.state = 'none' AND a.note LIKE '${DEPENDS_ON_PAST_NOTE_PREFIX}%'))`;
+export const STILL_MOVING_SQL = `(a.state IN ('scheduled', 'queued', 'running', 'up_for_retry') OR (a.state = 'none' AND a.wait_reason = '${HELD_BY_PAST}'))`;

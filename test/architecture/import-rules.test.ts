@@ -21,7 +21,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   events: ["domain", "observability", "store"],
   agent: ["domain", "observability"],
   dags: ["domain", "observability", "sdk", "store", "agent"],
-  executors: ["domain", "observability", "store", "agent"],
+  executors: ["domain", "observability", "agent"],
   dispatch: ["domain", "observability", "store", "auth", "events", "executors"],
   scheduler: ["domain", "observability", "store", "dispatch"],
   rpc: ["domain", "observability", "store", "auth", "agent", "gen"],

@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLeoflow, waitFor, waitForRun } from "../e2e/harness";
-import { agentPids, duplicated, freePort, logLines, markedTask, markers, report, signalAgentTree, ti, waitForState, writeDag } from "./helpers";
+import { agentPids, duplicated, freePort, logLines, lost, markedTask, markers, report, signalAgentTree, taskInstances, ti, waitForState, writeDag } from "./helpers";
 
 test("SIGKILL an agent mid-task: the try fails with the reason, the retry succeeds, nothing runs twice", async () => {
   const port = await freePort();
@@ -29,10 +29,12 @@ test("SIGKILL an agent mid-task: the try fails with the reason, the retry succee
     expect([work.state, work.try_number]).toEqual(["success", 2]);
     expect(lf.output()).toContain("task failed: agent was killed by SIGKILL before reporting a final state");
     const m = markers(dir);
-    expect(duplicated(m)).toEqual([]);
+    const [dups, missing] = [duplicated(m), lost(taskInstances(["r1"], ["work", "after"]), m)];
+    report({ fault: "SIGKILL agent (and its task) mid-task", runs: 1, tasks: 2, lost: missing.length, duplicated: dups.length, recoverMs });
+    expect(dups).toEqual([]);
+    expect(missing).toEqual([]);
     expect(m).toEqual(["start r1 work 1", "start r1 work 2", "end r1 work 2", "start r1 after 1", "end r1 after 1"]);
     expect((await logLines(lf, "agent_dies", "r1", "work", 2)).filter((l) => l.startsWith("line "))).toEqual([1, 2, 3, 4, 5, 6].map((i) => `line ${i}`));
-    report({ fault: "SIGKILL agent (and its task) mid-task", runs: 1, tasks: 2, lost: 0, duplicated: 0, recoverMs });
   } finally {
     await lf.stop();
   }

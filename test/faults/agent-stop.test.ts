@@ -1,14 +1,15 @@
 /**
  * Fault: SIGSTOP an agent and its task (a frozen VM) past a short --agent-lost-after. Heartbeats stop, the
- * agent_lost reaper fails the try with its reason, and the retry runs as try 2. When the frozen agent is
- * resumed it learns from its next heartbeat that it lost the task, and its late report changes nothing.
+ * agent_lost reaper fails the try with its reason and stops it (SIGTERM + SIGCONT, as systemd does, so a
+ * frozen process acts on it at once), and the retry runs as try 2. Whatever the old agent does after it is
+ * resumed, its late calls are refused and change nothing.
  */
 import { expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLeoflow, waitFor, waitForRun } from "../e2e/harness";
-import { agentPids, duplicated, freePort, markedTask, markers, report, signalAgentTree, ti, waitForState, writeDag } from "./helpers";
+import { agentPids, duplicated, freePort, lost, markedTask, markers, report, signalAgentTree, taskInstances, ti, waitForState, writeDag } from "./helpers";
 
 test("SIGSTOP an agent past the heartbeat threshold: agent_lost, retried, success; the resumed agent changes nothing", async () => {
   const port = await freePort();
@@ -42,10 +43,12 @@ test("SIGSTOP an agent past the heartbeat threshold: agent_lost, retried, succes
     const after = await ti(lf, "agent_freezes", "r1", "work");
     expect([after.state, after.try_number]).toEqual(["success", 2]);
     const m = markers(dir);
-    expect(duplicated(m)).toEqual([]);
+    const [dups, missing] = [duplicated(m), lost(taskInstances(["r1"], ["work"]), m)];
+    report({ fault: "SIGSTOP agent past --agent-lost-after 3", runs: 1, tasks: 1, lost: missing.length, duplicated: dups.length, recoverMs });
+    expect(dups).toEqual([]);
+    expect(missing).toEqual([]);
     expect(m.filter((l) => l.startsWith("start"))).toEqual(["start r1 work 1", "start r1 work 2"]);
     expect(m).toContain("end r1 work 2");
-    report({ fault: "SIGSTOP agent past --agent-lost-after 3", runs: 1, tasks: 1, lost: 0, duplicated: 0, recoverMs });
   } finally {
     if (frozen) signalAgentTree(frozen, "SIGKILL");
     await lf.stop();

@@ -10,7 +10,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BINARY, startLeoflow, waitFor, waitForRun } from "../e2e/harness";
-import { duplicated, freePort, logLines, markedTask, markers, report, ti, waitForState, writeDag } from "./helpers";
+import { duplicated, freePort, logLines, lost, markedTask, markers, report, taskInstances, ti, waitForState, writeDag } from "./helpers";
 
 test("launches that fail twice are retried with backoff on the same try, then run once", async () => {
   const dir = mkdtempSync(join(tmpdir(), "leoflow-fault-dispatch-"));
@@ -37,11 +37,15 @@ test("launches that fail twice are retried with backoff on the same try, then ru
     expect(run.state).toBe("success");
     const work = await ti(lf, "flaky_launch", "r1", "work");
     expect([work.state, work.try_number]).toEqual(["success", 1]);
-    expect(markers(dir)).toEqual(["start r1 work 1", "end r1 work 1"]);
+    const m = markers(dir);
+    const [dups, missing] = [duplicated(m), lost(taskInstances(["r1"], ["work"]), m)];
+    report({ fault: "executor fails dispatch 2x (missing agent binary)", runs: 1, tasks: 1, lost: missing.length, duplicated: dups.length, recoverMs });
+    expect(dups).toEqual([]);
+    expect(missing).toEqual([]);
+    expect(m).toEqual(["start r1 work 1", "end r1 work 1"]);
     expect((lf.output().match(/dispatch failed; will retry/g) ?? []).length).toBe(2);
     const metrics = await (await fetch(`${lf.url}/metrics`)).text();
     expect(metrics).toContain('leoflow_dispatch_failures_total{outcome="retry"} 2');
-    report({ fault: "executor fails dispatch 2x (missing agent binary)", runs: 1, tasks: 1, lost: 0, duplicated: duplicated(markers(dir)).length, recoverMs });
   } finally {
     await lf.stop();
   }
@@ -74,16 +78,23 @@ test("launches that never succeed are dead-lettered: dispatch_failed in the API,
     const run = await waitForRun(lf, "never_launches", "r1", 30_000);
     const settledMs = Date.now() - started;
     expect([run.state, run.note]).toEqual(["failed", "task(s) failed: work"]);
+    // Nothing may finish here; what must not be lost is the failure itself: each task instance ends in the
+    // state that says why (none left queued or scheduled), and nothing executed, let alone twice.
+    const outcome: Record<string, string> = { work: "failed", after: "upstream_failed" };
+    const states = Object.fromEntries(await Promise.all(Object.keys(outcome).map(async (t) => [t, (await ti(lf, "never_launches", "r1", t)).state])));
+    const m = markers(dir);
+    const [dups, missing] = [duplicated(m), Object.keys(outcome).filter((t) => states[t] !== outcome[t])];
+    report({ fault: "executor fails every dispatch (dead-letter)", runs: 1, tasks: 2, lost: missing.length, duplicated: dups.length, recoverMs: settledMs });
+    expect(states).toEqual(outcome);
+    expect(m).toEqual([]);
     const work = await ti(lf, "never_launches", "r1", "work");
     expect([work.state, work.try_number]).toEqual(["failed", 1]);
     expect(work.note).toStartWith("dispatch_failed: ");
-    expect((await ti(lf, "never_launches", "r1", "after")).state).toBe("upstream_failed");
     const log = await logLines(lf, "never_launches", "r1", "work", 1);
     expect(log).toHaveLength(1);
     expect(log[0]).toStartWith("leoflow: dispatch_failed: ");
     expect(log[0]).toEndWith("(after 3 launch attempts)");
     expect(lf.output()).toContain("dispatch failed on every attempt; task instance dead-lettered");
-    expect(markers(dir)).toEqual([]);
 
     await waitFor(() => sse.includes("event: dag_run.finished"), 10_000, () => `no finished event in:\n${sse}`);
     const events = [...sse.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!));
@@ -94,7 +105,6 @@ test("launches that never succeed are dead-lettered: dispatch_failed in the API,
     expect(seen.at(-1)).toBe("dag_run.finished failed");
     const dead = events.find((e) => e.type === "task_instance.dead_lettered");
     expect([dead.attempts, dead.try_number, dead.run_id]).toEqual([3, 1, "r1"]);
-    report({ fault: "executor fails every dispatch (dead-letter)", runs: 1, tasks: 2, lost: 0, duplicated: 0, recoverMs: settledMs });
   } finally {
     await reader.cancel().catch(() => {});
     await pump.catch(() => {});

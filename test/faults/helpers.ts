@@ -46,6 +46,20 @@ export function duplicated(lines: string[]): string[] {
   return lines.filter((l) => (seen.has(l) ? true : (seen.add(l), false)));
 }
 
+/**
+ * The expected task instances ("<run> <task>") that never finished a try: no "end <run> <task> <try>" marker
+ * for any try. A task that was retried is not lost as long as one of its tries ran to the end.
+ */
+export function lost(expected: string[], lines: string[]): string[] {
+  const finished = new Set(lines.filter((l) => l.startsWith("end ")).map((l) => l.split(" ").slice(1, 3).join(" ")));
+  return expected.filter((k) => !finished.has(k));
+}
+
+/** Every "<run> <task>" pair, in order: the task instances a fault test expects to finish. */
+export function taskInstances(runs: string[], tasks: string[]): string[] {
+  return runs.flatMap((r) => tasks.map((t) => `${r} ${t}`));
+}
+
 /** Pids of `leoflow agent` processes talking to the server on `port` (only this test's server; any binary name, see LEOFLOW_TEST_BINARY). */
 export function agentPids(port: number): number[] {
   const r = Bun.spawnSync(["pgrep", "-f", ` agent --server http://127.0.0.1:${port}$`]);
@@ -88,7 +102,7 @@ export async function waitForState(lf: Leoflow, dagId: string, runId: string, ta
   );
 }
 
-/** One row of the fault report, printed so a run of the suite yields the table. */
+/** One row of the fault report, printed so a run of the suite yields the table. `lost` and `duplicated` are counts computed from what the test observed (lost(), duplicated()), never constants. */
 export function report(row: { fault: string; runs: number; tasks: number; lost: number; duplicated: number; recoverMs: number }): void {
   console.log(`FAULT-REPORT | ${row.fault} | runs ${row.runs} | tasks ${row.tasks} | lost ${row.lost} | duplicated ${row.duplicated} | recover ${row.recoverMs} ms`);
 }

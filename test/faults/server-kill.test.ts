@@ -9,9 +9,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLeoflow, waitFor, waitForRun } from "../e2e/harness";
-import { duplicated, freePort, logLines, markedTask, markers, report, ti, writeDag } from "./helpers";
+import { duplicated, freePort, logLines, lost, markedTask, markers, report, taskInstances, ti, writeDag } from "./helpers";
 
 const RUNS = ["r1", "r2", "r3"];
+const TASKS = ["first", "long", "last"];
 
 test("SIGKILL the server mid-run, restart: every run succeeds, nothing runs twice, logs arrive once in order", async () => {
   const port = await freePort();
@@ -33,7 +34,12 @@ test("SIGKILL the server mid-run, restart: every run succeeds, nothing runs twic
     30_000,
     () => `the long tasks never ran together\n${lf.output().slice(-3000)}`,
   );
-  await Bun.sleep(700); // let a few lines out before the crash
+  // Crash once every "long" task has shipped some of its lines (and has more to print through the outage).
+  await waitFor(
+    async () => (await Promise.all(RUNS.map((r) => logLines(lf, "through_outage", r, "long", 1)))).every((lines) => lines.includes("line 2")),
+    30_000,
+    () => `the long tasks shipped no lines before the crash\n${lf.output().slice(-3000)}`,
+  );
   expect(await lf.stop("SIGKILL")).not.toBe(0);
 
   lf = await startLeoflow({ dir, args, env });
@@ -42,18 +48,20 @@ test("SIGKILL the server mid-run, restart: every run succeeds, nothing runs twic
     for (const r of RUNS) expect((await waitForRun(lf, "through_outage", r, 90_000)).state).toBe("success");
     const recoverMs = Date.now() - restarted;
     for (const r of RUNS)
-      for (const t of ["first", "long", "last"]) {
+      for (const t of TASKS) {
         const x = await ti(lf, "through_outage", r, t);
         expect([t, x.state, x.try_number]).toEqual([t, "success", 1]);
       }
     const m = markers(dir);
-    expect(duplicated(m)).toEqual([]);
-    expect(m.length).toBe(RUNS.length * 3 * 2);
+    const [dups, missing] = [duplicated(m), lost(taskInstances(RUNS, TASKS), m)];
+    report({ fault: "SIGKILL server mid-run + restart", runs: RUNS.length, tasks: RUNS.length * TASKS.length, lost: missing.length, duplicated: dups.length, recoverMs });
+    expect(dups).toEqual([]);
+    expect(missing).toEqual([]);
+    expect(m.length).toBe(RUNS.length * TASKS.length * 2);
     for (const r of RUNS) {
       const lines = (await logLines(lf, "through_outage", r, "long", 1)).filter((l) => l.startsWith("line "));
       expect(lines).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((i) => `line ${i}`));
     }
-    report({ fault: "SIGKILL server mid-run + restart", runs: RUNS.length, tasks: RUNS.length * 3, lost: 0, duplicated: duplicated(m).length, recoverMs });
   } finally {
     await lf.stop();
   }

@@ -50,6 +50,10 @@ const DAGS: Record<string, object> = {
   "oom.json": dag("docker_oom", [
     { task_id: "hungry", operator: "bash", bash_command: "echo allocating; sleep 1; x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived", resources: { memory: "32Mi" } },
   ]),
+  "leftovers.json": dag("docker_leftovers", [
+    { task_id: "a", operator: "bash", bash_command: "echo a" },
+    { task_id: "b", operator: "bash", upstream: ["a"], bash_command: "echo b" },
+  ]),
   "sleeper.json": dag("docker_sleeper", [{ task_id: "sleeper", operator: "bash", bash_command: "echo sleeping; sleep 300" }]),
   "missing-image.json": dag("docker_missing_image", [{ task_id: "t", operator: "bash", bash_command: "true", image: "localhost/leoflow-no-such-image:1" }]),
   "not-allowed.json": dag("docker_not_allowed", [{ task_id: "t", operator: "bash", bash_command: "true", image: "docker.io/library/alpine:3" }]),
@@ -182,8 +186,19 @@ describe.skipIf(!engine)("docker executor (real engine)", () => {
     expect(mine.stack_trace).toContain('tasks[0].image: image "docker.io/library/alpine:3" is not allowed by this server (allowed: localhost/*)');
   });
 
+  // Last in the file, so it also sees what the tests above left; it runs tasks of its own, so it proves something
+  // when run alone too (-t "none left behind"). Anything labelled with this server's instance counts, whoever made it.
   test("finished containers are removed after the grace period: none left behind", async () => {
-    await waitFor(async () => (await ours()).length === 0, T, () => "containers left behind");
+    await trigger("docker_leftovers", "l1");
+    expect((await waitForRun(lf, "docker_leftovers", "l1", T)).state).toBe("success");
+    for (const id of ["a", "b"]) expect((await ti("docker_leftovers", "l1", id)).executor).toBe("docker");
+    let left: string[] = [];
+    const leftovers = async () => [
+      ...(await ours()).map((c) => `container ${c.Names?.[0]} (${c.State}, dag ${c.Labels["io.leoflow.dag_id"] ?? "?"})`),
+      ...(await client.listVolumes(`io.leoflow.instance=${instance}`)).map((v) => `volume ${v.Name}`),
+    ];
+    // The grace is 1 s and the reconciler passes every 0.3 s: waiting is for the engine, not for a deadline.
+    await waitFor(async () => (left = await leftovers()).length === 0, 30_000, () => `left behind on the engine:\n${left.join("\n")}`);
   }, T);
 });
 

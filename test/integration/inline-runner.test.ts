@@ -15,6 +15,9 @@ let server: ReturnType<typeof Bun.serve>;
 let base = "";
 const received: { path: string; body: string; auth: string | null; at: number }[] = [];
 let release: (() => void) | null = null;
+let onHold: (() => void) | null = null;
+/** Resolves once a /hold request has arrived and waits for release(): tests await the request itself. */
+const held = () => new Promise<void>((r) => (release ? r() : (onHold = r)));
 
 beforeAll(() => {
   server = Bun.serve({
@@ -25,7 +28,11 @@ beforeAll(() => {
       if (url.pathname === "/extract") return Response.json({ rows: 42, ids: [1, 2] });
       if (url.pathname === "/echo") return new Response(`echo ${received.at(-1)!.body}`, { headers: { "content-type": "text/plain" } });
       if (url.pathname === "/hold") {
-        await new Promise<void>((r) => (release = r));
+        await new Promise<void>((r) => {
+          release = r;
+          onHold?.();
+          onHold = null;
+        });
         return Response.json({ held: true });
       }
       if (url.pathname === "/huge") return Response.json({ blob: "z".repeat(5000) });
@@ -137,8 +144,8 @@ describe("InlineRunner", () => {
     expect(await runner.start(ti2!, run2, first.spec)).toBe("busy");
     expect((await store.getTaskInstanceById(ti2!.id))!.state).toBe("scheduled");
     expect(runner.metrics.busy).toBe(1);
-    while (!release) await Bun.sleep(1);
-    release();
+    await held();
+    release!();
     release = null;
     await finished(first.ti, runner);
     expect((await store.getTaskInstanceById(first.ti.id))!.state).toBe("success");
@@ -217,7 +224,7 @@ describe("InlineRunner", () => {
     const { spec, run, ti } = await scheduledTask({ http: { url: `${base}/hold` } });
     const { runner } = makeRunner();
     await runner.start(ti, run, spec);
-    while (!release) await Bun.sleep(1);
+    await held();
     await runner.close(50);
     const after = (await store.getTaskInstanceById(ti.id))!;
     expect(after.state).toBe("failed");

@@ -1,7 +1,8 @@
 /**
  * Pools, clear, mark and depends_on_past through the real SchedulerLoop, the real API and a SQLite store.
  * The "agent" here reports through the store as the RPC service would: it either finishes a task at once
- * or holds it running until the test releases it, so every step is driven by events, not by time.
+ * or holds it running until the test releases it, so every step is driven by events, not by time: a test
+ * waits for the loop and the agent to settle, then reads what a user would see.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createApi } from "../../src/api";
@@ -17,12 +18,14 @@ class HoldingAgent {
   launched: string[] = [];
   running = new Map<string, TaskInstanceRecord>();
   instant: ((ti: TaskInstanceRecord) => "success" | "failed" | null) | null = null;
+  /** Instant reports not yet written: the loop has settled only once these are done too. */
+  reports: Promise<void>[] = [];
   constructor(private store: Store, private wake: () => (id: number) => void) {}
   async dispatch(ti: TaskInstanceRecord, _run: DagRunRecord, _spec: DagSpec): Promise<void> {
     this.launched.push(`${ti.run_id}:${ti.task_id}#${ti.try_number}`);
     await this.store.applyTransitions([{ id: ti.id, from: ["queued"], to: "running", try_number: ti.try_number, patch: { start_date: new Date(), hostname: "w1" } }], new Date());
     const result = this.instant?.(ti) ?? null;
-    if (result) queueMicrotask(() => void this.report(ti, result));
+    if (result) this.reports.push(Promise.resolve().then(() => this.report(ti, result)));
     else this.running.set(`${ti.run_id}:${ti.task_id}`, ti);
   }
   async finish(key: string, result: "success" | "failed" = "success") {
@@ -60,15 +63,15 @@ forEachStore((backend) => {
     return { status: res.status, body: res.status === 204 ? null : ((await res.json()) as any) };
   };
 
-  /** Polls until `check` holds (the loop runs on its own); fails with what was last seen after 5 s. */
-  async function until<T>(what: string, read: () => Promise<T>, check: (v: T) => boolean): Promise<T> {
-    const deadline = Date.now() + 5_000;
-    let v = await read();
-    while (!check(v)) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen ${JSON.stringify(v)}`);
-      await Bun.sleep(5);
-      v = await read();
+  /** Waits until the loop has no tick in flight and the agent no report pending, then reads: `check` must hold. */
+  async function whenSettled<T>(what: string, read: () => Promise<T>, check: (v: T) => boolean): Promise<T> {
+    for (;;) {
+      await loop.idle();
+      if (!agent.reports.length) break;
+      await Promise.all(agent.reports.splice(0));
     }
+    const v = await read();
+    if (!check(v)) throw new Error(`expected ${what} once the scheduler settled; saw ${JSON.stringify(v)}`);
     return v;
   }
 
@@ -88,7 +91,7 @@ forEachStore((backend) => {
       const runId = (await call("POST", "/api/v2/dags/train/dagRuns", { logical_date: null })).body.dag_run_id;
 
       const WAIT = "waiting for a slot in pool gpu (0 of 2 open)";
-      let view = await until("two running, two waiting with notes", () => tiView("train", runId), (v) =>
+      let view = await whenSettled("two running, two waiting with notes", () => tiView("train", runId), (v) =>
         Object.values(v).filter((t) => t.state === "running").length === 2 && Object.values(v).filter((t) => t.note === WAIT).length === 2,
       );
       expect(Object.values(view).map((t) => t.state).sort()).toEqual(["running", "running", "scheduled", "scheduled"]);
@@ -96,30 +99,30 @@ forEachStore((backend) => {
 
       // One finishes: exactly one waiting task takes its slot (the event tick plans waiting runs too); its note is cleared.
       await agent.finish(`${runId}:t1`);
-      view = await until("a third task running", () => tiView("train", runId), (v) => Object.values(v).filter((t) => t.state === "running").length === 2 && v.t1!.state === "success");
+      view = await whenSettled("a third task running", () => tiView("train", runId), (v) => Object.values(v).filter((t) => t.state === "running").length === 2 && v.t1!.state === "success");
       const started = Object.entries(view).filter(([, t]) => t.state === "running").map(([id]) => id);
       for (const id of started) expect(view[id]!.note).toBeNull();
       expect(Object.values(view).filter((t) => t.state === "scheduled").map((t) => t.note)).toEqual([WAIT]);
 
       for (const id of ["t2", "t3", "t4"]) {
-        await until(`${id} dispatched`, async () => agent.running.has(`${runId}:${id}`), Boolean);
+        await whenSettled(`${id} dispatched`, async () => agent.running.has(`${runId}:${id}`), Boolean);
         await agent.finish(`${runId}:${id}`);
       }
-      expect(await until("run success", () => runState("train", runId), (s) => s === "success")).toBe("success");
+      expect(await whenSettled("run success", () => runState("train", runId), (s) => s === "success")).toBe("success");
       expect(agent.launched).toHaveLength(4);
     });
 
     test("a task naming a pool that does not exist waits with a note, and starts once the pool is created", async () => {
       await dag({ dag_id: "gpujob", tasks: [bash("fit", { pool: "h100" })] });
       const runId = (await call("POST", "/api/v2/dags/gpujob/dagRuns", { logical_date: null })).body.dag_run_id;
-      const view = await until("a note on fit", () => tiView("gpujob", runId), (v) => v.fit!.note !== null);
+      const view = await whenSettled("a note on fit", () => tiView("gpujob", runId), (v) => v.fit!.note !== null);
       expect(view.fit).toEqual({
         state: "scheduled",
         note: "pool h100 does not exist; create it with POST /api/v2/pools or set the task's pool to an existing one",
         try: 1,
       });
       await call("POST", "/api/v2/pools", { name: "h100", slots: 1 });
-      expect((await until("fit running", () => tiView("gpujob", runId), (v) => v.fit!.state === "running")).fit!.note).toBeNull();
+      expect((await whenSettled("fit running", () => tiView("gpujob", runId), (v) => v.fit!.state === "running")).fit!.note).toBeNull();
     });
   });
 
@@ -128,21 +131,21 @@ forEachStore((backend) => {
       agent.instant = () => "success";
       await dag({ dag_id: "chain", tasks: [bash("a"), bash("b", { upstream: ["a"], retries: 1 }), bash("c", { upstream: ["b"] })] });
       const runId = (await call("POST", "/api/v2/dags/chain/dagRuns", { logical_date: null })).body.dag_run_id;
-      await until("first success", () => runState("chain", runId), (s) => s === "success");
+      await whenSettled("first success", () => runState("chain", runId), (s) => s === "success");
 
       const r = await call("POST", "/api/v2/dags/chain/clearTaskInstances", { dag_run_id: runId, task_ids: ["b"], include_downstream: true, only_failed: false, dry_run: false });
       expect(r.body.task_instances.map((t: any) => [t.task_id, t.try_number, t.max_tries])).toEqual([
         ["b", 2, 2],
         ["c", 2, 1],
       ]);
-      await until("success again", () => runState("chain", runId), (s) => s === "success");
+      await whenSettled("success again", () => runState("chain", runId), (s) => s === "success");
       expect(agent.launched).toEqual([`${runId}:a#1`, `${runId}:b#1`, `${runId}:c#1`, `${runId}:b#2`, `${runId}:c#2`]);
     });
 
     test("marking a run failed fails its running task, skips the rest, and the agent's try is refused", async () => {
       await dag({ dag_id: "long", tasks: [bash("a"), bash("b", { upstream: ["a"] })] });
       const runId = (await call("POST", "/api/v2/dags/long/dagRuns", { logical_date: null })).body.dag_run_id;
-      await until("a running", async () => agent.running.has(`${runId}:a`), Boolean);
+      await whenSettled("a running", async () => agent.running.has(`${runId}:a`), Boolean);
       const r = await call("PATCH", `/api/v2/dags/long/dagRuns/${runId}`, { state: "failed" });
       expect(r.body.state).toBe("failed");
       expect(await tiView("long", runId)).toMatchObject({ a: { state: "failed" }, b: { state: "skipped" } });
@@ -159,10 +162,10 @@ forEachStore((backend) => {
         store.createDagRun(buildDagRun(d, { run_id, run_type: "scheduled", logical_date: new Date(logical) }, new Date()));
       const jan = await create("jan", "2026-01-01T00:00:00Z");
       loop.wake(jan.id);
-      await until("jan failed", () => runState("daily", "jan"), (s) => s === "failed");
+      await whenSettled("jan failed", () => runState("daily", "jan"), (s) => s === "failed");
       const feb = await create("feb", "2026-02-01T00:00:00Z");
       loop.wake(feb.id);
-      const view = await until("feb waiting on its past", () => tiView("daily", "feb"), (v) => v.load!.note !== null);
+      const view = await whenSettled("feb waiting on its past", () => tiView("daily", "feb"), (v) => v.load!.note !== null);
       expect(view.load).toEqual({
         state: "none",
         note: "depends_on_past: waiting for load in the previous run jan (failed) to succeed or be skipped; clear or mark that task instance to let this run go on",
@@ -171,7 +174,7 @@ forEachStore((backend) => {
       expect(await runState("daily", "feb")).toBe("running"); // waiting, not deadlocked
 
       expect((await call("PATCH", "/api/v2/dags/daily/dagRuns/jan/taskInstances/load", { new_state: "success" })).status).toBe(200);
-      await until("feb success", () => runState("daily", "feb"), (s) => s === "success");
+      await whenSettled("feb success", () => runState("daily", "feb"), (s) => s === "success");
       expect((await tiView("daily", "feb")).load).toEqual({ state: "success", note: null, try: 1 });
     });
   });

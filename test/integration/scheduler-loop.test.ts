@@ -2,6 +2,8 @@
  * The scheduler loop over a real SQLite store and the real planner. The dispatcher here is a stand-in for an
  * agent (it reports results straight through the store, as the RPC service would), so these tests exercise
  * the loop's wake-ups, batching and failure handling without spawning processes; the e2e tests do that.
+ * Time is a FakeClock: timed wake-ups and sweeps happen when a test moves it, and a test waits for the
+ * loop to settle (loop.idle(), the agent's reports) instead of sleeping.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { openStore, type DagRunRecord, type Store, type TaskInstanceRecord } from "../../src/store";
@@ -9,13 +11,17 @@ import { parseDagSpec, type DagSpec } from "../../src/domain";
 import { SchedulerLoop } from "../../src/scheduler/loop";
 import { buildDagRun } from "../../src/scheduler/trigger";
 import { silentLogger } from "../../src/observability";
+import { FakeClock } from "../support/clock";
 
 type Outcome = "success" | "failed" | "skipped" | "throw";
 
 class InstantAgent {
   launched: string[] = [];
+  /** Reports not yet written: the loop has settled only once these are done too. */
+  reports: Promise<void>[] = [];
   constructor(
     private store: Store,
+    private clock: FakeClock,
     private outcome: (ti: TaskInstanceRecord) => Outcome,
     private wake: () => (id: number) => void,
   ) {}
@@ -23,12 +29,23 @@ class InstantAgent {
     const result = this.outcome(ti);
     if (result === "throw") throw new Error("executor refused: no capacity");
     this.launched.push(`${ti.task_id}#${ti.try_number}`);
-    queueMicrotask(async () => {
-      const now = new Date();
-      await this.store.applyTransitions([{ id: ti.id, from: ["queued"], to: "running", try_number: ti.try_number, patch: { start_date: now } }], now);
-      await this.store.applyTransitions([{ id: ti.id, from: ["running"], to: result, try_number: ti.try_number, patch: { end_date: now } }], now);
-      this.wake()(ti.dag_run_id);
-    });
+    this.reports.push(
+      Promise.resolve().then(async () => {
+        const now = this.clock.now();
+        await this.store.applyTransitions([{ id: ti.id, from: ["queued"], to: "running", try_number: ti.try_number, patch: { start_date: now } }], now);
+        await this.store.applyTransitions([{ id: ti.id, from: ["running"], to: result, try_number: ti.try_number, patch: { end_date: now } }], now);
+        this.wake()(ti.dag_run_id);
+      }),
+    );
+  }
+}
+
+/** Waits until nothing moves without time passing: no tick in flight, no report pending, no timer due. */
+async function settle(loop: SchedulerLoop, agent: InstantAgent, clock: FakeClock): Promise<void> {
+  for (;;) {
+    await loop.idle();
+    if (agent.reports.length) await Promise.all(agent.reports.splice(0));
+    else if (!clock.advance(0)) return;
   }
 }
 
@@ -39,25 +56,25 @@ beforeEach(async () => {
 });
 afterEach(async () => store.close());
 
-async function runDag(raw: unknown, outcome: (ti: TaskInstanceRecord) => Outcome) {
+/** Starts the loop on a fresh run of `raw` and lets it settle without moving time; `after` may move it on. */
+async function runDag(raw: unknown, outcome: (ti: TaskInstanceRecord) => Outcome, after?: (advance: (ms: number) => Promise<void>, agent: InstantAgent) => Promise<void>) {
+  const clock = new FakeClock();
   const spec = parseDagSpec(raw);
-  const dag = await store.upsertDag({ spec, fileloc: "/dags/x.json", pausedOnCreate: false, now: new Date() });
+  const dag = await store.upsertDag({ spec, fileloc: "/dags/x.json", pausedOnCreate: false, now: clock.now() });
   let loop: SchedulerLoop;
-  const agent = new InstantAgent(store, outcome, () => (id) => loop.wake(id));
-  loop = new SchedulerLoop({ store, dispatcher: agent, logger: silentLogger, sweepIntervalMs: 60_000, parallelism: 8 });
-  const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, new Date()));
+  const agent = new InstantAgent(store, clock, outcome, () => (id) => loop.wake(id));
+  loop = new SchedulerLoop({ store, dispatcher: agent, logger: silentLogger, sweepIntervalMs: 60_000, parallelism: 8, clock });
+  const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, clock.now()));
   loop.start();
   loop.wake(run.id);
-  const deadline = Date.now() + 5_000;
-  let current = run;
-  while (Date.now() < deadline) {
-    current = (await store.getDagRunById(run.id))!;
-    if (current.state === "success" || current.state === "failed") break;
-    await Bun.sleep(5);
-  }
+  await settle(loop, agent, clock);
+  await after?.(async (ms) => {
+    clock.advance(ms);
+    await settle(loop, agent, clock);
+  }, agent);
   await loop.stop();
   const tis = (await store.listTaskInstances(dag.dag_id, run.run_id)).items;
-  return { run: current, agent, states: Object.fromEntries(tis.map((t) => [t.task_id, t.state])), tis };
+  return { run: (await store.getDagRunById(run.id))!, agent, states: Object.fromEntries(tis.map((t) => [t.task_id, t.state])), tis };
 }
 
 const bash = (task_id: string, upstream: string[] = [], extra: object = {}) => ({ task_id, operator: "bash", bash_command: "true", upstream, ...extra });
@@ -74,6 +91,23 @@ describe("SchedulerLoop", () => {
     const { run, agent } = await runDag({ dag_id: "retry", tasks: [bash("a", [], { retries: 1, retry_delay: 0 }), bash("b", ["a"])] }, (ti) =>
       ti.task_id === "a" && ti.try_number === 1 ? "failed" : "success",
     );
+    expect(agent.launched).toEqual(["a#1", "a#2", "b#1"]);
+    expect(run.state).toBe("success");
+  });
+
+  test("a retry waits for its delay and runs when it is due, with no sweep to help (the sweep interval is a minute)", async () => {
+    const seen: string[][] = [];
+    const { run, agent } = await runDag(
+      { dag_id: "delayed", tasks: [bash("a", [], { retries: 1, retry_delay: 10 }), bash("b", ["a"])] },
+      (ti) => (ti.task_id === "a" && ti.try_number === 1 ? "failed" : "success"),
+      async (advance, agent) => {
+        seen.push([...agent.launched]);
+        await advance(9_000);
+        seen.push([...agent.launched]);
+        await advance(1_000);
+      },
+    );
+    expect(seen).toEqual([["a#1"], ["a#1"]]); // up for retry until the 10 s are up
     expect(agent.launched).toEqual(["a#1", "a#2", "b#1"]);
     expect(run.state).toBe("success");
   });
@@ -117,30 +151,30 @@ describe("SchedulerLoop sweeps", () => {
     const spec = parseDagSpec({ dag_id: "quiet", tasks: [bash("a"), bash("b", ["a"])] });
     const dag = await store.upsertDag({ spec, fileloc: "/dags/q.json", pausedOnCreate: false, now: new Date() });
     const launched: string[] = [];
-    let clock = new Date("2026-11-01T00:00:00Z").getTime();
+    const clock = new FakeClock("2026-11-01T00:00:00Z");
     const loop = new SchedulerLoop({
       store,
       dispatcher: { dispatch: async (ti) => void launched.push(`${ti.run_id}/${ti.task_id}`) },
       logger: silentLogger,
       sweepIntervalMs: 60_000,
       parallelism: 100,
-      now: () => new Date(clock),
+      clock,
     });
-    for (const r of ["r1", "r2", "r3"]) await store.createDagRun(buildDagRun(dag, { run_id: r, run_type: "manual", logical_date: null }, new Date(clock)));
+    for (const r of ["r1", "r2", "r3"]) await store.createDagRun(buildDagRun(dag, { run_id: r, run_type: "manual", logical_date: null }, clock.now()));
     loop.wake();
     expect((await loop.tick()).runs).toBe(3); // first sweep: everything
     expect(launched.sort()).toEqual(["r1/a", "r2/a", "r3/a"]);
-    clock += 10_000;
+    clock.advance(10_000);
     loop.wake();
     await loop.tick(); // a quiet sweep (it rereads the previous sweep's own writes, within the clock slack)
 
     // 10 s later another replica finishes r2's task, and its wake-up never arrives here.
-    clock += 10_000;
+    clock.advance(10_000);
     const a2 = (await store.getTaskInstance("quiet", "r2", "a"))!;
-    await store.applyTransitions([{ id: a2.id, from: ["queued"], to: "running", try_number: 1 }], new Date(clock));
-    await store.applyTransitions([{ id: a2.id, from: ["running"], to: "success", try_number: 1 }], new Date(clock));
+    await store.applyTransitions([{ id: a2.id, from: ["queued"], to: "running", try_number: 1 }], clock.now());
+    await store.applyTransitions([{ id: a2.id, from: ["running"], to: "success", try_number: 1 }], clock.now());
 
-    clock += 1_000;
+    clock.advance(1_000);
     loop.wake(); // the periodic sweep
     const sweep = await loop.tick();
     expect(sweep.runs).toBe(1); // only r2 was reloaded
@@ -190,6 +224,7 @@ describe("SchedulerLoop capacity", () => {
 
 describe("SchedulerLoop timed wake-ups", () => {
   test("after a stop and a new start (a new term of leadership), the next cron slot still wakes the loop", async () => {
+    const clock = new FakeClock();
     const calls: number[] = [];
     const loop = new SchedulerLoop({
       store,
@@ -197,20 +232,49 @@ describe("SchedulerLoop timed wake-ups", () => {
       logger: silentLogger,
       sweepIntervalMs: 60_000, // no sweep will come to the rescue: only the slot's timer can wake it
       parallelism: 8,
+      clock,
       runCreator: {
         createDueRuns: async (now) => {
           calls.push(now.getTime());
-          return { created: [], nextDueAt: new Date(now.getTime() + 30) };
+          return { created: [], nextDueAt: new Date(now.getTime() + 30_000) };
         },
       },
     });
+    const t0 = clock.now().getTime();
     loop.start();
-    while (calls.length < 1) await Bun.sleep(1); // the first tick armed a wake-up for the next slot
+    await loop.idle(); // the first tick armed a wake-up for the next slot
+    clock.advance(10_000);
     await loop.stop(); // stepping down before that slot
     loop.start();
-    const deadline = Date.now() + 3_000;
-    while (calls.length < 3 && Date.now() < deadline) await Bun.sleep(5);
+    await loop.idle();
+    clock.advance(30_000); // the slot after the restart
+    await loop.idle();
     await loop.stop();
-    expect(calls.length).toBeGreaterThanOrEqual(3); // start, restart, and the slot after the restart
+    expect(calls.map((t) => t - t0)).toEqual([0, 10_000, 40_000]); // start, restart, and the slot after the restart
+  });
+
+  test("the periodic sweep comes every interval", async () => {
+    const clock = new FakeClock();
+    let sweeps = 0;
+    const loop = new SchedulerLoop({
+      store,
+      dispatcher: { dispatch: async () => {} },
+      logger: silentLogger,
+      sweepIntervalMs: 5_000,
+      parallelism: 8,
+      clock,
+      runCreator: { createDueRuns: async () => (sweeps++, { created: [], nextDueAt: null }) },
+    });
+    loop.start();
+    await loop.idle();
+    for (let i = 0; i < 3; i++) {
+      clock.advance(5_000);
+      await loop.idle();
+    }
+    clock.advance(4_999);
+    await loop.idle();
+    await loop.stop();
+    expect(sweeps).toBe(4); // at start, then at 5, 10 and 15 s
+    expect(loop.health().status).toBe("healthy");
   });
 });

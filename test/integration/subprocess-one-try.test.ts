@@ -69,11 +69,11 @@ test("try 2 launches only once try 1's frozen agent and its group are gone", asy
   await executor.execute(req(1));
   await waitFor(() => lines().includes("tick 1") && pgidOf(1), 10_000, () => `no tick: ${lines()}`);
   const agent = Number(Bun.spawnSync(["pgrep", "-f", `${agentScript} agent`]).stdout.toString().trim().split("\n")[0]);
-  process.kill(agent, "SIGSTOP"); // a hung agent: SIGTERM does nothing until SIGKILL
+  process.kill(agent, "SIGSTOP"); // a frozen agent: the executor's SIGTERM is followed by SIGCONT, so it acts on it
   await executor.execute(req(2));
   await waitFor(() => lines().includes("tick 2"), 20_000, () => `try 2 never ticked: ${lines()}`);
   const m = lines();
   expect(m.slice(m.indexOf("agent 2 start")).filter((l) => l === "tick 1")).toEqual([]);
   expect(groupAlive(pgidOf(1))).toBe(false);
-  expect(exits.map((e) => [e.tryNumber, e.signal])).toEqual([[1, "SIGKILL"]]);
+  expect(exits.map((e) => [e.tryNumber, e.signal])).toEqual([[1, "SIGTERM"]]);
 });

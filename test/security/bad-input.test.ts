@@ -170,15 +170,15 @@ describePg("bad input on postgres (compiled binary)", () => {
   badInputSuite("postgres", () => [`--db=${db}`]);
 });
 
-describe("--executor names only an executor this build runs", () => {
-  test.each([["lite"], ["pro"]])("--mode=%s --executor=kubernetes is refused at start with what to use", async (mode) => {
-    const proc = Bun.spawn([BINARY, "serve", `--mode=${mode}`, "--executor=kubernetes", "--db=postgres://u@127.0.0.1:1/x", "--port", "0"], {
+describe("kubernetes executor flags are checked at start", () => {
+  test.each([["lite"], ["pro"]])("--mode=%s --executor=kubernetes with tolerations that are not JSON is refused at start, naming the flag", async (mode) => {
+    const proc = Bun.spawn([BINARY, "serve", `--mode=${mode}`, "--executor=kubernetes", "--k8s-tolerations", "{bad", "--db=postgres://u@127.0.0.1:1/x", "--port", "0"], {
       stdout: "pipe",
       stderr: "pipe",
       env: { ...process.env, LEOFLOW_JWT_SECRET: "0123456789abcdef0123" },
     });
     const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
     expect(code).not.toBe(0);
-    expect(err).toContain("--executor=kubernetes: kubernetes is not built yet; use subprocess or docker");
+    expect(err).toContain("--k8s-tolerations: is not JSON");
   });
 });

@@ -110,12 +110,30 @@ export function reapersContract(getStore: () => Store): void {
       const { run, ti } = await runOf(store);
       await store.setDagRunState(run.id, ["queued"], "running", at(10));
       const a = await ti("a");
-      await store.setTaskInstanceNotes([{ id: a.id, state: "none", note: "depends_on_past: waiting for a in the previous run" }]);
+      await store.setTaskInstanceNotes([{ id: a.id, state: "none", note: "waiting on the past", wait_reason: "depends_on_past" }]);
+      expect((await ti("a")).wait_reason).toBe("depends_on_past");
       expect((await store.listOrphanCandidates()).map((c) => c.id)).not.toContain(run.id);
       expect(await store.reapOrphanedRun(run.id, "orphaned", at(5000))).toBe(false);
-      // Any other note on a none task leaves the run an orphan candidate.
-      await store.setTaskInstanceNotes([{ id: a.id, state: "none", note: "something else" }]);
+      // A note written without a reason (a user's) changes what people read, not why it waits.
+      await store.setTaskInstanceNotes([{ id: a.id, state: "none", note: "looking into it" }]);
+      expect([(await ti("a")).note, (await ti("a")).wait_reason]).toEqual(["looking into it", "depends_on_past"]);
+      expect((await store.listOrphanCandidates()).map((c) => c.id)).not.toContain(run.id);
+      // Whatever the note says, a none task not held by its past leaves the run an orphan candidate.
+      await store.setTaskInstanceNotes([{ id: a.id, state: "none", note: "depends_on_past: waiting …", wait_reason: null }]);
+      expect((await ti("a")).wait_reason).toBeNull();
       expect((await store.listOrphanCandidates()).map((c) => c.id)).toContain(run.id);
+    });
+
+    test("a transition ends the wait: the state it was recorded in is left", async () => {
+      const store = getStore();
+      const { ti } = await runOf(store);
+      const a = await ti("a");
+      await store.setTaskInstanceNotes([{ id: a.id, state: "none", note: "held", wait_reason: "depends_on_past" }]);
+      await store.applyTransitions([{ id: a.id, from: ["none"], to: "scheduled", patch: { note: null } }], at(20));
+      expect([(await ti("a")).state, (await ti("a")).wait_reason]).toEqual(["scheduled", null]);
+      // A note write for a state the row has left changes nothing.
+      expect(await store.setTaskInstanceNotes([{ id: a.id, state: "none", note: "held", wait_reason: "depends_on_past" }])).toEqual([false]);
+      expect((await ti("a")).wait_reason).toBeNull();
     });
   });
 

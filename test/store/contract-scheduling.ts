@@ -1,7 +1,9 @@
 /** Store contract for scheduling (issue 5 part 1): the cron scheduler's DAG read, run gates, backfills. */
 import { describe, expect, test } from "bun:test";
 import { ConflictError, parseDagSpec, type DagSpec } from "../../src/domain";
-import type { DagRecord, NewBackfill, Store } from "../../src/store";
+import type { DagRecord, NewBackfill } from "../../src/domain";
+import { backfillSkips } from "../../src/scheduler";
+import type { Store } from "../../src/store";
 import { newRun, T0 } from "./contract-fixtures";
 
 const day = (n: number) => new Date(T0.getTime() + n * 86_400_000);
@@ -10,8 +12,10 @@ function spec(dagId: string, extra: Record<string, unknown> = {}): DagSpec {
   return parseDagSpec({ dag_id: dagId, tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }], ...extra });
 }
 
+/** A backfill of `days`; what it skips follows scheduler/backfill.ts's rule for its reprocess behaviour. */
 function backfill(dag: DagRecord, days: number[], over: Partial<NewBackfill> = {}): NewBackfill {
   return {
+    skip_existing: backfillSkips(over.reprocess_behavior ?? "none"),
     dag_id: dag.dag_id,
     from_date: day(days[0]!),
     to_date: day(days[days.length - 1]!),

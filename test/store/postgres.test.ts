@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { parseDagSpec } from "../../src/domain";
+import { guardedStore } from "../../src/store";
 import { PostgresStore, POSTGRES_MIGRATIONS } from "../../src/store/postgres";
 import { roundsOf } from "../../src/store/postgres/task-instances";
 import { describePg, freshSchemas, pgUrl, resettableSchema } from "../support/postgres";
@@ -17,7 +18,7 @@ describePg("PostgresStore", () => {
   const shared = resettableSchema();
   runStoreContract("postgres", async () => {
     await shared.reset();
-    return new PostgresStore({ url: pgUrl(), schema: shared.name, max: 4 });
+    return guardedStore(new PostgresStore({ url: pgUrl(), schema: shared.name, max: 4 }));
   });
 
   describe("migrations", () => {
@@ -65,6 +66,38 @@ describePg("PostgresStore", () => {
         expect((await a.getUser("ada"))!.role).toBe("admin");
       } finally {
         await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    test("upgrading to 0009: task instances waiting at the upgrade get their wait_reason from the note", async () => {
+      const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
+      try {
+        await store.migrate();
+        const ids = ["past", "pool", "missing", "other"];
+        const spec = parseDagSpec({ dag_id: "etl", tasks: ids.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) });
+        const dag = await store.upsertDag({ spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: T0 });
+        const task = (task_id: string) => ({ task_id, operator: "bash", max_tries: 0, pool: "default_pool", pool_slots: 1, priority_weight: 1 });
+        await store.createDagRun(newRun(dag, "r1", { tasks: ids.map(task) }));
+        // The rows as a 0008 scheduler left them: the reason only in the note.
+        await store.sql`ALTER TABLE task_instances DROP COLUMN wait_reason`;
+        await store.sql`DELETE FROM schema_migrations WHERE version = 9`;
+        const notes: [string, string, string][] = [
+          ["past", "none", "depends_on_past: waiting for past in the previous run jan (failed) to succeed or be skipped; clear or mark that task instance to let this run go on"],
+          ["pool", "scheduled", "waiting for a slot in pool gpu (0 of 2 open)"],
+          ["missing", "scheduled", "pool gpu does not exist; create it with POST /api/v2/pools or set the task's pool to an existing one"],
+          ["other", "scheduled", "dispatch attempt 1/3 failed: spawn ENOENT"],
+        ];
+        for (const [task_id, state, note] of notes) await store.sql`UPDATE task_instances SET state = ${state}, note = ${note} WHERE task_id = ${task_id}`;
+        await store.migrate();
+        const rows = await store.sql`SELECT task_id, wait_reason FROM task_instances ORDER BY task_id`;
+        expect(rows.map((r) => [r.task_id, r.wait_reason])).toEqual([
+          ["missing", "pool_missing"],
+          ["other", null],
+          ["past", "depends_on_past"],
+          ["pool", "pool_full"],
+        ]);
+      } finally {
+        await store.close();
       }
     });
   });

@@ -13,15 +13,13 @@
 import { afterAll, describe, test } from "bun:test";
 import postgres from "postgres";
 import { PostgresStore } from "../../src/store/postgres";
+import { redactUrl as redact } from "../../src/domain";
 
 export const DEFAULT_TEST_PG = "postgres://postgres@127.0.0.1:5432/test";
 
 export function pgUrl(): string {
   return process.env.LEOFLOW_TEST_PG || DEFAULT_TEST_PG;
 }
-
-/** Hides a password before a URL reaches test output. */
-const redact = (url: string) => url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]+):[^@]*@/i, "$1:***@");
 
 let probe: Promise<string | null> | undefined;
 

@@ -4,7 +4,7 @@
  * store from `backend.open()`; Postgres tests share one schema per block, emptied before each test.
  */
 import { beforeAll, describe, setDefaultTimeout } from "bun:test";
-import { PostgresStore, openStore, type Store } from "../../src/store";
+import { PostgresStore, guardedStore, openStore, type Store } from "../../src/store";
 import { describePg, pgUrl, resettableSchema } from "./postgres";
 
 export interface StoreBackend {
@@ -13,11 +13,12 @@ export interface StoreBackend {
   open(): Promise<Store>;
 }
 
-// These suites drive the real loop until it settles; on a loaded CI machine (after the fault suite, say)
-// that can take longer than bun's 5 s default, which would cut a test off mid-poll.
-setDefaultTimeout(20_000);
-
 export function forEachStore(fn: (backend: StoreBackend) => void): void {
+  // These suites drive the real loop until it settles; on a loaded CI machine (after the fault suite, say)
+  // that can take longer than bun's 5 s default, which would cut a test off mid-poll. Set here, per call:
+  // setDefaultTimeout holds for the calling test file only (see bunfig.toml), and a module's top level runs
+  // once per `bun test` process, so at the top of this file it reached only the first file importing it.
+  setDefaultTimeout(20_000);
   describe("on sqlite", () => fn({ name: "sqlite", open: async () => openStore("sqlite::memory:") }));
   describePg("on postgres", () => {
     const schema = resettableSchema();
@@ -27,7 +28,7 @@ export function forEachStore(fn: (backend: StoreBackend) => void): void {
       name: "postgres",
       open: async () => {
         await schema.reset();
-        return new PostgresStore({ url: pgUrl(), schema: schema.name, max: 4 });
+        return guardedStore(new PostgresStore({ url: pgUrl(), schema: schema.name, max: 4 }));
       },
     });
   });

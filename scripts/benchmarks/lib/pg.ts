@@ -1,5 +1,6 @@
 /** Postgres for the bench: where it is (--pg or LEOFLOW_TEST_PG), whether it answers, throwaway schemas. */
 import postgres from "postgres";
+import { redactUrl } from "../../../src/domain";
 
 export interface BenchPg {
   url: string;
@@ -13,7 +14,7 @@ export async function openBenchPg(url: string): Promise<BenchPg | null> {
   try {
     await sql`SELECT 1`;
   } catch (e) {
-    console.error(`postgres at ${url.replace(/:[^:@/]*@/, ":***@")} does not answer (${(e as Error).message}): Postgres rows are skipped`);
+    console.error(`postgres at ${redactUrl(url)} does not answer (${(e as Error).message}): Postgres rows are skipped`);
     await sql.end({ timeout: 1 }).catch(() => {});
     return null;
   }

@@ -10,6 +10,7 @@ import type { Executor, ExecutorRequest } from "../executor";
 import { DockerApiError, type DockerClient } from "./client";
 import { buildContainerSpec, stagingVolumeName, type ContainerCreateBody } from "./container-spec";
 import { LABEL, type DockerSettings, type PullPolicy } from "./settings";
+import { errorMessage } from "../../domain";
 
 export interface DockerExecutorOptions {
   client: DockerClient;
@@ -42,7 +43,7 @@ export class DockerExecutor implements Executor {
       await client.startContainer(id);
     } catch (e) {
       await client.removeContainer(id, true).catch(() => {});
-      throw new Error(`task ${req.taskId}: starting container ${spec.name} (image ${spec.image}) failed: ${(e as Error).message}`);
+      throw new Error(`task ${req.taskId}: starting container ${spec.name} (image ${spec.image}) failed: ${errorMessage(e)}`);
     }
     this.opts.logger.debug("container started", { container: spec.name, id: id.slice(0, 12), image: spec.image, ti_id: req.taskInstanceId });
   }
@@ -95,7 +96,7 @@ export class DockerExecutor implements Executor {
     try {
       await client.pullImage(image);
     } catch (e) {
-      throw new Error(`task ${taskId}: image ${image} is not on the docker engine and could not be pulled (image_pull_policy "${policy}"): ${(e as Error).message}`);
+      throw new Error(`task ${taskId}: image ${image} is not on the docker engine and could not be pulled (image_pull_policy "${policy}"): ${errorMessage(e)}`);
     }
     if (!(await client.imageExists(image)))
       throw new Error(`task ${taskId}: image ${image} could not be pulled: the engine reported no error but has no such image; check the name and tag`);

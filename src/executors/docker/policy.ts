@@ -6,8 +6,8 @@
  *
  * @example checkDockerPolicy(spec, { allowedImages: ["localhost/*"] }, settings, "docker") // [] or issues
  */
-import type { DagSpec, TaskSpec } from "../../domain";
-import { resourceLimits } from "./container-spec";
+import { errorMessage, type DagSpec, type TaskSpec } from "../../domain";
+import { resourceLimits, type ResolvedLimits } from "./container-spec";
 import { formatBytes, parseMemoryBytes, parseNanoCpus } from "./quantities";
 import type { DockerPolicy, DockerSettings } from "./settings";
 
@@ -39,11 +39,11 @@ export function checkDockerPolicy(
         path: `${at}.image`,
         message: `image "${task.image}" is not allowed by this server (allowed: ${policy.allowedImages.join(", ")}); use an allowed image or ask the operator to add it to --docker-allowed-images`,
       });
-    let limits;
+    let limits: ResolvedLimits;
     try {
       limits = resourceLimits(task, settings);
     } catch (e) {
-      issues.push({ path: `${at}.resources`, message: (e as Error).message });
+      issues.push({ path: `${at}.resources`, message: errorMessage(e) });
       return;
     }
     if (maxMemory !== null && limits.memory > maxMemory)

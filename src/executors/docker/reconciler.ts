@@ -6,16 +6,27 @@
  * The decisions are pure (reconcile-rules.ts); this is the I/O around them. It never throws out of a pass:
  * an unreachable engine is logged and the next pass tries again.
  */
+import type { DagRunRecord, LogLineRecord, TaskInstanceRecord, TaskTransition } from "../../domain";
 import type { Logger } from "../../observability";
-import type { Store } from "../../store";
 import type { DockerClient, ContainerInspect } from "./client";
 import { demuxLogLines } from "./log-stream";
 import { decideContainer, decideStagingVolume, type ContainerFacts } from "./reconcile-rules";
 import { LABEL } from "./settings";
+import { errorMessage, toError } from "../../domain";
+
+/** What the reconciler needs from the store (the Store satisfies it). */
+export interface DockerReconcilerPort {
+  getTaskInstanceById(id: number): Promise<TaskInstanceRecord | null>;
+  applyTransitions(transitions: TaskTransition[], now: Date): Promise<boolean[]>;
+  readLogs(tiId: number, tryNumber: number, afterSeq?: number, limit?: number): Promise<LogLineRecord[]>;
+  appendLogs(tiId: number, tryNumber: number, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): Promise<void>;
+  /** The run a staging volume belongs to. */
+  getDagRun(dagId: string, runId: string): Promise<DagRunRecord | null>;
+}
 
 export interface DockerReconcilerOptions {
   client: DockerClient;
-  store: Store;
+  store: DockerReconcilerPort;
   logger: Logger;
   /** Only containers and volumes with this io.leoflow.instance label are this server's. */
   instance: string;
@@ -71,14 +82,14 @@ export class DockerReconciler {
         try {
           await this.reconcileContainer(summary.Id, now, startup, report);
         } catch (e) {
-          logger.warn("reconciling a task container failed; will retry", { container: summary.Names?.[0], error: e as Error });
+          logger.warn("reconciling a task container failed; will retry", { container: summary.Names?.[0], error: toError(e) });
         }
       }
       await this.reclaimVolumes(now, report);
       if (this.unreachableSince) logger.info("docker engine is reachable again", { host: client.host });
       this.unreachableSince = null;
     } catch (e) {
-      const message = (e as Error).message;
+      const message = errorMessage(e);
       if (this.unreachableSince !== message) logger.error("docker reconciler pass failed", { error: message });
       this.unreachableSince = message;
     }

@@ -5,19 +5,23 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { ValidationError, type DagSpec } from "../../domain";
+import { ValidationError, type DagSpec, errorMessage } from "../../domain";
 import type { Logger } from "../../observability";
-import type { Store } from "../../store";
 import { DockerClient } from "./client";
 import { DockerExecutor } from "./executor";
 import { checkDockerPolicy, type PolicyIssue } from "./policy";
-import { DockerReconciler } from "./reconciler";
+import { DockerReconciler, type DockerReconcilerPort } from "./reconciler";
 import type { DockerPolicy, DockerSettings } from "./settings";
+
+/** What the docker execution needs from the store: the reconciler's port, and DAG versions (is staging on?). */
+export interface DockerSetupPort extends DockerReconcilerPort {
+  getDagVersion(versionId: number): Promise<DagSpec | null>;
+}
 
 export interface DockerSetupOptions {
   settings: Omit<DockerSettings, "agentBinary"> & { agentBinary?: string };
   policy: DockerPolicy;
-  store: Store;
+  store: DockerSetupPort;
   logger: Logger;
   /** This program's binary when it is the compiled one (mounted into containers by default). */
   compiledBinary: string | null;
@@ -82,7 +86,7 @@ export function createDockerExecution(o: DockerSetupOptions): DockerExecution {
           instance: settings.instance,
         });
       } catch (e) {
-        o.logger.error("docker executor: " + (e as Error).message + "; tasks fail to dispatch until it answers");
+        o.logger.error("docker executor: " + errorMessage(e) + "; tasks fail to dispatch until it answers");
       }
       reconciler.start(o.reconcileIntervalMs);
     },

@@ -9,7 +9,7 @@
  * const rows = await query<{ id: number }>(sql, `SELECT id FROM dag_runs WHERE state = ${p.add("running")}`, p.values);
  */
 import type postgres from "postgres";
-import { ValidationError } from "../../domain";
+import { ValidationError, redactUrl } from "../../domain";
 import { postgresDriver } from "./driver";
 
 /** A pool or a transaction: anything queries can run on. */
@@ -26,11 +26,6 @@ export interface ConnectOptions {
 
 /** Lower-case identifiers only, so the schema never needs quoting in search_path or DDL. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
-/** Hides a password in a URL before it reaches an error message or a log. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]+):[^@]*@/i, "$1:***@");
-}
 
 export function connect(opts: ConnectOptions): Pool {
   if (!SCHEMA_NAME.test(opts.schema))

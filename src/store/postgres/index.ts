@@ -1,4 +1,5 @@
 /** The Postgres implementation of the Store (Pro mode's store; Lite may use it too). */
 export { PostgresStore, type PostgresStoreOptions } from "./postgres-store";
 export { POSTGRES_MIGRATIONS, MIGRATION_LOCK_KEY } from "./migrations";
-export { redactUrl } from "./client";
+export { PgAdvisoryLock, type AdvisoryLock, type AdvisoryLockOptions } from "./advisory-lock";
+export { PgNotifyChannel, type NotifyChannel, type PgNotifyChannelOptions } from "./notify";

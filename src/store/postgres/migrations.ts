@@ -14,6 +14,7 @@ import poolsSql from "../../../sql/postgres/0005_pools.sql" with { type: "text" 
 import incrementalSweepSql from "../../../sql/postgres/0006_incremental_sweep.sql" with { type: "text" };
 import secretsSql from "../../../sql/postgres/0007_secrets.sql" with { type: "text" };
 import eventsSql from "../../../sql/postgres/0008_events.sql" with { type: "text" };
+import waitReasonSql from "../../../sql/postgres/0009_wait_reason.sql" with { type: "text" };
 import { execute, query, type Db, type Pool } from "./client";
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -25,6 +26,7 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   migrationFromFile("0006_incremental_sweep.sql", incrementalSweepSql),
   migrationFromFile("0007_secrets.sql", secretsSql),
   migrationFromFile("0008_events.sql", eventsSql),
+  migrationFromFile("0009_wait_reason.sql", waitReasonSql),
 ];
 
 /**

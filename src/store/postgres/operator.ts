@@ -10,7 +10,7 @@ import { applyTransitionsOn, roundsOf } from "./task-instances";
 /** Clears the instance and, when it applied, deletes its XComs (the next try must not read the old ones). */
 const CLEAR_SQL = `WITH cleared AS (
     UPDATE task_instances SET state = 'none', try_number = $1, max_tries = $2, queued_at = NULL, start_date = NULL,
-      end_date = NULL, last_heartbeat = NULL, hostname = NULL, pid = NULL, executor = NULL, note = NULL, updated_at = $3
+      end_date = NULL, last_heartbeat = NULL, hostname = NULL, pid = NULL, executor = NULL, note = NULL, wait_reason = NULL, updated_at = $3
     WHERE id = $4 AND state = $5 AND try_number = $6
     RETURNING dag_id, run_id, task_id
   ), gone AS (
@@ -50,8 +50,9 @@ export async function applyOperatorChange(
   })) as { transitions: boolean[]; clears: boolean[]; runs: boolean[] };
 }
 
-const NOTES_SQL = `UPDATE task_instances t SET note = u.note
-  FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS u(id, state, note, ord)
+// wait_reason absent (a user's note; set_reason 0) leaves the scheduler's reason as it is.
+const NOTES_SQL = `UPDATE task_instances t SET note = u.note, wait_reason = CASE WHEN u.set_reason <> 0 THEN u.wait_reason ELSE t.wait_reason END
+  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[]) WITH ORDINALITY AS u(id, state, note, set_reason, wait_reason, ord)
   WHERE t.id = ANY($1::bigint[]) AND t.id = u.id AND t.state = u.state
   RETURNING u.ord`;
 
@@ -60,7 +61,13 @@ export async function setTaskInstanceNotes(sql: Pool, updates: TaskNoteUpdate[])
   const applied = updates.map(() => false);
   const run = async (db: Db, round: number[]) => {
     const batch = round.map((i) => updates[i]!);
-    const rows = await query<{ ord: number }>(db, NOTES_SQL, [batch.map((u) => u.id), batch.map((u) => u.state), batch.map((u) => u.note)]);
+    const rows = await query<{ ord: number }>(db, NOTES_SQL, [
+      batch.map((u) => u.id),
+      batch.map((u) => u.state),
+      batch.map((u) => u.note),
+      batch.map((u) => (u.wait_reason !== undefined ? 1 : 0)),
+      batch.map((u) => u.wait_reason ?? null),
+    ]);
     for (const r of rows) applied[round[r.ord - 1]!] = true;
   };
   const rounds = roundsOf(updates);

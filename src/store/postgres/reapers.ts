@@ -74,7 +74,7 @@ export async function reapOrphanedRun(sql: Pool, id: number, note: string, now: 
       [now, note, id],
     );
     if (!failed) return false;
-    await execute(tx, "UPDATE task_instances SET state = 'failed', end_date = $1, note = $2, updated_at = $1 WHERE dag_run_id = $3 AND state = 'none'", [
+    await execute(tx, "UPDATE task_instances SET state = 'failed', end_date = $1, note = $2, wait_reason = NULL, updated_at = $1 WHERE dag_run_id = $3 AND state = 'none'", [
       now,
       note,
       id,
@@ -100,7 +100,7 @@ export async function deferDispatch(sql: Pool, tiId: number, tryNumber: number, 
     await execute(tx, "UPDATE dispatch_attempts SET next_at = $1, updated_at = $2 WHERE ti_id = $3 AND try_number = $4", [nextAt, now, tiId, tryNumber]);
     const moved = await execute(
       tx,
-      "UPDATE task_instances SET state = 'scheduled', note = $1, updated_at = $2 WHERE id = $3 AND try_number = $4 AND state IN ('queued', 'scheduled')",
+      "UPDATE task_instances SET state = 'scheduled', note = $1, wait_reason = NULL, updated_at = $2 WHERE id = $3 AND try_number = $4 AND state IN ('queued', 'scheduled')",
       [note, now, tiId, tryNumber],
     );
     return moved > 0;

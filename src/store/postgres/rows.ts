@@ -2,7 +2,7 @@
  * Column lists and row → record conversions. The driver already returns Dates for timestamptz, numbers for
  * int8 (see client.ts), booleans and parsed jsonb, so conversions only narrow types.
  */
-import type { DagRunState, DagSpec, TaskState } from "../../domain";
+import type { DagRunState, DagSpec, TaskState, WaitReasonKind } from "../../domain";
 import type { DagRecord, DagRunRecord, ImportErrorRecord, RunType, TaskInstanceRecord, UserRecord, XComRecord } from "../store";
 
 export interface DagRow {
@@ -43,12 +43,13 @@ export const toDagRun = (r: DagRunRow): DagRunRecord => ({
   note: r.note,
 });
 
-export interface TaskInstanceRow extends Omit<TaskInstanceRecord, "state"> {
+export interface TaskInstanceRow extends Omit<TaskInstanceRecord, "state" | "wait_reason"> {
   state: string;
+  wait_reason: string | null;
 }
 export const TI_COLUMNS =
   "id, dag_run_id, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, " +
-  "queued_at, start_date, end_date, last_heartbeat, hostname, pid, executor, note, updated_at";
+  "queued_at, start_date, end_date, last_heartbeat, hostname, pid, executor, note, wait_reason, updated_at";
 export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
   id: r.id,
   dag_run_id: r.dag_run_id,
@@ -70,6 +71,7 @@ export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
   pid: r.pid,
   executor: r.executor,
   note: r.note,
+  wait_reason: r.wait_reason as WaitReasonKind | null,
   updated_at: r.updated_at,
 });
 

@@ -62,14 +62,6 @@ const BACKFILL_COLUMNS =
 type BackfillRow = Omit<BackfillRecord, "reprocess_behavior"> & { reprocess_behavior: string };
 const toBackfill = (r: BackfillRow): BackfillRecord => ({ ...r, reprocess_behavior: r.reprocess_behavior as ReprocessBehavior });
 
-/** Why an existing run keeps a backfill from creating its slot (Airflow's exception reasons), or null. */
-function skipReason(existing: DagRunState, behavior: ReprocessBehavior): string | null {
-  if (existing === "queued" || existing === "running") return "in flight";
-  if (behavior === "completed") return null;
-  if (behavior === "failed" && existing === "failed") return null;
-  return "already exists";
-}
-
 export async function createBackfill(sql: Pool, input: NewBackfill) {
   return sql.begin(async (tx) => {
     // Locks the DAG's row: two requests for one DAG queue here, so the "one open backfill" check holds.
@@ -102,7 +94,7 @@ export async function createBackfill(sql: Pool, input: NewBackfill) {
         "SELECT state FROM dag_runs WHERE dag_id = $1 AND logical_date = $2 ORDER BY start_date DESC NULLS LAST, id DESC LIMIT 1",
         [input.dag_id, run.logical_date],
       );
-      const reason = existing ? skipReason(existing.state, input.reprocess_behavior) : null;
+      const reason = existing ? input.skip_existing[existing.state] : undefined;
       if (reason) {
         skipped.push({ logical_date: run.logical_date!, reason });
         continue;

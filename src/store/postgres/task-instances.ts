@@ -53,12 +53,14 @@ const PATCH_FIELDS = [
  * id, allowed from-states (comma-joined), target state, optional try guard and the patch. RETURNING the
  * ordinality tells which inputs applied. A field absent from a patch keeps its value; one set to null is
  * cleared (the mask tells the two apart). `t.id = ANY($2)` repeats the join key as a plain filter so the
- * planner reaches the rows through the primary key instead of hashing the whole table.
+ * planner reaches the rows through the primary key instead of hashing the whole table. A wait belongs to
+ * the state it was recorded in, so every transition clears wait_reason.
  */
 const APPLY_SQL = `
 UPDATE task_instances t SET
   state = u.to_state,
   updated_at = $1,
+  wait_reason = NULL,
   ${PATCH_FIELDS.map(([f], i) => `${f} = CASE WHEN u.mask & ${1 << i} <> 0 THEN u.${f} ELSE t.${f} END`).join(",\n  ")}
 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::int[], $6::int[], ${PATCH_FIELDS.map(([, type], i) => `$${7 + i}::${type}[]`).join(", ")})
   WITH ORDINALITY AS u(id, from_states, to_state, try_guard, mask, ${PATCH_FIELDS.map(([f]) => f).join(", ")}, ord)

@@ -41,7 +41,3 @@ export async function listXComs(
   const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*) AS n FROM xcom${w}`, filterParams)) as [{ n: number }];
   return { items: rows.map(toXCom), total: n };
 }
-
-export async function deleteXComs(db: Db, dagId: string, runId: string, taskId: string): Promise<void> {
-  await execute(db, "DELETE FROM xcom WHERE dag_id = $1 AND run_id = $2 AND task_id = $3", [dagId, runId, taskId]);
-}

@@ -9,7 +9,9 @@ export function appendLogs(db: Database, tiId: number, tryNumber: number, firstS
   if (lines.length === 0) return;
   const insert = db.query("INSERT OR IGNORE INTO task_logs (ti_id, try_number, seq, ts, stream, line) VALUES (?, ?, ?, ?, ?, ?)");
   db.transaction(() => {
-    lines.forEach((l, i) => insert.run(tiId, tryNumber, firstSeq + i, l.timestamp.getTime(), l.stream, storableText(l.line)));
+    lines.forEach((l, i) => {
+      insert.run(tiId, tryNumber, firstSeq + i, l.timestamp.getTime(), l.stream, storableText(l.line));
+    });
   }).immediate();
 }
 

@@ -12,8 +12,9 @@ import poolsSql from "../../../sql/sqlite/0005_pools.sql" with { type: "text" };
 import incrementalSweepSql from "../../../sql/sqlite/0006_incremental_sweep.sql" with { type: "text" };
 import secretsSql from "../../../sql/sqlite/0007_secrets.sql" with { type: "text" };
 import eventsSql from "../../../sql/sqlite/0008_events.sql" with { type: "text" };
+import waitReasonSql from "../../../sql/sqlite/0009_wait_reason.sql" with { type: "text" };
 
-export const SQLITE_MIGRATIONS: Migration[] = [migrationFromFile("0001_init.sql", initSql), migrationFromFile("0002_scheduling.sql", schedulingSql), migrationFromFile("0003_variables_connections.sql", variablesConnectionsSql), migrationFromFile("0004_reliability.sql", reliabilitySql), migrationFromFile("0005_pools.sql", poolsSql), migrationFromFile("0006_incremental_sweep.sql", incrementalSweepSql), migrationFromFile("0007_secrets.sql", secretsSql), migrationFromFile("0008_events.sql", eventsSql)];
+export const SQLITE_MIGRATIONS: Migration[] = [migrationFromFile("0001_init.sql", initSql), migrationFromFile("0002_scheduling.sql", schedulingSql), migrationFromFile("0003_variables_connections.sql", variablesConnectionsSql), migrationFromFile("0004_reliability.sql", reliabilitySql), migrationFromFile("0005_pools.sql", poolsSql), migrationFromFile("0006_incremental_sweep.sql", incrementalSweepSql), migrationFromFile("0007_secrets.sql", secretsSql), migrationFromFile("0008_events.sql", eventsSql), migrationFromFile("0009_wait_reason.sql", waitReasonSql)];
 
 export function sqliteMigrationTarget(db: Database): MigrationTarget {
   return {

@@ -8,7 +8,7 @@ import type { OperatorChange, PreviousRunStates, RunStateChange, TaskClear, Task
 import { applyTransitions } from "./task-instances";
 
 const CLEAR_SQL = `UPDATE task_instances SET state = 'none', try_number = ?, max_tries = ?, queued_at = NULL, start_date = NULL,
-    end_date = NULL, last_heartbeat = NULL, hostname = NULL, pid = NULL, executor = NULL, note = NULL, updated_at = ?
+    end_date = NULL, last_heartbeat = NULL, hostname = NULL, pid = NULL, executor = NULL, note = NULL, wait_reason = NULL, updated_at = ?
   WHERE id = ? AND state = ? AND try_number = ?
   RETURNING dag_id, run_id, task_id`;
 
@@ -50,8 +50,9 @@ export function applyOperatorChange(db: Database, change: OperatorChange, now: D
 
 export function setTaskInstanceNotes(db: Database, updates: TaskNoteUpdate[]): boolean[] {
   if (updates.length === 0) return [];
-  const stmt = db.query("UPDATE task_instances SET note = ? WHERE id = ? AND state = ?");
-  return db.transaction(() => updates.map((u) => stmt.run(u.note, u.id, u.state).changes > 0)).immediate();
+  const stmt = db.query("UPDATE task_instances SET note = ?, wait_reason = CASE WHEN ? THEN ? ELSE wait_reason END WHERE id = ? AND state = ?");
+  // wait_reason absent (a user's note) leaves the scheduler's reason as it is.
+  return db.transaction(() => updates.map((u) => stmt.run(u.note, u.wait_reason !== undefined, u.wait_reason ?? null, u.id, u.state).changes > 0)).immediate();
 }
 
 const PREVIOUS_SQL = `WITH asked AS (

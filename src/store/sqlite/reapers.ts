@@ -86,7 +86,7 @@ export function reapOrphanedRun(db: Database, id: number, note: string, now: Dat
         )
         .run(t, note, id, id).changes;
       if (!failed) return false;
-      db.query("UPDATE task_instances SET state = 'failed', end_date = ?, note = ?, updated_at = ? WHERE dag_run_id = ? AND state = 'none'").run(
+      db.query("UPDATE task_instances SET state = 'failed', end_date = ?, note = ?, wait_reason = NULL, updated_at = ? WHERE dag_run_id = ? AND state = 'none'").run(
         t,
         note,
         t,
@@ -115,7 +115,7 @@ export function deferDispatch(db: Database, tiId: number, tryNumber: number, nex
       db.query("UPDATE dispatch_attempts SET next_at = ?, updated_at = ? WHERE ti_id = ? AND try_number = ?").run(nextAt.getTime(), t, tiId, tryNumber);
       return (
         db
-          .query("UPDATE task_instances SET state = 'scheduled', note = ?, updated_at = ? WHERE id = ? AND try_number = ? AND state IN ('queued', 'scheduled')")
+          .query("UPDATE task_instances SET state = 'scheduled', note = ?, wait_reason = NULL, updated_at = ? WHERE id = ? AND try_number = ? AND state IN ('queued', 'scheduled')")
           .run(note, t, tiId, tryNumber).changes > 0
       );
     })

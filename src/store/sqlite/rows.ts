@@ -9,7 +9,7 @@ import type {
   UserRecord,
   XComRecord,
 } from "../store";
-import type { DagRunState, TaskState } from "../../domain";
+import type { DagRunState, TaskState, WaitReasonKind } from "../../domain";
 
 export const ms = (d: Date | null | undefined): number | null => (d == null ? null : d.getTime());
 export const date = (v: number | null): Date | null => (v == null ? null : new Date(v));
@@ -102,11 +102,12 @@ export interface TaskInstanceRow {
   pid: number | null;
   executor: string | null;
   note: string | null;
+  wait_reason: string | null;
   updated_at: number;
 }
 export const TI_COLUMNS =
   "id, dag_run_id, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, " +
-  "queued_at, start_date, end_date, last_heartbeat, hostname, pid, executor, note, updated_at";
+  "queued_at, start_date, end_date, last_heartbeat, hostname, pid, executor, note, wait_reason, updated_at";
 
 export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
   id: r.id,
@@ -129,6 +130,7 @@ export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
   pid: r.pid,
   executor: r.executor,
   note: r.note,
+  wait_reason: r.wait_reason as WaitReasonKind | null,
   updated_at: new Date(r.updated_at),
 });
 

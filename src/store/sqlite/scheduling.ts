@@ -92,14 +92,6 @@ const toBackfill = (r: BackfillRow): BackfillRecord => ({
   updated_at: new Date(r.updated_at),
 });
 
-/** Why an existing run keeps a backfill from creating its slot (Airflow's exception reasons), or null. */
-function skipReason(existing: DagRunState, behavior: ReprocessBehavior): string | null {
-  if (existing === "queued" || existing === "running") return "in flight";
-  if (behavior === "completed") return null;
-  if (behavior === "failed" && existing === "failed") return null;
-  return "already exists";
-}
-
 export function createBackfill(db: Database, input: NewBackfill) {
   const t = input.now.getTime();
   return db.transaction(() => {
@@ -134,7 +126,7 @@ export function createBackfill(db: Database, input: NewBackfill) {
     const skipped: { logical_date: Date; reason: string }[] = [];
     for (const run of input.runs) {
       const existing = latest.get(input.dag_id, run.logical_date!.getTime()) as { state: DagRunState } | null;
-      const reason = existing ? skipReason(existing.state, input.reprocess_behavior) : null;
+      const reason = existing ? input.skip_existing[existing.state] : undefined;
       if (reason) {
         skipped.push({ logical_date: run.logical_date!, reason });
         continue;

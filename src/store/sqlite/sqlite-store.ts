@@ -1,7 +1,8 @@
 /**
  * SqliteStore: the Store on one SQLite file (bun:sqlite, WAL), Lite mode's default. bun:sqlite is
  * synchronous; methods are async only to share the Store interface with Postgres. Every statement goes
- * through `db.query`, which caches prepared statements by SQL text.
+ * through `db.query`, which caches prepared statements by SQL text. Only SQL lives here: the transition check
+ * is guardedStore's, which openStore puts in front.
  *
  * @example
  * const store = new SqliteStore({ path: "/var/lib/leoflow/leoflow.db" });
@@ -10,7 +11,6 @@
 import { Database } from "bun:sqlite";
 import type { DagRunState, DagSpec } from "../../domain";
 import { runMigrations } from "../migrate";
-import { assertLegalTransitions } from "../guard";
 import type {
   DagRecord,
   DagRunFilter,
@@ -146,7 +146,6 @@ export class SqliteStore implements Store {
     return tis.listTaskInstances(this.db, dagId, runId, opts);
   }
   async applyTransitions(transitions: TaskTransition[], now: Date): Promise<boolean[]> {
-    assertLegalTransitions(transitions);
     return tis.applyTransitions(this.db, transitions, now);
   }
   async countActiveTaskInstances(): Promise<Map<string, number>> {
@@ -171,9 +170,6 @@ export class SqliteStore implements Store {
   }
   async listXComs(filter: { dag_id: string; run_id: string; task_id?: string; key?: string } & ListOptions): Promise<Page<XComRecord>> {
     return xcom.listXComs(this.db, filter);
-  }
-  async deleteXComs(dagId: string, runId: string, taskId: string): Promise<void> {
-    xcom.deleteXComs(this.db, dagId, runId, taskId);
   }
 
   async getUser(username: string): Promise<UserRecord | null> {
@@ -203,8 +199,6 @@ export class SqliteStore implements Store {
     return pools.deletePool(this.db, name);
   }
   async applyOperatorChange(change: OperatorChange, now: Date): Promise<{ transitions: boolean[]; clears: boolean[]; runs: boolean[] }> {
-    assertLegalTransitions(change.transitions ?? []);
-    assertLegalTransitions((change.clears ?? []).map((c) => ({ id: c.id, from: [c.from], to: "none" })));
     return operator.applyOperatorChange(this.db, change, now);
   }
   async setTaskInstanceNotes(updates: TaskNoteUpdate[]): Promise<boolean[]> {
@@ -280,7 +274,6 @@ export class SqliteStore implements Store {
     return reapers.listOrphanCandidates(this.db);
   }
   async reapTaskInstances(reaps: TaskReap[], now: Date): Promise<boolean[]> {
-    assertLegalTransitions(reaps.map((r) => ({ id: r.id, from: [r.from], to: "failed" })));
     return reapers.reapTaskInstances(this.db, reaps, now);
   }
   async reapOrphanedRun(id: number, note: string, now: Date): Promise<boolean> {

@@ -44,9 +44,12 @@ const PATCH_FIELDS = [
 const toColumn = (v: unknown): string | number | null =>
   v instanceof Date ? v.getTime() : typeof v === "string" ? storableText(v) : (v as number | null);
 
-/** The UPDATE for one transition's shape; db.query caches the prepared statement per distinct SQL text. */
+/**
+ * The UPDATE for one transition's shape; db.query caches the prepared statement per distinct SQL text.
+ * A wait belongs to the state it was recorded in, so every transition clears wait_reason.
+ */
 function transitionSql(t: TaskTransition, fields: readonly string[]): string {
-  const sets = ["state = ?", "updated_at = ?", ...fields.map((f) => `${f} = ?`)];
+  const sets = ["state = ?", "updated_at = ?", "wait_reason = NULL", ...fields.map((f) => `${f} = ?`)];
   const marks = t.from.map(() => "?").join(", ");
   return `UPDATE task_instances SET ${sets.join(", ")} WHERE id = ? AND state IN (${marks})${t.try_number !== undefined ? " AND try_number = ?" : ""}`;
 }

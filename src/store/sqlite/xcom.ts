@@ -59,7 +59,3 @@ export function listXComs(db: Database, filter: { dag_id: string; run_id: string
   const { n } = db.query(`SELECT count(*) AS n FROM xcom${w}`).get(...params) as { n: number };
   return { items: rows.map(toXCom), total: n };
 }
-
-export function deleteXComs(db: Database, dagId: string, runId: string, taskId: string): void {
-  db.query("DELETE FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ?").run(dagId, runId, taskId);
-}

@@ -70,7 +70,9 @@ describe("--task-env-passthrough", () => {
     const got = parsePassthrough(list);
     expect(got.patterns).toEqual(patterns);
     expect(got.problems.length).toBe(problems.length);
-    problems.forEach((p, i) => expect(got.problems[i]).toContain(p));
+    problems.forEach((p, i) => {
+      expect(got.problems[i]).toContain(p);
+    });
   });
 
   test("globs match whole names", () => {

@@ -35,11 +35,17 @@ describe("EventHub", () => {
     const hub = new EventHub();
     const sub = hub.subscribe();
     const got: LeoflowEvent[] = [];
+    let handed!: () => void;
+    const first = new Promise<void>((r) => (handed = r));
     const reading = (async () => {
-      for await (const e of sub) got.push(e);
+      for await (const e of sub) {
+        got.push(e);
+        handed();
+      }
     })();
     hub.emit(created("r1"));
-    await Bun.sleep(0);
+    expect(sub.pending).toBe(0); // not buffered: the waiting reader took it
+    await first;
     sub.close();
     await reading;
     expect(got.map((e) => e.run_id)).toEqual(["r1"]);

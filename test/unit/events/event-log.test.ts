@@ -11,9 +11,13 @@ function setup(opts: { batchSize?: number; maxPending?: number; gate?: boolean }
   const batches: number[] = [];
   const notified: number[] = [];
   let release: (() => void) | null = null;
+  // Tests await "the n-th append has started" itself rather than spinning on the batches array.
+  const started: { n: number; resolve: () => void }[] = [];
+  const appendStarted = (n: number) => new Promise<void>((resolve) => (batches.length >= n ? resolve() : started.push({ n, resolve })));
   const log = new EventLog({
     append: async (events) => {
       batches.push(events.length);
+      for (const w of started.filter((w) => w.n <= batches.length)) w.resolve();
       if (opts.gate) await new Promise<void>((r) => (release = r));
       return mem.append(events);
     },
@@ -22,7 +26,7 @@ function setup(opts: { batchSize?: number; maxPending?: number; gate?: boolean }
     batchSize: opts.batchSize,
     maxPending: opts.maxPending,
   });
-  return { mem, log, batches, notified, release: () => release?.() };
+  return { mem, log, batches, notified, appendStarted, release: () => release?.() };
 }
 
 describe("EventLog", () => {
@@ -40,10 +44,10 @@ describe("EventLog", () => {
   test("events emitted while an append is in flight go out together in the next one", async () => {
     const s = setup({ gate: true });
     s.log.emit(created("r1"));
-    while (s.batches.length === 0) await Bun.sleep(0);
+    await s.appendStarted(1);
     for (const r of ["r2", "r3", "r4"]) s.log.emit(created(r));
     s.release();
-    while (s.batches.length < 2) await Bun.sleep(0);
+    await s.appendStarted(2);
     s.release();
     await s.log.settled();
     expect(s.batches).toEqual([1, 3]);

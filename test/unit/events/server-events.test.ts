@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { parseDagSpec } from "../../../src/domain";
 import { openStore, type Store } from "../../../src/store";
 import { createLogger } from "../../../src/observability";
-import { EventHub, createServerEvents, eventRoutes, withStoreEvents, type ServerEvents } from "../../../src/events";
+import { EventHub, createServerEvents, eventRoutes, withStoreEvents, type EventSink, type ServerEvents } from "../../../src/events";
 import { buildDagRun } from "../../../src/scheduler";
 
 const T0 = new Date("2026-01-01T00:00:00Z");
@@ -16,12 +16,25 @@ let raw: Store;
 let store: Store;
 let hub: EventHub;
 let events: ServerEvents;
+/** Events the store wrapper has handed the log so far, and who waits for how many. */
+let handed = 0;
+let waiting: { n: number; resolve: () => void }[] = [];
 beforeEach(async () => {
   raw = openStore("sqlite::memory:");
   await raw.migrate();
   hub = new EventHub();
   events = createServerEvents({ store: raw, hub, logger: createLogger("test", "error") });
-  store = withStoreEvents(raw, events.log);
+  // The log, counting: the wrapper emits after the write returns, and a test awaits those events themselves.
+  [handed, waiting] = [0, []];
+  const log = events.log;
+  const counting: EventSink = {
+    emit(e) {
+      log.emit(e);
+      handed++;
+      waiting = waiting.filter((w) => (w.n <= handed ? (w.resolve(), false) : true));
+    },
+  };
+  store = withStoreEvents(raw, counting);
   await events.start();
 });
 afterEach(async () => {
@@ -36,15 +49,16 @@ async function runWithTwoChanges(runId: string) {
   await store.setDagRunState(run.id, ["queued"], "running", T0);
   await store.setDagRunState(run.id, ["running"], "success", T0);
 }
-const settle = async () => {
-  await Bun.sleep(0); // the store wrapper emits after the write returns
+/** Waits until the store wrapper has emitted `total` events in all, the log has appended them and the feed has passed them on. */
+const settle = async (total: number) => {
+  if (handed < total) await new Promise<void>((resolve) => waiting.push({ n: total, resolve }));
   await events.log.settled();
   await events.feed.idle();
 };
 
 test("a state change becomes a log row, even with no stream open, and reaches a stream with the row's id", async () => {
   await runWithTwoChanges("before"); // nobody listens: still logged, for clients that resume later
-  await settle();
+  await settle(3);
   expect((await raw.readEventsAfter(0, 10)).map((r) => [r.id, r.event.type])).toEqual([
     [1, "dag_run.created"],
     [2, "dag_run.started"],
@@ -52,7 +66,7 @@ test("a state change becomes a log row, even with no stream open, and reaches a 
   ]);
   const sub = hub.subscribe();
   await runWithTwoChanges("after");
-  await settle();
+  await settle(6);
   const got = [sub.poll(), sub.poll(), sub.poll(), sub.poll()].filter(Boolean).map((e) => [e!.id, e!.type, e!.run_id]);
   expect(got).toEqual([
     [4, "dag_run.created", "after"],
@@ -63,7 +77,7 @@ test("a state change becomes a log row, even with no stream open, and reaches a 
 
 test("the SSE route replays after Last-Event-ID from the log", async () => {
   await runWithTwoChanges("r1");
-  await settle();
+  await settle(3);
   const app = new Hono().route("/", eventRoutes(hub));
   const ctl = new AbortController();
   const res = await app.request("/leoflow/events", { headers: { "last-event-id": "1" }, signal: ctl.signal });

@@ -1,6 +1,7 @@
 /**
  * withStoreEvents: a state change that committed emits one event with the names a user knows; a write that
- * lost its race emits nothing; SSE frames them. Events are emitted after the write, so tests await a turn.
+ * lost its race emits nothing; SSE frames them. Events are emitted after the write, off the writer's path, so
+ * tests await the events themselves on a subscription (next()), in the order their writes committed.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { parseDagSpec } from "../../../src/domain";
@@ -20,20 +21,22 @@ beforeEach(async () => {
 });
 afterEach(async () => store.close());
 
-async function drain(sub: Subscription): Promise<Record<string, unknown>[]> {
-  await Bun.sleep(1);
+/** The subscription's events up to and including the first that `isLast` picks, without id and time. */
+async function eventsUntil(sub: Subscription, isLast: (e: LeoflowEvent) => boolean): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
-  for (let e = sub.poll(); e; e = sub.poll()) {
+  for (;;) {
+    const e = await sub.next();
+    if (!e) return out;
     const { id: _id, time: _time, ...rest } = e as LeoflowEvent & Record<string, unknown>;
     out.push(rest as Record<string, unknown>);
+    if (isLast(e)) return out;
   }
-  return out;
 }
 
-async function aRun() {
+async function aRun(runId = "r1") {
   const spec = parseDagSpec({ dag_id: "ev", tasks: [{ task_id: "a", operator: "bash", bash_command: "true" }] });
   const dag = await store.upsertDag({ spec, fileloc: "/dags/ev.json", pausedOnCreate: false, now: T0 });
-  return store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null, run_id: "r1" }, T0));
+  return store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null, run_id: runId }, T0));
 }
 
 describe("withStoreEvents", () => {
@@ -48,7 +51,11 @@ describe("withStoreEvents", () => {
     await store.applyTransitions([{ id: ti.id, from: ["scheduled"], to: "failed", patch: { note: "dispatch_failed: x" } }], T0);
     await store.setDagRunState(run.id, ["running"], "failed", T0, "task(s) failed: a");
     expect(await store.setDagRunState(run.id, ["running"], "failed", T0)).toBe(false);
-    expect(await drain(sub)).toEqual([
+    // Events leave in commit order: once a later write's event arrives, the lost race before it had its chance.
+    const end = await aRun("end");
+    await store.setDagRunState(end.id, ["queued"], "running", T0);
+    const seen = await eventsUntil(sub, (e) => e.run_id === "end" && e.type === "dag_run.started");
+    expect(seen.filter((e) => e.run_id !== "end")).toEqual([
       { type: "dag_run.created", dag_id: "ev", run_id: "r1", state: "queued" },
       { type: "dag_run.started", dag_id: "ev", run_id: "r1", state: "running" },
       { type: "task_instance.state_changed", dag_id: "ev", run_id: "r1", task_id: "a", try_number: 1, state: "scheduled", note: null },
@@ -68,7 +75,7 @@ describe("withStoreEvents", () => {
     await store.deferDispatch(ti.id, 1, new Date(T0.getTime() + 5000), "dispatch attempt 1/3 failed: x", T0);
     await store.applyTransitions([{ id: ti.id, from: ["scheduled"], to: "queued", patch: { queued_at: T0 } }], T0);
     await store.reapTaskInstances([{ id: ti.id, try_number: 1, from: "queued", observed_at: T0, note: "dispatch_lost: y" }], T0);
-    expect((await drain(sub)).map((e) => [e.state, e.note])).toEqual([
+    expect((await eventsUntil(sub, (e) => "state" in e && e.state === "failed")).map((e) => [e.state, e.note])).toEqual([
       ["scheduled", "dispatch attempt 1/3 failed: x"],
       ["queued", null],
       ["failed", "dispatch_lost: y"],

@@ -1,9 +1,25 @@
 /** Which tasks run inline, the duration cap (at start and at DAG load), the XCom value of a response, routing. */
 import { describe, expect, test } from "bun:test";
 import { parseDagSpec } from "../../../src/domain";
-import { InlineRunner, Router, acceptsInline, admitInlineTasks, attemptLine, inlineDurationProblem, responseValue, type Executor } from "../../../src/executors";
+import {
+  InlineRunner,
+  Router,
+  acceptsInline,
+  admitInlineTasks,
+  attemptLine,
+  finishTransition,
+  httpTaskOf,
+  inlineDeadline,
+  inlineDurationProblem,
+  outcomeRetryDelayMs,
+  requestLine,
+  responseValue,
+  startTransition,
+  storedLine,
+  type Executor,
+  type InlineRunnerPort,
+} from "../../../src/executors";
 import { silentLogger } from "../../../src/observability";
-import type { Store } from "../../../src/store";
 
 describe("acceptsInline", () => {
   test.each([
@@ -63,9 +79,54 @@ test("attempt log lines: method, safe URL, outcome, duration, next retry", () =>
   );
 });
 
+test("the request and stored-body log lines", () => {
+  expect(requestLine({ method: "GET", safeUrl: "http://h/x", timeoutSeconds: 30, retries: 1 })).toBe("inline http: GET http://h/x (timeout 30s per attempt, up to 1 retry)");
+  expect(requestLine({ method: "POST", safeUrl: "http://h", timeoutSeconds: 5, retries: 3 })).toBe("inline http: POST http://h (timeout 5s per attempt, up to 3 retries)");
+  expect(storedLine(12, "json")).toBe("stored the response body (12 bytes, json) as XCom return_value");
+});
+
+describe("a try's deadline, state changes and outcome retries", () => {
+  test.each([
+    [{}, { seconds: 300, reason: "task timed out after 300s (--inline-max-seconds)" }],
+    [{ execution_timeout: 20 }, { seconds: 20, reason: "task timed out after 20s (execution_timeout)" }],
+    [{ execution_timeout: 900 }, { seconds: 300, reason: "task timed out after 300s (execution_timeout)" }],
+  ])("deadline of %j under a cap of 300s", (task, want) => expect(inlineDeadline(task, 300)).toEqual(want));
+
+  const now = new Date("2026-03-01T00:00:00Z");
+  test("start: from scheduled or queued to running on this server, this try only", () => {
+    expect(startTransition({ id: 3, try_number: 2 }, "queued", now)).toEqual({
+      id: 3,
+      from: ["queued"],
+      to: "running",
+      try_number: 2,
+      patch: { start_date: now, last_heartbeat: now, hostname: "inline", pid: null, executor: "inline", note: null },
+    });
+  });
+
+  test("finish: the outcome with its end date and reason", () => {
+    expect(finishTransition({ id: 3, try_number: 2 }, "running", "failed", "HTTP 418", now)).toEqual({
+      id: 3,
+      from: ["running"],
+      to: "failed",
+      try_number: 2,
+      patch: { end_date: now, note: "HTTP 418" },
+    });
+  });
+
+  test("an outcome write is tried 4 times by default: waits of 0.5, 1 and 2 s, then none", () => {
+    expect([1, 2, 3, 4].map((a) => outcomeRetryDelayMs(a, 4))).toEqual([500, 1000, 2000, null]);
+  });
+
+  test("the http task of a try, or an error naming the version", () => {
+    const spec = parseDagSpec({ dag_id: "d", tasks: [{ task_id: "h", operator: "http", http: { url: "http://x" } }, { task_id: "b", operator: "bash", bash_command: "true" }] });
+    expect(httpTaskOf({ task_id: "h", dag_id: "d" }, { version_id: 4 }, spec).task_id).toBe("h");
+    expect(() => httpTaskOf({ task_id: "b", dag_id: "d" }, { version_id: 4 }, spec)).toThrow("task b is not an http task in version 4 of DAG d");
+  });
+});
+
 describe("routing", () => {
   const standard: Executor = { name: "subprocess", execute: async () => {} };
-  const runner = new InlineRunner({ store: {} as Store, logger: silentLogger, concurrency: 1, maxSeconds: 10, wake: () => {} });
+  const runner = new InlineRunner({ store: {} as InlineRunnerPort, logger: silentLogger, concurrency: 1, maxSeconds: 10, wake: () => {} });
   const router = new Router(standard, [runner.asExecutor()]);
   test("http tasks that reach the dispatcher go to the inline executor; others to the standard one", () => {
     expect(router.executorFor({ task_id: "h", operator: "http" }).name).toBe("inline");

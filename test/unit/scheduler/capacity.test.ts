@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { renderWaitReason, type WaitReason } from "../../../src/domain";
 import { selectDispatchable, type DispatchCandidate } from "../../../src/scheduler";
 import type { TaskInstanceRecord } from "../../../src/store";
 import { at, T0 } from "./helpers";
@@ -12,11 +13,13 @@ function cand(
     id: nextId++, dag_run_id: 1, dag_id: o.dag ?? "etl", run_id: o.run ?? "r1", task_id, state: "scheduled",
     try_number: 1, max_tries: 0, operator: "bash", pool: o.pool ?? "default_pool", pool_slots: o.slots ?? 1,
     priority_weight: o.weight ?? 1, queued_at: null, start_date: null, end_date: null, last_heartbeat: null,
-    hostname: null, pid: null, executor: null, note: null, updated_at: T0,
+    hostname: null, pid: null, executor: null, note: null, wait_reason: null, updated_at: T0,
   } satisfies TaskInstanceRecord;
   return { ti, runQueuedAt: o.queuedAt ?? T0, maxActiveTasks: o.max ?? 16 };
 }
 const ids = (cs: DispatchCandidate[]) => cs.map((c) => `${c.ti.dag_id}/${c.ti.run_id}/${c.ti.task_id}`);
+/** The notes a user would see for the waiting candidates. */
+const notes = (waiting: { reason: WaitReason }[]) => waiting.map((w) => renderWaitReason(w.reason));
 const open = { parallelism: 100, running: 0, runningByDag: new Map<string, number>() };
 
 describe("selectDispatchable: order", () => {
@@ -45,7 +48,7 @@ describe("selectDispatchable: limits", () => {
     const cs = [cand("a", { weight: 3 }), cand("b", { weight: 2 }), cand("c", { weight: 1 })];
     const { dispatch, waiting } = selectDispatchable(cs, { parallelism: 4, running: 3, runningByDag: new Map() });
     expect(ids(dispatch)).toEqual(["etl/r1/a"]);
-    expect(waiting.map((w) => [w.candidate.ti.task_id, w.reason])).toEqual([
+    expect(waiting.map((w) => [w.candidate.ti.task_id, renderWaitReason(w.reason)])).toEqual([
       ["b", "parallelism (4) reached: 4 task instances queued or running"],
       ["c", "parallelism (4) reached: 4 task instances queued or running"],
     ]);
@@ -55,7 +58,7 @@ describe("selectDispatchable: limits", () => {
     const cs = [cand("a", { max: 2 }), cand("b", { max: 2 }), cand("c", { dag: "other", max: 2 })];
     const { dispatch, waiting } = selectDispatchable(cs, { ...open, runningByDag: new Map([["etl", 1]]) });
     expect(ids(dispatch)).toEqual(["etl/r1/a", "other/r1/c"]);
-    expect(waiting.map((w) => w.reason)).toEqual(["max_active_tasks (2) reached for DAG etl"]);
+    expect(notes(waiting)).toEqual(["max_active_tasks (2) reached for DAG etl"]);
   });
 
   test("pool slots: a task needing more slots waits, a smaller one behind it still fits", () => {
@@ -63,14 +66,14 @@ describe("selectDispatchable: limits", () => {
     const limits = { ...open, poolOpenSlots: new Map([["default_pool", 2]]), poolTotalSlots: new Map([["default_pool", 128]]) };
     const { dispatch, waiting } = selectDispatchable(cs, limits);
     expect(ids(dispatch)).toEqual(["etl/r1/small", "etl/r1/small2"]);
-    expect(waiting.map((w) => w.reason)).toEqual(["waiting for 3 slots in pool default_pool (2 of 128 open)"]);
+    expect(notes(waiting)).toEqual(["waiting for 3 slots in pool default_pool (2 of 128 open)"]);
   });
 
   test("a full pool says how many slots are open", () => {
     const cs = [cand("a"), cand("b")];
     const limits = { ...open, poolOpenSlots: new Map([["default_pool", 1]]), poolTotalSlots: new Map([["default_pool", 128]]) };
     const { waiting } = selectDispatchable(cs, limits);
-    expect(waiting.map((w) => w.reason)).toEqual(["waiting for a slot in pool default_pool (0 of 128 open)"]);
+    expect(notes(waiting)).toEqual(["waiting for a slot in pool default_pool (0 of 128 open)"]);
   });
 
   test("an unknown pool and an impossible slot count are explained", () => {
@@ -78,7 +81,7 @@ describe("selectDispatchable: limits", () => {
     const limits = { ...open, poolOpenSlots: new Map([["tiny", 4]]), poolTotalSlots: new Map([["tiny", 4]]) };
     const { dispatch, waiting } = selectDispatchable(cs, limits);
     expect(dispatch).toEqual([]);
-    expect(waiting.map((w) => w.reason)).toEqual([
+    expect(notes(waiting)).toEqual([
       "pool gpu does not exist; create it with POST /api/v2/pools or set the task's pool to an existing one",
       "task needs 5 slots but pool tiny has only 4; lower pool_slots or enlarge the pool",
     ]);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { TaskState } from "../../../src/domain";
+import { renderWaitReason, type TaskState, type WaitReason } from "../../../src/domain";
 import { needsPreviousRun, pastBlocks, planRun, type PreviousRun } from "../../../src/scheduler";
 import { T0, dag, moves, run, tis } from "./helpers";
 
@@ -22,8 +22,10 @@ describe("pastBlocks", () => {
     expect([...pastBlocks(spec, tis(spec, current as Record<string, TaskState>), previous).keys()]).toEqual([...blocked]);
   });
 
-  test("the note names the task, the previous run and its state, and what to do", () => {
-    expect(pastBlocks(spec, tis(spec), prev({ load: "failed" })).get("load")).toBe(
+  test("the reason names the task, the previous run and its state; its note says what to do", () => {
+    const reason = pastBlocks(spec, tis(spec), prev({ load: "failed" })).get("load")!;
+    expect(reason).toEqual({ kind: "depends_on_past", task_id: "load", previous_run_id: "scheduled__2026-01-01", previous_state: "failed" });
+    expect(renderWaitReason(reason)).toBe(
       "depends_on_past: waiting for load in the previous run scheduled__2026-01-01 (failed) to succeed or be skipped; " +
         "clear or mark that task instance to let this run go on",
     );
@@ -46,30 +48,32 @@ describe("needsPreviousRun", () => {
 });
 
 describe("planRun with blockedByPast", () => {
-  const note = "depends_on_past: waiting …";
+  const past: WaitReason = { kind: "depends_on_past", task_id: "load", previous_run_id: "scheduled__2026-01-01", previous_state: "failed" };
+  const note = renderWaitReason(past);
+  const blockedByPast = new Map([["load", past]]);
 
-  test("a blocked task stays none and gets its note; others are scheduled", () => {
+  test("a blocked task stays none and gets its note and kind; others are scheduled", () => {
     const rows = tis(spec);
-    const plan = planRun({ run: run(), tis: rows, spec, blockedByPast: new Map([["load", note]]) }, T0);
+    const plan = planRun({ run: run(), tis: rows, spec, blockedByPast }, T0);
     expect(moves(plan.transitions, rows)).toEqual(["free:none->scheduled"]);
-    expect(plan.notes).toEqual([{ id: 1, state: "none", note }]);
+    expect(plan.notes).toEqual([{ id: 1, state: "none", note, wait_reason: "depends_on_past" }]);
   });
 
   test("the note is not written again when it is already there", () => {
-    const rows = tis(spec, { load: { note }, free: "success" });
-    const plan = planRun({ run: run(), tis: rows, spec, blockedByPast: new Map([["load", note]]) }, T0);
+    const rows = tis(spec, { load: { note, wait_reason: "depends_on_past" }, free: "success" });
+    const plan = planRun({ run: run(), tis: rows, spec, blockedByPast }, T0);
     expect(plan.notes).toBeUndefined();
   });
 
   test("a run waiting only on its past is not a deadlock (Airflow waits for the previous run to be fixed)", () => {
     const rows = tis(spec, { free: "success" });
-    const plan = planRun({ run: run(), tis: rows, spec, blockedByPast: new Map([["load", note]]) }, T0);
+    const plan = planRun({ run: run(), tis: rows, spec, blockedByPast }, T0);
     expect(plan.run).toBeNull();
     expect(plan.transitions).toEqual([]);
   });
 
   test("once unblocked, it is scheduled and its depends_on_past note is cleared", () => {
-    const rows = tis(spec, { load: { note }, free: "success" });
+    const rows = tis(spec, { load: { note, wait_reason: "depends_on_past" }, free: "success" });
     const plan = planRun({ run: run(), tis: rows, spec }, T0);
     expect(plan.transitions).toEqual([{ id: 1, from: ["none"], to: "scheduled", try_number: 1, patch: { note: null } }]);
   });
@@ -77,7 +81,7 @@ describe("planRun with blockedByPast", () => {
   test("a trigger-rule failure still cascades past the gate (upstream_failed is not held back)", () => {
     const chain = dag([{ task_id: "a" }, { task_id: "b", upstream: ["a"], depends_on_past: true }]);
     const rows = tis(chain, { a: "failed" });
-    const plan = planRun({ run: run(), tis: rows, spec: chain, blockedByPast: new Map([["b", note]]) }, T0);
+    const plan = planRun({ run: run(), tis: rows, spec: chain, blockedByPast: new Map([["b", { ...past, task_id: "b" }]]) }, T0);
     expect(moves(plan.transitions, rows)).toEqual(["b:none->upstream_failed"]);
   });
 });

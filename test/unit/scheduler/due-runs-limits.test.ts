@@ -70,7 +70,7 @@ describe("dagrun_timeout", () => {
       ["c", ["scheduled"], "skipped"],
       ["e", ["queued"], "failed"],
     ]);
-    expect(decision?.transitions[0]!.patch).toEqual({ end_date: at(60), note: "dagrun_timeout (60s) exceeded" });
+    expect(decision!.transitions[0]!.patch).toEqual({ end_date: at(60), note: "dagrun_timeout (60s) exceeded" });
   });
 
   const notDue: { name: string; state: "queued" | "running"; timeout?: number; now: Date }[] = [

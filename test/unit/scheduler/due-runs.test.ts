@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, test } from "bun:test";
 import { parseDagSpec } from "../../../src/domain";
 import { silentLogger } from "../../../src/observability";
-import { CronRunCreator } from "../../../src/scheduler";
+import { CronRunCreator, backfillSkips } from "../../../src/scheduler";
 import { openStore, type Store } from "../../../src/store";
 
 let store: Store;
@@ -105,7 +105,7 @@ describe("CronRunCreator", () => {
     await store.createDagRun({ ...manual, dag_id: "etl", run_id: "manual__x", version_id: dag.version_id, queued_at: new Date(), tasks: [] });
     await store.createBackfill({
       dag_id: "etl", from_date: d("2025-12-01T00:00:00Z"), to_date: d("2025-12-01T00:00:00Z"), run_backwards: false,
-      dag_run_conf: null, reprocess_behavior: "none", max_active_runs: 1, now: new Date(),
+      dag_run_conf: null, reprocess_behavior: "none", skip_existing: backfillSkips("none"), max_active_runs: 1, now: new Date(),
       runs: [{ ...manual, run_type: "backfill", logical_date: d("2025-12-01T00:00:00Z"), dag_id: "etl", run_id: "backfill__x", version_id: dag.version_id, queued_at: new Date(), tasks: [] }],
     });
     const res = await creator.createDueRuns(d("2026-01-10T00:00:00Z"));
@@ -149,7 +149,7 @@ describe("CronRunCreator", () => {
     const dag = await addDag({ schedule: "@daily", start_date: "2026-01-01T00:00:00Z" });
     const { backfill, created } = await store.createBackfill({
       dag_id: "etl", from_date: d("2025-12-01T00:00:00Z"), to_date: d("2025-12-01T00:00:00Z"), run_backwards: false,
-      dag_run_conf: null, reprocess_behavior: "none", max_active_runs: 1, now: new Date(),
+      dag_run_conf: null, reprocess_behavior: "none", skip_existing: backfillSkips("none"), max_active_runs: 1, now: new Date(),
       runs: [{ run_type: "backfill", logical_date: d("2025-12-01T00:00:00Z"), data_interval_start: null, data_interval_end: null, conf: {}, dag_id: "etl", run_id: "backfill__x", version_id: dag.version_id, queued_at: new Date(), tasks: [] }],
     });
     await store.setDagRunState(created[0]!, ["queued"], "success", new Date());

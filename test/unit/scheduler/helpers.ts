@@ -33,7 +33,7 @@ export function tis(spec: DagSpec, states: Record<string, Partial<TaskInstanceRe
       id: i + 1, dag_run_id: 1, dag_id: "etl", run_id: "manual__1", task_id: t.task_id, state: "none",
       try_number: 1, max_tries: t.retries, operator: t.operator, pool: t.pool, pool_slots: t.pool_slots,
       priority_weight: t.priority_weight, queued_at: null, start_date: null, end_date: null, last_heartbeat: null,
-      hostname: null, pid: null, executor: null, note: null, updated_at: T0, ...over,
+      hostname: null, pid: null, executor: null, note: null, wait_reason: null, updated_at: T0, ...over,
     };
   });
 }
@@ -46,7 +46,7 @@ export function apply(rows: TaskInstanceRecord[], transitions: TaskTransition[],
     if (!row || !t.from.includes(row.state)) continue;
     if (t.try_number !== undefined && row.try_number !== t.try_number) continue;
     if (!canTransition(row.state, t.to)) throw new Error(`illegal ${row.state} -> ${t.to} for ${row.task_id}`);
-    Object.assign(row, t.patch ?? {}, { state: t.to, updated_at: now });
+    Object.assign(row, t.patch ?? {}, { state: t.to, updated_at: now, wait_reason: null });
   }
   return rows.map((r) => byId.get(r.id)!);
 }

@@ -1,4 +1,4 @@
-/** The Pro runtime's flags: mode defaults for the dispatch buffer, leader polling, and the executor refusal. */
+/** The Pro runtime's flags: mode defaults for the dispatch buffer, leader polling, and the default executor. */
 import { describe, expect, test } from "bun:test";
 import { loadServeConfig } from "../../../src/config";
 
@@ -17,10 +17,8 @@ describe("Pro runtime config", () => {
     expect([cfg.dispatch_buffer, cfg.dispatch_workers, cfg.leader_poll]).toEqual([8, 2, 0.25]);
   });
 
-  test("Pro refuses to start on its default executor (kubernetes, not built yet) and says what to pass", () => {
-    expect(() => loadServeConfig(PRO, {})).toThrow(
-      "--executor=kubernetes: (Pro's default) kubernetes is not built yet; use subprocess or docker: pass --executor=subprocess to run tasks as processes on the replica that leads (user code runs unsandboxed), or --executor=docker",
-    );
+  test("Pro runs tasks on kubernetes unless --executor says otherwise", () => {
+    expect(loadServeConfig(PRO, {}).executor).toBe("kubernetes");
   });
 
   test("a negative buffer is refused with the flag's name", () => {

@@ -7,6 +7,7 @@ import { parseDagSpec } from "../../../src/domain";
 import { openStore, type Store } from "../../../src/store";
 import { SchedulerLoop, buildDagRun } from "../../../src/scheduler";
 import type { Logger } from "../../../src/observability";
+import { FakeClock } from "../../support/clock";
 
 const T0 = new Date("2026-01-01T00:00:00Z");
 let store: Store;
@@ -40,7 +41,7 @@ describe("SchedulerLoop with a leader guard", () => {
       logger: recordingLogger([]),
       sweepIntervalMs: 60_000,
       parallelism: 4,
-      now: () => T0,
+      clock: new FakeClock(T0),
       leaderGuard: async () => (asked(), false),
     });
     loop.start();
@@ -76,7 +77,7 @@ describe("SchedulerLoop with a leader guard", () => {
       logger: recordingLogger(lines),
       sweepIntervalMs: 60_000,
       parallelism: 4,
-      now: () => T0,
+      clock: new FakeClock(T0),
     });
     loop.start();
     await inSnapshots;

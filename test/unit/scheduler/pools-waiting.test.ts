@@ -1,6 +1,7 @@
 /** Pool accounting for the dispatcher (poolLimits) and the waiting notes the loop writes. */
 import { describe, expect, test } from "bun:test";
-import { isWaitingNote, poolLimits, selectDispatchable, waitingNotes, type DispatchCandidate } from "../../../src/scheduler";
+import { renderWaitReason } from "../../../src/domain";
+import { poolLimits, selectDispatchable, waitCleared, waitingNotes, withWaitReason, type DispatchCandidate } from "../../../src/scheduler";
 import type { PoolRecord } from "../../../src/store";
 import { T0, dag, tis } from "./helpers";
 
@@ -43,7 +44,7 @@ describe("pool slots through selectDispatchable", () => {
   test("a pool of 2 takes the two highest priorities; the rest wait with reasons a user can act on", () => {
     const { dispatch, waiting } = select([pool("gpu", 2)]);
     expect(dispatch.map((c) => c.ti.task_id)).toEqual(["a", "b"]);
-    expect(Object.fromEntries(waiting.map((w) => [w.candidate.ti.task_id, w.reason]))).toEqual({
+    expect(Object.fromEntries(waiting.map((w) => [w.candidate.ti.task_id, renderWaitReason(w.reason)]))).toEqual({
       c: "waiting for a slot in pool gpu (0 of 2 open)",
       big: "task needs 5 slots but pool gpu has only 2; lower pool_slots or enlarge the pool",
       d: "pool missing does not exist; create it with POST /api/v2/pools or set the task's pool to an existing one",
@@ -55,27 +56,30 @@ describe("pool slots through selectDispatchable", () => {
     expect(dispatch.map((c) => c.ti.task_id)).toEqual(["a"]);
   });
 
-  test("every waiting reason is a waiting note; the notes are written only when they change", () => {
+  test("each waiting task instance gets its rendered note and its kind; written only when either changes", () => {
     const { waiting } = select([pool("gpu", 2)]);
-    expect(waiting.every((w) => isWaitingNote(w.reason))).toBe(true);
     const notes = waitingNotes(waiting);
-    expect(notes.map((n) => [n.id, n.state])).toEqual(waiting.map((w) => [w.candidate.ti.id, "scheduled"]));
-    const unchanged = waiting.map((w) => ({ ...w, candidate: { ...w.candidate, ti: { ...w.candidate.ti, note: w.reason } } }));
-    expect(waitingNotes(unchanged)).toEqual([]);
+    expect(notes.map((n) => [n.id, n.state, n.wait_reason])).toEqual([
+      [5, "scheduled", "pool_too_small"],
+      [3, "scheduled", "pool_full"],
+      [4, "scheduled", "pool_missing"],
+    ]);
+    expect(notes.map((n) => n.note)).toEqual(waiting.map((w) => renderWaitReason(w.reason)));
+    const written = waiting.map((w) => ({ ...w, candidate: { ...w.candidate, ti: withWaitReason(w.candidate.ti, w.reason) } }));
+    expect(waitingNotes(written)).toEqual([]);
+    // Same text but no kind recorded (a row from before the kind was stored): written again.
+    const untyped = written.map((w) => ({ ...w, candidate: { ...w.candidate, ti: { ...w.candidate.ti, wait_reason: null } } }));
+    expect(waitingNotes(untyped)).toHaveLength(3);
   });
 });
 
-describe("isWaitingNote", () => {
-  test.each([
-    ["parallelism (32) reached: 32 task instances queued or running", true],
-    ["max_active_tasks (16) reached for DAG etl", true],
-    ["waiting for 2 slots in pool gpu (1 of 4 open)", true],
-    ["depends_on_past: waiting for load in the previous run r (failed) …", true],
-    ["dispatch_failed: executor refused", false],
-    ["agent_lost", false],
-    ["pool party tonight", false],
-  ])("%s → %p", (note, expected) => {
-    expect(isWaitingNote(note)).toBe(expected);
+describe("waitCleared: the patch when a waiting task instance moves on", () => {
+  const [ti] = tis(dag([{ task_id: "a" }]), { a: "scheduled" });
+  test("the scheduler's note goes", () => {
+    expect(waitCleared(withWaitReason(ti!, { kind: "pool_missing", pool: "gpu" }))).toEqual({ note: null });
   });
-  test("null is no note", () => expect(isWaitingNote(null)).toBe(false));
+  test("a note nobody waited on stays (dispatch_failed, a user's note)", () => {
+    const failed = { ...ti!, note: "dispatch_failed: executor refused" };
+    expect(waitCleared(failed)).toEqual({});
+  });
 });

@@ -76,7 +76,9 @@ describe("loadDagFile: problems are reported, never thrown", () => {
     const r = await loadDagFile(join(FIXTURES, "_broken", name));
     expect(r.dags).toEqual([]);
     expect(r.errors.map((e) => e.path)).toEqual(expected.map((e) => e.path));
-    r.errors.forEach((e, i) => expect(e.message).toMatch(expected[i]!.message));
+    r.errors.forEach((e, i) => {
+      expect(e.message).toMatch(expected[i]!.message);
+    });
   });
 
   test("a TS syntax error has line and column", async () => {

@@ -180,10 +180,16 @@ describe("DagFolderSync.syncOnce", () => {
 
 test("start() picks up a new file without a manual sync", async () => {
   await sync.syncOnce(at(0));
-  sync = new DagFolderSync({ folder, store, parser: inProcessParser, pausedOnCreate: false, logger: silentLogger, pollIntervalMs: 100, onChange: (ids) => changes.push(ids) });
+  let pickedUp!: () => void;
+  const late = new Promise<void>((r) => (pickedUp = r));
+  const onChange = (ids: string[]) => {
+    changes.push(ids);
+    if (ids.includes("late")) pickedUp();
+  };
+  sync = new DagFolderSync({ folder, store, parser: inProcessParser, pausedOnCreate: false, logger: silentLogger, pollIntervalMs: 100, onChange });
   sync.start();
   writeFileSync(join(folder, "late.json"), bashDag("late"));
-  for (let i = 0; i < 100 && !(await store.getDag("late")); i++) await Bun.sleep(50);
+  await late; // the sync's own change notice, not a poll of the store
   expect((await store.getDag("late"))?.is_active).toBe(true);
   expect(changes).toContainEqual(["late"]);
 });

@@ -8,6 +8,7 @@
  * campaign.start();   // follower → leader once the advisory lock is free
  */
 import type { Logger } from "../observability";
+import { errorMessage, toError } from "../domain";
 
 /** A lock only one replica can hold at a time (a Postgres advisory lock in Pro; a fake in tests). */
 export interface LeaderLock {
@@ -189,7 +190,7 @@ export class LeaderCampaign {
     if (!this.isLeader) return false;
     const seen = await this.check();
     if (seen.held && !seen.error) return true;
-    void this.step(seen).catch((e) => this.opts.logger.error("stepping down failed", { error: e as Error }));
+    void this.step(seen).catch((e) => this.opts.logger.error("stepping down failed", { error: toError(e) }));
     return false;
   }
 
@@ -208,7 +209,7 @@ export class LeaderCampaign {
     try {
       await this.step();
     } catch (e) {
-      this.opts.logger.error("leadership campaign step failed; retrying", { error: e as Error });
+      this.opts.logger.error("leadership campaign step failed; retrying", { error: toError(e) });
     }
     if (!this.running) return;
     const wait = this.isLeader ? (this.opts.checkMs ?? this.opts.pollMs) : this.opts.pollMs;
@@ -220,7 +221,7 @@ export class LeaderCampaign {
     try {
       return { kind: "acquire", acquired: await this.opts.lock.tryAcquire() };
     } catch (e) {
-      return { kind: "acquire", acquired: false, error: (e as Error).message };
+      return { kind: "acquire", acquired: false, error: errorMessage(e) };
     }
   }
 
@@ -228,7 +229,7 @@ export class LeaderCampaign {
     try {
       return { kind: "check", held: await this.opts.lock.holdsLock() };
     } catch (e) {
-      return { kind: "check", held: false, error: (e as Error).message };
+      return { kind: "check", held: false, error: errorMessage(e) };
     }
   }
 

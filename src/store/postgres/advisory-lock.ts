@@ -1,46 +1,39 @@
 /**
- * PgLeaderLock: scheduler leadership as a session-level Postgres advisory lock, held on a DEDICATED
- * single connection (never the store's pool): the lock belongs to that session, so the connection must
- * stay the same one for as long as this replica leads.
+ * A session-level Postgres advisory lock, held on a DEDICATED single connection (never the store's pool):
+ * the lock belongs to that session, so the connection must stay the same one for as long as it is held.
+ * The scheduler's leader lock is one (scheduler/pg-leader-lock.ts); this file is only its SQL and session.
  *
  * @example
- * const lock = new PgLeaderLock("postgres://postgres@127.0.0.1:5432/leoflow");
- * if (await lock.tryAcquire()) { … lead …; if (!(await lock.holdsLock())) stepDown(); }
+ * const lock = new PgAdvisoryLock(url, { lockId: 0x4c656f466c6f77n, purpose: "leader lock", applicationName: "leoflow-leader" });
+ * if (await lock.tryAcquire()) { … ; if (!(await lock.holdsLock())) stepDown(); }
  */
 import type postgres from "postgres";
-import type { LeaderLock } from "./leadership";
-import { postgresDriver } from "../store";
+import { postgresDriver } from "./driver";
 
-/** The advisory-lock id gating scheduler leadership: "LeoFlow" in hex, as in the Go implementation. */
-export const LEADER_LOCK_ID = 0x4c656f466c6f77n;
-
-/**
- * The lock id for the deployment living in `schema`. Advisory locks are per database, and several
- * deployments (or test runs) may share one database in different schemas, so any schema but the default
- * folds a hash of its name into the low 32 bits; the default schema keeps the fixed id.
- *
- * @example leaderLockIdFor(undefined) === LEADER_LOCK_ID; leaderLockIdFor("tenant_a") !== LEADER_LOCK_ID
- */
-export function leaderLockIdFor(schema?: string): bigint {
-  if (!schema || schema === "public") return LEADER_LOCK_ID;
-  return LEADER_LOCK_ID ^ BigInt(fnv1a32(schema));
+/** A lock only one session can hold at a time. */
+export interface AdvisoryLock {
+  /** Takes the lock without blocking; false when another session holds it. */
+  tryAcquire(): Promise<boolean>;
+  /** Whether this session still holds the lock (false after its connection was replaced). */
+  holdsLock(): Promise<boolean>;
+  /** Frees the lock (best effort; a lost session has freed it already). */
+  release(): Promise<void>;
+  /** Closes the lock's connection, which frees the lock too. */
+  close(): Promise<void>;
 }
 
-/** FNV-1a, 32 bits: a stable, dependency-free hash of a short name. */
-export function fnv1a32(text: string): number {
-  let h = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(text)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
-  return h >>> 0;
-}
-
-export interface PgLeaderLockOptions {
-  /** Lock id (default LEADER_LOCK_ID). Advisory locks are per database, so databases never collide. */
-  lockId?: bigint;
-  /** Seconds a query may take before the check counts as failed (default 5). */
+export interface AdvisoryLockOptions {
+  /** The bigint key. Advisory locks are per database, so databases never collide. */
+  lockId: bigint;
+  /** What the lock is for, named in a timeout's message (e.g. "leader lock"). */
+  purpose: string;
+  /** Shown in pg_stat_activity. */
+  applicationName: string;
+  /** Seconds a query may take before it counts as failed (default 5). */
   queryTimeoutSeconds?: number;
 }
 
-export class PgLeaderLock implements LeaderLock {
+export class PgAdvisoryLock implements AdvisoryLock {
   private client: postgres.Sql | null = null;
   private readonly lockId: string;
   private readonly classid: number;
@@ -49,13 +42,12 @@ export class PgLeaderLock implements LeaderLock {
 
   constructor(
     private readonly url: string,
-    opts: PgLeaderLockOptions = {},
+    private readonly opts: AdvisoryLockOptions,
   ) {
-    const id = opts.lockId ?? LEADER_LOCK_ID;
-    this.lockId = id.toString();
+    this.lockId = opts.lockId.toString();
     // pg_locks shows a bigint advisory key as its high and low 32 bits (objsubid = 1).
-    this.classid = Number(id >> 32n);
-    this.objid = Number(id & 0xffffffffn);
+    this.classid = Number(opts.lockId >> 32n);
+    this.objid = Number(opts.lockId & 0xffffffffn);
     this.timeoutMs = (opts.queryTimeoutSeconds ?? 5) * 1000;
   }
 
@@ -102,7 +94,7 @@ export class PgLeaderLock implements LeaderLock {
       return await Promise.race([
         run(sql),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`leader lock query took over ${this.timeoutMs} ms`)), this.timeoutMs);
+          timer = setTimeout(() => reject(new Error(`${this.opts.purpose} query took over ${this.timeoutMs} ms`)), this.timeoutMs);
         }),
       ]);
     } catch (e) {
@@ -123,7 +115,7 @@ export class PgLeaderLock implements LeaderLock {
       idle_timeout: 0,
       connect_timeout: Math.ceil(this.timeoutMs / 1000),
       onnotice: () => {},
-      connection: { application_name: "leoflow-leader" },
+      connection: { application_name: this.opts.applicationName },
     });
   }
 }

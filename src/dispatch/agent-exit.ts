@@ -1,0 +1,37 @@
+/**
+ * An agent that exits without having reported a final state crashed (killed, out of memory, a bug): its try
+ * is failed with the reason, so the task retries or fails instead of waiting for the agent-lost reaper.
+ * A try the agent did report is past queued/running, and the conditional write changes nothing.
+ *
+ * @example
+ * new SubprocessExecutor({ …, onAgentExit: (exit) => void failIfUnreported(store, exit, log, (id) => loop.wake(id)) });
+ */
+import type { Store } from "../store";
+import type { Logger } from "../observability";
+import type { AgentExit } from "../executors";
+import { toError } from "../domain";
+
+export async function failIfUnreported(
+  store: Pick<Store, "getTaskInstanceById" | "applyTransitions">,
+  exit: AgentExit,
+  log: Logger,
+  wake: (runId: number) => void,
+): Promise<void> {
+  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode}`;
+  const note = `agent ${how} before reporting a final state`;
+  const now = new Date();
+  try {
+    const ti = await store.getTaskInstanceById(exit.taskInstanceId);
+    if (!ti) return;
+    const [applied] = await store.applyTransitions(
+      [{ id: ti.id, from: ["queued", "running"], to: "failed", try_number: exit.tryNumber, patch: { end_date: now, note } }],
+      now,
+    );
+    if (applied) {
+      log.warn("task failed: " + note, { dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, try_number: exit.tryNumber });
+      wake(ti.dag_run_id);
+    }
+  } catch (e) {
+    log.error("could not record an agent's exit", { error: toError(e) });
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Staging volumes: one PersistentVolumeClaim per DAG run whose DAG sets `staging: { enabled: true }`, mounted
+ * at /staging in every task pod of the run. Its name comes from (dag_id, run_id) alone (and this server's
+ * instance), so retries and a clear + re-run find the same data. The PVC's labels and annotations are its
+ * record: which run it belongs to, so GC needs nothing else.
+ *
+ * GC (stagingGcDecision, pure): right after a run succeeds, `ttlMs` after it failed, and always for an orphan
+ * (its run is gone, or the PVC names none). Every deletion is logged with its reason.
+ *
+ * @example await staging.ensure("etl", "manual__2026-01-01") // "lf-stg-…" or undefined when the DAG has no staging
+ */
+import type { V1PersistentVolumeClaim } from "@kubernetes/client-node";
+import type { DagRunRecord, DagSpec } from "../../domain";
+import type { Logger } from "../../observability";
+import { parseMemoryBytes } from "../docker/quantities";
+import type { KubeClient } from "./client";
+import { KubeError } from "./errors";
+import { labelValue, stagingPvcName } from "./names";
+import { ANNOTATION, LABEL, MANAGED_BY, type KubernetesSettings } from "./settings";
+
+/** The store reads staging needs (the Store satisfies it). */
+export interface StagingStorePort {
+  getDagRun(dagId: string, runId: string): Promise<Pick<DagRunRecord, "state" | "end_date" | "version_id"> | null>;
+  getDagVersion(versionId: number): Promise<Pick<DagSpec, "staging"> | null>;
+}
+
+export type StagingSettings = Pick<KubernetesSettings, "instance" | "namespace" | "stagingStorageClass" | "stagingSize"> & { stagingAccessMode: string };
+
+export interface StagingOptions {
+  kube: KubeClient;
+  store: StagingStorePort;
+  settings: StagingSettings;
+  logger: Logger;
+  /** How long a failed run's PVC is kept. */
+  ttlMs: number;
+}
+
+export function stagingGcDecision(run: { state: string; end_date: Date | null } | null, now: Date, ttlMs: number): { remove: boolean; why: string } {
+  if (!run) return { remove: true, why: "orphan: its run no longer exists" };
+  if (run.state === "success") return { remove: true, why: "its run succeeded" };
+  if (run.state === "failed" && run.end_date && now.getTime() - run.end_date.getTime() >= ttlMs)
+    return { remove: true, why: `its run failed more than ${ttlMs / 1000}s ago` };
+  return { remove: false, why: "" };
+}
+
+export function buildStagingPvc(dagId: string, runId: string, size: string, settings: StagingSettings): V1PersistentVolumeClaim {
+  const bytes = parseMemoryBytes(size);
+  return {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: {
+      name: stagingPvcName(dagId, runId, settings.instance),
+      namespace: settings.namespace,
+      labels: {
+        [LABEL.managedBy]: MANAGED_BY,
+        [LABEL.instance]: labelValue(settings.instance),
+        [LABEL.staging]: "true",
+        [LABEL.dag]: labelValue(dagId),
+        [LABEL.run]: labelValue(runId),
+      },
+      annotations: { [ANNOTATION.dag]: dagId, [ANNOTATION.run]: runId },
+    },
+    spec: {
+      accessModes: [settings.stagingAccessMode],
+      resources: { requests: { storage: String(bytes ?? size) } },
+      ...(settings.stagingStorageClass ? { storageClassName: settings.stagingStorageClass } : {}),
+    },
+  };
+}
+
+export class StagingVolumes {
+  /** Whether a DAG version enables staging, and its size: versions never change, so this is never stale. */
+  private readonly versions = new Map<number, string | null>();
+
+  constructor(private readonly o: StagingOptions) {}
+
+  /** The run's PVC, created if missing; undefined when the run's DAG does not ask for staging. */
+  async ensure(dagId: string, runId: string): Promise<string | undefined> {
+    const size = await this.sizeFor(dagId, runId);
+    if (size === null) return undefined;
+    const body = buildStagingPvc(dagId, runId, size, this.o.settings);
+    const name = body.metadata!.name!;
+    // Created on every launch of the run (409 = it exists): cheap, and right after a GC on another replica.
+    try {
+      await this.o.kube.createPvc(body);
+      this.o.logger.info("created staging volume", { pvc: name, dag_id: dagId, run_id: runId, size });
+    } catch (e) {
+      if (!(e instanceof KubeError && e.status === 409)) throw new KubeError(`staging volume for run ${runId} of ${dagId}: ${(e as Error).message}`, (e as KubeError).status ?? 0);
+    }
+    return name;
+  }
+
+  /** One GC pass; returns how many PVCs were deleted. */
+  async collect(now: Date): Promise<number> {
+    const { kube, store, logger, settings } = this.o;
+    let removed = 0;
+    for (const pvc of await kube.listPvcs(`${LABEL.managedBy}=${MANAGED_BY},${LABEL.instance}=${labelValue(settings.instance)},${LABEL.staging}=true`)) {
+      const name = pvc.metadata?.name;
+      if (!name || pvc.metadata?.deletionTimestamp) continue;
+      const dagId = pvc.metadata?.annotations?.[ANNOTATION.dag];
+      const runId = pvc.metadata?.annotations?.[ANNOTATION.run];
+      const run = dagId && runId ? await store.getDagRun(dagId, runId) : null;
+      const decision = stagingGcDecision(run, now, this.o.ttlMs);
+      if (!decision.remove) continue;
+      await kube.deletePvc(name);
+      removed++;
+      logger.info("removed staging volume", { pvc: name, dag_id: dagId ?? null, run_id: runId ?? null, why: decision.why });
+    }
+    return removed;
+  }
+
+  private async sizeFor(dagId: string, runId: string): Promise<string | null> {
+    const run = await this.o.store.getDagRun(dagId, runId);
+    if (!run) return null;
+    let size = this.versions.get(run.version_id);
+    if (size === undefined) {
+      const staging = (await this.o.store.getDagVersion(run.version_id))?.staging;
+      size = staging?.enabled ? (staging.size ?? this.o.settings.stagingSize) : null;
+      this.versions.set(run.version_id, size);
+    }
+    return size;
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * The last step of a tick: pick the scheduled task instances that fit (parallelism, max_active_tasks,
+ * pools), mark them queued and launch them; the rest wait in memory for the next tick with a note saying
+ * why. Also where a failed launch is recorded (fail the try, or the retry policy's handler).
+ */
+import type { DagSpec, TaskState } from "../domain";
+import type { Logger } from "../observability";
+import type { DagRunRecord, Store, TaskInstanceRecord, TaskNoteUpdate } from "../store";
+import type { TaskDispatcher } from "../dispatch";
+import { AtCapacityError } from "../dispatch";
+import { selectDispatchable } from "./capacity";
+import { poolLimits, waitCleared, waitingNotes, withWaitReason } from "./waiting";
+import type { PlannedRun } from "./tick-plan";
+
+/** Runs tasks inside the control plane (inline http). It owns their state: no queued step. */
+export interface InlineStarter {
+  accepts(task: DagSpec["tasks"][number]): boolean;
+  /** "busy" leaves the task scheduled for the next tick (concurrency limit reached). */
+  start(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec): Promise<"started" | "busy">;
+}
+
+/** What to do when launching a queued task instance failed. Default: fail the try with the reason. */
+export type DispatchFailureHandler = (ti: TaskInstanceRecord, error: Error, now: Date) => Promise<void>;
+
+/** Which scheduled task instances must not be launched yet: by id, the try it applies to and until when. */
+export interface DispatchGate {
+  heldUntil(now: Date): Promise<Map<number, { try_number: number; until: Date }>>;
+}
+
+export type DispatchStore = Pick<Store, "applyTransitions" | "countActiveTaskInstances" | "listPoolUsage">;
+
+export interface DispatchStepOptions {
+  store: DispatchStore;
+  dispatcher: TaskDispatcher;
+  logger: Logger;
+  parallelism: number;
+  executorName?: string;
+  inline?: InlineStarter;
+  onDispatchFailure?: DispatchFailureHandler;
+  dispatchGate?: DispatchGate;
+  /** Plans a run again soon (after a launch failed, so its retries and the run go on). */
+  wake: (runId: number) => void;
+  /** Plans a run again at `at` (a launch backing off after a dispatch failure). */
+  wakeAt: (runId: number, at: Date) => void;
+  /** Throws when the tick must not write on (the loop is stopping). */
+  checkpoint: () => void;
+}
+
+type Candidate = { ti: TaskInstanceRecord; run: DagRunRecord; spec: DagSpec; runQueuedAt: Date; maxActiveTasks: number };
+
+export class DispatchStep {
+  /** Scheduled task instances that did not fit last tick (pool, parallelism, max_active_tasks), by id. */
+  private readonly waitingCandidates = new Map<number, Candidate>();
+
+  constructor(private readonly opts: DispatchStepOptions) {}
+
+  /** Forgets the candidates waiting for capacity (a new term of leadership reloads everything). */
+  reset(): void {
+    this.waitingCandidates.clear();
+  }
+
+  /** Run ids of the candidates waiting for capacity: run limits (a pause) must still apply to them. */
+  waitingRunIds(): number[] {
+    return [...this.waitingCandidates.values()].map((c) => c.run.id);
+  }
+
+  /**
+   * Launches what fits among the planned runs' scheduled task instances (`newState`: this tick's applied
+   * transitions) and the candidates still waiting from earlier ticks; `held`: runs held by run limits.
+   * Pushes the waiting notes that change onto `notes`. Returns how many were launched or started.
+   */
+  async run(planned: readonly PlannedRun[], newState: ReadonlyMap<number, TaskState>, held: { has(runId: number): boolean }, now: Date, notes: TaskNoteUpdate[]): Promise<number> {
+    const candidates: Candidate[] = [];
+    const plannedRuns = new Set<number>();
+    for (const { snap, spec } of planned) {
+      plannedRuns.add(snap.run.id);
+      for (const ti of snap.tis)
+        if ((newState.get(ti.id) ?? ti.state) === "scheduled")
+          candidates.push({ ti, run: snap.run, spec, runQueuedAt: snap.run.queued_at, maxActiveTasks: spec.max_active_tasks });
+    }
+    // Candidates that waited for capacity last time compete again without their runs being reloaded: a
+    // freshly planned run replaces its own, and a held run (paused DAG) withdraws them. A stale one (cleared,
+    // marked) is harmless: queueing it is conditional on its state and try.
+    for (const [id, c] of this.waitingCandidates)
+      if (plannedRuns.has(c.run.id) || held.has(c.run.id)) this.waitingCandidates.delete(id);
+      else candidates.push(c);
+    this.waitingCandidates.clear();
+    if (!candidates.length) return 0;
+    // Three independent reads, at once: one round trip of waiting instead of three on Postgres.
+    const [backingOff, active, poolUsage] = await Promise.all([
+      this.opts.dispatchGate ? this.opts.dispatchGate.heldUntil(now) : null,
+      this.opts.store.countActiveTaskInstances(),
+      this.opts.store.listPoolUsage(),
+    ]);
+    if (backingOff) {
+      // A launch backing off after a dispatch failure waits for its time; its run is planned again then.
+      for (let i = candidates.length - 1; backingOff.size && i >= 0; i--) {
+        const c = candidates[i]!;
+        const h = backingOff.get(c.ti.id);
+        if (h && h.try_number === c.ti.try_number) this.opts.wakeAt(c.run.id, h.until), candidates.splice(i, 1);
+      }
+      if (!candidates.length) return 0;
+    }
+
+    let running = 0;
+    for (const n of active.values()) running += n;
+    const pools = poolLimits(poolUsage);
+    const { dispatch: selected, waiting } = selectDispatchable(candidates, { parallelism: this.opts.parallelism, running, runningByDag: active, ...pools });
+    // A note is written only while its task instance is still scheduled; the snapshot may say none (it was
+    // scheduled this tick).
+    notes.push(...waitingNotes(waiting).map((n) => ({ ...n, state: "scheduled" as const })));
+    for (const w of waiting) this.waitingCandidates.set(w.candidate.ti.id, { ...w.candidate, ti: withWaitReason(w.candidate.ti, w.reason) });
+    if (!selected.length) return 0;
+    this.opts.checkpoint();
+    const inline = this.opts.inline;
+    const inlineTasks = inline ? selected.filter((c) => inline.accepts(c.spec.tasks.find((t) => t.task_id === c.ti.task_id)!)) : [];
+    const dispatch = inlineTasks.length ? selected.filter((c) => !inlineTasks.includes(c)) : selected;
+    let started = 0;
+    // Started together: each start is a store write, and the runner reserves its slots synchronously.
+    await Promise.all(
+      inlineTasks.map(async (c) => {
+        try {
+          if ((await inline!.start(c.ti, c.run, c.spec)) === "started") started++;
+        } catch (e) {
+          await this.failed(c.ti, e as Error, now);
+        }
+      }),
+    );
+    const queued = await this.opts.store.applyTransitions(
+      dispatch.map((c) => ({
+        id: c.ti.id,
+        from: ["scheduled"],
+        to: "queued",
+        try_number: c.ti.try_number,
+        patch: { queued_at: now, executor: this.opts.executorName ?? null, ...waitCleared(c.ti) },
+      })),
+      now,
+    );
+    const launched = dispatch.filter((_, i) => queued[i]);
+    let refused = 0;
+    await Promise.all(
+      launched.map(async (c) => {
+        try {
+          await this.opts.dispatcher.dispatch(c.ti, c.run, c.spec);
+        } catch (e) {
+          if (e instanceof AtCapacityError) refused++, await this.returnToScheduled(c.ti, now);
+          else await this.failed(c.ti, e as Error, now);
+        }
+      }),
+    );
+    return launched.length - refused + started;
+  }
+
+  /** Records a launch that failed (also after dispatch() returned: the buffered dispatcher's failure sink). */
+  async failed(ti: TaskInstanceRecord, error: Error, now: Date): Promise<void> {
+    try {
+      await (this.opts.onDispatchFailure ?? this.failDispatch)(ti, error, now);
+    } catch (e) {
+      this.opts.logger.error("recording a dispatch failure failed", { task_id: ti.task_id, error: e as Error });
+    }
+  }
+
+  /** A full dispatch buffer is backpressure, not a failure: queued → scheduled on the same try, for a later tick. */
+  private async returnToScheduled(ti: TaskInstanceRecord, now: Date): Promise<void> {
+    try {
+      await this.opts.store.applyTransitions(
+        [{ id: ti.id, from: ["queued"], to: "scheduled", try_number: ti.try_number, patch: { queued_at: null, executor: null } }],
+        now,
+      );
+    } catch (e) {
+      this.opts.logger.error("could not hand a refused launch back to scheduled; the dispatch-lost reaper will", { task_id: ti.task_id, error: e as Error });
+    }
+  }
+
+  /** A launch that failed leaves nothing running: fail the try with the reason so retries and the run go on. */
+  private readonly failDispatch: DispatchFailureHandler = async (ti, error, now) => {
+    const note = `dispatch_failed: ${error.message}`;
+    this.opts.logger.error("dispatch failed", { dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, error });
+    await this.opts.store.applyTransitions(
+      [{ id: ti.id, from: ["queued", "scheduled"], to: "failed", try_number: ti.try_number, patch: { end_date: now, note } }],
+      now,
+    );
+    this.opts.wake(ti.dag_run_id);
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * Which runs a tick plans. A tick woken by events plans the runs asked for, plus the runs waiting on their
+ * past (a task finishing in another run may free them). A sweep is the backstop: the first sweep after
+ * start (or after leading again), and one in every FULL_SWEEP_EVERY, loads every active run; the others
+ * load only what is new or changed since the previous sweep, plus runs waiting on their past, held by run
+ * limits, or with a timed wake-up due (tasks waiting for capacity compete from memory, see DispatchStep) —
+ * so a sweep over 10,000 quiet runs costs two index reads, not a reload of 100,000 task instances. Missed
+ * wake-ups (another replica's notify lost) are still caught, because every task-instance write stamps
+ * updated_at.
+ */
+import type { Store } from "../store";
+import type { HeldRun } from "./run-limits";
+
+/** Every this many sweeps, a sweep reloads every active run regardless (a backstop for the backstop). */
+export const FULL_SWEEP_EVERY = 60;
+/** How far back a sweep looks past the previous one for changes, for clock skew between replicas. */
+const CLOCK_SLACK_MS = 2_000;
+
+export type SweepStore = Pick<Store, "listActiveRunIds" | "listRunIdsChangedSince">;
+
+export class RunSelection {
+  /** Active run ids as of the previous sweep; null until the first (full) sweep. */
+  private knownActive: Set<number> | null = null;
+  private lastSweepAt = 0;
+  private sweepsSinceFull = 0;
+  /** Runs left unplanned by run limits (paused DAG, max_active_runs), by dag_id: replanned when a run of it ends. */
+  private readonly held = new Map<number, string>();
+  /** Runs with a task held back by depends_on_past: every tick plans them. */
+  private readonly waitingOnPast = new Set<number>();
+
+  constructor(private readonly store: SweepStore) {}
+
+  /** The next sweep reloads every active run (a new term of leadership). */
+  reset(): void {
+    this.knownActive = null;
+  }
+
+  /** The runs a tick woken by events plans: those asked for and those waiting on their past. */
+  forEvents(asked: Iterable<number>): number[] {
+    return [...new Set([...asked, ...this.waitingOnPast])];
+  }
+
+  /**
+   * The runs a sweep plans: those asked for always; on an incremental sweep also new and changed active
+   * runs, the runs watched here and `due` (timed wake-ups due); on a full sweep every active run.
+   */
+  async forSweep(now: Date, asked: Iterable<number>, due: Iterable<number>): Promise<number[]> {
+    const active = await this.store.listActiveRunIds();
+    const known = this.knownActive;
+    const incremental = known !== null && this.sweepsSinceFull < FULL_SWEEP_EVERY;
+    const ids = new Set<number>(asked);
+    if (incremental) {
+      for (const id of active) if (!known.has(id)) ids.add(id);
+      // Slack: replicas stamp updated_at with their own clocks.
+      const activeSet = new Set(active);
+      for (const id of await this.store.listRunIdsChangedSince(new Date(this.lastSweepAt - CLOCK_SLACK_MS)))
+        if (activeSet.has(id)) ids.add(id);
+      for (const id of this.waitingOnPast) ids.add(id);
+      for (const id of this.held.keys()) ids.add(id);
+      for (const id of due) ids.add(id);
+      this.sweepsSinceFull++;
+    } else {
+      for (const id of active) ids.add(id);
+      this.sweepsSinceFull = 0;
+    }
+    this.knownActive = new Set(active);
+    this.lastSweepAt = now.getTime();
+    return [...ids];
+  }
+
+  /** Records the run-limit decision for `gated` runs: `held` are held, the others no longer. */
+  gated(gated: readonly number[], held: readonly HeldRun[]): void {
+    for (const id of gated) this.held.delete(id);
+    for (const h of held) this.held.set(h.id, h.dag_id);
+  }
+
+  isHeld(runId: number): boolean {
+    return this.held.has(runId);
+  }
+
+  /** The held runs of a DAG (a run of it ended: one of them may fit under max_active_runs now). */
+  heldRunsOf(dagId: string): number[] {
+    const ids: number[] = [];
+    for (const [id, heldDag] of this.held) if (heldDag === dagId) ids.push(id);
+    return ids;
+  }
+
+  /** Records which of the runs a tick selected wait on their past. */
+  planned(selected: readonly number[], waitingOnPast: Iterable<number>): void {
+    for (const id of selected) this.waitingOnPast.delete(id);
+    for (const id of waitingOnPast) this.waitingOnPast.add(id);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * ApiStore: what the REST API reads and writes, by resource. Route helpers take the narrowest of these
+ * (or a Pick of them); `ApiDeps.store` is the whole of it.
+ */
+import type {
+  DagRecord,
+  DagRunFilter,
+  DagRunRecord,
+  ImportErrorRecord,
+  ListOptions,
+  OperatorChange,
+  Page,
+  TaskInstanceRecord,
+  XComRecord,
+} from "../../domain";
+import type { AgentRpcStore } from "./agent-rpc";
+import type { BackfillsApiStore } from "./api-backfills";
+import type { PoolsApiStore } from "./api-pools";
+import type { VariablesApiStore } from "./api-variables";
+import type { RecordLookups } from "./lookups";
+import type { SchedulerStore } from "./scheduler";
+import type { TaskLogStore } from "./task-log";
+import type { UserStore } from "./users";
+
+/** DAGs and import errors. */
+export interface DagsApiStore {
+  listDags(opts?: ListOptions & { only_active?: boolean; paused?: boolean; tags?: string[] }): Promise<Page<DagRecord>>;
+  setDagPaused(dagId: string, paused: boolean): Promise<DagRecord | null>;
+  listImportErrors(opts?: ListOptions): Promise<Page<ImportErrorRecord>>;
+}
+
+/** Dag runs: listing, triggering (createDagRun), and what clear and mark read and write. */
+export interface RunsApiStore extends Pick<SchedulerStore, "createDagRun" | "loadRunSnapshots" | "setTaskInstanceNotes"> {
+  listDagRuns(filter?: DagRunFilter): Promise<Page<DagRunRecord>>;
+  /**
+   * Applies an operator action (clear, mark) in ONE transaction and returns, per input list, what applied:
+   * - transitions: exactly as applyTransitions (conditional, updated_at = now);
+   * - clears: `UPDATE … SET state='none', try_number, max_tries, queued_at, start_date, end_date,
+   *   last_heartbeat, hostname, pid, executor, note = NULL, updated_at = now WHERE id AND state = from AND
+   *   try_number = from_try`, and when it applied, DELETE the task instance's XComs;
+   * - runs: `UPDATE dag_runs SET state = to [, note] WHERE id AND state IN from`; to=queued also sets
+   *   queued_at = now, start_date = NULL, end_date = NULL (Airflow re-queues a cleared run); success/failed
+   *   set end_date = now; running sets start_date = COALESCE(start_date, now). These dates change only
+   *   when the row's state differs from `to` (re-marking a run into its own state keeps its dates).
+   * Every task-instance change is checked with canTransition first (IllegalTransitionError, nothing written).
+   */
+  applyOperatorChange(change: OperatorChange, now: Date): Promise<{ transitions: boolean[]; clears: boolean[]; runs: boolean[] }>;
+}
+
+/** Task instances, their logs and their XComs. */
+export interface TaskInstancesApiStore extends Pick<TaskLogStore, "readLogs">, Pick<AgentRpcStore, "getXCom"> {
+  listTaskInstances(dagId: string, runId: string, opts?: ListOptions): Promise<Page<TaskInstanceRecord>>;
+  listXComs(filter: { dag_id: string; run_id: string; task_id?: string; key?: string } & ListOptions): Promise<Page<XComRecord>>;
+}
+
+export interface ApiStore
+  extends RecordLookups,
+    DagsApiStore,
+    RunsApiStore,
+    BackfillsApiStore,
+    TaskInstancesApiStore,
+    PoolsApiStore,
+    VariablesApiStore,
+    UserStore {}

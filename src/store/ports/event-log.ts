@@ -1,0 +1,16 @@
+/** EventLogStore: the lifecycle event log (GET /api/v2/leoflow/events), shared by every Pro replica. */
+import type { EventLogRow } from "../../domain";
+
+export interface EventLogStore {
+  /**
+   * Appends events in order, in one transaction; returns their ids, ascending. Appends are serialized, so
+   * ids become visible in increasing order: a reader that saw id N will never later find a new id below N.
+   */
+  appendEvents(events: Record<string, unknown>[], now: Date): Promise<number[]>;
+  /** Rows with id > afterId, in id order, at most `limit`. */
+  readEventsAfter(afterId: number, limit: number): Promise<EventLogRow[]>;
+  /** The newest id, 0 when the log is empty. */
+  lastEventId(): Promise<number>;
+  /** Deletes rows created before `before` and all but the newest `keepLast`; returns how many. */
+  pruneEvents(before: Date, keepLast: number): Promise<number>;
+}

@@ -1,0 +1,72 @@
+/**
+ * SchedulerStore: what the scheduler reads and writes — the loop's sweep and tick (run gates, snapshots,
+ * transitions, capacity, waiting notes), the cron scheduler's due runs and the backfills it completes.
+ */
+import type {
+  DagRunState,
+  NewDagRun,
+  DagRunRecord,
+  PoolRecord,
+  PreviousRunStates,
+  RunGates,
+  RunSnapshot,
+  ScheduledDag,
+  TaskNoteUpdate,
+  TaskTransition,
+} from "../../domain";
+import type { RecordLookups } from "./lookups";
+
+export interface SchedulerStore extends Pick<RecordLookups, "getDagVersion"> {
+  /** Ids of runs in queued or running state, oldest first. */
+  listActiveRunIds(): Promise<number[]>;
+  /**
+   * Ids of runs (any state) with a task instance whose updated_at is after `since`: what changed since the
+   * scheduler's previous sweep, so a sweep reloads only those. Ascending, no duplicates.
+   */
+  listRunIdsChangedSince(since: Date): Promise<number[]>;
+  /**
+   * What the loop needs to decide which of `runIds` it may plan: each run still queued or running (others
+   * omitted) with its dag_id and backfill_id; per DAG of those runs: is_paused, the current spec's
+   * max_active_runs and its count of RUNNING runs with no backfill; per backfill of those runs: is_paused,
+   * max_active_runs and its count of RUNNING runs. One read transaction.
+   */
+  loadRunGates(runIds: number[]): Promise<RunGates>;
+  /** Runs with their task instances, for planning (ids not found are omitted). */
+  loadRunSnapshots(runIds: number[]): Promise<RunSnapshot[]>;
+  /**
+   * For each given run (by id): the run of the same DAG with the greatest logical_date strictly before its
+   * logical_date (ties: greatest id), with the states of all its task instances; previous is null when the
+   * run has no logical_date or no earlier run exists. One query for all runs.
+   */
+  listPreviousRunStates(dagRunIds: number[]): Promise<PreviousRunStates[]>;
+  /**
+   * Applies a batch of conditional transitions in one transaction; returns, per input, whether it applied.
+   * Sets updated_at = now on every applied row. An illegal transition (canTransition) is an
+   * IllegalTransitionError and nothing is written.
+   */
+  applyTransitions(transitions: TaskTransition[], now: Date): Promise<boolean[]>;
+  /** Conditional run state change; sets start_date on running and end_date on terminal states. */
+  setDagRunState(id: number, from: DagRunState[], to: DagRunState, now: Date, note?: string): Promise<boolean>;
+  /**
+   * Note-only writes for task instances that wait (pool slots, depends_on_past): `UPDATE task_instances SET
+   * note WHERE id AND state`, one transaction; updated_at is left alone (no state changed). Returns per input.
+   */
+  setTaskInstanceNotes(updates: TaskNoteUpdate[]): Promise<boolean[]>;
+  /** Task instances in queued or running state, counted per DAG (capacity checks). */
+  countActiveTaskInstances(): Promise<Map<string, number>>;
+  /**
+   * Every pool with its usage in one query (read once per dispatch): the sum of pool_slots of its task
+   * instances in state running, queued and scheduled.
+   */
+  listPoolUsage(): Promise<PoolRecord[]>;
+  /**
+   * Every DAG that is active, unpaused and has a non-null `spec.schedule` (current version), with the
+   * logical_date of its latest run of run_type "scheduled" (null if none; manual and backfill runs do not
+   * move the schedule) and its count of queued+running runs that belong to no backfill. One query.
+   */
+  listScheduledDags(): Promise<ScheduledDag[]>;
+  /** Inserts the run and all its task instances in one transaction. ConflictError on a duplicate run_id. */
+  createDagRun(input: NewDagRun): Promise<DagRunRecord>;
+  /** Sets completed_at = now on every backfill with completed_at null and no queued/running run; returns their ids. */
+  completeFinishedBackfills(now: Date): Promise<number[]>;
+}
