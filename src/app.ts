@@ -14,7 +14,14 @@ import { DagFolderSync, IsolatedDagParser, ParseCache } from "./dags";
 import { Router, SubprocessExecutor, createDockerExecution, dockerInstanceId, type DockerExecution } from "./executors";
 import { AGENT_BINARY_IN_IMAGE, createKubernetesExecution, type KubernetesExecution } from "./executors";
 import { InlineRunner, admitInlineTasks, registerInlineMetrics } from "./executors";
-import { BufferedDispatcher, Dispatcher, DispatchRetryPolicy, failIfUnreported, registerDispatchMetrics, tokenGraceSeconds } from "./dispatch";
+import {
+  BufferedDispatcher,
+  Dispatcher,
+  DispatchRetryPolicy,
+  failIfUnreported,
+  registerDispatchMetrics,
+  tokenGraceSeconds,
+} from "./dispatch";
 import { CronRunCreator, Reapers, SchedulerLoop } from "./scheduler";
 import { LeaderCampaign, PgLeaderLock, leaderLockIdFor, registerSchedulerMetrics } from "./scheduler";
 // Only the prefix, eagerly: the RPC service itself (protobuf runtime and descriptors) loads after start-up.
@@ -36,7 +43,12 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   // Every state change goes through the store, so lifecycle events are emitted at that one door.
   const events = new EventHub();
   // Secrets (connection passwords and extras, secret variables) are sealed at the same door (store/secrets.ts).
-  const cipher = loadSecretsCipher({ key: cfg.secrets_key, mode: cfg.mode, dataDir: cfg.data_dir, onGenerated: (file) => log.info("generated a secrets key", { file }) });
+  const cipher = loadSecretsCipher({
+    key: cfg.secrets_key,
+    mode: cfg.mode,
+    dataDir: cfg.data_dir,
+    onGenerated: (file) => log.info("generated a secrets key", { file }),
+  });
   const rawStore = openStore(cfg.db, { xcomMaxBytes: cfg.xcom_max_bytes });
   // Events go into the event log (in Pro shared by every replica, each streaming all of it); the hub fans
   // them out to this process's streams. The log reads and writes the raw store: its rows are not secrets.
@@ -48,10 +60,17 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     retention: { maxAgeMs: cfg.events_retention * 1000, maxRows: cfg.events_retention_rows },
     pg: cfg.mode === "pro" ? { url: eventsDb.url, channel: channelFor(EVENTS_CHANNEL, eventsDb.schema) } : undefined,
   });
-  const store = withStoreEvents(withSecrets(rawStore, cipher), eventLog.log, (e) => log.warn("emitting a lifecycle event failed", { error: toError(e) }));
+  const store = withStoreEvents(withSecrets(rawStore, cipher), eventLog.log, (e) =>
+    log.warn("emitting a lifecycle event failed", { error: toError(e) }),
+  );
   const metrics = new Metrics();
   await store.migrate();
-  const secret = loadSigningSecret({ secret: cfg.jwt_secret, mode: cfg.mode, dataDir: cfg.data_dir, onGenerated: (file) => log.info("generated a token signing secret", { file }) });
+  const secret = loadSigningSecret({
+    secret: cfg.jwt_secret,
+    mode: cfg.mode,
+    dataDir: cfg.data_dir,
+    onGenerated: (file) => log.info("generated a token signing secret", { file }),
+  });
   const agentTokens = new AgentTokens(secret);
   const userTokens = cfg.auth === "none" ? null : new UserTokens(secret);
   if (userTokens) {
@@ -59,7 +78,9 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     // process): do it off the start-up path. A first start still creates the admin before serving.
     const announcer = { info: (message: string) => log.info(message), print: (text: string) => void process.stdout.write(text) };
     if (cfg.admin_password !== undefined && (await store.getUser("admin")))
-      void announceAdmin(store, cfg.admin_password, announcer, new Date()).catch((e) => log.error("updating the admin password failed", { error: toError(e) }));
+      void announceAdmin(store, cfg.admin_password, announcer, new Date()).catch((e) =>
+        log.error("updating the admin password failed", { error: toError(e) }),
+      );
     else await announceAdmin(store, cfg.admin_password, announcer, new Date());
   }
 
@@ -72,14 +93,27 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   let scheduler: SchedulerLoop | undefined;
   const docker = cfg.executor === "docker" ? dockerExecution(cfg, store, log, (id) => scheduler?.wake(id), await store.createdAt()) : null;
   // The pod reconciler acts on the leader only (campaign is set below, before anything starts).
-  const kube = cfg.executor === "kubernetes" ? await kubernetesExecution(cfg, store, log, (id) => scheduler?.wake(id), () => campaign?.isLeader ?? true, await store.createdAt()) : null;
-  const standard = docker?.executor ?? kube?.executor ?? new SubprocessExecutor({
-    // LEOFLOW_AGENT_BINARY runs agents from another leoflow binary (fault tests point it at a missing file).
-    selfCommand: process.env.LEOFLOW_AGENT_BINARY ? [process.env.LEOFLOW_AGENT_BINARY] : selfCommand(),
-    logger: log.child("subprocess"),
-    onAgentExit: (exit) => void failIfUnreported(store, exit, log, (id) => scheduler?.wake(id)),
-    taskEnvPassthrough: cfg.task_env_passthrough,
-  });
+  const kube =
+    cfg.executor === "kubernetes"
+      ? await kubernetesExecution(
+          cfg,
+          store,
+          log,
+          (id) => scheduler?.wake(id),
+          () => campaign?.isLeader ?? true,
+          await store.createdAt(),
+        )
+      : null;
+  const standard =
+    docker?.executor ??
+    kube?.executor ??
+    new SubprocessExecutor({
+      // LEOFLOW_AGENT_BINARY runs agents from another leoflow binary (fault tests point it at a missing file).
+      selfCommand: process.env.LEOFLOW_AGENT_BINARY ? [process.env.LEOFLOW_AGENT_BINARY] : selfCommand(),
+      logger: log.child("subprocess"),
+      onAgentExit: (exit) => void failIfUnreported(store, exit, log, (id) => scheduler?.wake(id)),
+      taskEnvPassthrough: cfg.task_env_passthrough,
+    });
   // http tasks run in-process; the runner is also registered as the "inline" executor for any http task that
   // reaches the dispatcher the queued way (execution_mode: agent, which no agent runs).
   const inline = new InlineRunner({
@@ -91,7 +125,11 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     wake: (id) => scheduler?.wake(id),
   });
   const router = new Router(standard, [inline.asExecutor()]);
-  const tokenTtl = { ceilingSeconds: cfg.agent_token_ttl, queueWaitSeconds: cfg.dispatch_lost_after, graceSeconds: tokenGraceSeconds(cfg.agent_lost_after) };
+  const tokenTtl = {
+    ceilingSeconds: cfg.agent_token_ttl,
+    queueWaitSeconds: cfg.dispatch_lost_after,
+    graceSeconds: tokenGraceSeconds(cfg.agent_lost_after),
+  };
   const dispatcher = new Dispatcher({ store, router, tokens: agentTokens, controlPlaneUrl, tokenTtl });
   const retryPolicy = new DispatchRetryPolicy({
     store,
@@ -132,12 +170,18 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     reaper: new Reapers({
       store,
       logger: log.child("reaper"),
-      thresholds: { agentLostAfterMs: cfg.agent_lost_after * 1000, dispatchLostAfterMs: cfg.dispatch_lost_after * 1000, orphanAfterMs: cfg.orphan_after * 1000 },
+      thresholds: {
+        agentLostAfterMs: cfg.agent_lost_after * 1000,
+        dispatchLostAfterMs: cfg.dispatch_lost_after * 1000,
+        orphanAfterMs: cfg.orphan_after * 1000,
+      },
       reaped: metrics.counter("leoflow_reaped_total", "Task instances and dag runs failed by a reaper, by reason.", ["reason"]),
       // A reaped try may still be running (a hung agent, a container): every executor stops what it has of it.
       onTaskReaped: (t) => {
         for (const e of router.all())
-          e.cancel?.(t.id, t.try_number).catch((err) => log.warn("stopping a reaped try failed", { ti_id: t.id, try_number: t.try_number, error: toError(err) }));
+          e.cancel?.(t.id, t.try_number).catch((err) =>
+            log.warn("stopping a reaped try failed", { ti_id: t.id, try_number: t.try_number, error: toError(err) }),
+          );
       },
     }),
     ...dispatchRetries,
@@ -174,7 +218,12 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     admit: (spec) => [...(docker?.admit?.(spec) ?? []), ...(kube?.admit(spec) ?? []), ...admitInlineTasks(spec, cfg.inline_max_seconds)],
   });
   const report = await dagSync.syncOnce();
-  log.info("DAG folder loaded", { folder: cfg.dags_folder, ...summarize(report), parse_processes: dagParser.stats.processes, parse_cache_hits: dagParser.stats.cacheHits });
+  log.info("DAG folder loaded", {
+    folder: cfg.dags_folder,
+    ...summarize(report),
+    parse_processes: dagParser.stats.processes,
+    parse_cache_hits: dagParser.stats.cacheHits,
+  });
 
   // The agent RPC loads in the background once the server answers (~30 ms of protobuf descriptors kept off
   // start-to-healthy); an agent call that arrives first waits for it.
@@ -191,9 +240,21 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
         onTaskStateChange: (runId) => wake(runId),
       }),
     ));
-  const api = createApi({ store, tokens: userTokens, version: VERSION, scheduler: { wake, health: () => loop.health() }, logger: log.child("api"), events, metrics, maxBodyBytes: cfg.api_max_body, trustedProxyHops: cfg.trusted_proxy_hops });
+  const api = createApi({
+    store,
+    tokens: userTokens,
+    version: VERSION,
+    scheduler: { wake, health: () => loop.health() },
+    logger: log.child("api"),
+    events,
+    metrics,
+    maxBodyBytes: cfg.api_max_body,
+    trustedProxyHops: cfg.trusted_proxy_hops,
+  });
   handle = async (req) =>
-    new URL(req.url).pathname.startsWith(AGENT_RPC_PREFIX) ? ((await (await loadRpc())(req)) ?? api.fetch(req, server)) : api.fetch(req, server);
+    new URL(req.url).pathname.startsWith(AGENT_RPC_PREFIX)
+      ? ((await (await loadRpc())(req)) ?? api.fetch(req, server))
+      : api.fetch(req, server);
   await docker?.start();
   await kube?.start();
   dagSync.start();
@@ -202,7 +263,9 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   if (campaign) campaign.start();
   else loop.start();
   if (pro && cfg.executor === "subprocess")
-    log.warn("--executor=subprocess runs DAG code as plain processes on the leading replica's host, unsandboxed; use it only with trusted DAGs");
+    log.warn(
+      "--executor=subprocess runs DAG code as plain processes on the leading replica's host, unsandboxed; use it only with trusted DAGs",
+    );
   log.info("leoflow is serving", { url, mode: cfg.mode, db: redactUrl(cfg.db), executor: standard.name, version: VERSION });
   setTimeout(() => void loadRpc(), 0);
   void warnOfForeignSecrets(rawStore, cipher, log);
@@ -232,7 +295,14 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
 }
 
 /** The kubernetes executor, its reconciler, staging PVCs and DAG allowlist, from --namespace, --kubeconfig and the --k8s-* flags. */
-function kubernetesExecution(cfg: ServeConfig, store: Store, log: Logger, wake: (dagRunId: number) => void, isLeader: () => boolean, storeCreatedAt: Date | null): Promise<KubernetesExecution> {
+function kubernetesExecution(
+  cfg: ServeConfig,
+  store: Store,
+  log: Logger,
+  wake: (dagRunId: number) => void,
+  isLeader: () => boolean,
+  storeCreatedAt: Date | null,
+): Promise<KubernetesExecution> {
   return createKubernetesExecution({
     settings: {
       namespace: cfg.namespace,
@@ -258,7 +328,10 @@ function kubernetesExecution(cfg: ServeConfig, store: Store, log: Logger, wake: 
       passthroughEnv: passthroughEnv(process.env, cfg.task_env_passthrough),
     },
     policy: {
-      allowedImages: cfg.k8s_allowed_images.split(",").map((p) => p.trim()).filter(Boolean),
+      allowedImages: cfg.k8s_allowed_images
+        .split(",")
+        .map((p) => p.trim())
+        .filter(Boolean),
       maxCpu: cfg.k8s_max_cpu,
       maxMemory: cfg.k8s_max_memory,
     },
@@ -277,7 +350,13 @@ function kubernetesExecution(cfg: ServeConfig, store: Store, log: Logger, wake: 
 }
 
 /** The docker executor, its reconciler and its DAG allowlist, from the --docker-* flags. */
-function dockerExecution(cfg: ServeConfig, store: Store, log: Logger, wake: (dagRunId: number) => void, storeCreatedAt: Date | null): DockerExecution {
+function dockerExecution(
+  cfg: ServeConfig,
+  store: Store,
+  log: Logger,
+  wake: (dagRunId: number) => void,
+  storeCreatedAt: Date | null,
+): DockerExecution {
   return createDockerExecution({
     settings: {
       host: cfg.docker_host,
@@ -293,7 +372,10 @@ function dockerExecution(cfg: ServeConfig, store: Store, log: Logger, wake: (dag
       passthroughEnv: passthroughEnv(process.env, cfg.task_env_passthrough),
     },
     policy: {
-      allowedImages: cfg.docker_allowed_images.split(",").map((p) => p.trim()).filter(Boolean),
+      allowedImages: cfg.docker_allowed_images
+        .split(",")
+        .map((p) => p.trim())
+        .filter(Boolean),
       maxCpu: cfg.docker_max_cpu,
       maxMemory: cfg.docker_max_memory,
     },

@@ -49,13 +49,16 @@ const ServeConfigSchema = z.object({
   dispatch_retries: z.number().int().min(1),
   dispatch_retry_base: z.number().min(0),
   jwt_secret: z.string().min(16).optional(),
-  secrets_key: z.string().optional().superRefine((v, ctx) => {
-    try {
-      if (v !== undefined) parseSecretsKey(v, "the key");
-    } catch (e) {
-      ctx.addIssue({ code: "custom", message: errorMessage(e) });
-    }
-  }),
+  secrets_key: z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      try {
+        if (v !== undefined) parseSecretsKey(v, "the key");
+      } catch (e) {
+        ctx.addIssue({ code: "custom", message: errorMessage(e) });
+      }
+    }),
   // --- Pro runtime (leader election, buffered dispatch) ---
   leader_poll: z.number().min(0.05),
   dispatch_buffer: z.number().int().min(0),
@@ -71,20 +74,35 @@ const ServeConfigSchema = z.object({
   docker_user: z.string(),
   docker_agent_binary: z.string().min(1).optional(),
   docker_allowed_images: z.string(),
-  docker_max_cpu: z.string().refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "4"').optional(),
-  docker_max_memory: z.string().refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "8Gi"').optional(),
+  docker_max_cpu: z
+    .string()
+    .refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "4"')
+    .optional(),
+  docker_max_memory: z
+    .string()
+    .refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "8Gi"')
+    .optional(),
   docker_remove_grace: z.number().min(0),
   docker_reconcile_interval: z.number().min(0.1),
   docker_staging_ttl: z.number().min(0),
   // --- Kubernetes executor ---
-  namespace: z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/, "expects a namespace name (lowercase letters, digits, '-')").max(63),
+  namespace: z
+    .string()
+    .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/, "expects a namespace name (lowercase letters, digits, '-')")
+    .max(63),
   kubeconfig: z.string().min(1).optional(),
   k8s_agent_image: z.string().min(1),
   k8s_default_image: z.string().min(1),
   k8s_default_cpu: z.string().refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "1" or "500m"'),
   k8s_default_memory: z.string().refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "512Mi"'),
-  k8s_max_cpu: z.string().refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "4"').optional(),
-  k8s_max_memory: z.string().refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "8Gi"').optional(),
+  k8s_max_cpu: z
+    .string()
+    .refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "4"')
+    .optional(),
+  k8s_max_memory: z
+    .string()
+    .refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "8Gi"')
+    .optional(),
   k8s_allowed_images: z.string(),
   k8s_image_pull_policy: z.enum(PULL_POLICIES),
   k8s_service_account: z.string(),
@@ -126,78 +144,233 @@ export const SERVE_FLAGS = {
   port: ["number", "LEOFLOW_PORT", 8080, "port for the API, UI and agent RPC"],
   "advertise-url": ["string", "LEOFLOW_ADVERTISE_URL", undefined, "URL agents use to reach this server (default http://127.0.0.1:PORT)"],
   auth: ["string", "LEOFLOW_AUTH", "jwt", "jwt, or none (accepted only when listening on loopback)"],
-  "trusted-proxy-hops": ["number", "LEOFLOW_TRUSTED_PROXY_HOPS", 0, "reverse proxies in front of the server whose X-Forwarded-For names the client (login throttling); 0 ignores the header"],
+  "trusted-proxy-hops": [
+    "number",
+    "LEOFLOW_TRUSTED_PROXY_HOPS",
+    0,
+    "reverse proxies in front of the server whose X-Forwarded-For names the client (login throttling); 0 ignores the header",
+  ],
   executor: ["string", "LEOFLOW_EXECUTOR", undefined, "subprocess | docker | kubernetes (default: lite subprocess, pro kubernetes)"],
   parallelism: ["number", "LEOFLOW_PARALLELISM", 32, "task instances running at once, across all DAGs"],
   "dags-paused-at-creation": ["boolean", "LEOFLOW_DAGS_PAUSED_AT_CREATION", false, "new DAGs start paused"],
-  "dag-parse-timeout": ["number", "LEOFLOW_DAG_PARSE_TIMEOUT", 30, "seconds a DAG file may take to parse (its import runs in a child process)"],
+  "dag-parse-timeout": [
+    "number",
+    "LEOFLOW_DAG_PARSE_TIMEOUT",
+    30,
+    "seconds a DAG file may take to parse (its import runs in a child process)",
+  ],
   "dag-parse-memory": ["string", "LEOFLOW_DAG_PARSE_MEMORY", "512Mi", "memory a DAG file's parse process may use (512Mi, 1Gi, or bytes)"],
   "data-dir": ["string", "LEOFLOW_DATA_DIR", "./.leoflow", "where Lite keeps its database and secrets"],
   "xcom-max-bytes": ["number", "LEOFLOW_XCOM_MAX_BYTES", 1048576, "largest XCom value, in bytes of JSON"],
-  "agent-token-ttl": ["number", "LEOFLOW_AGENT_TOKEN_TTL", 3600, "seconds an agent token of a task without execution_timeout stays valid (renewed on heartbeat while the try runs)"],
-  "rpc-max-body": ["string", "LEOFLOW_RPC_MAX_BODY", "4Mi", "largest agent RPC request body, in bytes or with a unit (4Mi); larger ones are refused unread"],
+  "agent-token-ttl": [
+    "number",
+    "LEOFLOW_AGENT_TOKEN_TTL",
+    3600,
+    "seconds an agent token of a task without execution_timeout stays valid (renewed on heartbeat while the try runs)",
+  ],
+  "rpc-max-body": [
+    "string",
+    "LEOFLOW_RPC_MAX_BODY",
+    "4Mi",
+    "largest agent RPC request body, in bytes or with a unit (4Mi); larger ones are refused unread",
+  ],
   "api-max-body": ["string", "LEOFLOW_API_MAX_BODY", "1Mi", "largest HTTP API request body, in bytes or with a unit (1Mi)"],
   "heartbeat-interval": ["number", "LEOFLOW_HEARTBEAT_INTERVAL", 5, "seconds between agent heartbeats"],
   "shutdown-grace": ["number", "LEOFLOW_SHUTDOWN_GRACE", 10, "seconds to let running tasks finish on SIGTERM"],
   "sweep-interval": ["number", "LEOFLOW_SWEEP_INTERVAL", 1, "seconds between full scheduler sweeps (wake-ups are event-driven)"],
   "agent-lost-after": ["number", "LEOFLOW_AGENT_LOST_AFTER", 60, "seconds of heartbeat silence before a running task fails as agent_lost"],
-  "dispatch-lost-after": ["number", "LEOFLOW_DISPATCH_LOST_AFTER", 300, "seconds a queued task may wait for its agent before it fails as dispatch_lost"],
-  "orphan-after": ["number", "LEOFLOW_ORPHAN_AFTER", 600, "seconds without activity before a running run with no active task fails as orphaned"],
+  "dispatch-lost-after": [
+    "number",
+    "LEOFLOW_DISPATCH_LOST_AFTER",
+    300,
+    "seconds a queued task may wait for its agent before it fails as dispatch_lost",
+  ],
+  "orphan-after": [
+    "number",
+    "LEOFLOW_ORPHAN_AFTER",
+    600,
+    "seconds without activity before a running run with no active task fails as orphaned",
+  ],
   "dispatch-retries": ["number", "LEOFLOW_DISPATCH_RETRIES", 3, "launch attempts per try before a task fails as dispatch_failed"],
-  "dispatch-retry-base": ["number", "LEOFLOW_DISPATCH_RETRY_BASE", 5, "seconds before the 2nd launch attempt; doubles for each further one"],
+  "dispatch-retry-base": [
+    "number",
+    "LEOFLOW_DISPATCH_RETRY_BASE",
+    5,
+    "seconds before the 2nd launch attempt; doubles for each further one",
+  ],
   "jwt-secret": ["string", "LEOFLOW_JWT_SECRET", undefined, "secret signing API and agent tokens (Lite generates one in data-dir)"],
-  "secrets-key": ["string", "LEOFLOW_SECRETS_KEY", undefined, "32-byte key (hex or base64) encrypting connection passwords and secret variables; pro: required, the same on every replica (Lite generates one in data-dir)"],
+  "secrets-key": [
+    "string",
+    "LEOFLOW_SECRETS_KEY",
+    undefined,
+    "32-byte key (hex or base64) encrypting connection passwords and secret variables; pro: required, the same on every replica (Lite generates one in data-dir)",
+  ],
   // --- Pro runtime ---
-  "leader-poll": ["number", "LEOFLOW_LEADER_POLL", 1, "seconds between leadership attempts of a follower (pro), and lock checks of the leader"],
-  "dispatch-buffer": ["number", "LEOFLOW_DISPATCH_BUFFER", undefined, "launches queued for dispatch workers; 0 = inline passthrough (default lite 0, pro 1024)"],
+  "leader-poll": [
+    "number",
+    "LEOFLOW_LEADER_POLL",
+    1,
+    "seconds between leadership attempts of a follower (pro), and lock checks of the leader",
+  ],
+  "dispatch-buffer": [
+    "number",
+    "LEOFLOW_DISPATCH_BUFFER",
+    undefined,
+    "launches queued for dispatch workers; 0 = inline passthrough (default lite 0, pro 1024)",
+  ],
   "dispatch-workers": ["number", "LEOFLOW_DISPATCH_WORKERS", undefined, "launches running at once when buffered (default pro 16)"],
   // --- Docker executor ---
-  "docker-host": ["string", "LEOFLOW_DOCKER_HOST", undefined, "docker engine address; also DOCKER_HOST (default unix:///var/run/docker.sock)"],
-  "docker-default-image": ["string", "LEOFLOW_DOCKER_DEFAULT_IMAGE", "debian:bookworm-slim", "image for tasks that set none (needs glibc for the bind-mounted agent)"],
+  "docker-host": [
+    "string",
+    "LEOFLOW_DOCKER_HOST",
+    undefined,
+    "docker engine address; also DOCKER_HOST (default unix:///var/run/docker.sock)",
+  ],
+  "docker-default-image": [
+    "string",
+    "LEOFLOW_DOCKER_DEFAULT_IMAGE",
+    "debian:bookworm-slim",
+    "image for tasks that set none (needs glibc for the bind-mounted agent)",
+  ],
   "docker-network": ["string", "LEOFLOW_DOCKER_NETWORK", "host", "network mode of task containers (must reach --advertise-url)"],
   "docker-default-cpu": ["string", "LEOFLOW_DOCKER_DEFAULT_CPU", "1", "CPU limit of a task that sets none"],
   "docker-default-memory": ["string", "LEOFLOW_DOCKER_DEFAULT_MEMORY", "512Mi", "memory limit of a task that sets none"],
-  "docker-pull-policy": ["string", "LEOFLOW_DOCKER_PULL_POLICY", "if_not_present", "always | if_not_present | never (a task's image_pull_policy wins)"],
+  "docker-pull-policy": [
+    "string",
+    "LEOFLOW_DOCKER_PULL_POLICY",
+    "if_not_present",
+    "always | if_not_present | never (a task's image_pull_policy wins)",
+  ],
   "docker-user": ["string", "LEOFLOW_DOCKER_USER", "65534:65534", "uid:gid tasks run as; empty keeps the image's USER"],
-  "docker-agent-binary": ["string", "LEOFLOW_DOCKER_AGENT_BINARY", undefined, "host path of the leoflow binary mounted into containers (default: this binary)"],
-  "docker-allowed-images": ["string", "LEOFLOW_DOCKER_ALLOWED_IMAGES", "", "comma-separated image patterns DAGs may use (* wildcard; empty: any)"],
+  "docker-agent-binary": [
+    "string",
+    "LEOFLOW_DOCKER_AGENT_BINARY",
+    undefined,
+    "host path of the leoflow binary mounted into containers (default: this binary)",
+  ],
+  "docker-allowed-images": [
+    "string",
+    "LEOFLOW_DOCKER_ALLOWED_IMAGES",
+    "",
+    "comma-separated image patterns DAGs may use (* wildcard; empty: any)",
+  ],
   "docker-max-cpu": ["string", "LEOFLOW_DOCKER_MAX_CPU", undefined, "largest CPU a task may ask for (DAGs above it are refused at load)"],
-  "docker-max-memory": ["string", "LEOFLOW_DOCKER_MAX_MEMORY", undefined, "largest memory a task may ask for (DAGs above it are refused at load)"],
+  "docker-max-memory": [
+    "string",
+    "LEOFLOW_DOCKER_MAX_MEMORY",
+    undefined,
+    "largest memory a task may ask for (DAGs above it are refused at load)",
+  ],
   "docker-remove-grace": ["number", "LEOFLOW_DOCKER_REMOVE_GRACE", 60, "seconds a finished container is kept before removal"],
   "docker-reconcile-interval": ["number", "LEOFLOW_DOCKER_RECONCILE_INTERVAL", 5, "seconds between docker reconciler passes"],
   "docker-staging-ttl": ["number", "LEOFLOW_DOCKER_STAGING_TTL", 86400, "seconds a failed run's staging volume is kept"],
   // --- Kubernetes executor ---
-  namespace: ["string", "LEOFLOW_NAMESPACE", "", "namespace of task pods, secrets and staging PVCs (default: the kubeconfig context's, or the server pod's)"],
-  kubeconfig: ["string", "LEOFLOW_KUBECONFIG", undefined, "kubeconfig file (default: in-cluster config in a pod, else KUBECONFIG or ~/.kube/config)"],
-  "k8s-agent-image": ["string", "LEOFLOW_K8S_AGENT_IMAGE", "leoflow:latest", "the Leoflow image (deploy/kubernetes/Dockerfile) an init container copies the agent binary from"],
-  "k8s-default-image": ["string", "LEOFLOW_K8S_DEFAULT_IMAGE", "debian:bookworm-slim", "image for tasks that set none (needs glibc for the copied agent)"],
+  namespace: [
+    "string",
+    "LEOFLOW_NAMESPACE",
+    "",
+    "namespace of task pods, secrets and staging PVCs (default: the kubeconfig context's, or the server pod's)",
+  ],
+  kubeconfig: [
+    "string",
+    "LEOFLOW_KUBECONFIG",
+    undefined,
+    "kubeconfig file (default: in-cluster config in a pod, else KUBECONFIG or ~/.kube/config)",
+  ],
+  "k8s-agent-image": [
+    "string",
+    "LEOFLOW_K8S_AGENT_IMAGE",
+    "leoflow:latest",
+    "the Leoflow image (deploy/kubernetes/Dockerfile) an init container copies the agent binary from",
+  ],
+  "k8s-default-image": [
+    "string",
+    "LEOFLOW_K8S_DEFAULT_IMAGE",
+    "debian:bookworm-slim",
+    "image for tasks that set none (needs glibc for the copied agent)",
+  ],
   "k8s-default-cpu": ["string", "LEOFLOW_K8S_DEFAULT_CPU", "1", "CPU limit of a task that sets none"],
   "k8s-default-memory": ["string", "LEOFLOW_K8S_DEFAULT_MEMORY", "512Mi", "memory limit of a task that sets none"],
   "k8s-max-cpu": ["string", "LEOFLOW_K8S_MAX_CPU", undefined, "largest CPU a task may ask for (DAGs above it are refused at load)"],
-  "k8s-max-memory": ["string", "LEOFLOW_K8S_MAX_MEMORY", undefined, "largest memory a task may ask for (DAGs above it are refused at load)"],
-  "k8s-allowed-images": ["string", "LEOFLOW_K8S_ALLOWED_IMAGES", "", "comma-separated image patterns DAGs may use (* wildcard; empty: any)"],
-  "k8s-image-pull-policy": ["string", "LEOFLOW_K8S_IMAGE_PULL_POLICY", "if_not_present", "always | if_not_present | never (a task's image_pull_policy wins)"],
+  "k8s-max-memory": [
+    "string",
+    "LEOFLOW_K8S_MAX_MEMORY",
+    undefined,
+    "largest memory a task may ask for (DAGs above it are refused at load)",
+  ],
+  "k8s-allowed-images": [
+    "string",
+    "LEOFLOW_K8S_ALLOWED_IMAGES",
+    "",
+    "comma-separated image patterns DAGs may use (* wildcard; empty: any)",
+  ],
+  "k8s-image-pull-policy": [
+    "string",
+    "LEOFLOW_K8S_IMAGE_PULL_POLICY",
+    "if_not_present",
+    "always | if_not_present | never (a task's image_pull_policy wins)",
+  ],
   "k8s-service-account": ["string", "LEOFLOW_K8S_SERVICE_ACCOUNT", "", "service account of task pods (default: the namespace's default)"],
   "k8s-automount-token": ["boolean", "LEOFLOW_K8S_AUTOMOUNT_TOKEN", false, "mount the service account's API token into task pods"],
   "k8s-node-selector": ["string", "LEOFLOW_K8S_NODE_SELECTOR", "", "node selector of task pods: key=value,key=value"],
   "k8s-tolerations": ["string", "LEOFLOW_K8S_TOLERATIONS", "", 'tolerations of task pods, as JSON: [{"key":"batch","operator":"Exists"}]'],
   "k8s-user": ["string", "LEOFLOW_K8S_USER", "65534:65534", "uid:gid task pods run as (never root)"],
   "k8s-pod-grace": ["number", "LEOFLOW_K8S_POD_GRACE", 30, "seconds between SIGTERM and SIGKILL when a task pod is deleted"],
-  "k8s-task-secret": ["string", "LEOFLOW_K8S_TASK_SECRET", "", "a Secret mounted read-only in every task pod at /var/run/secrets/leoflow/task"],
+  "k8s-task-secret": [
+    "string",
+    "LEOFLOW_K8S_TASK_SECRET",
+    "",
+    "a Secret mounted read-only in every task pod at /var/run/secrets/leoflow/task",
+  ],
   "k8s-ca-configmap": ["string", "LEOFLOW_K8S_CA_CONFIGMAP", "", "a ConfigMap whose ca.crt the agent trusts for --advertise-url's TLS"],
-  "k8s-staging-storage-class": ["string", "LEOFLOW_K8S_STAGING_STORAGE_CLASS", "", "storage class of staging PVCs (default: the cluster's)"],
+  "k8s-staging-storage-class": [
+    "string",
+    "LEOFLOW_K8S_STAGING_STORAGE_CLASS",
+    "",
+    "storage class of staging PVCs (default: the cluster's)",
+  ],
   "k8s-staging-size": ["string", "LEOFLOW_K8S_STAGING_SIZE", "1Gi", "size of a staging PVC whose DAG sets none"],
-  "k8s-staging-access-mode": ["string", "LEOFLOW_K8S_STAGING_ACCESS_MODE", "ReadWriteOnce", "ReadWriteOnce | ReadWriteMany (tasks of a run on several nodes) | ReadWriteOncePod"],
+  "k8s-staging-access-mode": [
+    "string",
+    "LEOFLOW_K8S_STAGING_ACCESS_MODE",
+    "ReadWriteOnce",
+    "ReadWriteOnce | ReadWriteMany (tasks of a run on several nodes) | ReadWriteOncePod",
+  ],
   "k8s-staging-ttl": ["number", "LEOFLOW_K8S_STAGING_TTL", 86400, "seconds a failed run's staging PVC is kept"],
   "k8s-remove-grace": ["number", "LEOFLOW_K8S_REMOVE_GRACE", 60, "seconds a finished task pod is kept before deletion"],
   "k8s-pending-limit": ["number", "LEOFLOW_K8S_PENDING_LIMIT", 300, "seconds a pod may be stuck pulling its image before its try fails"],
   // --- Inline http tasks ---
-  "inline-concurrency": ["number", "LEOFLOW_INLINE_CONCURRENCY", 64, "inline http tasks running at once (more wait, scheduled, for a free slot)"],
-  "inline-max-seconds": ["number", "LEOFLOW_INLINE_MAX_SECONDS", 300, "longest an inline http task may run; DAGs asking for more are refused at load"],
-  "events-retention": ["number", "LEOFLOW_EVENTS_RETENTION", 86400, "seconds lifecycle events are kept for clients resuming with Last-Event-ID"],
-  "events-retention-rows": ["number", "LEOFLOW_EVENTS_RETENTION_ROWS", 100000, "most lifecycle events kept for clients resuming with Last-Event-ID"],
+  "inline-concurrency": [
+    "number",
+    "LEOFLOW_INLINE_CONCURRENCY",
+    64,
+    "inline http tasks running at once (more wait, scheduled, for a free slot)",
+  ],
+  "inline-max-seconds": [
+    "number",
+    "LEOFLOW_INLINE_MAX_SECONDS",
+    300,
+    "longest an inline http task may run; DAGs asking for more are refused at load",
+  ],
+  "events-retention": [
+    "number",
+    "LEOFLOW_EVENTS_RETENTION",
+    86400,
+    "seconds lifecycle events are kept for clients resuming with Last-Event-ID",
+  ],
+  "events-retention-rows": [
+    "number",
+    "LEOFLOW_EVENTS_RETENTION_ROWS",
+    100000,
+    "most lifecycle events kept for clients resuming with Last-Event-ID",
+  ],
   // --- Task environment ---
-  "task-env-passthrough": ["string", "LEOFLOW_TASK_ENV_PASSTHROUGH", "", "comma-separated server variables tasks may see besides PATH, HOME, LANG, LC_*, TZ (globs: AWS_*); never LEOFLOW_*"],
+  "task-env-passthrough": [
+    "string",
+    "LEOFLOW_TASK_ENV_PASSTHROUGH",
+    "",
+    "comma-separated server variables tasks may see besides PATH, HOME, LANG, LC_*, TZ (globs: AWS_*); never LEOFLOW_*",
+  ],
 } as const satisfies Record<string, readonly ["string" | "number" | "boolean", string, unknown, string]>;
 
 type FlagName = keyof typeof SERVE_FLAGS;
@@ -227,8 +400,7 @@ export function loadServeConfig(argv: string[], env: Record<string, string | und
       if (given === "" || Number.isNaN(value)) issues.push({ path: `--${name}`, message: `expects a number, got "${given}"` });
     }
     if (given !== undefined && type === "boolean" && typeof given === "string") {
-      if (!/^(1|0|true|false|yes|no)$/i.test(given))
-        issues.push({ path: envName, message: `expects true or false, got "${given}"` });
+      if (!/^(1|0|true|false|yes|no)$/i.test(given)) issues.push({ path: envName, message: `expects true or false, got "${given}"` });
       value = /^(1|true|yes)$/i.test(given);
     }
     raw[name.replaceAll("-", "_")] = value;
@@ -243,9 +415,7 @@ export function loadServeConfig(argv: string[], env: Record<string, string | und
   if (issues.length) throw configError(issues);
   const parsed = ServeConfigSchema.safeParse(raw);
   if (!parsed.success)
-    throw configError(
-      parsed.error.issues.map((i) => ({ path: `--${String(i.path[0]).replaceAll("_", "-")}`, message: i.message })),
-    );
+    throw configError(parsed.error.issues.map((i) => ({ path: `--${String(i.path[0]).replaceAll("_", "-")}`, message: i.message })));
   const cfg = parsed.data;
   if (cfg.mode === "pro" && !/^postgres(ql)?:\/\//.test(cfg.db))
     throw configError([
@@ -270,7 +440,10 @@ export function loadServeConfig(argv: string[], env: Record<string, string | und
     ]);
   if (cfg.auth === "none" && !isLoopback(cfg.host))
     throw configError([
-      { path: "--auth=none", message: `is accepted only when listening on loopback, but --host is ${cfg.host}; use --host 127.0.0.1 or keep --auth=jwt` },
+      {
+        path: "--auth=none",
+        message: `is accepted only when listening on loopback, but --host is ${cfg.host}; use --host 127.0.0.1 or keep --auth=jwt`,
+      },
     ]);
   return cfg;
 }

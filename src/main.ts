@@ -109,7 +109,10 @@ async function serve(args: string[]): Promise<number> {
         process.exit(130);
       }
       log.info(`received ${sig}`);
-      server.shutdown().then(() => resolve(0), (e) => (log.error("shutdown failed", { error: e }), resolve(1)));
+      server.shutdown().then(
+        () => resolve(0),
+        (e) => (log.error("shutdown failed", { error: e }), resolve(1)),
+      );
     };
     process.on("SIGINT", () => onSignal("SIGINT"));
     process.on("SIGTERM", () => onSignal("SIGTERM"));
@@ -144,7 +147,9 @@ async function dags(args: string[]): Promise<number> {
     } else if (sub === "validate") {
       process.stdout.write(`${r.file}: ok (${r.dags.map((d) => d.spec.dag_id).join(", ")})\n`);
     }
-    if (sub === "list") for (const d of r.dags) process.stdout.write(`${d.spec.dag_id}\t${d.spec.schedule ?? "None"}\t${d.spec.tasks.length} tasks\t${r.file}\n`);
+    if (sub === "list")
+      for (const d of r.dags)
+        process.stdout.write(`${d.spec.dag_id}\t${d.spec.schedule ?? "None"}\t${d.spec.tasks.length} tasks\t${r.file}\n`);
   }
   if (!results.length) process.stdout.write(`no DAG files under ${path}\n`);
   return bad ? 1 : 0;

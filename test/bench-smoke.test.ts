@@ -14,46 +14,74 @@ const ROOT = resolve(import.meta.dir, "..");
 const BINARY = join(ROOT, "dist/leoflow");
 
 describe("scripts/bench smoke run (smallest sizes)", () => {
-  test.skipIf(!existsSync(BINARY))("every workload runs and prints its table rows", async () => {
-    const withPg = await pgAvailable();
-    if (!peersInstalled()) console.log("bench smoke: peers (bullmq, graphile-worker) not installed in scripts/benchmarks/.peers; their rows are skipped");
-    const dir = mkdtempSync(join(tmpdir(), "leoflow-bench-smoke-"));
-    const out = join(dir, "bench.json");
-    try {
-      const args = ["--trials", "1", "--chain", "2", "--fanout", "2", "--fanout-bash", "1", "--parallelism", "2", "--runs", "3", "--run-tasks", "2"];
-      args.push("--cron-dags", "1", "--cron-seconds", "1", "--no-install", "--pg", pgUrl(), "--out", out);
-      args.push("--variants", withPg ? "lite-sqlite,pro-postgres" : "lite-sqlite");
-      const proc = Bun.spawn([process.execPath, "scripts/benchmarks/main.ts", "all", ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-      const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-      if (code !== 0) console.error(stdout + stderr);
-      expect(code).toBe(0);
+  test.skipIf(!existsSync(BINARY))(
+    "every workload runs and prints its table rows",
+    async () => {
+      const withPg = await pgAvailable();
+      if (!peersInstalled())
+        console.log("bench smoke: peers (bullmq, graphile-worker) not installed in scripts/benchmarks/.peers; their rows are skipped");
+      const dir = mkdtempSync(join(tmpdir(), "leoflow-bench-smoke-"));
+      const out = join(dir, "bench.json");
+      try {
+        const args = [
+          "--trials",
+          "1",
+          "--chain",
+          "2",
+          "--fanout",
+          "2",
+          "--fanout-bash",
+          "1",
+          "--parallelism",
+          "2",
+          "--runs",
+          "3",
+          "--run-tasks",
+          "2",
+        ];
+        args.push("--cron-dags", "1", "--cron-seconds", "1", "--no-install", "--pg", pgUrl(), "--out", out);
+        args.push("--variants", withPg ? "lite-sqlite,pro-postgres" : "lite-sqlite");
+        const proc = Bun.spawn([process.execPath, "scripts/benchmarks/main.ts", "all", ...args], {
+          cwd: ROOT,
+          stdout: "pipe",
+          stderr: "pipe",
+        });
+        const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+        if (code !== 0) console.error(stdout + stderr);
+        expect(code).toBe(0);
 
-      expect(stdout).toMatch(/machine: \d+ cores \(nproc\), .+ GiB memory/);
-      expect(stdout).toContain("peers: bullmq 6.7.0");
-      for (const w of ["chain", "fanout", "tick", "cron", "footprint", "floor"]) expect(stdout).toContain(`#### ${w}: `);
-      const rows = [
-        "| leoflow lite sqlite · http |",
-        "| leoflow lite sqlite · bash |",
-        "| bullmq 6.7.0 |",
-        "| graphile-worker 0.18.0 |",
-        "| sqlite commit + agent spawn |",
-        "| agent spawns (leoflow version), 2 at once |",
-        "| sqlite · unlimited pool, nothing waiting |",
-        "| scheduler in-process · sqlite |",
-        "| leoflow, restart (existing db) |",
-        "| hello-world Bun server (bun build --compile) |",
-      ];
-      if (withPg) rows.push("| leoflow pro postgres · bash |", "| postgres commit |", "| postgres · unlimited pool, nothing waiting |");
-      for (const r of rows) expect(stdout).toContain(r);
-      expect(stdout).not.toContain("failed:");
+        expect(stdout).toMatch(/machine: \d+ cores \(nproc\), .+ GiB memory/);
+        expect(stdout).toContain("peers: bullmq 6.7.0");
+        for (const w of ["chain", "fanout", "tick", "cron", "footprint", "floor"]) expect(stdout).toContain(`#### ${w}: `);
+        const rows = [
+          "| leoflow lite sqlite · http |",
+          "| leoflow lite sqlite · bash |",
+          "| bullmq 6.7.0 |",
+          "| graphile-worker 0.18.0 |",
+          "| sqlite commit + agent spawn |",
+          "| agent spawns (leoflow version), 2 at once |",
+          "| sqlite · unlimited pool, nothing waiting |",
+          "| scheduler in-process · sqlite |",
+          "| leoflow, restart (existing db) |",
+          "| hello-world Bun server (bun build --compile) |",
+        ];
+        if (withPg) rows.push("| leoflow pro postgres · bash |", "| postgres commit |", "| postgres · unlimited pool, nothing waiting |");
+        for (const r of rows) expect(stdout).toContain(r);
+        expect(stdout).not.toContain("failed:");
 
-      const json = JSON.parse(readFileSync(out, "utf8"));
-      expect(json.machine.nproc).toBeGreaterThan(0);
-      expect(new Set(json.results.map((r: { workload: string }) => r.workload))).toEqual(new Set(["chain", "fanout", "tick", "cron", "footprint", "floor"]));
-      const leoflowHop = json.results.find((r: any) => r.workload === "chain" && r.subject === "leoflow lite sqlite · http" && r.metric === "per-hop latency (ms)");
-      expect(leoflowHop).toMatchObject({ n: 1, vs_floor: expect.any(Number) });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 300_000);
+        const json = JSON.parse(readFileSync(out, "utf8"));
+        expect(json.machine.nproc).toBeGreaterThan(0);
+        expect(new Set(json.results.map((r: { workload: string }) => r.workload))).toEqual(
+          new Set(["chain", "fanout", "tick", "cron", "footprint", "floor"]),
+        );
+        const leoflowHop = json.results.find(
+          (r: any) => r.workload === "chain" && r.subject === "leoflow lite sqlite · http" && r.metric === "per-hop latency (ms)",
+        );
+        expect(leoflowHop).toMatchObject({ n: 1, vs_floor: expect.any(Number) });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    300_000,
+  );
 });

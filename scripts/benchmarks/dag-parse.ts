@@ -43,7 +43,17 @@ function folder(name: string, kind: "json" | "ts" | "empty", n: number): string 
   for (let i = 0; i < n; i++) {
     const id = `${kind}_${String(i).padStart(4, "0")}`;
     if (kind === "json")
-      writeFileSync(join(dir, `${id}.json`), JSON.stringify({ dag_id: id, schedule: null, tasks: [{ task_id: "a", operator: "bash", bash_command: "echo a" }, { task_id: "b", operator: "bash", bash_command: "echo b", upstream: ["a"] }] }));
+      writeFileSync(
+        join(dir, `${id}.json`),
+        JSON.stringify({
+          dag_id: id,
+          schedule: null,
+          tasks: [
+            { task_id: "a", operator: "bash", bash_command: "echo a" },
+            { task_id: "b", operator: "bash", bash_command: "echo b", upstream: ["a"] },
+          ],
+        }),
+      );
     else
       writeFileSync(
         join(dir, `${id}.ts`),
@@ -64,7 +74,19 @@ interface Server {
 async function serve(dir: string, args: string[] = []): Promise<{ server: Server; ms: number }> {
   const t0 = performance.now();
   const proc = Bun.spawn(
-    [BINARY, "serve", "--auth=none", "--port", "0", "--dags-folder", join(dir, "dags"), "--data-dir", join(dir, "data"), `--db=sqlite:${join(dir, "leoflow.db")}`, ...args],
+    [
+      BINARY,
+      "serve",
+      "--auth=none",
+      "--port",
+      "0",
+      "--dags-folder",
+      join(dir, "dags"),
+      "--data-dir",
+      join(dir, "data"),
+      `--db=sqlite:${join(dir, "leoflow.db")}`,
+      ...args,
+    ],
     { cwd: dir, stdout: "pipe", stderr: "pipe", env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: "bench-admin-password" } },
   );
   let out = "";
@@ -87,7 +109,11 @@ async function serve(dir: string, args: string[] = []): Promise<{ server: Server
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
 
 async function startCases(): Promise<void> {
-  for (const [kind, n] of [["empty", 0], ["json", N_JSON], ["ts", N_TS]] as const) {
+  for (const [kind, n] of [
+    ["empty", 0],
+    ["json", N_JSON],
+    ["ts", N_TS],
+  ] as const) {
     const cold: number[] = [];
     const warm: number[] = [];
     for (let t = 0; t < TRIALS; t++) {
@@ -109,7 +135,10 @@ async function startCases(): Promise<void> {
 
 /** The sync alone: DagFolderSync over a SQLite store, parsing through the binary. */
 async function syncCases(): Promise<void> {
-  for (const [kind, n] of [["json", N_JSON], ["ts", N_TS]] as const) {
+  for (const [kind, n] of [
+    ["json", N_JSON],
+    ["ts", N_TS],
+  ] as const) {
     const cold: number[] = [];
     const touched: number[] = [];
     const restart: number[] = [];
@@ -156,9 +185,9 @@ async function hostileCases(): Promise<void> {
   const { server } = await serve(dir, ["--dag-parse-timeout", "2"]);
   let server$ = server;
   const errorsFor = async (name: string) =>
-    ((await (await fetch(`${server$.url}/api/v2/importErrors`)).json()) as { import_errors: { filename: string; stack_trace: string }[] }).import_errors.find((e) =>
-      e.filename.endsWith(name),
-    );
+    (
+      (await (await fetch(`${server$.url}/api/v2/importErrors`)).json()) as { import_errors: { filename: string; stack_trace: string }[] }
+    ).import_errors.find((e) => e.filename.endsWith(name));
   const hang: number[] = [];
   for (let t = 0; t < TRIALS; t++) {
     const name = `hang_${t}.ts`;
@@ -179,11 +208,16 @@ async function hostileCases(): Promise<void> {
   try {
     while (!(err = await errorsFor("runaway.ts"))) await Bun.sleep(10);
   } catch (e) {
-    throw new Error(`the server stopped answering (exit ${mem.server.proc.exitCode}, signal ${mem.server.proc.signalCode}):\n${mem.server.output()}`);
+    throw new Error(
+      `the server stopped answering (exit ${mem.server.proc.exitCode}, signal ${mem.server.proc.signalCode}):\n${mem.server.output()}`,
+    );
   }
   await Bun.sleep(1000);
   const after = rssMiB(mem.server.proc.pid);
-  rows.push({ case: "server RSS before / after a runaway-allocation file (limit 512 MiB)", value: `${before.toFixed(0)} MiB / ${after.toFixed(0)} MiB (${err.stack_trace.slice(0, 40)}…)` });
+  rows.push({
+    case: "server RSS before / after a runaway-allocation file (limit 512 MiB)",
+    value: `${before.toFixed(0)} MiB / ${after.toFixed(0)} MiB (${err.stack_trace.slice(0, 40)}…)`,
+  });
   await mem.server.stop();
 }
 
@@ -198,5 +232,7 @@ try {
 console.log(`\nDAG parsing (binary ${BINARY}, ${TRIALS} trials, median [min–max])\n`);
 console.log("| case | result |\n|---|---|");
 for (const r of rows)
-  console.log(`| ${r.case} | ${r.ms ? `${median(r.ms).toFixed(0)} ms [${Math.min(...r.ms).toFixed(0)}–${Math.max(...r.ms).toFixed(0)}]` : r.value} |`);
+  console.log(
+    `| ${r.case} | ${r.ms ? `${median(r.ms).toFixed(0)} ms [${Math.min(...r.ms).toFixed(0)}–${Math.max(...r.ms).toFixed(0)}]` : r.value} |`,
+  );
 if (values.out) writeFileSync(values.out, JSON.stringify(rows, null, 2));

@@ -147,7 +147,15 @@ try {
     } catch (e) {
       // One broken workload must not hide the others' results.
       console.error(`workload ${name} failed: ${(e as Error).stack ?? e}`);
-      rows.push({ workload: name, metric: "error", subject: "workload", kind: "leoflow", better: "lower", samples: [], note: `failed: ${(e as Error).message.split("\n")[0]}` });
+      rows.push({
+        workload: name,
+        metric: "error",
+        subject: "workload",
+        kind: "leoflow",
+        better: "lower",
+        samples: [],
+        note: `failed: ${(e as Error).message.split("\n")[0]}`,
+      });
     }
     log(`workload ${name} took ${((Date.now() - t) / 1000).toFixed(1)} s`);
   }
@@ -167,7 +175,11 @@ const header = [
 console.log(header);
 console.log(renderTables(results));
 if (flags.out) {
-  writeFileSync(flags.out, JSON.stringify({ at: new Date().toISOString(), machine, peers: PEER_VERSIONS, options: opts, workloads: names, results }, null, 2) + "\n");
+  writeFileSync(
+    flags.out,
+    JSON.stringify({ at: new Date().toISOString(), machine, peers: PEER_VERSIONS, options: opts, workloads: names, results }, null, 2) +
+      "\n",
+  );
   log(`wrote ${flags.out}`);
 }
 const failed = results.some((r) => r.metric === "error");

@@ -145,7 +145,16 @@ const SPEC: GetTaskSpecResponse = {
   confJson: "",
   paramsJson: "",
 };
-const CONNECTION: GetConnectionResponse = { found: false, connType: "", host: "", login: "", password: "", schema: "", port: 0, extraJson: "" };
+const CONNECTION: GetConnectionResponse = {
+  found: false,
+  connType: "",
+  host: "",
+  login: "",
+  password: "",
+  schema: "",
+  port: 0,
+  extraJson: "",
+};
 
 export function dial(serverUrl: string, token: string, opts: DialOptions = {}): AgentClient {
   const base = serverUrl.replace(/\/+$/, "");
@@ -195,7 +204,10 @@ export function dial(serverUrl: string, token: string, opts: DialOptions = {}): 
     register: async (req) => ({ ...REGISTER, ...(await call("Register", req)) }),
     getTaskSpec: async (req) => ({ ...SPEC, ...(await call("GetTaskSpec", req)) }),
     appendLogs: async (req) => {
-      await call("AppendLogs", { firstSeq: String(req.firstSeq), lines: req.lines.map((l) => ({ ...l, timestampMs: String(l.timestampMs) })) });
+      await call("AppendLogs", {
+        firstSeq: String(req.firstSeq),
+        lines: req.lines.map((l) => ({ ...l, timestampMs: String(l.timestampMs) })),
+      });
     },
     heartbeat: async (req) => {
       const res: HeartbeatResponse = { shouldStop: false, reason: "", renewedToken: "", ...(await call("Heartbeat", req)) };

@@ -74,7 +74,11 @@ export class LogShipper {
       this.chain = this.chain.then(() =>
         this.send(firstSeq, batch).catch((e) => {
           // The client already retried; losing a batch must not fail the task, so note it and go on.
-          this.o.logger?.error("dropping a log batch the control plane did not accept", { first_seq: firstSeq, lines: batch.length, error: e });
+          this.o.logger?.error("dropping a log batch the control plane did not accept", {
+            first_seq: firstSeq,
+            lines: batch.length,
+            error: e,
+          });
         }),
       );
     }

@@ -47,15 +47,24 @@ export async function runAgent(opts: RunAgentOptions): Promise<number> {
     const task = JSON.parse(spec.taskJson) as TaskSpec;
     const shipper = new LogShipper((firstSeq, lines) => client.appendLogs({ firstSeq, lines }), { logger: log });
     const agentLog = (line: string) => shipper.add("agent", line);
-    agentLog(`leoflow agent on ${host} (pid ${process.pid}): ${spec.dagId}/${spec.runId}/${spec.taskId} try ${spec.tryNumber}, operator ${spec.operator}`);
+    agentLog(
+      `leoflow agent on ${host} (pid ${process.pid}): ${spec.dagId}/${spec.runId}/${spec.taskId} try ${spec.tryNumber}, operator ${spec.operator}`,
+    );
 
-    const outcome = await runTask({ client, task, spec, shipper, agentLog, heartbeatSeconds: reg.heartbeatIntervalSeconds, killGraceMs: opts.killGraceMs ?? KILL_GRACE_MS });
+    const outcome = await runTask({
+      client,
+      task,
+      spec,
+      shipper,
+      agentLog,
+      heartbeatSeconds: reg.heartbeatIntervalSeconds,
+      killGraceMs: opts.killGraceMs ?? KILL_GRACE_MS,
+    });
 
     if (outcome.state === "failed") agentLog(`task failed: ${outcome.error}`);
     await shipper.close();
     const res = await client.reportState(outcome);
-    if (res.state !== outcome.state)
-      log.warn("control plane kept a different state", { reported: outcome.state, state: res.state });
+    if (res.state !== outcome.state) log.warn("control plane kept a different state", { reported: outcome.state, state: res.state });
     return res.state === "success" || res.state === "skipped" ? 0 : 1;
   } catch (e) {
     const err = e instanceof AgentRpcError ? e : new AgentRpcError("unknown", errorMessage(e), "agent");
@@ -106,9 +115,10 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
       agentLog(`stopping the task: ${reason}`);
       cancelKill = stopGroup(proc.pid, input.killGraceMs);
     };
-    const timeout = spec.timeoutSeconds > 0
-      ? setTimeout(() => stop(`execution_timeout: task ran longer than ${spec.timeoutSeconds}s`), spec.timeoutSeconds * 1000)
-      : null;
+    const timeout =
+      spec.timeoutSeconds > 0
+        ? setTimeout(() => stop(`execution_timeout: task ran longer than ${spec.timeoutSeconds}s`), spec.timeoutSeconds * 1000)
+        : null;
     const heartbeat = startHeartbeat(client, input.heartbeatSeconds, (reason) => stop(`the control plane asked to stop: ${reason}`));
     const onSignal = (sig: NodeJS.Signals) => stop(`agent received ${sig}`);
     process.on("SIGTERM", onSignal);
@@ -158,8 +168,7 @@ function announceUserGroup(pgid: number): void {
 async function pump(stream: ReadableStream<Uint8Array>, name: string, shipper: LogShipper): Promise<void> {
   const splitter = new LineSplitter();
   const reader = stream.getReader();
-  for (let r = await reader.read(); !r.done; r = await reader.read())
-    for (const line of splitter.push(r.value)) shipper.add(name, line);
+  for (let r = await reader.read(); !r.done; r = await reader.read()) for (const line of splitter.push(r.value)) shipper.add(name, line);
   for (const line of splitter.end()) shipper.add(name, line);
 }
 

@@ -44,7 +44,10 @@ export function createApi(input: ApiDeps): Hono<ApiEnv> {
     bodyLimit({
       maxSize: maxBody,
       onError: () => {
-        throw new ApiError(413, `request body is larger than the API limit of ${maxBody} bytes; send less (e.g. a smaller conf), or raise the server's --api-max-body (LEOFLOW_API_MAX_BODY)`);
+        throw new ApiError(
+          413,
+          `request body is larger than the API limit of ${maxBody} bytes; send less (e.g. a smaller conf), or raise the server's --api-max-body (LEOFLOW_API_MAX_BODY)`,
+        );
       },
     }),
   );
@@ -57,7 +60,20 @@ export function createApi(input: ApiDeps): Hono<ApiEnv> {
 
   const guarded = new Hono<ApiEnv>();
   guarded.use("*", requireUser(deps.tokens, deps.now));
-  for (const routes of [dagRoutes, dagRunRoutes, taskInstanceRoutes, logRoutes, xcomRoutes, importErrorRoutes, variableRoutes, connectionRoutes, backfillRoutes, poolRoutes, clearRoutes, markRoutes])
+  for (const routes of [
+    dagRoutes,
+    dagRunRoutes,
+    taskInstanceRoutes,
+    logRoutes,
+    xcomRoutes,
+    importErrorRoutes,
+    variableRoutes,
+    connectionRoutes,
+    backfillRoutes,
+    poolRoutes,
+    clearRoutes,
+    markRoutes,
+  ])
     guarded.route("/", routes(deps));
   if (deps.events) guarded.route("/", eventRoutes<ApiEnv>(deps.events));
   app.route(API_PREFIX, guarded);

@@ -17,8 +17,7 @@ export function authRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const throttle = new LoginThrottle();
   app.post("/auth/token", async (c) => {
-    if (!deps.tokens)
-      throw new ApiError(400, "authentication is disabled on this server (--auth=none): call the API without a token");
+    if (!deps.tokens) throw new ApiError(400, "authentication is disabled on this server (--auth=none): call the API without a token");
     const body = await readLogin(c.req.header("content-type"), c);
     const address = clientAddress(peerAddress(c), c.req.header("x-forwarded-for"), deps.trustedProxyHops ?? 0);
     const wait = throttle.retryAfterSeconds(body.username, address, deps.now());

@@ -74,7 +74,9 @@ export function backfillRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const dag = await store.getDag(body.dag_id);
     if (!dag) throw new NotFoundError(`Could not find dag ${body.dag_id}`);
     if (!dag.is_active)
-      throw new ValidationError(`DAG ${dag.dag_id} is not active: its file ${dag.fileloc} no longer defines it (see GET /api/v2/importErrors)`);
+      throw new ValidationError(
+        `DAG ${dag.dag_id} is not active: its file ${dag.fileloc} no longer defines it (see GET /api/v2/importErrors)`,
+      );
     const req: BackfillRequest = {
       dag_id: body.dag_id,
       from_date: body.from_date,

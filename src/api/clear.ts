@@ -55,7 +55,8 @@ const ClearTaskInstancesBody = z
   .strict()
   .superRefine((b, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
-    if (b.only_failed && b.only_running) issue("only_running", "only_failed and only_running both are set to True; set only_failed to false");
+    if (b.only_failed && b.only_running)
+      issue("only_running", "only_failed and only_running both are set to True; set only_failed to false");
     if (b.start_date && b.end_date && b.start_date > b.end_date) issue("end_date", "end_date is sooner than start_date");
     if (b.dag_run_id && (b.start_date || b.end_date))
       issue("dag_run_id", "Exactly one of dag_run_id or (start_date and end_date) must be provided");
@@ -76,7 +77,10 @@ interface Target {
 }
 
 /** Runs with their task instances and pinned specs (one snapshot read). */
-async function loadRuns(store: Pick<RunsApiStore, "loadRunSnapshots"> & Pick<RecordLookups, "getDagVersion">, runs: DagRunRecord[]): Promise<{ snap: RunSnapshot; spec: DagSpec }[]> {
+async function loadRuns(
+  store: Pick<RunsApiStore, "loadRunSnapshots"> & Pick<RecordLookups, "getDagVersion">,
+  runs: DagRunRecord[],
+): Promise<{ snap: RunSnapshot; spec: DagSpec }[]> {
   const snaps = await store.loadRunSnapshots(runs.map((r) => r.id));
   const specs = new Map<number, DagSpec>();
   const out: { snap: RunSnapshot; spec: DagSpec }[] = [];
@@ -93,7 +97,12 @@ async function loadRuns(store: Pick<RunsApiStore, "loadRunSnapshots"> & Pick<Rec
 }
 
 /** Every run of the DAG whose logical_date is within [start, end] (a null bound is open; null dates match only open ranges). */
-async function runsBetween(store: Pick<RunsApiStore, "listDagRuns">, dagId: string, start: Date | null, end: Date | null): Promise<DagRunRecord[]> {
+async function runsBetween(
+  store: Pick<RunsApiStore, "listDagRuns">,
+  dagId: string,
+  start: Date | null,
+  end: Date | null,
+): Promise<DagRunRecord[]> {
   const runs: DagRunRecord[] = [];
   for (let offset = 0; ; offset += 1000) {
     const page = await store.listDagRuns({ dag_id: dagId, limit: 1000, offset, order_by: "id" });
@@ -112,7 +121,10 @@ export async function applyClear(deps: ResolvedDeps, targets: Target[], specs: M
   const clears: TaskClear[] = [];
   const runs = new Map<number, DagRunRecord>();
   for (const { ti, run } of targets) {
-    const c = clearFor(ti, specs.get(run.id)?.tasks.find((t) => t.task_id === ti.task_id));
+    const c = clearFor(
+      ti,
+      specs.get(run.id)?.tasks.find((t) => t.task_id === ti.task_id),
+    );
     if (c) clears.push(c);
     runs.set(run.id, run);
   }
@@ -126,7 +138,11 @@ export async function applyClear(deps: ResolvedDeps, targets: Target[], specs: M
 async function serializeTargets(store: Pick<RunsApiStore, "loadRunSnapshots">, targets: Target[], fresh: boolean) {
   let items = targets;
   if (fresh) {
-    const now = new Map((await store.loadRunSnapshots([...new Set(targets.map((t) => t.run.id))])).flatMap((s) => s.tis.map((ti) => [ti.id, { ti, run: s.run }] as const)));
+    const now = new Map(
+      (await store.loadRunSnapshots([...new Set(targets.map((t) => t.run.id))])).flatMap((s) =>
+        s.tis.map((ti) => [ti.id, { ti, run: s.run }] as const),
+      ),
+    );
     items = targets.map((t) => now.get(t.ti.id) ?? t);
   }
   return { task_instances: items.map((t) => serializeTaskInstance(t.ti, t.run)), total_entries: items.length };
@@ -161,7 +177,12 @@ export function clearRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
           ? await runsBetween(store, dag.dag_id, body.include_past ? null : run.logical_date, body.include_future ? null : run.logical_date)
           : [run];
     } else
-      runs = await runsBetween(store, dag.dag_id, body.include_past ? null : (body.start_date ?? null), body.include_future ? null : (body.end_date ?? null));
+      runs = await runsBetween(
+        store,
+        dag.dag_id,
+        body.include_past ? null : (body.start_date ?? null),
+        body.include_future ? null : (body.end_date ?? null),
+      );
 
     const sel: ClearSelection = {
       task_ids: taskIds,
@@ -193,10 +214,18 @@ export function clearRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
     const [loaded] = await loadRuns(store, [run]);
     const { snap, spec } = loaded!;
-    const targets = selectClearTargets(spec, snap.tis, { task_ids: null, only_failed: body.only_failed }).map((ti) => ({ ti, run: snap.run }));
+    const targets = selectClearTargets(spec, snap.tis, { task_ids: null, only_failed: body.only_failed }).map((ti) => ({
+      ti,
+      run: snap.run,
+    }));
     if (body.dry_run) return c.json(await serializeTargets(store, targets, false));
     await applyClear(deps, targets, new Map([[run.id, spec]]), true);
-    deps.logger.info("dag run cleared", { dag_id: run.dag_id, run_id: run.run_id, count: targets.length, by: c.get("user")?.username ?? null });
+    deps.logger.info("dag run cleared", {
+      dag_id: run.dag_id,
+      run_id: run.run_id,
+      count: targets.length,
+      by: c.get("user")?.username ?? null,
+    });
     return c.json(serializeDagRun((await store.getDagRunById(run.id))!));
   });
 

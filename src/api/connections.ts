@@ -22,11 +22,15 @@ const extraJson = z
   .string()
   .nullable()
   .optional()
-  .refine((s) => s == null || isJsonObject(s), "extra must be a JSON object in a string, e.g. \"{\\\"token\\\": \\\"…\\\"}\"");
+  .refine((s) => s == null || isJsonObject(s), 'extra must be a JSON object in a string, e.g. "{\\"token\\": \\"…\\"}"');
 
 const ConnectionBody = z
   .object({
-    connection_id: z.string().min(1).max(200).regex(/^[\w.-]+$/, "connection_id may contain letters, digits, '_', '.' and '-'"),
+    connection_id: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[\w.-]+$/, "connection_id may contain letters, digits, '_', '.' and '-'"),
     conn_type: z.string().min(1),
     description: z.string().nullable().optional(),
     host: z.string().nullable().optional(),

@@ -70,7 +70,9 @@ export function dagRunRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       buildDagRun(
         dag,
         {
-          run_id: body.dag_run_id ?? (generated ? defaultRunId("manual", now, runIdSuffix(crypto.getRandomValues(new Uint8Array(8)))) : undefined),
+          run_id:
+            body.dag_run_id ??
+            (generated ? defaultRunId("manual", now, runIdSuffix(crypto.getRandomValues(new Uint8Array(8)))) : undefined),
           run_type: "manual",
           logical_date: body.logical_date,
           data_interval_start: body.data_interval_start ?? null,

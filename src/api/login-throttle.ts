@@ -69,7 +69,10 @@ export function isForgotten(count: FailureCount, nowMs: number, policy: Throttle
 export function clientAddress(peer: string | null, forwardedFor: string | null | undefined, trustedHops: number): string {
   const direct = peer ?? "unknown";
   if (trustedHops <= 0 || !forwardedFor) return direct;
-  const hops = forwardedFor.split(",").map((s) => s.trim()).filter(Boolean);
+  const hops = forwardedFor
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (hops.length === 0) return direct;
   return hops[Math.max(0, hops.length - trustedHops)]!;
 }
@@ -89,7 +92,10 @@ export class LoginThrottle {
   /** Whole seconds to wait before `username` may try from `address` (0 = now). */
   retryAfterSeconds(username: string, address: string, now: Date): number {
     const t = now.getTime();
-    const ms = Math.max(lockRemainingMs(this.counts.get(pairKey(username, address)), t), lockRemainingMs(this.counts.get(addressKey(address)), t));
+    const ms = Math.max(
+      lockRemainingMs(this.counts.get(pairKey(username, address)), t),
+      lockRemainingMs(this.counts.get(addressKey(address)), t),
+    );
     return Math.ceil(ms / 1000);
   }
 

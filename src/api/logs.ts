@@ -16,11 +16,7 @@ export const LOG_PAGE_LINES = 1000;
 const MAX_LOG_PAGE_LINES = 10_000;
 
 const LogsQuery = z.object({
-  token: z
-    .string()
-    .regex(/^\d+$/, "token must be a continuation_token returned by this endpoint")
-    .transform(Number)
-    .optional(),
+  token: z.string().regex(/^\d+$/, "token must be a continuation_token returned by this endpoint").transform(Number).optional(),
   /** Read to the end instead of one page. */
   full_content: queryBool.optional(),
   /** Leoflow addition: lines per page (default 1000, at most 10000). */

@@ -14,11 +14,14 @@ export async function getDagRunOr404(store: Pick<RecordLookups, "getDagRun">, da
   return run;
 }
 
-export async function getTaskInstanceOr404(store: Pick<RecordLookups, "getTaskInstance">, dagId: string, runId: string, taskId: string): Promise<TaskInstanceRecord> {
+export async function getTaskInstanceOr404(
+  store: Pick<RecordLookups, "getTaskInstance">,
+  dagId: string,
+  runId: string,
+  taskId: string,
+): Promise<TaskInstanceRecord> {
   const ti = await store.getTaskInstance(dagId, runId, taskId);
   if (!ti)
-    throw new NotFoundError(
-      `The Task Instance with dag_id: \`${dagId}\`, run_id: \`${runId}\` and task_id: \`${taskId}\` was not found`,
-    );
+    throw new NotFoundError(`The Task Instance with dag_id: \`${dagId}\`, run_id: \`${runId}\` and task_id: \`${taskId}\` was not found`);
   return ti;
 }

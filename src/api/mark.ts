@@ -51,7 +51,10 @@ function masked<T extends Record<string, unknown>>(body: T, mask: string[] | und
   return Object.fromEntries(Object.entries(body).filter(([k]) => mask.includes(k))) as Partial<T>;
 }
 
-async function markInput(store: Pick<RunsApiStore, "loadRunSnapshots"> & Pick<RecordLookups, "getDagVersion">, run: DagRunRecord): Promise<MarkInput> {
+async function markInput(
+  store: Pick<RunsApiStore, "loadRunSnapshots"> & Pick<RecordLookups, "getDagVersion">,
+  run: DagRunRecord,
+): Promise<MarkInput> {
   const [snap] = await store.loadRunSnapshots([run.id]);
   const spec: DagSpec | null = await store.getDagVersion(run.version_id);
   if (!snap || !spec) throw new Error(`run ${run.run_id} or its DAG version ${run.version_id} is missing from the store`);
@@ -85,7 +88,13 @@ export function markRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       });
       await apply(deps, change, `task instance ${ti.task_id} of run ${run.run_id}`);
       ids.push(...(change.transitions ?? []).map((t) => t.id).filter((id) => id !== ti.id));
-      deps.logger.info("task instance marked", { dag_id: run.dag_id, run_id: run.run_id, task_id: ti.task_id, state: body.new_state, by: c.get("user")?.username ?? null });
+      deps.logger.info("task instance marked", {
+        dag_id: run.dag_id,
+        run_id: run.run_id,
+        task_id: ti.task_id,
+        state: body.new_state,
+        by: c.get("user")?.username ?? null,
+      });
       deps.scheduler.wake(run.id);
     } else if (body.note !== undefined) {
       const [ok] = await store.setTaskInstanceNotes([{ id: ti.id, state: ti.state, note: body.note }]);
@@ -104,7 +113,12 @@ export function markRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     if (body.state) {
       const change = planRunMark(await markInput(store, run), body.state, deps.now(), body.note);
       await apply(deps, change, `dag run ${run.run_id}`);
-      deps.logger.info("dag run marked", { dag_id: run.dag_id, run_id: run.run_id, state: body.state, by: c.get("user")?.username ?? null });
+      deps.logger.info("dag run marked", {
+        dag_id: run.dag_id,
+        run_id: run.run_id,
+        state: body.state,
+        by: c.get("user")?.username ?? null,
+      });
       deps.scheduler.wake(run.id);
     } else if (body.note !== undefined) {
       await apply(deps, { runs: [{ id: run.id, from: [run.state], to: run.state, note: body.note }] }, `dag run ${run.run_id}`);

@@ -109,8 +109,7 @@ export function poolRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     if (bodyName != null && bodyName !== name)
       throw new ApiError(400, `Invalid body, pool name from request body doesn't match uri parameter (${bodyName} ≠ ${name})`);
     const unknown = (update_mask ?? []).filter((f) => !(PATCHABLE as readonly string[]).includes(f) && f !== "name" && f !== "pool");
-    if (unknown.length)
-      throw new ApiError(400, `update_mask names unknown field(s) ${unknown.join(", ")}; use ${PATCHABLE.join(", ")}`);
+    if (unknown.length) throw new ApiError(400, `update_mask names unknown field(s) ${unknown.join(", ")}; use ${PATCHABLE.join(", ")}`);
     const fields = PATCHABLE.filter((f) => (update_mask ? update_mask.includes(f) : body[f] !== undefined));
     if (name === DEFAULT_POOL && fields.includes("description"))
       throw new ApiError(400, "Only slots and included_deferred can be modified on Default Pool");

@@ -10,8 +10,7 @@ import { ApiError } from "./errors";
 const HOW_TO_LOGIN =
   'get a token with POST /auth/token {"username": "...", "password": "..."} and send it as "Authorization: Bearer <access_token>"';
 
-const unauthorized = (why: string) =>
-  new ApiError(401, `Not authenticated: ${why}; ${HOW_TO_LOGIN}`, { "WWW-Authenticate": "Bearer" });
+const unauthorized = (why: string) => new ApiError(401, `Not authenticated: ${why}; ${HOW_TO_LOGIN}`, { "WWW-Authenticate": "Bearer" });
 
 /** Sets `c.var.user` from the bearer token; 401 when missing or invalid. With tokens null, lets all through. */
 export function requireUser(tokens: UserTokens | null, now: () => Date): MiddlewareHandler<ApiEnv> {
@@ -40,6 +39,9 @@ const WRITERS: ReadonlySet<Role> = new Set(["admin", "op", "user"]);
 export const requireWriter: MiddlewareHandler<ApiEnv> = async (c, next) => {
   const user = c.get("user");
   if (user && !WRITERS.has(user.role))
-    throw new ApiError(403, `Forbidden: user "${user.username}" has role ${user.role}, which may only read; ask an admin for the user, op or admin role`);
+    throw new ApiError(
+      403,
+      `Forbidden: user "${user.username}" has role ${user.role}, which may only read; ask an admin for the user, op or admin role`,
+    );
   return next();
 };

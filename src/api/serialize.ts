@@ -9,8 +9,7 @@ import type { DagSpec, TaskSpec } from "../domain";
 import type { DagRecord, DagRunRecord, ImportErrorRecord, LogLineRecord, TaskInstanceRecord, XComRecord } from "../store";
 
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
-const seconds = (start: Date | null, end: Date | null): number | null =>
-  start && end ? (end.getTime() - start.getTime()) / 1000 : null;
+const seconds = (start: Date | null, end: Date | null): number | null => (start && end ? (end.getTime() - start.getTime()) / 1000 : null);
 
 /** Airflow's TimeDelta object for a duration in seconds. */
 export function timeDelta(secs: number | undefined | null) {

@@ -83,7 +83,12 @@ export const MAX_PAGE_LIMIT = 1000;
 
 /** Airflow's paging: limit (default 50, capped at 1000) and offset. */
 export const pagingQuery = {
-  limit: z.coerce.number().int().min(0).default(50).transform((n) => Math.min(n, MAX_PAGE_LIMIT)),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(50)
+    .transform((n) => Math.min(n, MAX_PAGE_LIMIT)),
   offset: z.coerce.number().int().min(0).default(0),
   order_by: z.string().min(1).optional(),
 };

@@ -68,7 +68,12 @@ export function variableRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.post("/variables", requireWriter, async (c) => {
     const body = await parseBody(c, VariableBody);
-    const next: VariableRecord = { key: body.key, value: asText(body.value), description: body.description ?? null, is_encrypted: body.is_encrypted };
+    const next: VariableRecord = {
+      key: body.key,
+      value: asText(body.value),
+      description: body.description ?? null,
+      is_encrypted: body.is_encrypted,
+    };
     const v = await store.putVariable(next, deps.now(), { onlyIfAbsent: true });
     deps.logger.info("variable created", { key: v.key, by: c.get("user")?.username ?? null });
     return c.json(serializeVariable(v), 201);

@@ -47,7 +47,9 @@ export interface AdminAnnouncer {
 export async function announceAdmin(store: UserStore, password: string | undefined, out: AdminAnnouncer, now: Date): Promise<void> {
   const { created, updated, generatedPassword } = await ensureAdminUser(store, { password, now });
   if (generatedPassword)
-    out.print(`\n  Leoflow admin user created.\n  username: admin\n  password: ${generatedPassword}\n  (shown once; set LEOFLOW_ADMIN_PASSWORD to choose it)\n\n`);
+    out.print(
+      `\n  Leoflow admin user created.\n  username: admin\n  password: ${generatedPassword}\n  (shown once; set LEOFLOW_ADMIN_PASSWORD to choose it)\n\n`,
+    );
   else if (created) out.info("admin user created with the password from LEOFLOW_ADMIN_PASSWORD");
   else if (updated) out.info("admin password changed to the one in LEOFLOW_ADMIN_PASSWORD");
 }

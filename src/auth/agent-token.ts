@@ -48,7 +48,8 @@ const MESSAGES: TokenMessages = {
   wrongAlgorithm: "agent token uses an algorithm other than HS256",
   badClaim: (claim, reason) => `agent token claim "${claim}" is invalid: ${reason}`,
   notJwt: (detail) => `agent token is not a valid JWT: ${detail}`,
-  wrongKind: (kind) => `token is not an agent token (kind=${kind}); agents must use the token minted at dispatch (LEOFLOW_AGENT_TOKEN), not a user token`,
+  wrongKind: (kind) =>
+    `token is not an agent token (kind=${kind}); agents must use the token minted at dispatch (LEOFLOW_AGENT_TOKEN), not a user token`,
 };
 
 export class AgentTokens {
@@ -56,13 +57,22 @@ export class AgentTokens {
 
   constructor(secret: Uint8Array | string) {
     this.key = typeof secret === "string" ? new TextEncoder().encode(secret) : secret;
-    if (this.key.length < 16) throw new LeoflowError("agent token secret is too short: use at least 16 bytes (32 random bytes recommended)");
+    if (this.key.length < 16)
+      throw new LeoflowError("agent token secret is too short: use at least 16 bytes (32 random bytes recommended)");
   }
 
   /** Mints a token for one task instance try, valid for `ttlSeconds`. */
   async issue(id: AgentIdentity, ttlSeconds: number, now: Date = new Date()): Promise<string> {
     const iat = Math.floor(now.getTime() / 1000);
-    const claims = { kind: KIND, ti: id.tiId, try: id.tryNumber, dag: id.dagId, run: id.runId, task: id.taskId, ...(id.renewable ? { rn: true } : {}) };
+    const claims = {
+      kind: KIND,
+      ti: id.tiId,
+      try: id.tryNumber,
+      dag: id.dagId,
+      run: id.runId,
+      task: id.taskId,
+      ...(id.renewable ? { rn: true } : {}),
+    };
     return new SignJWT(claims)
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
       .setIssuer(ISSUER)
@@ -79,9 +89,22 @@ export class AgentTokens {
 
   /** verify, and when the token expires (the RPC renews renewable tokens that are past half their life). */
   async verifyWithExpiry(token: string, now: Date = new Date()): Promise<VerifiedAgentToken> {
-    const payload = await verifyHs256(token, this.key, { issuer: ISSUER, kind: KIND, now, messages: MESSAGES, makeError: (problem, message) => new AgentTokenError(problem, message) });
+    const payload = await verifyHs256(token, this.key, {
+      issuer: ISSUER,
+      kind: KIND,
+      now,
+      messages: MESSAGES,
+      makeError: (problem, message) => new AgentTokenError(problem, message),
+    });
     const { ti, try: tryNumber, dag, run, task, rn, exp } = payload;
-    if (typeof ti !== "number" || typeof tryNumber !== "number" || typeof dag !== "string" || typeof run !== "string" || typeof task !== "string" || typeof exp !== "number")
+    if (
+      typeof ti !== "number" ||
+      typeof tryNumber !== "number" ||
+      typeof dag !== "string" ||
+      typeof run !== "string" ||
+      typeof task !== "string" ||
+      typeof exp !== "number"
+    )
       throw new AgentTokenError("malformed", "agent token is missing its task instance claims (ti, try, dag, run, task, exp)");
     const id: AgentIdentity = { tiId: ti, tryNumber, dagId: dag, runId: run, taskId: task, ...(rn === true ? { renewable: true } : {}) };
     return { id, expiresAt: new Date(exp * 1000) };

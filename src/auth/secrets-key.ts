@@ -51,9 +51,12 @@ type Say = (message: string, fields?: Record<string, unknown>) => void;
 export async function warnOfForeignSecrets(raw: Store, cipher: SecretsCipher, log: { error: Say; warn: Say }): Promise<void> {
   try {
     for (const [keyId, n] of foreignKeyIds(await readStoredSecrets(raw), cipher))
-      log.error(`${n} stored secret(s) were encrypted under key id ${keyId}, not this server's key (id ${cipher.keyId}): reading them fails`, {
-        fix: "start with the key they were written with (--secrets-key / LEOFLOW_SECRETS_KEY), or re-encrypt them with `leoflow secrets rotate`",
-      });
+      log.error(
+        `${n} stored secret(s) were encrypted under key id ${keyId}, not this server's key (id ${cipher.keyId}): reading them fails`,
+        {
+          fix: "start with the key they were written with (--secrets-key / LEOFLOW_SECRETS_KEY), or re-encrypt them with `leoflow secrets rotate`",
+        },
+      );
   } catch (e) {
     log.warn("could not check the stored secrets against the secrets key", { error: toError(e) });
   }

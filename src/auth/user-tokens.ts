@@ -36,11 +36,13 @@ const ISSUER = "leoflow";
 const KIND = "user";
 const MESSAGES: TokenMessages = {
   expired: "token expired; get a new one with POST /auth/token",
-  badSignature: "token signature is invalid (was it issued by another server or before a secret change?); get a new one with POST /auth/token",
+  badSignature:
+    "token signature is invalid (was it issued by another server or before a secret change?); get a new one with POST /auth/token",
   wrongAlgorithm: "token uses an algorithm other than HS256",
   badClaim: (claim, reason) => `token claim "${claim}" is invalid: ${reason}`,
   notJwt: (detail) => `token is not a valid JWT (${detail}); get one with POST /auth/token`,
-  wrongKind: (kind) => `token is not a user token (kind=${kind}); agent tokens cannot call the REST API, get a user token with POST /auth/token`,
+  wrongKind: (kind) =>
+    `token is not a user token (kind=${kind}); agent tokens cannot call the REST API, get a user token with POST /auth/token`,
 };
 export const USER_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 
@@ -69,7 +71,13 @@ export class UserTokens {
 
   /** Checks signature, expiry and kind; throws UserTokenError saying what is wrong and what to do. */
   async verify(token: string, now: Date = new Date()): Promise<UserClaims> {
-    const payload = await verifyHs256(token, this.key, { issuer: ISSUER, kind: KIND, now, messages: MESSAGES, makeError: (problem, message) => new UserTokenError(problem, message) });
+    const payload = await verifyHs256(token, this.key, {
+      issuer: ISSUER,
+      kind: KIND,
+      now,
+      messages: MESSAGES,
+      makeError: (problem, message) => new UserTokenError(problem, message),
+    });
     const { sub, role } = payload;
     if (typeof sub !== "string" || !sub || !ROLES.includes(role as Role))
       throw new UserTokenError("malformed", "user token is missing its sub or role claim; get a new one with POST /auth/token");

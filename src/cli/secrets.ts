@@ -27,7 +27,12 @@ export interface CliIo {
 export async function secretsCommand(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== "rotate") throw new UsageError(SECRETS_USAGE);
-  const options = { db: { type: "string" }, "old-key": { type: "string" }, "new-key": { type: "string" }, "data-dir": { type: "string" } } as const;
+  const options = {
+    db: { type: "string" },
+    "old-key": { type: "string" },
+    "new-key": { type: "string" },
+    "data-dir": { type: "string" },
+  } as const;
   let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; strict: true }>>["values"];
   try {
     ({ values } = parseArgs({ args: rest, options, strict: true }));
@@ -38,9 +43,14 @@ export async function secretsCommand(args: string[], io: CliIo): Promise<number>
   const url = values.db ?? io.env.LEOFLOW_DB ?? `sqlite:${dataDir}/leoflow.db`;
   const { openStore, rotateSecrets, sqlitePathOf } = await import("../store");
   const file = sqlitePathOf(url);
-  if (file !== null && !existsSync(file)) throw new LeoflowError(`there is no database at ${file}; pass --db (or LEOFLOW_DB) as the server has it`);
+  if (file !== null && !existsSync(file))
+    throw new LeoflowError(`there is no database at ${file}; pass --db (or LEOFLOW_DB) as the server has it`);
   const keyFile = join(dataDir, SECRETS_KEY_FILE);
-  const { old, next, newText, fromFile } = rotationKeys(values["old-key"] ?? io.env.LEOFLOW_SECRETS_KEY, values["new-key"] ?? io.env.LEOFLOW_SECRETS_NEW_KEY, keyFile);
+  const { old, next, newText, fromFile } = rotationKeys(
+    values["old-key"] ?? io.env.LEOFLOW_SECRETS_KEY,
+    values["new-key"] ?? io.env.LEOFLOW_SECRETS_NEW_KEY,
+    keyFile,
+  );
 
   // The new key is on disk (beside the old one) before the database changes, so it is never only in memory.
   const pending = `${keyFile}.new`;

@@ -109,7 +109,10 @@ export class DagFolderSync {
       });
       if (changed.length === 0) break;
       // All at once, so the parser can run several parse processes; applied one by one, in path order.
-      const loads = await this.opts.parser.parse(changed.map((f) => f.path), this.helpers);
+      const loads = await this.opts.parser.parse(
+        changed.map((f) => f.path),
+        this.helpers,
+      );
       for (const [i, f] of changed.entries()) {
         await this.guard(f.path, async () => {
           const loaded = loads[i]!;
@@ -236,7 +239,14 @@ export class DagFolderSync {
     const stamp = found.map((f) => `${f.path}:${f.mtimeMs}:${f.size}`).join("\n");
     if (stamp === this.helperStamp) return false;
     this.helperStamp = stamp;
-    const read = await Promise.all(found.map(async (f) => ({ path: f.path, content: await Bun.file(f.path).bytes().catch(() => new Uint8Array()) })));
+    const read = await Promise.all(
+      found.map(async (f) => ({
+        path: f.path,
+        content: await Bun.file(f.path)
+          .bytes()
+          .catch(() => new Uint8Array()),
+      })),
+    );
     const digest = helpersDigest(read);
     const changed = digest !== this.helpers;
     this.helpers = digest;

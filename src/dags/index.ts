@@ -7,5 +7,13 @@ export { registerSdkPlugin } from "./ts-plugin";
 export { listDagFiles, listHelperFiles, type ScannedFile } from "./scan";
 export { IsolatedDagParser, inProcessParser, type DagParser, type IsolatedParserOptions, type ParserStats } from "./isolated-parser";
 export { ParseCache, parseCacheKey, helpersDigest } from "./parse-cache";
-export { DEFAULT_PARSE_LIMITS, describeFailure, formatMemory, formatSeconds, parseWorkerEnv, type ParseFailure, type ParseLimits } from "./parse-policy";
+export {
+  DEFAULT_PARSE_LIMITS,
+  describeFailure,
+  formatMemory,
+  formatSeconds,
+  parseWorkerEnv,
+  type ParseFailure,
+  type ParseLimits,
+} from "./parse-policy";
 export { runParseWorker } from "./parse-worker";

@@ -136,7 +136,8 @@ function pushValidation(result: LoadResult, e: unknown, prefix: string, suffix =
   else result.errors.push({ path: prefix, message: (e instanceof Error ? e.message : String(e)) + suffix });
 }
 
-const join = (prefix: string, path: string) => (prefix && path ? (path.startsWith("[") ? prefix + path : `${prefix}.${path}`) : prefix || path);
+const join = (prefix: string, path: string) =>
+  prefix && path ? (path.startsWith("[") ? prefix + path : `${prefix}.${path}`) : prefix || path;
 
 // ---- TypeScript / JavaScript (SDK) -----------------------------------------------------------------------
 

@@ -76,7 +76,8 @@ export class ParseCache {
       const data = JSON.parse(await readFile(file, "utf8")) as { format?: number; entries?: Record<string, Entry> };
       if (data.format === FORMAT && data.entries && typeof data.entries === "object")
         for (const [key, e] of Object.entries(data.entries))
-          if (Array.isArray(e?.dags) && Array.isArray(e?.errors)) cache.entries.set(key, { dags: e.dags, errors: e.errors, used: Number(e.used) || 0 });
+          if (Array.isArray(e?.dags) && Array.isArray(e?.errors))
+            cache.entries.set(key, { dags: e.dags, errors: e.errors, used: Number(e.used) || 0 });
     } catch {
       // Missing or damaged: start empty; the next save rewrites it.
     }

@@ -133,7 +133,10 @@ export function decodeReport(text: string): Map<string, ReportLine> {
 export function resultFromReport(file: string, line: ReportLine): LoadResult {
   const result: LoadResult = { file, dags: [], errors: [] };
   for (const e of line.errors) {
-    result.errors.push({ path: typeof e?.path === "string" ? e.path : "", message: typeof e?.message === "string" ? e.message : String(e) });
+    result.errors.push({
+      path: typeof e?.path === "string" ? e.path : "",
+      message: typeof e?.message === "string" ? e.message : String(e),
+    });
   }
   for (const raw of line.dags) {
     let spec: DagSpec;

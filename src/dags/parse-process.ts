@@ -48,10 +48,7 @@ export async function runParseProcess(files: string[], opts: ParseProcessOptions
     return { reported: new Map(), failure: { kind: "spawn", message: errorMessage(e) }, peakRss: 0 };
   }
   let stderr = "";
-  const drained = Promise.all([
-    drain(proc.stdout, () => {}),
-    drain(proc.stderr, (t) => (stderr = (stderr + t).slice(-STDERR_TAIL))),
-  ]);
+  const drained = Promise.all([drain(proc.stdout, () => {}), drain(proc.stderr, (t) => (stderr = (stderr + t).slice(-STDERR_TAIL)))]);
 
   let limitHit: ParseFailure | undefined;
   let peakRss = 0;
@@ -80,7 +77,11 @@ export async function runParseProcess(files: string[], opts: ParseProcessOptions
   const size = reportSize(opts.reportFile);
   if (size > MAX_REPORT_BYTES) {
     await rm(opts.reportFile, { force: true });
-    return { reported, failure: { kind: "report", message: `${size} bytes, more than the ${MAX_REPORT_BYTES} a report may have` }, peakRss };
+    return {
+      reported,
+      failure: { kind: "report", message: `${size} bytes, more than the ${MAX_REPORT_BYTES} a report may have` },
+      peakRss,
+    };
   }
   try {
     reported = decodeReport(await readFile(opts.reportFile, "utf8"));
@@ -90,8 +91,7 @@ export async function runParseProcess(files: string[], opts: ParseProcessOptions
   await rm(opts.reportFile, { force: true });
   if (files.every((f) => reported.has(f))) return { reported, peakRss };
   const failure: ParseFailure =
-    limitHit ??
-    (proc.signalCode ? { kind: "signal", signal: String(proc.signalCode), stderr } : { kind: "exit", code: code ?? 1, stderr });
+    limitHit ?? (proc.signalCode ? { kind: "signal", signal: String(proc.signalCode), stderr } : { kind: "exit", code: code ?? 1, stderr });
   return { reported, failure, peakRss };
 }
 
@@ -118,7 +118,9 @@ export function readRss(pid: number): number {
       const m = /VmRSS:\s+(\d+)\s*kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
       return m ? Number(m[1]) * 1024 : 0;
     }
-    const out = Bun.spawnSync(["ps", "-o", "rss=", "-p", String(pid)]).stdout.toString().trim();
+    const out = Bun.spawnSync(["ps", "-o", "rss=", "-p", String(pid)])
+      .stdout.toString()
+      .trim();
     return (Number(out) || 0) * 1024;
   } catch {
     return 0;

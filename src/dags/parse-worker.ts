@@ -31,7 +31,14 @@ export async function runParseWorker(args: string[]): Promise<never> {
   // A timer or promise the file started fails while it is being imported (or in the turn right after):
   // the error is that file's, reported like any error thrown at import.
   const late = (kind: string) => (e: unknown) => {
-    if (current) write({ file: current, dags: [], errors: [{ path: positionIn(e, current), message: `error in a ${kind} while importing: ${e instanceof Error ? e.message : String(e)}` }] });
+    if (current)
+      write({
+        file: current,
+        dags: [],
+        errors: [
+          { path: positionIn(e, current), message: `error in a ${kind} while importing: ${e instanceof Error ? e.message : String(e)}` },
+        ],
+      });
     process.exit(0);
   };
   process.on("uncaughtException", late("callback"));

@@ -21,11 +21,15 @@ export async function runTsTask(dagFile: string, taskId: string, dagId: string, 
   try {
     const dags = await importDagModule(resolve(dagFile), false);
     const dag = dags.find((d) => d.dag_id === dagId);
-    if (!dag)
-      return fail(`DAG "${dagId}" is not declared in ${dagFile} (found: ${dags.map((d) => d.dag_id).join(", ") || "none"})`);
+    if (!dag) return fail(`DAG "${dagId}" is not declared in ${dagFile} (found: ${dags.map((d) => d.dag_id).join(", ") || "none"})`);
     const fn = dag.functions.get(taskId);
     if (!fn) return fail(`task "${taskId}" of DAG "${dagId}" is not a ts task in ${dagFile}`);
-    const result = await fn(buildContext(dag.spec.tasks.map((t) => t.task_id), env));
+    const result = await fn(
+      buildContext(
+        dag.spec.tasks.map((t) => t.task_id),
+        env,
+      ),
+    );
     if (result !== undefined) {
       const out = env.LEOFLOW_RETURN_VALUE_PATH;
       const json = JSON.stringify(result);

@@ -19,14 +19,19 @@ export async function validatePath(path: string, parser: DagParser): Promise<Loa
   if (!info) return [{ file: abs, dags: [], errors: [{ path: "", message: "no such file or folder" }] }];
   const folder = info.isDirectory() ? abs : dirname(abs);
   const helperFiles = await listHelperFiles(folder);
-  const helpers = helpersDigest(await Promise.all(helperFiles.map(async (f) => ({ path: f.path, content: await Bun.file(f.path).bytes() }))));
+  const helpers = helpersDigest(
+    await Promise.all(helperFiles.map(async (f) => ({ path: f.path, content: await Bun.file(f.path).bytes() }))),
+  );
   if (!info.isDirectory()) return parser.parse([abs], helpers);
-  const results = await parser.parse((await listDagFiles(abs)).map((f) => f.path), helpers);
+  const results = await parser.parse(
+    (await listDagFiles(abs)).map((f) => f.path),
+    helpers,
+  );
   const owners = new Map<string, string>();
   for (const r of results) {
     r.dags = r.dags.filter(({ spec }) => {
       const owner = owners.get(spec.dag_id);
-      if (owner === undefined) return owners.set(spec.dag_id, r.file), true;
+      if (owner === undefined) return (owners.set(spec.dag_id, r.file), true);
       r.errors.push({ path: "dag_id", message: `dag_id "${spec.dag_id}" is already defined in ${owner}; rename one of them` });
       return false;
     });

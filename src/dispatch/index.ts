@@ -1,7 +1,13 @@
 /** Dispatch: resolving, token minting and routing of queued task instances. */
 export { Dispatcher, type DispatchDeps, type TaskDispatcher } from "./dispatcher";
 export { AtCapacityError, BufferedDispatcher, type BufferedDispatcherOptions, type DispatchMetrics } from "./buffered";
-export { dispatchBackoffMs, decideDispatchFailure, DispatchRetryPolicy, type DispatchRetryOptions, type DispatchRetryDeps } from "./retry-policy";
+export {
+  dispatchBackoffMs,
+  decideDispatchFailure,
+  DispatchRetryPolicy,
+  type DispatchRetryOptions,
+  type DispatchRetryDeps,
+} from "./retry-policy";
 export { failIfUnreported } from "./agent-exit";
 export { registerDispatchMetrics } from "./metrics";
 export { tokenGraceSeconds, agentTokenLifetime, type TokenTtlPolicy } from "./token-ttl";

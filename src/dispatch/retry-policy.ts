@@ -44,7 +44,12 @@ export type DispatchFailureDecision =
 export function decideDispatchFailure(attempt: number, error: string, opts: DispatchRetryOptions, now: Date): DispatchFailureDecision {
   if (attempt >= opts.maxAttempts) return { kind: "dead_letter", attempt, note: `dispatch_failed: ${error}` };
   const nextAt = new Date(now.getTime() + dispatchBackoffMs(attempt, opts.baseMs));
-  return { kind: "retry", attempt, nextAt, note: `dispatch attempt ${attempt}/${opts.maxAttempts} failed: ${error}; next at ${nextAt.toISOString()}` };
+  return {
+    kind: "retry",
+    attempt,
+    nextAt,
+    note: `dispatch attempt ${attempt}/${opts.maxAttempts} failed: ${error}; next at ${nextAt.toISOString()}`,
+  };
 }
 
 /** Task instances (by id) whose next launch must wait: the try it applies to and until when. */
@@ -69,7 +74,14 @@ export class DispatchRetryPolicy {
     const message = error.message || String(error);
     const attempt = await store.recordDispatchFailure(ti.id, ti.try_number, message, now);
     const decision = decideDispatchFailure(attempt, message, this.deps, now);
-    const where = { dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, try_number: ti.try_number, attempt, max_attempts: this.deps.maxAttempts };
+    const where = {
+      dag_id: ti.dag_id,
+      run_id: ti.run_id,
+      task_id: ti.task_id,
+      try_number: ti.try_number,
+      attempt,
+      max_attempts: this.deps.maxAttempts,
+    };
     this.deps.failures?.inc({ outcome: decision.kind });
     if (decision.kind === "retry") {
       logger.warn("dispatch failed; will retry", { ...where, next_at: decision.nextAt.toISOString(), error: message });
@@ -77,7 +89,15 @@ export class DispatchRetryPolicy {
     } else {
       logger.error("dispatch failed on every attempt; task instance dead-lettered", { ...where, error: message });
       const [failed] = await store.applyTransitions(
-        [{ id: ti.id, from: ["queued", "scheduled"], to: "failed", try_number: ti.try_number, patch: { end_date: now, note: decision.note } }],
+        [
+          {
+            id: ti.id,
+            from: ["queued", "scheduled"],
+            to: "failed",
+            try_number: ti.try_number,
+            patch: { end_date: now, note: decision.note },
+          },
+        ],
         now,
       );
       if (failed) {

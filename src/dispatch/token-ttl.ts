@@ -18,7 +18,10 @@ export interface TokenTtlPolicy {
 }
 
 /** The token of a try whose task has `executionTimeoutSeconds` (undefined/0: none): seconds valid, renewable or not. */
-export function agentTokenLifetime(executionTimeoutSeconds: number | undefined, p: TokenTtlPolicy): { ttlSeconds: number; renewable: boolean } {
+export function agentTokenLifetime(
+  executionTimeoutSeconds: number | undefined,
+  p: TokenTtlPolicy,
+): { ttlSeconds: number; renewable: boolean } {
   if (!executionTimeoutSeconds || executionTimeoutSeconds <= 0) return { ttlSeconds: p.ceilingSeconds, renewable: true };
   return { ttlSeconds: Math.ceil(p.queueWaitSeconds + executionTimeoutSeconds + p.graceSeconds), renewable: false };
 }

@@ -9,8 +9,7 @@ import { validateSchedule } from "./schedule";
 import { ValidationError } from "./errors";
 
 const ID = /^[A-Za-z0-9_.-]{1,250}$/;
-const idString = (what: string) =>
-  z.string().regex(ID, `${what} must be 1-250 characters of letters, digits, '_', '-' or '.'`);
+const idString = (what: string) => z.string().regex(ID, `${what} must be 1-250 characters of letters, digits, '_', '-' or '.'`);
 
 /** Seconds; must be finite and non-negative. */
 const seconds = z.number().finite().nonnegative();
@@ -28,8 +27,14 @@ export const ResourcesSchema = z
   .object({
     cpu: z.union([z.string(), z.number()]).optional(),
     memory: z.string().optional(),
-    requests: z.object({ cpu: z.union([z.string(), z.number()]).optional(), memory: z.string().optional() }).strict().optional(),
-    limits: z.object({ cpu: z.union([z.string(), z.number()]).optional(), memory: z.string().optional() }).strict().optional(),
+    requests: z
+      .object({ cpu: z.union([z.string(), z.number()]).optional(), memory: z.string().optional() })
+      .strict()
+      .optional(),
+    limits: z
+      .object({ cpu: z.union([z.string(), z.number()]).optional(), memory: z.string().optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 export type Resources = z.infer<typeof ResourcesSchema>;
@@ -89,9 +94,9 @@ const taskFields = {
   doc_md: z.string(),
 } as const;
 
-const optionalTaskFields = Object.fromEntries(
-  Object.entries(taskFields).map(([k, v]) => [k, v.optional()]),
-) as { [K in keyof typeof taskFields]: z.ZodOptional<(typeof taskFields)[K]> };
+const optionalTaskFields = Object.fromEntries(Object.entries(taskFields).map(([k, v]) => [k, v.optional()])) as {
+  [K in keyof typeof taskFields]: z.ZodOptional<(typeof taskFields)[K]>;
+};
 
 export const DefaultArgsSchema = z.object(optionalTaskFields).strict();
 
@@ -171,8 +176,7 @@ export const TASK_DEFAULTS = {
 /** Operator-specific required fields, checked after default_args are merged. */
 const REQUIRED_BY_OPERATOR: Record<Operator, (t: TaskSpec) => string | null> = {
   bash: (t) => (t.bash_command ? null : "a bash task needs bash_command"),
-  python: (t) =>
-    t.python_code || t.python_callable ? null : "a python task needs python_code or python_callable",
+  python: (t) => (t.python_code || t.python_callable ? null : "a python task needs python_code or python_callable"),
   ts: () => null,
   http: (t) => (t.http ? null : "an http task needs http: { method, url, ... }"),
   container: (t) => (t.image || t.command ? null : "a container task needs image (and usually command)"),
@@ -180,8 +184,7 @@ const REQUIRED_BY_OPERATOR: Record<Operator, (t: TaskSpec) => string | null> = {
 
 type Issue = { path: string; message: string };
 
-const zodPath = (path: PropertyKey[]) =>
-  path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("");
+const zodPath = (path: PropertyKey[]) => path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("");
 
 /**
  * Validates raw DAG data (parsed JSON/YAML or an SDK object) and returns the normalized DagSpec.
@@ -265,9 +268,10 @@ function findCycle(tasks: Pick<TaskSpec, "task_id" | "upstream">[]): string[] | 
     color.set(id, 2);
     return null;
   };
-  for (const t of tasks) if (!color.has(t.task_id)) {
-    const found = visit(t.task_id);
-    if (found) return found;
-  }
+  for (const t of tasks)
+    if (!color.has(t.task_id)) {
+      const found = visit(t.task_id);
+      if (found) return found;
+    }
   return null;
 }

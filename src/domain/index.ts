@@ -1,6 +1,15 @@
 /** The pure domain: DAG schema, states, transitions, trigger rules, schedules, errors. No I/O. */
 export { TASK_STATES, DAG_RUN_STATES, isTerminalTaskState, isTerminalDagRunState, type TaskState, type DagRunState } from "./states";
-export { LeoflowError, NotFoundError, ConflictError, ValidationError, IllegalTransitionError, TooLargeError, errorMessage, toError } from "./errors";
+export {
+  LeoflowError,
+  NotFoundError,
+  ConflictError,
+  ValidationError,
+  IllegalTransitionError,
+  TooLargeError,
+  errorMessage,
+  toError,
+} from "./errors";
 export {
   parseDagSpec,
   RawTaskSchema,

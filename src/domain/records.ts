@@ -215,7 +215,11 @@ export interface ConnectionRecord {
  */
 export type SecretRewrite =
   | { variable: string; from: string; to: string }
-  | { connection_id: string; from: { password: string | null; extra: string | null }; to: { password: string | null; extra: string | null } };
+  | {
+      connection_id: string;
+      from: { password: string | null; extra: string | null };
+      to: { password: string | null; extra: string | null };
+    };
 
 // --- Scheduling (issue 5 part 1) ----------------------------------------------------------------------
 
@@ -340,7 +344,6 @@ export interface PreviousRunStates {
   dag_run_id: number;
   previous: { run_id: string; states: Map<string, TaskState> } | null;
 }
-
 
 /** One row of the event log: the event as appended (without its id) and the id the log gave it. */
 export interface EventLogRow {

@@ -25,10 +25,7 @@ export function cronExpression(schedule: string | null): string | null {
 }
 
 /** Returns a problem with its field path, or null when the schedule and timezone are usable. */
-export function validateSchedule(
-  schedule: string | null,
-  timezone: string,
-): { path: string; message: string } | null {
+export function validateSchedule(schedule: string | null, timezone: string): { path: string; message: string } | null {
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: timezone });
   } catch {
@@ -36,7 +33,10 @@ export function validateSchedule(
   }
   if (schedule === null || schedule === "@once") return null;
   if (schedule.startsWith("@") && !(schedule in SCHEDULE_PRESETS))
-    return { path: "schedule", message: `unknown preset "${schedule}"; use one of ${Object.keys(SCHEDULE_PRESETS).join(", ")} or a cron string` };
+    return {
+      path: "schedule",
+      message: `unknown preset "${schedule}"; use one of ${Object.keys(SCHEDULE_PRESETS).join(", ")} or a cron string`,
+    };
   const expr = cronExpression(schedule)!;
   const fields = expr.trim().split(/\s+/).length;
   if (fields !== 5 && fields !== 6)

@@ -15,13 +15,7 @@ export const TASK_STATES = [
 export type TaskState = (typeof TASK_STATES)[number];
 
 /** States after which a task instance never runs again on its own (a retry is up_for_retry, not terminal). */
-export const TERMINAL_TASK_STATES: ReadonlySet<TaskState> = new Set([
-  "success",
-  "failed",
-  "upstream_failed",
-  "skipped",
-  "removed",
-]);
+export const TERMINAL_TASK_STATES: ReadonlySet<TaskState> = new Set(["success", "failed", "upstream_failed", "skipped", "removed"]);
 
 export const DAG_RUN_STATES = ["queued", "running", "success", "failed"] as const;
 export type DagRunState = (typeof DAG_RUN_STATES)[number];

@@ -31,8 +31,17 @@ export const AGENT_SETTINGS_ENV = {
 
 /** Postgres client variables (read by the `postgres` package when --db leaves them out) and engine addresses. */
 const SERVER_OWNED_NAMES = new Set([
-  "PGHOST", "PGPORT", "PGUSER", "PGUSERNAME", "PGPASSWORD", "PGDATABASE", "PGSSLMODE", "PGSSLROOTCERT", "PGPASSFILE",
-  "DOCKER_HOST", "KUBECONFIG",
+  "PGHOST",
+  "PGPORT",
+  "PGUSER",
+  "PGUSERNAME",
+  "PGPASSWORD",
+  "PGDATABASE",
+  "PGSSLMODE",
+  "PGSSLROOTCERT",
+  "PGPASSFILE",
+  "DOCKER_HOST",
+  "KUBECONFIG",
 ]);
 
 type Env = Record<string, string | undefined>;
@@ -55,7 +64,9 @@ export function parsePassthrough(list: string): { patterns: string[]; problems: 
     if (!/^[A-Za-z_*][A-Za-z0-9_*]*$/.test(p))
       problems.push(`"${p}" is not an environment variable name (letters, digits, _ and * as a wildcard)`);
     else if (!p.includes("*") && isServerOwned(p))
-      problems.push(`${p} is a variable the server reads for itself and is never passed to tasks; give the task its own value in the DAG's env instead`);
+      problems.push(
+        `${p} is a variable the server reads for itself and is never passed to tasks; give the task its own value in the DAG's env instead`,
+      );
     else if (p.startsWith("LEOFLOW_"))
       problems.push(`${p} would match the server's own LEOFLOW_* settings, which tasks never see; list the names the tasks need`);
     else patterns.push(p);
@@ -72,7 +83,16 @@ export function matchesPassthrough(name: string, patterns: readonly string[]): b
 const globs = new Map<string, RegExp>();
 function globToRegExp(p: string): RegExp {
   let re = globs.get(p);
-  if (!re) globs.set(p, (re = new RegExp(`^${p.split("*").map((s) => s.replace(/[^A-Za-z0-9_]/g, "\\$&")).join(".*")}$`)));
+  if (!re)
+    globs.set(
+      p,
+      (re = new RegExp(
+        `^${p
+          .split("*")
+          .map((s) => s.replace(/[^A-Za-z0-9_]/g, "\\$&"))
+          .join(".*")}$`,
+      )),
+    );
   return re;
 }
 
@@ -99,7 +119,8 @@ export function passthroughEnv(source: Env, patterns: readonly string[]): Record
  */
 export function agentLaunchEnv(serverEnv: Env, patterns: readonly string[], own: Record<string, string>): Record<string, string> {
   const env = inheritedTaskEnv(serverEnv, patterns);
-  for (const name of [AGENT_SETTINGS_ENV.logLevel, AGENT_SETTINGS_ENV.logFormat]) if (serverEnv[name] !== undefined) env[name] = serverEnv[name]!;
+  for (const name of [AGENT_SETTINGS_ENV.logLevel, AGENT_SETTINGS_ENV.logFormat])
+    if (serverEnv[name] !== undefined) env[name] = serverEnv[name]!;
   if (patterns.length) env[AGENT_SETTINGS_ENV.passthrough] = patterns.join(",");
   return { ...env, ...own };
 }
@@ -109,10 +130,21 @@ export function agentLaunchEnv(serverEnv: Env, patterns: readonly string[], own:
  * been started by other means, with more in its environment), the task's env and run context, its XCom
  * inputs, then the try's own values, which nothing overrides.
  */
-export function userProcessEnv(input: { agentEnv: Env; taskEnv: Record<string, string>; xcom: Record<string, string>; returnValuePath: string }): Record<string, string> {
+export function userProcessEnv(input: {
+  agentEnv: Env;
+  taskEnv: Record<string, string>;
+  xcom: Record<string, string>;
+  returnValuePath: string;
+}): Record<string, string> {
   const { agentEnv } = input;
   const { patterns } = parsePassthrough(agentEnv[AGENT_SETTINGS_ENV.passthrough] ?? "");
   const own: Record<string, string> = {};
   for (const name of TASK_OWN_ENV) if (agentEnv[name] !== undefined) own[name] = agentEnv[name]!;
-  return { ...inheritedTaskEnv(agentEnv, patterns), ...input.taskEnv, ...input.xcom, ...own, LEOFLOW_RETURN_VALUE_PATH: input.returnValuePath };
+  return {
+    ...inheritedTaskEnv(agentEnv, patterns),
+    ...input.taskEnv,
+    ...input.xcom,
+    ...own,
+    LEOFLOW_RETURN_VALUE_PATH: input.returnValuePath,
+  };
 }

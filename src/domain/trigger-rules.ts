@@ -41,14 +41,8 @@ const allDone: Rule = (c) => (c.done === c.upstream ? "schedule" : "wait");
 /** Each rule: first the "can never be met" checks (skip / upstream_failed), then the "met" check. */
 const RULES: Record<TriggerRule, Rule> = {
   all_success: (c) =>
-    c.failed || c.upstream_failed ? "upstream_failed"
-    : c.skipped ? "skip"
-    : c.success === c.upstream ? "schedule"
-    : "wait",
-  all_failed: (c) =>
-    c.success || c.skipped ? "skip"
-    : c.failed + c.upstream_failed === c.upstream ? "schedule"
-    : "wait",
+    c.failed || c.upstream_failed ? "upstream_failed" : c.skipped ? "skip" : c.success === c.upstream ? "schedule" : "wait",
+  all_failed: (c) => (c.success || c.skipped ? "skip" : c.failed + c.upstream_failed === c.upstream ? "schedule" : "wait"),
   all_done: allDone,
   // We have no setup/teardown tasks, so "all setups succeeded" holds vacuously: this is all_done.
   all_done_setup_success: allDone,
@@ -59,36 +53,24 @@ const RULES: Record<TriggerRule, Rule> = {
     if (nonSkippedDone < c.upstream) return "wait";
     return c.success ? "schedule" : "upstream_failed";
   },
-  all_skipped: (c) =>
-    c.success || c.failed || c.upstream_failed ? "skip"
-    : c.skipped === c.upstream ? "schedule"
-    : "wait",
+  all_skipped: (c) => (c.success || c.failed || c.upstream_failed ? "skip" : c.skipped === c.upstream ? "schedule" : "wait"),
   one_success: (c) => {
     if (c.success) return "schedule";
     if (c.done < c.upstream) return "wait";
     return c.done === c.skipped ? "skip" : "upstream_failed";
   },
-  one_failed: (c) =>
-    c.failed || c.upstream_failed ? "schedule"
-    : c.done === c.upstream ? "skip"
-    : "wait",
-  one_done: (c) =>
-    c.success || c.failed ? "schedule"
-    : c.done === c.upstream ? "skip"
-    : "wait",
-  none_failed: (c) =>
-    c.failed || c.upstream_failed ? "upstream_failed"
-    : c.success + c.skipped === c.upstream ? "schedule"
-    : "wait",
+  one_failed: (c) => (c.failed || c.upstream_failed ? "schedule" : c.done === c.upstream ? "skip" : "wait"),
+  one_done: (c) => (c.success || c.failed ? "schedule" : c.done === c.upstream ? "skip" : "wait"),
+  none_failed: (c) => (c.failed || c.upstream_failed ? "upstream_failed" : c.success + c.skipped === c.upstream ? "schedule" : "wait"),
   none_failed_min_one_success: (c) =>
-    c.failed || c.upstream_failed ? "upstream_failed"
-    : c.skipped === c.upstream ? "skip"
-    : c.success + c.skipped === c.upstream ? "schedule"
-    : "wait",
-  none_skipped: (c) =>
-    c.skipped ? "skip"
-    : c.done === c.upstream ? "schedule"
-    : "wait",
+    c.failed || c.upstream_failed
+      ? "upstream_failed"
+      : c.skipped === c.upstream
+        ? "skip"
+        : c.success + c.skipped === c.upstream
+          ? "schedule"
+          : "wait",
+  none_skipped: (c) => (c.skipped ? "skip" : c.done === c.upstream ? "schedule" : "wait"),
   always: () => "schedule",
 };
 

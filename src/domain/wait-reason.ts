@@ -38,7 +38,9 @@ export function renderWaitReason(reason: WaitReason): string {
       return `task needs ${reason.needed} slots but pool ${reason.pool} has only ${reason.total}; lower pool_slots or enlarge the pool`;
     case "pool_full": {
       const of = reason.total !== undefined ? `${reason.open} of ${reason.total} open` : `${reason.open} open`;
-      return reason.needed === 1 ? `waiting for a slot in pool ${reason.pool} (${of})` : `waiting for ${reason.needed} slots in pool ${reason.pool} (${of})`;
+      return reason.needed === 1
+        ? `waiting for a slot in pool ${reason.pool} (${of})`
+        : `waiting for ${reason.needed} slots in pool ${reason.pool} (${of})`;
     }
     case "depends_on_past":
       return (

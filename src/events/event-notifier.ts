@@ -112,7 +112,9 @@ export class PgEventNotifier implements EventNotifier {
       // Other replicas still see the rows at their next poll; say so once in a while, not per batch.
       if (Date.now() - this.lastErrorLogAt > 10_000) {
         this.lastErrorLogAt = Date.now();
-        this.opts.logger.warn("could not notify other replicas of new events; they will read them at their next poll", { error: toError(e) });
+        this.opts.logger.warn("could not notify other replicas of new events; they will read them at their next poll", {
+          error: toError(e),
+        });
       }
     } finally {
       this.flushing = false;

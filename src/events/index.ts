@@ -2,7 +2,16 @@
 export type { LeoflowEvent, NewEvent, EventSink, EventHistory } from "./types";
 export { EventHub, Subscription, DEFAULT_SUBSCRIBER_BUFFER, type SubscribeOptions } from "./emitter";
 export { withStoreEvents } from "./store-events";
-export { LocalWakeBus, PgWakeBus, WAKE_CHANNEL, channelFor, parseWakePayload, wakeChannelFor, type WakeBus, type WakeHandler } from "./wake-bus";
+export {
+  LocalWakeBus,
+  PgWakeBus,
+  WAKE_CHANNEL,
+  channelFor,
+  parseWakePayload,
+  wakeChannelFor,
+  type WakeBus,
+  type WakeHandler,
+} from "./wake-bus";
 export { eventRoutes, sseStream, matchesEventFilter, formatSse, EVENTS_PATH, type EventFilter, type StreamResume } from "./sse";
 export { EventLog, storeEventHistory, EVENT_APPEND_BATCH, EVENT_MAX_PENDING, type EventLogOptions } from "./event-log";
 export { EventFeed, type EventFeedOptions } from "./feed";

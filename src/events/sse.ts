@@ -42,11 +42,18 @@ export function formatSse(e: LeoflowEvent): string {
 export function eventRoutes<E extends Env>(hub: EventHub): Hono<E> {
   const app = new Hono<E>();
   app.get(EVENTS_PATH, (c) => {
-    const types = c.req.query("type")?.split(",").map((t) => t.trim()).filter(Boolean);
+    const types = c.req
+      .query("type")
+      ?.split(",")
+      .map((t) => t.trim())
+      .filter(Boolean);
     const filter: EventFilter = { dag_id: c.req.query("dag_id") || undefined, run_id: c.req.query("run_id") || undefined, types };
     const after = parseLastEventId(c.req.header("last-event-id"), c.req.query("last_event_id"));
     if (after === "invalid")
-      return c.json({ detail: "Last-Event-ID (or last_event_id) must be the id: of an event this stream sent, a non-negative integer" }, 400);
+      return c.json(
+        { detail: "Last-Event-ID (or last_event_id) must be the id: of an event this stream sent, a non-negative integer" },
+        400,
+      );
     const match = (e: LeoflowEvent) => matchesEventFilter(e, filter);
     // Subscribed before the replay reads the log: an event is then in the replay or arrives live, never neither.
     const sub = hub.subscribe({ filter: match });
@@ -70,7 +77,12 @@ export interface StreamResume {
  * With `resume`, it first replays the log after the client's id, then sends live events above the last id
  * sent; a client that fell behind the hub is caught up from the log again instead of losing events.
  */
-export function sseStream(sub: Subscription, signal?: AbortSignal, keepaliveMs = KEEPALIVE_MS, resume?: StreamResume): ReadableStream<Uint8Array> {
+export function sseStream(
+  sub: Subscription,
+  signal?: AbortSignal,
+  keepaliveMs = KEEPALIVE_MS,
+  resume?: StreamResume,
+): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
   const cursor = resume ? new StreamCursor(resume.history, resume.after, resume.match) : null;
   let pending: Promise<LeoflowEvent | null> | null = null;

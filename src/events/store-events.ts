@@ -112,7 +112,13 @@ export function withStoreEvents(store: Store, sink: EventSink, onError: (e: unkn
     async reapTaskInstances(reaps, now) {
       const applied = await store.reapTaskInstances(reaps, now);
       if (listening() && applied.some(Boolean))
-        later(() => emitTransitions(reaps.map((r) => ({ id: r.id, from: [r.from], to: "failed", try_number: r.try_number, patch: { note: r.note } })), applied, now));
+        later(() =>
+          emitTransitions(
+            reaps.map((r) => ({ id: r.id, from: [r.from], to: "failed", try_number: r.try_number, patch: { note: r.note } })),
+            applied,
+            now,
+          ),
+        );
       return applied;
     },
     async reapOrphanedRun(id, note, now) {
@@ -123,7 +129,9 @@ export function withStoreEvents(store: Store, sink: EventSink, onError: (e: unkn
     async deferDispatch(tiId, tryNumber, nextAt, note, now) {
       const ok = await store.deferDispatch(tiId, tryNumber, nextAt, note, now);
       if (ok && listening())
-        later(() => emitTransitions([{ id: tiId, from: ["queued"], to: "scheduled", try_number: tryNumber, patch: { note } }], [true], now));
+        later(() =>
+          emitTransitions([{ id: tiId, from: ["queued"], to: "scheduled", try_number: tryNumber, patch: { note } }], [true], now),
+        );
       return ok;
     },
     async loadRunSnapshots(ids) {

@@ -63,7 +63,13 @@ export {
   type AttemptOutcome,
   type InlineHttpExecutorOptions,
 } from "./inline-http";
-export { InlineRunner, type InlineRunnerOptions, type InlineRunnerPort, type InlineMetrics, type InlineWriteFailures } from "./inline-runner";
+export {
+  InlineRunner,
+  type InlineRunnerOptions,
+  type InlineRunnerPort,
+  type InlineMetrics,
+  type InlineWriteFailures,
+} from "./inline-runner";
 export {
   INLINE_EXECUTOR_NAME,
   INLINE_HOSTNAME,

@@ -165,7 +165,8 @@ export class InlineHttpExecutor {
       const durationMs = Math.round(performance.now() - started);
       const decision = decideAttempt(outcome, call.expectedStatus);
       const status = outcome.kind === "status" ? outcome.status : null;
-      const error = outcome.kind === "network" ? outcome.message : outcome.kind === "timeout" ? `timed out after ${call.timeoutSeconds}s` : null;
+      const error =
+        outcome.kind === "network" ? outcome.message : outcome.kind === "timeout" ? `timed out after ${call.timeoutSeconds}s` : null;
       const retryInMs = decision === "retry" && attempt < total && !signal.aborted ? retryDelayMs(outcome, attempt, this.backoff) : null;
       onAttempt?.({ attempt, status, error, durationMs, retryInMs });
       if (decision === "success") return { ...result!, attempts: attempt };
@@ -178,7 +179,11 @@ export class InlineHttpExecutor {
           status,
         );
       if (retryInMs === null)
-        throw new InlineHttpError(`${call.method} ${call.safeUrl} failed after ${attempt} attempt${attempt > 1 ? "s" : ""}: ${last}`, attempt, status);
+        throw new InlineHttpError(
+          `${call.method} ${call.safeUrl} failed after ${attempt} attempt${attempt > 1 ? "s" : ""}: ${last}`,
+          attempt,
+          status,
+        );
       try {
         await this.sleep(retryInMs, signal);
       } catch {

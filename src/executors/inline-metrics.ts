@@ -3,7 +3,10 @@ import type { Metrics } from "../observability";
 import type { InlineWriteFailures } from "./inline-runner";
 
 /** `inline`: the runner, whose `metrics` counts each outcome (started, succeeded, …). */
-export function registerInlineMetrics<M extends { [K in keyof M]: number }>(metrics: Metrics, inline: { readonly metrics: M; readonly inFlight: number; readonly writeFailures: InlineWriteFailures }): void {
+export function registerInlineMetrics<M extends { [K in keyof M]: number }>(
+  metrics: Metrics,
+  inline: { readonly metrics: M; readonly inFlight: number; readonly writeFailures: InlineWriteFailures },
+): void {
   metrics.gauge(
     "leoflow_inline_tasks_total",
     "Inline http task starts and outcomes (started, succeeded, failed, busy, rejected).",

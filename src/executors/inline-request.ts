@@ -89,13 +89,16 @@ function parseExtra(c: ConnectionRecord): Record<string, unknown> {
     const v = JSON.parse(c.extra);
     return v && typeof v === "object" && !Array.isArray(v) ? v : {};
   } catch {
-    throw new TemplateError(`connection "${c.connection_id}" has an extra that is not a JSON object; fix it with PATCH /api/v2/connections/${c.connection_id}`);
+    throw new TemplateError(
+      `connection "${c.connection_id}" has an extra that is not a JSON object; fix it with PATCH /api/v2/connections/${c.connection_id}`,
+    );
   }
 }
 
 export function baseUrl(c: ConnectionRecord): string {
   const host = (c.host ?? "").trim();
-  if (!host) throw new TemplateError(`connection "${c.connection_id}" has no host; set host (e.g. api.example.com or https://api.example.com)`);
+  if (!host)
+    throw new TemplateError(`connection "${c.connection_id}" has no host; set host (e.g. api.example.com or https://api.example.com)`);
   const schemaIsScheme = c.schema === "http" || c.schema === "https";
   const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(host);
   const scheme = schemaIsScheme ? c.schema : c.conn_type.toLowerCase() === "https" ? "https" : "http";

@@ -44,7 +44,11 @@ export function admitInlineTasks(spec: DagSpec, maxSeconds: number): { path: str
 }
 
 /** The http task `ti` runs, from the version its run was planned with. */
-export function httpTaskOf(ti: Pick<TaskInstanceRecord, "task_id" | "dag_id">, run: Pick<DagRunRecord, "version_id">, spec: DagSpec): TaskSpec {
+export function httpTaskOf(
+  ti: Pick<TaskInstanceRecord, "task_id" | "dag_id">,
+  run: Pick<DagRunRecord, "version_id">,
+  spec: DagSpec,
+): TaskSpec {
   const task = spec.tasks.find((t) => t.task_id === ti.task_id);
   if (!task?.http) throw new Error(`task ${ti.task_id} is not an http task in version ${run.version_id} of DAG ${ti.dag_id}`);
   return task;
@@ -58,7 +62,11 @@ export function inlineDeadline(task: Pick<TaskSpec, "execution_timeout">, maxSec
 }
 
 /** scheduled (or queued, the dispatcher's way) → running, on this server: no pid, no agent. */
-export function startTransition(ti: Pick<TaskInstanceRecord, "id" | "try_number">, from: "scheduled" | "queued", now: Date): TaskTransition {
+export function startTransition(
+  ti: Pick<TaskInstanceRecord, "id" | "try_number">,
+  from: "scheduled" | "queued",
+  now: Date,
+): TaskTransition {
   return {
     id: ti.id,
     from: [from],

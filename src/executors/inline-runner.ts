@@ -11,6 +11,7 @@
  * new SchedulerLoop({ ..., inline });
  */
 import type { DagRunRecord, DagSpec, TaskInstanceRecord, TaskSpec, TaskTransition, XComKey } from "../domain";
+import { toError } from "../domain";
 import type { Logger } from "../observability";
 import type { Executor, ExecutorRequest } from "./executor";
 import { loadConnection, loadTemplateContext, type TemplateSourcePort } from "./inline-context";
@@ -147,7 +148,8 @@ export class InlineRunner {
         const ti = await store.getTaskInstanceById(req.taskInstanceId);
         const run = ti && (await store.getDagRunById(ti.dag_run_id));
         const spec = run && (await store.getDagVersion(run.version_id));
-        if (!ti || !run || !spec) throw new Error(`task instance ${req.taskInstanceId} (${req.dagId}/${req.runId}/${req.taskId}) vanished before it ran`);
+        if (!ti || !run || !spec)
+          throw new Error(`task instance ${req.taskInstanceId} (${req.dagId}/${req.runId}/${req.taskId}) vanished before it ran`);
         const problem = inlineDurationProblem(req.task, this.opts.maxSeconds);
         if (problem) throw new Error(`inline task refused: ${problem}`);
         await this.begin({ ...ti, try_number: req.tryNumber }, run, spec, httpTaskOf(ti, run, spec), "queued");
@@ -172,7 +174,13 @@ export class InlineRunner {
     this.stopHeartbeats();
   }
 
-  private async begin(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec, task: TaskSpec, from: "scheduled" | "queued"): Promise<void> {
+  private async begin(
+    ti: TaskInstanceRecord,
+    run: DagRunRecord,
+    spec: DagSpec,
+    task: TaskSpec,
+    from: "scheduled" | "queued",
+  ): Promise<void> {
     const now = this.now();
     const [applied] = await this.opts.store.applyTransitions([startTransition(ti, from, now)], now);
     // Lost a race (marked, cleared): whoever won decided its state; nothing to run.
@@ -203,7 +211,11 @@ export class InlineRunner {
       // Log lines are written in order in the background and flushed before the final state, so the request
       // does not wait for a store round trip.
       void log.write(requestLine(call));
-      const res = await this.http.run(call, abort.signal, (a) => void log.write(attemptLine(call.method, call.safeUrl, call.retries + 1, a)));
+      const res = await this.http.run(
+        call,
+        abort.signal,
+        (a) => void log.write(attemptLine(call.method, call.safeUrl, call.retries + 1, a)),
+      );
       const out = responseValue(res);
       if (out) {
         await store.setXCom({ dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, key: "return_value" }, out.value, this.now());
@@ -241,7 +253,7 @@ export class InlineRunner {
       } catch (e) {
         this.writeFailures.outcome++;
         const delay = outcomeRetryDelayMs(attempt, attempts);
-        const fields = { ...taskFields(ti), outcome: to, attempt, error: e as Error };
+        const fields = { ...taskFields(ti), outcome: to, attempt, error: toError(e) };
         if (delay === null) {
           this.opts.logger.error(
             `recording an inline task's outcome failed ${attempts} times; it stays running until the agent_lost reaper fails it (check the database)`,
@@ -280,7 +292,7 @@ export class InlineRunner {
     this.writeFailures.log_line += log.lost;
     this.opts.logger.warn(`${log.lost} of ${log.written} log lines of an inline task could not be stored; its log shows gaps`, {
       ...taskFields(ti),
-      error: log.firstError as Error,
+      error: toError(log.firstError),
     });
   }
 
@@ -300,10 +312,13 @@ export class InlineRunner {
     const failed = results.flatMap((r, i) => (r.status === "rejected" ? [{ ti: tis[i]!, error: r.reason }] : []));
     if (!failed.length) return;
     this.writeFailures.heartbeat += failed.length;
-    this.opts.logger.warn(`refreshing the heartbeat of ${failed.length} running inline task(s) failed; past --agent-lost-after the reaper fails them`, {
-      task_instances: failed.map((f) => `${f.ti.dag_id}/${f.ti.run_id}/${f.ti.task_id}#${f.ti.try_number}`),
-      error: failed[0]!.error as Error,
-    });
+    this.opts.logger.warn(
+      `refreshing the heartbeat of ${failed.length} running inline task(s) failed; past --agent-lost-after the reaper fails them`,
+      {
+        task_instances: failed.map((f) => `${f.ti.dag_id}/${f.ti.run_id}/${f.ti.task_id}#${f.ti.try_number}`),
+        error: toError(failed[0]!.error),
+      },
+    );
   }
 
   private stopHeartbeats(): void {

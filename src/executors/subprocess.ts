@@ -58,9 +58,16 @@ export class SubprocessExecutor implements Executor {
     if (!earlier.length) return this.launch(req);
     // Stopping may take the kill grace; the dispatcher (inline in Lite) must not wait for it, so this try is
     // launched once the earlier ones are gone. A launch failure then leaves it queued for dispatch_lost.
-    void this.stopAll(earlier).then(() => this.launch(req)).catch((e) =>
-      this.opts.logger.error("launching a task's agent failed", { ti_id: req.taskInstanceId, task_id: req.taskId, try_number: req.tryNumber, error: toError(e) }),
-    );
+    void this.stopAll(earlier)
+      .then(() => this.launch(req))
+      .catch((e) =>
+        this.opts.logger.error("launching a task's agent failed", {
+          ti_id: req.taskInstanceId,
+          task_id: req.taskId,
+          try_number: req.tryNumber,
+          error: toError(e),
+        }),
+      );
   }
 
   private launch(req: ExecutorRequest): void {
@@ -121,7 +128,11 @@ export class SubprocessExecutor implements Executor {
       const did = await stopProcessGroup(pgid, this.graceMs);
       if (did !== "none")
         this.opts.logger.warn("stopped the task's processes its agent left running", {
-          ti_id: req.taskInstanceId, task_id: req.taskId, try_number: req.tryNumber, pgid, signal: did === "kill" ? "SIGKILL" : "SIGTERM",
+          ti_id: req.taskInstanceId,
+          task_id: req.taskId,
+          try_number: req.tryNumber,
+          pgid,
+          signal: did === "kill" ? "SIGKILL" : "SIGTERM",
         });
     }
     this.opts.onAgentExit?.({
@@ -134,10 +145,15 @@ export class SubprocessExecutor implements Executor {
 
   /** Launched earlier tries of the same task instance that are still running (or still being stopped). */
   private earlierTries(req: ExecutorRequest): Launched[] {
-    const earlier = [...this.running.entries()].filter(([key, l]) => key.startsWith(`${req.taskInstanceId}:`) && l.tryNumber < req.tryNumber);
+    const earlier = [...this.running.entries()].filter(
+      ([key, l]) => key.startsWith(`${req.taskInstanceId}:`) && l.tryNumber < req.tryNumber,
+    );
     for (const [, l] of earlier)
       this.opts.logger.warn("an earlier try of this task instance is still running; stopping it before the next try starts", {
-        ti_id: req.taskInstanceId, task_id: req.taskId, running_try: l.tryNumber, next_try: req.tryNumber,
+        ti_id: req.taskInstanceId,
+        task_id: req.taskId,
+        running_try: l.tryNumber,
+        next_try: req.tryNumber,
       });
     return earlier.map(([, l]) => l);
   }
@@ -151,7 +167,10 @@ export class SubprocessExecutor implements Executor {
     l.proc.kill("SIGCONT"); // a frozen agent acts on SIGTERM only once continued (see process-group.ts)
     // The agent gives its task the same grace before SIGKILL; past that (a hung agent), kill it: `watch`
     // then stops the group it leaves behind.
-    const exited = await Promise.race([l.proc.exited.then(() => true), Bun.sleep(this.graceMs + Math.min(5_000, this.graceMs)).then(() => false)]);
+    const exited = await Promise.race([
+      l.proc.exited.then(() => true),
+      Bun.sleep(this.graceMs + Math.min(5_000, this.graceMs)).then(() => false),
+    ]);
     if (!exited) l.proc.kill("SIGKILL");
     await l.done;
   }

@@ -99,7 +99,8 @@ export function evaluate(expr: string, ctx: TemplateContext, where: string): unk
     }
     case "xcom":
     case "var": {
-      if (!ref.path.length) throw fail(ref.ns === "xcom" ? "name the task, e.g. {{ xcom.extract }}" : "name the variable, e.g. {{ var.api_url }}");
+      if (!ref.path.length)
+        throw fail(ref.ns === "xcom" ? "name the task, e.g. {{ xcom.extract }}" : "name the variable, e.g. {{ var.api_url }}");
       const bag = ref.ns === "xcom" ? ctx.xcom : ctx.var;
       const hit = candidateKeys(ref.path).find((c) => Object.hasOwn(bag, c.key));
       if (!hit)

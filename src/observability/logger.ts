@@ -29,7 +29,13 @@ export function createLogger(component: string, minLevel: LogLevel = envLevel): 
     if (ORDER[level] < ORDER[minLevel]) return;
     const time = new Date().toISOString();
     const line = json
-      ? JSON.stringify({ time, level, component, msg, ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v instanceof Error ? v.message : v])) })
+      ? JSON.stringify({
+          time,
+          level,
+          component,
+          msg,
+          ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v instanceof Error ? v.message : v])),
+        })
       : `${time} ${level.toUpperCase().padEnd(5)} ${component}: ${msg}${Object.entries(fields)
           .map(([k, v]) => ` ${k}=${format(v)}`)
           .join("")}`;

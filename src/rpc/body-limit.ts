@@ -10,7 +10,7 @@
 /** `--rpc-max-body`'s default: far above what an agent sends (log batches, an XCom of `--xcom-max-bytes`). */
 export const DEFAULT_RPC_MAX_BODY = 4 * 1024 * 1024;
 
-export type LimitedBody = { ok: true; bytes: Uint8Array } | { ok: false; /** What was known when reading stopped. */ seen: string };
+export type LimitedBody = { ok: true; bytes: Uint8Array } | { ok: false /** What was known when reading stopped. */; seen: string };
 
 /** The body of `req`, or `ok: false` as soon as it is known to exceed `maxBytes` (the rest is never read). */
 export async function readBodyLimited(req: Request, maxBytes: number): Promise<LimitedBody> {
@@ -49,7 +49,11 @@ export function declaredLength(headers: Headers): number | null {
 
 /** "4 MiB", "512 KiB", "1000 bytes": for messages. */
 export function formatLimit(bytes: number): string {
-  for (const [unit, size] of [["GiB", 2 ** 30], ["MiB", 2 ** 20], ["KiB", 2 ** 10]] as const)
+  for (const [unit, size] of [
+    ["GiB", 2 ** 30],
+    ["MiB", 2 ** 20],
+    ["KiB", 2 ** 10],
+  ] as const)
     if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
   return `${bytes} bytes`;
 }

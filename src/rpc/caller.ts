@@ -21,7 +21,12 @@ export interface Caller {
   ti: TaskInstanceRecord;
 }
 
-export async function authenticate(ctx: Pick<HandlerContext, "requestHeader" | "values">, tokens: AgentTokens, store: Pick<AgentRpcStore, "getTaskInstanceById">, now: Date): Promise<Caller> {
+export async function authenticate(
+  ctx: Pick<HandlerContext, "requestHeader" | "values">,
+  tokens: AgentTokens,
+  store: Pick<AgentRpcStore, "getTaskInstanceById">,
+  now: Date,
+): Promise<Caller> {
   const { id, expiresAt } = ctx.values.get(verifiedToken) ?? (await verifyHeader(ctx.requestHeader, tokens, now));
   const ti = await store.getTaskInstanceById(id.tiId);
   if (!ti)
@@ -73,7 +78,8 @@ export function notLiveReason(caller: Caller): string | null {
   const { id, ti } = caller;
   if (ti.try_number !== id.tryNumber)
     return `task instance ${describe(id)} is on try ${ti.try_number} (${ti.state}); this token's try ${id.tryNumber} is over`;
-  if (!LIVE_TASK_STATES.has(ti.state)) return `task instance ${describe(id)} try ${id.tryNumber} is ${ti.state}, no longer queued or running`;
+  if (!LIVE_TASK_STATES.has(ti.state))
+    return `task instance ${describe(id)} try ${id.tryNumber} is ${ti.state}, no longer queued or running`;
   return null;
 }
 
@@ -83,7 +89,11 @@ export function notLiveReason(caller: Caller): string | null {
  */
 export function requireLiveTry(caller: Caller, method: string): void {
   const reason = notLiveReason(caller);
-  if (reason) throw new ConnectError(`${method} refused: ${reason}; an agent token is valid only while its try is queued or running`, Code.PermissionDenied);
+  if (reason)
+    throw new ConnectError(
+      `${method} refused: ${reason}; an agent token is valid only while its try is queued or running`,
+      Code.PermissionDenied,
+    );
 }
 
 /**

@@ -40,7 +40,10 @@ export function createAgentRpcHandler(deps: AgentRpcDeps): (req: Request) => Pro
     const handler = byPath.get(path);
     if (!handler)
       return Response.json(
-        { code: "unimplemented", message: `${path} is not a method of ${AgentService.typeName}; this control plane may be older than the agent` },
+        {
+          code: "unimplemented",
+          message: `${path} is not a method of ${AgentService.typeName}; this control plane may be older than the agent`,
+        },
         { status: 404 },
       );
     const passed = await passDoor(req, path.slice(AGENT_RPC_PREFIX.length), door);

@@ -6,7 +6,7 @@
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import {
-  AgentService,
+  type AgentService,
   AppendLogsResponseSchema,
   GetConnectionResponseSchema,
   GetTaskSpecResponseSchema,
@@ -84,7 +84,9 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
       if (!spec) throw new NotFoundError(`DAG version ${run.version_id} pinned by run ${run.run_id} does not exist`);
       const task = spec.tasks.find((t) => t.task_id === c.ti.task_id);
       if (!task)
-        throw new NotFoundError(`task ${c.ti.task_id} is not in version ${run.version_id} of DAG ${run.dag_id}; it was removed from the DAG`);
+        throw new NotFoundError(
+          `task ${c.ti.task_id} is not in version ${run.version_id} of DAG ${run.dag_id}; it was removed from the DAG`,
+        );
       const dag = await store.getDag(run.dag_id);
       const xcomInputs: Record<string, string> = {};
       const refs = xcomInputRefs(task);
@@ -144,15 +146,12 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
     pushXCom: guarded(logger, "PushXCom", async (req, ctx) => {
       const c = await caller(ctx);
       requireLiveTry(c, "PushXCom");
-      if (!req.key) throw new ConnectError("PushXCom needs a key (the return value is key \"return_value\")", Code.InvalidArgument);
+      if (!req.key) throw new ConnectError('PushXCom needs a key (the return value is key "return_value")', Code.InvalidArgument);
       let value: unknown;
       try {
         value = JSON.parse(req.valueJson);
       } catch (e) {
-        throw new ConnectError(
-          `XCom ${req.key} of task ${c.id.taskId} is not valid JSON: ${errorMessage(e)}`,
-          Code.InvalidArgument,
-        );
+        throw new ConnectError(`XCom ${req.key} of task ${c.id.taskId} is not valid JSON: ${errorMessage(e)}`, Code.InvalidArgument);
       }
       await store.setXCom({ dag_id: c.id.dagId, run_id: c.id.runId, task_id: c.id.taskId, key: req.key }, value, now());
       return create(PushXComResponseSchema, {});
@@ -160,7 +159,10 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
 
     reportState: guarded(logger, "ReportState", async (req, ctx) => {
       if (!REPORTABLE.has(req.state))
-        throw new ConnectError(`ReportState state must be success, failed or skipped, got ${JSON.stringify(req.state)}`, Code.InvalidArgument);
+        throw new ConnectError(
+          `ReportState state must be success, failed or skipped, got ${JSON.stringify(req.state)}`,
+          Code.InvalidArgument,
+        );
       const to = req.state as TaskState;
       let c = await caller(ctx);
       // Resend, stale try, or the control plane already decided (marked, reaped): answer, change nothing.

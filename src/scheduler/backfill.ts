@@ -34,10 +34,14 @@ export function backfillSlots(dag: DagRecord, req: BackfillRequest, now: Date): 
       `DAG ${dag.dag_id} has no periodic schedule (schedule: ${JSON.stringify(spec.schedule)}); backfills need a cron string or a preset such as @daily`,
     );
   if (req.from_date >= now && req.to_date >= now)
-    throw new ValidationError(`Backfill cannot be executed for future dates: from_date ${from} and to_date ${to} are after now (${now.toISOString()})`);
+    throw new ValidationError(
+      `Backfill cannot be executed for future dates: from_date ${from} and to_date ${to} are after now (${now.toISOString()})`,
+    );
   if (spec.tasks.some((t) => t.depends_on_past)) {
     if (req.run_backwards)
-      throw new ValidationError(`DAG ${dag.dag_id} has tasks with depends_on_past=true, so it cannot be backfilled backwards; set run_backwards=false`);
+      throw new ValidationError(
+        `DAG ${dag.dag_id} has tasks with depends_on_past=true, so it cannot be backfilled backwards; set run_backwards=false`,
+      );
     if (req.reprocess_behavior === "none")
       throw new ValidationError(
         `DAG ${dag.dag_id} has tasks with depends_on_past=true; set reprocess_behavior to "failed" or "completed" so earlier runs are not left out`,
@@ -49,7 +53,9 @@ export function backfillSlots(dag: DagRecord, req: BackfillRequest, now: Date): 
       `no slot of DAG ${dag.dag_id}'s schedule "${spec.schedule}" (${spec.timezone}) starts between ${from} and ${to} and has ended by now; widen the range`,
     );
   if (slots.length > MAX_BACKFILL_RUNS)
-    throw new ValidationError(`the range ${from} .. ${to} holds more than ${MAX_BACKFILL_RUNS} slots of "${spec.schedule}"; split it into smaller backfills`);
+    throw new ValidationError(
+      `the range ${from} .. ${to} holds more than ${MAX_BACKFILL_RUNS} slots of "${spec.schedule}"; split it into smaller backfills`,
+    );
   return req.run_backwards ? slots.reverse() : slots;
 }
 

@@ -51,10 +51,7 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  *
  * @example selectDispatchable(cands, { parallelism: 32, running: 0, runningByDag: new Map() }).dispatch
  */
-export function selectDispatchable<C extends DispatchCandidate>(
-  candidates: readonly C[],
-  limits: CapacityLimits,
-): DispatchSelection<C> {
+export function selectDispatchable<C extends DispatchCandidate>(candidates: readonly C[], limits: CapacityLimits): DispatchSelection<C> {
   const dispatch: C[] = [];
   const waiting: { candidate: C; reason: WaitReason }[] = [];
   let running = limits.running;

@@ -36,9 +36,7 @@ export function relatedTaskIds(
   const closure = (edges: Map<string, string[]>): Set<string> => {
     const seen = new Set<string>();
     const stack = [...taskIds];
-    while (stack.length)
-      for (const next of edges.get(stack.pop()!) ?? [])
-        if (!seen.has(next)) seen.add(next), stack.push(next);
+    while (stack.length) for (const next of edges.get(stack.pop()!) ?? []) if (!seen.has(next)) seen.add(next), stack.push(next);
     return seen;
   };
   const selected = new Set(taskIds);

@@ -16,7 +16,11 @@ const PAST_OK: ReadonlySet<TaskState> = new Set(["success", "skipped"]);
  * Whether planning this run needs its previous run: it has a logical_date (runs without one, e.g. manual
  * triggers with logical_date null, have no previous run in Airflow 3) and a depends_on_past task still in `none`.
  */
-export function needsPreviousRun(run: Pick<DagRunRecord, "logical_date">, tis: Pick<TaskInstanceRecord, "task_id" | "state">[], spec: Pick<DagSpec, "tasks">): boolean {
+export function needsPreviousRun(
+  run: Pick<DagRunRecord, "logical_date">,
+  tis: Pick<TaskInstanceRecord, "task_id" | "state">[],
+  spec: Pick<DagSpec, "tasks">,
+): boolean {
   if (run.logical_date === null) return false;
   const gated = new Set(spec.tasks.filter((t) => t.depends_on_past).map((t) => t.task_id));
   return gated.size > 0 && tis.some((ti) => ti.state === "none" && gated.has(ti.task_id));

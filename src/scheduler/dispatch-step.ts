@@ -4,6 +4,7 @@
  * why. Also where a failed launch is recorded (fail the try, or the retry policy's handler).
  */
 import type { DagSpec, TaskState } from "../domain";
+import { toError } from "../domain";
 import type { Logger } from "../observability";
 import type { DagRunRecord, Store, TaskInstanceRecord, TaskNoteUpdate } from "../store";
 import type { TaskDispatcher } from "../dispatch";
@@ -69,7 +70,13 @@ export class DispatchStep {
    * transitions) and the candidates still waiting from earlier ticks; `held`: runs held by run limits.
    * Pushes the waiting notes that change onto `notes`. Returns how many were launched or started.
    */
-  async run(planned: readonly PlannedRun[], newState: ReadonlyMap<number, TaskState>, held: { has(runId: number): boolean }, now: Date, notes: TaskNoteUpdate[]): Promise<number> {
+  async run(
+    planned: readonly PlannedRun[],
+    newState: ReadonlyMap<number, TaskState>,
+    held: { has(runId: number): boolean },
+    now: Date,
+    notes: TaskNoteUpdate[],
+  ): Promise<number> {
     const candidates: Candidate[] = [];
     const plannedRuns = new Set<number>();
     for (const { snap, spec } of planned) {
@@ -105,11 +112,17 @@ export class DispatchStep {
     let running = 0;
     for (const n of active.values()) running += n;
     const pools = poolLimits(poolUsage);
-    const { dispatch: selected, waiting } = selectDispatchable(candidates, { parallelism: this.opts.parallelism, running, runningByDag: active, ...pools });
+    const { dispatch: selected, waiting } = selectDispatchable(candidates, {
+      parallelism: this.opts.parallelism,
+      running,
+      runningByDag: active,
+      ...pools,
+    });
     // A note is written only while its task instance is still scheduled; the snapshot may say none (it was
     // scheduled this tick).
     notes.push(...waitingNotes(waiting).map((n) => ({ ...n, state: "scheduled" as const })));
-    for (const w of waiting) this.waitingCandidates.set(w.candidate.ti.id, { ...w.candidate, ti: withWaitReason(w.candidate.ti, w.reason) });
+    for (const w of waiting)
+      this.waitingCandidates.set(w.candidate.ti.id, { ...w.candidate, ti: withWaitReason(w.candidate.ti, w.reason) });
     if (!selected.length) return 0;
     this.opts.checkpoint();
     const inline = this.opts.inline;
@@ -122,7 +135,7 @@ export class DispatchStep {
         try {
           if ((await inline!.start(c.ti, c.run, c.spec)) === "started") started++;
         } catch (e) {
-          await this.failed(c.ti, e as Error, now);
+          await this.failed(c.ti, toError(e), now);
         }
       }),
     );
@@ -144,7 +157,7 @@ export class DispatchStep {
           await this.opts.dispatcher.dispatch(c.ti, c.run, c.spec);
         } catch (e) {
           if (e instanceof AtCapacityError) refused++, await this.returnToScheduled(c.ti, now);
-          else await this.failed(c.ti, e as Error, now);
+          else await this.failed(c.ti, toError(e), now);
         }
       }),
     );
@@ -156,7 +169,7 @@ export class DispatchStep {
     try {
       await (this.opts.onDispatchFailure ?? this.failDispatch)(ti, error, now);
     } catch (e) {
-      this.opts.logger.error("recording a dispatch failure failed", { task_id: ti.task_id, error: e as Error });
+      this.opts.logger.error("recording a dispatch failure failed", { task_id: ti.task_id, error: toError(e) });
     }
   }
 
@@ -168,7 +181,10 @@ export class DispatchStep {
         now,
       );
     } catch (e) {
-      this.opts.logger.error("could not hand a refused launch back to scheduled; the dispatch-lost reaper will", { task_id: ti.task_id, error: e as Error });
+      this.opts.logger.error("could not hand a refused launch back to scheduled; the dispatch-lost reaper will", {
+        task_id: ti.task_id,
+        error: toError(e),
+      });
     }
   }
 

@@ -82,7 +82,11 @@ export class CronRunCreator implements DueRunCreator {
           ),
         );
         ids.push(run.id);
-        this.opts.logger.info("scheduled run created", { dag_id: dag.dag_id, run_id: run.run_id, lateness_ms: now.getTime() - slot.run_after.getTime() });
+        this.opts.logger.info("scheduled run created", {
+          dag_id: dag.dag_id,
+          run_id: run.run_id,
+          lateness_ms: now.getTime() - slot.run_after.getTime(),
+        });
       } catch (e) {
         if (!(e instanceof ConflictError)) throw e; // already created by an earlier sweep or another scheduler
       }

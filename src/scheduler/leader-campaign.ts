@@ -74,8 +74,7 @@ export function decideCampaign(state: CampaignState, seen: LockObservation, now:
   }
   if (state.role === "follower") {
     if (seen.kind !== "acquire") return { state };
-    if (seen.error)
-      return { state, log: { level: "warn", message: `could not campaign for leadership (${seen.error}); retrying` } };
+    if (seen.error) return { state, log: { level: "warn", message: `could not campaign for leadership (${seen.error}); retrying` } };
     if (!seen.acquired) return { state };
     const reacquiredAfterMs = state.steppedDownAt === null ? undefined : Math.max(0, now - state.steppedDownAt);
     return {

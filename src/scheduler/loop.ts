@@ -6,6 +6,7 @@
  * The loop never dies: a failed tick is logged and the next one runs.
  */
 import type { TaskState } from "../domain";
+import { toError } from "../domain";
 import type { Logger } from "../observability";
 import type { SchedulerStore, TaskInstanceRecord } from "../store";
 import type { TaskDispatcher } from "../dispatch";
@@ -179,8 +180,9 @@ export class SchedulerLoop {
           if (this.opts.leaderGuard && !(await this.opts.leaderGuard())) break;
           await this.tick();
         } catch (e) {
-          if (e instanceof TickCancelledError) this.opts.logger.warn("tick cancelled: the scheduler is stepping down or stopping (expected)");
-          else this.opts.logger.error("scheduler tick failed; the next tick will retry", { error: e as Error });
+          if (e instanceof TickCancelledError)
+            this.opts.logger.warn("tick cancelled: the scheduler is stepping down or stopping (expected)");
+          else this.opts.logger.error("scheduler tick failed; the next tick will retry", { error: toError(e) });
         }
       } while (this.again && !this.stopped);
     } finally {
@@ -241,14 +243,14 @@ export class SchedulerLoop {
         for (const id of created) this.dirty.add(id);
         if (nextDueAt) this.timer.armSweep(nextDueAt.getTime());
       } catch (e) {
-        this.opts.logger.error("creating scheduled runs failed; planning goes on", { error: e as Error });
+        this.opts.logger.error("creating scheduled runs failed; planning goes on", { error: toError(e) });
       }
     }
     if (sweep && this.opts.reaper) {
       try {
         for (const id of await this.opts.reaper.reap(now)) this.dirty.add(id);
       } catch (e) {
-        this.opts.logger.error("reaping failed; planning goes on", { error: e as Error });
+        this.opts.logger.error("reaping failed; planning goes on", { error: toError(e) });
       }
     }
   }

@@ -3,7 +3,15 @@
  * The API reads the run, these functions decide, the store applies it all in one transaction
  * (applyOperatorChange), and the scheduler is woken to plan the run again.
  */
-import { ConflictError, NotFoundError, isTerminalDagRunState, isTerminalTaskState, type DagRunState, type DagSpec, type TaskState } from "../domain";
+import {
+  ConflictError,
+  NotFoundError,
+  isTerminalDagRunState,
+  isTerminalTaskState,
+  type DagRunState,
+  type DagSpec,
+  type TaskState,
+} from "../domain";
 import type { DagRunRecord, OperatorChange, TaskInstanceRecord, TaskTransition } from "../store";
 import { clearFor, relatedTaskIds, requeueAfterClear, selectClearTargets } from "./clear";
 import { finalizeRun } from "./planner";
@@ -45,7 +53,13 @@ export interface TaskMarkOptions {
  *
  * @example planTaskMark({ run, tis, spec }, "load", "success", now) // { transitions: [load → success], clears: [...] }
  */
-export function planTaskMark(input: MarkInput, taskId: string, state: MarkableTaskState, now: Date, opts: TaskMarkOptions = {}): OperatorChange {
+export function planTaskMark(
+  input: MarkInput,
+  taskId: string,
+  state: MarkableTaskState,
+  now: Date,
+  opts: TaskMarkOptions = {},
+): OperatorChange {
   const { run, tis, spec } = input;
   const ti = tis.find((t) => t.task_id === taskId);
   if (!ti) throw new NotFoundError(`task ${taskId} has no task instance in run ${run.run_id}`);
@@ -62,7 +76,12 @@ export function planTaskMark(input: MarkInput, taskId: string, state: MarkableTa
   if (!isTerminalDagRunState(run.state)) return change;
   if (clears.length) return { ...change, runs: [requeueAfterClear(run)!] };
   const markedIds = new Set(marked.map((t) => t.id));
-  const after = tis.map((t) => ({ task_id: t.task_id, state: markedIds.has(t.id) ? state : t.state, try_number: t.try_number, max_tries: t.max_tries }));
+  const after = tis.map((t) => ({
+    task_id: t.task_id,
+    state: markedIds.has(t.id) ? state : t.state,
+    try_number: t.try_number,
+    max_tries: t.max_tries,
+  }));
   const outcome = finalizeRun({ spec, tis: after });
   return outcome && outcome !== run.state ? { ...change, runs: [{ id: run.id, from: [run.state], to: outcome }] } : change;
 }
@@ -90,6 +109,9 @@ export function planRunMark(input: MarkInput, state: MarkableRunState, now: Date
       else if (!isTerminalTaskState(ti.state)) transitions.push(markTransition(ti, "skipped", now));
     }
   }
-  const runChange = run.state !== state || note !== undefined ? [{ id: run.id, from: [run.state], to: state as DagRunState, ...(note !== undefined ? { note } : {}) }] : [];
+  const runChange =
+    run.state !== state || note !== undefined
+      ? [{ id: run.id, from: [run.state], to: state as DagRunState, ...(note !== undefined ? { note } : {}) }]
+      : [];
   return { transitions, runs: runChange };
 }

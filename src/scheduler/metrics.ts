@@ -15,7 +15,13 @@ export function registerSchedulerMetrics(
       () => Object.entries(campaign.stats().step_downs).map(([reason, n]) => [{ reason }, n]),
       "counter",
     );
-    metrics.gauge("leoflow_scheduler_reacquire_seconds", "Time without leadership of the last step-down → re-acquire cycle.", () => (campaign.stats().last_reacquire_ms ?? 0) / 1000);
+    metrics.gauge(
+      "leoflow_scheduler_reacquire_seconds",
+      "Time without leadership of the last step-down → re-acquire cycle.",
+      () => (campaign.stats().last_reacquire_ms ?? 0) / 1000,
+    );
   }
-  metrics.gauge("leoflow_scheduler_healthy", "1 while the scheduler ticks on time (or does not lead), else 0.", () => (loop.health().status === "healthy" ? 1 : 0));
+  metrics.gauge("leoflow_scheduler_healthy", "1 while the scheduler ticks on time (or does not lead), else 0.", () =>
+    loop.health().status === "healthy" ? 1 : 0,
+  );
 }

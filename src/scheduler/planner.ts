@@ -93,8 +93,7 @@ export function planRun(input: PlanInput, now: Date): RunPlan {
   for (const ti of tis) {
     const task = tasks.get(ti.task_id);
     if (!task) {
-      if (REMOVABLE.has(ti.state))
-        plan(ti, "removed", { note: `task ${ti.task_id} is not in this run's DAG version` });
+      if (REMOVABLE.has(ti.state)) plan(ti, "removed", { note: `task ${ti.task_id} is not in this run's DAG version` });
       continue;
     }
     if (ti.state === "failed" && ti.try_number <= ti.max_tries) {
@@ -175,9 +174,15 @@ function planRunState(
 }
 
 function failureNote(tis: { task_id: string; state: TaskState }[]): string {
-  const failed = tis.filter((t) => t.state === "failed").map((t) => t.task_id).sort();
+  const failed = tis
+    .filter((t) => t.state === "failed")
+    .map((t) => t.task_id)
+    .sort();
   if (failed.length) return `task(s) failed: ${failed.join(", ")}`;
-  const upstreamFailed = tis.filter((t) => t.state === "upstream_failed").map((t) => t.task_id).sort();
+  const upstreamFailed = tis
+    .filter((t) => t.state === "upstream_failed")
+    .map((t) => t.task_id)
+    .sort();
   return `task(s) upstream_failed: ${upstreamFailed.join(", ")}`;
 }
 
@@ -201,9 +206,7 @@ export function finalizeRun(input: FinalizeInput): DagRunState | null {
     if (ti.state === "failed" && ti.try_number <= ti.max_tries && inSpec.has(ti.task_id)) return null;
   }
   const leaves = leafTaskIds(input.spec.tasks);
-  const leafFailed = input.tis.some(
-    (ti) => leaves.has(ti.task_id) && (ti.state === "failed" || ti.state === "upstream_failed"),
-  );
+  const leafFailed = input.tis.some((ti) => leaves.has(ti.task_id) && (ti.state === "failed" || ti.state === "upstream_failed"));
   return leafFailed ? "failed" : "success";
 }
 

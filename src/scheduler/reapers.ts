@@ -25,7 +25,11 @@ export interface ReaperThresholds {
 }
 
 /** 60 s ≈ 12 heartbeats at the default 5 s interval; 5 min to register; 10 min of silence for a run. */
-export const DEFAULT_REAPER_THRESHOLDS: ReaperThresholds = { agentLostAfterMs: 60_000, dispatchLostAfterMs: 300_000, orphanAfterMs: 600_000 };
+export const DEFAULT_REAPER_THRESHOLDS: ReaperThresholds = {
+  agentLostAfterMs: 60_000,
+  dispatchLostAfterMs: 300_000,
+  orphanAfterMs: 600_000,
+};
 
 export type ReapReason = "agent_lost" | "dispatch_lost" | "orphaned";
 
@@ -65,12 +69,26 @@ export class Reapers implements Reaper {
     const silent = (await store.listAgentLostCandidates()).filter((c) =>
       isAgentLost({ lastHeartbeat: c.observed_at }, thresholds.agentLostAfterMs, now),
     );
-    await this.failTasks("agent_lost", "running", silent, (c) => reapNotes.agentLost(c.observed_at!, thresholds.agentLostAfterMs), now, changed);
+    await this.failTasks(
+      "agent_lost",
+      "running",
+      silent,
+      (c) => reapNotes.agentLost(c.observed_at!, thresholds.agentLostAfterMs),
+      now,
+      changed,
+    );
 
     const unclaimed = (await store.listDispatchLostCandidates()).filter((c) =>
       isDispatchLost({ queuedAt: c.observed_at }, thresholds.dispatchLostAfterMs, now),
     );
-    await this.failTasks("dispatch_lost", "queued", unclaimed, (c) => reapNotes.dispatchLost(c.observed_at!, thresholds.dispatchLostAfterMs), now, changed);
+    await this.failTasks(
+      "dispatch_lost",
+      "queued",
+      unclaimed,
+      (c) => reapNotes.dispatchLost(c.observed_at!, thresholds.dispatchLostAfterMs),
+      now,
+      changed,
+    );
 
     for (const run of await store.listOrphanCandidates()) {
       if (!isOrphaned({ lastActivity: run.last_activity }, thresholds.orphanAfterMs, now)) continue;

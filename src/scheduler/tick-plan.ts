@@ -38,7 +38,16 @@ export interface TickPlan {
 }
 
 export function planTick(input: TickPlanInput, now: Date): TickPlan {
-  const plan: TickPlan = { transitions: [], transitionRun: [], runChanges: [], planned: [], notes: [], wakeUps: [], deferred: [], failed: [] };
+  const plan: TickPlan = {
+    transitions: [],
+    transitionRun: [],
+    runChanges: [],
+    planned: [],
+    notes: [],
+    wakeUps: [],
+    deferred: [],
+    failed: [],
+  };
   for (const snap of input.snapshots) {
     if (input.outOfTime()) {
       plan.deferred.push(snap.run.id);

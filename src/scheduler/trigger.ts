@@ -108,17 +108,12 @@ export function resolveConf(spec: Pick<DagSpec, "params">, conf: Record<string, 
     const problem = checkParamValue(value, param);
     if (problem) issues.push({ path: `conf.${key}`, message: given ? problem : `${problem} (the param's default)` });
   }
-  if (issues.length)
-    throw new ValidationError(`invalid conf: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
+  if (issues.length) throw new ValidationError(`invalid conf: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
   return out;
 }
 
-function checkParamValue(
-  value: unknown,
-  param: { type?: ParamType; enum?: unknown[]; minimum?: number; maximum?: number },
-): string | null {
-  if (param.type && !hasType(value, param.type))
-    return `expected ${param.type}, got ${describeType(value)} ${JSON.stringify(value)}`;
+function checkParamValue(value: unknown, param: { type?: ParamType; enum?: unknown[]; minimum?: number; maximum?: number }): string | null {
+  if (param.type && !hasType(value, param.type)) return `expected ${param.type}, got ${describeType(value)} ${JSON.stringify(value)}`;
   if (param.enum && !param.enum.some((e) => sameJson(e, value)))
     return `${JSON.stringify(value)} is not one of ${param.enum.map((e) => JSON.stringify(e)).join(", ")}`;
   if (typeof value === "number") {

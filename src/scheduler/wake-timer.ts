@@ -84,8 +84,7 @@ export class WakeTimer {
     this.timer = null;
     const now = this.clock.now().getTime();
     const ids: number[] = [];
-    for (const [id, at] of this.runsAt)
-      if (at <= now) ids.push(id), this.runsAt.delete(id);
+    for (const [id, at] of this.runsAt) if (at <= now) ids.push(id), this.runsAt.delete(id);
     const sweep = this.sweepAt !== null && this.sweepAt <= now;
     if (sweep) this.sweepAt = null;
     this.rearm();

@@ -112,7 +112,8 @@ export interface Dag {
 export const DAG_BRAND = Symbol.for("leoflow.sdk.dag");
 const REGISTRY = Symbol.for("leoflow.sdk.registry");
 type Registry = { current: Dag[] | null };
-const registry: Registry = ((globalThis as Record<symbol, unknown>)[REGISTRY] as Registry | undefined) ??
+const registry: Registry =
+  ((globalThis as Record<symbol, unknown>)[REGISTRY] as Registry | undefined) ??
   ((globalThis as Record<symbol, unknown>)[REGISTRY] = { current: null } as Registry);
 
 /** True for an object returned by `dag()` (used by the loader to find exported DAGs). */
@@ -200,8 +201,7 @@ export function chain(...links: ChainLink[]): void {
     for (const down of asList(links[i]!)) {
       const d = declared.get(down);
       if (!d) throw new Error(`chain(): "${down.task_id}" is not a task declared with this SDK's factories`);
-      for (const up of asList(links[i - 1]!))
-        if (!d.raw.upstream.includes(up.task_id)) d.raw.upstream.push(up.task_id);
+      for (const up of asList(links[i - 1]!)) if (!d.raw.upstream.includes(up.task_id)) d.raw.upstream.push(up.task_id);
     }
   }
 }

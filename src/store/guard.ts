@@ -32,6 +32,5 @@ export function guardedStore(inner: Store): Store {
 /** Throws IllegalTransitionError for the first transition whose `from` states may not move to `to`. */
 function assertLegalTransitions(transitions: readonly TaskTransition[]): void {
   for (const t of transitions)
-    for (const from of t.from)
-      if (from !== t.to && !canTransition(from, t.to)) throw new IllegalTransitionError(from, t.to);
+    for (const from of t.from) if (from !== t.to && !canTransition(from, t.to)) throw new IllegalTransitionError(from, t.to);
 }

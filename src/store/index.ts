@@ -43,7 +43,14 @@ export { openStore, sqlitePathOf, splitSchema, type OpenStoreOptions } from "./o
 export { runMigrations, migrationFromFile, type Migration, type MigrationTarget } from "./migrate";
 export { SqliteStore } from "./sqlite";
 export { PostgresStore, type PostgresStoreOptions } from "./postgres";
-export { PgAdvisoryLock, PgNotifyChannel, type AdvisoryLock, type AdvisoryLockOptions, type NotifyChannel, type PgNotifyChannelOptions } from "./postgres";
+export {
+  PgAdvisoryLock,
+  PgNotifyChannel,
+  type AdvisoryLock,
+  type AdvisoryLockOptions,
+  type NotifyChannel,
+  type PgNotifyChannelOptions,
+} from "./postgres";
 export { guardedStore } from "./guard";
 export { overriding } from "./decorate";
 export type { RecordLookups } from "./ports/lookups";

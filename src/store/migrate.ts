@@ -60,7 +60,11 @@ export function checkMigrationList(migrations: Migration[]): void {
  * Applies every migration not yet recorded, in version order. Returns the ones this call applied (empty when
  * the schema was already current). Refuses a database migrated by a newer Leoflow.
  */
-export async function runMigrations(migrations: Migration[], target: MigrationTarget, now: () => Date = () => new Date()): Promise<Migration[]> {
+export async function runMigrations(
+  migrations: Migration[],
+  target: MigrationTarget,
+  now: () => Date = () => new Date(),
+): Promise<Migration[]> {
   checkMigrationList(migrations);
   await target.ensureMigrationsTable();
   const applied = new Set(await target.appliedVersions());

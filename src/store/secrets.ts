@@ -51,7 +51,9 @@ export function sealConnection(c: ConnectionRecord, cipher: SecretsCipher): Conn
 /** A stored connection as callers see it; rows written before encryption existed read as they are. */
 export function openConnection(stored: ConnectionRecord, cipher: SecretsCipher): ConnectionRecord {
   const open = (text: string | null, sealed: boolean | undefined, field: "password" | "extra") =>
-    text != null && sealed ? cipher.decrypt(text, connectionAad(stored.connection_id, field), `connection ${stored.connection_id} (${field})`) : text;
+    text != null && sealed
+      ? cipher.decrypt(text, connectionAad(stored.connection_id, field), `connection ${stored.connection_id} (${field})`)
+      : text;
   return {
     ...stored,
     password: open(stored.password, stored.is_encrypted, "password"),

@@ -17,7 +17,45 @@ import type { SchedulerStore } from "./ports/scheduler";
 import type { SecretsStore } from "./ports/secrets";
 
 /** The record types live in the domain; re-exported so `import … from "../store"` keeps working. */
-export type { RunType, DagRecord, ImportErrorRecord, DagRunRecord, TaskInstanceRecord, TaskInstancePatch, TaskTransition, NewDagRun, RunSnapshot, ListOptions, DagRunFilter, LogLineRecord, XComRecord, XComKey, UserRecord, Page, VariableRecord, ConnectionRecord, SecretRewrite, ScheduledDag, RunGates, ReprocessBehavior, BackfillSkips, BackfillRecord, NewBackfill, PoolRecord, PoolInput, TaskClear, RunStateChange, OperatorChange, TaskNoteUpdate, PreviousRunStates, EventLogRow, ReapTaskCandidate, OrphanCandidate, TaskReap, DispatchBackoff } from "../domain";
+export type {
+  RunType,
+  DagRecord,
+  ImportErrorRecord,
+  DagRunRecord,
+  TaskInstanceRecord,
+  TaskInstancePatch,
+  TaskTransition,
+  NewDagRun,
+  RunSnapshot,
+  ListOptions,
+  DagRunFilter,
+  LogLineRecord,
+  XComRecord,
+  XComKey,
+  UserRecord,
+  Page,
+  VariableRecord,
+  ConnectionRecord,
+  SecretRewrite,
+  ScheduledDag,
+  RunGates,
+  ReprocessBehavior,
+  BackfillSkips,
+  BackfillRecord,
+  NewBackfill,
+  PoolRecord,
+  PoolInput,
+  TaskClear,
+  RunStateChange,
+  OperatorChange,
+  TaskNoteUpdate,
+  PreviousRunStates,
+  EventLogRow,
+  ReapTaskCandidate,
+  OrphanCandidate,
+  TaskReap,
+  DispatchBackoff,
+} from "../domain";
 
 /** Opening and closing: the composition root (app.ts, main.ts, the CLI) is the only caller. */
 export interface StoreLifecycle {

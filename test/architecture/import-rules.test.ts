@@ -28,7 +28,22 @@ const ALLOWED: Record<string, readonly string[]> = {
   api: ["domain", "observability", "store", "auth", "events", "scheduler"],
   config: ["domain", "executors"],
   cli: ["domain", "store", "auth"],
-  app: ["domain", "agent", "api", "auth", "config", "dags", "dispatch", "events", "executors", "observability", "rpc", "scheduler", "store", "version"],
+  app: [
+    "domain",
+    "agent",
+    "api",
+    "auth",
+    "config",
+    "dags",
+    "dispatch",
+    "events",
+    "executors",
+    "observability",
+    "rpc",
+    "scheduler",
+    "store",
+    "version",
+  ],
   main: ["agent", "app", "cli", "config", "dags", "domain", "observability", "store", "version"],
 };
 
@@ -36,12 +51,7 @@ const ALLOWED: Record<string, readonly string[]> = {
  * Imports that skip a folder's index.ts on purpose: modules the `agent` and the CLI load at start-up
  * without pulling in the whole folder (every task pays for `leoflow agent`'s start), and generated code.
  */
-const DEEP_ALLOWED = [
-  /^domain\/(errors|task-env)$/,
-  /^observability\/logger$/,
-  /^rpc\/prefix$/,
-  /^gen\//,
-];
+const DEEP_ALLOWED = [/^domain\/(errors|task-env)$/, /^observability\/logger$/, /^rpc\/prefix$/, /^gen\//];
 
 interface Edge {
   file: string;

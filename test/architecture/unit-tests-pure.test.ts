@@ -31,7 +31,8 @@ test("no test under test/unit does I/O", async () => {
     const lines = readFileSync(resolve(UNIT, file), "utf8").split("\n");
     lines.forEach((line, i) => {
       for (const [pattern, what] of FORBIDDEN)
-        if (pattern.test(line)) offences.push(`test/unit/${file}:${i + 1} ${what}: ${line.trim()} — move the test to test/integration/${file}`);
+        if (pattern.test(line))
+          offences.push(`test/unit/${file}:${i + 1} ${what}: ${line.trim()} — move the test to test/integration/${file}`);
     });
   }
   expect(offences).toEqual([]);

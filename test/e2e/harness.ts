@@ -10,7 +10,9 @@ import { loginAsAdmin, servingUrl, spawnCapturing, waitFor, type LeoflowApi } fr
 export { waitFor };
 
 /** The compiled binary under test; LEOFLOW_TEST_BINARY points at another build (e.g. `bun scripts/build.ts --outfile dist/x`). */
-export const BINARY = process.env.LEOFLOW_TEST_BINARY ? resolve(process.env.LEOFLOW_TEST_BINARY) : resolve(import.meta.dir, "../../dist/leoflow");
+export const BINARY = process.env.LEOFLOW_TEST_BINARY
+  ? resolve(process.env.LEOFLOW_TEST_BINARY)
+  : resolve(import.meta.dir, "../../dist/leoflow");
 
 export interface Leoflow {
   url: string;
@@ -25,16 +27,34 @@ export interface Leoflow {
 
 const ADMIN_PASSWORD = "e2e-admin-password";
 
-export async function startLeoflow(opts: { dagsFrom?: string; dir?: string; args?: string[]; env?: Record<string, string> } = {}): Promise<Leoflow> {
+export async function startLeoflow(
+  opts: { dagsFrom?: string; dir?: string; args?: string[]; env?: Record<string, string> } = {},
+): Promise<Leoflow> {
   if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run scripts/test (it builds the binary) or bun scripts/build.ts`);
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "leoflow-e2e-"));
   const dags = join(dir, "dags");
   if (opts.dagsFrom && !existsSync(dags)) cpSync(opts.dagsFrom, dags, { recursive: true });
   const { proc, output } = spawnCapturing(
-    [BINARY, "serve", "--mode=lite", `--db=sqlite:${join(dir, "leoflow.db")}`, "--dags-folder", dags, "--data-dir", join(dir, "data"), "--port", "0", ...(opts.args ?? [])],
+    [
+      BINARY,
+      "serve",
+      "--mode=lite",
+      `--db=sqlite:${join(dir, "leoflow.db")}`,
+      "--dags-folder",
+      dags,
+      "--data-dir",
+      join(dir, "data"),
+      "--port",
+      "0",
+      ...(opts.args ?? []),
+    ],
     { cwd: dir, env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: ADMIN_PASSWORD, LEOFLOW_SWEEP_INTERVAL: "0.5", ...opts.env } },
   );
-  const url = await waitFor(() => servingUrl(output()), 20_000, () => `server did not start:\n${output()}`);
+  const url = await waitFor(
+    () => servingUrl(output()),
+    20_000,
+    () => `server did not start:\n${output()}`,
+  );
   const api = await loginAsAdmin(url, ADMIN_PASSWORD);
   return {
     url,

@@ -70,7 +70,10 @@ describe("inline http tasks (compiled binary)", () => {
   });
 
   test("bash → http → bash: XCom flows into the request body and back out of the response", async () => {
-    const trigger = await lf.api("POST", "/api/v2/dags/inline_mixed/dagRuns", { dag_run_id: "mixed-1", logical_date: "2026-05-01T00:00:00Z" });
+    const trigger = await lf.api("POST", "/api/v2/dags/inline_mixed/dagRuns", {
+      dag_run_id: "mixed-1",
+      logical_date: "2026-05-01T00:00:00Z",
+    });
     expect(trigger.status).toBe(200);
     const run = await waitForRun(lf, "inline_mixed", "mixed-1");
     expect(run.state).toBe("success");
@@ -92,9 +95,15 @@ describe("inline http tasks (compiled binary)", () => {
     expect(await xcom("consume")).toEqual(response);
 
     const log = async (task: string) =>
-      (await lf.api("GET", `/api/v2/dags/inline_mixed/dagRuns/mixed-1/taskInstances/${task}/logs/1`)).body.content.map((l: any) => l.event).join("\n");
+      (await lf.api("GET", `/api/v2/dags/inline_mixed/dagRuns/mixed-1/taskInstances/${task}/logs/1`)).body.content
+        .map((l: any) => l.event)
+        .join("\n");
     const callLog = await log("call");
-    expect(callLog).toMatch(new RegExp(`attempt 1/4: POST http://127\\.0\\.0\\.1:${server.port}/hook/2026-05-01\\?api_key=\\*\\*\\*&run=mixed-1 -> HTTP 201 in \\d+ ms`));
+    expect(callLog).toMatch(
+      new RegExp(
+        `attempt 1/4: POST http://127\\.0\\.0\\.1:${server.port}/hook/2026-05-01\\?api_key=\\*\\*\\*&run=mixed-1 -> HTTP 201 in \\d+ ms`,
+      ),
+    );
     expect(callLog).toContain("as XCom return_value");
     expect(await log("consume")).toContain(`got ${JSON.stringify(response)}`);
     for (const secret of [API_KEY, PASSWORD, btoa(`bot:${PASSWORD}`)]) {
@@ -112,7 +121,11 @@ describe("inline http tasks (compiled binary)", () => {
       expect((await lf.api("POST", "/api/v2/dags/inline_latency/dagRuns", { dag_run_id: id, logical_date: null })).status).toBe(200);
       if (sequential) await waitForRun(lf, "inline_latency", id);
     }
-    await waitFor(() => pings.size >= runs, 30_000 + runs * 500, () => `only ${pings.size} of ${runs} pings arrived\n${lf.output().slice(-3000)}`);
+    await waitFor(
+      () => pings.size >= runs,
+      30_000 + runs * 500,
+      () => `only ${pings.size} of ${runs} pings arrived\n${lf.output().slice(-3000)}`,
+    );
     const gaps: number[] = [];
     for (const id of ids) {
       const run = await waitForRun(lf, "inline_latency", id);
@@ -122,6 +135,8 @@ describe("inline http tasks (compiled binary)", () => {
     }
     gaps.sort((a, b) => a - b);
     const pct = (p: number) => gaps[Math.min(gaps.length - 1, Math.ceil((p / 100) * gaps.length) - 1)];
-    console.log(`inline latency (upstream end_date → request at server) over ${runs} runs${sequential ? " one at a time" : " at once"}: p50=${pct(50)} ms p99=${pct(99)} ms max=${gaps.at(-1)} ms`);
+    console.log(
+      `inline latency (upstream end_date → request at server) over ${runs} runs${sequential ? " one at a time" : " at once"}: p50=${pct(50)} ms p99=${pct(99)} ms max=${gaps.at(-1)} ms`,
+    );
   }, 300_000);
 });

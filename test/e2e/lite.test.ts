@@ -110,7 +110,11 @@ describe("leoflow serve (lite, compiled binary)", () => {
   test("a DAG file dropped into the folder is picked up, and a broken edit becomes an import error", async () => {
     const file = `${lf.dir}/dags/added.json`;
     writeFileSync(file, JSON.stringify({ dag_id: "added_later", tasks: [{ task_id: "only", operator: "bash", bash_command: "echo hi" }] }));
-    await waitFor(async () => (await lf.api("GET", "/api/v2/dags/added_later")).status === 200, 10_000, () => "added_later never appeared");
+    await waitFor(
+      async () => (await lf.api("GET", "/api/v2/dags/added_later")).status === 200,
+      10_000,
+      () => "added_later never appeared",
+    );
     writeFileSync(file, '{ "dag_id": "added_later", "tasks": [ { "task_id": "only", "operator": "bsh" } ] }');
     const err = await waitFor(
       async () => (await lf.api("GET", "/api/v2/importErrors")).body.import_errors.find((e: any) => e.filename.endsWith("added.json")),

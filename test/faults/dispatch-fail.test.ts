@@ -39,7 +39,14 @@ test("launches that fail twice are retried with backoff on the same try, then ru
     expect([work.state, work.try_number]).toEqual(["success", 1]);
     const m = markers(dir);
     const [dups, missing] = [duplicated(m), lost(taskInstances(["r1"], ["work"]), m)];
-    report({ fault: "executor fails dispatch 2x (missing agent binary)", runs: 1, tasks: 1, lost: missing.length, duplicated: dups.length, recoverMs });
+    report({
+      fault: "executor fails dispatch 2x (missing agent binary)",
+      runs: 1,
+      tasks: 1,
+      lost: missing.length,
+      duplicated: dups.length,
+      recoverMs,
+    });
     expect(dups).toEqual([]);
     expect(missing).toEqual([]);
     expect(m).toEqual(["start r1 work 1", "end r1 work 1"]);
@@ -81,10 +88,19 @@ test("launches that never succeed are dead-lettered: dispatch_failed in the API,
     // Nothing may finish here; what must not be lost is the failure itself: each task instance ends in the
     // state that says why (none left queued or scheduled), and nothing executed, let alone twice.
     const outcome: Record<string, string> = { work: "failed", after: "upstream_failed" };
-    const states = Object.fromEntries(await Promise.all(Object.keys(outcome).map(async (t) => [t, (await ti(lf, "never_launches", "r1", t)).state])));
+    const states = Object.fromEntries(
+      await Promise.all(Object.keys(outcome).map(async (t) => [t, (await ti(lf, "never_launches", "r1", t)).state])),
+    );
     const m = markers(dir);
     const [dups, missing] = [duplicated(m), Object.keys(outcome).filter((t) => states[t] !== outcome[t])];
-    report({ fault: "executor fails every dispatch (dead-letter)", runs: 1, tasks: 2, lost: missing.length, duplicated: dups.length, recoverMs: settledMs });
+    report({
+      fault: "executor fails every dispatch (dead-letter)",
+      runs: 1,
+      tasks: 2,
+      lost: missing.length,
+      duplicated: dups.length,
+      recoverMs: settledMs,
+    });
     expect(states).toEqual(outcome);
     expect(m).toEqual([]);
     const work = await ti(lf, "never_launches", "r1", "work");
@@ -96,7 +112,11 @@ test("launches that never succeed are dead-lettered: dispatch_failed in the API,
     expect(log[0]).toEndWith("(after 3 launch attempts)");
     expect(lf.output()).toContain("dispatch failed on every attempt; task instance dead-lettered");
 
-    await waitFor(() => sse.includes("event: dag_run.finished"), 10_000, () => `no finished event in:\n${sse}`);
+    await waitFor(
+      () => sse.includes("event: dag_run.finished"),
+      10_000,
+      () => `no finished event in:\n${sse}`,
+    );
     const events = [...sse.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!));
     const seen = events.map((e) => (e.task_id ? `${e.type} ${e.task_id} ${e.state ?? ""}`.trim() : `${e.type} ${e.state}`));
     expect(seen[0]).toBe("dag_run.created queued");

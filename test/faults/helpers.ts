@@ -68,7 +68,12 @@ export function agentPids(port: number): number[] {
 
 /** Sends `signal` to an agent and to the process groups of its children (the user's task). */
 export function signalAgentTree(pid: number, signal: NodeJS.Signals): void {
-  const kids = Bun.spawnSync(["pgrep", "-P", String(pid)]).stdout.toString().trim().split("\n").filter(Boolean).map(Number);
+  const kids = Bun.spawnSync(["pgrep", "-P", String(pid)])
+    .stdout.toString()
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map(Number);
   const send = (p: number, group: boolean) => {
     try {
       process.kill(group ? -p : p, signal);
@@ -90,10 +95,19 @@ export async function logLines(lf: Leoflow, dagId: string, runId: string, taskId
   if (typeof body === "string") return body.split("\n").filter(Boolean);
   const content = body?.content;
   if (Array.isArray(content)) return content.map((c: any) => (typeof c === "string" ? c : (c.event ?? c.line ?? JSON.stringify(c))));
-  return String(content ?? "").split("\n").filter(Boolean);
+  return String(content ?? "")
+    .split("\n")
+    .filter(Boolean);
 }
 
-export async function waitForState(lf: Leoflow, dagId: string, runId: string, taskId: string, pred: (t: any) => boolean, timeoutMs = 30_000) {
+export async function waitForState(
+  lf: Leoflow,
+  dagId: string,
+  runId: string,
+  taskId: string,
+  pred: (t: any) => boolean,
+  timeoutMs = 30_000,
+) {
   let last: any;
   return waitFor(
     async () => ((last = await ti(lf, dagId, runId, taskId)), pred(last) ? last : null),
@@ -104,5 +118,7 @@ export async function waitForState(lf: Leoflow, dagId: string, runId: string, ta
 
 /** One row of the fault report, printed so a run of the suite yields the table. `lost` and `duplicated` are counts computed from what the test observed (lost(), duplicated()), never constants. */
 export function report(row: { fault: string; runs: number; tasks: number; lost: number; duplicated: number; recoverMs: number }): void {
-  console.log(`FAULT-REPORT | ${row.fault} | runs ${row.runs} | tasks ${row.tasks} | lost ${row.lost} | duplicated ${row.duplicated} | recover ${row.recoverMs} ms`);
+  console.log(
+    `FAULT-REPORT | ${row.fault} | runs ${row.runs} | tasks ${row.tasks} | lost ${row.lost} | duplicated ${row.duplicated} | recover ${row.recoverMs} ms`,
+  );
 }

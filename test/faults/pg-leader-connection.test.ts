@@ -23,7 +23,12 @@ const STEP_DOWN = /^(\S+) WARN\s+\S*leader: stepping down: .* reason=(lock_lost|
 
 describePg("Fault: the leader's Postgres connection is killed (Pro)", () => {
   const dir = mkdtempSync(join(tmpdir(), "leoflow-fault-pg-leader-"));
-  const cluster = new ProCluster({ dir, names: ["r1", "r2", "r3"], args: ["--dispatch-lost-after=10"], env: { MARKERS: join(dir, "markers"), LEOFLOW_TASK_ENV_PASSTHROUGH: "MARKERS" } });
+  const cluster = new ProCluster({
+    dir,
+    names: ["r1", "r2", "r3"],
+    args: ["--dispatch-lost-after=10"],
+    env: { MARKERS: join(dir, "markers"), LEOFLOW_TASK_ENV_PASSTHROUGH: "MARKERS" },
+  });
   const admin = postgres(pgUrl(), { max: 1, onnotice: () => {} });
 
   beforeAll(async () => {
@@ -43,8 +48,13 @@ describePg("Fault: the leader's Postgres connection is killed (Pro)", () => {
     await admin.end({ timeout: 1 });
   });
 
-  const leaderFlag = async (r: Leoflow) => ((await fetch(`${r.url}/metrics`).then((x) => x.text())).match(/^leoflow_scheduler_leader (\d)$/m)?.[1] ?? "?");
-  const leadLines = (r: Leoflow) => r.output().split("\n").filter((l) => l.includes("became scheduler leader"));
+  const leaderFlag = async (r: Leoflow) =>
+    (await fetch(`${r.url}/metrics`).then((x) => x.text())).match(/^leoflow_scheduler_leader (\d)$/m)?.[1] ?? "?";
+  const leadLines = (r: Leoflow) =>
+    r
+      .output()
+      .split("\n")
+      .filter((l) => l.includes("became scheduler leader"));
 
   test("pg_terminate_backend on the leader's lock session: it steps down, a replica re-leads, every run succeeds, nothing runs twice", async () => {
     const { replicas } = cluster;
@@ -52,10 +62,15 @@ describePg("Fault: the leader's Postgres connection is killed (Pro)", () => {
     expect(flags).toEqual(["1", "0", "0"]);
     const leader = replicas[0]!;
 
-    for (const id of RUNS) expect((await replicas[1]!.api("POST", `/api/v2/dags/${DAG}/dagRuns`, { dag_run_id: id, logical_date: null })).status).toBe(200);
+    for (const id of RUNS)
+      expect((await replicas[1]!.api("POST", `/api/v2/dags/${DAG}/dagRuns`, { dag_run_id: id, logical_date: null })).status).toBe(200);
     // Strike once every run's first task has started and the fan-out is under way.
     const started = () => markers(dir).filter((l) => l.startsWith("start ")).length;
-    await waitFor(() => started() >= RUNS.length + 3, 30_000, () => `tasks did not start:\n${leader.output().slice(-3000)}`);
+    await waitFor(
+      () => started() >= RUNS.length + 3,
+      30_000,
+      () => `tasks did not start:\n${leader.output().slice(-3000)}`,
+    );
     const startedBefore = started();
 
     // The session holding this deployment's advisory lock (a bigint key shows as classid = high, objid = low 32 bits).
@@ -73,7 +88,11 @@ describePg("Fault: the leader's Postgres connection is killed (Pro)", () => {
 
     // The old leader notices (its next lock check or pre-tick guard) and says why; a replica takes the lock
     // (maybe the old one, on a fresh session: "became scheduler leader again"). Times come from the log lines.
-    const stepDown = await waitFor(() => leader.output().match(STEP_DOWN), 15_000, () => `the old leader never stepped down:\n${leader.output().slice(-3000)}`);
+    const stepDown = await waitFor(
+      () => leader.output().match(STEP_DOWN),
+      15_000,
+      () => `the old leader never stepped down:\n${leader.output().slice(-3000)}`,
+    );
     const successor = await waitFor(
       () => replicas.find((r, i) => leadLines(r).length > leadsBefore[i]!),
       15_000,
@@ -83,7 +102,11 @@ describePg("Fault: the leader's Postgres connection is killed (Pro)", () => {
     const recoverMs = Date.parse(leadLines(successor)[leadsBefore[replicas.indexOf(successor)]!]!.split(" ")[0]!) - killedAt;
     const reason = stepDown[2];
     // Exactly one replica leads, and it ticks.
-    await waitFor(async () => (await Promise.all(replicas.map(leaderFlag))).filter((f) => f === "1").length === 1, 10_000, () => "not exactly one leader");
+    await waitFor(
+      async () => (await Promise.all(replicas.map(leaderFlag))).filter((f) => f === "1").length === 1,
+      10_000,
+      () => "not exactly one leader",
+    );
     expect(await leaderFlag(successor)).toBe("1");
     expect((await fetch(`${successor.url}/api/v2/monitor/health`).then((x) => x.json())).scheduler.status).toBe("healthy");
 
@@ -94,7 +117,14 @@ describePg("Fault: the leader's Postgres connection is killed (Pro)", () => {
     const m = markers(dir);
     const expected = taskInstances(RUNS, TASKS);
     const [dups, missing] = [duplicated(m), lost(expected, m)];
-    report({ fault: "kill the leader's Postgres connection (Pro)", runs: RUNS.length, tasks: expected.length, lost: missing.length, duplicated: dups.length, recoverMs });
+    report({
+      fault: "kill the leader's Postgres connection (Pro)",
+      runs: RUNS.length,
+      tasks: expected.length,
+      lost: missing.length,
+      duplicated: dups.length,
+      recoverMs,
+    });
     expect(dups).toEqual([]);
     expect(missing).toEqual([]);
     const tis = await admin.unsafe<{ run_id: string; task_id: string; state: string; try_number: number }[]>(

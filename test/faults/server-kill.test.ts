@@ -19,12 +19,17 @@ test("SIGKILL the server mid-run, restart: every run succeeds, nothing runs twic
   const dir = mkdtempSync(join(tmpdir(), "leoflow-fault-server-"));
   writeDag(dir, {
     dag_id: "through_outage",
-    tasks: [markedTask("first"), markedTask("long", { upstream: ["first"], lines: 8, pause: 0.5 }), markedTask("last", { upstream: ["long"] })],
+    tasks: [
+      markedTask("first"),
+      markedTask("long", { upstream: ["first"], lines: 8, pause: 0.5 }),
+      markedTask("last", { upstream: ["long"] }),
+    ],
   });
   const env = { MARKERS: join(dir, "markers"), LEOFLOW_TASK_ENV_PASSTHROUGH: "MARKERS" };
   const args = ["--port", String(port), "--heartbeat-interval", "1"];
   let lf = await startLeoflow({ dir, args, env });
-  for (const r of RUNS) expect((await lf.api("POST", "/api/v2/dags/through_outage/dagRuns", { dag_run_id: r, logical_date: null })).status).toBe(200);
+  for (const r of RUNS)
+    expect((await lf.api("POST", "/api/v2/dags/through_outage/dagRuns", { dag_run_id: r, logical_date: null })).status).toBe(200);
   // Kill while every run's "long" task is printing.
   await waitFor(
     async () => {
@@ -36,7 +41,8 @@ test("SIGKILL the server mid-run, restart: every run succeeds, nothing runs twic
   );
   // Crash once every "long" task has shipped some of its lines (and has more to print through the outage).
   await waitFor(
-    async () => (await Promise.all(RUNS.map((r) => logLines(lf, "through_outage", r, "long", 1)))).every((lines) => lines.includes("line 2")),
+    async () =>
+      (await Promise.all(RUNS.map((r) => logLines(lf, "through_outage", r, "long", 1)))).every((lines) => lines.includes("line 2")),
     30_000,
     () => `the long tasks shipped no lines before the crash\n${lf.output().slice(-3000)}`,
   );
@@ -54,7 +60,14 @@ test("SIGKILL the server mid-run, restart: every run succeeds, nothing runs twic
       }
     const m = markers(dir);
     const [dups, missing] = [duplicated(m), lost(taskInstances(RUNS, TASKS), m)];
-    report({ fault: "SIGKILL server mid-run + restart", runs: RUNS.length, tasks: RUNS.length * TASKS.length, lost: missing.length, duplicated: dups.length, recoverMs });
+    report({
+      fault: "SIGKILL server mid-run + restart",
+      runs: RUNS.length,
+      tasks: RUNS.length * TASKS.length,
+      lost: missing.length,
+      duplicated: dups.length,
+      recoverMs,
+    });
     expect(dups).toEqual([]);
     expect(missing).toEqual([]);
     expect(m.length).toBe(RUNS.length * TASKS.length * 2);

@@ -25,9 +25,15 @@ const rawDag = {
       task_id: "extract",
       operator: "bash",
       env: { GREETING: "hello" },
-      bash_command: 'echo "$GREETING from $LEOFLOW_TASK_ID try $LEOFLOW_TRY_NUMBER"; echo oops >&2; echo "params=$LEOFLOW_PARAMS"; echo \'{"rows": 42}\' > "$LEOFLOW_RETURN_VALUE_PATH"',
+      bash_command:
+        'echo "$GREETING from $LEOFLOW_TASK_ID try $LEOFLOW_TRY_NUMBER"; echo oops >&2; echo "params=$LEOFLOW_PARAMS"; echo \'{"rows": 42}\' > "$LEOFLOW_RETURN_VALUE_PATH"',
     },
-    { task_id: "load", operator: "bash", upstream: ["extract"], bash_command: 'echo "got $LEOFLOW_XCOM_EXTRACT"; printf %s "$LEOFLOW_XCOM_EXTRACT" > "$LEOFLOW_RETURN_VALUE_PATH"' },
+    {
+      task_id: "load",
+      operator: "bash",
+      upstream: ["extract"],
+      bash_command: 'echo "got $LEOFLOW_XCOM_EXTRACT"; printf %s "$LEOFLOW_XCOM_EXTRACT" > "$LEOFLOW_RETURN_VALUE_PATH"',
+    },
     { task_id: "fail3", operator: "bash", bash_command: "echo about to fail; exit 3" },
     { task_id: "skip99", operator: "bash", bash_command: "exit 99" },
     { task_id: "bad_rv", operator: "bash", bash_command: 'echo "rows=42" > "$LEOFLOW_RETURN_VALUE_PATH"' },
@@ -41,7 +47,11 @@ const rawDag = {
     { task_id: "finished_try", operator: "bash", bash_command: "true" },
     { task_id: "superseded", operator: "bash", retries: 1, bash_command: "true" },
     { task_id: "long_runner", operator: "bash", bash_command: "true" },
-    { task_id: "long_lines", operator: "bash", bash_command: `awk 'BEGIN { s = sprintf("%65000s", ""); gsub(/ /, "a", s); for (i = 0; i < 100; i++) print s }'` },
+    {
+      task_id: "long_lines",
+      operator: "bash",
+      bash_command: `awk 'BEGIN { s = sprintf("%65000s", ""); gsub(/ /, "a", s); for (i = 0; i < 100; i++) print s }'`,
+    },
   ],
 };
 
@@ -69,10 +79,24 @@ beforeAll(async () => {
     conf: { limit: 5 },
     version_id: dag.version_id,
     queued_at: now(),
-    tasks: spec.tasks.map((t) => ({ task_id: t.task_id, operator: t.operator, max_tries: t.retries, pool: t.pool, pool_slots: t.pool_slots, priority_weight: t.priority_weight })),
+    tasks: spec.tasks.map((t) => ({
+      task_id: t.task_id,
+      operator: t.operator,
+      max_tries: t.retries,
+      pool: t.pool,
+      pool_slots: t.pool_slots,
+      priority_weight: t.priority_weight,
+    })),
   });
   runDbId = run.id;
-  const handler = createAgentRpcHandler({ store, tokens, logger: silentLogger, heartbeatIntervalSeconds: 1, renewTokenTtlSeconds: 3600, onTaskStateChange: (id) => void nudged.push(id) });
+  const handler = createAgentRpcHandler({
+    store,
+    tokens,
+    logger: silentLogger,
+    heartbeatIntervalSeconds: 1,
+    renewTokenTtlSeconds: 3600,
+    onTaskStateChange: (id) => void nudged.push(id),
+  });
   server = Bun.serve({ port: 0, fetch: async (req) => (await handler(req)) ?? new Response("not found", { status: 404 }) });
   url = `http://127.0.0.1:${server.port}`;
 });
@@ -90,7 +114,9 @@ async function ti(taskId: string): Promise<TaskInstanceRecord> {
 async function queue(taskId: string): Promise<{ ti: TaskInstanceRecord; token: string }> {
   const t = await ti(taskId);
   expect(await store.applyTransitions([{ id: t.id, from: ["none"], to: "scheduled" }], now())).toEqual([true]);
-  expect(await store.applyTransitions([{ id: t.id, from: ["scheduled"], to: "queued", patch: { queued_at: now() } }], now())).toEqual([true]);
+  expect(await store.applyTransitions([{ id: t.id, from: ["scheduled"], to: "queued", patch: { queued_at: now() } }], now())).toEqual([
+    true,
+  ]);
   const token = await tokens.issue({ tiId: t.id, tryNumber: t.try_number, dagId: t.dag_id, runId: t.run_id, taskId: t.task_id }, 300);
   return { ti: t, token };
 }
@@ -183,7 +209,10 @@ describe("agent ↔ control plane", () => {
     const agent = runAgent({ server: url, token: q.token, logger: silentLogger });
     // Wait until the user process is running (its first line is stored): a condition, not a timing guess.
     while (!(await store.readLogs(q.ti.id, 1)).some((l) => l.line === "waiting")) await Bun.sleep(5);
-    await store.applyTransitions([{ id: q.ti.id, from: ["running"], to: "failed", patch: { end_date: now(), note: "marked failed by admin" } }], now());
+    await store.applyTransitions(
+      [{ id: q.ti.id, from: ["running"], to: "failed", patch: { end_date: now(), note: "marked failed by admin" } }],
+      now(),
+    );
     expect(await agent).toBe(1);
     const after = await ti("cancelled");
     expect(after.state).toBe("failed");
@@ -204,7 +233,10 @@ describe("agent ↔ control plane", () => {
 
 describe("the rpc service refuses what it must", () => {
   const code = async (p: Promise<unknown>) => {
-    const e = await p.then(() => new Error("call succeeded"), (e) => e);
+    const e = await p.then(
+      () => new Error("call succeeded"),
+      (e) => e,
+    );
     if (!(e instanceof AgentRpcError)) throw e;
     return [e.code, e.rawMessage] as const;
   };
@@ -226,11 +258,18 @@ describe("the rpc service refuses what it must", () => {
 
   test("no token, a user token, a foreign token → Unauthenticated", async () => {
     expect((await code(dial(url, "").register({})))[0]).toBe("unauthenticated");
-    const user = await new SignJWT({ kind: "user" }).setProtectedHeader({ alg: "HS256" }).setIssuer("leoflow").setExpirationTime("1h").sign(new TextEncoder().encode(SECRET));
+    const user = await new SignJWT({ kind: "user" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuer("leoflow")
+      .setExpirationTime("1h")
+      .sign(new TextEncoder().encode(SECRET));
     const [c, msg] = await code(dial(url, user).register({}));
     expect(c).toBe("unauthenticated");
     expect(msg).toContain("not an agent token");
-    const foreign = await new AgentTokens("some-other-control-plane-secret!").issue({ tiId: 1, tryNumber: 1, dagId: "agent_it", runId: "manual__it", taskId: "extract" }, 60);
+    const foreign = await new AgentTokens("some-other-control-plane-secret!").issue(
+      { tiId: 1, tryNumber: 1, dagId: "agent_it", runId: "manual__it", taskId: "extract" },
+      60,
+    );
     const [c2, msg2] = await code(dial(url, foreign).register({}));
     expect(c2).toBe("unauthenticated");
     expect(msg2).toContain("signature is invalid");
@@ -301,7 +340,9 @@ describe("the rpc service refuses what it must", () => {
     ] as const) {
       const [c, msg] = await code(call);
       expect(c).toBe("permission_denied");
-      expect(msg).toBe(`${name} refused: task instance agent_it/manual__it/finished_try try 1 is success, no longer queued or running; an agent token is valid only while its try is queued or running`);
+      expect(msg).toBe(
+        `${name} refused: task instance agent_it/manual__it/finished_try try 1 is success, no longer queued or running; an agent token is valid only while its try is queued or running`,
+      );
     }
     expect(await xcom("finished_try")).toBe("real");
     expect(await store.readLogs(t.id, 1)).toEqual([]);
@@ -313,12 +354,21 @@ describe("the rpc service refuses what it must", () => {
   test("a superseded try's token is refused while the next try runs", async () => {
     const { ti: t, token: oldToken } = await queue("superseded");
     // Try 1 is reaped and retried: the task instance runs try 2 now.
-    await store.applyTransitions([{ id: t.id, from: ["queued"], to: "up_for_retry", patch: { end_date: now(), note: "dispatch_lost" } }], now());
-    for (const [from, to, patch] of [["up_for_retry", "none", { try_number: 2 }], ["none", "scheduled", {}], ["scheduled", "queued", { queued_at: now() }]] as const)
+    await store.applyTransitions(
+      [{ id: t.id, from: ["queued"], to: "up_for_retry", patch: { end_date: now(), note: "dispatch_lost" } }],
+      now(),
+    );
+    for (const [from, to, patch] of [
+      ["up_for_retry", "none", { try_number: 2 }],
+      ["none", "scheduled", {}],
+      ["scheduled", "queued", { queued_at: now() }],
+    ] as const)
       expect(await store.applyTransitions([{ id: t.id, from: [from], to, patch }], now())).toEqual([true]);
     const now2 = await ti("superseded");
     expect(now2.try_number).toBe(2);
-    const [c, msg] = await code(dial(url, oldToken).appendLogs({ firstSeq: 0, lines: [{ timestampMs: Date.now(), stream: "stdout", line: "late" }] }));
+    const [c, msg] = await code(
+      dial(url, oldToken).appendLogs({ firstSeq: 0, lines: [{ timestampMs: Date.now(), stream: "stdout", line: "late" }] }),
+    );
     expect(c).toBe("permission_denied");
     expect(msg).toContain("task instance agent_it/manual__it/superseded is on try 2 (queued); this token's try 1 is over");
     expect(await store.readLogs(t.id, 1)).toEqual([]);

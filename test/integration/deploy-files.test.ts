@@ -24,14 +24,24 @@ const byKind = (kind: string) => documents.find((d) => d.object.kind === kind)!.
 
 describe("deploy/kubernetes", () => {
   test("holds a Deployment, Service, ServiceAccount, Role, RoleBinding and ConfigMap", () => {
-    expect(documents.map((d) => d.object.kind).sort()).toEqual(["ConfigMap", "Deployment", "Role", "RoleBinding", "Service", "ServiceAccount"]);
+    expect(documents.map((d) => d.object.kind).sort()).toEqual([
+      "ConfigMap",
+      "Deployment",
+      "Role",
+      "RoleBinding",
+      "Service",
+      "ServiceAccount",
+    ]);
   });
 
-  test.each(documents.map((d) => [`${d.file}#${d.index} ${d.object.kind}`, d.object]))("%s validates against Kubernetes' schema and rules", (_, object) => {
-    const type = findKind(object.apiVersion, object.kind);
-    expect(type).toBeDefined();
-    expect(validateObject(type!, object)).toEqual([]);
-  });
+  test.each(documents.map((d) => [`${d.file}#${d.index} ${d.object.kind}`, d.object]))(
+    "%s validates against Kubernetes' schema and rules",
+    (_, object) => {
+      const type = findKind(object.apiVersion, object.kind);
+      expect(type).toBeDefined();
+      expect(validateObject(type!, object)).toEqual([]);
+    },
+  );
 
   test("the Deployment runs Pro with the Kubernetes executor as non-root, probes health and reads its secrets from a Secret", () => {
     const spec = byKind("Deployment").spec;
@@ -42,7 +52,11 @@ describe("deploy/kubernetes", () => {
     expect(c.livenessProbe.httpGet.path).toBe("/api/v2/monitor/health");
     expect(spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
     expect(spec.template.spec.securityContext.runAsUser).toBeGreaterThan(0);
-    expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+    expect(c.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
     const fromSecret = c.env.filter((e: any) => e.valueFrom?.secretKeyRef).map((e: any) => e.name);
     expect(fromSecret.sort()).toEqual(["LEOFLOW_DB", "LEOFLOW_JWT_SECRET", "LEOFLOW_SECRETS_KEY"]);
     expect(c.envFrom).toEqual([{ configMapRef: { name: byKind("ConfigMap").metadata.name } }]);
@@ -99,10 +113,16 @@ describe("deploy/kubernetes against the API-server double", () => {
       await api.createNamespacedSecret({ namespace: ns, body: { metadata: { name: "tok" }, stringData: { t: "x" } } });
       await api.replaceNamespacedSecret({ namespace: ns, name: "tok", body: { metadata: { name: "tok" }, stringData: { t: "y" } } });
       await api.listNamespacedSecret({ namespace: ns, labelSelector: "a=b" });
-      await api.createNamespacedPod({ namespace: ns, body: { metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "i:1" }] } } });
+      await api.createNamespacedPod({
+        namespace: ns,
+        body: { metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "i:1" }] } },
+      });
       await api.readNamespacedPod({ namespace: ns, name: "p" });
       await api.listNamespacedPod({ namespace: ns });
-      await api.createNamespacedPersistentVolumeClaim({ namespace: ns, body: { metadata: { name: "s" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } } });
+      await api.createNamespacedPersistentVolumeClaim({
+        namespace: ns,
+        body: { metadata: { name: "s" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } },
+      });
       await api.listNamespacedPersistentVolumeClaim({ namespace: ns });
       await api.deleteNamespacedPersistentVolumeClaim({ namespace: ns, name: "s" });
       await api.deleteNamespacedPod({ namespace: ns, name: "p" });

@@ -39,7 +39,13 @@ describe.skipIf(!engine)("docker executor cancel and reconciler start-up (real e
     executor = new DockerExecutor({ client, settings, logger: silentLogger, stopTimeoutSeconds: 1 });
     store = openStore("sqlite::memory:");
     await store.migrate();
-    const spec = parseDagSpec({ dag_id: "dk_cancel", tasks: [{ task_id: "a", operator: "bash", bash_command: "sleep 60" }, { task_id: "b", operator: "bash", bash_command: "sleep 60" }] });
+    const spec = parseDagSpec({
+      dag_id: "dk_cancel",
+      tasks: [
+        { task_id: "a", operator: "bash", bash_command: "sleep 60" },
+        { task_id: "b", operator: "bash", bash_command: "sleep 60" },
+      ],
+    });
     const dag = await store.upsertDag({ spec, fileloc: "/dags/x.json", pausedOnCreate: false, now: new Date() });
     const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, new Date()));
     tis = (await store.listTaskInstances("dk_cancel", run.run_id)).items;
@@ -64,23 +70,31 @@ describe.skipIf(!engine)("docker executor cancel and reconciler start-up (real e
 
   const containersOf = async (tiId: number) => client.listContainers([`io.leoflow.instance=${instance}`, `io.leoflow.ti_id=${tiId}`]);
 
-  test("cancel stops the try's container", async () => {
-    const a = tis.find((t) => t.task_id === "a")!;
-    expect((await containersOf(a.id)).map((c) => c.State)).toEqual(["running"]);
-    await executor.cancel(a.id, a.try_number);
-    expect((await containersOf(a.id)).map((c) => c.State)).toEqual(["exited"]);
-  }, T);
+  test(
+    "cancel stops the try's container",
+    async () => {
+      const a = tis.find((t) => t.task_id === "a")!;
+      expect((await containersOf(a.id)).map((c) => c.State)).toEqual(["running"]);
+      await executor.cancel(a.id, a.try_number);
+      expect((await containersOf(a.id)).map((c) => c.State)).toEqual(["exited"]);
+    },
+    T,
+  );
 
-  test("at start-up the containers of tries that are not live are removed; live ones are kept", async () => {
-    const [a, b] = [tis.find((t) => t.task_id === "a")!, tis.find((t) => t.task_id === "b")!];
-    // b's try is live (queued); a's never left state none, like a try that was cleared.
-    const now = new Date();
-    await store.applyTransitions([{ id: b.id, from: ["none"], to: "scheduled" }], now);
-    await store.applyTransitions([{ id: b.id, from: ["scheduled"], to: "queued", patch: { queued_at: now } }], now);
-    const reconciler = new DockerReconciler({ client, store, logger: silentLogger, instance, graceMs: 60_000, stagingTtlMs: 0 });
-    const report = await reconciler.reconcile(new Date(), { startup: true });
-    expect(report).toEqual({ failed: 0, removed: 1, volumesRemoved: 0 });
-    expect(await containersOf(a.id)).toEqual([]);
-    expect((await containersOf(b.id)).map((c) => c.State)).toEqual(["running"]);
-  }, T);
+  test(
+    "at start-up the containers of tries that are not live are removed; live ones are kept",
+    async () => {
+      const [a, b] = [tis.find((t) => t.task_id === "a")!, tis.find((t) => t.task_id === "b")!];
+      // b's try is live (queued); a's never left state none, like a try that was cleared.
+      const now = new Date();
+      await store.applyTransitions([{ id: b.id, from: ["none"], to: "scheduled" }], now);
+      await store.applyTransitions([{ id: b.id, from: ["scheduled"], to: "queued", patch: { queued_at: now } }], now);
+      const reconciler = new DockerReconciler({ client, store, logger: silentLogger, instance, graceMs: 60_000, stagingTtlMs: 0 });
+      const report = await reconciler.reconcile(new Date(), { startup: true });
+      expect(report).toEqual({ failed: 0, removed: 1, volumesRemoved: 0 });
+      expect(await containersOf(a.id)).toEqual([]);
+      expect((await containersOf(b.id)).map((c) => c.State)).toEqual(["running"]);
+    },
+    T,
+  );
 });

@@ -31,7 +31,17 @@ beforeAll(async () => {
   token = await tokens.issue({ tiId: ti!.id, tryNumber: 1, dagId: "d", runId: run.run_id, taskId: "t" }, 600);
   await store.putVariable({ key: "db_password", value: "pw-123", description: null }, now);
   await store.putConnection(
-    { connection_id: "warehouse", conn_type: "postgres", description: null, host: "db", login: "etl", password: "s3cret", schema: "dw", port: 5432, extra: '{"sslmode":"require"}' },
+    {
+      connection_id: "warehouse",
+      conn_type: "postgres",
+      description: null,
+      host: "db",
+      login: "etl",
+      password: "s3cret",
+      schema: "dw",
+      port: 5432,
+      extra: '{"sslmode":"require"}',
+    },
     now,
   );
   const handler = createAgentRpcHandler({ store, tokens, logger: silentLogger, heartbeatIntervalSeconds: 1, onTaskStateChange: () => {} });

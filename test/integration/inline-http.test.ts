@@ -90,7 +90,12 @@ describe("InlineHttpExecutor on a real server", () => {
 
   test("text, method, headers and body reach the server", async () => {
     const { run } = setup();
-    const res = await run({ url: `${base}/text?x=1`, method: "POST", headers: { "x-test": "yes", "content-type": "text/plain" }, body: "hello" });
+    const res = await run({
+      url: `${base}/text?x=1`,
+      method: "POST",
+      headers: { "x-test": "yes", "content-type": "text/plain" },
+      body: "hello",
+    });
     expect(res.body).toBe("plain words");
     const last = seen.findLast((s) => s.path === "/text?x=1")!;
     expect(last).toMatchObject({ method: "POST", body: "hello" });
@@ -109,7 +114,9 @@ describe("InlineHttpExecutor on a real server", () => {
     expect(err).toBeInstanceOf(InlineHttpError);
     expect(err.attempts).toBe(1);
     expect(err.status).toBe(404);
-    expect(err.message).toBe(`GET ${base}/missing returned HTTP 404, expected 2xx; not retried (a 4xx other than 429 is final): no such job`);
+    expect(err.message).toBe(
+      `GET ${base}/missing returned HTTP 404, expected 2xx; not retried (a 4xx other than 429 is final): no such job`,
+    );
     expect(delays).toEqual([]);
   });
 

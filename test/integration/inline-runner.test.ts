@@ -56,7 +56,12 @@ afterEach(async () => store.close());
 const NOW = new Date("2026-03-01T00:00:00Z");
 
 async function scheduledTask(task: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-  const spec = parseDagSpec({ dag_id: "web", params: { who: { default: "ada" } }, tasks: [{ task_id: "call", operator: "http", ...task }], ...extra });
+  const spec = parseDagSpec({
+    dag_id: "web",
+    params: { who: { default: "ada" } },
+    tasks: [{ task_id: "call", operator: "http", ...task }],
+    ...extra,
+  });
   const dag = await store.upsertDag({ spec, fileloc: "/dags/web.json", pausedOnCreate: false, now: NOW });
   const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: NOW, conf: { n: 7 } }, NOW));
   const [ti] = (await store.listTaskInstances("web", run.run_id)).items;
@@ -95,7 +100,10 @@ describe("InlineRunner", () => {
     expect(running.start_date).not.toBeNull();
     const { after, logs } = await finished(ti, runner);
     expect(after).toMatchObject({ state: "success", note: null, queued_at: null });
-    expect((await store.getXCom({ dag_id: "web", run_id: run.run_id, task_id: "call", key: "return_value" }))?.value).toEqual({ rows: 42, ids: [1, 2] });
+    expect((await store.getXCom({ dag_id: "web", run_id: run.run_id, task_id: "call", key: "return_value" }))?.value).toEqual({
+      rows: 42,
+      ids: [1, 2],
+    });
     expect(received[0]!.path).toBe("/extract?who=ada&n=7");
     expect(logs[0]).toBe(`inline http: GET ${base}/extract?who=ada&n=7 (timeout 30s per attempt, up to 3 retries)`);
     expect(logs[1]).toMatch(new RegExp(`^attempt 1/4: GET ${base.replace(/[.]/g, "\\.")}/extract\\?who=ada&n=7 -> HTTP 200 in \\d+ ms$`));
@@ -127,7 +135,9 @@ describe("InlineRunner", () => {
     await runner.start(ti, run, spec);
     const { after, logs } = await finished(ti, runner);
     expect(after.state).toBe("failed");
-    expect(after.note).toBe(`GET ${base}/teapot returned HTTP 418, expected 2xx; not retried (a 4xx other than 429 is final): short and stout`);
+    expect(after.note).toBe(
+      `GET ${base}/teapot returned HTTP 418, expected 2xx; not retried (a 4xx other than 429 is final): short and stout`,
+    );
     expect(logs.at(-1)).toBe(`task failed: ${after.note}`);
     expect(wakes).toEqual([run.id]);
     expect(runner.metrics.failed).toBe(1);
@@ -138,7 +148,9 @@ describe("InlineRunner", () => {
     const { runner } = makeRunner({ concurrency: 1 });
     expect(await runner.start(first.ti, first.run, first.spec)).toBe("started");
     // A second task instance of another run of the same DAG.
-    const run2 = await store.createDagRun(buildDagRun((await store.getDag("web"))!, { run_type: "manual", logical_date: null, run_id: "second" }, NOW));
+    const run2 = await store.createDagRun(
+      buildDagRun((await store.getDag("web"))!, { run_type: "manual", logical_date: null, run_id: "second" }, NOW),
+    );
     const [ti2] = (await store.listTaskInstances("web", "second")).items;
     await store.applyTransitions([{ id: ti2!.id, from: ["none"], to: "scheduled" }], NOW);
     expect(await runner.start(ti2!, run2, first.spec)).toBe("busy");
@@ -156,7 +168,9 @@ describe("InlineRunner", () => {
     const { runner } = makeRunner({ concurrency: 2 });
     const others = [];
     for (const id of ["c2", "c3"]) {
-      const run = await store.createDagRun(buildDagRun((await store.getDag("web"))!, { run_type: "manual", logical_date: null, run_id: id }, NOW));
+      const run = await store.createDagRun(
+        buildDagRun((await store.getDag("web"))!, { run_type: "manual", logical_date: null, run_id: id }, NOW),
+      );
       const [ti] = (await store.listTaskInstances("web", id)).items;
       await store.applyTransitions([{ id: ti!.id, from: ["none"], to: "scheduled" }], NOW);
       others.push({ ti: ti!, run });
@@ -197,18 +211,35 @@ describe("InlineRunner", () => {
     const { runner } = makeRunner();
     await runner.start(ti, run, spec);
     const { after } = await finished(ti, runner);
-    expect(after.note).toBe('template {{ xcom.nope }} in http.json.x: task "nope" has no return_value XCom in this run (is it an upstream that succeeded and returned something?)');
+    expect(after.note).toBe(
+      'template {{ xcom.nope }} in http.json.x: task "nope" has no return_value XCom in this run (is it an upstream that succeeded and returned something?)',
+    );
     expect(received).toEqual([]);
   });
 
   test("secrets from connections and variables never reach logs or notes", async () => {
     await store.putConnection(
-      { connection_id: "svc", conn_type: "http", description: null, host: base, login: "bot", password: "PW-hunter2", schema: null, port: null, extra: null },
+      {
+        connection_id: "svc",
+        conn_type: "http",
+        description: null,
+        host: base,
+        login: "bot",
+        password: "PW-hunter2",
+        schema: null,
+        port: null,
+        extra: null,
+      },
       NOW,
     );
     await store.putVariable({ key: "api_key", value: "KEY-abcdef", description: null }, NOW);
     const { spec, run, ti } = await scheduledTask({
-      http: { url: "/teapot/{{ var.api_key }}", connection_id: "svc", query: { api_key: "{{ var.api_key }}", page: "1" }, headers: { "X-Secret": "HDR-zzz" } },
+      http: {
+        url: "/teapot/{{ var.api_key }}",
+        connection_id: "svc",
+        query: { api_key: "{{ var.api_key }}", page: "1" },
+        headers: { "X-Secret": "HDR-zzz" },
+      },
     });
     const { runner } = makeRunner();
     await runner.start(ti, run, spec);
@@ -240,7 +271,12 @@ describe("InlineRunner in the SchedulerLoop", () => {
       dag_id: "chain",
       tasks: [
         { task_id: "extract", operator: "http", http: { url: `${base}/extract` } },
-        { task_id: "send", operator: "http", upstream: ["extract"], http: { method: "POST", url: `${base}/echo`, json: { rows: "{{ xcom.extract.rows }}", second: "{{ xcom.extract.ids.1 }}" } } },
+        {
+          task_id: "send",
+          operator: "http",
+          upstream: ["extract"],
+          http: { method: "POST", url: `${base}/echo`, json: { rows: "{{ xcom.extract.rows }}", second: "{{ xcom.extract.ids.1 }}" } },
+        },
         { task_id: "flaky", operator: "http", upstream: ["send"], retries: 1, retry_delay: 0, http: { url: `${base}/teapot`, retries: 0 } },
       ],
     });
@@ -273,7 +309,9 @@ describe("InlineRunner in the SchedulerLoop", () => {
     expect(tis.flaky).toMatchObject({ state: "failed", try_number: 2, queued_at: null });
     expect(dispatched).toEqual([]);
     expect(received.find((r) => r.path === "/echo")!.body).toBe('{"rows":42,"second":2}');
-    expect((await store.getXCom({ dag_id: "chain", run_id: run.run_id, task_id: "send", key: "return_value" }))?.value).toBe('echo {"rows":42,"second":2}');
+    expect((await store.getXCom({ dag_id: "chain", run_id: run.run_id, task_id: "send", key: "return_value" }))?.value).toBe(
+      'echo {"rows":42,"second":2}',
+    );
     expect(received.filter((r) => r.path === "/teapot")).toHaveLength(2);
   });
 });

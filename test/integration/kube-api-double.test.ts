@@ -35,7 +35,11 @@ async function apiError(p: Promise<unknown>): Promise<{ code: number; status: an
 }
 
 /** Collects watch events until `until` holds for the list so far. */
-function watchPods(kc: KubeConfig, query: Record<string, string | number | boolean | undefined>, until: (events: { type: string; pod: V1Pod }[]) => boolean) {
+function watchPods(
+  kc: KubeConfig,
+  query: Record<string, string | number | boolean | undefined>,
+  until: (events: { type: string; pod: V1Pod }[]) => boolean,
+) {
   const events: { type: string; pod: V1Pod }[] = [];
   let stop = () => {};
   const done = new Promise<typeof events>((resolve, reject) => {
@@ -58,7 +62,11 @@ const pod = (name: string, extra: Partial<V1Pod["spec"]> = {}, labels: Record<st
   apiVersion: "v1",
   kind: "Pod",
   metadata: { name, labels: { app: "double-test", ...labels } },
-  spec: { restartPolicy: "Never", containers: [{ name: "main", image: "localhost/leoflow-test:1", imagePullPolicy: "Never", command: ["true"] }], ...extra },
+  spec: {
+    restartPolicy: "Never",
+    containers: [{ name: "main", image: "localhost/leoflow-test:1", imagePullPolicy: "Never", command: ["true"] }],
+    ...extra,
+  },
 });
 
 describe("KubeApiDouble through @kubernetes/client-node (API only)", () => {
@@ -72,7 +80,10 @@ describe("KubeApiDouble through @kubernetes/client-node (API only)", () => {
   afterAll(() => kube.stop());
 
   test("secrets: create, get, list by label, refuse a duplicate, delete, then 404", async () => {
-    const made = await api.createNamespacedSecret({ namespace: NS, body: { metadata: { name: "tok", labels: { run: "r1" } }, stringData: { token: "s3cret" } } });
+    const made = await api.createNamespacedSecret({
+      namespace: NS,
+      body: { metadata: { name: "tok", labels: { run: "r1" } }, stringData: { token: "s3cret" } },
+    });
     expect(made.metadata?.uid).toBeString();
     expect(made.data?.token).toBe(Buffer.from("s3cret").toString("base64"));
     expect((await api.readNamespacedSecret({ namespace: NS, name: "tok" })).type).toBe("Opaque");
@@ -95,9 +106,16 @@ describe("KubeApiDouble through @kubernetes/client-node (API only)", () => {
     const { code, status } = await apiError(api.createNamespacedPod({ namespace: NS, body: bad }));
     expect(code).toBe(422);
     expect(status.reason).toBe("Invalid");
-    expect(status.details.causes.map((c: any) => c.field).sort()).toEqual(["metadata.labels", "metadata.name", "spec.activeDeadlineSeconds", "spec.containers[0].image"]);
+    expect(status.details.causes.map((c: any) => c.field).sort()).toEqual([
+      "metadata.labels",
+      "metadata.name",
+      "spec.activeDeadlineSeconds",
+      "spec.containers[0].image",
+    ]);
     // The kind's JSON schema too: a container name that is not a string.
-    const typed = await apiError(api.createNamespacedPod({ namespace: NS, body: pod("typed", { containers: [{ name: 7 as never, image: "x:1" }] }) }));
+    const typed = await apiError(
+      api.createNamespacedPod({ namespace: NS, body: pod("typed", { containers: [{ name: 7 as never, image: "x:1" }] }) }),
+    );
     expect(typed.status.details.causes).toContainEqual(expect.objectContaining({ field: "spec.containers[0].name" }));
   });
 
@@ -106,10 +124,18 @@ describe("KubeApiDouble through @kubernetes/client-node (API only)", () => {
     const w = watchPods(kc, { labelSelector: "app=double-test,try=1", resourceVersion }, (ev) => ev.some((e) => e.type === "DELETED"));
     await api.createNamespacedPod({ namespace: NS, body: pod("watched", {}, { try: "1" }) });
     await api.createNamespacedPod({ namespace: NS, body: pod("not-watched", {}, { try: "2" }) });
-    await api.patchNamespacedPod({ namespace: NS, name: "watched", body: { metadata: { labels: { seen: "yes" } } } }, { headers: { "content-type": "application/merge-patch+json" } } as never).catch(async () => {
-      // client-node versions differ in how a patch's content type is passed; the JSON-patch default works everywhere.
-      await api.patchNamespacedPod({ namespace: NS, name: "watched", body: [{ op: "add", path: "/metadata/labels/seen", value: "yes" }] });
-    });
+    await api
+      .patchNamespacedPod({ namespace: NS, name: "watched", body: { metadata: { labels: { seen: "yes" } } } }, {
+        headers: { "content-type": "application/merge-patch+json" },
+      } as never)
+      .catch(async () => {
+        // client-node versions differ in how a patch's content type is passed; the JSON-patch default works everywhere.
+        await api.patchNamespacedPod({
+          namespace: NS,
+          name: "watched",
+          body: [{ op: "add", path: "/metadata/labels/seen", value: "yes" }],
+        });
+      });
     // Not bound to a node, so deleted at once (the real server's rule for unscheduled pods).
     const deleted = await api.deleteNamespacedPod({ namespace: NS, name: "watched", gracePeriodSeconds: 30 });
     expect(deleted.metadata?.name).toBe("watched");
@@ -132,18 +158,32 @@ describe("KubeApiDouble through @kubernetes/client-node (API only)", () => {
     const owner = await api.createNamespacedPod({ namespace: NS, body: pod("owner") });
     await api.createNamespacedSecret({
       namespace: NS,
-      body: { metadata: { name: "owned", ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: "owner", uid: owner.metadata!.uid! }] }, stringData: { a: "b" } },
+      body: {
+        metadata: { name: "owned", ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: "owner", uid: owner.metadata!.uid! }] },
+        stringData: { a: "b" },
+      },
     });
     await api.deleteNamespacedPod({ namespace: NS, name: "owner" });
     expect((await apiError(api.readNamespacedSecret({ namespace: NS, name: "owned" }))).code).toBe(404);
   });
 
   test("a claim is bound at once; deleting one in use by a pod leaves it Terminating until the pod goes", async () => {
-    const claim = { metadata: { name: "staging-1" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } };
+    const claim = {
+      metadata: { name: "staging-1" },
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+    };
     await api.createNamespacedPersistentVolumeClaim({ namespace: NS, body: claim });
-    const bad = await apiError(api.createNamespacedPersistentVolumeClaim({ namespace: NS, body: { metadata: { name: "no-size" }, spec: { accessModes: ["ReadWriteOnce"] } } }));
+    const bad = await apiError(
+      api.createNamespacedPersistentVolumeClaim({
+        namespace: NS,
+        body: { metadata: { name: "no-size" }, spec: { accessModes: ["ReadWriteOnce"] } },
+      }),
+    );
     expect(bad.code).toBe(422);
-    await api.createNamespacedPod({ namespace: NS, body: pod("user", { volumes: [{ name: "s", persistentVolumeClaim: { claimName: "staging-1" } }] }) });
+    await api.createNamespacedPod({
+      namespace: NS,
+      body: pod("user", { volumes: [{ name: "s", persistentVolumeClaim: { claimName: "staging-1" } }] }),
+    });
     await api.deleteNamespacedPersistentVolumeClaim({ namespace: NS, name: "staging-1" });
     const terminating = await api.readNamespacedPersistentVolumeClaim({ namespace: NS, name: "staging-1" });
     expect(terminating.metadata?.deletionTimestamp).toBeDefined();
@@ -188,7 +228,13 @@ describe.skipIf(!engine)("KubeApiDouble's kubelet runs pods through podman", () 
   }, T);
   afterAll(() => kube?.stop());
 
-  const bash = (name: string, script: string, extra: object = {}) => ({ name, image, imagePullPolicy: "Never", command: ["bash", "-c", script], ...extra });
+  const bash = (name: string, script: string, extra: object = {}) => ({
+    name,
+    image,
+    imagePullPolicy: "Never",
+    command: ["bash", "-c", script],
+    ...extra,
+  });
   const until = (name: string, done: (p: V1Pod) => boolean) =>
     watchPods(kc, { fieldSelector: `metadata.name=${name}` }, (ev) => ev.some((e) => e.type !== "ERROR" && done(e.pod))).done;
   const phase = (ev: { pod: V1Pod }[]) => ev.at(-1)!.pod.status?.phase;
@@ -196,8 +242,14 @@ describe.skipIf(!engine)("KubeApiDouble's kubelet runs pods through podman", () 
   test(
     "an init container fills an emptyDir; the main container reads it, a secret env, a group-readable secret volume and a claim; logs and tailLines",
     async () => {
-      await api.createNamespacedSecret({ namespace: NS, body: { metadata: { name: "task-secret" }, stringData: { token: "tok-123", "ca.crt": "PEM" } } });
-      await api.createNamespacedPersistentVolumeClaim({ namespace: NS, body: { metadata: { name: "stage" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } } });
+      await api.createNamespacedSecret({
+        namespace: NS,
+        body: { metadata: { name: "task-secret" }, stringData: { token: "tok-123", "ca.crt": "PEM" } },
+      });
+      await api.createNamespacedPersistentVolumeClaim({
+        namespace: NS,
+        body: { metadata: { name: "stage" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } },
+      });
       const seen = until("full", (p) => ["Succeeded", "Failed"].includes(p.status?.phase ?? ""));
       await api.createNamespacedPod({
         namespace: NS,
@@ -212,15 +264,19 @@ describe.skipIf(!engine)("KubeApiDouble's kubelet runs pods through podman", () 
             }),
           ],
           containers: [
-            bash("main", "cat /work/file; cat /stage/part-0; echo token=$TOKEN; cat /secret/ca.crt; echo; id -u; for i in 1 2 3; do echo line-$i; done", {
-              env: [{ name: "TOKEN", valueFrom: { secretKeyRef: { name: "task-secret", key: "token" } } }],
-              resources: { limits: { memory: "64Mi", cpu: "500m" } },
-              volumeMounts: [
-                { name: "work", mountPath: "/work" },
-                { name: "secret", mountPath: "/secret", readOnly: true },
-                { name: "stage", mountPath: "/stage" },
-              ],
-            }),
+            bash(
+              "main",
+              "cat /work/file; cat /stage/part-0; echo token=$TOKEN; cat /secret/ca.crt; echo; id -u; for i in 1 2 3; do echo line-$i; done",
+              {
+                env: [{ name: "TOKEN", valueFrom: { secretKeyRef: { name: "task-secret", key: "token" } } }],
+                resources: { limits: { memory: "64Mi", cpu: "500m" } },
+                volumeMounts: [
+                  { name: "work", mountPath: "/work" },
+                  { name: "secret", mountPath: "/secret", readOnly: true },
+                  { name: "stage", mountPath: "/stage" },
+                ],
+              },
+            ),
           ],
           volumes: [
             { name: "work", emptyDir: {} },
@@ -249,15 +305,39 @@ describe.skipIf(!engine)("KubeApiDouble's kubelet runs pods through podman", () 
     "the Leoflow image (deploy/kubernetes/Dockerfile) gives the agent to a locked-down task container through an init container",
     async () => {
       const leoflow = await ensureLeoflowImage({ binary: BINARY });
-      const locked = { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } };
+      const locked = {
+        runAsNonRoot: true,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
+      };
       const seen = until("agent-copy", (p) => ["Succeeded", "Failed"].includes(p.status?.phase ?? ""));
       await api.createNamespacedPod({
         namespace: NS,
         body: pod("agent-copy", {
           securityContext: { runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534 },
           automountServiceAccountToken: false,
-          initContainers: [{ name: "install-agent", image: leoflow, imagePullPolicy: "Never", command: ["cp", "/usr/local/bin/leoflow", "/agent/leoflow"], securityContext: locked, volumeMounts: [{ name: "agent", mountPath: "/agent" }] }],
-          containers: [{ name: "task", image, imagePullPolicy: "Never", command: ["/agent/leoflow", "version"], securityContext: locked, volumeMounts: [{ name: "agent", mountPath: "/agent", readOnly: true }] }],
+          initContainers: [
+            {
+              name: "install-agent",
+              image: leoflow,
+              imagePullPolicy: "Never",
+              command: ["cp", "/usr/local/bin/leoflow", "/agent/leoflow"],
+              securityContext: locked,
+              volumeMounts: [{ name: "agent", mountPath: "/agent" }],
+            },
+          ],
+          containers: [
+            {
+              name: "task",
+              image,
+              imagePullPolicy: "Never",
+              command: ["/agent/leoflow", "version"],
+              securityContext: locked,
+              volumeMounts: [{ name: "agent", mountPath: "/agent", readOnly: true }],
+            },
+          ],
           volumes: [{ name: "agent", emptyDir: {} }],
         }),
       });
@@ -297,7 +377,9 @@ describe.skipIf(!engine)("KubeApiDouble's kubelet runs pods through podman", () 
       const seen = until("no-image", (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === "ImagePullBackOff");
       await api.createNamespacedPod({
         namespace: NS,
-        body: pod("no-image", { containers: [{ name: "main", image: "localhost/leoflow-no-such-image:1", imagePullPolicy: "IfNotPresent" }] }),
+        body: pod("no-image", {
+          containers: [{ name: "main", image: "localhost/leoflow-no-such-image:1", imagePullPolicy: "IfNotPresent" }],
+        }),
       });
       const events = await seen;
       const reasons = events.map((e) => e.pod.status?.containerStatuses?.[0]?.state?.waiting?.reason).filter(Boolean);
@@ -317,7 +399,14 @@ describe.skipIf(!engine)("KubeApiDouble's kubelet runs pods through podman", () 
     "activeDeadlineSeconds fails a running pod with DeadlineExceeded",
     async () => {
       const seen = until("slow", (p) => p.status?.phase === "Failed");
-      await api.createNamespacedPod({ namespace: NS, body: pod("slow", { activeDeadlineSeconds: 1, terminationGracePeriodSeconds: 0, containers: [bash("main", "echo started; sleep 300")] }) });
+      await api.createNamespacedPod({
+        namespace: NS,
+        body: pod("slow", {
+          activeDeadlineSeconds: 1,
+          terminationGracePeriodSeconds: 0,
+          containers: [bash("main", "echo started; sleep 300")],
+        }),
+      });
       const last = (await seen).at(-1)!.pod;
       expect(last.status).toMatchObject({ phase: "Failed", reason: "DeadlineExceeded" });
       expect(last.status?.containerStatuses?.[0]?.state?.terminated?.exitCode).toBeGreaterThan(128);
@@ -329,9 +418,14 @@ describe.skipIf(!engine)("KubeApiDouble's kubelet runs pods through podman", () 
     "deleting a running pod marks it Terminating, stops its container, then the watch sees it DELETED",
     async () => {
       const running = until("victim", (p) => p.status?.phase === "Running");
-      await api.createNamespacedPod({ namespace: NS, body: pod("victim", { containers: [bash("main", "trap 'echo got TERM; exit 0' TERM; echo up; sleep 300 & wait")] }) });
+      await api.createNamespacedPod({
+        namespace: NS,
+        body: pod("victim", { containers: [bash("main", "trap 'echo got TERM; exit 0' TERM; echo up; sleep 300 & wait")] }),
+      });
       await running;
-      const ended = watchPods(kc, { fieldSelector: "metadata.name=victim", resourceVersion: "0" }, (ev) => ev.some((e) => e.type === "DELETED")).done;
+      const ended = watchPods(kc, { fieldSelector: "metadata.name=victim", resourceVersion: "0" }, (ev) =>
+        ev.some((e) => e.type === "DELETED"),
+      ).done;
       const marked = await api.deleteNamespacedPod({ namespace: NS, name: "victim", gracePeriodSeconds: 10 });
       expect(marked.metadata?.deletionTimestamp).toBeDefined();
       const events = await ended;
@@ -350,7 +444,11 @@ describe.skipIf(!engine)("KubeApiDouble's kubelet runs pods through podman", () 
       await running;
       const failed = until("evictee", (p) => p.status?.phase === "Failed");
       expect(await kube.evict(NS, "evictee")).toBe(true);
-      expect((await failed).at(-1)!.pod.status).toMatchObject({ phase: "Failed", reason: "Evicted", message: expect.stringContaining("low on resource: memory") });
+      expect((await failed).at(-1)!.pod.status).toMatchObject({
+        phase: "Failed",
+        reason: "Evicted",
+        message: expect.stringContaining("low on resource: memory"),
+      });
     },
     T,
   );
@@ -361,7 +459,11 @@ describe.skipIf(!engine)("KubeApiDouble's kubelet runs pods through podman", () 
       const seen = until("hungry", (p) => ["Succeeded", "Failed"].includes(p.status?.phase ?? ""));
       await api.createNamespacedPod({
         namespace: NS,
-        body: pod("hungry", { containers: [bash("main", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived", { resources: { limits: { memory: "32Mi" } } })] }),
+        body: pod("hungry", {
+          containers: [
+            bash("main", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived", { resources: { limits: { memory: "32Mi" } } }),
+          ],
+        }),
       });
       const last = (await seen).at(-1)!.pod;
       expect(last.status?.phase).toBe("Failed");
@@ -395,7 +497,11 @@ describe.skipIf(!kubectlAvailable())("kubectl against KubeApiDouble", () => {
       const byLabel = await kubectl(config, "get", "pods", "-l", "run=r2", "-o", "name");
       expect(byLabel.out.trim()).toBe("pod/listed-2");
       const one = await kubectl(config, "get", "pod", "listed-1", "-o", "json");
-      expect(JSON.parse(one.out)).toMatchObject({ kind: "Pod", metadata: { name: "listed-1", namespace: NS }, status: { phase: "Pending" } });
+      expect(JSON.parse(one.out)).toMatchObject({
+        kind: "Pod",
+        metadata: { name: "listed-1", namespace: NS },
+        status: { phase: "Pending" },
+      });
       const secrets = await kubectl(config, "get", "secrets", "-o", "name");
       expect(secrets.out.trim()).toBe("secret/a-secret");
     },

@@ -43,7 +43,14 @@ describe("Kubernetes API failures", () => {
     port: 0,
     fetch: () =>
       Response.json(
-        { kind: "Status", apiVersion: "v1", status: "Failure", reason: "Forbidden", code: 403, message: 'pods is forbidden: User "system:serviceaccount:leoflow:leoflow" cannot create resource "pods"' },
+        {
+          kind: "Status",
+          apiVersion: "v1",
+          status: "Failure",
+          reason: "Forbidden",
+          code: 403,
+          message: 'pods is forbidden: User "system:serviceaccount:leoflow:leoflow" cannot create resource "pods"',
+        },
         { status: 403 },
       ),
   });
@@ -57,7 +64,9 @@ describe("Kubernetes API failures", () => {
     writeFileSync(file, (await Bun.file(file).text()).replace(", insecure-skip-tls-verify: true", ""));
     const { KubeClient } = await import("../../src/executors/kubernetes/client");
     const e = await failure(KubeClient.fromConfig({ kubeconfig: file, timeoutMs: 300 }).listPods("a=b"));
-    expect(e.message).toBe("Kubernetes API: cannot list pods a=b in namespace leoflow at http://127.0.0.1:1: HTTP protocol is not allowed when skipTLSVerify is not set or false; check the cluster and user in --kubeconfig");
+    expect(e.message).toBe(
+      "Kubernetes API: cannot list pods a=b in namespace leoflow at http://127.0.0.1:1: HTTP protocol is not allowed when skipTLSVerify is not set or false; check the cluster and user in --kubeconfig",
+    );
   });
 
   test("unreachable: says where it looked and what to check", async () => {
@@ -69,34 +78,55 @@ describe("Kubernetes API failures", () => {
 
   test("silent: the call times out instead of hanging", async () => {
     const e = await failure((await client(`http://127.0.0.1:${silent.port}`)).createSecret({ metadata: { name: "s" } }));
-    expect(e.message).toBe(`Kubernetes API: create secret s in namespace leoflow at http://127.0.0.1:${silent.port} got no answer within 0.3s; check that the API server is up and reachable from this host`);
+    expect(e.message).toBe(
+      `Kubernetes API: create secret s in namespace leoflow at http://127.0.0.1:${silent.port} got no answer within 0.3s; check that the API server is up and reachable from this host`,
+    );
   });
 
   test("forbidden: names the permission to grant", async () => {
     const e = await failure((await client(`http://127.0.0.1:${forbidding.port}`)).createPod({ metadata: { name: "p" } }));
     expect(e.status).toBe(403);
-    expect(e.message).toContain('create pod p in namespace leoflow at http://127.0.0.1:');
-    expect(e.message).toContain('is forbidden (403: pods is forbidden: User "system:serviceaccount:leoflow:leoflow" cannot create resource "pods")');
-    expect(e.message).toContain("grant the server's service account this verb on pods, pods/log, secrets and persistentvolumeclaims in namespace leoflow");
+    expect(e.message).toContain("create pod p in namespace leoflow at http://127.0.0.1:");
+    expect(e.message).toContain(
+      'is forbidden (403: pods is forbidden: User "system:serviceaccount:leoflow:leoflow" cannot create resource "pods")',
+    );
+    expect(e.message).toContain(
+      "grant the server's service account this verb on pods, pods/log, secrets and persistentvolumeclaims in namespace leoflow",
+    );
   });
 });
 
 describe.skipIf(!existsSync(BINARY))("a server whose API server is unreachable", () => {
-  test("keeps serving; a task fails to dispatch with the precise reason (after its retries), never hangs", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "leoflow-k8s-down-"));
-    mkdirSync(join(dir, "dags"));
-    writeFileSync(join(dir, "dags", "d.json"), JSON.stringify({ dag_id: "k8s_down", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] }));
-    const lf = await startLeoflow({ dir, args: ["--executor=kubernetes", `--kubeconfig=${kubeconfigFor("http://127.0.0.1:1")}`, "--dispatch-retries=2", "--dispatch-retry-base=0.1"] });
-    try {
-      expect(lf.output()).toContain("Kubernetes API server at http://127.0.0.1:1 is not reachable");
-      await lf.api("POST", "/api/v2/dags/k8s_down/dagRuns", { dag_run_id: "d1", logical_date: null });
-      expect((await waitForRun(lf, "k8s_down", "d1", T)).state).toBe("failed");
-      const t = (await lf.api("GET", "/api/v2/dags/k8s_down/dagRuns/d1/taskInstances/t")).body;
-      expect(t.note).toStartWith("dispatch_failed: ");
-      expect(t.note).toContain("Kubernetes API server at http://127.0.0.1:1 is not reachable");
-      expect((await fetch(`${lf.url}/api/v2/monitor/health`)).status).toBe(200);
-    } finally {
-      await lf.stop();
-    }
-  }, T);
+  test(
+    "keeps serving; a task fails to dispatch with the precise reason (after its retries), never hangs",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "leoflow-k8s-down-"));
+      mkdirSync(join(dir, "dags"));
+      writeFileSync(
+        join(dir, "dags", "d.json"),
+        JSON.stringify({ dag_id: "k8s_down", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] }),
+      );
+      const lf = await startLeoflow({
+        dir,
+        args: [
+          "--executor=kubernetes",
+          `--kubeconfig=${kubeconfigFor("http://127.0.0.1:1")}`,
+          "--dispatch-retries=2",
+          "--dispatch-retry-base=0.1",
+        ],
+      });
+      try {
+        expect(lf.output()).toContain("Kubernetes API server at http://127.0.0.1:1 is not reachable");
+        await lf.api("POST", "/api/v2/dags/k8s_down/dagRuns", { dag_run_id: "d1", logical_date: null });
+        expect((await waitForRun(lf, "k8s_down", "d1", T)).state).toBe("failed");
+        const t = (await lf.api("GET", "/api/v2/dags/k8s_down/dagRuns/d1/taskInstances/t")).body;
+        expect(t.note).toStartWith("dispatch_failed: ");
+        expect(t.note).toContain("Kubernetes API server at http://127.0.0.1:1 is not reachable");
+        expect((await fetch(`${lf.url}/api/v2/monitor/health`)).status).toBe(200);
+      } finally {
+        await lf.stop();
+      }
+    },
+    T,
+  );
 });

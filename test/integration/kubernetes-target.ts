@@ -44,8 +44,19 @@ export async function kubeTarget(): Promise<KubeTarget | null> {
     const taskImage = process.env.LEOFLOW_TEST_K8S_TASK_IMAGE;
     const advertiseUrl = process.env.LEOFLOW_TEST_ADVERTISE_URL;
     if (!agentImage || !taskImage || !advertiseUrl)
-      return skip("KUBECONFIG is set but LEOFLOW_TEST_K8S_AGENT_IMAGE, LEOFLOW_TEST_K8S_TASK_IMAGE and LEOFLOW_TEST_ADVERTISE_URL are not all set");
-    return { kind: "cluster", kubeconfig: process.env.KUBECONFIG, namespace: process.env.LEOFLOW_TEST_K8S_NAMESPACE ?? "default", agentImage, taskImage, pullPolicy: "if_not_present", advertiseUrl, stop: async () => {} };
+      return skip(
+        "KUBECONFIG is set but LEOFLOW_TEST_K8S_AGENT_IMAGE, LEOFLOW_TEST_K8S_TASK_IMAGE and LEOFLOW_TEST_ADVERTISE_URL are not all set",
+      );
+    return {
+      kind: "cluster",
+      kubeconfig: process.env.KUBECONFIG,
+      namespace: process.env.LEOFLOW_TEST_K8S_NAMESPACE ?? "default",
+      agentImage,
+      taskImage,
+      pullPolicy: "if_not_present",
+      advertiseUrl,
+      stop: async () => {},
+    };
   }
   const doubleDir = resolve(import.meta.dir, "../support/kube-api-double/index.ts");
   if (!existsSync(doubleDir)) return skip("no KUBECONFIG and the API-server double (test/support/kube-api-double) is not there");
@@ -55,7 +66,16 @@ export async function kubeTarget(): Promise<KubeTarget | null> {
   const { startKubeApiDouble } = await import("../support/kube-api-double");
   const [taskImage, agentImage] = await Promise.all([ensureTestImage(engine), ensureAgentImage(engine)]);
   const double = await startKubeApiDouble({ namespaces: [NAMESPACE], kubelet: { dockerHost: engine.host, pullBackoffMs: 200 } });
-  return { kind: "double", kubeconfig: double.writeKubeconfig(undefined, NAMESPACE), namespace: NAMESPACE, agentImage, taskImage, pullPolicy: "never", double, stop: () => double.stop() };
+  return {
+    kind: "double",
+    kubeconfig: double.writeKubeconfig(undefined, NAMESPACE),
+    namespace: NAMESPACE,
+    agentImage,
+    taskImage,
+    pullPolicy: "never",
+    double,
+    stop: () => double.stop(),
+  };
 }
 
 /** The Leoflow image as the init container sees it: `cp` and the binary under test, tagged by the binary's size and time. */
@@ -98,6 +118,7 @@ async function removeOtherTags(host: string, repo: string, keep: string): Promis
   try {
     const images = (await (await call("GET", "/images/json")).json()) as { Id: string; RepoTags: string[] | null }[];
     for (const img of images)
-      if (img.RepoTags?.some((t) => t.startsWith(`${repo}:`)) && !img.RepoTags.includes(keep)) await call("DELETE", `/images/${img.Id}?force=true`);
+      if (img.RepoTags?.some((t) => t.startsWith(`${repo}:`)) && !img.RepoTags.includes(keep))
+        await call("DELETE", `/images/${img.Id}?force=true`);
   } catch {}
 }

@@ -10,7 +10,7 @@ import { parseDagSpec, type DagSpec } from "../../src/domain";
 import { silentLogger } from "../../src/observability";
 import { SchedulerLoop } from "../../src/scheduler/loop";
 import { buildDagRun } from "../../src/scheduler/trigger";
-import { type DagRunRecord, type Store, type TaskInstanceRecord } from "../../src/store";
+import type { DagRunRecord, Store, TaskInstanceRecord } from "../../src/store";
 import { forEachStore } from "../support/stores";
 
 /** Holds dispatched tasks running; `finish` reports one the way an agent would. */
@@ -20,10 +20,16 @@ class HoldingAgent {
   instant: ((ti: TaskInstanceRecord) => "success" | "failed" | null) | null = null;
   /** Instant reports not yet written: the loop has settled only once these are done too. */
   reports: Promise<void>[] = [];
-  constructor(private store: Store, private wake: () => (id: number) => void) {}
+  constructor(
+    private store: Store,
+    private wake: () => (id: number) => void,
+  ) {}
   async dispatch(ti: TaskInstanceRecord, _run: DagRunRecord, _spec: DagSpec): Promise<void> {
     this.launched.push(`${ti.run_id}:${ti.task_id}#${ti.try_number}`);
-    await this.store.applyTransitions([{ id: ti.id, from: ["queued"], to: "running", try_number: ti.try_number, patch: { start_date: new Date(), hostname: "w1" } }], new Date());
+    await this.store.applyTransitions(
+      [{ id: ti.id, from: ["queued"], to: "running", try_number: ti.try_number, patch: { start_date: new Date(), hostname: "w1" } }],
+      new Date(),
+    );
     const result = this.instant?.(ti) ?? null;
     if (result) this.reports.push(Promise.resolve().then(() => this.report(ti, result)));
     else this.running.set(`${ti.run_id}:${ti.task_id}`, ti);
@@ -35,7 +41,10 @@ class HoldingAgent {
     await this.report(ti, result);
   }
   private async report(ti: TaskInstanceRecord, result: "success" | "failed") {
-    await this.store.applyTransitions([{ id: ti.id, from: ["running"], to: result, try_number: ti.try_number, patch: { end_date: new Date() } }], new Date());
+    await this.store.applyTransitions(
+      [{ id: ti.id, from: ["running"], to: result, try_number: ti.try_number, patch: { end_date: new Date() } }],
+      new Date(),
+    );
     this.wake()(ti.dag_run_id);
   }
 }
@@ -59,7 +68,11 @@ forEachStore((backend) => {
   });
 
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await api.request(path, { method, headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await api.request(path, {
+      method,
+      headers: { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, body: res.status === 204 ? null : ((await res.json()) as any) };
   };
 
@@ -81,7 +94,9 @@ forEachStore((backend) => {
   }
   const bash = (task_id: string, extra: Record<string, unknown> = {}) => ({ task_id, operator: "bash", bash_command: "true", ...extra });
   const tiView = async (dagId: string, runId: string) =>
-    Object.fromEntries((await store.listTaskInstances(dagId, runId)).items.map((t) => [t.task_id, { state: t.state, note: t.note, try: t.try_number }]));
+    Object.fromEntries(
+      (await store.listTaskInstances(dagId, runId)).items.map((t) => [t.task_id, { state: t.state, note: t.note, try: t.try_number }]),
+    );
   const runState = async (dagId: string, runId: string) => (await store.getDagRun(dagId, runId))!.state;
 
   describe("pools in the scheduler loop", () => {
@@ -91,38 +106,74 @@ forEachStore((backend) => {
       const runId = (await call("POST", "/api/v2/dags/train/dagRuns", { logical_date: null })).body.dag_run_id;
 
       const WAIT = "waiting for a slot in pool gpu (0 of 2 open)";
-      let view = await whenSettled("two running, two waiting with notes", () => tiView("train", runId), (v) =>
-        Object.values(v).filter((t) => t.state === "running").length === 2 && Object.values(v).filter((t) => t.note === WAIT).length === 2,
+      let view = await whenSettled(
+        "two running, two waiting with notes",
+        () => tiView("train", runId),
+        (v) =>
+          Object.values(v).filter((t) => t.state === "running").length === 2 &&
+          Object.values(v).filter((t) => t.note === WAIT).length === 2,
       );
-      expect(Object.values(view).map((t) => t.state).sort()).toEqual(["running", "running", "scheduled", "scheduled"]);
+      expect(
+        Object.values(view)
+          .map((t) => t.state)
+          .sort(),
+      ).toEqual(["running", "running", "scheduled", "scheduled"]);
       expect((await call("GET", "/api/v2/pools/gpu")).body).toMatchObject({ running_slots: 2, scheduled_slots: 2, open_slots: 0 });
 
       // One finishes: exactly one waiting task takes its slot (the event tick plans waiting runs too); its note is cleared.
       await agent.finish(`${runId}:t1`);
-      view = await whenSettled("a third task running", () => tiView("train", runId), (v) => Object.values(v).filter((t) => t.state === "running").length === 2 && v.t1!.state === "success");
-      const started = Object.entries(view).filter(([, t]) => t.state === "running").map(([id]) => id);
+      view = await whenSettled(
+        "a third task running",
+        () => tiView("train", runId),
+        (v) => Object.values(v).filter((t) => t.state === "running").length === 2 && v.t1!.state === "success",
+      );
+      const started = Object.entries(view)
+        .filter(([, t]) => t.state === "running")
+        .map(([id]) => id);
       for (const id of started) expect(view[id]!.note).toBeNull();
-      expect(Object.values(view).filter((t) => t.state === "scheduled").map((t) => t.note)).toEqual([WAIT]);
+      expect(
+        Object.values(view)
+          .filter((t) => t.state === "scheduled")
+          .map((t) => t.note),
+      ).toEqual([WAIT]);
 
       for (const id of ["t2", "t3", "t4"]) {
         await whenSettled(`${id} dispatched`, async () => agent.running.has(`${runId}:${id}`), Boolean);
         await agent.finish(`${runId}:${id}`);
       }
-      expect(await whenSettled("run success", () => runState("train", runId), (s) => s === "success")).toBe("success");
+      expect(
+        await whenSettled(
+          "run success",
+          () => runState("train", runId),
+          (s) => s === "success",
+        ),
+      ).toBe("success");
       expect(agent.launched).toHaveLength(4);
     });
 
     test("a task naming a pool that does not exist waits with a note, and starts once the pool is created", async () => {
       await dag({ dag_id: "gpujob", tasks: [bash("fit", { pool: "h100" })] });
       const runId = (await call("POST", "/api/v2/dags/gpujob/dagRuns", { logical_date: null })).body.dag_run_id;
-      const view = await whenSettled("a note on fit", () => tiView("gpujob", runId), (v) => v.fit!.note !== null);
+      const view = await whenSettled(
+        "a note on fit",
+        () => tiView("gpujob", runId),
+        (v) => v.fit!.note !== null,
+      );
       expect(view.fit).toEqual({
         state: "scheduled",
         note: "pool h100 does not exist; create it with POST /api/v2/pools or set the task's pool to an existing one",
         try: 1,
       });
       await call("POST", "/api/v2/pools", { name: "h100", slots: 1 });
-      expect((await whenSettled("fit running", () => tiView("gpujob", runId), (v) => v.fit!.state === "running")).fit!.note).toBeNull();
+      expect(
+        (
+          await whenSettled(
+            "fit running",
+            () => tiView("gpujob", runId),
+            (v) => v.fit!.state === "running",
+          )
+        ).fit!.note,
+      ).toBeNull();
     });
   });
 
@@ -131,14 +182,28 @@ forEachStore((backend) => {
       agent.instant = () => "success";
       await dag({ dag_id: "chain", tasks: [bash("a"), bash("b", { upstream: ["a"], retries: 1 }), bash("c", { upstream: ["b"] })] });
       const runId = (await call("POST", "/api/v2/dags/chain/dagRuns", { logical_date: null })).body.dag_run_id;
-      await whenSettled("first success", () => runState("chain", runId), (s) => s === "success");
+      await whenSettled(
+        "first success",
+        () => runState("chain", runId),
+        (s) => s === "success",
+      );
 
-      const r = await call("POST", "/api/v2/dags/chain/clearTaskInstances", { dag_run_id: runId, task_ids: ["b"], include_downstream: true, only_failed: false, dry_run: false });
+      const r = await call("POST", "/api/v2/dags/chain/clearTaskInstances", {
+        dag_run_id: runId,
+        task_ids: ["b"],
+        include_downstream: true,
+        only_failed: false,
+        dry_run: false,
+      });
       expect(r.body.task_instances.map((t: any) => [t.task_id, t.try_number, t.max_tries])).toEqual([
         ["b", 2, 2],
         ["c", 2, 1],
       ]);
-      await whenSettled("success again", () => runState("chain", runId), (s) => s === "success");
+      await whenSettled(
+        "success again",
+        () => runState("chain", runId),
+        (s) => s === "success",
+      );
       expect(agent.launched).toEqual([`${runId}:a#1`, `${runId}:b#1`, `${runId}:c#1`, `${runId}:b#2`, `${runId}:c#2`]);
     });
 
@@ -162,10 +227,18 @@ forEachStore((backend) => {
         store.createDagRun(buildDagRun(d, { run_id, run_type: "scheduled", logical_date: new Date(logical) }, new Date()));
       const jan = await create("jan", "2026-01-01T00:00:00Z");
       loop.wake(jan.id);
-      await whenSettled("jan failed", () => runState("daily", "jan"), (s) => s === "failed");
+      await whenSettled(
+        "jan failed",
+        () => runState("daily", "jan"),
+        (s) => s === "failed",
+      );
       const feb = await create("feb", "2026-02-01T00:00:00Z");
       loop.wake(feb.id);
-      const view = await whenSettled("feb waiting on its past", () => tiView("daily", "feb"), (v) => v.load!.note !== null);
+      const view = await whenSettled(
+        "feb waiting on its past",
+        () => tiView("daily", "feb"),
+        (v) => v.load!.note !== null,
+      );
       expect(view.load).toEqual({
         state: "none",
         note: "depends_on_past: waiting for load in the previous run jan (failed) to succeed or be skipped; clear or mark that task instance to let this run go on",
@@ -174,7 +247,11 @@ forEachStore((backend) => {
       expect(await runState("daily", "feb")).toBe("running"); // waiting, not deadlocked
 
       expect((await call("PATCH", "/api/v2/dags/daily/dagRuns/jan/taskInstances/load", { new_state: "success" })).status).toBe(200);
-      await whenSettled("feb success", () => runState("daily", "feb"), (s) => s === "success");
+      await whenSettled(
+        "feb success",
+        () => runState("daily", "feb"),
+        (s) => s === "success",
+      );
       expect((await tiView("daily", "feb")).load).toEqual({ state: "success", note: null, try: 1 });
     });
   });

@@ -21,7 +21,11 @@ describePg("event log on Postgres: several replicas appending at once", () => {
       let writing = true;
       const writers = replicas.map(async (s, r) => {
         for (let b = 0; b < 40; b++) {
-          const batch = Array.from({ length: 1 + ((b + r) % 5) }, (_, i) => ({ type: "dag_run.created", dag_id: "d", run_id: `r${r}-${b}-${i}` }));
+          const batch = Array.from({ length: 1 + ((b + r) % 5) }, (_, i) => ({
+            type: "dag_run.created",
+            dag_id: "d",
+            run_id: `r${r}-${b}-${i}`,
+          }));
           appended.push(...(await s.appendEvents(batch, new Date())));
         }
       });

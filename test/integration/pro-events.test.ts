@@ -60,9 +60,13 @@ class Stream {
   /** The messages of one run, once its dag_run.finished has arrived. */
   async runEvents(runId: string): Promise<Message[]> {
     return waitFor(
-      () => (this.messages.some((m) => m.type === "dag_run.finished" && m.data.run_id === runId) ? this.messages.filter((m) => m.data.run_id === runId) : null),
+      () =>
+        this.messages.some((m) => m.type === "dag_run.finished" && m.data.run_id === runId)
+          ? this.messages.filter((m) => m.data.run_id === runId)
+          : null,
       30_000,
-      () => `no dag_run.finished for ${runId}; got:\n${this.messages.map((m) => `${m.id} ${m.type} ${m.data.task_id ?? ""} ${m.data.state ?? ""}`).join("\n")}`,
+      () =>
+        `no dag_run.finished for ${runId}; got:\n${this.messages.map((m) => `${m.id} ${m.type} ${m.data.task_id ?? ""} ${m.data.state ?? ""}`).join("\n")}`,
     );
   }
 
@@ -166,7 +170,9 @@ describePg("Pro: every replica streams every replica's events, resumable on any 
   }, 60_000);
 
   test("a Last-Event-ID that is not an event id is a 400 that says why", async () => {
-    const res = await fetch(`${follower.url}/api/v2/leoflow/events`, { headers: { authorization: `Bearer ${token}`, "last-event-id": "abc" } });
+    const res = await fetch(`${follower.url}/api/v2/leoflow/events`, {
+      headers: { authorization: `Bearer ${token}`, "last-event-id": "abc" },
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { detail: string }).detail).toContain("Last-Event-ID");
   });

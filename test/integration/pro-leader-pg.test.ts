@@ -100,10 +100,18 @@ describePg("PgWakeBus on Postgres", () => {
     a.wake(8);
     a.wake(7);
     expect(onA).toEqual([7, 8, 7]);
-    await waitFor(() => onB.length >= 2, 5_000, () => `B got ${JSON.stringify(onB)}`);
+    await waitFor(
+      () => onB.length >= 2,
+      5_000,
+      () => `B got ${JSON.stringify(onB)}`,
+    );
     expect(onB.sort()).toEqual([7, 8]); // one burst → one NOTIFY statement, duplicates folded
     a.wake();
-    await waitFor(() => onB.length >= 3, 5_000, () => `B got ${JSON.stringify(onB)}`);
+    await waitFor(
+      () => onB.length >= 3,
+      5_000,
+      () => `B got ${JSON.stringify(onB)}`,
+    );
     expect(onB[2]).toBeUndefined(); // a full sweep
     expect(onA).toEqual([7, 8, 7, undefined]); // its own NOTIFYs are not delivered twice
   });

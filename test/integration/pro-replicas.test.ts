@@ -67,7 +67,11 @@ describePg("Pro: three replicas, leader killed mid-run", () => {
     }
     // Kill once the fan-out is under way: tasks are queued and running on agents the leader spawned.
     const lines = () => (existsSync(marker) ? readFileSync(marker, "utf8").trim().split("\n").filter(Boolean) : []);
-    await waitFor(() => lines().length >= RUNS + 3, 30_000, () => `tasks did not start:\n${leader.output().slice(-3000)}`);
+    await waitFor(
+      () => lines().length >= RUNS + 3,
+      30_000,
+      () => `tasks did not start:\n${leader.output().slice(-3000)}`,
+    );
     const before = lines().length;
     const killedAt = performance.now();
     leader.proc.kill("SIGKILL");

@@ -32,8 +32,14 @@ class InstantAgent {
     this.reports.push(
       Promise.resolve().then(async () => {
         const now = this.clock.now();
-        await this.store.applyTransitions([{ id: ti.id, from: ["queued"], to: "running", try_number: ti.try_number, patch: { start_date: now } }], now);
-        await this.store.applyTransitions([{ id: ti.id, from: ["running"], to: result, try_number: ti.try_number, patch: { end_date: now } }], now);
+        await this.store.applyTransitions(
+          [{ id: ti.id, from: ["queued"], to: "running", try_number: ti.try_number, patch: { start_date: now } }],
+          now,
+        );
+        await this.store.applyTransitions(
+          [{ id: ti.id, from: ["running"], to: result, try_number: ti.try_number, patch: { end_date: now } }],
+          now,
+        );
         this.wake()(ti.dag_run_id);
       }),
     );
@@ -57,7 +63,11 @@ beforeEach(async () => {
 afterEach(async () => store.close());
 
 /** Starts the loop on a fresh run of `raw` and lets it settle without moving time; `after` may move it on. */
-async function runDag(raw: unknown, outcome: (ti: TaskInstanceRecord) => Outcome, after?: (advance: (ms: number) => Promise<void>, agent: InstantAgent) => Promise<void>) {
+async function runDag(
+  raw: unknown,
+  outcome: (ti: TaskInstanceRecord) => Outcome,
+  after?: (advance: (ms: number) => Promise<void>, agent: InstantAgent) => Promise<void>,
+) {
   const clock = new FakeClock();
   const spec = parseDagSpec(raw);
   const dag = await store.upsertDag({ spec, fileloc: "/dags/x.json", pausedOnCreate: false, now: clock.now() });
@@ -77,19 +87,29 @@ async function runDag(raw: unknown, outcome: (ti: TaskInstanceRecord) => Outcome
   return { run: (await store.getDagRunById(run.id))!, agent, states: Object.fromEntries(tis.map((t) => [t.task_id, t.state])), tis };
 }
 
-const bash = (task_id: string, upstream: string[] = [], extra: object = {}) => ({ task_id, operator: "bash", bash_command: "true", upstream, ...extra });
+const bash = (task_id: string, upstream: string[] = [], extra: object = {}) => ({
+  task_id,
+  operator: "bash",
+  bash_command: "true",
+  upstream,
+  ...extra,
+});
 
 describe("SchedulerLoop", () => {
   test("a chain runs to success driven only by wake-ups (the sweep interval is a minute)", async () => {
-    const { run, agent, states } = await runDag({ dag_id: "chain", tasks: [bash("a"), bash("b", ["a"]), bash("c", ["b"])] }, () => "success");
+    const { run, agent, states } = await runDag(
+      { dag_id: "chain", tasks: [bash("a"), bash("b", ["a"]), bash("c", ["b"])] },
+      () => "success",
+    );
     expect(run.state).toBe("success");
     expect(agent.launched).toEqual(["a#1", "b#1", "c#1"]);
     expect(states).toEqual({ a: "success", b: "success", c: "success" });
   });
 
   test("a failure with a retry budget runs again as try 2", async () => {
-    const { run, agent } = await runDag({ dag_id: "retry", tasks: [bash("a", [], { retries: 1, retry_delay: 0 }), bash("b", ["a"])] }, (ti) =>
-      ti.task_id === "a" && ti.try_number === 1 ? "failed" : "success",
+    const { run, agent } = await runDag(
+      { dag_id: "retry", tasks: [bash("a", [], { retries: 1, retry_delay: 0 }), bash("b", ["a"])] },
+      (ti) => (ti.task_id === "a" && ti.try_number === 1 ? "failed" : "success"),
     );
     expect(agent.launched).toEqual(["a#1", "a#2", "b#1"]);
     expect(run.state).toBe("success");
@@ -113,8 +133,9 @@ describe("SchedulerLoop", () => {
   });
 
   test("a failure without budget fails downstream as upstream_failed and the run as failed", async () => {
-    const { run, states } = await runDag({ dag_id: "fail", tasks: [bash("a"), bash("b", ["a"]), bash("c", ["b"]), bash("d", ["a"], { trigger_rule: "all_done" })] }, (ti) =>
-      ti.task_id === "a" ? "failed" : "success",
+    const { run, states } = await runDag(
+      { dag_id: "fail", tasks: [bash("a"), bash("b", ["a"]), bash("c", ["b"]), bash("d", ["a"], { trigger_rule: "all_done" })] },
+      (ti) => (ti.task_id === "a" ? "failed" : "success"),
     );
     expect(states).toEqual({ a: "failed", b: "upstream_failed", c: "upstream_failed", d: "success" });
     expect(run.state).toBe("failed");
@@ -160,7 +181,8 @@ describe("SchedulerLoop sweeps", () => {
       parallelism: 100,
       clock,
     });
-    for (const r of ["r1", "r2", "r3"]) await store.createDagRun(buildDagRun(dag, { run_id: r, run_type: "manual", logical_date: null }, clock.now()));
+    for (const r of ["r1", "r2", "r3"])
+      await store.createDagRun(buildDagRun(dag, { run_id: r, run_type: "manual", logical_date: null }, clock.now()));
     loop.wake();
     expect((await loop.tick()).runs).toBe(3); // first sweep: everything
     expect(launched.sort()).toEqual(["r1/a", "r2/a", "r3/a"]);
@@ -195,7 +217,8 @@ describe("SchedulerLoop capacity", () => {
       sweepIntervalMs: 60_000,
       parallelism: 1,
     });
-    for (const r of ["r1", "r2", "r3"]) await store.createDagRun(buildDagRun(dag, { run_id: r, run_type: "manual", logical_date: null }, new Date()));
+    for (const r of ["r1", "r2", "r3"])
+      await store.createDagRun(buildDagRun(dag, { run_id: r, run_type: "manual", logical_date: null }, new Date()));
     loop.wake();
     await loop.tick();
     expect(launched).toEqual(["r1"]);

@@ -9,7 +9,7 @@ import { createApi } from "../../src/api";
 import { parseDagSpec, type DagSpec } from "../../src/domain";
 import { silentLogger } from "../../src/observability";
 import { CronRunCreator, SchedulerLoop } from "../../src/scheduler";
-import { type DagRunRecord, type Store, type TaskInstanceRecord } from "../../src/store";
+import type { DagRunRecord, Store, TaskInstanceRecord } from "../../src/store";
 import { forEachStore } from "../support/stores";
 
 class HoldingAgent {
@@ -22,7 +22,8 @@ class HoldingAgent {
   /** Reports every held task as finished. */
   async finishAll(state: "success" | "failed" = "success"): Promise<void> {
     const held = this.running.splice(0);
-    for (const ti of held) await this.store.applyTransitions([{ id: ti.id, from: ["running"], to: state, try_number: ti.try_number }], new Date());
+    for (const ti of held)
+      await this.store.applyTransitions([{ id: ti.id, from: ["running"], to: state, try_number: ti.try_number }], new Date());
   }
 }
 
@@ -65,7 +66,9 @@ forEachStore((backend) => {
   }
 
   async function states(): Promise<string[]> {
-    return (await store.listDagRuns({ dag_id: "etl", order_by: "id" })).items.map((r) => `${r.run_id}:${r.state}${r.note ? ` (${r.note})` : ""}`);
+    return (await store.listDagRuns({ dag_id: "etl", order_by: "id" })).items.map(
+      (r) => `${r.run_id}:${r.state}${r.note ? ` (${r.note})` : ""}`,
+    );
   }
 
   describe("scheduling through the loop", () => {
@@ -88,7 +91,8 @@ forEachStore((backend) => {
       await addDag({ max_active_runs: 1 });
       const dag = (await store.getDag("etl"))!;
       const { buildDagRun } = await import("../../src/scheduler");
-      for (const id of ["a", "b", "c"]) await store.createDagRun(buildDagRun(dag, { run_id: id, run_type: "manual", logical_date: null }, clock));
+      for (const id of ["a", "b", "c"])
+        await store.createDagRun(buildDagRun(dag, { run_id: id, run_type: "manual", logical_date: null }, clock));
       await sweep();
       expect(await states()).toEqual(["a:running", "b:queued", "c:queued"]);
       expect(agent.running.map((t) => t.run_id)).toEqual(["a"]);

@@ -29,10 +29,23 @@ writeFileSync(
 );
 const task = parseDagSpec({ dag_id: "d", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] }).tasks[0]!;
 const req = (tryNumber: number): ExecutorRequest => ({
-  taskInstanceId: 1, dagId: "d", runId: "r", taskId: "t", tryNumber, task, dagFile: "", controlPlaneUrl: "http://127.0.0.1:1", agentToken: String(tryNumber),
+  taskInstanceId: 1,
+  dagId: "d",
+  runId: "r",
+  taskId: "t",
+  tryNumber,
+  task,
+  dagFile: "",
+  controlPlaneUrl: "http://127.0.0.1:1",
+  agentToken: String(tryNumber),
 });
 const lines = () => (existsSync(markers) ? readFileSync(markers, "utf8").trim().split("\n") : []);
-const pgidOf = (tryNumber: number) => Number(lines().find((l) => l.startsWith(`pgid ${tryNumber} `))?.split(" ")[2] ?? 0);
+const pgidOf = (tryNumber: number) =>
+  Number(
+    lines()
+      .find((l) => l.startsWith(`pgid ${tryNumber} `))
+      ?.split(" ")[2] ?? 0,
+  );
 
 const exits: AgentExit[] = [];
 const aliveAtExit: boolean[] = [];
@@ -57,21 +70,47 @@ afterEach(async () => {
 
 test("a SIGKILLed agent's user group is stopped before its exit is reported", async () => {
   await executor.execute(req(1));
-  await waitFor(() => lines().includes("tick 1") && pgidOf(1), 10_000, () => `no tick: ${lines()}`);
-  const agent = Number(Bun.spawnSync(["pgrep", "-f", `${agentScript} agent`]).stdout.toString().trim().split("\n")[0]);
+  await waitFor(
+    () => lines().includes("tick 1") && pgidOf(1),
+    10_000,
+    () => `no tick: ${lines()}`,
+  );
+  const agent = Number(
+    Bun.spawnSync(["pgrep", "-f", `${agentScript} agent`])
+      .stdout.toString()
+      .trim()
+      .split("\n")[0],
+  );
   process.kill(agent, "SIGKILL");
-  await waitFor(() => exits.length === 1, 20_000, () => "exit not reported");
+  await waitFor(
+    () => exits.length === 1,
+    20_000,
+    () => "exit not reported",
+  );
   expect(exits[0]).toMatchObject({ tryNumber: 1, signal: "SIGKILL" });
   expect(aliveAtExit).toEqual([false]);
 });
 
 test("try 2 launches only once try 1's frozen agent and its group are gone", async () => {
   await executor.execute(req(1));
-  await waitFor(() => lines().includes("tick 1") && pgidOf(1), 10_000, () => `no tick: ${lines()}`);
-  const agent = Number(Bun.spawnSync(["pgrep", "-f", `${agentScript} agent`]).stdout.toString().trim().split("\n")[0]);
+  await waitFor(
+    () => lines().includes("tick 1") && pgidOf(1),
+    10_000,
+    () => `no tick: ${lines()}`,
+  );
+  const agent = Number(
+    Bun.spawnSync(["pgrep", "-f", `${agentScript} agent`])
+      .stdout.toString()
+      .trim()
+      .split("\n")[0],
+  );
   process.kill(agent, "SIGSTOP"); // a frozen agent: the executor's SIGTERM is followed by SIGCONT, so it acts on it
   await executor.execute(req(2));
-  await waitFor(() => lines().includes("tick 2"), 20_000, () => `try 2 never ticked: ${lines()}`);
+  await waitFor(
+    () => lines().includes("tick 2"),
+    20_000,
+    () => `try 2 never ticked: ${lines()}`,
+  );
   const m = lines();
   expect(m.slice(m.indexOf("agent 2 start")).filter((l) => l === "tick 1")).toEqual([]);
   expect(groupAlive(pgidOf(1))).toBe(false);

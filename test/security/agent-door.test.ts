@@ -29,7 +29,12 @@ const chunked = () =>
   });
 
 /** POSTs `n` bodies, one at a time; returns the statuses and answers seen (a reset connection counts as "reset"). */
-async function postMany(n: number, path: string, headers: Record<string, string>, body: () => BodyInit): Promise<{ statuses: Set<number | string>; answers: Set<string> }> {
+async function postMany(
+  n: number,
+  path: string,
+  headers: Record<string, string>,
+  body: () => BodyInit,
+): Promise<{ statuses: Set<number | string>; answers: Set<string> }> {
   const statuses = new Set<number | string>();
   const answers = new Set<string>();
   for (let i = 0; i < n; i++) {
@@ -45,7 +50,10 @@ async function postMany(n: number, path: string, headers: Record<string, string>
 }
 
 async function rpcError(p: Promise<unknown>): Promise<AgentRpcError> {
-  const e = await p.then(() => new Error("the call succeeded"), (e) => e);
+  const e = await p.then(
+    () => new Error("the call succeeded"),
+    (e) => e,
+  );
   if (!(e instanceof AgentRpcError)) throw e;
   return e;
 }
@@ -58,7 +66,14 @@ beforeAll(async () => {
     join(dags, "dags", "door.json"),
     JSON.stringify({
       dag_id: "door",
-      tasks: [{ task_id: "leak", operator: "bash", execution_timeout: 60, bash_command: 'echo hello; printf \'"%s"\' "$LEOFLOW_AGENT_TOKEN" > "$LEOFLOW_RETURN_VALUE_PATH"' }],
+      tasks: [
+        {
+          task_id: "leak",
+          operator: "bash",
+          execution_timeout: 60,
+          bash_command: 'echo hello; printf \'"%s"\' "$LEOFLOW_AGENT_TOKEN" > "$LEOFLOW_RETURN_VALUE_PATH"',
+        },
+      ],
     }),
   );
   lf = await startLeoflow({ dagsFrom: join(dags, "dags"), args: ["--jwt-secret", SECRET] });
@@ -75,7 +90,8 @@ describe("body limits", () => {
     for (const body of [() => junk, chunked]) {
       const { statuses, answers } = await postMany(20, HEARTBEAT, { "content-type": "application/proto" }, body);
       expect([...statuses].filter((s) => s !== 401 && s !== "reset")).toEqual([]);
-      for (const a of answers) expect(JSON.parse(a)).toMatchObject({ code: "unauthenticated", message: expect.stringContaining("missing agent token") });
+      for (const a of answers)
+        expect(JSON.parse(a)).toMatchObject({ code: "unauthenticated", message: expect.stringContaining("missing agent token") });
     }
     expect(rssMiB()).toBeLessThan(before + 100);
   });
@@ -84,7 +100,10 @@ describe("body limits", () => {
     const token = await new AgentTokens(SECRET).issue({ tiId: 1, tryNumber: 1, dagId: "door", runId: "x", taskId: "leak" }, 600);
     const headers = { "content-type": "application/proto", authorization: `Bearer ${token}` };
     const before = rssMiB();
-    for (const [body, seen] of [[() => junk, "Content-Length 20971520"], [chunked, "more than 4194304 bytes received"]] as const) {
+    for (const [body, seen] of [
+      [() => junk, "Content-Length 20971520"],
+      [chunked, "more than 4194304 bytes received"],
+    ] as const) {
       const { statuses, answers } = await postMany(20, HEARTBEAT, headers, body);
       expect([...statuses].filter((s) => s !== 429 && s !== "reset")).toEqual([]);
       for (const a of answers)

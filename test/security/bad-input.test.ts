@@ -21,7 +21,11 @@ function nested(levels: number): Record<string, unknown> {
 /** Posts a raw JSON text (so lone surrogates travel as `\ud800` escapes, exactly as a client sends them). */
 async function postRaw(lf: Leoflow, method: string, path: string, json: string, headers: Record<string, string> = {}) {
   const token = (await lf.api("POST", "/auth/token", { username: "admin", password: "e2e-admin-password" })).body.access_token;
-  const res = await fetch(lf.url + path, { method, headers: { "content-type": "application/json", authorization: `Bearer ${token}`, ...headers }, body: json });
+  const res = await fetch(lf.url + path, {
+    method,
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}`, ...headers },
+    body: json,
+  });
   const text = await res.text();
   let body: any = text;
   try {
@@ -51,8 +55,18 @@ function badInputSuite(store: "sqlite" | "postgres", extraArgs: () => string[]) 
     ["variable description with NUL", "POST", "/api/v2/variables", '{"key": "v4", "value": "ok", "description": "\\u0000"}'],
     ["variable key with NUL", "POST", "/api/v2/variables", '{"key": "v\\u0000", "value": "ok"}'],
     ["connection host with NUL", "POST", "/api/v2/connections", '{"connection_id": "c1", "conn_type": "http", "host": "h\\u0000"}'],
-    ["connection password with a lone surrogate", "POST", "/api/v2/connections", '{"connection_id": "c2", "conn_type": "http", "password": "p\\ud800"}'],
-    ["connection extra with NUL", "POST", "/api/v2/connections", '{"connection_id": "c3", "conn_type": "http", "extra": "{\\"k\\": \\"\\u0000\\"}"}'],
+    [
+      "connection password with a lone surrogate",
+      "POST",
+      "/api/v2/connections",
+      '{"connection_id": "c2", "conn_type": "http", "password": "p\\ud800"}',
+    ],
+    [
+      "connection extra with NUL",
+      "POST",
+      "/api/v2/connections",
+      '{"connection_id": "c3", "conn_type": "http", "extra": "{\\"k\\": \\"\\u0000\\"}"}',
+    ],
   ];
 
   test.each(probes)(`${store}: %s → 400 saying where and why`, async (_what, method, path, json) => {
@@ -68,7 +82,7 @@ function badInputSuite(store: "sqlite" | "postgres", extraArgs: () => string[]) 
   });
 
   test(`${store}: text that is fine round-trips unchanged (accents, emoji, an escaped \\u0000 inside a string)`, async () => {
-    const value = 'é 😀 literally \\u0000 as six characters';
+    const value = "é 😀 literally \\u0000 as six characters";
     expect((await lf.api("POST", "/api/v2/variables", { key: "fine", value, description: "ok ✓" })).status).toBe(201);
     expect((await lf.api("GET", "/api/v2/variables/fine")).body).toMatchObject({ value, description: "ok ✓" });
     const r = await lf.api("POST", "/api/v2/dags/parked/dagRuns", { dag_run_id: "fine", logical_date: null, conf: { s: "é😀" } });
@@ -90,7 +104,9 @@ function badInputSuite(store: "sqlite" | "postgres", extraArgs: () => string[]) 
     const v = await lf.api("POST", "/api/v2/variables", { key: "deep", value: nested(65) });
     expect(v.status).toBe(400);
     expect(v.body.detail).toContain("nested deeper than 64 levels at value.a");
-    expect((await lf.api("POST", "/api/v2/dags/parked/dagRuns", { dag_run_id: "d64", logical_date: null, conf: nested(64) })).status).toBe(200);
+    expect((await lf.api("POST", "/api/v2/dags/parked/dagRuns", { dag_run_id: "d64", logical_date: null, conf: nested(64) })).status).toBe(
+      200,
+    );
   });
 
   test(`${store}: a connection's extra (JSON in a string) nested 100,000 deep → 400, and the list still answers`, async () => {
@@ -115,7 +131,9 @@ function badInputSuite(store: "sqlite" | "postgres", extraArgs: () => string[]) 
     const tis = (await lf.api("GET", "/api/v2/dags/bad_output/dagRuns/out/taskInstances")).body.task_instances;
     const byId = Object.fromEntries(tis.map((ti: any) => [ti.task_id, ti]));
     expect(byId.nul_return).toMatchObject({ state: "failed" });
-    expect(byId.nul_return.note).toContain("return value refused: XCom return_value of task nul_return cannot be stored: return_value.s contains U+0000 (NUL)");
+    expect(byId.nul_return.note).toContain(
+      "return value refused: XCom return_value of task nul_return cannot be stored: return_value.s contains U+0000 (NUL)",
+    );
     expect(byId.surrogate_return.state).toBe("failed");
     expect(byId.surrogate_return.note).toContain("return_value.s contains a lone UTF-16 surrogate (U+D800)");
     expect(byId.deep_return.state).toBe("failed");
@@ -171,14 +189,30 @@ describePg("bad input on postgres (compiled binary)", () => {
 });
 
 describe("kubernetes executor flags are checked at start", () => {
-  test.each([["lite"], ["pro"]])("--mode=%s --executor=kubernetes with tolerations that are not JSON is refused at start, naming the flag", async (mode) => {
-    const proc = Bun.spawn([BINARY, "serve", `--mode=${mode}`, "--executor=kubernetes", "--k8s-tolerations", "{bad", "--db=postgres://u@127.0.0.1:1/x", "--port", "0"], {
-      stdout: "pipe",
-      stderr: "pipe",
-      env: { ...process.env, LEOFLOW_JWT_SECRET: "0123456789abcdef0123" },
-    });
-    const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
-    expect(code).not.toBe(0);
-    expect(err).toContain("--k8s-tolerations: is not JSON");
-  });
+  test.each([["lite"], ["pro"]])(
+    "--mode=%s --executor=kubernetes with tolerations that are not JSON is refused at start, naming the flag",
+    async (mode) => {
+      const proc = Bun.spawn(
+        [
+          BINARY,
+          "serve",
+          `--mode=${mode}`,
+          "--executor=kubernetes",
+          "--k8s-tolerations",
+          "{bad",
+          "--db=postgres://u@127.0.0.1:1/x",
+          "--port",
+          "0",
+        ],
+        {
+          stdout: "pipe",
+          stderr: "pipe",
+          env: { ...process.env, LEOFLOW_JWT_SECRET: "0123456789abcdef0123" },
+        },
+      );
+      const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+      expect(code).not.toBe(0);
+      expect(err).toContain("--k8s-tolerations: is not JSON");
+    },
+  );
 });

@@ -15,7 +15,10 @@ export const GOOD_DAG = "good_sdk";
 
 export const HOSTILE: Record<string, { text: string; expected: RegExp }> = {
   "exit_at_import.ts": { text: `${SDK}process.exit(1);\n`, expected: /^exited with code 1 while importing/ },
-  "throws.ts": { text: `${SDK}\nthrow new Error("no config for prod");\n`, expected: /^line 3, column \d+: error while importing: no config for prod$/ },
+  "throws.ts": {
+    text: `${SDK}\nthrow new Error("no config for prod");\n`,
+    expected: /^line 3, column \d+: error while importing: no config for prod$/,
+  },
   "hang.ts": { text: `${SDK}while (true) {}\n`, expected: /^timed out after 2 s while importing/ },
   "late_timer.ts": {
     text: `${SDK}setTimeout(() => { throw new Error("late boom"); }, 0);\ndag({ dag_id: "late_timer" }, ({ bash }) => { bash({ task_id: "a", bash_command: "echo" }); });\n`,
@@ -51,6 +54,11 @@ export function writeHostileFolder(dir: string): string {
 function aliasBomb(): string {
   const lines = [`a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]`];
   const names = "abcdefghi";
-  for (let i = 1; i < names.length; i++) lines.push(`${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(",")}]`);
+  for (let i = 1; i < names.length; i++)
+    lines.push(
+      `${names[i]}: &${names[i]} [${Array(9)
+        .fill(`*${names[i - 1]}`)
+        .join(",")}]`,
+    );
   return lines.join("\n") + "\n";
 }

@@ -19,7 +19,10 @@ describePg("Pro: hostile DAG files on two replicas", () => {
   beforeAll(async () => {
     const dags = join(dir, "dags");
     mkdirSync(dags);
-    writeFileSync(join(dags, "good.json"), JSON.stringify({ dag_id: "pro_good", tasks: [{ task_id: "a", operator: "bash", bash_command: "echo ok" }] }));
+    writeFileSync(
+      join(dags, "good.json"),
+      JSON.stringify({ dag_id: "pro_good", tasks: [{ task_id: "a", operator: "bash", bash_command: "echo ok" }] }),
+    );
     for (const name of ["exit_at_import.ts", "hang.ts"]) writeFileSync(join(dags, name), HOSTILE[name]!.text);
     await cluster.start(dags);
   }, 90_000);

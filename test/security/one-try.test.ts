@@ -45,16 +45,30 @@ test("SIGKILL of the agent alone: its user process is stopped before try 2 start
   try {
     expect((await lf.api("POST", "/api/v2/dags/one_try/dagRuns", { dag_run_id: "r1", logical_date: null })).status).toBe(200);
     await waitForState(lf, "one_try", "r1", "work", (t) => t.state === "running");
-    await waitFor(() => lines(dir).includes("tick 1 3"), 20_000, () => `try 1 never ticked: ${lines(dir).join(" | ")}`);
-    pid1 = Number(lines(dir).find((l) => l.startsWith("pid 1 "))!.split(" ")[2]);
-    const [agent] = await waitFor(() => (agentPids(port).length === 1 ? agentPids(port) : null), 10_000, () => `expected one agent for port ${port}`);
+    await waitFor(
+      () => lines(dir).includes("tick 1 3"),
+      20_000,
+      () => `try 1 never ticked: ${lines(dir).join(" | ")}`,
+    );
+    pid1 = Number(
+      lines(dir)
+        .find((l) => l.startsWith("pid 1 "))!
+        .split(" ")[2],
+    );
+    const [agent] = await waitFor(
+      () => (agentPids(port).length === 1 ? agentPids(port) : null),
+      10_000,
+      () => `expected one agent for port ${port}`,
+    );
     process.kill(agent!, "SIGKILL");
 
     const run = await waitForRun(lf, "one_try", "r1", 60_000);
     const m = lines(dir);
     const firstOfTry2 = m.indexOf("tick 2 1");
     const lateTicksOfTry1 = m.slice(firstOfTry2).filter((l) => l.startsWith("tick 1 ")).length;
-    console.log(`ONE-TRY-REPORT | ticks of try 1 after try 2 started: ${lateTicksOfTry1}; try 1 still running after the run: ${running(pid1)}`);
+    console.log(
+      `ONE-TRY-REPORT | ticks of try 1 after try 2 started: ${lateTicksOfTry1}; try 1 still running after the run: ${running(pid1)}`,
+    );
     expect(run.state).toBe("success");
     expect((await ti(lf, "one_try", "r1", "work")).try_number).toBe(2);
     expect(firstOfTry2).toBeGreaterThan(0);

@@ -39,7 +39,12 @@ async function stream(url: string, token: string, lastEventId?: number) {
           const block = text.slice(0, end);
           text = text.slice(end + 2);
           const id = block.match(/^id: (\d+)$/m)?.[1];
-          if (id) messages.push({ id: Number(id), type: block.match(/^event: (.*)$/m)![1]!, data: JSON.parse(block.match(/^data: (.*)$/m)![1]!) });
+          if (id)
+            messages.push({
+              id: Number(id),
+              type: block.match(/^event: (.*)$/m)![1]!,
+              data: JSON.parse(block.match(/^data: (.*)$/m)![1]!),
+            });
         }
       }
     } catch {
@@ -47,12 +52,20 @@ async function stream(url: string, token: string, lastEventId?: number) {
     }
   })();
   const finished = (runId: string) =>
-    waitFor(() => messages.some((m) => m.type === "dag_run.finished" && m.data.run_id === runId), 60_000, () => `no dag_run.finished for ${runId} in ${JSON.stringify(messages.map((m) => [m.id, m.type, m.data.task_id, m.data.state]))}`);
+    waitFor(
+      () => messages.some((m) => m.type === "dag_run.finished" && m.data.run_id === runId),
+      60_000,
+      () => `no dag_run.finished for ${runId} in ${JSON.stringify(messages.map((m) => [m.id, m.type, m.data.task_id, m.data.state]))}`,
+    );
   return { res, messages, finished, close: () => ctl.abort() };
 }
 
 async function tokenFor(url: string): Promise<string> {
-  const res = await fetch(`${url}/auth/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "admin", password: "e2e-admin-password" }) });
+  const res = await fetch(`${url}/auth/token`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "admin", password: "e2e-admin-password" }),
+  });
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
@@ -60,7 +73,12 @@ const ids = (ms: Message[]) => ms.map((m) => m.id);
 const CHAIN = {
   dag_id: "ev_chain",
   schedule: null,
-  tasks: ["a", "b", "c", "d"].map((t, i) => ({ task_id: t, operator: "bash", bash_command: "sleep 0.3", upstream: i ? [["a", "b", "c"][i - 1]] : [] })),
+  tasks: ["a", "b", "c", "d"].map((t, i) => ({
+    task_id: t,
+    operator: "bash",
+    bash_command: "sleep 0.3",
+    upstream: i ? [["a", "b", "c"][i - 1]] : [],
+  })),
 };
 
 describePg("Pro: the leader dies while a client streams from it", () => {
@@ -79,7 +97,11 @@ describePg("Pro: the leader dies while a client streams from it", () => {
     const onLeader = await stream(leader.url, token);
     const stayed = await stream(survivor.url, token);
     expect((await survivor.api("POST", "/api/v2/dags/ev_chain/dagRuns", { dag_run_id: "k1", logical_date: null })).status).toBe(200);
-    await waitFor(() => onLeader.messages.some((m) => m.data.task_id === "b" && m.data.state === "running"), 30_000, () => "task b never ran");
+    await waitFor(
+      () => onLeader.messages.some((m) => m.data.task_id === "b" && m.data.state === "running"),
+      30_000,
+      () => "task b never ran",
+    );
     leader.proc.kill("SIGKILL");
     await leader.proc.exited;
     cluster.alive.delete(leader.url);
@@ -106,7 +128,10 @@ describe("Lite: the event log", () => {
   const dir = mkdtempSync(join(tmpdir(), "leoflow-sec-events-lite-"));
   const dagsFrom = join(dir, "dags-src");
   mkdirSync(dagsFrom);
-  writeFileSync(join(dagsFrom, "ev_chain.json"), JSON.stringify({ ...CHAIN, tasks: CHAIN.tasks.map((t) => ({ ...t, bash_command: "true" })) }));
+  writeFileSync(
+    join(dagsFrom, "ev_chain.json"),
+    JSON.stringify({ ...CHAIN, tasks: CHAIN.tasks.map((t) => ({ ...t, bash_command: "true" })) }),
+  );
   let lf: Leoflow | undefined;
   afterAll(async () => void (await lf?.stop()));
 

@@ -21,7 +21,13 @@ const servers: ReturnType<typeof Bun.serve>[] = [];
 
 /** The agent RPC over `raw` seen through `cipher`, on a port of its own. */
 function controlPlane(cipher: SecretsCipher): string {
-  const handler = createAgentRpcHandler({ store: withSecrets(raw, cipher), tokens, logger: silentLogger, heartbeatIntervalSeconds: 1, onTaskStateChange: () => {} });
+  const handler = createAgentRpcHandler({
+    store: withSecrets(raw, cipher),
+    tokens,
+    logger: silentLogger,
+    heartbeatIntervalSeconds: 1,
+    onTaskStateChange: () => {},
+  });
   const server = Bun.serve({ port: 0, fetch: async (req) => (await handler(req)) ?? new Response("not found", { status: 404 }) });
   servers.push(server);
   return `http://127.0.0.1:${server.port}`;
@@ -46,7 +52,17 @@ beforeAll(async () => {
   const store = withSecrets(raw, KEY);
   await store.putVariable({ key: "db_password", value: "pw-rpc-123", description: null }, now);
   await store.putConnection(
-    { connection_id: "warehouse", conn_type: "postgres", description: null, host: "db", login: "etl", password: "s3cret-rpc", schema: "dw", port: 5432, extra: '{"sslmode":"require"}' },
+    {
+      connection_id: "warehouse",
+      conn_type: "postgres",
+      description: null,
+      host: "db",
+      login: "etl",
+      password: "s3cret-rpc",
+      schema: "dw",
+      port: 5432,
+      extra: '{"sslmode":"require"}',
+    },
     now,
   );
 });
@@ -56,10 +72,16 @@ afterAll(async () => {
 });
 
 test("GetVariable and GetConnection answer the plain values; the store holds ciphertext", async () => {
-  expect(JSON.stringify([await raw.getVariable("db_password"), await raw.getConnection("warehouse")])).not.toMatch(/pw-rpc-123|s3cret-rpc|sslmode/);
+  expect(JSON.stringify([await raw.getVariable("db_password"), await raw.getConnection("warehouse")])).not.toMatch(
+    /pw-rpc-123|s3cret-rpc|sslmode/,
+  );
   const client = dial(controlPlane(KEY), token);
   expect(await client.getVariable({ key: "db_password" })).toMatchObject({ found: true, value: "pw-rpc-123" });
-  expect(await client.getConnection({ connId: "warehouse" })).toMatchObject({ found: true, password: "s3cret-rpc", extraJson: '{"sslmode":"require"}' });
+  expect(await client.getConnection({ connId: "warehouse" })).toMatchObject({
+    found: true,
+    password: "s3cret-rpc",
+    extraJson: '{"sslmode":"require"}',
+  });
 });
 
 test("a control plane with another key answers an error naming the cause, not ciphertext", async () => {

@@ -77,13 +77,19 @@ function rawRows(dir: string) {
 
 /** The database file and its WAL, as bytes: no page may hold a secret in the clear. */
 const dbBytes = (dir: string) =>
-  ["leoflow.db", "leoflow.db-wal"].map((f) => join(dir, f)).filter(existsSync).map((f) => readFileSync(f).toString("latin1")).join("");
+  ["leoflow.db", "leoflow.db-wal"]
+    .map((f) => join(dir, f))
+    .filter(existsSync)
+    .map((f) => readFileSync(f).toString("latin1"))
+    .join("");
 
 async function runAndSee(lf: Leoflow, runId: string) {
   seen.length = 0;
   expect((await lf.api("POST", "/api/v2/dags/use_secrets/dagRuns", { dag_run_id: runId, logical_date: null })).status).toBe(200);
   expect((await waitForRun(lf, "use_secrets", runId)).state).toBe("success");
-  expect(seen).toEqual([{ auth: `Basic ${btoa(`bot:${PASSWORD}`)}`, body: JSON.stringify({ pw: VAR_SECRET, hook: FLAGGED, legacy: LEGACY }) }]);
+  expect(seen).toEqual([
+    { auth: `Basic ${btoa(`bot:${PASSWORD}`)}`, body: JSON.stringify({ pw: VAR_SECRET, hook: FLAGGED, legacy: LEGACY }) },
+  ]);
 }
 
 describe("secrets at rest (Lite, compiled binary)", () => {
@@ -110,7 +116,12 @@ describe("secrets at rest (Lite, compiled binary)", () => {
       extra: JSON.stringify({ region: "eu", client_secret: EXTRA_SECRET }),
     });
     expect(conn.status).toBe(201);
-    expect(conn.body).toMatchObject({ password: "***", extra: '{"region":"eu","client_secret":"***"}', is_encrypted: true, is_extra_encrypted: true });
+    expect(conn.body).toMatchObject({
+      password: "***",
+      extra: '{"region":"eu","client_secret":"***"}',
+      is_encrypted: true,
+      is_extra_encrypted: true,
+    });
     const secretVar = await lf.api("POST", "/api/v2/variables", { key: "db_password", value: VAR_SECRET });
     expect(secretVar.body).toEqual({ key: "db_password", value: "***", description: null, is_encrypted: true });
     const flagged = await lf.api("POST", "/api/v2/variables", { key: "webhook", value: FLAGGED, is_encrypted: true });
@@ -122,7 +133,11 @@ describe("secrets at rest (Lite, compiled binary)", () => {
     const sealed = /^lf1:[0-9a-f]{8}:[A-Za-z0-9+/=]+$/;
     expect(rows.connections[0]!.password).toMatch(sealed);
     expect(rows.connections[0]!.extra).toMatch(sealed);
-    expect(rows.variables.map((v) => [v.key, sealed.test(v.value)])).toEqual([["db_password", true], ["region", false], ["webhook", true]]);
+    expect(rows.variables.map((v) => [v.key, sealed.test(v.value)])).toEqual([
+      ["db_password", true],
+      ["region", false],
+      ["webhook", true],
+    ]);
     const bytes = dbBytes(dir);
     for (const p of PLAINTEXTS) expect(bytes).not.toContain(p);
 
@@ -134,7 +149,12 @@ describe("secrets at rest (Lite, compiled binary)", () => {
 
     // Restart: same data-dir key, everything reads back; tasks get the plain values.
     lf = await startLeoflow({ dir, env: baseEnv() as Record<string, string> });
-    expect((await lf.api("GET", "/api/v2/variables/legacy_api_key")).body).toEqual({ key: "legacy_api_key", value: "***", description: null, is_encrypted: false });
+    expect((await lf.api("GET", "/api/v2/variables/legacy_api_key")).body).toEqual({
+      key: "legacy_api_key",
+      value: "***",
+      description: null,
+      is_encrypted: false,
+    });
     expect((await lf.api("GET", "/api/v2/connections/echo")).body.is_encrypted).toBe(true);
     await runAndSee(lf, "after-restart");
     expect(await lf.stop()).toBe(0);
@@ -142,7 +162,9 @@ describe("secrets at rest (Lite, compiled binary)", () => {
     // Rotate Lite's data-dir key (no flags): a new key is generated and replaces the file once committed;
     // the plain-text legacy row is sealed on the way.
     const lite = await cli(["secrets", "rotate", "--db", `sqlite:${join(dir, "leoflow.db")}`, "--data-dir", join(dir, "data")]);
-    expect(lite.out).toMatch(/^re-encrypted 4 row\(s\) under key id [0-9a-f]{8}: 3 variable\(s\), 1 connection\(s\) \(1 value\(s\) were still plain text; 0 already under the new key, skipped\)\nwrote the new key to /);
+    expect(lite.out).toMatch(
+      /^re-encrypted 4 row\(s\) under key id [0-9a-f]{8}: 3 variable\(s\), 1 connection\(s\) \(1 value\(s\) were still plain text; 0 already under the new key, skipped\)\nwrote the new key to /,
+    );
     expect(lite.code).toBe(0);
     const k1 = readFileSync(keyFile, "utf8").trim();
     expect(k1).not.toBe(k0);
@@ -164,7 +186,10 @@ describe("secrets at rest (Lite, compiled binary)", () => {
     expect(wrong.out).toContain("nothing was changed");
     expect(rawRows(dir)).toEqual(before);
     const badKey = await cli(["secrets", "rotate", "--db", db2, "--old-key", "not a key!", "--new-key", k2]);
-    expect(badKey).toEqual({ code: 1, out: expect.stringContaining("the old key is neither hex nor base64 (10 characters); it must be 32 random bytes") });
+    expect(badKey).toEqual({
+      code: 1,
+      out: expect.stringContaining("the old key is neither hex nor base64 (10 characters); it must be 32 random bytes"),
+    });
     expect(rawRows(dir)).toEqual(before);
 
     // The new key reads everything; tasks still get the plain values.
@@ -177,9 +202,13 @@ describe("secrets at rest (Lite, compiled binary)", () => {
     lf = await startLeoflow({ dir, env: baseEnv() as Record<string, string> });
     const read = await lf.api("GET", "/api/v2/connections/echo");
     expect(read.status).toBe(500);
-    expect(read.body.detail).toStartWith("cannot decrypt connection echo (password): the secrets key differs from the one it was written with (written under key id");
+    expect(read.body.detail).toStartWith(
+      "cannot decrypt connection echo (password): the secrets key differs from the one it was written with (written under key id",
+    );
     expect(read.body.detail).toContain("leoflow secrets rotate");
-    expect((await lf.api("GET", "/api/v2/variables/db_password")).body.detail).toStartWith("cannot decrypt variable db_password: the secrets key differs");
+    expect((await lf.api("GET", "/api/v2/variables/db_password")).body.detail).toStartWith(
+      "cannot decrypt variable db_password: the secrets key differs",
+    );
     expect((await lf.api("GET", "/api/v2/variables/region")).body.value).toBe("eu");
     expect((await lf.api("GET", "/api/v2/monitor/health")).status).toBe(200);
     expect(lf.output()).toContain("stored secret(s) were encrypted under key id");
@@ -197,7 +226,16 @@ describe("start-up refuses a missing or malformed key", () => {
 
   test("Pro without --secrets-key refuses to start, saying what to pass", async () => {
     const r = await cli(
-      ["serve", "--mode=pro", "--db=postgres://leo@127.0.0.1:1/none", "--executor=subprocess", "--jwt-secret=0123456789abcdef-secret", "--port=0", "--data-dir", dir],
+      [
+        "serve",
+        "--mode=pro",
+        "--db=postgres://leo@127.0.0.1:1/none",
+        "--executor=subprocess",
+        "--jwt-secret=0123456789abcdef-secret",
+        "--port=0",
+        "--data-dir",
+        dir,
+      ],
       { LEOFLOW_ADMIN_PASSWORD: "x-admin-password" },
     );
     expect(r.code).toBe(1);
@@ -223,7 +261,10 @@ describe("leoflow secrets rotate: usage", () => {
     expect(existsSync(join(dir, "x.db"))).toBe(false);
     expect((await cli(["db", "migrate", "--db", `sqlite:${join(dir, "leoflow.db")}`])).code).toBe(0);
     const usage = await cli(["secrets", "rotate", "--db", `sqlite:${join(dir, "leoflow.db")}`, "--old-key", "a".repeat(64)]);
-    expect(usage).toEqual({ code: 2, out: expect.stringContaining("secrets rotate needs the new key: --new-key or LEOFLOW_SECRETS_NEW_KEY") });
+    expect(usage).toEqual({
+      code: 2,
+      out: expect.stringContaining("secrets rotate needs the new key: --new-key or LEOFLOW_SECRETS_NEW_KEY"),
+    });
     expect((await cli(["help"])).out).toContain("leoflow secrets rotate [--db URL] --old-key K1 --new-key K2");
   }, 30_000);
 });
@@ -238,7 +279,14 @@ describePg("secrets at rest on Postgres (compiled binary, Lite on Postgres)", ()
     writeDag(dir, DAG);
     const lf = await startLeoflow({ dir, args: [`--db=${url}`, `--secrets-key=${key}`], env: baseEnv() as Record<string, string> });
     try {
-      await lf.api("POST", "/api/v2/connections", { connection_id: "pg", conn_type: "postgres", host: "db", login: "u", password: PASSWORD, extra: JSON.stringify({ client_secret: EXTRA_SECRET }) });
+      await lf.api("POST", "/api/v2/connections", {
+        connection_id: "pg",
+        conn_type: "postgres",
+        host: "db",
+        login: "u",
+        password: PASSWORD,
+        extra: JSON.stringify({ client_secret: EXTRA_SECRET }),
+      });
       await lf.api("POST", "/api/v2/variables", { key: "db_password", value: VAR_SECRET });
       expect((await lf.api("GET", "/api/v2/connections/pg")).body.is_encrypted).toBe(true);
     } finally {

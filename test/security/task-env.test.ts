@@ -28,10 +28,22 @@ const SECRETS = {
 async function expectAllowlisted(lines: string[], secretValues: string[], mode: string): Promise<void> {
   const text = lines.join("\n");
   const leaked = secretValues.filter((v) => text.includes(v));
-  console.log(`ENV-LEAK-REPORT | ${mode} | secrets visible in task env: ${leaked.length} of ${secretValues.length} (${leaked.join(", ") || "none"})`);
+  console.log(
+    `ENV-LEAK-REPORT | ${mode} | secrets visible in task env: ${leaked.length} of ${secretValues.length} (${leaked.join(", ") || "none"})`,
+  );
   expect(leaked).toEqual([]);
   const task = new Map(lines.filter((l) => l.startsWith("task: ")).map((l) => l.slice(6).split(/=(.*)/s).slice(0, 2) as [string, string]));
-  for (const name of ["PATH", "HOME", "LEOFLOW_DAG_ID", "LEOFLOW_RUN_ID", "LEOFLOW_TASK_ID", "LEOFLOW_TRY_NUMBER", "LEOFLOW_AGENT_TOKEN", "LEOFLOW_SERVER", "LEOFLOW_RETURN_VALUE_PATH"])
+  for (const name of [
+    "PATH",
+    "HOME",
+    "LEOFLOW_DAG_ID",
+    "LEOFLOW_RUN_ID",
+    "LEOFLOW_TASK_ID",
+    "LEOFLOW_TRY_NUMBER",
+    "LEOFLOW_AGENT_TOKEN",
+    "LEOFLOW_SERVER",
+    "LEOFLOW_RETURN_VALUE_PATH",
+  ])
     expect(task.has(name)).toBe(true);
   expect(task.get("LEOFLOW_DAG_ID")).toBe("env_dump");
   expect(task.get("FROM_THE_DAG")).toBe("dag-value");
@@ -42,7 +54,13 @@ async function expectAllowlisted(lines: string[], secretValues: string[], mode: 
   // The agent itself started from the allowlist too: nothing of the server's in /proc/PPID/environ.
   const agent = lines.filter((l) => l.startsWith("agent: ")).map((l) => l.slice(7).split("=")[0]!);
   expect(agent).toContain("LEOFLOW_AGENT_TOKEN");
-  expect(agent.filter((k) => ["LEOFLOW_JWT_SECRET", "LEOFLOW_ADMIN_PASSWORD", "LEOFLOW_DB", "SOME_SERVER_SECRET", "PGPASSWORD", "LEOFLOW_SWEEP_INTERVAL"].includes(k))).toEqual([]);
+  expect(
+    agent.filter((k) =>
+      ["LEOFLOW_JWT_SECRET", "LEOFLOW_ADMIN_PASSWORD", "LEOFLOW_DB", "SOME_SERVER_SECRET", "PGPASSWORD", "LEOFLOW_SWEEP_INTERVAL"].includes(
+        k,
+      ),
+    ),
+  ).toEqual([]);
 }
 
 const DUMP_DAG = {
@@ -95,11 +113,14 @@ describePg("Pro, two replicas", () => {
 
 test("naming a server variable in --task-env-passthrough refuses to start, saying why", async () => {
   const dir = mkdtempSync(join(tmpdir(), "leoflow-sec-env-refused-"));
-  const proc = Bun.spawn([BINARY, "serve", "--data-dir", join(dir, "data"), "--port", "0", "--task-env-passthrough", "LEOFLOW_JWT_SECRET"], {
-    cwd: dir,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const proc = Bun.spawn(
+    [BINARY, "serve", "--data-dir", join(dir, "data"), "--port", "0", "--task-env-passthrough", "LEOFLOW_JWT_SECRET"],
+    {
+      cwd: dir,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
   expect(code).not.toBe(0);
   expect(err).toContain("--task-env-passthrough: LEOFLOW_JWT_SECRET is a variable the server reads for itself");

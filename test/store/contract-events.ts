@@ -7,7 +7,14 @@ import type { Store } from "../../src/store";
 
 const T0 = new Date("2026-01-01T00:00:00.000Z");
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
-const ev = (run_id: string, extra: Record<string, unknown> = {}) => ({ type: "dag_run.created", dag_id: "etl", run_id, state: "queued", time: T0.toISOString(), ...extra });
+const ev = (run_id: string, extra: Record<string, unknown> = {}) => ({
+  type: "dag_run.created",
+  dag_id: "etl",
+  run_id,
+  state: "queued",
+  time: T0.toISOString(),
+  ...extra,
+});
 
 export function eventsContract(getStore: () => Store): void {
   describe("event log", () => {
@@ -38,7 +45,7 @@ export function eventsContract(getStore: () => Store): void {
 
     test("any string JSON can carry comes back as it went in (NUL, lone surrogates, emoji)", async () => {
       const store = getStore();
-      const odd = ev("r\u0000x", { note: "lone \ud800 and 🙂, \"quotes\" and \\ backslash" });
+      const odd = ev("r\u0000x", { note: 'lone \ud800 and 🙂, "quotes" and \\ backslash' });
       const [id] = await store.appendEvents([odd], T0);
       expect((await store.readEventsAfter(id! - 1, 1))[0]!.event).toEqual(odd);
     });

@@ -32,7 +32,14 @@ async function runOf(store: Store, runId: string, logicalDate: Date | null) {
     conf: {},
     version_id: dag.version_id,
     queued_at: T0,
-    tasks: dag.spec.tasks.map((t) => ({ task_id: t.task_id, operator: t.operator, max_tries: 0, pool: t.pool, pool_slots: t.pool_slots, priority_weight: 1 })),
+    tasks: dag.spec.tasks.map((t) => ({
+      task_id: t.task_id,
+      operator: t.operator,
+      max_tries: 0,
+      pool: t.pool,
+      pool_slots: t.pool_slots,
+      priority_weight: 1,
+    })),
   });
   const ti = async (taskId: string) => (await store.getTaskInstance("pl", runId, taskId))!;
   return { run, ti };
@@ -41,7 +48,12 @@ async function runOf(store: Store, runId: string, logicalDate: Date | null) {
 async function drive(store: Store, ti: TaskInstanceRecord, path: ("scheduled" | "queued" | "running" | "success" | "failed")[]) {
   let from = ti.state;
   for (const to of path) {
-    expect(await store.applyTransitions([{ id: ti.id, from: [from], to, patch: to === "running" ? { hostname: "w1", start_date: at(1) } : {} }], at(1))).toEqual([true]);
+    expect(
+      await store.applyTransitions(
+        [{ id: ti.id, from: [from], to, patch: to === "running" ? { hostname: "w1", start_date: at(1) } : {} }],
+        at(1),
+      ),
+    ).toEqual([true]);
     from = to;
   }
 }
@@ -50,14 +62,26 @@ export function poolsContract(getStore: () => Store): void {
   describe("pools", () => {
     test("default_pool exists with 128 slots; pools are created, read, updated and deleted", async () => {
       const store = getStore();
-      const dflt = { name: "default_pool", slots: 128, description: "Default pool", include_deferred: false, running_slots: 0, queued_slots: 0, scheduled_slots: 0 };
+      const dflt = {
+        name: "default_pool",
+        slots: 128,
+        description: "Default pool",
+        include_deferred: false,
+        running_slots: 0,
+        queued_slots: 0,
+        scheduled_slots: 0,
+      };
       expect(await store.listPools()).toEqual({ items: [dflt], total: 1 });
       const gpu = await store.createPool({ name: "gpu", slots: 2, description: null, include_deferred: true });
       expect(gpu).toEqual({ ...dflt, name: "gpu", slots: 2, description: null, include_deferred: true });
       await expect(store.createPool({ name: "gpu", slots: 1, description: null, include_deferred: false })).rejects.toThrow(
         new ConflictError("The Pool with name: `gpu` already exists"),
       );
-      expect(await store.updatePool("gpu", { slots: 3, description: "cards" })).toMatchObject({ slots: 3, description: "cards", include_deferred: true });
+      expect(await store.updatePool("gpu", { slots: 3, description: "cards" })).toMatchObject({
+        slots: 3,
+        description: "cards",
+        include_deferred: true,
+      });
       expect(await store.updatePool("gpu", {})).toMatchObject({ slots: 3 });
       expect(await store.updatePool("nope", { slots: 3 })).toBeNull();
       expect((await store.listPools({ order_by: "-name" })).items.map((p) => p.name)).toEqual(["gpu", "default_pool"]);
@@ -75,7 +99,9 @@ export function poolsContract(getStore: () => Store): void {
       await drive(store, await r1.ti("a"), ["scheduled", "queued", "running"]);
       await drive(store, await r2.ti("a"), ["scheduled"]);
       await drive(store, await r1.ti("b"), ["scheduled", "queued"]);
-      const usage = Object.fromEntries((await store.listPoolUsage()).map((p) => [p.name, [p.running_slots, p.queued_slots, p.scheduled_slots]]));
+      const usage = Object.fromEntries(
+        (await store.listPoolUsage()).map((p) => [p.name, [p.running_slots, p.queued_slots, p.scheduled_slots]]),
+      );
       expect(usage).toEqual({ default_pool: [0, 1, 0], gpu: [2, 0, 2] });
       expect(await store.getPool("gpu")).toMatchObject({ running_slots: 2, scheduled_slots: 2 });
     });
@@ -101,7 +127,15 @@ export function poolsContract(getStore: () => Store): void {
         at(10),
       );
       expect(done).toEqual({ transitions: [], clears: [true, false], runs: [true] });
-      expect(await ti("a")).toMatchObject({ state: "none", try_number: 2, max_tries: 1, hostname: null, start_date: null, end_date: null, updated_at: at(10) });
+      expect(await ti("a")).toMatchObject({
+        state: "none",
+        try_number: 2,
+        max_tries: 1,
+        hostname: null,
+        start_date: null,
+        end_date: null,
+        updated_at: at(10),
+      });
       expect(await store.getXCom({ dag_id: "pl", run_id: "r1", task_id: "a", key: "k" })).toBeNull();
       expect(await store.getXCom({ dag_id: "pl", run_id: "r1", task_id: "b", key: "k" })).not.toBeNull();
       expect(await store.getDagRunById(run.id)).toMatchObject({ state: "queued", queued_at: at(10), start_date: null, end_date: null });
@@ -113,7 +147,10 @@ export function poolsContract(getStore: () => Store): void {
       const a = await ti("a");
       await drive(store, a, ["scheduled", "queued", "running"]);
       const done = await store.applyOperatorChange(
-        { transitions: [{ id: a.id, from: ["running"], to: "failed", try_number: 1, patch: { end_date: at(5) } }], runs: [{ id: run.id, from: ["queued"], to: "failed", note: "ops" }] },
+        {
+          transitions: [{ id: a.id, from: ["running"], to: "failed", try_number: 1, patch: { end_date: at(5) } }],
+          runs: [{ id: run.id, from: ["queued"], to: "failed", note: "ops" }],
+        },
         at(5),
       );
       expect(done).toEqual({ transitions: [true], clears: [], runs: [true] });
@@ -127,7 +164,10 @@ export function poolsContract(getStore: () => Store): void {
       const { run, ti } = await runOf(store, "r1", null);
       const a = await ti("a");
       await expect(
-        store.applyOperatorChange({ transitions: [{ id: a.id, from: ["none"], to: "running" }], runs: [{ id: run.id, from: ["queued"], to: "failed" }] }, at(1)),
+        store.applyOperatorChange(
+          { transitions: [{ id: a.id, from: ["none"], to: "running" }], runs: [{ id: run.id, from: ["queued"], to: "failed" }] },
+          at(1),
+        ),
       ).rejects.toThrow(IllegalTransitionError);
       expect((await store.getDagRunById(run.id))!.state).toBe("queued");
     });
@@ -136,7 +176,12 @@ export function poolsContract(getStore: () => Store): void {
       const store = getStore();
       const { ti } = await runOf(store, "r1", null);
       const a = await ti("a");
-      expect(await store.setTaskInstanceNotes([{ id: a.id, state: "none", note: "waiting" }, { id: a.id, state: "scheduled", note: "nope" }])).toEqual([true, false]);
+      expect(
+        await store.setTaskInstanceNotes([
+          { id: a.id, state: "none", note: "waiting" },
+          { id: a.id, state: "scheduled", note: "nope" },
+        ]),
+      ).toEqual([true, false]);
       expect(await ti("a")).toMatchObject({ note: "waiting", updated_at: a.updated_at });
       expect(await store.setTaskInstanceNotes([])).toEqual([]);
     });
@@ -151,13 +196,15 @@ export function poolsContract(getStore: () => Store): void {
       const manual = await runOf(store, "manual", null);
       await drive(store, await feb.ti("a"), ["scheduled", "queued", "running", "failed"]);
       const res = await store.listPreviousRunStates([mar.run.id, jan.run.id, manual.run.id, feb.run.id, 999]);
-      expect(res.map((r) => [r.dag_run_id, r.previous?.run_id ?? null, r.previous ? Object.fromEntries(r.previous.states) : null])).toEqual([
-        [mar.run.id, "feb", { a: "failed", b: "none" }],
-        [jan.run.id, null, null],
-        [manual.run.id, null, null],
-        [feb.run.id, "jan", { a: "none", b: "none" }],
-        [999, null, null],
-      ]);
+      expect(res.map((r) => [r.dag_run_id, r.previous?.run_id ?? null, r.previous ? Object.fromEntries(r.previous.states) : null])).toEqual(
+        [
+          [mar.run.id, "feb", { a: "failed", b: "none" }],
+          [jan.run.id, null, null],
+          [manual.run.id, null, null],
+          [feb.run.id, "jan", { a: "none", b: "none" }],
+          [999, null, null],
+        ],
+      );
       expect(await store.listPreviousRunStates([])).toEqual([]);
     });
   });

@@ -13,7 +13,16 @@ async function runOf(store: Store, runId = "r1", taskIds = ["a", "b"]) {
   const spec = parseDagSpec({ dag_id: "rel", tasks: taskIds.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) });
   const dag = await store.upsertDag({ spec, fileloc: "/dags/rel.json", pausedOnCreate: false, now: T0 });
   const run = await store.createDagRun(
-    newRun(dag, runId, { tasks: spec.tasks.map((t) => ({ task_id: t.task_id, operator: t.operator, max_tries: 0, pool: t.pool, pool_slots: 1, priority_weight: 1 })) }),
+    newRun(dag, runId, {
+      tasks: spec.tasks.map((t) => ({
+        task_id: t.task_id,
+        operator: t.operator,
+        max_tries: 0,
+        pool: t.pool,
+        pool_slots: 1,
+        priority_weight: 1,
+      })),
+    }),
   );
   const ti = async (taskId: string) => (await store.getTaskInstance("rel", runId, taskId))!;
   return { run, ti };
@@ -36,20 +45,42 @@ export function reapersContract(getStore: () => Store): void {
       await drive(store, await ti("a"), "running", at(1), at(2));
       await drive(store, await ti("b"), "queued");
       const cands = await store.listAgentLostCandidates();
-      expect(cands).toEqual([{ id: (await ti("a")).id, dag_run_id: (await ti("a")).dag_run_id, dag_id: "rel", run_id: "r1", task_id: "a", try_number: 1, observed_at: at(2) }]);
+      expect(cands).toEqual([
+        {
+          id: (await ti("a")).id,
+          dag_run_id: (await ti("a")).dag_run_id,
+          dag_id: "rel",
+          run_id: "r1",
+          task_id: "a",
+          try_number: 1,
+          observed_at: at(2),
+        },
+      ]);
 
       // A heartbeat after the read: the reap made on the old observation is a no-op.
       await store.heartbeat(cands[0]!.id, 1, at(30));
-      expect(await store.reapTaskInstances([{ id: cands[0]!.id, try_number: 1, from: "running", observed_at: at(2), note: "agent_lost: x" }], at(100))).toEqual([false]);
+      expect(
+        await store.reapTaskInstances(
+          [{ id: cands[0]!.id, try_number: 1, from: "running", observed_at: at(2), note: "agent_lost: x" }],
+          at(100),
+        ),
+      ).toEqual([false]);
       expect((await ti("a")).state).toBe("running");
 
       const [again] = await store.listAgentLostCandidates();
-      expect(await store.reapTaskInstances([{ id: again!.id, try_number: 1, from: "running", observed_at: again!.observed_at, note: "agent_lost: x" }], at(100))).toEqual([true]);
+      expect(
+        await store.reapTaskInstances(
+          [{ id: again!.id, try_number: 1, from: "running", observed_at: again!.observed_at, note: "agent_lost: x" }],
+          at(100),
+        ),
+      ).toEqual([true]);
       const a = await ti("a");
       expect([a.state, a.note, a.end_date]).toEqual(["failed", "agent_lost: x", at(100)]);
       // Idempotent: a second sweep finds nothing and a repeated reap changes nothing.
       expect(await store.listAgentLostCandidates()).toEqual([]);
-      expect(await store.reapTaskInstances([{ id: a.id, try_number: 1, from: "running", observed_at: at(30), note: "again" }], at(200))).toEqual([false]);
+      expect(
+        await store.reapTaskInstances([{ id: a.id, try_number: 1, from: "running", observed_at: at(30), note: "again" }], at(200)),
+      ).toEqual([false]);
       expect((await ti("a")).note).toBe("agent_lost: x");
     });
 
@@ -132,7 +163,9 @@ export function reapersContract(getStore: () => Store): void {
       await store.applyTransitions([{ id: a.id, from: ["none"], to: "scheduled", patch: { note: null } }], at(20));
       expect([(await ti("a")).state, (await ti("a")).wait_reason]).toEqual(["scheduled", null]);
       // A note write for a state the row has left changes nothing.
-      expect(await store.setTaskInstanceNotes([{ id: a.id, state: "none", note: "held", wait_reason: "depends_on_past" }])).toEqual([false]);
+      expect(await store.setTaskInstanceNotes([{ id: a.id, state: "none", note: "held", wait_reason: "depends_on_past" }])).toEqual([
+        false,
+      ]);
       expect((await ti("a")).wait_reason).toBeNull();
     });
   });

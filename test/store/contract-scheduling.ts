@@ -25,7 +25,12 @@ function backfill(dag: DagRecord, days: number[], over: Partial<NewBackfill> = {
     max_active_runs: 2,
     now: day(30),
     runs: days.map((n) =>
-      newRun(dag, `backfill__${day(n).toISOString()}`, { run_type: "backfill", logical_date: day(n), data_interval_start: day(n), data_interval_end: day(n + 1) }),
+      newRun(dag, `backfill__${day(n).toISOString()}`, {
+        run_type: "backfill",
+        logical_date: day(n),
+        data_interval_start: day(n),
+        data_interval_end: day(n + 1),
+      }),
     ),
     ...over,
   };
@@ -107,7 +112,9 @@ export function schedulingContract(getStore: () => Store): void {
       ]);
       expect((await store.listTaskInstances("etl", runs[0]!.run_id)).items.map((t) => t.state)).toEqual(["none"]);
       await expect(store.createBackfill(backfill(d, [5]))).rejects.toThrow(ConflictError);
-      await expect(store.createBackfill(backfill(d, [5]))).rejects.toThrow(`There is already a running backfill for dag etl (backfill ${b.id})`);
+      await expect(store.createBackfill(backfill(d, [5]))).rejects.toThrow(
+        `There is already a running backfill for dag etl (backfill ${b.id})`,
+      );
     });
 
     test("reprocess behaviour decides what happens to slots that already have runs", async () => {
@@ -122,8 +129,23 @@ export function schedulingContract(getStore: () => Store): void {
       await mk(2, "failed");
       await mk(3, "running");
       const cases = [
-        { behavior: "none", created: [4], skipped: [[1, "already exists"], [2, "already exists"], [3, "in flight"]] },
-        { behavior: "failed", created: [2, 4], skipped: [[1, "already exists"], [3, "in flight"]] },
+        {
+          behavior: "none",
+          created: [4],
+          skipped: [
+            [1, "already exists"],
+            [2, "already exists"],
+            [3, "in flight"],
+          ],
+        },
+        {
+          behavior: "failed",
+          created: [2, 4],
+          skipped: [
+            [1, "already exists"],
+            [3, "in flight"],
+          ],
+        },
         { behavior: "completed", created: [1, 2, 4], skipped: [[3, "in flight"]] },
       ] as const;
       for (const c of cases) {
@@ -134,9 +156,9 @@ export function schedulingContract(getStore: () => Store): void {
           created: c.created.map((n) => day(n).getTime()),
         });
         // Day 4 had no run before the first backfill; later backfills see that backfill's run (in flight).
-        expect(res.skipped.filter((s) => s.logical_date.getTime() !== day(4).getTime()).map((s) => [s.logical_date.getTime(), s.reason])).toEqual(
-          c.skipped.map(([n, why]) => [day(n).getTime(), why]),
-        );
+        expect(
+          res.skipped.filter((s) => s.logical_date.getTime() !== day(4).getTime()).map((s) => [s.logical_date.getTime(), s.reason]),
+        ).toEqual(c.skipped.map(([n, why]) => [day(n).getTime(), why]));
         await store.cancelBackfill(res.backfill.id, day(31));
       }
     });

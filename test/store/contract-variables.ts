@@ -185,7 +185,10 @@ export function variablesContract(getStore: () => Store): void {
       ]);
       expect((await raw.getVariable("region"))?.value).toBe("eu");
       // The flag, not the look of a value, says what is encrypted.
-      await store.putVariable({ key: "looks_sealed", value: `lf1:${k1.keyId}:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`, description: null }, T0);
+      await store.putVariable(
+        { key: "looks_sealed", value: `lf1:${k1.keyId}:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`, description: null },
+        T0,
+      );
       expect((await store.getVariable("looks_sealed"))?.value).toBe(`lf1:${k1.keyId}:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`);
     });
 

@@ -250,7 +250,9 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
           end_date: null,
           note: null,
         });
-        expect(tis.map((t) => [t.task_id, t.state, t.try_number, t.max_tries, t.operator, t.pool, t.pool_slots, t.dag_run_id, t.run_id])).toEqual([
+        expect(
+          tis.map((t) => [t.task_id, t.state, t.try_number, t.max_tries, t.operator, t.pool, t.pool_slots, t.dag_run_id, t.run_id]),
+        ).toEqual([
           ["extract", "none", 1, 0, "bash", "default_pool", 1, run.id, "manual__1"],
           ["load", "none", 1, 0, "bash", "default_pool", 1, run.id, "manual__1"],
         ]);
@@ -333,7 +335,11 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
 
       test("listRunIdsChangedSince names the runs whose task instances changed strictly after the time", async () => {
         const d = await dag();
-        const [r1, r2, r3] = [await store.createDagRun(newRun(d, "r1")), await store.createDagRun(newRun(d, "r2")), await store.createDagRun(newRun(d, "r3"))];
+        const [r1, r2, r3] = [
+          await store.createDagRun(newRun(d, "r1")),
+          await store.createDagRun(newRun(d, "r2")),
+          await store.createDagRun(newRun(d, "r3")),
+        ];
         const [ti2] = (await store.loadRunSnapshots([r2.id]))[0]!.tis;
         await walkTo(ti2!.id, "scheduled", at(10));
         expect(await store.listRunIdsChangedSince(at(5))).toEqual([r2.id]);
@@ -626,7 +632,8 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         await store.setXCom(key("a"), 3, T0);
         await store.setXCom(key("a", "return_value", 1), 4, T0);
         await store.setXCom({ ...key("a"), run_id: "other" }, 5, T0);
-        const rows = (p: { items: { task_id: string; key: string; map_index: number }[] }) => p.items.map((x) => `${x.task_id}/${x.key}/${x.map_index}`);
+        const rows = (p: { items: { task_id: string; key: string; map_index: number }[] }) =>
+          p.items.map((x) => `${x.task_id}/${x.key}/${x.map_index}`);
 
         const all = await store.listXComs({ dag_id: "etl", run_id: "r" });
         expect(rows(all)).toEqual(["a/return_value/-1", "a/z/-1", "a/return_value/1", "b/return_value/-1"]);

@@ -38,7 +38,9 @@ describe("runMigrations", () => {
 
   test("refuses a database migrated by a newer release", async () => {
     const { target } = fakeTarget([1, 2, 3]);
-    await expect(runMigrations(list("0001_init.sql"), target)).rejects.toThrow("schema is at version 3 but this Leoflow knows migrations up to 1");
+    await expect(runMigrations(list("0001_init.sql"), target)).rejects.toThrow(
+      "schema is at version 3 but this Leoflow knows migrations up to 1",
+    );
   });
 
   test("names the failed migration and stops there", async () => {

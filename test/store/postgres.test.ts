@@ -76,18 +76,30 @@ describePg("PostgresStore", () => {
         const ids = ["past", "pool", "missing", "other"];
         const spec = parseDagSpec({ dag_id: "etl", tasks: ids.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) });
         const dag = await store.upsertDag({ spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: T0 });
-        const task = (task_id: string) => ({ task_id, operator: "bash", max_tries: 0, pool: "default_pool", pool_slots: 1, priority_weight: 1 });
+        const task = (task_id: string) => ({
+          task_id,
+          operator: "bash",
+          max_tries: 0,
+          pool: "default_pool",
+          pool_slots: 1,
+          priority_weight: 1,
+        });
         await store.createDagRun(newRun(dag, "r1", { tasks: ids.map(task) }));
         // The rows as a 0008 scheduler left them: the reason only in the note.
         await store.sql`ALTER TABLE task_instances DROP COLUMN wait_reason`;
         await store.sql`DELETE FROM schema_migrations WHERE version = 9`;
         const notes: [string, string, string][] = [
-          ["past", "none", "depends_on_past: waiting for past in the previous run jan (failed) to succeed or be skipped; clear or mark that task instance to let this run go on"],
+          [
+            "past",
+            "none",
+            "depends_on_past: waiting for past in the previous run jan (failed) to succeed or be skipped; clear or mark that task instance to let this run go on",
+          ],
           ["pool", "scheduled", "waiting for a slot in pool gpu (0 of 2 open)"],
           ["missing", "scheduled", "pool gpu does not exist; create it with POST /api/v2/pools or set the task's pool to an existing one"],
           ["other", "scheduled", "dispatch attempt 1/3 failed: spawn ENOENT"],
         ];
-        for (const [task_id, state, note] of notes) await store.sql`UPDATE task_instances SET state = ${state}, note = ${note} WHERE task_id = ${task_id}`;
+        for (const [task_id, state, note] of notes)
+          await store.sql`UPDATE task_instances SET state = ${state}, note = ${note} WHERE task_id = ${task_id}`;
         await store.migrate();
         const rows = await store.sql`SELECT task_id, wait_reason FROM task_instances ORDER BY task_id`;
         expect(rows.map((r) => [r.task_id, r.wait_reason])).toEqual([
@@ -116,7 +128,9 @@ describePg("PostgresStore", () => {
         const ti = (await stores[0]!.getTaskInstance("etl", run.run_id, "t"))!;
         await stores[0]!.applyTransitions([{ id: ti.id, from: ["none"], to: "scheduled" }], T0);
         const attempts = stores.flatMap((s, i) =>
-          [0, 1, 2].map((j) => s.applyTransitions([{ id: ti.id, from: ["scheduled"], to: "queued", patch: { executor: `replica-${i}-${j}` } }], T0)),
+          [0, 1, 2].map((j) =>
+            s.applyTransitions([{ id: ti.id, from: ["scheduled"], to: "queued", patch: { executor: `replica-${i}-${j}` } }], T0),
+          ),
         );
         const wins = (await Promise.all(attempts)).filter(([applied]) => applied);
         expect(wins).toHaveLength(1);

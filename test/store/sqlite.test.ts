@@ -56,19 +56,34 @@ describe("SqliteStore migrations", () => {
     const store = new SqliteStore({ path: ":memory:" });
     await store.migrate();
     const now = new Date("2026-01-01T00:00:00Z");
-    const spec = parseDagSpec({ dag_id: "etl", tasks: ["past", "pool", "other"].map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) });
+    const spec = parseDagSpec({
+      dag_id: "etl",
+      tasks: ["past", "pool", "other"].map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })),
+    });
     const dag = await store.upsertDag({ spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now });
-    const task = (task_id: string) => ({ task_id, operator: "bash", max_tries: 0, pool: "default_pool", pool_slots: 1, priority_weight: 1 });
+    const task = (task_id: string) => ({
+      task_id,
+      operator: "bash",
+      max_tries: 0,
+      pool: "default_pool",
+      pool_slots: 1,
+      priority_weight: 1,
+    });
     await store.createDagRun(newRun(dag, "r1", { tasks: ["past", "pool", "other"].map(task) }));
     // The rows as a 0008 scheduler left them: the reason only in the note.
     store.db.run("ALTER TABLE task_instances DROP COLUMN wait_reason");
     store.db.run("DELETE FROM schema_migrations WHERE version = 9");
     const notes: [string, string, string][] = [
-      ["past", "none", "depends_on_past: waiting for past in the previous run jan (failed) to succeed or be skipped; clear or mark that task instance to let this run go on"],
+      [
+        "past",
+        "none",
+        "depends_on_past: waiting for past in the previous run jan (failed) to succeed or be skipped; clear or mark that task instance to let this run go on",
+      ],
       ["pool", "scheduled", "waiting for 2 slots in pool gpu (1 of 4 open)"],
       ["other", "scheduled", "dispatch attempt 1/3 failed: spawn ENOENT"],
     ];
-    for (const [task_id, state, note] of notes) store.db.run("UPDATE task_instances SET state = ?, note = ? WHERE task_id = ?", [state, note, task_id]);
+    for (const [task_id, state, note] of notes)
+      store.db.run("UPDATE task_instances SET state = ?, note = ? WHERE task_id = ?", [state, note, task_id]);
     await store.migrate();
     const rows = store.db.query("SELECT task_id, wait_reason FROM task_instances ORDER BY task_id").all();
     expect(rows).toEqual([

@@ -12,7 +12,25 @@ import { DockerClient } from "../../src/executors";
 
 export const TEST_IMAGE = "localhost/leoflow-test:1";
 const DEFAULT_SOCKET = "/run/leoflow-podman/podman.sock";
-const TOOLS = ["grep", "bash", "sh", "cat", "sleep", "head", "tail", "tr", "env", "ls", "id", "kill", "true", "false", "wc", "touch", "mkdir"];
+const TOOLS = [
+  "grep",
+  "bash",
+  "sh",
+  "cat",
+  "sleep",
+  "head",
+  "tail",
+  "tr",
+  "env",
+  "ls",
+  "id",
+  "kill",
+  "true",
+  "false",
+  "wc",
+  "touch",
+  "mkdir",
+];
 
 export function dockerHost(): string | null {
   if (process.env.DOCKER_HOST) return process.env.DOCKER_HOST;
@@ -33,7 +51,8 @@ export async function testEngine(): Promise<DockerClient | null> {
       problem = (e as Error).message;
     }
   }
-  if (process.env.CI === "true") throw new Error(`Docker-executor tests are required under CI=true, but ${problem}; run scripts/podman-service`);
+  if (process.env.CI === "true")
+    throw new Error(`Docker-executor tests are required under CI=true, but ${problem}; run scripts/podman-service`);
   if (!announced) console.log(`skipping Docker-executor tests: ${problem}`);
   announced = true;
   return null;

@@ -58,7 +58,12 @@ export async function loginAsAdmin(url: string, password: string, failureSuffix:
 }
 
 /** Polls `probe` every `everyMs` until it returns a truthy value; throws `describe()` after `timeoutMs`. */
-export async function waitFor<T>(probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs: number, describe: () => string, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs: number,
+  describe: () => string,
+  everyMs = 50,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();

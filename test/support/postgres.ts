@@ -56,9 +56,7 @@ export function describePg(name: string, fn: () => void): void {
   if (process.env.CI === "true") {
     describe(name, () => {
       test("Postgres is reachable", () => {
-        throw new Error(
-          `Postgres is required in CI: no server answered at ${where}; start one or point LEOFLOW_TEST_PG at it`,
-        );
+        throw new Error(`Postgres is required in CI: no server answered at ${where}; start one or point LEOFLOW_TEST_PG at it`);
       });
     });
     return;
@@ -121,7 +119,9 @@ export function resettableSchema(): { readonly name: string; reset(): Promise<vo
     await store.migrate();
     await store.close();
     const tables = (
-      await sql.unsafe<{ t: string }[]>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 AND tablename <> 'schema_migrations'`, [name])
+      await sql.unsafe<{ t: string }[]>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 AND tablename <> 'schema_migrations'`, [
+        name,
+      ])
     ).map((r) => r.t);
     const edges = await sql.unsafe<{ child: string; parent: string }[]>(
       `SELECT c.relname AS child, p.relname AS parent FROM pg_constraint k
@@ -133,8 +133,9 @@ export function resettableSchema(): { readonly name: string; reset(): Promise<vo
     const left = new Set(tables);
     while (left.size) {
       const free = [...left].filter((t) => !edges.some((e) => e.parent === t && left.has(e.child)));
-      if (free.length === 0) throw new Error(`foreign keys between ${[...left].join(", ")} form a cycle; resettableSchema cannot order them`);
-      for (const t of free) (left.delete(t), order.push(t));
+      if (free.length === 0)
+        throw new Error(`foreign keys between ${[...left].join(", ")} form a cycle; resettableSchema cannot order them`);
+      for (const t of free) left.delete(t), order.push(t);
     }
     await sql.unsafe(`CREATE SCHEMA "${seed}"`);
     const seeded: string[] = [];

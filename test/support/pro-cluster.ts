@@ -53,7 +53,12 @@ export class ProCluster {
       const lf = await startLeoflow({ dir: join(this.opts.dir, name), args, dagsFrom, env: this.opts.env });
       this.replicas.push(lf);
       this.alive.add(lf.url);
-      if (name === names[0]) await waitFor(() => lf.output().includes("became scheduler leader"), 20_000, () => `${name} never led:\n${lf.output()}`);
+      if (name === names[0])
+        await waitFor(
+          () => lf.output().includes("became scheduler leader"),
+          20_000,
+          () => `${name} never led:\n${lf.output()}`,
+        );
     }
   }
 

@@ -15,7 +15,14 @@ const fail = (argv: string[], env: Record<string, string> = {}) => {
 describe("serve config", () => {
   test("defaults are Lite on loopback with a SQLite file in the data dir", () => {
     const cfg = loadServeConfig([], {});
-    expect(cfg).toMatchObject({ mode: "lite", host: "127.0.0.1", port: 8080, executor: "subprocess", auth: "jwt", db: "sqlite:./.leoflow/leoflow.db" });
+    expect(cfg).toMatchObject({
+      mode: "lite",
+      host: "127.0.0.1",
+      port: 8080,
+      executor: "subprocess",
+      auth: "jwt",
+      db: "sqlite:./.leoflow/leoflow.db",
+    });
   });
 
   test("flags beat environment variables, which beat defaults", () => {

@@ -27,7 +27,8 @@ export async function eachLeoflowVariant(ctx: BenchContext, spec: VariantRunSpec
   const noop = noopServer();
   try {
     const chosen = variants(ctx.pg).filter((v) => ctx.opts.variants.includes(v.label));
-    for (const v of ctx.opts.variants.filter((l) => !chosen.some((c) => c.label === l))) rows.push(...spec.skipped(v).map((r) => skippedRow(r, "no Postgres")));
+    for (const v of ctx.opts.variants.filter((l) => !chosen.some((c) => c.label === l)))
+      rows.push(...spec.skipped(v).map((r) => skippedRow(r, "no Postgres")));
     for (const variant of chosen) {
       const dir = tempDir(spec.workload);
       writeDags(dir, spec.dags(noop.base));

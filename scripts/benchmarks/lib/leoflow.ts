@@ -38,7 +38,14 @@ export function variants(pg: { url: string; schema(): string } | null): LeoflowV
     list.push({ label: "lite postgres", args: () => ["--mode=lite", `--db=${withSearchPath(pg.url, pg.schema())}`] });
     list.push({
       label: "pro postgres",
-      args: () => ["--mode=pro", "--executor=subprocess", `--jwt-secret=${JWT_SECRET}`, "--secrets-key=0000000000000000000000000000000000000000000000000000000000000001", "--leader-poll=0.2", `--db=${withSearchPath(pg.url, pg.schema())}`],
+      args: () => [
+        "--mode=pro",
+        "--executor=subprocess",
+        `--jwt-secret=${JWT_SECRET}`,
+        "--secrets-key=0000000000000000000000000000000000000000000000000000000000000001",
+        "--leader-poll=0.2",
+        `--db=${withSearchPath(pg.url, pg.schema())}`,
+      ],
     });
   }
   return list;
@@ -60,12 +67,37 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `leoflow-bench-${prefix}-`));
 }
 
-export async function startLeoflow(opts: { dir: string; variant: LeoflowVariant; extraArgs?: string[]; env?: Record<string, string> }): Promise<Leoflow> {
+export async function startLeoflow(opts: {
+  dir: string;
+  variant: LeoflowVariant;
+  extraArgs?: string[];
+  env?: Record<string, string>;
+}): Promise<Leoflow> {
   if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run scripts/bench without --no-build, or bun scripts/build.ts`);
   const { dir } = opts;
-  const args = [BINARY, "serve", ...opts.variant.args(dir), "--dags-folder", join(dir, "dags"), "--data-dir", join(dir, "data"), "--port", "0", ...(opts.extraArgs ?? [])];
-  const { proc, output } = spawnCapturing(args, { cwd: dir, env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: ADMIN_PASSWORD, ...opts.env }, keepChars: 200_000 });
-  const url = await waitFor(() => (proc.exitCode !== null ? Promise.reject(new Error(`leoflow exited ${proc.exitCode}:\n${output()}`)) : servingUrl(output())), 30_000, () => `leoflow did not start:\n${output()}`, 20);
+  const args = [
+    BINARY,
+    "serve",
+    ...opts.variant.args(dir),
+    "--dags-folder",
+    join(dir, "dags"),
+    "--data-dir",
+    join(dir, "data"),
+    "--port",
+    "0",
+    ...(opts.extraArgs ?? []),
+  ];
+  const { proc, output } = spawnCapturing(args, {
+    cwd: dir,
+    env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: ADMIN_PASSWORD, ...opts.env },
+    keepChars: 200_000,
+  });
+  const url = await waitFor(
+    () => (proc.exitCode !== null ? Promise.reject(new Error(`leoflow exited ${proc.exitCode}:\n${output()}`)) : servingUrl(output())),
+    30_000,
+    () => `leoflow did not start:\n${output()}`,
+    20,
+  );
   const api = await loginAsAdmin(url, ADMIN_PASSWORD, () => `\n${output()}`);
   return {
     url,
@@ -85,7 +117,12 @@ export async function startLeoflow(opts: { dir: string; variant: LeoflowVariant;
 /** Waits until every DAG id is known to the server (the DAG folder is scanned at start and every ~2 s). */
 export async function waitForDags(lf: Leoflow, ids: string[]): Promise<void> {
   for (const id of ids)
-    await waitFor(async () => (await lf.api("GET", `/api/v2/dags/${id}`)).status === 200, 30_000, () => `DAG ${id} never loaded:\n${lf.output().slice(-3000)}`, 50);
+    await waitFor(
+      async () => (await lf.api("GET", `/api/v2/dags/${id}`)).status === 200,
+      30_000,
+      () => `DAG ${id} never loaded:\n${lf.output().slice(-3000)}`,
+      50,
+    );
 }
 
 /** Triggers a run and waits for it to end; returns the run and its task instances (all pages). */

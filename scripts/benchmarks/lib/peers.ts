@@ -27,10 +27,26 @@ export async function ensurePeers(): Promise<string | null> {
   mkdirSync(PEERS_DIR, { recursive: true });
   writeFileSync(
     join(PEERS_DIR, "package.json"),
-    JSON.stringify({ name: "leoflow-bench-peers", private: true, description: "installed by scripts/bench; not part of Leoflow", dependencies: PEER_VERSIONS }, null, 2) + "\n",
+    JSON.stringify(
+      {
+        name: "leoflow-bench-peers",
+        private: true,
+        description: "installed by scripts/bench; not part of Leoflow",
+        dependencies: PEER_VERSIONS,
+      },
+      null,
+      2,
+    ) + "\n",
   );
-  console.error(`==> npm install --prefix ${PEERS_DIR} ${Object.entries(PEER_VERSIONS).map(([n, v]) => `${n}@${v}`).join(" ")}`);
-  const npm = Bun.spawnSync(["npm", "install", "--prefix", PEERS_DIR, "--no-audit", "--no-fund", "--loglevel=error"], { stdout: "inherit", stderr: "inherit" });
+  console.error(
+    `==> npm install --prefix ${PEERS_DIR} ${Object.entries(PEER_VERSIONS)
+      .map(([n, v]) => `${n}@${v}`)
+      .join(" ")}`,
+  );
+  const npm = Bun.spawnSync(["npm", "install", "--prefix", PEERS_DIR, "--no-audit", "--no-fund", "--loglevel=error"], {
+    stdout: "inherit",
+    stderr: "inherit",
+  });
   if (npm.exitCode !== 0) return `npm install into ${PEERS_DIR} failed (exit ${npm.exitCode})`;
   return peersInstalled() ? null : "npm finished but the pinned versions are not in place";
 }

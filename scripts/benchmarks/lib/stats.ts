@@ -40,7 +40,13 @@ export function percentile(sorted: number[], p: number): number | null {
 /** p99 is the bad tail: the 99th percentile when lower is better, the 1st when higher is better (throughput). */
 export function summarize(samples: number[], better: "lower" | "higher" = "lower"): Summary {
   const s = [...samples].sort((a, b) => a - b);
-  return { n: s.length, median: percentile(s, 50), p99: percentile(s, better === "lower" ? 99 : 1), min: s[0] ?? null, max: s.at(-1) ?? null };
+  return {
+    n: s.length,
+    median: percentile(s, 50),
+    p99: percentile(s, better === "lower" ? 99 : 1),
+    min: s[0] ?? null,
+    max: s.at(-1) ?? null,
+  };
 }
 
 export interface RowResult extends Row, Summary {
@@ -55,10 +61,14 @@ export function withRatios(rows: Row[]): RowResult[] {
   const summaries = new Map(rows.map((r) => [r, summarize(r.samples, r.better)]));
   return rows.map((r) => {
     const s = summaries.get(r)!;
-    const peers = rows.filter((p) => p.kind === "peer" && p.workload === r.workload && p.metric === r.metric && summaries.get(p)!.median !== null);
+    const peers = rows.filter(
+      (p) => p.kind === "peer" && p.workload === r.workload && p.metric === r.metric && summaries.get(p)!.median !== null,
+    );
     const medians = peers.map((p) => summaries.get(p)!.median!);
     const best = medians.length ? (r.better === "lower" ? Math.min(...medians) : Math.max(...medians)) : null;
-    const floorRow = r.floor ? rows.find((f) => f.kind === "floor" && f.subject === r.floor && f.metric === (r.floorMetric ?? r.metric)) : undefined;
+    const floorRow = r.floor
+      ? rows.find((f) => f.kind === "floor" && f.subject === r.floor && f.metric === (r.floorMetric ?? r.metric))
+      : undefined;
     const floor = floorRow ? summaries.get(floorRow)!.median : null;
     const ratio = (base: number | null) => (s.median !== null && base ? s.median / base : null);
     return { ...r, ...s, vs_best_peer: r.kind === "leoflow" ? ratio(best) : null, vs_floor: ratio(floor) };
@@ -78,10 +88,15 @@ export function renderTables(rows: RowResult[]): string {
   const out: string[] = [];
   for (const group of groups.values()) {
     const first = group[0]!;
-    out.push(`#### ${first.workload}: ${first.metric}, ${first.better} is better${first.better === "higher" ? " (p99: the slowest 1%)" : ""}`, "");
+    out.push(
+      `#### ${first.workload}: ${first.metric}, ${first.better} is better${first.better === "higher" ? " (p99: the slowest 1%)" : ""}`,
+      "",
+    );
     out.push("| subject | n | median | p99 | × best peer | × floor | note |", "|---|---:|---:|---:|---:|---:|---|");
     for (const r of group)
-      out.push(`| ${r.subject} | ${r.n} | ${fmt(r.median)} | ${fmt(r.p99)} | ${times(r.vs_best_peer)} | ${times(r.vs_floor)} | ${r.note ?? ""} |`);
+      out.push(
+        `| ${r.subject} | ${r.n} | ${fmt(r.median)} | ${fmt(r.p99)} | ${times(r.vs_best_peer)} | ${times(r.vs_floor)} | ${r.note ?? ""} |`,
+      );
     out.push("");
   }
   return out.join("\n");

@@ -33,7 +33,8 @@ export function chainDag(kind: "http" | "bash", length: number, base: string) {
 }
 
 /** The floor row a Leoflow row is compared with (see workloads/floor.ts). */
-export const floorSubject = (store: "sqlite" | "postgres", kind: "http" | "bash") => `${store} commit${kind === "bash" ? " + agent spawn" : ""}`;
+export const floorSubject = (store: "sqlite" | "postgres", kind: "http" | "bash") =>
+  `${store} commit${kind === "bash" ? " + agent spawn" : ""}`;
 
 export const chainWorkload: Workload = async (ctx) => {
   const trials = ctx.opts.trials ?? 5;
@@ -48,11 +49,22 @@ async function leoflowChains(ctx: BenchContext, trials: number): Promise<Row[]> 
   return eachLeoflowVariant(ctx, {
     workload: WORKLOAD,
     skipped: (label) =>
-      ctx.opts.kinds.flatMap((kind) => [HOP, TOTAL].map((metric) => ({ workload: WORKLOAD, metric, subject: `leoflow ${label} · ${kind}`, kind: "leoflow" as const, better: "lower" as const }))),
+      ctx.opts.kinds.flatMap((kind) =>
+        [HOP, TOTAL].map((metric) => ({
+          workload: WORKLOAD,
+          metric,
+          subject: `leoflow ${label} · ${kind}`,
+          kind: "leoflow" as const,
+          better: "lower" as const,
+        })),
+      ),
     dags: (base) => ctx.opts.kinds.map((k) => chainDag(k, ctx.opts.chain, base)),
     measure: async (lf, variant) => {
       const rows: Row[] = [];
-      await waitForDags(lf, ctx.opts.kinds.map((k) => `bench_chain_${k}`));
+      await waitForDags(
+        lf,
+        ctx.opts.kinds.map((k) => `bench_chain_${k}`),
+      );
       for (const kind of ctx.opts.kinds) {
         const hops: number[] = [];
         const totals: number[] = [];
@@ -75,11 +87,43 @@ async function leoflowChains(ctx: BenchContext, trials: number): Promise<Row[]> 
         }
         const store = variant.label.endsWith("sqlite") ? "sqlite" : "postgres";
         const subject = `leoflow ${variant.label} · ${kind}`;
-        rows.push({ workload: WORKLOAD, metric: HOP, subject, kind: "leoflow", better: "lower", samples: hops, floor: floorSubject(store, kind) });
-        rows.push({ workload: WORKLOAD, metric: TOTAL, subject, kind: "leoflow", better: "lower", samples: totals, floor: floorSubject(store, kind) });
+        rows.push({
+          workload: WORKLOAD,
+          metric: HOP,
+          subject,
+          kind: "leoflow",
+          better: "lower",
+          samples: hops,
+          floor: floorSubject(store, kind),
+        });
+        rows.push({
+          workload: WORKLOAD,
+          metric: TOTAL,
+          subject,
+          kind: "leoflow",
+          better: "lower",
+          samples: totals,
+          floor: floorSubject(store, kind),
+        });
         if (decide.length) {
-          rows.push({ workload: WORKLOAD, metric: PHASE_DECIDE, subject, kind: "leoflow", better: "lower", samples: decide, note: "scheduler: plan + queue" });
-          rows.push({ workload: WORKLOAD, metric: PHASE_LAUNCH, subject, kind: "leoflow", better: "lower", samples: launch, note: "spawn agent + agent start + RPC" });
+          rows.push({
+            workload: WORKLOAD,
+            metric: PHASE_DECIDE,
+            subject,
+            kind: "leoflow",
+            better: "lower",
+            samples: decide,
+            note: "scheduler: plan + queue",
+          });
+          rows.push({
+            workload: WORKLOAD,
+            metric: PHASE_LAUNCH,
+            subject,
+            kind: "leoflow",
+            better: "lower",
+            samples: launch,
+            note: "spawn agent + agent start + RPC",
+          });
         }
       }
       return rows;

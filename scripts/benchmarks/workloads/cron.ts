@@ -24,16 +24,29 @@ function cronDag(i: number, base: string | null) {
     dag_id: `bench_cron_${i}`,
     schedule: "* * * * * *",
     catchup: false,
-    tasks: [base ? { task_id: "t", operator: "http", http: { url: `${base}/noop` } } : { task_id: "t", operator: "bash", bash_command: "true" }],
+    tasks: [
+      base ? { task_id: "t", operator: "http", http: { url: `${base}/noop` } } : { task_id: "t", operator: "bash", bash_command: "true" },
+    ],
   };
 }
 
 /** Lateness of the scheduled runs whose slot fell inside [from, to); and how many slots got no run. */
-function lateness(runs: { run_type: string; queued_at: string | Date; data_interval_end: string | Date | null }[], from: number, to: number, dags: number) {
+function lateness(
+  runs: { run_type: string; queued_at: string | Date; data_interval_end: string | Date | null }[],
+  from: number,
+  to: number,
+  dags: number,
+) {
   const ms = (d: string | Date) => (typeof d === "string" ? Date.parse(d) : d.getTime());
-  const inWindow = runs.filter((r) => r.run_type === "scheduled" && r.data_interval_end && ms(r.data_interval_end) >= from && ms(r.data_interval_end) < to);
+  const inWindow = runs.filter(
+    (r) => r.run_type === "scheduled" && r.data_interval_end && ms(r.data_interval_end) >= from && ms(r.data_interval_end) < to,
+  );
   const expected = dags * Math.floor((to - from) / 1000);
-  return { samples: inWindow.map((r) => ms(r.queued_at) - ms(r.data_interval_end!)), missed: Math.max(0, expected - inWindow.length), expected };
+  return {
+    samples: inWindow.map((r) => ms(r.queued_at) - ms(r.data_interval_end!)),
+    missed: Math.max(0, expected - inWindow.length),
+    expected,
+  };
 }
 
 export const cronWorkload: Workload = async (ctx) => [...(await viaBinary(ctx)), ...(await inProcess(ctx))];
@@ -46,14 +59,29 @@ async function viaBinary(ctx: BenchContext): Promise<Row[]> {
     dags: (base) => Array.from({ length: dags }, (_, i) => cronDag(i, base)),
     logSuffix: `, ${dags} DAGs every second for ${seconds} s`,
     measure: async (lf, variant) => {
-      await waitFor(async () => (await lf.api("GET", "/api/v2/dags?limit=1")).body.total_entries >= dags, 60_000, () => `DAGs did not load:\n${lf.output().slice(-3000)}`, 100);
+      await waitFor(
+        async () => (await lf.api("GET", "/api/v2/dags?limit=1")).body.total_entries >= dags,
+        60_000,
+        () => `DAGs did not load:\n${lf.output().slice(-3000)}`,
+        100,
+      );
       // Start counting at the next whole second after every DAG is known (the first slots are start-up).
       const from = Math.ceil(Date.now() / 1000) * 1000 + 1000;
       const to = from + seconds * 1000;
       await Bun.sleep(to - Date.now() + 1500);
       const runs = await listAll(lf, "/api/v2/dags/~/dagRuns", "dag_runs");
       const r = lateness(runs, from, to, dags);
-      return [{ workload: WORKLOAD, metric: METRIC, subject: `leoflow ${variant.label} · http`, kind: "leoflow", better: "lower", samples: r.samples, note: `binary; ${r.missed} of ${r.expected} slots got no run` }];
+      return [
+        {
+          workload: WORKLOAD,
+          metric: METRIC,
+          subject: `leoflow ${variant.label} · http`,
+          kind: "leoflow",
+          better: "lower",
+          samples: r.samples,
+          note: `binary; ${r.missed} of ${r.expected} slots got no run`,
+        },
+      ];
     },
   });
 }
@@ -67,7 +95,13 @@ async function inProcess(ctx: BenchContext): Promise<Row[]> {
     removeDir(dir);
   }
   if (ctx.pg) rows.push(await schedulerOnly(ctx, "postgres", new PostgresStore({ url: ctx.pg.url, schema: ctx.pg.schema() })));
-  else rows.push(skippedRow({ workload: WORKLOAD, metric: METRIC, subject: "scheduler in-process · postgres", kind: "leoflow", better: "lower" }, "no Postgres"));
+  else
+    rows.push(
+      skippedRow(
+        { workload: WORKLOAD, metric: METRIC, subject: "scheduler in-process · postgres", kind: "leoflow", better: "lower" },
+        "no Postgres",
+      ),
+    );
   return rows;
 }
 
@@ -76,17 +110,36 @@ async function schedulerOnly(ctx: BenchContext, name: string, store: Store): Pro
   ctx.log(`cron: scheduler in-process on ${name}`);
   try {
     await store.migrate();
-    for (let i = 0; i < dags; i++) await store.upsertDag({ spec: parseDagSpec(cronDag(i, null)), fileloc: `/bench/dags/cron_${i}.json`, pausedOnCreate: false, now: new Date() });
+    for (let i = 0; i < dags; i++)
+      await store.upsertDag({
+        spec: parseDagSpec(cronDag(i, null)),
+        fileloc: `/bench/dags/cron_${i}.json`,
+        pausedOnCreate: false,
+        now: new Date(),
+      });
     let loop: SchedulerLoop;
     const agent = {
       async dispatch(ti: TaskInstanceRecord) {
         const now = new Date();
-        await store.applyTransitions([{ id: ti.id, from: ["queued"], to: "running", try_number: ti.try_number, patch: { start_date: now } }], now);
-        await store.applyTransitions([{ id: ti.id, from: ["running"], to: "success", try_number: ti.try_number, patch: { end_date: now } }], now);
+        await store.applyTransitions(
+          [{ id: ti.id, from: ["queued"], to: "running", try_number: ti.try_number, patch: { start_date: now } }],
+          now,
+        );
+        await store.applyTransitions(
+          [{ id: ti.id, from: ["running"], to: "success", try_number: ti.try_number, patch: { end_date: now } }],
+          now,
+        );
         queueMicrotask(() => loop.wake(ti.dag_run_id));
       },
     };
-    loop = new SchedulerLoop({ store, dispatcher: agent, logger: silentLogger, sweepIntervalMs: 5_000, parallelism: 1024, runCreator: new CronRunCreator({ store, logger: silentLogger }) });
+    loop = new SchedulerLoop({
+      store,
+      dispatcher: agent,
+      logger: silentLogger,
+      sweepIntervalMs: 5_000,
+      parallelism: 1024,
+      runCreator: new CronRunCreator({ store, logger: silentLogger }),
+    });
     loop.start();
     const from = Math.ceil(Date.now() / 1000) * 1000 + 1000;
     const to = from + seconds * 1000;
@@ -94,7 +147,15 @@ async function schedulerOnly(ctx: BenchContext, name: string, store: Store): Pro
     await loop.stop();
     const runs = (await store.listDagRuns({ limit: 1_000_000 })).items;
     const r = lateness(runs, from, to, dags);
-    return { workload: WORKLOAD, metric: METRIC, subject: `scheduler in-process · ${name}`, kind: "leoflow", better: "lower", samples: r.samples, note: `instant agent; ${r.missed} of ${r.expected} slots got no run` };
+    return {
+      workload: WORKLOAD,
+      metric: METRIC,
+      subject: `scheduler in-process · ${name}`,
+      kind: "leoflow",
+      better: "lower",
+      samples: r.samples,
+      note: `instant agent; ${r.missed} of ${r.expected} slots got no run`,
+    };
   } finally {
     await store.close();
   }

@@ -27,10 +27,16 @@ function fanoutDag(kind: "http" | "bash", n: number, parallelism: number, base: 
 
 export const fanoutWorkload: Workload = async (ctx) => {
   const trials = ctx.opts.trials ?? 3;
-  return [...(await leoflowFanouts(ctx, trials)), ...(await bullmqFanout(ctx, trials)), ...(await graphileFanout(ctx, trials)), ...(await floors(ctx, trials))];
+  return [
+    ...(await leoflowFanouts(ctx, trials)),
+    ...(await bullmqFanout(ctx, trials)),
+    ...(await graphileFanout(ctx, trials)),
+    ...(await floors(ctx, trials)),
+  ];
 };
 
-const floorOf = (kind: "http" | "bash", p: number) => (kind === "http" ? `local HTTP requests, ${p} at once` : `agent spawns (leoflow version), ${p} at once`);
+const floorOf = (kind: "http" | "bash", p: number) =>
+  kind === "http" ? `local HTTP requests, ${p} at once` : `agent spawns (leoflow version), ${p} at once`;
 
 /** The floor: just the task's own work, N times at the same parallelism (no store, no scheduling). */
 async function floors(ctx: BenchContext, trials: number): Promise<Row[]> {
@@ -49,10 +55,22 @@ async function floors(ctx: BenchContext, trials: number): Promise<Row[]> {
       for (let t = 0; t < trials; t++) {
         let next = 0;
         const t0 = nowMs();
-        await Promise.all(Array.from({ length: Math.min(p, n) }, async () => { while (next++ < n) await one(); }));
+        await Promise.all(
+          Array.from({ length: Math.min(p, n) }, async () => {
+            while (next++ < n) await one();
+          }),
+        );
         samples.push(n / ((nowMs() - t0) / 1000));
       }
-      rows.push({ workload: WORKLOAD, metric: THROUGHPUT, subject: floorOf(kind, p), kind: "floor", better: "higher", samples, note: `${n} of them` });
+      rows.push({
+        workload: WORKLOAD,
+        metric: THROUGHPUT,
+        subject: floorOf(kind, p),
+        kind: "floor",
+        better: "higher",
+        samples,
+        note: `${n} of them`,
+      });
     }
   } finally {
     noop.stop();
@@ -64,12 +82,22 @@ async function leoflowFanouts(ctx: BenchContext, trials: number): Promise<Row[]>
   const { fanout: n, parallelism } = ctx.opts;
   return eachLeoflowVariant(ctx, {
     workload: WORKLOAD,
-    skipped: (label) => ctx.opts.kinds.map((kind) => ({ workload: WORKLOAD, metric: THROUGHPUT, subject: `leoflow ${label} · ${kind}`, kind: "leoflow" as const, better: "higher" as const })),
+    skipped: (label) =>
+      ctx.opts.kinds.map((kind) => ({
+        workload: WORKLOAD,
+        metric: THROUGHPUT,
+        subject: `leoflow ${label} · ${kind}`,
+        kind: "leoflow" as const,
+        better: "higher" as const,
+      })),
     dags: (base) => ctx.opts.kinds.map((k) => fanoutDag(k, k === "http" ? n : ctx.opts.fanoutBash, parallelism, base)),
     extraArgs: [`--parallelism=${parallelism}`, `--inline-concurrency=${parallelism}`],
     measure: async (lf, variant) => {
       const rows: Row[] = [];
-      await waitForDags(lf, ctx.opts.kinds.map((k) => `bench_fanout_${k}`));
+      await waitForDags(
+        lf,
+        ctx.opts.kinds.map((k) => `bench_fanout_${k}`),
+      );
       for (const kind of ctx.opts.kinds) {
         const samples: number[] = [];
         const size = kind === "http" ? n : ctx.opts.fanoutBash;
@@ -80,7 +108,16 @@ async function leoflowFanouts(ctx: BenchContext, trials: number): Promise<Row[]>
           samples.push(size / ((last - t0) / 1000));
           ctx.log(`fanout: leoflow ${variant.label} · ${kind} trial ${t}: ${samples.at(-1)!.toFixed(0)} tasks/s`);
         }
-        rows.push({ workload: WORKLOAD, metric: THROUGHPUT, subject: `leoflow ${variant.label} · ${kind}`, kind: "leoflow", better: "higher", samples, floor: floorOf(kind, parallelism), note: `${size} tasks, parallelism ${parallelism}` });
+        rows.push({
+          workload: WORKLOAD,
+          metric: THROUGHPUT,
+          subject: `leoflow ${variant.label} · ${kind}`,
+          kind: "leoflow",
+          better: "higher",
+          samples,
+          floor: floorOf(kind, parallelism),
+          note: `${size} tasks, parallelism ${parallelism}`,
+        });
       }
       return rows;
     },
@@ -119,7 +156,13 @@ async function bullmqFanout(ctx: BenchContext, trials: number): Promise<Row[]> {
       const finished = completion.begin();
       const t0 = nowMs();
       for (let i = 0; i < n; i += 1000)
-        await queue.addBulk(Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({ name: "noop", data: { i: i + j }, opts: { removeOnComplete: true, removeOnFail: true } })));
+        await queue.addBulk(
+          Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({
+            name: "noop",
+            data: { i: i + j },
+            opts: { removeOnComplete: true, removeOnFail: true },
+          })),
+        );
       await finished;
       samples.push(n / ((nowMs() - t0) / 1000));
     }
@@ -132,7 +175,13 @@ async function bullmqFanout(ctx: BenchContext, trials: number): Promise<Row[]> {
 }
 
 async function graphileFanout(ctx: BenchContext, trials: number): Promise<Row[]> {
-  const base = { workload: WORKLOAD, metric: THROUGHPUT, subject: peerLabel("graphile-worker"), kind: "peer" as const, better: "higher" as const };
+  const base = {
+    workload: WORKLOAD,
+    metric: THROUGHPUT,
+    subject: peerLabel("graphile-worker"),
+    kind: "peer" as const,
+    better: "higher" as const,
+  };
   if (ctx.skipGraphile) return [skippedRow(base, ctx.skipGraphile)];
   ctx.log("fanout: graphile-worker");
   const { fanout: n, parallelism } = ctx.opts;
@@ -157,7 +206,8 @@ async function graphileFanout(ctx: BenchContext, trials: number): Promise<Row[]>
     for (let t = 0; t < trials; t++) {
       const finished = completion.begin();
       const t0 = nowMs();
-      for (let i = 0; i < n; i += 1000) await utils.addJobs(Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({ identifier: "noop", payload: { i: i + j } })));
+      for (let i = 0; i < n; i += 1000)
+        await utils.addJobs(Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({ identifier: "noop", payload: { i: i + j } })));
       await finished;
       samples.push(n / ((nowMs() - t0) / 1000));
     }

@@ -48,13 +48,17 @@ function sqliteCommit(dir: string): { commit: Commit; close(): void } {
   db.run("CREATE TABLE ti (id INTEGER PRIMARY KEY, state TEXT NOT NULL, updated_at TEXT)");
   const insert = db.prepare("INSERT INTO ti (id, state) VALUES (?, 'none')");
   for (let i = 0; i < 1000; i++) insert.run(i);
-  const update = db.prepare("UPDATE ti SET state = CASE id WHEN ?1 THEN 'success' ELSE 'running' END, updated_at = ?3 WHERE id IN (?1, ?2)");
+  const update = db.prepare(
+    "UPDATE ti SET state = CASE id WHEN ?1 THEN 'success' ELSE 'running' END, updated_at = ?3 WHERE id IN (?1, ?2)",
+  );
   return { commit: (u, d) => void update.run(u, d, new Date().toISOString()), close: () => db.close() };
 }
 
 async function postgresCommit(url: string, schema: string): Promise<{ commit: Commit; close(): Promise<void> }> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
-  await sql.unsafe(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".ti (id int PRIMARY KEY, state text NOT NULL, updated_at timestamptz)`);
+  await sql.unsafe(
+    `CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".ti (id int PRIMARY KEY, state text NOT NULL, updated_at timestamptz)`,
+  );
   await sql.unsafe(`INSERT INTO "${schema}".ti SELECT g, 'none' FROM generate_series(0, 999) g`);
   const text = `UPDATE "${schema}".ti SET state = CASE WHEN id = $1 THEN 'success' ELSE 'running' END, updated_at = now() WHERE id IN ($1, $2)`;
   return { commit: async (u, d) => void (await sql.unsafe(text, [u, d], { prepare: true })), close: () => sql.end() };
@@ -78,8 +82,15 @@ export const floorWorkload: Workload = async (ctx: BenchContext) => {
     ctx.log("floor: sqlite");
     const lite = sqliteCommit(dir);
     let id = 0;
-    push(floorSubject("sqlite", "http"), await chains(length, trials, async () => void (await lite.commit(id++ % 999, id % 999))), "one WAL commit per hop");
-    push(floorSubject("sqlite", "bash"), await chains(length, trials, async () => (await lite.commit(id++ % 999, id % 999), await agent())));
+    push(
+      floorSubject("sqlite", "http"),
+      await chains(length, trials, async () => void (await lite.commit(id++ % 999, id % 999))),
+      "one WAL commit per hop",
+    );
+    push(
+      floorSubject("sqlite", "bash"),
+      await chains(length, trials, async () => (await lite.commit(id++ % 999, id % 999), await agent())),
+    );
     lite.close();
   } finally {
     removeDir(dir);
@@ -87,14 +98,19 @@ export const floorWorkload: Workload = async (ctx: BenchContext) => {
   const pgSubjects = [floorSubject("postgres", "http"), floorSubject("postgres", "bash")];
   if (!ctx.pg) {
     for (const subject of pgSubjects)
-      for (const metric of [HOP, TOTAL]) rows.push(skippedRow({ workload: WORKLOAD, metric, subject, kind: "floor", better: "lower" }, "no Postgres"));
+      for (const metric of [HOP, TOTAL])
+        rows.push(skippedRow({ workload: WORKLOAD, metric, subject, kind: "floor", better: "lower" }, "no Postgres"));
     return rows;
   }
   ctx.log("floor: postgres");
   const pg = await postgresCommit(ctx.pg.url, ctx.pg.schema());
   try {
     let id = 0;
-    push(pgSubjects[0]!, await chains(length, trials, async () => void (await pg.commit(id++ % 999, id % 999))), "one round trip + commit per hop");
+    push(
+      pgSubjects[0]!,
+      await chains(length, trials, async () => void (await pg.commit(id++ % 999, id % 999))),
+      "one round trip + commit per hop",
+    );
     push(pgSubjects[1]!, await chains(length, trials, async () => (await pg.commit(id++ % 999, id % 999), await agent())));
   } finally {
     await pg.close();

@@ -39,11 +39,13 @@ async function startTimed(argv: string[], port: number, path: string, env: Recor
       if (proc.exitCode !== null) {
         const stderr = await new Response(proc.stderr).text();
         // The loaded case seeds the file with the source tree's migrations: an older binary refuses it.
-        const hint = /schema is at version/.test(stderr) ? "\n(dist/leoflow is older than the source tree: rebuild it with bun scripts/build.ts, or run scripts/bench without --no-build)" : "";
+        const hint = /schema is at version/.test(stderr)
+          ? "\n(dist/leoflow is older than the source tree: rebuild it with bun scripts/build.ts, or run scripts/bench without --no-build)"
+          : "";
         throw new Error(`${argv.join(" ")} exited ${proc.exitCode}: ${stderr}${hint}`);
       }
       try {
-        if ((await fetch(`http://127.0.0.1:${port}${path}`)).status === 200) return (healthyMs = nowMs() - t0), true;
+        if ((await fetch(`http://127.0.0.1:${port}${path}`)).status === 200) return ((healthyMs = nowMs() - t0), true);
       } catch {}
       return false;
     },
@@ -63,20 +65,47 @@ async function startTimed(argv: string[], port: number, path: string, env: Recor
   };
 }
 
-const serveArgs = (dir: string, port: number) => [BINARY, "serve", "--mode=lite", `--db=sqlite:${join(dir, "leoflow.db")}`, "--dags-folder", join(dir, "dags"), "--data-dir", join(dir, "data"), "--port", String(port)];
+const serveArgs = (dir: string, port: number) => [
+  BINARY,
+  "serve",
+  "--mode=lite",
+  `--db=sqlite:${join(dir, "leoflow.db")}`,
+  "--dags-folder",
+  join(dir, "dags"),
+  "--data-dir",
+  join(dir, "data"),
+  "--port",
+  String(port),
+];
 const ENV = { LEOFLOW_ADMIN_PASSWORD: "bench-admin-password" };
 
 export const footprintWorkload: Workload = async (ctx) => {
   const trials = ctx.opts.trials ?? 5;
   const rows: Row[] = [];
   const row = (metric: string, subject: string, samples: number[], kind: Row["kind"] = "leoflow", note?: string, floorMetric?: string) =>
-    rows.push({ workload: WORKLOAD, metric, subject, kind, better: "lower", samples, floor: kind === "leoflow" ? HELLO : undefined, floorMetric, note });
+    rows.push({
+      workload: WORKLOAD,
+      metric,
+      subject,
+      kind,
+      better: "lower",
+      samples,
+      floor: kind === "leoflow" ? HELLO : undefined,
+      floorMetric,
+      note,
+    });
   const dir = tempDir("footprint");
   try {
     ctx.log("footprint: compiling the hello-world server");
     const hello = join(dir, "hello");
-    writeFileSync(join(dir, "hello.ts"), 'Bun.serve({ hostname: "127.0.0.1", port: Number(process.env.PORT), fetch: () => new Response("ok") });\n');
-    const build = Bun.spawnSync([process.execPath, "build", "--compile", join(dir, "hello.ts"), "--outfile", hello], { stdout: "ignore", stderr: "pipe" });
+    writeFileSync(
+      join(dir, "hello.ts"),
+      'Bun.serve({ hostname: "127.0.0.1", port: Number(process.env.PORT), fetch: () => new Response("ok") });\n',
+    );
+    const build = Bun.spawnSync([process.execPath, "build", "--compile", join(dir, "hello.ts"), "--outfile", hello], {
+      stdout: "ignore",
+      stderr: "pipe",
+    });
     if (build.exitCode !== 0) throw new Error(`bun build --compile hello.ts failed: ${build.stderr.toString()}`);
     const mib = (p: string) => +(statSync(p).size / 2 ** 20).toFixed(1);
     row("binary size (MiB)", "leoflow", [mib(BINARY)]);
@@ -127,17 +156,36 @@ export const footprintWorkload: Workload = async (ctx) => {
     const now = new Date();
     for (const id of await store.listActiveRunIds()) await store.setDagRunState(id, ["queued"], "running", now);
     const roots = (await store.loadRunSnapshots(await store.listActiveRunIds())).map((s) => s.tis.find((t) => t.task_id === "t0")!.id);
-    for (const [from, to] of [["none", "scheduled"], ["scheduled", "queued"], ["queued", "running"]] as const)
-      await store.applyTransitions(roots.map((id) => ({ id, from: [from], to, patch: to === "running" ? { start_date: now, last_heartbeat: now } : {} })), now);
+    for (const [from, to] of [
+      ["none", "scheduled"],
+      ["scheduled", "queued"],
+      ["queued", "running"],
+    ] as const)
+      await store.applyTransitions(
+        roots.map((id) => ({ id, from: [from], to, patch: to === "running" ? { start_date: now, last_heartbeat: now } : {} })),
+        now,
+      );
     await store.close();
     const port = freePort();
     const s = await startTimed(serveArgs(d, port), port, "/api/v2/monitor/health", ENV, d);
     try {
       // Wait for the first scheduler sweep (its heartbeat), then let it settle as the idle case does.
-      await waitFor(async () => (await (await fetch(`http://127.0.0.1:${port}/api/v2/monitor/health`)).json()).scheduler.latest_scheduler_heartbeat, 60_000, () => "no scheduler heartbeat", 50);
+      await waitFor(
+        async () => (await (await fetch(`http://127.0.0.1:${port}/api/v2/monitor/health`)).json()).scheduler.latest_scheduler_heartbeat,
+        60_000,
+        () => "no scheduler heartbeat",
+        50,
+      );
       await Bun.sleep(2000);
       const ACTIVE = `RSS with ${ctx.opts.runs} active runs (MiB)`;
-      row(ACTIVE, "leoflow, current", [await rssMiB(s.pid)], "leoflow", `${ctx.opts.runs} runs × ${ctx.opts.runTasks} tasks, one running each; × floor: vs the hello server's idle RSS`, IDLE);
+      row(
+        ACTIVE,
+        "leoflow, current",
+        [await rssMiB(s.pid)],
+        "leoflow",
+        `${ctx.opts.runs} runs × ${ctx.opts.runTasks} tasks, one running each; × floor: vs the hello server's idle RSS`,
+        IDLE,
+      );
       row(ACTIVE, "leoflow, peak (VmHWM)", [await rssMiB(s.pid, "VmHWM")], "leoflow", undefined, IDLE);
       row(START, `leoflow, restart with ${ctx.opts.runs} active runs`, [s.healthyMs]);
     } finally {

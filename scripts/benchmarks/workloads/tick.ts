@@ -20,10 +20,22 @@ const WORKLOAD = "tick";
 const T0 = new Date("2026-01-01T00:00:00Z");
 
 /** Creates a chain DAG of `tasks` bash tasks and `runs` manual runs of it, 8 creators at once (as API calls would). */
-export async function seedRuns(store: Store, runs: number, tasks: number, fileloc = "/bench/dags/bench_tick.json"): Promise<{ dag: DagRecord; ms: number }> {
+export async function seedRuns(
+  store: Store,
+  runs: number,
+  tasks: number,
+  fileloc = "/bench/dags/bench_tick.json",
+): Promise<{ dag: DagRecord; ms: number }> {
   const spec = parseDagSpec(tickDag(tasks));
   const dag = await store.upsertDag({ spec, fileloc, pausedOnCreate: false, now: T0 });
-  const tis = spec.tasks.map((t) => ({ task_id: t.task_id, operator: t.operator, max_tries: 0, pool: t.pool, pool_slots: 1, priority_weight: 1 }));
+  const tis = spec.tasks.map((t) => ({
+    task_id: t.task_id,
+    operator: t.operator,
+    max_tries: 0,
+    pool: t.pool,
+    pool_slots: 1,
+    priority_weight: 1,
+  }));
   const s = nowMs();
   let next = 0;
   await Promise.all(
@@ -51,7 +63,12 @@ export function tickDag(tasks: number) {
     dag_id: "bench_tick",
     max_active_runs: 1_000_000,
     max_active_tasks: 1_000_000,
-    tasks: Array.from({ length: tasks }, (_, i) => ({ task_id: `t${i}`, operator: "bash", bash_command: "true", upstream: i ? [`t${i - 1}`] : [] })),
+    tasks: Array.from({ length: tasks }, (_, i) => ({
+      task_id: `t${i}`,
+      operator: "bash",
+      bash_command: "true",
+      upstream: i ? [`t${i - 1}`] : [],
+    })),
   };
 }
 
@@ -64,7 +81,9 @@ export const tickWorkload: Workload = async (ctx) => {
     removeDir(dir);
   }
   if (ctx.pg) rows.push(...(await measure(ctx, "postgres", () => new PostgresStore({ url: ctx.pg!.url, schema: ctx.pg!.schema() }))));
-  else for (const r of rows.filter((r) => r.subject.startsWith("sqlite"))) rows.push(skippedRow({ ...r, subject: r.subject.replace("sqlite", "postgres") }, "no Postgres"));
+  else
+    for (const r of rows.filter((r) => r.subject.startsWith("sqlite")))
+      rows.push(skippedRow({ ...r, subject: r.subject.replace("sqlite", "postgres") }, "no Postgres"));
   return rows;
 };
 
@@ -93,16 +112,27 @@ async function measure(ctx: BenchContext, name: "sqlite" | "postgres", open: () 
     });
     ctx.log(`tick: ${name} first sweep`);
     const first = await loop.tick();
-    row(`first full sweep after start, ${runs} runs (ms)`, [first.durationMs], "lower", `one sample; ${first.transitions} transitions, ${first.dispatched} dispatched (default_pool: 128 slots)`);
+    row(
+      `first full sweep after start, ${runs} runs (ms)`,
+      [first.durationMs],
+      "lower",
+      `one sample; ${first.transitions} transitions, ${first.dispatched} dispatched (default_pool: 128 slots)`,
+    );
 
     // With Airflow's default_pool of 128 slots, all but 128 runs now wait for a slot: every tick plans them.
     const pooled = await phase(`${name} · default_pool 128, ${runs - first.dispatched} runs waiting`);
     await store.updatePool("default_pool", { slots: -1 });
     loop.wake();
     const rest = await loop.tick();
-    row(`full sweep queueing the waiting roots (ms)`, [rest.durationMs], "lower", `one sample; ${rest.dispatched} dispatched after default_pool was made unlimited`);
+    row(
+      `full sweep queueing the waiting roots (ms)`,
+      [rest.durationMs],
+      "lower",
+      `one sample; ${rest.dispatched} dispatched after default_pool was made unlimited`,
+    );
     const open = await phase(`${name} · unlimited pool, nothing waiting`);
-    for (const [metric, samples, subject] of [...pooled, ...open]) rows.push({ workload: WORKLOAD, metric, subject, kind: "leoflow", better: "lower", samples });
+    for (const [metric, samples, subject] of [...pooled, ...open])
+      rows.push({ workload: WORKLOAD, metric, subject, kind: "leoflow", better: "lower", samples });
 
     /** Steady sweeps and single-run decisions in the current state; rows are [metric, samples, subject note]. */
     async function phase(label: string): Promise<[string, number[], string][]> {
@@ -157,7 +187,9 @@ async function storeCalls(ctx: BenchContext, name: string, store: Store, trials:
   };
   const read: number[] = [];
   for (let r = 0; r < trials; r++) read.push(await time(async () => store.loadRunSnapshots(await store.listActiveRunIds())));
-  const none = (await store.loadRunSnapshots(await store.listActiveRunIds())).flatMap((s) => s.tis.filter((t) => t.state === "none").map((t) => t.id));
+  const none = (await store.loadRunSnapshots(await store.listActiveRunIds())).flatMap((s) =>
+    s.tis.filter((t) => t.state === "none").map((t) => t.id),
+  );
   const batch = 1000;
   const apply: number[] = [];
   const queue: number[] = [];
@@ -165,13 +197,25 @@ async function storeCalls(ctx: BenchContext, name: string, store: Store, trials:
     const ids = none.slice(r * batch, (r + 1) * batch);
     const toScheduled: TaskTransition[] = ids.map((id) => ({ id, from: ["none"], to: "scheduled" }));
     apply.push(await time(() => store.applyTransitions(toScheduled, T0)));
-    const toQueued: TaskTransition[] = ids.map((id) => ({ id, from: ["scheduled"], to: "queued", patch: { queued_at: T0, executor: "subprocess", note: null } }));
+    const toQueued: TaskTransition[] = ids.map((id) => ({
+      id,
+      from: ["scheduled"],
+      to: "queued",
+      patch: { queued_at: T0, executor: "subprocess", note: null },
+    }));
     queue.push(await time(() => store.applyTransitions(toQueued, T0)));
   }
   const count: number[] = [];
   for (let r = 0; r < trials; r++) count.push(await time(() => store.countActiveTaskInstances()));
   ctx.log(`tick: ${name} store calls done`);
-  const row = (metric: string, samples: number[]): Row => ({ workload: WORKLOAD, metric, subject: name, kind: "leoflow", better: "lower", samples });
+  const row = (metric: string, samples: number[]): Row => ({
+    workload: WORKLOAD,
+    metric,
+    subject: name,
+    kind: "leoflow",
+    better: "lower",
+    samples,
+  });
   return [
     row("store: listActiveRunIds + loadRunSnapshots, all runs (ms)", read),
     row(`store: applyTransitions ${batch} none→scheduled (ms)`, apply),

@@ -31,7 +31,16 @@ export interface ContainerSummary {
 export interface ContainerInspect {
   Id: string;
   Name: string;
-  State: { Status: string; Running: boolean; OOMKilled: boolean; Dead: boolean; ExitCode: number; Error: string; StartedAt: string; FinishedAt: string };
+  State: {
+    Status: string;
+    Running: boolean;
+    OOMKilled: boolean;
+    Dead: boolean;
+    ExitCode: number;
+    Error: string;
+    StartedAt: string;
+    FinishedAt: string;
+  };
   Config: { Labels: Record<string, string> | null; Image: string };
   HostConfig: { Memory: number; NanoCpus: number };
 }
@@ -54,7 +63,9 @@ export class DockerClient {
     } else if (/^(tcp|http):\/\//.test(host)) {
       this.base = host.replace(/^tcp:/, "http:").replace(/\/$/, "");
     } else {
-      throw new DockerUnreachableError(`docker host "${host}" is not a unix:///path or tcp://host:port address; pass --docker-host unix:///var/run/docker.sock`);
+      throw new DockerUnreachableError(
+        `docker host "${host}" is not a unix:///path or tcp://host:port address; pass --docker-host unix:///var/run/docker.sock`,
+      );
     }
   }
 
@@ -83,7 +94,8 @@ export class DockerClient {
       if (!line.trim()) continue;
       try {
         const msg = JSON.parse(line) as { error?: string; errorDetail?: { message?: string } };
-        if (msg.error || msg.errorDetail?.message) throw new DockerApiError(`pulling ${image} failed: ${msg.errorDetail?.message ?? msg.error}`, 500);
+        if (msg.error || msg.errorDetail?.message)
+          throw new DockerApiError(`pulling ${image} failed: ${msg.errorDetail?.message ?? msg.error}`, 500);
       } catch (e) {
         if (e instanceof DockerApiError) throw e;
       }
@@ -196,7 +208,10 @@ export class DockerClient {
     try {
       message = (JSON.parse(text) as { message?: string }).message ?? text;
     } catch {}
-    throw new DockerApiError(`docker engine at ${this.host}: ${method} ${path.split("?")[0]} failed with ${res.status}: ${message.trim().slice(0, 500)}`, res.status);
+    throw new DockerApiError(
+      `docker engine at ${this.host}: ${method} ${path.split("?")[0]} failed with ${res.status}: ${message.trim().slice(0, 500)}`,
+      res.status,
+    );
   }
 }
 

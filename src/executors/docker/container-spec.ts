@@ -57,7 +57,9 @@ export function buildContainerSpec(req: ExecutorRequest, settings: DockerSetting
   const task = req.task;
   const image = task.image ?? settings.defaultImage;
   if (!image)
-    throw new ValidationError(`task ${task.task_id}: no image to run it in; set image on the task or in default_args, or start the server with --docker-default-image`);
+    throw new ValidationError(
+      `task ${task.task_id}: no image to run it in; set image on the task or in default_args, or start the server with --docker-default-image`,
+    );
   const limits = resourceLimits(task, settings);
   const passthrough = settings.passthroughEnv ?? {};
   // Only what the task may see (task-env.ts): its env, the operator's passthrough names, its own LEOFLOW_*.
@@ -105,7 +107,10 @@ export function buildContainerSpec(req: ExecutorRequest, settings: DockerSetting
   };
 }
 
-export function containerLabels(req: Pick<ExecutorRequest, "dagId" | "runId" | "taskId" | "tryNumber" | "taskInstanceId">, instance: string): Record<string, string> {
+export function containerLabels(
+  req: Pick<ExecutorRequest, "dagId" | "runId" | "taskId" | "tryNumber" | "taskInstanceId">,
+  instance: string,
+): Record<string, string> {
   return {
     [LABEL.managed]: "true",
     [LABEL.instance]: instance,
@@ -141,14 +146,18 @@ export interface ResolvedLimits {
 }
 
 /** limits.X, then X, then requests.X, then the platform default: a container never runs unlimited. */
-export function resourceLimits(task: Pick<TaskSpec, "task_id" | "resources">, settings: Pick<DockerSettings, "defaultCpu" | "defaultMemory">): ResolvedLimits {
+export function resourceLimits(
+  task: Pick<TaskSpec, "task_id" | "resources">,
+  settings: Pick<DockerSettings, "defaultCpu" | "defaultMemory">,
+): ResolvedLimits {
   const r = task.resources ?? {};
   const memoryQ = r.limits?.memory ?? r.memory ?? r.requests?.memory ?? settings.defaultMemory;
   const cpuQ = r.limits?.cpu ?? r.cpu ?? r.requests?.cpu ?? settings.defaultCpu;
   const memory = parseMemoryBytes(memoryQ);
   const nanoCpus = parseNanoCpus(cpuQ);
   const where = `task ${task.task_id}: resources`;
-  if (memory === null) throw new ValidationError(`${where}: memory ${JSON.stringify(memoryQ)} is not a quantity; write e.g. "512Mi" or "1Gi"`);
+  if (memory === null)
+    throw new ValidationError(`${where}: memory ${JSON.stringify(memoryQ)} is not a quantity; write e.g. "512Mi" or "1Gi"`);
   if (nanoCpus === null) throw new ValidationError(`${where}: cpu ${JSON.stringify(cpuQ)} is not a quantity; write e.g. "500m" or 2`);
   // Engines refuse limits under 6 MiB; say so here rather than as a 500 from the engine.
   if (memory < 6 * 2 ** 20) throw new ValidationError(`${where}: memory ${JSON.stringify(memoryQ)} is below the 6Mi engines accept`);

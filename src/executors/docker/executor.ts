@@ -45,7 +45,12 @@ export class DockerExecutor implements Executor {
       await client.removeContainer(id, true).catch(() => {});
       throw new Error(`task ${req.taskId}: starting container ${spec.name} (image ${spec.image}) failed: ${errorMessage(e)}`);
     }
-    this.opts.logger.debug("container started", { container: spec.name, id: id.slice(0, 12), image: spec.image, ti_id: req.taskInstanceId });
+    this.opts.logger.debug("container started", {
+      container: spec.name,
+      id: id.slice(0, 12),
+      image: spec.image,
+      ti_id: req.taskInstanceId,
+    });
   }
 
   /** Stops the try's container (SIGTERM; the agent stops the task and reports), SIGKILL after the timeout. */
@@ -55,7 +60,9 @@ export class DockerExecutor implements Executor {
       `${LABEL.tiId}=${taskInstanceId}`,
       `${LABEL.tryNumber}=${tryNumber}`,
     ]);
-    await Promise.all(found.filter((c) => c.State === "running").map((c) => this.opts.client.stopContainer(c.Id, this.opts.stopTimeoutSeconds ?? 10)));
+    await Promise.all(
+      found.filter((c) => c.State === "running").map((c) => this.opts.client.stopContainer(c.Id, this.opts.stopTimeoutSeconds ?? 10)),
+    );
   }
 
   /**
@@ -70,7 +77,10 @@ export class DockerExecutor implements Executor {
       earlier.map(async (c) => {
         if (c.State === "running") {
           logger.warn("an earlier try of this task instance is still running; stopping its container before the next try starts", {
-            container: c.Names?.[0]?.replace(/^\//, ""), task_id: req.taskId, running_try: c.Labels?.[LABEL.tryNumber], next_try: req.tryNumber,
+            container: c.Names?.[0]?.replace(/^\//, ""),
+            task_id: req.taskId,
+            running_try: c.Labels?.[LABEL.tryNumber],
+            next_try: req.tryNumber,
           });
           await client.stopContainer(c.Id, this.opts.stopTimeoutSeconds ?? 10);
         }
@@ -96,10 +106,14 @@ export class DockerExecutor implements Executor {
     try {
       await client.pullImage(image);
     } catch (e) {
-      throw new Error(`task ${taskId}: image ${image} is not on the docker engine and could not be pulled (image_pull_policy "${policy}"): ${errorMessage(e)}`);
+      throw new Error(
+        `task ${taskId}: image ${image} is not on the docker engine and could not be pulled (image_pull_policy "${policy}"): ${errorMessage(e)}`,
+      );
     }
     if (!(await client.imageExists(image)))
-      throw new Error(`task ${taskId}: image ${image} could not be pulled: the engine reported no error but has no such image; check the name and tag`);
+      throw new Error(
+        `task ${taskId}: image ${image} could not be pulled: the engine reported no error but has no such image; check the name and tag`,
+      );
     this.present.add(image);
   }
 
@@ -130,7 +144,13 @@ export class DockerExecutor implements Executor {
   }
 
   private async ensureStagingVolume(name: string, dagId: string, runId: string): Promise<void> {
-    const labels = { [LABEL.managed]: "true", [LABEL.instance]: this.opts.settings.instance, [LABEL.staging]: "true", [LABEL.dagId]: dagId, [LABEL.runId]: runId };
+    const labels = {
+      [LABEL.managed]: "true",
+      [LABEL.instance]: this.opts.settings.instance,
+      [LABEL.staging]: "true",
+      [LABEL.dagId]: dagId,
+      [LABEL.runId]: runId,
+    };
     // Tasks run as a non-root user; podman can create the volume owned by it (Docker ignores unknown options
     // only for its local driver with a type, so they are sent to podman alone).
     const opts: Record<string, string> = this.opts.settings.user && (await this.isPodman()) ? { o: uidGid(this.opts.settings.user) } : {};

@@ -56,11 +56,19 @@ export function decideContainer(input: {
     if (!stopped) return { action: "keep" };
     return { action: "fail", reason: exitReason(c), remove: aged(c.finishedAt) };
   }
-  const over = ti === null ? "its task instance no longer exists" : ti.try_number !== c.tryNumber ? `its task instance moved on to try ${ti.try_number}` : `its task instance is ${ti.state}`;
+  const over =
+    ti === null
+      ? "its task instance no longer exists"
+      : ti.try_number !== c.tryNumber
+        ? `its task instance moved on to try ${ti.try_number}`
+        : `its task instance is ${ti.state}`;
   if (startup) return { action: "remove", stopFirst: !stopped, why: over };
-  if (stopped) return aged(c.finishedAt) ? { action: "remove", stopFirst: false, why: `finished ${graceMs / 1000}s ago` } : { action: "keep" };
+  if (stopped)
+    return aged(c.finishedAt) ? { action: "remove", stopFirst: false, why: `finished ${graceMs / 1000}s ago` } : { action: "keep" };
   // Still running a try that is over: the agent was told to stop by its heartbeat; give it the grace, then stop it.
-  return aged(ti?.end_date ?? null) ? { action: "remove", stopFirst: true, why: `${over} but the container still runs` } : { action: "keep" };
+  return aged(ti?.end_date ?? null)
+    ? { action: "remove", stopFirst: true, why: `${over} but the container still runs` }
+    : { action: "keep" };
 }
 
 /** Why a container ended, for the task instance's note and log. */

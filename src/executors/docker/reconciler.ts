@@ -110,12 +110,26 @@ export class DockerReconciler {
     if (decision.action === "fail" && ti) {
       await this.keepLastLines(id, ti.id, facts.tryNumber, decision.reason);
       const [applied] = await store.applyTransitions(
-        [{ id: ti.id, from: ["queued", "running"], to: "failed", try_number: facts.tryNumber, patch: { end_date: now, note: decision.reason } }],
+        [
+          {
+            id: ti.id,
+            from: ["queued", "running"],
+            to: "failed",
+            try_number: facts.tryNumber,
+            patch: { end_date: now, note: decision.reason },
+          },
+        ],
         now,
       );
       if (applied) {
         report.failed++;
-        this.opts.logger.warn("task failed: " + decision.reason, { dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, try_number: facts.tryNumber, container: name });
+        this.opts.logger.warn("task failed: " + decision.reason, {
+          dag_id: ti.dag_id,
+          run_id: ti.run_id,
+          task_id: ti.task_id,
+          try_number: facts.tryNumber,
+          container: name,
+        });
         this.opts.onTaskFailed?.(ti.dag_run_id);
       }
       if (!decision.remove) return;
@@ -131,7 +145,11 @@ export class DockerReconciler {
     const { client, store } = this.opts;
     const lines = demuxLogLines(await client.containerLogs(containerId, this.opts.logTailLines ?? 50));
     let next = 0;
-    for (let page = await store.readLogs(tiId, tryNumber, -1, 1000); page.length; page = await store.readLogs(tiId, tryNumber, next - 1, 1000))
+    for (
+      let page = await store.readLogs(tiId, tryNumber, -1, 1000);
+      page.length;
+      page = await store.readLogs(tiId, tryNumber, next - 1, 1000)
+    )
       next = page[page.length - 1]!.seq + 1;
     const now = new Date();
     const header = lines.length ? `${reason}; its last ${lines.length} log lines follow` : `${reason}; it printed nothing`;

@@ -41,7 +41,10 @@ export interface DockerSettings {
  * @example dockerInstanceId("/srv/leoflow.db", new Date(0)) // "3f…" (12 hex digits)
  */
 export function dockerInstanceId(storeAddress: string, storeCreatedAt: Date | null): string {
-  return createHash("sha256").update(`${storeAddress}\0${storeCreatedAt?.getTime() ?? ""}`).digest("hex").slice(0, 12);
+  return createHash("sha256")
+    .update(`${storeAddress}\0${storeCreatedAt?.getTime() ?? ""}`)
+    .digest("hex")
+    .slice(0, 12);
 }
 
 /** What a DAG may ask for; anything else is refused when the DAG is loaded. */

@@ -100,6 +100,7 @@ function resolveAgentBinary(given: string | undefined, compiled: string | null):
     throw new ValidationError(
       "--executor=docker mounts the leoflow binary into each container, but this server runs from source; build it (bun scripts/build.ts) and pass --docker-agent-binary dist/leoflow",
     );
-  if (!existsSync(path)) throw new ValidationError(`--docker-agent-binary: ${path} does not exist; pass the path of the compiled leoflow binary`);
+  if (!existsSync(path))
+    throw new ValidationError(`--docker-agent-binary: ${path} does not exist; pass the path of the compiled leoflow binary`);
   return path;
 }

@@ -9,11 +9,11 @@
  *
  * @example checkKubernetesPolicy(spec, { allowedImages: ["registry.example/*"] }, settings, "kubernetes") // [] or issues
  */
-import type { DagSpec, TaskSpec } from "../../domain";
+import { errorMessage, type DagSpec, type TaskSpec } from "../../domain";
 import { imageAllowed, type PolicyIssue } from "../docker/policy";
 import { formatBytes, parseMemoryBytes, parseNanoCpus } from "../docker/quantities";
 import { isLabelValue, MAX_NAME } from "./names";
-import { resolveQuantities } from "./pod";
+import { resolveQuantities, type PodQuantities } from "./pod";
 import type { KubernetesPolicy, KubernetesSettings } from "./settings";
 
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
@@ -36,13 +36,21 @@ export function checkKubernetesPolicy(
   const podTasks = spec.tasks.map((t, i) => [t, i] as const).filter(([t]) => runsInKubernetes(t, standardExecutor));
   if (podTasks.length === 0) return issues;
   const label = labelProblem(spec.dag_id);
-  if (label) issues.push({ path: "dag_id", message: `"${spec.dag_id}" ${label}, and its tasks run as Kubernetes pods labelled with it; rename the DAG` });
+  if (label)
+    issues.push({
+      path: "dag_id",
+      message: `"${spec.dag_id}" ${label}, and its tasks run as Kubernetes pods labelled with it; rename the DAG`,
+    });
   if (spec.staging?.enabled && spec.staging.size !== undefined && parseMemoryBytes(spec.staging.size) === null)
     issues.push({ path: "staging.size", message: `${JSON.stringify(spec.staging.size)} is not a storage quantity; write e.g. "1Gi"` });
   for (const [task, i] of podTasks) {
     const at = `tasks[${i}]`;
     const taskLabel = labelProblem(task.task_id);
-    if (taskLabel) issues.push({ path: `${at}.task_id`, message: `"${task.task_id}" ${taskLabel}, and the task runs as a Kubernetes pod labelled with it; rename the task` });
+    if (taskLabel)
+      issues.push({
+        path: `${at}.task_id`,
+        message: `"${task.task_id}" ${taskLabel}, and the task runs as a Kubernetes pod labelled with it; rename the task`,
+      });
     if (task.image && !imageAllowed(task.image, policy.allowedImages))
       issues.push({
         path: `${at}.image`,
@@ -50,18 +58,27 @@ export function checkKubernetesPolicy(
       });
     for (const name of Object.keys(task.env ?? {}))
       if (!ENV_NAME.test(name))
-        issues.push({ path: `${at}.env.${name}`, message: `"${name}" is not an environment variable name Kubernetes accepts (letters, digits, '_', '-', '.', not starting with a digit)` });
-    let q;
+        issues.push({
+          path: `${at}.env.${name}`,
+          message: `"${name}" is not an environment variable name Kubernetes accepts (letters, digits, '_', '-', '.', not starting with a digit)`,
+        });
+    let q: PodQuantities;
     try {
       q = resolveQuantities(task, settings);
     } catch (e) {
-      issues.push({ path: `${at}.resources`, message: (e as Error).message });
+      issues.push({ path: `${at}.resources`, message: errorMessage(e) });
       continue;
     }
     if (maxMemory !== null && q.memoryBytes > maxMemory)
-      issues.push({ path: `${at}.resources`, message: `memory ${formatBytes(q.memoryBytes)} is above this server's cap of ${formatBytes(maxMemory)} (--k8s-max-memory)` });
+      issues.push({
+        path: `${at}.resources`,
+        message: `memory ${formatBytes(q.memoryBytes)} is above this server's cap of ${formatBytes(maxMemory)} (--k8s-max-memory)`,
+      });
     if (maxCpu !== null && q.nanoCpus > maxCpu)
-      issues.push({ path: `${at}.resources`, message: `cpu ${q.nanoCpus / 1e9} is above this server's cap of ${maxCpu / 1e9} (--k8s-max-cpu)` });
+      issues.push({
+        path: `${at}.resources`,
+        message: `cpu ${q.nanoCpus / 1e9} is above this server's cap of ${maxCpu / 1e9} (--k8s-max-cpu)`,
+      });
   }
   return issues;
 }

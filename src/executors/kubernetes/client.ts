@@ -21,6 +21,7 @@ import {
   type V1Pod,
   type V1Secret,
 } from "@kubernetes/client-node";
+import { errorMessage } from "../../domain";
 import { KubeError } from "./errors";
 
 export interface KubeClientOptions {
@@ -46,11 +47,19 @@ export class KubeClient {
     private readonly timeoutMs: number,
   ) {
     const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new KubeError("the kubeconfig names no current cluster; pass --kubeconfig with a current-context, or run in a pod", 0);
+    if (!cluster)
+      throw new KubeError("the kubeconfig names no current cluster; pass --kubeconfig with a current-context, or run in a pod", 0);
     this.server = cluster.server;
-    const timeout = { pre: async (ctx: { setSignal(s: AbortSignal): void }) => (ctx.setSignal(AbortSignal.timeout(timeoutMs)), ctx), post: async <T>(r: T) => r };
+    const timeout = {
+      pre: async (ctx: { setSignal(s: AbortSignal): void }) => (ctx.setSignal(AbortSignal.timeout(timeoutMs)), ctx),
+      post: async <T>(r: T) => r,
+    };
     this.api = new CoreV1Api(
-      createConfiguration({ baseServer: new ServerConfiguration(cluster.server, {}), authMethods: { default: kc }, promiseMiddleware: [timeout as never] }),
+      createConfiguration({
+        baseServer: new ServerConfiguration(cluster.server, {}),
+        authMethods: { default: kc },
+        promiseMiddleware: [timeout as never],
+      }),
     );
   }
 
@@ -62,7 +71,10 @@ export class KubeClient {
         kc.loadFromFile(o.kubeconfig);
       } else kc.loadFromDefault();
     } catch (e) {
-      throw new KubeError(`--kubeconfig: cannot read the Kubernetes config: ${(e as Error).message}; pass --kubeconfig PATH, set KUBECONFIG, or run in a pod with a service account`, 0);
+      throw new KubeError(
+        `--kubeconfig: cannot read the Kubernetes config: ${errorMessage(e)}; pass --kubeconfig PATH, set KUBECONFIG, or run in a pod with a service account`,
+        0,
+      );
     }
     const namespace = o.namespace || kc.getContextObject(kc.getCurrentContext())?.namespace || inClusterNamespace() || "default";
     return new KubeClient(kc, namespace, o.timeoutMs);
@@ -78,7 +90,9 @@ export class KubeClient {
   }
 
   async listSecrets(labelSelector: string): Promise<V1Secret[]> {
-    return (await this.call("list secrets", labelSelector, () => this.api.listNamespacedSecret({ namespace: this.namespace, labelSelector }))).items;
+    return (
+      await this.call("list secrets", labelSelector, () => this.api.listNamespacedSecret({ namespace: this.namespace, labelSelector }))
+    ).items;
   }
 
   /** A secret already gone counts as deleted. */
@@ -96,19 +110,27 @@ export class KubeClient {
 
   /** Pods carrying the label selector, and the list's resourceVersion to watch from. */
   async listPods(labelSelector: string): Promise<{ pods: V1Pod[]; resourceVersion: string }> {
-    const list = await this.call("list pods", labelSelector, () => this.api.listNamespacedPod({ namespace: this.namespace, labelSelector }));
+    const list = await this.call("list pods", labelSelector, () =>
+      this.api.listNamespacedPod({ namespace: this.namespace, labelSelector }),
+    );
     return { pods: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
   }
 
   /** SIGTERM, then SIGKILL after `graceSeconds`. A pod already gone counts as deleted. */
   async deletePod(name: string, graceSeconds: number): Promise<void> {
-    await this.gone("delete pod", name, () => this.api.deleteNamespacedPod({ namespace: this.namespace, name, gracePeriodSeconds: Math.max(0, Math.round(graceSeconds)) }));
+    await this.gone("delete pod", name, () =>
+      this.api.deleteNamespacedPod({ namespace: this.namespace, name, gracePeriodSeconds: Math.max(0, Math.round(graceSeconds)) }),
+    );
   }
 
   /** The last `tailLines` lines a container printed; "" when the pod or its log is gone. */
   async podLog(name: string, container: string, tailLines: number): Promise<string> {
     try {
-      return (await this.gone("read log of pod", name, () => this.api.readNamespacedPodLog({ namespace: this.namespace, name, container, tailLines }))) ?? "";
+      return (
+        (await this.gone("read log of pod", name, () =>
+          this.api.readNamespacedPodLog({ namespace: this.namespace, name, container, tailLines }),
+        )) ?? ""
+      );
     } catch (e) {
       // A container that never started has no log (400 "waiting to start"): nothing to show, not a failure.
       if (e instanceof KubeError && e.status === 400) return "";
@@ -117,22 +139,35 @@ export class KubeClient {
   }
 
   createPvc(body: V1PersistentVolumeClaim): Promise<V1PersistentVolumeClaim> {
-    return this.call("create persistentvolumeclaim", body.metadata?.name, () => this.api.createNamespacedPersistentVolumeClaim({ namespace: this.namespace, body }));
+    return this.call("create persistentvolumeclaim", body.metadata?.name, () =>
+      this.api.createNamespacedPersistentVolumeClaim({ namespace: this.namespace, body }),
+    );
   }
 
   async listPvcs(labelSelector: string): Promise<V1PersistentVolumeClaim[]> {
-    return (await this.call("list persistentvolumeclaims", labelSelector, () => this.api.listNamespacedPersistentVolumeClaim({ namespace: this.namespace, labelSelector }))).items;
+    return (
+      await this.call("list persistentvolumeclaims", labelSelector, () =>
+        this.api.listNamespacedPersistentVolumeClaim({ namespace: this.namespace, labelSelector }),
+      )
+    ).items;
   }
 
   async deletePvc(name: string): Promise<void> {
-    await this.gone("delete persistentvolumeclaim", name, () => this.api.deleteNamespacedPersistentVolumeClaim({ namespace: this.namespace, name }));
+    await this.gone("delete persistentvolumeclaim", name, () =>
+      this.api.deleteNamespacedPersistentVolumeClaim({ namespace: this.namespace, name }),
+    );
   }
 
   /**
    * Watches pods from `resourceVersion` until the server ends the stream (`timeoutSeconds`), the stream
    * fails, or `stop()` is called; `done` is called once with the error, if any.
    */
-  async watchPods(labelSelector: string, resourceVersion: string, onEvent: (e: WatchEvent) => void, done: (err: unknown) => void): Promise<{ stop(): void }> {
+  async watchPods(
+    labelSelector: string,
+    resourceVersion: string,
+    onEvent: (e: WatchEvent) => void,
+    done: (err: unknown) => void,
+  ): Promise<{ stop(): void }> {
     const path = `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods`;
     const query = { labelSelector, resourceVersion, allowWatchBookmarks: false, timeoutSeconds: 25 };
     const onObject = (type: string, obj: { code?: number; message?: string } & V1Pod) => {
@@ -169,11 +204,17 @@ export class KubeClient {
     const where = `${what} ${name ?? ""} in namespace ${this.namespace} at ${this.server}`.replace(/\s+/g, " ");
     const err = e as { code?: unknown; body?: unknown; name?: string; message?: string; cause?: { code?: string; message?: string } };
     if (err.name === "TimeoutError" || err.name === "AbortError")
-      return new KubeError(`Kubernetes API: ${where} got no answer within ${this.timeoutMs / 1000}s; check that the API server is up and reachable from this host`, 0);
+      return new KubeError(
+        `Kubernetes API: ${where} got no answer within ${this.timeoutMs / 1000}s; check that the API server is up and reachable from this host`,
+        0,
+      );
     if (typeof err.code === "number") {
       const message = statusMessage(err.body) ?? err.message ?? "";
       if (err.code === 401)
-        return new KubeError(`Kubernetes API: ${where} was refused (401 unauthorized: ${message}); the credentials in the kubeconfig or the service-account token are not valid`, 401);
+        return new KubeError(
+          `Kubernetes API: ${where} was refused (401 unauthorized: ${message}); the credentials in the kubeconfig or the service-account token are not valid`,
+          401,
+        );
       if (err.code === 403)
         return new KubeError(
           `Kubernetes API: ${where} is forbidden (403: ${message}); grant the server's service account this verb on pods, pods/log, secrets and persistentvolumeclaims in namespace ${this.namespace} (see deploy/kubernetes)`,
@@ -185,7 +226,13 @@ export class KubeClient {
     // Not a network failure: the client refused to send the request (e.g. credentials over plain http).
     if (!(e instanceof TypeError) && !/ECONN|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|EAI_AGAIN|Unable to connect|fetch failed/.test(cause))
       return new KubeError(`Kubernetes API: cannot ${where}: ${cause}; check the cluster and user in --kubeconfig`, 0);
-    return new KubeError(`Kubernetes API server at ${this.server} is not reachable (${what} ${name ?? ""}: ${cause}); check --kubeconfig or the in-cluster service address`.replace(/\s+\)/, ")"), 0);
+    return new KubeError(
+      `Kubernetes API server at ${this.server} is not reachable (${what} ${name ?? ""}: ${cause}); check --kubeconfig or the in-cluster service address`.replace(
+        /\s+\)/,
+        ")",
+      ),
+      0,
+    );
   }
 }
 

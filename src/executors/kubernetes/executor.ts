@@ -14,6 +14,7 @@ import { KubeError } from "./errors";
 import { labelValue } from "./names";
 import { buildPod } from "./pod";
 import { LABEL, MANAGED_BY, type KubernetesSettings } from "./settings";
+import { errorMessage } from "../../domain";
 
 export interface KubernetesExecutorOptions {
   kube: KubeClient;
@@ -41,9 +42,15 @@ export class KubernetesExecutor implements Executor {
     } catch (e) {
       if (e instanceof KubeError && e.status === 409) return this.existingPod(built.name, built.pod);
       await kube.deleteSecret(built.name).catch(() => {});
-      throw new KubeError(`task ${req.taskId}: ${(e as Error).message}`, (e as KubeError).status ?? 0);
+      throw new KubeError(`task ${req.taskId}: ${errorMessage(e)}`, (e as KubeError).status ?? 0);
     }
-    logger.debug("pod created", { pod: built.name, namespace: kube.namespace, image: built.pod.spec!.containers[0]!.image, ti_id: req.taskInstanceId, try_number: req.tryNumber });
+    logger.debug("pod created", {
+      pod: built.name,
+      namespace: kube.namespace,
+      image: built.pod.spec!.containers[0]!.image,
+      ti_id: req.taskInstanceId,
+      try_number: req.tryNumber,
+    });
   }
 
   /** Deletes the try's pod (SIGTERM; the agent stops the task and reports; SIGKILL after the grace) and its Secret. */
@@ -68,7 +75,10 @@ export class KubernetesExecutor implements Executor {
       earlier.map(async (p) => {
         if (p.status?.phase === "Running" || p.status?.phase === "Pending")
           this.opts.logger.warn("an earlier try of this task instance still has a live pod; deleting it before the next try starts", {
-            pod: p.metadata?.name, task_id: req.taskId, running_try: p.metadata?.labels?.[LABEL.try], next_try: req.tryNumber,
+            pod: p.metadata?.name,
+            task_id: req.taskId,
+            running_try: p.metadata?.labels?.[LABEL.try],
+            next_try: req.tryNumber,
           });
         await this.deletePodAndSecret(p.metadata!.name!);
       }),
@@ -106,11 +116,16 @@ export class KubernetesExecutor implements Executor {
       return;
     }
     await this.opts.kube.deletePod(name, 0);
-    throw new KubeError(`pod ${name} of an earlier launch of this try has ended (${phase}); it is being deleted and the launch is retried`, 409);
+    throw new KubeError(
+      `pod ${name} of an earlier launch of this try has ended (${phase}); it is being deleted and the launch is retried`,
+      409,
+    );
   }
 
   private selector(extra: Record<string, string>): string {
     const all = { [LABEL.managedBy]: MANAGED_BY, [LABEL.instance]: labelValue(this.opts.settings.instance), ...extra };
-    return Object.entries(all).map(([k, v]) => `${k}=${v}`).join(",");
+    return Object.entries(all)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",");
   }
 }

@@ -7,6 +7,11 @@ export * from "./reconcile-rules";
 export { KubeError } from "./errors";
 export type { KubeClient, KubeClientOptions, WatchEvent } from "./client";
 export { KubernetesExecutor, type KubernetesExecutorOptions } from "./executor";
-export { KubernetesReconciler, type KubernetesReconcilerOptions, type ReconcilerStorePort, type ReconcileReport as KubernetesReconcileReport } from "./reconciler";
+export {
+  KubernetesReconciler,
+  type KubernetesReconcilerOptions,
+  type ReconcilerStorePort,
+  type ReconcileReport as KubernetesReconcileReport,
+} from "./reconciler";
 export { StagingVolumes, buildStagingPvc, stagingGcDecision, type StagingStorePort, type StagingOptions } from "./staging";
 export { createKubernetesExecution, type KubernetesExecution, type KubernetesSetupOptions } from "./setup";

@@ -39,7 +39,10 @@ export function labelValue(raw: string): string {
 /** `readable` parts (cut when needed), then `unique` parts (never cut), joined by '-', as a DNS-1123 label. */
 export function dnsName(readable: string[], unique: (string | number)[] = []): string {
   const head = readable.map(dnsPart).filter(Boolean).join("-");
-  const tail = unique.map((u) => dnsPart(String(u))).filter(Boolean).join("-");
+  const tail = unique
+    .map((u) => dnsPart(String(u)))
+    .filter(Boolean)
+    .join("-");
   const whole = [head, tail].filter(Boolean).join("-");
   if (whole.length <= MAX_NAME && readable.every((r) => dnsPart(r) === r)) return whole;
   // Lowercasing and replacing characters can merge two ids ("A_b", "a.b"): a digest of the originals tells them apart.
@@ -60,7 +63,11 @@ export function stagingPvcName(dagId: string, runId: string, instance: string): 
 }
 
 function dnsPart(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+|-+$/g, "");
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/-{2,}/g, "-")
+    .replace(/^-+|-+$/g, "");
 }
 
 function trimEnds(s: string): string {

@@ -11,7 +11,16 @@
  *
  * @example buildPod(req, settings).pod.spec.containers[0].command // ["/leoflow/leoflow", "agent", "--server", "http://leoflow:8080"]
  */
-import type { V1Container, V1EnvVar, V1Pod, V1ResourceRequirements, V1Secret, V1SecurityContext, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
+import type {
+  V1Container,
+  V1EnvVar,
+  V1Pod,
+  V1ResourceRequirements,
+  V1Secret,
+  V1SecurityContext,
+  V1Volume,
+  V1VolumeMount,
+} from "@kubernetes/client-node";
 import { AGENT_SETTINGS_ENV, ValidationError, type TaskSpec } from "../../domain";
 import type { ExecutorRequest } from "../executor";
 import { parseMemoryBytes, parseNanoCpus } from "../docker/quantities";
@@ -40,10 +49,17 @@ export function buildPod(req: ExecutorRequest, settings: KubernetesSettings, opt
   const task = req.task;
   const image = task.image ?? settings.defaultImage;
   if (!image)
-    throw new ValidationError(`task ${task.task_id}: no image to run it in; set image on the task or in default_args, or start the server with --k8s-default-image`);
+    throw new ValidationError(
+      `task ${task.task_id}: no image to run it in; set image on the task or in default_args, or start the server with --k8s-default-image`,
+    );
   const name = podName(req, settings.instance);
   const labels = podLabels(req, settings.instance);
-  const metadata = { name, namespace: settings.namespace, labels, annotations: { [ANNOTATION.dag]: req.dagId, [ANNOTATION.run]: req.runId, [ANNOTATION.task]: req.taskId } };
+  const metadata = {
+    name,
+    namespace: settings.namespace,
+    labels,
+    annotations: { [ANNOTATION.dag]: req.dagId, [ANNOTATION.run]: req.runId, [ANNOTATION.task]: req.taskId },
+  };
   const secure: V1SecurityContext = {
     allowPrivilegeEscalation: false,
     privileged: false,
@@ -121,11 +137,20 @@ export function buildPod(req: ExecutorRequest, settings: KubernetesSettings, opt
       },
     },
   };
-  const secret: V1Secret = { apiVersion: "v1", kind: "Secret", metadata: { ...metadata }, type: "Opaque", stringData: { [TOKEN_KEY]: req.agentToken } };
+  const secret: V1Secret = {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { ...metadata },
+    type: "Opaque",
+    stringData: { [TOKEN_KEY]: req.agentToken },
+  };
   return { name, pod, secret };
 }
 
-export function podLabels(req: Pick<ExecutorRequest, "dagId" | "runId" | "taskId" | "tryNumber" | "taskInstanceId">, instance: string): Record<string, string> {
+export function podLabels(
+  req: Pick<ExecutorRequest, "dagId" | "runId" | "taskId" | "tryNumber" | "taskInstanceId">,
+  instance: string,
+): Record<string, string> {
   return {
     [LABEL.managedBy]: MANAGED_BY,
     [LABEL.instance]: labelValue(instance),
@@ -165,7 +190,10 @@ export interface PodQuantities {
 }
 
 /** limits.X, then X, then requests.X, then the platform default; requests default to the limits. */
-export function resolveQuantities(task: Pick<TaskSpec, "task_id" | "resources">, settings: Pick<KubernetesSettings, "defaultCpu" | "defaultMemory">): PodQuantities {
+export function resolveQuantities(
+  task: Pick<TaskSpec, "task_id" | "resources">,
+  settings: Pick<KubernetesSettings, "defaultCpu" | "defaultMemory">,
+): PodQuantities {
   const r = task.resources ?? {};
   const where = `task ${task.task_id}: resources`;
   const memQ = r.limits?.memory ?? r.memory ?? r.requests?.memory ?? settings.defaultMemory;
@@ -176,9 +204,12 @@ export function resolveQuantities(task: Pick<TaskSpec, "task_id" | "resources">,
   if (cpu === null) throw new ValidationError(`${where}: cpu ${JSON.stringify(cpuQ)} is not a quantity; write e.g. "500m" or 2`);
   const memReq = r.requests?.memory !== undefined ? parseMemoryBytes(r.requests.memory) : memory;
   const cpuReq = r.requests?.cpu !== undefined ? parseNanoCpus(r.requests.cpu) : cpu;
-  if (memReq === null) throw new ValidationError(`${where}: requests.memory ${JSON.stringify(r.requests?.memory)} is not a quantity; write e.g. "256Mi"`);
-  if (cpuReq === null) throw new ValidationError(`${where}: requests.cpu ${JSON.stringify(r.requests?.cpu)} is not a quantity; write e.g. "250m"`);
-  if (memReq > memory) throw new ValidationError(`${where}: requests.memory is above the memory limit; lower the request or raise the limit`);
+  if (memReq === null)
+    throw new ValidationError(`${where}: requests.memory ${JSON.stringify(r.requests?.memory)} is not a quantity; write e.g. "256Mi"`);
+  if (cpuReq === null)
+    throw new ValidationError(`${where}: requests.cpu ${JSON.stringify(r.requests?.cpu)} is not a quantity; write e.g. "250m"`);
+  if (memReq > memory)
+    throw new ValidationError(`${where}: requests.memory is above the memory limit; lower the request or raise the limit`);
   if (cpuReq > cpu) throw new ValidationError(`${where}: requests.cpu is above the cpu limit; lower the request or raise the limit`);
   return { memoryBytes: memory, memoryRequestBytes: memReq, nanoCpus: cpu, cpuRequestNanos: cpuReq };
 }
@@ -187,7 +218,10 @@ export function resolveQuantities(task: Pick<TaskSpec, "task_id" | "resources">,
  * Quantities in the one spelling Kubernetes reads the same way everywhere: bytes and millicores (DAG authors
  * may write Docker's "512m", which Kubernetes would read as 0.512 bytes).
  */
-export function podResources(task: Pick<TaskSpec, "task_id" | "resources">, settings: Pick<KubernetesSettings, "defaultCpu" | "defaultMemory">): V1ResourceRequirements {
+export function podResources(
+  task: Pick<TaskSpec, "task_id" | "resources">,
+  settings: Pick<KubernetesSettings, "defaultCpu" | "defaultMemory">,
+): V1ResourceRequirements {
   const q = resolveQuantities(task, settings);
   const milli = (nanos: number) => `${Math.max(1, Math.ceil(nanos / 1e6))}m`;
   return {

@@ -54,7 +54,14 @@ export type PodDecision =
 
 const ACTIVE: ReadonlySet<TaskState> = new Set(["queued", "running"]);
 /** Waiting reasons that mean the container will not start by itself soon. */
-const STUCK = new Set(["ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError", "CreateContainerError", "RunContainerError", "CrashLoopBackOff"]);
+const STUCK = new Set([
+  "ImagePullBackOff",
+  "ErrImagePull",
+  "CreateContainerConfigError",
+  "CreateContainerError",
+  "RunContainerError",
+  "CrashLoopBackOff",
+]);
 /** Waiting reasons that will never resolve. */
 const HOPELESS = new Set(["InvalidImageName", "ErrImageNeverPull"]);
 
@@ -73,9 +80,16 @@ export function reconcileDecision(pod: PodFacts, ti: TaskInstanceFacts | null, n
   }
   if (pod.deleting) return { action: "keep" };
   const over =
-    ti === null ? "its task instance no longer exists" : ti.try_number !== pod.tryNumber ? `its task instance moved on to try ${ti.try_number}` : `its task instance is ${ti.state}`;
+    ti === null
+      ? "its task instance no longer exists"
+      : ti.try_number !== pod.tryNumber
+        ? `its task instance moved on to try ${ti.try_number}`
+        : `its task instance is ${ti.state}`;
   if (limits.startup) return { action: "delete", why: over };
-  if (finished) return aged(pod.finishedAt, limits.graceMs) ? { action: "delete", why: `finished ${limits.graceMs / 1000}s ago and ${over}` } : { action: "keep" };
+  if (finished)
+    return aged(pod.finishedAt, limits.graceMs)
+      ? { action: "delete", why: `finished ${limits.graceMs / 1000}s ago and ${over}` }
+      : { action: "keep" };
   // Still running a try that is over: its agent was told to stop by its heartbeat; give it the grace, then delete.
   return aged(ti?.end_date ?? null, limits.graceMs) ? { action: "delete", why: `${over} but the pod still runs` } : { action: "keep" };
 }
@@ -87,10 +101,14 @@ export function podEndReason(pod: PodFacts): string {
   let reason: string;
   if (pod.reason === "Evicted") reason = `pod ${pod.name} was evicted${detail(pod.message)}`;
   else if (pod.reason === "DeadlineExceeded") reason = `pod ${pod.name} ran past its activeDeadlineSeconds and was stopped`;
-  else if (t?.reason === "OOMKilled") reason = `pod ${pod.name}: container ${t.container} was OOM-killed (exit code ${t.exitCode}); raise resources.memory`;
-  else if (t && t.container !== "task") reason = `pod ${pod.name}: init container ${t.container} failed with exit code ${t.exitCode}${detail(t.message || t.reason)}; the leoflow binary could not be installed (check --k8s-agent-image)`;
-  else if (t && t.exitCode === 137) reason = `pod ${pod.name}: container ${t.container} exited with code 137: killed by SIGKILL (out of memory, or stopped from outside)`;
-  else if (t) reason = `pod ${pod.name}: container ${t.container} exited with code ${t.exitCode}${t.reason && t.reason !== "Error" && t.reason !== "Completed" ? ` (${t.reason})` : ""}`;
+  else if (t?.reason === "OOMKilled")
+    reason = `pod ${pod.name}: container ${t.container} was OOM-killed (exit code ${t.exitCode}); raise resources.memory`;
+  else if (t && t.container !== "task")
+    reason = `pod ${pod.name}: init container ${t.container} failed with exit code ${t.exitCode}${detail(t.message || t.reason)}; the leoflow binary could not be installed (check --k8s-agent-image)`;
+  else if (t && t.exitCode === 137)
+    reason = `pod ${pod.name}: container ${t.container} exited with code 137: killed by SIGKILL (out of memory, or stopped from outside)`;
+  else if (t)
+    reason = `pod ${pod.name}: container ${t.container} exited with code ${t.exitCode}${t.reason && t.reason !== "Error" && t.reason !== "Completed" ? ` (${t.reason})` : ""}`;
   else reason = `pod ${pod.name} is ${pod.phase}${pod.reason ? ` (${pod.reason})` : ""}${detail(pod.message)}`;
   return `${reason} before the agent reported a final state`;
 }
@@ -111,7 +129,10 @@ export function podFacts(pod: V1Pod): PodFacts {
   const waiting = statuses.find((s) => s.state?.waiting?.reason && s.state.waiting.reason !== "PodInitializing");
   const failed = statuses.find((s) => (s.state?.terminated?.exitCode ?? 0) !== 0);
   const ended = failed ?? statuses.find((s) => s.name === "task" && s.state?.terminated);
-  const finishes = statuses.map((s) => s.state?.terminated?.finishedAt).filter((d): d is Date => !!d).map((d) => new Date(d));
+  const finishes = statuses
+    .map((s) => s.state?.terminated?.finishedAt)
+    .filter((d): d is Date => !!d)
+    .map((d) => new Date(d));
   return {
     name: pod.metadata?.name ?? "",
     tiId: Number.isSafeInteger(tiId) && tiId > 0 ? tiId : null,
@@ -122,9 +143,16 @@ export function podFacts(pod: V1Pod): PodFacts {
     deleting: !!pod.metadata?.deletionTimestamp,
     createdAt: pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp) : null,
     finishedAt: finishes.length ? new Date(Math.max(...finishes.map((d) => d.getTime()))) : null,
-    waiting: waiting ? { container: waiting.name, reason: waiting.state!.waiting!.reason!, message: waiting.state!.waiting!.message ?? "" } : null,
+    waiting: waiting
+      ? { container: waiting.name, reason: waiting.state!.waiting!.reason!, message: waiting.state!.waiting!.message ?? "" }
+      : null,
     terminated: ended?.state?.terminated
-      ? { container: ended.name, exitCode: ended.state.terminated.exitCode, reason: ended.state.terminated.reason ?? "", message: ended.state.terminated.message ?? "" }
+      ? {
+          container: ended.name,
+          exitCode: ended.state.terminated.exitCode,
+          reason: ended.state.terminated.reason ?? "",
+          message: ended.state.terminated.message ?? "",
+        }
       : null,
   };
 }

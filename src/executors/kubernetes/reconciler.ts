@@ -8,6 +8,7 @@
  */
 import type { V1Pod } from "@kubernetes/client-node";
 import type { LogLineRecord, TaskInstanceRecord, TaskTransition } from "../../domain";
+import { toError, errorMessage } from "../../domain";
 import type { Logger } from "../../observability";
 import type { KubeClient } from "./client";
 import { labelValue } from "./names";
@@ -126,13 +127,14 @@ export class KubernetesReconciler {
         this.selector,
         resourceVersion,
         (event) => {
-          if (event.type === "ERROR") this.o.logger.debug("pod watch ended by the API server", { status: event.status, message: event.message });
+          if (event.type === "ERROR")
+            this.o.logger.debug("pod watch ended by the API server", { status: event.status, message: event.message });
           else if (event.type !== "DELETED") void this.handle(event.pod, false);
         },
         (err) => {
           this.watch = null;
           this.watching = false;
-          if (err && (err as Error).name !== "AbortError") this.reportError("pod watch failed; resuming", err);
+          if (err && toError(err).name !== "AbortError") this.reportError("pod watch failed; resuming", err);
           // The server ends watches every few seconds by design: resume at once, or after a pause on errors.
           if (!this.stopped) setTimeout(() => void this.ensureWatch(), err ? 1000 : 0);
         },
@@ -155,7 +157,7 @@ export class KubernetesReconciler {
     const prev = this.perPod.get(name) ?? Promise.resolve();
     const next = prev
       .then(() => this.reconcilePod(pod, startup, report ?? { failed: 0, deleted: 0 }))
-      .catch((e) => this.o.logger.warn("reconciling a task pod failed; will retry", { pod: name, error: e as Error }))
+      .catch((e) => this.o.logger.warn("reconciling a task pod failed; will retry", { pod: name, error: toError(e) }))
       .finally(() => {
         if (this.perPod.get(name) === next) this.perPod.delete(name);
       });
@@ -174,12 +176,26 @@ export class KubernetesReconciler {
     if (decision.action === "fail" && ti) {
       await this.keepLastLines(facts.name, decision.logContainer, ti.id, facts.tryNumber, decision.reason);
       const [applied] = await store.applyTransitions(
-        [{ id: ti.id, from: ["queued", "running"], to: "failed", try_number: facts.tryNumber, patch: { end_date: now, note: decision.reason } }],
+        [
+          {
+            id: ti.id,
+            from: ["queued", "running"],
+            to: "failed",
+            try_number: facts.tryNumber,
+            patch: { end_date: now, note: decision.reason },
+          },
+        ],
         now,
       );
       if (applied) {
         report.failed++;
-        logger.warn("task failed: " + decision.reason, { dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, try_number: facts.tryNumber, pod: facts.name });
+        logger.warn("task failed: " + decision.reason, {
+          dag_id: ti.dag_id,
+          run_id: ti.run_id,
+          task_id: ti.task_id,
+          try_number: facts.tryNumber,
+          pod: facts.name,
+        });
         this.o.onTaskFailed?.(ti.dag_run_id);
       }
       if (!decision.delete) return;
@@ -195,10 +211,16 @@ export class KubernetesReconciler {
     const text = await kube.podLog(pod, container, this.o.logTailLines ?? 50).catch(() => "");
     const lines = text.split("\n").filter((l, i, all) => l !== "" || i < all.length - 1);
     let next = 0;
-    for (let page = await store.readLogs(tiId, tryNumber, -1, 1000); page.length; page = await store.readLogs(tiId, tryNumber, next - 1, 1000))
+    for (
+      let page = await store.readLogs(tiId, tryNumber, -1, 1000);
+      page.length;
+      page = await store.readLogs(tiId, tryNumber, next - 1, 1000)
+    )
       next = page[page.length - 1]!.seq + 1;
     const now = this.now();
-    const header = lines.length ? `${reason}; the last ${lines.length} log lines of container ${container} follow` : `${reason}; container ${container} printed nothing`;
+    const header = lines.length
+      ? `${reason}; the last ${lines.length} log lines of container ${container} follow`
+      : `${reason}; container ${container} printed nothing`;
     await store.appendLogs(tiId, tryNumber, next, [
       { timestamp: now, stream: "executor", line: header },
       ...lines.map((line) => ({ timestamp: now, stream: "stdout", line })),
@@ -219,7 +241,7 @@ export class KubernetesReconciler {
   }
 
   private reportError(what: string, e: unknown): void {
-    const message = (e as Error).message ?? String(e);
+    const message = errorMessage(e) ?? String(e);
     if (this.lastError !== message) this.o.logger.error(what, { error: message });
     this.lastError = message;
   }

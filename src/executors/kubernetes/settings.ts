@@ -1,5 +1,6 @@
 /** What the operator configures for the Kubernetes executor (from `leoflow serve --k8s-*` flags). */
 import type { PullPolicy } from "../docker/settings";
+import { errorMessage } from "../../domain";
 
 export interface Toleration {
   key?: string;
@@ -92,7 +93,10 @@ export const AGENT_BINARY_IN_IMAGE = "/usr/local/bin/leoflow";
 /** `--k8s-node-selector "disk=ssd,pool=batch"` → { disk: "ssd", pool: "batch" }; throws a message naming the bad pair. */
 export function parseNodeSelector(text: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const pair of text.split(",").map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of text
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = pair.indexOf("=");
     if (eq <= 0) throw new Error(`"${pair}" is not key=value; write e.g. "disktype=ssd,pool=batch"`);
     out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
@@ -107,17 +111,20 @@ export function parseTolerations(text: string): Toleration[] {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new Error(`is not JSON (${(e as Error).message}); write a list such as [{"key":"batch","operator":"Exists","effect":"NoSchedule"}]`);
+    throw new Error(`is not JSON (${errorMessage(e)}); write a list such as [{"key":"batch","operator":"Exists","effect":"NoSchedule"}]`);
   }
   if (!Array.isArray(value)) throw new Error('must be a JSON list of tolerations, e.g. [{"key":"batch","operator":"Exists"}]');
   const fields = new Set(["key", "operator", "value", "effect", "tolerationSeconds"]);
   value.forEach((t, i) => {
     if (typeof t !== "object" || t === null || Array.isArray(t)) throw new Error(`[${i}] must be an object`);
     const unknown = Object.keys(t).find((k) => !fields.has(k));
-    if (unknown) throw new Error(`[${i}] has an unknown field "${unknown}"; a toleration has key, operator, value, effect, tolerationSeconds`);
+    if (unknown)
+      throw new Error(`[${i}] has an unknown field "${unknown}"; a toleration has key, operator, value, effect, tolerationSeconds`);
     const o = t as Toleration;
-    if (o.operator !== undefined && o.operator !== "Exists" && o.operator !== "Equal") throw new Error(`[${i}].operator must be Exists or Equal`);
-    if (o.effect !== undefined && !["NoSchedule", "PreferNoSchedule", "NoExecute"].includes(o.effect)) throw new Error(`[${i}].effect must be NoSchedule, PreferNoSchedule or NoExecute`);
+    if (o.operator !== undefined && o.operator !== "Exists" && o.operator !== "Equal")
+      throw new Error(`[${i}].operator must be Exists or Equal`);
+    if (o.effect !== undefined && !["NoSchedule", "PreferNoSchedule", "NoExecute"].includes(o.effect))
+      throw new Error(`[${i}].effect must be NoSchedule, PreferNoSchedule or NoExecute`);
   });
   return value as Toleration[];
 }

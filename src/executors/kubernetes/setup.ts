@@ -4,6 +4,7 @@
  * DAG folder sync applies at load. The composition root (app.ts) calls this; nothing here reads flags.
  */
 import type { DagSpec } from "../../domain";
+import { errorMessage } from "../../domain";
 import type { Logger } from "../../observability";
 import type { PolicyIssue } from "../docker/policy";
 import { checkKubernetesPolicy } from "./admit";
@@ -81,7 +82,7 @@ export async function createKubernetesExecution(o: KubernetesSetupOptions): Prom
           instance: settings.instance,
         });
       } catch (e) {
-        o.logger.error("kubernetes executor: " + (e as Error).message + "; tasks fail to dispatch until it answers");
+        o.logger.error("kubernetes executor: " + errorMessage(e) + "; tasks fail to dispatch until it answers");
       }
       reconciler.start(o.resyncMs);
     },

@@ -11,6 +11,7 @@
  */
 import type { V1PersistentVolumeClaim } from "@kubernetes/client-node";
 import type { DagRunRecord, DagSpec } from "../../domain";
+import { errorMessage } from "../../domain";
 import type { Logger } from "../../observability";
 import { parseMemoryBytes } from "../docker/quantities";
 import type { KubeClient } from "./client";
@@ -24,7 +25,9 @@ export interface StagingStorePort {
   getDagVersion(versionId: number): Promise<Pick<DagSpec, "staging"> | null>;
 }
 
-export type StagingSettings = Pick<KubernetesSettings, "instance" | "namespace" | "stagingStorageClass" | "stagingSize"> & { stagingAccessMode: string };
+export type StagingSettings = Pick<KubernetesSettings, "instance" | "namespace" | "stagingStorageClass" | "stagingSize"> & {
+  stagingAccessMode: string;
+};
 
 export interface StagingOptions {
   kube: KubeClient;
@@ -35,7 +38,11 @@ export interface StagingOptions {
   ttlMs: number;
 }
 
-export function stagingGcDecision(run: { state: string; end_date: Date | null } | null, now: Date, ttlMs: number): { remove: boolean; why: string } {
+export function stagingGcDecision(
+  run: { state: string; end_date: Date | null } | null,
+  now: Date,
+  ttlMs: number,
+): { remove: boolean; why: string } {
   if (!run) return { remove: true, why: "orphan: its run no longer exists" };
   if (run.state === "success") return { remove: true, why: "its run succeeded" };
   if (run.state === "failed" && run.end_date && now.getTime() - run.end_date.getTime() >= ttlMs)
@@ -85,7 +92,8 @@ export class StagingVolumes {
       await this.o.kube.createPvc(body);
       this.o.logger.info("created staging volume", { pvc: name, dag_id: dagId, run_id: runId, size });
     } catch (e) {
-      if (!(e instanceof KubeError && e.status === 409)) throw new KubeError(`staging volume for run ${runId} of ${dagId}: ${(e as Error).message}`, (e as KubeError).status ?? 0);
+      if (!(e instanceof KubeError && e.status === 409))
+        throw new KubeError(`staging volume for run ${runId} of ${dagId}: ${errorMessage(e)}`, (e as KubeError).status ?? 0);
     }
     return name;
   }
@@ -94,7 +102,9 @@ export class StagingVolumes {
   async collect(now: Date): Promise<number> {
     const { kube, store, logger, settings } = this.o;
     let removed = 0;
-    for (const pvc of await kube.listPvcs(`${LABEL.managedBy}=${MANAGED_BY},${LABEL.instance}=${labelValue(settings.instance)},${LABEL.staging}=true`)) {
+    for (const pvc of await kube.listPvcs(
+      `${LABEL.managedBy}=${MANAGED_BY},${LABEL.instance}=${labelValue(settings.instance)},${LABEL.staging}=true`,
+    )) {
       const name = pvc.metadata?.name;
       if (!name || pvc.metadata?.deletionTimestamp) continue;
       const dagId = pvc.metadata?.annotations?.[ANNOTATION.dag];

@@ -11,7 +11,9 @@ export interface BackfillsApiStore {
    * with backfill_id set; when its run_id is taken it gets `<run_id>_<backfill id>` instead (the old run
    * stays). Returns the backfill, the created run ids in order, and each skipped logical_date with its reason.
    */
-  createBackfill(input: NewBackfill): Promise<{ backfill: BackfillRecord; created: number[]; skipped: { logical_date: Date; reason: string }[] }>;
+  createBackfill(
+    input: NewBackfill,
+  ): Promise<{ backfill: BackfillRecord; created: number[]; skipped: { logical_date: Date; reason: string }[] }>;
   getBackfill(id: number): Promise<BackfillRecord | null>;
   /** Page of backfills, optionally of one DAG; order_by accepts id (default), created_at, completed_at. */
   listBackfills(opts?: ListOptions & { dag_id?: string }): Promise<Page<BackfillRecord>>;

@@ -61,13 +61,15 @@ export class PgAdvisoryLock implements AdvisoryLock {
    * dedicated connection dropped and postgres.js replaced it, the new backend holds nothing: false.
    */
   async holdsLock(): Promise<boolean> {
-    const [row] = await this.query((sql) => sql`
+    const [row] = await this.query(
+      (sql) => sql`
       select exists (
         select 1 from pg_locks
         where locktype = 'advisory' and granted and pid = pg_backend_pid()
           and database = (select oid from pg_database where datname = current_database())
           and classid = ${this.classid}::oid and objid = ${this.objid}::oid and objsubid = 1
-      ) as held`);
+      ) as held`,
+    );
     return row!.held === true;
   }
 

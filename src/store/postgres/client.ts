@@ -29,9 +29,7 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export function connect(opts: ConnectOptions): Pool {
   if (!SCHEMA_NAME.test(opts.schema))
-    throw new Error(
-      `Postgres schema "${opts.schema}" is not a plain lower-case identifier; use letters, digits and _ (e.g. leoflow)`,
-    );
+    throw new Error(`Postgres schema "${opts.schema}" is not a plain lower-case identifier; use letters, digits and _ (e.g. leoflow)`);
   try {
     return postgresDriver()(opts.url, {
       max: opts.max ?? 10,
@@ -46,7 +44,9 @@ export function connect(opts: ConnectOptions): Pool {
   } catch (err) {
     // The driver parses the URL with `new URL`, whose error echoes the whole URL, password included.
     const reason = err instanceof Error ? err.message.split(opts.url).join(redactUrl(opts.url)) : String(err);
-    throw new Error(`--db=${redactUrl(opts.url)} is not a Postgres URL Leoflow can use (${reason}); use postgres://USER:PASSWORD@HOST:PORT/DB`);
+    throw new Error(
+      `--db=${redactUrl(opts.url)} is not a Postgres URL Leoflow can use (${reason}); use postgres://USER:PASSWORD@HOST:PORT/DB`,
+    );
   }
 }
 

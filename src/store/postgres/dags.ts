@@ -12,7 +12,10 @@ export async function getDag(db: Db, dagId: string): Promise<DagRecord | null> {
   return row ? toDag(row) : null;
 }
 
-export async function upsertDag(sql: Pool, input: { spec: DagSpec; fileloc: string; pausedOnCreate: boolean; now: Date }): Promise<DagRecord> {
+export async function upsertDag(
+  sql: Pool,
+  input: { spec: DagSpec; fileloc: string; pausedOnCreate: boolean; now: Date },
+): Promise<DagRecord> {
   const { spec, fileloc, now } = input;
   const hash = specHash(spec);
   const paused = input.pausedOnCreate || spec.is_paused_upon_creation === true;

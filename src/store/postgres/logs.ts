@@ -5,7 +5,13 @@ import { DEFAULT_LOG_READ_LIMIT } from "../sqlite/logs";
 import { arrayParam, execute, query, type Db } from "./client";
 
 /** One INSERT for the whole batch; seq = firstSeq + position. */
-export async function appendLogs(db: Db, tiId: number, tryNumber: number, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): Promise<void> {
+export async function appendLogs(
+  db: Db,
+  tiId: number,
+  tryNumber: number,
+  firstSeq: number,
+  lines: Omit<LogLineRecord, "seq">[],
+): Promise<void> {
   if (lines.length === 0) return;
   await execute(
     db,
@@ -26,7 +32,13 @@ export async function appendLogs(db: Db, tiId: number, tryNumber: number, firstS
 }
 
 /** Lines with seq > afterSeq (default: all, including seq 0), in seq order, at most `limit`. */
-export async function readLogs(db: Db, tiId: number, tryNumber: number, afterSeq = -1, limit = DEFAULT_LOG_READ_LIMIT): Promise<LogLineRecord[]> {
+export async function readLogs(
+  db: Db,
+  tiId: number,
+  tryNumber: number,
+  afterSeq = -1,
+  limit = DEFAULT_LOG_READ_LIMIT,
+): Promise<LogLineRecord[]> {
   return query<LogLineRecord>(
     db,
     "SELECT seq, ts AS timestamp, stream, line FROM task_logs WHERE ti_id = $1 AND try_number = $2 AND seq > $3 ORDER BY seq LIMIT $4",

@@ -60,7 +60,11 @@ export function postgresMigrationTarget(sql: Pool, schema: string): MigrationTar
         const [done] = await query(tx, "SELECT 1 FROM schema_migrations WHERE version = $1", [m.version]);
         if (done) return false;
         await tx.unsafe(m.sql).simple();
-        await execute(tx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", [m.version, m.name, appliedAt.getTime()]);
+        await execute(tx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", [
+          m.version,
+          m.name,
+          appliedAt.getTime(),
+        ]);
         return true;
       })) as boolean;
     },

@@ -37,12 +37,11 @@ export async function getPool(db: Db, name: string): Promise<PoolRecord | null> 
 }
 
 export async function createPool(db: Db, pool: PoolInput): Promise<PoolRecord> {
-  const changed = await execute(db, "INSERT INTO pools (name, slots, description, include_deferred) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING", [
-    pool.name,
-    pool.slots,
-    pool.description,
-    pool.include_deferred,
-  ]);
+  const changed = await execute(
+    db,
+    "INSERT INTO pools (name, slots, description, include_deferred) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
+    [pool.name, pool.slots, pool.description, pool.include_deferred],
+  );
   if (changed === 0) throw new ConflictError(`The Pool with name: \`${pool.name}\` already exists`);
   return (await getPool(db, pool.name))!;
 }

@@ -239,7 +239,9 @@ export class PostgresStore implements Store {
   async loadRunGates(runIds: number[]): Promise<RunGates> {
     return scheduling.loadRunGates(this.sql, runIds);
   }
-  async createBackfill(input: NewBackfill): Promise<{ backfill: BackfillRecord; created: number[]; skipped: { logical_date: Date; reason: string }[] }> {
+  async createBackfill(
+    input: NewBackfill,
+  ): Promise<{ backfill: BackfillRecord; created: number[]; skipped: { logical_date: Date; reason: string }[] }> {
     return scheduling.createBackfill(this.sql, input);
   }
   async getBackfill(id: number): Promise<BackfillRecord | null> {

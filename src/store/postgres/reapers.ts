@@ -18,7 +18,10 @@ export async function listAgentLostCandidates(db: Db): Promise<ReapTaskCandidate
 }
 
 export async function listDispatchLostCandidates(db: Db): Promise<ReapTaskCandidate[]> {
-  return query<ReapTaskCandidate>(db, `SELECT ${CANDIDATE_COLUMNS}, queued_at AS observed_at FROM task_instances WHERE state = 'queued' ORDER BY id`);
+  return query<ReapTaskCandidate>(
+    db,
+    `SELECT ${CANDIDATE_COLUMNS}, queued_at AS observed_at FROM task_instances WHERE state = 'queued' ORDER BY id`,
+  );
 }
 
 /** GREATEST ignores NULLs in Postgres: it is NULL only when every date is. */
@@ -74,11 +77,11 @@ export async function reapOrphanedRun(sql: Pool, id: number, note: string, now: 
       [now, note, id],
     );
     if (!failed) return false;
-    await execute(tx, "UPDATE task_instances SET state = 'failed', end_date = $1, note = $2, wait_reason = NULL, updated_at = $1 WHERE dag_run_id = $3 AND state = 'none'", [
-      now,
-      note,
-      id,
-    ]);
+    await execute(
+      tx,
+      "UPDATE task_instances SET state = 'failed', end_date = $1, note = $2, wait_reason = NULL, updated_at = $1 WHERE dag_run_id = $3 AND state = 'none'",
+      [now, note, id],
+    );
     return true;
   })) as boolean;
 }
@@ -97,7 +100,12 @@ export async function recordDispatchFailure(db: Db, tiId: number, tryNumber: num
 
 export async function deferDispatch(sql: Pool, tiId: number, tryNumber: number, nextAt: Date, note: string, now: Date): Promise<boolean> {
   return (await sql.begin(async (tx) => {
-    await execute(tx, "UPDATE dispatch_attempts SET next_at = $1, updated_at = $2 WHERE ti_id = $3 AND try_number = $4", [nextAt, now, tiId, tryNumber]);
+    await execute(tx, "UPDATE dispatch_attempts SET next_at = $1, updated_at = $2 WHERE ti_id = $3 AND try_number = $4", [
+      nextAt,
+      now,
+      tiId,
+      tryNumber,
+    ]);
     const moved = await execute(
       tx,
       "UPDATE task_instances SET state = 'scheduled', note = $1, wait_reason = NULL, updated_at = $2 WHERE id = $3 AND try_number = $4 AND state IN ('queued', 'scheduled')",
@@ -108,5 +116,9 @@ export async function deferDispatch(sql: Pool, tiId: number, tryNumber: number, 
 }
 
 export async function listDispatchBackoffs(db: Db, now: Date): Promise<DispatchBackoff[]> {
-  return query<DispatchBackoff>(db, "SELECT ti_id, try_number, attempts, next_at FROM dispatch_attempts WHERE next_at > $1 ORDER BY next_at", [now]);
+  return query<DispatchBackoff>(
+    db,
+    "SELECT ti_id, try_number, attempts, next_at FROM dispatch_attempts WHERE next_at > $1 ORDER BY next_at",
+    [now],
+  );
 }

@@ -1,5 +1,12 @@
 /** DAG runs: creation with their task instances, lookups, the tick's snapshot read, run state changes. */
-import { ConflictError, NotFoundError, assertStorableJson, assertStorableText, isTerminalDagRunState, type DagRunState } from "../../domain";
+import {
+  ConflictError,
+  NotFoundError,
+  assertStorableJson,
+  assertStorableText,
+  isTerminalDagRunState,
+  type DagRunState,
+} from "../../domain";
 import type { DagRunFilter, DagRunRecord, NewDagRun, Page, RunSnapshot } from "../store";
 import { RUN_SORTABLE } from "../sortable";
 import {
@@ -101,7 +108,10 @@ export async function listDagRuns(db: Db, filter: DagRunFilter = {}): Promise<Pa
  * back as one array text rather than one row each: the driver's per-field cost dominates at 10,000 runs.
  */
 export async function listActiveRunIds(db: Db): Promise<number[]> {
-  const [row] = await query<{ ids: string | null }>(db, "SELECT array_agg(id ORDER BY id)::text AS ids FROM dag_runs WHERE state IN ('queued', 'running')");
+  const [row] = await query<{ ids: string | null }>(
+    db,
+    "SELECT array_agg(id ORDER BY id)::text AS ids FROM dag_runs WHERE state IN ('queued', 'running')",
+  );
   return row?.ids ? row.ids.slice(1, -1).split(",").map(Number) : [];
 }
 

@@ -66,7 +66,9 @@ export async function createBackfill(sql: Pool, input: NewBackfill) {
   return sql.begin(async (tx) => {
     // Locks the DAG's row: two requests for one DAG queue here, so the "one open backfill" check holds.
     await query(tx, "SELECT 1 FROM dags WHERE dag_id = $1 FOR UPDATE", [input.dag_id]);
-    const [open] = await query<{ id: number }>(tx, "SELECT id FROM backfills WHERE dag_id = $1 AND completed_at IS NULL LIMIT 1", [input.dag_id]);
+    const [open] = await query<{ id: number }>(tx, "SELECT id FROM backfills WHERE dag_id = $1 AND completed_at IS NULL LIMIT 1", [
+      input.dag_id,
+    ]);
     if (open)
       throw new ConflictError(
         `There is already a running backfill for dag ${input.dag_id} (backfill ${open.id}); wait for it, or cancel it with PUT /api/v2/backfills/${open.id}/cancel`,

@@ -121,11 +121,11 @@ export async function applyTransitions(sql: Pool, transitions: TaskTransition[],
 }
 
 export async function heartbeat(db: Db, tiId: number, tryNumber: number, now: Date): Promise<boolean> {
-  const changed = await execute(db, "UPDATE task_instances SET last_heartbeat = $1 WHERE id = $2 AND try_number = $3 AND state = 'running'", [
-    now,
-    tiId,
-    tryNumber,
-  ]);
+  const changed = await execute(
+    db,
+    "UPDATE task_instances SET last_heartbeat = $1 WHERE id = $2 AND try_number = $3 AND state = 'running'",
+    [now, tiId, tryNumber],
+  );
   return changed > 0;
 }
 

@@ -32,13 +32,11 @@ export async function putVariable(db: Db, v: VariableRecord, now: Date, onlyIfAb
     ? "DO NOTHING"
     : "DO UPDATE SET value = excluded.value, description = excluded.description, is_encrypted = excluded.is_encrypted, updated_at = excluded.updated_at";
   const stored: VariableRecord = { key: v.key, value: v.value, description: v.description ?? null, is_encrypted: v.is_encrypted ?? false };
-  const changed = await execute(db, `INSERT INTO variables (${VAR_COLUMNS}, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) ${conflict}`, [
-    stored.key,
-    stored.value,
-    stored.description,
-    stored.is_encrypted,
-    now,
-  ]);
+  const changed = await execute(
+    db,
+    `INSERT INTO variables (${VAR_COLUMNS}, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) ${conflict}`,
+    [stored.key, stored.value, stored.description, stored.is_encrypted, now],
+  );
   if (onlyIfAbsent && changed === 0) throw new ConflictError(`The Variable with key: \`${v.key}\` already exists`);
   return stored;
 }

@@ -11,7 +11,11 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => {
     if (v && typeof v === "object" && !Array.isArray(v)) {
       const o = v as Record<string, unknown>;
-      return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
+      return Object.fromEntries(
+        Object.keys(o)
+          .sort()
+          .map((k) => [k, o[k]]),
+      );
     }
     return v;
   });
@@ -98,7 +102,9 @@ export function replaceImportErrors(db: Database, filename: string, errors: stri
 
 export function listImportErrors(db: Database, opts: ListOptions = {}): Page<ImportErrorRecord> {
   const page = pageClause(opts, IMPORT_ERROR_SORTABLE, "id", "id");
-  const rows = db.query(`SELECT id, filename, stack_trace, timestamp FROM import_errors${page.sql}`).all(...page.params) as ImportErrorRow[];
+  const rows = db
+    .query(`SELECT id, filename, stack_trace, timestamp FROM import_errors${page.sql}`)
+    .all(...page.params) as ImportErrorRow[];
   const { n } = db.query("SELECT count(*) AS n FROM import_errors").get() as { n: number };
   return { items: rows.map(toImportError), total: n };
 }

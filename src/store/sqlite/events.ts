@@ -29,6 +29,8 @@ export function lastEventId(db: Database): number {
 export function pruneEvents(db: Database, before: Date, keepLast: number): number {
   const top = lastEventId(db);
   if (top === 0) return 0;
-  const firstRecent = (db.query("SELECT id FROM event_log WHERE created_at >= ? ORDER BY id LIMIT 1").get(before.getTime()) as { id: number } | null)?.id ?? top + 1;
+  const firstRecent =
+    (db.query("SELECT id FROM event_log WHERE created_at >= ? ORDER BY id LIMIT 1").get(before.getTime()) as { id: number } | null)?.id ??
+    top + 1;
   return db.query("DELETE FROM event_log WHERE id < ?").run(Math.max(firstRecent, top - keepLast + 1)).changes;
 }

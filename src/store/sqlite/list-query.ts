@@ -23,9 +23,13 @@ export function pageClause(opts: ListOptions, sortable: Sortable, defaultOrder: 
   const limit = opts.limit ?? DEFAULT_LIMIT;
   const offset = opts.offset ?? 0;
   if (!Number.isInteger(limit) || limit < 0)
-    throw new ValidationError(`limit must be a non-negative integer, got ${limit}`, [{ path: "limit", message: "must be a non-negative integer" }]);
+    throw new ValidationError(`limit must be a non-negative integer, got ${limit}`, [
+      { path: "limit", message: "must be a non-negative integer" },
+    ]);
   if (!Number.isInteger(offset) || offset < 0)
-    throw new ValidationError(`offset must be a non-negative integer, got ${offset}`, [{ path: "offset", message: "must be a non-negative integer" }]);
+    throw new ValidationError(`offset must be a non-negative integer, got ${offset}`, [
+      { path: "offset", message: "must be a non-negative integer" },
+    ]);
 
   const raw = opts.order_by?.trim() || defaultOrder;
   const desc = raw.startsWith("-");
@@ -39,6 +43,9 @@ export function pageClause(opts: ListOptions, sortable: Sortable, defaultOrder: 
   }
   const dir = desc ? "DESC NULLS FIRST" : "ASC NULLS LAST";
   // Unique columns after the requested one make paging stable when many rows share its value.
-  const ties = [tieBreak].flat().filter((c) => c !== column).map((c) => `, ${c} ${desc ? "DESC" : "ASC"}`);
+  const ties = [tieBreak]
+    .flat()
+    .filter((c) => c !== column)
+    .map((c) => `, ${c} ${desc ? "DESC" : "ASC"}`);
   return { sql: ` ORDER BY ${column} ${dir}${ties.join("")} LIMIT ? OFFSET ?`, params: [limit, offset] };
 }

@@ -14,7 +14,17 @@ import secretsSql from "../../../sql/sqlite/0007_secrets.sql" with { type: "text
 import eventsSql from "../../../sql/sqlite/0008_events.sql" with { type: "text" };
 import waitReasonSql from "../../../sql/sqlite/0009_wait_reason.sql" with { type: "text" };
 
-export const SQLITE_MIGRATIONS: Migration[] = [migrationFromFile("0001_init.sql", initSql), migrationFromFile("0002_scheduling.sql", schedulingSql), migrationFromFile("0003_variables_connections.sql", variablesConnectionsSql), migrationFromFile("0004_reliability.sql", reliabilitySql), migrationFromFile("0005_pools.sql", poolsSql), migrationFromFile("0006_incremental_sweep.sql", incrementalSweepSql), migrationFromFile("0007_secrets.sql", secretsSql), migrationFromFile("0008_events.sql", eventsSql), migrationFromFile("0009_wait_reason.sql", waitReasonSql)];
+export const SQLITE_MIGRATIONS: Migration[] = [
+  migrationFromFile("0001_init.sql", initSql),
+  migrationFromFile("0002_scheduling.sql", schedulingSql),
+  migrationFromFile("0003_variables_connections.sql", variablesConnectionsSql),
+  migrationFromFile("0004_reliability.sql", reliabilitySql),
+  migrationFromFile("0005_pools.sql", poolsSql),
+  migrationFromFile("0006_incremental_sweep.sql", incrementalSweepSql),
+  migrationFromFile("0007_secrets.sql", secretsSql),
+  migrationFromFile("0008_events.sql", eventsSql),
+  migrationFromFile("0009_wait_reason.sql", waitReasonSql),
+];
 
 export function sqliteMigrationTarget(db: Database): MigrationTarget {
   return {
@@ -22,7 +32,10 @@ export function sqliteMigrationTarget(db: Database): MigrationTarget {
       db.run(SCHEMA_MIGRATIONS_DDL);
     },
     async appliedVersions() {
-      return db.query<{ version: number }, []>("SELECT version FROM schema_migrations").all().map((r) => r.version);
+      return db
+        .query<{ version: number }, []>("SELECT version FROM schema_migrations")
+        .all()
+        .map((r) => r.version);
     },
     async applyMigration(m, appliedAt) {
       // IMMEDIATE takes the write lock first, so a second process waits and then sees the version recorded.

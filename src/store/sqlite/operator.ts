@@ -13,9 +13,11 @@ const CLEAR_SQL = `UPDATE task_instances SET state = 'none', try_number = ?, max
   RETURNING dag_id, run_id, task_id`;
 
 function clearOne(db: Database, c: TaskClear, now: number): boolean {
-  const row = db.query(CLEAR_SQL).get(c.try_number, c.max_tries, now, c.id, c.from, c.from_try) as
-    | { dag_id: string; run_id: string; task_id: string }
-    | null;
+  const row = db.query(CLEAR_SQL).get(c.try_number, c.max_tries, now, c.id, c.from, c.from_try) as {
+    dag_id: string;
+    run_id: string;
+    task_id: string;
+  } | null;
   if (!row) return false;
   // The next try must not read what the cleared one pushed.
   db.query("DELETE FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ?").run(row.dag_id, row.run_id, row.task_id);
@@ -36,23 +38,35 @@ function changeRun(db: Database, r: RunStateChange, now: number): boolean {
   else onChange("end_date", "?", now);
   if (r.note !== undefined) sets.push("note = ?"), params.push(r.note);
   const marks = r.from.map(() => "?").join(", ");
-  return db.query(`UPDATE dag_runs SET ${sets.join(", ")} WHERE id = ? AND state IN (${marks})`).run(...params, r.id, ...r.from).changes > 0;
+  return (
+    db.query(`UPDATE dag_runs SET ${sets.join(", ")} WHERE id = ? AND state IN (${marks})`).run(...params, r.id, ...r.from).changes > 0
+  );
 }
 
-export function applyOperatorChange(db: Database, change: OperatorChange, now: Date): { transitions: boolean[]; clears: boolean[]; runs: boolean[] } {
+export function applyOperatorChange(
+  db: Database,
+  change: OperatorChange,
+  now: Date,
+): { transitions: boolean[]; clears: boolean[]; runs: boolean[] } {
   const t = now.getTime();
-  return db.transaction(() => ({
-    transitions: applyTransitions(db, change.transitions ?? [], now),
-    clears: (change.clears ?? []).map((c) => clearOne(db, c, t)),
-    runs: (change.runs ?? []).map((r) => changeRun(db, r, t)),
-  })).immediate();
+  return db
+    .transaction(() => ({
+      transitions: applyTransitions(db, change.transitions ?? [], now),
+      clears: (change.clears ?? []).map((c) => clearOne(db, c, t)),
+      runs: (change.runs ?? []).map((r) => changeRun(db, r, t)),
+    }))
+    .immediate();
 }
 
 export function setTaskInstanceNotes(db: Database, updates: TaskNoteUpdate[]): boolean[] {
   if (updates.length === 0) return [];
-  const stmt = db.query("UPDATE task_instances SET note = ?, wait_reason = CASE WHEN ? THEN ? ELSE wait_reason END WHERE id = ? AND state = ?");
+  const stmt = db.query(
+    "UPDATE task_instances SET note = ?, wait_reason = CASE WHEN ? THEN ? ELSE wait_reason END WHERE id = ? AND state = ?",
+  );
   // wait_reason absent (a user's note) leaves the scheduler's reason as it is.
-  return db.transaction(() => updates.map((u) => stmt.run(u.note, u.wait_reason !== undefined, u.wait_reason ?? null, u.id, u.state).changes > 0)).immediate();
+  return db
+    .transaction(() => updates.map((u) => stmt.run(u.note, u.wait_reason !== undefined, u.wait_reason ?? null, u.id, u.state).changes > 0))
+    .immediate();
 }
 
 const PREVIOUS_SQL = `WITH asked AS (

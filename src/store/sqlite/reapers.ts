@@ -7,7 +7,6 @@ import type { DispatchBackoff, OrphanCandidate, ReapTaskCandidate, TaskReap } fr
 import { date } from "./rows";
 import { STILL_MOVING_SQL } from "../still-moving";
 
-
 interface CandidateRow {
   id: number;
   dag_run_id: number;
@@ -86,12 +85,9 @@ export function reapOrphanedRun(db: Database, id: number, note: string, now: Dat
         )
         .run(t, note, id, id).changes;
       if (!failed) return false;
-      db.query("UPDATE task_instances SET state = 'failed', end_date = ?, note = ?, wait_reason = NULL, updated_at = ? WHERE dag_run_id = ? AND state = 'none'").run(
-        t,
-        note,
-        t,
-        id,
-      );
+      db.query(
+        "UPDATE task_instances SET state = 'failed', end_date = ?, note = ?, wait_reason = NULL, updated_at = ? WHERE dag_run_id = ? AND state = 'none'",
+      ).run(t, note, t, id);
       return true;
     })
     .immediate();
@@ -112,10 +108,17 @@ export function deferDispatch(db: Database, tiId: number, tryNumber: number, nex
   const t = now.getTime();
   return db
     .transaction(() => {
-      db.query("UPDATE dispatch_attempts SET next_at = ?, updated_at = ? WHERE ti_id = ? AND try_number = ?").run(nextAt.getTime(), t, tiId, tryNumber);
+      db.query("UPDATE dispatch_attempts SET next_at = ?, updated_at = ? WHERE ti_id = ? AND try_number = ?").run(
+        nextAt.getTime(),
+        t,
+        tiId,
+        tryNumber,
+      );
       return (
         db
-          .query("UPDATE task_instances SET state = 'scheduled', note = ?, wait_reason = NULL, updated_at = ? WHERE id = ? AND try_number = ? AND state IN ('queued', 'scheduled')")
+          .query(
+            "UPDATE task_instances SET state = 'scheduled', note = ?, wait_reason = NULL, updated_at = ? WHERE id = ? AND try_number = ? AND state IN ('queued', 'scheduled')",
+          )
           .run(note, t, tiId, tryNumber).changes > 0
       );
     })

@@ -1,14 +1,6 @@
 /** Conversions between SQLite column values (epoch ms, 0/1, JSON text) and the Store's record types. */
 import type { DagSpec } from "../../domain";
-import type {
-  DagRecord,
-  DagRunRecord,
-  ImportErrorRecord,
-  RunType,
-  TaskInstanceRecord,
-  UserRecord,
-  XComRecord,
-} from "../store";
+import type { DagRecord, DagRunRecord, ImportErrorRecord, RunType, TaskInstanceRecord, UserRecord, XComRecord } from "../store";
 import type { DagRunState, TaskState, WaitReasonKind } from "../../domain";
 
 export const ms = (d: Date | null | undefined): number | null => (d == null ? null : d.getTime());
@@ -23,8 +15,7 @@ export interface DagRow {
   is_active: number;
   last_parsed_at: number;
 }
-export const DAG_COLUMNS =
-  "d.dag_id, d.fileloc, d.version_id, v.spec, d.is_paused, d.is_active, d.last_parsed_at";
+export const DAG_COLUMNS = "d.dag_id, d.fileloc, d.version_id, v.spec, d.is_paused, d.is_active, d.last_parsed_at";
 export const DAG_FROM = "dags d JOIN dag_versions v ON v.id = d.version_id";
 
 export const toDag = (r: DagRow): DagRecord => ({

@@ -1,19 +1,18 @@
 /** DAG runs: creation with their task instances, lookups, the tick's snapshot read, run state changes. */
 import type { Database } from "bun:sqlite";
 import { SQLiteError } from "bun:sqlite";
-import { ConflictError, NotFoundError, assertStorableJson, assertStorableText, isTerminalDagRunState, type DagRunState } from "../../domain";
+import {
+  ConflictError,
+  NotFoundError,
+  assertStorableJson,
+  assertStorableText,
+  isTerminalDagRunState,
+  type DagRunState,
+} from "../../domain";
 import type { DagRunFilter, DagRunRecord, NewDagRun, Page, RunSnapshot } from "../store";
 import { RUN_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
-import {
-  DAG_RUN_COLUMNS,
-  TI_COLUMNS,
-  ms,
-  toDagRun,
-  toTaskInstance,
-  type DagRunRow,
-  type TaskInstanceRow,
-} from "./rows";
+import { DAG_RUN_COLUMNS, TI_COLUMNS, ms, toDagRun, toTaskInstance, type DagRunRow, type TaskInstanceRow } from "./rows";
 
 export function createDagRun(db: Database, input: NewDagRun): DagRunRecord {
   // What Postgres could not store is refused here too (json-safety.ts), so both stores answer alike.
@@ -21,32 +20,45 @@ export function createDagRun(db: Database, input: NewDagRun): DagRunRecord {
   assertStorableText(input.note, "note");
   const queuedAt = input.queued_at.getTime();
   try {
-    const id = db.transaction(() => {
-      const { id } = db
-        .query(
-          `INSERT INTO dag_runs (dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, note)
+    const id = db
+      .transaction(() => {
+        const { id } = db
+          .query(
+            `INSERT INTO dag_runs (dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, note)
            VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-        )
-        .get(
-          input.dag_id,
-          input.run_id,
-          input.run_type,
-          ms(input.logical_date),
-          ms(input.data_interval_start),
-          ms(input.data_interval_end),
-          JSON.stringify(input.conf ?? {}),
-          input.version_id,
-          queuedAt,
-          input.note ?? null,
-        ) as { id: number };
-      const insertTi = db.query(
-        `INSERT INTO task_instances (dag_run_id, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, updated_at)
+          )
+          .get(
+            input.dag_id,
+            input.run_id,
+            input.run_type,
+            ms(input.logical_date),
+            ms(input.data_interval_start),
+            ms(input.data_interval_end),
+            JSON.stringify(input.conf ?? {}),
+            input.version_id,
+            queuedAt,
+            input.note ?? null,
+          ) as { id: number };
+        const insertTi = db.query(
+          `INSERT INTO task_instances (dag_run_id, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, updated_at)
          VALUES (?, ?, ?, ?, 'none', 1, ?, ?, ?, ?, ?, ?)`,
-      );
-      for (const t of input.tasks)
-        insertTi.run(id, input.dag_id, input.run_id, t.task_id, t.max_tries, t.operator, t.pool, t.pool_slots, t.priority_weight, queuedAt);
-      return id;
-    }).immediate();
+        );
+        for (const t of input.tasks)
+          insertTi.run(
+            id,
+            input.dag_id,
+            input.run_id,
+            t.task_id,
+            t.max_tries,
+            t.operator,
+            t.pool,
+            t.pool_slots,
+            t.priority_weight,
+            queuedAt,
+          );
+        return id;
+      })
+      .immediate();
     return getDagRunById(db, id)!;
   } catch (err) {
     if (err instanceof SQLiteError && err.code === "SQLITE_CONSTRAINT_UNIQUE" && err.message.includes("dag_runs."))
@@ -93,7 +105,9 @@ export function listActiveRunIds(db: Database): number[] {
 
 export function listRunIdsChangedSince(db: Database, since: Date): number[] {
   return (
-    db.query("SELECT DISTINCT dag_run_id FROM task_instances WHERE updated_at > ? ORDER BY dag_run_id").values(since.getTime()) as [number][]
+    db.query("SELECT DISTINCT dag_run_id FROM task_instances WHERE updated_at > ? ORDER BY dag_run_id").values(since.getTime()) as [
+      number,
+    ][]
   ).map((r) => r[0]);
 }
 
@@ -101,18 +115,20 @@ export function listRunIdsChangedSince(db: Database, since: Date): number[] {
 export function loadRunSnapshots(db: Database, runIds: number[]): RunSnapshot[] {
   if (runIds.length === 0) return [];
   const ids = JSON.stringify(runIds);
-  return db.transaction(() => {
-    const runs = db
-      .query(`SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`)
-      .all(ids) as DagRunRow[];
-    const tis = db
-      .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_run_id IN (SELECT value FROM json_each(?)) ORDER BY dag_run_id, id`)
-      .all(ids) as TaskInstanceRow[];
-    const byRun = new Map<number, RunSnapshot>();
-    for (const r of runs) byRun.set(r.id, { run: toDagRun(r), tis: [] });
-    for (const ti of tis) byRun.get(ti.dag_run_id)?.tis.push(toTaskInstance(ti));
-    return [...byRun.values()];
-  }).deferred();
+  return db
+    .transaction(() => {
+      const runs = db
+        .query(`SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`)
+        .all(ids) as DagRunRow[];
+      const tis = db
+        .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_run_id IN (SELECT value FROM json_each(?)) ORDER BY dag_run_id, id`)
+        .all(ids) as TaskInstanceRow[];
+      const byRun = new Map<number, RunSnapshot>();
+      for (const r of runs) byRun.set(r.id, { run: toDagRun(r), tis: [] });
+      for (const ti of tis) byRun.get(ti.dag_run_id)?.tis.push(toTaskInstance(ti));
+      return [...byRun.values()];
+    })
+    .deferred();
 }
 
 export function setDagRunState(db: Database, id: number, from: DagRunState[], to: DagRunState, now: Date, note?: string): boolean {

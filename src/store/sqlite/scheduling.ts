@@ -28,36 +28,40 @@ export function listScheduledDags(db: Database): ScheduledDag[] {
 export function loadRunGates(db: Database, runIds: number[]): RunGates {
   const gates: RunGates = { runs: [], dags: new Map(), backfills: new Map() };
   if (runIds.length === 0) return gates;
-  return db.transaction(() => {
-    gates.runs = db
-      .query(
-        `SELECT id, dag_id, state, backfill_id FROM dag_runs
+  return db
+    .transaction(() => {
+      gates.runs = db
+        .query(
+          `SELECT id, dag_id, state, backfill_id FROM dag_runs
          WHERE id IN (SELECT value FROM json_each(?)) AND state IN ('queued', 'running') ORDER BY id`,
-      )
-      .all(JSON.stringify(runIds)) as RunGates["runs"];
-    if (gates.runs.length === 0) return gates;
-    const dagIds = JSON.stringify([...new Set(gates.runs.map((r) => r.dag_id))]);
-    const dags = db
-      .query(
-        `SELECT d.dag_id, d.is_paused, coalesce(json_extract(v.spec, '$.max_active_runs'), 16) AS max_active_runs,
+        )
+        .all(JSON.stringify(runIds)) as RunGates["runs"];
+      if (gates.runs.length === 0) return gates;
+      const dagIds = JSON.stringify([...new Set(gates.runs.map((r) => r.dag_id))]);
+      const dags = db
+        .query(
+          `SELECT d.dag_id, d.is_paused, coalesce(json_extract(v.spec, '$.max_active_runs'), 16) AS max_active_runs,
            (SELECT count(*) FROM dag_runs r WHERE r.dag_id = d.dag_id AND r.state = 'running' AND r.backfill_id IS NULL) AS running
          FROM ${DAG_FROM} WHERE d.dag_id IN (SELECT value FROM json_each(?))`,
-      )
-      .all(dagIds) as { dag_id: string; is_paused: number; max_active_runs: number; running: number }[];
-    for (const d of dags) gates.dags.set(d.dag_id, { is_paused: d.is_paused === 1, max_active_runs: d.max_active_runs, running: d.running });
-    const backfillIds = [...new Set(gates.runs.flatMap((r) => (r.backfill_id == null ? [] : [r.backfill_id])))];
-    if (backfillIds.length) {
-      const bfs = db
-        .query(
-          `SELECT b.id, b.is_paused, b.max_active_runs,
+        )
+        .all(dagIds) as { dag_id: string; is_paused: number; max_active_runs: number; running: number }[];
+      for (const d of dags)
+        gates.dags.set(d.dag_id, { is_paused: d.is_paused === 1, max_active_runs: d.max_active_runs, running: d.running });
+      const backfillIds = [...new Set(gates.runs.flatMap((r) => (r.backfill_id == null ? [] : [r.backfill_id])))];
+      if (backfillIds.length) {
+        const bfs = db
+          .query(
+            `SELECT b.id, b.is_paused, b.max_active_runs,
              (SELECT count(*) FROM dag_runs r WHERE r.backfill_id = b.id AND r.state = 'running') AS running
            FROM backfills b WHERE b.id IN (SELECT value FROM json_each(?))`,
-        )
-        .all(JSON.stringify(backfillIds)) as { id: number; is_paused: number; max_active_runs: number; running: number }[];
-      for (const b of bfs) gates.backfills.set(b.id, { is_paused: b.is_paused === 1, max_active_runs: b.max_active_runs, running: b.running });
-    }
-    return gates;
-  }).deferred();
+          )
+          .all(JSON.stringify(backfillIds)) as { id: number; is_paused: number; max_active_runs: number; running: number }[];
+        for (const b of bfs)
+          gates.backfills.set(b.id, { is_paused: b.is_paused === 1, max_active_runs: b.max_active_runs, running: b.running });
+      }
+      return gates;
+    })
+    .deferred();
 }
 
 interface BackfillRow {
@@ -94,50 +98,54 @@ const toBackfill = (r: BackfillRow): BackfillRecord => ({
 
 export function createBackfill(db: Database, input: NewBackfill) {
   const t = input.now.getTime();
-  return db.transaction(() => {
-    const open = db.query("SELECT id FROM backfills WHERE dag_id = ? AND completed_at IS NULL").get(input.dag_id) as { id: number } | null;
-    if (open)
-      throw new ConflictError(
-        `There is already a running backfill for dag ${input.dag_id} (backfill ${open.id}); wait for it, or cancel it with PUT /api/v2/backfills/${open.id}/cancel`,
-      );
-    const { id } = db
-      .query(
-        `INSERT INTO backfills (dag_id, from_date, to_date, run_backwards, dag_run_conf, is_paused, reprocess_behavior, max_active_runs, created_at, updated_at)
+  return db
+    .transaction(() => {
+      const open = db.query("SELECT id FROM backfills WHERE dag_id = ? AND completed_at IS NULL").get(input.dag_id) as {
+        id: number;
+      } | null;
+      if (open)
+        throw new ConflictError(
+          `There is already a running backfill for dag ${input.dag_id} (backfill ${open.id}); wait for it, or cancel it with PUT /api/v2/backfills/${open.id}/cancel`,
+        );
+      const { id } = db
+        .query(
+          `INSERT INTO backfills (dag_id, from_date, to_date, run_backwards, dag_run_conf, is_paused, reprocess_behavior, max_active_runs, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id`,
-      )
-      .get(
-        input.dag_id,
-        input.from_date.getTime(),
-        input.to_date.getTime(),
-        input.run_backwards ? 1 : 0,
-        input.dag_run_conf == null ? null : JSON.stringify(input.dag_run_conf),
-        input.reprocess_behavior,
-        input.max_active_runs,
-        t,
-        t,
-      ) as { id: number };
-    const latest = db.query(
-      `SELECT state FROM dag_runs WHERE dag_id = ? AND logical_date = ?
+        )
+        .get(
+          input.dag_id,
+          input.from_date.getTime(),
+          input.to_date.getTime(),
+          input.run_backwards ? 1 : 0,
+          input.dag_run_conf == null ? null : JSON.stringify(input.dag_run_conf),
+          input.reprocess_behavior,
+          input.max_active_runs,
+          t,
+          t,
+        ) as { id: number };
+      const latest = db.query(
+        `SELECT state FROM dag_runs WHERE dag_id = ? AND logical_date = ?
        ORDER BY start_date IS NULL, start_date DESC, id DESC LIMIT 1`,
-    );
-    const taken = db.query("SELECT 1 FROM dag_runs WHERE dag_id = ? AND run_id = ?");
-    const link = db.query("UPDATE dag_runs SET backfill_id = ? WHERE id = ?");
-    const created: number[] = [];
-    const skipped: { logical_date: Date; reason: string }[] = [];
-    for (const run of input.runs) {
-      const existing = latest.get(input.dag_id, run.logical_date!.getTime()) as { state: DagRunState } | null;
-      const reason = existing ? input.skip_existing[existing.state] : undefined;
-      if (reason) {
-        skipped.push({ logical_date: run.logical_date!, reason });
-        continue;
+      );
+      const taken = db.query("SELECT 1 FROM dag_runs WHERE dag_id = ? AND run_id = ?");
+      const link = db.query("UPDATE dag_runs SET backfill_id = ? WHERE id = ?");
+      const created: number[] = [];
+      const skipped: { logical_date: Date; reason: string }[] = [];
+      for (const run of input.runs) {
+        const existing = latest.get(input.dag_id, run.logical_date!.getTime()) as { state: DagRunState } | null;
+        const reason = existing ? input.skip_existing[existing.state] : undefined;
+        if (reason) {
+          skipped.push({ logical_date: run.logical_date!, reason });
+          continue;
+        }
+        const runId = taken.get(input.dag_id, run.run_id) ? `${run.run_id}_${id}` : run.run_id;
+        const record = createDagRun(db, { ...run, run_id: runId });
+        link.run(id, record.id);
+        created.push(record.id);
       }
-      const runId = taken.get(input.dag_id, run.run_id) ? `${run.run_id}_${id}` : run.run_id;
-      const record = createDagRun(db, { ...run, run_id: runId });
-      link.run(id, record.id);
-      created.push(record.id);
-    }
-    return { backfill: getBackfill(db, id)!, created, skipped };
-  }).immediate();
+      return { backfill: getBackfill(db, id)!, created, skipped };
+    })
+    .immediate();
 }
 
 export function getBackfill(db: Database, id: number): BackfillRecord | null {
@@ -161,16 +169,18 @@ export function setBackfillPaused(db: Database, id: number, paused: boolean, now
 
 export function cancelBackfill(db: Database, id: number, now: Date): BackfillRecord | null {
   const t = now.getTime();
-  return db.transaction(() => {
-    const res = db.query("UPDATE backfills SET is_paused = 1, completed_at = ?, updated_at = ? WHERE id = ?").run(t, t, id);
-    if (res.changes === 0) return null;
-    db.query(`UPDATE dag_runs SET state = 'failed', end_date = ?, note = ? WHERE backfill_id = ? AND state = 'queued'`).run(
-      t,
-      `backfill ${id} cancelled`,
-      id,
-    );
-    return getBackfill(db, id);
-  }).immediate();
+  return db
+    .transaction(() => {
+      const res = db.query("UPDATE backfills SET is_paused = 1, completed_at = ?, updated_at = ? WHERE id = ?").run(t, t, id);
+      if (res.changes === 0) return null;
+      db.query(`UPDATE dag_runs SET state = 'failed', end_date = ?, note = ? WHERE backfill_id = ? AND state = 'queued'`).run(
+        t,
+        `backfill ${id} cancelled`,
+        id,
+      );
+      return getBackfill(db, id);
+    })
+    .immediate();
 }
 
 export function completeFinishedBackfills(db: Database, now: Date): number[] {

@@ -57,29 +57,33 @@ function transitionSql(t: TaskTransition, fields: readonly string[]): string {
 export function applyTransitions(db: Database, transitions: TaskTransition[], now: Date): boolean[] {
   if (transitions.length === 0) return [];
   const t0 = now.getTime();
-  return db.transaction(() =>
-    transitions.map((t) => {
-      if (t.from.length === 0) return false;
-      const patch = t.patch ?? {};
-      const fields = PATCH_FIELDS.filter((f) => patch[f] !== undefined);
-      const params: (string | number | null)[] = [t.to, t0, ...fields.map((f) => toColumn(patch[f])), t.id, ...t.from];
-      if (t.try_number !== undefined) params.push(t.try_number);
-      return db.query(transitionSql(t, fields)).run(...params).changes > 0;
-    }),
-  ).immediate();
+  return db
+    .transaction(() =>
+      transitions.map((t) => {
+        if (t.from.length === 0) return false;
+        const patch = t.patch ?? {};
+        const fields = PATCH_FIELDS.filter((f) => patch[f] !== undefined);
+        const params: (string | number | null)[] = [t.to, t0, ...fields.map((f) => toColumn(patch[f])), t.id, ...t.from];
+        if (t.try_number !== undefined) params.push(t.try_number);
+        return db.query(transitionSql(t, fields)).run(...params).changes > 0;
+      }),
+    )
+    .immediate();
 }
 
 export function heartbeat(db: Database, tiId: number, tryNumber: number, now: Date): boolean {
   return (
-    db.query("UPDATE task_instances SET last_heartbeat = ? WHERE id = ? AND try_number = ? AND state = 'running'").run(now.getTime(), tiId, tryNumber)
-      .changes > 0
+    db
+      .query("UPDATE task_instances SET last_heartbeat = ? WHERE id = ? AND try_number = ? AND state = 'running'")
+      .run(now.getTime(), tiId, tryNumber).changes > 0
   );
 }
 
 /** Queued or running task instances per DAG (max_active_tasks checks); DAGs with none are absent. */
 export function countActiveTaskInstances(db: Database): Map<string, number> {
-  const rows = db
-    .query("SELECT dag_id, count(*) FROM task_instances WHERE state IN ('queued', 'running') GROUP BY dag_id")
-    .values() as [string, number][];
+  const rows = db.query("SELECT dag_id, count(*) FROM task_instances WHERE state IN ('queued', 'running') GROUP BY dag_id").values() as [
+    string,
+    number,
+  ][];
   return new Map(rows);
 }

@@ -40,7 +40,9 @@ export function listVariables(db: Database, opts: ListOptions & { key_pattern?: 
   const where = opts.key_pattern !== undefined ? " WHERE key LIKE ?" : "";
   const params = opts.key_pattern !== undefined ? [opts.key_pattern] : [];
   const page = pageClause(opts, VAR_SORTABLE, "key", "key");
-  const rows = db.query(`SELECT ${VAR_COLUMNS} FROM variables${where}${page.sql}`).all(...params, ...page.params) as Stored<VariableRecord>[];
+  const rows = db
+    .query(`SELECT ${VAR_COLUMNS} FROM variables${where}${page.sql}`)
+    .all(...params, ...page.params) as Stored<VariableRecord>[];
   const { n } = db.query(`SELECT count(*) AS n FROM variables${where}`).get(...params) as { n: number };
   return { items: rows.map(variableOf), total: n };
 }
@@ -63,9 +65,12 @@ export function putConnection(db: Database, c: ConnectionRecord, now: Date, only
   const conflict = onlyIfAbsent ? "DO NOTHING" : `DO UPDATE SET ${set}, updated_at = excluded.updated_at`;
   const values = Object.values(row).map(bindable);
   const res = db
-    .query(`INSERT INTO connections (${CONN_COLUMNS}, updated_at) VALUES (${values.map(() => "?").join(", ")}, ?) ON CONFLICT (connection_id) ${conflict}`)
+    .query(
+      `INSERT INTO connections (${CONN_COLUMNS}, updated_at) VALUES (${values.map(() => "?").join(", ")}, ?) ON CONFLICT (connection_id) ${conflict}`,
+    )
     .run(...values, now.getTime());
-  if (onlyIfAbsent && res.changes === 0) throw new ConflictError(`The connection with connection_id: \`${c.connection_id}\` already exists`);
+  if (onlyIfAbsent && res.changes === 0)
+    throw new ConflictError(`The connection with connection_id: \`${c.connection_id}\` already exists`);
   return row;
 }
 
@@ -73,7 +78,9 @@ export function listConnections(db: Database, opts: ListOptions & { id_pattern?:
   const where = opts.id_pattern !== undefined ? " WHERE connection_id LIKE ?" : "";
   const params = opts.id_pattern !== undefined ? [opts.id_pattern] : [];
   const page = pageClause(opts, CONN_SORTABLE, "connection_id", "connection_id");
-  const rows = db.query(`SELECT ${CONN_COLUMNS} FROM connections${where}${page.sql}`).all(...params, ...page.params) as Stored<ConnectionRecord>[];
+  const rows = db
+    .query(`SELECT ${CONN_COLUMNS} FROM connections${where}${page.sql}`)
+    .all(...params, ...page.params) as Stored<ConnectionRecord>[];
   const { n } = db.query(`SELECT count(*) AS n FROM connections${where}`).get(...params) as { n: number };
   return { items: rows.map(connectionOf), total: n };
 }
@@ -94,8 +101,15 @@ export function rewriteSecrets(db: Database, rewrites: SecretRewrite[]): number 
       const changed =
         "variable" in r
           ? setValue.run(r.to, r.variable, r.from).changes
-          : setConn.run(r.to.password, r.to.extra, Number(r.to.password !== null), Number(r.to.extra !== null), r.connection_id, r.from.password, r.from.extra)
-              .changes;
+          : setConn.run(
+              r.to.password,
+              r.to.extra,
+              Number(r.to.password !== null),
+              Number(r.to.extra !== null),
+              r.connection_id,
+              r.from.password,
+              r.from.extra,
+            ).changes;
       if (changed !== 1) throw staleRewrite(r);
     }
     return rewrites.length;

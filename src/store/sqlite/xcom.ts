@@ -41,7 +41,10 @@ export function getXCom(db: Database, key: XComKey): XComRecord | null {
   return row ? toXCom(row) : null;
 }
 
-export function listXComs(db: Database, filter: { dag_id: string; run_id: string; task_id?: string; key?: string } & ListOptions): Page<XComRecord> {
+export function listXComs(
+  db: Database,
+  filter: { dag_id: string; run_id: string; task_id?: string; key?: string } & ListOptions,
+): Page<XComRecord> {
   const where = ["dag_id = ?", "run_id = ?"];
   const params: string[] = [filter.dag_id, filter.run_id];
   if (filter.task_id !== undefined) {

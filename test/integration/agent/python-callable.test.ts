@@ -14,7 +14,10 @@ test("python_callable wrapper imports from the DAG folder and writes the result 
   const dir = mkdtempSync(join(tmpdir(), "leoflow-cmd-"));
   try {
     await Bun.write(join(dir, "mymod.py"), "def fn():\n    return {'rows': 3}\n\ndef nothing():\n    pass\n");
-    for (const [fn, want] of [["fn", '{"rows": 3}'], ["nothing", null]] as const) {
+    for (const [fn, want] of [
+      ["fn", '{"rows": 3}'],
+      ["nothing", null],
+    ] as const) {
       const out = join(dir, `rv-${fn}.json`);
       const task = { ...TASK_DEFAULTS, upstream: [], task_id: "t1", operator: "python", python_callable: `mymod:${fn}` } as TaskSpec;
       const argv = buildCommand(task, { file: join(dir, "dag.json"), id: "etl" }, () => ["/usr/bin/leoflow"]);

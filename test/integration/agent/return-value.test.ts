@@ -33,7 +33,9 @@ describe("return value", () => {
     const rv = await newReturnValuePath();
     await Bun.write(rv.path, "rows=42\n");
     const err = await readReturnValue(rv.path).catch((e: Error) => e);
-    expect(String((err as Error).message)).toMatch(/^return value in \$LEOFLOW_RETURN_VALUE_PATH is not valid JSON: .+; write JSON, e\.g\. echo '\{"rows": 1\}'/);
+    expect(String((err as Error).message)).toMatch(
+      /^return value in \$LEOFLOW_RETURN_VALUE_PATH is not valid JSON: .+; write JSON, e\.g\. echo '\{"rows": 1\}'/,
+    );
     await rv.cleanup();
   });
 });

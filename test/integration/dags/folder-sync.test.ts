@@ -95,13 +95,15 @@ describe("DagFolderSync.syncOnce", () => {
 
     put("etl.json", `{ "dag_id": "etl", "tasks": [`);
     await sync.syncOnce(at(20));
-    expect(await importErrors()).toEqual([{ file: "etl.json", lines: expect.stringMatching(/^line 1, column 30: invalid JSON: unexpected end of input/) }]);
+    expect(await importErrors()).toEqual([
+      { file: "etl.json", lines: expect.stringMatching(/^line 1, column 30: invalid JSON: unexpected end of input/) },
+    ]);
     expect((await store.getDag("etl"))!.is_active).toBe(false);
 
     put("etl.json", bashDag("etl", "echo changed"));
     await sync.syncOnce(at(30));
     expect(await importErrors()).toEqual([]);
-    expect((await store.getDag("etl"))).toMatchObject({ is_active: true, version_id: v2.version_id });
+    expect(await store.getDag("etl")).toMatchObject({ is_active: true, version_id: v2.version_id });
   });
 
   test("deleting a file, or a DAG from a file, deactivates it", async () => {
@@ -140,7 +142,7 @@ describe("DagFolderSync.syncOnce", () => {
 
     put("a.json", bashDag("other"));
     await sync.syncOnce(at(10));
-    expect((await store.getDag("dup"))).toMatchObject({ fileloc: join(folder, "b.json"), is_active: true });
+    expect(await store.getDag("dup")).toMatchObject({ fileloc: join(folder, "b.json"), is_active: true });
     expect(await importErrors()).toEqual([]);
   });
 
@@ -173,7 +175,13 @@ describe("DagFolderSync.syncOnce", () => {
   });
 
   test("a missing folder is a clear error", async () => {
-    const missing = new DagFolderSync({ folder: join(root, "nope"), store, parser: inProcessParser, pausedOnCreate: false, logger: silentLogger });
+    const missing = new DagFolderSync({
+      folder: join(root, "nope"),
+      store,
+      parser: inProcessParser,
+      pausedOnCreate: false,
+      logger: silentLogger,
+    });
     await expect(missing.syncOnce(at(0))).rejects.toThrow(/DAG folder ".*nope" does not exist; create it/);
   });
 });
@@ -186,7 +194,15 @@ test("start() picks up a new file without a manual sync", async () => {
     changes.push(ids);
     if (ids.includes("late")) pickedUp();
   };
-  sync = new DagFolderSync({ folder, store, parser: inProcessParser, pausedOnCreate: false, logger: silentLogger, pollIntervalMs: 100, onChange });
+  sync = new DagFolderSync({
+    folder,
+    store,
+    parser: inProcessParser,
+    pausedOnCreate: false,
+    logger: silentLogger,
+    pollIntervalMs: 100,
+    onChange,
+  });
   sync.start();
   writeFileSync(join(folder, "late.json"), bashDag("late"));
   await late; // the sync's own change notice, not a poll of the store
@@ -201,10 +217,15 @@ test("a changed helper module re-parses the code files (which may import it), no
     store,
     pausedOnCreate: false,
     logger: silentLogger,
-    parser: { parse: (files, helpers = "") => (calls.push({ files: files.map((f) => f.split("/").pop()!), helpers }), inProcessParser.parse(files)) },
+    parser: {
+      parse: (files, helpers = "") => (calls.push({ files: files.map((f) => f.split("/").pop()!), helpers }), inProcessParser.parse(files)),
+    },
   });
   put("_shared.ts", `export const command = "echo one";\n`);
-  put("sdk.ts", `import { dag } from "leoflow/sdk";\ndag({ dag_id: "uses_helper" }, ({ bash }) => { bash({ task_id: "a", bash_command: "echo" }); });\n`);
+  put(
+    "sdk.ts",
+    `import { dag } from "leoflow/sdk";\ndag({ dag_id: "uses_helper" }, ({ bash }) => { bash({ task_id: "a", bash_command: "echo" }); });\n`,
+  );
   put("etl.json", bashDag("etl"));
   await counting.syncOnce(at(0));
   await counting.syncOnce(at(10));

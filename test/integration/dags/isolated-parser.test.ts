@@ -75,7 +75,8 @@ test("unchanged files come from the cache; a changed file or a failure to spawn 
 
 test("the real child: each code file in its own process, data files together", async () => {
   const p = parser({ command: selfCommand() });
-  const sdk = (id: string) => `import { dag } from "leoflow/sdk";\ndag({ dag_id: "${id}" }, ({ bash }) => { bash({ task_id: "a", bash_command: "echo" }); });\n`;
+  const sdk = (id: string) =>
+    `import { dag } from "leoflow/sdk";\ndag({ dag_id: "${id}" }, ({ bash }) => { bash({ task_id: "a", bash_command: "echo" }); });\n`;
   writeFileSync(join(tmp, "s1.ts"), sdk("s1"));
   writeFileSync(join(tmp, "s2.ts"), sdk("s2"));
   writeFileSync(join(tmp, "j1.json"), JSON.stringify({ dag_id: "j1", tasks: [{ task_id: "a", operator: "bash", bash_command: "echo" }] }));

@@ -55,10 +55,16 @@ describe("loadDagFile: valid files", () => {
   });
 
   test("a changed SDK file is re-imported, an unchanged one keeps its DAGs", async () => {
-    const file = write("changing.ts", `import { dag } from "leoflow/sdk";\ndag({ dag_id: "v1" }, ({ bash }) => { bash({ task_id: "a", bash_command: "echo" }); });\n`);
+    const file = write(
+      "changing.ts",
+      `import { dag } from "leoflow/sdk";\ndag({ dag_id: "v1" }, ({ bash }) => { bash({ task_id: "a", bash_command: "echo" }); });\n`,
+    );
     expect((await loadDagFile(file)).dags.map((d) => d.spec.dag_id)).toEqual(["v1"]);
     expect((await loadDagFile(file)).dags.map((d) => d.spec.dag_id)).toEqual(["v1"]);
-    write("changing.ts", `import { dag } from "leoflow/sdk";\ndag({ dag_id: "v2_longer" }, ({ bash }) => { bash({ task_id: "a", bash_command: "echo" }); });\n`);
+    write(
+      "changing.ts",
+      `import { dag } from "leoflow/sdk";\ndag({ dag_id: "v2_longer" }, ({ bash }) => { bash({ task_id: "a", bash_command: "echo" }); });\n`,
+    );
     expect((await loadDagFile(file)).dags.map((d) => d.spec.dag_id)).toEqual(["v2_longer"]);
   });
 });
@@ -93,9 +99,14 @@ describe("loadDagFile: problems are reported, never thrown", () => {
 
   test("an invalid SDK DAG reports field paths and names the DAG", async () => {
     const r = await loadDagFile(
-      write("bad_sdk.ts", `import { dag } from "leoflow/sdk";\ndag({ dag_id: "bad_sdk" }, ({ bash }) => { bash({ task_id: "a", bash_command: "x", upstream: ["nope"] }); });\n`),
+      write(
+        "bad_sdk.ts",
+        `import { dag } from "leoflow/sdk";\ndag({ dag_id: "bad_sdk" }, ({ bash }) => { bash({ task_id: "a", bash_command: "x", upstream: ["nope"] }); });\n`,
+      ),
     );
-    expect(r.errors).toEqual([{ path: "tasks[0].upstream[0]", message: expect.stringMatching(/unknown upstream task "nope".*\(dag "bad_sdk"\)$/) }]);
+    expect(r.errors).toEqual([
+      { path: "tasks[0].upstream[0]", message: expect.stringMatching(/unknown upstream task "nope".*\(dag "bad_sdk"\)$/) },
+    ]);
   });
 
   test("a TS file that declares no DAG says how to fix it", async () => {
@@ -105,7 +116,10 @@ describe("loadDagFile: problems are reported, never thrown", () => {
 
   test("one bad DAG in a list does not hide the good one", async () => {
     const r = await loadDagFile(
-      write("mixed.yaml", `- { dag_id: good, tasks: [{ task_id: a, operator: bash, bash_command: echo }] }\n- { dag_id: bad, tasks: [] }\n`),
+      write(
+        "mixed.yaml",
+        `- { dag_id: good, tasks: [{ task_id: a, operator: bash, bash_command: echo }] }\n- { dag_id: bad, tasks: [] }\n`,
+      ),
     );
     expect(r.dags.map((d) => d.spec.dag_id)).toEqual(["good"]);
     expect(r.errors).toEqual([{ path: "[1].tasks", message: "a DAG needs at least one task" }]);
@@ -132,7 +146,9 @@ describe("validatePath", () => {
     const [first, second] = await validatePath(join(FIXTURES, "_duplicate"), parser);
     expect(first!.dags.map((d) => d.spec.dag_id)).toEqual(["dup"]);
     expect(second!.dags).toEqual([]);
-    expect(second!.errors).toEqual([{ path: "dag_id", message: expect.stringMatching(/dag_id "dup" is already defined in .*a_first\.json/) }]);
+    expect(second!.errors).toEqual([
+      { path: "dag_id", message: expect.stringMatching(/dag_id "dup" is already defined in .*a_first\.json/) },
+    ]);
   });
 
   test("a folder skips hidden and _private entries; the examples are valid", async () => {

@@ -8,7 +8,13 @@ const tmp = mkdtempSync(join(tmpdir(), "leoflow-parse-cache-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("parseCacheKey", () => {
-  const base = { version: "1.0.0", file: "/dags/etl.ts", content: "dag()", helpers: "h1", limits: { timeoutMs: 30_000, memoryBytes: 2 ** 29 } };
+  const base = {
+    version: "1.0.0",
+    file: "/dags/etl.ts",
+    content: "dag()",
+    helpers: "h1",
+    limits: { timeoutMs: 30_000, memoryBytes: 2 ** 29 },
+  };
   const key = parseCacheKey(base);
 
   test("the same inputs give the same key", () => expect(parseCacheKey({ ...base })).toBe(key));
@@ -22,7 +28,8 @@ describe("parseCacheKey", () => {
     ["the memory limit", { limits: { timeoutMs: 30_000, memoryBytes: 2 ** 30 } }],
   ])("changes with %s", (_, change) => expect(parseCacheKey({ ...base, ...change })).not.toBe(key));
 
-  test("bytes and the same text hash alike", () => expect(parseCacheKey({ ...base, content: new TextEncoder().encode("dag()") })).toBe(key));
+  test("bytes and the same text hash alike", () =>
+    expect(parseCacheKey({ ...base, content: new TextEncoder().encode("dag()") })).toBe(key));
 });
 
 test("helpersDigest: order-independent, sensitive to paths and bytes, empty for no helpers", () => {
@@ -32,7 +39,17 @@ test("helpersDigest: order-independent, sensitive to paths and bytes, empty for 
   expect(helpersDigest([a, b])).not.toBe(helpersDigest([a, { ...b, content: "z" }]));
   expect(helpersDigest([a, b])).not.toBe(helpersDigest([a, { ...b, path: "/d/_c.ts" }]));
   // No ambiguity between ("ab","c") and ("a","bc").
-  expect(helpersDigest([{ path: "/p", content: "ab" }, { path: "/q", content: "c" }])).not.toBe(helpersDigest([{ path: "/p", content: "a" }, { path: "/q", content: "bc" }]));
+  expect(
+    helpersDigest([
+      { path: "/p", content: "ab" },
+      { path: "/q", content: "c" },
+    ]),
+  ).not.toBe(
+    helpersDigest([
+      { path: "/p", content: "a" },
+      { path: "/q", content: "bc" },
+    ]),
+  );
   expect(helpersDigest([])).toBe("");
 });
 

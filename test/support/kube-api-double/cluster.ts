@@ -9,7 +9,18 @@ import { randomUUID } from "node:crypto";
 import { clone, ObjectStore, type KubeObject } from "./object-store";
 import { findResource, groupVersion, RESOURCES, type ResourceType } from "./resources";
 import { parseFieldSelector, parseLabelSelector } from "./selectors";
-import { alreadyExists, badRequest, cause, conflict, forbidden, invalid, notFound, success, unsupportedMediaType, type Status } from "./status";
+import {
+  alreadyExists,
+  badRequest,
+  cause,
+  conflict,
+  forbidden,
+  invalid,
+  notFound,
+  success,
+  unsupportedMediaType,
+  type Status,
+} from "./status";
 import { applyJsonPatch, mergePatch } from "./patch";
 import { validateObject } from "./validation";
 
@@ -33,7 +44,10 @@ const SERVICE_ACCOUNT = findResource("", "v1", "serviceaccounts")!;
 export class Cluster {
   readonly store = new ObjectStore();
 
-  constructor(namespaces: string[], private readonly now: () => Date = () => new Date()) {
+  constructor(
+    namespaces: string[],
+    private readonly now: () => Date = () => new Date(),
+  ) {
     for (const ns of new Set(["default", ...namespaces])) this.ensureNamespace(ns);
     this.store.subscribe((e) => {
       if (e.type === "DELETED") this.collectGarbage(e.object.metadata.uid);
@@ -63,7 +77,8 @@ export class Cluster {
     const obj = this.checkEnvelope(type, ns, body);
     if (type.namespaced) this.requireNamespace(ns!);
     if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = obj.metadata.generateName + randomSuffix();
-    for (const f of ["uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"]) delete obj.metadata[f];
+    for (const f of ["uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"])
+      delete obj.metadata[f];
     applyDefaults(type, obj, true);
     const causes = validateObject(type, obj);
     if (causes.length) throw invalid(type.kind, obj.metadata.name ?? "", causes, type.group);
@@ -74,7 +89,8 @@ export class Cluster {
     if (type.kind === "Deployment") obj.metadata.generation = 1;
     if (opts.dryRun) return { ...obj, metadata: { ...obj.metadata, resourceVersion: "" } };
     const stored = this.store.insert(resourceKey(type), obj);
-    if (type === NAMESPACE) this.create(SERVICE_ACCOUNT, stored.metadata.name, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default" } });
+    if (type === NAMESPACE)
+      this.create(SERVICE_ACCOUNT, stored.metadata.name, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default" } });
     // The garbage collector deletes an object created with owners that no longer exist (soon, not before we answer).
     if (stored.metadata.ownerReferences?.length) setTimeout(() => this.collectIfOrphaned(type, stored), 0);
     return stored;
@@ -84,7 +100,8 @@ export class Cluster {
   update(type: ResourceType, ns: string | undefined, name: string, body: any, opts: { dryRun?: boolean } = {}): KubeObject {
     const current = this.get(type, ns, name);
     const obj = this.checkEnvelope(type, ns, body);
-    if (obj.metadata.name !== name) throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+    if (obj.metadata.name !== name)
+      throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
     if (obj.metadata.resourceVersion && obj.metadata.resourceVersion !== current.metadata.resourceVersion) throw conflict(type.name, name);
     if (obj.metadata.uid && obj.metadata.uid !== current.metadata.uid) throw conflict(type.name, name);
     for (const f of ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] as const)
@@ -96,9 +113,15 @@ export class Cluster {
     const causes = validateObject(type, obj);
     if (type === POD) causes.push(...podUpdateCauses(current.spec, obj.spec));
     if (type === PVC && JSON.stringify(current.spec.accessModes) !== JSON.stringify(obj.spec.accessModes))
-      causes.push(cause.forbidden("spec", "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"));
+      causes.push(
+        cause.forbidden(
+          "spec",
+          "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims",
+        ),
+      );
     if (causes.length) throw invalid(type.kind, name, causes, type.group);
-    if (type.kind === "Deployment" && JSON.stringify(current.spec) !== JSON.stringify(obj.spec)) obj.metadata.generation = (current.metadata.generation ?? 1) + 1;
+    if (type.kind === "Deployment" && JSON.stringify(current.spec) !== JSON.stringify(obj.spec))
+      obj.metadata.generation = (current.metadata.generation ?? 1) + 1;
     if (opts.dryRun) return obj;
     return this.finishIfFinalized(type, this.store.replace(resourceKey(type), obj));
   }
@@ -119,13 +142,21 @@ export class Cluster {
     return this.store.replace(resourceKey(POD), current);
   }
 
-  patch(type: ResourceType, ns: string | undefined, name: string, contentType: string, patch: unknown, opts: { dryRun?: boolean } = {}): KubeObject {
+  patch(
+    type: ResourceType,
+    ns: string | undefined,
+    name: string,
+    contentType: string,
+    patch: unknown,
+    opts: { dryRun?: boolean } = {},
+  ): KubeObject {
     const current = this.get(type, ns, name);
     let next: any;
     const media = contentType.split(";")[0]!.trim();
     if (media === "application/json-patch+json") next = applyJsonPatch(current, patch);
     // Strategic merge is read as a JSON merge patch: lists are replaced, not merged by key (documented gap).
-    else if (media === "application/merge-patch+json" || media === "application/strategic-merge-patch+json") next = mergePatch(current, patch);
+    else if (media === "application/merge-patch+json" || media === "application/strategic-merge-patch+json")
+      next = mergePatch(current, patch);
     // Server-side apply (application/apply-patch+yaml) is not served by the double.
     else throw unsupportedMediaType(media);
     if (!("resourceVersion" in ((patch as any)?.metadata ?? {}))) next.metadata.resourceVersion = current.metadata.resourceVersion;
@@ -135,8 +166,10 @@ export class Cluster {
   delete(type: ResourceType, ns: string | undefined, name: string, opts: DeleteOptions = {}): KubeObject | Status {
     const current = this.get(type, ns, name);
     if (opts.preconditions?.uid && opts.preconditions.uid !== current.metadata.uid) throw conflict(type.name, name);
-    if (opts.preconditions?.resourceVersion && opts.preconditions.resourceVersion !== current.metadata.resourceVersion) throw conflict(type.name, name);
-    if (opts.dryRun) return type.returnDeletedObject ? current : success({ name, group: type.group, kind: type.name, uid: current.metadata.uid });
+    if (opts.preconditions?.resourceVersion && opts.preconditions.resourceVersion !== current.metadata.resourceVersion)
+      throw conflict(type.name, name);
+    if (opts.dryRun)
+      return type.returnDeletedObject ? current : success({ name, group: type.group, kind: type.name, uid: current.metadata.uid });
     const grace = type === POD ? podGracePeriod(current, opts.gracePeriodSeconds) : 0;
     if (current.metadata.finalizers?.length || grace > 0) {
       if (current.metadata.deletionTimestamp && !(grace < (current.metadata.deletionGracePeriodSeconds ?? Infinity))) return current;
@@ -147,11 +180,18 @@ export class Cluster {
       return marked;
     }
     const removed = this.store.remove(resourceKey(type), ns, name)!;
-    if (type === NAMESPACE) for (const { resource, object } of this.store.all()) if (object.metadata.namespace === name) this.store.remove(resource, name, object.metadata.name);
+    if (type === NAMESPACE)
+      for (const { resource, object } of this.store.all())
+        if (object.metadata.namespace === name) this.store.remove(resource, name, object.metadata.name);
     return type.returnDeletedObject ? removed : success({ name, group: type.group, kind: type.name, uid: removed.metadata.uid });
   }
 
-  deleteCollection(type: ResourceType, ns: string | undefined, q: { labelSelector?: string | null; fieldSelector?: string | null }, opts: DeleteOptions) {
+  deleteCollection(
+    type: ResourceType,
+    ns: string | undefined,
+    q: { labelSelector?: string | null; fieldSelector?: string | null },
+    opts: DeleteOptions,
+  ) {
     const { items } = this.list(type, ns, q);
     for (const o of items) this.delete(type, ns, o.metadata.name, opts);
     return items;
@@ -167,7 +207,11 @@ export class Cluster {
   }
 
   private finishIfFinalized(type: ResourceType, obj: KubeObject): KubeObject {
-    if (obj.metadata.deletionTimestamp && !obj.metadata.finalizers?.length && !(type === POD && (obj.metadata.deletionGracePeriodSeconds ?? 0) > 0))
+    if (
+      obj.metadata.deletionTimestamp &&
+      !obj.metadata.finalizers?.length &&
+      !(type === POD && (obj.metadata.deletionGracePeriodSeconds ?? 0) > 0)
+    )
       return this.store.remove(resourceKey(type), obj.metadata.namespace, obj.metadata.name) ?? obj;
     return obj;
   }
@@ -179,7 +223,8 @@ export class Cluster {
     const gv = groupVersion(type);
     if (obj.apiVersion !== undefined && obj.apiVersion !== gv)
       throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${gv})`);
-    if (obj.kind !== undefined && obj.kind !== type.kind) throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${type.kind})`);
+    if (obj.kind !== undefined && obj.kind !== type.kind)
+      throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${type.kind})`);
     obj.apiVersion = gv;
     obj.kind = type.kind;
     obj.metadata = (obj.metadata ?? {}) as KubeObject["metadata"];
@@ -194,7 +239,8 @@ export class Cluster {
   private requireNamespace(ns: string): void {
     const n = this.store.get(resourceKey(NAMESPACE), undefined, ns);
     if (!n) throw notFound("namespaces", ns);
-    if (n.metadata.deletionTimestamp) throw forbidden(`unable to create new content in namespace ${ns} because it is being terminated`, "namespaces", ns);
+    if (n.metadata.deletionTimestamp)
+      throw forbidden(`unable to create new content in namespace ${ns} because it is being terminated`, "namespaces", ns);
   }
 
   /** The ServiceAccount admission plugin: a pod may only name a service account that exists. */
@@ -284,7 +330,11 @@ function qosClass(spec: any): string {
   const cs = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
   const has = (c: any) => Object.keys(c?.resources?.limits ?? {}).length || Object.keys(c?.resources?.requests ?? {}).length;
   if (!cs.some(has)) return "BestEffort";
-  const guaranteed = cs.every((c: any) => ["cpu", "memory"].every((r) => c?.resources?.limits?.[r] !== undefined && (c.resources.requests?.[r] ?? c.resources.limits[r]) === c.resources.limits[r]));
+  const guaranteed = cs.every((c: any) =>
+    ["cpu", "memory"].every(
+      (r) => c?.resources?.limits?.[r] !== undefined && (c.resources.requests?.[r] ?? c.resources.limits[r]) === c.resources.limits[r],
+    ),
+  );
   return guaranteed ? "Guaranteed" : "Burstable";
 }
 
@@ -299,7 +349,12 @@ function podUpdateCauses(before: any, after: any) {
   };
   return strip(before) === strip(after)
     ? []
-    : [cause.forbidden("spec", "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)")];
+    : [
+        cause.forbidden(
+          "spec",
+          "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
+        ),
+      ];
 }
 
 export const timestamp = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");

@@ -53,7 +53,12 @@ export function resolveEnv(pod: KubeObject, c: any, lookup: Lookup): { env: Reco
       const value = obj && dataValue(obj, ref.key);
       if (value === undefined) {
         if (ref.optional) continue;
-        return { env, missing: obj ? `couldn't find key ${ref.key} in ${kind} ${pod.metadata.namespace}/${ref.name}` : `${kind.toLowerCase()} "${ref.name}" not found` };
+        return {
+          env,
+          missing: obj
+            ? `couldn't find key ${ref.key} in ${kind} ${pod.metadata.namespace}/${ref.name}`
+            : `${kind.toLowerCase()} "${ref.name}" not found`,
+        };
       }
       env[e.name] = value;
     } else if (vf.fieldRef) env[e.name] = fieldValue(pod, vf.fieldRef.fieldPath);
@@ -80,13 +85,15 @@ function fieldValue(pod: KubeObject, path: string): string {
 function resourceValue(c: any, ref: { resource: string; divisor?: string }): string {
   const [kind, name] = ref.resource.split(".") as [string, string];
   const q = c.resources?.[kind]?.[name];
-  const v = q === undefined ? 0 : quantityValue(q) ?? 0;
+  const v = q === undefined ? 0 : (quantityValue(q) ?? 0);
   return String(Math.ceil(v / (quantityValue(ref.divisor ?? "1") ?? 1)));
 }
 
 /** Kubernetes' `$(VAR)` expansion: known names are replaced, `$$` escapes, unknown references stay as written. */
 export function expand(s: string, env: Record<string, string>): string {
-  return s.replace(/\$\$|\$\(([-._a-zA-Z][-._a-zA-Z0-9]*)\)/g, (all, name: string | undefined) => (all === "$$" ? "$" : name !== undefined && name in env ? env[name]! : all));
+  return s.replace(/\$\$|\$\(([-._a-zA-Z][-._a-zA-Z0-9]*)\)/g, (all, name: string | undefined) =>
+    all === "$$" ? "$" : name !== undefined && name in env ? env[name]! : all,
+  );
 }
 
 export interface CreateBody {
@@ -132,7 +139,10 @@ export function containerCreateBody(pod: KubeObject, c: any, env: Record<string,
       CapAdd: sc.capabilities?.add ?? [],
       SecurityOpt: sc.allowPrivilegeEscalation === false ? ["no-new-privileges"] : [],
       // fsGroup and supplementalGroups are the container's supplementary groups, as on a real node.
-      GroupAdd: [...(pod.spec.securityContext?.fsGroup !== undefined ? [pod.spec.securityContext.fsGroup] : []), ...(pod.spec.securityContext?.supplementalGroups ?? [])].map(String),
+      GroupAdd: [
+        ...(pod.spec.securityContext?.fsGroup !== undefined ? [pod.spec.securityContext.fsGroup] : []),
+        ...(pod.spec.securityContext?.supplementalGroups ?? []),
+      ].map(String),
       ...(memory ? { Memory: memory, MemorySwap: memory } : {}),
       ...(cpu ? { NanoCpus: cpu } : {}),
       AutoRemove: false,
@@ -141,4 +151,5 @@ export function containerCreateBody(pod: KubeObject, c: any, env: Record<string,
 }
 
 /** The name dockershim gave pod containers: k8s_<container>_<pod>_<namespace>_<uid>_<attempt>. */
-export const engineContainerName = (pod: KubeObject, c: { name: string }) => `k8s_${c.name}_${pod.metadata.name}_${pod.metadata.namespace}_${pod.metadata.uid}_0`;
+export const engineContainerName = (pod: KubeObject, c: { name: string }) =>
+  `k8s_${c.name}_${pod.metadata.name}_${pod.metadata.namespace}_${pod.metadata.uid}_0`;

@@ -31,14 +31,20 @@ export class KubeletEngine extends DockerClient {
 
   /** stdout+stderr as text, the last `tail` lines when given, with RFC 3339 timestamps when asked. */
   async logText(id: string, opts: { tail?: number; timestamps?: boolean }): Promise<string> {
-    const res = await this.raw("GET", `/containers/${id}/logs?stdout=true&stderr=true&tail=${opts.tail ?? "all"}&timestamps=${opts.timestamps ? "true" : "false"}`);
+    const res = await this.raw(
+      "GET",
+      `/containers/${id}/logs?stdout=true&stderr=true&tail=${opts.tail ?? "all"}&timestamps=${opts.timestamps ? "true" : "false"}`,
+    );
     const lines = demuxLogLines(new Uint8Array(await res.arrayBuffer()));
     return lines.map((l) => l.line + "\n").join("");
   }
 
   /** Follows the logs until the container ends: the frames' payloads as one text stream. */
   async followLogs(id: string, opts: { tail?: number; timestamps?: boolean }): Promise<ReadableStream<Uint8Array>> {
-    const res = await this.raw("GET", `/containers/${id}/logs?stdout=true&stderr=true&follow=true&tail=${opts.tail ?? "all"}&timestamps=${opts.timestamps ? "true" : "false"}`);
+    const res = await this.raw(
+      "GET",
+      `/containers/${id}/logs?stdout=true&stderr=true&follow=true&tail=${opts.tail ?? "all"}&timestamps=${opts.timestamps ? "true" : "false"}`,
+    );
     const reader = res.body!.getReader();
     let pending = new Uint8Array(0);
     return new ReadableStream<Uint8Array>({
@@ -76,7 +82,8 @@ export class KubeletEngine extends DockerClient {
     const res = await this.raw("POST", `/build?${q}`, context);
     const out = await res.text();
     const error = /"error(?:Detail)?"\s*:\s*(?:\{"message"\s*:\s*)?"([^"]+)"/.exec(out)?.[1];
-    if (error || !out.includes("Successfully tagged")) throw new Error(`kube-api-double: building ${tag} failed: ${error ?? out.slice(-500)}`);
+    if (error || !out.includes("Successfully tagged"))
+      throw new Error(`kube-api-double: building ${tag} failed: ${error ?? out.slice(-500)}`);
   }
 
   private async raw(method: string, path: string, body?: Blob): Promise<Response> {
@@ -85,7 +92,10 @@ export class KubeletEngine extends DockerClient {
       ...(body ? { body, headers: { "content-type": "application/x-tar" } } : {}),
       ...(this.socket ? { unix: this.socket } : {}),
     } as RequestInit);
-    if (!res.ok) throw new Error(`kube-api-double kubelet: engine ${method} ${path.split("?")[0]} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+    if (!res.ok)
+      throw new Error(
+        `kube-api-double kubelet: engine ${method} ${path.split("?")[0]} answered ${res.status}: ${(await res.text()).slice(0, 300)}`,
+      );
     return res;
   }
 }

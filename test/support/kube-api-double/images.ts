@@ -30,7 +30,11 @@ async function build(binary: string, engine: KubeletEngine): Promise<string> {
     // The base: the test image plus cp and the libraries it links.
     const base = join(dir, "base");
     const cp = Bun.which("cp")!;
-    const libs = [...Bun.spawnSync(["ldd", cp]).stdout.toString().matchAll(/(\/[^\s]+\.so[^\s]*)/g)].map((m) => m[1]!);
+    const libs = [
+      ...Bun.spawnSync(["ldd", cp])
+        .stdout.toString()
+        .matchAll(/(\/[^\s]+\.so[^\s]*)/g),
+    ].map((m) => m[1]!);
     for (const f of [cp, ...libs]) {
       mkdirSync(join(base, "rootfs", dirname(f)), { recursive: true });
       copyFileSync(f, join(base, "rootfs", f));

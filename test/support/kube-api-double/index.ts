@@ -71,7 +71,11 @@ export async function startKubeApiDouble(opts: KubeApiDoubleOptions = {}): Promi
   if (opts.kubelet !== false) {
     const host = opts.kubelet?.dockerHost ?? process.env.DOCKER_HOST ?? DEFAULT_SOCKET;
     const workDir = mkdtempSync(join(tmpdir(), `kube-api-double-${instance}-`));
-    kubelet = new PodmanKubelet(cluster, new KubeletEngine(host), { workDir, instance, pullBackoffMs: opts.kubelet?.pullBackoffMs ?? 1000 });
+    kubelet = new PodmanKubelet(cluster, new KubeletEngine(host), {
+      workDir,
+      instance,
+      pullBackoffMs: opts.kubelet?.pullBackoffMs ?? 1000,
+    });
     kubelet.start();
   }
   const server = Bun.serve({
@@ -83,7 +87,10 @@ export async function startKubeApiDouble(opts: KubeApiDoubleOptions = {}): Promi
       cluster,
       {
         podLogs: (pod, o) => {
-          if (!kubelet) throw badRequest(`container in pod "${pod.metadata.name}" is waiting to start: ContainerCreating (the double runs without a kubelet)`);
+          if (!kubelet)
+            throw badRequest(
+              `container in pod "${pod.metadata.name}" is waiting to start: ContainerCreating (the double runs without a kubelet)`,
+            );
           return kubelet.podLogs(pod, o);
         },
         onRequest: (r) => requests.push(r),

@@ -84,9 +84,19 @@ export class PodmanKubelet {
     if (e.resource !== resourceKey(POD)) return;
     const run = this.runs.get(o.metadata.uid);
     if (e.type === "ADDED" && !run) {
-      const r: PodRun = { pod: o, dir: join(this.opts.workDir, "pods", o.metadata.uid), containers: new Map(), status: o.status, stopping: false, deleting: false, deadlineExceeded: false };
+      const r: PodRun = {
+        pod: o,
+        dir: join(this.opts.workDir, "pods", o.metadata.uid),
+        containers: new Map(),
+        status: o.status,
+        stopping: false,
+        deleting: false,
+        deadlineExceeded: false,
+      };
       this.runs.set(o.metadata.uid, r);
-      r.done = this.runPod(r).catch((err) => this.event(r.pod, "Warning", "FailedSync", `kube-api-double kubelet: ${(err as Error).message}`));
+      r.done = this.runPod(r).catch((err) =>
+        this.event(r.pod, "Warning", "FailedSync", `kube-api-double kubelet: ${(err as Error).message}`),
+      );
     } else if (e.type === "MODIFIED" && run && o.metadata.deletionTimestamp && !run.deleting) {
       run.deleting = true;
       await this.terminate(run, o.metadata.deletionGracePeriodSeconds ?? 30);
@@ -107,21 +117,40 @@ export class PodmanKubelet {
     const current = this.cluster.store.get(resourceKey(PVC), pvc.metadata.namespace, pvc.metadata.name);
     if (!current || current.metadata.uid !== pvc.metadata.uid) return;
     current.spec.volumeName = `pvc-${pvc.metadata.uid}`;
-    current.status = { phase: "Bound", accessModes: current.spec.accessModes, capacity: { storage: current.spec.resources.requests.storage } };
+    current.status = {
+      phase: "Bound",
+      accessModes: current.spec.accessModes,
+      capacity: { storage: current.spec.resources.requests.storage },
+    };
     this.cluster.store.replace(resourceKey(PVC), current);
   }
 
   private async runPod(r: PodRun): Promise<void> {
     const { pod } = r;
     const ns = pod.metadata.namespace!;
-    const claims: string[] = (pod.spec.volumes ?? []).flatMap((v: any) => (v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : []));
+    const claims: string[] = (pod.spec.volumes ?? []).flatMap((v: any) =>
+      v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : [],
+    );
     // The scheduler: a pod whose claim does not exist (or is going away) stays unscheduled.
     for (;;) {
       if (r.stopping) return;
       const missing = claims.find((c) => !this.claim(ns, c) || this.claim(ns, c)!.metadata.deletionTimestamp);
       if (!missing) break;
-      const why = this.claim(ns, missing) ? `persistentvolumeclaim "${missing}" is being deleted` : `persistentvolumeclaim "${missing}" not found`;
-      this.write(r, { phase: "Pending", qosClass: r.status.qosClass, conditions: [condition("PodScheduled", "False", "Unschedulable", `0/1 nodes are available: ${why}. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.`)] });
+      const why = this.claim(ns, missing)
+        ? `persistentvolumeclaim "${missing}" is being deleted`
+        : `persistentvolumeclaim "${missing}" not found`;
+      this.write(r, {
+        phase: "Pending",
+        qosClass: r.status.qosClass,
+        conditions: [
+          condition(
+            "PodScheduled",
+            "False",
+            "Unschedulable",
+            `0/1 nodes are available: ${why}. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.`,
+          ),
+        ],
+      });
       await sleep(300);
     }
     r.pod = this.cluster.bindPod(ns, pod.metadata.name, NODE_NAME) ?? pod;
@@ -133,9 +162,19 @@ export class PodmanKubelet {
       phase: "Pending",
       conditions: [
         condition("PodReadyToStartContainers", "False"),
-        condition("Initialized", inits.length ? "False" : "True", inits.length ? "ContainersNotInitialized" : undefined, inits.length ? `containers with incomplete status: [${inits.map((c) => c.name).join(" ")}]` : undefined),
+        condition(
+          "Initialized",
+          inits.length ? "False" : "True",
+          inits.length ? "ContainersNotInitialized" : undefined,
+          inits.length ? `containers with incomplete status: [${inits.map((c) => c.name).join(" ")}]` : undefined,
+        ),
         condition("Ready", "False", "ContainersNotReady", `containers with unready status: [${mains.map((c) => c.name).join(" ")}]`),
-        condition("ContainersReady", "False", "ContainersNotReady", `containers with unready status: [${mains.map((c) => c.name).join(" ")}]`),
+        condition(
+          "ContainersReady",
+          "False",
+          "ContainersNotReady",
+          `containers with unready status: [${mains.map((c) => c.name).join(" ")}]`,
+        ),
         condition("PodScheduled", "True"),
       ],
       hostIP: "127.0.0.1",
@@ -145,7 +184,9 @@ export class PodmanKubelet {
       startTime,
       qosClass: r.status.qosClass,
       ...(inits.length ? { initContainerStatuses: inits.map((c) => containerStatus(c, { waiting: { reason: "PodInitializing" } })) } : {}),
-      containerStatuses: mains.map((c) => containerStatus(c, { waiting: { reason: inits.length ? "PodInitializing" : "ContainerCreating" } })),
+      containerStatuses: mains.map((c) =>
+        containerStatus(c, { waiting: { reason: inits.length ? "PodInitializing" : "ContainerCreating" } }),
+      ),
     });
     if (pod.spec.activeDeadlineSeconds) r.timer = setTimeout(() => void this.deadline(r), pod.spec.activeDeadlineSeconds * 1000);
 
@@ -175,7 +216,12 @@ export class PodmanKubelet {
   }
 
   /** Runs one container to its end; its exit code, or null when the pod stopped before it could start. */
-  private async runContainer(r: PodRun, c: any, list: "initContainerStatuses" | "containerStatuses", volumes: Map<string, string>): Promise<number | null> {
+  private async runContainer(
+    r: PodRun,
+    c: any,
+    list: "initContainerStatuses" | "containerStatuses",
+    volumes: Map<string, string>,
+  ): Promise<number | null> {
     const pod = r.pod;
     const set = (state: object, extra: object = {}) => {
       r.status[list] = (r.status[list] as any[]).map((s) => (s.name === c.name ? { ...containerStatus(c, state), ...extra } : s));
@@ -219,7 +265,15 @@ export class PodmanKubelet {
       await this.engine.startContainer(id);
     } catch (e) {
       const now = timestamp(new Date());
-      set({ terminated: { exitCode: 128, reason: "StartError", message: (e as Error).message, startedAt: "1970-01-01T00:00:00Z", finishedAt: now } });
+      set({
+        terminated: {
+          exitCode: 128,
+          reason: "StartError",
+          message: (e as Error).message,
+          startedAt: "1970-01-01T00:00:00Z",
+          finishedAt: now,
+        },
+      });
       return 128;
     }
     const started = await this.engine.inspectContainer(id);
@@ -243,7 +297,15 @@ export class PodmanKubelet {
     const oom = info?.State.OOMKilled || (exitCode === 137 && limited && !r.stopping);
     const reason = oom ? "OOMKilled" : exitCode === 0 ? "Completed" : "Error";
     set(
-      { terminated: { exitCode, reason, startedAt, finishedAt: timestamp(new Date(info?.State.FinishedAt ?? Date.now())), containerID: `docker://${id}` } },
+      {
+        terminated: {
+          exitCode,
+          reason,
+          startedAt,
+          finishedAt: timestamp(new Date(info?.State.FinishedAt ?? Date.now())),
+          containerID: `docker://${id}`,
+        },
+      },
       { ready: false, started: false, containerID: `docker://${id}` },
     );
     return exitCode;
@@ -256,9 +318,28 @@ export class PodmanKubelet {
     const failed = all.some((s) => s.state?.terminated && s.state.terminated.exitCode !== 0) || all.some((s) => !s.state?.terminated);
     // A waiting container that never ran ends as the kubelet reports it: terminated with ContainerStatusUnknown.
     for (const key of ["initContainerStatuses", "containerStatuses"])
-      if (r.status[key]) r.status[key] = (r.status[key] as any[]).map((s) => (s.state?.terminated || !r.stopping ? s : { ...s, state: { terminated: { exitCode: 137, reason: "ContainerStatusUnknown", message: "The container could not be located when the pod was terminated" } } }));
+      if (r.status[key])
+        r.status[key] = (r.status[key] as any[]).map((s) =>
+          s.state?.terminated || !r.stopping
+            ? s
+            : {
+                ...s,
+                state: {
+                  terminated: {
+                    exitCode: 137,
+                    reason: "ContainerStatusUnknown",
+                    message: "The container could not be located when the pod was terminated",
+                  },
+                },
+              },
+        );
     r.status.phase = failed ? "Failed" : "Succeeded";
-    if (r.deadlineExceeded) Object.assign(r.status, { phase: "Failed", reason: "DeadlineExceeded", message: "Pod was active on the node longer than the specified deadline" });
+    if (r.deadlineExceeded)
+      Object.assign(r.status, {
+        phase: "Failed",
+        reason: "DeadlineExceeded",
+        message: "Pod was active on the node longer than the specified deadline",
+      });
     if (r.evicted) Object.assign(r.status, { phase: "Failed", reason: "Evicted", message: r.evicted });
     for (const type of ["Ready", "ContainersReady"]) this.setCondition(r, type, "False", "PodCompleted");
     this.setCondition(r, "PodReadyToStartContainers", "False");
@@ -296,16 +377,22 @@ export class PodmanKubelet {
     const inits: string[] = (pod.spec.initContainers ?? []).map((c: any) => c.name);
     const name = opts.container ?? (mains.length === 1 ? mains[0]! : undefined);
     if (!name)
-      throw badRequest(`a container name must be specified for pod ${pod.metadata.name}, choose one of: [${mains.join(" ")}]${inits.length ? ` or one of the init containers: [${inits.join(" ")}]` : ""}`);
+      throw badRequest(
+        `a container name must be specified for pod ${pod.metadata.name}, choose one of: [${mains.join(" ")}]${inits.length ? ` or one of the init containers: [${inits.join(" ")}]` : ""}`,
+      );
     if (![...mains, ...inits].includes(name)) throw badRequest(`container ${name} is not valid for pod ${pod.metadata.name}`);
     if (opts.previous) throw badRequest(`previous terminated container "${name}" in pod "${pod.metadata.name}" not found`);
     const id = this.runs.get(pod.metadata.uid)?.containers.get(name);
     if (!id) {
       const s = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find((x: any) => x.name === name);
-      throw badRequest(`container "${name}" in pod "${pod.metadata.name}" is waiting to start: ${s?.state?.waiting?.reason ?? "ContainerCreating"}`);
+      throw badRequest(
+        `container "${name}" in pod "${pod.metadata.name}" is waiting to start: ${s?.state?.waiting?.reason ?? "ContainerCreating"}`,
+      );
     }
     const tail = opts.tailLines;
-    return opts.follow ? this.engine.followLogs(id, { tail, timestamps: opts.timestamps }) : this.engine.logText(id, { tail, timestamps: opts.timestamps });
+    return opts.follow
+      ? this.engine.followLogs(id, { tail, timestamps: opts.timestamps })
+      : this.engine.logText(id, { tail, timestamps: opts.timestamps });
   }
 
   /** Whether the image is there per the pull policy; else the pull error, as the kubelet words it. */
@@ -328,8 +415,10 @@ export class PodmanKubelet {
     if (sc.runAsUser === 0) return `container's runAsUser breaks non-root policy ${where}`;
     if (sc.runAsUser !== undefined) return undefined;
     const user = await this.engine.imageUser(c.image);
-    if (user === "" || user === "root" || user === "0" || user.startsWith("0:") || user.startsWith("root:")) return `container has runAsNonRoot and image will run as root ${where}`;
-    if (!/^\d+(:\d+)?$/.test(user)) return `container has runAsNonRoot and image has non-numeric user (${user}), cannot verify user is non-root ${where}`;
+    if (user === "" || user === "root" || user === "0" || user.startsWith("0:") || user.startsWith("root:"))
+      return `container has runAsNonRoot and image will run as root ${where}`;
+    if (!/^\d+(:\d+)?$/.test(user))
+      return `container has runAsNonRoot and image has non-numeric user (${user}), cannot verify user is non-root ${where}`;
     return undefined;
   }
 
@@ -359,7 +448,13 @@ export class PodmanKubelet {
       const now = timestamp(new Date());
       this.cluster.create(EVENT, pod.metadata.namespace, {
         metadata: { generateName: `${pod.metadata.name}.` },
-        involvedObject: { kind: "Pod", namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid, apiVersion: "v1" },
+        involvedObject: {
+          kind: "Pod",
+          namespace: pod.metadata.namespace,
+          name: pod.metadata.name,
+          uid: pod.metadata.uid,
+          apiVersion: "v1",
+        },
         reason,
         message,
         type,
@@ -373,7 +468,14 @@ export class PodmanKubelet {
 }
 
 function condition(type: string, status: string, reason?: string, message?: string) {
-  return { type, status, lastProbeTime: null, lastTransitionTime: timestamp(new Date()), ...(reason ? { reason } : {}), ...(message ? { message } : {}) };
+  return {
+    type,
+    status,
+    lastProbeTime: null,
+    lastTransitionTime: timestamp(new Date()),
+    ...(reason ? { reason } : {}),
+    ...(message ? { message } : {}),
+  };
 }
 
 function containerStatus(c: any, state: object) {

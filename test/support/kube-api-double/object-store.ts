@@ -59,7 +59,9 @@ export class ObjectStore {
 
   /** Every object of `resource` (in `namespace` when given), oldest first, with the list's resourceVersion. */
   list(resource: string, namespace?: string): { items: KubeObject[]; resourceVersion: number } {
-    const items = [...this.table(resource).values()].filter((o) => namespace === undefined || o.metadata.namespace === namespace).map(clone);
+    const items = [...this.table(resource).values()]
+      .filter((o) => namespace === undefined || o.metadata.namespace === namespace)
+      .map(clone);
     return { items, resourceVersion: this.rv };
   }
 
@@ -76,7 +78,8 @@ export class ObjectStore {
   /** Objects with an ownerReference to `uid`, for the garbage collector. */
   dependentsOf(uid: string): { resource: string; object: KubeObject }[] {
     const out: { resource: string; object: KubeObject }[] = [];
-    for (const [resource, t] of this.objects) for (const o of t.values()) if (o.metadata.ownerReferences?.some((r) => r.uid === uid)) out.push({ resource, object: clone(o) });
+    for (const [resource, t] of this.objects)
+      for (const o of t.values()) if (o.metadata.ownerReferences?.some((r) => r.uid === uid)) out.push({ resource, object: clone(o) });
     return out;
   }
 

@@ -31,9 +31,11 @@ export function applyJsonPatch(target: any, ops: any): any {
       if (op.op === "replace" || op.op === "add") doc = clone(op.value);
       continue;
     }
-    if (parent == null || typeof parent !== "object") throw badRequest(`json patch ${op.op} operation does not apply: doc is missing path: "${op.path}"`);
+    if (parent == null || typeof parent !== "object")
+      throw badRequest(`json patch ${op.op} operation does not apply: doc is missing path: "${op.path}"`);
     if (op.op === "test") {
-      if (JSON.stringify(parent[last]) !== JSON.stringify(op.value)) throw invalid("", "", [cause.invalid(op.path, op.value, "testing value failed")]);
+      if (JSON.stringify(parent[last]) !== JSON.stringify(op.value))
+        throw invalid("", "", [cause.invalid(op.path, op.value, "testing value failed")]);
     } else if (op.op === "remove") {
       if (!(last in parent)) throw badRequest(`json patch remove operation does not apply: doc is missing path: "${op.path}"`);
       if (Array.isArray(parent)) parent.splice(Number(last), 1);

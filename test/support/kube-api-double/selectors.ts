@@ -30,7 +30,9 @@ export function parseLabelSelector(text: string | null): (labels: Labels) => boo
       const key = m[1]!;
       tests.push((l) => key in l);
     } else {
-      throw badRequest(`unable to parse requirement: found '${t}', expected: key, !key, key=value, key!=value, key in (...), key notin (...)`);
+      throw badRequest(
+        `unable to parse requirement: found '${t}', expected: key, !key, key=value, key!=value, key in (...), key notin (...)`,
+      );
     }
   }
   return (labels) => tests.every((test) => test(labels ?? {}));

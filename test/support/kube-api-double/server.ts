@@ -43,7 +43,17 @@ export interface AccessRules {
   user: string;
 }
 
-const VERSION = { major: "1", minor: "30", gitVersion: "v1.30.0-kube-api-double", gitCommit: "0000000000000000000000000000000000000000", gitTreeState: "clean", buildDate: "2026-01-01T00:00:00Z", goVersion: "go1.22.0", compiler: "gc", platform: "linux/amd64" };
+const VERSION = {
+  major: "1",
+  minor: "30",
+  gitVersion: "v1.30.0-kube-api-double",
+  gitCommit: "0000000000000000000000000000000000000000",
+  gitTreeState: "clean",
+  buildDate: "2026-01-01T00:00:00Z",
+  goVersion: "go1.22.0",
+  compiler: "gc",
+  platform: "linux/amd64",
+};
 const encoder = new TextEncoder();
 
 export function handler(cluster: Cluster, hooks: ServerHooks, access: AccessRules): (req: Request) => Promise<Response> {
@@ -58,7 +68,15 @@ export function handler(cluster: Cluster, hooks: ServerHooks, access: AccessRule
       return await route(cluster, hooks, access, req, url, body);
     } catch (e) {
       if (e instanceof ApiStatusError) return json(e.status, e.status.code);
-      const status: Status = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: `kube-api-double: ${(e as Error).stack ?? e}`, reason: "InternalError", code: 500 };
+      const status: Status = {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: `kube-api-double: ${(e as Error).stack ?? e}`,
+        reason: "InternalError",
+        code: 500,
+      };
       return json(status, 500);
     }
   };
@@ -66,7 +84,8 @@ export function handler(cluster: Cluster, hooks: ServerHooks, access: AccessRule
 
 function discover(path: string): object | undefined {
   if (path === "/version" || path === "/version/") return VERSION;
-  if (path === "/api" || path === "/api/") return { kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: "127.0.0.1" }] };
+  if (path === "/api" || path === "/api/")
+    return { kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: "127.0.0.1" }] };
   if (path === "/apis" || path === "/apis/") return groupList();
   if (path === "/api/v1" || path === "/api/v1/") return resourceList("", "v1");
   const m = /^\/apis\/([^/]+)\/([^/]+)\/?$/.exec(path);
@@ -117,15 +136,28 @@ async function route(cluster: Cluster, hooks: ServerHooks, access: AccessRules, 
   const { type, namespace: ns, name, sub } = t;
   const watching = t.legacyWatch || q.get("watch") === "1" || q.get("watch") === "true";
   const verb =
-    req.method === "GET" ? (watching ? "watch" : name ? "get" : "list")
-    : req.method === "POST" ? "create"
-    : req.method === "PUT" ? "update"
-    : req.method === "PATCH" ? "patch"
-    : req.method === "DELETE" ? (name ? "delete" : "deletecollection")
-    : "";
+    req.method === "GET"
+      ? watching
+        ? "watch"
+        : name
+          ? "get"
+          : "list"
+      : req.method === "POST"
+        ? "create"
+        : req.method === "PUT"
+          ? "update"
+          : req.method === "PATCH"
+            ? "patch"
+            : req.method === "DELETE"
+              ? name
+                ? "delete"
+                : "deletecollection"
+              : "";
   const resourceName = sub ? `${type.name}/${sub}` : type.name;
   if (!verb) throw methodNotAllowed(`the server does not allow this method on the requested resource`);
-  const allowedByRole = !access.rules || access.rules.some((r) => matches(r.apiGroups, type.group) && matches(r.resources, resourceName) && matches(r.verbs, verb));
+  const allowedByRole =
+    !access.rules ||
+    access.rules.some((r) => matches(r.apiGroups, type.group) && matches(r.resources, resourceName) && matches(r.verbs, verb));
   if (!allowedByRole || access.denied.has(`${verb} ${resourceName}`) || access.denied.has(`* ${resourceName}`))
     throw forbidden(
       `${resourceName}${name ? ` "${name}"` : ""} is forbidden: User "${access.user}" cannot ${verb} resource "${type.name}"${sub ? ` (subresource "${sub}")` : ""} in API group "${type.group}"${ns ? ` in the namespace "${ns}"` : ""}`,
@@ -167,7 +199,10 @@ async function route(cluster: Cluster, hooks: ServerHooks, access: AccessRules, 
       return json({
         kind: `${type.kind}List`,
         apiVersion: groupVersion(type),
-        metadata: { resourceVersion: String(resourceVersion), ...(page.continue ? { continue: page.continue, remainingItemCount: page.remaining } : {}) },
+        metadata: {
+          resourceVersion: String(resourceVersion),
+          ...(page.continue ? { continue: page.continue, remainingItemCount: page.remaining } : {}),
+        },
         items: page.items.map(({ apiVersion, kind, ...rest }) => rest),
       });
     }
@@ -181,12 +216,18 @@ async function route(cluster: Cluster, hooks: ServerHooks, access: AccessRules, 
       const opts = deleteOptions(q, body, dryRun);
       const out = cluster.delete(type, ns, name!, opts);
       // The real server answers 202 Accepted while a deletion waits on finalizers or a grace period.
-      const pending = (out as KubeObject).metadata?.deletionTimestamp !== undefined && cluster.store.get(resourceKey(type), ns, name!) !== undefined;
+      const pending =
+        (out as KubeObject).metadata?.deletionTimestamp !== undefined && cluster.store.get(resourceKey(type), ns, name!) !== undefined;
       return json(out, pending && !type.returnDeletedObject ? 202 : 200);
     }
     case "deletecollection": {
       cluster.deleteCollection(type, ns, selectors, deleteOptions(q, body, dryRun));
-      return json({ kind: `${type.kind}List`, apiVersion: groupVersion(type), metadata: { resourceVersion: String(cluster.store.resourceVersion) }, items: [] });
+      return json({
+        kind: `${type.kind}List`,
+        apiVersion: groupVersion(type),
+        metadata: { resourceVersion: String(cluster.store.resourceVersion) },
+        items: [],
+      });
     }
   }
   throw methodNotAllowed("unsupported");
@@ -235,14 +276,19 @@ function watch(
   const labels = parseLabelSelector(sel.labelSelector);
   const fields = parseFieldSelector(sel.fieldSelector, type.kind);
   const key = resourceKey(type);
-  const matches = (o: KubeObject) => (ns === undefined || o.metadata.namespace === ns) && (!sel.name || o.metadata.name === sel.name) && labels(o.metadata.labels) && fields(o);
+  const matches = (o: KubeObject) =>
+    (ns === undefined || o.metadata.namespace === ns) &&
+    (!sel.name || o.metadata.name === sel.name) &&
+    labels(o.metadata.labels) &&
+    fields(o);
   const rv = q.get("resourceVersion");
   const timeout = Number(q.get("timeoutSeconds") ?? 0);
   let cleanup = () => {};
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       let closed = false;
-      const send = (type: string, object: unknown) => !closed && controller.enqueue(encoder.encode(JSON.stringify({ type, object }) + "\n"));
+      const send = (type: string, object: unknown) =>
+        !closed && controller.enqueue(encoder.encode(JSON.stringify({ type, object }) + "\n"));
       const close = () => {
         if (closed) return;
         cleanup();
@@ -283,10 +329,18 @@ const wantsTable = (req: Request) => /as=Table/.test(req.headers.get("accept") ?
 /** The server-side printing kubectl asks for (`Accept: application/json;as=Table;g=meta.k8s.io;v=v1`). */
 function table(type: ResourceType, items: KubeObject[], resourceVersion: string, cont?: string): object {
   const pods = type.kind === "Pod";
-  const columns = pods ? POD_COLUMNS : [
-    { name: "Name", type: "string", format: "name", description: "Name must be unique within a namespace.", priority: 0 },
-    { name: "Age", type: "string", format: "", description: "CreationTimestamp is a timestamp representing the server time when this object was created.", priority: 0 },
-  ];
+  const columns = pods
+    ? POD_COLUMNS
+    : [
+        { name: "Name", type: "string", format: "name", description: "Name must be unique within a namespace.", priority: 0 },
+        {
+          name: "Age",
+          type: "string",
+          format: "",
+          description: "CreationTimestamp is a timestamp representing the server time when this object was created.",
+          priority: 0,
+        },
+      ];
   return {
     kind: "Table",
     apiVersion: "meta.k8s.io/v1",
@@ -306,7 +360,9 @@ async function readBody(req: Request): Promise<unknown> {
     return JSON.parse(text);
   } catch {
     // kubectl and client-node send JSON; YAML bodies (server-side apply) are not served by the double.
-    throw badRequest(`the body of the request was in an unknown format - accepted media types include: application/json; got: ${text.slice(0, 60)}`);
+    throw badRequest(
+      `the body of the request was in an unknown format - accepted media types include: application/json; got: ${text.slice(0, 60)}`,
+    );
   }
 }
 

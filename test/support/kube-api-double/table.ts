@@ -6,17 +6,41 @@ import type { KubeObject } from "./object-store";
 
 export const POD_COLUMNS = [
   { name: "Name", type: "string", format: "name", description: "Name must be unique within a namespace.", priority: 0 },
-  { name: "Ready", type: "string", format: "", description: "The aggregate readiness state of this pod for accepting traffic.", priority: 0 },
+  {
+    name: "Ready",
+    type: "string",
+    format: "",
+    description: "The aggregate readiness state of this pod for accepting traffic.",
+    priority: 0,
+  },
   { name: "Status", type: "string", format: "", description: "The aggregate status of the containers in this pod.", priority: 0 },
-  { name: "Restarts", type: "string", format: "", description: "The number of times the containers in this pod have been restarted.", priority: 0 },
-  { name: "Age", type: "string", format: "", description: "CreationTimestamp is a timestamp representing the server time when this object was created.", priority: 0 },
+  {
+    name: "Restarts",
+    type: "string",
+    format: "",
+    description: "The number of times the containers in this pod have been restarted.",
+    priority: 0,
+  },
+  {
+    name: "Age",
+    type: "string",
+    format: "",
+    description: "CreationTimestamp is a timestamp representing the server time when this object was created.",
+    priority: 0,
+  },
 ];
 
 export function podTableRow(pod: KubeObject, now: Date): string[] {
   const statuses: any[] = pod.status?.containerStatuses ?? [];
   const total = pod.spec?.containers?.length ?? 0;
   const ready = statuses.filter((s) => s.ready).length;
-  return [pod.metadata.name, `${ready}/${total}`, podStatusText(pod), String(statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0)), age(pod.metadata.creationTimestamp, now)];
+  return [
+    pod.metadata.name,
+    `${ready}/${total}`,
+    podStatusText(pod),
+    String(statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0)),
+    age(pod.metadata.creationTimestamp, now),
+  ];
 }
 
 function podStatusText(pod: KubeObject): string {
@@ -25,7 +49,8 @@ function podStatusText(pod: KubeObject): string {
   const inits: any[] = pod.status?.initContainerStatuses ?? [];
   for (const [i, s] of inits.entries()) {
     if (s.state?.terminated?.exitCode === 0) continue;
-    if (s.state?.terminated) return s.state.terminated.reason ? `Init:${s.state.terminated.reason}` : `Init:ExitCode:${s.state.terminated.exitCode}`;
+    if (s.state?.terminated)
+      return s.state.terminated.reason ? `Init:${s.state.terminated.reason}` : `Init:ExitCode:${s.state.terminated.exitCode}`;
     if (s.state?.waiting?.reason && s.state.waiting.reason !== "PodInitializing") return `Init:${s.state.waiting.reason}`;
     return `Init:${i}/${pod.spec?.initContainers?.length ?? 0}`;
   }

@@ -38,12 +38,14 @@ function schemaCauses(type: ResourceType, obj: KubeObject): StatusCause[] {
     new type.model(obj).validate();
     return [];
   } catch (e) {
-    const errors = (e as { errors?: { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }[] }).errors;
+    const errors = (e as { errors?: { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }[] })
+      .errors;
     if (!errors) return [{ reason: "FieldValueInvalid", message: String((e as Error).message), field: "<root>" }];
     return errors.map((err) => {
       const path = fieldPath(err.instancePath);
       if (err.keyword === "required") return cause.required(joinField(path, String(err.params.missingProperty)));
-      if (err.keyword === "enum") return cause.notSupported(path, valueAt(obj, err.instancePath), (err.params.allowedValues as string[]) ?? []);
+      if (err.keyword === "enum")
+        return cause.notSupported(path, valueAt(obj, err.instancePath), (err.params.allowedValues as string[]) ?? []);
       return cause.invalid(path, valueAt(obj, err.instancePath), err.message ?? err.keyword);
     });
   }
@@ -66,7 +68,11 @@ function metadataCauses(type: ResourceType, obj: KubeObject): StatusCause[] {
   const out: StatusCause[] = [];
   const md = obj.metadata ?? ({} as KubeObject["metadata"]);
   if (!md.name) out.push(cause.required("metadata.name", "name or generateName is required"));
-  else if (LABEL_NAMED.has(type.kind) ? !DNS1123_LABEL.test(md.name) || md.name.length > 63 : !DNS1123_SUBDOMAIN.test(md.name) || md.name.length > 253)
+  else if (
+    LABEL_NAMED.has(type.kind)
+      ? !DNS1123_LABEL.test(md.name) || md.name.length > 63
+      : !DNS1123_SUBDOMAIN.test(md.name) || md.name.length > 253
+  )
     out.push(cause.invalid("metadata.name", md.name, LABEL_NAMED.has(type.kind) ? LABEL_MSG : SUBDOMAIN_MSG));
   for (const [k, v] of Object.entries(md.labels ?? {})) {
     out.push(...qualifiedNameCauses("metadata.labels", k));
@@ -95,7 +101,18 @@ function qualifiedNameCauses(field: string, key: string): StatusCause[] {
   ];
 }
 
-const VOLUME_SOURCES = ["emptyDir", "secret", "configMap", "persistentVolumeClaim", "hostPath", "projected", "downwardAPI", "ephemeral", "csi", "nfs"];
+const VOLUME_SOURCES = [
+  "emptyDir",
+  "secret",
+  "configMap",
+  "persistentVolumeClaim",
+  "hostPath",
+  "projected",
+  "downwardAPI",
+  "ephemeral",
+  "csi",
+  "nfs",
+];
 
 function podCauses(spec: any, at = "spec"): StatusCause[] {
   const out: StatusCause[] = [];
@@ -131,7 +148,9 @@ function podCauses(spec: any, at = "spec"): StatusCause[] {
   if (spec.activeDeadlineSeconds !== undefined && !(spec.activeDeadlineSeconds >= 1))
     out.push(cause.invalid(`${at}.activeDeadlineSeconds`, spec.activeDeadlineSeconds, "must be between 1 and 2147483647, inclusive"));
   if (spec.terminationGracePeriodSeconds !== undefined && spec.terminationGracePeriodSeconds < 0)
-    out.push(cause.invalid(`${at}.terminationGracePeriodSeconds`, spec.terminationGracePeriodSeconds, "must be greater than or equal to 0"));
+    out.push(
+      cause.invalid(`${at}.terminationGracePeriodSeconds`, spec.terminationGracePeriodSeconds, "must be greater than or equal to 0"),
+    );
   return out;
 }
 
@@ -142,10 +161,18 @@ function containerCauses(c: any, f: string, volumes: Set<string>): StatusCause[]
   (c.env ?? []).forEach((e: any, i: number) => {
     if (!e.name) out.push(cause.required(`${f}.env[${i}].name`));
     else if (!ENV_NAME.test(e.name))
-      out.push(cause.invalid(`${f}.env[${i}].name`, e.name, "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit"));
+      out.push(
+        cause.invalid(
+          `${f}.env[${i}].name`,
+          e.name,
+          "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit",
+        ),
+      );
     const ref = e.valueFrom?.secretKeyRef ?? e.valueFrom?.configMapKeyRef;
-    if (e.value !== undefined && e.valueFrom) out.push(cause.invalid(`${f}.env[${i}].valueFrom`, "", "may not be specified when `value` is not empty"));
-    if (ref && !ref.key) out.push(cause.required(`${f}.env[${i}].valueFrom.${e.valueFrom.secretKeyRef ? "secretKeyRef" : "configMapKeyRef"}.key`));
+    if (e.value !== undefined && e.valueFrom)
+      out.push(cause.invalid(`${f}.env[${i}].valueFrom`, "", "may not be specified when `value` is not empty"));
+    if (ref && !ref.key)
+      out.push(cause.required(`${f}.env[${i}].valueFrom.${e.valueFrom.secretKeyRef ? "secretKeyRef" : "configMapKeyRef"}.key`));
   });
   const paths = new Set<string>();
   (c.volumeMounts ?? []).forEach((m: any, i: number) => {
@@ -157,12 +184,22 @@ function containerCauses(c: any, f: string, volumes: Set<string>): StatusCause[]
   for (const res of ["cpu", "memory"]) {
     const req = c.resources?.requests?.[res];
     const lim = c.resources?.limits?.[res];
-    for (const [where, q] of [["requests", req], ["limits", lim]] as const)
+    for (const [where, q] of [
+      ["requests", req],
+      ["limits", lim],
+    ] as const)
       if (q !== undefined && quantityValue(q) === null)
-        out.push(cause.invalid(`${f}.resources.${where}.${res}`, q, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"));
+        out.push(
+          cause.invalid(
+            `${f}.resources.${where}.${res}`,
+            q,
+            "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+          ),
+        );
     const r = req !== undefined ? quantityValue(req) : null;
     const l = lim !== undefined ? quantityValue(lim) : null;
-    if (r !== null && l !== null && r > l) out.push(cause.invalid(`${f}.resources.requests`, String(req), `must be less than or equal to ${res} limit of ${lim}`));
+    if (r !== null && l !== null && r > l)
+      out.push(cause.invalid(`${f}.resources.requests`, String(req), `must be less than or equal to ${res} limit of ${lim}`));
   }
   return out;
 }
@@ -171,7 +208,14 @@ function dataKeyCauses(obj: KubeObject): StatusCause[] {
   const out: StatusCause[] = [];
   for (const field of ["data", "stringData", "binaryData"])
     for (const k of Object.keys(obj[field] ?? {}))
-      if (!CONFIG_KEY.test(k) || k.length > 253) out.push(cause.invalid(`${field}[${k}]`, k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"));
+      if (!CONFIG_KEY.test(k) || k.length > 253)
+        out.push(
+          cause.invalid(
+            `${field}[${k}]`,
+            k,
+            "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+          ),
+        );
   return out;
 }
 
@@ -184,7 +228,20 @@ function pvcCauses(spec: any): StatusCause[] {
   return out;
 }
 
-const SUFFIX: Record<string, number> = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50 };
+const SUFFIX: Record<string, number> = {
+  "": 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+};
 
 /** A Kubernetes quantity ("512Mi", "250m", "1e3", 2) as a number, or null when it is not one. */
 export function quantityValue(q: string | number): number | null {

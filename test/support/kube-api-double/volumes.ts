@@ -12,7 +12,8 @@ import { dataValue, type Lookup } from "./container-config";
 import type { KubeObject } from "./object-store";
 
 /** The host directory of a claim: keyed by its uid, so a claim re-created under the same name starts empty. */
-export const claimDir = (workDir: string, pvc: KubeObject) => join(workDir, "claims", `${pvc.metadata.namespace}_${pvc.metadata.name}_${pvc.metadata.uid}`);
+export const claimDir = (workDir: string, pvc: KubeObject) =>
+  join(workDir, "claims", `${pvc.metadata.namespace}_${pvc.metadata.name}_${pvc.metadata.uid}`);
 
 export function provisionClaim(workDir: string, pvc: KubeObject): void {
   const dir = claimDir(workDir, pvc);
@@ -30,7 +31,13 @@ export type VolumeResult = { dirs: Map<string, string>; waiting?: undefined } | 
  * Makes the pod's volumes under `podDir`; or says why it cannot yet (the kubelet's FailedMount message)
  * when a Secret, ConfigMap or claim it needs does not exist.
  */
-export function prepareVolumes(pod: KubeObject, podDir: string, lookup: Lookup, claim: (name: string) => KubeObject | undefined, workDir: string): VolumeResult {
+export function prepareVolumes(
+  pod: KubeObject,
+  podDir: string,
+  lookup: Lookup,
+  claim: (name: string) => KubeObject | undefined,
+  workDir: string,
+): VolumeResult {
   const dirs = new Map<string, string>();
   const fsGroup: number | undefined = pod.spec.securityContext?.fsGroup;
   const own = (path: string) => fsGroup !== undefined && chownSync(path, 0, fsGroup);
@@ -48,7 +55,8 @@ export function prepareVolumes(pod: KubeObject, podDir: string, lookup: Lookup, 
       const obj = lookup(kind, name);
       if (!obj && !src.optional) return fail(`${kind.toLowerCase()} "${name}" not found`);
       mkdirSync(dir, { recursive: true });
-      const keys: { key: string; path: string; mode?: number }[] = src.items ?? Object.keys({ ...(obj?.data ?? {}), ...(obj?.binaryData ?? {}) }).map((key) => ({ key, path: key }));
+      const keys: { key: string; path: string; mode?: number }[] =
+        src.items ?? Object.keys({ ...(obj?.data ?? {}), ...(obj?.binaryData ?? {}) }).map((key) => ({ key, path: key }));
       for (const item of keys) {
         const value = obj && dataValue(obj, item.key);
         if (value === undefined) {

@@ -23,7 +23,11 @@ describe("buildCommand", () => {
   });
 
   test.each<[string, TaskSpec, RegExp]>([
-    ["http runs inline", task({ operator: "http", http: { method: "GET", url: "http://x" } }), /task t1: http tasks run inline in the control plane/],
+    [
+      "http runs inline",
+      task({ operator: "http", http: { method: "GET", url: "http://x" } }),
+      /task t1: http tasks run inline in the control plane/,
+    ],
     ["bash without command", task({ operator: "bash" }), /task t1: a bash task needs bash_command/],
     ["python without code", task({ operator: "python" }), /needs python_code or python_callable/],
     ["container without command", task({ operator: "container", image: "alpine" }), /needs command/],

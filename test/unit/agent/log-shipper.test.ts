@@ -29,7 +29,11 @@ describe("LogShipper", () => {
     const s = new LogShipper(r.send, { maxTotalBytes: 10, flushIntervalMs: 60_000 });
     for (const l of ["1234", "5678", "9abc", "more", "even more"]) s.add("stdout", l);
     await s.close();
-    expect(r.batches.flatMap((b) => b.lines)).toEqual(["1234", "5678", "log limit of 10 bytes reached for this try; further output is dropped"]);
+    expect(r.batches.flatMap((b) => b.lines)).toEqual([
+      "1234",
+      "5678",
+      "log limit of 10 bytes reached for this try; further output is dropped",
+    ]);
   });
 
   test("a batch the server refuses is dropped, later ones keep their numbers", async () => {

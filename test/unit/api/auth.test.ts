@@ -47,8 +47,16 @@ describe("POST /auth/token", () => {
   test("X-Forwarded-For is not trusted by default: spoofing it does not escape the lockout", async () => {
     const h = await makeHarness();
     for (let i = 0; i < 5; i++)
-      await h.call("POST", "/auth/token", { body: { username: "admin", password: "nope" }, token: null, headers: { "X-Forwarded-For": `10.9.9.${i}` } });
-    const r = await h.call("POST", "/auth/token", { body: { username: "admin", password: "nope" }, token: null, headers: { "X-Forwarded-For": "10.9.9.99" } });
+      await h.call("POST", "/auth/token", {
+        body: { username: "admin", password: "nope" },
+        token: null,
+        headers: { "X-Forwarded-For": `10.9.9.${i}` },
+      });
+    const r = await h.call("POST", "/auth/token", {
+      body: { username: "admin", password: "nope" },
+      token: null,
+      headers: { "X-Forwarded-For": "10.9.9.99" },
+    });
     expect(r.status).toBe(429);
   });
 

@@ -32,7 +32,9 @@ describe("POST /api/v2/backfills", () => {
     });
     expect(h.wakes).toEqual([undefined]);
     const runs = await h.json("GET", "/api/v2/dags/etl/dagRuns?order_by=logical_date");
-    expect(runs.body.dag_runs.map((x: any) => [x.dag_run_id, x.run_type, x.state, x.data_interval_start, x.data_interval_end, x.conf])).toEqual([
+    expect(
+      runs.body.dag_runs.map((x: any) => [x.dag_run_id, x.run_type, x.state, x.data_interval_start, x.data_interval_end, x.conf]),
+    ).toEqual([
       ["backfill__2026-02-01T00:00:00+00:00", "backfill", "queued", "2026-02-01T00:00:00.000Z", "2026-02-02T00:00:00.000Z", { limit: 3 }],
       ["backfill__2026-02-02T00:00:00+00:00", "backfill", "queued", "2026-02-02T00:00:00.000Z", "2026-02-03T00:00:00.000Z", { limit: 3 }],
       ["backfill__2026-02-03T00:00:00+00:00", "backfill", "queued", "2026-02-03T00:00:00.000Z", "2026-02-04T00:00:00.000Z", { limit: 3 }],
@@ -43,7 +45,11 @@ describe("POST /api/v2/backfills", () => {
     const h = await makeHarness();
     await h.json("POST", "/api/v2/backfills", { body: body({ run_backwards: true }) });
     const runs = await h.json("GET", "/api/v2/dags/etl/dagRuns?order_by=id");
-    expect(runs.body.dag_runs.map((x: any) => x.logical_date)).toEqual(["2026-02-03T00:00:00.000Z", "2026-02-02T00:00:00.000Z", "2026-02-01T00:00:00.000Z"]);
+    expect(runs.body.dag_runs.map((x: any) => x.logical_date)).toEqual([
+      "2026-02-03T00:00:00.000Z",
+      "2026-02-02T00:00:00.000Z",
+      "2026-02-01T00:00:00.000Z",
+    ]);
   });
 
   test("reprocess_behavior none skips days that already have a finished run", async () => {
@@ -53,16 +59,45 @@ describe("POST /api/v2/backfills", () => {
     await h.store.setDagRunState(earlier.id, ["queued"], "failed", new Date());
     await h.json("POST", "/api/v2/backfills", { body: body() });
     const runs = await h.json("GET", "/api/v2/dags/etl/dagRuns?order_by=id");
-    expect(runs.body.dag_runs.map((x: any) => x.dag_run_id)).toEqual(["earlier", "backfill__2026-02-01T00:00:00+00:00", "backfill__2026-02-03T00:00:00+00:00"]);
+    expect(runs.body.dag_runs.map((x: any) => x.dag_run_id)).toEqual([
+      "earlier",
+      "backfill__2026-02-01T00:00:00+00:00",
+      "backfill__2026-02-03T00:00:00+00:00",
+    ]);
   });
 
   const errors: { name: string; body: Record<string, unknown>; status: number; detail: string | RegExp }[] = [
-    { name: "from after to names both", body: body({ from_date: "2026-02-05T00:00:00Z" }), status: 400, detail: "from_date (2026-02-05T00:00:00.000Z) must not be after to_date (2026-02-03T00:00:00.000Z); swap them" },
+    {
+      name: "from after to names both",
+      body: body({ from_date: "2026-02-05T00:00:00Z" }),
+      status: 400,
+      detail: "from_date (2026-02-05T00:00:00.000Z) must not be after to_date (2026-02-03T00:00:00.000Z); swap them",
+    },
     { name: "unknown DAG", body: body({ dag_id: "nope" }), status: 404, detail: "Could not find dag nope" },
-    { name: "DAG without a schedule", body: body({ dag_id: "report" }), status: 400, detail: /DAG report has no periodic schedule \(schedule: null\)/ },
-    { name: "range in the future", body: body({ from_date: "2026-04-01T00:00:00Z", to_date: "2026-05-01T00:00:00Z" }), status: 400, detail: /^Backfill cannot be executed for future dates/ },
-    { name: "a range with no ended slot", body: body({ from_date: "2026-02-01T01:00:00Z", to_date: "2026-02-01T02:00:00Z" }), status: 400, detail: /no slot of DAG etl's schedule "@daily" \(UTC\) starts between/ },
-    { name: "conf breaking a param", body: body({ dag_run_conf: { limit: 0 } }), status: 400, detail: /conf\.limit: 0 is less than the minimum 1/ },
+    {
+      name: "DAG without a schedule",
+      body: body({ dag_id: "report" }),
+      status: 400,
+      detail: /DAG report has no periodic schedule \(schedule: null\)/,
+    },
+    {
+      name: "range in the future",
+      body: body({ from_date: "2026-04-01T00:00:00Z", to_date: "2026-05-01T00:00:00Z" }),
+      status: 400,
+      detail: /^Backfill cannot be executed for future dates/,
+    },
+    {
+      name: "a range with no ended slot",
+      body: body({ from_date: "2026-02-01T01:00:00Z", to_date: "2026-02-01T02:00:00Z" }),
+      status: 400,
+      detail: /no slot of DAG etl's schedule "@daily" \(UTC\) starts between/,
+    },
+    {
+      name: "conf breaking a param",
+      body: body({ dag_run_conf: { limit: 0 } }),
+      status: 400,
+      detail: /conf\.limit: 0 is less than the minimum 1/,
+    },
     { name: "task_id_pattern", body: body({ task_id_pattern: "^a" }), status: 400, detail: /task_id_pattern is not supported/ },
   ];
   for (const c of errors)
@@ -85,7 +120,9 @@ describe("POST /api/v2/backfills", () => {
   test("error: a second backfill while one is running is a 409", async () => {
     const h = await makeHarness();
     const first = await h.json("POST", "/api/v2/backfills", { body: body() });
-    const second = await h.json("POST", "/api/v2/backfills", { body: body({ from_date: "2026-01-01T00:00:00Z", to_date: "2026-01-02T00:00:00Z" }) });
+    const second = await h.json("POST", "/api/v2/backfills", {
+      body: body({ from_date: "2026-01-01T00:00:00Z", to_date: "2026-01-02T00:00:00Z" }),
+    });
     expect(second.status).toBe(409);
     expect(second.body.detail).toBe(
       `There is already a running backfill for dag etl (backfill ${first.body.id}); wait for it, or cancel it with PUT /api/v2/backfills/${first.body.id}/cancel`,
@@ -104,7 +141,11 @@ describe("dry_run, list, get, pause, unpause, cancel", () => {
     const h = await makeHarness();
     const r = await h.json("POST", "/api/v2/backfills/dry_run", { body: body() });
     expect(r.body).toEqual({
-      backfills: ["2026-02-01", "2026-02-02", "2026-02-03"].map((day) => ({ logical_date: `${day}T00:00:00.000Z`, partition_key: null, partition_date: null })),
+      backfills: ["2026-02-01", "2026-02-02", "2026-02-03"].map((day) => ({
+        logical_date: `${day}T00:00:00.000Z`,
+        partition_key: null,
+        partition_date: null,
+      })),
       total_entries: 3,
     });
     expect((await h.store.listDagRuns({ dag_id: "etl" })).total).toBe(0);

@@ -4,7 +4,12 @@ import type { Harness } from "./harness";
 
 const PATH: TaskState[] = ["none", "scheduled", "queued", "running"];
 
-export async function setStates(h: Harness, dagId: string, runId: string, want: Record<string, TaskState | { state: TaskState; hostname?: string }>) {
+export async function setStates(
+  h: Harness,
+  dagId: string,
+  runId: string,
+  want: Record<string, TaskState | { state: TaskState; hostname?: string }>,
+) {
   const now = new Date("2026-03-01T12:00:00Z");
   const tis = (await h.store.listTaskInstances(dagId, runId)).items;
   for (const [taskId, w] of Object.entries(want)) {
@@ -13,7 +18,12 @@ export async function setStates(h: Harness, dagId: string, runId: string, want: 
     const steps = PATH.includes(target) ? PATH.slice(1, PATH.indexOf(target) + 1) : [...PATH.slice(1), target];
     let from: TaskState = ti.state;
     for (const to of steps) {
-      const patch = to === "running" ? { start_date: now, hostname: typeof w === "string" ? "worker-1" : (w.hostname ?? "worker-1") } : to === target ? { end_date: now } : {};
+      const patch =
+        to === "running"
+          ? { start_date: now, hostname: typeof w === "string" ? "worker-1" : (w.hostname ?? "worker-1") }
+          : to === target
+            ? { end_date: now }
+            : {};
       const [ok] = await h.store.applyTransitions([{ id: ti.id, from: [from], to, patch }], now);
       if (!ok) throw new Error(`could not move ${taskId} ${from} -> ${to}`);
       from = to;

@@ -102,7 +102,10 @@ describe("POST /api/v2/dags/{dag_id}/clearTaskInstances", () => {
     const h = await makeHarness();
     const runId = await trigger(h, "etl");
     const r = await h.json("POST", CLEAR, { body: { dag_run_id: runId, include_past: true } });
-    expect(r).toEqual({ status: 400, body: { detail: "Cannot use include_past or include_future with no logical_date(e.g. manually or asset-triggered)." } });
+    expect(r).toEqual({
+      status: 400,
+      body: { detail: "Cannot use include_past or include_future with no logical_date(e.g. manually or asset-triggered)." },
+    });
   });
 
   test.each([

@@ -49,7 +49,11 @@ describe("connections API", () => {
   test("is_encrypted tells the truth: false for a row stored before encryption, or with no password", async () => {
     const h = await makeHarness();
     await h.rawStore.putConnection({ ...API, description: null }, NOW);
-    expect((await h.json("GET", "/api/v2/connections/api")).body).toMatchObject({ password: "***", is_encrypted: false, is_extra_encrypted: false });
+    expect((await h.json("GET", "/api/v2/connections/api")).body).toMatchObject({
+      password: "***",
+      is_encrypted: false,
+      is_extra_encrypted: false,
+    });
     const bare = await h.json("POST", "/api/v2/connections", { body: { connection_id: "bare", conn_type: "http", host: "h" } });
     expect(bare.body).toMatchObject({ password: null, extra: null, is_encrypted: false, is_extra_encrypted: false });
     // A GET's answer can be sent back as is (the flags are read-only); the next write seals the old row.
@@ -61,7 +65,11 @@ describe("connections API", () => {
     // Secrets of extra sent back as "***" keep their value; a field the client changed takes the new one.
     const extra = JSON.stringify({ token: "***", region: "us", nested: { client_secret: "***" } });
     await h.json("PATCH", "/api/v2/connections/api?update_mask=extra", { body: { connection_id: "api", conn_type: "http", extra } });
-    expect(JSON.parse((await h.store.getConnection("api"))!.extra!)).toEqual({ token: "tok-secret", region: "us", nested: { client_secret: "s" } });
+    expect(JSON.parse((await h.store.getConnection("api"))!.extra!)).toEqual({
+      token: "tok-secret",
+      region: "us",
+      nested: { client_secret: "s" },
+    });
   });
 
   test("a row sealed under another key answers 500 with a detail that says why and how to fix it", async () => {
@@ -70,7 +78,9 @@ describe("connections API", () => {
     for (const path of ["/api/v2/connections/api", "/api/v2/connections"]) {
       const r = await h.json("GET", path);
       expect(r.status).toBe(500);
-      expect(r.body.detail).toStartWith("cannot decrypt connection api (password): the secrets key differs from the one it was written with");
+      expect(r.body.detail).toStartWith(
+        "cannot decrypt connection api (password): the secrets key differs from the one it was written with",
+      );
       expect(r.body.detail).toContain("leoflow secrets rotate");
     }
     expect((await h.call("DELETE", "/api/v2/connections/api")).status).toBe(204);
@@ -79,11 +89,15 @@ describe("connections API", () => {
   test("patch changes what the body sets (or update_mask names) and keeps the password when it is omitted or ***", async () => {
     const h = await makeHarness();
     await h.json("POST", "/api/v2/connections", { body: API });
-    const r = await h.json("PATCH", "/api/v2/connections/api", { body: { connection_id: "api", conn_type: "http", host: "new.example.com", password: "***" } });
+    const r = await h.json("PATCH", "/api/v2/connections/api", {
+      body: { connection_id: "api", conn_type: "http", host: "new.example.com", password: "***" },
+    });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ host: "new.example.com", login: "bot", password: "***" });
     expect((await h.store.getConnection("api"))?.password).toBe("hunter22");
-    await h.json("PATCH", "/api/v2/connections/api?update_mask=login", { body: { connection_id: "api", conn_type: "http", host: "ignored" } });
+    await h.json("PATCH", "/api/v2/connections/api?update_mask=login", {
+      body: { connection_id: "api", conn_type: "http", host: "ignored" },
+    });
     const stored = await h.store.getConnection("api");
     expect(stored).toMatchObject({ host: "new.example.com", login: null, password: "hunter22" });
   });
@@ -99,7 +113,10 @@ describe("connections API", () => {
     expect((await h.json("PATCH", "/api/v2/connections/api", { body: { ...API, connection_id: "x" } })).status).toBe(400);
     const bad = await h.json("POST", "/api/v2/connections", { body: { connection_id: "bad id!", conn_type: "http", extra: "[1]" } });
     expect(bad.status).toBe(422);
-    expect(bad.body.detail.map((d: any) => d.loc)).toEqual([["body", "connection_id"], ["body", "extra"]]);
+    expect(bad.body.detail.map((d: any) => d.loc)).toEqual([
+      ["body", "connection_id"],
+      ["body", "extra"],
+    ]);
     expect((await h.json("DELETE", "/api/v2/connections/api", { token: await h.token("viewer") })).status).toBe(403);
     expect((await h.call("DELETE", "/api/v2/connections/api")).status).toBe(204);
     expect((await h.call("DELETE", "/api/v2/connections/api")).status).toBe(404);

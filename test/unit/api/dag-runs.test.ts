@@ -98,7 +98,9 @@ describe("POST /api/v2/dags/{dag_id}/dagRuns", () => {
     const r = await h.json("POST", "/api/v2/dags/etl/dagRuns", { body: { logical_date: null, conf } });
     expect(r.status).toBe(400);
     expect(r.body.detail).toStartWith("JSON nested deeper than 64 levels at conf.a.a.a.a.a.a.a…");
-    const ok = await h.json("POST", "/api/v2/dags/etl/dagRuns", { body: { logical_date: null, conf: (conf as { a: Record<string, unknown> }).a } });
+    const ok = await h.json("POST", "/api/v2/dags/etl/dagRuns", {
+      body: { logical_date: null, conf: (conf as { a: Record<string, unknown> }).a },
+    });
     expect(ok.status).toBe(200);
   });
 
@@ -152,8 +154,7 @@ describe("POST /api/v2/dags/{dag_id}/dagRuns", () => {
 describe("GET dagRuns", () => {
   async function withRuns() {
     const h = await makeHarness();
-    for (const id of ["a", "b", "c"])
-      await h.call("POST", "/api/v2/dags/etl/dagRuns", { body: { dag_run_id: id, logical_date: null } });
+    for (const id of ["a", "b", "c"]) await h.call("POST", "/api/v2/dags/etl/dagRuns", { body: { dag_run_id: id, logical_date: null } });
     await h.call("POST", "/api/v2/dags/report/dagRuns", { body: { dag_run_id: "r1", logical_date: null } });
     const b = await h.store.getDagRun("etl", "b");
     await h.store.setDagRunState(b!.id, ["queued"], "running", new Date("2026-03-01T12:01:00Z"));

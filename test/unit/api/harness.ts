@@ -42,7 +42,11 @@ export interface Harness {
   token(user?: "admin" | "viewer"): Promise<string>;
   call(method: string, path: string, opts?: { body?: unknown; token?: string | null; headers?: Record<string, string> }): Promise<Response>;
   /** call() + parsed JSON body. */
-  json(method: string, path: string, opts?: { body?: unknown; token?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any }>;
+  json(
+    method: string,
+    path: string,
+    opts?: { body?: unknown; token?: string | null; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any }>;
 }
 
 // argon2id is deliberately slow: hash the fixture passwords once per test file, not per test.

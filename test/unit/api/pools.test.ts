@@ -31,7 +31,9 @@ describe("pools API", () => {
     });
     const patched = await h.json("PATCH", "/api/v2/pools/gpu", { body: { slots: 4 } });
     expect(patched.body).toMatchObject({ name: "gpu", slots: 4, description: "two cards", open_slots: 4 });
-    const masked = await h.json("PATCH", "/api/v2/pools/gpu?update_mask=description", { body: { pool: "gpu", slots: 9, description: null } });
+    const masked = await h.json("PATCH", "/api/v2/pools/gpu?update_mask=description", {
+      body: { pool: "gpu", slots: 9, description: null },
+    });
     expect(masked.body).toMatchObject({ slots: 4, description: null });
     expect(h.wakes).toEqual([undefined, undefined, undefined]);
     expect((await h.call("DELETE", "/api/v2/pools/gpu")).status).toBe(204);
@@ -44,7 +46,13 @@ describe("pools API", () => {
     const tis = (await h.store.listTaskInstances("etl", run.body.dag_run_id)).items;
     const [extract, load] = tis;
     const now = new Date();
-    await h.store.applyTransitions([{ id: extract!.id, from: ["none"], to: "scheduled" }, { id: load!.id, from: ["none"], to: "scheduled" }], now);
+    await h.store.applyTransitions(
+      [
+        { id: extract!.id, from: ["none"], to: "scheduled" },
+        { id: load!.id, from: ["none"], to: "scheduled" },
+      ],
+      now,
+    );
     await h.store.applyTransitions([{ id: extract!.id, from: ["scheduled"], to: "queued" }], now);
     expect((await h.json("GET", "/api/v2/pools/default_pool")).body).toMatchObject({
       occupied_slots: 1,
@@ -75,9 +83,30 @@ describe("pools API", () => {
 
   test.each([
     ["delete default_pool", "DELETE", "/api/v2/pools/default_pool", undefined, 400, "Default Pool can't be deleted"],
-    ["rename default_pool's description", "PATCH", "/api/v2/pools/default_pool", { description: "x" }, 400, "Only slots and included_deferred can be modified on Default Pool"],
-    ["body name differs from the path", "PATCH", "/api/v2/pools/default_pool", { name: "other", slots: 3 }, 400, "Invalid body, pool name from request body doesn't match uri parameter (other ≠ default_pool)"],
-    ["duplicate name", "POST", "/api/v2/pools", { name: "default_pool", slots: 3 }, 409, "The Pool with name: `default_pool` already exists"],
+    [
+      "rename default_pool's description",
+      "PATCH",
+      "/api/v2/pools/default_pool",
+      { description: "x" },
+      400,
+      "Only slots and included_deferred can be modified on Default Pool",
+    ],
+    [
+      "body name differs from the path",
+      "PATCH",
+      "/api/v2/pools/default_pool",
+      { name: "other", slots: 3 },
+      400,
+      "Invalid body, pool name from request body doesn't match uri parameter (other ≠ default_pool)",
+    ],
+    [
+      "duplicate name",
+      "POST",
+      "/api/v2/pools",
+      { name: "default_pool", slots: 3 },
+      409,
+      "The Pool with name: `default_pool` already exists",
+    ],
     ["delete an unknown pool", "DELETE", "/api/v2/pools/nope", undefined, 404, "The Pool with name: `nope` was not found"],
     ["patch an unknown pool", "PATCH", "/api/v2/pools/nope", { slots: 1 }, 404, "The Pool with name: `nope` was not found"],
   ] as const)("%s → %i", async (_name, method, path, body, status, detail) => {

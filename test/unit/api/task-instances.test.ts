@@ -119,7 +119,12 @@ describe("logs", () => {
     const { h } = await runningRun();
     const res = await h.call("GET", `${LOGS}/1`, { headers: { Accept: "application/x-ndjson" } });
     expect(res.headers.get("content-type")).toBe("application/x-ndjson");
-    expect((await res.text()).trim().split("\n").map((l) => JSON.parse(l).event)).toEqual(["first try"]);
+    expect(
+      (await res.text())
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l).event),
+    ).toEqual(["first try"]);
   });
 
   test.each([

@@ -11,7 +11,12 @@ describe("variables API", () => {
 
     // Airflow takes any JSON value and stores its text.
     await h.json("POST", "/api/v2/variables", { body: { key: "limits", value: { max: 3 } } });
-    expect((await h.json("GET", "/api/v2/variables/limits")).body).toEqual({ key: "limits", value: '{"max":3}', description: null, is_encrypted: false });
+    expect((await h.json("GET", "/api/v2/variables/limits")).body).toEqual({
+      key: "limits",
+      value: '{"max":3}',
+      description: null,
+      is_encrypted: false,
+    });
 
     const list = await h.json("GET", "/api/v2/variables");
     expect(list.status).toBe(200);
@@ -22,12 +27,17 @@ describe("variables API", () => {
     const patched = await h.json("PATCH", "/api/v2/variables/api_url", { body: { key: "api_url", value: "http://y" } });
     expect(patched.status).toBe(200);
     expect(patched.body).toEqual({ key: "api_url", value: "http://y", description: "base", is_encrypted: false });
-    const masked = await h.json("PATCH", "/api/v2/variables/api_url?update_mask=description", { body: { key: "api_url", value: "ignored", description: "new" } });
+    const masked = await h.json("PATCH", "/api/v2/variables/api_url?update_mask=description", {
+      body: { key: "api_url", value: "ignored", description: "new" },
+    });
     expect(masked.body).toMatchObject({ value: "http://y", description: "new" });
 
     const del = await h.call("DELETE", "/api/v2/variables/api_url");
     expect(del.status).toBe(204);
-    expect(await h.json("GET", "/api/v2/variables/api_url")).toEqual({ status: 404, body: { detail: "The Variable with key: `api_url` was not found" } });
+    expect(await h.json("GET", "/api/v2/variables/api_url")).toEqual({
+      status: 404,
+      body: { detail: "The Variable with key: `api_url` was not found" },
+    });
     expect((await h.json("DELETE", "/api/v2/variables/api_url")).status).toBe(404);
   });
 
@@ -49,7 +59,9 @@ describe("variables API", () => {
     const kept = await h.json("PATCH", "/api/v2/variables/webhook_url", { body: { key: "webhook_url", value: "***", description: "d" } });
     expect(kept.body).toEqual({ key: "webhook_url", value: "***", description: "d", is_encrypted: true });
     expect((await h.store.getVariable("webhook_url"))?.value).toBe("https://hooks/abc");
-    const plain = await h.json("PATCH", "/api/v2/variables/webhook_url", { body: { key: "webhook_url", value: "https://hooks/new", is_encrypted: false } });
+    const plain = await h.json("PATCH", "/api/v2/variables/webhook_url", {
+      body: { key: "webhook_url", value: "https://hooks/new", is_encrypted: false },
+    });
     expect(plain.body).toEqual({ key: "webhook_url", value: "https://hooks/new", description: "d", is_encrypted: false });
     expect((await h.rawStore.getVariable("webhook_url"))?.value).toBe("https://hooks/new");
     // A key that names a secret stays encrypted whatever the body says.
@@ -68,7 +80,10 @@ describe("variables API", () => {
     expect(mismatch.body.detail).toContain("doesn't match uri parameter");
     const bad = await h.json("POST", "/api/v2/variables", { body: { value: "v", color: "red" } });
     expect(bad.status).toBe(422);
-    expect(bad.body.detail.map((d: any) => d.loc)).toEqual([["body", "key"], ["body", "color"]]);
+    expect(bad.body.detail.map((d: any) => d.loc)).toEqual([
+      ["body", "key"],
+      ["body", "color"],
+    ]);
     const viewer = await h.json("POST", "/api/v2/variables", { body: { key: "x", value: "v" }, token: await h.token("viewer") });
     expect(viewer.status).toBe(403);
     expect((await h.json("GET", "/api/v2/variables", { token: null })).status).toBe(401);

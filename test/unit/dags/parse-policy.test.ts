@@ -9,7 +9,10 @@ describe("describeFailure: how a parse process ended, as a user reads it", () =>
   const cases: [ParseFailure, RegExp][] = [
     [{ kind: "timeout" }, /^timed out after 2 s while importing .*raise --dag-parse-timeout$/],
     [{ kind: "memory" }, /^exceeded 256 MiB of memory while importing .*raise --dag-parse-memory$/],
-    [{ kind: "exit", code: 1 }, /^exited with code 1 while importing \(process\.exit\(\) or a crash\); a DAG file must not end the process$/],
+    [
+      { kind: "exit", code: 1 },
+      /^exited with code 1 while importing \(process\.exit\(\) or a crash\); a DAG file must not end the process$/,
+    ],
     [{ kind: "exit", code: 0 }, /^exited with code 0 before its DAGs were collected/],
     [{ kind: "exit", code: 3, stderr: "noise\nfatal: bad thing\n" }, /code 3 .*; its last output: noise \| fatal: bad thing$/],
     [{ kind: "signal", signal: "SIGSEGV" }, /^was killed by SIGSEGV while importing$/],
@@ -48,10 +51,30 @@ test.each([
 
 test("a parse process gets an allowlisted environment: none of the server's secrets", () => {
   const env = parseWorkerEnv(
-    { PATH: "/bin", HOME: "/h", LANG: "C.UTF-8", LC_ALL: "C", TZ: "UTC", LEOFLOW_JWT_SECRET: "s", LEOFLOW_DB: "postgres://u:p@h/db", PGPASSWORD: "p", AWS_SECRET_ACCESS_KEY: "k", NOTHING: undefined },
+    {
+      PATH: "/bin",
+      HOME: "/h",
+      LANG: "C.UTF-8",
+      LC_ALL: "C",
+      TZ: "UTC",
+      LEOFLOW_JWT_SECRET: "s",
+      LEOFLOW_DB: "postgres://u:p@h/db",
+      PGPASSWORD: "p",
+      AWS_SECRET_ACCESS_KEY: "k",
+      NOTHING: undefined,
+    },
     limits,
   );
-  expect(env).toEqual({ PATH: "/bin", HOME: "/h", LANG: "C.UTF-8", LC_ALL: "C", TZ: "UTC", NO_COLOR: "1", BUN_JSC_forceRAMSize: String(256 * 2 ** 20), LEOFLOW_PARSE_CPU_SECONDS: "18" });
+  expect(env).toEqual({
+    PATH: "/bin",
+    HOME: "/h",
+    LANG: "C.UTF-8",
+    LC_ALL: "C",
+    TZ: "UTC",
+    NO_COLOR: "1",
+    BUN_JSC_forceRAMSize: String(256 * 2 ** 20),
+    LEOFLOW_PARSE_CPU_SECONDS: "18",
+  });
 });
 
 describe("reading a report back", () => {
@@ -63,7 +86,11 @@ describe("reading a report back", () => {
   });
 
   test("reported DAGs are validated again: the report is no more trusted than the file", () => {
-    const r = resultFromReport("/d/x.ts", { file: "/d/x.ts", dags: [spec, { dag_id: "bad", tasks: [] }, spec], errors: [{ path: "line 1", message: "m" }] });
+    const r = resultFromReport("/d/x.ts", {
+      file: "/d/x.ts",
+      dags: [spec, { dag_id: "bad", tasks: [] }, spec],
+      errors: [{ path: "line 1", message: "m" }],
+    });
     expect(r.dags.map((d) => d.spec.dag_id)).toEqual(["etl"]);
     expect(r.errors).toEqual([
       { path: "line 1", message: "m" },

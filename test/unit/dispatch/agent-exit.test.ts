@@ -31,7 +31,13 @@ describe("failIfUnreported", () => {
     const f = fakes();
     await failIfUnreported(f.store, { taskInstanceId: 7, tryNumber: 2, exitCode: null, signal: "SIGKILL" }, f.log, f.wake);
     expect(f.written).toMatchObject([
-      { id: 7, from: ["queued", "running"], to: "failed", try_number: 2, patch: { note: "agent was killed by SIGKILL before reporting a final state" } },
+      {
+        id: 7,
+        from: ["queued", "running"],
+        to: "failed",
+        try_number: 2,
+        patch: { note: "agent was killed by SIGKILL before reporting a final state" },
+      },
     ]);
     expect(f.woken).toEqual([3]);
     expect(f.logged).toEqual(["warn task failed: agent was killed by SIGKILL before reporting a final state"]);

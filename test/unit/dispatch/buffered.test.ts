@@ -38,7 +38,13 @@ describe("BufferedDispatcher", () => {
   test("bufferSize 0 is a passthrough: the call waits for the launch and its error reaches the caller", async () => {
     const failures: string[] = [];
     const inner: TaskDispatcher = { dispatch: async () => Promise.reject(new Error("spawn ENOENT")) };
-    const b = new BufferedDispatcher({ inner, bufferSize: 0, workers: 0, logger: silentLogger, onFailure: async (t, e) => void failures.push(e.message) });
+    const b = new BufferedDispatcher({
+      inner,
+      bufferSize: 0,
+      workers: 0,
+      logger: silentLogger,
+      onFailure: async (t, e) => void failures.push(e.message),
+    });
     await expect(b.dispatch(ti("a"), RUN, SPEC)).rejects.toThrow("spawn ENOENT");
     await settle();
     expect(failures).toEqual([]);
@@ -65,7 +71,14 @@ describe("BufferedDispatcher", () => {
   test("a slot freed after a refusal calls onSpaceAvailable once", async () => {
     const inner = new GatedInner();
     let calls = 0;
-    const b = new BufferedDispatcher({ inner, bufferSize: 1, workers: 1, logger: silentLogger, onFailure: async () => {}, onSpaceAvailable: () => calls++ });
+    const b = new BufferedDispatcher({
+      inner,
+      bufferSize: 1,
+      workers: 1,
+      logger: silentLogger,
+      onFailure: async () => {},
+      onSpaceAvailable: () => calls++,
+    });
     await b.dispatch(ti("a"), RUN, SPEC);
     await b.dispatch(ti("b"), RUN, SPEC);
     await b.dispatch(ti("c"), RUN, SPEC).catch(() => {});
@@ -80,7 +93,13 @@ describe("BufferedDispatcher", () => {
   test("a launch failing on a worker goes to the failure sink with its reason, and is counted", async () => {
     const inner = new GatedInner();
     const failures: string[] = [];
-    const b = new BufferedDispatcher({ inner, bufferSize: 4, workers: 2, logger: silentLogger, onFailure: async (t, e) => void failures.push(`${t.task_id}: ${e.message}`) });
+    const b = new BufferedDispatcher({
+      inner,
+      bufferSize: 4,
+      workers: 2,
+      logger: silentLogger,
+      onFailure: async (t, e) => void failures.push(`${t.task_id}: ${e.message}`),
+    });
     await b.dispatch(ti("a"), RUN, SPEC);
     await b.dispatch(ti("b"), RUN, SPEC);
     inner.finish(new Error("pod quota exceeded"));
@@ -121,9 +140,20 @@ describe("BufferedDispatcher in the loop", () => {
 
   async function setup(inner: TaskDispatcher, bufferSize: number, workers: number) {
     const tasks = ["a", "b", "c"].map((task_id) => ({ task_id, operator: "bash", bash_command: "true" }));
-    const dag = await store.upsertDag({ spec: parseDagSpec({ dag_id: "fan", tasks }), fileloc: "/dags/fan.json", pausedOnCreate: false, now: T0 });
+    const dag = await store.upsertDag({
+      spec: parseDagSpec({ dag_id: "fan", tasks }),
+      fileloc: "/dags/fan.json",
+      pausedOnCreate: false,
+      now: T0,
+    });
     let loop: SchedulerLoop;
-    const buffered = new BufferedDispatcher({ inner, bufferSize, workers, logger: silentLogger, onFailure: (t, e) => loop.dispatchFailed(t, e) });
+    const buffered = new BufferedDispatcher({
+      inner,
+      bufferSize,
+      workers,
+      logger: silentLogger,
+      onFailure: (t, e) => loop.dispatchFailed(t, e),
+    });
     loop = new SchedulerLoop({ store, dispatcher: buffered, logger: silentLogger, sweepIntervalMs: 60_000, parallelism: 8, now: () => T0 });
     const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, T0));
     const states = async () => (await store.loadRunSnapshots([run.id]))[0]!.tis.map((t) => `${t.task_id}=${t.state}`).sort();
@@ -154,6 +184,11 @@ describe("BufferedDispatcher in the loop", () => {
     const snap = (await store.loadRunSnapshots([run.id]))[0]!;
     const a = snap.tis.find((t) => t.task_id === "a")!;
     expect([a.state, a.note]).toEqual(["failed", "dispatch_failed: executor refused: no such image"]);
-    expect(snap.tis.filter((t) => t.state === "queued").map((t) => t.task_id).sort()).toEqual(["b", "c"]);
+    expect(
+      snap.tis
+        .filter((t) => t.state === "queued")
+        .map((t) => t.task_id)
+        .sort(),
+    ).toEqual(["b", "c"]);
   });
 });

@@ -49,8 +49,14 @@ class FlakyExecutor {
     this.attempts.push(`${ti.task_id}#${ti.try_number}@${(this.clock().getTime() - T0.getTime()) / 1000}`);
     if (this.attempts.length <= this.failures) throw new Error(`spawn /nope ENOENT (${this.attempts.length})`);
     const now = this.clock();
-    await this.store.applyTransitions([{ id: ti.id, from: ["queued"], to: "running", try_number: ti.try_number, patch: { start_date: now } }], now);
-    await this.store.applyTransitions([{ id: ti.id, from: ["running"], to: "success", try_number: ti.try_number, patch: { end_date: now } }], now);
+    await this.store.applyTransitions(
+      [{ id: ti.id, from: ["queued"], to: "running", try_number: ti.try_number, patch: { start_date: now } }],
+      now,
+    );
+    await this.store.applyTransitions(
+      [{ id: ti.id, from: ["running"], to: "success", try_number: ti.try_number, patch: { end_date: now } }],
+      now,
+    );
   }
 }
 
@@ -72,7 +78,15 @@ async function setup(failures: number, tasks: object[] = [{ task_id: "a", operat
   const metrics = new Metrics();
   const failuresCounter = metrics.counter("leoflow_dispatch_failures_total", "x", ["outcome"]);
   let loop: SchedulerLoop;
-  const policy = new DispatchRetryPolicy({ store, logger: silentLogger, maxAttempts: 3, baseMs: 5000, wake: (id) => loop.wake(id), events: hub, failures: failuresCounter });
+  const policy = new DispatchRetryPolicy({
+    store,
+    logger: silentLogger,
+    maxAttempts: 3,
+    baseMs: 5000,
+    wake: (id) => loop.wake(id),
+    events: hub,
+    failures: failuresCounter,
+  });
   loop = new SchedulerLoop({
     store,
     dispatcher: executor,
@@ -101,7 +115,11 @@ describe("DispatchRetryPolicy in the loop", () => {
     const { executor, tickAt, ti, run, failuresCounter } = await setup(2);
     await tickAt(0);
     let a = await ti();
-    expect([a.state, a.try_number, a.note]).toEqual(["scheduled", 1, "dispatch attempt 1/3 failed: spawn /nope ENOENT (1); next at 2026-01-01T00:00:05.000Z"]);
+    expect([a.state, a.try_number, a.note]).toEqual([
+      "scheduled",
+      1,
+      "dispatch attempt 1/3 failed: spawn /nope ENOENT (1); next at 2026-01-01T00:00:05.000Z",
+    ]);
     await tickAt(4.999); // held back
     expect(executor.attempts).toEqual(["a#1@0"]);
     await tickAt(5);
@@ -122,12 +140,24 @@ describe("DispatchRetryPolicy in the loop", () => {
     const a = await ti();
     expect([a.state, a.note]).toEqual(["failed", "dispatch_failed: spawn /nope ENOENT (3)"]);
     expect(executor.attempts).toEqual(["a#1@0", "a#1@5", "a#1@15"]);
-    expect((await store.readLogs(a.id, 1)).map((l) => l.line)).toEqual(["leoflow: dispatch_failed: spawn /nope ENOENT (3) (after 3 launch attempts)"]);
+    expect((await store.readLogs(a.id, 1)).map((l) => l.line)).toEqual([
+      "leoflow: dispatch_failed: spawn /nope ENOENT (3) (after 3 launch attempts)",
+    ]);
     expect((await store.getDagRunById(run.id))!.state).toBe("failed");
     const dead: unknown[] = [];
     for (let e = events.poll(); e; e = events.poll()) if (e.type === "task_instance.dead_lettered") dead.push(e);
     expect(dead).toEqual([
-      { type: "task_instance.dead_lettered", dag_id: "flaky", run_id: run.run_id, task_id: "a", try_number: 1, attempts: 3, error: "spawn /nope ENOENT (3)", id: 1, time: at(15).toISOString() },
+      {
+        type: "task_instance.dead_lettered",
+        dag_id: "flaky",
+        run_id: run.run_id,
+        task_id: "a",
+        try_number: 1,
+        attempts: 3,
+        error: "spawn /nope ENOENT (3)",
+        id: 1,
+        time: at(15).toISOString(),
+      },
     ]);
     expect(failuresCounter.get({ outcome: "dead_letter" })).toBe(1);
   });

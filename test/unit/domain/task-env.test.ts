@@ -1,7 +1,15 @@
 /** The task environment rule (task-env.ts): which variables a task's process sees, as tables. */
 import { describe, expect, test } from "bun:test";
 import { loadServeConfig } from "../../../src/config";
-import { agentLaunchEnv, inheritedTaskEnv, isServerOwned, matchesPassthrough, parsePassthrough, passthroughEnv, userProcessEnv } from "../../../src/domain";
+import {
+  agentLaunchEnv,
+  inheritedTaskEnv,
+  isServerOwned,
+  matchesPassthrough,
+  parsePassthrough,
+  passthroughEnv,
+  userProcessEnv,
+} from "../../../src/domain";
 
 const SERVER_ENV = {
   PATH: "/usr/bin:/bin",
@@ -90,14 +98,31 @@ describe("--task-env-passthrough", () => {
 describe("the two doors", () => {
   test("the subprocess executor starts the agent with the allowlist, its settings and the try's own values", () => {
     const env = agentLaunchEnv(SERVER_ENV, ["AWS_REGION"], { LEOFLOW_AGENT_TOKEN: "tok", LEOFLOW_SERVER: "http://127.0.0.1:1" });
-    expect(Object.keys(env).sort()).toEqual(
-      ["AWS_REGION", "HOME", "LANG", "LC_ALL", "LEOFLOW_AGENT_TOKEN", "LEOFLOW_LOG_FORMAT", "LEOFLOW_SERVER", "LEOFLOW_TASK_ENV_PASSTHROUGH", "PATH", "SHELL", "TZ", "USER"],
-    );
+    expect(Object.keys(env).sort()).toEqual([
+      "AWS_REGION",
+      "HOME",
+      "LANG",
+      "LC_ALL",
+      "LEOFLOW_AGENT_TOKEN",
+      "LEOFLOW_LOG_FORMAT",
+      "LEOFLOW_SERVER",
+      "LEOFLOW_TASK_ENV_PASSTHROUGH",
+      "PATH",
+      "SHELL",
+      "TZ",
+      "USER",
+    ]);
     expect(env.LEOFLOW_TASK_ENV_PASSTHROUGH).toBe("AWS_REGION");
   });
 
   test("the agent builds the user process env from an allowlist of its own, even if started with everything", () => {
-    const agentEnv = { ...SERVER_ENV, LEOFLOW_AGENT_TOKEN: "tok", LEOFLOW_SERVER: "http://s", LEOFLOW_AGENT_CONTROL: "stdout", LEOFLOW_TASK_ENV_PASSTHROUGH: "AWS_REGION" };
+    const agentEnv = {
+      ...SERVER_ENV,
+      LEOFLOW_AGENT_TOKEN: "tok",
+      LEOFLOW_SERVER: "http://s",
+      LEOFLOW_AGENT_CONTROL: "stdout",
+      LEOFLOW_TASK_ENV_PASSTHROUGH: "AWS_REGION",
+    };
     const env = userProcessEnv({
       agentEnv,
       taskEnv: { GREETING: "hi", PATH: "/opt/bin", LEOFLOW_DAG_ID: "etl", LEOFLOW_AGENT_TOKEN: "forged" },
@@ -130,6 +155,9 @@ describe("config", () => {
     expect(() => loadServeConfig(["--task-env-passthrough", "AWS_*,LEOFLOW_JWT_SECRET"], {})).toThrow(
       "--task-env-passthrough: LEOFLOW_JWT_SECRET is a variable the server reads for itself and is never passed to tasks",
     );
-    expect(loadServeConfig([], { LEOFLOW_TASK_ENV_PASSTHROUGH: "AWS_*, HTTP_PROXY" }).task_env_passthrough).toEqual(["AWS_*", "HTTP_PROXY"]);
+    expect(loadServeConfig([], { LEOFLOW_TASK_ENV_PASSTHROUGH: "AWS_*, HTTP_PROXY" }).task_env_passthrough).toEqual([
+      "AWS_*",
+      "HTTP_PROXY",
+    ]);
   });
 });

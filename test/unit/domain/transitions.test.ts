@@ -39,8 +39,7 @@ describe("task instance transitions", () => {
   });
 
   test("manual marking is allowed from every state", () => {
-    for (const from of TASK_STATES)
-      for (const to of MANUAL as TaskState[]) if (from !== to) expect(canTransition(from, to)).toBe(true);
+    for (const from of TASK_STATES) for (const to of MANUAL as TaskState[]) if (from !== to) expect(canTransition(from, to)).toBe(true);
   });
 
   test("the error names the transition", () => {

@@ -22,24 +22,27 @@ const MIXES = {
 type Mix = keyof typeof MIXES;
 const COLUMNS = Object.keys(MIXES) as Mix[];
 
-const s = "schedule", w = "wait", k = "skip", u = "upstream_failed";
+const s = "schedule",
+  w = "wait",
+  k = "skip",
+  u = "upstream_failed";
 type D = TriggerDecision;
 // Airflow 3 TriggerRuleDep (flag_upstream_failed=True), one row per rule, columns in MIXES order:
 //                                          SS SK SF SU SR KK FF FU UU FR KR KF SY NN SX
 const TABLE: Record<TriggerRule, D[]> = {
-  all_success:                 [s, k, u, u, w, k, u, u, u, u, k, u, w, w, w],
-  all_failed:                  [k, k, k, k, k, k, s, s, s, w, k, k, k, w, k],
-  all_done:                    [s, s, s, s, w, s, s, s, s, w, w, s, w, w, s],
-  all_done_setup_success:      [s, s, s, s, w, s, s, s, s, w, w, s, w, w, s],
-  all_done_min_one_success:    [s, k, s, s, w, k, u, u, u, w, k, k, w, w, s],
-  all_skipped:                 [k, k, k, k, k, s, k, k, k, k, w, k, k, w, k],
-  one_success:                 [s, s, s, s, s, k, u, u, u, w, w, u, s, w, s],
-  one_failed:                  [k, k, s, s, w, k, s, s, s, s, w, s, w, w, k],
-  one_done:                    [s, s, s, s, s, k, s, s, k, s, w, s, s, w, s],
-  none_failed:                 [s, s, u, u, w, s, u, u, u, u, w, u, w, w, w],
+  all_success: [s, k, u, u, w, k, u, u, u, u, k, u, w, w, w],
+  all_failed: [k, k, k, k, k, k, s, s, s, w, k, k, k, w, k],
+  all_done: [s, s, s, s, w, s, s, s, s, w, w, s, w, w, s],
+  all_done_setup_success: [s, s, s, s, w, s, s, s, s, w, w, s, w, w, s],
+  all_done_min_one_success: [s, k, s, s, w, k, u, u, u, w, k, k, w, w, s],
+  all_skipped: [k, k, k, k, k, s, k, k, k, k, w, k, k, w, k],
+  one_success: [s, s, s, s, s, k, u, u, u, w, w, u, s, w, s],
+  one_failed: [k, k, s, s, w, k, s, s, s, s, w, s, w, w, k],
+  one_done: [s, s, s, s, s, k, s, s, k, s, w, s, s, w, s],
+  none_failed: [s, s, u, u, w, s, u, u, u, u, w, u, w, w, w],
   none_failed_min_one_success: [s, s, u, u, w, k, u, u, u, u, w, u, w, w, w],
-  none_skipped:                [s, k, s, s, w, k, s, s, s, w, k, k, w, w, s],
-  always:                      [s, s, s, s, s, s, s, s, s, s, s, s, s, s, s],
+  none_skipped: [s, k, s, s, w, k, s, s, s, w, k, k, w, w, s],
+  always: [s, s, s, s, s, s, s, s, s, s, s, s, s, s, s],
 };
 
 describe("evaluateTriggerRule", () => {

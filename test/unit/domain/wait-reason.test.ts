@@ -29,7 +29,14 @@ describe("renderWaitReason", () => {
 
   test("every kind has a case above", () => {
     // A kind added to WaitReason without a case here fails to type-check.
-    const every = { parallelism: 1, max_active_tasks: 1, pool_missing: 1, pool_too_small: 1, pool_full: 1, depends_on_past: 1 } satisfies Record<WaitReasonKind, 1>;
+    const every = {
+      parallelism: 1,
+      max_active_tasks: 1,
+      pool_missing: 1,
+      pool_too_small: 1,
+      pool_full: 1,
+      depends_on_past: 1,
+    } satisfies Record<WaitReasonKind, 1>;
     expect(new Set<string>(cases.map(([r]) => r.kind))).toEqual(new Set(Object.keys(every)));
   });
 });

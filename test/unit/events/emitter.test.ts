@@ -56,7 +56,11 @@ describe("EventHub", () => {
   test("filters select events; a throwing filter drops the event instead of breaking emit", async () => {
     const hub = new EventHub();
     const only = hub.subscribe({ filter: (e) => e.run_id === "r2" });
-    const broken = hub.subscribe({ filter: () => { throw new Error("bad filter"); } });
+    const broken = hub.subscribe({
+      filter: () => {
+        throw new Error("bad filter");
+      },
+    });
     hub.emit(created("r1"));
     hub.emit(created("r2"));
     expect((await only.next())!.run_id).toBe("r2");

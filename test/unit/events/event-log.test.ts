@@ -36,7 +36,11 @@ describe("EventLog", () => {
     expect(batches).toEqual([]);
     await log.settled();
     expect(batches).toEqual([3]);
-    expect(mem.rows.map((e) => [e.id, e.run_id])).toEqual([[1, "r1"], [2, "r2"], [3, "r3"]]);
+    expect(mem.rows.map((e) => [e.id, e.run_id])).toEqual([
+      [1, "r1"],
+      [2, "r2"],
+      [3, "r3"],
+    ]);
     expect(notified).toEqual([3]);
     expect([log.emitted, log.appended, log.lost, log.failures]).toEqual([3, 3, 0, 0]);
   });

@@ -6,7 +6,15 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { parseDagSpec } from "../../../src/domain";
 import { openStore, type Store } from "../../../src/store";
-import { EventHub, formatSse, matchesEventFilter, sseStream, withStoreEvents, type LeoflowEvent, type Subscription } from "../../../src/events";
+import {
+  EventHub,
+  formatSse,
+  matchesEventFilter,
+  sseStream,
+  withStoreEvents,
+  type LeoflowEvent,
+  type Subscription,
+} from "../../../src/events";
 import { buildDagRun } from "../../../src/scheduler";
 
 const T0 = new Date("2026-01-01T00:00:00Z");
@@ -59,7 +67,15 @@ describe("withStoreEvents", () => {
       { type: "dag_run.created", dag_id: "ev", run_id: "r1", state: "queued" },
       { type: "dag_run.started", dag_id: "ev", run_id: "r1", state: "running" },
       { type: "task_instance.state_changed", dag_id: "ev", run_id: "r1", task_id: "a", try_number: 1, state: "scheduled", note: null },
-      { type: "task_instance.state_changed", dag_id: "ev", run_id: "r1", task_id: "a", try_number: 1, state: "failed", note: "dispatch_failed: x" },
+      {
+        type: "task_instance.state_changed",
+        dag_id: "ev",
+        run_id: "r1",
+        task_id: "a",
+        try_number: 1,
+        state: "failed",
+        note: "dispatch_failed: x",
+      },
       { type: "dag_run.finished", dag_id: "ev", run_id: "r1", state: "failed", note: "task(s) failed: a" },
     ]);
   });
@@ -118,7 +134,13 @@ describe("SSE", () => {
     hub.emit({ type: "dag_run.created", dag_id: "etl", run_id: "r2", state: "queued" });
     hub.emit({ type: "dag_run.created", dag_id: "etl", run_id: "r3", state: "queued" });
     const chunk = await text();
-    expect(chunk.match(/^(id|event): .*$/gm)).toEqual(["id: 1", "event: dag_run.created", "id: 2", "event: dag_run.created", "event: dropped"]);
+    expect(chunk.match(/^(id|event): .*$/gm)).toEqual([
+      "id: 1",
+      "event: dag_run.created",
+      "id: 2",
+      "event: dag_run.created",
+      "event: dropped",
+    ]);
     expect(chunk).toEndWith('event: dropped\ndata: {"dropped":1}\n\n');
     await reader.cancel();
     expect(hub.subscriberCount).toBe(0);

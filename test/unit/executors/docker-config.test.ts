@@ -19,7 +19,12 @@ describe("docker flags", () => {
 
   test.each([
     ["DOCKER_HOST is used when no flag is given", [], { DOCKER_HOST: "unix:///run/podman.sock" }, "unix:///run/podman.sock"],
-    ["LEOFLOW_DOCKER_HOST wins over DOCKER_HOST", [], { DOCKER_HOST: "unix:///a.sock", LEOFLOW_DOCKER_HOST: "unix:///b.sock" }, "unix:///b.sock"],
+    [
+      "LEOFLOW_DOCKER_HOST wins over DOCKER_HOST",
+      [],
+      { DOCKER_HOST: "unix:///a.sock", LEOFLOW_DOCKER_HOST: "unix:///b.sock" },
+      "unix:///b.sock",
+    ],
     ["the flag wins over both", ["--docker-host", "tcp://10.0.0.2:2375"], { DOCKER_HOST: "unix:///a.sock" }, "tcp://10.0.0.2:2375"],
   ] as [string, string[], Record<string, string>, string][])("%s", (_n, argv, env, want) =>
     expect(loadServeConfig(["--executor=docker", ...argv], env).docker_host).toBe(want),

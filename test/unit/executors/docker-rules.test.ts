@@ -36,7 +36,9 @@ describe("checkDockerPolicy: a DAG asking for more than the allowlist is refused
 
   test("the message says what is allowed and which flag changes it", () => {
     const [issue] = checkDockerPolicy({ tasks: [task({ image: "evil:1" })] }, { allowedImages: ["localhost/*"] }, settings, "docker");
-    expect(issue!.message).toBe('image "evil:1" is not allowed by this server (allowed: localhost/*); use an allowed image or ask the operator to add it to --docker-allowed-images');
+    expect(issue!.message).toBe(
+      'image "evil:1" is not allowed by this server (allowed: localhost/*); use an allowed image or ask the operator to add it to --docker-allowed-images',
+    );
   });
 
   test.each([
@@ -51,7 +53,9 @@ describe("checkDockerPolicy: a DAG asking for more than the allowlist is refused
     [{ operator: "bash" }, "subprocess", false],
     [{ operator: "bash", executor: "docker" }, "subprocess", true],
     [{ operator: "http" }, "docker", false],
-  ] as [Pick<TaskSpec, "operator" | "executor">, string, boolean][])("runsInDocker(%p, %p) = %p", (t, std, want) => expect(runsInDocker(t, std)).toBe(want));
+  ] as [Pick<TaskSpec, "operator" | "executor">, string, boolean][])("runsInDocker(%p, %p) = %p", (t, std, want) =>
+    expect(runsInDocker(t, std)).toBe(want),
+  );
 });
 
 describe("decideContainer", () => {
@@ -66,7 +70,11 @@ describe("decideContainer", () => {
     ...over,
   });
   const running = (over: Partial<ContainerFacts> = {}) => exited({ status: "running", finishedAt: null, ...over });
-  const ti = (state: TaskInstanceFacts["state"], try_number = 1, end_date: Date | null = null): TaskInstanceFacts => ({ state, try_number, end_date });
+  const ti = (state: TaskInstanceFacts["state"], try_number = 1, end_date: Date | null = null): TaskInstanceFacts => ({
+    state,
+    try_number,
+    end_date,
+  });
   const grace = 60_000;
   const cases: [string, ContainerFacts, TaskInstanceFacts | null, boolean, string][] = [
     ["running container of a running try: keep", running(), ti("running"), false, "keep"],
@@ -86,7 +94,14 @@ describe("decideContainer", () => {
   for (const [name, container, facts, startup, want] of cases)
     test(name, () => {
       const d = decideContainer({ container, ti: facts, now: NOW, graceMs: grace, startup });
-      const got = d.action === "fail" ? `fail:${d.remove ? "remove" : "keep"}` : d.action === "remove" ? (d.stopFirst ? "remove:stop" : "remove") : "keep";
+      const got =
+        d.action === "fail"
+          ? `fail:${d.remove ? "remove" : "keep"}`
+          : d.action === "remove"
+            ? d.stopFirst
+              ? "remove:stop"
+              : "remove"
+            : "keep";
       expect(got).toBe(want);
     });
 });
@@ -95,9 +110,15 @@ describe("exitReason", () => {
   const base = { status: "exited", error: "", memoryLimit: 8 * 2 ** 20, oomKilled: false };
   test.each([
     [{ ...base, exitCode: 137, oomKilled: true }, "container was OOM-killed (memory limit 8 MiB) before the agent reported a final state"],
-    [{ ...base, exitCode: 137 }, "container exited with code 137: killed by SIGKILL (out of memory (memory limit 8 MiB), or stopped from outside) before the agent reported a final state"],
+    [
+      { ...base, exitCode: 137 },
+      "container exited with code 137: killed by SIGKILL (out of memory (memory limit 8 MiB), or stopped from outside) before the agent reported a final state",
+    ],
     [{ ...base, exitCode: 2 }, "container exited with code 2 before the agent reported a final state"],
-    [{ ...base, exitCode: 127, error: "exec: no such file" }, "container exited with code 127: exec: no such file before the agent reported a final state"],
+    [
+      { ...base, exitCode: 127, error: "exec: no such file" },
+      "container exited with code 127: exec: no such file before the agent reported a final state",
+    ],
     [{ ...base, exitCode: 143 }, "container exited with code 143: killed by SIGTERM before the agent reported a final state"],
   ])("%p", (facts, want) => expect(exitReason(facts)).toBe(want));
 });

@@ -79,8 +79,16 @@ describe("resourceLimits: limits, then the plain field, then requests, then the 
     ["nothing set: platform defaults", undefined, { memory: 512 * 2 ** 20, nanoCpus: 1e9 }],
     ["plain fields", { cpu: "250m", memory: "128Mi" }, { memory: 128 * 2 ** 20, nanoCpus: 2.5e8 }],
     ["limits win over plain fields", { memory: "128Mi", limits: { memory: "1Gi", cpu: 2 } }, { memory: 2 ** 30, nanoCpus: 2e9 }],
-    ["requests alone become limits and the reservation", { requests: { memory: "64Mi" } }, { memory: 64 * 2 ** 20, nanoCpus: 1e9, memoryReservation: 64 * 2 ** 20 }],
-    ["request below the limit is a reservation", { requests: { memory: "64Mi" }, limits: { memory: "256Mi" } }, { memory: 256 * 2 ** 20, nanoCpus: 1e9, memoryReservation: 64 * 2 ** 20 }],
+    [
+      "requests alone become limits and the reservation",
+      { requests: { memory: "64Mi" } },
+      { memory: 64 * 2 ** 20, nanoCpus: 1e9, memoryReservation: 64 * 2 ** 20 },
+    ],
+    [
+      "request below the limit is a reservation",
+      { requests: { memory: "64Mi" }, limits: { memory: "256Mi" } },
+      { memory: 256 * 2 ** 20, nanoCpus: 1e9, memoryReservation: 64 * 2 ** 20 },
+    ],
   ];
   for (const [name, resources, want] of cases)
     test(name, () => expect(resourceLimits({ task_id: "t", resources }, settings)).toEqual(want));
@@ -130,7 +138,8 @@ describe("buildContainerSpec", () => {
   });
 
   test("environment: task env first, then what the agent needs (a task cannot replace its token or server)", () => {
-    const env = buildContainerSpec(request({ env: { FOO: "bar", LEOFLOW_AGENT_TOKEN: "forged", LEOFLOW_SERVER: "http://evil" } }), settings).body.Env;
+    const env = buildContainerSpec(request({ env: { FOO: "bar", LEOFLOW_AGENT_TOKEN: "forged", LEOFLOW_SERVER: "http://evil" } }), settings)
+      .body.Env;
     expect(env).toContain("FOO=bar");
     expect(env).toContain("LEOFLOW_AGENT_TOKEN=tok");
     expect(env).toContain("LEOFLOW_SERVER=http://127.0.0.1:8080");
@@ -161,7 +170,10 @@ describe("buildContainerSpec", () => {
 
 describe("names", () => {
   test("container names are engine-safe, bounded and unique per try", () => {
-    const name = containerName({ dagId: "my dag/ü".repeat(20), taskId: "t:1".repeat(30), taskInstanceId: 1234567890, tryNumber: 3 }, "0123456789ab");
+    const name = containerName(
+      { dagId: "my dag/ü".repeat(20), taskId: "t:1".repeat(30), taskInstanceId: 1234567890, tryNumber: 3 },
+      "0123456789ab",
+    );
     expect(name).toMatch(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/);
     expect(name.length).toBeLessThan(128);
     expect(name.endsWith("-1234567890-3")).toBe(true);
@@ -173,12 +185,17 @@ describe("names", () => {
     expect(buildContainerSpec(request(), settings).name).toBe("leoflow-abc123-etl-extract-42-2");
   });
   test("a container gets the operator's passthrough variables and nothing else of the server", () => {
-    const env = buildContainerSpec(request({ env: { GREETING: "hi" } }), { ...settings, passthroughEnv: { AWS_REGION: "eu-west-1" } }).body.Env;
+    const env = buildContainerSpec(request({ env: { GREETING: "hi" } }), { ...settings, passthroughEnv: { AWS_REGION: "eu-west-1" } }).body
+      .Env;
     expect(env).toContain("AWS_REGION=eu-west-1");
     expect(env).toContain("LEOFLOW_TASK_ENV_PASSTHROUGH=AWS_REGION");
     expect(env).toContain("GREETING=hi");
     expect(env.filter((e) => e.startsWith("PATH="))).toEqual([]);
-    expect(buildContainerSpec(request(), settings).body.Env.map((e) => e.split("=")[0]).sort()).toEqual(["HOME", "LEOFLOW_AGENT_TOKEN", "LEOFLOW_SERVER", "TMPDIR"]);
+    expect(
+      buildContainerSpec(request(), settings)
+        .body.Env.map((e) => e.split("=")[0])
+        .sort(),
+    ).toEqual(["HOME", "LEOFLOW_AGENT_TOKEN", "LEOFLOW_SERVER", "TMPDIR"]);
   });
   test("staging volume names are stable for a run and differ between runs", () => {
     expect(stagingVolumeName("etl", "r1")).toBe(stagingVolumeName("etl", "r1"));

@@ -49,14 +49,22 @@ describe("buildHttpCall", () => {
   });
 
   test("a text body is templated and sent as text/plain unless a content-type is given", () => {
-    const { call } = buildHttpCall({ method: "PUT", url: "http://h/x", body: "n={{ xcom.extract.rows }}", headers: { "Content-Type": "text/csv" } }, ctx, null);
+    const { call } = buildHttpCall(
+      { method: "PUT", url: "http://h/x", body: "n={{ xcom.extract.rows }}", headers: { "Content-Type": "text/csv" } },
+      ctx,
+      null,
+    );
     expect(call.body).toBe("n=42");
     expect(call.headers["content-type"]).toBe("text/csv");
   });
 
   test("the log-safe URL drops userinfo and masks sensitive query values and known secrets", () => {
     const built = buildHttpCall(
-      { method: "GET", url: "http://user:pa55word@h/p/{{ var.api_key }}", query: { api_key: "{{ var.api_key }}", token: "abc", page: "2" } },
+      {
+        method: "GET",
+        url: "http://user:pa55word@h/p/{{ var.api_key }}",
+        query: { api_key: "{{ var.api_key }}", token: "abc", page: "2" },
+      },
       ctx,
       null,
     );
@@ -104,7 +112,11 @@ describe("connections", () => {
     expect(tok.call.headers).toEqual({ "x-team": "mine", "x-env": "prod", authorization: "Bearer T0K3N" });
     const bearer = buildHttpCall({ method: "GET", url: "x", connection_id: "svc" }, ctx, conn({ conn_type: "bearer", password: "PW-9" }));
     expect(bearer.call.headers.authorization).toBe("Bearer PW-9");
-    const own = buildHttpCall({ method: "GET", url: "x", connection_id: "svc", headers: { Authorization: "Token mine" } }, ctx, conn({ password: "p", login: "u" }));
+    const own = buildHttpCall(
+      { method: "GET", url: "x", connection_id: "svc", headers: { Authorization: "Token mine" } },
+      ctx,
+      conn({ password: "p", login: "u" }),
+    );
     expect(own.call.headers.authorization).toBe("Token mine");
   });
 

@@ -54,18 +54,37 @@ describe("the duration cap", () => {
       ],
     });
     expect(admitInlineTasks(spec, 300)).toEqual([
-      { path: "tasks[1]", message: "task slow: execution_timeout 1000s is over the inline task cap of 300s; lower it or start the server with a larger --inline-max-seconds" },
+      {
+        path: "tasks[1]",
+        message:
+          "task slow: execution_timeout 1000s is over the inline task cap of 300s; lower it or start the server with a larger --inline-max-seconds",
+      },
     ]);
   });
 });
 
 describe("responseValue", () => {
   test.each([
-    [{ body: '{"a":1}', contentType: "application/json" }, { value: { a: 1 }, kind: "json" }],
-    [{ body: '{"a":1}', contentType: "application/problem+json" }, { value: { a: 1 }, kind: "json" }],
-    [{ body: "[1,2]", contentType: "application/json; charset=utf-8" }, { value: [1, 2], kind: "json" }],
-    [{ body: '{"a":1}', contentType: "text/plain" }, { value: '{"a":1}', kind: "text" }],
-    [{ body: "not json", contentType: "application/json" }, { value: "not json", kind: "text" }],
+    [
+      { body: '{"a":1}', contentType: "application/json" },
+      { value: { a: 1 }, kind: "json" },
+    ],
+    [
+      { body: '{"a":1}', contentType: "application/problem+json" },
+      { value: { a: 1 }, kind: "json" },
+    ],
+    [
+      { body: "[1,2]", contentType: "application/json; charset=utf-8" },
+      { value: [1, 2], kind: "json" },
+    ],
+    [
+      { body: '{"a":1}', contentType: "text/plain" },
+      { value: '{"a":1}', kind: "text" },
+    ],
+    [
+      { body: "not json", contentType: "application/json" },
+      { value: "not json", kind: "text" },
+    ],
     [{ body: "", contentType: "application/json" }, null],
   ])("%j", (res, want) => expect(responseValue(res)).toEqual(want as never));
 });
@@ -74,14 +93,18 @@ test("attempt log lines: method, safe URL, outcome, duration, next retry", () =>
   expect(attemptLine("GET", "http://h/x?token=***", 4, { attempt: 2, status: 503, error: null, durationMs: 12, retryInMs: 2000 })).toBe(
     "attempt 2/4: GET http://h/x?token=*** -> HTTP 503 in 12 ms; retrying in 2000 ms",
   );
-  expect(attemptLine("POST", "http://h", 1, { attempt: 1, status: null, error: "timed out after 5s", durationMs: 5001, retryInMs: null })).toBe(
-    "attempt 1/1: POST http://h -> timed out after 5s in 5001 ms",
-  );
+  expect(
+    attemptLine("POST", "http://h", 1, { attempt: 1, status: null, error: "timed out after 5s", durationMs: 5001, retryInMs: null }),
+  ).toBe("attempt 1/1: POST http://h -> timed out after 5s in 5001 ms");
 });
 
 test("the request and stored-body log lines", () => {
-  expect(requestLine({ method: "GET", safeUrl: "http://h/x", timeoutSeconds: 30, retries: 1 })).toBe("inline http: GET http://h/x (timeout 30s per attempt, up to 1 retry)");
-  expect(requestLine({ method: "POST", safeUrl: "http://h", timeoutSeconds: 5, retries: 3 })).toBe("inline http: POST http://h (timeout 5s per attempt, up to 3 retries)");
+  expect(requestLine({ method: "GET", safeUrl: "http://h/x", timeoutSeconds: 30, retries: 1 })).toBe(
+    "inline http: GET http://h/x (timeout 30s per attempt, up to 1 retry)",
+  );
+  expect(requestLine({ method: "POST", safeUrl: "http://h", timeoutSeconds: 5, retries: 3 })).toBe(
+    "inline http: POST http://h (timeout 5s per attempt, up to 3 retries)",
+  );
   expect(storedLine(12, "json")).toBe("stored the response body (12 bytes, json) as XCom return_value");
 });
 
@@ -118,9 +141,17 @@ describe("a try's deadline, state changes and outcome retries", () => {
   });
 
   test("the http task of a try, or an error naming the version", () => {
-    const spec = parseDagSpec({ dag_id: "d", tasks: [{ task_id: "h", operator: "http", http: { url: "http://x" } }, { task_id: "b", operator: "bash", bash_command: "true" }] });
+    const spec = parseDagSpec({
+      dag_id: "d",
+      tasks: [
+        { task_id: "h", operator: "http", http: { url: "http://x" } },
+        { task_id: "b", operator: "bash", bash_command: "true" },
+      ],
+    });
     expect(httpTaskOf({ task_id: "h", dag_id: "d" }, { version_id: 4 }, spec).task_id).toBe("h");
-    expect(() => httpTaskOf({ task_id: "b", dag_id: "d" }, { version_id: 4 }, spec)).toThrow("task b is not an http task in version 4 of DAG d");
+    expect(() => httpTaskOf({ task_id: "b", dag_id: "d" }, { version_id: 4 }, spec)).toThrow(
+      "task b is not an http task in version 4 of DAG d",
+    );
   });
 });
 

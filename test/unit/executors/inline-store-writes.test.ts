@@ -55,12 +55,24 @@ function recordingLogger() {
 
 /** An HTTP call that answers 200 "ok" once `gate` resolves. */
 function fakeHttp(gate: Promise<void> = Promise.resolve()): InlineHttpExecutor {
-  return { run: async () => (await gate, { status: 200, body: "ok", contentType: "text/plain", attempts: 1 }) } as unknown as InlineHttpExecutor;
+  return {
+    run: async () => (await gate, { status: 200, body: "ok", contentType: "text/plain", attempts: 1 }),
+  } as unknown as InlineHttpExecutor;
 }
 
 function runner(port: InlineRunnerPort, logger: Logger, over: Partial<ConstructorParameters<typeof InlineRunner>[0]> = {}) {
   const wakes: number[] = [];
-  const r = new InlineRunner({ store: port, logger, concurrency: 2, maxSeconds: 60, wake: (id) => void wakes.push(id), http: fakeHttp(), now: () => NOW, sleep: async () => {}, ...over });
+  const r = new InlineRunner({
+    store: port,
+    logger,
+    concurrency: 2,
+    maxSeconds: 60,
+    wake: (id) => void wakes.push(id),
+    http: fakeHttp(),
+    now: () => NOW,
+    sleep: async () => {},
+    ...over,
+  });
   return { r, wakes };
 }
 
@@ -105,14 +117,19 @@ describe("store writes of inline tasks", () => {
     expect(r.inFlight).toBe(0);
     expect(r.writeFailures.outcome).toBe(3);
     const error = lines.find((l) => l.level === "error")!;
-    expect(error.msg).toBe("recording an inline task's outcome failed 3 times; it stays running until the agent_lost reaper fails it (check the database)");
+    expect(error.msg).toBe(
+      "recording an inline task's outcome failed 3 times; it stays running until the agent_lost reaper fails it (check the database)",
+    );
     expect(error.fields).toMatchObject({ task_id: "call", outcome: "success", attempt: 3 });
     expect(wakes).toEqual([7]);
   });
 
   test("a refusal the store cannot record is thrown, so the task stays scheduled for the loop", async () => {
     const { port, state } = fakeStore({ outcomes: 1 });
-    const slow = parseDagSpec({ dag_id: "web", tasks: [{ task_id: "call", operator: "http", execution_timeout: 900, http: { url: "http://api.test/x" } }] });
+    const slow = parseDagSpec({
+      dag_id: "web",
+      tasks: [{ task_id: "call", operator: "http", execution_timeout: 900, http: { url: "http://api.test/x" } }],
+    });
     const { r } = runner(port, recordingLogger().logger);
     await expect(r.start(ti, run, slow)).rejects.toThrow("database is restarting (transition)");
     expect(state.value).toBe("scheduled");

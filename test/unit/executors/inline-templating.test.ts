@@ -1,5 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { TemplateError, candidateKeys, renderJson, renderString, templateParams, templateRefs, type TemplateContext } from "../../../src/executors";
+import {
+  TemplateError,
+  candidateKeys,
+  renderJson,
+  renderString,
+  templateParams,
+  templateRefs,
+  type TemplateContext,
+} from "../../../src/executors";
 
 const ctx: TemplateContext = {
   dag_id: "etl",
@@ -62,12 +70,18 @@ describe("unknown references fail naming the template, where, and what exists", 
 describe("renderJson", () => {
   test("a whole-string template keeps the JSON type; mixed strings become text; paths name the field", () => {
     const out = renderJson(
-      { rows: "{{ xcom.extract.rows }}", all: "{{ xcom.extract }}", msg: "got {{ xcom.extract.rows }} rows", n: 1, list: ["{{ params.limit }}", null] },
+      {
+        rows: "{{ xcom.extract.rows }}",
+        all: "{{ xcom.extract }}",
+        msg: "got {{ xcom.extract.rows }} rows",
+        n: 1,
+        list: ["{{ params.limit }}", null],
+      },
       ctx,
       "http.json",
     );
     expect(out).toEqual({ rows: 42, all: { rows: 42, tags: ["a", "b"] }, msg: "got 42 rows", n: 1, list: [10, null] });
-    expect(() => renderJson({ a: { b: ["{{ conf.nope }}"] } }, ctx, "http.json")).toThrow("in http.json.a.b[0]: no conf key \"nope\"");
+    expect(() => renderJson({ a: { b: ["{{ conf.nope }}"] } }, ctx, "http.json")).toThrow('in http.json.a.b[0]: no conf key "nope"');
   });
 });
 

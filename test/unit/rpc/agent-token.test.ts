@@ -7,7 +7,10 @@ const id = { tiId: 7, tryNumber: 2, dagId: "etl", runId: "manual__2026-01-01", t
 const t0 = new Date("2026-01-01T00:00:00Z");
 
 async function problem(p: Promise<unknown>): Promise<[string, string]> {
-  const e = await p.then(() => null, (e) => e);
+  const e = await p.then(
+    () => null,
+    (e) => e,
+  );
   expect(e).toBeInstanceOf(AgentTokenError);
   return [(e as AgentTokenError).problem, (e as Error).message];
 }

@@ -4,16 +4,19 @@ import { declaredLength, formatLimit, readBodyLimited } from "../../../src/rpc/b
 /** A body that records how many chunks were pulled from it, and never ends unless `chunks` is given. */
 function countingBody(chunkBytes: number, chunks = Infinity) {
   const seen = { pulls: 0, cancelled: false };
-  const stream = new ReadableStream<Uint8Array>({
-    pull(c) {
-      if (seen.pulls >= chunks) return c.close();
-      seen.pulls++;
-      c.enqueue(new Uint8Array(chunkBytes).fill(7));
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull(c) {
+        if (seen.pulls >= chunks) return c.close();
+        seen.pulls++;
+        c.enqueue(new Uint8Array(chunkBytes).fill(7));
+      },
+      cancel() {
+        seen.cancelled = true;
+      },
     },
-    cancel() {
-      seen.cancelled = true;
-    },
-  }, { highWaterMark: 0 }); // nothing is pulled until someone reads
+    { highWaterMark: 0 },
+  ); // nothing is pulled until someone reads
   return { stream, seen };
 }
 

@@ -10,12 +10,15 @@ const opts = { tokens, maxBodyBytes: 1024, now: () => t0 };
 /** A body that fails the test if anyone reads it. */
 function untouchable() {
   const touched = { read: false };
-  const stream = new ReadableStream<Uint8Array>({
-    pull(c) {
-      touched.read = true;
-      c.enqueue(new Uint8Array(1024));
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull(c) {
+        touched.read = true;
+        c.enqueue(new Uint8Array(1024));
+      },
     },
-  }, { highWaterMark: 0 }); // nothing is pulled until someone reads
+    { highWaterMark: 0 },
+  ); // nothing is pulled until someone reads
   return { stream, touched };
 }
 
@@ -40,7 +43,10 @@ describe("the agent door", () => {
   test("an expired or foreign token: 401 saying why, body never read", async () => {
     const expired = await tokens.issue(id, 60, new Date(t0.getTime() - 3600_000));
     const foreign = await new AgentTokens("another-control-plane-secret!!").issue(id, 60, t0);
-    for (const [token, why] of [[expired, "expired"], [foreign, "signature is invalid"]]) {
+    for (const [token, why] of [
+      [expired, "expired"],
+      [foreign, "signature is invalid"],
+    ]) {
       const { stream, touched } = untouchable();
       const r = await refusal(await passDoor(request(stream, { authorization: `Bearer ${token}` }), "Heartbeat", opts));
       expect(r).toMatchObject({ status: 401, body: { code: "unauthenticated" } });
@@ -51,7 +57,9 @@ describe("the agent door", () => {
 
   test("a valid token with a body over the limit: resource_exhausted naming the limit and the flag", async () => {
     const token = await tokens.issue(id, 60, t0);
-    const r = await refusal(await passDoor(request(new Uint8Array(2048), { authorization: `Bearer ${token}`, "content-length": "2048" }), "AppendLogs", opts));
+    const r = await refusal(
+      await passDoor(request(new Uint8Array(2048), { authorization: `Bearer ${token}`, "content-length": "2048" }), "AppendLogs", opts),
+    );
     expect(r.body.code).toBe("resource_exhausted");
     expect(r.body.message).toBe(
       "AppendLogs request body is larger than the agent RPC limit of 1 KiB (Content-Length 2048); the control plane's --rpc-max-body (LEOFLOW_RPC_MAX_BODY) sets it",

@@ -27,6 +27,8 @@ describe("body limits in the serve config", () => {
   });
 
   test("an RPC limit too small for the largest XCom is refused with the fix", () => {
-    expect(refused(["--xcom-max-bytes", "4194304"])).toContain("--rpc-max-body: (4194304 bytes) must be at least twice --xcom-max-bytes (4194304)");
+    expect(refused(["--xcom-max-bytes", "4194304"])).toContain(
+      "--rpc-max-body: (4194304 bytes) must be at least twice --xcom-max-bytes (4194304)",
+    );
   });
 });

@@ -62,7 +62,12 @@ describe("taskEnv", () => {
   });
 
   test("no logical date → empty", () => {
-    const env = taskEnv({ task: { task_id: "t" } as TaskSpec, run: { dag_id: "d", run_id: "r", logical_date: null, conf: {} }, ti: { try_number: 1 }, params: {} });
+    const env = taskEnv({
+      task: { task_id: "t" } as TaskSpec,
+      run: { dag_id: "d", run_id: "r", logical_date: null, conf: {} },
+      ti: { try_number: 1 },
+      params: {},
+    });
     expect(env.LEOFLOW_LOGICAL_DATE).toBe("");
     expect(env.LEOFLOW_CONF).toBe("{}");
   });

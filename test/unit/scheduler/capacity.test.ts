@@ -10,10 +10,28 @@ function cand(
   o: { dag?: string; run?: string; weight?: number; queuedAt?: Date; max?: number; pool?: string; slots?: number } = {},
 ): DispatchCandidate {
   const ti = {
-    id: nextId++, dag_run_id: 1, dag_id: o.dag ?? "etl", run_id: o.run ?? "r1", task_id, state: "scheduled",
-    try_number: 1, max_tries: 0, operator: "bash", pool: o.pool ?? "default_pool", pool_slots: o.slots ?? 1,
-    priority_weight: o.weight ?? 1, queued_at: null, start_date: null, end_date: null, last_heartbeat: null,
-    hostname: null, pid: null, executor: null, note: null, wait_reason: null, updated_at: T0,
+    id: nextId++,
+    dag_run_id: 1,
+    dag_id: o.dag ?? "etl",
+    run_id: o.run ?? "r1",
+    task_id,
+    state: "scheduled",
+    try_number: 1,
+    max_tries: 0,
+    operator: "bash",
+    pool: o.pool ?? "default_pool",
+    pool_slots: o.slots ?? 1,
+    priority_weight: o.weight ?? 1,
+    queued_at: null,
+    start_date: null,
+    end_date: null,
+    last_heartbeat: null,
+    hostname: null,
+    pid: null,
+    executor: null,
+    note: null,
+    wait_reason: null,
+    updated_at: T0,
   } satisfies TaskInstanceRecord;
   return { ti, runQueuedAt: o.queuedAt ?? T0, maxActiveTasks: o.max ?? 16 };
 }

@@ -76,7 +76,12 @@ describe("planRunMark", () => {
       [4, "queued", "skipped"],
     ]);
     expect(change.runs).toEqual([{ id: 1, from: ["running"], to: "failed", note: "stopped by ops" }]);
-    expect(states(apply(rows, change.transitions!, NOW))).toEqual({ extract: "success", load: "failed", report: "skipped", audit: "skipped" });
+    expect(states(apply(rows, change.transitions!, NOW))).toEqual({
+      extract: "success",
+      load: "failed",
+      report: "skipped",
+      audit: "skipped",
+    });
   });
 
   test("success: every task instance not in success succeeds (failed ones included), the run succeeds", () => {

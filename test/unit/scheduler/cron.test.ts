@@ -7,7 +7,13 @@ const d = (s: string) => new Date(s);
 const show = (slots: { data_interval_start: Date; data_interval_end: Date }[]) =>
   slots.map((s) => `${s.data_interval_start.toISOString().slice(0, 16)} → ${s.data_interval_end.toISOString().slice(0, 16)}`);
 
-const base: ScheduleInput = { schedule: "@daily", timezone: "UTC", start_date: "2026-01-01T00:00:00Z", catchup: true, latest_logical_date: null };
+const base: ScheduleInput = {
+  schedule: "@daily",
+  timezone: "UTC",
+  start_date: "2026-01-01T00:00:00Z",
+  catchup: true,
+  latest_logical_date: null,
+};
 
 describe("dueSlots", () => {
   const cases: { name: string; input: Partial<ScheduleInput>; now: string; want: string[] }[] = [
@@ -85,11 +91,7 @@ describe("dueSlots", () => {
       name: "Europe/Paris daily at 02:30 across spring forward: the gap day runs at 03:00 local, a 23.5h interval",
       input: { schedule: "30 2 * * *", timezone: "Europe/Paris", start_date: "2026-03-27T00:00:00Z" },
       now: "2026-03-30T12:00:00Z",
-      want: [
-        "2026-03-27T01:30 → 2026-03-28T01:30",
-        "2026-03-28T01:30 → 2026-03-29T01:00",
-        "2026-03-29T01:00 → 2026-03-30T00:30",
-      ],
+      want: ["2026-03-27T01:30 → 2026-03-28T01:30", "2026-03-28T01:30 → 2026-03-29T01:00", "2026-03-29T01:00 → 2026-03-30T00:30"],
     },
     {
       name: "Europe/Paris daily at 02:30 across fall back: the repeated 02:30 runs once (a 25h interval)",
@@ -121,7 +123,10 @@ describe("dueSlots", () => {
     });
 
   test("per-second slots are one second long, logical_date = start", () => {
-    const slots = dueSlots({ ...base, schedule: "* * * * * *", latest_logical_date: d("2026-01-01T00:00:01Z") }, d("2026-01-01T00:00:04.300Z"));
+    const slots = dueSlots(
+      { ...base, schedule: "* * * * * *", latest_logical_date: d("2026-01-01T00:00:01Z") },
+      d("2026-01-01T00:00:04.300Z"),
+    );
     expect(slots.map((s) => [s.logical_date.toISOString(), s.run_after.toISOString()])).toEqual([
       ["2026-01-01T00:00:02.000Z", "2026-01-01T00:00:03.000Z"],
       ["2026-01-01T00:00:03.000Z", "2026-01-01T00:00:04.000Z"],
@@ -130,14 +135,38 @@ describe("dueSlots", () => {
 
   test("the limit bounds a long catchup and keeps the oldest", () => {
     const slots = dueSlots({ ...base, schedule: "@hourly" }, d("2026-02-01T00:00:00Z"), 3);
-    expect(show(slots)).toEqual(["2026-01-01T00:00 → 2026-01-01T01:00", "2026-01-01T01:00 → 2026-01-01T02:00", "2026-01-01T02:00 → 2026-01-01T03:00"]);
+    expect(show(slots)).toEqual([
+      "2026-01-01T00:00 → 2026-01-01T01:00",
+      "2026-01-01T01:00 → 2026-01-01T02:00",
+      "2026-01-01T02:00 → 2026-01-01T03:00",
+    ]);
   });
 
   const once: { name: string; input: Partial<ScheduleInput>; now: string; want: string[] }[] = [
-    { name: "@once: one run at start_date once it has passed", input: { schedule: "@once", start_date: "2026-01-02T08:00:00Z" }, now: "2026-01-03T00:00:00Z", want: ["2026-01-02T08:00 → 2026-01-02T08:00"] },
-    { name: "@once: not before start_date", input: { schedule: "@once", start_date: "2026-01-02T08:00:00Z" }, now: "2026-01-02T07:59:59Z", want: [] },
-    { name: "@once: never again after its run", input: { schedule: "@once", latest_logical_date: d("2026-01-01T00:00:00Z") }, now: "2026-02-01T00:00:00Z", want: [] },
-    { name: "@once without start_date: at now (to the second)", input: { schedule: "@once", start_date: null }, now: "2026-01-05T10:00:00.700Z", want: ["2026-01-05T10:00 → 2026-01-05T10:00"] },
+    {
+      name: "@once: one run at start_date once it has passed",
+      input: { schedule: "@once", start_date: "2026-01-02T08:00:00Z" },
+      now: "2026-01-03T00:00:00Z",
+      want: ["2026-01-02T08:00 → 2026-01-02T08:00"],
+    },
+    {
+      name: "@once: not before start_date",
+      input: { schedule: "@once", start_date: "2026-01-02T08:00:00Z" },
+      now: "2026-01-02T07:59:59Z",
+      want: [],
+    },
+    {
+      name: "@once: never again after its run",
+      input: { schedule: "@once", latest_logical_date: d("2026-01-01T00:00:00Z") },
+      now: "2026-02-01T00:00:00Z",
+      want: [],
+    },
+    {
+      name: "@once without start_date: at now (to the second)",
+      input: { schedule: "@once", start_date: null },
+      now: "2026-01-05T10:00:00.700Z",
+      want: ["2026-01-05T10:00 → 2026-01-05T10:00"],
+    },
     { name: "null schedule: manual only", input: { schedule: null }, now: "2026-02-01T00:00:00Z", want: [] },
   ];
   for (const c of once)
@@ -150,13 +179,43 @@ describe("nextDueAt", () => {
   const cases: { name: string; input: Partial<ScheduleInput>; now: string; want: string | null }[] = [
     { name: "daily: the end of the current interval", input: {}, now: "2026-01-03T12:00:00Z", want: "2026-01-04T00:00:00.000Z" },
     { name: "on a boundary: the next one", input: {}, now: "2026-01-03T00:00:00Z", want: "2026-01-04T00:00:00.000Z" },
-    { name: "before start_date: the end of the first slot", input: { start_date: "2026-02-01T00:00:00Z" }, now: "2026-01-03T12:00:00Z", want: "2026-02-02T00:00:00.000Z" },
+    {
+      name: "before start_date: the end of the first slot",
+      input: { start_date: "2026-02-01T00:00:00Z" },
+      now: "2026-01-03T12:00:00Z",
+      want: "2026-02-02T00:00:00.000Z",
+    },
     { name: "past end_date: never", input: { end_date: "2026-01-02T00:00:00Z" }, now: "2026-01-03T12:00:00Z", want: null },
-    { name: "the slot starting at end_date is still due", input: { end_date: "2026-01-03T00:00:00Z" }, now: "2026-01-03T12:00:00Z", want: "2026-01-04T00:00:00.000Z" },
-    { name: "per-second: the next second", input: { schedule: "* * * * * *" }, now: "2026-01-03T12:00:00.250Z", want: "2026-01-03T12:00:01.000Z" },
-    { name: "Paris daily 02:30 on the spring-forward day", input: { schedule: "30 2 * * *", timezone: "Europe/Paris" }, now: "2026-03-28T12:00:00Z", want: "2026-03-29T01:00:00.000Z" },
-    { name: "@once before start_date: start_date", input: { schedule: "@once", start_date: "2026-01-05T00:00:00Z" }, now: "2026-01-03T00:00:00Z", want: "2026-01-05T00:00:00.000Z" },
-    { name: "@once after its run: never", input: { schedule: "@once", latest_logical_date: d("2026-01-01T00:00:00Z") }, now: "2026-01-03T00:00:00Z", want: null },
+    {
+      name: "the slot starting at end_date is still due",
+      input: { end_date: "2026-01-03T00:00:00Z" },
+      now: "2026-01-03T12:00:00Z",
+      want: "2026-01-04T00:00:00.000Z",
+    },
+    {
+      name: "per-second: the next second",
+      input: { schedule: "* * * * * *" },
+      now: "2026-01-03T12:00:00.250Z",
+      want: "2026-01-03T12:00:01.000Z",
+    },
+    {
+      name: "Paris daily 02:30 on the spring-forward day",
+      input: { schedule: "30 2 * * *", timezone: "Europe/Paris" },
+      now: "2026-03-28T12:00:00Z",
+      want: "2026-03-29T01:00:00.000Z",
+    },
+    {
+      name: "@once before start_date: start_date",
+      input: { schedule: "@once", start_date: "2026-01-05T00:00:00Z" },
+      now: "2026-01-03T00:00:00Z",
+      want: "2026-01-05T00:00:00.000Z",
+    },
+    {
+      name: "@once after its run: never",
+      input: { schedule: "@once", latest_logical_date: d("2026-01-01T00:00:00Z") },
+      now: "2026-01-03T00:00:00Z",
+      want: null,
+    },
     { name: "null schedule: never", input: { schedule: null }, now: "2026-01-03T00:00:00Z", want: null },
   ];
   for (const c of cases)

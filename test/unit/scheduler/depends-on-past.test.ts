@@ -4,7 +4,10 @@ import { needsPreviousRun, pastBlocks, planRun, type PreviousRun } from "../../.
 import { T0, dag, moves, run, tis } from "./helpers";
 
 const spec = dag([{ task_id: "load", depends_on_past: true }, { task_id: "report", upstream: ["load"] }, { task_id: "free" }]);
-const prev = (states: Record<string, TaskState>): PreviousRun => ({ run_id: "scheduled__2026-01-01", states: new Map(Object.entries(states)) });
+const prev = (states: Record<string, TaskState>): PreviousRun => ({
+  run_id: "scheduled__2026-01-01",
+  states: new Map(Object.entries(states)),
+});
 const scheduledRun = { ...run(), logical_date: new Date("2026-01-02T00:00:00Z") };
 
 describe("pastBlocks", () => {
@@ -24,7 +27,12 @@ describe("pastBlocks", () => {
 
   test("the reason names the task, the previous run and its state; its note says what to do", () => {
     const reason = pastBlocks(spec, tis(spec), prev({ load: "failed" })).get("load")!;
-    expect(reason).toEqual({ kind: "depends_on_past", task_id: "load", previous_run_id: "scheduled__2026-01-01", previous_state: "failed" });
+    expect(reason).toEqual({
+      kind: "depends_on_past",
+      task_id: "load",
+      previous_run_id: "scheduled__2026-01-01",
+      previous_state: "failed",
+    });
     expect(renderWaitReason(reason)).toBe(
       "depends_on_past: waiting for load in the previous run scheduled__2026-01-01 (failed) to succeed or be skipped; " +
         "clear or mark that task instance to let this run go on",

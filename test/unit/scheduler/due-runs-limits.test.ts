@@ -8,11 +8,17 @@ type R = RunGates["runs"][number];
 const q = (id: number, dag_id = "etl", backfill_id: number | null = null): R => ({ id, dag_id, state: "queued", backfill_id });
 const r = (id: number, dag_id = "etl", backfill_id: number | null = null): R => ({ id, dag_id, state: "running", backfill_id });
 
-function gates(runs: R[], dags: Record<string, [paused: boolean, max: number, running: number]>, backfills: Record<number, [boolean, number, number]> = {}): RunGates {
+function gates(
+  runs: R[],
+  dags: Record<string, [paused: boolean, max: number, running: number]>,
+  backfills: Record<number, [boolean, number, number]> = {},
+): RunGates {
   return {
     runs,
     dags: new Map(Object.entries(dags).map(([k, [is_paused, max_active_runs, running]]) => [k, { is_paused, max_active_runs, running }])),
-    backfills: new Map(Object.entries(backfills).map(([k, [is_paused, max_active_runs, running]]) => [Number(k), { is_paused, max_active_runs, running }])),
+    backfills: new Map(
+      Object.entries(backfills).map(([k, [is_paused, max_active_runs, running]]) => [Number(k), { is_paused, max_active_runs, running }]),
+    ),
   };
 }
 
@@ -41,7 +47,11 @@ describe("selectRunsToPlan", () => {
       name: "backfill runs count against the backfill's limit, not the DAG's",
       gates: gates([q(1), q(10, "etl", 7), q(11, "etl", 7), q(12, "etl", 7)], { etl: [false, 1, 1] }, { 7: [false, 2, 1] }),
       plan: [10],
-      held: ["1: DAG etl has max_active_runs=1 runs running", "11: backfill 7 has max_active_runs=2 runs running", "12: backfill 7 has max_active_runs=2 runs running"],
+      held: [
+        "1: DAG etl has max_active_runs=1 runs running",
+        "11: backfill 7 has max_active_runs=2 runs running",
+        "12: backfill 7 has max_active_runs=2 runs running",
+      ],
     },
     {
       name: "paused backfill: its queued runs wait, its running ones go on",
@@ -58,7 +68,10 @@ describe("selectRunsToPlan", () => {
 });
 
 describe("dagrun_timeout", () => {
-  const spec = dag([{ task_id: "a" }, { task_id: "b", upstream: ["a"] }, { task_id: "c", upstream: ["b"] }, { task_id: "d" }, { task_id: "e" }], { dagrun_timeout: 60 });
+  const spec = dag(
+    [{ task_id: "a" }, { task_id: "b", upstream: ["a"] }, { task_id: "c", upstream: ["b"] }, { task_id: "d" }, { task_id: "e" }],
+    { dagrun_timeout: 60 },
+  );
 
   test("a running run past its timeout fails: running/queued tasks fail, unstarted ones are skipped, finished ones stay", () => {
     const instances = tis(spec, { a: "running", b: "none", c: "scheduled", d: "success", e: "queued" });

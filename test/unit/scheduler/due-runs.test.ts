@@ -27,7 +27,8 @@ async function addDag(extra: Record<string, unknown>, paused = false) {
 async function runs(): Promise<string[]> {
   const page = await store.listDagRuns({ dag_id: "etl", order_by: "id" });
   return page.items.map(
-    (r) => `${r.run_id} [${r.data_interval_start?.toISOString().slice(0, 13)} → ${r.data_interval_end?.toISOString().slice(0, 13)}] ${r.state}`,
+    (r) =>
+      `${r.run_id} [${r.data_interval_start?.toISOString().slice(0, 13)} → ${r.data_interval_end?.toISOString().slice(0, 13)}] ${r.state}`,
   );
 }
 
@@ -102,11 +103,36 @@ describe("CronRunCreator", () => {
   test("max_active_runs counts manual runs too, but not backfill runs", async () => {
     const dag = await addDag({ schedule: "@daily", start_date: "2026-01-01T00:00:00Z", catchup: true, max_active_runs: 2 });
     const manual = { run_type: "manual" as const, logical_date: null, data_interval_start: null, data_interval_end: null, conf: {} };
-    await store.createDagRun({ ...manual, dag_id: "etl", run_id: "manual__x", version_id: dag.version_id, queued_at: new Date(), tasks: [] });
+    await store.createDagRun({
+      ...manual,
+      dag_id: "etl",
+      run_id: "manual__x",
+      version_id: dag.version_id,
+      queued_at: new Date(),
+      tasks: [],
+    });
     await store.createBackfill({
-      dag_id: "etl", from_date: d("2025-12-01T00:00:00Z"), to_date: d("2025-12-01T00:00:00Z"), run_backwards: false,
-      dag_run_conf: null, reprocess_behavior: "none", skip_existing: backfillSkips("none"), max_active_runs: 1, now: new Date(),
-      runs: [{ ...manual, run_type: "backfill", logical_date: d("2025-12-01T00:00:00Z"), dag_id: "etl", run_id: "backfill__x", version_id: dag.version_id, queued_at: new Date(), tasks: [] }],
+      dag_id: "etl",
+      from_date: d("2025-12-01T00:00:00Z"),
+      to_date: d("2025-12-01T00:00:00Z"),
+      run_backwards: false,
+      dag_run_conf: null,
+      reprocess_behavior: "none",
+      skip_existing: backfillSkips("none"),
+      max_active_runs: 1,
+      now: new Date(),
+      runs: [
+        {
+          ...manual,
+          run_type: "backfill",
+          logical_date: d("2025-12-01T00:00:00Z"),
+          dag_id: "etl",
+          run_id: "backfill__x",
+          version_id: dag.version_id,
+          queued_at: new Date(),
+          tasks: [],
+        },
+      ],
     });
     const res = await creator.createDueRuns(d("2026-01-10T00:00:00Z"));
     expect(res.created).toHaveLength(1);
@@ -138,7 +164,12 @@ describe("CronRunCreator", () => {
 
   test("a DAG whose runs cannot be built (required param) is reported and skipped, others go on", async () => {
     await addDag({ schedule: "@daily", start_date: "2026-01-01T00:00:00Z", params: { who: { type: "string" } } });
-    const spec = parseDagSpec({ dag_id: "ok", schedule: "@daily", start_date: "2026-01-01T00:00:00Z", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] });
+    const spec = parseDagSpec({
+      dag_id: "ok",
+      schedule: "@daily",
+      start_date: "2026-01-01T00:00:00Z",
+      tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }],
+    });
     await store.upsertDag({ spec, fileloc: "/dags/ok.json", pausedOnCreate: false, now: new Date() });
     const res = await creator.createDueRuns(d("2026-01-03T10:00:00Z"));
     expect(res.created).toHaveLength(1);
@@ -148,9 +179,29 @@ describe("CronRunCreator", () => {
   test("finished backfills are marked completed on the next call", async () => {
     const dag = await addDag({ schedule: "@daily", start_date: "2026-01-01T00:00:00Z" });
     const { backfill, created } = await store.createBackfill({
-      dag_id: "etl", from_date: d("2025-12-01T00:00:00Z"), to_date: d("2025-12-01T00:00:00Z"), run_backwards: false,
-      dag_run_conf: null, reprocess_behavior: "none", skip_existing: backfillSkips("none"), max_active_runs: 1, now: new Date(),
-      runs: [{ run_type: "backfill", logical_date: d("2025-12-01T00:00:00Z"), data_interval_start: null, data_interval_end: null, conf: {}, dag_id: "etl", run_id: "backfill__x", version_id: dag.version_id, queued_at: new Date(), tasks: [] }],
+      dag_id: "etl",
+      from_date: d("2025-12-01T00:00:00Z"),
+      to_date: d("2025-12-01T00:00:00Z"),
+      run_backwards: false,
+      dag_run_conf: null,
+      reprocess_behavior: "none",
+      skip_existing: backfillSkips("none"),
+      max_active_runs: 1,
+      now: new Date(),
+      runs: [
+        {
+          run_type: "backfill",
+          logical_date: d("2025-12-01T00:00:00Z"),
+          data_interval_start: null,
+          data_interval_end: null,
+          conf: {},
+          dag_id: "etl",
+          run_id: "backfill__x",
+          version_id: dag.version_id,
+          queued_at: new Date(),
+          tasks: [],
+        },
+      ],
     });
     await store.setDagRunState(created[0]!, ["queued"], "success", new Date());
     await creator.createDueRuns(d("2026-01-03T10:00:00Z"));

@@ -18,9 +18,20 @@ export function dag(tasks: TaskInput[], extra: Record<string, unknown> = {}): Da
 
 export function run(state: DagRunRecord["state"] = "running"): DagRunRecord {
   return {
-    id: 1, dag_id: "etl", run_id: "manual__1", run_type: "manual", state,
-    logical_date: null, data_interval_start: null, data_interval_end: null, conf: {}, version_id: 1,
-    queued_at: T0, start_date: state === "queued" ? null : T0, end_date: null, note: null,
+    id: 1,
+    dag_id: "etl",
+    run_id: "manual__1",
+    run_type: "manual",
+    state,
+    logical_date: null,
+    data_interval_start: null,
+    data_interval_end: null,
+    conf: {},
+    version_id: 1,
+    queued_at: T0,
+    start_date: state === "queued" ? null : T0,
+    end_date: null,
+    note: null,
   };
 }
 
@@ -30,10 +41,29 @@ export function tis(spec: DagSpec, states: Record<string, Partial<TaskInstanceRe
     const o = states[t.task_id];
     const over = typeof o === "string" ? { state: o } : (o ?? {});
     return {
-      id: i + 1, dag_run_id: 1, dag_id: "etl", run_id: "manual__1", task_id: t.task_id, state: "none",
-      try_number: 1, max_tries: t.retries, operator: t.operator, pool: t.pool, pool_slots: t.pool_slots,
-      priority_weight: t.priority_weight, queued_at: null, start_date: null, end_date: null, last_heartbeat: null,
-      hostname: null, pid: null, executor: null, note: null, wait_reason: null, updated_at: T0, ...over,
+      id: i + 1,
+      dag_run_id: 1,
+      dag_id: "etl",
+      run_id: "manual__1",
+      task_id: t.task_id,
+      state: "none",
+      try_number: 1,
+      max_tries: t.retries,
+      operator: t.operator,
+      pool: t.pool,
+      pool_slots: t.pool_slots,
+      priority_weight: t.priority_weight,
+      queued_at: null,
+      start_date: null,
+      end_date: null,
+      last_heartbeat: null,
+      hostname: null,
+      pid: null,
+      executor: null,
+      note: null,
+      wait_reason: null,
+      updated_at: T0,
+      ...over,
     };
   });
 }

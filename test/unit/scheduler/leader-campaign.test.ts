@@ -16,16 +16,46 @@ const STEPPED_DOWN: CampaignState = { role: "follower", leaderSince: null, stepp
 
 describe("decideCampaign", () => {
   const cases: [string, CampaignState, LockObservation, Partial<ReturnType<typeof decideCampaign>> & { role: string }][] = [
-    ["a follower that takes the lock leads", FOLLOWER, { kind: "acquire", acquired: true }, { role: "leader", action: "lead", reacquiredAfterMs: undefined }],
+    [
+      "a follower that takes the lock leads",
+      FOLLOWER,
+      { kind: "acquire", acquired: true },
+      { role: "leader", action: "lead", reacquiredAfterMs: undefined },
+    ],
     ["a follower that finds the lock taken waits", FOLLOWER, { kind: "acquire", acquired: false }, { role: "follower", action: undefined }],
-    ["a follower whose attempt errored waits and says why", FOLLOWER, { kind: "acquire", acquired: false, error: "ECONNREFUSED" }, { role: "follower", action: undefined }],
+    [
+      "a follower whose attempt errored waits and says why",
+      FOLLOWER,
+      { kind: "acquire", acquired: false, error: "ECONNREFUSED" },
+      { role: "follower", action: undefined },
+    ],
     ["a leader still holding the lock keeps leading", LEADER, { kind: "check", held: true }, { role: "leader", action: undefined }],
-    ["a leader whose session lost the lock steps down", LEADER, { kind: "check", held: false }, { role: "follower", action: "step_down", reason: "lock_lost" }],
-    ["a leader whose check errored counts as lost", LEADER, { kind: "check", held: false, error: "read ECONNRESET" }, { role: "follower", action: "step_down", reason: "check_failed" }],
-    ["a re-acquire after a step-down measures the gap", STEPPED_DOWN, { kind: "acquire", acquired: true }, { role: "leader", action: "lead", reacquiredAfterMs: 2_000 }],
+    [
+      "a leader whose session lost the lock steps down",
+      LEADER,
+      { kind: "check", held: false },
+      { role: "follower", action: "step_down", reason: "lock_lost" },
+    ],
+    [
+      "a leader whose check errored counts as lost",
+      LEADER,
+      { kind: "check", held: false, error: "read ECONNRESET" },
+      { role: "follower", action: "step_down", reason: "check_failed" },
+    ],
+    [
+      "a re-acquire after a step-down measures the gap",
+      STEPPED_DOWN,
+      { kind: "acquire", acquired: true },
+      { role: "leader", action: "lead", reacquiredAfterMs: 2_000 },
+    ],
     ["shutdown releases leadership", LEADER, { kind: "shutdown" }, { role: "follower", action: "step_down", reason: "shutdown" }],
     ["shutdown of a follower changes nothing", FOLLOWER, { kind: "shutdown" }, { role: "follower", action: undefined }],
-    ["a stale check result reaching a follower is ignored", FOLLOWER, { kind: "check", held: false }, { role: "follower", action: undefined }],
+    [
+      "a stale check result reaching a follower is ignored",
+      FOLLOWER,
+      { kind: "check", held: false },
+      { role: "follower", action: undefined },
+    ],
   ];
   for (const [name, state, seen, want] of cases)
     test(name, () => {

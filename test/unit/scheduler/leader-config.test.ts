@@ -13,7 +13,10 @@ describe("Pro runtime config", () => {
   });
 
   test("flags and LEOFLOW_* variables override the mode's defaults", () => {
-    const cfg = loadServeConfig([...PRO, "--executor=subprocess", "--dispatch-buffer=8"], { LEOFLOW_DISPATCH_WORKERS: "2", LEOFLOW_LEADER_POLL: "0.25" });
+    const cfg = loadServeConfig([...PRO, "--executor=subprocess", "--dispatch-buffer=8"], {
+      LEOFLOW_DISPATCH_WORKERS: "2",
+      LEOFLOW_LEADER_POLL: "0.25",
+    });
     expect([cfg.dispatch_buffer, cfg.dispatch_workers, cfg.leader_poll]).toEqual([8, 2, 0.25]);
   });
 

@@ -28,7 +28,10 @@ describe("planRun: starting a run", () => {
 
 describe("planRun: the retry timeline", () => {
   test("fail -> up_for_retry -> waits -> none/try 2 at exactly end+delay -> scheduled -> success", () => {
-    const spec = dag([{ task_id: "flaky", retries: 1, retry_delay: 60 }, { task_id: "after", upstream: ["flaky"] }]);
+    const spec = dag([
+      { task_id: "flaky", retries: 1, retry_delay: 60 },
+      { task_id: "after", upstream: ["flaky"] },
+    ]);
     let rows = tis(spec);
     const step = (now: Date) => {
       const plan = planRun({ run: run(), tis: rows, spec }, now);
@@ -56,8 +59,20 @@ describe("planRun: the retry timeline", () => {
     plan = step(at(70));
     expect(plan.transitions).toEqual([
       {
-        id: 1, from: ["up_for_retry"], to: "none", try_number: 1,
-        patch: { try_number: 2, start_date: null, end_date: null, queued_at: null, hostname: null, pid: null, last_heartbeat: null, note: null },
+        id: 1,
+        from: ["up_for_retry"],
+        to: "none",
+        try_number: 1,
+        patch: {
+          try_number: 2,
+          start_date: null,
+          end_date: null,
+          queued_at: null,
+          hostname: null,
+          pid: null,
+          last_heartbeat: null,
+          note: null,
+        },
       },
     ]);
     expect(rows[0]).toMatchObject({ state: "none", try_number: 2, end_date: null, hostname: null, pid: null });
@@ -73,7 +88,10 @@ describe("planRun: the retry timeline", () => {
   });
 
   test("a failure with no retries left fails downstream and the run", () => {
-    const spec = dag([{ task_id: "flaky", retries: 1 }, { task_id: "after", upstream: ["flaky"] }]);
+    const spec = dag([
+      { task_id: "flaky", retries: 1 },
+      { task_id: "after", upstream: ["flaky"] },
+    ]);
     const rows = tis(spec, { flaky: { state: "failed", try_number: 2, end_date: at(5) } });
     const plan = planRun({ run: run(), tis: rows, spec }, at(6));
     expect(moves(plan.transitions, rows)).toEqual(["after:none->upstream_failed"]);
@@ -82,7 +100,10 @@ describe("planRun: the retry timeline", () => {
   });
 
   test("a retriable failure counts as active: all_done downstream waits and the run does not finish", () => {
-    const spec = dag([{ task_id: "a", retries: 2 }, { task_id: "cleanup", upstream: ["a"], trigger_rule: "all_done" }]);
+    const spec = dag([
+      { task_id: "a", retries: 2 },
+      { task_id: "cleanup", upstream: ["a"], trigger_rule: "all_done" },
+    ]);
     const rows = tis(spec, { a: { state: "failed", end_date: at(0) } });
     const plan = planRun({ run: run(), tis: rows, spec }, at(1));
     expect(moves(plan.transitions, rows)).toEqual(["a:failed->up_for_retry"]);
@@ -161,7 +182,10 @@ describe("planRun: cascades", () => {
         { task_id: "right", upstream: ["start"] },
         { task_id: "join", upstream: ["left", "right"], trigger_rule: rule },
       ]);
-    for (const [rule, expected] of [["all_success", "skipped"], ["none_failed_min_one_success", "scheduled"]] as const) {
+    for (const [rule, expected] of [
+      ["all_success", "skipped"],
+      ["none_failed_min_one_success", "scheduled"],
+    ] as const) {
       const spec = shape(rule);
       const rows = tis(spec, { start: "success", left: "success", right: "skipped" });
       const plan = planRun({ run: run(), tis: rows, spec }, at(1));
@@ -199,7 +223,9 @@ describe("planRun: odd inputs", () => {
   test("a queued run whose tasks are all already finished goes straight to its final state", () => {
     const spec = dag([{ task_id: "a" }]);
     expect(planRun({ run: run("queued"), tis: tis(spec, { a: "failed" }), spec }, at(1)).run).toEqual({
-      from: ["queued"], to: "failed", note: "task(s) failed: a",
+      from: ["queued"],
+      to: "failed",
+      note: "task(s) failed: a",
     });
   });
 });
@@ -223,12 +249,7 @@ describe("planRun: determinism", () => {
   });
 
   test("topologicalRanks: depth from the roots", () => {
-    const spec = dag([
-      { task_id: "a" },
-      { task_id: "b", upstream: ["a"] },
-      { task_id: "c", upstream: ["a", "b"] },
-      { task_id: "d" },
-    ]);
+    const spec = dag([{ task_id: "a" }, { task_id: "b", upstream: ["a"] }, { task_id: "c", upstream: ["a", "b"] }, { task_id: "d" }]);
     expect(Object.fromEntries(topologicalRanks(spec.tasks))).toEqual({ a: 0, b: 1, c: 2, d: 0 });
   });
 });

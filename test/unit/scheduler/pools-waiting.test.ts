@@ -6,7 +6,13 @@ import type { PoolRecord } from "../../../src/store";
 import { T0, dag, tis } from "./helpers";
 
 const pool = (name: string, slots: number, running = 0, queued = 0, scheduled = 0): PoolRecord => ({
-  name, slots, description: null, include_deferred: false, running_slots: running, queued_slots: queued, scheduled_slots: scheduled,
+  name,
+  slots,
+  description: null,
+  include_deferred: false,
+  running_slots: running,
+  queued_slots: queued,
+  scheduled_slots: scheduled,
 });
 
 describe("poolLimits", () => {
@@ -33,11 +39,13 @@ describe("pool slots through selectDispatchable", () => {
     ],
     { max_active_tasks: 100 },
   );
-  const cands: DispatchCandidate[] = tis(spec, { a: "scheduled", b: "scheduled", c: "scheduled", d: "scheduled", big: "scheduled" }).map((ti) => ({
-    ti,
-    runQueuedAt: T0,
-    maxActiveTasks: 100,
-  }));
+  const cands: DispatchCandidate[] = tis(spec, { a: "scheduled", b: "scheduled", c: "scheduled", d: "scheduled", big: "scheduled" }).map(
+    (ti) => ({
+      ti,
+      runQueuedAt: T0,
+      maxActiveTasks: 100,
+    }),
+  );
   const select = (pools: PoolRecord[]) =>
     selectDispatchable(cands, { parallelism: 32, running: 0, runningByDag: new Map(), ...poolLimits(pools) });
 

@@ -25,10 +25,6 @@ test.each([
 });
 
 test("the default rule is downstream, and each task uses its own rule", () => {
-  const spec = dag([
-    { task_id: "a" },
-    { task_id: "b", upstream: ["a"] },
-    { task_id: "c", upstream: ["b"], weight_rule: "upstream" },
-  ]);
+  const spec = dag([{ task_id: "a" }, { task_id: "b", upstream: ["a"] }, { task_id: "c", upstream: ["b"], weight_rule: "upstream" }]);
   expect(Object.fromEntries(effectivePriorityWeights(spec))).toEqual({ a: 3, b: 2, c: 3 });
 });

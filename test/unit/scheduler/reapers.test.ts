@@ -27,9 +27,15 @@ class StandInAgent {
     const b = this.behaviour(ti);
     if (b === "never_registers") return;
     const now = this.clock();
-    await this.store.applyTransitions([{ id: ti.id, from: ["queued"], to: "running", try_number: ti.try_number, patch: { start_date: now, last_heartbeat: now } }], now);
+    await this.store.applyTransitions(
+      [{ id: ti.id, from: ["queued"], to: "running", try_number: ti.try_number, patch: { start_date: now, last_heartbeat: now } }],
+      now,
+    );
     if (b === "succeeds")
-      await this.store.applyTransitions([{ id: ti.id, from: ["running"], to: "success", try_number: ti.try_number, patch: { end_date: now } }], now);
+      await this.store.applyTransitions(
+        [{ id: ti.id, from: ["running"], to: "success", try_number: ti.try_number, patch: { end_date: now } }],
+        now,
+      );
   }
 }
 
@@ -46,14 +52,26 @@ beforeEach(async () => {
 });
 afterEach(async () => store.close());
 
-async function setup(tasks: object[], behaviour: (ti: TaskInstanceRecord) => Behaviour, onTaskReaped?: (t: { id: number; try_number: number }) => void) {
+async function setup(
+  tasks: object[],
+  behaviour: (ti: TaskInstanceRecord) => Behaviour,
+  onTaskReaped?: (t: { id: number; try_number: number }) => void,
+) {
   const spec = parseDagSpec({ dag_id: "reap", tasks });
   const dag = await store.upsertDag({ spec, fileloc: "/dags/reap.json", pausedOnCreate: false, now: T0 });
   const agent = new StandInAgent(store, () => now, behaviour);
   const metrics = new Metrics();
   const reaped = metrics.counter("leoflow_reaped_total", "reaped", ["reason"]);
   const reapers = new Reapers({ store, logger, thresholds: THRESHOLDS, reaped, onTaskReaped });
-  const loop = new SchedulerLoop({ store, dispatcher: agent, logger: silentLogger, sweepIntervalMs: 60_000, parallelism: 8, reaper: reapers, now: () => now });
+  const loop = new SchedulerLoop({
+    store,
+    dispatcher: agent,
+    logger: silentLogger,
+    sweepIntervalMs: 60_000,
+    parallelism: 8,
+    reaper: reapers,
+    now: () => now,
+  });
   const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, T0));
   /** Full sweeps at time `s` until nothing changes. */
   const sweepAt = async (s: number) => {
@@ -74,7 +92,11 @@ const task = (task_id: string, extra: object = {}) => ({ task_id, operator: "bas
 describe("a reaped try is handed to the executors to stop", () => {
   test("agent_lost: the silent try (not its retry) is named once", async () => {
     const stopped: string[] = [];
-    const { sweepAt, ti } = await setup([task("a", { retries: 1, retry_delay: 0 })], (t) => (t.try_number === 1 ? "silent" : "succeeds"), (t) => stopped.push(`${t.id}#${t.try_number}`));
+    const { sweepAt, ti } = await setup(
+      [task("a", { retries: 1, retry_delay: 0 })],
+      (t) => (t.try_number === 1 ? "silent" : "succeeds"),
+      (t) => stopped.push(`${t.id}#${t.try_number}`),
+    );
     await sweepAt(0);
     await sweepAt(61);
     await sweepAt(62);
@@ -86,7 +108,9 @@ describe("a reaped try is handed to the executors to stop", () => {
 
 describe("agent_lost", () => {
   test("a silent agent is reaped past the threshold, not before; the retry then succeeds", async () => {
-    const { agent, reaped, sweepAt, ti, runState } = await setup([task("a", { retries: 1, retry_delay: 0 })], (t) => (t.try_number === 1 ? "silent" : "succeeds"));
+    const { agent, reaped, sweepAt, ti, runState } = await setup([task("a", { retries: 1, retry_delay: 0 })], (t) =>
+      t.try_number === 1 ? "silent" : "succeeds",
+    );
     await sweepAt(0);
     expect([(await ti("a")).state, agent.launched]).toEqual(["running", ["a#1"]]);
     await sweepAt(60); // exactly at the threshold: alive

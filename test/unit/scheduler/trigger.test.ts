@@ -33,7 +33,9 @@ describe("defaultRunId", () => {
   });
 
   test("with a suffix: Airflow 3's id of a run without logical date", () => {
-    expect(defaultRunId("manual", new Date("2026-01-01T00:00:00.123Z"), "aZ3kQ0pX")).toBe("manual__2026-01-01T00:00:00.123000+00:00_aZ3kQ0pX");
+    expect(defaultRunId("manual", new Date("2026-01-01T00:00:00.123Z"), "aZ3kQ0pX")).toBe(
+      "manual__2026-01-01T00:00:00.123000+00:00_aZ3kQ0pX",
+    );
   });
 });
 

@@ -10,7 +10,12 @@ function timer(sweepIntervalMs = 60_000) {
   const clock = new FakeClock();
   const t0 = clock.now().getTime();
   const woken: string[] = [];
-  const wake = new WakeTimer(clock, sweepIntervalMs, (r: WakeRequest) => void woken.push(r.kind === "sweep" ? `sweep@${clock.now().getTime() - t0}` : `runs ${r.ids.join(",")}@${clock.now().getTime() - t0}`));
+  const wake = new WakeTimer(
+    clock,
+    sweepIntervalMs,
+    (r: WakeRequest) =>
+      void woken.push(r.kind === "sweep" ? `sweep@${clock.now().getTime() - t0}` : `runs ${r.ids.join(",")}@${clock.now().getTime() - t0}`),
+  );
   return { clock, t0, woken, wake };
 }
 

@@ -21,7 +21,13 @@ describe("dag()", () => {
       tasks: [
         { task_id: "extract", operator: "bash", upstream: [], bash_command: "echo 1", retries: 3 },
         { task_id: "load", operator: "python", upstream: ["extract"], python_code: "print(1)" },
-        { task_id: "notify", operator: "http", upstream: ["load"], trigger_rule: "all_done", http: { method: "POST", url: "http://x/hook" } },
+        {
+          task_id: "notify",
+          operator: "http",
+          upstream: ["load"],
+          trigger_rule: "all_done",
+          http: { method: "POST", url: "http://x/hook" },
+        },
       ],
     });
     expect(JSON.parse(JSON.stringify(d.spec))).toEqual(d.spec);
@@ -66,7 +72,9 @@ describe("dag()", () => {
     }
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).message).toMatch(/^dag "bad": tasks: cycle detected/);
-    expect((error as ValidationError).issues).toEqual([{ path: "tasks", message: expect.stringMatching(/cycle detected.*\(dag "bad"\)$/) }]);
+    expect((error as ValidationError).issues).toEqual([
+      { path: "tasks", message: expect.stringMatching(/cycle detected.*\(dag "bad"\)$/) },
+    ]);
   });
 
   test("collectDags() gathers every dag() call made while it runs, exported or not", async () => {
@@ -80,26 +88,27 @@ describe("dag()", () => {
 
 // Type-level checks: `bunx tsc --noEmit` fails if XCom typing regresses.
 test("types: a ts downstream sees its ts upstream's return type", () => {
-  const declare = () => dag({ dag_id: "typed" }, ({ ts, bash }) => {
-    const count = ts({ task_id: "count" }, async () => ({ rows: 3, label: "x" }));
-    const raw = bash({ task_id: "raw", bash_command: "echo" });
-    ts({ task_id: "use", upstream: [count, raw, "by_id"] }, (ctx) => {
-      const rows: number = ctx.xcom.count.rows;
-      const label: string = ctx.xcom.count.label;
-      // @ts-expect-error rows is a number
-      const wrong: string = ctx.xcom.count.rows;
-      // @ts-expect-error not an upstream
-      void ctx.xcom.missing;
-      const untyped: unknown = ctx.xcom.raw;
-      const byId: unknown = ctx.xcom.by_id;
-      return [rows, label, wrong, untyped, byId];
+  const declare = () =>
+    dag({ dag_id: "typed" }, ({ ts, bash }) => {
+      const count = ts({ task_id: "count" }, async () => ({ rows: 3, label: "x" }));
+      const raw = bash({ task_id: "raw", bash_command: "echo" });
+      ts({ task_id: "use", upstream: [count, raw, "by_id"] }, (ctx) => {
+        const rows: number = ctx.xcom.count.rows;
+        const label: string = ctx.xcom.count.label;
+        // @ts-expect-error rows is a number
+        const wrong: string = ctx.xcom.count.rows;
+        // @ts-expect-error not an upstream
+        void ctx.xcom.missing;
+        const untyped: unknown = ctx.xcom.raw;
+        const byId: unknown = ctx.xcom.by_id;
+        return [rows, label, wrong, untyped, byId];
+      });
+      const handle: TaskHandle<"count", { rows: number; label: string }> = count;
+      void handle;
+      ts({ task_id: "x" }, () => 1);
+      // @ts-expect-error bash needs bash_command
+      bash({ task_id: "no_command" });
     });
-    const handle: TaskHandle<"count", { rows: number; label: string }> = count;
-    void handle;
-    ts({ task_id: "x" }, () => 1);
-    // @ts-expect-error bash needs bash_command
-    bash({ task_id: "no_command" });
-  });
   // At run time the same mistakes are caught by validation.
   expect(declare).toThrow(/tasks\[4\]: a bash task needs bash_command; tasks\[2\]\.upstream\[2\]: unknown upstream task "by_id"/);
 });

@@ -27,7 +27,16 @@ describe("kubernetes flags", () => {
 
   test("parsed values", () => {
     const cfg = loadServeConfig(
-      ["--executor=kubernetes", "--namespace=batch", "--k8s-node-selector", "pool=batch, disk=ssd", "--k8s-tolerations", '[{"key":"batch","operator":"Exists","effect":"NoSchedule"}]', "--k8s-user", "1000"],
+      [
+        "--executor=kubernetes",
+        "--namespace=batch",
+        "--k8s-node-selector",
+        "pool=batch, disk=ssd",
+        "--k8s-tolerations",
+        '[{"key":"batch","operator":"Exists","effect":"NoSchedule"}]',
+        "--k8s-user",
+        "1000",
+      ],
       { LEOFLOW_K8S_AUTOMOUNT_TOKEN: "true" },
     );
     expect(cfg.namespace).toBe("batch");

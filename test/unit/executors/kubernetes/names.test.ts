@@ -7,7 +7,11 @@ const long = "a".repeat(80);
 describe("podName", () => {
   test.each([
     ["short ids are kept readable", { dagId: "etl", taskId: "load" }, "lf-3f9a0c1d2e4b-etl-load-7-2"],
-    ["upper case and '_' become DNS-safe, with a digest", { dagId: "My_DAG", taskId: "load" }, /^lf-3f9a0c1d2e4b-my-dag-load-[0-9a-f]{8}-7-2$/],
+    [
+      "upper case and '_' become DNS-safe, with a digest",
+      { dagId: "My_DAG", taskId: "load" },
+      /^lf-3f9a0c1d2e4b-my-dag-load-[0-9a-f]{8}-7-2$/,
+    ],
     ["long ids are cut, the digest and the try kept", { dagId: long, taskId: long }, /^lf-3f9a0c1d2e4b-a+-[0-9a-f]{8}-7-2$/],
   ])("%s", (_, ids, expected) => {
     const name = podName({ ...ids, taskInstanceId: 7, tryNumber: 2 }, "3f9a0c1d2e4b");

@@ -108,15 +108,19 @@ describe("buildPod: safe by default", () => {
   test("the pod and secret validate against Kubernetes' schemas", () => {
     expect(() => new Pod(built.pod as never).validate()).not.toThrow();
     expect(() => new Secret(built.secret as never).validate()).not.toThrow();
-    const everything = buildPod(request({ execution_timeout: 30, image_pull_policy: "always", env: { A: "1" } }), {
-      ...settings,
-      serviceAccount: "tasks",
-      automountServiceAccountToken: true,
-      nodeSelector: { pool: "batch" },
-      tolerations: [{ key: "batch", operator: "Exists", effect: "NoSchedule" }],
-      taskSecret: "task-creds",
-      caConfigMap: "leoflow-ca",
-    }, { stagingPvc: "lf-stg-x" });
+    const everything = buildPod(
+      request({ execution_timeout: 30, image_pull_policy: "always", env: { A: "1" } }),
+      {
+        ...settings,
+        serviceAccount: "tasks",
+        automountServiceAccountToken: true,
+        nodeSelector: { pool: "batch" },
+        tolerations: [{ key: "batch", operator: "Exists", effect: "NoSchedule" }],
+        taskSecret: "task-creds",
+        caConfigMap: "leoflow-ca",
+      },
+      { stagingPvc: "lf-stg-x" },
+    );
     expect(() => new Pod(everything.pod as never).validate()).not.toThrow();
   });
 });
@@ -124,13 +128,43 @@ describe("buildPod: safe by default", () => {
 describe("buildPod: options", () => {
   test.each([
     ["pull policy from settings", {}, {}, (b: ReturnType<typeof buildPod>) => task(b).imagePullPolicy, "IfNotPresent"],
-    ["task pull policy wins", { image_pull_policy: "never" as const }, {}, (b: ReturnType<typeof buildPod>) => task(b).imagePullPolicy, "Never"],
+    [
+      "task pull policy wins",
+      { image_pull_policy: "never" as const },
+      {},
+      (b: ReturnType<typeof buildPod>) => task(b).imagePullPolicy,
+      "Never",
+    ],
     ["task image wins", { image: "python:3.12-slim" }, {}, (b: ReturnType<typeof buildPod>) => task(b).image, "python:3.12-slim"],
-    ["deadline is execution_timeout plus a margin", { execution_timeout: 30.5 }, {}, (b: ReturnType<typeof buildPod>) => b.pod.spec!.activeDeadlineSeconds, 151],
+    [
+      "deadline is execution_timeout plus a margin",
+      { execution_timeout: 30.5 },
+      {},
+      (b: ReturnType<typeof buildPod>) => b.pod.spec!.activeDeadlineSeconds,
+      151,
+    ],
     ["service account", {}, { serviceAccount: "tasks" }, (b: ReturnType<typeof buildPod>) => b.pod.spec!.serviceAccountName, "tasks"],
-    ["token mounted only when asked", {}, { automountServiceAccountToken: true }, (b: ReturnType<typeof buildPod>) => b.pod.spec!.automountServiceAccountToken, true],
-    ["node selector", {}, { nodeSelector: { pool: "batch" } }, (b: ReturnType<typeof buildPod>) => b.pod.spec!.nodeSelector, { pool: "batch" }],
-    ["tolerations", {}, { tolerations: [{ key: "k", operator: "Exists" as const }] }, (b: ReturnType<typeof buildPod>) => b.pod.spec!.tolerations, [{ key: "k", operator: "Exists" }]],
+    [
+      "token mounted only when asked",
+      {},
+      { automountServiceAccountToken: true },
+      (b: ReturnType<typeof buildPod>) => b.pod.spec!.automountServiceAccountToken,
+      true,
+    ],
+    [
+      "node selector",
+      {},
+      { nodeSelector: { pool: "batch" } },
+      (b: ReturnType<typeof buildPod>) => b.pod.spec!.nodeSelector,
+      { pool: "batch" },
+    ],
+    [
+      "tolerations",
+      {},
+      { tolerations: [{ key: "k", operator: "Exists" as const }] },
+      (b: ReturnType<typeof buildPod>) => b.pod.spec!.tolerations,
+      [{ key: "k", operator: "Exists" }],
+    ],
     ["grace", {}, { podGraceSeconds: 3 }, (b: ReturnType<typeof buildPod>) => b.pod.spec!.terminationGracePeriodSeconds, 3],
     [
       "task secret mounted read-only",
@@ -158,7 +192,13 @@ describe("buildPod: options", () => {
 
   test("the task sees its env and the passthrough names, nothing else of the server", () => {
     const b = buildPod(request({ env: { GREETING: "hi" } }), { ...settings, passthroughEnv: { AWS_REGION: "eu-west-1" } });
-    expect(Object.fromEntries(task(b).env!.filter((e) => e.value !== undefined).map((e) => [e.name, e.value]))).toEqual({
+    expect(
+      Object.fromEntries(
+        task(b)
+          .env!.filter((e) => e.value !== undefined)
+          .map((e) => [e.name, e.value]),
+      ),
+    ).toEqual({
       AWS_REGION: "eu-west-1",
       LEOFLOW_TASK_ENV_PASSTHROUGH: "AWS_REGION",
       GREETING: "hi",
@@ -176,9 +216,21 @@ describe("buildPod: options", () => {
 describe("podResources: task > DAG default_args (merged into the task) > platform defaults", () => {
   test.each([
     ["platform defaults", undefined, { limits: { cpu: "1000m", memory: "536870912" }, requests: { cpu: "1000m", memory: "536870912" } }],
-    ["task cpu and memory", { cpu: "500m", memory: "1Gi" }, { limits: { cpu: "500m", memory: "1073741824" }, requests: { cpu: "500m", memory: "1073741824" } }],
-    ["limits and requests", { limits: { cpu: 2, memory: "2Gi" }, requests: { cpu: "250m", memory: "256Mi" } }, { limits: { cpu: "2000m", memory: "2147483648" }, requests: { cpu: "250m", memory: "268435456" } }],
-    ["Docker's lowercase m is MiB, written out as bytes", { memory: "256m" }, { limits: { cpu: "1000m", memory: "268435456" }, requests: { cpu: "1000m", memory: "268435456" } }],
+    [
+      "task cpu and memory",
+      { cpu: "500m", memory: "1Gi" },
+      { limits: { cpu: "500m", memory: "1073741824" }, requests: { cpu: "500m", memory: "1073741824" } },
+    ],
+    [
+      "limits and requests",
+      { limits: { cpu: 2, memory: "2Gi" }, requests: { cpu: "250m", memory: "256Mi" } },
+      { limits: { cpu: "2000m", memory: "2147483648" }, requests: { cpu: "250m", memory: "268435456" } },
+    ],
+    [
+      "Docker's lowercase m is MiB, written out as bytes",
+      { memory: "256m" },
+      { limits: { cpu: "1000m", memory: "268435456" }, requests: { cpu: "1000m", memory: "268435456" } },
+    ],
   ])("%s", (_, resources, expected) => {
     expect(podResources({ task_id: "t", resources }, settings)).toEqual(expected);
   });

@@ -10,8 +10,16 @@ describe("stagingGcDecision", () => {
   test.each([
     ["an orphan (its run is gone)", null, { remove: true, why: "orphan: its run no longer exists" }],
     ["a successful run: at once", { state: "success", end_date: now }, { remove: true, why: "its run succeeded" }],
-    ["a failed run within the TTL: kept for a clear + re-run", { state: "failed", end_date: new Date(now.getTime() - ttl + 1) }, { remove: false, why: "" }],
-    ["a failed run past the TTL", { state: "failed", end_date: new Date(now.getTime() - ttl) }, { remove: true, why: "its run failed more than 86400s ago" }],
+    [
+      "a failed run within the TTL: kept for a clear + re-run",
+      { state: "failed", end_date: new Date(now.getTime() - ttl + 1) },
+      { remove: false, why: "" },
+    ],
+    [
+      "a failed run past the TTL",
+      { state: "failed", end_date: new Date(now.getTime() - ttl) },
+      { remove: true, why: "its run failed more than 86400s ago" },
+    ],
     ["a running run", { state: "running", end_date: null }, { remove: false, why: "" }],
     ["a queued run (cleared, about to re-run)", { state: "queued", end_date: null }, { remove: false, why: "" }],
   ])("%s", (_, run, expected) => {
@@ -20,7 +28,13 @@ describe("stagingGcDecision", () => {
 });
 
 describe("buildStagingPvc", () => {
-  const settings = { instance: "3f9a0c1d2e4b", namespace: "leoflow", stagingStorageClass: "", stagingSize: "1Gi", stagingAccessMode: "ReadWriteOnce" };
+  const settings = {
+    instance: "3f9a0c1d2e4b",
+    namespace: "leoflow",
+    stagingStorageClass: "",
+    stagingSize: "1Gi",
+    stagingAccessMode: "ReadWriteOnce",
+  };
   test("a valid claim named from the run, its ids in annotations", () => {
     const pvc = buildStagingPvc("etl", "manual__2026-01-01T00:00:00+00:00", "2Gi", settings);
     expect(isDnsLabel(pvc.metadata!.name!)).toBe(true);
