@@ -197,9 +197,12 @@ export class SchedulerLoop {
     const store = this.opts.store;
     const sweep = this.sweepDue;
     this.sweepDue = false;
-    await this.createAndReap(now, sweep);
-    const ids = sweep ? await this.runs.forSweep(now, this.dirty, this.timer.dueRuns(now.getTime())) : this.runs.forEvents(this.dirty);
+    // Take the wake-ups before the first await: one that arrives while this tick reads is kept for the next
+    // tick (request() sets `again`), instead of being cleared with the ones this tick handles.
+    const dirty = new Set(this.dirty);
     this.dirty.clear();
+    for (const id of await this.createAndReap(now, sweep)) dirty.add(id);
+    const ids = sweep ? await this.runs.forSweep(now, dirty, this.timer.dueRuns(now.getTime())) : this.runs.forEvents(dirty);
     // Paused DAGs, max_active_runs and backfill limits decide which runs are planned at all (run-limits.ts).
     // Runs with candidates waiting for capacity are gated too (a pause must stop them), but not reloaded.
     const toLoad = new Set(ids);
@@ -233,14 +236,15 @@ export class SchedulerLoop {
     return { runs: snapshots.length, transitions: applied, dispatched, durationMs: performance.now() - started };
   }
 
-  /** On a sweep, or after a run ended (a max_active_runs slot freed): create due runs; on a sweep, reap. */
-  private async createAndReap(now: Date, sweep: boolean): Promise<void> {
+  /** On a sweep, or after a run ended (a max_active_runs slot freed): create due runs; on a sweep, reap. Returns the runs touched. */
+  private async createAndReap(now: Date, sweep: boolean): Promise<number[]> {
+    const touched: number[] = [];
     const createDue = sweep || this.runEnded;
     this.runEnded = false;
     if (createDue && this.opts.runCreator) {
       try {
         const { created, nextDueAt } = await this.opts.runCreator.createDueRuns(now);
-        for (const id of created) this.dirty.add(id);
+        touched.push(...created);
         if (nextDueAt) this.timer.armSweep(nextDueAt.getTime());
       } catch (e) {
         this.opts.logger.error("creating scheduled runs failed; planning goes on", { error: toError(e) });
@@ -248,11 +252,12 @@ export class SchedulerLoop {
     }
     if (sweep && this.opts.reaper) {
       try {
-        for (const id of await this.opts.reaper.reap(now)) this.dirty.add(id);
+        touched.push(...(await this.opts.reaper.reap(now)));
       } catch (e) {
         this.opts.logger.error("reaping failed; planning goes on", { error: toError(e) });
       }
     }
+    return touched;
   }
 
   /** Writes the plan's transitions in one batch and its run state changes together; returns the new states. */

@@ -301,3 +301,46 @@ describe("SchedulerLoop timed wake-ups", () => {
     expect(loop.health().status).toBe("healthy");
   });
 });
+
+describe("SchedulerLoop wake-ups during a tick", () => {
+  test("a run woken while an incremental sweep is reading is planned without another wake-up or sweep", async () => {
+    const clock = new FakeClock();
+    const spec = parseDagSpec({ dag_id: "late_wake", tasks: [{ task_id: "a", operator: "bash", bash_command: "true" }] });
+    const dag = await store.upsertDag({ spec, fileloc: "/dags/late.json", pausedOnCreate: false, now: clock.now() });
+    let loop: SchedulerLoop;
+    let lateRun: DagRunRecord | undefined;
+    let armed = false;
+    // The run is created, and its wake-up sent, while the second (incremental) sweep awaits its read of
+    // changed runs: the moment a wake-up used to be cleared together with the ones that sweep had taken.
+    const racing = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key === "listRunIdsChangedSince" && armed)
+          return async (since: Date) => {
+            armed = false;
+            const ids = await target.listRunIdsChangedSince(since);
+            lateRun = await target.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, clock.now()));
+            loop.wake(lateRun.id);
+            return ids;
+          };
+        const v = Reflect.get(target, key, receiver);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const agent = new InstantAgent(
+      store,
+      clock,
+      () => "success",
+      () => (id) => loop.wake(id),
+    );
+    loop = new SchedulerLoop({ store: racing, dispatcher: agent, logger: silentLogger, sweepIntervalMs: 60_000, parallelism: 8, clock });
+    loop.start();
+    await settle(loop, agent, clock); // the first, full sweep
+    armed = true;
+    loop.wake(); // a second sweep: incremental, so it reads the runs changed since the first
+    await settle(loop, agent, clock);
+    await loop.stop();
+    expect(lateRun).toBeDefined();
+    expect(agent.launched).toEqual(["a#1"]);
+    expect((await store.getDagRun("late_wake", lateRun!.run_id))!.state).toBe("success");
+  });
+});
