@@ -27,7 +27,16 @@ import { LeaderCampaign, PgLeaderLock, leaderLockIdFor, registerSchedulerMetrics
 // Only the prefix, eagerly: the RPC service itself (protobuf runtime and descriptors) loads after start-up.
 import { AGENT_RPC_PREFIX } from "./rpc/prefix";
 import { createApi } from "./api";
-import { AgentTokens, UserTokens, announceAdmin, loadSecretsCipher, loadSigningSecret, warnOfForeignSecrets } from "./auth";
+import {
+  AgentTokens,
+  UserTokens,
+  announceAdmin,
+  loadSecretsCipher,
+  loadSigningSecret,
+  parsePreviousSecrets,
+  signingKeys,
+  warnOfForeignSecrets,
+} from "./auth";
 import { isCompiledBinary, selfCommand } from "./agent";
 import { VERSION } from "./version";
 
@@ -71,8 +80,9 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     dataDir: cfg.data_dir,
     onGenerated: (file) => log.info("generated a token signing secret", { file }),
   });
-  const agentTokens = new AgentTokens(secret);
-  const userTokens = cfg.auth === "none" ? null : new UserTokens(secret);
+  const keys = signingKeys(secret, parsePreviousSecrets(cfg.jwt_previous_secrets));
+  const agentTokens = new AgentTokens(keys);
+  const userTokens = cfg.auth === "none" ? null : new UserTokens(keys, cfg.token_ttl);
   if (userTokens) {
     // Checking LEOFLOW_ADMIN_PASSWORD against an existing admin costs an argon2 verification (~80 ms in a fresh
     // process): do it off the start-up path. A first start still creates the admin before serving.
@@ -189,7 +199,14 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   const loop = scheduler;
   if (pro) {
     const lock = new PgLeaderLock(pg.url, { lockId: leaderLockIdFor(pg.schema) });
-    campaign = new LeaderCampaign({ lock, loop, logger: log.child("leader"), pollMs: cfg.leader_poll * 1000 });
+    campaign = new LeaderCampaign({
+      lock,
+      loop,
+      logger: log.child("leader"),
+      pollMs: cfg.leader_poll * 1000,
+      // A new leader reconciles the pods at once: the old leader's may have ended while no one watched.
+      onRoleChange: (role) => kube?.reconciler.leadershipChanged(role === "leader"),
+    });
   }
   wakeBus.subscribe((id) => {
     if (!campaign || campaign.isLeader) loop.wake(id);
@@ -250,6 +267,9 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     metrics,
     maxBodyBytes: cfg.api_max_body,
     trustedProxyHops: cfg.trusted_proxy_hops,
+    testConnection: cfg.test_connection === "Enabled",
+    config: cfg,
+    dagFiles: { reparse: async (file) => void (await dagSync.reparse(file)) },
   });
   handle = async (req) =>
     new URL(req.url).pathname.startsWith(AGENT_RPC_PREFIX)

@@ -29,6 +29,8 @@ const ServeConfigSchema = z.object({
   advertise_url: z.string().url().optional(),
   auth: z.enum(["jwt", "none"]),
   trusted_proxy_hops: z.number().int().min(0),
+  /** Airflow's [core] test_connection: POST /connections/test answers 403 unless Enabled. */
+  test_connection: z.enum(["Disabled", "Enabled", "Hidden"], { error: "expects Disabled, Enabled or Hidden" }),
   executor: z.enum(EXECUTORS),
   parallelism: z.number().int().min(1),
   dags_paused_at_creation: z.boolean(),
@@ -49,6 +51,8 @@ const ServeConfigSchema = z.object({
   dispatch_retries: z.number().int().min(1),
   dispatch_retry_base: z.number().min(0),
   jwt_secret: z.string().min(16).optional(),
+  jwt_previous_secrets: z.string().optional(),
+  token_ttl: z.number().int().min(60),
   secrets_key: z
     .string()
     .optional()
@@ -144,6 +148,12 @@ export const SERVE_FLAGS = {
   port: ["number", "LEOFLOW_PORT", 8080, "port for the API, UI and agent RPC"],
   "advertise-url": ["string", "LEOFLOW_ADVERTISE_URL", undefined, "URL agents use to reach this server (default http://127.0.0.1:PORT)"],
   auth: ["string", "LEOFLOW_AUTH", "jwt", "jwt, or none (accepted only when listening on loopback)"],
+  "test-connection": [
+    "string",
+    "LEOFLOW_TEST_CONNECTION",
+    "Disabled",
+    "Enabled lets POST /api/v2/connections/test reach the hosts users name (http, https, postgres); Disabled or Hidden (default Disabled, as Airflow) answer 403",
+  ],
   "trusted-proxy-hops": [
     "number",
     "LEOFLOW_TRUSTED_PROXY_HOPS",
@@ -199,6 +209,13 @@ export const SERVE_FLAGS = {
     "seconds before the 2nd launch attempt; doubles for each further one",
   ],
   "jwt-secret": ["string", "LEOFLOW_JWT_SECRET", undefined, "secret signing API and agent tokens (Lite generates one in data-dir)"],
+  "jwt-previous-secrets": [
+    "string",
+    "LEOFLOW_JWT_PREVIOUS_SECRETS",
+    undefined,
+    "comma-separated secrets that signed earlier tokens, still accepted until those tokens expire (rotate --jwt-secret without logging everyone out)",
+  ],
+  "token-ttl": ["number", "LEOFLOW_TOKEN_TTL", 86400, "seconds a user token from POST /auth/token stays valid (Airflow's default: 24 h)"],
   "secrets-key": [
     "string",
     "LEOFLOW_SECRETS_KEY",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bun
 /**
  * The leoflow command line: one binary that is the server (`serve`), the task-side agent (`agent`), and a
- * few tools (`dags validate`, `db migrate`, `version`). Exit codes: 0 ok, 1 failure, 2 bad usage.
+ * few tools (`dags validate`, `db migrate`, `version`), and a client of a running server (`login`, `dags list`,
+ * `runs`, `tasks logs`, …: src/cli/client). Exit codes: 0 ok, 1 failure, 2 bad usage.
  */
 // Only light modules load eagerly: `leoflow agent` starts once per task, so everything else (zod schemas,
 // hono, the stores) is imported by the command that needs it.
@@ -17,16 +18,36 @@ const HELP = `leoflow ${VERSION} — workflow orchestrator (Airflow-style DAGs, 
 Usage:
   leoflow serve [flags]              run the scheduler, API, UI and agent RPC (see 'leoflow serve --help')
   leoflow dags validate PATH         check DAG files (a file or a folder); exit 1 when any is invalid
-  leoflow dags list PATH             list the DAGs defined under PATH
+  leoflow dags list PATH             list the DAGs defined in the files under PATH (no server needed)
   leoflow db migrate [--db URL]      apply database migrations (serve also does this at start)
   leoflow secrets rotate [--db URL] --old-key K1 --new-key K2
                                      re-encrypt connection passwords/extras and secret variables under a new
                                      key, in one transaction (keys also from LEOFLOW_SECRETS_KEY and
                                      LEOFLOW_SECRETS_NEW_KEY, or Lite's --data-dir key file); then restart
                                      every server with the new key
+  leoflow users create USERNAME --role ROLE [--password P | --password-stdin] [--db URL]
+                                     add an API user (ROLE: Admin, Op, User or Viewer; no password:
+                                     one is generated and printed once)
+  leoflow users list|delete USERNAME|reset-password USERNAME [--db URL]
+                                     list users; delete one (never the last Admin); set a new password
   leoflow agent --server URL         run one task instance (started by executors; token in LEOFLOW_AGENT_TOKEN)
   leoflow version                    print the version
   leoflow help                       this text
+
+Client of a running server (every command takes --server URL, --output table|json and --help):
+  leoflow login --server URL [--username U] [--password-stdin]
+                                     log in; the token is kept in ~/.config/leoflow/credentials.json
+                                     (LEOFLOW_SERVER and LEOFLOW_TOKEN override it)
+  leoflow logout                     forget the token
+  leoflow dags list | get DAG | pause DAG | unpause DAG
+                                     the server's DAGs ('dags list' without PATH)
+  leoflow dags trigger DAG [--conf JSON] [--run-id ID]
+  leoflow runs list DAG | get DAG RUN | clear DAG RUN
+  leoflow tasks list DAG RUN | logs DAG RUN TASK [--try N] [--follow]
+  leoflow variables list | get KEY | set KEY VALUE | delete KEY
+  leoflow connections list | get ID | add ID (--conn-uri URI | --conn-type T …) | delete ID
+  leoflow pools list | set NAME SLOTS | delete NAME
+                                     exit 1 when the server says no (its reason is printed)
 
 Quick start:
   leoflow serve --dags-folder ./dags        then open http://127.0.0.1:8080
@@ -61,11 +82,21 @@ async function main(argv: string[]): Promise<number> {
       return runParseWorker(rest);
     }
     case "dags":
-      return dags(rest);
+      return isLocalDagsCommand(rest) ? dags(rest) : client(argv);
+    case "login":
+    case "logout":
+    case "runs":
+    case "tasks":
+    case "variables":
+    case "connections":
+    case "pools":
+      return client(argv);
     case "db":
       return db(rest);
     case "secrets":
       return secrets(rest);
+    case "users":
+      return users(rest);
     default:
       return usage(`unknown command "${command}"`);
   }
@@ -128,6 +159,20 @@ async function agent(args: string[]): Promise<number> {
   return runAgent({ server, token, logger: createLogger("agent") });
 }
 
+/**
+ * `dags validate PATH` and `dags list PATH` read local files, as they always did; `dags list` without a
+ * PATH (an option may follow) and the other `dags` actions ask the server.
+ */
+function isLocalDagsCommand([sub, path]: string[]): boolean {
+  return sub === "validate" || (sub === "list" && path !== undefined && !path.startsWith("-"));
+}
+
+/** The client of a running server, loaded only when one of its commands runs. */
+async function client(argv: string[]): Promise<number> {
+  const { runClient } = await import("./cli/client");
+  return runClient(argv);
+}
+
 async function dags(args: string[]): Promise<number> {
   const [sub, path] = args;
   if ((sub !== "validate" && sub !== "list") || !path) return usage("dags validate PATH | dags list PATH");
@@ -175,6 +220,17 @@ async function secrets(args: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof UsageError) return usage(e.message);
     process.stderr.write(`leoflow secrets: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+async function users(args: string[]): Promise<number> {
+  const { usersCommand, UsageError } = await import("./cli");
+  try {
+    return await usersCommand(args, { out: (t) => process.stdout.write(t), env: process.env, readStdin: () => Bun.stdin.text() });
+  } catch (e) {
+    if (e instanceof UsageError) return usage(e.message);
+    process.stderr.write(`leoflow users: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
 }

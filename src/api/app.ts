@@ -12,14 +12,27 @@ import { eventRoutes } from "../events";
 import { authRoutes } from "./auth";
 import { backfillRoutes } from "./backfills";
 import { dagRunRoutes } from "./dag-runs";
+import { dagRunListRoutes } from "./dag-runs-list";
+import { dagRunWaitRoutes } from "./dag-run-wait";
 import { dagRoutes } from "./dags";
+import { dagParseRoutes } from "./dag-parse";
+import { dagStatsRoutes } from "./dag-stats";
+import { dagVersionRoutes } from "./dag-versions";
 import type { ApiDeps, ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError, handleError, handleNotFound } from "./errors";
 import { importErrorRoutes } from "./import-errors";
+import { auditLog } from "./audit";
+import { configRoutes } from "./config";
+import { eventLogRoutes } from "./event-logs";
 import { logRoutes } from "./logs";
 import { monitorRoutes } from "./monitor";
-import { requireUser } from "./require-user";
+import { openApiRoutes } from "./openapi";
+import { authorize, requireUser } from "./require-user";
+import { userRoutes } from "./users";
 import { taskInstanceRoutes } from "./task-instances";
+import { taskInstanceTryRoutes } from "./task-instance-tries";
+import { taskInstanceBulkRoutes } from "./task-instances-bulk";
+import { taskInstanceExtraRoutes } from "./task-instance-extras";
 import { xcomRoutes } from "./xcom";
 import { variableRoutes } from "./variables";
 import { connectionRoutes } from "./connections";
@@ -55,24 +68,38 @@ export function createApi(input: ApiDeps): Hono<ApiEnv> {
   app.route("/", authRoutes(deps));
   // version and health stay open: load balancers and `leoflow version --server` call them without a token.
   app.route(API_PREFIX, monitorRoutes(deps));
+  app.route(API_PREFIX, openApiRoutes(deps)); // GET /api/v2/openapi.json, open like Airflow's
   const metrics = deps.metrics;
   if (metrics) app.get("/metrics", (c) => c.body(metrics.render(), 200, { "content-type": METRICS_CONTENT_TYPE }));
 
   const guarded = new Hono<ApiEnv>();
-  guarded.use("*", requireUser(deps.tokens, deps.now));
+  guarded.use("*", requireUser(deps), authorize(API_PREFIX));
+  // After the checks, so only calls that were let in (and then succeeded) reach the audit log.
+  guarded.use("*", auditLog(deps, API_PREFIX));
   for (const routes of [
     dagRoutes,
+    dagVersionRoutes,
+    dagStatsRoutes,
+    dagParseRoutes,
     dagRunRoutes,
+    dagRunListRoutes,
+    dagRunWaitRoutes,
     taskInstanceRoutes,
+    taskInstanceTryRoutes,
+    taskInstanceBulkRoutes,
+    taskInstanceExtraRoutes,
     logRoutes,
     xcomRoutes,
     importErrorRoutes,
+    eventLogRoutes,
+    configRoutes,
     variableRoutes,
     connectionRoutes,
     backfillRoutes,
     poolRoutes,
     clearRoutes,
     markRoutes,
+    userRoutes,
   ])
     guarded.route("/", routes(deps));
   if (deps.events) guarded.route("/", eventRoutes<ApiEnv>(deps.events));

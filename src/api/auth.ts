@@ -11,7 +11,7 @@ import { ApiError, RequestValidationError, zodIssuesToRequestIssues } from "./er
 import { LoginThrottle, clientAddress } from "./login-throttle";
 import { assertStorableBody, parseBody } from "./validate";
 
-const LoginBody = z.object({ username: z.string().min(1), password: z.string().min(1) });
+export const LoginBody = z.object({ username: z.string().min(1), password: z.string().min(1) });
 
 export function authRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();

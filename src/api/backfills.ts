@@ -13,13 +13,18 @@ import { requireWriter } from "./require-user";
 import { isoDateTime, pagingQuery, parseBody, parsePathParam, parseQuery } from "./validate";
 
 /** Airflow's BackfillPostBody. */
-const BackfillPostBody = z
+export const BackfillPostBody = z
   .object({
     dag_id: z.string().min(1),
     from_date: isoDateTime,
     to_date: isoDateTime,
     run_backwards: z.boolean().default(false),
-    dag_run_conf: z.record(z.string(), z.unknown()).nullable().default(null),
+    // Airflow's default is {}; null (older clients) means the same.
+    dag_run_conf: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .default({})
+      .transform((v) => v ?? {}),
     reprocess_behavior: z.enum(["none", "failed", "completed"]).default("none"),
     max_active_runs: z.number().int().min(1).default(10),
     task_id_pattern: z.string().nullable().optional(),
@@ -27,7 +32,7 @@ const BackfillPostBody = z
   })
   .strict();
 
-const ListBackfillsQuery = z.object({ ...pagingQuery, dag_id: z.string().min(1) });
+export const ListBackfillsQuery = z.object({ ...pagingQuery, dag_id: z.string().min(1) });
 const BackfillId = z.coerce.number().int().min(0);
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -39,7 +44,7 @@ export function serializeBackfill(b: BackfillRecord) {
     dag_id: b.dag_id,
     from_date: iso(b.from_date),
     to_date: iso(b.to_date),
-    dag_run_conf: b.dag_run_conf,
+    dag_run_conf: b.dag_run_conf ?? {}, // rows stored before conf defaulted to {} hold null
     is_paused: b.is_paused,
     reprocess_behavior: b.reprocess_behavior,
     max_active_runs: b.max_active_runs,

@@ -17,12 +17,13 @@ import {
   type TaskInstanceRecord,
 } from "../domain";
 import { clearFor, requeueAfterClear, selectClearTargets, type ClearSelection } from "../scheduler";
-import type { RecordLookups, RunsApiStore } from "../store";
+import type { DagsQueryStore, RecordLookups, RunsApiStore } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { getDagOr404, getDagRunOr404 } from "./lookups";
 import { requireWriter } from "./require-user";
 import { serializeDagRun, serializeTaskInstance } from "./serialize";
+import { runVersionTimes } from "./version-times";
 import { isoDateTime, parseBody } from "./validate";
 
 const notLatestVersion = z.literal(false, {
@@ -30,7 +31,7 @@ const notLatestVersion = z.literal(false, {
 });
 
 /** Airflow 3's ClearTaskInstancesBody, with its defaults (dry_run and only_failed default to true). */
-const ClearTaskInstancesBody = z
+export const ClearTaskInstancesBody = z
   .object({
     dry_run: z.boolean().default(true),
     start_date: isoDateTime.nullable().optional(),
@@ -63,7 +64,7 @@ const ClearTaskInstancesBody = z
   });
 
 /** Airflow 3's DAGRunClearBody. */
-const ClearDagRunBody = z
+export const ClearDagRunBody = z
   .object({
     dry_run: z.boolean().default(true),
     only_failed: z.boolean().default(false),
@@ -135,7 +136,11 @@ export async function applyClear(deps: ResolvedDeps, targets: Target[], specs: M
   for (const id of runs.keys()) deps.scheduler.wake(id);
 }
 
-async function serializeTargets(store: Pick<RunsApiStore, "loadRunSnapshots">, targets: Target[], fresh: boolean) {
+async function serializeTargets(
+  store: Pick<RunsApiStore, "loadRunSnapshots"> & Pick<DagsQueryStore, "listDagVersions">,
+  targets: Target[],
+  fresh: boolean,
+) {
   let items = targets;
   if (fresh) {
     const now = new Map(
@@ -145,7 +150,11 @@ async function serializeTargets(store: Pick<RunsApiStore, "loadRunSnapshots">, t
     );
     items = targets.map((t) => now.get(t.ti.id) ?? t);
   }
-  return { task_instances: items.map((t) => serializeTaskInstance(t.ti, t.run)), total_entries: items.length };
+  const times = await runVersionTimes(
+    store,
+    items.map((t) => t.run),
+  );
+  return { task_instances: items.map((t) => serializeTaskInstance(t.ti, t.run, times)), total_entries: items.length };
 }
 
 function checkTaskIds(dag: DagRecord, taskIds: string[] | null): void {
@@ -200,7 +209,11 @@ export function clearRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     if (body.prevent_running_task) {
       const running = targets.filter((t) => t.ti.state === "running").map((t) => `${t.ti.task_id} (${t.run.run_id})`);
       if (running.length)
-        throw new ApiError(400, `Cannot clear task instances that are running while prevent_running_task is set: ${running.join(", ")}`);
+        // 409 as Airflow's AirflowClearRunningTaskException: the request is fine, the task instances' state is not.
+        throw new ApiError(
+          409,
+          `Cannot clear task instances that are running while prevent_running_task is set: ${running.join(", ")}; wait for them to finish, or clear without prevent_running_task`,
+        );
     }
     if (!body.dry_run) {
       await applyClear(deps, targets, specs, body.reset_dag_runs);
@@ -226,7 +239,8 @@ export function clearRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       count: targets.length,
       by: c.get("user")?.username ?? null,
     });
-    return c.json(serializeDagRun((await store.getDagRunById(run.id))!));
+    const cleared = (await store.getDagRunById(run.id))!;
+    return c.json(serializeDagRun(cleared, await runVersionTimes(store, [cleared])));
   });
 
   return app;

@@ -7,13 +7,15 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { MASK, NotFoundError, isSensitiveName, redactJson } from "../domain";
+import { MASK, NotFoundError, isSensitiveName, redactJson, type BulkAction } from "../domain";
 import type { ConnectionRecord } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { requireWriter } from "./require-user";
 import { pagingQuery, parseBody, parseQuery } from "./validate";
 import { unsealed } from "./sealed";
+import { bulkBody, bulkResponse } from "./bulk";
+import { testConnection } from "./connection-test";
 
 const FIELDS = ["conn_type", "description", "host", "login", "schema", "port", "password", "extra"] as const;
 type Field = (typeof FIELDS)[number];
@@ -24,7 +26,7 @@ const extraJson = z
   .optional()
   .refine((s) => s == null || isJsonObject(s), 'extra must be a JSON object in a string, e.g. "{\\"token\\": \\"…\\"}"');
 
-const ConnectionBody = z
+export const ConnectionBody = z
   .object({
     connection_id: z
       .string()
@@ -45,8 +47,10 @@ const ConnectionBody = z
   .strict();
 type Body = z.output<typeof ConnectionBody>;
 
-const ListQuery = z.object({ ...pagingQuery, connection_id_pattern: z.string().min(1).optional() });
-const MaskQuery = z.object({ update_mask: z.array(z.enum(FIELDS)).optional() });
+export const BulkConnectionsBody = bulkBody(ConnectionBody, "connection_id");
+
+export const ListQuery = z.object({ ...pagingQuery, connection_id_pattern: z.string().min(1).optional() });
+export const MaskQuery = z.object({ update_mask: z.array(z.enum(FIELDS)).optional() });
 
 function isJsonObject(s: string): boolean {
   try {
@@ -74,6 +78,22 @@ export function serializeConnection(c: ConnectionRecord) {
 }
 
 const likePattern = (p: string) => (/[%_]/.test(p) ? p : `%${p}%`);
+
+/** A new connection of the body's id and type, every other field null. */
+const empty = (body: Body): ConnectionRecord => ({
+  connection_id: body.connection_id,
+  conn_type: body.conn_type,
+  description: null,
+  host: null,
+  login: null,
+  password: null,
+  schema: null,
+  port: null,
+  extra: null,
+});
+
+/** Without a mask, only fields the body sets change, and a password read as "***" and sent back stays. */
+const changedFields = (body: Body): Field[] => FIELDS.filter((f) => f in body && !(f === "password" && body.password === MASK));
 
 function fromBody(body: Body, fields: Iterable<Field>, base: ConnectionRecord): ConnectionRecord {
   const next = { ...base };
@@ -119,6 +139,47 @@ export function connectionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     return c.json({ connections: page.items.map(serializeConnection), total_entries: page.total });
   });
 
+  /** Airflow's bulk_connections. An update changes the fields its entity sets; a password sent back as "***" is kept. */
+  app.patch("/connections", async (c) => {
+    const body = await parseBody(c, BulkConnectionsBody);
+    const actions: BulkAction<ConnectionRecord>[] = [];
+    for (const a of body.actions) {
+      if (a.action === "delete") actions.push(a);
+      else {
+        const entities = await Promise.all(a.entities.map((e) => (a.action === "update" ? merged(e) : fromBody(e, FIELDS, empty(e)))));
+        actions.push({ ...a, entities } as BulkAction<ConnectionRecord>);
+      }
+    }
+    const results = await store.bulkConnections(actions, deps.now());
+    deps.logger.info("connections bulk-changed", { actions: actions.length, by: c.get("user")?.username ?? null });
+    return c.json(bulkResponse(actions, results));
+  });
+
+  /** The body as sent, over the stored connection of that id when there is one (as a single PATCH without a mask). */
+  async function merged(body: Body): Promise<ConnectionRecord> {
+    const old = await unsealed(store.getConnection(body.connection_id), deps.logger);
+    if (!old) return fromBody(body, FIELDS, empty(body));
+    return fromBody(body, changedFields(body), old);
+  }
+
+  /** Airflow's test_connection; 403 unless the operator enabled it. Secrets sent back as "***" test the stored ones. */
+  app.post("/connections/test", async (c) => {
+    if (!deps.testConnection)
+      throw new ApiError(
+        403,
+        "Testing connections is disabled in Leoflow configuration. Contact your deployment admin to enable it (serve --test-connection=Enabled).",
+      );
+    const body = await parseBody(c, ConnectionBody);
+    const conn = await merged(body);
+    const result = await testConnection(conn);
+    deps.logger.info("connection tested", {
+      connection_id: body.connection_id,
+      status: result.status,
+      by: c.get("user")?.username ?? null,
+    });
+    return c.json(result);
+  });
+
   app.get("/connections/:connection_id", async (c) => {
     const id = c.req.param("connection_id");
     const conn = await unsealed(store.getConnection(id), deps.logger);
@@ -128,18 +189,7 @@ export function connectionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.post("/connections", requireWriter, async (c) => {
     const body = await parseBody(c, ConnectionBody);
-    const empty: ConnectionRecord = {
-      connection_id: body.connection_id,
-      conn_type: body.conn_type,
-      description: null,
-      host: null,
-      login: null,
-      password: null,
-      schema: null,
-      port: null,
-      extra: null,
-    };
-    const conn = await store.putConnection(fromBody(body, FIELDS, empty), deps.now(), { onlyIfAbsent: true });
+    const conn = await store.putConnection(fromBody(body, FIELDS, empty(body)), deps.now(), { onlyIfAbsent: true });
     deps.logger.info("connection created", { connection_id: conn.connection_id, by: c.get("user")?.username ?? null });
     return c.json(serializeConnection(conn), 201);
   });
@@ -154,7 +204,7 @@ export function connectionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     if (!old) throw notFound(id);
     // Without a mask, only fields the body sets change: a client that read "***" and sent the rest back
     // without a password keeps the stored one.
-    const fields = update_mask ?? FIELDS.filter((f) => f in body && !(f === "password" && body.password === MASK));
+    const fields = update_mask ?? changedFields(body);
     const conn = await store.putConnection(fromBody(body, fields, old), deps.now());
     deps.logger.info("connection updated", { connection_id: id, fields: [...fields].join(","), by: c.get("user")?.username ?? null });
     return c.json(serializeConnection(conn));

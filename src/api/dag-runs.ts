@@ -1,19 +1,23 @@
-/** DAG runs: trigger (POST), list (`~` for every DAG) and get (Airflow's /api/v2/dags/{dag_id}/dagRuns…). */
+/** DAG runs: trigger (POST), list (`~` for every DAG), get and delete (Airflow's /api/v2/dags/{dag_id}/dagRuns…). */
 import { Hono } from "hono";
 import { z } from "zod";
-import { ConflictError, DAG_RUN_STATES, ValidationError, type DagRunRecord } from "../domain";
+import { ConflictError, NotFoundError, ValidationError, type DagRunRecord } from "../domain";
 import { buildDagRun, defaultRunId, runIdSuffix } from "../scheduler";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { getDagOr404, getDagRunOr404 } from "./lookups";
 import { requireWriter } from "./require-user";
 import { serializeDagRun } from "./serialize";
-import { isoDateTime, mapOrderBy, pagingQuery, parseBody, parseQuery } from "./validate";
+import { runVersionTimes } from "./version-times";
+import { LIST_RUNS_ARRAY_KEYS, ListRunsQuery, runFilterOf } from "./dag-runs-list";
+
+export { ListRunsQuery };
+import { isoDateTime, parseBody, parseQuery } from "./validate";
 
 /** Airflow's default `allowed_run_id_pattern`. */
 const RUN_ID = /^[A-Za-z0-9_.~:+-]+$/;
 
 /** Airflow's TriggerDAGRunPostBody: `logical_date` must be present (null lets the server pick none). */
-const TriggerDagRunBody = z
+export const TriggerDagRunBody = z
   .object({
     dag_run_id: z
       .string()
@@ -41,14 +45,7 @@ const TriggerDagRunBody = z
       ctx.addIssue({ code: "custom", path: ["data_interval_end"], message: "data_interval_end is before data_interval_start" });
   });
 
-const ListRunsQuery = z.object({
-  ...pagingQuery,
-  state: z.array(z.enum(DAG_RUN_STATES, { error: `state must be one of ${DAG_RUN_STATES.join(", ")}` })).optional(),
-});
-
-const RUN_ORDER_ALIASES = { dag_run_id: "run_id", run_after: "logical_date" };
-
-/** Fresh suffixes tried when a generated run id is taken (at 62^8 values, a second try is already rare). */
+export /** Fresh suffixes tried when a generated run id is taken (at 62^8 values, a second try is already rare). */
 const GENERATED_ID_ATTEMPTS = 3;
 
 export function dagRunRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
@@ -93,26 +90,29 @@ export function dagRunRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     }
     deps.logger.info("DAG run triggered", { dag_id: run.dag_id, run_id: run.run_id, by: c.get("user")?.username ?? null });
     deps.scheduler.wake(run.id);
-    return c.json(serializeDagRun(run), 200);
+    return c.json(serializeDagRun(run, await runVersionTimes(store, [run])), 200);
   });
 
   app.get("/dags/:dag_id/dagRuns", async (c) => {
     const dagId = c.req.param("dag_id");
-    const q = parseQuery(c, ListRunsQuery, ["state"]);
+    const q = parseQuery(c, ListRunsQuery, LIST_RUNS_ARRAY_KEYS);
     if (dagId !== "~") await getDagOr404(store, dagId);
-    const page = await store.listDagRuns({
-      dag_id: dagId === "~" ? undefined : dagId,
-      state: q.state,
-      limit: q.limit,
-      offset: q.offset,
-      order_by: mapOrderBy(q.order_by, RUN_ORDER_ALIASES),
-    });
-    return c.json({ dag_runs: page.items.map(serializeDagRun), total_entries: page.total });
+    const page = await store.listDagRuns(runFilterOf(q, dagId === "~" ? undefined : dagId));
+    const times = await runVersionTimes(store, page.items);
+    return c.json({ dag_runs: page.items.map((r) => serializeDagRun(r, times)), total_entries: page.total });
   });
 
   app.get("/dags/:dag_id/dagRuns/:dag_run_id", async (c) => {
     const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
-    return c.json(serializeDagRun(run));
+    return c.json(serializeDagRun(run, await runVersionTimes(store, [run])));
+  });
+
+  app.delete("/dags/:dag_id/dagRuns/:dag_run_id", requireWriter, async (c) => {
+    const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
+    if (!(await store.deleteDagRun(run.dag_id, run.run_id)))
+      throw new NotFoundError(`The DagRun with dag_id: \`${run.dag_id}\` and run_id: \`${run.run_id}\` was not found`);
+    deps.logger.info("DAG run deleted", { dag_id: run.dag_id, run_id: run.run_id, by: c.get("user")?.username ?? null });
+    return c.body(null, 204);
   });
 
   return app;

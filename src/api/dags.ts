@@ -1,47 +1,134 @@
-/** DAGs: list, get, pause/unpause, details and tasks (Airflow's /api/v2/dags…). */
+/** DAGs: list with Airflow's filters, get, details, pause/unpause (one or many), delete, tasks (Airflow's /api/v2/dags…). */
 import { Hono } from "hono";
 import { z } from "zod";
-import { NotFoundError, ValidationError } from "../domain";
+import { DAG_RUN_STATES, NotFoundError, ValidationError } from "../domain";
+import type { DagFilter } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
+import { rangeOf, dateRangeShape, repeated } from "./list-params";
 import { getDagOr404 } from "./lookups";
-import { requireWriter } from "./require-user";
 import { serializeDag, serializeDagDetails, serializeTask } from "./serialize";
 import { mapOrderBy, pagingQuery, parseBody, parseQuery, queryBool } from "./validate";
 
-const ListDagsQuery = z.object({
+/** Airflow's `*_pattern`: a case-insensitive SQL LIKE matched anywhere (`%value%`); `~` alone matches everything. */
+export const airflowPattern = (p: string | undefined): string | undefined => (p === undefined ? undefined : p === "~" ? "%" : `%${p}%`);
+
+const runState = z.enum(DAG_RUN_STATES, { error: `Input should be one of ${DAG_RUN_STATES.join(", ")}` });
+
+/** Filters GET /dags and PATCH /dags share. */
+const commonFilters = {
   ...pagingQuery,
-  tags: z.array(z.string().min(1)).optional(),
-  paused: queryBool.optional(),
-  only_active: queryBool.optional(),
-  /** Airflow 3's name for the inverse of only_active. */
+  tags: repeated(z.string().min(1)),
+  tags_match_mode: z.enum(["any", "all"], { error: "Input should be 'any' or 'all'" }).optional(),
+  owners: repeated(z.string().min(1)),
+  dag_id_pattern: z.string().min(1).optional(),
   exclude_stale: queryBool.optional(),
+  /** Airflow 2's name for exclude_stale. */
+  only_active: queryBool.optional(),
+  paused: queryBool.optional(),
+};
+
+export const ListDagsQuery = z.object({
+  ...commonFilters,
+  order_by: repeated(z.string().min(1)),
+  dag_display_name_pattern: z.string().min(1).optional(),
+  has_import_errors: queryBool.optional(),
+  last_dag_run_state: runState.optional(),
+  dag_run_state: repeated(runState),
+  ...dateRangeShape(["dag_run_start_date", "dag_run_end_date"] as const),
+  // Leoflow DAGs have no bundle, no asset schedule and no favorites: these filters are answered as such.
+  bundle_name: z.string().optional(),
+  bundle_version: z.string().optional(),
+  has_asset_schedule: queryBool.optional(),
+  asset_dependency: z.string().optional(),
+  is_favorite: queryBool.optional(),
 });
+const LIST_ARRAYS = ["tags", "owners", "order_by", "dag_run_state"];
 
-const DAG_ORDER_ALIASES = { last_parsed_time: "last_parsed_at", dag_display_name: "dag_id" };
+export const PatchDagsQuery = z.object({ ...commonFilters, update_mask: repeated(z.string().min(1)) });
 
-const DagPatchBody = z.object({ is_paused: z.boolean() }).strict();
+export const DagPatchBody = z.object({ is_paused: z.boolean() }).strict();
+
+const DAG_ORDER_ALIASES = { last_parsed_time: "last_parsed_at" };
+
+/** The store filter for the parameters both list and bulk patch take. */
+function baseFilter(q: Omit<z.output<typeof PatchDagsQuery>, "order_by" | "update_mask">): DagFilter {
+  return {
+    limit: q.limit,
+    offset: q.offset,
+    tags: q.tags,
+    tags_match_mode: q.tags_match_mode,
+    owners: q.owners,
+    dag_id_patterns: q.dag_id_pattern === undefined ? undefined : [airflowPattern(q.dag_id_pattern)!],
+    only_active: q.exclude_stale ?? q.only_active ?? true,
+    paused: q.paused,
+  };
+}
+
+/** Airflow refuses any update_mask but `is_paused`: that is the one field the API may change. */
+function checkUpdateMask(mask: string[] | undefined): void {
+  if (mask?.length && (mask.length !== 1 || mask[0] !== "is_paused"))
+    throw new ValidationError("Only `is_paused` field can be updated through the REST API; send update_mask=is_paused or none", [
+      { path: "update_mask", message: `unknown fields ${mask.join(", ")}` },
+    ]);
+}
 
 export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const { store } = deps;
   const app = new Hono<ApiEnv>();
 
   app.get("/dags", async (c) => {
-    const q = parseQuery(c, ListDagsQuery, ["tags"]);
-    const page = await store.listDags({
-      limit: q.limit,
-      offset: q.offset,
-      order_by: mapOrderBy(q.order_by ?? "dag_id", DAG_ORDER_ALIASES),
-      tags: q.tags,
-      paused: q.paused,
-      only_active: q.only_active ?? q.exclude_stale ?? true,
+    const q = parseQuery(c, ListDagsQuery, LIST_ARRAYS);
+    const nothing =
+      (q.bundle_name != null && q.bundle_name !== "") ||
+      (q.bundle_version != null && q.bundle_version !== "") ||
+      q.has_asset_schedule === true ||
+      q.asset_dependency !== undefined ||
+      q.is_favorite === true;
+    if (nothing) return c.json({ dags: [], total_entries: 0 });
+    const lastStates = [...(q.last_dag_run_state ? [q.last_dag_run_state] : []), ...(q.dag_run_state ?? [])];
+    const page = await store.findDags({
+      ...baseFilter(q),
+      // Leoflow's display name is the dag_id: both patterns apply to it.
+      dag_id_patterns: [q.dag_id_pattern, q.dag_display_name_pattern].filter((p) => p !== undefined).map((p) => airflowPattern(p)!),
+      order_by_list: (q.order_by ?? []).map((o) => mapOrderBy(o, DAG_ORDER_ALIASES)!),
+      has_import_errors: q.has_import_errors,
+      last_run_state:
+        q.last_dag_run_state && q.dag_run_state
+          ? intersect(q.last_dag_run_state, q.dag_run_state)
+          : lastStates.length
+            ? lastStates
+            : undefined,
+      last_run_start_date: rangeOf<Date>(q, "dag_run_start_date"),
+      last_run_end_date: rangeOf<Date>(q, "dag_run_end_date"),
     });
+    return c.json({ dags: page.items.map(serializeDag), total_entries: page.total });
+  });
+
+  app.patch("/dags", async (c) => {
+    const q = parseQuery(c, PatchDagsQuery, ["tags", "owners", "update_mask"]);
+    checkUpdateMask(q.update_mask);
+    const body = await parseBody(c, DagPatchBody);
+    // As Airflow: without dag_id_pattern nothing matches (pass `~` to patch every DAG).
+    if (q.dag_id_pattern === undefined) return c.json({ dags: [], total_entries: 0 });
+    const filter = baseFilter(q);
+    const changed = await store.setDagsPaused(filter, body.is_paused);
+    deps.logger.info(body.is_paused ? "DAGs paused" : "DAGs unpaused", {
+      pattern: q.dag_id_pattern,
+      matched: changed,
+      by: c.get("user")?.username ?? null,
+    });
+    if (!body.is_paused && changed) deps.scheduler.wake();
+    // The DAGs patched, as they are now: a paused filter now holds the value just set.
+    const page = await store.findDags({ ...filter, paused: filter.paused === undefined ? undefined : body.is_paused });
     return c.json({ dags: page.items.map(serializeDag), total_entries: page.total });
   });
 
   app.get("/dags/:dag_id", async (c) => c.json(serializeDag(await getDagOr404(store, c.req.param("dag_id")))));
 
-  app.patch("/dags/:dag_id", requireWriter, async (c) => {
+  app.patch("/dags/:dag_id", async (c) => {
     const dagId = c.req.param("dag_id");
+    const { update_mask } = parseQuery(c, z.object({ update_mask: repeated(z.string().min(1)) }), ["update_mask"]);
+    checkUpdateMask(update_mask);
     const body = await parseBody(c, DagPatchBody);
     const dag = await store.setDagPaused(dagId, body.is_paused);
     if (!dag) throw new NotFoundError(`The Dag with ID: \`${dagId}\` was not found`);
@@ -50,7 +137,30 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     return c.json(serializeDag(dag));
   });
 
-  app.get("/dags/:dag_id/details", async (c) => c.json(serializeDagDetails(await getDagOr404(store, c.req.param("dag_id")))));
+  app.delete("/dags/:dag_id", async (c) => {
+    const dagId = c.req.param("dag_id");
+    const dag = await getDagOr404(store, dagId);
+    const outcome = await store.deleteDag(dagId);
+    if (outcome === "not_found") throw new NotFoundError(`The Dag with ID: \`${dagId}\` was not found`);
+    if (outcome === "running")
+      throw new ValidationError(
+        `Task instances of dag with id: '${dagId}' are still running; wait for them to finish (or mark them failed) and delete again`,
+      );
+    deps.logger.info("DAG deleted", { dag_id: dagId, by: c.get("user")?.username ?? null });
+    // As in Airflow, the file still defines it: it comes back, with no history, when its file is parsed again.
+    if (dag.is_active)
+      deps.dagFiles
+        ?.reparse(dag.fileloc)
+        .catch((e) => deps.logger.warn("re-parsing a deleted DAG's file failed", { file: dag.fileloc, error: e }));
+    // Airflow's spec documents 200 with an empty object for a delete.
+    return c.json({}, 200);
+  });
+
+  app.get("/dags/:dag_id/details", async (c) => {
+    const dag = await getDagOr404(store, c.req.param("dag_id"));
+    const [version] = (await store.listDagVersions({ dag_id: dag.dag_id, version_id: dag.version_id, limit: 1 })).items;
+    return c.json(serializeDagDetails(dag, version?.created_at ?? null));
+  });
 
   app.get("/dags/:dag_id/tasks", async (c) => {
     const dag = await getDagOr404(store, c.req.param("dag_id"));
@@ -70,6 +180,8 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   return app;
 }
+
+const intersect = <T>(one: T, many: T[]): T[] => (many.includes(one) ? [one] : []);
 
 const SORTABLE_TASK_FIELDS = ["task_id", "operator_name", "pool", "priority_weight", "retries", "trigger_rule"];
 

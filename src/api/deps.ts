@@ -10,6 +10,12 @@ export interface SchedulerHandle {
   health(): { status: "healthy" | "unhealthy"; latest_scheduler_heartbeat: string | null };
 }
 
+/** The DAGs folder, as the API may ask of it (PUT /parseDagFile, re-parse after a delete). */
+export interface DagFilesHandle {
+  /** Parses the file again now (even if unchanged) and applies the result; resolves when it is in the store. */
+  reparse(fileloc: string): Promise<void>;
+}
+
 export interface ApiDeps {
   store: ApiStore;
   /** null = `--auth=none` (loopback only): every route is open. */
@@ -24,6 +30,12 @@ export interface ApiDeps {
   metrics?: Metrics;
   /** Largest request body, in bytes (`--api-max-body`; default MAX_BODY_BYTES). */
   maxBodyBytes?: number;
+  /** `--test-connection=Enabled`: POST /connections/test may reach the hosts users name (else 403, as Airflow). */
+  testConnection?: boolean;
+  /** The server's effective configuration (flag names with `_`), for GET /config; secrets are redacted there. */
+  config?: Readonly<Record<string, unknown>>;
+  /** The DAGs folder sync; absent (tests, no folder): PUT /parseDagFile answers 404. */
+  dagFiles?: DagFilesHandle;
   /** Reverse proxies in front whose X-Forwarded-For names the client (login throttling); 0 or unset: none. */
   trustedProxyHops?: number;
 }

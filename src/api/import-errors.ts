@@ -1,11 +1,16 @@
-/** GET /api/v2/importErrors: DAG files that failed to load, with the field path and reason. */
+/** Airflow's /api/v2/importErrors: DAG files that failed to load, with the field path and reason; list and get. */
 import { Hono } from "hono";
 import { z } from "zod";
+import { NotFoundError } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
-import { mapOrderBy, pagingQuery, parseQuery } from "./validate";
+import { mapOrderBy, pagingQuery, parsePathParam, parseQuery } from "./validate";
 import { serializeImportError } from "./serialize";
 
-const ListQuery = z.object(pagingQuery);
+/** `filename_pattern`: Airflow's SQL LIKE (`%`, `_`), case-insensitive; a plain word matches anywhere. */
+export const ListQuery = z.object({ ...pagingQuery, filename_pattern: z.string().min(1).optional() });
+const ImportErrorId = z.coerce.number().int().min(0);
+
+const likePattern = (p: string) => (/[%_]/.test(p) ? p : `%${p}%`);
 
 export function importErrorRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
@@ -15,8 +20,16 @@ export function importErrorRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       limit: q.limit,
       offset: q.offset,
       order_by: mapOrderBy(q.order_by, { import_error_id: "id" }),
+      filename_pattern: q.filename_pattern === undefined ? undefined : likePattern(q.filename_pattern),
     });
     return c.json({ import_errors: page.items.map(serializeImportError), total_entries: page.total });
+  });
+
+  app.get("/importErrors/:import_error_id", async (c) => {
+    const id = parsePathParam("import_error_id", c.req.param("import_error_id"), ImportErrorId);
+    const e = await deps.store.getImportError(id);
+    if (!e) throw new NotFoundError(`The ImportError with import_error_id: \`${id}\` was not found`);
+    return c.json(serializeImportError(e));
   });
   return app;
 }

@@ -10,12 +10,13 @@ import type { LogLineRecord } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
 import { formatLogLine, serializeLogLine } from "./serialize";
+import { assertUnmapped } from "./task-instances";
 import { parsePathParam, parseQuery, queryBool } from "./validate";
 
 export const LOG_PAGE_LINES = 1000;
 const MAX_LOG_PAGE_LINES = 10_000;
 
-const LogsQuery = z.object({
+export const LogsQuery = z.object({
   token: z.string().regex(/^\d+$/, "token must be a continuation_token returned by this endpoint").transform(Number).optional(),
   /** Read to the end instead of one page. */
   full_content: queryBool.optional(),
@@ -35,6 +36,7 @@ export function logRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const q = parseQuery(c, LogsQuery);
     const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
     const ti = await getTaskInstanceOr404(store, run.dag_id, run.run_id, c.req.param("task_id"));
+    if (q.map_index !== undefined) assertUnmapped(ti, q.map_index);
     if (tryNumber < 1 || tryNumber > ti.try_number)
       throw new NotFoundError(
         `Task instance ${ti.task_id} of run ${run.run_id} has no try ${tryNumber}: tries run from 1 to ${ti.try_number}`,

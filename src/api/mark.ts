@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { ConflictError, type DagRunRecord, type DagSpec, type OperatorChange } from "../domain";
+import { ConflictError, type DagRunRecord, type DagSpec, type OperatorChange, type TaskInstanceRecord } from "../domain";
 import { MARKABLE_RUN_STATES, MARKABLE_TASK_STATES, planRunMark, planTaskMark, type MarkInput } from "../scheduler";
 import type { RecordLookups, RunsApiStore } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
@@ -13,12 +13,14 @@ import { ApiError } from "./errors";
 import { getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
 import { requireWriter } from "./require-user";
 import { serializeDagRun, serializeTaskInstance } from "./serialize";
-import { parseBody, parseQuery } from "./validate";
+import { runVersionTimes } from "./version-times";
+import { assertUnmapped, MapIndex } from "./task-instances";
+import { parseBody, parsePathParam, parseQuery } from "./validate";
 
 const note = z.string().max(1000).nullable().optional();
 
 /** Airflow 3's PatchTaskInstanceBody (new_state is case-insensitive). */
-const PatchTaskInstanceBody = z
+export const PatchTaskInstanceBody = z
   .object({
     new_state: z
       .string({ error: "'new_state' should not be empty" })
@@ -34,14 +36,14 @@ const PatchTaskInstanceBody = z
   .strict();
 
 /** Airflow 3's DAGRunPatchBody. */
-const PatchDagRunBody = z
+export const PatchDagRunBody = z
   .object({
     state: z.enum(MARKABLE_RUN_STATES, { error: `state must be one of ${MARKABLE_RUN_STATES.join(", ")}` }).optional(),
     note,
   })
   .strict();
 
-const MaskQuery = z.object({ update_mask: z.array(z.string()).optional() });
+export const MaskQuery = z.object({ update_mask: z.array(z.string()).optional() });
 
 /** Keeps only the fields the update_mask names (all sent fields without one); unknown names are a 400. */
 function masked<T extends Record<string, unknown>>(body: T, mask: string[] | undefined, allowed: string[]): Partial<T> {
@@ -68,43 +70,76 @@ async function apply(deps: ResolvedDeps, change: OperatorChange, what: string): 
     throw new ConflictError(`${what} changed state while it was being marked; some changes were not applied; read it again and retry`);
 }
 
-export function markRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
-  const { store } = deps;
-  const app = new Hono<ApiEnv>();
-  const RUN = "/dags/:dag_id/dagRuns/:dag_run_id";
+export type TaskInstancePatch = Partial<z.output<typeof PatchTaskInstanceBody>>;
 
-  app.patch(`${RUN}/taskInstances/:task_id`, requireWriter, async (c) => {
-    const { update_mask } = parseQuery(c, MaskQuery, ["update_mask"]);
-    const body = masked(await parseBody(c, PatchTaskInstanceBody), update_mask, ["new_state", "note"]);
-    const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
-    const ti = await getTaskInstanceOr404(store, run.dag_id, run.run_id, c.req.param("task_id"));
-    const ids = [ti.id];
-    if (body.new_state) {
-      const input = await markInput(store, run);
-      const change = planTaskMark(input, ti.task_id, body.new_state, deps.now(), {
-        note: body.note,
-        upstream: body.include_upstream,
-        downstream: body.include_downstream,
-      });
+/**
+ * Applies (or with dryRun only plans) one task-instance PATCH and returns the ids of every task instance it
+ * changes, the addressed one first. Shared by the single PATCH routes and the bulk PATCH.
+ */
+export async function markTaskInstance(
+  deps: ResolvedDeps,
+  run: DagRunRecord,
+  ti: TaskInstanceRecord,
+  body: TaskInstancePatch,
+  opts: { dryRun: boolean; by: string | null },
+): Promise<number[]> {
+  const { store } = deps;
+  const ids = [ti.id];
+  if (body.new_state) {
+    const input = await markInput(store, run);
+    const change = planTaskMark(input, ti.task_id, body.new_state, deps.now(), {
+      note: body.note,
+      upstream: body.include_upstream ?? false,
+      downstream: body.include_downstream ?? false,
+    });
+    ids.push(...(change.transitions ?? []).map((t) => t.id).filter((id) => id !== ti.id));
+    if (!opts.dryRun) {
       await apply(deps, change, `task instance ${ti.task_id} of run ${run.run_id}`);
-      ids.push(...(change.transitions ?? []).map((t) => t.id).filter((id) => id !== ti.id));
       deps.logger.info("task instance marked", {
         dag_id: run.dag_id,
         run_id: run.run_id,
         task_id: ti.task_id,
         state: body.new_state,
-        by: c.get("user")?.username ?? null,
+        by: opts.by,
       });
       deps.scheduler.wake(run.id);
-    } else if (body.note !== undefined) {
-      const [ok] = await store.setTaskInstanceNotes([{ id: ti.id, state: ti.state, note: body.note }]);
-      if (!ok) throw new ConflictError(`task instance ${ti.task_id} changed state while its note was being set; retry`);
     }
-    const [snap] = await store.loadRunSnapshots([run.id]);
-    const byId = new Map(snap!.tis.map((t) => [t.id, t]));
-    const items = ids.map((id) => serializeTaskInstance(byId.get(id)!, snap!.run));
-    return c.json({ task_instances: items, total_entries: items.length });
-  });
+  } else if (body.note !== undefined && !opts.dryRun) {
+    const [ok] = await store.setTaskInstanceNotes([{ id: ti.id, state: ti.state, note: body.note }]);
+    if (!ok) throw new ConflictError(`task instance ${ti.task_id} changed state while its note was being set; retry`);
+  }
+  return ids;
+}
+
+export function markRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
+  const { store } = deps;
+  const app = new Hono<ApiEnv>();
+  const RUN = "/dags/:dag_id/dagRuns/:dag_run_id";
+
+  // Airflow's four PATCH forms: by task id or task id + map_index (only -1 exists), each with a dry run
+  // that answers which task instances the same body would change, without writing.
+  const TI = `${RUN}/taskInstances/:task_id`;
+  for (const [path, dryRun] of [
+    [`${TI}/dry_run`, true],
+    [`${TI}/:map_index{-?[0-9]+}/dry_run`, true],
+    [TI, false],
+    [`${TI}/:map_index{-?[0-9]+}`, false],
+  ] as const)
+    app.patch(path, requireWriter, async (c) => {
+      const { update_mask } = parseQuery(c, MaskQuery, ["update_mask"]);
+      const body = masked(await parseBody(c, PatchTaskInstanceBody), update_mask, ["new_state", "note"]);
+      const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
+      const ti = await getTaskInstanceOr404(store, run.dag_id, run.run_id, c.req.param("task_id"));
+      // By path (…/{map_index}) or, on the plain routes, Airflow's `map_index` query parameter.
+      const mapIndex = c.req.param("map_index") ?? c.req.query("map_index");
+      if (mapIndex !== undefined) assertUnmapped(ti, parsePathParam("map_index", mapIndex, MapIndex));
+      const ids = await markTaskInstance(deps, run, ti, body, { dryRun, by: c.get("user")?.username ?? null });
+      const [snap] = await store.loadRunSnapshots([run.id]);
+      const byId = new Map(snap!.tis.map((t) => [t.id, t]));
+      const times = await runVersionTimes(store, [snap!.run]);
+      const items = ids.map((id) => serializeTaskInstance(byId.get(id)!, snap!.run, times));
+      return c.json({ task_instances: items, total_entries: items.length });
+    });
 
   app.patch(RUN, requireWriter, async (c) => {
     const { update_mask } = parseQuery(c, MaskQuery, ["update_mask"]);
@@ -123,7 +158,8 @@ export function markRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     } else if (body.note !== undefined) {
       await apply(deps, { runs: [{ id: run.id, from: [run.state], to: run.state, note: body.note }] }, `dag run ${run.run_id}`);
     }
-    return c.json(serializeDagRun((await store.getDagRunById(run.id))!));
+    const marked = (await store.getDagRunById(run.id))!;
+    return c.json(serializeDagRun(marked, await runVersionTimes(store, [marked])));
   });
 
   return app;

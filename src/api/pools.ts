@@ -4,12 +4,13 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { NotFoundError } from "../domain";
-import type { PoolRecord } from "../store";
+import { NotFoundError, type BulkAction } from "../domain";
+import type { PoolInput, PoolRecord } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { requireWriter } from "./require-user";
 import { pagingQuery, parseBody, parseQuery } from "./validate";
+import { bulkBody, bulkResponse } from "./bulk";
 
 export const DEFAULT_POOL = "default_pool";
 
@@ -17,7 +18,7 @@ const slots = z.number().int().min(-1, "Number of slots must be -1 (unlimited) o
 /** Airflow's multi_team mode is off: team_name may only be null. */
 const teamName = z.null({ error: "team_name cannot be set when multi_team mode is disabled" }).optional();
 
-const PoolBody = z
+export const PoolBody = z
   .object({
     name: z.string().min(1).max(256),
     slots,
@@ -28,7 +29,7 @@ const PoolBody = z
   .strict();
 
 /** Airflow's PoolPatchBody: the name may come as `pool` or `name` and must match the path. */
-const PoolPatchBody = z
+export const PoolPatchBody = z
   .object({
     pool: z.string().nullable().optional(),
     name: z.string().nullable().optional(),
@@ -39,9 +40,13 @@ const PoolPatchBody = z
   })
   .strict();
 
+/** In a bulk update, what an entity leaves out keeps its stored value (so include_deferred has no default there). */
+export const BulkPoolsBody = bulkBody(PoolBody.extend({ include_deferred: z.boolean().optional() }), "name");
+type BulkPoolEntity = { name: string; slots: number; description?: string | null; include_deferred?: boolean };
+
 const PATCHABLE = ["slots", "description", "include_deferred"] as const;
-const ListQuery = z.object({ ...pagingQuery, pool_name_pattern: z.string().min(1).optional() });
-const MaskQuery = z.object({ update_mask: z.array(z.string()).optional() });
+export const ListQuery = z.object({ ...pagingQuery, pool_name_pattern: z.string().min(1).optional() });
+export const MaskQuery = z.object({ update_mask: z.array(z.string()).optional() });
 
 /** Airflow's PoolResponse. Occupied = running + queued (Leoflow has no deferred tasks); open is -1 when unlimited. */
 export function serializePool(p: PoolRecord) {
@@ -80,6 +85,33 @@ export function poolRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     });
     return c.json({ pools: page.items.map(serializePool), total_entries: page.total });
   });
+
+  /** Airflow's bulk_pools. */
+  app.patch("/pools", async (c) => {
+    const body = await parseBody(c, BulkPoolsBody);
+    const actions: BulkAction<PoolInput>[] = [];
+    for (const a of body.actions) {
+      if (a.action === "delete") actions.push(a);
+      else
+        actions.push({
+          ...a,
+          entities: await Promise.all(a.entities.map((e) => poolInput(e, a.action === "update"))),
+        } as BulkAction<PoolInput>);
+    }
+    const results = await store.bulkPools(actions);
+    deps.logger.info("pools bulk-changed", { actions: actions.length, by: c.get("user")?.username ?? null });
+    deps.scheduler.wake(); // more slots may let waiting tasks start
+    return c.json(bulkResponse(actions, results));
+  });
+  async function poolInput(e: BulkPoolEntity, update: boolean): Promise<PoolInput> {
+    const old = update ? await store.getPool(e.name) : null;
+    return {
+      name: e.name,
+      slots: e.slots,
+      description: e.description !== undefined ? e.description : (old?.description ?? null),
+      include_deferred: e.include_deferred ?? old?.include_deferred ?? false,
+    };
+  }
 
   app.get("/pools/:pool_name", async (c) => {
     const name = c.req.param("pool_name");

@@ -11,6 +11,16 @@ import type { DagRecord, DagRunRecord, ImportErrorRecord, LogLineRecord, TaskIns
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 const seconds = (start: Date | null, end: Date | null): number | null => (start && end ? (end.getTime() - start.getTime()) / 1000 : null);
 
+/** An ISO 8601 duration (`P1DT2H0M30S`) for seconds: how Airflow's DAG details write a timedelta. */
+export function isoDuration(secs: number | undefined | null): string | null {
+  if (secs == null) return null;
+  const days = Math.floor(secs / 86400);
+  const h = Math.floor((secs % 86400) / 3600);
+  const m = Math.floor((secs % 3600) / 60);
+  const sec = Math.round((secs % 60) * 1e6) / 1e6;
+  return `P${days ? `${days}D` : ""}T${h}H${m}M${sec}S`;
+}
+
 /** Airflow's TimeDelta object for a duration in seconds. */
 export function timeDelta(secs: number | undefined | null) {
   if (secs == null) return null;
@@ -20,15 +30,36 @@ export function timeDelta(secs: number | undefined | null) {
   return { __type: "TimeDelta", days, seconds: whole, microseconds: Math.round((rest - whole) * 1e6) };
 }
 
-/** A DagVersionResponse reference; Leoflow versions are numbered by their id. */
-function dagVersion(dagId: string, versionId: number) {
+/**
+ * Airflow's ids are UUIDs; Leoflow's are numbers. The same name always gives the same UUID: SHA-1 of a
+ * Leoflow-only name, in the UUID v5 layout.
+ */
+function stableUuid(name: string): string {
+  const b = new Bun.CryptoHasher("sha1").update(name).digest();
+  b[6] = (b[6]! & 0x0f) | 0x50;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = b.subarray(0, 16).toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** A DAG version's UUID: the same (dag_id, version) always gives the same one. */
+export const dagVersionUuid = (dagId: string, versionId: number): string => stableUuid(`leoflow:dag_version:${dagId}:${versionId}`);
+
+/** A task instance's UUID, from its row id (unique for the server's lifetime). */
+export const taskInstanceUuid = (id: number): string => stableUuid(`leoflow:task_instance:${id}`);
+
+/** When each DAG version a response names was created, by version id (see version-times.ts). */
+export type VersionTimes = ReadonlyMap<number, Date>;
+
+/** A DagVersionResponse; Leoflow versions are numbered by their server-wide id (increasing, not contiguous per DAG). */
+export function dagVersion(dagId: string, versionId: number, createdAt: Date | null | undefined) {
   return {
-    id: String(versionId),
+    id: dagVersionUuid(dagId, versionId),
     version_number: versionId,
     dag_id: dagId,
     bundle_name: null,
     bundle_version: null,
-    created_at: null,
+    created_at: iso(createdAt),
     bundle_url: null,
     dag_display_name: dagId,
   };
@@ -50,7 +81,9 @@ export function serializeDag(dag: DagRecord) {
     description: s.description ?? null,
     timetable_summary: s.schedule,
     timetable_description: describeSchedule(s.schedule),
-    tags: s.tags.map((name) => ({ name, dag_id: dag.dag_id })),
+    // Airflow 3.2: whether the timetable makes partitioned runs; Leoflow's never do.
+    timetable_partitioned: false,
+    tags: s.tags.map((name) => ({ name, dag_id: dag.dag_id, dag_display_name: dag.dag_id })),
     max_active_tasks: s.max_active_tasks,
     max_active_runs: s.max_active_runs,
     max_consecutive_failed_dag_runs: 0,
@@ -60,11 +93,16 @@ export function serializeDag(dag: DagRecord) {
     next_dagrun_data_interval_start: null,
     next_dagrun_data_interval_end: null,
     next_dagrun_run_after: null,
-    owners: [],
+    owners: dagOwners(s),
     file_token: Buffer.from(dag.fileloc).toString("base64url"),
     // Leoflow addition: the DAG version new runs pin.
     version_id: dag.version_id,
   };
+}
+
+/** Airflow's DAG owners: the distinct owners of its tasks (default_args.owner fills them), in task order. */
+export function dagOwners(spec: DagSpec): string[] {
+  return [...new Set(spec.tasks.flatMap((t) => (t.owner ? [t.owner] : [])))];
 }
 
 function describeSchedule(schedule: string | null): string {
@@ -74,12 +112,12 @@ function describeSchedule(schedule: string | null): string {
 }
 
 /** DAGDetailsResponse: the DAG plus its schedule bounds, params and defaults. */
-export function serializeDagDetails(dag: DagRecord) {
+export function serializeDagDetails(dag: DagRecord, versionCreatedAt: Date | null = null) {
   const s = dag.spec;
   return {
     ...serializeDag(dag),
     catchup: s.catchup,
-    dag_run_timeout: timeDelta(s.dagrun_timeout),
+    dag_run_timeout: isoDuration(s.dagrun_timeout),
     asset_expression: null,
     doc_md: s.doc_md ?? null,
     start_date: s.start_date ?? null,
@@ -92,7 +130,7 @@ export function serializeDagDetails(dag: DagRecord) {
     last_parsed: iso(dag.last_parsed_at),
     default_args: s.default_args,
     concurrency: s.max_active_tasks,
-    latest_dag_version: dagVersion(dag.dag_id, dag.version_id),
+    latest_dag_version: dagVersion(dag.dag_id, dag.version_id, versionCreatedAt),
   };
 }
 
@@ -111,7 +149,7 @@ export function serializeTask(task: TaskSpec, spec: DagSpec) {
   return {
     task_id: task.task_id,
     task_display_name: task.task_id,
-    owner: null,
+    owner: task.owner ?? null,
     start_date: spec.start_date ?? null,
     end_date: spec.end_date ?? null,
     trigger_rule: task.trigger_rule,
@@ -123,7 +161,8 @@ export function serializeTask(task: TaskSpec, spec: DagSpec) {
     pool_slots: task.pool_slots,
     execution_timeout: timeDelta(task.execution_timeout),
     retry_delay: timeDelta(task.retry_delay),
-    retry_exponential_backoff: task.retry_exponential_backoff,
+    // Airflow 3.2's is the backoff multiplier (0: off); Leoflow's backoff doubles the delay.
+    retry_exponential_backoff: task.retry_exponential_backoff ? 2 : 0,
     priority_weight: task.priority_weight,
     weight_rule: task.weight_rule,
     ui_color: null,
@@ -142,9 +181,12 @@ export function serializeTask(task: TaskSpec, spec: DagSpec) {
   };
 }
 
+/** Airflow's run_after: when the run may start; Leoflow's is its logical date, or when it was queued. */
+const runAfter = (run: DagRunRecord): string => (run.logical_date ?? run.queued_at).toISOString();
+
 const TRIGGERED_BY = { manual: "rest_api", scheduled: "timetable", backfill: "backfill" } as const;
 
-export function serializeDagRun(run: DagRunRecord) {
+export function serializeDagRun(run: DagRunRecord, versionTimes: VersionTimes) {
   return {
     dag_run_id: run.run_id,
     dag_id: run.dag_id,
@@ -155,7 +197,7 @@ export function serializeDagRun(run: DagRunRecord) {
     duration: seconds(run.start_date, run.end_date),
     data_interval_start: iso(run.data_interval_start),
     data_interval_end: iso(run.data_interval_end),
-    run_after: iso(run.logical_date ?? run.queued_at),
+    run_after: runAfter(run),
     last_scheduling_decision: null,
     run_type: run.run_type,
     state: run.state,
@@ -163,22 +205,22 @@ export function serializeDagRun(run: DagRunRecord) {
     triggering_user_name: null,
     conf: run.conf,
     note: run.note,
-    dag_versions: [dagVersion(run.dag_id, run.version_id)],
+    dag_versions: [dagVersion(run.dag_id, run.version_id, versionTimes.get(run.version_id))],
     bundle_version: null,
     dag_display_name: run.dag_id,
   };
 }
 
-/** TaskInstanceResponse; `run` supplies logical_date/run_after (null when unknown). */
-export function serializeTaskInstance(ti: TaskInstanceRecord, run: DagRunRecord | null) {
+/** TaskInstanceResponse; `run` supplies logical_date/run_after and the DAG version (null when unknown). */
+export function serializeTaskInstance(ti: TaskInstanceRecord, run: DagRunRecord | null, versionTimes: VersionTimes) {
   return {
-    id: String(ti.id),
+    id: taskInstanceUuid(ti.id),
     task_id: ti.task_id,
     dag_id: ti.dag_id,
     dag_run_id: ti.run_id,
     map_index: -1,
     logical_date: iso(run?.logical_date),
-    run_after: run ? iso(run.logical_date ?? run.queued_at) : null,
+    run_after: run ? runAfter(run) : null,
     start_date: iso(ti.start_date),
     end_date: iso(ti.end_date),
     duration: seconds(ti.start_date, ti.end_date),
@@ -205,7 +247,7 @@ export function serializeTaskInstance(ti: TaskInstanceRecord, run: DagRunRecord 
     rendered_fields: {},
     trigger: null,
     triggerer_job: null,
-    dag_version: run ? dagVersion(run.dag_id, run.version_id) : null,
+    dag_version: run ? dagVersion(run.dag_id, run.version_id, versionTimes.get(run.version_id)) : null,
     // Leoflow addition: when the agent last reported in.
     last_heartbeat: iso(ti.last_heartbeat),
   };
@@ -217,6 +259,7 @@ export function serializeXCom(x: XComRecord, run: DagRunRecord | null, withValue
     key: x.key,
     timestamp: iso(x.timestamp),
     logical_date: iso(run?.logical_date),
+    run_after: run ? runAfter(run) : null,
     map_index: x.map_index,
     task_id: x.task_id,
     dag_id: x.dag_id,

@@ -1,34 +1,201 @@
-/** Task instances of a run: list and get (Airflow's …/dagRuns/{dag_run_id}/taskInstances…). */
+/**
+ * Task instances: list (`~` for every DAG and every run, Airflow's filters), get (also by map_index: Leoflow
+ * has no mapped tasks, so only -1 exists), dependencies, listMapped, and the batch list
+ * POST /dags/~/dagRuns/~/taskInstances/list.
+ */
 import { Hono } from "hono";
 import { z } from "zod";
+import { NotFoundError, TASK_STATES, type DagRunRecord, type TaskInstanceFilter, type TaskInstanceRecord } from "../domain";
+import type { ApiStore } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
-import { getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
+import { RequestValidationError } from "./errors";
+import { dateRangeShape, likePattern, numberRangeShape, rangeOf, ranges, repeated } from "./list-params";
+import { getDagOr404, getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
 import { serializeTaskInstance } from "./serialize";
-import { mapOrderBy, pagingQuery, parseQuery } from "./validate";
+import { runVersionTimes } from "./version-times";
+import { taskDependencies } from "./task-dependencies";
+import { mapOrderBy, MAX_PAGE_LIMIT, pagingQuery, parseBody, parsePathParam, parseQuery } from "./validate";
 
-const ListTisQuery = z.object(pagingQuery);
-const TI_ORDER_ALIASES = { dag_run_id: "run_id", queued_when: "queued_at" };
+// Every Leoflow task instance has map_index -1, so ordering by it (Airflow's default) is ordering by id.
+const TI_ORDER_ALIASES = { dag_run_id: "run_id", queued_when: "queued_at", map_index: "id" };
+const TI_DATE_FIELDS = ["logical_date", "start_date", "end_date", "updated_at", "run_after"] as const;
+const BATCH_DATE_FIELDS = ["logical_date", "start_date", "end_date", "run_after"] as const;
+
+const tiState = z.enum(TASK_STATES, { error: `state must be one of ${TASK_STATES.join(", ")}` });
+const intList = z.coerce.number({ error: "must be an integer" }).int("must be an integer");
+
+export const ListTisQuery = z.object({
+  ...pagingQuery,
+  task_id: z.string().min(1).optional(),
+  task_display_name_pattern: likePattern,
+  state: repeated(tiState),
+  pool: repeated(z.string()),
+  queue: repeated(z.string()),
+  executor: repeated(z.string()),
+  operator: repeated(z.string()),
+  try_number: repeated(intList),
+  map_index: repeated(intList),
+  ...dateRangeShape(TI_DATE_FIELDS),
+  ...numberRangeShape("duration", true),
+});
+const TI_ARRAY_KEYS = ["state", "pool", "queue", "executor", "operator", "try_number", "map_index"];
+
+/** Airflow's TaskInstancesBatchBody. */
+export const TisBatchBody = z
+  .object({
+    dag_ids: z.array(z.string()).nullable().optional(),
+    dag_run_ids: z.array(z.string()).nullable().optional(),
+    task_ids: z.array(z.string()).nullable().optional(),
+    state: z.array(tiState.nullable()).nullable().optional(),
+    pool: z.array(z.string()).nullable().optional(),
+    queue: z.array(z.string()).nullable().optional(),
+    executor: z.array(z.string()).nullable().optional(),
+    page_offset: z.number().int().min(0).default(0),
+    page_limit: z
+      .number()
+      .int()
+      .min(0)
+      .default(100)
+      .transform((n) => Math.min(n, MAX_PAGE_LIMIT)),
+    order_by: z.string().min(1).nullable().optional(),
+    ...dateRangeShape(BATCH_DATE_FIELDS),
+    ...numberRangeShape("duration", false),
+  })
+  .strict();
+
+/** Leoflow's only map index: every task instance is unmapped. */
+export const UNMAPPED = -1;
+export const MapIndex = z.coerce.number({ error: "map_index must be an integer" }).int("map_index must be an integer");
+
+/** A 404 for any map index but -1 (the task instance itself must exist either way). */
+export function assertUnmapped(ti: TaskInstanceRecord, mapIndex: number): void {
+  if (mapIndex !== UNMAPPED)
+    throw new NotFoundError(
+      `Task Instance ${ti.task_id} of run ${ti.run_id} with map_index ${mapIndex} was not found: Leoflow tasks are not mapped; use map_index -1`,
+    );
+}
+
+/** TaskInstanceResponse for a page spanning runs: each run is read once. */
+export async function serializeAcrossRuns(store: Pick<ApiStore, "getDagRunById" | "listDagVersions">, tis: TaskInstanceRecord[]) {
+  const runs = new Map<number, DagRunRecord | null>();
+  for (const ti of tis) if (!runs.has(ti.dag_run_id)) runs.set(ti.dag_run_id, await store.getDagRunById(ti.dag_run_id));
+  const times = await runVersionTimes(store, runs.values());
+  return tis.map((ti) => serializeTaskInstance(ti, runs.get(ti.dag_run_id) ?? null, times));
+}
+
+/** Filters that no Leoflow task instance can match (a queue, a map index other than -1). */
+const matchesNothing = (queue: unknown[] | null | undefined, mapIndex?: number[]) =>
+  (queue != null && queue.length > 0) || (mapIndex !== undefined && !mapIndex.includes(UNMAPPED));
 
 export function taskInstanceRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const { store } = deps;
   const app = new Hono<ApiEnv>();
   const RUN = "/dags/:dag_id/dagRuns/:dag_run_id";
+  const empty = { task_instances: [], total_entries: 0 };
 
   app.get(`${RUN}/taskInstances`, async (c) => {
-    const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
-    const q = parseQuery(c, ListTisQuery);
-    const page = await store.listTaskInstances(run.dag_id, run.run_id, {
+    const dagId = c.req.param("dag_id");
+    const runId = c.req.param("dag_run_id");
+    const q = parseQuery(c, ListTisQuery, TI_ARRAY_KEYS);
+    if (dagId !== "~" && runId !== "~") await getDagRunOr404(store, dagId, runId);
+    else if (dagId !== "~") await getDagOr404(store, dagId);
+    else if (runId !== "~")
+      throw new RequestValidationError([
+        {
+          loc: ["path", "dag_run_id"],
+          msg: "dag_run_id must be ~ when dag_id is ~: a run id is only unique within its DAG",
+          type: "value_error",
+        },
+      ]);
+    if (matchesNothing(q.queue, q.map_index)) return c.json(empty);
+    const filter: TaskInstanceFilter = {
+      dag_id: dagId === "~" ? undefined : dagId,
+      run_id: runId === "~" ? undefined : runId,
+      task_id: q.task_id,
+      task_id_pattern: q.task_display_name_pattern,
+      state: q.state,
+      pool: q.pool,
+      executor: q.executor,
+      operator: q.operator,
+      try_number: q.try_number,
+      ...ranges(q, TI_DATE_FIELDS),
+      duration: rangeOf<number>(q, "duration"),
       limit: q.limit,
       offset: q.offset,
       order_by: mapOrderBy(q.order_by, TI_ORDER_ALIASES),
-    });
-    return c.json({ task_instances: page.items.map((ti) => serializeTaskInstance(ti, run)), total_entries: page.total });
+    };
+    const page = await store.findTaskInstances(filter);
+    return c.json({ task_instances: await serializeAcrossRuns(store, page.items), total_entries: page.total });
   });
 
-  app.get(`${RUN}/taskInstances/:task_id`, async (c) => {
+  app.post("/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/list", async (c) => {
+    for (const name of ["dag_id", "dag_run_id"])
+      if (c.req.param(name) !== "~")
+        throw new RequestValidationError([
+          {
+            loc: ["path", name],
+            msg: `${name} must be ~ here: the batch list spans DAGs and runs; filter in the body`,
+            type: "literal_error",
+          },
+        ]);
+    const b = await parseBody(c, TisBatchBody);
+    if (matchesNothing(b.queue)) return c.json(empty);
+    const page = await store.findTaskInstances({
+      dag_ids: b.dag_ids ?? undefined,
+      run_ids: b.dag_run_ids ?? undefined,
+      task_ids: b.task_ids ?? undefined,
+      state: b.state?.map((s) => s ?? "none"),
+      pool: b.pool ?? undefined,
+      executor: b.executor ?? undefined,
+      ...ranges(b, BATCH_DATE_FIELDS),
+      duration: rangeOf<number>(b, "duration"),
+      limit: b.page_limit,
+      offset: b.page_offset,
+      order_by: mapOrderBy(b.order_by ?? undefined, TI_ORDER_ALIASES),
+    });
+    return c.json({ task_instances: await serializeAcrossRuns(store, page.items), total_entries: page.total });
+  });
+
+  const TI = `${RUN}/taskInstances/:task_id`;
+  const load = async (c: { req: { param(name: string): string } }) => {
     const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
-    const ti = await getTaskInstanceOr404(store, run.dag_id, run.run_id, c.req.param("task_id"));
-    return c.json(serializeTaskInstance(ti, run));
+    return { run, ti: await getTaskInstanceOr404(store, run.dag_id, run.run_id, c.req.param("task_id")) };
+  };
+
+  app.get(TI, async (c) => {
+    const { run, ti } = await load(c);
+    return c.json(serializeTaskInstance(ti, run, await runVersionTimes(store, [run])));
+  });
+
+  app.get(`${TI}/listMapped`, async (c) => {
+    const { ti } = await load(c);
+    throw new NotFoundError(`Task id ${ti.task_id} is not mapped: Leoflow has no mapped tasks; GET the task instance itself`);
+  });
+
+  for (const path of [`${TI}/dependencies`, `${TI}/:map_index{-?[0-9]+}/dependencies`])
+    app.get(path, async (c) => {
+      const { run, ti } = await load(c);
+      if (c.req.param("map_index") !== undefined) assertUnmapped(ti, parsePathParam("map_index", c.req.param("map_index")!, MapIndex));
+      const [snap] = await store.loadRunSnapshots([run.id]);
+      const spec = await store.getDagVersion(run.version_id);
+      const dag = await store.getDag(run.dag_id);
+      const task = spec?.tasks.find((t) => t.task_id === ti.task_id);
+      const dependencies = taskDependencies({
+        ti,
+        run,
+        dagPaused: dag?.is_paused ?? false,
+        upstream: task?.upstream ?? [],
+        triggerRule: task?.trigger_rule ?? "all_success",
+        states: new Map((snap?.tis ?? []).map((t) => [t.task_id, t.state])),
+      });
+      return c.json({ dependencies });
+    });
+
+  // After the named sub-resources: the pattern keeps `tries`, `logs`, `xcomEntries`… out of map_index.
+  app.get(`${TI}/:map_index{-?[0-9]+}`, async (c) => {
+    const { run, ti } = await load(c);
+    assertUnmapped(ti, parsePathParam("map_index", c.req.param("map_index"), MapIndex));
+    return c.json(serializeTaskInstance(ti, run, await runVersionTimes(store, [run])));
   });
 
   return app;

@@ -6,16 +6,17 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { MASK, NotFoundError, isSensitiveName } from "../domain";
+import { MASK, NotFoundError, isSensitiveName, type BulkAction } from "../domain";
 import type { VariableRecord } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { requireWriter } from "./require-user";
 import { pagingQuery, parseBody, parseQuery } from "./validate";
 import { unsealed } from "./sealed";
+import { bulkBody, bulkResponse } from "./bulk";
 
 /** Airflow accepts any JSON as value and stores non-strings as their JSON text. */
-const VariableBody = z
+export const VariableBody = z
   .object({
     key: z.string().min(1).max(250),
     value: z.unknown().refine((v) => v !== undefined, "Field required"),
@@ -25,8 +26,10 @@ const VariableBody = z
   })
   .strict();
 
-const ListQuery = z.object({ ...pagingQuery, variable_key_pattern: z.string().min(1).optional() });
-const MaskQuery = z.object({ update_mask: z.array(z.enum(["value", "description", "is_encrypted"])).optional() });
+export const BulkVariablesBody = bulkBody(VariableBody, "key");
+
+export const ListQuery = z.object({ ...pagingQuery, variable_key_pattern: z.string().min(1).optional() });
+export const MaskQuery = z.object({ update_mask: z.array(z.enum(["value", "description", "is_encrypted"])).optional() });
 
 /** A variable is shown masked when its key names a secret or it is stored encrypted. */
 const isMasked = (v: VariableRecord) => isSensitiveName(v.key) || v.is_encrypted === true;
@@ -58,6 +61,38 @@ export function variableRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     );
     return c.json({ variables: page.items.map(serializeVariable), total_entries: page.total });
   });
+
+  /** Airflow's bulk_variables. An update keeps what its entity leaves out, and a secret sent back as "***". */
+  app.patch("/variables", async (c) => {
+    const body = await parseBody(c, BulkVariablesBody);
+    const actions: BulkAction<VariableRecord>[] = [];
+    for (const a of body.actions) {
+      if (a.action === "delete") actions.push(a);
+      else {
+        const entities = await Promise.all(a.entities.map(async (e) => (a.action === "update" ? updated(e) : created(e))));
+        actions.push({ ...a, entities } as BulkAction<VariableRecord>);
+      }
+    }
+    const results = await store.bulkVariables(actions, deps.now());
+    deps.logger.info("variables bulk-changed", { actions: actions.length, by: c.get("user")?.username ?? null });
+    return c.json(bulkResponse(actions, results));
+  });
+  const created = (e: z.output<typeof VariableBody>): VariableRecord => ({
+    key: e.key,
+    value: asText(e.value),
+    description: e.description ?? null,
+    is_encrypted: e.is_encrypted,
+  });
+  async function updated(e: z.output<typeof VariableBody>): Promise<VariableRecord> {
+    const old = await unsealed(store.getVariable(e.key), deps.logger);
+    if (!old) return created(e); // the store answers "not found" (or skips) by its own read
+    return {
+      key: e.key,
+      value: e.value === MASK && isMasked(old) ? old.value : asText(e.value),
+      description: "description" in e ? (e.description ?? null) : old.description,
+      is_encrypted: e.is_encrypted ?? old.is_encrypted,
+    };
+  }
 
   app.get("/variables/:variable_key", async (c) => {
     const key = c.req.param("variable_key");

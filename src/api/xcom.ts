@@ -1,45 +1,131 @@
-/** XCom entries of a task instance: list (`~` for every task of the run) and get one with its value. */
+/**
+ * XCom entries of a task instance: list (`~` for every DAG, run or task; Airflow's patterns and dates), get one with its value
+ * (`stringify` for a string value), create (POST, 409 when the key exists) and update (PATCH, 404 when not).
+ * Leoflow has no mapped tasks: map_index is -1 for every entry, and any other index is a 404.
+ */
 import { Hono } from "hono";
 import { z } from "zod";
-import { NotFoundError } from "../domain";
+import { ConflictError, NotFoundError, type DagRunRecord, type XComRecord } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
-import { getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
+import { dateRangeShape, likePattern, ranges } from "./list-params";
+import { getDagOr404, getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
+import { requireWriter } from "./require-user";
 import { serializeXCom } from "./serialize";
-import { pagingQuery, parseQuery } from "./validate";
+import { pagingQuery, parseBody, parseQuery, queryBool } from "./validate";
 
-const ListXComQuery = z.object({ ...pagingQuery, xcom_key: z.string().min(1).optional() });
-const GetXComQuery = z.object({ map_index: z.coerce.number().int().min(-1).optional() });
+export const ListXComQuery = z.object({
+  ...pagingQuery,
+  xcom_key: z.string().min(1).optional(),
+  map_index: z.coerce.number().int().min(-1).optional(),
+  map_index_filter: z.coerce.number().int().optional(),
+  xcom_key_pattern: likePattern,
+  dag_display_name_pattern: likePattern,
+  run_id_pattern: likePattern,
+  task_id_pattern: likePattern,
+  ...dateRangeShape(["logical_date", "run_after"] as const),
+});
+export const GetXComQuery = z.object({
+  map_index: z.coerce.number().int().min(-1).optional(),
+  /** Values are stored as JSON and always come back parsed, so this changes nothing; accepted as Airflow does. */
+  deserialize: queryBool.optional(),
+  stringify: queryBool.optional(),
+});
+const mapIndex = z.number().int().min(-1).default(-1);
+/** `value` may be null but must be sent (zod treats an unknown-typed key as optional). */
+function valueRequired(b: { value?: unknown }, ctx: z.RefinementCtx) {
+  if (b.value === undefined)
+    ctx.addIssue({ code: "custom", path: ["value"], message: "Field required: send the XCom value (null is allowed)" });
+}
+/** Airflow's XComCreateBody. */
+export const XComCreateBody = z
+  .object({ key: z.string().min(1), value: z.unknown(), map_index: mapIndex })
+  .strict()
+  .superRefine(valueRequired);
+/** Airflow's XComUpdateBody. */
+export const XComUpdateBody = z.object({ value: z.unknown(), map_index: mapIndex }).strict().superRefine(valueRequired);
+
+/** XComResponseString: the value as text (JSON for anything but a string). */
+function stringified(x: XComRecord, run: DagRunRecord) {
+  const v = x.value;
+  return { ...serializeXCom(x, run, false), value: v == null ? null : typeof v === "string" ? v : JSON.stringify(v) };
+}
 
 export function xcomRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const { store } = deps;
   const app = new Hono<ApiEnv>();
   const TI = "/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id";
+  const load = async (c: { req: { param(name: string): string } }) => {
+    const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
+    return { run, ti: await getTaskInstanceOr404(store, run.dag_id, run.run_id, c.req.param("task_id")) };
+  };
 
   app.get(`${TI}/xcomEntries`, async (c) => {
-    const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
-    const taskId = c.req.param("task_id");
-    if (taskId !== "~") await getTaskInstanceOr404(store, run.dag_id, run.run_id, taskId);
+    const [dagId, runId, taskId] = ["dag_id", "dag_run_id", "task_id"].map((n) => c.req.param(n)) as [string, string, string];
     const q = parseQuery(c, ListXComQuery);
+    // `~` for any of the three means every one; a named one must exist.
+    if (dagId !== "~" && runId !== "~") {
+      const run = await getDagRunOr404(store, dagId, runId);
+      if (taskId !== "~") await getTaskInstanceOr404(store, run.dag_id, run.run_id, taskId);
+    } else if (dagId !== "~") await getDagOr404(store, dagId);
+    const mapIndex = q.map_index ?? q.map_index_filter;
+    if (mapIndex !== undefined && mapIndex !== -1) return c.json({ xcom_entries: [], total_entries: 0 });
     const page = await store.listXComs({
-      dag_id: run.dag_id,
-      run_id: run.run_id,
+      dag_id: dagId === "~" ? undefined : dagId,
+      run_id: runId === "~" ? undefined : runId,
       task_id: taskId === "~" ? undefined : taskId,
       key: q.xcom_key,
+      key_pattern: q.xcom_key_pattern,
+      dag_id_pattern: q.dag_display_name_pattern, // a DAG's display name is its id
+      run_id_pattern: q.run_id_pattern,
+      task_id_pattern: q.task_id_pattern,
+      ...ranges(q, ["logical_date", "run_after"]),
       limit: q.limit,
       offset: q.offset,
       order_by: q.order_by,
     });
-    return c.json({ xcom_entries: page.items.map((x) => serializeXCom(x, run, false)), total_entries: page.total });
+    const runs = new Map<string, DagRunRecord | null>();
+    const entries = [];
+    for (const x of page.items) {
+      const k = JSON.stringify([x.dag_id, x.run_id]);
+      if (!runs.has(k)) runs.set(k, await store.getDagRun(x.dag_id, x.run_id));
+      entries.push(serializeXCom(x, runs.get(k) ?? null, false));
+    }
+    return c.json({ xcom_entries: entries, total_entries: page.total });
   });
 
   app.get(`${TI}/xcomEntries/:xcom_key`, async (c) => {
-    const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
-    const ti = await getTaskInstanceOr404(store, run.dag_id, run.run_id, c.req.param("task_id"));
+    const { run, ti } = await load(c);
     const key = c.req.param("xcom_key");
     const q = parseQuery(c, GetXComQuery);
     const x = await store.getXCom({ dag_id: run.dag_id, run_id: run.run_id, task_id: ti.task_id, key, map_index: q.map_index });
     if (!x) throw new NotFoundError(`XCom entry with key: \`${key}\` not found for task ${ti.task_id} of run ${run.run_id}`);
-    return c.json(serializeXCom(x, run, true));
+    return c.json(q.stringify ? stringified(x, run) : serializeXCom(x, run, true));
+  });
+
+  app.post(`${TI}/xcomEntries`, requireWriter, async (c) => {
+    const body = await parseBody(c, XComCreateBody);
+    const { run, ti } = await load(c);
+    const key = { dag_id: run.dag_id, run_id: run.run_id, task_id: ti.task_id, key: body.key, map_index: body.map_index };
+    if (body.map_index !== -1)
+      throw new NotFoundError(`task ${ti.task_id} has no map_index ${body.map_index}: Leoflow tasks are not mapped; use -1`);
+    if (await store.getXCom(key))
+      throw new ConflictError(
+        `The XCom with key: \`${body.key}\` with mentioned task instance already exists; change it with PATCH …/xcomEntries/${body.key}`,
+      );
+    await store.setXCom(key, body.value ?? null, deps.now());
+    return c.json(serializeXCom((await store.getXCom(key))!, run, true), 201);
+  });
+
+  app.patch(`${TI}/xcomEntries/:xcom_key`, requireWriter, async (c) => {
+    const body = await parseBody(c, XComUpdateBody);
+    const { run, ti } = await load(c);
+    const key = { dag_id: run.dag_id, run_id: run.run_id, task_id: ti.task_id, key: c.req.param("xcom_key"), map_index: body.map_index };
+    if (!(await store.getXCom(key)))
+      throw new NotFoundError(
+        `The XCom with key: \`${key.key}\` with mentioned task instance doesn't exist; create it with POST …/xcomEntries`,
+      );
+    await store.setXCom(key, body.value ?? null, deps.now());
+    return c.json(serializeXCom((await store.getXCom(key))!, run, true));
   });
 
   return app;

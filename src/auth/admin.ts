@@ -1,5 +1,5 @@
 /**
- * The first user: `admin` is created at start if missing. With no password given one is generated and
+ * The first user: `admin` is created at start if there is no Admin at all. With no password given one is generated and
  * returned once so the caller can print it; a given password (LEOFLOW_ADMIN_PASSWORD) always wins.
  *
  * @example
@@ -29,6 +29,8 @@ export async function ensureAdminUser(store: UserStore, opts: { password?: strin
     );
   const existing = await store.getUser(ADMIN_USERNAME);
   if (existing && opts.password === undefined) return { created: false, updated: false };
+  // `admin` was deleted on purpose (`leoflow users delete admin`) once another Admin existed: do not bring it back.
+  if (!existing && (await store.listUsers()).some((u) => u.role === "admin")) return { created: false, updated: false };
   // A restart with the same LEOFLOW_ADMIN_PASSWORD changes nothing: no new hash, no write.
   if (existing && (await verifyPassword(opts.password!, existing.password_hash))) return { created: false, updated: false };
   const password = opts.password ?? generatePassword();

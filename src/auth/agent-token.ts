@@ -11,6 +11,7 @@
 import { SignJWT } from "jose";
 import { LeoflowError } from "../domain";
 import { verifyHs256, type TokenMessages, type TokenProblem } from "./jwt";
+import { asSigningKeys, type SigningKeys } from "./signing-keys";
 
 export interface AgentIdentity {
   tiId: number;
@@ -44,7 +45,8 @@ const ISSUER = "leoflow";
 const KIND = "agent";
 const MESSAGES: TokenMessages = {
   expired: "agent token expired; the task instance try outlived its token (raise the agent token TTL or the dispatch timeout)",
-  badSignature: "agent token signature is invalid; it was not minted by this control plane (check that all replicas share one secret)",
+  badSignature:
+    "agent token signature is invalid; it was not minted by this control plane (check that all replicas share one --jwt-secret, and keep a rotated-out secret in --jwt-previous-secrets until its tokens expire)",
   wrongAlgorithm: "agent token uses an algorithm other than HS256",
   badClaim: (claim, reason) => `agent token claim "${claim}" is invalid: ${reason}`,
   notJwt: (detail) => `agent token is not a valid JWT: ${detail}`,
@@ -53,12 +55,11 @@ const MESSAGES: TokenMessages = {
 };
 
 export class AgentTokens {
-  private readonly key: Uint8Array;
+  private readonly keys: SigningKeys;
 
-  constructor(secret: Uint8Array | string) {
-    this.key = typeof secret === "string" ? new TextEncoder().encode(secret) : secret;
-    if (this.key.length < 16)
-      throw new LeoflowError("agent token secret is too short: use at least 16 bytes (32 random bytes recommended)");
+  /** `secret`: one secret, or the current one plus previous ones still accepted (signing-keys.ts). */
+  constructor(secret: Uint8Array | string | SigningKeys) {
+    this.keys = asSigningKeys(secret);
   }
 
   /** Mints a token for one task instance try, valid for `ttlSeconds`. */
@@ -79,7 +80,7 @@ export class AgentTokens {
       .setSubject(`ti:${id.tiId}:${id.tryNumber}`)
       .setIssuedAt(iat)
       .setExpirationTime(iat + Math.max(1, Math.floor(ttlSeconds)))
-      .sign(this.key);
+      .sign(this.keys.current);
   }
 
   /** Verifies signature, expiry and kind; throws AgentTokenError saying which check failed. */
@@ -89,7 +90,7 @@ export class AgentTokens {
 
   /** verify, and when the token expires (the RPC renews renewable tokens that are past half their life). */
   async verifyWithExpiry(token: string, now: Date = new Date()): Promise<VerifiedAgentToken> {
-    const payload = await verifyHs256(token, this.key, {
+    const payload = await verifyHs256(token, this.keys, {
       issuer: ISSUER,
       kind: KIND,
       now,

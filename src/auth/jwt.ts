@@ -1,9 +1,10 @@
 /**
- * The HS256 JWT check shared by user tokens and agent tokens: signature, issuer, expiry and the `kind` claim,
- * with jose's errors mapped to a problem and a message. Each caller passes its own messages and error class,
+ * The HS256 JWT check shared by user tokens and agent tokens: signature (the current key, then previous
+ * ones), issuer, expiry and the `kind` claim, with jose's errors mapped to a problem and a message. Each caller passes its own messages and error class,
  * so a user and an agent are each told precisely what is wrong.
  */
 import { jwtVerify, errors as joseErrors } from "jose";
+import type { SigningKeys } from "./signing-keys";
 
 export type TokenProblem = "expired" | "wrong_kind" | "bad_signature" | "malformed";
 
@@ -26,15 +27,21 @@ export interface TokenMessages {
  */
 export async function verifyHs256<E extends Error>(
   token: string,
-  key: Uint8Array,
+  keys: SigningKeys,
   opts: { issuer: string; kind: string; now: Date; messages: TokenMessages; makeError: (problem: TokenProblem, message: string) => E },
 ): Promise<Record<string, unknown>> {
   const { messages: m, makeError } = opts;
-  let payload: Record<string, unknown>;
-  try {
-    ({ payload } = await jwtVerify(token, key, { algorithms: ["HS256"], issuer: opts.issuer, currentDate: opts.now }));
-  } catch (e) {
-    throw describeJoseError(e, m, makeError);
+  const all = [keys.current, ...keys.previous];
+  let payload: Record<string, unknown> | undefined;
+  // The current key first; a previous one only when the signature does not match (a token from before a
+  // rotation). Any other failure (expired, malformed) is final whichever key signed it.
+  for (let i = 0; !payload; i++) {
+    try {
+      ({ payload } = await jwtVerify(token, all[i]!, { algorithms: ["HS256"], issuer: opts.issuer, currentDate: opts.now }));
+    } catch (e) {
+      if (e instanceof joseErrors.JWSSignatureVerificationFailed && i < all.length - 1) continue;
+      throw describeJoseError(e, m, makeError);
+    }
   }
   if (payload.kind !== opts.kind) throw makeError("wrong_kind", m.wrongKind(JSON.stringify(payload.kind ?? null)));
   return payload;

@@ -10,10 +10,8 @@
 import { SignJWT } from "jose";
 import { LeoflowError } from "../domain";
 import { verifyHs256, type TokenMessages, type TokenProblem } from "./jwt";
-import type { UserRecord } from "../store";
-
-export type Role = UserRecord["role"];
-export const ROLES: readonly Role[] = ["admin", "op", "user", "viewer"];
+import { asSigningKeys, type SigningKeys } from "./signing-keys";
+import { ROLES, type Role } from "./roles";
 
 export interface UserClaims {
   username: string;
@@ -37,7 +35,7 @@ const KIND = "user";
 const MESSAGES: TokenMessages = {
   expired: "token expired; get a new one with POST /auth/token",
   badSignature:
-    "token signature is invalid (was it issued by another server or before a secret change?); get a new one with POST /auth/token",
+    "token signature is invalid (issued by another server, or signed with a secret no longer in --jwt-secret / --jwt-previous-secrets); get a new one with POST /auth/token",
   wrongAlgorithm: "token uses an algorithm other than HS256",
   badClaim: (claim, reason) => `token claim "${claim}" is invalid: ${reason}`,
   notJwt: (detail) => `token is not a valid JWT (${detail}); get one with POST /auth/token`,
@@ -47,17 +45,19 @@ const MESSAGES: TokenMessages = {
 export const USER_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 
 export class UserTokens {
-  private readonly key: Uint8Array;
+  private readonly keys: SigningKeys;
 
+  /** `secret`: one secret, or the current one plus previous ones still accepted (signing-keys.ts). */
   constructor(
-    secret: Uint8Array | string,
+    secret: Uint8Array | string | SigningKeys,
     readonly ttlSeconds: number = USER_TOKEN_TTL_SECONDS,
   ) {
-    this.key = typeof secret === "string" ? new TextEncoder().encode(secret) : secret;
-    if (this.key.length < 16) throw new LeoflowError("user token secret is too short: use at least 16 bytes (32 random bytes recommended)");
+    this.keys = asSigningKeys(secret);
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1)
+      throw new LeoflowError(`user token lifetime must be a whole number of seconds, at least 1 (got ${ttlSeconds}); check --token-ttl`);
   }
 
-  /** Signs a token for the user, valid for ttlSeconds (24 h by default). */
+  /** Signs a token for the user with the current key, valid for ttlSeconds (24 h by default, as Airflow's). */
   async issue(user: UserClaims, now: Date = new Date()): Promise<string> {
     const iat = Math.floor(now.getTime() / 1000);
     return new SignJWT({ kind: KIND, role: user.role })
@@ -66,12 +66,12 @@ export class UserTokens {
       .setSubject(user.username)
       .setIssuedAt(iat)
       .setExpirationTime(iat + this.ttlSeconds)
-      .sign(this.key);
+      .sign(this.keys.current);
   }
 
   /** Checks signature, expiry and kind; throws UserTokenError saying what is wrong and what to do. */
   async verify(token: string, now: Date = new Date()): Promise<UserClaims> {
-    const payload = await verifyHs256(token, this.key, {
+    const payload = await verifyHs256(token, this.keys, {
       issuer: ISSUER,
       kind: KIND,
       now,

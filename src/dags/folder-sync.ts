@@ -5,7 +5,7 @@
  * server (isolated-parser.ts). A bad file never stops the sync.
  */
 import { watch, type FSWatcher } from "node:fs";
-import { resolve } from "node:path";
+import { resolve, sep } from "node:path";
 import type { Logger } from "../observability";
 import type { DagSyncStore } from "../store";
 import type { DagSpec } from "../domain";
@@ -61,7 +61,7 @@ export class DagFolderSync {
   private watcher: FSWatcher | null = null;
   private poll: ReturnType<typeof setInterval> | null = null;
   private debounce: ReturnType<typeof setTimeout> | null = null;
-  private running: Promise<SyncReport> | null = null;
+  private running: Promise<SyncReport | null> | null = null;
   private rerun = false;
   /** mtime/size of the helper modules last seen, and the digest of their bytes (see parse-cache.ts). */
   private helperStamp = "";
@@ -154,16 +154,40 @@ export class DagFolderSync {
     this.poll = this.debounce = this.watcher = null;
   }
 
+  /**
+   * Parses `file` again now, even if unchanged (Airflow's PUT /parseDagFile), and resolves once the store has
+   * the result; waits for a sync under way first. A file outside the folder is refused; a gone file's DAGs
+   * are deactivated, as in any sync.
+   *
+   * @example await sync.reparse("/srv/dags/etl.json");
+   */
+  async reparse(file: string, now?: Date): Promise<SyncReport> {
+    const path = resolve(file);
+    if (!path.startsWith(`${this.folder}${sep}`))
+      throw new Error(`${path} is not in the DAGs folder ${this.folder}; only files of the folder are parsed`);
+    while (this.running) await this.running;
+    const state = this.files.get(path);
+    if (state) state.mtimeMs = -1; // stale: parsed again, keeps what it owns meanwhile
+    const report = await this.runSync(now);
+    if (!report) throw new Error(`syncing the DAGs folder ${this.folder} failed; the server log says why`);
+    return report;
+  }
+
   /** Runs one sync at a time; a request during a sync runs one more after it. */
   private trigger(): void {
     if (this.running) {
       this.rerun = true;
       return;
     }
-    this.running = this.syncOnce()
+    void this.runSync();
+  }
+
+  /** One sync, recorded as the running one; a failure is logged (the result is then null), never thrown. */
+  private runSync(now?: Date): Promise<SyncReport | null> {
+    const run = this.syncOnce(now)
       .catch((e) => {
         this.opts.logger.error("DAG folder sync failed", { folder: this.folder, error: e });
-        return null as never;
+        return null;
       })
       .finally(() => {
         this.running = null;
@@ -172,6 +196,8 @@ export class DagFolderSync {
           this.trigger();
         }
       });
+    this.running = run;
+    return run;
   }
 
   /** Writes one file's outcome to the store; returns which dag_ids it owns and which it was refused. */

@@ -92,6 +92,8 @@ const taskFields = {
   command: z.array(z.string()).min(1),
   args: z.array(z.string()),
   doc_md: z.string(),
+  /** Airflow's task owner (usually set once in default_args); shown as the DAG's owners. */
+  owner: z.string().min(1),
 } as const;
 
 const optionalTaskFields = Object.fromEntries(Object.entries(taskFields).map(([k, v]) => [k, v.optional()])) as {

@@ -50,6 +50,11 @@ export type {
   RunSnapshot,
   ListOptions,
   DagRunFilter,
+  TaskInstanceFilter,
+  XComFilter,
+  TimeRange,
+  NumberRange,
+  DagRunDateField,
   LogLineRecord,
   XComRecord,
   XComKey,
@@ -78,3 +83,17 @@ export type {
   DispatchBackoff,
 } from "./records";
 export { renderWaitReason, type WaitReason, type WaitReasonKind } from "./wait-reason";
+export {
+  planBulkAction,
+  bulkKeys,
+  VARIABLE_NOUN,
+  CONNECTION_NOUN,
+  POOL_NOUN,
+  type BulkAction,
+  type BulkActionResult,
+  type BulkNoun,
+  type BulkPlan,
+  type BulkOnExistence,
+  type BulkOnNonExistence,
+} from "./bulk";
+export type { AuditLogEntry, AuditLogRecord, AuditLogFilter } from "./audit-log";

@@ -127,9 +127,63 @@ export interface ListOptions {
   order_by?: string;
 }
 
-export interface DagRunFilter extends ListOptions {
+/** A bound on a date column (Airflow's `<field>_gte|_gt|_lte|_lt` query parameters). */
+export interface TimeRange {
+  gte?: Date;
+  gt?: Date;
+  lte?: Date;
+  lt?: Date;
+}
+
+export interface NumberRange {
+  gte?: number;
+  gt?: number;
+  lte?: number;
+  lt?: number;
+}
+
+/** Date columns a run list filters on; run_after is the logical date (else queued_at), as serialized. */
+export type DagRunDateField = "logical_date" | "start_date" | "end_date" | "updated_at" | "run_after";
+
+export interface DagRunFilter extends ListOptions, Partial<Record<DagRunDateField, TimeRange>> {
   dag_id?: string;
+  dag_ids?: string[];
   state?: DagRunState[];
+  run_type?: RunType[];
+  /** SQL LIKE (`%`, `_`), case-insensitive, as Airflow's `run_id_pattern`. */
+  run_id_pattern?: string;
+  dag_id_pattern?: string;
+}
+
+/** XCom list filter; absent dag_id/run_id/task_id means every one (Airflow's `~`). Patterns are SQL LIKE. */
+export interface XComFilter extends ListOptions, Partial<Record<"logical_date" | "run_after", TimeRange>> {
+  dag_id?: string;
+  run_id?: string;
+  task_id?: string;
+  key?: string;
+  key_pattern?: string;
+  dag_id_pattern?: string;
+  run_id_pattern?: string;
+  task_id_pattern?: string;
+}
+
+/** Task-instance list filter; absent dag_id/run_id means every DAG/run (Airflow's `~`). */
+export interface TaskInstanceFilter extends ListOptions, Partial<Record<DagRunDateField | "queued_at", TimeRange>> {
+  dag_id?: string;
+  dag_ids?: string[];
+  run_id?: string;
+  run_ids?: string[];
+  task_id?: string;
+  task_ids?: string[];
+  /** SQL LIKE, case-insensitive. */
+  task_id_pattern?: string;
+  state?: TaskState[];
+  pool?: string[];
+  executor?: string[];
+  operator?: string[];
+  try_number?: number[];
+  /** Seconds between start_date and end_date. */
+  duration?: NumberRange;
 }
 
 export interface LogLineRecord {

@@ -22,13 +22,16 @@ export interface BuildDagRunOptions {
 }
 
 /**
- * Returns the NewDagRun to insert. The stored `conf` is the effective params (conf over param defaults), so
- * every task of the run sees the same resolved values even if the DAG's defaults change later.
+ * Returns the NewDagRun to insert. The stored `conf` is the conf as given; tasks see it over the param
+ * defaults of the run's pinned DAG version.
  * Throws ValidationError (paths `conf.<key>`) when conf breaks a param's schema.
  */
 export function buildDagRun(dag: DagRecord, opts: BuildDagRunOptions, now: Date): NewDagRun {
   const spec = dag.spec;
-  const conf = resolveConf(spec, opts.conf ?? {});
+  // Validated against the params, stored as given: tasks see param defaults through effectiveParams, and
+  // the API returns the conf the user sent (Airflow keeps dag_run.conf and params apart too).
+  const conf = opts.conf ?? {};
+  resolveConf(spec, conf);
   const weights = effectivePriorityWeights(spec);
   const run: NewDagRun = {
     dag_id: dag.dag_id,

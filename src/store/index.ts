@@ -11,6 +11,8 @@ export type {
   RunSnapshot,
   ListOptions,
   DagRunFilter,
+  TaskInstanceFilter,
+  XComFilter,
   LogLineRecord,
   XComRecord,
   XComKey,
@@ -61,13 +63,17 @@ export type { TaskLogStore } from "./ports/task-log";
 export type { AgentRpcStore } from "./ports/agent-rpc";
 export type { DagSyncStore } from "./ports/dag-sync";
 export type { EventLogStore } from "./ports/event-log";
-export type { UserStore } from "./ports/users";
+export type { StagingVolumeStore, StagingVolumeRecord, NewStagingVolume } from "./ports/staging";
+export type { UserStore, UserChange, UserChangeResult } from "./ports/users";
 export type { SecretsStore } from "./ports/secrets";
 export type { ApiStore, DagsApiStore, RunsApiStore, TaskInstancesApiStore } from "./ports/api";
 export type { BackfillsApiStore } from "./ports/api-backfills";
 export type { PoolsApiStore } from "./ports/api-pools";
+export type { DagsQueryStore, DagFilter, DagVersionRecord, DagRunStateCount } from "./ports/api-dags";
 export type { VariablesApiStore } from "./ports/api-variables";
 export { postgresDriver } from "./postgres/driver";
 export { withSecrets, variableIsSecret } from "./secrets";
 export { SecretsCipher, SecretUnreadableError, generateSecretsKey, secretsKeyId, isSealed, sealedKeyId } from "./secrets-cipher";
 export { rotateSecrets, readStoredSecrets, foreignKeyIds, planRotation, type RotationKeys, type RotationResult } from "./secrets-rotate";
+export type { BulkApiStore } from "./ports/api-bulk";
+export type { AuditLogStore } from "./ports/audit-log";

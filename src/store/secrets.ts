@@ -13,7 +13,7 @@
  *
  * @example const store = withSecrets(openStore(cfg.db), cipher);
  */
-import { isSensitiveName } from "../domain";
+import { isSensitiveName, type BulkAction } from "../domain";
 import { overriding } from "./decorate";
 import type { SecretsCipher } from "./secrets-cipher";
 import type { ConnectionRecord, Page, Store, VariableRecord } from "./store";
@@ -63,6 +63,10 @@ export function openConnection(stored: ConnectionRecord, cipher: SecretsCipher):
   };
 }
 
+/** Bulk actions with every created or updated entity sealed (deletes carry only keys). */
+const sealBulk = <T>(actions: BulkAction<T>[], seal: (e: T) => T): BulkAction<T>[] =>
+  actions.map((a) => (a.action === "delete" ? a : { ...a, entities: a.entities.map(seal) }));
+
 const openPage = <T>(page: Page<T>, open: (row: T) => T): Page<T> => ({ items: page.items.map(open), total: page.total });
 
 /** The store, with secrets sealed on write and opened on read (see the module comment). */
@@ -89,6 +93,18 @@ export function withSecrets(store: Store, cipher: SecretsCipher): Store {
     },
     async listConnections(opts) {
       return openPage(await store.listConnections(opts), (c) => openConnection(c, cipher));
+    },
+    async bulkVariables(actions, now) {
+      return store.bulkVariables(
+        sealBulk(actions, (v) => sealVariable(v, cipher)),
+        now,
+      );
+    },
+    async bulkConnections(actions, now) {
+      return store.bulkConnections(
+        sealBulk(actions, (c) => sealConnection(c, cipher)),
+        now,
+      );
     },
   };
   return overriding(store, overrides);

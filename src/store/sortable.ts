@@ -61,3 +61,19 @@ export const VAR_SORTABLE: Sortable = { key: "key", description: "description" }
 export const CONN_SORTABLE: Sortable = { connection_id: "connection_id", conn_type: "conn_type", host: "host" };
 
 export const XCOM_SORTABLE: Sortable = { task_id: "task_id", key: "key", map_index: "map_index", timestamp: "timestamp" };
+
+/** The audit log (GET /eventLogs); `event_log_id` and `when` are Airflow's names for id and dttm. */
+export const AUDIT_LOG_SORTABLE: Sortable = {
+  id: "id",
+  event_log_id: "id",
+  when: "dttm",
+  dttm: "dttm",
+  dag_id: "dag_id",
+  task_id: "task_id",
+  run_id: "run_id",
+  event: "event",
+  owner: "owner",
+  logical_date: "logical_date",
+  map_index: "map_index",
+  try_number: "try_number",
+};

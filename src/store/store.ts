@@ -15,6 +15,7 @@ import type { EventLogStore } from "./ports/event-log";
 import type { ReaperStore } from "./ports/reaper";
 import type { SchedulerStore } from "./ports/scheduler";
 import type { SecretsStore } from "./ports/secrets";
+import type { StagingVolumeStore } from "./ports/staging";
 
 /** The record types live in the domain; re-exported so `import … from "../store"` keeps working. */
 export type {
@@ -29,6 +30,8 @@ export type {
   RunSnapshot,
   ListOptions,
   DagRunFilter,
+  TaskInstanceFilter,
+  XComFilter,
   LogLineRecord,
   XComRecord,
   XComKey,
@@ -78,4 +81,5 @@ export interface Store
     DagSyncStore,
     ApiStore,
     EventLogStore,
-    SecretsStore {}
+    SecretsStore,
+    StagingVolumeStore {}

@@ -49,9 +49,10 @@ const ALLOWED: Record<string, readonly string[]> = {
 
 /**
  * Imports that skip a folder's index.ts on purpose: modules the `agent` and the CLI load at start-up
- * without pulling in the whole folder (every task pays for `leoflow agent`'s start), and generated code.
+ * without pulling in the whole folder (every task pays for `leoflow agent`'s start), generated code, and
+ * the CLI client (`cli/client`), which main.ts loads without cli/index.ts's store and auth.
  */
-const DEEP_ALLOWED = [/^domain\/(errors|task-env)$/, /^observability\/logger$/, /^rpc\/prefix$/, /^gen\//];
+const DEEP_ALLOWED = [/^domain\/(errors|task-env)$/, /^observability\/logger$/, /^rpc\/prefix$/, /^gen\//, /^cli\/client$/];
 
 interface Edge {
   file: string;

@@ -23,6 +23,10 @@ import { schedulingContract } from "./contract-scheduling";
 import { reapersContract } from "./contract-reapers";
 import { poolsContract } from "./contract-pools";
 import { eventsContract } from "./contract-events";
+import { stagingContract } from "./contract-staging";
+import { bulkAuditContract } from "./contract-bulk-audit";
+import { dagsQueryContract } from "./contract-dags";
+import { runListsContract } from "./contract-run-lists";
 
 const T0 = new Date("2026-01-01T00:00:00.000Z");
 /** T0 plus `s` seconds. */
@@ -657,6 +661,28 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         await store.putUser({ username: "ada", password_hash: "h2", role: "admin" }, at(60));
         expect(await store.getUser("ada")).toEqual({ username: "ada", password_hash: "h2", role: "admin", created_at: T0 });
       });
+
+      test("listUsers by name; changeUser changes, deletes, and never removes or demotes the last admin", async () => {
+        await store.putUser({ username: "zed", password_hash: "h", role: "admin" }, T0);
+        await store.putUser({ username: "bo", password_hash: "h", role: "viewer" }, T0);
+        expect((await store.listUsers()).map((u) => `${u.username}:${u.role}`)).toEqual(["bo:viewer", "zed:admin"]);
+        expect(await store.changeUser("zed", { role: "op" })).toBe("last_admin");
+        expect(await store.changeUser("zed", { delete: true })).toBe("last_admin");
+        expect(await store.changeUser("nobody", { delete: true })).toBe("missing");
+        expect(await store.changeUser("bo", { role: "admin", password_hash: "h2" })).toMatchObject({ role: "admin", password_hash: "h2" });
+        expect(await store.changeUser("zed", { delete: true })).toMatchObject({ username: "zed", role: "admin" });
+        expect((await store.listUsers()).map((u) => u.username)).toEqual(["bo"]);
+        expect(await store.changeUser("bo", { role: "viewer" })).toBe("last_admin");
+        expect((await store.getUser("bo"))!.role).toBe("admin");
+      });
+
+      test("two concurrent demotions of the last two admins: one wins, an admin remains", async () => {
+        await store.putUser({ username: "a1", password_hash: "h", role: "admin" }, T0);
+        await store.putUser({ username: "a2", password_hash: "h", role: "admin" }, T0);
+        const results = await Promise.all([store.changeUser("a1", { role: "viewer" }), store.changeUser("a2", { role: "viewer" })]);
+        expect(results.filter((r) => r === "last_admin")).toHaveLength(1);
+        expect((await store.listUsers()).filter((u) => u.role === "admin")).toHaveLength(1);
+      });
     });
 
     variablesContract(() => store);
@@ -664,5 +690,9 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
     reapersContract(() => store);
     poolsContract(() => store);
     eventsContract(() => store);
+    stagingContract(() => store);
+    bulkAuditContract(() => store);
+    dagsQueryContract(() => store);
+    runListsContract(() => store);
   });
 }

@@ -18,6 +18,8 @@ export interface DockerExecutorOptions {
   logger: Logger;
   /** Whether the DAG run of this request has staging enabled (looked up from the pinned DAG version). */
   stagingEnabled?: (dagId: string, runId: string) => Promise<boolean>;
+  /** Records a run's staging volume in the store (table staging_volumes, executor "docker") once it exists. */
+  recordStaging?: (volume: { name: string; dag_id: string; run_id: string }) => Promise<unknown>;
   /** Seconds between SIGTERM and SIGKILL when a container is cancelled. Default 10. */
   stopTimeoutSeconds?: number;
 }
@@ -159,6 +161,7 @@ export class DockerExecutor implements Executor {
     } catch (e) {
       if (!(e instanceof DockerApiError) || e.status !== 409) throw e;
     }
+    await this.opts.recordStaging?.({ name, dag_id: dagId, run_id: runId });
   }
 
   private podman: boolean | undefined;

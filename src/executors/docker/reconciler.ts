@@ -22,6 +22,8 @@ export interface DockerReconcilerPort {
   appendLogs(tiId: number, tryNumber: number, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): Promise<void>;
   /** The run a staging volume belongs to. */
   getDagRun(dagId: string, runId: string): Promise<DagRunRecord | null>;
+  /** Records a staging volume's deletion and why (the store's staging_volumes; absent in tests that need none). */
+  markStagingVolumeDeleted?(executor: string, name: string, reason: string, now: Date): Promise<boolean>;
 }
 
 export interface DockerReconcilerOptions {
@@ -169,6 +171,7 @@ export class DockerReconciler {
       const decision = decideStagingVolume(run, now, this.opts.stagingTtlMs);
       if (decision.remove && (await client.removeVolume(v.Name))) {
         report.volumesRemoved++;
+        await store.markStagingVolumeDeleted?.("docker", v.Name, decision.why, now);
         this.opts.logger.info("removed staging volume", { volume: v.Name, why: decision.why });
       }
     }

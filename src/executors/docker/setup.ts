@@ -16,6 +16,7 @@ import type { DockerPolicy, DockerSettings } from "./settings";
 /** What the docker execution needs from the store: the reconciler's port, and DAG versions (is staging on?). */
 export interface DockerSetupPort extends DockerReconcilerPort {
   getDagVersion(versionId: number): Promise<DagSpec | null>;
+  recordStagingVolume(volume: { executor: string; name: string; dag_id: string; run_id: string }, now: Date): Promise<boolean>;
 }
 
 export interface DockerSetupOptions {
@@ -60,6 +61,7 @@ export function createDockerExecution(o: DockerSetupOptions): DockerExecution {
       }
       return enabled;
     },
+    recordStaging: (v) => o.store.recordStagingVolume({ executor: "docker", ...v }, new Date()),
   });
   const reconciler = new DockerReconciler({
     client,

@@ -55,6 +55,8 @@ export class KubernetesReconciler {
   private watch: { stop(): void } | null = null;
   private watching = false;
   private stopped = true;
+  /** The next pass is a start-up pass: at start, and after this replica was a follower. */
+  private startupPending = true;
   private lastError: string | null = null;
   private readonly perPod = new Map<string, Promise<void>>();
   private resyncing: Promise<ReconcileReport> | null = null;
@@ -72,18 +74,36 @@ export class KubernetesReconciler {
   start(resyncMs: number): void {
     if (!this.stopped) return;
     this.stopped = false;
-    let first = true;
-    const tick = () => {
-      if (!(this.o.isLeader?.() ?? true)) {
-        this.stopWatch();
-        first = true; // a replica that becomes leader again starts with a start-up pass
-        return;
-      }
-      void this.resync({ startup: first }).then(() => this.ensureWatch());
-      first = false;
-    };
-    tick();
-    this.timer = setInterval(tick, resyncMs);
+    this.tick();
+    this.timer = setInterval(() => this.tick(), resyncMs);
+  }
+
+  /**
+   * The leader campaign's news: a new leader reconciles at once (a start-up pass, then the watch) rather than
+   * at the next resync, since the old leader's pods may have ended unseen; a follower stops watching.
+   */
+  leadershipChanged(leading: boolean): void {
+    if (this.stopped) return;
+    if (leading) this.tick();
+    else {
+      this.stopWatch();
+      this.startupPending = true;
+    }
+  }
+
+  private tick(): void {
+    if (!this.leading) {
+      this.stopWatch();
+      this.startupPending = true; // a replica that becomes leader again starts with a start-up pass
+      return;
+    }
+    const startup = this.startupPending;
+    this.startupPending = false;
+    void this.resync({ startup }).then(() => this.ensureWatch());
+  }
+
+  private get leading(): boolean {
+    return this.o.isLeader?.() ?? true;
   }
 
   async stop(): Promise<void> {
@@ -103,6 +123,7 @@ export class KubernetesReconciler {
 
   private async pass(startup: boolean): Promise<ReconcileReport> {
     const report: ReconcileReport = { failed: 0, deleted: 0 };
+    if (!this.leading) return report; // followers never act, even when asked directly
     try {
       const { pods } = await this.o.kube.listPods(this.selector);
       await Promise.all(pods.map((p) => this.handle(p, startup, report)));
@@ -118,7 +139,7 @@ export class KubernetesReconciler {
   }
 
   private async ensureWatch(): Promise<void> {
-    if (this.watching || this.stopped || !(this.o.isLeader?.() ?? true)) return;
+    if (this.watching || this.stopped || !this.leading) return;
     this.watching = true;
     try {
       const { pods, resourceVersion } = await this.o.kube.listPods(this.selector);
@@ -129,7 +150,7 @@ export class KubernetesReconciler {
         (event) => {
           if (event.type === "ERROR")
             this.o.logger.debug("pod watch ended by the API server", { status: event.status, message: event.message });
-          else if (event.type !== "DELETED") void this.handle(event.pod, false);
+          else if (event.type !== "DELETED" && this.leading) void this.handle(event.pod, false);
         },
         (err) => {
           this.watch = null;

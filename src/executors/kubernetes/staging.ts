@@ -1,11 +1,13 @@
 /**
  * Staging volumes: one PersistentVolumeClaim per DAG run whose DAG sets `staging: { enabled: true }`, mounted
  * at /staging in every task pod of the run. Its name comes from (dag_id, run_id) alone (and this server's
- * instance), so retries and a clear + re-run find the same data. The PVC's labels and annotations are its
- * record: which run it belongs to, so GC needs nothing else.
+ * instance), so retries and a clear + re-run find the same data. The store records each volume when it is
+ * created and each deletion with its reason (table staging_volumes); the PVC's labels and annotations name
+ * its run too, so a PVC made before it was recorded is still collected.
  *
  * GC (stagingGcDecision, pure): right after a run succeeds, `ttlMs` after it failed, and always for an orphan
- * (its run is gone, or the PVC names none). Every deletion is logged with its reason.
+ * (its run is gone, or the PVC names none; the store's live records of runs that are gone count too, should
+ * their PVC have lost its labels). Every deletion is logged and recorded with its reason.
  *
  * @example await staging.ensure("etl", "manual__2026-01-01") // "lf-stg-…" or undefined when the DAG has no staging
  */
@@ -19,10 +21,16 @@ import { KubeError } from "./errors";
 import { labelValue, stagingPvcName } from "./names";
 import { ANNOTATION, LABEL, MANAGED_BY, type KubernetesSettings } from "./settings";
 
-/** The store reads staging needs (the Store satisfies it). */
+/** The executor's name in the store's staging_volumes records. */
+export const STAGING_EXECUTOR = "kubernetes";
+
+/** The store calls staging makes (the Store satisfies it; its StagingVolumeStore port has the records). */
 export interface StagingStorePort {
   getDagRun(dagId: string, runId: string): Promise<Pick<DagRunRecord, "state" | "end_date" | "version_id"> | null>;
   getDagVersion(versionId: number): Promise<Pick<DagSpec, "staging"> | null>;
+  recordStagingVolume(volume: { executor: string; name: string; dag_id: string; run_id: string }, now: Date): Promise<boolean>;
+  markStagingVolumeDeleted(executor: string, name: string, reason: string, now: Date): Promise<boolean>;
+  listOrphanStagingVolumes(executor: string): Promise<{ name: string; dag_id: string; run_id: string }[]>;
 }
 
 export type StagingSettings = Pick<KubernetesSettings, "instance" | "namespace" | "stagingStorageClass" | "stagingSize"> & {
@@ -95,12 +103,14 @@ export class StagingVolumes {
       if (!(e instanceof KubeError && e.status === 409))
         throw new KubeError(`staging volume for run ${runId} of ${dagId}: ${errorMessage(e)}`, (e as KubeError).status ?? 0);
     }
+    // Recorded after the create, also when it existed: a replica may have died between the two.
+    await this.o.store.recordStagingVolume({ executor: STAGING_EXECUTOR, name, dag_id: dagId, run_id: runId }, new Date());
     return name;
   }
 
   /** One GC pass; returns how many PVCs were deleted. */
   async collect(now: Date): Promise<number> {
-    const { kube, store, logger, settings } = this.o;
+    const { kube, store, settings } = this.o;
     let removed = 0;
     for (const pvc of await kube.listPvcs(
       `${LABEL.managedBy}=${MANAGED_BY},${LABEL.instance}=${labelValue(settings.instance)},${LABEL.staging}=true`,
@@ -112,11 +122,21 @@ export class StagingVolumes {
       const run = dagId && runId ? await store.getDagRun(dagId, runId) : null;
       const decision = stagingGcDecision(run, now, this.o.ttlMs);
       if (!decision.remove) continue;
-      await kube.deletePvc(name);
+      await this.remove(name, dagId ?? null, runId ?? null, decision.why, now);
       removed++;
-      logger.info("removed staging volume", { pvc: name, dag_id: dagId ?? null, run_id: runId ?? null, why: decision.why });
+    }
+    // Recorded volumes of runs that are gone, whatever their labels say now (a 404 on delete is fine).
+    for (const v of await store.listOrphanStagingVolumes(STAGING_EXECUTOR)) {
+      await this.remove(v.name, v.dag_id, v.run_id, stagingGcDecision(null, now, this.o.ttlMs).why, now);
+      removed++;
     }
     return removed;
+  }
+
+  private async remove(name: string, dagId: string | null, runId: string | null, why: string, now: Date): Promise<void> {
+    await this.o.kube.deletePvc(name);
+    await this.o.store.markStagingVolumeDeleted(STAGING_EXECUTOR, name, why, now);
+    this.o.logger.info("removed staging volume", { pvc: name, dag_id: dagId, run_id: runId, why });
   }
 
   private async sizeFor(dagId: string, runId: string): Promise<string | null> {

@@ -10,11 +10,16 @@ import type {
   ListOptions,
   OperatorChange,
   Page,
+  TaskInstanceFilter,
+  XComFilter,
   TaskInstanceRecord,
   XComRecord,
 } from "../../domain";
 import type { AgentRpcStore } from "./agent-rpc";
+import type { DagsQueryStore } from "./api-dags";
 import type { BackfillsApiStore } from "./api-backfills";
+import type { BulkApiStore } from "./api-bulk";
+import type { AuditLogStore } from "./audit-log";
 import type { PoolsApiStore } from "./api-pools";
 import type { VariablesApiStore } from "./api-variables";
 import type { RecordLookups } from "./lookups";
@@ -23,15 +28,19 @@ import type { TaskLogStore } from "./task-log";
 import type { UserStore } from "./users";
 
 /** DAGs and import errors. */
-export interface DagsApiStore {
+export interface DagsApiStore extends DagsQueryStore {
   listDags(opts?: ListOptions & { only_active?: boolean; paused?: boolean; tags?: string[] }): Promise<Page<DagRecord>>;
   setDagPaused(dagId: string, paused: boolean): Promise<DagRecord | null>;
-  listImportErrors(opts?: ListOptions): Promise<Page<ImportErrorRecord>>;
+  /** `filename_pattern`: a case-insensitive LIKE on the file name. */
+  listImportErrors(opts?: ListOptions & { filename_pattern?: string }): Promise<Page<ImportErrorRecord>>;
+  getImportError(id: number): Promise<ImportErrorRecord | null>;
 }
 
 /** Dag runs: listing, triggering (createDagRun), and what clear and mark read and write. */
 export interface RunsApiStore extends Pick<SchedulerStore, "createDagRun" | "loadRunSnapshots" | "setTaskInstanceNotes"> {
   listDagRuns(filter?: DagRunFilter): Promise<Page<DagRunRecord>>;
+  /** Deletes the run, its task instances, their logs and its XComs; false when no such run. */
+  deleteDagRun(dagId: string, runId: string): Promise<boolean>;
   /**
    * Applies an operator action (clear, mark) in ONE transaction and returns, per input list, what applied:
    * - transitions: exactly as applyTransitions (conditional, updated_at = now);
@@ -48,9 +57,13 @@ export interface RunsApiStore extends Pick<SchedulerStore, "createDagRun" | "loa
 }
 
 /** Task instances, their logs and their XComs. */
-export interface TaskInstancesApiStore extends Pick<TaskLogStore, "readLogs">, Pick<AgentRpcStore, "getXCom"> {
+export interface TaskInstancesApiStore extends Pick<TaskLogStore, "readLogs">, Pick<AgentRpcStore, "getXCom" | "setXCom"> {
   listTaskInstances(dagId: string, runId: string, opts?: ListOptions): Promise<Page<TaskInstanceRecord>>;
-  listXComs(filter: { dag_id: string; run_id: string; task_id?: string; key?: string } & ListOptions): Promise<Page<XComRecord>>;
+  /** Task instances across DAGs and runs (the API's `~` lists and filters). */
+  findTaskInstances(filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>>;
+  /** Earlier tries of a task instance (not the current one), oldest first. */
+  listTaskInstanceTries(tiId: number): Promise<TaskInstanceRecord[]>;
+  listXComs(filter: XComFilter): Promise<Page<XComRecord>>;
 }
 
 export interface ApiStore
@@ -61,4 +74,6 @@ export interface ApiStore
     TaskInstancesApiStore,
     PoolsApiStore,
     VariablesApiStore,
+    BulkApiStore,
+    AuditLogStore,
     UserStore {}

@@ -87,10 +87,21 @@ export async function replaceImportErrors(sql: Pool, filename: string, errors: s
   });
 }
 
-export async function listImportErrors(db: Db, opts: ListOptions = {}): Promise<Page<ImportErrorRecord>> {
+export async function listImportErrors(db: Db, opts: ListOptions & { filename_pattern?: string } = {}): Promise<Page<ImportErrorRecord>> {
   const p = new Params();
+  const where = opts.filename_pattern !== undefined ? ` WHERE filename ILIKE ${p.add(opts.filename_pattern)}` : "";
+  const filterParams = [...p.values];
   const page = pgPageClause(opts, IMPORT_ERROR_SORTABLE, "id", "id", p);
-  const rows = await query<ImportErrorRecord>(db, `SELECT id, filename, stack_trace, timestamp FROM import_errors${page}`, p.values);
-  const [{ n }] = (await query<{ n: number }>(db, "SELECT count(*) AS n FROM import_errors")) as [{ n: number }];
+  const rows = await query<ImportErrorRecord>(
+    db,
+    `SELECT id, filename, stack_trace, timestamp FROM import_errors${where}${page}`,
+    p.values,
+  );
+  const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*) AS n FROM import_errors${where}`, filterParams)) as [{ n: number }];
   return { items: rows.map(toImportError), total: n };
+}
+
+export async function getImportError(db: Db, id: number): Promise<ImportErrorRecord | null> {
+  const [row] = await query<ImportErrorRecord>(db, "SELECT id, filename, stack_trace, timestamp FROM import_errors WHERE id = $1", [id]);
+  return row ? toImportError(row) : null;
 }

@@ -15,6 +15,9 @@ import incrementalSweepSql from "../../../sql/postgres/0006_incremental_sweep.sq
 import secretsSql from "../../../sql/postgres/0007_secrets.sql" with { type: "text" };
 import eventsSql from "../../../sql/postgres/0008_events.sql" with { type: "text" };
 import waitReasonSql from "../../../sql/postgres/0009_wait_reason.sql" with { type: "text" };
+import stagingVolumesSql from "../../../sql/postgres/0010_staging_volumes.sql" with { type: "text" };
+import auditLogSql from "../../../sql/postgres/0011_audit_log.sql" with { type: "text" };
+import taskInstanceHistorySql from "../../../sql/postgres/0012_task_instance_history.sql" with { type: "text" };
 import { execute, query, type Db, type Pool } from "./client";
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -27,6 +30,9 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   migrationFromFile("0007_secrets.sql", secretsSql),
   migrationFromFile("0008_events.sql", eventsSql),
   migrationFromFile("0009_wait_reason.sql", waitReasonSql),
+  migrationFromFile("0010_staging_volumes.sql", stagingVolumesSql),
+  migrationFromFile("0011_audit_log.sql", auditLogSql),
+  migrationFromFile("0012_task_instance_history.sql", taskInstanceHistorySql),
 ];
 
 /**

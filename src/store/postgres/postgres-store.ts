@@ -47,11 +47,21 @@ import type {
 import { redactUrl } from "../../domain";
 import { connect, type Pool } from "./client";
 import * as dags from "./dags";
+import * as dagsQuery from "./dags-query";
+import type { DagFilter, DagRunStateCount, DagVersionRecord } from "../ports/api-dags";
+import * as filterQueries from "./filter-queries";
+import type { TaskInstanceFilter, XComFilter } from "../store";
 import * as logs from "./logs";
 import * as operator from "./operator";
 import * as pools from "./pools";
 import * as reapers from "./reapers";
 import * as events from "./events";
+import * as bulk from "./bulk";
+import * as auditLog from "./audit-log";
+import type { AuditLogEntry, AuditLogFilter, AuditLogRecord, BulkAction, BulkActionResult } from "../../domain";
+import * as staging from "./staging";
+import type { NewStagingVolume, StagingVolumeRecord } from "../ports/staging";
+import type { UserChange, UserChangeResult } from "../ports/users";
 import type { EventLogRow } from "../store";
 import * as scheduling from "./scheduling";
 import * as variables from "./variables";
@@ -119,6 +129,24 @@ export class PostgresStore implements Store {
   async listDags(opts?: ListOptions & { only_active?: boolean; paused?: boolean; tags?: string[] }): Promise<Page<DagRecord>> {
     return dags.listDags(this.sql, opts);
   }
+  async findDags(filter: DagFilter): Promise<Page<DagRecord>> {
+    return dagsQuery.findDags(this.sql, filter);
+  }
+  async setDagsPaused(filter: DagFilter, paused: boolean): Promise<number> {
+    return dagsQuery.setDagsPaused(this.sql, filter, paused);
+  }
+  async deleteDag(dagId: string): Promise<"deleted" | "not_found" | "running"> {
+    return dagsQuery.deleteDag(this.sql, dagId);
+  }
+  async listDagVersions(filter: ListOptions & { dag_id?: string; version_id?: number }): Promise<Page<DagVersionRecord>> {
+    return dagsQuery.listDagVersions(this.sql, filter);
+  }
+  async countDagRunStates(dagIds?: string[]): Promise<DagRunStateCount[]> {
+    return dagsQuery.countDagRunStates(this.sql, dagIds);
+  }
+  async listDagTags(opts: ListOptions & { pattern?: string }): Promise<Page<string>> {
+    return dagsQuery.listDagTags(this.sql, opts);
+  }
   async setDagPaused(dagId: string, paused: boolean): Promise<DagRecord | null> {
     return dags.setDagPaused(this.sql, dagId, paused);
   }
@@ -131,8 +159,11 @@ export class PostgresStore implements Store {
   async replaceImportErrors(filename: string, errors: string[], now: Date): Promise<void> {
     return dags.replaceImportErrors(this.sql, filename, errors, now);
   }
-  async listImportErrors(opts?: ListOptions): Promise<Page<ImportErrorRecord>> {
+  async listImportErrors(opts?: ListOptions & { filename_pattern?: string }): Promise<Page<ImportErrorRecord>> {
     return dags.listImportErrors(this.sql, opts);
+  }
+  async getImportError(id: number): Promise<ImportErrorRecord | null> {
+    return dags.getImportError(this.sql, id);
   }
 
   async createDagRun(input: NewDagRun): Promise<DagRunRecord> {
@@ -145,7 +176,16 @@ export class PostgresStore implements Store {
     return runs.getDagRunById(this.sql, id);
   }
   async listDagRuns(filter?: DagRunFilter): Promise<Page<DagRunRecord>> {
-    return runs.listDagRuns(this.sql, filter);
+    return filterQueries.listDagRunsFiltered(this.sql, filter ?? {});
+  }
+  async findTaskInstances(filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>> {
+    return filterQueries.findTaskInstances(this.sql, filter);
+  }
+  async deleteDagRun(dagId: string, runId: string): Promise<boolean> {
+    return filterQueries.deleteDagRun(this.sql, dagId, runId);
+  }
+  async listTaskInstanceTries(tiId: number): Promise<TaskInstanceRecord[]> {
+    return filterQueries.listTaskInstanceTries(this.sql, tiId);
   }
   async listRunIdsChangedSince(since: Date): Promise<number[]> {
     return runs.listRunIdsChangedSince(this.sql, since);
@@ -192,12 +232,18 @@ export class PostgresStore implements Store {
   async getXCom(key: XComKey): Promise<XComRecord | null> {
     return xcom.getXCom(this.sql, key);
   }
-  async listXComs(filter: { dag_id: string; run_id: string; task_id?: string; key?: string } & ListOptions): Promise<Page<XComRecord>> {
+  async listXComs(filter: XComFilter): Promise<Page<XComRecord>> {
     return xcom.listXComs(this.sql, filter);
   }
 
   async getUser(username: string): Promise<UserRecord | null> {
     return users.getUser(this.sql, username);
+  }
+  async listUsers(): Promise<UserRecord[]> {
+    return users.listUsers(this.sql);
+  }
+  async changeUser(username: string, change: UserChange): Promise<UserChangeResult> {
+    return users.changeUser(this.sql, username, change);
   }
   async putUser(user: Omit<UserRecord, "created_at">, now: Date): Promise<void> {
     return users.putUser(this.sql, user, now);
@@ -327,5 +373,39 @@ export class PostgresStore implements Store {
   }
   async pruneEvents(before: Date, keepLast: number): Promise<number> {
     return events.pruneEvents(this.sql, before, keepLast);
+  }
+
+  // --- Staging volumes (src/store/postgres/staging.ts) ---
+  async recordStagingVolume(volume: NewStagingVolume, now: Date): Promise<boolean> {
+    return staging.recordStagingVolume(this.sql, volume, now);
+  }
+  async markStagingVolumeDeleted(executor: string, name: string, reason: string, now: Date): Promise<boolean> {
+    return staging.markStagingVolumeDeleted(this.sql, executor, name, reason, now);
+  }
+  async listStagingVolumes(executor: string, opts: { liveOnly?: boolean } = {}): Promise<StagingVolumeRecord[]> {
+    return staging.listStagingVolumes(this.sql, executor, opts.liveOnly ?? false);
+  }
+  async listOrphanStagingVolumes(executor: string): Promise<StagingVolumeRecord[]> {
+    return staging.listOrphanStagingVolumes(this.sql, executor);
+  }
+
+  // --- Bulk PATCH and the audit log (GET /eventLogs) ---
+  async bulkVariables(actions: BulkAction<VariableRecord>[], now: Date): Promise<BulkActionResult[]> {
+    return bulk.bulkVariables(this.sql, actions, now);
+  }
+  async bulkConnections(actions: BulkAction<ConnectionRecord>[], now: Date): Promise<BulkActionResult[]> {
+    return bulk.bulkConnections(this.sql, actions, now);
+  }
+  async bulkPools(actions: BulkAction<PoolInput>[]): Promise<BulkActionResult[]> {
+    return bulk.bulkPools(this.sql, actions);
+  }
+  async appendAuditLog(entry: AuditLogEntry): Promise<number> {
+    return auditLog.appendAuditLog(this.sql, entry);
+  }
+  async getAuditLog(id: number): Promise<AuditLogRecord | null> {
+    return auditLog.getAuditLog(this.sql, id);
+  }
+  async listAuditLog(filter?: AuditLogFilter): Promise<Page<AuditLogRecord>> {
+    return auditLog.listAuditLog(this.sql, filter);
   }
 }

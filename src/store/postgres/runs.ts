@@ -7,8 +7,7 @@ import {
   isTerminalDagRunState,
   type DagRunState,
 } from "../../domain";
-import type { DagRunFilter, DagRunRecord, NewDagRun, Page, RunSnapshot } from "../store";
-import { RUN_SORTABLE } from "../sortable";
+import type { DagRunRecord, NewDagRun, RunSnapshot } from "../store";
 import {
   arrayParam,
   execute,
@@ -22,7 +21,6 @@ import {
   type Db,
   type Pool,
 } from "./client";
-import { pgPageClause } from "./list-query";
 import { DAG_RUN_COLUMNS, TI_COLUMNS, toDagRun, toTaskInstance, type DagRunRow, type TaskInstanceRow } from "./rows";
 
 /**
@@ -88,19 +86,6 @@ export async function getDagRun(db: Db, dagId: string, runId: string): Promise<D
 export async function getDagRunById(db: Db, id: number): Promise<DagRunRecord | null> {
   const [row] = await query<DagRunRow>(db, `SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id = $1`, [id]);
   return row ? toDagRun(row) : null;
-}
-
-export async function listDagRuns(db: Db, filter: DagRunFilter = {}): Promise<Page<DagRunRecord>> {
-  const p = new Params();
-  const where: string[] = [];
-  if (filter.dag_id !== undefined) where.push(`dag_id = ${p.add(filter.dag_id)}`);
-  if (filter.state) where.push(`state = ANY(${p.add(arrayParam(filter.state))}::text[])`);
-  const w = where.length ? ` WHERE ${where.join(" AND ")}` : "";
-  const filterParams = [...p.values];
-  const page = pgPageClause(filter, RUN_SORTABLE, "id", "id", p);
-  const rows = await query<DagRunRow>(db, `SELECT ${DAG_RUN_COLUMNS} FROM dag_runs${w}${page}`, p.values);
-  const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*) AS n FROM dag_runs${w}`, filterParams)) as [{ n: number }];
-  return { items: rows.map(toDagRun), total: n };
 }
 
 /**

@@ -1,5 +1,7 @@
 /** XCom: small JSON values passed between tasks, size-limited at write (same limit and message as SQLite). */
-import type { ListOptions, Page, XComKey, XComRecord } from "../store";
+import type { Page, XComFilter, XComKey, XComRecord } from "../store";
+import { whereSql, xcomWhere } from "../list-filters";
+import { pgDialect } from "./filter-queries";
 import { encodeXCom, UNMAPPED } from "../sqlite/xcom";
 import { XCOM_SORTABLE } from "../sortable";
 import { execute, Params, query, type Db } from "./client";
@@ -25,18 +27,12 @@ export async function getXCom(db: Db, key: XComKey): Promise<XComRecord | null> 
   return row ? toXCom(row) : null;
 }
 
-export async function listXComs(
-  db: Db,
-  filter: { dag_id: string; run_id: string; task_id?: string; key?: string } & ListOptions,
-): Promise<Page<XComRecord>> {
+export async function listXComs(db: Db, filter: XComFilter): Promise<Page<XComRecord>> {
   const p = new Params();
-  const where = [`dag_id = ${p.add(filter.dag_id)}`, `run_id = ${p.add(filter.run_id)}`];
-  if (filter.task_id !== undefined) where.push(`task_id = ${p.add(filter.task_id)}`);
-  if (filter.key !== undefined) where.push(`key = ${p.add(filter.key)}`);
-  const w = ` WHERE ${where.join(" AND ")}`;
+  const w = whereSql(xcomWhere(pgDialect(p), filter));
   const filterParams = [...p.values];
   // Ties within a task_id fall back to map_index then key (the rest of the primary key), as Airflow lists them.
-  const page = pgPageClause(filter, XCOM_SORTABLE, "task_id", ["task_id", "map_index", "key"], p);
+  const page = pgPageClause(filter, XCOM_SORTABLE, "task_id", ["dag_id", "run_id", "task_id", "map_index", "key"], p);
   const rows = await query<XComRecord>(db, `SELECT ${XCOM_COLUMNS} FROM xcom${w}${page}`, p.values);
   const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*) AS n FROM xcom${w}`, filterParams)) as [{ n: number }];
   return { items: rows.map(toXCom), total: n };

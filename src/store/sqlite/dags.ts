@@ -100,11 +100,18 @@ export function replaceImportErrors(db: Database, filename: string, errors: stri
   }).immediate();
 }
 
-export function listImportErrors(db: Database, opts: ListOptions = {}): Page<ImportErrorRecord> {
+export function listImportErrors(db: Database, opts: ListOptions & { filename_pattern?: string } = {}): Page<ImportErrorRecord> {
+  const where = opts.filename_pattern !== undefined ? " WHERE filename LIKE ?" : "";
+  const params = opts.filename_pattern !== undefined ? [opts.filename_pattern] : [];
   const page = pageClause(opts, IMPORT_ERROR_SORTABLE, "id", "id");
   const rows = db
-    .query(`SELECT id, filename, stack_trace, timestamp FROM import_errors${page.sql}`)
-    .all(...page.params) as ImportErrorRow[];
-  const { n } = db.query("SELECT count(*) AS n FROM import_errors").get() as { n: number };
+    .query(`SELECT id, filename, stack_trace, timestamp FROM import_errors${where}${page.sql}`)
+    .all(...params, ...page.params) as ImportErrorRow[];
+  const { n } = db.query(`SELECT count(*) AS n FROM import_errors${where}`).get(...params) as { n: number };
   return { items: rows.map(toImportError), total: n };
+}
+
+export function getImportError(db: Database, id: number): ImportErrorRecord | null {
+  const row = db.query("SELECT id, filename, stack_trace, timestamp FROM import_errors WHERE id = ?").get(id) as ImportErrorRow | null;
+  return row ? toImportError(row) : null;
 }

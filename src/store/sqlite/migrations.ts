@@ -13,6 +13,9 @@ import incrementalSweepSql from "../../../sql/sqlite/0006_incremental_sweep.sql"
 import secretsSql from "../../../sql/sqlite/0007_secrets.sql" with { type: "text" };
 import eventsSql from "../../../sql/sqlite/0008_events.sql" with { type: "text" };
 import waitReasonSql from "../../../sql/sqlite/0009_wait_reason.sql" with { type: "text" };
+import stagingVolumesSql from "../../../sql/sqlite/0010_staging_volumes.sql" with { type: "text" };
+import auditLogSql from "../../../sql/sqlite/0011_audit_log.sql" with { type: "text" };
+import taskInstanceHistorySql from "../../../sql/sqlite/0012_task_instance_history.sql" with { type: "text" };
 
 export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0001_init.sql", initSql),
@@ -24,6 +27,9 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0007_secrets.sql", secretsSql),
   migrationFromFile("0008_events.sql", eventsSql),
   migrationFromFile("0009_wait_reason.sql", waitReasonSql),
+  migrationFromFile("0010_staging_volumes.sql", stagingVolumesSql),
+  migrationFromFile("0011_audit_log.sql", auditLogSql),
+  migrationFromFile("0012_task_instance_history.sql", taskInstanceHistorySql),
 ];
 
 export function sqliteMigrationTarget(db: Database): MigrationTarget {

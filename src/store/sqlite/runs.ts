@@ -9,9 +9,7 @@ import {
   isTerminalDagRunState,
   type DagRunState,
 } from "../../domain";
-import type { DagRunFilter, DagRunRecord, NewDagRun, Page, RunSnapshot } from "../store";
-import { RUN_SORTABLE } from "../sortable";
-import { pageClause } from "./list-query";
+import type { DagRunRecord, NewDagRun, RunSnapshot } from "../store";
 import { DAG_RUN_COLUMNS, TI_COLUMNS, ms, toDagRun, toTaskInstance, type DagRunRow, type TaskInstanceRow } from "./rows";
 
 export function createDagRun(db: Database, input: NewDagRun): DagRunRecord {
@@ -79,24 +77,6 @@ export function getDagRun(db: Database, dagId: string, runId: string): DagRunRec
 export function getDagRunById(db: Database, id: number): DagRunRecord | null {
   const row = db.query(`SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id = ?`).get(id) as DagRunRow | null;
   return row ? toDagRun(row) : null;
-}
-
-export function listDagRuns(db: Database, filter: DagRunFilter = {}): Page<DagRunRecord> {
-  const where: string[] = [];
-  const params: (string | number)[] = [];
-  if (filter.dag_id !== undefined) {
-    where.push("dag_id = ?");
-    params.push(filter.dag_id);
-  }
-  if (filter.state) {
-    where.push("state IN (SELECT value FROM json_each(?))");
-    params.push(JSON.stringify(filter.state));
-  }
-  const w = where.length ? ` WHERE ${where.join(" AND ")}` : "";
-  const page = pageClause(filter, RUN_SORTABLE, "id", "id");
-  const rows = db.query(`SELECT ${DAG_RUN_COLUMNS} FROM dag_runs${w}${page.sql}`).all(...params, ...page.params) as DagRunRow[];
-  const { n } = db.query(`SELECT count(*) AS n FROM dag_runs${w}`).get(...params) as { n: number };
-  return { items: rows.map(toDagRun), total: n };
 }
 
 export function listActiveRunIds(db: Database): number[] {

@@ -32,6 +32,10 @@ import type {
   SecretRewrite,
 } from "../store";
 import * as dags from "./dags";
+import * as dagsQuery from "./dags-query";
+import type { DagFilter, DagRunStateCount, DagVersionRecord } from "../ports/api-dags";
+import * as filterQueries from "./filter-queries";
+import type { TaskInstanceFilter, XComFilter } from "../store";
 import * as logs from "./logs";
 import { SQLITE_MIGRATIONS, sqliteMigrationTarget } from "./migrations";
 import * as runs from "./runs";
@@ -46,6 +50,12 @@ import type { BackfillRecord, NewBackfill, RunGates, ScheduledDag } from "../sto
 import * as variables from "./variables";
 import * as reapers from "./reapers";
 import * as events from "./events";
+import * as bulk from "./bulk";
+import * as auditLog from "./audit-log";
+import type { AuditLogEntry, AuditLogFilter, AuditLogRecord, BulkAction, BulkActionResult } from "../../domain";
+import * as staging from "./staging";
+import type { NewStagingVolume, StagingVolumeRecord } from "../ports/staging";
+import type { UserChange, UserChangeResult } from "../ports/users";
 import type { EventLogRow } from "../store";
 import type { DispatchBackoff, OrphanCandidate, ReapTaskCandidate, TaskReap } from "../store";
 
@@ -95,6 +105,24 @@ export class SqliteStore implements Store {
   async listDags(opts?: ListOptions & { only_active?: boolean; paused?: boolean; tags?: string[] }): Promise<Page<DagRecord>> {
     return dags.listDags(this.db, opts);
   }
+  async findDags(filter: DagFilter): Promise<Page<DagRecord>> {
+    return dagsQuery.findDags(this.db, filter);
+  }
+  async setDagsPaused(filter: DagFilter, paused: boolean): Promise<number> {
+    return dagsQuery.setDagsPaused(this.db, filter, paused);
+  }
+  async deleteDag(dagId: string): Promise<"deleted" | "not_found" | "running"> {
+    return dagsQuery.deleteDag(this.db, dagId);
+  }
+  async listDagVersions(filter: ListOptions & { dag_id?: string; version_id?: number }): Promise<Page<DagVersionRecord>> {
+    return dagsQuery.listDagVersions(this.db, filter);
+  }
+  async countDagRunStates(dagIds?: string[]): Promise<DagRunStateCount[]> {
+    return dagsQuery.countDagRunStates(this.db, dagIds);
+  }
+  async listDagTags(opts: ListOptions & { pattern?: string }): Promise<Page<string>> {
+    return dagsQuery.listDagTags(this.db, opts);
+  }
   async setDagPaused(dagId: string, paused: boolean): Promise<DagRecord | null> {
     return dags.setDagPaused(this.db, dagId, paused);
   }
@@ -107,8 +135,11 @@ export class SqliteStore implements Store {
   async replaceImportErrors(filename: string, errors: string[], now: Date): Promise<void> {
     dags.replaceImportErrors(this.db, filename, errors, now);
   }
-  async listImportErrors(opts?: ListOptions): Promise<Page<ImportErrorRecord>> {
+  async listImportErrors(opts?: ListOptions & { filename_pattern?: string }): Promise<Page<ImportErrorRecord>> {
     return dags.listImportErrors(this.db, opts);
+  }
+  async getImportError(id: number): Promise<ImportErrorRecord | null> {
+    return dags.getImportError(this.db, id);
   }
 
   async createDagRun(input: NewDagRun): Promise<DagRunRecord> {
@@ -121,7 +152,16 @@ export class SqliteStore implements Store {
     return runs.getDagRunById(this.db, id);
   }
   async listDagRuns(filter?: DagRunFilter): Promise<Page<DagRunRecord>> {
-    return runs.listDagRuns(this.db, filter);
+    return filterQueries.listDagRunsFiltered(this.db, filter ?? {});
+  }
+  async findTaskInstances(filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>> {
+    return filterQueries.findTaskInstances(this.db, filter);
+  }
+  async deleteDagRun(dagId: string, runId: string): Promise<boolean> {
+    return filterQueries.deleteDagRun(this.db, dagId, runId);
+  }
+  async listTaskInstanceTries(tiId: number): Promise<TaskInstanceRecord[]> {
+    return filterQueries.listTaskInstanceTries(this.db, tiId);
   }
   async listRunIdsChangedSince(since: Date): Promise<number[]> {
     return runs.listRunIdsChangedSince(this.db, since);
@@ -168,12 +208,18 @@ export class SqliteStore implements Store {
   async getXCom(key: XComKey): Promise<XComRecord | null> {
     return xcom.getXCom(this.db, key);
   }
-  async listXComs(filter: { dag_id: string; run_id: string; task_id?: string; key?: string } & ListOptions): Promise<Page<XComRecord>> {
+  async listXComs(filter: XComFilter): Promise<Page<XComRecord>> {
     return xcom.listXComs(this.db, filter);
   }
 
   async getUser(username: string): Promise<UserRecord | null> {
     return users.getUser(this.db, username);
+  }
+  async listUsers(): Promise<UserRecord[]> {
+    return users.listUsers(this.db);
+  }
+  async changeUser(username: string, change: UserChange): Promise<UserChangeResult> {
+    return users.changeUser(this.db, username, change);
   }
   async putUser(user: Omit<UserRecord, "created_at">, now: Date): Promise<void> {
     users.putUser(this.db, user, now);
@@ -301,5 +347,39 @@ export class SqliteStore implements Store {
   }
   async pruneEvents(before: Date, keepLast: number): Promise<number> {
     return events.pruneEvents(this.db, before, keepLast);
+  }
+
+  // --- Staging volumes (src/store/sqlite/staging.ts) ---
+  async recordStagingVolume(volume: NewStagingVolume, now: Date): Promise<boolean> {
+    return staging.recordStagingVolume(this.db, volume, now);
+  }
+  async markStagingVolumeDeleted(executor: string, name: string, reason: string, now: Date): Promise<boolean> {
+    return staging.markStagingVolumeDeleted(this.db, executor, name, reason, now);
+  }
+  async listStagingVolumes(executor: string, opts: { liveOnly?: boolean } = {}): Promise<StagingVolumeRecord[]> {
+    return staging.listStagingVolumes(this.db, executor, opts.liveOnly ?? false);
+  }
+  async listOrphanStagingVolumes(executor: string): Promise<StagingVolumeRecord[]> {
+    return staging.listOrphanStagingVolumes(this.db, executor);
+  }
+
+  // --- Bulk PATCH and the audit log (GET /eventLogs) ---
+  async bulkVariables(actions: BulkAction<VariableRecord>[], now: Date): Promise<BulkActionResult[]> {
+    return bulk.bulkVariables(this.db, actions, now);
+  }
+  async bulkConnections(actions: BulkAction<ConnectionRecord>[], now: Date): Promise<BulkActionResult[]> {
+    return bulk.bulkConnections(this.db, actions, now);
+  }
+  async bulkPools(actions: BulkAction<PoolInput>[]): Promise<BulkActionResult[]> {
+    return bulk.bulkPools(this.db, actions);
+  }
+  async appendAuditLog(entry: AuditLogEntry): Promise<number> {
+    return auditLog.appendAuditLog(this.db, entry);
+  }
+  async getAuditLog(id: number): Promise<AuditLogRecord | null> {
+    return auditLog.getAuditLog(this.db, id);
+  }
+  async listAuditLog(filter?: AuditLogFilter): Promise<Page<AuditLogRecord>> {
+    return auditLog.listAuditLog(this.db, filter);
   }
 }

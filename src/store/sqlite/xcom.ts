@@ -1,7 +1,9 @@
 /** XCom: small JSON values passed between tasks, size-limited at write. */
 import type { Database } from "bun:sqlite";
 import { TooLargeError, ValidationError, findJsonProblem } from "../../domain";
-import type { ListOptions, Page, XComKey, XComRecord } from "../store";
+import type { Page, XComFilter, XComKey, XComRecord } from "../store";
+import { whereSql, xcomWhere } from "../list-filters";
+import { sqliteDialect } from "./filter-queries";
 import { XCOM_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
 import { toXCom, type XComRow } from "./rows";
@@ -41,23 +43,11 @@ export function getXCom(db: Database, key: XComKey): XComRecord | null {
   return row ? toXCom(row) : null;
 }
 
-export function listXComs(
-  db: Database,
-  filter: { dag_id: string; run_id: string; task_id?: string; key?: string } & ListOptions,
-): Page<XComRecord> {
-  const where = ["dag_id = ?", "run_id = ?"];
-  const params: string[] = [filter.dag_id, filter.run_id];
-  if (filter.task_id !== undefined) {
-    where.push("task_id = ?");
-    params.push(filter.task_id);
-  }
-  if (filter.key !== undefined) {
-    where.push("key = ?");
-    params.push(filter.key);
-  }
-  const w = ` WHERE ${where.join(" AND ")}`;
+export function listXComs(db: Database, filter: XComFilter): Page<XComRecord> {
+  const params: (string | number | null)[] = [];
+  const w = whereSql(xcomWhere(sqliteDialect(params), filter));
   // Ties within a task_id fall back to map_index then key (the rest of the primary key), as Airflow lists them.
-  const page = pageClause(filter, XCOM_SORTABLE, "task_id", ["task_id", "map_index", "key"]);
+  const page = pageClause(filter, XCOM_SORTABLE, "task_id", ["dag_id", "run_id", "task_id", "map_index", "key"]);
   const rows = db.query(`SELECT ${COLUMNS} FROM xcom${w}${page.sql}`).all(...params, ...page.params) as XComRow[];
   const { n } = db.query(`SELECT count(*) AS n FROM xcom${w}`).get(...params) as { n: number };
   return { items: rows.map(toXCom), total: n };

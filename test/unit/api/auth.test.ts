@@ -120,7 +120,7 @@ describe("bearer auth on /api/v2", () => {
     expect((await h.call("GET", "/api/v2/dags/etl", { token: viewer })).status).toBe(200);
     const trig = await h.json("POST", "/api/v2/dags/etl/dagRuns", { token: viewer, body: { logical_date: null } });
     expect(trig.status).toBe(403);
-    expect(trig.body.detail).toContain("role viewer");
+    expect(trig.body.detail).toContain("has role Viewer");
     expect((await h.call("PATCH", "/api/v2/dags/etl", { token: viewer, body: { is_paused: true } })).status).toBe(403);
   });
 

@@ -71,7 +71,7 @@ describe("POST /api/v2/dags/{dag_id}/clearTaskInstances", () => {
     const runId = await trigger(h, "etl");
     await setStates(h, "etl", runId, { extract: "running" });
     const r = await h.json("POST", CLEAR, { body: { dag_run_id: runId, only_failed: false, prevent_running_task: true, dry_run: false } });
-    expect(r.status).toBe(400);
+    expect(r.status).toBe(409);
     expect(r.body.detail).toContain(`extract (${runId})`);
   });
 

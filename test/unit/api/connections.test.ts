@@ -122,3 +122,61 @@ describe("connections API", () => {
     expect((await h.call("DELETE", "/api/v2/connections/api")).status).toBe(404);
   });
 });
+
+describe("PATCH /api/v2/connections (Airflow's bulk)", () => {
+  test("create, update, delete; an update keeps the password sent back as *** and fields it leaves out", async () => {
+    const h = await makeHarness();
+    const r = await h.json("PATCH", "/api/v2/connections", {
+      body: { actions: [{ action: "create", entities: [API, { connection_id: "db", conn_type: "postgres", host: "pg" }] }] },
+    });
+    expect(r.body).toEqual({ create: { success: ["api", "db"], errors: [] }, update: null, delete: null });
+    expect((await h.rawStore.getConnection("api"))?.password).not.toContain("hunter22");
+    const u = await h.json("PATCH", "/api/v2/connections", {
+      body: {
+        actions: [
+          { action: "update", entities: [{ connection_id: "api", conn_type: "http", host: "new.example.com", password: "***" }] },
+          { action: "delete", entities: ["db"] },
+        ],
+      },
+    });
+    expect(u.body).toEqual({ create: null, update: { success: ["api"], errors: [] }, delete: { success: ["db"], errors: [] } });
+    expect(await h.store.getConnection("api")).toMatchObject({ host: "new.example.com", password: "hunter22", login: "bot", port: 8443 });
+    expect(await h.store.getConnection("db")).toBeNull();
+  });
+
+  test("a create that meets an existing id fails whole (409) unless told to skip or overwrite", async () => {
+    const h = await makeHarness();
+    await h.json("POST", "/api/v2/connections", { body: API });
+    const fail = await h.json("PATCH", "/api/v2/connections", {
+      body: { actions: [{ action: "create", entities: [{ connection_id: "x", conn_type: "http" }, API] }] },
+    });
+    expect(fail.body.create).toEqual({
+      success: [],
+      errors: [{ error: "The connections with these connection_ids: {'api'} already exist.", status_code: 409 }],
+    });
+    expect(await h.store.getConnection("x")).toBeNull();
+    const over = await h.json("PATCH", "/api/v2/connections", {
+      body: { actions: [{ action: "create", entities: [{ connection_id: "api", conn_type: "ftp" }], action_on_existence: "overwrite" }] },
+    });
+    expect(over.body.create.success).toEqual(["api"]);
+    expect(await h.store.getConnection("api")).toMatchObject({ conn_type: "ftp", password: null, host: null });
+  });
+});
+
+describe("POST /api/v2/connections/test", () => {
+  test("is refused (403) unless the server enables it, as Airflow's default", async () => {
+    const h = await makeHarness();
+    const r = await h.json("POST", "/api/v2/connections/test", { body: { connection_id: "t", conn_type: "http", host: "127.0.0.1" } });
+    expect(r.status).toBe(403);
+    expect(r.body.detail).toContain("--test-connection=Enabled");
+  });
+
+  test("a type Leoflow cannot test answers status false, saying so", async () => {
+    const h = await makeHarness({ api: { testConnection: true } });
+    const ftp = await h.json("POST", "/api/v2/connections/test", { body: { connection_id: "t", conn_type: "ftp", host: "x" } });
+    expect(ftp).toEqual({
+      status: 200,
+      body: { status: false, message: expect.stringContaining('cannot test connections of type "ftp"') },
+    });
+  });
+});

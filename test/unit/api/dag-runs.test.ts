@@ -5,7 +5,7 @@ import { makeHarness } from "./harness";
 const GENERATED = /^manual__2026-03-01T12:00:00\+00:00_[A-Za-z0-9]{8}$/;
 
 describe("POST /api/v2/dags/{dag_id}/dagRuns", () => {
-  test("triggers a run with Airflow's DAGRunResponse, effective conf and a scheduler wake-up", async () => {
+  test("triggers a run with Airflow's DAGRunResponse, conf as given and a scheduler wake-up", async () => {
     const h = await makeHarness();
     const r = await h.json("POST", "/api/v2/dags/etl/dagRuns", { body: { logical_date: null, conf: { limit: 3 }, note: "by hand" } });
     expect(r.status).toBe(200);
@@ -34,7 +34,7 @@ describe("POST /api/v2/dags/{dag_id}/dagRuns", () => {
     ]);
   });
 
-  test("a given dag_run_id, logical date and data interval are kept; defaults fill conf", async () => {
+  test("a given dag_run_id, logical date and data interval are kept; param defaults stay out of conf", async () => {
     const h = await makeHarness();
     const r = await h.json("POST", "/api/v2/dags/etl/dagRuns", {
       body: {
@@ -50,7 +50,7 @@ describe("POST /api/v2/dags/{dag_id}/dagRuns", () => {
       logical_date: "2025-12-31T22:00:00.000Z",
       data_interval_start: "2025-12-31T00:00:00.000Z",
       data_interval_end: "2026-01-01T00:00:00.000Z",
-      conf: { limit: 10 },
+      conf: {},
     });
   });
 

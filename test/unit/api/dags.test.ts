@@ -22,8 +22,8 @@ describe("DAGs", () => {
       max_active_runs: 16,
     });
     expect(etl.tags).toEqual([
-      { name: "prod", dag_id: "etl" },
-      { name: "db", dag_id: "etl" },
+      { name: "prod", dag_id: "etl", dag_display_name: "etl" },
+      { name: "db", dag_id: "etl", dag_display_name: "etl" },
     ]);
   });
 

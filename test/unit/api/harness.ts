@@ -2,11 +2,13 @@
  * A real API over a fresh in-memory SQLite store (with secrets sealed, as serve does), with two DAGs, two users
  * and a fake scheduler handle.
  */
-import { createApi } from "../../../src/api";
+import { createApi, type ApiDeps } from "../../../src/api";
+import type { DagFilesHandle } from "../../../src/api";
 import { hashPassword, UserTokens } from "../../../src/auth";
 import { SecretsCipher } from "../../../src/store";
 import { parseDagSpec } from "../../../src/domain";
 import { openStore, withSecrets, type Store } from "../../../src/store";
+import { checkResponse } from "./response-check";
 
 export const NOW = new Date("2026-03-01T12:00:00Z");
 export const SECRET = "test-secret-test-secret-32-bytes";
@@ -32,6 +34,13 @@ export const REPORT = {
   tasks: [{ task_id: "render", operator: "python", python_code: "print(1)" }],
 };
 
+export interface CallOptions {
+  body?: unknown;
+  token?: string | null;
+  headers?: Record<string, string>;
+  check?: boolean;
+}
+
 export interface Harness {
   store: Store;
   /** The same store without the secrets layer: what the database holds. */
@@ -40,19 +49,19 @@ export interface Harness {
   wakes: (number | undefined)[];
   /** A bearer token for the admin (or the given user). */
   token(user?: "admin" | "viewer"): Promise<string>;
-  call(method: string, path: string, opts?: { body?: unknown; token?: string | null; headers?: Record<string, string> }): Promise<Response>;
+  /** Every response is checked against the route's declared schemas; `check: false` skips that (fuzzing). */
+  call(method: string, path: string, opts?: CallOptions): Promise<Response>;
   /** call() + parsed JSON body. */
-  json(
-    method: string,
-    path: string,
-    opts?: { body?: unknown; token?: string | null; headers?: Record<string, string> },
-  ): Promise<{ status: number; body: any }>;
+  json(method: string, path: string, opts?: CallOptions): Promise<{ status: number; body: any }>;
 }
 
 // argon2id is deliberately slow: hash the fixture passwords once per test file, not per test.
 let hashes: Promise<[string, string]> | null = null;
 
-export async function makeHarness(opts: { auth?: boolean } = {}): Promise<Harness> {
+/** `api`: further ApiDeps for this harness (e.g. testConnection, config). */
+export async function makeHarness(
+  opts: { auth?: boolean; dagFiles?: DagFilesHandle; api?: Pick<ApiDeps, "testConnection" | "config"> } = {},
+): Promise<Harness> {
   const rawStore = openStore("sqlite::memory:");
   const store = withSecrets(rawStore, TEST_CIPHER);
   await store.migrate();
@@ -68,6 +77,8 @@ export async function makeHarness(opts: { auth?: boolean } = {}): Promise<Harnes
     store,
     tokens: opts.auth === false ? null : tokens,
     version: "9.9.9",
+    dagFiles: opts.dagFiles,
+    ...opts.api,
     scheduler: {
       wake: (id) => void wakes.push(id),
       health: () => ({ status: "healthy", latest_scheduler_heartbeat: NOW.toISOString() }),
@@ -84,7 +95,11 @@ export async function makeHarness(opts: { auth?: boolean } = {}): Promise<Harnes
       body = typeof o.body === "string" ? o.body : JSON.stringify(o.body);
       headers["Content-Type"] ??= "application/json";
     }
-    return Promise.resolve(app.request(path, { method, headers, body }));
+    // Every response is checked against the route's declared schemas (test/unit/api/response-check.ts).
+    return Promise.resolve(app.request(path, { method, headers, body })).then(async (res) => {
+      if (o.check !== false) await checkResponse(method, path, res);
+      return res;
+    });
   };
   return {
     store,

@@ -139,3 +139,50 @@ describe("pools API", () => {
     expect((await h.call("DELETE", "/api/v2/pools/default_pool", { token })).status).toBe(403);
   });
 });
+
+describe("PATCH /api/v2/pools (Airflow's bulk)", () => {
+  test("create, update and delete pools in one request; the scheduler is woken", async () => {
+    const h = await makeHarness();
+    await h.json("POST", "/api/v2/pools", { body: { name: "gpu", slots: 2, description: "cards", include_deferred: true } });
+    await h.json("POST", "/api/v2/pools", { body: { name: "old", slots: 1 } });
+    const r = await h.json("PATCH", "/api/v2/pools", {
+      body: {
+        actions: [
+          { action: "create", entities: [{ name: "cpu", slots: 8 }] },
+          { action: "update", entities: [{ name: "gpu", slots: 4 }] },
+          { action: "delete", entities: ["old"] },
+        ],
+      },
+    });
+    expect(r.body).toEqual({
+      create: { success: ["cpu"], errors: [] },
+      update: { success: ["gpu"], errors: [] },
+      delete: { success: ["old"], errors: [] },
+    });
+    expect(h.wakes.length).toBeGreaterThan(0);
+    const pools = (await h.json("GET", "/api/v2/pools")).body.pools.map((p: any) => [p.name, p.slots, p.description, p.include_deferred]);
+    expect(pools).toEqual([
+      ["default_pool", 128, "Default pool", false],
+      ["gpu", 4, "cards", true],
+      ["cpu", 8, null, false],
+    ]);
+  });
+
+  test("default_pool cannot be deleted (400) and an unknown pool to update is a 404 for that action", async () => {
+    const h = await makeHarness();
+    const r = await h.json("PATCH", "/api/v2/pools", {
+      body: {
+        actions: [
+          { action: "delete", entities: ["default_pool"] },
+          { action: "update", entities: [{ name: "nope", slots: 1 }] },
+        ],
+      },
+    });
+    expect(r.body).toEqual({
+      create: null,
+      update: { success: [], errors: [{ error: "The pools with these names: {'nope'} were not found.", status_code: 404 }] },
+      delete: { success: [], errors: [{ error: "Default Pool can't be deleted", status_code: 400 }] },
+    });
+    expect((await h.json("GET", "/api/v2/pools/default_pool")).status).toBe(200);
+  });
+});

@@ -100,6 +100,17 @@ describe("logs", () => {
     expect(more.body).toEqual({ content: [{ timestamp: T(9).toISOString(), event: "late", stream: "stdout" }], continuation_token: "5" });
   });
 
+  test("full_content reads past one page; map_index -1 is the task, any other is 404", async () => {
+    const { h } = await runningRun();
+    const all = await h.json("GET", `${LOGS}/2?limit=1&full_content=true`);
+    expect(all.body.content).toHaveLength(5);
+    expect(all.body.continuation_token).toBe("4");
+    expect((await h.json("GET", `${LOGS}/2?map_index=-1`)).status).toBe(200);
+    const mapped = await h.json("GET", `${LOGS}/2?map_index=2`);
+    expect(mapped.status).toBe(404);
+    expect(mapped.body.detail).toContain("map_index 2");
+  });
+
   test("tries are separate", async () => {
     const { h } = await runningRun();
     const r = await h.json("GET", `${LOGS}/1`);
@@ -162,6 +173,7 @@ describe("xcom", () => {
       key: "return_value",
       timestamp: T(5).toISOString(),
       logical_date: "2026-02-28T00:00:00.000Z",
+      run_after: "2026-02-28T00:00:00.000Z",
       map_index: -1,
       task_id: "extract",
       dag_id: "etl",

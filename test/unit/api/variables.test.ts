@@ -89,3 +89,91 @@ describe("variables API", () => {
     expect((await h.json("GET", "/api/v2/variables", { token: null })).status).toBe(401);
   });
 });
+
+describe("PATCH /api/v2/variables (Airflow's bulk)", () => {
+  test("create, update and delete in one request, each answered with its keys; a failed action changes nothing", async () => {
+    const h = await makeHarness();
+    await h.json("POST", "/api/v2/variables", { body: { key: "old", value: "1", description: "kept" } });
+    await h.json("POST", "/api/v2/variables", { body: { key: "gone", value: "x" } });
+    const r = await h.json("PATCH", "/api/v2/variables", {
+      body: {
+        actions: [
+          { action: "create", entities: [{ key: "new", value: { n: 1 } }] },
+          {
+            action: "create",
+            entities: [
+              { key: "old", value: "2" },
+              { key: "other", value: "3" },
+            ],
+          },
+          { action: "update", entities: [{ key: "old", value: "9" }] },
+          { action: "delete", entities: ["gone"] },
+        ],
+      },
+    });
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({
+      create: { success: ["new"], errors: [{ error: "The variables with these keys: {'old'} already exist.", status_code: 409 }] },
+      update: { success: ["old"], errors: [] },
+      delete: { success: ["gone"], errors: [] },
+    });
+    const list = await h.json("GET", "/api/v2/variables");
+    expect(list.body.variables.map((v: any) => [v.key, v.value, v.description])).toEqual([
+      ["new", '{"n":1}', null],
+      ["old", "9", "kept"],
+    ]);
+  });
+
+  test("skip and overwrite on existence; skip and fail on non-existence", async () => {
+    const h = await makeHarness();
+    await h.json("POST", "/api/v2/variables", { body: { key: "a", value: "1" } });
+    const r = await h.json("PATCH", "/api/v2/variables", {
+      body: {
+        actions: [
+          {
+            action: "create",
+            entities: [
+              { key: "a", value: "skipped" },
+              { key: "b", value: "2" },
+            ],
+            action_on_existence: "skip",
+          },
+          { action: "update", entities: [{ key: "nope", value: "x" }], action_on_non_existence: "skip" },
+          { action: "delete", entities: ["missing"] },
+        ],
+      },
+    });
+    expect(r.body).toEqual({
+      create: { success: ["b"], errors: [] },
+      update: { success: [], errors: [] },
+      delete: { success: [], errors: [{ error: "The variables with these keys: {'missing'} were not found.", status_code: 404 }] },
+    });
+    expect((await h.json("GET", "/api/v2/variables/a")).body.value).toBe("1");
+    const over = await h.json("PATCH", "/api/v2/variables", {
+      body: { actions: [{ action: "create", entities: [{ key: "a", value: "new" }], action_on_existence: "overwrite" }] },
+    });
+    expect(over.body).toEqual({ create: { success: ["a"], errors: [] }, update: null, delete: null });
+    expect((await h.json("GET", "/api/v2/variables/a")).body.value).toBe("new");
+  });
+
+  test("secret variables are sealed; an update sending *** back keeps the secret", async () => {
+    const h = await makeHarness();
+    await h.json("PATCH", "/api/v2/variables", {
+      body: { actions: [{ action: "create", entities: [{ key: "db_password", value: "pw1" }] }] },
+    });
+    expect((await h.rawStore.getVariable("db_password"))?.value).not.toContain("pw1");
+    await h.json("PATCH", "/api/v2/variables", {
+      body: { actions: [{ action: "update", entities: [{ key: "db_password", value: "***", description: "d" }] }] },
+    });
+    expect(await h.store.getVariable("db_password")).toMatchObject({ value: "pw1", description: "d" });
+  });
+
+  test("a bad body is a 422 naming the field; a viewer gets 403", async () => {
+    const h = await makeHarness();
+    const bad = await h.json("PATCH", "/api/v2/variables", { body: { actions: [{ action: "upsert", entities: [] }] } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.detail[0].loc.slice(0, 3)).toEqual(["body", "actions", 0]);
+    const viewer = await h.json("PATCH", "/api/v2/variables", { body: { actions: [] }, token: await h.token("viewer") });
+    expect(viewer.status).toBe(403);
+  });
+});

@@ -66,4 +66,11 @@ describe("ensureAdminUser", () => {
     const store = await freshStore();
     expect(await authenticate(store, "nobody", "x")).toBeNull();
   });
+
+  test("a deleted admin is not recreated at start while another Admin exists", async () => {
+    const store = await freshStore();
+    await store.putUser({ username: "root", password_hash: await hashPassword("root-password"), role: "admin" }, NOW);
+    expect(await ensureAdminUser(store, { now: NOW })).toEqual({ created: false, updated: false });
+    expect(await store.getUser("admin")).toBeNull();
+  });
 });

@@ -74,10 +74,10 @@ describe("buildDagRun", () => {
     expect(buildDagRun(d, { run_type: "manual", logical_date: ld, run_id: "mine" }, NOW).run_id).toBe("mine");
   });
 
-  test("conf is stored as the effective params, note is kept", () => {
+  test("conf is stored as given (params stay separate), note is kept", () => {
     const d = dag({ tasks: TASKS, params: { limit: { type: "integer", default: 10 }, mode: { default: "full" } } });
     const run = buildDagRun(d, { run_type: "manual", logical_date: null, conf: { limit: 3, extra: true }, note: "hi" }, NOW);
-    expect(run.conf).toEqual({ limit: 3, mode: "full", extra: true });
+    expect(run.conf).toEqual({ limit: 3, extra: true });
     expect(run.note).toBe("hi");
   });
 

@@ -1,0 +1,68 @@
+/**
+ * GET /dags/{dag_id}/dagRuns/{dag_run_id}/wait (Airflow 3.1): streams `application/x-ndjson`, one
+ * `{"state": …}` line every `interval` seconds while the run is unfinished, then a last line with the
+ * final state and, for each `result` task id, the task's `return_value` XCom under `results`.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { isTerminalDagRunState, type DagRunRecord } from "../domain";
+import type { ApiStore } from "../store";
+import type { ApiEnv, ResolvedDeps } from "./deps";
+import { getDagRunOr404 } from "./lookups";
+import { parseQuery } from "./validate";
+
+export const WaitQuery = z.object({
+  interval: z.coerce
+    .number({ error: "interval must be a number of seconds between state checks, e.g. interval=5" })
+    .gt(0, "interval must be greater than 0 seconds"),
+  result: z.array(z.string().min(1)).optional(),
+});
+
+/** The last line: the final state, and the requested tasks' return values (null when one returned nothing). */
+async function finalLine(store: Pick<ApiStore, "getXCom">, run: DagRunRecord, taskIds: string[] | undefined) {
+  const line: { state: string; results?: Record<string, unknown> } = { state: run.state };
+  if (taskIds?.length) {
+    const values = await Promise.all(
+      taskIds.map((task_id) => store.getXCom({ dag_id: run.dag_id, run_id: run.run_id, task_id, key: "return_value" })),
+    );
+    line.results = Object.fromEntries(taskIds.map((t, i) => [t, values[i]?.value ?? null]));
+  }
+  return line;
+}
+
+export function dagRunWaitRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
+  const { store } = deps;
+  const app = new Hono<ApiEnv>();
+
+  app.get("/dags/:dag_id/dagRuns/:dag_run_id/wait", async (c) => {
+    const q = parseQuery(c, WaitQuery, ["result"]);
+    const first = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
+    const encoder = new TextEncoder();
+    const ndjson = (v: unknown) => encoder.encode(`${JSON.stringify(v)}\n`);
+    let stopped = false;
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        try {
+          let run: DagRunRecord | null = first;
+          while (run && !isTerminalDagRunState(run.state) && !stopped) {
+            controller.enqueue(ndjson({ state: run.state }));
+            await Bun.sleep(q.interval * 1000);
+            run = await store.getDagRunById(run.id);
+          }
+          if (stopped) return;
+          // Deleted while waited on: say so in the stream (the 200 and its headers are already sent).
+          controller.enqueue(ndjson(run ? await finalLine(store, run, q.result) : { state: null, detail: "the run was deleted" }));
+          controller.close();
+        } catch (e) {
+          controller.error(e);
+        }
+      },
+      cancel() {
+        stopped = true; // the client went away: stop polling
+      },
+    });
+    return c.body(body, 200, { "Content-Type": "application/x-ndjson", "Cache-Control": "no-cache" });
+  });
+
+  return app;
+}

@@ -1,0 +1,50 @@
+/**
+ * Airflow's list filter parameters shared by the dagRuns and taskInstances routes: `<field>_gte|_gt|_lte|_lt`
+ * date and number ranges, as query parameters or batch-body fields, turned into the store's ranges.
+ */
+import { z } from "zod";
+import type { NumberRange, TimeRange } from "../domain";
+import { isoDateTime } from "./validate";
+
+const BOUNDS = ["gte", "gt", "lte", "lt"] as const;
+
+/** `{logical_date_gte: isoDateTime.optional(), …}` for each field. */
+export function dateRangeShape<F extends string>(fields: readonly F[]) {
+  const shape: Record<string, z.ZodOptional<typeof isoDateTime>> = {};
+  for (const f of fields) for (const b of BOUNDS) shape[`${f}_${b}`] = isoDateTime.optional();
+  return shape as Record<`${F}_${(typeof BOUNDS)[number]}`, z.ZodOptional<typeof isoDateTime>>;
+}
+
+/** `{duration_gte: number, …}`; `coerce` for query strings, plain numbers for JSON bodies. */
+export function numberRangeShape<F extends string>(field: F, coerce: boolean) {
+  const n = coerce ? z.coerce.number({ error: `${field} bounds must be numbers` }) : z.number();
+  const shape: Record<string, z.ZodOptional<z.ZodNumber | z.ZodCoercedNumber>> = {};
+  for (const b of BOUNDS) shape[`${field}_${b}`] = n.optional();
+  return shape as Record<`${F}_${(typeof BOUNDS)[number]}`, z.ZodOptional<z.ZodNumber>>;
+}
+
+/** Picks `<field>_<bound>` values out of parsed params; undefined when none was given. */
+export function rangeOf<T extends Date | number>(
+  q: Record<string, unknown>,
+  field: string,
+): (T extends Date ? TimeRange : NumberRange) | undefined {
+  const r: Record<string, unknown> = {};
+  for (const b of BOUNDS) if (q[`${field}_${b}`] != null) r[b] = q[`${field}_${b}`];
+  return (Object.keys(r).length ? r : undefined) as never;
+}
+
+/** Every range of `fields` at once, keyed by field, for spreading into a store filter. */
+export function ranges<F extends string>(q: Record<string, unknown>, fields: readonly F[]): Partial<Record<F, TimeRange>> {
+  const out: Partial<Record<F, TimeRange>> = {};
+  for (const f of fields) {
+    const r = rangeOf<Date>(q, f);
+    if (r) out[f] = r;
+  }
+  return out;
+}
+
+/** A list query parameter that may repeat (`?state=a&state=b`), each value checked by `item`. */
+export const repeated = <T extends z.ZodType>(item: T) => z.array(item).optional();
+
+/** A SQL LIKE pattern parameter (Airflow's `*_pattern`): `%` and `_` are wildcards. */
+export const likePattern = z.string().min(1).optional();

@@ -1,0 +1,94 @@
+/**
+ * WHERE clauses for the API's run and task-instance list filters, shared by both stores: each store
+ * supplies its dialect (placeholders, how a date and a list are bound), so one function decides which
+ * rows a filter keeps and SQLite and Postgres agree.
+ */
+import type { NumberRange, TimeRange } from "../domain";
+import type { DagRunFilter, TaskInstanceFilter, XComFilter } from "./store";
+
+export interface SqlDialect {
+  /** Binds a value and returns its placeholder. */
+  param(v: unknown): string;
+  /** Binds a list and returns an expression `col` can be tested against: `${col} IN …` / `${col} = ANY(…)`. */
+  inList(column: string, values: readonly (string | number)[]): string;
+  /** A date as the store keeps it (epoch ms in SQLite, timestamptz in Postgres). */
+  date(d: Date): unknown;
+  /** Seconds between two date columns. */
+  seconds(start: string, end: string): string;
+  /** Case-insensitive LIKE with `\` as the escape character. */
+  ilike(column: string, pattern: string): string;
+}
+
+/** The run columns behind DagRunResponse's date fields (run_after and updated_at are derived, as serialized). */
+const RUN_DATE_COLUMNS = {
+  logical_date: "logical_date",
+  start_date: "start_date",
+  end_date: "end_date",
+  run_after: "COALESCE(logical_date, queued_at)",
+  updated_at: "COALESCE(end_date, start_date, queued_at)",
+} as const;
+
+const OPS = { gte: ">=", gt: ">", lte: "<=", lt: "<" } as const;
+
+function rangeClauses<T>(column: string, range: Partial<Record<keyof typeof OPS, T>> | undefined, bind: (v: T) => string): string[] {
+  if (!range) return [];
+  return (Object.keys(OPS) as (keyof typeof OPS)[])
+    .filter((k) => range[k] !== undefined)
+    .map((k) => `${column} ${OPS[k]} ${bind(range[k]!)}`);
+}
+
+const timeClauses = (d: SqlDialect, column: string, range: TimeRange | undefined) =>
+  rangeClauses<Date>(column, range, (v) => d.param(d.date(v)));
+
+/** Conditions on dag_runs (unaliased columns) for a run list. */
+export function dagRunWhere(d: SqlDialect, f: DagRunFilter): string[] {
+  const where: string[] = [];
+  if (f.dag_id !== undefined) where.push(`dag_id = ${d.param(f.dag_id)}`);
+  if (f.dag_ids) where.push(d.inList("dag_id", f.dag_ids));
+  if (f.state) where.push(d.inList("state", f.state));
+  if (f.run_type) where.push(d.inList("run_type", f.run_type));
+  if (f.run_id_pattern !== undefined) where.push(d.ilike("run_id", f.run_id_pattern));
+  if (f.dag_id_pattern !== undefined) where.push(d.ilike("dag_id", f.dag_id_pattern));
+  for (const [field, column] of Object.entries(RUN_DATE_COLUMNS))
+    where.push(...timeClauses(d, column, f[field as keyof typeof RUN_DATE_COLUMNS]));
+  return where;
+}
+
+/** Conditions on task_instances (unaliased columns); run-level filters go through a subquery on dag_runs. */
+export function taskInstanceWhere(d: SqlDialect, f: TaskInstanceFilter): string[] {
+  const where: string[] = [];
+  if (f.dag_id !== undefined) where.push(`dag_id = ${d.param(f.dag_id)}`);
+  if (f.dag_ids) where.push(d.inList("dag_id", f.dag_ids));
+  if (f.run_id !== undefined) where.push(`run_id = ${d.param(f.run_id)}`);
+  if (f.run_ids) where.push(d.inList("run_id", f.run_ids));
+  if (f.task_id !== undefined) where.push(`task_id = ${d.param(f.task_id)}`);
+  if (f.task_ids) where.push(d.inList("task_id", f.task_ids));
+  if (f.task_id_pattern !== undefined) where.push(d.ilike("task_id", f.task_id_pattern));
+  if (f.state) where.push(d.inList("state", f.state));
+  if (f.pool) where.push(d.inList("pool", f.pool));
+  if (f.executor) where.push(d.inList("executor", f.executor));
+  if (f.operator) where.push(d.inList("operator", f.operator));
+  if (f.try_number) where.push(d.inList("try_number", f.try_number));
+  for (const field of ["start_date", "end_date", "queued_at", "updated_at"] as const) where.push(...timeClauses(d, field, f[field]));
+  where.push(...rangeClauses(d.seconds("start_date", "end_date"), f.duration as NumberRange | undefined, (v) => d.param(v)));
+  const runWhere = dagRunWhere(d, { logical_date: f.logical_date, run_after: f.run_after });
+  if (runWhere.length) where.push(`dag_run_id IN (SELECT id FROM dag_runs WHERE ${runWhere.join(" AND ")})`);
+  return where;
+}
+
+/** Conditions on xcom (unaliased); run dates through the run the entry belongs to. */
+export function xcomWhere(d: SqlDialect, f: XComFilter): string[] {
+  const where: string[] = [];
+  for (const field of ["dag_id", "run_id", "task_id", "key"] as const)
+    if (f[field] !== undefined) where.push(`${field} = ${d.param(f[field])}`);
+  if (f.key_pattern !== undefined) where.push(d.ilike("key", f.key_pattern));
+  if (f.dag_id_pattern !== undefined) where.push(d.ilike("dag_id", f.dag_id_pattern));
+  if (f.run_id_pattern !== undefined) where.push(d.ilike("run_id", f.run_id_pattern));
+  if (f.task_id_pattern !== undefined) where.push(d.ilike("task_id", f.task_id_pattern));
+  const runWhere = dagRunWhere(d, { logical_date: f.logical_date, run_after: f.run_after });
+  if (runWhere.length)
+    where.push(`EXISTS (SELECT 1 FROM dag_runs r WHERE r.dag_id = xcom.dag_id AND r.run_id = xcom.run_id AND ${runWhere.join(" AND ")})`);
+  return where;
+}
+
+export const whereSql = (where: string[]): string => (where.length ? ` WHERE ${where.join(" AND ")}` : "");

@@ -1,0 +1,100 @@
+/** The API's DAG list filters, bulk pause, delete, versions, run-state counts and tags on Postgres (conditions from ../dag-filters.ts). */
+import type { DagRecord, ListOptions, Page } from "../store";
+import type { DagFilter, DagRunStateCount, DagVersionRecord } from "../ports/api-dags";
+import { DAG_LATEST_RUN_JOIN, dagOrderBy, dagPaging, dagSortKeys, dagWhere, type DagSqlDialect } from "../dag-filters";
+import { whereSql } from "../list-filters";
+import { arrayParam, execute, Params, query, type Db, type Pool } from "./client";
+import { pgPageClause } from "./list-query";
+import { DAG_COLUMNS, DAG_FROM, toDag, type DagRow } from "./rows";
+
+function dialect(p: Params): DagSqlDialect {
+  return {
+    param: (v) => p.add(v),
+    inList: (column, values) => `${column} = ANY(${p.add(arrayParam(values))}::text[])`,
+    date: (d) => d,
+    seconds: (start, end) => `EXTRACT(EPOCH FROM (${end} - ${start}))`,
+    ilike: (column, pattern) => `${column} ILIKE ${p.add(pattern)} ESCAPE '\\'`,
+    hasTag: (tag) => `${p.add(tag)} = ANY(d.tags)`,
+    ownerLike: (pattern) =>
+      `EXISTS (SELECT 1 FROM jsonb_array_elements(v.spec->'tasks') t WHERE t->>'owner' ILIKE ${p.add(pattern)} ESCAPE '\\')`,
+    bool: (b) => b,
+  };
+}
+
+export async function findDags(db: Db, f: DagFilter): Promise<Page<DagRecord>> {
+  const p = new Params();
+  const w = whereSql(dagWhere(dialect(p), f));
+  const filterParams = [...p.values];
+  const [limit, offset] = dagPaging(f);
+  const from = `${DAG_FROM}${DAG_LATEST_RUN_JOIN}`;
+  const rows = await query<DagRow>(
+    db,
+    `SELECT ${DAG_COLUMNS} FROM ${from}${w}${dagOrderBy(dagSortKeys(f))} LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`,
+    p.values,
+  );
+  const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*)::int AS n FROM ${from}${w}`, filterParams)) as [{ n: number }];
+  return { items: rows.map(toDag), total: n };
+}
+
+export async function setDagsPaused(db: Db, f: DagFilter, paused: boolean): Promise<number> {
+  const p = new Params();
+  const set = p.add(paused);
+  const w = whereSql(dagWhere(dialect(p), f));
+  return execute(
+    db,
+    `UPDATE dags SET is_paused = ${set} WHERE dag_id IN (SELECT d.dag_id FROM ${DAG_FROM}${DAG_LATEST_RUN_JOIN}${w})`,
+    p.values,
+  );
+}
+
+export async function deleteDag(pool: Pool, dagId: string): Promise<"deleted" | "not_found" | "running"> {
+  return pool.begin(async (tx) => {
+    // The row lock keeps a concurrent trigger (which reads the DAG) from adding a run while this deletes.
+    if (!(await query(tx, "SELECT 1 FROM dags WHERE dag_id = $1 FOR UPDATE", [dagId])).length) return "not_found" as const;
+    if ((await query(tx, "SELECT 1 FROM task_instances WHERE dag_id = $1 AND state IN ('queued', 'running') LIMIT 1", [dagId])).length)
+      return "running" as const;
+    // Task instances (and their logs and dispatch attempts) go with their runs by cascade.
+    for (const table of ["xcom", "dag_runs", "backfills", "dags", "dag_versions"])
+      await execute(tx, `DELETE FROM ${table} WHERE dag_id = $1`, [dagId]);
+    return "deleted" as const;
+  }) as Promise<"deleted" | "not_found" | "running">;
+}
+
+const VERSION_SORTABLE = { id: "id", version_number: "id", created_at: "created_at" };
+
+export async function listDagVersions(db: Db, f: ListOptions & { dag_id?: string; version_id?: number }): Promise<Page<DagVersionRecord>> {
+  const p = new Params();
+  const where: string[] = [];
+  if (f.dag_id !== undefined) where.push(`dag_id = ${p.add(f.dag_id)}`);
+  if (f.version_id !== undefined) where.push(`id = ${p.add(f.version_id)}`);
+  const w = whereSql(where);
+  const filterParams = [...p.values];
+  const page = pgPageClause(f, VERSION_SORTABLE, "id", "id", p);
+  const rows = await query<{ id: number; dag_id: string; created_at: Date }>(
+    db,
+    `SELECT id, dag_id, created_at FROM dag_versions${w}${page}`,
+    p.values,
+  );
+  const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*)::int AS n FROM dag_versions${w}`, filterParams)) as [{ n: number }];
+  return { items: rows.map((r) => ({ version_id: r.id, dag_id: r.dag_id, created_at: new Date(r.created_at) })), total: n };
+}
+
+export async function countDagRunStates(db: Db, dagIds?: string[]): Promise<DagRunStateCount[]> {
+  const filter = dagIds ? " WHERE dag_id = ANY($1::text[])" : "";
+  return query<DagRunStateCount>(
+    db,
+    `SELECT dag_id, state, count(*)::int AS count FROM dag_runs${filter} GROUP BY dag_id, state ORDER BY dag_id, state`,
+    dagIds ? [arrayParam(dagIds)] : [],
+  );
+}
+
+export async function listDagTags(db: Db, opts: ListOptions & { pattern?: string }): Promise<Page<string>> {
+  const p = new Params();
+  const w = opts.pattern !== undefined ? ` WHERE t.name ILIKE ${p.add(opts.pattern)} ESCAPE '\\'` : "";
+  const tags = `SELECT DISTINCT t.name FROM dags d, unnest(d.tags) AS t(name)${w}`;
+  const filterParams = [...p.values];
+  const page = pgPageClause(opts, { name: 'name COLLATE "C"' }, "name", 'name COLLATE "C"', p);
+  const rows = await query<{ name: string }>(db, `SELECT name FROM (${tags}) AS tags${page}`, p.values);
+  const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*)::int AS n FROM (${tags}) AS tags`, filterParams)) as [{ n: number }];
+  return { items: rows.map((r) => r.name), total: n };
+}

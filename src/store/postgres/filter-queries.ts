@@ -1,0 +1,60 @@
+/** The API's filtered run and task-instance lists on Postgres (conditions from ../list-filters.ts). */
+import type { DagRunFilter, DagRunRecord, Page, TaskInstanceFilter, TaskInstanceRecord } from "../store";
+import { dagRunWhere, taskInstanceWhere, whereSql, type SqlDialect } from "../list-filters";
+import { RUN_SORTABLE, TI_SORTABLE } from "../sortable";
+import { arrayParam, execute, Params, query, type Db, type Pool } from "./client";
+import { pgPageClause } from "./list-query";
+import { DAG_RUN_COLUMNS, TI_COLUMNS, toDagRun, toTaskInstance, type DagRunRow, type TaskInstanceRow } from "./rows";
+
+export function pgDialect(p: Params): SqlDialect {
+  return {
+    param: (v) => p.add(v),
+    inList: (column, values) =>
+      typeof values[0] === "number"
+        ? `${column} = ANY(${p.add(arrayParam(values))}::int[])`
+        : `${column} = ANY(${p.add(arrayParam(values))}::text[])`,
+    date: (d) => d,
+    seconds: (start, end) => `EXTRACT(EPOCH FROM (${end} - ${start}))`,
+    ilike: (column, pattern) => `${column} ILIKE ${p.add(pattern)} ESCAPE '\\'`,
+  };
+}
+
+export async function listDagRunsFiltered(db: Db, filter: DagRunFilter): Promise<Page<DagRunRecord>> {
+  const p = new Params();
+  const w = whereSql(dagRunWhere(pgDialect(p), filter));
+  const filterParams = [...p.values];
+  const page = pgPageClause(filter, RUN_SORTABLE, "id", "id", p);
+  const rows = await query<DagRunRow>(db, `SELECT ${DAG_RUN_COLUMNS} FROM dag_runs${w}${page}`, p.values);
+  const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*)::int AS n FROM dag_runs${w}`, filterParams)) as [{ n: number }];
+  return { items: rows.map(toDagRun), total: n };
+}
+
+export async function findTaskInstances(db: Db, filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>> {
+  const p = new Params();
+  const w = whereSql(taskInstanceWhere(pgDialect(p), filter));
+  const filterParams = [...p.values];
+  const page = pgPageClause(filter, TI_SORTABLE, "id", "id", p);
+  const rows = await query<TaskInstanceRow>(db, `SELECT ${TI_COLUMNS} FROM task_instances${w}${page}`, p.values);
+  const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*)::int AS n FROM task_instances${w}`, filterParams)) as [{ n: number }];
+  return { items: rows.map(toTaskInstance), total: n };
+}
+
+/** Deletes a run, its task instances (with their logs, by cascade) and its XComs; false when there was none. */
+export async function deleteDagRun(pool: Pool, dagId: string, runId: string): Promise<boolean> {
+  return (await pool.begin(async (tx) => {
+    const gone = await query<{ id: number }>(tx, "DELETE FROM dag_runs WHERE dag_id = $1 AND run_id = $2 RETURNING id", [dagId, runId]);
+    if (gone.length) await execute(tx, "DELETE FROM xcom WHERE dag_id = $1 AND run_id = $2", [dagId, runId]);
+    return gone.length > 0;
+  })) as boolean;
+}
+
+/** A task instance's earlier tries (task_instance_history, written by a trigger), as records, oldest first. */
+export async function listTaskInstanceTries(db: Db, tiId: number): Promise<TaskInstanceRecord[]> {
+  const rows = await query<TaskInstanceRow>(db, `${TRIES_SQL} WHERE h.ti_id = $1 ORDER BY h.try_number`, [tiId]);
+  return rows.map(toTaskInstance);
+}
+
+const TRIES_SQL = `SELECT t.id, t.dag_run_id, t.dag_id, t.run_id, t.task_id, h.state, h.try_number, h.max_tries, h.operator, h.pool,
+  h.pool_slots, h.priority_weight, h.queued_at, h.start_date, h.end_date, NULL AS last_heartbeat, h.hostname, h.pid, h.executor,
+  NULL AS note, NULL AS wait_reason, h.updated_at
+  FROM task_instance_history h JOIN task_instances t ON t.id = h.ti_id`;

@@ -1,0 +1,108 @@
+/** The API's DAG list filters, bulk pause, delete, versions, run-state counts and tags on SQLite (conditions from ../dag-filters.ts). */
+import type { Database } from "bun:sqlite";
+import type { DagRecord, ListOptions, Page } from "../store";
+import type { DagFilter, DagRunStateCount, DagVersionRecord } from "../ports/api-dags";
+import { DAG_LATEST_RUN_JOIN, dagOrderBy, dagPaging, dagSortKeys, dagWhere, type DagSqlDialect } from "../dag-filters";
+import { whereSql } from "../list-filters";
+import { pageClause } from "./list-query";
+import { DAG_COLUMNS, DAG_FROM, toDag, type DagRow } from "./rows";
+
+type Bindable = string | number | null;
+
+function dialect(params: Bindable[]): DagSqlDialect {
+  const param = (v: unknown) => {
+    params.push(v as Bindable);
+    return "?";
+  };
+  return {
+    param,
+    inList: (column, values) => `${column} IN (SELECT value FROM json_each(${param(JSON.stringify(values))}))`,
+    date: (d) => d.getTime(),
+    seconds: (start, end) => `((${end} - ${start}) / 1000.0)`,
+    // SQLite's LIKE is already case-insensitive for ASCII.
+    ilike: (column, pattern) => `${column} LIKE ${param(pattern)} ESCAPE '\\'`,
+    hasTag: (tag) => `EXISTS (SELECT 1 FROM json_each(d.tags) t WHERE t.value = ${param(tag)})`,
+    ownerLike: (pattern) =>
+      `EXISTS (SELECT 1 FROM json_each(v.spec, '$.tasks') t WHERE json_extract(t.value, '$.owner') LIKE ${param(pattern)} ESCAPE '\\')`,
+    bool: (b) => (b ? 1 : 0),
+  };
+}
+
+export function findDags(db: Database, f: DagFilter): Page<DagRecord> {
+  const params: Bindable[] = [];
+  const w = whereSql(dagWhere(dialect(params), f));
+  const from = `${DAG_FROM}${DAG_LATEST_RUN_JOIN}`;
+  const rows = db
+    .query(`SELECT ${DAG_COLUMNS} FROM ${from}${w}${dagOrderBy(dagSortKeys(f))} LIMIT ? OFFSET ?`)
+    .all(...params, ...dagPaging(f)) as DagRow[];
+  const { n } = db.query(`SELECT count(*) AS n FROM ${from}${w}`).get(...params) as { n: number };
+  return { items: rows.map(toDag), total: n };
+}
+
+export function setDagsPaused(db: Database, f: DagFilter, paused: boolean): number {
+  const params: Bindable[] = [];
+  const w = whereSql(dagWhere(dialect(params), f));
+  const { changes } = db
+    .query(`UPDATE dags SET is_paused = ? WHERE dag_id IN (SELECT d.dag_id FROM ${DAG_FROM}${DAG_LATEST_RUN_JOIN}${w})`)
+    .run(paused ? 1 : 0, ...params);
+  return changes;
+}
+
+export function deleteDag(db: Database, dagId: string): "deleted" | "not_found" | "running" {
+  return db
+    .transaction(() => {
+      if (!db.query("SELECT 1 FROM dags WHERE dag_id = ?").get(dagId)) return "not_found" as const;
+      if (db.query("SELECT 1 FROM task_instances WHERE dag_id = ? AND state IN ('queued', 'running') LIMIT 1").get(dagId))
+        return "running" as const;
+      // Task instances (and their logs and dispatch attempts) go with their runs by cascade.
+      db.query("DELETE FROM xcom WHERE dag_id = ?").run(dagId);
+      db.query("DELETE FROM dag_runs WHERE dag_id = ?").run(dagId);
+      db.query("DELETE FROM backfills WHERE dag_id = ?").run(dagId);
+      db.query("DELETE FROM dags WHERE dag_id = ?").run(dagId);
+      db.query("DELETE FROM dag_versions WHERE dag_id = ?").run(dagId);
+      return "deleted" as const;
+    })
+    .immediate();
+}
+
+const VERSION_SORTABLE = { id: "id", version_number: "id", created_at: "created_at" };
+
+export function listDagVersions(db: Database, f: ListOptions & { dag_id?: string; version_id?: number }): Page<DagVersionRecord> {
+  const where: string[] = [];
+  const params: Bindable[] = [];
+  if (f.dag_id !== undefined) {
+    where.push("dag_id = ?");
+    params.push(f.dag_id);
+  }
+  if (f.version_id !== undefined) {
+    where.push("id = ?");
+    params.push(f.version_id);
+  }
+  const w = whereSql(where);
+  const page = pageClause(f, VERSION_SORTABLE, "id", "id");
+  const rows = db.query(`SELECT id, dag_id, created_at FROM dag_versions${w}${page.sql}`).all(...params, ...page.params) as {
+    id: number;
+    dag_id: string;
+    created_at: number;
+  }[];
+  const { n } = db.query(`SELECT count(*) AS n FROM dag_versions${w}`).get(...params) as { n: number };
+  return { items: rows.map((r) => ({ version_id: r.id, dag_id: r.dag_id, created_at: new Date(r.created_at) })), total: n };
+}
+
+export function countDagRunStates(db: Database, dagIds?: string[]): DagRunStateCount[] {
+  const filter = dagIds ? " WHERE dag_id IN (SELECT value FROM json_each(?))" : "";
+  return db
+    .query(`SELECT dag_id, state, count(*) AS count FROM dag_runs${filter} GROUP BY dag_id, state ORDER BY dag_id, state`)
+    .all(...(dagIds ? [JSON.stringify(dagIds)] : [])) as DagRunStateCount[];
+}
+
+export function listDagTags(db: Database, opts: ListOptions & { pattern?: string }): Page<string> {
+  const params: Bindable[] = [];
+  const w = opts.pattern !== undefined ? " WHERE t.value LIKE ? ESCAPE '\\'" : "";
+  if (opts.pattern !== undefined) params.push(opts.pattern);
+  const tags = `SELECT DISTINCT t.value AS name FROM dags d, json_each(d.tags) t${w}`;
+  const page = pageClause(opts, { name: "name" }, "name", "name");
+  const rows = db.query(`SELECT name FROM (${tags})${page.sql}`).all(...params, ...page.params) as { name: string }[];
+  const { n } = db.query(`SELECT count(*) AS n FROM (${tags})`).get(...params) as { n: number };
+  return { items: rows.map((r) => r.name), total: n };
+}
