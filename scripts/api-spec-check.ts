@@ -5,7 +5,7 @@
  *
  * Prints the operations in the spec, the ones Leoflow serves (same method and path), and the share of
  * the API route tests' responses that are valid against the spec's schema for their status. Without
- * --record it runs test/unit/api with scripts/api-spec-record.ts preloaded, which appends each response
+ * --record it runs test/integration/api with scripts/api-spec-record.ts preloaded, which appends each response
  * the test harness checks to a JSON-lines file. Leoflow-only routes (/api/v2/leoflow/…, /auth/token, /metrics) are left out.
  */
 import { $ } from "bun";
@@ -16,7 +16,7 @@ import Ajv, { type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import { openApiPath, routeDocs } from "../src/api/openapi-registry";
 import "../src/api/schemas";
-import type { RecordedResponse } from "../test/unit/api/response-check";
+import type { RecordedResponse } from "../test/integration/api/response-check";
 
 const METHODS = ["get", "post", "put", "patch", "delete"];
 type Json = Record<string, any>;
@@ -66,8 +66,8 @@ const leoflowOnly = [...ours].filter((k) => !specOps.has(k));
 let recordFile = arg("--record");
 if (!recordFile) {
   recordFile = join(mkdtempSync(join(tmpdir(), "leoflow-spec-")), "responses.jsonl");
-  console.error(`==> bun test test/unit/api (recording responses to ${recordFile})`);
-  await $`bun test --preload ./scripts/api-spec-record.ts test/unit/api`
+  console.error(`==> bun test test/integration/api/ (recording responses to ${recordFile})`);
+  await $`bun test --preload ./scripts/api-spec-record.ts test/integration/api/`
     .env({ ...process.env, LEOFLOW_API_RECORD: recordFile })
     .nothrow()
     .quiet();

@@ -6,8 +6,8 @@
  *
  * @example await testConnection({ connection_id: "x", conn_type: "http", host: "example.com", … }) // { status: true, message: "…" }
  */
-import { errorMessage } from "../domain";
-import { postgresDriver, type ConnectionRecord } from "../store";
+import { errorMessage, type ConnectionRecord } from "../domain";
+import { postgresDriver } from "../store";
 
 export interface ConnectionTestResult {
   status: boolean;

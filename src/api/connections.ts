@@ -7,8 +7,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { MASK, NotFoundError, isSensitiveName, redactJson, type BulkAction } from "../domain";
-import type { ConnectionRecord } from "../store";
+import { MASK, NotFoundError, isSensitiveName, redactJson, type BulkAction, type ConnectionRecord } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { requireWriter } from "./require-user";

@@ -5,8 +5,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { NotFoundError } from "../domain";
-import type { LogLineRecord } from "../store";
+import { NotFoundError, type LogLineRecord } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
 import { formatLogLine, serializeLogLine } from "./serialize";

@@ -4,8 +4,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { NotFoundError, type BulkAction } from "../domain";
-import type { PoolInput, PoolRecord } from "../store";
+import { NotFoundError, type BulkAction, type PoolInput, type PoolRecord } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { requireWriter } from "./require-user";

@@ -1,7 +1,7 @@
 /**
  * The one table of who may call what: every guarded route (method and path under /api/v2, as registered)
  * and the permission it needs; src/auth/roles.ts says which roles hold it. A guarded route missing here is
- * refused to every role but Admin (fail closed), and test/unit/api/role-matrix.test.ts fails until it is
+ * refused to every role but Admin (fail closed), and test/integration/api/role-matrix.test.ts fails until it is
  * added. Parameter names do not matter: `/dags/:dag_id` and `/dags/:id` are the same entry.
  */
 import type { Permission } from "../auth";

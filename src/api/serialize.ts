@@ -5,8 +5,16 @@
  * Airflow clients keep working.
  */
 import { basename } from "node:path";
-import type { DagSpec, TaskSpec } from "../domain";
-import type { DagRecord, DagRunRecord, ImportErrorRecord, LogLineRecord, TaskInstanceRecord, XComRecord } from "../store";
+import type {
+  DagSpec,
+  TaskSpec,
+  DagRecord,
+  DagRunRecord,
+  ImportErrorRecord,
+  LogLineRecord,
+  TaskInstanceRecord,
+  XComRecord,
+} from "../domain";
 
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 const seconds = (start: Date | null, end: Date | null): number | null => (start && end ? (end.getTime() - start.getTime()) / 1000 : null);

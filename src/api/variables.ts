@@ -6,8 +6,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { MASK, NotFoundError, isSensitiveName, type BulkAction } from "../domain";
-import type { VariableRecord } from "../store";
+import { MASK, NotFoundError, isSensitiveName, type BulkAction, type VariableRecord } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { requireWriter } from "./require-user";

@@ -10,9 +10,8 @@
  * await buffered.dispatch(ti, run, spec); // enqueued; throws AtCapacityError when the queue is full
  * await buffered.close();                 // drains what was accepted
  */
-import { LeoflowError, type DagSpec, toError } from "../domain";
+import { LeoflowError, type DagSpec, toError, type DagRunRecord, type TaskInstanceRecord } from "../domain";
 import type { Logger } from "../observability";
-import type { DagRunRecord, TaskInstanceRecord } from "../store";
 import type { TaskDispatcher } from "./dispatcher";
 
 /** The queue is full (or closed): leave the task instance scheduled; the next tick tries again. */

@@ -10,8 +10,8 @@
  *
  * @example const store = withStoreEvents(openStore(cfg.db), eventLog);
  */
-import { isTerminalDagRunState, type DagRunState } from "../domain";
-import type { DagRunRecord, Store, TaskInstanceRecord, TaskTransition } from "../store";
+import { isTerminalDagRunState, type DagRunState, type DagRunRecord, type TaskInstanceRecord, type TaskTransition } from "../domain";
+import type { Store } from "../store";
 import type { EventSink } from "./types";
 
 interface TiNames {

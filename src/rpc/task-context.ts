@@ -2,8 +2,7 @@
  * Pure pieces of GetTaskSpec: which XComs a task receives and which LEOFLOW_* variables describe its run.
  * Kept free of I/O so the naming and precedence rules are tested with tables.
  */
-import type { DagSpec, TaskSpec } from "../domain";
-import type { DagRunRecord, TaskInstanceRecord } from "../store";
+import type { DagSpec, TaskSpec, DagRunRecord, TaskInstanceRecord } from "../domain";
 import { xcomEnvName } from "../agent";
 
 export interface XComInputRef {

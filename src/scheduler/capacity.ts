@@ -2,8 +2,7 @@
  * Which scheduled task instances may be queued now: priority order, then global parallelism, each DAG's
  * max_active_tasks and pool slots. Pure: the caller passes current counts.
  */
-import type { WaitReason } from "../domain";
-import type { TaskInstanceRecord } from "../store";
+import type { WaitReason, TaskInstanceRecord } from "../domain";
 
 export interface DispatchCandidate {
   ti: TaskInstanceRecord;

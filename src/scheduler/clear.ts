@@ -2,8 +2,16 @@
  * Clearing task instances (Airflow's "clear"), pure: which task instances a clear touches, and what each
  * becomes. The API reads, these functions decide, the store applies everything in one transaction.
  */
-import { isTerminalDagRunState, type DagSpec, type TaskSpec, type TaskState } from "../domain";
-import type { DagRunRecord, RunStateChange, TaskClear, TaskInstanceRecord } from "../store";
+import {
+  isTerminalDagRunState,
+  type DagSpec,
+  type TaskSpec,
+  type TaskState,
+  type DagRunRecord,
+  type RunStateChange,
+  type TaskClear,
+  type TaskInstanceRecord,
+} from "../domain";
 
 export interface ClearSelection {
   /** Tasks named by the user; null = every task. */

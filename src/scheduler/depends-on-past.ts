@@ -3,8 +3,7 @@
  * task in the DAG's previous run (by logical_date) succeeded or was skipped. The caller looks the previous
  * run up (store.listPreviousRunStates); these functions decide.
  */
-import type { DagSpec, TaskState, WaitReason } from "../domain";
-import type { DagRunRecord, TaskInstanceRecord } from "../store";
+import type { DagSpec, TaskState, WaitReason, DagRunRecord, TaskInstanceRecord } from "../domain";
 
 /** The previous run of the same DAG and its task-instance states; null when there is none. */
 export type PreviousRun = { run_id: string; states: ReadonlyMap<string, TaskState> } | null;

@@ -3,10 +3,10 @@
  * pools), mark them queued and launch them; the rest wait in memory for the next tick with a note saying
  * why. Also where a failed launch is recorded (fail the try, or the retry policy's handler).
  */
-import type { DagSpec, TaskState } from "../domain";
+import type { DagSpec, TaskState, DagRunRecord, TaskInstanceRecord, TaskNoteUpdate } from "../domain";
 import { toError } from "../domain";
 import type { Logger } from "../observability";
-import type { DagRunRecord, Store, TaskInstanceRecord, TaskNoteUpdate } from "../store";
+import type { Store } from "../store";
 import type { TaskDispatcher } from "../dispatch";
 import { AtCapacityError } from "../dispatch";
 import { selectDispatchable } from "./capacity";

@@ -5,10 +5,10 @@
  * contained per run) → apply all transitions in one batch → launch what fits (dispatch-step.ts).
  * The loop never dies: a failed tick is logged and the next one runs.
  */
-import type { TaskState } from "../domain";
+import type { TaskState, TaskInstanceRecord } from "../domain";
 import { toError } from "../domain";
 import type { Logger } from "../observability";
-import type { SchedulerStore, TaskInstanceRecord } from "../store";
+import type { SchedulerStore } from "../store";
 import type { TaskDispatcher } from "../dispatch";
 import { systemClock, type Clock } from "./clock";
 import { DispatchStep, type DispatchFailureHandler, type DispatchGate, type InlineStarter } from "./dispatch-step";

@@ -11,8 +11,11 @@ import {
   type DagRunState,
   type DagSpec,
   type TaskState,
+  type DagRunRecord,
+  type OperatorChange,
+  type TaskInstanceRecord,
+  type TaskTransition,
 } from "../domain";
-import type { DagRunRecord, OperatorChange, TaskInstanceRecord, TaskTransition } from "../store";
 import { clearFor, relatedTaskIds, requeueAfterClear, selectClearTargets } from "./clear";
 import { finalizeRun } from "./planner";
 

@@ -13,8 +13,12 @@ import {
   type TaskSpec,
   type TaskState,
   type WaitReason,
+  type DagRunRecord,
+  type TaskInstancePatch,
+  type TaskInstanceRecord,
+  type TaskNoteUpdate,
+  type TaskTransition,
 } from "../domain";
-import type { DagRunRecord, TaskInstancePatch, TaskInstanceRecord, TaskNoteUpdate, TaskTransition } from "../store";
 import { waitCleared, waitingNotes } from "./waiting";
 import { retryDelaySeconds } from "./retry";
 

@@ -6,7 +6,7 @@
  *
  * @example const { plan, held } = selectRunsToPlan(await store.loadRunGates(ids));
  */
-import type { RunGates } from "../store";
+import type { RunGates } from "../domain";
 
 export interface HeldRun {
   id: number;

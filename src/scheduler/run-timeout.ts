@@ -6,8 +6,7 @@
  *
  * @example const t = planRunTimeout(run, tis, spec, now); if (t) { applyTransitions(t.transitions); fail run with t.note }
  */
-import type { DagSpec, TaskState } from "../domain";
-import type { DagRunRecord, TaskInstanceRecord, TaskTransition } from "../store";
+import type { DagSpec, TaskState, DagRunRecord, TaskInstanceRecord, TaskTransition } from "../domain";
 
 /** When the run times out, or null (no timeout, or not running). */
 export function runTimeoutAt(run: DagRunRecord, spec: Pick<DagSpec, "dagrun_timeout">): Date | null {

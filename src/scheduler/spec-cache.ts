@@ -1,6 +1,6 @@
 /** DAG versions by id, read once: a version is immutable, and every run pins one. */
-import type { DagSpec } from "../domain";
-import type { RunSnapshot, Store } from "../store";
+import type { DagSpec, RunSnapshot } from "../domain";
+import type { Store } from "../store";
 
 export class SpecCache {
   private readonly specs = new Map<number, DagSpec>();

@@ -3,8 +3,7 @@
  * each run (errors contained per run), gathered into one batch of transitions, run state changes and notes.
  * Pure: the loop loads the inputs, applies the result and arms the wake-ups.
  */
-import type { DagRunState, DagSpec } from "../domain";
-import type { DagRunRecord, RunSnapshot, TaskNoteUpdate, TaskTransition } from "../store";
+import type { DagRunState, DagSpec, DagRunRecord, RunSnapshot, TaskNoteUpdate, TaskTransition } from "../domain";
 import { planRun, type PlanInput } from "./planner";
 import { planRunTimeout, runTimeoutAt } from "./run-timeout";
 

@@ -6,9 +6,8 @@
  * const run = buildDagRun(dag, { run_type: "manual", logical_date: null, conf: { limit: 5 } }, now);
  * await store.createDagRun(run);
  */
-import { ValidationError } from "../domain";
+import { ValidationError, type DagRecord, type NewDagRun, type RunType } from "../domain";
 import type { DagSpec } from "../domain";
-import type { DagRecord, NewDagRun, RunType } from "../store";
 import { effectivePriorityWeights } from "./priority";
 
 export interface BuildDagRunOptions {

@@ -2,8 +2,17 @@
  * What the loop needs so waiting work says why it waits: pool limits for selectDispatchable, the notes of
  * task instances that wait for capacity or for their past, and the previous-run lookup depends_on_past needs.
  */
-import { renderWaitReason, type DagSpec, type WaitReason } from "../domain";
-import type { PoolRecord, RunSnapshot, Store, TaskInstancePatch, TaskInstanceRecord, TaskNoteUpdate } from "../store";
+import {
+  renderWaitReason,
+  type DagSpec,
+  type WaitReason,
+  type PoolRecord,
+  type RunSnapshot,
+  type TaskInstancePatch,
+  type TaskInstanceRecord,
+  type TaskNoteUpdate,
+} from "../domain";
+import type { Store } from "../store";
 import type { CapacityLimits } from "./capacity";
 import { needsPreviousRun, pastBlocks } from "./depends-on-past";
 

@@ -1,5 +1,5 @@
 /** The stored form of a Connection, the same for both stores. */
-import type { ConnectionRecord } from "./store";
+import type { ConnectionRecord } from "../domain";
 
 /**
  * Every field present, absent ones as null (flags false). Keys stay in the order of the stores' connection column list:

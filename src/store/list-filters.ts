@@ -3,8 +3,7 @@
  * supplies its dialect (placeholders, how a date and a list are bound), so one function decides which
  * rows a filter keeps and SQLite and Postgres agree.
  */
-import type { NumberRange, TimeRange } from "../domain";
-import type { DagRunFilter, TaskInstanceFilter, XComFilter } from "./store";
+import type { NumberRange, TimeRange, DagRunFilter, TaskInstanceFilter, XComFilter } from "../domain";
 
 export interface SqlDialect {
   /** Binds a value and returns its placeholder. */

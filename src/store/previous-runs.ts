@@ -1,6 +1,5 @@
 /** depends_on_past: grouping the previous-run query's rows, the same for both stores (only the SQL differs). */
-import type { TaskState } from "../domain";
-import type { PreviousRunStates } from "./store";
+import type { TaskState, PreviousRunStates } from "../domain";
 
 /** One row per task instance of the previous run; task_id and state are null when that run has none. */
 export interface PreviousRunRow {

@@ -13,10 +13,10 @@
  *
  * @example const store = withSecrets(openStore(cfg.db), cipher);
  */
-import { isSensitiveName, type BulkAction } from "../domain";
+import { isSensitiveName, type BulkAction, type ConnectionRecord, type Page, type VariableRecord } from "../domain";
 import { overriding } from "./decorate";
 import type { SecretsCipher } from "./secrets-cipher";
-import type { ConnectionRecord, Page, Store, VariableRecord } from "./store";
+import type { Store } from "./store";
 
 /** What each sealed value is bound to (AES-GCM associated data): its table, row and field. */
 export const variableAad = (key: string) => `variable/${key}`;

@@ -17,49 +17,6 @@ import type { SchedulerStore } from "./ports/scheduler";
 import type { SecretsStore } from "./ports/secrets";
 import type { StagingVolumeStore } from "./ports/staging";
 
-/** The record types live in the domain; re-exported so `import … from "../store"` keeps working. */
-export type {
-  RunType,
-  DagRecord,
-  ImportErrorRecord,
-  DagRunRecord,
-  TaskInstanceRecord,
-  TaskInstancePatch,
-  TaskTransition,
-  NewDagRun,
-  RunSnapshot,
-  ListOptions,
-  DagRunFilter,
-  TaskInstanceFilter,
-  XComFilter,
-  LogLineRecord,
-  XComRecord,
-  XComKey,
-  UserRecord,
-  Page,
-  VariableRecord,
-  ConnectionRecord,
-  SecretRewrite,
-  ScheduledDag,
-  RunGates,
-  ReprocessBehavior,
-  BackfillSkips,
-  BackfillRecord,
-  NewBackfill,
-  PoolRecord,
-  PoolInput,
-  TaskClear,
-  RunStateChange,
-  OperatorChange,
-  TaskNoteUpdate,
-  PreviousRunStates,
-  EventLogRow,
-  ReapTaskCandidate,
-  OrphanCandidate,
-  TaskReap,
-  DispatchBackoff,
-} from "../domain";
-
 /** Opening and closing: the composition root (app.ts, main.ts, the CLI) is the only caller. */
 export interface StoreLifecycle {
   /** Applies pending numbered migrations; safe to call at every start. */

@@ -8,7 +8,7 @@ import { describe, expect, test } from "bun:test";
 import { z } from "zod";
 import { routeDocs, type RouteDoc } from "../../src/api/openapi-registry";
 import "../../src/api/schemas";
-import { makeHarness, type Harness } from "../unit/api/harness";
+import { makeHarness, type Harness } from "./api/harness";
 
 const SEED = Number(process.env.LEOFLOW_FUZZ_SEED ?? 20260301);
 const PER_ROUTE = Number(process.env.LEOFLOW_FUZZ_PER_ROUTE ?? 60);

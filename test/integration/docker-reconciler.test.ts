@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { openStore, type Store, type TaskInstanceRecord } from "../../src/store";
-import { parseDagSpec } from "../../src/domain";
+import { openStore, type Store } from "../../src/store";
+import { parseDagSpec, type TaskInstanceRecord } from "../../src/domain";
 import { buildDagRun } from "../../src/scheduler/trigger";
 import { silentLogger } from "../../src/observability";
 import { DockerExecutor, DockerReconciler, type DockerClient, type DockerSettings } from "../../src/executors";

@@ -4,8 +4,8 @@
  * at its limit, refuses tasks over the cap, and with the SchedulerLoop runs http chains with XCom templating.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { openStore, type DagRunRecord, type Store, type TaskInstanceRecord } from "../../src/store";
-import { parseDagSpec, type DagSpec } from "../../src/domain";
+import { openStore, type Store } from "../../src/store";
+import { parseDagSpec, type DagSpec, type DagRunRecord, type TaskInstanceRecord } from "../../src/domain";
 import { InlineHttpExecutor, InlineRunner } from "../../src/executors";
 import { SchedulerLoop } from "../../src/scheduler/loop";
 import { buildDagRun } from "../../src/scheduler/trigger";

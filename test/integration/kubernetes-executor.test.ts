@@ -163,7 +163,12 @@ describe.skipIf(!target)("kubernetes executor (end to end)", () => {
         T,
         () => "the staging PVC of a successful run was not reclaimed",
       );
-      expect(lf.output()).toContain("removed staging volume");
+      // The log line follows the API server's answer to the delete: wait for it, not just for the PVC list.
+      await waitFor(
+        () => lf.output().includes("removed staging volume"),
+        T,
+        () => "the staging PVC's deletion was not logged",
+      );
       expect(lf.output()).toContain('why="its run succeeded"');
     },
     T,

@@ -5,8 +5,8 @@
  * running until the test acts) or at one that refuses them (so the agent exits 2 without reporting).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { openStore, type Store, type TaskInstanceRecord } from "../../src/store";
-import { parseDagSpec, type DagSpec } from "../../src/domain";
+import { openStore, type Store } from "../../src/store";
+import { parseDagSpec, type DagSpec, type TaskInstanceRecord } from "../../src/domain";
 import { buildDagRun } from "../../src/scheduler/trigger";
 import { silentLogger } from "../../src/observability";
 import { KubernetesExecutor, KubernetesReconciler, podName, type KubernetesSettings } from "../../src/executors/kubernetes";

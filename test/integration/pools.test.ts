@@ -6,11 +6,11 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createApi } from "../../src/api";
-import { parseDagSpec, type DagSpec } from "../../src/domain";
+import { parseDagSpec, type DagSpec, type DagRunRecord, type TaskInstanceRecord } from "../../src/domain";
 import { silentLogger } from "../../src/observability";
 import { SchedulerLoop } from "../../src/scheduler/loop";
 import { buildDagRun } from "../../src/scheduler/trigger";
-import type { DagRunRecord, Store, TaskInstanceRecord } from "../../src/store";
+import type { Store } from "../../src/store";
 import { forEachStore } from "../support/stores";
 
 /** Holds dispatched tasks running; `finish` reports one the way an agent would. */

@@ -6,8 +6,8 @@
  * loop to settle (loop.idle(), the agent's reports) instead of sleeping.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { openStore, type DagRunRecord, type Store, type TaskInstanceRecord } from "../../src/store";
-import { parseDagSpec, type DagSpec } from "../../src/domain";
+import { openStore, type Store } from "../../src/store";
+import { parseDagSpec, type DagSpec, type DagRunRecord, type TaskInstanceRecord } from "../../src/domain";
 import { SchedulerLoop } from "../../src/scheduler/loop";
 import { buildDagRun } from "../../src/scheduler/trigger";
 import { silentLogger } from "../../src/observability";

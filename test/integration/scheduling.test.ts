@@ -6,10 +6,10 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createApi } from "../../src/api";
-import { parseDagSpec, type DagSpec } from "../../src/domain";
+import { parseDagSpec, type DagSpec, type DagRunRecord, type TaskInstanceRecord } from "../../src/domain";
 import { silentLogger } from "../../src/observability";
 import { CronRunCreator, SchedulerLoop } from "../../src/scheduler";
-import type { DagRunRecord, Store, TaskInstanceRecord } from "../../src/store";
+import type { Store } from "../../src/store";
 import { forEachStore } from "../support/stores";
 
 class HoldingAgent {

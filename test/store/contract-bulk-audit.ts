@@ -4,8 +4,8 @@
  * error lookups (get by id, filename_pattern).
  */
 import { describe, expect, test } from "bun:test";
-import type { AuditLogEntry } from "../../src/domain";
-import type { ConnectionRecord, Store } from "../../src/store";
+import type { AuditLogEntry, ConnectionRecord } from "../../src/domain";
+import type { Store } from "../../src/store";
 
 const T0 = new Date("2026-01-01T00:00:00.000Z");
 const at = (s: number) => new Date(T0.getTime() + s * 1000);

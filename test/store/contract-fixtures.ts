@@ -1,5 +1,5 @@
 /** Helpers shared by the store contract files and the per-store tests. */
-import type { DagRecord, NewDagRun } from "../../src/store";
+import type { DagRecord, NewDagRun } from "../../src/domain";
 
 export const T0 = new Date("2026-01-01T00:00:00.000Z");
 

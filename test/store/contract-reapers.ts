@@ -3,8 +3,8 @@
  * orphaned runs, and the per-try dispatch attempt bookkeeping.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec } from "../../src/domain";
-import type { Store, TaskInstanceRecord } from "../../src/store";
+import { parseDagSpec, type TaskInstanceRecord } from "../../src/domain";
+import type { Store } from "../../src/store";
 import { newRun, T0 } from "./contract-fixtures";
 
 const at = (s: number) => new Date(T0.getTime() + s * 1000);

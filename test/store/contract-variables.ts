@@ -4,8 +4,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { SecretUnreadableError, SecretsCipher, isSealed, sealedKeyId } from "../../src/store";
-import { ConflictError } from "../../src/domain";
-import { rotateSecrets, withSecrets, type ConnectionRecord, type Store } from "../../src/store";
+import { ConflictError, type ConnectionRecord } from "../../src/domain";
+import { rotateSecrets, withSecrets, type Store } from "../../src/store";
 
 const T0 = new Date("2026-01-01T00:00:00.000Z");
 

@@ -16,8 +16,11 @@ import {
   parseDagSpec,
   type DagSpec,
   type TaskState,
+  type DagRunRecord,
+  type NewDagRun,
+  type TaskInstanceRecord,
 } from "../../src/domain";
-import type { DagRunRecord, NewDagRun, Store, TaskInstanceRecord } from "../../src/store";
+import type { Store } from "../../src/store";
 import { variablesContract } from "./contract-variables";
 import { schedulingContract } from "./contract-scheduling";
 import { reapersContract } from "./contract-reapers";

@@ -7,10 +7,10 @@
  * With catchup off a scheduler that falls behind skips slots; the note says how many slots got no run.
  */
 import { join } from "node:path";
-import { parseDagSpec } from "../../../src/domain";
+import { parseDagSpec, type TaskInstanceRecord } from "../../../src/domain";
 import { silentLogger } from "../../../src/observability";
 import { CronRunCreator, SchedulerLoop } from "../../../src/scheduler";
-import { PostgresStore, SqliteStore, type Store, type TaskInstanceRecord } from "../../../src/store";
+import { PostgresStore, SqliteStore, type Store } from "../../../src/store";
 import { skippedRow, type BenchContext, type Workload } from "../lib/context";
 import { listAll, removeDir, tempDir, waitFor } from "../lib/leoflow";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";

@@ -7,10 +7,10 @@
  * alone (formerly scripts/bench-store.ts): the sweep's read, a 1,000-row transition batch, the active count.
  */
 import { join } from "node:path";
-import { parseDagSpec } from "../../../src/domain";
+import { parseDagSpec, type DagRecord, type TaskInstanceRecord, type TaskTransition } from "../../../src/domain";
 import { silentLogger } from "../../../src/observability";
 import { SchedulerLoop } from "../../../src/scheduler";
-import { PostgresStore, SqliteStore, type DagRecord, type Store, type TaskInstanceRecord, type TaskTransition } from "../../../src/store";
+import { PostgresStore, SqliteStore, type Store } from "../../../src/store";
 import { skippedRow, type BenchContext, type Workload } from "../lib/context";
 import { removeDir, tempDir } from "../lib/leoflow";
 import type { Row } from "../lib/stats";

@@ -9,8 +9,10 @@ import {
   type BulkActionResult,
   type BulkNoun,
   type BulkPlan,
+  type ConnectionRecord,
+  type PoolInput,
+  type VariableRecord,
 } from "../../domain";
-import type { ConnectionRecord, PoolInput, VariableRecord } from "../store";
 import { query, type Db, type Pool } from "./client";
 import { createPool, deletePool, updatePool } from "./pools";
 import { deleteConnection, deleteVariable, putConnection, putVariable } from "./variables";

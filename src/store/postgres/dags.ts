@@ -1,6 +1,5 @@
 /** DAGs, their content versions and import errors. */
-import type { DagSpec } from "../../domain";
-import type { DagRecord, ImportErrorRecord, ListOptions, Page } from "../store";
+import type { DagSpec, DagRecord, ImportErrorRecord, ListOptions, Page } from "../../domain";
 import { specHash } from "../sqlite/dags";
 import { DAG_SORTABLE, IMPORT_ERROR_SORTABLE } from "../sortable";
 import { arrayParam, execute, jsonText, Params, query, type Db, type Pool } from "./client";

@@ -3,7 +3,7 @@
  * saw. Appends are serialized by an advisory lock held until their commit, so ids commit in increasing order:
  * without it a reader could see id 11 committed before id 10 and skip 10 for good. Reads take no lock.
  */
-import type { EventLogRow } from "../store";
+import type { EventLogRow } from "../../domain";
 import { jsonText, query, type Pool } from "./client";
 
 /** First key of the append lock ("Leoe"); the second is the schema's hash, so deployments do not wait on each other. */

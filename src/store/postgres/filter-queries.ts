@@ -1,5 +1,5 @@
 /** The API's filtered run and task-instance lists on Postgres (conditions from ../list-filters.ts). */
-import type { DagRunFilter, DagRunRecord, Page, TaskInstanceFilter, TaskInstanceRecord } from "../store";
+import type { DagRunFilter, DagRunRecord, Page, TaskInstanceFilter, TaskInstanceRecord } from "../../domain";
 import { dagRunWhere, taskInstanceWhere, whereSql, type SqlDialect } from "../list-filters";
 import { RUN_SORTABLE, TI_SORTABLE } from "../sortable";
 import { arrayParam, execute, Params, query, type Db, type Pool } from "./client";

@@ -3,7 +3,7 @@
  * ValidationError messages and the same NULL ordering, with `$n` placeholders instead of `?`.
  */
 import type { Sortable } from "../sortable";
-import type { ListOptions } from "../store";
+import type { ListOptions } from "../../domain";
 import { pageClause } from "../sqlite/list-query";
 import type { Params } from "./client";
 

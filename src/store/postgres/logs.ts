@@ -1,6 +1,5 @@
 /** Task logs, keyed (ti, try, seq) so a resent batch is ignored rather than duplicated. */
-import { storableText } from "../../domain";
-import type { LogLineRecord } from "../store";
+import { storableText, type LogLineRecord } from "../../domain";
 import { DEFAULT_LOG_READ_LIMIT } from "../sqlite/logs";
 import { arrayParam, execute, query, type Db } from "./client";
 

@@ -3,7 +3,7 @@
  * task instances, and the previous-run lookup depends_on_past needs.
  */
 import { groupPreviousRunStates, type PreviousRunRow } from "../previous-runs";
-import type { OperatorChange, PreviousRunStates, RunStateChange, TaskClear, TaskNoteUpdate } from "../store";
+import type { OperatorChange, PreviousRunStates, RunStateChange, TaskClear, TaskNoteUpdate } from "../../domain";
 import { arrayParam, execute, Params, query, type Db, type Pool } from "./client";
 import { applyTransitionsOn, roundsOf } from "./task-instances";
 

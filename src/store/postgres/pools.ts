@@ -1,6 +1,5 @@
 /** Pools (Airflow's): CRUD, each read carrying the pool's usage summed from task_instances in the same query. */
-import { ConflictError } from "../../domain";
-import type { ListOptions, Page, PoolInput, PoolRecord } from "../store";
+import { ConflictError, type ListOptions, type Page, type PoolInput, type PoolRecord } from "../../domain";
 import { POOL_SORTABLE } from "../sortable";
 import { execute, Params, query, type Db } from "./client";
 import { pgPageClause } from "./list-query";

@@ -8,10 +8,9 @@
  * const store = new PostgresStore({ url: "postgres://leo@db:5432/leoflow" });
  * await store.migrate();
  */
-import type { DagRunState, DagSpec } from "../../domain";
-import { runMigrations } from "../migrate";
-import { DEFAULT_XCOM_MAX_BYTES } from "../sqlite";
 import type {
+  DagRunState,
+  DagSpec,
   BackfillRecord,
   ConnectionRecord,
   SecretRewrite,
@@ -37,20 +36,24 @@ import type {
   NewDagRun,
   Page,
   RunSnapshot,
-  Store,
   TaskInstanceRecord,
   TaskTransition,
   UserRecord,
   XComKey,
   XComRecord,
-} from "../store";
+  TaskInstanceFilter,
+  XComFilter,
+  EventLogRow,
+} from "../../domain";
+import { runMigrations } from "../migrate";
+import { DEFAULT_XCOM_MAX_BYTES } from "../sqlite";
+import type { Store } from "../store";
 import { redactUrl } from "../../domain";
 import { connect, type Pool } from "./client";
 import * as dags from "./dags";
 import * as dagsQuery from "./dags-query";
 import type { DagFilter, DagRunStateCount, DagVersionRecord } from "../ports/api-dags";
 import * as filterQueries from "./filter-queries";
-import type { TaskInstanceFilter, XComFilter } from "../store";
 import * as logs from "./logs";
 import * as operator from "./operator";
 import * as pools from "./pools";
@@ -62,7 +65,6 @@ import type { AuditLogEntry, AuditLogFilter, AuditLogRecord, BulkAction, BulkAct
 import * as staging from "./staging";
 import type { NewStagingVolume, StagingVolumeRecord } from "../ports/staging";
 import type { UserChange, UserChangeResult } from "../ports/users";
-import type { EventLogRow } from "../store";
 import * as scheduling from "./scheduling";
 import * as variables from "./variables";
 import { POSTGRES_MIGRATIONS, postgresMigrationTarget } from "./migrations";

@@ -2,7 +2,7 @@
  * Reliability SQL: the reapers' candidate reads and their guarded writes, and the dispatch-attempt
  * bookkeeping. Reads return every candidate; the thresholds are decided in pure code (reaper-rules.ts).
  */
-import type { DispatchBackoff, OrphanCandidate, ReapTaskCandidate, TaskReap } from "../store";
+import type { DispatchBackoff, OrphanCandidate, ReapTaskCandidate, TaskReap } from "../../domain";
 import { arrayParam, execute, query, type Db, type Pool } from "./client";
 import { roundsOf } from "./task-instances";
 import { STILL_MOVING_SQL } from "../still-moving";

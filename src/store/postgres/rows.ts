@@ -2,8 +2,19 @@
  * Column lists and row → record conversions. The driver already returns Dates for timestamptz, numbers for
  * int8 (see client.ts), booleans and parsed jsonb, so conversions only narrow types.
  */
-import type { DagRunState, DagSpec, TaskState, WaitReasonKind } from "../../domain";
-import type { DagRecord, DagRunRecord, ImportErrorRecord, RunType, TaskInstanceRecord, UserRecord, XComRecord } from "../store";
+import type {
+  DagRunState,
+  DagSpec,
+  TaskState,
+  WaitReasonKind,
+  DagRecord,
+  DagRunRecord,
+  ImportErrorRecord,
+  RunType,
+  TaskInstanceRecord,
+  UserRecord,
+  XComRecord,
+} from "../../domain";
 
 export interface DagRow {
   dag_id: string;

@@ -6,8 +6,10 @@ import {
   assertStorableText,
   isTerminalDagRunState,
   type DagRunState,
+  type DagRunRecord,
+  type NewDagRun,
+  type RunSnapshot,
 } from "../../domain";
-import type { DagRunRecord, NewDagRun, RunSnapshot } from "../store";
 import {
   arrayParam,
   execute,

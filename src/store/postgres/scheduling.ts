@@ -1,6 +1,15 @@
 /** Scheduling on Postgres: the cron scheduler's DAG read, run-start limits, and backfills. */
-import { ConflictError, type DagRunState } from "../../domain";
-import type { BackfillRecord, ListOptions, NewBackfill, Page, ReprocessBehavior, RunGates, ScheduledDag } from "../store";
+import {
+  ConflictError,
+  type DagRunState,
+  type BackfillRecord,
+  type ListOptions,
+  type NewBackfill,
+  type Page,
+  type ReprocessBehavior,
+  type RunGates,
+  type ScheduledDag,
+} from "../../domain";
 import { BACKFILL_SORTABLE } from "../sortable";
 import { arrayParam, execute, jsonText, Params, query, type Db, type Pool } from "./client";
 import { pgPageClause } from "./list-query";

@@ -1,6 +1,12 @@
 /** Task instances: lookups, the batched conditional transitions every state change goes through, heartbeats. */
-import { storableText } from "../../domain";
-import type { ListOptions, Page, TaskInstancePatch, TaskInstanceRecord, TaskTransition } from "../store";
+import {
+  storableText,
+  type ListOptions,
+  type Page,
+  type TaskInstancePatch,
+  type TaskInstanceRecord,
+  type TaskTransition,
+} from "../../domain";
 import { TI_SORTABLE } from "../sortable";
 import { arrayParam, execute, Params, query, type Db, type Pool } from "./client";
 import { pgPageClause } from "./list-query";

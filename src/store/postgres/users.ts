@@ -1,5 +1,5 @@
 /** Users of the API and UI. */
-import type { UserRecord } from "../store";
+import type { UserRecord } from "../../domain";
 import type { UserChange, UserChangeResult } from "../ports/users";
 import { execute, query, type Db, type Pool } from "./client";
 import { toUser, type UserRow } from "./rows";

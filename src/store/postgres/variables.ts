@@ -1,7 +1,6 @@
 /** Variables and connections (Airflow's): one small function per SQL operation. */
-import { ConflictError } from "../../domain";
+import { ConflictError, type ConnectionRecord, type ListOptions, type Page, type SecretRewrite, type VariableRecord } from "../../domain";
 import { connectionRow } from "../connection-row";
-import type { ConnectionRecord, ListOptions, Page, SecretRewrite, VariableRecord } from "../store";
 import { CONN_SORTABLE, VAR_SORTABLE } from "../sortable";
 import { execute, Params, query, type Db, type Pool } from "./client";
 import { pgPageClause } from "./list-query";

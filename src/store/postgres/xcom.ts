@@ -1,5 +1,5 @@
 /** XCom: small JSON values passed between tasks, size-limited at write (same limit and message as SQLite). */
-import type { Page, XComFilter, XComKey, XComRecord } from "../store";
+import type { Page, XComFilter, XComKey, XComRecord } from "../../domain";
 import { whereSql, xcomWhere } from "../list-filters";
 import { pgDialect } from "./filter-queries";
 import { encodeXCom, UNMAPPED } from "../sqlite/xcom";

@@ -1,6 +1,6 @@
 /** The API's DAG list filters, bulk pause, delete, versions, run-state counts and tags on SQLite (conditions from ../dag-filters.ts). */
 import type { Database } from "bun:sqlite";
-import type { DagRecord, ListOptions, Page } from "../store";
+import type { DagRecord, ListOptions, Page } from "../../domain";
 import type { DagFilter, DagRunStateCount, DagVersionRecord } from "../ports/api-dags";
 import { DAG_LATEST_RUN_JOIN, dagOrderBy, dagPaging, dagSortKeys, dagWhere, type DagSqlDialect } from "../dag-filters";
 import { whereSql } from "../list-filters";

@@ -1,7 +1,6 @@
 /** DAGs, their content versions and import errors. */
 import type { Database } from "bun:sqlite";
-import type { DagSpec } from "../../domain";
-import type { DagRecord, ImportErrorRecord, ListOptions, Page } from "../store";
+import type { DagSpec, DagRecord, ImportErrorRecord, ListOptions, Page } from "../../domain";
 import { DAG_SORTABLE, IMPORT_ERROR_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
 import { DAG_COLUMNS, DAG_FROM, toDag, toImportError, type DagRow, type ImportErrorRow } from "./rows";

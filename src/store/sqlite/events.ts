@@ -3,7 +3,7 @@
  * own rule, so ids commit in order without an extra lock.
  */
 import type { Database } from "bun:sqlite";
-import type { EventLogRow } from "../store";
+import type { EventLogRow } from "../../domain";
 
 /** One transaction per batch; returns the ids given, ascending, in the order of `events`. */
 export function appendEvents(db: Database, events: Record<string, unknown>[], now: Date): number[] {

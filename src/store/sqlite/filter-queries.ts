@@ -1,6 +1,6 @@
 /** The API's filtered run and task-instance lists on SQLite (conditions from ../list-filters.ts). */
 import type { Database } from "bun:sqlite";
-import type { DagRunFilter, DagRunRecord, Page, TaskInstanceFilter, TaskInstanceRecord } from "../store";
+import type { DagRunFilter, DagRunRecord, Page, TaskInstanceFilter, TaskInstanceRecord } from "../../domain";
 import { dagRunWhere, taskInstanceWhere, whereSql, type SqlDialect } from "../list-filters";
 import { RUN_SORTABLE, TI_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";

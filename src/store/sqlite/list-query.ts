@@ -3,9 +3,8 @@
  * Only allow-listed fields reach SQL; NULLs sort as Postgres sorts them by default (last ascending, first
  * descending) so both stores page identically.
  */
-import { ValidationError } from "../../domain";
+import { ValidationError, type ListOptions } from "../../domain";
 import type { Sortable } from "../sortable";
-import type { ListOptions } from "../store";
 
 export const DEFAULT_LIMIT = 100;
 

@@ -1,7 +1,6 @@
 /** Task logs, keyed (ti, try, seq) so a resent batch is ignored rather than duplicated. */
 import type { Database } from "bun:sqlite";
-import { storableText } from "../../domain";
-import type { LogLineRecord } from "../store";
+import { storableText, type LogLineRecord } from "../../domain";
 
 export const DEFAULT_LOG_READ_LIMIT = 10_000;
 

@@ -4,7 +4,7 @@
  */
 import type { Database } from "bun:sqlite";
 import { groupPreviousRunStates, type PreviousRunRow } from "../previous-runs";
-import type { OperatorChange, PreviousRunStates, RunStateChange, TaskClear, TaskNoteUpdate } from "../store";
+import type { OperatorChange, PreviousRunStates, RunStateChange, TaskClear, TaskNoteUpdate } from "../../domain";
 import { applyTransitions } from "./task-instances";
 
 const CLEAR_SQL = `UPDATE task_instances SET state = 'none', try_number = ?, max_tries = ?, queued_at = NULL, start_date = NULL,

@@ -1,7 +1,6 @@
 /** Pools (Airflow's): CRUD, each read carrying the pool's usage summed from task_instances in the same query. */
 import type { Database } from "bun:sqlite";
-import { ConflictError } from "../../domain";
-import type { ListOptions, Page, PoolInput, PoolRecord } from "../store";
+import { ConflictError, type ListOptions, type Page, type PoolInput, type PoolRecord } from "../../domain";
 import { POOL_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
 

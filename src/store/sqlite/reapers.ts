@@ -3,7 +3,7 @@
  * bookkeeping. Reads return every candidate; the thresholds are decided in pure code (reaper-rules.ts).
  */
 import type { Database } from "bun:sqlite";
-import type { DispatchBackoff, OrphanCandidate, ReapTaskCandidate, TaskReap } from "../store";
+import type { DispatchBackoff, OrphanCandidate, ReapTaskCandidate, TaskReap } from "../../domain";
 import { date } from "./rows";
 import { STILL_MOVING_SQL } from "../still-moving";
 

@@ -1,6 +1,14 @@
 /** Conversions between SQLite column values (epoch ms, 0/1, JSON text) and the Store's record types. */
-import type { DagSpec } from "../../domain";
-import type { DagRecord, DagRunRecord, ImportErrorRecord, RunType, TaskInstanceRecord, UserRecord, XComRecord } from "../store";
+import type {
+  DagSpec,
+  DagRecord,
+  DagRunRecord,
+  ImportErrorRecord,
+  RunType,
+  TaskInstanceRecord,
+  UserRecord,
+  XComRecord,
+} from "../../domain";
 import type { DagRunState, TaskState, WaitReasonKind } from "../../domain";
 
 export const ms = (d: Date | null | undefined): number | null => (d == null ? null : d.getTime());

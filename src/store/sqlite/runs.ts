@@ -8,8 +8,10 @@ import {
   assertStorableText,
   isTerminalDagRunState,
   type DagRunState,
+  type DagRunRecord,
+  type NewDagRun,
+  type RunSnapshot,
 } from "../../domain";
-import type { DagRunRecord, NewDagRun, RunSnapshot } from "../store";
 import { DAG_RUN_COLUMNS, TI_COLUMNS, ms, toDagRun, toTaskInstance, type DagRunRow, type TaskInstanceRow } from "./rows";
 
 export function createDagRun(db: Database, input: NewDagRun): DagRunRecord {

@@ -1,7 +1,16 @@
 /** Scheduling on SQLite: the cron scheduler's DAG read, run-start limits, and backfills. */
 import type { Database } from "bun:sqlite";
-import { ConflictError, type DagRunState } from "../../domain";
-import type { BackfillRecord, ListOptions, NewBackfill, Page, ReprocessBehavior, RunGates, ScheduledDag } from "../store";
+import {
+  ConflictError,
+  type DagRunState,
+  type BackfillRecord,
+  type ListOptions,
+  type NewBackfill,
+  type Page,
+  type ReprocessBehavior,
+  type RunGates,
+  type ScheduledDag,
+} from "../../domain";
 import { BACKFILL_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
 import { DAG_COLUMNS, DAG_FROM, toDag, type DagRow } from "./rows";

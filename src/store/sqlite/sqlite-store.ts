@@ -9,9 +9,9 @@
  * await store.migrate();
  */
 import { Database } from "bun:sqlite";
-import type { DagRunState, DagSpec } from "../../domain";
-import { runMigrations } from "../migrate";
 import type {
+  DagRunState,
+  DagSpec,
   DagRecord,
   DagRunFilter,
   DagRunRecord,
@@ -21,7 +21,6 @@ import type {
   NewDagRun,
   Page,
   RunSnapshot,
-  Store,
   TaskInstanceRecord,
   TaskTransition,
   UserRecord,
@@ -30,12 +29,29 @@ import type {
   VariableRecord,
   ConnectionRecord,
   SecretRewrite,
-} from "../store";
+  TaskInstanceFilter,
+  XComFilter,
+  OperatorChange,
+  PoolInput,
+  PoolRecord,
+  PreviousRunStates,
+  TaskNoteUpdate,
+  BackfillRecord,
+  NewBackfill,
+  RunGates,
+  ScheduledDag,
+  EventLogRow,
+  DispatchBackoff,
+  OrphanCandidate,
+  ReapTaskCandidate,
+  TaskReap,
+} from "../../domain";
+import { runMigrations } from "../migrate";
+import type { Store } from "../store";
 import * as dags from "./dags";
 import * as dagsQuery from "./dags-query";
 import type { DagFilter, DagRunStateCount, DagVersionRecord } from "../ports/api-dags";
 import * as filterQueries from "./filter-queries";
-import type { TaskInstanceFilter, XComFilter } from "../store";
 import * as logs from "./logs";
 import { SQLITE_MIGRATIONS, sqliteMigrationTarget } from "./migrations";
 import * as runs from "./runs";
@@ -44,9 +60,7 @@ import * as users from "./users";
 import * as xcom from "./xcom";
 import * as pools from "./pools";
 import * as operator from "./operator";
-import type { OperatorChange, PoolInput, PoolRecord, PreviousRunStates, TaskNoteUpdate } from "../store";
 import * as scheduling from "./scheduling";
-import type { BackfillRecord, NewBackfill, RunGates, ScheduledDag } from "../store";
 import * as variables from "./variables";
 import * as reapers from "./reapers";
 import * as events from "./events";
@@ -56,8 +70,6 @@ import type { AuditLogEntry, AuditLogFilter, AuditLogRecord, BulkAction, BulkAct
 import * as staging from "./staging";
 import type { NewStagingVolume, StagingVolumeRecord } from "../ports/staging";
 import type { UserChange, UserChangeResult } from "../ports/users";
-import type { EventLogRow } from "../store";
-import type { DispatchBackoff, OrphanCandidate, ReapTaskCandidate, TaskReap } from "../store";
 
 export const DEFAULT_XCOM_MAX_BYTES = 1024 * 1024;
 

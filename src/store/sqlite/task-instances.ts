@@ -1,7 +1,13 @@
 /** Task instances: lookups, the batched conditional transitions every state change goes through, heartbeats. */
 import type { Database } from "bun:sqlite";
-import { storableText } from "../../domain";
-import type { ListOptions, Page, TaskInstancePatch, TaskInstanceRecord, TaskTransition } from "../store";
+import {
+  storableText,
+  type ListOptions,
+  type Page,
+  type TaskInstancePatch,
+  type TaskInstanceRecord,
+  type TaskTransition,
+} from "../../domain";
 import { TI_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
 import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";

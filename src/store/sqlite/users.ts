@@ -1,6 +1,6 @@
 /** Users of the API and UI. */
 import type { Database } from "bun:sqlite";
-import type { UserRecord } from "../store";
+import type { UserRecord } from "../../domain";
 import type { UserChange, UserChangeResult } from "../ports/users";
 import { toUser, type UserRow } from "./rows";
 

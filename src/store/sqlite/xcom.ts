@@ -1,7 +1,6 @@
 /** XCom: small JSON values passed between tasks, size-limited at write. */
 import type { Database } from "bun:sqlite";
-import { TooLargeError, ValidationError, findJsonProblem } from "../../domain";
-import type { Page, XComFilter, XComKey, XComRecord } from "../store";
+import { TooLargeError, ValidationError, findJsonProblem, type Page, type XComFilter, type XComKey, type XComRecord } from "../../domain";
 import { whereSql, xcomWhere } from "../list-filters";
 import { sqliteDialect } from "./filter-queries";
 import { XCOM_SORTABLE } from "../sortable";

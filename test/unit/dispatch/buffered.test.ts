@@ -4,8 +4,8 @@
  * scheduled, and a launch failing on a worker fails it with the reason instead of stranding it in queued.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { parseDagSpec, type DagSpec } from "../../../src/domain";
-import { openStore, type DagRunRecord, type Store, type TaskInstanceRecord } from "../../../src/store";
+import { parseDagSpec, type DagSpec, type DagRunRecord, type TaskInstanceRecord } from "../../../src/domain";
+import { openStore, type Store } from "../../../src/store";
 import { SchedulerLoop, buildDagRun } from "../../../src/scheduler";
 import { AtCapacityError, BufferedDispatcher, type TaskDispatcher } from "../../../src/dispatch";
 import { silentLogger } from "../../../src/observability";

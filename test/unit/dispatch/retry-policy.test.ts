@@ -3,8 +3,8 @@
  * in-memory store with an injected clock: held back until its time, launched again, or dead-lettered.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { parseDagSpec, type DagSpec } from "../../../src/domain";
-import { openStore, type DagRunRecord, type Store, type TaskInstanceRecord } from "../../../src/store";
+import { parseDagSpec, type DagSpec, type DagRunRecord, type TaskInstanceRecord } from "../../../src/domain";
+import { openStore, type Store } from "../../../src/store";
 import { SchedulerLoop, buildDagRun } from "../../../src/scheduler";
 import { DispatchRetryPolicy, decideDispatchFailure, dispatchBackoffMs } from "../../../src/dispatch";
 import { EventHub } from "../../../src/events";

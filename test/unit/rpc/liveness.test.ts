@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { notLiveReason, renewalDue, type Caller } from "../../../src/rpc/caller";
-import type { TaskInstanceRecord } from "../../../src/store";
+import type { TaskInstanceRecord } from "../../../src/domain";
 
 const caller = (state: TaskInstanceRecord["state"], tiTry: number, tokenTry = 1): Caller => ({
   id: { tiId: 1, tryNumber: tokenTry, dagId: "etl", runId: "r", taskId: "t" },

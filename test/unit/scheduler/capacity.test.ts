@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { renderWaitReason, type WaitReason } from "../../../src/domain";
+import { renderWaitReason, type WaitReason, type TaskInstanceRecord } from "../../../src/domain";
 import { selectDispatchable, type DispatchCandidate } from "../../../src/scheduler";
-import type { TaskInstanceRecord } from "../../../src/store";
 import { at, T0 } from "./helpers";
 
 let nextId = 1;

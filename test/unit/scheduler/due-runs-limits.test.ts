@@ -1,7 +1,7 @@
 /** Pure decisions the loop takes on runs: which may be planned (pause, max_active_runs, backfills), dagrun_timeout. */
 import { describe, expect, test } from "bun:test";
 import { planRunTimeout, runTimeoutAt, selectRunsToPlan } from "../../../src/scheduler";
-import type { RunGates } from "../../../src/store";
+import type { RunGates } from "../../../src/domain";
 import { T0, at, dag, run, tis } from "./helpers";
 
 type R = RunGates["runs"][number];

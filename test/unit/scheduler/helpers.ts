@@ -1,6 +1,13 @@
 /** Builders and a tiny in-memory applier, so planner tests read as timelines. */
-import { parseDagSpec, canTransition, type DagSpec, type TaskState } from "../../../src/domain";
-import type { DagRunRecord, TaskInstanceRecord, TaskTransition } from "../../../src/store";
+import {
+  parseDagSpec,
+  canTransition,
+  type DagSpec,
+  type TaskState,
+  type DagRunRecord,
+  type TaskInstanceRecord,
+  type TaskTransition,
+} from "../../../src/domain";
 
 export const T0 = new Date("2026-01-01T00:00:00Z");
 export const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);

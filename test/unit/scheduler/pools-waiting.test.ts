@@ -1,8 +1,7 @@
 /** Pool accounting for the dispatcher (poolLimits) and the waiting notes the loop writes. */
 import { describe, expect, test } from "bun:test";
-import { renderWaitReason } from "../../../src/domain";
+import { renderWaitReason, type PoolRecord } from "../../../src/domain";
 import { poolLimits, selectDispatchable, waitCleared, waitingNotes, withWaitReason, type DispatchCandidate } from "../../../src/scheduler";
-import type { PoolRecord } from "../../../src/store";
 import { T0, dag, tis } from "./helpers";
 
 const pool = (name: string, slots: number, running = 0, queued = 0, scheduled = 0): PoolRecord => ({

@@ -3,8 +3,8 @@
  * stand-in agent, so a 5-minute threshold passes in microseconds. Every tick here is a full sweep.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { parseDagSpec, type DagSpec } from "../../../src/domain";
-import { openStore, type DagRunRecord, type Store, type TaskInstanceRecord } from "../../../src/store";
+import { parseDagSpec, type DagSpec, type DagRunRecord, type TaskInstanceRecord } from "../../../src/domain";
+import { openStore, type Store } from "../../../src/store";
 import { Reapers, SchedulerLoop, buildDagRun, reapNotes, type ReaperThresholds } from "../../../src/scheduler";
 import { Metrics, silentLogger, type Logger } from "../../../src/observability";
 

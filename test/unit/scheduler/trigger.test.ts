@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec, ValidationError } from "../../../src/domain";
+import { parseDagSpec, ValidationError, type DagRecord } from "../../../src/domain";
 import { buildDagRun, defaultRunId, resolveConf, runIdSuffix } from "../../../src/scheduler/trigger";
-import type { DagRecord } from "../../../src/store";
 
 const NOW = new Date("2026-03-01T12:00:00Z");
 

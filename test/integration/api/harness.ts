@@ -1,13 +1,22 @@
 /**
- * A real API over a fresh in-memory SQLite store (with secrets sealed, as serve does), with two DAGs, two users
- * and a fake scheduler handle.
+ * A real API over a fresh store (with secrets sealed, as serve does), with two DAGs, two users and a fake
+ * scheduler handle. `forEachApiStore` runs a route test file once per store: in-memory SQLite, and Postgres
+ * (a schema per file, emptied before each test; skipped locally with one line when no server answers,
+ * required under CI=true — see test/support/postgres.ts).
+ *
+ * @example
+ * forEachApiStore((makeHarness) => {
+ *   test("…", async () => { const h = await makeHarness(); … });
+ * });
  */
+import { afterEach, beforeAll, beforeEach, describe, setDefaultTimeout } from "bun:test";
 import { createApi, type ApiDeps } from "../../../src/api";
 import type { DagFilesHandle } from "../../../src/api";
 import { hashPassword, UserTokens } from "../../../src/auth";
 import { SecretsCipher } from "../../../src/store";
 import { parseDagSpec } from "../../../src/domain";
-import { openStore, withSecrets, type Store } from "../../../src/store";
+import { PostgresStore, guardedStore, openStore, withSecrets, type Store } from "../../../src/store";
+import { describePg, pgUrl, resettableSchema } from "../../support/postgres";
 import { checkResponse } from "./response-check";
 
 export const NOW = new Date("2026-03-01T12:00:00Z");
@@ -59,10 +68,62 @@ export interface Harness {
 let hashes: Promise<[string, string]> | null = null;
 
 /** `api`: further ApiDeps for this harness (e.g. testConnection, config). */
-export async function makeHarness(
-  opts: { auth?: boolean; dagFiles?: DagFilesHandle; api?: Pick<ApiDeps, "testConnection" | "config"> } = {},
-): Promise<Harness> {
-  const rawStore = openStore("sqlite::memory:");
+export interface HarnessOptions {
+  auth?: boolean;
+  dagFiles?: DagFilesHandle;
+  api?: Pick<ApiDeps, "testConnection" | "config">;
+}
+
+export type MakeHarness = (opts?: HarnessOptions) => Promise<Harness>;
+
+/** A harness over a fresh in-memory SQLite store. */
+export const makeHarness: MakeHarness = (opts = {}) => harnessOver(openStore("sqlite::memory:"), opts);
+
+/** Most harnesses one Postgres test may make (each gets a schema of its own). */
+const PG_HARNESSES_PER_TEST = 3;
+
+/**
+ * Runs `fn` once per store, each in a describe block ("on sqlite", "on postgres"), handing it the
+ * `makeHarness` of that store. On Postgres each harness of a test gets its own schema, emptied first; its
+ * connections are closed after the test.
+ */
+export function forEachApiStore(fn: (makeHarness: MakeHarness, store: "sqlite" | "postgres") => void): void {
+  // A Postgres round trip per store call makes some route tests slower than bun's 5 s default on a busy
+  // machine; setDefaultTimeout holds for the calling test file (see bunfig.toml).
+  setDefaultTimeout(20_000);
+  describe("on sqlite", () => fn(makeHarness, "sqlite"));
+  describePg("on postgres", () => {
+    // Schemas are created lazily, on their first reset: a file whose tests make one harness pays for one.
+    const schemas = Array.from({ length: PG_HARNESSES_PER_TEST }, () => resettableSchema());
+    const open: Store[] = [];
+    let inTest = false;
+    beforeAll(() => schemas[0]!.reset(), 60_000);
+    beforeEach(() => {
+      inTest = true;
+    });
+    afterEach(async () => {
+      inTest = false;
+      await Promise.all(open.splice(0).map((s) => s.close()));
+    });
+    fn(async (opts = {}) => {
+      if (!inTest)
+        throw new Error(
+          "makeHarness was called outside a test (in a describe or beforeAll): on Postgres a harness lives for one test; make it inside the test",
+        );
+      const schema = schemas[open.length];
+      if (!schema)
+        throw new Error(
+          `a test made more than ${PG_HARNESSES_PER_TEST} harnesses; raise PG_HARNESSES_PER_TEST in test/integration/api/harness.ts`,
+        );
+      await schema.reset();
+      const raw = guardedStore(new PostgresStore({ url: pgUrl(), schema: schema.name, max: 4 }));
+      open.push(raw);
+      return harnessOver(raw, opts);
+    }, "postgres");
+  });
+}
+
+async function harnessOver(rawStore: Store, opts: HarnessOptions): Promise<Harness> {
   const store = withSecrets(rawStore, TEST_CIPHER);
   await store.migrate();
   await store.upsertDag({ spec: parseDagSpec(ETL), fileloc: "/dags/etl.json", pausedOnCreate: false, now: NOW });
@@ -95,7 +156,7 @@ export async function makeHarness(
       body = typeof o.body === "string" ? o.body : JSON.stringify(o.body);
       headers["Content-Type"] ??= "application/json";
     }
-    // Every response is checked against the route's declared schemas (test/unit/api/response-check.ts).
+    // Every response is checked against the route's declared schemas (test/integration/api/response-check.ts).
     return Promise.resolve(app.request(path, { method, headers, body })).then(async (res) => {
       if (o.check !== false) await checkResponse(method, path, res);
       return res;

@@ -1,0 +1,56 @@
+import { describe, expect, test } from "bun:test";
+import { forEachApiStore } from "./harness";
+
+forEachApiStore((makeHarness) => {
+  async function withRun(runId = "r1") {
+    const h = await makeHarness();
+    await h.call("POST", "/api/v2/dags/etl/dagRuns", { body: { dag_run_id: runId, logical_date: null } });
+    return h;
+  }
+
+  describe("DELETE /dags/{dag_id}/dagRuns/{dag_run_id}", () => {
+    test("deletes the run, its task instances and XComs; then it is 404", async () => {
+      const h = await withRun();
+      await h.json("POST", "/api/v2/dags/etl/dagRuns/r1/taskInstances/extract/xcomEntries", { body: { key: "k", value: 1 } });
+      const r = await h.call("DELETE", "/api/v2/dags/etl/dagRuns/r1");
+      expect(r.status).toBe(204);
+      expect(await r.text()).toBe("");
+      expect((await h.call("GET", "/api/v2/dags/etl/dagRuns/r1")).status).toBe(404);
+      expect(await h.store.getTaskInstance("etl", "r1", "extract")).toBeNull();
+      expect(await h.store.getXCom({ dag_id: "etl", run_id: "r1", task_id: "extract", key: "k" })).toBeNull();
+      const again = await h.json("DELETE", "/api/v2/dags/etl/dagRuns/r1");
+      expect(again.status).toBe(404);
+      expect(again.body.detail).toContain("r1");
+    });
+
+    test("a viewer may not delete", async () => {
+      const h = await withRun();
+      expect((await h.call("DELETE", "/api/v2/dags/etl/dagRuns/r1", { token: await h.token("viewer") })).status).toBe(403);
+    });
+  });
+
+  describe("GET /dags/{dag_id}/dagRuns/{dag_run_id}/wait", () => {
+    test("a finished run answers one NDJSON line with its state and the requested results", async () => {
+      const h = await withRun();
+      await h.store.setXCom({ dag_id: "etl", run_id: "r1", task_id: "load", key: "return_value" }, { rows: 3 }, new Date());
+      await h.call("PATCH", "/api/v2/dags/etl/dagRuns/r1", { body: { state: "success" } });
+      const r = await h.call("GET", "/api/v2/dags/etl/dagRuns/r1/wait?interval=1&result=load&result=extract");
+      expect(r.status).toBe(200);
+      expect(r.headers.get("content-type")).toStartWith("application/x-ndjson");
+      const lines = (await r.text())
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      expect(lines).toEqual([{ state: "success", results: { load: { rows: 3 }, extract: null } }]);
+    });
+
+    test("interval is required and positive; an unknown run is 404", async () => {
+      const h = await withRun();
+      const missing = await h.json("GET", "/api/v2/dags/etl/dagRuns/r1/wait");
+      expect(missing.status).toBe(422);
+      expect(missing.body.detail[0].loc).toEqual(["query", "interval"]);
+      expect((await h.json("GET", "/api/v2/dags/etl/dagRuns/r1/wait?interval=0")).status).toBe(422);
+      expect((await h.json("GET", "/api/v2/dags/etl/dagRuns/nope/wait?interval=1")).status).toBe(404);
+    });
+  });
+});

@@ -1,0 +1,75 @@
+import { describe, expect, test } from "bun:test";
+import { createApi } from "../../../src/api";
+import { silentLogger } from "../../../src/observability";
+import type { Store } from "../../../src/store";
+import { forEachApiStore, NOW } from "./harness";
+
+forEachApiStore((makeHarness) => {
+  describe("monitor", () => {
+    test("version", async () => {
+      const h = await makeHarness();
+      expect((await h.json("GET", "/api/v2/version", { token: null })).body).toEqual({ version: "9.9.9", git_version: null });
+    });
+
+    test("health reports the store and the scheduler", async () => {
+      const h = await makeHarness();
+      const r = await h.json("GET", "/api/v2/monitor/health", { token: null });
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({
+        metadatabase: { status: "healthy" },
+        scheduler: { status: "healthy", latest_scheduler_heartbeat: NOW.toISOString() },
+      });
+    });
+
+    test("a failing store makes metadatabase unhealthy, not the endpoint fail", async () => {
+      const broken = { listImportErrors: () => Promise.reject(new Error("disk gone")) } as unknown as Store;
+      const app = createApi({
+        store: broken,
+        tokens: null,
+        version: "1",
+        scheduler: { wake() {}, health: () => ({ status: "unhealthy", latest_scheduler_heartbeat: null }) },
+        logger: silentLogger,
+      });
+      const res = await app.request("/api/v2/monitor/health");
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({
+        metadatabase: { status: "unhealthy" },
+        scheduler: { status: "unhealthy", latest_scheduler_heartbeat: null },
+      });
+    });
+
+    test("an unexpected error is a generic 500 JSON, never a stack in the body", async () => {
+      const broken = { listDags: () => Promise.reject(new Error("secret internals")) } as unknown as Store;
+      const app = createApi({
+        store: broken,
+        tokens: null,
+        version: "1",
+        scheduler: { wake() {}, health: () => ({ status: "healthy", latest_scheduler_heartbeat: null }) },
+        logger: silentLogger,
+      });
+      const res = await app.request("/api/v2/dags");
+      expect(res.status).toBe(500);
+      const body = await res.json();
+      expect(body.detail).toStartWith("Internal Server Error");
+      expect(JSON.stringify(body)).not.toContain("secret internals");
+    });
+  });
+
+  describe("import errors", () => {
+    test("lists files that failed to load with their reasons", async () => {
+      const h = await makeHarness();
+      await h.store.replaceImportErrors("/dags/bad.json", ["tasks[0].operator: operator is required"], NOW);
+      const r = await h.json("GET", "/api/v2/importErrors");
+      expect(r.status).toBe(200);
+      expect(r.body.total_entries).toBe(1);
+      expect(r.body.import_errors[0]).toMatchObject({
+        import_error_id: expect.any(Number),
+        timestamp: NOW.toISOString(),
+        filename: "/dags/bad.json",
+        bundle_name: null,
+      });
+      expect(r.body.import_errors[0].stack_trace).toContain("tasks[0].operator: operator is required");
+      expect((await h.call("GET", "/api/v2/importErrors", { token: null })).status).toBe(401);
+    });
+  });
+});
