@@ -26,7 +26,7 @@ import { configRoutes } from "./config";
 import { eventLogRoutes } from "./event-logs";
 import { logRoutes } from "./logs";
 import { monitorRoutes } from "./monitor";
-import { openApiRoutes } from "./openapi";
+import { openApiRoutes } from "./openapi-route";
 import { authorize, requireUser } from "./require-user";
 import { userRoutes } from "./users";
 import { taskInstanceRoutes } from "./task-instances";

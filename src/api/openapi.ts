@@ -3,13 +3,9 @@
  * (src/api/openapi-registry.ts) with zod's JSON Schema output, so it says what the server validates.
  * Open without a token, like Airflow's /openapi.json.
  */
-import { Hono } from "hono";
 import { z } from "zod";
-import type { ApiEnv, ResolvedDeps } from "./deps";
 import { openApiPath, type ResponseDoc, type RouteDoc, routeDocs } from "./openapi-registry";
 import "./schemas";
-
-export const OPENAPI_PATH = "/openapi.json";
 
 type Json = Record<string, unknown>;
 
@@ -70,12 +66,4 @@ export function buildOpenApiDocument(version: string): Json {
     components: { securitySchemes: { HTTPBearer: { type: "http", scheme: "bearer" } } },
     paths,
   };
-}
-
-/** Mounted at /api/v2, outside the guard. The document is built once per server. */
-export function openApiRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
-  const app = new Hono<ApiEnv>();
-  let doc: Json | null = null;
-  app.get(OPENAPI_PATH, (c) => c.json((doc ??= buildOpenApiDocument(deps.version))));
-  return app;
 }
