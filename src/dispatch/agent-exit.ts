@@ -8,7 +8,7 @@
  */
 import type { Store } from "../store";
 import type { Logger } from "../observability";
-import type { AgentExit } from "../executors";
+import { failLiveTry, type AgentExit } from "../executors";
 import { toError } from "../domain";
 
 export async function failIfUnreported(
@@ -23,14 +23,7 @@ export async function failIfUnreported(
   try {
     const ti = await store.getTaskInstanceById(exit.taskInstanceId);
     if (!ti) return;
-    const [applied] = await store.applyTransitions(
-      [{ id: ti.id, from: ["queued", "running"], to: "failed", try_number: exit.tryNumber, patch: { end_date: now, note } }],
-      now,
-    );
-    if (applied) {
-      log.warn("task failed: " + note, { dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, try_number: exit.tryNumber });
-      wake(ti.dag_run_id);
-    }
+    await failLiveTry(store, ti, exit.tryNumber, note, now, { logger: log, onFailed: wake });
   } catch (e) {
     log.error("could not record an agent's exit", { error: toError(e) });
   }

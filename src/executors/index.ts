@@ -100,3 +100,4 @@ export {
   type KubernetesExecution,
   type KubernetesSetupOptions,
 } from "./kubernetes";
+export { failLiveTry, type FailLiveTryPort } from "./fail-live-try";

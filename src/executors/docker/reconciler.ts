@@ -8,6 +8,7 @@
  */
 import type { DagRunRecord, LogLineRecord, TaskInstanceRecord, TaskTransition } from "../../domain";
 import type { Logger } from "../../observability";
+import { failLiveTry } from "../fail-live-try";
 import type { DockerClient, ContainerInspect } from "./client";
 import { demuxLogLines } from "./log-stream";
 import { decideContainer, decideStagingVolume, type ContainerFacts } from "./reconcile-rules";
@@ -111,29 +112,8 @@ export class DockerReconciler {
     if (decision.action === "keep") return;
     if (decision.action === "fail" && ti) {
       await this.keepLastLines(id, ti.id, facts.tryNumber, decision.reason);
-      const [applied] = await store.applyTransitions(
-        [
-          {
-            id: ti.id,
-            from: ["queued", "running"],
-            to: "failed",
-            try_number: facts.tryNumber,
-            patch: { end_date: now, note: decision.reason },
-          },
-        ],
-        now,
-      );
-      if (applied) {
-        report.failed++;
-        this.opts.logger.warn("task failed: " + decision.reason, {
-          dag_id: ti.dag_id,
-          run_id: ti.run_id,
-          task_id: ti.task_id,
-          try_number: facts.tryNumber,
-          container: name,
-        });
-        this.opts.onTaskFailed?.(ti.dag_run_id);
-      }
+      const log = { logger: this.opts.logger, where: { container: name }, onFailed: this.opts.onTaskFailed };
+      if (await failLiveTry(store, ti, facts.tryNumber, decision.reason, now, log)) report.failed++;
       if (!decision.remove) return;
     }
     if (decision.action === "remove" && decision.stopFirst) await client.stopContainer(id, 5);

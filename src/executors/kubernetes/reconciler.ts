@@ -10,6 +10,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import type { LogLineRecord, TaskInstanceRecord, TaskTransition } from "../../domain";
 import { toError, errorMessage } from "../../domain";
 import type { Logger } from "../../observability";
+import { failLiveTry } from "../fail-live-try";
 import type { KubeClient } from "./client";
 import { labelValue } from "./names";
 import { podFacts, reconcileDecision } from "./reconcile-rules";
@@ -196,29 +197,8 @@ export class KubernetesReconciler {
     if (decision.action === "keep") return;
     if (decision.action === "fail" && ti) {
       await this.keepLastLines(facts.name, decision.logContainer, ti.id, facts.tryNumber, decision.reason);
-      const [applied] = await store.applyTransitions(
-        [
-          {
-            id: ti.id,
-            from: ["queued", "running"],
-            to: "failed",
-            try_number: facts.tryNumber,
-            patch: { end_date: now, note: decision.reason },
-          },
-        ],
-        now,
-      );
-      if (applied) {
-        report.failed++;
-        logger.warn("task failed: " + decision.reason, {
-          dag_id: ti.dag_id,
-          run_id: ti.run_id,
-          task_id: ti.task_id,
-          try_number: facts.tryNumber,
-          pod: facts.name,
-        });
-        this.o.onTaskFailed?.(ti.dag_run_id);
-      }
+      const log = { logger, where: { pod: facts.name }, onFailed: this.o.onTaskFailed };
+      if (await failLiveTry(store, ti, facts.tryNumber, decision.reason, now, log)) report.failed++;
       if (!decision.delete) return;
     }
     await this.o.deletePod(facts.name);
