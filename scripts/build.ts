@@ -4,6 +4,7 @@
  */
 import { $ } from "bun";
 import { statSync, existsSync } from "node:fs";
+import { buildUi } from "./build-ui";
 
 const root = new URL("..", import.meta.url).pathname;
 process.chdir(root);
@@ -15,13 +16,24 @@ if (!existsSync(generated) || statSync(proto).mtimeMs > statSync(generated).mtim
   await $`./node_modules/.bin/buf generate`;
 }
 
+// The web UI first: the binary embeds the bundle it writes (src/ui/generated/, not committed).
+const ui = await buildUi(root);
+console.error(
+  `==> web UI bundle: js ${(ui.jsBytes / 1024).toFixed(1)} KiB, css ${(ui.cssBytes / 1024).toFixed(1)} KiB, ${(ui.gzipBytes / 1024).toFixed(1)} KiB gzipped`,
+);
+
 // --outfile PATH builds elsewhere (parallel work trees and tests use LEOFLOW_TEST_BINARY to run it).
 const outIdx = process.argv.indexOf("--outfile");
 const outfile = outIdx > 0 ? process.argv[outIdx + 1]! : "dist/leoflow";
+// --target bun-linux-arm64 (…) cross-compiles and --version V names a release (scripts/release passes both).
+const argAfter = (flag: string) => (process.argv.indexOf(flag) > 0 ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
+const target = argAfter("--target") as Bun.Build.CompileTarget | undefined;
+const define = await buildInfoDefines(argAfter("--version"));
 const started = performance.now();
 const result = await Bun.build({
   entrypoints: ["src/main.ts"],
-  compile: { outfile },
+  compile: { outfile, ...(target ? { target } : {}) },
+  define,
   minify: true,
   sourcemap: "linked",
   bytecode: true,
@@ -32,3 +44,20 @@ if (!result.success) {
 }
 const size = statSync(outfile).size;
 console.error(`==> built ${outfile} (${(size / 1024 / 1024).toFixed(1)} MiB) in ${((performance.now() - started) / 1000).toFixed(1)}s`);
+
+/**
+ * `leoflow version`'s version, commit and build date, baked in as constants (src/version.ts). The commit
+ * ends in "-dirty" when the tree has uncommitted changes; SOURCE_DATE_EPOCH fixes the date (reproducible builds).
+ */
+async function buildInfoDefines(version: string | undefined): Promise<Record<string, string>> {
+  const head = (await $`git rev-parse --short=12 HEAD`.quiet().nothrow()).stdout.toString().trim();
+  const dirty = (await $`git status --porcelain --untracked-files=no`.quiet().nothrow()).stdout.toString().trim() !== "";
+  const epoch = Number(process.env.SOURCE_DATE_EPOCH);
+  const date = Number.isFinite(epoch) && epoch > 0 ? new Date(epoch * 1000) : new Date();
+  const pkg = await Bun.file("package.json").json();
+  return {
+    LEOFLOW_BUILD_VERSION: JSON.stringify(version ?? pkg.version),
+    LEOFLOW_BUILD_COMMIT: JSON.stringify(head ? `${head}${dirty ? "-dirty" : ""}` : "unknown"),
+    LEOFLOW_BUILD_DATE: JSON.stringify(date.toISOString().replace(/\.\d{3}Z$/, "Z")),
+  };
+}

@@ -5,12 +5,13 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ServeConfig } from "./config";
+import { changedSettings } from "./config-file";
 import { passthroughEnv, redactUrl, toError } from "./domain";
 import { openStore, splitSchema, withSecrets, type Store } from "./store";
-import { createLogger, Metrics, type Logger } from "./observability";
+import { configureLogging, createLogger, Metrics, startSystemdNotify, type Logger } from "./observability";
 import { EventHub, EVENTS_CHANNEL, channelFor, createServerEvents, registerEventMetrics, withStoreEvents } from "./events";
 import { LocalWakeBus, PgWakeBus, wakeChannelFor, type WakeBus } from "./events";
-import { DagFolderSync, IsolatedDagParser, ParseCache } from "./dags";
+import { DagFolderSync, IsolatedDagParser, ParseCache, TeamDagFolders, planTeamFolders } from "./dags";
 import { Router, SubprocessExecutor, createDockerExecution, dockerInstanceId, type DockerExecution } from "./executors";
 import { AGENT_BINARY_IN_IMAGE, createKubernetesExecution, type KubernetesExecution } from "./executors";
 import { InlineRunner, admitInlineTasks, registerInlineMetrics } from "./executors";
@@ -20,6 +21,8 @@ import {
   DispatchRetryPolicy,
   failIfUnreported,
   registerDispatchMetrics,
+  TEAM_POLICY_TTL_MS,
+  TeamPolicies,
   tokenGraceSeconds,
 } from "./dispatch";
 import { CronRunCreator, Reapers, SchedulerLoop } from "./scheduler";
@@ -45,10 +48,13 @@ export interface RunningServer {
   store: Store;
   /** Stops ticking, lets running tasks finish up to the grace period, then closes everything. */
   shutdown(): Promise<void>;
+  /** SIGHUP: applies what can change while running (log level and format) and rescans the DAG folder now. */
+  reload(next: ServeConfig): Promise<void>;
 }
 
 export async function startServer(cfg: ServeConfig, log: Logger = createLogger("leoflow")): Promise<RunningServer> {
   mkdirSync(cfg.data_dir, { recursive: true });
+  configureLogging({ level: cfg.log_level, format: cfg.log_format });
   // Every state change goes through the store, so lifecycle events are emitted at that one door.
   const events = new EventHub();
   // Secrets (connection passwords and extras, secret variables) are sealed at the same door (store/secrets.ts).
@@ -73,7 +79,10 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     log.warn("emitting a lifecycle event failed", { error: toError(e) }),
   );
   const metrics = new Metrics();
-  await store.migrate();
+  // Names this binary's release next to the schema versions when the store is newer than it (store/migrate.ts).
+  await store.migrate().catch((e) => {
+    throw new Error(`${toError(e).message} (this binary is leoflow ${VERSION})`, { cause: e });
+  });
   const secret = loadSigningSecret({
     secret: cfg.jwt_secret,
     mode: cfg.mode,
@@ -101,6 +110,8 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   const url = `http://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${server.port}`;
   const controlPlaneUrl = cfg.advertise_url ?? `http://127.0.0.1:${server.port}`;
   let scheduler: SchedulerLoop | undefined;
+  // Where each team's tasks may run (teams.executor_policy): read for every team at most every few seconds.
+  const teamPolicies = new TeamPolicies({ source: store, ttlMs: TEAM_POLICY_TTL_MS, logger: log.child("dispatch") });
   const docker = cfg.executor === "docker" ? dockerExecution(cfg, store, log, (id) => scheduler?.wake(id), await store.createdAt()) : null;
   // The pod reconciler acts on the leader only (campaign is set below, before anything starts).
   const kube =
@@ -112,6 +123,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
           (id) => scheduler?.wake(id),
           () => campaign?.isLeader ?? true,
           await store.createdAt(),
+          async () => (await teamPolicies.all()).flatMap((t) => t.executor_policy.kubernetes_namespace ?? []),
         )
       : null;
   const standard =
@@ -140,7 +152,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     queueWaitSeconds: cfg.dispatch_lost_after,
     graceSeconds: tokenGraceSeconds(cfg.agent_lost_after),
   };
-  const dispatcher = new Dispatcher({ store, router, tokens: agentTokens, controlPlaneUrl, tokenTtl });
+  const dispatcher = new Dispatcher({ store, router, tokens: agentTokens, controlPlaneUrl, tokenTtl, policies: teamPolicies });
   const retryPolicy = new DispatchRetryPolicy({
     store,
     logger: log.child("dispatch"),
@@ -176,6 +188,8 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     parallelism: cfg.parallelism,
     executorName: standard.name,
     inline,
+    // Team quotas (max_running_tasks, max_pool_slots, max_inline_requests), read once per sweep.
+    teams: store,
     runCreator: new CronRunCreator({ store, logger: log.child("scheduler") }),
     reaper: new Reapers({
       store,
@@ -225,22 +239,40 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     limits: { timeoutMs: cfg.dag_parse_timeout * 1000, memoryBytes: cfg.dag_parse_memory },
     cache: await ParseCache.open(join(cfg.data_dir, "dag-parse-cache.json")),
   });
-  const dagSync = new DagFolderSync({
-    folder: cfg.dags_folder,
-    store,
-    parser: dagParser,
-    pausedOnCreate: cfg.dags_paused_at_creation,
-    logger: log.child("dags"),
-    onChange: () => loop.wake(),
-    admit: (spec) => [...(docker?.admit?.(spec) ?? []), ...(kube?.admit(spec) ?? []), ...admitInlineTasks(spec, cfg.inline_max_seconds)],
-  });
-  const report = await dagSync.syncOnce();
-  log.info("DAG folder loaded", {
-    folder: cfg.dags_folder,
-    ...summarize(report),
-    parse_processes: dagParser.stats.processes,
-    parse_cache_hits: dagParser.stats.cacheHits,
-  });
+  // One folder per team, each synced into its team only. A team a folder names is created with default
+  // settings when missing: folders are configuration, so the server does what its flags say, and logs it.
+  const folderPlans = await planTeamFolders(cfg);
+  for (const plan of folderPlans)
+    if (await store.ensureTeam(plan.team, new Date()))
+      log.info("team created for its DAGs folder (no quotas; change them with the teams API)", { team: plan.team, folder: plan.folder });
+  const dagSync = new TeamDagFolders(
+    folderPlans.map((plan) => ({
+      team: plan.team,
+      sync: new DagFolderSync({
+        team: plan.team,
+        folder: plan.folder,
+        topOnly: plan.topOnly,
+        store,
+        parser: dagParser,
+        pausedOnCreate: cfg.dags_paused_at_creation,
+        logger: log.child("dags"),
+        onChange: () => loop.wake(),
+        admit: (spec) => [
+          ...(docker?.admit?.(spec) ?? []),
+          ...(kube?.admit(spec) ?? []),
+          ...admitInlineTasks(spec, cfg.inline_max_seconds),
+        ],
+      }),
+    })),
+  );
+  for (const [team, report] of await dagSync.syncOnce())
+    log.info("DAG folder loaded", {
+      team,
+      folder: folderPlans.find((p) => p.team === team)?.folder,
+      ...summarize(report),
+      parse_processes: dagParser.stats.processes,
+      parse_cache_hits: dagParser.stats.cacheHits,
+    });
 
   // The agent RPC loads in the background once the server answers (~30 ms of protobuf descriptors kept off
   // start-to-healthy); an agent call that arrives first waits for it.
@@ -269,7 +301,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     trustedProxyHops: cfg.trusted_proxy_hops,
     testConnection: cfg.test_connection === "Enabled",
     config: cfg,
-    dagFiles: { reparse: async (file) => void (await dagSync.reparse(file)) },
+    dagFiles: { reparse: async (team, file) => void (await dagSync.reparse(team, file)) },
   });
   handle = async (req) =>
     new URL(req.url).pathname.startsWith(AGENT_RPC_PREFIX)
@@ -289,14 +321,29 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   log.info("leoflow is serving", { url, mode: cfg.mode, db: redactUrl(cfg.db), executor: standard.name, version: VERSION });
   setTimeout(() => void loadRpc(), 0);
   void warnOfForeignSecrets(rawStore, cipher, log);
+  // Type=notify units: ready now that the API answers; watchdog pings follow the scheduler's health.
+  const systemd = await startSystemdNotify({
+    env: process.env,
+    logger: log.child("systemd"),
+    status: `serving ${url}`,
+    healthy: () => loop.health().status === "healthy",
+  });
 
   let closing: Promise<void> | null = null;
   return {
     url,
     store,
+    reload: async (next) => {
+      configureLogging({ level: next.log_level, format: next.log_format });
+      const restart = changedSettings(cfg, next).filter((k) => k !== "log_level" && k !== "log_format");
+      if (restart.length) log.warn("reload: these settings change only on restart", { settings: restart.join(",") });
+      log.info("reload: log settings applied, rescanning the DAG folder", { log_level: next.log_level, log_format: next.log_format });
+      for (const [team, report] of await dagSync.syncOnce()) log.info("reload: DAG folder rescanned", { team, ...summarize(report) });
+    },
     shutdown: () =>
       (closing ??= (async () => {
         log.info("shutting down: scheduler stopped, letting running tasks finish", { grace_seconds: cfg.shutdown_grace });
+        systemd?.stopping();
         dagSync.stop();
         // Stepping down frees the lock at once: another replica leads while this one drains.
         await (campaign ? campaign.stop() : loop.stop());
@@ -322,6 +369,7 @@ function kubernetesExecution(
   wake: (dagRunId: number) => void,
   isLeader: () => boolean,
   storeCreatedAt: Date | null,
+  teamNamespaces: () => Promise<string[]>,
 ): Promise<KubernetesExecution> {
   return createKubernetesExecution({
     settings: {
@@ -366,6 +414,7 @@ function kubernetesExecution(
     stagingAccessMode: cfg.k8s_staging_access_mode,
     isLeader,
     onTaskFailed: wake,
+    extraNamespaces: teamNamespaces,
   });
 }
 

@@ -4,8 +4,9 @@
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { ValidationError, parsePassthrough, parseSecretsKey, errorMessage } from "./domain";
+import { DEFAULT_TEAM, ValidationError, parsePassthrough, parseSecretsKey, errorMessage, parseTeamFolders } from "./domain";
 import { PULL_POLICIES, parseMemoryBytes, parseNanoCpus, parseNodeSelector, parseRunAs, parseTolerations } from "./executors";
+import { readConfigFile } from "./config-file";
 
 const MODES = ["lite", "pro"] as const;
 const EXECUTORS = ["subprocess", "docker", "kubernetes"] as const;
@@ -23,7 +24,11 @@ function byteSize(min: number) {
 const ServeConfigSchema = z.object({
   mode: z.enum(MODES),
   db: z.string().min(1),
-  dags_folder: z.string().min(1),
+  /** The team `default`'s DAG folder; "" when only other teams' folders were given (TEAM=PATH). */
+  dags_folder: z.string(),
+  /** Folders of other teams (`--dags-folder TEAM=PATH`). */
+  team_dags_folders: z.array(z.object({ team: z.string(), path: z.string() })),
+  dags_folder_layout: z.enum(["single", "teams"], { error: "expects single or teams" }),
   host: z.string().min(1),
   port: z.number().int().min(0).max(65535),
   advertise_url: z.string().url().optional(),
@@ -129,6 +134,9 @@ const ServeConfigSchema = z.object({
   // --- Lifecycle event log (resume with Last-Event-ID) ---
   events_retention: z.number().positive(),
   events_retention_rows: z.number().int().min(1000),
+  // --- Logging (reloaded on SIGHUP) ---
+  log_level: z.enum(["debug", "info", "warn", "error"]),
+  log_format: z.enum(["text", "json"]),
   // --- Task environment ---
   task_env_passthrough: z
     .string()
@@ -143,7 +151,18 @@ export type ServeConfig = z.infer<typeof ServeConfigSchema>;
 export const SERVE_FLAGS = {
   mode: ["string", "LEOFLOW_MODE", "lite", "lite (SQLite, subprocess tasks) or pro (Postgres, leader election)"],
   db: ["string", "LEOFLOW_DB", undefined, "sqlite:PATH or postgres://user@host:5432/db (default sqlite:<data-dir>/leoflow.db)"],
-  "dags-folder": ["string", "LEOFLOW_DAGS_FOLDER", "./dags", "folder of dag.json / dag.yaml / .ts DAG files"],
+  "dags-folder": [
+    "string",
+    "LEOFLOW_DAGS_FOLDER",
+    "./dags",
+    "folder of dag.json / dag.yaml / .ts DAG files (team default); TEAM=PATH is the folder of TEAM (repeat the flag; comma-separated in env and file)",
+  ],
+  "dags-folder-layout": [
+    "string",
+    "LEOFLOW_DAGS_FOLDER_LAYOUT",
+    "single",
+    "single, or teams: each top-level subfolder of --dags-folder is the folder of the team of that name (files at the top stay in team default)",
+  ],
   host: ["string", "LEOFLOW_HOST", "127.0.0.1", "address to listen on"],
   port: ["number", "LEOFLOW_PORT", 8080, "port for the API, UI and agent RPC"],
   "advertise-url": ["string", "LEOFLOW_ADVERTISE_URL", undefined, "URL agents use to reach this server (default http://127.0.0.1:PORT)"],
@@ -381,6 +400,9 @@ export const SERVE_FLAGS = {
     100000,
     "most lifecycle events kept for clients resuming with Last-Event-ID",
   ],
+  // --- Logging ---
+  "log-level": ["string", "LEOFLOW_LOG_LEVEL", "info", "debug | info | warn | error (SIGHUP re-reads it)"],
+  "log-format": ["string", "LEOFLOW_LOG_FORMAT", undefined, "text | json (default json under systemd's journal, else text)"],
   // --- Task environment ---
   "task-env-passthrough": [
     "string",
@@ -393,13 +415,21 @@ export const SERVE_FLAGS = {
 type FlagName = keyof typeof SERVE_FLAGS;
 
 /** Builds and validates the serve config. Throws ValidationError naming the flag and how to fix it. */
-export function loadServeConfig(argv: string[], env: Record<string, string | undefined> = process.env): ServeConfig {
-  let values: Record<string, string | boolean | undefined>;
+export function loadServeConfig(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+  /** The config file read when neither --config nor LEOFLOW_CONFIG names one, if it exists (main.ts: /etc/leoflow/leoflow.toml). */
+  defaultConfigFile: string | null = null,
+): ServeConfig {
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
       options: Object.fromEntries(
-        Object.entries(SERVE_FLAGS).map(([name, [type]]) => [name, { type: type === "boolean" ? "boolean" : "string" }]),
+        [...Object.entries(SERVE_FLAGS), ["config", ["string"]] as const].map(([name, [type]]) => [
+          name,
+          { type: type === "boolean" ? "boolean" : "string", multiple: name === "dags-folder" },
+        ]),
       ),
       strict: true,
       allowPositionals: false,
@@ -407,10 +437,12 @@ export function loadServeConfig(argv: string[], env: Record<string, string | und
   } catch (e) {
     throw new ValidationError(`${errorMessage(e)}. Run 'leoflow serve --help' for the flags.`);
   }
+  // The lowest layer above the defaults (config-file.ts): flags > LEOFLOW_* env > file > defaults.
+  const file = readConfigFile((values.config as string | undefined) ?? env.LEOFLOW_CONFIG, defaultConfigFile, SERVE_FLAGS).values;
   const raw: Record<string, unknown> = {};
   const issues: { path: string; message: string }[] = [];
   for (const [name, [type, envName, def]] of Object.entries(SERVE_FLAGS) as [FlagName, (typeof SERVE_FLAGS)[FlagName]][]) {
-    const given = values[name] ?? env[envName];
+    const given = values[name] ?? env[envName] ?? file[name];
     let value: unknown = given ?? def;
     if (given !== undefined && type === "number") {
       value = Number(given);
@@ -422,7 +454,9 @@ export function loadServeConfig(argv: string[], env: Record<string, string | und
     }
     raw[name.replaceAll("-", "_")] = value;
   }
-  raw.admin_password = env.LEOFLOW_ADMIN_PASSWORD;
+  Object.assign(raw, dagsFolders(values["dags-folder"], env.LEOFLOW_DAGS_FOLDER ?? file["dags-folder"], issues));
+  raw.admin_password = env.LEOFLOW_ADMIN_PASSWORD ?? file["admin-password"];
+  raw.log_format ??= env.JOURNAL_STREAM ? "json" : "text"; // systemd sets JOURNAL_STREAM when stderr goes to the journal
   const mode = (raw.mode as string) ?? "lite";
   raw.executor ??= mode === "pro" ? "kubernetes" : "subprocess";
   raw.db ??= `sqlite:${raw.data_dir}/leoflow.db`;
@@ -453,6 +487,13 @@ export function loadServeConfig(argv: string[], env: Record<string, string | und
       {
         path: "--rpc-max-body",
         message: `(${cfg.rpc_max_body} bytes) must be at least twice --xcom-max-bytes (${cfg.xcom_max_bytes}): a return value travels to the control plane as escaped JSON text; raise --rpc-max-body`,
+      },
+    ]);
+  if (cfg.dags_folder_layout === "teams" && cfg.dags_folder === "")
+    throw configError([
+      {
+        path: "--dags-folder-layout=teams",
+        message: "needs the folder of team default, whose subfolders are the teams' folders; add --dags-folder PATH (without TEAM=)",
       },
     ]);
   if (cfg.auth === "none" && !isLoopback(cfg.host))
@@ -503,5 +544,34 @@ export function serveHelp(): string {
     const d = def === undefined ? "" : ` (default ${String(def)})`;
     return `  ${flag.padEnd(30)} ${help}${d}\n  ${"".padEnd(30)} env ${envName}`;
   });
-  return `Usage: leoflow serve [flags]\n\nRuns the scheduler, the HTTP API and UI, and the agent RPC on one port.\n\nFlags:\n${rows.join("\n")}\n\nLEOFLOW_ADMIN_PASSWORD sets the admin password; without it one is generated on first start and printed once.\n`;
+  return `Usage: leoflow serve [flags]\n\nRuns the scheduler, the HTTP API and UI, and the agent RPC on one port.\n\nFlags:\n${rows.join("\n")}\n  --config PATH                  a leoflow.toml holding any of these flags (default /etc/leoflow/leoflow.toml if it exists)\n  ${"".padEnd(30)} env LEOFLOW_CONFIG\n\nLEOFLOW_ADMIN_PASSWORD sets the admin password; without it one is generated on first start and printed once.\n`;
+}
+
+/**
+ * The DAG folders per team from the repeated `--dags-folder` flag, else the comma-separated environment or
+ * file value: `dags_folder` (team default; "" if only TEAM=PATH values were given) and `team_dags_folders`.
+ * Problems are added to `issues`, each naming the value.
+ */
+function dagsFolders(
+  flags: string | boolean | (string | boolean)[] | undefined,
+  fallback: string | number | boolean | undefined,
+  issues: { path: string; message: string }[],
+): { dags_folder: string; team_dags_folders: { team: string; path: string }[] } {
+  const given = Array.isArray(flags)
+    ? flags.map(String)
+    : typeof fallback === "string"
+      ? fallback
+          .split(",")
+          .map((v) => v.trim())
+          .filter((v) => v !== "")
+      : [];
+  const parsed = parseTeamFolders(given, SERVE_FLAGS["dags-folder"][2], process.cwd());
+  if (!parsed.ok) {
+    for (const message of parsed.problems) issues.push({ path: "--dags-folder", message });
+    return { dags_folder: "", team_dags_folders: [] };
+  }
+  return {
+    dags_folder: parsed.folders.find((f) => f.team === DEFAULT_TEAM)?.path ?? "",
+    team_dags_folders: parsed.folders.filter((f) => f.team !== DEFAULT_TEAM),
+  };
 }

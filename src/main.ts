@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import { ValidationError, toError } from "./domain/errors";
 import { createLogger } from "./observability/logger";
-import { VERSION } from "./version";
+import { VERSION, versionText } from "./version";
 import type { ServeConfig } from "./config";
 import type { RunningServer } from "./app";
 
@@ -30,8 +30,21 @@ Usage:
                                      one is generated and printed once)
   leoflow users list|delete USERNAME|reset-password USERNAME [--db URL]
                                      list users; delete one (never the last Admin); set a new password
+  leoflow users grant USERNAME --team TEAM --role ROLE | revoke USERNAME --team TEAM [--db URL]
+                                     give a user a role in a team (or take it away); a role per team
+  leoflow teams create|set NAME [--max-running-tasks N] [--max-pool-slots N] [--max-inline-requests N]
+                [--executor-policy JSON] [--description D] [--db URL]
+                                     add or change a team (tenant) and its quotas; each gets a default_pool
+  leoflow teams list | delete NAME [--db URL]
+                                     list teams; delete one that owns no DAGs (never "default")
   leoflow agent --server URL         run one task instance (started by executors; token in LEOFLOW_AGENT_TOKEN)
-  leoflow version                    print the version
+  leoflow config show [serve flags]  the effective configuration (flags > LEOFLOW_* env > config file > defaults),
+                                     secrets redacted; 'config example' prints a documented leoflow.toml
+  leoflow db backup PATH [--db URL]  copy a SQLite store to PATH, consistent while the server runs
+  leoflow install --systemd [--root DIR]
+                                     install as a systemd service: leoflow user, /var/lib/leoflow,
+                                     /etc/leoflow/leoflow.toml (generated secrets), leoflow.service
+  leoflow version                    print the version, commit and build date
   leoflow help                       this text
 
 Client of a running server (every command takes --server URL, --output table|json and --help):
@@ -64,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case "version":
     case "--version":
-      process.stdout.write(`leoflow ${VERSION}\n`);
+      process.stdout.write(versionText());
       return 0;
     case "serve":
       return serve(rest);
@@ -97,6 +110,12 @@ async function main(argv: string[]): Promise<number> {
       return secrets(rest);
     case "users":
       return users(rest);
+    case "teams":
+      return cliCommand("teams", async (cli) => cli.teamsCommand(rest, cliIo()));
+    case "config":
+      return configCommand(rest);
+    case "install":
+      return install(rest);
     default:
       return usage(`unknown command "${command}"`);
   }
@@ -108,14 +127,14 @@ function usage(message: string): number {
 }
 
 async function serve(args: string[]): Promise<number> {
-  const { loadServeConfig, serveHelp } = await import("./config");
+  const [{ loadServeConfig, serveHelp }, { DEFAULT_CONFIG_FILE }] = await Promise.all([import("./config"), import("./config-file")]);
   if (args.includes("--help") || args.includes("-h")) {
     process.stdout.write(serveHelp());
     return 0;
   }
   let cfg: ServeConfig;
   try {
-    cfg = loadServeConfig(args);
+    cfg = loadServeConfig(args, process.env, DEFAULT_CONFIG_FILE);
   } catch (e) {
     if (e instanceof ValidationError) {
       process.stderr.write(`leoflow serve: invalid configuration\n${e.message}\n`);
@@ -147,6 +166,15 @@ async function serve(args: string[]): Promise<number> {
     };
     process.on("SIGINT", () => onSignal("SIGINT"));
     process.on("SIGTERM", () => onSignal("SIGTERM"));
+    // SIGHUP (systemctl reload): the same flags and environment, the config file read again.
+    process.on("SIGHUP", () => {
+      try {
+        const next = loadServeConfig(args, process.env, DEFAULT_CONFIG_FILE);
+        server.reload(next).catch((e) => log.error("reload failed", { error: toError(e) }));
+      } catch (e) {
+        log.error("SIGHUP: the configuration is invalid, keeping the running one", { error: toError(e) });
+      }
+    });
   });
 }
 
@@ -202,7 +230,8 @@ async function dags(args: string[]): Promise<number> {
 
 async function db(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== "migrate") return usage("db migrate [--db URL]");
+  if (sub === "backup") return cliCommand("db backup", async (cli) => cli.dbBackupCommand(rest, cliIo()));
+  if (sub !== "migrate") return usage("db migrate [--db URL] | db backup PATH [--db URL]");
   const { values } = parseArgs({ args: rest, options: { db: { type: "string" } }, strict: true });
   const url = values.db ?? process.env.LEOFLOW_DB ?? "sqlite:./.leoflow/leoflow.db";
   const [{ openStore }, { redactUrl }] = await Promise.all([import("./store"), import("./domain")]);
@@ -231,6 +260,28 @@ async function users(args: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof UsageError) return usage(e.message);
     process.stderr.write(`leoflow users: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+async function configCommand(args: string[]): Promise<number> {
+  return cliCommand("config", async (cli) => cli.configCommand(args, cliIo()));
+}
+
+async function install(args: string[]): Promise<number> {
+  return cliCommand("install", async (cli) => cli.installCommand(args, cliIo()));
+}
+
+const cliIo = () => ({ out: (t: string) => void process.stdout.write(t), env: process.env });
+
+/** Runs a command of src/cli: a UsageError exits 2 with the usage, any other error 1 with its message. */
+async function cliCommand(name: string, run: (cli: typeof import("./cli")) => Promise<number>): Promise<number> {
+  const cli = await import("./cli");
+  try {
+    return await run(cli);
+  } catch (e) {
+    if (e instanceof cli.UsageError) return usage(e.message);
+    process.stderr.write(`leoflow ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
 }

@@ -72,7 +72,7 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
         const json = JSON.parse(readFileSync(out, "utf8"));
         expect(json.machine.nproc).toBeGreaterThan(0);
         expect(new Set(json.results.map((r: { workload: string }) => r.workload))).toEqual(
-          new Set(["chain", "fanout", "tick", "cron", "footprint", "floor"]),
+          new Set(["chain", "fanout", "tick", "tick-teams", "cron", "footprint", "floor"]),
         );
         const leoflowHop = json.results.find(
           (r: any) => r.workload === "chain" && r.subject === "leoflow lite sqlite · http" && r.metric === "per-hop latency (ms)",

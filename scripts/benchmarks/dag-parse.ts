@@ -150,7 +150,14 @@ async function syncCases(): Promise<void> {
         const store = openStore(`sqlite:${join(dir, "leoflow.db")}`);
         await store.migrate();
         const parser = new IsolatedDagParser({ command: [BINARY], version: VERSION, cache: await ParseCache.open(cacheFile) });
-        const sync = new DagFolderSync({ folder: join(dir, "dags"), store, parser, pausedOnCreate: false, logger: silentLogger });
+        const sync = new DagFolderSync({
+          team: "default",
+          folder: join(dir, "dags"),
+          store,
+          parser,
+          pausedOnCreate: false,
+          logger: silentLogger,
+        });
         return { store, parser, sync };
       };
       const a = await run();

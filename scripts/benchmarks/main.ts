@@ -3,7 +3,7 @@
  * work a hop needs), on this machine, in one run. Prints markdown tables of median and p99 over repeated
  * trials with ratios to the best peer and to the floor; `--out FILE` writes the same as JSON.
  *
- * Usage: scripts/bench [chain|fanout|tick|cron|footprint|floor|all ...] [flags]   (see --help)
+ * Usage: scripts/bench [chain|fanout|tick|tick-teams|cron|footprint|floor|all ...] [flags]   (see --help)
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -18,11 +18,13 @@ import { fanoutWorkload } from "./workloads/fanout";
 import { floorWorkload } from "./workloads/floor";
 import { footprintWorkload } from "./workloads/footprint";
 import { tickWorkload } from "./workloads/tick";
+import { tickTeamsWorkload } from "./workloads/tick-teams";
 
 const WORKLOADS: Record<string, Workload> = {
   chain: chainWorkload,
   fanout: fanoutWorkload,
   tick: tickWorkload,
+  "tick-teams": tickTeamsWorkload,
   cron: cronWorkload,
   footprint: footprintWorkload,
   floor: floorWorkload,

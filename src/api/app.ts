@@ -39,6 +39,9 @@ import { connectionRoutes } from "./connections";
 import { poolRoutes } from "./pools";
 import { clearRoutes } from "./clear";
 import { markRoutes } from "./mark";
+import { teamRoutes } from "./teams";
+import { teamOf } from "./team";
+import { uiRoutes } from "../ui";
 
 export const API_PREFIX = "/api/v2";
 /** Largest request body accepted by default (`--api-max-body`; a trigger's conf is the biggest thing anyone sends). */
@@ -66,6 +69,8 @@ export function createApi(input: ApiDeps): Hono<ApiEnv> {
   );
 
   app.route("/", authRoutes(deps));
+  // The web UI's pages and assets (open: the app logs in through POST /auth/token like any client).
+  app.route("/", uiRoutes<ApiEnv>());
   // version and health stay open: load balancers and `leoflow version --server` call them without a token.
   app.route(API_PREFIX, monitorRoutes(deps));
   app.route(API_PREFIX, openApiRoutes(deps)); // GET /api/v2/openapi.json, open like Airflow's
@@ -100,9 +105,10 @@ export function createApi(input: ApiDeps): Hono<ApiEnv> {
     clearRoutes,
     markRoutes,
     userRoutes,
+    teamRoutes,
   ])
     guarded.route("/", routes(deps));
-  if (deps.events) guarded.route("/", eventRoutes<ApiEnv>(deps.events));
+  if (deps.events) guarded.route("/", eventRoutes<ApiEnv>(deps.events, teamOf));
   app.route(API_PREFIX, guarded);
   return app;
 }

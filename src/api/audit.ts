@@ -10,6 +10,7 @@ import { matchedRoutes } from "hono/route";
 import { MASK, isSensitiveName, redactJson, type AuditLogEntry } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { routeKey } from "./route-permissions";
+import { teamOf } from "./team";
 
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 /** `extra` larger than this keeps only the names of the body's fields. */
@@ -138,6 +139,7 @@ async function entryOf(c: Context<ApiEnv>, event: string, rel: string, pattern: 
   const num = (v: unknown) => (v === undefined || v === "" || Number.isNaN(Number(v)) ? null : Number(v));
   const logical = str(answered.logical_date, fields.logical_date);
   return {
+    team: teamOf(c),
     when: now,
     event,
     owner: c.get("user")?.username ?? null,

@@ -10,6 +10,7 @@ import { backfillSlots, planBackfill, type BackfillRequest } from "../scheduler"
 import type { BackfillsApiStore } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { requireWriter } from "./require-user";
+import { teamOf } from "./team";
 import { isoDateTime, pagingQuery, parseBody, parsePathParam, parseQuery } from "./validate";
 
 /** Airflow's BackfillPostBody. */
@@ -56,9 +57,10 @@ export function serializeBackfill(b: BackfillRecord) {
   };
 }
 
-async function backfillOr404(store: Pick<BackfillsApiStore, "getBackfill">, raw: string): Promise<BackfillRecord> {
+/** The team's backfill; another team's is not found, with the same words as a missing one. */
+async function backfillOr404(store: Pick<BackfillsApiStore, "getBackfill">, team: string, raw: string): Promise<BackfillRecord> {
   const id = parsePathParam("backfill_id", raw, BackfillId);
-  const b = await store.getBackfill(id);
+  const b = await store.getBackfill(team, id);
   if (!b) throw new NotFoundError(`Could not find backfill with id ${id}`);
   return b;
 }
@@ -76,7 +78,7 @@ export function backfillRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const body = await parseBody(c, BackfillPostBody);
     if (body.task_id_pattern != null)
       throw new ValidationError("task_id_pattern is not supported by Leoflow yet: backfills run every task of the DAG; omit it");
-    const dag = await store.getDag(body.dag_id);
+    const dag = await store.getDag(teamOf(c), body.dag_id);
     if (!dag) throw new NotFoundError(`Could not find dag ${body.dag_id}`);
     if (!dag.is_active)
       throw new ValidationError(
@@ -118,30 +120,32 @@ export function backfillRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.get("/backfills", async (c) => {
     const q = parseQuery(c, ListBackfillsQuery);
-    const page = await store.listBackfills({ dag_id: q.dag_id, limit: q.limit, offset: q.offset, order_by: q.order_by });
+    const page = await store.listBackfills(teamOf(c), { dag_id: q.dag_id, limit: q.limit, offset: q.offset, order_by: q.order_by });
     return c.json({ backfills: page.items.map(serializeBackfill), total_entries: page.total });
   });
 
-  app.get("/backfills/:backfill_id", async (c) => c.json(serializeBackfill(await backfillOr404(store, c.req.param("backfill_id")))));
+  app.get("/backfills/:backfill_id", async (c) =>
+    c.json(serializeBackfill(await backfillOr404(store, teamOf(c), c.req.param("backfill_id")))),
+  );
 
   app.put("/backfills/:backfill_id/pause", requireWriter, async (c) => {
-    const b = await backfillOr404(store, c.req.param("backfill_id"));
+    const b = await backfillOr404(store, teamOf(c), c.req.param("backfill_id"));
     notCompleted(b);
-    return c.json(serializeBackfill((await store.setBackfillPaused(b.id, true, deps.now()))!));
+    return c.json(serializeBackfill((await store.setBackfillPaused(b.team, b.id, true, deps.now()))!));
   });
 
   app.put("/backfills/:backfill_id/unpause", requireWriter, async (c) => {
-    const b = await backfillOr404(store, c.req.param("backfill_id"));
+    const b = await backfillOr404(store, teamOf(c), c.req.param("backfill_id"));
     notCompleted(b);
-    const updated = (await store.setBackfillPaused(b.id, false, deps.now()))!;
+    const updated = (await store.setBackfillPaused(b.team, b.id, false, deps.now()))!;
     deps.scheduler.wake();
     return c.json(serializeBackfill(updated));
   });
 
   app.put("/backfills/:backfill_id/cancel", requireWriter, async (c) => {
-    const b = await backfillOr404(store, c.req.param("backfill_id"));
+    const b = await backfillOr404(store, teamOf(c), c.req.param("backfill_id"));
     notCompleted(b);
-    const cancelled = (await store.cancelBackfill(b.id, deps.now()))!;
+    const cancelled = (await store.cancelBackfill(b.team, b.id, deps.now()))!;
     deps.logger.info("backfill cancelled", { backfill_id: b.id, dag_id: b.dag_id, by: c.get("user")?.username ?? null });
     return c.json(serializeBackfill(cancelled));
   });

@@ -21,6 +21,7 @@ import type { DagsQueryStore, RecordLookups, RunsApiStore } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { getDagOr404, getDagRunOr404 } from "./lookups";
+import { teamOf } from "./team";
 import { requireWriter } from "./require-user";
 import { serializeDagRun, serializeTaskInstance } from "./serialize";
 import { runVersionTimes } from "./version-times";
@@ -97,16 +98,20 @@ async function loadRuns(
   return out;
 }
 
-/** Every run of the DAG whose logical_date is within [start, end] (a null bound is open; null dates match only open ranges). */
+/**
+ * Every run of the team's DAG whose logical_date is within [start, end] (a null bound is open; null dates match
+ * only open ranges).
+ */
 async function runsBetween(
   store: Pick<RunsApiStore, "listDagRuns">,
+  team: string,
   dagId: string,
   start: Date | null,
   end: Date | null,
 ): Promise<DagRunRecord[]> {
   const runs: DagRunRecord[] = [];
   for (let offset = 0; ; offset += 1000) {
-    const page = await store.listDagRuns({ dag_id: dagId, limit: 1000, offset, order_by: "id" });
+    const page = await store.listDagRuns(team, { dag_id: dagId, limit: 1000, offset, order_by: "id" });
     runs.push(...page.items);
     if (page.items.length < 1000) break;
   }
@@ -171,23 +176,30 @@ export function clearRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.post("/dags/:dag_id/clearTaskInstances", requireWriter, async (c) => {
     const body = await parseBody(c, ClearTaskInstancesBody);
-    const dag = await getDagOr404(store, c.req.param("dag_id"));
+    const dag = await getDagOr404(store, teamOf(c), c.req.param("dag_id"));
     const taskIds = body.task_ids ? [...new Set(body.task_ids.map((t) => (typeof t === "string" ? t : t[0])))] : null;
     checkTaskIds(dag, taskIds);
 
     let runs: DagRunRecord[];
     if (body.dag_run_id) {
-      const run = await store.getDagRun(dag.dag_id, body.dag_run_id);
+      const run = await store.getDagRun(dag.team, dag.dag_id, body.dag_run_id);
       if (!run) throw new NotFoundError(`Dag Run id ${body.dag_run_id} not found in dag ${dag.dag_id}`);
       if ((body.include_past || body.include_future) && !run.logical_date)
         throw new ValidationError("Cannot use include_past or include_future with no logical_date(e.g. manually or asset-triggered).");
       runs =
         body.include_past || body.include_future
-          ? await runsBetween(store, dag.dag_id, body.include_past ? null : run.logical_date, body.include_future ? null : run.logical_date)
+          ? await runsBetween(
+              store,
+              dag.team,
+              dag.dag_id,
+              body.include_past ? null : run.logical_date,
+              body.include_future ? null : run.logical_date,
+            )
           : [run];
     } else
       runs = await runsBetween(
         store,
+        dag.team,
         dag.dag_id,
         body.include_past ? null : (body.start_date ?? null),
         body.include_future ? null : (body.end_date ?? null),
@@ -224,7 +236,7 @@ export function clearRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.post("/dags/:dag_id/dagRuns/:dag_run_id/clear", requireWriter, async (c) => {
     const body = await parseBody(c, ClearDagRunBody);
-    const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
+    const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
     const [loaded] = await loadRuns(store, [run]);
     const { snap, spec } = loaded!;
     const targets = selectClearTargets(spec, snap.tis, { task_ids: null, only_failed: body.only_failed }).map((ti) => ({

@@ -15,6 +15,7 @@ import { pagingQuery, parseBody, parseQuery } from "./validate";
 import { unsealed } from "./sealed";
 import { bulkBody, bulkResponse } from "./bulk";
 import { testConnection } from "./connection-test";
+import { teamOf } from "./team";
 
 const FIELDS = ["conn_type", "description", "host", "login", "schema", "port", "password", "extra"] as const;
 type Field = (typeof FIELDS)[number];
@@ -127,7 +128,7 @@ export function connectionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   app.get("/connections", async (c) => {
     const q = parseQuery(c, ListQuery);
     const page = await unsealed(
-      store.listConnections({
+      store.listConnections(teamOf(c), {
         limit: q.limit,
         offset: q.offset,
         order_by: q.order_by,
@@ -141,22 +142,25 @@ export function connectionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   /** Airflow's bulk_connections. An update changes the fields its entity sets; a password sent back as "***" is kept. */
   app.patch("/connections", async (c) => {
     const body = await parseBody(c, BulkConnectionsBody);
+    const team = teamOf(c);
     const actions: BulkAction<ConnectionRecord>[] = [];
     for (const a of body.actions) {
       if (a.action === "delete") actions.push(a);
       else {
-        const entities = await Promise.all(a.entities.map((e) => (a.action === "update" ? merged(e) : fromBody(e, FIELDS, empty(e)))));
+        const entities = await Promise.all(
+          a.entities.map((e) => (a.action === "update" ? merged(team, e) : fromBody(e, FIELDS, empty(e)))),
+        );
         actions.push({ ...a, entities } as BulkAction<ConnectionRecord>);
       }
     }
-    const results = await store.bulkConnections(actions, deps.now());
+    const results = await store.bulkConnections(team, actions, deps.now());
     deps.logger.info("connections bulk-changed", { actions: actions.length, by: c.get("user")?.username ?? null });
     return c.json(bulkResponse(actions, results));
   });
 
-  /** The body as sent, over the stored connection of that id when there is one (as a single PATCH without a mask). */
-  async function merged(body: Body): Promise<ConnectionRecord> {
-    const old = await unsealed(store.getConnection(body.connection_id), deps.logger);
+  /** The body as sent, over the team's stored connection of that id when there is one (as a single PATCH without a mask). */
+  async function merged(team: string, body: Body): Promise<ConnectionRecord> {
+    const old = await unsealed(store.getConnection(team, body.connection_id), deps.logger);
     if (!old) return fromBody(body, FIELDS, empty(body));
     return fromBody(body, changedFields(body), old);
   }
@@ -169,7 +173,7 @@ export function connectionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
         "Testing connections is disabled in Leoflow configuration. Contact your deployment admin to enable it (serve --test-connection=Enabled).",
       );
     const body = await parseBody(c, ConnectionBody);
-    const conn = await merged(body);
+    const conn = await merged(teamOf(c), body);
     const result = await testConnection(conn);
     deps.logger.info("connection tested", {
       connection_id: body.connection_id,
@@ -181,14 +185,14 @@ export function connectionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.get("/connections/:connection_id", async (c) => {
     const id = c.req.param("connection_id");
-    const conn = await unsealed(store.getConnection(id), deps.logger);
+    const conn = await unsealed(store.getConnection(teamOf(c), id), deps.logger);
     if (!conn) throw notFound(id);
     return c.json(serializeConnection(conn));
   });
 
   app.post("/connections", requireWriter, async (c) => {
     const body = await parseBody(c, ConnectionBody);
-    const conn = await store.putConnection(fromBody(body, FIELDS, empty(body)), deps.now(), { onlyIfAbsent: true });
+    const conn = await store.putConnection(teamOf(c), fromBody(body, FIELDS, empty(body)), deps.now(), { onlyIfAbsent: true });
     deps.logger.info("connection created", { connection_id: conn.connection_id, by: c.get("user")?.username ?? null });
     return c.json(serializeConnection(conn), 201);
   });
@@ -199,19 +203,19 @@ export function connectionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const body = await parseBody(c, ConnectionBody);
     if (body.connection_id !== id)
       throw new ApiError(400, `The connection_id in the request body (${body.connection_id}) does not match the URL parameter (${id})`);
-    const old = await unsealed(store.getConnection(id), deps.logger);
+    const old = await unsealed(store.getConnection(teamOf(c), id), deps.logger);
     if (!old) throw notFound(id);
     // Without a mask, only fields the body sets change: a client that read "***" and sent the rest back
     // without a password keeps the stored one.
     const fields = update_mask ?? changedFields(body);
-    const conn = await store.putConnection(fromBody(body, fields, old), deps.now());
+    const conn = await store.putConnection(teamOf(c), fromBody(body, fields, old), deps.now());
     deps.logger.info("connection updated", { connection_id: id, fields: [...fields].join(","), by: c.get("user")?.username ?? null });
     return c.json(serializeConnection(conn));
   });
 
   app.delete("/connections/:connection_id", requireWriter, async (c) => {
     const id = c.req.param("connection_id");
-    if (!(await store.deleteConnection(id))) throw notFound(id);
+    if (!(await store.deleteConnection(teamOf(c), id))) throw notFound(id);
     deps.logger.info("connection deleted", { connection_id: id, by: c.get("user")?.username ?? null });
     return c.body(null, 204);
   });

@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { NotFoundError } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
+import { teamOf } from "./team";
 
 /** The file_token of a DAG file. */
 export const fileToken = (fileloc: string): string => Buffer.from(fileloc).toString("base64url");
@@ -19,15 +20,16 @@ export function dagParseRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.put("/parseDagFile/:file_token", async (c) => {
     const token = c.req.param("file_token");
+    const team = teamOf(c);
     const fileloc = /^[A-Za-z0-9_-]+$/.test(token) ? Buffer.from(token, "base64url").toString() : "";
     const known =
       fileloc !== "" &&
-      ((await store.findDags({ limit: ALL })).items.some((d) => d.fileloc === fileloc) ||
-        (await store.listImportErrors({ limit: ALL })).items.some((e) => e.filename === fileloc));
+      ((await store.findDags(team, { limit: ALL })).items.some((d) => d.fileloc === fileloc) ||
+        (await store.listImportErrors(team, { limit: ALL })).items.some((e) => e.filename === fileloc));
     if (!known) throw new NotFoundError("No DAG file found for this file_token; use the file_token of a DAG from GET /api/v2/dags");
     if (!deps.dagFiles) throw new NotFoundError(`This server syncs no DAGs folder, so it cannot parse ${fileloc}`);
-    await deps.dagFiles.reparse(fileloc);
-    deps.logger.info("DAG file re-parsed on request", { file: fileloc, by: c.get("user")?.username ?? null });
+    await deps.dagFiles.reparse(team, fileloc);
+    deps.logger.info("DAG file re-parsed on request", { team, file: fileloc, by: c.get("user")?.username ?? null });
     return c.json(null, 201);
   });
 

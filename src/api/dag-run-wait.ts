@@ -9,6 +9,7 @@ import { isTerminalDagRunState, type DagRunRecord } from "../domain";
 import type { ApiStore } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { getDagRunOr404 } from "./lookups";
+import { teamOf } from "./team";
 import { parseQuery } from "./validate";
 
 export const WaitQuery = z.object({
@@ -23,7 +24,7 @@ async function finalLine(store: Pick<ApiStore, "getXCom">, run: DagRunRecord, ta
   const line: { state: string; results?: Record<string, unknown> } = { state: run.state };
   if (taskIds?.length) {
     const values = await Promise.all(
-      taskIds.map((task_id) => store.getXCom({ dag_id: run.dag_id, run_id: run.run_id, task_id, key: "return_value" })),
+      taskIds.map((task_id) => store.getXCom({ team: run.team, dag_id: run.dag_id, run_id: run.run_id, task_id, key: "return_value" })),
     );
     line.results = Object.fromEntries(taskIds.map((t, i) => [t, values[i]?.value ?? null]));
   }
@@ -36,7 +37,7 @@ export function dagRunWaitRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.get("/dags/:dag_id/dagRuns/:dag_run_id/wait", async (c) => {
     const q = parseQuery(c, WaitQuery, ["result"]);
-    const first = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
+    const first = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
     const encoder = new TextEncoder();
     const ndjson = (v: unknown) => encoder.encode(`${JSON.stringify(v)}\n`);
     let stopped = false;

@@ -9,6 +9,7 @@ import type { ApiEnv, ResolvedDeps } from "./deps";
 import { RequestValidationError } from "./errors";
 import { dateRangeShape, likePattern, ranges, repeated } from "./list-params";
 import { serializeDagRun } from "./serialize";
+import { teamOf } from "./team";
 import { runVersionTimes } from "./version-times";
 import { mapOrderBy, MAX_PAGE_LIMIT, pagingQuery, parseBody } from "./validate";
 
@@ -77,7 +78,7 @@ export function dagRunListRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
         { loc: ["path", "dag_id"], msg: "dag_id must be ~ here: the batch list spans DAGs; filter with dag_ids", type: "literal_error" },
       ]);
     const b = await parseBody(c, DagRunsBatchBody);
-    const page = await store.listDagRuns({
+    const page = await store.listDagRuns(teamOf(c), {
       dag_ids: b.dag_ids ?? undefined,
       state: b.states?.filter((s) => s !== null),
       ...ranges(b, ["logical_date", "start_date", "end_date", "run_after"]),

@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError, ValidationError, type DagRunRecord } from
 import { buildDagRun, defaultRunId, runIdSuffix } from "../scheduler";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { getDagOr404, getDagRunOr404 } from "./lookups";
+import { teamOf } from "./team";
 import { requireWriter } from "./require-user";
 import { serializeDagRun } from "./serialize";
 import { runVersionTimes } from "./version-times";
@@ -54,7 +55,7 @@ export function dagRunRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.post("/dags/:dag_id/dagRuns", requireWriter, async (c) => {
     const body = await parseBody(c, TriggerDagRunBody); // like FastAPI: a malformed body is 422 before any lookup
-    const dag = await getDagOr404(store, c.req.param("dag_id"));
+    const dag = await getDagOr404(store, teamOf(c), c.req.param("dag_id"));
     if (!dag.is_active)
       throw new ValidationError(
         `DAG ${dag.dag_id} is not active: its file ${dag.fileloc} no longer defines it (see GET /api/v2/importErrors); fix the file before triggering`,
@@ -96,20 +97,20 @@ export function dagRunRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   app.get("/dags/:dag_id/dagRuns", async (c) => {
     const dagId = c.req.param("dag_id");
     const q = parseQuery(c, ListRunsQuery, LIST_RUNS_ARRAY_KEYS);
-    if (dagId !== "~") await getDagOr404(store, dagId);
-    const page = await store.listDagRuns(runFilterOf(q, dagId === "~" ? undefined : dagId));
+    if (dagId !== "~") await getDagOr404(store, teamOf(c), dagId);
+    const page = await store.listDagRuns(teamOf(c), runFilterOf(q, dagId === "~" ? undefined : dagId));
     const times = await runVersionTimes(store, page.items);
     return c.json({ dag_runs: page.items.map((r) => serializeDagRun(r, times)), total_entries: page.total });
   });
 
   app.get("/dags/:dag_id/dagRuns/:dag_run_id", async (c) => {
-    const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
+    const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
     return c.json(serializeDagRun(run, await runVersionTimes(store, [run])));
   });
 
   app.delete("/dags/:dag_id/dagRuns/:dag_run_id", requireWriter, async (c) => {
-    const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
-    if (!(await store.deleteDagRun(run.dag_id, run.run_id)))
+    const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
+    if (!(await store.deleteDagRun(run.team, run.dag_id, run.run_id)))
       throw new NotFoundError(`The DagRun with dag_id: \`${run.dag_id}\` and run_id: \`${run.run_id}\` was not found`);
     deps.logger.info("DAG run deleted", { dag_id: run.dag_id, run_id: run.run_id, by: c.get("user")?.username ?? null });
     return c.body(null, 204);

@@ -6,6 +6,7 @@ import type { ApiEnv, ResolvedDeps } from "./deps";
 import { airflowPattern } from "./dags";
 import { repeated } from "./list-params";
 import { pagingQuery, parseQuery } from "./validate";
+import { teamOf } from "./team";
 
 /** Airflow's DagWarningType values; Leoflow can raise the second (a task names a pool that does not exist). */
 const WARNING_TYPES = ["asset conflict", "non-existent pool"] as const;
@@ -27,9 +28,10 @@ export function dagStatsRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const q = parseQuery(c, z.object({ dag_ids: repeated(z.string().min(1)) }), ["dag_ids"]);
     // Airflow also takes one comma-separated value.
     const asked = q.dag_ids?.length === 1 && q.dag_ids[0]!.includes(",") ? q.dag_ids[0]!.split(",") : q.dag_ids;
-    const counts = await store.countDagRunStates(asked);
+    const team = teamOf(c);
+    const counts = await store.countDagRunStates(team, asked);
     const ids = asked
-      ? (await Promise.all(asked.map((id) => store.getDag(id)))).flatMap((d) => (d ? [d.dag_id] : []))
+      ? (await Promise.all(asked.map((id) => store.getDag(team, id)))).flatMap((d) => (d ? [d.dag_id] : []))
       : [...new Set(counts.map((r) => r.dag_id))];
     const dags = [...new Set(ids)].sort().map((dagId) => ({
       dag_id: dagId,
@@ -41,7 +43,7 @@ export function dagStatsRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.get("/dagTags", async (c) => {
     const q = parseQuery(c, z.object({ ...pagingQuery, tag_name_pattern: z.string().min(1).optional() }));
-    const page = await store.listDagTags({
+    const page = await store.listDagTags(teamOf(c), {
       limit: q.limit,
       offset: q.offset,
       order_by: q.order_by,
@@ -60,9 +62,9 @@ export function dagStatsRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
         [{ path: "order_by", message: `unknown field ${field}` }],
       );
     const dags = q.dag_id
-      ? [await store.getDag(q.dag_id)].filter((d): d is DagRecord => d?.is_active === true)
-      : (await store.findDags({ only_active: true, limit: ALL })).items;
-    const pools = new Set((await store.listPools({ limit: ALL })).items.map((p) => p.name));
+      ? [await store.getDag(teamOf(c), q.dag_id)].filter((d): d is DagRecord => d?.is_active === true)
+      : (await store.findDags(teamOf(c), { only_active: true, limit: ALL })).items;
+    const pools = new Set((await store.listPools(teamOf(c), { limit: ALL })).items.map((p) => p.name));
     const warnings = q.warning_type === "asset conflict" ? [] : dags.flatMap((dag) => poolWarning(dag, pools));
     warnings.sort((a, b) => {
       const x = String(a[field as keyof typeof a]);

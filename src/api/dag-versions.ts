@@ -6,6 +6,7 @@ import type { DagVersionRecord } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { getDagOr404 } from "./lookups";
+import { teamOf } from "./team";
 import { dagVersion } from "./serialize";
 import { pagingQuery, parsePathParam, parseQuery } from "./validate";
 
@@ -29,9 +30,9 @@ export function dagVersionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const dagId = c.req.param("dag_id");
     const q = parseQuery(c, ListVersionsQuery);
     // `~` lists the versions of every DAG.
-    if (dagId !== "~") await getDagOr404(store, dagId);
+    if (dagId !== "~") await getDagOr404(store, teamOf(c), dagId);
     if (q.bundle_name || q.bundle_version) return c.json({ dag_versions: [], total_entries: 0 });
-    const page = await store.listDagVersions({
+    const page = await store.listDagVersions(teamOf(c), {
       dag_id: dagId === "~" ? undefined : dagId,
       version_id: q.version_number,
       limit: q.limit,
@@ -44,20 +45,20 @@ export function dagVersionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   app.get("/dags/:dag_id/dagVersions/:version_number", async (c) => {
     const dagId = c.req.param("dag_id");
     const n = parsePathParam("version_number", c.req.param("version_number"), versionNumber);
-    const [version] = (await store.listDagVersions({ dag_id: dagId, version_id: n, limit: 1 })).items;
+    const [version] = (await store.listDagVersions(teamOf(c), { dag_id: dagId, version_id: n, limit: 1 })).items;
     if (!version) throw new NotFoundError(`The DagVersion with dag_id: \`${dagId}\` and version_number: \`${n}\` was not found`);
     return c.json(serializeVersion(version));
   });
 
   app.get("/dagSources/:dag_id", async (c) => {
-    const dag = await getDagOr404(store, c.req.param("dag_id"));
+    const dag = await getDagOr404(store, teamOf(c), c.req.param("dag_id"));
     const { version_number } = parseQuery(c, z.object({ version_number: versionNumber.optional() }));
     const accept = c.req.header("accept") ?? "*/*";
     const wantsText = accept.includes("text/plain");
     if (!wantsText && !/application\/json|\*\/\*|application\/\*/.test(accept))
       throw new ApiError(406, `Not Acceptable: the DAG source is served as application/json or text/plain, not ${accept}`);
     if (version_number !== undefined && version_number !== dag.version_id) {
-      const known = (await store.listDagVersions({ dag_id: dag.dag_id, version_id: version_number, limit: 1 })).total > 0;
+      const known = (await store.listDagVersions(dag.team, { dag_id: dag.dag_id, version_id: version_number, limit: 1 })).total > 0;
       throw new NotFoundError(
         known
           ? `Leoflow keeps the source of a DAG's current version only (${dag.version_id}), not of version ${version_number}; omit version_number`

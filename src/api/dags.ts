@@ -6,6 +6,7 @@ import type { DagFilter } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { rangeOf, dateRangeShape, repeated } from "./list-params";
 import { getDagOr404 } from "./lookups";
+import { teamOf } from "./team";
 import { serializeDag, serializeDagDetails, serializeTask } from "./serialize";
 import { mapOrderBy, pagingQuery, parseBody, parseQuery, queryBool } from "./validate";
 
@@ -86,7 +87,7 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       q.is_favorite === true;
     if (nothing) return c.json({ dags: [], total_entries: 0 });
     const lastStates = [...(q.last_dag_run_state ? [q.last_dag_run_state] : []), ...(q.dag_run_state ?? [])];
-    const page = await store.findDags({
+    const page = await store.findDags(teamOf(c), {
       ...baseFilter(q),
       // Leoflow's display name is the dag_id: both patterns apply to it.
       dag_id_patterns: [q.dag_id_pattern, q.dag_display_name_pattern].filter((p) => p !== undefined).map((p) => airflowPattern(p)!),
@@ -111,7 +112,7 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     // As Airflow: without dag_id_pattern nothing matches (pass `~` to patch every DAG).
     if (q.dag_id_pattern === undefined) return c.json({ dags: [], total_entries: 0 });
     const filter = baseFilter(q);
-    const changed = await store.setDagsPaused(filter, body.is_paused);
+    const changed = await store.setDagsPaused(teamOf(c), filter, body.is_paused);
     deps.logger.info(body.is_paused ? "DAGs paused" : "DAGs unpaused", {
       pattern: q.dag_id_pattern,
       matched: changed,
@@ -119,18 +120,18 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     });
     if (!body.is_paused && changed) deps.scheduler.wake();
     // The DAGs patched, as they are now: a paused filter now holds the value just set.
-    const page = await store.findDags({ ...filter, paused: filter.paused === undefined ? undefined : body.is_paused });
+    const page = await store.findDags(teamOf(c), { ...filter, paused: filter.paused === undefined ? undefined : body.is_paused });
     return c.json({ dags: page.items.map(serializeDag), total_entries: page.total });
   });
 
-  app.get("/dags/:dag_id", async (c) => c.json(serializeDag(await getDagOr404(store, c.req.param("dag_id")))));
+  app.get("/dags/:dag_id", async (c) => c.json(serializeDag(await getDagOr404(store, teamOf(c), c.req.param("dag_id")))));
 
   app.patch("/dags/:dag_id", async (c) => {
     const dagId = c.req.param("dag_id");
     const { update_mask } = parseQuery(c, z.object({ update_mask: repeated(z.string().min(1)) }), ["update_mask"]);
     checkUpdateMask(update_mask);
     const body = await parseBody(c, DagPatchBody);
-    const dag = await store.setDagPaused(dagId, body.is_paused);
+    const dag = await store.setDagPaused(teamOf(c), dagId, body.is_paused);
     if (!dag) throw new NotFoundError(`The Dag with ID: \`${dagId}\` was not found`);
     deps.logger.info(body.is_paused ? "DAG paused" : "DAG unpaused", { dag_id: dagId, by: c.get("user")?.username ?? null });
     if (!body.is_paused) deps.scheduler.wake();
@@ -139,8 +140,8 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.delete("/dags/:dag_id", async (c) => {
     const dagId = c.req.param("dag_id");
-    const dag = await getDagOr404(store, dagId);
-    const outcome = await store.deleteDag(dagId);
+    const dag = await getDagOr404(store, teamOf(c), dagId);
+    const outcome = await store.deleteDag(teamOf(c), dagId);
     if (outcome === "not_found") throw new NotFoundError(`The Dag with ID: \`${dagId}\` was not found`);
     if (outcome === "running")
       throw new ValidationError(
@@ -150,20 +151,20 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     // As in Airflow, the file still defines it: it comes back, with no history, when its file is parsed again.
     if (dag.is_active)
       deps.dagFiles
-        ?.reparse(dag.fileloc)
+        ?.reparse(dag.team, dag.fileloc)
         .catch((e) => deps.logger.warn("re-parsing a deleted DAG's file failed", { file: dag.fileloc, error: e }));
     // Airflow's spec documents 200 with an empty object for a delete.
     return c.json({}, 200);
   });
 
   app.get("/dags/:dag_id/details", async (c) => {
-    const dag = await getDagOr404(store, c.req.param("dag_id"));
-    const [version] = (await store.listDagVersions({ dag_id: dag.dag_id, version_id: dag.version_id, limit: 1 })).items;
+    const dag = await getDagOr404(store, teamOf(c), c.req.param("dag_id"));
+    const [version] = (await store.listDagVersions(dag.team, { dag_id: dag.dag_id, version_id: dag.version_id, limit: 1 })).items;
     return c.json(serializeDagDetails(dag, version?.created_at ?? null));
   });
 
   app.get("/dags/:dag_id/tasks", async (c) => {
-    const dag = await getDagOr404(store, c.req.param("dag_id"));
+    const dag = await getDagOr404(store, teamOf(c), c.req.param("dag_id"));
     const { order_by } = parseQuery(c, z.object({ order_by: z.string().min(1).optional() }));
     const tasks = dag.spec.tasks.map((t) => serializeTask(t, dag.spec));
     if (order_by) sortByField(tasks, order_by);
@@ -171,7 +172,7 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   });
 
   app.get("/dags/:dag_id/tasks/:task_id", async (c) => {
-    const dag = await getDagOr404(store, c.req.param("dag_id"));
+    const dag = await getDagOr404(store, teamOf(c), c.req.param("dag_id"));
     const taskId = c.req.param("task_id");
     const task = dag.spec.tasks.find((t) => t.task_id === taskId);
     if (!task) throw new NotFoundError(`Task with id \`${taskId}\` not found in Dag \`${dag.dag_id}\``);

@@ -12,8 +12,11 @@ export interface SchedulerHandle {
 
 /** The DAGs folder, as the API may ask of it (PUT /parseDagFile, re-parse after a delete). */
 export interface DagFilesHandle {
-  /** Parses the file again now (even if unchanged) and applies the result; resolves when it is in the store. */
-  reparse(fileloc: string): Promise<void>;
+  /**
+   * Parses the file of `team`'s DAGs folder again now (even if unchanged) and applies the result; resolves
+   * when it is in the store.
+   */
+  reparse(team: string, fileloc: string): Promise<void>;
 }
 
 export interface ApiDeps {
@@ -50,5 +53,9 @@ export type ApiEnv = {
   Variables: {
     /** The caller; null when auth is off. */
     user: UserClaims | null;
+    /** The team this request acts in (set by requireUser); read it with teamOf(c). */
+    team: string;
+    /** An Admin of team `default` (or auth is off): may manage teams and users, and act in any team. */
+    installAdmin: boolean;
   };
 };

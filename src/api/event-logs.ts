@@ -7,6 +7,7 @@ import { z } from "zod";
 import { NotFoundError, type AuditLogRecord } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { isoDateTime, mapOrderBy, pagingQuery, parsePathParam, parseQuery } from "./validate";
+import { teamOf } from "./team";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -58,12 +59,12 @@ export function eventLogRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   app.get("/eventLogs", async (c) => {
     const q = parseQuery(c, ListQuery, ["excluded_events", "included_events"]);
-    const page = await deps.store.listAuditLog({ ...q, order_by: mapOrderBy(q.order_by, {}) });
+    const page = await deps.store.listAuditLog(teamOf(c), { ...q, order_by: mapOrderBy(q.order_by, {}) });
     return c.json({ event_logs: page.items.map(serializeEventLog), total_entries: page.total });
   });
   app.get("/eventLogs/:event_log_id", async (c) => {
     const id = parsePathParam("event_log_id", c.req.param("event_log_id"), EventLogId);
-    const e = await deps.store.getAuditLog(id);
+    const e = await deps.store.getAuditLog(teamOf(c), id);
     if (!e) throw new NotFoundError(`The Event Log with id: \`${id}\` not found`);
     return c.json(serializeEventLog(e));
   });

@@ -5,6 +5,7 @@ import { NotFoundError } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { mapOrderBy, pagingQuery, parsePathParam, parseQuery } from "./validate";
 import { serializeImportError } from "./serialize";
+import { teamOf } from "./team";
 
 /** `filename_pattern`: Airflow's SQL LIKE (`%`, `_`), case-insensitive; a plain word matches anywhere. */
 export const ListQuery = z.object({ ...pagingQuery, filename_pattern: z.string().min(1).optional() });
@@ -16,7 +17,7 @@ export function importErrorRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   app.get("/importErrors", async (c) => {
     const q = parseQuery(c, ListQuery);
-    const page = await deps.store.listImportErrors({
+    const page = await deps.store.listImportErrors(teamOf(c), {
       limit: q.limit,
       offset: q.offset,
       order_by: mapOrderBy(q.order_by, { import_error_id: "id" }),
@@ -27,7 +28,7 @@ export function importErrorRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.get("/importErrors/:import_error_id", async (c) => {
     const id = parsePathParam("import_error_id", c.req.param("import_error_id"), ImportErrorId);
-    const e = await deps.store.getImportError(id);
+    const e = await deps.store.getImportError(teamOf(c), id);
     if (!e) throw new NotFoundError(`The ImportError with import_error_id: \`${id}\` was not found`);
     return c.json(serializeImportError(e));
   });

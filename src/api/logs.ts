@@ -8,6 +8,7 @@ import { z } from "zod";
 import { NotFoundError, type LogLineRecord } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
+import { teamOf } from "./team";
 import { formatLogLine, serializeLogLine } from "./serialize";
 import { assertUnmapped } from "./task-instances";
 import { parsePathParam, parseQuery, queryBool } from "./validate";
@@ -33,8 +34,8 @@ export function logRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   app.get("/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/logs/:try_number", async (c) => {
     const tryNumber = parsePathParam("try_number", c.req.param("try_number"), TryNumber);
     const q = parseQuery(c, LogsQuery);
-    const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
-    const ti = await getTaskInstanceOr404(store, run.dag_id, run.run_id, c.req.param("task_id"));
+    const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
+    const ti = await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id"));
     if (q.map_index !== undefined) assertUnmapped(ti, q.map_index);
     if (tryNumber < 1 || tryNumber > ti.try_number)
       throw new NotFoundError(

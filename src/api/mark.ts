@@ -11,6 +11,7 @@ import type { RecordLookups, RunsApiStore } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
+import { teamOf } from "./team";
 import { requireWriter } from "./require-user";
 import { serializeDagRun, serializeTaskInstance } from "./serialize";
 import { runVersionTimes } from "./version-times";
@@ -128,8 +129,8 @@ export function markRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     app.patch(path, requireWriter, async (c) => {
       const { update_mask } = parseQuery(c, MaskQuery, ["update_mask"]);
       const body = masked(await parseBody(c, PatchTaskInstanceBody), update_mask, ["new_state", "note"]);
-      const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
-      const ti = await getTaskInstanceOr404(store, run.dag_id, run.run_id, c.req.param("task_id"));
+      const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
+      const ti = await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id"));
       // By path (…/{map_index}) or, on the plain routes, Airflow's `map_index` query parameter.
       const mapIndex = c.req.param("map_index") ?? c.req.query("map_index");
       if (mapIndex !== undefined) assertUnmapped(ti, parsePathParam("map_index", mapIndex, MapIndex));
@@ -144,7 +145,7 @@ export function markRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   app.patch(RUN, requireWriter, async (c) => {
     const { update_mask } = parseQuery(c, MaskQuery, ["update_mask"]);
     const body = masked(await parseBody(c, PatchDagRunBody), update_mask, ["state", "note"]);
-    const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
+    const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
     if (body.state) {
       const change = planRunMark(await markInput(store, run), body.state, deps.now(), body.note);
       await apply(deps, change, `dag run ${run.run_id}`);

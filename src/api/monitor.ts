@@ -1,5 +1,6 @@
 /** GET /api/v2/version and /api/v2/monitor/health: open to everyone, for load balancers and humans. */
 import { Hono } from "hono";
+import { DEFAULT_TEAM } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 
 export function monitorRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
@@ -9,7 +10,8 @@ export function monitorRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     // Like Airflow, health answers 200 and reports each component's status in the body.
     let metadatabase: "healthy" | "unhealthy" = "healthy";
     try {
-      await deps.store.listImportErrors({ limit: 1 });
+      // Any cheap read proves the store answers; the team default always exists.
+      await deps.store.listImportErrors(DEFAULT_TEAM, { limit: 1 });
     } catch (e) {
       metadatabase = "unhealthy";
       deps.logger.warn("health check: store call failed", { error: e });

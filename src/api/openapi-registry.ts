@@ -34,10 +34,13 @@ export interface RouteDoc {
 
 const routes = new Map<string, RouteDoc>();
 
-/** Statuses every route can answer besides its own: bad JSON (400), too large (413), bad fields (422), and for guarded routes no token (401) or no right (403). */
+/**
+ * Statuses every route can answer besides its own: bad JSON (400), too large (413), bad fields (422), and for
+ * guarded routes no token (401), no right (403) or a team the caller may not act in (404, `Team "x" not found`).
+ */
 function defaultErrors(doc: RouteDoc): Record<number, ResponseDoc> {
   const errs: Record<number, ResponseDoc> = { 400: ErrorResponse, 413: ErrorResponse, 422: ValidationErrorResponse };
-  if (doc.auth !== false) Object.assign(errs, { 401: ErrorResponse, 403: ErrorResponse });
+  if (doc.auth !== false) Object.assign(errs, { 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse });
   return errs;
 }
 

@@ -1,21 +1,25 @@
 /**
- * Pools (Airflow's /api/v2/pools): list, get, create, patch, delete, with live usage. default_pool exists
- * from the first migration, cannot be deleted and only its slots and include_deferred can change.
+ * Pools (Airflow's /api/v2/pools): list, get, create, patch, delete, with live usage, of the request's team.
+ * Each team has its own default_pool (the team `default`'s from the first migration, every other team's
+ * from its creation); it cannot be deleted and only its slots and include_deferred can change.
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { NotFoundError, type BulkAction, type PoolInput, type PoolRecord } from "../domain";
+import { DEFAULT_TEAM, NotFoundError, type BulkAction, type PoolInput, type PoolRecord } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { requireWriter } from "./require-user";
 import { pagingQuery, parseBody, parseQuery } from "./validate";
 import { bulkBody, bulkResponse } from "./bulk";
+import { teamOf } from "./team";
 
 export const DEFAULT_POOL = "default_pool";
 
 const slots = z.number().int().min(-1, "Number of slots must be -1 (unlimited) or more");
-/** Airflow's multi_team mode is off: team_name may only be null. */
-const teamName = z.null({ error: "team_name cannot be set when multi_team mode is disabled" }).optional();
+/** A pool belongs to the team the request acts in, never to one its body names: team_name may only be null. */
+const teamName = z
+  .null({ error: "team_name cannot be set: a pool belongs to the team the request acts in (the Leoflow-Team header)" })
+  .optional();
 
 export const PoolBody = z
   .object({
@@ -61,7 +65,8 @@ export function serializePool(p: PoolRecord) {
     scheduled_slots: p.scheduled_slots,
     open_slots: p.slots < 0 ? -1 : p.slots - occupied,
     deferred_slots: 0,
-    team_name: null,
+    // The team `default` answers as Airflow without multi_team mode does, so single-team clients see no change.
+    team_name: p.team === DEFAULT_TEAM ? null : p.team,
   };
 }
 
@@ -76,7 +81,7 @@ export function poolRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.get("/pools", async (c) => {
     const q = parseQuery(c, ListQuery);
-    const page = await store.listPools({
+    const page = await store.listPools(teamOf(c), {
       limit: q.limit,
       offset: q.offset,
       order_by: q.order_by,
@@ -88,22 +93,23 @@ export function poolRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   /** Airflow's bulk_pools. */
   app.patch("/pools", async (c) => {
     const body = await parseBody(c, BulkPoolsBody);
+    const team = teamOf(c);
     const actions: BulkAction<PoolInput>[] = [];
     for (const a of body.actions) {
       if (a.action === "delete") actions.push(a);
       else
         actions.push({
           ...a,
-          entities: await Promise.all(a.entities.map((e) => poolInput(e, a.action === "update"))),
+          entities: await Promise.all(a.entities.map((e) => poolInput(team, e, a.action === "update"))),
         } as BulkAction<PoolInput>);
     }
-    const results = await store.bulkPools(actions);
+    const results = await store.bulkPools(team, actions);
     deps.logger.info("pools bulk-changed", { actions: actions.length, by: c.get("user")?.username ?? null });
     deps.scheduler.wake(); // more slots may let waiting tasks start
     return c.json(bulkResponse(actions, results));
   });
-  async function poolInput(e: BulkPoolEntity, update: boolean): Promise<PoolInput> {
-    const old = update ? await store.getPool(e.name) : null;
+  async function poolInput(team: string, e: BulkPoolEntity, update: boolean): Promise<PoolInput> {
+    const old = update ? await store.getPool(team, e.name) : null;
     return {
       name: e.name,
       slots: e.slots,
@@ -114,14 +120,14 @@ export function poolRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.get("/pools/:pool_name", async (c) => {
     const name = c.req.param("pool_name");
-    const pool = await store.getPool(name);
+    const pool = await store.getPool(teamOf(c), name);
     if (!pool) throw notFound(name);
     return c.json(serializePool(pool));
   });
 
   app.post("/pools", requireWriter, async (c) => {
     const body = await parseBody(c, PoolBody);
-    const pool = await store.createPool({
+    const pool = await store.createPool(teamOf(c), {
       name: body.name,
       slots: body.slots,
       description: body.description ?? null,
@@ -152,7 +158,7 @@ export function poolRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       else if (f === "slots") patch.slots = v as number;
       else patch.include_deferred = v as boolean;
     }
-    const pool = await store.updatePool(name, patch);
+    const pool = await store.updatePool(teamOf(c), name, patch);
     if (!pool) throw notFound(name);
     deps.logger.info("pool updated", { pool: name, fields, by: c.get("user")?.username ?? null });
     deps.scheduler.wake(); // more slots may let waiting tasks start
@@ -162,7 +168,7 @@ export function poolRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   app.delete("/pools/:pool_name", requireWriter, async (c) => {
     const name = c.req.param("pool_name");
     if (name === DEFAULT_POOL) throw new ApiError(400, "Default Pool can't be deleted");
-    if (!(await store.deletePool(name))) throw notFound(name);
+    if (!(await store.deletePool(teamOf(c), name))) throw notFound(name);
     deps.logger.info("pool deleted", { pool: name, by: c.get("user")?.username ?? null });
     return c.body(null, 204);
   });

@@ -100,6 +100,14 @@ const TABLE: Record<string, Permission> = {
   "GET /leoflow/users/:username": "users:manage",
   "PATCH /leoflow/users/:username": "users:manage",
   "DELETE /leoflow/users/:username": "users:manage",
+  "PUT /leoflow/users/:username/roles/:team": "users:manage",
+  "DELETE /leoflow/users/:username/roles/:team": "users:manage",
+  // Teams: install-wide like users (authorize lets only Admins of team `default` manage either)
+  "GET /leoflow/teams": "users:manage",
+  "POST /leoflow/teams": "users:manage",
+  "GET /leoflow/teams/:team": "users:manage",
+  "PATCH /leoflow/teams/:team": "users:manage",
+  "DELETE /leoflow/teams/:team": "users:manage",
   // Leoflow's own
   "GET /leoflow/events": "dags:read",
 };

@@ -17,6 +17,7 @@ const WAIT_DEP_NAMES: Record<WaitReasonKind, string> = {
   pool_too_small: "Pool Slots Available",
   pool_full: "Pool Slots Available",
   depends_on_past: "Previous Dagrun State",
+  team_quota: "Team Quota",
 };
 
 /** States an upstream may be in for an all_success downstream to go on. */

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { ValidationError } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
+import { teamOf } from "./team";
 import { assertUnmapped, MapIndex } from "./task-instances";
 import { parsePathParam, parseQuery } from "./validate";
 
@@ -21,14 +22,14 @@ export function taskInstanceExtraRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const RUN = "/dags/:dag_id/dagRuns/:dag_run_id";
 
   app.get(`${RUN}/upstreamAssetEvents`, async (c) => {
-    await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
+    await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
     return c.json({ asset_events: [], total_entries: 0 });
   });
 
   const loadTi = async (c: Context<ApiEnv>) => {
     const q = parseQuery(c, MapIndexQuery);
-    const run = await getDagRunOr404(store, c.req.param("dag_id")!, c.req.param("dag_run_id")!);
-    const ti = await getTaskInstanceOr404(store, run.dag_id, run.run_id, c.req.param("task_id")!);
+    const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id")!, c.req.param("dag_run_id")!);
+    const ti = await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id")!);
     if (q.map_index !== undefined) assertUnmapped(ti, q.map_index);
     return ti;
   };

@@ -2,11 +2,12 @@
  * A task instance's tries (Airflow's …/taskInstances/{task_id}[/{map_index}]/tries[/{task_try_number}]):
  * the earlier tries from task_instance_history, then the current one, as TaskInstanceHistoryResponse.
  */
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { NotFoundError, type DagRunRecord, type TaskInstanceRecord } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
+import { teamOf } from "./team";
 import { serializeTaskInstance, type VersionTimes } from "./serialize";
 import { runVersionTimes } from "./version-times";
 import { assertUnmapped, MapIndex } from "./task-instances";
@@ -37,9 +38,9 @@ export function taskInstanceTryRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const TI = "/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id";
 
   /** Every try, oldest first; the current try last (a history row for it, if any, is superseded). */
-  async function tries(c: { req: { param(name: string): string | undefined } }) {
-    const run = await getDagRunOr404(store, c.req.param("dag_id")!, c.req.param("dag_run_id")!);
-    const ti = await getTaskInstanceOr404(store, run.dag_id, run.run_id, c.req.param("task_id")!);
+  async function tries(c: Context<ApiEnv> & { req: { param(name: string): string | undefined } }) {
+    const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id")!, c.req.param("dag_run_id")!);
+    const ti = await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id")!);
     const mapIndex = c.req.param("map_index");
     if (mapIndex !== undefined) assertUnmapped(ti, parsePathParam("map_index", mapIndex, MapIndex));
     const past = (await store.listTaskInstanceTries(ti.id)).filter((t) => t.try_number !== ti.try_number);

@@ -10,6 +10,7 @@ import { ConflictError, IllegalTransitionError, LeoflowError, NotFoundError, typ
 import { bulkResponse } from "./bulk";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { getDagRunOr404 } from "./lookups";
+import { teamOf } from "./team";
 import { markTaskInstance, PatchTaskInstanceBody } from "./mark";
 import { requireWriter } from "./require-user";
 import { parseBody } from "./validate";
@@ -61,7 +62,7 @@ export function taskInstanceBulkRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.patch("/dags/:dag_id/dagRuns/:dag_run_id/taskInstances", requireWriter, async (c) => {
     const body = await parseBody(c, BulkTaskInstancesBody);
-    const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
+    const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
     const by = c.get("user")?.username ?? null;
     const results: BulkActionResult[] = [];
     for (const action of body.actions) {
@@ -80,7 +81,7 @@ export function taskInstanceBulkRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
           if (e.map_index != null && e.map_index !== -1)
             throw new NotFoundError(`task instance ${e.task_id} has no map_index ${e.map_index}: Leoflow tasks are not mapped; use -1`);
           // Read each time: an earlier entity (include_downstream…) may have moved this one.
-          const ti = await store.getTaskInstance(run.dag_id, run.run_id, e.task_id);
+          const ti = await store.getTaskInstance(run.team, run.dag_id, run.run_id, e.task_id);
           if (!ti) {
             if (action.action_on_non_existence === "skip") continue;
             throw new NotFoundError(`The Task Instance with task_id: \`${e.task_id}\` was not found in run ${run.run_id}`);

@@ -3,7 +3,7 @@
  * has no mapped tasks, so only -1 exists), dependencies, listMapped, and the batch list
  * POST /dags/~/dagRuns/~/taskInstances/list.
  */
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { NotFoundError, TASK_STATES, type DagRunRecord, type TaskInstanceFilter, type TaskInstanceRecord } from "../domain";
 import type { ApiStore } from "../store";
@@ -11,6 +11,7 @@ import type { ApiEnv, ResolvedDeps } from "./deps";
 import { RequestValidationError } from "./errors";
 import { dateRangeShape, likePattern, numberRangeShape, rangeOf, ranges, repeated } from "./list-params";
 import { getDagOr404, getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
+import { teamOf } from "./team";
 import { serializeTaskInstance } from "./serialize";
 import { runVersionTimes } from "./version-times";
 import { taskDependencies } from "./task-dependencies";
@@ -97,8 +98,8 @@ export function taskInstanceRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const dagId = c.req.param("dag_id");
     const runId = c.req.param("dag_run_id");
     const q = parseQuery(c, ListTisQuery, TI_ARRAY_KEYS);
-    if (dagId !== "~" && runId !== "~") await getDagRunOr404(store, dagId, runId);
-    else if (dagId !== "~") await getDagOr404(store, dagId);
+    if (dagId !== "~" && runId !== "~") await getDagRunOr404(store, teamOf(c), dagId, runId);
+    else if (dagId !== "~") await getDagOr404(store, teamOf(c), dagId);
     else if (runId !== "~")
       throw new RequestValidationError([
         {
@@ -124,7 +125,7 @@ export function taskInstanceRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       offset: q.offset,
       order_by: mapOrderBy(q.order_by, TI_ORDER_ALIASES),
     };
-    const page = await store.findTaskInstances(filter);
+    const page = await store.findTaskInstances(teamOf(c), filter);
     return c.json({ task_instances: await serializeAcrossRuns(store, page.items), total_entries: page.total });
   });
 
@@ -140,7 +141,7 @@ export function taskInstanceRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
         ]);
     const b = await parseBody(c, TisBatchBody);
     if (matchesNothing(b.queue)) return c.json(empty);
-    const page = await store.findTaskInstances({
+    const page = await store.findTaskInstances(teamOf(c), {
       dag_ids: b.dag_ids ?? undefined,
       run_ids: b.dag_run_ids ?? undefined,
       task_ids: b.task_ids ?? undefined,
@@ -157,9 +158,9 @@ export function taskInstanceRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   });
 
   const TI = `${RUN}/taskInstances/:task_id`;
-  const load = async (c: { req: { param(name: string): string } }) => {
-    const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
-    return { run, ti: await getTaskInstanceOr404(store, run.dag_id, run.run_id, c.req.param("task_id")) };
+  const load = async (c: { req: { param(name: string): string } } & Context<ApiEnv>) => {
+    const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
+    return { run, ti: await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id")) };
   };
 
   app.get(TI, async (c) => {
@@ -178,7 +179,7 @@ export function taskInstanceRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       if (c.req.param("map_index") !== undefined) assertUnmapped(ti, parsePathParam("map_index", c.req.param("map_index")!, MapIndex));
       const [snap] = await store.loadRunSnapshots([run.id]);
       const spec = await store.getDagVersion(run.version_id);
-      const dag = await store.getDag(run.dag_id);
+      const dag = await store.getDag(run.team, run.dag_id);
       const task = spec?.tasks.find((t) => t.task_id === ti.task_id);
       const dependencies = taskDependencies({
         ti,

@@ -1,23 +1,35 @@
 /**
- * The users API, Admin only (route-permissions.ts): list, get, create, patch (role, password), delete.
- * Airflow 3's v2 API has no users (they live in the FAB provider's own API), so it is Leoflow's:
- * /api/v2/leoflow/users. Roles use Airflow's names (Admin, Op, User, Viewer; any case accepted). The last
- * Admin can be neither deleted nor demoted. Responses never carry the password hash.
+ * The users API, install admins only (route-permissions.ts, authorize): list, get, create, patch (role,
+ * password, roles per team), delete, and one team's role (PUT/DELETE …/roles/{team}). Airflow 3's v2 API has
+ * no users (they live in the FAB provider's own API), so it is Leoflow's: /api/v2/leoflow/users. Roles use
+ * Airflow's names (Admin, Op, User, Viewer; any case accepted); `role` alone is the role in team `default`.
+ * The last Admin of `default` can be neither deleted nor demoted. Responses never carry the password hash.
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { UserError, createUser, deleteUser, toUserView, updateUser } from "../auth";
+import { UserError, createUser, deleteUser, setRole, updateUser, viewUser } from "../auth";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError, RequestValidationError } from "./errors";
 import { pagingQuery, parseBody, parseQuery } from "./validate";
 
 export const USERS_PATH = "/leoflow/users";
 
-export const CreateBody = z.object({ username: z.string(), password: z.string(), role: z.string() }).strict();
+const TeamRoleBody = z.object({ team: z.string(), role: z.string() }).strict();
+export const CreateBody = z
+  .object({ username: z.string(), password: z.string(), role: z.string().optional(), roles: z.array(TeamRoleBody).optional() })
+  .strict();
+/** `roles`: each entry sets the user's role in that team; role null removes it. */
 export const PatchBody = z
-  .object({ role: z.string().optional(), password: z.string().optional() })
+  .object({
+    role: z.string().optional(),
+    password: z.string().optional(),
+    roles: z.array(z.object({ team: z.string(), role: z.string().nullable() }).strict()).optional(),
+  })
   .strict()
-  .refine((b) => b.role !== undefined || b.password !== undefined, { message: "give role, password or both" });
+  .refine((b) => b.role !== undefined || b.password !== undefined || b.roles !== undefined, {
+    message: "give role, password, roles or any of them",
+  });
+export const PutRoleBody = z.object({ role: z.string() }).strict();
 export const ListQuery = z.object({ limit: pagingQuery.limit, offset: pagingQuery.offset });
 
 /** UserError → Airflow's status: 422 naming the field, 404, or 409. */
@@ -42,24 +54,45 @@ export function userRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   app.get(USERS_PATH, async (c) => {
     const q = parseQuery(c, ListQuery);
     const all = await store.listUsers();
-    return c.json({ users: all.slice(q.offset, q.offset + q.limit).map(toUserView), total_entries: all.length });
+    const page = await Promise.all(all.slice(q.offset, q.offset + q.limit).map((u) => viewUser(store, u)));
+    return c.json({ users: page, total_entries: all.length });
   });
 
   app.get(`${USERS_PATH}/:username`, async (c) => {
     const username = c.req.param("username");
     const user = await store.getUser(username);
-    if (!user) throw new ApiError(404, `user "${username}" does not exist; GET ${"/api/v2" + USERS_PATH} lists who does`);
-    return c.json(toUserView(user));
+    if (!user) throw new ApiError(404, `user "${username}" does not exist; GET ${`/api/v2${USERS_PATH}`} lists who does`);
+    return c.json(await viewUser(store, user));
   });
 
   app.post(USERS_PATH, async (c) => {
     const body = await parseBody(c, CreateBody);
-    return c.json(toUserView(await answer(() => createUser(store, body, deps.now()))), 201);
+    return c.json(await viewUser(store, await answer(() => createUser(store, body, deps.now()))), 201);
   });
 
   app.patch(`${USERS_PATH}/:username`, async (c) => {
-    const body = await parseBody(c, PatchBody);
-    return c.json(toUserView(await answer(() => updateUser(store, c.req.param("username"), body))));
+    const { roles, ...body } = await parseBody(c, PatchBody);
+    const username = c.req.param("username");
+    // One change at a time, each checked on its own (a refused one stops the rest and says which).
+    let user = body.role !== undefined || body.password !== undefined ? await answer(() => updateUser(store, username, body)) : null;
+    for (const grant of roles ?? []) await answer(() => setRole(store, username, grant));
+    user ??= await store.getUser(username);
+    if (!user) throw new ApiError(404, `user "${username}" does not exist; GET ${`/api/v2${USERS_PATH}`} lists who does`);
+    return c.json(await viewUser(store, user));
+  });
+
+  app.put(`${USERS_PATH}/:username/roles/:team`, async (c) => {
+    const { role } = await parseBody(c, PutRoleBody);
+    const username = c.req.param("username");
+    await answer(() => setRole(store, username, { team: c.req.param("team"), role }));
+    const user = await store.getUser(username);
+    if (!user) throw new ApiError(404, `user "${username}" does not exist; GET ${`/api/v2${USERS_PATH}`} lists who does`);
+    return c.json(await viewUser(store, user));
+  });
+
+  app.delete(`${USERS_PATH}/:username/roles/:team`, async (c) => {
+    await answer(() => setRole(store, c.req.param("username"), { team: c.req.param("team"), role: null }));
+    return c.body(null, 204);
   });
 
   app.delete(`${USERS_PATH}/:username`, async (c) => {

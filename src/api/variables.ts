@@ -13,6 +13,7 @@ import { requireWriter } from "./require-user";
 import { pagingQuery, parseBody, parseQuery } from "./validate";
 import { unsealed } from "./sealed";
 import { bulkBody, bulkResponse } from "./bulk";
+import { teamOf } from "./team";
 
 /** Airflow accepts any JSON as value and stores non-strings as their JSON text. */
 export const VariableBody = z
@@ -50,7 +51,7 @@ export function variableRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   app.get("/variables", async (c) => {
     const q = parseQuery(c, ListQuery);
     const page = await unsealed(
-      store.listVariables({
+      store.listVariables(teamOf(c), {
         limit: q.limit,
         offset: q.offset,
         order_by: q.order_by,
@@ -64,15 +65,16 @@ export function variableRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   /** Airflow's bulk_variables. An update keeps what its entity leaves out, and a secret sent back as "***". */
   app.patch("/variables", async (c) => {
     const body = await parseBody(c, BulkVariablesBody);
+    const team = teamOf(c);
     const actions: BulkAction<VariableRecord>[] = [];
     for (const a of body.actions) {
       if (a.action === "delete") actions.push(a);
       else {
-        const entities = await Promise.all(a.entities.map(async (e) => (a.action === "update" ? updated(e) : created(e))));
+        const entities = await Promise.all(a.entities.map(async (e) => (a.action === "update" ? updated(team, e) : created(e))));
         actions.push({ ...a, entities } as BulkAction<VariableRecord>);
       }
     }
-    const results = await store.bulkVariables(actions, deps.now());
+    const results = await store.bulkVariables(team, actions, deps.now());
     deps.logger.info("variables bulk-changed", { actions: actions.length, by: c.get("user")?.username ?? null });
     return c.json(bulkResponse(actions, results));
   });
@@ -82,8 +84,8 @@ export function variableRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     description: e.description ?? null,
     is_encrypted: e.is_encrypted,
   });
-  async function updated(e: z.output<typeof VariableBody>): Promise<VariableRecord> {
-    const old = await unsealed(store.getVariable(e.key), deps.logger);
+  async function updated(team: string, e: z.output<typeof VariableBody>): Promise<VariableRecord> {
+    const old = await unsealed(store.getVariable(team, e.key), deps.logger);
     if (!old) return created(e); // the store answers "not found" (or skips) by its own read
     return {
       key: e.key,
@@ -95,7 +97,7 @@ export function variableRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.get("/variables/:variable_key", async (c) => {
     const key = c.req.param("variable_key");
-    const v = await unsealed(store.getVariable(key), deps.logger);
+    const v = await unsealed(store.getVariable(teamOf(c), key), deps.logger);
     if (!v) throw notFound(key);
     return c.json(serializeVariable(v));
   });
@@ -108,7 +110,7 @@ export function variableRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       description: body.description ?? null,
       is_encrypted: body.is_encrypted,
     };
-    const v = await store.putVariable(next, deps.now(), { onlyIfAbsent: true });
+    const v = await store.putVariable(teamOf(c), next, deps.now(), { onlyIfAbsent: true });
     deps.logger.info("variable created", { key: v.key, by: c.get("user")?.username ?? null });
     return c.json(serializeVariable(v), 201);
   });
@@ -118,7 +120,7 @@ export function variableRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const { update_mask } = parseQuery(c, MaskQuery, ["update_mask"]);
     const body = await parseBody(c, VariableBody);
     if (body.key !== key) throw new ApiError(400, `Invalid body, key from request body doesn't match uri parameter (${body.key} ≠ ${key})`);
-    const old = await unsealed(store.getVariable(key), deps.logger);
+    const old = await unsealed(store.getVariable(teamOf(c), key), deps.logger);
     if (!old) throw notFound(key);
     const fields = new Set(update_mask ?? ["value", ...(["description", "is_encrypted"] as const).filter((f) => f in body)]);
     // A client that read "***" and sent it back did not mean to change the secret.
@@ -129,14 +131,14 @@ export function variableRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       description: fields.has("description") ? (body.description ?? null) : old.description,
       is_encrypted: fields.has("is_encrypted") ? (body.is_encrypted ?? false) : old.is_encrypted,
     };
-    const v = await store.putVariable(next, deps.now());
+    const v = await store.putVariable(teamOf(c), next, deps.now());
     deps.logger.info("variable updated", { key, by: c.get("user")?.username ?? null });
     return c.json(serializeVariable(v));
   });
 
   app.delete("/variables/:variable_key", requireWriter, async (c) => {
     const key = c.req.param("variable_key");
-    if (!(await store.deleteVariable(key))) throw notFound(key);
+    if (!(await store.deleteVariable(teamOf(c), key))) throw notFound(key);
     deps.logger.info("variable deleted", { key, by: c.get("user")?.username ?? null });
     return c.body(null, 204);
   });

@@ -8,9 +8,10 @@ import type { VersionTimes } from "./serialize";
 
 export async function runVersionTimes(
   store: Pick<DagsQueryStore, "listDagVersions">,
-  runs: Iterable<{ version_id: number } | null>,
+  runs: Iterable<{ team: string; version_id: number } | null>,
 ): Promise<VersionTimes> {
-  const ids = [...new Set([...runs].flatMap((r) => (r ? [r.version_id] : [])))];
-  const pages = await Promise.all(ids.map((version_id) => store.listDagVersions({ version_id, limit: 1, offset: 0 })));
+  // Version ids are server-wide; each is read inside the team of the run that pinned it.
+  const teams = new Map([...runs].flatMap((r) => (r ? [[r.version_id, r.team] as const] : [])));
+  const pages = await Promise.all([...teams].map(([version_id, team]) => store.listDagVersions(team, { version_id, limit: 1, offset: 0 })));
   return new Map(pages.flatMap((p) => p.items.map((v) => [v.version_id, v.created_at] as const)));
 }

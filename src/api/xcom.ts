@@ -3,12 +3,13 @@
  * (`stringify` for a string value), create (POST, 409 when the key exists) and update (PATCH, 404 when not).
  * Leoflow has no mapped tasks: map_index is -1 for every entry, and any other index is a 404.
  */
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { ConflictError, NotFoundError, type DagRunRecord, type XComRecord } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { dateRangeShape, likePattern, ranges } from "./list-params";
 import { getDagOr404, getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
+import { teamOf } from "./team";
 import { requireWriter } from "./require-user";
 import { serializeXCom } from "./serialize";
 import { pagingQuery, parseBody, parseQuery, queryBool } from "./validate";
@@ -54,9 +55,9 @@ export function xcomRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const { store } = deps;
   const app = new Hono<ApiEnv>();
   const TI = "/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id";
-  const load = async (c: { req: { param(name: string): string } }) => {
-    const run = await getDagRunOr404(store, c.req.param("dag_id"), c.req.param("dag_run_id"));
-    return { run, ti: await getTaskInstanceOr404(store, run.dag_id, run.run_id, c.req.param("task_id")) };
+  const load = async (c: { req: { param(name: string): string } } & Context<ApiEnv>) => {
+    const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
+    return { run, ti: await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id")) };
   };
 
   app.get(`${TI}/xcomEntries`, async (c) => {
@@ -64,12 +65,12 @@ export function xcomRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const q = parseQuery(c, ListXComQuery);
     // `~` for any of the three means every one; a named one must exist.
     if (dagId !== "~" && runId !== "~") {
-      const run = await getDagRunOr404(store, dagId, runId);
-      if (taskId !== "~") await getTaskInstanceOr404(store, run.dag_id, run.run_id, taskId);
-    } else if (dagId !== "~") await getDagOr404(store, dagId);
+      const run = await getDagRunOr404(store, teamOf(c), dagId, runId);
+      if (taskId !== "~") await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, taskId);
+    } else if (dagId !== "~") await getDagOr404(store, teamOf(c), dagId);
     const mapIndex = q.map_index ?? q.map_index_filter;
     if (mapIndex !== undefined && mapIndex !== -1) return c.json({ xcom_entries: [], total_entries: 0 });
-    const page = await store.listXComs({
+    const page = await store.listXComs(teamOf(c), {
       dag_id: dagId === "~" ? undefined : dagId,
       run_id: runId === "~" ? undefined : runId,
       task_id: taskId === "~" ? undefined : taskId,
@@ -87,7 +88,7 @@ export function xcomRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const entries = [];
     for (const x of page.items) {
       const k = JSON.stringify([x.dag_id, x.run_id]);
-      if (!runs.has(k)) runs.set(k, await store.getDagRun(x.dag_id, x.run_id));
+      if (!runs.has(k)) runs.set(k, await store.getDagRun(x.team, x.dag_id, x.run_id));
       entries.push(serializeXCom(x, runs.get(k) ?? null, false));
     }
     return c.json({ xcom_entries: entries, total_entries: page.total });
@@ -97,7 +98,14 @@ export function xcomRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const { run, ti } = await load(c);
     const key = c.req.param("xcom_key");
     const q = parseQuery(c, GetXComQuery);
-    const x = await store.getXCom({ dag_id: run.dag_id, run_id: run.run_id, task_id: ti.task_id, key, map_index: q.map_index });
+    const x = await store.getXCom({
+      team: run.team,
+      dag_id: run.dag_id,
+      run_id: run.run_id,
+      task_id: ti.task_id,
+      key,
+      map_index: q.map_index,
+    });
     if (!x) throw new NotFoundError(`XCom entry with key: \`${key}\` not found for task ${ti.task_id} of run ${run.run_id}`);
     return c.json(q.stringify ? stringified(x, run) : serializeXCom(x, run, true));
   });
@@ -105,7 +113,7 @@ export function xcomRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   app.post(`${TI}/xcomEntries`, requireWriter, async (c) => {
     const body = await parseBody(c, XComCreateBody);
     const { run, ti } = await load(c);
-    const key = { dag_id: run.dag_id, run_id: run.run_id, task_id: ti.task_id, key: body.key, map_index: body.map_index };
+    const key = { team: run.team, dag_id: run.dag_id, run_id: run.run_id, task_id: ti.task_id, key: body.key, map_index: body.map_index };
     if (body.map_index !== -1)
       throw new NotFoundError(`task ${ti.task_id} has no map_index ${body.map_index}: Leoflow tasks are not mapped; use -1`);
     if (await store.getXCom(key))
@@ -119,7 +127,14 @@ export function xcomRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   app.patch(`${TI}/xcomEntries/:xcom_key`, requireWriter, async (c) => {
     const body = await parseBody(c, XComUpdateBody);
     const { run, ti } = await load(c);
-    const key = { dag_id: run.dag_id, run_id: run.run_id, task_id: ti.task_id, key: c.req.param("xcom_key"), map_index: body.map_index };
+    const key = {
+      team: run.team,
+      dag_id: run.dag_id,
+      run_id: run.run_id,
+      task_id: ti.task_id,
+      key: c.req.param("xcom_key"),
+      map_index: body.map_index,
+    };
     if (!(await store.getXCom(key)))
       throw new NotFoundError(
         `The XCom with key: \`${key.key}\` with mentioned task instance doesn't exist; create it with POST …/xcomEntries`,

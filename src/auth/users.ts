@@ -6,8 +6,8 @@
  * @example
  * const u = await createUser(store, { username: "ada", password: "correct horse", role: "Op" }, new Date());
  */
-import { LeoflowError, type UserRecord } from "../domain";
-import type { UserChange, UserStore } from "../store";
+import { DEFAULT_TEAM, LeoflowError, teamNameProblem, type UserRecord } from "../domain";
+import type { TeamRole, TeamStore, UserChange, UserStore } from "../store";
 import { hashPassword } from "./passwords";
 import { ROLE_CHOICES, ROLE_NAMES, parseRole, type Role } from "./roles";
 
@@ -24,18 +24,31 @@ export class UserError extends LeoflowError {
   }
 }
 
-/** What the API and the CLI show of a user: never the hash. */
+/**
+ * What the API and the CLI show of a user: never the hash. `role` is the role in team `default` (null when
+ * the user has none there), `roles` every team's.
+ */
 export interface UserView {
   username: string;
-  role: string;
+  role: string | null;
+  roles: { team: string; role: string }[];
   created_at: string;
 }
 
-export const toUserView = (u: UserRecord): UserView => ({
-  username: u.username,
-  role: ROLE_NAMES[u.role],
-  created_at: u.created_at.toISOString(),
-});
+export const toUserView = (u: UserRecord, roles: readonly TeamRole[]): UserView => {
+  const inDefault = roles.find((r) => r.team === DEFAULT_TEAM);
+  return {
+    username: u.username,
+    role: inDefault ? ROLE_NAMES[inDefault.role] : null,
+    roles: roles.map((r) => ({ team: r.team, role: ROLE_NAMES[r.role] })),
+    created_at: u.created_at.toISOString(),
+  };
+};
+
+/** The user's view with its roles read from the store. */
+export async function viewUser(store: Pick<UserStore, "getUserRoles">, u: UserRecord): Promise<UserView> {
+  return toUserView(u, await store.getUserRoles(u.username));
+}
 
 export const USERNAME_RULE = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
 export const MIN_PASSWORD_LENGTH = 8;
@@ -62,18 +75,82 @@ export function checkRole(name: string): Role {
   return role;
 }
 
+/** A role grant as given (Airflow's role names, any case); `role` null removes the user's role in the team. */
+export interface RoleGrant {
+  team: string;
+  role: string | null;
+}
+
+type TeamsAndUsers = UserStore & Pick<TeamStore, "getTeam">;
+
+/**
+ * Creates a user with `role` in team `default`, and/or the given `roles` per team (then it has exactly
+ * those: a user made for one team holds no role in `default`).
+ */
 export async function createUser(
-  store: UserStore,
-  input: { username: string; password: string; role: string },
+  store: TeamsAndUsers,
+  input: { username: string; password: string; role?: string; roles?: { team: string; role: string }[] },
   now: Date,
 ): Promise<UserRecord> {
   const username = checkUsername(input.username);
-  const role = checkRole(input.role);
+  if (input.role === undefined && !input.roles?.length)
+    throw new UserError("invalid", `give the user a role (in team "${DEFAULT_TEAM}") or roles per team`, "role");
+  const role = input.role === undefined ? undefined : checkRole(input.role);
+  const roles = input.roles === undefined ? undefined : await checkRoles(store, input.roles);
   const password_hash = await hashPassword(checkPassword(input.password));
   if (await store.getUser(username))
     throw new UserError("exists", `user "${username}" already exists; change it with PATCH (or \`leoflow users reset-password\`)`);
-  await store.putUser({ username, password_hash, role }, now);
-  return (await store.getUser(username))!;
+  if (roles && role) {
+    if (roles.some((r) => r.team === DEFAULT_TEAM))
+      throw new UserError("invalid", `give the role in team "${DEFAULT_TEAM}" once: as role or in roles, not both`, "roles");
+    roles.push({ team: DEFAULT_TEAM, role });
+  }
+  await store.putUser({ username, password_hash, role: role ?? "viewer" }, now, roles);
+  const created = await store.getUser(username);
+  if (!created) throw new UserError("not_found", `user "${username}" was deleted while it was being created`);
+  return created;
+}
+
+/** Grants (or with role null, removes) the user's role in one team; refuses to leave `default` without an Admin. */
+export async function setRole(store: TeamsAndUsers, username: string, grant: RoleGrant): Promise<TeamRole[]> {
+  checkTeamName(grant.team);
+  const r = await store.setUserRole(username, grant.team, grant.role === null ? null : checkRole(grant.role));
+  if (r === "missing_user") throw new UserError("not_found", `user "${username}" does not exist; list users to see who does`);
+  if (r === "missing_team")
+    throw new UserError(
+      "not_found",
+      `team "${grant.team}" does not exist; list teams (GET /api/v2/leoflow/teams, \`leoflow teams list\`) to see which do`,
+    );
+  if (r === "last_admin")
+    throw new UserError(
+      "last_admin",
+      `cannot change the role of "${username}" in team "${DEFAULT_TEAM}": it is its last Admin, and without one nobody can manage users and teams; make another Admin there first`,
+    );
+  return r;
+}
+
+function checkTeamName(team: string): string {
+  const problem = teamNameProblem(team);
+  if (problem) throw new UserError("invalid", problem, "team");
+  return team;
+}
+
+/** Roles per team for a new user: valid names and roles, existing teams, each team once. */
+async function checkRoles(store: Pick<TeamStore, "getTeam">, grants: { team: string; role: string }[]): Promise<TeamRole[]> {
+  const out: TeamRole[] = [];
+  for (const g of grants) {
+    checkTeamName(g.team);
+    if (out.some((r) => r.team === g.team))
+      throw new UserError("invalid", `team "${g.team}" is listed twice in roles; give each team once`, "roles");
+    if (!(await store.getTeam(g.team)))
+      throw new UserError(
+        "invalid",
+        `team "${g.team}" does not exist; create it first (POST /api/v2/leoflow/teams, \`leoflow teams create\`)`,
+        "roles",
+      );
+    out.push({ team: g.team, role: checkRole(g.role) });
+  }
+  return out;
 }
 
 /** Changes role and/or password; refuses to demote the last admin. */

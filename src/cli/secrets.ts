@@ -1,7 +1,7 @@
 /**
- * `leoflow secrets rotate`: re-encrypts every stored secret under a new key, in one transaction, and says how
- * many rows changed. Idempotent (rows already under the new key are skipped); a wrong old key, or a row under
- * a third key, is refused before anything is written.
+ * `leoflow secrets rotate`: re-encrypts every stored secret of every team (the key is one per install) under a
+ * new key, in one transaction, and says how many rows changed. Idempotent (rows already under the new key are
+ * skipped); a wrong old key, or a row under a third key, is refused before anything is written.
  *
  * Keys: the old one from --old-key, else LEOFLOW_SECRETS_KEY, else Lite's `<data-dir>/secrets-key`; the new
  * one from --new-key, else LEOFLOW_SECRETS_NEW_KEY. When the old key came from the data-dir file, the new key

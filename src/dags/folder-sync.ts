@@ -1,5 +1,6 @@
 /**
- * Keeps the store in step with the DAGs folder: new and changed files are parsed and their DAGs upserted,
+ * Keeps the store in step with one team's DAGs folder: new and changed files are parsed and their DAGs upserted
+ * into that team (a dag_id is unique within its team; the same dag_id in two teams' folders is two DAGs),
  * problems become import errors, DAGs of deleted files (or removed from a file) are deactivated. Only
  * changed files (by mtime and size) are re-parsed, through the parser it is given — out of process in the
  * server (isolated-parser.ts). A bad file never stops the sync.
@@ -15,7 +16,11 @@ import { helpersDigest } from "./parse-cache";
 import { listDagFiles, listHelperFiles } from "./scan";
 
 export interface DagFolderSyncOptions {
+  /** The team the folder's DAGs and import errors belong to. */
+  team: string;
   folder: string;
+  /** Only the folder's own files, not its subfolders (the team default's under --dags-folder-layout=teams). */
+  topOnly?: boolean;
   store: DagSyncStore;
   /** The server passes an IsolatedDagParser; tests of the sync logic may pass inProcessParser. */
   parser: DagParser;
@@ -27,7 +32,7 @@ export interface DagFolderSyncOptions {
   /** Called with the dag_ids whose version or activity changed. */
   onChange?: (dagIds: string[]) => void;
   /** Server policy (e.g. the docker executor's allowlist): issues refuse the DAG as import errors. */
-  admit?: (spec: DagSpec) => { path: string; message: string }[];
+  admit?: (spec: DagSpec, team: string) => { path: string; message: string }[];
 }
 
 export interface SyncReport {
@@ -78,7 +83,7 @@ export class DagFolderSync {
    * @example const report = await sync.syncOnce(); // at server start, before start()
    */
   async syncOnce(now: Date = new Date()): Promise<SyncReport> {
-    const scanned = await listDagFiles(this.folder);
+    const scanned = await listDagFiles(this.folder, { topOnly: this.opts.topOnly });
     const report: SyncReport = { files: scanned.length, parsed: [], removed: [], changedDagIds: [], filesWithErrors: [] };
     const present = new Set(scanned.map((f) => f.path));
     if (await this.refreshHelpers()) {
@@ -92,8 +97,8 @@ export class DagFolderSync {
     for (const file of [...this.files.keys()].filter((f) => !present.has(f))) {
       await this.guard(file, async () => {
         const owned = this.files.get(file)?.owned ?? [];
-        await this.opts.store.deactivateDagsOfFile(file, []);
-        await this.opts.store.replaceImportErrors(file, [], now);
+        await this.opts.store.deactivateDagsOfFile(this.opts.team, file, []);
+        await this.opts.store.replaceImportErrors(this.opts.team, file, [], now);
         this.files.delete(file);
         this.release(owned);
         report.removed.push(file);
@@ -112,6 +117,7 @@ export class DagFolderSync {
       const loads = await this.opts.parser.parse(
         changed.map((f) => f.path),
         this.helpers,
+        this.opts.team,
       );
       for (const [i, f] of changed.entries()) {
         await this.guard(f.path, async () => {
@@ -138,12 +144,12 @@ export class DagFolderSync {
         this.debounce = setTimeout(() => this.trigger(), DEBOUNCE_MS);
       });
       this.watcher.on("error", (e) => {
-        this.opts.logger.warn("watching the DAG folder failed; polling only", { folder: this.folder, error: e });
+        this.opts.logger.warn("watching the DAG folder failed; polling only", { team: this.opts.team, folder: this.folder, error: e });
         this.watcher?.close();
         this.watcher = null;
       });
     } catch (e) {
-      this.opts.logger.warn("cannot watch the DAG folder; polling only", { folder: this.folder, error: e });
+      this.opts.logger.warn("cannot watch the DAG folder; polling only", { team: this.opts.team, folder: this.folder, error: e });
     }
   }
 
@@ -164,7 +170,7 @@ export class DagFolderSync {
   async reparse(file: string, now?: Date): Promise<SyncReport> {
     const path = resolve(file);
     if (!path.startsWith(`${this.folder}${sep}`))
-      throw new Error(`${path} is not in the DAGs folder ${this.folder}; only files of the folder are parsed`);
+      throw new Error(`${path} is not in the DAGs folder ${this.folder} of team "${this.opts.team}"; only files of the folder are parsed`);
     while (this.running) await this.running;
     const state = this.files.get(path);
     if (state) state.mtimeMs = -1; // stale: parsed again, keeps what it owns meanwhile
@@ -186,7 +192,7 @@ export class DagFolderSync {
   private runSync(now?: Date): Promise<SyncReport | null> {
     const run = this.syncOnce(now)
       .catch((e) => {
-        this.opts.logger.error("DAG folder sync failed", { folder: this.folder, error: e });
+        this.opts.logger.error("DAG folder sync failed", { team: this.opts.team, folder: this.folder, error: e });
         return null;
       })
       .finally(() => {
@@ -208,7 +214,7 @@ export class DagFolderSync {
     const owned: string[] = [];
     const refused: string[] = [];
     for (const { spec } of loaded.dags) {
-      const refusal = this.opts.admit?.(spec) ?? [];
+      const refusal = this.opts.admit?.(spec, this.opts.team) ?? [];
       if (refusal.length) {
         errors.push(...refusal.map((i) => `${spec.dag_id}: ${i.path}: ${i.message}`));
         continue;
@@ -219,7 +225,7 @@ export class DagFolderSync {
         errors.push(`dag_id: dag_id "${spec.dag_id}" is already defined in ${owner}; rename one of them`);
         continue;
       }
-      const record = await store.upsertDag({
+      const record = await store.upsertDag(this.opts.team, {
         spec,
         fileloc: loaded.file,
         pausedOnCreate: spec.is_paused_upon_creation ?? this.opts.pausedOnCreate,
@@ -230,14 +236,19 @@ export class DagFolderSync {
         report.changedDagIds.push(spec.dag_id);
       this.versions.set(spec.dag_id, record.version_id);
     }
-    await store.deactivateDagsOfFile(loaded.file, owned);
-    await store.replaceImportErrors(loaded.file, errors, now);
+    await store.deactivateDagsOfFile(this.opts.team, loaded.file, owned);
+    await store.replaceImportErrors(this.opts.team, loaded.file, errors, now);
     const dropped = (previous?.owned ?? []).filter((id) => !owned.includes(id));
     report.changedDagIds.push(...dropped);
     this.release(dropped);
     if (errors.length) {
       report.filesWithErrors.push(loaded.file);
-      this.opts.logger.warn("DAG file has import errors", { file: loaded.file, errors: errors.length, first: errors[0] });
+      this.opts.logger.warn("DAG file has import errors", {
+        team: this.opts.team,
+        file: loaded.file,
+        errors: errors.length,
+        first: errors[0],
+      });
     }
     return { owned, refused };
   }
@@ -248,12 +259,12 @@ export class DagFolderSync {
    */
   private async ownerOf(dagId: string, file: string): Promise<string | null> {
     for (const [other, s] of this.files) if (other !== file && s.owned.includes(dagId)) return other;
-    const record = await this.opts.store.getDag(dagId);
+    const record = await this.opts.store.getDag(this.opts.team, dagId);
     const unsyncedOwner =
       record?.is_active && record.fileloc !== file && record.fileloc.startsWith(this.folder) && !this.files.has(record.fileloc);
     if (unsyncedOwner && (await Bun.file(record.fileloc).exists())) {
       // The recorded owner has not been synced yet in this process: it keeps the DAG if it still defines it.
-      const [{ dags }] = (await this.opts.parser.parse([record.fileloc], this.helpers)) as [LoadResult];
+      const [{ dags }] = (await this.opts.parser.parse([record.fileloc], this.helpers, this.opts.team)) as [LoadResult];
       if (dags.some((d) => d.spec.dag_id === dagId)) return record.fileloc;
     }
     return null;
@@ -261,7 +272,7 @@ export class DagFolderSync {
 
   /** Re-reads the helper modules when their mtime or size changed; true when their bytes changed. */
   private async refreshHelpers(): Promise<boolean> {
-    const found = await listHelperFiles(this.folder);
+    const found = await listHelperFiles(this.folder, { topOnly: this.opts.topOnly });
     const stamp = found.map((f) => `${f.path}:${f.mtimeMs}:${f.size}`).join("\n");
     if (stamp === this.helperStamp) return false;
     this.helperStamp = stamp;
@@ -291,7 +302,7 @@ export class DagFolderSync {
       await work();
     } catch (e) {
       this.files.delete(file);
-      this.opts.logger.error("syncing a DAG file failed; will retry", { file, error: e });
+      this.opts.logger.error("syncing a DAG file failed; will retry", { team: this.opts.team, file, error: e });
     }
   }
 }

@@ -11,12 +11,16 @@ import { isCodeFile, loadDagFile, type LoadResult } from "./loader";
 import { ParseCache, parseCacheKey } from "./parse-cache";
 import { DEFAULT_PARSE_LIMITS, describeFailure, isCacheable, parseWorkerEnv, resultFromReport, type ParseLimits } from "./parse-policy";
 import { runParseProcess } from "./parse-process";
-import { errorMessage } from "../domain";
+import { DEFAULT_TEAM, errorMessage } from "../domain";
 
 /** Turns DAG files into LoadResults, in the order given. */
 export interface DagParser {
-  /** `helpers`: digest of the folder's helper modules (see parse-cache.ts); part of code files' cache key. */
-  parse(files: string[], helpers?: string): Promise<LoadResult[]>;
+  /**
+   * `helpers`: digest of the folder's helper modules (see parse-cache.ts); part of code files' cache key.
+   * `team`: whose folder the files are in (default: the team default); part of every cache key, so one
+   * team's cached results are never another's.
+   */
+  parse(files: string[], helpers?: string, team?: string): Promise<LoadResult[]>;
 }
 
 /** Imports files into this very process: for tests of the sync logic only, never for the server. */
@@ -69,7 +73,7 @@ export class IsolatedDagParser implements DagParser {
   /**
    * @example const [r] = await parser.parse(["/srv/dags/etl.ts"]); // r.errors: import errors, never a throw
    */
-  async parse(files: string[], helpers = ""): Promise<LoadResult[]> {
+  async parse(files: string[], helpers = "", team: string = DEFAULT_TEAM): Promise<LoadResult[]> {
     const cache = await this.cache;
     const now = Date.now();
     const results = new Map<string, LoadResult>();
@@ -85,7 +89,7 @@ export class IsolatedDagParser implements DagParser {
         continue;
       }
       const isCode = isCodeFile(file);
-      const key = parseCacheKey({ version: this.opts.version, file, content, helpers: isCode ? helpers : "", limits: this.limits });
+      const key = parseCacheKey({ version: this.opts.version, team, file, content, helpers: isCode ? helpers : "", limits: this.limits });
       const hit = cache.get(key, now);
       if (hit) {
         this.stats.cacheHits++;

@@ -2,7 +2,7 @@
  * Parse results cached by content hash, so an unchanged DAG file is never parsed twice — not even across a
  * restart, when the cache is kept in a file (the server keeps it in its data dir; each Pro replica has its own).
  *
- * What the key covers: the binary's version, the file's path and bytes, the parse limits, and for code files
+ * What the key covers: the binary's version, the team whose folder holds the file, the file's path and bytes, the parse limits, and for code files
  * the helpers of its folder (`_`-prefixed files and `_` folders, which DAG files import). What it does not:
  * a DAG file importing another DAG file, modules outside the folder or in node_modules, and anything the
  * code reads at import (environment, network, clock). Such a file is re-parsed when its own bytes change.
@@ -14,6 +14,8 @@ import type { ParseLimits } from "./parse-policy";
 
 export interface CacheKeyInput {
   version: string;
+  /** The team whose folder holds the file: teams never share a cached result. */
+  team: string;
   file: string;
   /** The file's bytes, or a digest of them. */
   content: Uint8Array | string;
@@ -25,11 +27,11 @@ export interface CacheKeyInput {
 /**
  * sha256 over everything a parse result depends on (see the module doc for what is not covered).
  *
- * @example parseCacheKey({ version: "1.0.0", file: "/dags/etl.json", content: "{…}", helpers: "", limits })
+ * @example parseCacheKey({ version: "1.0.0", team: "default", file: "/dags/etl.json", content: "{…}", helpers: "", limits })
  */
 export function parseCacheKey(k: CacheKeyInput): string {
   const h = new Bun.CryptoHasher("sha256");
-  h.update(`leoflow-parse/1\0${k.version}\0${k.file}\0${k.helpers}\0${k.limits.timeoutMs}\0${k.limits.memoryBytes}\0`);
+  h.update(`leoflow-parse/2\0${k.version}\0${k.team}\0${k.file}\0${k.helpers}\0${k.limits.timeoutMs}\0${k.limits.memoryBytes}\0`);
   h.update(k.content);
   return h.digest("hex");
 }

@@ -11,13 +11,22 @@ export interface ScannedFile {
 }
 
 /** Folders never searched: hidden, private (`_lib`), dependencies and caches. */
-const skipDir = (name: string) => name.startsWith(".") || name.startsWith("_") || name === "node_modules";
+export const skipDir = (name: string): boolean => name.startsWith(".") || name.startsWith("_") || name === "node_modules";
+
+/** How deep a scan goes. */
+export interface ScanOptions {
+  /**
+   * Only the folder's own files (and its `_` helper folders), not its subfolders: the team default's folder
+   * under --dags-folder-layout=teams, whose subfolders are other teams' folders.
+   */
+  topOnly?: boolean;
+}
 
 /**
  * Recursively lists DAG files (see `isDagFile`), sorted by path so results are stable. Throws with a clear
  * message when the folder is missing or is not a folder.
  */
-export async function listDagFiles(folder: string): Promise<ScannedFile[]> {
+export async function listDagFiles(folder: string, opts: ScanOptions = {}): Promise<ScannedFile[]> {
   const info = await stat(folder).catch(() => null);
   if (!info) throw new Error(`DAG folder "${folder}" does not exist; create it or point --dags-folder at an existing folder`);
   if (!info.isDirectory()) throw new Error(`DAG folder "${folder}" is not a folder`);
@@ -27,7 +36,7 @@ export async function listDagFiles(folder: string): Promise<ScannedFile[]> {
     for (const e of entries) {
       const path = join(dir, e.name);
       if (e.isDirectory()) {
-        if (!skipDir(e.name)) await walk(path);
+        if (!skipDir(e.name) && !opts.topOnly) await walk(path);
       } else if ((e.isFile() || e.isSymbolicLink()) && isDagFile(path)) {
         // A file deleted between readdir and stat is simply not there this time.
         const s = await stat(path).catch(() => null);
@@ -46,15 +55,17 @@ const HELPER_EXTENSIONS = /\.(ts|mts|js|mjs|json|ya?ml)$/i;
  * `_config.json`. Their bytes are part of code files' cache key, and a change to one re-parses the code
  * files. Hidden folders and node_modules are not searched (not covered by the cache key).
  */
-export async function listHelperFiles(folder: string): Promise<ScannedFile[]> {
+export async function listHelperFiles(folder: string, opts: ScanOptions = {}): Promise<ScannedFile[]> {
   const out: ScannedFile[] = [];
   const walk = async (dir: string, helper: boolean): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
     for (const e of entries) {
       const path = join(dir, e.name);
       if (e.name.startsWith(".") || e.name === "node_modules") continue;
-      if (e.isDirectory()) await walk(path, helper || e.name.startsWith("_"));
-      else if ((helper || !isDagFile(path)) && HELPER_EXTENSIONS.test(e.name) && !e.name.endsWith(".d.ts")) {
+      // Under topOnly the subfolders that are not helper folders belong to other teams.
+      if (e.isDirectory()) {
+        if (!opts.topOnly || helper || e.name.startsWith("_")) await walk(path, helper || e.name.startsWith("_"));
+      } else if ((helper || !isDagFile(path)) && HELPER_EXTENSIONS.test(e.name) && !e.name.endsWith(".d.ts")) {
         const s = await stat(path).catch(() => null);
         if (s?.isFile()) out.push({ path, mtimeMs: s.mtimeMs, size: s.size });
       }

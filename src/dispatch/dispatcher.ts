@@ -1,13 +1,18 @@
 /**
  * Dispatcher: turns a queued task instance into a launched one. It resolves what the executor needs (the
- * pinned task spec, the DAG file), mints the agent token scoped to this task instance and try, and hands the
- * request to the executor the router picks. A rejection is a dispatch failure for the caller to record.
+ * pinned task spec, the DAG file), checks the try against its team's executor policy (executor, image,
+ * resources; a violation is an ExecutorPolicyViolation and nothing is launched, no token minted), mints the
+ * agent token scoped to this task instance and try, and hands the request to the executor the router picks,
+ * in the team's Kubernetes namespace when its policy names one. A rejection is a dispatch failure for the
+ * caller to record.
  */
-import type { DagRunRecord, DagSpec, TaskInstanceRecord } from "../domain";
+import { policyViolations, teamKey, type DagRunRecord, type DagSpec, type TaskInstanceRecord } from "../domain";
 import type { DispatchStore } from "../store";
 import type { Router } from "../executors";
 import type { AgentTokens } from "../auth";
 import { agentTokenLifetime, type TokenTtlPolicy } from "./token-ttl";
+import { ExecutorPolicyViolation } from "./policy-violation";
+import type { TeamPolicies } from "./team-policies";
 
 export interface DispatchDeps {
   store: Pick<DispatchStore, "getDag">;
@@ -17,6 +22,8 @@ export interface DispatchDeps {
   controlPlaneUrl: string;
   /** Token lifetime: execution_timeout plus queue wait and grace, else the ceiling (see token-ttl.ts). */
   tokenTtl: TokenTtlPolicy;
+  /** Teams' executor policies (cached); absent: no team restricts where its tasks run. */
+  policies?: Pick<TeamPolicies, "teamOf">;
 }
 
 export interface TaskDispatcher {
@@ -32,6 +39,11 @@ export class Dispatcher implements TaskDispatcher {
     const task = spec.tasks.find((t) => t.task_id === ti.task_id);
     if (!task) throw new Error(`task ${ti.task_id} is not in version ${run.version_id} of DAG ${ti.dag_id}`);
     const executor = this.deps.router.executorFor(task);
+    const team = await this.deps.policies?.teamOf(ti.team);
+    if (team) {
+      const violations = policyViolations(task, executor.name, team, executor.taskDefaults);
+      if (violations.length) throw new ExecutorPolicyViolation(ti.team, violations);
+    }
     const { ttlSeconds, renewable } = agentTokenLifetime(task.execution_timeout, this.deps.tokenTtl);
     const agentToken = await this.deps.tokens.issue(
       { tiId: ti.id, tryNumber: ti.try_number, dagId: ti.dag_id, runId: ti.run_id, taskId: ti.task_id, renewable },
@@ -39,22 +51,26 @@ export class Dispatcher implements TaskDispatcher {
     );
     await executor.execute({
       taskInstanceId: ti.id,
+      team: ti.team,
+      ...(team?.executor_policy.kubernetes_namespace ? { namespace: team.executor_policy.kubernetes_namespace } : {}),
       dagId: ti.dag_id,
       runId: ti.run_id,
       taskId: ti.task_id,
       tryNumber: ti.try_number,
       task,
-      dagFile: await this.dagFile(ti.dag_id),
+      dagFile: await this.dagFile(ti.team, ti.dag_id),
       controlPlaneUrl: this.deps.controlPlaneUrl,
       agentToken,
     });
   }
 
-  private async dagFile(dagId: string): Promise<string> {
-    let file = this.fileOfDag.get(dagId);
+  /** Keyed by team and DAG id: two teams' DAGs may share an id and live in different files. */
+  private async dagFile(team: string, dagId: string): Promise<string> {
+    const key = teamKey(team, dagId);
+    let file = this.fileOfDag.get(key);
     if (file === undefined) {
-      file = (await this.deps.store.getDag(dagId))?.fileloc ?? "";
-      this.fileOfDag.set(dagId, file);
+      file = (await this.deps.store.getDag(team, dagId))?.fileloc ?? "";
+      this.fileOfDag.set(key, file);
     }
     return file;
   }

@@ -11,3 +11,5 @@ export {
 export { failIfUnreported } from "./agent-exit";
 export { registerDispatchMetrics } from "./metrics";
 export { tokenGraceSeconds, agentTokenLifetime, type TokenTtlPolicy } from "./token-ttl";
+export { ExecutorPolicyViolation } from "./policy-violation";
+export { TEAM_POLICY_TTL_MS, TeamPolicies, type TeamPoliciesOptions, type TeamPolicy, type TeamPolicySource } from "./team-policies";

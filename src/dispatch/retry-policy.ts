@@ -5,6 +5,8 @@
  * `maxAttempts` launches. The last failure dead-letters it: failed with `dispatch_failed: <last error>`,
  * a line in the try's log, an error log line, a counter and a `task_instance.dead_lettered` event.
  * The attempt count and the next launch time are stored, so a restart neither resets nor hurries them.
+ * A try its team's executor policy forbids (ExecutorPolicyViolation) is no launch failure: no retry can
+ * change it, so it fails at once with the violation as its note and in its log.
  *
  * @example
  * const policy = new DispatchRetryPolicy({ store, logger, maxAttempts: 3, baseMs: 5000, wake: (id) => loop.wake(id) });
@@ -15,6 +17,7 @@ import type { DispatchStore } from "../store";
 import type { Counter, Logger } from "../observability";
 import type { EventSink } from "../events";
 import { toError } from "../domain";
+import { ExecutorPolicyViolation } from "./policy-violation";
 
 export interface DispatchRetryOptions {
   /** Launches allowed per try, the first included (default 3). */
@@ -70,6 +73,7 @@ export class DispatchRetryPolicy {
 
   /** The SchedulerLoop's onDispatchFailure hook. */
   readonly onDispatchFailure = async (ti: TaskInstanceRecord, error: Error, now: Date): Promise<void> => {
+    if (error instanceof ExecutorPolicyViolation) return this.refuse(ti, error, now);
     const { store, logger } = this.deps;
     const message = error.message || String(error);
     const attempt = await store.recordDispatchFailure(ti.id, ti.try_number, message, now);
@@ -101,9 +105,10 @@ export class DispatchRetryPolicy {
         now,
       );
       if (failed) {
-        await this.appendLogLine(ti, now, `leoflow: ${decision.note} (after ${attempt} launch attempt${attempt === 1 ? "" : "s"})`);
+        await this.appendLogLines(ti, now, [`leoflow: ${decision.note} (after ${attempt} launch attempt${attempt === 1 ? "" : "s"})`]);
         this.deps.events?.emit({
           type: "task_instance.dead_lettered",
+          team: ti.team,
           dag_id: ti.dag_id,
           run_id: ti.run_id,
           task_id: ti.task_id,
@@ -124,14 +129,46 @@ export class DispatchRetryPolicy {
     return held;
   }
 
-  /** The try never ran, so its log is ours: one line after whatever is there explains the failure. */
-  private async appendLogLine(ti: TaskInstanceRecord, now: Date, line: string): Promise<void> {
+  /** Fails the try that its team's policy forbids, on the first launch: a line per violation in its log. */
+  private async refuse(ti: TaskInstanceRecord, violation: ExecutorPolicyViolation, now: Date): Promise<void> {
+    const where = { team: ti.team, dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, try_number: ti.try_number };
+    this.deps.logger.warn("the team's executor policy forbids this try; not launched", { ...where, violations: violation.violations });
+    this.deps.failures?.inc({ outcome: "policy_violation" });
+    const [failed] = await this.deps.store.applyTransitions(
+      [
+        {
+          id: ti.id,
+          from: ["queued", "scheduled"],
+          to: "failed",
+          try_number: ti.try_number,
+          // No task retry can change what the team may run: this try is the last (a clear starts afresh).
+          patch: { end_date: now, note: violation.note, max_tries: ti.try_number - 1 },
+        },
+      ],
+      now,
+    );
+    if (failed)
+      await this.appendLogLines(
+        ti,
+        now,
+        violation.violations.map((v) => `leoflow: not launched: the executor policy of team ${violation.team} forbids it: ${v}`),
+      );
+    this.deps.wake(ti.dag_run_id);
+  }
+
+  /** The try never ran, so its log is ours: lines after whatever is there explain the failure. */
+  private async appendLogLines(ti: TaskInstanceRecord, now: Date, text: string[]): Promise<void> {
     try {
       const lines = await this.deps.store.readLogs(ti.id, ti.try_number);
       const seq = lines.length ? lines[lines.length - 1]!.seq + 1 : 0;
-      await this.deps.store.appendLogs(ti.id, ti.try_number, seq, [{ timestamp: now, stream: "stderr", line }]);
+      await this.deps.store.appendLogs(
+        ti.id,
+        ti.try_number,
+        seq,
+        text.map((line) => ({ timestamp: now, stream: "stderr", line })),
+      );
     } catch (e) {
-      this.deps.logger.warn("could not write the dead-letter log line", { task_id: ti.task_id, error: toError(e) });
+      this.deps.logger.warn("could not write why the try was not launched to its log", { task_id: ti.task_id, error: toError(e) });
     }
   }
 }

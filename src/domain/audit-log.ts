@@ -5,6 +5,8 @@
  */
 
 export interface AuditLogEntry {
+  /** The team the request acted in (domain/teams.ts); each team reads only its own entries. */
+  team: string;
   when: Date;
   event: string;
   /** The user's name; null with `--auth=none`. */

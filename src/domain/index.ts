@@ -63,8 +63,11 @@ export type {
   VariableRecord,
   ConnectionRecord,
   SecretRewrite,
+  TeamOwned,
   ScheduledDag,
   RunGates,
+  ActiveTaskCounts,
+  TeamUsage,
   ReprocessBehavior,
   BackfillSkips,
   BackfillRecord,
@@ -82,7 +85,7 @@ export type {
   TaskReap,
   DispatchBackoff,
 } from "./records";
-export { renderWaitReason, type WaitReason, type WaitReasonKind } from "./wait-reason";
+export { renderWaitReason, type TeamQuota, type WaitReason, type WaitReasonKind } from "./wait-reason";
 export {
   planBulkAction,
   bulkKeys,
@@ -97,3 +100,14 @@ export {
   type BulkOnNonExistence,
 } from "./bulk";
 export type { AuditLogEntry, AuditLogRecord, AuditLogFilter } from "./audit-log";
+export { DEFAULT_TEAM, teamKey, teamNameProblem, type ExecutorPolicy, type TeamRecord, type TeamInput } from "./teams";
+export { ExecutorPolicySchema, QuotaSchema, TeamFieldsSchema, parseExecutorPolicy } from "./team-input";
+export { parseTeamFolders, type DagsFolderLayout, type TeamFolder, type TeamFoldersResult } from "./team-folders";
+export {
+  CONTAINER_EXECUTORS,
+  executorPolicyProblems,
+  imageMatches,
+  policyViolations,
+  type TaskDefaults,
+} from "./executor-policy";
+export { formatBytes, formatCpus, parseMemoryBytes, parseNanoCpus } from "./quantities";

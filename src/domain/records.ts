@@ -10,6 +10,8 @@ import type { WaitReasonKind } from "./wait-reason";
 export type RunType = "manual" | "scheduled" | "backfill";
 
 export interface DagRecord {
+  /** The team that owns it (domain/teams.ts). */
+  team: string;
   dag_id: string;
   /** Absolute path of the file that defines the DAG. */
   fileloc: string;
@@ -24,6 +26,8 @@ export interface DagRecord {
 
 export interface ImportErrorRecord {
   id: number;
+  /** The team that owns it (domain/teams.ts). */
+  team: string;
   filename: string;
   /** Field path and reason, one problem per line. */
   stack_trace: string;
@@ -32,6 +36,8 @@ export interface ImportErrorRecord {
 
 export interface DagRunRecord {
   id: number;
+  /** The team that owns it (domain/teams.ts). */
+  team: string;
   dag_id: string;
   run_id: string;
   run_type: RunType;
@@ -50,6 +56,8 @@ export interface DagRunRecord {
 export interface TaskInstanceRecord {
   id: number;
   dag_run_id: number;
+  /** The team that owns it (domain/teams.ts). */
+  team: string;
   dag_id: string;
   run_id: string;
   task_id: string;
@@ -83,7 +91,17 @@ export interface TaskInstanceRecord {
 export type TaskInstancePatch = Partial<
   Pick<
     TaskInstanceRecord,
-    "try_number" | "queued_at" | "start_date" | "end_date" | "last_heartbeat" | "hostname" | "pid" | "executor" | "note"
+    | "try_number"
+    | "queued_at"
+    | "start_date"
+    | "end_date"
+    | "last_heartbeat"
+    | "hostname"
+    | "pid"
+    | "executor"
+    | "note"
+    // Lowered to the failed try's number when no task retry could change the outcome (an executor policy violation).
+    | "max_tries"
   >
 >;
 
@@ -98,6 +116,8 @@ export interface TaskTransition {
 }
 
 export interface NewDagRun {
+  /** The team that owns it (domain/teams.ts). */
+  team: string;
   dag_id: string;
   run_id: string;
   run_type: RunType;
@@ -194,6 +214,8 @@ export interface LogLineRecord {
 }
 
 export interface XComRecord {
+  /** The team that owns it (domain/teams.ts). */
+  team: string;
   dag_id: string;
   run_id: string;
   task_id: string;
@@ -205,6 +227,8 @@ export interface XComRecord {
 }
 
 export interface XComKey {
+  /** The team that owns it (domain/teams.ts). */
+  team: string;
   dag_id: string;
   run_id: string;
   task_id: string;
@@ -268,12 +292,16 @@ export interface ConnectionRecord {
  * non-null `to` encrypted. Connection fields not being changed carry the same from and to.
  */
 export type SecretRewrite =
-  | { variable: string; from: string; to: string }
+  | { team: string; variable: string; from: string; to: string }
   | {
+      team: string;
       connection_id: string;
       from: { password: string | null; extra: string | null };
       to: { password: string | null; extra: string | null };
     };
+
+/** A row as secrets rotation reads it across every team: the record and the team that owns it. */
+export type TeamOwned<T> = T & { team: string };
 
 // --- Scheduling (issue 5 part 1) ----------------------------------------------------------------------
 
@@ -287,9 +315,28 @@ export interface ScheduledDag {
 
 /** Limits for starting runs (see Store.loadRunGates). `running` counts runs in state running only. */
 export interface RunGates {
-  runs: { id: number; dag_id: string; state: DagRunState; backfill_id: number | null }[];
+  runs: { id: number; team: string; dag_id: string; state: DagRunState; backfill_id: number | null }[];
+  /** By teamKey(team, dag_id): two teams may both have DAG "etl". */
   dags: Map<string, { is_paused: boolean; max_active_runs: number; running: number }>;
   backfills: Map<number, { is_paused: boolean; max_active_runs: number; running: number }>;
+}
+
+/** Queued and running task instances, counted for capacity checks and team quotas (see Store.countActiveTaskInstances). */
+export interface ActiveTaskCounts {
+  /** Task instances queued or running, by teamKey(team, dag_id); DAGs with none are absent. */
+  byDag: Map<string, number>;
+  /** Per team with any: what its quotas are checked against. */
+  byTeam: Map<string, TeamUsage>;
+}
+
+/** What a team holds now, for its quotas (TeamRecord). */
+export interface TeamUsage {
+  /** Task instances queued or running (max_running_tasks). */
+  tasks: number;
+  /** Sum of pool_slots of those task instances, over all the team's pools (max_pool_slots). */
+  pool_slots: number;
+  /** Inline (http) task instances running in the control plane (max_inline_requests). */
+  inline: number;
 }
 
 export type ReprocessBehavior = "none" | "failed" | "completed";
@@ -304,6 +351,8 @@ export type BackfillSkips = Partial<Record<DagRunState, string>>;
 /** Airflow 3's Backfill. */
 export interface BackfillRecord {
   id: number;
+  /** The team that owns it (domain/teams.ts). */
+  team: string;
   dag_id: string;
   from_date: Date;
   to_date: Date;
@@ -318,6 +367,8 @@ export interface BackfillRecord {
 }
 
 export interface NewBackfill {
+  /** The team that owns it (domain/teams.ts). */
+  team: string;
   dag_id: string;
   from_date: Date;
   to_date: Date;
@@ -334,6 +385,8 @@ export interface NewBackfill {
 
 /** A pool (Airflow's) with its current usage, summed over task instances in one query. */
 export interface PoolRecord {
+  /** The team that owns it (domain/teams.ts). */
+  team: string;
   name: string;
   /** -1 = unlimited. */
   slots: number;

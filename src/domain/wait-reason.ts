@@ -17,7 +17,15 @@ export type WaitReason =
   /** The pool has fewer open slots than the task needs; `total` is absent when unknown. */
   | { kind: "pool_full"; pool: string; needed: number; open: number; total?: number }
   /** depends_on_past: the same task in the previous run has not succeeded or been skipped. */
-  | { kind: "depends_on_past"; task_id: string; previous_run_id: string; previous_state: TaskState };
+  | { kind: "depends_on_past"; task_id: string; previous_run_id: string; previous_state: TaskState }
+  /**
+   * The task's team reached one of its quotas (the teams table): `limit` is the quota, `used` what the team
+   * holds now (task instances, pool slots or inline requests), `needed` the pool slots this task asks for.
+   */
+  | { kind: "team_quota"; team: string; quota: TeamQuota; limit: number; used: number; needed?: number };
+
+/** The quotas a team can have (columns of the teams table). */
+export type TeamQuota = "max_running_tasks" | "max_pool_slots" | "max_inline_requests";
 
 export type WaitReasonKind = WaitReason["kind"];
 
@@ -47,5 +55,18 @@ export function renderWaitReason(reason: WaitReason): string {
         `depends_on_past: waiting for ${reason.task_id} in the previous run ${reason.previous_run_id} (${reason.previous_state}) to succeed or be skipped; ` +
         `clear or mark that task instance to let this run go on`
       );
+    case "team_quota":
+      return `team ${reason.team} reached its quota ${reason.quota}=${reason.limit} (${quotaUsage(reason)}); it waits until the team's tasks finish or an admin raises the quota`;
+  }
+}
+
+function quotaUsage(reason: Extract<WaitReason, { kind: "team_quota" }>): string {
+  switch (reason.quota) {
+    case "max_running_tasks":
+      return `${reason.used} queued or running`;
+    case "max_pool_slots":
+      return `${reason.used} pool slots held by queued or running tasks${reason.needed !== undefined && reason.needed > 1 ? `, this task needs ${reason.needed}` : ""}`;
+    case "max_inline_requests":
+      return `${reason.used} inline requests in flight`;
   }
 }

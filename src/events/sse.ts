@@ -1,7 +1,8 @@
 /**
  * GET /api/v2/leoflow/events: the lifecycle events as Server-Sent Events (our own addition to Airflow's
- * API, hence the `leoflow` segment). Filters: `dag_id`, `run_id`, `type` (comma-separated event types or
- * prefixes such as `dag_run.`). Each message is `id: <n>`, `event: <type>`, `data: <JSON event>`; a
+ * API, hence the `leoflow` segment). A stream carries only the events of the team the request acts in (live
+ * and replayed alike). Filters: `dag_id`, `run_id`, `type` (comma-separated event types or prefixes such as
+ * `dag_run.`). Each message is `id: <n>`, `event: <type>`, `data: <JSON event>`; a
  * comment every 15 s keeps proxies from closing an idle stream. On a server the `id:` is the event log's id
  * (shared by every Pro replica): a client that reconnects to any replica with `Last-Event-ID: <id>` (or
  * `?last_event_id=<id>`) gets exactly the events after it, replayed from the log, then live ones; a client
@@ -10,7 +11,7 @@
  *
  * @example curl -N -H "Authorization: Bearer $T" 'http://127.0.0.1:8080/api/v2/leoflow/events?dag_id=etl'
  */
-import { Hono, type Env } from "hono";
+import { Hono, type Context, type Env } from "hono";
 import type { EventHub, Subscription } from "./emitter";
 import { parseLastEventId, StreamCursor } from "./resume";
 import type { EventHistory, LeoflowEvent } from "./types";
@@ -19,6 +20,8 @@ export const EVENTS_PATH = "/leoflow/events";
 const KEEPALIVE_MS = 15_000;
 
 export interface EventFilter {
+  /** Only this team's events (the route always sets it). */
+  team?: string;
   dag_id?: string;
   run_id?: string;
   /** Exact types, or prefixes ending in "." (e.g. "task_instance."). */
@@ -27,6 +30,7 @@ export interface EventFilter {
 
 /** Whether `e` passes the filter. Pure. */
 export function matchesEventFilter(e: LeoflowEvent, f: EventFilter): boolean {
+  if (f.team !== undefined && e.team !== f.team) return false;
   if (f.dag_id && e.dag_id !== f.dag_id) return false;
   if (f.run_id && e.run_id !== f.run_id) return false;
   if (f.types?.length && !f.types.some((t) => (t.endsWith(".") ? e.type.startsWith(t) : e.type === t))) return false;
@@ -38,8 +42,11 @@ export function formatSse(e: LeoflowEvent): string {
   return `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
 }
 
-/** Routes to mount under /api/v2 (behind the API's authentication). */
-export function eventRoutes<E extends Env>(hub: EventHub): Hono<E> {
+/**
+ * Routes to mount under /api/v2 (behind the API's authentication); `teamOf` is the team the request acts in
+ * (the API's teamOf), whose events alone the stream carries.
+ */
+export function eventRoutes<E extends Env>(hub: EventHub, teamOf: (c: Context<E>) => string): Hono<E> {
   const app = new Hono<E>();
   app.get(EVENTS_PATH, (c) => {
     const types = c.req
@@ -47,7 +54,12 @@ export function eventRoutes<E extends Env>(hub: EventHub): Hono<E> {
       ?.split(",")
       .map((t) => t.trim())
       .filter(Boolean);
-    const filter: EventFilter = { dag_id: c.req.query("dag_id") || undefined, run_id: c.req.query("run_id") || undefined, types };
+    const filter: EventFilter = {
+      team: teamOf(c),
+      dag_id: c.req.query("dag_id") || undefined,
+      run_id: c.req.query("run_id") || undefined,
+      types,
+    };
     const after = parseLastEventId(c.req.header("last-event-id"), c.req.query("last_event_id"));
     if (after === "invalid")
       return c.json(

@@ -15,12 +15,13 @@ import type { Store } from "../store";
 import type { EventSink } from "./types";
 
 interface TiNames {
+  team: string;
   dag_id: string;
   run_id: string;
   task_id: string;
   try_number: number;
 }
-type RunNames = { dag_id: string; run_id: string };
+type RunNames = { team: string; dag_id: string; run_id: string };
 
 /** Past this many remembered names the cache starts over (names are re-learned on the next snapshot). */
 const CACHE_LIMIT = 100_000;
@@ -31,11 +32,11 @@ export function withStoreEvents(store: Store, sink: EventSink, onError: (e: unkn
   const listening = () => sink.wanted ?? true;
   const rememberTi = (ti: TaskInstanceRecord) => {
     if (tis.size >= CACHE_LIMIT) tis.clear();
-    tis.set(ti.id, { dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, try_number: ti.try_number });
+    tis.set(ti.id, { team: ti.team, dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, try_number: ti.try_number });
   };
   const rememberRun = (r: DagRunRecord) => {
     if (runs.size >= CACHE_LIMIT) runs.clear();
-    runs.set(r.id, { dag_id: r.dag_id, run_id: r.run_id });
+    runs.set(r.id, { team: r.team, dag_id: r.dag_id, run_id: r.run_id });
   };
 
   const tiNames = async (id: number): Promise<TiNames | null> => {
@@ -63,6 +64,7 @@ export function withStoreEvents(store: Store, sink: EventSink, onError: (e: unkn
       if (t.patch?.try_number !== undefined) n.try_number = t.patch.try_number;
       sink.emit({
         type: "task_instance.state_changed",
+        team: n.team,
         dag_id: n.dag_id,
         run_id: n.run_id,
         task_id: n.task_id,
@@ -77,7 +79,7 @@ export function withStoreEvents(store: Store, sink: EventSink, onError: (e: unkn
   const emitRunState = async (id: number, to: DagRunState, now: Date, note: string | undefined) => {
     const n = await runNames(id);
     if (!n) return;
-    const base = { dag_id: n.dag_id, run_id: n.run_id, time: now.toISOString() };
+    const base = { team: n.team, dag_id: n.dag_id, run_id: n.run_id, time: now.toISOString() };
     if (to === "running") sink.emit({ ...base, type: "dag_run.started", state: "running" });
     else if (isTerminalDagRunState(to)) sink.emit({ ...base, type: "dag_run.finished", state: to, note: note ?? null });
     else sink.emit({ ...base, type: "dag_run.state_changed", state: to, note: note ?? null });
@@ -95,7 +97,14 @@ export function withStoreEvents(store: Store, sink: EventSink, onError: (e: unkn
       const run = await store.createDagRun(input);
       if (listening()) {
         rememberRun(run);
-        sink.emit({ type: "dag_run.created", dag_id: run.dag_id, run_id: run.run_id, state: run.state, time: run.queued_at.toISOString() });
+        sink.emit({
+          type: "dag_run.created",
+          team: run.team,
+          dag_id: run.dag_id,
+          run_id: run.run_id,
+          state: run.state,
+          time: run.queued_at.toISOString(),
+        });
       }
       return run;
     },

@@ -10,6 +10,8 @@ interface Base {
   id: number;
   /** ISO 8601 time the change was recorded. */
   time: string;
+  /** The team that owns the run: a stream shows a caller only the events of the team it acts in. */
+  team: string;
   dag_id: string;
   run_id: string;
 }

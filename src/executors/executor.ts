@@ -3,10 +3,14 @@
  * (subprocess, docker, kubernetes) `execute` resolves once the agent is launched; the agent reports the
  * outcome over RPC. A rejected promise means the launch itself failed (a dispatch failure).
  */
-import type { TaskSpec } from "../domain";
+import type { TaskDefaults, TaskSpec } from "../domain";
 
 export interface ExecutorRequest {
   taskInstanceId: number;
+  /** The team that owns the task instance. */
+  team: string;
+  /** Kubernetes: the namespace of this try's pod, secret and staging PVC (the team's policy); absent: the executor's. */
+  namespace?: string;
   dagId: string;
   runId: string;
   taskId: string;
@@ -22,6 +26,8 @@ export interface ExecutorRequest {
 
 export interface Executor {
   readonly name: string;
+  /** What a task that names no image or resources gets (container executors): a team's policy checks these too. */
+  readonly taskDefaults?: TaskDefaults;
   execute(req: ExecutorRequest): Promise<void>;
   /** Stops a launched try if it is still running (cancel, mark failed, timeout). Best effort. */
   cancel?(taskInstanceId: number, tryNumber: number): Promise<void>;

@@ -5,11 +5,11 @@
 import type { ConnectionRecord, DagRunRecord, DagSpec, TaskInstanceRecord, TaskSpec, VariableRecord, XComKey, XComRecord } from "../domain";
 import { candidateKeys, templateParams, templateRefs, type TemplateContext } from "./templating";
 
-/** The reads an inline task's templates need. */
+/** The reads an inline task's templates need; variables and connections are those of the task's team. */
 export interface TemplateSourcePort {
   getXCom(key: XComKey): Promise<XComRecord | null>;
-  getVariable(key: string): Promise<VariableRecord | null>;
-  getConnection(connectionId: string): Promise<ConnectionRecord | null>;
+  getVariable(team: string, key: string): Promise<VariableRecord | null>;
+  getConnection(team: string, connectionId: string): Promise<ConnectionRecord | null>;
 }
 
 /** The template context of `ti`: upstream return_values and variables it references (dotted names, longest first). */
@@ -28,13 +28,13 @@ export async function loadTemplateContext(
     if (ref.ns === "xcom") {
       const id = candidateKeys(ref.path).find((c) => taskIds.has(c.key))?.key;
       if (id && !Object.hasOwn(xcom, id)) {
-        const x = await port.getXCom({ dag_id: run.dag_id, run_id: run.run_id, task_id: id, key: "return_value" });
+        const x = await port.getXCom({ team: run.team, dag_id: run.dag_id, run_id: run.run_id, task_id: id, key: "return_value" });
         if (x) xcom[id] = x.value;
       }
     } else if (ref.ns === "var") {
       for (const c of candidateKeys(ref.path)) {
         if (Object.hasOwn(vars, c.key)) break;
-        const v = await port.getVariable(c.key);
+        const v = await port.getVariable(run.team, c.key);
         if (v) {
           vars[c.key] = v.value;
           break;
@@ -55,8 +55,8 @@ export async function loadTemplateContext(
   };
 }
 
-/** The task's connection, when it names one (a missing one is reported by buildHttpCall). */
-export function loadConnection(port: TemplateSourcePort, task: TaskSpec): Promise<ConnectionRecord | null> {
+/** The task's connection (of the task's team), when it names one (a missing one is reported by buildHttpCall). */
+export function loadConnection(port: TemplateSourcePort, ti: TaskInstanceRecord, task: TaskSpec): Promise<ConnectionRecord | null> {
   const id = task.http?.connection_id;
-  return id ? port.getConnection(id) : Promise.resolve(null);
+  return id ? port.getConnection(ti.team, id) : Promise.resolve(null);
 }

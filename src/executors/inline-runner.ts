@@ -205,7 +205,7 @@ export class InlineRunner {
     let outcome: { to: "success" | "failed"; note: string | null };
     try {
       const ctx = await loadTemplateContext(store, ti, run, spec, task);
-      const built = buildHttpCall(task.http!, ctx, await loadConnection(store, task));
+      const built = buildHttpCall(task.http!, ctx, await loadConnection(store, ti, task));
       secrets = built.secrets;
       const { call } = built;
       // Log lines are written in order in the background and flushed before the final state, so the request
@@ -218,7 +218,11 @@ export class InlineRunner {
       );
       const out = responseValue(res);
       if (out) {
-        await store.setXCom({ dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, key: "return_value" }, out.value, this.now());
+        await store.setXCom(
+          { team: ti.team, dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, key: "return_value" },
+          out.value,
+          this.now(),
+        );
         void log.write(storedLine(Buffer.byteLength(res.body), out.kind));
       }
       outcome = { to: "success", note: null };

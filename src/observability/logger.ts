@@ -1,9 +1,14 @@
 /**
- * A small structured logger: one line per event, `time level component message key=value…` on a TTY-free
- * stream (stderr), or JSON lines with LEOFLOW_LOG_FORMAT=json. Level from LEOFLOW_LOG_LEVEL (default info).
+ * A small structured logger: one line per event on stderr, `time level component message key=value…`, or JSON
+ * lines with LEOFLOW_LOG_FORMAT=json and by default when stderr is systemd's journal (JOURNAL_STREAM names
+ * it). Level from LEOFLOW_LOG_LEVEL (default info); `serve` applies its config (file, SIGHUP) with
+ * configureLogging. Logs stay on stderr under systemd too: the journal records both streams alike, and
+ * stdout carries what a command prints for its user (the generated admin password).
  *
  * @example const log = createLogger("scheduler"); log.info("tick", { runs: 3 });
  */
+import { fstatSync } from "node:fs";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -15,8 +20,29 @@ export interface Logger {
   child(component: string): Logger;
 }
 
-const envLevel = (process.env.LEOFLOW_LOG_LEVEL as LogLevel | undefined) ?? "info";
-const json = process.env.LEOFLOW_LOG_FORMAT === "json";
+const journal = stderrIsJournal(process.env.JOURNAL_STREAM);
+let envLevel: LogLevel =
+  process.env.LEOFLOW_LOG_LEVEL && process.env.LEOFLOW_LOG_LEVEL in ORDER ? (process.env.LEOFLOW_LOG_LEVEL as LogLevel) : "info";
+let json = process.env.LEOFLOW_LOG_FORMAT ? process.env.LEOFLOW_LOG_FORMAT === "json" : journal;
+// sd-daemon's "<N>" prefix: the journal strips it and files the line under that syslog priority.
+const PRIORITY: Record<LogLevel, string> = { debug: "<7>", info: "<6>", warn: "<4>", error: "<3>" };
+
+/** Changes the level and format of every logger created without an explicit level (serve's config, SIGHUP). */
+export function configureLogging(opts: { level?: LogLevel; format?: "text" | "json" }): void {
+  if (opts.level) envLevel = opts.level;
+  if (opts.format) json = opts.format === "json";
+}
+
+/** True when stderr is the stream systemd named in JOURNAL_STREAM ("device:inode"), not a pipe a child inherited it with. */
+function stderrIsJournal(journalStream: string | undefined): boolean {
+  if (!journalStream) return false;
+  try {
+    const st = fstatSync(2);
+    return journalStream === `${st.dev}:${st.ino}`;
+  } catch {
+    return false;
+  }
+}
 
 function format(value: unknown): string {
   if (value instanceof Error) return JSON.stringify(value.message);
@@ -24,9 +50,9 @@ function format(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function createLogger(component: string, minLevel: LogLevel = envLevel): Logger {
+export function createLogger(component: string, minLevel?: LogLevel): Logger {
   const emit = (level: LogLevel, msg: string, fields: Record<string, unknown> = {}) => {
-    if (ORDER[level] < ORDER[minLevel]) return;
+    if (ORDER[level] < ORDER[minLevel ?? envLevel]) return;
     const time = new Date().toISOString();
     const line = json
       ? JSON.stringify({
@@ -39,7 +65,7 @@ export function createLogger(component: string, minLevel: LogLevel = envLevel): 
       : `${time} ${level.toUpperCase().padEnd(5)} ${component}: ${msg}${Object.entries(fields)
           .map(([k, v]) => ` ${k}=${format(v)}`)
           .join("")}`;
-    process.stderr.write(line + "\n");
+    process.stderr.write(`${journal ? PRIORITY[level] : ""}${line}\n`);
   };
   return {
     debug: (m, f) => emit("debug", m, f),

@@ -87,11 +87,11 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
         throw new NotFoundError(
           `task ${c.ti.task_id} is not in version ${run.version_id} of DAG ${run.dag_id}; it was removed from the DAG`,
         );
-      const dag = await store.getDag(run.dag_id);
+      const dag = await store.getDag(run.team, run.dag_id);
       const xcomInputs: Record<string, string> = {};
       const refs = xcomInputRefs(task);
       const values = await Promise.all(
-        refs.map((r) => store.getXCom({ dag_id: run.dag_id, run_id: run.run_id, task_id: r.taskId, key: r.key })),
+        refs.map((r) => store.getXCom({ team: run.team, dag_id: run.dag_id, run_id: run.run_id, task_id: r.taskId, key: r.key })),
       );
       // An upstream that returned nothing simply has no variable; the task decides whether that is an error.
       refs.forEach((r, i) => {
@@ -153,7 +153,8 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
       } catch (e) {
         throw new ConnectError(`XCom ${req.key} of task ${c.id.taskId} is not valid JSON: ${errorMessage(e)}`, Code.InvalidArgument);
       }
-      await store.setXCom({ dag_id: c.id.dagId, run_id: c.id.runId, task_id: c.id.taskId, key: req.key }, value, now());
+      // In the try's own team: the token names a task instance, and its team is the XCom's.
+      await store.setXCom({ team: c.ti.team, dag_id: c.id.dagId, run_id: c.id.runId, task_id: c.id.taskId, key: req.key }, value, now());
       return create(PushXComResponseSchema, {});
     }),
 
@@ -186,16 +187,19 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
       return create(ReportStateResponseSchema, { state: to });
     }),
 
-    // Any live try's token may read any variable or connection, as any Airflow task can; "not found" is an
-    // answer (found: false), not an error, so the agent decides whether a missing one matters.
+    // Any live try's token may read any variable or connection of its task's team, as any Airflow task can
+    // read its install's; another team's are not there for it. "Not found" is an answer (found: false), not
+    // an error, so the agent decides whether a missing one matters.
     getVariable: guarded(logger, "GetVariable", async (req, ctx) => {
-      requireLiveTry(await caller(ctx), "GetVariable");
-      const v = await store.getVariable(req.key);
+      const c = await caller(ctx);
+      requireLiveTry(c, "GetVariable");
+      const v = await store.getVariable(c.ti.team, req.key);
       return create(GetVariableResponseSchema, v ? { found: true, value: v.value } : { found: false });
     }),
     getConnection: guarded(logger, "GetConnection", async (req, ctx) => {
-      requireLiveTry(await caller(ctx), "GetConnection");
-      const c = await store.getConnection(req.connId);
+      const who = await caller(ctx);
+      requireLiveTry(who, "GetConnection");
+      const c = await store.getConnection(who.ti.team, req.connId);
       if (!c) return create(GetConnectionResponseSchema, { found: false });
       return create(GetConnectionResponseSchema, {
         found: true,

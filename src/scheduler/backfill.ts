@@ -14,8 +14,8 @@ import { ValidationError, type BackfillSkips, type DagRecord, type NewBackfill, 
 import { slotsBetween, type Slot } from "./cron";
 import { buildDagRun, defaultRunId } from "./trigger";
 
-/** What a user asks for: the stored backfill minus what planning adds (its runs and the time). */
-export type BackfillRequest = Omit<NewBackfill, "now" | "runs" | "skip_existing">;
+/** What a user asks for: the stored backfill minus what planning adds (its team, its runs and the time). */
+export type BackfillRequest = Omit<NewBackfill, "team" | "now" | "runs" | "skip_existing">;
 
 /** Most runs one backfill may create: beyond this the request is refused (split the range). */
 export const MAX_BACKFILL_RUNS = 10_000;
@@ -70,7 +70,10 @@ export function backfillSkips(behavior: ReprocessBehavior): BackfillSkips {
   return { ...inFlight, success: "already exists", failed: "already exists" };
 }
 
-/** The NewBackfill to hand to Store.createBackfill: the request plus one run per slot and what to skip. */
+/**
+ * The NewBackfill to hand to Store.createBackfill: the request plus one run per slot and what to skip, all in
+ * the DAG's team.
+ */
 export function planBackfill(dag: DagRecord, req: BackfillRequest, now: Date): NewBackfill {
   const runs = backfillSlots(dag, req, now).map((slot) =>
     buildDagRun(
@@ -86,5 +89,5 @@ export function planBackfill(dag: DagRecord, req: BackfillRequest, now: Date): N
       now,
     ),
   );
-  return { ...req, now, runs, skip_existing: backfillSkips(req.reprocess_behavior) };
+  return { ...req, team: dag.team, now, runs, skip_existing: backfillSkips(req.reprocess_behavior) };
 }

@@ -1,8 +1,9 @@
 /**
- * Which scheduled task instances may be queued now: priority order, then global parallelism, each DAG's
- * max_active_tasks and pool slots. Pure: the caller passes current counts.
+ * Which scheduled task instances may be queued now: fair order across teams (fairOrder), then global
+ * parallelism, each team's quotas, each DAG's max_active_tasks and pool slots. Pure: the caller passes
+ * current counts.
  */
-import type { WaitReason, TaskInstanceRecord } from "../domain";
+import { teamKey, type TeamRecord, type TeamUsage, type WaitReason, type TaskInstanceRecord } from "../domain";
 
 export interface DispatchCandidate {
   ti: TaskInstanceRecord;
@@ -10,19 +11,28 @@ export interface DispatchCandidate {
   runQueuedAt: Date;
   /** The DAG's max_active_tasks (from its spec). */
   maxActiveTasks: number;
+  /** Runs inline (an http task in the control plane): counts against its team's max_inline_requests. */
+  inline?: boolean;
 }
+
+/** A team's quotas; null is unlimited. */
+export type TeamQuotas = Pick<TeamRecord, "max_running_tasks" | "max_pool_slots" | "max_inline_requests">;
 
 export interface CapacityLimits {
   /** Most task instances queued or running at once, across all DAGs. */
   parallelism: number;
   /** Task instances already queued or running, across all DAGs. */
   running: number;
-  /** Task instances already queued or running, per dag_id. */
+  /** Task instances already queued or running, by teamKey(team, dag_id). */
   runningByDag: Map<string, number>;
-  /** Open slots per pool; when given, a pool missing from it does not exist and its tasks wait. */
+  /** Open slots by teamKey(team, pool); when given, a pool missing from it does not exist and its tasks wait. */
   poolOpenSlots?: Map<string, number>;
-  /** Total slots per pool, only to make waiting reasons say "0 of 128 open". */
+  /** Total slots by teamKey(team, pool), only to make waiting reasons say "0 of 128 open". */
   poolTotalSlots?: Map<string, number>;
+  /** Each team's quotas; a team absent has none. */
+  teamQuotas?: ReadonlyMap<string, TeamQuotas>;
+  /** What each team holds now (queued and running); a team absent holds nothing. */
+  teamUsage?: ReadonlyMap<string, TeamUsage>;
 }
 
 export interface DispatchSelection<C extends DispatchCandidate> {
@@ -30,7 +40,7 @@ export interface DispatchSelection<C extends DispatchCandidate> {
   waiting: { candidate: C; reason: WaitReason }[];
 }
 
-/** Priority weight desc, run queued_at asc, then dag_id, run_id, task_id: a total, stable order. */
+/** Priority weight desc, run queued_at asc, then dag_id, run_id, task_id: a total, stable order within a team. */
 export function compareCandidates(a: DispatchCandidate, b: DispatchCandidate): number {
   return (
     b.ti.priority_weight - a.ti.priority_weight ||
@@ -44,9 +54,35 @@ export function compareCandidates(a: DispatchCandidate, b: DispatchCandidate): n
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
+ * Candidates interleaved by team, least-loaded first. Each candidate's turn is what its team already holds
+ * (queued and running task instances) plus its rank in the team's own order (compareCandidates); turns go
+ * ascending, ties by team name. Teams holding the same take turns round-robin; a team holding fewer takes
+ * the turns until it catches up. So a team with 10,000 ready tasks takes one slot per round like a team with
+ * 10, and the lighter team wins the slots that finished tasks free.
+ *
+ * @example fairOrder([a1, a2, a3, b1], new Map([["a", { tasks: 5, … }]])) // [b1, a1, a2, a3]
+ */
+export function fairOrder<C extends DispatchCandidate>(candidates: readonly C[], usage?: ReadonlyMap<string, TeamUsage>): C[] {
+  const byTeam = new Map<string, C[]>();
+  for (const c of candidates) {
+    const list = byTeam.get(c.ti.team);
+    if (list) list.push(c);
+    else byTeam.set(c.ti.team, [c]);
+  }
+  if (byTeam.size <= 1) return [...candidates].sort(compareCandidates);
+  const turns: { c: C; turn: number; team: string }[] = [];
+  for (const [team, list] of byTeam) {
+    const held = usage?.get(team)?.tasks ?? 0;
+    list.sort(compareCandidates);
+    for (let rank = 0; rank < list.length; rank++) turns.push({ c: list[rank] as C, turn: held + rank, team });
+  }
+  return turns.sort((a, b) => a.turn - b.turn || cmp(a.team, b.team)).map((t) => t.c);
+}
+
+/**
  * Splits candidates into those to queue now (in dispatch order) and those that must wait, each with a
- * reason a user can act on. A candidate that does not fit (its DAG is full, its pool lacks slots) does not
- * block lower-priority ones that do fit; only global parallelism stops everything.
+ * reason a user can act on. A candidate that does not fit (its team is at a quota, its DAG is full, its pool
+ * lacks slots) does not block others that do fit; only global parallelism stops everything.
  *
  * @example selectDispatchable(cands, { parallelism: 32, running: 0, runningByDag: new Map() }).dispatch
  */
@@ -56,25 +92,47 @@ export function selectDispatchable<C extends DispatchCandidate>(candidates: read
   let running = limits.running;
   const byDag = new Map(limits.runningByDag);
   const poolOpen = limits.poolOpenSlots ? new Map(limits.poolOpenSlots) : null;
+  const usage = new Map<string, TeamUsage>();
+  for (const [team, u] of limits.teamUsage ?? []) usage.set(team, { ...u });
 
-  for (const c of [...candidates].sort(compareCandidates)) {
-    const { dag_id, pool } = c.ti;
+  for (const c of fairOrder(candidates, limits.teamUsage)) {
+    const { team, dag_id, pool } = c.ti;
+    const dagKey = teamKey(team, dag_id);
+    const poolKey = teamKey(team, pool);
     const slots = Math.max(1, c.ti.pool_slots);
-    const dagActive = byDag.get(dag_id) ?? 0;
-    let reason: WaitReason | null = null;
-    if (running >= limits.parallelism) reason = { kind: "parallelism", parallelism: limits.parallelism, running };
-    else if (dagActive >= c.maxActiveTasks) reason = { kind: "max_active_tasks", dag_id, max_active_tasks: c.maxActiveTasks };
-    else if (poolOpen) reason = poolProblem(pool, slots, poolOpen.get(pool), limits.poolTotalSlots?.get(pool));
+    const dagActive = byDag.get(dagKey) ?? 0;
+    const held = usage.get(team) ?? { tasks: 0, pool_slots: 0, inline: 0 };
+    // Parallelism and then the team's quotas first: they hold every task (of the team) whatever its DAG or pool.
+    let reason: WaitReason | null =
+      running >= limits.parallelism
+        ? { kind: "parallelism", parallelism: limits.parallelism, running }
+        : quotaProblem(team, limits.teamQuotas?.get(team), held, slots, c.inline === true);
+    if (!reason && dagActive >= c.maxActiveTasks) reason = { kind: "max_active_tasks", dag_id, max_active_tasks: c.maxActiveTasks };
+    if (!reason && poolOpen) reason = poolProblem(pool, slots, poolOpen.get(poolKey), limits.poolTotalSlots?.get(poolKey));
     if (reason) {
       waiting.push({ candidate: c, reason });
       continue;
     }
     dispatch.push(c);
     running++;
-    byDag.set(dag_id, dagActive + 1);
-    if (poolOpen) poolOpen.set(pool, poolOpen.get(pool)! - slots);
+    byDag.set(dagKey, dagActive + 1);
+    usage.set(team, { tasks: held.tasks + 1, pool_slots: held.pool_slots + slots, inline: held.inline + (c.inline ? 1 : 0) });
+    if (poolOpen) poolOpen.set(poolKey, (poolOpen.get(poolKey) ?? 0) - slots);
   }
   return { dispatch, waiting };
+}
+
+/** The team quota one more task would break, if any: running tasks, then pool slots, then inline requests. */
+function quotaProblem(team: string, quotas: TeamQuotas | undefined, held: TeamUsage, slots: number, inline: boolean): WaitReason | null {
+  if (!quotas) return null;
+  const { max_running_tasks: tasks, max_pool_slots: poolSlots, max_inline_requests: inlineMax } = quotas;
+  if (tasks !== null && held.tasks >= tasks)
+    return { kind: "team_quota", team, quota: "max_running_tasks", limit: tasks, used: held.tasks };
+  if (poolSlots !== null && held.pool_slots + slots > poolSlots)
+    return { kind: "team_quota", team, quota: "max_pool_slots", limit: poolSlots, used: held.pool_slots, needed: slots };
+  if (inline && inlineMax !== null && held.inline >= inlineMax)
+    return { kind: "team_quota", team, quota: "max_inline_requests", limit: inlineMax, used: held.inline };
+  return null;
 }
 
 function poolProblem(pool: string, needed: number, open: number | undefined, total: number | undefined): WaitReason | null {

@@ -1,7 +1,8 @@
 /**
- * The last step of a tick: pick the scheduled task instances that fit (parallelism, max_active_tasks,
- * pools), mark them queued and launch them; the rest wait in memory for the next tick with a note saying
- * why. Also where a failed launch is recorded (fail the try, or the retry policy's handler).
+ * The last step of a tick: pick the scheduled task instances that fit (fairly across teams: parallelism,
+ * team quotas, max_active_tasks, pools), mark them queued and launch them; the rest wait in memory for the
+ * next tick with a note saying why. Also where a failed launch is recorded (fail the try, or the retry
+ * policy's handler).
  */
 import type { DagSpec, TaskState, DagRunRecord, TaskInstanceRecord, TaskNoteUpdate } from "../domain";
 import { toError } from "../domain";
@@ -9,7 +10,7 @@ import type { Logger } from "../observability";
 import type { Store } from "../store";
 import type { TaskDispatcher } from "../dispatch";
 import { AtCapacityError } from "../dispatch";
-import { selectDispatchable } from "./capacity";
+import { selectDispatchable, type TeamQuotas } from "./capacity";
 import { poolLimits, waitCleared, waitingNotes, withWaitReason } from "./waiting";
 import type { PlannedRun } from "./tick-plan";
 
@@ -47,17 +48,32 @@ export interface DispatchStepOptions {
   checkpoint: () => void;
 }
 
-type Candidate = { ti: TaskInstanceRecord; run: DagRunRecord; spec: DagSpec; runQueuedAt: Date; maxActiveTasks: number };
+type Candidate = { ti: TaskInstanceRecord; run: DagRunRecord; spec: DagSpec; runQueuedAt: Date; maxActiveTasks: number; inline: boolean };
+
+/** Each spec's tasks by id, built once per spec: a tick looks a task up for every candidate. */
+const tasksById = new WeakMap<DagSpec, Map<string, DagSpec["tasks"][number]>>();
+function taskOf(spec: DagSpec, taskId: string): DagSpec["tasks"][number] | undefined {
+  let byId = tasksById.get(spec);
+  if (!byId) tasksById.set(spec, (byId = new Map(spec.tasks.map((t) => [t.task_id, t]))));
+  return byId.get(taskId);
+}
 
 export class DispatchStep {
-  /** Scheduled task instances that did not fit last tick (pool, parallelism, max_active_tasks), by id. */
+  /** Scheduled task instances that did not fit last tick (pool, parallelism, max_active_tasks, a team quota), by id. */
   private readonly waitingCandidates = new Map<number, Candidate>();
+  /** Each team's quotas, by team name (the loop reads the teams table once per sweep). */
+  private teamQuotas: ReadonlyMap<string, TeamQuotas> = new Map();
 
   constructor(private readonly opts: DispatchStepOptions) {}
 
   /** Forgets the candidates waiting for capacity (a new term of leadership reloads everything). */
   reset(): void {
     this.waitingCandidates.clear();
+  }
+
+  /** The quotas the next ticks check (teams absent from the map have none). */
+  setTeamQuotas(quotas: ReadonlyMap<string, TeamQuotas>): void {
+    this.teamQuotas = quotas;
   }
 
   /** Run ids of the candidates waiting for capacity: run limits (a pause) must still apply to them. */
@@ -79,11 +95,21 @@ export class DispatchStep {
   ): Promise<number> {
     const candidates: Candidate[] = [];
     const plannedRuns = new Set<number>();
+    const inline = this.opts.inline;
     for (const { snap, spec } of planned) {
       plannedRuns.add(snap.run.id);
       for (const ti of snap.tis)
-        if ((newState.get(ti.id) ?? ti.state) === "scheduled")
-          candidates.push({ ti, run: snap.run, spec, runQueuedAt: snap.run.queued_at, maxActiveTasks: spec.max_active_tasks });
+        if ((newState.get(ti.id) ?? ti.state) === "scheduled") {
+          const task = inline && taskOf(spec, ti.task_id);
+          candidates.push({
+            ti,
+            run: snap.run,
+            spec,
+            runQueuedAt: snap.run.queued_at,
+            maxActiveTasks: spec.max_active_tasks,
+            inline: task ? inline.accepts(task) : false,
+          });
+        }
     }
     // Candidates that waited for capacity last time compete again without their runs being reloaded: a
     // freshly planned run replaces its own, and a held run (paused DAG) withdraws them. A stale one (cleared,
@@ -110,13 +136,15 @@ export class DispatchStep {
     }
 
     let running = 0;
-    for (const n of active.values()) running += n;
+    for (const n of active.byDag.values()) running += n;
     const pools = poolLimits(poolUsage);
     const { dispatch: selected, waiting } = selectDispatchable(candidates, {
       parallelism: this.opts.parallelism,
       running,
-      runningByDag: active,
+      runningByDag: active.byDag,
       ...pools,
+      teamQuotas: this.teamQuotas,
+      teamUsage: active.byTeam,
     });
     // A note is written only while its task instance is still scheduled; the snapshot may say none (it was
     // scheduled this tick).
@@ -125,15 +153,15 @@ export class DispatchStep {
       this.waitingCandidates.set(w.candidate.ti.id, { ...w.candidate, ti: withWaitReason(w.candidate.ti, w.reason) });
     if (!selected.length) return 0;
     this.opts.checkpoint();
-    const inline = this.opts.inline;
-    const inlineTasks = inline ? selected.filter((c) => inline.accepts(c.spec.tasks.find((t) => t.task_id === c.ti.task_id)!)) : [];
-    const dispatch = inlineTasks.length ? selected.filter((c) => !inlineTasks.includes(c)) : selected;
+    // Only set when there is an inline runner (candidates' `inline` flag).
+    const inlineTasks = inline ? selected.filter((c) => c.inline) : [];
+    const dispatch = inlineTasks.length ? selected.filter((c) => !c.inline) : selected;
     let started = 0;
     // Started together: each start is a store write, and the runner reserves its slots synchronously.
     await Promise.all(
       inlineTasks.map(async (c) => {
         try {
-          if ((await inline!.start(c.ti, c.run, c.spec)) === "started") started++;
+          if ((await inline?.start(c.ti, c.run, c.spec)) === "started") started++;
         } catch (e) {
           await this.failed(c.ti, toError(e), now);
         }

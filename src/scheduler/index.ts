@@ -2,7 +2,7 @@
 export { planRun, finalizeRun, topologicalRanks, type PlanInput } from "./planner";
 export { retryDelaySeconds, MAX_EXPONENTIAL_RETRY_DELAY_SECONDS } from "./retry";
 export { effectivePriorityWeights } from "./priority";
-export { selectDispatchable, type DispatchCandidate, type CapacityLimits } from "./capacity";
+export { fairOrder, selectDispatchable, type DispatchCandidate, type CapacityLimits, type TeamQuotas } from "./capacity";
 export { relatedTaskIds, selectClearTargets, clearFor, requeueAfterClear, type ClearSelection } from "./clear";
 export { planTaskMark, planRunMark, MARKABLE_TASK_STATES, MARKABLE_RUN_STATES, type MarkInput, type TaskMarkOptions } from "./mark";
 export { needsPreviousRun, pastBlocks, type PreviousRun } from "./depends-on-past";
@@ -18,6 +18,7 @@ export {
   type DueRunCreator,
   type Reaper,
   type SchedulerLoopOptions,
+  type TeamQuotaSource,
 } from "./loop";
 export { systemClock, type Clock, type TimerHandle } from "./clock";
 export {

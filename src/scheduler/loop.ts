@@ -11,6 +11,7 @@ import type { Logger } from "../observability";
 import type { SchedulerStore } from "../store";
 import type { TaskDispatcher } from "../dispatch";
 import { systemClock, type Clock } from "./clock";
+import type { TeamQuotas } from "./capacity";
 import { DispatchStep, type DispatchFailureHandler, type DispatchGate, type InlineStarter } from "./dispatch-step";
 import { selectRunsToPlan } from "./run-limits";
 import { SpecCache } from "./spec-cache";
@@ -26,6 +27,11 @@ export { FULL_SWEEP_EVERY } from "./run-selection";
 export interface DueRunCreator {
   /** Creates due runs; returns their ids (to plan at once) and when the next slot is due. */
   createDueRuns(now: Date): Promise<{ created: number[]; nextDueAt: Date | null }>;
+}
+
+/** The teams and their quotas (the store's TeamStore.listTeams satisfies it). */
+export interface TeamQuotaSource {
+  listTeams(): Promise<readonly (TeamQuotas & { name: string })[]>;
 }
 
 /** Fails what nothing will ever finish (lost agents, lost dispatches, orphaned runs). Runs on full sweeps. */
@@ -57,6 +63,8 @@ export interface SchedulerLoopOptions {
   dispatchGate?: DispatchGate;
   /** Pro's split-brain guard, asked before every tick: false = this replica no longer leads, skip the tick. */
   leaderGuard?: () => Promise<boolean>;
+  /** Team quotas, read on every sweep and after teamsChanged(); absent: no team has quotas. */
+  teams?: TeamQuotaSource;
 }
 
 /** A tick in flight gave up because the loop was stopped (a leader stepping down must not write on). */
@@ -88,6 +96,8 @@ export class SchedulerLoop {
   private runEnded = false;
   private lastTickAt: Date | null = null;
   private leadingSince: Date | null = null;
+  /** The teams' quotas must be read again before the next dispatch (a quota changed, or never read). */
+  private teamsStale = true;
 
   constructor(private readonly opts: SchedulerLoopOptions) {
     this.clock = opts.clock ?? (opts.now ? { ...systemClock, now: opts.now } : systemClock);
@@ -129,6 +139,15 @@ export class SchedulerLoop {
     this.leadingSince = null;
     this.timer.stop();
     await this.ticking;
+  }
+
+  /**
+   * A team's quotas changed (the teams API): read them again and let waiting tasks compete under them at
+   * once, instead of at the next sweep.
+   */
+  teamsChanged(): void {
+    this.teamsStale = true;
+    this.request({ kind: "runs", ids: [] });
   }
 
   /** Asks for a tick soon: for one run when given, else a sweep. Bursts coalesce into one tick. */
@@ -227,6 +246,7 @@ export class SchedulerLoop {
     }
 
     this.throwIfCancelled();
+    if (sweep || this.teamsStale) await this.loadTeamQuotas();
     const { newState, applied } = await this.apply(plan, now);
     this.runs.planned(ids, pastBlocks.keys());
     const dispatched = await this.dispatch.run(plan.planned, newState, { has: (id) => this.runs.isHeld(id) }, now, plan.notes);
@@ -282,9 +302,22 @@ export class SchedulerLoop {
     runChanges.forEach((c, i) => {
       if (!changed[i]) return;
       this.opts.logger.info(`dag run ${c.to}`, { dag_id: c.run.dag_id, run_id: c.run.run_id, ...(c.note ? { note: c.note } : {}) });
-      if (c.to === "success" || c.to === "failed") this.onRunEnded(c.run.dag_id);
+      if (c.to === "success" || c.to === "failed") this.onRunEnded(c.run.team, c.run.dag_id);
     });
     return { newState, applied: applied.filter(Boolean).length };
+  }
+
+  /** Reads the teams' quotas once (a sweep, or after teamsChanged), not per task; a failed read keeps the previous ones. */
+  private async loadTeamQuotas(): Promise<void> {
+    if (!this.opts.teams) return;
+    this.teamsStale = false;
+    try {
+      const teams = await this.opts.teams.listTeams();
+      this.dispatch.setTeamQuotas(new Map(teams.map((t) => [t.name, t])));
+    } catch (e) {
+      this.teamsStale = true;
+      this.opts.logger.error("reading team quotas failed; the previous quotas apply until the next tick", { error: toError(e) });
+    }
   }
 
   private throwIfCancelled(): void {
@@ -292,9 +325,9 @@ export class SchedulerLoop {
   }
 
   /** A finished run frees a max_active_runs slot: plan the DAG's held runs and let due runs be created. */
-  private onRunEnded(dagId: string): void {
+  private onRunEnded(team: string, dagId: string): void {
     this.runEnded = true;
     this.again = true;
-    for (const id of this.runs.heldRunsOf(dagId)) this.dirty.add(id);
+    for (const id of this.runs.heldRunsOf(team, dagId)) this.dirty.add(id);
   }
 }

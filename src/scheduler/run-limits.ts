@@ -6,10 +6,11 @@
  *
  * @example const { plan, held } = selectRunsToPlan(await store.loadRunGates(ids));
  */
-import type { RunGates } from "../domain";
+import { teamKey, type RunGates } from "../domain";
 
 export interface HeldRun {
   id: number;
+  team: string;
   dag_id: string;
   /** Why it waits, for logs. */
   reason: string;
@@ -18,11 +19,13 @@ export interface HeldRun {
 export function selectRunsToPlan(gates: RunGates): { plan: number[]; held: HeldRun[] } {
   const plan: number[] = [];
   const held: HeldRun[] = [];
+  /** By teamKey: two teams may both have DAG "etl", each with its own max_active_runs. */
   const startedByDag = new Map<string, number>();
   const startedByBackfill = new Map<number, number>();
   for (const run of [...gates.runs].sort((a, b) => a.id - b.id)) {
-    const dag = gates.dags.get(run.dag_id);
-    const hold = (reason: string) => held.push({ id: run.id, dag_id: run.dag_id, reason });
+    const dagKey = teamKey(run.team, run.dag_id);
+    const dag = gates.dags.get(dagKey);
+    const hold = (reason: string) => held.push({ id: run.id, team: run.team, dag_id: run.dag_id, reason });
     if (dag?.is_paused) {
       hold(`DAG ${run.dag_id} is paused`);
       continue;
@@ -43,10 +46,10 @@ export function selectRunsToPlan(gates: RunGates): { plan: number[]; held: HeldR
       }
       continue;
     }
-    const started = startedByDag.get(run.dag_id) ?? 0;
+    const started = startedByDag.get(dagKey) ?? 0;
     if (dag.running + started >= dag.max_active_runs) hold(`DAG ${run.dag_id} has max_active_runs=${dag.max_active_runs} runs running`);
     else {
-      startedByDag.set(run.dag_id, started + 1);
+      startedByDag.set(dagKey, started + 1);
       plan.push(run.id);
     }
   }

@@ -8,6 +8,7 @@
  * wake-ups (another replica's notify lost) are still caught, because every task-instance write stamps
  * updated_at.
  */
+import { teamKey } from "../domain";
 import type { Store } from "../store";
 import type { HeldRun } from "./run-limits";
 
@@ -23,7 +24,7 @@ export class RunSelection {
   private knownActive: Set<number> | null = null;
   private lastSweepAt = 0;
   private sweepsSinceFull = 0;
-  /** Runs left unplanned by run limits (paused DAG, max_active_runs), by dag_id: replanned when a run of it ends. */
+  /** Runs left unplanned by run limits (paused DAG, max_active_runs), to their teamKey: replanned when a run of that DAG ends. */
   private readonly held = new Map<number, string>();
   /** Runs with a task held back by depends_on_past: every tick plans them. */
   private readonly waitingOnPast = new Set<number>();
@@ -71,17 +72,18 @@ export class RunSelection {
   /** Records the run-limit decision for `gated` runs: `held` are held, the others no longer. */
   gated(gated: readonly number[], held: readonly HeldRun[]): void {
     for (const id of gated) this.held.delete(id);
-    for (const h of held) this.held.set(h.id, h.dag_id);
+    for (const h of held) this.held.set(h.id, teamKey(h.team, h.dag_id));
   }
 
   isHeld(runId: number): boolean {
     return this.held.has(runId);
   }
 
-  /** The held runs of a DAG (a run of it ended: one of them may fit under max_active_runs now). */
-  heldRunsOf(dagId: string): number[] {
+  /** The held runs of a team's DAG (a run of it ended: one of them may fit under max_active_runs now). */
+  heldRunsOf(team: string, dagId: string): number[] {
+    const key = teamKey(team, dagId);
     const ids: number[] = [];
-    for (const [id, heldDag] of this.held) if (heldDag === dagId) ids.push(id);
+    for (const [id, heldDag] of this.held) if (heldDag === key) ids.push(id);
     return ids;
   }
 

@@ -21,8 +21,8 @@ export interface BuildDagRunOptions {
 }
 
 /**
- * Returns the NewDagRun to insert. The stored `conf` is the conf as given; tasks see it over the param
- * defaults of the run's pinned DAG version.
+ * Returns the NewDagRun to insert, in the DAG's team. The stored `conf` is the conf as given; tasks see it
+ * over the param defaults of the run's pinned DAG version.
  * Throws ValidationError (paths `conf.<key>`) when conf breaks a param's schema.
  */
 export function buildDagRun(dag: DagRecord, opts: BuildDagRunOptions, now: Date): NewDagRun {
@@ -33,6 +33,7 @@ export function buildDagRun(dag: DagRecord, opts: BuildDagRunOptions, now: Date)
   resolveConf(spec, conf);
   const weights = effectivePriorityWeights(spec);
   const run: NewDagRun = {
+    team: dag.team,
     dag_id: dag.dag_id,
     run_id: opts.run_id ?? defaultRunId(opts.run_type, opts.logical_date ?? now),
     run_type: opts.run_type,

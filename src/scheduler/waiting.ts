@@ -4,6 +4,7 @@
  */
 import {
   renderWaitReason,
+  teamKey,
   type DagSpec,
   type WaitReason,
   type PoolRecord,
@@ -17,18 +18,20 @@ import type { CapacityLimits } from "./capacity";
 import { needsPreviousRun, pastBlocks } from "./depends-on-past";
 
 /**
- * Open and total slots per pool for selectDispatchable. Occupied = running + queued slots (Airflow's
- * occupied_slots without deferred, which Leoflow does not have); unlimited pools (-1) never fill.
+ * Open and total slots per pool for selectDispatchable, by teamKey(team, name): each team has its own pools.
+ * Occupied = running + queued slots (Airflow's occupied_slots without deferred, which Leoflow does not have);
+ * unlimited pools (-1) never fill.
  *
- * @example poolLimits([{ name: "default_pool", slots: 128, running_slots: 3, queued_slots: 1, … }]).poolOpenSlots // Map { default_pool → 124 }
+ * @example poolLimits([{ team: "default", name: "default_pool", slots: 128, running_slots: 3, queued_slots: 1, … }]).poolOpenSlots // Map { default/default_pool → 124 }
  */
 export function poolLimits(pools: readonly PoolRecord[]): Required<Pick<CapacityLimits, "poolOpenSlots" | "poolTotalSlots">> {
   const poolOpenSlots = new Map<string, number>();
   const poolTotalSlots = new Map<string, number>();
   for (const p of pools) {
     const unlimited = p.slots < 0;
-    poolTotalSlots.set(p.name, unlimited ? Infinity : p.slots);
-    poolOpenSlots.set(p.name, unlimited ? Infinity : p.slots - p.running_slots - p.queued_slots);
+    const key = teamKey(p.team, p.name);
+    poolTotalSlots.set(key, unlimited ? Infinity : p.slots);
+    poolOpenSlots.set(key, unlimited ? Infinity : p.slots - p.running_slots - p.queued_slots);
   }
   return { poolOpenSlots, poolTotalSlots };
 }

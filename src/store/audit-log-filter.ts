@@ -1,11 +1,12 @@
 /**
- * The WHERE clause of the audit log list, shared by both stores: the same filters, with each store's
+ * The WHERE clause of the audit log list, shared by both stores: the team and the same filters, with each store's
  * placeholder (`?` or `$n`), LIKE operator (SQLite's LIKE is case-insensitive for ASCII; Postgres: ILIKE)
  * and time encoding (epoch ms or Date).
  */
 import type { AuditLogFilter } from "../domain";
 
 export function auditLogWhere(
+  team: string,
   f: AuditLogFilter,
   mark: (value: unknown) => string,
   like: "LIKE" | "ILIKE",
@@ -16,7 +17,8 @@ export function auditLogWhere(
     params.push(v);
     return mark(v);
   };
-  const parts: string[] = [];
+  // The team first: an entry of another team never matches, whatever the filters.
+  const parts: string[] = [`team = ${add(team)}`];
   const equal = ["dag_id", "task_id", "run_id", "map_index", "try_number", "owner", "event"] as const;
   for (const col of equal) if (f[col] !== undefined) parts.push(`${col} = ${add(f[col])}`);
   const patterns = [
@@ -31,5 +33,5 @@ export function auditLogWhere(
   if (f.excluded_events?.length) parts.push(`event NOT IN (${f.excluded_events.map(add).join(", ")})`);
   if (f.after) parts.push(`dttm >= ${add(time(f.after))}`);
   if (f.before) parts.push(`dttm < ${add(time(f.before))}`);
-  return { sql: parts.length ? ` WHERE ${parts.join(" AND ")}` : "", params };
+  return { sql: ` WHERE ${parts.join(" AND ")}`, params };
 }

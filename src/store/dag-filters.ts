@@ -19,7 +19,7 @@ export interface DagSqlDialect extends SqlDialect {
 
 /** The latest run that started, per DAG (Airflow: the highest run id with a start_date), joined as `lr`. */
 export const DAG_LATEST_RUN_JOIN =
-  " LEFT JOIN dag_runs lr ON lr.id = (SELECT max(r.id) FROM dag_runs r WHERE r.dag_id = d.dag_id AND r.start_date IS NOT NULL)";
+  " LEFT JOIN dag_runs lr ON lr.id = (SELECT max(r.id) FROM dag_runs r WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.start_date IS NOT NULL)";
 
 const OPS = { gte: ">=", gt: ">", lte: "<=", lt: "<" } as const;
 
@@ -34,7 +34,9 @@ export function dagWhere(d: DagSqlDialect, f: DagFilter): string[] {
   if (f.tags?.length) where.push(`(${f.tags.map((t) => d.hasTag(t)).join(f.tags_match_mode === "all" ? " AND " : " OR ")})`);
   if (f.owners?.length) where.push(`(${f.owners.map((o) => d.ownerLike(`%${escapeLike(o)}%`)).join(" OR ")})`);
   if (f.has_import_errors !== undefined)
-    where.push(`${f.has_import_errors ? "" : "NOT "}EXISTS (SELECT 1 FROM import_errors ie WHERE ie.filename = d.fileloc)`);
+    where.push(
+      `${f.has_import_errors ? "" : "NOT "}EXISTS (SELECT 1 FROM import_errors ie WHERE ie.team = d.team AND ie.filename = d.fileloc)`,
+    );
   if (f.last_run_state?.length) where.push(d.inList("lr.state", f.last_run_state));
   for (const [column, range] of [
     ["lr.start_date", f.last_run_start_date],

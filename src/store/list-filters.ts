@@ -86,7 +86,9 @@ export function xcomWhere(d: SqlDialect, f: XComFilter): string[] {
   if (f.task_id_pattern !== undefined) where.push(d.ilike("task_id", f.task_id_pattern));
   const runWhere = dagRunWhere(d, { logical_date: f.logical_date, run_after: f.run_after });
   if (runWhere.length)
-    where.push(`EXISTS (SELECT 1 FROM dag_runs r WHERE r.dag_id = xcom.dag_id AND r.run_id = xcom.run_id AND ${runWhere.join(" AND ")})`);
+    where.push(
+      `EXISTS (SELECT 1 FROM dag_runs r WHERE r.team = xcom.team AND r.dag_id = xcom.dag_id AND r.run_id = xcom.run_id AND ${runWhere.join(" AND ")})`,
+    );
   return where;
 }
 

@@ -1,5 +1,6 @@
 /**
- * Secrets rotation: re-seal every stored secret under a new key, in one transaction, through the Store door.
+ * Secrets rotation: re-seal every stored secret of every team under a new key (the key is one per install),
+ * in one transaction, through the Store door.
  * `planRotation` decides row by row from the stored text alone (pure but for the cipher's random nonces):
  * already under the new key → skipped (so a second run changes nothing); under the old key → re-sealed;
  * a secret still in plain text (written before encryption existed) → sealed; under any other key → the
@@ -11,9 +12,9 @@
  */
 import { isSensitiveName } from "../domain";
 import { SecretUnreadableError, sealedKeyId, type SecretsCipher } from "./secrets-cipher";
-import { connectionAad, variableAad } from "./secrets";
-import type { ConnectionRecord, SecretRewrite, VariableRecord } from "../domain";
-import type { SecretsStore } from "./ports/secrets";
+import { connectionAad, ofTeam, variableAad } from "./secrets";
+import type { ConnectionRecord, SecretRewrite, TeamOwned, VariableRecord } from "../domain";
+import type { SecretsStore, Slice } from "./ports/secrets";
 
 export interface RotationKeys {
   /** The key the secrets were written with; null when none is known (only plain text can then be sealed). */
@@ -35,10 +36,10 @@ export interface RotationPlan extends RotationResult {
   rewrites: SecretRewrite[];
 }
 
-/** Every variable and connection as stored (through a store without withSecrets). */
+/** Every team's variables and connections as stored (through a store without withSecrets). */
 export interface StoredSecrets {
-  variables: VariableRecord[];
-  connections: ConnectionRecord[];
+  variables: TeamOwned<VariableRecord>[];
+  connections: TeamOwned<ConnectionRecord>[];
 }
 
 /** Decides what to rewrite; throws SecretUnreadableError (nothing to write) when a value cannot be re-sealed. */
@@ -60,20 +61,22 @@ export function planRotation(rows: StoredSecrets, keys: RotationKeys): RotationP
     return keys.next.encrypt(keys.old.decrypt(text, aad, what), aad);
   };
   for (const v of rows.variables) {
-    const to = reseal(v.value, v.is_encrypted === true, variableAad(v.key), `variable ${v.key}`, isSensitiveName(v.key));
+    const what = `variable ${v.key}${ofTeam(v.team)}`;
+    const to = reseal(v.value, v.is_encrypted === true, variableAad(v.team, v.key), what, isSensitiveName(v.key));
     if (to === v.value) continue;
-    plan.rewrites.push({ variable: v.key, from: v.value, to });
+    plan.rewrites.push({ team: v.team, variable: v.key, from: v.value, to });
     plan.variables++;
   }
   for (const c of rows.connections) {
     const field = (f: "password" | "extra") => {
       const text = c[f];
       const sealed = (f === "password" ? c.is_encrypted : c.is_extra_encrypted) === true;
-      return text == null ? null : reseal(text, sealed, connectionAad(c.connection_id, f), `connection ${c.connection_id} (${f})`, true);
+      const what = `connection ${c.connection_id}${ofTeam(c.team)} (${f})`;
+      return text == null ? null : reseal(text, sealed, connectionAad(c.team, c.connection_id, f), what, true);
     };
     const to = { password: field("password"), extra: field("extra") };
     if (to.password === c.password && to.extra === c.extra) continue;
-    plan.rewrites.push({ connection_id: c.connection_id, from: { password: c.password, extra: c.extra }, to });
+    plan.rewrites.push({ team: c.team, connection_id: c.connection_id, from: { password: c.password, extra: c.extra }, to });
     plan.connections++;
   }
   return plan;
@@ -90,17 +93,17 @@ function foreignKey(what: string, keyId: string, keys: RotationKeys): SecretUnre
 
 const PAGE = 500;
 
-/** Reads every variable and connection as stored, page by page. */
-export async function readStoredSecrets(store: Pick<SecretsStore, "listVariables" | "listConnections">): Promise<StoredSecrets> {
-  const all = async <T>(list: (o: { limit: number; offset: number }) => Promise<{ items: T[] }>): Promise<T[]> => {
+/** Reads every team's variables and connections as stored, slice by slice. */
+export async function readStoredSecrets(store: Pick<SecretsStore, "listAllVariables" | "listAllConnections">): Promise<StoredSecrets> {
+  const all = async <T>(list: (slice: Slice) => Promise<T[]>): Promise<T[]> => {
     const out: T[] = [];
     for (let offset = 0; ; offset += PAGE) {
-      const { items } = await list({ limit: PAGE, offset });
+      const items = await list({ limit: PAGE, offset });
       out.push(...items);
       if (items.length < PAGE) return out;
     }
   };
-  return { variables: await all((o) => store.listVariables(o)), connections: await all((o) => store.listConnections(o)) };
+  return { variables: await all((s) => store.listAllVariables(s)), connections: await all((s) => store.listAllConnections(s)) };
 }
 
 /** Re-seals every secret of `store` (a store WITHOUT withSecrets) under keys.next, in one transaction. */

@@ -13,46 +13,56 @@
  *
  * @example const store = withSecrets(openStore(cfg.db), cipher);
  */
-import { isSensitiveName, type BulkAction, type ConnectionRecord, type Page, type VariableRecord } from "../domain";
+import { DEFAULT_TEAM, isSensitiveName, type BulkAction, type ConnectionRecord, type Page, type VariableRecord } from "../domain";
 import { overriding } from "./decorate";
 import type { SecretsCipher } from "./secrets-cipher";
 import type { Store } from "./store";
 
-/** What each sealed value is bound to (AES-GCM associated data): its table, row and field. */
-export const variableAad = (key: string) => `variable/${key}`;
-export const connectionAad = (id: string, field: "password" | "extra") => `connection/${id}/${field}`;
+/**
+ * What each sealed value is bound to (AES-GCM associated data): its team, table, row and field, so a value
+ * copied into another team's row (same key) does not open there. The team `default` keeps the names it had
+ * before teams existed, so values sealed then still open without a rewrite; other teams' names start with
+ * `team/`, which no default-team name does.
+ */
+const teamPrefix = (team: string) => (team === DEFAULT_TEAM ? "" : `team/${team}/`);
+export const variableAad = (team: string, key: string) => `${teamPrefix(team)}variable/${key}`;
+export const connectionAad = (team: string, id: string, field: "password" | "extra") => `${teamPrefix(team)}connection/${id}/${field}`;
 
 /** A variable is stored encrypted when its key names a secret (Airflow's list) or its writer flags it. */
 export function variableIsSecret(v: VariableRecord): boolean {
   return isSensitiveName(v.key) || v.is_encrypted === true;
 }
 
-/** The stored form of a variable. */
-export function sealVariable(v: VariableRecord, cipher: SecretsCipher): VariableRecord {
+/** The stored form of a team's variable. */
+export function sealVariable(team: string, v: VariableRecord, cipher: SecretsCipher): VariableRecord {
   const secret = variableIsSecret(v);
-  const value = secret ? cipher.encrypt(v.value, variableAad(v.key)) : v.value;
+  const value = secret ? cipher.encrypt(v.value, variableAad(team, v.key)) : v.value;
   return { key: v.key, value, description: v.description ?? null, is_encrypted: secret };
 }
 
 /** A stored variable as callers see it: plain text; rows written before encryption existed read as they are. */
-export function openVariable(stored: VariableRecord, cipher: SecretsCipher): VariableRecord {
+export function openVariable(team: string, stored: VariableRecord, cipher: SecretsCipher): VariableRecord {
   if (!stored.is_encrypted) return { ...stored, is_encrypted: false };
-  return { ...stored, value: cipher.decrypt(stored.value, variableAad(stored.key), `variable ${stored.key}`) };
+  return { ...stored, value: cipher.decrypt(stored.value, variableAad(team, stored.key), `variable ${stored.key}${ofTeam(team)}`) };
 }
 
-/** The stored form of a connection: password and extra sealed whenever set. */
-export function sealConnection(c: ConnectionRecord, cipher: SecretsCipher): ConnectionRecord {
+/** The stored form of a team's connection: password and extra sealed whenever set. */
+export function sealConnection(team: string, c: ConnectionRecord, cipher: SecretsCipher): ConnectionRecord {
   const seal = (text: string | null | undefined, field: "password" | "extra") =>
-    text == null ? null : cipher.encrypt(text, connectionAad(c.connection_id, field));
+    text == null ? null : cipher.encrypt(text, connectionAad(team, c.connection_id, field));
   const [password, extra] = [seal(c.password, "password"), seal(c.extra, "extra")];
   return { ...c, password, extra, is_encrypted: password !== null, is_extra_encrypted: extra !== null };
 }
 
 /** A stored connection as callers see it; rows written before encryption existed read as they are. */
-export function openConnection(stored: ConnectionRecord, cipher: SecretsCipher): ConnectionRecord {
+export function openConnection(team: string, stored: ConnectionRecord, cipher: SecretsCipher): ConnectionRecord {
   const open = (text: string | null, sealed: boolean | undefined, field: "password" | "extra") =>
     text != null && sealed
-      ? cipher.decrypt(text, connectionAad(stored.connection_id, field), `connection ${stored.connection_id} (${field})`)
+      ? cipher.decrypt(
+          text,
+          connectionAad(team, stored.connection_id, field),
+          `connection ${stored.connection_id}${ofTeam(team)} (${field})`,
+        )
       : text;
   return {
     ...stored,
@@ -63,6 +73,9 @@ export function openConnection(stored: ConnectionRecord, cipher: SecretsCipher):
   };
 }
 
+/** How an error names a row's team: nothing for `default`, so single-team installs read as before. */
+export const ofTeam = (team: string) => (team === DEFAULT_TEAM ? "" : ` of team ${team}`);
+
 /** Bulk actions with every created or updated entity sealed (deletes carry only keys). */
 const sealBulk = <T>(actions: BulkAction<T>[], seal: (e: T) => T): BulkAction<T>[] =>
   actions.map((a) => (a.action === "delete" ? a : { ...a, entities: a.entities.map(seal) }));
@@ -72,37 +85,39 @@ const openPage = <T>(page: Page<T>, open: (row: T) => T): Page<T> => ({ items: p
 /** The store, with secrets sealed on write and opened on read (see the module comment). */
 export function withSecrets(store: Store, cipher: SecretsCipher): Store {
   const overrides: Partial<Store> = {
-    async getVariable(key) {
-      const v = await store.getVariable(key);
-      return v && openVariable(v, cipher);
+    async getVariable(team, key) {
+      const v = await store.getVariable(team, key);
+      return v && openVariable(team, v, cipher);
     },
-    async putVariable(v, now, opts) {
-      const stored = await store.putVariable(sealVariable(v, cipher), now, opts);
+    async putVariable(team, v, now, opts) {
+      const stored = await store.putVariable(team, sealVariable(team, v, cipher), now, opts);
       return { ...stored, value: v.value };
     },
-    async listVariables(opts) {
-      return openPage(await store.listVariables(opts), (v) => openVariable(v, cipher));
+    async listVariables(team, opts) {
+      return openPage(await store.listVariables(team, opts), (v) => openVariable(team, v, cipher));
     },
-    async getConnection(id) {
-      const c = await store.getConnection(id);
-      return c && openConnection(c, cipher);
+    async getConnection(team, id) {
+      const c = await store.getConnection(team, id);
+      return c && openConnection(team, c, cipher);
     },
-    async putConnection(c, now, opts) {
-      const stored = await store.putConnection(sealConnection(c, cipher), now, opts);
+    async putConnection(team, c, now, opts) {
+      const stored = await store.putConnection(team, sealConnection(team, c, cipher), now, opts);
       return { ...stored, password: c.password ?? null, extra: c.extra ?? null };
     },
-    async listConnections(opts) {
-      return openPage(await store.listConnections(opts), (c) => openConnection(c, cipher));
+    async listConnections(team, opts) {
+      return openPage(await store.listConnections(team, opts), (c) => openConnection(team, c, cipher));
     },
-    async bulkVariables(actions, now) {
+    async bulkVariables(team, actions, now) {
       return store.bulkVariables(
-        sealBulk(actions, (v) => sealVariable(v, cipher)),
+        team,
+        sealBulk(actions, (v) => sealVariable(team, v, cipher)),
         now,
       );
     },
-    async bulkConnections(actions, now) {
+    async bulkConnections(team, actions, now) {
       return store.bulkConnections(
-        sealBulk(actions, (c) => sealConnection(c, cipher)),
+        team,
+        sealBulk(actions, (c) => sealConnection(team, c, cipher)),
         now,
       );
     },

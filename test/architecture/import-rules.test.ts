@@ -25,15 +25,18 @@ const ALLOWED: Record<string, readonly string[]> = {
   dispatch: ["domain", "observability", "store", "auth", "events", "executors"],
   scheduler: ["domain", "observability", "store", "dispatch"],
   rpc: ["domain", "observability", "store", "auth", "agent", "gen"],
-  api: ["domain", "observability", "store", "auth", "events", "scheduler"],
-  config: ["domain", "executors"],
-  cli: ["domain", "store", "auth"],
+  api: ["domain", "observability", "store", "auth", "events", "scheduler", "ui"],
+  ui: [],
+  config: ["domain", "executors", "config-file"],
+  "config-file": ["domain"],
+  cli: ["domain", "store", "auth", "config", "config-file"],
   app: [
     "domain",
     "agent",
     "api",
     "auth",
     "config",
+    "config-file",
     "dags",
     "dispatch",
     "events",
@@ -44,7 +47,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "store",
     "version",
   ],
-  main: ["agent", "app", "cli", "config", "dags", "domain", "observability", "store", "version"],
+  main: ["agent", "app", "cli", "config", "config-file", "dags", "domain", "observability", "store", "version"],
 };
 
 /**

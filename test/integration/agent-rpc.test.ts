@@ -68,8 +68,9 @@ beforeAll(async () => {
   store = openStore("sqlite::memory:", { xcomMaxBytes: 1024 });
   await store.migrate();
   const spec = parseDagSpec(rawDag);
-  const dag = await store.upsertDag({ spec, fileloc: dagFile, pausedOnCreate: false, now: now() });
+  const dag = await store.upsertDag("default", { spec, fileloc: dagFile, pausedOnCreate: false, now: now() });
   const run = await store.createDagRun({
+    team: dag.team,
     dag_id: spec.dag_id,
     run_id: "manual__it",
     run_type: "manual",
@@ -107,7 +108,7 @@ afterAll(async () => {
 });
 
 async function ti(taskId: string): Promise<TaskInstanceRecord> {
-  return (await store.getTaskInstance("agent_it", "manual__it", taskId))!;
+  return (await store.getTaskInstance("default", "agent_it", "manual__it", taskId))!;
 }
 
 /** Schedules then queues a task instance (none -> scheduled -> queued) as the scheduler and dispatcher would, and mints its token. */
@@ -130,7 +131,7 @@ async function run(taskId: string): Promise<{ exit: number; ti: TaskInstanceReco
 }
 
 const xcom = async (taskId: string) =>
-  (await store.getXCom({ dag_id: "agent_it", run_id: "manual__it", task_id: taskId, key: "return_value" }))?.value;
+  (await store.getXCom({ team: "default", dag_id: "agent_it", run_id: "manual__it", task_id: taskId, key: "return_value" }))?.value;
 
 describe("agent ↔ control plane", () => {
   test("a bash task runs: success, its logs in order, its return value as XCom", async () => {

@@ -48,6 +48,7 @@ describe.skipIf(!engine)("docker: one try at a time, instance-scoped names (real
       // The control plane does not answer, so each agent keeps retrying and its container keeps running.
       const req = (tryNumber: number): ExecutorRequest => ({
         taskInstanceId: 7,
+        team: "default",
         dagId: "dk_one_try",
         runId: "r1",
         taskId: "a",

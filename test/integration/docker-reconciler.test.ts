@@ -46,12 +46,13 @@ describe.skipIf(!engine)("docker executor cancel and reconciler start-up (real e
         { task_id: "b", operator: "bash", bash_command: "sleep 60" },
       ],
     });
-    const dag = await store.upsertDag({ spec, fileloc: "/dags/x.json", pausedOnCreate: false, now: new Date() });
+    const dag = await store.upsertDag("default", { spec, fileloc: "/dags/x.json", pausedOnCreate: false, now: new Date() });
     const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, new Date()));
-    tis = (await store.listTaskInstances("dk_cancel", run.run_id)).items;
+    tis = (await store.listTaskInstances("default", "dk_cancel", run.run_id)).items;
     for (const ti of tis)
       await executor.execute({
         taskInstanceId: ti.id,
+        team: "default",
         dagId: ti.dag_id,
         runId: ti.run_id,
         taskId: ti.task_id,

@@ -17,20 +17,21 @@ beforeAll(async () => {
   store = openStore("sqlite::memory:");
   await store.migrate();
   const now = new Date();
-  const dag = await store.upsertDag({
+  const dag = await store.upsertDag("default", {
     spec: parseDagSpec({ dag_id: "d", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] }),
     fileloc: "/dags/d.json",
     pausedOnCreate: false,
     now,
   });
   const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, now));
-  const [ti] = (await store.listTaskInstances("d", run.run_id)).items;
+  const [ti] = (await store.listTaskInstances("default", "d", run.run_id)).items;
   // Dispatched, as the scheduler leaves it: a token reads secrets only while its try is queued or running.
   await store.applyTransitions([{ id: ti!.id, from: ["none"], to: "scheduled" }], now);
   await store.applyTransitions([{ id: ti!.id, from: ["scheduled"], to: "queued", patch: { queued_at: now } }], now);
   token = await tokens.issue({ tiId: ti!.id, tryNumber: 1, dagId: "d", runId: run.run_id, taskId: "t" }, 600);
-  await store.putVariable({ key: "db_password", value: "pw-123", description: null }, now);
+  await store.putVariable("default", { key: "db_password", value: "pw-123", description: null }, now);
   await store.putConnection(
+    "default",
     {
       connection_id: "warehouse",
       conn_type: "postgres",

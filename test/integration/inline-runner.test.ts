@@ -62,9 +62,9 @@ async function scheduledTask(task: Record<string, unknown>, extra: Record<string
     tasks: [{ task_id: "call", operator: "http", ...task }],
     ...extra,
   });
-  const dag = await store.upsertDag({ spec, fileloc: "/dags/web.json", pausedOnCreate: false, now: NOW });
+  const dag = await store.upsertDag("default", { spec, fileloc: "/dags/web.json", pausedOnCreate: false, now: NOW });
   const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: NOW, conf: { n: 7 } }, NOW));
-  const [ti] = (await store.listTaskInstances("web", run.run_id)).items;
+  const [ti] = (await store.listTaskInstances("default", "web", run.run_id)).items;
   await store.applyTransitions([{ id: ti!.id, from: ["none"], to: "scheduled" }], NOW);
   return { spec, run, ti: (await store.getTaskInstanceById(ti!.id))! };
 }
@@ -100,7 +100,9 @@ describe("InlineRunner", () => {
     expect(running.start_date).not.toBeNull();
     const { after, logs } = await finished(ti, runner);
     expect(after).toMatchObject({ state: "success", note: null, queued_at: null });
-    expect((await store.getXCom({ dag_id: "web", run_id: run.run_id, task_id: "call", key: "return_value" }))?.value).toEqual({
+    expect(
+      (await store.getXCom({ team: "default", dag_id: "web", run_id: run.run_id, task_id: "call", key: "return_value" }))?.value,
+    ).toEqual({
       rows: 42,
       ids: [1, 2],
     });
@@ -118,7 +120,7 @@ describe("InlineRunner", () => {
     await runner.start(ti, run, spec);
     const { after } = await finished(ti, runner);
     expect(after.state).toBe("success");
-    expect(await store.getXCom({ dag_id: "web", run_id: run.run_id, task_id: "call", key: "return_value" })).toBeNull();
+    expect(await store.getXCom({ team: "default", dag_id: "web", run_id: run.run_id, task_id: "call", key: "return_value" })).toBeNull();
   });
 
   test("a text response is stored as text", async () => {
@@ -126,7 +128,9 @@ describe("InlineRunner", () => {
     const { runner } = makeRunner();
     await runner.start(a.ti, a.run, a.spec);
     await finished(a.ti, runner);
-    expect((await store.getXCom({ dag_id: "web", run_id: a.run.run_id, task_id: "call", key: "return_value" }))?.value).toBe("echo hi web");
+    expect(
+      (await store.getXCom({ team: "default", dag_id: "web", run_id: a.run.run_id, task_id: "call", key: "return_value" }))?.value,
+    ).toBe("echo hi web");
   });
 
   test("a final 4xx fails the try with the reason; the log shows the attempt and the failure", async () => {
@@ -149,9 +153,9 @@ describe("InlineRunner", () => {
     expect(await runner.start(first.ti, first.run, first.spec)).toBe("started");
     // A second task instance of another run of the same DAG.
     const run2 = await store.createDagRun(
-      buildDagRun((await store.getDag("web"))!, { run_type: "manual", logical_date: null, run_id: "second" }, NOW),
+      buildDagRun((await store.getDag("default", "web"))!, { run_type: "manual", logical_date: null, run_id: "second" }, NOW),
     );
-    const [ti2] = (await store.listTaskInstances("web", "second")).items;
+    const [ti2] = (await store.listTaskInstances("default", "web", "second")).items;
     await store.applyTransitions([{ id: ti2!.id, from: ["none"], to: "scheduled" }], NOW);
     expect(await runner.start(ti2!, run2, first.spec)).toBe("busy");
     expect((await store.getTaskInstanceById(ti2!.id))!.state).toBe("scheduled");
@@ -169,9 +173,9 @@ describe("InlineRunner", () => {
     const others = [];
     for (const id of ["c2", "c3"]) {
       const run = await store.createDagRun(
-        buildDagRun((await store.getDag("web"))!, { run_type: "manual", logical_date: null, run_id: id }, NOW),
+        buildDagRun((await store.getDag("default", "web"))!, { run_type: "manual", logical_date: null, run_id: id }, NOW),
       );
-      const [ti] = (await store.listTaskInstances("web", id)).items;
+      const [ti] = (await store.listTaskInstances("default", "web", id)).items;
       await store.applyTransitions([{ id: ti!.id, from: ["none"], to: "scheduled" }], NOW);
       others.push({ ti: ti!, run });
     }
@@ -219,6 +223,7 @@ describe("InlineRunner", () => {
 
   test("secrets from connections and variables never reach logs or notes", async () => {
     await store.putConnection(
+      "default",
       {
         connection_id: "svc",
         conn_type: "http",
@@ -232,7 +237,7 @@ describe("InlineRunner", () => {
       },
       NOW,
     );
-    await store.putVariable({ key: "api_key", value: "KEY-abcdef", description: null }, NOW);
+    await store.putVariable("default", { key: "api_key", value: "KEY-abcdef", description: null }, NOW);
     const { spec, run, ti } = await scheduledTask({
       http: {
         url: "/teapot/{{ var.api_key }}",
@@ -280,7 +285,7 @@ describe("InlineRunner in the SchedulerLoop", () => {
         { task_id: "flaky", operator: "http", upstream: ["send"], retries: 1, retry_delay: 0, http: { url: `${base}/teapot`, retries: 0 } },
       ],
     });
-    const dag = await store.upsertDag({ spec, fileloc: "/dags/chain.json", pausedOnCreate: false, now: new Date() });
+    const dag = await store.upsertDag("default", { spec, fileloc: "/dags/chain.json", pausedOnCreate: false, now: new Date() });
     let loop: SchedulerLoop;
     const dispatched: string[] = [];
     const runner = new InlineRunner({ store, logger: silentLogger, concurrency: 8, maxSeconds: 60, wake: (id) => loop.wake(id) });
@@ -303,15 +308,15 @@ describe("InlineRunner in the SchedulerLoop", () => {
     await loop.stop();
     await runner.close(1000);
     expect(current.state).toBe("failed");
-    const tis = Object.fromEntries((await store.listTaskInstances("chain", run.run_id)).items.map((t) => [t.task_id, t]));
+    const tis = Object.fromEntries((await store.listTaskInstances("default", "chain", run.run_id)).items.map((t) => [t.task_id, t]));
     expect(tis.extract).toMatchObject({ state: "success", queued_at: null, hostname: "inline" });
     expect(tis.send).toMatchObject({ state: "success", queued_at: null });
     expect(tis.flaky).toMatchObject({ state: "failed", try_number: 2, queued_at: null });
     expect(dispatched).toEqual([]);
     expect(received.find((r) => r.path === "/echo")!.body).toBe('{"rows":42,"second":2}');
-    expect((await store.getXCom({ dag_id: "chain", run_id: run.run_id, task_id: "send", key: "return_value" }))?.value).toBe(
-      'echo {"rows":42,"second":2}',
-    );
+    expect(
+      (await store.getXCom({ team: "default", dag_id: "chain", run_id: run.run_id, task_id: "send", key: "return_value" }))?.value,
+    ).toBe('echo {"rows":42,"second":2}');
     expect(received.filter((r) => r.path === "/teapot")).toHaveLength(2);
   });
 });

@@ -37,6 +37,7 @@ describe.skipIf(!target)("kubernetes executor and reconciler (in-process)", () =
   const launch = (ti: TaskInstanceRecord, tryNumber = ti.try_number, controlPlaneUrl = "http://127.0.0.1:1") =>
     executor.execute({
       taskInstanceId: ti.id,
+      team: ti.team,
       dagId: ti.dag_id,
       runId: ti.run_id,
       taskId: ti.task_id,
@@ -90,15 +91,15 @@ describe.skipIf(!target)("kubernetes executor and reconciler (in-process)", () =
         bash_command: "sleep 60",
       })),
     });
-    const dag = await store.upsertDag({ spec, fileloc: "/dags/x.json", pausedOnCreate: false, now: new Date() });
+    const dag = await store.upsertDag("default", { spec, fileloc: "/dags/x.json", pausedOnCreate: false, now: new Date() });
     const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, new Date()));
-    tis = Object.fromEntries((await store.listTaskInstances("k8s_inproc", run.run_id)).items.map((t) => [t.task_id, t]));
+    tis = Object.fromEntries((await store.listTaskInstances("default", "k8s_inproc", run.run_id)).items.map((t) => [t.task_id, t]));
     reconciler = new KubernetesReconciler({
       kube,
       store,
       logger: silentLogger,
       instance,
-      deletePod: (n) => executor.deletePodAndSecret(n),
+      deletePod: (n, ns) => executor.deletePodAndSecret(n, ns),
       graceMs: 60_000,
       pendingLimitMs: 60_000,
     });
@@ -206,7 +207,7 @@ describe.skipIf(!target)("kubernetes executor and reconciler (in-process)", () =
         store,
         logger: silentLogger,
         instance,
-        deletePod: (n) => executor.deletePodAndSecret(n),
+        deletePod: (n, ns) => executor.deletePodAndSecret(n, ns),
         graceMs: 60_000,
         pendingLimitMs: 60_000,
       });

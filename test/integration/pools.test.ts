@@ -90,14 +90,17 @@ forEachStore((backend) => {
 
   async function dag(raw: Record<string, unknown>) {
     const spec = parseDagSpec(raw);
-    return store.upsertDag({ spec, fileloc: `/dags/${spec.dag_id}.json`, pausedOnCreate: false, now: new Date() });
+    return store.upsertDag("default", { spec, fileloc: `/dags/${spec.dag_id}.json`, pausedOnCreate: false, now: new Date() });
   }
   const bash = (task_id: string, extra: Record<string, unknown> = {}) => ({ task_id, operator: "bash", bash_command: "true", ...extra });
   const tiView = async (dagId: string, runId: string) =>
     Object.fromEntries(
-      (await store.listTaskInstances(dagId, runId)).items.map((t) => [t.task_id, { state: t.state, note: t.note, try: t.try_number }]),
+      (await store.listTaskInstances("default", dagId, runId)).items.map((t) => [
+        t.task_id,
+        { state: t.state, note: t.note, try: t.try_number },
+      ]),
     );
-  const runState = async (dagId: string, runId: string) => (await store.getDagRun(dagId, runId))!.state;
+  const runState = async (dagId: string, runId: string) => (await store.getDagRun("default", dagId, runId))!.state;
 
   describe("pools in the scheduler loop", () => {
     test("a pool of 2 slots caps concurrency; waiting tasks stay scheduled with a note saying why", async () => {
@@ -214,7 +217,7 @@ forEachStore((backend) => {
       const r = await call("PATCH", `/api/v2/dags/long/dagRuns/${runId}`, { state: "failed" });
       expect(r.body.state).toBe("failed");
       expect(await tiView("long", runId)).toMatchObject({ a: { state: "failed" }, b: { state: "skipped" } });
-      const a = (await store.getTaskInstance("long", runId, "a"))!;
+      const a = (await store.getTaskInstance("default", "long", runId, "a"))!;
       expect(await store.heartbeat(a.id, a.try_number, new Date())).toBe(false);
       await agent.finish(`${runId}:a`, "success"); // the agent's late report changes nothing
       expect((await tiView("long", runId)).a!.state).toBe("failed");

@@ -23,6 +23,7 @@ describePg("event log on Postgres: several replicas appending at once", () => {
         for (let b = 0; b < 40; b++) {
           const batch = Array.from({ length: 1 + ((b + r) % 5) }, (_, i) => ({
             type: "dag_run.created",
+            team: "default",
             dag_id: "d",
             run_id: `r${r}-${b}-${i}`,
           }));

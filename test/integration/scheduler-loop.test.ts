@@ -70,7 +70,7 @@ async function runDag(
 ) {
   const clock = new FakeClock();
   const spec = parseDagSpec(raw);
-  const dag = await store.upsertDag({ spec, fileloc: "/dags/x.json", pausedOnCreate: false, now: clock.now() });
+  const dag = await store.upsertDag("default", { spec, fileloc: "/dags/x.json", pausedOnCreate: false, now: clock.now() });
   let loop: SchedulerLoop;
   const agent = new InstantAgent(store, clock, outcome, () => (id) => loop.wake(id));
   loop = new SchedulerLoop({ store, dispatcher: agent, logger: silentLogger, sweepIntervalMs: 60_000, parallelism: 8, clock });
@@ -83,7 +83,7 @@ async function runDag(
     await settle(loop, agent, clock);
   }, agent);
   await loop.stop();
-  const tis = (await store.listTaskInstances(dag.dag_id, run.run_id)).items;
+  const tis = (await store.listTaskInstances("default", dag.dag_id, run.run_id)).items;
   return { run: (await store.getDagRunById(run.id))!, agent, states: Object.fromEntries(tis.map((t) => [t.task_id, t.state])), tis };
 }
 
@@ -150,7 +150,7 @@ describe("SchedulerLoop", () => {
 
   test("parallelism caps how many task instances are queued or running at once", async () => {
     const spec = parseDagSpec({ dag_id: "wide", tasks: Array.from({ length: 10 }, (_, i) => bash(`t${i}`)) });
-    const dag = await store.upsertDag({ spec, fileloc: "/dags/w.json", pausedOnCreate: false, now: new Date() });
+    const dag = await store.upsertDag("default", { spec, fileloc: "/dags/w.json", pausedOnCreate: false, now: new Date() });
     const launched: string[] = [];
     const loop = new SchedulerLoop({
       store,
@@ -163,14 +163,14 @@ describe("SchedulerLoop", () => {
     await loop.tick();
     await loop.tick();
     expect(launched.length).toBe(3);
-    expect((await store.countActiveTaskInstances()).get("wide")).toBe(3);
+    expect((await store.countActiveTaskInstances()).byDag.get("default/wide")).toBe(3);
   });
 });
 
 describe("SchedulerLoop sweeps", () => {
   test("after the first full sweep, a sweep reloads only runs that changed, and still catches a missed wake-up", async () => {
     const spec = parseDagSpec({ dag_id: "quiet", tasks: [bash("a"), bash("b", ["a"])] });
-    const dag = await store.upsertDag({ spec, fileloc: "/dags/q.json", pausedOnCreate: false, now: new Date() });
+    const dag = await store.upsertDag("default", { spec, fileloc: "/dags/q.json", pausedOnCreate: false, now: new Date() });
     const launched: string[] = [];
     const clock = new FakeClock("2026-11-01T00:00:00Z");
     const loop = new SchedulerLoop({
@@ -192,7 +192,7 @@ describe("SchedulerLoop sweeps", () => {
 
     // 10 s later another replica finishes r2's task, and its wake-up never arrives here.
     clock.advance(10_000);
-    const a2 = (await store.getTaskInstance("quiet", "r2", "a"))!;
+    const a2 = (await store.getTaskInstance("default", "quiet", "r2", "a"))!;
     await store.applyTransitions([{ id: a2.id, from: ["queued"], to: "running", try_number: 1 }], clock.now());
     await store.applyTransitions([{ id: a2.id, from: ["running"], to: "success", try_number: 1 }], clock.now());
 
@@ -208,7 +208,7 @@ describe("SchedulerLoop sweeps", () => {
 describe("SchedulerLoop capacity", () => {
   test("a task that waited for capacity is queued when a slot frees, without reloading its run; a pause withdraws it", async () => {
     const spec = parseDagSpec({ dag_id: "narrow", tasks: [bash("only")] });
-    const dag = await store.upsertDag({ spec, fileloc: "/dags/n.json", pausedOnCreate: false, now: new Date() });
+    const dag = await store.upsertDag("default", { spec, fileloc: "/dags/n.json", pausedOnCreate: false, now: new Date() });
     const launched: string[] = [];
     const loop = new SchedulerLoop({
       store,
@@ -222,26 +222,26 @@ describe("SchedulerLoop capacity", () => {
     loop.wake();
     await loop.tick();
     expect(launched).toEqual(["r1"]);
-    expect((await store.getTaskInstance("narrow", "r2", "only"))!.note).toContain("parallelism (1)");
+    expect((await store.getTaskInstance("default", "narrow", "r2", "only"))!.note).toContain("parallelism (1)");
 
     // r1's task finishes; only r1 is woken.
-    const t1 = (await store.getTaskInstance("narrow", "r1", "only"))!;
+    const t1 = (await store.getTaskInstance("default", "narrow", "r1", "only"))!;
     await store.applyTransitions([{ id: t1.id, from: ["queued"], to: "success", try_number: 1 }], new Date());
-    const r1 = (await store.getDagRun("narrow", "r1"))!;
+    const r1 = (await store.getDagRun("default", "narrow", "r1"))!;
     loop.wake(r1.id);
     const report = await loop.tick();
     expect(report.runs).toBe(1); // r1 alone was reloaded
     expect(launched).toEqual(["r1", "r2"]);
-    expect((await store.getTaskInstance("narrow", "r2", "only"))!.note).toBeNull();
+    expect((await store.getTaskInstance("default", "narrow", "r2", "only"))!.note).toBeNull();
 
     // Pausing the DAG withdraws r3's waiting task even though r3 is never reloaded.
-    await store.setDagPaused("narrow", true);
-    const t2 = (await store.getTaskInstance("narrow", "r2", "only"))!;
+    await store.setDagPaused("default", "narrow", true);
+    const t2 = (await store.getTaskInstance("default", "narrow", "r2", "only"))!;
     await store.applyTransitions([{ id: t2.id, from: ["queued"], to: "success", try_number: 1 }], new Date());
-    loop.wake((await store.getDagRun("narrow", "r2"))!.id);
+    loop.wake((await store.getDagRun("default", "narrow", "r2"))!.id);
     await loop.tick();
     expect(launched).toEqual(["r1", "r2"]);
-    expect((await store.getTaskInstance("narrow", "r3", "only"))!.state).toBe("scheduled");
+    expect((await store.getTaskInstance("default", "narrow", "r3", "only"))!.state).toBe("scheduled");
   });
 });
 
@@ -306,7 +306,7 @@ describe("SchedulerLoop wake-ups during a tick", () => {
   test("a run woken while an incremental sweep is reading is planned without another wake-up or sweep", async () => {
     const clock = new FakeClock();
     const spec = parseDagSpec({ dag_id: "late_wake", tasks: [{ task_id: "a", operator: "bash", bash_command: "true" }] });
-    const dag = await store.upsertDag({ spec, fileloc: "/dags/late.json", pausedOnCreate: false, now: clock.now() });
+    const dag = await store.upsertDag("default", { spec, fileloc: "/dags/late.json", pausedOnCreate: false, now: clock.now() });
     let loop: SchedulerLoop;
     let lateRun: DagRunRecord | undefined;
     let armed = false;
@@ -341,6 +341,6 @@ describe("SchedulerLoop wake-ups during a tick", () => {
     await loop.stop();
     expect(lateRun).toBeDefined();
     expect(agent.launched).toEqual(["a#1"]);
-    expect((await store.getDagRun("late_wake", lateRun!.run_id))!.state).toBe("success");
+    expect((await store.getDagRun("default", "late_wake", lateRun!.run_id))!.state).toBe("success");
   });
 });

@@ -56,7 +56,7 @@ forEachStore((backend) => {
 
   async function addDag(extra: Record<string, unknown>, paused = false) {
     const spec = parseDagSpec({ dag_id: "etl", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }], ...extra });
-    return store.upsertDag({ spec, fileloc: "/dags/etl.json", pausedOnCreate: paused, now: clock });
+    return store.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: paused, now: clock });
   }
 
   /** A full sweep, then the follow-up ticks the running loop would take on its own (it is stopped here). */
@@ -66,7 +66,7 @@ forEachStore((backend) => {
   }
 
   async function states(): Promise<string[]> {
-    return (await store.listDagRuns({ dag_id: "etl", order_by: "id" })).items.map(
+    return (await store.listDagRuns("default", { dag_id: "etl", order_by: "id" })).items.map(
       (r) => `${r.run_id}:${r.state}${r.note ? ` (${r.note})` : ""}`,
     );
   }
@@ -89,7 +89,7 @@ forEachStore((backend) => {
 
     test("max_active_runs holds manual runs queued, oldest starts first when a slot frees", async () => {
       await addDag({ max_active_runs: 1 });
-      const dag = (await store.getDag("etl"))!;
+      const dag = (await store.getDag("default", "etl"))!;
       const { buildDagRun } = await import("../../src/scheduler");
       for (const id of ["a", "b", "c"])
         await store.createDagRun(buildDagRun(dag, { run_id: id, run_type: "manual", logical_date: null }, clock));
@@ -114,18 +114,18 @@ forEachStore((backend) => {
           { task_id: "b", operator: "bash", bash_command: "true", upstream: ["a"] },
         ],
       });
-      await store.upsertDag({ spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: clock });
+      await store.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: clock });
       await sweep();
       expect(agent.running.map((t) => t.task_id)).toEqual(["a"]);
-      await store.setDagPaused("etl", true);
+      await store.setDagPaused("default", "etl", true);
       await agent.finishAll();
       clock = new Date("2026-03-03T12:00:00Z"); // two more slots pass while paused
       await sweep();
       expect(agent.running).toEqual([]);
       expect(await states()).toEqual(["scheduled__2026-02-28T00:00:00+00:00:running"]);
-      const b = await store.getTaskInstance("etl", "scheduled__2026-02-28T00:00:00+00:00", "b");
+      const b = await store.getTaskInstance("default", "etl", "scheduled__2026-02-28T00:00:00+00:00", "b");
       expect(b!.state).toBe("none");
-      await store.setDagPaused("etl", false);
+      await store.setDagPaused("default", "etl", false);
       await sweep();
       expect(agent.running.map((t) => `${t.run_id}/${t.task_id}`).sort()).toEqual([
         "scheduled__2026-02-28T00:00:00+00:00/b",
@@ -142,7 +142,7 @@ forEachStore((backend) => {
           { task_id: "after", operator: "bash", bash_command: "true", upstream: ["slow"] },
         ],
       });
-      const dag = await store.upsertDag({ spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: clock });
+      const dag = await store.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: clock });
       const { buildDagRun } = await import("../../src/scheduler");
       await store.createDagRun(buildDagRun(dag, { run_id: "r", run_type: "manual", logical_date: null }, clock));
       await sweep();
@@ -152,7 +152,7 @@ forEachStore((backend) => {
       clock = new Date(clock.getTime() + 1_000);
       await sweep();
       expect(await states()).toEqual(["r:failed (dagrun_timeout (30s) exceeded)"]);
-      const tis = (await store.listTaskInstances("etl", "r")).items.map((t) => [t.task_id, t.state, t.note]);
+      const tis = (await store.listTaskInstances("default", "etl", "r")).items.map((t) => [t.task_id, t.state, t.note]);
       expect(tis).toEqual([
         ["slow", "failed", "dagrun_timeout (30s) exceeded"],
         ["after", "skipped", "dagrun_timeout (30s) exceeded"],

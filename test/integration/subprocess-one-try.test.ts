@@ -30,6 +30,7 @@ writeFileSync(
 const task = parseDagSpec({ dag_id: "d", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] }).tasks[0]!;
 const req = (tryNumber: number): ExecutorRequest => ({
   taskInstanceId: 1,
+  team: "default",
   dagId: "d",
   runId: "r",
   taskId: "t",

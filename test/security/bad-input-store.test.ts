@@ -13,9 +13,9 @@ import { T0, newRun } from "../store/contract-fixtures";
 async function withRun(store: Store) {
   await store.migrate();
   const spec = parseDagSpec({ dag_id: "d", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] });
-  const dag = await store.upsertDag({ spec, fileloc: "/dags/d.json", pausedOnCreate: false, now: T0 });
+  const dag = await store.upsertDag("default", { spec, fileloc: "/dags/d.json", pausedOnCreate: false, now: T0 });
   const run = await store.createDagRun(newRun(dag, "r"));
-  const [ti] = (await store.listTaskInstances("d", "r")).items;
+  const [ti] = (await store.listTaskInstances("default", "d", "r")).items;
   return { run, ti: ti! };
 }
 
@@ -33,7 +33,7 @@ forEachStore((backend) => {
   test(`${backend.name}: an XCom with NUL, a lone surrogate or 65 levels is refused naming where; a fine one round-trips`, async () => {
     const store = await backend.open();
     await withRun(store);
-    const key = { dag_id: "d", run_id: "r", task_id: "t", key: "return_value" };
+    const key = { team: "default", dag_id: "d", run_id: "r", task_id: "t", key: "return_value" };
     expect(await refusal(store.setXCom(key, { s: "a\u0000b" }, T0))).toBe(
       "XCom return_value of task t cannot be stored: return_value.s contains U+0000 (NUL), which Leoflow does not store (Postgres text and jsonb cannot hold it); remove it, or encode binary data as base64",
     );
@@ -62,10 +62,10 @@ forEachStore((backend) => {
   test(`${backend.name}: a run whose conf or note holds NUL is refused naming the field`, async () => {
     const store = await backend.open();
     const { run } = await withRun(store);
-    const dag = { dag_id: "d", version_id: run.version_id };
+    const dag = { team: "default", dag_id: "d", version_id: run.version_id };
     expect(await refusal(store.createDagRun(newRun(dag, "r2", { conf: { p: "\u0000" } })))).toStartWith("conf.p contains U+0000 (NUL)");
     expect(await refusal(store.createDagRun(newRun(dag, "r3", { note: "\ud800" })))).toStartWith("note contains a lone UTF-16 surrogate");
-    expect((await store.listDagRuns({})).total).toBe(1);
+    expect((await store.listDagRuns("default", {})).total).toBe(1);
     await store.close();
   });
 

@@ -37,21 +37,22 @@ beforeAll(async () => {
   raw = openStore("sqlite::memory:");
   await raw.migrate();
   const now = new Date();
-  const dag = await raw.upsertDag({
+  const dag = await raw.upsertDag("default", {
     spec: parseDagSpec({ dag_id: "d", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] }),
     fileloc: "/dags/d.json",
     pausedOnCreate: false,
     now,
   });
   const run = await raw.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, now));
-  const [ti] = (await raw.listTaskInstances("d", run.run_id)).items;
+  const [ti] = (await raw.listTaskInstances("default", "d", run.run_id)).items;
   // Secrets are answered only to a live try.
   await raw.applyTransitions([{ id: ti!.id, from: ["none"], to: "scheduled" }], now);
   await raw.applyTransitions([{ id: ti!.id, from: ["scheduled"], to: "queued", try_number: 1 }], now);
   token = await tokens.issue({ tiId: ti!.id, tryNumber: 1, dagId: "d", runId: run.run_id, taskId: "t" }, 600);
   const store = withSecrets(raw, KEY);
-  await store.putVariable({ key: "db_password", value: "pw-rpc-123", description: null }, now);
+  await store.putVariable("default", { key: "db_password", value: "pw-rpc-123", description: null }, now);
   await store.putConnection(
+    "default",
     {
       connection_id: "warehouse",
       conn_type: "postgres",
@@ -72,7 +73,7 @@ afterAll(async () => {
 });
 
 test("GetVariable and GetConnection answer the plain values; the store holds ciphertext", async () => {
-  expect(JSON.stringify([await raw.getVariable("db_password"), await raw.getConnection("warehouse")])).not.toMatch(
+  expect(JSON.stringify([await raw.getVariable("default", "db_password"), await raw.getConnection("default", "warehouse")])).not.toMatch(
     /pw-rpc-123|s3cret-rpc|sslmode/,
   );
   const client = dial(controlPlane(KEY), token);

@@ -144,7 +144,9 @@ describe("secrets at rest (Lite, compiled binary)", () => {
     // A row from before encryption existed (plain text) is still read, and says so.
     expect(await lf.stop()).toBe(0);
     const db = new Database(join(dir, "leoflow.db"));
-    db.query("INSERT INTO variables (key, value, description, updated_at) VALUES ('legacy_api_key', ?, NULL, 0)").run(LEGACY);
+    db.query("INSERT INTO variables (team, key, value, description, updated_at) VALUES ('default', 'legacy_api_key', ?, NULL, 0)").run(
+      LEGACY,
+    );
     db.close();
 
     // Restart: same data-dir key, everything reads back; tasks get the plain values.

@@ -24,6 +24,7 @@ const conn = (id: string): ConnectionRecord => ({
   is_extra_encrypted: false,
 });
 const entry = (over: Partial<AuditLogEntry>): AuditLogEntry => ({
+  team: "default",
   when: T0,
   event: "patch_dag",
   owner: "admin",
@@ -41,8 +42,9 @@ export function bulkAuditContract(getStore: () => Store): void {
   describe("bulk PATCH (issue 15)", () => {
     test("variables: create / update / delete with Airflow's existence rules; a failing action writes nothing", async () => {
       const store = getStore();
-      await store.putVariable(v("a", "1"), T0);
+      await store.putVariable("default", v("a", "1"), T0);
       const results = await store.bulkVariables(
+        "default",
         [
           { action: "create", entities: [v("b"), v("a", "x")], action_on_existence: "fail" },
           { action: "create", entities: [v("c"), v("a", "skip")], action_on_existence: "skip" },
@@ -59,13 +61,14 @@ export function bulkAuditContract(getStore: () => Store): void {
         { success: [], errors: [{ error: "The variables with these keys: {'nope'} were not found.", status_code: 404 }] },
         { success: ["c"], errors: [] },
       ]);
-      expect((await store.listVariables()).items.map((x) => [x.key, x.value])).toEqual([["a", "2"]]);
+      expect((await store.listVariables("default")).items.map((x) => [x.key, x.value])).toEqual([["a", "2"]]);
     });
 
     test("connections: overwrite replaces the whole row; a duplicate key in one action is refused", async () => {
       const store = getStore();
-      await store.putConnection(conn("x"), T0);
+      await store.putConnection("default", conn("x"), T0);
       const results = await store.bulkConnections(
+        "default",
         [
           { action: "create", entities: [{ ...conn("x"), host: "new", password: null }], action_on_existence: "overwrite" },
           { action: "create", entities: [conn("y"), conn("y")], action_on_existence: "fail" },
@@ -74,15 +77,15 @@ export function bulkAuditContract(getStore: () => Store): void {
       );
       expect(results[0]).toEqual({ success: ["x"], errors: [] });
       expect(results[1]!.errors[0]!.status_code).toBe(400);
-      expect(await store.getConnection("x")).toMatchObject({ host: "new", password: null });
-      expect(await store.getConnection("y")).toBeNull();
+      expect(await store.getConnection("default", "x")).toMatchObject({ host: "new", password: null });
+      expect(await store.getConnection("default", "y")).toBeNull();
     });
 
     test("pools: an update keeps the pool's place; default_pool is never deleted", async () => {
       const store = getStore();
-      await store.createPool({ name: "p1", slots: 1, description: null, include_deferred: false });
-      await store.createPool({ name: "p2", slots: 1, description: null, include_deferred: false });
-      const results = await store.bulkPools([
+      await store.createPool("default", { name: "p1", slots: 1, description: null, include_deferred: false });
+      await store.createPool("default", { name: "p2", slots: 1, description: null, include_deferred: false });
+      const results = await store.bulkPools("default", [
         {
           action: "update",
           entities: [{ name: "p1", slots: 5, description: "d", include_deferred: true }],
@@ -93,7 +96,7 @@ export function bulkAuditContract(getStore: () => Store): void {
       ]);
       expect(results.map((r) => r.success)).toEqual([["p1"], ["p3"], []]);
       expect(results[2]!.errors).toEqual([{ error: "Default Pool can't be deleted", status_code: 400 }]);
-      expect((await store.listPools()).items.map((p) => [p.name, p.slots, p.description, p.include_deferred])).toEqual([
+      expect((await store.listPools("default")).items.map((p) => [p.name, p.slots, p.description, p.include_deferred])).toEqual([
         ["default_pool", 128, "Default pool", false],
         ["p1", 5, "d", true],
         ["p2", 1, null, false],
@@ -111,12 +114,12 @@ export function bulkAuditContract(getStore: () => Store): void {
       const id2 = await store.appendAuditLog(entry({ when: at(10), event: "post_pool", owner: "op1" }));
       const id3 = await store.appendAuditLog(entry({ when: at(20), event: "trigger_dag_run", dag_id: "Report", run_id: "manual__x" }));
       expect(id1).toBeLessThan(id2);
-      expect(await store.getAuditLog(id1)).toEqual({
+      expect(await store.getAuditLog("default", id1)).toEqual({
         id: id1,
         ...entry({ dag_id: "etl", run_id: "r1", task_id: "t", map_index: -1, try_number: 2, logical_date: at(-60), extra: '{"a":1}' }),
       });
-      expect(await store.getAuditLog(id3 + 100)).toBeNull();
-      const ids = async (f: Parameters<Store["listAuditLog"]>[0]) => (await store.listAuditLog(f)).items.map((e) => e.id);
+      expect(await store.getAuditLog("default", id3 + 100)).toBeNull();
+      const ids = async (f: Parameters<Store["listAuditLog"]>[1]) => (await store.listAuditLog("default", f)).items.map((e) => e.id);
       expect(await ids({})).toEqual([id1, id2, id3]);
       expect(await ids({ dag_id: "etl", task_id: "t", run_id: "r1", map_index: -1, try_number: 2 })).toEqual([id1]);
       expect(await ids({ owner: "op1" })).toEqual([id2]);
@@ -129,19 +132,19 @@ export function bulkAuditContract(getStore: () => Store): void {
       expect(await ids({ before: at(10) })).toEqual([id1]);
       expect(await ids({ order_by: "-when", limit: 2 })).toEqual([id3, id2]);
       expect(await ids({ order_by: "event", offset: 1 })).toEqual([id2, id3]);
-      expect((await store.listAuditLog({ limit: 1 })).total).toBe(3);
+      expect((await store.listAuditLog("default", { limit: 1 })).total).toBe(3);
     });
   });
 
   describe("import errors (issue 15)", () => {
     test("get by id; filename_pattern is a case-insensitive LIKE", async () => {
       const store = getStore();
-      await store.replaceImportErrors("/dags/Broken.json", ["bad"], T0);
-      const [e] = (await store.listImportErrors({ filename_pattern: "%broken%" })).items;
+      await store.replaceImportErrors("default", "/dags/Broken.json", ["bad"], T0);
+      const [e] = (await store.listImportErrors("default", { filename_pattern: "%broken%" })).items;
       expect(e).toMatchObject({ filename: "/dags/Broken.json", stack_trace: "bad" });
-      expect(await store.getImportError(e!.id)).toEqual(e!);
-      expect(await store.getImportError(e!.id + 1)).toBeNull();
-      expect((await store.listImportErrors({ filename_pattern: "%nope%" })).total).toBe(0);
+      expect(await store.getImportError("default", e!.id)).toEqual(e!);
+      expect(await store.getImportError("default", e!.id + 1)).toBeNull();
+      expect((await store.listImportErrors("default", { filename_pattern: "%nope%" })).total).toBe(0);
     });
   });
 }

@@ -12,7 +12,7 @@ const at = (s: number) => new Date(T0.getTime() + s * 1000);
 
 async function seed(store: Store) {
   const dag = (id: string, extra: object, file = `/dags/${id}.json`) =>
-    store.upsertDag({
+    store.upsertDag("default", {
       spec: parseDagSpec({ dag_id: id, tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }], ...extra }),
       fileloc: file,
       pausedOnCreate: false,
@@ -21,14 +21,14 @@ async function seed(store: Store) {
   const etl = await dag("etl", { tags: ["prod", "db"], default_args: { owner: "Data_Team" } });
   const report = await dag("Report", { tags: ["adhoc"] });
   await dag("ml_train", { tags: ["prod"], default_args: { owner: "alice" } });
-  await store.setDagPaused("Report", true);
+  await store.setDagPaused("default", "Report", true);
   return { etl, report };
 }
 
 /** A run of the DAG started at `start` seconds, ended at start+60 unless it is still running. */
 async function started(
   store: Store,
-  dag: { dag_id: string; version_id: number },
+  dag: { team: string; dag_id: string; version_id: number },
   runId: string,
   start: number,
   to: "running" | "success" | "failed",
@@ -40,7 +40,7 @@ async function started(
 
 export function dagsQueryContract(getStore: () => Store): void {
   describe("DAG queries", () => {
-    const ids = async (f: DagFilter) => (await getStore().findDags(f)).items.map((d) => d.dag_id);
+    const ids = async (f: DagFilter) => (await getStore().findDags("default", f)).items.map((d) => d.dag_id);
 
     test("patterns (case-insensitive, all must match), tags any/all, owners, paused, active", async () => {
       const store = getStore();
@@ -55,12 +55,12 @@ export function dagsQueryContract(getStore: () => Store): void {
       expect(await ids({ owners: ["ALI", "nobody"] })).toEqual(["ml_train"]);
       expect(await ids({ owners: ["e_m"] })).toEqual([]); // `_` in an owner is literal ("Team" has no "e_m")
       expect(await ids({ paused: true })).toEqual(["Report"]);
-      await store.deactivateDagsOfFile("/dags/ml_train.json", []);
+      await store.deactivateDagsOfFile("default", "/dags/ml_train.json", []);
       expect(await ids({ only_active: true })).toEqual(["Report", "etl"]);
-      await store.replaceImportErrors("/dags/etl.json", ["broken"], T0);
+      await store.replaceImportErrors("default", "/dags/etl.json", ["broken"], T0);
       expect(await ids({ has_import_errors: true })).toEqual(["etl"]);
       expect(await ids({ has_import_errors: false })).toEqual(["Report", "ml_train"]);
-      const page = await store.findDags({ limit: 1, offset: 1 });
+      const page = await store.findDags("default", { limit: 1, offset: 1 });
       expect(page).toMatchObject({ total: 3, items: [{ dag_id: "etl" }] });
     });
 
@@ -79,15 +79,15 @@ export function dagsQueryContract(getStore: () => Store): void {
       expect(await ids({ order_by_list: ["-last_run_start_date"] })).toEqual(["ml_train", "etl", "Report"]);
       expect(await ids({ order_by_list: ["last_run_state", "-dag_id"] })).toEqual(["Report", "etl", "ml_train"]);
       expect(await ids({ order_by_list: ["is_paused", "dag_display_name"] })).toEqual(["etl", "ml_train", "Report"]);
-      await expect(store.findDags({ order_by_list: ["next_dagrun"] })).rejects.toThrow("next_dagrun");
+      await expect(store.findDags("default", { order_by_list: ["next_dagrun"] })).rejects.toThrow("next_dagrun");
     });
 
     test("bulk pause changes every match (not one page) and says how many", async () => {
       const store = getStore();
       await seed(store);
-      expect(await store.setDagsPaused({ tags: ["prod"], limit: 1 }, true)).toBe(2);
+      expect(await store.setDagsPaused("default", { tags: ["prod"], limit: 1 }, true)).toBe(2);
       expect(await ids({ paused: true })).toEqual(["Report", "etl", "ml_train"]);
-      expect(await store.setDagsPaused({ dag_id_patterns: ["%"] }, false)).toBe(3);
+      expect(await store.setDagsPaused("default", { dag_id_patterns: ["%"] }, false)).toBe(3);
       expect(await ids({ paused: false })).toEqual(["Report", "etl", "ml_train"]);
     });
 
@@ -95,36 +95,36 @@ export function dagsQueryContract(getStore: () => Store): void {
       const store = getStore();
       const { etl, report } = await seed(store);
       const run = await store.createDagRun(newRun(etl, "r1"));
-      const [ti] = (await store.listTaskInstances("etl", "r1")).items;
+      const [ti] = (await store.listTaskInstances("default", "etl", "r1")).items;
       await store.applyTransitions([{ id: ti!.id, from: ["none"], to: "scheduled" }], T0);
       await store.applyTransitions([{ id: ti!.id, from: ["scheduled"], to: "queued" }], T0);
-      expect(await store.deleteDag("etl")).toBe("running");
-      expect(await store.getDag("etl")).not.toBeNull();
+      expect(await store.deleteDag("default", "etl")).toBe("running");
+      expect(await store.getDag("default", "etl")).not.toBeNull();
       await store.applyTransitions([{ id: ti!.id, from: ["queued"], to: "failed" }], T0);
-      await store.setXCom({ dag_id: "etl", run_id: "r1", task_id: "t", map_index: -1, key: "return_value" }, { n: 1 }, T0);
-      expect(await store.deleteDag("etl")).toBe("deleted");
-      expect(await store.getDag("etl")).toBeNull();
+      await store.setXCom({ team: "default", dag_id: "etl", run_id: "r1", task_id: "t", map_index: -1, key: "return_value" }, { n: 1 }, T0);
+      expect(await store.deleteDag("default", "etl")).toBe("deleted");
+      expect(await store.getDag("default", "etl")).toBeNull();
       expect(await store.getDagRunById(run.id)).toBeNull();
       expect(await store.getTaskInstanceById(ti!.id)).toBeNull();
       expect(await store.getDagVersion(etl.version_id)).toBeNull();
-      expect((await store.listDagVersions({ dag_id: "etl" })).total).toBe(0);
-      expect(await store.deleteDag("etl")).toBe("not_found");
-      expect(await store.getDag(report.dag_id)).not.toBeNull();
+      expect((await store.listDagVersions("default", { dag_id: "etl" })).total).toBe(0);
+      expect(await store.deleteDag("default", "etl")).toBe("not_found");
+      expect(await store.getDag("default", report.dag_id)).not.toBeNull();
       // The file still defines it: it comes back as a new DAG.
-      const back = await store.upsertDag({ spec: etl.spec, fileloc: etl.fileloc, pausedOnCreate: true, now: at(5) });
+      const back = await store.upsertDag("default", { spec: etl.spec, fileloc: etl.fileloc, pausedOnCreate: true, now: at(5) });
       expect(back.is_paused).toBe(true);
     });
 
     test("versions with their creation time; run counts per state; distinct tags", async () => {
       const store = getStore();
       const { etl, report } = await seed(store);
-      const v2 = await store.upsertDag({
+      const v2 = await store.upsertDag("default", {
         spec: parseDagSpec({ ...etl.spec, description: "v2" }),
         fileloc: etl.fileloc,
         pausedOnCreate: false,
         now: at(30),
       });
-      const versions = await store.listDagVersions({ dag_id: "etl" });
+      const versions = await store.listDagVersions("default", { dag_id: "etl" });
       expect(versions).toEqual({
         total: 2,
         items: [
@@ -132,22 +132,22 @@ export function dagsQueryContract(getStore: () => Store): void {
           { version_id: v2.version_id, dag_id: "etl", created_at: at(30) },
         ],
       });
-      expect((await store.listDagVersions({ dag_id: "etl", version_id: v2.version_id })).items).toHaveLength(1);
-      expect((await store.listDagVersions({ order_by: "-version_number", limit: 1 })).items[0]!.version_id).toBe(v2.version_id);
-      expect((await store.listDagVersions({})).total).toBe(4);
+      expect((await store.listDagVersions("default", { dag_id: "etl", version_id: v2.version_id })).items).toHaveLength(1);
+      expect((await store.listDagVersions("default", { order_by: "-version_number", limit: 1 })).items[0]!.version_id).toBe(v2.version_id);
+      expect((await store.listDagVersions("default", {})).total).toBe(4);
 
       await started(store, etl, "a", 1, "success");
       await started(store, etl, "b", 2, "success");
       await started(store, report, "a", 3, "failed");
-      expect(await store.countDagRunStates()).toEqual([
+      expect(await store.countDagRunStates("default")).toEqual([
         { dag_id: "Report", state: "failed", count: 1 },
         { dag_id: "etl", state: "success", count: 2 },
       ]);
-      expect(await store.countDagRunStates(["etl"])).toEqual([{ dag_id: "etl", state: "success", count: 2 }]);
+      expect(await store.countDagRunStates("default", ["etl"])).toEqual([{ dag_id: "etl", state: "success", count: 2 }]);
 
-      expect(await store.listDagTags({})).toEqual({ items: ["adhoc", "db", "prod"], total: 3 });
-      expect(await store.listDagTags({ order_by: "-name", limit: 1 })).toEqual({ items: ["prod"], total: 3 });
-      expect(await store.listDagTags({ pattern: "%D%" })).toEqual({
+      expect(await store.listDagTags("default", {})).toEqual({ items: ["adhoc", "db", "prod"], total: 3 });
+      expect(await store.listDagTags("default", { order_by: "-name", limit: 1 })).toEqual({ items: ["prod"], total: 3 });
+      expect(await store.listDagTags("default", { pattern: "%D%" })).toEqual({
         items: ["adhoc", "db", "prod"].filter((t) => t.includes("d")),
         total: 3,
       });

@@ -9,6 +9,7 @@ const T0 = new Date("2026-01-01T00:00:00.000Z");
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
 const ev = (run_id: string, extra: Record<string, unknown> = {}) => ({
   type: "dag_run.created",
+  team: "default",
   dag_id: "etl",
   run_id,
   state: "queued",

@@ -3,9 +3,10 @@ import type { DagRecord, NewDagRun } from "../../src/domain";
 
 export const T0 = new Date("2026-01-01T00:00:00.000Z");
 
-/** A manual run of `dag` queued at T0, with one bash task "t" in the default pool; `over` replaces any field. */
-export function newRun(dag: Pick<DagRecord, "dag_id" | "version_id">, runId: string, over: Partial<NewDagRun> = {}): NewDagRun {
+/** A manual run of `dag` (in its team) queued at T0, with one bash task "t" in the default pool; `over` replaces any field. */
+export function newRun(dag: Pick<DagRecord, "team" | "dag_id" | "version_id">, runId: string, over: Partial<NewDagRun> = {}): NewDagRun {
   return {
+    team: dag.team,
     dag_id: dag.dag_id,
     run_id: runId,
     run_type: "manual",

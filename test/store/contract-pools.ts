@@ -17,12 +17,13 @@ async function dagOf(store: Store) {
       { task_id: "b", operator: "bash", bash_command: "true", upstream: ["a"] },
     ],
   });
-  return store.upsertDag({ spec, fileloc: "/dags/pl.json", pausedOnCreate: false, now: T0 });
+  return store.upsertDag("default", { spec, fileloc: "/dags/pl.json", pausedOnCreate: false, now: T0 });
 }
 
 async function runOf(store: Store, runId: string, logicalDate: Date | null) {
   const dag = await dagOf(store);
   const run = await store.createDagRun({
+    team: "default",
     dag_id: "pl",
     run_id: runId,
     run_type: "scheduled",
@@ -41,7 +42,7 @@ async function runOf(store: Store, runId: string, logicalDate: Date | null) {
       priority_weight: 1,
     })),
   });
-  const ti = async (taskId: string) => (await store.getTaskInstance("pl", runId, taskId))!;
+  const ti = async (taskId: string) => (await store.getTaskInstance("default", "pl", runId, taskId))!;
   return { run, ti };
 }
 
@@ -63,6 +64,7 @@ export function poolsContract(getStore: () => Store): void {
     test("default_pool exists with 128 slots; pools are created, read, updated and deleted", async () => {
       const store = getStore();
       const dflt = {
+        team: "default",
         name: "default_pool",
         slots: 128,
         description: "Default pool",
@@ -71,29 +73,29 @@ export function poolsContract(getStore: () => Store): void {
         queued_slots: 0,
         scheduled_slots: 0,
       };
-      expect(await store.listPools()).toEqual({ items: [dflt], total: 1 });
-      const gpu = await store.createPool({ name: "gpu", slots: 2, description: null, include_deferred: true });
+      expect(await store.listPools("default")).toEqual({ items: [dflt], total: 1 });
+      const gpu = await store.createPool("default", { name: "gpu", slots: 2, description: null, include_deferred: true });
       expect(gpu).toEqual({ ...dflt, name: "gpu", slots: 2, description: null, include_deferred: true });
-      await expect(store.createPool({ name: "gpu", slots: 1, description: null, include_deferred: false })).rejects.toThrow(
+      await expect(store.createPool("default", { name: "gpu", slots: 1, description: null, include_deferred: false })).rejects.toThrow(
         new ConflictError("The Pool with name: `gpu` already exists"),
       );
-      expect(await store.updatePool("gpu", { slots: 3, description: "cards" })).toMatchObject({
+      expect(await store.updatePool("default", "gpu", { slots: 3, description: "cards" })).toMatchObject({
         slots: 3,
         description: "cards",
         include_deferred: true,
       });
-      expect(await store.updatePool("gpu", {})).toMatchObject({ slots: 3 });
-      expect(await store.updatePool("nope", { slots: 3 })).toBeNull();
-      expect((await store.listPools({ order_by: "-name" })).items.map((p) => p.name)).toEqual(["gpu", "default_pool"]);
-      expect((await store.listPools({ name_pattern: "%GP%" })).items.map((p) => p.name)).toEqual(["gpu"]);
-      expect(await store.deletePool("gpu")).toBe(true);
-      expect(await store.deletePool("gpu")).toBe(false);
-      expect(await store.getPool("gpu")).toBeNull();
+      expect(await store.updatePool("default", "gpu", {})).toMatchObject({ slots: 3 });
+      expect(await store.updatePool("default", "nope", { slots: 3 })).toBeNull();
+      expect((await store.listPools("default", { order_by: "-name" })).items.map((p) => p.name)).toEqual(["gpu", "default_pool"]);
+      expect((await store.listPools("default", { name_pattern: "%GP%" })).items.map((p) => p.name)).toEqual(["gpu"]);
+      expect(await store.deletePool("default", "gpu")).toBe(true);
+      expect(await store.deletePool("default", "gpu")).toBe(false);
+      expect(await store.getPool("default", "gpu")).toBeNull();
     });
 
     test("usage sums pool_slots of running, queued and scheduled task instances per pool", async () => {
       const store = getStore();
-      await store.createPool({ name: "gpu", slots: 4, description: null, include_deferred: false });
+      await store.createPool("default", { name: "gpu", slots: 4, description: null, include_deferred: false });
       const r1 = await runOf(store, "r1", null);
       const r2 = await runOf(store, "r2", null);
       await drive(store, await r1.ti("a"), ["scheduled", "queued", "running"]);
@@ -103,7 +105,7 @@ export function poolsContract(getStore: () => Store): void {
         (await store.listPoolUsage()).map((p) => [p.name, [p.running_slots, p.queued_slots, p.scheduled_slots]]),
       );
       expect(usage).toEqual({ default_pool: [0, 1, 0], gpu: [2, 0, 2] });
-      expect(await store.getPool("gpu")).toMatchObject({ running_slots: 2, scheduled_slots: 2 });
+      expect(await store.getPool("default", "gpu")).toMatchObject({ team: "default", running_slots: 2, scheduled_slots: 2 });
     });
   });
 
@@ -114,8 +116,8 @@ export function poolsContract(getStore: () => Store): void {
       const a = await ti("a");
       await drive(store, a, ["scheduled", "queued", "running", "failed"]);
       await store.setDagRunState(run.id, ["queued"], "failed", at(2));
-      await store.setXCom({ dag_id: "pl", run_id: "r1", task_id: "a", key: "k" }, 1, at(2));
-      await store.setXCom({ dag_id: "pl", run_id: "r1", task_id: "b", key: "k" }, 2, at(2));
+      await store.setXCom({ team: "default", dag_id: "pl", run_id: "r1", task_id: "a", key: "k" }, 1, at(2));
+      await store.setXCom({ team: "default", dag_id: "pl", run_id: "r1", task_id: "b", key: "k" }, 2, at(2));
       const done = await store.applyOperatorChange(
         {
           clears: [
@@ -136,8 +138,8 @@ export function poolsContract(getStore: () => Store): void {
         end_date: null,
         updated_at: at(10),
       });
-      expect(await store.getXCom({ dag_id: "pl", run_id: "r1", task_id: "a", key: "k" })).toBeNull();
-      expect(await store.getXCom({ dag_id: "pl", run_id: "r1", task_id: "b", key: "k" })).not.toBeNull();
+      expect(await store.getXCom({ team: "default", dag_id: "pl", run_id: "r1", task_id: "a", key: "k" })).toBeNull();
+      expect(await store.getXCom({ team: "default", dag_id: "pl", run_id: "r1", task_id: "b", key: "k" })).not.toBeNull();
       expect(await store.getDagRunById(run.id)).toMatchObject({ state: "queued", queued_at: at(10), start_date: null, end_date: null });
     });
 

@@ -11,7 +11,7 @@ const at = (s: number) => new Date(T0.getTime() + s * 1000);
 
 async function runOf(store: Store, runId = "r1", taskIds = ["a", "b"]) {
   const spec = parseDagSpec({ dag_id: "rel", tasks: taskIds.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) });
-  const dag = await store.upsertDag({ spec, fileloc: "/dags/rel.json", pausedOnCreate: false, now: T0 });
+  const dag = await store.upsertDag("default", { spec, fileloc: "/dags/rel.json", pausedOnCreate: false, now: T0 });
   const run = await store.createDagRun(
     newRun(dag, runId, {
       tasks: spec.tasks.map((t) => ({
@@ -24,7 +24,7 @@ async function runOf(store: Store, runId = "r1", taskIds = ["a", "b"]) {
       })),
     }),
   );
-  const ti = async (taskId: string) => (await store.getTaskInstance("rel", runId, taskId))!;
+  const ti = async (taskId: string) => (await store.getTaskInstance("default", "rel", runId, taskId))!;
   return { run, ti };
 }
 

@@ -12,7 +12,7 @@ const at = (s: number) => new Date(T0.getTime() + s * 1000);
 /** DAGs etl and Report; etl has manual Run_a (logical T0) and scheduled run_b (no logical date, queued at +60 s). */
 async function fixture(store: Store) {
   const dag = async (dag_id: string) =>
-    store.upsertDag({
+    store.upsertDag("default", {
       spec: parseDagSpec({ dag_id, tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] }),
       fileloc: `/dags/${dag_id}.json`,
       pausedOnCreate: false,
@@ -27,7 +27,7 @@ async function fixture(store: Store) {
 }
 
 async function finish(store: Store, runId: string, dagId = "etl") {
-  const ti = (await store.getTaskInstance(dagId, runId, "t"))!;
+  const ti = (await store.getTaskInstance("default", dagId, runId, "t"))!;
   const steps: [TaskState, TaskState, object][] = [
     ["none", "scheduled", {}],
     ["scheduled", "queued", { queued_at: at(1) }],
@@ -44,8 +44,8 @@ export function runListsContract(getStore: () => Store): void {
     test("listDagRuns: dag_ids, run_type, run_id_pattern and dag_id_pattern (LIKE, any case), date ranges", async () => {
       const store = getStore();
       await fixture(store);
-      const ids = async (f: Parameters<Store["listDagRuns"]>[0]) =>
-        (await store.listDagRuns({ order_by: "run_id", ...f })).items.map((r) => r.run_id);
+      const ids = async (f: Parameters<Store["listDagRuns"]>[1]) =>
+        (await store.listDagRuns("default", { order_by: "run_id", ...f })).items.map((r) => r.run_id);
       expect(await ids({ dag_ids: ["etl", "nope"] })).toEqual(["Run_a", "run_b"]);
       expect(await ids({ run_type: ["scheduled"] })).toEqual(["run_b"]);
       expect(await ids({ run_type: [] })).toEqual([]);
@@ -55,15 +55,15 @@ export function runListsContract(getStore: () => Store): void {
       expect(await ids({ logical_date: { gte: T0, lt: at(1) } })).toEqual(["Run_a"]);
       expect(await ids({ run_after: { gt: at(30) } })).toEqual(["run_b"]);
       expect(await ids({ start_date: { gte: T0 } })).toEqual([]);
-      expect((await store.listDagRuns({ dag_id: "etl", run_type: ["manual", "scheduled"], limit: 1 })).total).toBe(2);
+      expect((await store.listDagRuns("default", { dag_id: "etl", run_type: ["manual", "scheduled"], limit: 1 })).total).toBe(2);
     });
 
     test("findTaskInstances: across runs, by pattern, state, duration, try, the run's logical date", async () => {
       const store = getStore();
       await fixture(store);
       await finish(store, "Run_a");
-      const keys = async (f: Parameters<Store["findTaskInstances"]>[0]) =>
-        (await store.findTaskInstances({ order_by: "run_id", ...f })).items.map((t) => `${t.dag_id}/${t.run_id}`);
+      const keys = async (f: Parameters<Store["findTaskInstances"]>[1]) =>
+        (await store.findTaskInstances("default", { order_by: "run_id", ...f })).items.map((t) => `${t.dag_id}/${t.run_id}`);
       expect(await keys({})).toEqual(["etl/Run_a", "etl/run_b", "Report/run_c"]);
       expect(await keys({ dag_id: "etl", run_id: "run_b" })).toEqual(["etl/run_b"]);
       expect(await keys({ run_ids: ["run_c"], task_ids: ["t"] })).toEqual(["Report/run_c"]);
@@ -75,31 +75,31 @@ export function runListsContract(getStore: () => Store): void {
       expect(await keys({ start_date: { gte: at(2) }, end_date: { lte: at(12) } })).toEqual(["etl/Run_a"]);
       expect(await keys({ logical_date: { gte: T0 } })).toEqual(["etl/Run_a"]);
       expect(await keys({ try_number: [1], pool: ["default_pool"], operator: ["bash"], executor: ["none-such"] })).toEqual([]);
-      const page = await store.findTaskInstances({ limit: 1, offset: 1, order_by: "-run_id" });
+      const page = await store.findTaskInstances("default", { limit: 1, offset: 1, order_by: "-run_id" });
       expect([page.total, page.items.map((t) => t.run_id)]).toEqual([3, ["run_b"]]);
     });
 
     test("deleteDagRun removes the run, its task instances and its XComs, and nothing else", async () => {
       const store = getStore();
       await fixture(store);
-      await store.setXCom({ dag_id: "etl", run_id: "Run_a", task_id: "t", key: "k" }, 1, T0);
-      await store.setXCom({ dag_id: "etl", run_id: "run_b", task_id: "t", key: "k" }, 2, T0);
-      expect(await store.deleteDagRun("etl", "Run_a")).toBe(true);
-      expect(await store.getDagRun("etl", "Run_a")).toBeNull();
-      expect(await store.getTaskInstance("etl", "Run_a", "t")).toBeNull();
-      expect(await store.getXCom({ dag_id: "etl", run_id: "Run_a", task_id: "t", key: "k" })).toBeNull();
-      expect((await store.getXCom({ dag_id: "etl", run_id: "run_b", task_id: "t", key: "k" }))?.value).toBe(2);
-      expect(await store.deleteDagRun("etl", "Run_a")).toBe(false);
+      await store.setXCom({ team: "default", dag_id: "etl", run_id: "Run_a", task_id: "t", key: "k" }, 1, T0);
+      await store.setXCom({ team: "default", dag_id: "etl", run_id: "run_b", task_id: "t", key: "k" }, 2, T0);
+      expect(await store.deleteDagRun("default", "etl", "Run_a")).toBe(true);
+      expect(await store.getDagRun("default", "etl", "Run_a")).toBeNull();
+      expect(await store.getTaskInstance("default", "etl", "Run_a", "t")).toBeNull();
+      expect(await store.getXCom({ team: "default", dag_id: "etl", run_id: "Run_a", task_id: "t", key: "k" })).toBeNull();
+      expect((await store.getXCom({ team: "default", dag_id: "etl", run_id: "run_b", task_id: "t", key: "k" }))?.value).toBe(2);
+      expect(await store.deleteDagRun("default", "etl", "Run_a")).toBe(false);
     });
 
     test("listXComs: any DAG, run or task; key, patterns and the run's dates", async () => {
       const store = getStore();
       await fixture(store);
-      await store.setXCom({ dag_id: "etl", run_id: "Run_a", task_id: "t", key: "Rows_in" }, 1, T0);
-      await store.setXCom({ dag_id: "etl", run_id: "run_b", task_id: "t", key: "rows" }, 2, T0);
-      await store.setXCom({ dag_id: "Report", run_id: "run_c", task_id: "t", key: "html" }, 3, T0);
-      const keys = async (f: Parameters<Store["listXComs"]>[0]) =>
-        (await store.listXComs({ order_by: "key", ...f })).items.map((x) => x.key);
+      await store.setXCom({ team: "default", dag_id: "etl", run_id: "Run_a", task_id: "t", key: "Rows_in" }, 1, T0);
+      await store.setXCom({ team: "default", dag_id: "etl", run_id: "run_b", task_id: "t", key: "rows" }, 2, T0);
+      await store.setXCom({ team: "default", dag_id: "Report", run_id: "run_c", task_id: "t", key: "html" }, 3, T0);
+      const keys = async (f: Parameters<Store["listXComs"]>[1]) =>
+        (await store.listXComs("default", { order_by: "key", ...f })).items.map((x) => x.key);
       expect(await keys({})).toEqual(["Rows_in", "html", "rows"]); // byte order, as both stores collate keys
       expect(await keys({ dag_id: "etl" })).toHaveLength(2);
       expect(await keys({ dag_id: "etl", run_id: "run_b", task_id: "t", key: "rows" })).toEqual(["rows"]);
@@ -107,7 +107,7 @@ export function runListsContract(getStore: () => Store): void {
       expect(await keys({ dag_id_pattern: "rep%", run_id_pattern: "%C", task_id_pattern: "T" })).toEqual(["html"]);
       expect(await keys({ logical_date: { gte: T0 } })).toEqual(["Rows_in"]);
       expect(await keys({ run_after: { gte: at(30) } })).toEqual(["rows"]);
-      expect((await store.listXComs({ limit: 1 })).total).toBe(3);
+      expect((await store.listXComs("default", { limit: 1 })).total).toBe(3);
     });
 
     test("a clear that starts the next try keeps the finished try in the history", async () => {
@@ -126,7 +126,7 @@ export function runListsContract(getStore: () => Store): void {
       ]);
       expect(tries[0]).toMatchObject({ id: ti.id, dag_id: "etl", run_id: "Run_a", task_id: "t" });
       // A task that never ran leaves no try behind.
-      const other = (await store.getTaskInstance("etl", "run_b", "t"))!;
+      const other = (await store.getTaskInstance("default", "etl", "run_b", "t"))!;
       await store.applyOperatorChange({ clears: [{ id: other.id, from: "none", from_try: 1, try_number: 2, max_tries: 0 }] }, at(20));
       expect(await store.listTaskInstanceTries(other.id)).toEqual([]);
     });

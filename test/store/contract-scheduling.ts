@@ -16,6 +16,7 @@ function spec(dagId: string, extra: Record<string, unknown> = {}): DagSpec {
 function backfill(dag: DagRecord, days: number[], over: Partial<NewBackfill> = {}): NewBackfill {
   return {
     skip_existing: backfillSkips(over.reprocess_behavior ?? "none"),
+    team: dag.team,
     dag_id: dag.dag_id,
     from_date: day(days[0]!),
     to_date: day(days[days.length - 1]!),
@@ -39,7 +40,7 @@ function backfill(dag: DagRecord, days: number[], over: Partial<NewBackfill> = {
 export function schedulingContract(getStore: () => Store): void {
   describe("scheduling", () => {
     const upsert = (id: string, extra: Record<string, unknown> = {}, paused = false) =>
-      getStore().upsertDag({ spec: spec(id, extra), fileloc: `/dags/${id}.json`, pausedOnCreate: paused, now: T0 });
+      getStore().upsertDag("default", { spec: spec(id, extra), fileloc: `/dags/${id}.json`, pausedOnCreate: paused, now: T0 });
 
     test("listScheduledDags: active, unpaused, scheduled DAGs with their latest scheduled logical date and active runs", async () => {
       const store = getStore();
@@ -47,7 +48,7 @@ export function schedulingContract(getStore: () => Store): void {
       await upsert("manual_only");
       await upsert("paused", { schedule: "@daily" }, true);
       await upsert("gone", { schedule: "@hourly" });
-      await store.deactivateDagsOfFile("/dags/gone.json", []);
+      await store.deactivateDagsOfFile("default", "/dags/gone.json", []);
       await store.createDagRun(newRun(daily, "scheduled__1", { run_type: "scheduled", logical_date: day(1) }));
       const r2 = await store.createDagRun(newRun(daily, "scheduled__2", { run_type: "scheduled", logical_date: day(2) }));
       await store.createDagRun(newRun(daily, "manual__9", { logical_date: day(9) })); // manual: not the schedule's
@@ -72,15 +73,15 @@ export function schedulingContract(getStore: () => Store): void {
 
       const gates = await store.loadRunGates([running.id, queued.id, done.id, other.id, ...created, 99999]);
       expect(gates.runs).toEqual([
-        { id: running.id, dag_id: "etl", state: "running", backfill_id: null },
-        { id: queued.id, dag_id: "etl", state: "queued", backfill_id: null },
-        { id: other.id, dag_id: "held", state: "queued", backfill_id: null },
-        { id: created[0]!, dag_id: "etl", state: "running", backfill_id: b.id },
-        { id: created[1]!, dag_id: "etl", state: "queued", backfill_id: b.id },
+        { id: running.id, team: "default", dag_id: "etl", state: "running", backfill_id: null },
+        { id: queued.id, team: "default", dag_id: "etl", state: "queued", backfill_id: null },
+        { id: other.id, team: "default", dag_id: "held", state: "queued", backfill_id: null },
+        { id: created[0]!, team: "default", dag_id: "etl", state: "running", backfill_id: b.id },
+        { id: created[1]!, team: "default", dag_id: "etl", state: "queued", backfill_id: b.id },
       ]);
       // The backfill's running run counts for the backfill, not the DAG.
-      expect(gates.dags.get("etl")).toEqual({ is_paused: false, max_active_runs: 3, running: 1 });
-      expect(gates.dags.get("held")).toEqual({ is_paused: true, max_active_runs: 16, running: 0 });
+      expect(gates.dags.get("default/etl")).toEqual({ is_paused: false, max_active_runs: 3, running: 1 });
+      expect(gates.dags.get("default/held")).toEqual({ is_paused: true, max_active_runs: 16, running: 0 });
       expect(gates.backfills.get(b.id)).toEqual({ is_paused: false, max_active_runs: 2, running: 1 });
       expect((await store.loadRunGates([])).runs).toEqual([]);
     });
@@ -91,6 +92,7 @@ export function schedulingContract(getStore: () => Store): void {
       const { backfill: b, created, skipped } = await store.createBackfill(backfill(d, [3, 2, 1], { run_backwards: true }));
       expect(b).toEqual({
         id: b.id,
+        team: "default",
         dag_id: "etl",
         from_date: day(3),
         to_date: day(1),
@@ -110,7 +112,7 @@ export function schedulingContract(getStore: () => Store): void {
         ["backfill", "queued", day(2)],
         ["backfill", "queued", day(1)],
       ]);
-      expect((await store.listTaskInstances("etl", runs[0]!.run_id)).items.map((t) => t.state)).toEqual(["none"]);
+      expect((await store.listTaskInstances("default", "etl", runs[0]!.run_id)).items.map((t) => t.state)).toEqual(["none"]);
       await expect(store.createBackfill(backfill(d, [5]))).rejects.toThrow(ConflictError);
       await expect(store.createBackfill(backfill(d, [5]))).rejects.toThrow(
         `There is already a running backfill for dag etl (backfill ${b.id})`,
@@ -159,7 +161,7 @@ export function schedulingContract(getStore: () => Store): void {
         expect(
           res.skipped.filter((s) => s.logical_date.getTime() !== day(4).getTime()).map((s) => [s.logical_date.getTime(), s.reason]),
         ).toEqual(c.skipped.map(([n, why]) => [day(n).getTime(), why]));
-        await store.cancelBackfill(res.backfill.id, day(31));
+        await store.cancelBackfill("default", res.backfill.id, day(31));
       }
     });
 
@@ -178,13 +180,13 @@ export function schedulingContract(getStore: () => Store): void {
       const store = getStore();
       const d = await upsert("etl", { schedule: "@daily" });
       const { backfill: b, created } = await store.createBackfill(backfill(d, [1, 2, 3]));
-      expect((await store.setBackfillPaused(b.id, true, day(31)))!.is_paused).toBe(true);
-      expect((await store.getBackfill(b.id))!.updated_at).toEqual(day(31));
-      expect(await store.setBackfillPaused(12345, true, day(31))).toBeNull();
+      expect((await store.setBackfillPaused("default", b.id, true, day(31)))!.is_paused).toBe(true);
+      expect((await store.getBackfill("default", b.id))!.updated_at).toEqual(day(31));
+      expect(await store.setBackfillPaused("default", 12345, true, day(31))).toBeNull();
       await store.setDagRunState(created[0]!, ["queued"], "running", T0);
       expect(await store.completeFinishedBackfills(day(32))).toEqual([]);
 
-      const cancelled = await store.cancelBackfill(b.id, day(33));
+      const cancelled = await store.cancelBackfill("default", b.id, day(33));
       expect(cancelled).toMatchObject({ is_paused: true, completed_at: day(33), updated_at: day(33) });
       const states = await Promise.all(created.map(async (id) => (await store.getDagRunById(id))!));
       expect(states.map((r) => [r.state, r.note])).toEqual([
@@ -192,20 +194,20 @@ export function schedulingContract(getStore: () => Store): void {
         ["failed", `backfill ${b.id} cancelled`],
         ["failed", `backfill ${b.id} cancelled`],
       ]);
-      expect(await store.cancelBackfill(12345, day(33))).toBeNull();
+      expect(await store.cancelBackfill("default", 12345, day(33))).toBeNull();
 
       const other = await upsert("other", { schedule: "@daily" });
       const { backfill: b2, created: c2 } = await store.createBackfill(backfill(other, [1]));
       expect(await store.completeFinishedBackfills(day(34))).toEqual([]);
       await store.setDagRunState(c2[0]!, ["queued"], "success", T0);
       expect(await store.completeFinishedBackfills(day(35))).toEqual([b2.id]);
-      expect((await store.getBackfill(b2.id))!.completed_at).toEqual(day(35));
+      expect((await store.getBackfill("default", b2.id))!.completed_at).toEqual(day(35));
 
-      const page = await store.listBackfills({ dag_id: "etl" });
+      const page = await store.listBackfills("default", { dag_id: "etl" });
       expect(page.total).toBe(1);
       expect(page.items.map((x) => x.id)).toEqual([b.id]);
-      expect((await store.listBackfills({ order_by: "-id", limit: 1 })).items.map((x) => x.id)).toEqual([b2.id]);
-      expect((await store.listBackfills()).total).toBe(2);
+      expect((await store.listBackfills("default", { order_by: "-id", limit: 1 })).items.map((x) => x.id)).toEqual([b2.id]);
+      expect((await store.listBackfills("default")).total).toBe(2);
     });
   });
 }

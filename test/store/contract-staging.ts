@@ -9,7 +9,7 @@ import type { Store } from "../../src/store";
 import { T0, newRun } from "./contract-fixtures";
 
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
-const vol = (name: string, run_id = "r1") => ({ executor: "kubernetes", name, dag_id: "etl", run_id });
+const vol = (name: string, run_id = "r1") => ({ executor: "kubernetes", team: "default", name, dag_id: "etl", run_id });
 
 export function stagingContract(getStore: () => Store): void {
   describe("staging volumes", () => {
@@ -35,7 +35,7 @@ export function stagingContract(getStore: () => Store): void {
     test("orphans: live records whose run does not exist, not deleted ones nor those of a live run", async () => {
       const store = getStore();
       const spec = parseDagSpec({ dag_id: "etl", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] });
-      const dag = await store.upsertDag({ spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: T0 });
+      const dag = await store.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: T0 });
       await store.createDagRun(newRun(dag, "r1"));
       await store.recordStagingVolume(vol("lf-stg-live", "r1"), T0);
       await store.recordStagingVolume(vol("lf-stg-gone", "r-gone"), at(1));

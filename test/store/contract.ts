@@ -30,6 +30,11 @@ import { stagingContract } from "./contract-staging";
 import { bulkAuditContract } from "./contract-bulk-audit";
 import { dagsQueryContract } from "./contract-dags";
 import { runListsContract } from "./contract-run-lists";
+import { teamsContract } from "./contract-teams";
+import { teamsDagsContract } from "./contract-teams-dags";
+import { teamsSchedulerContract } from "./contract-teams-scheduler";
+import { teamsConfigContract } from "./contract-teams-config";
+import { teamsRunsContract } from "./contract-teams-runs";
 
 const T0 = new Date("2026-01-01T00:00:00.000Z");
 /** T0 plus `s` seconds. */
@@ -49,8 +54,13 @@ function spec(dagId: string, extra: Record<string, unknown> = {}, taskIds = ["ex
   });
 }
 
-function newRun(dag: { dag_id: string; version_id: number; spec: DagSpec }, runId: string, over: Partial<NewDagRun> = {}): NewDagRun {
+function newRun(
+  dag: { team: string; dag_id: string; version_id: number; spec: DagSpec },
+  runId: string,
+  over: Partial<NewDagRun> = {},
+): NewDagRun {
   return {
+    team: dag.team,
     dag_id: dag.dag_id,
     run_id: runId,
     run_type: "manual",
@@ -86,13 +96,13 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
     });
 
     const dag = (id = "etl", extra: Record<string, unknown> = {}, tasks?: string[]) =>
-      store.upsertDag({ spec: spec(id, extra, tasks), fileloc: `/dags/${id}.json`, pausedOnCreate: false, now: T0 });
+      store.upsertDag("default", { spec: spec(id, extra, tasks), fileloc: `/dags/${id}.json`, pausedOnCreate: false, now: T0 });
 
     /** A DAG and one run of it, returning the run and its task instances by task_id. */
     async function dagWithRun(runId = "manual__1") {
       const d = await dag();
       const run = await store.createDagRun(newRun(d, runId));
-      const tis = (await store.listTaskInstances(d.dag_id, runId)).items;
+      const tis = (await store.listTaskInstances("default", d.dag_id, runId)).items;
       const ti = (taskId: string) => tis.find((t) => t.task_id === taskId)!;
       return { d, run, tis, ti };
     }
@@ -118,12 +128,12 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(d.is_active).toBe(true);
         expect(d.last_parsed_at).toEqual(T0);
         expect(d.spec).toEqual(spec("etl"));
-        expect(await store.getDag("etl")).toEqual(d);
+        expect(await store.getDag("default", "etl")).toEqual(d);
         expect(await store.getDagVersion(d.version_id)).toEqual(spec("etl"));
       });
 
       test("a new DAG is paused when the server says so or the spec asks for it", async () => {
-        const byServer = await store.upsertDag({ spec: spec("a"), fileloc: "/dags/a.json", pausedOnCreate: true, now: T0 });
+        const byServer = await store.upsertDag("default", { spec: spec("a"), fileloc: "/dags/a.json", pausedOnCreate: true, now: T0 });
         const bySpec = await dag("b", { is_paused_upon_creation: true });
         const explicitlyNot = await dag("c", { is_paused_upon_creation: false });
         expect([byServer.is_paused, bySpec.is_paused, explicitlyNot.is_paused]).toEqual([true, true, false]);
@@ -131,8 +141,13 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
 
       test("re-parsing unchanged content keeps the version and the pause state, and bumps last_parsed_at", async () => {
         const first = await dag();
-        await store.setDagPaused("etl", true);
-        const again = await store.upsertDag({ spec: spec("etl"), fileloc: "/dags/moved.json", pausedOnCreate: false, now: at(60) });
+        await store.setDagPaused("default", "etl", true);
+        const again = await store.upsertDag("default", {
+          spec: spec("etl"),
+          fileloc: "/dags/moved.json",
+          pausedOnCreate: false,
+          now: at(60),
+        });
         expect(again.version_id).toBe(first.version_id);
         expect(again.is_paused).toBe(true);
         expect(again.fileloc).toBe("/dags/moved.json");
@@ -142,7 +157,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
       test("changed content creates a new version; runs stay pinned to the version they started with", async () => {
         const v1 = await dag();
         const run = await store.createDagRun(newRun(v1, "r1"));
-        const v2 = await store.upsertDag({
+        const v2 = await store.upsertDag("default", {
           spec: spec("etl", { description: "now with a third task" }, ["extract", "load", "notify"]),
           fileloc: "/dags/etl.json",
           pausedOnCreate: true, // only applies to DAGs seen for the first time
@@ -157,27 +172,28 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
       });
 
       test("unknown DAGs and versions read as null", async () => {
-        expect(await store.getDag("nope")).toBeNull();
-        expect(await store.setDagPaused("nope", true)).toBeNull();
+        expect(await store.getDag("default", "nope")).toBeNull();
+        expect(await store.setDagPaused("default", "nope", true)).toBeNull();
         expect(await store.getDagVersion(987654)).toBeNull();
       });
 
       test("setDagPaused pauses and unpauses", async () => {
         await dag();
-        expect((await store.setDagPaused("etl", true))!.is_paused).toBe(true);
-        expect((await store.getDag("etl"))!.is_paused).toBe(true);
-        expect((await store.setDagPaused("etl", false))!.is_paused).toBe(false);
+        expect((await store.setDagPaused("default", "etl", true))!.is_paused).toBe(true);
+        expect((await store.getDag("default", "etl"))!.is_paused).toBe(true);
+        expect((await store.setDagPaused("default", "etl", false))!.is_paused).toBe(false);
       });
 
       test("deactivateDagsOfFile deactivates the file's other DAGs only; re-parsing reactivates", async () => {
-        for (const id of ["a", "b"]) await store.upsertDag({ spec: spec(id), fileloc: "/dags/multi.ts", pausedOnCreate: false, now: T0 });
+        for (const id of ["a", "b"])
+          await store.upsertDag("default", { spec: spec(id), fileloc: "/dags/multi.ts", pausedOnCreate: false, now: T0 });
         await dag("other");
-        await store.deactivateDagsOfFile("/dags/multi.ts", ["a"]);
-        const active = async (id: string) => (await store.getDag(id))!.is_active;
+        await store.deactivateDagsOfFile("default", "/dags/multi.ts", ["a"]);
+        const active = async (id: string) => (await store.getDag("default", id))!.is_active;
         expect([await active("a"), await active("b"), await active("other")]).toEqual([true, false, true]);
-        await store.deactivateDagsOfFile("/dags/multi.ts", []);
+        await store.deactivateDagsOfFile("default", "/dags/multi.ts", []);
         expect(await active("a")).toBe(false);
-        await store.upsertDag({ spec: spec("a"), fileloc: "/dags/multi.ts", pausedOnCreate: false, now: at(1) });
+        await store.upsertDag("default", { spec: spec("a"), fileloc: "/dags/multi.ts", pausedOnCreate: false, now: at(1) });
         expect(await active("a")).toBe(true);
       });
 
@@ -186,41 +202,41 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         await dag("b", { tags: ["ml"] });
         await dag("c", { tags: [] });
         await dag("d");
-        await store.setDagPaused("c", true);
-        await store.deactivateDagsOfFile("/dags/d.json", []);
+        await store.setDagPaused("default", "c", true);
+        await store.deactivateDagsOfFile("default", "/dags/d.json", []);
         const ids = (p: { items: { dag_id: string }[] }) => p.items.map((d) => d.dag_id);
 
-        const all = await store.listDags();
+        const all = await store.listDags("default");
         expect(ids(all)).toEqual(["a", "b", "c", "d"]);
         expect(all.total).toBe(4);
-        expect(ids(await store.listDags({ only_active: true }))).toEqual(["a", "b", "c"]);
-        expect(ids(await store.listDags({ paused: true }))).toEqual(["c"]);
-        expect(ids(await store.listDags({ paused: false }))).toEqual(["a", "b", "d"]);
-        expect(ids(await store.listDags({ tags: ["ml", "daily"] }))).toEqual(["a", "b"]);
-        const page = await store.listDags({ order_by: "-dag_id", limit: 2, offset: 1 });
+        expect(ids(await store.listDags("default", { only_active: true }))).toEqual(["a", "b", "c"]);
+        expect(ids(await store.listDags("default", { paused: true }))).toEqual(["c"]);
+        expect(ids(await store.listDags("default", { paused: false }))).toEqual(["a", "b", "d"]);
+        expect(ids(await store.listDags("default", { tags: ["ml", "daily"] }))).toEqual(["a", "b"]);
+        const page = await store.listDags("default", { order_by: "-dag_id", limit: 2, offset: 1 });
         expect(ids(page)).toEqual(["c", "b"]);
         expect(page.total).toBe(4);
-        const filteredPage = await store.listDags({ only_active: true, limit: 1 });
+        const filteredPage = await store.listDags("default", { only_active: true, limit: 1 });
         expect(filteredPage.items).toHaveLength(1);
         expect(filteredPage.total).toBe(3);
       });
 
       test("an unknown order_by field is a ValidationError naming the allowed fields", async () => {
         await dag();
-        const err = await store.listDags({ order_by: "-spec; DROP TABLE dags" }).catch((e: unknown) => e);
+        const err = await store.listDags("default", { order_by: "-spec; DROP TABLE dags" }).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(ValidationError);
         expect((err as Error).message).toContain("dag_id");
         expect((err as Error).message).toContain("last_parsed_at");
-        expect((await store.listDags()).total).toBe(1);
+        expect((await store.listDags("default")).total).toBe(1);
       });
     });
 
     describe("import errors", () => {
       test("replaceImportErrors replaces a file's errors and leaves other files alone", async () => {
-        await store.replaceImportErrors("/dags/bad.json", ["tasks[0].operator: operator is required", "schedule: bad cron"], T0);
-        await store.replaceImportErrors("/dags/worse.json", ["not JSON"], T0);
-        await store.replaceImportErrors("/dags/bad.json", ["schedule: bad cron"], at(5));
-        const { items, total } = await store.listImportErrors({ order_by: "filename" });
+        await store.replaceImportErrors("default", "/dags/bad.json", ["tasks[0].operator: operator is required", "schedule: bad cron"], T0);
+        await store.replaceImportErrors("default", "/dags/worse.json", ["not JSON"], T0);
+        await store.replaceImportErrors("default", "/dags/bad.json", ["schedule: bad cron"], at(5));
+        const { items, total } = await store.listImportErrors("default", { order_by: "filename" });
         expect(total).toBe(2);
         expect(items.map((e) => [e.filename, e.stack_trace, e.timestamp])).toEqual([
           ["/dags/bad.json", "schedule: bad cron", at(5)],
@@ -230,9 +246,9 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
       });
 
       test("an empty list clears a fixed file's errors; listing pages", async () => {
-        for (const f of ["a", "b", "c"]) await store.replaceImportErrors(`/dags/${f}.json`, [`${f} is broken`], T0);
-        await store.replaceImportErrors("/dags/b.json", [], at(1));
-        const page = await store.listImportErrors({ order_by: "-filename", limit: 1 });
+        for (const f of ["a", "b", "c"]) await store.replaceImportErrors("default", `/dags/${f}.json`, [`${f} is broken`], T0);
+        await store.replaceImportErrors("default", "/dags/b.json", [], at(1));
+        const page = await store.listImportErrors("default", { order_by: "-filename", limit: 1 });
         expect(page.items.map((e) => e.filename)).toEqual(["/dags/c.json"]);
         expect(page.total).toBe(2);
       });
@@ -243,6 +259,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         const { d, run, tis } = await dagWithRun("manual__1");
         expect(run).toEqual({
           id: run.id,
+          team: "default",
           dag_id: "etl",
           run_id: "manual__1",
           run_type: "manual",
@@ -272,7 +289,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         const run = await store.createDagRun(
           newRun(d, "r", { note: "rerun after fix", logical_date: null, data_interval_start: null, data_interval_end: null, conf: {} }),
         );
-        expect(await store.getDagRun("etl", "r")).toEqual(run);
+        expect(await store.getDagRun("default", "etl", "r")).toEqual(run);
         expect([run.note, run.logical_date, run.data_interval_end, run.conf]).toEqual(["rerun after fix", null, null, {}]);
       });
 
@@ -281,9 +298,9 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         const err = await store.createDagRun(newRun(d, "manual__1", { conf: { other: 1 } })).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(ConflictError);
         expect((err as Error).message).toBe("dag run manual__1 already exists for DAG etl");
-        expect(await store.getDagRun("etl", "manual__1")).toEqual(run);
-        expect((await store.listTaskInstances("etl", "manual__1")).total).toBe(2);
-        expect((await store.listDagRuns()).total).toBe(1);
+        expect(await store.getDagRun("default", "etl", "manual__1")).toEqual(run);
+        expect((await store.listTaskInstances("default", "etl", "manual__1")).total).toBe(2);
+        expect((await store.listDagRuns("default")).total).toBe(1);
       });
 
       test("the same run_id may exist in two DAGs", async () => {
@@ -292,13 +309,13 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         const ra = await store.createDagRun(newRun(a, "same"));
         const rb = await store.createDagRun(newRun(b, "same"));
         expect(ra.id).not.toBe(rb.id);
-        expect((await store.getDagRun("b", "same"))!.id).toBe(rb.id);
+        expect((await store.getDagRun("default", "b", "same"))!.id).toBe(rb.id);
       });
 
       test("unknown runs read as null", async () => {
         await dagWithRun();
-        expect(await store.getDagRun("etl", "nope")).toBeNull();
-        expect(await store.getDagRun("nope", "manual__1")).toBeNull();
+        expect(await store.getDagRun("default", "etl", "nope")).toBeNull();
+        expect(await store.getDagRun("default", "nope", "manual__1")).toBeNull();
         expect(await store.getDagRunById(987654)).toBeNull();
       });
 
@@ -366,7 +383,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
             ["extract", s.run.id],
             ["load", s.run.id],
           ]);
-          expect(s.tis[0]).toEqual((await store.getTaskInstance("etl", s.run.run_id, "extract"))!);
+          expect(s.tis[0]).toEqual((await store.getTaskInstance("default", "etl", s.run.run_id, "extract"))!);
         }
         expect(await store.loadRunSnapshots([])).toEqual([]);
       });
@@ -381,20 +398,24 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         await store.setDagRunState(r3.id, ["queued"], "running", at(1));
         const runIds = (p: { items: DagRunRecord[] }) => p.items.map((r) => r.run_id);
 
-        expect(runIds(await store.listDagRuns({ dag_id: "a" }))).toEqual(["r1", "r2", "r3"]);
-        expect(runIds(await store.listDagRuns({ dag_id: "a", order_by: "logical_date" }))).toEqual(["r3", "r1", "r2"]);
-        expect(runIds(await store.listDagRuns({ dag_id: "a", order_by: "-logical_date" }))).toEqual(["r2", "r1", "r3"]);
-        expect(runIds(await store.listDagRuns({ dag_id: "a", state: ["running"] }))).toEqual(["r3"]);
-        expect(runIds(await store.listDagRuns({ dag_id: "a", state: ["queued", "running"], order_by: "-id" }))).toEqual(["r3", "r2", "r1"]);
-        const page = await store.listDagRuns({ limit: 2, offset: 2 });
+        expect(runIds(await store.listDagRuns("default", { dag_id: "a" }))).toEqual(["r1", "r2", "r3"]);
+        expect(runIds(await store.listDagRuns("default", { dag_id: "a", order_by: "logical_date" }))).toEqual(["r3", "r1", "r2"]);
+        expect(runIds(await store.listDagRuns("default", { dag_id: "a", order_by: "-logical_date" }))).toEqual(["r2", "r1", "r3"]);
+        expect(runIds(await store.listDagRuns("default", { dag_id: "a", state: ["running"] }))).toEqual(["r3"]);
+        expect(runIds(await store.listDagRuns("default", { dag_id: "a", state: ["queued", "running"], order_by: "-id" }))).toEqual([
+          "r3",
+          "r2",
+          "r1",
+        ]);
+        const page = await store.listDagRuns("default", { limit: 2, offset: 2 });
         expect(page.items.map((r) => [r.dag_id, r.run_id])).toEqual([
           ["a", "r3"],
           ["b", "r1"],
         ]);
         expect(page.total).toBe(4);
-        expect((await store.listDagRuns({ dag_id: "a", limit: 1 })).total).toBe(3);
+        expect((await store.listDagRuns("default", { dag_id: "a", limit: 1 })).total).toBe(3);
         expect(r1.id).toBeLessThan(r2.id);
-        await expect(store.listDagRuns({ order_by: "conf" })).rejects.toBeInstanceOf(ValidationError);
+        await expect(store.listDagRuns("default", { order_by: "conf" })).rejects.toBeInstanceOf(ValidationError);
       });
     });
 
@@ -402,9 +423,9 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
       test("task instances read by natural key and by id; unknown ones are null", async () => {
         const { ti } = await dagWithRun();
         const load = ti("load");
-        expect(await store.getTaskInstance("etl", "manual__1", "load")).toEqual(load);
+        expect(await store.getTaskInstance("default", "etl", "manual__1", "load")).toEqual(load);
         expect(await store.getTaskInstanceById(load.id)).toEqual(load);
-        expect(await store.getTaskInstance("etl", "manual__1", "nope")).toBeNull();
+        expect(await store.getTaskInstance("default", "etl", "manual__1", "nope")).toBeNull();
         expect(await store.getTaskInstanceById(987654)).toBeNull();
       });
 
@@ -412,12 +433,12 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         const d = await dag("etl", {}, ["c", "a", "b"]);
         await store.createDagRun(newRun(d, "r"));
         const ids = (p: { items: TaskInstanceRecord[] }) => p.items.map((t) => t.task_id);
-        expect(ids(await store.listTaskInstances("etl", "r"))).toEqual(["c", "a", "b"]);
-        expect(ids(await store.listTaskInstances("etl", "r", { order_by: "task_id" }))).toEqual(["a", "b", "c"]);
-        const page = await store.listTaskInstances("etl", "r", { order_by: "-task_id", limit: 2, offset: 1 });
+        expect(ids(await store.listTaskInstances("default", "etl", "r"))).toEqual(["c", "a", "b"]);
+        expect(ids(await store.listTaskInstances("default", "etl", "r", { order_by: "task_id" }))).toEqual(["a", "b", "c"]);
+        const page = await store.listTaskInstances("default", "etl", "r", { order_by: "-task_id", limit: 2, offset: 1 });
         expect(ids(page)).toEqual(["b", "a"]);
         expect(page.total).toBe(3);
-        await expect(store.listTaskInstances("etl", "r", { order_by: "note" })).rejects.toBeInstanceOf(ValidationError);
+        await expect(store.listTaskInstances("default", "etl", "r", { order_by: "note" })).rejects.toBeInstanceOf(ValidationError);
       });
 
       test("applyTransitions applies state and patch, clears fields set to null, and sets updated_at", async () => {
@@ -527,23 +548,24 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(await store.getTaskInstanceById(extract)).toEqual(done);
       });
 
-      test("countActiveTaskInstances counts queued and running instances per DAG", async () => {
+      test("countActiveTaskInstances counts queued and running instances per team and DAG, and per team", async () => {
         const a = await dag("a", {}, ["t1", "t2", "t3"]);
         const b = await dag("b", {}, ["t1"]);
         await store.createDagRun(newRun(a, "r"));
         await store.createDagRun(newRun(b, "r"));
-        expect(await store.countActiveTaskInstances()).toEqual(new Map());
-        const [t1, t2, t3] = (await store.listTaskInstances("a", "r")).items.map((t) => t.id);
-        const bt1 = (await store.getTaskInstance("b", "r", "t1"))!.id;
+        expect(await store.countActiveTaskInstances()).toEqual({ byDag: new Map(), byTeam: new Map() });
+        const [t1, t2, t3] = (await store.listTaskInstances("default", "a", "r")).items.map((t) => t.id);
+        const bt1 = (await store.getTaskInstance("default", "b", "r", "t1"))!.id;
         await walkTo(t1!, "queued", at(1));
         await walkTo([t2!, bt1], "running", at(1));
         expect(await store.applyTransitions([{ id: t3!, from: ["none"], to: "success" }], at(1))).toEqual([true]); // marked
-        expect(await store.countActiveTaskInstances()).toEqual(
-          new Map([
-            ["a", 2],
-            ["b", 1],
+        expect(await store.countActiveTaskInstances()).toEqual({
+          byDag: new Map([
+            ["default/a", 2],
+            ["default/b", 1],
           ]),
-        );
+          byTeam: new Map([["default", { tasks: 3, pool_slots: 3, inline: 0 }]]),
+        });
       });
 
       test("heartbeat is recorded only while the instance runs that try", async () => {
@@ -595,7 +617,14 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
     });
 
     describe("XCom", () => {
-      const key = (task_id: string, k = "return_value", map_index?: number) => ({ dag_id: "etl", run_id: "r", task_id, key: k, map_index });
+      const key = (task_id: string, k = "return_value", map_index?: number) => ({
+        team: "default",
+        dag_id: "etl",
+        run_id: "r",
+        task_id,
+        key: k,
+        map_index,
+      });
 
       test("values round-trip as parsed JSON and a second set replaces the first", async () => {
         for (const [i, v] of [{ rows: 42, tags: ["a"] }, 7, "text", null, [1, { b: true }]].entries()) {
@@ -604,6 +633,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         }
         await store.setXCom(key("t", "k0"), { rows: 43 }, at(9));
         expect(await store.getXCom(key("t", "k0"))).toEqual({
+          team: "default",
           dag_id: "etl",
           run_id: "r",
           task_id: "t",
@@ -642,17 +672,17 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         const rows = (p: { items: { task_id: string; key: string; map_index: number }[] }) =>
           p.items.map((x) => `${x.task_id}/${x.key}/${x.map_index}`);
 
-        const all = await store.listXComs({ dag_id: "etl", run_id: "r" });
+        const all = await store.listXComs("default", { dag_id: "etl", run_id: "r" });
         expect(rows(all)).toEqual(["a/return_value/-1", "a/z/-1", "a/return_value/1", "b/return_value/-1"]);
         expect(all.total).toBe(4);
-        expect(rows(await store.listXComs({ dag_id: "etl", run_id: "r", task_id: "a", key: "return_value" }))).toEqual([
+        expect(rows(await store.listXComs("default", { dag_id: "etl", run_id: "r", task_id: "a", key: "return_value" }))).toEqual([
           "a/return_value/-1",
           "a/return_value/1",
         ]);
-        const page = await store.listXComs({ dag_id: "etl", run_id: "r", order_by: "-task_id", limit: 2 });
+        const page = await store.listXComs("default", { dag_id: "etl", run_id: "r", order_by: "-task_id", limit: 2 });
         expect(rows(page)).toEqual(["b/return_value/-1", "a/return_value/1"]);
         expect(page.total).toBe(4);
-        await expect(store.listXComs({ dag_id: "etl", run_id: "r", order_by: "value" })).rejects.toBeInstanceOf(ValidationError);
+        await expect(store.listXComs("default", { dag_id: "etl", run_id: "r", order_by: "value" })).rejects.toBeInstanceOf(ValidationError);
       });
     });
 
@@ -697,5 +727,10 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
     bulkAuditContract(() => store);
     dagsQueryContract(() => store);
     runListsContract(() => store);
+    teamsContract(() => store);
+    teamsDagsContract(() => store);
+    teamsSchedulerContract(() => store);
+    teamsConfigContract(() => store);
+    teamsRunsContract(() => store);
   });
 }

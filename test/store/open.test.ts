@@ -36,7 +36,7 @@ describe("openStore", () => {
   test("a bare .db path works too", async () => {
     const store = openStore(join(dir, "bare.db"));
     await store.migrate();
-    expect((await store.listDags()).total).toBe(0);
+    expect((await store.listDags("default")).total).toBe(0);
     await store.close();
   });
 

@@ -49,8 +49,8 @@ describePg("PostgresStore", () => {
         expect(rows.map((r) => r.version)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
         // Both see one working schema.
         const spec = parseDagSpec({ dag_id: "etl", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] });
-        await a.upsertDag({ spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: T0 });
-        expect((await b.getDag("etl"))!.spec).toEqual(spec);
+        await a.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: T0 });
+        expect((await b.getDag("default", "etl"))!.spec).toEqual(spec);
       } finally {
         await Promise.all([a.close(), b.close()]);
       }
@@ -75,7 +75,7 @@ describePg("PostgresStore", () => {
         await store.migrate();
         const ids = ["past", "pool", "missing", "other"];
         const spec = parseDagSpec({ dag_id: "etl", tasks: ids.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) });
-        const dag = await store.upsertDag({ spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: T0 });
+        const dag = await store.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: T0 });
         const task = (task_id: string) => ({
           task_id,
           operator: "bash",
@@ -123,9 +123,9 @@ describePg("PostgresStore", () => {
       try {
         await stores[0]!.migrate();
         const spec = parseDagSpec({ dag_id: "etl", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] });
-        const dag = await stores[0]!.upsertDag({ spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: T0 });
+        const dag = await stores[0]!.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: T0 });
         const run = await stores[0]!.createDagRun(newRun(dag, "r", { logical_date: T0 }));
-        const ti = (await stores[0]!.getTaskInstance("etl", run.run_id, "t"))!;
+        const ti = (await stores[0]!.getTaskInstance("default", "etl", run.run_id, "t"))!;
         await stores[0]!.applyTransitions([{ id: ti.id, from: ["none"], to: "scheduled" }], T0);
         const attempts = stores.flatMap((s, i) =>
           [0, 1, 2].map((j) =>

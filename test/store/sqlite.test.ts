@@ -22,15 +22,15 @@ describe("SqliteStore on a file", () => {
     const first = new SqliteStore({ path });
     await first.migrate();
     const spec = parseDagSpec({ dag_id: "etl", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] });
-    const dag = await first.upsertDag({ spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now });
+    const dag = await first.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now });
     const run = await first.createDagRun(newRun(dag, "r1", { logical_date: now, conf: { a: 1 }, queued_at: now }));
     await first.close();
 
     const second = new SqliteStore({ path });
     await second.migrate();
     await second.migrate();
-    expect(await second.getDag("etl")).toEqual(dag);
-    expect(await second.getDagRun("etl", "r1")).toEqual(run);
+    expect(await second.getDag("default", "etl")).toEqual(dag);
+    expect(await second.getDagRun("default", "etl", "r1")).toEqual(run);
     expect(await second.listActiveRunIds()).toEqual([run.id]);
     const migrations = second.db.query("SELECT version, name FROM schema_migrations").all();
     expect(migrations).toEqual(SQLITE_MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
@@ -42,7 +42,7 @@ describe("SqliteStore on a file", () => {
   test("a custom xcomMaxBytes is the limit the error names", async () => {
     const store = new SqliteStore({ path: ":memory:", xcomMaxBytes: 10 });
     await store.migrate();
-    const key = { dag_id: "d", run_id: "r", task_id: "t", key: "k" };
+    const key = { team: "default", dag_id: "d", run_id: "r", task_id: "t", key: "k" };
     await store.setXCom(key, "12345678", new Date(0)); // 10 bytes with quotes: fits
     await expect(store.setXCom(key, "123456789", new Date(0))).rejects.toThrow(
       "XCom k of task t is 11 bytes; the limit is 10 bytes (--xcom-max-bytes)",
@@ -60,7 +60,7 @@ describe("SqliteStore migrations", () => {
       dag_id: "etl",
       tasks: ["past", "pool", "other"].map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })),
     });
-    const dag = await store.upsertDag({ spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now });
+    const dag = await store.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now });
     const task = (task_id: string) => ({
       task_id,
       operator: "bash",

@@ -111,7 +111,7 @@ async function schedulerOnly(ctx: BenchContext, name: string, store: Store): Pro
   try {
     await store.migrate();
     for (let i = 0; i < dags; i++)
-      await store.upsertDag({
+      await store.upsertDag("default", {
         spec: parseDagSpec(cronDag(i, null)),
         fileloc: `/bench/dags/cron_${i}.json`,
         pausedOnCreate: false,
@@ -145,7 +145,7 @@ async function schedulerOnly(ctx: BenchContext, name: string, store: Store): Pro
     const to = from + seconds * 1000;
     await Bun.sleep(to - Date.now() + 1500);
     await loop.stop();
-    const runs = (await store.listDagRuns({ limit: 1_000_000 })).items;
+    const runs = (await store.listDagRuns("default", { limit: 1_000_000 })).items;
     const r = lateness(runs, from, to, dags);
     return {
       workload: WORKLOAD,

@@ -27,7 +27,7 @@ export async function seedRuns(
   fileloc = "/bench/dags/bench_tick.json",
 ): Promise<{ dag: DagRecord; ms: number }> {
   const spec = parseDagSpec(tickDag(tasks));
-  const dag = await store.upsertDag({ spec, fileloc, pausedOnCreate: false, now: T0 });
+  const dag = await store.upsertDag("default", { spec, fileloc, pausedOnCreate: false, now: T0 });
   const tis = spec.tasks.map((t) => ({
     task_id: t.task_id,
     operator: t.operator,
@@ -42,6 +42,7 @@ export async function seedRuns(
     Array.from({ length: 8 }, async () => {
       for (let i = next++; i < runs; i = next++)
         await store.createDagRun({
+          team: dag.team,
           dag_id: dag.dag_id,
           run_id: `r${i}`,
           run_type: "manual",
@@ -121,7 +122,7 @@ async function measure(ctx: BenchContext, name: "sqlite" | "postgres", open: () 
 
     // With Airflow's default_pool of 128 slots, all but 128 runs now wait for a slot: every tick plans them.
     const pooled = await phase(`${name} · default_pool 128, ${runs - first.dispatched} runs waiting`);
-    await store.updatePool("default_pool", { slots: -1 });
+    await store.updatePool("default", "default_pool", { slots: -1 });
     loop.wake();
     const rest = await loop.tick();
     row(

@@ -19,6 +19,7 @@ import * as poolRoutes from "../pools";
 import * as tiRoutes from "../task-instances";
 import * as tiBulkRoutes from "../task-instances-bulk";
 import * as userRoutes from "../users";
+import * as teamRoutes from "../teams";
 import * as variableRoutes from "../variables";
 import * as xcomRoutes from "../xcom";
 import { DagVersion, DateTime, ErrorResponse, collection, int, nstr } from "./common";
@@ -78,7 +79,23 @@ export const EventLogResponse = z.looseObject({
   task_display_name: nstr.optional(),
 });
 /** Leoflow's user view (no password hash, ever). */
-export const UserResponse = z.looseObject({ username: z.string(), role: z.string(), created_at: DateTime });
+export const UserResponse = z.looseObject({
+  username: z.string(),
+  /** The role in team `default`; null when the user has none there. */
+  role: z.string().nullable(),
+  roles: z.array(z.looseObject({ team: z.string(), role: z.string() })),
+  created_at: DateTime,
+});
+/** Leoflow's team: quotas (null: unlimited) and where its tasks may run. */
+export const TeamResponse = z.looseObject({
+  name: z.string(),
+  description: nstr,
+  max_running_tasks: int.nullable(),
+  max_pool_slots: int.nullable(),
+  max_inline_requests: int.nullable(),
+  executor_policy: z.record(z.string(), z.unknown()),
+  created_at: DateTime,
+});
 
 const dagId = { dag_id: z.string() };
 const runKey = { ...dagId, dag_run_id: z.string() };
@@ -473,5 +490,68 @@ describeRoute({
   summary: "Leoflow: delete a user",
   tag: "Leoflow",
   params: username,
+  responses: { 204: null, ...nf, 409: ErrorResponse },
+});
+const userTeam = { username: z.string(), team: z.string() };
+describeRoute({
+  method: "PUT",
+  path: `${USERS}/:username/roles/:team`,
+  summary: "Leoflow: give a user a role in a team",
+  tag: "Leoflow",
+  params: userTeam,
+  body: requestSchema(userRoutes, "PutRoleBody"),
+  responses: { 200: UserResponse, ...nf, 409: ErrorResponse },
+});
+describeRoute({
+  method: "DELETE",
+  path: `${USERS}/:username/roles/:team`,
+  summary: "Leoflow: remove a user's role in a team",
+  tag: "Leoflow",
+  params: userTeam,
+  responses: { 204: null, ...nf, 409: ErrorResponse },
+});
+
+// Teams: Leoflow's own, install admins only.
+const TEAMS = "/api/v2/leoflow/teams";
+const teamParam = { team: z.string() };
+describeRoute({
+  method: "GET",
+  path: TEAMS,
+  summary: "Leoflow: list teams",
+  tag: "Leoflow",
+  query: requestSchema(teamRoutes, "ListTeamsQuery"),
+  responses: { 200: collection("teams", TeamResponse) },
+});
+describeRoute({
+  method: "POST",
+  path: TEAMS,
+  summary: "Leoflow: create a team (with its own default_pool)",
+  tag: "Leoflow",
+  body: requestSchema(teamRoutes, "CreateTeamBody"),
+  responses: { 201: TeamResponse, 409: ErrorResponse },
+});
+describeRoute({
+  method: "GET",
+  path: `${TEAMS}/:team`,
+  summary: "Leoflow: get a team",
+  tag: "Leoflow",
+  params: teamParam,
+  responses: { 200: TeamResponse, ...nf },
+});
+describeRoute({
+  method: "PATCH",
+  path: `${TEAMS}/:team`,
+  summary: "Leoflow: change a team's description, quotas or executor policy",
+  tag: "Leoflow",
+  params: teamParam,
+  body: requestSchema(teamRoutes, "PatchTeamBody"),
+  responses: { 200: TeamResponse, ...nf },
+});
+describeRoute({
+  method: "DELETE",
+  path: `${TEAMS}/:team`,
+  summary: "Leoflow: delete a team that owns no DAGs",
+  tag: "Leoflow",
+  params: teamParam,
   responses: { 204: null, ...nf, 409: ErrorResponse },
 });

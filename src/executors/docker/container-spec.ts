@@ -9,7 +9,7 @@
  * @example buildContainerSpec(req, settings).body.HostConfig.Memory // 536870912 for the default "512Mi"
  */
 import { createHash } from "node:crypto";
-import { ValidationError, type TaskSpec } from "../../domain";
+import { DEFAULT_TEAM, ValidationError, type TaskSpec } from "../../domain";
 import type { ExecutorRequest } from "../executor";
 import { parseMemoryBytes, parseNanoCpus } from "./quantities";
 import { AGENT_SETTINGS_ENV } from "../../domain";
@@ -134,8 +134,11 @@ export function containerName(req: Pick<ExecutorRequest, "dagId" | "taskId" | "t
 }
 
 /** Deterministic volume name of a run's staging area: stable across retries and re-runs of the same run. */
-export function stagingVolumeName(dagId: string, runId: string): string {
-  const digest = createHash("sha256").update(`${dagId}\0${runId}`).digest("hex").slice(0, 16);
+export function stagingVolumeName(team: string, dagId: string, runId: string): string {
+  // Two teams' runs may share a DAG id and run id: the team is in the digest, except for the default team,
+  // whose volumes keep the names they had before teams.
+  const key = team === DEFAULT_TEAM ? `${dagId}\0${runId}` : `${team}\0${dagId}\0${runId}`;
+  const digest = createHash("sha256").update(key).digest("hex").slice(0, 16);
   return `leoflow-staging-${dagId.replace(/[^a-zA-Z0-9_.-]/g, "_").slice(0, 40)}-${digest}`;
 }
 

@@ -6,6 +6,7 @@
  * message, never a crash.
  */
 import type { Logger } from "../../observability";
+import type { TaskDefaults } from "../../domain";
 import type { Executor, ExecutorRequest } from "../executor";
 import { DockerApiError, type DockerClient } from "./client";
 import { buildContainerSpec, stagingVolumeName, type ContainerCreateBody } from "./container-spec";
@@ -17,9 +18,9 @@ export interface DockerExecutorOptions {
   settings: DockerSettings;
   logger: Logger;
   /** Whether the DAG run of this request has staging enabled (looked up from the pinned DAG version). */
-  stagingEnabled?: (dagId: string, runId: string) => Promise<boolean>;
+  stagingEnabled?: (team: string, dagId: string, runId: string) => Promise<boolean>;
   /** Records a run's staging volume in the store (table staging_volumes, executor "docker") once it exists. */
-  recordStaging?: (volume: { name: string; dag_id: string; run_id: string }) => Promise<unknown>;
+  recordStaging?: (volume: { name: string; team: string; dag_id: string; run_id: string }) => Promise<unknown>;
   /** Seconds between SIGTERM and SIGKILL when a container is cancelled. Default 10. */
   stopTimeoutSeconds?: number;
 }
@@ -31,12 +32,19 @@ export class DockerExecutor implements Executor {
 
   constructor(private readonly opts: DockerExecutorOptions) {}
 
+  get taskDefaults(): TaskDefaults {
+    const { defaultImage, defaultCpu, defaultMemory } = this.opts.settings;
+    return { image: defaultImage, cpu: defaultCpu, memory: defaultMemory };
+  }
+
   async execute(req: ExecutorRequest): Promise<void> {
     const { client, settings } = this.opts;
-    const staging = (await this.opts.stagingEnabled?.(req.dagId, req.runId)) ? stagingVolumeName(req.dagId, req.runId) : undefined;
+    const staging = (await this.opts.stagingEnabled?.(req.team, req.dagId, req.runId))
+      ? stagingVolumeName(req.team, req.dagId, req.runId)
+      : undefined;
     const spec = buildContainerSpec(req, settings, { stagingVolume: staging });
     await this.ensureImage(spec.image, spec.pullPolicy, req.taskId);
-    if (staging) await this.ensureStagingVolume(staging, req.dagId, req.runId);
+    if (staging) await this.ensureStagingVolume(staging, req.team, req.dagId, req.runId);
     // A retry or a clear: whatever still runs of an earlier try goes first (one try at a time).
     if (req.tryNumber > 1) await this.stopEarlierTries(req);
     const id = await this.create(spec.name, spec.body);
@@ -145,11 +153,12 @@ export class DockerExecutor implements Executor {
     return client.createContainer(name, body);
   }
 
-  private async ensureStagingVolume(name: string, dagId: string, runId: string): Promise<void> {
+  private async ensureStagingVolume(name: string, team: string, dagId: string, runId: string): Promise<void> {
     const labels = {
       [LABEL.managed]: "true",
       [LABEL.instance]: this.opts.settings.instance,
       [LABEL.staging]: "true",
+      [LABEL.team]: team,
       [LABEL.dagId]: dagId,
       [LABEL.runId]: runId,
     };
@@ -161,7 +170,7 @@ export class DockerExecutor implements Executor {
     } catch (e) {
       if (!(e instanceof DockerApiError) || e.status !== 409) throw e;
     }
-    await this.opts.recordStaging?.({ name, dag_id: dagId, run_id: runId });
+    await this.opts.recordStaging?.({ name, team, dag_id: dagId, run_id: runId });
   }
 
   private podman: boolean | undefined;

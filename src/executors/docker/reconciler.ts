@@ -13,7 +13,7 @@ import type { DockerClient, ContainerInspect } from "./client";
 import { demuxLogLines } from "./log-stream";
 import { decideContainer, decideStagingVolume, type ContainerFacts } from "./reconcile-rules";
 import { LABEL } from "./settings";
-import { errorMessage, toError } from "../../domain";
+import { DEFAULT_TEAM, errorMessage, toError } from "../../domain";
 
 /** What the reconciler needs from the store (the Store satisfies it). */
 export interface DockerReconcilerPort {
@@ -21,8 +21,8 @@ export interface DockerReconcilerPort {
   applyTransitions(transitions: TaskTransition[], now: Date): Promise<boolean[]>;
   readLogs(tiId: number, tryNumber: number, afterSeq?: number, limit?: number): Promise<LogLineRecord[]>;
   appendLogs(tiId: number, tryNumber: number, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): Promise<void>;
-  /** The run a staging volume belongs to. */
-  getDagRun(dagId: string, runId: string): Promise<DagRunRecord | null>;
+  /** The run a staging volume belongs to (in the volume's team). */
+  getDagRun(team: string, dagId: string, runId: string): Promise<DagRunRecord | null>;
   /** Records a staging volume's deletion and why (the store's staging_volumes; absent in tests that need none). */
   markStagingVolumeDeleted?(executor: string, name: string, reason: string, now: Date): Promise<boolean>;
 }
@@ -147,7 +147,9 @@ export class DockerReconciler {
       if (v.Labels?.[LABEL.staging] !== "true") continue;
       const dagId = v.Labels?.[LABEL.dagId];
       const runId = v.Labels?.[LABEL.runId];
-      const run = dagId && runId ? await store.getDagRun(dagId, runId) : null;
+      // A volume made before teams has no team label: it is the default team's.
+      const team = v.Labels?.[LABEL.team] ?? DEFAULT_TEAM;
+      const run = dagId && runId ? await store.getDagRun(team, dagId, runId) : null;
       const decision = decideStagingVolume(run, now, this.opts.stagingTtlMs);
       if (decision.remove && (await client.removeVolume(v.Name))) {
         report.volumesRemoved++;

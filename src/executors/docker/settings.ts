@@ -64,6 +64,8 @@ export const STAGING_MOUNT = "/staging";
 export const LABEL = {
   managed: "io.leoflow.managed",
   instance: "io.leoflow.instance",
+  /** The team of the run (staging volumes; absent on volumes made before teams: the default team's). */
+  team: "io.leoflow.team",
   dagId: "io.leoflow.dag_id",
   runId: "io.leoflow.run_id",
   taskId: "io.leoflow.task_id",

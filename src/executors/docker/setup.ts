@@ -16,7 +16,10 @@ import type { DockerPolicy, DockerSettings } from "./settings";
 /** What the docker execution needs from the store: the reconciler's port, and DAG versions (is staging on?). */
 export interface DockerSetupPort extends DockerReconcilerPort {
   getDagVersion(versionId: number): Promise<DagSpec | null>;
-  recordStagingVolume(volume: { executor: string; name: string; dag_id: string; run_id: string }, now: Date): Promise<boolean>;
+  recordStagingVolume(
+    volume: { executor: string; team: string; name: string; dag_id: string; run_id: string },
+    now: Date,
+  ): Promise<boolean>;
 }
 
 export interface DockerSetupOptions {
@@ -51,8 +54,8 @@ export function createDockerExecution(o: DockerSetupOptions): DockerExecution {
     client,
     settings,
     logger: o.logger,
-    stagingEnabled: async (dagId, runId) => {
-      const run = await o.store.getDagRun(dagId, runId);
+    stagingEnabled: async (team, dagId, runId) => {
+      const run = await o.store.getDagRun(team, dagId, runId);
       if (!run) return false;
       let enabled = versions.get(run.version_id);
       if (enabled === undefined) {

@@ -40,6 +40,8 @@ const IN_CLUSTER_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/name
 export class KubeClient {
   readonly server: string;
   private readonly api: CoreV1Api;
+  /** Clients of other namespaces (teams' kubernetes_namespace), made once each. */
+  private readonly siblings = new Map<string, KubeClient>();
 
   constructor(
     private readonly kc: KubeConfig,
@@ -78,6 +80,17 @@ export class KubeClient {
     }
     const namespace = o.namespace || kc.getContextObject(kc.getCurrentContext())?.namespace || inClusterNamespace() || "default";
     return new KubeClient(kc, namespace, o.timeoutMs);
+  }
+
+  /** The same server and credentials in `namespace` (this client when it is already its namespace). */
+  inNamespace(namespace: string): KubeClient {
+    if (namespace === this.namespace) return this;
+    let client = this.siblings.get(namespace);
+    if (!client) {
+      client = new KubeClient(this.kc, namespace, this.timeoutMs);
+      this.siblings.set(namespace, client);
+    }
+    return client;
   }
 
   createSecret(body: V1Secret): Promise<V1Secret> {

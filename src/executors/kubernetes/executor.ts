@@ -5,9 +5,14 @@
  * over RPC, and the KubernetesReconciler catches pods that ended without reporting. Every API problem
  * (unreachable, forbidden, timeout) is a rejected `execute` with a precise message: a dispatch failure the
  * dispatcher retries and then dead-letters.
+ *
+ * A try whose team's policy names a Kubernetes namespace (ExecutorRequest.namespace) gets its pod, Secret and
+ * staging PVC there; the server's service account needs the same rights in that namespace (deploy/kubernetes),
+ * and --k8s-task-secret / --k8s-ca-configmap, when set, must exist there too.
  */
 import type { V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "../../observability";
+import type { TaskDefaults } from "../../domain";
 import type { Executor, ExecutorRequest } from "../executor";
 import type { KubeClient } from "./client";
 import { KubeError } from "./errors";
@@ -20,8 +25,10 @@ export interface KubernetesExecutorOptions {
   kube: KubeClient;
   settings: KubernetesSettings;
   logger: Logger;
-  /** The run's staging PVC (created when missing), or undefined when its DAG has no staging. */
-  stagingFor?: (dagId: string, runId: string) => Promise<string | undefined>;
+  /** The run's staging PVC in `namespace` (created when missing), or undefined when its DAG has no staging. */
+  stagingFor?: (req: Pick<ExecutorRequest, "team" | "dagId" | "runId">, namespace: string) => Promise<string | undefined>;
+  /** Namespaces besides the executor's own that tries may run in (teams' policies): cancel looks there too. */
+  extraNamespaces?: () => Promise<string[]>;
 }
 
 export class KubernetesExecutor implements Executor {
@@ -29,18 +36,24 @@ export class KubernetesExecutor implements Executor {
 
   constructor(private readonly opts: KubernetesExecutorOptions) {}
 
+  get taskDefaults(): TaskDefaults {
+    const { defaultImage, defaultCpu, defaultMemory } = this.opts.settings;
+    return { image: defaultImage, cpu: defaultCpu, memory: defaultMemory };
+  }
+
   async execute(req: ExecutorRequest): Promise<void> {
-    const { kube, settings, logger } = this.opts;
-    const stagingPvc = await this.opts.stagingFor?.(req.dagId, req.runId);
+    const { settings, logger } = this.opts;
+    const kube = this.kubeIn(req.namespace);
+    const stagingPvc = await this.opts.stagingFor?.(req, kube.namespace);
     const built = buildPod(req, settings, { stagingPvc });
     // A retry or a clear: whatever is left of an earlier try goes first (one try at a time).
-    if (req.tryNumber > 1) await this.deleteEarlierTries(req);
-    const secret = await this.putSecret(built.secret);
+    if (req.tryNumber > 1) await this.deleteEarlierTries(kube, req);
+    const secret = await this.putSecret(kube, built.secret);
     built.pod.metadata!.ownerReferences = [{ apiVersion: "v1", kind: "Secret", name: built.name, uid: secret.metadata!.uid! }];
     try {
       await kube.createPod(built.pod);
     } catch (e) {
-      if (e instanceof KubeError && e.status === 409) return this.existingPod(built.name, built.pod);
+      if (e instanceof KubeError && e.status === 409) return this.existingPod(kube, built.name, built.pod);
       await kube.deleteSecret(built.name).catch(() => {});
       throw new KubeError(`task ${req.taskId}: ${errorMessage(e)}`, (e as KubeError).status ?? 0);
     }
@@ -53,23 +66,37 @@ export class KubernetesExecutor implements Executor {
     });
   }
 
-  /** Deletes the try's pod (SIGTERM; the agent stops the task and reports; SIGKILL after the grace) and its Secret. */
+  /**
+   * Deletes the try's pod (SIGTERM; the agent stops the task and reports; SIGKILL after the grace) and its
+   * Secret, in whichever namespace it runs.
+   */
   async cancel(taskInstanceId: number, tryNumber: number): Promise<void> {
-    const { pods } = await this.opts.kube.listPods(this.selector({ [LABEL.tiId]: String(taskInstanceId), [LABEL.try]: String(tryNumber) }));
-    await Promise.all(pods.map((p) => this.deletePodAndSecret(p.metadata!.name!)));
+    const selector = this.selector({ [LABEL.tiId]: String(taskInstanceId), [LABEL.try]: String(tryNumber) });
+    const namespaces = new Set([this.opts.kube.namespace, ...((await this.opts.extraNamespaces?.()) ?? [])]);
+    await Promise.all(
+      [...namespaces].map(async (ns) => {
+        const { pods } = await this.opts.kube.inNamespace(ns).listPods(selector);
+        await Promise.all(pods.map((p) => this.deletePodAndSecret(p.metadata!.name!, ns)));
+      }),
+    );
   }
 
   /** Pods keep running across a server restart and report when it is back, like subprocess agents. */
   async close(): Promise<void> {}
 
-  /** Deletes a pod with the configured grace, then its token Secret (same name). */
-  async deletePodAndSecret(name: string): Promise<void> {
-    await this.opts.kube.deletePod(name, this.opts.settings.podGraceSeconds);
-    await this.opts.kube.deleteSecret(name);
+  /** Deletes a pod with the configured grace, then its token Secret (same name); `namespace` absent: the executor's. */
+  async deletePodAndSecret(name: string, namespace?: string): Promise<void> {
+    const kube = this.kubeIn(namespace);
+    await kube.deletePod(name, this.opts.settings.podGraceSeconds);
+    await kube.deleteSecret(name);
   }
 
-  private async deleteEarlierTries(req: ExecutorRequest): Promise<void> {
-    const { pods } = await this.opts.kube.listPods(this.selector({ [LABEL.tiId]: String(req.taskInstanceId) }));
+  private kubeIn(namespace: string | undefined): KubeClient {
+    return namespace ? this.opts.kube.inNamespace(namespace) : this.opts.kube;
+  }
+
+  private async deleteEarlierTries(kube: KubeClient, req: ExecutorRequest): Promise<void> {
+    const { pods } = await kube.listPods(this.selector({ [LABEL.tiId]: String(req.taskInstanceId) }));
     const earlier = pods.filter((p) => Number(p.metadata?.labels?.[LABEL.try]) < req.tryNumber);
     await Promise.all(
       earlier.map(async (p) => {
@@ -80,18 +107,18 @@ export class KubernetesExecutor implements Executor {
             running_try: p.metadata?.labels?.[LABEL.try],
             next_try: req.tryNumber,
           });
-        await this.deletePodAndSecret(p.metadata!.name!);
+        await this.deletePodAndSecret(p.metadata!.name!, kube.namespace);
       }),
     );
   }
 
   /** Creates the token Secret; a re-dispatch of the same try replaces the one it left (with the new token). */
-  private async putSecret(body: Parameters<KubeClient["createSecret"]>[0]) {
+  private async putSecret(kube: KubeClient, body: Parameters<KubeClient["createSecret"]>[0]) {
     try {
-      return await this.opts.kube.createSecret(body);
+      return await kube.createSecret(body);
     } catch (e) {
       if (!(e instanceof KubeError && e.status === 409)) throw e;
-      return this.opts.kube.replaceSecret(body);
+      return kube.replaceSecret(body);
     }
   }
 
@@ -100,14 +127,14 @@ export class KubernetesExecutor implements Executor {
    * deleted and the launch fails, so the dispatcher retries once it is gone. Another try's or another
    * install's pod is never adopted or deleted.
    */
-  private async existingPod(name: string, wanted: V1Pod): Promise<void> {
-    const existing = await this.opts.kube.readPod(name);
+  private async existingPod(kube: KubeClient, name: string, wanted: V1Pod): Promise<void> {
+    const existing = await kube.readPod(name);
     if (!existing) throw new KubeError(`pod ${name} was being replaced while this try was launched; the launch is retried`, 409);
     const theirs = existing.metadata?.labels ?? {};
     const mismatch = [LABEL.instance, LABEL.tiId, LABEL.try].find((l) => theirs[l] !== wanted.metadata!.labels![l]);
     if (mismatch)
       throw new KubeError(
-        `a pod named ${name} already exists in namespace ${this.opts.kube.namespace} but is not this try's (its ${mismatch} label is ${JSON.stringify(theirs[mismatch] ?? null)}, expected ${JSON.stringify(wanted.metadata!.labels![mismatch])}); delete it (kubectl delete pod ${name})`,
+        `a pod named ${name} already exists in namespace ${kube.namespace} but is not this try's (its ${mismatch} label is ${JSON.stringify(theirs[mismatch] ?? null)}, expected ${JSON.stringify(wanted.metadata!.labels![mismatch])}); delete it (kubectl delete pod ${name})`,
         409,
       );
     const phase = existing.status?.phase ?? "Pending";
@@ -115,7 +142,7 @@ export class KubernetesExecutor implements Executor {
       this.opts.logger.warn("the pod of this try already exists and is live; not creating another", { pod: name, phase });
       return;
     }
-    await this.opts.kube.deletePod(name, 0);
+    await kube.deletePod(name, 0);
     throw new KubeError(
       `pod ${name} of an earlier launch of this try has ended (${phase}); it is being deleted and the launch is retried`,
       409,

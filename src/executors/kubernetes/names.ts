@@ -11,6 +11,7 @@
  * @example podName({ dagId: "etl", taskId: "load", taskInstanceId: 7, tryNumber: 2 }, "3f9a0c1d2e4b") // "lf-3f9a0c1d2e4b-etl-load-7-2"
  */
 import { createHash } from "node:crypto";
+import { DEFAULT_TEAM } from "../../domain";
 
 export const MAX_NAME = 63;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -57,9 +58,14 @@ export function podName(req: { dagId: string; taskId: string; taskInstanceId: nu
   return dnsName(["lf", instance, req.dagId, req.taskId], [req.taskInstanceId, req.tryNumber]);
 }
 
-/** The staging PVC of a run: the same for every try, clear and re-run of that run on this instance. */
-export function stagingPvcName(dagId: string, runId: string, instance: string): string {
-  return dnsName(["lf-stg", instance, dagId], [digest(`${instance}\0${dagId}\0${runId}`, 12)]);
+/**
+ * The staging PVC of a run: the same for every try, clear and re-run of that run on this instance. Two
+ * teams' runs may share a DAG id and run id, so the team is in the digest (not for the default team, whose
+ * PVCs keep the names they had before teams).
+ */
+export function stagingPvcName(team: string, dagId: string, runId: string, instance: string): string {
+  const key = team === DEFAULT_TEAM ? `${instance}\0${dagId}\0${runId}` : `${instance}\0${team}\0${dagId}\0${runId}`;
+  return dnsName(["lf-stg", instance, dagId], [digest(key, 12)]);
 }
 
 function dnsPart(s: string): string {

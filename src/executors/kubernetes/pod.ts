@@ -56,7 +56,8 @@ export function buildPod(req: ExecutorRequest, settings: KubernetesSettings, opt
   const labels = podLabels(req, settings.instance);
   const metadata = {
     name,
-    namespace: settings.namespace,
+    // A team's policy may name its own namespace (ExecutorRequest.namespace); the executor's otherwise.
+    namespace: req.namespace ?? settings.namespace,
     labels,
     annotations: { [ANNOTATION.dag]: req.dagId, [ANNOTATION.run]: req.runId, [ANNOTATION.task]: req.taskId },
   };

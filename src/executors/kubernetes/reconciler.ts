@@ -5,6 +5,10 @@
  * event was missed, and reclaims staging PVCs and token Secrets left without a pod. What to do with a pod is
  * decided by reconcileDecision (pure); this is the I/O around it. It never throws out of a pass: an API
  * server that does not answer is logged once, and the next pass tries again.
+ *
+ * Teams' namespaces (their policies' kubernetes_namespace): every resync lists pods and Secrets there too;
+ * the watch covers the executor's own namespace only, so a pod in a team namespace that ends without
+ * reporting is caught by the next resync (--k8s-resync) rather than at once.
  */
 import type { V1Pod } from "@kubernetes/client-node";
 import type { LogLineRecord, TaskInstanceRecord, TaskTransition } from "../../domain";
@@ -31,8 +35,10 @@ export interface KubernetesReconcilerOptions {
   logger: Logger;
   /** Only objects labelled with this instance are this server's. */
   instance: string;
-  /** Deletes a pod and its token Secret (the executor's way, with its grace). */
-  deletePod: (name: string) => Promise<void>;
+  /** Deletes a pod and its token Secret in `namespace` (the executor's way, with its grace). */
+  deletePod: (name: string, namespace: string) => Promise<void>;
+  /** Namespaces besides the client's that task pods may run in (teams' policies); listed on every resync. */
+  extraNamespaces?: () => Promise<string[]>;
   /** How long a finished pod is kept (for kubectl logs) before it is deleted. */
   graceMs: number;
   /** How long a pod may be stuck in image pull or container creation before its try fails. */
@@ -126,9 +132,12 @@ export class KubernetesReconciler {
     const report: ReconcileReport = { failed: 0, deleted: 0 };
     if (!this.leading) return report; // followers never act, even when asked directly
     try {
-      const { pods } = await this.o.kube.listPods(this.selector);
-      await Promise.all(pods.map((p) => this.handle(p, startup, report)));
-      await this.removeOrphanSecrets(new Set(pods.map((p) => p.metadata?.name ?? "")));
+      for (const namespace of await this.namespaces()) {
+        const kube = this.o.kube.inNamespace(namespace);
+        const { pods } = await kube.listPods(this.selector);
+        await Promise.all(pods.map((p) => this.handle(p, startup, report)));
+        await this.removeOrphanSecrets(kube, new Set(pods.map((p) => p.metadata?.name ?? "")));
+      }
       await this.o.staging?.collect(this.now());
       if (this.lastError) this.o.logger.info("the Kubernetes API server answers again", { server: this.o.kube.server });
       this.lastError = null;
@@ -137,6 +146,17 @@ export class KubernetesReconciler {
     }
     if (report.failed || report.deleted) this.o.logger.info("kubernetes reconciler pass", { ...report, startup });
     return report;
+  }
+
+  /** The executor's namespace first, then the teams' (a failing lookup of those is logged; the main one still goes). */
+  private async namespaces(): Promise<string[]> {
+    let extra: string[] = [];
+    try {
+      extra = (await this.o.extraNamespaces?.()) ?? [];
+    } catch (e) {
+      this.reportError("listing the teams' Kubernetes namespaces failed; reconciling the executor's namespace only", e);
+    }
+    return [...new Set([this.o.kube.namespace, ...extra])];
   }
 
   private async ensureWatch(): Promise<void> {
@@ -175,7 +195,7 @@ export class KubernetesReconciler {
 
   /** One pod at a time per name: a watch event and a resync never act on the same pod twice at once. */
   private handle(pod: V1Pod, startup: boolean, report?: ReconcileReport): Promise<void> {
-    const name = pod.metadata?.name ?? "";
+    const name = `${this.namespaceOf(pod)}/${pod.metadata?.name ?? ""}`;
     const prev = this.perPod.get(name) ?? Promise.resolve();
     const next = prev
       .then(() => this.reconcilePod(pod, startup, report ?? { failed: 0, deleted: 0 }))
@@ -187,8 +207,13 @@ export class KubernetesReconciler {
     return next;
   }
 
+  private namespaceOf(pod: V1Pod): string {
+    return pod.metadata?.namespace ?? this.o.kube.namespace;
+  }
+
   private async reconcilePod(pod: V1Pod, startup: boolean, report: ReconcileReport): Promise<void> {
     const { store, logger } = this.o;
+    const namespace = this.namespaceOf(pod);
     const facts = podFacts(pod);
     if (facts.tiId === null) return;
     const ti = await store.getTaskInstanceById(facts.tiId);
@@ -196,20 +221,30 @@ export class KubernetesReconciler {
     const decision = reconcileDecision(facts, ti, now, { graceMs: this.o.graceMs, pendingLimitMs: this.o.pendingLimitMs, startup });
     if (decision.action === "keep") return;
     if (decision.action === "fail" && ti) {
-      await this.keepLastLines(facts.name, decision.logContainer, ti.id, facts.tryNumber, decision.reason);
+      await this.keepLastLines(namespace, facts.name, decision.logContainer, ti.id, facts.tryNumber, decision.reason);
       const log = { logger, where: { pod: facts.name }, onFailed: this.o.onTaskFailed };
       if (await failLiveTry(store, ti, facts.tryNumber, decision.reason, now, log)) report.failed++;
       if (!decision.delete) return;
     }
-    await this.o.deletePod(facts.name);
+    await this.o.deletePod(facts.name, namespace);
     report.deleted++;
-    logger.debug("deleted task pod", { pod: facts.name, why: decision.action === "delete" ? decision.why : "its try failed" });
+    logger.debug("deleted task pod", { pod: facts.name, namespace, why: decision.action === "delete" ? decision.why : "its try failed" });
   }
 
   /** Appends the pod's last log lines (and why it ended) to the try's log, after what the agent shipped. */
-  private async keepLastLines(pod: string, container: string, tiId: number, tryNumber: number, reason: string): Promise<void> {
-    const { kube, store } = this.o;
-    const text = await kube.podLog(pod, container, this.o.logTailLines ?? 50).catch(() => "");
+  private async keepLastLines(
+    namespace: string,
+    pod: string,
+    container: string,
+    tiId: number,
+    tryNumber: number,
+    reason: string,
+  ): Promise<void> {
+    const { store } = this.o;
+    const text = await this.o.kube
+      .inNamespace(namespace)
+      .podLog(pod, container, this.o.logTailLines ?? 50)
+      .catch(() => "");
     const lines = text.split("\n").filter((l, i, all) => l !== "" || i < all.length - 1);
     let next = 0;
     for (
@@ -229,15 +264,15 @@ export class KubernetesReconciler {
   }
 
   /** Token Secrets whose pod is gone (a launch that died between the two creates, a pod deleted by hand). */
-  private async removeOrphanSecrets(podNames: Set<string>): Promise<void> {
+  private async removeOrphanSecrets(kube: KubeClient, podNames: Set<string>): Promise<void> {
     const now = this.now().getTime();
-    for (const s of await this.o.kube.listSecrets(this.selector)) {
+    for (const s of await kube.listSecrets(this.selector)) {
       const name = s.metadata?.name;
       const created = s.metadata?.creationTimestamp ? new Date(s.metadata.creationTimestamp).getTime() : 0;
       // A launch creates the Secret just before its pod: leave young ones alone.
       if (!name || podNames.has(name) || now - created < this.o.graceMs) continue;
-      await this.o.kube.deleteSecret(name);
-      this.o.logger.info("deleted a token secret without a pod", { secret: name });
+      await kube.deleteSecret(name);
+      this.o.logger.info("deleted a token secret without a pod", { secret: name, namespace: kube.namespace });
     }
   }
 

@@ -82,6 +82,8 @@ export const LABEL = {
 } as const;
 export const MANAGED_BY = "leoflow";
 export const ANNOTATION = {
+  /** The team of the run (staging PVCs); absent on PVCs made before teams: the default team. */
+  team: "leoflow.io/team",
   dag: "leoflow.io/dag-id",
   run: "leoflow.io/run-id",
   task: "leoflow.io/task-id",

@@ -30,6 +30,8 @@ export interface KubernetesSetupOptions {
   /** Whether this replica leads (the reconciler acts only then). */
   isLeader?: () => boolean;
   onTaskFailed?: (dagRunId: number) => void;
+  /** The namespaces teams' executor policies name: their pods, Secrets and PVCs are reconciled there too. */
+  extraNamespaces?: () => Promise<string[]>;
 }
 
 export interface KubernetesExecution {
@@ -52,14 +54,22 @@ export async function createKubernetesExecution(o: KubernetesSetupOptions): Prom
     settings: { ...settings, stagingAccessMode: o.stagingAccessMode },
     logger: o.logger.child("staging"),
     ttlMs: o.stagingTtlMs,
+    extraNamespaces: o.extraNamespaces,
   });
-  const executor = new KubernetesExecutor({ kube, settings, logger: o.logger, stagingFor: (dag, run) => staging.ensure(dag, run) });
+  const executor = new KubernetesExecutor({
+    kube,
+    settings,
+    logger: o.logger,
+    stagingFor: (req, namespace) => staging.ensure(req, namespace),
+    extraNamespaces: o.extraNamespaces,
+  });
   const reconciler = new KubernetesReconciler({
     kube,
     store: o.store,
     logger: o.logger.child("reconciler"),
     instance: settings.instance,
-    deletePod: (name) => executor.deletePodAndSecret(name),
+    deletePod: (name, namespace) => executor.deletePodAndSecret(name, namespace),
+    extraNamespaces: o.extraNamespaces,
     graceMs: o.removeGraceMs,
     pendingLimitMs: o.pendingLimitMs,
     isLeader: o.isLeader,

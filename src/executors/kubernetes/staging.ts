@@ -9,11 +9,14 @@
  * (its run is gone, or the PVC names none; the store's live records of runs that are gone count too, should
  * their PVC have lost its labels). Every deletion is logged and recorded with its reason.
  *
- * @example await staging.ensure("etl", "manual__2026-01-01") // "lf-stg-…" or undefined when the DAG has no staging
+ * A run's PVC lives in the namespace its pods run in (the team's policy may name one); GC looks in the
+ * executor's namespace and in every namespace the teams' policies name.
+ *
+ * @example await staging.ensure({ team: "default", dagId: "etl", runId: "manual__2026-01-01" }, "leoflow") // "lf-stg-…" or undefined
  */
 import type { V1PersistentVolumeClaim } from "@kubernetes/client-node";
 import type { DagRunRecord, DagSpec } from "../../domain";
-import { errorMessage } from "../../domain";
+import { DEFAULT_TEAM, errorMessage } from "../../domain";
 import type { Logger } from "../../observability";
 import { parseMemoryBytes } from "../docker/quantities";
 import type { KubeClient } from "./client";
@@ -26,9 +29,12 @@ export const STAGING_EXECUTOR = "kubernetes";
 
 /** The store calls staging makes (the Store satisfies it; its StagingVolumeStore port has the records). */
 export interface StagingStorePort {
-  getDagRun(dagId: string, runId: string): Promise<Pick<DagRunRecord, "state" | "end_date" | "version_id"> | null>;
+  getDagRun(team: string, dagId: string, runId: string): Promise<Pick<DagRunRecord, "state" | "end_date" | "version_id"> | null>;
   getDagVersion(versionId: number): Promise<Pick<DagSpec, "staging"> | null>;
-  recordStagingVolume(volume: { executor: string; name: string; dag_id: string; run_id: string }, now: Date): Promise<boolean>;
+  recordStagingVolume(
+    volume: { executor: string; team: string; name: string; dag_id: string; run_id: string },
+    now: Date,
+  ): Promise<boolean>;
   markStagingVolumeDeleted(executor: string, name: string, reason: string, now: Date): Promise<boolean>;
   listOrphanStagingVolumes(executor: string): Promise<{ name: string; dag_id: string; run_id: string }[]>;
 }
@@ -44,6 +50,15 @@ export interface StagingOptions {
   logger: Logger;
   /** How long a failed run's PVC is kept. */
   ttlMs: number;
+  /** Namespaces besides settings.namespace that runs' PVCs may be in (teams' policies). */
+  extraNamespaces?: () => Promise<string[]>;
+}
+
+/** Which run a PVC serves. */
+export interface StagingRun {
+  team: string;
+  dagId: string;
+  runId: string;
 }
 
 export function stagingGcDecision(
@@ -58,13 +73,14 @@ export function stagingGcDecision(
   return { remove: false, why: "" };
 }
 
-export function buildStagingPvc(dagId: string, runId: string, size: string, settings: StagingSettings): V1PersistentVolumeClaim {
+export function buildStagingPvc(run: StagingRun, size: string, settings: StagingSettings): V1PersistentVolumeClaim {
+  const { team, dagId, runId } = run;
   const bytes = parseMemoryBytes(size);
   return {
     apiVersion: "v1",
     kind: "PersistentVolumeClaim",
     metadata: {
-      name: stagingPvcName(dagId, runId, settings.instance),
+      name: stagingPvcName(team, dagId, runId, settings.instance),
       namespace: settings.namespace,
       labels: {
         [LABEL.managedBy]: MANAGED_BY,
@@ -73,7 +89,7 @@ export function buildStagingPvc(dagId: string, runId: string, size: string, sett
         [LABEL.dag]: labelValue(dagId),
         [LABEL.run]: labelValue(runId),
       },
-      annotations: { [ANNOTATION.dag]: dagId, [ANNOTATION.run]: runId },
+      annotations: { [ANNOTATION.team]: team, [ANNOTATION.dag]: dagId, [ANNOTATION.run]: runId },
     },
     spec: {
       accessModes: [settings.stagingAccessMode],
@@ -89,58 +105,70 @@ export class StagingVolumes {
 
   constructor(private readonly o: StagingOptions) {}
 
-  /** The run's PVC, created if missing; undefined when the run's DAG does not ask for staging. */
-  async ensure(dagId: string, runId: string): Promise<string | undefined> {
-    const size = await this.sizeFor(dagId, runId);
+  /** The run's PVC in `namespace`, created if missing; undefined when the run's DAG does not ask for staging. */
+  async ensure(run: StagingRun, namespace: string = this.o.settings.namespace): Promise<string | undefined> {
+    const { team, dagId, runId } = run;
+    const size = await this.sizeFor(run);
     if (size === null) return undefined;
-    const body = buildStagingPvc(dagId, runId, size, this.o.settings);
+    const body = buildStagingPvc(run, size, { ...this.o.settings, namespace });
     const name = body.metadata!.name!;
     // Created on every launch of the run (409 = it exists): cheap, and right after a GC on another replica.
     try {
-      await this.o.kube.createPvc(body);
-      this.o.logger.info("created staging volume", { pvc: name, dag_id: dagId, run_id: runId, size });
+      await this.o.kube.inNamespace(namespace).createPvc(body);
+      this.o.logger.info("created staging volume", { pvc: name, namespace, team, dag_id: dagId, run_id: runId, size });
     } catch (e) {
       if (!(e instanceof KubeError && e.status === 409))
         throw new KubeError(`staging volume for run ${runId} of ${dagId}: ${errorMessage(e)}`, (e as KubeError).status ?? 0);
     }
     // Recorded after the create, also when it existed: a replica may have died between the two.
-    await this.o.store.recordStagingVolume({ executor: STAGING_EXECUTOR, name, dag_id: dagId, run_id: runId }, new Date());
+    await this.o.store.recordStagingVolume({ executor: STAGING_EXECUTOR, team, name, dag_id: dagId, run_id: runId }, new Date());
     return name;
   }
 
-  /** One GC pass; returns how many PVCs were deleted. */
+  /** One GC pass over every namespace PVCs may be in; returns how many PVCs were deleted. */
   async collect(now: Date): Promise<number> {
     const { kube, store, settings } = this.o;
+    const namespaces = [...new Set([settings.namespace, ...((await this.o.extraNamespaces?.()) ?? [])])];
     let removed = 0;
-    for (const pvc of await kube.listPvcs(
-      `${LABEL.managedBy}=${MANAGED_BY},${LABEL.instance}=${labelValue(settings.instance)},${LABEL.staging}=true`,
-    )) {
-      const name = pvc.metadata?.name;
-      if (!name || pvc.metadata?.deletionTimestamp) continue;
-      const dagId = pvc.metadata?.annotations?.[ANNOTATION.dag];
-      const runId = pvc.metadata?.annotations?.[ANNOTATION.run];
-      const run = dagId && runId ? await store.getDagRun(dagId, runId) : null;
-      const decision = stagingGcDecision(run, now, this.o.ttlMs);
-      if (!decision.remove) continue;
-      await this.remove(name, dagId ?? null, runId ?? null, decision.why, now);
-      removed++;
-    }
-    // Recorded volumes of runs that are gone, whatever their labels say now (a 404 on delete is fine).
+    for (const namespace of namespaces)
+      for (const pvc of await kube
+        .inNamespace(namespace)
+        .listPvcs(`${LABEL.managedBy}=${MANAGED_BY},${LABEL.instance}=${labelValue(settings.instance)},${LABEL.staging}=true`)) {
+        const name = pvc.metadata?.name;
+        if (!name || pvc.metadata?.deletionTimestamp) continue;
+        const team = pvc.metadata?.annotations?.[ANNOTATION.team] ?? DEFAULT_TEAM;
+        const dagId = pvc.metadata?.annotations?.[ANNOTATION.dag];
+        const runId = pvc.metadata?.annotations?.[ANNOTATION.run];
+        const run = dagId && runId ? await store.getDagRun(team, dagId, runId) : null;
+        const decision = stagingGcDecision(run, now, this.o.ttlMs);
+        if (!decision.remove) continue;
+        await this.remove([namespace], name, dagId ?? null, runId ?? null, decision.why, now);
+        removed++;
+      }
+    // Recorded volumes of runs that are gone, whatever their labels say now; the record does not say which
+    // namespace, so each is deleted wherever it may be (a 404 on delete is fine).
     for (const v of await store.listOrphanStagingVolumes(STAGING_EXECUTOR)) {
-      await this.remove(v.name, v.dag_id, v.run_id, stagingGcDecision(null, now, this.o.ttlMs).why, now);
+      await this.remove(namespaces, v.name, v.dag_id, v.run_id, stagingGcDecision(null, now, this.o.ttlMs).why, now);
       removed++;
     }
     return removed;
   }
 
-  private async remove(name: string, dagId: string | null, runId: string | null, why: string, now: Date): Promise<void> {
-    await this.o.kube.deletePvc(name);
+  private async remove(
+    namespaces: string[],
+    name: string,
+    dagId: string | null,
+    runId: string | null,
+    why: string,
+    now: Date,
+  ): Promise<void> {
+    for (const namespace of namespaces) await this.o.kube.inNamespace(namespace).deletePvc(name);
     await this.o.store.markStagingVolumeDeleted(STAGING_EXECUTOR, name, why, now);
     this.o.logger.info("removed staging volume", { pvc: name, dag_id: dagId, run_id: runId, why });
   }
 
-  private async sizeFor(dagId: string, runId: string): Promise<string | null> {
-    const run = await this.o.store.getDagRun(dagId, runId);
+  private async sizeFor({ team, dagId, runId }: StagingRun): Promise<string | null> {
+    const run = await this.o.store.getDagRun(team, dagId, runId);
     if (!run) return null;
     let size = this.versions.get(run.version_id);
     if (size === undefined) {

@@ -1,4 +1,4 @@
-/** DagsQueryStore: Airflow's DAG list filters, bulk pause, delete, and the DAG's neighbours (versions, stats, tags). */
+/** DagsQueryStore: Airflow's DAG list filters, bulk pause, delete, and the DAG's neighbours (versions, stats, tags), each inside one team. */
 import type { DagRecord, DagRunState, ListOptions, Page, TimeRange } from "../../domain";
 
 /**
@@ -42,18 +42,18 @@ export interface DagRunStateCount {
 
 export interface DagsQueryStore {
   /** Page of DAGs matching every given filter; order_by accepts dag_id (default), dag_display_name, fileloc, is_paused, is_active, last_parsed_at, last_run_state, last_run_start_date. */
-  findDags(filter: DagFilter): Promise<Page<DagRecord>>;
+  findDags(team: string, filter: DagFilter): Promise<Page<DagRecord>>;
   /** Sets is_paused on every DAG matching the filter (paging ignored, one statement); returns how many matched. */
-  setDagsPaused(filter: DagFilter, paused: boolean): Promise<number>;
+  setDagsPaused(team: string, filter: DagFilter, paused: boolean): Promise<number>;
   /**
    * Deletes a DAG and everything recorded of it (runs, task instances, logs, XComs, backfills, versions) in one
    * transaction: "deleted", "not_found", or "running" (nothing deleted) while any task instance is queued or running.
    */
-  deleteDag(dagId: string): Promise<"deleted" | "not_found" | "running">;
+  deleteDag(team: string, dagId: string): Promise<"deleted" | "not_found" | "running">;
   /** A DAG's versions (every DAG's when dag_id is absent), oldest first by default; order_by: id, version_number, created_at. */
-  listDagVersions(filter: ListOptions & { dag_id?: string; version_id?: number }): Promise<Page<DagVersionRecord>>;
+  listDagVersions(team: string, filter: ListOptions & { dag_id?: string; version_id?: number }): Promise<Page<DagVersionRecord>>;
   /** Run counts per (dag, state), only non-zero ones; all DAGs when dagIds is absent. */
-  countDagRunStates(dagIds?: string[]): Promise<DagRunStateCount[]>;
+  countDagRunStates(team: string, dagIds?: string[]): Promise<DagRunStateCount[]>;
   /** Distinct tags of all DAGs, sorted by name (order_by: name or -name), optionally matching a LIKE pattern. */
-  listDagTags(opts: ListOptions & { pattern?: string }): Promise<Page<string>>;
+  listDagTags(team: string, opts: ListOptions & { pattern?: string }): Promise<Page<string>>;
 }

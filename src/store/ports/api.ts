@@ -26,21 +26,23 @@ import type { RecordLookups } from "./lookups";
 import type { SchedulerStore } from "./scheduler";
 import type { TaskLogStore } from "./task-log";
 import type { UserStore } from "./users";
+import type { TeamStore } from "./teams";
 
-/** DAGs and import errors. */
+/** DAGs and import errors of one team (another team's import error is not found). */
 export interface DagsApiStore extends DagsQueryStore {
-  listDags(opts?: ListOptions & { only_active?: boolean; paused?: boolean; tags?: string[] }): Promise<Page<DagRecord>>;
-  setDagPaused(dagId: string, paused: boolean): Promise<DagRecord | null>;
+  listDags(team: string, opts?: ListOptions & { only_active?: boolean; paused?: boolean; tags?: string[] }): Promise<Page<DagRecord>>;
+  setDagPaused(team: string, dagId: string, paused: boolean): Promise<DagRecord | null>;
   /** `filename_pattern`: a case-insensitive LIKE on the file name. */
-  listImportErrors(opts?: ListOptions & { filename_pattern?: string }): Promise<Page<ImportErrorRecord>>;
-  getImportError(id: number): Promise<ImportErrorRecord | null>;
+  listImportErrors(team: string, opts?: ListOptions & { filename_pattern?: string }): Promise<Page<ImportErrorRecord>>;
+  getImportError(team: string, id: number): Promise<ImportErrorRecord | null>;
 }
 
 /** Dag runs: listing, triggering (createDagRun), and what clear and mark read and write. */
 export interface RunsApiStore extends Pick<SchedulerStore, "createDagRun" | "loadRunSnapshots" | "setTaskInstanceNotes"> {
-  listDagRuns(filter?: DagRunFilter): Promise<Page<DagRunRecord>>;
-  /** Deletes the run, its task instances, their logs and its XComs; false when no such run. */
-  deleteDagRun(dagId: string, runId: string): Promise<boolean>;
+  /** The team's runs only. */
+  listDagRuns(team: string, filter?: DagRunFilter): Promise<Page<DagRunRecord>>;
+  /** Deletes the team's run, its task instances, their logs and its XComs; false when the team has no such run. */
+  deleteDagRun(team: string, dagId: string, runId: string): Promise<boolean>;
   /**
    * Applies an operator action (clear, mark) in ONE transaction and returns, per input list, what applied:
    * - transitions: exactly as applyTransitions (conditional, updated_at = now);
@@ -58,12 +60,14 @@ export interface RunsApiStore extends Pick<SchedulerStore, "createDagRun" | "loa
 
 /** Task instances, their logs and their XComs. */
 export interface TaskInstancesApiStore extends Pick<TaskLogStore, "readLogs">, Pick<AgentRpcStore, "getXCom" | "setXCom"> {
-  listTaskInstances(dagId: string, runId: string, opts?: ListOptions): Promise<Page<TaskInstanceRecord>>;
-  /** Task instances across DAGs and runs (the API's `~` lists and filters). */
-  findTaskInstances(filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>>;
+  /** The task instances of the team's run. */
+  listTaskInstances(team: string, dagId: string, runId: string, opts?: ListOptions): Promise<Page<TaskInstanceRecord>>;
+  /** The team's task instances across DAGs and runs (the API's `~` lists and filters). */
+  findTaskInstances(team: string, filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>>;
   /** Earlier tries of a task instance (not the current one), oldest first. */
   listTaskInstanceTries(tiId: number): Promise<TaskInstanceRecord[]>;
-  listXComs(filter: XComFilter): Promise<Page<XComRecord>>;
+  /** The team's XCom entries. */
+  listXComs(team: string, filter: XComFilter): Promise<Page<XComRecord>>;
 }
 
 export interface ApiStore
@@ -76,4 +80,5 @@ export interface ApiStore
     VariablesApiStore,
     BulkApiStore,
     AuditLogStore,
-    UserStore {}
+    UserStore,
+    TeamStore {}

@@ -1,15 +1,24 @@
-/** DagSyncStore: what syncing the DAGs folder writes — parsed DAGs, the files that no longer define them, import errors. */
+/**
+ * DagSyncStore: what syncing a team's DAGs folder writes — parsed DAGs, the files that no longer define them,
+ * import errors. Every method acts inside one team: a folder is synced into its team only.
+ */
 import type { DagRecord, DagSpec } from "../../domain";
 import type { RecordLookups } from "./lookups";
 
 export interface DagSyncStore extends Pick<RecordLookups, "getDag"> {
   /**
-   * Records a parsed DAG. A new spec (by content) creates a new version; an unchanged one only bumps
+   * Records a parsed DAG of `team`. A new spec (by content) creates a new version; an unchanged one only bumps
    * last_parsed_at. A DAG seen for the first time is paused iff `pausedOnCreate`.
    */
-  upsertDag(input: { spec: DagSpec; fileloc: string; pausedOnCreate: boolean; now: Date }): Promise<DagRecord>;
-  /** Marks inactive every DAG of `fileloc` not in `keepDagIds` (file changed or deleted). */
-  deactivateDagsOfFile(fileloc: string, keepDagIds: string[]): Promise<void>;
-  /** Replaces the file's import errors by `errors`, one row each, in one transaction (none: the file parsed). */
-  replaceImportErrors(filename: string, errors: string[], now: Date): Promise<void>;
+  upsertDag(team: string, input: { spec: DagSpec; fileloc: string; pausedOnCreate: boolean; now: Date }): Promise<DagRecord>;
+  /** Marks inactive every DAG of `team` from `fileloc` not in `keepDagIds` (file changed or deleted). */
+  deactivateDagsOfFile(team: string, fileloc: string, keepDagIds: string[]): Promise<void>;
+  /** Replaces the team's import errors of the file by `errors`, one row each, in one transaction (none: the file parsed). */
+  replaceImportErrors(team: string, filename: string, errors: string[], now: Date): Promise<void>;
+  /**
+   * Creates the team with default settings (no quotas, no executor policy) and its `default_pool` (128
+   * slots) when either is missing; true when the team was created. Used at start for the teams that DAG
+   * folders name (folders are configuration).
+   */
+  ensureTeam(team: string, now: Date): Promise<boolean>;
 }

@@ -5,6 +5,7 @@ export interface EventLogStore {
   /**
    * Appends events in order, in one transaction; returns their ids, ascending. Appends are serialized, so
    * ids become visible in increasing order: a reader that saw id N will never later find a new id below N.
+   * Each row's team is the event's own `team` (streams show a team only its events).
    */
   appendEvents(events: Record<string, unknown>[], now: Date): Promise<number[]>;
   /** Rows with id > afterId, in id order, at most `limit`. */

@@ -3,6 +3,7 @@
  * transitions, capacity, waiting notes), the cron scheduler's due runs and the backfills it completes.
  */
 import type {
+  ActiveTaskCounts,
   DagRunState,
   NewDagRun,
   DagRunRecord,
@@ -26,7 +27,7 @@ export interface SchedulerStore extends Pick<RecordLookups, "getDagVersion"> {
   listRunIdsChangedSince(since: Date): Promise<number[]>;
   /**
    * What the loop needs to decide which of `runIds` it may plan: each run still queued or running (others
-   * omitted) with its dag_id and backfill_id; per DAG of those runs: is_paused, the current spec's
+   * omitted) with its team, dag_id and backfill_id; per DAG of those runs (by teamKey): is_paused, the current spec's
    * max_active_runs and its count of RUNNING runs with no backfill; per backfill of those runs: is_paused,
    * max_active_runs and its count of RUNNING runs. One read transaction.
    */
@@ -52,8 +53,12 @@ export interface SchedulerStore extends Pick<RecordLookups, "getDagVersion"> {
    * note WHERE id AND state`, one transaction; updated_at is left alone (no state changed). Returns per input.
    */
   setTaskInstanceNotes(updates: TaskNoteUpdate[]): Promise<boolean[]>;
-  /** Task instances in queued or running state, counted per DAG (capacity checks). */
-  countActiveTaskInstances(): Promise<Map<string, number>>;
+  /**
+   * Task instances in queued or running state, counted per team and DAG (max_active_tasks) and per team
+   * with the pool slots they hold and the inline (http, executor "inline") ones running (team quotas).
+   * System-wide: the scheduler weighs every team. One query.
+   */
+  countActiveTaskInstances(): Promise<ActiveTaskCounts>;
   /**
    * Every pool with its usage in one query (read once per dispatch): the sum of pool_slots of its task
    * instances in state running, queued and scheduled.
@@ -62,10 +67,14 @@ export interface SchedulerStore extends Pick<RecordLookups, "getDagVersion"> {
   /**
    * Every DAG that is active, unpaused and has a non-null `spec.schedule` (current version), with the
    * logical_date of its latest run of run_type "scheduled" (null if none; manual and backfill runs do not
-   * move the schedule) and its count of queued+running runs that belong to no backfill. One query.
+   * move the schedule) and its count of queued+running runs that belong to no backfill. One query, every team's
+   * DAGs (each record carries its team; runs are counted within the DAG's team).
    */
   listScheduledDags(): Promise<ScheduledDag[]>;
-  /** Inserts the run and all its task instances in one transaction. ConflictError on a duplicate run_id. */
+  /**
+   * Inserts the run and all its task instances, all in `input.team`, in one transaction. ConflictError on a
+   * run_id the team's DAG already has (another team's DAG of the same id may have it too).
+   */
   createDagRun(input: NewDagRun): Promise<DagRunRecord>;
   /** Sets completed_at = now on every backfill with completed_at null and no queued/running run; returns their ids. */
   completeFinishedBackfills(now: Date): Promise<number[]>;

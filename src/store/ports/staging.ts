@@ -6,6 +6,8 @@
 
 export interface StagingVolumeRecord {
   executor: string;
+  /** The team of the run the volume serves (domain/teams.ts). */
+  team: string;
   name: string;
   dag_id: string;
   run_id: string;
@@ -15,7 +17,7 @@ export interface StagingVolumeRecord {
   delete_reason: string | null;
 }
 
-export type NewStagingVolume = Pick<StagingVolumeRecord, "executor" | "name" | "dag_id" | "run_id">;
+export type NewStagingVolume = Pick<StagingVolumeRecord, "executor" | "team" | "name" | "dag_id" | "run_id">;
 
 export interface StagingVolumeStore {
   /**
@@ -28,6 +30,6 @@ export interface StagingVolumeStore {
   markStagingVolumeDeleted(executor: string, name: string, reason: string, now: Date): Promise<boolean>;
   /** Every record of the executor's volumes (live and deleted), oldest first; `liveOnly` keeps the live ones. */
   listStagingVolumes(executor: string, opts?: { liveOnly?: boolean }): Promise<StagingVolumeRecord[]>;
-  /** Live records whose DAG run no longer exists (deleted with its DAG or by hand), oldest first. */
+  /** Live records whose DAG run (of the record's team) no longer exists (deleted with its DAG or by hand), oldest first. */
   listOrphanStagingVolumes(executor: string): Promise<StagingVolumeRecord[]>;
 }

@@ -21,9 +21,12 @@ function dialect(p: Params): DagSqlDialect {
   };
 }
 
-export async function findDags(db: Db, f: DagFilter): Promise<Page<DagRecord>> {
+/** The team's DAGs matching the filter: `d.team = $n` first, then the shared conditions. */
+const teamDagWhere = (team: string, f: DagFilter, p: Params): string => whereSql([`d.team = ${p.add(team)}`, ...dagWhere(dialect(p), f)]);
+
+export async function findDags(db: Db, team: string, f: DagFilter): Promise<Page<DagRecord>> {
   const p = new Params();
-  const w = whereSql(dagWhere(dialect(p), f));
+  const w = teamDagWhere(team, f, p);
   const filterParams = [...p.values];
   const [limit, offset] = dagPaging(f);
   const from = `${DAG_FROM}${DAG_LATEST_RUN_JOIN}`;
@@ -36,35 +39,48 @@ export async function findDags(db: Db, f: DagFilter): Promise<Page<DagRecord>> {
   return { items: rows.map(toDag), total: n };
 }
 
-export async function setDagsPaused(db: Db, f: DagFilter, paused: boolean): Promise<number> {
+export async function setDagsPaused(db: Db, team: string, f: DagFilter, paused: boolean): Promise<number> {
   const p = new Params();
   const set = p.add(paused);
-  const w = whereSql(dagWhere(dialect(p), f));
+  const teamRef = p.add(team);
+  const w = whereSql([`d.team = ${teamRef}`, ...dagWhere(dialect(p), f)]);
   return execute(
     db,
-    `UPDATE dags SET is_paused = ${set} WHERE dag_id IN (SELECT d.dag_id FROM ${DAG_FROM}${DAG_LATEST_RUN_JOIN}${w})`,
+    `UPDATE dags SET is_paused = ${set} WHERE team = ${teamRef} AND dag_id IN (SELECT d.dag_id FROM ${DAG_FROM}${DAG_LATEST_RUN_JOIN}${w})`,
     p.values,
   );
 }
 
-export async function deleteDag(pool: Pool, dagId: string): Promise<"deleted" | "not_found" | "running"> {
+export async function deleteDag(pool: Pool, team: string, dagId: string): Promise<"deleted" | "not_found" | "running"> {
   return pool.begin(async (tx) => {
     // The row lock keeps a concurrent trigger (which reads the DAG) from adding a run while this deletes.
-    if (!(await query(tx, "SELECT 1 FROM dags WHERE dag_id = $1 FOR UPDATE", [dagId])).length) return "not_found" as const;
-    if ((await query(tx, "SELECT 1 FROM task_instances WHERE dag_id = $1 AND state IN ('queued', 'running') LIMIT 1", [dagId])).length)
+    if (!(await query(tx, "SELECT 1 FROM dags WHERE team = $1 AND dag_id = $2 FOR UPDATE", [team, dagId])).length)
+      return "not_found" as const;
+    if (
+      (
+        await query(tx, "SELECT 1 FROM task_instances WHERE team = $1 AND dag_id = $2 AND state IN ('queued', 'running') LIMIT 1", [
+          team,
+          dagId,
+        ])
+      ).length
+    )
       return "running" as const;
     // Task instances (and their logs and dispatch attempts) go with their runs by cascade.
     for (const table of ["xcom", "dag_runs", "backfills", "dags", "dag_versions"])
-      await execute(tx, `DELETE FROM ${table} WHERE dag_id = $1`, [dagId]);
+      await execute(tx, `DELETE FROM ${table} WHERE team = $1 AND dag_id = $2`, [team, dagId]);
     return "deleted" as const;
   }) as Promise<"deleted" | "not_found" | "running">;
 }
 
 const VERSION_SORTABLE = { id: "id", version_number: "id", created_at: "created_at" };
 
-export async function listDagVersions(db: Db, f: ListOptions & { dag_id?: string; version_id?: number }): Promise<Page<DagVersionRecord>> {
+export async function listDagVersions(
+  db: Db,
+  team: string,
+  f: ListOptions & { dag_id?: string; version_id?: number },
+): Promise<Page<DagVersionRecord>> {
   const p = new Params();
-  const where: string[] = [];
+  const where: string[] = [`team = ${p.add(team)}`];
   if (f.dag_id !== undefined) where.push(`dag_id = ${p.add(f.dag_id)}`);
   if (f.version_id !== undefined) where.push(`id = ${p.add(f.version_id)}`);
   const w = whereSql(where);
@@ -79,19 +95,20 @@ export async function listDagVersions(db: Db, f: ListOptions & { dag_id?: string
   return { items: rows.map((r) => ({ version_id: r.id, dag_id: r.dag_id, created_at: new Date(r.created_at) })), total: n };
 }
 
-export async function countDagRunStates(db: Db, dagIds?: string[]): Promise<DagRunStateCount[]> {
-  const filter = dagIds ? " WHERE dag_id = ANY($1::text[])" : "";
+export async function countDagRunStates(db: Db, team: string, dagIds?: string[]): Promise<DagRunStateCount[]> {
+  const filter = dagIds ? " AND dag_id = ANY($2::text[])" : "";
   return query<DagRunStateCount>(
     db,
-    `SELECT dag_id, state, count(*)::int AS count FROM dag_runs${filter} GROUP BY dag_id, state ORDER BY dag_id, state`,
-    dagIds ? [arrayParam(dagIds)] : [],
+    `SELECT dag_id, state, count(*)::int AS count FROM dag_runs WHERE team = $1${filter} GROUP BY dag_id, state ORDER BY dag_id, state`,
+    dagIds ? [team, arrayParam(dagIds)] : [team],
   );
 }
 
-export async function listDagTags(db: Db, opts: ListOptions & { pattern?: string }): Promise<Page<string>> {
+export async function listDagTags(db: Db, team: string, opts: ListOptions & { pattern?: string }): Promise<Page<string>> {
   const p = new Params();
-  const w = opts.pattern !== undefined ? ` WHERE t.name ILIKE ${p.add(opts.pattern)} ESCAPE '\\'` : "";
-  const tags = `SELECT DISTINCT t.name FROM dags d, unnest(d.tags) AS t(name)${w}`;
+  const teamParam = p.add(team);
+  const w = opts.pattern !== undefined ? ` AND t.name ILIKE ${p.add(opts.pattern)} ESCAPE '\\'` : "";
+  const tags = `SELECT DISTINCT t.name FROM dags d, unnest(d.tags) AS t(name) WHERE d.team = ${teamParam}${w}`;
   const filterParams = [...p.values];
   const page = pgPageClause(opts, { name: 'name COLLATE "C"' }, "name", 'name COLLATE "C"', p);
   const rows = await query<{ name: string }>(db, `SELECT name FROM (${tags}) AS tags${page}`, p.values);

@@ -4,6 +4,7 @@
  * without it a reader could see id 11 committed before id 10 and skip 10 for good. Reads take no lock.
  */
 import type { EventLogRow } from "../../domain";
+import { eventTeam } from "../event-team";
 import { jsonText, query, type Pool } from "./client";
 
 /** First key of the append lock ("Leoe"); the second is the schema's hash, so deployments do not wait on each other. */
@@ -18,12 +19,12 @@ export async function appendEvents(sql: Pool, events: Record<string, unknown>[],
   if (events.length === 0) return [];
   const rows = await query<{ id: number }>(
     sql,
-    `INSERT INTO event_log (event, created_at)
-     SELECT u.e, $2 FROM unnest($1::text[]) WITH ORDINALITY AS u(e, ord)
+    `INSERT INTO event_log (team, event, created_at)
+     SELECT u.t, u.e, $2 FROM unnest($1::text[], $4::text[]) WITH ORDINALITY AS u(e, t, ord)
      WHERE pg_advisory_xact_lock($3::int, hashtext(current_schema())) IS NOT NULL
      ORDER BY u.ord
      RETURNING id`,
-    [events.map(jsonText), now, EVENT_APPEND_LOCK_KEY],
+    [events.map(jsonText), now, EVENT_APPEND_LOCK_KEY, events.map(eventTeam)],
   );
   return rows.map((r) => r.id).sort((a, b) => a - b);
 }

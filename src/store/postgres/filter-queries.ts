@@ -19,9 +19,9 @@ export function pgDialect(p: Params): SqlDialect {
   };
 }
 
-export async function listDagRunsFiltered(db: Db, filter: DagRunFilter): Promise<Page<DagRunRecord>> {
+export async function listDagRunsFiltered(db: Db, team: string, filter: DagRunFilter): Promise<Page<DagRunRecord>> {
   const p = new Params();
-  const w = whereSql(dagRunWhere(pgDialect(p), filter));
+  const w = whereSql([`team = ${p.add(team)}`, ...dagRunWhere(pgDialect(p), filter)]);
   const filterParams = [...p.values];
   const page = pgPageClause(filter, RUN_SORTABLE, "id", "id", p);
   const rows = await query<DagRunRow>(db, `SELECT ${DAG_RUN_COLUMNS} FROM dag_runs${w}${page}`, p.values);
@@ -29,9 +29,9 @@ export async function listDagRunsFiltered(db: Db, filter: DagRunFilter): Promise
   return { items: rows.map(toDagRun), total: n };
 }
 
-export async function findTaskInstances(db: Db, filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>> {
+export async function findTaskInstances(db: Db, team: string, filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>> {
   const p = new Params();
-  const w = whereSql(taskInstanceWhere(pgDialect(p), filter));
+  const w = whereSql([`team = ${p.add(team)}`, ...taskInstanceWhere(pgDialect(p), filter)]);
   const filterParams = [...p.values];
   const page = pgPageClause(filter, TI_SORTABLE, "id", "id", p);
   const rows = await query<TaskInstanceRow>(db, `SELECT ${TI_COLUMNS} FROM task_instances${w}${page}`, p.values);
@@ -39,11 +39,12 @@ export async function findTaskInstances(db: Db, filter: TaskInstanceFilter): Pro
   return { items: rows.map(toTaskInstance), total: n };
 }
 
-/** Deletes a run, its task instances (with their logs, by cascade) and its XComs; false when there was none. */
-export async function deleteDagRun(pool: Pool, dagId: string, runId: string): Promise<boolean> {
+/** Deletes the team's run, its task instances (with their logs, by cascade) and its XComs; false when there was none. */
+export async function deleteDagRun(pool: Pool, team: string, dagId: string, runId: string): Promise<boolean> {
   return (await pool.begin(async (tx) => {
-    const gone = await query<{ id: number }>(tx, "DELETE FROM dag_runs WHERE dag_id = $1 AND run_id = $2 RETURNING id", [dagId, runId]);
-    if (gone.length) await execute(tx, "DELETE FROM xcom WHERE dag_id = $1 AND run_id = $2", [dagId, runId]);
+    const key = [team, dagId, runId];
+    const gone = await query<{ id: number }>(tx, "DELETE FROM dag_runs WHERE team = $1 AND dag_id = $2 AND run_id = $3 RETURNING id", key);
+    if (gone.length) await execute(tx, "DELETE FROM xcom WHERE team = $1 AND dag_id = $2 AND run_id = $3", key);
     return gone.length > 0;
   })) as boolean;
 }
@@ -54,7 +55,7 @@ export async function listTaskInstanceTries(db: Db, tiId: number): Promise<TaskI
   return rows.map(toTaskInstance);
 }
 
-const TRIES_SQL = `SELECT t.id, t.dag_run_id, t.dag_id, t.run_id, t.task_id, h.state, h.try_number, h.max_tries, h.operator, h.pool,
+const TRIES_SQL = `SELECT t.id, t.dag_run_id, t.team, t.dag_id, t.run_id, t.task_id, h.state, h.try_number, h.max_tries, h.operator, h.pool,
   h.pool_slots, h.priority_weight, h.queued_at, h.start_date, h.end_date, NULL AS last_heartbeat, h.hostname, h.pid, h.executor,
   NULL AS note, NULL AS wait_reason, h.updated_at
   FROM task_instance_history h JOIN task_instances t ON t.id = h.ti_id`;

@@ -18,6 +18,7 @@ import waitReasonSql from "../../../sql/postgres/0009_wait_reason.sql" with { ty
 import stagingVolumesSql from "../../../sql/postgres/0010_staging_volumes.sql" with { type: "text" };
 import auditLogSql from "../../../sql/postgres/0011_audit_log.sql" with { type: "text" };
 import taskInstanceHistorySql from "../../../sql/postgres/0012_task_instance_history.sql" with { type: "text" };
+import teamsSql from "../../../sql/postgres/0013_teams.sql" with { type: "text" };
 import { execute, query, type Db, type Pool } from "./client";
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -33,6 +34,7 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   migrationFromFile("0010_staging_volumes.sql", stagingVolumesSql),
   migrationFromFile("0011_audit_log.sql", auditLogSql),
   migrationFromFile("0012_task_instance_history.sql", taskInstanceHistorySql),
+  migrationFromFile("0013_teams.sql", teamsSql),
 ];
 
 /**

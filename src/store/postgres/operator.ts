@@ -12,9 +12,9 @@ const CLEAR_SQL = `WITH cleared AS (
     UPDATE task_instances SET state = 'none', try_number = $1, max_tries = $2, queued_at = NULL, start_date = NULL,
       end_date = NULL, last_heartbeat = NULL, hostname = NULL, pid = NULL, executor = NULL, note = NULL, wait_reason = NULL, updated_at = $3
     WHERE id = $4 AND state = $5 AND try_number = $6
-    RETURNING dag_id, run_id, task_id
+    RETURNING team, dag_id, run_id, task_id
   ), gone AS (
-    DELETE FROM xcom x USING cleared c WHERE x.dag_id = c.dag_id AND x.run_id = c.run_id AND x.task_id = c.task_id
+    DELETE FROM xcom x USING cleared c WHERE x.team = c.team AND x.dag_id = c.dag_id AND x.run_id = c.run_id AND x.task_id = c.task_id
   )
   SELECT count(*) AS n FROM cleared`;
 
@@ -81,7 +81,7 @@ export async function setTaskInstanceNotes(sql: Pool, updates: TaskNoteUpdate[])
 
 const PREVIOUS_SQL = `WITH asked AS (
     SELECT r.id AS asked_id,
-      (SELECT p.id FROM dag_runs p WHERE p.dag_id = r.dag_id AND p.logical_date < r.logical_date
+      (SELECT p.id FROM dag_runs p WHERE p.team = r.team AND p.dag_id = r.dag_id AND p.logical_date < r.logical_date
         ORDER BY p.logical_date DESC, p.id DESC LIMIT 1) AS prev_id
     FROM dag_runs r WHERE r.id = ANY($1::bigint[]) AND r.logical_date IS NOT NULL
   )

@@ -14,6 +14,7 @@ import type {
   BackfillRecord,
   ConnectionRecord,
   SecretRewrite,
+  TeamOwned,
   DispatchBackoff,
   NewBackfill,
   OperatorChange,
@@ -23,6 +24,7 @@ import type {
   PreviousRunStates,
   ReapTaskCandidate,
   RunGates,
+  ActiveTaskCounts,
   ScheduledDag,
   TaskNoteUpdate,
   TaskReap,
@@ -39,6 +41,8 @@ import type {
   TaskInstanceRecord,
   TaskTransition,
   UserRecord,
+  TeamInput,
+  TeamRecord,
   XComKey,
   XComRecord,
   TaskInstanceFilter,
@@ -48,10 +52,12 @@ import type {
 import { runMigrations } from "../migrate";
 import { DEFAULT_XCOM_MAX_BYTES } from "../sqlite";
 import type { Store } from "../store";
+import type { Slice } from "../ports/secrets";
 import { redactUrl } from "../../domain";
 import { connect, type Pool } from "./client";
 import * as dags from "./dags";
 import * as dagsQuery from "./dags-query";
+import { ensureTeam } from "./ensure-team";
 import type { DagFilter, DagRunStateCount, DagVersionRecord } from "../ports/api-dags";
 import * as filterQueries from "./filter-queries";
 import * as logs from "./logs";
@@ -64,7 +70,9 @@ import * as auditLog from "./audit-log";
 import type { AuditLogEntry, AuditLogFilter, AuditLogRecord, BulkAction, BulkActionResult } from "../../domain";
 import * as staging from "./staging";
 import type { NewStagingVolume, StagingVolumeRecord } from "../ports/staging";
-import type { UserChange, UserChangeResult } from "../ports/users";
+import type { SetUserRoleResult, TeamRole, UserChange, UserChangeResult } from "../ports/users";
+import type { TeamPatch } from "../ports/teams";
+import * as teams from "./teams";
 import * as scheduling from "./scheduling";
 import * as variables from "./variables";
 import { POSTGRES_MIGRATIONS, postgresMigrationTarget } from "./migrations";
@@ -122,69 +130,75 @@ export class PostgresStore implements Store {
     return row ? new Date(Number(row.applied_at)) : null;
   }
 
-  async upsertDag(input: { spec: DagSpec; fileloc: string; pausedOnCreate: boolean; now: Date }): Promise<DagRecord> {
-    return dags.upsertDag(this.sql, input);
+  async upsertDag(team: string, input: { spec: DagSpec; fileloc: string; pausedOnCreate: boolean; now: Date }): Promise<DagRecord> {
+    return dags.upsertDag(this.sql, team, input);
   }
-  async getDag(dagId: string): Promise<DagRecord | null> {
-    return dags.getDag(this.sql, dagId);
+  async ensureTeam(team: string, now: Date): Promise<boolean> {
+    return ensureTeam(this.sql, team, now);
   }
-  async listDags(opts?: ListOptions & { only_active?: boolean; paused?: boolean; tags?: string[] }): Promise<Page<DagRecord>> {
-    return dags.listDags(this.sql, opts);
+  async getDag(team: string, dagId: string): Promise<DagRecord | null> {
+    return dags.getDag(this.sql, team, dagId);
   }
-  async findDags(filter: DagFilter): Promise<Page<DagRecord>> {
-    return dagsQuery.findDags(this.sql, filter);
+  async listDags(
+    team: string,
+    opts?: ListOptions & { only_active?: boolean; paused?: boolean; tags?: string[] },
+  ): Promise<Page<DagRecord>> {
+    return dags.listDags(this.sql, team, opts);
   }
-  async setDagsPaused(filter: DagFilter, paused: boolean): Promise<number> {
-    return dagsQuery.setDagsPaused(this.sql, filter, paused);
+  async findDags(team: string, filter: DagFilter): Promise<Page<DagRecord>> {
+    return dagsQuery.findDags(this.sql, team, filter);
   }
-  async deleteDag(dagId: string): Promise<"deleted" | "not_found" | "running"> {
-    return dagsQuery.deleteDag(this.sql, dagId);
+  async setDagsPaused(team: string, filter: DagFilter, paused: boolean): Promise<number> {
+    return dagsQuery.setDagsPaused(this.sql, team, filter, paused);
   }
-  async listDagVersions(filter: ListOptions & { dag_id?: string; version_id?: number }): Promise<Page<DagVersionRecord>> {
-    return dagsQuery.listDagVersions(this.sql, filter);
+  async deleteDag(team: string, dagId: string): Promise<"deleted" | "not_found" | "running"> {
+    return dagsQuery.deleteDag(this.sql, team, dagId);
   }
-  async countDagRunStates(dagIds?: string[]): Promise<DagRunStateCount[]> {
-    return dagsQuery.countDagRunStates(this.sql, dagIds);
+  async listDagVersions(team: string, filter: ListOptions & { dag_id?: string; version_id?: number }): Promise<Page<DagVersionRecord>> {
+    return dagsQuery.listDagVersions(this.sql, team, filter);
   }
-  async listDagTags(opts: ListOptions & { pattern?: string }): Promise<Page<string>> {
-    return dagsQuery.listDagTags(this.sql, opts);
+  async countDagRunStates(team: string, dagIds?: string[]): Promise<DagRunStateCount[]> {
+    return dagsQuery.countDagRunStates(this.sql, team, dagIds);
   }
-  async setDagPaused(dagId: string, paused: boolean): Promise<DagRecord | null> {
-    return dags.setDagPaused(this.sql, dagId, paused);
+  async listDagTags(team: string, opts: ListOptions & { pattern?: string }): Promise<Page<string>> {
+    return dagsQuery.listDagTags(this.sql, team, opts);
   }
-  async deactivateDagsOfFile(fileloc: string, keepDagIds: string[]): Promise<void> {
-    return dags.deactivateDagsOfFile(this.sql, fileloc, keepDagIds);
+  async setDagPaused(team: string, dagId: string, paused: boolean): Promise<DagRecord | null> {
+    return dags.setDagPaused(this.sql, team, dagId, paused);
+  }
+  async deactivateDagsOfFile(team: string, fileloc: string, keepDagIds: string[]): Promise<void> {
+    return dags.deactivateDagsOfFile(this.sql, team, fileloc, keepDagIds);
   }
   async getDagVersion(versionId: number): Promise<DagSpec | null> {
     return dags.getDagVersion(this.sql, versionId);
   }
-  async replaceImportErrors(filename: string, errors: string[], now: Date): Promise<void> {
-    return dags.replaceImportErrors(this.sql, filename, errors, now);
+  async replaceImportErrors(team: string, filename: string, errors: string[], now: Date): Promise<void> {
+    return dags.replaceImportErrors(this.sql, team, filename, errors, now);
   }
-  async listImportErrors(opts?: ListOptions & { filename_pattern?: string }): Promise<Page<ImportErrorRecord>> {
-    return dags.listImportErrors(this.sql, opts);
+  async listImportErrors(team: string, opts?: ListOptions & { filename_pattern?: string }): Promise<Page<ImportErrorRecord>> {
+    return dags.listImportErrors(this.sql, team, opts);
   }
-  async getImportError(id: number): Promise<ImportErrorRecord | null> {
-    return dags.getImportError(this.sql, id);
+  async getImportError(team: string, id: number): Promise<ImportErrorRecord | null> {
+    return dags.getImportError(this.sql, team, id);
   }
 
   async createDagRun(input: NewDagRun): Promise<DagRunRecord> {
     return runs.createDagRun(this.sql, input);
   }
-  async getDagRun(dagId: string, runId: string): Promise<DagRunRecord | null> {
-    return runs.getDagRun(this.sql, dagId, runId);
+  async getDagRun(team: string, dagId: string, runId: string): Promise<DagRunRecord | null> {
+    return runs.getDagRun(this.sql, team, dagId, runId);
   }
   async getDagRunById(id: number): Promise<DagRunRecord | null> {
     return runs.getDagRunById(this.sql, id);
   }
-  async listDagRuns(filter?: DagRunFilter): Promise<Page<DagRunRecord>> {
-    return filterQueries.listDagRunsFiltered(this.sql, filter ?? {});
+  async listDagRuns(team: string, filter?: DagRunFilter): Promise<Page<DagRunRecord>> {
+    return filterQueries.listDagRunsFiltered(this.sql, team, filter ?? {});
   }
-  async findTaskInstances(filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>> {
-    return filterQueries.findTaskInstances(this.sql, filter);
+  async findTaskInstances(team: string, filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>> {
+    return filterQueries.findTaskInstances(this.sql, team, filter);
   }
-  async deleteDagRun(dagId: string, runId: string): Promise<boolean> {
-    return filterQueries.deleteDagRun(this.sql, dagId, runId);
+  async deleteDagRun(team: string, dagId: string, runId: string): Promise<boolean> {
+    return filterQueries.deleteDagRun(this.sql, team, dagId, runId);
   }
   async listTaskInstanceTries(tiId: number): Promise<TaskInstanceRecord[]> {
     return filterQueries.listTaskInstanceTries(this.sql, tiId);
@@ -202,19 +216,19 @@ export class PostgresStore implements Store {
     return runs.setDagRunState(this.sql, id, from, to, now, note);
   }
 
-  async getTaskInstance(dagId: string, runId: string, taskId: string): Promise<TaskInstanceRecord | null> {
-    return tis.getTaskInstance(this.sql, dagId, runId, taskId);
+  async getTaskInstance(team: string, dagId: string, runId: string, taskId: string): Promise<TaskInstanceRecord | null> {
+    return tis.getTaskInstance(this.sql, team, dagId, runId, taskId);
   }
   async getTaskInstanceById(id: number): Promise<TaskInstanceRecord | null> {
     return tis.getTaskInstanceById(this.sql, id);
   }
-  async listTaskInstances(dagId: string, runId: string, opts?: ListOptions): Promise<Page<TaskInstanceRecord>> {
-    return tis.listTaskInstances(this.sql, dagId, runId, opts);
+  async listTaskInstances(team: string, dagId: string, runId: string, opts?: ListOptions): Promise<Page<TaskInstanceRecord>> {
+    return tis.listTaskInstances(this.sql, team, dagId, runId, opts);
   }
   async applyTransitions(transitions: TaskTransition[], now: Date): Promise<boolean[]> {
     return tis.applyTransitions(this.sql, transitions, now);
   }
-  async countActiveTaskInstances(): Promise<Map<string, number>> {
+  async countActiveTaskInstances(): Promise<ActiveTaskCounts> {
     return tis.countActiveTaskInstances(this.sql);
   }
   async heartbeat(tiId: number, tryNumber: number, now: Date): Promise<boolean> {
@@ -234,8 +248,8 @@ export class PostgresStore implements Store {
   async getXCom(key: XComKey): Promise<XComRecord | null> {
     return xcom.getXCom(this.sql, key);
   }
-  async listXComs(filter: XComFilter): Promise<Page<XComRecord>> {
-    return xcom.listXComs(this.sql, filter);
+  async listXComs(team: string, filter: XComFilter): Promise<Page<XComRecord>> {
+    return xcom.listXComs(this.sql, team, filter);
   }
 
   async getUser(username: string): Promise<UserRecord | null> {
@@ -247,28 +261,50 @@ export class PostgresStore implements Store {
   async changeUser(username: string, change: UserChange): Promise<UserChangeResult> {
     return users.changeUser(this.sql, username, change);
   }
-  async putUser(user: Omit<UserRecord, "created_at">, now: Date): Promise<void> {
-    return users.putUser(this.sql, user, now);
+  async putUser(user: Omit<UserRecord, "created_at">, now: Date, roles?: TeamRole[]): Promise<void> {
+    return users.putUser(this.sql, user, now, roles);
+  }
+  async getUserRoles(username: string): Promise<TeamRole[]> {
+    return users.getUserRoles(this.sql, username);
+  }
+  async setUserRole(username: string, team: string, role: UserRecord["role"] | null): Promise<SetUserRoleResult> {
+    return users.setUserRole(this.sql, username, team, role);
+  }
+
+  async listTeams(): Promise<TeamRecord[]> {
+    return teams.listTeams(this.sql);
+  }
+  async getTeam(name: string): Promise<TeamRecord | null> {
+    return teams.getTeam(this.sql, name);
+  }
+  async createTeam(input: TeamInput, now: Date): Promise<TeamRecord> {
+    return teams.createTeam(this.sql, input, now);
+  }
+  async updateTeam(name: string, patch: TeamPatch): Promise<TeamRecord | null> {
+    return teams.updateTeam(this.sql, name, patch);
+  }
+  async deleteTeam(name: string): Promise<boolean> {
+    return teams.deleteTeam(this.sql, name);
   }
 
   // --- Pools, clear, mark, depends_on_past (issue 5 part 2) ---
-  async listPools(opts?: ListOptions & { name_pattern?: string }): Promise<Page<PoolRecord>> {
-    return pools.listPools(this.sql, opts);
+  async listPools(team: string, opts?: ListOptions & { name_pattern?: string }): Promise<Page<PoolRecord>> {
+    return pools.listPools(this.sql, team, opts);
   }
   async listPoolUsage(): Promise<PoolRecord[]> {
     return pools.listPoolUsage(this.sql);
   }
-  async getPool(name: string): Promise<PoolRecord | null> {
-    return pools.getPool(this.sql, name);
+  async getPool(team: string, name: string): Promise<PoolRecord | null> {
+    return pools.getPool(this.sql, team, name);
   }
-  async createPool(pool: PoolInput): Promise<PoolRecord> {
-    return pools.createPool(this.sql, pool);
+  async createPool(team: string, pool: PoolInput): Promise<PoolRecord> {
+    return pools.createPool(this.sql, team, pool);
   }
-  async updatePool(name: string, patch: Partial<Omit<PoolInput, "name">>): Promise<PoolRecord | null> {
-    return pools.updatePool(this.sql, name, patch);
+  async updatePool(team: string, name: string, patch: Partial<Omit<PoolInput, "name">>): Promise<PoolRecord | null> {
+    return pools.updatePool(this.sql, team, name, patch);
   }
-  async deletePool(name: string): Promise<boolean> {
-    return pools.deletePool(this.sql, name);
+  async deletePool(team: string, name: string): Promise<boolean> {
+    return pools.deletePool(this.sql, team, name);
   }
   async applyOperatorChange(change: OperatorChange, now: Date): Promise<{ transitions: boolean[]; clears: boolean[]; runs: boolean[] }> {
     return operator.applyOperatorChange(this.sql, change, now);
@@ -292,46 +328,52 @@ export class PostgresStore implements Store {
   ): Promise<{ backfill: BackfillRecord; created: number[]; skipped: { logical_date: Date; reason: string }[] }> {
     return scheduling.createBackfill(this.sql, input);
   }
-  async getBackfill(id: number): Promise<BackfillRecord | null> {
-    return scheduling.getBackfill(this.sql, id);
+  async getBackfill(team: string, id: number): Promise<BackfillRecord | null> {
+    return scheduling.getBackfill(this.sql, team, id);
   }
-  async listBackfills(opts?: ListOptions & { dag_id?: string }): Promise<Page<BackfillRecord>> {
-    return scheduling.listBackfills(this.sql, opts);
+  async listBackfills(team: string, opts?: ListOptions & { dag_id?: string }): Promise<Page<BackfillRecord>> {
+    return scheduling.listBackfills(this.sql, team, opts);
   }
-  async setBackfillPaused(id: number, paused: boolean, now: Date): Promise<BackfillRecord | null> {
-    return scheduling.setBackfillPaused(this.sql, id, paused, now);
+  async setBackfillPaused(team: string, id: number, paused: boolean, now: Date): Promise<BackfillRecord | null> {
+    return scheduling.setBackfillPaused(this.sql, team, id, paused, now);
   }
-  async cancelBackfill(id: number, now: Date): Promise<BackfillRecord | null> {
-    return scheduling.cancelBackfill(this.sql, id, now);
+  async cancelBackfill(team: string, id: number, now: Date): Promise<BackfillRecord | null> {
+    return scheduling.cancelBackfill(this.sql, team, id, now);
   }
   async completeFinishedBackfills(now: Date): Promise<number[]> {
     return scheduling.completeFinishedBackfills(this.sql, now);
   }
 
   // --- Variables & connections (issue 6) ---
-  async getVariable(key: string): Promise<VariableRecord | null> {
-    return variables.getVariable(this.sql, key);
+  async getVariable(team: string, key: string): Promise<VariableRecord | null> {
+    return variables.getVariable(this.sql, team, key);
   }
-  async putVariable(v: VariableRecord, now: Date, opts?: { onlyIfAbsent?: boolean }): Promise<VariableRecord> {
-    return variables.putVariable(this.sql, v, now, opts?.onlyIfAbsent);
+  async putVariable(team: string, v: VariableRecord, now: Date, opts?: { onlyIfAbsent?: boolean }): Promise<VariableRecord> {
+    return variables.putVariable(this.sql, team, v, now, opts?.onlyIfAbsent);
   }
-  async listVariables(opts?: ListOptions & { key_pattern?: string }): Promise<Page<VariableRecord>> {
-    return variables.listVariables(this.sql, opts);
+  async listVariables(team: string, opts?: ListOptions & { key_pattern?: string }): Promise<Page<VariableRecord>> {
+    return variables.listVariables(this.sql, team, opts);
   }
-  async deleteVariable(key: string): Promise<boolean> {
-    return variables.deleteVariable(this.sql, key);
+  async deleteVariable(team: string, key: string): Promise<boolean> {
+    return variables.deleteVariable(this.sql, team, key);
   }
-  async getConnection(connectionId: string): Promise<ConnectionRecord | null> {
-    return variables.getConnection(this.sql, connectionId);
+  async getConnection(team: string, connectionId: string): Promise<ConnectionRecord | null> {
+    return variables.getConnection(this.sql, team, connectionId);
   }
-  async putConnection(c: ConnectionRecord, now: Date, opts?: { onlyIfAbsent?: boolean }): Promise<ConnectionRecord> {
-    return variables.putConnection(this.sql, c, now, opts?.onlyIfAbsent);
+  async putConnection(team: string, c: ConnectionRecord, now: Date, opts?: { onlyIfAbsent?: boolean }): Promise<ConnectionRecord> {
+    return variables.putConnection(this.sql, team, c, now, opts?.onlyIfAbsent);
   }
-  async listConnections(opts?: ListOptions & { id_pattern?: string }): Promise<Page<ConnectionRecord>> {
-    return variables.listConnections(this.sql, opts);
+  async listConnections(team: string, opts?: ListOptions & { id_pattern?: string }): Promise<Page<ConnectionRecord>> {
+    return variables.listConnections(this.sql, team, opts);
   }
-  async deleteConnection(connectionId: string): Promise<boolean> {
-    return variables.deleteConnection(this.sql, connectionId);
+  async deleteConnection(team: string, connectionId: string): Promise<boolean> {
+    return variables.deleteConnection(this.sql, team, connectionId);
+  }
+  async listAllVariables(slice: Slice): Promise<TeamOwned<VariableRecord>[]> {
+    return variables.listAllVariables(this.sql, slice);
+  }
+  async listAllConnections(slice: Slice): Promise<TeamOwned<ConnectionRecord>[]> {
+    return variables.listAllConnections(this.sql, slice);
   }
   async rewriteSecrets(rewrites: SecretRewrite[]): Promise<number> {
     return variables.rewriteSecrets(this.sql, rewrites);
@@ -392,22 +434,22 @@ export class PostgresStore implements Store {
   }
 
   // --- Bulk PATCH and the audit log (GET /eventLogs) ---
-  async bulkVariables(actions: BulkAction<VariableRecord>[], now: Date): Promise<BulkActionResult[]> {
-    return bulk.bulkVariables(this.sql, actions, now);
+  async bulkVariables(team: string, actions: BulkAction<VariableRecord>[], now: Date): Promise<BulkActionResult[]> {
+    return bulk.bulkVariables(this.sql, team, actions, now);
   }
-  async bulkConnections(actions: BulkAction<ConnectionRecord>[], now: Date): Promise<BulkActionResult[]> {
-    return bulk.bulkConnections(this.sql, actions, now);
+  async bulkConnections(team: string, actions: BulkAction<ConnectionRecord>[], now: Date): Promise<BulkActionResult[]> {
+    return bulk.bulkConnections(this.sql, team, actions, now);
   }
-  async bulkPools(actions: BulkAction<PoolInput>[]): Promise<BulkActionResult[]> {
-    return bulk.bulkPools(this.sql, actions);
+  async bulkPools(team: string, actions: BulkAction<PoolInput>[]): Promise<BulkActionResult[]> {
+    return bulk.bulkPools(this.sql, team, actions);
   }
   async appendAuditLog(entry: AuditLogEntry): Promise<number> {
     return auditLog.appendAuditLog(this.sql, entry);
   }
-  async getAuditLog(id: number): Promise<AuditLogRecord | null> {
-    return auditLog.getAuditLog(this.sql, id);
+  async getAuditLog(team: string, id: number): Promise<AuditLogRecord | null> {
+    return auditLog.getAuditLog(this.sql, team, id);
   }
-  async listAuditLog(filter?: AuditLogFilter): Promise<Page<AuditLogRecord>> {
-    return auditLog.listAuditLog(this.sql, filter);
+  async listAuditLog(team: string, filter?: AuditLogFilter): Promise<Page<AuditLogRecord>> {
+    return auditLog.listAuditLog(this.sql, team, filter);
   }
 }

@@ -17,6 +17,7 @@ import type {
 } from "../../domain";
 
 export interface DagRow {
+  team: string;
   dag_id: string;
   fileloc: string;
   version_id: number;
@@ -25,7 +26,7 @@ export interface DagRow {
   is_active: boolean;
   last_parsed_at: Date;
 }
-export const DAG_COLUMNS = "d.dag_id, d.fileloc, d.version_id, v.spec, d.is_paused, d.is_active, d.last_parsed_at";
+export const DAG_COLUMNS = "d.team, d.dag_id, d.fileloc, d.version_id, v.spec, d.is_paused, d.is_active, d.last_parsed_at";
 export const DAG_FROM = "dags d JOIN dag_versions v ON v.id = d.version_id";
 export const toDag = (r: DagRow): DagRecord => ({ ...r });
 
@@ -36,9 +37,10 @@ export interface DagRunRow extends Omit<DagRunRecord, "run_type" | "state"> {
   state: string;
 }
 export const DAG_RUN_COLUMNS =
-  "id, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, start_date, end_date, note";
+  "id, team, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, start_date, end_date, note";
 export const toDagRun = (r: DagRunRow): DagRunRecord => ({
   id: r.id,
+  team: r.team,
   dag_id: r.dag_id,
   run_id: r.run_id,
   run_type: r.run_type as RunType,
@@ -59,11 +61,12 @@ export interface TaskInstanceRow extends Omit<TaskInstanceRecord, "state" | "wai
   wait_reason: string | null;
 }
 export const TI_COLUMNS =
-  "id, dag_run_id, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, " +
+  "id, dag_run_id, team, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, " +
   "queued_at, start_date, end_date, last_heartbeat, hostname, pid, executor, note, wait_reason, updated_at";
 export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
   id: r.id,
   dag_run_id: r.dag_run_id,
+  team: r.team,
   dag_id: r.dag_id,
   run_id: r.run_id,
   task_id: r.task_id,
@@ -86,7 +89,7 @@ export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
   updated_at: r.updated_at,
 });
 
-export const XCOM_COLUMNS = "dag_id, run_id, task_id, map_index, key, value, timestamp";
+export const XCOM_COLUMNS = "team, dag_id, run_id, task_id, map_index, key, value, timestamp";
 export const toXCom = (r: XComRecord): XComRecord => ({ ...r });
 
 export interface UserRow extends Omit<UserRecord, "role"> {

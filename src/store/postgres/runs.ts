@@ -31,12 +31,12 @@ import { DAG_RUN_COLUMNS, TI_COLUMNS, toDagRun, toTaskInstance, type DagRunRow, 
  */
 const CREATE_RUN_SQL = `
 WITH run AS (
-  INSERT INTO dag_runs (dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, note)
-  VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7::text::jsonb, $8, $9, $10)
+  INSERT INTO dag_runs (team, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, note)
+  VALUES ($17, $1, $2, $3, 'queued', $4, $5, $6, $7::text::jsonb, $8, $9, $10)
   RETURNING ${DAG_RUN_COLUMNS}
 ), tis AS (
-  INSERT INTO task_instances (dag_run_id, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, updated_at)
-  SELECT run.id, run.dag_id, run.run_id, t.task_id, 'none', 1, t.max_tries, t.operator, t.pool, t.pool_slots, t.priority_weight, run.queued_at
+  INSERT INTO task_instances (dag_run_id, team, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, updated_at)
+  SELECT run.id, run.team, run.dag_id, run.run_id, t.task_id, 'none', 1, t.max_tries, t.operator, t.pool, t.pool_slots, t.priority_weight, run.queued_at
   FROM run, unnest($11::text[], $12::int[], $13::text[], $14::text[], $15::int[], $16::int[]) WITH ORDINALITY
     AS t(task_id, max_tries, operator, pool, pool_slots, priority_weight, ord)
   ORDER BY t.ord
@@ -66,22 +66,27 @@ export async function createDagRun(db: Db, input: NewDagRun): Promise<DagRunReco
       col("pool"),
       col("pool_slots"),
       col("priority_weight"),
+      input.team,
     ]);
     return toDagRun(row!);
   } catch (err) {
     const code = pgErrorCode(err);
-    if (code === PG_UNIQUE_VIOLATION && pgConstraint(err) === "dag_runs_dag_id_run_id_key")
+    if (code === PG_UNIQUE_VIOLATION && pgConstraint(err) === "dag_runs_team_dag_id_run_id_key")
       throw new ConflictError(`dag run ${input.run_id} already exists for DAG ${input.dag_id}`);
     if (code === PG_FOREIGN_KEY_VIOLATION)
       throw new NotFoundError(
-        `cannot create run ${input.run_id}: DAG ${input.dag_id} or its version ${input.version_id} is not in the store; record the DAG (upsertDag) first`,
+        `cannot create run ${input.run_id}: DAG ${input.dag_id} of team ${input.team} or its version ${input.version_id} is not in the store; record the DAG (upsertDag) first`,
       );
     throw err;
   }
 }
 
-export async function getDagRun(db: Db, dagId: string, runId: string): Promise<DagRunRecord | null> {
-  const [row] = await query<DagRunRow>(db, `SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE dag_id = $1 AND run_id = $2`, [dagId, runId]);
+export async function getDagRun(db: Db, team: string, dagId: string, runId: string): Promise<DagRunRecord | null> {
+  const [row] = await query<DagRunRow>(db, `SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE team = $1 AND dag_id = $2 AND run_id = $3`, [
+    team,
+    dagId,
+    runId,
+  ]);
   return row ? toDagRun(row) : null;
 }
 

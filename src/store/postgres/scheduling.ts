@@ -9,6 +9,7 @@ import {
   type ReprocessBehavior,
   type RunGates,
   type ScheduledDag,
+  teamKey,
 } from "../../domain";
 import { BACKFILL_SORTABLE } from "../sortable";
 import { arrayParam, execute, jsonText, Params, query, type Db, type Pool } from "./client";
@@ -23,11 +24,11 @@ export async function listScheduledDags(db: Db): Promise<ScheduledDag[]> {
   const rows = await query<DagRow & { latest: Date | null; active: number }>(
     db,
     `SELECT ${DAG_COLUMNS},
-       (SELECT max(r.logical_date) FROM dag_runs r WHERE r.dag_id = d.dag_id AND r.run_type = 'scheduled') AS latest,
-       (SELECT count(*) FROM dag_runs r WHERE r.dag_id = d.dag_id AND r.state IN ('queued', 'running') AND r.backfill_id IS NULL) AS active
+       (SELECT max(r.logical_date) FROM dag_runs r WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.run_type = 'scheduled') AS latest,
+       (SELECT count(*) FROM dag_runs r WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.state IN ('queued', 'running') AND r.backfill_id IS NULL) AS active
      FROM ${DAG_FROM}
      WHERE d.is_active AND NOT d.is_paused AND ${HAS_SCHEDULE}
-     ORDER BY d.dag_id`,
+     ORDER BY d.team, d.dag_id`,
   );
   return rows.map(({ latest, active, ...r }) => ({ dag: toDag(r), latest_scheduled_logical_date: latest, active_runs: active }));
 }
@@ -38,18 +39,21 @@ export async function loadRunGates(sql: Pool, runIds: number[]): Promise<RunGate
   return (await sql.begin("isolation level repeatable read read only", async (tx) => {
     gates.runs = await query<RunGates["runs"][number]>(
       tx,
-      "SELECT id, dag_id, state, backfill_id FROM dag_runs WHERE id = ANY($1::bigint[]) AND state IN ('queued', 'running') ORDER BY id",
+      "SELECT id, team, dag_id, state, backfill_id FROM dag_runs WHERE id = ANY($1::bigint[]) AND state IN ('queued', 'running') ORDER BY id",
       [arrayParam(runIds)],
     );
     if (gates.runs.length === 0) return gates;
-    const dags = await query<{ dag_id: string; is_paused: boolean; max_active_runs: number; running: number }>(
+    // The runs' DAGs as (team, dag_id) pairs: the same dag_id may belong to two teams.
+    const pairs = [...new Map(gates.runs.map((r) => [teamKey(r.team, r.dag_id), r])).values()];
+    const dags = await query<{ team: string; dag_id: string; is_paused: boolean; max_active_runs: number; running: number }>(
       tx,
-      `SELECT d.dag_id, d.is_paused, COALESCE((v.spec ->> 'max_active_runs')::int, 16) AS max_active_runs,
-         (SELECT count(*) FROM dag_runs r WHERE r.dag_id = d.dag_id AND r.state = 'running' AND r.backfill_id IS NULL) AS running
-       FROM ${DAG_FROM} WHERE d.dag_id = ANY($1::text[])`,
-      [[...new Set(gates.runs.map((r) => r.dag_id))]],
+      `SELECT d.team, d.dag_id, d.is_paused, COALESCE((v.spec ->> 'max_active_runs')::int, 16) AS max_active_runs,
+         (SELECT count(*) FROM dag_runs r
+           WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.state = 'running' AND r.backfill_id IS NULL) AS running
+       FROM ${DAG_FROM} WHERE (d.team, d.dag_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [pairs.map((r) => r.team), pairs.map((r) => r.dag_id)],
     );
-    for (const { dag_id, ...d } of dags) gates.dags.set(dag_id, d);
+    for (const { team, dag_id, ...d } of dags) gates.dags.set(teamKey(team, dag_id), d);
     const backfillIds = [...new Set(gates.runs.flatMap((r) => (r.backfill_id == null ? [] : [r.backfill_id])))];
     if (backfillIds.length) {
       const bfs = await query<{ id: number; is_paused: boolean; max_active_runs: number; running: number }>(
@@ -66,7 +70,7 @@ export async function loadRunGates(sql: Pool, runIds: number[]): Promise<RunGate
 }
 
 const BACKFILL_COLUMNS =
-  "id, dag_id, from_date, to_date, run_backwards, dag_run_conf, is_paused, reprocess_behavior, max_active_runs, created_at, completed_at, updated_at";
+  "id, team, dag_id, from_date, to_date, run_backwards, dag_run_conf, is_paused, reprocess_behavior, max_active_runs, created_at, completed_at, updated_at";
 
 type BackfillRow = Omit<BackfillRecord, "reprocess_behavior"> & { reprocess_behavior: string };
 const toBackfill = (r: BackfillRow): BackfillRecord => ({ ...r, reprocess_behavior: r.reprocess_behavior as ReprocessBehavior });
@@ -74,18 +78,20 @@ const toBackfill = (r: BackfillRow): BackfillRecord => ({ ...r, reprocess_behavi
 export async function createBackfill(sql: Pool, input: NewBackfill) {
   return sql.begin(async (tx) => {
     // Locks the DAG's row: two requests for one DAG queue here, so the "one open backfill" check holds.
-    await query(tx, "SELECT 1 FROM dags WHERE dag_id = $1 FOR UPDATE", [input.dag_id]);
-    const [open] = await query<{ id: number }>(tx, "SELECT id FROM backfills WHERE dag_id = $1 AND completed_at IS NULL LIMIT 1", [
-      input.dag_id,
-    ]);
+    await query(tx, "SELECT 1 FROM dags WHERE team = $1 AND dag_id = $2 FOR UPDATE", [input.team, input.dag_id]);
+    const [open] = await query<{ id: number }>(
+      tx,
+      "SELECT id FROM backfills WHERE team = $1 AND dag_id = $2 AND completed_at IS NULL LIMIT 1",
+      [input.team, input.dag_id],
+    );
     if (open)
       throw new ConflictError(
         `There is already a running backfill for dag ${input.dag_id} (backfill ${open.id}); wait for it, or cancel it with PUT /api/v2/backfills/${open.id}/cancel`,
       );
     const [{ id }] = (await query<{ id: number }>(
       tx,
-      `INSERT INTO backfills (dag_id, from_date, to_date, run_backwards, dag_run_conf, is_paused, reprocess_behavior, max_active_runs, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5::text::jsonb, false, $6, $7, $8, $8) RETURNING id`,
+      `INSERT INTO backfills (team, dag_id, from_date, to_date, run_backwards, dag_run_conf, is_paused, reprocess_behavior, max_active_runs, created_at, updated_at)
+       VALUES ($9, $1, $2, $3, $4, $5::text::jsonb, false, $6, $7, $8, $8) RETURNING id`,
       [
         input.dag_id,
         input.from_date,
@@ -95,6 +101,7 @@ export async function createBackfill(sql: Pool, input: NewBackfill) {
         input.reprocess_behavior,
         input.max_active_runs,
         input.now,
+        input.team,
       ],
     )) as [{ id: number }];
     const created: number[] = [];
@@ -102,31 +109,36 @@ export async function createBackfill(sql: Pool, input: NewBackfill) {
     for (const run of input.runs) {
       const [existing] = await query<{ state: DagRunState }>(
         tx,
-        "SELECT state FROM dag_runs WHERE dag_id = $1 AND logical_date = $2 ORDER BY start_date DESC NULLS LAST, id DESC LIMIT 1",
-        [input.dag_id, run.logical_date],
+        "SELECT state FROM dag_runs WHERE team = $1 AND dag_id = $2 AND logical_date = $3 ORDER BY start_date DESC NULLS LAST, id DESC LIMIT 1",
+        [input.team, input.dag_id, run.logical_date],
       );
       const reason = existing ? input.skip_existing[existing.state] : undefined;
       if (reason) {
         skipped.push({ logical_date: run.logical_date!, reason });
         continue;
       }
-      const [taken] = await query(tx, "SELECT 1 FROM dag_runs WHERE dag_id = $1 AND run_id = $2", [input.dag_id, run.run_id]);
-      const record = await createDagRun(tx, { ...run, run_id: taken ? `${run.run_id}_${id}` : run.run_id });
+      const [taken] = await query(tx, "SELECT 1 FROM dag_runs WHERE team = $1 AND dag_id = $2 AND run_id = $3", [
+        input.team,
+        input.dag_id,
+        run.run_id,
+      ]);
+      // The backfill's team, whatever the planned run says: a backfill's runs belong to its DAG's team.
+      const record = await createDagRun(tx, { ...run, team: input.team, run_id: taken ? `${run.run_id}_${id}` : run.run_id });
       await execute(tx, "UPDATE dag_runs SET backfill_id = $1 WHERE id = $2", [id, record.id]);
       created.push(record.id);
     }
-    return { backfill: (await getBackfill(tx, id))!, created, skipped };
+    return { backfill: (await getBackfill(tx, input.team, id))!, created, skipped };
   }) as Promise<{ backfill: BackfillRecord; created: number[]; skipped: { logical_date: Date; reason: string }[] }>;
 }
 
-export async function getBackfill(db: Db, id: number): Promise<BackfillRecord | null> {
-  const [row] = await query<BackfillRow>(db, `SELECT ${BACKFILL_COLUMNS} FROM backfills WHERE id = $1`, [id]);
+export async function getBackfill(db: Db, team: string, id: number): Promise<BackfillRecord | null> {
+  const [row] = await query<BackfillRow>(db, `SELECT ${BACKFILL_COLUMNS} FROM backfills WHERE team = $1 AND id = $2`, [team, id]);
   return row ? toBackfill(row) : null;
 }
 
-export async function listBackfills(db: Db, opts: ListOptions & { dag_id?: string } = {}): Promise<Page<BackfillRecord>> {
+export async function listBackfills(db: Db, team: string, opts: ListOptions & { dag_id?: string } = {}): Promise<Page<BackfillRecord>> {
   const p = new Params();
-  const where = opts.dag_id === undefined ? "" : ` WHERE dag_id = ${p.add(opts.dag_id)}`;
+  const where = ` WHERE team = ${p.add(team)}${opts.dag_id === undefined ? "" : ` AND dag_id = ${p.add(opts.dag_id)}`}`;
   const filterParams = [...p.values];
   const page = pgPageClause(opts, BACKFILL_SORTABLE, "id", "id", p);
   const rows = await query<BackfillRow>(db, `SELECT ${BACKFILL_COLUMNS} FROM backfills${where}${page}`, p.values);
@@ -134,21 +146,25 @@ export async function listBackfills(db: Db, opts: ListOptions & { dag_id?: strin
   return { items: rows.map(toBackfill), total: n };
 }
 
-export async function setBackfillPaused(db: Db, id: number, paused: boolean, now: Date): Promise<BackfillRecord | null> {
-  await execute(db, "UPDATE backfills SET is_paused = $1, updated_at = $2 WHERE id = $3", [paused, now, id]);
-  return getBackfill(db, id);
+export async function setBackfillPaused(db: Db, team: string, id: number, paused: boolean, now: Date): Promise<BackfillRecord | null> {
+  await execute(db, "UPDATE backfills SET is_paused = $1, updated_at = $2 WHERE team = $3 AND id = $4", [paused, now, team, id]);
+  return getBackfill(db, team, id);
 }
 
-export async function cancelBackfill(sql: Pool, id: number, now: Date): Promise<BackfillRecord | null> {
+export async function cancelBackfill(sql: Pool, team: string, id: number, now: Date): Promise<BackfillRecord | null> {
   return (await sql.begin(async (tx) => {
-    const changed = await execute(tx, "UPDATE backfills SET is_paused = true, completed_at = $1, updated_at = $1 WHERE id = $2", [now, id]);
+    const changed = await execute(
+      tx,
+      "UPDATE backfills SET is_paused = true, completed_at = $1, updated_at = $1 WHERE team = $2 AND id = $3",
+      [now, team, id],
+    );
     if (changed === 0) return null;
     await execute(tx, "UPDATE dag_runs SET state = 'failed', end_date = $1, note = $2 WHERE backfill_id = $3 AND state = 'queued'", [
       now,
       `backfill ${id} cancelled`,
       id,
     ]);
-    return getBackfill(tx, id);
+    return getBackfill(tx, team, id);
   })) as BackfillRecord | null;
 }
 

@@ -2,15 +2,15 @@
 import type { NewStagingVolume, StagingVolumeRecord } from "../ports/staging";
 import { query, type Pool } from "./client";
 
-const COLUMNS = "v.executor, v.name, v.dag_id, v.run_id, v.created_at, v.deleted_at, v.delete_reason";
+const COLUMNS = "v.executor, v.team, v.name, v.dag_id, v.run_id, v.created_at, v.deleted_at, v.delete_reason";
 
 export async function recordStagingVolume(sql: Pool, v: NewStagingVolume, now: Date): Promise<boolean> {
   const rows = await query(
     sql,
-    `INSERT INTO staging_volumes (executor, name, dag_id, run_id, created_at) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO staging_volumes (executor, team, name, dag_id, run_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (executor, name) WHERE deleted_at IS NULL DO NOTHING
      RETURNING id`,
-    [v.executor, v.name, v.dag_id, v.run_id, now],
+    [v.executor, v.team, v.name, v.dag_id, v.run_id, now],
   );
   return rows.length > 0;
 }
@@ -38,7 +38,7 @@ export async function listOrphanStagingVolumes(sql: Pool, executor: string): Pro
     sql,
     `SELECT ${COLUMNS} FROM staging_volumes v
      WHERE v.executor = $1 AND v.deleted_at IS NULL
-       AND NOT EXISTS (SELECT 1 FROM dag_runs r WHERE r.dag_id = v.dag_id AND r.run_id = v.run_id)
+       AND NOT EXISTS (SELECT 1 FROM dag_runs r WHERE r.team = v.team AND r.dag_id = v.dag_id AND r.run_id = v.run_id)
      ORDER BY v.id`,
     [executor],
   );

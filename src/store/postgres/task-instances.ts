@@ -1,26 +1,32 @@
 /** Task instances: lookups, the batched conditional transitions every state change goes through, heartbeats. */
 import {
   storableText,
+  type ActiveTaskCounts,
   type ListOptions,
   type Page,
   type TaskInstancePatch,
   type TaskInstanceRecord,
   type TaskTransition,
 } from "../../domain";
+import { ACTIVE_COUNTS_SQL, toActiveCounts, type ActiveCountRow } from "../active-counts";
 import { TI_SORTABLE } from "../sortable";
 import { arrayParam, execute, Params, query, type Db, type Pool } from "./client";
 import { pgPageClause } from "./list-query";
 import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
 
-/** The run id for ($1 dag_id, $2 run_id), so natural-key reads use UNIQUE (dag_run_id, task_id). */
-const RUN_OF = "(SELECT r.id FROM dag_runs r WHERE r.dag_id = $1 AND r.run_id = $2)";
-
-export async function getTaskInstance(db: Db, dagId: string, runId: string, taskId: string): Promise<TaskInstanceRecord | null> {
-  const [row] = await query<TaskInstanceRow>(db, `SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_run_id = ${RUN_OF} AND task_id = $3`, [
-    dagId,
-    runId,
-    taskId,
-  ]);
+export async function getTaskInstance(
+  db: Db,
+  team: string,
+  dagId: string,
+  runId: string,
+  taskId: string,
+): Promise<TaskInstanceRecord | null> {
+  const [row] = await query<TaskInstanceRow>(
+    db,
+    `SELECT ${TI_COLUMNS} FROM task_instances
+     WHERE dag_run_id = (SELECT r.id FROM dag_runs r WHERE r.team = $1 AND r.dag_id = $2 AND r.run_id = $3) AND task_id = $4`,
+    [team, dagId, runId, taskId],
+  );
   return row ? toTaskInstance(row) : null;
 }
 
@@ -29,11 +35,16 @@ export async function getTaskInstanceById(db: Db, id: number): Promise<TaskInsta
   return row ? toTaskInstance(row) : null;
 }
 
-export async function listTaskInstances(db: Db, dagId: string, runId: string, opts: ListOptions = {}): Promise<Page<TaskInstanceRecord>> {
+export async function listTaskInstances(
+  db: Db,
+  team: string,
+  dagId: string,
+  runId: string,
+  opts: ListOptions = {},
+): Promise<Page<TaskInstanceRecord>> {
   const p = new Params();
-  p.add(dagId);
-  p.add(runId);
-  const w = ` WHERE dag_run_id = ${RUN_OF}`;
+  // Through UNIQUE (team, dag_id, run_id) to the run, then UNIQUE (dag_run_id, task_id) to its task instances.
+  const w = ` WHERE dag_run_id = (SELECT r.id FROM dag_runs r WHERE r.team = ${p.add(team)} AND r.dag_id = ${p.add(dagId)} AND r.run_id = ${p.add(runId)})`;
   const filterParams = [...p.values];
   const page = pgPageClause(opts, TI_SORTABLE, "id", "id", p);
   const rows = await query<TaskInstanceRow>(db, `SELECT ${TI_COLUMNS} FROM task_instances${w}${page}`, p.values);
@@ -52,6 +63,7 @@ const PATCH_FIELDS = [
   ["pid", "int"],
   ["executor", "text"],
   ["note", "text"],
+  ["max_tries", "int"],
 ] as const satisfies readonly (readonly [keyof TaskInstancePatch, string])[];
 
 /**
@@ -135,11 +147,7 @@ export async function heartbeat(db: Db, tiId: number, tryNumber: number, now: Da
   return changed > 0;
 }
 
-/** Queued or running task instances per DAG (max_active_tasks checks); DAGs with none are absent. */
-export async function countActiveTaskInstances(db: Db): Promise<Map<string, number>> {
-  const rows = await query<{ dag_id: string; n: number }>(
-    db,
-    "SELECT dag_id, count(*) AS n FROM task_instances WHERE state IN ('queued', 'running') GROUP BY dag_id",
-  );
-  return new Map(rows.map((r) => [r.dag_id, r.n]));
+/** Queued or running task instances per team and DAG, and each team's usage (active-counts.ts). */
+export async function countActiveTaskInstances(db: Db): Promise<ActiveTaskCounts> {
+  return toActiveCounts(await query<ActiveCountRow>(db, ACTIVE_COUNTS_SQL));
 }

@@ -12,24 +12,24 @@ export async function setXCom(db: Db, key: XComKey, value: unknown, now: Date, m
   const json = encodeXCom(key, value, maxBytes);
   await execute(
     db,
-    `INSERT INTO xcom (${XCOM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7)
-     ON CONFLICT (dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`,
-    [key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key, json, now],
+    `INSERT INTO xcom (${XCOM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8)
+     ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`,
+    [key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key, json, now],
   );
 }
 
 export async function getXCom(db: Db, key: XComKey): Promise<XComRecord | null> {
   const [row] = await query<XComRecord>(
     db,
-    `SELECT ${XCOM_COLUMNS} FROM xcom WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND map_index = $4 AND key = $5`,
-    [key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key],
+    `SELECT ${XCOM_COLUMNS} FROM xcom WHERE team = $1 AND dag_id = $2 AND run_id = $3 AND task_id = $4 AND map_index = $5 AND key = $6`,
+    [key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key],
   );
   return row ? toXCom(row) : null;
 }
 
-export async function listXComs(db: Db, filter: XComFilter): Promise<Page<XComRecord>> {
+export async function listXComs(db: Db, team: string, filter: XComFilter): Promise<Page<XComRecord>> {
   const p = new Params();
-  const w = whereSql(xcomWhere(pgDialect(p), filter));
+  const w = whereSql([`team = ${p.add(team)}`, ...xcomWhere(pgDialect(p), filter)]);
   const filterParams = [...p.values];
   // Ties within a task_id fall back to map_index then key (the rest of the primary key), as Airflow lists them.
   const page = pgPageClause(filter, XCOM_SORTABLE, "task_id", ["dag_id", "run_id", "task_id", "map_index", "key"], p);

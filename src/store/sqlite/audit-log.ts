@@ -1,11 +1,11 @@
-/** The audit log (GET /api/v2/eventLogs): append, get, and a filtered page. */
+/** The audit log (GET /api/v2/eventLogs), each team's its own: append, get, and a filtered page. */
 import type { Database } from "bun:sqlite";
 import type { AuditLogEntry, AuditLogFilter, AuditLogRecord, Page } from "../../domain";
 import { AUDIT_LOG_SORTABLE } from "../sortable";
 import { auditLogWhere } from "../audit-log-filter";
 import { pageClause } from "./list-query";
 
-const COLUMNS = "id, dttm, event, owner, dag_id, run_id, task_id, map_index, try_number, logical_date, extra";
+const COLUMNS = "id, team, dttm, event, owner, dag_id, run_id, task_id, map_index, try_number, logical_date, extra";
 
 interface Row extends Omit<AuditLogRecord, "when" | "logical_date"> {
   dttm: number;
@@ -21,10 +21,11 @@ const toRecord = ({ dttm, logical_date, ...r }: Row): AuditLogRecord => ({
 export function appendAuditLog(db: Database, e: AuditLogEntry): number {
   const row = db
     .query(
-      `INSERT INTO audit_log (dttm, event, owner, dag_id, run_id, task_id, map_index, try_number, logical_date, extra)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      `INSERT INTO audit_log (team, dttm, event, owner, dag_id, run_id, task_id, map_index, try_number, logical_date, extra)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     )
     .get(
+      e.team,
       e.when.getTime(),
       e.event,
       e.owner,
@@ -39,13 +40,14 @@ export function appendAuditLog(db: Database, e: AuditLogEntry): number {
   return row.id;
 }
 
-export function getAuditLog(db: Database, id: number): AuditLogRecord | null {
-  const row = db.query(`SELECT ${COLUMNS} FROM audit_log WHERE id = ?`).get(id) as Row | null;
+export function getAuditLog(db: Database, team: string, id: number): AuditLogRecord | null {
+  const row = db.query(`SELECT ${COLUMNS} FROM audit_log WHERE team = ? AND id = ?`).get(team, id) as Row | null;
   return row ? toRecord(row) : null;
 }
 
-export function listAuditLog(db: Database, filter: AuditLogFilter = {}): Page<AuditLogRecord> {
+export function listAuditLog(db: Database, team: string, filter: AuditLogFilter = {}): Page<AuditLogRecord> {
   const w = auditLogWhere(
+    team,
     filter,
     () => "?",
     "LIKE",

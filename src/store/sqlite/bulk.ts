@@ -1,4 +1,7 @@
-/** Bulk create/update/delete of variables, connections and pools: every action of a request in one transaction. */
+/**
+ * Bulk create/update/delete of one team's variables, connections and pools: every action of a request in one
+ * transaction, reading and writing only that team's rows.
+ */
 import type { Database } from "bun:sqlite";
 import {
   CONNECTION_NOUN,
@@ -17,24 +20,25 @@ import {
 import { createPool, deletePool, updatePool } from "./pools";
 import { deleteConnection, deleteVariable, putConnection, putVariable } from "./variables";
 
-/** Which of `keys` exist in `table`.`column`. */
-function existingKeys(db: Database, table: string, column: string, keys: string[]): Set<string> {
+/** Which of `keys` the team has in `table`.`column`. */
+function existingKeys(db: Database, team: string, table: string, column: string, keys: string[]): Set<string> {
   if (!keys.length) return new Set();
-  const rows = db.query(`SELECT ${column} AS k FROM ${table} WHERE ${column} IN (${keys.map(() => "?").join(", ")})`).all(...keys) as {
-    k: string;
-  }[];
+  const rows = db
+    .query(`SELECT ${column} AS k FROM ${table} WHERE team = ? AND ${column} IN (${keys.map(() => "?").join(", ")})`)
+    .all(team, ...keys) as { k: string }[];
   return new Set(rows.map((r) => r.k));
 }
 
 function runBulk<T>(
   db: Database,
+  team: string,
   actions: BulkAction<T>[],
   where: { table: string; column: string; noun: BulkNoun; keyOf: (e: T) => string },
   apply: (plan: BulkPlan<T>, existing: Set<string>) => void,
 ): BulkActionResult[] {
   return db.transaction(() =>
     actions.map((a) => {
-      const existing = existingKeys(db, where.table, where.column, bulkKeys(a, where.keyOf));
+      const existing = existingKeys(db, team, where.table, where.column, bulkKeys(a, where.keyOf));
       const plan = planBulkAction(a, existing, where.noun, where.keyOf);
       apply(plan, existing);
       return plan.result;
@@ -42,30 +46,30 @@ function runBulk<T>(
   )();
 }
 
-export function bulkVariables(db: Database, actions: BulkAction<VariableRecord>[], now: Date): BulkActionResult[] {
+export function bulkVariables(db: Database, team: string, actions: BulkAction<VariableRecord>[], now: Date): BulkActionResult[] {
   const where = { table: "variables", column: "key", noun: VARIABLE_NOUN, keyOf: (v: VariableRecord) => v.key };
-  return runBulk(db, actions, where, (plan) => {
-    for (const v of plan.put) putVariable(db, v, now);
-    for (const k of plan.remove) deleteVariable(db, k);
+  return runBulk(db, team, actions, where, (plan) => {
+    for (const v of plan.put) putVariable(db, team, v, now);
+    for (const k of plan.remove) deleteVariable(db, team, k);
   });
 }
 
-export function bulkConnections(db: Database, actions: BulkAction<ConnectionRecord>[], now: Date): BulkActionResult[] {
+export function bulkConnections(db: Database, team: string, actions: BulkAction<ConnectionRecord>[], now: Date): BulkActionResult[] {
   const where = { table: "connections", column: "connection_id", noun: CONNECTION_NOUN, keyOf: (c: ConnectionRecord) => c.connection_id };
-  return runBulk(db, actions, where, (plan) => {
-    for (const c of plan.put) putConnection(db, c, now);
-    for (const k of plan.remove) deleteConnection(db, k);
+  return runBulk(db, team, actions, where, (plan) => {
+    for (const c of plan.put) putConnection(db, team, c, now);
+    for (const k of plan.remove) deleteConnection(db, team, k);
   });
 }
 
-export function bulkPools(db: Database, actions: BulkAction<PoolInput>[]): BulkActionResult[] {
+export function bulkPools(db: Database, team: string, actions: BulkAction<PoolInput>[]): BulkActionResult[] {
   const where = { table: "pools", column: "name", noun: POOL_NOUN, keyOf: (p: PoolInput) => p.name };
-  return runBulk(db, actions, where, (plan, existing) => {
+  return runBulk(db, team, actions, where, (plan, existing) => {
     for (const p of plan.put) {
       if (existing.has(p.name))
-        updatePool(db, p.name, { slots: p.slots, description: p.description, include_deferred: p.include_deferred });
-      else createPool(db, p);
+        updatePool(db, team, p.name, { slots: p.slots, description: p.description, include_deferred: p.include_deferred });
+      else createPool(db, team, p);
     }
-    for (const k of plan.remove) deletePool(db, k);
+    for (const k of plan.remove) deletePool(db, team, k);
   });
 }

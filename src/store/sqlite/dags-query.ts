@@ -28,9 +28,15 @@ function dialect(params: Bindable[]): DagSqlDialect {
   };
 }
 
-export function findDags(db: Database, f: DagFilter): Page<DagRecord> {
+/** The team's DAGs matching the filter: `d.team = ?` first, then the shared conditions. */
+function teamDagWhere(team: string, f: DagFilter, params: Bindable[]): string {
+  params.push(team);
+  return whereSql(["d.team = ?", ...dagWhere(dialect(params), f)]);
+}
+
+export function findDags(db: Database, team: string, f: DagFilter): Page<DagRecord> {
   const params: Bindable[] = [];
-  const w = whereSql(dagWhere(dialect(params), f));
+  const w = teamDagWhere(team, f, params);
   const from = `${DAG_FROM}${DAG_LATEST_RUN_JOIN}`;
   const rows = db
     .query(`SELECT ${DAG_COLUMNS} FROM ${from}${w}${dagOrderBy(dagSortKeys(f))} LIMIT ? OFFSET ?`)
@@ -39,27 +45,26 @@ export function findDags(db: Database, f: DagFilter): Page<DagRecord> {
   return { items: rows.map(toDag), total: n };
 }
 
-export function setDagsPaused(db: Database, f: DagFilter, paused: boolean): number {
+export function setDagsPaused(db: Database, team: string, f: DagFilter, paused: boolean): number {
   const params: Bindable[] = [];
-  const w = whereSql(dagWhere(dialect(params), f));
+  const w = teamDagWhere(team, f, params);
   const { changes } = db
-    .query(`UPDATE dags SET is_paused = ? WHERE dag_id IN (SELECT d.dag_id FROM ${DAG_FROM}${DAG_LATEST_RUN_JOIN}${w})`)
-    .run(paused ? 1 : 0, ...params);
+    .query(`UPDATE dags SET is_paused = ? WHERE team = ? AND dag_id IN (SELECT d.dag_id FROM ${DAG_FROM}${DAG_LATEST_RUN_JOIN}${w})`)
+    .run(paused ? 1 : 0, team, ...params);
   return changes;
 }
 
-export function deleteDag(db: Database, dagId: string): "deleted" | "not_found" | "running" {
+export function deleteDag(db: Database, team: string, dagId: string): "deleted" | "not_found" | "running" {
   return db
     .transaction(() => {
-      if (!db.query("SELECT 1 FROM dags WHERE dag_id = ?").get(dagId)) return "not_found" as const;
-      if (db.query("SELECT 1 FROM task_instances WHERE dag_id = ? AND state IN ('queued', 'running') LIMIT 1").get(dagId))
+      if (!db.query("SELECT 1 FROM dags WHERE team = ? AND dag_id = ?").get(team, dagId)) return "not_found" as const;
+      if (
+        db.query("SELECT 1 FROM task_instances WHERE team = ? AND dag_id = ? AND state IN ('queued', 'running') LIMIT 1").get(team, dagId)
+      )
         return "running" as const;
       // Task instances (and their logs and dispatch attempts) go with their runs by cascade.
-      db.query("DELETE FROM xcom WHERE dag_id = ?").run(dagId);
-      db.query("DELETE FROM dag_runs WHERE dag_id = ?").run(dagId);
-      db.query("DELETE FROM backfills WHERE dag_id = ?").run(dagId);
-      db.query("DELETE FROM dags WHERE dag_id = ?").run(dagId);
-      db.query("DELETE FROM dag_versions WHERE dag_id = ?").run(dagId);
+      for (const table of ["xcom", "dag_runs", "backfills", "dags", "dag_versions"])
+        db.query(`DELETE FROM ${table} WHERE team = ? AND dag_id = ?`).run(team, dagId);
       return "deleted" as const;
     })
     .immediate();
@@ -67,9 +72,13 @@ export function deleteDag(db: Database, dagId: string): "deleted" | "not_found" 
 
 const VERSION_SORTABLE = { id: "id", version_number: "id", created_at: "created_at" };
 
-export function listDagVersions(db: Database, f: ListOptions & { dag_id?: string; version_id?: number }): Page<DagVersionRecord> {
-  const where: string[] = [];
-  const params: Bindable[] = [];
+export function listDagVersions(
+  db: Database,
+  team: string,
+  f: ListOptions & { dag_id?: string; version_id?: number },
+): Page<DagVersionRecord> {
+  const where: string[] = ["team = ?"];
+  const params: Bindable[] = [team];
   if (f.dag_id !== undefined) {
     where.push("dag_id = ?");
     params.push(f.dag_id);
@@ -89,18 +98,18 @@ export function listDagVersions(db: Database, f: ListOptions & { dag_id?: string
   return { items: rows.map((r) => ({ version_id: r.id, dag_id: r.dag_id, created_at: new Date(r.created_at) })), total: n };
 }
 
-export function countDagRunStates(db: Database, dagIds?: string[]): DagRunStateCount[] {
-  const filter = dagIds ? " WHERE dag_id IN (SELECT value FROM json_each(?))" : "";
+export function countDagRunStates(db: Database, team: string, dagIds?: string[]): DagRunStateCount[] {
+  const filter = dagIds ? " AND dag_id IN (SELECT value FROM json_each(?))" : "";
   return db
-    .query(`SELECT dag_id, state, count(*) AS count FROM dag_runs${filter} GROUP BY dag_id, state ORDER BY dag_id, state`)
-    .all(...(dagIds ? [JSON.stringify(dagIds)] : [])) as DagRunStateCount[];
+    .query(`SELECT dag_id, state, count(*) AS count FROM dag_runs WHERE team = ?${filter} GROUP BY dag_id, state ORDER BY dag_id, state`)
+    .all(team, ...(dagIds ? [JSON.stringify(dagIds)] : [])) as DagRunStateCount[];
 }
 
-export function listDagTags(db: Database, opts: ListOptions & { pattern?: string }): Page<string> {
-  const params: Bindable[] = [];
-  const w = opts.pattern !== undefined ? " WHERE t.value LIKE ? ESCAPE '\\'" : "";
+export function listDagTags(db: Database, team: string, opts: ListOptions & { pattern?: string }): Page<string> {
+  const params: Bindable[] = [team];
+  const w = opts.pattern !== undefined ? " AND t.value LIKE ? ESCAPE '\\'" : "";
   if (opts.pattern !== undefined) params.push(opts.pattern);
-  const tags = `SELECT DISTINCT t.value AS name FROM dags d, json_each(d.tags) t${w}`;
+  const tags = `SELECT DISTINCT t.value AS name FROM dags d, json_each(d.tags) t WHERE d.team = ?${w}`;
   const page = pageClause(opts, { name: "name" }, "name", "name");
   const rows = db.query(`SELECT name FROM (${tags})${page.sql}`).all(...params, ...page.params) as { name: string }[];
   const { n } = db.query(`SELECT count(*) AS n FROM (${tags})`).get(...params) as { n: number };

@@ -4,12 +4,15 @@
  */
 import type { Database } from "bun:sqlite";
 import type { EventLogRow } from "../../domain";
+import { eventTeam } from "../event-team";
 
 /** One transaction per batch; returns the ids given, ascending, in the order of `events`. */
 export function appendEvents(db: Database, events: Record<string, unknown>[], now: Date): number[] {
   if (events.length === 0) return [];
-  const insert = db.query("INSERT INTO event_log (event, created_at) VALUES (?, ?) RETURNING id");
-  return db.transaction(() => events.map((e) => (insert.get(JSON.stringify(e), now.getTime()) as { id: number }).id)).immediate();
+  const insert = db.query("INSERT INTO event_log (team, event, created_at) VALUES (?, ?, ?) RETURNING id");
+  return db
+    .transaction(() => events.map((e) => (insert.get(eventTeam(e), JSON.stringify(e), now.getTime()) as { id: number }).id))
+    .immediate();
 }
 
 export function readEventsAfter(db: Database, afterId: number, limit: number): EventLogRow[] {

@@ -23,29 +23,31 @@ export function sqliteDialect(params: Bindable[]): SqlDialect {
   };
 }
 
-export function listDagRunsFiltered(db: Database, filter: DagRunFilter): Page<DagRunRecord> {
+export function listDagRunsFiltered(db: Database, team: string, filter: DagRunFilter): Page<DagRunRecord> {
   const params: Bindable[] = [];
-  const w = whereSql(dagRunWhere(sqliteDialect(params), filter));
+  const d = sqliteDialect(params);
+  const w = whereSql([`team = ${d.param(team)}`, ...dagRunWhere(d, filter)]);
   const page = pageClause(filter, RUN_SORTABLE, "id", "id");
   const rows = db.query(`SELECT ${DAG_RUN_COLUMNS} FROM dag_runs${w}${page.sql}`).all(...params, ...page.params) as DagRunRow[];
   const { n } = db.query(`SELECT count(*) AS n FROM dag_runs${w}`).get(...params) as { n: number };
   return { items: rows.map(toDagRun), total: n };
 }
 
-export function findTaskInstances(db: Database, filter: TaskInstanceFilter): Page<TaskInstanceRecord> {
+export function findTaskInstances(db: Database, team: string, filter: TaskInstanceFilter): Page<TaskInstanceRecord> {
   const params: Bindable[] = [];
-  const w = whereSql(taskInstanceWhere(sqliteDialect(params), filter));
+  const d = sqliteDialect(params);
+  const w = whereSql([`team = ${d.param(team)}`, ...taskInstanceWhere(d, filter)]);
   const page = pageClause(filter, TI_SORTABLE, "id", "id");
   const rows = db.query(`SELECT ${TI_COLUMNS} FROM task_instances${w}${page.sql}`).all(...params, ...page.params) as TaskInstanceRow[];
   const { n } = db.query(`SELECT count(*) AS n FROM task_instances${w}`).get(...params) as { n: number };
   return { items: rows.map(toTaskInstance), total: n };
 }
 
-/** Deletes a run, its task instances (with their logs, by cascade) and its XComs; false when there was none. */
-export function deleteDagRun(db: Database, dagId: string, runId: string): boolean {
+/** Deletes the team's run, its task instances (with their logs, by cascade) and its XComs; false when there was none. */
+export function deleteDagRun(db: Database, team: string, dagId: string, runId: string): boolean {
   return db.transaction(() => {
-    const { changes } = db.query("DELETE FROM dag_runs WHERE dag_id = ? AND run_id = ?").run(dagId, runId);
-    if (changes) db.query("DELETE FROM xcom WHERE dag_id = ? AND run_id = ?").run(dagId, runId);
+    const { changes } = db.query("DELETE FROM dag_runs WHERE team = ? AND dag_id = ? AND run_id = ?").run(team, dagId, runId);
+    if (changes) db.query("DELETE FROM xcom WHERE team = ? AND dag_id = ? AND run_id = ?").run(team, dagId, runId);
     return changes > 0;
   })();
 }
@@ -56,7 +58,7 @@ export function listTaskInstanceTries(db: Database, tiId: number): TaskInstanceR
   return rows.map(toTaskInstance);
 }
 
-const TRIES_SQL = `SELECT t.id, t.dag_run_id, t.dag_id, t.run_id, t.task_id, h.state, h.try_number, h.max_tries, h.operator, h.pool,
+const TRIES_SQL = `SELECT t.id, t.dag_run_id, t.team, t.dag_id, t.run_id, t.task_id, h.state, h.try_number, h.max_tries, h.operator, h.pool,
   h.pool_slots, h.priority_weight, h.queued_at, h.start_date, h.end_date, NULL AS last_heartbeat, h.hostname, h.pid, h.executor,
   NULL AS note, NULL AS wait_reason, h.updated_at
   FROM task_instance_history h JOIN task_instances t ON t.id = h.ti_id`;

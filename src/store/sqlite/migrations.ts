@@ -16,6 +16,7 @@ import waitReasonSql from "../../../sql/sqlite/0009_wait_reason.sql" with { type
 import stagingVolumesSql from "../../../sql/sqlite/0010_staging_volumes.sql" with { type: "text" };
 import auditLogSql from "../../../sql/sqlite/0011_audit_log.sql" with { type: "text" };
 import taskInstanceHistorySql from "../../../sql/sqlite/0012_task_instance_history.sql" with { type: "text" };
+import teamsSql from "../../../sql/sqlite/0013_teams.sql" with { type: "text" };
 
 export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0001_init.sql", initSql),
@@ -30,6 +31,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0010_staging_volumes.sql", stagingVolumesSql),
   migrationFromFile("0011_audit_log.sql", auditLogSql),
   migrationFromFile("0012_task_instance_history.sql", taskInstanceHistorySql),
+  migrationFromFile("0013_teams.sql", teamsSql),
 ];
 
 export function sqliteMigrationTarget(db: Database): MigrationTarget {
@@ -44,15 +46,28 @@ export function sqliteMigrationTarget(db: Database): MigrationTarget {
         .map((r) => r.version);
     },
     async applyMigration(m, appliedAt) {
-      // IMMEDIATE takes the write lock first, so a second process waits and then sees the version recorded.
-      return db
-        .transaction(() => {
-          if (db.query("SELECT 1 FROM schema_migrations WHERE version = ?").get(m.version)) return false;
-          db.run(m.sql);
-          db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", [m.version, m.name, appliedAt.getTime()]);
-          return true;
-        })
-        .immediate();
+      // Foreign keys are off while a migration runs (a rebuilt table is dropped and renamed, which must not
+      // cascade into its children) and checked before the commit: SQLite's documented ALTER TABLE procedure.
+      // The pragma is a no-op inside a transaction, so it is set around it.
+      db.run("PRAGMA foreign_keys = OFF");
+      try {
+        // IMMEDIATE takes the write lock first, so a second process waits and then sees the version recorded.
+        return db
+          .transaction(() => {
+            if (db.query("SELECT 1 FROM schema_migrations WHERE version = ?").get(m.version)) return false;
+            db.run(m.sql);
+            const broken = db.query<{ table: string; parent: string }, []>("PRAGMA foreign_key_check").all();
+            if (broken.length > 0)
+              throw new Error(
+                `it leaves ${broken.length} rows whose foreign key has no parent (first: ${broken[0]?.table} → ${broken[0]?.parent})`,
+              );
+            db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", [m.version, m.name, appliedAt.getTime()]);
+            return true;
+          })
+          .immediate();
+      } finally {
+        db.run("PRAGMA foreign_keys = ON");
+      }
     },
   };
 }

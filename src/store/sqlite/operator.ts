@@ -10,17 +10,23 @@ import { applyTransitions } from "./task-instances";
 const CLEAR_SQL = `UPDATE task_instances SET state = 'none', try_number = ?, max_tries = ?, queued_at = NULL, start_date = NULL,
     end_date = NULL, last_heartbeat = NULL, hostname = NULL, pid = NULL, executor = NULL, note = NULL, wait_reason = NULL, updated_at = ?
   WHERE id = ? AND state = ? AND try_number = ?
-  RETURNING dag_id, run_id, task_id`;
+  RETURNING team, dag_id, run_id, task_id`;
 
 function clearOne(db: Database, c: TaskClear, now: number): boolean {
   const row = db.query(CLEAR_SQL).get(c.try_number, c.max_tries, now, c.id, c.from, c.from_try) as {
+    team: string;
     dag_id: string;
     run_id: string;
     task_id: string;
   } | null;
   if (!row) return false;
   // The next try must not read what the cleared one pushed.
-  db.query("DELETE FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ?").run(row.dag_id, row.run_id, row.task_id);
+  db.query("DELETE FROM xcom WHERE team = ? AND dag_id = ? AND run_id = ? AND task_id = ?").run(
+    row.team,
+    row.dag_id,
+    row.run_id,
+    row.task_id,
+  );
   return true;
 }
 
@@ -71,7 +77,7 @@ export function setTaskInstanceNotes(db: Database, updates: TaskNoteUpdate[]): b
 
 const PREVIOUS_SQL = `WITH asked AS (
     SELECT r.id AS asked_id,
-      (SELECT p.id FROM dag_runs p WHERE p.dag_id = r.dag_id AND p.logical_date < r.logical_date
+      (SELECT p.id FROM dag_runs p WHERE p.team = r.team AND p.dag_id = r.dag_id AND p.logical_date < r.logical_date
         ORDER BY p.logical_date DESC, p.id DESC LIMIT 1) AS prev_id
     FROM dag_runs r WHERE r.id IN (SELECT value FROM json_each(?)) AND r.logical_date IS NOT NULL
   )

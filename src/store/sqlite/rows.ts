@@ -15,6 +15,7 @@ export const ms = (d: Date | null | undefined): number | null => (d == null ? nu
 export const date = (v: number | null): Date | null => (v == null ? null : new Date(v));
 
 export interface DagRow {
+  team: string;
   dag_id: string;
   fileloc: string;
   version_id: number;
@@ -23,10 +24,11 @@ export interface DagRow {
   is_active: number;
   last_parsed_at: number;
 }
-export const DAG_COLUMNS = "d.dag_id, d.fileloc, d.version_id, v.spec, d.is_paused, d.is_active, d.last_parsed_at";
+export const DAG_COLUMNS = "d.team, d.dag_id, d.fileloc, d.version_id, v.spec, d.is_paused, d.is_active, d.last_parsed_at";
 export const DAG_FROM = "dags d JOIN dag_versions v ON v.id = d.version_id";
 
 export const toDag = (r: DagRow): DagRecord => ({
+  team: r.team,
   dag_id: r.dag_id,
   fileloc: r.fileloc,
   version_id: r.version_id,
@@ -38,6 +40,7 @@ export const toDag = (r: DagRow): DagRecord => ({
 
 export interface ImportErrorRow {
   id: number;
+  team: string;
   filename: string;
   stack_trace: string;
   timestamp: number;
@@ -46,6 +49,7 @@ export const toImportError = (r: ImportErrorRow): ImportErrorRecord => ({ ...r, 
 
 export interface DagRunRow {
   id: number;
+  team: string;
   dag_id: string;
   run_id: string;
   run_type: string;
@@ -61,10 +65,11 @@ export interface DagRunRow {
   note: string | null;
 }
 export const DAG_RUN_COLUMNS =
-  "id, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, start_date, end_date, note";
+  "id, team, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, start_date, end_date, note";
 
 export const toDagRun = (r: DagRunRow): DagRunRecord => ({
   id: r.id,
+  team: r.team,
   dag_id: r.dag_id,
   run_id: r.run_id,
   run_type: r.run_type as RunType,
@@ -83,6 +88,7 @@ export const toDagRun = (r: DagRunRow): DagRunRecord => ({
 export interface TaskInstanceRow {
   id: number;
   dag_run_id: number;
+  team: string;
   dag_id: string;
   run_id: string;
   task_id: string;
@@ -105,12 +111,13 @@ export interface TaskInstanceRow {
   updated_at: number;
 }
 export const TI_COLUMNS =
-  "id, dag_run_id, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, " +
+  "id, dag_run_id, team, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, " +
   "queued_at, start_date, end_date, last_heartbeat, hostname, pid, executor, note, wait_reason, updated_at";
 
 export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
   id: r.id,
   dag_run_id: r.dag_run_id,
+  team: r.team,
   dag_id: r.dag_id,
   run_id: r.run_id,
   task_id: r.task_id,
@@ -134,6 +141,7 @@ export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
 });
 
 export interface XComRow {
+  team: string;
   dag_id: string;
   run_id: string;
   task_id: string;

@@ -24,10 +24,11 @@ export function createDagRun(db: Database, input: NewDagRun): DagRunRecord {
       .transaction(() => {
         const { id } = db
           .query(
-            `INSERT INTO dag_runs (dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, note)
-           VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+            `INSERT INTO dag_runs (team, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, note)
+           VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
           )
           .get(
+            input.team,
             input.dag_id,
             input.run_id,
             input.run_type,
@@ -40,12 +41,13 @@ export function createDagRun(db: Database, input: NewDagRun): DagRunRecord {
             input.note ?? null,
           ) as { id: number };
         const insertTi = db.query(
-          `INSERT INTO task_instances (dag_run_id, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, updated_at)
-         VALUES (?, ?, ?, ?, 'none', 1, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO task_instances (dag_run_id, team, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, updated_at)
+         VALUES (?, ?, ?, ?, ?, 'none', 1, ?, ?, ?, ?, ?, ?)`,
         );
         for (const t of input.tasks)
           insertTi.run(
             id,
+            input.team,
             input.dag_id,
             input.run_id,
             t.task_id,
@@ -65,14 +67,16 @@ export function createDagRun(db: Database, input: NewDagRun): DagRunRecord {
       throw new ConflictError(`dag run ${input.run_id} already exists for DAG ${input.dag_id}`);
     if (err instanceof SQLiteError && err.code === "SQLITE_CONSTRAINT_FOREIGNKEY")
       throw new NotFoundError(
-        `cannot create run ${input.run_id}: DAG ${input.dag_id} or its version ${input.version_id} is not in the store; record the DAG (upsertDag) first`,
+        `cannot create run ${input.run_id}: DAG ${input.dag_id} of team ${input.team} or its version ${input.version_id} is not in the store; record the DAG (upsertDag) first`,
       );
     throw err;
   }
 }
 
-export function getDagRun(db: Database, dagId: string, runId: string): DagRunRecord | null {
-  const row = db.query(`SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE dag_id = ? AND run_id = ?`).get(dagId, runId) as DagRunRow | null;
+export function getDagRun(db: Database, team: string, dagId: string, runId: string): DagRunRecord | null {
+  const row = db
+    .query(`SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE team = ? AND dag_id = ? AND run_id = ?`)
+    .get(team, dagId, runId) as DagRunRow | null;
   return row ? toDagRun(row) : null;
 }
 

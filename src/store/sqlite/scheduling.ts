@@ -10,6 +10,7 @@ import {
   type ReprocessBehavior,
   type RunGates,
   type ScheduledDag,
+  teamKey,
 } from "../../domain";
 import { BACKFILL_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
@@ -20,11 +21,11 @@ export function listScheduledDags(db: Database): ScheduledDag[] {
   const rows = db
     .query(
       `SELECT ${DAG_COLUMNS},
-         (SELECT max(r.logical_date) FROM dag_runs r WHERE r.dag_id = d.dag_id AND r.run_type = 'scheduled') AS latest,
-         (SELECT count(*) FROM dag_runs r WHERE r.dag_id = d.dag_id AND r.state IN ('queued', 'running') AND r.backfill_id IS NULL) AS active
+         (SELECT max(r.logical_date) FROM dag_runs r WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.run_type = 'scheduled') AS latest,
+         (SELECT count(*) FROM dag_runs r WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.state IN ('queued', 'running') AND r.backfill_id IS NULL) AS active
        FROM ${DAG_FROM}
        WHERE d.is_active = 1 AND d.is_paused = 0 AND json_extract(v.spec, '$.schedule') IS NOT NULL
-       ORDER BY d.dag_id`,
+       ORDER BY d.team, d.dag_id`,
     )
     .all() as (DagRow & { latest: number | null; active: number })[];
   return rows.map((r) => ({
@@ -34,6 +35,8 @@ export function listScheduledDags(db: Database): ScheduledDag[] {
   }));
 }
 
+type GateDagRow = { team: string; dag_id: string; is_paused: number; max_active_runs: number; running: number };
+
 export function loadRunGates(db: Database, runIds: number[]): RunGates {
   const gates: RunGates = { runs: [], dags: new Map(), backfills: new Map() };
   if (runIds.length === 0) return gates;
@@ -41,21 +44,24 @@ export function loadRunGates(db: Database, runIds: number[]): RunGates {
     .transaction(() => {
       gates.runs = db
         .query(
-          `SELECT id, dag_id, state, backfill_id FROM dag_runs
+          `SELECT id, team, dag_id, state, backfill_id FROM dag_runs
          WHERE id IN (SELECT value FROM json_each(?)) AND state IN ('queued', 'running') ORDER BY id`,
         )
         .all(JSON.stringify(runIds)) as RunGates["runs"];
       if (gates.runs.length === 0) return gates;
-      const dagIds = JSON.stringify([...new Set(gates.runs.map((r) => r.dag_id))]);
+      // The runs' DAGs as [team, dag_id] pairs: the same dag_id may belong to two teams.
+      const pairs = new Map(gates.runs.map((r) => [teamKey(r.team, r.dag_id), [r.team, r.dag_id]]));
       const dags = db
         .query(
-          `SELECT d.dag_id, d.is_paused, coalesce(json_extract(v.spec, '$.max_active_runs'), 16) AS max_active_runs,
-           (SELECT count(*) FROM dag_runs r WHERE r.dag_id = d.dag_id AND r.state = 'running' AND r.backfill_id IS NULL) AS running
-         FROM ${DAG_FROM} WHERE d.dag_id IN (SELECT value FROM json_each(?))`,
+          `SELECT d.team, d.dag_id, d.is_paused, coalesce(json_extract(v.spec, '$.max_active_runs'), 16) AS max_active_runs,
+           (SELECT count(*) FROM dag_runs r
+             WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.state = 'running' AND r.backfill_id IS NULL) AS running
+         FROM ${DAG_FROM}
+         WHERE (d.team, d.dag_id) IN (SELECT value ->> '$[0]', value ->> '$[1]' FROM json_each(?))`,
         )
-        .all(dagIds) as { dag_id: string; is_paused: number; max_active_runs: number; running: number }[];
+        .all(JSON.stringify([...pairs.values()])) as GateDagRow[];
       for (const d of dags)
-        gates.dags.set(d.dag_id, { is_paused: d.is_paused === 1, max_active_runs: d.max_active_runs, running: d.running });
+        gates.dags.set(teamKey(d.team, d.dag_id), { is_paused: d.is_paused === 1, max_active_runs: d.max_active_runs, running: d.running });
       const backfillIds = [...new Set(gates.runs.flatMap((r) => (r.backfill_id == null ? [] : [r.backfill_id])))];
       if (backfillIds.length) {
         const bfs = db
@@ -75,6 +81,7 @@ export function loadRunGates(db: Database, runIds: number[]): RunGates {
 
 interface BackfillRow {
   id: number;
+  team: string;
   dag_id: string;
   from_date: number;
   to_date: number;
@@ -88,10 +95,11 @@ interface BackfillRow {
   updated_at: number;
 }
 const BACKFILL_COLUMNS =
-  "id, dag_id, from_date, to_date, run_backwards, dag_run_conf, is_paused, reprocess_behavior, max_active_runs, created_at, completed_at, updated_at";
+  "id, team, dag_id, from_date, to_date, run_backwards, dag_run_conf, is_paused, reprocess_behavior, max_active_runs, created_at, completed_at, updated_at";
 
 const toBackfill = (r: BackfillRow): BackfillRecord => ({
   id: r.id,
+  team: r.team,
   dag_id: r.dag_id,
   from_date: new Date(r.from_date),
   to_date: new Date(r.to_date),
@@ -109,7 +117,9 @@ export function createBackfill(db: Database, input: NewBackfill) {
   const t = input.now.getTime();
   return db
     .transaction(() => {
-      const open = db.query("SELECT id FROM backfills WHERE dag_id = ? AND completed_at IS NULL").get(input.dag_id) as {
+      const open = db
+        .query("SELECT id FROM backfills WHERE team = ? AND dag_id = ? AND completed_at IS NULL")
+        .get(input.team, input.dag_id) as {
         id: number;
       } | null;
       if (open)
@@ -118,10 +128,11 @@ export function createBackfill(db: Database, input: NewBackfill) {
         );
       const { id } = db
         .query(
-          `INSERT INTO backfills (dag_id, from_date, to_date, run_backwards, dag_run_conf, is_paused, reprocess_behavior, max_active_runs, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id`,
+          `INSERT INTO backfills (team, dag_id, from_date, to_date, run_backwards, dag_run_conf, is_paused, reprocess_behavior, max_active_runs, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id`,
         )
         .get(
+          input.team,
           input.dag_id,
           input.from_date.getTime(),
           input.to_date.getTime(),
@@ -133,61 +144,64 @@ export function createBackfill(db: Database, input: NewBackfill) {
           t,
         ) as { id: number };
       const latest = db.query(
-        `SELECT state FROM dag_runs WHERE dag_id = ? AND logical_date = ?
+        `SELECT state FROM dag_runs WHERE team = ? AND dag_id = ? AND logical_date = ?
        ORDER BY start_date IS NULL, start_date DESC, id DESC LIMIT 1`,
       );
-      const taken = db.query("SELECT 1 FROM dag_runs WHERE dag_id = ? AND run_id = ?");
+      const taken = db.query("SELECT 1 FROM dag_runs WHERE team = ? AND dag_id = ? AND run_id = ?");
       const link = db.query("UPDATE dag_runs SET backfill_id = ? WHERE id = ?");
       const created: number[] = [];
       const skipped: { logical_date: Date; reason: string }[] = [];
       for (const run of input.runs) {
-        const existing = latest.get(input.dag_id, run.logical_date!.getTime()) as { state: DagRunState } | null;
+        const existing = latest.get(input.team, input.dag_id, run.logical_date!.getTime()) as { state: DagRunState } | null;
         const reason = existing ? input.skip_existing[existing.state] : undefined;
         if (reason) {
           skipped.push({ logical_date: run.logical_date!, reason });
           continue;
         }
-        const runId = taken.get(input.dag_id, run.run_id) ? `${run.run_id}_${id}` : run.run_id;
-        const record = createDagRun(db, { ...run, run_id: runId });
+        const runId = taken.get(input.team, input.dag_id, run.run_id) ? `${run.run_id}_${id}` : run.run_id;
+        // The backfill's team, whatever the planned run says: a backfill's runs belong to its DAG's team.
+        const record = createDagRun(db, { ...run, team: input.team, run_id: runId });
         link.run(id, record.id);
         created.push(record.id);
       }
-      return { backfill: getBackfill(db, id)!, created, skipped };
+      return { backfill: getBackfill(db, input.team, id)!, created, skipped };
     })
     .immediate();
 }
 
-export function getBackfill(db: Database, id: number): BackfillRecord | null {
-  const row = db.query(`SELECT ${BACKFILL_COLUMNS} FROM backfills WHERE id = ?`).get(id) as BackfillRow | null;
+export function getBackfill(db: Database, team: string, id: number): BackfillRecord | null {
+  const row = db.query(`SELECT ${BACKFILL_COLUMNS} FROM backfills WHERE team = ? AND id = ?`).get(team, id) as BackfillRow | null;
   return row ? toBackfill(row) : null;
 }
 
-export function listBackfills(db: Database, opts: ListOptions & { dag_id?: string } = {}): Page<BackfillRecord> {
-  const where = opts.dag_id === undefined ? "" : " WHERE dag_id = ?";
-  const params = opts.dag_id === undefined ? [] : [opts.dag_id];
+export function listBackfills(db: Database, team: string, opts: ListOptions & { dag_id?: string } = {}): Page<BackfillRecord> {
+  const where = opts.dag_id === undefined ? " WHERE team = ?" : " WHERE team = ? AND dag_id = ?";
+  const params = opts.dag_id === undefined ? [team] : [team, opts.dag_id];
   const page = pageClause(opts, BACKFILL_SORTABLE, "id", "id");
   const rows = db.query(`SELECT ${BACKFILL_COLUMNS} FROM backfills${where}${page.sql}`).all(...params, ...page.params) as BackfillRow[];
   const { n } = db.query(`SELECT count(*) AS n FROM backfills${where}`).get(...params) as { n: number };
   return { items: rows.map(toBackfill), total: n };
 }
 
-export function setBackfillPaused(db: Database, id: number, paused: boolean, now: Date): BackfillRecord | null {
-  db.query("UPDATE backfills SET is_paused = ?, updated_at = ? WHERE id = ?").run(paused ? 1 : 0, now.getTime(), id);
-  return getBackfill(db, id);
+export function setBackfillPaused(db: Database, team: string, id: number, paused: boolean, now: Date): BackfillRecord | null {
+  db.query("UPDATE backfills SET is_paused = ?, updated_at = ? WHERE team = ? AND id = ?").run(paused ? 1 : 0, now.getTime(), team, id);
+  return getBackfill(db, team, id);
 }
 
-export function cancelBackfill(db: Database, id: number, now: Date): BackfillRecord | null {
+export function cancelBackfill(db: Database, team: string, id: number, now: Date): BackfillRecord | null {
   const t = now.getTime();
   return db
     .transaction(() => {
-      const res = db.query("UPDATE backfills SET is_paused = 1, completed_at = ?, updated_at = ? WHERE id = ?").run(t, t, id);
+      const res = db
+        .query("UPDATE backfills SET is_paused = 1, completed_at = ?, updated_at = ? WHERE team = ? AND id = ?")
+        .run(t, t, team, id);
       if (res.changes === 0) return null;
       db.query(`UPDATE dag_runs SET state = 'failed', end_date = ?, note = ? WHERE backfill_id = ? AND state = 'queued'`).run(
         t,
         `backfill ${id} cancelled`,
         id,
       );
-      return getBackfill(db, id);
+      return getBackfill(db, team, id);
     })
     .immediate();
 }

@@ -24,11 +24,14 @@ import type {
   TaskInstanceRecord,
   TaskTransition,
   UserRecord,
+  TeamInput,
+  TeamRecord,
   XComKey,
   XComRecord,
   VariableRecord,
   ConnectionRecord,
   SecretRewrite,
+  TeamOwned,
   TaskInstanceFilter,
   XComFilter,
   OperatorChange,
@@ -39,6 +42,7 @@ import type {
   BackfillRecord,
   NewBackfill,
   RunGates,
+  ActiveTaskCounts,
   ScheduledDag,
   EventLogRow,
   DispatchBackoff,
@@ -48,8 +52,10 @@ import type {
 } from "../../domain";
 import { runMigrations } from "../migrate";
 import type { Store } from "../store";
+import type { Slice } from "../ports/secrets";
 import * as dags from "./dags";
 import * as dagsQuery from "./dags-query";
+import { ensureTeam } from "./ensure-team";
 import type { DagFilter, DagRunStateCount, DagVersionRecord } from "../ports/api-dags";
 import * as filterQueries from "./filter-queries";
 import * as logs from "./logs";
@@ -69,7 +75,9 @@ import * as auditLog from "./audit-log";
 import type { AuditLogEntry, AuditLogFilter, AuditLogRecord, BulkAction, BulkActionResult } from "../../domain";
 import * as staging from "./staging";
 import type { NewStagingVolume, StagingVolumeRecord } from "../ports/staging";
-import type { UserChange, UserChangeResult } from "../ports/users";
+import type { SetUserRoleResult, TeamRole, UserChange, UserChangeResult } from "../ports/users";
+import type { TeamPatch } from "../ports/teams";
+import * as teams from "./teams";
 
 export const DEFAULT_XCOM_MAX_BYTES = 1024 * 1024;
 
@@ -108,69 +116,75 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 
-  async upsertDag(input: { spec: DagSpec; fileloc: string; pausedOnCreate: boolean; now: Date }): Promise<DagRecord> {
-    return dags.upsertDag(this.db, input);
+  async upsertDag(team: string, input: { spec: DagSpec; fileloc: string; pausedOnCreate: boolean; now: Date }): Promise<DagRecord> {
+    return dags.upsertDag(this.db, team, input);
   }
-  async getDag(dagId: string): Promise<DagRecord | null> {
-    return dags.getDag(this.db, dagId);
+  async ensureTeam(team: string, now: Date): Promise<boolean> {
+    return ensureTeam(this.db, team, now);
   }
-  async listDags(opts?: ListOptions & { only_active?: boolean; paused?: boolean; tags?: string[] }): Promise<Page<DagRecord>> {
-    return dags.listDags(this.db, opts);
+  async getDag(team: string, dagId: string): Promise<DagRecord | null> {
+    return dags.getDag(this.db, team, dagId);
   }
-  async findDags(filter: DagFilter): Promise<Page<DagRecord>> {
-    return dagsQuery.findDags(this.db, filter);
+  async listDags(
+    team: string,
+    opts?: ListOptions & { only_active?: boolean; paused?: boolean; tags?: string[] },
+  ): Promise<Page<DagRecord>> {
+    return dags.listDags(this.db, team, opts);
   }
-  async setDagsPaused(filter: DagFilter, paused: boolean): Promise<number> {
-    return dagsQuery.setDagsPaused(this.db, filter, paused);
+  async findDags(team: string, filter: DagFilter): Promise<Page<DagRecord>> {
+    return dagsQuery.findDags(this.db, team, filter);
   }
-  async deleteDag(dagId: string): Promise<"deleted" | "not_found" | "running"> {
-    return dagsQuery.deleteDag(this.db, dagId);
+  async setDagsPaused(team: string, filter: DagFilter, paused: boolean): Promise<number> {
+    return dagsQuery.setDagsPaused(this.db, team, filter, paused);
   }
-  async listDagVersions(filter: ListOptions & { dag_id?: string; version_id?: number }): Promise<Page<DagVersionRecord>> {
-    return dagsQuery.listDagVersions(this.db, filter);
+  async deleteDag(team: string, dagId: string): Promise<"deleted" | "not_found" | "running"> {
+    return dagsQuery.deleteDag(this.db, team, dagId);
   }
-  async countDagRunStates(dagIds?: string[]): Promise<DagRunStateCount[]> {
-    return dagsQuery.countDagRunStates(this.db, dagIds);
+  async listDagVersions(team: string, filter: ListOptions & { dag_id?: string; version_id?: number }): Promise<Page<DagVersionRecord>> {
+    return dagsQuery.listDagVersions(this.db, team, filter);
   }
-  async listDagTags(opts: ListOptions & { pattern?: string }): Promise<Page<string>> {
-    return dagsQuery.listDagTags(this.db, opts);
+  async countDagRunStates(team: string, dagIds?: string[]): Promise<DagRunStateCount[]> {
+    return dagsQuery.countDagRunStates(this.db, team, dagIds);
   }
-  async setDagPaused(dagId: string, paused: boolean): Promise<DagRecord | null> {
-    return dags.setDagPaused(this.db, dagId, paused);
+  async listDagTags(team: string, opts: ListOptions & { pattern?: string }): Promise<Page<string>> {
+    return dagsQuery.listDagTags(this.db, team, opts);
   }
-  async deactivateDagsOfFile(fileloc: string, keepDagIds: string[]): Promise<void> {
-    dags.deactivateDagsOfFile(this.db, fileloc, keepDagIds);
+  async setDagPaused(team: string, dagId: string, paused: boolean): Promise<DagRecord | null> {
+    return dags.setDagPaused(this.db, team, dagId, paused);
+  }
+  async deactivateDagsOfFile(team: string, fileloc: string, keepDagIds: string[]): Promise<void> {
+    dags.deactivateDagsOfFile(this.db, team, fileloc, keepDagIds);
   }
   async getDagVersion(versionId: number): Promise<DagSpec | null> {
     return dags.getDagVersion(this.db, versionId);
   }
-  async replaceImportErrors(filename: string, errors: string[], now: Date): Promise<void> {
-    dags.replaceImportErrors(this.db, filename, errors, now);
+  async replaceImportErrors(team: string, filename: string, errors: string[], now: Date): Promise<void> {
+    dags.replaceImportErrors(this.db, team, filename, errors, now);
   }
-  async listImportErrors(opts?: ListOptions & { filename_pattern?: string }): Promise<Page<ImportErrorRecord>> {
-    return dags.listImportErrors(this.db, opts);
+  async listImportErrors(team: string, opts?: ListOptions & { filename_pattern?: string }): Promise<Page<ImportErrorRecord>> {
+    return dags.listImportErrors(this.db, team, opts);
   }
-  async getImportError(id: number): Promise<ImportErrorRecord | null> {
-    return dags.getImportError(this.db, id);
+  async getImportError(team: string, id: number): Promise<ImportErrorRecord | null> {
+    return dags.getImportError(this.db, team, id);
   }
 
   async createDagRun(input: NewDagRun): Promise<DagRunRecord> {
     return runs.createDagRun(this.db, input);
   }
-  async getDagRun(dagId: string, runId: string): Promise<DagRunRecord | null> {
-    return runs.getDagRun(this.db, dagId, runId);
+  async getDagRun(team: string, dagId: string, runId: string): Promise<DagRunRecord | null> {
+    return runs.getDagRun(this.db, team, dagId, runId);
   }
   async getDagRunById(id: number): Promise<DagRunRecord | null> {
     return runs.getDagRunById(this.db, id);
   }
-  async listDagRuns(filter?: DagRunFilter): Promise<Page<DagRunRecord>> {
-    return filterQueries.listDagRunsFiltered(this.db, filter ?? {});
+  async listDagRuns(team: string, filter?: DagRunFilter): Promise<Page<DagRunRecord>> {
+    return filterQueries.listDagRunsFiltered(this.db, team, filter ?? {});
   }
-  async findTaskInstances(filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>> {
-    return filterQueries.findTaskInstances(this.db, filter);
+  async findTaskInstances(team: string, filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>> {
+    return filterQueries.findTaskInstances(this.db, team, filter);
   }
-  async deleteDagRun(dagId: string, runId: string): Promise<boolean> {
-    return filterQueries.deleteDagRun(this.db, dagId, runId);
+  async deleteDagRun(team: string, dagId: string, runId: string): Promise<boolean> {
+    return filterQueries.deleteDagRun(this.db, team, dagId, runId);
   }
   async listTaskInstanceTries(tiId: number): Promise<TaskInstanceRecord[]> {
     return filterQueries.listTaskInstanceTries(this.db, tiId);
@@ -188,19 +202,19 @@ export class SqliteStore implements Store {
     return runs.setDagRunState(this.db, id, from, to, now, note);
   }
 
-  async getTaskInstance(dagId: string, runId: string, taskId: string): Promise<TaskInstanceRecord | null> {
-    return tis.getTaskInstance(this.db, dagId, runId, taskId);
+  async getTaskInstance(team: string, dagId: string, runId: string, taskId: string): Promise<TaskInstanceRecord | null> {
+    return tis.getTaskInstance(this.db, team, dagId, runId, taskId);
   }
   async getTaskInstanceById(id: number): Promise<TaskInstanceRecord | null> {
     return tis.getTaskInstanceById(this.db, id);
   }
-  async listTaskInstances(dagId: string, runId: string, opts?: ListOptions): Promise<Page<TaskInstanceRecord>> {
-    return tis.listTaskInstances(this.db, dagId, runId, opts);
+  async listTaskInstances(team: string, dagId: string, runId: string, opts?: ListOptions): Promise<Page<TaskInstanceRecord>> {
+    return tis.listTaskInstances(this.db, team, dagId, runId, opts);
   }
   async applyTransitions(transitions: TaskTransition[], now: Date): Promise<boolean[]> {
     return tis.applyTransitions(this.db, transitions, now);
   }
-  async countActiveTaskInstances(): Promise<Map<string, number>> {
+  async countActiveTaskInstances(): Promise<ActiveTaskCounts> {
     return tis.countActiveTaskInstances(this.db);
   }
   async heartbeat(tiId: number, tryNumber: number, now: Date): Promise<boolean> {
@@ -220,8 +234,8 @@ export class SqliteStore implements Store {
   async getXCom(key: XComKey): Promise<XComRecord | null> {
     return xcom.getXCom(this.db, key);
   }
-  async listXComs(filter: XComFilter): Promise<Page<XComRecord>> {
-    return xcom.listXComs(this.db, filter);
+  async listXComs(team: string, filter: XComFilter): Promise<Page<XComRecord>> {
+    return xcom.listXComs(this.db, team, filter);
   }
 
   async getUser(username: string): Promise<UserRecord | null> {
@@ -233,28 +247,50 @@ export class SqliteStore implements Store {
   async changeUser(username: string, change: UserChange): Promise<UserChangeResult> {
     return users.changeUser(this.db, username, change);
   }
-  async putUser(user: Omit<UserRecord, "created_at">, now: Date): Promise<void> {
-    users.putUser(this.db, user, now);
+  async putUser(user: Omit<UserRecord, "created_at">, now: Date, roles?: TeamRole[]): Promise<void> {
+    users.putUser(this.db, user, now, roles);
+  }
+  async getUserRoles(username: string): Promise<TeamRole[]> {
+    return users.getUserRoles(this.db, username);
+  }
+  async setUserRole(username: string, team: string, role: UserRecord["role"] | null): Promise<SetUserRoleResult> {
+    return users.setUserRole(this.db, username, team, role);
+  }
+
+  async listTeams(): Promise<TeamRecord[]> {
+    return teams.listTeams(this.db);
+  }
+  async getTeam(name: string): Promise<TeamRecord | null> {
+    return teams.getTeam(this.db, name);
+  }
+  async createTeam(input: TeamInput, now: Date): Promise<TeamRecord> {
+    return teams.createTeam(this.db, input, now);
+  }
+  async updateTeam(name: string, patch: TeamPatch): Promise<TeamRecord | null> {
+    return teams.updateTeam(this.db, name, patch);
+  }
+  async deleteTeam(name: string): Promise<boolean> {
+    return teams.deleteTeam(this.db, name);
   }
 
   // --- Pools, clear, mark, depends_on_past (issue 5 part 2) ---
-  async listPools(opts?: ListOptions & { name_pattern?: string }): Promise<Page<PoolRecord>> {
-    return pools.listPools(this.db, opts);
+  async listPools(team: string, opts?: ListOptions & { name_pattern?: string }): Promise<Page<PoolRecord>> {
+    return pools.listPools(this.db, team, opts);
   }
   async listPoolUsage(): Promise<PoolRecord[]> {
     return pools.listPoolUsage(this.db);
   }
-  async getPool(name: string): Promise<PoolRecord | null> {
-    return pools.getPool(this.db, name);
+  async getPool(team: string, name: string): Promise<PoolRecord | null> {
+    return pools.getPool(this.db, team, name);
   }
-  async createPool(pool: PoolInput): Promise<PoolRecord> {
-    return pools.createPool(this.db, pool);
+  async createPool(team: string, pool: PoolInput): Promise<PoolRecord> {
+    return pools.createPool(this.db, team, pool);
   }
-  async updatePool(name: string, patch: Partial<Omit<PoolInput, "name">>): Promise<PoolRecord | null> {
-    return pools.updatePool(this.db, name, patch);
+  async updatePool(team: string, name: string, patch: Partial<Omit<PoolInput, "name">>): Promise<PoolRecord | null> {
+    return pools.updatePool(this.db, team, name, patch);
   }
-  async deletePool(name: string): Promise<boolean> {
-    return pools.deletePool(this.db, name);
+  async deletePool(team: string, name: string): Promise<boolean> {
+    return pools.deletePool(this.db, team, name);
   }
   async applyOperatorChange(change: OperatorChange, now: Date): Promise<{ transitions: boolean[]; clears: boolean[]; runs: boolean[] }> {
     return operator.applyOperatorChange(this.db, change, now);
@@ -276,46 +312,52 @@ export class SqliteStore implements Store {
   async createBackfill(input: NewBackfill) {
     return scheduling.createBackfill(this.db, input);
   }
-  async getBackfill(id: number): Promise<BackfillRecord | null> {
-    return scheduling.getBackfill(this.db, id);
+  async getBackfill(team: string, id: number): Promise<BackfillRecord | null> {
+    return scheduling.getBackfill(this.db, team, id);
   }
-  async listBackfills(opts?: ListOptions & { dag_id?: string }): Promise<Page<BackfillRecord>> {
-    return scheduling.listBackfills(this.db, opts);
+  async listBackfills(team: string, opts?: ListOptions & { dag_id?: string }): Promise<Page<BackfillRecord>> {
+    return scheduling.listBackfills(this.db, team, opts);
   }
-  async setBackfillPaused(id: number, paused: boolean, now: Date): Promise<BackfillRecord | null> {
-    return scheduling.setBackfillPaused(this.db, id, paused, now);
+  async setBackfillPaused(team: string, id: number, paused: boolean, now: Date): Promise<BackfillRecord | null> {
+    return scheduling.setBackfillPaused(this.db, team, id, paused, now);
   }
-  async cancelBackfill(id: number, now: Date): Promise<BackfillRecord | null> {
-    return scheduling.cancelBackfill(this.db, id, now);
+  async cancelBackfill(team: string, id: number, now: Date): Promise<BackfillRecord | null> {
+    return scheduling.cancelBackfill(this.db, team, id, now);
   }
   async completeFinishedBackfills(now: Date): Promise<number[]> {
     return scheduling.completeFinishedBackfills(this.db, now);
   }
 
   // --- Variables & connections ---
-  async getVariable(key: string): Promise<VariableRecord | null> {
-    return variables.getVariable(this.db, key);
+  async getVariable(team: string, key: string): Promise<VariableRecord | null> {
+    return variables.getVariable(this.db, team, key);
   }
-  async putVariable(v: VariableRecord, now: Date, opts?: { onlyIfAbsent?: boolean }): Promise<VariableRecord> {
-    return variables.putVariable(this.db, v, now, opts?.onlyIfAbsent);
+  async putVariable(team: string, v: VariableRecord, now: Date, opts?: { onlyIfAbsent?: boolean }): Promise<VariableRecord> {
+    return variables.putVariable(this.db, team, v, now, opts?.onlyIfAbsent);
   }
-  async listVariables(opts?: ListOptions & { key_pattern?: string }): Promise<Page<VariableRecord>> {
-    return variables.listVariables(this.db, opts);
+  async listVariables(team: string, opts?: ListOptions & { key_pattern?: string }): Promise<Page<VariableRecord>> {
+    return variables.listVariables(this.db, team, opts);
   }
-  async deleteVariable(key: string): Promise<boolean> {
-    return variables.deleteVariable(this.db, key);
+  async deleteVariable(team: string, key: string): Promise<boolean> {
+    return variables.deleteVariable(this.db, team, key);
   }
-  async getConnection(connectionId: string): Promise<ConnectionRecord | null> {
-    return variables.getConnection(this.db, connectionId);
+  async getConnection(team: string, connectionId: string): Promise<ConnectionRecord | null> {
+    return variables.getConnection(this.db, team, connectionId);
   }
-  async putConnection(c: ConnectionRecord, now: Date, opts?: { onlyIfAbsent?: boolean }): Promise<ConnectionRecord> {
-    return variables.putConnection(this.db, c, now, opts?.onlyIfAbsent);
+  async putConnection(team: string, c: ConnectionRecord, now: Date, opts?: { onlyIfAbsent?: boolean }): Promise<ConnectionRecord> {
+    return variables.putConnection(this.db, team, c, now, opts?.onlyIfAbsent);
   }
-  async listConnections(opts?: ListOptions & { id_pattern?: string }): Promise<Page<ConnectionRecord>> {
-    return variables.listConnections(this.db, opts);
+  async listConnections(team: string, opts?: ListOptions & { id_pattern?: string }): Promise<Page<ConnectionRecord>> {
+    return variables.listConnections(this.db, team, opts);
   }
-  async deleteConnection(connectionId: string): Promise<boolean> {
-    return variables.deleteConnection(this.db, connectionId);
+  async deleteConnection(team: string, connectionId: string): Promise<boolean> {
+    return variables.deleteConnection(this.db, team, connectionId);
+  }
+  async listAllVariables(slice: Slice): Promise<TeamOwned<VariableRecord>[]> {
+    return variables.listAllVariables(this.db, slice);
+  }
+  async listAllConnections(slice: Slice): Promise<TeamOwned<ConnectionRecord>[]> {
+    return variables.listAllConnections(this.db, slice);
   }
   async rewriteSecrets(rewrites: SecretRewrite[]): Promise<number> {
     return variables.rewriteSecrets(this.db, rewrites);
@@ -376,22 +418,22 @@ export class SqliteStore implements Store {
   }
 
   // --- Bulk PATCH and the audit log (GET /eventLogs) ---
-  async bulkVariables(actions: BulkAction<VariableRecord>[], now: Date): Promise<BulkActionResult[]> {
-    return bulk.bulkVariables(this.db, actions, now);
+  async bulkVariables(team: string, actions: BulkAction<VariableRecord>[], now: Date): Promise<BulkActionResult[]> {
+    return bulk.bulkVariables(this.db, team, actions, now);
   }
-  async bulkConnections(actions: BulkAction<ConnectionRecord>[], now: Date): Promise<BulkActionResult[]> {
-    return bulk.bulkConnections(this.db, actions, now);
+  async bulkConnections(team: string, actions: BulkAction<ConnectionRecord>[], now: Date): Promise<BulkActionResult[]> {
+    return bulk.bulkConnections(this.db, team, actions, now);
   }
-  async bulkPools(actions: BulkAction<PoolInput>[]): Promise<BulkActionResult[]> {
-    return bulk.bulkPools(this.db, actions);
+  async bulkPools(team: string, actions: BulkAction<PoolInput>[]): Promise<BulkActionResult[]> {
+    return bulk.bulkPools(this.db, team, actions);
   }
   async appendAuditLog(entry: AuditLogEntry): Promise<number> {
     return auditLog.appendAuditLog(this.db, entry);
   }
-  async getAuditLog(id: number): Promise<AuditLogRecord | null> {
-    return auditLog.getAuditLog(this.db, id);
+  async getAuditLog(team: string, id: number): Promise<AuditLogRecord | null> {
+    return auditLog.getAuditLog(this.db, team, id);
   }
-  async listAuditLog(filter?: AuditLogFilter): Promise<Page<AuditLogRecord>> {
-    return auditLog.listAuditLog(this.db, filter);
+  async listAuditLog(team: string, filter?: AuditLogFilter): Promise<Page<AuditLogRecord>> {
+    return auditLog.listAuditLog(this.db, team, filter);
   }
 }

@@ -4,6 +4,7 @@ import type { NewStagingVolume, StagingVolumeRecord } from "../ports/staging";
 
 interface Row {
   executor: string;
+  team: string;
   name: string;
   dag_id: string;
   run_id: string;
@@ -12,7 +13,7 @@ interface Row {
   delete_reason: string | null;
 }
 
-const COLUMNS = "v.executor, v.name, v.dag_id, v.run_id, v.created_at, v.deleted_at, v.delete_reason";
+const COLUMNS = "v.executor, v.team, v.name, v.dag_id, v.run_id, v.created_at, v.deleted_at, v.delete_reason";
 
 function toRecord(r: Row): StagingVolumeRecord {
   return { ...r, created_at: new Date(r.created_at), deleted_at: r.deleted_at === null ? null : new Date(r.deleted_at) };
@@ -22,10 +23,10 @@ export function recordStagingVolume(db: Database, v: NewStagingVolume, now: Date
   return (
     db
       .query(
-        `INSERT INTO staging_volumes (executor, name, dag_id, run_id, created_at) VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO staging_volumes (executor, team, name, dag_id, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (executor, name) WHERE deleted_at IS NULL DO NOTHING`,
       )
-      .run(v.executor, v.name, v.dag_id, v.run_id, now.getTime()).changes > 0
+      .run(v.executor, v.team, v.name, v.dag_id, v.run_id, now.getTime()).changes > 0
   );
 }
 
@@ -49,7 +50,7 @@ export function listOrphanStagingVolumes(db: Database, executor: string): Stagin
     .query(
       `SELECT ${COLUMNS} FROM staging_volumes v
        WHERE v.executor = ? AND v.deleted_at IS NULL
-         AND NOT EXISTS (SELECT 1 FROM dag_runs r WHERE r.dag_id = v.dag_id AND r.run_id = v.run_id)
+         AND NOT EXISTS (SELECT 1 FROM dag_runs r WHERE r.team = v.team AND r.dag_id = v.dag_id AND r.run_id = v.run_id)
        ORDER BY v.id`,
     )
     .all(executor) as Row[];

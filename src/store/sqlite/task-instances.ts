@@ -2,20 +2,22 @@
 import type { Database } from "bun:sqlite";
 import {
   storableText,
+  type ActiveTaskCounts,
   type ListOptions,
   type Page,
   type TaskInstancePatch,
   type TaskInstanceRecord,
   type TaskTransition,
 } from "../../domain";
+import { ACTIVE_COUNTS_SQL, toActiveCounts, type ActiveCountRow } from "../active-counts";
 import { TI_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
 import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
 
-export function getTaskInstance(db: Database, dagId: string, runId: string, taskId: string): TaskInstanceRecord | null {
+export function getTaskInstance(db: Database, team: string, dagId: string, runId: string, taskId: string): TaskInstanceRecord | null {
   const row = db
-    .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_id = ? AND run_id = ? AND task_id = ?`)
-    .get(dagId, runId, taskId) as TaskInstanceRow | null;
+    .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE team = ? AND dag_id = ? AND run_id = ? AND task_id = ?`)
+    .get(team, dagId, runId, taskId) as TaskInstanceRow | null;
   return row ? toTaskInstance(row) : null;
 }
 
@@ -24,12 +26,19 @@ export function getTaskInstanceById(db: Database, id: number): TaskInstanceRecor
   return row ? toTaskInstance(row) : null;
 }
 
-export function listTaskInstances(db: Database, dagId: string, runId: string, opts: ListOptions = {}): Page<TaskInstanceRecord> {
+export function listTaskInstances(
+  db: Database,
+  team: string,
+  dagId: string,
+  runId: string,
+  opts: ListOptions = {},
+): Page<TaskInstanceRecord> {
   const page = pageClause(opts, TI_SORTABLE, "id", "id");
+  const w = "WHERE team = ? AND dag_id = ? AND run_id = ?";
   const rows = db
-    .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_id = ? AND run_id = ?${page.sql}`)
-    .all(dagId, runId, ...page.params) as TaskInstanceRow[];
-  const { n } = db.query("SELECT count(*) AS n FROM task_instances WHERE dag_id = ? AND run_id = ?").get(dagId, runId) as { n: number };
+    .query(`SELECT ${TI_COLUMNS} FROM task_instances ${w}${page.sql}`)
+    .all(team, dagId, runId, ...page.params) as TaskInstanceRow[];
+  const { n } = db.query(`SELECT count(*) AS n FROM task_instances ${w}`).get(team, dagId, runId) as { n: number };
   return { items: rows.map(toTaskInstance), total: n };
 }
 
@@ -44,6 +53,7 @@ const PATCH_FIELDS = [
   "pid",
   "executor",
   "note",
+  "max_tries",
 ] as const satisfies readonly (keyof TaskInstancePatch)[];
 
 /** Text from agents (notes, hostnames) keeps NUL and lone surrogates as U+FFFD, as Postgres must (json-safety.ts). */
@@ -85,11 +95,7 @@ export function heartbeat(db: Database, tiId: number, tryNumber: number, now: Da
   );
 }
 
-/** Queued or running task instances per DAG (max_active_tasks checks); DAGs with none are absent. */
-export function countActiveTaskInstances(db: Database): Map<string, number> {
-  const rows = db.query("SELECT dag_id, count(*) FROM task_instances WHERE state IN ('queued', 'running') GROUP BY dag_id").values() as [
-    string,
-    number,
-  ][];
-  return new Map(rows);
+/** Queued or running task instances per team and DAG, and each team's usage (active-counts.ts). */
+export function countActiveTaskInstances(db: Database): ActiveTaskCounts {
+  return toActiveCounts(db.query(ACTIVE_COUNTS_SQL).all() as ActiveCountRow[]);
 }

@@ -10,7 +10,7 @@ import { toXCom, type XComRow } from "./rows";
 /** Airflow's map_index for a task that is not mapped. */
 export const UNMAPPED = -1;
 
-const COLUMNS = "dag_id, run_id, task_id, map_index, key, value, timestamp";
+const COLUMNS = "team, dag_id, run_id, task_id, map_index, key, value, timestamp";
 
 /**
  * The JSON text to store, or TooLargeError naming the key, the task, the size and the limit; or
@@ -30,21 +30,22 @@ export function encodeXCom(key: XComKey, value: unknown, maxBytes: number): stri
 export function setXCom(db: Database, key: XComKey, value: unknown, now: Date, maxBytes: number): void {
   const json = encodeXCom(key, value, maxBytes);
   db.query(
-    `INSERT INTO xcom (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`,
-  ).run(key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key, json, now.getTime());
+    `INSERT INTO xcom (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`,
+  ).run(key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key, json, now.getTime());
 }
 
 export function getXCom(db: Database, key: XComKey): XComRecord | null {
   const row = db
-    .query(`SELECT ${COLUMNS} FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ? AND key = ?`)
-    .get(key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key) as XComRow | null;
+    .query(`SELECT ${COLUMNS} FROM xcom WHERE team = ? AND dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ? AND key = ?`)
+    .get(key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key) as XComRow | null;
   return row ? toXCom(row) : null;
 }
 
-export function listXComs(db: Database, filter: XComFilter): Page<XComRecord> {
+export function listXComs(db: Database, team: string, filter: XComFilter): Page<XComRecord> {
   const params: (string | number | null)[] = [];
-  const w = whereSql(xcomWhere(sqliteDialect(params), filter));
+  const d = sqliteDialect(params);
+  const w = whereSql([`team = ${d.param(team)}`, ...xcomWhere(d, filter)]);
   // Ties within a task_id fall back to map_index then key (the rest of the primary key), as Airflow lists them.
   const page = pageClause(filter, XCOM_SORTABLE, "task_id", ["dag_id", "run_id", "task_id", "map_index", "key"]);
   const rows = db.query(`SELECT ${COLUMNS} FROM xcom${w}${page.sql}`).all(...params, ...page.params) as XComRow[];

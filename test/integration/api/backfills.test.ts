@@ -56,7 +56,7 @@ forEachApiStore((makeHarness) => {
     test("reprocess_behavior none skips days that already have a finished run", async () => {
       const h = await makeHarness();
       await h.json("POST", "/api/v2/dags/etl/dagRuns", { body: { dag_run_id: "earlier", logical_date: "2026-02-02T00:00:00Z" } });
-      const earlier = (await h.store.getDagRun("etl", "earlier"))!;
+      const earlier = (await h.store.getDagRun("default", "etl", "earlier"))!;
       await h.store.setDagRunState(earlier.id, ["queued"], "failed", new Date());
       await h.json("POST", "/api/v2/backfills", { body: body() });
       const runs = await h.json("GET", "/api/v2/dags/etl/dagRuns?order_by=id");
@@ -108,7 +108,7 @@ forEachApiStore((makeHarness) => {
         expect(r.status).toBe(c.status);
         if (typeof c.detail === "string") expect(r.body.detail).toBe(c.detail);
         else expect(r.body.detail).toMatch(c.detail);
-        expect((await h.store.listDagRuns({ dag_id: "etl" })).total).toBe(0);
+        expect((await h.store.listDagRuns("default", { dag_id: "etl" })).total).toBe(0);
       });
 
     test("error: a bad body is a 422 naming the field", async () => {
@@ -149,7 +149,7 @@ forEachApiStore((makeHarness) => {
         })),
         total_entries: 3,
       });
-      expect((await h.store.listDagRuns({ dag_id: "etl" })).total).toBe(0);
+      expect((await h.store.listDagRuns("default", { dag_id: "etl" })).total).toBe(0);
     });
 
     test("list by dag_id and get by id; unknown id is a 404", async () => {
@@ -176,7 +176,7 @@ forEachApiStore((makeHarness) => {
     test("cancel fails the queued runs and completes the backfill; then pause/cancel are 409", async () => {
       const h = await makeHarness();
       const { body: b } = await h.json("POST", "/api/v2/backfills", { body: body() });
-      const first = (await h.store.getDagRun("etl", "backfill__2026-02-01T00:00:00+00:00"))!;
+      const first = (await h.store.getDagRun("default", "etl", "backfill__2026-02-01T00:00:00+00:00"))!;
       await h.store.setDagRunState(first.id, ["queued"], "running", new Date());
       const c = await h.json("PUT", `/api/v2/backfills/${b.id}/cancel`);
       expect(c.status).toBe(200);

@@ -11,7 +11,7 @@ export async function setStates(
   want: Record<string, TaskState | { state: TaskState; hostname?: string }>,
 ) {
   const now = new Date("2026-03-01T12:00:00Z");
-  const tis = (await h.store.listTaskInstances(dagId, runId)).items;
+  const tis = (await h.store.listTaskInstances("default", dagId, runId)).items;
   for (const [taskId, w] of Object.entries(want)) {
     const target = typeof w === "string" ? w : w.state;
     const ti = tis.find((t) => t.task_id === taskId)!;
@@ -39,6 +39,6 @@ export async function trigger(h: Harness, dagId: string, body: Record<string, un
 }
 
 export async function tiStates(h: Harness, dagId: string, runId: string) {
-  const tis = (await h.store.listTaskInstances(dagId, runId)).items;
+  const tis = (await h.store.listTaskInstances("default", dagId, runId)).items;
   return Object.fromEntries(tis.map((t) => [t.task_id, { state: t.state, try_number: t.try_number, max_tries: t.max_tries }]));
 }

@@ -11,8 +11,8 @@ forEachApiStore((makeHarness) => {
       const h = await makeHarness();
       const runId = await trigger(h, "etl");
       await setStates(h, "etl", runId, { extract: "failed" });
-      const run = (await h.store.getDagRun("etl", runId))!;
-      const load = (await h.store.getTaskInstance("etl", runId, "load"))!;
+      const run = (await h.store.getDagRun("default", "etl", runId))!;
+      const load = (await h.store.getTaskInstance("default", "etl", runId, "load"))!;
       await h.store.applyTransitions([{ id: load.id, from: ["none"], to: "upstream_failed" }], new Date());
       await h.store.setDagRunState(run.id, ["queued"], "failed", new Date());
       h.wakes.length = 0;
@@ -22,7 +22,7 @@ forEachApiStore((makeHarness) => {
       expect(r.body.total_entries).toBe(1);
       expect(r.body.task_instances[0]).toMatchObject({ task_id: "extract", state: "success", note: "data fixed upstream" });
       expect((await tiStates(h, "etl", runId)).load).toEqual({ state: "none", try_number: 1, max_tries: 2 });
-      expect((await h.store.getDagRun("etl", runId))!.state).toBe("queued");
+      expect((await h.store.getDagRun("default", "etl", runId))!.state).toBe("queued");
       expect(h.wakes).toEqual([run.id]);
     });
 
@@ -30,7 +30,7 @@ forEachApiStore((makeHarness) => {
       const h = await makeHarness();
       const runId = await trigger(h, "etl");
       await setStates(h, "etl", runId, { extract: "running" });
-      const extract = (await h.store.getTaskInstance("etl", runId, "extract"))!;
+      const extract = (await h.store.getTaskInstance("default", "etl", runId, "extract"))!;
       const r = await h.json("PATCH", ti(runId, "extract"), { body: { new_state: "failed" } });
       expect(r.body.task_instances[0]).toMatchObject({ state: "failed" });
       expect(await h.store.heartbeat(extract.id, 1, new Date())).toBe(false);

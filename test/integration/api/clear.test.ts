@@ -9,9 +9,9 @@ forEachApiStore((makeHarness) => {
     const h = await makeHarness();
     const runId = await trigger(h, "etl");
     await setStates(h, "etl", runId, { extract: "success", load: "failed" });
-    const run = (await h.store.getDagRun("etl", runId))!;
+    const run = (await h.store.getDagRun("default", "etl", runId))!;
     await h.store.setDagRunState(run.id, ["queued"], "failed", new Date());
-    await h.store.setXCom({ dag_id: "etl", run_id: runId, task_id: "extract", key: "return_value" }, 42, new Date());
+    await h.store.setXCom({ team: "default", dag_id: "etl", run_id: runId, task_id: "extract", key: "return_value" }, 42, new Date());
     h.wakes.length = 0;
     return { h, runId, run };
   }
@@ -23,7 +23,7 @@ forEachApiStore((makeHarness) => {
       expect(r.status).toBe(200);
       expect(r.body.total_entries).toBe(1);
       expect(r.body.task_instances[0]).toMatchObject({ task_id: "load", state: "failed", try_number: 1, dag_run_id: runId });
-      expect((await h.store.getDagRun("etl", runId))!.state).toBe("failed");
+      expect((await h.store.getDagRun("default", "etl", runId))!.state).toBe("failed");
       expect(h.wakes).toEqual([]);
     });
 
@@ -41,10 +41,10 @@ forEachApiStore((makeHarness) => {
         extract: { state: "none", try_number: 2, max_tries: 3 },
         load: { state: "none", try_number: 2, max_tries: 3 },
       });
-      const after = (await h.store.getDagRun("etl", runId))!;
+      const after = (await h.store.getDagRun("default", "etl", runId))!;
       expect(after).toMatchObject({ state: "queued", start_date: null, end_date: null });
-      expect(await h.store.getXCom({ dag_id: "etl", run_id: runId, task_id: "extract", key: "return_value" })).toBeNull();
-      const ti = (await h.store.getTaskInstance("etl", runId, "extract"))!;
+      expect(await h.store.getXCom({ team: "default", dag_id: "etl", run_id: runId, task_id: "extract", key: "return_value" })).toBeNull();
+      const ti = (await h.store.getTaskInstance("default", "etl", runId, "extract"))!;
       expect(ti).toMatchObject({ hostname: null, start_date: null, end_date: null, note: null });
       expect(h.wakes).toEqual([run.id]);
     });
@@ -52,7 +52,7 @@ forEachApiStore((makeHarness) => {
     test("reset_dag_runs false leaves the finished run as it is", async () => {
       const { h, runId } = await failedRun();
       await h.json("POST", CLEAR, { body: { dag_run_id: runId, dry_run: false, reset_dag_runs: false } });
-      expect((await h.store.getDagRun("etl", runId))!.state).toBe("failed");
+      expect((await h.store.getDagRun("default", "etl", runId))!.state).toBe("failed");
       expect((await tiStates(h, "etl", runId)).load).toEqual({ state: "none", try_number: 2, max_tries: 3 });
     });
 
@@ -60,11 +60,11 @@ forEachApiStore((makeHarness) => {
       const h = await makeHarness();
       const runId = await trigger(h, "etl");
       await setStates(h, "etl", runId, { extract: "running" });
-      const ti = (await h.store.getTaskInstance("etl", runId, "extract"))!;
+      const ti = (await h.store.getTaskInstance("default", "etl", runId, "extract"))!;
       expect(await h.store.heartbeat(ti.id, 1, new Date())).toBe(true);
       await h.json("POST", CLEAR, { body: { dag_run_id: runId, only_running: true, only_failed: false, dry_run: false } });
       expect(await h.store.heartbeat(ti.id, 1, new Date())).toBe(false);
-      expect((await h.store.getDagRun("etl", runId))!.state).toBe("queued"); // an active run is not reset
+      expect((await h.store.getDagRun("default", "etl", runId))!.state).toBe("queued"); // an active run is not reset
     });
 
     test("prevent_running_task refuses to clear a running task instance", async () => {

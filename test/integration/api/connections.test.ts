@@ -41,15 +41,15 @@ forEachApiStore((makeHarness) => {
       expect(raw).not.toContain("hunter22");
       expect(raw).not.toContain("tok-secret");
       // Tasks read the real values; the database holds only ciphertext.
-      expect((await h.store.getConnection("api"))?.password).toBe("hunter22");
-      const stored = JSON.stringify(await h.rawStore.getConnection("api"));
+      expect((await h.store.getConnection("default", "api"))?.password).toBe("hunter22");
+      const stored = JSON.stringify(await h.rawStore.getConnection("default", "api"));
       expect(stored).not.toContain("hunter22");
       expect(stored).not.toContain("tok-secret");
     });
 
     test("is_encrypted tells the truth: false for a row stored before encryption, or with no password", async () => {
       const h = await makeHarness();
-      await h.rawStore.putConnection({ ...API, description: null }, NOW);
+      await h.rawStore.putConnection("default", { ...API, description: null }, NOW);
       expect((await h.json("GET", "/api/v2/connections/api")).body).toMatchObject({
         password: "***",
         is_encrypted: false,
@@ -62,11 +62,11 @@ forEachApiStore((makeHarness) => {
       const patched = await h.json("PATCH", "/api/v2/connections/api", { body: { ...read, host: "new.example.com" } });
       expect(patched.status).toBe(200);
       expect(patched.body).toMatchObject({ host: "new.example.com", is_encrypted: true, is_extra_encrypted: true });
-      expect(await h.store.getConnection("api")).toMatchObject({ password: "hunter22", extra: API.extra });
+      expect(await h.store.getConnection("default", "api")).toMatchObject({ password: "hunter22", extra: API.extra });
       // Secrets of extra sent back as "***" keep their value; a field the client changed takes the new one.
       const extra = JSON.stringify({ token: "***", region: "us", nested: { client_secret: "***" } });
       await h.json("PATCH", "/api/v2/connections/api?update_mask=extra", { body: { connection_id: "api", conn_type: "http", extra } });
-      expect(JSON.parse((await h.store.getConnection("api"))!.extra!)).toEqual({
+      expect(JSON.parse((await h.store.getConnection("default", "api"))!.extra!)).toEqual({
         token: "tok-secret",
         region: "us",
         nested: { client_secret: "s" },
@@ -75,7 +75,7 @@ forEachApiStore((makeHarness) => {
 
     test("a row sealed under another key answers 500 with a detail that says why and how to fix it", async () => {
       const h = await makeHarness();
-      await withSecrets(h.rawStore, new SecretsCipher(Buffer.alloc(32, 1))).putConnection({ ...API, description: null }, NOW);
+      await withSecrets(h.rawStore, new SecretsCipher(Buffer.alloc(32, 1))).putConnection("default", { ...API, description: null }, NOW);
       for (const path of ["/api/v2/connections/api", "/api/v2/connections"]) {
         const r = await h.json("GET", path);
         expect(r.status).toBe(500);
@@ -95,11 +95,11 @@ forEachApiStore((makeHarness) => {
       });
       expect(r.status).toBe(200);
       expect(r.body).toMatchObject({ host: "new.example.com", login: "bot", password: "***" });
-      expect((await h.store.getConnection("api"))?.password).toBe("hunter22");
+      expect((await h.store.getConnection("default", "api"))?.password).toBe("hunter22");
       await h.json("PATCH", "/api/v2/connections/api?update_mask=login", {
         body: { connection_id: "api", conn_type: "http", host: "ignored" },
       });
-      const stored = await h.store.getConnection("api");
+      const stored = await h.store.getConnection("default", "api");
       expect(stored).toMatchObject({ host: "new.example.com", login: null, password: "hunter22" });
     });
 
@@ -131,7 +131,7 @@ forEachApiStore((makeHarness) => {
         body: { actions: [{ action: "create", entities: [API, { connection_id: "db", conn_type: "postgres", host: "pg" }] }] },
       });
       expect(r.body).toEqual({ create: { success: ["api", "db"], errors: [] }, update: null, delete: null });
-      expect((await h.rawStore.getConnection("api"))?.password).not.toContain("hunter22");
+      expect((await h.rawStore.getConnection("default", "api"))?.password).not.toContain("hunter22");
       const u = await h.json("PATCH", "/api/v2/connections", {
         body: {
           actions: [
@@ -141,8 +141,13 @@ forEachApiStore((makeHarness) => {
         },
       });
       expect(u.body).toEqual({ create: null, update: { success: ["api"], errors: [] }, delete: { success: ["db"], errors: [] } });
-      expect(await h.store.getConnection("api")).toMatchObject({ host: "new.example.com", password: "hunter22", login: "bot", port: 8443 });
-      expect(await h.store.getConnection("db")).toBeNull();
+      expect(await h.store.getConnection("default", "api")).toMatchObject({
+        host: "new.example.com",
+        password: "hunter22",
+        login: "bot",
+        port: 8443,
+      });
+      expect(await h.store.getConnection("default", "db")).toBeNull();
     });
 
     test("a create that meets an existing id fails whole (409) unless told to skip or overwrite", async () => {
@@ -155,12 +160,12 @@ forEachApiStore((makeHarness) => {
         success: [],
         errors: [{ error: "The connections with these connection_ids: {'api'} already exist.", status_code: 409 }],
       });
-      expect(await h.store.getConnection("x")).toBeNull();
+      expect(await h.store.getConnection("default", "x")).toBeNull();
       const over = await h.json("PATCH", "/api/v2/connections", {
         body: { actions: [{ action: "create", entities: [{ connection_id: "api", conn_type: "ftp" }], action_on_existence: "overwrite" }] },
       });
       expect(over.body.create.success).toEqual(["api"]);
-      expect(await h.store.getConnection("api")).toMatchObject({ conn_type: "ftp", password: null, host: null });
+      expect(await h.store.getConnection("default", "api")).toMatchObject({ conn_type: "ftp", password: null, host: null });
     });
   });
 

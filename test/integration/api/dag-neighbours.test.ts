@@ -6,8 +6,9 @@ forEachApiStore((makeHarness) => {
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
   async function runOf(h: Harness, dagId: string, runId: string, to: "running" | "success" | "failed" | "queued") {
-    const dag = (await h.store.getDag(dagId))!;
+    const dag = (await h.store.getDag("default", dagId))!;
     const r = await h.store.createDagRun({
+      team: dag.team,
       dag_id: dagId,
       run_id: runId,
       run_type: "manual",
@@ -27,7 +28,7 @@ forEachApiStore((makeHarness) => {
     test("a version is a stable UUID with its creation time, in details, runs and the versions list", async () => {
       const h = await makeHarness();
       const later = new Date("2026-03-02T00:00:00Z");
-      await h.store.upsertDag({
+      await h.store.upsertDag("default", {
         spec: parseDagSpec({ ...ETL, description: "v2" }),
         fileloc: "/dags/etl.json",
         pausedOnCreate: false,
@@ -60,7 +61,7 @@ forEachApiStore((makeHarness) => {
 
     test("details: dag_run_timeout as an ISO 8601 duration", async () => {
       const h = await makeHarness();
-      await h.store.upsertDag({
+      await h.store.upsertDag("default", {
         spec: parseDagSpec({ ...ETL, dagrun_timeout: 90061 }),
         fileloc: "/dags/etl.json",
         pausedOnCreate: false,
@@ -107,7 +108,7 @@ forEachApiStore((makeHarness) => {
     test("dagWarnings: a task naming a pool nobody created", async () => {
       const h = await makeHarness();
       expect((await h.json("GET", "/api/v2/dagWarnings")).body).toEqual({ dag_warnings: [], total_entries: 0 });
-      await h.store.upsertDag({
+      await h.store.upsertDag("default", {
         spec: parseDagSpec({ dag_id: "pooled", tasks: [{ task_id: "t", operator: "bash", bash_command: "true", pool: "gpu" }] }),
         fileloc: "/dags/pooled.json",
         pausedOnCreate: false,
@@ -126,16 +127,16 @@ forEachApiStore((makeHarness) => {
   describe("parseDagFile", () => {
     test("re-parses the file a DAG's file_token names; 404 for a token of no known file", async () => {
       const reparsed: string[] = [];
-      const h = await makeHarness({ dagFiles: { reparse: async (f) => void reparsed.push(f) } });
+      const h = await makeHarness({ dagFiles: { reparse: async (team, f) => void reparsed.push(`${team} ${f}`) } });
       const token = (await h.json("GET", "/api/v2/dags/etl")).body.file_token;
       const r = await h.call("PUT", `/api/v2/parseDagFile/${token}`);
       expect(r.status).toBe(201);
       expect(await r.json()).toBeNull();
-      expect(reparsed).toEqual(["/dags/etl.json"]);
+      expect(reparsed).toEqual(["default /dags/etl.json"]);
       const other = Buffer.from("/etc/passwd").toString("base64url");
       expect((await h.json("PUT", `/api/v2/parseDagFile/${other}`)).status).toBe(404);
       expect((await h.json("PUT", "/api/v2/parseDagFile/not*a*token")).status).toBe(404);
-      expect(reparsed).toEqual(["/dags/etl.json"]);
+      expect(reparsed).toEqual(["default /dags/etl.json"]);
     });
 
     test("a viewer may not ask for a parse", async () => {

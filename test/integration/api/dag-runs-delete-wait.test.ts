@@ -16,8 +16,8 @@ forEachApiStore((makeHarness) => {
       expect(r.status).toBe(204);
       expect(await r.text()).toBe("");
       expect((await h.call("GET", "/api/v2/dags/etl/dagRuns/r1")).status).toBe(404);
-      expect(await h.store.getTaskInstance("etl", "r1", "extract")).toBeNull();
-      expect(await h.store.getXCom({ dag_id: "etl", run_id: "r1", task_id: "extract", key: "k" })).toBeNull();
+      expect(await h.store.getTaskInstance("default", "etl", "r1", "extract")).toBeNull();
+      expect(await h.store.getXCom({ team: "default", dag_id: "etl", run_id: "r1", task_id: "extract", key: "k" })).toBeNull();
       const again = await h.json("DELETE", "/api/v2/dags/etl/dagRuns/r1");
       expect(again.status).toBe(404);
       expect(again.body.detail).toContain("r1");
@@ -32,7 +32,11 @@ forEachApiStore((makeHarness) => {
   describe("GET /dags/{dag_id}/dagRuns/{dag_run_id}/wait", () => {
     test("a finished run answers one NDJSON line with its state and the requested results", async () => {
       const h = await withRun();
-      await h.store.setXCom({ dag_id: "etl", run_id: "r1", task_id: "load", key: "return_value" }, { rows: 3 }, new Date());
+      await h.store.setXCom(
+        { team: "default", dag_id: "etl", run_id: "r1", task_id: "load", key: "return_value" },
+        { rows: 3 },
+        new Date(),
+      );
       await h.call("PATCH", "/api/v2/dags/etl/dagRuns/r1", { body: { state: "success" } });
       const r = await h.call("GET", "/api/v2/dags/etl/dagRuns/r1/wait?interval=1&result=load&result=extract");
       expect(r.status).toBe(200);

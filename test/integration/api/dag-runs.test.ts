@@ -26,9 +26,9 @@ forEachApiStore((makeHarness) => {
         conf: { limit: 3 },
         note: "by hand",
       });
-      const run = await h.store.getDagRun("etl", RUN_ID);
+      const run = await h.store.getDagRun("default", "etl", RUN_ID);
       expect(h.wakes).toEqual([run!.id]);
-      const tis = await h.store.listTaskInstances("etl", RUN_ID);
+      const tis = await h.store.listTaskInstances("default", "etl", RUN_ID);
       expect(tis.items.map((t) => [t.task_id, t.max_tries])).toEqual([
         ["extract", 2],
         ["load", 2],
@@ -89,7 +89,7 @@ forEachApiStore((makeHarness) => {
       const r = await h.json("POST", "/api/v2/dags/etl/dagRuns", { body: { logical_date: null, ...extra } });
       expect(r.status).toBe(400);
       expect(r.body.detail).toContain(detail);
-      expect(await h.store.listDagRuns({})).toMatchObject({ total: 0 });
+      expect(await h.store.listDagRuns("default", {})).toMatchObject({ total: 0 });
     });
 
     test("conf nested 65 deep → 400 naming the limit of 64 and the path", async () => {
@@ -140,12 +140,12 @@ forEachApiStore((makeHarness) => {
       const r = await h.json("POST", "/api/v2/dags/etl/dagRuns", { body: { logical_date: null, conf: { limit: 0 } } });
       expect(r.status).toBe(400);
       expect(r.body.detail).toContain("conf.limit: 0 is less than the minimum 1");
-      expect(await h.store.listDagRuns({})).toMatchObject({ total: 0 });
+      expect(await h.store.listDagRuns("default", {})).toMatchObject({ total: 0 });
     });
 
     test("an inactive DAG is 400", async () => {
       const h = await makeHarness();
-      await h.store.deactivateDagsOfFile("/dags/etl.json", []);
+      await h.store.deactivateDagsOfFile("default", "/dags/etl.json", []);
       const r = await h.json("POST", "/api/v2/dags/etl/dagRuns", { body: { logical_date: null } });
       expect(r.status).toBe(400);
       expect(r.body.detail).toContain("not active");
@@ -157,7 +157,7 @@ forEachApiStore((makeHarness) => {
       const h = await makeHarness();
       for (const id of ["a", "b", "c"]) await h.call("POST", "/api/v2/dags/etl/dagRuns", { body: { dag_run_id: id, logical_date: null } });
       await h.call("POST", "/api/v2/dags/report/dagRuns", { body: { dag_run_id: "r1", logical_date: null } });
-      const b = await h.store.getDagRun("etl", "b");
+      const b = await h.store.getDagRun("default", "etl", "b");
       await h.store.setDagRunState(b!.id, ["queued"], "running", new Date("2026-03-01T12:01:00Z"));
       return h;
     }

@@ -14,7 +14,7 @@ forEachApiStore((makeHarness) => {
       const h = await makeHarness();
       const file = join(dir, "etl.json");
       writeFileSync(file, JSON.stringify(ETL));
-      const dag = await h.store.upsertDag({ spec: parseDagSpec(ETL), fileloc: file, pausedOnCreate: false, now: NOW });
+      const dag = await h.store.upsertDag("default", { spec: parseDagSpec(ETL), fileloc: file, pausedOnCreate: false, now: NOW });
       const r = await h.json("GET", "/api/v2/dagSources/etl");
       expect(r.body).toEqual({ content: JSON.stringify(ETL), dag_id: "etl", version_number: dag.version_id, dag_display_name: "etl" });
       const text = await h.call("GET", "/api/v2/dagSources/etl", { headers: { accept: "text/plain" } });

@@ -16,14 +16,15 @@ forEachApiStore((makeHarness) => {
   /** etl (tags prod, db), report (adhoc, paused), owned_etl (prod; owners Data-Team, alice). */
   async function harness(): Promise<Harness> {
     const h = await makeHarness();
-    await h.store.upsertDag({ spec: parseDagSpec(OWNED), fileloc: "/dags/owned.json", pausedOnCreate: false, now: NOW });
+    await h.store.upsertDag("default", { spec: parseDagSpec(OWNED), fileloc: "/dags/owned.json", pausedOnCreate: false, now: NOW });
     return h;
   }
 
   /** A run of `dagId` that started at `start` and ended (success or failed) or is still running. */
   async function run(h: Harness, dagId: string, runId: string, start: string, state: "running" | "success" | "failed") {
-    const dag = (await h.store.getDag(dagId))!;
+    const dag = (await h.store.getDag("default", dagId))!;
     const r = await h.store.createDagRun({
+      team: dag.team,
       dag_id: dagId,
       run_id: runId,
       run_type: "manual",
@@ -103,10 +104,10 @@ forEachApiStore((makeHarness) => {
 
     test("has_import_errors, exclude_stale, and the concepts Leoflow DAGs lack (bundles, assets, favorites)", async () => {
       const h = await harness();
-      await h.store.replaceImportErrors("/dags/etl.json", ["tasks[0]: broken"], NOW);
+      await h.store.replaceImportErrors("default", "/dags/etl.json", ["tasks[0]: broken"], NOW);
       expect(await ids(h, "has_import_errors=true")).toEqual(["etl"]);
       expect(await ids(h, "has_import_errors=false")).toEqual(["owned_etl", "report"]);
-      await h.store.deactivateDagsOfFile("/dags/report.json", []);
+      await h.store.deactivateDagsOfFile("default", "/dags/report.json", []);
       expect(await ids(h, "")).toEqual(["etl", "owned_etl"]);
       expect(await ids(h, "exclude_stale=false")).toEqual(["etl", "owned_etl", "report"]);
       expect(await ids(h, "bundle_name=dags-folder")).toEqual([]);
@@ -162,12 +163,13 @@ forEachApiStore((makeHarness) => {
       await run(h, "etl", "r1", "2026-02-01T00:00:00Z", "success");
       const d = await h.json("DELETE", "/api/v2/dags/etl");
       expect(d.status).toBe(200);
-      expect(await h.store.getDag("etl")).toBeNull();
-      expect((await h.store.listDagRuns({ dag_id: "etl" })).total).toBe(0);
+      expect(await h.store.getDag("default", "etl")).toBeNull();
+      expect((await h.store.listDagRuns("default", { dag_id: "etl" })).total).toBe(0);
       expect((await h.json("DELETE", "/api/v2/dags/etl")).status).toBe(404);
 
-      const dag = (await h.store.getDag("owned_etl"))!;
+      const dag = (await h.store.getDag("default", "owned_etl"))!;
       const r = await h.store.createDagRun({
+        team: dag.team,
         dag_id: "owned_etl",
         run_id: "busy",
         run_type: "manual",
@@ -179,21 +181,21 @@ forEachApiStore((makeHarness) => {
         queued_at: NOW,
         tasks: [{ task_id: "a", operator: "bash", max_tries: 0, pool: "default_pool", pool_slots: 1, priority_weight: 1 }],
       });
-      const [ti] = (await h.store.listTaskInstances("owned_etl", "busy")).items;
+      const [ti] = (await h.store.listTaskInstances("default", "owned_etl", "busy")).items;
       await h.store.applyTransitions([{ id: ti!.id, from: ["none"], to: "scheduled" }], NOW);
       await h.store.applyTransitions([{ id: ti!.id, from: ["scheduled"], to: "queued" }], NOW);
       const busy = await h.json("DELETE", "/api/v2/dags/owned_etl");
       expect(busy.status).toBe(400);
       expect(busy.body.detail).toContain("still running");
-      expect(await h.store.getDag("owned_etl")).not.toBeNull();
+      expect(await h.store.getDag("default", "owned_etl")).not.toBeNull();
       expect(r.run_id).toBe("busy");
     });
 
     test("a deleted DAG whose file still defines it is parsed again", async () => {
       const reparsed: string[] = [];
-      const h = await makeHarness({ dagFiles: { reparse: async (f) => void reparsed.push(f) } });
+      const h = await makeHarness({ dagFiles: { reparse: async (team, f) => void reparsed.push(`${team} ${f}`) } });
       expect((await h.json("DELETE", "/api/v2/dags/etl")).status).toBe(200);
-      expect(reparsed).toEqual(["/dags/etl.json"]);
+      expect(reparsed).toEqual(["default /dags/etl.json"]);
     });
   });
 });

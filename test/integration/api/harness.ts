@@ -126,8 +126,8 @@ export function forEachApiStore(fn: (makeHarness: MakeHarness, store: "sqlite" |
 async function harnessOver(rawStore: Store, opts: HarnessOptions): Promise<Harness> {
   const store = withSecrets(rawStore, TEST_CIPHER);
   await store.migrate();
-  await store.upsertDag({ spec: parseDagSpec(ETL), fileloc: "/dags/etl.json", pausedOnCreate: false, now: NOW });
-  await store.upsertDag({ spec: parseDagSpec(REPORT), fileloc: "/dags/report.json", pausedOnCreate: true, now: NOW });
+  await store.upsertDag("default", { spec: parseDagSpec(ETL), fileloc: "/dags/etl.json", pausedOnCreate: false, now: NOW });
+  await store.upsertDag("default", { spec: parseDagSpec(REPORT), fileloc: "/dags/report.json", pausedOnCreate: true, now: NOW });
   hashes ??= Promise.all([hashPassword("admin-pass"), hashPassword("viewer-pass")]);
   const [adminHash, viewerHash] = await hashes;
   await store.putUser({ username: "admin", password_hash: adminHash, role: "admin" }, NOW);

@@ -5,8 +5,8 @@ forEachApiStore((makeHarness) => {
   describe("GET /api/v2/importErrors", () => {
     test("list with filename_pattern and paging; get one by id; unknown id 404, bad id 422", async () => {
       const h = await makeHarness();
-      await h.store.replaceImportErrors("/dags/broken.json", ["tasks.0.operator: unknown operator"], NOW);
-      await h.store.replaceImportErrors("/dags/other.yaml", ["schedule: not a cron"], NOW);
+      await h.store.replaceImportErrors("default", "/dags/broken.json", ["tasks.0.operator: unknown operator"], NOW);
+      await h.store.replaceImportErrors("default", "/dags/other.yaml", ["schedule: not a cron"], NOW);
       const all = await h.json("GET", "/api/v2/importErrors");
       expect(all.status).toBe(200);
       expect(all.body.total_entries).toBe(2);

@@ -58,7 +58,7 @@ forEachApiStore((makeHarness) => {
   describe("import errors", () => {
     test("lists files that failed to load with their reasons", async () => {
       const h = await makeHarness();
-      await h.store.replaceImportErrors("/dags/bad.json", ["tasks[0].operator: operator is required"], NOW);
+      await h.store.replaceImportErrors("default", "/dags/bad.json", ["tasks[0].operator: operator is required"], NOW);
       const r = await h.json("GET", "/api/v2/importErrors");
       expect(r.status).toBe(200);
       expect(r.body.total_entries).toBe(1);

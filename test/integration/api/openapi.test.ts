@@ -5,6 +5,7 @@ import { openApiPath } from "../../../src/api/openapi-registry";
 import { EventHub } from "../../../src/events";
 import { openStore } from "../../../src/store";
 import { forEachApiStore } from "./harness";
+import { UI_ROUTE_PATHS } from "../../../src/ui";
 
 forEachApiStore((makeHarness) => {
   const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -20,7 +21,8 @@ forEachApiStore((makeHarness) => {
       metrics: { render: () => "" } as never,
     });
     const seen = new Set<string>();
-    for (const r of app.routes) if (METHODS.includes(r.method)) seen.add(`${r.method.toLowerCase()} ${openApiPath(r.path)}`);
+    for (const r of app.routes)
+      if (METHODS.includes(r.method) && !UI_ROUTE_PATHS.includes(r.path)) seen.add(`${r.method.toLowerCase()} ${openApiPath(r.path)}`);
     return [...seen].sort();
   }
 

@@ -47,7 +47,7 @@ forEachApiStore((makeHarness) => {
     test("usage: running, queued and scheduled slots of the pool's task instances", async () => {
       const h = await makeHarness();
       const run = await h.json("POST", "/api/v2/dags/etl/dagRuns", { body: { logical_date: null } });
-      const tis = (await h.store.listTaskInstances("etl", run.body.dag_run_id)).items;
+      const tis = (await h.store.listTaskInstances("default", "etl", run.body.dag_run_id)).items;
       const [extract, load] = tis;
       const now = new Date();
       await h.store.applyTransitions(

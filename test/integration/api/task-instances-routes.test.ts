@@ -11,7 +11,7 @@ forEachApiStore((makeHarness) => {
     const h = await makeHarness();
     await h.call("POST", "/api/v2/dags/etl/dagRuns", { body: { dag_run_id: "r1", logical_date: "2026-02-28T00:00:00Z" } });
     await h.call("POST", "/api/v2/dags/report/dagRuns", { body: { dag_run_id: "q1", logical_date: null } });
-    const ti = (await h.store.getTaskInstance("etl", "r1", "extract"))!;
+    const ti = (await h.store.getTaskInstance("default", "etl", "r1", "extract"))!;
     const step = (from: TaskState, to: TaskState, patch = {}) => h.store.applyTransitions([{ id: ti.id, from: [from], to, patch }], T(1));
     await step("none", "scheduled");
     await step("scheduled", "queued", { queued_at: T(1) });
@@ -102,7 +102,7 @@ forEachApiStore((makeHarness) => {
       expect(dry.status).toBe(200);
       expect(keys(dry.body)).toEqual(["etl/r1/load"]);
       expect(dry.body.task_instances[0].state).toBeNull();
-      expect((await h.store.getTaskInstance("etl", "r1", "load"))!.state).toBe("none");
+      expect((await h.store.getTaskInstance("default", "etl", "r1", "load"))!.state).toBe("none");
       const mapped = await h.json("PATCH", `${RUN}/taskInstances/load/-1`, { body: { new_state: "success" } });
       expect(mapped.status).toBe(200);
       expect(mapped.body.task_instances[0].state).toBe("success");
@@ -166,9 +166,9 @@ forEachApiStore((makeHarness) => {
       expect(r.body.update.errors.map((e: any) => e.status_code)).toEqual([404]);
       expect(r.body.delete.errors[0].status_code).toBe(405);
       expect(r.body.create).toBeNull();
-      const load = (await h.store.getTaskInstance("etl", "r1", "load"))!;
+      const load = (await h.store.getTaskInstance("default", "etl", "r1", "load"))!;
       expect([load.state, load.note]).toEqual(["failed", "bad input"]);
-      expect(await h.store.getTaskInstance("etl", "r1", "extract")).not.toBeNull();
+      expect(await h.store.getTaskInstance("default", "etl", "r1", "extract")).not.toBeNull();
       const skip = await h.json("PATCH", `${RUN}/taskInstances`, {
         body: { actions: [{ action: "update", action_on_non_existence: "skip", entities: [{ task_id: "nope", note: "x" }] }] },
       });

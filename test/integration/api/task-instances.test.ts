@@ -9,7 +9,7 @@ forEachApiStore((makeHarness) => {
   async function runningRun() {
     const h = await makeHarness();
     await h.call("POST", "/api/v2/dags/etl/dagRuns", { body: { dag_run_id: "r1", logical_date: "2026-02-28T00:00:00Z" } });
-    const ti = (await h.store.getTaskInstance("etl", "r1", "extract"))!;
+    const ti = (await h.store.getTaskInstance("default", "etl", "r1", "extract"))!;
     const step = (from: any, to: any, patch = {}) => h.store.applyTransitions([{ id: ti.id, from: [from], to, patch }], T(1));
     await step("none", "scheduled");
     await step("scheduled", "queued", { queued_at: T(1) });
@@ -159,9 +159,9 @@ forEachApiStore((makeHarness) => {
   describe("xcom", () => {
     async function withXComs() {
       const { h } = await runningRun();
-      await h.store.setXCom({ dag_id: "etl", run_id: "r1", task_id: "extract", key: "return_value" }, { rows: 42 }, T(5));
-      await h.store.setXCom({ dag_id: "etl", run_id: "r1", task_id: "extract", key: "stats" }, [1, 2], T(5));
-      await h.store.setXCom({ dag_id: "etl", run_id: "r1", task_id: "load", key: "return_value" }, "ok", T(6));
+      await h.store.setXCom({ team: "default", dag_id: "etl", run_id: "r1", task_id: "extract", key: "return_value" }, { rows: 42 }, T(5));
+      await h.store.setXCom({ team: "default", dag_id: "etl", run_id: "r1", task_id: "extract", key: "stats" }, [1, 2], T(5));
+      await h.store.setXCom({ team: "default", dag_id: "etl", run_id: "r1", task_id: "load", key: "return_value" }, "ok", T(6));
       return h;
     }
 

@@ -9,7 +9,10 @@ forEachApiStore((makeHarness) => {
     test("create, get, list: Airflow's role names, never the hash", async () => {
       const h = await makeHarness();
       const made = await h.json("POST", USERS, { body: { username: "ada", password: "correct horse", role: "op" } });
-      expect(made).toEqual({ status: 201, body: { username: "ada", role: "Op", created_at: NOW.toISOString() } });
+      expect(made).toEqual({
+        status: 201,
+        body: { username: "ada", role: "Op", roles: [{ team: "default", role: "Op" }], created_at: NOW.toISOString() },
+      });
       expect((await h.json("GET", `${USERS}/ada`)).body).toEqual(made.body);
       const list = await h.json("GET", USERS);
       expect(list.body.total_entries).toBe(3);

@@ -47,24 +47,24 @@ forEachApiStore((makeHarness) => {
       const r = await h.json("POST", "/api/v2/variables", { body: { key: "slack_token", value: "xoxb-123" } });
       expect(r.body).toEqual({ key: "slack_token", value: "***", description: null, is_encrypted: true });
       expect((await h.json("GET", "/api/v2/variables")).body.variables[0]).toEqual(r.body);
-      expect((await h.store.getVariable("slack_token"))?.value).toBe("xoxb-123");
-      expect((await h.rawStore.getVariable("slack_token"))?.value).not.toContain("xoxb-123");
+      expect((await h.store.getVariable("default", "slack_token"))?.value).toBe("xoxb-123");
+      expect((await h.rawStore.getVariable("default", "slack_token"))?.value).not.toContain("xoxb-123");
     });
 
     test("is_encrypted: true in a body encrypts and masks any variable; sending *** back keeps the value", async () => {
       const h = await makeHarness();
       const r = await h.json("POST", "/api/v2/variables", { body: { key: "webhook_url", value: "https://hooks/abc", is_encrypted: true } });
       expect(r.body).toEqual({ key: "webhook_url", value: "***", description: null, is_encrypted: true });
-      expect((await h.rawStore.getVariable("webhook_url"))?.value).not.toContain("hooks");
+      expect((await h.rawStore.getVariable("default", "webhook_url"))?.value).not.toContain("hooks");
       // A PATCH that leaves the flag out keeps it; "***" read back and sent again keeps the secret.
       const kept = await h.json("PATCH", "/api/v2/variables/webhook_url", { body: { key: "webhook_url", value: "***", description: "d" } });
       expect(kept.body).toEqual({ key: "webhook_url", value: "***", description: "d", is_encrypted: true });
-      expect((await h.store.getVariable("webhook_url"))?.value).toBe("https://hooks/abc");
+      expect((await h.store.getVariable("default", "webhook_url"))?.value).toBe("https://hooks/abc");
       const plain = await h.json("PATCH", "/api/v2/variables/webhook_url", {
         body: { key: "webhook_url", value: "https://hooks/new", is_encrypted: false },
       });
       expect(plain.body).toEqual({ key: "webhook_url", value: "https://hooks/new", description: "d", is_encrypted: false });
-      expect((await h.rawStore.getVariable("webhook_url"))?.value).toBe("https://hooks/new");
+      expect((await h.rawStore.getVariable("default", "webhook_url"))?.value).toBe("https://hooks/new");
       // A key that names a secret stays encrypted whatever the body says.
       const forced = await h.json("POST", "/api/v2/variables", { body: { key: "db_password", value: "pw", is_encrypted: false } });
       expect(forced.body).toMatchObject({ value: "***", is_encrypted: true });
@@ -162,11 +162,11 @@ forEachApiStore((makeHarness) => {
       await h.json("PATCH", "/api/v2/variables", {
         body: { actions: [{ action: "create", entities: [{ key: "db_password", value: "pw1" }] }] },
       });
-      expect((await h.rawStore.getVariable("db_password"))?.value).not.toContain("pw1");
+      expect((await h.rawStore.getVariable("default", "db_password"))?.value).not.toContain("pw1");
       await h.json("PATCH", "/api/v2/variables", {
         body: { actions: [{ action: "update", entities: [{ key: "db_password", value: "***", description: "d" }] }] },
       });
-      expect(await h.store.getVariable("db_password")).toMatchObject({ value: "pw1", description: "d" });
+      expect(await h.store.getVariable("default", "db_password")).toMatchObject({ value: "pw1", description: "d" });
     });
 
     test("a bad body is a 422 naming the field; a viewer gets 403", async () => {

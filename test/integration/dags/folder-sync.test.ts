@@ -32,7 +32,15 @@ function put(name: string, text: string): string {
 }
 
 const newSync = (pausedOnCreate = false) =>
-  new DagFolderSync({ folder, store, parser: inProcessParser, pausedOnCreate, logger: silentLogger, onChange: (ids) => changes.push(ids) });
+  new DagFolderSync({
+    team: "default",
+    folder,
+    store,
+    parser: inProcessParser,
+    pausedOnCreate,
+    logger: silentLogger,
+    onChange: (ids) => changes.push(ids),
+  });
 
 beforeEach(async () => {
   folder = mkdtempSync(join(root, "dags-"));
@@ -47,7 +55,7 @@ afterEach(async () => {
 });
 
 const importErrors = async () =>
-  (await store.listImportErrors()).items.map((e) => ({ file: e.filename.split("/").pop(), lines: e.stack_trace }));
+  (await store.listImportErrors("default")).items.map((e) => ({ file: e.filename.split("/").pop(), lines: e.stack_trace }));
 
 describe("DagFolderSync.syncOnce", () => {
   test("new files become active DAGs; bad files become import errors", async () => {
@@ -62,9 +70,9 @@ describe("DagFolderSync.syncOnce", () => {
     expect(report.files).toBe(3);
     expect(report.changedDagIds).toEqual(["etl", "one"]);
     expect(changes).toEqual([["etl", "one"]]);
-    const etl = await store.getDag("etl");
+    const etl = await store.getDag("default", "etl");
     expect(etl).toMatchObject({ dag_id: "etl", is_active: true, is_paused: false, fileloc: join(folder, "etl.json") });
-    expect((await store.getDag("one"))?.is_active).toBe(true);
+    expect((await store.getDag("default", "one"))?.is_active).toBe(true);
     expect(await importErrors()).toEqual([
       { file: "broken.json", lines: expect.stringContaining('tasks[0].operator: unknown operator "perl"') },
     ]);
@@ -82,11 +90,11 @@ describe("DagFolderSync.syncOnce", () => {
   test("a changed file makes a new version; fixing a file clears its import errors", async () => {
     const file = put("etl.json", bashDag("etl"));
     await sync.syncOnce(at(0));
-    const v1 = (await store.getDag("etl"))!.version_id;
+    const v1 = (await store.getDag("default", "etl"))!.version_id;
 
     put("etl.json", bashDag("etl", "echo changed"));
     const report = await sync.syncOnce(at(10));
-    const v2 = (await store.getDag("etl"))!;
+    const v2 = (await store.getDag("default", "etl"))!;
     expect(report.parsed).toEqual([file]);
     expect(report.changedDagIds).toEqual(["etl"]);
     expect(v2.version_id).not.toBe(v1);
@@ -98,12 +106,12 @@ describe("DagFolderSync.syncOnce", () => {
     expect(await importErrors()).toEqual([
       { file: "etl.json", lines: expect.stringMatching(/^line 1, column 30: invalid JSON: unexpected end of input/) },
     ]);
-    expect((await store.getDag("etl"))!.is_active).toBe(false);
+    expect((await store.getDag("default", "etl"))!.is_active).toBe(false);
 
     put("etl.json", bashDag("etl", "echo changed"));
     await sync.syncOnce(at(30));
     expect(await importErrors()).toEqual([]);
-    expect(await store.getDag("etl")).toMatchObject({ is_active: true, version_id: v2.version_id });
+    expect(await store.getDag("default", "etl")).toMatchObject({ is_active: true, version_id: v2.version_id });
   });
 
   test("deleting a file, or a DAG from a file, deactivates it", async () => {
@@ -117,9 +125,9 @@ describe("DagFolderSync.syncOnce", () => {
 
     expect(report.removed).toEqual([gone]);
     expect(report.changedDagIds).toEqual(["drop", "gone"]);
-    expect((await store.getDag("keep"))!.is_active).toBe(true);
-    expect((await store.getDag("drop"))!.is_active).toBe(false);
-    expect((await store.getDag("gone"))!.is_active).toBe(false);
+    expect((await store.getDag("default", "keep"))!.is_active).toBe(true);
+    expect((await store.getDag("default", "drop"))!.is_active).toBe(false);
+    expect((await store.getDag("default", "gone"))!.is_active).toBe(false);
   });
 
   test("a deleted bad file takes its import errors with it", async () => {
@@ -135,14 +143,14 @@ describe("DagFolderSync.syncOnce", () => {
     const first = put("a.json", bashDag("dup", "echo first"));
     put("b.json", bashDag("dup", "echo second"));
     await sync.syncOnce(at(0));
-    expect((await store.getDag("dup"))!.fileloc).toBe(first);
+    expect((await store.getDag("default", "dup"))!.fileloc).toBe(first);
     expect(await importErrors()).toEqual([
       { file: "b.json", lines: expect.stringMatching(/^dag_id: dag_id "dup" is already defined in .*a\.json; rename one of them$/) },
     ]);
 
     put("a.json", bashDag("other"));
     await sync.syncOnce(at(10));
-    expect(await store.getDag("dup")).toMatchObject({ fileloc: join(folder, "b.json"), is_active: true });
+    expect(await store.getDag("default", "dup")).toMatchObject({ fileloc: join(folder, "b.json"), is_active: true });
     expect(await importErrors()).toEqual([]);
   });
 
@@ -152,7 +160,7 @@ describe("DagFolderSync.syncOnce", () => {
     put("a.json", bashDag("dup", "echo impostor"));
     const restarted = newSync();
     await restarted.syncOnce(at(10));
-    expect((await store.getDag("dup"))!.fileloc).toBe(join(folder, "b.json"));
+    expect((await store.getDag("default", "dup"))!.fileloc).toBe(join(folder, "b.json"));
     expect((await importErrors()).map((e) => e.file)).toEqual(["a.json"]);
   });
 
@@ -160,22 +168,23 @@ describe("DagFolderSync.syncOnce", () => {
     put("asks.json", bashDag("asks", "echo", `, "is_paused_upon_creation": true`));
     put("plain.json", bashDag("plain"));
     await sync.syncOnce(at(0));
-    expect((await store.getDag("asks"))!.is_paused).toBe(true);
-    expect((await store.getDag("plain"))!.is_paused).toBe(false);
+    expect((await store.getDag("default", "asks"))!.is_paused).toBe(true);
+    expect((await store.getDag("default", "plain"))!.is_paused).toBe(false);
 
     put("later.json", bashDag("later"));
     await newSync(true).syncOnce(at(10));
-    expect((await store.getDag("later"))!.is_paused).toBe(true);
+    expect((await store.getDag("default", "later"))!.is_paused).toBe(true);
   });
 
   test("SDK files sync like the others", async () => {
     put("sdk.ts", `import { dag } from "leoflow/sdk";\ndag({ dag_id: "sdk_dag" }, ({ ts }) => { ts({ task_id: "t" }, () => 1); });\n`);
     await sync.syncOnce(at(0));
-    expect((await store.getDag("sdk_dag"))!.spec.tasks[0]).toMatchObject({ task_id: "t", operator: "ts" });
+    expect((await store.getDag("default", "sdk_dag"))!.spec.tasks[0]).toMatchObject({ task_id: "t", operator: "ts" });
   });
 
   test("a missing folder is a clear error", async () => {
     const missing = new DagFolderSync({
+      team: "default",
       folder: join(root, "nope"),
       store,
       parser: inProcessParser,
@@ -195,6 +204,7 @@ test("start() picks up a new file without a manual sync", async () => {
     if (ids.includes("late")) pickedUp();
   };
   sync = new DagFolderSync({
+    team: "default",
     folder,
     store,
     parser: inProcessParser,
@@ -206,13 +216,14 @@ test("start() picks up a new file without a manual sync", async () => {
   sync.start();
   writeFileSync(join(folder, "late.json"), bashDag("late"));
   await late; // the sync's own change notice, not a poll of the store
-  expect((await store.getDag("late"))?.is_active).toBe(true);
+  expect((await store.getDag("default", "late"))?.is_active).toBe(true);
   expect(changes).toContainEqual(["late"]);
 });
 
 test("a changed helper module re-parses the code files (which may import it), not the data files", async () => {
   const calls: { files: string[]; helpers: string }[] = [];
   const counting = new DagFolderSync({
+    team: "default",
     folder,
     store,
     pausedOnCreate: false,
@@ -235,5 +246,5 @@ test("a changed helper module re-parses the code files (which may import it), no
   await counting.syncOnce(at(20));
   expect(calls.map((c) => c.files)).toEqual([["etl.json", "sdk.ts"], ["sdk.ts"]]);
   expect(calls[1]!.helpers).not.toBe(calls[0]!.helpers);
-  expect((await store.getDag("uses_helper"))?.is_active).toBe(true);
+  expect((await store.getDag("default", "uses_helper"))?.is_active).toBe(true);
 });

@@ -10,6 +10,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe("parseCacheKey", () => {
   const base = {
     version: "1.0.0",
+    team: "default",
     file: "/dags/etl.ts",
     content: "dag()",
     helpers: "h1",
@@ -21,6 +22,7 @@ describe("parseCacheKey", () => {
 
   test.each([
     ["the binary's version", { version: "1.0.1" }],
+    ["the team whose folder holds the file", { team: "data-eng" }],
     ["the file's path (relative imports resolve from it)", { file: "/dags/other.ts" }],
     ["one byte of content", { content: "dag() " }],
     ["a helper module", { helpers: "h2" }],

@@ -21,7 +21,7 @@ beforeEach(async () => {
   folder = mkdtempSync(join(root, "dags-"));
   store = openStore("sqlite::memory:");
   await store.migrate();
-  sync = new DagFolderSync({ folder, store, parser: inProcessParser, pausedOnCreate: false, logger: silentLogger });
+  sync = new DagFolderSync({ team: "default", folder, store, parser: inProcessParser, pausedOnCreate: false, logger: silentLogger });
 });
 afterEach(async () => {
   sync.stop();
@@ -31,8 +31,8 @@ afterEach(async () => {
 test("default_args.owner is a DAG like any other, not an import error", async () => {
   writeFileSync(join(folder, "etl.json"), OWNED);
   await sync.syncOnce(T0);
-  expect((await store.listImportErrors()).total).toBe(0);
-  expect((await store.getDag("etl"))!.spec.tasks[0]!.owner).toBe("data-team");
+  expect((await store.listImportErrors("default")).total).toBe(0);
+  expect((await store.getDag("default", "etl"))!.spec.tasks[0]!.owner).toBe("data-team");
 });
 
 test("reparse parses an unchanged file again: a deleted DAG whose file still defines it comes back", async () => {
@@ -40,10 +40,10 @@ test("reparse parses an unchanged file again: a deleted DAG whose file still def
   writeFileSync(file, OWNED);
   await sync.syncOnce(T0);
   expect((await sync.syncOnce(T0)).parsed).toEqual([]); // unchanged: a sync skips it
-  expect(await store.deleteDag("etl")).toBe("deleted");
+  expect(await store.deleteDag("default", "etl")).toBe("deleted");
   const report = await sync.reparse(file, T0);
   expect(report.parsed).toEqual([file]);
-  expect((await store.getDag("etl"))?.is_active).toBe(true);
+  expect((await store.getDag("default", "etl"))?.is_active).toBe(true);
 });
 
 test("reparse refuses a file outside the folder, and deactivates the DAGs of a file that is gone", async () => {
@@ -53,5 +53,5 @@ test("reparse refuses a file outside the folder, and deactivates the DAGs of a f
   await sync.syncOnce(T0);
   rmSync(file);
   await sync.reparse(file, T0);
-  expect((await store.getDag("etl"))?.is_active).toBe(false);
+  expect((await store.getDag("default", "etl"))?.is_active).toBe(false);
 });

@@ -140,7 +140,7 @@ describe("BufferedDispatcher in the loop", () => {
 
   async function setup(inner: TaskDispatcher, bufferSize: number, workers: number) {
     const tasks = ["a", "b", "c"].map((task_id) => ({ task_id, operator: "bash", bash_command: "true" }));
-    const dag = await store.upsertDag({
+    const dag = await store.upsertDag("default", {
       spec: parseDagSpec({ dag_id: "fan", tasks }),
       fileloc: "/dags/fan.json",
       pausedOnCreate: false,

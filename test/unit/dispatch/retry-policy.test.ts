@@ -71,7 +71,7 @@ afterEach(async () => store.close());
 
 async function setup(failures: number, tasks: object[] = [{ task_id: "a", operator: "bash", bash_command: "true" }]) {
   const spec = parseDagSpec({ dag_id: "flaky", tasks });
-  const dag = await store.upsertDag({ spec, fileloc: "/dags/flaky.json", pausedOnCreate: false, now: T0 });
+  const dag = await store.upsertDag("default", { spec, fileloc: "/dags/flaky.json", pausedOnCreate: false, now: T0 });
   const executor = new FlakyExecutor(store, () => now, failures);
   const hub = new EventHub(() => now);
   const events = hub.subscribe();
@@ -106,7 +106,7 @@ async function setup(failures: number, tasks: object[] = [{ task_id: "a", operat
       if (!r.transitions && !r.dispatched) break;
     }
   };
-  const ti = async (id = "a") => (await store.getTaskInstance("flaky", run.run_id, id))!;
+  const ti = async (id = "a") => (await store.getTaskInstance("default", "flaky", run.run_id, id))!;
   return { executor, events, failuresCounter, tickAt, ti, run };
 }
 
@@ -149,6 +149,7 @@ describe("DispatchRetryPolicy in the loop", () => {
     expect(dead).toEqual([
       {
         type: "task_instance.dead_lettered",
+        team: "default",
         dag_id: "flaky",
         run_id: run.run_id,
         task_id: "a",

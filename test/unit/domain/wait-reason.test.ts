@@ -20,6 +20,18 @@ const cases: [WaitReason, string][] = [
     { kind: "depends_on_past", task_id: "load", previous_run_id: "jan", previous_state: "failed" },
     "depends_on_past: waiting for load in the previous run jan (failed) to succeed or be skipped; clear or mark that task instance to let this run go on",
   ],
+  [
+    { kind: "team_quota", team: "data-eng", quota: "max_running_tasks", limit: 10, used: 10 },
+    "team data-eng reached its quota max_running_tasks=10 (10 queued or running); it waits until the team's tasks finish or an admin raises the quota",
+  ],
+  [
+    { kind: "team_quota", team: "ml", quota: "max_pool_slots", limit: 8, used: 7, needed: 2 },
+    "team ml reached its quota max_pool_slots=8 (7 pool slots held by queued or running tasks, this task needs 2); it waits until the team's tasks finish or an admin raises the quota",
+  ],
+  [
+    { kind: "team_quota", team: "web", quota: "max_inline_requests", limit: 5, used: 5 },
+    "team web reached its quota max_inline_requests=5 (5 inline requests in flight); it waits until the team's tasks finish or an admin raises the quota",
+  ],
 ];
 
 describe("renderWaitReason", () => {
@@ -36,6 +48,7 @@ describe("renderWaitReason", () => {
       pool_too_small: 1,
       pool_full: 1,
       depends_on_past: 1,
+      team_quota: 1,
     } satisfies Record<WaitReasonKind, 1>;
     expect(new Set<string>(cases.map(([r]) => r.kind))).toEqual(new Set(Object.keys(every)));
   });

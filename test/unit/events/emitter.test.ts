@@ -3,7 +3,14 @@ import { describe, expect, test } from "bun:test";
 import { EventHub, type LeoflowEvent } from "../../../src/events";
 
 const T = "2026-01-01T00:00:00.000Z";
-const created = (run_id: string) => ({ type: "dag_run.created" as const, dag_id: "etl", run_id, state: "queued" as const, time: T });
+const created = (run_id: string) => ({
+  type: "dag_run.created" as const,
+  team: "default",
+  dag_id: "etl",
+  run_id,
+  state: "queued" as const,
+  time: T,
+});
 
 describe("EventHub", () => {
   test("every subscriber gets every event, stamped with increasing ids, in order", async () => {

@@ -106,7 +106,7 @@ describe("EventLog", () => {
   test("an event without a time is stamped when emitted", async () => {
     const mem = new MemoryLog();
     const log = new EventLog({ append: (e) => mem.append(e), now: () => new Date("2026-02-03T04:05:06Z") });
-    log.emit({ type: "dag_run.started", dag_id: "etl", run_id: "r1", state: "running" });
+    log.emit({ type: "dag_run.started", team: "default", dag_id: "etl", run_id: "r1", state: "running" });
     await log.settled();
     expect(mem.rows[0]!.time).toBe("2026-02-03T04:05:06.000Z");
   });

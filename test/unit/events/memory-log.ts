@@ -33,6 +33,7 @@ export class MemoryLog implements EventHistory {
 export const T = "2026-01-01T00:00:00.000Z";
 export const created = (run_id: string, dag_id = "etl") => ({
   type: "dag_run.created" as const,
+  team: "default",
   dag_id,
   run_id,
   state: "queued" as const,

@@ -44,7 +44,7 @@ afterEach(async () => {
 
 async function runWithTwoChanges(runId: string) {
   const spec = parseDagSpec({ dag_id: "ev", tasks: [{ task_id: "a", operator: "bash", bash_command: "true" }] });
-  const dag = await store.upsertDag({ spec, fileloc: "/dags/ev.json", pausedOnCreate: false, now: T0 });
+  const dag = await store.upsertDag("default", { spec, fileloc: "/dags/ev.json", pausedOnCreate: false, now: T0 });
   const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null, run_id: runId }, T0));
   await store.setDagRunState(run.id, ["queued"], "running", T0);
   await store.setDagRunState(run.id, ["running"], "success", T0);
@@ -78,7 +78,10 @@ test("a state change becomes a log row, even with no stream open, and reaches a 
 test("the SSE route replays after Last-Event-ID from the log", async () => {
   await runWithTwoChanges("r1");
   await settle(3);
-  const app = new Hono().route("/", eventRoutes(hub));
+  const app = new Hono().route(
+    "/",
+    eventRoutes(hub, () => "default"),
+  );
   const ctl = new AbortController();
   const res = await app.request("/leoflow/events", { headers: { "last-event-id": "1" }, signal: ctl.signal });
   const reader = res.body!.getReader();
@@ -90,7 +93,7 @@ test("the SSE route replays after Last-Event-ID from the log", async () => {
 });
 
 test("close appends what is pending; retention prunes rows past the age limit", async () => {
-  for (let i = 0; i < 3; i++) events.log.emit({ type: "dag_run.created", dag_id: "d", run_id: `r${i}`, state: "queued" });
+  for (let i = 0; i < 3; i++) events.log.emit({ type: "dag_run.created", team: "default", dag_id: "d", run_id: `r${i}`, state: "queued" });
   await events.close();
   expect(await raw.lastEventId()).toBe(3);
   expect(await events.prune(new Date(Date.now() + 25 * 3600_000))).toBe(3); // a day later: older than the 24 h default

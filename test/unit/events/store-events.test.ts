@@ -43,7 +43,7 @@ async function eventsUntil(sub: Subscription, isLast: (e: LeoflowEvent) => boole
 
 async function aRun(runId = "r1") {
   const spec = parseDagSpec({ dag_id: "ev", tasks: [{ task_id: "a", operator: "bash", bash_command: "true" }] });
-  const dag = await store.upsertDag({ spec, fileloc: "/dags/ev.json", pausedOnCreate: false, now: T0 });
+  const dag = await store.upsertDag("default", { spec, fileloc: "/dags/ev.json", pausedOnCreate: false, now: T0 });
   return store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null, run_id: runId }, T0));
 }
 
@@ -51,7 +51,7 @@ describe("withStoreEvents", () => {
   test("run lifecycle and task transitions become events; lost races and same-state patches do not", async () => {
     const sub = hub.subscribe();
     const run = await aRun();
-    const ti = (await store.getTaskInstance("ev", "r1", "a"))!;
+    const ti = (await store.getTaskInstance("default", "ev", "r1", "a"))!;
     await store.setDagRunState(run.id, ["queued"], "running", T0);
     await store.applyTransitions([{ id: ti.id, from: ["none"], to: "scheduled" }], T0);
     expect(await store.applyTransitions([{ id: ti.id, from: ["none"], to: "scheduled" }], T0)).toEqual([false]);
@@ -64,11 +64,21 @@ describe("withStoreEvents", () => {
     await store.setDagRunState(end.id, ["queued"], "running", T0);
     const seen = await eventsUntil(sub, (e) => e.run_id === "end" && e.type === "dag_run.started");
     expect(seen.filter((e) => e.run_id !== "end")).toEqual([
-      { type: "dag_run.created", dag_id: "ev", run_id: "r1", state: "queued" },
-      { type: "dag_run.started", dag_id: "ev", run_id: "r1", state: "running" },
-      { type: "task_instance.state_changed", dag_id: "ev", run_id: "r1", task_id: "a", try_number: 1, state: "scheduled", note: null },
+      { type: "dag_run.created", team: "default", dag_id: "ev", run_id: "r1", state: "queued" },
+      { type: "dag_run.started", team: "default", dag_id: "ev", run_id: "r1", state: "running" },
       {
         type: "task_instance.state_changed",
+        team: "default",
+        dag_id: "ev",
+        run_id: "r1",
+        task_id: "a",
+        try_number: 1,
+        state: "scheduled",
+        note: null,
+      },
+      {
+        type: "task_instance.state_changed",
+        team: "default",
         dag_id: "ev",
         run_id: "r1",
         task_id: "a",
@@ -76,13 +86,13 @@ describe("withStoreEvents", () => {
         state: "failed",
         note: "dispatch_failed: x",
       },
-      { type: "dag_run.finished", dag_id: "ev", run_id: "r1", state: "failed", note: "task(s) failed: a" },
+      { type: "dag_run.finished", team: "default", dag_id: "ev", run_id: "r1", state: "failed", note: "task(s) failed: a" },
     ]);
   });
 
   test("reaps and deferred launches are events too", async () => {
     const run = await aRun();
-    const ti = (await store.getTaskInstance("ev", "r1", "a"))!;
+    const ti = (await store.getTaskInstance("default", "ev", "r1", "a"))!;
     await store.setDagRunState(run.id, ["queued"], "running", T0);
     await store.applyTransitions([{ id: ti.id, from: ["none"], to: "scheduled" }], T0);
     await store.applyTransitions([{ id: ti.id, from: ["scheduled"], to: "queued", patch: { queued_at: T0 } }], T0);
@@ -102,12 +112,12 @@ describe("withStoreEvents", () => {
     const run = await aRun();
     expect(hub.emitted).toBe(0);
     expect((await store.getDagRunById(run.id))!.run_id).toBe("r1");
-    expect((await store.listDagRuns()).total).toBe(1);
+    expect((await store.listDagRuns("default")).total).toBe(1);
   });
 });
 
 describe("SSE", () => {
-  const e: LeoflowEvent = { id: 7, time: "t", type: "dag_run.created", dag_id: "etl", run_id: "r1", state: "queued" };
+  const e: LeoflowEvent = { id: 7, time: "t", type: "dag_run.created", team: "default", dag_id: "etl", run_id: "r1", state: "queued" };
 
   test("formatSse frames one event", () => {
     expect(formatSse(e)).toBe(`id: 7\nevent: dag_run.created\ndata: ${JSON.stringify(e)}\n\n`);
@@ -115,6 +125,9 @@ describe("SSE", () => {
 
   test.each([
     [{}, true],
+    [{ team: "default" }, true],
+    // The same DAG id in another team is another DAG: its stream never carries this event.
+    [{ team: "data-eng", dag_id: "etl" }, false],
     [{ dag_id: "etl" }, true],
     [{ dag_id: "other" }, false],
     [{ run_id: "r2" }, false],
@@ -129,10 +142,10 @@ describe("SSE", () => {
     const reader = sseStream(sub, undefined, 60_000).getReader();
     const text = async () => new TextDecoder().decode((await reader.read()).value);
     expect(await text()).toBe(": leoflow events\nretry: 2000\n\n");
-    hub.emit({ type: "dag_run.created", dag_id: "etl", run_id: "r1", state: "queued" });
+    hub.emit({ type: "dag_run.created", team: "default", dag_id: "etl", run_id: "r1", state: "queued" });
     // r1 goes straight to the waiting stream, r2 fills the one-event buffer, r3 is lost.
-    hub.emit({ type: "dag_run.created", dag_id: "etl", run_id: "r2", state: "queued" });
-    hub.emit({ type: "dag_run.created", dag_id: "etl", run_id: "r3", state: "queued" });
+    hub.emit({ type: "dag_run.created", team: "default", dag_id: "etl", run_id: "r2", state: "queued" });
+    hub.emit({ type: "dag_run.created", team: "default", dag_id: "etl", run_id: "r3", state: "queued" });
     const chunk = await text();
     expect(chunk.match(/^(id|event): .*$/gm)).toEqual([
       "id: 1",

@@ -30,6 +30,7 @@ const settings: DockerSettings = {
 function request(task: Partial<TaskSpec> = {}): ExecutorRequest {
   return {
     taskInstanceId: 42,
+    team: "default",
     dagId: "etl",
     runId: "manual__2026-01-01T00:00:00+00:00",
     taskId: "extract",
@@ -198,9 +199,15 @@ describe("names", () => {
     ).toEqual(["HOME", "LEOFLOW_AGENT_TOKEN", "LEOFLOW_SERVER", "TMPDIR"]);
   });
   test("staging volume names are stable for a run and differ between runs", () => {
-    expect(stagingVolumeName("etl", "r1")).toBe(stagingVolumeName("etl", "r1"));
-    expect(stagingVolumeName("etl", "r1")).not.toBe(stagingVolumeName("etl", "r2"));
-    expect(stagingVolumeName("etl", "r1")).toMatch(/^leoflow-staging-etl-[0-9a-f]{16}$/);
+    expect(stagingVolumeName("default", "etl", "r1")).toBe(stagingVolumeName("default", "etl", "r1"));
+    expect(stagingVolumeName("default", "etl", "r1")).not.toBe(stagingVolumeName("default", "etl", "r2"));
+    expect(stagingVolumeName("default", "etl", "r1")).toMatch(/^leoflow-staging-etl-[0-9a-f]{16}$/);
+  });
+  test("two teams' runs with the same DAG id and run id get two staging volumes; the default team keeps its old name", () => {
+    expect(stagingVolumeName("data-eng", "etl", "r1")).not.toBe(stagingVolumeName("default", "etl", "r1"));
+    expect(stagingVolumeName("data-eng", "etl", "r1")).toMatch(/^leoflow-staging-etl-[0-9a-f]{16}$/);
+    // The name a volume of the default team had before teams (sha256 of "etl\0r1"), so running installs keep their data.
+    expect(stagingVolumeName("default", "etl", "r1")).toBe("leoflow-staging-etl-9005a626632ad919");
   });
   test.each([
     ["debian:bookworm-slim", "debian", "bookworm-slim"],

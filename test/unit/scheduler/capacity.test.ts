@@ -1,16 +1,27 @@
 import { describe, expect, test } from "bun:test";
 import { renderWaitReason, type WaitReason, type TaskInstanceRecord } from "../../../src/domain";
-import { selectDispatchable, type DispatchCandidate } from "../../../src/scheduler";
+import { fairOrder, selectDispatchable, type DispatchCandidate } from "../../../src/scheduler";
 import { at, T0 } from "./helpers";
 
 let nextId = 1;
 function cand(
   task_id: string,
-  o: { dag?: string; run?: string; weight?: number; queuedAt?: Date; max?: number; pool?: string; slots?: number } = {},
+  o: {
+    team?: string;
+    dag?: string;
+    run?: string;
+    weight?: number;
+    queuedAt?: Date;
+    max?: number;
+    pool?: string;
+    slots?: number;
+    inline?: boolean;
+  } = {},
 ): DispatchCandidate {
   const ti = {
     id: nextId++,
     dag_run_id: 1,
+    team: o.team ?? "default",
     dag_id: o.dag ?? "etl",
     run_id: o.run ?? "r1",
     task_id,
@@ -32,7 +43,7 @@ function cand(
     wait_reason: null,
     updated_at: T0,
   } satisfies TaskInstanceRecord;
-  return { ti, runQueuedAt: o.queuedAt ?? T0, maxActiveTasks: o.max ?? 16 };
+  return { ti, runQueuedAt: o.queuedAt ?? T0, maxActiveTasks: o.max ?? 16, inline: o.inline };
 }
 const ids = (cs: DispatchCandidate[]) => cs.map((c) => `${c.ti.dag_id}/${c.ti.run_id}/${c.ti.task_id}`);
 /** The notes a user would see for the waiting candidates. */
@@ -73,14 +84,18 @@ describe("selectDispatchable: limits", () => {
 
   test("max_active_tasks per DAG counts running and queued ones; other DAGs still go", () => {
     const cs = [cand("a", { max: 2 }), cand("b", { max: 2 }), cand("c", { dag: "other", max: 2 })];
-    const { dispatch, waiting } = selectDispatchable(cs, { ...open, runningByDag: new Map([["etl", 1]]) });
+    const { dispatch, waiting } = selectDispatchable(cs, { ...open, runningByDag: new Map([["default/etl", 1]]) });
     expect(ids(dispatch)).toEqual(["etl/r1/a", "other/r1/c"]);
     expect(notes(waiting)).toEqual(["max_active_tasks (2) reached for DAG etl"]);
   });
 
   test("pool slots: a task needing more slots waits, a smaller one behind it still fits", () => {
     const cs = [cand("big", { weight: 9, slots: 3 }), cand("small", { weight: 1 }), cand("small2", { weight: 0 })];
-    const limits = { ...open, poolOpenSlots: new Map([["default_pool", 2]]), poolTotalSlots: new Map([["default_pool", 128]]) };
+    const limits = {
+      ...open,
+      poolOpenSlots: new Map([["default/default_pool", 2]]),
+      poolTotalSlots: new Map([["default/default_pool", 128]]),
+    };
     const { dispatch, waiting } = selectDispatchable(cs, limits);
     expect(ids(dispatch)).toEqual(["etl/r1/small", "etl/r1/small2"]);
     expect(notes(waiting)).toEqual(["waiting for 3 slots in pool default_pool (2 of 128 open)"]);
@@ -88,14 +103,18 @@ describe("selectDispatchable: limits", () => {
 
   test("a full pool says how many slots are open", () => {
     const cs = [cand("a"), cand("b")];
-    const limits = { ...open, poolOpenSlots: new Map([["default_pool", 1]]), poolTotalSlots: new Map([["default_pool", 128]]) };
+    const limits = {
+      ...open,
+      poolOpenSlots: new Map([["default/default_pool", 1]]),
+      poolTotalSlots: new Map([["default/default_pool", 128]]),
+    };
     const { waiting } = selectDispatchable(cs, limits);
     expect(notes(waiting)).toEqual(["waiting for a slot in pool default_pool (0 of 128 open)"]);
   });
 
   test("an unknown pool and an impossible slot count are explained", () => {
     const cs = [cand("a", { pool: "gpu" }), cand("b", { slots: 5, pool: "tiny" })];
-    const limits = { ...open, poolOpenSlots: new Map([["tiny", 4]]), poolTotalSlots: new Map([["tiny", 4]]) };
+    const limits = { ...open, poolOpenSlots: new Map([["default/tiny", 4]]), poolTotalSlots: new Map([["default/tiny", 4]]) };
     const { dispatch, waiting } = selectDispatchable(cs, limits);
     expect(dispatch).toEqual([]);
     expect(notes(waiting)).toEqual([
@@ -110,10 +129,151 @@ describe("selectDispatchable: limits", () => {
   });
 
   test("the given maps are not modified", () => {
-    const runningByDag = new Map([["etl", 0]]);
-    const poolOpenSlots = new Map([["default_pool", 5]]);
-    selectDispatchable([cand("a"), cand("b")], { ...open, runningByDag, poolOpenSlots });
-    expect(runningByDag.get("etl")).toBe(0);
-    expect(poolOpenSlots.get("default_pool")).toBe(5);
+    const runningByDag = new Map([["default/etl", 0]]);
+    const poolOpenSlots = new Map([["default/default_pool", 5]]);
+    const teamUsage = new Map([["default", { tasks: 1, pool_slots: 1, inline: 0 }]]);
+    selectDispatchable([cand("a"), cand("b")], { ...open, runningByDag, poolOpenSlots, teamUsage });
+    expect(runningByDag.get("default/etl")).toBe(0);
+    expect(poolOpenSlots.get("default/default_pool")).toBe(5);
+    expect(teamUsage.get("default")).toEqual({ tasks: 1, pool_slots: 1, inline: 0 });
+  });
+});
+
+/** `team:task_id` of each candidate, in order. */
+const byTeam = (cs: DispatchCandidate[]) => cs.map((c) => `${c.ti.team}:${c.ti.task_id}`);
+const usage = (tasks: number, pool_slots = tasks, inline = 0) => ({ tasks, pool_slots, inline });
+const unlimited = { max_running_tasks: null, max_pool_slots: null, max_inline_requests: null };
+
+describe("fair order across teams", () => {
+  test("a flooding team does not starve a small one under global parallelism: teams take turns", () => {
+    const flood = Array.from({ length: 10_000 }, (_, i) => cand(`f${i}`, { team: "flood", weight: 5, queuedAt: at(-3600) }));
+    const small = [cand("s0", { team: "small" }), cand("s1", { team: "small" })];
+    const { dispatch, waiting } = selectDispatchable([...flood, ...small], { ...open, parallelism: 4 });
+    // Even with higher priorities and older runs, the flood takes one slot per round.
+    expect(byTeam(dispatch)).toEqual(["flood:f0", "small:s0", "flood:f1", "small:s1"]);
+    expect(waiting).toHaveLength(9_998);
+  });
+
+  test("a team holding fewer takes the freed slots until it catches up; then teams alternate", () => {
+    const cs = [
+      ...Array.from({ length: 10 }, (_, i) => cand(`f${i}`, { team: "flood", weight: 9 })),
+      ...Array.from({ length: 10 }, (_, i) => cand(`s${i}`, { team: "small" })),
+    ];
+    const teamUsage = new Map([["flood", usage(5)]]);
+    const { dispatch } = selectDispatchable(cs, { ...open, parallelism: 13, running: 5, teamUsage });
+    expect(byTeam(dispatch)).toEqual([...["s0", "s1", "s2", "s3", "s4"].map((t) => `small:${t}`), ...["flood:f0", "small:s5", "flood:f1"]]);
+  });
+
+  test("the team holding fewer queued or running tasks goes first and wins the slot a finished task frees", () => {
+    const cs = [cand("a", { team: "busy" }), cand("b", { team: "quiet" })];
+    const teamUsage = new Map([
+      ["busy", usage(3)],
+      ["quiet", usage(1)],
+    ]);
+    const { dispatch, waiting } = selectDispatchable(cs, { ...open, parallelism: 5, running: 4, teamUsage });
+    expect(byTeam(dispatch)).toEqual(["quiet:b"]);
+    expect(notes(waiting)).toEqual(["parallelism (5) reached: 5 task instances queued or running"]);
+  });
+
+  test("each team keeps its own order (priority, then oldest run); ties between teams go by name", () => {
+    const cs = [
+      cand("low", { team: "b", weight: 1 }),
+      cand("high", { team: "b", weight: 9 }),
+      cand("new", { team: "a", queuedAt: at(60) }),
+      cand("old", { team: "a", queuedAt: at(-60) }),
+      cand("only", { team: "c" }),
+    ];
+    expect(byTeam(fairOrder(cs))).toEqual(["a:old", "b:high", "c:only", "a:new", "b:low"]);
+    expect(byTeam(fairOrder([...cs].reverse()))).toEqual(byTeam(fairOrder(cs)));
+  });
+
+  test("one team: the plain priority order", () => {
+    const cs = [cand("a", { weight: 1 }), cand("b", { weight: 3 }), cand("c", { weight: 2 })];
+    expect(ids(fairOrder(cs))).toEqual(["etl/r1/b", "etl/r1/c", "etl/r1/a"]);
+  });
+
+  test("two teams' DAGs and pools named alike are limited apart", () => {
+    const cs = [
+      cand("a", { team: "ml", max: 5 }),
+      cand("b", { team: "web", max: 1, pool: "gpu", weight: 2 }),
+      cand("c", { team: "web", max: 1, pool: "gpu" }),
+      cand("d", { team: "ml", dag: "train", pool: "gpu" }),
+    ];
+    const limits = {
+      ...open,
+      runningByDag: new Map([["ml/etl", 5]]),
+      poolOpenSlots: new Map([
+        ["ml/gpu", 0],
+        ["web/gpu", 5],
+      ]),
+    };
+    const { dispatch, waiting } = selectDispatchable(cs, limits);
+    expect(byTeam(dispatch)).toEqual(["web:b"]);
+    expect(waiting.map((w) => `${w.candidate.ti.team}:${w.candidate.ti.task_id}: ${renderWaitReason(w.reason)}`)).toEqual([
+      "ml:a: max_active_tasks (5) reached for DAG etl",
+      "ml:d: waiting for a slot in pool gpu (0 open)",
+      "web:c: max_active_tasks (1) reached for DAG etl",
+    ]);
+  });
+});
+
+describe("team quotas", () => {
+  test("max_running_tasks counts the team's queued and running tasks; the note names team, quota and value", () => {
+    const cs = [
+      cand("a", { team: "data-eng" }),
+      cand("b", { team: "data-eng" }),
+      cand("c", { team: "data-eng" }),
+      cand("x", { team: "ml" }),
+    ];
+    const teamQuotas = new Map([["data-eng", { ...unlimited, max_running_tasks: 10 }]]);
+    const { dispatch, waiting } = selectDispatchable(cs, { ...open, teamQuotas, teamUsage: new Map([["data-eng", usage(9)]]) });
+    expect(byTeam(dispatch)).toEqual(["ml:x", "data-eng:a"]);
+    expect(notes(waiting)).toEqual([
+      "team data-eng reached its quota max_running_tasks=10 (10 queued or running); it waits until the team's tasks finish or an admin raises the quota",
+      "team data-eng reached its quota max_running_tasks=10 (10 queued or running); it waits until the team's tasks finish or an admin raises the quota",
+    ]);
+    expect(waiting.map((w) => w.reason.kind)).toEqual(["team_quota", "team_quota"]);
+  });
+
+  test("max_pool_slots sums the slots the team holds over all its pools; a smaller task still fits", () => {
+    const cs = [cand("big", { team: "ml", weight: 9, slots: 3, pool: "gpu" }), cand("small", { team: "ml", pool: "cpu" })];
+    const teamQuotas = new Map([["ml", { ...unlimited, max_pool_slots: 8 }]]);
+    const { dispatch, waiting } = selectDispatchable(cs, { ...open, teamQuotas, teamUsage: new Map([["ml", usage(4, 6)]]) });
+    expect(byTeam(dispatch)).toEqual(["ml:small"]);
+    expect(notes(waiting)).toEqual([
+      "team ml reached its quota max_pool_slots=8 (6 pool slots held by queued or running tasks, this task needs 3); it waits until the team's tasks finish or an admin raises the quota",
+    ]);
+  });
+
+  test("max_inline_requests holds only inline tasks; the team's other tasks go on", () => {
+    const cs = [
+      cand("call1", { team: "web", inline: true, weight: 3 }),
+      cand("call2", { team: "web", inline: true, weight: 2 }),
+      cand("bash", { team: "web", weight: 1 }),
+    ];
+    const teamQuotas = new Map([["web", { ...unlimited, max_inline_requests: 2 }]]);
+    const { dispatch, waiting } = selectDispatchable(cs, { ...open, teamQuotas, teamUsage: new Map([["web", usage(1, 1, 1)]]) });
+    expect(byTeam(dispatch)).toEqual(["web:call1", "web:bash"]);
+    expect(notes(waiting)).toEqual([
+      "team web reached its quota max_inline_requests=2 (2 inline requests in flight); it waits until the team's tasks finish or an admin raises the quota",
+    ]);
+  });
+
+  test("a team without quotas (or unlimited ones) is limited only by parallelism, DAGs and pools", () => {
+    const cs = Array.from({ length: 50 }, (_, i) => cand(`t${i}`, { team: "free", max: 100 }));
+    const teamQuotas = new Map([["free", unlimited]]);
+    expect(selectDispatchable(cs, { ...open, teamQuotas, teamUsage: new Map([["free", usage(1000)]]) }).dispatch).toHaveLength(50);
+  });
+
+  test("parallelism is reported before a quota: it is what holds everyone", () => {
+    const teamQuotas = new Map([["ml", { ...unlimited, max_running_tasks: 1 }]]);
+    const { waiting } = selectDispatchable([cand("a", { team: "ml" })], {
+      ...open,
+      parallelism: 2,
+      running: 2,
+      teamQuotas,
+      teamUsage: new Map([["ml", usage(1)]]),
+    });
+    expect(waiting.map((w) => w.reason.kind)).toEqual(["parallelism"]);
   });
 });

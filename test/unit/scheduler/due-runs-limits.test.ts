@@ -1,21 +1,32 @@
 /** Pure decisions the loop takes on runs: which may be planned (pause, max_active_runs, backfills), dagrun_timeout. */
 import { describe, expect, test } from "bun:test";
 import { planRunTimeout, runTimeoutAt, selectRunsToPlan } from "../../../src/scheduler";
-import type { RunGates } from "../../../src/domain";
+import { teamKey, type RunGates } from "../../../src/domain";
 import { T0, at, dag, run, tis } from "./helpers";
 
 type R = RunGates["runs"][number];
-const q = (id: number, dag_id = "etl", backfill_id: number | null = null): R => ({ id, dag_id, state: "queued", backfill_id });
-const r = (id: number, dag_id = "etl", backfill_id: number | null = null): R => ({ id, dag_id, state: "running", backfill_id });
+/** A run of `dag_id`, or of "team/dag_id" for a team other than default. */
+const runOf =
+  (state: R["state"]) =>
+  (id: number, dag = "etl", backfill_id: number | null = null): R => {
+    const [team, dag_id] = dag.includes("/") ? (dag.split("/") as [string, string]) : ["default", dag];
+    return { id, team, dag_id, state, backfill_id };
+  };
+const q = runOf("queued");
+const r = runOf("running");
 
+/** `dags` by dag_id (team default) or "team/dag_id". */
 function gates(
   runs: R[],
   dags: Record<string, [paused: boolean, max: number, running: number]>,
   backfills: Record<number, [boolean, number, number]> = {},
 ): RunGates {
+  const key = (k: string) => (k.includes("/") ? k : teamKey("default", k));
   return {
     runs,
-    dags: new Map(Object.entries(dags).map(([k, [is_paused, max_active_runs, running]]) => [k, { is_paused, max_active_runs, running }])),
+    dags: new Map(
+      Object.entries(dags).map(([k, [is_paused, max_active_runs, running]]) => [key(k), { is_paused, max_active_runs, running }]),
+    ),
     backfills: new Map(
       Object.entries(backfills).map(([k, [is_paused, max_active_runs, running]]) => [Number(k), { is_paused, max_active_runs, running }]),
     ),
@@ -59,12 +70,30 @@ describe("selectRunsToPlan", () => {
       plan: [10],
       held: ["11: backfill 7 is paused"],
     },
+    {
+      name: "two teams' DAGs named alike are limited apart: each its own pause and max_active_runs",
+      gates: gates([q(1), q(2), q(3, "ml/etl"), q(4, "ml/etl"), q(5, "web/etl")], {
+        etl: [false, 1, 0],
+        "ml/etl": [false, 2, 1],
+        "web/etl": [true, 16, 0],
+      }),
+      plan: [1, 3],
+      held: ["2: DAG etl has max_active_runs=1 runs running", "4: DAG etl has max_active_runs=2 runs running", "5: DAG etl is paused"],
+    },
   ];
   for (const c of cases)
     test(c.name, () => {
       const { plan, held } = selectRunsToPlan(c.gates);
       expect({ plan, held: held.map((h) => `${h.id}: ${h.reason}`) }).toEqual({ plan: c.plan, held: c.held });
     });
+
+  test("a held run names its team, so the run that ends in that team's DAG replans it", () => {
+    const { held } = selectRunsToPlan(gates([q(1, "ml/etl"), q(2, "ml/etl")], { "ml/etl": [false, 1, 1] }));
+    expect(held.map((h) => [h.id, h.team, h.dag_id])).toEqual([
+      [1, "ml", "etl"],
+      [2, "ml", "etl"],
+    ]);
+  });
 });
 
 describe("dagrun_timeout", () => {

@@ -20,12 +20,12 @@ const d = (s: string) => new Date(s);
 
 async function addDag(extra: Record<string, unknown>, paused = false) {
   const spec = parseDagSpec({ dag_id: "etl", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }], ...extra });
-  return store.upsertDag({ spec, fileloc: "/dags/etl.json", pausedOnCreate: paused, now: d("2026-01-01T00:00:00Z") });
+  return store.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: paused, now: d("2026-01-01T00:00:00Z") });
 }
 
 /** The DAG's runs as "run_id [start → end] state", oldest first. */
 async function runs(): Promise<string[]> {
-  const page = await store.listDagRuns({ dag_id: "etl", order_by: "id" });
+  const page = await store.listDagRuns("default", { dag_id: "etl", order_by: "id" });
   return page.items.map(
     (r) =>
       `${r.run_id} [${r.data_interval_start?.toISOString().slice(0, 13)} → ${r.data_interval_end?.toISOString().slice(0, 13)}] ${r.state}`,
@@ -33,7 +33,7 @@ async function runs(): Promise<string[]> {
 }
 
 async function finishAll(state: "success" | "failed" = "success") {
-  for (const r of (await store.listDagRuns({ dag_id: "etl", state: ["queued", "running"] })).items)
+  for (const r of (await store.listDagRuns("default", { dag_id: "etl", state: ["queued", "running"] })).items)
     await store.setDagRunState(r.id, ["queued", "running"], state, new Date());
 }
 
@@ -47,7 +47,7 @@ describe("CronRunCreator", () => {
       "scheduled__2026-01-01T00:00:00+00:00 [2026-01-01T00 → 2026-01-02T00] queued",
       "scheduled__2026-01-02T00:00:00+00:00 [2026-01-02T00 → 2026-01-03T00] queued",
     ]);
-    const run = (await store.getDagRun("etl", "scheduled__2026-01-01T00:00:00+00:00"))!;
+    const run = (await store.getDagRun("default", "etl", "scheduled__2026-01-01T00:00:00+00:00"))!;
     expect(run.run_type).toBe("scheduled");
     expect(run.logical_date).toEqual(d("2026-01-01T00:00:00Z"));
   });
@@ -102,7 +102,14 @@ describe("CronRunCreator", () => {
 
   test("max_active_runs counts manual runs too, but not backfill runs", async () => {
     const dag = await addDag({ schedule: "@daily", start_date: "2026-01-01T00:00:00Z", catchup: true, max_active_runs: 2 });
-    const manual = { run_type: "manual" as const, logical_date: null, data_interval_start: null, data_interval_end: null, conf: {} };
+    const manual = {
+      team: "default",
+      run_type: "manual" as const,
+      logical_date: null,
+      data_interval_start: null,
+      data_interval_end: null,
+      conf: {},
+    };
     await store.createDagRun({
       ...manual,
       dag_id: "etl",
@@ -112,6 +119,7 @@ describe("CronRunCreator", () => {
       tasks: [],
     });
     await store.createBackfill({
+      team: "default",
       dag_id: "etl",
       from_date: d("2025-12-01T00:00:00Z"),
       to_date: d("2025-12-01T00:00:00Z"),
@@ -141,7 +149,7 @@ describe("CronRunCreator", () => {
   test("paused and manual-only DAGs get no runs; unpausing resumes where the schedule stands", async () => {
     await addDag({ schedule: "@daily", start_date: "2026-01-01T00:00:00Z", catchup: false }, true);
     expect((await creator.createDueRuns(d("2026-01-03T10:00:00Z"))).created).toEqual([]);
-    await store.setDagPaused("etl", false);
+    await store.setDagPaused("default", "etl", false);
     await creator.createDueRuns(d("2026-01-05T10:00:00Z"));
     expect(await runs()).toEqual(["scheduled__2026-01-04T00:00:00+00:00 [2026-01-04T00 → 2026-01-05T00] queued"]);
   });
@@ -170,7 +178,7 @@ describe("CronRunCreator", () => {
       start_date: "2026-01-01T00:00:00Z",
       tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }],
     });
-    await store.upsertDag({ spec, fileloc: "/dags/ok.json", pausedOnCreate: false, now: new Date() });
+    await store.upsertDag("default", { spec, fileloc: "/dags/ok.json", pausedOnCreate: false, now: new Date() });
     const res = await creator.createDueRuns(d("2026-01-03T10:00:00Z"));
     expect(res.created).toHaveLength(1);
     expect(await runs()).toEqual([]);
@@ -179,6 +187,7 @@ describe("CronRunCreator", () => {
   test("finished backfills are marked completed on the next call", async () => {
     const dag = await addDag({ schedule: "@daily", start_date: "2026-01-01T00:00:00Z" });
     const { backfill, created } = await store.createBackfill({
+      team: "default",
       dag_id: "etl",
       from_date: d("2025-12-01T00:00:00Z"),
       to_date: d("2025-12-01T00:00:00Z"),
@@ -195,6 +204,7 @@ describe("CronRunCreator", () => {
           data_interval_start: null,
           data_interval_end: null,
           conf: {},
+          team: "default",
           dag_id: "etl",
           run_id: "backfill__x",
           version_id: dag.version_id,
@@ -205,6 +215,6 @@ describe("CronRunCreator", () => {
     });
     await store.setDagRunState(created[0]!, ["queued"], "success", new Date());
     await creator.createDueRuns(d("2026-01-03T10:00:00Z"));
-    expect((await store.getBackfill(backfill.id))!.completed_at).toEqual(d("2026-01-03T10:00:00Z"));
+    expect((await store.getBackfill("default", backfill.id))!.completed_at).toEqual(d("2026-01-03T10:00:00Z"));
   });
 });

@@ -26,6 +26,7 @@ export function dag(tasks: TaskInput[], extra: Record<string, unknown> = {}): Da
 export function run(state: DagRunRecord["state"] = "running"): DagRunRecord {
   return {
     id: 1,
+    team: "default",
     dag_id: "etl",
     run_id: "manual__1",
     run_type: "manual",
@@ -50,6 +51,7 @@ export function tis(spec: DagSpec, states: Record<string, Partial<TaskInstanceRe
     return {
       id: i + 1,
       dag_run_id: 1,
+      team: "default",
       dag_id: "etl",
       run_id: "manual__1",
       task_id: t.task_id,

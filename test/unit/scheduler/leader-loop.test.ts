@@ -25,7 +25,7 @@ function recordingLogger(lines: string[]): Logger {
 
 async function oneRun(s: Store) {
   const spec = parseDagSpec({ dag_id: "d", tasks: [{ task_id: "a", operator: "bash", bash_command: "true" }] });
-  const dag = await s.upsertDag({ spec, fileloc: "/dags/d.json", pausedOnCreate: false, now: T0 });
+  const dag = await s.upsertDag("default", { spec, fileloc: "/dags/d.json", pausedOnCreate: false, now: T0 });
   return s.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, T0));
 }
 

@@ -4,7 +4,8 @@ import { renderWaitReason, type PoolRecord } from "../../../src/domain";
 import { poolLimits, selectDispatchable, waitCleared, waitingNotes, withWaitReason, type DispatchCandidate } from "../../../src/scheduler";
 import { T0, dag, tis } from "./helpers";
 
-const pool = (name: string, slots: number, running = 0, queued = 0, scheduled = 0): PoolRecord => ({
+const pool = (name: string, slots: number, running = 0, queued = 0, scheduled = 0, team = "default"): PoolRecord => ({
+  team,
   name,
   slots,
   description: null,
@@ -22,8 +23,16 @@ describe("poolLimits", () => {
     ["-1 means unlimited", [pool("p", -1, 100)], Infinity, Infinity],
   ] as const)("%s", (_name, pools, open, total) => {
     const limits = poolLimits(pools);
-    expect(limits.poolOpenSlots.get("p")).toBe(open);
-    expect(limits.poolTotalSlots.get("p")).toBe(total);
+    expect(limits.poolOpenSlots.get("default/p")).toBe(open);
+    expect(limits.poolTotalSlots.get("default/p")).toBe(total);
+  });
+
+  test("two teams' pools named alike are counted apart", () => {
+    const limits = poolLimits([pool("gpu", 4, 4), pool("gpu", 2, 0, 1, 0, "ml")]);
+    expect([...limits.poolOpenSlots]).toEqual([
+      ["default/gpu", 0],
+      ["ml/gpu", 1],
+    ]);
   });
 });
 

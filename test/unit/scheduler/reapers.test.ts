@@ -58,7 +58,7 @@ async function setup(
   onTaskReaped?: (t: { id: number; try_number: number }) => void,
 ) {
   const spec = parseDagSpec({ dag_id: "reap", tasks });
-  const dag = await store.upsertDag({ spec, fileloc: "/dags/reap.json", pausedOnCreate: false, now: T0 });
+  const dag = await store.upsertDag("default", { spec, fileloc: "/dags/reap.json", pausedOnCreate: false, now: T0 });
   const agent = new StandInAgent(store, () => now, behaviour);
   const metrics = new Metrics();
   const reaped = metrics.counter("leoflow_reaped_total", "reaped", ["reason"]);
@@ -82,7 +82,7 @@ async function setup(
       if (!r.transitions && !r.dispatched) break;
     }
   };
-  const ti = async (taskId: string) => (await store.getTaskInstance("reap", run.run_id, taskId))!;
+  const ti = async (taskId: string) => (await store.getTaskInstance("default", "reap", run.run_id, taskId))!;
   const runState = async () => (await store.getDagRunById(run.id))!;
   return { agent, reaped, sweepAt, ti, runState, run };
 }
@@ -164,7 +164,7 @@ describe("orphaned", () => {
   test("a running run nothing moves fails after the threshold with its waiting task instances", async () => {
     // No loop here: the planner would move `none` task instances; an orphan is what nothing moves.
     const spec = parseDagSpec({ dag_id: "orph", tasks: [task("a"), task("b", { upstream: ["a"] })] });
-    const dag = await store.upsertDag({ spec, fileloc: "/dags/orph.json", pausedOnCreate: false, now: T0 });
+    const dag = await store.upsertDag("default", { spec, fileloc: "/dags/orph.json", pausedOnCreate: false, now: T0 });
     const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, T0));
     await store.setDagRunState(run.id, ["queued"], "running", at(10));
     const metrics = new Metrics();
@@ -175,7 +175,7 @@ describe("orphaned", () => {
     expect(await reapers.reap(at(612))).toEqual([]); // idempotent
     const after = (await store.getDagRunById(run.id))!;
     expect([after.state, after.note]).toEqual(["failed", reapNotes.orphaned(at(10), 600_000)]);
-    const states = (await store.listTaskInstances("orph", run.run_id)).items.map((t) => [t.task_id, t.state]);
+    const states = (await store.listTaskInstances("default", "orph", run.run_id)).items.map((t) => [t.task_id, t.state]);
     expect(states).toEqual([
       ["a", "failed"],
       ["b", "failed"],

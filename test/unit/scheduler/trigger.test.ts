@@ -6,6 +6,7 @@ const NOW = new Date("2026-03-01T12:00:00Z");
 
 function dag(raw: Record<string, unknown>): DagRecord {
   return {
+    team: "default",
     dag_id: "etl",
     fileloc: "/dags/etl.json",
     version_id: 7,
@@ -78,6 +79,11 @@ describe("buildDagRun", () => {
     const run = buildDagRun(d, { run_type: "manual", logical_date: null, conf: { limit: 3, extra: true }, note: "hi" }, NOW);
     expect(run.conf).toEqual({ limit: 3, extra: true });
     expect(run.note).toBe("hi");
+  });
+
+  test("the run belongs to its DAG's team", () => {
+    const run = buildDagRun({ ...dag({ tasks: TASKS }), team: "data-eng" }, { run_type: "manual", logical_date: null }, NOW);
+    expect(run.team).toBe("data-eng");
   });
 
   test("bad conf throws with the param path", () => {

@@ -37,15 +37,23 @@ describe("stagingPvcName", () => {
     [long, "scheduled__2026-01-01T00:00:00+00:00"],
     ["UPPER.dag", "r"],
   ])("%s / %s is a DNS label", (dag, run) => {
-    const name = stagingPvcName(dag, run, "3f9a0c1d2e4b");
+    const name = stagingPvcName("data-eng", dag, run, "3f9a0c1d2e4b");
     expect(isDnsLabel(name)).toBe(true);
-    expect(stagingPvcName(dag, run, "3f9a0c1d2e4b")).toBe(name);
+    expect(stagingPvcName("data-eng", dag, run, "3f9a0c1d2e4b")).toBe(name);
   });
 
-  test("one per run and per instance", () => {
-    const a = stagingPvcName("etl", "r1", "i1");
-    expect(stagingPvcName("etl", "r2", "i1")).not.toBe(a);
-    expect(stagingPvcName("etl", "r1", "i2")).not.toBe(a);
+  test("one per run, per team and per instance", () => {
+    const a = stagingPvcName("default", "etl", "r1", "i1");
+    expect(stagingPvcName("default", "etl", "r2", "i1")).not.toBe(a);
+    expect(stagingPvcName("default", "etl", "r1", "i2")).not.toBe(a);
+    // Two teams' runs may share a DAG id and run id; they never share a PVC.
+    expect(stagingPvcName("data-eng", "etl", "r1", "i1")).not.toBe(a);
+  });
+
+  test("the default team's PVCs keep the names they had before teams (upgrades find their data)", () => {
+    expect(stagingPvcName("default", "etl", "manual__2026-01-01T00:00:00+00:00", "3f9a0c1d2e4b")).toBe(
+      "lf-stg-3f9a0c1d2e4b-etl-95bf987eb205",
+    );
   });
 });
 

@@ -31,6 +31,7 @@ export const settings: KubernetesSettings = {
 export function request(task: Partial<TaskSpec> = {}, over: Partial<ExecutorRequest> = {}): ExecutorRequest {
   return {
     taskInstanceId: 42,
+    team: "default",
     dagId: "etl",
     runId: "manual__2026-01-01T00:00:00+00:00",
     taskId: "extract",

@@ -35,17 +35,22 @@ describe("buildStagingPvc", () => {
     stagingSize: "1Gi",
     stagingAccessMode: "ReadWriteOnce",
   };
+  const run = (runId: string, team = "default") => ({ team, dagId: "etl", runId });
   test("a valid claim named from the run, its ids in annotations", () => {
-    const pvc = buildStagingPvc("etl", "manual__2026-01-01T00:00:00+00:00", "2Gi", settings);
+    const pvc = buildStagingPvc(run("manual__2026-01-01T00:00:00+00:00", "data-eng"), "2Gi", settings);
     expect(isDnsLabel(pvc.metadata!.name!)).toBe(true);
     expect(pvc.spec!.resources!.requests!.storage).toBe(String(2 * 2 ** 30));
     expect(pvc.spec!.storageClassName).toBeUndefined();
-    expect(pvc.metadata!.annotations).toEqual({ "leoflow.io/dag-id": "etl", "leoflow.io/run-id": "manual__2026-01-01T00:00:00+00:00" });
+    expect(pvc.metadata!.annotations).toEqual({
+      "leoflow.io/team": "data-eng",
+      "leoflow.io/dag-id": "etl",
+      "leoflow.io/run-id": "manual__2026-01-01T00:00:00+00:00",
+    });
     expect(() => new PersistentVolumeClaim(pvc as never).validate()).not.toThrow();
   });
   test("the same run gets the same claim, with the storage class when set", () => {
-    const a = buildStagingPvc("etl", "r1", "1Gi", { ...settings, stagingStorageClass: "fast" });
-    expect(buildStagingPvc("etl", "r1", "5Gi", settings).metadata!.name).toBe(a.metadata!.name!);
+    const a = buildStagingPvc(run("r1"), "1Gi", { ...settings, stagingStorageClass: "fast" });
+    expect(buildStagingPvc(run("r1"), "5Gi", settings).metadata!.name).toBe(a.metadata!.name!);
     expect(a.spec!.storageClassName).toBe("fast");
   });
 });

@@ -1,0 +1,14 @@
+/** What deleting a team means, the same on both stores: which rows go with it, and why it may be refused. */
+
+/**
+ * Tables whose rows a deleted team takes with it. Its DAGs (and so its runs, task instances and XComs) must
+ * be gone first; its audit log stays, as a record of what people did.
+ */
+export const OWNED_BY_TEAM = ["pools", "variables", "connections", "import_errors", "dag_versions", "event_log"] as const;
+
+/** The refusal to delete a team that still owns DAGs: which, and how to get rid of them. */
+export function ownsDags(team: string, dagIds: string[]): string {
+  const some = dagIds.slice(0, 5).join(", ");
+  const more = dagIds.length > 5 ? ` and ${dagIds.length - 5} more` : "";
+  return `team "${team}" still owns ${dagIds.length} DAG(s) (${some}${more}): remove their files from the team's DAG folder, delete each with DELETE /api/v2/dags/{dag_id} (header Leoflow-Team: ${team}), then delete the team again`;
+}

@@ -1,0 +1,77 @@
+/** @jsxImportSource preact */
+/** Pieces every page uses: state badges and squares, error boxes, the modal dialog, a page header. */
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef } from "preact/hooks";
+import { stateColor, stateLabel } from "../states";
+
+export function StateBadge({ state }: { state: string | null | undefined }) {
+  const c = stateColor(state);
+  return (
+    <span class="badge" data-state={state ?? "none"}>
+      <span class="dot" style={c ? { background: c } : undefined} />
+      {stateLabel(state)}
+    </span>
+  );
+}
+
+export function ErrorBox({ error, title }: { error: unknown; title?: string }) {
+  if (!error) return null;
+  return (
+    <div class="error" role="alert">
+      {title ? <strong>{title}: </strong> : null}
+      {error instanceof Error ? error.message : String(error)}
+    </div>
+  );
+}
+
+export function Loading({ what }: { what: string }) {
+  return <p class="muted">Loading {what}…</p>;
+}
+
+/** A modal <dialog>: focus moves in, Escape closes, focus returns to where it was. */
+export function Dialog(props: { title: string; onClose: () => void; children: ComponentChildren; wide?: boolean }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    const before = document.activeElement as HTMLElement | null;
+    d?.showModal();
+    return () => {
+      d?.close();
+      before?.focus();
+    };
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      class={props.wide ? "wide" : ""}
+      aria-label={props.title}
+      onCancel={(e) => {
+        e.preventDefault();
+        props.onClose();
+      }}
+    >
+      <header class="dialog-head">
+        <h2>{props.title}</h2>
+        <button type="button" class="icon" aria-label="Close" onClick={props.onClose}>
+          ×
+        </button>
+      </header>
+      {props.children}
+    </dialog>
+  );
+}
+
+export function Field(props: { label: string; error?: string; hint?: string | null; children: ComponentChildren; id: string }) {
+  return (
+    <div class={`field${props.error ? " invalid" : ""}`}>
+      <label for={props.id}>{props.label}</label>
+      {props.children}
+      {props.hint ? <p class="hint">{props.hint}</p> : null}
+      {props.error ? (
+        <p class="field-error" id={`${props.id}-error`} role="alert">
+          {props.error}
+        </p>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,140 @@
+/**
+ * What the DAG page shows, kept live: its tasks (grid order), its latest runs and their task instances.
+ * Loads each run's task instances newest first (the grid fills from the right), then applies events as
+ * they come: a task instance's new state shows at once, and the run is re-read shortly after for its times.
+ */
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api, eachLimited, listAll, seg } from "./api";
+import { gridOrder } from "./graph-layout";
+import { onEvent } from "./sse";
+import type { DagRun, Task, TaskInstance } from "./types";
+
+export interface DagData {
+  tasks: Task[];
+  /** Oldest first (the grid's left). */
+  runs: DagRun[];
+  tis: Map<string, Map<string, TaskInstance>>;
+  /** Bumped on every change, so views re-render the same maps. */
+  version: number;
+  error: Error | null;
+  loading: boolean;
+  /** Milliseconds from start until the first run's task instances were drawn (for the bench). */
+  firstPaintMs: number | null;
+}
+
+export function useDagData(dagId: string, runLimit: number): DagData {
+  const [, setVersion] = useState(0);
+  const state = useRef<DagData>(empty());
+  const frame = useRef(false);
+  // Many runs arrive in one burst: draw once per animation frame, not once per run.
+  const bump = () => {
+    state.current = { ...state.current, version: state.current.version + 1 };
+    if (frame.current) return;
+    frame.current = true;
+    requestAnimationFrame(() => {
+      frame.current = false;
+      setVersion((v) => v + 1);
+    });
+  };
+
+  useEffect(() => {
+    const ctl = new AbortController();
+    const started = performance.now();
+    state.current = empty();
+    const s = () => state.current;
+    const dagPath = `/dags/${seg(dagId)}`;
+    const pendingRuns = new Set<string>();
+    let runsTimer: ReturnType<typeof setTimeout> | null = null;
+    let refreshTimer: ReturnType<typeof setTimeout> | null = null;
+
+    const loadTis = async (runId: string) => {
+      const items = await listAll<TaskInstance>(`${dagPath}/dagRuns/${seg(runId)}/taskInstances`, "task_instances", 1000, ctl.signal);
+      const m = new Map<string, TaskInstance>();
+      for (const ti of items) m.set(ti.task_id, ti);
+      s().tis.set(runId, m);
+      if (s().firstPaintMs === null) state.current = { ...s(), firstPaintMs: performance.now() - started };
+      bump();
+    };
+    const loadRuns = async () => {
+      const r = await api<{ dag_runs: DagRun[] }>("GET", `${dagPath}/dagRuns?limit=${runLimit}&order_by=-id`, undefined, ctl.signal);
+      const known = new Set(s().runs.map((x) => x.dag_run_id));
+      state.current = { ...s(), runs: r.dag_runs.slice().reverse() };
+      bump();
+      return r.dag_runs.filter((x) => !known.has(x.dag_run_id) || !s().tis.has(x.dag_run_id));
+    };
+    void (async () => {
+      try {
+        await Promise.all([
+          api<{ tasks: Task[] }>("GET", `${dagPath}/tasks`, undefined, ctl.signal).then((t) => {
+            state.current = { ...s(), tasks: gridOrder(t.tasks) };
+            bump();
+          }),
+          loadRuns(),
+        ]);
+        await eachLimited(s().runs.slice().reverse(), 6, (run) => loadTis(run.dag_run_id));
+        state.current = { ...s(), loading: false };
+        bump();
+      } catch (e) {
+        if (ctl.signal.aborted) return;
+        state.current = { ...s(), error: e as Error, loading: false };
+        bump();
+      }
+    })();
+
+    const refreshSoon = () => {
+      if (refreshTimer) return;
+      refreshTimer = setTimeout(async () => {
+        refreshTimer = null;
+        const runs = [...pendingRuns];
+        pendingRuns.clear();
+        await eachLimited(runs, 4, (r) => loadTis(r).catch(() => {}));
+      }, 700);
+    };
+    const runsSoon = () => {
+      if (runsTimer) return;
+      runsTimer = setTimeout(async () => {
+        runsTimer = null;
+        try {
+          const fresh = await loadRuns();
+          await eachLimited(fresh, 4, (r) => loadTis(r.dag_run_id).catch(() => {}));
+        } catch {
+          // The next event tries again.
+        }
+      }, 300);
+    };
+
+    const off = onEvent((e) => {
+      if (e.dag_id !== dagId) return;
+      if (e.type === "task_instance.state_changed" && e.task_id) {
+        const run = s().tis.get(e.run_id);
+        if (!run) return runsSoon();
+        const old = run.get(e.task_id);
+        if (old)
+          run.set(e.task_id, { ...old, state: e.state === "none" ? null : (e.state ?? null), try_number: e.try_number ?? old.try_number });
+        bump();
+        pendingRuns.add(e.run_id);
+        refreshSoon();
+      } else if (e.type === "dag_run.created") runsSoon();
+      else if (e.type.startsWith("dag_run.")) {
+        const i = s().runs.findIndex((r) => r.dag_run_id === e.run_id);
+        if (i < 0) return runsSoon();
+        const runs = s().runs.slice();
+        runs[i] = { ...(runs[i] as DagRun), state: e.state ?? (runs[i] as DagRun).state };
+        state.current = { ...s(), runs };
+        bump();
+        runsSoon();
+      }
+    });
+    return () => {
+      ctl.abort();
+      off();
+      if (runsTimer) clearTimeout(runsTimer);
+      if (refreshTimer) clearTimeout(refreshTimer);
+    };
+  }, [dagId, runLimit]);
+  return state.current;
+}
+
+function empty(): DagData {
+  return { tasks: [], runs: [], tis: new Map(), version: 0, error: null, loading: true, firstPaintMs: null };
+}

@@ -1,0 +1,68 @@
+/**
+ * The app's URLs, like Airflow 3's: /dags, /dags/:dag_id (grid; ?tab=graph), /dags/:dag_id/runs/:run_id,
+ * /dags/:dag_id/runs/:run_id/tasks/:task_id (?try=N), /variables, /connections, /pools, /users, /login.
+ * `parseRoute` is pure; `navigate` pushes history and tells the app.
+ */
+
+export type DagTab = "grid" | "graph";
+
+export type Route =
+  | { page: "dags" }
+  | { page: "dag"; dagId: string; tab: DagTab; runId?: string; taskId?: string; tryNumber?: number }
+  | { page: "variables" }
+  | { page: "connections" }
+  | { page: "pools" }
+  | { page: "users" }
+  | { page: "login" }
+  | { page: "not_found"; path: string };
+
+export function parseRoute(pathname: string, search: string): Route {
+  const q = new URLSearchParams(search);
+  const parts = pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  const [first, dagId, runs, runId, tasks, taskId] = parts;
+  if (!first || (first === "dags" && !dagId)) return { page: "dags" };
+  if (first === "dags" && dagId) {
+    const tab: DagTab = q.get("tab") === "graph" ? "graph" : "grid";
+    if (parts.length === 2) return { page: "dag", dagId, tab };
+    if (runs === "runs" && runId && parts.length === 4) return { page: "dag", dagId, tab, runId };
+    if (runs === "runs" && runId && tasks === "tasks" && taskId && parts.length === 6) {
+      const t = Number(q.get("try"));
+      return { page: "dag", dagId, tab, runId, taskId, tryNumber: Number.isInteger(t) && t > 0 ? t : undefined };
+    }
+  }
+  if (parts.length === 1 && ["variables", "connections", "pools", "users", "login"].includes(first)) return { page: first as "variables" };
+  return { page: "not_found", path: pathname };
+}
+
+const e = encodeURIComponent;
+
+/** The URL of a DAG page, a run or a task instance on it. Pure. */
+export function dagHref(dagId: string, opts: { runId?: string; taskId?: string; tab?: DagTab; tryNumber?: number } = {}): string {
+  let path = `/dags/${e(dagId)}`;
+  if (opts.runId) path += `/runs/${e(opts.runId)}`;
+  if (opts.runId && opts.taskId) path += `/tasks/${e(opts.taskId)}`;
+  if (opts.tab !== "graph" && !opts.tryNumber) return path; // the grid draws thousands of these
+  const q = new URLSearchParams();
+  if (opts.tab === "graph") q.set("tab", "graph");
+  if (opts.tryNumber) q.set("try", String(opts.tryNumber));
+  const qs = q.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+const listeners = new Set<() => void>();
+
+export function onNavigate(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function navigate(href: string, replace = false): void {
+  if (replace) history.replaceState(null, "", href);
+  else history.pushState(null, "", href);
+  for (const l of listeners) l();
+}
+
+if (typeof window !== "undefined")
+  window.addEventListener("popstate", () => {
+    for (const l of listeners) l();
+  });

@@ -1,0 +1,88 @@
+/**
+ * Who is logged in: the token from POST /auth/token, kept in sessionStorage so a reload keeps the tab
+ * logged in (closing the tab forgets it; nothing goes to localStorage or a cookie). The role comes from
+ * the token's claims (src/auth/user-tokens.ts signs `sub` and `role`); the server still checks every call.
+ */
+
+export type Role = "viewer" | "user" | "op" | "admin";
+const ROLES: readonly Role[] = ["viewer", "user", "op", "admin"];
+
+export interface Session {
+  token: string;
+  username: string;
+  role: Role;
+  /** Expiry, seconds since the epoch. */
+  exp: number;
+}
+
+/** The claims of a Leoflow user token; null when it is not one. Pure (no signature check: the server does that). */
+export function sessionFromToken(token: string): Session | null {
+  const payload = token.split(".")[1];
+  if (!payload) return null;
+  try {
+    const json = JSON.parse(
+      atob(
+        payload
+          .replace(/-/g, "+")
+          .replace(/_/g, "/")
+          .padEnd(Math.ceil(payload.length / 4) * 4, "="),
+      ),
+    );
+    if (typeof json.sub !== "string" || !ROLES.includes(json.role) || typeof json.exp !== "number") return null;
+    return { token, username: json.sub, role: json.role, exp: json.exp };
+  } catch {
+    return null;
+  }
+}
+
+/** What a role may do in the UI, mirroring src/auth/roles.ts (buttons that would 403 are not drawn). */
+export function capabilities(role: Role | undefined) {
+  const rank = role ? ROLES.indexOf(role) : -1;
+  return {
+    /** Trigger, clear, mark, notes. */
+    editRuns: rank >= 1,
+    /** Pause and unpause. */
+    editDags: rank >= 1,
+    /** Variables and connections (read and write), pool changes. */
+    ops: rank >= 2,
+    users: rank >= 3,
+  };
+}
+export type Capabilities = ReturnType<typeof capabilities>;
+
+const KEY = "leoflow.token";
+let current: Session | null = null;
+const listeners = new Set<() => void>();
+
+export function getSession(): Session | null {
+  return current;
+}
+
+export function setSession(s: Session | null): void {
+  current = s;
+  try {
+    if (s) sessionStorage.setItem(KEY, s.token);
+    else sessionStorage.removeItem(KEY);
+  } catch {
+    // Storage refused (private mode): the session lives in memory for this page only.
+  }
+  for (const l of listeners) l();
+}
+
+export function onSessionChange(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** The session kept by this tab, unless it has expired. */
+export function restoreSession(nowSeconds: number): Session | null {
+  let token: string | null = null;
+  try {
+    token = sessionStorage.getItem(KEY);
+  } catch {
+    return null;
+  }
+  const s = token ? sessionFromToken(token) : null;
+  current = s && s.exp > nowSeconds ? s : null;
+  return current;
+}

@@ -1,0 +1,57 @@
+/** The API's response shapes the app reads (Airflow 3 REST API v2; only the fields used). */
+
+export interface Dag {
+  dag_id: string;
+  is_paused: boolean;
+  description: string | null;
+  timetable_summary: string | null;
+  timetable_description: string | null;
+  tags: { name: string }[];
+  owners: string[];
+  next_dagrun_run_after: string | null;
+  fileloc: string;
+}
+
+export interface DagRun {
+  dag_run_id: string;
+  dag_id: string;
+  state: string;
+  run_type: string;
+  logical_date: string | null;
+  queued_at: string | null;
+  start_date: string | null;
+  end_date: string | null;
+  duration: number | null;
+  run_after: string;
+  conf: Record<string, unknown> | null;
+  note: string | null;
+}
+
+export interface TaskInstance {
+  task_id: string;
+  dag_id: string;
+  dag_run_id: string;
+  state: string | null;
+  try_number: number;
+  max_tries: number;
+  start_date: string | null;
+  end_date: string | null;
+  duration: number | null;
+  hostname: string | null;
+  pool: string;
+  operator: string | null;
+  queued_when: string | null;
+  note: string | null;
+  rendered_fields?: Record<string, unknown>;
+  executor?: string | null;
+}
+
+export interface Task {
+  task_id: string;
+  upstream_task_ids: string[];
+  downstream_task_ids: string[];
+  operator_name: string | null;
+  retries: number;
+  trigger_rule: string;
+  pool: string;
+}

@@ -1,0 +1,233 @@
+/**
+ * The web UI in a real browser: Debian's Chromium (scripts/chromium installs it) driven by playwright-core
+ * against the compiled binary. A user logs in, triggers a DAG from its params form (and sees the API's
+ * validation error under the field), watches the grid turn green without a reload, follows a running
+ * task's log, clears a failed task and sees it run again; a Viewer gets no buttons that would fail.
+ * Under CI=true a missing browser is a failure, not a skip.
+ * LEOFLOW_UI_SCREENSHOTS=1 also saves a screenshot of each page under docs/screenshots/.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
+
+setDefaultTimeout(40_000);
+
+const ROOT = resolve(import.meta.dir, "../..");
+const SHOTS = process.env.LEOFLOW_UI_SCREENSHOTS ? join(ROOT, "docs/screenshots") : null;
+
+/** The browser's path from scripts/chromium (which installs it when missing and allowed); null when there is none. */
+function findChromium(): string | null {
+  const r = Bun.spawnSync([join(ROOT, "scripts/chromium")], { stderr: "pipe" });
+  const path = r.stdout.toString().trim();
+  if (r.exitCode === 0 && path) return path;
+  if (process.env.CI === "true") throw new Error(`scripts/chromium failed under CI: ${r.stderr.toString()}`);
+  return null;
+}
+const CHROMIUM = findChromium();
+
+function dagFiles(dir: string) {
+  const dags = join(dir, "dags");
+  mkdirSync(dags, { recursive: true });
+  const write = (name: string, dag: unknown) => writeFileSync(join(dags, name), JSON.stringify(dag, null, 2));
+  write("ui_params.json", {
+    dag_id: "ui_params",
+    tags: ["ui", "params"],
+    params: {
+      count: { type: "integer", minimum: 1, default: 2, description: "how many" },
+      name: { type: "string", default: "world" },
+      loud: { type: "boolean", default: false },
+    },
+    tasks: [
+      { task_id: "a", operator: "bash", bash_command: "echo hello" },
+      { task_id: "b", operator: "bash", bash_command: "echo done", upstream: ["a"] },
+    ],
+  });
+  write("ui_stream.json", {
+    dag_id: "ui_stream",
+    tags: ["ui"],
+    tasks: [{ task_id: "talk", operator: "bash", bash_command: "for i in $(seq 1 40); do echo line-$i; sleep 0.15; done" }],
+  });
+  write("ui_flaky.json", {
+    dag_id: "ui_flaky",
+    tasks: [
+      { task_id: "check", operator: "bash", bash_command: `test -f ${join(dir, "ok")} || { echo 'no ok file yet' >&2; exit 1; }` },
+      { task_id: "after", operator: "bash", bash_command: "echo after", upstream: ["check"] },
+    ],
+  });
+  writeFileSync(join(dags, "broken.json"), '{ "dag_id": "broken", "tasks": [] }');
+}
+
+describe.skipIf(!CHROMIUM)("web UI in Chromium (compiled binary)", () => {
+  let lf: Leoflow;
+  let browser: Browser;
+  let page: Page;
+  const shot = async (p: Page, name: string) => {
+    if (SHOTS) await p.screenshot({ path: join(SHOTS, `${name}.png`) });
+  };
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), "leoflow-ui-"));
+    dagFiles(dir);
+    [lf, browser] = await Promise.all([
+      startLeoflow({ dir }),
+      chromium.launch({ executablePath: CHROMIUM ?? undefined, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] }),
+    ]);
+    await waitFor(
+      async () => (await lf.api("GET", "/api/v2/dags")).body.total_entries === 3,
+      20_000,
+      () => lf.output(),
+    );
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  }, 40_000);
+  afterAll(async () => {
+    await browser?.close();
+    await lf?.stop();
+  });
+
+  const login = async (p: Page, username: string, password: string) => {
+    await p.goto(lf.url);
+    await p.waitForURL(/\/login/);
+    await p.getByLabel("Username").fill(username);
+    await p.getByLabel("Password").fill(password);
+    await shot(p, "login");
+    await p.getByRole("button", { name: "Sign in" }).click();
+    await p.waitForURL(/\/dags/);
+  };
+
+  test("the binary serves the app at / with cacheable assets, and the API stays the API", async () => {
+    const index = await fetch(`${lf.url}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get("cache-control")).toBe("no-cache");
+    const html = await index.text();
+    const js = /\/assets\/app\.[0-9a-f]+\.js/.exec(html)?.[0];
+    expect(js).toBeDefined();
+    const asset = await fetch(`${lf.url}${js}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get("cache-control")).toContain("immutable");
+    expect(asset.headers.get("content-type")).toContain("javascript");
+    expect(await (await fetch(`${lf.url}/dags/ui_params/runs/x`)).text()).toBe(html);
+    const api = await fetch(`${lf.url}/api/v2/dags`);
+    expect(api.status).toBe(401);
+    expect((await api.json()).detail).toContain("/auth/token");
+  });
+
+  test("an admin logs in and sees the DAG list with its import error", async () => {
+    await login(page, "admin", "e2e-admin-password");
+    await expect(page.getByTestId("who").textContent()).resolves.toContain("admin");
+    for (const id of ["ui_params", "ui_stream", "ui_flaky"]) await page.getByRole("link", { name: id, exact: true }).waitFor();
+    await page.getByText("1 DAG import error").waitFor();
+  });
+
+  test("trigger from the params form: the API's error shows under its field, then the grid turns green live", async () => {
+    await page.getByRole("link", { name: "ui_params", exact: true }).click();
+    await page.waitForURL(/\/dags\/ui_params$/);
+    await page.evaluate(() => ((window as any).__noReload = true));
+    await page.getByRole("button", { name: "▶ Trigger" }).click();
+    const count = page.getByLabel("count");
+    await expect(count.inputValue()).resolves.toBe("2");
+    await expect(page.getByLabel("name").inputValue()).resolves.toBe("world");
+    await count.fill("0");
+    await page.getByRole("button", { name: "Trigger", exact: true }).click();
+    const error = page.locator("#param-count-error");
+    await error.waitFor();
+    expect(await error.textContent()).toContain("less than the minimum 1");
+    await shot(page, "trigger-form");
+    await count.fill("5");
+    await page.getByRole("button", { name: "Trigger", exact: true }).click();
+    await page.waitForURL(/\/dags\/ui_params\/runs\//);
+    const runId = decodeURIComponent(new URL(page.url()).pathname.split("/")[4] ?? "");
+    const run = (await lf.api("GET", `/api/v2/dags/ui_params/dagRuns/${encodeURIComponent(runId)}`)).body;
+    expect(run.conf).toEqual({ count: 5, name: "world", loud: false });
+    await page.locator(`.grid a[data-run="${runId}"][data-task="b"][data-state="success"]`).waitFor({ timeout: 20_000 });
+    await page.locator(`.grid a.bar[data-run="${runId}"][data-state="success"]`).waitFor();
+    expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+    await shot(page, "grid");
+    await page.getByRole("tab", { name: "Graph" }).click();
+    await page.locator('.graph a[data-task="b"][data-state="success"]').waitFor();
+    await shot(page, "graph");
+  });
+
+  test("a running task's log streams into the open page", async () => {
+    const trig = await lf.api("POST", "/api/v2/dags/ui_stream/dagRuns", { logical_date: null, dag_run_id: "stream-1" });
+    expect(trig.status).toBe(200);
+    await page.goto(`${lf.url}/dags/ui_stream/runs/stream-1/tasks/talk`);
+    const log = page.getByTestId("log");
+    await log.getByText("line-2", { exact: true }).waitFor({ timeout: 20_000 });
+    // The task prints 40 lines over ~6 s: the page shows the first ones while later ones are still to come.
+    const early = await log.getByText(/^line-\d+$/).count();
+    expect(early).toBeLessThan(40);
+    await page.getByText("following").waitFor();
+    await shot(page, "task-log");
+    await log.getByText("line-40", { exact: true }).waitFor({ timeout: 20_000 });
+    expect(await log.getByText(/^line-\d+$/).count()).toBe(40);
+    await waitForRun(lf, "ui_stream", "stream-1");
+  });
+
+  test("clear a failed task from its page (the confirmation lists it) and it runs again", async () => {
+    await lf.api("POST", "/api/v2/dags/ui_flaky/dagRuns", { logical_date: null, dag_run_id: "flaky-1" });
+    expect((await waitForRun(lf, "ui_flaky", "flaky-1")).state).toBe("failed");
+    writeFileSync(join(lf.dir, "ok"), "");
+    await page.goto(`${lf.url}/dags/ui_flaky/runs/flaky-1/tasks/check`);
+    await page.locator('.grid a[data-run="flaky-1"][data-task="check"][data-state="failed"]').waitFor();
+    await page.getByRole("button", { name: "Clear task" }).click();
+    const affected = page.getByRole("list", { name: "What will change" });
+    await affected.getByText("check", { exact: true }).waitFor();
+    await affected.getByText("after", { exact: true }).waitFor();
+    await shot(page, "clear-confirm");
+    await page.getByRole("button", { name: "Clear 2" }).click();
+    await page.locator('.grid a[data-run="flaky-1"][data-task="after"][data-state="success"]').waitFor({ timeout: 20_000 });
+    await page.locator('.grid a[data-run="flaky-1"][data-task="check"][data-state="success"]').waitFor();
+    await page.getByRole("link", { name: /try 2: success/ }).waitFor({ timeout: 10_000 });
+  });
+
+  test("a Viewer sees the DAGs but no trigger, pause, clear or mark controls", async () => {
+    const made = await lf.api("POST", "/api/v2/leoflow/users", { username: "vera", password: "viewer-password", role: "Viewer" });
+    expect(made.status).toBeLessThan(300);
+    const viewer = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    await login(viewer, "vera", "viewer-password");
+    await viewer.getByRole("link", { name: "ui_params", exact: true }).waitFor();
+    expect(await viewer.getByRole("button", { name: /^Trigger/ }).count()).toBe(0);
+    expect(await viewer.getByRole("button", { name: "Pause ui_params" }).isDisabled()).toBe(true);
+    expect(await viewer.getByRole("link", { name: "Variables" }).count()).toBe(0);
+    await viewer.goto(`${lf.url}/dags/ui_flaky/runs/flaky-1/tasks/check`);
+    await viewer.getByRole("heading", { name: /check/ }).waitFor();
+    expect(await viewer.getByRole("button", { name: /Trigger|Clear|Mark/ }).count()).toBe(0);
+    await viewer.close();
+  });
+
+  test.skipIf(!SHOTS)("screenshots of the other pages", async () => {
+    await lf.api("POST", "/api/v2/variables", { key: "region", value: "eu-west-1", description: "where the data lives" });
+    await lf.api("POST", "/api/v2/connections", {
+      connection_id: "warehouse",
+      conn_type: "postgres",
+      host: "db.internal",
+      login: "etl",
+      password: "s3cret",
+    });
+    for (const [path, name] of [
+      ["/dags", "dag-list"],
+      ["/dags/ui_params/runs/", "run"],
+      ["/variables", "variables"],
+      ["/connections", "connections"],
+      ["/pools", "pools"],
+      ["/users", "users"],
+    ] as const) {
+      let url = `${lf.url}${path}`;
+      if (name === "run") {
+        const runs = (await lf.api("GET", "/api/v2/dags/ui_params/dagRuns?limit=1")).body.dag_runs;
+        url += encodeURIComponent(runs[0].dag_run_id);
+      }
+      await page.goto(url);
+      await page.locator("main h1, .panel h2").first().waitFor();
+      await page.waitForTimeout(500);
+      await shot(page, name);
+    }
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.goto(`${lf.url}/dags/ui_params`);
+    await page.locator(".grid a.bar").first().waitFor();
+    await shot(page, "grid-dark");
+  });
+});

@@ -1,0 +1,40 @@
+import { describe, expect, test } from "bun:test";
+import { depths, gridOrder, layoutGraph, NODE_W } from "../../../src/ui/app/graph-layout";
+import { rowWindow } from "../../../src/ui/app/virtual";
+
+const t = (task_id: string, upstream_task_ids: string[] = []) => ({ task_id, upstream_task_ids });
+
+describe("graph layout", () => {
+  test("a task's column is the longest path from a root", () => {
+    const d = depths([t("a"), t("b", ["a"]), t("c", ["a", "b"]), t("d")]);
+    expect(Object.fromEntries(d)).toEqual({ a: 0, b: 1, c: 2, d: 0 });
+  });
+
+  test("a cycle or an unknown upstream does not hang or throw", () => {
+    expect(Object.fromEntries(depths([t("a", ["b"]), t("b", ["a"]), t("c", ["zzz"])]))).toEqual({ a: 2, b: 1, c: 0 });
+  });
+
+  test("nodes sit in columns by depth and every edge goes left to right", () => {
+    const g = layoutGraph([t("extract"), t("clean", ["extract"]), t("load", ["clean"]), t("report", ["extract"])]);
+    const x = Object.fromEntries(g.nodes.map((n) => [n.id, n.x]));
+    expect(x.extract).toBeLessThan(x.clean as number);
+    expect(x.clean).toBeLessThan(x.load as number);
+    expect(x.report).toBe(x.clean as number);
+    expect(g.edges).toHaveLength(3);
+    expect(g.width).toBeGreaterThanOrEqual(3 * NODE_W);
+  });
+
+  test("the grid lists tasks by depth, then as declared", () => {
+    expect(gridOrder([t("z", ["a"]), t("a"), t("m")]).map((x) => x.task_id)).toEqual(["a", "m", "z"]);
+  });
+});
+
+describe("virtual rows", () => {
+  test("only the rows in view (plus overscan) are drawn, at their offset", () => {
+    expect(rowWindow(1000, 44, 4400, 440, 5)).toEqual({ start: 95, end: 116, offset: 95 * 44, total: 44000 });
+  });
+  test("the window never leaves the list", () => {
+    expect(rowWindow(3, 20, 0, 800)).toEqual({ start: 0, end: 3, offset: 0, total: 60 });
+    expect(rowWindow(0, 20, 100, 800)).toEqual({ start: 0, end: 0, offset: 0, total: 0 });
+  });
+});
