@@ -37,6 +37,11 @@ const result = await Bun.build({
   minify: true,
   sourcemap: "linked",
   bytecode: true,
+  // ESM chunks: what a command imports lazily (the Kubernetes client, the RPC service, the client CLI) is
+  // its own module in the binary, loaded when first imported, instead of part of one file every start
+  // reads (~5 MiB less RSS and a faster start; scripts/bench footprint).
+  format: "esm",
+  splitting: true,
 });
 if (!result.success) {
   for (const log of result.logs) console.error(log);

@@ -135,6 +135,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
       logger: log.child("subprocess"),
       onAgentExit: (exit) => void failIfUnreported(store, exit, log, (id) => scheduler?.wake(id)),
       taskEnvPassthrough: cfg.task_env_passthrough,
+      agentPool: { size: cfg.agent_pool, server: controlPlaneUrl },
     });
   // http tasks run in-process; the runner is also registered as the "inline" executor for any http task that
   // reaches the dispatcher the queued way (execution_mode: agent, which no agent runs).
@@ -265,15 +266,6 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
       }),
     })),
   );
-  for (const [team, report] of await dagSync.syncOnce())
-    log.info("DAG folder loaded", {
-      team,
-      folder: folderPlans.find((p) => p.team === team)?.folder,
-      ...summarize(report),
-      parse_processes: dagParser.stats.processes,
-      parse_cache_hits: dagParser.stats.cacheHits,
-    });
-
   // The agent RPC loads in the background once the server answers (~30 ms of protobuf descriptors kept off
   // start-to-healthy); an agent call that arrives first waits for it.
   let rpcReady: Promise<(req: Request) => Promise<Response | null>> | undefined;
@@ -293,7 +285,17 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     store,
     tokens: userTokens,
     version: VERSION,
-    scheduler: { wake, health: () => loop.health() },
+    scheduler: {
+      wake,
+      health: () => loop.health(),
+      // A team created or changed through the API: its quotas and executor policy apply from the next tick. In
+      // pro the leader may be another replica: the wake bus makes it sweep, and a sweep reads the quotas.
+      teamsChanged: () => {
+        teamPolicies.forget();
+        loop.teamsChanged();
+        if (pro) wake();
+      },
+    },
     logger: log.child("api"),
     events,
     metrics,
@@ -309,11 +311,23 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
       : api.fetch(req, server);
   await docker?.start();
   await kube?.start();
-  dagSync.start();
   await wakeBus.start();
   await eventLog.start();
   if (campaign) campaign.start();
   else loop.start();
+  // The first scan of the DAG folders runs while /health, the API and the scheduler already answer (it may
+  // parse files in child processes: seconds for a large folder). "leoflow is serving" is logged after it,
+  // so whoever waits for that line finds the folder's DAGs in the store; a folder that cannot be read
+  // still fails the start.
+  for (const [team, report] of await dagSync.syncOnce())
+    log.info("DAG folder loaded", {
+      team,
+      folder: folderPlans.find((p) => p.team === team)?.folder,
+      ...summarize(report),
+      parse_processes: dagParser.stats.processes,
+      parse_cache_hits: dagParser.stats.cacheHits,
+    });
+  dagSync.start();
   if (pro && cfg.executor === "subprocess")
     log.warn(
       "--executor=subprocess runs DAG code as plain processes on the leading replica's host, unsandboxed; use it only with trusted DAGs",

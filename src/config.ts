@@ -2,9 +2,10 @@
  * Config: one object built from command-line flags, LEOFLOW_* environment variables and defaults, in that
  * order of precedence, validated with zod so a bad value is refused with the flag's name and a fix.
  */
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { DEFAULT_TEAM, ValidationError, parsePassthrough, parseSecretsKey, errorMessage, parseTeamFolders } from "./domain";
+import { DEFAULT_TEAM, ValidationError, parsePassthrough, parseSecretsKey, errorMessage, parseTeamFolders, lazySchema } from "./domain";
 import { PULL_POLICIES, parseMemoryBytes, parseNanoCpus, parseNodeSelector, parseRunAs, parseTolerations } from "./executors";
 import { readConfigFile } from "./config-file";
 
@@ -21,130 +22,134 @@ function byteSize(min: number) {
   });
 }
 
-const ServeConfigSchema = z.object({
-  mode: z.enum(MODES),
-  db: z.string().min(1),
-  /** The team `default`'s DAG folder; "" when only other teams' folders were given (TEAM=PATH). */
-  dags_folder: z.string(),
-  /** Folders of other teams (`--dags-folder TEAM=PATH`). */
-  team_dags_folders: z.array(z.object({ team: z.string(), path: z.string() })),
-  dags_folder_layout: z.enum(["single", "teams"], { error: "expects single or teams" }),
-  host: z.string().min(1),
-  port: z.number().int().min(0).max(65535),
-  advertise_url: z.string().url().optional(),
-  auth: z.enum(["jwt", "none"]),
-  trusted_proxy_hops: z.number().int().min(0),
-  /** Airflow's [core] test_connection: POST /connections/test answers 403 unless Enabled. */
-  test_connection: z.enum(["Disabled", "Enabled", "Hidden"], { error: "expects Disabled, Enabled or Hidden" }),
-  executor: z.enum(EXECUTORS),
-  parallelism: z.number().int().min(1),
-  dags_paused_at_creation: z.boolean(),
-  dag_parse_timeout: z.number().positive(),
-  // A parse process alone takes ~50 MiB; below 64 MiB every DAG file would fail.
-  dag_parse_memory: byteSize(64 * 2 ** 20),
-  data_dir: z.string().min(1),
-  xcom_max_bytes: z.number().int().min(1024),
-  agent_token_ttl: z.number().int().min(60),
-  rpc_max_body: byteSize(64 * 1024),
-  api_max_body: byteSize(64 * 1024),
-  heartbeat_interval: z.number().int("whole seconds (the agent protocol carries an integer)").min(1),
-  shutdown_grace: z.number().min(0),
-  sweep_interval: z.number().min(0.05),
-  agent_lost_after: z.number().positive(),
-  dispatch_lost_after: z.number().positive(),
-  orphan_after: z.number().positive(),
-  dispatch_retries: z.number().int().min(1),
-  dispatch_retry_base: z.number().min(0),
-  jwt_secret: z.string().min(16).optional(),
-  jwt_previous_secrets: z.string().optional(),
-  token_ttl: z.number().int().min(60),
-  secrets_key: z
-    .string()
-    .optional()
-    .superRefine((v, ctx) => {
-      try {
-        if (v !== undefined) parseSecretsKey(v, "the key");
-      } catch (e) {
-        ctx.addIssue({ code: "custom", message: errorMessage(e) });
-      }
-    }),
-  // --- Pro runtime (leader election, buffered dispatch) ---
-  leader_poll: z.number().min(0.05),
-  dispatch_buffer: z.number().int().min(0),
-  dispatch_workers: z.number().int().min(0),
-  admin_password: z.string().min(1).optional(),
-  // --- Docker executor ---
-  docker_host: z.string().regex(/^(unix|tcp|http):\/\/./, "expects unix:///path/to/docker.sock or tcp://host:port"),
-  docker_default_image: z.string().min(1),
-  docker_network: z.string().min(1),
-  docker_default_cpu: z.string().refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "1" or "500m"'),
-  docker_default_memory: z.string().refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "512Mi"'),
-  docker_pull_policy: z.enum(PULL_POLICIES),
-  docker_user: z.string(),
-  docker_agent_binary: z.string().min(1).optional(),
-  docker_allowed_images: z.string(),
-  docker_max_cpu: z
-    .string()
-    .refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "4"')
-    .optional(),
-  docker_max_memory: z
-    .string()
-    .refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "8Gi"')
-    .optional(),
-  docker_remove_grace: z.number().min(0),
-  docker_reconcile_interval: z.number().min(0.1),
-  docker_staging_ttl: z.number().min(0),
-  // --- Kubernetes executor ---
-  namespace: z
-    .string()
-    .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/, "expects a namespace name (lowercase letters, digits, '-')")
-    .max(63),
-  kubeconfig: z.string().min(1).optional(),
-  k8s_agent_image: z.string().min(1),
-  k8s_default_image: z.string().min(1),
-  k8s_default_cpu: z.string().refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "1" or "500m"'),
-  k8s_default_memory: z.string().refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "512Mi"'),
-  k8s_max_cpu: z
-    .string()
-    .refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "4"')
-    .optional(),
-  k8s_max_memory: z
-    .string()
-    .refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "8Gi"')
-    .optional(),
-  k8s_allowed_images: z.string(),
-  k8s_image_pull_policy: z.enum(PULL_POLICIES),
-  k8s_service_account: z.string(),
-  k8s_automount_token: z.boolean(),
-  k8s_node_selector: z.string().transform(fromParser(parseNodeSelector)),
-  k8s_tolerations: z.string().transform(fromParser(parseTolerations)),
-  k8s_user: z.string().transform(fromParser(parseRunAs)),
-  k8s_pod_grace: z.number().int().min(0),
-  k8s_task_secret: z.string(),
-  k8s_ca_configmap: z.string(),
-  k8s_staging_storage_class: z.string(),
-  k8s_staging_size: z.string().refine((v) => parseMemoryBytes(v) !== null, 'expects a storage quantity such as "1Gi"'),
-  k8s_staging_access_mode: z.enum(["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"]),
-  k8s_staging_ttl: z.number().min(0),
-  k8s_remove_grace: z.number().min(0),
-  k8s_pending_limit: z.number().positive(),
-  // --- Inline http tasks ---
-  inline_concurrency: z.number().int().min(1),
-  inline_max_seconds: z.number().positive(),
-  // --- Lifecycle event log (resume with Last-Event-ID) ---
-  events_retention: z.number().positive(),
-  events_retention_rows: z.number().int().min(1000),
-  // --- Logging (reloaded on SIGHUP) ---
-  log_level: z.enum(["debug", "info", "warn", "error"]),
-  log_format: z.enum(["text", "json"]),
-  // --- Task environment ---
-  task_env_passthrough: z
-    .string()
-    .superRefine((v, ctx) => {
-      for (const message of parsePassthrough(v).problems) ctx.addIssue({ code: "custom", message });
-    })
-    .transform((v) => parsePassthrough(v).patterns),
-});
+const ServeConfigSchema = lazySchema(() =>
+  z.object({
+    mode: z.enum(MODES),
+    db: z.string().min(1),
+    /** The team `default`'s DAG folder; "" when only other teams' folders were given (TEAM=PATH). */
+    dags_folder: z.string(),
+    /** Folders of other teams (`--dags-folder TEAM=PATH`). */
+    team_dags_folders: z.array(z.object({ team: z.string(), path: z.string() })),
+    dags_folder_layout: z.enum(["single", "teams"], { error: "expects single or teams" }),
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+    advertise_url: z.string().url().optional(),
+    auth: z.enum(["jwt", "none"]),
+    trusted_proxy_hops: z.number().int().min(0),
+    /** Airflow's [core] test_connection: POST /connections/test answers 403 unless Enabled. */
+    test_connection: z.enum(["Disabled", "Enabled", "Hidden"], { error: "expects Disabled, Enabled or Hidden" }),
+    executor: z.enum(EXECUTORS),
+    parallelism: z.number().int().min(1),
+    dags_paused_at_creation: z.boolean(),
+    dag_parse_timeout: z.number().positive(),
+    // A parse process alone takes ~50 MiB; below 64 MiB every DAG file would fail.
+    dag_parse_memory: byteSize(64 * 2 ** 20),
+    data_dir: z.string().min(1),
+    xcom_max_bytes: z.number().int().min(1024),
+    agent_token_ttl: z.number().int().min(60),
+    rpc_max_body: byteSize(64 * 1024),
+    api_max_body: byteSize(64 * 1024),
+    heartbeat_interval: z.number().int("whole seconds (the agent protocol carries an integer)").min(1),
+    shutdown_grace: z.number().min(0),
+    sweep_interval: z.number().min(0.05),
+    agent_lost_after: z.number().positive(),
+    dispatch_lost_after: z.number().positive(),
+    orphan_after: z.number().positive(),
+    dispatch_retries: z.number().int().min(1),
+    dispatch_retry_base: z.number().min(0),
+    jwt_secret: z.string().min(16).optional(),
+    jwt_previous_secrets: z.string().optional(),
+    token_ttl: z.number().int().min(60),
+    secrets_key: z
+      .string()
+      .optional()
+      .superRefine((v, ctx) => {
+        try {
+          if (v !== undefined) parseSecretsKey(v, "the key");
+        } catch (e) {
+          ctx.addIssue({ code: "custom", message: errorMessage(e) });
+        }
+      }),
+    // --- Pro runtime (leader election, buffered dispatch) ---
+    leader_poll: z.number().min(0.05),
+    dispatch_buffer: z.number().int().min(0),
+    dispatch_workers: z.number().int().min(0),
+    admin_password: z.string().min(1).optional(),
+    // --- Docker executor ---
+    docker_host: z.string().regex(/^(unix|tcp|http):\/\/./, "expects unix:///path/to/docker.sock or tcp://host:port"),
+    docker_default_image: z.string().min(1),
+    docker_network: z.string().min(1),
+    docker_default_cpu: z.string().refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "1" or "500m"'),
+    docker_default_memory: z.string().refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "512Mi"'),
+    docker_pull_policy: z.enum(PULL_POLICIES),
+    docker_user: z.string(),
+    docker_agent_binary: z.string().min(1).optional(),
+    docker_allowed_images: z.string(),
+    docker_max_cpu: z
+      .string()
+      .refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "4"')
+      .optional(),
+    docker_max_memory: z
+      .string()
+      .refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "8Gi"')
+      .optional(),
+    docker_remove_grace: z.number().min(0),
+    docker_reconcile_interval: z.number().min(0.1),
+    docker_staging_ttl: z.number().min(0),
+    // --- Kubernetes executor ---
+    namespace: z
+      .string()
+      .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/, "expects a namespace name (lowercase letters, digits, '-')")
+      .max(63),
+    kubeconfig: z.string().min(1).optional(),
+    k8s_agent_image: z.string().min(1),
+    k8s_default_image: z.string().min(1),
+    k8s_default_cpu: z.string().refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "1" or "500m"'),
+    k8s_default_memory: z.string().refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "512Mi"'),
+    k8s_max_cpu: z
+      .string()
+      .refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "4"')
+      .optional(),
+    k8s_max_memory: z
+      .string()
+      .refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "8Gi"')
+      .optional(),
+    k8s_allowed_images: z.string(),
+    k8s_image_pull_policy: z.enum(PULL_POLICIES),
+    k8s_service_account: z.string(),
+    k8s_automount_token: z.boolean(),
+    k8s_node_selector: z.string().transform(fromParser(parseNodeSelector)),
+    k8s_tolerations: z.string().transform(fromParser(parseTolerations)),
+    k8s_user: z.string().transform(fromParser(parseRunAs)),
+    k8s_pod_grace: z.number().int().min(0),
+    k8s_task_secret: z.string(),
+    k8s_ca_configmap: z.string(),
+    k8s_staging_storage_class: z.string(),
+    k8s_staging_size: z.string().refine((v) => parseMemoryBytes(v) !== null, 'expects a storage quantity such as "1Gi"'),
+    k8s_staging_access_mode: z.enum(["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"]),
+    k8s_staging_ttl: z.number().min(0),
+    k8s_remove_grace: z.number().min(0),
+    k8s_pending_limit: z.number().positive(),
+    // --- Inline http tasks ---
+    inline_concurrency: z.number().int().min(1),
+    // --- Subprocess executor ---
+    agent_pool: z.number().int().min(0).max(1024),
+    inline_max_seconds: z.number().positive(),
+    // --- Lifecycle event log (resume with Last-Event-ID) ---
+    events_retention: z.number().positive(),
+    events_retention_rows: z.number().int().min(1000),
+    // --- Logging (reloaded on SIGHUP) ---
+    log_level: z.enum(["debug", "info", "warn", "error"]),
+    log_format: z.enum(["text", "json"]),
+    // --- Task environment ---
+    task_env_passthrough: z
+      .string()
+      .superRefine((v, ctx) => {
+        for (const message of parsePassthrough(v).problems) ctx.addIssue({ code: "custom", message });
+      })
+      .transform((v) => parsePassthrough(v).patterns),
+  }),
+);
 export type ServeConfig = z.infer<typeof ServeConfigSchema>;
 
 /** Flag name → [type, env var, default, help]. The help text of `leoflow serve --help` is generated from this. */
@@ -181,6 +186,12 @@ export const SERVE_FLAGS = {
   ],
   executor: ["string", "LEOFLOW_EXECUTOR", undefined, "subprocess | docker | kubernetes (default: lite subprocess, pro kubernetes)"],
   parallelism: ["number", "LEOFLOW_PARALLELISM", 32, "task instances running at once, across all DAGs"],
+  "agent-pool": [
+    "number",
+    "LEOFLOW_AGENT_POOL",
+    undefined,
+    "subprocess executor: agents kept started and ready for tries (default: the number of cores; 0 starts one per try)",
+  ],
   "dags-paused-at-creation": ["boolean", "LEOFLOW_DAGS_PAUSED_AT_CREATION", false, "new DAGs start paused"],
   "dag-parse-timeout": [
     "number",
@@ -462,6 +473,7 @@ export function loadServeConfig(
   raw.db ??= `sqlite:${raw.data_dir}/leoflow.db`;
   raw.dispatch_buffer ??= mode === "pro" ? 1024 : 0;
   raw.dispatch_workers ??= mode === "pro" ? 16 : 0;
+  raw.agent_pool ??= availableParallelism();
   raw.docker_host ??= env.DOCKER_HOST || "unix:///var/run/docker.sock";
   if (issues.length) throw configError(issues);
   const parsed = ServeConfigSchema.safeParse(raw);

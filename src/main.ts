@@ -38,6 +38,9 @@ Usage:
   leoflow teams list | delete NAME [--db URL]
                                      list teams; delete one that owns no DAGs (never "default")
   leoflow agent --server URL         run one task instance (started by executors; token in LEOFLOW_AGENT_TOKEN)
+  leoflow task var get KEY | conn get ID [--field F | --json]
+                                     inside a running task: a variable or connection of its team (secrets
+                                     printed this way are masked as *** in the task's log)
   leoflow config show [serve flags]  the effective configuration (flags > LEOFLOW_* env > config file > defaults),
                                      secrets redacted; 'config example' prints a documented leoflow.toml
   leoflow db backup PATH [--db URL]  copy a SQLite store to PATH, consistent while the server runs
@@ -47,8 +50,8 @@ Usage:
   leoflow version                    print the version, commit and build date
   leoflow help                       this text
 
-Client of a running server (every command takes --server URL, --output table|json and --help):
-  leoflow login --server URL [--username U] [--password-stdin]
+Client of a running server (every command takes --server URL, --team TEAM, --output table|json and --help):
+  leoflow login --server URL [--username U] [--team TEAM] [--password-stdin]
                                      log in; the token is kept in ~/.config/leoflow/credentials.json
                                      (LEOFLOW_SERVER and LEOFLOW_TOKEN override it)
   leoflow logout                     forget the token
@@ -83,6 +86,15 @@ async function main(argv: string[]): Promise<number> {
       return serve(rest);
     case "agent":
       return agent(rest);
+    case "task": {
+      // Inside a running task: its team's variables and connections, with the try's token.
+      const { runTaskCommand } = await import("./agent");
+      return runTaskCommand(rest, {
+        env: process.env,
+        out: (t) => void process.stdout.write(t),
+        err: (t) => void process.stderr.write(t),
+      });
+    }
     case "run-ts": {
       const [file, taskId, dagId] = rest;
       if (!file || !taskId || !dagId) return usage("run-ts FILE TASK_ID DAG_ID (internal: the agent runs ts tasks with it)");
@@ -179,7 +191,13 @@ async function serve(args: string[]): Promise<number> {
 }
 
 async function agent(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { server: { type: "string" }, token: { type: "string" } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { server: { type: "string" }, token: { type: "string" }, warm: { type: "boolean" } },
+    strict: true,
+  });
+  // A warm agent (started ahead by the subprocess executor's pool) takes its tries' tokens from stdin.
+  if (values.warm) return (await import("./agent")).runWarmAgent({ logger: createLogger("agent") });
   const server = values.server ?? process.env.LEOFLOW_SERVER;
   const token = values.token ?? process.env.LEOFLOW_AGENT_TOKEN;
   if (!server || !token) return usage("agent needs --server URL (or LEOFLOW_SERVER) and a token in LEOFLOW_AGENT_TOKEN (or --token)");

@@ -2,6 +2,8 @@
  * The bench's smoke run: every workload at its smallest size, so scripts/bench cannot rot. It checks only
  * that the run ends well and prints a table with every workload's rows (Leoflow, floor, and the peers when
  * installed); never a timing. It needs no network: peers are skipped unless already installed (--no-install).
+ * Most of a workload's time is fixed waits (a cron window, a sweep's settle time, RSS after idling), so the
+ * workloads run as three `scripts/bench` processes at once, each its own run with its own table and JSON.
  */
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -9,9 +11,14 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { peersInstalled } from "../scripts/benchmarks/lib/peers";
 import { pgAvailable, pgUrl } from "./support/postgres";
+import { BINARY } from "./e2e/harness";
 
 const ROOT = resolve(import.meta.dir, "..");
-const BINARY = join(ROOT, "dist/leoflow");
+/**
+ * Workloads per process, balanced by how long each waits at the smallest sizes (cron ~20 s, tick ~12 s,
+ * tick-teams ~13 s). chain and floor share one: chain's ratio to the floor needs the floor's rows in its run.
+ */
+const GROUPS = [["cron"], ["chain", "floor", "tick-teams"], ["tick", "fanout", "footprint"]];
 
 describe("scripts/bench smoke run (smallest sizes)", () => {
   test.skipIf(!existsSync(BINARY))(
@@ -21,7 +28,6 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
       if (!peersInstalled())
         console.log("bench smoke: peers (bullmq, graphile-worker) not installed in scripts/benchmarks/.peers; their rows are skipped");
       const dir = mkdtempSync(join(tmpdir(), "leoflow-bench-smoke-"));
-      const out = join(dir, "bench.json");
       try {
         const args = [
           "--trials",
@@ -39,16 +45,28 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
           "--run-tasks",
           "2",
         ];
-        args.push("--cron-dags", "1", "--cron-seconds", "1", "--no-install", "--pg", pgUrl(), "--out", out);
+        args.push("--cron-dags", "1", "--cron-seconds", "1", "--no-install", "--pg", pgUrl());
         args.push("--variants", withPg ? "lite-sqlite,pro-postgres" : "lite-sqlite");
-        const proc = Bun.spawn([process.execPath, "scripts/benchmarks/main.ts", "all", ...args], {
-          cwd: ROOT,
-          stdout: "pipe",
-          stderr: "pipe",
-        });
-        const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-        if (code !== 0) console.error(stdout + stderr);
-        expect(code).toBe(0);
+        const runs = await Promise.all(
+          GROUPS.map(async (workloads, i) => {
+            const out = join(dir, `bench-${i}.json`);
+            const proc = Bun.spawn([process.execPath, "scripts/benchmarks/main.ts", ...workloads, ...args, "--out", out], {
+              cwd: ROOT,
+              env: { ...process.env, LEOFLOW_BENCH_BINARY: BINARY },
+              stdout: "pipe",
+              stderr: "pipe",
+            });
+            const [stdout, stderr, code] = await Promise.all([
+              new Response(proc.stdout).text(),
+              new Response(proc.stderr).text(),
+              proc.exited,
+            ]);
+            if (code !== 0) console.error(`scripts/bench ${workloads.join(" ")} exited ${code}:\n${stdout}${stderr}`);
+            return { code, stdout, json: code === 0 ? JSON.parse(readFileSync(out, "utf8")) : null };
+          }),
+        );
+        expect(runs.map((r) => r.code)).toEqual(GROUPS.map(() => 0));
+        const stdout = runs.map((r) => r.stdout).join("\n");
 
         expect(stdout).toMatch(/machine: \d+ cores \(nproc\), .+ GiB memory/);
         expect(stdout).toContain("peers: bullmq 6.7.0");
@@ -69,12 +87,12 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
         for (const r of rows) expect(stdout).toContain(r);
         expect(stdout).not.toContain("failed:");
 
-        const json = JSON.parse(readFileSync(out, "utf8"));
-        expect(json.machine.nproc).toBeGreaterThan(0);
-        expect(new Set(json.results.map((r: { workload: string }) => r.workload))).toEqual(
+        const results = runs.flatMap((r) => r.json.results);
+        for (const r of runs) expect(r.json.machine.nproc).toBeGreaterThan(0);
+        expect(new Set(results.map((r: { workload: string }) => r.workload))).toEqual(
           new Set(["chain", "fanout", "tick", "tick-teams", "cron", "footprint", "floor"]),
         );
-        const leoflowHop = json.results.find(
+        const leoflowHop = results.find(
           (r: any) => r.workload === "chain" && r.subject === "leoflow lite sqlite · http" && r.metric === "per-hop latency (ms)",
         );
         expect(leoflowHop).toMatchObject({ n: 1, vs_floor: expect.any(Number) });

@@ -1,18 +1,23 @@
 /**
- * The agent's control line to the executor that started it. The user process runs in its own process
- * group, so a SIGKILLed agent would leave it running; the agent therefore tells its executor the group id
- * over stdout (its logs go to stderr), and the executor kills that group when the agent exits. Only when
+ * The agent's control lines to the executor that started it, on stdout (its logs go to stderr). Only when
  * asked (LEOFLOW_AGENT_CONTROL=stdout): in a container the container itself is the boundary.
+ * - `user_pgid`: the user process runs in its own process group, so a SIGKILLed agent would leave it running;
+ *   the agent tells its executor the group id, and the executor kills that group when the agent exits.
+ * - `ready` (warm agents, `leoflow agent --warm`): started and waiting on stdin for a try.
+ * - `reporting` (warm agents): the user process is over and the final state is being sent; the agent will
+ *   be free in a moment, so the executor may wait for it rather than start another (the next task of a
+ *   chain is dispatched because of this report).
+ * - `done` (warm agents): the try is over, with the exit code a cold agent would have exited with (runner.ts);
+ *   the agent waits for the next try.
  *
  * @example formatControlLine({ user_pgid: 4242 }) // 'leoflow-control {"user_pgid":4242}\n'
  */
 
 const PREFIX = "leoflow-control ";
 
-export interface ControlMessage {
+export type ControlMessage =
   /** Process group id of the user process (its pid: it is started with setsid). */
-  user_pgid: number;
-}
+  { user_pgid: number } | { ready: true } | { reporting: true } | { done: number };
 
 export function formatControlLine(msg: ControlMessage): string {
   return `${PREFIX}${JSON.stringify(msg)}\n`;
@@ -21,10 +26,18 @@ export function formatControlLine(msg: ControlMessage): string {
 /** The message on one stdout line of the agent, or null for anything else. */
 export function parseControlLine(line: string): ControlMessage | null {
   if (!line.startsWith(PREFIX)) return null;
+  let msg: Record<string, unknown>;
   try {
-    const msg = JSON.parse(line.slice(PREFIX.length)) as Partial<ControlMessage>;
-    return Number.isSafeInteger(msg.user_pgid) && msg.user_pgid! > 1 ? { user_pgid: msg.user_pgid! } : null;
+    msg = JSON.parse(line.slice(PREFIX.length));
   } catch {
     return null;
   }
+  if (typeof msg !== "object" || msg === null) return null;
+  const { user_pgid, ready, reporting, done } = msg;
+  // Never a signal to every process (-1) or to the executor's own group (0).
+  if (typeof user_pgid === "number" && Number.isSafeInteger(user_pgid) && user_pgid > 1) return { user_pgid };
+  if (ready === true) return { ready: true };
+  if (reporting === true) return { reporting: true };
+  if (typeof done === "number" && Number.isInteger(done) && done >= 0 && done <= 255) return { done };
+  return null;
 }

@@ -3,8 +3,13 @@
  * lines (or `maxBatchBytes`) are waiting, one batch in flight at a time so batches arrive in order. Sequence
  * numbers start at 0 per try; the server ignores a seq it already has, so a retried batch is harmless. A try's
  * total is capped at `maxTotalBytes`; past it lines are dropped with one final note.
+ *
+ * It is also the one place secrets are masked: every line of a batch (the task's and the agent's own) goes
+ * through `masker` when the batch is cut, after taking in whatever the task appended to its mask file, so a
+ * secret the task read before printing it never reaches the control plane.
  */
 import type { Logger } from "../observability";
+import { SecretMasker } from "./secret-masker";
 
 export interface ShippedLine {
   timestampMs: number;
@@ -31,6 +36,9 @@ export class LogShipper {
   private capped = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private chain: Promise<void> = Promise.resolve();
+  private maskSource: { readNew(): string[] } | null = null;
+  /** The secrets masked in every line shipped from now on. */
+  readonly masker = new SecretMasker();
   private readonly o: Required<Omit<LogShipperOptions, "logger">> & { logger?: Logger };
 
   constructor(
@@ -63,12 +71,19 @@ export class LogShipper {
     else this.timer ??= setTimeout(() => this.flush(), this.o.flushIntervalMs);
   }
 
+  /** Takes in the secrets `source` reports (the task's mask file) before every batch. */
+  followSecrets(source: { readNew(): string[] }): void {
+    this.maskSource = source;
+  }
+
   /** Sends everything queued so far; resolves once it (and every earlier batch) is sent or given up. */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.pending.length) this.takeInSecrets();
     while (this.pending.length) {
       const batch = this.pending.splice(0, this.o.maxBatchLines);
+      if (this.masker.size) for (const l of batch) l.line = this.masker.mask(l.line);
       const firstSeq = this.nextSeq;
       this.nextSeq += batch.length;
       this.chain = this.chain.then(() =>
@@ -89,6 +104,15 @@ export class LogShipper {
   /** Flushes and stops the timer; call before ReportState so the logs are complete when the state lands. */
   close(): Promise<void> {
     return this.flush();
+  }
+
+  /** Reads the mask source now; the runner calls it once the task is over, before its temp dir (and mask file) goes. */
+  takeInSecrets(): void {
+    try {
+      for (const s of this.maskSource?.readNew() ?? []) this.masker.add(s);
+    } catch (e) {
+      this.o.logger?.warn("could not read the task's mask file; secrets it read later may show in its log", { error: e });
+    }
   }
 
   private queue(stream: string, line: string): void {

@@ -18,6 +18,7 @@ import { LogShipper } from "./log-shipper";
 import { newReturnValuePath, readReturnValue } from "./return-value";
 import { KILL_GRACE_MS, signalGroup, spawnUserProcess, stopGroup, type UserProcess } from "./user-process";
 import { xcomEnv } from "./xcom-env";
+import { prepareTaskContext, withTaskContext } from "./task-context";
 import { formatControlLine } from "./control-line";
 // The file, not the executors index: the agent starts once per task and needs only this pure rule.
 import { AGENT_SETTINGS_ENV, userProcessEnv } from "../domain/task-env";
@@ -31,6 +32,11 @@ export interface RunAgentOptions {
   /** Tests inject a client (e.g. with a recording sleep); otherwise `dial(server, token)`. */
   client?: AgentClient;
   killGraceMs?: number;
+  /**
+   * Where the user process's environment is built from (task-env.ts) and the control setting is read; default
+   * process.env. A warm agent passes its own plus this try's values, so no try sees another's.
+   */
+  env?: Record<string, string | undefined>;
 }
 
 type Outcome = { state: "success" | "failed" | "skipped"; exitCode: number; error: string };
@@ -59,6 +65,9 @@ export async function runAgent(opts: RunAgentOptions): Promise<number> {
       agentLog,
       heartbeatSeconds: reg.heartbeatIntervalSeconds,
       killGraceMs: opts.killGraceMs ?? KILL_GRACE_MS,
+      server: opts.server,
+      token: opts.token,
+      env: opts.env ?? process.env,
     });
 
     if (outcome.state === "failed") agentLog(`task failed: ${outcome.error}`);
@@ -81,6 +90,10 @@ interface RunTaskInput {
   agentLog(line: string): void;
   heartbeatSeconds: number;
   killGraceMs: number;
+  /** The control plane and this try's token, handed to the task for `leoflow task …` and ctx.var/ctx.conn. */
+  server: string;
+  token: string;
+  env: Record<string, string | undefined>;
 }
 
 /** Runs the user process and decides the outcome; never throws for anything the user's code did. */
@@ -96,14 +109,28 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
   try {
     const dagDir = spec.dagFile ? dirname(spec.dagFile) : "";
     const cwd = dagDir && existsSync(dagDir) ? dagDir : process.cwd();
-    const env = userProcessEnv({ agentEnv: process.env, taskEnv: spec.env, xcom: xcomEnv(spec.xcomInputs), returnValuePath: rv.path });
+    let context: Awaited<ReturnType<typeof prepareTaskContext>>;
+    try {
+      context = await prepareTaskContext({ task, client, shipper, dir: dirname(rv.path), server: input.server, token: input.token });
+    } catch (e) {
+      return { state: "failed", exitCode: -1, error: errorMessage(e) };
+    }
+    const env = withTaskContext(
+      userProcessEnv({
+        agentEnv: input.env,
+        taskEnv: { ...spec.env, ...context.env },
+        xcom: xcomEnv(spec.xcomInputs),
+        returnValuePath: rv.path,
+      }),
+      context,
+    );
     let proc: UserProcess;
     try {
       proc = spawnUserProcess(argv, cwd, env);
     } catch (e) {
       return { state: "failed", exitCode: -1, error: `cannot start ${argv[0]}: ${errorMessage(e)}` };
     }
-    announceUserGroup(proc.pid);
+    announceUserGroup(proc.pid, input.env);
     const started = performance.now();
     agentLog(`running ${summarize(argv)} in ${cwd}`);
 
@@ -129,6 +156,7 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
     // Children left behind (e.g. `cmd &`) would hold the pipes open; the task is over, so they go too.
     if (!stopReason && signalGroup(proc.pid, "SIGTERM")) cancelKill = stopGroup(proc.pid, input.killGraceMs);
     await drained;
+    shipper.takeInSecrets(); // the mask file goes with the try's temp dir below; its secrets stay in the masker
     cancelKill();
     if (timeout) clearTimeout(timeout);
     heartbeat.stop();
@@ -156,8 +184,8 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
 }
 
 /** Tells the executor that started us (if it asked) which group to kill should we die first. */
-function announceUserGroup(pgid: number): void {
-  if (process.env[AGENT_SETTINGS_ENV.control] !== "stdout") return;
+function announceUserGroup(pgid: number, env: Record<string, string | undefined>): void {
+  if (env[AGENT_SETTINGS_ENV.control] !== "stdout") return;
   try {
     writeSync(1, formatControlLine({ user_pgid: pgid }));
   } catch {

@@ -39,6 +39,7 @@ import { connectionRoutes } from "./connections";
 import { poolRoutes } from "./pools";
 import { clearRoutes } from "./clear";
 import { markRoutes } from "./mark";
+import { meRoutes } from "./me";
 import { teamRoutes } from "./teams";
 import { teamOf } from "./team";
 import { uiRoutes } from "../ui";
@@ -106,6 +107,7 @@ export function createApi(input: ApiDeps): Hono<ApiEnv> {
     markRoutes,
     userRoutes,
     teamRoutes,
+    meRoutes,
   ])
     guarded.route("/", routes(deps));
   if (deps.events) guarded.route("/", eventRoutes<ApiEnv>(deps.events, teamOf));

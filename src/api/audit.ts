@@ -7,9 +7,9 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
-import { MASK, isSensitiveName, redactJson, type AuditLogEntry } from "../domain";
+import { DEFAULT_TEAM, MASK, isSensitiveName, redactJson, type AuditLogEntry } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
-import { routeKey } from "./route-permissions";
+import { permissionFor, routeKey } from "./route-permissions";
 import { teamOf } from "./team";
 
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -115,15 +115,18 @@ export function auditLog(deps: ResolvedDeps, prefix: string): MiddlewareHandler<
     const rel = route.path.startsWith(prefix) ? route.path.slice(prefix.length) : route.path;
     const event = auditEventName(c.req.method, rel);
     if (!event) return;
+    // Users and teams are install-wide: their changes go to the install admins' log (team default), never to
+    // the log of the team the request happened to name, whose Admins must not learn other teams or their people.
+    const team = permissionFor(c.req.method, route.path, prefix) === "users:manage" ? DEFAULT_TEAM : teamOf(c);
     try {
-      await deps.store.appendAuditLog(await entryOf(c, event, rel, route.path, deps.now()));
+      await deps.store.appendAuditLog(await entryOf(c, team, event, rel, route.path, deps.now()));
     } catch (e) {
       deps.logger.error("could not write the audit log entry", { event, path: c.req.path, error: e });
     }
   };
 }
 
-async function entryOf(c: Context<ApiEnv>, event: string, rel: string, pattern: string, now: Date): Promise<AuditLogEntry> {
+async function entryOf(c: Context<ApiEnv>, team: string, event: string, rel: string, pattern: string, now: Date): Promise<AuditLogEntry> {
   const params = pathParams(pattern, c.req.path);
   const body = await jsonOf(() => c.req.text());
   const fields = body && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
@@ -139,7 +142,7 @@ async function entryOf(c: Context<ApiEnv>, event: string, rel: string, pattern: 
   const num = (v: unknown) => (v === undefined || v === "" || Number.isNaN(Number(v)) ? null : Number(v));
   const logical = str(answered.logical_date, fields.logical_date);
   return {
-    team: teamOf(c),
+    team,
     when: now,
     event,
     owner: c.get("user")?.username ?? null,

@@ -5,13 +5,14 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { z } from "zod";
+import { lazySchema } from "../domain";
 import { authenticate } from "../auth";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError, RequestValidationError, zodIssuesToRequestIssues } from "./errors";
 import { LoginThrottle, clientAddress } from "./login-throttle";
 import { assertStorableBody, parseBody } from "./validate";
 
-export const LoginBody = z.object({ username: z.string().min(1), password: z.string().min(1) });
+export const LoginBody = lazySchema(() => z.object({ username: z.string().min(1), password: z.string().min(1) }));
 
 export function authRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();

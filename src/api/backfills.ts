@@ -5,7 +5,7 @@
  */
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { ConflictError, NotFoundError, ValidationError, type BackfillRecord } from "../domain";
+import { ConflictError, NotFoundError, ValidationError, type BackfillRecord, built, lazySchema } from "../domain";
 import { backfillSlots, planBackfill, type BackfillRequest } from "../scheduler";
 import type { BackfillsApiStore } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
@@ -14,27 +14,29 @@ import { teamOf } from "./team";
 import { isoDateTime, pagingQuery, parseBody, parsePathParam, parseQuery } from "./validate";
 
 /** Airflow's BackfillPostBody. */
-export const BackfillPostBody = z
-  .object({
-    dag_id: z.string().min(1),
-    from_date: isoDateTime,
-    to_date: isoDateTime,
-    run_backwards: z.boolean().default(false),
-    // Airflow's default is {}; null (older clients) means the same.
-    dag_run_conf: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .default({})
-      .transform((v) => v ?? {}),
-    reprocess_behavior: z.enum(["none", "failed", "completed"]).default("none"),
-    max_active_runs: z.number().int().min(1).default(10),
-    task_id_pattern: z.string().nullable().optional(),
-    run_on_latest_version: z.boolean().nullable().optional(),
-  })
-  .strict();
+export const BackfillPostBody = lazySchema(() =>
+  z
+    .object({
+      dag_id: z.string().min(1),
+      from_date: built(isoDateTime),
+      to_date: built(isoDateTime),
+      run_backwards: z.boolean().default(false),
+      // Airflow's default is {}; null (older clients) means the same.
+      dag_run_conf: z
+        .record(z.string(), z.unknown())
+        .nullable()
+        .default({})
+        .transform((v) => v ?? {}),
+      reprocess_behavior: z.enum(["none", "failed", "completed"]).default("none"),
+      max_active_runs: z.number().int().min(1).default(10),
+      task_id_pattern: z.string().nullable().optional(),
+      run_on_latest_version: z.boolean().nullable().optional(),
+    })
+    .strict(),
+);
 
-export const ListBackfillsQuery = z.object({ ...pagingQuery, dag_id: z.string().min(1) });
-const BackfillId = z.coerce.number().int().min(0);
+export const ListBackfillsQuery = lazySchema(() => z.object({ ...pagingQuery, dag_id: z.string().min(1) }));
+const BackfillId = lazySchema(() => z.coerce.number().int().min(0));
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 

@@ -7,19 +7,20 @@
  * @example const Body = bulkBody(VariableBody, "key"); bulkResponse(body.actions, await store.bulkVariables(actions, now))
  */
 import { z } from "zod";
+import { built, lazySchema } from "../domain";
 import type { BulkAction, BulkActionResult } from "../domain";
 
-const onExistence = z.enum(["fail", "skip", "overwrite"]).default("fail");
-const onNonExistence = z.enum(["fail", "skip"]).default("fail");
+const onExistence = lazySchema(() => z.enum(["fail", "skip", "overwrite"]).default("fail"));
+const onNonExistence = lazySchema(() => z.enum(["fail", "skip"]).default("fail"));
 
 /** BulkBody[Entity]; delete entities are keys, or objects carrying the key field (the spec allows both). */
 export function bulkBody<E extends z.ZodType>(entity: E, keyField: string) {
   const deleteEntity = z.union([z.string().min(1), z.looseObject({ [keyField]: z.string().min(1) })]);
   const action = z.discriminatedUnion("action", [
-    z.object({ action: z.literal("create"), entities: z.array(entity), action_on_existence: onExistence }).strict(),
-    z.object({ action: z.literal("update"), entities: z.array(entity), action_on_non_existence: onNonExistence }).strict(),
+    z.object({ action: z.literal("create"), entities: z.array(entity), action_on_existence: built(onExistence) }).strict(),
+    z.object({ action: z.literal("update"), entities: z.array(entity), action_on_non_existence: built(onNonExistence) }).strict(),
     z
-      .object({ action: z.literal("delete"), entities: z.array(deleteEntity), action_on_non_existence: onNonExistence })
+      .object({ action: z.literal("delete"), entities: z.array(deleteEntity), action_on_non_existence: built(onNonExistence) })
       .strict()
       .transform((a) => ({ ...a, entities: a.entities.map((e) => (typeof e === "string" ? e : (e[keyField] as string))) })),
   ]);

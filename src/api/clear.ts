@@ -15,6 +15,7 @@ import {
   type RunStateChange,
   type TaskClear,
   type TaskInstanceRecord,
+  lazySchema,
 } from "../domain";
 import { clearFor, requeueAfterClear, selectClearTargets, type ClearSelection } from "../scheduler";
 import type { DagsQueryStore, RecordLookups, RunsApiStore } from "../store";
@@ -27,51 +28,57 @@ import { serializeDagRun, serializeTaskInstance } from "./serialize";
 import { runVersionTimes } from "./version-times";
 import { isoDateTime, parseBody } from "./validate";
 
-const notLatestVersion = z.literal(false, {
-  error: "run_on_latest_version is not supported: a Leoflow run keeps the DAG version it was created with",
-});
+const notLatestVersion = lazySchema(() =>
+  z.literal(false, {
+    error: "run_on_latest_version is not supported: a Leoflow run keeps the DAG version it was created with",
+  }),
+);
 
 /** Airflow 3's ClearTaskInstancesBody, with its defaults (dry_run and only_failed default to true). */
-export const ClearTaskInstancesBody = z
-  .object({
-    dry_run: z.boolean().default(true),
-    start_date: isoDateTime.nullable().optional(),
-    end_date: isoDateTime.nullable().optional(),
-    only_failed: z.boolean().default(true),
-    only_running: z.boolean().default(false),
-    reset_dag_runs: z.boolean().default(true),
-    // A [task_id, map_index] pair is accepted for Airflow clients; Leoflow tasks are not mapped.
-    task_ids: z
-      .array(z.union([z.string().min(1), z.tuple([z.string().min(1), z.number().int()])]))
-      .min(1, "task_ids list should have at least 1 element.")
-      .nullable()
-      .optional(),
-    dag_run_id: z.string().min(1).nullable().optional(),
-    include_upstream: z.boolean().default(false),
-    include_downstream: z.boolean().default(false),
-    include_future: z.boolean().default(false),
-    include_past: z.boolean().default(false),
-    run_on_latest_version: notLatestVersion.optional(),
-    prevent_running_task: z.boolean().default(false),
-  })
-  .strict()
-  .superRefine((b, ctx) => {
-    const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
-    if (b.only_failed && b.only_running)
-      issue("only_running", "only_failed and only_running both are set to True; set only_failed to false");
-    if (b.start_date && b.end_date && b.start_date > b.end_date) issue("end_date", "end_date is sooner than start_date");
-    if (b.dag_run_id && (b.start_date || b.end_date))
-      issue("dag_run_id", "Exactly one of dag_run_id or (start_date and end_date) must be provided");
-  });
+export const ClearTaskInstancesBody = lazySchema(() =>
+  z
+    .object({
+      dry_run: z.boolean().default(true),
+      start_date: isoDateTime.nullable().optional(),
+      end_date: isoDateTime.nullable().optional(),
+      only_failed: z.boolean().default(true),
+      only_running: z.boolean().default(false),
+      reset_dag_runs: z.boolean().default(true),
+      // A [task_id, map_index] pair is accepted for Airflow clients; Leoflow tasks are not mapped.
+      task_ids: z
+        .array(z.union([z.string().min(1), z.tuple([z.string().min(1), z.number().int()])]))
+        .min(1, "task_ids list should have at least 1 element.")
+        .nullable()
+        .optional(),
+      dag_run_id: z.string().min(1).nullable().optional(),
+      include_upstream: z.boolean().default(false),
+      include_downstream: z.boolean().default(false),
+      include_future: z.boolean().default(false),
+      include_past: z.boolean().default(false),
+      run_on_latest_version: notLatestVersion.optional(),
+      prevent_running_task: z.boolean().default(false),
+    })
+    .strict()
+    .superRefine((b, ctx) => {
+      const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+      if (b.only_failed && b.only_running)
+        issue("only_running", "only_failed and only_running both are set to True; set only_failed to false");
+      if (b.start_date && b.end_date && b.start_date > b.end_date) issue("end_date", "end_date is sooner than start_date");
+      if (b.dag_run_id && (b.start_date || b.end_date))
+        issue("dag_run_id", "Exactly one of dag_run_id or (start_date and end_date) must be provided");
+    }),
+);
 
 /** Airflow 3's DAGRunClearBody. */
-export const ClearDagRunBody = z
-  .object({
-    dry_run: z.boolean().default(true),
-    only_failed: z.boolean().default(false),
-    run_on_latest_version: notLatestVersion.optional(),
-  })
-  .strict();
+export const ClearDagRunBody = lazySchema(() =>
+  z
+    .object({
+      dry_run: z.boolean().default(true),
+      only_failed: z.boolean().default(false),
+      run_on_latest_version: notLatestVersion.optional(),
+    })
+    .strict(),
+);
 
 interface Target {
   ti: TaskInstanceRecord;

@@ -7,9 +7,10 @@
  */
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { NotFoundError, isSensitiveName, redactUrl } from "../domain";
+import { NotFoundError, isSensitiveName, redactUrl, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
+import { teamOf } from "./team";
 import { parseQuery } from "./validate";
 
 export const HIDDEN = "< hidden >";
@@ -102,20 +103,30 @@ function format(c: Context): "json" | "text" {
   throw new ApiError(406, `Accept: ${accept} is not served here; ask for application/json or text/plain`);
 }
 
-export const ConfigQuery = z.object({ section: z.string().min(1).optional() });
+export const ConfigQuery = lazySchema(() => z.object({ section: z.string().min(1).optional() }));
+
+/**
+ * The configuration as one team may see it: `team_dags_folders` names every team and its folder, so a caller
+ * who is not an install admin sees only the entry of the team it acts in (another team's name must not leak).
+ */
+export function configForTeam(config: Readonly<Record<string, unknown>>, team: string, installAdmin: boolean) {
+  const folders = config.team_dags_folders;
+  if (installAdmin || !Array.isArray(folders)) return config;
+  return { ...config, team_dags_folders: folders.filter((f: { team?: unknown }) => f?.team === team) };
+}
 
 export function configRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
-  const all = () => configSections(deps.config ?? {});
+  const all = (c: Context<ApiEnv>) => configSections(configForTeam(deps.config ?? {}, teamOf(c), c.get("installAdmin") === true));
   const answer = (c: Context<ApiEnv>, sections: ConfigSection[]) =>
     format(c) === "text" ? c.text(asText(sections), 200, { "content-type": "text/plain; charset=utf-8" }) : c.json({ sections });
 
   app.get("/config", (c) => {
     const { section } = parseQuery(c, ConfigQuery);
-    const sections = all().filter((s) => section === undefined || s.name === section);
+    const sections = all(c).filter((s) => section === undefined || s.name === section);
     if (section !== undefined && !sections.length)
       throw new NotFoundError(
-        `Section ${section} not found; sections are ${all()
+        `Section ${section} not found; sections are ${all(c)
           .map((s) => s.name)
           .join(", ")}`,
       );
@@ -124,7 +135,7 @@ export function configRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.get("/config/section/:section/option/:option", (c) => {
     const { section, option } = c.req.param();
-    const found = all()
+    const found = all(c)
       .find((s) => s.name === section)
       ?.options.find((o) => o.key === option);
     if (!found) throw new NotFoundError(`Option [${section}/${option}] not found; GET /api/v2/config lists every section and option`);

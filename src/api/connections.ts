@@ -7,7 +7,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { MASK, NotFoundError, isSensitiveName, redactJson, type BulkAction, type ConnectionRecord } from "../domain";
+import { MASK, NotFoundError, isSensitiveName, redactJson, type BulkAction, type ConnectionRecord, built, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { requireWriter } from "./require-user";
@@ -20,37 +20,41 @@ import { teamOf } from "./team";
 const FIELDS = ["conn_type", "description", "host", "login", "schema", "port", "password", "extra"] as const;
 type Field = (typeof FIELDS)[number];
 
-const extraJson = z
-  .string()
-  .nullable()
-  .optional()
-  .refine((s) => s == null || isJsonObject(s), 'extra must be a JSON object in a string, e.g. "{\\"token\\": \\"…\\"}"');
+const extraJson = lazySchema(() =>
+  z
+    .string()
+    .nullable()
+    .optional()
+    .refine((s) => s == null || isJsonObject(s), 'extra must be a JSON object in a string, e.g. "{\\"token\\": \\"…\\"}"'),
+);
 
-export const ConnectionBody = z
-  .object({
-    connection_id: z
-      .string()
-      .min(1)
-      .max(200)
-      .regex(/^[\w.-]+$/, "connection_id may contain letters, digits, '_', '.' and '-'"),
-    conn_type: z.string().min(1),
-    description: z.string().nullable().optional(),
-    host: z.string().nullable().optional(),
-    login: z.string().nullable().optional(),
-    schema: z.string().nullable().optional(),
-    port: z.number().int().min(0).max(65535).nullable().optional(),
-    password: z.string().nullable().optional(),
-    extra: extraJson,
-    is_encrypted: z.boolean().optional(),
-    is_extra_encrypted: z.boolean().optional(),
-  })
-  .strict();
+export const ConnectionBody = lazySchema(() =>
+  z
+    .object({
+      connection_id: z
+        .string()
+        .min(1)
+        .max(200)
+        .regex(/^[\w.-]+$/, "connection_id may contain letters, digits, '_', '.' and '-'"),
+      conn_type: z.string().min(1),
+      description: z.string().nullable().optional(),
+      host: z.string().nullable().optional(),
+      login: z.string().nullable().optional(),
+      schema: z.string().nullable().optional(),
+      port: z.number().int().min(0).max(65535).nullable().optional(),
+      password: z.string().nullable().optional(),
+      extra: built(extraJson),
+      is_encrypted: z.boolean().optional(),
+      is_extra_encrypted: z.boolean().optional(),
+    })
+    .strict(),
+);
 type Body = z.output<typeof ConnectionBody>;
 
-export const BulkConnectionsBody = bulkBody(ConnectionBody, "connection_id");
+export const BulkConnectionsBody = lazySchema(() => bulkBody(built(ConnectionBody), "connection_id"));
 
-export const ListQuery = z.object({ ...pagingQuery, connection_id_pattern: z.string().min(1).optional() });
-export const MaskQuery = z.object({ update_mask: z.array(z.enum(FIELDS)).optional() });
+export const ListQuery = lazySchema(() => z.object({ ...pagingQuery, connection_id_pattern: z.string().min(1).optional() }));
+export const MaskQuery = lazySchema(() => z.object({ update_mask: z.array(z.enum(FIELDS)).optional() }));
 
 function isJsonObject(s: string): boolean {
   try {

@@ -5,19 +5,21 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { isTerminalDagRunState, type DagRunRecord } from "../domain";
+import { isTerminalDagRunState, type DagRunRecord, lazySchema } from "../domain";
 import type { ApiStore } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { getDagRunOr404 } from "./lookups";
 import { teamOf } from "./team";
 import { parseQuery } from "./validate";
 
-export const WaitQuery = z.object({
-  interval: z.coerce
-    .number({ error: "interval must be a number of seconds between state checks, e.g. interval=5" })
-    .gt(0, "interval must be greater than 0 seconds"),
-  result: z.array(z.string().min(1)).optional(),
-});
+export const WaitQuery = lazySchema(() =>
+  z.object({
+    interval: z.coerce
+      .number({ error: "interval must be a number of seconds between state checks, e.g. interval=5" })
+      .gt(0, "interval must be greater than 0 seconds"),
+    result: z.array(z.string().min(1)).optional(),
+  }),
+);
 
 /** The last line: the final state, and the requested tasks' return values (null when one returned nothing). */
 async function finalLine(store: Pick<ApiStore, "getXCom">, run: DagRunRecord, taskIds: string[] | undefined) {

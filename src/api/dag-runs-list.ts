@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { DAG_RUN_STATES, type DagRunDateField, type DagRunFilter } from "../domain";
+import { DAG_RUN_STATES, type DagRunDateField, type DagRunFilter, built, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { RequestValidationError } from "./errors";
 import { dateRangeShape, likePattern, ranges, repeated } from "./list-params";
@@ -18,38 +18,42 @@ const RUN_TYPES = ["backfill", "scheduled", "manual", "asset_triggered"] as cons
 const RUN_DATE_FIELDS: readonly DagRunDateField[] = ["logical_date", "start_date", "end_date", "updated_at", "run_after"];
 const RUN_ORDER_ALIASES = { dag_run_id: "run_id", run_after: "logical_date" };
 
-const runState = z.enum(DAG_RUN_STATES, { error: `state must be one of ${DAG_RUN_STATES.join(", ")}` });
-const runType = z.enum(RUN_TYPES, { error: `run_type must be one of ${RUN_TYPES.join(", ")}` });
+const runState = lazySchema(() => z.enum(DAG_RUN_STATES, { error: `state must be one of ${DAG_RUN_STATES.join(", ")}` }));
+const runType = lazySchema(() => z.enum(RUN_TYPES, { error: `run_type must be one of ${RUN_TYPES.join(", ")}` }));
 
 export const LIST_RUNS_ARRAY_KEYS = ["state", "run_type"];
 
-export const ListRunsQuery = z.object({
-  ...pagingQuery,
-  state: repeated(runState),
-  run_type: repeated(runType),
-  run_id_pattern: likePattern,
-  dag_id_pattern: likePattern,
-  /** Leoflow records no triggering user (triggering_user_name is null), so a pattern matches no run. */
-  triggering_user_name_pattern: likePattern,
-  ...dateRangeShape(RUN_DATE_FIELDS),
-});
+export const ListRunsQuery = lazySchema(() =>
+  z.object({
+    ...pagingQuery,
+    state: repeated(built(runState)),
+    run_type: repeated(built(runType)),
+    run_id_pattern: likePattern,
+    dag_id_pattern: likePattern,
+    /** Leoflow records no triggering user (triggering_user_name is null), so a pattern matches no run. */
+    triggering_user_name_pattern: likePattern,
+    ...dateRangeShape(RUN_DATE_FIELDS),
+  }),
+);
 
 /** Airflow's DAGRunsBatchBody. */
-export const DagRunsBatchBody = z
-  .object({
-    order_by: z.string().min(1).nullable().optional(),
-    page_offset: z.number().int().min(0).default(0),
-    page_limit: z
-      .number()
-      .int()
-      .min(0)
-      .default(100)
-      .transform((n) => Math.min(n, MAX_PAGE_LIMIT)),
-    dag_ids: z.array(z.string()).nullable().optional(),
-    states: z.array(runState.nullable()).nullable().optional(),
-    ...dateRangeShape(["logical_date", "start_date", "end_date", "run_after"] as const),
-  })
-  .strict();
+export const DagRunsBatchBody = lazySchema(() =>
+  z
+    .object({
+      order_by: z.string().min(1).nullable().optional(),
+      page_offset: z.number().int().min(0).default(0),
+      page_limit: z
+        .number()
+        .int()
+        .min(0)
+        .default(100)
+        .transform((n) => Math.min(n, MAX_PAGE_LIMIT)),
+      dag_ids: z.array(z.string()).nullable().optional(),
+      states: z.array(runState.nullable()).nullable().optional(),
+      ...dateRangeShape(["logical_date", "start_date", "end_date", "run_after"] as const),
+    })
+    .strict(),
+);
 
 /** The store filter for parsed list parameters (`dagId` undefined: every DAG). */
 export function runFilterOf(q: z.output<typeof ListRunsQuery>, dagId: string | undefined): DagRunFilter {

@@ -1,7 +1,7 @@
 /** DAG runs: trigger (POST), list (`~` for every DAG), get and delete (Airflow's /api/v2/dags/{dag_id}/dagRuns…). */
 import { Hono } from "hono";
 import { z } from "zod";
-import { ConflictError, NotFoundError, ValidationError, type DagRunRecord } from "../domain";
+import { ConflictError, NotFoundError, ValidationError, type DagRunRecord, lazySchema } from "../domain";
 import { buildDagRun, defaultRunId, runIdSuffix } from "../scheduler";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { getDagOr404, getDagRunOr404 } from "./lookups";
@@ -18,33 +18,35 @@ import { isoDateTime, parseBody, parseQuery } from "./validate";
 const RUN_ID = /^[A-Za-z0-9_.~:+-]+$/;
 
 /** Airflow's TriggerDAGRunPostBody: `logical_date` must be present (null lets the server pick none). */
-export const TriggerDagRunBody = z
-  .object({
-    dag_run_id: z
-      .string()
-      .min(1)
-      .max(250)
-      .regex(RUN_ID, "dag_run_id may only contain letters, digits and _ . ~ : + -")
-      .nullable()
-      .optional(),
-    logical_date: isoDateTime.nullable(),
-    data_interval_start: isoDateTime.nullable().optional(),
-    data_interval_end: isoDateTime.nullable().optional(),
-    run_after: isoDateTime.nullable().optional(),
-    conf: z.record(z.string(), z.unknown()).nullable().optional(),
-    note: z.string().max(1000).nullable().optional(),
-  })
-  .strict()
-  .superRefine((b, ctx) => {
-    if ((b.data_interval_start == null) !== (b.data_interval_end == null))
-      ctx.addIssue({
-        code: "custom",
-        path: ["data_interval_end"],
-        message: "Either both data_interval_start and data_interval_end must be provided or both must be None",
-      });
-    else if (b.data_interval_start && b.data_interval_end && b.data_interval_end < b.data_interval_start)
-      ctx.addIssue({ code: "custom", path: ["data_interval_end"], message: "data_interval_end is before data_interval_start" });
-  });
+export const TriggerDagRunBody = lazySchema(() =>
+  z
+    .object({
+      dag_run_id: z
+        .string()
+        .min(1)
+        .max(250)
+        .regex(RUN_ID, "dag_run_id may only contain letters, digits and _ . ~ : + -")
+        .nullable()
+        .optional(),
+      logical_date: isoDateTime.nullable(),
+      data_interval_start: isoDateTime.nullable().optional(),
+      data_interval_end: isoDateTime.nullable().optional(),
+      run_after: isoDateTime.nullable().optional(),
+      conf: z.record(z.string(), z.unknown()).nullable().optional(),
+      note: z.string().max(1000).nullable().optional(),
+    })
+    .strict()
+    .superRefine((b, ctx) => {
+      if ((b.data_interval_start == null) !== (b.data_interval_end == null))
+        ctx.addIssue({
+          code: "custom",
+          path: ["data_interval_end"],
+          message: "Either both data_interval_start and data_interval_end must be provided or both must be None",
+        });
+      else if (b.data_interval_start && b.data_interval_end && b.data_interval_end < b.data_interval_start)
+        ctx.addIssue({ code: "custom", path: ["data_interval_end"], message: "data_interval_end is before data_interval_start" });
+    }),
+);
 
 export /** Fresh suffixes tried when a generated run id is taken (at 62^8 values, a second try is already rare). */
 const GENERATED_ID_ATTEMPTS = 3;

@@ -1,7 +1,7 @@
 /** Across DAGs: run counts per state (/dagStats), tags (/dagTags) and warnings (/dagWarnings). */
 import { Hono } from "hono";
 import { z } from "zod";
-import { DAG_RUN_STATES, ValidationError, type DagRecord } from "../domain";
+import { DAG_RUN_STATES, ValidationError, type DagRecord, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { airflowPattern } from "./dags";
 import { repeated } from "./list-params";
@@ -11,11 +11,13 @@ import { teamOf } from "./team";
 /** Airflow's DagWarningType values; Leoflow can raise the second (a task names a pool that does not exist). */
 const WARNING_TYPES = ["asset conflict", "non-existent pool"] as const;
 
-export const WarningsQuery = z.object({
-  ...pagingQuery,
-  dag_id: z.string().min(1).optional(),
-  warning_type: z.enum(WARNING_TYPES, { error: `Input should be one of ${WARNING_TYPES.map((t) => `'${t}'`).join(", ")}` }).optional(),
-});
+export const WarningsQuery = lazySchema(() =>
+  z.object({
+    ...pagingQuery,
+    dag_id: z.string().min(1).optional(),
+    warning_type: z.enum(WARNING_TYPES, { error: `Input should be one of ${WARNING_TYPES.map((t) => `'${t}'`).join(", ")}` }).optional(),
+  }),
+);
 
 /** Every DAG, for the cross-DAG views (a server has hundreds, not millions). */
 const ALL = 1_000_000;

@@ -1,7 +1,7 @@
 /** A DAG's versions and its source (Airflow's /dags/{dag_id}/dagVersions and /dagSources/{dag_id}). */
 import { Hono } from "hono";
 import { z } from "zod";
-import { NotFoundError } from "../domain";
+import { NotFoundError, lazySchema } from "../domain";
 import type { DagVersionRecord } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
@@ -10,15 +10,19 @@ import { teamOf } from "./team";
 import { dagVersion } from "./serialize";
 import { pagingQuery, parsePathParam, parseQuery } from "./validate";
 
-const versionNumber = z.coerce.number({ error: "Input should be a valid integer" }).int("Input should be a valid integer");
+const versionNumber = lazySchema(() =>
+  z.coerce.number({ error: "Input should be a valid integer" }).int("Input should be a valid integer"),
+);
 
-export const ListVersionsQuery = z.object({
-  ...pagingQuery,
-  version_number: versionNumber.optional(),
-  // Leoflow DAGs come from one folder, not bundles: a bundle filter matches no version.
-  bundle_name: z.string().optional(),
-  bundle_version: z.string().optional(),
-});
+export const ListVersionsQuery = lazySchema(() =>
+  z.object({
+    ...pagingQuery,
+    version_number: versionNumber.optional(),
+    // Leoflow DAGs come from one folder, not bundles: a bundle filter matches no version.
+    bundle_name: z.string().optional(),
+    bundle_version: z.string().optional(),
+  }),
+);
 
 const serializeVersion = (v: DagVersionRecord) => dagVersion(v.dag_id, v.version_id, v.created_at);
 

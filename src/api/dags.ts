@@ -1,7 +1,7 @@
 /** DAGs: list with Airflow's filters, get, details, pause/unpause (one or many), delete, tasks (Airflow's /api/v2/dags…). */
 import { Hono } from "hono";
 import { z } from "zod";
-import { DAG_RUN_STATES, NotFoundError, ValidationError } from "../domain";
+import { DAG_RUN_STATES, NotFoundError, ValidationError, built, lazySchema } from "../domain";
 import type { DagFilter } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { rangeOf, dateRangeShape, repeated } from "./list-params";
@@ -13,10 +13,10 @@ import { mapOrderBy, pagingQuery, parseBody, parseQuery, queryBool } from "./val
 /** Airflow's `*_pattern`: a case-insensitive SQL LIKE matched anywhere (`%value%`); `~` alone matches everything. */
 export const airflowPattern = (p: string | undefined): string | undefined => (p === undefined ? undefined : p === "~" ? "%" : `%${p}%`);
 
-const runState = z.enum(DAG_RUN_STATES, { error: `Input should be one of ${DAG_RUN_STATES.join(", ")}` });
+const runState = lazySchema(() => z.enum(DAG_RUN_STATES, { error: `Input should be one of ${DAG_RUN_STATES.join(", ")}` }));
 
 /** Filters GET /dags and PATCH /dags share. */
-const commonFilters = {
+const commonFilters = lazySchema(() => ({
   ...pagingQuery,
   tags: repeated(z.string().min(1)),
   tags_match_mode: z.enum(["any", "all"], { error: "Input should be 'any' or 'all'" }).optional(),
@@ -26,28 +26,30 @@ const commonFilters = {
   /** Airflow 2's name for exclude_stale. */
   only_active: queryBool.optional(),
   paused: queryBool.optional(),
-};
+}));
 
-export const ListDagsQuery = z.object({
-  ...commonFilters,
-  order_by: repeated(z.string().min(1)),
-  dag_display_name_pattern: z.string().min(1).optional(),
-  has_import_errors: queryBool.optional(),
-  last_dag_run_state: runState.optional(),
-  dag_run_state: repeated(runState),
-  ...dateRangeShape(["dag_run_start_date", "dag_run_end_date"] as const),
-  // Leoflow DAGs have no bundle, no asset schedule and no favorites: these filters are answered as such.
-  bundle_name: z.string().optional(),
-  bundle_version: z.string().optional(),
-  has_asset_schedule: queryBool.optional(),
-  asset_dependency: z.string().optional(),
-  is_favorite: queryBool.optional(),
-});
+export const ListDagsQuery = lazySchema(() =>
+  z.object({
+    ...commonFilters,
+    order_by: repeated(z.string().min(1)),
+    dag_display_name_pattern: z.string().min(1).optional(),
+    has_import_errors: queryBool.optional(),
+    last_dag_run_state: runState.optional(),
+    dag_run_state: repeated(built(runState)),
+    ...dateRangeShape(["dag_run_start_date", "dag_run_end_date"] as const),
+    // Leoflow DAGs have no bundle, no asset schedule and no favorites: these filters are answered as such.
+    bundle_name: z.string().optional(),
+    bundle_version: z.string().optional(),
+    has_asset_schedule: queryBool.optional(),
+    asset_dependency: z.string().optional(),
+    is_favorite: queryBool.optional(),
+  }),
+);
 const LIST_ARRAYS = ["tags", "owners", "order_by", "dag_run_state"];
 
-export const PatchDagsQuery = z.object({ ...commonFilters, update_mask: repeated(z.string().min(1)) });
+export const PatchDagsQuery = lazySchema(() => z.object({ ...commonFilters, update_mask: repeated(z.string().min(1)) }));
 
-export const DagPatchBody = z.object({ is_paused: z.boolean() }).strict();
+export const DagPatchBody = lazySchema(() => z.object({ is_paused: z.boolean() }).strict());
 
 const DAG_ORDER_ALIASES = { last_parsed_time: "last_parsed_at" };
 

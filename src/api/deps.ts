@@ -7,6 +7,8 @@ import type { ApiStore } from "../store";
 export interface SchedulerHandle {
   /** Asks the scheduler to plan now (optionally a specific run) instead of at its next tick. */
   wake(dagRunId?: number): void;
+  /** A team was created or its quotas or executor policy changed: apply them now, not at the next sweep. Absent: at the next sweep. */
+  teamsChanged?(): void;
   health(): { status: "healthy" | "unhealthy"; latest_scheduler_heartbeat: string | null };
 }
 

@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { NotFoundError, type AuditLogRecord } from "../domain";
+import { NotFoundError, type AuditLogRecord, built, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { isoDateTime, mapOrderBy, pagingQuery, parsePathParam, parseQuery } from "./validate";
 import { teamOf } from "./team";
@@ -29,31 +29,33 @@ export function serializeEventLog(e: AuditLogRecord) {
   };
 }
 
-const int = z.coerce.number().int();
-const text = z.string().min(1).optional();
+const int = lazySchema(() => z.coerce.number().int());
+const text = lazySchema(() => z.string().min(1).optional());
 /** Airflow's `*_pattern`: SQL LIKE (`%`, `_`), case-insensitive; a plain word matches anywhere. */
-const pattern = text.transform((p) => (p === undefined ? undefined : /[%_]/.test(p) ? p : `%${p}%`));
+const pattern = lazySchema(() => text.transform((p) => (p === undefined ? undefined : /[%_]/.test(p) ? p : `%${p}%`)));
 
-export const ListQuery = z.object({
-  ...pagingQuery,
-  dag_id: text,
-  task_id: text,
-  run_id: text,
-  map_index: int.optional(),
-  try_number: int.optional(),
-  owner: text,
-  event: text,
-  excluded_events: z.array(z.string().min(1)).optional(),
-  included_events: z.array(z.string().min(1)).optional(),
-  before: isoDateTime.optional(),
-  after: isoDateTime.optional(),
-  dag_id_pattern: pattern,
-  task_id_pattern: pattern,
-  run_id_pattern: pattern,
-  owner_pattern: pattern,
-  event_pattern: pattern,
-});
-const EventLogId = z.coerce.number().int().min(0);
+export const ListQuery = lazySchema(() =>
+  z.object({
+    ...pagingQuery,
+    dag_id: built(text),
+    task_id: built(text),
+    run_id: built(text),
+    map_index: int.optional(),
+    try_number: int.optional(),
+    owner: built(text),
+    event: built(text),
+    excluded_events: z.array(z.string().min(1)).optional(),
+    included_events: z.array(z.string().min(1)).optional(),
+    before: isoDateTime.optional(),
+    after: isoDateTime.optional(),
+    dag_id_pattern: built(pattern),
+    task_id_pattern: built(pattern),
+    run_id_pattern: built(pattern),
+    owner_pattern: built(pattern),
+    event_pattern: built(pattern),
+  }),
+);
+const EventLogId = lazySchema(() => z.coerce.number().int().min(0));
 
 export function eventLogRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();

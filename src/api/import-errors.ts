@@ -1,15 +1,15 @@
 /** Airflow's /api/v2/importErrors: DAG files that failed to load, with the field path and reason; list and get. */
 import { Hono } from "hono";
 import { z } from "zod";
-import { NotFoundError } from "../domain";
+import { NotFoundError, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { mapOrderBy, pagingQuery, parsePathParam, parseQuery } from "./validate";
 import { serializeImportError } from "./serialize";
 import { teamOf } from "./team";
 
 /** `filename_pattern`: Airflow's SQL LIKE (`%`, `_`), case-insensitive; a plain word matches anywhere. */
-export const ListQuery = z.object({ ...pagingQuery, filename_pattern: z.string().min(1).optional() });
-const ImportErrorId = z.coerce.number().int().min(0);
+export const ListQuery = lazySchema(() => z.object({ ...pagingQuery, filename_pattern: z.string().min(1).optional() }));
+const ImportErrorId = lazySchema(() => z.coerce.number().int().min(0));
 
 const likePattern = (p: string) => (/[%_]/.test(p) ? p : `%${p}%`);
 

@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { NotFoundError, type LogLineRecord } from "../domain";
+import { NotFoundError, type LogLineRecord, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
 import { teamOf } from "./team";
@@ -16,16 +16,18 @@ import { parsePathParam, parseQuery, queryBool } from "./validate";
 export const LOG_PAGE_LINES = 1000;
 const MAX_LOG_PAGE_LINES = 10_000;
 
-export const LogsQuery = z.object({
-  token: z.string().regex(/^\d+$/, "token must be a continuation_token returned by this endpoint").transform(Number).optional(),
-  /** Read to the end instead of one page. */
-  full_content: queryBool.optional(),
-  /** Leoflow addition: lines per page (default 1000, at most 10000). */
-  limit: z.coerce.number().int().min(1).max(MAX_LOG_PAGE_LINES).optional(),
-  map_index: z.coerce.number().int().optional(),
-});
+export const LogsQuery = lazySchema(() =>
+  z.object({
+    token: z.string().regex(/^\d+$/, "token must be a continuation_token returned by this endpoint").transform(Number).optional(),
+    /** Read to the end instead of one page. */
+    full_content: queryBool.optional(),
+    /** Leoflow addition: lines per page (default 1000, at most 10000). */
+    limit: z.coerce.number().int().min(1).max(MAX_LOG_PAGE_LINES).optional(),
+    map_index: z.coerce.number().int().optional(),
+  }),
+);
 
-const TryNumber = z.coerce.number({ error: "try_number must be an integer" }).int("try_number must be an integer").min(0);
+const TryNumber = lazySchema(() => z.coerce.number({ error: "try_number must be an integer" }).int("try_number must be an integer").min(0));
 
 export function logRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const { store } = deps;

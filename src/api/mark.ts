@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { ConflictError, type DagRunRecord, type DagSpec, type OperatorChange, type TaskInstanceRecord } from "../domain";
+import { ConflictError, type DagRunRecord, type DagSpec, type OperatorChange, type TaskInstanceRecord, built, lazySchema } from "../domain";
 import { MARKABLE_RUN_STATES, MARKABLE_TASK_STATES, planRunMark, planTaskMark, type MarkInput } from "../scheduler";
 import type { RecordLookups, RunsApiStore } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
@@ -18,33 +18,37 @@ import { runVersionTimes } from "./version-times";
 import { assertUnmapped, MapIndex } from "./task-instances";
 import { parseBody, parsePathParam, parseQuery } from "./validate";
 
-const note = z.string().max(1000).nullable().optional();
+const note = lazySchema(() => z.string().max(1000).nullable().optional());
 
 /** Airflow 3's PatchTaskInstanceBody (new_state is case-insensitive). */
-export const PatchTaskInstanceBody = z
-  .object({
-    new_state: z
-      .string({ error: "'new_state' should not be empty" })
-      .transform((s) => s.toLowerCase())
-      .pipe(z.enum(MARKABLE_TASK_STATES, { error: (i) => `'${String(i.input)}' is not one of ${JSON.stringify(MARKABLE_TASK_STATES)}` }))
-      .optional(),
-    note,
-    include_upstream: z.boolean().default(false),
-    include_downstream: z.boolean().default(false),
-    include_future: z.literal(false, { error: "include_future is not supported; clear or mark each run" }).optional(),
-    include_past: z.literal(false, { error: "include_past is not supported; clear or mark each run" }).optional(),
-  })
-  .strict();
+export const PatchTaskInstanceBody = lazySchema(() =>
+  z
+    .object({
+      new_state: z
+        .string({ error: "'new_state' should not be empty" })
+        .transform((s) => s.toLowerCase())
+        .pipe(z.enum(MARKABLE_TASK_STATES, { error: (i) => `'${String(i.input)}' is not one of ${JSON.stringify(MARKABLE_TASK_STATES)}` }))
+        .optional(),
+      note: built(note),
+      include_upstream: z.boolean().default(false),
+      include_downstream: z.boolean().default(false),
+      include_future: z.literal(false, { error: "include_future is not supported; clear or mark each run" }).optional(),
+      include_past: z.literal(false, { error: "include_past is not supported; clear or mark each run" }).optional(),
+    })
+    .strict(),
+);
 
 /** Airflow 3's DAGRunPatchBody. */
-export const PatchDagRunBody = z
-  .object({
-    state: z.enum(MARKABLE_RUN_STATES, { error: `state must be one of ${MARKABLE_RUN_STATES.join(", ")}` }).optional(),
-    note,
-  })
-  .strict();
+export const PatchDagRunBody = lazySchema(() =>
+  z
+    .object({
+      state: z.enum(MARKABLE_RUN_STATES, { error: `state must be one of ${MARKABLE_RUN_STATES.join(", ")}` }).optional(),
+      note: built(note),
+    })
+    .strict(),
+);
 
-export const MaskQuery = z.object({ update_mask: z.array(z.string()).optional() });
+export const MaskQuery = lazySchema(() => z.object({ update_mask: z.array(z.string()).optional() }));
 
 /** Keeps only the fields the update_mask names (all sent fields without one); unknown names are a 400. */
 function masked<T extends Record<string, unknown>>(body: T, mask: string[] | undefined, allowed: string[]): Partial<T> {

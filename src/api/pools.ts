@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { DEFAULT_TEAM, NotFoundError, type BulkAction, type PoolInput, type PoolRecord } from "../domain";
+import { DEFAULT_TEAM, NotFoundError, type BulkAction, type PoolInput, type PoolRecord, built, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { requireWriter } from "./require-user";
@@ -15,41 +15,45 @@ import { teamOf } from "./team";
 
 export const DEFAULT_POOL = "default_pool";
 
-const slots = z.number().int().min(-1, "Number of slots must be -1 (unlimited) or more");
+const slots = lazySchema(() => z.number().int().min(-1, "Number of slots must be -1 (unlimited) or more"));
 /** A pool belongs to the team the request acts in, never to one its body names: team_name may only be null. */
-const teamName = z
-  .null({ error: "team_name cannot be set: a pool belongs to the team the request acts in (the Leoflow-Team header)" })
-  .optional();
+const teamName = lazySchema(() =>
+  z.null({ error: "team_name cannot be set: a pool belongs to the team the request acts in (the Leoflow-Team header)" }).optional(),
+);
 
-export const PoolBody = z
-  .object({
-    name: z.string().min(1).max(256),
-    slots,
-    description: z.string().nullable().optional(),
-    include_deferred: z.boolean().default(false),
-    team_name: teamName,
-  })
-  .strict();
+export const PoolBody = lazySchema(() =>
+  z
+    .object({
+      name: z.string().min(1).max(256),
+      slots: built(slots),
+      description: z.string().nullable().optional(),
+      include_deferred: z.boolean().default(false),
+      team_name: built(teamName),
+    })
+    .strict(),
+);
 
 /** Airflow's PoolPatchBody: the name may come as `pool` or `name` and must match the path. */
-export const PoolPatchBody = z
-  .object({
-    pool: z.string().nullable().optional(),
-    name: z.string().nullable().optional(),
-    slots: slots.nullable().optional(),
-    description: z.string().nullable().optional(),
-    include_deferred: z.boolean().nullable().optional(),
-    team_name: teamName,
-  })
-  .strict();
+export const PoolPatchBody = lazySchema(() =>
+  z
+    .object({
+      pool: z.string().nullable().optional(),
+      name: z.string().nullable().optional(),
+      slots: slots.nullable().optional(),
+      description: z.string().nullable().optional(),
+      include_deferred: z.boolean().nullable().optional(),
+      team_name: built(teamName),
+    })
+    .strict(),
+);
 
 /** In a bulk update, what an entity leaves out keeps its stored value (so include_deferred has no default there). */
-export const BulkPoolsBody = bulkBody(PoolBody.extend({ include_deferred: z.boolean().optional() }), "name");
+export const BulkPoolsBody = lazySchema(() => bulkBody(PoolBody.extend({ include_deferred: z.boolean().optional() }), "name"));
 type BulkPoolEntity = { name: string; slots: number; description?: string | null; include_deferred?: boolean };
 
 const PATCHABLE = ["slots", "description", "include_deferred"] as const;
-export const ListQuery = z.object({ ...pagingQuery, pool_name_pattern: z.string().min(1).optional() });
-export const MaskQuery = z.object({ update_mask: z.array(z.string()).optional() });
+export const ListQuery = lazySchema(() => z.object({ ...pagingQuery, pool_name_pattern: z.string().min(1).optional() }));
+export const MaskQuery = lazySchema(() => z.object({ update_mask: z.array(z.string()).optional() }));
 
 /** Airflow's PoolResponse. Occupied = running + queued (Leoflow has no deferred tasks); open is -1 when unlimited. */
 export function serializePool(p: PoolRecord) {

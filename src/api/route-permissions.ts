@@ -110,6 +110,8 @@ const TABLE: Record<string, Permission> = {
   "DELETE /leoflow/teams/:team": "users:manage",
   // Leoflow's own
   "GET /leoflow/events": "dags:read",
+  // Who the caller is (their own roles): every role holds dags:read
+  "GET /leoflow/me": "dags:read",
 };
 
 /** `METHOD /path` with every `:param` (and its `{regex}`) reduced to `:`, and without the /api/v2 prefix. */

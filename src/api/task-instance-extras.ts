@@ -6,15 +6,15 @@
  */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { ValidationError } from "../domain";
+import { ValidationError, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
 import { teamOf } from "./team";
 import { assertUnmapped, MapIndex } from "./task-instances";
 import { parsePathParam, parseQuery } from "./validate";
 
-const MapIndexQuery = z.object({ map_index: MapIndex.optional() });
-const TryNumber = z.coerce.number({ error: "try_number must be an integer" }).int("try_number must be an integer");
+const MapIndexQuery = lazySchema(() => z.object({ map_index: MapIndex.optional() }));
+const TryNumber = lazySchema(() => z.coerce.number({ error: "try_number must be an integer" }).int("try_number must be an integer"));
 
 export function taskInstanceExtraRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const { store } = deps;

@@ -4,7 +4,7 @@
  */
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { NotFoundError, type DagRunRecord, type TaskInstanceRecord } from "../domain";
+import { NotFoundError, type DagRunRecord, type TaskInstanceRecord, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
 import { teamOf } from "./team";
@@ -13,7 +13,9 @@ import { runVersionTimes } from "./version-times";
 import { assertUnmapped, MapIndex } from "./task-instances";
 import { parsePathParam } from "./validate";
 
-const TryNumber = z.coerce.number({ error: "task_try_number must be an integer" }).int("task_try_number must be an integer");
+const TryNumber = lazySchema(() =>
+  z.coerce.number({ error: "task_try_number must be an integer" }).int("task_try_number must be an integer"),
+);
 
 /** TaskInstanceHistoryResponse: TaskInstanceResponse without the fields a past try has no value for. */
 export function serializeTry(ti: TaskInstanceRecord, run: DagRunRecord, versionTimes: VersionTimes) {

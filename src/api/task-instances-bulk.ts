@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { ConflictError, IllegalTransitionError, LeoflowError, NotFoundError, type BulkActionResult } from "../domain";
+import { ConflictError, IllegalTransitionError, LeoflowError, NotFoundError, type BulkActionResult, built, lazySchema } from "../domain";
 import { bulkResponse } from "./bulk";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { getDagRunOr404 } from "./lookups";
@@ -16,38 +16,46 @@ import { requireWriter } from "./require-user";
 import { parseBody } from "./validate";
 
 /** Airflow's BulkTaskInstanceBody: a PatchTaskInstanceBody that names its task instance. */
-const BulkTaskInstanceBody = PatchTaskInstanceBody.extend({
-  task_id: z.string().min(1),
-  map_index: z.number().int().nullable().optional(),
-});
-const deleteEntity = z.union([z.string().min(1), z.looseObject({ task_id: z.string().min(1) })]);
+const BulkTaskInstanceBody = lazySchema(() =>
+  PatchTaskInstanceBody.extend({
+    task_id: z.string().min(1),
+    map_index: z.number().int().nullable().optional(),
+  }),
+);
+const deleteEntity = lazySchema(() => z.union([z.string().min(1), z.looseObject({ task_id: z.string().min(1) })]));
 
 /** Airflow's BulkBody[BulkTaskInstanceBody]. */
-export const BulkTaskInstancesBody = z
-  .object({
-    actions: z.array(
-      z.discriminatedUnion("action", [
-        z
-          .object({ action: z.literal("create"), entities: z.array(BulkTaskInstanceBody), action_on_existence: z.string().optional() })
-          .strict(),
-        z
-          .object({
-            action: z.literal("update"),
-            entities: z.array(BulkTaskInstanceBody),
-            action_on_non_existence: z.enum(["fail", "skip"]).default("fail"),
-          })
-          .strict(),
-        z
-          .object({
-            action: z.literal("delete"),
-            entities: z.array(deleteEntity),
-            action_on_non_existence: z.enum(["fail", "skip"]).default("fail"),
-          })
-          .strict(),
-      ]),
-    ),
-  })
-  .strict();
+export const BulkTaskInstancesBody = lazySchema(() =>
+  z
+    .object({
+      actions: z.array(
+        z.discriminatedUnion("action", [
+          z
+            .object({
+              action: z.literal("create"),
+              entities: z.array(built(BulkTaskInstanceBody)),
+              action_on_existence: z.string().optional(),
+            })
+            .strict(),
+          z
+            .object({
+              action: z.literal("update"),
+              entities: z.array(built(BulkTaskInstanceBody)),
+              action_on_non_existence: z.enum(["fail", "skip"]).default("fail"),
+            })
+            .strict(),
+          z
+            .object({
+              action: z.literal("delete"),
+              entities: z.array(built(deleteEntity)),
+              action_on_non_existence: z.enum(["fail", "skip"]).default("fail"),
+            })
+            .strict(),
+        ]),
+      ),
+    })
+    .strict(),
+);
 
 /** The HTTP status the single PATCH route would have answered for this (domain) error. */
 function statusOf(e: LeoflowError): number {

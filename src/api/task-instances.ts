@@ -5,7 +5,15 @@
  */
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { NotFoundError, TASK_STATES, type DagRunRecord, type TaskInstanceFilter, type TaskInstanceRecord } from "../domain";
+import {
+  NotFoundError,
+  TASK_STATES,
+  type DagRunRecord,
+  type TaskInstanceFilter,
+  type TaskInstanceRecord,
+  built,
+  lazySchema,
+} from "../domain";
 import type { ApiStore } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { RequestValidationError } from "./errors";
@@ -22,51 +30,55 @@ const TI_ORDER_ALIASES = { dag_run_id: "run_id", queued_when: "queued_at", map_i
 const TI_DATE_FIELDS = ["logical_date", "start_date", "end_date", "updated_at", "run_after"] as const;
 const BATCH_DATE_FIELDS = ["logical_date", "start_date", "end_date", "run_after"] as const;
 
-const tiState = z.enum(TASK_STATES, { error: `state must be one of ${TASK_STATES.join(", ")}` });
-const intList = z.coerce.number({ error: "must be an integer" }).int("must be an integer");
+const tiState = lazySchema(() => z.enum(TASK_STATES, { error: `state must be one of ${TASK_STATES.join(", ")}` }));
+const intList = lazySchema(() => z.coerce.number({ error: "must be an integer" }).int("must be an integer"));
 
-export const ListTisQuery = z.object({
-  ...pagingQuery,
-  task_id: z.string().min(1).optional(),
-  task_display_name_pattern: likePattern,
-  state: repeated(tiState),
-  pool: repeated(z.string()),
-  queue: repeated(z.string()),
-  executor: repeated(z.string()),
-  operator: repeated(z.string()),
-  try_number: repeated(intList),
-  map_index: repeated(intList),
-  ...dateRangeShape(TI_DATE_FIELDS),
-  ...numberRangeShape("duration", true),
-});
+export const ListTisQuery = lazySchema(() =>
+  z.object({
+    ...pagingQuery,
+    task_id: z.string().min(1).optional(),
+    task_display_name_pattern: likePattern,
+    state: repeated(built(tiState)),
+    pool: repeated(z.string()),
+    queue: repeated(z.string()),
+    executor: repeated(z.string()),
+    operator: repeated(z.string()),
+    try_number: repeated(built(intList)),
+    map_index: repeated(built(intList)),
+    ...dateRangeShape(TI_DATE_FIELDS),
+    ...numberRangeShape("duration", true),
+  }),
+);
 const TI_ARRAY_KEYS = ["state", "pool", "queue", "executor", "operator", "try_number", "map_index"];
 
 /** Airflow's TaskInstancesBatchBody. */
-export const TisBatchBody = z
-  .object({
-    dag_ids: z.array(z.string()).nullable().optional(),
-    dag_run_ids: z.array(z.string()).nullable().optional(),
-    task_ids: z.array(z.string()).nullable().optional(),
-    state: z.array(tiState.nullable()).nullable().optional(),
-    pool: z.array(z.string()).nullable().optional(),
-    queue: z.array(z.string()).nullable().optional(),
-    executor: z.array(z.string()).nullable().optional(),
-    page_offset: z.number().int().min(0).default(0),
-    page_limit: z
-      .number()
-      .int()
-      .min(0)
-      .default(100)
-      .transform((n) => Math.min(n, MAX_PAGE_LIMIT)),
-    order_by: z.string().min(1).nullable().optional(),
-    ...dateRangeShape(BATCH_DATE_FIELDS),
-    ...numberRangeShape("duration", false),
-  })
-  .strict();
+export const TisBatchBody = lazySchema(() =>
+  z
+    .object({
+      dag_ids: z.array(z.string()).nullable().optional(),
+      dag_run_ids: z.array(z.string()).nullable().optional(),
+      task_ids: z.array(z.string()).nullable().optional(),
+      state: z.array(tiState.nullable()).nullable().optional(),
+      pool: z.array(z.string()).nullable().optional(),
+      queue: z.array(z.string()).nullable().optional(),
+      executor: z.array(z.string()).nullable().optional(),
+      page_offset: z.number().int().min(0).default(0),
+      page_limit: z
+        .number()
+        .int()
+        .min(0)
+        .default(100)
+        .transform((n) => Math.min(n, MAX_PAGE_LIMIT)),
+      order_by: z.string().min(1).nullable().optional(),
+      ...dateRangeShape(BATCH_DATE_FIELDS),
+      ...numberRangeShape("duration", false),
+    })
+    .strict(),
+);
 
 /** Leoflow's only map index: every task instance is unmapped. */
 export const UNMAPPED = -1;
-export const MapIndex = z.coerce.number({ error: "map_index must be an integer" }).int("map_index must be an integer");
+export const MapIndex = lazySchema(() => z.coerce.number({ error: "map_index must be an integer" }).int("map_index must be an integer"));
 
 /** A 404 for any map index but -1 (the task instance itself must exist either way). */
 export function assertUnmapped(ti: TaskInstanceRecord, mapIndex: number): void {

@@ -7,7 +7,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { TeamFieldsSchema, teamNameProblem, type TeamRecord } from "../domain";
+import { TeamFieldsSchema, teamNameProblem, type TeamRecord, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { teamNotFound } from "./request-team";
@@ -15,14 +15,16 @@ import { pagingQuery, parseBody, parseQuery } from "./validate";
 
 export const TEAMS_PATH = "/leoflow/teams";
 
-export const CreateTeamBody = TeamFieldsSchema.extend({
-  name: z.string().superRefine((n, ctx) => {
-    const problem = teamNameProblem(n);
-    if (problem) ctx.addIssue({ code: "custom", message: problem });
+export const CreateTeamBody = lazySchema(() =>
+  TeamFieldsSchema.extend({
+    name: z.string().superRefine((n, ctx) => {
+      const problem = teamNameProblem(n);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
   }),
-});
+);
 export const PatchTeamBody = TeamFieldsSchema;
-export const ListTeamsQuery = z.object({ limit: pagingQuery.limit, offset: pagingQuery.offset });
+export const ListTeamsQuery = lazySchema(() => z.object({ limit: pagingQuery.limit, offset: pagingQuery.offset }));
 
 /** What the API shows of a team. */
 export const toTeamView = (t: TeamRecord) => ({ ...t, created_at: t.created_at.toISOString() });
@@ -58,6 +60,7 @@ export function teamRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       deps.now(),
     );
     deps.logger.info("team created", { team: team.name, by: c.get("user")?.username ?? null });
+    deps.scheduler.teamsChanged?.();
     return c.json(toTeamView(team), 201);
   });
 
@@ -66,6 +69,7 @@ export function teamRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const patch = await parseBody(c, PatchTeamBody);
     const team = await store.updateTeam(name, patch);
     if (!team) throw new ApiError(404, teamNotFound(name));
+    deps.scheduler.teamsChanged?.();
     return c.json(toTeamView(team));
   });
 

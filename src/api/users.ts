@@ -7,6 +7,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
+import { built, lazySchema } from "../domain";
 import { UserError, createUser, deleteUser, setRole, updateUser, viewUser } from "../auth";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError, RequestValidationError } from "./errors";
@@ -14,23 +15,27 @@ import { pagingQuery, parseBody, parseQuery } from "./validate";
 
 export const USERS_PATH = "/leoflow/users";
 
-const TeamRoleBody = z.object({ team: z.string(), role: z.string() }).strict();
-export const CreateBody = z
-  .object({ username: z.string(), password: z.string(), role: z.string().optional(), roles: z.array(TeamRoleBody).optional() })
-  .strict();
+const TeamRoleBody = lazySchema(() => z.object({ team: z.string(), role: z.string() }).strict());
+export const CreateBody = lazySchema(() =>
+  z
+    .object({ username: z.string(), password: z.string(), role: z.string().optional(), roles: z.array(built(TeamRoleBody)).optional() })
+    .strict(),
+);
 /** `roles`: each entry sets the user's role in that team; role null removes it. */
-export const PatchBody = z
-  .object({
-    role: z.string().optional(),
-    password: z.string().optional(),
-    roles: z.array(z.object({ team: z.string(), role: z.string().nullable() }).strict()).optional(),
-  })
-  .strict()
-  .refine((b) => b.role !== undefined || b.password !== undefined || b.roles !== undefined, {
-    message: "give role, password, roles or any of them",
-  });
-export const PutRoleBody = z.object({ role: z.string() }).strict();
-export const ListQuery = z.object({ limit: pagingQuery.limit, offset: pagingQuery.offset });
+export const PatchBody = lazySchema(() =>
+  z
+    .object({
+      role: z.string().optional(),
+      password: z.string().optional(),
+      roles: z.array(z.object({ team: z.string(), role: z.string().nullable() }).strict()).optional(),
+    })
+    .strict()
+    .refine((b) => b.role !== undefined || b.password !== undefined || b.roles !== undefined, {
+      message: "give role, password, roles or any of them",
+    }),
+);
+export const PutRoleBody = lazySchema(() => z.object({ role: z.string() }).strict());
+export const ListQuery = lazySchema(() => z.object({ limit: pagingQuery.limit, offset: pagingQuery.offset }));
 
 /** UserError → Airflow's status: 422 naming the field, 404, or 409. */
 function toHttp(e: unknown): unknown {

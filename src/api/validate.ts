@@ -3,10 +3,12 @@
  * RequestValidationError (422) naming each bad field, so a route never sees malformed input. Before the
  * schema, every JSON body passes `findJsonProblem` (src/domain/json-safety.ts): nesting deeper than 64
  * levels, U+0000 or a lone surrogate anywhere is a 400 naming where, the same on SQLite and Postgres.
+ * The schemas here and in the route files are `lazySchema`s: each is built by the first request that uses
+ * it, so a server start builds none (src/domain/lazy-schema.ts).
  */
 import type { Context } from "hono";
 import { z } from "zod";
-import { ValidationError, findJsonProblem, errorMessage } from "../domain";
+import { ValidationError, findJsonProblem, errorMessage, lazySchema } from "../domain";
 import { RequestValidationError, zodIssuesToRequestIssues } from "./errors";
 
 const PARSE = { reportInput: true } as const;
@@ -82,7 +84,7 @@ export function parsePathParam<S extends z.ZodType>(name: string, value: string,
 export const MAX_PAGE_LIMIT = 1000;
 
 /** Airflow's paging: limit (default 50, capped at 1000) and offset. */
-export const pagingQuery = {
+export const pagingQuery = lazySchema(() => ({
   limit: z.coerce
     .number()
     .int()
@@ -91,30 +93,34 @@ export const pagingQuery = {
     .transform((n) => Math.min(n, MAX_PAGE_LIMIT)),
   offset: z.coerce.number().int().min(0).default(0),
   order_by: z.string().min(1).optional(),
-};
+}));
 
 /** A query boolean: true/false (also 1/0, yes/no), like FastAPI. */
-export const queryBool = z
-  .enum(["true", "false", "1", "0", "yes", "no", "True", "False"], { error: "Input should be a valid boolean (true or false)" })
-  .transform((v) => ["true", "1", "yes", "True"].includes(v));
+export const queryBool = lazySchema(() =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no", "True", "False"], { error: "Input should be a valid boolean (true or false)" })
+    .transform((v) => ["true", "1", "yes", "True"].includes(v)),
+);
 
 /** An ISO 8601 date-time; one without an offset is taken as UTC (never as the server's local time). */
-export const isoDateTime = z
-  .string()
-  .regex(
-    /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/,
-    "Input should be a valid ISO 8601 datetime, e.g. 2026-01-01T00:00:00Z",
-  )
-  .transform((s, ctx) => {
-    const hasTime = /[T ]/.test(s);
-    const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(s.slice(10));
-    const d = new Date(hasTime ? (hasZone ? s.replace(" ", "T") : `${s.replace(" ", "T")}Z`) : `${s}T00:00:00Z`);
-    if (Number.isNaN(d.getTime()) || !isRealDay(s.slice(0, 10))) {
-      ctx.addIssue({ code: "custom", message: `Input should be a valid datetime: ${s} is not a real date` });
-      return z.NEVER;
-    }
-    return d;
-  });
+export const isoDateTime = lazySchema(() =>
+  z
+    .string()
+    .regex(
+      /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/,
+      "Input should be a valid ISO 8601 datetime, e.g. 2026-01-01T00:00:00Z",
+    )
+    .transform((s, ctx) => {
+      const hasTime = /[T ]/.test(s);
+      const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(s.slice(10));
+      const d = new Date(hasTime ? (hasZone ? s.replace(" ", "T") : `${s.replace(" ", "T")}Z`) : `${s}T00:00:00Z`);
+      if (Number.isNaN(d.getTime()) || !isRealDay(s.slice(0, 10))) {
+        ctx.addIssue({ code: "custom", message: `Input should be a valid datetime: ${s} is not a real date` });
+        return z.NEVER;
+      }
+      return d;
+    }),
+);
 
 /** JS Dates roll 2026-02-30 over into March; a request with such a date is a mistake, not a wish. */
 function isRealDay(ymd: string): boolean {

@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { MASK, NotFoundError, isSensitiveName, type BulkAction, type VariableRecord } from "../domain";
+import { MASK, NotFoundError, isSensitiveName, type BulkAction, type VariableRecord, built, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { requireWriter } from "./require-user";
@@ -16,20 +16,22 @@ import { bulkBody, bulkResponse } from "./bulk";
 import { teamOf } from "./team";
 
 /** Airflow accepts any JSON as value and stores non-strings as their JSON text. */
-export const VariableBody = z
-  .object({
-    key: z.string().min(1).max(250),
-    value: z.unknown().refine((v) => v !== undefined, "Field required"),
-    description: z.string().nullable().optional(),
-    /** Ours: store this variable encrypted even if its key does not look secret (one that does always is). */
-    is_encrypted: z.boolean().optional(),
-  })
-  .strict();
+export const VariableBody = lazySchema(() =>
+  z
+    .object({
+      key: z.string().min(1).max(250),
+      value: z.unknown().refine((v) => v !== undefined, "Field required"),
+      description: z.string().nullable().optional(),
+      /** Ours: store this variable encrypted even if its key does not look secret (one that does always is). */
+      is_encrypted: z.boolean().optional(),
+    })
+    .strict(),
+);
 
-export const BulkVariablesBody = bulkBody(VariableBody, "key");
+export const BulkVariablesBody = lazySchema(() => bulkBody(built(VariableBody), "key"));
 
-export const ListQuery = z.object({ ...pagingQuery, variable_key_pattern: z.string().min(1).optional() });
-export const MaskQuery = z.object({ update_mask: z.array(z.enum(["value", "description", "is_encrypted"])).optional() });
+export const ListQuery = lazySchema(() => z.object({ ...pagingQuery, variable_key_pattern: z.string().min(1).optional() }));
+export const MaskQuery = lazySchema(() => z.object({ update_mask: z.array(z.enum(["value", "description", "is_encrypted"])).optional() }));
 
 /** A variable is shown masked when its key names a secret or it is stored encrypted. */
 const isMasked = (v: VariableRecord) => isSensitiveName(v.key) || v.is_encrypted === true;

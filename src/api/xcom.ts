@@ -5,7 +5,7 @@
  */
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { ConflictError, NotFoundError, type DagRunRecord, type XComRecord } from "../domain";
+import { ConflictError, NotFoundError, type DagRunRecord, type XComRecord, built, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { dateRangeShape, likePattern, ranges } from "./list-params";
 import { getDagOr404, getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
@@ -14,36 +14,47 @@ import { requireWriter } from "./require-user";
 import { serializeXCom } from "./serialize";
 import { pagingQuery, parseBody, parseQuery, queryBool } from "./validate";
 
-export const ListXComQuery = z.object({
-  ...pagingQuery,
-  xcom_key: z.string().min(1).optional(),
-  map_index: z.coerce.number().int().min(-1).optional(),
-  map_index_filter: z.coerce.number().int().optional(),
-  xcom_key_pattern: likePattern,
-  dag_display_name_pattern: likePattern,
-  run_id_pattern: likePattern,
-  task_id_pattern: likePattern,
-  ...dateRangeShape(["logical_date", "run_after"] as const),
-});
-export const GetXComQuery = z.object({
-  map_index: z.coerce.number().int().min(-1).optional(),
-  /** Values are stored as JSON and always come back parsed, so this changes nothing; accepted as Airflow does. */
-  deserialize: queryBool.optional(),
-  stringify: queryBool.optional(),
-});
-const mapIndex = z.number().int().min(-1).default(-1);
+export const ListXComQuery = lazySchema(() =>
+  z.object({
+    ...pagingQuery,
+    xcom_key: z.string().min(1).optional(),
+    map_index: z.coerce.number().int().min(-1).optional(),
+    map_index_filter: z.coerce.number().int().optional(),
+    xcom_key_pattern: likePattern,
+    dag_display_name_pattern: likePattern,
+    run_id_pattern: likePattern,
+    task_id_pattern: likePattern,
+    ...dateRangeShape(["logical_date", "run_after"] as const),
+  }),
+);
+export const GetXComQuery = lazySchema(() =>
+  z.object({
+    map_index: z.coerce.number().int().min(-1).optional(),
+    /** Values are stored as JSON and always come back parsed, so this changes nothing; accepted as Airflow does. */
+    deserialize: queryBool.optional(),
+    stringify: queryBool.optional(),
+  }),
+);
+const mapIndex = lazySchema(() => z.number().int().min(-1).default(-1));
 /** `value` may be null but must be sent (zod treats an unknown-typed key as optional). */
 function valueRequired(b: { value?: unknown }, ctx: z.RefinementCtx) {
   if (b.value === undefined)
     ctx.addIssue({ code: "custom", path: ["value"], message: "Field required: send the XCom value (null is allowed)" });
 }
 /** Airflow's XComCreateBody. */
-export const XComCreateBody = z
-  .object({ key: z.string().min(1), value: z.unknown(), map_index: mapIndex })
-  .strict()
-  .superRefine(valueRequired);
+export const XComCreateBody = lazySchema(() =>
+  z
+    .object({ key: z.string().min(1), value: z.unknown(), map_index: built(mapIndex) })
+    .strict()
+    .superRefine(valueRequired),
+);
 /** Airflow's XComUpdateBody. */
-export const XComUpdateBody = z.object({ value: z.unknown(), map_index: mapIndex }).strict().superRefine(valueRequired);
+export const XComUpdateBody = lazySchema(() =>
+  z
+    .object({ value: z.unknown(), map_index: built(mapIndex) })
+    .strict()
+    .superRefine(valueRequired),
+);
 
 /** XComResponseString: the value as text (JSON for anything but a string). */
 function stringified(x: XComRecord, run: DagRunRecord) {

@@ -6,6 +6,8 @@
 import { resolve } from "node:path";
 import { writeFile } from "node:fs/promises";
 import type { TaskContext } from "../sdk";
+import { connectionSecrets, variableSecrets } from "../domain";
+import { dial, readConnection, readVariable, recordSecrets, type AgentClient } from "../agent";
 import { importDagModule } from "./loader";
 
 /** The env name an upstream's XCom arrives under: upper-cased, non-alphanumerics → `_`. */
@@ -44,8 +46,24 @@ export async function runTsTask(dagFile: string, taskId: string, dagId: string, 
   }
 }
 
-/** The ts function's context, from the environment the agent sets up. */
-export function buildContext(taskIds: string[], env: NodeJS.ProcessEnv): TaskContext {
+/**
+ * The ts function's context, from the environment the agent sets up. ctx.var/ctx.conn read the task's team's
+ * variables and connections with the try's token (dialled on first use; tests pass `client`), and report
+ * secrets to the agent's mask file before handing them over.
+ */
+export function buildContext(
+  taskIds: string[],
+  env: NodeJS.ProcessEnv,
+  client?: Pick<AgentClient, "getVariable" | "getConnection">,
+): TaskContext {
+  let rpc = client;
+  const reader = () => {
+    if (rpc) return rpc;
+    if (!env.LEOFLOW_SERVER || !env.LEOFLOW_AGENT_TOKEN)
+      throw new Error("ctx.var/ctx.conn need LEOFLOW_SERVER and LEOFLOW_AGENT_TOKEN, which the agent sets for every task");
+    rpc = dial(env.LEOFLOW_SERVER, env.LEOFLOW_AGENT_TOKEN, { timeoutMs: 10_000 });
+    return rpc;
+  };
   const xcom: Record<string, unknown> = {};
   for (const id of taskIds) {
     const raw = env[xcomEnvName(id)];
@@ -60,6 +78,16 @@ export function buildContext(taskIds: string[], env: NodeJS.ProcessEnv): TaskCon
     run_id: env.LEOFLOW_RUN_ID ?? "",
     task_id: env.LEOFLOW_TASK_ID ?? "",
     try_number: Number(env.LEOFLOW_TRY_NUMBER ?? 1) || 1,
+    var: async (key) => {
+      const value = await readVariable(reader(), key);
+      recordSecrets(variableSecrets(key, value), env);
+      return value;
+    },
+    conn: async (id) => {
+      const conn = await readConnection(reader(), id);
+      recordSecrets(connectionSecrets(conn), env);
+      return conn;
+    },
   };
 }
 

@@ -54,6 +54,11 @@ export class TeamPolicies {
     return found;
   }
 
+  /** A team's policy changed through the teams API: the next lookup reads them again instead of waiting out `ttlMs`. */
+  forget(): void {
+    this.loadedAt = Number.NEGATIVE_INFINITY;
+  }
+
   /** Every team's policy (the Kubernetes reconciler lists the namespaces they name). */
   async all(): Promise<TeamPolicy[]> {
     return [...(await this.current()).values()];

@@ -7,52 +7,60 @@ import { z } from "zod";
 import { TRIGGER_RULES } from "./trigger-rule-names";
 import { validateSchedule } from "./schedule";
 import { ValidationError } from "./errors";
+import { envFromProblems } from "./env-from";
+import { built, lazySchema } from "./lazy-schema";
 
 const ID = /^[A-Za-z0-9_.-]{1,250}$/;
 const idString = (what: string) => z.string().regex(ID, `${what} must be 1-250 characters of letters, digits, '_', '-' or '.'`);
 
 /** Seconds; must be finite and non-negative. */
-const seconds = z.number().finite().nonnegative();
+const seconds = lazySchema(() => z.number().finite().nonnegative());
 
-const dateLike = z.union([z.string(), z.date()]).transform((v, ctx) => {
-  const d = v instanceof Date ? v : new Date(v);
-  if (Number.isNaN(d.getTime())) {
-    ctx.addIssue({ code: "custom", message: `not a valid ISO 8601 date: ${String(v)}` });
-    return z.NEVER;
-  }
-  return d.toISOString();
-});
+const dateLike = lazySchema(() =>
+  z.union([z.string(), z.date()]).transform((v, ctx) => {
+    const d = v instanceof Date ? v : new Date(v);
+    if (Number.isNaN(d.getTime())) {
+      ctx.addIssue({ code: "custom", message: `not a valid ISO 8601 date: ${String(v)}` });
+      return z.NEVER;
+    }
+    return d.toISOString();
+  }),
+);
 
-export const ResourcesSchema = z
-  .object({
-    cpu: z.union([z.string(), z.number()]).optional(),
-    memory: z.string().optional(),
-    requests: z
-      .object({ cpu: z.union([z.string(), z.number()]).optional(), memory: z.string().optional() })
-      .strict()
-      .optional(),
-    limits: z
-      .object({ cpu: z.union([z.string(), z.number()]).optional(), memory: z.string().optional() })
-      .strict()
-      .optional(),
-  })
-  .strict();
+export const ResourcesSchema = lazySchema(() =>
+  z
+    .object({
+      cpu: z.union([z.string(), z.number()]).optional(),
+      memory: z.string().optional(),
+      requests: z
+        .object({ cpu: z.union([z.string(), z.number()]).optional(), memory: z.string().optional() })
+        .strict()
+        .optional(),
+      limits: z
+        .object({ cpu: z.union([z.string(), z.number()]).optional(), memory: z.string().optional() })
+        .strict()
+        .optional(),
+    })
+    .strict(),
+);
 export type Resources = z.infer<typeof ResourcesSchema>;
 
-export const HttpRequestSchema = z
-  .object({
-    method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]).default("GET"),
-    url: z.string().min(1),
-    headers: z.record(z.string(), z.string()).optional(),
-    query: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-    json: z.unknown().optional(),
-    body: z.string().optional(),
-    expected_status: z.array(z.number().int().min(100).max(599)).optional(),
-    timeout: seconds.optional(),
-    retries: z.number().int().min(0).max(20).optional(),
-    connection_id: z.string().optional(),
-  })
-  .strict();
+export const HttpRequestSchema = lazySchema(() =>
+  z
+    .object({
+      method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]).default("GET"),
+      url: z.string().min(1),
+      headers: z.record(z.string(), z.string()).optional(),
+      query: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+      json: z.unknown().optional(),
+      body: z.string().optional(),
+      expected_status: z.array(z.number().int().min(100).max(599)).optional(),
+      timeout: seconds.optional(),
+      retries: z.number().int().min(0).max(20).optional(),
+      connection_id: z.string().optional(),
+    })
+    .strict(),
+);
 export type HttpRequestSpec = z.infer<typeof HttpRequestSchema>;
 
 export const OPERATORS = ["bash", "python", "ts", "http", "container"] as const;
@@ -61,55 +69,65 @@ export type Operator = (typeof OPERATORS)[number];
 export const WEIGHT_RULES = ["downstream", "upstream", "absolute"] as const;
 
 /** Every field a task may set; `default_args` may set any of them except identity and graph fields. */
-const taskFields = {
-  operator: z.enum(OPERATORS, {
-    error: (i) => `unknown operator ${JSON.stringify(i.input)}; use one of ${OPERATORS.join(", ")}`,
-  }),
-  trigger_rule: z.enum(TRIGGER_RULES, {
-    error: (i) => `unknown trigger_rule ${JSON.stringify(i.input)}; use one of ${TRIGGER_RULES.join(", ")}`,
-  }),
-  retries: z.number().int().min(0).max(1000),
-  retry_delay: seconds,
-  retry_exponential_backoff: z.boolean(),
-  max_retry_delay: seconds,
-  execution_timeout: seconds.positive(),
-  pool: z.string().min(1),
-  pool_slots: z.number().int().min(1),
-  priority_weight: z.number().int(),
-  weight_rule: z.enum(WEIGHT_RULES),
-  depends_on_past: z.boolean(),
-  executor: z.enum(["subprocess", "docker", "kubernetes", "inline"]),
-  image: z.string().min(1),
-  image_pull_policy: z.enum(["always", "if_not_present", "never"]),
-  env: z.record(z.string(), z.string()),
-  resources: ResourcesSchema,
-  inputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "input names are env-var names"), z.string().min(1)),
-  bash_command: z.string().min(1),
-  python_code: z.string().min(1),
-  python_callable: z.string().regex(/^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/, 'python_callable is "module:function"'),
-  http: HttpRequestSchema,
-  execution_mode: z.enum(["inline", "agent"]),
-  command: z.array(z.string()).min(1),
-  args: z.array(z.string()),
-  doc_md: z.string(),
-  /** Airflow's task owner (usually set once in default_args); shown as the DAG's owners. */
-  owner: z.string().min(1),
-} as const;
+const taskFields = lazySchema(
+  () =>
+    ({
+      operator: z.enum(OPERATORS, {
+        error: (i) => `unknown operator ${JSON.stringify(i.input)}; use one of ${OPERATORS.join(", ")}`,
+      }),
+      trigger_rule: z.enum(TRIGGER_RULES, {
+        error: (i) => `unknown trigger_rule ${JSON.stringify(i.input)}; use one of ${TRIGGER_RULES.join(", ")}`,
+      }),
+      retries: z.number().int().min(0).max(1000),
+      retry_delay: built(seconds),
+      retry_exponential_backoff: z.boolean(),
+      max_retry_delay: built(seconds),
+      execution_timeout: seconds.positive(),
+      pool: z.string().min(1),
+      pool_slots: z.number().int().min(1),
+      priority_weight: z.number().int(),
+      weight_rule: z.enum(WEIGHT_RULES),
+      depends_on_past: z.boolean(),
+      executor: z.enum(["subprocess", "docker", "kubernetes", "inline"]),
+      image: z.string().min(1),
+      image_pull_policy: z.enum(["always", "if_not_present", "never"]),
+      env: z.record(z.string(), z.string()),
+      /** Env vars filled from the team's variables and connections when a try starts (env-from.ts has the forms). */
+      env_from: z.record(z.string(), z.string()),
+      resources: built(ResourcesSchema),
+      inputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "input names are env-var names"), z.string().min(1)),
+      bash_command: z.string().min(1),
+      python_code: z.string().min(1),
+      python_callable: z.string().regex(/^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/, 'python_callable is "module:function"'),
+      http: built(HttpRequestSchema),
+      execution_mode: z.enum(["inline", "agent"]),
+      command: z.array(z.string()).min(1),
+      args: z.array(z.string()),
+      doc_md: z.string(),
+      /** Airflow's task owner (usually set once in default_args); shown as the DAG's owners. */
+      owner: z.string().min(1),
+    }) as const,
+);
 
-const optionalTaskFields = Object.fromEntries(Object.entries(taskFields).map(([k, v]) => [k, v.optional()])) as {
-  [K in keyof typeof taskFields]: z.ZodOptional<(typeof taskFields)[K]>;
-};
+const optionalTaskFields = lazySchema(
+  () =>
+    Object.fromEntries(Object.entries(taskFields).map(([k, v]) => [k, v.optional()])) as {
+      [K in keyof typeof taskFields]: z.ZodOptional<(typeof taskFields)[K]>;
+    },
+);
 
-export const DefaultArgsSchema = z.object(optionalTaskFields).strict();
+export const DefaultArgsSchema = lazySchema(() => z.object(built(optionalTaskFields)).strict());
 
 /** A task as written in a DAG file, before default_args are applied. */
-export const RawTaskSchema = z
-  .object({
-    task_id: idString("task_id"),
-    upstream: z.array(z.string()).default([]),
-    ...optionalTaskFields,
-  })
-  .strict();
+export const RawTaskSchema = lazySchema(() =>
+  z
+    .object({
+      task_id: idString("task_id"),
+      upstream: z.array(z.string()).default([]),
+      ...optionalTaskFields,
+    })
+    .strict(),
+);
 
 /** A task after default_args and defaults: what the scheduler and executors see. */
 export type TaskSpec = z.infer<typeof RawTaskSchema> & {
@@ -126,38 +144,42 @@ export type TaskSpec = z.infer<typeof RawTaskSchema> & {
   depends_on_past: boolean;
 };
 
-export const ParamSchema = z
-  .object({
-    type: z.enum(["string", "integer", "number", "boolean", "object", "array", "null"]).optional(),
-    default: z.unknown().optional(),
-    description: z.string().optional(),
-    enum: z.array(z.unknown()).optional(),
-    minimum: z.number().optional(),
-    maximum: z.number().optional(),
-  })
-  .passthrough();
+export const ParamSchema = lazySchema(() =>
+  z
+    .object({
+      type: z.enum(["string", "integer", "number", "boolean", "object", "array", "null"]).optional(),
+      default: z.unknown().optional(),
+      description: z.string().optional(),
+      enum: z.array(z.unknown()).optional(),
+      minimum: z.number().optional(),
+      maximum: z.number().optional(),
+    })
+    .passthrough(),
+);
 
-export const RawDagSchema = z
-  .object({
-    dag_id: idString("dag_id"),
-    description: z.string().optional(),
-    schedule: z.string().nullable().default(null),
-    timezone: z.string().default("UTC"),
-    start_date: dateLike.optional(),
-    end_date: dateLike.optional(),
-    catchup: z.boolean().default(false),
-    max_active_runs: z.number().int().min(1).default(16),
-    max_active_tasks: z.number().int().min(1).default(16),
-    dagrun_timeout: seconds.positive().optional(),
-    is_paused_upon_creation: z.boolean().optional(),
-    default_args: DefaultArgsSchema.default({}),
-    params: z.record(z.string(), ParamSchema).default({}),
-    tags: z.array(z.string()).default([]),
-    doc_md: z.string().optional(),
-    staging: z.object({ enabled: z.boolean(), size: z.string().optional() }).strict().optional(),
-    tasks: z.array(RawTaskSchema).min(1, "a DAG needs at least one task"),
-  })
-  .strict();
+export const RawDagSchema = lazySchema(() =>
+  z
+    .object({
+      dag_id: idString("dag_id"),
+      description: z.string().optional(),
+      schedule: z.string().nullable().default(null),
+      timezone: z.string().default("UTC"),
+      start_date: dateLike.optional(),
+      end_date: dateLike.optional(),
+      catchup: z.boolean().default(false),
+      max_active_runs: z.number().int().min(1).default(16),
+      max_active_tasks: z.number().int().min(1).default(16),
+      dagrun_timeout: seconds.positive().optional(),
+      is_paused_upon_creation: z.boolean().optional(),
+      default_args: DefaultArgsSchema.default({}),
+      params: z.record(z.string(), built(ParamSchema)).default({}),
+      tags: z.array(z.string()).default([]),
+      doc_md: z.string().optional(),
+      staging: z.object({ enabled: z.boolean(), size: z.string().optional() }).strict().optional(),
+      tasks: z.array(built(RawTaskSchema)).min(1, "a DAG needs at least one task"),
+    })
+    .strict(),
+);
 
 export type DagSpec = Omit<z.infer<typeof RawDagSchema>, "tasks"> & { tasks: TaskSpec[] };
 
@@ -209,6 +231,8 @@ export function parseDagSpec(raw: unknown): DagSpec {
       const missing = REQUIRED_BY_OPERATOR[merged.operator](merged);
       if (missing) issues.push({ path: `tasks[${i}]`, message: missing });
     }
+    for (const p of envFromProblems(merged.env_from ?? {}, merged.env))
+      issues.push({ path: `tasks[${i}].env_from.${p.key}`, message: `task "${merged.task_id}": ${p.message}` });
     return merged;
   });
   issues.push(...checkGraph(tasks));

@@ -25,7 +25,20 @@ export { cronExpression, validateSchedule } from "./schedule";
 export { canTransition, canTransitionDagRun, assertTransition, assertDagRunTransition } from "./transitions";
 export { evaluateTriggerRule, type TriggerDecision } from "./trigger-rules";
 export { isSensitiveName, redactJson, redactUrl, MASK } from "./secrets";
+export {
+  parseEnvFromRef,
+  envFromProblems,
+  connectionUri,
+  connectionField,
+  connectionSecrets,
+  variableSecrets,
+  CONNECTION_FIELDS,
+  type ConnectionField,
+  type EnvFromRef,
+  type TaskConnection,
+} from "./env-from";
 export { fnv1a32 } from "./fnv1a";
+export { built, lazySchema } from "./lazy-schema";
 export { findJsonProblem, assertStorableJson, assertStorableText, storableText, type JsonCheckOptions } from "./json-safety";
 export {
   isServerOwned,

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ValidationError } from "./errors";
+import { lazySchema } from "./lazy-schema";
 import type { ExecutorPolicy } from "./teams";
 
 /** "2", "0.5", "500m". */
@@ -14,29 +15,33 @@ const MEMORY = /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
 /** RFC 1123 label, as Kubernetes namespaces are. */
 const NAMESPACE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
-export const ExecutorPolicySchema = z
-  .object({
-    executors: z.array(z.string().min(1)).optional(),
-    images: z.array(z.string().min(1)).optional(),
-    max_cpu: z.string().regex(CPU, 'a CPU quantity such as "2", "0.5" or "500m"').optional(),
-    max_memory: z.string().regex(MEMORY, 'a memory quantity such as "512Mi" or "4Gi"').optional(),
-    kubernetes_namespace: z.string().regex(NAMESPACE, "a Kubernetes namespace: lower-case letters, digits and '-'").optional(),
-  })
-  .strict();
+export const ExecutorPolicySchema = lazySchema(() =>
+  z
+    .object({
+      executors: z.array(z.string().min(1)).optional(),
+      images: z.array(z.string().min(1)).optional(),
+      max_cpu: z.string().regex(CPU, 'a CPU quantity such as "2", "0.5" or "500m"').optional(),
+      max_memory: z.string().regex(MEMORY, 'a memory quantity such as "512Mi" or "4Gi"').optional(),
+      kubernetes_namespace: z.string().regex(NAMESPACE, "a Kubernetes namespace: lower-case letters, digits and '-'").optional(),
+    })
+    .strict(),
+);
 
 /** A quota: a whole number ≥ 0, or null for unlimited. */
-export const QuotaSchema = z.number().int().min(0).nullable();
+export const QuotaSchema = lazySchema(() => z.number().int().min(0).nullable());
 
 /** Every field of a team but its name; all optional (a PATCH, or defaults on create). */
-export const TeamFieldsSchema = z
-  .object({
-    description: z.string().nullable().optional(),
-    max_running_tasks: QuotaSchema.optional(),
-    max_pool_slots: QuotaSchema.optional(),
-    max_inline_requests: QuotaSchema.optional(),
-    executor_policy: ExecutorPolicySchema.optional(),
-  })
-  .strict();
+export const TeamFieldsSchema = lazySchema(() =>
+  z
+    .object({
+      description: z.string().nullable().optional(),
+      max_running_tasks: QuotaSchema.optional(),
+      max_pool_slots: QuotaSchema.optional(),
+      max_inline_requests: QuotaSchema.optional(),
+      executor_policy: ExecutorPolicySchema.optional(),
+    })
+    .strict(),
+);
 
 /** The executor policy from its JSON text (`--executor-policy`); ValidationError naming the bad field. */
 export function parseExecutorPolicy(json: string): ExecutorPolicy {

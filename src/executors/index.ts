@@ -2,6 +2,7 @@
 export type { ExecutorRequest, Executor } from "./executor";
 export { Router } from "./router";
 export { SubprocessExecutor, type AgentExit, type SubprocessExecutorOptions } from "./subprocess";
+export { agentsToRetire, restartDelayMs } from "./subprocess-pool-rules";
 export {
   dockerInstanceId,
   PULL_POLICIES,

@@ -12,6 +12,14 @@ export interface TemplateSourcePort {
   getConnection(team: string, connectionId: string): Promise<ConnectionRecord | null>;
 }
 
+/** Each spec's task ids, built once per spec: a fan-out of 1,000 tasks would otherwise build 1,000 sets of 1,000. */
+const taskIdSets = new WeakMap<DagSpec, ReadonlySet<string>>();
+function taskIdsOf(spec: DagSpec): ReadonlySet<string> {
+  let ids = taskIdSets.get(spec);
+  if (!ids) taskIdSets.set(spec, (ids = new Set(spec.tasks.map((t) => t.task_id))));
+  return ids;
+}
+
 /** The template context of `ti`: upstream return_values and variables it references (dotted names, longest first). */
 export async function loadTemplateContext(
   port: TemplateSourcePort,
@@ -21,7 +29,7 @@ export async function loadTemplateContext(
   task: TaskSpec,
 ): Promise<TemplateContext> {
   // The pinned spec the scheduler planned with; re-reading it per task cost a full spec parse each time.
-  const taskIds = new Set(spec.tasks.map((t) => t.task_id));
+  const taskIds = taskIdsOf(spec);
   const xcom: Record<string, unknown> = {};
   const vars: Record<string, string> = {};
   for (const ref of templateRefs(task.http!)) {

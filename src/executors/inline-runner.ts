@@ -28,6 +28,7 @@ import {
   responseValue,
   startTransition,
 } from "./inline-rules";
+import { TransitionBatcher } from "./inline-batch";
 import { TaskLog, attemptLine, failedLine, requestLine, storedLine, type TaskLogPort } from "./inline-task-log";
 
 /** What the runner needs from the store (the Store satisfies it; tests may pass less). */
@@ -92,12 +93,15 @@ export class InlineRunner {
   private readonly now: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
   private heartbeatTimer: Timer | null = null;
+  /** Starts and outcomes of many tasks go to the store together (inline-batch.ts). */
+  private readonly transitions: TransitionBatcher;
   private closed = false;
 
   constructor(private readonly opts: InlineRunnerOptions) {
     this.http = opts.http ?? new InlineHttpExecutor();
     this.now = opts.now ?? (() => new Date());
     this.sleep = opts.sleep ?? ((ms) => Bun.sleep(ms));
+    this.transitions = new TransitionBatcher((ts, now) => opts.store.applyTransitions(ts, now));
   }
 
   accepts(task: TaskSpec): boolean {
@@ -182,7 +186,7 @@ export class InlineRunner {
     from: "scheduled" | "queued",
   ): Promise<void> {
     const now = this.now();
-    const [applied] = await this.opts.store.applyTransitions([startTransition(ti, from, now)], now);
+    const applied = await this.transitions.apply(startTransition(ti, from, now), now);
     // Lost a race (marked, cleared): whoever won decided its state; nothing to run.
     if (!applied) return;
     this.metrics.started++;
@@ -208,14 +212,10 @@ export class InlineRunner {
       const built = buildHttpCall(task.http!, ctx, await loadConnection(store, ti, task));
       secrets = built.secrets;
       const { call } = built;
-      // Log lines are written in order in the background and flushed before the final state, so the request
-      // does not wait for a store round trip.
-      void log.write(requestLine(call));
-      const res = await this.http.run(
-        call,
-        abort.signal,
-        (a) => void log.write(attemptLine(call.method, call.safeUrl, call.retries + 1, a)),
-      );
+      // Log lines are held and written in batches in the background, flushed before the final state, so the
+      // request does not wait for a store round trip.
+      log.write(requestLine(call));
+      const res = await this.http.run(call, abort.signal, (a) => log.write(attemptLine(call.method, call.safeUrl, call.retries + 1, a)));
       const out = responseValue(res);
       if (out) {
         await store.setXCom(
@@ -223,12 +223,12 @@ export class InlineRunner {
           out.value,
           this.now(),
         );
-        void log.write(storedLine(Buffer.byteLength(res.body), out.kind));
+        log.write(storedLine(Buffer.byteLength(res.body), out.kind));
       }
       outcome = { to: "success", note: null };
     } catch (e) {
       const reason = safeText(e instanceof Error ? e.message : String(e), secrets);
-      void log.write(failedLine(reason), "stderr");
+      log.write(failedLine(reason), "stderr");
       outcome = { to: "failed", note: reason };
     } finally {
       clearTimeout(timer);
@@ -251,7 +251,7 @@ export class InlineRunner {
     const attempts = this.opts.outcomeWriteAttempts ?? 4;
     for (let attempt = 1; ; attempt++) {
       try {
-        const [applied] = await this.opts.store.applyTransitions([finishTransition(ti, "running", to, note, now)], now);
+        const applied = await this.transitions.apply(finishTransition(ti, "running", to, note, now), now);
         if (applied) this.counted(ti, to, note);
         break;
       } catch (e) {
@@ -275,7 +275,7 @@ export class InlineRunner {
   /** Fails a task refused before it started. Throws when the store refuses: the task is still scheduled, so the loop picks it again. */
   private async refuse(ti: TaskInstanceRecord, note: string): Promise<void> {
     const now = this.now();
-    const [applied] = await this.opts.store.applyTransitions([finishTransition(ti, "scheduled", "failed", note, now)], now);
+    const applied = await this.transitions.apply(finishTransition(ti, "scheduled", "failed", note, now), now);
     if (applied) this.counted(ti, "failed", note);
     this.opts.wake(ti.dag_run_id);
   }

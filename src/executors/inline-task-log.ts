@@ -30,12 +30,17 @@ export function failedLine(reason: string): string {
 }
 
 /**
- * Lines are chained so they land in order; `write` never rejects. A line the store refused is counted in
- * `lost` (with the first error) rather than failing the try: the request has already had its effect, and
- * the runner reports the loss once the try is over.
+ * Lines are held briefly and written in batches, in order: a request that answers within `delayMs` costs one
+ * store write for all its lines (at flush, before the outcome), a slow one still shows its lines while it
+ * runs. `write` never rejects. Lines the store refused are counted in `lost` (with the first error) rather
+ * than failing the try: the request has already had its effect, and the runner reports the loss once the try
+ * is over.
  */
 export class TaskLog {
   private seq = 0;
+  private sent = 0;
+  private held: Omit<LogLineRecord, "seq">[] = [];
+  private timer: ReturnType<typeof setTimeout> | null = null;
   private chain: Promise<void> = Promise.resolve();
   /** Lines the store refused, and the first refusal. */
   lost = 0;
@@ -45,25 +50,38 @@ export class TaskLog {
     private readonly port: TaskLogPort,
     private readonly ti: { id: number; try_number: number },
     private readonly now: () => Date,
+    private readonly delayMs = 250,
   ) {}
 
   get written(): number {
     return this.seq;
   }
 
-  write(line: string, stream: "stdout" | "stderr" = "stdout"): Promise<void> {
-    const seq = this.seq++;
-    const entry = { timestamp: this.now(), stream, line };
+  write(line: string, stream: "stdout" | "stderr" = "stdout"): void {
+    this.seq++;
+    this.held.push({ timestamp: this.now(), stream, line });
+    this.timer ??= setTimeout(() => void this.send(), this.delayMs);
+  }
+
+  /** Writes what is held; resolves once every line so far is stored (or counted lost). */
+  flush(): Promise<void> {
+    return this.send();
+  }
+
+  private send(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (!this.held.length) return this.chain;
+    const lines = this.held;
+    const firstSeq = this.sent;
+    this.held = [];
+    this.sent += lines.length;
     this.chain = this.chain.then(() =>
-      this.port.appendLogs(this.ti.id, this.ti.try_number, seq, [entry]).catch((e: unknown) => {
-        this.lost++;
+      this.port.appendLogs(this.ti.id, this.ti.try_number, firstSeq, lines).catch((e: unknown) => {
+        this.lost += lines.length;
         this.firstError ??= e;
       }),
     );
-    return this.chain;
-  }
-
-  flush(): Promise<void> {
     return this.chain;
   }
 }

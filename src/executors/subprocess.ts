@@ -6,13 +6,17 @@
  * - one try at a time: the agent reports its user process group on stdout (control-line.ts), and when the
  *   agent exits for any reason that group is stopped before the exit is reported (so before a retry can be
  *   planned); a new try of a task instance first stops what is left of its earlier tries.
+ * With --agent-pool N (subprocess-pool.ts) the agents are started ahead and take tries on stdin; each try still
+ * gets its own user process, environment and group, and ends (`done`, or the agent's exit) with that group
+ * stopped before it is reported, exactly as above.
  * Not covered: agents a previous server process started (it knew their groups, this one does not), and a
  * SIGKILL of the agent in the instant between starting the user process and writing the control line.
  */
 import type { Logger } from "../observability";
-import { LineSplitter, parseControlLine } from "../agent";
 import type { Executor, ExecutorRequest } from "./executor";
 import { stopProcessGroup } from "./process-group";
+import { AgentProcess, type AgentHooks, type TryEnd } from "./subprocess-agent";
+import { WarmAgentPool } from "./subprocess-pool";
 import { AGENT_SETTINGS_ENV, agentLaunchEnv, toError } from "../domain";
 
 export interface AgentExit {
@@ -26,7 +30,7 @@ export interface SubprocessExecutorOptions {
   /** argv prefix that starts this leoflow program (see agent's selfCommand). */
   selfCommand: string[];
   logger: Logger;
-  /** Called when an agent process exits (after its user process group is stopped), so a crash before it reported can fail the task instance. */
+  /** Called when a try's agent is done with it (after its user process group is stopped), so a crash before it reported can fail the task instance. */
   onAgentExit?: (exit: AgentExit) => void;
   /** --task-env-passthrough patterns: server variables tasks may see besides the base allowlist. */
   taskEnvPassthrough?: readonly string[];
@@ -34,12 +38,16 @@ export interface SubprocessExecutorOptions {
   env?: Record<string, string | undefined>;
   /** SIGTERM → SIGKILL grace for a user process group left behind by its agent. Default 10 s. */
   killGraceMs?: number;
+  /** --agent-pool: warm agents kept for `server` (the control-plane URL); absent or size 0: an agent per try. */
+  agentPool?: { size: number; server: string; idleMs?: number };
 }
 
 interface Launched {
   tryNumber: number;
-  proc: Bun.Subprocess<"ignore", "pipe", "inherit">;
-  /** Resolves once the agent has exited and its user process group is stopped. */
+  agent: AgentProcess;
+  /** Resolves when the agent is done with the try (its `done` line or its exit). */
+  ended: Promise<TryEnd>;
+  /** Resolves once the try has ended, its user process group is stopped and the end is reported. */
   done: Promise<void>;
 }
 
@@ -47,10 +55,23 @@ export class SubprocessExecutor implements Executor {
   readonly name = "subprocess";
   private readonly running = new Map<string, Launched>();
   private readonly graceMs: number;
+  private readonly pool: WarmAgentPool | null;
 
   constructor(private readonly opts: SubprocessExecutorOptions) {
     this.graceMs = opts.killGraceMs ?? 10_000;
     opts.logger.warn("subprocess executor: task code runs unsandboxed on this host as this user");
+    const p = opts.agentPool;
+    this.pool =
+      p && p.size > 0
+        ? new WarmAgentPool({
+            size: p.size,
+            server: p.server,
+            idleMs: p.idleMs,
+            logger: opts.logger,
+            start: (h) => this.startWarm(p.server, h),
+          })
+        : null;
+    this.pool?.start();
   }
 
   async execute(req: ExecutorRequest): Promise<void> {
@@ -70,24 +91,33 @@ export class SubprocessExecutor implements Executor {
       );
   }
 
-  private launch(req: ExecutorRequest): void {
+  private async launch(req: ExecutorRequest): Promise<void> {
     const key = `${req.taskInstanceId}:${req.tryNumber}`;
-    const env = agentLaunchEnv(this.opts.env ?? process.env, this.opts.taskEnvPassthrough ?? [], {
-      // The token goes by environment, not argv, so other users cannot read it from `ps`.
-      LEOFLOW_AGENT_TOKEN: req.agentToken,
-      LEOFLOW_SERVER: req.controlPlaneUrl,
-      [AGENT_SETTINGS_ENV.control]: "stdout",
-    });
-    const proc = Bun.spawn([...this.opts.selfCommand, "agent", "--server", req.controlPlaneUrl], {
-      env,
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "inherit",
-      detached: true,
-    });
-    const done = this.watch(req, proc);
-    this.running.set(key, { tryNumber: req.tryNumber, proc, done });
+    // The token goes by environment (cold) or stdin (warm), not argv, so other users cannot read it from `ps`.
+    const own = { LEOFLOW_AGENT_TOKEN: req.agentToken, LEOFLOW_SERVER: req.controlPlaneUrl };
+    const pool = this.pool && this.pool.server === req.controlPlaneUrl ? this.pool : null;
+    const agent = pool ? await pool.take() : this.startCold(own);
+    const ended = agent.run(own);
+    const done = ended
+      .then((end) => this.finish(req, end))
+      .catch((e) => this.opts.logger.error("ending a task's try failed", { ti_id: req.taskInstanceId, error: toError(e) }))
+      .finally(() => pool?.release(agent));
+    this.running.set(key, { tryNumber: req.tryNumber, agent, ended, done });
     void done.finally(() => this.running.delete(key));
+  }
+
+  private startCold(own: Record<string, string>): AgentProcess {
+    const env = this.launchEnv({ ...own, [AGENT_SETTINGS_ENV.control]: "stdout" });
+    return new AgentProcess([...this.opts.selfCommand, "agent", "--server", own.LEOFLOW_SERVER ?? ""], env, false);
+  }
+
+  private startWarm(server: string, hooks: AgentHooks): AgentProcess {
+    const env = this.launchEnv({ [AGENT_SETTINGS_ENV.control]: "stdout" });
+    return new AgentProcess([...this.opts.selfCommand, "agent", "--warm", "--server", server], env, true, hooks);
+  }
+
+  private launchEnv(own: Record<string, string>): Record<string, string> {
+    return agentLaunchEnv(this.opts.env ?? process.env, this.opts.taskEnvPassthrough ?? [], own);
   }
 
   /** Stops the try: SIGTERM to the agent (it stops its task and reports), SIGKILL if it does not exit in time. */
@@ -96,9 +126,10 @@ export class SubprocessExecutor implements Executor {
     if (launched) await this.stop(launched);
   }
 
-  /** Waits up to graceMs for running agents; agents still running are left to finish and report later. */
+  /** Waits up to graceMs for running tries; agents still running are left to finish and report later. */
   async close(graceMs: number): Promise<void> {
-    const all = [...this.running.values()].map((l) => l.proc.exited);
+    this.pool?.close();
+    const all = [...this.running.values()].map((l) => l.ended);
     if (!all.length) return;
     this.opts.logger.info("waiting for running tasks to finish", { count: all.length, grace_seconds: graceMs / 1000 });
     const timedOut = await Promise.race([Promise.all(all).then(() => false), Bun.sleep(graceMs).then(() => true)]);
@@ -106,41 +137,23 @@ export class SubprocessExecutor implements Executor {
       this.opts.logger.warn("tasks still running after the grace period; they keep running and report when the server is back", {
         count: this.running.size,
       });
-    for (const l of this.running.values()) l.proc.unref();
+    for (const l of this.running.values()) l.agent.proc.unref();
   }
 
-  /** Reads the agent's control line; when the agent exits, stops its user group, then reports the exit. */
-  private async watch(req: ExecutorRequest, proc: Launched["proc"]): Promise<void> {
-    let pgid: number | null = null;
-    const splitter = new LineSplitter();
-    const onLine = (line: string) => (pgid = parseControlLine(line)?.user_pgid ?? pgid);
-    const reader = proc.stdout.getReader();
-    const reading = (async () => {
-      for (let r = await reader.read(); !r.done; r = await reader.read()) splitter.push(r.value).forEach(onLine);
-      splitter.end().forEach(onLine);
-    })().catch(() => {}); // a broken pipe only costs us the group id; the exit is still reported below
-    const exitCode = await proc.exited;
-    // Not EOF: a process the agent started may hold its stdout open. What the agent wrote is in the pipe
-    // already; a short wait reads it.
-    await Promise.race([reading, Bun.sleep(200)]);
-    void reader.cancel().catch(() => {});
-    if (pgid !== null) {
-      const did = await stopProcessGroup(pgid, this.graceMs);
+  /** The try is over: stops what is left of its user group, then reports the end. */
+  private async finish(req: ExecutorRequest, end: TryEnd): Promise<void> {
+    if (end.pgid !== null) {
+      const did = await stopProcessGroup(end.pgid, this.graceMs);
       if (did !== "none")
         this.opts.logger.warn("stopped the task's processes its agent left running", {
           ti_id: req.taskInstanceId,
           task_id: req.taskId,
           try_number: req.tryNumber,
-          pgid,
+          pgid: end.pgid,
           signal: did === "kill" ? "SIGKILL" : "SIGTERM",
         });
     }
-    this.opts.onAgentExit?.({
-      taskInstanceId: req.taskInstanceId,
-      tryNumber: req.tryNumber,
-      exitCode: proc.signalCode ? null : exitCode,
-      signal: proc.signalCode ? String(proc.signalCode) : null,
-    });
+    this.opts.onAgentExit?.({ taskInstanceId: req.taskInstanceId, tryNumber: req.tryNumber, exitCode: end.exitCode, signal: end.signal });
   }
 
   /** Launched earlier tries of the same task instance that are still running (or still being stopped). */
@@ -163,15 +176,12 @@ export class SubprocessExecutor implements Executor {
   }
 
   private async stop(l: Launched): Promise<void> {
-    l.proc.kill("SIGTERM");
-    l.proc.kill("SIGCONT"); // a frozen agent acts on SIGTERM only once continued (see process-group.ts)
-    // The agent gives its task the same grace before SIGKILL; past that (a hung agent), kill it: `watch`
-    // then stops the group it leaves behind.
-    const exited = await Promise.race([
-      l.proc.exited.then(() => true),
-      Bun.sleep(this.graceMs + Math.min(5_000, this.graceMs)).then(() => false),
-    ]);
-    if (!exited) l.proc.kill("SIGKILL");
+    l.agent.kill("SIGTERM");
+    l.agent.kill("SIGCONT"); // a frozen agent acts on SIGTERM only once continued (see process-group.ts)
+    // The agent gives its task the same grace before SIGKILL; past that (a hung agent), kill it: the try
+    // then ends with the agent's exit, and `finish` stops the group it leaves behind.
+    const ended = await Promise.race([l.ended.then(() => true), Bun.sleep(this.graceMs + Math.min(5_000, this.graceMs)).then(() => false)]);
+    if (!ended) l.agent.kill("SIGKILL");
     await l.done;
   }
 }

@@ -15,6 +15,7 @@ import type { TeamQuotas } from "./capacity";
 import { DispatchStep, type DispatchFailureHandler, type DispatchGate, type InlineStarter } from "./dispatch-step";
 import { selectRunsToPlan } from "./run-limits";
 import { SpecCache } from "./spec-cache";
+import { LiveSnapshots } from "./live-snapshots";
 import { RunSelection } from "./run-selection";
 import { planTick, type TickPlan } from "./tick-plan";
 import { loadPastBlocks } from "./waiting";
@@ -83,6 +84,8 @@ export class SchedulerLoop {
   private readonly runs: RunSelection;
   private readonly dispatch: DispatchStep;
   private readonly specs: SpecCache;
+  /** Large active runs held between ticks: a tick reads only their changes (live-snapshots.ts). */
+  private readonly snapshots: LiveSnapshots;
   /** What the next tick must do: plan these runs, and sweep when asked to. */
   private readonly dirty = new Set<number>();
   private sweepDue = true;
@@ -104,6 +107,7 @@ export class SchedulerLoop {
     this.timer = new WakeTimer(this.clock, opts.sweepIntervalMs, (r) => this.request(r));
     this.runs = new RunSelection(opts.store);
     this.specs = new SpecCache(opts.store);
+    this.snapshots = new LiveSnapshots(opts.store);
     this.dispatch = new DispatchStep({
       store: opts.store,
       dispatcher: opts.dispatcher,
@@ -128,6 +132,7 @@ export class SchedulerLoop {
     this.leadingSince = this.clock.now();
     this.runs.reset(); // a new term starts with a full sweep
     this.dispatch.reset();
+    this.snapshots.reset();
     this.timer.start();
     this.request(SWEEP);
   }
@@ -229,7 +234,8 @@ export class SchedulerLoop {
     const gate = gateIds.length ? selectRunsToPlan(await store.loadRunGates(gateIds)) : { plan: [], held: [] };
     this.runs.gated(gateIds, gate.held);
     const planIds = gate.plan.filter((id) => toLoad.has(id));
-    const snapshots = planIds.length ? await store.loadRunSnapshots(planIds) : [];
+    // A sweep reads its runs in full (the backstop); a tick woken by events reads only what changed in large runs.
+    const snapshots = planIds.length ? await this.snapshots.load(planIds, sweep, now.getTime()) : [];
     const deadline = started + (this.opts.tickTimeoutMs ?? 5_000);
 
     const specs = await this.specs.forRuns(snapshots);
@@ -251,7 +257,7 @@ export class SchedulerLoop {
     this.runs.planned(ids, pastBlocks.keys());
     const dispatched = await this.dispatch.run(plan.planned, newState, { has: (id) => this.runs.isHeld(id) }, now, plan.notes);
     // Waiting reasons are written once, when they change, in one batch.
-    if (plan.notes.length) await store.setTaskInstanceNotes(plan.notes);
+    if (plan.notes.length) this.snapshots.notesWritten(plan.notes, await store.setTaskInstanceNotes(plan.notes));
     this.lastTickAt = this.clock.now();
     return { runs: snapshots.length, transitions: applied, dispatched, durationMs: performance.now() - started };
   }
@@ -302,7 +308,7 @@ export class SchedulerLoop {
     runChanges.forEach((c, i) => {
       if (!changed[i]) return;
       this.opts.logger.info(`dag run ${c.to}`, { dag_id: c.run.dag_id, run_id: c.run.run_id, ...(c.note ? { note: c.note } : {}) });
-      if (c.to === "success" || c.to === "failed") this.onRunEnded(c.run.team, c.run.dag_id);
+      if (c.to === "success" || c.to === "failed") this.snapshots.forget(c.run.id), this.onRunEnded(c.run.team, c.run.dag_id);
     });
     return { newState, applied: applied.filter(Boolean).length };
   }

@@ -18,7 +18,9 @@
  * A file may declare several DAGs; they need not be exported (every `dag()` call registers itself).
  */
 import type { z } from "zod";
-import { parseDagSpec, ValidationError, type RawDagSchema, type RawTaskSchema } from "../domain";
+import { parseDagSpec, ValidationError, type RawDagSchema, type RawTaskSchema, type TaskConnection } from "../domain";
+
+export type { TaskConnection };
 
 // ---- Types -----------------------------------------------------------------------------------------------
 
@@ -67,6 +69,16 @@ export interface TaskContext<X = Record<string, unknown>> {
   run_id: string;
   task_id: string;
   try_number: number;
+  /**
+   * A variable of the task's team; rejects naming it when it does not exist. Its value is masked as *** in
+   * the task's log when its key names a secret (api_key, password, token…).
+   */
+  var(key: string): Promise<string>;
+  /**
+   * A connection of the task's team (fields null where unset, `uri` in Airflow's form); rejects naming it when
+   * it does not exist. Its password is masked as *** in the task's log.
+   */
+  conn(id: string): Promise<TaskConnection>;
 }
 
 /** A `ts` task function as stored and run by the agent. */

@@ -15,7 +15,7 @@ export {
 export { guardedStore } from "./guard";
 export { overriding } from "./decorate";
 export type { RecordLookups } from "./ports/lookups";
-export type { SchedulerStore } from "./ports/scheduler";
+export type { SchedulerStore, KnownTaskInstance } from "./ports/scheduler";
 export type { ReaperStore } from "./ports/reaper";
 export type { DispatchStore } from "./ports/dispatch";
 export type { TaskLogStore } from "./ports/task-log";

@@ -18,7 +18,7 @@ export interface UiBundle {
 }
 
 /** Paths the single-page app owns (each answers index.html); everything else stays the API's. */
-export const UI_PAGE_PATHS = ["/", "/login", "/dags", "/dags/*", "/variables", "/connections", "/pools", "/users"] as const;
+export const UI_PAGE_PATHS = ["/", "/login", "/dags", "/dags/*", "/variables", "/connections", "/pools", "/users", "/audit"] as const;
 
 /** Every path the UI mounts: its pages and its assets. Open (the page logs in through the API), and no API operation. */
 export const UI_ROUTE_PATHS: readonly string[] = [...UI_PAGE_PATHS, "/assets/:name"];

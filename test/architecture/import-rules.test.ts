@@ -55,7 +55,7 @@ const ALLOWED: Record<string, readonly string[]> = {
  * without pulling in the whole folder (every task pays for `leoflow agent`'s start), generated code, and
  * the CLI client (`cli/client`), which main.ts loads without cli/index.ts's store and auth.
  */
-const DEEP_ALLOWED = [/^domain\/(errors|task-env)$/, /^observability\/logger$/, /^rpc\/prefix$/, /^gen\//, /^cli\/client$/];
+const DEEP_ALLOWED = [/^domain\/(errors|task-env|env-from)$/, /^observability\/logger$/, /^rpc\/prefix$/, /^gen\//, /^cli\/client$/];
 
 interface Edge {
   file: string;

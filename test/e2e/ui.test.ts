@@ -2,7 +2,9 @@
  * The web UI in a real browser: Debian's Chromium (scripts/chromium installs it) driven by playwright-core
  * against the compiled binary. A user logs in, triggers a DAG from its params form (and sees the API's
  * validation error under the field), watches the grid turn green without a reload, follows a running
- * task's log, clears a failed task and sees it run again; a Viewer gets no buttons that would fail.
+ * task's log, clears a failed task and sees it run again, moves through the grid with the keyboard; a Viewer
+ * gets no buttons that would fail; a user with two teams picks one and gets that team's role and DAGs.
+ * The grid paints its squares on a canvas: the tests read the colour painted where a square is.
  * Under CI=true a missing browser is a failure, not a skip.
  * LEOFLOW_UI_SCREENSHOTS=1 also saves a screenshot of each page under docs/screenshots/.
  */
@@ -58,6 +60,46 @@ function dagFiles(dir: string) {
     ],
   });
   writeFileSync(join(dags, "broken.json"), '{ "dag_id": "broken", "tasks": [] }');
+}
+
+/** Airflow's colours for the states the tests wait for (src/ui/app/states.ts). */
+const STATE_COLORS = { success: "#008000", failed: "#ff0000" } as const;
+
+/** The colour painted at a task instance's square in the grid, `#rrggbb`; null while its row or run is not in view. */
+function cellColor(p: Page, runId: string, taskId: string): Promise<string | null> {
+  return p.evaluate(
+    ([run, task]) => {
+      const bar = Array.from(document.querySelectorAll<HTMLElement>(".grid a.bar")).find((b) => b.dataset.run === run);
+      const name = Array.from(document.querySelectorAll(".gnames .gname")).find((n) => n.textContent === task);
+      const canvas = document.querySelector<HTMLCanvasElement>(".grid canvas");
+      const ctx = canvas?.getContext("2d");
+      if (!bar || !name || !canvas || !ctx) return null;
+      const b = bar.getBoundingClientRect();
+      const n = name.getBoundingClientRect();
+      const c = canvas.getBoundingClientRect();
+      const scale = canvas.width / c.width;
+      const px = ctx.getImageData(
+        Math.round((b.left + b.width / 2 - c.left) * scale),
+        Math.round((n.top + n.height / 2 - c.top) * scale),
+        1,
+        1,
+      ).data;
+      return `#${[px[0], px[1], px[2]].map((v) => (v ?? 0).toString(16).padStart(2, "0")).join("")}`;
+    },
+    [runId, taskId] as const,
+  );
+}
+
+/** Waits until the grid shows the task instance's square in the colour of `state`. */
+async function waitForCell(p: Page, runId: string, taskId: string, state: keyof typeof STATE_COLORS, timeoutMs = 20_000) {
+  let seen: string | null = null;
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    seen = await cellColor(p, runId, taskId);
+    if (seen === STATE_COLORS[state]) return;
+    await p.waitForTimeout(100);
+  }
+  throw new Error(`the grid's square for ${taskId} in ${runId} is ${seen ?? "not in view"}, not ${state} (${STATE_COLORS[state]})`);
 }
 
 describe.skipIf(!CHROMIUM)("web UI in Chromium (compiled binary)", () => {
@@ -141,7 +183,7 @@ describe.skipIf(!CHROMIUM)("web UI in Chromium (compiled binary)", () => {
     const runId = decodeURIComponent(new URL(page.url()).pathname.split("/")[4] ?? "");
     const run = (await lf.api("GET", `/api/v2/dags/ui_params/dagRuns/${encodeURIComponent(runId)}`)).body;
     expect(run.conf).toEqual({ count: 5, name: "world", loud: false });
-    await page.locator(`.grid a[data-run="${runId}"][data-task="b"][data-state="success"]`).waitFor({ timeout: 20_000 });
+    await waitForCell(page, runId, "b", "success");
     await page.locator(`.grid a.bar[data-run="${runId}"][data-state="success"]`).waitFor();
     expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
     await shot(page, "grid");
@@ -171,16 +213,37 @@ describe.skipIf(!CHROMIUM)("web UI in Chromium (compiled binary)", () => {
     expect((await waitForRun(lf, "ui_flaky", "flaky-1")).state).toBe("failed");
     writeFileSync(join(lf.dir, "ok"), "");
     await page.goto(`${lf.url}/dags/ui_flaky/runs/flaky-1/tasks/check`);
-    await page.locator('.grid a[data-run="flaky-1"][data-task="check"][data-state="failed"]').waitFor();
+    await waitForCell(page, "flaky-1", "check", "failed");
     await page.getByRole("button", { name: "Clear task" }).click();
     const affected = page.getByRole("list", { name: "What will change" });
     await affected.getByText("check", { exact: true }).waitFor();
     await affected.getByText("after", { exact: true }).waitFor();
     await shot(page, "clear-confirm");
     await page.getByRole("button", { name: "Clear 2" }).click();
-    await page.locator('.grid a[data-run="flaky-1"][data-task="after"][data-state="success"]').waitFor({ timeout: 20_000 });
-    await page.locator('.grid a[data-run="flaky-1"][data-task="check"][data-state="success"]').waitFor();
+    await waitForCell(page, "flaky-1", "after", "success");
+    await waitForCell(page, "flaky-1", "check", "success");
     await page.getByRole("link", { name: /try 2: success/ }).waitFor({ timeout: 10_000 });
+  });
+
+  test("the grid from the keyboard: one focusable square, the arrows move it, Enter opens its task instance", async () => {
+    await page.goto(`${lf.url}/dags/ui_flaky/runs/flaky-1`);
+    const check = page.getByRole("link", { name: "check in flaky-1: success" });
+    await check.focus();
+    expect(await page.getByRole("tooltip").textContent()).toContain("State: success");
+    await page.keyboard.press("ArrowDown");
+    const after = page.getByRole("link", { name: "after in flaky-1: success" });
+    await expect(after.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/\/dags\/ui_flaky\/runs\/flaky-1\/tasks\/after$/);
+    await page.getByRole("heading", { name: /after/ }).waitFor();
+  });
+
+  test("an admin reads the audit log: the trigger from the form is there with who did it", async () => {
+    await page.getByRole("link", { name: "Audit log" }).click();
+    await page.getByLabel("Filter by DAG").fill("ui_params");
+    const row = page.getByRole("row").filter({ hasText: "trigger_dag_run" }).first();
+    await row.waitFor();
+    expect(await row.textContent()).toContain("admin");
   });
 
   test("a Viewer sees the DAGs but no trigger, pause, clear or mark controls", async () => {
@@ -196,6 +259,33 @@ describe.skipIf(!CHROMIUM)("web UI in Chromium (compiled binary)", () => {
     await viewer.getByRole("heading", { name: /check/ }).waitFor();
     expect(await viewer.getByRole("button", { name: /Trigger|Clear|Mark/ }).count()).toBe(0);
     await viewer.close();
+  });
+
+  test("a user with roles in two teams picks a team: the role and the DAGs follow it, and a reload keeps it", async () => {
+    expect((await lf.api("POST", "/api/v2/leoflow/teams", { name: "beta" })).status).toBeLessThan(300);
+    const made = await lf.api("POST", "/api/v2/leoflow/users", {
+      username: "tina",
+      password: "two-teams-password",
+      roles: [
+        { team: "default", role: "Viewer" },
+        { team: "beta", role: "Op" },
+      ],
+    });
+    expect(made.status).toBeLessThan(300);
+    const p = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    await login(p, "tina", "two-teams-password");
+    await p.getByRole("link", { name: "ui_params", exact: true }).waitFor();
+    const picker = p.getByLabel("Team");
+    await expect(picker.inputValue()).resolves.toBe("default");
+    expect(await p.getByRole("link", { name: "Variables" }).count()).toBe(0);
+    await picker.selectOption("beta");
+    await p.getByText("0 DAGs").waitFor();
+    await p.getByRole("link", { name: "Variables" }).waitFor();
+    expect(await p.getByTestId("who").textContent()).toContain("op");
+    await p.reload();
+    await p.getByText("0 DAGs").waitFor();
+    await expect(p.getByLabel("Team").inputValue()).resolves.toBe("beta");
+    await p.close();
   });
 
   test.skipIf(!SHOTS)("screenshots of the other pages", async () => {
@@ -214,6 +304,7 @@ describe.skipIf(!CHROMIUM)("web UI in Chromium (compiled binary)", () => {
       ["/connections", "connections"],
       ["/pools", "pools"],
       ["/users", "users"],
+      ["/audit", "audit"],
     ] as const) {
       let url = `${lf.url}${path}`;
       if (name === "run") {

@@ -60,10 +60,25 @@ export function taskInstances(runs: string[], tasks: string[]): string[] {
   return runs.flatMap((r) => tasks.map((t) => `${r} ${t}`));
 }
 
-/** Pids of `leoflow agent` processes talking to the server on `port` (only this test's server; any binary name, see LEOFLOW_TEST_BINARY). */
+/**
+ * Pids of `leoflow agent` processes running a task for the server on `port` (only this test's server; any
+ * binary name, see LEOFLOW_TEST_BINARY): cold agents, and warm agents (`agent --warm`, --agent-pool) that
+ * have a user process, so the idle ones of the pool are not counted.
+ */
 export function agentPids(port: number): number[] {
-  const r = Bun.spawnSync(["pgrep", "-f", ` agent --server http://127.0.0.1:${port}$`]);
-  return r.stdout.toString().trim().split("\n").filter(Boolean).map(Number);
+  const r = Bun.spawnSync(["pgrep", "-a", "-f", ` agent (--warm )?--server http://127.0.0.1:${port}$`]);
+  const hasChild = (pid: number) =>
+    Bun.spawnSync(["pgrep", "-P", String(pid)])
+      .stdout.toString()
+      .trim() !== "";
+  return r.stdout
+    .toString()
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => ({ pid: Number(line.split(" ")[0]), warm: line.includes(" agent --warm ") }))
+    .filter((a) => !a.warm || hasChild(a.pid))
+    .map((a) => a.pid);
 }
 
 /** Sends `signal` to an agent and to the process groups of its children (the user's task). */

@@ -35,6 +35,7 @@ import { teamsDagsContract } from "./contract-teams-dags";
 import { teamsSchedulerContract } from "./contract-teams-scheduler";
 import { teamsConfigContract } from "./contract-teams-config";
 import { teamsRunsContract } from "./contract-teams-runs";
+import { runChangesContract } from "./contract-run-changes";
 
 const T0 = new Date("2026-01-01T00:00:00.000Z");
 /** T0 plus `s` seconds. */
@@ -732,5 +733,6 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
     teamsSchedulerContract(() => store);
     teamsConfigContract(() => store);
     teamsRunsContract(() => store);
+    runChangesContract(() => store);
   });
 }

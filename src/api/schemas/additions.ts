@@ -555,3 +555,19 @@ describeRoute({
   params: teamParam,
   responses: { 204: null, ...nf, 409: ErrorResponse },
 });
+
+/** The caller: the team this request acts in, the role it acts with there, and every team they hold a role in. */
+export const MeResponse = z.looseObject({
+  username: nstr,
+  team: z.string(),
+  role: z.enum(["Admin", "Op", "User", "Viewer"]),
+  roles: z.array(z.looseObject({ team: z.string(), role: z.string() })),
+  install_admin: z.boolean(),
+});
+describeRoute({
+  method: "GET",
+  path: "/api/v2/leoflow/me",
+  summary: "Leoflow: the caller, their role in the request's team (Leoflow-Team header) and their roles in every team",
+  tag: "Leoflow",
+  responses: { 200: MeResponse, ...nf },
+});

@@ -1,7 +1,8 @@
 /**
  * Where the CLI client keeps its tokens: `$XDG_CONFIG_HOME/leoflow/credentials.json` (else
  * `~/.config/leoflow/…`), mode 0600 in a 0700 folder, one token per server plus the server last logged in to.
- * `LEOFLOW_SERVER` and `LEOFLOW_TOKEN` override the file, `--server` overrides both for the server.
+ * `LEOFLOW_SERVER` and `LEOFLOW_TOKEN` override the file, `--server` overrides both for the server; `--team`,
+ * then `LEOFLOW_TEAM`, then the team stored with the token say which team the commands act in.
  */
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -9,6 +10,8 @@ import { dirname, join } from "node:path";
 export interface StoredToken {
   token: string;
   username: string | null;
+  /** The team `login --team` named: later commands act in it unless --team or LEOFLOW_TEAM says otherwise. */
+  team?: string | null;
   saved_at: string;
 }
 
@@ -83,4 +86,17 @@ export function resolveTarget(flagServer: string | undefined, env: Env, creds: C
   const server = normalizeServer(raw);
   const token = env.LEOFLOW_TOKEN?.trim() || creds.servers[server]?.token || null;
   return { server, token };
+}
+
+/**
+ * The team to act in (sent as the Leoflow-Team header), or null to let the server choose the caller's own:
+ * --team, then LEOFLOW_TEAM, then the team `login --team` stored with the token. The stored team goes with the
+ * stored token only: with LEOFLOW_TOKEN (maybe another user's) it is not used.
+ */
+export function resolveTeam(flagTeam: string | undefined, env: Env, creds: Credentials, server: string): string | null {
+  if (flagTeam) return flagTeam;
+  const fromEnv = env.LEOFLOW_TEAM?.trim();
+  if (fromEnv) return fromEnv;
+  if (env.LEOFLOW_TOKEN?.trim()) return null;
+  return creds.servers[server]?.team ?? null;
 }

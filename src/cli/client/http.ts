@@ -33,17 +33,23 @@ export interface RequestOptions {
   accept?: string;
 }
 
+/** The header naming the team a request acts in (the server's src/api/request-team.ts). */
+export const TEAM_HEADER = "Leoflow-Team";
+
 export class ApiClient {
+  /** `team`: sent as the Leoflow-Team header on every call; null lets the server choose the caller's own team. */
   constructor(
     readonly server: string,
     private readonly token: string | null,
     private readonly fetchFn: FetchFn = fetch,
+    readonly team: string | null = null,
   ) {}
 
   async request(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse> {
     const url = this.server + path + queryString(opts.query);
     const headers: Record<string, string> = { accept: opts.accept ?? "application/json" };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (this.team) headers[TEAM_HEADER] = this.team;
     if (opts.body !== undefined) headers["content-type"] = "application/json";
     let res: Response;
     try {

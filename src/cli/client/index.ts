@@ -7,7 +7,7 @@
  */
 import { homedir } from "node:os";
 import { HANDLERS } from "./commands";
-import { InvalidServerUrl, credentialsPath, readCredentials, resolveTarget } from "./credentials";
+import { InvalidServerUrl, credentialsPath, readCredentials, resolveTarget, resolveTeam } from "./credentials";
 import { ApiClient, type FetchFn, ServerRefusal } from "./http";
 import { login, logout } from "./login";
 import { HelpRequested, type ParsedCommand, UsageError, parseCommand } from "./spec";
@@ -50,10 +50,11 @@ async function run(argv: readonly string[], io: ClientIo): Promise<number> {
   try {
     if (name === "login") return await login(cmd, io);
     if (name === "logout") return await logout(cmd, io);
-    const target = resolveTarget(cmd.server, io.env, readCredentials(credentialsPath(io.env, io.home)));
+    const creds = readCredentials(credentialsPath(io.env, io.home));
+    const target = resolveTarget(cmd.server, io.env, creds);
     if (!target) throw new UsageError("which server? Pass --server URL, set LEOFLOW_SERVER, or run 'leoflow login --server URL'", "");
     server = target.server;
-    const client = new ApiClient(target.server, target.token, io.fetch);
+    const client = new ApiClient(target.server, target.token, io.fetch, resolveTeam(cmd.team, io.env, creds, target.server));
     return await HANDLERS[name]!({ cmd, client, out: io.out, err: io.err, columns: io.columns, sleep: io.sleep });
   } catch (e) {
     if (e instanceof UsageError) return usage(io, e, name);

@@ -2,6 +2,8 @@
  * `leoflow login` and `leoflow logout`: trade a username and password for a token (POST /auth/token) and
  * keep it in the credentials file, or forget it. The password comes from standard input (--password-stdin)
  * or a prompt that does not echo; never from an argument, where `ps` and shell history would see it.
+ * `login --team T` keeps T with the token, after asking the server (GET /api/v2/leoflow/me) that the user may
+ * act in it: a team they have no role in is refused now, with the server's own 404, not at the next command.
  */
 import { type Credentials, credentialsPath, normalizeServer, readCredentials, writeCredentials } from "./credentials";
 import { ApiClient, type FetchFn } from "./http";
@@ -42,11 +44,16 @@ export async function login(cmd: ParsedCommand, io: LoginIo): Promise<number> {
   const token = res.json?.access_token;
   if (typeof token !== "string" || !token)
     throw new Error(`${server}/auth/token answered ${res.status} without an access_token; is ${server} a Leoflow server?`);
-  creds.servers[server] = { token, username, saved_at: new Date().toISOString() };
+  const team = cmd.team ?? null;
+  const me = team ? (await new ApiClient(server, token, io.fetch, team).request("GET", "/api/v2/leoflow/me")).json : undefined;
+  creds.servers[server] = { token, username, ...(team ? { team } : {}), saved_at: new Date().toISOString() };
   creds.current_server = server;
   writeCredentials(path, creds);
-  if (cmd.output === "json") io.out(JSON.stringify({ server, username, credentials_file: path }) + "\n");
-  else io.out(`logged in to ${server} as ${username}; token saved in ${path}\n`);
+  if (cmd.output === "json") io.out(`${JSON.stringify({ server, username, ...(team ? { team } : {}), credentials_file: path })}\n`);
+  else {
+    const acting = team ? ` in team ${team}${typeof me?.role === "string" ? ` (${me.role})` : ""}` : "";
+    io.out(`logged in to ${server} as ${username}${acting}; token saved in ${path}\n`);
+  }
   return 0;
 }
 

@@ -29,6 +29,8 @@ export interface ParsedCommand {
   args: Record<string, string | undefined>;
   options: Record<string, string | boolean | undefined>;
   server: string | undefined;
+  /** --team: the team to act in (sent as the Leoflow-Team header). */
+  team: string | undefined;
   output: OutputFormat;
 }
 
@@ -49,6 +51,11 @@ export class HelpRequested {
 
 const COMMON: Record<string, OptionSpec> = {
   server: { type: "string", value: "URL", help: "the server (default: LEOFLOW_SERVER, else the one you last logged in to)" },
+  team: {
+    type: "string",
+    value: "TEAM",
+    help: "the team to act in (default: LEOFLOW_TEAM, else the one 'login --team' kept, else your own); login keeps it with the token",
+  },
   output: { type: "string", value: "table|json", short: "o", help: "table (default) or the API's JSON as it came" },
   help: { type: "boolean", short: "h", help: "this help" },
 };
@@ -189,8 +196,17 @@ export function parseCommand(argv: readonly string[]): ParsedCommand {
   if (output !== "table" && output !== "json")
     throw new UsageError(`${spec.name}: --output must be table or json, not "${output}"`, shortUsage(spec));
   const args = Object.fromEntries(spec.args.map((a, i) => [a.replace(/\?$/, ""), parsed.positionals[i]]));
-  const { server, output: _output, help: _help, ...own } = values;
-  return { spec, args, options: own, server: server as string | undefined, output };
+  const { server, team, output: _output, help: _help, ...own } = values;
+  if (team !== undefined && !String(team).trim())
+    throw new UsageError(`${spec.name}: --team is empty; name a team (the server's admins list them)`, shortUsage(spec));
+  return {
+    spec,
+    args,
+    options: own,
+    server: server as string | undefined,
+    team: team === undefined ? undefined : String(team).trim(),
+    output,
+  };
 }
 
 function usageLine(spec: CommandSpec): string {
@@ -223,7 +239,7 @@ const LOCAL_COMMANDS: Record<string, string> = {
 
 export function groupHelp(group: string): string {
   const lines = COMMANDS.filter((c) => c.name.startsWith(`${group} `)).map((c) => `  ${usageLine(c)}\n      ${c.summary}\n`);
-  return `leoflow ${group} — commands:\n${lines.join("")}${LOCAL_COMMANDS[group] ?? ""}\nEvery command takes --server URL, --output table|json and --help.\n${EXIT_CODES}`;
+  return `leoflow ${group} — commands:\n${lines.join("")}${LOCAL_COMMANDS[group] ?? ""}\nEvery command takes --server URL, --team TEAM, --output table|json and --help.\n${EXIT_CODES}`;
 }
 
 const EXIT_CODES = "\nExit codes: 0 done, 1 the server said no (its reason is printed) or could not be reached, 2 bad usage.\n";

@@ -12,10 +12,14 @@ import type {
   RunGates,
   RunSnapshot,
   ScheduledDag,
+  TaskInstanceRecord,
   TaskNoteUpdate,
   TaskTransition,
 } from "../../domain";
 import type { RecordLookups } from "./lookups";
+
+/** The version of a task instance the caller holds (loadRunChanges). */
+export type KnownTaskInstance = Pick<TaskInstanceRecord, "id" | "state" | "try_number" | "updated_at">;
 
 export interface SchedulerStore extends Pick<RecordLookups, "getDagVersion"> {
   /** Ids of runs in queued or running state, oldest first. */
@@ -34,6 +38,13 @@ export interface SchedulerStore extends Pick<RecordLookups, "getDagVersion"> {
   loadRunGates(runIds: number[]): Promise<RunGates>;
   /** Runs with their task instances, for planning (ids not found are omitted). */
   loadRunSnapshots(runIds: number[]): Promise<RunSnapshot[]>;
+  /**
+   * What changed in runs the caller already holds: each run (ids not found are omitted) with only those of
+   * its task instances that are missing from `known` or differ from it in state, try_number or updated_at
+   * (every state write stamps updated_at; note-only writes do not and are not reported). One consistent read,
+   * so a large run costs the rows that changed, not all of them.
+   */
+  loadRunChanges(runIds: number[], known: readonly KnownTaskInstance[]): Promise<RunSnapshot[]>;
   /**
    * For each given run (by id): the run of the same DAG with the greatest logical_date strictly before its
    * logical_date (ties: greatest id), with the states of all its task instances; previous is null when the

@@ -53,6 +53,7 @@ import { runMigrations } from "../migrate";
 import { DEFAULT_XCOM_MAX_BYTES } from "../sqlite";
 import type { Store } from "../store";
 import type { Slice } from "../ports/secrets";
+import type { KnownTaskInstance } from "../ports/scheduler";
 import { redactUrl } from "../../domain";
 import { connect, type Pool } from "./client";
 import * as dags from "./dags";
@@ -211,6 +212,9 @@ export class PostgresStore implements Store {
   }
   async loadRunSnapshots(runIds: number[]): Promise<RunSnapshot[]> {
     return runs.loadRunSnapshots(this.sql, runIds);
+  }
+  async loadRunChanges(runIds: number[], known: readonly KnownTaskInstance[]): Promise<RunSnapshot[]> {
+    return runs.loadRunChanges(this.sql, runIds, known);
   }
   async setDagRunState(id: number, from: DagRunState[], to: DagRunState, now: Date, note?: string): Promise<boolean> {
     return runs.setDagRunState(this.sql, id, from, to, now, note);

@@ -10,6 +10,7 @@ import {
   type NewDagRun,
   type RunSnapshot,
 } from "../../domain";
+import type { KnownTaskInstance } from "../ports/scheduler";
 import {
   arrayParam,
   execute,
@@ -135,6 +136,50 @@ export async function loadRunSnapshots(sql: Pool, runIds: number[]): Promise<Run
   const snapshots = [...byRun.values()];
   for (const s of snapshots) s.tis.sort((a, b) => a.id - b.id);
   return snapshots;
+}
+
+/**
+ * The runs and those of their task instances that differ from `known` (loadRunChanges), in one statement: one
+ * snapshot, like loadRunSnapshots' transaction, but no BEGIN/COMMIT, so it needs no connection of its own and
+ * pipelines behind other queries. Each run comes with its changed task instances (one row per change, the
+ * run's columns prefixed r_; one row with null task columns when none changed). The known versions go in as
+ * parallel arrays and the comparison happens in Postgres, so only changed rows cross the wire.
+ */
+const RUN_AS_R = DAG_RUN_COLUMNS.split(", ")
+  .map((c) => `r.${c} AS r_${c}`)
+  .join(", ");
+const CHANGES_SQL = `
+SELECT ${RUN_AS_R}, t.* FROM dag_runs r
+LEFT JOIN LATERAL (
+  SELECT ${TI_COLUMNS} FROM task_instances ti
+  LEFT JOIN unnest($2::bigint[], $3::text[], $4::int[], $5::timestamptz[]) AS k(known_id, known_state, known_try, known_updated)
+    ON k.known_id = ti.id
+  WHERE ti.dag_run_id = r.id
+    AND (k.known_id IS NULL OR k.known_state <> ti.state OR k.known_try <> ti.try_number OR k.known_updated <> ti.updated_at)
+) t ON true
+WHERE r.id = ANY($1::bigint[])
+ORDER BY r.id, t.id`;
+
+const runOfChangeRow = (row: Record<string, unknown>): DagRunRow =>
+  Object.fromEntries(DAG_RUN_COLUMNS.split(", ").map((c) => [c, row[`r_${c}`]])) as unknown as DagRunRow;
+
+export async function loadRunChanges(db: Db, runIds: number[], known: readonly KnownTaskInstance[]): Promise<RunSnapshot[]> {
+  if (runIds.length === 0) return [];
+  const rows = await query<TaskInstanceRow & Record<string, unknown>>(db, CHANGES_SQL, [
+    arrayParam(runIds),
+    known.map((k) => k.id),
+    known.map((k) => k.state),
+    known.map((k) => k.try_number),
+    arrayParam(known.map((k) => k.updated_at)),
+  ]);
+  const byRun = new Map<number, RunSnapshot>();
+  for (const row of rows) {
+    const runId = row.r_id as number;
+    let snap = byRun.get(runId);
+    if (!snap) byRun.set(runId, (snap = { run: toDagRun(runOfChangeRow(row)), tis: [] }));
+    if (row.id !== null) snap.tis.push(toTaskInstance(row));
+  }
+  return [...byRun.values()];
 }
 
 export async function setDagRunState(db: Db, id: number, from: DagRunState[], to: DagRunState, now: Date, note?: string): Promise<boolean> {

@@ -33,40 +33,57 @@ export async function listScheduledDags(db: Db): Promise<ScheduledDag[]> {
   return rows.map(({ latest, active, ...r }) => ({ dag: toDag(r), latest_scheduled_logical_date: latest, active_runs: active }));
 }
 
-export async function loadRunGates(sql: Pool, runIds: number[]): Promise<RunGates> {
+/**
+ * One statement (one snapshot, no BEGIN/COMMIT: it pipelines behind other queries instead of waiting for a
+ * connection of its own): each active run with its DAG's gate (by (team, dag_id): the same dag_id may belong
+ * to two teams) and its backfill's, each counted once in a MATERIALIZED CTE however many runs share it.
+ */
+const RUN_GATES_SQL = `
+WITH runs AS MATERIALIZED (
+  SELECT id, team, dag_id, state, backfill_id FROM dag_runs WHERE id = ANY($1::bigint[]) AND state IN ('queued', 'running')
+), gate_dags AS MATERIALIZED (
+  SELECT d.team, d.dag_id, d.is_paused, COALESCE((v.spec ->> 'max_active_runs')::int, 16) AS max_active_runs,
+    (SELECT count(*) FROM dag_runs r
+      WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.state = 'running' AND r.backfill_id IS NULL) AS running
+  FROM ${DAG_FROM} WHERE (d.team, d.dag_id) IN (SELECT DISTINCT team, dag_id FROM runs)
+), gate_backfills AS MATERIALIZED (
+  SELECT b.id, b.is_paused, b.max_active_runs,
+    (SELECT count(*) FROM dag_runs r WHERE r.backfill_id = b.id AND r.state = 'running') AS running
+  FROM backfills b WHERE b.id IN (SELECT backfill_id FROM runs WHERE backfill_id IS NOT NULL)
+)
+SELECT r.id, r.team, r.dag_id, r.state, r.backfill_id,
+  d.is_paused AS dag_paused, d.max_active_runs AS dag_max_active_runs, d.running AS dag_running,
+  b.is_paused AS bf_paused, b.max_active_runs AS bf_max_active_runs, b.running AS bf_running
+FROM runs r
+LEFT JOIN gate_dags d ON d.team = r.team AND d.dag_id = r.dag_id
+LEFT JOIN gate_backfills b ON b.id = r.backfill_id
+ORDER BY r.id`;
+
+type RunGateRow = RunGates["runs"][number] & {
+  dag_paused: boolean | null;
+  dag_max_active_runs: number | null;
+  dag_running: number | null;
+  bf_paused: boolean | null;
+  bf_max_active_runs: number | null;
+  bf_running: number | null;
+};
+
+export async function loadRunGates(db: Db, runIds: number[]): Promise<RunGates> {
   const gates: RunGates = { runs: [], dags: new Map(), backfills: new Map() };
   if (runIds.length === 0) return gates;
-  return (await sql.begin("isolation level repeatable read read only", async (tx) => {
-    gates.runs = await query<RunGates["runs"][number]>(
-      tx,
-      "SELECT id, team, dag_id, state, backfill_id FROM dag_runs WHERE id = ANY($1::bigint[]) AND state IN ('queued', 'running') ORDER BY id",
-      [arrayParam(runIds)],
-    );
-    if (gates.runs.length === 0) return gates;
-    // The runs' DAGs as (team, dag_id) pairs: the same dag_id may belong to two teams.
-    const pairs = [...new Map(gates.runs.map((r) => [teamKey(r.team, r.dag_id), r])).values()];
-    const dags = await query<{ team: string; dag_id: string; is_paused: boolean; max_active_runs: number; running: number }>(
-      tx,
-      `SELECT d.team, d.dag_id, d.is_paused, COALESCE((v.spec ->> 'max_active_runs')::int, 16) AS max_active_runs,
-         (SELECT count(*) FROM dag_runs r
-           WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.state = 'running' AND r.backfill_id IS NULL) AS running
-       FROM ${DAG_FROM} WHERE (d.team, d.dag_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-      [pairs.map((r) => r.team), pairs.map((r) => r.dag_id)],
-    );
-    for (const { team, dag_id, ...d } of dags) gates.dags.set(teamKey(team, dag_id), d);
-    const backfillIds = [...new Set(gates.runs.flatMap((r) => (r.backfill_id == null ? [] : [r.backfill_id])))];
-    if (backfillIds.length) {
-      const bfs = await query<{ id: number; is_paused: boolean; max_active_runs: number; running: number }>(
-        tx,
-        `SELECT b.id, b.is_paused, b.max_active_runs,
-           (SELECT count(*) FROM dag_runs r WHERE r.backfill_id = b.id AND r.state = 'running') AS running
-         FROM backfills b WHERE b.id = ANY($1::bigint[])`,
-        [backfillIds],
-      );
-      for (const { id, ...b } of bfs) gates.backfills.set(id, b);
-    }
-    return gates;
-  })) as RunGates;
+  for (const row of await query<RunGateRow>(db, RUN_GATES_SQL, [arrayParam(runIds)])) {
+    const { dag_paused, dag_max_active_runs, dag_running, bf_paused, bf_max_active_runs, bf_running, ...run } = row;
+    gates.runs.push(run);
+    if (dag_paused !== null)
+      gates.dags.set(teamKey(run.team, run.dag_id), {
+        is_paused: dag_paused,
+        max_active_runs: dag_max_active_runs ?? 16,
+        running: dag_running ?? 0,
+      });
+    if (run.backfill_id !== null && bf_paused !== null)
+      gates.backfills.set(run.backfill_id, { is_paused: bf_paused, max_active_runs: bf_max_active_runs ?? 0, running: bf_running ?? 0 });
+  }
+  return gates;
 }
 
 const BACKFILL_COLUMNS =

@@ -1,7 +1,7 @@
 /** Teams (tenants) on Postgres: the rows of `teams`, and what creating and deleting one carries with it. */
 import { ConflictError, DEFAULT_TEAM, ValidationError, teamNameProblem, type TeamInput, type TeamRecord } from "../../domain";
 import type { TeamPatch } from "../ports/teams";
-import { OWNED_BY_TEAM, ownsDags } from "../team-delete";
+import { OWNED_BY_TEAM, ownsDags, retiredTeam } from "../team-delete";
 import { execute, jsonText, Params, query, type Db, type Pool } from "./client";
 
 const COLUMNS = "name, description, max_running_tasks, max_pool_slots, max_inline_requests, executor_policy, created_at";
@@ -68,6 +68,7 @@ export async function deleteTeam(sql: Pool, name: string): Promise<boolean> {
         ),
       );
     for (const table of OWNED_BY_TEAM) await execute(tx, `DELETE FROM ${table} WHERE team = $1`, [name]);
+    await execute(tx, "UPDATE audit_log SET team = $1 WHERE team = $2", [retiredTeam(name), name]);
     await execute(tx, "DELETE FROM team_roles WHERE team = $1", [name]);
     await execute(tx, "DELETE FROM teams WHERE name = $1", [name]);
     return true;

@@ -12,6 +12,7 @@ import {
   type NewDagRun,
   type RunSnapshot,
 } from "../../domain";
+import type { KnownTaskInstance } from "../ports/scheduler";
 import { DAG_RUN_COLUMNS, TI_COLUMNS, ms, toDagRun, toTaskInstance, type DagRunRow, type TaskInstanceRow } from "./rows";
 
 export function createDagRun(db: Database, input: NewDagRun): DagRunRecord {
@@ -112,6 +113,35 @@ export function loadRunSnapshots(db: Database, runIds: number[]): RunSnapshot[] 
       const byRun = new Map<number, RunSnapshot>();
       for (const r of runs) byRun.set(r.id, { run: toDagRun(r), tis: [] });
       for (const ti of tis) byRun.get(ti.dag_run_id)?.tis.push(toTaskInstance(ti));
+      return [...byRun.values()];
+    })
+    .deferred();
+}
+
+/**
+ * The runs and those of their task instances that differ from `known` (loadRunChanges). SQLite reads the
+ * rows in-process, so the comparison is done on the raw rows in JS (a SQL join against a JSON list of known
+ * versions cost more than the read); only the changed rows are converted.
+ */
+export function loadRunChanges(db: Database, runIds: number[], known: readonly KnownTaskInstance[]): RunSnapshot[] {
+  if (runIds.length === 0) return [];
+  const ids = JSON.stringify(runIds);
+  const byId = new Map(known.map((k) => [k.id, k]));
+  return db
+    .transaction(() => {
+      const runs = db
+        .query(`SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`)
+        .all(ids) as DagRunRow[];
+      const tis = db
+        .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_run_id IN (SELECT value FROM json_each(?)) ORDER BY dag_run_id, id`)
+        .all(ids) as TaskInstanceRow[];
+      const byRun = new Map<number, RunSnapshot>();
+      for (const r of runs) byRun.set(r.id, { run: toDagRun(r), tis: [] });
+      for (const ti of tis) {
+        const k = byId.get(ti.id);
+        if (k && k.state === ti.state && k.try_number === ti.try_number && k.updated_at.getTime() === ti.updated_at) continue;
+        byRun.get(ti.dag_run_id)?.tis.push(toTaskInstance(ti));
+      }
       return [...byRun.values()];
     })
     .deferred();

@@ -53,6 +53,7 @@ import type {
 import { runMigrations } from "../migrate";
 import type { Store } from "../store";
 import type { Slice } from "../ports/secrets";
+import type { KnownTaskInstance } from "../ports/scheduler";
 import * as dags from "./dags";
 import * as dagsQuery from "./dags-query";
 import { ensureTeam } from "./ensure-team";
@@ -197,6 +198,9 @@ export class SqliteStore implements Store {
   }
   async loadRunSnapshots(runIds: number[]): Promise<RunSnapshot[]> {
     return runs.loadRunSnapshots(this.db, runIds);
+  }
+  async loadRunChanges(runIds: number[], known: readonly KnownTaskInstance[]): Promise<RunSnapshot[]> {
+    return runs.loadRunChanges(this.db, runIds, known);
   }
   async setDagRunState(id: number, from: DagRunState[], to: DagRunState, now: Date, note?: string): Promise<boolean> {
     return runs.setDagRunState(this.db, id, from, to, now, note);

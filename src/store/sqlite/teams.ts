@@ -10,7 +10,7 @@ import {
   type TeamRecord,
 } from "../../domain";
 import type { TeamPatch } from "../ports/teams";
-import { OWNED_BY_TEAM, ownsDags } from "../team-delete";
+import { OWNED_BY_TEAM, ownsDags, retiredTeam } from "../team-delete";
 
 interface TeamRow {
   name: string;
@@ -96,6 +96,7 @@ export function deleteTeam(db: Database, name: string): boolean {
           ),
         );
       for (const table of OWNED_BY_TEAM) db.query(`DELETE FROM ${table} WHERE team = ?`).run(name);
+      db.query("UPDATE audit_log SET team = ? WHERE team = ?").run(retiredTeam(name), name);
       db.query("DELETE FROM team_roles WHERE team = ?").run(name);
       db.query("DELETE FROM teams WHERE name = ?").run(name);
       return true;

@@ -3,12 +3,14 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "./api";
 import { Link } from "./components/link";
+import { TeamPicker, useMe, useTeam } from "./components/team-picker";
 import { useInterval, useRoute, useSession } from "./hooks";
 import { ConnectionsPage } from "./pages/connections";
 import { DagListPage } from "./pages/dag-list";
 import { DagPage } from "./pages/dag";
 import { LoginPage } from "./pages/login";
 import { PoolsPage } from "./pages/pools";
+import { AuditPage } from "./pages/audit";
 import { UsersPage } from "./pages/users";
 import { VariablesPage } from "./pages/variables";
 import { navigate, type Route } from "./router";
@@ -30,18 +32,22 @@ export function App() {
 
 function Shell({ session, route }: { session: Session; route: Route }) {
   const can = capabilities(session.role);
+  const team = useTeam();
+  const me = useMe(session.token, team);
   const [live, setLive] = useState(false);
+  // One stream per login and team: the server sends only the chosen team's events.
   useEffect(() => {
     const ctl = new AbortController();
     openEventStream(dispatchEvent, setLive, ctl.signal);
     return () => ctl.abort();
-  }, [session.token]);
+  }, [session.token, team]);
   const nav = [
     { href: "/dags", label: "DAGs", on: route.page === "dags" || route.page === "dag" },
     ...(can.ops ? [{ href: "/variables", label: "Variables", on: route.page === "variables" }] : []),
     ...(can.ops ? [{ href: "/connections", label: "Connections", on: route.page === "connections" }] : []),
     { href: "/pools", label: "Pools", on: route.page === "pools" },
     ...(can.users ? [{ href: "/users", label: "Users", on: route.page === "users" }] : []),
+    ...(can.users ? [{ href: "/audit", label: "Audit log", on: route.page === "audit" }] : []),
   ];
   return (
     <div class="shell">
@@ -62,6 +68,7 @@ function Shell({ session, route }: { session: Session; route: Route }) {
         <span class={`live ${live ? "up" : "down"}`} title={live ? "Live updates on" : "Live updates reconnecting"}>
           {live ? "live" : "offline"}
         </span>
+        {me ? <TeamPicker me={me.me} teams={me.teams} /> : null}
         <span class="who" data-testid="who">
           {session.username} · {session.role}
         </span>
@@ -71,7 +78,8 @@ function Shell({ session, route }: { session: Session; route: Route }) {
       </header>
       <HealthBanner />
       <main id="main">
-        <Page route={route} />
+        {/* Keyed by team: a new team draws every page afresh from its own data. */}
+        <Page key={team ?? ""} route={route} />
       </main>
     </div>
   );
@@ -91,6 +99,8 @@ function Page({ route }: { route: Route }) {
       return <PoolsPage />;
     case "users":
       return <UsersPage />;
+    case "audit":
+      return <AuditPage />;
     default:
       return (
         <section class="page">

@@ -1,6 +1,6 @@
 /**
  * What the DAG page shows, kept live: its tasks (grid order), its latest runs and their task instances.
- * Loads each run's task instances newest first (the grid fills from the right), then applies events as
+ * Loads each run's task instances newest first (the grid opens at the newest runs), then applies events as
  * they come: a task instance's new state shows at once, and the run is re-read shortly after for its times.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -18,8 +18,6 @@ export interface DagData {
   version: number;
   error: Error | null;
   loading: boolean;
-  /** Milliseconds from start until the first run's task instances were drawn (for the bench). */
-  firstPaintMs: number | null;
 }
 
 export function useDagData(dagId: string, runLimit: number): DagData {
@@ -39,7 +37,6 @@ export function useDagData(dagId: string, runLimit: number): DagData {
 
   useEffect(() => {
     const ctl = new AbortController();
-    const started = performance.now();
     state.current = empty();
     const s = () => state.current;
     const dagPath = `/dags/${seg(dagId)}`;
@@ -52,7 +49,6 @@ export function useDagData(dagId: string, runLimit: number): DagData {
       const m = new Map<string, TaskInstance>();
       for (const ti of items) m.set(ti.task_id, ti);
       s().tis.set(runId, m);
-      if (s().firstPaintMs === null) state.current = { ...s(), firstPaintMs: performance.now() - started };
       bump();
     };
     const loadRuns = async () => {
@@ -64,14 +60,20 @@ export function useDagData(dagId: string, runLimit: number): DagData {
     };
     void (async () => {
       try {
-        await Promise.all([
+        // The newest run's task instances alone first (in parallel with the tasks): the server answers one
+        // request faster than six, and the newest run is what opens in view, so it is the first useful paint.
+        const [, rest] = await Promise.all([
           api<{ tasks: Task[] }>("GET", `${dagPath}/tasks`, undefined, ctl.signal).then((t) => {
             state.current = { ...s(), tasks: gridOrder(t.tasks) };
             bump();
           }),
-          loadRuns(),
+          loadRuns().then(async () => {
+            const newestFirst = s().runs.slice().reverse();
+            if (newestFirst[0]) await loadTis(newestFirst[0].dag_run_id);
+            return newestFirst.slice(1);
+          }),
         ]);
-        await eachLimited(s().runs.slice().reverse(), 6, (run) => loadTis(run.dag_run_id));
+        await eachLimited(rest, 4, (run) => loadTis(run.dag_run_id));
         state.current = { ...s(), loading: false };
         bump();
       } catch (e) {
@@ -136,5 +138,5 @@ export function useDagData(dagId: string, runLimit: number): DagData {
 }
 
 function empty(): DagData {
-  return { tasks: [], runs: [], tis: new Map(), version: 0, error: null, loading: true, firstPaintMs: null };
+  return { tasks: [], runs: [], tis: new Map(), version: 0, error: null, loading: true };
 }

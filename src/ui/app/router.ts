@@ -1,6 +1,6 @@
 /**
  * The app's URLs, like Airflow 3's: /dags, /dags/:dag_id (grid; ?tab=graph), /dags/:dag_id/runs/:run_id,
- * /dags/:dag_id/runs/:run_id/tasks/:task_id (?try=N), /variables, /connections, /pools, /users, /login.
+ * /dags/:dag_id/runs/:run_id/tasks/:task_id (?try=N), /variables, /connections, /pools, /users, /audit, /login.
  * `parseRoute` is pure; `navigate` pushes history and tells the app.
  */
 
@@ -13,6 +13,7 @@ export type Route =
   | { page: "connections" }
   | { page: "pools" }
   | { page: "users" }
+  | { page: "audit" }
   | { page: "login" }
   | { page: "not_found"; path: string };
 
@@ -30,7 +31,8 @@ export function parseRoute(pathname: string, search: string): Route {
       return { page: "dag", dagId, tab, runId, taskId, tryNumber: Number.isInteger(t) && t > 0 ? t : undefined };
     }
   }
-  if (parts.length === 1 && ["variables", "connections", "pools", "users", "login"].includes(first)) return { page: first as "variables" };
+  if (parts.length === 1 && ["variables", "connections", "pools", "users", "audit", "login"].includes(first))
+    return { page: first as "variables" };
   return { page: "not_found", path: pathname };
 }
 

@@ -9,6 +9,7 @@ export interface Dag {
   tags: { name: string }[];
   owners: string[];
   next_dagrun_run_after: string | null;
+  next_dagrun_logical_date?: string | null;
   fileloc: string;
 }
 

@@ -77,5 +77,7 @@ test("buildContext: defaults when the agent sets nothing", () => {
     run_id: "",
     task_id: "",
     try_number: 1,
+    var: expect.any(Function),
+    conn: expect.any(Function),
   });
 });

@@ -1,11 +1,14 @@
-/** The agent → executor control line (user process group id) and /proc stat parsing. Pure, as tables. */
+/** The agent → executor control lines (user process group id, warm ready/done) and /proc stat parsing. Pure, as tables. */
 import { expect, test } from "bun:test";
 import { formatControlLine, parseControlLine } from "../../../src/agent";
 import { parseProcStat } from "../../../src/executors";
 
-test("a control line round-trips", () => {
-  expect(parseControlLine(formatControlLine({ user_pgid: 4242 }).trimEnd())).toEqual({ user_pgid: 4242 });
-});
+test.each([[{ user_pgid: 4242 }], [{ ready: true as const }], [{ reporting: true as const }], [{ done: 0 }], [{ done: 2 }]])(
+  "control line %p round-trips",
+  (msg) => {
+    expect(parseControlLine(formatControlLine(msg).trimEnd())).toEqual(msg);
+  },
+);
 
 test.each([
   ["hello"],
@@ -16,6 +19,11 @@ test.each([
   ['leoflow-control {"user_pgid":1}'],
   ['leoflow-control {"user_pgid":0}'],
   ['leoflow-control {"user_pgid":-5}'],
+  ['leoflow-control {"ready":"yes"}'],
+  ['leoflow-control {"done":-1}'],
+  ['leoflow-control {"done":1.5}'],
+  ['leoflow-control {"done":256}'],
+  ["leoflow-control null"],
 ])("%p is not a control line", (line) => expect(parseControlLine(line)).toBeNull());
 
 test.each([

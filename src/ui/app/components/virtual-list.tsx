@@ -11,6 +11,10 @@ export function VirtualRows(props: {
   onRange?: (start: number, end: number) => void;
   class?: string;
   label: string;
+  /** Rows drawn beyond each edge of the view, so a quick scroll shows no gap. */
+  overscan?: number;
+  /** One handler for the rows' buttons and links (they are real buttons and links, so the keyboard reaches it as clicks). */
+  onClick?: (e: MouseEvent) => void;
   header?: ComponentChildren;
 }) {
   const box = useRef<HTMLElement>(null);
@@ -28,12 +32,13 @@ export function VirtualRows(props: {
       el.removeEventListener("scroll", update);
     };
   }, []);
-  const w = rowWindow(props.count, props.rowHeight, view.top, view.height);
+  const w = rowWindow(props.count, props.rowHeight, view.top, view.height, props.overscan);
   useEffect(() => props.onRange?.(w.start, w.end), [w.start, w.end, props.count]);
   const rows: ComponentChildren[] = [];
   for (let i = w.start; i < w.end; i++) rows.push(props.row(i));
   return (
-    <section class={`vscroll ${props.class ?? ""}`} ref={box} aria-label={props.label}>
+    // biome-ignore lint/a11y/useKeyWithClickEvents: delegated clicks of the buttons and links inside
+    <section class={`vscroll ${props.class ?? ""}`} ref={box} aria-label={props.label} onClick={props.onClick}>
       {props.header}
       <div style={{ height: `${w.total}px`, position: "relative" }}>
         <div style={{ transform: `translateY(${w.offset}px)` }}>{rows}</div>

@@ -2,22 +2,20 @@
 /**
  * The DAG list: search, paused filter, tags, import errors, and per DAG its pause switch, schedule, next
  * run and the state of its latest runs as squares (fetched only for the rows in view, refreshed by events).
+ * Rows carry no handlers of their own: one click handler reads their data attributes.
  */
-import { useEffect, useRef, useState } from "preact/hooks";
-import { api, eachLimited, listAll, seg } from "../api";
+import { useEffect, useState } from "preact/hooks";
+import { api, seg } from "../api";
 import { ErrorBox } from "../components/common";
-import { Link } from "../components/link";
+import { DagRow, RECENT_RUNS } from "../components/dag-row";
 import { TriggerDialog } from "../components/trigger";
 import { VirtualRows } from "../components/virtual-list";
-import { useAsync, useEvents, useSession } from "../hooks";
+import { useDagList, useRecentRuns } from "../dag-list-data";
+import { useAsync, useSession } from "../hooks";
 import { dagHref, navigate } from "../router";
 import { capabilities } from "../session";
-import { stateColor, stateLabel } from "../states";
-import { formatTime } from "../format";
-import type { Dag, DagRun } from "../types";
 
 const ROW_HEIGHT = 44;
-const RECENT_RUNS = 10;
 type Paused = "all" | "active" | "paused";
 
 export function DagListPage() {
@@ -32,40 +30,49 @@ export function DagListPage() {
     return () => clearTimeout(t);
   }, [search]);
 
-  const dags = useAsync(
-    (signal) => {
-      const q = new URLSearchParams({ order_by: "dag_id" });
-      if (query) q.set("dag_id_pattern", query);
-      if (paused !== "all") q.set("paused", String(paused === "paused"));
-      for (const t of tags) q.append("tags", t);
-      return listAll<Dag>(`/dags?${q}`, "dags", 1000, signal);
-    },
-    [query, paused, tags],
-  );
+  const q = new URLSearchParams({ order_by: "dag_id" });
+  if (query) q.set("dag_id_pattern", query);
+  if (paused !== "all") q.set("paused", String(paused === "paused"));
+  for (const t of tags) q.append("tags", t);
+  const dags = useDagList(q.toString());
   const allTags = useAsync((signal) => api<{ tags: string[] }>("GET", "/dagTags?limit=1000", undefined, signal), []);
   const importErrors = useAsync((signal) => api("GET", "/importErrors?limit=100", undefined, signal), []);
   const [pausedNow, setPausedNow] = useState<Record<string, boolean>>({});
-  const list = dags.data ?? [];
+  const list = dags.dags;
+  const recent = useRecentRuns(RECENT_RUNS);
 
-  const recent = useRecentRuns();
-
-  const togglePause = async (dag: Dag) => {
-    const next = !(pausedNow[dag.dag_id] ?? dag.is_paused);
-    setPausedNow((p) => ({ ...p, [dag.dag_id]: next }));
+  const togglePause = async (dagId: string) => {
+    const dag = list.find((d) => d.dag_id === dagId);
+    if (!dag) return;
+    const next = !(pausedNow[dagId] ?? dag.is_paused);
+    setPausedNow((p) => ({ ...p, [dagId]: next }));
     try {
-      await api("PATCH", `/dags/${seg(dag.dag_id)}?update_mask=is_paused`, { is_paused: next });
+      await api("PATCH", `/dags/${seg(dagId)}?update_mask=is_paused`, { is_paused: next });
     } catch (e) {
-      setPausedNow((p) => ({ ...p, [dag.dag_id]: !next }));
-      alert(`Could not ${next ? "pause" : "unpause"} ${dag.dag_id}: ${(e as Error).message}`);
+      setPausedNow((p) => ({ ...p, [dagId]: !next }));
+      alert(`Could not ${next ? "pause" : "unpause"} ${dagId}: ${(e as Error).message}`);
     }
   };
+  const onRowClick = (e: MouseEvent) => {
+    const el = (e.target as Element).closest<HTMLElement>("a[data-nav], button[data-pause], button[data-tag], button[data-trigger]");
+    if (!el) return;
+    const d = el.dataset;
+    if (d.pause) void togglePause(d.pause);
+    else if (d.tag) !tags.includes(d.tag) && setTags([...tags, d.tag]);
+    else if (d.trigger) setTrigger(d.trigger);
+    else if (e.button === 0 && !e.metaKey && !e.ctrlKey && !e.shiftKey && !e.altKey) {
+      e.preventDefault();
+      navigate(el.getAttribute("href") ?? "/dags");
+    }
+  };
+  const total = dags.total ?? list.length;
 
   return (
     <section class="page dag-list">
       <div class="page-head">
         <h1>DAGs</h1>
         <span class="muted" aria-live="polite">
-          {dags.loading && !dags.data ? "loading…" : `${list.length} DAG${list.length === 1 ? "" : "s"}`}
+          {dags.total === null ? "loading…" : `${total} DAG${total === 1 ? "" : "s"}`}
         </span>
       </div>
       <ImportErrors data={importErrors.data} />
@@ -117,6 +124,8 @@ export function DagListPage() {
         label="DAGs"
         count={list.length}
         rowHeight={ROW_HEIGHT}
+        overscan={4}
+        onClick={onRowClick}
         onRange={(start, end) => recent.want(list.slice(start, end).map((d) => d.dag_id))}
         header={
           <div class="row head">
@@ -131,55 +140,17 @@ export function DagListPage() {
           </div>
         }
         row={(i) => {
-          const dag = list[i] as Dag;
-          const isPaused = pausedNow[dag.dag_id] ?? dag.is_paused;
+          const dag = list[i];
+          if (!dag) return null;
           return (
-            <div class="row" key={dag.dag_id} data-dag={dag.dag_id}>
-              <span>
-                <button
-                  type="button"
-                  class="switch"
-                  aria-pressed={!isPaused}
-                  aria-label={`${isPaused ? "Unpause" : "Pause"} ${dag.dag_id}`}
-                  disabled={!can.editDags}
-                  onClick={() => togglePause(dag)}
-                />
-              </span>
-              <span class="dag-id">
-                <Link href={dagHref(dag.dag_id)}>{dag.dag_id}</Link>
-                {dag.tags.slice(0, 4).map((t) => (
-                  <button
-                    key={t.name}
-                    type="button"
-                    class="chip"
-                    tabIndex={-1}
-                    onClick={() => !tags.includes(t.name) && setTags([...tags, t.name])}
-                  >
-                    {t.name}
-                  </button>
-                ))}
-              </span>
-              <span class="mono" title={dag.timetable_description ?? undefined}>
-                {dag.timetable_summary ?? "None"}
-              </span>
-              <span>{formatTime(dag.next_dagrun_run_after)}</span>
-              <span>
-                <RunSquares dagId={dag.dag_id} runs={recent.runs.get(dag.dag_id)} />
-              </span>
-              <span>
-                {can.editRuns ? (
-                  <button
-                    type="button"
-                    class="icon"
-                    aria-label={`Trigger ${dag.dag_id}`}
-                    title="Trigger"
-                    onClick={() => setTrigger(dag.dag_id)}
-                  >
-                    ▶
-                  </button>
-                ) : null}
-              </span>
-            </div>
+            <DagRow
+              key={dag.dag_id}
+              dag={dag}
+              paused={pausedNow[dag.dag_id] ?? dag.is_paused}
+              runs={recent.runs.get(dag.dag_id)}
+              canPause={can.editDags}
+              canTrigger={can.editRuns}
+            />
           );
         }}
       />
@@ -195,96 +166,6 @@ export function DagListPage() {
       ) : null}
     </section>
   );
-}
-
-/** Ten fixed squares, oldest left; empty slots keep their place so rows never shift. */
-function RunSquares({ dagId, runs }: { dagId: string; runs: DagRun[] | undefined }) {
-  const shown = (runs ?? []).slice(0, RECENT_RUNS).reverse();
-  const slots = Array.from({ length: RECENT_RUNS }, (_, i) => shown[i - (RECENT_RUNS - shown.length)]);
-  return (
-    <span class="squares">
-      {slots.map((r, i) =>
-        r ? (
-          <Link
-            key={r.dag_run_id}
-            href={dagHref(dagId, { runId: r.dag_run_id })}
-            class="sq"
-            data-state={r.state}
-            style={{ background: stateColor(r.state) ?? undefined }}
-            title={`${r.dag_run_id}: ${stateLabel(r.state)}`}
-            aria-label={`run ${r.dag_run_id} ${stateLabel(r.state)}`}
-          />
-        ) : (
-          <span key={`empty-${String(i)}`} class="sq empty" />
-        ),
-      )}
-    </span>
-  );
-}
-
-/** Latest runs per DAG, fetched for the DAGs in view and again when an event says one of their runs changed. */
-function useRecentRuns() {
-  const [runs, setRuns] = useState(() => new Map<string, DagRun[]>());
-  const requested = useRef(new Set<string>());
-  const visible = useRef<string[]>([]);
-  const queue = useRef(new Set<string>());
-  const flushing = useRef(false);
-  const flush = async () => {
-    if (flushing.current) return;
-    flushing.current = true;
-    while (queue.current.size) {
-      const batch = [...queue.current];
-      queue.current.clear();
-      const got = new Map<string, DagRun[]>();
-      await eachLimited(batch, 6, async (id) => {
-        try {
-          const r = await api<{ dag_runs: DagRun[] }>("GET", `/dags/${seg(id)}/dagRuns?limit=${RECENT_RUNS}&order_by=-id`);
-          got.set(id, r.dag_runs);
-        } catch {
-          requested.current.delete(id);
-        }
-      });
-      setRuns((m) => {
-        const next = new Map(m);
-        for (const [k, v] of got) next.set(k, v);
-        return next;
-      });
-    }
-    flushing.current = false;
-  };
-  const want = (ids: string[]) => {
-    visible.current = ids;
-    for (const id of ids)
-      if (!requested.current.has(id)) {
-        requested.current.add(id);
-        queue.current.add(id);
-      }
-    void flush();
-  };
-  useEvents(
-    (e) => e.type.startsWith("dag_run."),
-    (e) => {
-      if (!visible.current.includes(e.dag_id)) {
-        requested.current.delete(e.dag_id);
-        return;
-      }
-      // A run's own event carries its new state: show it at once, then read the list for order and new runs.
-      setRuns((m) => {
-        const list = m.get(e.dag_id);
-        if (!list?.some((r) => r.dag_run_id === e.run_id)) return m;
-        const next = new Map(m);
-        next.set(
-          e.dag_id,
-          list.map((r) => (r.dag_run_id === e.run_id && e.state ? { ...r, state: e.state } : r)),
-        );
-        return next;
-      });
-      queue.current.add(e.dag_id);
-      setTimeout(() => void flush(), 250);
-    },
-    [],
-  );
-  return { runs, want };
 }
 
 function ImportErrors({ data }: { data: any }) {

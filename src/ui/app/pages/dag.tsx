@@ -2,6 +2,8 @@
 /** A DAG's page: header (pause, trigger), the grid or the graph, and the details of what is selected beside it. */
 import { useEffect, useState } from "preact/hooks";
 import { api, seg } from "../api";
+import { Backfills } from "../components/backfills";
+import { nextRun } from "../components/dag-row";
 import { ErrorBox, StateBadge } from "../components/common";
 import { Graph } from "../components/graph";
 import { Grid } from "../components/grid";
@@ -10,6 +12,7 @@ import { RunPanel } from "../components/run-panel";
 import { TaskPanel } from "../components/task-panel";
 import { TriggerDialog } from "../components/trigger";
 import { useDagData } from "../dag-data";
+import { formatTime } from "../format";
 import { useAsync, useSession } from "../hooks";
 import { dagHref, navigate, type Route } from "../router";
 import { capabilities } from "../session";
@@ -27,9 +30,6 @@ export function DagPage({ route }: { route: DagRoute }) {
   const [triggering, setTriggering] = useState(false);
   const [paused, setPaused] = useState<boolean | null>(null);
   useEffect(() => setPaused(dag.data ? dag.data.is_paused : null), [dag.data]);
-  useEffect(() => {
-    if (data.firstPaintMs !== null) (window as any).__leoflowGridPaintMs = data.firstPaintMs;
-  }, [data.firstPaintMs]);
   const latest = data.runs.at(-1);
 
   const togglePause = async () => {
@@ -139,6 +139,8 @@ function DagSummary({ dag, tasks }: { dag: Dag | undefined; tasks: number }) {
       <dl class="facts">
         <dt>Schedule</dt>
         <dd class="mono">{dag.timetable_summary ?? "None"}</dd>
+        <dt>Next run</dt>
+        <dd>{formatTime(nextRun(dag))}</dd>
         <dt>Tasks</dt>
         <dd>{tasks}</dd>
         <dt>Owners</dt>
@@ -149,6 +151,7 @@ function DagSummary({ dag, tasks }: { dag: Dag | undefined; tasks: number }) {
         <dd class="mono">{dag.fileloc}</dd>
       </dl>
       <p class="muted">Select a run (a bar) or a task instance (a square) to see its details and log.</p>
+      <Backfills dagId={dag.dag_id} />
     </div>
   );
 }

@@ -1,0 +1,131 @@
+/**
+ * One `leoflow agent` process started by the subprocess executor, and the tries it runs. A cold agent
+ * (`agent --server URL`, token in its environment) runs one try and exits: the try ends when it exits. A warm
+ * agent (`agent --warm --server URL`, no token) says `ready`, takes a try on stdin, and ends it with a `done`
+ * control line, or by exiting. Either way the try ends with the user process group it announced, so the
+ * executor can stop what is left of it before reporting.
+ */
+import { LineSplitter, formatAssignment, parseControlLine } from "../agent";
+
+export interface TryEnd {
+  exitCode: number | null;
+  signal: string | null;
+  /** The user process group the agent announced for this try, if it did. */
+  pgid: number | null;
+}
+
+export interface AgentHooks {
+  onReady?(agent: AgentProcess): void;
+  onExit?(agent: AgentProcess): void;
+}
+
+export class AgentProcess {
+  readonly proc: Bun.Subprocess<"pipe" | "ignore", "pipe", "inherit">;
+  /** Said `ready` (warm agents). */
+  ready = false;
+  /** Tries this agent has ended with `done`. */
+  triesDone = 0;
+  /** Sending its try's final state (warm): free in a moment. */
+  reporting = false;
+  /** Signalled by the executor: it exits after its try and takes no other. */
+  doomed = false;
+  private exited = false;
+  private current: { pgid: number | null; end: (e: TryEnd) => void } | null = null;
+
+  constructor(
+    argv: string[],
+    env: Record<string, string>,
+    readonly warm: boolean,
+    private readonly hooks: AgentHooks = {},
+  ) {
+    // Throws when the program cannot be started (ENOENT…): the launch fails, the dispatcher retries it.
+    this.proc = Bun.spawn(argv, { env, stdin: warm ? "pipe" : "ignore", stdout: "pipe", stderr: "inherit", detached: true });
+    void this.watch();
+  }
+
+  get alive(): boolean {
+    return !this.exited && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  get busy(): boolean {
+    return this.current !== null;
+  }
+
+  /** Starts a try: a warm agent gets the try's own values on stdin; a cold one has them already. */
+  run(own: Record<string, string>): Promise<TryEnd> {
+    if (this.current) throw new Error("an agent runs one try at a time");
+    if (!this.alive) return Promise.resolve(this.exitEnd(null));
+    const ended = new Promise<TryEnd>((end) => {
+      this.current = { pgid: null, end };
+    });
+    if (this.warm)
+      try {
+        this.proc.stdin?.write(formatAssignment(own));
+        void this.proc.stdin?.flush();
+      } catch {
+        // The agent is gone: its exit ends this try, as a cold agent that died at start would.
+      }
+    return ended;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (signal !== "SIGCONT") this.doomed = true;
+    this.proc.kill(signal);
+  }
+
+  /** An idle warm agent: EOF on stdin ends it. */
+  retire(): void {
+    this.doomed = true;
+    try {
+      void this.proc.stdin?.end();
+    } catch {
+      // already gone
+    }
+  }
+
+  private onLine(line: string): void {
+    const msg = parseControlLine(line);
+    if (!msg) return;
+    if ("user_pgid" in msg) {
+      if (this.current) this.current.pgid = msg.user_pgid;
+    } else if ("ready" in msg) {
+      this.ready = true;
+      this.hooks.onReady?.(this);
+    } else if ("reporting" in msg) {
+      this.reporting = this.current !== null;
+    } else if (this.current) {
+      const { end, pgid } = this.current;
+      this.current = null;
+      this.reporting = false;
+      this.triesDone++;
+      end({ exitCode: msg.done, signal: null, pgid });
+    }
+  }
+
+  private exitEnd(pgid: number | null): TryEnd {
+    const signal = this.proc.signalCode;
+    return { exitCode: signal ? null : this.proc.exitCode, signal: signal ? String(signal) : null, pgid };
+  }
+
+  /** Reads control lines until the agent exits; then ends its try, if it was running one. */
+  private async watch(): Promise<void> {
+    const splitter = new LineSplitter();
+    const reader = this.proc.stdout.getReader();
+    const reading = (async () => {
+      for (let r = await reader.read(); !r.done; r = await reader.read()) for (const l of splitter.push(r.value)) this.onLine(l);
+      for (const l of splitter.end()) this.onLine(l);
+    })().catch(() => {}); // a broken pipe only costs us the group id; the exit still ends the try below
+    await this.proc.exited;
+    this.exited = true;
+    // Not EOF: a process the agent started may hold its stdout open. What the agent wrote is in the pipe
+    // already; a short wait reads it.
+    await Promise.race([reading, Bun.sleep(200)]);
+    void reader.cancel().catch(() => {});
+    if (this.current) {
+      const { end, pgid } = this.current;
+      this.current = null;
+      end(this.exitEnd(pgid));
+    }
+    this.hooks.onExit?.(this);
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Store contract for loadRunChanges (issue 18): the scheduler holds large runs between ticks and asks only
+ * for what changed. A task instance is reported when the caller does not know it or its state, try_number or
+ * updated_at differ from the known version, whoever wrote it; unchanged ones are not; the run row always is.
+ */
+import { describe, expect, test } from "bun:test";
+import { parseDagSpec } from "../../src/domain";
+import type { KnownTaskInstance, Store } from "../../src/store";
+import { newRun, T0 } from "./contract-fixtures";
+
+const at = (s: number) => new Date(T0.getTime() + s * 1000);
+const TASKS = ["a", "b", "c"];
+
+async function runWithTasks(store: Store, runId: string) {
+  const dag = await store.upsertDag("default", {
+    spec: parseDagSpec({ dag_id: "wide", tasks: TASKS.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) }),
+    fileloc: "/dags/wide.json",
+    pausedOnCreate: false,
+    now: T0,
+  });
+  const tasks = TASKS.map((task_id) => ({
+    task_id,
+    operator: "bash",
+    max_tries: 0,
+    pool: "default_pool",
+    pool_slots: 1,
+    priority_weight: 1,
+  }));
+  const run = await store.createDagRun(newRun(dag, runId, { tasks }));
+  const [snap] = await store.loadRunSnapshots([run.id]);
+  return { run, tis: snap!.tis };
+}
+
+const versions = (tis: readonly KnownTaskInstance[]): KnownTaskInstance[] =>
+  tis.map(({ id, state, try_number, updated_at }) => ({ id, state, try_number, updated_at }));
+
+export function runChangesContract(getStore: () => Store): void {
+  describe("loadRunChanges", () => {
+    test("nothing changed: each run comes back with its current row and no task instances", async () => {
+      const store = getStore();
+      const { run, tis } = await runWithTasks(store, "r1");
+      await store.setDagRunState(run.id, ["queued"], "running", at(1));
+      const [changes] = await store.loadRunChanges([run.id], versions(tis));
+      expect(changes!.run).toEqual((await store.getDagRunById(run.id))!);
+      expect(changes!.run.state).toBe("running");
+      expect(changes!.tis).toEqual([]);
+    });
+
+    test("a transition, a retry's new try and an unknown task instance are reported, in full", async () => {
+      const store = getStore();
+      const { run, tis } = await runWithTasks(store, "r1");
+      const [a, b, c] = tis;
+      expect(await store.applyTransitions([{ id: a!.id, from: ["none"], to: "scheduled" }], at(2))).toEqual([true]);
+      // A try bump with the same state and the same updated_at as the known version still differs.
+      const known = versions(tis).map((k) => (k.id === b!.id ? { ...k, try_number: k.try_number + 1 } : k));
+      // `c` is not known at all.
+      const [changes] = await store.loadRunChanges(
+        [run.id],
+        known.filter((k) => k.id !== c!.id),
+      );
+      expect(changes!.tis.map((t) => t.task_id).sort()).toEqual(["a", "b", "c"]);
+      const changedA = changes!.tis.find((t) => t.id === a!.id)!;
+      expect(changedA).toEqual((await store.getTaskInstanceById(a!.id))!);
+      expect([changedA.state, changedA.updated_at]).toEqual(["scheduled", at(2)]);
+    });
+
+    test("only the task instances that differ come back; the known version of a changed one then matches", async () => {
+      const store = getStore();
+      const { run, tis } = await runWithTasks(store, "r1");
+      await store.applyTransitions([{ id: tis[1]!.id, from: ["none"], to: "scheduled" }], at(3));
+      const [first] = await store.loadRunChanges([run.id], versions(tis));
+      expect(first!.tis.map((t) => t.task_id)).toEqual(["b"]);
+      const updated = versions(tis.map((t) => first!.tis.find((c) => c.id === t.id) ?? t));
+      const [second] = await store.loadRunChanges([run.id], updated);
+      expect(second!.tis).toEqual([]);
+    });
+
+    test("several runs at once, each with its own changes; unknown run ids are omitted", async () => {
+      const store = getStore();
+      const r1 = await runWithTasks(store, "r1");
+      const r2 = await runWithTasks(store, "r2");
+      await store.applyTransitions([{ id: r2.tis[2]!.id, from: ["none"], to: "scheduled" }], at(4));
+      const changes = await store.loadRunChanges([r2.run.id, 987654, r1.run.id], versions([...r1.tis, ...r2.tis]));
+      const byRun = new Map(changes.map((c) => [c.run.run_id, c.tis.map((t) => t.task_id)]));
+      expect(Object.fromEntries(byRun)).toEqual({ r1: [], r2: ["c"] });
+      expect(await store.loadRunChanges([], [])).toEqual([]);
+    });
+
+    test("a note-only write is not a change (the scheduler records its own notes)", async () => {
+      const store = getStore();
+      const { run, tis } = await runWithTasks(store, "r1");
+      expect(await store.setTaskInstanceNotes([{ id: tis[0]!.id, state: "none", note: "waiting" }])).toEqual([true]);
+      const [changes] = await store.loadRunChanges([run.id], versions(tis));
+      expect(changes!.tis).toEqual([]);
+    });
+  });
+}

@@ -1,0 +1,25 @@
+/** The executor → warm agent try assignment: a try's own values only, as one JSON line. Pure, as tables. */
+import { expect, test } from "bun:test";
+import { formatAssignment, parseAssignment } from "../../../src/agent";
+
+const own = { LEOFLOW_AGENT_TOKEN: "tok", LEOFLOW_SERVER: "http://127.0.0.1:8080" };
+
+test("an assignment round-trips as one line", () => {
+  const line = formatAssignment({ ...own, LEOFLOW_STAGING_DIR: "/s" });
+  expect(line.endsWith("\n")).toBe(true);
+  expect(line.trimEnd()).not.toContain("\n");
+  expect(parseAssignment(line.trimEnd())).toEqual({ ok: true, own: { ...own, LEOFLOW_STAGING_DIR: "/s" } });
+});
+
+test.each([
+  ["{not json", "a try assignment must be one line of JSON"],
+  ['["x"]', "a try assignment must be a JSON object"],
+  ['{"LEOFLOW_SERVER":"http://x"}', "a try assignment needs LEOFLOW_AGENT_TOKEN"],
+  ['{"LEOFLOW_AGENT_TOKEN":"t","LEOFLOW_SERVER":""}', "a try assignment needs LEOFLOW_SERVER"],
+  ['{"LEOFLOW_AGENT_TOKEN":1,"LEOFLOW_SERVER":"http://x"}', "LEOFLOW_AGENT_TOKEN must be a string"],
+  // The line carries a try's own values, never other variables for the user process.
+  [
+    '{"LEOFLOW_AGENT_TOKEN":"t","LEOFLOW_SERVER":"http://x","AWS_SECRET_ACCESS_KEY":"k"}',
+    "AWS_SECRET_ACCESS_KEY is not a try's own value (expected LEOFLOW_AGENT_TOKEN, LEOFLOW_SERVER, LEOFLOW_STAGING_DIR)",
+  ],
+])("%p is refused: %s", (line, error) => expect(parseAssignment(line)).toEqual({ ok: false, error }));
