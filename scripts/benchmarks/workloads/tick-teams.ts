@@ -8,7 +8,7 @@
  * ready task, with the loop reading team quotas from the store as the server does.
  */
 import { join } from "node:path";
-import { parseDagSpec, type DagRecord, type NewDagRun, type TaskInstanceRecord } from "../../../src/domain";
+import { parseDagSpec, type DagRecord, type TaskInstanceRecord } from "../../../src/domain";
 import { silentLogger } from "../../../src/observability";
 import { SchedulerLoop } from "../../../src/scheduler";
 import { PostgresStore, SqliteStore, type Store } from "../../../src/store";
@@ -16,7 +16,7 @@ import { skippedRow, type BenchContext, type Workload } from "../lib/context";
 import { removeDir, tempDir } from "../lib/leoflow";
 import type { Row } from "../lib/stats";
 import { nowMs } from "./chain";
-import { tickDag } from "./tick";
+import { createRuns, tickDag } from "./tick";
 
 const WORKLOAD = "tick-teams";
 const T0 = new Date("2026-01-01T00:00:00Z");
@@ -57,37 +57,7 @@ async function seed(store: Store, teams: string[], runs: number, tasks: number):
       await store.updateTeam(team, { max_running_tasks: share, max_pool_slots: share, max_inline_requests: 64 });
     }
   }
-  const tis: NewDagRun["tasks"] = spec.tasks.map((t) => ({
-    task_id: t.task_id,
-    operator: t.operator,
-    max_tries: 0,
-    pool: t.pool,
-    pool_slots: 1,
-    priority_weight: 1,
-  }));
-  const s = nowMs();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      for (let i = next++; i < runs; i = next++) {
-        const dag = dags[i % dags.length] as DagRecord;
-        await store.createDagRun({
-          team: dag.team,
-          dag_id: dag.dag_id,
-          run_id: `r${i}`,
-          run_type: "manual",
-          logical_date: new Date(T0.getTime() + i * 1000),
-          data_interval_start: null,
-          data_interval_end: null,
-          conf: {},
-          version_id: dag.version_id,
-          queued_at: T0,
-          tasks: tis,
-        });
-      }
-    }),
-  );
-  return nowMs() - s;
+  return createRuns(store, dags, runs);
 }
 
 async function measure(ctx: BenchContext, name: "sqlite" | "postgres", teams: number, open: () => Store): Promise<Row[]> {

@@ -7,7 +7,7 @@
  * alone (formerly scripts/bench-store.ts): the sweep's read, a 1,000-row transition batch, the active count.
  */
 import { join } from "node:path";
-import { parseDagSpec, type DagRecord, type TaskInstanceRecord, type TaskTransition } from "../../../src/domain";
+import { parseDagSpec, type DagRecord, type NewDagRun, type TaskInstanceRecord, type TaskTransition } from "../../../src/domain";
 import { silentLogger } from "../../../src/observability";
 import { SchedulerLoop } from "../../../src/scheduler";
 import { PostgresStore, SqliteStore, type Store } from "../../../src/store";
@@ -28,19 +28,30 @@ export async function seedRuns(
 ): Promise<{ dag: DagRecord; ms: number }> {
   const spec = parseDagSpec(tickDag(tasks));
   const dag = await store.upsertDag("default", { spec, fileloc, pausedOnCreate: false, now: T0 });
-  const tis = spec.tasks.map((t) => ({
-    task_id: t.task_id,
-    operator: t.operator,
-    max_tries: 0,
-    pool: t.pool,
-    pool_slots: 1,
-    priority_weight: 1,
-  }));
+  return { dag, ms: await createRuns(store, [dag], runs) };
+}
+
+/**
+ * Creates `runs` manual runs r0, r1, … of the DAGs (run i of dags[i % dags.length]), with a task instance per
+ * task of each DAG's current spec, 8 creators at once; returns how long it took (ms).
+ */
+export async function createRuns(store: Store, dags: DagRecord[], runs: number): Promise<number> {
+  const tasksOf = (dag: DagRecord): NewDagRun["tasks"] =>
+    dag.spec.tasks.map((t) => ({
+      task_id: t.task_id,
+      operator: t.operator,
+      max_tries: 0,
+      pool: t.pool,
+      pool_slots: 1,
+      priority_weight: 1,
+    }));
+  const tis = new Map(dags.map((d) => [d, tasksOf(d)]));
   const s = nowMs();
   let next = 0;
   await Promise.all(
     Array.from({ length: 8 }, async () => {
-      for (let i = next++; i < runs; i = next++)
+      for (let i = next++; i < runs; i = next++) {
+        const dag = dags[i % dags.length] as DagRecord;
         await store.createDagRun({
           team: dag.team,
           dag_id: dag.dag_id,
@@ -52,11 +63,12 @@ export async function seedRuns(
           conf: {},
           version_id: dag.version_id,
           queued_at: T0,
-          tasks: tis,
+          tasks: tis.get(dag) ?? [],
         });
+      }
     }),
   );
-  return { dag, ms: nowMs() - s };
+  return nowMs() - s;
 }
 
 export function tickDag(tasks: number) {

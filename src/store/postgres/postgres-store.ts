@@ -58,7 +58,7 @@ import { redactUrl } from "../../domain";
 import { connect, type Pool } from "./client";
 import * as dags from "./dags";
 import * as dagsQuery from "./dags-query";
-import { ensureTeam } from "./ensure-team";
+import { ensureTeam } from "../ensure-team";
 import type { DagFilter, DagRunStateCount, DagVersionRecord } from "../ports/api-dags";
 import * as filterQueries from "./filter-queries";
 import * as logs from "./logs";
@@ -135,7 +135,7 @@ export class PostgresStore implements Store {
     return dags.upsertDag(this.sql, team, input);
   }
   async ensureTeam(team: string, now: Date): Promise<boolean> {
-    return ensureTeam(this.sql, team, now);
+    return ensureTeam(this, team, now);
   }
   async getDag(team: string, dagId: string): Promise<DagRecord | null> {
     return dags.getDag(this.sql, team, dagId);

@@ -56,7 +56,7 @@ import type { Slice } from "../ports/secrets";
 import type { KnownTaskInstance } from "../ports/scheduler";
 import * as dags from "./dags";
 import * as dagsQuery from "./dags-query";
-import { ensureTeam } from "./ensure-team";
+import { ensureTeam } from "../ensure-team";
 import type { DagFilter, DagRunStateCount, DagVersionRecord } from "../ports/api-dags";
 import * as filterQueries from "./filter-queries";
 import * as logs from "./logs";
@@ -121,7 +121,7 @@ export class SqliteStore implements Store {
     return dags.upsertDag(this.db, team, input);
   }
   async ensureTeam(team: string, now: Date): Promise<boolean> {
-    return ensureTeam(this.db, team, now);
+    return ensureTeam(this, team, now);
   }
   async getDag(team: string, dagId: string): Promise<DagRecord | null> {
     return dags.getDag(this.db, team, dagId);
