@@ -2,19 +2,29 @@
  * The composition root: reads a ServeConfig and builds the object graph — store, DAG folder sync, executors,
  * dispatcher, scheduler, agent RPC and HTTP API — on one port. Nothing else wires modules together.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { ServeConfig } from "./config";
 import { changedSettings } from "./config-file";
-import { passthroughEnv, redactUrl, toError } from "./domain";
+import { admitSensorFileRoots, inheritedTaskEnv, passthroughEnv, redactUrl, toError } from "./domain";
 import { openStore, splitSchema, withSecrets, type Store } from "./store";
-import { configureLogging, createLogger, Metrics, startSystemdNotify, type Logger } from "./observability";
-import { EventHub, EVENTS_CHANNEL, channelFor, createServerEvents, registerEventMetrics, withStoreEvents } from "./events";
+import { configureLogging, createLogger, Metrics, startSystemdNotify, webhookDeliveries, type Logger } from "./observability";
+import {
+  EventHub,
+  EVENTS_CHANNEL,
+  channelFor,
+  createServerEvents,
+  registerEventMetrics,
+  registerTaskMetrics,
+  withStoreEvents,
+} from "./events";
 import { LocalWakeBus, PgWakeBus, wakeChannelFor, type WakeBus } from "./events";
+import { WEBHOOK_INTEREST_REFRESH_MS, WebhookDeliverer, webhookChangeRelay, webhookEventSink } from "./events";
 import { DagFolderSync, IsolatedDagParser, ParseCache, TeamDagFolders, planTeamFolders } from "./dags";
 import { Router, SubprocessExecutor, createDockerExecution, dockerInstanceId, type DockerExecution } from "./executors";
 import { AGENT_BINARY_IN_IMAGE, createKubernetesExecution, type KubernetesExecution } from "./executors";
-import { InlineRunner, admitInlineTasks, registerInlineMetrics } from "./executors";
+import { InlineRunner, SensorChecks, admitInlineTasks, registerInlineMetrics } from "./executors";
 import {
   BufferedDispatcher,
   Dispatcher,
@@ -25,11 +35,14 @@ import {
   TeamPolicies,
   tokenGraceSeconds,
 } from "./dispatch";
-import { CronRunCreator, Reapers, SchedulerLoop } from "./scheduler";
-import { LeaderCampaign, PgLeaderLock, leaderLockIdFor, registerSchedulerMetrics } from "./scheduler";
+import { CronRunCreator, Reapers, SchedulerLoop, SensorPoller, systemClock } from "./scheduler";
+import { LeaderCampaign, PgLeaderLock, leaderLockIdFor, registerSchedulerMetrics, registerStateGauges } from "./scheduler";
 // Only the prefix, eagerly: the RPC service itself (protobuf runtime and descriptors) loads after start-up.
 import { AGENT_RPC_PREFIX } from "./rpc/prefix";
-import { createApi } from "./api";
+import type { createApi } from "./api";
+// Only the health report, eagerly: hono and the API's routes load in the background after start-up.
+import { HEALTH_PATH, healthReport } from "./api/health";
+import { CallbackRunner } from "./callbacks";
 import {
   AgentTokens,
   UserTokens,
@@ -52,9 +65,23 @@ export interface RunningServer {
   reload(next: ServeConfig): Promise<void>;
 }
 
+/** --sensor-file-roots, else the DAGs folders and <data-dir>/staging when it exists (docs/sensors.md). */
+function sensorFileRoots(cfg: ServeConfig): string[] {
+  if (cfg.sensor_file_roots !== undefined)
+    return cfg.sensor_file_roots
+      .split(",")
+      .map((r) => r.trim())
+      .filter((r) => r !== "")
+      .map((r) => resolve(r));
+  const staging = join(cfg.data_dir, "staging");
+  const folders = [cfg.dags_folder, ...cfg.team_dags_folders.map((f) => f.path)].filter((f) => f !== "");
+  return [...folders, ...(existsSync(staging) ? [staging] : [])].map((f) => resolve(f));
+}
+
 export async function startServer(cfg: ServeConfig, log: Logger = createLogger("leoflow")): Promise<RunningServer> {
   mkdirSync(cfg.data_dir, { recursive: true });
   configureLogging({ level: cfg.log_level, format: cfg.log_format });
+  const fileRoots = sensorFileRoots(cfg);
   // Every state change goes through the store, so lifecycle events are emitted at that one door.
   const events = new EventHub();
   // Secrets (connection passwords and extras, secret variables) are sealed at the same door (store/secrets.ts).
@@ -75,10 +102,13 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     retention: { maxAgeMs: cfg.events_retention * 1000, maxRows: cfg.events_retention_rows },
     pg: cfg.mode === "pro" ? { url: eventsDb.url, channel: channelFor(EVENTS_CHANNEL, eventsDb.schema) } : undefined,
   });
-  const store = withStoreEvents(withSecrets(rawStore, cipher), eventLog.log, (e) =>
-    log.warn("emitting a lifecycle event failed", { error: toError(e) }),
-  );
   const metrics = new Metrics();
+  const store = withStoreEvents(
+    withSecrets(rawStore, cipher),
+    eventLog.log,
+    (e) => log.warn("emitting a lifecycle event failed", { error: toError(e) }),
+    registerTaskMetrics(metrics).observe,
+  );
   // Names this binary's release next to the schema versions when the store is newer than it (store/migrate.ts).
   await store.migrate().catch((e) => {
     throw new Error(`${toError(e).message} (this binary is leoflow ${VERSION})`, { cause: e });
@@ -126,17 +156,19 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
           async () => (await teamPolicies.all()).flatMap((t) => t.executor_policy.kubernetes_namespace ?? []),
         )
       : null;
-  const standard =
-    docker?.executor ??
-    kube?.executor ??
-    new SubprocessExecutor({
-      // LEOFLOW_AGENT_BINARY runs agents from another leoflow binary (fault tests point it at a missing file).
-      selfCommand: process.env.LEOFLOW_AGENT_BINARY ? [process.env.LEOFLOW_AGENT_BINARY] : selfCommand(),
-      logger: log.child("subprocess"),
-      onAgentExit: (exit) => void failIfUnreported(store, exit, log, (id) => scheduler?.wake(id)),
-      taskEnvPassthrough: cfg.task_env_passthrough,
-      agentPool: { size: cfg.agent_pool, server: controlPlaneUrl },
-    });
+  const subprocess =
+    docker || kube
+      ? null
+      : new SubprocessExecutor({
+          // LEOFLOW_AGENT_BINARY runs agents from another leoflow binary (fault tests point it at a missing file).
+          selfCommand: process.env.LEOFLOW_AGENT_BINARY ? [process.env.LEOFLOW_AGENT_BINARY] : selfCommand(),
+          logger: log.child("subprocess"),
+          onAgentExit: (exit) => void failIfUnreported(store, exit, log, (id) => scheduler?.wake(id)),
+          taskEnvPassthrough: cfg.task_env_passthrough,
+          agentPool: { size: cfg.agent_pool, server: controlPlaneUrl, deferStart: true },
+          python: { venvsDir: join(cfg.data_dir, "venvs"), pipIndexUrl: cfg.pip_index_url, pipFindLinks: cfg.pip_find_links },
+        });
+  const standard = docker?.executor ?? kube?.executor ?? subprocess!;
   // http tasks run in-process; the runner is also registered as the "inline" executor for any http task that
   // reaches the dispatcher the queued way (execution_mode: agent, which no agent runs).
   const inline = new InlineRunner({
@@ -160,7 +192,8 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     maxAttempts: cfg.dispatch_retries,
     baseMs: cfg.dispatch_retry_base * 1000,
     wake: (id) => scheduler?.wake(id),
-    events: eventLog.log,
+    // A dead-lettered launch is also queued for the webhooks that want it (events/webhook-sink.ts).
+    events: webhookEventSink(eventLog.log, store, (e) => log.warn("queueing a webhook event failed", { error: toError(e) })),
     failures: metrics.counter("leoflow_dispatch_failures_total", "Failed task launches, by outcome (retry or dead_letter).", ["outcome"]),
   });
   const dispatchRetries = { onDispatchFailure: retryPolicy.onDispatchFailure, dispatchGate: retryPolicy };
@@ -187,10 +220,19 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     logger: log.child("scheduler"),
     sweepIntervalMs: cfg.sweep_interval * 1000,
     parallelism: cfg.parallelism,
+    maxMapLength: cfg.max_map_length,
     executorName: standard.name,
     inline,
     // Team quotas (max_running_tasks, max_pool_slots, max_inline_requests), read once per sweep.
     teams: store,
+    // Sensors wait deferred and are checked here, on the leader, without a process or a slot (docs/sensors.md).
+    sensors: new SensorPoller({
+      store,
+      checker: new SensorChecks(store, { fileRoots }),
+      clock: systemClock,
+      logger: log.child("sensors"),
+      wake: (id) => scheduler?.wake(id),
+    }),
     runCreator: new CronRunCreator({ store, logger: log.child("scheduler") }),
     reaper: new Reapers({
       store,
@@ -210,6 +252,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
       },
     }),
     ...dispatchRetries,
+    onTick: (report) => tickMetrics.onTick(report),
   });
   const loop = scheduler;
   if (pro) {
@@ -220,17 +263,57 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
       logger: log.child("leader"),
       pollMs: cfg.leader_poll * 1000,
       // A new leader reconciles the pods at once: the old leader's may have ended while no one watched.
-      onRoleChange: (role) => kube?.reconciler.leadershipChanged(role === "leader"),
+      onRoleChange: (role) => {
+        kube?.reconciler.leadershipChanged(role === "leader");
+        callbacks.leadershipChanged(role === "leader");
+        webhooks.leadershipChanged(role === "leader");
+      },
     });
   }
+  // DAG and task callbacks and deadline alerts, on the leader: they read the event log, never the tick's path.
+  const callbacks = new CallbackRunner({
+    store,
+    // Missed deadlines and failed callbacks are also queued for the webhooks that want them.
+    events: webhookEventSink(eventLog.log, store, (e) => log.warn("queueing a webhook event failed", { error: toError(e) })),
+    logger: log.child("callbacks"),
+    metrics,
+    active: () => !campaign || campaign.isLeader,
+    // ts callbacks run in a child of this binary with a task's environment allowlist, as DAG files are parsed.
+    ts: { command: selfCommand(), env: inheritedTaskEnv(process.env, cfg.task_env_passthrough) },
+  });
+  // Webhook deliveries: their own timers, bounded requests, the leader only (events/webhook-delivery.ts).
+  const webhooks = new WebhookDeliverer({
+    store,
+    metrics,
+    isLeader: () => !campaign || campaign.isLeader,
+    retry: { maxAttempts: cfg.webhook_max_attempts, baseDelayMs: cfg.webhook_retry_base * 1000 },
+    timeoutMs: cfg.webhook_timeout * 1000,
+    retentionMs: cfg.webhook_retention * 1000,
+    refreshInterestMs: pro ? WEBHOOK_INTEREST_REFRESH_MS : undefined,
+    replica: hostname(),
+    onError: (e) => log.warn("webhook delivery failed to reach the store", { error: toError(e) }),
+  });
   wakeBus.subscribe((id) => {
     if (!campaign || campaign.isLeader) loop.wake(id);
   });
+  // Pro: a webhook changed through another replica applies to this one's outbox writes at once.
+  const webhookChanges = webhookChangeRelay(wakeBus, store, (e) => log.warn("re-reading the webhooks failed", { error: toError(e) }));
   const wake = (dagRunId?: number) => wakeBus.wake(dagRunId);
   registerDispatchMetrics(metrics, buffered);
-  registerSchedulerMetrics(metrics, loop, campaign);
+  const tickMetrics = registerSchedulerMetrics(metrics, loop, campaign);
+  registerStateGauges(metrics, store);
+  webhookDeliveries(metrics);
   registerEventMetrics(metrics, eventLog.log, events);
   registerInlineMetrics(metrics, inline);
+
+  // From here /health answers (the store is migrated, the scheduler exists): the parse cache, the teams of
+  // the DAG folders and the API's wiring below stay off start-to-healthy; other requests wait for them.
+  const healthSources = { store, scheduler: loop, logger: log.child("api") };
+  const wired = Promise.withResolvers<void>();
+  handle = async (req) =>
+    req.method === "GET" && new URL(req.url).pathname === HEALTH_PATH
+      ? Response.json(await healthReport(healthSources))
+      : wired.promise.then(() => handle(req));
 
   // DAG files are parsed in child processes of this binary, never in the server (design: the wall around
   // user code); results are cached by content hash in the data dir, so a restart parses nothing unchanged.
@@ -262,12 +345,12 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
           ...(docker?.admit?.(spec) ?? []),
           ...(kube?.admit(spec) ?? []),
           ...admitInlineTasks(spec, cfg.inline_max_seconds),
+          ...admitSensorFileRoots(spec, fileRoots),
         ],
       }),
     })),
   );
-  // The agent RPC loads in the background once the server answers (~30 ms of protobuf descriptors kept off
-  // start-to-healthy); an agent call that arrives first waits for it.
+  // The agent RPC (protobuf descriptors: ~30 ms) loads on the first agent call, which waits for it.
   let rpcReady: Promise<(req: Request) => Promise<Response | null>> | undefined;
   const loadRpc = () =>
     (rpcReady ??= import("./rpc").then(({ createAgentRpcHandler }) =>
@@ -281,7 +364,12 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
         onTaskStateChange: (runId) => wake(runId),
       }),
     ));
-  const api = createApi({
+  // The API (hono, its routes and schemas: tens of ms) loads on the first request other than a health check
+  // (/api/v2/monitor/health is answered from api/health.ts until then), which waits for it.
+  let api: ReturnType<typeof createApi> | null = null;
+  let apiReady: Promise<ReturnType<typeof createApi>> | undefined;
+  const loadApi = () => (apiReady ??= import("./api").then(({ createApi }) => (api = createApi(apiDeps))));
+  const apiDeps: Parameters<typeof createApi>[0] = {
     store,
     tokens: userTokens,
     version: VERSION,
@@ -304,15 +392,22 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     testConnection: cfg.test_connection === "Enabled",
     config: cfg,
     dagFiles: { reparse: async (team, file) => void (await dagSync.reparse(team, file)) },
-  });
-  handle = async (req) =>
-    new URL(req.url).pathname.startsWith(AGENT_RPC_PREFIX)
-      ? ((await (await loadRpc())(req)) ?? api.fetch(req, server))
-      : api.fetch(req, server);
+    webhooks: { poke: () => webhooks.poke(), changed: () => webhookChanges.changed() },
+  };
+  handle = async (req) => {
+    const path = new URL(req.url).pathname;
+    if (path.startsWith(AGENT_RPC_PREFIX)) return (await (await loadRpc())(req)) ?? (api ?? (await loadApi())).fetch(req, server);
+    if (!api && path === HEALTH_PATH && req.method === "GET") return Response.json(await healthReport(healthSources));
+    return (api ?? (await loadApi())).fetch(req, server);
+  };
+  wired.resolve();
   await docker?.start();
   await kube?.start();
   await wakeBus.start();
   await eventLog.start();
+  // Off the start-up path: it reads its cursor and the active runs' deadlines while the server comes up.
+  void callbacks.start();
+  webhooks.start();
   if (campaign) campaign.start();
   else loop.start();
   // The first scan of the DAG folders runs while /health, the API and the scheduler already answer (it may
@@ -333,9 +428,12 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
       "--executor=subprocess runs DAG code as plain processes on the leading replica's host, unsandboxed; use it only with trusted DAGs",
     );
   log.info("leoflow is serving", { url, mode: cfg.mode, db: redactUrl(cfg.db), executor: standard.name, version: VERSION });
-  setTimeout(() => void loadRpc(), 0);
+  // The API (hono, zod, the route schemas) and the agent RPC load on their first request, not here: an idle
+  // server never pays for them (~5 MiB RSS; scripts/bench footprint), and a request that comes first waits
+  // for the import (tens of ms, once). Both are code in this binary, so readiness below stays honest.
+  subprocess?.startAgentPool();
   void warnOfForeignSecrets(rawStore, cipher, log);
-  // Type=notify units: ready now that the API answers; watchdog pings follow the scheduler's health.
+  // Type=notify units: ready now that the server answers; watchdog pings follow the scheduler's health.
   const systemd = await startSystemdNotify({
     env: process.env,
     logger: log.child("systemd"),
@@ -367,7 +465,9 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
         // The API and RPC keep serving during the grace period so running agents can report.
         await Promise.all(router.all().map((e) => e.close?.(cfg.shutdown_grace * 1000)));
         await server.stop(true);
+        await callbacks.stop();
         await wakeBus.close();
+        await webhooks.stop();
         await eventLog.close();
         await store.close();
         log.info("stopped");

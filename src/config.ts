@@ -1,11 +1,11 @@
 /**
  * Config: one object built from command-line flags, LEOFLOW_* environment variables and defaults, in that
- * order of precedence, validated with zod so a bad value is refused with the flag's name and a fix.
+ * order of precedence, checked by config-rules.ts so a bad value is refused with the flag's name and a fix.
  */
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
-import { z } from "zod";
-import { DEFAULT_TEAM, ValidationError, parsePassthrough, parseSecretsKey, errorMessage, parseTeamFolders, lazySchema } from "./domain";
+import * as v from "./config-rules";
+import { DEFAULT_TEAM, ValidationError, parsePassthrough, parseSecretsKey, errorMessage, parseTeamFolders } from "./domain";
 import { PULL_POLICIES, parseMemoryBytes, parseNanoCpus, parseNodeSelector, parseRunAs, parseTolerations } from "./executors";
 import { readConfigFile } from "./config-file";
 
@@ -14,143 +14,144 @@ const EXECUTORS = ["subprocess", "docker", "kubernetes"] as const;
 
 /** A byte size flag: "4194304", "4Mi", "512Ki", "1G"; at least `min` bytes. */
 function byteSize(min: number) {
-  return z.union([z.string(), z.number()]).transform((v, ctx) => {
-    const n = parseMemoryBytes(v);
-    if (n === null) ctx.addIssue({ code: "custom", message: `expects a size in bytes or with a unit such as "4Mi", got "${v}"` });
-    else if (n < min) ctx.addIssue({ code: "custom", message: `must be at least ${min} bytes, got ${n}` });
-    return n ?? 0;
+  return v.custom((raw) => {
+    const n = typeof raw === "string" || typeof raw === "number" ? parseMemoryBytes(raw) : null;
+    if (n === null) throw new Error(`expects a size in bytes or with a unit such as "4Mi", got "${String(raw)}"`);
+    if (n < min) throw new Error(`must be at least ${min} bytes, got ${n}`);
+    return n;
   });
 }
 
-const ServeConfigSchema = lazySchema(() =>
-  z.object({
-    mode: z.enum(MODES),
-    db: z.string().min(1),
-    /** The team `default`'s DAG folder; "" when only other teams' folders were given (TEAM=PATH). */
-    dags_folder: z.string(),
-    /** Folders of other teams (`--dags-folder TEAM=PATH`). */
-    team_dags_folders: z.array(z.object({ team: z.string(), path: z.string() })),
-    dags_folder_layout: z.enum(["single", "teams"], { error: "expects single or teams" }),
-    host: z.string().min(1),
-    port: z.number().int().min(0).max(65535),
-    advertise_url: z.string().url().optional(),
-    auth: z.enum(["jwt", "none"]),
-    trusted_proxy_hops: z.number().int().min(0),
-    /** Airflow's [core] test_connection: POST /connections/test answers 403 unless Enabled. */
-    test_connection: z.enum(["Disabled", "Enabled", "Hidden"], { error: "expects Disabled, Enabled or Hidden" }),
-    executor: z.enum(EXECUTORS),
-    parallelism: z.number().int().min(1),
-    dags_paused_at_creation: z.boolean(),
-    dag_parse_timeout: z.number().positive(),
-    // A parse process alone takes ~50 MiB; below 64 MiB every DAG file would fail.
-    dag_parse_memory: byteSize(64 * 2 ** 20),
-    data_dir: z.string().min(1),
-    xcom_max_bytes: z.number().int().min(1024),
-    agent_token_ttl: z.number().int().min(60),
-    rpc_max_body: byteSize(64 * 1024),
-    api_max_body: byteSize(64 * 1024),
-    heartbeat_interval: z.number().int("whole seconds (the agent protocol carries an integer)").min(1),
-    shutdown_grace: z.number().min(0),
-    sweep_interval: z.number().min(0.05),
-    agent_lost_after: z.number().positive(),
-    dispatch_lost_after: z.number().positive(),
-    orphan_after: z.number().positive(),
-    dispatch_retries: z.number().int().min(1),
-    dispatch_retry_base: z.number().min(0),
-    jwt_secret: z.string().min(16).optional(),
-    jwt_previous_secrets: z.string().optional(),
-    token_ttl: z.number().int().min(60),
-    secrets_key: z
-      .string()
-      .optional()
-      .superRefine((v, ctx) => {
-        try {
-          if (v !== undefined) parseSecretsKey(v, "the key");
-        } catch (e) {
-          ctx.addIssue({ code: "custom", message: errorMessage(e) });
-        }
-      }),
-    // --- Pro runtime (leader election, buffered dispatch) ---
-    leader_poll: z.number().min(0.05),
-    dispatch_buffer: z.number().int().min(0),
-    dispatch_workers: z.number().int().min(0),
-    admin_password: z.string().min(1).optional(),
-    // --- Docker executor ---
-    docker_host: z.string().regex(/^(unix|tcp|http):\/\/./, "expects unix:///path/to/docker.sock or tcp://host:port"),
-    docker_default_image: z.string().min(1),
-    docker_network: z.string().min(1),
-    docker_default_cpu: z.string().refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "1" or "500m"'),
-    docker_default_memory: z.string().refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "512Mi"'),
-    docker_pull_policy: z.enum(PULL_POLICIES),
-    docker_user: z.string(),
-    docker_agent_binary: z.string().min(1).optional(),
-    docker_allowed_images: z.string(),
-    docker_max_cpu: z
-      .string()
-      .refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "4"')
-      .optional(),
-    docker_max_memory: z
-      .string()
-      .refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "8Gi"')
-      .optional(),
-    docker_remove_grace: z.number().min(0),
-    docker_reconcile_interval: z.number().min(0.1),
-    docker_staging_ttl: z.number().min(0),
-    // --- Kubernetes executor ---
-    namespace: z
-      .string()
-      .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/, "expects a namespace name (lowercase letters, digits, '-')")
-      .max(63),
-    kubeconfig: z.string().min(1).optional(),
-    k8s_agent_image: z.string().min(1),
-    k8s_default_image: z.string().min(1),
-    k8s_default_cpu: z.string().refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "1" or "500m"'),
-    k8s_default_memory: z.string().refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "512Mi"'),
-    k8s_max_cpu: z
-      .string()
-      .refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "4"')
-      .optional(),
-    k8s_max_memory: z
-      .string()
-      .refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "8Gi"')
-      .optional(),
-    k8s_allowed_images: z.string(),
-    k8s_image_pull_policy: z.enum(PULL_POLICIES),
-    k8s_service_account: z.string(),
-    k8s_automount_token: z.boolean(),
-    k8s_node_selector: z.string().transform(fromParser(parseNodeSelector)),
-    k8s_tolerations: z.string().transform(fromParser(parseTolerations)),
-    k8s_user: z.string().transform(fromParser(parseRunAs)),
-    k8s_pod_grace: z.number().int().min(0),
-    k8s_task_secret: z.string(),
-    k8s_ca_configmap: z.string(),
-    k8s_staging_storage_class: z.string(),
-    k8s_staging_size: z.string().refine((v) => parseMemoryBytes(v) !== null, 'expects a storage quantity such as "1Gi"'),
-    k8s_staging_access_mode: z.enum(["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"]),
-    k8s_staging_ttl: z.number().min(0),
-    k8s_remove_grace: z.number().min(0),
-    k8s_pending_limit: z.number().positive(),
-    // --- Inline http tasks ---
-    inline_concurrency: z.number().int().min(1),
-    // --- Subprocess executor ---
-    agent_pool: z.number().int().min(0).max(1024),
-    inline_max_seconds: z.number().positive(),
-    // --- Lifecycle event log (resume with Last-Event-ID) ---
-    events_retention: z.number().positive(),
-    events_retention_rows: z.number().int().min(1000),
-    // --- Logging (reloaded on SIGHUP) ---
-    log_level: z.enum(["debug", "info", "warn", "error"]),
-    log_format: z.enum(["text", "json"]),
-    // --- Task environment ---
-    task_env_passthrough: z
-      .string()
-      .superRefine((v, ctx) => {
-        for (const message of parsePassthrough(v).problems) ctx.addIssue({ code: "custom", message });
-      })
-      .transform((v) => parsePassthrough(v).patterns),
+const ServeConfigSchema = v.object({
+  mode: v.oneOf(MODES),
+  db: v.string().min(1),
+  /** The team `default`'s DAG folder; "" when only other teams' folders were given (TEAM=PATH). */
+  dags_folder: v.string(),
+  /** Folders of other teams (`--dags-folder TEAM=PATH`). */
+  team_dags_folders: v.built<{ team: string; path: string }[]>(),
+  dags_folder_layout: v.oneOf(["single", "teams"]),
+  /** Comma-separated folders file sensors may read; absent: the DAGs folders and <data-dir>/staging (app.ts). */
+  sensor_file_roots: v.string().optional(),
+  host: v.string().min(1),
+  port: v.number().int().min(0).max(65535),
+  advertise_url: v.string().url().optional(),
+  auth: v.oneOf(["jwt", "none"]),
+  trusted_proxy_hops: v.number().int().min(0),
+  /** Airflow's [core] test_connection: POST /connections/test answers 403 unless Enabled. */
+  test_connection: v.oneOf(["Disabled", "Enabled", "Hidden"]),
+  executor: v.oneOf(EXECUTORS),
+  parallelism: v.number().int().min(1),
+  dags_paused_at_creation: v.boolean(),
+  dag_parse_timeout: v.number().positive(),
+  // A parse process alone takes ~50 MiB; below 64 MiB every DAG file would fail.
+  dag_parse_memory: byteSize(64 * 2 ** 20),
+  data_dir: v.string().min(1),
+  xcom_max_bytes: v.number().int().min(1024),
+  max_map_length: v.number().int().min(1),
+  agent_token_ttl: v.number().int().min(60),
+  rpc_max_body: byteSize(64 * 1024),
+  api_max_body: byteSize(64 * 1024),
+  heartbeat_interval: v.number().int("whole seconds (the agent protocol carries an integer)").min(1),
+  shutdown_grace: v.number().min(0),
+  sweep_interval: v.number().min(0.05),
+  agent_lost_after: v.number().positive(),
+  dispatch_lost_after: v.number().positive(),
+  orphan_after: v.number().positive(),
+  dispatch_retries: v.number().int().min(1),
+  dispatch_retry_base: v.number().min(0),
+  webhook_max_attempts: v.number().int().min(1),
+  webhook_retry_base: v.number().min(0),
+  webhook_timeout: v.number().positive(),
+  webhook_retention: v.number().positive(),
+  jwt_secret: v.string().min(16).optional(),
+  jwt_previous_secrets: v.string().optional(),
+  token_ttl: v.number().int().min(60),
+  secrets_key: v
+    .string()
+    .transform((key) => (parseSecretsKey(key, "the key"), key))
+    .optional(),
+  // --- Pro runtime (leader election, buffered dispatch) ---
+  leader_poll: v.number().min(0.05),
+  dispatch_buffer: v.number().int().min(0),
+  dispatch_workers: v.number().int().min(0),
+  admin_password: v.string().min(1).optional(),
+  // --- Docker executor ---
+  docker_host: v.string().regex(/^(unix|tcp|http):\/\/./, "expects unix:///path/to/docker.sock or tcp://host:port"),
+  docker_default_image: v.string().min(1),
+  docker_network: v.string().min(1),
+  docker_default_cpu: v.string().refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "1" or "500m"'),
+  docker_default_memory: v.string().refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "512Mi"'),
+  docker_pull_policy: v.oneOf(PULL_POLICIES),
+  docker_user: v.string(),
+  docker_agent_binary: v.string().min(1).optional(),
+  docker_allowed_images: v.string(),
+  docker_max_cpu: v
+    .string()
+    .refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "4"')
+    .optional(),
+  docker_max_memory: v
+    .string()
+    .refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "8Gi"')
+    .optional(),
+  docker_remove_grace: v.number().min(0),
+  docker_reconcile_interval: v.number().min(0.1),
+  docker_staging_ttl: v.number().min(0),
+  // --- Kubernetes executor ---
+  namespace: v
+    .string()
+    .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/, "expects a namespace name (lowercase letters, digits, '-')")
+    .max(63),
+  kubeconfig: v.string().min(1).optional(),
+  k8s_agent_image: v.string().min(1),
+  k8s_default_image: v.string().min(1),
+  k8s_default_cpu: v.string().refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "1" or "500m"'),
+  k8s_default_memory: v.string().refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "512Mi"'),
+  k8s_max_cpu: v
+    .string()
+    .refine((v) => parseNanoCpus(v) !== null, 'expects a CPU quantity such as "4"')
+    .optional(),
+  k8s_max_memory: v
+    .string()
+    .refine((v) => parseMemoryBytes(v) !== null, 'expects a memory quantity such as "8Gi"')
+    .optional(),
+  k8s_allowed_images: v.string(),
+  k8s_image_pull_policy: v.oneOf(PULL_POLICIES),
+  k8s_service_account: v.string(),
+  k8s_automount_token: v.boolean(),
+  k8s_node_selector: v.string().transform(parseNodeSelector),
+  k8s_tolerations: v.string().transform(parseTolerations),
+  k8s_user: v.string().transform(parseRunAs),
+  k8s_pod_grace: v.number().int().min(0),
+  k8s_task_secret: v.string(),
+  k8s_ca_configmap: v.string(),
+  k8s_staging_storage_class: v.string(),
+  k8s_staging_size: v.string().refine((v) => parseMemoryBytes(v) !== null, 'expects a storage quantity such as "1Gi"'),
+  k8s_staging_access_mode: v.oneOf(["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"]),
+  k8s_staging_ttl: v.number().min(0),
+  k8s_remove_grace: v.number().min(0),
+  k8s_pending_limit: v.number().positive(),
+  // --- Inline http tasks ---
+  inline_concurrency: v.number().int().min(1),
+  // --- Subprocess executor ---
+  agent_pool: v.number().int().min(0).max(1024),
+  /** Where pip installs a DAG's requirements from ("" = pip's default index; agent/python-venv.ts). */
+  pip_index_url: v.string(),
+  pip_find_links: v.string(),
+  inline_max_seconds: v.number().positive(),
+  // --- Lifecycle event log (resume with Last-Event-ID) ---
+  events_retention: v.number().positive(),
+  events_retention_rows: v.number().int().min(1000),
+  // --- Logging (reloaded on SIGHUP) ---
+  log_level: v.oneOf(["debug", "info", "warn", "error"]),
+  log_format: v.oneOf(["text", "json"]),
+  // --- Task environment ---
+  task_env_passthrough: v.string().transform((text) => {
+    const { problems, patterns } = parsePassthrough(text);
+    if (problems.length) throw new Error(problems.join("; "));
+    return patterns;
   }),
-);
-export type ServeConfig = z.infer<typeof ServeConfigSchema>;
+});
+export type ServeConfig = v.Infer<typeof ServeConfigSchema.shape>;
 
 /** Flag name → [type, env var, default, help]. The help text of `leoflow serve --help` is generated from this. */
 export const SERVE_FLAGS = {
@@ -167,6 +168,12 @@ export const SERVE_FLAGS = {
     "LEOFLOW_DAGS_FOLDER_LAYOUT",
     "single",
     "single, or teams: each top-level subfolder of --dags-folder is the folder of the team of that name (files at the top stay in team default)",
+  ],
+  "sensor-file-roots": [
+    "string",
+    "LEOFLOW_SENSOR_FILE_ROOTS",
+    undefined,
+    "comma-separated folders file sensors may look under; a path outside is refused (default: the DAGs folders and <data-dir>/staging)",
   ],
   host: ["string", "LEOFLOW_HOST", "127.0.0.1", "address to listen on"],
   port: ["number", "LEOFLOW_PORT", 8080, "port for the API, UI and agent RPC"],
@@ -192,6 +199,18 @@ export const SERVE_FLAGS = {
     undefined,
     "subprocess executor: agents kept started and ready for tries (default: the number of cores; 0 starts one per try)",
   ],
+  "pip-index-url": [
+    "string",
+    "LEOFLOW_PIP_INDEX_URL",
+    "",
+    "subprocess executor: the package index pip installs DAGs' python requirements from (default pip's own, PyPI)",
+  ],
+  "pip-find-links": [
+    "string",
+    "LEOFLOW_PIP_FIND_LINKS",
+    "",
+    "subprocess executor: a folder (or URL) of wheels for DAGs' python requirements; alone, pip installs from it only (--no-index)",
+  ],
   "dags-paused-at-creation": ["boolean", "LEOFLOW_DAGS_PAUSED_AT_CREATION", false, "new DAGs start paused"],
   "dag-parse-timeout": [
     "number",
@@ -202,6 +221,7 @@ export const SERVE_FLAGS = {
   "dag-parse-memory": ["string", "LEOFLOW_DAG_PARSE_MEMORY", "512Mi", "memory a DAG file's parse process may use (512Mi, 1Gi, or bytes)"],
   "data-dir": ["string", "LEOFLOW_DATA_DIR", "./.leoflow", "where Lite keeps its database and secrets"],
   "xcom-max-bytes": ["number", "LEOFLOW_XCOM_MAX_BYTES", 1048576, "largest XCom value, in bytes of JSON"],
+  "max-map-length": ["number", "LEOFLOW_MAX_MAP_LENGTH", 1024, "most task instances one mapped task may expand to (docs/mapping.md)"],
   "agent-token-ttl": [
     "number",
     "LEOFLOW_AGENT_TOKEN_TTL",
@@ -237,6 +257,25 @@ export const SERVE_FLAGS = {
     "LEOFLOW_DISPATCH_RETRY_BASE",
     5,
     "seconds before the 2nd launch attempt; doubles for each further one",
+  ],
+  "webhook-max-attempts": [
+    "number",
+    "LEOFLOW_WEBHOOK_MAX_ATTEMPTS",
+    3,
+    "attempts per webhook delivery before it is dead (listed with its last error, redeliverable)",
+  ],
+  "webhook-retry-base": [
+    "number",
+    "LEOFLOW_WEBHOOK_RETRY_BASE",
+    5,
+    "seconds before a webhook delivery's 2nd attempt; doubles for each further one",
+  ],
+  "webhook-timeout": ["number", "LEOFLOW_WEBHOOK_TIMEOUT", 10, "seconds a webhook receiver has to answer one delivery"],
+  "webhook-retention": [
+    "number",
+    "LEOFLOW_WEBHOOK_RETENTION",
+    7 * 24 * 3600,
+    "seconds delivered webhook deliveries are kept (dead ones 4 times as long, unless redelivered)",
   ],
   "jwt-secret": ["string", "LEOFLOW_JWT_SECRET", undefined, "secret signing API and agent tokens (Lite generates one in data-dir)"],
   "jwt-previous-secrets": [
@@ -476,10 +515,9 @@ export function loadServeConfig(
   raw.agent_pool ??= availableParallelism();
   raw.docker_host ??= env.DOCKER_HOST || "unix:///var/run/docker.sock";
   if (issues.length) throw configError(issues);
-  const parsed = ServeConfigSchema.safeParse(raw);
-  if (!parsed.success)
-    throw configError(parsed.error.issues.map((i) => ({ path: `--${String(i.path[0]).replaceAll("_", "-")}`, message: i.message })));
-  const cfg = parsed.data;
+  const parsed = ServeConfigSchema.parse(raw);
+  if (!parsed.ok) throw configError(parsed.issues.map((i) => ({ path: `--${i.path.replaceAll("_", "-")}`, message: i.message })));
+  const cfg = parsed.value;
   if (cfg.mode === "pro" && !/^postgres(ql)?:\/\//.test(cfg.db))
     throw configError([
       {
@@ -520,25 +558,15 @@ export function loadServeConfig(
 
 /** The DAG parse limits from LEOFLOW_DAG_PARSE_TIMEOUT / LEOFLOW_DAG_PARSE_MEMORY alone, for `leoflow dags validate`. */
 export function dagParseLimitsFromEnv(env: Record<string, string | undefined> = process.env): { timeoutMs: number; memoryBytes: number } {
-  const parsed = ServeConfigSchema.pick({ dag_parse_timeout: true, dag_parse_memory: true }).safeParse({
-    dag_parse_timeout: Number(env.LEOFLOW_DAG_PARSE_TIMEOUT ?? SERVE_FLAGS["dag-parse-timeout"][2]),
-    dag_parse_memory: env.LEOFLOW_DAG_PARSE_MEMORY ?? SERVE_FLAGS["dag-parse-memory"][2],
-  });
-  if (!parsed.success)
-    throw configError(parsed.error.issues.map((i) => ({ path: `LEOFLOW_${String(i.path[0]).toUpperCase()}`, message: i.message })));
-  return { timeoutMs: parsed.data.dag_parse_timeout * 1000, memoryBytes: parsed.data.dag_parse_memory };
-}
-
-/** A zod transform from a parser that throws a message (the flag's name is added by configError). */
-function fromParser<T>(parse: (text: string) => T) {
-  return (v: string, ctx: z.RefinementCtx): T => {
-    try {
-      return parse(v);
-    } catch (e) {
-      ctx.addIssue({ code: "custom", message: errorMessage(e) });
-      return z.NEVER;
-    }
-  };
+  const { dag_parse_timeout, dag_parse_memory } = ServeConfigSchema.shape;
+  const timeout = dag_parse_timeout.check(Number(env.LEOFLOW_DAG_PARSE_TIMEOUT ?? SERVE_FLAGS["dag-parse-timeout"][2]));
+  const memory = dag_parse_memory.check(env.LEOFLOW_DAG_PARSE_MEMORY ?? SERVE_FLAGS["dag-parse-memory"][2]);
+  const issues = [
+    ...(timeout.ok ? [] : [{ path: "LEOFLOW_DAG_PARSE_TIMEOUT", message: timeout.message }]),
+    ...(memory.ok ? [] : [{ path: "LEOFLOW_DAG_PARSE_MEMORY", message: memory.message }]),
+  ];
+  if (!timeout.ok || !memory.ok) throw configError(issues);
+  return { timeoutMs: timeout.value * 1000, memoryBytes: memory.value };
 }
 
 function configError(issues: { path: string; message: string }[]): ValidationError {

@@ -63,6 +63,7 @@ Client of a running server (every command takes --server URL, --team TEAM, --out
   leoflow variables list | get KEY | set KEY VALUE | delete KEY
   leoflow connections list | get ID | add ID (--conn-uri URI | --conn-type T …) | delete ID
   leoflow pools list | set NAME SLOTS | delete NAME
+  leoflow webhooks list | create URL --events LIST --secret S [--dags LIST] | delete ID
                                      exit 1 when the server says no (its reason is printed)
 
 Quick start:
@@ -101,6 +102,13 @@ async function main(argv: string[]): Promise<number> {
       const { runTsTask } = await import("./dags");
       return runTsTask(file, taskId, dagId);
     }
+    case "__run-callback": {
+      // Internal: the callback runner calls a DAG's ts callback in a child running this (src/dags/run-callback.ts).
+      const [file, exportName] = rest;
+      if (!file || !exportName) return usage("__run-callback FILE EXPORT (internal: the server runs ts callbacks with it)");
+      const { runCallbackFunction } = await import("./dags");
+      return runCallbackFunction(file, exportName, await Bun.stdin.text());
+    }
     case "__parse-dags": {
       // Internal: the server and `dags validate` parse DAG files in a child running this (see src/dags/parse-worker.ts).
       const { runParseWorker } = await import("./dags");
@@ -115,6 +123,7 @@ async function main(argv: string[]): Promise<number> {
     case "variables":
     case "connections":
     case "pools":
+    case "webhooks":
       return client(argv);
     case "db":
       return db(rest);
@@ -156,9 +165,21 @@ async function serve(args: string[]): Promise<number> {
   }
   const log = createLogger("leoflow");
   const { startServer } = await import("./app");
+  const starting = startServer(cfg, log);
+  // SIGHUP (systemctl reload): the same flags and environment, the config file read again. Listening from
+  // before the start, because SIGHUP's default action ends the process: a reload sent the moment the server
+  // says it is serving must not kill it. A valid reload waits for the start to finish.
+  process.on("SIGHUP", () => {
+    try {
+      const next = loadServeConfig(args, process.env, DEFAULT_CONFIG_FILE);
+      starting.then((s) => s.reload(next)).catch((e) => log.error("reload failed", { error: toError(e) }));
+    } catch (e) {
+      log.error("SIGHUP: the configuration is invalid, keeping the running one", { error: toError(e) });
+    }
+  });
   let server: RunningServer;
   try {
-    server = await startServer(cfg, log);
+    server = await starting;
   } catch (e) {
     log.error("could not start", { error: toError(e) });
     return 1;
@@ -178,15 +199,6 @@ async function serve(args: string[]): Promise<number> {
     };
     process.on("SIGINT", () => onSignal("SIGINT"));
     process.on("SIGTERM", () => onSignal("SIGTERM"));
-    // SIGHUP (systemctl reload): the same flags and environment, the config file read again.
-    process.on("SIGHUP", () => {
-      try {
-        const next = loadServeConfig(args, process.env, DEFAULT_CONFIG_FILE);
-        server.reload(next).catch((e) => log.error("reload failed", { error: toError(e) }));
-      } catch (e) {
-        log.error("SIGHUP: the configuration is invalid, keeping the running one", { error: toError(e) });
-      }
-    });
   });
 }
 

@@ -19,12 +19,14 @@ import { floorWorkload } from "./workloads/floor";
 import { footprintWorkload } from "./workloads/footprint";
 import { tickWorkload } from "./workloads/tick";
 import { tickTeamsWorkload } from "./workloads/tick-teams";
+import { sensorsWorkload } from "./workloads/sensors";
 
 const WORKLOADS: Record<string, Workload> = {
   chain: chainWorkload,
   fanout: fanoutWorkload,
   tick: tickWorkload,
   "tick-teams": tickTeamsWorkload,
+  sensors: sensorsWorkload,
   cron: cronWorkload,
   footprint: footprintWorkload,
   floor: floorWorkload,

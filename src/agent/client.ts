@@ -77,6 +77,14 @@ export interface GetTaskSpecResponse {
   logicalDate: string;
   confJson: string;
   paramsJson: string;
+  /** Values the control plane rendered into the task's templates that must be masked in its log. */
+  secrets: string[];
+  /** Why the task's templates could not be rendered; the try fails with it. */
+  templateError: string;
+  /** The DAG's requirements, for a python task (python-venv.ts). */
+  pythonRequirements: string[];
+  /** The seq of this launch's first log line (int64: a string in proto3 JSON). */
+  logSeqStart: string;
 }
 export interface HeartbeatResponse {
   shouldStop: boolean;
@@ -90,6 +98,8 @@ export interface ReportStateResponse {
 export interface GetVariableResponse {
   found: boolean;
   value: string;
+  /** Stored encrypted: masked whatever its key. */
+  secret: boolean;
 }
 export interface GetConnectionResponse {
   found: boolean;
@@ -108,7 +118,8 @@ export interface AgentClient {
   appendLogs(req: { firstSeq: number; lines: LogLine[] }): Promise<void>;
   heartbeat(req: Record<string, never>): Promise<HeartbeatResponse>;
   pushXCom(req: { key: string; valueJson: string }): Promise<void>;
-  reportState(req: { state: string; exitCode: number; error: string }): Promise<ReportStateResponse>;
+  /** `final`: a failure no retry can change (a sensor's timeout). */
+  reportState(req: { state: string; exitCode: number; error: string; final?: boolean }): Promise<ReportStateResponse>;
   getVariable(req: { key: string }): Promise<GetVariableResponse>;
   getConnection(req: { connId: string }): Promise<GetConnectionResponse>;
 }
@@ -144,6 +155,10 @@ const SPEC: GetTaskSpecResponse = {
   logicalDate: "",
   confJson: "",
   paramsJson: "",
+  secrets: [],
+  templateError: "",
+  pythonRequirements: [],
+  logSeqStart: "0",
 };
 const CONNECTION: GetConnectionResponse = {
   found: false,
@@ -218,7 +233,7 @@ export function dial(serverUrl: string, token: string, opts: DialOptions = {}): 
       await call("PushXCom", req);
     },
     reportState: async (req) => ({ state: "", ...(await call("ReportState", req)) }),
-    getVariable: async (req) => ({ found: false, value: "", ...(await call("GetVariable", req)) }),
+    getVariable: async (req) => ({ found: false, value: "", secret: false, ...(await call("GetVariable", req)) }),
     getConnection: async (req) => ({ ...CONNECTION, ...(await call("GetConnection", req)) }),
   };
 }

@@ -9,6 +9,7 @@ import { dirname } from "node:path";
 import { ValidationError } from "../domain/errors";
 import type { TaskSpec } from "../domain";
 import { selfCommand } from "./self-command";
+import { bashSensorArgv } from "./sensor-loop";
 
 /**
  * Runs `module:function` from the DAG folder and writes a non-None result as JSON to the return-value path.
@@ -37,18 +38,33 @@ export function buildCommand(task: TaskSpec, dag: { file: string; id: string }, 
       if (task.python_callable) return ["python3", "-c", PYTHON_CALLABLE_WRAPPER, dagFile ? dirname(dagFile) : ".", task.python_callable];
       throw invalid(where, "a python task needs python_code or python_callable");
     case "ts":
-      if (!dagFile) throw invalid(where, "a ts task needs its DAG file, but the control plane sent none");
-      // The DAG id too: one file may declare several DAGs.
-      return [...self(), "run-ts", dagFile, task.task_id, dag.id];
+      return runTs(task, dag, self);
     case "container":
       if (!task.command?.length)
         throw invalid(where, "a container task run by the agent needs command (the image's entrypoint is not known here)");
       return [...task.command, ...(task.args ?? [])];
     case "http":
       throw invalid(where, "http tasks run inline in the control plane, not in an agent; check the executor routing");
+    case "sensor":
+      // A ts check: run-ts finds the sensor in the DAG and loops (poke) or checks once (reschedule) itself.
+      if (task.sensor?.kind === "ts") return runTs(task, dag, self);
+      if (task.sensor?.kind !== "bash")
+        throw invalid(
+          where,
+          `a ${task.sensor?.kind ?? "kindless"} sensor is checked by the control plane, not in an agent; check the executor routing`,
+        );
+      // Mode reschedule: one check per try; its exit 75 ends the try up_for_reschedule (runner.ts).
+      if (task.mode === "reschedule") return ["bash", "-c", task.sensor.bash_command];
+      return bashSensorArgv(task.sensor.bash_command, task);
     default:
       throw invalid(where, `unknown operator ${JSON.stringify((task as { operator: unknown }).operator)}`);
   }
+}
+
+function runTs(task: TaskSpec, dag: { file: string; id: string }, self: () => string[]): string[] {
+  if (!dag.file) throw invalid(`task ${task.task_id}`, "a ts task needs its DAG file, but the control plane sent none");
+  // The DAG id too: one file may declare several DAGs.
+  return [...self(), "run-ts", dag.file, task.task_id, dag.id];
 }
 
 function invalid(where: string, message: string): ValidationError {

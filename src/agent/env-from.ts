@@ -42,7 +42,7 @@ export async function resolveEnvFrom(
   if (malformed.length)
     throw new EnvFromError(`env_from: ${malformed.map((r) => `${r.name}: ${(r.ref as { error: string }).error}`).join("; ")}`);
 
-  const vars = new Map<string, Promise<string>>();
+  const vars = new Map<string, ReturnType<typeof readVariable>>();
   const conns = new Map<string, Promise<TaskConnection>>();
   for (const { ref } of refs as { ref: EnvFromRef }[]) {
     if (ref.kind === "var" && !vars.has(ref.key)) vars.set(ref.key, readVariable(client, ref.key));
@@ -57,9 +57,9 @@ export async function resolveEnvFrom(
   for (const { name, raw, ref } of refs as { name: string; raw: string; ref: EnvFromRef }[]) {
     try {
       if (ref.kind === "var") {
-        const value = await (vars.get(ref.key) as Promise<string>);
+        const { value, encrypted } = await (vars.get(ref.key) as ReturnType<typeof readVariable>);
         env[name] = value;
-        for (const s of variableSecrets(ref.key, value, name)) secrets.add(s);
+        for (const s of variableSecrets(ref.key, value, name, encrypted)) secrets.add(s);
       } else {
         const conn = await (conns.get(ref.connId) as Promise<TaskConnection>);
         const value = connectionField(conn, ref.field);

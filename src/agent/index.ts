@@ -5,6 +5,7 @@ export { formatAssignment, parseAssignment, type Assignment } from "./assignment
 export { dial, isRetryable, AgentRpcError, type AgentClient, type DialOptions, type RpcCode } from "./client";
 export { backoff, MAX_ATTEMPTS } from "./backoff";
 export { buildCommand, PYTHON_CALLABLE_WRAPPER } from "./command";
+export { SENSOR_LOOP, SENSOR_NOT_YET_EXIT_CODE, SENSOR_TIMEOUT_EXIT_CODE } from "./sensor-loop";
 export { selfCommand, isCompiledBinary, mainScriptPath } from "./self-command";
 export { newReturnValuePath, readReturnValue, ReturnValueError } from "./return-value";
 export { xcomEnvName, xcomEnvVar, xcomEnv, XCOM_ENV_PREFIX } from "./xcom-env";
@@ -15,4 +16,6 @@ export { resolveEnvFrom, EnvFromError, type ResolvedEnvFrom } from "./env-from";
 export { readVariable, readConnection, MissingTaskSecretError } from "./task-secrets";
 export { SecretMasker, MASKED } from "./secret-masker";
 export { recordSecrets, MaskFileReader, MASK_FILE_ENV } from "./mask-file";
+export { currentTaskToken, writeTokenFile, TOKEN_FILE_ENV } from "./token-file";
+export { ensureVenv, inVenv, pipInstallArgs, venvKey, venvSettings, VenvBuildError, VENV_SETTINGS_ENV } from "./python-venv";
 export { runTaskCommand, TASK_HELP, type TaskCliIo } from "./task-cli";

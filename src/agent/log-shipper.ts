@@ -24,6 +24,8 @@ export interface LogShipperOptions {
   maxTotalBytes?: number;
   now?: () => number;
   logger?: Logger;
+  /** The seq of the first line (a sensor in mode reschedule logs each check after the previous ones). */
+  firstSeq?: number;
 }
 
 export const MAX_TRY_LOG_BYTES = 100 * 1024 * 1024;
@@ -53,7 +55,9 @@ export class LogShipper {
       maxTotalBytes: opts.maxTotalBytes ?? MAX_TRY_LOG_BYTES,
       now: opts.now ?? Date.now,
       logger: opts.logger,
+      firstSeq: opts.firstSeq ?? 0,
     };
+    this.nextSeq = this.o.firstSeq;
   }
 
   add(stream: string, line: string): void {

@@ -13,12 +13,15 @@ import type { TaskSpec } from "../domain";
 import { createLogger, type Logger } from "../observability/logger"; // not the index: keeps agent start-up light
 import { AgentRpcError, dial, type AgentClient } from "./client";
 import { buildCommand } from "./command";
+import { SENSOR_NOT_YET_EXIT_CODE, SENSOR_TIMEOUT_EXIT_CODE } from "./sensor-loop";
 import { LineSplitter } from "./line-splitter";
 import { LogShipper } from "./log-shipper";
 import { newReturnValuePath, readReturnValue } from "./return-value";
 import { KILL_GRACE_MS, signalGroup, spawnUserProcess, stopGroup, type UserProcess } from "./user-process";
 import { xcomEnv } from "./xcom-env";
 import { prepareTaskContext, withTaskContext } from "./task-context";
+import { writeTokenFile } from "./token-file";
+import { ensureVenv, inVenv, venvSettings } from "./python-venv";
 import { formatControlLine } from "./control-line";
 // The file, not the executors index: the agent starts once per task and needs only this pure rule.
 import { AGENT_SETTINGS_ENV, userProcessEnv } from "../domain/task-env";
@@ -39,7 +42,8 @@ export interface RunAgentOptions {
   env?: Record<string, string | undefined>;
 }
 
-type Outcome = { state: "success" | "failed" | "skipped"; exitCode: number; error: string };
+/** `final`: a failure no retry can change (a sensor's timeout). */
+type Outcome = { state: "success" | "failed" | "skipped" | "up_for_reschedule"; exitCode: number; error: string; final?: boolean };
 
 export const SKIP_EXIT_CODE = 99;
 
@@ -51,7 +55,12 @@ export async function runAgent(opts: RunAgentOptions): Promise<number> {
     const reg = await client.register({ hostname: host, pid: process.pid, version: process.env.LEOFLOW_VERSION ?? "" });
     const spec = await client.getTaskSpec({});
     const task = JSON.parse(spec.taskJson) as TaskSpec;
-    const shipper = new LogShipper((firstSeq, lines) => client.appendLogs({ firstSeq, lines }), { logger: log });
+    const shipper = new LogShipper((firstSeq, lines) => client.appendLogs({ firstSeq, lines }), {
+      logger: log,
+      firstSeq: Number(spec.logSeqStart),
+    });
+    // What the control plane rendered into the task's templates from secret variables and connections.
+    for (const s of spec.secrets) shipper.masker.add(s);
     const agentLog = (line: string) => shipper.add("agent", line);
     agentLog(
       `leoflow agent on ${host} (pid ${process.pid}): ${spec.dagId}/${spec.runId}/${spec.taskId} try ${spec.tryNumber}, operator ${spec.operator}`,
@@ -85,7 +94,15 @@ export async function runAgent(opts: RunAgentOptions): Promise<number> {
 interface RunTaskInput {
   client: AgentClient;
   task: TaskSpec;
-  spec: { dagFile: string; dagId: string; env: Record<string, string>; xcomInputs: Record<string, string>; timeoutSeconds: number };
+  spec: {
+    dagFile: string;
+    dagId: string;
+    env: Record<string, string>;
+    xcomInputs: Record<string, string>;
+    timeoutSeconds: number;
+    templateError: string;
+    pythonRequirements: string[];
+  };
   shipper: LogShipper;
   agentLog(line: string): void;
   heartbeatSeconds: number;
@@ -99,6 +116,7 @@ interface RunTaskInput {
 /** Runs the user process and decides the outcome; never throws for anything the user's code did. */
 async function runTask(input: RunTaskInput): Promise<Outcome> {
   const { client, task, spec, shipper, agentLog } = input;
+  if (spec.templateError) return { state: "failed", exitCode: -1, error: spec.templateError };
   let argv: string[];
   try {
     argv = buildCommand(task, { file: spec.dagFile, id: spec.dagId });
@@ -115,7 +133,7 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
     } catch (e) {
       return { state: "failed", exitCode: -1, error: errorMessage(e) };
     }
-    const env = withTaskContext(
+    let env = withTaskContext(
       userProcessEnv({
         agentEnv: input.env,
         taskEnv: { ...spec.env, ...context.env },
@@ -124,6 +142,20 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
       }),
       context,
     );
+    if (spec.pythonRequirements.length) {
+      // A first build takes minutes: heartbeat meanwhile, or the reaper would take the agent for lost.
+      let stopped = "";
+      const beat = startHeartbeat(
+        client,
+        input.heartbeatSeconds,
+        (reason) => (stopped ||= reason),
+        (token) => writeTokenFile(context.tokenFile, token),
+      );
+      const venv = await pythonVenv(spec.pythonRequirements, env, input.env, agentLog).finally(() => beat.stop());
+      if (stopped) return { state: "failed", exitCode: -1, error: `the control plane asked to stop: ${stopped}` };
+      if ("error" in venv) return { state: "failed", exitCode: -1, error: venv.error };
+      if (venv.dir) ({ argv, env } = inVenv(argv, env, venv.dir));
+    }
     let proc: UserProcess;
     try {
       proc = spawnUserProcess(argv, cwd, env);
@@ -146,7 +178,12 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
       spec.timeoutSeconds > 0
         ? setTimeout(() => stop(`execution_timeout: task ran longer than ${spec.timeoutSeconds}s`), spec.timeoutSeconds * 1000)
         : null;
-    const heartbeat = startHeartbeat(client, input.heartbeatSeconds, (reason) => stop(`the control plane asked to stop: ${reason}`));
+    const heartbeat = startHeartbeat(
+      client,
+      input.heartbeatSeconds,
+      (reason) => stop(`the control plane asked to stop: ${reason}`),
+      (token) => writeTokenFile(context.tokenFile, token),
+    );
     const onSignal = (sig: NodeJS.Signals) => stop(`agent received ${sig}`);
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
@@ -170,6 +207,10 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
     if (stopReason) return { state: "failed", exitCode, error: stopReason };
     if (signal) return { state: "failed", exitCode, error: `killed by ${typeof signal === "number" ? `signal ${signal}` : signal}` };
     if (exitCode === SKIP_EXIT_CODE) return { state: "skipped", exitCode, error: "" };
+    if (exitCode === SENSOR_TIMEOUT_EXIT_CODE && task.operator === "sensor")
+      return { state: "failed", exitCode, error: "sensor timed out (not retried)", final: true };
+    if (exitCode === SENSOR_NOT_YET_EXIT_CODE && task.operator === "sensor" && task.mode === "reschedule")
+      return { state: "up_for_reschedule", exitCode, error: "" };
     if (exitCode !== 0) return { state: "failed", exitCode, error: `exit code ${exitCode}` };
     try {
       const value = await readReturnValue(rv.path);
@@ -180,6 +221,27 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
     return { state: "success", exitCode, error: "" };
   } finally {
     await rv.cleanup().catch(() => {});
+  }
+}
+
+/** The DAG's python environment, built or reused; none when the executor configured no venv folder. */
+async function pythonVenv(
+  requirements: string[],
+  env: Record<string, string>,
+  agentEnv: Record<string, string | undefined>,
+  agentLog: (line: string) => void,
+): Promise<{ dir: string | null } | { error: string }> {
+  const settings = venvSettings(agentEnv);
+  if (!settings.venvsDir) {
+    agentLog(
+      "the DAG's requirements are not installed here: only the subprocess executor builds python environments; a container's image provides its packages",
+    );
+    return { dir: null };
+  }
+  try {
+    return { dir: await ensureVenv({ ...settings, requirements, env, log: agentLog }) };
+  } catch (e) {
+    return { error: errorMessage(e) };
   }
 }
 
@@ -200,8 +262,16 @@ async function pump(stream: ReadableStream<Uint8Array>, name: string, shipper: L
   for (const line of splitter.end()) shipper.add(name, line);
 }
 
-/** Heartbeats every `seconds`, one at a time; `onStop` when the control plane says the try is over. */
-function startHeartbeat(client: AgentClient, seconds: number, onStop: (reason: string) => void): { stop(): void } {
+/**
+ * Heartbeats every `seconds`, one at a time; `onStop` when the control plane says the try is over, `onRenewed`
+ * with each renewed token (the client already uses it; the task's own calls read it from the token file).
+ */
+function startHeartbeat(
+  client: AgentClient,
+  seconds: number,
+  onStop: (reason: string) => void,
+  onRenewed: (token: string) => void,
+): { stop(): void } {
   if (!(seconds > 0)) return { stop() {} };
   let busy = false;
   const timer = setInterval(async () => {
@@ -210,6 +280,7 @@ function startHeartbeat(client: AgentClient, seconds: number, onStop: (reason: s
     try {
       const res = await client.heartbeat({});
       if (res.shouldStop) onStop(res.reason || "task instance is no longer running");
+      else if (res.renewedToken) onRenewed(res.renewedToken);
     } catch {
       // The client already retried; the control plane's reaper decides if we are lost.
     } finally {

@@ -10,6 +10,7 @@ import { CONNECTION_FIELDS, connectionField, connectionSecrets, variableSecrets,
 import { errorMessage } from "../domain/errors";
 import { AgentRpcError, dial, type AgentClient } from "./client";
 import { recordSecrets } from "./mask-file";
+import { currentTaskToken } from "./token-file";
 import { readConnection, readVariable } from "./task-secrets";
 
 export const TASK_HELP = `Usage (inside a running task):
@@ -61,8 +62,8 @@ async function run(argv: string[], io: TaskCliIo): Promise<number> {
   const client = io.client ?? dialFromEnv(io.env);
 
   if (what === "var") {
-    const value = await readVariable(client, name);
-    recordSecrets(variableSecrets(name, value), io.env);
+    const { value, encrypted } = await readVariable(client, name);
+    recordSecrets(variableSecrets(name, value, "", encrypted), io.env);
     io.out(`${value}\n`);
     return 0;
   }
@@ -96,7 +97,7 @@ function parseArgsOrUsage(argv: string[]) {
 
 function dialFromEnv(env: Record<string, string | undefined>): AgentClient {
   const server = env.LEOFLOW_SERVER;
-  const token = env.LEOFLOW_AGENT_TOKEN;
+  const token = currentTaskToken(env);
   if (!server || !token)
     throw new Usage(
       "LEOFLOW_SERVER and LEOFLOW_AGENT_TOKEN are not set: 'leoflow task' works inside a running Leoflow task, where the agent sets them",

@@ -1,8 +1,8 @@
 /**
  * What the agent adds to a try's environment so the task can read its team's variables and connections:
  * env_from resolved (secrets registered with the log shipper's masker), the mask file the task's own reads
- * report to, the control plane's address and the try's token (for `leoflow task …` and ctx.var/ctx.conn),
- * and `leoflow` on PATH.
+ * report to, the control plane's address and the try's token (for `leoflow task …` and ctx.var/ctx.conn; the
+ * token file keeps the renewed one), and `leoflow` on PATH.
  */
 import { join } from "node:path";
 import type { TaskSpec } from "../domain";
@@ -11,6 +11,7 @@ import { resolveEnvFrom } from "./env-from";
 import { writeLeoflowShim } from "./leoflow-shim";
 import type { LogShipper } from "./log-shipper";
 import { MASK_FILE_ENV, MaskFileReader } from "./mask-file";
+import { TOKEN_FILE_ENV, writeTokenFile } from "./token-file";
 
 export interface TaskContextEnv {
   /** env_from's variables, for the task's own env (after the allowlist, before LEOFLOW_* values). */
@@ -19,6 +20,8 @@ export interface TaskContextEnv {
   extra: Record<string, string>;
   /** Folder to put first on PATH. */
   pathPrefix: string;
+  /** Where renewed tokens go, for the task's own calls (token-file.ts). */
+  tokenFile: string;
 }
 
 /** Throws EnvFromError when an env_from entry cannot be filled; the caller fails the try with its message. */
@@ -36,10 +39,13 @@ export async function prepareTaskContext(input: {
   const maskFile = join(input.dir, "secrets-to-mask");
   input.shipper.followSecrets(new MaskFileReader(maskFile));
   const pathPrefix = await writeLeoflowShim(join(input.dir, "bin"));
+  const tokenFile = join(input.dir, "agent-token");
+  writeTokenFile(tokenFile, input.token);
   return {
     env,
-    extra: { [MASK_FILE_ENV]: maskFile, LEOFLOW_SERVER: input.server, LEOFLOW_AGENT_TOKEN: input.token },
+    extra: { [MASK_FILE_ENV]: maskFile, [TOKEN_FILE_ENV]: tokenFile, LEOFLOW_SERVER: input.server, LEOFLOW_AGENT_TOKEN: input.token },
     pathPrefix,
+    tokenFile,
   };
 }
 

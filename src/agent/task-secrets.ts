@@ -16,13 +16,14 @@ export class MissingTaskSecretError extends LeoflowError {
 
 type Reader = Pick<AgentClient, "getVariable" | "getConnection">;
 
-export async function readVariable(client: Reader, key: string): Promise<string> {
+/** A variable's value, and whether it is stored encrypted (then it is masked whatever its key). */
+export async function readVariable(client: Reader, key: string): Promise<{ value: string; encrypted: boolean }> {
   const v = await client.getVariable({ key });
   if (!v.found)
     throw new MissingTaskSecretError(
       `variable "${key}" does not exist in this task's team; create it with 'leoflow variables set ${key} VALUE' (or POST /api/v2/variables)`,
     );
-  return v.value;
+  return { value: v.value, encrypted: v.secret };
 }
 
 export async function readConnection(client: Reader, connId: string): Promise<TaskConnection> {

@@ -37,6 +37,7 @@ import { xcomRoutes } from "./xcom";
 import { variableRoutes } from "./variables";
 import { connectionRoutes } from "./connections";
 import { poolRoutes } from "./pools";
+import { webhookRoutes } from "./webhooks";
 import { clearRoutes } from "./clear";
 import { markRoutes } from "./mark";
 import { meRoutes } from "./me";
@@ -76,7 +77,7 @@ export function createApi(input: ApiDeps): Hono<ApiEnv> {
   app.route(API_PREFIX, monitorRoutes(deps));
   app.route(API_PREFIX, openApiRoutes(deps)); // GET /api/v2/openapi.json, open like Airflow's
   const metrics = deps.metrics;
-  if (metrics) app.get("/metrics", (c) => c.body(metrics.render(), 200, { "content-type": METRICS_CONTENT_TYPE }));
+  if (metrics) app.get("/metrics", async (c) => c.body(await metrics.scrape(), 200, { "content-type": METRICS_CONTENT_TYPE }));
 
   const guarded = new Hono<ApiEnv>();
   guarded.use("*", requireUser(deps), authorize(API_PREFIX));
@@ -108,6 +109,7 @@ export function createApi(input: ApiDeps): Hono<ApiEnv> {
     userRoutes,
     teamRoutes,
     meRoutes,
+    webhookRoutes,
   ])
     guarded.route("/", routes(deps));
   if (deps.events) guarded.route("/", eventRoutes<ApiEnv>(deps.events, teamOf));

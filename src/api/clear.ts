@@ -17,7 +17,7 @@ import {
   type TaskInstanceRecord,
   lazySchema,
 } from "../domain";
-import { clearFor, requeueAfterClear, selectClearTargets, type ClearSelection } from "../scheduler";
+import { clearsForRun, requeueAfterClear, selectClearTargets, type ClearSelection } from "../scheduler";
 import type { DagsQueryStore, RecordLookups, RunsApiStore } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
@@ -130,16 +130,19 @@ async function runsBetween(
  * Clears `targets` in one transaction: each to none on its next try, XComs deleted, and (resetRuns) each
  * finished run holding one of them back to queued. Wakes the scheduler for every run touched.
  */
-export async function applyClear(deps: ResolvedDeps, targets: Target[], specs: Map<number, DagSpec>, resetRuns: boolean): Promise<void> {
+export async function applyClear(
+  deps: ResolvedDeps,
+  targets: Target[],
+  snapshots: Map<number, { spec: DagSpec; tis: readonly TaskInstanceRecord[] }>,
+  resetRuns: boolean,
+): Promise<void> {
   const clears: TaskClear[] = [];
   const runs = new Map<number, DagRunRecord>();
-  for (const { ti, run } of targets) {
-    const c = clearFor(
-      ti,
-      specs.get(run.id)?.tasks.find((t) => t.task_id === ti.task_id),
-    );
-    if (c) clears.push(c);
-    runs.set(run.id, run);
+  for (const t of targets) runs.set(t.run.id, t.run);
+  for (const run of runs.values()) {
+    const snap = snapshots.get(run.id)!;
+    const ofRun = targets.filter((t) => t.run.id === run.id).map((t) => t.ti);
+    clears.push(...clearsForRun(snap.spec, snap.tis, ofRun));
   }
   const runChanges: RunStateChange[] = resetRuns ? [...runs.values()].map(requeueAfterClear).filter((r) => r !== null) : [];
   const done = await deps.store.applyOperatorChange({ clears, runs: runChanges }, deps.now());
@@ -220,9 +223,9 @@ export function clearRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       only_running: body.only_running,
     };
     const targets: Target[] = [];
-    const specs = new Map<number, DagSpec>();
+    const snapshots = new Map<number, { spec: DagSpec; tis: readonly TaskInstanceRecord[] }>();
     for (const { snap, spec } of await loadRuns(store, runs)) {
-      specs.set(snap.run.id, spec);
+      snapshots.set(snap.run.id, { spec, tis: snap.tis });
       for (const ti of selectClearTargets(spec, snap.tis, sel)) targets.push({ ti, run: snap.run });
     }
     if (body.prevent_running_task) {
@@ -235,7 +238,7 @@ export function clearRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
         );
     }
     if (!body.dry_run) {
-      await applyClear(deps, targets, specs, body.reset_dag_runs);
+      await applyClear(deps, targets, snapshots, body.reset_dag_runs);
       deps.logger.info("task instances cleared", { dag_id: dag.dag_id, count: targets.length, by: c.get("user")?.username ?? null });
     }
     return c.json(await serializeTargets(store, targets, !body.dry_run));
@@ -251,7 +254,7 @@ export function clearRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       run: snap.run,
     }));
     if (body.dry_run) return c.json(await serializeTargets(store, targets, false));
-    await applyClear(deps, targets, new Map([[run.id, spec]]), true);
+    await applyClear(deps, targets, new Map([[run.id, { spec, tis: snap.tis }]]), true);
     deps.logger.info("dag run cleared", {
       dag_id: run.dag_id,
       run_id: run.run_id,

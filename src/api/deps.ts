@@ -43,6 +43,11 @@ export interface ApiDeps {
   dagFiles?: DagFilesHandle;
   /** Reverse proxies in front whose X-Forwarded-For names the client (login throttling); 0 or unset: none. */
   trustedProxyHops?: number;
+  /**
+   * The webhook delivery worker: poked after a test ping or a redeliver so it sends at once; `changed` tells
+   * the other replicas (Pro) that a webhook was created, changed or deleted (events/webhook-changes.ts).
+   */
+  webhooks?: { poke(): void; changed?(): void };
 }
 
 /** ApiDeps with defaults filled in; what route modules receive. */

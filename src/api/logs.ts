@@ -10,7 +10,6 @@ import type { ApiEnv, ResolvedDeps } from "./deps";
 import { getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
 import { teamOf } from "./team";
 import { formatLogLine, serializeLogLine } from "./serialize";
-import { assertUnmapped } from "./task-instances";
 import { parsePathParam, parseQuery, queryBool } from "./validate";
 
 export const LOG_PAGE_LINES = 1000;
@@ -37,8 +36,7 @@ export function logRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const tryNumber = parsePathParam("try_number", c.req.param("try_number"), TryNumber);
     const q = parseQuery(c, LogsQuery);
     const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
-    const ti = await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id"));
-    if (q.map_index !== undefined) assertUnmapped(ti, q.map_index);
+    const ti = await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id"), q.map_index ?? -1);
     if (tryNumber < 1 || tryNumber > ti.try_number)
       throw new NotFoundError(
         `Task instance ${ti.task_id} of run ${run.run_id} has no try ${tryNumber}: tries run from 1 to ${ti.try_number}`,

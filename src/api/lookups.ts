@@ -29,9 +29,12 @@ export async function getTaskInstanceOr404(
   dagId: string,
   runId: string,
   taskId: string,
+  mapIndex = -1,
 ): Promise<TaskInstanceRecord> {
-  const ti = await store.getTaskInstance(team, dagId, runId, taskId);
+  const ti = await store.getTaskInstance(team, dagId, runId, taskId, mapIndex);
   if (!ti)
-    throw new NotFoundError(`The Task Instance with dag_id: \`${dagId}\`, run_id: \`${runId}\` and task_id: \`${taskId}\` was not found`);
+    throw new NotFoundError(
+      `The Task Instance with dag_id: \`${dagId}\`, run_id: \`${runId}\`, task_id: \`${taskId}\` and map_index: \`${mapIndex}\` was not found${mapIndex === -1 ? "; a mapped task's instances have map_index 0..n-1 (GET …/listMapped)" : ""}`,
+    );
   return ti;
 }

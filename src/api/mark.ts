@@ -15,7 +15,7 @@ import { teamOf } from "./team";
 import { requireWriter } from "./require-user";
 import { serializeDagRun, serializeTaskInstance } from "./serialize";
 import { runVersionTimes } from "./version-times";
-import { assertUnmapped, MapIndex } from "./task-instances";
+import { MapIndex } from "./task-instances";
 import { parseBody, parsePathParam, parseQuery } from "./validate";
 
 const note = lazySchema(() => z.string().max(1000).nullable().optional());
@@ -96,6 +96,7 @@ export async function markTaskInstance(
       note: body.note,
       upstream: body.include_upstream ?? false,
       downstream: body.include_downstream ?? false,
+      mapIndex: ti.map_index,
     });
     ids.push(...(change.transitions ?? []).map((t) => t.id).filter((id) => id !== ti.id));
     if (!opts.dryRun) {
@@ -121,7 +122,7 @@ export function markRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const RUN = "/dags/:dag_id/dagRuns/:dag_run_id";
 
-  // Airflow's four PATCH forms: by task id or task id + map_index (only -1 exists), each with a dry run
+  // Airflow's four PATCH forms: by task id or task id + map_index, each with a dry run
   // that answers which task instances the same body would change, without writing.
   const TI = `${RUN}/taskInstances/:task_id`;
   for (const [path, dryRun] of [
@@ -134,10 +135,10 @@ export function markRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       const { update_mask } = parseQuery(c, MaskQuery, ["update_mask"]);
       const body = masked(await parseBody(c, PatchTaskInstanceBody), update_mask, ["new_state", "note"]);
       const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
-      const ti = await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id"));
       // By path (…/{map_index}) or, on the plain routes, Airflow's `map_index` query parameter.
-      const mapIndex = c.req.param("map_index") ?? c.req.query("map_index");
-      if (mapIndex !== undefined) assertUnmapped(ti, parsePathParam("map_index", mapIndex, MapIndex));
+      const rawIndex = c.req.param("map_index") ?? c.req.query("map_index");
+      const mapIndex = rawIndex === undefined ? -1 : parsePathParam("map_index", rawIndex, MapIndex);
+      const ti = await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id"), mapIndex);
       const ids = await markTaskInstance(deps, run, ti, body, { dryRun, by: c.get("user")?.username ?? null });
       const [snap] = await store.loadRunSnapshots([run.id]);
       const byId = new Map(snap!.tis.map((t) => [t.id, t]));

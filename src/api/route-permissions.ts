@@ -110,6 +110,14 @@ const TABLE: Record<string, Permission> = {
   "DELETE /leoflow/teams/:team": "users:manage",
   // Leoflow's own
   "GET /leoflow/events": "dags:read",
+  "GET /leoflow/webhooks": "webhooks:manage",
+  "POST /leoflow/webhooks": "webhooks:manage",
+  "GET /leoflow/webhooks/:id": "webhooks:manage",
+  "PATCH /leoflow/webhooks/:id": "webhooks:manage",
+  "DELETE /leoflow/webhooks/:id": "webhooks:manage",
+  "POST /leoflow/webhooks/:id/test": "webhooks:manage",
+  "GET /leoflow/webhooks/:id/deliveries": "webhooks:manage",
+  "POST /leoflow/webhooks/deliveries/:id/redeliver": "webhooks:manage",
   // Who the caller is (their own roles): every role holds dags:read
   "GET /leoflow/me": "dags:read",
 };

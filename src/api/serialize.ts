@@ -15,6 +15,7 @@ import type {
   TaskInstanceRecord,
   XComRecord,
 } from "../domain";
+import { isMapped } from "../domain";
 
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 const seconds = (start: Date | null, end: Date | null): number | null => (start && end ? (end.getTime() - start.getTime()) / 1000 : null);
@@ -181,7 +182,7 @@ export function serializeTask(task: TaskSpec, spec: DagSpec) {
     operator_name: task.operator,
     params: {},
     class_ref: null,
-    is_mapped: false,
+    is_mapped: isMapped(task),
     extra_links: [],
     // Leoflow additions: the graph edges as written, and where the task runs.
     upstream_task_ids: task.upstream,
@@ -226,7 +227,7 @@ export function serializeTaskInstance(ti: TaskInstanceRecord, run: DagRunRecord 
     task_id: ti.task_id,
     dag_id: ti.dag_id,
     dag_run_id: ti.run_id,
-    map_index: -1,
+    map_index: ti.map_index,
     logical_date: iso(run?.logical_date),
     run_after: run ? runAfter(run) : null,
     start_date: iso(ti.start_date),
@@ -251,7 +252,7 @@ export function serializeTaskInstance(ti: TaskInstanceRecord, run: DagRunRecord 
     executor: ti.executor,
     executor_config: "{}",
     note: ti.note,
-    rendered_map_index: null,
+    rendered_map_index: ti.map_index < 0 ? null : String(ti.map_index),
     rendered_fields: {},
     trigger: null,
     triggerer_job: null,

@@ -13,6 +13,7 @@ export interface TaskDependency {
 const WAIT_DEP_NAMES: Record<WaitReasonKind, string> = {
   parallelism: "Executor Slots Available",
   max_active_tasks: "Task Concurrency",
+  max_active_tis_per_dag: "Task Instance Concurrency",
   pool_missing: "Pool Slots Available",
   pool_too_small: "Pool Slots Available",
   pool_full: "Pool Slots Available",
@@ -30,8 +31,8 @@ export function taskDependencies(input: {
   /** The task's upstream task ids in the run's DAG version, and their trigger rule. */
   upstream: string[];
   triggerRule: string;
-  /** States of every task instance of the run, by task id. */
-  states: Map<string, TaskState>;
+  /** States of every task instance of the run, by task id: one per instance of a mapped task. */
+  states: ReadonlyMap<string, readonly TaskState[]>;
 }): TaskDependency[] {
   const { ti, run } = input;
   // Running, queued or finished: nothing holds it back (Airflow lists deps only for what has yet to run).
@@ -45,24 +46,27 @@ export function taskDependencies(input: {
     });
   if (ti.state === "up_for_retry")
     deps.push({ name: "Not In Retry Period", reason: "Task is waiting out its retry delay before the next try." });
-  const pending = input.upstream.filter((t) => {
-    const s = input.states.get(t);
-    return !s || !isTerminalTaskState(s);
-  });
-  const failed = input.upstream.filter((t) => {
-    const s = input.states.get(t);
-    return s && isTerminalTaskState(s) && !DONE_OK.has(s);
-  });
+  const statesOf = (t: string) => input.states.get(t) ?? [];
+  const pending = input.upstream.filter((t) => statesOf(t).length === 0 || statesOf(t).some((s) => !isTerminalTaskState(s)));
+  const failed = input.upstream.filter((t) => statesOf(t).some((s) => isTerminalTaskState(s) && !DONE_OK.has(s)));
   if (pending.length)
     deps.push({
       name: "Trigger Rule",
-      reason: `Task's trigger rule '${input.triggerRule}' requires its upstream tasks to finish; still waiting for: ${pending.join(", ")}.`,
+      reason: `Task's trigger rule '${input.triggerRule}' requires its upstream tasks to finish; still waiting for: ${pending.map((t) => named(t, statesOf(t))).join(", ")}.`,
     });
   else if (failed.length && input.triggerRule === "all_success")
     deps.push({
       name: "Trigger Rule",
-      reason: `Task's trigger rule 'all_success' requires all upstream tasks to succeed; not succeeded: ${failed.join(", ")}.`,
+      reason: `Task's trigger rule 'all_success' requires all upstream tasks to succeed; not succeeded: ${failed.map((t) => named(t, statesOf(t))).join(", ")}.`,
     });
   if (ti.wait_reason) deps.push({ name: WAIT_DEP_NAMES[ti.wait_reason], reason: ti.note ?? ti.wait_reason });
   return deps;
+}
+
+/** An upstream as the reason names it: its id, and for a mapped one its instances counted by state, as the planner's notes do. */
+function named(taskId: string, states: readonly TaskState[]): string {
+  if (states.length <= 1) return taskId;
+  const counts = new Map<TaskState, number>();
+  for (const s of states) counts.set(s, (counts.get(s) ?? 0) + 1);
+  return `${taskId}=[${[...counts].map(([s, n]) => `${s}×${n}`).join(", ")}]`;
 }

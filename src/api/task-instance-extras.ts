@@ -10,7 +10,7 @@ import { ValidationError, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
 import { teamOf } from "./team";
-import { assertUnmapped, MapIndex } from "./task-instances";
+import { MapIndex } from "./task-instances";
 import { parsePathParam, parseQuery } from "./validate";
 
 const MapIndexQuery = lazySchema(() => z.object({ map_index: MapIndex.optional() }));
@@ -29,8 +29,7 @@ export function taskInstanceExtraRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const loadTi = async (c: Context<ApiEnv>) => {
     const q = parseQuery(c, MapIndexQuery);
     const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id")!, c.req.param("dag_run_id")!);
-    const ti = await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id")!);
-    if (q.map_index !== undefined) assertUnmapped(ti, q.map_index);
+    const ti = await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id")!, q.map_index ?? -1);
     return ti;
   };
 

@@ -10,7 +10,7 @@ import { getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
 import { teamOf } from "./team";
 import { serializeTaskInstance, type VersionTimes } from "./serialize";
 import { runVersionTimes } from "./version-times";
-import { assertUnmapped, MapIndex } from "./task-instances";
+import { mapIndexParam } from "./task-instances";
 import { parsePathParam } from "./validate";
 
 const TryNumber = lazySchema(() =>
@@ -42,9 +42,7 @@ export function taskInstanceTryRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   /** Every try, oldest first; the current try last (a history row for it, if any, is superseded). */
   async function tries(c: Context<ApiEnv> & { req: { param(name: string): string | undefined } }) {
     const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id")!, c.req.param("dag_run_id")!);
-    const ti = await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id")!);
-    const mapIndex = c.req.param("map_index");
-    if (mapIndex !== undefined) assertUnmapped(ti, parsePathParam("map_index", mapIndex, MapIndex));
+    const ti = await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id")!, mapIndexParam(c));
     const past = (await store.listTaskInstanceTries(ti.id)).filter((t) => t.try_number !== ti.try_number);
     return { run, ti, all: [...past, ti] };
   }
@@ -63,7 +61,7 @@ export function taskInstanceTryRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       const one = all.find((t) => t.try_number === n);
       if (!one)
         throw new NotFoundError(
-          `The Task Instance with dag_id: \`${run.dag_id}\`, run_id: \`${run.run_id}\`, task_id: \`${ti.task_id}\`, try_number: \`${n}\` and map_index: \`-1\` was not found; its tries are ${all.map((t) => t.try_number).join(", ")}`,
+          `The Task Instance with dag_id: \`${run.dag_id}\`, run_id: \`${run.run_id}\`, task_id: \`${ti.task_id}\`, try_number: \`${n}\` and map_index: \`${ti.map_index}\` was not found; its tries are ${all.map((t) => t.try_number).join(", ")}`,
         );
       return c.json(serializeTry(one, run, await runVersionTimes(store, [run])));
     });

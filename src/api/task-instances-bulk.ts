@@ -86,13 +86,13 @@ export function taskInstanceBulkRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       }
       for (const e of action.entities) {
         try {
-          if (e.map_index != null && e.map_index !== -1)
-            throw new NotFoundError(`task instance ${e.task_id} has no map_index ${e.map_index}: Leoflow tasks are not mapped; use -1`);
           // Read each time: an earlier entity (include_downstream…) may have moved this one.
-          const ti = await store.getTaskInstance(run.team, run.dag_id, run.run_id, e.task_id);
+          const ti = await store.getTaskInstance(run.team, run.dag_id, run.run_id, e.task_id, e.map_index ?? -1);
           if (!ti) {
             if (action.action_on_non_existence === "skip") continue;
-            throw new NotFoundError(`The Task Instance with task_id: \`${e.task_id}\` was not found in run ${run.run_id}`);
+            throw new NotFoundError(
+              `The Task Instance with task_id: \`${e.task_id}\` and map_index: \`${e.map_index ?? -1}\` was not found in run ${run.run_id}`,
+            );
           }
           await markTaskInstance(deps, run, ti, e, { dryRun: false, by });
           result.success.push(e.task_id);

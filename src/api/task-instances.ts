@@ -25,7 +25,7 @@ import { runVersionTimes } from "./version-times";
 import { taskDependencies } from "./task-dependencies";
 import { mapOrderBy, MAX_PAGE_LIMIT, pagingQuery, parseBody, parsePathParam, parseQuery } from "./validate";
 
-// Every Leoflow task instance has map_index -1, so ordering by it (Airflow's default) is ordering by id.
+// map_index orders by id: a mapped task's instances are created in map_index order, so id order is theirs.
 const TI_ORDER_ALIASES = { dag_run_id: "run_id", queued_when: "queued_at", map_index: "id" };
 const TI_DATE_FIELDS = ["logical_date", "start_date", "end_date", "updated_at", "run_after"] as const;
 const BATCH_DATE_FIELDS = ["logical_date", "start_date", "end_date", "run_after"] as const;
@@ -76,16 +76,14 @@ export const TisBatchBody = lazySchema(() =>
     .strict(),
 );
 
-/** Leoflow's only map index: every task instance is unmapped. */
+/** The map index of an unmapped task instance (Airflow's -1). */
 export const UNMAPPED = -1;
 export const MapIndex = lazySchema(() => z.coerce.number({ error: "map_index must be an integer" }).int("map_index must be an integer"));
 
-/** A 404 for any map index but -1 (the task instance itself must exist either way). */
-export function assertUnmapped(ti: TaskInstanceRecord, mapIndex: number): void {
-  if (mapIndex !== UNMAPPED)
-    throw new NotFoundError(
-      `Task Instance ${ti.task_id} of run ${ti.run_id} with map_index ${mapIndex} was not found: Leoflow tasks are not mapped; use map_index -1`,
-    );
+/** The `map_index` path parameter when the route has one, else -1. */
+export function mapIndexParam(c: { req: { param(name: string): string | undefined } }): number {
+  const raw = c.req.param("map_index");
+  return raw === undefined ? UNMAPPED : parsePathParam("map_index", raw, MapIndex);
 }
 
 /** TaskInstanceResponse for a page spanning runs: each run is read once. */
@@ -96,9 +94,8 @@ export async function serializeAcrossRuns(store: Pick<ApiStore, "getDagRunById" 
   return tis.map((ti) => serializeTaskInstance(ti, runs.get(ti.dag_run_id) ?? null, times));
 }
 
-/** Filters that no Leoflow task instance can match (a queue, a map index other than -1). */
-const matchesNothing = (queue: unknown[] | null | undefined, mapIndex?: number[]) =>
-  (queue != null && queue.length > 0) || (mapIndex !== undefined && !mapIndex.includes(UNMAPPED));
+/** A filter no Leoflow task instance can match (a queue: Leoflow has none). */
+const matchesNothing = (queue: unknown[] | null | undefined) => queue != null && queue.length > 0;
 
 export function taskInstanceRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const { store } = deps;
@@ -120,11 +117,12 @@ export function taskInstanceRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
           type: "value_error",
         },
       ]);
-    if (matchesNothing(q.queue, q.map_index)) return c.json(empty);
+    if (matchesNothing(q.queue)) return c.json(empty);
     const filter: TaskInstanceFilter = {
       dag_id: dagId === "~" ? undefined : dagId,
       run_id: runId === "~" ? undefined : runId,
       task_id: q.task_id,
+      map_index: q.map_index,
       task_id_pattern: q.task_display_name_pattern,
       state: q.state,
       pool: q.pool,
@@ -172,7 +170,8 @@ export function taskInstanceRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const TI = `${RUN}/taskInstances/:task_id`;
   const load = async (c: { req: { param(name: string): string } } & Context<ApiEnv>) => {
     const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
-    return { run, ti: await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id")) };
+    const mapIndex = mapIndexParam(c);
+    return { run, ti: await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id"), mapIndex) };
   };
 
   app.get(TI, async (c) => {
@@ -180,15 +179,30 @@ export function taskInstanceRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     return c.json(serializeTaskInstance(ti, run, await runVersionTimes(store, [run])));
   });
 
+  // A mapped task's instances (map_index >= 0), in map_index order; Airflow's 404 for a task that is not mapped.
   app.get(`${TI}/listMapped`, async (c) => {
-    const { ti } = await load(c);
-    throw new NotFoundError(`Task id ${ti.task_id} is not mapped: Leoflow has no mapped tasks; GET the task instance itself`);
+    const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
+    const taskId = c.req.param("task_id");
+    const q = parseQuery(c, ListTisQuery, TI_ARRAY_KEYS);
+    const page = await store.findTaskInstances(teamOf(c), {
+      dag_id: run.dag_id,
+      run_id: run.run_id,
+      task_id: taskId,
+      limit: q.limit,
+      offset: q.offset,
+      order_by: mapOrderBy(q.order_by, TI_ORDER_ALIASES),
+    });
+    const mapped = page.items.filter((t) => t.map_index >= 0);
+    if (page.total === 0 || (page.items.length > 0 && mapped.length === 0)) {
+      await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, taskId);
+      throw new NotFoundError(`Task id ${taskId} is not mapped (or not expanded yet): GET the task instance itself`);
+    }
+    return c.json({ task_instances: await serializeAcrossRuns(store, mapped), total_entries: page.total });
   });
 
   for (const path of [`${TI}/dependencies`, `${TI}/:map_index{-?[0-9]+}/dependencies`])
     app.get(path, async (c) => {
       const { run, ti } = await load(c);
-      if (c.req.param("map_index") !== undefined) assertUnmapped(ti, parsePathParam("map_index", c.req.param("map_index")!, MapIndex));
       const [snap] = await store.loadRunSnapshots([run.id]);
       const spec = await store.getDagVersion(run.version_id);
       const dag = await store.getDag(run.team, run.dag_id);
@@ -199,7 +213,13 @@ export function taskInstanceRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
         dagPaused: dag?.is_paused ?? false,
         upstream: task?.upstream ?? [],
         triggerRule: task?.trigger_rule ?? "all_success",
-        states: new Map((snap?.tis ?? []).map((t) => [t.task_id, t.state])),
+        // Every instance of a mapped upstream, so the reason counts them; as for the planner, not those its last expansion removed.
+        states: new Map(
+          [...Map.groupBy(snap?.tis ?? [], (t) => t.task_id)].map(([id, tis]) => [
+            id,
+            tis.filter((t) => t.map_index < 0 || t.state !== "removed").map((t) => t.state),
+          ]),
+        ),
       });
       return c.json({ dependencies });
     });
@@ -207,7 +227,6 @@ export function taskInstanceRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   // After the named sub-resources: the pattern keeps `tries`, `logs`, `xcomEntries`… out of map_index.
   app.get(`${TI}/:map_index{-?[0-9]+}`, async (c) => {
     const { run, ti } = await load(c);
-    assertUnmapped(ti, parsePathParam("map_index", c.req.param("map_index"), MapIndex));
     return c.json(serializeTaskInstance(ti, run, await runVersionTimes(store, [run])));
   });
 

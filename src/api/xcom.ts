@@ -1,7 +1,7 @@
 /**
  * XCom entries of a task instance: list (`~` for every DAG, run or task; Airflow's patterns and dates), get one with its value
  * (`stringify` for a string value), create (POST, 409 when the key exists) and update (PATCH, 404 when not).
- * Leoflow has no mapped tasks: map_index is -1 for every entry, and any other index is a 404.
+ * map_index names the task instance: -1 for an unmapped task, 0..n-1 for a mapped task's instances (docs/mapping.md).
  */
 import { Hono, type Context } from "hono";
 import { z } from "zod";
@@ -66,9 +66,9 @@ export function xcomRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const { store } = deps;
   const app = new Hono<ApiEnv>();
   const TI = "/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id";
-  const load = async (c: { req: { param(name: string): string } } & Context<ApiEnv>) => {
+  const load = async (c: { req: { param(name: string): string } } & Context<ApiEnv>, mapIndex = -1) => {
     const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
-    return { run, ti: await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id")) };
+    return { run, ti: await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id"), mapIndex) };
   };
 
   app.get(`${TI}/xcomEntries`, async (c) => {
@@ -106,9 +106,9 @@ export function xcomRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   });
 
   app.get(`${TI}/xcomEntries/:xcom_key`, async (c) => {
-    const { run, ti } = await load(c);
-    const key = c.req.param("xcom_key");
     const q = parseQuery(c, GetXComQuery);
+    const { run, ti } = await load(c, q.map_index);
+    const key = c.req.param("xcom_key");
     const x = await store.getXCom({
       team: run.team,
       dag_id: run.dag_id,
@@ -123,10 +123,8 @@ export function xcomRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.post(`${TI}/xcomEntries`, requireWriter, async (c) => {
     const body = await parseBody(c, XComCreateBody);
-    const { run, ti } = await load(c);
+    const { run, ti } = await load(c, body.map_index);
     const key = { team: run.team, dag_id: run.dag_id, run_id: run.run_id, task_id: ti.task_id, key: body.key, map_index: body.map_index };
-    if (body.map_index !== -1)
-      throw new NotFoundError(`task ${ti.task_id} has no map_index ${body.map_index}: Leoflow tasks are not mapped; use -1`);
     if (await store.getXCom(key))
       throw new ConflictError(
         `The XCom with key: \`${body.key}\` with mentioned task instance already exists; change it with PATCH …/xcomEntries/${body.key}`,
@@ -137,7 +135,7 @@ export function xcomRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.patch(`${TI}/xcomEntries/:xcom_key`, requireWriter, async (c) => {
     const body = await parseBody(c, XComUpdateBody);
-    const { run, ti } = await load(c);
+    const { run, ti } = await load(c, body.map_index);
     const key = {
       team: run.team,
       dag_id: run.dag_id,

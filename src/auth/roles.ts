@@ -27,6 +27,8 @@ export type Permission =
   | "connections:edit"
   | "xcom:edit"
   | "config:read"
+  /** Webhook subscriptions and their deliveries (they send events to outside URLs). */
+  | "webhooks:manage"
   | "audit_log:read"
   | "users:manage";
 
@@ -41,6 +43,7 @@ const OP: readonly Permission[] = [
   "connections:edit",
   "xcom:edit",
   "config:read",
+  "webhooks:manage",
 ];
 const ADMIN: readonly Permission[] = [...OP, "audit_log:read", "users:manage"];
 

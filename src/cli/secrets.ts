@@ -62,9 +62,10 @@ export async function secretsCommand(args: string[], io: CliIo): Promise<number>
   const store = openStore(url);
   try {
     const r = await rotateSecrets(store, { old, next });
-    const changed = r.variables + r.connections;
+    const changed = r.variables + r.connections + r.webhooks;
     io.out(
-      `re-encrypted ${changed} row(s) under key id ${next.keyId}: ${r.variables} variable(s), ${r.connections} connection(s)` +
+      `re-encrypted ${changed} row(s) under key id ${next.keyId}: ${r.variables} variable(s), ${r.connections} connection(s), ` +
+        `${r.webhooks} webhook secret(s)` +
         ` (${r.sealed_plaintext} value(s) were still plain text; ${r.already} already under the new key, skipped)\n`,
     );
   } catch (e) {

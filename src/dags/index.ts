@@ -4,6 +4,7 @@ export { DagFolderSync, type DagFolderSyncOptions, type SyncReport } from "./fol
 export { TeamDagFolders, planTeamFolders, type TeamFolderPlan, type TeamFoldersConfig } from "./team-folders";
 export { validatePath } from "./validate";
 export { runTsTask, xcomEnvName, buildContext } from "./run-ts";
+export { runCallbackFunction } from "./run-callback";
 export { registerSdkPlugin } from "./ts-plugin";
 export { listDagFiles, listHelperFiles, type ScannedFile } from "./scan";
 export { IsolatedDagParser, inProcessParser, type DagParser, type IsolatedParserOptions, type ParserStats } from "./isolated-parser";

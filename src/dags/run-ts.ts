@@ -7,8 +7,9 @@ import { resolve } from "node:path";
 import { writeFile } from "node:fs/promises";
 import type { TaskContext } from "../sdk";
 import { connectionSecrets, variableSecrets } from "../domain";
-import { dial, readConnection, readVariable, recordSecrets, type AgentClient } from "../agent";
+import { currentTaskToken, dial, readConnection, readVariable, recordSecrets, type AgentClient } from "../agent";
 import { importDagModule } from "./loader";
+import { runTsSensor } from "./run-ts-sensor";
 
 /** The env name an upstream's XCom arrives under: upper-cased, non-alphanumerics → `_`. */
 export function xcomEnvName(taskId: string): string {
@@ -26,19 +27,28 @@ export async function runTsTask(dagFile: string, taskId: string, dagId: string, 
     if (!dag) return fail(`DAG "${dagId}" is not declared in ${dagFile} (found: ${dags.map((d) => d.dag_id).join(", ") || "none"})`);
     const fn = dag.functions.get(taskId);
     if (!fn) return fail(`task "${taskId}" of DAG "${dagId}" is not a ts task in ${dagFile}`);
-    const result = await fn(
-      buildContext(
-        dag.spec.tasks.map((t) => t.task_id),
-        env,
-      ),
+    const ctx = buildContext(
+      dag.spec.tasks.map((t) => t.task_id),
+      env,
     );
-    if (result !== undefined) {
+    const keep = async (result: unknown) => {
       const out = env.LEOFLOW_RETURN_VALUE_PATH;
       const json = JSON.stringify(result);
-      if (json === undefined) return fail(`task "${taskId}" returned a value that is not JSON-serialisable`);
+      if (json === undefined) throw new Error(`task "${taskId}" returned a value that is not JSON-serialisable`);
       if (out) await writeFile(out, json);
       else console.error("LEOFLOW_RETURN_VALUE_PATH is not set; the return value is dropped");
-    }
+    };
+    const task = dag.spec.tasks.find((t) => t.task_id === taskId);
+    if (task?.operator === "sensor")
+      return await runTsSensor(task, {
+        check: async () => fn(ctx),
+        keep,
+        now: Date.now,
+        sleep: (ms) => Bun.sleep(ms),
+        log: (line) => console.log(line),
+      });
+    const result = await fn(ctx);
+    if (result !== undefined) await keep(result);
     return 0;
   } catch (e) {
     console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
@@ -59,9 +69,10 @@ export function buildContext(
   let rpc = client;
   const reader = () => {
     if (rpc) return rpc;
-    if (!env.LEOFLOW_SERVER || !env.LEOFLOW_AGENT_TOKEN)
+    const token = currentTaskToken(env);
+    if (!env.LEOFLOW_SERVER || !token)
       throw new Error("ctx.var/ctx.conn need LEOFLOW_SERVER and LEOFLOW_AGENT_TOKEN, which the agent sets for every task");
-    rpc = dial(env.LEOFLOW_SERVER, env.LEOFLOW_AGENT_TOKEN, { timeoutMs: 10_000 });
+    rpc = dial(env.LEOFLOW_SERVER, token, { timeoutMs: 10_000 });
     return rpc;
   };
   const xcom: Record<string, unknown> = {};
@@ -78,9 +89,11 @@ export function buildContext(
     run_id: env.LEOFLOW_RUN_ID ?? "",
     task_id: env.LEOFLOW_TASK_ID ?? "",
     try_number: Number(env.LEOFLOW_TRY_NUMBER ?? 1) || 1,
+    map_index: env.LEOFLOW_MAP_INDEX === undefined ? -1 : Number(env.LEOFLOW_MAP_INDEX),
+    map: env.LEOFLOW_MAP === undefined ? {} : asObject(env.LEOFLOW_MAP, "LEOFLOW_MAP"),
     var: async (key) => {
-      const value = await readVariable(reader(), key);
-      recordSecrets(variableSecrets(key, value), env);
+      const { value, encrypted } = await readVariable(reader(), key);
+      recordSecrets(variableSecrets(key, value, "", encrypted), env);
       return value;
     },
     conn: async (id) => {

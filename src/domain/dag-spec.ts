@@ -8,7 +8,11 @@ import { TRIGGER_RULES } from "./trigger-rule-names";
 import { validateSchedule } from "./schedule";
 import { ValidationError } from "./errors";
 import { envFromProblems } from "./env-from";
+import { taskTemplateProblems } from "./task-templates";
 import { built, lazySchema } from "./lazy-schema";
+import { ExpandKwargsSchema, ExpandSchema, mappingUpstreams } from "./mapping";
+import { sensorTaskFields } from "./sensor-spec";
+import { callbackDagFields, callbackTaskFields } from "./callback-spec";
 
 const ID = /^[A-Za-z0-9_.-]{1,250}$/;
 const idString = (what: string) => z.string().regex(ID, `${what} must be 1-250 characters of letters, digits, '_', '-' or '.'`);
@@ -63,7 +67,7 @@ export const HttpRequestSchema = lazySchema(() =>
 );
 export type HttpRequestSpec = z.infer<typeof HttpRequestSchema>;
 
-export const OPERATORS = ["bash", "python", "ts", "http", "container"] as const;
+export const OPERATORS = ["bash", "python", "ts", "http", "container", "sensor"] as const;
 export type Operator = (typeof OPERATORS)[number];
 
 export const WEIGHT_RULES = ["downstream", "upstream", "absolute"] as const;
@@ -106,6 +110,12 @@ const taskFields = lazySchema(
       doc_md: z.string(),
       /** Airflow's task owner (usually set once in default_args); shown as the DAG's owners. */
       owner: z.string().min(1),
+      /** At most this many instances of the task run at once across all runs of the DAG (Airflow's max_active_tis_per_dag). */
+      max_active_tis_per_dag: z.number().int().min(1),
+      /** sensor, poke_interval, timeout, mode, soft_fail, exponential_backoff, max_wait (sensor-spec.ts). */
+      ...sensorTaskFields,
+      /** on_success/failure/retry/execute_callback (callback-spec.ts). */
+      ...callbackTaskFields,
     }) as const,
 );
 
@@ -124,6 +134,9 @@ export const RawTaskSchema = lazySchema(() =>
     .object({
       task_id: idString("task_id"),
       upstream: z.array(z.string()).default([]),
+      /** Dynamic task mapping (mapping.ts): one instance per value; the task's other fields are Airflow's `partial`. */
+      expand: ExpandSchema.optional(),
+      expand_kwargs: ExpandKwargsSchema.optional(),
       ...optionalTaskFields,
     })
     .strict(),
@@ -176,6 +189,19 @@ export const RawDagSchema = lazySchema(() =>
       tags: z.array(z.string()).default([]),
       doc_md: z.string().optional(),
       staging: z.object({ enabled: z.boolean(), size: z.string().optional() }).strict().optional(),
+      /** pip requirement lines for the DAG's python tasks: a virtual environment per list (agent/python-venv.ts). */
+      requirements: z
+        .array(
+          z
+            .string()
+            .regex(
+              /^[^\s-][^\r\n]*$/,
+              'a requirement is one pip requirement line such as "requests==2.32.3" (no pip options: the index and wheel folder are the server\'s --pip-index-url and --pip-find-links)',
+            ),
+        )
+        .optional(),
+      /** on_success_callback, on_failure_callback (of the run) and deadline (callback-spec.ts). */
+      ...callbackDagFields,
       tasks: z.array(built(RawTaskSchema)).min(1, "a DAG needs at least one task"),
     })
     .strict(),
@@ -197,6 +223,9 @@ export const TASK_DEFAULTS = {
   depends_on_past: false,
 } as const;
 
+const HTTP_ENV_FROM =
+  "env_from does nothing for an http task (it runs in the control plane, with no process environment); read variables and connections in the request with templates instead, e.g. {{ var.value.KEY }} or {{ conn.ID.password }} (docs/templates.md), or set http.connection_id";
+
 /** Operator-specific required fields, checked after default_args are merged. */
 const REQUIRED_BY_OPERATOR: Record<Operator, (t: TaskSpec) => string | null> = {
   bash: (t) => (t.bash_command ? null : "a bash task needs bash_command"),
@@ -204,6 +233,10 @@ const REQUIRED_BY_OPERATOR: Record<Operator, (t: TaskSpec) => string | null> = {
   ts: () => null,
   http: (t) => (t.http ? null : "an http task needs http: { method, url, ... }"),
   container: (t) => (t.image || t.command ? null : "a container task needs image (and usually command)"),
+  sensor: (t) =>
+    !t.sensor
+      ? 'a sensor task needs sensor: { kind: "file" | "http" | "sql" | "external_task" | "time_delta" | "date_time" | "bash" | "ts", ... }'
+      : null,
 };
 
 type Issue = { path: string; message: string };
@@ -226,6 +259,16 @@ export function parseDagSpec(raw: unknown): DagSpec {
   const issues: Issue[] = [];
   const tasks = dag.tasks.map((raw, i) => {
     const merged = { ...TASK_DEFAULTS, ...stripUndefined(dag.default_args), ...stripUndefined(raw) } as TaskSpec;
+    if (merged.expand && merged.expand_kwargs)
+      issues.push({ path: `tasks[${i}]`, message: `task "${merged.task_id}" sets both expand and expand_kwargs; use one` });
+    // Airflow gates each instance on the same map_index of the previous run; the planner gates by task only.
+    if ((merged.expand || merged.expand_kwargs) && merged.depends_on_past)
+      issues.push({
+        path: `tasks[${i}].depends_on_past`,
+        message: `task "${merged.task_id}" is mapped, and depends_on_past is not supported on a mapped task yet; set depends_on_past: false on it (a default_args value included), or set it on the unmapped task the mapping reads from (docs/mapping.md)`,
+      });
+    // The upstream a mapping reads is a dependency, as in Airflow (an unknown one is reported by checkGraph).
+    for (const up of mappingUpstreams(merged)) if (!merged.upstream.includes(up)) merged.upstream = [...merged.upstream, up];
     if (!merged.operator) issues.push({ path: `tasks[${i}].operator`, message: "operator is required" });
     else {
       const missing = REQUIRED_BY_OPERATOR[merged.operator](merged);
@@ -233,6 +276,11 @@ export function parseDagSpec(raw: unknown): DagSpec {
     }
     for (const p of envFromProblems(merged.env_from ?? {}, merged.env))
       issues.push({ path: `tasks[${i}].env_from.${p.key}`, message: `task "${merged.task_id}": ${p.message}` });
+    // An http task has no process to give an environment to; one inherited from default_args is simply not its.
+    if (merged.operator === "http" && raw.env_from)
+      issues.push({ path: `tasks[${i}].env_from`, message: `task "${merged.task_id}": ${HTTP_ENV_FROM}` });
+    for (const p of taskTemplateProblems(merged))
+      issues.push({ path: `tasks[${i}].${p.path}`, message: `task "${merged.task_id}": ${p.message}` });
     return merged;
   });
   issues.push(...checkGraph(tasks));

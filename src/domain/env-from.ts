@@ -121,11 +121,11 @@ export function connectionField(c: TaskConnection, field: ConnectionField): stri
 export const MIN_MASKED_LENGTH = 3;
 
 /**
- * What to mask once a task has read this variable: its value when its key, or the env name it is put under
- * (`DB_PASSWORD: var:db`), names a secret (api_key, password, token…).
+ * What to mask once a task has read this variable: its value when it is stored encrypted, or when its key,
+ * or the env name it is put under (`DB_PASSWORD: var:db`), names a secret (api_key, password, token…).
  */
-export function variableSecrets(key: string, value: string, envName = ""): string[] {
-  return isSensitiveName(key) || (envName !== "" && isSensitiveName(envName)) ? [value] : [];
+export function variableSecrets(key: string, value: string, envName = "", encrypted = false): string[] {
+  return encrypted || isSensitiveName(key) || (envName !== "" && isSensitiveName(envName)) ? [value] : [];
 }
 
 /**

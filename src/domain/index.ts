@@ -20,6 +20,28 @@ export {
   type TaskSpec,
   type DagSpec,
 } from "./dag-spec";
+export {
+  SENSOR_KINDS,
+  DEFAULT_SENSOR_TIMEOUT_SECONDS,
+  MIN_POKE_INTERVAL_SECONDS,
+  isAgentSensor,
+  type SensorKind,
+  type SensorSpec,
+  type AgentSensor,
+  type ControlPlaneSensor,
+  type SensorCheckContext,
+} from "./sensor-spec";
+export { admitSensorFileRoots, normalizeSensorPath, sensorFileRootProblem } from "./sensor-file-roots";
+export {
+  sensorTiming,
+  pokeDelaySeconds,
+  afterCheck,
+  waitingNote,
+  rescheduleProgress,
+  type SensorTiming,
+  type SensorOutcome,
+  type SensorTaskFields,
+} from "./sensor-timing";
 export { TRIGGER_RULES, type TriggerRule } from "./trigger-rule-names";
 export { cronExpression, validateSchedule } from "./schedule";
 export { canTransition, canTransitionDagRun, assertTransition, assertDagRunTransition } from "./transitions";
@@ -37,6 +59,27 @@ export {
   type EnvFromRef,
   type TaskConnection,
 } from "./env-from";
+export {
+  renderString,
+  renderJson,
+  evaluate,
+  templateNeeds,
+  templateParams,
+  templateSyntaxProblems,
+  candidateKeys,
+  TemplateError,
+  type TemplateContext,
+  type TemplateNeeds,
+} from "./templates";
+export {
+  loadTemplateContext,
+  loadTemplateValues,
+  taskConnectionOf,
+  type TemplateLookups,
+  type TemplateSourcePort,
+  type TemplateValues,
+} from "./template-values";
+export { renderTaskFields, taskTemplateProblems, taskTemplateTexts } from "./task-templates";
 export { fnv1a32 } from "./fnv1a";
 export { built, lazySchema } from "./lazy-schema";
 export { findJsonProblem, assertStorableJson, assertStorableText, storableText, type JsonCheckOptions } from "./json-safety";
@@ -124,3 +167,52 @@ export {
   type TaskDefaults,
 } from "./executor-policy";
 export { formatBytes, formatCpus, parseMemoryBytes, parseNanoCpus } from "./quantities";
+export {
+  WEBHOOK_EVENT_TYPES,
+  WEBHOOK_DELIVERY_STATES,
+  ANY_WEBHOOK_EVENT,
+  DEFAULT_WEBHOOK_RETRY,
+  afterFailedAttempt,
+  webhookWants,
+  validateWebhookInput,
+  type WebhookEventType,
+  type WebhookRecord,
+  type WebhookInput,
+  type WebhookPatch,
+  type WebhookDeliveryState,
+  type WebhookDeliveryRecord,
+  type ClaimedWebhookDelivery,
+  type WebhookAttemptOutcome,
+  type WebhookRetryPolicy,
+  type StoredWebhookSecret,
+  type WebhookPruneCutoffs,
+  DEAD_WEBHOOK_RETENTION_FACTOR,
+  DEFAULT_WEBHOOK_RETENTION_S,
+  webhookPruneCutoffs,
+} from "./webhooks";
+export {
+  expandTask,
+  mappedValues,
+  mappingRefs,
+  mappingUpstreams,
+  isMapped,
+  sourceKey,
+  jsonTypeName,
+  DEFAULT_MAX_MAP_LENGTH,
+  type Expansion,
+  type XComRef,
+  type MappingFields,
+} from "./mapping";
+export { pullXCom, loadMappingSources, loadMappedArgs, type XComPullPort } from "./mapped-pull";
+export {
+  CALLBACK_KINDS,
+  TS_CALLBACK,
+  CallbackSchema,
+  CallbacksSchema,
+  DeadlineSchema,
+  callbackList,
+  type CallbackKind,
+  type CallbackSpec,
+  type DeadlineSpec,
+} from "./callback-spec";
+export { deadlineAt, selectCallbacks, TASK_CALLBACK_STATES, type CallbackTrigger, type SelectedCallback } from "./callbacks";

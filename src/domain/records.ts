@@ -61,6 +61,8 @@ export interface TaskInstanceRecord {
   dag_id: string;
   run_id: string;
   task_id: string;
+  /** -1 for an unmapped task (and a mapped one before its expansion); 0..n-1 for a mapped task's instances. */
+  map_index: number;
   state: TaskState;
   /** Starts at 1; a retry increments it. */
   try_number: number;
@@ -202,6 +204,8 @@ export interface TaskInstanceFilter extends ListOptions, Partial<Record<DagRunDa
   executor?: string[];
   operator?: string[];
   try_number?: number[];
+  /** Airflow's map_index filter: -1 for unmapped task instances, 0..n-1 for a mapped task's. */
+  map_index?: number[];
   /** Seconds between start_date and end_date. */
   duration?: NumberRange;
 }
@@ -298,7 +302,8 @@ export type SecretRewrite =
       connection_id: string;
       from: { password: string | null; extra: string | null };
       to: { password: string | null; extra: string | null };
-    };
+    }
+  | { team: string; webhook_id: number; from: string; to: string };
 
 /** A row as secrets rotation reads it across every team: the record and the team that owns it. */
 export type TeamOwned<T> = T & { team: string };
@@ -417,6 +422,13 @@ export interface TaskClear {
   from_try: number;
   try_number: number;
   max_tries: number;
+  /**
+   * A mapped task cleared whole is expanded again (Airflow): its instance 0 becomes the unexpanded one
+   * (`map_index` -1) and the others go to `removed` instead of `none`, keeping their history; the next
+   * expansion revives those its new list still has.
+   */
+  map_index?: -1;
+  to?: "removed";
 }
 
 /** A dag-run state change made by an operator (clear, mark). */

@@ -11,6 +11,10 @@ export const TASK_STATES = [
   "upstream_failed",
   "skipped",
   "removed",
+  // A sensor between checks, holding no slot: `deferred` is re-checked by the control plane (docs/sensors.md);
+  // `up_for_reschedule` is a user check (bash, ts) in mode reschedule between two tries of its check.
+  "up_for_reschedule",
+  "deferred",
 ] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 

@@ -27,18 +27,27 @@ const MANUAL = ["success", "failed", "skipped"] as const;
  * - up_for_retry: none once the retry delay has passed (the planner resets it with try_number + 1 so the
  *   trigger rule is evaluated afresh); removed.
  * - success, skipped, upstream_failed, removed: none (clear), plus manual marking.
+ * - scheduled → deferred: a sensor the control plane checks (time, file, http, sql, external task) waits
+ *   without a process or a slot; deferred → success (the check passed), failed (timeout, or a check that
+ *   cannot run: the planner retries it while retries remain) or skipped (timeout with soft_fail), none
+ *   (clear), removed.
+ * - running → up_for_reschedule: a user check (bash, ts) in mode reschedule said "not yet"; its try ends
+ *   holding no slot and keeps its try_number; up_for_reschedule → scheduled when its next check is due (the
+ *   sensor poller), none (clear), removed.
  */
 export const TASK_TRANSITIONS: Readonly<Record<TaskState, ReadonlySet<TaskState>>> = {
   none: new Set<TaskState>(["scheduled", "upstream_failed", "removed", ...MANUAL]),
-  scheduled: new Set<TaskState>(["queued", "running", "none", "upstream_failed", "removed", ...MANUAL]),
+  scheduled: new Set<TaskState>(["queued", "running", "deferred", "none", "upstream_failed", "removed", ...MANUAL]),
   queued: new Set<TaskState>(["running", "scheduled", "none", "up_for_retry", ...MANUAL]),
-  running: new Set<TaskState>(["up_for_retry", "none", ...MANUAL]),
+  running: new Set<TaskState>(["up_for_retry", "up_for_reschedule", "none", ...MANUAL]),
   failed: new Set<TaskState>(["up_for_retry", "none", ...MANUAL]),
   up_for_retry: new Set<TaskState>(["none", "removed", ...MANUAL]),
   success: new Set<TaskState>(["none", ...MANUAL]),
   skipped: new Set<TaskState>(["none", ...MANUAL]),
   upstream_failed: new Set<TaskState>(["none", ...MANUAL]),
   removed: new Set<TaskState>(["none", ...MANUAL]),
+  up_for_reschedule: new Set<TaskState>(["scheduled", "none", "removed", ...MANUAL]),
+  deferred: new Set<TaskState>(["none", "removed", ...MANUAL]),
 };
 
 /**

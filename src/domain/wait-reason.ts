@@ -10,6 +10,8 @@ export type WaitReason =
   | { kind: "parallelism"; parallelism: number; running: number }
   /** The DAG's max_active_tasks is reached. */
   | { kind: "max_active_tasks"; dag_id: string; max_active_tasks: number }
+  /** The task's max_active_tis_per_dag is reached (its instances across all runs of the DAG, mapped ones included). */
+  | { kind: "max_active_tis_per_dag"; dag_id: string; task_id: string; max_active_tis_per_dag: number }
   /** The task's pool does not exist. */
   | { kind: "pool_missing"; pool: string }
   /** The task needs more slots than its pool has in all; it can never start until one of them changes. */
@@ -40,6 +42,8 @@ export function renderWaitReason(reason: WaitReason): string {
       return `parallelism (${reason.parallelism}) reached: ${reason.running} task instances queued or running`;
     case "max_active_tasks":
       return `max_active_tasks (${reason.max_active_tasks}) reached for DAG ${reason.dag_id}`;
+    case "max_active_tis_per_dag":
+      return `max_active_tis_per_dag (${reason.max_active_tis_per_dag}) reached for task ${reason.task_id} of DAG ${reason.dag_id}`;
     case "pool_missing":
       return `pool ${reason.pool} does not exist; create it with POST /api/v2/pools or set the task's pool to an existing one`;
     case "pool_too_small":

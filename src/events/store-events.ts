@@ -20,19 +20,40 @@ interface TiNames {
   run_id: string;
   task_id: string;
   try_number: number;
+  /** Kept for the transition observer (task metrics): what a transition's patch does not repeat. */
+  operator: string;
+  queued_at: Date | null;
+  start_date: Date | null;
 }
+
+/** Sees every applied task transition with what is known of its task instance (task-metrics.ts). */
+export type TransitionObserver = (ti: Readonly<TiNames>, t: TaskTransition, now: Date) => void;
 type RunNames = { team: string; dag_id: string; run_id: string };
 
 /** Past this many remembered names the cache starts over (names are re-learned on the next snapshot). */
 const CACHE_LIMIT = 100_000;
 
-export function withStoreEvents(store: Store, sink: EventSink, onError: (e: unknown) => void = () => {}): Store {
+export function withStoreEvents(
+  store: Store,
+  sink: EventSink,
+  onError: (e: unknown) => void = () => {},
+  observe?: TransitionObserver,
+): Store {
   const tis = new Map<number, TiNames>();
   const runs = new Map<number, RunNames>();
   const listening = () => sink.wanted ?? true;
   const rememberTi = (ti: TaskInstanceRecord) => {
     if (tis.size >= CACHE_LIMIT) tis.clear();
-    tis.set(ti.id, { team: ti.team, dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, try_number: ti.try_number });
+    tis.set(ti.id, {
+      team: ti.team,
+      dag_id: ti.dag_id,
+      run_id: ti.run_id,
+      task_id: ti.task_id,
+      try_number: ti.try_number,
+      operator: ti.operator,
+      queued_at: ti.queued_at,
+      start_date: ti.start_date,
+    });
   };
   const rememberRun = (r: DagRunRecord) => {
     if (runs.size >= CACHE_LIMIT) runs.clear();
@@ -54,7 +75,8 @@ export function withStoreEvents(store: Store, sink: EventSink, onError: (e: unkn
     return r ?? null;
   };
 
-  const emitTransitions = async (transitions: TaskTransition[], applied: boolean[], now: Date) => {
+  /** `observed`: false for an operator's changes, which are not tries that ran (task metrics time those). */
+  const emitTransitions = async (transitions: TaskTransition[], applied: boolean[], now: Date, observed = true) => {
     for (let i = 0; i < transitions.length; i++) {
       const t = transitions[i]!;
       if (!applied[i] || (t.from.length === 1 && t.from[0] === t.to)) continue;
@@ -62,6 +84,9 @@ export function withStoreEvents(store: Store, sink: EventSink, onError: (e: unkn
       if (!n) continue;
       const tryNumber = t.patch?.try_number ?? t.try_number ?? n.try_number;
       if (t.patch?.try_number !== undefined) n.try_number = t.patch.try_number;
+      if (observed) observe?.(n, t, now);
+      if (t.patch?.queued_at !== undefined) n.queued_at = t.patch.queued_at;
+      if (t.patch?.start_date !== undefined) n.start_date = t.patch.start_date;
       sink.emit({
         type: "task_instance.state_changed",
         team: n.team,
@@ -113,6 +138,14 @@ export function withStoreEvents(store: Store, sink: EventSink, onError: (e: unkn
       if (ok && listening()) later(() => emitRunState(id, to, now, note));
       return ok;
     },
+    async setDagRunStates(changes, now) {
+      const applied = await store.setDagRunStates(changes, now);
+      if (listening())
+        changes.forEach((c, i) => {
+          if (applied[i]) later(() => emitRunState(c.id, c.to, now, c.note));
+        });
+      return applied;
+    },
     async applyTransitions(transitions, now) {
       const applied = await store.applyTransitions(transitions, now);
       if (listening() && applied.some(Boolean)) later(() => emitTransitions(transitions, applied, now));
@@ -128,6 +161,25 @@ export function withStoreEvents(store: Store, sink: EventSink, onError: (e: unkn
             now,
           ),
         );
+      return applied;
+    },
+    // An operator's clear or mark (API) is one transaction of task and run changes; each applied one is an event.
+    async applyOperatorChange(change, now) {
+      const applied = await store.applyOperatorChange(change, now);
+      if (listening())
+        later(async () => {
+          const clears = (change.clears ?? []).map(
+            (c): TaskTransition => ({
+              id: c.id,
+              from: [c.from],
+              to: c.to ?? "none",
+              // What the clear wiped, so the remembered names start the next try afresh.
+              patch: { try_number: c.try_number, note: null, queued_at: null, start_date: null },
+            }),
+          );
+          await emitTransitions([...(change.transitions ?? []), ...clears], [...applied.transitions, ...applied.clears], now, false);
+          for (const [i, r] of (change.runs ?? []).entries()) if (applied.runs[i]) await emitRunState(r.id, r.to, now, r.note ?? undefined);
+        });
       return applied;
     },
     async reapOrphanedRun(id, note, now) {

@@ -26,7 +26,11 @@ export type LeoflowEvent =
   | (Base & { type: "dag_run.state_changed"; state: DagRunState; note: string | null })
   | (Base & { type: "task_instance.state_changed"; task_id: string; try_number: number | null; state: TaskState; note: string | null })
   /** A task instance whose launch failed on every allowed attempt and was failed as `dispatch_failed`. */
-  | (Base & { type: "task_instance.dead_lettered"; task_id: string; try_number: number; attempts: number; error: string });
+  | (Base & { type: "task_instance.dead_lettered"; task_id: string; try_number: number; attempts: number; error: string })
+  /** A run not finished by its DAG's deadline (docs/callbacks.md); `deadline` is when it was due. */
+  | (Base & { type: "dag_run.deadline_missed"; deadline: string })
+  /** A callback that failed: `callback` names it (e.g. "on_failure_callback[0]"), task_id is null for the DAG's own. */
+  | (Base & { type: "callback.failed"; task_id: string | null; callback: string; error: string });
 
 export type LeoflowEventType = LeoflowEvent["type"];
 

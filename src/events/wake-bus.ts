@@ -2,7 +2,9 @@
  * Scheduler wake-ups across replicas. In Pro an agent's RPC or an API trigger may land on any replica, but
  * only the leader schedules, so a change on a follower must reach the leader in milliseconds, not at its
  * next sweep. PgWakeBus carries them over Postgres LISTEN/NOTIFY (channel `leoflow_wake`, payload
- * `<origin>:<dag_run_id>` or `<origin>:*` for a full sweep); LocalWakeBus is Lite's in-process call.
+ * `<origin>:<dag_run_id>` or `<origin>:*` for a full sweep); LocalWakeBus is Lite's in-process call. The same
+ * channel tells the other replicas that a webhook was created, changed or deleted (`<origin>:webhooks`), so
+ * their outbox writes see it at once (events/webhook-changes.ts).
  *
  * @example
  * const bus = new PgWakeBus({ url, logger });
@@ -16,12 +18,18 @@ import { PgNotifyChannel, type NotifyChannel } from "../store";
 import { fnv1a32, toError } from "../domain";
 
 export type WakeHandler = (dagRunId?: number) => void;
+/** The payload body saying "webhooks changed: re-read which event types they want". */
+export const WEBHOOKS_CHANGED = "webhooks";
 
 export interface WakeBus {
   /** Asks the leading scheduler to plan this run now (no id: a full sweep). Never throws, never waits. */
   wake(dagRunId?: number): void;
   /** The local receiver of every wake-up (this replica's own and the others'). */
   subscribe(handler: WakeHandler): void;
+  /** Tells the other replicas that webhooks changed (this one's store already knows). Never throws, never waits. */
+  webhooksChanged(): void;
+  /** The local receiver of the other replicas' webhooksChanged (also called after a reconnect: some may be lost). */
+  onWebhooksChanged(handler: () => void): void;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -35,6 +43,9 @@ export class LocalWakeBus implements WakeBus {
   subscribe(handler: WakeHandler): void {
     this.handler = handler;
   }
+  /** One process, one store: it learned of the change when it wrote it. */
+  webhooksChanged(): void {}
+  onWebhooksChanged(): void {}
   async start(): Promise<void> {}
   async close(): Promise<void> {}
 }
@@ -58,11 +69,12 @@ export function channelFor(base: string, schema?: string): string {
 const MAX_IDS_PER_FLUSH = 500;
 
 /** Parses a payload; null when it came from this replica (already delivered locally) or is malformed. */
-export function parseWakePayload(payload: string, self: string): { dagRunId?: number } | null {
+export function parseWakePayload(payload: string, self: string): { dagRunId?: number; webhooks?: true } | null {
   const sep = payload.indexOf(":");
   if (sep < 0 || payload.slice(0, sep) === self) return null;
   const body = payload.slice(sep + 1);
   if (body === "*") return {};
+  if (body === WEBHOOKS_CHANGED) return { webhooks: true };
   const id = Number(body);
   return Number.isSafeInteger(id) && id > 0 ? { dagRunId: id } : null;
 }
@@ -75,6 +87,8 @@ export interface PgWakeBusOptions {
 
 export class PgWakeBus implements WakeBus {
   private handler: WakeHandler = () => {};
+  private webhooksHandler = () => {};
+  private pendingWebhooks = false;
   private readonly channel: NotifyChannel;
   private readonly origin = randomBytes(6).toString("hex");
   private pending = new Set<number>();
@@ -96,12 +110,26 @@ export class PgWakeBus implements WakeBus {
     await this.channel.listen(
       (payload) => {
         const parsed = parseWakePayload(payload, this.origin);
-        if (parsed) this.handler(parsed.dagRunId);
+        if (parsed?.webhooks) this.webhooksHandler();
+        else if (parsed) this.handler(parsed.dagRunId);
       },
       // Runs on every (re)connect of the listening session: notifications sent while it was down are lost,
-      // so sweep everything once.
-      () => this.handler(),
+      // so sweep everything once and re-read the webhooks.
+      () => {
+        this.handler();
+        this.webhooksHandler();
+      },
     );
+  }
+
+  onWebhooksChanged(handler: () => void): void {
+    this.webhooksHandler = handler;
+  }
+
+  webhooksChanged(): void {
+    if (this.closed) return;
+    this.pendingWebhooks = true;
+    this.scheduleFlush();
   }
 
   wake(dagRunId?: number): void {
@@ -109,6 +137,10 @@ export class PgWakeBus implements WakeBus {
     this.handler(dagRunId);
     if (dagRunId === undefined) this.pendingSweep = true;
     else this.pending.add(dagRunId);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (!this.flushing) {
       this.flushing = true;
       // One round trip per burst: everything woken in this turn goes out in a single statement.
@@ -124,8 +156,10 @@ export class PgWakeBus implements WakeBus {
   private async flush(): Promise<void> {
     const sweep = this.pendingSweep || this.pending.size > MAX_IDS_PER_FLUSH;
     const payloads = sweep ? [`${this.origin}:*`] : [...this.pending].map((id) => `${this.origin}:${id}`);
+    if (this.pendingWebhooks) payloads.push(`${this.origin}:${WEBHOOKS_CHANGED}`);
     this.pending = new Set();
     this.pendingSweep = false;
+    this.pendingWebhooks = false;
     try {
       await this.channel.notify(payloads);
     } catch (e) {
@@ -137,7 +171,7 @@ export class PgWakeBus implements WakeBus {
     } finally {
       this.flushing = false;
       // Wake-ups that arrived while this flush was in flight go out in the next one.
-      if (!this.closed && (this.pending.size || this.pendingSweep)) {
+      if (!this.closed && (this.pending.size || this.pendingSweep || this.pendingWebhooks)) {
         this.flushing = true;
         setImmediate(() => void this.flush());
       }

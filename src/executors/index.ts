@@ -85,9 +85,8 @@ export {
   startTransition,
 } from "./inline-rules";
 export { TaskLog, attemptLine, failedLine, requestLine, storedLine, type TaskLogPort } from "./inline-task-log";
-export { loadConnection, loadTemplateContext, type TemplateSourcePort } from "./inline-context";
+export { httpTemplateTexts, loadConnection } from "./inline-context";
 export { buildHttpCall, baseUrl, safeUrl, safeText, type BuiltCall } from "./inline-request";
-export { templateRefs, candidateKeys, renderString, renderJson, templateParams, TemplateError, type TemplateContext } from "./templating";
 export { registerInlineMetrics } from "./inline-metrics";
 export { stopProcessGroup, groupAlive, parseProcStat } from "./process-group";
 export {
@@ -102,3 +101,6 @@ export {
   type KubernetesSetupOptions,
 } from "./kubernetes";
 export { failLiveTry, type FailLiveTryPort } from "./fail-live-try";
+export { SensorChecks, fileExists, type SensorCheckPort } from "./sensor-checks";
+export { valueAt } from "./sensor-http";
+export { truthy } from "./sensor-sql";

@@ -1,30 +1,32 @@
 /**
- * TransitionBatcher: coalesces the inline runner's one-row state writes (starts, outcomes) into batches, the
- * way job queues complete jobs: the writes asked for in the same turn, or while the previous batch was in
- * flight, go to the store as one applyTransitions (one multi-row UPDATE on Postgres) instead of one
- * statement each. Each caller still gets its own answer: whether its transition applied, or the batch's error
- * (a store that refused the batch refused every write in it; each caller's own retry then goes on).
+ * WriteBatcher: coalesces the inline runner's one-task writes (starts and outcomes, XComs, log lines) into
+ * batches, the way job queues complete jobs: the writes asked for in the same turn, or while the previous
+ * batch was in flight, go to the store as one call (one multi-row statement, one commit) instead of one
+ * each. With 32 tasks finishing at once, that is a handful of commits instead of a hundred. Each caller
+ * still gets its own answer: its item's result, or the batch's error (a store that refused the batch
+ * refused every write in it; each caller's own retry or report then goes on).
  *
  * @example
- * const batcher = new TransitionBatcher((ts, now) => store.applyTransitions(ts, now));
- * const applied = await batcher.apply({ id, from: ["running"], to: "success", try_number }, now);
+ * const transitions = new TransitionBatcher((ts, now) => store.applyTransitions(ts, now));
+ * const applied = await transitions.apply({ id, from: ["running"], to: "success", try_number }, now);
  */
 import type { TaskTransition } from "../domain";
 
-type Pending = { transition: TaskTransition; now: Date; resolve: (applied: boolean) => void; reject: (e: unknown) => void };
+type Pending<I, O> = { item: I; now: Date; resolve: (result: O) => void; reject: (e: unknown) => void };
 
-export class TransitionBatcher {
-  private pending: Pending[] = [];
+export class WriteBatcher<I, O> {
+  private pending: Pending<I, O>[] = [];
   private draining = false;
-  /** Batches written so far and the transitions in them (tests and metrics). */
-  readonly stats = { batches: 0, transitions: 0 };
+  /** Batches written so far and the items in them (tests and metrics). */
+  readonly stats = { batches: 0, items: 0 };
 
-  constructor(private readonly write: (transitions: TaskTransition[], now: Date) => Promise<boolean[]>) {}
+  /** `write` answers one result per item, in order. */
+  constructor(private readonly write: (items: I[], now: Date) => Promise<O[]>) {}
 
-  /** Resolves with whether `transition` applied; rejects with the error of the batch it went out in. */
-  apply(transition: TaskTransition, now: Date): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
-      this.pending.push({ transition, now, resolve, reject });
+  /** Resolves with `item`'s result; rejects with the error of the batch it went out in. */
+  apply(item: I, now: Date): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.pending.push({ item, now, resolve, reject });
       if (!this.draining) {
         this.draining = true;
         void this.drain();
@@ -39,16 +41,16 @@ export class TransitionBatcher {
       while (this.pending.length) {
         const batch = this.pending;
         this.pending = [];
-        // updated_at of the batch: its latest time (each transition's own times are in its patch).
+        // The batch's time: its latest (each item carries its own times where they matter).
         const now = new Date(batch.reduce((t, p) => Math.max(t, p.now.getTime()), 0));
         this.stats.batches++;
-        this.stats.transitions += batch.length;
+        this.stats.items += batch.length;
         try {
-          const applied = await this.write(
-            batch.map((p) => p.transition),
+          const results = await this.write(
+            batch.map((p) => p.item),
             now,
           );
-          for (const [i, p] of batch.entries()) p.resolve(applied[i] === true);
+          for (const [i, p] of batch.entries()) p.resolve(results[i] as O);
         } catch (e) {
           for (const p of batch) p.reject(e);
         }
@@ -56,5 +58,15 @@ export class TransitionBatcher {
     } finally {
       this.draining = false;
     }
+  }
+}
+
+/** State writes: each caller learns whether its transition applied (a missing answer counts as not applied). */
+export class TransitionBatcher extends WriteBatcher<TaskTransition, boolean> {
+  constructor(write: (transitions: TaskTransition[], now: Date) => Promise<boolean[]>) {
+    super(async (ts, now) => {
+      const applied = await write(ts, now);
+      return ts.map((_, i) => applied[i] === true);
+    });
   }
 }

@@ -15,6 +15,11 @@ export function registerInlineMetrics<M extends { [K in keyof M]: number }>(
   );
   metrics.gauge("leoflow_inline_tasks_running", "Inline http tasks in flight.", () => inline.inFlight);
   metrics.gauge(
+    "leoflow_inline_requests_in_flight",
+    "Inline http requests in flight (same as leoflow_inline_tasks_running, the older name).",
+    () => inline.inFlight,
+  );
+  metrics.gauge(
     "leoflow_inline_store_write_failures_total",
     "Store writes of inline http tasks that failed, by write (log_line, heartbeat, outcome); each is logged with its task.",
     () => Object.entries(inline.writeFailures).map(([write, n]): [{ write: string }, number] => [{ write }, n]),

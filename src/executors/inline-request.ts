@@ -8,9 +8,17 @@
  * (token = extra.token or password) or `extra.token` → Bearer; else login (+password) → Basic. The task's
  * own headers win over the connection's (`extra.headers` included).
  */
-import { MASK, isSensitiveName, type ConnectionRecord, type HttpRequestSpec } from "../domain";
+import {
+  MASK,
+  TemplateError,
+  isSensitiveName,
+  renderJson,
+  renderString,
+  type ConnectionRecord,
+  type HttpRequestSpec,
+  type TemplateContext,
+} from "../domain";
 import { DEFAULT_HTTP_RETRIES, DEFAULT_REQUEST_TIMEOUT_SECONDS, type HttpCall } from "./inline-http";
-import { TemplateError, renderJson, renderString, type TemplateContext } from "./templating";
 
 export interface BuiltCall {
   call: HttpCall;

@@ -10,11 +10,20 @@
  * const inline = new InlineRunner({ store, logger, concurrency: 64, maxSeconds: 300, wake: (id) => loop.wake(id) });
  * new SchedulerLoop({ ..., inline });
  */
-import type { DagRunRecord, DagSpec, TaskInstanceRecord, TaskSpec, TaskTransition, XComKey } from "../domain";
-import { toError } from "../domain";
+import type {
+  DagRunRecord,
+  DagSpec,
+  LogLineRecord,
+  TaskInstanceRecord,
+  TaskSpec,
+  TaskTransition,
+  TemplateSourcePort,
+  XComKey,
+} from "../domain";
+import { loadTemplateContext, toError } from "../domain";
 import type { Logger } from "../observability";
 import type { Executor, ExecutorRequest } from "./executor";
-import { loadConnection, loadTemplateContext, type TemplateSourcePort } from "./inline-context";
+import { httpTemplateTexts, loadConnection } from "./inline-context";
 import { InlineHttpExecutor } from "./inline-http";
 import { buildHttpCall, safeText } from "./inline-request";
 import {
@@ -28,14 +37,21 @@ import {
   responseValue,
   startTransition,
 } from "./inline-rules";
-import { TransitionBatcher } from "./inline-batch";
+import { TransitionBatcher, WriteBatcher } from "./inline-batch";
 import { TaskLog, attemptLine, failedLine, requestLine, storedLine, type TaskLogPort } from "./inline-task-log";
 
+/** Lines of one try, as the store's appendLogBatches takes them. */
+type LogBatch = { ti_id: number; try_number: number; first_seq: number; lines: Omit<LogLineRecord, "seq">[] };
+type XComItem = { key: XComKey; value: unknown };
+
 /** What the runner needs from the store (the Store satisfies it; tests may pass less). */
-export interface InlineRunnerPort extends TaskLogPort, TemplateSourcePort {
+export interface InlineRunnerPort extends TemplateSourcePort {
   applyTransitions(transitions: TaskTransition[], now: Date): Promise<boolean[]>;
   heartbeat(tiId: number, tryNumber: number, now: Date): Promise<boolean>;
-  setXCom(key: XComKey, value: unknown, now: Date): Promise<void>;
+  /** Many tries' log lines in one write. */
+  appendLogBatches(batches: readonly LogBatch[]): Promise<void>;
+  /** Many XComs in one write; per value null when stored, else the error refusing it. */
+  setXComs(items: readonly XComItem[], now: Date): Promise<(Error | null)[]>;
   /** For http tasks that reach the dispatcher the queued way (asExecutor). */
   getTaskInstanceById(id: number): Promise<TaskInstanceRecord | null>;
   getDagRunById(id: number): Promise<DagRunRecord | null>;
@@ -93,8 +109,10 @@ export class InlineRunner {
   private readonly now: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
   private heartbeatTimer: Timer | null = null;
-  /** Starts and outcomes of many tasks go to the store together (inline-batch.ts). */
+  /** Starts and outcomes, XComs and log lines of many tasks go to the store together (inline-batch.ts). */
   private readonly transitions: TransitionBatcher;
+  private readonly xcoms: WriteBatcher<XComItem, Error | null>;
+  private readonly logs: TaskLogPort;
   private closed = false;
 
   constructor(private readonly opts: InlineRunnerOptions) {
@@ -102,6 +120,15 @@ export class InlineRunner {
     this.now = opts.now ?? (() => new Date());
     this.sleep = opts.sleep ?? ((ms) => Bun.sleep(ms));
     this.transitions = new TransitionBatcher((ts, now) => opts.store.applyTransitions(ts, now));
+    this.xcoms = new WriteBatcher((items, now) => opts.store.setXComs(items, now));
+    const lines = new WriteBatcher<LogBatch, void>(async (batches) => {
+      await opts.store.appendLogBatches(batches);
+      return [];
+    });
+    this.logs = {
+      appendLogs: (tiId, tryNumber, firstSeq, l) =>
+        lines.apply({ ti_id: tiId, try_number: tryNumber, first_seq: firstSeq, lines: l }, this.now()),
+    };
   }
 
   accepts(task: TaskSpec): boolean {
@@ -202,15 +229,15 @@ export class InlineRunner {
 
   private async execute(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec, task: TaskSpec, abort: AbortController): Promise<void> {
     const { store } = this.opts;
-    const log = new TaskLog(store, ti, this.now);
+    const log = new TaskLog(this.logs, ti, this.now);
     const deadline = inlineDeadline(task, this.opts.maxSeconds);
     const timer = setTimeout(() => abort.abort(new Error(deadline.reason)), deadline.seconds * 1000);
     let secrets: string[] = [];
     let outcome: { to: "success" | "failed"; note: string | null };
     try {
-      const ctx = await loadTemplateContext(store, ti, run, spec, task);
-      const built = buildHttpCall(task.http!, ctx, await loadConnection(store, ti, task));
-      secrets = built.secrets;
+      const templates = await loadTemplateContext(store, ti, run, spec, httpTemplateTexts(task.http!));
+      const built = buildHttpCall(task.http!, templates.ctx, await loadConnection(store, ti, task));
+      secrets = [...built.secrets, ...templates.secrets];
       const { call } = built;
       // Log lines are held and written in batches in the background, flushed before the final state, so the
       // request does not wait for a store round trip.
@@ -218,11 +245,16 @@ export class InlineRunner {
       const res = await this.http.run(call, abort.signal, (a) => log.write(attemptLine(call.method, call.safeUrl, call.retries + 1, a)));
       const out = responseValue(res);
       if (out) {
-        await store.setXCom(
-          { team: ti.team, dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, key: "return_value" },
-          out.value,
-          this.now(),
-        );
+        const key = {
+          team: ti.team,
+          dag_id: ti.dag_id,
+          run_id: ti.run_id,
+          task_id: ti.task_id,
+          map_index: ti.map_index,
+          key: "return_value",
+        };
+        const refused = await this.xcoms.apply({ key, value: out.value }, this.now());
+        if (refused) throw refused;
         log.write(storedLine(Buffer.byteLength(res.body), out.kind));
       }
       outcome = { to: "success", note: null };

@@ -18,6 +18,7 @@ import { stopProcessGroup } from "./process-group";
 import { AgentProcess, type AgentHooks, type TryEnd } from "./subprocess-agent";
 import { WarmAgentPool } from "./subprocess-pool";
 import { AGENT_SETTINGS_ENV, agentLaunchEnv, toError } from "../domain";
+import { VENV_SETTINGS_ENV } from "../agent";
 
 export interface AgentExit {
   taskInstanceId: number;
@@ -39,7 +40,14 @@ export interface SubprocessExecutorOptions {
   /** SIGTERM → SIGKILL grace for a user process group left behind by its agent. Default 10 s. */
   killGraceMs?: number;
   /** --agent-pool: warm agents kept for `server` (the control-plane URL); absent or size 0: an agent per try. */
-  agentPool?: { size: number; server: string; idleMs?: number };
+  agentPool?: {
+    size: number;
+    server: string;
+    idleMs?: number /** Start the agents on startAgentPool() (the server: once it answers). */;
+    deferStart?: boolean;
+  };
+  /** Where DAGs' python environments are built (`<data dir>/venvs`) and where pip installs from (python-venv.ts). */
+  python?: { venvsDir: string; pipIndexUrl?: string; pipFindLinks?: string };
 }
 
 interface Launched {
@@ -71,6 +79,11 @@ export class SubprocessExecutor implements Executor {
             start: (h) => this.startWarm(p.server, h),
           })
         : null;
+    if (!p?.deferStart) this.pool?.start();
+  }
+
+  /** Starts the warm agents of a pool made with deferStart: their start-up stays off the server's. */
+  startAgentPool(): void {
     this.pool?.start();
   }
 
@@ -117,7 +130,15 @@ export class SubprocessExecutor implements Executor {
   }
 
   private launchEnv(own: Record<string, string>): Record<string, string> {
-    return agentLaunchEnv(this.opts.env ?? process.env, this.opts.taskEnvPassthrough ?? [], own);
+    const py = this.opts.python;
+    const venv: Record<string, string> = py
+      ? {
+          [VENV_SETTINGS_ENV.dir]: py.venvsDir,
+          [VENV_SETTINGS_ENV.indexUrl]: py.pipIndexUrl ?? "",
+          [VENV_SETTINGS_ENV.findLinks]: py.pipFindLinks ?? "",
+        }
+      : {};
+    return agentLaunchEnv(this.opts.env ?? process.env, this.opts.taskEnvPassthrough ?? [], { ...venv, ...own });
   }
 
   /** Stops the try: SIGTERM to the agent (it stops its task and reports), SIGKILL if it does not exit in time. */

@@ -1,4 +1,5 @@
 /** Logging, metrics and health. */
 export { configureLogging, createLogger, silentLogger, type Logger } from "./logger";
 export { startSystemdNotify, type SystemdNotify } from "./sd-notify";
-export { formatLabels, METRICS_CONTENT_TYPE, Metrics, type Labels, type Counter } from "./metrics";
+export { DEFAULT_SECONDS_BUCKETS, formatLabels, METRICS_CONTENT_TYPE, Metrics, type Labels, type Counter, type Histogram } from "./metrics";
+export { webhookDeliveries } from "./webhook-metrics";

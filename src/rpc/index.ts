@@ -2,3 +2,4 @@
 export { createAgentRpcHandler, AGENT_RPC_PREFIX } from "./handler";
 export type { AgentRpcDeps } from "./service";
 export { xcomInputRefs, effectiveParams, taskEnv, type XComInputRef } from "./task-context";
+export { rescheduleTry, type RescheduleStore } from "./reschedule";

@@ -16,12 +16,15 @@ import {
   RegisterResponseSchema,
   ReportStateResponseSchema,
 } from "../gen/leoflow/agent/v1/agent_pb";
-import { NotFoundError, TooLargeError, ValidationError, type TaskState, errorMessage } from "../domain";
+import { NotFoundError, TooLargeError, ValidationError, type TaskState, errorMessage, pullXCom } from "../domain";
 import type { AgentRpcStore } from "../store";
 import type { Logger } from "../observability";
 import type { AgentTokens } from "../auth";
 import { authenticate, describe, isStale, renewalDue, requireLiveTry, staleError } from "./caller";
 import { effectiveParams, taskEnv, xcomInputRefs } from "./task-context";
+import { renderTaskForAgent } from "./render-task";
+import { mappedEnv } from "./mapped-env";
+import { logSeqStart, rescheduleTry } from "./reschedule";
 
 export interface AgentRpcDeps {
   store: AgentRpcStore;
@@ -37,7 +40,7 @@ export interface AgentRpcDeps {
   now?: () => Date;
 }
 
-const REPORTABLE: ReadonlySet<string> = new Set(["success", "failed", "skipped"]);
+const REPORTABLE: ReadonlySet<string> = new Set(["success", "failed", "skipped", "up_for_reschedule"]);
 
 export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentService> {
   const { store, tokens, logger } = deps;
@@ -55,7 +58,14 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
               from: ["queued"],
               to: "running",
               try_number: c.id.tryNumber,
-              patch: { start_date: now(), last_heartbeat: now(), hostname: req.hostname || null, pid: req.pid || null, note: null },
+              // A sensor back from up_for_reschedule keeps its first start (its timeout counts from there).
+              patch: {
+                start_date: c.ti.start_date ?? now(),
+                last_heartbeat: now(),
+                hostname: req.hostname || null,
+                pid: req.pid || null,
+                note: null,
+              },
             },
           ],
           now(),
@@ -91,28 +101,34 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
       const xcomInputs: Record<string, string> = {};
       const refs = xcomInputRefs(task);
       const values = await Promise.all(
-        refs.map((r) => store.getXCom({ team: run.team, dag_id: run.dag_id, run_id: run.run_id, task_id: r.taskId, key: r.key })),
+        // A mapped upstream's values come as one list in map_index order (the reduce).
+        refs.map((r) => pullXCom(store, run, spec, { xcom: r.taskId, key: r.key })),
       );
       // An upstream that returned nothing simply has no variable; the task decides whether that is an error.
       refs.forEach((r, i) => {
         const v = values[i];
-        if (v) xcomInputs[r.name] = JSON.stringify(v.value);
+        if (v !== undefined) xcomInputs[r.name] = JSON.stringify(v);
       });
       const params = effectiveParams(spec, run.conf);
+      const rendered = await renderTaskForAgent(store, c.ti, run, spec, task);
       return create(GetTaskSpecResponseSchema, {
         dagId: run.dag_id,
         runId: run.run_id,
         taskId: task.task_id,
         tryNumber: c.ti.try_number,
         operator: task.operator,
-        taskJson: JSON.stringify(task),
-        env: taskEnv({ task, run, ti: c.ti, params }),
+        taskJson: JSON.stringify(rendered.task),
+        env: { ...taskEnv({ task: rendered.task, run, ti: c.ti, params }), ...(await mappedEnv(store, run, spec, task, c.ti)) },
         xcomInputs,
         dagFile: dag?.fileloc ?? "",
         timeoutSeconds: Math.ceil(task.execution_timeout ?? 0),
         logicalDate: run.logical_date ? run.logical_date.toISOString() : "",
         confJson: JSON.stringify(run.conf ?? {}),
         paramsJson: JSON.stringify(params),
+        secrets: rendered.secrets,
+        templateError: rendered.error,
+        pythonRequirements: task.operator === "python" ? (spec.requirements ?? []) : [],
+        logSeqStart: await logSeqStart(store, task, c.ti.id),
       });
     }),
 
@@ -154,23 +170,45 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
         throw new ConnectError(`XCom ${req.key} of task ${c.id.taskId} is not valid JSON: ${errorMessage(e)}`, Code.InvalidArgument);
       }
       // In the try's own team: the token names a task instance, and its team is the XCom's.
-      await store.setXCom({ team: c.ti.team, dag_id: c.id.dagId, run_id: c.id.runId, task_id: c.id.taskId, key: req.key }, value, now());
+      const key = {
+        team: c.ti.team,
+        dag_id: c.id.dagId,
+        run_id: c.id.runId,
+        task_id: c.id.taskId,
+        map_index: c.ti.map_index,
+        key: req.key,
+      };
+      await store.setXCom(key, value, now());
       return create(PushXComResponseSchema, {});
     }),
 
     reportState: guarded(logger, "ReportState", async (req, ctx) => {
       if (!REPORTABLE.has(req.state))
         throw new ConnectError(
-          `ReportState state must be success, failed or skipped, got ${JSON.stringify(req.state)}`,
+          `ReportState state must be success, failed, skipped or up_for_reschedule, got ${JSON.stringify(req.state)}`,
           Code.InvalidArgument,
         );
       const to = req.state as TaskState;
       let c = await caller(ctx);
       // Resend, stale try, or the control plane already decided (marked, reaped): answer, change nothing.
       if (isStale(c) || c.ti.state !== "running") return create(ReportStateResponseSchema, { state: c.ti.state });
+      if (to === "up_for_reschedule") {
+        const state = await rescheduleTry(store, c.ti, now());
+        deps.onTaskStateChange(c.ti.dag_run_id);
+        return create(ReportStateResponseSchema, { state });
+      }
       const note = to === "failed" ? req.error || `exit code ${req.exitCode}` : req.error || null;
       const [applied] = await store.applyTransitions(
-        [{ id: c.ti.id, from: ["running"], to, try_number: c.id.tryNumber, patch: { end_date: now(), note } }],
+        [
+          {
+            id: c.ti.id,
+            from: ["running"],
+            to,
+            try_number: c.id.tryNumber,
+            // A final failure (a sensor's timeout) spends no retry: max_tries drops to the tries made.
+            patch: { end_date: now(), note, ...(to === "failed" && req.final ? { max_tries: c.id.tryNumber - 1 } : {}) },
+          },
+        ],
         now(),
       );
       if (!applied) {
@@ -194,7 +232,7 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
       const c = await caller(ctx);
       requireLiveTry(c, "GetVariable");
       const v = await store.getVariable(c.ti.team, req.key);
-      return create(GetVariableResponseSchema, v ? { found: true, value: v.value } : { found: false });
+      return create(GetVariableResponseSchema, v ? { found: true, value: v.value, secret: v.is_encrypted === true } : { found: false });
     }),
     getConnection: guarded(logger, "GetConnection", async (req, ctx) => {
       const who = await caller(ctx);

@@ -13,7 +13,13 @@ export interface DispatchCandidate {
   maxActiveTasks: number;
   /** Runs inline (an http task in the control plane): counts against its team's max_inline_requests. */
   inline?: boolean;
+  /** The task's max_active_tis_per_dag, when it sets one. */
+  maxActiveTisPerDag?: number;
 }
+
+/** The key of a task across the runs of its DAG, for max_active_tis_per_dag counts. */
+export const taskKey = (ti: Pick<TaskInstanceRecord, "team" | "dag_id" | "task_id">): string =>
+  `${teamKey(ti.team, ti.dag_id)}\u0000${ti.task_id}`;
 
 /** A team's quotas; null is unlimited. */
 export type TeamQuotas = Pick<TeamRecord, "max_running_tasks" | "max_pool_slots" | "max_inline_requests">;
@@ -33,6 +39,8 @@ export interface CapacityLimits {
   teamQuotas?: ReadonlyMap<string, TeamQuotas>;
   /** What each team holds now (queued and running); a team absent holds nothing. */
   teamUsage?: ReadonlyMap<string, TeamUsage>;
+  /** Task instances queued or running by taskKey, for the candidates that set max_active_tis_per_dag. */
+  runningByTask?: ReadonlyMap<string, number>;
 }
 
 export interface DispatchSelection<C extends DispatchCandidate> {
@@ -40,14 +48,15 @@ export interface DispatchSelection<C extends DispatchCandidate> {
   waiting: { candidate: C; reason: WaitReason }[];
 }
 
-/** Priority weight desc, run queued_at asc, then dag_id, run_id, task_id: a total, stable order within a team. */
+/** Priority weight desc, run queued_at asc, then dag_id, run_id, task_id, map_index: a total, stable order within a team. */
 export function compareCandidates(a: DispatchCandidate, b: DispatchCandidate): number {
   return (
     b.ti.priority_weight - a.ti.priority_weight ||
     a.runQueuedAt.getTime() - b.runQueuedAt.getTime() ||
     cmp(a.ti.dag_id, b.ti.dag_id) ||
     cmp(a.ti.run_id, b.ti.run_id) ||
-    cmp(a.ti.task_id, b.ti.task_id)
+    cmp(a.ti.task_id, b.ti.task_id) ||
+    a.ti.map_index - b.ti.map_index
   );
 }
 
@@ -94,20 +103,28 @@ export function selectDispatchable<C extends DispatchCandidate>(candidates: read
   const poolOpen = limits.poolOpenSlots ? new Map(limits.poolOpenSlots) : null;
   const usage = new Map<string, TeamUsage>();
   for (const [team, u] of limits.teamUsage ?? []) usage.set(team, { ...u });
+  const byTask = new Map(limits.runningByTask ?? []);
 
+  // Once parallelism is reached it stays reached: every later candidate waits for the same reason, shared
+  // rather than built and checked again per candidate (a fan-out has thousands waiting on every tick).
+  let full: WaitReason | null = null;
   for (const c of fairOrder(candidates, limits.teamUsage)) {
+    if (full || running >= limits.parallelism) {
+      waiting.push({ candidate: c, reason: (full ??= { kind: "parallelism", parallelism: limits.parallelism, running }) });
+      continue;
+    }
     const { team, dag_id, pool } = c.ti;
     const dagKey = teamKey(team, dag_id);
     const poolKey = teamKey(team, pool);
     const slots = Math.max(1, c.ti.pool_slots);
     const dagActive = byDag.get(dagKey) ?? 0;
     const held = usage.get(team) ?? { tasks: 0, pool_slots: 0, inline: 0 };
-    // Parallelism and then the team's quotas first: they hold every task (of the team) whatever its DAG or pool.
-    let reason: WaitReason | null =
-      running >= limits.parallelism
-        ? { kind: "parallelism", parallelism: limits.parallelism, running }
-        : quotaProblem(team, limits.teamQuotas?.get(team), held, slots, c.inline === true);
+    // The team's quotas first: they hold every task of the team whatever its DAG or pool.
+    let reason = quotaProblem(team, limits.teamQuotas?.get(team), held, slots, c.inline === true);
     if (!reason && dagActive >= c.maxActiveTasks) reason = { kind: "max_active_tasks", dag_id, max_active_tasks: c.maxActiveTasks };
+    const perTask = c.maxActiveTisPerDag;
+    if (!reason && perTask !== undefined && (byTask.get(taskKey(c.ti)) ?? 0) >= perTask)
+      reason = { kind: "max_active_tis_per_dag", dag_id, task_id: c.ti.task_id, max_active_tis_per_dag: perTask };
     if (!reason && poolOpen) reason = poolProblem(pool, slots, poolOpen.get(poolKey), limits.poolTotalSlots?.get(poolKey));
     if (reason) {
       waiting.push({ candidate: c, reason });
@@ -116,6 +133,7 @@ export function selectDispatchable<C extends DispatchCandidate>(candidates: read
     dispatch.push(c);
     running++;
     byDag.set(dagKey, dagActive + 1);
+    if (perTask !== undefined) byTask.set(taskKey(c.ti), (byTask.get(taskKey(c.ti)) ?? 0) + 1);
     usage.set(team, { tasks: held.tasks + 1, pool_slots: held.pool_slots + slots, inline: held.inline + (c.inline ? 1 : 0) });
     if (poolOpen) poolOpen.set(poolKey, (poolOpen.get(poolKey) ?? 0) - slots);
   }

@@ -3,6 +3,7 @@
  * becomes. The API reads, these functions decide, the store applies everything in one transaction.
  */
 import {
+  isMapped,
   isTerminalDagRunState,
   type DagSpec,
   type TaskSpec,
@@ -77,7 +78,8 @@ export function selectClearTargets(
 }
 
 /** States in which a try may have started (and written logs): clearing such a task instance starts a new try. */
-const ATTEMPTED: ReadonlySet<TaskState> = new Set(["queued", "running", "success", "failed", "up_for_retry"]);
+// deferred: a waiting sensor's try has started; a new try number also makes a check in flight for the old one write nothing.
+const ATTEMPTED: ReadonlySet<TaskState> = new Set(["queued", "running", "success", "failed", "up_for_retry", "deferred"]);
 
 /**
  * What clearing one task instance writes; null for one already in `none` (nothing to do).
@@ -95,6 +97,43 @@ export function clearFor(ti: TaskInstanceRecord, task: Pick<TaskSpec, "retries">
   const tryNumber = attempted ? ti.try_number + 1 : ti.try_number;
   const maxTries = task ? tryNumber - 1 + task.retries : Math.max(ti.max_tries, ti.try_number);
   return { id: ti.id, from: ti.state, from_try: ti.try_number, try_number: tryNumber, max_tries: maxTries };
+}
+
+/**
+ * The clears of one run's `targets`. A mapped task cleared whole (every instance it has in the run is a
+ * target) is expanded again once its upstreams are done, as in Airflow, so a rerun upstream that returns a
+ * longer or shorter list gets as many instances: instance 0 becomes the unexpanded one (map_index -1) and the
+ * others go to `removed`, keeping their tries and logs; the expansion revives those the new list still has.
+ * Clearing some instances only (only_failed, one map_index) reruns them as they are.
+ *
+ * @example clearsForRun(spec, runTis, runTis) // a mapped task of 3: [{ …, map_index: -1 }, { …, to: "removed" } ×2]
+ */
+export function clearsForRun(
+  spec: Pick<DagSpec, "tasks">,
+  runTis: readonly TaskInstanceRecord[],
+  targets: readonly TaskInstanceRecord[],
+): TaskClear[] {
+  const tasks = new Map(spec.tasks.map((t) => [t.task_id, t]));
+  const targeted = new Set(targets.map((t) => t.id));
+  const wholeMaps = new Set(
+    [...new Set(targets.filter((t) => t.map_index >= 0).map((t) => t.task_id))].filter((id) => {
+      const task = tasks.get(id);
+      const instances = runTis.filter((t) => t.task_id === id && t.map_index >= 0 && t.state !== "removed");
+      return task !== undefined && isMapped(task) && instances.every((t) => targeted.has(t.id));
+    }),
+  );
+  const clears: TaskClear[] = [];
+  for (const ti of targets) {
+    const c = clearFor(ti, tasks.get(ti.task_id));
+    if (!wholeMaps.has(ti.task_id) || ti.map_index < 0 || ti.state === "removed") {
+      if (c) clears.push(c);
+      continue;
+    }
+    // An instance still in `none` needs no clear of its own, but it still collapses or goes.
+    const base = c ?? { id: ti.id, from: ti.state, from_try: ti.try_number, try_number: ti.try_number, max_tries: ti.max_tries };
+    clears.push(ti.map_index === 0 ? { ...base, map_index: -1 } : { ...base, to: "removed" });
+  }
+  return clears;
 }
 
 /** A finished run goes back to queued when something in it was cleared (reset_dag_runs); an active one stays. */

@@ -3,7 +3,7 @@ export { planRun, finalizeRun, topologicalRanks, type PlanInput } from "./planne
 export { retryDelaySeconds, MAX_EXPONENTIAL_RETRY_DELAY_SECONDS } from "./retry";
 export { effectivePriorityWeights } from "./priority";
 export { fairOrder, selectDispatchable, type DispatchCandidate, type CapacityLimits, type TeamQuotas } from "./capacity";
-export { relatedTaskIds, selectClearTargets, clearFor, requeueAfterClear, type ClearSelection } from "./clear";
+export { relatedTaskIds, selectClearTargets, clearFor, clearsForRun, requeueAfterClear, type ClearSelection } from "./clear";
 export { planTaskMark, planRunMark, MARKABLE_TASK_STATES, MARKABLE_RUN_STATES, type MarkInput, type TaskMarkOptions } from "./mark";
 export { needsPreviousRun, pastBlocks, type PreviousRun } from "./depends-on-past";
 export { poolLimits, withWaitReason, waitCleared, waitingNotes, loadPastBlocks } from "./waiting";
@@ -31,10 +31,11 @@ export {
   type LeaderCampaignOptions,
 } from "./leader-campaign";
 export { leaderLockIdFor, LEADER_LOCK_ID, PgLeaderLock, type PgLeaderLockOptions } from "./pg-leader-lock";
-export { registerSchedulerMetrics } from "./metrics";
+export { registerSchedulerMetrics, registerStateGauges, STATE_GAUGES_TTL_MS } from "./metrics";
 export { dueSlots, nextDueAt, slotsBetween, type Slot, type ScheduleInput } from "./cron";
 export { CronRunCreator, type CronRunCreatorOptions } from "./due-runs";
 export { backfillSlots, backfillSkips, planBackfill, type BackfillRequest } from "./backfill";
 export { selectRunsToPlan } from "./run-limits";
 export { runTimeoutAt, planRunTimeout } from "./run-timeout";
 export { reapNotes, Reapers, type ReaperThresholds, type ReapersOptions } from "./reapers";
+export { SensorPoller, type SensorChecker, type SensorPollerOptions } from "./sensor-poller";

@@ -5,8 +5,8 @@
  * contained per run) → apply all transitions in one batch → launch what fits (dispatch-step.ts).
  * The loop never dies: a failed tick is logged and the next one runs.
  */
-import type { TaskState, TaskInstanceRecord } from "../domain";
-import { toError } from "../domain";
+import type { RunSnapshot, TaskState, TaskInstanceRecord } from "../domain";
+import { DEFAULT_MAX_MAP_LENGTH, toError } from "../domain";
 import type { Logger } from "../observability";
 import type { SchedulerStore } from "../store";
 import type { TaskDispatcher } from "../dispatch";
@@ -18,8 +18,10 @@ import { SpecCache } from "./spec-cache";
 import { LiveSnapshots } from "./live-snapshots";
 import { RunSelection } from "./run-selection";
 import { planTick, type TickPlan } from "./tick-plan";
+import { expandMappedTasks } from "./expansion-step";
 import { loadPastBlocks } from "./waiting";
 import { SWEEP, WakeTimer, type WakeRequest } from "./wake-timer";
+import type { SensorPoller } from "./sensor-poller";
 
 export type { DispatchFailureHandler, DispatchGate, InlineStarter } from "./dispatch-step";
 export { FULL_SWEEP_EVERY } from "./run-selection";
@@ -66,6 +68,12 @@ export interface SchedulerLoopOptions {
   leaderGuard?: () => Promise<boolean>;
   /** Team quotas, read on every sweep and after teamsChanged(); absent: no team has quotas. */
   teams?: TeamQuotaSource;
+  /** Checks sensors in the control plane while they wait deferred; started and stopped with the loop. */
+  sensors?: SensorPoller;
+  /** The most instances one mapped task may expand to (--max-map-length; default 1024). */
+  maxMapLength?: number;
+  /** After each completed tick (metrics: tick duration and decisions). */
+  onTick?: (report: TickReport) => void;
 }
 
 /** A tick in flight gave up because the loop was stopped (a leader stepping down must not write on). */
@@ -120,6 +128,7 @@ export class SchedulerLoop {
       wake: (id) => this.wake(id),
       wakeAt: (id, at) => this.timer.armRun(id, at.getTime()),
       checkpoint: () => this.throwIfCancelled(),
+      sensors: opts.sensors,
     });
   }
 
@@ -134,6 +143,7 @@ export class SchedulerLoop {
     this.dispatch.reset();
     this.snapshots.reset();
     this.timer.start();
+    this.opts.sensors?.start();
     this.request(SWEEP);
   }
 
@@ -143,7 +153,7 @@ export class SchedulerLoop {
     this.cancelled = true;
     this.leadingSince = null;
     this.timer.stop();
-    await this.ticking;
+    await Promise.all([this.ticking, this.opts.sensors?.stop()]);
   }
 
   /**
@@ -202,7 +212,9 @@ export class SchedulerLoop {
         this.again = false;
         try {
           if (this.opts.leaderGuard && !(await this.opts.leaderGuard())) break;
-          await this.tick();
+          // Not `onTick?.(await this.tick())`: an absent onTick would skip evaluating the tick itself.
+          const report = await this.tick();
+          this.opts.onTick?.(report);
         } catch (e) {
           if (e instanceof TickCancelledError)
             this.opts.logger.warn("tick cancelled: the scheduler is stepping down or stopping (expected)");
@@ -231,12 +243,24 @@ export class SchedulerLoop {
     // Runs with candidates waiting for capacity are gated too (a pause must stop them), but not reloaded.
     const toLoad = new Set(ids);
     const gateIds = [...new Set([...ids, ...this.dispatch.waitingRunIds()])];
+    // A tick woken by events reads its runs, their gates and the dispatch capacity at once (one round trip of
+    // waiting on Postgres instead of three); a run the gates hold is then just not planned. A sweep gates
+    // first: it may hold many queued runs not worth reading.
+    if (!sweep) this.dispatch.prefetchCapacity(now);
+    const early = !sweep && ids.length ? this.snapshots.load(ids, false, now.getTime()) : null;
+    early?.catch(() => {}); // awaited below unless the gates fail first
     const gate = gateIds.length ? selectRunsToPlan(await store.loadRunGates(gateIds)) : { plan: [], held: [] };
     this.runs.gated(gateIds, gate.held);
     const planIds = gate.plan.filter((id) => toLoad.has(id));
+    const planned = new Set(planIds);
     // A sweep reads its runs in full (the backstop); a tick woken by events reads only what changed in large runs.
-    const snapshots = planIds.length ? await this.snapshots.load(planIds, sweep, now.getTime()) : [];
+    const snapshots = early
+      ? (await early).filter((s) => planned.has(s.run.id))
+      : planIds.length
+        ? await this.loadSnapshots(planIds, sweep, now.getTime())
+        : [];
     const deadline = started + (this.opts.tickTimeoutMs ?? 5_000);
+    if (sweep) await yieldToIo();
 
     const specs = await this.specs.forRuns(snapshots);
     const pastBlocks = await loadPastBlocks(store, snapshots, (v) => this.specs.get(v));
@@ -251,15 +275,36 @@ export class SchedulerLoop {
       this.opts.logger.warn("tick budget spent; remaining runs move to the next tick", { deferred: plan.deferred.length });
     }
 
+    if (sweep) await yieldToIo();
     this.throwIfCancelled();
     if (sweep || this.teamsStale) await this.loadTeamQuotas();
     const { newState, applied } = await this.apply(plan, now);
+    if (sweep) await yieldToIo();
+    // Mapped tasks whose upstreams are done: their new instances (or skip/failure) are planned at once.
+    for (const id of await expandMappedTasks(store, plan.expansions, this.opts.maxMapLength ?? DEFAULT_MAX_MAP_LENGTH, now))
+      this.dirty.add(id), (this.again = true);
     this.runs.planned(ids, pastBlocks.keys());
     const dispatched = await this.dispatch.run(plan.planned, newState, { has: (id) => this.runs.isHeld(id) }, now, plan.notes);
     // Waiting reasons are written once, when they change, in one batch.
     if (plan.notes.length) this.snapshots.notesWritten(plan.notes, await store.setTaskInstanceNotes(plan.notes));
     this.lastTickAt = this.clock.now();
     return { runs: snapshots.length, transitions: applied, dispatched, durationMs: performance.now() - started };
+  }
+
+  /**
+   * The runs' snapshots. A sweep reads them SWEEP_READ_CHUNK runs at a time with a turn of the event loop in
+   * between: on SQLite a read of 10,000 runs blocks the process for hundreds of ms, and /health, the API and
+   * agents' heartbeats are answered between chunks instead of after the whole read (a restart with many
+   * active runs answers /health before its first sweep is through).
+   */
+  private async loadSnapshots(ids: readonly number[], full: boolean, nowMs: number): Promise<RunSnapshot[]> {
+    if (!full || ids.length <= SWEEP_READ_CHUNK) return this.snapshots.load(ids, full, nowMs);
+    const out: RunSnapshot[] = [];
+    for (let i = 0; i < ids.length; i += SWEEP_READ_CHUNK) {
+      if (i) await yieldToIo();
+      out.push(...(await this.snapshots.load(ids.slice(i, i + SWEEP_READ_CHUNK), full, nowMs)));
+    }
+    return out.sort((a, b) => a.run.id - b.run.id);
   }
 
   /** On a sweep, or after a run ended (a max_active_runs slot freed): create due runs; on a sweep, reap. Returns the runs touched. */
@@ -302,9 +347,13 @@ export class SchedulerLoop {
         this.again = true;
       }
     });
-    // Each change is its own conditional write; on Postgres they go out together (the first sweep after a
-    // start can move thousands of runs to running).
-    const changed = await Promise.all(runChanges.map((c) => store.setDagRunState(c.run.id, c.from, c.to, now, c.note)));
+    // One batch: the first sweep after a start moves every queued run to running at once.
+    const changed = runChanges.length
+      ? await store.setDagRunStates(
+          runChanges.map((c) => ({ id: c.run.id, from: c.from, to: c.to, note: c.note })),
+          now,
+        )
+      : [];
     runChanges.forEach((c, i) => {
       if (!changed[i]) return;
       this.opts.logger.info(`dag run ${c.to}`, { dag_id: c.run.dag_id, run_id: c.run.run_id, ...(c.note ? { note: c.note } : {}) });
@@ -337,3 +386,13 @@ export class SchedulerLoop {
     for (const id of this.runs.heldRunsOf(team, dagId)) this.dirty.add(id);
   }
 }
+
+/** Runs per read of a sweep (loadSnapshots): ~1,000 runs × 10 task instances is tens of ms on SQLite. */
+const SWEEP_READ_CHUNK = 1_000;
+
+/**
+ * A turn of the event loop: a sweep over thousands of runs has long synchronous phases on SQLite (reading,
+ * planning, writing 100,000 task instances), and requests waiting on this process (health, the API, agents'
+ * heartbeats) are answered in between instead of after the whole sweep.
+ */
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -44,6 +44,8 @@ export interface TaskMarkOptions {
   /** Also mark every task upstream / downstream of it (transitively) that is not in `state` yet. */
   upstream?: boolean;
   downstream?: boolean;
+  /** Which instance of a mapped task (0..n-1); -1, the default, is an unmapped task's. Its siblings are left alone. */
+  mapIndex?: number;
 }
 
 /**
@@ -64,11 +66,12 @@ export function planTaskMark(
   opts: TaskMarkOptions = {},
 ): OperatorChange {
   const { run, tis, spec } = input;
-  const ti = tis.find((t) => t.task_id === taskId);
-  if (!ti) throw new NotFoundError(`task ${taskId} has no task instance in run ${run.run_id}`);
+  const mapIndex = opts.mapIndex ?? -1;
+  const ti = tis.find((t) => t.task_id === taskId && t.map_index === mapIndex);
+  if (!ti) throw new NotFoundError(`task ${taskId} has no task instance with map_index ${mapIndex} in run ${run.run_id}`);
   if (ti.state === state) throw new ConflictError(`Task id ${taskId} is already in ${state} state`);
   const related = relatedTaskIds(spec.tasks, [taskId], { upstream: opts.upstream, downstream: opts.downstream });
-  const marked = tis.filter((t) => t.id === ti.id || (related.has(t.task_id) && t.state !== state));
+  const marked = tis.filter((t) => t.id === ti.id || (t.task_id !== taskId && related.has(t.task_id) && t.state !== state));
   const transitions = marked.map((t) => markTransition(t, state, now, t.id === ti.id ? opts.note : undefined));
   const tasks = new Map(spec.tasks.map((t) => [t.task_id, t]));
   const exclude = marked.map((t) => t.task_id);

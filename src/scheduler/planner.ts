@@ -18,6 +18,7 @@ import {
   type TaskInstanceRecord,
   type TaskNoteUpdate,
   type TaskTransition,
+  isMapped,
 } from "../domain";
 import { waitCleared, waitingNotes } from "./waiting";
 import { retryDelaySeconds } from "./retry";
@@ -44,10 +45,15 @@ export interface RunPlan {
   nextWakeAt: Date | null;
   /** Note-only writes for task instances that wait on their past (written only when the note or its kind changes). */
   notes?: TaskNoteUpdate[];
+  /**
+   * Mapped tasks whose upstreams are done, still at map_index -1: the loop loads the XComs their mapping
+   * reads and expands them (expandTask); until then they count as waiting, not deadlocked.
+   */
+  expansions?: TaskInstanceRecord[];
 }
 
 /** States in which a task instance is still moving on its own: downstream tasks wait for them. */
-const ACTIVE: ReadonlySet<TaskState> = new Set(["scheduled", "queued", "running", "up_for_retry"]);
+const ACTIVE: ReadonlySet<TaskState> = new Set(["scheduled", "queued", "running", "up_for_retry", "up_for_reschedule", "deferred"]);
 
 /** A reset clears everything that described the previous try. */
 const RETRY_RESET: TaskInstancePatch = {
@@ -79,22 +85,28 @@ export function planRun(input: PlanInput, now: Date): RunPlan {
   const { run, tis, spec } = input;
   if (isTerminalDagRunState(run.state)) return { transitions: [], run: null, nextWakeAt: null };
 
-  const tasks = new Map(spec.tasks.map((t) => [t.task_id, t]));
-  const rank = topologicalRanks(spec.tasks);
-  const tiByTask = new Map(tis.map((ti) => [ti.task_id, ti]));
-  const effective = new Map<string, TaskState>(tis.map((ti) => [ti.task_id, ti.state]));
-  const planned = new Map<string, TaskTransition>();
+  const index = specIndex(spec);
+  const { tasks } = index;
+  // A mapped task has one task instance per map_index, so everything is keyed by task instance id.
+  const tiByTask = new Map<string, TaskInstanceRecord[]>();
+  // This plan's changes by task instance id: a task instance's effective state is its planned `to`, else its state.
+  const planned = new Map<number, { t: TaskTransition; ti: TaskInstanceRecord }>();
+  const stateOf = (ti: TaskInstanceRecord): TaskState => planned.get(ti.id)?.t.to ?? ti.state;
+  const expansions: TaskInstanceRecord[] = [];
   let wake: number | null = null;
   const wakeAt = (ms: number) => (wake = wake === null ? ms : Math.min(wake, ms));
 
   const plan = (ti: TaskInstanceRecord, to: TaskState, patch?: TaskInstancePatch) => {
     assertTransition(ti.state, to); // every planned change is legal by construction; a throw is a planner bug
-    planned.set(ti.task_id, { id: ti.id, from: [ti.state], to, try_number: ti.try_number, ...(patch ? { patch } : {}) });
-    effective.set(ti.task_id, to);
+    planned.set(ti.id, { t: { id: ti.id, from: [ti.state], to, try_number: ti.try_number, ...(patch ? { patch } : {}) }, ti });
   };
 
   // 1 and 2: removals and retries, which change what downstream tasks see.
   for (const ti of tis) {
+    const list = tiByTask.get(ti.task_id);
+    if (list) list.push(ti);
+    else tiByTask.set(ti.task_id, [ti]);
+    if (ti.state !== "failed" && ti.state !== "up_for_retry" && !REMOVABLE.has(ti.state)) continue;
     const task = tasks.get(ti.task_id);
     if (!task) {
       if (REMOVABLE.has(ti.state)) plan(ti, "removed", { note: `task ${ti.task_id} is not in this run's DAG version` });
@@ -114,67 +126,116 @@ export function planRun(input: PlanInput, now: Date): RunPlan {
   }
 
   // 3: trigger rules, upstream before downstream, so decisions cascade within this plan.
-  const order = [...spec.tasks].sort((a, b) => byRank(rank, a.task_id, b.task_id));
+  // Every instance of a mapped upstream counts, as in Airflow, but for those its last expansion removed; an
+  // upstream with no instance yet is `none`.
+  const counts = (ti: TaskInstanceRecord) => ti.map_index < 0 || stateOf(ti) !== "removed";
+  const statesOf = (upstream: string): TaskState[] => tiByTask.get(upstream)?.filter(counts).map(stateOf) ?? ["none"];
   const waitingOnPast = new Set<string>();
   const notes: TaskNoteUpdate[] = [];
-  for (const task of order) {
-    const ti = tiByTask.get(task.task_id);
-    if (!ti || planned.has(task.task_id) || ti.state !== "none") continue;
-    const upstream = task.upstream.filter((u) => tasks.has(u));
-    const states = upstream.map((u) => effective.get(u) ?? "none");
+  for (const task of index.order) {
+    const list = tiByTask.get(task.task_id);
+    if (!list) continue;
+    let waiting: TaskInstanceRecord[] | null = null;
+    for (const ti of list) if (ti.state === "none" && !planned.has(ti.id)) (waiting ??= []).push(ti);
+    if (!waiting) continue;
+    const upstream = index.upstream.get(task.task_id)!;
+    const states: TaskState[] = [];
+    for (const u of upstream) {
+      const ups = tiByTask.get(u);
+      if (!ups) states.push("none");
+      else for (const ti of ups) if (counts(ti)) states.push(stateOf(ti));
+    }
     const decision = evaluateTriggerRule(task.trigger_rule, states);
     const past = input.blockedByPast?.get(task.task_id);
-    if (decision === "schedule" && past !== undefined) {
-      waitingOnPast.add(task.task_id);
-      notes.push(...waitingNotes([{ candidate: { ti }, reason: past }]));
-    } else if (decision === "schedule") plan(ti, "scheduled", ti.wait_reason === null ? undefined : waitCleared(ti));
-    else if (decision !== "wait") {
-      const to = decision === "skip" ? "skipped" : "upstream_failed";
-      const why = upstream.map((u, i) => `${u}=${states[i]}`).join(", ");
-      plan(ti, to, { start_date: ti.start_date ?? now, end_date: now, note: `trigger rule ${task.trigger_rule}: ${why}` });
+    for (const ti of waiting) {
+      if (decision === "schedule" && past !== undefined) {
+        waitingOnPast.add(task.task_id);
+        notes.push(...waitingNotes([{ candidate: { ti }, reason: past }]));
+      } else if (decision === "schedule" && ti.map_index === UNEXPANDED && isMapped(task)) expansions.push(ti);
+      else if (decision === "schedule") plan(ti, "scheduled", ti.wait_reason === null ? undefined : waitCleared(ti));
+      else if (decision !== "wait") {
+        const to = decision === "skip" ? "skipped" : "upstream_failed";
+        const why = upstream.map((u) => `${u}=${describeStates(statesOf(u))}`).join(", ");
+        plan(ti, to, { start_date: ti.start_date ?? now, end_date: now, note: `trigger rule ${task.trigger_rule}: ${why}` });
+      }
     }
   }
 
-  const transitions = [...planned.entries()].sort(([a], [b]) => byRank(rank, a, b)).map(([, t]) => t);
+  const { rank } = index;
+  const transitions = [...planned.values()]
+    .sort((a, b) => byRank(rank, a.ti.task_id, b.ti.task_id) || a.ti.map_index - b.ti.map_index)
+    .map((p) => p.t);
   return {
     transitions,
-    run: planRunState(run.state, spec, tis, effective, planned, waitingOnPast.size > 0),
+    run: planRunState(run.state, index, tis, planned, waitingOnPast.size > 0 || expansions.length > 0),
     nextWakeAt: wake === null ? null : new Date(wake),
     ...(notes.length ? { notes } : {}),
+    ...(expansions.length ? { expansions } : {}),
   };
+}
+
+/** The map_index of a task instance that is not mapped, or of a mapped task before its expansion (Airflow's -1). */
+const UNEXPANDED = -1;
+
+/** `success`, or for a mapped upstream a count per state: `[success×48, failed×2]`. */
+function describeStates(states: readonly TaskState[]): string {
+  if (states.length === 1) return states[0]!;
+  const counts = new Map<TaskState, number>();
+  for (const s of states) counts.set(s, (counts.get(s) ?? 0) + 1);
+  return `[${[...counts].map(([s, n]) => `${s}×${n}`).join(", ")}]`;
 }
 
 /** Not-yet-running states a task instance of a vanished task may be removed from. */
 const REMOVABLE: ReadonlySet<TaskState> = new Set(["none", "scheduled", "up_for_retry"]);
 
+/**
+ * The run's change after this plan. One pass over the task instances without copying them: a large run is
+ * planned on every completion in it, and most plans change nothing here.
+ */
 function planRunState(
   current: DagRunState,
-  spec: DagSpec,
-  tis: TaskInstanceRecord[],
-  effective: Map<string, TaskState>,
-  planned: Map<string, TaskTransition>,
-  waitingOnPast = false,
+  index: SpecIndex,
+  tis: readonly TaskInstanceRecord[],
+  planned: ReadonlyMap<number, { t: TaskTransition; ti: TaskInstanceRecord }>,
+  waitingOnPast: boolean,
 ): RunPlan["run"] {
-  const after = tis.map((ti) => ({
-    task_id: ti.task_id,
-    state: effective.get(ti.task_id)!,
-    try_number: planned.get(ti.task_id)?.patch?.try_number ?? ti.try_number,
-    max_tries: ti.max_tries,
-  }));
-  const final = finalizeRun({ spec, tis: after });
-  if (final) return { from: [current], to: final, ...(final === "failed" ? { note: failureNote(after) } : {}) };
+  let finished = true;
+  let active = false;
+  for (const ti of tis) {
+    const p = planned.get(ti.id)?.t;
+    const state = p?.to ?? ti.state;
+    if (ACTIVE.has(state) || p?.to === "none") active = true;
+    if (finished && blocksFinish(state, p?.patch?.try_number ?? ti.try_number, ti.max_tries, index.tasks.has(ti.task_id))) finished = false;
+  }
+  if (finished) {
+    const after = tis.map((ti) => ({ task_id: ti.task_id, state: planned.get(ti.id)?.t.to ?? ti.state }));
+    const final = finalState(after, index.leaves);
+    return { from: [current], to: final, ...(final === "failed" ? { note: failureNote(after) } : {}) };
+  }
 
   // Tasks still `none` that no plan will ever move: nothing is active, and their rules still wait
   // (e.g. an upstream is removed or has no task instance). Airflow fails such a run as deadlocked.
-  const active = after.some((t) => ACTIVE.has(t.state)) || [...planned.values()].some((t) => t.to === "none");
-  const stuck = after.filter((t) => t.state === "none" && !planned.has(t.task_id)).map((t) => t.task_id);
-  if (!active && stuck.length && !waitingOnPast)
-    return {
-      from: [current],
-      to: "failed",
-      note: `deadlock: task(s) ${stuck.sort().join(", ")} can never start; their upstreams finished without meeting their trigger rules`,
-    };
+  if (!active && !waitingOnPast) {
+    const stuck = [...new Set(tis.filter((t) => t.state === "none" && !planned.has(t.id)).map((t) => t.task_id))];
+    if (stuck.length)
+      return {
+        from: [current],
+        to: "failed",
+        note: `deadlock: task(s) ${stuck.sort().join(", ")} can never start; their upstreams finished without meeting their trigger rules`,
+      };
+  }
   return current === "queued" ? { from: ["queued"], to: "running" } : null;
+}
+
+/** A task instance keeps its run from finishing: it is not finished, or it failed with retries left. */
+function blocksFinish(state: TaskState, tryNumber: number, maxTries: number, inSpec: boolean): boolean {
+  return !isTerminalTaskState(state) || (state === "failed" && tryNumber <= maxTries && inSpec);
+}
+
+/** A finished run's state: failed if any leaf task failed or is upstream_failed, else success. */
+function finalState(tis: readonly { task_id: string; state: TaskState }[], leaves: ReadonlySet<string>): DagRunState {
+  const leafFailed = tis.some((ti) => leaves.has(ti.task_id) && (ti.state === "failed" || ti.state === "upstream_failed"));
+  return leafFailed ? "failed" : "success";
 }
 
 function failureNote(tis: { task_id: string; state: TaskState }[]): string {
@@ -205,13 +266,32 @@ export interface FinalizeInput {
  */
 export function finalizeRun(input: FinalizeInput): DagRunState | null {
   const inSpec = new Set(input.spec.tasks.map((t) => t.task_id));
-  for (const ti of input.tis) {
-    if (!isTerminalTaskState(ti.state)) return null;
-    if (ti.state === "failed" && ti.try_number <= ti.max_tries && inSpec.has(ti.task_id)) return null;
+  for (const ti of input.tis) if (blocksFinish(ti.state, ti.try_number, ti.max_tries, inSpec.has(ti.task_id))) return null;
+  return finalState(input.tis, leafTaskIds(input.spec.tasks));
+}
+
+/** Per DAG version (the loop's SpecCache hands every run of it the same object): computed once, not per run. */
+type SpecIndex = {
+  tasks: Map<string, TaskSpec>;
+  rank: Map<string, number>;
+  order: TaskSpec[];
+  /** Each task's upstreams that are in this version. */
+  upstream: Map<string, string[]>;
+  leaves: Set<string>;
+};
+const specIndexes = new WeakMap<DagSpec, SpecIndex>();
+
+function specIndex(spec: DagSpec): SpecIndex {
+  let index = specIndexes.get(spec);
+  if (!index) {
+    const rank = topologicalRanks(spec.tasks);
+    const order = [...spec.tasks].sort((a, b) => byRank(rank, a.task_id, b.task_id));
+    const tasks = new Map(spec.tasks.map((t) => [t.task_id, t]));
+    const upstream = new Map(spec.tasks.map((t) => [t.task_id, t.upstream.filter((u) => tasks.has(u))]));
+    index = { tasks, rank, order, upstream, leaves: leafTaskIds(spec.tasks) };
+    specIndexes.set(spec, index);
   }
-  const leaves = leafTaskIds(input.spec.tasks);
-  const leafFailed = input.tis.some((ti) => leaves.has(ti.task_id) && (ti.state === "failed" || ti.state === "upstream_failed"));
-  return leafFailed ? "failed" : "success";
+  return index;
 }
 
 /** Tasks no other task lists as upstream. */

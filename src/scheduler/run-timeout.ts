@@ -1,6 +1,6 @@
 /**
  * dagrun_timeout (pure): a running run older than its DAG's dagrun_timeout (seconds since the run started)
- * is failed. Its task instances that are queued or running are failed (a running agent learns it at its
+ * is failed. Its task instances that are queued, running or deferred (a waiting sensor) are failed (a running agent learns it at its
  * next heartbeat, which answers should_stop); those not started yet (none, scheduled, up_for_retry) are
  * skipped, as Airflow does.
  *
@@ -17,6 +17,9 @@ export function runTimeoutAt(run: DagRunRecord, spec: Pick<DagSpec, "dagrun_time
 const STOP: Partial<Record<TaskState, TaskState>> = {
   queued: "failed",
   running: "failed",
+  // A waiting sensor's try has started: it fails like a running one.
+  deferred: "failed",
+  up_for_reschedule: "failed",
   none: "skipped",
   scheduled: "skipped",
   up_for_retry: "skipped",

@@ -6,6 +6,7 @@
 import type { DagRunState, DagSpec, DagRunRecord, RunSnapshot, TaskNoteUpdate, TaskTransition } from "../domain";
 import { planRun, type PlanInput } from "./planner";
 import { planRunTimeout, runTimeoutAt } from "./run-timeout";
+import type { ExpansionRequest } from "./expansion-step";
 
 export interface TickPlanInput {
   snapshots: readonly RunSnapshot[];
@@ -28,6 +29,8 @@ export interface TickPlan {
   /** Runs planned without a timeout: their scheduled task instances compete for dispatch. */
   planned: PlannedRun[];
   notes: TaskNoteUpdate[];
+  /** Mapped tasks ready to expand (expansion-step.ts). */
+  expansions: ExpansionRequest[];
   /** When runs want planning again without an outside event (a retry delay, a run timeout). */
   wakeUps: { runId: number; at: Date }[];
   /** Runs left for the next tick because the budget was spent. */
@@ -43,6 +46,7 @@ export function planTick(input: TickPlanInput, now: Date): TickPlan {
     runChanges: [],
     planned: [],
     notes: [],
+    expansions: [],
     wakeUps: [],
     deferred: [],
     failed: [],
@@ -66,6 +70,7 @@ export function planTick(input: TickPlanInput, now: Date): TickPlan {
       if (timeoutAt) plan.wakeUps.push({ runId: snap.run.id, at: timeoutAt });
       const runPlan = planRun({ run: snap.run, tis: snap.tis, spec, blockedByPast: input.pastBlocks.get(snap.run.id) }, now);
       if (runPlan.notes) plan.notes.push(...runPlan.notes);
+      for (const ti of runPlan.expansions ?? []) plan.expansions.push({ run: snap.run, spec, ti });
       for (const t of runPlan.transitions) plan.transitions.push(t), plan.transitionRun.push(snap.run.id);
       if (runPlan.run) plan.runChanges.push({ run: snap.run, ...runPlan.run });
       if (runPlan.nextWakeAt) plan.wakeUps.push({ runId: snap.run.id, at: runPlan.nextWakeAt });

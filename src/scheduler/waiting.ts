@@ -37,8 +37,8 @@ export function poolLimits(pools: readonly PoolRecord[]): Required<Pick<Capacity
 }
 
 /** A waiting candidate as the loop remembers it: with the note and wait_reason it has once its note is written. */
-export function withWaitReason<T extends TaskInstanceRecord>(ti: T, reason: WaitReason): T {
-  return { ...ti, note: renderWaitReason(reason), wait_reason: reason.kind };
+export function withWaitReason<T extends TaskInstanceRecord>(ti: T, reason: WaitReason, note = renderWaitReason(reason)): T {
+  return ti.note === note && ti.wait_reason === reason.kind ? ti : { ...ti, note, wait_reason: reason.kind };
 }
 
 /**
@@ -51,10 +51,24 @@ export function waitCleared(ti: Pick<TaskInstanceRecord, "wait_reason">): Pick<T
 
 /** Note writes for task instances that must wait, only where the note or the kind changes. */
 export function waitingNotes(waiting: readonly { candidate: { ti: TaskInstanceRecord }; reason: WaitReason }[]): TaskNoteUpdate[] {
-  return waiting.flatMap(({ candidate: { ti }, reason }) => {
-    const note = renderWaitReason(reason);
-    return ti.note === note && ti.wait_reason === reason.kind ? [] : [{ id: ti.id, state: ti.state, note, wait_reason: reason.kind }];
-  });
+  const render = noteRenderer();
+  const out: TaskNoteUpdate[] = [];
+  for (const { candidate, reason } of waiting) {
+    const ti = candidate.ti;
+    const note = render(reason);
+    if (ti.note !== note || ti.wait_reason !== reason.kind) out.push({ id: ti.id, state: ti.state, note, wait_reason: reason.kind });
+  }
+  return out;
+}
+
+/** renderWaitReason remembering each reason object's note: thousands of candidates can share one reason. */
+export function noteRenderer(): (reason: WaitReason) => string {
+  const rendered = new Map<WaitReason, string>();
+  return (reason) => {
+    let note = rendered.get(reason);
+    if (note === undefined) rendered.set(reason, (note = renderWaitReason(reason)));
+    return note;
+  };
 }
 
 /**

@@ -42,7 +42,17 @@ type RawTask = z.input<typeof RawTaskSchema>;
 /** Fields every task may set (retries, pool, trigger_rule, env, …), as in dag.json. */
 type CommonFields = Omit<
   RawTask,
-  "task_id" | "operator" | "upstream" | "bash_command" | "python_code" | "python_callable" | "http" | "command" | "args" | "image"
+  | "task_id"
+  | "operator"
+  | "upstream"
+  | "bash_command"
+  | "python_code"
+  | "python_callable"
+  | "http"
+  | "command"
+  | "args"
+  | "image"
+  | "sensor"
 >;
 type TaskOptions<Id extends string, U extends readonly Upstream[]> = CommonFields & {
   task_id: Id;
@@ -69,6 +79,10 @@ export interface TaskContext<X = Record<string, unknown>> {
   run_id: string;
   task_id: string;
   try_number: number;
+  /** A mapped task's instance: 0..n-1 (-1 when the task is not mapped). */
+  map_index: number;
+  /** A mapped task's arguments for this instance (`expand` / `expand_kwargs`); {} when not mapped. */
+  map: Record<string, unknown>;
   /**
    * A variable of the task's team; rejects naming it when it does not exist. Its value is masked as *** in
    * the task's log when its key names a secret (api_key, password, token…).
@@ -98,6 +112,20 @@ export interface Operators {
   ): TaskHandle<Id>;
   container<const Id extends string, const U extends readonly Upstream[] = []>(
     options: TaskOptions<Id, U> & { image: string; command?: string[]; args?: string[] },
+  ): TaskHandle<Id>;
+  /**
+   * Waits for something (a file, an HTTP answer, a SQL row, another DAG's task, a time) without a process:
+   * the control plane checks it every poke_interval while it is deferred (docs/sensors.md). A check of your
+   * own is `{ kind: "ts", check }`: truthy is done (a value other than `true` becomes the return_value XCom),
+   * falsy is not yet; the task's agent runs it.
+   *
+   * @example sensor({ task_id: "wait", sensor: { kind: "file", path: "/data/in/*.csv" }, poke_interval: 30, timeout: 3600 })
+   * @example sensor({ task_id: "ready", sensor: { kind: "ts", check: async (ctx) => (await ctx.var("ready")) === "yes" } })
+   */
+  sensor<const Id extends string, const U extends readonly Upstream[] = []>(
+    options: TaskOptions<Id, U> & {
+      sensor: Exclude<NonNullable<RawTask["sensor"]>, { kind: "ts" }> | { kind: "ts"; check: (ctx: TaskContext<XComOf<U>>) => unknown };
+    },
   ): TaskHandle<Id>;
   /** Runs `fn` in the agent; its (awaited, JSON-serialisable) return value becomes the return_value XCom. */
   ts<const Id extends string, const U extends readonly Upstream[] = [], R = unknown>(
@@ -178,6 +206,8 @@ export function dag(options: DagOptions, build: (operators: Operators) => void):
     python: (o) => declare("python", o) as never,
     http: (o) => declare("http", o) as never,
     container: (o) => declare("container", o) as never,
+    // A ts check's function stays here; the JSON round trip below drops it from the spec ({ kind: "ts" }).
+    sensor: (o) => declare("sensor", o, o.sensor.kind === "ts" ? (o.sensor.check as TsFunction) : undefined) as never,
     ts: (o, fn) => declare("ts", o, fn as TsFunction) as never,
   };
   build(operators);
@@ -216,6 +246,16 @@ export function chain(...links: ChainLink[]): void {
       for (const up of asList(links[i - 1]!)) if (!d.raw.upstream.includes(up.task_id)) d.raw.upstream.push(up.task_id);
     }
   }
+}
+
+/**
+ * An upstream's XCom to map over (Airflow's `task.output`): `expand: { file: xcomArg(list) }` runs the task once
+ * per item of `list`'s return value; the upstream becomes a dependency by itself (docs/mapping.md).
+ *
+ * @example ts({ task_id: "load", expand: { file: xcomArg(files) } }, (ctx) => load(ctx.map.file as string))
+ */
+export function xcomArg(task: Upstream, key?: string): { xcom: string; key?: string } {
+  return key === undefined ? { xcom: upstreamId(task) } : { xcom: upstreamId(task), key };
 }
 
 function upstreamId(u: Upstream): string {

@@ -62,6 +62,7 @@ export function taskInstanceWhere(d: SqlDialect, f: TaskInstanceFilter): string[
   if (f.run_ids) where.push(d.inList("run_id", f.run_ids));
   if (f.task_id !== undefined) where.push(`task_id = ${d.param(f.task_id)}`);
   if (f.task_ids) where.push(d.inList("task_id", f.task_ids));
+  if (f.map_index) where.push(d.inList("map_index", f.map_index));
   if (f.task_id_pattern !== undefined) where.push(d.ilike("task_id", f.task_id_pattern));
   if (f.state) where.push(d.inList("state", f.state));
   if (f.pool) where.push(d.inList("pool", f.pool));

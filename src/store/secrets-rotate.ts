@@ -1,5 +1,6 @@
 /**
- * Secrets rotation: re-seal every stored secret of every team under a new key (the key is one per install),
+ * Secrets rotation: re-seal every stored secret of every team (variables, connections, webhook signing
+ * secrets) under a new key (the key is one per install),
  * in one transaction, through the Store door.
  * `planRotation` decides row by row from the stored text alone (pure but for the cipher's random nonces):
  * already under the new key → skipped (so a second run changes nothing); under the old key → re-sealed;
@@ -8,12 +9,13 @@
  *
  * @example
  * const result = await rotateSecrets(openStore(url), { old: oldCipher, next: newCipher });
- * // { variables: 3, connections: 2, already: 0, sealed_plaintext: 1 }
+ * // { variables: 3, connections: 2, webhooks: 1, already: 0, sealed_plaintext: 1 }
  */
 import { isSensitiveName } from "../domain";
 import { SecretUnreadableError, sealedKeyId, type SecretsCipher } from "./secrets-cipher";
 import { connectionAad, ofTeam, variableAad } from "./secrets";
-import type { ConnectionRecord, SecretRewrite, TeamOwned, VariableRecord } from "../domain";
+import { webhookAad } from "./webhook-secrets";
+import type { ConnectionRecord, SecretRewrite, StoredWebhookSecret, TeamOwned, VariableRecord } from "../domain";
 import type { SecretsStore, Slice } from "./ports/secrets";
 
 export interface RotationKeys {
@@ -26,6 +28,7 @@ export interface RotationResult {
   /** Rows changed, per table. */
   variables: number;
   connections: number;
+  webhooks: number;
   /** Sealed values already under the new key, left alone. */
   already: number;
   /** Values that were plain text and are now sealed. */
@@ -36,15 +39,16 @@ export interface RotationPlan extends RotationResult {
   rewrites: SecretRewrite[];
 }
 
-/** Every team's variables and connections as stored (through a store without withSecrets). */
+/** Every team's variables, connections and webhook secrets as stored (through a store without withSecrets). */
 export interface StoredSecrets {
   variables: TeamOwned<VariableRecord>[];
   connections: TeamOwned<ConnectionRecord>[];
+  webhooks: StoredWebhookSecret[];
 }
 
 /** Decides what to rewrite; throws SecretUnreadableError (nothing to write) when a value cannot be re-sealed. */
 export function planRotation(rows: StoredSecrets, keys: RotationKeys): RotationPlan {
-  const plan: RotationPlan = { rewrites: [], variables: 0, connections: 0, already: 0, sealed_plaintext: 0 };
+  const plan: RotationPlan = { rewrites: [], variables: 0, connections: 0, webhooks: 0, already: 0, sealed_plaintext: 0 };
   // One value: its new stored text, or the same text when it stays as it is.
   const reseal = (text: string, sealed: boolean, aad: string, what: string, secret: boolean): string => {
     if (!sealed) {
@@ -79,6 +83,13 @@ export function planRotation(rows: StoredSecrets, keys: RotationKeys): RotationP
     plan.rewrites.push({ team: c.team, connection_id: c.connection_id, from: { password: c.password, extra: c.extra }, to });
     plan.connections++;
   }
+  for (const w of rows.webhooks) {
+    // Always written sealed (webhook-secrets.ts), so there is no flag: a text that is no envelope is plain.
+    const to = reseal(w.secret, sealedKeyId(w.secret) !== null, webhookAad(w.team), `the secret of webhook ${w.id}${ofTeam(w.team)}`, true);
+    if (to === w.secret) continue;
+    plan.rewrites.push({ team: w.team, webhook_id: w.id, from: w.secret, to });
+    plan.webhooks++;
+  }
   return plan;
 }
 
@@ -93,8 +104,10 @@ function foreignKey(what: string, keyId: string, keys: RotationKeys): SecretUnre
 
 const PAGE = 500;
 
-/** Reads every team's variables and connections as stored, slice by slice. */
-export async function readStoredSecrets(store: Pick<SecretsStore, "listAllVariables" | "listAllConnections">): Promise<StoredSecrets> {
+/** Reads every team's variables, connections and webhook secrets as stored, slice by slice. */
+export async function readStoredSecrets(
+  store: Pick<SecretsStore, "listAllVariables" | "listAllConnections" | "listAllWebhookSecrets">,
+): Promise<StoredSecrets> {
   const all = async <T>(list: (slice: Slice) => Promise<T[]>): Promise<T[]> => {
     const out: T[] = [];
     for (let offset = 0; ; offset += PAGE) {
@@ -103,7 +116,11 @@ export async function readStoredSecrets(store: Pick<SecretsStore, "listAllVariab
       if (items.length < PAGE) return out;
     }
   };
-  return { variables: await all((s) => store.listAllVariables(s)), connections: await all((s) => store.listAllConnections(s)) };
+  return {
+    variables: await all((s) => store.listAllVariables(s)),
+    connections: await all((s) => store.listAllConnections(s)),
+    webhooks: await all((s) => store.listAllWebhookSecrets(s)),
+  };
 }
 
 /** Re-seals every secret of `store` (a store WITHOUT withSecrets) under keys.next, in one transaction. */
@@ -122,6 +139,7 @@ export function foreignKeyIds(rows: StoredSecrets, cipher: SecretsCipher): Map<s
   const sealed = [
     ...rows.variables.filter((v) => v.is_encrypted).map((v) => v.value),
     ...rows.connections.flatMap((c) => [c.is_encrypted ? c.password : null, c.is_extra_encrypted ? c.extra : null]),
+    ...rows.webhooks.map((w) => w.secret),
   ];
   for (const t of sealed) {
     const id = t == null ? null : sealedKeyId(t);

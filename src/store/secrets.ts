@@ -17,6 +17,7 @@ import { DEFAULT_TEAM, isSensitiveName, type BulkAction, type ConnectionRecord, 
 import { overriding } from "./decorate";
 import type { SecretsCipher } from "./secrets-cipher";
 import type { Store } from "./store";
+import { webhookSecretOverrides } from "./webhook-secrets";
 
 /**
  * What each sealed value is bound to (AES-GCM associated data): its team, table, row and field, so a value
@@ -121,6 +122,7 @@ export function withSecrets(store: Store, cipher: SecretsCipher): Store {
         now,
       );
     },
+    ...webhookSecretOverrides(store, cipher),
   };
   return overriding(store, overrides);
 }

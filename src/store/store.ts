@@ -16,6 +16,10 @@ import type { ReaperStore } from "./ports/reaper";
 import type { SchedulerStore } from "./ports/scheduler";
 import type { SecretsStore } from "./ports/secrets";
 import type { StagingVolumeStore } from "./ports/staging";
+import type { SensorStore } from "./ports/sensors";
+import type { WebhookStore } from "./ports/webhooks";
+import type { MappingStore } from "./ports/mapping";
+import type { CallbackStore } from "./ports/callbacks";
 
 /** Opening and closing: the composition root (app.ts, main.ts, the CLI) is the only caller. */
 export interface StoreLifecycle {
@@ -39,4 +43,8 @@ export interface Store
     ApiStore,
     EventLogStore,
     SecretsStore,
-    StagingVolumeStore {}
+    StagingVolumeStore,
+    SensorStore,
+    WebhookStore,
+    MappingStore,
+    CallbackStore {}

@@ -24,10 +24,12 @@ const ALLOWED: Record<string, readonly string[]> = {
   executors: ["domain", "observability", "agent"],
   dispatch: ["domain", "observability", "store", "auth", "events", "executors"],
   scheduler: ["domain", "observability", "store", "dispatch"],
+  callbacks: ["domain", "observability", "store", "events", "executors"],
   rpc: ["domain", "observability", "store", "auth", "agent", "gen"],
   api: ["domain", "observability", "store", "auth", "events", "scheduler", "ui"],
   ui: [],
-  config: ["domain", "executors", "config-file"],
+  config: ["domain", "executors", "config-file", "config-rules"],
+  "config-rules": [],
   "config-file": ["domain"],
   cli: ["domain", "store", "auth", "config", "config-file"],
   app: [
@@ -35,6 +37,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "agent",
     "api",
     "auth",
+    "callbacks",
     "config",
     "config-file",
     "dags",
@@ -52,10 +55,18 @@ const ALLOWED: Record<string, readonly string[]> = {
 
 /**
  * Imports that skip a folder's index.ts on purpose: modules the `agent` and the CLI load at start-up
- * without pulling in the whole folder (every task pays for `leoflow agent`'s start), generated code, and
- * the CLI client (`cli/client`), which main.ts loads without cli/index.ts's store and auth.
+ * without pulling in the whole folder (every task pays for `leoflow agent`'s start), generated code, the
+ * health report the server answers before the API has loaded (`api/health`), and the CLI client
+ * (`cli/client`), which main.ts loads without cli/index.ts's store and auth.
  */
-const DEEP_ALLOWED = [/^domain\/(errors|task-env|env-from)$/, /^observability\/logger$/, /^rpc\/prefix$/, /^gen\//, /^cli\/client$/];
+const DEEP_ALLOWED = [
+  /^domain\/(errors|task-env|env-from)$/,
+  /^observability\/logger$/,
+  /^rpc\/prefix$/,
+  /^api\/health$/,
+  /^gen\//,
+  /^cli\/client$/,
+];
 
 interface Edge {
   file: string;

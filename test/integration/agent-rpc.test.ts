@@ -47,6 +47,16 @@ const rawDag = {
     { task_id: "finished_try", operator: "bash", bash_command: "true" },
     { task_id: "superseded", operator: "bash", retries: 1, bash_command: "true" },
     { task_id: "long_runner", operator: "bash", bash_command: "true" },
+    { task_id: "final_fail", operator: "bash", retries: 2, bash_command: "true" },
+    {
+      task_id: "resched",
+      operator: "sensor",
+      sensor: { kind: "bash", bash_command: "exit 75" },
+      mode: "reschedule",
+      poke_interval: 30,
+      timeout: 3600,
+      retries: 1,
+    },
     {
       task_id: "long_lines",
       operator: "bash",
@@ -323,6 +333,26 @@ describe("the rpc service refuses what it must", () => {
     expect(hb.reason).toContain("is now success");
     const [c3] = await code(client.reportState({ state: "running", exitCode: 0, error: "" }));
     expect(c3).toBe("invalid_argument");
+  });
+
+  test("ReportState final fails without spending retries; up_for_reschedule only for a sensor in mode reschedule", async () => {
+    const plain = dial(url, (await queue("final_fail")).token);
+    await plain.register({ hostname: "a", pid: 1 });
+    const [c, m] = await code(plain.reportState({ state: "up_for_reschedule", exitCode: 75, error: "" }));
+    expect(c).toBe("invalid_argument");
+    expect(m).toContain('ReportState up_for_reschedule is only for a bash or ts sensor in mode reschedule; task "final_fail" is not one');
+    expect((await plain.reportState({ state: "failed", exitCode: 98, error: "sensor timed out", final: true })).state).toBe("failed");
+    expect(await ti("final_fail")).toMatchObject({ state: "failed", try_number: 1, max_tries: 0 });
+
+    const { token } = await queue("resched");
+    const sensor = dial(url, token);
+    await sensor.register({ hostname: "a", pid: 1 });
+    expect((await sensor.getTaskSpec({})).logSeqStart).toBe("0");
+    expect((await sensor.reportState({ state: "up_for_reschedule", exitCode: 75, error: "" })).state).toBe("up_for_reschedule");
+    const waiting = await ti("resched");
+    expect(waiting).toMatchObject({ state: "up_for_reschedule", try_number: 1 });
+    expect(waiting.note).toStartWith("sensor bash waiting; next check ");
+    expect(await store.getSensorProgress(waiting.id)).toEqual({ started_at: waiting.start_date, checks: 1 });
   });
 
   test("a finished try's token can no longer write or read secrets; resends and heartbeats still answer", async () => {

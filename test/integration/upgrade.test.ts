@@ -57,7 +57,8 @@ async function expectOldDataServed(url: string) {
 }
 
 describe("SQLite", () => {
-  const previous = SQLITE_MIGRATIONS.length - 1;
+  // The schema the SQL below writes (before 0013 added teams): later migrations are all applied by the upgrade.
+  const previous = Math.min(12, SQLITE_MIGRATIONS.length - 1);
 
   async function oldStore(dir: string): Promise<string> {
     mkdirSync(dir, { recursive: true });
@@ -85,7 +86,7 @@ describe("SQLite", () => {
     return file;
   }
 
-  test(`a store at schema ${SQLITE_MIGRATIONS.length - 1} with data is migrated at start and serves its data`, async () => {
+  test(`a store at schema ${previous} with data is migrated at start and serves its data`, async () => {
     const dir = join(work, "sqlite-old");
     const file = await oldStore(dir);
     const { url, stop } = await serve(`sqlite:${file}`, dir);
@@ -119,7 +120,8 @@ describe("SQLite", () => {
 });
 
 describePg("Postgres", () => {
-  const previous = POSTGRES_MIGRATIONS.length - 1;
+  // The schema the SQL below writes (before 0013 added teams): later migrations are all applied by the upgrade.
+  const previous = Math.min(12, POSTGRES_MIGRATIONS.length - 1);
   const schema = uniqueSchemaName();
   const sql = postgres(pgUrl(), { max: 1, onnotice: () => {} });
   afterAll(async () => {
@@ -127,7 +129,7 @@ describePg("Postgres", () => {
     await sql.end();
   });
 
-  test(`a store at schema ${POSTGRES_MIGRATIONS.length - 1} with data is migrated at start and serves its data`, async () => {
+  test(`a store at schema ${previous} with data is migrated at start and serves its data`, async () => {
     await sql.unsafe(`CREATE SCHEMA ${schema}`);
     const pool = postgres(pgUrl(), { max: 1, onnotice: () => {}, connection: { search_path: schema } });
     await runMigrations(POSTGRES_MIGRATIONS.slice(0, previous), postgresMigrationTarget(pool as never, schema));

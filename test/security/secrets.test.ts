@@ -2,7 +2,8 @@
  * Secrets at rest, with the compiled binary: connection passwords and extras and secret variables reach the
  * database only as ciphertext (read back from the SQLite file and from the Postgres table), tasks still get
  * the plain values (an inline http task sends them to a local server), across a restart, through
- * `leoflow secrets rotate`, and a server started with the wrong key says so instead of serving garbage.
+ * `leoflow secrets rotate` (a webhook's deliveries after it still verify with the secret the receiver has),
+ * and a server started with the wrong key says so instead of serving garbage.
  */
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
@@ -10,7 +11,8 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { BINARY, startLeoflow, waitForRun, type Leoflow } from "../e2e/harness";
+import { BINARY, startLeoflow, waitFor, waitForRun, type Leoflow } from "../e2e/harness";
+import { verifyWebhook } from "../../src/events";
 import { writeDag } from "../faults/helpers";
 import { describePg, freshSchemas, pgUrl } from "../support/postgres";
 
@@ -19,7 +21,8 @@ const EXTRA_SECRET = "cs-e2e-extra-client-secret";
 const VAR_SECRET = "pw-e2e-variable-secret";
 const FLAGGED = "https://hooks.example/e2e-flagged-value";
 const LEGACY = "legacy-plaintext-api-key";
-const PLAINTEXTS = [PASSWORD, EXTRA_SECRET, VAR_SECRET, FLAGGED];
+const HOOK_SECRET = "whsec-e2e-webhook-signing-secret";
+const PLAINTEXTS = [PASSWORD, EXTRA_SECRET, VAR_SECRET, FLAGGED, HOOK_SECRET];
 
 /** What the tasks' http calls brought to this server: the Authorization header and the body. */
 const seen: { auth: string | null; body: string }[] = [];
@@ -30,7 +33,21 @@ const echo = Bun.serve({
     return Response.json({ ok: true });
   },
 });
-afterAll(() => echo.stop(true));
+/** Webhook deliveries, each checked against the secret the receiver was given when the webhook was made. */
+const hooked: { run_id: string; verified: boolean }[] = [];
+const hookReceiver = Bun.serve({
+  port: 0,
+  fetch: async (req) => {
+    const body = await req.text();
+    const headers = { timestamp: req.headers.get("x-leoflow-timestamp"), signature: req.headers.get("x-leoflow-signature") };
+    hooked.push({ run_id: JSON.parse(body).run_id, verified: verifyWebhook(HOOK_SECRET, headers, body, Date.now() / 1000) });
+    return new Response("ok");
+  },
+});
+afterAll(() => {
+  echo.stop(true);
+  hookReceiver.stop(true);
+});
 
 const DAG = {
   dag_id: "use_secrets",
@@ -127,6 +144,12 @@ describe("secrets at rest (Lite, compiled binary)", () => {
     const flagged = await lf.api("POST", "/api/v2/variables", { key: "webhook", value: FLAGGED, is_encrypted: true });
     expect(flagged.body).toEqual({ key: "webhook", value: "***", description: null, is_encrypted: true });
     expect((await lf.api("POST", "/api/v2/variables", { key: "region", value: "eu" })).body.is_encrypted).toBe(false);
+    const hook = await lf.api("POST", "/api/v2/leoflow/webhooks", {
+      url: `http://127.0.0.1:${hookReceiver.port}/hook`,
+      event_types: ["dag_run.finished"],
+      secret: HOOK_SECRET,
+    });
+    expect(hook.status).toBe(201);
 
     // The database holds envelopes only: not in the rows, not anywhere in the file or its WAL.
     const rows = rawRows(dir);
@@ -165,7 +188,7 @@ describe("secrets at rest (Lite, compiled binary)", () => {
     // the plain-text legacy row is sealed on the way.
     const lite = await cli(["secrets", "rotate", "--db", `sqlite:${join(dir, "leoflow.db")}`, "--data-dir", join(dir, "data")]);
     expect(lite.out).toMatch(
-      /^re-encrypted 4 row\(s\) under key id [0-9a-f]{8}: 3 variable\(s\), 1 connection\(s\) \(1 value\(s\) were still plain text; 0 already under the new key, skipped\)\nwrote the new key to /,
+      /^re-encrypted 5 row\(s\) under key id [0-9a-f]{8}: 3 variable\(s\), 1 connection\(s\), 1 webhook secret\(s\) \(1 value\(s\) were still plain text; 0 already under the new key, skipped\)\nwrote the new key to /,
     );
     expect(lite.code).toBe(0);
     const k1 = readFileSync(keyFile, "utf8").trim();
@@ -177,10 +200,10 @@ describe("secrets at rest (Lite, compiled binary)", () => {
     const k2 = "f".repeat(64);
     const db2 = `sqlite:${join(dir, "leoflow.db")}`;
     const rotated = await cli(["secrets", "rotate", "--db", db2, "--old-key", k1, "--new-key", k2]);
-    expect(rotated).toEqual({ code: 0, out: expect.stringContaining("re-encrypted 4 row(s) under key id") });
+    expect(rotated).toEqual({ code: 0, out: expect.stringContaining("re-encrypted 5 row(s) under key id") });
     const again = await cli(["secrets", "rotate", "--db", db2], { LEOFLOW_SECRETS_KEY: k1, LEOFLOW_SECRETS_NEW_KEY: k2 });
     expect(again.out).toContain("re-encrypted 0 row(s)");
-    expect(again.out).toContain("5 already under the new key, skipped");
+    expect(again.out).toContain("6 already under the new key, skipped");
     const before = rawRows(dir);
     const wrong = await cli(["secrets", "rotate", "--db", db2, "--old-key", "a".repeat(64), "--new-key", "b".repeat(64)]);
     expect(wrong.code).toBe(1);
@@ -197,6 +220,13 @@ describe("secrets at rest (Lite, compiled binary)", () => {
     // The new key reads everything; tasks still get the plain values.
     lf = await startLeoflow({ dir, args: [`--secrets-key=${k2}`], env: baseEnv() as Record<string, string> });
     await runAndSee(lf, "after-rotate");
+    // Two rotations later the webhook still signs with the secret its receiver has.
+    await waitFor(
+      () => hooked.some((h) => h.run_id === "after-rotate"),
+      10_000,
+      () => `deliveries so far: ${JSON.stringify(hooked)}`,
+    );
+    expect(hooked.filter((h) => h.run_id === "after-rotate")).toEqual([{ run_id: "after-rotate", verified: true }]);
     expect(await lf.stop()).toBe(0);
 
     // The old key (the data-dir file still holds K1) fails clearly: a logged warning at start, a 500 whose

@@ -50,7 +50,7 @@ async function expectAllowlisted(lines: string[], secretValues: string[], mode: 
   expect(task.get("OPERATOR_PASSES_THIS")).toBe("passed-through");
   // Not a single LEOFLOW_* name of the server's own (the harness sets LEOFLOW_SWEEP_INTERVAL too).
   const own =
-    /^LEOFLOW_(DAG_ID|RUN_ID|TASK_ID|TRY_NUMBER|LOGICAL_DATE|CONF|PARAMS|AGENT_TOKEN|SERVER|RETURN_VALUE_PATH|MASK_FILE|XCOM_.*)$/;
+    /^LEOFLOW_(DAG_ID|RUN_ID|TASK_ID|TRY_NUMBER|LOGICAL_DATE|CONF|PARAMS|AGENT_TOKEN|SERVER|RETURN_VALUE_PATH|MASK_FILE|AGENT_TOKEN_FILE|XCOM_.*)$/;
   expect([...task.keys()].filter((k) => k.startsWith("LEOFLOW_") && !own.test(k))).toEqual([]);
   // The agent itself started from the allowlist too: nothing of the server's in /proc/PPID/environ.
   const agent = lines.filter((l) => l.startsWith("agent: ")).map((l) => l.slice(7).split("=")[0]!);

@@ -247,7 +247,13 @@ export function teamsConfigContract(getStore: () => Store): void {
       await expect(sealed.getVariable(B, "db_password")).rejects.toBeInstanceOf(SecretUnreadableError);
       await sealed.putVariable(B, variable("db_password", "pw-b"), T0);
 
-      expect(await rotateSecrets(raw, { old: k1, next: k2 })).toEqual({ variables: 2, connections: 1, already: 0, sealed_plaintext: 0 });
+      expect(await rotateSecrets(raw, { old: k1, next: k2 })).toEqual({
+        variables: 2,
+        connections: 1,
+        webhooks: 0,
+        already: 0,
+        sealed_plaintext: 0,
+      });
       const after = withSecrets(raw, k2);
       expect(await after.getVariable(A, "db_password")).toMatchObject({ value: "pw-a" });
       expect(await after.getVariable(B, "db_password")).toMatchObject({ value: "pw-b" });

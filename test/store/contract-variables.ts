@@ -252,7 +252,13 @@ export function variablesContract(getStore: () => Store): void {
       await before.putVariable("default", { key: "region", value: "eu", description: null }, T0);
       await raw.putVariable("default", { key: "old_secret", value: "from-before", description: null }, T0);
 
-      expect(await rotateSecrets(raw, { old: k1, next: k2 })).toEqual({ variables: 2, connections: 1, already: 0, sealed_plaintext: 1 });
+      expect(await rotateSecrets(raw, { old: k1, next: k2 })).toEqual({
+        variables: 2,
+        connections: 1,
+        webhooks: 0,
+        already: 0,
+        sealed_plaintext: 1,
+      });
       const after = withSecrets(raw, k2);
       expect(await after.getConnection("default", "api")).toMatchObject({
         password: "s3cret",
@@ -265,7 +271,13 @@ export function variablesContract(getStore: () => Store): void {
       expect(sealedKeyId((await raw.getVariable("default", "db_password"))!.value)).toBe(k2.keyId);
       await expect(before.getVariable("default", "db_password")).rejects.toThrow("the secrets key differs");
 
-      expect(await rotateSecrets(raw, { old: k1, next: k2 })).toEqual({ variables: 0, connections: 0, already: 4, sealed_plaintext: 0 });
+      expect(await rotateSecrets(raw, { old: k1, next: k2 })).toEqual({
+        variables: 0,
+        connections: 0,
+        webhooks: 0,
+        already: 4,
+        sealed_plaintext: 0,
+      });
     });
 
     test("a wrong old key is refused before anything is written", async () => {

@@ -36,6 +36,13 @@ import { teamsSchedulerContract } from "./contract-teams-scheduler";
 import { teamsConfigContract } from "./contract-teams-config";
 import { teamsRunsContract } from "./contract-teams-runs";
 import { runChangesContract } from "./contract-run-changes";
+import { inlineBatchesContract } from "./contract-inline-batches";
+import { sensorsContract } from "./contract-sensors";
+import { runStatesContract } from "./contract-run-states";
+import { callbacksContract } from "./contract-callbacks";
+import { webhooksContract } from "./contract-webhooks";
+import { webhookUpkeepContract } from "./contract-webhook-upkeep";
+import { mappingContract } from "./contract-mapping";
 
 const T0 = new Date("2026-01-01T00:00:00.000Z");
 /** T0 plus `s` seconds. */
@@ -734,5 +741,12 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
     teamsConfigContract(() => store);
     teamsRunsContract(() => store);
     runChangesContract(() => store);
+    inlineBatchesContract(() => store);
+    sensorsContract(() => store);
+    runStatesContract(() => store);
+    callbacksContract(() => store);
+    webhooksContract(() => store);
+    webhookUpkeepContract(() => store);
+    mappingContract(() => store);
   });
 }

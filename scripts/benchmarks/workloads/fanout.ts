@@ -9,6 +9,7 @@ import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import { importPeer, peerLabel, REDIS } from "../lib/peers";
 import type { Row } from "../lib/stats";
 import { nowMs } from "./chain";
+import { leoflowMappedFanout } from "./fanout-mapped";
 
 const WORKLOAD = "fanout";
 export const THROUGHPUT = "tasks completed per second";
@@ -29,6 +30,7 @@ export const fanoutWorkload: Workload = async (ctx) => {
   const trials = ctx.opts.trials ?? 3;
   return [
     ...(await leoflowFanouts(ctx, trials)),
+    ...(await leoflowMappedFanout(ctx, trials)),
     ...(await bullmqFanout(ctx, trials)),
     ...(await graphileFanout(ctx, trials)),
     ...(await floors(ctx, trials)),

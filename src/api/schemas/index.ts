@@ -9,3 +9,4 @@ import "./xcom-logs";
 import "./additions";
 
 export * from "./common";
+import "./webhooks";

@@ -68,6 +68,14 @@ const CONNECTION_COLUMNS: Column[] = [
   ["SCHEMA", field("schema")],
   ["DESCRIPTION", field("description")],
 ];
+const WEBHOOK_COLUMNS: Column[] = [
+  ["ID", field("id")],
+  ["URL", field("url")],
+  ["EVENTS", (w) => w.event_types.join(",")],
+  ["DAGS", (w) => (w.dag_ids ? w.dag_ids.join(",") : "*")],
+  ["ENABLED", field("enabled")],
+  ["DESCRIPTION", field("description")],
+];
 const POOL_COLUMNS: Column[] = [
   ["POOL", field("name")],
   ["SLOTS", field("slots")],
@@ -246,6 +254,31 @@ export const HANDLERS: Record<string, Handler> = {
   "pools delete": async (ctx) => {
     const res = await ctx.client.request("DELETE", `${API}/pools/${seg(arg(ctx, "NAME"))}`);
     return printDone(ctx, res, `pool ${arg(ctx, "NAME")} deleted`);
+  },
+
+  "webhooks list": async (ctx) => printList(ctx, await ctx.client.request("GET", `${API}/leoflow/webhooks`), "webhooks", WEBHOOK_COLUMNS),
+  "webhooks create": async (ctx) => {
+    const list = (name: string) =>
+      str(ctx, name)
+        ?.split(",")
+        .map((x) => x.trim())
+        .filter(Boolean);
+    const [events, secret] = [list("events"), str(ctx, "secret")];
+    if (!events?.length || secret === undefined)
+      throw new UsageError("needs --events LIST (or --events '*') and --secret SECRET", shortUsage(ctx.cmd.spec));
+    const body = {
+      url: arg(ctx, "URL"),
+      event_types: events,
+      dag_ids: list("dags") ?? null,
+      secret,
+      description: str(ctx, "description") ?? null,
+    };
+    const res = await ctx.client.request("POST", `${API}/leoflow/webhooks`, { body });
+    return printDone(ctx, res, `webhook ${res.json?.id} created: ${res.json?.url}`);
+  },
+  "webhooks delete": async (ctx) => {
+    const res = await ctx.client.request("DELETE", `${API}/leoflow/webhooks/${seg(arg(ctx, "ID"))}`);
+    return printDone(ctx, res, `webhook ${arg(ctx, "ID")} deleted`);
   },
 };
 

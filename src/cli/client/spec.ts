@@ -154,6 +154,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "create a pool or change its slots (-1: unlimited)",
   },
   { name: "pools delete", args: ["NAME"], summary: "delete a pool" },
+  { name: "webhooks list", args: [], summary: "the team's webhooks" },
+  {
+    name: "webhooks create",
+    args: ["URL"],
+    options: {
+      events: { type: "string", value: "LIST", help: "comma-separated event types, or * for all (required)" },
+      dags: { type: "string", value: "LIST", help: "comma-separated DAG ids (default: every DAG)" },
+      secret: { type: "string", value: "SECRET", help: "the HMAC key receivers verify X-Leoflow-Signature with (required)" },
+      description: { type: "string", value: "TEXT", help: "what the webhook is for" },
+    },
+    summary: "send events to URL, signed (docs/webhooks.md)",
+  },
+  { name: "webhooks delete", args: ["ID"], summary: "delete a webhook and its deliveries" },
 ];
 
 /** The command groups that belong to the client (main.ts sends these here). */

@@ -27,6 +27,7 @@ import type { SchedulerStore } from "./scheduler";
 import type { TaskLogStore } from "./task-log";
 import type { UserStore } from "./users";
 import type { TeamStore } from "./teams";
+import type { WebhookStore } from "./webhooks";
 
 /** DAGs and import errors of one team (another team's import error is not found). */
 export interface DagsApiStore extends DagsQueryStore {
@@ -81,4 +82,5 @@ export interface ApiStore
     BulkApiStore,
     AuditLogStore,
     UserStore,
-    TeamStore {}
+    TeamStore,
+    WebhookStore {}

@@ -11,6 +11,7 @@ export interface RecordLookups {
   getDagVersion(versionId: number): Promise<DagSpec | null>;
   getDagRun(team: string, dagId: string, runId: string): Promise<DagRunRecord | null>;
   getDagRunById(id: number): Promise<DagRunRecord | null>;
-  getTaskInstance(team: string, dagId: string, runId: string, taskId: string): Promise<TaskInstanceRecord | null>;
+  /** By natural key; `mapIndex` -1 (the default) is an unmapped task, 0..n-1 a mapped task's instances. */
+  getTaskInstance(team: string, dagId: string, runId: string, taskId: string, mapIndex?: number): Promise<TaskInstanceRecord | null>;
   getTaskInstanceById(id: number): Promise<TaskInstanceRecord | null>;
 }

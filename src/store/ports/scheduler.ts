@@ -15,13 +15,22 @@ import type {
   TaskInstanceRecord,
   TaskNoteUpdate,
   TaskTransition,
+  XComKey,
+  XComRecord,
 } from "../../domain";
 import type { RecordLookups } from "./lookups";
+import type { MappingStore } from "./mapping";
 
 /** The version of a task instance the caller holds (loadRunChanges). */
 export type KnownTaskInstance = Pick<TaskInstanceRecord, "id" | "state" | "try_number" | "updated_at">;
 
-export interface SchedulerStore extends Pick<RecordLookups, "getDagVersion"> {
+/** One conditional run state change of a batch (setDagRunStates). */
+export type DagRunStateChange = { id: number; from: DagRunState[]; to: DagRunState; note?: string };
+
+/** MappingStore and getXCom: the loop expands mapped tasks over their upstreams' XComs (scheduler/expansion-step.ts). */
+export interface SchedulerStore extends Pick<RecordLookups, "getDagVersion">, MappingStore {
+  /** One XCom (AgentRpcStore.getXCom). */
+  getXCom(key: XComKey): Promise<XComRecord | null>;
   /** Ids of runs in queued or running state, oldest first. */
   listActiveRunIds(): Promise<number[]>;
   /**
@@ -59,6 +68,12 @@ export interface SchedulerStore extends Pick<RecordLookups, "getDagVersion"> {
   applyTransitions(transitions: TaskTransition[], now: Date): Promise<boolean[]>;
   /** Conditional run state change; sets start_date on running and end_date on terminal states. */
   setDagRunState(id: number, from: DagRunState[], to: DagRunState, now: Date, note?: string): Promise<boolean>;
+  /**
+   * Several run state changes, each as setDagRunState makes it, in one transaction (the first sweep after a
+   * start moves every queued run to running at once); returns, per input, whether it applied. A run named
+   * twice sees its first change.
+   */
+  setDagRunStates(changes: readonly DagRunStateChange[], now: Date): Promise<boolean[]>;
   /**
    * Note-only writes for task instances that wait (pool slots, depends_on_past): `UPDATE task_instances SET
    * note WHERE id AND state`, one transaction; updated_at is left alone (no state changed). Returns per input.

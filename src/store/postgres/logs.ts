@@ -1,5 +1,6 @@
 /** Task logs, keyed (ti, try, seq) so a resent batch is ignored rather than duplicated. */
 import { storableText, type LogLineRecord } from "../../domain";
+import type { LogBatch } from "../ports/task-log";
 import { DEFAULT_LOG_READ_LIMIT } from "../sqlite/logs";
 import { arrayParam, execute, query, type Db } from "./client";
 
@@ -26,6 +27,26 @@ export async function appendLogs(
       lines.map((l) => l.stream),
       // NUL and lone surrogates become U+FFFD (json-safety.ts): a log keeps every line, on both stores alike.
       lines.map((l) => storableText(l.line)),
+    ],
+  );
+}
+
+/** Many tries' lines as one INSERT over flat arrays (one round trip, one commit for all). */
+export async function appendLogBatches(db: Db, batches: readonly LogBatch[]): Promise<void> {
+  const lines = batches.flatMap((b) => b.lines.map((l, i) => ({ b, l, seq: b.first_seq + i })));
+  if (lines.length === 0) return;
+  await execute(
+    db,
+    `INSERT INTO task_logs (ti_id, try_number, seq, ts, stream, line)
+     SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::timestamptz[], $5::text[], $6::text[])
+     ON CONFLICT (ti_id, try_number, seq) DO NOTHING`,
+    [
+      lines.map((x) => x.b.ti_id),
+      lines.map((x) => x.b.try_number),
+      lines.map((x) => x.seq),
+      arrayParam(lines.map((x) => x.l.timestamp)),
+      lines.map((x) => x.l.stream),
+      lines.map((x) => storableText(x.l.line)),
     ],
   );
 }

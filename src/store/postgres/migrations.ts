@@ -19,6 +19,10 @@ import stagingVolumesSql from "../../../sql/postgres/0010_staging_volumes.sql" w
 import auditLogSql from "../../../sql/postgres/0011_audit_log.sql" with { type: "text" };
 import taskInstanceHistorySql from "../../../sql/postgres/0012_task_instance_history.sql" with { type: "text" };
 import teamsSql from "../../../sql/postgres/0013_teams.sql" with { type: "text" };
+import taskMappingSql from "../../../sql/postgres/0014_task_mapping.sql" with { type: "text" };
+import sensorsSql from "../../../sql/postgres/0015_sensors.sql" with { type: "text" };
+import webhooksSql from "../../../sql/postgres/0016_webhooks.sql" with { type: "text" };
+import callbacksSql from "../../../sql/postgres/0017_callbacks.sql" with { type: "text" };
 import { execute, query, type Db, type Pool } from "./client";
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -35,6 +39,10 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   migrationFromFile("0011_audit_log.sql", auditLogSql),
   migrationFromFile("0012_task_instance_history.sql", taskInstanceHistorySql),
   migrationFromFile("0013_teams.sql", teamsSql),
+  migrationFromFile("0014_task_mapping.sql", taskMappingSql),
+  migrationFromFile("0015_sensors.sql", sensorsSql),
+  migrationFromFile("0016_webhooks.sql", webhooksSql),
+  migrationFromFile("0017_callbacks.sql", callbacksSql),
 ];
 
 /**

@@ -8,18 +8,24 @@ import { arrayParam, execute, Params, query, type Db, type Pool } from "./client
 import { applyTransitionsOn, roundsOf } from "./task-instances";
 
 /** Clears the instance and, when it applied, deletes its XComs (the next try must not read the old ones). */
-const CLEAR_SQL = `WITH cleared AS (
-    UPDATE task_instances SET state = 'none', try_number = $1, max_tries = $2, queued_at = NULL, start_date = NULL,
-      end_date = NULL, last_heartbeat = NULL, hostname = NULL, pid = NULL, executor = NULL, note = NULL, wait_reason = NULL, updated_at = $3
-    WHERE id = $4 AND state = $5 AND try_number = $6
-    RETURNING team, dag_id, run_id, task_id
+// Only this instance's XComs go (a mapped task's others keep theirs): `old` is its map_index before the clear.
+const CLEAR_SQL = `WITH old AS (
+    SELECT id, map_index FROM task_instances WHERE id = $4
+  ), cleared AS (
+    UPDATE task_instances t SET state = $7, try_number = $1, max_tries = $2, queued_at = NULL, start_date = NULL,
+      end_date = NULL, last_heartbeat = NULL, hostname = NULL, pid = NULL, executor = NULL, note = NULL, wait_reason = NULL, updated_at = $3,
+      map_index = COALESCE($8::int, t.map_index)
+    FROM old WHERE t.id = old.id AND t.state = $5 AND t.try_number = $6
+    RETURNING t.team, t.dag_id, t.run_id, t.task_id, old.map_index
   ), gone AS (
-    DELETE FROM xcom x USING cleared c WHERE x.team = c.team AND x.dag_id = c.dag_id AND x.run_id = c.run_id AND x.task_id = c.task_id
+    DELETE FROM xcom x USING cleared c
+    WHERE x.team = c.team AND x.dag_id = c.dag_id AND x.run_id = c.run_id AND x.task_id = c.task_id AND x.map_index = c.map_index
   )
   SELECT count(*) AS n FROM cleared`;
 
 async function clearOne(db: Db, c: TaskClear, now: Date): Promise<boolean> {
-  const [row] = await query<{ n: number }>(db, CLEAR_SQL, [c.try_number, c.max_tries, now, c.id, c.from, c.from_try]);
+  const params = [c.try_number, c.max_tries, now, c.id, c.from, c.from_try, c.to ?? "none", c.map_index ?? null];
+  const [row] = await query<{ n: number }>(db, CLEAR_SQL, params);
   return row!.n > 0;
 }
 

@@ -53,7 +53,8 @@ import { runMigrations } from "../migrate";
 import { DEFAULT_XCOM_MAX_BYTES } from "../sqlite";
 import type { Store } from "../store";
 import type { Slice } from "../ports/secrets";
-import type { KnownTaskInstance } from "../ports/scheduler";
+import type { LogBatch } from "../ports/task-log";
+import type { DagRunStateChange, KnownTaskInstance } from "../ports/scheduler";
 import { redactUrl } from "../../domain";
 import { connect, type Pool } from "./client";
 import * as dags from "./dags";
@@ -70,6 +71,9 @@ import * as bulk from "./bulk";
 import * as auditLog from "./audit-log";
 import type { AuditLogEntry, AuditLogFilter, AuditLogRecord, BulkAction, BulkActionResult } from "../../domain";
 import * as staging from "./staging";
+import * as sensors from "./sensors";
+import type { DueSensor, RescheduleUpdate, SensorProgress, SensorWaitUpdate } from "../ports/sensors";
+import type { TaskState as SensorTaskState } from "../../domain";
 import type { NewStagingVolume, StagingVolumeRecord } from "../ports/staging";
 import type { SetUserRoleResult, TeamRole, UserChange, UserChangeResult } from "../ports/users";
 import type { TeamPatch } from "../ports/teams";
@@ -78,9 +82,28 @@ import * as scheduling from "./scheduling";
 import * as variables from "./variables";
 import { POSTGRES_MIGRATIONS, postgresMigrationTarget } from "./migrations";
 import * as runs from "./runs";
+import * as runStates from "./run-states";
 import * as tis from "./task-instances";
 import * as users from "./users";
 import * as xcom from "./xcom";
+import * as mapping from "./mapping";
+import type { ActiveTaskKey, TaskExpansion } from "../ports/mapping";
+import * as webhooks from "./webhooks";
+import * as callbacks from "./callbacks";
+import { IMPORT_ERROR_EVENT, RUN_EVENTS, TASK_EVENT, WebhookInterest, importErrorEvent, operatorTaskChanges } from "../webhook-interest";
+import { isTerminalDagRunState } from "../../domain";
+import type { Db } from "./client";
+import type {
+  ClaimedWebhookDelivery,
+  StoredWebhookSecret,
+  WebhookAttemptOutcome,
+  WebhookPruneCutoffs,
+  WebhookDeliveryRecord,
+  WebhookDeliveryState,
+  WebhookInput,
+  WebhookPatch,
+  WebhookRecord,
+} from "../../domain";
 
 export interface PostgresStoreOptions {
   /** postgres://USER:PASSWORD@HOST:PORT/DB */
@@ -100,6 +123,8 @@ export class PostgresStore implements Store {
   private readonly xcomMaxBytes: number;
   /** The URL without its password, for error messages. */
   private readonly where: string;
+  /** Which event types enabled webhooks want: gates the outbox INSERTs of state changes. */
+  private readonly webhookInterest = new WebhookInterest();
 
   constructor(opts: PostgresStoreOptions) {
     this.schema = opts.schema ?? "public";
@@ -112,6 +137,7 @@ export class PostgresStore implements Store {
   async migrate(): Promise<void> {
     try {
       await runMigrations(POSTGRES_MIGRATIONS, postgresMigrationTarget(this.sql, this.schema));
+      await this.refreshWebhookInterest();
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       throw new Error(
@@ -124,6 +150,39 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     await this.sql.end({ timeout: 5 });
+  }
+
+  /**
+   * A state change and the outbox rows it owes webhooks, in one transaction; when no webhook wants the event
+   * type (or the write raises none: null), the write alone, exactly as before webhooks existed (one statement, no BEGIN/COMMIT).
+   */
+  private async withOutbox<T>(
+    type: string | null,
+    write: (sql: Pool) => Promise<T>,
+    enqueue: (tx: Db, written: T) => Promise<unknown>,
+  ): Promise<T> {
+    if (type === null || !this.webhookInterest.wants(type)) return write(this.sql);
+    return (await this.sql.begin(async (tx) => {
+      const written = await write(webhooks.joiningTransaction(tx));
+      await enqueue(tx, written);
+      return written;
+    })) as T;
+  }
+  /** Outbox rows for the task transitions that applied and changed a state. */
+  private async enqueueTransitions(
+    tx: Db,
+    transitions: readonly { id: number; from: readonly string[]; to: string }[],
+    applied: boolean[],
+    now: Date,
+  ) {
+    const ids = transitions.filter((t, i) => applied[i] && !(t.from.length === 1 && t.from[0] === t.to)).map((t) => t.id);
+    await webhooks.enqueueTaskEvents(tx, ids, now);
+  }
+  private async enqueueRuns(tx: Db, changes: readonly { id: number; to: DagRunState }[], applied: boolean[], now: Date) {
+    for (const [i, c] of changes.entries()) {
+      const type = WebhookInterest.runEventType(c.to, isTerminalDagRunState(c.to));
+      if (applied[i] && this.webhookInterest.wants(type)) await webhooks.enqueueRunEvent(tx, c.id, type, now);
+    }
   }
 
   async createdAt(): Promise<Date | null> {
@@ -174,7 +233,11 @@ export class PostgresStore implements Store {
     return dags.getDagVersion(this.sql, versionId);
   }
   async replaceImportErrors(team: string, filename: string, errors: string[], now: Date): Promise<void> {
-    return dags.replaceImportErrors(this.sql, team, filename, errors, now);
+    return this.withOutbox(
+      errors.length ? IMPORT_ERROR_EVENT : null,
+      (sql) => dags.replaceImportErrors(sql, team, filename, errors, now),
+      (tx) => webhooks.enqueueWebhookEvents(tx, [importErrorEvent(team, filename, errors, now)], now),
+    );
   }
   async listImportErrors(team: string, opts?: ListOptions & { filename_pattern?: string }): Promise<Page<ImportErrorRecord>> {
     return dags.listImportErrors(this.sql, team, opts);
@@ -217,11 +280,22 @@ export class PostgresStore implements Store {
     return runs.loadRunChanges(this.sql, runIds, known);
   }
   async setDagRunState(id: number, from: DagRunState[], to: DagRunState, now: Date, note?: string): Promise<boolean> {
-    return runs.setDagRunState(this.sql, id, from, to, now, note);
+    return this.withOutbox(
+      WebhookInterest.runEventType(to, isTerminalDagRunState(to)),
+      (sql) => runs.setDagRunState(sql, id, from, to, now, note),
+      (tx, ok) => this.enqueueRuns(tx, [{ id, to }], [ok], now),
+    );
+  }
+  async setDagRunStates(changes: readonly DagRunStateChange[], now: Date): Promise<boolean[]> {
+    return this.withOutbox(
+      RUN_EVENTS,
+      (sql) => runStates.setDagRunStates(sql, changes, now),
+      (tx, applied) => this.enqueueRuns(tx, changes, applied, now),
+    );
   }
 
-  async getTaskInstance(team: string, dagId: string, runId: string, taskId: string): Promise<TaskInstanceRecord | null> {
-    return tis.getTaskInstance(this.sql, team, dagId, runId, taskId);
+  async getTaskInstance(team: string, dagId: string, runId: string, taskId: string, mapIndex = -1): Promise<TaskInstanceRecord | null> {
+    return tis.getTaskInstance(this.sql, team, dagId, runId, taskId, mapIndex);
   }
   async getTaskInstanceById(id: number): Promise<TaskInstanceRecord | null> {
     return tis.getTaskInstanceById(this.sql, id);
@@ -230,7 +304,9 @@ export class PostgresStore implements Store {
     return tis.listTaskInstances(this.sql, team, dagId, runId, opts);
   }
   async applyTransitions(transitions: TaskTransition[], now: Date): Promise<boolean[]> {
-    return tis.applyTransitions(this.sql, transitions, now);
+    // The hot path: outbox rows are written by the transition's own statement (webhooks.transitionsWithOutbox).
+    if (!this.webhookInterest.wants(TASK_EVENT)) return tis.applyTransitions(this.sql, transitions, now);
+    return tis.applyTransitions(this.sql, transitions, now, webhooks.transitionsWithOutbox(now));
   }
   async countActiveTaskInstances(): Promise<ActiveTaskCounts> {
     return tis.countActiveTaskInstances(this.sql);
@@ -242,6 +318,9 @@ export class PostgresStore implements Store {
   async appendLogs(tiId: number, tryNumber: number, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): Promise<void> {
     return logs.appendLogs(this.sql, tiId, tryNumber, firstSeq, lines);
   }
+  async appendLogBatches(batches: readonly LogBatch[]): Promise<void> {
+    return logs.appendLogBatches(this.sql, batches);
+  }
   async readLogs(tiId: number, tryNumber: number, afterSeq?: number, limit?: number): Promise<LogLineRecord[]> {
     return logs.readLogs(this.sql, tiId, tryNumber, afterSeq, limit);
   }
@@ -249,8 +328,20 @@ export class PostgresStore implements Store {
   async setXCom(key: XComKey, value: unknown, now: Date): Promise<void> {
     return xcom.setXCom(this.sql, key, value, now, this.xcomMaxBytes);
   }
+  async setXComs(items: readonly { key: XComKey; value: unknown }[], now: Date): Promise<(Error | null)[]> {
+    return xcom.setXComs(this.sql, items, now, this.xcomMaxBytes);
+  }
   async getXCom(key: XComKey): Promise<XComRecord | null> {
     return xcom.getXCom(this.sql, key);
+  }
+  async listMappedXComs(key: Omit<XComKey, "map_index">): Promise<XComRecord[]> {
+    return mapping.listMappedXComs(this.sql, key);
+  }
+  async expandTaskInstances(expansions: readonly TaskExpansion[], now: Date): Promise<boolean[]> {
+    return mapping.expandTaskInstances(this.sql, expansions, now);
+  }
+  async countActiveByTask(tasks: readonly ActiveTaskKey[]): Promise<number[]> {
+    return mapping.countActiveByTask(this.sql, tasks);
   }
   async listXComs(team: string, filter: XComFilter): Promise<Page<XComRecord>> {
     return xcom.listXComs(this.sql, team, filter);
@@ -311,7 +402,15 @@ export class PostgresStore implements Store {
     return pools.deletePool(this.sql, team, name);
   }
   async applyOperatorChange(change: OperatorChange, now: Date): Promise<{ transitions: boolean[]; clears: boolean[]; runs: boolean[] }> {
-    return operator.applyOperatorChange(this.sql, change, now);
+    const i = this.webhookInterest;
+    return this.withOutbox(
+      i.wants(TASK_EVENT) ? TASK_EVENT : i.wants(RUN_EVENTS) ? RUN_EVENTS : null,
+      (sql) => operator.applyOperatorChange(sql, change, now),
+      async (tx, applied) => {
+        await this.enqueueTransitions(tx, operatorTaskChanges(change), [...applied.transitions, ...applied.clears], now);
+        await this.enqueueRuns(tx, change.runs ?? [], applied.runs, now);
+      },
+    );
   }
   async setTaskInstanceNotes(updates: TaskNoteUpdate[]): Promise<boolean[]> {
     return operator.setTaskInstanceNotes(this.sql, updates);
@@ -394,16 +493,34 @@ export class PostgresStore implements Store {
     return reapers.listOrphanCandidates(this.sql);
   }
   async reapTaskInstances(reaps: TaskReap[], now: Date): Promise<boolean[]> {
-    return reapers.reapTaskInstances(this.sql, reaps, now);
+    return this.withOutbox(
+      TASK_EVENT,
+      (sql) => reapers.reapTaskInstances(sql, reaps, now),
+      (tx, applied) =>
+        this.enqueueTransitions(
+          tx,
+          reaps.map((r) => ({ id: r.id, from: [r.from], to: "failed" })),
+          applied,
+          now,
+        ),
+    );
   }
   async reapOrphanedRun(id: number, note: string, now: Date): Promise<boolean> {
-    return reapers.reapOrphanedRun(this.sql, id, note, now);
+    return this.withOutbox(
+      "dag_run.finished",
+      (sql) => reapers.reapOrphanedRun(sql, id, note, now),
+      (tx, ok) => this.enqueueRuns(tx, [{ id, to: "failed" }], [ok], now),
+    );
   }
   async recordDispatchFailure(tiId: number, tryNumber: number, error: string, now: Date): Promise<number> {
     return reapers.recordDispatchFailure(this.sql, tiId, tryNumber, error, now);
   }
   async deferDispatch(tiId: number, tryNumber: number, nextAt: Date, note: string, now: Date): Promise<boolean> {
-    return reapers.deferDispatch(this.sql, tiId, tryNumber, nextAt, note, now);
+    return this.withOutbox(
+      TASK_EVENT,
+      (sql) => reapers.deferDispatch(sql, tiId, tryNumber, nextAt, note, now),
+      (tx, ok) => (ok ? webhooks.enqueueTaskEvents(tx, [tiId], now) : Promise.resolve()),
+    );
   }
   async listDispatchBackoffs(now: Date): Promise<DispatchBackoff[]> {
     return reapers.listDispatchBackoffs(this.sql, now);
@@ -423,6 +540,17 @@ export class PostgresStore implements Store {
     return events.pruneEvents(this.sql, before, keepLast);
   }
 
+  // --- Callback runner state (src/store/postgres/callbacks.ts) ---
+  async getCallbackCursor(name: string): Promise<number | null> {
+    return callbacks.getCallbackCursor(this.sql, name);
+  }
+  async saveCallbackCursor(name: string, lastEventId: number, now: Date): Promise<void> {
+    await callbacks.saveCallbackCursor(this.sql, name, lastEventId, now);
+  }
+  async claimDeadlineAlert(dagRunId: number, now: Date): Promise<boolean> {
+    return callbacks.claimDeadlineAlert(this.sql, dagRunId, now);
+  }
+
   // --- Staging volumes (src/store/postgres/staging.ts) ---
   async recordStagingVolume(volume: NewStagingVolume, now: Date): Promise<boolean> {
     return staging.recordStagingVolume(this.sql, volume, now);
@@ -430,6 +558,28 @@ export class PostgresStore implements Store {
   async markStagingVolumeDeleted(executor: string, name: string, reason: string, now: Date): Promise<boolean> {
     return staging.markStagingVolumeDeleted(this.sql, executor, name, reason, now);
   }
+  async prepareSensorWaits(items: readonly { id: number; try_number: number; note: string }[], now: Date): Promise<boolean[]> {
+    return sensors.prepareSensorWaits(this.sql, items, now);
+  }
+  async listDueSensors(now: Date, limit: number): Promise<DueSensor[]> {
+    return sensors.listDueSensors(this.sql, now, limit);
+  }
+  async nextSensorCheckAt(): Promise<Date | null> {
+    return sensors.nextSensorCheckAt(this.sql);
+  }
+  async recordSensorChecks(updates: readonly SensorWaitUpdate[]): Promise<boolean[]> {
+    return sensors.recordSensorChecks(this.sql, updates);
+  }
+  async getSensorProgress(id: number): Promise<SensorProgress | null> {
+    return sensors.getSensorProgress(this.sql, id);
+  }
+  async recordReschedule(u: RescheduleUpdate): Promise<boolean> {
+    return sensors.recordReschedule(this.sql, u);
+  }
+  async externalStates(team: string, dagId: string, logicalDate: Date, taskId: string | null): Promise<(SensorTaskState | DagRunState)[]> {
+    return sensors.externalStates(this.sql, team, dagId, logicalDate, taskId);
+  }
+
   async listStagingVolumes(executor: string, opts: { liveOnly?: boolean } = {}): Promise<StagingVolumeRecord[]> {
     return staging.listStagingVolumes(this.sql, executor, opts.liveOnly ?? false);
   }
@@ -455,5 +605,58 @@ export class PostgresStore implements Store {
   }
   async listAuditLog(team: string, filter?: AuditLogFilter): Promise<Page<AuditLogRecord>> {
     return auditLog.listAuditLog(this.sql, team, filter);
+  }
+
+  async createWebhook(team: string, input: WebhookInput, now: Date): Promise<WebhookRecord> {
+    const created = await webhooks.createWebhook(this.sql, team, input, now);
+    await this.refreshWebhookInterest();
+    return created;
+  }
+  async updateWebhook(team: string, id: number, patch: WebhookPatch, now: Date): Promise<WebhookRecord | null> {
+    const updated = await webhooks.updateWebhook(this.sql, team, id, patch, now);
+    await this.refreshWebhookInterest();
+    return updated;
+  }
+  async deleteWebhook(team: string, id: number): Promise<boolean> {
+    const deleted = await webhooks.deleteWebhook(this.sql, team, id);
+    await this.refreshWebhookInterest();
+    return deleted;
+  }
+  async getWebhook(team: string, id: number): Promise<WebhookRecord | null> {
+    return webhooks.getWebhook(this.sql, team, id);
+  }
+  async listAllWebhookSecrets(slice: Slice): Promise<StoredWebhookSecret[]> {
+    return webhooks.listAllWebhookSecrets(this.sql, slice);
+  }
+  async listWebhooks(team: string): Promise<WebhookRecord[]> {
+    return webhooks.listWebhooks(this.sql, team);
+  }
+  async listWebhookDeliveries(
+    team: string,
+    webhookId: number,
+    opts?: ListOptions & { state?: WebhookDeliveryState },
+  ): Promise<Page<WebhookDeliveryRecord>> {
+    return webhooks.listWebhookDeliveries(this.sql, team, webhookId, opts);
+  }
+  async redeliverWebhookDelivery(team: string, id: number, now: Date): Promise<WebhookDeliveryRecord | null> {
+    return webhooks.redeliverWebhookDelivery(this.sql, team, id, now);
+  }
+  async enqueueWebhookDelivery(team: string, webhookId: number, event: Record<string, unknown>, now: Date): Promise<number | null> {
+    return webhooks.enqueueWebhookDelivery(this.sql, team, webhookId, event, now);
+  }
+  async enqueueWebhookEvents(events: Record<string, unknown>[], now: Date): Promise<number> {
+    return webhooks.enqueueWebhookEvents(this.sql, events, now);
+  }
+  async claimWebhookDeliveries(now: Date, limit: number, leaseMs: number): Promise<ClaimedWebhookDelivery[]> {
+    return webhooks.claimWebhookDeliveries(this.sql, now, limit, leaseMs);
+  }
+  async finishWebhookDelivery(id: number, attempt: number, outcome: WebhookAttemptOutcome, now: Date): Promise<boolean> {
+    return webhooks.finishWebhookDelivery(this.sql, id, attempt, outcome, now);
+  }
+  async pruneWebhookDeliveries(cutoffs: WebhookPruneCutoffs, limit: number): Promise<number> {
+    return webhooks.pruneWebhookDeliveries(this.sql, cutoffs, limit);
+  }
+  async refreshWebhookInterest(): Promise<void> {
+    this.webhookInterest.reset(await webhooks.enabledEventTypes(this.sql));
   }
 }

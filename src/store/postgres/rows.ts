@@ -61,7 +61,7 @@ export interface TaskInstanceRow extends Omit<TaskInstanceRecord, "state" | "wai
   wait_reason: string | null;
 }
 export const TI_COLUMNS =
-  "id, dag_run_id, team, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, " +
+  "id, dag_run_id, team, dag_id, run_id, task_id, map_index, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, " +
   "queued_at, start_date, end_date, last_heartbeat, hostname, pid, executor, note, wait_reason, updated_at";
 export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
   id: r.id,
@@ -70,6 +70,7 @@ export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
   dag_id: r.dag_id,
   run_id: r.run_id,
   task_id: r.task_id,
+  map_index: r.map_index,
   state: r.state as TaskState,
   try_number: r.try_number,
   max_tries: r.max_tries,

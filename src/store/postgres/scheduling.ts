@@ -42,17 +42,17 @@ const RUN_GATES_SQL = `
 WITH runs AS MATERIALIZED (
   SELECT id, team, dag_id, state, backfill_id FROM dag_runs WHERE id = ANY($1::bigint[]) AND state IN ('queued', 'running')
 ), gate_dags AS MATERIALIZED (
-  SELECT d.team, d.dag_id, d.is_paused, COALESCE((v.spec ->> 'max_active_runs')::int, 16) AS max_active_runs,
+  SELECT d.team, d.dag_id, d.is_paused, d.version_id,
     (SELECT count(*) FROM dag_runs r
       WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.state = 'running' AND r.backfill_id IS NULL) AS running
-  FROM ${DAG_FROM} WHERE (d.team, d.dag_id) IN (SELECT DISTINCT team, dag_id FROM runs)
+  FROM dags d WHERE (d.team, d.dag_id) IN (SELECT DISTINCT team, dag_id FROM runs)
 ), gate_backfills AS MATERIALIZED (
   SELECT b.id, b.is_paused, b.max_active_runs,
     (SELECT count(*) FROM dag_runs r WHERE r.backfill_id = b.id AND r.state = 'running') AS running
   FROM backfills b WHERE b.id IN (SELECT backfill_id FROM runs WHERE backfill_id IS NOT NULL)
 )
 SELECT r.id, r.team, r.dag_id, r.state, r.backfill_id,
-  d.is_paused AS dag_paused, d.max_active_runs AS dag_max_active_runs, d.running AS dag_running,
+  d.is_paused AS dag_paused, d.version_id AS dag_version_id, d.running AS dag_running,
   b.is_paused AS bf_paused, b.max_active_runs AS bf_max_active_runs, b.running AS bf_running
 FROM runs r
 LEFT JOIN gate_dags d ON d.team = r.team AND d.dag_id = r.dag_id
@@ -61,25 +61,48 @@ ORDER BY r.id`;
 
 type RunGateRow = RunGates["runs"][number] & {
   dag_paused: boolean | null;
-  dag_max_active_runs: number | null;
+  dag_version_id: number | null;
   dag_running: number | null;
   bf_paused: boolean | null;
   bf_max_active_runs: number | null;
   bf_running: number | null;
 };
 
+/**
+ * max_active_runs by DAG version id, per pool. A version never changes, and reading the field out of the
+ * spec on every tick detoasted the whole spec (a megabyte for a 10,000-task DAG) each time; a version not
+ * seen yet costs one more read, once.
+ */
+const maxActiveRunsCache = new WeakMap<object, Map<number, number>>();
+
+async function maxActiveRunsOf(db: Db, versionIds: readonly number[]): Promise<ReadonlyMap<number, number>> {
+  let cache = maxActiveRunsCache.get(db);
+  if (!cache) maxActiveRunsCache.set(db, (cache = new Map()));
+  const missing = [...new Set(versionIds)].filter((id) => !cache.has(id));
+  if (missing.length)
+    for (const r of await query<{ id: number; max_active_runs: number }>(
+      db,
+      "SELECT id, COALESCE((spec ->> 'max_active_runs')::int, 16) AS max_active_runs FROM dag_versions WHERE id = ANY($1::bigint[])",
+      [missing],
+    ))
+      cache.set(r.id, r.max_active_runs);
+  return cache;
+}
+
 export async function loadRunGates(db: Db, runIds: number[]): Promise<RunGates> {
   const gates: RunGates = { runs: [], dags: new Map(), backfills: new Map() };
   if (runIds.length === 0) return gates;
-  for (const row of await query<RunGateRow>(db, RUN_GATES_SQL, [arrayParam(runIds)])) {
-    const { dag_paused, dag_max_active_runs, dag_running, bf_paused, bf_max_active_runs, bf_running, ...run } = row;
+  const rows = await query<RunGateRow>(db, RUN_GATES_SQL, [arrayParam(runIds)]);
+  const maxActiveRuns = await maxActiveRunsOf(
+    db,
+    rows.flatMap((r) => (r.dag_version_id === null ? [] : [r.dag_version_id])),
+  );
+  for (const row of rows) {
+    const { dag_paused, dag_version_id, dag_running, bf_paused, bf_max_active_runs, bf_running, ...run } = row;
     gates.runs.push(run);
-    if (dag_paused !== null)
-      gates.dags.set(teamKey(run.team, run.dag_id), {
-        is_paused: dag_paused,
-        max_active_runs: dag_max_active_runs ?? 16,
-        running: dag_running ?? 0,
-      });
+    const max = dag_version_id === null ? undefined : maxActiveRuns.get(dag_version_id);
+    if (dag_paused !== null && max !== undefined)
+      gates.dags.set(teamKey(run.team, run.dag_id), { is_paused: dag_paused, max_active_runs: max, running: dag_running ?? 0 });
     if (run.backfill_id !== null && bf_paused !== null)
       gates.backfills.set(run.backfill_id, { is_paused: bf_paused, max_active_runs: bf_max_active_runs ?? 0, running: bf_running ?? 0 });
   }

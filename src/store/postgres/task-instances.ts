@@ -20,12 +20,14 @@ export async function getTaskInstance(
   dagId: string,
   runId: string,
   taskId: string,
+  mapIndex: number,
 ): Promise<TaskInstanceRecord | null> {
   const [row] = await query<TaskInstanceRow>(
     db,
     `SELECT ${TI_COLUMNS} FROM task_instances
-     WHERE dag_run_id = (SELECT r.id FROM dag_runs r WHERE r.team = $1 AND r.dag_id = $2 AND r.run_id = $3) AND task_id = $4`,
-    [team, dagId, runId, taskId],
+     WHERE dag_run_id = (SELECT r.id FROM dag_runs r WHERE r.team = $1 AND r.dag_id = $2 AND r.run_id = $3) AND task_id = $4
+       AND map_index = $5`,
+    [team, dagId, runId, taskId, mapIndex],
   );
   return row ? toTaskInstance(row) : null;
 }
@@ -74,7 +76,7 @@ const PATCH_FIELDS = [
  * planner reaches the rows through the primary key instead of hashing the whole table. A wait belongs to
  * the state it was recorded in, so every transition clears wait_reason.
  */
-const APPLY_SQL = `
+export const applySql = (returning: string) => `
 UPDATE task_instances t SET
   state = u.to_state,
   updated_at = $1,
@@ -85,7 +87,19 @@ FROM unnest($2::bigint[], $3::text[], $4::text[], $5::int[], $6::int[], ${PATCH_
 WHERE t.id = ANY($2::bigint[]) AND t.id = u.id
   AND t.state = ANY(string_to_array(u.from_states, ','))
   AND (u.try_guard IS NULL OR t.try_number = u.try_guard)
-RETURNING u.ord`;
+RETURNING ${returning}`;
+const APPLY_SQL = applySql("u.ord");
+/** Parameters APPLY_SQL takes ($1 … $n): a statement built around it numbers its own from n + 1. */
+export const APPLY_PARAM_COUNT = 6 + PATCH_FIELDS.length;
+
+/**
+ * A statement to run in place of APPLY_SQL (same parameters first, then `params`) that still answers the
+ * applied ordinalities as `ord`: webhooks.ts wraps the UPDATE to write outbox rows in the same statement.
+ */
+export interface ApplyStatement {
+  sql: string;
+  params: unknown[];
+}
 
 /**
  * Splits a batch into rounds in which every id appears once, keeping order: one UPDATE cannot apply two
@@ -103,14 +117,21 @@ export function roundsOf(transitions: readonly { id: number }[]): number[][] {
   return rounds;
 }
 
-async function applyRound(db: Db, transitions: readonly TaskTransition[], indexes: number[], now: Date, applied: boolean[]): Promise<void> {
+async function applyRound(
+  db: Db,
+  transitions: readonly TaskTransition[],
+  indexes: number[],
+  now: Date,
+  applied: boolean[],
+  statement: ApplyStatement = { sql: APPLY_SQL, params: [] },
+): Promise<void> {
   const batch = indexes.map((i) => transitions[i]!).filter((t) => t.from.length > 0);
   const positions = indexes.filter((i) => transitions[i]!.from.length > 0);
   if (batch.length === 0) return;
   // Notes and hostnames come from agents (an error message may carry NUL): kept, as U+FFFD (json-safety.ts).
   const fieldParams = PATCH_FIELDS.map(([f]) => arrayParam(batch.map((t) => patchValue(t.patch?.[f]))));
   const masks = batch.map((t) => PATCH_FIELDS.reduce((m, [f], i) => (t.patch && t.patch[f] !== undefined ? m | (1 << i) : m), 0));
-  const rows = await query<{ ord: number }>(db, APPLY_SQL, [
+  const rows = await query<{ ord: number }>(db, statement.sql, [
     now,
     batch.map((t) => t.id),
     batch.map((t) => t.from.join(",")),
@@ -118,6 +139,7 @@ async function applyRound(db: Db, transitions: readonly TaskTransition[], indexe
     batch.map((t) => t.try_number ?? null),
     masks,
     ...fieldParams,
+    ...statement.params,
   ]);
   for (const r of rows) applied[positions[r.ord - 1]!] = true;
 }
@@ -125,17 +147,27 @@ async function applyRound(db: Db, transitions: readonly TaskTransition[], indexe
 const patchValue = (v: unknown): unknown => (typeof v === "string" ? storableText(v) : (v ?? null));
 
 /** Applies the batch round by round on `db` (a pool for one round, else a transaction the caller opened). */
-export async function applyTransitionsOn(db: Db, transitions: readonly TaskTransition[], now: Date): Promise<boolean[]> {
+export async function applyTransitionsOn(
+  db: Db,
+  transitions: readonly TaskTransition[],
+  now: Date,
+  statement?: ApplyStatement,
+): Promise<boolean[]> {
   const applied = transitions.map(() => false);
-  for (const round of roundsOf(transitions)) await applyRound(db, transitions, round, now, applied);
+  for (const round of roundsOf(transitions)) await applyRound(db, transitions, round, now, applied, statement);
   return applied;
 }
 
-export async function applyTransitions(sql: Pool, transitions: TaskTransition[], now: Date): Promise<boolean[]> {
+export async function applyTransitions(
+  sql: Pool,
+  transitions: TaskTransition[],
+  now: Date,
+  statement?: ApplyStatement,
+): Promise<boolean[]> {
   if (transitions.length === 0) return [];
   // One round is one statement, atomic by itself; several rounds need a transaction around them.
-  if (roundsOf(transitions).length === 1) return applyTransitionsOn(sql, transitions, now);
-  return (await sql.begin((tx) => applyTransitionsOn(tx, transitions, now))) as boolean[];
+  if (roundsOf(transitions).length === 1) return applyTransitionsOn(sql, transitions, now, statement);
+  return (await sql.begin((tx) => applyTransitionsOn(tx, transitions, now, statement))) as boolean[];
 }
 
 export async function heartbeat(db: Db, tiId: number, tryNumber: number, now: Date): Promise<boolean> {

@@ -13,6 +13,7 @@ import type { Slice } from "../ports/secrets";
 import { CONN_SORTABLE, VAR_SORTABLE } from "../sortable";
 import { execute, Params, query, type Db, type Pool } from "./client";
 import { pgPageClause } from "./list-query";
+import { rewriteWebhookSecrets } from "./webhooks";
 
 const VAR_COLUMNS = "key, value, description, is_encrypted";
 const CONN_FIELDS = [
@@ -134,6 +135,7 @@ export function listAllConnections(db: Db, slice: Slice): Promise<TeamOwned<Conn
 export async function rewriteSecrets(sql: Pool, rewrites: SecretRewrite[]): Promise<number> {
   const vars = rewrites.filter((r) => "variable" in r);
   const conns = rewrites.filter((r) => "connection_id" in r);
+  const hooks = rewrites.filter((r) => "webhook_id" in r);
   return (await sql.begin(async (tx) => {
     const changedVars = vars.length
       ? await execute(
@@ -165,8 +167,11 @@ export async function rewriteSecrets(sql: Pool, rewrites: SecretRewrite[]): Prom
         )
       : 0;
     if (changedConns !== conns.length) throw new ConflictError(STALE);
-    return changedVars + changedConns;
+    const changedHooks = await rewriteWebhookSecrets(tx, hooks);
+    if (changedHooks !== hooks.length) throw new ConflictError(STALE);
+    return changedVars + changedConns + changedHooks;
   })) as number;
 }
 
-const STALE = "a variable or connection changed or was deleted while secrets were being re-encrypted; nothing was changed, run it again";
+const STALE =
+  "a variable, connection or webhook secret changed or was deleted while secrets were being re-encrypted; nothing was changed, run it again";

@@ -2,7 +2,7 @@
 import type { Page, XComFilter, XComKey, XComRecord } from "../../domain";
 import { whereSql, xcomWhere } from "../list-filters";
 import { pgDialect } from "./filter-queries";
-import { encodeXCom, UNMAPPED } from "../sqlite/xcom";
+import { encodeXCom, encodeXComs, UNMAPPED } from "../sqlite/xcom";
 import { XCOM_SORTABLE } from "../sortable";
 import { execute, Params, query, type Db } from "./client";
 import { pgPageClause } from "./list-query";
@@ -16,6 +16,36 @@ export async function setXCom(db: Db, key: XComKey, value: unknown, now: Date, m
      ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`,
     [key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key, json, now],
   );
+}
+
+/** Encodes each value (encodeXComs: an error per refused one), then upserts the rest as one INSERT over arrays. */
+export async function setXComs(
+  db: Db,
+  items: readonly { key: XComKey; value: unknown }[],
+  now: Date,
+  maxBytes: number,
+): Promise<(Error | null)[]> {
+  const { errors, rows } = encodeXComs(items, maxBytes);
+  if (rows.length)
+    await execute(
+      db,
+      `INSERT INTO xcom (${XCOM_COLUMNS})
+       SELECT u.team, u.dag_id, u.run_id, u.task_id, u.map_index, u.key, u.value::jsonb, $8
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[])
+         AS u(team, dag_id, run_id, task_id, map_index, key, value)
+       ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`,
+      [
+        rows.map((r) => r.key.team),
+        rows.map((r) => r.key.dag_id),
+        rows.map((r) => r.key.run_id),
+        rows.map((r) => r.key.task_id),
+        rows.map((r) => r.key.map_index ?? UNMAPPED),
+        rows.map((r) => r.key.key),
+        rows.map((r) => r.json),
+        now,
+      ],
+    );
+  return errors;
 }
 
 export async function getXCom(db: Db, key: XComKey): Promise<XComRecord | null> {

@@ -58,7 +58,7 @@ export function listTaskInstanceTries(db: Database, tiId: number): TaskInstanceR
   return rows.map(toTaskInstance);
 }
 
-const TRIES_SQL = `SELECT t.id, t.dag_run_id, t.team, t.dag_id, t.run_id, t.task_id, h.state, h.try_number, h.max_tries, h.operator, h.pool,
+const TRIES_SQL = `SELECT t.id, t.dag_run_id, t.team, t.dag_id, t.run_id, t.task_id, t.map_index, h.state, h.try_number, h.max_tries, h.operator, h.pool,
   h.pool_slots, h.priority_weight, h.queued_at, h.start_date, h.end_date, NULL AS last_heartbeat, h.hostname, h.pid, h.executor,
   NULL AS note, NULL AS wait_reason, h.updated_at
   FROM task_instance_history h JOIN task_instances t ON t.id = h.ti_id`;

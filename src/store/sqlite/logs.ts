@@ -1,6 +1,7 @@
 /** Task logs, keyed (ti, try, seq) so a resent batch is ignored rather than duplicated. */
 import type { Database } from "bun:sqlite";
 import { storableText, type LogLineRecord } from "../../domain";
+import type { LogBatch } from "../ports/task-log";
 
 export const DEFAULT_LOG_READ_LIMIT = 10_000;
 
@@ -11,6 +12,18 @@ export function appendLogs(db: Database, tiId: number, tryNumber: number, firstS
     lines.forEach((l, i) => {
       insert.run(tiId, tryNumber, firstSeq + i, l.timestamp.getTime(), l.stream, storableText(l.line));
     });
+  }).immediate();
+}
+
+/** Many tries' lines in one transaction: one commit for all (the inline runner's batches). */
+export function appendLogBatches(db: Database, batches: readonly LogBatch[]): void {
+  if (!batches.some((b) => b.lines.length)) return;
+  const insert = db.query("INSERT OR IGNORE INTO task_logs (ti_id, try_number, seq, ts, stream, line) VALUES (?, ?, ?, ?, ?, ?)");
+  db.transaction(() => {
+    for (const b of batches)
+      b.lines.forEach((l, i) => {
+        insert.run(b.ti_id, b.try_number, b.first_seq + i, l.timestamp.getTime(), l.stream, storableText(l.line));
+      });
   }).immediate();
 }
 

@@ -17,6 +17,10 @@ import stagingVolumesSql from "../../../sql/sqlite/0010_staging_volumes.sql" wit
 import auditLogSql from "../../../sql/sqlite/0011_audit_log.sql" with { type: "text" };
 import taskInstanceHistorySql from "../../../sql/sqlite/0012_task_instance_history.sql" with { type: "text" };
 import teamsSql from "../../../sql/sqlite/0013_teams.sql" with { type: "text" };
+import taskMappingSql from "../../../sql/sqlite/0014_task_mapping.sql" with { type: "text" };
+import sensorsSql from "../../../sql/sqlite/0015_sensors.sql" with { type: "text" };
+import webhooksSql from "../../../sql/sqlite/0016_webhooks.sql" with { type: "text" };
+import callbacksSql from "../../../sql/sqlite/0017_callbacks.sql" with { type: "text" };
 
 export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0001_init.sql", initSql),
@@ -32,6 +36,10 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0011_audit_log.sql", auditLogSql),
   migrationFromFile("0012_task_instance_history.sql", taskInstanceHistorySql),
   migrationFromFile("0013_teams.sql", teamsSql),
+  migrationFromFile("0014_task_mapping.sql", taskMappingSql),
+  migrationFromFile("0015_sensors.sql", sensorsSql),
+  migrationFromFile("0016_webhooks.sql", webhooksSql),
+  migrationFromFile("0017_callbacks.sql", callbacksSql),
 ];
 
 export function sqliteMigrationTarget(db: Database): MigrationTarget {

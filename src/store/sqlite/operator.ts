@@ -7,25 +7,29 @@ import { groupPreviousRunStates, type PreviousRunRow } from "../previous-runs";
 import type { OperatorChange, PreviousRunStates, RunStateChange, TaskClear, TaskNoteUpdate } from "../../domain";
 import { applyTransitions } from "./task-instances";
 
-const CLEAR_SQL = `UPDATE task_instances SET state = 'none', try_number = ?, max_tries = ?, queued_at = NULL, start_date = NULL,
-    end_date = NULL, last_heartbeat = NULL, hostname = NULL, pid = NULL, executor = NULL, note = NULL, wait_reason = NULL, updated_at = ?
+const CLEAR_SQL = `UPDATE task_instances SET state = ?, try_number = ?, max_tries = ?, queued_at = NULL, start_date = NULL,
+    end_date = NULL, last_heartbeat = NULL, hostname = NULL, pid = NULL, executor = NULL, note = NULL, wait_reason = NULL, updated_at = ?,
+    map_index = COALESCE(?, map_index)
   WHERE id = ? AND state = ? AND try_number = ?
   RETURNING team, dag_id, run_id, task_id`;
 
 function clearOne(db: Database, c: TaskClear, now: number): boolean {
-  const row = db.query(CLEAR_SQL).get(c.try_number, c.max_tries, now, c.id, c.from, c.from_try) as {
+  // RETURNING gives the new map_index; the XComs to delete are under the old one.
+  const before = db.query("SELECT map_index FROM task_instances WHERE id = ?").get(c.id) as { map_index: number } | null;
+  const row = db.query(CLEAR_SQL).get(c.to ?? "none", c.try_number, c.max_tries, now, c.map_index ?? null, c.id, c.from, c.from_try) as {
     team: string;
     dag_id: string;
     run_id: string;
     task_id: string;
   } | null;
-  if (!row) return false;
-  // The next try must not read what the cleared one pushed.
-  db.query("DELETE FROM xcom WHERE team = ? AND dag_id = ? AND run_id = ? AND task_id = ?").run(
+  if (!row || !before) return false;
+  // The next try must not read what the cleared one pushed (only this instance's: a mapped task's others keep theirs).
+  db.query("DELETE FROM xcom WHERE team = ? AND dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ?").run(
     row.team,
     row.dag_id,
     row.run_id,
     row.task_id,
+    before.map_index,
   );
   return true;
 }

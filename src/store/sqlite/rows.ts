@@ -92,6 +92,7 @@ export interface TaskInstanceRow {
   dag_id: string;
   run_id: string;
   task_id: string;
+  map_index: number;
   state: string;
   try_number: number;
   max_tries: number;
@@ -111,7 +112,7 @@ export interface TaskInstanceRow {
   updated_at: number;
 }
 export const TI_COLUMNS =
-  "id, dag_run_id, team, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, " +
+  "id, dag_run_id, team, dag_id, run_id, task_id, map_index, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, " +
   "queued_at, start_date, end_date, last_heartbeat, hostname, pid, executor, note, wait_reason, updated_at";
 
 export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
@@ -121,6 +122,7 @@ export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
   dag_id: r.dag_id,
   run_id: r.run_id,
   task_id: r.task_id,
+  map_index: r.map_index,
   state: r.state as TaskState,
   try_number: r.try_number,
   max_tries: r.max_tries,

@@ -120,8 +120,10 @@ export function loadRunSnapshots(db: Database, runIds: number[]): RunSnapshot[] 
 
 /**
  * The runs and those of their task instances that differ from `known` (loadRunChanges). SQLite reads the
- * rows in-process, so the comparison is done on the raw rows in JS (a SQL join against a JSON list of known
- * versions cost more than the read); only the changed rows are converted.
+ * rows in-process, so the comparison is done in JS (a SQL join against a JSON list of known versions cost
+ * more than the read): first each task instance's version columns only, then the full rows of the changed
+ * ones, in one transaction. A 1,000-task run woken 30 times a second thus decodes four columns per task,
+ * not twenty-four.
  */
 export function loadRunChanges(db: Database, runIds: number[], known: readonly KnownTaskInstance[]): RunSnapshot[] {
   if (runIds.length === 0) return [];
@@ -132,16 +134,21 @@ export function loadRunChanges(db: Database, runIds: number[], known: readonly K
       const runs = db
         .query(`SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`)
         .all(ids) as DagRunRow[];
-      const tis = db
-        .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_run_id IN (SELECT value FROM json_each(?)) ORDER BY dag_run_id, id`)
-        .all(ids) as TaskInstanceRow[];
+      const versions = db
+        .query("SELECT id, state, try_number, updated_at FROM task_instances WHERE dag_run_id IN (SELECT value FROM json_each(?))")
+        .all(ids) as { id: number; state: string; try_number: number; updated_at: number }[];
+      const changed = versions.flatMap((v) => {
+        const k = byId.get(v.id);
+        return k && k.state === v.state && k.try_number === v.try_number && k.updated_at.getTime() === v.updated_at ? [] : [v.id];
+      });
+      const tis = changed.length
+        ? (db
+            .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE id IN (SELECT value FROM json_each(?)) ORDER BY dag_run_id, id`)
+            .all(JSON.stringify(changed)) as TaskInstanceRow[])
+        : [];
       const byRun = new Map<number, RunSnapshot>();
       for (const r of runs) byRun.set(r.id, { run: toDagRun(r), tis: [] });
-      for (const ti of tis) {
-        const k = byId.get(ti.id);
-        if (k && k.state === ti.state && k.try_number === ti.try_number && k.updated_at.getTime() === ti.updated_at) continue;
-        byRun.get(ti.dag_run_id)?.tis.push(toTaskInstance(ti));
-      }
+      for (const ti of tis) byRun.get(ti.dag_run_id)?.tis.push(toTaskInstance(ti));
       return [...byRun.values()];
     })
     .deferred();

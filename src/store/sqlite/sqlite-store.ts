@@ -53,7 +53,8 @@ import type {
 import { runMigrations } from "../migrate";
 import type { Store } from "../store";
 import type { Slice } from "../ports/secrets";
-import type { KnownTaskInstance } from "../ports/scheduler";
+import type { LogBatch } from "../ports/task-log";
+import type { DagRunStateChange, KnownTaskInstance } from "../ports/scheduler";
 import * as dags from "./dags";
 import * as dagsQuery from "./dags-query";
 import { ensureTeam } from "../ensure-team";
@@ -62,9 +63,12 @@ import * as filterQueries from "./filter-queries";
 import * as logs from "./logs";
 import { SQLITE_MIGRATIONS, sqliteMigrationTarget } from "./migrations";
 import * as runs from "./runs";
+import * as runStates from "./run-states";
 import * as tis from "./task-instances";
 import * as users from "./users";
 import * as xcom from "./xcom";
+import * as mapping from "./mapping";
+import type { ActiveTaskKey, TaskExpansion } from "../ports/mapping";
 import * as pools from "./pools";
 import * as operator from "./operator";
 import * as scheduling from "./scheduling";
@@ -75,10 +79,28 @@ import * as bulk from "./bulk";
 import * as auditLog from "./audit-log";
 import type { AuditLogEntry, AuditLogFilter, AuditLogRecord, BulkAction, BulkActionResult } from "../../domain";
 import * as staging from "./staging";
+import * as sensors from "./sensors";
+import type { DueSensor, RescheduleUpdate, SensorProgress, SensorWaitUpdate } from "../ports/sensors";
+import type { TaskState as SensorTaskState } from "../../domain";
 import type { NewStagingVolume, StagingVolumeRecord } from "../ports/staging";
 import type { SetUserRoleResult, TeamRole, UserChange, UserChangeResult } from "../ports/users";
 import type { TeamPatch } from "../ports/teams";
 import * as teams from "./teams";
+import * as webhooks from "./webhooks";
+import * as callbacks from "./callbacks";
+import { IMPORT_ERROR_EVENT, RUN_EVENTS, TASK_EVENT, WebhookInterest, importErrorEvent, operatorTaskChanges } from "../webhook-interest";
+import type {
+  ClaimedWebhookDelivery,
+  StoredWebhookSecret,
+  WebhookAttemptOutcome,
+  WebhookPruneCutoffs,
+  WebhookDeliveryRecord,
+  WebhookDeliveryState,
+  WebhookInput,
+  WebhookPatch,
+  WebhookRecord,
+} from "../../domain";
+import { isTerminalDagRunState } from "../../domain";
 
 export const DEFAULT_XCOM_MAX_BYTES = 1024 * 1024;
 
@@ -92,6 +114,8 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   readonly db: Database;
   private readonly xcomMaxBytes: number;
+  /** Which event types enabled webhooks want: gates the outbox INSERTs of state changes. */
+  private readonly webhookInterest = new WebhookInterest();
 
   constructor(opts: SqliteStoreOptions) {
     this.db = new Database(opts.path, { create: true });
@@ -106,6 +130,35 @@ export class SqliteStore implements Store {
 
   async migrate(): Promise<void> {
     await runMigrations(SQLITE_MIGRATIONS, sqliteMigrationTarget(this.db));
+    await this.refreshWebhookInterest();
+  }
+
+  /**
+   * A state change and the outbox rows it owes webhooks, in one transaction; when no webhook wants the event
+   * type (or the write raises none: null), the write alone, as before webhooks existed.
+   */
+  private withOutbox<T>(type: string | null, write: () => T, enqueue: (written: T) => void): T {
+    if (type === null || !this.webhookInterest.wants(type)) return write();
+    return this.db
+      .transaction(() => {
+        const written = write();
+        enqueue(written);
+        return written;
+      })
+      .immediate();
+  }
+  /** Outbox rows for the task transitions that applied and changed a state. */
+  private enqueueTransitions(transitions: readonly { id: number; from: readonly string[]; to: string }[], applied: boolean[], now: Date) {
+    const ids = transitions.filter((t, i) => applied[i] && !(t.from.length === 1 && t.from[0] === t.to)).map((t) => t.id);
+    webhooks.enqueueTaskEvents(this.db, ids, now);
+  }
+  /** An operator action (clear, mark) changes task instances and runs: gate on either. */
+  private operatorEventType(): string | null {
+    return this.webhookInterest.wants(TASK_EVENT) ? TASK_EVENT : this.webhookInterest.wants(RUN_EVENTS) ? RUN_EVENTS : null;
+  }
+  private enqueueRun(id: number, to: DagRunState, now: Date) {
+    const type = WebhookInterest.runEventType(to, isTerminalDagRunState(to));
+    if (this.webhookInterest.wants(type)) webhooks.enqueueRunEvent(this.db, id, type, now);
   }
 
   async createdAt(): Promise<Date | null> {
@@ -160,7 +213,11 @@ export class SqliteStore implements Store {
     return dags.getDagVersion(this.db, versionId);
   }
   async replaceImportErrors(team: string, filename: string, errors: string[], now: Date): Promise<void> {
-    dags.replaceImportErrors(this.db, team, filename, errors, now);
+    this.withOutbox(
+      errors.length ? IMPORT_ERROR_EVENT : null,
+      () => dags.replaceImportErrors(this.db, team, filename, errors, now),
+      () => webhooks.enqueueWebhookEvents(this.db, [importErrorEvent(team, filename, errors, now)], now),
+    );
   }
   async listImportErrors(team: string, opts?: ListOptions & { filename_pattern?: string }): Promise<Page<ImportErrorRecord>> {
     return dags.listImportErrors(this.db, team, opts);
@@ -203,11 +260,25 @@ export class SqliteStore implements Store {
     return runs.loadRunChanges(this.db, runIds, known);
   }
   async setDagRunState(id: number, from: DagRunState[], to: DagRunState, now: Date, note?: string): Promise<boolean> {
-    return runs.setDagRunState(this.db, id, from, to, now, note);
+    const type = WebhookInterest.runEventType(to, isTerminalDagRunState(to));
+    return this.withOutbox(
+      type,
+      () => runs.setDagRunState(this.db, id, from, to, now, note),
+      (ok) => ok && webhooks.enqueueRunEvent(this.db, id, type, now),
+    );
+  }
+  async setDagRunStates(changes: readonly DagRunStateChange[], now: Date): Promise<boolean[]> {
+    return this.withOutbox(
+      RUN_EVENTS,
+      () => runStates.setDagRunStates(this.db, changes, now),
+      (applied) => {
+        for (const [i, c] of changes.entries()) if (applied[i]) this.enqueueRun(c.id, c.to, now);
+      },
+    );
   }
 
-  async getTaskInstance(team: string, dagId: string, runId: string, taskId: string): Promise<TaskInstanceRecord | null> {
-    return tis.getTaskInstance(this.db, team, dagId, runId, taskId);
+  async getTaskInstance(team: string, dagId: string, runId: string, taskId: string, mapIndex = -1): Promise<TaskInstanceRecord | null> {
+    return tis.getTaskInstance(this.db, team, dagId, runId, taskId, mapIndex);
   }
   async getTaskInstanceById(id: number): Promise<TaskInstanceRecord | null> {
     return tis.getTaskInstanceById(this.db, id);
@@ -216,7 +287,11 @@ export class SqliteStore implements Store {
     return tis.listTaskInstances(this.db, team, dagId, runId, opts);
   }
   async applyTransitions(transitions: TaskTransition[], now: Date): Promise<boolean[]> {
-    return tis.applyTransitions(this.db, transitions, now);
+    return this.withOutbox(
+      TASK_EVENT,
+      () => tis.applyTransitions(this.db, transitions, now),
+      (applied) => this.enqueueTransitions(transitions, applied, now),
+    );
   }
   async countActiveTaskInstances(): Promise<ActiveTaskCounts> {
     return tis.countActiveTaskInstances(this.db);
@@ -228,6 +303,9 @@ export class SqliteStore implements Store {
   async appendLogs(tiId: number, tryNumber: number, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): Promise<void> {
     logs.appendLogs(this.db, tiId, tryNumber, firstSeq, lines);
   }
+  async appendLogBatches(batches: readonly LogBatch[]): Promise<void> {
+    logs.appendLogBatches(this.db, batches);
+  }
   async readLogs(tiId: number, tryNumber: number, afterSeq?: number, limit?: number): Promise<LogLineRecord[]> {
     return logs.readLogs(this.db, tiId, tryNumber, afterSeq, limit);
   }
@@ -235,8 +313,20 @@ export class SqliteStore implements Store {
   async setXCom(key: XComKey, value: unknown, now: Date): Promise<void> {
     xcom.setXCom(this.db, key, value, now, this.xcomMaxBytes);
   }
+  async setXComs(items: readonly { key: XComKey; value: unknown }[], now: Date): Promise<(Error | null)[]> {
+    return xcom.setXComs(this.db, items, now, this.xcomMaxBytes);
+  }
   async getXCom(key: XComKey): Promise<XComRecord | null> {
     return xcom.getXCom(this.db, key);
+  }
+  async listMappedXComs(key: Omit<XComKey, "map_index">): Promise<XComRecord[]> {
+    return mapping.listMappedXComs(this.db, key);
+  }
+  async expandTaskInstances(expansions: readonly TaskExpansion[], now: Date): Promise<boolean[]> {
+    return mapping.expandTaskInstances(this.db, expansions, now);
+  }
+  async countActiveByTask(tasks: readonly ActiveTaskKey[]): Promise<number[]> {
+    return mapping.countActiveByTask(this.db, tasks);
   }
   async listXComs(team: string, filter: XComFilter): Promise<Page<XComRecord>> {
     return xcom.listXComs(this.db, team, filter);
@@ -297,7 +387,14 @@ export class SqliteStore implements Store {
     return pools.deletePool(this.db, team, name);
   }
   async applyOperatorChange(change: OperatorChange, now: Date): Promise<{ transitions: boolean[]; clears: boolean[]; runs: boolean[] }> {
-    return operator.applyOperatorChange(this.db, change, now);
+    return this.withOutbox(
+      this.operatorEventType(),
+      () => operator.applyOperatorChange(this.db, change, now),
+      (applied) => {
+        this.enqueueTransitions(operatorTaskChanges(change), [...applied.transitions, ...applied.clears], now);
+        for (const [i, r] of (change.runs ?? []).entries()) if (applied.runs[i]) this.enqueueRun(r.id, r.to, now);
+      },
+    );
   }
   async setTaskInstanceNotes(updates: TaskNoteUpdate[]): Promise<boolean[]> {
     return operator.setTaskInstanceNotes(this.db, updates);
@@ -378,16 +475,33 @@ export class SqliteStore implements Store {
     return reapers.listOrphanCandidates(this.db);
   }
   async reapTaskInstances(reaps: TaskReap[], now: Date): Promise<boolean[]> {
-    return reapers.reapTaskInstances(this.db, reaps, now);
+    return this.withOutbox(
+      TASK_EVENT,
+      () => reapers.reapTaskInstances(this.db, reaps, now),
+      (applied) =>
+        this.enqueueTransitions(
+          reaps.map((r) => ({ id: r.id, from: [r.from], to: "failed" })),
+          applied,
+          now,
+        ),
+    );
   }
   async reapOrphanedRun(id: number, note: string, now: Date): Promise<boolean> {
-    return reapers.reapOrphanedRun(this.db, id, note, now);
+    return this.withOutbox(
+      "dag_run.finished",
+      () => reapers.reapOrphanedRun(this.db, id, note, now),
+      (ok) => ok && webhooks.enqueueRunEvent(this.db, id, "dag_run.finished", now),
+    );
   }
   async recordDispatchFailure(tiId: number, tryNumber: number, error: string, now: Date): Promise<number> {
     return reapers.recordDispatchFailure(this.db, tiId, tryNumber, error, now);
   }
   async deferDispatch(tiId: number, tryNumber: number, nextAt: Date, note: string, now: Date): Promise<boolean> {
-    return reapers.deferDispatch(this.db, tiId, tryNumber, nextAt, note, now);
+    return this.withOutbox(
+      TASK_EVENT,
+      () => reapers.deferDispatch(this.db, tiId, tryNumber, nextAt, note, now),
+      (ok) => ok && webhooks.enqueueTaskEvents(this.db, [tiId], now),
+    );
   }
   async listDispatchBackoffs(now: Date): Promise<DispatchBackoff[]> {
     return reapers.listDispatchBackoffs(this.db, now);
@@ -407,6 +521,17 @@ export class SqliteStore implements Store {
     return events.pruneEvents(this.db, before, keepLast);
   }
 
+  // --- Callback runner state (src/store/sqlite/callbacks.ts) ---
+  async getCallbackCursor(name: string): Promise<number | null> {
+    return callbacks.getCallbackCursor(this.db, name);
+  }
+  async saveCallbackCursor(name: string, lastEventId: number, now: Date): Promise<void> {
+    callbacks.saveCallbackCursor(this.db, name, lastEventId, now);
+  }
+  async claimDeadlineAlert(dagRunId: number, now: Date): Promise<boolean> {
+    return callbacks.claimDeadlineAlert(this.db, dagRunId, now);
+  }
+
   // --- Staging volumes (src/store/sqlite/staging.ts) ---
   async recordStagingVolume(volume: NewStagingVolume, now: Date): Promise<boolean> {
     return staging.recordStagingVolume(this.db, volume, now);
@@ -414,6 +539,28 @@ export class SqliteStore implements Store {
   async markStagingVolumeDeleted(executor: string, name: string, reason: string, now: Date): Promise<boolean> {
     return staging.markStagingVolumeDeleted(this.db, executor, name, reason, now);
   }
+  async prepareSensorWaits(items: readonly { id: number; try_number: number; note: string }[], now: Date): Promise<boolean[]> {
+    return sensors.prepareSensorWaits(this.db, items, now);
+  }
+  async listDueSensors(now: Date, limit: number): Promise<DueSensor[]> {
+    return sensors.listDueSensors(this.db, now, limit);
+  }
+  async nextSensorCheckAt(): Promise<Date | null> {
+    return sensors.nextSensorCheckAt(this.db);
+  }
+  async recordSensorChecks(updates: readonly SensorWaitUpdate[]): Promise<boolean[]> {
+    return sensors.recordSensorChecks(this.db, updates);
+  }
+  async getSensorProgress(id: number): Promise<SensorProgress | null> {
+    return sensors.getSensorProgress(this.db, id);
+  }
+  async recordReschedule(u: RescheduleUpdate): Promise<boolean> {
+    return sensors.recordReschedule(this.db, u);
+  }
+  async externalStates(team: string, dagId: string, logicalDate: Date, taskId: string | null): Promise<(SensorTaskState | DagRunState)[]> {
+    return sensors.externalStates(this.db, team, dagId, logicalDate, taskId);
+  }
+
   async listStagingVolumes(executor: string, opts: { liveOnly?: boolean } = {}): Promise<StagingVolumeRecord[]> {
     return staging.listStagingVolumes(this.db, executor, opts.liveOnly ?? false);
   }
@@ -439,5 +586,58 @@ export class SqliteStore implements Store {
   }
   async listAuditLog(team: string, filter?: AuditLogFilter): Promise<Page<AuditLogRecord>> {
     return auditLog.listAuditLog(this.db, team, filter);
+  }
+
+  async createWebhook(team: string, input: WebhookInput, now: Date): Promise<WebhookRecord> {
+    const created = webhooks.createWebhook(this.db, team, input, now);
+    await this.refreshWebhookInterest();
+    return created;
+  }
+  async updateWebhook(team: string, id: number, patch: WebhookPatch, now: Date): Promise<WebhookRecord | null> {
+    const updated = webhooks.updateWebhook(this.db, team, id, patch, now);
+    await this.refreshWebhookInterest();
+    return updated;
+  }
+  async deleteWebhook(team: string, id: number): Promise<boolean> {
+    const deleted = webhooks.deleteWebhook(this.db, team, id);
+    await this.refreshWebhookInterest();
+    return deleted;
+  }
+  async listAllWebhookSecrets(slice: Slice): Promise<StoredWebhookSecret[]> {
+    return webhooks.listAllWebhookSecrets(this.db, slice);
+  }
+  async getWebhook(team: string, id: number): Promise<WebhookRecord | null> {
+    return webhooks.getWebhook(this.db, team, id);
+  }
+  async listWebhooks(team: string): Promise<WebhookRecord[]> {
+    return webhooks.listWebhooks(this.db, team);
+  }
+  async listWebhookDeliveries(
+    team: string,
+    webhookId: number,
+    opts?: ListOptions & { state?: WebhookDeliveryState },
+  ): Promise<Page<WebhookDeliveryRecord>> {
+    return webhooks.listWebhookDeliveries(this.db, team, webhookId, opts);
+  }
+  async redeliverWebhookDelivery(team: string, id: number, now: Date): Promise<WebhookDeliveryRecord | null> {
+    return webhooks.redeliverWebhookDelivery(this.db, team, id, now);
+  }
+  async enqueueWebhookDelivery(team: string, webhookId: number, event: Record<string, unknown>, now: Date): Promise<number | null> {
+    return webhooks.enqueueWebhookDelivery(this.db, team, webhookId, event, now);
+  }
+  async enqueueWebhookEvents(events: Record<string, unknown>[], now: Date): Promise<number> {
+    return webhooks.enqueueWebhookEvents(this.db, events, now);
+  }
+  async claimWebhookDeliveries(now: Date, limit: number, leaseMs: number): Promise<ClaimedWebhookDelivery[]> {
+    return webhooks.claimWebhookDeliveries(this.db, now, limit, leaseMs);
+  }
+  async finishWebhookDelivery(id: number, attempt: number, outcome: WebhookAttemptOutcome, now: Date): Promise<boolean> {
+    return webhooks.finishWebhookDelivery(this.db, id, attempt, outcome, now);
+  }
+  async pruneWebhookDeliveries(cutoffs: WebhookPruneCutoffs, limit: number): Promise<number> {
+    return webhooks.pruneWebhookDeliveries(this.db, cutoffs, limit);
+  }
+  async refreshWebhookInterest(): Promise<void> {
+    this.webhookInterest.reset(webhooks.enabledEventTypes(this.db));
   }
 }

@@ -14,10 +14,17 @@ import { TI_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
 import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
 
-export function getTaskInstance(db: Database, team: string, dagId: string, runId: string, taskId: string): TaskInstanceRecord | null {
+export function getTaskInstance(
+  db: Database,
+  team: string,
+  dagId: string,
+  runId: string,
+  taskId: string,
+  mapIndex: number,
+): TaskInstanceRecord | null {
   const row = db
-    .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE team = ? AND dag_id = ? AND run_id = ? AND task_id = ?`)
-    .get(team, dagId, runId, taskId) as TaskInstanceRow | null;
+    .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE team = ? AND dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ?`)
+    .get(team, dagId, runId, taskId, mapIndex) as TaskInstanceRow | null;
   return row ? toTaskInstance(row) : null;
 }
 

@@ -13,6 +13,7 @@ import { connectionRow } from "../connection-row";
 import type { Slice } from "../ports/secrets";
 import { CONN_SORTABLE, VAR_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
+import { rewriteWebhookSecret } from "./webhooks";
 
 const VAR_COLUMNS = "key, value, description, is_encrypted";
 const CONN_COLUMNS = "connection_id, conn_type, description, host, login, password, schema, port, extra, is_encrypted, is_extra_encrypted";
@@ -126,6 +127,10 @@ export function rewriteSecrets(db: Database, rewrites: SecretRewrite[]): number 
   );
   return db.transaction(() => {
     for (const r of rewrites) {
+      if ("webhook_id" in r) {
+        if (rewriteWebhookSecret(db, r) !== 1) throw staleRewrite(r);
+        continue;
+      }
       const changed =
         "variable" in r
           ? setValue.run(r.to, r.team, r.variable, r.from).changes
@@ -146,7 +151,7 @@ export function rewriteSecrets(db: Database, rewrites: SecretRewrite[]): number 
 }
 
 function staleRewrite(r: SecretRewrite): ConflictError {
-  const what = "variable" in r ? `variable ${r.variable}` : `connection ${r.connection_id}`;
+  const what = "webhook_id" in r ? `webhook ${r.webhook_id}` : "variable" in r ? `variable ${r.variable}` : `connection ${r.connection_id}`;
   return new ConflictError(
     `${what} of team ${r.team} changed or was deleted while secrets were being re-encrypted; nothing was changed, run it again`,
   );

@@ -35,6 +35,45 @@ export function setXCom(db: Database, key: XComKey, value: unknown, now: Date, m
   ).run(key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key, json, now.getTime());
 }
 
+/**
+ * Encodes each value (an error per value that cannot be stored, and that value is left out), then upserts the
+ * rest in one transaction (one commit for all). Later items win over earlier ones with the same key.
+ */
+export function setXComs(db: Database, items: readonly { key: XComKey; value: unknown }[], now: Date, maxBytes: number): (Error | null)[] {
+  const { errors, rows } = encodeXComs(items, maxBytes);
+  if (rows.length) {
+    const upsert = db.query(
+      `INSERT INTO xcom (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`,
+    );
+    db.transaction(() => {
+      for (const { key, json } of rows)
+        upsert.run(key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key, json, now.getTime());
+    }).immediate();
+  }
+  return errors;
+}
+
+/** Each item's encoding error (or null), and the encodable ones, one per key (the last wins). Shared with Postgres. */
+export function encodeXComs(
+  items: readonly { key: XComKey; value: unknown }[],
+  maxBytes: number,
+): { errors: (Error | null)[]; rows: { key: XComKey; json: string }[] } {
+  const byKey = new Map<string, { key: XComKey; json: string }>();
+  const errors = items.map(({ key, value }) => {
+    try {
+      const json = encodeXCom(key, value, maxBytes);
+      const id = JSON.stringify([key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key]);
+      byKey.delete(id); // re-inserted: Map order follows the last write
+      byKey.set(id, { key, json });
+      return null;
+    } catch (e) {
+      return e instanceof Error ? e : new Error(String(e));
+    }
+  });
+  return { errors, rows: [...byKey.values()] };
+}
+
 export function getXCom(db: Database, key: XComKey): XComRecord | null {
   const row = db
     .query(`SELECT ${COLUMNS} FROM xcom WHERE team = ? AND dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ? AND key = ?`)

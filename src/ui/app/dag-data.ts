@@ -6,6 +6,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, eachLimited, listAll, seg } from "./api";
 import { gridOrder } from "./graph-layout";
+import { byTask } from "./mapped";
 import { onEvent } from "./sse";
 import type { DagRun, Task, TaskInstance } from "./types";
 
@@ -46,9 +47,7 @@ export function useDagData(dagId: string, runLimit: number): DagData {
 
     const loadTis = async (runId: string) => {
       const items = await listAll<TaskInstance>(`${dagPath}/dagRuns/${seg(runId)}/taskInstances`, "task_instances", 1000, ctl.signal);
-      const m = new Map<string, TaskInstance>();
-      for (const ti of items) m.set(ti.task_id, ti);
-      s().tis.set(runId, m);
+      s().tis.set(runId, byTask(items));
       bump();
     };
     const loadRuns = async () => {
@@ -111,7 +110,8 @@ export function useDagData(dagId: string, runLimit: number): DagData {
         const run = s().tis.get(e.run_id);
         if (!run) return runsSoon();
         const old = run.get(e.task_id);
-        if (old)
+        // A mapped task's cell sums its instances: one instance's event does not say its state; the refresh does.
+        if (old && !old.mapped_count)
           run.set(e.task_id, { ...old, state: e.state === "none" ? null : (e.state ?? null), try_number: e.try_number ?? old.try_number });
         bump();
         pendingRuns.add(e.run_id);

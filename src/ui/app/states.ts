@@ -25,7 +25,14 @@ export const stateLabel = (state: string | null | undefined): string => (state &
 
 /** A state that will still change on its own (the log keeps following, the views keep listening). */
 export const isActive = (state: string | null | undefined): boolean =>
-  state === "running" || state === "queued" || state === "scheduled" || state === "up_for_retry" || state == null || state === "none";
+  state === "running" ||
+  state === "queued" ||
+  state === "scheduled" ||
+  state === "up_for_retry" ||
+  state === "up_for_reschedule" ||
+  state === "deferred" ||
+  state == null ||
+  state === "none";
 
 export const MARKABLE_TASK_STATES = ["success", "failed", "skipped"] as const;
 export const MARKABLE_RUN_STATES = ["success", "failed", "queued"] as const;

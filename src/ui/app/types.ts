@@ -30,6 +30,12 @@ export interface DagRun {
 
 export interface TaskInstance {
   task_id: string;
+  /** -1 unless the task is mapped (docs/mapping.md). */
+  map_index?: number;
+  /** Set by the UI on a mapped task's folded cell (mapped.ts): how many instances it has (removed ones apart). */
+  mapped_count?: number;
+  /** Set with mapped_count: its instances counted by state, most telling first (`{ running: 2, success: 48 }`). */
+  mapped_states?: Record<string, number>;
   dag_id: string;
   dag_run_id: string;
   state: string | null;
@@ -52,6 +58,8 @@ export interface Task {
   upstream_task_ids: string[];
   downstream_task_ids: string[];
   operator_name: string | null;
+  /** Mapped over a list (expand): its grid cells fold its instances. */
+  is_mapped?: boolean;
   retries: number;
   trigger_rule: string;
   pool: string;

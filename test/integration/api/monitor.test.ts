@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { createApi } from "../../../src/api";
+import { API_PREFIX, createApi } from "../../../src/api";
+import { HEALTH_PATH, healthReport } from "../../../src/api/health";
 import { silentLogger } from "../../../src/observability";
 import type { Store } from "../../../src/store";
 import { forEachApiStore, NOW } from "./harness";
@@ -19,6 +20,18 @@ forEachApiStore((makeHarness) => {
         metadatabase: { status: "healthy" },
         scheduler: { status: "healthy", latest_scheduler_heartbeat: NOW.toISOString() },
       });
+    });
+
+    test("the health the server answers before the API has loaded is the route's, at the route's path", async () => {
+      const h = await makeHarness();
+      const r = await h.json("GET", HEALTH_PATH, { token: null });
+      const early = await healthReport({
+        store: h.store,
+        scheduler: { health: () => ({ status: "healthy", latest_scheduler_heartbeat: NOW.toISOString() }) },
+        logger: silentLogger,
+      });
+      expect(HEALTH_PATH).toBe(`${API_PREFIX}/monitor/health`);
+      expect(r.body).toEqual(early);
     });
 
     test("a failing store makes metadatabase unhealthy, not the endpoint fail", async () => {

@@ -85,14 +85,14 @@ forEachApiStore((makeHarness) => {
   });
 
   describe("map_index addressing", () => {
-    test("-1 is the task instance; any other index is 404", async () => {
+    test("-1 is an unmapped task's instance; any other index is 404; listMapped is 404 for it", async () => {
       const { h } = await runs();
       const r = await h.json("GET", `${RUN}/taskInstances/extract/-1`);
       expect(r.status).toBe(200);
       expect(r.body).toMatchObject({ task_id: "extract", map_index: -1, state: "success" });
       const other = await h.json("GET", `${RUN}/taskInstances/extract/0`);
       expect(other.status).toBe(404);
-      expect(other.body.detail).toContain("map_index 0");
+      expect(other.body.detail).toContain("map_index: `0` was not found");
       expect((await h.json("GET", `${RUN}/taskInstances/extract/listMapped`)).status).toBe(404);
     });
 

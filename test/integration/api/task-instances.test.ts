@@ -109,7 +109,7 @@ forEachApiStore((makeHarness) => {
       expect((await h.json("GET", `${LOGS}/2?map_index=-1`)).status).toBe(200);
       const mapped = await h.json("GET", `${LOGS}/2?map_index=2`);
       expect(mapped.status).toBe(404);
-      expect(mapped.body.detail).toContain("map_index 2");
+      expect(mapped.body.detail).toContain("map_index: `2` was not found");
     });
 
     test("tries are separate", async () => {

@@ -77,6 +77,8 @@ test("buildContext: defaults when the agent sets nothing", () => {
     run_id: "",
     task_id: "",
     try_number: 1,
+    map_index: -1,
+    map: {},
     var: expect.any(Function),
     conn: expect.any(Function),
   });

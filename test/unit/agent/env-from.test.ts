@@ -3,13 +3,15 @@ import { EnvFromError, resolveEnvFrom, type AgentClient } from "../../../src/age
 
 type Conn = Awaited<ReturnType<AgentClient["getConnection"]>>;
 
-/** A control plane with these variables and connections; counts the reads. */
-function fakeClient(vars: Record<string, string>, conns: Record<string, Partial<Conn>>) {
+/** A control plane with these variables (`encrypted` ones stored encrypted) and connections; counts the reads. */
+function fakeClient(vars: Record<string, string>, conns: Record<string, Partial<Conn>>, encrypted: string[] = []) {
   const calls: string[] = [];
   const client = {
     getVariable: async ({ key }: { key: string }) => {
       calls.push(`var:${key}`);
-      return Object.hasOwn(vars, key) ? { found: true, value: vars[key] ?? "" } : { found: false, value: "" };
+      return Object.hasOwn(vars, key)
+        ? { found: true, value: vars[key] ?? "", secret: encrypted.includes(key) }
+        : { found: false, value: "", secret: false };
     },
     getConnection: async ({ connId }: { connId: string }) => {
       calls.push(`conn:${connId}`);
@@ -45,6 +47,12 @@ describe("resolveEnvFrom", () => {
     });
     expect(r.secrets.sort()).toEqual(["key-123", "pw-secret"]);
     expect(calls.sort()).toEqual(["conn:warehouse", "var:api_key", "var:region"]);
+  });
+
+  test("a variable stored encrypted is a secret whatever its key", async () => {
+    const { client } = fakeClient({ region: "eu-west", plain: "visible" }, {}, ["region"]);
+    const r = await resolveEnvFrom({ REGION: "var:region", PLAIN: "var:plain" }, client);
+    expect(r.secrets).toEqual(["eu-west"]);
   });
 
   test("no env_from: nothing read", async () => {

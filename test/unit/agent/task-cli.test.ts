@@ -2,7 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { runTaskCommand } from "../../../src/agent";
 
 const client = {
-  getVariable: async ({ key }: { key: string }) => (key === "api_key" ? { found: true, value: "key-123" } : { found: false, value: "" }),
+  getVariable: async ({ key }: { key: string }) =>
+    key === "api_key" ? { found: true, value: "key-123", secret: false } : { found: false, value: "", secret: false },
   getConnection: async ({ connId }: { connId: string }) =>
     connId === "warehouse"
       ? { found: true, connType: "postgres", host: "db", login: "etl", password: "pw", schema: "", port: 5432, extraJson: "" }

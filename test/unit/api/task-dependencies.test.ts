@@ -5,20 +5,29 @@ import { taskDependencies } from "../../../src/api/task-dependencies";
 const run = { dag_id: "etl", run_id: "r1", state: "running" } as DagRunRecord;
 const ti = (state: TaskState, over: Partial<TaskInstanceRecord> = {}) =>
   ({ task_id: "load", state, wait_reason: null, note: null, ...over }) as TaskInstanceRecord;
-const deps = (t: TaskInstanceRecord, states: Record<string, TaskState>, r = run) =>
+const deps = (t: TaskInstanceRecord, states: Record<string, TaskState | TaskState[]>, r = run) =>
   taskDependencies({
     ti: t,
     run: r,
     dagPaused: false,
     upstream: ["a", "b"],
     triggerRule: "all_success",
-    states: new Map(Object.entries(states)),
+    states: new Map(Object.entries(states).map(([id, s]) => [id, Array.isArray(s) ? s : [s]])),
   });
 
 describe("taskDependencies", () => {
   test("unfinished upstream tasks are named under Trigger Rule", () => {
     expect(deps(ti("none"), { a: "success", b: "running" })).toEqual([
       { name: "Trigger Rule", reason: "Task's trigger rule 'all_success' requires its upstream tasks to finish; still waiting for: b." },
+    ]);
+  });
+
+  test("a mapped upstream is named with its instances counted by state", () => {
+    expect(deps(ti("none"), { a: ["success", "running", "success", "queued"], b: "success" }).map((d) => d.reason)).toEqual([
+      "Task's trigger rule 'all_success' requires its upstream tasks to finish; still waiting for: a=[success×2, running×1, queued×1].",
+    ]);
+    expect(deps(ti("none"), { a: ["success", "failed", "success"], b: "success" }).map((d) => d.reason)).toEqual([
+      "Task's trigger rule 'all_success' requires all upstream tasks to succeed; not succeeded: a=[success×2, failed×1].",
     ]);
   });
 

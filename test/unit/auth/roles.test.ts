@@ -22,6 +22,7 @@ describe("Airflow's default roles", () => {
       "pools:edit",
       "variables:edit",
       "variables:read",
+      "webhooks:manage",
       "xcom:edit",
     ]);
     expect(added("admin", "op")).toEqual(["audit_log:read", "users:manage"]);

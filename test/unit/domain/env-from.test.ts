@@ -85,6 +85,14 @@ describe("parseDagSpec and env_from", () => {
   test("a non-string reference is refused by the schema", () => {
     expect(() => parseDagSpec(dag({ env_from: { API_KEY: 1 } }))).toThrow(/tasks\[1\]\.env_from\.API_KEY/);
   });
+
+  test("an http task's own env_from is refused (it has no environment); one from default_args is not its", () => {
+    const http = { operator: "http", bash_command: undefined, http: { method: "GET", url: "http://h/{{ var.value.token }}" } };
+    expect(() => parseDagSpec(dag({ ...http, env_from: { TOKEN: "var:token" } }))).toThrow(
+      'tasks[1].env_from: task "load": env_from does nothing for an http task (it runs in the control plane, with no process environment); read variables and connections in the request with templates instead, e.g. {{ var.value.KEY }} or {{ conn.ID.password }}',
+    );
+    expect(parseDagSpec(dag(http, { env_from: { TOKEN: "var:token" } })).tasks[1]?.operator).toBe("http");
+  });
 });
 
 const conn = (over: Partial<TaskConnection> = {}): TaskConnection => {

@@ -16,20 +16,22 @@ import {
 const MANUAL = ["success", "failed", "skipped"];
 const ALLOWED: Record<TaskState, string[]> = {
   none: ["scheduled", "upstream_failed", "removed", ...MANUAL],
-  scheduled: ["queued", "running", "none", "upstream_failed", "removed", ...MANUAL],
+  scheduled: ["queued", "running", "deferred", "none", "upstream_failed", "removed", ...MANUAL],
   queued: ["running", "scheduled", "none", "up_for_retry", ...MANUAL],
-  running: ["up_for_retry", "none", ...MANUAL],
+  running: ["up_for_retry", "up_for_reschedule", "none", ...MANUAL],
   failed: ["up_for_retry", "none", ...MANUAL],
   up_for_retry: ["none", "removed", ...MANUAL],
   success: ["none", ...MANUAL],
   skipped: ["none", ...MANUAL],
   upstream_failed: ["none", ...MANUAL],
   removed: ["none", ...MANUAL],
+  up_for_reschedule: ["scheduled", "none", "removed", ...MANUAL],
+  deferred: ["none", "removed", ...MANUAL],
 };
 
 describe("task instance transitions", () => {
   const pairs = TASK_STATES.flatMap((from) => TASK_STATES.map((to) => [from, to] as const));
-  test("covers all 100 pairs", () => expect(pairs.length).toBe(100));
+  test("covers all 144 pairs", () => expect(pairs.length).toBe(144));
 
   test.each(pairs)("%s -> %s", (from, to) => {
     const expected = from !== to && ALLOWED[from].includes(to);

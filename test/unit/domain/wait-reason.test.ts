@@ -6,6 +6,10 @@ const cases: [WaitReason, string][] = [
   [{ kind: "parallelism", parallelism: 32, running: 32 }, "parallelism (32) reached: 32 task instances queued or running"],
   [{ kind: "max_active_tasks", dag_id: "etl", max_active_tasks: 16 }, "max_active_tasks (16) reached for DAG etl"],
   [
+    { kind: "max_active_tis_per_dag", dag_id: "etl", task_id: "each", max_active_tis_per_dag: 4 },
+    "max_active_tis_per_dag (4) reached for task each of DAG etl",
+  ],
+  [
     { kind: "pool_missing", pool: "gpu" },
     "pool gpu does not exist; create it with POST /api/v2/pools or set the task's pool to an existing one",
   ],
@@ -44,6 +48,7 @@ describe("renderWaitReason", () => {
     const every = {
       parallelism: 1,
       max_active_tasks: 1,
+      max_active_tis_per_dag: 1,
       pool_missing: 1,
       pool_too_small: 1,
       pool_full: 1,

@@ -38,7 +38,7 @@ describe("TransitionBatcher", () => {
     const answers = await Promise.all([b.apply(t(1), at(5)), b.apply(t(2), at(9)), b.apply(t(3), at(7))]);
     expect(answers).toEqual([true, false, true]);
     expect(r.batches).toEqual([{ ids: [1, 2, 3], now: at(9) }]);
-    expect(b.stats).toEqual({ batches: 1, transitions: 3 });
+    expect(b.stats).toEqual({ batches: 1, items: 3 });
   });
 
   test("writes asked for while a batch is in flight wait and go out together in the next one", async () => {

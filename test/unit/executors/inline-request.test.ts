@@ -1,6 +1,7 @@
 /** buildHttpCall: templating into every field, connections (base URL, auth), and what logs may show. */
 import { describe, expect, test } from "bun:test";
-import { baseUrl, buildHttpCall, safeText, type TemplateContext } from "../../../src/executors";
+import type { TemplateContext } from "../../../src/domain";
+import { baseUrl, buildHttpCall, safeText } from "../../../src/executors";
 import type { ConnectionRecord } from "../../../src/domain";
 
 const ctx: TemplateContext = {

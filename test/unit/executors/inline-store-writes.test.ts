@@ -27,16 +27,17 @@ function fakeStore(refuse: { logs?: number; outcomes?: number; heartbeats?: numb
       state.note = t!.patch?.note ?? null;
       return [true];
     },
-    async appendLogs(_id, _try, _seq, lines) {
+    async appendLogBatches(batches) {
       if (left.logs-- > 0) throw down("logs");
-      state.lines.push(...lines.map((l) => l.line));
+      for (const b of batches) state.lines.push(...b.lines.map((l) => l.line));
     },
     async heartbeat() {
       if (left.heartbeats-- > 0) throw down("heartbeat");
       return true;
     },
-    setXCom: async () => {},
+    setXComs: async (items) => items.map(() => null),
     getXCom: async () => null,
+    listMappedXComs: async () => [],
     getVariable: async () => null,
     getConnection: async () => null,
     getTaskInstanceById: async () => null,

@@ -43,3 +43,46 @@ test("a gauge whose reader throws is left out of the scrape", () => {
   m.gauge("fine", "x", () => 1);
   expect(m.render()).toBe("# HELP fine x\n# TYPE fine gauge\nfine 1\n");
 });
+
+test("a histogram: cumulative le buckets, +Inf, _sum and _count per label set", () => {
+  const m = new Metrics();
+  const h = m.histogram("leoflow_task_duration_seconds", "Try duration.", ["operator"], [1, 5]);
+  h.observe({ operator: "bash" }, 0.5);
+  h.observe({ operator: "bash" }, 3);
+  h.observe({ operator: "bash" }, 60);
+  h.observe({ operator: "http" }, 1);
+  expect(m.render()).toBe(
+    [
+      "# HELP leoflow_task_duration_seconds Try duration.",
+      "# TYPE leoflow_task_duration_seconds histogram",
+      'leoflow_task_duration_seconds_bucket{operator="bash",le="1"} 1',
+      'leoflow_task_duration_seconds_bucket{operator="bash",le="5"} 2',
+      'leoflow_task_duration_seconds_bucket{operator="bash",le="+Inf"} 3',
+      'leoflow_task_duration_seconds_sum{operator="bash"} 63.5',
+      'leoflow_task_duration_seconds_count{operator="bash"} 3',
+      'leoflow_task_duration_seconds_bucket{operator="http",le="1"} 1',
+      'leoflow_task_duration_seconds_bucket{operator="http",le="5"} 1',
+      'leoflow_task_duration_seconds_bucket{operator="http",le="+Inf"} 1',
+      'leoflow_task_duration_seconds_sum{operator="http"} 1',
+      'leoflow_task_duration_seconds_count{operator="http"} 1',
+      "",
+    ].join("\n"),
+  );
+  expect(h.count({ operator: "bash" })).toBe(3);
+  expect(() => h.observe({}, 1)).toThrow("needs label(s) operator");
+});
+
+test("scrape() runs the collectors first; one that fails leaves its previous values", async () => {
+  const m = new Metrics();
+  let runs = 0;
+  let fail = false;
+  m.beforeScrape(async () => {
+    if (fail) throw new Error("database away");
+    runs = 7;
+  });
+  m.gauge("leoflow_dag_runs", "Runs.", () => runs);
+  expect(await m.scrape()).toContain("leoflow_dag_runs 7\n");
+  fail = true;
+  runs = 7;
+  expect(await m.scrape()).toContain("leoflow_dag_runs 7\n");
+});

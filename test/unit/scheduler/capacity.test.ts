@@ -25,6 +25,7 @@ function cand(
     dag_id: o.dag ?? "etl",
     run_id: o.run ?? "r1",
     task_id,
+    map_index: -1,
     state: "scheduled",
     try_number: 1,
     max_tries: 0,

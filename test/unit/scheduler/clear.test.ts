@@ -58,6 +58,7 @@ describe("clearFor: the next try and a fresh retry budget", () => {
     ["running (the agent is told to stop)", "running", 2, 2, "w1", 3, 4],
     ["queued (may be starting)", "queued", 1, 2, null, 2, 3],
     ["up_for_retry", "up_for_retry", 2, 2, null, 3, 4],
+    ["deferred (a waiting sensor: its check in flight must not land on the new try)", "deferred", 1, 2, null, 2, 3],
     ["skipped by a trigger rule never started: same try", "skipped", 1, 2, null, 1, 2],
     ["upstream_failed never started: same try", "upstream_failed", 1, 2, null, 1, 2],
     ["skipped by the task itself (an agent ran it): new try", "skipped", 1, 2, "w1", 2, 3],

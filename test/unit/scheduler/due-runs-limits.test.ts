@@ -98,18 +98,26 @@ describe("selectRunsToPlan", () => {
 
 describe("dagrun_timeout", () => {
   const spec = dag(
-    [{ task_id: "a" }, { task_id: "b", upstream: ["a"] }, { task_id: "c", upstream: ["b"] }, { task_id: "d" }, { task_id: "e" }],
+    [
+      { task_id: "a" },
+      { task_id: "b", upstream: ["a"] },
+      { task_id: "c", upstream: ["b"] },
+      { task_id: "d" },
+      { task_id: "e" },
+      { task_id: "f" },
+    ],
     { dagrun_timeout: 60 },
   );
 
-  test("a running run past its timeout fails: running/queued tasks fail, unstarted ones are skipped, finished ones stay", () => {
-    const instances = tis(spec, { a: "running", b: "none", c: "scheduled", d: "success", e: "queued" });
+  test("a running run past its timeout fails: running/queued/deferred tasks fail, unstarted ones are skipped, finished ones stay", () => {
+    const instances = tis(spec, { a: "running", b: "none", c: "scheduled", d: "deferred", e: "queued", f: "success" });
     const decision = planRunTimeout(run("running"), instances, spec, at(60));
     expect(decision?.note).toBe("dagrun_timeout (60s) exceeded");
     expect(decision?.transitions.map((t) => [instances.find((i) => i.id === t.id)!.task_id, t.from, t.to])).toEqual([
       ["a", ["running"], "failed"],
       ["b", ["none"], "skipped"],
       ["c", ["scheduled"], "skipped"],
+      ["d", ["deferred"], "failed"], // a waiting sensor's try has started
       ["e", ["queued"], "failed"],
     ]);
     expect(decision!.transitions[0]!.patch).toEqual({ end_date: at(60), note: "dagrun_timeout (60s) exceeded" });

@@ -55,6 +55,7 @@ export function tis(spec: DagSpec, states: Record<string, Partial<TaskInstanceRe
       dag_id: "etl",
       run_id: "manual__1",
       task_id: t.task_id,
+      map_index: -1,
       state: "none",
       try_number: 1,
       max_tries: t.retries,

@@ -49,6 +49,24 @@ describe("dag()", () => {
     expect(await b({ xcom: { a: { n: 2 } } } as never)).toBe(3);
   });
 
+  test("sensor() declares a sensor task with its fields, refused at load like dag.json", () => {
+    const d = dag({ dag_id: "waits" }, ({ sensor, bash }) => {
+      const wait = sensor({ task_id: "wait", sensor: { kind: "file", path: "/data/in/*.csv" }, poke_interval: 30, timeout: 600 });
+      bash({ task_id: "load", bash_command: "true", upstream: [wait] });
+    });
+    expect(d.spec.tasks[0]).toEqual({
+      task_id: "wait",
+      operator: "sensor",
+      sensor: { kind: "file", path: "/data/in/*.csv" },
+      poke_interval: 30,
+      timeout: 600,
+      upstream: [],
+    });
+    expect(() =>
+      dag({ dag_id: "eager" }, ({ sensor }) => void sensor({ task_id: "w", sensor: { kind: "file", path: "/x" }, poke_interval: 0.1 })),
+    ).toThrow('dag "eager": tasks[0].poke_interval: poke_interval must be at least 1 s');
+  });
+
   test("chain() links tasks and fans out and in", () => {
     const d = dag({ dag_id: "chained" }, ({ bash }) => {
       const t = (id: string) => bash({ task_id: id, bash_command: "echo" });

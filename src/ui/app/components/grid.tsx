@@ -23,6 +23,7 @@ import {
   scrollToShow,
 } from "../grid-geometry";
 import { type GridColors, paintGrid } from "../grid-paint";
+import { describeMapped } from "../mapped";
 import { dagHref, navigate } from "../router";
 import { stateColor, stateLabel } from "../states";
 
@@ -174,6 +175,8 @@ export function Grid({ dagId, data, runId, taskId }: Props) {
     names.push(
       <div key={task.task_id} class={`gname mono${on ? " sel" : ""}`} style={{ top: `${r * GRID.ROW}px` }} title={task.task_id}>
         {task.task_id}
+        {/* Airflow's mark of a mapped task in the grid's names. */}
+        {task.is_mapped ? <span class="muted"> [ ]</span> : null}
       </div>,
     );
   }
@@ -233,7 +236,7 @@ export function Grid({ dagId, data, runId, taskId }: Props) {
             class="gcursor"
             href={hrefOf(cursor)}
             data-nav=""
-            aria-label={`${cursorTask.task_id} in ${cursorRun.dag_run_id}: ${stateLabel(cursorTi?.state)}`}
+            aria-label={`${cursorTask.task_id} in ${cursorRun.dag_run_id}: ${stateLabel(cursorTi?.state)}${cursorTi?.mapped_count ? `, ${cursorTi.mapped_count} mapped instances (${describeMapped(cursorTi)})` : ""}`}
             aria-describedby="grid-keys"
             style={{ left: `${cursorAt.x}px`, top: `${cursorAt.y}px` }}
             onKeyDown={moveCursor}
@@ -272,6 +275,11 @@ function GridTip({ box, cell, view, data }: { box: HTMLElement | null; cell: Cel
         <>
           <strong class="mono">{task.task_id}</strong>
           <div>State: {stateLabel(ti?.state)}</div>
+          {ti?.mapped_count ? (
+            <div class="mapped">
+              Mapped: {ti.mapped_count} instances ({describeMapped(ti)})
+            </div>
+          ) : null}
           <div>Try: {ti ? `${ti.try_number} of ${ti.max_tries + 1}` : "—"}</div>
           <div>Started: {formatTime(ti?.start_date)}</div>
           <div>Duration: {formatDuration(ti?.duration)}</div>

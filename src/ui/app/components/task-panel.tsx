@@ -5,6 +5,7 @@ import { api, seg } from "../api";
 import { elapsed, formatDuration, formatTime } from "../format";
 import { useAsync, useEvents, useInterval, useSession, useThrottled } from "../hooks";
 import { dagHref, navigate } from "../router";
+import { describeMapped } from "../mapped";
 import { capabilities } from "../session";
 import { isActive } from "../states";
 import type { TaskInstance } from "../types";
@@ -63,6 +64,14 @@ export function TaskPanel(props: { dagId: string; runId: string; taskId: string;
         ) : null}
       </header>
       <dl class="facts">
+        {t.mapped_count ? (
+          <>
+            <dt>Mapped</dt>
+            <dd>
+              {t.mapped_count} instances ({describeMapped(t)})
+            </dd>
+          </>
+        ) : null}
         <dt>Try</dt>
         <dd>
           {t.try_number} of {t.max_tries + 1}

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file leoflow/agent/v1/agent.proto.
  */
 export const file_leoflow_agent_v1_agent: GenFile = /*@__PURE__*/
-  fileDesc("ChxsZW9mbG93L2FnZW50L3YxL2FnZW50LnByb3RvEhBsZW9mbG93LmFnZW50LnYxIkEKD1JlZ2lzdGVyUmVxdWVzdBIQCghob3N0bmFtZRgBIAEoCRILCgNwaWQYAiABKAUSDwoHdmVyc2lvbhgDIAEoCSJ7ChBSZWdpc3RlclJlc3BvbnNlEg4KBmRhZ19pZBgBIAEoCRIOCgZydW5faWQYAiABKAkSDwoHdGFza19pZBgDIAEoCRISCgp0cnlfbnVtYmVyGAQgASgFEiIKGmhlYXJ0YmVhdF9pbnRlcnZhbF9zZWNvbmRzGAUgASgFIhQKEkdldFRhc2tTcGVjUmVxdWVzdCLQAwoTR2V0VGFza1NwZWNSZXNwb25zZRIOCgZkYWdfaWQYASABKAkSDgoGcnVuX2lkGAIgASgJEg8KB3Rhc2tfaWQYAyABKAkSEgoKdHJ5X251bWJlchgEIAEoBRIQCghvcGVyYXRvchgFIAEoCRIRCgl0YXNrX2pzb24YBiABKAkSOwoDZW52GAcgAygLMi4ubGVvZmxvdy5hZ2VudC52MS5HZXRUYXNrU3BlY1Jlc3BvbnNlLkVudkVudHJ5EkoKC3hjb21faW5wdXRzGAggAygLMjUubGVvZmxvdy5hZ2VudC52MS5HZXRUYXNrU3BlY1Jlc3BvbnNlLlhjb21JbnB1dHNFbnRyeRIQCghkYWdfZmlsZRgJIAEoCRIXCg90aW1lb3V0X3NlY29uZHMYCiABKAUSFAoMbG9naWNhbF9kYXRlGAsgASgJEhEKCWNvbmZfanNvbhgMIAEoCRITCgtwYXJhbXNfanNvbhgNIAEoCRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjEKD1hjb21JbnB1dHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIj0KB0xvZ0xpbmUSFAoMdGltZXN0YW1wX21zGAEgASgDEg4KBnN0cmVhbRgCIAEoCRIMCgRsaW5lGAMgASgJIlAKEUFwcGVuZExvZ3NSZXF1ZXN0EhEKCWZpcnN0X3NlcRgBIAEoAxIoCgVsaW5lcxgCIAMoCzIZLmxlb2Zsb3cuYWdlbnQudjEuTG9nTGluZSIUChJBcHBlbmRMb2dzUmVzcG9uc2UiEgoQSGVhcnRiZWF0UmVxdWVzdCJPChFIZWFydGJlYXRSZXNwb25zZRITCgtzaG91bGRfc3RvcBgBIAEoCBIOCgZyZWFzb24YAiABKAkSFQoNcmVuZXdlZF90b2tlbhgDIAEoCSIyCg9QdXNoWENvbVJlcXVlc3QSCwoDa2V5GAEgASgJEhIKCnZhbHVlX2pzb24YAiABKAkiEgoQUHVzaFhDb21SZXNwb25zZSJFChJSZXBvcnRTdGF0ZVJlcXVlc3QSDQoFc3RhdGUYASABKAkSEQoJZXhpdF9jb2RlGAIgASgFEg0KBWVycm9yGAMgASgJIiQKE1JlcG9ydFN0YXRlUmVzcG9uc2USDQoFc3RhdGUYASABKAkiIQoSR2V0VmFyaWFibGVSZXF1ZXN0EgsKA2tleRgBIAEoCSIzChNHZXRWYXJpYWJsZVJlc3BvbnNlEg0KBWZvdW5kGAEgASgIEg0KBXZhbHVlGAIgASgJIicKFEdldENvbm5lY3Rpb25SZXF1ZXN0Eg8KB2Nvbm5faWQYASABKAkimgEKFUdldENvbm5lY3Rpb25SZXNwb25zZRINCgVmb3VuZBgBIAEoCBIRCgljb25uX3R5cGUYAiABKAkSDAoEaG9zdBgDIAEoCRINCgVsb2dpbhgEIAEoCRIQCghwYXNzd29yZBgFIAEoCRIOCgZzY2hlbWEYBiABKAkSDAoEcG9ydBgHIAEoBRISCgpleHRyYV9qc29uGAggASgJMtkFCgxBZ2VudFNlcnZpY2USUQoIUmVnaXN0ZXISIS5sZW9mbG93LmFnZW50LnYxLlJlZ2lzdGVyUmVxdWVzdBoiLmxlb2Zsb3cuYWdlbnQudjEuUmVnaXN0ZXJSZXNwb25zZRJaCgtHZXRUYXNrU3BlYxIkLmxlb2Zsb3cuYWdlbnQudjEuR2V0VGFza1NwZWNSZXF1ZXN0GiUubGVvZmxvdy5hZ2VudC52MS5HZXRUYXNrU3BlY1Jlc3BvbnNlElcKCkFwcGVuZExvZ3MSIy5sZW9mbG93LmFnZW50LnYxLkFwcGVuZExvZ3NSZXF1ZXN0GiQubGVvZmxvdy5hZ2VudC52MS5BcHBlbmRMb2dzUmVzcG9uc2USVAoJSGVhcnRiZWF0EiIubGVvZmxvdy5hZ2VudC52MS5IZWFydGJlYXRSZXF1ZXN0GiMubGVvZmxvdy5hZ2VudC52MS5IZWFydGJlYXRSZXNwb25zZRJRCghQdXNoWENvbRIhLmxlb2Zsb3cuYWdlbnQudjEuUHVzaFhDb21SZXF1ZXN0GiIubGVvZmxvdy5hZ2VudC52MS5QdXNoWENvbVJlc3BvbnNlEloKC1JlcG9ydFN0YXRlEiQubGVvZmxvdy5hZ2VudC52MS5SZXBvcnRTdGF0ZVJlcXVlc3QaJS5sZW9mbG93LmFnZW50LnYxLlJlcG9ydFN0YXRlUmVzcG9uc2USWgoLR2V0VmFyaWFibGUSJC5sZW9mbG93LmFnZW50LnYxLkdldFZhcmlhYmxlUmVxdWVzdBolLmxlb2Zsb3cuYWdlbnQudjEuR2V0VmFyaWFibGVSZXNwb25zZRJgCg1HZXRDb25uZWN0aW9uEiYubGVvZmxvdy5hZ2VudC52MS5HZXRDb25uZWN0aW9uUmVxdWVzdBonLmxlb2Zsb3cuYWdlbnQudjEuR2V0Q29ubmVjdGlvblJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChxsZW9mbG93L2FnZW50L3YxL2FnZW50LnByb3RvEhBsZW9mbG93LmFnZW50LnYxIkEKD1JlZ2lzdGVyUmVxdWVzdBIQCghob3N0bmFtZRgBIAEoCRILCgNwaWQYAiABKAUSDwoHdmVyc2lvbhgDIAEoCSJ7ChBSZWdpc3RlclJlc3BvbnNlEg4KBmRhZ19pZBgBIAEoCRIOCgZydW5faWQYAiABKAkSDwoHdGFza19pZBgDIAEoCRISCgp0cnlfbnVtYmVyGAQgASgFEiIKGmhlYXJ0YmVhdF9pbnRlcnZhbF9zZWNvbmRzGAUgASgFIhQKEkdldFRhc2tTcGVjUmVxdWVzdCKtBAoTR2V0VGFza1NwZWNSZXNwb25zZRIOCgZkYWdfaWQYASABKAkSDgoGcnVuX2lkGAIgASgJEg8KB3Rhc2tfaWQYAyABKAkSEgoKdHJ5X251bWJlchgEIAEoBRIQCghvcGVyYXRvchgFIAEoCRIRCgl0YXNrX2pzb24YBiABKAkSOwoDZW52GAcgAygLMi4ubGVvZmxvdy5hZ2VudC52MS5HZXRUYXNrU3BlY1Jlc3BvbnNlLkVudkVudHJ5EkoKC3hjb21faW5wdXRzGAggAygLMjUubGVvZmxvdy5hZ2VudC52MS5HZXRUYXNrU3BlY1Jlc3BvbnNlLlhjb21JbnB1dHNFbnRyeRIQCghkYWdfZmlsZRgJIAEoCRIXCg90aW1lb3V0X3NlY29uZHMYCiABKAUSFAoMbG9naWNhbF9kYXRlGAsgASgJEhEKCWNvbmZfanNvbhgMIAEoCRITCgtwYXJhbXNfanNvbhgNIAEoCRIPCgdzZWNyZXRzGA4gAygJEhYKDnRlbXBsYXRlX2Vycm9yGA8gASgJEhsKE3B5dGhvbl9yZXF1aXJlbWVudHMYECADKAkSFQoNbG9nX3NlcV9zdGFydBgRIAEoAxoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjEKD1hjb21JbnB1dHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIj0KB0xvZ0xpbmUSFAoMdGltZXN0YW1wX21zGAEgASgDEg4KBnN0cmVhbRgCIAEoCRIMCgRsaW5lGAMgASgJIlAKEUFwcGVuZExvZ3NSZXF1ZXN0EhEKCWZpcnN0X3NlcRgBIAEoAxIoCgVsaW5lcxgCIAMoCzIZLmxlb2Zsb3cuYWdlbnQudjEuTG9nTGluZSIUChJBcHBlbmRMb2dzUmVzcG9uc2UiEgoQSGVhcnRiZWF0UmVxdWVzdCJPChFIZWFydGJlYXRSZXNwb25zZRITCgtzaG91bGRfc3RvcBgBIAEoCBIOCgZyZWFzb24YAiABKAkSFQoNcmVuZXdlZF90b2tlbhgDIAEoCSIyCg9QdXNoWENvbVJlcXVlc3QSCwoDa2V5GAEgASgJEhIKCnZhbHVlX2pzb24YAiABKAkiEgoQUHVzaFhDb21SZXNwb25zZSJUChJSZXBvcnRTdGF0ZVJlcXVlc3QSDQoFc3RhdGUYASABKAkSEQoJZXhpdF9jb2RlGAIgASgFEg0KBWVycm9yGAMgASgJEg0KBWZpbmFsGAQgASgIIiQKE1JlcG9ydFN0YXRlUmVzcG9uc2USDQoFc3RhdGUYASABKAkiIQoSR2V0VmFyaWFibGVSZXF1ZXN0EgsKA2tleRgBIAEoCSJDChNHZXRWYXJpYWJsZVJlc3BvbnNlEg0KBWZvdW5kGAEgASgIEg0KBXZhbHVlGAIgASgJEg4KBnNlY3JldBgDIAEoCCInChRHZXRDb25uZWN0aW9uUmVxdWVzdBIPCgdjb25uX2lkGAEgASgJIpoBChVHZXRDb25uZWN0aW9uUmVzcG9uc2USDQoFZm91bmQYASABKAgSEQoJY29ubl90eXBlGAIgASgJEgwKBGhvc3QYAyABKAkSDQoFbG9naW4YBCABKAkSEAoIcGFzc3dvcmQYBSABKAkSDgoGc2NoZW1hGAYgASgJEgwKBHBvcnQYByABKAUSEgoKZXh0cmFfanNvbhgIIAEoCTLZBQoMQWdlbnRTZXJ2aWNlElEKCFJlZ2lzdGVyEiEubGVvZmxvdy5hZ2VudC52MS5SZWdpc3RlclJlcXVlc3QaIi5sZW9mbG93LmFnZW50LnYxLlJlZ2lzdGVyUmVzcG9uc2USWgoLR2V0VGFza1NwZWMSJC5sZW9mbG93LmFnZW50LnYxLkdldFRhc2tTcGVjUmVxdWVzdBolLmxlb2Zsb3cuYWdlbnQudjEuR2V0VGFza1NwZWNSZXNwb25zZRJXCgpBcHBlbmRMb2dzEiMubGVvZmxvdy5hZ2VudC52MS5BcHBlbmRMb2dzUmVxdWVzdBokLmxlb2Zsb3cuYWdlbnQudjEuQXBwZW5kTG9nc1Jlc3BvbnNlElQKCUhlYXJ0YmVhdBIiLmxlb2Zsb3cuYWdlbnQudjEuSGVhcnRiZWF0UmVxdWVzdBojLmxlb2Zsb3cuYWdlbnQudjEuSGVhcnRiZWF0UmVzcG9uc2USUQoIUHVzaFhDb20SIS5sZW9mbG93LmFnZW50LnYxLlB1c2hYQ29tUmVxdWVzdBoiLmxlb2Zsb3cuYWdlbnQudjEuUHVzaFhDb21SZXNwb25zZRJaCgtSZXBvcnRTdGF0ZRIkLmxlb2Zsb3cuYWdlbnQudjEuUmVwb3J0U3RhdGVSZXF1ZXN0GiUubGVvZmxvdy5hZ2VudC52MS5SZXBvcnRTdGF0ZVJlc3BvbnNlEloKC0dldFZhcmlhYmxlEiQubGVvZmxvdy5hZ2VudC52MS5HZXRWYXJpYWJsZVJlcXVlc3QaJS5sZW9mbG93LmFnZW50LnYxLkdldFZhcmlhYmxlUmVzcG9uc2USYAoNR2V0Q29ubmVjdGlvbhImLmxlb2Zsb3cuYWdlbnQudjEuR2V0Q29ubmVjdGlvblJlcXVlc3QaJy5sZW9mbG93LmFnZW50LnYxLkdldENvbm5lY3Rpb25SZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message leoflow.agent.v1.RegisterRequest
@@ -179,6 +179,37 @@ export type GetTaskSpecResponse = Message<"leoflow.agent.v1.GetTaskSpecResponse"
    * @generated from field: string params_json = 13;
    */
   paramsJson: string;
+
+  /**
+   * Values the task's templates read that must not appear in its log (secret variables, connection
+   * passwords): the agent masks them as it masks env_from's.
+   *
+   * @generated from field: repeated string secrets = 14;
+   */
+  secrets: string[];
+
+  /**
+   * Set when the task's templates could not be rendered (which template, which field, what exists):
+   * the agent fails the try with it instead of running the task.
+   *
+   * @generated from field: string template_error = 15;
+   */
+  templateError: string;
+
+  /**
+   * The DAG's `requirements`, for a python task: the agent runs it in a virtual environment with them.
+   *
+   * @generated from field: repeated string python_requirements = 16;
+   */
+  pythonRequirements: string[];
+
+  /**
+   * The seq of this launch's first log line: a sensor in mode reschedule runs its check once per launch on
+   * the same try, and each launch logs after the previous ones instead of over them.
+   *
+   * @generated from field: int64 log_seq_start = 17;
+   */
+  logSeqStart: bigint;
 };
 
 /**
@@ -344,7 +375,8 @@ export const PushXComResponseSchema: GenMessage<PushXComResponse> = /*@__PURE__*
  */
 export type ReportStateRequest = Message<"leoflow.agent.v1.ReportStateRequest"> & {
   /**
-   * success | failed | skipped
+   * success | failed | skipped | up_for_reschedule (a user check in mode reschedule said "not yet": the control
+   * plane plans its next check and ends the try without spending a retry)
    *
    * @generated from field: string state = 1;
    */
@@ -359,6 +391,14 @@ export type ReportStateRequest = Message<"leoflow.agent.v1.ReportStateRequest"> 
    * @generated from field: string error = 3;
    */
   error: string;
+
+  /**
+   * A failure no retry can change (a sensor that timed out, as Airflow's AirflowSensorTimeout): the control
+   * plane fails the task instance without spending its retries.
+   *
+   * @generated from field: bool final = 4;
+   */
+  final: boolean;
 };
 
 /**
@@ -417,6 +457,13 @@ export type GetVariableResponse = Message<"leoflow.agent.v1.GetVariableResponse"
    * @generated from field: string value = 2;
    */
   value: string;
+
+  /**
+   * Stored encrypted: masked in the task's log even when its key does not look secret.
+   *
+   * @generated from field: bool secret = 3;
+   */
+  secret: boolean;
 };
 
 /**

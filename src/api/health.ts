@@ -1,0 +1,43 @@
+/**
+ * The body of GET /api/v2/monitor/health, without hono: the server answers it from the moment it binds,
+ * while the rest of the API (hono, its routes and schemas) loads in the background (app.ts). Light on
+ * purpose: it imports nothing but domain and the store's port types.
+ */
+import { DEFAULT_TEAM } from "../domain";
+import type { Logger } from "../observability";
+import type { Store } from "../store";
+
+/** The route's path (API_PREFIX + /monitor/health), for the server's answer before the API has loaded. */
+export const HEALTH_PATH = "/api/v2/monitor/health";
+
+export interface HealthReport {
+  metadatabase: { status: "healthy" | "unhealthy" };
+  scheduler: { status: "healthy" | "unhealthy"; latest_scheduler_heartbeat: string | null };
+  triggerer: { status: null; latest_triggerer_heartbeat: null };
+  dag_processor: null;
+}
+
+export interface HealthSources {
+  store: Pick<Store, "listImportErrors">;
+  scheduler: { health(): { status: "healthy" | "unhealthy"; latest_scheduler_heartbeat: string | null } };
+  logger: Pick<Logger, "warn">;
+}
+
+/** Like Airflow's: each component's status (the route answers 200 whatever they are). */
+export async function healthReport(deps: HealthSources): Promise<HealthReport> {
+  let metadatabase: "healthy" | "unhealthy" = "healthy";
+  try {
+    // Any cheap read proves the store answers; the team default always exists.
+    await deps.store.listImportErrors(DEFAULT_TEAM, { limit: 1 });
+  } catch (e) {
+    metadatabase = "unhealthy";
+    deps.logger.warn("health check: store call failed", { error: e });
+  }
+  const scheduler = deps.scheduler.health();
+  return {
+    metadatabase: { status: metadatabase },
+    scheduler: { status: scheduler.status, latest_scheduler_heartbeat: scheduler.latest_scheduler_heartbeat },
+    triggerer: { status: null, latest_triggerer_heartbeat: null },
+    dag_processor: null,
+  };
+}

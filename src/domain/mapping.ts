@@ -1,0 +1,155 @@
+/**
+ * Dynamic task mapping (Airflow's `expand`, `expand_kwargs` and `partial`): the schema of a task's mapping
+ * and the pure expansion of it into one set of keyword values per map_index. The scheduler loads the
+ * upstream XComs a mapping names (`mappingRefs`) and calls `expandTask`; the agent RPC calls `mappedValues`
+ * to give one instance its values. The task's ordinary fields are Airflow's `partial`: every instance shares them.
+ */
+import { z } from "zod";
+import { lazySchema } from "./lazy-schema";
+
+/** The name a mapped value reaches the task under: an env var suffix, a ctx.map key, a template path. */
+const MAP_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A record whose keys are mapped argument names, each bad key reported at its own path. */
+const namedRecord = <V extends z.ZodType>(value: V) =>
+  z.record(z.string(), value).superRefine((o, ctx) => {
+    for (const key of Object.keys(o))
+      if (!MAP_NAME.test(key))
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: "mapped argument names are letters, digits and '_', not starting with a digit",
+        });
+  });
+
+/** An upstream's XCom: `{ xcom: "task_id", key?: "return_value" }`. The upstream becomes a dependency. */
+export const XComRefSchema = lazySchema(() =>
+  z.object({ xcom: z.string().min(1, "xcom names an upstream task_id"), key: z.string().min(1).optional() }).strict(),
+);
+export type XComRef = z.infer<typeof XComRefSchema>;
+
+/** `expand: { name: [literal, …] | { xcom: "upstream" } }`: one instance per combination (a cross product). */
+export const ExpandSchema = lazySchema(() =>
+  namedRecord(z.union([z.array(z.unknown()), XComRefSchema])).refine(
+    (o) => Object.keys(o).length > 0,
+    "expand needs at least one argument",
+  ),
+);
+/** `expand_kwargs: [{ name: value, … }, …] | { xcom: "upstream" }`: one instance per object. */
+export const ExpandKwargsSchema = lazySchema(() => z.union([z.array(namedRecord(z.unknown())), XComRefSchema]));
+
+/** The mapping fields of a task. */
+export interface MappingFields {
+  task_id: string;
+  expand?: Record<string, unknown[] | XComRef>;
+  expand_kwargs?: Record<string, unknown>[] | XComRef;
+}
+
+/** Airflow's default for `max_map_length`. */
+export const DEFAULT_MAX_MAP_LENGTH = 1024;
+
+export const isMapped = (task: MappingFields): boolean => task.expand !== undefined || task.expand_kwargs !== undefined;
+
+const isRef = (v: unknown): v is XComRef => typeof v === "object" && v !== null && !Array.isArray(v) && "xcom" in v;
+
+/** The key of a loaded XCom in the `sources` map: `task_id` and key. */
+export const sourceKey = (ref: XComRef): string => `${ref.xcom}\u0000${ref.key ?? "return_value"}`;
+
+/** The upstream XComs a task's mapping reads (none for literal lists). */
+export function mappingRefs(task: MappingFields): XComRef[] {
+  if (task.expand_kwargs !== undefined) return isRef(task.expand_kwargs) ? [task.expand_kwargs] : [];
+  return Object.values(task.expand ?? {}).filter(isRef);
+}
+
+/** The upstream task_ids a mapping reads, which every mapped task depends on (as in Airflow). */
+export const mappingUpstreams = (task: MappingFields): string[] => [...new Set(mappingRefs(task).map((r) => r.xcom))];
+
+export type Expansion = { kind: "instances"; count: number } | { kind: "empty"; reason: string } | { kind: "failed"; reason: string };
+
+/** A JSON value's type as a person reads it. */
+export function jsonTypeName(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "list";
+  if (typeof v === "object") return "object";
+  return typeof v;
+}
+
+type Loaded = { lists: [string, unknown[]][] } | { kwargs: Record<string, unknown>[] } | { failed: string };
+
+/**
+ * Resolves every XCom reference of the mapping to a list. `sources` holds the loaded XComs by `sourceKey`
+ * (absent: the upstream pushed none). Fails naming the task, the upstream and what it found.
+ */
+function load(task: MappingFields, sources: ReadonlyMap<string, unknown>): Loaded {
+  const fromXCom = (ref: XComRef): unknown[] | string => {
+    const key = ref.key ?? "return_value";
+    const where = `the XCom ${key === "return_value" ? "" : `${key} `}of upstream ${ref.xcom}`;
+    if (!sources.has(sourceKey(ref))) return `task ${task.task_id} expands over ${where}, which pushed none`;
+    const v = sources.get(sourceKey(ref));
+    if (!Array.isArray(v)) return `task ${task.task_id} expands over ${where}, which is a ${jsonTypeName(v)}, not a list`;
+    return v;
+  };
+  if (task.expand_kwargs !== undefined) {
+    const list = isRef(task.expand_kwargs) ? fromXCom(task.expand_kwargs) : task.expand_kwargs;
+    if (typeof list === "string") return { failed: list };
+    const bad = list.findIndex((item) => jsonTypeName(item) !== "object");
+    if (bad >= 0)
+      return {
+        failed: `task ${task.task_id} expand_kwargs item ${bad} is a ${jsonTypeName(list[bad])}, not an object of arguments`,
+      };
+    return { kwargs: list as Record<string, unknown>[] };
+  }
+  const lists: [string, unknown[]][] = [];
+  for (const [name, v] of Object.entries(task.expand ?? {})) {
+    const list = isRef(v) ? fromXCom(v) : v;
+    if (typeof list === "string") return { failed: list };
+    lists.push([name, list]);
+  }
+  return { lists };
+}
+
+const lengthOf = (l: Exclude<Loaded, { failed: string }>): number =>
+  "kwargs" in l ? l.kwargs.length : l.lists.reduce((n, [, list]) => n * list.length, 1);
+
+/**
+ * How many instances a mapped task expands to, or why it is skipped (an empty list, as in Airflow) or fails
+ * (a non-list XCom, an XCom never pushed, more than `maxLength` instances).
+ *
+ * @example expandTask({ task_id: "t", expand: { x: [1, 2] } }, new Map(), 1024) // { kind: "instances", count: 2 }
+ */
+export function expandTask(task: MappingFields, sources: ReadonlyMap<string, unknown>, maxLength: number): Expansion {
+  const loaded = load(task, sources);
+  if ("failed" in loaded) return { kind: "failed", reason: loaded.failed };
+  const count = lengthOf(loaded);
+  if (count > maxLength)
+    return {
+      kind: "failed",
+      reason: `task ${task.task_id} expands to ${count.toLocaleString("en-US")} items, over the limit of ${maxLength} (--max-map-length)`,
+    };
+  if (count === 0) {
+    const empty = "kwargs" in loaded ? ["expand_kwargs"] : loaded.lists.filter(([, l]) => l.length === 0).map(([n]) => n);
+    return { kind: "empty", reason: `mapped over an empty list (${empty.join(", ")}): no instances to run` };
+  }
+  return { kind: "instances", count };
+}
+
+/**
+ * The arguments of instance `mapIndex`: for `expand`, the cross product in Airflow's order (the last
+ * argument varies fastest); for `expand_kwargs`, the object at that index. Null when the index is out of
+ * range or the mapping cannot be loaded (the upstream changed since the expansion).
+ *
+ * @example mappedValues({ task_id: "t", expand: { x: [1, 2], y: ["a", "b"] } }, new Map(), 1) // { x: 1, y: "b" }
+ */
+export function mappedValues(task: MappingFields, sources: ReadonlyMap<string, unknown>, mapIndex: number): Record<string, unknown> | null {
+  const loaded = load(task, sources);
+  if ("failed" in loaded || mapIndex < 0 || mapIndex >= lengthOf(loaded)) return null;
+  if ("kwargs" in loaded) return { ...loaded.kwargs[mapIndex] };
+  const values: Record<string, unknown> = {};
+  let rest = mapIndex;
+  for (let i = loaded.lists.length - 1; i >= 0; i--) {
+    const [name, list] = loaded.lists[i]!;
+    values[name] = list[rest % list.length];
+    rest = Math.floor(rest / list.length);
+  }
+  return Object.fromEntries(loaded.lists.map(([name]) => [name, values[name]]));
+}

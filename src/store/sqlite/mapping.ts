@@ -1,0 +1,57 @@
+/** Dynamic task mapping on SQLite (ports/mapping.ts). */
+import type { Database } from "bun:sqlite";
+import type { XComKey, XComRecord } from "../../domain";
+import type { ActiveTaskKey, TaskExpansion } from "../ports/mapping";
+import { toXCom, type XComRow } from "./rows";
+
+const COPY_COLUMNS = "dag_run_id, team, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight";
+
+// The siblings 1..count-1 are copies of the expanded row: a recursive series, so one statement makes them all.
+// An index an earlier expansion had (left `removed` when the task was cleared whole) already exists: it is
+// revived by REVIVE_SIBLINGS instead, keeping its id and history.
+const INSERT_SIBLINGS = `INSERT INTO task_instances (${COPY_COLUMNS}, map_index, updated_at)
+  WITH RECURSIVE idx(i) AS (SELECT 1 WHERE ?1 > 1 UNION ALL SELECT i + 1 FROM idx WHERE i + 1 < ?1)
+  SELECT ${COPY_COLUMNS}, idx.i, ?2 FROM task_instances, idx WHERE task_instances.id = ?3
+  ON CONFLICT (dag_run_id, task_id, map_index) DO NOTHING`;
+const REVIVE_SIBLINGS = `UPDATE task_instances SET state = 'none', updated_at = ?2
+  WHERE (dag_run_id, task_id) = (SELECT dag_run_id, task_id FROM task_instances WHERE id = ?3)
+    AND map_index BETWEEN 1 AND ?1 - 1 AND state = 'removed'`;
+
+export function expandTaskInstances(db: Database, expansions: readonly TaskExpansion[], now: Date): boolean[] {
+  const claim = db.query("UPDATE task_instances SET map_index = 0, updated_at = ? WHERE id = ? AND map_index = -1 AND state = 'none'");
+  const revive = db.query(REVIVE_SIBLINGS);
+  const siblings = db.query(INSERT_SIBLINGS);
+  return db
+    .transaction(() =>
+      expansions.map((e) => {
+        if (claim.run(now.getTime(), e.id).changes === 0) return false;
+        revive.run(e.count, now.getTime(), e.id);
+        siblings.run(e.count, now.getTime(), e.id);
+        return true;
+      }),
+    )
+    .immediate();
+}
+
+export function listMappedXComs(db: Database, key: Omit<XComKey, "map_index">): XComRecord[] {
+  const rows = db
+    .query(
+      `SELECT team, dag_id, run_id, task_id, map_index, key, value, timestamp FROM xcom
+       WHERE team = ? AND dag_id = ? AND run_id = ? AND task_id = ? AND key = ? AND map_index >= 0 ORDER BY map_index`,
+    )
+    .all(key.team, key.dag_id, key.run_id, key.task_id, key.key) as XComRow[];
+  return rows.map(toXCom);
+}
+
+export function countActiveByTask(db: Database, tasks: readonly ActiveTaskKey[]): number[] {
+  if (tasks.length === 0) return [];
+  const rows = db
+    .query(
+      `SELECT k.key AS i, (SELECT count(*) FROM task_instances t
+         WHERE t.team = k.value ->> '$[0]' AND t.dag_id = k.value ->> '$[1]' AND t.task_id = k.value ->> '$[2]'
+           AND t.state IN ('queued', 'running')) AS n
+       FROM json_each(?) k`,
+    )
+    .all(JSON.stringify(tasks.map((t) => [t.team, t.dag_id, t.task_id]))) as { i: number; n: number }[];
+  return rows.sort((a, b) => a.i - b.i).map((r) => r.n);
+}

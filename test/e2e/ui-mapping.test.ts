@@ -1,0 +1,75 @@
+/**
+ * A mapped task in the web UI (Chromium via playwright-core, against the compiled binary): the grid marks the
+ * task as mapped, and its cell (one per run) names how many instances it has and their states, in the
+ * tooltip and in the keyboard cursor's label; the task panel says the same. Skipped without a browser,
+ * except under CI=true.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
+
+setDefaultTimeout(40_000);
+
+const ROOT = resolve(import.meta.dir, "../..");
+
+function findChromium(): string | null {
+  const r = Bun.spawnSync([join(ROOT, "scripts/chromium")], { stderr: "pipe" });
+  if (r.exitCode === 0) return r.stdout.toString().trim() || null;
+  if (process.env.CI === "true") throw new Error(`scripts/chromium failed under CI: ${r.stderr.toString()}`);
+  return null;
+}
+const CHROMIUM = findChromium();
+
+describe.skipIf(!CHROMIUM)("a mapped task in the web UI", () => {
+  let lf: Leoflow;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), "leoflow-ui-map-"));
+    mkdirSync(join(dir, "dags"));
+    writeFileSync(
+      join(dir, "dags", "ui_map.json"),
+      JSON.stringify({
+        dag_id: "ui_map",
+        tasks: [
+          { task_id: "each", operator: "bash", expand: { x: [1, 2, 3] }, bash_command: "test {{ map.x }} != 2" },
+          { task_id: "after", operator: "bash", bash_command: "true", upstream: ["each"], trigger_rule: "all_done" },
+        ],
+      }),
+    );
+    [lf, browser] = await Promise.all([
+      startLeoflow({ dir }),
+      chromium.launch({ executablePath: CHROMIUM ?? undefined, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] }),
+    ]);
+    await waitFor(
+      async () => (await lf.api("GET", "/api/v2/dags")).body.total_entries === 1,
+      20_000,
+      () => lf.output(),
+    );
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    await page.goto(lf.url);
+    await page.waitForURL(/\/login/);
+    await page.getByLabel("Username").fill("admin");
+    await page.getByLabel("Password").fill("e2e-admin-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(/\/dags/);
+  }, 40_000);
+  afterAll(async () => {
+    await browser?.close();
+    await lf?.stop();
+  });
+
+  test("the cell of a mapped task counts its instances and their states; the names mark it mapped", async () => {
+    await lf.api("POST", "/api/v2/dags/ui_map/dagRuns", { logical_date: null, dag_run_id: "map-1" });
+    await waitForRun(lf, "ui_map", "map-1");
+    await page.goto(`${lf.url}/dags/ui_map/runs/map-1`);
+    await page.getByText("each [ ]").waitFor();
+    const cell = page.getByRole("link", { name: "each in map-1: failed, 3 mapped instances (failed×1, success×2)" });
+    await cell.focus();
+    expect(await page.getByRole("tooltip").textContent()).toContain("Mapped: 3 instances (failed×1, success×2)");
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * The first sweep after a start (issue 18): it reads every active run in chunks and moves them in batches
+ * (setDagRunStates), and the process keeps answering in between — a restart with many active runs serves
+ * /health before that sweep is through. Real stores, the real planner, a dispatcher that only records.
+ */
+import { describe, expect, test } from "bun:test";
+import { parseDagSpec } from "../../src/domain";
+import { silentLogger } from "../../src/observability";
+import { SchedulerLoop } from "../../src/scheduler";
+import { forEachStore } from "../support/stores";
+
+const RUNS = 2_500; // more than one read chunk (1,000 runs)
+
+forEachStore((backend) => {
+  describe("first sweep", () => {
+    test("every active run is read, moved to running and its root queued, with the event loop turning meanwhile", async () => {
+      const store = await backend.open();
+      try {
+        await store.migrate();
+        const now = new Date("2026-01-01T00:00:00Z");
+        const spec = parseDagSpec({
+          dag_id: "many",
+          max_active_runs: RUNS,
+          max_active_tasks: RUNS,
+          tasks: [
+            { task_id: "a", operator: "bash", bash_command: "true" },
+            { task_id: "b", operator: "bash", bash_command: "true", upstream: ["a"] },
+          ],
+        });
+        const dag = await store.upsertDag("default", { spec, fileloc: "/dags/many.json", pausedOnCreate: false, now });
+        // Created 50 at a time, as concurrent API calls would (Postgres pays a round trip per run).
+        for (let from = 0; from < RUNS; from += 50)
+          await Promise.all(
+            Array.from({ length: 50 }, (_, k) => from + k).map((i) =>
+              store.createDagRun({
+                team: "default",
+                dag_id: "many",
+                run_id: `r${i}`,
+                run_type: "manual",
+                logical_date: null,
+                data_interval_start: null,
+                data_interval_end: null,
+                conf: {},
+                version_id: dag.version_id,
+                queued_at: now,
+                tasks: spec.tasks.map((t) => ({
+                  task_id: t.task_id,
+                  operator: t.operator,
+                  max_tries: 0,
+                  pool: "default_pool",
+                  pool_slots: 1,
+                  priority_weight: 1,
+                })),
+              }),
+            ),
+          );
+        await store.updatePool("default", "default_pool", { slots: -1 });
+        const dispatched: number[] = [];
+        const loop = new SchedulerLoop({
+          store,
+          dispatcher: { dispatch: async (ti) => void dispatched.push(ti.id) },
+          logger: silentLogger,
+          sweepIntervalMs: 3_600_000,
+          tickTimeoutMs: 3_600_000,
+          parallelism: 1_000_000,
+          now: () => now,
+        });
+        // Turns of the event loop while the sweep runs: what a health request waiting on the process needs.
+        let turns = 0;
+        let sweeping = true;
+        const count = () => {
+          if (!sweeping) return;
+          turns++;
+          setImmediate(count);
+        };
+        setImmediate(count);
+        const report = await loop.tick();
+        sweeping = false;
+
+        expect(report).toMatchObject({ runs: RUNS, dispatched: RUNS });
+        expect(turns).toBeGreaterThan(2);
+        const active = await store.listActiveRunIds();
+        expect(active).toHaveLength(RUNS);
+        const runs = await Promise.all([active[0]!, active[RUNS - 1]!].map((id) => store.getDagRunById(id)));
+        expect(runs.map((r) => r?.state)).toEqual(["running", "running"]);
+        const snaps = await store.loadRunSnapshots(active);
+        const states = new Set(snaps.flatMap((s) => s.tis.map((t) => `${t.task_id}:${t.state}`)));
+        expect([...states].sort()).toEqual(["a:queued", "b:none"]);
+      } finally {
+        await store.close();
+      }
+    }, 60_000);
+  });
+});

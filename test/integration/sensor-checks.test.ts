@@ -1,0 +1,153 @@
+/**
+ * The checks behind http and sql sensors against real servers: a local HTTP server that becomes ready, a
+ * SQLite file and the test Postgres through connections, and the errors that fail a sensor (a missing
+ * connection, a connection of another type, another DAG's failed task).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ConnectionRecord, DagRunState, TaskState } from "../../src/domain";
+import { SensorChecks } from "../../src/executors";
+import { describePg, pgUrl } from "../support/postgres";
+
+/** The kinds the control plane checks. */
+type Checked = Parameters<SensorChecks["check"]>[0];
+
+const conn = (over: Partial<ConnectionRecord> & Pick<ConnectionRecord, "connection_id" | "conn_type">): ConnectionRecord => ({
+  description: null,
+  host: null,
+  login: null,
+  password: null,
+  schema: null,
+  port: null,
+  extra: null,
+  ...over,
+});
+
+function checksWith(connections: ConnectionRecord[], external: (TaskState | DagRunState)[] = []) {
+  return new SensorChecks({
+    getConnection: async (_team, id) => connections.find((c) => c.connection_id === id) ?? null,
+    externalStates: async () => external,
+  });
+}
+
+const ctx = {
+  team: "default",
+  dag_id: "d",
+  run_id: "r",
+  task_id: "t",
+  logical_date: new Date("2026-01-01T00:00:00Z"),
+  run_queued_at: new Date(),
+  now: new Date(),
+};
+
+describe("http sensor", () => {
+  let server: ReturnType<typeof Bun.serve>;
+  let status = 503;
+  let body: unknown = { ready: false };
+  let auth: string | null = null;
+  beforeAll(() => {
+    server = Bun.serve({
+      port: 0,
+      fetch: (req) => {
+        auth = req.headers.get("authorization");
+        return Response.json(body, { status });
+      },
+    });
+  });
+  afterAll(() => server.stop(true));
+
+  const sensor = (check?: object): Checked =>
+    ({ kind: "http", http: { method: "GET", url: "/health", connection_id: "api" }, ...(check ? { check } : {}) }) as Checked;
+
+  test("not yet while the status is not accepted; then the JSON path decides; the connection's credentials are sent", async () => {
+    const checks = checksWith([
+      conn({ connection_id: "api", conn_type: "http", host: `http://127.0.0.1:${server.port}`, login: "bot", password: "pw" }),
+    ]);
+    status = 503;
+    expect(await checks.check(sensor({ json_path: "ready" }), ctx)).toEqual({ done: false });
+    status = 200;
+    expect(await checks.check(sensor({ json_path: "ready" }), ctx)).toEqual({ done: false });
+    body = { ready: true, phase: "up" };
+    expect(await checks.check(sensor({ json_path: "ready" }), ctx)).toEqual({ done: true });
+    expect(await checks.check(sensor({ json_path: "phase", equals: "down" }), ctx)).toEqual({ done: false });
+    expect(await checks.check(sensor({ body_contains: '"phase":"up"' }), ctx)).toEqual({ done: true });
+    expect(await checks.check(sensor(), ctx)).toEqual({ done: true });
+    expect(auth).toBe(`Basic ${btoa("bot:pw")}`);
+  });
+
+  test("a server that does not answer is not yet; a missing connection is an error naming it", async () => {
+    const down = checksWith([conn({ connection_id: "api", conn_type: "http", host: "http://127.0.0.1:9" })]);
+    expect(await down.check(sensor(), ctx)).toEqual({ done: false });
+    await expect(checksWith([]).check(sensor(), ctx)).rejects.toThrow('connection "api" does not exist');
+  });
+});
+
+describe("sql sensor", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "leoflow-sql-sensor-"));
+    const db = new Database(join(dir, "w.db"));
+    db.run("CREATE TABLE orders (day TEXT)");
+    db.run("INSERT INTO orders VALUES ('2026-01-01')");
+    db.close();
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const sql = (q: string, id = "wh"): Checked => ({ kind: "sql", connection_id: id, sql: q });
+
+  test("sqlite: the first cell of the first row decides", async () => {
+    const checks = checksWith([conn({ connection_id: "wh", conn_type: "sqlite", host: join(dir, "w.db") })]);
+    expect(await checks.check(sql("SELECT count(*) FROM orders WHERE day = '2026-01-01'"), ctx)).toEqual({ done: true });
+    expect(await checks.check(sql("SELECT count(*) FROM orders WHERE day = '2026-01-02'"), ctx)).toEqual({ done: false });
+    expect(await checks.check(sql("SELECT day FROM orders WHERE 0"), ctx)).toEqual({ done: false });
+  });
+
+  test("a missing connection, or one of a type a sql sensor cannot use, is an error saying so", async () => {
+    await expect(checksWith([]).check(sql("SELECT 1"), ctx)).rejects.toThrow('connection "wh" does not exist in team default');
+    await expect(checksWith([conn({ connection_id: "wh", conn_type: "http" })]).check(sql("SELECT 1"), ctx)).rejects.toThrow(
+      'connection "wh" is of type "http"; a sql sensor runs on postgres or sqlite connections',
+    );
+  });
+
+  describePg("postgres", () => {
+    test("a query on a postgres connection", async () => {
+      const u = new URL(pgUrl());
+      const checks = checksWith([
+        conn({
+          connection_id: "wh",
+          conn_type: "postgres",
+          host: u.hostname,
+          port: Number(u.port || 5432),
+          login: decodeURIComponent(u.username),
+          password: u.password ? decodeURIComponent(u.password) : null,
+          schema: u.pathname.slice(1),
+        }),
+      ]);
+      expect(await checks.check(sql("SELECT 1"), ctx)).toEqual({ done: true });
+      expect(await checks.check(sql("SELECT NULL"), ctx)).toEqual({ done: false });
+    });
+  });
+});
+
+describe("external task sensor", () => {
+  const sensor: Checked = {
+    kind: "external_task",
+    external_dag_id: "producer",
+    external_task_id: "publish",
+    allowed_states: ["success"],
+    failed_states: ["failed", "upstream_failed"],
+  };
+  test("done when every matching task instance is allowed; a failed one is an error; none yet is not yet", async () => {
+    expect(await checksWith([], ["success", "success"]).check(sensor, ctx)).toEqual({ done: true });
+    expect(await checksWith([], ["success", "running"]).check(sensor, ctx)).toEqual({ done: false });
+    expect(await checksWith([], []).check(sensor, ctx)).toEqual({ done: false });
+    await expect(checksWith([], ["success", "failed"]).check(sensor, ctx)).rejects.toThrow(
+      'task "publish" of DAG "producer" for logical date 2026-01-01T00:00:00.000Z is failed (failed_states: failed, upstream_failed)',
+    );
+    await expect(checksWith([], ["success"]).check(sensor, { ...ctx, logical_date: null })).rejects.toThrow(
+      'external_task sensor: run "r" has no logical date to match runs of "producer" by',
+    );
+  });
+});

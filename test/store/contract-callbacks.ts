@@ -1,0 +1,30 @@
+/**
+ * Store contract for the callback runner's state: its event-log cursor survives and never moves back, and a
+ * run's deadline alert is claimed once.
+ */
+import { describe, expect, test } from "bun:test";
+import type { Store } from "../../src/store";
+import { T0 } from "./contract-fixtures";
+
+const at = (s: number) => new Date(T0.getTime() + s * 1000);
+
+export function callbacksContract(getStore: () => Store): void {
+  describe("callback runner state", () => {
+    test("a cursor reads null until saved, then the newest id saved; an older id does not move it back", async () => {
+      const store = getStore();
+      expect(await store.getCallbackCursor("callbacks")).toBeNull();
+      await store.saveCallbackCursor("callbacks", 41, at(1));
+      await store.saveCallbackCursor("callbacks", 57, at(2));
+      await store.saveCallbackCursor("callbacks", 50, at(3));
+      expect(await store.getCallbackCursor("callbacks")).toBe(57);
+      expect(await store.getCallbackCursor("other")).toBeNull();
+    });
+
+    test("a deadline alert is claimed by the first call only", async () => {
+      const store = getStore();
+      expect(await store.claimDeadlineAlert(7, at(1))).toBe(true);
+      expect(await store.claimDeadlineAlert(7, at(2))).toBe(false);
+      expect(await store.claimDeadlineAlert(8, at(2))).toBe(true);
+    });
+  });
+}

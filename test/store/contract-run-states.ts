@@ -1,0 +1,71 @@
+/**
+ * Store contract for setDagRunStates (issue 18): the scheduler moves many runs in one batch. Each change is
+ * conditional on the run's current state, as setDagRunState is: start_date kept once set, end_date set on a
+ * terminal state and cleared on running, a note written only when given; a lost race changes nothing.
+ */
+import { describe, expect, test } from "bun:test";
+import { parseDagSpec } from "../../src/domain";
+import type { Store } from "../../src/store";
+import { newRun, T0 } from "./contract-fixtures";
+
+const at = (s: number) => new Date(T0.getTime() + s * 1000);
+
+async function runs(store: Store, n: number) {
+  const dag = await store.upsertDag("default", {
+    spec: parseDagSpec({ dag_id: "batch", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] }),
+    fileloc: "/dags/batch.json",
+    pausedOnCreate: false,
+    now: T0,
+  });
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(await store.createDagRun(newRun(dag, `r${i}`)));
+  return out;
+}
+
+export function runStatesContract(getStore: () => Store): void {
+  describe("setDagRunStates", () => {
+    test("applies each change whose run is in an allowed state, and says which applied", async () => {
+      const store = getStore();
+      const [a, b, c] = await runs(store, 3);
+      await store.setDagRunState(c!.id, ["queued"], "running", at(1));
+      const applied = await store.setDagRunStates(
+        [
+          { id: a!.id, from: ["queued"], to: "running" },
+          { id: b!.id, from: ["queued"], to: "failed", note: "run timed out" },
+          { id: c!.id, from: ["queued"], to: "running" }, // already running: a lost race
+          { id: 999_999, from: ["queued"], to: "running" }, // no such run
+        ],
+        at(5),
+      );
+      expect(applied).toEqual([true, true, false, false]);
+      const [ra, rb, rc] = await Promise.all([a, b, c].map((r) => store.getDagRunById(r!.id)));
+      expect(ra).toMatchObject({ state: "running", start_date: at(5), end_date: null, note: null });
+      expect(rb).toMatchObject({ state: "failed", end_date: at(5), note: "run timed out" });
+      expect(rc).toMatchObject({ state: "running", start_date: at(1) });
+    });
+
+    test("a run named twice sees its first change; start_date set once is kept", async () => {
+      const store = getStore();
+      const [a] = await runs(store, 1);
+      await store.setDagRunState(a!.id, ["queued"], "running", at(1));
+      await store.setDagRunState(a!.id, ["running"], "queued", at(2));
+      const applied = await store.setDagRunStates(
+        [
+          { id: a!.id, from: ["queued"], to: "running" },
+          { id: a!.id, from: ["running"], to: "success" },
+        ],
+        at(9),
+      );
+      expect(applied).toEqual([true, true]);
+      expect(await store.getDagRunById(a!.id)).toMatchObject({ state: "success", start_date: at(1), end_date: at(9) });
+    });
+
+    test("an empty batch or empty from-list changes nothing", async () => {
+      const store = getStore();
+      const [a] = await runs(store, 1);
+      expect(await store.setDagRunStates([], at(1))).toEqual([]);
+      expect(await store.setDagRunStates([{ id: a!.id, from: [], to: "running" }], at(1))).toEqual([false]);
+      expect(await store.getDagRunById(a!.id)).toMatchObject({ state: "queued", start_date: null });
+    });
+  });
+}

@@ -1,0 +1,53 @@
+/** clearsForRun: a mapped task cleared whole collapses so it expands again; some of its instances rerun as they are. */
+import { describe, expect, test } from "bun:test";
+import type { TaskInstanceRecord, TaskState } from "../../../src/domain";
+import { clearsForRun } from "../../../src/scheduler";
+import { dag, tis } from "./helpers";
+
+const spec = dag([
+  { task_id: "make" },
+  { task_id: "each", expand: { x: { xcom: "make" } }, retries: 1 },
+  { task_id: "lit", expand: { y: [1] } },
+]);
+
+/** `make` succeeded; `each` expanded into instances in the given states (ids 10, 11, …). */
+function rows(eachStates: TaskState[]): TaskInstanceRecord[] {
+  const base = tis(spec, { make: "success" });
+  const template = base.find((t) => t.task_id === "each")!;
+  return [...base.filter((t) => t.task_id !== "each"), ...eachStates.map((state, i) => ({ ...template, id: 10 + i, map_index: i, state }))];
+}
+
+const shape = (cs: ReturnType<typeof clearsForRun>) =>
+  cs.map((c) => `${c.id}:${c.from}→${c.to ?? "none"}${c.map_index === undefined ? "" : `@${c.map_index}`} try${c.try_number}`);
+
+describe("clearsForRun", () => {
+  test("every instance targeted: instance 0 back to -1, the others removed; one never run still collapses or goes", () => {
+    const run = rows(["success", "failed", "none"]);
+    // lit, still unexpanded in none, needs nothing.
+    expect(shape(clearsForRun(spec, run, run))).toEqual([
+      "1:success→none try2",
+      "10:success→none@-1 try2",
+      "11:failed→removed try2",
+      "12:none→removed try1",
+    ]);
+  });
+
+  test.each<[string, TaskState[], (t: TaskInstanceRecord) => boolean, string[]]>([
+    [
+      "only the failed instance (only_failed): it reruns as it is",
+      ["success", "failed"],
+      (t) => t.state === "failed",
+      ["11:failed→none try2"],
+    ],
+    ["one map_index: it reruns as it is", ["success", "success"], (t) => t.map_index === 0, ["10:success→none try2"]],
+    [
+      "instances an earlier re-expansion removed are not needed for a whole clear, and stay removed",
+      ["success", "removed"],
+      (t) => t.task_id === "each" && t.state !== "removed",
+      ["10:success→none@-1 try2"],
+    ],
+  ])("%s", (_, states, pick, expected) => {
+    const run = rows(states);
+    expect(shape(clearsForRun(spec, run, run.filter(pick)))).toEqual(expected);
+  });
+});
