@@ -363,13 +363,14 @@ describe("the rpc service refuses what it must", () => {
     expect((await client.reportState({ state: "success", exitCode: 0, error: "" })).state).toBe("success");
 
     for (const [name, call] of [
-      ["PushXCom", client.pushXCom({ key: "return_value", valueJson: '"forged"' })],
-      ["AppendLogs", client.appendLogs({ firstSeq: 0, lines: [{ timestampMs: Date.now(), stream: "stdout", line: "forged" }] })],
-      ["GetTaskSpec", client.getTaskSpec({})],
-      ["GetVariable", client.getVariable({ key: "anything" })],
-      ["GetConnection", client.getConnection({ connId: "anything" })],
+      // Thunks, called one at a time: a call started early could be refused before anything awaits it.
+      ["PushXCom", () => client.pushXCom({ key: "return_value", valueJson: '"forged"' })],
+      ["AppendLogs", () => client.appendLogs({ firstSeq: 0, lines: [{ timestampMs: Date.now(), stream: "stdout", line: "forged" }] })],
+      ["GetTaskSpec", () => client.getTaskSpec({})],
+      ["GetVariable", () => client.getVariable({ key: "anything" })],
+      ["GetConnection", () => client.getConnection({ connId: "anything" })],
     ] as const) {
-      const [c, msg] = await code(call);
+      const [c, msg] = await code(call());
       expect(c).toBe("permission_denied");
       expect(msg).toBe(
         `${name} refused: task instance agent_it/manual__it/finished_try try 1 is success, no longer queued or running; an agent token is valid only while its try is queued or running`,

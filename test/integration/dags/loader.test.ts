@@ -156,7 +156,12 @@ describe("validatePath", () => {
     expect(fixtures.map((r) => r.file.split("/").pop())).toEqual(["fixture_etl.json", "fixture_pair.yaml", "fixture_sdk.ts"]);
     const examples = await validatePath(join(import.meta.dir, "../../../examples/dags"), parser);
     expect(examples.flatMap((r) => r.errors)).toEqual([]);
-    expect(examples.flatMap((r) => r.dags.map((d) => d.spec.dag_id))).toEqual(["example_branching", "example_etl", "example_sdk"]);
+    expect(examples.flatMap((r) => r.dags.map((d) => d.spec.dag_id))).toEqual([
+      "example_branching",
+      "example_etl",
+      "example_mapping",
+      "example_sdk",
+    ]);
   });
 
   test("a missing path is reported", async () => {
