@@ -183,7 +183,9 @@ function mappingSuite(makeStore: () => Promise<Store>) {
     const tis = (await store.listTaskInstances("default", "lit", run.run_id)).items;
     const states = Object.fromEntries(tis.map((t) => [`${t.task_id}${t.map_index}`, t.state]));
     expect(states).toEqual({ each0: "success", each1: "failed", each2: "success", "done-1": "success", "strict-1": "upstream_failed" });
-    expect(tis.find((t) => t.task_id === "strict")?.note).toBe("trigger rule all_success: each=[success×2, failed×1]");
+    // all_success fails fast (as in Airflow): the note is written when the failed instance is seen, so the
+    // other instances may still be running then; it always names the failure.
+    expect(tis.find((t) => t.task_id === "strict")?.note).toMatch(/^trigger rule all_success: each=\[.*failed×1.*\]$/);
   });
 
   test("max_active_tis_per_dag holds the other instances back with a note until one finishes", async () => {
