@@ -2,7 +2,14 @@
  * Why a task instance is not running, as Airflow's TaskDependencyCollectionResponse: one `{name, reason}`
  * per unmet dependency, named as Airflow names its deps. Pure: the route loads what it reads.
  */
-import { isTerminalTaskState, type DagRunRecord, type TaskInstanceRecord, type TaskState, type WaitReasonKind } from "../domain";
+import {
+  isTerminalTaskState,
+  stateTally,
+  type DagRunRecord,
+  type TaskInstanceRecord,
+  type TaskState,
+  type WaitReasonKind,
+} from "../domain";
 
 export interface TaskDependency {
   name: string;
@@ -65,8 +72,5 @@ export function taskDependencies(input: {
 
 /** An upstream as the reason names it: its id, and for a mapped one its instances counted by state, as the planner's notes do. */
 function named(taskId: string, states: readonly TaskState[]): string {
-  if (states.length <= 1) return taskId;
-  const counts = new Map<TaskState, number>();
-  for (const s of states) counts.set(s, (counts.get(s) ?? 0) + 1);
-  return `${taskId}=[${[...counts].map(([s, n]) => `${s}×${n}`).join(", ")}]`;
+  return states.length <= 1 ? taskId : `${taskId}=${stateTally(states)}`;
 }

@@ -1,5 +1,13 @@
 /** The pure domain: DAG schema, states, transitions, trigger rules, schedules, errors. No I/O. */
-export { TASK_STATES, DAG_RUN_STATES, isTerminalTaskState, isTerminalDagRunState, type TaskState, type DagRunState } from "./states";
+export {
+  TASK_STATES,
+  DAG_RUN_STATES,
+  isTerminalTaskState,
+  isTerminalDagRunState,
+  stateTally,
+  type TaskState,
+  type DagRunState,
+} from "./states";
 export {
   LeoflowError,
   NotFoundError,

@@ -28,3 +28,10 @@ export const TERMINAL_DAG_RUN_STATES: ReadonlySet<DagRunState> = new Set(["succe
 
 export const isTerminalTaskState = (s: TaskState): boolean => TERMINAL_TASK_STATES.has(s);
 export const isTerminalDagRunState = (s: DagRunState): boolean => TERMINAL_DAG_RUN_STATES.has(s);
+
+/** Several task instances' states counted, in first-seen order: "[success×2, failed×1]" (mapped instances in notes). */
+export function stateTally(states: readonly TaskState[]): string {
+  const counts = new Map<TaskState, number>();
+  for (const s of states) counts.set(s, (counts.get(s) ?? 0) + 1);
+  return `[${[...counts].map(([s, n]) => `${s}×${n}`).join(", ")}]`;
+}

@@ -8,6 +8,7 @@ import {
   evaluateTriggerRule,
   isTerminalDagRunState,
   isTerminalTaskState,
+  stateTally,
   type DagRunState,
   type DagSpec,
   type TaskSpec,
@@ -179,10 +180,7 @@ const UNEXPANDED = -1;
 
 /** `success`, or for a mapped upstream a count per state: `[success×48, failed×2]`. */
 function describeStates(states: readonly TaskState[]): string {
-  if (states.length === 1) return states[0]!;
-  const counts = new Map<TaskState, number>();
-  for (const s of states) counts.set(s, (counts.get(s) ?? 0) + 1);
-  return `[${[...counts].map(([s, n]) => `${s}×${n}`).join(", ")}]`;
+  return states.length === 1 ? states[0]! : stateTally(states);
 }
 
 /** Not-yet-running states a task instance of a vanished task may be removed from. */
