@@ -21,9 +21,8 @@ import {
 } from "./events";
 import { LocalWakeBus, PgWakeBus, wakeChannelFor, type WakeBus } from "./events";
 import { WEBHOOK_INTEREST_REFRESH_MS, WebhookDeliverer, webhookChangeRelay, webhookEventSink } from "./events";
-import { DagFolderSync, IsolatedDagParser, ParseCache, TeamDagFolders, planTeamFolders } from "./dags";
-import { Router, SubprocessExecutor, createDockerExecution, dockerInstanceId, type DockerExecution } from "./executors";
-import { AGENT_BINARY_IN_IMAGE, createKubernetesExecution, type KubernetesExecution } from "./executors";
+import { Router, SubprocessExecutor, dockerInstanceId, loadDockerSetup, type DockerExecution } from "./executors";
+import { AGENT_BINARY_IN_IMAGE, loadKubernetesSetup, type KubernetesExecution } from "./executors";
 import { InlineRunner, SensorChecks, admitInlineTasks, registerInlineMetrics } from "./executors";
 import {
   BufferedDispatcher,
@@ -42,7 +41,7 @@ import { AGENT_RPC_PREFIX } from "./rpc/prefix";
 import type { createApi } from "./api";
 // Only the health report, eagerly: hono and the API's routes load in the background after start-up.
 import { HEALTH_PATH, healthReport } from "./api/health";
-import { CallbackRunner } from "./callbacks";
+import type { CallbackRunner } from "./callbacks";
 import {
   AgentTokens,
   UserTokens,
@@ -142,7 +141,8 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   let scheduler: SchedulerLoop | undefined;
   // Where each team's tasks may run (teams.executor_policy): read for every team at most every few seconds.
   const teamPolicies = new TeamPolicies({ source: store, ttlMs: TEAM_POLICY_TTL_MS, logger: log.child("dispatch") });
-  const docker = cfg.executor === "docker" ? dockerExecution(cfg, store, log, (id) => scheduler?.wake(id), await store.createdAt()) : null;
+  const docker =
+    cfg.executor === "docker" ? await dockerExecution(cfg, store, log, (id) => scheduler?.wake(id), await store.createdAt()) : null;
   // The pod reconciler acts on the leader only (campaign is set below, before anything starts).
   const kube =
     cfg.executor === "kubernetes"
@@ -265,22 +265,13 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
       // A new leader reconciles the pods at once: the old leader's may have ended while no one watched.
       onRoleChange: (role) => {
         kube?.reconciler.leadershipChanged(role === "leader");
-        callbacks.leadershipChanged(role === "leader");
+        callbacks?.leadershipChanged(role === "leader");
         webhooks.leadershipChanged(role === "leader");
       },
     });
   }
-  // DAG and task callbacks and deadline alerts, on the leader: they read the event log, never the tick's path.
-  const callbacks = new CallbackRunner({
-    store,
-    // Missed deadlines and failed callbacks are also queued for the webhooks that want them.
-    events: webhookEventSink(eventLog.log, store, (e) => log.warn("queueing a webhook event failed", { error: toError(e) })),
-    logger: log.child("callbacks"),
-    metrics,
-    active: () => !campaign || campaign.isLeader,
-    // ts callbacks run in a child of this binary with a task's environment allowlist, as DAG files are parsed.
-    ts: { command: selfCommand(), env: inheritedTaskEnv(process.env, cfg.task_env_passthrough) },
-  });
+  // DAG and task callbacks and deadline alerts (below, loaded once /health answers).
+  let callbacks: CallbackRunner | undefined;
   // Webhook deliveries: their own timers, bounded requests, the leader only (events/webhook-delivery.ts).
   const webhooks = new WebhookDeliverer({
     store,
@@ -315,6 +306,12 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
       ? Response.json(await healthReport(healthSources))
       : wired.promise.then(() => handle(req));
 
+  // The DAG folder machinery and the callback runner are first needed here, after /health answers: their
+  // modules load now instead of on the start-up path (scripts/bench footprint). A failed import fails the start.
+  const [{ DagFolderSync, IsolatedDagParser, ParseCache, TeamDagFolders, planTeamFolders }, { CallbackRunner }] = await Promise.all([
+    import("./dags"),
+    import("./callbacks"),
+  ]);
   // DAG files are parsed in child processes of this binary, never in the server (design: the wall around
   // user code); results are cached by content hash in the data dir, so a restart parses nothing unchanged.
   const dagParser = new IsolatedDagParser({
@@ -405,6 +402,17 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   await kube?.start();
   await wakeBus.start();
   await eventLog.start();
+  // On the leader: they read the event log, never the tick's path.
+  callbacks = new CallbackRunner({
+    store,
+    // Missed deadlines and failed callbacks are also queued for the webhooks that want them.
+    events: webhookEventSink(eventLog.log, store, (e) => log.warn("queueing a webhook event failed", { error: toError(e) })),
+    logger: log.child("callbacks"),
+    metrics,
+    active: () => !campaign || campaign.isLeader,
+    // ts callbacks run in a child of this binary with a task's environment allowlist, as DAG files are parsed.
+    ts: { command: selfCommand(), env: inheritedTaskEnv(process.env, cfg.task_env_passthrough) },
+  });
   // Off the start-up path: it reads its cursor and the active runs' deadlines while the server comes up.
   void callbacks.start();
   webhooks.start();
@@ -465,7 +473,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
         // The API and RPC keep serving during the grace period so running agents can report.
         await Promise.all(router.all().map((e) => e.close?.(cfg.shutdown_grace * 1000)));
         await server.stop(true);
-        await callbacks.stop();
+        await callbacks?.stop();
         await wakeBus.close();
         await webhooks.stop();
         await eventLog.close();
@@ -476,7 +484,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
 }
 
 /** The kubernetes executor, its reconciler, staging PVCs and DAG allowlist, from --namespace, --kubeconfig and the --k8s-* flags. */
-function kubernetesExecution(
+async function kubernetesExecution(
   cfg: ServeConfig,
   store: Store,
   log: Logger,
@@ -485,6 +493,7 @@ function kubernetesExecution(
   storeCreatedAt: Date | null,
   teamNamespaces: () => Promise<string[]>,
 ): Promise<KubernetesExecution> {
+  const { createKubernetesExecution } = await loadKubernetesSetup();
   return createKubernetesExecution({
     settings: {
       namespace: cfg.namespace,
@@ -533,13 +542,14 @@ function kubernetesExecution(
 }
 
 /** The docker executor, its reconciler and its DAG allowlist, from the --docker-* flags. */
-function dockerExecution(
+async function dockerExecution(
   cfg: ServeConfig,
   store: Store,
   log: Logger,
   wake: (dagRunId: number) => void,
   storeCreatedAt: Date | null,
-): DockerExecution {
+): Promise<DockerExecution> {
+  const { createDockerExecution } = await loadDockerSetup();
   return createDockerExecution({
     settings: {
       host: cfg.docker_host,

@@ -62,6 +62,8 @@ export interface RegisterResponse {
   taskId: string;
   tryNumber: number;
   heartbeatIntervalSeconds: number;
+  /** What GetTaskSpec answers, when asked for with includeSpec and the control plane could build it. */
+  spec?: GetTaskSpecResponse;
 }
 export interface GetTaskSpecResponse {
   dagId: string;
@@ -113,7 +115,7 @@ export interface GetConnectionResponse {
 }
 
 export interface AgentClient {
-  register(req: { hostname?: string; pid?: number; version?: string }): Promise<RegisterResponse>;
+  register(req: { hostname?: string; pid?: number; version?: string; includeSpec?: boolean }): Promise<RegisterResponse>;
   getTaskSpec(req: Record<string, never>): Promise<GetTaskSpecResponse>;
   appendLogs(req: { firstSeq: number; lines: LogLine[] }): Promise<void>;
   heartbeat(req: Record<string, never>): Promise<HeartbeatResponse>;
@@ -216,7 +218,10 @@ export function dial(serverUrl: string, token: string, opts: DialOptions = {}): 
   };
 
   return {
-    register: async (req) => ({ ...REGISTER, ...(await call("Register", req)) }),
+    register: async (req) => {
+      const { spec, ...res } = await call("Register", req);
+      return { ...REGISTER, ...res, ...(spec ? { spec: { ...SPEC, ...(spec as Partial<GetTaskSpecResponse>) } } : {}) };
+    },
     getTaskSpec: async (req) => ({ ...SPEC, ...(await call("GetTaskSpec", req)) }),
     appendLogs: async (req) => {
       await call("AppendLogs", {

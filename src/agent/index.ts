@@ -2,7 +2,7 @@
 export { runAgent, SKIP_EXIT_CODE, type RunAgentOptions } from "./runner";
 export { runWarmAgent, type RunWarmAgentOptions } from "./warm";
 export { formatAssignment, parseAssignment, type Assignment } from "./assignment";
-export { dial, isRetryable, AgentRpcError, type AgentClient, type DialOptions, type RpcCode } from "./client";
+export { dial, isRetryable, AgentRpcError, type AgentClient, type DialOptions, type RegisterResponse, type RpcCode } from "./client";
 export { backoff, MAX_ATTEMPTS } from "./backoff";
 export { buildCommand, PYTHON_CALLABLE_WRAPPER } from "./command";
 export { SENSOR_LOOP, SENSOR_NOT_YET_EXIT_CODE, SENSOR_TIMEOUT_EXIT_CODE } from "./sensor-loop";

@@ -1,6 +1,7 @@
 /**
- * The agent's lifecycle for one task instance try: Register → GetTaskSpec → run the user process while
- * streaming its logs and heartbeating → push the return value → flush logs → ReportState.
+ * The agent's lifecycle for one task instance try: Register (answering the task's spec too; GetTaskSpec from a
+ * control plane that does not) → run the user process while streaming its logs and heartbeating → push the
+ * return value → flush logs → ReportState.
  * Exit code of the agent: 0 task succeeded or was skipped, 1 task failed (reported), 2 the agent could not
  * run the protocol (refused, stale try, control plane unreachable).
  *
@@ -52,8 +53,9 @@ export async function runAgent(opts: RunAgentOptions): Promise<number> {
   const client = opts.client ?? dial(opts.server, opts.token, { logger: log });
   const host = opts.hostname ?? osHostname();
   try {
-    const reg = await client.register({ hostname: host, pid: process.pid, version: process.env.LEOFLOW_VERSION ?? "" });
-    const spec = await client.getTaskSpec({});
+    const reg = await client.register({ hostname: host, pid: process.pid, version: process.env.LEOFLOW_VERSION ?? "", includeSpec: true });
+    // A control plane older than includeSpec (or one that could not build the spec) answers none: ask for it.
+    const spec = reg.spec ?? (await client.getTaskSpec({}));
     const task = JSON.parse(spec.taskJson) as TaskSpec;
     const shipper = new LogShipper((firstSeq, lines) => client.appendLogs({ firstSeq, lines }), {
       logger: log,

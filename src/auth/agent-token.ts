@@ -8,9 +8,9 @@
  * const t = await tokens.issue({ tiId: 7, tryNumber: 1, dagId: "etl", runId: "manual__1", taskId: "extract" }, 3600);
  * const id = await tokens.verify(t); // { tiId: 7, ... }
  */
-import { SignJWT } from "jose";
 import { LeoflowError } from "../domain";
 import { verifyHs256, type TokenMessages, type TokenProblem } from "./jwt";
+import { acceptSync, signHs256Sync } from "./hs256-sync";
 import { asSigningKeys, type SigningKeys } from "./signing-keys";
 
 export interface AgentIdentity {
@@ -74,13 +74,9 @@ export class AgentTokens {
       task: id.taskId,
       ...(id.renewable ? { rn: true } : {}),
     };
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-      .setIssuer(ISSUER)
-      .setSubject(`ti:${id.tiId}:${id.tryNumber}`)
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + Math.max(1, Math.floor(ttlSeconds)))
-      .sign(this.keys.current);
+    // Synchronous HMAC: a mint is on every try's path from queued to running (hs256-sync.ts).
+    const registered = { iss: ISSUER, sub: `ti:${id.tiId}:${id.tryNumber}`, iat, exp: iat + Math.max(1, Math.floor(ttlSeconds)) };
+    return signHs256Sync({ ...claims, ...registered }, this.keys.current);
   }
 
   /** Verifies signature, expiry and kind; throws AgentTokenError saying which check failed. */
@@ -90,13 +86,17 @@ export class AgentTokens {
 
   /** verify, and when the token expires (the RPC renews renewable tokens that are past half their life). */
   async verifyWithExpiry(token: string, now: Date = new Date()): Promise<VerifiedAgentToken> {
-    const payload = await verifyHs256(token, this.keys, {
-      issuer: ISSUER,
-      kind: KIND,
-      now,
-      messages: MESSAGES,
-      makeError: (problem, message) => new AgentTokenError(problem, message),
-    });
+    // Every agent call checks its token: the common case (current key, valid) without WebCrypto; anything
+    // else (a previous key, expired, forged, malformed) is judged, and described, by jose.
+    const payload =
+      acceptSync(token, this.keys.current, { issuer: ISSUER, kind: KIND, now }) ??
+      (await verifyHs256(token, this.keys, {
+        issuer: ISSUER,
+        kind: KIND,
+        now,
+        messages: MESSAGES,
+        makeError: (problem, message) => new AgentTokenError(problem, message),
+      }));
     const { ti, try: tryNumber, dag, run, task, rn, exp } = payload;
     if (
       typeof ti !== "number" ||

@@ -7,7 +7,8 @@
 import { randomBytes } from "node:crypto";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { isCodeFile, loadDagFile, type LoadResult } from "./loader";
+import { isCodeFile } from "./file-kinds";
+import type { LoadResult } from "./loader";
 import { ParseCache, parseCacheKey } from "./parse-cache";
 import { DEFAULT_PARSE_LIMITS, describeFailure, isCacheable, parseWorkerEnv, resultFromReport, type ParseLimits } from "./parse-policy";
 import { runParseProcess } from "./parse-process";
@@ -26,6 +27,7 @@ export interface DagParser {
 /** Imports files into this very process: for tests of the sync logic only, never for the server. */
 export const inProcessParser: DagParser = {
   async parse(files) {
+    const { loadDagFile } = await import("./loader");
     const out: LoadResult[] = [];
     for (const f of files) out.push(await loadDagFile(f));
     return out;

@@ -5,10 +5,11 @@
  * (parse-worker.ts, started by isolated-parser.ts); `leoflow run-ts` calls it to run a `ts` task.
  */
 import { stat } from "node:fs/promises";
-import { basename, extname, resolve } from "node:path";
+import { extname, resolve } from "node:path";
 import YAML from "yaml";
 import { parseDagSpec, ValidationError, type DagSpec } from "../domain";
 import { collectDags, isDag, type Dag } from "../sdk";
+import { isCodeFile } from "./file-kinds";
 import { findJsonError, positionOf } from "./json-position";
 import { registerSdkPlugin } from "./ts-plugin";
 
@@ -31,22 +32,6 @@ export interface LoadResult {
   errors: LoadError[];
 }
 
-const DATA_EXTENSIONS = new Set([".json", ".yaml", ".yml"]);
-const CODE_EXTENSIONS = new Set([".ts", ".js", ".mjs", ".mts"]);
-
-/** True for TypeScript/JavaScript files: importing them runs their code. */
-export function isCodeFile(path: string): boolean {
-  return CODE_EXTENSIONS.has(extname(path).toLowerCase());
-}
-
-/** True for files the loader reads: known extensions, not hidden, not `_private` helpers. */
-export function isDagFile(path: string): boolean {
-  const name = basename(path);
-  if (name.startsWith(".") || name.startsWith("_") || name.endsWith(".d.ts")) return false;
-  const ext = extname(name).toLowerCase();
-  return DATA_EXTENSIONS.has(ext) || CODE_EXTENSIONS.has(ext);
-}
-
 /**
  * Loads and validates every DAG of one file.
  *
@@ -57,7 +42,7 @@ export async function loadDagFile(path: string): Promise<LoadResult> {
   const result: LoadResult = { file, dags: [], errors: [] };
   try {
     const ext = extname(file).toLowerCase();
-    if (CODE_EXTENSIONS.has(ext)) await loadCode(file, result);
+    if (isCodeFile(file)) await loadCode(file, result);
     else if (ext === ".json") loadData(parseJson(await Bun.file(file).text(), result), result);
     else if (ext === ".yaml" || ext === ".yml") loadData(parseYaml(await Bun.file(file).text(), result), result);
     else result.errors.push({ path: "", message: `unsupported file type "${ext}"; use .json, .yaml, .yml, .ts or .js` });

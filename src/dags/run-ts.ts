@@ -8,7 +8,6 @@ import { writeFile } from "node:fs/promises";
 import type { TaskContext } from "../sdk";
 import { connectionSecrets, variableSecrets } from "../domain";
 import { currentTaskToken, dial, readConnection, readVariable, recordSecrets, type AgentClient } from "../agent";
-import { importDagModule } from "./loader";
 import { runTsSensor } from "./run-ts-sensor";
 
 /** The env name an upstream's XCom arrives under: upper-cased, non-alphanumerics → `_`. */
@@ -22,6 +21,9 @@ export function xcomEnvName(taskId: string): string {
  */
 export async function runTsTask(dagFile: string, taskId: string, dagId: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
+    // The loader (the SDK, YAML) on the call: the server loads dags/index.ts, which re-exports this module,
+    // and never runs a ts task.
+    const { importDagModule } = await import("./loader");
     const dags = await importDagModule(resolve(dagFile), false);
     const dag = dags.find((d) => d.dag_id === dagId);
     if (!dag) return fail(`DAG "${dagId}" is not declared in ${dagFile} (found: ${dags.map((d) => d.dag_id).join(", ") || "none"})`);

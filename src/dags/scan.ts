@@ -1,7 +1,7 @@
 /** Lists the DAG files under a folder, with the mtime and size that tell a changed file from an unchanged one. */
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { isDagFile } from "./loader";
+import { isDagFile } from "./file-kinds";
 
 export interface ScannedFile {
   /** Absolute path. */

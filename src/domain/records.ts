@@ -87,8 +87,9 @@ export interface TaskInstanceRecord {
 }
 
 /**
- * Fields a transition may set alongside the state. `null` clears a field; absent leaves it. Not wait_reason:
- * a wait belongs to the state it was recorded in, so every transition clears it (both stores).
+ * Fields a transition may set alongside the state. `null` clears a field; absent leaves it, except wait_reason:
+ * a wait belongs to the state it was recorded in, so a transition clears it unless its patch records the wait
+ * in the new state (the scheduler writes none → scheduled and the pool note of a task left waiting at once).
  */
 export type TaskInstancePatch = Partial<
   Pick<
@@ -102,6 +103,7 @@ export type TaskInstancePatch = Partial<
     | "pid"
     | "executor"
     | "note"
+    | "wait_reason"
     // Lowered to the failed try's number when no task retry could change the outcome (an executor policy violation).
     | "max_tries"
   >

@@ -117,21 +117,29 @@ export function withStoreEvents(
   let chain: Promise<void> = Promise.resolve();
   const later = (f: () => Promise<void>) => void (chain = chain.then(f).catch(onError));
 
+  const emitCreated = (run: DagRunRecord) => {
+    if (!listening()) return;
+    rememberRun(run);
+    sink.emit({
+      type: "dag_run.created",
+      team: run.team,
+      dag_id: run.dag_id,
+      run_id: run.run_id,
+      state: run.state,
+      time: run.queued_at.toISOString(),
+    });
+  };
+
   const overrides: Partial<Store> = {
     async createDagRun(input) {
       const run = await store.createDagRun(input);
-      if (listening()) {
-        rememberRun(run);
-        sink.emit({
-          type: "dag_run.created",
-          team: run.team,
-          dag_id: run.dag_id,
-          run_id: run.run_id,
-          state: run.state,
-          time: run.queued_at.toISOString(),
-        });
-      }
+      emitCreated(run);
       return run;
+    },
+    async createDagRuns(inputs) {
+      const created = await store.createDagRuns(inputs);
+      for (const run of created) if (run) emitCreated(run);
+      return created;
     },
     async setDagRunState(id, from, to, now, note) {
       const ok = await store.setDagRunState(id, from, to, now, note);
@@ -150,6 +158,17 @@ export function withStoreEvents(
       const applied = await store.applyTransitions(transitions, now);
       if (listening() && applied.some(Boolean)) later(() => emitTransitions(transitions, applied, now));
       return applied;
+    },
+    async finishInlineTries(ends, now) {
+      const results = await store.finishInlineTries(ends, now);
+      const applied = results.map((r) => r.applied);
+      // The transition as written: a refused XCom made it failed, with the refusal as its note.
+      const written = ends.map((e, i) => {
+        const refused = results[i]?.refused;
+        return refused ? { ...e.transition, to: "failed" as const, patch: { ...e.transition.patch, note: refused.message } } : e.transition;
+      });
+      if (listening() && applied.some(Boolean)) later(() => emitTransitions(written, applied, now));
+      return results;
     },
     async reapTaskInstances(reaps, now) {
       const applied = await store.reapTaskInstances(reaps, now);

@@ -3,52 +3,52 @@ export type { ExecutorRequest, Executor } from "./executor";
 export { Router } from "./router";
 export { SubprocessExecutor, type AgentExit, type SubprocessExecutorOptions } from "./subprocess";
 export { agentsToRetire, restartDelayMs } from "./subprocess-pool-rules";
+// The container executors: their pure rules here; their clients, executors and reconcilers (with the
+// Kubernetes client behind them) load only when --executor names one, through the loaders below, so a
+// subprocess server never evaluates them on its way to /health. Code that builds one directly imports
+// "./docker" or "./kubernetes".
 export {
   dockerInstanceId,
   PULL_POLICIES,
   AGENT_PATH_IN_CONTAINER,
   STAGING_MOUNT,
   LABEL,
-  parseMemoryBytes,
-  parseNanoCpus,
-  formatBytes,
+  type PullPolicy,
+  type DockerSettings,
+  type DockerPolicy,
+} from "./docker/settings";
+export { parseMemoryBytes, parseNanoCpus, formatBytes } from "./docker/quantities";
+export {
   buildContainerSpec,
   containerName,
   stagingVolumeName,
   resourceLimits,
-  runsInDocker,
-  checkDockerPolicy,
-  imageAllowed,
-  demuxLogLines,
-  decideContainer,
-  exitReason,
-  decideStagingVolume,
+  type ContainerCreateBody,
+  type ContainerSpecOptions,
+} from "./docker/container-spec";
+export { runsInDocker, checkDockerPolicy, imageAllowed, type PolicyIssue } from "./docker/policy";
+export { demuxLogLines } from "./docker/log-stream";
+export { decideContainer, exitReason, decideStagingVolume, type ContainerFacts, type TaskInstanceFacts } from "./docker/reconcile-rules";
+export type {
   DockerClient,
   DockerApiError,
   DockerUnreachableError,
-  splitImage,
+  ContainerInspect,
+  ContainerSummary,
   DockerExecutor,
+  DockerExecutorOptions,
   DockerReconciler,
-  containerFacts,
-  createDockerExecution,
-  type PullPolicy,
-  type DockerSettings,
-  type DockerPolicy,
-  type ContainerCreateBody,
-  type ContainerSpecOptions,
-  type PolicyIssue,
-  type ContainerFacts,
-  type TaskInstanceFacts,
-  type ContainerInspect,
-  type ContainerSummary,
-  type DockerExecutorOptions,
-  type DockerReconcilerOptions,
-  type DockerReconcilerPort,
-  type ReconcileReport,
-  type DockerExecution,
-  type DockerSetupOptions,
-  type DockerSetupPort,
+  DockerReconcilerOptions,
+  DockerReconcilerPort,
+  ReconcileReport,
+  DockerExecution,
+  DockerSetupOptions,
+  DockerSetupPort,
 } from "./docker";
+/** The docker executor's setup (client, executor, reconciler), loaded when the server runs with --executor docker. */
+export const loadDockerSetup = () => import("./docker/setup");
+/** The kubernetes executor's setup, loaded when the server runs with --executor kubernetes. */
+export const loadKubernetesSetup = () => import("./kubernetes/setup");
 export {
   decideAttempt,
   backoffDelayMs,
@@ -84,22 +84,14 @@ export {
   responseValue,
   startTransition,
 } from "./inline-rules";
-export { TaskLog, attemptLine, failedLine, requestLine, storedLine, type TaskLogPort } from "./inline-task-log";
+export { TaskLog, attemptLine, failedLine, requestLine, storingLine, type TaskLogPort } from "./inline-task-log";
 export { httpTemplateTexts, loadConnection } from "./inline-context";
 export { buildHttpCall, baseUrl, safeUrl, safeText, type BuiltCall } from "./inline-request";
 export { registerInlineMetrics } from "./inline-metrics";
 export { stopProcessGroup, groupAlive, parseProcStat } from "./process-group";
-export {
-  createKubernetesExecution,
-  checkKubernetesPolicy,
-  runsInKubernetes,
-  parseNodeSelector,
-  parseTolerations,
-  parseRunAs,
-  AGENT_BINARY_IN_IMAGE,
-  type KubernetesExecution,
-  type KubernetesSetupOptions,
-} from "./kubernetes";
+export { checkKubernetesPolicy, runsInKubernetes } from "./kubernetes/admit";
+export { parseNodeSelector, parseTolerations, parseRunAs, AGENT_BINARY_IN_IMAGE } from "./kubernetes/settings";
+export type { KubernetesExecution, KubernetesSetupOptions } from "./kubernetes";
 export { failLiveTry, type FailLiveTryPort } from "./fail-live-try";
 export { SensorChecks, fileExists, type SensorCheckPort } from "./sensor-checks";
 export { valueAt } from "./sensor-http";

@@ -34,6 +34,12 @@ export class WriteBatcher<I, O> {
     });
   }
 
+  /** Several items that must go out in the same batch, in this order: their results, in order. */
+  applyAll(items: readonly I[], now: Date): Promise<O[]> {
+    // Queued in one turn, so no drain can take some of them without the rest.
+    return Promise.all(items.map((item) => this.apply(item, now)));
+  }
+
   private async drain(): Promise<void> {
     // One microtask: callers started in the same turn (the scheduler starts a tick's tasks at once) share a batch.
     await Promise.resolve();

@@ -3,7 +3,8 @@
  * state from `scheduled`: no queued step, no agent. Bounded by a concurrency limit (at the limit a task stays
  * scheduled for the next tick) and a duration cap (a task asking for more is refused with the reason). Each
  * attempt writes a log line (inline-task-log.ts); a success stores the response body as the `return_value`
- * XCom. Failures fail the try; the task's own retries then go through the planner. The decisions are pure
+ * XCom. A try's end (its XCom, its lines not yet stored and its outcome) is one store write, batched with the
+ * ends of the tries finishing with it (finishInlineTries). Failures fail the try; the task's own retries then go through the planner. The decisions are pure
  * (inline-rules.ts); this is the I/O around them: slots, the deadline, heartbeats and the store writes.
  *
  * @example
@@ -38,11 +39,15 @@ import {
   startTransition,
 } from "./inline-rules";
 import { TransitionBatcher, WriteBatcher } from "./inline-batch";
-import { TaskLog, attemptLine, failedLine, requestLine, storedLine, type TaskLogPort } from "./inline-task-log";
+import { TaskLog, attemptLine, failedLine, requestLine, storingLine, type TaskLogPort } from "./inline-task-log";
 
 /** Lines of one try, as the store's appendLogBatches takes them. */
 type LogBatch = { ti_id: number; try_number: number; first_seq: number; lines: Omit<LogLineRecord, "seq">[] };
 type XComItem = { key: XComKey; value: unknown };
+/** A try's end as finishInlineTries takes it (the store's InlineTryEnd). */
+type TryEnd = { transition: TaskTransition; lines: LogBatch | null; xcom: XComItem | null };
+/** Whether the outcome applied, and the error refusing the XCom when the store refused it (the outcome is then failed). */
+type TryEndResult = { applied: boolean; refused: Error | null };
 
 /** What the runner needs from the store (the Store satisfies it; tests may pass less). */
 export interface InlineRunnerPort extends TemplateSourcePort {
@@ -50,8 +55,8 @@ export interface InlineRunnerPort extends TemplateSourcePort {
   heartbeat(tiId: number, tryNumber: number, now: Date): Promise<boolean>;
   /** Many tries' log lines in one write. */
   appendLogBatches(batches: readonly LogBatch[]): Promise<void>;
-  /** Many XComs in one write; per value null when stored, else the error refusing it. */
-  setXComs(items: readonly XComItem[], now: Date): Promise<(Error | null)[]>;
+  /** Many tries' ends in one write: XComs, lines and outcomes; a refused XCom fails its try (InlineTryStore). */
+  finishInlineTries(ends: readonly TryEnd[], now: Date): Promise<TryEndResult[]>;
   /** For http tasks that reach the dispatcher the queued way (asExecutor). */
   getTaskInstanceById(id: number): Promise<TaskInstanceRecord | null>;
   getDagRunById(id: number): Promise<DagRunRecord | null>;
@@ -109,9 +114,9 @@ export class InlineRunner {
   private readonly now: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
   private heartbeatTimer: Timer | null = null;
-  /** Starts and outcomes, XComs and log lines of many tasks go to the store together (inline-batch.ts). */
+  /** Starts, tries' ends and log lines of many tasks go to the store together (inline-batch.ts). */
   private readonly transitions: TransitionBatcher;
-  private readonly xcoms: WriteBatcher<XComItem, Error | null>;
+  private readonly ends: WriteBatcher<TryEnd, TryEndResult>;
   private readonly logs: TaskLogPort;
   private closed = false;
 
@@ -120,7 +125,7 @@ export class InlineRunner {
     this.now = opts.now ?? (() => new Date());
     this.sleep = opts.sleep ?? ((ms) => Bun.sleep(ms));
     this.transitions = new TransitionBatcher((ts, now) => opts.store.applyTransitions(ts, now));
-    this.xcoms = new WriteBatcher((items, now) => opts.store.setXComs(items, now));
+    this.ends = new WriteBatcher((ends, now) => opts.store.finishInlineTries(ends, now));
     const lines = new WriteBatcher<LogBatch, void>(async (batches) => {
       await opts.store.appendLogBatches(batches);
       return [];
@@ -141,10 +146,12 @@ export class InlineRunner {
   }
 
   /**
-   * The loop's hook: scheduled → running and off it goes, or "busy" at the limit. Throws when the store
-   * refuses a write: the task is then still scheduled and the loop records the failure or picks it again.
+   * The loop's hook: scheduled → running and off it goes, or "busy" at the limit. `scheduling`: the planner's
+   * transition into scheduled when the loop left it unwritten; it goes to the store in the same batch as the
+   * start (or the refusal), before it. Throws when the store refuses a write: the task is then where it was
+   * and the loop records the failure or picks it again.
    */
-  async start(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec): Promise<"started" | "busy"> {
+  async start(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec, scheduling?: TaskTransition): Promise<"started" | "busy"> {
     // `starting` counts slots taken by starts still writing their running state, so concurrent starts
     // (the scheduler starts a tick's inline tasks at once) never exceed the limit.
     if (this.closed || this.running.size + this.starting >= this.opts.concurrency) {
@@ -155,12 +162,12 @@ export class InlineRunner {
     const problem = inlineDurationProblem(task, this.opts.maxSeconds);
     if (problem) {
       this.metrics.rejected++;
-      await this.refuse(ti, `inline task refused: ${problem}`);
+      await this.refuse(ti, `inline task refused: ${problem}`, scheduling);
       return "started";
     }
     this.starting++;
     try {
-      await this.begin(ti, run, spec, task, "scheduled");
+      await this.begin(ti, run, spec, task, "scheduled", scheduling);
     } finally {
       this.starting--;
     }
@@ -211,9 +218,10 @@ export class InlineRunner {
     spec: DagSpec,
     task: TaskSpec,
     from: "scheduled" | "queued",
+    scheduling?: TaskTransition,
   ): Promise<void> {
     const now = this.now();
-    const applied = await this.transitions.apply(startTransition(ti, from, now), now);
+    const applied = await this.write(startTransition(ti, from, now), scheduling, now);
     // Lost a race (marked, cleared): whoever won decided its state; nothing to run.
     if (!applied) return;
     this.metrics.started++;
@@ -233,7 +241,7 @@ export class InlineRunner {
     const deadline = inlineDeadline(task, this.opts.maxSeconds);
     const timer = setTimeout(() => abort.abort(new Error(deadline.reason)), deadline.seconds * 1000);
     let secrets: string[] = [];
-    let outcome: { to: "success" | "failed"; note: string | null };
+    let outcome: Outcome;
     try {
       const templates = await loadTemplateContext(store, ti, run, spec, httpTemplateTexts(task.http!));
       const built = buildHttpCall(task.http!, templates.ctx, await loadConnection(store, ti, task));
@@ -244,6 +252,7 @@ export class InlineRunner {
       log.write(requestLine(call));
       const res = await this.http.run(call, abort.signal, (a) => log.write(attemptLine(call.method, call.safeUrl, call.retries + 1, a)));
       const out = responseValue(res);
+      let xcom: XComItem | null = null;
       if (out) {
         const key = {
           team: ti.team,
@@ -253,44 +262,56 @@ export class InlineRunner {
           map_index: ti.map_index,
           key: "return_value",
         };
-        const refused = await this.xcoms.apply({ key, value: out.value }, this.now());
-        if (refused) throw refused;
-        log.write(storedLine(Buffer.byteLength(res.body), out.kind));
+        xcom = { key, value: out.value };
+        log.write(storingLine(Buffer.byteLength(res.body), out.kind));
       }
-      outcome = { to: "success", note: null };
+      outcome = { to: "success", note: null, xcom };
     } catch (e) {
       const reason = safeText(e instanceof Error ? e.message : String(e), secrets);
       log.write(failedLine(reason), "stderr");
-      outcome = { to: "failed", note: reason };
+      outcome = { to: "failed", note: reason, xcom: null };
     } finally {
       clearTimeout(timer);
     }
-    await log.flush();
-    this.reportLostLines(ti, log);
-    await this.finish(ti, outcome.to, outcome.note);
+    await this.finish(ti, outcome, log);
   }
 
   /**
-   * Records a running try's outcome. A write the store refused is tried again a few times (the database may
+   * Records a running try's end: its outcome, its XCom and the log lines still held, in one write shared with
+   * the tries ending with it (a refused XCom makes the store fail the try instead). A write the store refused is tried again a few times (the database may
    * be failing over), with the slot still held so heartbeats keep the try alive meanwhile; the write is
    * conditional on running and this try, so a retry after an ambiguous failure cannot apply twice. When
    * every attempt fails it is logged as an error and counted, and the try is left running without
    * heartbeats: the agent_lost reaper then fails it and the planner retries the task if it has retries left.
    * It is not thrown: nothing above the runner's own promise could record it any better.
    */
-  private async finish(ti: TaskInstanceRecord, to: "success" | "failed", note: string | null): Promise<void> {
+  private async finish(ti: TaskInstanceRecord, outcome: Outcome, log: TaskLog): Promise<void> {
+    const { to, note } = outcome;
+    const held = await log.takeHeld();
     const now = this.now();
+    const end: TryEnd = {
+      transition: finishTransition(ti, "running", to, note, now),
+      lines: held.lines.length ? { ti_id: ti.id, try_number: ti.try_number, first_seq: held.firstSeq, lines: held.lines } : null,
+      xcom: outcome.xcom,
+    };
     const attempts = this.opts.outcomeWriteAttempts ?? 4;
     for (let attempt = 1; ; attempt++) {
       try {
-        const applied = await this.transitions.apply(finishTransition(ti, "running", to, note, now), now);
-        if (applied) this.counted(ti, to, note);
+        // Written again whole after a failure: the XCom is an upsert, lines already stored are ignored.
+        const { applied, refused } = await this.ends.apply(end, now);
+        if (applied) this.counted(ti, refused ? "failed" : to, refused ? refused.message : note);
+        // The store failed the try with the refusal as its note; its log says so after the final state.
+        if (refused) {
+          log.write(failedLine(refused.message), "stderr");
+          await log.flush();
+        }
         break;
       } catch (e) {
         this.writeFailures.outcome++;
         const delay = outcomeRetryDelayMs(attempt, attempts);
         const fields = { ...taskFields(ti), outcome: to, attempt, error: toError(e) };
         if (delay === null) {
+          log.lostTaken(held.lines.length, e);
           this.opts.logger.error(
             `recording an inline task's outcome failed ${attempts} times; it stays running until the agent_lost reaper fails it (check the database)`,
             fields,
@@ -301,13 +322,21 @@ export class InlineRunner {
         await this.sleep(delay);
       }
     }
+    this.reportLostLines(ti, log);
     this.opts.wake(ti.dag_run_id);
   }
 
-  /** Fails a task refused before it started. Throws when the store refuses: the task is still scheduled, so the loop picks it again. */
-  private async refuse(ti: TaskInstanceRecord, note: string): Promise<void> {
+  /** Writes `t`, after `scheduling` in the same batch when given; whether `t` applied. */
+  private async write(t: TaskTransition, scheduling: TaskTransition | undefined, now: Date): Promise<boolean> {
+    if (!scheduling) return this.transitions.apply(t, now);
+    const [, applied] = await this.transitions.applyAll([scheduling, t], now);
+    return applied === true;
+  }
+
+  /** Fails a task refused before it started. Throws when the store refuses: the task is where it was, so the loop picks it again. */
+  private async refuse(ti: TaskInstanceRecord, note: string, scheduling?: TaskTransition): Promise<void> {
     const now = this.now();
-    const applied = await this.transitions.apply(finishTransition(ti, "scheduled", "failed", note, now), now);
+    const applied = await this.write(finishTransition(ti, "scheduled", "failed", note, now), scheduling, now);
     if (applied) this.counted(ti, "failed", note);
     this.opts.wake(ti.dag_run_id);
   }
@@ -362,5 +391,8 @@ export class InlineRunner {
     this.heartbeatTimer = null;
   }
 }
+
+/** How a try ended, as the runner saw it: the store may still turn a success into failed (a refused XCom). */
+type Outcome = { to: "success" | "failed"; note: string | null; xcom: XComItem | null };
 
 const taskFields = (ti: TaskInstanceRecord) => ({ dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, try_number: ti.try_number });

@@ -21,8 +21,9 @@ export function attemptLine(method: string, safeUrl: string, total: number, a: A
   return `attempt ${a.attempt}/${total}: ${method} ${safeUrl} -> ${outcome} in ${a.durationMs} ms${next}`;
 }
 
-export function storedLine(bytes: number, kind: "json" | "text"): string {
-  return `stored the response body (${bytes} bytes, ${kind}) as XCom return_value`;
+/** Written with the outcome, before the store has taken the XCom: a refusal follows as the failure line. */
+export function storingLine(bytes: number, kind: "json" | "text"): string {
+  return `storing the response body (${bytes} bytes, ${kind}) as XCom return_value`;
 }
 
 export function failedLine(reason: string): string {
@@ -66,6 +67,27 @@ export class TaskLog {
   /** Writes what is held; resolves once every line so far is stored (or counted lost). */
   flush(): Promise<void> {
     return this.send();
+  }
+
+  /**
+   * Hands the held lines to the caller, which writes them with the try's outcome (one store write for both),
+   * once the lines sent before them are stored: every line is in the store before the final state.
+   */
+  async takeHeld(): Promise<{ firstSeq: number; lines: Omit<LogLineRecord, "seq">[] }> {
+    await this.chain;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const lines = this.held;
+    const firstSeq = this.sent;
+    this.held = [];
+    this.sent += lines.length;
+    return { firstSeq, lines };
+  }
+
+  /** Lines taken by takeHeld that the caller could not store. */
+  lostTaken(count: number, error: unknown): void {
+    this.lost += count;
+    this.firstError ??= error;
   }
 
   private send(): Promise<void> {

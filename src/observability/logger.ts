@@ -65,7 +65,10 @@ export function createLogger(component: string, minLevel?: LogLevel): Logger {
       : `${time} ${level.toUpperCase().padEnd(5)} ${component}: ${msg}${Object.entries(fields)
           .map(([k, v]) => ` ${k}=${format(v)}`)
           .join("")}`;
-    process.stderr.write(`${journal ? PRIORITY[level] : ""}${line}\n`);
+    // console.error, not process.stderr: both write to fd 2, but process.stderr is Node's stream stack, built on
+    // first use (tens of ms and ~6 MiB in a compiled binary; the server logs before /health answers, and every
+    // agent logs). A single string argument is printed as is (no format directives), then a newline.
+    console.error(`${journal ? PRIORITY[level] : ""}${line}`);
   };
   return {
     debug: (m, f) => emit("debug", m, f),

@@ -39,32 +39,66 @@ export const DEFAULT_SLOT_LIMIT = 1000;
 
 const toDate = (d: string | Date | null | undefined): Date | null => (d == null ? null : d instanceof Date ? d : new Date(d));
 
-/** A cron schedule's boundaries in its timezone. */
+/**
+ * A cron schedule's boundaries in its timezone. Each answer is remembered: croner takes ~100 µs per question,
+ * and the scheduler asks every DAG's schedule the same few questions every second (DAGs sharing a schedule
+ * ask the very same ones), which cost tens of ms of the event loop per call with 200 DAGs.
+ */
 class Boundaries {
   private readonly cron: Cron;
+  private readonly answers = new Map<string, number | null>();
   constructor(expr: string, timezone: string) {
     // legacyMode (croner's default) ORs day-of-month and day-of-week like classic cron and Airflow's croniter.
     this.cron = new Cron(expr, { timezone, paused: true });
   }
   /** The first boundary strictly after `t`. */
   next(t: Date): Date | null {
-    return this.cron.nextRun(t) ?? null;
+    return this.remember("next", t, () => this.cron.nextRun(t));
   }
   /** The latest boundary at or before `t`. */
   atOrBefore(t: Date): Date | null {
     // croner counts a run earlier in the reference's own second as "previous"; boundaries are whole seconds.
     const floor = Math.floor(t.getTime() / 1000) * 1000;
-    return this.cron.previousRuns(1, new Date(floor + 1))[0] ?? null;
+    return this.remember("atOrBefore", new Date(floor), () => this.cron.previousRuns(1, new Date(floor + 1))[0]);
   }
   /** The latest boundary strictly before `t`. */
   before(t: Date): Date | null {
-    return this.cron.previousRuns(1, t)[0] ?? null;
+    return this.remember("before", t, () => this.cron.previousRuns(1, t)[0]);
+  }
+  /** A fresh Date each time (callers keep them in runs); the answers kept are bounded, the recent ones are what is asked. */
+  private remember(question: string, t: Date, ask: () => Date | null | undefined): Date | null {
+    const key = `${question}${t.getTime()}`;
+    let at = this.answers.get(key);
+    if (at === undefined) {
+      if (this.answers.size >= ANSWERS_KEPT) this.answers.clear();
+      at = ask()?.getTime() ?? null;
+      this.answers.set(key, at);
+    }
+    return at === null ? null : new Date(at);
   }
   /** `t` if it is a boundary, else the next boundary. */
   atOrAfter(t: Date): Date | null {
     const prev = this.atOrBefore(t);
     return prev && prev.getTime() === t.getTime() ? prev : this.next(t);
   }
+}
+
+/** Answers kept per schedule: a few questions per DAG per call, for the DAGs sharing it. */
+const ANSWERS_KEPT = 1024;
+/** Schedules kept parsed: every DAG's schedule is asked again on every call. */
+const SCHEDULES_KEPT = 1024;
+const schedules = new Map<string, Boundaries>();
+
+/** The parsed schedule, kept (croner parses an expression in ~70 µs). */
+function boundariesOf(expr: string, timezone: string): Boundaries {
+  const key = `${timezone} ${expr}`;
+  let b = schedules.get(key);
+  if (!b) {
+    if (schedules.size >= SCHEDULES_KEPT) schedules.clear();
+    b = new Boundaries(expr, timezone);
+    schedules.set(key, b);
+  }
+  return b;
 }
 
 function interval(b: Boundaries, start: Date): Slot | null {
@@ -113,7 +147,7 @@ export function dueSlots(input: ScheduleInput, now: Date, limit = DEFAULT_SLOT_L
     if (at > now || (endDate && at > endDate)) return [];
     return [{ logical_date: at, data_interval_start: at, data_interval_end: at, run_after: at }];
   }
-  const b = new Boundaries(cronExpression(input.schedule)!, input.timezone);
+  const b = boundariesOf(cronExpression(input.schedule)!, input.timezone);
   const slots: Slot[] = [];
   let start = nextStart(b, input, now);
   while (start && slots.length < limit && !(endDate && start > endDate)) {
@@ -137,7 +171,7 @@ export function nextDueAt(input: ScheduleInput, now: Date): Date | null {
     if (input.latest_logical_date || !startDate || startDate <= now) return null;
     return endDate && startDate > endDate ? null : startDate;
   }
-  const b = new Boundaries(cronExpression(input.schedule)!, input.timezone);
+  const b = boundariesOf(cronExpression(input.schedule)!, input.timezone);
   const first = startDate ? b.atOrAfter(startDate) : null;
   let end = b.next(now);
   let start = end ? b.before(end) : null;
@@ -157,7 +191,7 @@ export function nextDueAt(input: ScheduleInput, now: Date): Date | null {
 export function slotsBetween(schedule: string | null, timezone: string, from: Date, to: Date, now: Date, limit: number): Slot[] {
   const expr = schedule === "@once" ? null : cronExpression(schedule);
   if (!expr) throw new Error(`schedule ${JSON.stringify(schedule)} has no periodic slots`);
-  const b = new Boundaries(expr, timezone);
+  const b = boundariesOf(expr, timezone);
   const slots: Slot[] = [];
   let start = b.atOrAfter(from);
   while (start && start <= to && slots.length < limit) {

@@ -4,7 +4,7 @@
  * next tick with a note saying why. Also where a failed launch is recorded (fail the try, or the retry
  * policy's handler).
  */
-import type { DagSpec, TaskState, DagRunRecord, TaskInstanceRecord, TaskNoteUpdate } from "../domain";
+import type { DagSpec, TaskState, DagRunRecord, TaskInstanceRecord, TaskNoteUpdate, TaskTransition } from "../domain";
 import { toError } from "../domain";
 import type { Logger } from "../observability";
 import type { Store } from "../store";
@@ -12,13 +12,17 @@ import type { TaskDispatcher } from "../dispatch";
 import { AtCapacityError } from "../dispatch";
 import { selectDispatchable, taskKey, type TeamQuotas } from "./capacity";
 import { noteRenderer, poolLimits, waitCleared, waitingNotes, withWaitReason } from "./waiting";
-import type { PlannedRun } from "./tick-plan";
+import type { PlannedRun, TickPlan } from "./tick-plan";
 
 /** Runs tasks inside the control plane (inline http). It owns their state: no queued step. */
 export interface InlineStarter {
   accepts(task: DagSpec["tasks"][number]): boolean;
-  /** "busy" leaves the task scheduled for the next tick (concurrency limit reached). */
-  start(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec): Promise<"started" | "busy">;
+  /**
+   * "busy" leaves the task scheduled for the next tick (concurrency limit reached). `scheduling`: the
+   * planner's transition into scheduled, not yet written; a start writes it in the same store call as its
+   * own (the batch's later transitions see the earlier ones), "busy" writes nothing.
+   */
+  start(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec, scheduling?: TaskTransition): Promise<"started" | "busy">;
 }
 
 /** What to do when launching a queued task instance failed. Default: fail the try with the reason. */
@@ -83,6 +87,8 @@ export class DispatchStep {
   private teamQuotas: ReadonlyMap<string, TeamQuotas> = new Map();
   /** Capacity reads started early by prefetchCapacity, for the next run(). */
   private prefetched: { at: Date; reads: ReturnType<DispatchStep["readCapacity"]> } | null = null;
+  /** This tick's transitions into scheduled, left unwritten by applyPlan for run(), by task instance id. */
+  private unwrittenSchedules = new Map<number, TaskTransition>();
 
   constructor(private readonly opts: DispatchStepOptions) {}
 
@@ -90,6 +96,35 @@ export class DispatchStep {
   reset(): void {
     this.waitingCandidates.clear();
     this.prefetched = null;
+    this.unwrittenSchedules.clear();
+  }
+
+  /**
+   * Writes the plan's transitions but those into scheduled of tasks run() launches (all but sensors), which
+   * it writes together with what becomes of them: an inline task's start (its downstream then starts one
+   * store write after its upstream ended instead of two), a launch's move to queued, or the note of a task
+   * left waiting for capacity (each row written once, not twice: a first sweep leaves thousands waiting).
+   * Answers per transition whether it applied; an unwritten one counts as applied (scheduled): run() writes
+   * it before returning, started or not.
+   */
+  async applyPlan(plan: Pick<TickPlan, "transitions" | "planned">, now: Date): Promise<boolean[]> {
+    const { transitions, planned } = plan;
+    const unwritten = new Map<number, TaskTransition>();
+    this.unwrittenSchedules = unwritten;
+    const sensors = this.opts.sensors;
+    const toScheduled = new Map<number, TaskTransition>();
+    for (const t of transitions) if (t.to === "scheduled") toScheduled.set(t.id, t);
+    if (toScheduled.size)
+      for (const { snap, spec } of planned)
+        for (const ti of snap.tis) {
+          const t = toScheduled.get(ti.id);
+          const task = t && taskOf(spec, ti.task_id);
+          if (task && !sensors?.accepts(task)) unwritten.set(ti.id, t);
+        }
+    const written = unwritten.size ? transitions.filter((t) => unwritten.get(t.id) !== t) : transitions;
+    const applied = written.length ? await this.opts.store.applyTransitions(written, now) : [];
+    let w = 0;
+    return transitions.map((t) => unwritten.get(t.id) === t || applied[w++] === true);
   }
 
   /** The quotas the next ticks check (teams absent from the map have none). */
@@ -146,6 +181,33 @@ export class DispatchStep {
     // Reads prefetched for this tick only (a tick that failed before its run() leaves its reads unused).
     const prefetched = this.prefetched?.at === now ? this.prefetched.reads : null;
     this.prefetched = null;
+    const unwritten = this.unwrittenSchedules;
+    this.unwrittenSchedules = new Map();
+    // A launch that throws (a failed read, a cancelled tick) leaves them in their planned-from state: the
+    // next tick plans them again.
+    const launched = await this.launch(planned, newState, held, now, notes, prefetched, unwritten);
+    // What no inline start wrote (waiting for capacity, busy, backing off) is scheduled now.
+    if (unwritten.size) await this.writeSchedules([...unwritten.values()], now);
+    return launched;
+  }
+
+  /** Writes transitions into scheduled left unwritten; a candidate whose write did not apply stops waiting. */
+  private async writeSchedules(transitions: TaskTransition[], now: Date): Promise<void> {
+    const applied = await this.opts.store.applyTransitions(transitions, now);
+    transitions.forEach((t, i) => {
+      if (!applied[i]) this.waitingCandidates.delete(t.id);
+    });
+  }
+
+  private async launch(
+    planned: readonly PlannedRun[],
+    newState: ReadonlyMap<number, TaskState>,
+    held: { has(runId: number): boolean },
+    now: Date,
+    notes: TaskNoteUpdate[],
+    prefetched: ReturnType<DispatchStep["readCapacity"]> | null,
+    unwritten: Map<number, TaskTransition>,
+  ): Promise<number> {
     const candidates: Candidate[] = [];
     const plannedRuns = new Set<number>();
     const inline = this.opts.inline;
@@ -211,41 +273,64 @@ export class DispatchStep {
       teamUsage: active.byTeam,
       runningByTask: await this.runningByTask(candidates),
     });
-    // A note is written only while its task instance is still scheduled; the snapshot may say none (it was
-    // scheduled this tick).
-    notes.push(...waitingNotes(waiting).map((n) => ({ ...n, state: "scheduled" as const })));
     const render = noteRenderer();
-    for (const { candidate, reason } of waiting) {
+    const alreadyScheduled: typeof waiting = [];
+    for (const w of waiting) {
+      const { candidate, reason } = w;
       const ti = withWaitReason(candidate.ti, reason, render(reason));
       this.waitingCandidates.set(ti.id, ti === candidate.ti ? candidate : { ...candidate, ti });
+      // Scheduled this tick and not yet written: its note rides on that write.
+      const scheduling = unwritten.get(ti.id);
+      if (scheduling)
+        unwritten.set(ti.id, { ...scheduling, patch: { ...scheduling.patch, note: render(reason), wait_reason: reason.kind } });
+      else alreadyScheduled.push(w);
     }
+    // A note is written only while its task instance is still scheduled; the snapshot may say none (a
+    // candidate of an earlier tick can have been read before it was scheduled).
+    notes.push(...waitingNotes(alreadyScheduled).map((n) => ({ ...n, state: "scheduled" as const })));
     if (!selected.length) return 0;
     this.opts.checkpoint();
     // Only set when there is an inline runner (candidates' `inline` flag).
     const inlineTasks = inline ? selected.filter((c) => c.inline) : [];
     const dispatch = inlineTasks.length ? selected.filter((c) => !c.inline) : selected;
     let started = 0;
+    const failedStarts: { ti: TaskInstanceRecord; error: Error }[] = [];
     // Started together: each start is a store write, and the runner reserves its slots synchronously.
     await Promise.all(
       inlineTasks.map(async (c) => {
         try {
-          if ((await inline?.start(c.ti, c.run, c.spec)) === "started") started++;
+          const scheduling = unwritten.get(c.ti.id);
+          if ((await inline?.start(c.ti, c.run, c.spec, scheduling)) === "started") started++, unwritten.delete(c.ti.id);
         } catch (e) {
-          await this.failed(c.ti, toError(e), now);
+          failedStarts.push({ ti: c.ti, error: toError(e) });
         }
       }),
     );
+    // A failed start fails its try, which must first be scheduled.
+    if (failedStarts.length) {
+      const schedules = failedStarts.flatMap((f) => unwritten.get(f.ti.id) ?? []);
+      for (const t of schedules) unwritten.delete(t.id);
+      if (schedules.length) await this.writeSchedules(schedules, now);
+      for (const f of failedStarts) await this.failed(f.ti, f.error, now);
+    }
+    // Scheduled this tick and not yet written: into scheduled, then queued, in one store call (a batch's later
+    // transitions see its earlier ones).
+    const schedulings = dispatch.flatMap((c) => unwritten.get(c.ti.id) ?? []);
+    for (const t of schedulings) unwritten.delete(t.id);
     const queued = await this.opts.store.applyTransitions(
-      dispatch.map((c) => ({
-        id: c.ti.id,
-        from: ["scheduled"],
-        to: "queued",
-        try_number: c.ti.try_number,
-        patch: { queued_at: now, executor: this.opts.executorName ?? null, ...waitCleared(c.ti) },
-      })),
+      [
+        ...schedulings,
+        ...dispatch.map((c) => ({
+          id: c.ti.id,
+          from: ["scheduled" as const],
+          to: "queued" as const,
+          try_number: c.ti.try_number,
+          patch: { queued_at: now, executor: this.opts.executorName ?? null, ...waitCleared(c.ti) },
+        })),
+      ],
       now,
     );
-    const launched = dispatch.filter((_, i) => queued[i]);
+    const launched = dispatch.filter((_, i) => queued[schedulings.length + i]);
     let refused = 0;
     await Promise.all(
       launched.map(async (c) => {

@@ -7,8 +7,12 @@
  * updated_at with the held version and returns the ones that differ (every state write stamps updated_at,
  * whoever made it: an agent, the API, another replica), plus the run row. Note-only writes do not stamp it,
  * so the loop reports the notes it writes (notesWritten); other notes (a user's) show at the next full read.
- * Sweeps read every run in full (the backstop), and runs smaller than `minTasks` are always read in full:
+ * Full sweeps read every run in full (the backstop), and runs smaller than `minTasks` are always read in full:
  * diffing them saves nothing, and holding 10,000 small runs would cost memory for nothing.
+ *
+ * A held run also remembers which of its tasks changed since its previous plan (changedTasks), so the planner
+ * decides only what those changes can move. The loop reports a plan done (planned) only after its writes,
+ * so a tick that fails in between plans the same tasks again, with whatever changed meanwhile.
  */
 import { isTerminalDagRunState, type DagRunRecord, type RunSnapshot, type TaskInstanceRecord, type TaskNoteUpdate } from "../domain";
 import type { KnownTaskInstance, SchedulerStore } from "../store";
@@ -18,7 +22,8 @@ export const LIVE_SNAPSHOT_MIN_TASKS = 64;
 /** A held run not planned for this long is dropped (it ended outside the loop, or its DAG was paused). */
 const IDLE_MS = 10 * 60_000;
 
-type Held = { run: DagRunRecord; tis: Map<number, TaskInstanceRecord>; usedAt: number };
+/** `changed`: task ids whose task instances changed since the run's previous plan; null: plan it all (read in full). */
+type Held = { run: DagRunRecord; tis: Map<number, TaskInstanceRecord>; usedAt: number; changed: Set<string> | null };
 
 export type SnapshotStore = Pick<SchedulerStore, "loadRunSnapshots" | "loadRunChanges">;
 
@@ -65,6 +70,24 @@ export class LiveSnapshots {
     return runIds.flatMap((id) => out.get(id) ?? []).sort((a, b) => a.run.id - b.run.id);
   }
 
+  /** By run id, the tasks that changed since each held run's previous plan; runs to plan in full are absent. */
+  changedTasks(runIds: readonly number[]): Map<number, ReadonlySet<string>> {
+    const out = new Map<number, ReadonlySet<string>>();
+    for (const id of runIds) {
+      const changed = this.held.get(id)?.changed;
+      if (changed) out.set(id, changed);
+    }
+    return out;
+  }
+
+  /** The runs' plans were written (or lost their races): their next plans start from their changes since now. */
+  planned(runIds: readonly number[]): void {
+    for (const id of runIds) {
+      const h = this.held.get(id);
+      if (h) h.changed = new Set();
+    }
+  }
+
   /** Records the notes the loop wrote (`applied` per input): note-only writes are invisible to loadRunChanges. */
   notesWritten(notes: readonly TaskNoteUpdate[], applied: readonly boolean[]): void {
     if (!this.held.size) return;
@@ -80,11 +103,11 @@ export class LiveSnapshots {
     });
   }
 
-  private knownOf(runIds: readonly number[]): KnownTaskInstance[] {
-    const known: KnownTaskInstance[] = [];
-    for (const id of runIds)
-      for (const ti of this.held.get(id)?.tis.values() ?? [])
-        known.push({ id: ti.id, state: ti.state, try_number: ti.try_number, updated_at: ti.updated_at });
+  /** The held versions of `runIds`' task instances: one run's own map as it is (the usual tick), else merged. */
+  private knownOf(runIds: readonly number[]): ReadonlyMap<number, KnownTaskInstance> {
+    if (runIds.length === 1) return this.held.get(runIds[0]!)?.tis ?? new Map();
+    const known = new Map<number, KnownTaskInstance>();
+    for (const id of runIds) for (const [tiId, ti] of this.held.get(id)?.tis ?? []) known.set(tiId, ti);
     return known;
   }
 
@@ -93,7 +116,7 @@ export class LiveSnapshots {
     if (snap.tis.length >= this.minTasks && !isTerminalDagRunState(snap.run.state)) {
       const tis = new Map<number, TaskInstanceRecord>();
       for (const ti of [...snap.tis].sort((a, b) => a.id - b.id)) tis.set(ti.id, ti);
-      this.held.set(snap.run.id, { run: snap.run, tis, usedAt: nowMs });
+      this.held.set(snap.run.id, { run: snap.run, tis, usedAt: nowMs, changed: null });
     } else this.held.delete(snap.run.id);
     return snap;
   }
@@ -102,12 +125,15 @@ export class LiveSnapshots {
   private merge(changes: RunSnapshot, nowMs: number): RunSnapshot {
     const h = this.held.get(changes.run.id);
     if (!h) return changes;
+    // Another DAG version (a clear may re-pin the run): its tasks are not the ones planned before.
+    if (changes.run.version_id !== h.run.version_id) h.changed = null;
     h.run = changes.run;
     h.usedAt = nowMs;
     let added = false;
     for (const ti of changes.tis) {
       if (!h.tis.has(ti.id)) added = true;
       h.tis.set(ti.id, ti);
+      h.changed?.add(ti.task_id);
     }
     if (added) h.tis = new Map([...h.tis].sort(([a], [b]) => a - b));
     if (isTerminalDagRunState(h.run.state)) this.held.delete(h.run.id);

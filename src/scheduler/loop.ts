@@ -21,6 +21,7 @@ import { planTick, type TickPlan } from "./tick-plan";
 import { expandMappedTasks } from "./expansion-step";
 import { loadPastBlocks } from "./waiting";
 import { SWEEP, WakeTimer, type WakeRequest } from "./wake-timer";
+import { RunCreation } from "./run-creation";
 import type { SensorPoller } from "./sensor-poller";
 
 export type { DispatchFailureHandler, DispatchGate, InlineStarter } from "./dispatch-step";
@@ -28,8 +29,11 @@ export { FULL_SWEEP_EVERY } from "./run-selection";
 
 /** Creates the runs schedules are due for (cron, catchup). Owned by the scheduling-semantics module. */
 export interface DueRunCreator {
-  /** Creates due runs; returns their ids (to plan at once) and when the next slot is due. */
-  createDueRuns(now: Date): Promise<{ created: number[]; nextDueAt: Date | null }>;
+  /**
+   * Creates due runs; returns their ids (to plan at once), when the next slot is due, and whether a DAG has a
+   * due slot it has no room for under max_active_runs (absent: maybe, so every run end creates again).
+   */
+  createDueRuns(now: Date): Promise<{ created: number[]; nextDueAt: Date | null; waitingForRoom?: boolean }>;
 }
 
 /** The teams and their quotas (the store's TeamStore.listTeams satisfies it). */
@@ -78,6 +82,8 @@ export interface SchedulerLoopOptions {
 
 /** A tick in flight gave up because the loop was stopped (a leader stepping down must not write on). */
 class TickCancelledError extends Error {}
+/** Pro's split-brain check answered that this replica no longer leads: the tick writes nothing. */
+class NotLeadingError extends Error {}
 
 export interface TickReport {
   runs: number;
@@ -94,6 +100,7 @@ export class SchedulerLoop {
   private readonly specs: SpecCache;
   /** Large active runs held between ticks: a tick reads only their changes (live-snapshots.ts). */
   private readonly snapshots: LiveSnapshots;
+  private readonly creation: RunCreation;
   /** What the next tick must do: plan these runs, and sweep when asked to. */
   private readonly dirty = new Set<number>();
   private sweepDue = true;
@@ -116,6 +123,12 @@ export class SchedulerLoop {
     this.runs = new RunSelection(opts.store);
     this.specs = new SpecCache(opts.store);
     this.snapshots = new LiveSnapshots(opts.store);
+    this.creation = new RunCreation({
+      creator: opts.runCreator,
+      clock: this.clock,
+      logger: opts.logger,
+      armAt: (at) => this.timer.armCreate(at),
+    });
     this.dispatch = new DispatchStep({
       store: opts.store,
       dispatcher: opts.dispatcher,
@@ -153,7 +166,7 @@ export class SchedulerLoop {
     this.cancelled = true;
     this.leadingSince = null;
     this.timer.stop();
-    await Promise.all([this.ticking, this.opts.sensors?.stop()]);
+    await Promise.all([this.ticking, this.creation.idle(), this.opts.sensors?.stop()]);
   }
 
   /**
@@ -190,10 +203,11 @@ export class SchedulerLoop {
 
   /** Resolves once no tick is in flight or asked for (tests wait for the loop to settle this way). */
   async idle(): Promise<void> {
-    while (this.ticking) await this.ticking;
+    while (this.ticking || this.creation.busy) await Promise.all([this.ticking, this.creation.idle()]);
   }
 
   private request(r: WakeRequest): void {
+    if (r.kind === "create") return this.createOffTick();
     if (r.kind === "sweep") this.sweepDue = true;
     else for (const id of r.ids) this.dirty.add(id);
     if (this.stopped) return;
@@ -204,6 +218,20 @@ export class SchedulerLoop {
     this.ticking = this.runTicks();
   }
 
+  /**
+   * A cron slot is due: its runs are created now, beside any tick in flight (which may be planning hundreds
+   * of runs), and planned by the next tick. Pro asks the split-brain guard first, as a tick does.
+   */
+  private createOffTick(): void {
+    if (this.stopped) return;
+    const guard = this.opts.leaderGuard;
+    void (async () => {
+      if (guard && !(await guard())) return;
+      const created = await this.creation.create();
+      if (created.length) this.request({ kind: "runs", ids: created });
+    })().catch((e) => this.opts.logger.error("creating scheduled runs failed; the next sweep retries", { error: toError(e) }));
+  }
+
   private async runTicks(): Promise<void> {
     // setImmediate lets a burst of wake() calls in the same turn land in one tick.
     await new Promise((r) => setImmediate(r));
@@ -211,11 +239,11 @@ export class SchedulerLoop {
       do {
         this.again = false;
         try {
-          if (this.opts.leaderGuard && !(await this.opts.leaderGuard())) break;
           // Not `onTick?.(await this.tick())`: an absent onTick would skip evaluating the tick itself.
-          const report = await this.tick();
+          const report = await this.tick(this.opts.leaderGuard?.());
           this.opts.onTick?.(report);
         } catch (e) {
+          if (e instanceof NotLeadingError) break;
           if (e instanceof TickCancelledError)
             this.opts.logger.warn("tick cancelled: the scheduler is stepping down or stopping (expected)");
           else this.opts.logger.error("scheduler tick failed; the next tick will retry", { error: toError(e) });
@@ -226,8 +254,16 @@ export class SchedulerLoop {
     }
   }
 
-  /** One scheduling iteration. Public for tests and the benchmark. */
-  async tick(): Promise<TickReport> {
+  /**
+   * One scheduling iteration. Public for tests and the benchmark. `leading`: Pro's split-brain check, sent
+   * beside the tick's reads instead of before them (one round trip fewer per tick); awaited before the
+   * first write, a false answer ends the tick with NotLeadingError.
+   */
+  async tick(leading?: Promise<boolean>): Promise<TickReport> {
+    leading?.catch(() => {}); // awaited below unless a read fails first
+    const mayWrite = async () => {
+      if (leading && !(await leading)) throw new NotLeadingError("this replica no longer leads the scheduler");
+    };
     const started = performance.now();
     const now = this.clock.now();
     const store = this.opts.store;
@@ -237,6 +273,7 @@ export class SchedulerLoop {
     // tick (request() sets `again`), instead of being cleared with the ones this tick handles.
     const dirty = new Set(this.dirty);
     this.dirty.clear();
+    if (sweep || this.runEnded) await mayWrite(); // creating and reaping write
     for (const id of await this.createAndReap(now, sweep)) dirty.add(id);
     const ids = sweep ? await this.runs.forSweep(now, dirty, this.timer.dueRuns(now.getTime())) : this.runs.forEvents(dirty);
     // Paused DAGs, max_active_runs and backfill limits decide which runs are planned at all (run-limits.ts).
@@ -264,7 +301,8 @@ export class SchedulerLoop {
 
     const specs = await this.specs.forRuns(snapshots);
     const pastBlocks = await loadPastBlocks(store, snapshots, (v) => this.specs.get(v));
-    const plan = planTick({ snapshots, specs, pastBlocks, outOfTime: () => performance.now() > deadline }, now);
+    const changedTasks = this.snapshots.changedTasks(snapshots.map((s) => s.run.id));
+    const plan = planTick({ snapshots, specs, pastBlocks, changedTasks, outOfTime: () => performance.now() > deadline }, now);
     for (const { run, error } of plan.failed)
       this.opts.logger.error("planning a run failed; other runs continue", { dag_id: run.dag_id, run_id: run.run_id, error });
     for (const w of plan.wakeUps) this.timer.armRun(w.runId, w.at.getTime());
@@ -278,6 +316,7 @@ export class SchedulerLoop {
     if (sweep) await yieldToIo();
     this.throwIfCancelled();
     if (sweep || this.teamsStale) await this.loadTeamQuotas();
+    await mayWrite();
     const { newState, applied } = await this.apply(plan, now);
     if (sweep) await yieldToIo();
     // Mapped tasks whose upstreams are done: their new instances (or skip/failure) are planned at once.
@@ -287,6 +326,8 @@ export class SchedulerLoop {
     const dispatched = await this.dispatch.run(plan.planned, newState, { has: (id) => this.runs.isHeld(id) }, now, plan.notes);
     // Waiting reasons are written once, when they change, in one batch.
     if (plan.notes.length) this.snapshots.notesWritten(plan.notes, await store.setTaskInstanceNotes(plan.notes));
+    // Only now, with every write of their plans done: a tick that failed before plans these runs' tasks again.
+    this.snapshots.planned(plan.planned.map((p) => p.snap.run.id));
     this.lastTickAt = this.clock.now();
     return { runs: snapshots.length, transitions: applied, dispatched, durationMs: performance.now() - started };
   }
@@ -295,14 +336,29 @@ export class SchedulerLoop {
    * The runs' snapshots. A sweep reads them SWEEP_READ_CHUNK runs at a time with a turn of the event loop in
    * between: on SQLite a read of 10,000 runs blocks the process for hundreds of ms, and /health, the API and
    * agents' heartbeats are answered between chunks instead of after the whole read (a restart with many
-   * active runs answers /health before its first sweep is through).
+   * active runs answers /health before its first sweep is through). Only a full sweep reads held runs in full
+   * (run-selection.ts fullSweep); others refresh them by their changes.
    */
-  private async loadSnapshots(ids: readonly number[], full: boolean, nowMs: number): Promise<RunSnapshot[]> {
-    if (!full || ids.length <= SWEEP_READ_CHUNK) return this.snapshots.load(ids, full, nowMs);
+  private async loadSnapshots(ids: readonly number[], sweep: boolean, nowMs: number): Promise<RunSnapshot[]> {
+    const full = sweep && this.runs.fullSweep;
+    if (!sweep || ids.length <= SWEEP_READ_CHUNK) return this.snapshots.load(ids, full, nowMs);
+    const read = (from: number) => {
+      const chunk = this.snapshots.load(ids.slice(from, from + SWEEP_READ_CHUNK), full, nowMs);
+      chunk.catch(() => {}); // awaited below; it may fail while the previous chunk is awaited
+      return chunk;
+    };
+    // One chunk read ahead: on Postgres the server reads the next chunk while this process decodes the current
+    // one (0.65–0.8× the time of reading them one after another, measured); on SQLite a read is synchronous, so
+    // the turn of the event loop still falls between every two chunks.
     const out: RunSnapshot[] = [];
+    let next = read(0);
     for (let i = 0; i < ids.length; i += SWEEP_READ_CHUNK) {
-      if (i) await yieldToIo();
-      out.push(...(await this.snapshots.load(ids.slice(i, i + SWEEP_READ_CHUNK), full, nowMs)));
+      const current = next;
+      if (i + SWEEP_READ_CHUNK < ids.length) {
+        await yieldToIo();
+        next = read(i + SWEEP_READ_CHUNK);
+      }
+      out.push(...(await current));
     }
     return out.sort((a, b) => a.run.id - b.run.id);
   }
@@ -312,15 +368,7 @@ export class SchedulerLoop {
     const touched: number[] = [];
     const createDue = sweep || this.runEnded;
     this.runEnded = false;
-    if (createDue && this.opts.runCreator) {
-      try {
-        const { created, nextDueAt } = await this.opts.runCreator.createDueRuns(now);
-        touched.push(...created);
-        if (nextDueAt) this.timer.armSweep(nextDueAt.getTime());
-      } catch (e) {
-        this.opts.logger.error("creating scheduled runs failed; planning goes on", { error: toError(e) });
-      }
-    }
+    if (createDue) touched.push(...(await this.creation.create(now)));
     if (sweep && this.opts.reaper) {
       try {
         touched.push(...(await this.opts.reaper.reap(now)));
@@ -335,7 +383,8 @@ export class SchedulerLoop {
   private async apply(plan: TickPlan, now: Date): Promise<{ newState: Map<number, TaskState>; applied: number }> {
     const store = this.opts.store;
     const { transitions, transitionRun, runChanges } = plan;
-    const applied = transitions.length ? await store.applyTransitions(transitions, now) : [];
+    // Transitions into scheduled are written by the dispatch step, with what becomes of each (start, queue, note).
+    const applied = transitions.length ? await this.dispatch.applyPlan(plan, now) : [];
     const newState = new Map<number, TaskState>();
     applied.forEach((ok, i) => {
       const t = transitions[i]!;
@@ -381,7 +430,7 @@ export class SchedulerLoop {
 
   /** A finished run frees a max_active_runs slot: plan the DAG's held runs and let due runs be created. */
   private onRunEnded(team: string, dagId: string): void {
-    this.runEnded = true;
+    if (this.creation.wantsRunEnds) this.runEnded = true;
     this.again = true;
     for (const id of this.runs.heldRunsOf(team, dagId)) this.dirty.add(id);
   }

@@ -31,6 +31,14 @@ export interface PlanInput {
   spec: DagSpec;
   /** depends_on_past tasks that must wait, with why (pastBlocks in depends-on-past.ts). */
   blockedByPast?: ReadonlyMap<string, WaitReason>;
+  /**
+   * The tasks whose task instances changed since this run's previous plan, whose transitions were all
+   * written or lost their race (LiveSnapshots.changedTasks). Given, only they, the tasks downstream of them,
+   * and retries waiting for their delay are decided again: every other task instance is where that plan left
+   * it, and so is its decision. Ignored (everything is decided) for DAGs with mapped or depends_on_past tasks:
+   * an expansion, or a previous run finishing, moves them without a change in this run.
+   */
+  changedTasks?: ReadonlySet<string>;
 }
 
 export interface RunPlan {
@@ -88,6 +96,8 @@ export function planRun(input: PlanInput, now: Date): RunPlan {
 
   const index = specIndex(spec);
   const { tasks } = index;
+  // A large run is planned on every completion in it: decide only what its changes can move (see changedTasks).
+  const changed = input.changedTasks && !index.plannedWhole ? input.changedTasks : null;
   // A mapped task has one task instance per map_index, so everything is keyed by task instance id.
   const tiByTask = new Map<string, TaskInstanceRecord[]>();
   // This plan's changes by task instance id: a task instance's effective state is its planned `to`, else its state.
@@ -103,10 +113,17 @@ export function planRun(input: PlanInput, now: Date): RunPlan {
   };
 
   // 1 and 2: removals and retries, which change what downstream tasks see.
+  let noneWaiting = false;
   for (const ti of tis) {
-    const list = tiByTask.get(ti.task_id);
-    if (list) list.push(ti);
-    else tiByTask.set(ti.task_id, [ti]);
+    if (changed) {
+      // Only retries move with time alone; any other unchanged task instance keeps its previous decision.
+      if (ti.state === "none") noneWaiting = true;
+      if (ti.state !== "up_for_retry" && !changed.has(ti.task_id)) continue;
+    } else {
+      const list = tiByTask.get(ti.task_id);
+      if (list) list.push(ti);
+      else tiByTask.set(ti.task_id, [ti]);
+    }
     if (ti.state !== "failed" && ti.state !== "up_for_retry" && !REMOVABLE.has(ti.state)) continue;
     const task = tasks.get(ti.task_id);
     if (!task) {
@@ -133,7 +150,17 @@ export function planRun(input: PlanInput, now: Date): RunPlan {
   const statesOf = (upstream: string): TaskState[] => tiByTask.get(upstream)?.filter(counts).map(stateOf) ?? ["none"];
   const waitingOnPast = new Set<string>();
   const notes: TaskNoteUpdate[] = [];
-  for (const task of index.order) {
+  // With changes given: a task is decided again when it or an upstream changed, or an upstream moves in this
+  // plan (`moved`, filled in topological order). Without task instances in none there is nothing to decide.
+  const moved = changed ? new Set<string>([...planned.values()].map((p) => p.ti.task_id)) : null;
+  if (changed && noneWaiting)
+    for (const ti of tis) {
+      const list = tiByTask.get(ti.task_id);
+      if (list) list.push(ti);
+      else tiByTask.set(ti.task_id, [ti]);
+    }
+  for (const task of changed && !noneWaiting ? [] : index.order) {
+    if (changed && !decidesAgain(task.task_id, index.upstream.get(task.task_id)!, changed, moved!)) continue;
     const list = tiByTask.get(task.task_id);
     if (!list) continue;
     let waiting: TaskInstanceRecord[] | null = null;
@@ -159,6 +186,7 @@ export function planRun(input: PlanInput, now: Date): RunPlan {
         const why = upstream.map((u) => `${u}=${describeStates(statesOf(u))}`).join(", ");
         plan(ti, to, { start_date: ti.start_date ?? now, end_date: now, note: `trigger rule ${task.trigger_rule}: ${why}` });
       }
+      if (planned.has(ti.id)) moved?.add(task.task_id);
     }
   }
 
@@ -173,6 +201,13 @@ export function planRun(input: PlanInput, now: Date): RunPlan {
     ...(notes.length ? { notes } : {}),
     ...(expansions.length ? { expansions } : {}),
   };
+}
+
+/** A task is decided again when it changed, or one of its upstreams changed or moves in this plan. */
+function decidesAgain(taskId: string, upstream: readonly string[], changed: ReadonlySet<string>, moved: ReadonlySet<string>): boolean {
+  if (changed.has(taskId) || moved.has(taskId)) return true;
+  for (const u of upstream) if (changed.has(u) || moved.has(u)) return true;
+  return false;
 }
 
 /** The map_index of a task instance that is not mapped, or of a mapped task before its expansion (Airflow's -1). */
@@ -200,10 +235,12 @@ function planRunState(
   let finished = true;
   let active = false;
   for (const ti of tis) {
-    const p = planned.get(ti.id)?.t;
+    const p = planned.size ? planned.get(ti.id)?.t : undefined;
     const state = p?.to ?? ti.state;
     if (ACTIVE.has(state) || p?.to === "none") active = true;
-    if (finished && blocksFinish(state, p?.patch?.try_number ?? ti.try_number, ti.max_tries, index.tasks.has(ti.task_id))) finished = false;
+    if (finished && blocksFinish(state, p?.patch?.try_number ?? ti.try_number, ti.max_tries, () => index.tasks.has(ti.task_id)))
+      finished = false;
+    if (active && !finished) break; // neither can change back: the run just goes on
   }
   if (finished) {
     const after = tis.map((ti) => ({ task_id: ti.task_id, state: planned.get(ti.id)?.t.to ?? ti.state }));
@@ -226,8 +263,8 @@ function planRunState(
 }
 
 /** A task instance keeps its run from finishing: it is not finished, or it failed with retries left. */
-function blocksFinish(state: TaskState, tryNumber: number, maxTries: number, inSpec: boolean): boolean {
-  return !isTerminalTaskState(state) || (state === "failed" && tryNumber <= maxTries && inSpec);
+function blocksFinish(state: TaskState, tryNumber: number, maxTries: number, inSpec: () => boolean): boolean {
+  return !isTerminalTaskState(state) || (state === "failed" && tryNumber <= maxTries && inSpec());
 }
 
 /** A finished run's state: failed if any leaf task failed or is upstream_failed, else success. */
@@ -264,7 +301,7 @@ export interface FinalizeInput {
  */
 export function finalizeRun(input: FinalizeInput): DagRunState | null {
   const inSpec = new Set(input.spec.tasks.map((t) => t.task_id));
-  for (const ti of input.tis) if (blocksFinish(ti.state, ti.try_number, ti.max_tries, inSpec.has(ti.task_id))) return null;
+  for (const ti of input.tis) if (blocksFinish(ti.state, ti.try_number, ti.max_tries, () => inSpec.has(ti.task_id))) return null;
   return finalState(input.tis, leafTaskIds(input.spec.tasks));
 }
 
@@ -276,6 +313,8 @@ type SpecIndex = {
   /** Each task's upstreams that are in this version. */
   upstream: Map<string, string[]>;
   leaves: Set<string>;
+  /** The version has a mapped or depends_on_past task: every plan decides everything (PlanInput.changedTasks). */
+  plannedWhole: boolean;
 };
 const specIndexes = new WeakMap<DagSpec, SpecIndex>();
 
@@ -286,7 +325,14 @@ function specIndex(spec: DagSpec): SpecIndex {
     const order = [...spec.tasks].sort((a, b) => byRank(rank, a.task_id, b.task_id));
     const tasks = new Map(spec.tasks.map((t) => [t.task_id, t]));
     const upstream = new Map(spec.tasks.map((t) => [t.task_id, t.upstream.filter((u) => tasks.has(u))]));
-    index = { tasks, rank, order, upstream, leaves: leafTaskIds(spec.tasks) };
+    index = {
+      tasks,
+      rank,
+      order,
+      upstream,
+      leaves: leafTaskIds(spec.tasks),
+      plannedWhole: spec.tasks.some((t) => isMapped(t) || t.depends_on_past),
+    };
     specIndexes.set(spec, index);
   }
   return index;

@@ -24,6 +24,7 @@ export class RunSelection {
   private knownActive: Set<number> | null = null;
   private lastSweepAt = 0;
   private sweepsSinceFull = 0;
+  private lastSweepFull = true;
   /** Runs left unplanned by run limits (paused DAG, max_active_runs), to their teamKey: replanned when a run of that DAG ends. */
   private readonly held = new Map<number, string>();
   /** Runs with a task held back by depends_on_past: every tick plans them. */
@@ -34,6 +35,15 @@ export class RunSelection {
   /** The next sweep reloads every active run (a new term of leadership). */
   reset(): void {
     this.knownActive = null;
+  }
+
+  /**
+   * Whether the latest sweep is a full one, which also reads the runs the loop holds (live-snapshots.ts) in
+   * full: the backstop for what refreshing them by their changes cannot see (note-only writes). Incremental
+   * sweeps refresh them by their changes, as event ticks do.
+   */
+  get fullSweep(): boolean {
+    return this.lastSweepFull;
   }
 
   /** The runs a tick woken by events plans: those asked for and those waiting on their past. */
@@ -66,6 +76,7 @@ export class RunSelection {
     }
     this.knownActive = new Set(active);
     this.lastSweepAt = now.getTime();
+    this.lastSweepFull = !incremental;
     return [...ids];
   }
 

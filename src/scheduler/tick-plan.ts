@@ -16,6 +16,8 @@ export interface TickPlanInput {
   pastBlocks: ReadonlyMap<number, NonNullable<PlanInput["blockedByPast"]>>;
   /** Asked before each run: true when the tick's budget is spent (the rest go to the next tick). */
   outOfTime: () => boolean;
+  /** By run id: the tasks that changed since the run's previous plan (PlanInput.changedTasks); absent: plan it all. */
+  changedTasks?: ReadonlyMap<number, ReadonlySet<string>>;
 }
 
 export type RunChange = { run: DagRunRecord; from: DagRunState[]; to: DagRunState; note?: string };
@@ -68,7 +70,16 @@ export function planTick(input: TickPlanInput, now: Date): TickPlan {
       }
       const timeoutAt = runTimeoutAt(snap.run, spec);
       if (timeoutAt) plan.wakeUps.push({ runId: snap.run.id, at: timeoutAt });
-      const runPlan = planRun({ run: snap.run, tis: snap.tis, spec, blockedByPast: input.pastBlocks.get(snap.run.id) }, now);
+      const runPlan = planRun(
+        {
+          run: snap.run,
+          tis: snap.tis,
+          spec,
+          blockedByPast: input.pastBlocks.get(snap.run.id),
+          changedTasks: input.changedTasks?.get(snap.run.id),
+        },
+        now,
+      );
       if (runPlan.notes) plan.notes.push(...runPlan.notes);
       for (const ti of runPlan.expansions ?? []) plan.expansions.push({ run: snap.run, spec, ti });
       for (const t of runPlan.transitions) plan.transitions.push(t), plan.transitionRun.push(snap.run.id);

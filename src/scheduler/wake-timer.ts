@@ -5,17 +5,17 @@
  */
 import type { Clock, TimerHandle } from "./clock";
 
-/** What the loop is asked to do: sweep the active runs, or plan just these runs. */
-export type WakeRequest = { kind: "sweep" } | { kind: "runs"; ids: readonly number[] };
+/** What the loop is asked to do: sweep the active runs, plan just these runs, or create the runs a cron slot is due for. */
+export type WakeRequest = { kind: "sweep" } | { kind: "runs"; ids: readonly number[] } | { kind: "create" };
 
 export const SWEEP: WakeRequest = { kind: "sweep" };
 
 export class WakeTimer {
   private running = false;
   private sweepTimer: TimerHandle | null = null;
-  /** When each run wants planning again (epoch ms), and when the next sweep is wanted (the next cron slot). */
+  /** When each run wants planning again (epoch ms), and when the next cron slot is due. */
   private readonly runsAt = new Map<number, number>();
-  private sweepAt: number | null = null;
+  private createAt: number | null = null;
   private timer: { at: number; handle: TimerHandle } | null = null;
 
   constructor(
@@ -40,7 +40,7 @@ export class WakeTimer {
     if (this.timer) this.clock.clearTimeout(this.timer.handle);
     this.sweepTimer = this.timer = null;
     this.runsAt.clear();
-    this.sweepAt = null;
+    this.createAt = null;
   }
 
   /** Plans run `runId` again at `at` (epoch ms), unless an earlier wake-up for it is already pending. */
@@ -51,10 +51,10 @@ export class WakeTimer {
     this.armFor(at);
   }
 
-  /** Sweeps at `at` (epoch ms), unless an earlier sweep is already pending. */
-  armSweep(at: number): void {
-    if (this.sweepAt !== null && this.sweepAt <= at) return;
-    this.sweepAt = at;
+  /** Asks for the due runs to be created at `at` (epoch ms, the next cron slot), unless an earlier ask is pending. */
+  armCreate(at: number): void {
+    if (this.createAt !== null && this.createAt <= at) return;
+    this.createAt = at;
     this.armFor(at);
   }
 
@@ -85,16 +85,17 @@ export class WakeTimer {
     const now = this.clock.now().getTime();
     const ids: number[] = [];
     for (const [id, at] of this.runsAt) if (at <= now) ids.push(id), this.runsAt.delete(id);
-    const sweep = this.sweepAt !== null && this.sweepAt <= now;
-    if (sweep) this.sweepAt = null;
+    const create = this.createAt !== null && this.createAt <= now;
+    if (create) this.createAt = null;
     this.rearm();
+    // The slot first: creating its runs must not wait behind the planning these wake-ups start.
+    if (create) this.onWake({ kind: "create" });
     if (ids.length) this.onWake({ kind: "runs", ids });
-    if (sweep) this.onWake(SWEEP);
   }
 
   /** Arms the one timer for the earliest pending wake-up, if any. */
   private rearm(): void {
-    let next = this.sweepAt ?? Infinity;
+    let next = this.createAt ?? Infinity;
     for (const at of this.runsAt.values()) next = Math.min(next, at);
     if (next !== Infinity) this.armFor(next);
   }

@@ -17,6 +17,11 @@ export function guardedStore(inner: Store): Store {
       assertLegalTransitions(transitions);
       return inner.applyTransitions(transitions, now);
     },
+    async finishInlineTries(ends, now) {
+      // A refused XCom turns a transition into failed: legal from running like the rest, so checking `to` as given and as failed covers both.
+      assertLegalTransitions(ends.flatMap((e) => [e.transition, { ...e.transition, to: "failed" as const }]));
+      return inner.finishInlineTries(ends, now);
+    },
     async applyOperatorChange(change, now) {
       assertLegalTransitions(change.transitions ?? []);
       assertLegalTransitions((change.clears ?? []).map((c) => ({ id: c.id, from: [c.from], to: "none" })));

@@ -3,15 +3,12 @@ export type { Store } from "./store";
 export { openStore, sqlitePathOf, splitSchema, type OpenStoreOptions } from "./open";
 export { runMigrations, migrationFromFile, type Migration, type MigrationTarget } from "./migrate";
 export { SqliteStore } from "./sqlite";
-export { PostgresStore, type PostgresStoreOptions } from "./postgres";
-export {
-  PgAdvisoryLock,
-  PgNotifyChannel,
-  type AdvisoryLock,
-  type AdvisoryLockOptions,
-  type NotifyChannel,
-  type PgNotifyChannelOptions,
-} from "./postgres";
+// The Postgres store as a type only: its code loads when openStore meets a Postgres URL (a SQLite server
+// never evaluates it); code that constructs one imports it from "./postgres".
+export type { PostgresStore, PostgresStoreOptions } from "./postgres";
+// From their own files, not ./postgres: the lock and the channel are light (the driver loads when they connect).
+export { PgAdvisoryLock, type AdvisoryLock, type AdvisoryLockOptions } from "./postgres/advisory-lock";
+export { PgNotifyChannel, type NotifyChannel, type PgNotifyChannelOptions } from "./postgres/notify";
 export { guardedStore } from "./guard";
 export { overriding } from "./decorate";
 export type { RecordLookups } from "./ports/lookups";
@@ -25,6 +22,7 @@ export type { EventLogStore } from "./ports/event-log";
 export type { WebhookStore } from "./ports/webhooks";
 export type { MappingStore, TaskExpansion, ActiveTaskKey } from "./ports/mapping";
 export type { CallbackStore } from "./ports/callbacks";
+export type { InlineTryStore, InlineTryEnd, InlineTryEndResult } from "./ports/inline-tries";
 export type { StagingVolumeStore, StagingVolumeRecord, NewStagingVolume } from "./ports/staging";
 export type { SensorStore, DueSensor, SensorWaitUpdate, SensorProgress, RescheduleUpdate } from "./ports/sensors";
 export type { UserStore, UserChange, UserChangeResult, TeamRole, SetUserRoleResult } from "./ports/users";

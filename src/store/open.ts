@@ -11,7 +11,7 @@ import { homedir } from "node:os";
 import { dirname, resolve } from "node:path";
 import { redactUrl } from "../domain";
 import { guardedStore } from "./guard";
-import { PostgresStore } from "./postgres";
+import type { PostgresStore } from "./postgres/postgres-store";
 import { SqliteStore } from "./sqlite";
 import type { Store } from "./store";
 
@@ -44,7 +44,10 @@ export function openStore(url: string, opts: OpenStoreOptions = {}): Store {
   // schema comes from `?search_path=` or `options.schema`, else `public`.
   if (/^postgres(ql)?:\/\//i.test(trimmed)) {
     const { url, schema } = splitSchema(trimmed);
-    return guardedStore(new PostgresStore({ url, schema: schema ?? opts.pgSchema, xcomMaxBytes: opts.xcomMaxBytes }));
+    // Loaded here, not at the top: a SQLite server never evaluates the Postgres store (~220 KB of SQL and
+    // row mapping) on its way to /health. require() keeps openStore synchronous for its many callers.
+    const { PostgresStore: Postgres } = require("./postgres/postgres-store") as { PostgresStore: typeof PostgresStore };
+    return guardedStore(new Postgres({ url, schema: schema ?? opts.pgSchema, xcomMaxBytes: opts.xcomMaxBytes }));
   }
   const path = sqlitePathOf(trimmed);
   if (path === null) throw new Error(`--db=${redactUrl(trimmed)} is not a database URL Leoflow understands; ${ACCEPTED}`);

@@ -293,6 +293,7 @@ describe("the rpc service refuses what it must", () => {
     const [c, msg] = await code(dial(url, token).register({}));
     expect(c).toBe("failed_precondition");
     expect(msg).toBe("task instance agent_it/manual__it/done_already is success on try 1; this agent's try 1 is stale");
+    expect((await code(dial(url, token).register({ includeSpec: true })))[0]).toBe("failed_precondition");
     expect(await runAgent({ server: url, token, logger: silentLogger })).toBe(2);
   });
 
@@ -309,6 +310,9 @@ describe("the rpc service refuses what it must", () => {
     expect(spec.env.LEOFLOW_LOGICAL_DATE).toBe("2026-01-01T00:00:00.000Z");
     expect(spec.dagFile).toBe(dagFile);
     expect(JSON.parse(spec.paramsJson)).toEqual({ limit: 5 });
+    // Asked with includeSpec, Register answers what GetTaskSpec does (runAgent asks so); unasked, nothing.
+    expect(first.spec).toBeUndefined();
+    expect((await client.register({ hostname: "a", pid: 1, includeSpec: true })).spec).toEqual(spec);
 
     // PushXCom: not JSON → InvalidArgument; over the store's limit → ResourceExhausted.
     const [c1, m1] = await code(client.pushXCom({ key: "return_value", valueJson: "{nope" }));

@@ -12,7 +12,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseDagSpec } from "../../src/domain";
 import { silentLogger } from "../../src/observability";
-import { DockerExecutor, containerName, type DockerClient, type DockerSettings, type ExecutorRequest } from "../../src/executors";
+import { containerName, type DockerClient, type DockerSettings, type ExecutorRequest } from "../../src/executors";
+import { DockerExecutor } from "../../src/executors/docker";
 import { BINARY, startLeoflow, waitFor, waitForRun } from "../e2e/harness";
 import { ensureTestImage, testEngine } from "../support/docker";
 

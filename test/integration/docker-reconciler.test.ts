@@ -9,7 +9,7 @@ import { openStore, type Store } from "../../src/store";
 import { parseDagSpec, type TaskInstanceRecord } from "../../src/domain";
 import { buildDagRun } from "../../src/scheduler/trigger";
 import { silentLogger } from "../../src/observability";
-import { DockerExecutor, DockerReconciler, type DockerClient, type DockerSettings } from "../../src/executors";
+import { DockerExecutor, DockerReconciler, type DockerClient, type DockerSettings } from "../../src/executors/docker";
 import { ensureTestImage, testEngine } from "../support/docker";
 
 const engine = await testEngine();

@@ -109,7 +109,7 @@ describe("InlineRunner", () => {
     expect(received[0]!.path).toBe("/extract?who=ada&n=7");
     expect(logs[0]).toBe(`inline http: GET ${base}/extract?who=ada&n=7 (timeout 30s per attempt, up to 3 retries)`);
     expect(logs[1]).toMatch(new RegExp(`^attempt 1/4: GET ${base.replace(/[.]/g, "\\.")}/extract\\?who=ada&n=7 -> HTTP 200 in \\d+ ms$`));
-    expect(logs[2]).toMatch(/^stored the response body \(\d+ bytes, json\) as XCom return_value$/);
+    expect(logs[2]).toMatch(/^storing the response body \(\d+ bytes, json\) as XCom return_value$/);
     expect(wakes).toEqual([run.id]);
     expect(runner.metrics).toMatchObject({ started: 1, succeeded: 1, failed: 0, busy: 0 });
   });

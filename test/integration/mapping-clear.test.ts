@@ -5,7 +5,8 @@
  * the run succeeds. Clearing one instance reruns just that one, with the other instances' XComs kept.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { guardedStore, openStore, PostgresStore, type Store } from "../../src/store";
+import { guardedStore, openStore, type Store } from "../../src/store";
+import { PostgresStore } from "../../src/store/postgres";
 import { parseDagSpec, type DagRunRecord, type TaskInstanceRecord } from "../../src/domain";
 import { SchedulerLoop } from "../../src/scheduler/loop";
 import { buildDagRun } from "../../src/scheduler/trigger";

@@ -5,7 +5,8 @@
  * in map_index order (the reduce) through `{{ xcom.TASK }}`.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { guardedStore, openStore, PostgresStore, type Store } from "../../src/store";
+import { guardedStore, openStore, type Store } from "../../src/store";
+import { PostgresStore } from "../../src/store/postgres";
 import { parseDagSpec } from "../../src/domain";
 import { InlineHttpExecutor, InlineRunner } from "../../src/executors";
 import { SchedulerLoop } from "../../src/scheduler/loop";

@@ -6,7 +6,8 @@
  * stand-in that writes results through the store as the RPC service would; the e2e test runs real processes.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { guardedStore, openStore, PostgresStore, type Store } from "../../src/store";
+import { guardedStore, openStore, type Store } from "../../src/store";
+import { PostgresStore } from "../../src/store/postgres";
 import { parseDagSpec, type TaskInstanceRecord } from "../../src/domain";
 import { SchedulerLoop } from "../../src/scheduler/loop";
 import { buildDagRun } from "../../src/scheduler/trigger";

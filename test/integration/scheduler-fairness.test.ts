@@ -195,10 +195,11 @@ describe("scheduler fairness across teams", () => {
     const started: TaskInstanceRecord[] = [];
     const inline: InlineStarter = {
       accepts: (task) => task.operator === "http",
-      start: async (ti) => {
+      start: async (ti, _run, _spec, scheduling) => {
         const now = clock.now();
         const patch = { start_date: now, executor: "inline" };
-        await store.applyTransitions([{ id: ti.id, from: ["scheduled"], to: "running", try_number: ti.try_number, patch }], now);
+        const start = { id: ti.id, from: ["scheduled" as const], to: "running" as const, try_number: ti.try_number, patch };
+        await store.applyTransitions(scheduling ? [scheduling, start] : [start], now);
         started.push(ti);
         return "started";
       },

@@ -7,6 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { parseDagSpec } from "../../src/domain";
 import { silentLogger } from "../../src/observability";
 import { SchedulerLoop } from "../../src/scheduler";
+import type { Store } from "../../src/store";
 import { forEachStore } from "../support/stores";
 
 const RUNS = 2_500; // more than one read chunk (1,000 runs)
@@ -18,43 +19,7 @@ forEachStore((backend) => {
       try {
         await store.migrate();
         const now = new Date("2026-01-01T00:00:00Z");
-        const spec = parseDagSpec({
-          dag_id: "many",
-          max_active_runs: RUNS,
-          max_active_tasks: RUNS,
-          tasks: [
-            { task_id: "a", operator: "bash", bash_command: "true" },
-            { task_id: "b", operator: "bash", bash_command: "true", upstream: ["a"] },
-          ],
-        });
-        const dag = await store.upsertDag("default", { spec, fileloc: "/dags/many.json", pausedOnCreate: false, now });
-        // Created 50 at a time, as concurrent API calls would (Postgres pays a round trip per run).
-        for (let from = 0; from < RUNS; from += 50)
-          await Promise.all(
-            Array.from({ length: 50 }, (_, k) => from + k).map((i) =>
-              store.createDagRun({
-                team: "default",
-                dag_id: "many",
-                run_id: `r${i}`,
-                run_type: "manual",
-                logical_date: null,
-                data_interval_start: null,
-                data_interval_end: null,
-                conf: {},
-                version_id: dag.version_id,
-                queued_at: now,
-                tasks: spec.tasks.map((t) => ({
-                  task_id: t.task_id,
-                  operator: t.operator,
-                  max_tries: 0,
-                  pool: "default_pool",
-                  pool_slots: 1,
-                  priority_weight: 1,
-                })),
-              }),
-            ),
-          );
-        await store.updatePool("default", "default_pool", { slots: -1 });
+        await seed(store, now);
         const dispatched: number[] = [];
         const loop = new SchedulerLoop({
           store,
@@ -90,5 +55,82 @@ forEachStore((backend) => {
         await store.close();
       }
     }, 60_000);
+
+    test("a chunk that fails to read fails the tick before any write, and the next sweep reads everything", async () => {
+      const store = await backend.open();
+      try {
+        await store.migrate();
+        const now = new Date("2026-01-01T00:00:00Z");
+        await seed(store, now);
+        // The second chunk's read fails while the first is still awaited (chunks are read one ahead).
+        let reads = 0;
+        const failing = new Proxy(store, {
+          get: (target, prop, receiver) =>
+            prop === "loadRunSnapshots"
+              ? (ids: number[]) => (++reads === 2 ? Promise.reject(new Error("connection lost")) : target.loadRunSnapshots(ids))
+              : Reflect.get(target, prop, receiver),
+        });
+        const dispatched: number[] = [];
+        const loop = new SchedulerLoop({
+          store: failing,
+          dispatcher: { dispatch: async (ti) => void dispatched.push(ti.id) },
+          logger: silentLogger,
+          sweepIntervalMs: 3_600_000,
+          tickTimeoutMs: 3_600_000,
+          parallelism: 1_000_000,
+          now: () => now,
+        });
+        await expect(loop.tick()).rejects.toThrow("connection lost");
+        expect(dispatched).toEqual([]);
+        const active = await store.listActiveRunIds();
+        const first = await store.getDagRunById(active[0]!);
+        expect(first?.state).toBe("queued");
+        loop.wake(); // a failed tick leaves the next to sweep again
+        expect(await loop.tick()).toMatchObject({ runs: RUNS, dispatched: RUNS });
+      } finally {
+        await store.close();
+      }
+    }, 60_000);
   });
 });
+
+/** RUNS queued runs of a two-task chain, created 50 at a time as concurrent API calls would; default_pool unlimited. */
+async function seed(store: Store, now: Date): Promise<void> {
+  const spec = parseDagSpec({
+    dag_id: "many",
+    max_active_runs: RUNS,
+    max_active_tasks: RUNS,
+    tasks: [
+      { task_id: "a", operator: "bash", bash_command: "true" },
+      { task_id: "b", operator: "bash", bash_command: "true", upstream: ["a"] },
+    ],
+  });
+  const dag = await store.upsertDag("default", { spec, fileloc: "/dags/many.json", pausedOnCreate: false, now });
+  // Postgres pays a round trip per run.
+  for (let from = 0; from < RUNS; from += 50)
+    await Promise.all(
+      Array.from({ length: 50 }, (_, k) => from + k).map((i) =>
+        store.createDagRun({
+          team: "default",
+          dag_id: "many",
+          run_id: `r${i}`,
+          run_type: "manual",
+          logical_date: null,
+          data_interval_start: null,
+          data_interval_end: null,
+          conf: {},
+          version_id: dag.version_id,
+          queued_at: now,
+          tasks: spec.tasks.map((t) => ({
+            task_id: t.task_id,
+            operator: t.operator,
+            max_tries: 0,
+            pool: "default_pool",
+            pool_slots: 1,
+            priority_weight: 1,
+          })),
+        }),
+      ),
+    );
+  await store.updatePool("default", "default_pool", { slots: -1 });
+}

@@ -168,6 +168,30 @@ export function reapersContract(getStore: () => Store): void {
       ]);
       expect((await ti("a")).wait_reason).toBeNull();
     });
+
+    test("a transition may record the wait in its new state (alone and in a batch); one that does not clears it", async () => {
+      const store = getStore();
+      const { ti } = await runOf(store);
+      const [a, b] = [await ti("a"), await ti("b")];
+      await store.setTaskInstanceNotes([{ id: b.id, state: "none", note: "held", wait_reason: "depends_on_past" }]);
+      const poolNote = "waiting for 1 slot in pool p (0 of 1 open)";
+      await store.applyTransitions(
+        [{ id: a.id, from: ["none"], to: "scheduled", patch: { note: poolNote, wait_reason: "pool_full" } }],
+        at(20),
+      );
+      expect([(await ti("a")).state, (await ti("a")).note, (await ti("a")).wait_reason]).toEqual(["scheduled", poolNote, "pool_full"]);
+      expect(
+        await store.applyTransitions(
+          [
+            { id: a.id, from: ["scheduled"], to: "queued", patch: { note: null } },
+            { id: b.id, from: ["none"], to: "scheduled", patch: { note: poolNote, wait_reason: "pool_full" } },
+          ],
+          at(30),
+        ),
+      ).toEqual([true, true]);
+      expect([(await ti("a")).state, (await ti("a")).note, (await ti("a")).wait_reason]).toEqual(["queued", null, null]);
+      expect([(await ti("b")).state, (await ti("b")).note, (await ti("b")).wait_reason]).toEqual(["scheduled", poolNote, "pool_full"]);
+    });
   });
 
   describe("reliability: dispatch attempts", () => {

@@ -33,6 +33,8 @@ async function runWithTasks(store: Store, runId: string) {
 
 const versions = (tis: readonly KnownTaskInstance[]): KnownTaskInstance[] =>
   tis.map(({ id, state, try_number, updated_at }) => ({ id, state, try_number, updated_at }));
+/** The known versions by id, as the scheduler passes them. */
+const byId = (known: readonly KnownTaskInstance[]) => new Map(known.map((k) => [k.id, k]));
 
 export function runChangesContract(getStore: () => Store): void {
   describe("loadRunChanges", () => {
@@ -40,7 +42,7 @@ export function runChangesContract(getStore: () => Store): void {
       const store = getStore();
       const { run, tis } = await runWithTasks(store, "r1");
       await store.setDagRunState(run.id, ["queued"], "running", at(1));
-      const [changes] = await store.loadRunChanges([run.id], versions(tis));
+      const [changes] = await store.loadRunChanges([run.id], byId(versions(tis)));
       expect(changes!.run).toEqual((await store.getDagRunById(run.id))!);
       expect(changes!.run.state).toBe("running");
       expect(changes!.tis).toEqual([]);
@@ -54,10 +56,7 @@ export function runChangesContract(getStore: () => Store): void {
       // A try bump with the same state and the same updated_at as the known version still differs.
       const known = versions(tis).map((k) => (k.id === b!.id ? { ...k, try_number: k.try_number + 1 } : k));
       // `c` is not known at all.
-      const [changes] = await store.loadRunChanges(
-        [run.id],
-        known.filter((k) => k.id !== c!.id),
-      );
+      const [changes] = await store.loadRunChanges([run.id], byId(known.filter((k) => k.id !== c!.id)));
       expect(changes!.tis.map((t) => t.task_id).sort()).toEqual(["a", "b", "c"]);
       const changedA = changes!.tis.find((t) => t.id === a!.id)!;
       expect(changedA).toEqual((await store.getTaskInstanceById(a!.id))!);
@@ -68,11 +67,29 @@ export function runChangesContract(getStore: () => Store): void {
       const store = getStore();
       const { run, tis } = await runWithTasks(store, "r1");
       await store.applyTransitions([{ id: tis[1]!.id, from: ["none"], to: "scheduled" }], at(3));
-      const [first] = await store.loadRunChanges([run.id], versions(tis));
+      const [first] = await store.loadRunChanges([run.id], byId(versions(tis)));
       expect(first!.tis.map((t) => t.task_id)).toEqual(["b"]);
       const updated = versions(tis.map((t) => first!.tis.find((c) => c.id === t.id) ?? t));
-      const [second] = await store.loadRunChanges([run.id], updated);
+      const [second] = await store.loadRunChanges([run.id], byId(updated));
       expect(second!.tis).toEqual([]);
+    });
+
+    test("a stamp with a fraction of a second matches its known version exactly", async () => {
+      const store = getStore();
+      const { run, tis } = await runWithTasks(store, "r1");
+      const steps = [
+        ["none", "scheduled", 987],
+        ["scheduled", "queued", 1],
+        ["queued", "running", 999],
+        ["running", "success", 500],
+      ] as const;
+      for (const [i, [from, to, ms]] of steps.entries()) {
+        const stamp = new Date(at(10 + i).getTime() + ms);
+        expect(await store.applyTransitions([{ id: tis[0]!.id, from: [from], to, try_number: 1 }], stamp)).toEqual([true]);
+        const [snap] = await store.loadRunSnapshots([run.id]);
+        const [changes] = await store.loadRunChanges([run.id], byId(versions(snap!.tis)));
+        expect([ms, changes!.tis]).toEqual([ms, []]);
+      }
     });
 
     test("several runs at once, each with its own changes; unknown run ids are omitted", async () => {
@@ -80,17 +97,17 @@ export function runChangesContract(getStore: () => Store): void {
       const r1 = await runWithTasks(store, "r1");
       const r2 = await runWithTasks(store, "r2");
       await store.applyTransitions([{ id: r2.tis[2]!.id, from: ["none"], to: "scheduled" }], at(4));
-      const changes = await store.loadRunChanges([r2.run.id, 987654, r1.run.id], versions([...r1.tis, ...r2.tis]));
+      const changes = await store.loadRunChanges([r2.run.id, 987654, r1.run.id], byId(versions([...r1.tis, ...r2.tis])));
       const byRun = new Map(changes.map((c) => [c.run.run_id, c.tis.map((t) => t.task_id)]));
       expect(Object.fromEntries(byRun)).toEqual({ r1: [], r2: ["c"] });
-      expect(await store.loadRunChanges([], [])).toEqual([]);
+      expect(await store.loadRunChanges([], new Map())).toEqual([]);
     });
 
     test("a note-only write is not a change (the scheduler records its own notes)", async () => {
       const store = getStore();
       const { run, tis } = await runWithTasks(store, "r1");
       expect(await store.setTaskInstanceNotes([{ id: tis[0]!.id, state: "none", note: "waiting" }])).toEqual([true]);
-      const [changes] = await store.loadRunChanges([run.id], versions(tis));
+      const [changes] = await store.loadRunChanges([run.id], byId(versions(tis)));
       expect(changes!.tis).toEqual([]);
     });
   });

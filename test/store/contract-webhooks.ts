@@ -62,6 +62,33 @@ export function webhooksContract(getStore: () => Store): void {
       expect(await store.getWebhook("default", w.id)).toBeNull();
     });
 
+    test("a batch moving one task instance twice (an inline start: none → scheduled → running) applies and announces each step", async () => {
+      const store = getStore();
+      const { ti } = await runOf(store, "default", "etl");
+      const { ti: raced } = await runOf(store, "default", "reports");
+      await store.applyTransitions([{ id: raced.id, from: ["none"], to: "scheduled" }], at(1)); // already scheduled
+      const all = await store.createWebhook("default", hook(), at(0));
+      const start = (id: number) => ({
+        id,
+        from: ["scheduled" as const],
+        to: "running" as const,
+        try_number: 1,
+        patch: { start_date: at(5), hostname: "inline" },
+      });
+      const schedule = (id: number) => ({ id, from: ["none" as const], to: "scheduled" as const, try_number: 1 });
+      const applied = await store.applyTransitions([schedule(ti.id), schedule(raced.id), start(ti.id), start(raced.id)], at(5));
+      // The second schedule lost its race, yet its start sees the row as the first write left it: scheduled.
+      expect(applied).toEqual([true, false, true, true]);
+      for (const id of [ti.id, raced.id])
+        expect(await store.getTaskInstanceById(id)).toMatchObject({ state: "running", start_date: at(5), hostname: "inline" });
+      const rows = await deliveries(store, "default", all.id);
+      expect(rows.map((d) => [d.event.dag_id, d.event.state])).toEqual([
+        ["etl", "scheduled"],
+        ["etl", "running"],
+        ["reports", "running"],
+      ]);
+    });
+
     test("a transition's outbox rows are committed when it returns: matching team, type and DAG only", async () => {
       const store = getStore();
       const { ti } = await runOf(store, "default", "etl");

@@ -8,7 +8,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { DockerClient } from "../../src/executors";
+import { DockerClient } from "../../src/executors/docker";
 
 export const TEST_IMAGE = "localhost/leoflow-test:1";
 const DEFAULT_SOCKET = "/run/leoflow-podman/podman.sock";

@@ -4,7 +4,8 @@
  * store from `backend.open()`; Postgres tests share one schema per block, emptied before each test.
  */
 import { beforeAll, describe, setDefaultTimeout } from "bun:test";
-import { PostgresStore, guardedStore, openStore, type Store } from "../../src/store";
+import { guardedStore, openStore, type Store } from "../../src/store";
+import { PostgresStore } from "../../src/store/postgres";
 import { describePg, pgUrl, resettableSchema } from "./postgres";
 
 export interface StoreBackend {

@@ -51,9 +51,10 @@ export interface SchedulerStore extends Pick<RecordLookups, "getDagVersion">, Ma
    * What changed in runs the caller already holds: each run (ids not found are omitted) with only those of
    * its task instances that are missing from `known` or differ from it in state, try_number or updated_at
    * (every state write stamps updated_at; note-only writes do not and are not reported). One consistent read,
-   * so a large run costs the rows that changed, not all of them.
+   * so a large run costs the rows that changed, not all of them. `known` is by task instance id: the caller's
+   * own map of a held run, passed as it is, not copied into a list on every tick.
    */
-  loadRunChanges(runIds: number[], known: readonly KnownTaskInstance[]): Promise<RunSnapshot[]>;
+  loadRunChanges(runIds: number[], known: ReadonlyMap<number, KnownTaskInstance>): Promise<RunSnapshot[]>;
   /**
    * For each given run (by id): the run of the same DAG with the greatest logical_date strictly before its
    * logical_date (ties: greatest id), with the states of all its task instances; previous is null when the
@@ -102,6 +103,12 @@ export interface SchedulerStore extends Pick<RecordLookups, "getDagVersion">, Ma
    * run_id the team's DAG already has (another team's DAG of the same id may have it too).
    */
   createDagRun(input: NewDagRun): Promise<DagRunRecord>;
+  /**
+   * Inserts many runs as createDagRun does, all committed together (the cron slot of many DAGs in one
+   * round trip); returns, in input order, each created record or null where its run id was taken already
+   * (also by an earlier input of the same call).
+   */
+  createDagRuns(inputs: readonly NewDagRun[]): Promise<(DagRunRecord | null)[]>;
   /** Sets completed_at = now on every backfill with completed_at null and no queued/running run; returns their ids. */
   completeFinishedBackfills(now: Date): Promise<number[]>;
 }

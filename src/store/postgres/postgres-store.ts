@@ -54,6 +54,9 @@ import { DEFAULT_XCOM_MAX_BYTES } from "../sqlite";
 import type { Store } from "../store";
 import type { Slice } from "../ports/secrets";
 import type { LogBatch } from "../ports/task-log";
+import type { InlineTryEnd, InlineTryEndResult } from "../ports/inline-tries";
+import { settleTryEnds } from "../sqlite/inline-finish";
+import { tryEndsStatement } from "./inline-finish";
 import type { DagRunStateChange, KnownTaskInstance } from "../ports/scheduler";
 import { redactUrl } from "../../domain";
 import { connect, type Pool } from "./client";
@@ -82,6 +85,7 @@ import * as scheduling from "./scheduling";
 import * as variables from "./variables";
 import { POSTGRES_MIGRATIONS, postgresMigrationTarget } from "./migrations";
 import * as runs from "./runs";
+import * as runCreate from "./run-create";
 import * as runStates from "./run-states";
 import * as tis from "./task-instances";
 import * as users from "./users";
@@ -249,6 +253,9 @@ export class PostgresStore implements Store {
   async createDagRun(input: NewDagRun): Promise<DagRunRecord> {
     return runs.createDagRun(this.sql, input);
   }
+  async createDagRuns(inputs: readonly NewDagRun[]): Promise<(DagRunRecord | null)[]> {
+    return runCreate.createDagRuns(this.sql, inputs);
+  }
   async getDagRun(team: string, dagId: string, runId: string): Promise<DagRunRecord | null> {
     return runs.getDagRun(this.sql, team, dagId, runId);
   }
@@ -276,7 +283,7 @@ export class PostgresStore implements Store {
   async loadRunSnapshots(runIds: number[]): Promise<RunSnapshot[]> {
     return runs.loadRunSnapshots(this.sql, runIds);
   }
-  async loadRunChanges(runIds: number[], known: readonly KnownTaskInstance[]): Promise<RunSnapshot[]> {
+  async loadRunChanges(runIds: number[], known: ReadonlyMap<number, KnownTaskInstance>): Promise<RunSnapshot[]> {
     return runs.loadRunChanges(this.sql, runIds, known);
   }
   async setDagRunState(id: number, from: DagRunState[], to: DagRunState, now: Date, note?: string): Promise<boolean> {
@@ -307,6 +314,12 @@ export class PostgresStore implements Store {
     // The hot path: outbox rows are written by the transition's own statement (webhooks.transitionsWithOutbox).
     if (!this.webhookInterest.wants(TASK_EVENT)) return tis.applyTransitions(this.sql, transitions, now);
     return tis.applyTransitions(this.sql, transitions, now, webhooks.transitionsWithOutbox(now));
+  }
+  async finishInlineTries(ends: readonly InlineTryEnd[], now: Date): Promise<InlineTryEndResult[]> {
+    const settled = settleTryEnds(ends, this.xcomMaxBytes);
+    const outbox = this.webhookInterest.wants(TASK_EVENT) ? webhooks.transitionsWithOutbox(now) : undefined;
+    const applied = await tis.applyTransitions(this.sql, settled.transitions, now, tryEndsStatement(settled, now, outbox));
+    return ends.map((_, i) => ({ applied: applied[i] === true, refused: settled.refused[i] ?? null }));
   }
   async countActiveTaskInstances(): Promise<ActiveTaskCounts> {
     return tis.countActiveTaskInstances(this.sql);

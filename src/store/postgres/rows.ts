@@ -90,6 +90,80 @@ export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
   updated_at: r.updated_at,
 });
 
+/**
+ * The task columns a run snapshot reads: not team, dag_id and run_id, which are always its run's (every
+ * insert copies them from the run), so a sweep over 100,000 task instances decodes three strings fewer each.
+ */
+export const SNAPSHOT_TI_COLUMNS =
+  "id, dag_run_id, task_id, map_index, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, " +
+  "queued_at, start_date, end_date, last_heartbeat, hostname, pid, executor, note, wait_reason, updated_at";
+/** A row of SNAPSHOT_TI_COLUMNS as the driver's values() gives it: an array in column order. */
+export type SnapshotTiValues = [
+  id: number,
+  dag_run_id: number,
+  task_id: string,
+  map_index: number,
+  state: string,
+  try_number: number,
+  max_tries: number,
+  operator: string,
+  pool: string,
+  pool_slots: number,
+  priority_weight: number,
+  queued_at: Date | null,
+  start_date: Date | null,
+  end_date: Date | null,
+  last_heartbeat: Date | null,
+  hostname: string | null,
+  pid: number | null,
+  executor: string | null,
+  note: string | null,
+  wait_reason: string | null,
+  updated_at: Date,
+];
+export const snapshotTaskInstance = (v: SnapshotTiValues, run: DagRunRecord): TaskInstanceRecord => ({
+  id: v[0],
+  dag_run_id: v[1],
+  team: run.team,
+  dag_id: run.dag_id,
+  run_id: run.run_id,
+  task_id: v[2],
+  map_index: v[3],
+  state: v[4] as TaskState,
+  try_number: v[5],
+  max_tries: v[6],
+  operator: v[7],
+  pool: v[8],
+  pool_slots: v[9],
+  priority_weight: v[10],
+  queued_at: v[11],
+  start_date: v[12],
+  end_date: v[13],
+  last_heartbeat: v[14],
+  hostname: v[15],
+  pid: v[16],
+  executor: v[17],
+  note: v[18],
+  wait_reason: v[19] as WaitReasonKind | null,
+  updated_at: v[20],
+});
+
+type RunDates = "logical_date" | "data_interval_start" | "data_interval_end" | "queued_at" | "start_date" | "end_date";
+/** A run as `row_to_json` of its DAG_RUN_COLUMNS gives it: timestamps as ISO text, conf as JSON. */
+export function runFromJson(text: string): DagRunRecord {
+  const r = JSON.parse(text) as Omit<DagRunRow, RunDates> & Record<RunDates, string | null>;
+  const date = (iso: string | null) => (iso === null ? null : new Date(iso));
+  return toDagRun({
+    ...r,
+    logical_date: date(r.logical_date),
+    data_interval_start: date(r.data_interval_start),
+    data_interval_end: date(r.data_interval_end),
+    queued_at: new Date(r.queued_at as string),
+    start_date: date(r.start_date),
+    end_date: date(r.end_date),
+  });
+}
+
 export const XCOM_COLUMNS = "team, dag_id, run_id, task_id, map_index, key, value, timestamp";
 export const toXCom = (r: XComRecord): XComRecord => ({ ...r });
 

@@ -10,9 +10,13 @@ import {
 } from "../../domain";
 import { ACTIVE_COUNTS_SQL, toActiveCounts, type ActiveCountRow } from "../active-counts";
 import { TI_SORTABLE } from "../sortable";
+import { roundsOf } from "../transition-rounds";
 import { arrayParam, execute, Params, query, type Db, type Pool } from "./client";
 import { pgPageClause } from "./list-query";
 import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
+
+// The other Postgres files (operator, reapers, run states) split their batches the same way.
+export { roundsOf };
 
 export async function getTaskInstance(
   db: Db,
@@ -66,6 +70,7 @@ const PATCH_FIELDS = [
   ["executor", "text"],
   ["note", "text"],
   ["max_tries", "int"],
+  ["wait_reason", "text"],
 ] as const satisfies readonly (readonly [keyof TaskInstancePatch, string])[];
 
 /**
@@ -74,14 +79,13 @@ const PATCH_FIELDS = [
  * ordinality tells which inputs applied. A field absent from a patch keeps its value; one set to null is
  * cleared (the mask tells the two apart). `t.id = ANY($2)` repeats the join key as a plain filter so the
  * planner reaches the rows through the primary key instead of hashing the whole table. A wait belongs to
- * the state it was recorded in, so every transition clears wait_reason.
+ * the state it was recorded in, so a transition clears wait_reason unless its patch sets it.
  */
 export const applySql = (returning: string) => `
 UPDATE task_instances t SET
   state = u.to_state,
   updated_at = $1,
-  wait_reason = NULL,
-  ${PATCH_FIELDS.map(([f], i) => `${f} = CASE WHEN u.mask & ${1 << i} <> 0 THEN u.${f} ELSE t.${f} END`).join(",\n  ")}
+  ${PATCH_FIELDS.map(([f], i) => `${f} = CASE WHEN u.mask & ${1 << i} <> 0 THEN u.${f} ELSE ${f === "wait_reason" ? "NULL" : `t.${f}`} END`).join(",\n  ")}
 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::int[], $6::int[], ${PATCH_FIELDS.map(([, type], i) => `$${7 + i}::${type}[]`).join(", ")})
   WITH ORDINALITY AS u(id, from_states, to_state, try_guard, mask, ${PATCH_FIELDS.map(([f]) => f).join(", ")}, ord)
 WHERE t.id = ANY($2::bigint[]) AND t.id = u.id
@@ -102,19 +106,21 @@ export interface ApplyStatement {
 }
 
 /**
- * Splits a batch into rounds in which every id appears once, keeping order: one UPDATE cannot apply two
- * changes to the same row (Postgres would pick one join row arbitrarily), while the Store's contract is
- * that later transitions of a batch see the earlier ones. Almost every batch is a single round.
+ * One transition as a plain UPDATE naming only the fields its patch sets: about half the time of APPLY_SQL
+ * for one row (no arrays to encode, unnest or join), and one row is what an inline task's outcome, an
+ * agent's report and a start write. One SQL text per set of fields, so a handful of prepared statements.
  */
-export function roundsOf(transitions: readonly { id: number }[]): number[][] {
-  const rounds: number[][] = [];
-  const seen = new Map<number, number>();
-  transitions.forEach((t, i) => {
-    const round = seen.get(t.id) ?? 0;
-    seen.set(t.id, round + 1);
-    (rounds[round] ??= []).push(i);
-  });
-  return rounds;
+async function applyOne(db: Db, t: TaskTransition, now: Date): Promise<boolean> {
+  const p = new Params();
+  const sets = [`state = ${p.add(t.to)}`, `updated_at = ${p.add(now)}`];
+  if (t.patch?.wait_reason === undefined) sets.push("wait_reason = NULL");
+  for (const [f, type] of PATCH_FIELDS) {
+    const v = t.patch?.[f];
+    if (v !== undefined) sets.push(`${f} = ${p.add(patchValue(v))}::${type}`);
+  }
+  const guard = t.try_number === undefined ? "" : ` AND try_number = ${p.add(t.try_number)}`;
+  const where = `id = ${p.add(t.id)} AND state = ANY(${p.add(t.from)}::text[])${guard}`;
+  return (await execute(db, `UPDATE task_instances SET ${sets.join(", ")} WHERE ${where}`, p.values)) > 0;
 }
 
 async function applyRound(
@@ -123,11 +129,16 @@ async function applyRound(
   indexes: number[],
   now: Date,
   applied: boolean[],
-  statement: ApplyStatement = { sql: APPLY_SQL, params: [] },
+  statement?: ApplyStatement,
 ): Promise<void> {
   const batch = indexes.map((i) => transitions[i]!).filter((t) => t.from.length > 0);
   const positions = indexes.filter((i) => transitions[i]!.from.length > 0);
   if (batch.length === 0) return;
+  if (batch.length === 1 && !statement) {
+    applied[positions[0]!] = await applyOne(db, batch[0]!, now);
+    return;
+  }
+  statement ??= { sql: APPLY_SQL, params: [] };
   // Notes and hostnames come from agents (an error message may carry NUL): kept, as U+FFFD (json-safety.ts).
   const fieldParams = PATCH_FIELDS.map(([f]) => arrayParam(batch.map((t) => patchValue(t.patch?.[f]))));
   const masks = batch.map((t) => PATCH_FIELDS.reduce((m, [f], i) => (t.patch && t.patch[f] !== undefined ? m | (1 << i) : m), 0));

@@ -142,6 +142,64 @@ export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
   updated_at: new Date(r.updated_at),
 });
 
+/**
+ * The task columns a run snapshot reads: not team, dag_id and run_id, which are always its run's (every
+ * insert copies them from the run), so a sweep over 100,000 task instances reads three strings fewer each.
+ */
+export const SNAPSHOT_TI_COLUMNS =
+  "id, dag_run_id, task_id, map_index, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, " +
+  "queued_at, start_date, end_date, last_heartbeat, hostname, pid, executor, note, wait_reason, updated_at";
+/** A row of SNAPSHOT_TI_COLUMNS as a statement's values() gives it: an array in column order. */
+export type SnapshotTiValues = [
+  id: number,
+  dag_run_id: number,
+  task_id: string,
+  map_index: number,
+  state: string,
+  try_number: number,
+  max_tries: number,
+  operator: string,
+  pool: string,
+  pool_slots: number,
+  priority_weight: number,
+  queued_at: number | null,
+  start_date: number | null,
+  end_date: number | null,
+  last_heartbeat: number | null,
+  hostname: string | null,
+  pid: number | null,
+  executor: string | null,
+  note: string | null,
+  wait_reason: string | null,
+  updated_at: number,
+];
+export const snapshotTaskInstance = (v: SnapshotTiValues, run: DagRunRecord): TaskInstanceRecord => ({
+  id: v[0],
+  dag_run_id: v[1],
+  team: run.team,
+  dag_id: run.dag_id,
+  run_id: run.run_id,
+  task_id: v[2],
+  map_index: v[3],
+  state: v[4] as TaskState,
+  try_number: v[5],
+  max_tries: v[6],
+  operator: v[7],
+  pool: v[8],
+  pool_slots: v[9],
+  priority_weight: v[10],
+  queued_at: date(v[11]),
+  start_date: date(v[12]),
+  end_date: date(v[13]),
+  last_heartbeat: date(v[14]),
+  hostname: v[15],
+  pid: v[16],
+  executor: v[17],
+  note: v[18],
+  wait_reason: v[19] as WaitReasonKind | null,
+  updated_at: new Date(v[20]),
+});
+
 export interface XComRow {
   team: string;
   dag_id: string;

@@ -54,6 +54,8 @@ import { runMigrations } from "../migrate";
 import type { Store } from "../store";
 import type { Slice } from "../ports/secrets";
 import type { LogBatch } from "../ports/task-log";
+import type { InlineTryEnd, InlineTryEndResult } from "../ports/inline-tries";
+import * as inlineFinish from "./inline-finish";
 import type { DagRunStateChange, KnownTaskInstance } from "../ports/scheduler";
 import * as dags from "./dags";
 import * as dagsQuery from "./dags-query";
@@ -63,6 +65,7 @@ import * as filterQueries from "./filter-queries";
 import * as logs from "./logs";
 import { SQLITE_MIGRATIONS, sqliteMigrationTarget } from "./migrations";
 import * as runs from "./runs";
+import * as runCreate from "./run-create";
 import * as runStates from "./run-states";
 import * as tis from "./task-instances";
 import * as users from "./users";
@@ -89,6 +92,7 @@ import * as teams from "./teams";
 import * as webhooks from "./webhooks";
 import * as callbacks from "./callbacks";
 import { IMPORT_ERROR_EVENT, RUN_EVENTS, TASK_EVENT, WebhookInterest, importErrorEvent, operatorTaskChanges } from "../webhook-interest";
+import { roundsOf } from "../transition-rounds";
 import type {
   ClaimedWebhookDelivery,
   StoredWebhookSecret,
@@ -229,6 +233,9 @@ export class SqliteStore implements Store {
   async createDagRun(input: NewDagRun): Promise<DagRunRecord> {
     return runs.createDagRun(this.db, input);
   }
+  async createDagRuns(inputs: readonly NewDagRun[]): Promise<(DagRunRecord | null)[]> {
+    return runCreate.createDagRuns(this.db, inputs);
+  }
   async getDagRun(team: string, dagId: string, runId: string): Promise<DagRunRecord | null> {
     return runs.getDagRun(this.db, team, dagId, runId);
   }
@@ -256,7 +263,7 @@ export class SqliteStore implements Store {
   async loadRunSnapshots(runIds: number[]): Promise<RunSnapshot[]> {
     return runs.loadRunSnapshots(this.db, runIds);
   }
-  async loadRunChanges(runIds: number[], known: readonly KnownTaskInstance[]): Promise<RunSnapshot[]> {
+  async loadRunChanges(runIds: number[], known: ReadonlyMap<number, KnownTaskInstance>): Promise<RunSnapshot[]> {
     return runs.loadRunChanges(this.db, runIds, known);
   }
   async setDagRunState(id: number, from: DagRunState[], to: DagRunState, now: Date, note?: string): Promise<boolean> {
@@ -287,6 +294,30 @@ export class SqliteStore implements Store {
     return tis.listTaskInstances(this.db, team, dagId, runId, opts);
   }
   async applyTransitions(transitions: TaskTransition[], now: Date): Promise<boolean[]> {
+    return this.transitionsWithOutbox(transitions, now);
+  }
+  async finishInlineTries(ends: readonly InlineTryEnd[], now: Date): Promise<InlineTryEndResult[]> {
+    const settled = inlineFinish.settleTryEnds(ends, this.xcomMaxBytes);
+    const applied = inlineFinish.writeTryEnds(this.db, settled, now, () => this.transitionsWithOutbox(settled.transitions, now));
+    return ends.map((_, i) => ({ applied: applied[i] === true, refused: settled.refused[i] ?? null }));
+  }
+  private transitionsWithOutbox(transitions: TaskTransition[], now: Date): boolean[] {
+    // Outbox rows are built from a row's new state: a row changed twice in one batch (an inline start: into
+    // scheduled, then running) is announced after each change, round by round.
+    const rounds = roundsOf(transitions);
+    if (rounds.length > 1 && this.webhookInterest.wants(TASK_EVENT))
+      return this.db
+        .transaction(() => {
+          const applied = transitions.map(() => false);
+          for (const round of rounds) {
+            const batch = round.map((i) => transitions[i]!);
+            const done = tis.applyTransitions(this.db, batch, now);
+            for (const [k, i] of round.entries()) applied[i] = done[k] === true;
+            this.enqueueTransitions(batch, done, now);
+          }
+          return applied;
+        })
+        .immediate();
     return this.withOutbox(
       TASK_EVENT,
       () => tis.applyTransitions(this.db, transitions, now),

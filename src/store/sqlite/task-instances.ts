@@ -60,6 +60,7 @@ const PATCH_FIELDS = [
   "pid",
   "executor",
   "note",
+  "wait_reason",
   "max_tries",
 ] as const satisfies readonly (keyof TaskInstancePatch)[];
 
@@ -69,10 +70,11 @@ const toColumn = (v: unknown): string | number | null =>
 
 /**
  * The UPDATE for one transition's shape; db.query caches the prepared statement per distinct SQL text.
- * A wait belongs to the state it was recorded in, so every transition clears wait_reason.
+ * A wait belongs to the state it was recorded in, so a transition clears wait_reason unless its patch sets it.
  */
 function transitionSql(t: TaskTransition, fields: readonly string[]): string {
-  const sets = ["state = ?", "updated_at = ?", "wait_reason = NULL", ...fields.map((f) => `${f} = ?`)];
+  const clearWait = fields.includes("wait_reason") ? [] : ["wait_reason = NULL"];
+  const sets = ["state = ?", "updated_at = ?", ...clearWait, ...fields.map((f) => `${f} = ?`)];
   const marks = t.from.map(() => "?").join(", ");
   return `UPDATE task_instances SET ${sets.join(", ")} WHERE id = ? AND state IN (${marks})${t.try_number !== undefined ? " AND try_number = ?" : ""}`;
 }

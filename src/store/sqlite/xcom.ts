@@ -41,17 +41,21 @@ export function setXCom(db: Database, key: XComKey, value: unknown, now: Date, m
  */
 export function setXComs(db: Database, items: readonly { key: XComKey; value: unknown }[], now: Date, maxBytes: number): (Error | null)[] {
   const { errors, rows } = encodeXComs(items, maxBytes);
-  if (rows.length) {
-    const upsert = db.query(
-      `INSERT INTO xcom (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`,
-    );
-    db.transaction(() => {
-      for (const { key, json } of rows)
-        upsert.run(key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key, json, now.getTime());
-    }).immediate();
-  }
+  upsertEncodedXComs(db, rows, now);
   return errors;
+}
+
+/** Upserts values encodeXComs accepted, in one transaction (a savepoint inside the caller's). */
+export function upsertEncodedXComs(db: Database, rows: readonly { key: XComKey; json: string }[], now: Date): void {
+  if (!rows.length) return;
+  const upsert = db.query(
+    `INSERT INTO xcom (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`,
+  );
+  db.transaction(() => {
+    for (const { key, json } of rows)
+      upsert.run(key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key, json, now.getTime());
+  }).immediate();
 }
 
 /** Each item's encoding error (or null), and the encodable ones, one per key (the last wins). Shared with Postgres. */

@@ -15,7 +15,8 @@ import type { DagFilesHandle } from "../../../src/api";
 import { hashPassword, UserTokens } from "../../../src/auth";
 import { SecretsCipher } from "../../../src/store";
 import { parseDagSpec } from "../../../src/domain";
-import { PostgresStore, guardedStore, openStore, withSecrets, type Store } from "../../../src/store";
+import { guardedStore, openStore, withSecrets, type Store } from "../../../src/store";
+import { PostgresStore } from "../../../src/store/postgres";
 import { describePg, pgUrl, resettableSchema } from "../../support/postgres";
 import { checkResponse } from "./response-check";
 

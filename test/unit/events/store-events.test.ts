@@ -108,6 +108,43 @@ describe("withStoreEvents", () => {
     ]);
   });
 
+  test("an inline try's end is an event in the state it was written: a refused XCom's try as failed, with the reason", async () => {
+    await aRun();
+    const ti = (await store.getTaskInstance("default", "ev", "r1", "a"))!;
+    await store.applyTransitions([{ id: ti.id, from: ["none"], to: "scheduled" }], T0);
+    await store.applyTransitions([{ id: ti.id, from: ["scheduled"], to: "running", patch: { try_number: 1 } }], T0);
+    const sub = hub.subscribe({ filter: (e) => e.type.startsWith("task_instance.") });
+    const key = { team: "default", dag_id: "ev", run_id: "r1", task_id: "a", key: "return_value" };
+    const [result] = await store.finishInlineTries(
+      [
+        {
+          transition: { id: ti.id, from: ["running"], to: "success", try_number: 1 },
+          lines: null,
+          xcom: { key, value: "x".repeat(1024 * 1024) },
+        },
+      ],
+      T0,
+    );
+    expect(result!.applied).toBe(true);
+    const [event] = await eventsUntil(sub, () => true);
+    expect(event).toMatchObject({ task_id: "a", state: "failed", note: result!.refused!.message });
+  });
+
+  test("runs created together are each an event; a run id already taken is none", async () => {
+    const first = await aRun("r1");
+    const dag = (await store.getDag("default", "ev"))!;
+    const sub = hub.subscribe();
+    const build = (run_id: string) => buildDagRun(dag, { run_type: "manual", logical_date: null, run_id }, T0);
+    const created = await store.createDagRuns([build("r1"), build("r2"), build("r3")]);
+    expect(created.map((r) => r?.run_id ?? null)).toEqual([null, "r2", "r3"]);
+    await store.setDagRunState(first.id, ["queued"], "running", T0);
+    expect(await eventsUntil(sub, (e) => e.type === "dag_run.started")).toEqual([
+      { type: "dag_run.created", team: "default", dag_id: "ev", run_id: "r2", state: "queued" },
+      { type: "dag_run.created", team: "default", dag_id: "ev", run_id: "r3", state: "queued" },
+      { type: "dag_run.started", team: "default", dag_id: "ev", run_id: "r1", state: "running" },
+    ]);
+  });
+
   test("with no subscriber nothing is looked up or emitted; the wrapped store still answers everything", async () => {
     const run = await aRun();
     expect(hub.emitted).toBe(0);

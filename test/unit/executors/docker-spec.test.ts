@@ -7,11 +7,11 @@ import {
   parseMemoryBytes,
   parseNanoCpus,
   resourceLimits,
-  splitImage,
   stagingVolumeName,
   type DockerSettings,
   type ExecutorRequest,
 } from "../../../src/executors";
+import { splitImage } from "../../../src/executors/docker/client";
 import type { TaskSpec } from "../../../src/domain";
 
 const settings: DockerSettings = {

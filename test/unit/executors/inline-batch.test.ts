@@ -1,6 +1,7 @@
 /**
- * TransitionBatcher: writes asked for in the same turn, or while a batch is in flight, go out together; each
- * caller learns whether its own transition applied, or gets the batch's error. No I/O: a recording writer.
+ * TransitionBatcher: writes asked for in the same turn, or while a batch is in flight, go out together (a
+ * caller's several writes always in one batch, in order); each caller learns whether its own transition
+ * applied, or gets the batch's error. No I/O: a recording writer.
  */
 import { describe, expect, test } from "bun:test";
 import type { TaskTransition } from "../../../src/domain";
@@ -51,6 +52,20 @@ describe("TransitionBatcher", () => {
     r.release();
     expect(await Promise.all([first, ...later])).toEqual([true, true, true]);
     expect(r.batches.map((x) => x.ids)).toEqual([[1], [3, 5]]);
+  });
+
+  test("applyAll's writes go out in one batch, in order, beside others of the same turn; each gets its answer", async () => {
+    const r = recorder();
+    const b = new TransitionBatcher(r.write);
+    r.holdNext();
+    const first = b.apply(t(1), at(1));
+    await Bun.sleep(0);
+    // Asked for while a batch is in flight: the pair waits, and both go out in the next batch together.
+    const pair = b.applyAll([t(3, "scheduled"), t(3, "running")], at(2));
+    const other = b.apply(t(4), at(2));
+    r.release();
+    expect(await Promise.all([first, pair, other])).toEqual([true, [true, true], false]);
+    expect(r.batches.map((x) => x.ids)).toEqual([[1], [3, 3, 4]]);
   });
 
   test("a refused batch rejects every write in it with the store's error; the next batch goes on", async () => {

@@ -15,7 +15,7 @@ import {
   requestLine,
   responseValue,
   startTransition,
-  storedLine,
+  storingLine,
   type Executor,
   type InlineRunnerPort,
 } from "../../../src/executors";
@@ -105,7 +105,7 @@ test("the request and stored-body log lines", () => {
   expect(requestLine({ method: "POST", safeUrl: "http://h", timeoutSeconds: 5, retries: 3 })).toBe(
     "inline http: POST http://h (timeout 5s per attempt, up to 3 retries)",
   );
-  expect(storedLine(12, "json")).toBe("stored the response body (12 bytes, json) as XCom return_value");
+  expect(storingLine(12, "json")).toBe("storing the response body (12 bytes, json) as XCom return_value");
 });
 
 describe("a try's deadline, state changes and outcome retries", () => {

@@ -18,24 +18,31 @@ function fakeStore(refuse: { logs?: number; outcomes?: number; heartbeats?: numb
   const left = { logs: 0, outcomes: 0, heartbeats: 0, ...refuse };
   const state = { value: "scheduled" as string, note: null as string | null, lines: [] as string[] };
   const down = (what: string) => new Error(`database is restarting (${what})`);
+  const apply = (t: TaskTransition) => {
+    if (!t.from.includes(state.value as never)) return false;
+    state.value = t.to;
+    state.note = t.patch?.note ?? null;
+    return true;
+  };
   const port: InlineRunnerPort = {
     async applyTransitions(ts: TaskTransition[]) {
       const [t] = ts;
       if (t!.to !== "running" && left.outcomes-- > 0) throw down("transition");
-      if (!t!.from.includes(state.value as never)) return [false];
-      state.value = t!.to;
-      state.note = t!.patch?.note ?? null;
-      return [true];
+      return [apply(t!)];
     },
     async appendLogBatches(batches) {
       if (left.logs-- > 0) throw down("logs");
       for (const b of batches) state.lines.push(...b.lines.map((l) => l.line));
     },
+    async finishInlineTries(ends) {
+      if (left.outcomes-- > 0) throw down("outcome");
+      for (const e of ends) state.lines.push(...(e.lines?.lines.map((l) => l.line) ?? []));
+      return ends.map((e) => ({ applied: apply(e.transition), refused: null }));
+    },
     async heartbeat() {
       if (left.heartbeats-- > 0) throw down("heartbeat");
       return true;
     },
-    setXComs: async (items) => items.map(() => null),
     getXCom: async () => null,
     listMappedXComs: async () => [],
     getVariable: async () => null,
@@ -78,19 +85,46 @@ function runner(port: InlineRunnerPort, logger: Logger, over: Partial<Constructo
 }
 
 describe("store writes of inline tasks", () => {
-  test("a log line the store refuses leaves the task's outcome alone and is reported once, naming the task", async () => {
-    const { port, state } = fakeStore({ logs: 1 });
-    const { logger, lines } = recordingLogger();
-    const { r } = runner(port, logger);
+  test("a quick request's lines go to the store with its outcome, in one write", async () => {
+    const { port, state } = fakeStore({ logs: 99 });
+    const { r } = runner(port, recordingLogger().logger);
     await r.start(ti, run, spec);
     await r.close(1000);
     expect(state.value).toBe("success");
+    expect(state.lines).toEqual([
+      "inline http: GET http://api.test/x (timeout 30s per attempt, up to 3 retries)",
+      "storing the response body (2 bytes, text) as XCom return_value",
+    ]);
+    expect(r.writeFailures.log_line).toBe(0);
+  });
+
+  test("lines of an outcome the store never takes are reported lost once, naming the task", async () => {
+    const { port } = fakeStore({ outcomes: 99 });
+    const { logger, lines } = recordingLogger();
+    const { r } = runner(port, logger, { outcomeWriteAttempts: 2 });
+    await r.start(ti, run, spec);
+    await r.close(1000);
     expect(r.writeFailures.log_line).toBe(2);
     const warn = lines.find((l) => l.msg.includes("log lines of an inline task could not be stored"))!;
-    // The lines of a quick request go to the store in one write: a refused write loses both.
     expect(warn.msg).toBe("2 of 2 log lines of an inline task could not be stored; its log shows gaps");
     expect(warn.fields).toMatchObject({ dag_id: "web", run_id: "r1", task_id: "call", try_number: 1 });
-    expect(String(warn.fields!.error)).toContain("database is restarting (logs)");
+    expect(String(warn.fields!.error)).toContain("database is restarting (outcome)");
+  });
+
+  test("an XCom the store refuses fails the try with the reason, and the log ends with it", async () => {
+    const { port, state } = fakeStore();
+    const tooLarge = new Error("XCom return_value of task call is 2 bytes; the limit is 1 bytes (--xcom-max-bytes)");
+    port.finishInlineTries = async (ends) => {
+      for (const e of ends) state.lines.push(...(e.lines?.lines.map((l) => l.line) ?? []));
+      state.value = "failed";
+      state.note = tooLarge.message;
+      return ends.map(() => ({ applied: true, refused: tooLarge }));
+    };
+    const { r } = runner(port, recordingLogger().logger);
+    await r.start(ti, run, spec);
+    await r.close(1000);
+    expect(r.metrics).toMatchObject({ succeeded: 0, failed: 1 });
+    expect(state.lines.at(-1)).toBe(`task failed: ${tooLarge.message}`);
   });
 
   test("an outcome write the store refuses is tried again until it lands", async () => {

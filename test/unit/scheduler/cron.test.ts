@@ -133,6 +133,15 @@ describe("dueSlots", () => {
     ]);
   });
 
+  test("asked again, the same schedule answers the same, whatever a caller did to the Dates it got", () => {
+    const input = { ...base, schedule: "*/5 * * * *", timezone: "Europe/Berlin", catchup: false };
+    const first = dueSlots(input, d("2026-03-29T01:07:00Z"));
+    for (const s of first) s.run_after.setTime(0), s.logical_date.setTime(0);
+    expect(show(dueSlots(input, d("2026-03-29T01:07:00Z")))).toEqual(["2026-03-29T01:00 → 2026-03-29T01:05"]);
+    expect(show(dueSlots(input, d("2026-03-29T01:12:00Z")))).toEqual(["2026-03-29T01:05 → 2026-03-29T01:10"]);
+    expect(nextDueAt(input, d("2026-03-29T01:12:00Z"))).toEqual(d("2026-03-29T01:15:00Z"));
+  });
+
   test("the limit bounds a long catchup and keeps the oldest", () => {
     const slots = dueSlots({ ...base, schedule: "@hourly" }, d("2026-02-01T00:00:00Z"), 3);
     expect(show(slots)).toEqual([

@@ -3,7 +3,7 @@
  * call, as a user would list them (run ids, data intervals), across catchup, downtime, limits and pauses.
  */
 import { beforeEach, describe, expect, test } from "bun:test";
-import { parseDagSpec } from "../../../src/domain";
+import { NotFoundError, parseDagSpec, type NewDagRun } from "../../../src/domain";
 import { silentLogger } from "../../../src/observability";
 import { CronRunCreator, backfillSkips } from "../../../src/scheduler";
 import { openStore, type Store } from "../../../src/store";
@@ -85,12 +85,15 @@ describe("CronRunCreator", () => {
     await finishAll();
     const restart = d("2026-01-06T09:30:00Z");
     const first = await creator.createDueRuns(restart);
+    expect(first).toMatchObject({ waitingForRoom: true }); // a run's end should create more
     expect(first.created).toHaveLength(10); // 24 missed; 10 fit under max_active_runs
-    expect(await creator.createDueRuns(restart)).toMatchObject({ created: [] }); // full: nothing more yet
+    expect(await creator.createDueRuns(restart)).toMatchObject({ created: [], waitingForRoom: true }); // full: nothing more yet
     await finishAll();
     expect((await creator.createDueRuns(restart)).created).toHaveLength(10);
     await finishAll();
-    expect((await creator.createDueRuns(restart)).created).toHaveLength(4);
+    const last = await creator.createDueRuns(restart);
+    expect(last.created).toHaveLength(4);
+    expect(last.waitingForRoom).toBe(false); // every missed hour has its run: a run's end needs no new call
     const all = await runs();
     expect(all).toHaveLength(25);
     expect(all.slice(0, 2)).toEqual([
@@ -163,7 +166,11 @@ describe("CronRunCreator", () => {
 
   test("@once: one run at start_date, then never again", async () => {
     await addDag({ schedule: "@once", start_date: "2026-01-02T00:00:00Z" });
-    expect(await creator.createDueRuns(d("2026-01-01T00:00:00Z"))).toEqual({ created: [], nextDueAt: d("2026-01-02T00:00:00Z") });
+    expect(await creator.createDueRuns(d("2026-01-01T00:00:00Z"))).toEqual({
+      created: [],
+      nextDueAt: d("2026-01-02T00:00:00Z"),
+      waitingForRoom: false,
+    });
     await creator.createDueRuns(d("2026-01-02T00:00:00Z"));
     await finishAll();
     expect((await creator.createDueRuns(d("2026-02-01T00:00:00Z"))).created).toEqual([]);
@@ -216,5 +223,74 @@ describe("CronRunCreator", () => {
     await store.setDagRunState(created[0]!, ["queued"], "success", new Date());
     await creator.createDueRuns(d("2026-01-03T10:00:00Z"));
     expect((await store.getBackfill("default", backfill.id))!.completed_at).toEqual(d("2026-01-03T10:00:00Z"));
+  });
+
+  test("every DAG's due runs go to the store in one call", async () => {
+    for (const dag_id of ["a", "b", "c"])
+      await store.upsertDag("default", {
+        spec: parseDagSpec({
+          dag_id,
+          schedule: "@daily",
+          start_date: "2026-01-01T00:00:00Z",
+          catchup: true,
+          tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }],
+        }),
+        fileloc: `/dags/${dag_id}.json`,
+        pausedOnCreate: false,
+        now: d("2026-01-01T00:00:00Z"),
+      });
+    const calls: string[] = [];
+    const counting = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key === "createDagRun" || key === "createDagRuns") calls.push(key);
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const res = await new CronRunCreator({ store: counting, logger: silentLogger }).createDueRuns(d("2026-01-03T10:00:00Z"));
+    expect(res.created).toHaveLength(6); // two days for each of three DAGs
+    expect(calls).toEqual(["createDagRuns"]);
+  });
+
+  test("when the runs cannot be created together, each is created on its own: one DAG's failure holds up no other", async () => {
+    await addDag({ schedule: "@daily", start_date: "2026-01-01T00:00:00Z", catchup: true });
+    await store.upsertDag("default", {
+      spec: parseDagSpec({
+        dag_id: "gone",
+        schedule: "@daily",
+        start_date: "2026-01-01T00:00:00Z",
+        tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }],
+      }),
+      fileloc: "/dags/gone.json",
+      pausedOnCreate: false,
+      now: d("2026-01-01T00:00:00Z"),
+    });
+    // The batch fails as it would when a DAG vanished meanwhile; that DAG's own insert fails too.
+    const failing = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key === "createDagRuns") return async () => Promise.reject(new Error("insert or update violates foreign key constraint"));
+        if (key === "createDagRun")
+          return async (run: NewDagRun) =>
+            run.dag_id === "gone" ? Promise.reject(new NotFoundError("DAG gone")) : target.createDagRun(run);
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const res = await new CronRunCreator({ store: failing, logger: silentLogger }).createDueRuns(d("2026-01-03T10:00:00Z"));
+    expect(res.created).toHaveLength(2);
+    expect(await runs()).toEqual([
+      "scheduled__2026-01-01T00:00:00+00:00 [2026-01-01T00 → 2026-01-02T00] queued",
+      "scheduled__2026-01-02T00:00:00+00:00 [2026-01-02T00 → 2026-01-03T00] queued",
+    ]);
+  });
+
+  test("between slots nothing is due, whatever the calls; the next slot, or a new version of the DAG, is seen at once", async () => {
+    await addDag({ schedule: "@hourly", start_date: "2026-01-01T00:00:00Z", catchup: false, max_active_runs: 100 });
+    expect((await creator.createDueRuns(d("2026-01-01T05:10:00Z"))).created).toHaveLength(1);
+    expect(await creator.createDueRuns(d("2026-01-01T05:20:00Z"))).toMatchObject({ created: [], nextDueAt: d("2026-01-01T06:00:00Z") });
+    expect(await creator.createDueRuns(d("2026-01-01T05:59:59.999Z"))).toMatchObject({ created: [], nextDueAt: d("2026-01-01T06:00:00Z") });
+    expect((await creator.createDueRuns(d("2026-01-01T06:00:00Z"))).created).toHaveLength(1);
+    expect(await creator.createDueRuns(d("2026-01-01T06:05:00Z"))).toMatchObject({ created: [], nextDueAt: d("2026-01-01T07:00:00Z") });
+    await addDag({ schedule: "*/15 * * * *", start_date: "2026-01-01T00:00:00Z", catchup: false, max_active_runs: 100 });
+    expect(await creator.createDueRuns(d("2026-01-01T06:20:00Z"))).toMatchObject({ nextDueAt: d("2026-01-01T06:30:00Z") });
+    expect((await runs()).at(-1)).toBe("scheduled__2026-01-01T06:00:00+00:00 [2026-01-01T06 → 2026-01-01T06] queued");
   });
 });

@@ -1,6 +1,7 @@
 /**
- * The loop under leadership: a replica whose guard says it no longer leads does not tick, and a tick in
- * flight when the loop is stopped (a step-down) gives up before writing, logged at WARN as expected.
+ * The loop under leadership: a replica whose guard says it no longer leads does not tick (its reads may go
+ * out beside the guard, its writes wait for it), and a tick in flight when the loop is stopped (a step-down)
+ * gives up before writing, logged at WARN as expected.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { parseDagSpec } from "../../../src/domain";
@@ -87,5 +88,50 @@ describe("SchedulerLoop with a leader guard", () => {
     expect((await store.loadRunSnapshots([run.id]))[0]!.tis.map((t) => t.state)).toEqual(["none"]);
     expect(lines).toContain("warn tick cancelled: the scheduler is stepping down or stopping (expected)");
     expect(lines.filter((l) => l.startsWith("error"))).toEqual([]);
+  });
+
+  test("an event tick reads while the guard is asked and writes only once it answers; a false answer writes nothing", async () => {
+    const spec = parseDagSpec({
+      dag_id: "d",
+      tasks: [
+        { task_id: "a", operator: "bash", bash_command: "true" },
+        { task_id: "b", operator: "bash", bash_command: "true", upstream: ["a"] },
+      ],
+    });
+    const dag = await store.upsertDag("default", { spec, fileloc: "/dags/d.json", pausedOnCreate: false, now: T0 });
+    const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, T0));
+    let read!: () => void;
+    const snapshotRead = new Promise<void>((r) => (read = r));
+    const watched = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === "loadRunSnapshots") return async (ids: number[]) => (read(), target.loadRunSnapshots(ids));
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const loop = new SchedulerLoop({
+      store: watched,
+      dispatcher: { dispatch: async () => {} },
+      logger: recordingLogger([]),
+      sweepIntervalMs: 60_000,
+      parallelism: 4,
+      clock: new FakeClock(T0),
+    });
+    const tis = async () => (await store.loadRunSnapshots([run.id]))[0]!.tis.sort((x, y) => x.task_id.localeCompare(y.task_id));
+    const states = async () => (await tis()).map((t) => t.state);
+    await loop.tick(Promise.resolve(true)); // the first tick sweeps: it waits for the guard before anything
+    const [a] = await tis();
+    await store.applyTransitions([{ id: a!.id, from: ["queued"], to: "success", try_number: 1 }], T0);
+    loop.wake(run.id);
+    let answer!: (leading: boolean) => void;
+    const ticking = loop.tick(new Promise<boolean>((r) => (answer = r)));
+    await snapshotRead;
+    answer(false);
+    await expect(ticking).rejects.toThrow("no longer leads");
+    expect(await states()).toEqual(["success", "none"]);
+
+    loop.wake(run.id);
+    await loop.tick(Promise.resolve(true));
+    expect(await states()).toEqual(["success", "queued"]);
   });
 });

@@ -42,9 +42,9 @@ function memoryStore(runs: { id: number; tasks: number }[]) {
       reads.rowsReturned += out.reduce((n, s) => n + s.tis.length, 0);
       return out;
     },
-    async loadRunChanges(ids, known: readonly KnownTaskInstance[]) {
-      reads.changes.push({ runs: [...ids], known: known.length });
-      const byId = new Map(known.map((k) => [k.id, k]));
+    async loadRunChanges(ids, known: ReadonlyMap<number, KnownTaskInstance>) {
+      reads.changes.push({ runs: [...ids], known: known.size });
+      const byId = known;
       const differs = (t: TaskInstanceRecord) => {
         const k = byId.get(t.id);
         return !k || k.state !== t.state || k.try_number !== t.try_number || k.updated_at.getTime() !== t.updated_at.getTime();
@@ -152,5 +152,30 @@ describe("LiveSnapshots", () => {
       [3, null, null],
       [4, null, null],
     ]);
+  });
+  test("changedTasks: everything after a full read; then the tasks changed since the last plan the loop reported done", async () => {
+    const m = memoryStore([{ id: 1, tasks: 5 }]);
+    const live = new LiveSnapshots(m.store, 3);
+    await live.load([1], false, 0);
+    expect(live.changedTasks([1])).toEqual(new Map()); // read in full: plan it all
+    live.planned([1]);
+    expect(live.changedTasks([1])).toEqual(new Map([[1, new Set()]]));
+    m.write(2, "scheduled", T(1));
+    await live.load([1], false, 1);
+    expect(live.changedTasks([1])).toEqual(new Map([[1, new Set(["t1"])]]));
+    // A tick that failed before its writes were done reports nothing: the next plan sees both changes.
+    m.write(4, "success", T(2));
+    await live.load([1], false, 2);
+    expect(live.changedTasks([1])).toEqual(new Map([[1, new Set(["t1", "t3"])]]));
+    live.planned([1]);
+    await live.load([1], false, 3);
+    expect(live.changedTasks([1])).toEqual(new Map([[1, new Set()]]));
+    // Another DAG version, or a sweep's full read: plan it all again.
+    m.rows.set(1, { ...m.rows.get(1)!, version_id: 2 });
+    await live.load([1], false, 4);
+    expect(live.changedTasks([1])).toEqual(new Map());
+    live.planned([1]);
+    await live.load([1], true, 5);
+    expect(live.changedTasks([1])).toEqual(new Map());
   });
 });

@@ -13,8 +13,7 @@ function timer(sweepIntervalMs = 60_000) {
   const wake = new WakeTimer(
     clock,
     sweepIntervalMs,
-    (r: WakeRequest) =>
-      void woken.push(r.kind === "sweep" ? `sweep@${clock.now().getTime() - t0}` : `runs ${r.ids.join(",")}@${clock.now().getTime() - t0}`),
+    (r: WakeRequest) => void woken.push(`${r.kind === "runs" ? `runs ${r.ids.join(",")}` : r.kind}@${clock.now().getTime() - t0}`),
   );
   return { clock, t0, woken, wake };
 }
@@ -37,9 +36,10 @@ describe("WakeTimer", () => {
     wake.armRun(3, t0 + 1_000);
     wake.armRun(1, t0 + 2_000); // earlier: replaces 3 s
     wake.armRun(2, t0 + 9_000); // later: ignored
-    wake.armSweep(t0 + 2_000); // the next cron slot
+    wake.armCreate(t0 + 2_000); // the next cron slot
+    wake.armCreate(t0 + 4_000); // later: ignored
     clock.advance(5_000);
-    expect(woken).toEqual(["runs 2,3@1000", "runs 1@2000", "sweep@2000"]);
+    expect(woken).toEqual(["runs 2,3@1000", "create@2000", "runs 1@2000"]); // the slot's runs first
     expect(clock.nextTimerAt()).toBe(t0 + 60_000); // only the periodic sweep is left
   });
 

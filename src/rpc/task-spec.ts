@@ -1,0 +1,56 @@
+/**
+ * What GetTaskSpec answers (and Register, when asked with include_spec): the try's task as the control plane
+ * rendered it, its XCom inputs, its LEOFLOW_* environment and where its log lines start.
+ */
+import { create } from "@bufbuild/protobuf";
+import { GetTaskSpecResponseSchema, type GetTaskSpecResponse } from "../gen/leoflow/agent/v1/agent_pb";
+import { NotFoundError, pullXCom } from "../domain";
+import type { AgentRpcStore } from "../store";
+import { describe, type Caller } from "./caller";
+import { effectiveParams, taskEnv, xcomInputRefs } from "./task-context";
+import { renderTaskForAgent } from "./render-task";
+import { mappedEnv } from "./mapped-env";
+import { logSeqStart } from "./reschedule";
+
+export async function taskSpecFor(store: AgentRpcStore, c: Caller): Promise<GetTaskSpecResponse> {
+  const run = await store.getDagRunById(c.ti.dag_run_id);
+  if (!run) throw new NotFoundError(`dag run ${c.ti.dag_run_id} of task instance ${describe(c.id)} does not exist`);
+  const spec = await store.getDagVersion(run.version_id);
+  if (!spec) throw new NotFoundError(`DAG version ${run.version_id} pinned by run ${run.run_id} does not exist`);
+  const task = spec.tasks.find((t) => t.task_id === c.ti.task_id);
+  if (!task)
+    throw new NotFoundError(`task ${c.ti.task_id} is not in version ${run.version_id} of DAG ${run.dag_id}; it was removed from the DAG`);
+  const dag = await store.getDag(run.team, run.dag_id);
+  const xcomInputs: Record<string, string> = {};
+  const refs = xcomInputRefs(task);
+  const values = await Promise.all(
+    // A mapped upstream's values come as one list in map_index order (the reduce).
+    refs.map((r) => pullXCom(store, run, spec, { xcom: r.taskId, key: r.key })),
+  );
+  // An upstream that returned nothing simply has no variable; the task decides whether that is an error.
+  refs.forEach((r, i) => {
+    const v = values[i];
+    if (v !== undefined) xcomInputs[r.name] = JSON.stringify(v);
+  });
+  const params = effectiveParams(spec, run.conf);
+  const rendered = await renderTaskForAgent(store, c.ti, run, spec, task);
+  return create(GetTaskSpecResponseSchema, {
+    dagId: run.dag_id,
+    runId: run.run_id,
+    taskId: task.task_id,
+    tryNumber: c.ti.try_number,
+    operator: task.operator,
+    taskJson: JSON.stringify(rendered.task),
+    env: { ...taskEnv({ task: rendered.task, run, ti: c.ti, params }), ...(await mappedEnv(store, run, spec, task, c.ti)) },
+    xcomInputs,
+    dagFile: dag?.fileloc ?? "",
+    timeoutSeconds: Math.ceil(task.execution_timeout ?? 0),
+    logicalDate: run.logical_date ? run.logical_date.toISOString() : "",
+    confJson: JSON.stringify(run.conf ?? {}),
+    paramsJson: JSON.stringify(params),
+    secrets: rendered.secrets,
+    templateError: rendered.error,
+    pythonRequirements: task.operator === "python" ? (spec.requirements ?? []) : [],
+    logSeqStart: await logSeqStart(store, task, c.ti.id),
+  });
+}

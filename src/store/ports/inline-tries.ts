@@ -1,0 +1,29 @@
+/** InlineTryStore: the end of an inline task's try (executors/inline-runner.ts) as one write. */
+import type { TaskTransition, XComKey } from "../../domain";
+import type { LogBatch } from "./task-log";
+
+/** One try's end: its outcome, its lines not yet stored, and its return_value when it has one. */
+export interface InlineTryEnd {
+  /** running → success | failed, conditional like every transition. */
+  transition: TaskTransition;
+  lines: LogBatch | null;
+  xcom: { key: XComKey; value: unknown } | null;
+}
+
+/** Whether the (possibly turned) transition applied, and the error refusing the XCom when it was refused. */
+export interface InlineTryEndResult {
+  applied: boolean;
+  refused: Error | null;
+}
+
+export interface InlineTryStore {
+  /**
+   * The ends of many tries in one transaction (one statement on Postgres when every try is named once): each
+   * XCom, each try's lines and each transition with its outbox rows, all stored or none. An XCom the store
+   * refuses (setXCom's error) is not stored and turns its transition into failed with the error as its note:
+   * no success without its XCom. Lines and stored XComs are written whether or not the transition applies
+   * (a lost race: a clear or a mark won), as separate writes always did: the lines are what the try did, and
+   * a later try of the same task overwrites the XCom. An illegal transition writes nothing.
+   */
+  finishInlineTries(ends: readonly InlineTryEnd[], now: Date): Promise<InlineTryEndResult[]>;
+}

@@ -1,0 +1,53 @@
+/**
+ * The end of inline tries (InlineTryStore.finishInlineTries): which XComs the store refuses and what that does
+ * to each try's outcome, decided once for both stores (the Postgres store imports it), and SQLite's write of
+ * the rest in one transaction.
+ */
+import type { Database } from "bun:sqlite";
+import type { TaskTransition, XComKey } from "../../domain";
+import type { InlineTryEnd } from "../ports/inline-tries";
+import type { LogBatch } from "../ports/task-log";
+import { appendLogBatches } from "./logs";
+import { encodeXComs, upsertEncodedXComs } from "./xcom";
+
+/** What goes to the database for a batch of try ends: refused XComs left out and their outcomes turned to failed. */
+export interface SettledTryEnds {
+  transitions: TaskTransition[];
+  /** Per end, the error refusing its XCom, or null. */
+  refused: (Error | null)[];
+  xcoms: { key: XComKey; json: string }[];
+  lines: LogBatch[];
+}
+
+export function settleTryEnds(ends: readonly InlineTryEnd[], maxBytes: number): SettledTryEnds {
+  const withXCom = ends.flatMap((e, i) => (e.xcom ? [{ i, item: e.xcom }] : []));
+  const { errors, rows } = encodeXComs(
+    withXCom.map((x) => x.item),
+    maxBytes,
+  );
+  const refused: (Error | null)[] = ends.map(() => null);
+  for (const [k, x] of withXCom.entries()) refused[x.i] = errors[k] ?? null;
+  return {
+    transitions: ends.map((e, i) => failedBy(e.transition, refused[i] ?? null)),
+    refused,
+    xcoms: rows,
+    lines: ends.flatMap((e) => (e.lines?.lines.length ? [e.lines] : [])),
+  };
+}
+
+/** The transition a refused XCom leaves: failed, with the refusal as its note (the try's result could not be kept). */
+function failedBy(t: TaskTransition, refusal: Error | null): TaskTransition {
+  if (!refusal) return t;
+  return { ...t, to: "failed", patch: { ...t.patch, note: refusal.message } };
+}
+
+/** The XComs and lines of a settled batch, then `transitions` (its transitions with their outbox rows), in one transaction. */
+export function writeTryEnds(db: Database, settled: SettledTryEnds, now: Date, transitions: () => boolean[]): boolean[] {
+  return db
+    .transaction(() => {
+      upsertEncodedXComs(db, settled.xcoms, now);
+      appendLogBatches(db, settled.lines);
+      return transitions();
+    })
+    .immediate();
+}

@@ -1,0 +1,66 @@
+/**
+ * What `leoflow serve` evaluates before it answers /health: the modules main.ts and app.ts reach through
+ * static imports (type-only imports and `import()` excluded). Code a Lite server with no DAGs does not need
+ * there stays behind an `import()` (scripts/bench footprint: start-to-healthy, idle RSS); this fails when a
+ * static import brings it back.
+ */
+import { describe, expect, test } from "bun:test";
+import { dirname, relative, resolve } from "node:path";
+
+const SRC = resolve(import.meta.dir, "../../src");
+const transpiler = new Bun.Transpiler({ loader: "ts" });
+
+/** Files under src/ (relative) and packages reached from `entry` by static imports. */
+async function staticGraph(entry: string): Promise<Set<string>> {
+  const seen = new Set<string>();
+  const visit = async (file: string): Promise<void> => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const code = await Bun.file(`${SRC}/${file}`).text();
+    for (const imp of transpiler.scanImports(code)) {
+      if (imp.kind !== "import-statement") continue;
+      if (!imp.path.startsWith(".")) {
+        seen.add(`package:${imp.path}`);
+        continue;
+      }
+      const target = relative(SRC, resolve(dirname(`${SRC}/${file}`), imp.path));
+      if (target.startsWith("..")) continue; // package.json, SQL migrations
+      const candidates = [target, `${target}.ts`, `${target}/index.ts`];
+      for (const c of candidates)
+        if (c.endsWith(".ts") && (await Bun.file(`${SRC}/${c}`).exists())) {
+          await visit(c);
+          break;
+        }
+    }
+  };
+  await visit(entry);
+  return seen;
+}
+
+describe("the server's start-up graph", () => {
+  test("app.ts reaches neither the DAG loader nor the parse worker (YAML, the SDK, bun:ffi)", async () => {
+    const graph = await staticGraph("app.ts");
+    const offPath = ["dags/loader.ts", "dags/parse-worker.ts", "dags/cpu-limit.ts", "dags/ts-plugin.ts", "package:yaml", "package:bun:ffi"];
+    expect(offPath.filter((m) => graph.has(m))).toEqual([]);
+  });
+
+  test("app.ts loads the DAG folder sync and the callback runner only after /health answers", async () => {
+    const graph = await staticGraph("app.ts");
+    expect([...graph].filter((m) => m.startsWith("dags/") || m.startsWith("callbacks/"))).toEqual([]);
+  });
+
+  test("app.ts reaches the Postgres store only through openStore's require() for a Postgres URL", async () => {
+    const graph = await staticGraph("app.ts");
+    expect([...graph].filter((m) => m === "store/postgres/index.ts" || m === "store/postgres/postgres-store.ts")).toEqual([]);
+  });
+
+  test("app.ts loads the docker and kubernetes clients, executors and reconcilers only when --executor names one", async () => {
+    const graph = await staticGraph("app.ts");
+    const ioModules = ["index.ts", "client.ts", "executor.ts", "reconciler.ts", "setup.ts"];
+    const offPath = [
+      ...["docker", "kubernetes"].flatMap((kind) => ioModules.map((file) => `executors/${kind}/${file}`)),
+      "executors/kubernetes/staging.ts",
+    ];
+    expect(offPath.filter((m) => graph.has(m))).toEqual([]);
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * Store contract for finishInlineTries (the end of inline tries as one write): each try's XCom, lines and
+ * outcome land together, with the outbox rows of the transition; an XCom the store refuses is not stored and
+ * fails its try with the refusal as the note (never a success without its XCom); a try whose outcome loses
+ * its race (a clear or a mark won) still leaves its lines and XCom, as the separate writes did; an illegal
+ * transition writes nothing.
+ */
+import { describe, expect, test } from "bun:test";
+import { IllegalTransitionError, parseDagSpec, type TaskTransition, type WebhookInput } from "../../src/domain";
+import type { InlineTryEnd, Store } from "../../src/store";
+import { newRun, T0 } from "./contract-fixtures";
+
+const at = (s: number) => new Date(T0.getTime() + s * 1000);
+const key = (task_id: string) => ({ team: "default", dag_id: "web", run_id: "r1", task_id, key: "return_value" });
+const line = (s: number, text: string) => ({ timestamp: at(s), stream: "stdout" as const, line: text });
+const hook: WebhookInput = {
+  url: "http://127.0.0.1:9/hook",
+  event_types: ["task_instance.state_changed"],
+  secret: "0123456789abcdef",
+};
+
+/** Three task instances of one run; `running` of them moved to running in try 1. */
+async function tries(store: Store, running: string[]) {
+  const ids = ["a", "b", "c"];
+  const dag = await store.upsertDag("default", {
+    spec: parseDagSpec({ dag_id: "web", tasks: ids.map((task_id) => ({ task_id, operator: "http", http: { url: "http://x.test" } })) }),
+    fileloc: "/dags/web.json",
+    pausedOnCreate: false,
+    now: T0,
+  });
+  const tasks = ids.map((task_id) => ({
+    task_id,
+    operator: "http",
+    max_tries: 0,
+    pool: "default_pool",
+    pool_slots: 1,
+    priority_weight: 1,
+  }));
+  await store.createDagRun(newRun(dag, "r1", { tasks }));
+  const tis = (await store.listTaskInstances("default", "web", "r1")).items;
+  const byTask = new Map(tis.map((ti) => [ti.task_id, ti]));
+  const start = running.map((t) => byTask.get(t)!.id);
+  await store.applyTransitions(
+    start.flatMap((id): TaskTransition[] => [
+      { id, from: ["none"], to: "scheduled" },
+      { id, from: ["scheduled"], to: "running", patch: { try_number: 1, start_date: at(1) } },
+    ]),
+    at(1),
+  );
+  return (task: string) => byTask.get(task)!.id;
+}
+
+const end = (id: number, task: string, value: unknown, lines: string[]): InlineTryEnd => ({
+  transition: { id, from: ["running"], to: "success", try_number: 1, patch: { end_date: at(5), note: null } },
+  lines: lines.length ? { ti_id: id, try_number: 1, first_seq: 1, lines: lines.map((l, i) => line(2 + i, l)) } : null,
+  xcom: value === undefined ? null : { key: key(task), value },
+});
+
+export function inlineTriesContract(getStore: () => Store): void {
+  describe("finishInlineTries", () => {
+    test("XComs, lines and outcomes land together; a refused XCom fails its try with the reason and is not stored", async () => {
+      const store = getStore();
+      const id = await tries(store, ["a", "b", "c"]);
+      const big = "x".repeat(1024 * 1024);
+      const results = await store.finishInlineTries(
+        [end(id("a"), "a", { rows: 2 }, ["a1", "a2"]), end(id("b"), "b", big, ["b1"]), end(id("c"), "c", undefined, [])],
+        at(5),
+      );
+      expect(results.map((r) => r.applied)).toEqual([true, true, true]);
+      expect(results[0]!.refused).toBeNull();
+      const tooLarge = "XCom return_value of task b is 1048578 bytes; the limit is 1048576 bytes (--xcom-max-bytes)";
+      expect(results[1]!.refused!.message).toBe(tooLarge);
+      expect(results[2]!.refused).toBeNull();
+      expect(await store.getTaskInstanceById(id("a"))).toMatchObject({ state: "success", end_date: at(5), note: null });
+      expect(await store.getTaskInstanceById(id("b"))).toMatchObject({ state: "failed", end_date: at(5), note: tooLarge });
+      expect(await store.getTaskInstanceById(id("c"))).toMatchObject({ state: "success" });
+      expect((await store.getXCom(key("a")))!).toMatchObject({ value: { rows: 2 }, timestamp: at(5) });
+      expect(await store.getXCom(key("b"))).toBeNull();
+      expect(await store.getXCom(key("c"))).toBeNull();
+      expect((await store.readLogs(id("a"), 1)).map((l) => [l.seq, l.line])).toEqual([
+        [1, "a1"],
+        [2, "a2"],
+      ]);
+      expect((await store.readLogs(id("b"), 1)).map((l) => l.line)).toEqual(["b1"]);
+    });
+
+    test("an outcome that loses its race changes no state, and its lines and XCom are still stored", async () => {
+      const store = getStore();
+      const id = await tries(store, ["a"]);
+      const [won, lost] = await store.finishInlineTries([end(id("a"), "a", 1, ["a1"]), end(id("b"), "b", 2, ["b1"])], at(5));
+      expect(won).toEqual({ applied: true, refused: null });
+      expect(lost).toEqual({ applied: false, refused: null });
+      expect((await store.getTaskInstanceById(id("b")))!.state).toBe("none");
+      expect((await store.getXCom(key("b")))!.value).toBe(2);
+      expect((await store.readLogs(id("b"), 1)).map((l) => l.line)).toEqual(["b1"]);
+    });
+
+    test("the outcomes that apply write their outbox rows, a refused XCom's as failed", async () => {
+      const store = getStore();
+      const id = await tries(store, ["a", "b"]);
+      const w = await store.createWebhook("default", hook, at(0));
+      await store.finishInlineTries(
+        [end(id("a"), "a", 1, ["a1"]), end(id("b"), "b", "x".repeat(1024 * 1024), []), end(id("c"), "c", 3, [])],
+        at(5),
+      );
+      const rows = (await store.listWebhookDeliveries("default", w.id)).items.reverse();
+      expect(rows.map((d) => [d.event.task_id, d.event.state])).toEqual([
+        ["a", "success"],
+        ["b", "failed"],
+      ]);
+      expect((await store.getXCom(key("a")))!.value).toBe(1);
+      expect((await store.readLogs(id("a"), 1)).map((l) => l.line)).toEqual(["a1"]);
+    });
+
+    test("an illegal transition writes nothing of the batch", async () => {
+      const store = getStore();
+      const id = await tries(store, ["a"]);
+      const illegal = { ...end(id("b"), "b", 2, ["b1"]), transition: { id: id("b"), from: ["success" as const], to: "running" as const } };
+      await expect(store.finishInlineTries([end(id("a"), "a", 1, ["a1"]), illegal], at(5))).rejects.toBeInstanceOf(IllegalTransitionError);
+      expect((await store.getTaskInstanceById(id("a")))!.state).toBe("running");
+      expect(await store.getXCom(key("a"))).toBeNull();
+      expect(await store.readLogs(id("a"), 1)).toEqual([]);
+    });
+  });
+}
