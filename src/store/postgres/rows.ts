@@ -15,6 +15,7 @@ import type {
   UserRecord,
   XComRecord,
 } from "../../domain";
+import type { SnapshotTiValues as SnapshotTiValuesOf } from "../snapshot-columns";
 
 export interface DagRow {
   team: string;
@@ -90,37 +91,9 @@ export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
   updated_at: r.updated_at,
 });
 
-/**
- * The task columns a run snapshot reads: not team, dag_id and run_id, which are always its run's (every
- * insert copies them from the run), so a sweep over 100,000 task instances decodes three strings fewer each.
- */
-export const SNAPSHOT_TI_COLUMNS =
-  "id, dag_run_id, task_id, map_index, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, " +
-  "queued_at, start_date, end_date, last_heartbeat, hostname, pid, executor, note, wait_reason, updated_at";
-/** A row of SNAPSHOT_TI_COLUMNS as the driver's values() gives it: an array in column order. */
-export type SnapshotTiValues = [
-  id: number,
-  dag_run_id: number,
-  task_id: string,
-  map_index: number,
-  state: string,
-  try_number: number,
-  max_tries: number,
-  operator: string,
-  pool: string,
-  pool_slots: number,
-  priority_weight: number,
-  queued_at: Date | null,
-  start_date: Date | null,
-  end_date: Date | null,
-  last_heartbeat: Date | null,
-  hostname: string | null,
-  pid: number | null,
-  executor: string | null,
-  note: string | null,
-  wait_reason: string | null,
-  updated_at: Date,
-];
+export { SNAPSHOT_TI_COLUMNS } from "../snapshot-columns";
+/** A snapshot row as the driver's values() gives it. */
+export type SnapshotTiValues = SnapshotTiValuesOf<Date>;
 export const snapshotTaskInstance = (v: SnapshotTiValues, run: DagRunRecord): TaskInstanceRecord => ({
   id: v[0],
   dag_run_id: v[1],

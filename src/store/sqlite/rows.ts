@@ -10,6 +10,7 @@ import type {
   XComRecord,
 } from "../../domain";
 import type { DagRunState, TaskState, WaitReasonKind } from "../../domain";
+import type { SnapshotTiValues as SnapshotTiValuesOf } from "../snapshot-columns";
 
 export const ms = (d: Date | null | undefined): number | null => (d == null ? null : d.getTime());
 export const date = (v: number | null): Date | null => (v == null ? null : new Date(v));
@@ -142,37 +143,9 @@ export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
   updated_at: new Date(r.updated_at),
 });
 
-/**
- * The task columns a run snapshot reads: not team, dag_id and run_id, which are always its run's (every
- * insert copies them from the run), so a sweep over 100,000 task instances reads three strings fewer each.
- */
-export const SNAPSHOT_TI_COLUMNS =
-  "id, dag_run_id, task_id, map_index, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, " +
-  "queued_at, start_date, end_date, last_heartbeat, hostname, pid, executor, note, wait_reason, updated_at";
-/** A row of SNAPSHOT_TI_COLUMNS as a statement's values() gives it: an array in column order. */
-export type SnapshotTiValues = [
-  id: number,
-  dag_run_id: number,
-  task_id: string,
-  map_index: number,
-  state: string,
-  try_number: number,
-  max_tries: number,
-  operator: string,
-  pool: string,
-  pool_slots: number,
-  priority_weight: number,
-  queued_at: number | null,
-  start_date: number | null,
-  end_date: number | null,
-  last_heartbeat: number | null,
-  hostname: string | null,
-  pid: number | null,
-  executor: string | null,
-  note: string | null,
-  wait_reason: string | null,
-  updated_at: number,
-];
+export { SNAPSHOT_TI_COLUMNS } from "../snapshot-columns";
+/** A snapshot row as a statement's values() gives it. */
+export type SnapshotTiValues = SnapshotTiValuesOf<number>;
 export const snapshotTaskInstance = (v: SnapshotTiValues, run: DagRunRecord): TaskInstanceRecord => ({
   id: v[0],
   dag_run_id: v[1],
