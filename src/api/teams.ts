@@ -7,7 +7,8 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { TeamFieldsSchema, teamNameProblem, type TeamRecord, lazySchema } from "../domain";
+import { teamNameProblem, type TeamRecord, lazySchema } from "../domain";
+import { TeamFieldsSchema } from "../domain/schemas";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { teamNotFound } from "./request-team";

@@ -6,15 +6,8 @@
  * @example leoflow teams create data-eng --max-running-tasks 50 --executor-policy '{"images":["ghcr.io/de/*"]}'
  */
 import { parseArgs } from "node:util";
-import {
-  ConflictError,
-  LeoflowError,
-  ValidationError,
-  errorMessage,
-  parseExecutorPolicy,
-  teamNameProblem,
-  type TeamRecord,
-} from "../domain";
+import { ConflictError, LeoflowError, ValidationError, errorMessage, teamNameProblem, type TeamRecord } from "../domain";
+import { parseExecutorPolicy } from "../domain/schemas";
 import type { TeamPatch } from "../store";
 import { missingTables, openExistingStore, type OpenedStore } from "./open-store";
 import { UsageError, type CliIo } from "./secrets";

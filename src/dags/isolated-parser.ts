@@ -14,6 +14,9 @@ import { DEFAULT_PARSE_LIMITS, describeFailure, isCacheable, parseWorkerEnv, res
 import { runParseProcess } from "./parse-process";
 import { DEFAULT_TEAM, errorMessage } from "../domain";
 
+/** The DAG parser (domain/schemas: zod), loaded when the first report is read back rather than when the server starts. */
+const dagParser = async () => (await import("../domain/schemas")).parseDagSpec;
+
 /** Turns DAG files into LoadResults, in the order given. */
 export interface DagParser {
   /**
@@ -95,7 +98,7 @@ export class IsolatedDagParser implements DagParser {
       const hit = cache.get(key, now);
       if (hit) {
         this.stats.cacheHits++;
-        results.set(file, resultFromReport(file, { file, ...hit }));
+        results.set(file, resultFromReport(file, { file, ...hit }, await dagParser()));
         continue;
       }
       keys.set(file, key);
@@ -133,9 +136,10 @@ export class IsolatedDagParser implements DagParser {
       this.stats.peakRss = Math.max(this.stats.peakRss, outcome.peakRss);
       const next: string[] = [];
       let blamed = false;
+      const parseDagSpec = await dagParser();
       for (const file of rest) {
         const line = outcome.reported.get(file);
-        if (line) record(file, resultFromReport(file, line), true);
+        if (line) record(file, resultFromReport(file, line, parseDagSpec), true);
         else if (!blamed || outcome.failure?.kind === "spawn") {
           blamed = true;
           const failure = outcome.failure ?? { kind: "exit", code: 0 };

@@ -7,7 +7,8 @@
 import { stat } from "node:fs/promises";
 import { extname, resolve } from "node:path";
 import YAML from "yaml";
-import { parseDagSpec, ValidationError, type DagSpec } from "../domain";
+import { ValidationError, type DagSpec } from "../domain";
+import { parseDagSpec } from "../domain/schemas";
 import { collectDags, isDag, type Dag } from "../sdk";
 import { isCodeFile } from "./file-kinds";
 import { findJsonError, positionOf } from "./json-position";

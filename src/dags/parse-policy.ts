@@ -3,7 +3,7 @@
  * how its end becomes an import error a user understands, and how its report is read back (untrusted: it
  * was written by a process that ran the DAG file's code). No I/O.
  */
-import { parseDagSpec, ValidationError, type DagSpec, errorMessage } from "../domain";
+import { ValidationError, type DagSpec, errorMessage } from "../domain";
 import type { LoadError, LoadResult } from "./loader";
 
 export interface ParseLimits {
@@ -127,10 +127,12 @@ export function decodeReport(text: string): Map<string, ReportLine> {
 }
 
 /**
- * Turns a reported file into a LoadResult, validating every DAG again: the report came from a process that
- * ran the file's code, so it is trusted no more than the file itself (validation is idempotent).
+ * Turns a reported file into a LoadResult, validating every DAG again with `parseDagSpec`: the report came
+ * from a process that ran the file's code, so it is trusted no more than the file itself (validation is
+ * idempotent). The caller passes the parser (domain/schemas), which it loads only when a file has a report:
+ * a server with no DAG files does not evaluate zod.
  */
-export function resultFromReport(file: string, line: ReportLine): LoadResult {
+export function resultFromReport(file: string, line: ReportLine, parseDagSpec: (raw: unknown) => DagSpec): LoadResult {
   const result: LoadResult = { file, dags: [], errors: [] };
   for (const e of line.errors) {
     result.errors.push({

@@ -8,15 +8,10 @@ import { z } from "zod";
 // A cycle with dag-spec.ts, harmless: each side reads the other only inside lazySchema builders.
 import { HttpRequestSchema } from "./dag-spec";
 import { built, lazySchema } from "./lazy-schema";
-
-export const CALLBACK_KINDS = ["on_success_callback", "on_failure_callback", "on_retry_callback", "on_execute_callback"] as const;
-export type CallbackKind = (typeof CALLBACK_KINDS)[number] | "deadline";
+import { TS_CALLBACK } from "./callback-kinds";
 
 const CALLBACK_FORMS =
   'a callback is { http: { url, ... } }, { notifier: "slack", connection_id, message }, { notifier: "smtp", connection_id, to, subject, message } or { ts: "file.ts:function" } (or a list of them)';
-
-/** `file.ts:export`: a module beside the DAG file (a path relative to its folder) and the function it exports. */
-export const TS_CALLBACK = /^(?<file>[^:]+\.(?:ts|mts|js|mjs)):(?<name>[A-Za-z_$][\w$]*)$/;
 
 const templated = lazySchema(() => z.string().min(1));
 
@@ -90,8 +85,3 @@ export const callbackDagFields = lazySchema(
       deadline: built(DeadlineSchema).optional(),
     }) as const,
 );
-
-/** Always a list: the fields take one callback or several. */
-export function callbackList(v: CallbackSpec | CallbackSpec[] | undefined): CallbackSpec[] {
-  return v === undefined ? [] : Array.isArray(v) ? v : [v];
-}

@@ -5,7 +5,8 @@
  * A task whose upstream failed or that was skipped calls nothing (as in Airflow). A failed try that the
  * planner will retry (try_number <= retries) calls on_retry when it becomes up_for_retry, not on_failure.
  */
-import { callbackList, type CallbackKind, type CallbackSpec, type DeadlineSpec } from "./callback-spec";
+import { callbackList, type CallbackKind } from "./callback-kinds";
+import type { CallbackSpec, DeadlineSpec } from "./callback-spec";
 import type { DagSpec } from "./dag-spec";
 import type { DagRunState, TaskState } from "./states";
 

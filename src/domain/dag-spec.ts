@@ -10,9 +10,11 @@ import { ValidationError } from "./errors";
 import { envFromProblems } from "./env-from";
 import { taskTemplateProblems } from "./task-templates";
 import { built, lazySchema } from "./lazy-schema";
-import { ExpandKwargsSchema, ExpandSchema, mappingUpstreams } from "./mapping";
+import { mappingUpstreams } from "./mapping";
+import { ExpandKwargsSchema, ExpandSchema } from "./mapping-schema";
 import { sensorTaskFields } from "./sensor-spec";
 import { callbackDagFields, callbackTaskFields } from "./callback-spec";
+import { TASK_DEFAULTS } from "./task-defaults";
 
 const ID = /^[A-Za-z0-9_.-]{1,250}$/;
 const idString = (what: string) => z.string().regex(ID, `${what} must be 1-250 characters of letters, digits, '_', '-' or '.'`);
@@ -208,20 +210,6 @@ export const RawDagSchema = lazySchema(() =>
 );
 
 export type DagSpec = Omit<z.infer<typeof RawDagSchema>, "tasks"> & { tasks: TaskSpec[] };
-
-/** What a task field is when neither the task nor default_args sets it. */
-export const TASK_DEFAULTS = {
-  operator: undefined,
-  trigger_rule: "all_success",
-  retries: 0,
-  retry_delay: 300,
-  retry_exponential_backoff: false,
-  pool: "default_pool",
-  pool_slots: 1,
-  priority_weight: 1,
-  weight_rule: "downstream",
-  depends_on_past: false,
-} as const;
 
 const HTTP_ENV_FROM =
   "env_from does nothing for an http task (it runs in the control plane, with no process environment); read variables and connections in the request with templates instead, e.g. {{ var.value.KEY }} or {{ conn.ID.password }} (docs/templates.md), or set http.connection_id";

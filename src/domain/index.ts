@@ -1,4 +1,4 @@
-/** The pure domain: DAG schema, states, transitions, trigger rules, schedules, errors. No I/O. */
+/** The pure domain: states, transitions, trigger rules, schedules, errors (the DAG schema and parser: ./schemas). No I/O. */
 export {
   TASK_STATES,
   DAG_RUN_STATES,
@@ -18,27 +18,20 @@ export {
   errorMessage,
   toError,
 } from "./errors";
-export {
-  parseDagSpec,
-  RawTaskSchema,
-  RawDagSchema,
-  TASK_DEFAULTS,
-  type HttpRequestSpec,
-  type Operator,
-  type TaskSpec,
-  type DagSpec,
-} from "./dag-spec";
+// The zod schemas and the DAG parser are ./schemas (the DAG loader, the SDK and the API import it): nothing
+// here evaluates zod, which the server's start-up path reaches through this index (startup-graph.test.ts).
+// Types from the schema modules are `export type` so that re-exporting them loads nothing.
+export type { HttpRequestSpec, Operator, TaskSpec, DagSpec } from "./dag-spec";
+export { TASK_DEFAULTS } from "./task-defaults";
 export {
   SENSOR_KINDS,
   DEFAULT_SENSOR_TIMEOUT_SECONDS,
   MIN_POKE_INTERVAL_SECONDS,
   isAgentSensor,
   type SensorKind,
-  type SensorSpec,
-  type AgentSensor,
-  type ControlPlaneSensor,
   type SensorCheckContext,
-} from "./sensor-spec";
+} from "./sensor-kinds";
+export type { SensorSpec, AgentSensor, ControlPlaneSensor } from "./sensor-spec";
 export { admitSensorFileRoots, normalizeSensorPath, sensorFileRootProblem } from "./sensor-file-roots";
 export {
   sensorTiming,
@@ -165,7 +158,6 @@ export {
 } from "./bulk";
 export type { AuditLogEntry, AuditLogRecord, AuditLogFilter } from "./audit-log";
 export { DEFAULT_TEAM, teamKey, teamNameProblem, type ExecutorPolicy, type TeamRecord, type TeamInput } from "./teams";
-export { ExecutorPolicySchema, QuotaSchema, TeamFieldsSchema, parseExecutorPolicy } from "./team-input";
 export { parseTeamFolders, type DagsFolderLayout, type TeamFolder, type TeamFoldersResult } from "./team-folders";
 export {
   CONTAINER_EXECUTORS,
@@ -212,15 +204,6 @@ export {
   type MappingFields,
 } from "./mapping";
 export { pullXCom, loadMappingSources, loadMappedArgs, type XComPullPort } from "./mapped-pull";
-export {
-  CALLBACK_KINDS,
-  TS_CALLBACK,
-  CallbackSchema,
-  CallbacksSchema,
-  DeadlineSchema,
-  callbackList,
-  type CallbackKind,
-  type CallbackSpec,
-  type DeadlineSpec,
-} from "./callback-spec";
+export { CALLBACK_KINDS, TS_CALLBACK, callbackList, type CallbackKind } from "./callback-kinds";
+export type { CallbackSpec, DeadlineSpec } from "./callback-spec";
 export { deadlineAt, selectCallbacks, TASK_CALLBACK_STATES, type CallbackTrigger, type SelectedCallback } from "./callbacks";

@@ -1,42 +1,12 @@
 /**
- * Dynamic task mapping (Airflow's `expand`, `expand_kwargs` and `partial`): the schema of a task's mapping
- * and the pure expansion of it into one set of keyword values per map_index. The scheduler loads the
+ * Dynamic task mapping (Airflow's `expand`, `expand_kwargs` and `partial`): the pure expansion of a task's
+ * mapping (its schema is mapping-schema.ts) of it into one set of keyword values per map_index. The scheduler loads the
  * upstream XComs a mapping names (`mappingRefs`) and calls `expandTask`; the agent RPC calls `mappedValues`
  * to give one instance its values. The task's ordinary fields are Airflow's `partial`: every instance shares them.
  */
-import { z } from "zod";
-import { lazySchema } from "./lazy-schema";
+import type { XComRef } from "./mapping-schema";
 
-/** The name a mapped value reaches the task under: an env var suffix, a ctx.map key, a template path. */
-const MAP_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** A record whose keys are mapped argument names, each bad key reported at its own path. */
-const namedRecord = <V extends z.ZodType>(value: V) =>
-  z.record(z.string(), value).superRefine((o, ctx) => {
-    for (const key of Object.keys(o))
-      if (!MAP_NAME.test(key))
-        ctx.addIssue({
-          code: "custom",
-          path: [key],
-          message: "mapped argument names are letters, digits and '_', not starting with a digit",
-        });
-  });
-
-/** An upstream's XCom: `{ xcom: "task_id", key?: "return_value" }`. The upstream becomes a dependency. */
-export const XComRefSchema = lazySchema(() =>
-  z.object({ xcom: z.string().min(1, "xcom names an upstream task_id"), key: z.string().min(1).optional() }).strict(),
-);
-export type XComRef = z.infer<typeof XComRefSchema>;
-
-/** `expand: { name: [literal, …] | { xcom: "upstream" } }`: one instance per combination (a cross product). */
-export const ExpandSchema = lazySchema(() =>
-  namedRecord(z.union([z.array(z.unknown()), XComRefSchema])).refine(
-    (o) => Object.keys(o).length > 0,
-    "expand needs at least one argument",
-  ),
-);
-/** `expand_kwargs: [{ name: value, … }, …] | { xcom: "upstream" }`: one instance per object. */
-export const ExpandKwargsSchema = lazySchema(() => z.union([z.array(namedRecord(z.unknown())), XComRefSchema]));
+export type { XComRef };
 
 /** The mapping fields of a task. */
 export interface MappingFields {

@@ -7,12 +7,7 @@ import { z } from "zod";
 // A cycle with dag-spec.ts, harmless: each side reads the other only inside lazySchema builders.
 import { HttpRequestSchema } from "./dag-spec";
 import { built, lazySchema } from "./lazy-schema";
-
-/** Airflow's BaseSensorOperator default timeout: 7 days, in seconds. */
-export const DEFAULT_SENSOR_TIMEOUT_SECONDS = 7 * 24 * 3600;
-/** Airflow's default poke_interval (60 s) and the floor below which a DAG is refused at load. */
-export const DEFAULT_POKE_INTERVAL_SECONDS = 60;
-export const MIN_POKE_INTERVAL_SECONDS = 1;
+import { MIN_POKE_INTERVAL_SECONDS, SENSOR_KINDS } from "./sensor-kinds";
 
 const seconds = lazySchema(() => z.number().finite().nonnegative());
 const ISO_DATE = lazySchema(() => z.string().refine((v) => !Number.isNaN(new Date(v).getTime()), { message: "not a valid ISO 8601 date" }));
@@ -31,24 +26,10 @@ const HttpCheckSchema = lazySchema(() =>
     .strict(),
 );
 
-export const SENSOR_KINDS = ["time_delta", "date_time", "http", "file", "sql", "external_task", "bash", "ts"] as const;
-export type SensorKind = (typeof SENSOR_KINDS)[number];
 /** The kinds whose check is the user's code, run by the task's agent (not by the control plane). */
 export type AgentSensor = Extract<SensorSpec, { kind: "bash" | "ts" }>;
 /** The kinds the control plane checks itself while the task is deferred. */
 export type ControlPlaneSensor = Exclude<SensorSpec, { kind: "bash" | "ts" }>;
-
-/** What a control-plane check knows about the task instance it checks for (the poller builds it). */
-export interface SensorCheckContext {
-  team: string;
-  dag_id: string;
-  run_id: string;
-  task_id: string;
-  logical_date: Date | null;
-  run_queued_at: Date;
-  now: Date;
-}
-export const isAgentSensor = (s: SensorSpec): s is AgentSensor => s.kind === "bash" || s.kind === "ts";
 
 export const SensorSchema = lazySchema(() =>
   z.discriminatedUnion(

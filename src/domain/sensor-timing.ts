@@ -4,7 +4,8 @@
  * timeout, counted from the first check of the try; at the timeout the task fails, or is skipped with
  * soft_fail. Pure: `now` is an argument.
  */
-import { DEFAULT_POKE_INTERVAL_SECONDS, DEFAULT_SENSOR_TIMEOUT_SECONDS, type SensorSpec } from "./sensor-spec";
+import { DEFAULT_POKE_INTERVAL_SECONDS, DEFAULT_SENSOR_TIMEOUT_SECONDS } from "./sensor-kinds";
+import type { SensorSpec } from "./sensor-spec";
 
 export interface SensorTiming {
   pokeInterval: number;

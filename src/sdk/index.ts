@@ -18,7 +18,8 @@
  * A file may declare several DAGs; they need not be exported (every `dag()` call registers itself).
  */
 import type { z } from "zod";
-import { parseDagSpec, ValidationError, type RawDagSchema, type RawTaskSchema, type TaskConnection } from "../domain";
+import { ValidationError, type TaskConnection } from "../domain";
+import { parseDagSpec, type RawDagSchema, type RawTaskSchema } from "../domain/schemas";
 
 export type { TaskConnection };
 

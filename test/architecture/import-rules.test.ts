@@ -56,11 +56,12 @@ const ALLOWED: Record<string, readonly string[]> = {
 /**
  * Imports that skip a folder's index.ts on purpose: modules the `agent` and the CLI load at start-up
  * without pulling in the whole folder (every task pays for `leoflow agent`'s start), generated code, the
- * health report the server answers before the API has loaded (`api/health`), and the CLI client
- * (`cli/client`), which main.ts loads without cli/index.ts's store and auth.
+ * health report the server answers before the API has loaded (`api/health`), the CLI client
+ * (`cli/client`), which main.ts loads without cli/index.ts's store and auth, and the domain's second entry
+ * (`domain/schemas`: the zod schemas and the DAG parser, kept off the server's start-up path).
  */
 const DEEP_ALLOWED = [
-  /^domain\/(errors|task-env|env-from)$/,
+  /^domain\/(errors|task-env|env-from|schemas)$/,
   /^observability\/logger$/,
   /^rpc\/prefix$/,
   /^api\/health$/,

@@ -44,6 +44,18 @@ describe("the server's start-up graph", () => {
     expect(offPath.filter((m) => graph.has(m))).toEqual([]);
   });
 
+  test("neither app.ts nor the serve configuration reaches zod (the domain's schemas are domain/schemas)", async () => {
+    const graphs = await Promise.all(["app.ts", "config.ts", "config-file.ts"].map(staticGraph));
+    const reached = graphs.flatMap((graph) => [...graph].filter((m) => m === "package:zod" || m === "domain/schemas.ts"));
+    expect(reached).toEqual([]);
+  });
+
+  test("nor do the DAG folder sync and the callback runner, imported right after /health starts answering", async () => {
+    // A module evaluated then still holds up the first /health answer: zod loads with the first DAG report read back.
+    const graphs = await Promise.all(["dags/index.ts", "callbacks/index.ts"].map(staticGraph));
+    expect(graphs.flatMap((graph) => [...graph].filter((m) => m === "package:zod" || m === "domain/schemas.ts"))).toEqual([]);
+  });
+
   test("app.ts loads the DAG folder sync and the callback runner only after /health answers", async () => {
     const graph = await staticGraph("app.ts");
     expect([...graph].filter((m) => m.startsWith("dags/") || m.startsWith("callbacks/"))).toEqual([]);

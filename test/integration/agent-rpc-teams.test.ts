@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { dial } from "../../src/agent";
 import { AgentTokens } from "../../src/auth";
-import { DEFAULT_TEAM, parseDagSpec, type ConnectionRecord } from "../../src/domain";
+import { DEFAULT_TEAM, type ConnectionRecord } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { silentLogger } from "../../src/observability";
 import { createAgentRpcHandler } from "../../src/rpc";
 import { buildDagRun } from "../../src/scheduler/trigger";

@@ -5,7 +5,8 @@
  * under max_active_runs.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { parseDagSpec, type TaskInstanceRecord } from "../../src/domain";
+import type { TaskInstanceRecord } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { silentLogger } from "../../src/observability";
 import { SchedulerLoop, type DueRunCreator } from "../../src/scheduler/loop";
 import { buildDagRun } from "../../src/scheduler/trigger";

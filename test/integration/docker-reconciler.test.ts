@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { openStore, type Store } from "../../src/store";
-import { parseDagSpec, type TaskInstanceRecord } from "../../src/domain";
+import type { TaskInstanceRecord } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { buildDagRun } from "../../src/scheduler/trigger";
 import { silentLogger } from "../../src/observability";
 import { DockerExecutor, DockerReconciler, type DockerClient, type DockerSettings } from "../../src/executors/docker";

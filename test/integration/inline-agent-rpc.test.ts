@@ -1,6 +1,6 @@
 /** Agents read variables and connections over the real RPC (GetVariable, GetConnection), in the clear. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { parseDagSpec } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { openStore, type Store } from "../../src/store";
 import { createAgentRpcHandler } from "../../src/rpc";
 import { AgentTokens } from "../../src/auth";

@@ -8,7 +8,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { guardedStore, openStore, type InlineTryEnd, type Store } from "../../src/store";
 import { PostgresStore } from "../../src/store/postgres";
-import { parseDagSpec, type TaskState, type TaskTransition } from "../../src/domain";
+import type { TaskState, TaskTransition } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { InlineHttpExecutor, InlineRunner } from "../../src/executors";
 import { SchedulerLoop } from "../../src/scheduler/loop";
 import { buildDagRun } from "../../src/scheduler/trigger";

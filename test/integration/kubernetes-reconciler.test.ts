@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { openStore, type Store } from "../../src/store";
-import { parseDagSpec, type DagSpec, type TaskInstanceRecord } from "../../src/domain";
+import type { DagSpec, TaskInstanceRecord } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { buildDagRun } from "../../src/scheduler/trigger";
 import { silentLogger } from "../../src/observability";
 import { KubernetesExecutor, KubernetesReconciler, podName, type KubernetesSettings } from "../../src/executors/kubernetes";

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { openStore, type Store } from "../../src/store";
-import { DEFAULT_TEAM, parseDagSpec, type DagRunRecord, type DagSpec, type TaskInstanceRecord } from "../../src/domain";
+import { DEFAULT_TEAM, type DagRunRecord, type DagSpec, type TaskInstanceRecord } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { buildDagRun } from "../../src/scheduler/trigger";
 import { silentLogger } from "../../src/observability";
 import { AgentTokens, signingKeys } from "../../src/auth";

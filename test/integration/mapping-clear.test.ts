@@ -7,7 +7,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { guardedStore, openStore, type Store } from "../../src/store";
 import { PostgresStore } from "../../src/store/postgres";
-import { parseDagSpec, type DagRunRecord, type TaskInstanceRecord } from "../../src/domain";
+import type { DagRunRecord, TaskInstanceRecord } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { SchedulerLoop } from "../../src/scheduler/loop";
 import { buildDagRun } from "../../src/scheduler/trigger";
 import { clearsForRun, requeueAfterClear } from "../../src/scheduler";

@@ -6,7 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createApi } from "../../src/api";
-import { parseDagSpec, type DagSpec, type DagRunRecord, type TaskInstanceRecord } from "../../src/domain";
+import type { DagSpec, DagRunRecord, TaskInstanceRecord } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { silentLogger } from "../../src/observability";
 import { SchedulerLoop } from "../../src/scheduler/loop";
 import { buildDagRun } from "../../src/scheduler/trigger";

@@ -4,7 +4,7 @@
  * as two replicas have.
  */
 import { afterAll, expect, test } from "bun:test";
-import { parseDagSpec } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { PostgresStore } from "../../src/store/postgres";
 import { PgWakeBus, wakeChannelFor, webhookChangeRelay } from "../../src/events";
 import { silentLogger, type Logger } from "../../src/observability";

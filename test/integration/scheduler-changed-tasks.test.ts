@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { openStore, type Store } from "../../src/store";
-import { parseDagSpec, type TaskInstanceRecord, type TaskTransition } from "../../src/domain";
+import type { TaskInstanceRecord, TaskTransition } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { SchedulerLoop } from "../../src/scheduler/loop";
 import { LIVE_SNAPSHOT_MIN_TASKS } from "../../src/scheduler/live-snapshots";
 import { FULL_SWEEP_EVERY } from "../../src/scheduler/run-selection";

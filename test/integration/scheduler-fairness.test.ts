@@ -6,7 +6,8 @@
  * with a note naming the quota, and inline requests are held to the team's max_inline_requests.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { parseDagSpec, type DagRecord, type DagRunRecord, type DagSpec, type TaskInstanceRecord } from "../../src/domain";
+import type { DagRecord, DagRunRecord, DagSpec, TaskInstanceRecord } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { silentLogger } from "../../src/observability";
 import { SchedulerLoop, type InlineStarter } from "../../src/scheduler";
 import { buildDagRun } from "../../src/scheduler/trigger";

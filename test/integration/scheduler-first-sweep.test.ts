@@ -4,7 +4,7 @@
  * /health before that sweep is through. Real stores, the real planner, a dispatcher that only records.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { silentLogger } from "../../src/observability";
 import { SchedulerLoop } from "../../src/scheduler";
 import type { Store } from "../../src/store";

@@ -7,7 +7,8 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { openStore, type Store } from "../../src/store";
-import { parseDagSpec, type DagSpec, type DagRunRecord, type TaskInstanceRecord } from "../../src/domain";
+import type { DagSpec, DagRunRecord, TaskInstanceRecord } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { SchedulerLoop } from "../../src/scheduler/loop";
 import { buildDagRun } from "../../src/scheduler/trigger";
 import { silentLogger } from "../../src/observability";

@@ -4,7 +4,8 @@
  * What people read (note, wait_reason) is what it was with two writes. Real stores, the real planner.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec, type TaskNoteUpdate, type TaskTransition } from "../../src/domain";
+import type { TaskNoteUpdate, TaskTransition } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { silentLogger } from "../../src/observability";
 import { SchedulerLoop } from "../../src/scheduler";
 import type { Store } from "../../src/store";

@@ -6,7 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createApi } from "../../src/api";
-import { parseDagSpec, type DagSpec, type DagRunRecord, type TaskInstanceRecord } from "../../src/domain";
+import type { DagSpec, DagRunRecord, TaskInstanceRecord } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { silentLogger } from "../../src/observability";
 import { CronRunCreator, SchedulerLoop } from "../../src/scheduler";
 import type { Store } from "../../src/store";

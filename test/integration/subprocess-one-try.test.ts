@@ -8,7 +8,7 @@ import { afterEach, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseDagSpec } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { silentLogger } from "../../src/observability";
 import { SubprocessExecutor, groupAlive, type AgentExit, type ExecutorRequest } from "../../src/executors";
 import { waitFor } from "../e2e/harness";

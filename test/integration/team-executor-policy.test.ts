@@ -6,7 +6,8 @@
  * team's same DAG (no policy) launch as usual.
  */
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_TEAM, parseDagSpec, type TeamInput } from "../../src/domain";
+import { DEFAULT_TEAM, type TeamInput } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { AgentTokens, signingKeys } from "../../src/auth";
 import { Router, type Executor, type ExecutorRequest } from "../../src/executors";
 import { Dispatcher, DispatchRetryPolicy, TeamPolicies } from "../../src/dispatch";

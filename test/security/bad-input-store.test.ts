@@ -5,7 +5,8 @@
  * error. The API's half (request bodies) is test/security/bad-input.test.ts.
  */
 import { expect, test } from "bun:test";
-import { ValidationError, parseDagSpec } from "../../src/domain";
+import { ValidationError } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
 import { forEachStore } from "../support/stores";
 import { T0, newRun } from "../store/contract-fixtures";

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { dial } from "../../src/agent";
 import { AgentTokens } from "../../src/auth";
 import { SecretsCipher } from "../../src/store";
-import { parseDagSpec } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { silentLogger } from "../../src/observability";
 import { createAgentRpcHandler } from "../../src/rpc";
 import { buildDagRun } from "../../src/scheduler/trigger";

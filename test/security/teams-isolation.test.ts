@@ -9,7 +9,8 @@
  */
 import { expect, test } from "bun:test";
 import { createApi } from "../../src/api";
-import { parseDagSpec, type TeamInput } from "../../src/domain";
+import type { TeamInput } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { ETL, NOW, forEachApiStore, type Harness } from "../integration/api/harness";
 
 const B = "team-b";

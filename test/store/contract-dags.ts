@@ -4,7 +4,7 @@
  * with their creation time, run counts per state, and distinct tags.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import type { DagFilter, Store } from "../../src/store";
 import { T0, newRun } from "./contract-fixtures";
 

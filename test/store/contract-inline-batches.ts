@@ -5,7 +5,8 @@
  * keep each DAG version's max_active_runs instead of reading it from the spec every tick.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec, TooLargeError, ValidationError } from "../../src/domain";
+import { TooLargeError, ValidationError } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
 import { newRun, T0 } from "./contract-fixtures";
 

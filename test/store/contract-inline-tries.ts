@@ -6,7 +6,8 @@
  * transition writes nothing.
  */
 import { describe, expect, test } from "bun:test";
-import { IllegalTransitionError, parseDagSpec, type TaskTransition, type WebhookInput } from "../../src/domain";
+import { IllegalTransitionError, type TaskTransition, type WebhookInput } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import type { InlineTryEnd, Store } from "../../src/store";
 import { newRun, T0 } from "./contract-fixtures";
 

@@ -5,7 +5,7 @@
  * clear collapses instance 0 to -1 and removes the others; the next expansion revives what it still needs.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
 import { newRun, T0 } from "./contract-fixtures";
 

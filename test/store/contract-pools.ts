@@ -3,7 +3,8 @@
  * note-only writes, and the previous-run lookup of depends_on_past.
  */
 import { describe, expect, test } from "bun:test";
-import { ConflictError, IllegalTransitionError, parseDagSpec, type TaskInstanceRecord } from "../../src/domain";
+import { ConflictError, IllegalTransitionError, type TaskInstanceRecord } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
 
 const T0 = new Date("2026-01-01T00:00:00.000Z");

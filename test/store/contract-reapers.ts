@@ -3,7 +3,8 @@
  * orphaned runs, and the per-try dispatch attempt bookkeeping.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec, type TaskInstanceRecord } from "../../src/domain";
+import type { TaskInstanceRecord } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
 import { newRun, T0 } from "./contract-fixtures";
 

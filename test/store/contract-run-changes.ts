@@ -4,7 +4,7 @@
  * updated_at differ from the known version, whoever wrote it; unchanged ones are not; the run row always is.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import type { KnownTaskInstance, Store } from "../../src/store";
 import { newRun, T0 } from "./contract-fixtures";
 

@@ -4,7 +4,8 @@
  * same call) answers null and changes nothing, while the other runs of the call are created.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec, type DagRecord } from "../../src/domain";
+import type { DagRecord } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
 import { T0, newRun } from "./contract-fixtures";
 

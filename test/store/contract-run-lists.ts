@@ -3,7 +3,8 @@
  * findTaskInstances, deleteDagRun, and the try history a clear leaves behind (listTaskInstanceTries).
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec, type TaskState } from "../../src/domain";
+import type { TaskState } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
 import { newRun, T0 } from "./contract-fixtures";
 

@@ -4,7 +4,7 @@
  * terminal state and cleared on running, a note written only when given; a lost race changes nothing.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
 import { newRun, T0 } from "./contract-fixtures";
 

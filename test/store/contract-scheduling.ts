@@ -1,6 +1,7 @@
 /** Store contract for scheduling (issue 5 part 1): the cron scheduler's DAG read, run gates, backfills. */
 import { describe, expect, test } from "bun:test";
-import { ConflictError, parseDagSpec, type DagSpec } from "../../src/domain";
+import { ConflictError, type DagSpec } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import type { DagRecord, NewBackfill } from "../../src/domain";
 import { backfillSkips } from "../../src/scheduler";
 import type { Store } from "../../src/store";

@@ -4,7 +4,7 @@
  * a user check in mode reschedule: its progress recorded while it runs, due again up_for_reschedule.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
 import { newRun, T0 } from "./contract-fixtures";
 

@@ -5,7 +5,8 @@
  * (another team, quotes and commas in text, nested conf, every timestamp), in two runs read together.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec, type TaskInstanceRecord } from "../../src/domain";
+import type { TaskInstanceRecord } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
 import { newRun, T0 } from "./contract-fixtures";
 

@@ -4,7 +4,7 @@
  * live records whose run no longer exists are the orphans GC reclaims.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
 import { T0, newRun } from "./contract-fixtures";
 

@@ -7,12 +7,12 @@ import { describe, expect, test } from "bun:test";
 import {
   ConflictError,
   DEFAULT_TEAM,
-  parseDagSpec,
   type AuditLogEntry,
   type ConnectionRecord,
   type TaskState,
   type VariableRecord,
 } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { SecretsCipher, SecretUnreadableError, rotateSecrets, sealedKeyId, withSecrets, type Store } from "../../src/store";
 
 const T0 = new Date("2026-01-01T00:00:00.000Z");

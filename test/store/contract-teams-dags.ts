@@ -4,7 +4,8 @@
  * sees only its own through every method, and a write in one team never touches the other.
  */
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_TEAM, parseDagSpec, type DagRecord } from "../../src/domain";
+import { DEFAULT_TEAM, type DagRecord } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
 import { T0, newRun } from "./contract-fixtures";
 

@@ -5,7 +5,8 @@
  * touches the other's.
  */
 import { describe, expect, test } from "bun:test";
-import { ConflictError, DEFAULT_TEAM, parseDagSpec, type DagRecord } from "../../src/domain";
+import { ConflictError, DEFAULT_TEAM, type DagRecord } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { backfillSkips } from "../../src/scheduler";
 import type { Store } from "../../src/store";
 import { T0, newRun } from "./contract-fixtures";

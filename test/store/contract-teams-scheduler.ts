@@ -4,7 +4,8 @@
  * depends_on_past lookup.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec, type DagRecord, type NewDagRun, type TaskState } from "../../src/domain";
+import type { DagRecord, NewDagRun, TaskState } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
 import { T0 } from "./contract-fixtures";
 

@@ -3,7 +3,8 @@
  * its refusals) and users' roles per team, with the rule that team `default` never loses its last Admin.
  */
 import { describe, expect, test } from "bun:test";
-import { ConflictError, DEFAULT_TEAM, ValidationError, parseDagSpec, type TeamInput } from "../../src/domain";
+import { ConflictError, DEFAULT_TEAM, ValidationError, type TeamInput } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
 
 const T0 = new Date("2026-01-01T00:00:00.000Z");

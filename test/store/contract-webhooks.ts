@@ -6,7 +6,8 @@
  * failures end dead with the last error, and a dead delivery can be redelivered.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec, type WebhookInput } from "../../src/domain";
+import type { WebhookInput } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
 import { newRun, T0 } from "./contract-fixtures";
 

@@ -13,13 +13,13 @@ import {
   IllegalTransitionError,
   TooLargeError,
   ValidationError,
-  parseDagSpec,
   type DagSpec,
   type TaskState,
   type DagRunRecord,
   type NewDagRun,
   type TaskInstanceRecord,
 } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
 import { variablesContract } from "./contract-variables";
 import { schedulingContract } from "./contract-scheduling";

@@ -4,7 +4,7 @@
  * emptied before each test (see resettableSchema: a migration per test would cost ~90 ms each).
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { guardedStore } from "../../src/store";
 import { PostgresStore, POSTGRES_MIGRATIONS } from "../../src/store/postgres";
 import { roundsOf } from "../../src/store/postgres/task-instances";

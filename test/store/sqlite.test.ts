@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseDagSpec } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { SqliteStore, guardedStore } from "../../src/store";
 import { SQLITE_MIGRATIONS } from "../../src/store/sqlite/migrations";
 import { runStoreContract } from "./contract";

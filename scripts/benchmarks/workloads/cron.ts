@@ -7,7 +7,8 @@
  * With catchup off a scheduler that falls behind skips slots; the note says how many slots got no run.
  */
 import { join } from "node:path";
-import { parseDagSpec, type TaskInstanceRecord } from "../../../src/domain";
+import type { TaskInstanceRecord } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { silentLogger } from "../../../src/observability";
 import { CronRunCreator, SchedulerLoop } from "../../../src/scheduler";
 import { SqliteStore, type Store } from "../../../src/store";

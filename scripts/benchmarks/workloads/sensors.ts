@@ -7,7 +7,8 @@
  * started for a sensor: the dispatcher counts launches and the row notes say how many.
  */
 import { join } from "node:path";
-import { parseDagSpec, type DagRecord } from "../../../src/domain";
+import type { DagRecord } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { SensorChecks } from "../../../src/executors";
 import { silentLogger } from "../../../src/observability";
 import { SchedulerLoop, SensorPoller, systemClock } from "../../../src/scheduler";

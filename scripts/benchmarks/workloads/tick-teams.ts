@@ -8,7 +8,8 @@
  * ready task, with the loop reading team quotas from the store as the server does.
  */
 import { join } from "node:path";
-import { parseDagSpec, type DagRecord, type TaskInstanceRecord } from "../../../src/domain";
+import type { DagRecord, TaskInstanceRecord } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { silentLogger } from "../../../src/observability";
 import { SchedulerLoop } from "../../../src/scheduler";
 import { SqliteStore, type Store } from "../../../src/store";

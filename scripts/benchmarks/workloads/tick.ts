@@ -7,7 +7,8 @@
  * alone (formerly scripts/bench-store.ts): the sweep's read, a 1,000-row transition batch, the active count.
  */
 import { join } from "node:path";
-import { parseDagSpec, type DagRecord, type NewDagRun, type TaskInstanceRecord, type TaskTransition } from "../../../src/domain";
+import type { DagRecord, NewDagRun, TaskInstanceRecord, TaskTransition } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { silentLogger } from "../../../src/observability";
 import { SchedulerLoop } from "../../../src/scheduler";
 import { SqliteStore, type Store } from "../../../src/store";

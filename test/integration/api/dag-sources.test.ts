@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseDagSpec } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { ETL, NOW, forEachApiStore } from "./harness";
 
 forEachApiStore((makeHarness) => {

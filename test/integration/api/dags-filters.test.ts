@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { NOW, forEachApiStore, type Harness } from "./harness";
 
 forEachApiStore((makeHarness) => {

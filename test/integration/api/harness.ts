@@ -14,7 +14,7 @@ import { createApi, type ApiDeps } from "../../../src/api";
 import type { DagFilesHandle } from "../../../src/api";
 import { hashPassword, UserTokens } from "../../../src/auth";
 import { SecretsCipher } from "../../../src/store";
-import { parseDagSpec } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { guardedStore, openStore, withSecrets, type Store } from "../../../src/store";
 import { PostgresStore } from "../../../src/store/postgres";
 import { describePg, pgUrl, resettableSchema } from "../../support/postgres";

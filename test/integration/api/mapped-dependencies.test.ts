@@ -4,7 +4,7 @@
  * says `is_mapped`.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { forEachApiStore, NOW } from "./harness";
 
 forEachApiStore((makeHarness) => {

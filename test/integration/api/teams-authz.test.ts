@@ -8,7 +8,8 @@
 import { describe, expect, test } from "bun:test";
 import { createApi } from "../../../src/api";
 import { EventHub, withStoreEvents } from "../../../src/events";
-import { parseDagSpec, type TeamInput } from "../../../src/domain";
+import type { TeamInput } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { NOW, forEachApiStore, type Harness } from "./harness";
 
 const TEAM = "Leoflow-Team";

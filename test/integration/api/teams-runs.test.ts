@@ -5,7 +5,7 @@
  * one of them answers 404 with the words of a missing record, whatever the verb.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { backfillSkips } from "../../../src/scheduler";
 import { ETL, forEachApiStore, NOW, type Harness } from "./harness";
 

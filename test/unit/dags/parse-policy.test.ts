@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { loadServeConfig } from "../../../src/config";
 import { DEFAULT_PARSE_LIMITS, describeFailure, formatMemory, formatSeconds, parseWorkerEnv, type ParseFailure } from "../../../src/dags";
 import { decodeReport, isCacheable, resultFromReport } from "../../../src/dags/parse-policy";
+import { parseDagSpec } from "../../../src/domain/schemas";
 
 const limits = { timeoutMs: 2000, memoryBytes: 256 * 2 ** 20 };
 
@@ -86,11 +87,15 @@ describe("reading a report back", () => {
   });
 
   test("reported DAGs are validated again: the report is no more trusted than the file", () => {
-    const r = resultFromReport("/d/x.ts", {
-      file: "/d/x.ts",
-      dags: [spec, { dag_id: "bad", tasks: [] }, spec],
-      errors: [{ path: "line 1", message: "m" }],
-    });
+    const r = resultFromReport(
+      "/d/x.ts",
+      {
+        file: "/d/x.ts",
+        dags: [spec, { dag_id: "bad", tasks: [] }, spec],
+        errors: [{ path: "line 1", message: "m" }],
+      },
+      parseDagSpec,
+    );
     expect(r.dags.map((d) => d.spec.dag_id)).toEqual(["etl"]);
     expect(r.errors).toEqual([
       { path: "line 1", message: "m" },

@@ -4,7 +4,8 @@
  * scheduled, and a launch failing on a worker fails it with the reason instead of stranding it in queued.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { parseDagSpec, type DagSpec, type DagRunRecord, type TaskInstanceRecord } from "../../../src/domain";
+import type { DagSpec, DagRunRecord, TaskInstanceRecord } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { openStore, type Store } from "../../../src/store";
 import { SchedulerLoop, buildDagRun } from "../../../src/scheduler";
 import { AtCapacityError, BufferedDispatcher, type TaskDispatcher } from "../../../src/dispatch";

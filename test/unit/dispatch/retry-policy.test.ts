@@ -3,7 +3,8 @@
  * in-memory store with an injected clock: held back until its time, launched again, or dead-lettered.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { parseDagSpec, type DagSpec, type DagRunRecord, type TaskInstanceRecord } from "../../../src/domain";
+import type { DagSpec, DagRunRecord, TaskInstanceRecord } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { openStore, type Store } from "../../../src/store";
 import { SchedulerLoop, buildDagRun } from "../../../src/scheduler";
 import { DispatchRetryPolicy, decideDispatchFailure, dispatchBackoffMs } from "../../../src/dispatch";

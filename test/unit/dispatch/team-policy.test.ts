@@ -4,7 +4,8 @@
  * in the team's Kubernetes namespace. Doubles only: no store, no executor process.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec, type DagRunRecord, type ExecutorPolicy, type TaskInstanceRecord } from "../../../src/domain";
+import type { DagRunRecord, ExecutorPolicy, TaskInstanceRecord } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { AgentTokens, signingKeys } from "../../../src/auth";
 import { Router, type Executor, type ExecutorRequest } from "../../../src/executors";
 import { Dispatcher, ExecutorPolicyViolation, TeamPolicies, type TeamPolicy } from "../../../src/dispatch";

@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
-import { deadlineAt, parseDagSpec, selectCallbacks, ValidationError, type CallbackTrigger } from "../../../src/domain";
+import { deadlineAt, selectCallbacks, ValidationError, type CallbackTrigger } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 
 const hook = (name: string) => ({ http: { url: `http://example.test/${name}` } });
 

@@ -5,11 +5,11 @@ import {
   connectionSecrets,
   connectionUri,
   envFromProblems,
-  parseDagSpec,
   parseEnvFromRef,
   variableSecrets,
   type TaskConnection,
 } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 
 describe("parseEnvFromRef", () => {
   test.each([

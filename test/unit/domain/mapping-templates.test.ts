@@ -2,7 +2,6 @@
 import { describe, expect, test } from "bun:test";
 import {
   loadTemplateContext,
-  parseDagSpec,
   renderJson,
   renderString,
   renderTaskFields,
@@ -15,6 +14,7 @@ import {
   type XComKey,
   type XComRecord,
 } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 
 const base: TemplateContext = {
   dag_id: "d",

@@ -1,6 +1,7 @@
 /** Dynamic task mapping, pure: how a mapping expands, what each instance receives, and what the DAG parser accepts. */
 import { describe, expect, test } from "bun:test";
-import { expandTask, mappedValues, parseDagSpec, sourceKey, ValidationError, type MappingFields } from "../../../src/domain";
+import { expandTask, mappedValues, sourceKey, ValidationError, type MappingFields } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 
 const xcom = (task: string, value: unknown, key = "return_value") => new Map([[sourceKey({ xcom: task, key }), value]]);
 const none = new Map<string, unknown>();

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { parseDagSpec } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 
 const dag = (requirements: unknown) => ({
   dag_id: "d",

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { admitSensorFileRoots, normalizeSensorPath, parseDagSpec, sensorFileRootProblem } from "../../../src/domain";
+import { admitSensorFileRoots, normalizeSensorPath, sensorFileRootProblem } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 
 const roots = ["/srv/dags", "/var/lib/leoflow/staging/"];
 

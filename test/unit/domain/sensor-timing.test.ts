@@ -1,13 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import {
-  afterCheck,
-  parseDagSpec,
-  rescheduleProgress,
-  pokeDelaySeconds,
-  sensorTiming,
-  waitingNote,
-  ValidationError,
-} from "../../../src/domain";
+import { afterCheck, rescheduleProgress, pokeDelaySeconds, sensorTiming, waitingNote, ValidationError } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 
 const T0 = new Date("2026-03-01T00:00:00.000Z");
 const at = (s: number) => new Date(T0.getTime() + s * 1000);

@@ -3,7 +3,6 @@ import {
   TemplateError,
   candidateKeys,
   loadTemplateValues,
-  parseDagSpec,
   renderJson,
   renderTaskFields,
   renderString,
@@ -12,6 +11,7 @@ import {
   templateParams,
   type TemplateContext,
 } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 
 const ctx: TemplateContext = {
   dag_id: "etl",

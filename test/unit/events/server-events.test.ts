@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { Hono } from "hono";
-import { parseDagSpec } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { openStore, type Store } from "../../../src/store";
 import { createLogger } from "../../../src/observability";
 import { EventHub, createServerEvents, eventRoutes, withStoreEvents, type EventSink, type ServerEvents } from "../../../src/events";

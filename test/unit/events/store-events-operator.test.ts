@@ -4,7 +4,7 @@
  * (the row moved on since the API read it) emits nothing.
  */
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { parseDagSpec } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { openStore, type Store } from "../../../src/store";
 import { EventHub, withStoreEvents, type LeoflowEvent, type Subscription } from "../../../src/events";
 import { buildDagRun } from "../../../src/scheduler";

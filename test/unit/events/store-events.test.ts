@@ -4,7 +4,7 @@
  * tests await the events themselves on a subscription (next()), in the order their writes committed.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { parseDagSpec } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { openStore, type Store } from "../../../src/store";
 import {
   EventHub,

@@ -1,6 +1,6 @@
 /** Which tasks run inline, the duration cap (at start and at DAG load), the XCom value of a response, routing. */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import {
   InlineRunner,
   Router,

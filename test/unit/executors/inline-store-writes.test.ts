@@ -4,7 +4,8 @@
  * thrown so the loop picks the task again. Over an in-memory port and a fake HTTP call: no I/O.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec, type DagRunRecord, type TaskInstanceRecord, type TaskTransition } from "../../../src/domain";
+import type { DagRunRecord, TaskInstanceRecord, TaskTransition } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { InlineRunner, type InlineHttpExecutor, type InlineRunnerPort } from "../../../src/executors";
 import type { Logger } from "../../../src/observability";
 

@@ -3,7 +3,8 @@
  * call, as a user would list them (run ids, data intervals), across catchup, downtime, limits and pauses.
  */
 import { beforeEach, describe, expect, test } from "bun:test";
-import { NotFoundError, parseDagSpec, type NewDagRun } from "../../../src/domain";
+import { NotFoundError, type NewDagRun } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { silentLogger } from "../../../src/observability";
 import { CronRunCreator, backfillSkips } from "../../../src/scheduler";
 import { openStore, type Store } from "../../../src/store";

@@ -1,6 +1,5 @@
 /** Builders and a tiny in-memory applier, so planner tests read as timelines. */
 import {
-  parseDagSpec,
   canTransition,
   type DagSpec,
   type TaskState,
@@ -8,6 +7,7 @@ import {
   type TaskInstanceRecord,
   type TaskTransition,
 } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 
 export const T0 = new Date("2026-01-01T00:00:00Z");
 export const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);

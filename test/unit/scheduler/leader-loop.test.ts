@@ -4,7 +4,7 @@
  * gives up before writing, logged at WARN as expected.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { parseDagSpec } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { openStore, type Store } from "../../../src/store";
 import { SchedulerLoop, buildDagRun } from "../../../src/scheduler";
 import type { Logger } from "../../../src/observability";

@@ -3,7 +3,8 @@
  * stand-in agent, so a 5-minute threshold passes in microseconds. Every tick here is a full sweep.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { parseDagSpec, type DagSpec, type DagRunRecord, type TaskInstanceRecord } from "../../../src/domain";
+import type { DagSpec, DagRunRecord, TaskInstanceRecord } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { openStore, type Store } from "../../../src/store";
 import { Reapers, SchedulerLoop, buildDagRun, reapNotes, type ReaperThresholds } from "../../../src/scheduler";
 import { Metrics, silentLogger, type Logger } from "../../../src/observability";

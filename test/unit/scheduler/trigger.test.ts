@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { parseDagSpec, ValidationError, type DagRecord } from "../../../src/domain";
+import { ValidationError, type DagRecord } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 import { buildDagRun, defaultRunId, resolveConf, runIdSuffix } from "../../../src/scheduler/trigger";
 
 const NOW = new Date("2026-03-01T12:00:00Z");

@@ -1,7 +1,7 @@
 /** Mapping in the SDK: `expand` over `xcomArg(handle)` is plain dag.json, and the mapped upstream becomes a dependency. */
 import { expect, test } from "bun:test";
 import { dag, xcomArg } from "../../../src/sdk";
-import { parseDagSpec } from "../../../src/domain";
+import { parseDagSpec } from "../../../src/domain/schemas";
 
 test("expand over xcomArg(handle), expand_kwargs and max_active_tis_per_dag become dag.json fields", () => {
   const d = dag({ dag_id: "sdk_map" }, ({ bash, ts }) => {
