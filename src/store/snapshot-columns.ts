@@ -1,3 +1,5 @@
+import type { DagRunRecord, TaskInstanceRecord, TaskState, WaitReasonKind } from "../domain";
+
 /**
  * The task columns a run snapshot reads, for both stores: not team, dag_id and run_id, which are always its
  * run's (every insert copies them from the run), so a sweep over 100,000 task instances decodes three
@@ -31,3 +33,37 @@ export type SnapshotTiValues<Time> = [
   wait_reason: string | null,
   updated_at: Time,
 ];
+
+/**
+ * A task instance of a snapshot row; `toDate` turns the driver's timestamp into a Date (Postgres gives Dates,
+ * SQLite epoch milliseconds). team, dag_id and run_id are the run's.
+ */
+export function snapshotTaskInstanceOf<Time>(v: SnapshotTiValues<Time>, run: DagRunRecord, toDate: (t: Time) => Date): TaskInstanceRecord {
+  const maybe = (t: Time | null) => (t == null ? null : toDate(t));
+  return {
+    id: v[0],
+    dag_run_id: v[1],
+    team: run.team,
+    dag_id: run.dag_id,
+    run_id: run.run_id,
+    task_id: v[2],
+    map_index: v[3],
+    state: v[4] as TaskState,
+    try_number: v[5],
+    max_tries: v[6],
+    operator: v[7],
+    pool: v[8],
+    pool_slots: v[9],
+    priority_weight: v[10],
+    queued_at: maybe(v[11]),
+    start_date: maybe(v[12]),
+    end_date: maybe(v[13]),
+    last_heartbeat: maybe(v[14]),
+    hostname: v[15],
+    pid: v[16],
+    executor: v[17],
+    note: v[18],
+    wait_reason: v[19] as WaitReasonKind | null,
+    updated_at: toDate(v[20]),
+  };
+}

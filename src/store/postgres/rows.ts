@@ -15,7 +15,7 @@ import type {
   UserRecord,
   XComRecord,
 } from "../../domain";
-import type { SnapshotTiValues as SnapshotTiValuesOf } from "../snapshot-columns";
+import { snapshotTaskInstanceOf, type SnapshotTiValues as SnapshotTiValuesOf } from "../snapshot-columns";
 
 export interface DagRow {
   team: string;
@@ -94,32 +94,8 @@ export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
 export { SNAPSHOT_TI_COLUMNS } from "../snapshot-columns";
 /** A snapshot row as the driver's values() gives it. */
 export type SnapshotTiValues = SnapshotTiValuesOf<Date>;
-export const snapshotTaskInstance = (v: SnapshotTiValues, run: DagRunRecord): TaskInstanceRecord => ({
-  id: v[0],
-  dag_run_id: v[1],
-  team: run.team,
-  dag_id: run.dag_id,
-  run_id: run.run_id,
-  task_id: v[2],
-  map_index: v[3],
-  state: v[4] as TaskState,
-  try_number: v[5],
-  max_tries: v[6],
-  operator: v[7],
-  pool: v[8],
-  pool_slots: v[9],
-  priority_weight: v[10],
-  queued_at: v[11],
-  start_date: v[12],
-  end_date: v[13],
-  last_heartbeat: v[14],
-  hostname: v[15],
-  pid: v[16],
-  executor: v[17],
-  note: v[18],
-  wait_reason: v[19] as WaitReasonKind | null,
-  updated_at: v[20],
-});
+export const snapshotTaskInstance = (v: SnapshotTiValues, run: DagRunRecord): TaskInstanceRecord =>
+  snapshotTaskInstanceOf(v, run, (t) => t);
 
 type RunDates = "logical_date" | "data_interval_start" | "data_interval_end" | "queued_at" | "start_date" | "end_date";
 /** A run as `row_to_json` of its DAG_RUN_COLUMNS gives it: timestamps as ISO text, conf as JSON. */

@@ -10,7 +10,7 @@ import type {
   XComRecord,
 } from "../../domain";
 import type { DagRunState, TaskState, WaitReasonKind } from "../../domain";
-import type { SnapshotTiValues as SnapshotTiValuesOf } from "../snapshot-columns";
+import { snapshotTaskInstanceOf, type SnapshotTiValues as SnapshotTiValuesOf } from "../snapshot-columns";
 
 export const ms = (d: Date | null | undefined): number | null => (d == null ? null : d.getTime());
 export const date = (v: number | null): Date | null => (v == null ? null : new Date(v));
@@ -146,32 +146,8 @@ export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
 export { SNAPSHOT_TI_COLUMNS } from "../snapshot-columns";
 /** A snapshot row as a statement's values() gives it. */
 export type SnapshotTiValues = SnapshotTiValuesOf<number>;
-export const snapshotTaskInstance = (v: SnapshotTiValues, run: DagRunRecord): TaskInstanceRecord => ({
-  id: v[0],
-  dag_run_id: v[1],
-  team: run.team,
-  dag_id: run.dag_id,
-  run_id: run.run_id,
-  task_id: v[2],
-  map_index: v[3],
-  state: v[4] as TaskState,
-  try_number: v[5],
-  max_tries: v[6],
-  operator: v[7],
-  pool: v[8],
-  pool_slots: v[9],
-  priority_weight: v[10],
-  queued_at: date(v[11]),
-  start_date: date(v[12]),
-  end_date: date(v[13]),
-  last_heartbeat: date(v[14]),
-  hostname: v[15],
-  pid: v[16],
-  executor: v[17],
-  note: v[18],
-  wait_reason: v[19] as WaitReasonKind | null,
-  updated_at: new Date(v[20]),
-});
+export const snapshotTaskInstance = (v: SnapshotTiValues, run: DagRunRecord): TaskInstanceRecord =>
+  snapshotTaskInstanceOf(v, run, (t) => new Date(t));
 
 export interface XComRow {
   team: string;
