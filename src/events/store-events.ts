@@ -11,7 +11,7 @@
  * @example const store = withStoreEvents(openStore(cfg.db), eventLog);
  */
 import { isTerminalDagRunState, type DagRunState, type DagRunRecord, type TaskInstanceRecord, type TaskTransition } from "../domain";
-import type { Store } from "../store";
+import { outcomeAfterXCom, type Store } from "../store";
 import type { EventSink } from "./types";
 
 interface TiNames {
@@ -163,10 +163,7 @@ export function withStoreEvents(
       const results = await store.finishInlineTries(ends, now);
       const applied = results.map((r) => r.applied);
       // The transition as written: a refused XCom made it failed, with the refusal as its note.
-      const written = ends.map((e, i) => {
-        const refused = results[i]?.refused;
-        return refused ? { ...e.transition, to: "failed" as const, patch: { ...e.transition.patch, note: refused.message } } : e.transition;
-      });
+      const written = ends.map((e, i) => outcomeAfterXCom(e.transition, results[i]?.refused ?? null));
       if (listening() && applied.some(Boolean)) later(() => emitTransitions(written, applied, now));
       return results;
     },

@@ -23,6 +23,7 @@ export type { WebhookStore } from "./ports/webhooks";
 export type { MappingStore, TaskExpansion, ActiveTaskKey } from "./ports/mapping";
 export type { CallbackStore } from "./ports/callbacks";
 export type { InlineTryStore, InlineTryEnd, InlineTryEndResult } from "./ports/inline-tries";
+export { outcomeAfterXCom } from "./inline-try-outcome";
 export type { StagingVolumeStore, StagingVolumeRecord, NewStagingVolume } from "./ports/staging";
 export type { SensorStore, DueSensor, SensorWaitUpdate, SensorProgress, RescheduleUpdate } from "./ports/sensors";
 export type { UserStore, UserChange, UserChangeResult, TeamRole, SetUserRoleResult } from "./ports/users";

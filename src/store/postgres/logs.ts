@@ -33,22 +33,32 @@ export async function appendLogs(
 
 /** Many tries' lines as one INSERT over flat arrays (one round trip, one commit for all). */
 export async function appendLogBatches(db: Db, batches: readonly LogBatch[]): Promise<void> {
-  const lines = batches.flatMap((b) => b.lines.map((l, i) => ({ b, l, seq: b.first_seq + i })));
-  if (lines.length === 0) return;
+  const params = logLinesParams(batches);
+  if ((params[0] as unknown[]).length === 0) return;
   await execute(
     db,
-    `INSERT INTO task_logs (ti_id, try_number, seq, ts, stream, line)
-     SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::timestamptz[], $5::text[], $6::text[])
-     ON CONFLICT (ti_id, try_number, seq) DO NOTHING`,
-    [
-      lines.map((x) => x.b.ti_id),
-      lines.map((x) => x.b.try_number),
-      lines.map((x) => x.seq),
-      arrayParam(lines.map((x) => x.l.timestamp)),
-      lines.map((x) => x.l.stream),
-      lines.map((x) => storableText(x.l.line)),
-    ],
+    logLinesInsertSql((k) => `$${k + 1}`),
+    params,
   );
+}
+
+/** The insert of many tries' lines as one INSERT over arrays; `$` names parameter k (appendLogBatches, inline try ends). */
+export const logLinesInsertSql = ($: (k: number) => string) => `INSERT INTO task_logs (ti_id, try_number, seq, ts, stream, line)
+     SELECT * FROM unnest(${$(0)}::bigint[], ${$(1)}::int[], ${$(2)}::int[], ${$(3)}::timestamptz[], ${$(4)}::text[], ${$(5)}::text[])
+     ON CONFLICT (ti_id, try_number, seq) DO NOTHING`;
+
+/** logLinesInsertSql's six parameters: one array per column, a line's seq counted from its batch's first_seq. */
+export function logLinesParams(batches: readonly LogBatch[]): unknown[] {
+  const lines = batches.flatMap((b) => b.lines.map((l, i) => ({ b, l, seq: b.first_seq + i })));
+  return [
+    lines.map((x) => x.b.ti_id),
+    lines.map((x) => x.b.try_number),
+    lines.map((x) => x.seq),
+    arrayParam(lines.map((x) => x.l.timestamp)),
+    lines.map((x) => x.l.stream),
+    // NUL and lone surrogates become U+FFFD (json-safety.ts).
+    lines.map((x) => storableText(x.l.line)),
+  ];
 }
 
 /** Lines with seq > afterSeq (default: all, including seq 0), in seq order, at most `limit`. */

@@ -29,21 +29,8 @@ export async function setXComs(
   if (rows.length)
     await execute(
       db,
-      `INSERT INTO xcom (${XCOM_COLUMNS})
-       SELECT u.team, u.dag_id, u.run_id, u.task_id, u.map_index, u.key, u.value::jsonb, $8
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[])
-         AS u(team, dag_id, run_id, task_id, map_index, key, value)
-       ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`,
-      [
-        rows.map((r) => r.key.team),
-        rows.map((r) => r.key.dag_id),
-        rows.map((r) => r.key.run_id),
-        rows.map((r) => r.key.task_id),
-        rows.map((r) => r.key.map_index ?? UNMAPPED),
-        rows.map((r) => r.key.key),
-        rows.map((r) => r.json),
-        now,
-      ],
+      xcomUpsertSql((k) => `$${k + 1}`),
+      xcomUpsertParams(rows, now),
     );
   return errors;
 }
@@ -67,3 +54,22 @@ export async function listXComs(db: Db, team: string, filter: XComFilter): Promi
   const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*) AS n FROM xcom${w}`, filterParams)) as [{ n: number }];
   return { items: rows.map(toXCom), total: n };
 }
+
+/** The upsert of encoded XComs as one INSERT over arrays; `$` names parameter k (setXComs, and inline try ends as a CTE). */
+export const xcomUpsertSql = ($: (k: number) => string) => `INSERT INTO xcom (${XCOM_COLUMNS})
+       SELECT u.team, u.dag_id, u.run_id, u.task_id, u.map_index, u.key, u.value::jsonb, ${$(7)}::timestamptz
+       FROM unnest(${$(0)}::text[], ${$(1)}::text[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::int[], ${$(5)}::text[], ${$(6)}::text[])
+         AS u(team, dag_id, run_id, task_id, map_index, key, value)
+       ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`;
+
+/** xcomUpsertSql's eight parameters. */
+export const xcomUpsertParams = (rows: readonly { key: XComKey; json: string }[], now: Date): unknown[] => [
+  rows.map((r) => r.key.team),
+  rows.map((r) => r.key.dag_id),
+  rows.map((r) => r.key.run_id),
+  rows.map((r) => r.key.task_id),
+  rows.map((r) => r.key.map_index ?? UNMAPPED),
+  rows.map((r) => r.key.key),
+  rows.map((r) => r.json),
+  now,
+];

@@ -5,6 +5,7 @@
  */
 import type { Database } from "bun:sqlite";
 import type { TaskTransition, XComKey } from "../../domain";
+import { outcomeAfterXCom } from "../inline-try-outcome";
 import type { InlineTryEnd } from "../ports/inline-tries";
 import type { LogBatch } from "../ports/task-log";
 import { appendLogBatches } from "./logs";
@@ -28,17 +29,11 @@ export function settleTryEnds(ends: readonly InlineTryEnd[], maxBytes: number): 
   const refused: (Error | null)[] = ends.map(() => null);
   for (const [k, x] of withXCom.entries()) refused[x.i] = errors[k] ?? null;
   return {
-    transitions: ends.map((e, i) => failedBy(e.transition, refused[i] ?? null)),
+    transitions: ends.map((e, i) => outcomeAfterXCom(e.transition, refused[i] ?? null)),
     refused,
     xcoms: rows,
     lines: ends.flatMap((e) => (e.lines?.lines.length ? [e.lines] : [])),
   };
-}
-
-/** The transition a refused XCom leaves: failed, with the refusal as its note (the try's result could not be kept). */
-function failedBy(t: TaskTransition, refusal: Error | null): TaskTransition {
-  if (!refusal) return t;
-  return { ...t, to: "failed", patch: { ...t.patch, note: refusal.message } };
 }
 
 /** The XComs and lines of a settled batch, then `transitions` (its transitions with their outbox rows), in one transaction. */
