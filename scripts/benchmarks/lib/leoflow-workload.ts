@@ -4,7 +4,17 @@
  * DAGs, a started binary, and clean-up (stop, remove the dir) however the measurement ends.
  */
 import { skippedRow, type BenchContext } from "./context";
-import { noopServer, removeDir, startLeoflow, tempDir, variants, writeDags, type Leoflow, type LeoflowVariant } from "./leoflow";
+import {
+  noopServer,
+  removeDir,
+  startLeoflow,
+  tempDir,
+  variants,
+  writeDags,
+  type Leoflow,
+  type LeoflowVariant,
+  type NoopServer,
+} from "./leoflow";
 import type { Row } from "./stats";
 
 export interface VariantRunSpec {
@@ -17,8 +27,8 @@ export interface VariantRunSpec {
   /** Appended to the log line `<workload>: leoflow <label>`, e.g. ", 10 DAGs". */
   logSuffix?: string;
   extraArgs?: string[];
-  /** Measures one started binary; its rows are collected in variant order. */
-  measure(lf: Leoflow, variant: LeoflowVariant): Promise<Row[]>;
+  /** Measures one started binary (the no-op server its http tasks call is `noop`); rows are collected in variant order. */
+  measure(lf: Leoflow, variant: LeoflowVariant, noop: NoopServer): Promise<Row[]>;
 }
 
 /** Runs `spec.measure` on each variant in ctx.opts.variants; skipped rows (no Postgres) come first. */
@@ -35,7 +45,7 @@ export async function eachLeoflowVariant(ctx: BenchContext, spec: VariantRunSpec
       ctx.log(`${spec.workload}: leoflow ${variant.label}${spec.logSuffix ?? ""}`);
       const lf = await startLeoflow({ dir, variant, extraArgs: spec.extraArgs });
       try {
-        rows.push(...(await spec.measure(lf, variant)));
+        rows.push(...(await spec.measure(lf, variant, noop)));
       } finally {
         await lf.stop();
         removeDir(dir);

@@ -154,10 +154,40 @@ export async function listAll(lf: Leoflow, path: string, key: string): Promise<a
 }
 
 /** A local HTTP server answering 200 to anything: the no-op behind inline http tasks. */
-export function noopServer(): { base: string; hits: () => number; stop(): void } {
+export interface NoopServer {
+  base: string;
+  hits(): number;
+  /** When each request for `path` arrived (wall ms, sub-ms resolution), oldest first; only while recording. */
+  arrivals(path: string): number[];
+  /** Starts recording arrivals afresh (recording costs a Map lookup per request, so only the chain asks for it). */
+  record(): void;
+  stop(): void;
+}
+
+export function noopServer(): NoopServer {
   let hits = 0;
-  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => (hits++, new Response("ok")) });
-  return { base: `http://127.0.0.1:${server.port}`, hits: () => hits, stop: () => server.stop(true) };
+  let seen: Map<string, number[]> | null = null;
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: (req) => {
+      hits++;
+      if (seen) {
+        const at = performance.timeOrigin + performance.now();
+        const path = new URL(req.url).pathname;
+        const list = seen.get(path);
+        list ? list.push(at) : seen.set(path, [at]);
+      }
+      return new Response("ok");
+    },
+  });
+  return {
+    base: `http://127.0.0.1:${server.port}`,
+    hits: () => hits,
+    arrivals: (path) => seen?.get(path) ?? [],
+    record: () => void (seen = new Map()),
+    stop: () => server.stop(true),
+  };
 }
 
 export function removeDir(dir: string): void {

@@ -1,17 +1,22 @@
 /**
- * Chain latency: a chain of no-op tasks, trigger → run success. Per hop: downstream start − upstream end
- * (Leoflow: start_date − end_date of the task instances, read over the API). Leoflow runs `http` inline tasks
+ * Chain latency: a chain of no-op tasks, trigger → run success. Per hop: downstream start − upstream end.
+ * Leoflow's http hop is timed on the no-op server's clock (upstream's request answered → downstream's request
+ * arrived: sub-millisecond, and a little more than the task's own end → start, since it adds the HTTP exchange on
+ * both sides); its bash hop, and a second http row, come from the task instances' start_date − end_date, read over
+ * the API with millisecond resolution. Leoflow runs `http` inline tasks
  * (a local HTTP 200) and subprocess `bash` tasks (`true`) on each variant (Lite/SQLite, Lite/Postgres,
  * Pro/Postgres); the peers run the same chain with each job enqueueing the next, one worker slot.
  */
 import { skippedRow, type BenchContext, type Workload } from "../lib/context";
-import { runToEnd, waitForDags } from "../lib/leoflow";
+import { runToEnd, waitForDags, type NoopServer } from "../lib/leoflow";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import { importPeer, peerLabel, REDIS } from "../lib/peers";
 import type { Row } from "../lib/stats";
 
 export const HOP = "per-hop latency (ms)";
 export const TOTAL = "first start → last end (ms)";
+/** The same hop from the API's millisecond timestamps (the only clock a bash hop has). */
+export const HOP_API = "per-hop latency from the API's ms timestamps (ms)";
 /** Where a subprocess hop's time goes, from the task instance's own timestamps. */
 export const PHASE_DECIDE = "hop phase: upstream end → downstream queued (ms)";
 export const PHASE_LAUNCH = "hop phase: downstream queued → start (ms)";
@@ -27,9 +32,20 @@ export function chainDag(kind: "http" | "bash", length: number, base: string) {
     tasks: Array.from({ length }, (_, i) => ({
       task_id: `t${i}`,
       upstream: i ? [`t${i - 1}`] : [],
-      ...(kind === "http" ? { operator: "http", http: { url: `${base}/noop` } } : { operator: "bash", bash_command: "true" }),
+      ...(kind === "http" ? { operator: "http", http: { url: `${base}${noopPath(i)}` } } : { operator: "bash", bash_command: "true" }),
     })),
   };
+}
+
+/** The no-op server path task i of the http chain calls: one per task, so the server can time each hop. */
+const noopPath = (i: number) => `/noop/chain/t${i}`;
+
+/** Hops on the no-op server's clock: task i's request arrived − task i−1's (answered at once on arrival). */
+function noopHops(noop: NoopServer, length: number): number[] {
+  const at = Array.from({ length }, (_, i) => noop.arrivals(noopPath(i)));
+  if (at.some((a) => a.length !== 1))
+    throw new Error(`chain: expected one request per task at the no-op server, got ${at.map((a) => a.length).join(",")}`);
+  return at.slice(1).map((a, i) => a[0]! - at[i]![0]!);
 }
 
 /** The floor row a Leoflow row is compared with (see workloads/floor.ts). */
@@ -50,7 +66,7 @@ async function leoflowChains(ctx: BenchContext, trials: number): Promise<Row[]> 
     workload: WORKLOAD,
     skipped: (label) =>
       ctx.opts.kinds.flatMap((kind) =>
-        [HOP, TOTAL].map((metric) => ({
+        [HOP, TOTAL, ...(kind === "http" ? [HOP_API] : [])].map((metric) => ({
           workload: WORKLOAD,
           metric,
           subject: `leoflow ${label} · ${kind}`,
@@ -59,7 +75,7 @@ async function leoflowChains(ctx: BenchContext, trials: number): Promise<Row[]> 
         })),
       ),
     dags: (base) => ctx.opts.kinds.map((k) => chainDag(k, ctx.opts.chain, base)),
-    measure: async (lf, variant) => {
+    measure: async (lf, variant, noop) => {
       const rows: Row[] = [];
       await waitForDags(
         lf,
@@ -67,18 +83,21 @@ async function leoflowChains(ctx: BenchContext, trials: number): Promise<Row[]> 
       );
       for (const kind of ctx.opts.kinds) {
         const hops: number[] = [];
+        const apiHops: number[] = [];
         const totals: number[] = [];
         const decide: number[] = [];
         const launch: number[] = [];
         // Trial 0 warms up (first spawn, connection pools, JIT) and is not counted.
         for (let t = 0; t <= trials; t++) {
+          noop.record();
           const { tis } = await runToEnd(lf, `bench_chain_${kind}`, `trial-${t}`);
           const byIndex = tis.sort((a, b) => Number(a.task_id.slice(1)) - Number(b.task_id.slice(1)));
           const start = (ti: any) => Date.parse(ti.start_date);
           const end = (ti: any) => Date.parse(ti.end_date);
           if (t === 0) continue;
+          if (kind === "http") hops.push(...noopHops(noop, byIndex.length));
           for (let i = 1; i < byIndex.length; i++) {
-            hops.push(start(byIndex[i]) - end(byIndex[i - 1]));
+            (kind === "http" ? apiHops : hops).push(start(byIndex[i]) - end(byIndex[i - 1]));
             // Inline http tasks have no queued step (queued_when is null): only subprocess hops split.
             const queued = byIndex[i].queued_when ? Date.parse(byIndex[i].queued_when) : null;
             if (queued !== null) decide.push(queued - end(byIndex[i - 1])), launch.push(start(byIndex[i]) - queued);
@@ -95,7 +114,9 @@ async function leoflowChains(ctx: BenchContext, trials: number): Promise<Row[]> 
           better: "lower",
           samples: hops,
           floor: floorSubject(store, kind),
+          ...(kind === "http" ? { note: "on the no-op server's clock: upstream's request answered → downstream's arrived" } : {}),
         });
+        if (apiHops.length) rows.push({ workload: WORKLOAD, metric: HOP_API, subject, kind: "leoflow", better: "lower", samples: apiHops });
         rows.push({
           workload: WORKLOAD,
           metric: TOTAL,
