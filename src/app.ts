@@ -40,7 +40,7 @@ import { LeaderCampaign, PgLeaderLock, leaderLockIdFor, registerSchedulerMetrics
 import { AGENT_RPC_PREFIX } from "./rpc/prefix";
 import type { createApi } from "./api";
 // Only the health report, eagerly: hono and the API's routes load in the background after start-up.
-import { HEALTH_PATH, healthReport } from "./api/health";
+import { HEALTH_PATH, healthReport, startingHandler } from "./api/health";
 import type { CallbackRunner } from "./callbacks";
 import {
   AgentTokens,
@@ -52,7 +52,7 @@ import {
   signingKeys,
   warnOfForeignSecrets,
 } from "./auth";
-import { isCompiledBinary, selfCommand } from "./agent";
+import { isCompiledBinary, selfCommand } from "./agent/launch";
 import { VERSION } from "./version";
 
 export interface RunningServer {
@@ -121,24 +121,33 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   const keys = signingKeys(secret, parsePreviousSecrets(cfg.jwt_previous_secrets));
   const agentTokens = new AgentTokens(keys);
   const userTokens = cfg.auth === "none" ? null : new UserTokens(keys, cfg.token_ttl);
+  // Checking LEOFLOW_ADMIN_PASSWORD against an existing admin costs an argon2 verification (~80 ms of a core
+  // in a fresh process): it runs once the server is serving, not beside its start-up. A first start still
+  // creates the admin before serving.
+  let checkAdminPassword = () => {};
   if (userTokens) {
-    // Checking LEOFLOW_ADMIN_PASSWORD against an existing admin costs an argon2 verification (~80 ms in a fresh
-    // process): do it off the start-up path. A first start still creates the admin before serving.
     const announcer = { info: (message: string) => log.info(message), print: (text: string) => void process.stdout.write(text) };
-    if (cfg.admin_password !== undefined && (await store.getUser("admin")))
-      void announceAdmin(store, cfg.admin_password, announcer, new Date()).catch((e) =>
-        log.error("updating the admin password failed", { error: toError(e) }),
-      );
-    else await announceAdmin(store, cfg.admin_password, announcer, new Date());
+    const password = cfg.admin_password;
+    if (password !== undefined && (await store.getUser("admin")))
+      checkAdminPassword = () =>
+        void announceAdmin(store, password, announcer, new Date()).catch((e) =>
+          log.error("updating the admin password failed", { error: toError(e) }),
+        );
+    else await announceAdmin(store, password, announcer, new Date());
   }
 
+  let scheduler: SchedulerLoop | undefined;
+  // /health answers from the bind on: the store is open and migrated. Everything below (executors, the
+  // scheduler, the DAG folders, the API) is built while it answers; other requests wait for that.
+  const starting = startingHandler({ store, scheduler: () => scheduler, logger: log.child("api") });
+  let handle: (req: Request) => Response | Promise<Response> = starting.fetch;
   // Bind first: a taken port fails fast, and --port 0 learns its real port before agents need the URL.
-  let handle: (req: Request) => Response | Promise<Response> = () =>
-    Response.json({ detail: "leoflow is starting" }, { status: 503, headers: { "retry-after": "1" } });
   const server = Bun.serve({ hostname: cfg.host, port: cfg.port, idleTimeout: 120, fetch: (req) => handle(req) });
   const url = `http://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${server.port}`;
   const controlPlaneUrl = cfg.advertise_url ?? `http://127.0.0.1:${server.port}`;
-  let scheduler: SchedulerLoop | undefined;
+  // One turn of the event loop: a health check already waiting is answered now, not after the wiring below
+  // (nothing in it waits for I/O before the DAG folder scan, so without this it would wait for all of it).
+  await new Promise((r) => setTimeout(r, 0));
   // Where each team's tasks may run (teams.executor_policy): read for every team at most every few seconds.
   const teamPolicies = new TeamPolicies({ source: store, ttlMs: TEAM_POLICY_TTL_MS, logger: log.child("dispatch") });
   const docker =
@@ -297,15 +306,6 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   registerEventMetrics(metrics, eventLog.log, events);
   registerInlineMetrics(metrics, inline);
 
-  // From here /health answers (the store is migrated, the scheduler exists): the parse cache, the teams of
-  // the DAG folders and the API's wiring below stay off start-to-healthy; other requests wait for them.
-  const healthSources = { store, scheduler: loop, logger: log.child("api") };
-  const wired = Promise.withResolvers<void>();
-  handle = async (req) =>
-    req.method === "GET" && new URL(req.url).pathname === HEALTH_PATH
-      ? Response.json(await healthReport(healthSources))
-      : wired.promise.then(() => handle(req));
-
   // The DAG folder machinery and the callback runner are first needed here, after /health answers: their
   // modules load now instead of on the start-up path (scripts/bench footprint). A failed import fails the start.
   const [{ DagFolderSync, IsolatedDagParser, ParseCache, TeamDagFolders, planTeamFolders }, { CallbackRunner }] = await Promise.all([
@@ -391,13 +391,14 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     dagFiles: { reparse: async (team, file) => void (await dagSync.reparse(team, file)) },
     webhooks: { poke: () => webhooks.poke(), changed: () => webhookChanges.changed() },
   };
+  const healthSources = { store, scheduler: loop, logger: log.child("api") };
   handle = async (req) => {
     const path = new URL(req.url).pathname;
     if (path.startsWith(AGENT_RPC_PREFIX)) return (await (await loadRpc())(req)) ?? (api ?? (await loadApi())).fetch(req, server);
     if (!api && path === HEALTH_PATH && req.method === "GET") return Response.json(await healthReport(healthSources));
     return (api ?? (await loadApi())).fetch(req, server);
   };
-  wired.resolve();
+  starting.ready(handle);
   await docker?.start();
   await kube?.start();
   await wakeBus.start();
@@ -440,6 +441,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   // server never pays for them (~5 MiB RSS; scripts/bench footprint), and a request that comes first waits
   // for the import (tens of ms, once). Both are code in this binary, so readiness below stays honest.
   subprocess?.startAgentPool();
+  checkAdminPassword();
   void warnOfForeignSecrets(rawStore, cipher, log);
   // Type=notify units: ready now that the server answers; watchdog pings follow the scheduler's health.
   const systemd = await startSystemdNotify({

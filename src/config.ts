@@ -3,7 +3,7 @@
  * order of precedence, checked by config-rules.ts so a bad value is refused with the flag's name and a fix.
  */
 import { availableParallelism } from "node:os";
-import { parseArgs } from "node:util";
+import { parseArgs } from "./args";
 import * as v from "./config-rules";
 import { DEFAULT_TEAM, ValidationError, parsePassthrough, parseSecretsKey, errorMessage, parseTeamFolders } from "./domain";
 import { PULL_POLICIES, parseMemoryBytes, parseNanoCpus, parseNodeSelector, parseRunAs, parseTolerations } from "./executors";

@@ -6,7 +6,7 @@
  */
 // Only light modules load eagerly: `leoflow agent` starts once per task, so everything else (zod schemas,
 // hono, the stores) is imported by the command that needs it.
-import { parseArgs } from "node:util";
+import { parseArgs } from "./args";
 import { ValidationError, toError } from "./domain/errors";
 import { createLogger } from "./observability/logger";
 import { VERSION, versionText } from "./version";

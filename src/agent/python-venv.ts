@@ -6,7 +6,8 @@
  * start together build it once; the other waits and reuses it. pip's output goes to the task's log; a failed
  * build fails the try and leaves nothing behind, so the next try builds afresh.
  */
-import { createHash } from "node:crypto";
+// Bun.CryptoHasher, not node:crypto: evaluating node:crypto (and the node streams under it) costs a server ~5 ms
+// of every start (test/architecture/startup-graph.test.ts).
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -53,9 +54,7 @@ const READY = ".leoflow-ready";
  */
 export function venvKey(requirements: readonly string[], pythonVersion: string): string {
   const lines = [...new Set(requirements.map((r) => r.trim()))].sort();
-  return createHash("sha256")
-    .update(JSON.stringify({ python: pythonVersion, requirements: lines }))
-    .digest("hex");
+  return new Bun.CryptoHasher("sha256").update(JSON.stringify({ python: pythonVersion, requirements: lines })).digest("hex");
 }
 
 /** pip's arguments: the configured index, or only the wheel folder when that alone is configured. */

@@ -5,7 +5,7 @@
  * the agent's mask file before it is printed, so echoing it leaves "***" in the task's log. Exit codes: 0 the
  * value is printed, 1 it does not exist or the control plane refused, 2 bad usage or not inside a task.
  */
-import { parseArgs } from "node:util";
+import { parseArgs } from "../args";
 import { CONNECTION_FIELDS, connectionField, connectionSecrets, variableSecrets, type ConnectionField } from "../domain/env-from";
 import { errorMessage } from "../domain/errors";
 import { AgentRpcError, dial, type AgentClient } from "./client";

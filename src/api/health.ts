@@ -41,3 +41,26 @@ export async function healthReport(deps: HealthSources): Promise<HealthReport> {
     dag_processor: null,
   };
 }
+
+/** What /health says of the scheduler before it is built (scheduler/loop.ts: a loop that does not lead says the same). */
+const NO_SCHEDULER_YET = { status: "healthy", latest_scheduler_heartbeat: null } as const;
+
+/**
+ * The server's answer while it starts (app.ts): /health as soon as the store is migrated, the scheduler
+ * reported, until it exists, as a replica that does not lead reports it; every other request waits until
+ * `ready` names the handler that answers it once everything is wired.
+ */
+export function startingHandler(deps: Omit<HealthSources, "scheduler"> & { scheduler: () => HealthSources["scheduler"] | undefined }): {
+  fetch(req: Request): Promise<Response>;
+  ready(handler: (req: Request) => Response | Promise<Response>): void;
+} {
+  const wired = Promise.withResolvers<(req: Request) => Response | Promise<Response>>();
+  const sources: HealthSources = { ...deps, scheduler: { health: () => deps.scheduler()?.health() ?? NO_SCHEDULER_YET } };
+  return {
+    fetch: async (req) =>
+      req.method === "GET" && new URL(req.url).pathname === HEALTH_PATH
+        ? Response.json(await healthReport(sources))
+        : wired.promise.then((handler) => handler(req)),
+    ready: (handler) => wired.resolve(handler),
+  };
+}

@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
+// crypto.getRandomValues, not node:crypto: evaluating node:crypto (and the node streams under it) costs a server
+// ~5 ms of every start (test/architecture/startup-graph.test.ts).
 import { LeoflowError } from "../domain";
 
 /** The file Lite keeps its generated signing secret in. */
@@ -27,7 +28,7 @@ export function loadSigningSecret(src: SigningSecretSource): string {
     throw new LeoflowError("--mode=pro needs --jwt-secret (or LEOFLOW_JWT_SECRET) shared by every replica, at least 16 characters");
   const file = join(src.dataDir, SIGNING_SECRET_FILE);
   if (existsSync(file)) return readFileSync(file, "utf8").trim();
-  const secret = randomBytes(32).toString("base64url");
+  const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
   writeFileSync(file, secret + "\n", { mode: 0o600 });
   src.onGenerated?.(file);
   return secret;

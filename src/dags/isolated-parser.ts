@@ -4,7 +4,8 @@
  * code, but a huge file or a YAML bomb can still eat memory and time, so they stay behind the same limits,
  * at the cost of one spawn per batch instead of one per file. Results are cached by content hash.
  */
-import { randomBytes } from "node:crypto";
+// crypto.getRandomValues, not node:crypto: evaluating node:crypto (and the node streams under it) costs a server
+// ~5 ms of every start (test/architecture/startup-graph.test.ts).
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { isCodeFile } from "./file-kinds";
@@ -129,7 +130,10 @@ export class IsolatedDagParser implements DagParser {
           command: this.opts.command,
           limits: this.limits,
           env: parseWorkerEnv(this.opts.env ?? process.env, this.limits),
-          reportFile: join(tmpdir(), `leoflow-parse-${process.pid}-${randomBytes(8).toString("hex")}.jsonl`),
+          reportFile: join(
+            tmpdir(),
+            `leoflow-parse-${process.pid}-${Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex")}.jsonl`,
+          ),
         }),
       );
       this.stats.processes++;

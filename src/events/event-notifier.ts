@@ -11,7 +11,8 @@
  * await n.start();
  * n.notify(42); // after the append of id 42 committed
  */
-import { randomBytes } from "node:crypto";
+// crypto.getRandomValues, not node:crypto: evaluating node:crypto (and the node streams under it) costs a server
+// ~5 ms of every start (test/architecture/startup-graph.test.ts).
 import type { Logger } from "../observability";
 import { PgNotifyChannel, type NotifyChannel } from "../store";
 import { toError } from "../domain";
@@ -63,7 +64,7 @@ export interface PgEventNotifierOptions {
 export class PgEventNotifier implements EventNotifier {
   private handler: EventLogHandler = () => {};
   private readonly channel: NotifyChannel;
-  private readonly origin = randomBytes(6).toString("hex");
+  private readonly origin = Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("hex");
   private pendingId = 0;
   private flushing = false;
   private closed = false;

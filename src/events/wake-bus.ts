@@ -12,7 +12,8 @@
  * await bus.start();
  * bus.wake(42); // the leader plans run 42 now, whichever replica this is
  */
-import { randomBytes } from "node:crypto";
+// crypto.getRandomValues, not node:crypto: evaluating node:crypto (and the node streams under it) costs a server
+// ~5 ms of every start (test/architecture/startup-graph.test.ts).
 import type { Logger } from "../observability";
 import { PgNotifyChannel, type NotifyChannel } from "../store";
 import { fnv1a32, toError } from "../domain";
@@ -90,7 +91,7 @@ export class PgWakeBus implements WakeBus {
   private webhooksHandler = () => {};
   private pendingWebhooks = false;
   private readonly channel: NotifyChannel;
-  private readonly origin = randomBytes(6).toString("hex");
+  private readonly origin = Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("hex");
   private pending = new Set<number>();
   private pendingSweep = false;
   private flushing = false;

@@ -5,7 +5,7 @@
  * control line, or by exiting. Either way the try ends with the user process group it announced, so the
  * executor can stop what is left of it before reporting.
  */
-import { LineSplitter, formatAssignment, parseControlLine } from "../agent";
+import { LineSplitter, formatAssignment, parseControlLine } from "../agent/launch";
 
 export interface TryEnd {
   exitCode: number | null;

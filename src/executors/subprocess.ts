@@ -18,7 +18,7 @@ import { stopProcessGroup } from "./process-group";
 import { AgentProcess, type AgentHooks, type TryEnd } from "./subprocess-agent";
 import { WarmAgentPool } from "./subprocess-pool";
 import { AGENT_SETTINGS_ENV, agentLaunchEnv, toError } from "../domain";
-import { VENV_SETTINGS_ENV } from "../agent";
+import { VENV_SETTINGS_ENV } from "../agent/launch";
 
 export interface AgentExit {
   taskInstanceId: number;

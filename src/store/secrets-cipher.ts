@@ -14,7 +14,11 @@
  * const sealed = cipher.encrypt("s3cret", "variable/db_password"); // "lf1:1a2b3c4d:…"
  * cipher.decrypt(sealed, "variable/db_password"); // "s3cret"
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+// node:crypto (AES-GCM) is required by the first seal or open, not imported: evaluating it and the node streams
+// under it costs a server ~5 ms of every start (test/architecture/startup-graph.test.ts), and most never hold
+// a secret. The key id and random bytes need only Bun.CryptoHasher and crypto.getRandomValues.
+const nodeCrypto = () => require("node:crypto") as typeof import("node:crypto");
+const randomBytes = (n: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(n)));
 import { LeoflowError, SECRETS_KEY_BYTES as KEY_BYTES, SecretsKeyError } from "../domain";
 
 const VERSION = "lf1";
@@ -42,7 +46,7 @@ export function generateSecretsKey(): string {
 
 /** The key id a key's envelopes carry. */
 export function secretsKeyId(key: Buffer): string {
-  return createHash("sha256").update("leoflow secrets key id\0").update(key).digest("hex").slice(0, 8);
+  return new Bun.CryptoHasher("sha256").update("leoflow secrets key id\0").update(key).digest("hex").slice(0, 8);
 }
 
 /** True when a stored value is an envelope (else it is plain text written before encryption existed). */
@@ -68,7 +72,7 @@ export class SecretsCipher {
   /** Seals `plaintext` for the place `aad` names. */
   encrypt(plaintext: string, aad: string): string {
     const nonce = randomBytes(NONCE_BYTES);
-    const c = createCipheriv("aes-256-gcm", this.#key, nonce);
+    const c = nodeCrypto().createCipheriv("aes-256-gcm", this.#key, nonce);
     c.setAAD(Buffer.from(aad));
     const body = Buffer.concat([nonce, c.update(plaintext, "utf8"), c.final(), c.getAuthTag()]);
     return `${VERSION}:${this.keyId}:${body.toString("base64")}`;
@@ -92,7 +96,7 @@ export class SecretsCipher {
     if (body.length < NONCE_BYTES + TAG_BYTES)
       throw new SecretUnreadableError(`cannot decrypt ${what}: the stored value is truncated`, "corrupt");
     try {
-      const d = createDecipheriv("aes-256-gcm", this.#key, body.subarray(0, NONCE_BYTES));
+      const d = nodeCrypto().createDecipheriv("aes-256-gcm", this.#key, body.subarray(0, NONCE_BYTES));
       d.setAAD(Buffer.from(aad));
       d.setAuthTag(body.subarray(body.length - TAG_BYTES));
       return Buffer.concat([d.update(body.subarray(NONCE_BYTES, body.length - TAG_BYTES)), d.final()]).toString("utf8");

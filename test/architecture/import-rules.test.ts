@@ -19,7 +19,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   store: ["domain"],
   auth: ["domain", "store"],
   events: ["domain", "observability", "store"],
-  agent: ["domain", "observability"],
+  agent: ["domain", "observability", "args"],
   dags: ["domain", "observability", "sdk", "store", "agent"],
   executors: ["domain", "observability", "agent"],
   dispatch: ["domain", "observability", "store", "auth", "events", "executors"],
@@ -28,8 +28,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   rpc: ["domain", "observability", "store", "auth", "agent", "gen"],
   api: ["domain", "observability", "store", "auth", "events", "scheduler", "ui"],
   ui: [],
-  config: ["domain", "executors", "config-file", "config-rules"],
+  config: ["domain", "executors", "config-file", "config-rules", "args"],
   "config-rules": [],
+  args: [],
   "config-file": ["domain"],
   cli: ["domain", "store", "auth", "config", "config-file"],
   app: [
@@ -50,7 +51,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "store",
     "version",
   ],
-  main: ["agent", "app", "cli", "config", "config-file", "dags", "domain", "observability", "store", "version"],
+  main: ["agent", "app", "args", "cli", "config", "config-file", "dags", "domain", "observability", "store", "version"],
 };
 
 /**
@@ -58,10 +59,12 @@ const ALLOWED: Record<string, readonly string[]> = {
  * without pulling in the whole folder (every task pays for `leoflow agent`'s start), generated code, the
  * health report the server answers before the API has loaded (`api/health`), the CLI client
  * (`cli/client`), which main.ts loads without cli/index.ts's store and auth, and the domain's second entry
- * (`domain/schemas`: the zod schemas and the DAG parser, kept off the server's start-up path).
+ * (`domain/schemas`: the zod schemas and the DAG parser, kept off the server's start-up path), and the
+ * agent's (`agent/launch`: what a server needs to launch agents, without the agent's runner and RPC client).
  */
 const DEEP_ALLOWED = [
   /^domain\/(errors|task-env|env-from|schemas)$/,
+  /^agent\/launch$/,
   /^observability\/logger$/,
   /^rpc\/prefix$/,
   /^api\/health$/,

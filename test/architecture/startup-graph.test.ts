@@ -16,7 +16,7 @@ async function staticGraph(entry: string): Promise<Set<string>> {
   const visit = async (file: string): Promise<void> => {
     if (seen.has(file)) return;
     seen.add(file);
-    const code = await Bun.file(`${SRC}/${file}`).text();
+    const code = (await Bun.file(`${SRC}/${file}`).text()).replace(/^#!.*/, ""); // main.ts's shebang
     for (const imp of transpiler.scanImports(code)) {
       if (imp.kind !== "import-statement") continue;
       if (!imp.path.startsWith(".")) {
@@ -54,6 +54,34 @@ describe("the server's start-up graph", () => {
     // A module evaluated then still holds up the first /health answer: zod loads with the first DAG report read back.
     const graphs = await Promise.all(["dags/index.ts", "callbacks/index.ts"].map(staticGraph));
     expect(graphs.flatMap((graph) => [...graph].filter((m) => m === "package:zod" || m === "domain/schemas.ts"))).toEqual([]);
+  });
+
+  test("nothing a server evaluates at start reaches node:util or node:crypto", async () => {
+    // Each costs a compiled binary ~3-5 ms of start-up and megabytes of RSS (node:crypto brings node's streams):
+    // flags are read by src/args.ts, hashes and random bytes come from Bun.CryptoHasher and crypto.getRandomValues,
+    // and the secrets cipher require()s node:crypto when it first seals or opens a value.
+    const entries = ["main.ts", "app.ts", "config.ts", "config-file.ts", "dags/index.ts", "callbacks/index.ts"];
+    const graphs = await Promise.all(entries.map(staticGraph));
+    const heavy = ["node:util", "util", "node:crypto", "crypto"].map((m) => `package:${m}`);
+    expect([...new Set(graphs.flatMap((graph) => [...graph].filter((m) => heavy.includes(m))))]).toEqual([]);
+  });
+
+  test("app.ts reaches the agent only through agent/launch (not its runner, warm loop and RPC client)", async () => {
+    const graph = await staticGraph("app.ts");
+    expect(
+      [...graph].filter(
+        (m) =>
+          m.startsWith("agent/") &&
+          ![
+            "agent/launch.ts",
+            "agent/self-command.ts",
+            "agent/assignment.ts",
+            "agent/control-line.ts",
+            "agent/line-splitter.ts",
+            "agent/python-venv.ts",
+          ].includes(m),
+      ),
+    ).toEqual([]);
   });
 
   test("app.ts loads the DAG folder sync and the callback runner only after /health answers", async () => {

@@ -8,7 +8,8 @@
  *
  * @example buildContainerSpec(req, settings).body.HostConfig.Memory // 536870912 for the default "512Mi"
  */
-import { createHash } from "node:crypto";
+// Bun.CryptoHasher, not node:crypto: evaluating node:crypto (and the node streams under it) costs a server ~5 ms
+// of every start (test/architecture/startup-graph.test.ts).
 import { DEFAULT_TEAM, ValidationError, type TaskSpec } from "../../domain";
 import type { ExecutorRequest } from "../executor";
 import { parseMemoryBytes, parseNanoCpus } from "./quantities";
@@ -138,7 +139,7 @@ export function stagingVolumeName(team: string, dagId: string, runId: string): s
   // Two teams' runs may share a DAG id and run id: the team is in the digest, except for the default team,
   // whose volumes keep the names they had before teams.
   const key = team === DEFAULT_TEAM ? `${dagId}\0${runId}` : `${team}\0${dagId}\0${runId}`;
-  const digest = createHash("sha256").update(key).digest("hex").slice(0, 16);
+  const digest = new Bun.CryptoHasher("sha256").update(key).digest("hex").slice(0, 16);
   return `leoflow-staging-${dagId.replace(/[^a-zA-Z0-9_.-]/g, "_").slice(0, 40)}-${digest}`;
 }
 

@@ -1,5 +1,6 @@
 /** What the operator configures for the Docker executor (from `leoflow serve --docker-*` flags). */
-import { createHash } from "node:crypto";
+// Bun.CryptoHasher, not node:crypto: evaluating node:crypto (and the node streams under it) costs a server ~5 ms
+// of every start (test/architecture/startup-graph.test.ts).
 
 export const PULL_POLICIES = ["always", "if_not_present", "never"] as const;
 export type PullPolicy = (typeof PULL_POLICIES)[number];
@@ -41,7 +42,7 @@ export interface DockerSettings {
  * @example dockerInstanceId("/srv/leoflow.db", new Date(0)) // "3f…" (12 hex digits)
  */
 export function dockerInstanceId(storeAddress: string, storeCreatedAt: Date | null): string {
-  return createHash("sha256")
+  return new Bun.CryptoHasher("sha256")
     .update(`${storeAddress}\0${storeCreatedAt?.getTime() ?? ""}`)
     .digest("hex")
     .slice(0, 12);

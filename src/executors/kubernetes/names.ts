@@ -10,7 +10,8 @@
  *
  * @example podName({ dagId: "etl", taskId: "load", taskInstanceId: 7, tryNumber: 2 }, "3f9a0c1d2e4b") // "lf-3f9a0c1d2e4b-etl-load-7-2"
  */
-import { createHash } from "node:crypto";
+// Bun.CryptoHasher, not node:crypto: evaluating node:crypto (and the node streams under it) costs a server ~5 ms
+// of every start (test/architecture/startup-graph.test.ts).
 import { DEFAULT_TEAM } from "../../domain";
 
 export const MAX_NAME = 63;
@@ -26,7 +27,7 @@ export function isDnsLabel(v: string): boolean {
 }
 
 function digest(s: string, n: number): string {
-  return createHash("sha256").update(s).digest("hex").slice(0, n);
+  return new Bun.CryptoHasher("sha256").update(s).digest("hex").slice(0, n);
 }
 
 /** A label value for any string: kept when valid, else sanitised (and cut with a digest when too long). */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { API_PREFIX, createApi } from "../../../src/api";
-import { HEALTH_PATH, healthReport } from "../../../src/api/health";
+import { HEALTH_PATH, healthReport, startingHandler } from "../../../src/api/health";
 import { silentLogger } from "../../../src/observability";
 import type { Store } from "../../../src/store";
 import { forEachApiStore, NOW } from "./harness";
@@ -32,6 +32,26 @@ forEachApiStore((makeHarness) => {
       });
       expect(HEALTH_PATH).toBe(`${API_PREFIX}/monitor/health`);
       expect(r.body).toEqual(early);
+    });
+
+    test("while the server starts, /health answers from the store and other requests wait until it is wired", async () => {
+      const h = await makeHarness();
+      let scheduler: { health(): { status: "healthy" | "unhealthy"; latest_scheduler_heartbeat: string | null } } | undefined;
+      const starting = startingHandler({ store: h.store, scheduler: () => scheduler, logger: silentLogger });
+      const health = async () => (await starting.fetch(new Request(`http://leoflow${HEALTH_PATH}`))).json();
+      // No scheduler built yet: reported as a replica that does not lead reports it.
+      expect(await health()).toMatchObject({
+        metadatabase: { status: "healthy" },
+        scheduler: { status: "healthy", latest_scheduler_heartbeat: null },
+      });
+      scheduler = { health: () => ({ status: "healthy", latest_scheduler_heartbeat: NOW.toISOString() }) };
+      expect((await health()).scheduler.latest_scheduler_heartbeat).toBe(NOW.toISOString());
+      let answered = false;
+      const dags = starting.fetch(new Request(`http://leoflow${API_PREFIX}/dags`)).then((r) => ((answered = true), r));
+      await Bun.sleep(5);
+      expect(answered).toBe(false);
+      starting.ready((req) => Response.json({ path: new URL(req.url).pathname }));
+      expect(await (await dags).json()).toEqual({ path: `${API_PREFIX}/dags` });
     });
 
     test("a failing store makes metadatabase unhealthy, not the endpoint fail", async () => {
