@@ -129,6 +129,7 @@ export type {
   BackfillSkips,
   BackfillRecord,
   NewBackfill,
+  PoolOccupancy,
   PoolRecord,
   PoolInput,
   TaskClear,

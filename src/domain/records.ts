@@ -405,6 +405,9 @@ export interface PoolRecord {
   scheduled_slots: number;
 }
 
+/** A pool and the slots its running and queued task instances hold: what the scheduler's capacity step reads. */
+export type PoolOccupancy = Pick<PoolRecord, "team" | "name" | "slots" | "running_slots" | "queued_slots">;
+
 /** Fields a pool is created with; PATCH sends any subset but `name`. */
 export interface PoolInput {
   name: string;

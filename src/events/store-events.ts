@@ -159,6 +159,26 @@ export function withStoreEvents(
       if (listening() && applied.some(Boolean)) later(() => emitTransitions(transitions, applied, now));
       return applied;
     },
+    async startTry(start, now) {
+      const res = await store.startTry(start, now);
+      if (res?.applied && listening()) {
+        const { ti } = res;
+        const patch = { start_date: ti.start_date, last_heartbeat: now, hostname: ti.hostname, pid: ti.pid, note: null };
+        const t: TaskTransition = { id: ti.id, from: ["queued"], to: "running", try_number: ti.try_number, patch };
+        later(() => emitTransitions([t], [true], now));
+      }
+      return res;
+    },
+    async finishTry(finish, now) {
+      const res = await store.finishTry(finish, now);
+      if (res?.applied && listening()) {
+        const { ti } = res;
+        const patch = { end_date: now, note: ti.note, ...(finish.final ? { max_tries: ti.max_tries } : {}) };
+        const t: TaskTransition = { id: ti.id, from: ["running"], to: finish.to, try_number: ti.try_number, patch };
+        later(() => emitTransitions([t], [true], now));
+      }
+      return res;
+    },
     async finishInlineTries(ends, now) {
       const results = await store.finishInlineTries(ends, now);
       const applied = results.map((r) => r.applied);

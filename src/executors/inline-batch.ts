@@ -41,8 +41,10 @@ export class WriteBatcher<I, O> {
   }
 
   private async drain(): Promise<void> {
-    // One microtask: callers started in the same turn (the scheduler starts a tick's tasks at once) share a batch.
-    await Promise.resolve();
+    // One turn of the event loop: callers of the same turn share a batch, and so do the callbacks the loop
+    // runs in one pass (the responses of many requests arriving together), not just one callback's callers.
+    // A microtask here made every inline task's end its own SQLite commit in a fan-out: ~23 pages written per task.
+    await new Promise((r) => setImmediate(r));
     try {
       while (this.pending.length) {
         const batch = this.pending;

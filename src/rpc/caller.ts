@@ -7,7 +7,7 @@ import { Code, ConnectError, createContextKey, type HandlerContext } from "@conn
 import type { AgentIdentity, AgentTokens, VerifiedAgentToken } from "../auth";
 import { AgentTokenError } from "../auth";
 import type { TaskInstanceRecord, TaskState } from "../domain";
-import type { AgentRpcStore } from "../store";
+import type { AgentRpcStore, TryIdentity } from "../store";
 import { MISSING_TOKEN, bearerToken } from "./door";
 
 /** The token the door verified for this request (null: verify the header here). */
@@ -27,8 +27,27 @@ export async function authenticate(
   store: Pick<AgentRpcStore, "getTaskInstanceById">,
   now: Date,
 ): Promise<Caller> {
-  const { id, expiresAt } = ctx.values.get(verifiedToken) ?? (await verifyHeader(ctx.requestHeader, tokens, now));
-  const ti = await store.getTaskInstanceById(id.tiId);
+  const token = await identify(ctx, tokens, now);
+  return callerOf(token, await store.getTaskInstanceById(token.id.tiId));
+}
+
+/** The token's identity, without reading the task instance (Register reads it with its write). */
+export async function identify(
+  ctx: Pick<HandlerContext, "requestHeader" | "values">,
+  tokens: AgentTokens,
+  now: Date,
+): Promise<VerifiedAgentToken> {
+  return ctx.values.get(verifiedToken) ?? (await verifyHeader(ctx.requestHeader, tokens, now));
+}
+
+/** The try a token names, as the store's agent writes take it. */
+export function tryOf({ id }: VerifiedAgentToken): TryIdentity {
+  return { id: id.tiId, dag_id: id.dagId, run_id: id.runId, task_id: id.taskId, try_number: id.tryNumber };
+}
+
+/** The caller, once the task instance its token names is read; PermissionDenied when it is gone or another task. */
+export function callerOf(token: VerifiedAgentToken, ti: TaskInstanceRecord | null): Caller {
+  const { id, expiresAt } = token;
   if (!ti)
     throw new ConnectError(
       `task instance ${id.tiId} (${describe(id)}) named by this agent token does not exist; its run was probably deleted`,

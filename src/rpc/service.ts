@@ -16,12 +16,12 @@ import {
   ReportStateResponseSchema,
 } from "../gen/leoflow/agent/v1/agent_pb";
 import { NotFoundError, TooLargeError, ValidationError, type TaskState, errorMessage } from "../domain";
-import type { AgentRpcStore } from "../store";
+import type { AgentRpcStore, TryFinish } from "../store";
 import type { Logger } from "../observability";
 import type { AgentTokens } from "../auth";
-import { authenticate, describe, isStale, renewalDue, requireLiveTry, staleError, type Caller } from "./caller";
+import { authenticate, callerOf, describe, identify, isStale, renewalDue, requireLiveTry, staleError, tryOf } from "./caller";
 import { rescheduleTry } from "./reschedule";
-import { taskSpecFor } from "./task-spec";
+import { taskSpecReader } from "./task-spec";
 
 export interface AgentRpcDeps {
   store: AgentRpcStore;
@@ -43,35 +43,18 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
   const { store, tokens, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const caller = (ctx: HandlerContext) => authenticate(ctx, tokens, store, now());
-  const taskSpec = (c: Caller) => taskSpecFor(store, c);
+  const taskSpec = taskSpecReader(store);
 
   return {
     register: guarded(logger, "Register", async (req, ctx) => {
-      let c = await caller(ctx);
-      if (!isStale(c) && c.ti.state === "queued") {
-        const [applied] = await store.applyTransitions(
-          [
-            {
-              id: c.ti.id,
-              from: ["queued"],
-              to: "running",
-              try_number: c.id.tryNumber,
-              // A sensor back from up_for_reschedule keeps its first start (its timeout counts from there).
-              patch: {
-                start_date: c.ti.start_date ?? now(),
-                last_heartbeat: now(),
-                hostname: req.hostname || null,
-                pid: req.pid || null,
-                note: null,
-              },
-            },
-          ],
-          now(),
-        );
-        // A lost race (reaper, mark, clear) is decided by the state it left behind.
-        if (!applied) c = await caller(ctx);
-        else c = { ...c, ti: { ...c.ti, state: "running" } };
-      }
+      // The start and the read of the task instance are one store call (one round trip on Postgres): the
+      // write applies only to the token's task, on the token's try, while it is queued.
+      const token = await identify(ctx, tokens, now());
+      const started = await store.startTry({ ...tryOf(token), hostname: req.hostname || null, pid: req.pid || null }, now());
+      let c = callerOf(token, started?.ti ?? null);
+      // Found queued on this try yet not started: a reaper, mark or clear won the row meanwhile, and the state
+      // it left behind decides (Postgres answers the row as the statement first saw it).
+      if (started && !started.applied && !isStale(c) && c.ti.state === "queued") c = await caller(ctx);
       if (isStale(c) || c.ti.state !== "running") throw staleError(c);
       logger.debug("agent registered", { ti: describe(c.id), try: c.id.tryNumber, hostname: req.hostname, pid: req.pid });
       return create(RegisterResponseSchema, {
@@ -93,15 +76,17 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
     }),
 
     appendLogs: guarded(logger, "AppendLogs", async (req, ctx) => {
-      const c = await caller(ctx);
       // Lines after the try ended (or from a superseded try) are refused: nobody can write into a finished log.
-      requireLiveTry(c, "AppendLogs");
-      await store.appendLogs(
-        c.id.tiId,
-        c.id.tryNumber,
-        Number(req.firstSeq),
-        req.lines.map((l) => ({ timestamp: new Date(Number(l.timestampMs)), stream: l.stream, line: l.line })),
-      );
+      // The check and the write are one store call; a refusal is read again to say why.
+      const token = await identify(ctx, tokens, now());
+      const firstSeq = Number(req.firstSeq);
+      const lines = req.lines.map((l) => ({ timestamp: new Date(Number(l.timestampMs)), stream: l.stream, line: l.line }));
+      if (!(await store.appendTryLogs(tryOf(token), firstSeq, lines))) {
+        const c = await caller(ctx);
+        requireLiveTry(c, "AppendLogs");
+        // Live after all (its state moved between the two reads): written as any live try's lines.
+        await store.appendLogs(c.id.tiId, c.id.tryNumber, firstSeq, lines);
+      }
       return create(AppendLogsResponseSchema, {});
     }),
 
@@ -149,30 +134,28 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
           Code.InvalidArgument,
         );
       const to = req.state as TaskState;
-      let c = await caller(ctx);
-      // Resend, stale try, or the control plane already decided (marked, reaped): answer, change nothing.
-      if (isStale(c) || c.ti.state !== "running") return create(ReportStateResponseSchema, { state: c.ti.state });
       if (to === "up_for_reschedule") {
+        const c = await caller(ctx);
+        if (isStale(c) || c.ti.state !== "running") return create(ReportStateResponseSchema, { state: c.ti.state });
         const state = await rescheduleTry(store, c.ti, now());
         deps.onTaskStateChange(c.ti.dag_run_id);
         return create(ReportStateResponseSchema, { state });
       }
-      const note = to === "failed" ? req.error || `exit code ${req.exitCode}` : req.error || null;
-      const [applied] = await store.applyTransitions(
-        [
-          {
-            id: c.ti.id,
-            from: ["running"],
-            to,
-            try_number: c.id.tryNumber,
-            // A final failure (a sensor's timeout) spends no retry: max_tries drops to the tries made.
-            patch: { end_date: now(), note, ...(to === "failed" && req.final ? { max_tries: c.id.tryNumber - 1 } : {}) },
-          },
-        ],
-        now(),
-      );
-      if (!applied) {
-        c = await caller(ctx);
+      // The end and the read of the task instance are one store call, as Register's start is.
+      const token = await identify(ctx, tokens, now());
+      const finish = {
+        ...tryOf(token),
+        to: to as TryFinish["to"],
+        note: to === "failed" ? req.error || `exit code ${req.exitCode}` : req.error || null,
+        // A final failure (a sensor's timeout) spends no retry: max_tries drops to the tries made.
+        final: to === "failed" && req.final,
+      };
+      const finished = await store.finishTry(finish, now());
+      let c = callerOf(token, finished?.ti ?? null);
+      // Resend, stale try, or the control plane already decided (marked, reaped): answer, change nothing. Found
+      // running on this try yet not ended: another write won the row meanwhile, and what it left decides.
+      if (!finished?.applied) {
+        if (!isStale(c) && c.ti.state === "running") c = await caller(ctx);
         return create(ReportStateResponseSchema, { state: c.ti.state });
       }
       logger.debug("task instance finished", { ti: describe(c.id), try: c.id.tryNumber, state: to });

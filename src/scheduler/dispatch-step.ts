@@ -7,7 +7,7 @@
 import type { DagSpec, TaskState, DagRunRecord, TaskInstanceRecord, TaskNoteUpdate, TaskTransition } from "../domain";
 import { toError } from "../domain";
 import type { Logger } from "../observability";
-import type { Store } from "../store";
+import type { Store, TickReads } from "../store";
 import type { TaskDispatcher } from "../dispatch";
 import { AtCapacityError } from "../dispatch";
 import { selectDispatchable, taskKey, type TeamQuotas } from "./capacity";
@@ -31,6 +31,8 @@ export type DispatchFailureHandler = (ti: TaskInstanceRecord, error: Error, now:
 /** Which scheduled task instances must not be launched yet: by id, the try it applies to and until when. */
 export interface DispatchGate {
   heldUntil(now: Date): Promise<Map<number, { try_number: number; until: Date }>>;
+  /** Forget what it knows: a new term of leadership (another replica may have held launches meanwhile). */
+  reset?(): void;
 }
 
 export type DispatchStore = Pick<Store, "applyTransitions" | "countActiveTaskInstances" | "listPoolUsage" | "countActiveByTask">;
@@ -70,6 +72,8 @@ type Candidate = {
   maxActiveTasks: number;
   inline: boolean;
   maxActiveTisPerDag?: number;
+  /** The last launch() that left it waiting (waitingCandidates keeps only the latest one's). */
+  round?: number;
 };
 
 /** Each spec's tasks by id, built once per spec: a tick looks a task up for every candidate. */
@@ -80,9 +84,14 @@ function taskOf(spec: DagSpec, taskId: string): DagSpec["tasks"][number] | undef
   return byId.get(taskId);
 }
 
+/** The store's half of the capacity reads (countActiveTaskInstances, listPoolUsage). */
+type CapacityCounts = Pick<TickReads, "active" | "pools">;
+
 export class DispatchStep {
   /** Scheduled task instances that did not fit last tick (pool, parallelism, max_active_tasks, a team quota), by id. */
   private readonly waitingCandidates = new Map<number, Candidate>();
+  /** Counts launch() calls, to tell this call's waiting candidates from those it must drop. */
+  private round = 0;
   /** Each team's quotas, by team name (the loop reads the teams table once per sweep). */
   private teamQuotas: ReadonlyMap<string, TeamQuotas> = new Map();
   /** Capacity reads started early by prefetchCapacity, for the next run(). */
@@ -137,19 +146,24 @@ export class DispatchStep {
    * of after its writes: one round trip fewer on every hop. Sound because they count queued and running
    * task instances, which only this loop's dispatch adds to (ticks never overlap), and held launches.
    */
-  prefetchCapacity(now: Date): void {
-    const reads = this.readCapacity(now);
+  prefetchCapacity(now: Date, counts?: Promise<CapacityCounts>): void {
+    const reads = this.readCapacity(now, counts);
     reads.catch(() => {}); // a failed read surfaces in run(); unused, it must not go unhandled
     this.prefetched = { at: now, reads };
   }
 
-  /** Three independent reads, at once: one round trip of waiting instead of three on Postgres. */
-  private readCapacity(now: Date) {
-    return Promise.all([
+  /**
+   * The held launches and the store's counts (`counts`: already being read, by the loop's loadTickReads),
+   * at once: one round trip of waiting instead of three on Postgres.
+   */
+  private async readCapacity(now: Date, counts?: Promise<CapacityCounts>) {
+    const store = this.opts.store;
+    const [held, active, pools] = await Promise.all([
       this.opts.dispatchGate ? this.opts.dispatchGate.heldUntil(now) : null,
-      this.opts.store.countActiveTaskInstances(),
-      this.opts.store.listPoolUsage(),
+      counts ? counts.then((c) => c.active) : store.countActiveTaskInstances(),
+      counts ? counts.then((c) => c.pools) : store.listPoolUsage(),
     ]);
+    return [held, active, pools] as const;
   }
 
   /** Active counts of the candidates' tasks that set max_active_tis_per_dag; none read when no task sets it. */
@@ -161,9 +175,12 @@ export class DispatchStep {
     return new Map([...keys.keys()].map((k, i) => [k, counts[i] ?? 0]));
   }
 
-  /** Run ids of the candidates waiting for capacity: run limits (a pause) must still apply to them. */
+  /** Run ids of the candidates waiting for capacity, each once: run limits (a pause) must still apply to them. */
   waitingRunIds(): number[] {
-    return [...this.waitingCandidates.values()].map((c) => c.run.id);
+    // Each once: a fan-out has 10,000 candidates of one run, and the loop spread them into a Set every tick.
+    const ids = new Set<number>();
+    for (const c of this.waitingCandidates.values()) ids.add(c.run.id);
+    return [...ids];
   }
 
   /**
@@ -224,32 +241,44 @@ export class DispatchStep {
             toDefer.push({ ti, run: snap.run, spec });
             continue;
           }
-          const task = inline && taskOf(spec, ti.task_id);
-          const perTask = taskOf(spec, ti.task_id)?.max_active_tis_per_dag;
-          candidates.push({
+          // The same record as last tick (a held run's unchanged task instance): its candidate, with the run's
+          // fresh row. A 10,000-task fan-out otherwise built 10,000 candidates on every tick.
+          const prev = this.waitingCandidates.get(ti.id);
+          if (prev && prev.ti === ti && prev.spec === spec) {
+            prev.run = snap.run;
+            prev.runQueuedAt = snap.run.queued_at;
+            candidates.push(prev);
+            continue;
+          }
+          const task = taskOf(spec, ti.task_id);
+          const c: Candidate = {
             ti,
             run: snap.run,
             spec,
             runQueuedAt: snap.run.queued_at,
             maxActiveTasks: spec.max_active_tasks,
-            inline: task ? inline.accepts(task) : false,
-            ...(perTask === undefined ? {} : { maxActiveTisPerDag: perTask }),
-          });
+            inline: inline && task ? inline.accepts(task) : false,
+          };
+          if (task?.max_active_tis_per_dag !== undefined) c.maxActiveTisPerDag = task.max_active_tis_per_dag;
+          candidates.push(c);
         }
     }
     // Candidates that waited for capacity last time compete again without their runs being reloaded: a
     // freshly planned run replaces its own, and a held run (paused DAG) withdraws them. A stale one (cleared,
     // marked) is harmless: queueing it is conditional on its state and try.
-    for (const [id, c] of this.waitingCandidates)
-      if (plannedRuns.has(c.run.id) || held.has(c.run.id)) this.waitingCandidates.delete(id);
-      else candidates.push(c);
-    this.waitingCandidates.clear();
+    // The map is not emptied and refilled (nor deleted from while iterated): at 10,000 waiting that was most
+    // of a tick in JSC. Entries this call does not leave waiting are dropped at its end (keepWaiting).
+    for (const c of this.waitingCandidates.values()) if (!plannedRuns.has(c.run.id) && !held.has(c.run.id)) candidates.push(c);
+    const round = ++this.round;
     if (toDefer.length) {
       this.opts.checkpoint();
       await sensors?.defer(toDefer, now);
     }
     if (rescheduled) sensors?.rescheduled();
-    if (!candidates.length) return 0;
+    if (!candidates.length) {
+      this.keepWaiting(round);
+      return 0;
+    }
     const [backingOff, active, poolUsage] = await (prefetched ?? this.readCapacity(now));
     if (backingOff) {
       // A launch backing off after a dispatch failure waits for its time; its run is planned again then.
@@ -258,7 +287,10 @@ export class DispatchStep {
         const h = backingOff.get(c.ti.id);
         if (h && h.try_number === c.ti.try_number) this.opts.wakeAt(c.run.id, h.until), candidates.splice(i, 1);
       }
-      if (!candidates.length) return 0;
+      if (!candidates.length) {
+        this.keepWaiting(round);
+        return 0;
+      }
     }
 
     let running = 0;
@@ -278,7 +310,9 @@ export class DispatchStep {
     for (const w of waiting) {
       const { candidate, reason } = w;
       const ti = withWaitReason(candidate.ti, reason, render(reason));
-      this.waitingCandidates.set(ti.id, ti === candidate.ti ? candidate : { ...candidate, ti });
+      const kept = ti === candidate.ti ? candidate : { ...candidate, ti };
+      kept.round = round;
+      if (this.waitingCandidates.get(ti.id) !== kept) this.waitingCandidates.set(ti.id, kept);
       // Scheduled this tick and not yet written: its note rides on that write.
       const scheduling = unwritten.get(ti.id);
       if (scheduling)
@@ -288,6 +322,7 @@ export class DispatchStep {
     // A note is written only while its task instance is still scheduled; the snapshot may say none (a
     // candidate of an earlier tick can have been read before it was scheduled).
     notes.push(...waitingNotes(alreadyScheduled).map((n) => ({ ...n, state: "scheduled" as const })));
+    this.keepWaiting(round);
     if (!selected.length) return 0;
     this.opts.checkpoint();
     // Only set when there is an inline runner (candidates' `inline` flag).
@@ -343,6 +378,13 @@ export class DispatchStep {
       }),
     );
     return launched.length - refused + started;
+  }
+
+  /** Drops the waiting candidates that launch() `round` did not leave waiting (launched, withdrawn, replaced). */
+  private keepWaiting(round: number): void {
+    const gone: number[] = [];
+    for (const [id, c] of this.waitingCandidates) if (c.round !== round) gone.push(id);
+    for (const id of gone) this.waitingCandidates.delete(id);
   }
 
   /** Records a launch that failed (also after dispatch() returned: the buffered dispatcher's failure sink). */

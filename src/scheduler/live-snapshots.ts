@@ -54,12 +54,17 @@ export class LiveSnapshots {
    * The snapshots of `runIds` (ids not found are omitted), in id order, task instances in id order. `full`
    * reads every run in full (a sweep); otherwise held runs are refreshed with their changes only.
    */
-  async load(runIds: readonly number[], full: boolean, nowMs: number): Promise<RunSnapshot[]> {
+  async load(
+    runIds: readonly number[],
+    full: boolean,
+    nowMs: number,
+    readWhole: (ids: number[]) => Promise<RunSnapshot[]> = (ids) => this.store.loadRunSnapshots(ids),
+  ): Promise<RunSnapshot[]> {
     this.dropIdle(nowMs);
     const refresh = full ? [] : runIds.filter((id) => this.held.has(id));
     const fresh = full ? [...runIds] : runIds.filter((id) => !this.held.has(id));
     const [whole, changes] = await Promise.all([
-      fresh.length ? this.store.loadRunSnapshots(fresh) : [],
+      fresh.length ? readWhole(fresh) : [],
       refresh.length ? this.store.loadRunChanges(refresh, this.knownOf(refresh)) : [],
     ]);
     const out = new Map<number, RunSnapshot>();
@@ -68,6 +73,15 @@ export class LiveSnapshots {
     for (const id of refresh) if (!found.has(id)) this.held.delete(id); // the run is gone
     for (const c of changes) out.set(c.run.id, this.merge(c, nowMs));
     return runIds.flatMap((id) => out.get(id) ?? []).sort((a, b) => a.run.id - b.run.id);
+  }
+
+  /**
+   * Which of `runIds` a load(…, full = false, nowMs) right after reads in full, the rest being held (the
+   * loop reads those in one statement with its other reads and hands them to load as `readWhole`).
+   */
+  unheld(runIds: readonly number[], nowMs: number): number[] {
+    this.dropIdle(nowMs);
+    return runIds.filter((id) => !this.held.has(id));
   }
 
   /** By run id, the tasks that changed since each held run's previous plan; runs to plan in full are absent. */

@@ -6,7 +6,7 @@
  * The loop never dies: a failed tick is logged and the next one runs.
  */
 import type { RunSnapshot, TaskState, TaskInstanceRecord } from "../domain";
-import { DEFAULT_MAX_MAP_LENGTH, toError } from "../domain";
+import { DEFAULT_MAX_MAP_LENGTH, isTerminalDagRunState, toError } from "../domain";
 import type { Logger } from "../observability";
 import type { SchedulerStore } from "../store";
 import type { TaskDispatcher } from "../dispatch";
@@ -17,7 +17,7 @@ import { selectRunsToPlan } from "./run-limits";
 import { SpecCache } from "./spec-cache";
 import { LiveSnapshots } from "./live-snapshots";
 import { RunSelection } from "./run-selection";
-import { planTick, type TickPlan } from "./tick-plan";
+import { planTick, type RunChange, type TickPlan } from "./tick-plan";
 import { expandMappedTasks } from "./expansion-step";
 import { loadPastBlocks } from "./waiting";
 import { SWEEP, WakeTimer, type WakeRequest } from "./wake-timer";
@@ -154,6 +154,7 @@ export class SchedulerLoop {
     this.leadingSince = this.clock.now();
     this.runs.reset(); // a new term starts with a full sweep
     this.dispatch.reset();
+    this.opts.dispatchGate?.reset?.();
     this.snapshots.reset();
     this.timer.start();
     this.opts.sensors?.start();
@@ -280,13 +281,17 @@ export class SchedulerLoop {
     // Runs with candidates waiting for capacity are gated too (a pause must stop them), but not reloaded.
     const toLoad = new Set(ids);
     const gateIds = [...new Set([...ids, ...this.dispatch.waitingRunIds()])];
-    // A tick woken by events reads its runs, their gates and the dispatch capacity at once (one round trip of
-    // waiting on Postgres instead of three); a run the gates hold is then just not planned. A sweep gates
-    // first: it may hold many queued runs not worth reading.
-    if (!sweep) this.dispatch.prefetchCapacity(now);
-    const early = !sweep && ids.length ? this.snapshots.load(ids, false, now.getTime()) : null;
+    // A tick woken by events reads its runs, their gates and the dispatch capacity in one store call (one
+    // statement on Postgres, on every inline hop's path); a run the gates hold is then just not planned. Held
+    // large runs are refreshed by their changes beside it. A sweep gates first: it may hold many queued runs
+    // not worth reading.
+    const reads = sweep ? null : store.loadTickReads(ids.length ? this.snapshots.unheld(ids, now.getTime()) : [], gateIds);
+    reads?.catch(() => {}); // awaited below, and by the dispatch step
+    if (reads) this.dispatch.prefetchCapacity(now, reads);
+    const early = reads && ids.length ? this.snapshots.load(ids, false, now.getTime(), () => reads.then((r) => r.snapshots)) : null;
     early?.catch(() => {}); // awaited below unless the gates fail first
-    const gate = gateIds.length ? selectRunsToPlan(await store.loadRunGates(gateIds)) : { plan: [], held: [] };
+    const gates = reads ? (await reads).gates : gateIds.length ? await store.loadRunGates(gateIds) : null;
+    const gate = gates ? selectRunsToPlan(gates) : { plan: [], held: [] };
     this.runs.gated(gateIds, gate.held);
     const planIds = gate.plan.filter((id) => toLoad.has(id));
     const planned = new Set(planIds);
@@ -317,7 +322,7 @@ export class SchedulerLoop {
     this.throwIfCancelled();
     if (sweep || this.teamsStale) await this.loadTeamQuotas();
     await mayWrite();
-    const { newState, applied } = await this.apply(plan, now);
+    const { newState, applied, runsStarted } = await this.apply(plan, now);
     if (sweep) await yieldToIo();
     // Mapped tasks whose upstreams are done: their new instances (or skip/failure) are planned at once.
     for (const id of await expandMappedTasks(store, plan.expansions, this.opts.maxMapLength ?? DEFAULT_MAX_MAP_LENGTH, now))
@@ -326,6 +331,7 @@ export class SchedulerLoop {
     const dispatched = await this.dispatch.run(plan.planned, newState, { has: (id) => this.runs.isHeld(id) }, now, plan.notes);
     // Waiting reasons are written once, when they change, in one batch.
     if (plan.notes.length) this.snapshots.notesWritten(plan.notes, await store.setTaskInstanceNotes(plan.notes));
+    await runsStarted;
     // Only now, with every write of their plans done: a tick that failed before plans these runs' tasks again.
     this.snapshots.planned(plan.planned.map((p) => p.snap.run.id));
     this.lastTickAt = this.clock.now();
@@ -379,10 +385,23 @@ export class SchedulerLoop {
     return touched;
   }
 
-  /** Writes the plan's transitions in one batch and its run state changes together; returns the new states. */
-  private async apply(plan: TickPlan, now: Date): Promise<{ newState: Map<number, TaskState>; applied: number }> {
-    const store = this.opts.store;
+  /**
+   * Writes the plan's transitions in one batch and its run state changes; returns the new states. Runs that
+   * start (a first sweep moves thousands from queued to running) are written beside the task writes (another
+   * connection on Postgres: ~0.3 s of a 10,000-run first sweep no longer waits in line), and `runsStarted` is
+   * awaited by the tick after its dispatch. Runs that end are written after their tasks' writes, as before: a
+   * run never ends ahead of the writes that end its tasks.
+   */
+  private async apply(
+    plan: TickPlan,
+    now: Date,
+  ): Promise<{ newState: Map<number, TaskState>; applied: number; runsStarted: Promise<void> }> {
     const { transitions, transitionRun, runChanges } = plan;
+    const runsStarted = this.writeRunChanges(
+      runChanges.filter((c) => !isTerminalDagRunState(c.to)),
+      now,
+    );
+    runsStarted.catch(() => {}); // awaited by tick(); it may fail while the task writes are awaited
     // Transitions into scheduled are written by the dispatch step, with what becomes of each (start, queue, note).
     const applied = transitions.length ? await this.dispatch.applyPlan(plan, now) : [];
     const newState = new Map<number, TaskState>();
@@ -396,19 +415,25 @@ export class SchedulerLoop {
         this.again = true;
       }
     });
-    // One batch: the first sweep after a start moves every queued run to running at once.
-    const changed = runChanges.length
-      ? await store.setDagRunStates(
-          runChanges.map((c) => ({ id: c.run.id, from: c.from, to: c.to, note: c.note })),
-          now,
-        )
-      : [];
-    runChanges.forEach((c, i) => {
+    await this.writeRunChanges(
+      runChanges.filter((c) => isTerminalDagRunState(c.to)),
+      now,
+    );
+    return { newState, applied: applied.filter(Boolean).length, runsStarted };
+  }
+
+  /** Run state changes in one batch (setDagRunStates); logs those that applied and lets go of runs that ended. */
+  private async writeRunChanges(changes: readonly RunChange[], now: Date): Promise<void> {
+    if (!changes.length) return;
+    const changed = await this.opts.store.setDagRunStates(
+      changes.map((c) => ({ id: c.run.id, from: c.from, to: c.to, note: c.note })),
+      now,
+    );
+    changes.forEach((c, i) => {
       if (!changed[i]) return;
       this.opts.logger.info(`dag run ${c.to}`, { dag_id: c.run.dag_id, run_id: c.run.run_id, ...(c.note ? { note: c.note } : {}) });
       if (c.to === "success" || c.to === "failed") this.snapshots.forget(c.run.id), this.onRunEnded(c.run.team, c.run.dag_id);
     });
-    return { newState, applied: applied.filter(Boolean).length };
   }
 
   /** Reads the teams' quotas once (a sweep, or after teamsChanged), not per task; a failed read keeps the previous ones. */

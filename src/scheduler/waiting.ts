@@ -7,7 +7,7 @@ import {
   teamKey,
   type DagSpec,
   type WaitReason,
-  type PoolRecord,
+  type PoolOccupancy,
   type RunSnapshot,
   type TaskInstancePatch,
   type TaskInstanceRecord,
@@ -24,7 +24,7 @@ import { needsPreviousRun, pastBlocks } from "./depends-on-past";
  *
  * @example poolLimits([{ team: "default", name: "default_pool", slots: 128, running_slots: 3, queued_slots: 1, … }]).poolOpenSlots // Map { default/default_pool → 124 }
  */
-export function poolLimits(pools: readonly PoolRecord[]): Required<Pick<CapacityLimits, "poolOpenSlots" | "poolTotalSlots">> {
+export function poolLimits(pools: readonly PoolOccupancy[]): Required<Pick<CapacityLimits, "poolOpenSlots" | "poolTotalSlots">> {
   const poolOpenSlots = new Map<string, number>();
   const poolTotalSlots = new Map<string, number>();
   for (const p of pools) {

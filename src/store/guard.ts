@@ -17,6 +17,14 @@ export function guardedStore(inner: Store): Store {
       assertLegalTransitions(transitions);
       return inner.applyTransitions(transitions, now);
     },
+    async startTry(start, now) {
+      assertLegalTransitions([{ id: start.id, from: ["queued"], to: "running" }]);
+      return inner.startTry(start, now);
+    },
+    async finishTry(finish, now) {
+      assertLegalTransitions([{ id: finish.id, from: ["running"], to: finish.to }]);
+      return inner.finishTry(finish, now);
+    },
     async finishInlineTries(ends, now) {
       // A refused XCom turns a transition into failed: legal from running like the rest, so checking `to` as given and as failed covers both.
       assertLegalTransitions(ends.flatMap((e) => [e.transition, { ...e.transition, to: "failed" as const }]));

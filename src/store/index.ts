@@ -12,11 +12,11 @@ export { PgNotifyChannel, type NotifyChannel, type PgNotifyChannelOptions } from
 export { guardedStore } from "./guard";
 export { overriding } from "./decorate";
 export type { RecordLookups } from "./ports/lookups";
-export type { SchedulerStore, KnownTaskInstance, DagRunStateChange } from "./ports/scheduler";
+export type { SchedulerStore, KnownTaskInstance, DagRunStateChange, TickReads } from "./ports/scheduler";
 export type { ReaperStore } from "./ports/reaper";
 export type { DispatchStore } from "./ports/dispatch";
 export type { LogBatch, TaskLogStore } from "./ports/task-log";
-export type { AgentRpcStore } from "./ports/agent-rpc";
+export type { AgentRpcStore, TryFinish, TryIdentity, TryStart, TryWrite } from "./ports/agent-rpc";
 export type { DagSyncStore } from "./ports/dag-sync";
 export type { EventLogStore } from "./ports/event-log";
 export type { WebhookStore } from "./ports/webhooks";

@@ -9,8 +9,11 @@ export const SNAPSHOT_TI_COLUMNS =
   "id, dag_run_id, task_id, map_index, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, " +
   "queued_at, start_date, end_date, last_heartbeat, hostname, pid, executor, note, wait_reason, updated_at";
 
-/** A row of SNAPSHOT_TI_COLUMNS as an array in column order; `Time` is how the store's driver gives a timestamp. */
-export type SnapshotTiValues<Time> = [
+/** The timestamp columns of SNAPSHOT_TI_COLUMNS: both stores hand them over as epoch milliseconds. */
+export const SNAPSHOT_TI_TIMES: ReadonlySet<string> = new Set(["queued_at", "start_date", "end_date", "last_heartbeat", "updated_at"]);
+
+/** A row of SNAPSHOT_TI_COLUMNS as an array in column order, timestamps in epoch milliseconds. */
+export type SnapshotTiValues = [
   id: number,
   dag_run_id: number,
   task_id: string,
@@ -22,24 +25,22 @@ export type SnapshotTiValues<Time> = [
   pool: string,
   pool_slots: number,
   priority_weight: number,
-  queued_at: Time | null,
-  start_date: Time | null,
-  end_date: Time | null,
-  last_heartbeat: Time | null,
+  queued_at: number | null,
+  start_date: number | null,
+  end_date: number | null,
+  last_heartbeat: number | null,
   hostname: string | null,
   pid: number | null,
   executor: string | null,
   note: string | null,
   wait_reason: string | null,
-  updated_at: Time,
+  updated_at: number,
 ];
 
-/**
- * A task instance of a snapshot row; `toDate` turns the driver's timestamp into a Date (Postgres gives Dates,
- * SQLite epoch milliseconds). team, dag_id and run_id are the run's.
- */
-export function snapshotTaskInstanceOf<Time>(v: SnapshotTiValues<Time>, run: DagRunRecord, toDate: (t: Time) => Date): TaskInstanceRecord {
-  const maybe = (t: Time | null) => (t == null ? null : toDate(t));
+const maybeDate = (ms: number | null) => (ms === null ? null : new Date(ms));
+
+/** A task instance of a snapshot row; team, dag_id and run_id are the run's. */
+export function snapshotTaskInstance(v: SnapshotTiValues, run: DagRunRecord): TaskInstanceRecord {
   return {
     id: v[0],
     dag_run_id: v[1],
@@ -55,15 +56,15 @@ export function snapshotTaskInstanceOf<Time>(v: SnapshotTiValues<Time>, run: Dag
     pool: v[8],
     pool_slots: v[9],
     priority_weight: v[10],
-    queued_at: maybe(v[11]),
-    start_date: maybe(v[12]),
-    end_date: maybe(v[13]),
-    last_heartbeat: maybe(v[14]),
+    queued_at: maybeDate(v[11]),
+    start_date: maybeDate(v[12]),
+    end_date: maybeDate(v[13]),
+    last_heartbeat: maybeDate(v[14]),
     hostname: v[15],
     pid: v[16],
     executor: v[17],
     note: v[18],
     wait_reason: v[19] as WaitReasonKind | null,
-    updated_at: toDate(v[20]),
+    updated_at: new Date(v[20]),
   };
 }

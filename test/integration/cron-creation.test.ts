@@ -48,11 +48,11 @@ describe("creating due runs", () => {
     let holding = false;
     const slowGates = new Proxy(store, {
       get(target, key, receiver) {
-        if (key === "loadRunGates" && holding)
-          return async (ids: number[]) => {
+        if (key === "loadTickReads" && holding)
+          return async (snapshotIds: number[], gateIds: number[]) => {
             entered();
             await new Promise<void>((resolve) => (release = resolve));
-            return target.loadRunGates(ids);
+            return target.loadTickReads(snapshotIds, gateIds);
           };
         return Reflect.get(target, key, receiver);
       },

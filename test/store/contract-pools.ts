@@ -94,7 +94,7 @@ export function poolsContract(getStore: () => Store): void {
       expect(await store.getPool("default", "gpu")).toBeNull();
     });
 
-    test("usage sums pool_slots of running, queued and scheduled task instances per pool", async () => {
+    test("usage sums pool_slots of running, queued and scheduled task instances per pool; the scheduler's read, of running and queued", async () => {
       const store = getStore();
       await store.createPool("default", { name: "gpu", slots: 4, description: null, include_deferred: false });
       const r1 = await runOf(store, "r1", null);
@@ -102,10 +102,8 @@ export function poolsContract(getStore: () => Store): void {
       await drive(store, await r1.ti("a"), ["scheduled", "queued", "running"]);
       await drive(store, await r2.ti("a"), ["scheduled"]);
       await drive(store, await r1.ti("b"), ["scheduled", "queued"]);
-      const usage = Object.fromEntries(
-        (await store.listPoolUsage()).map((p) => [p.name, [p.running_slots, p.queued_slots, p.scheduled_slots]]),
-      );
-      expect(usage).toEqual({ default_pool: [0, 1, 0], gpu: [2, 0, 2] });
+      const usage = Object.fromEntries((await store.listPoolUsage()).map((p) => [p.name, [p.slots, p.running_slots, p.queued_slots]]));
+      expect(usage).toEqual({ default_pool: [128, 0, 1], gpu: [4, 2, 0] });
       expect(await store.getPool("default", "gpu")).toMatchObject({ team: "default", running_slots: 2, scheduled_slots: 2 });
     });
   });

@@ -60,6 +60,33 @@ export function runStatesContract(getStore: () => Store): void {
       expect(await store.getDagRunById(a!.id)).toMatchObject({ state: "success", start_date: at(1), end_date: at(9) });
     });
 
+    test("changes of every kind in one batch (from-lists, targets, notes, a run named twice) each apply as setDagRunState would", async () => {
+      const store = getStore();
+      const [a, b, c, d, e, f] = await runs(store, 6);
+      await store.setDagRunState(c!.id, ["queued"], "running", at(1));
+      await store.setDagRunState(c!.id, ["running"], "failed", at(2));
+      const applied = await store.setDagRunStates(
+        [
+          { id: a!.id, from: ["queued"], to: "running" },
+          { id: b!.id, from: ["queued"], to: "running" },
+          { id: c!.id, from: ["failed", "success"], to: "queued" }, // cleared: end_date goes, start_date stays
+          { id: d!.id, from: ["queued"], to: "failed", note: "deadlock" },
+          { id: e!.id, from: ["queued", "running"], to: "success" },
+          { id: f!.id, from: ["running"], to: "running" }, // f is queued: not applied
+          { id: a!.id, from: ["running"], to: "success" }, // a again: sees its first change
+        ],
+        at(5),
+      );
+      expect(applied).toEqual([true, true, true, true, true, false, true]);
+      const [ra, rb, rc, rd, re, rf] = await Promise.all([a, b, c, d, e, f].map((r) => store.getDagRunById(r!.id)));
+      expect(ra).toMatchObject({ state: "success", start_date: at(5), end_date: at(5), note: null });
+      expect(rb).toMatchObject({ state: "running", start_date: at(5), end_date: null, note: null });
+      expect(rc).toMatchObject({ state: "queued", start_date: at(1), end_date: null, note: null });
+      expect(rd).toMatchObject({ state: "failed", start_date: null, end_date: at(5), note: "deadlock" });
+      expect(re).toMatchObject({ state: "success", start_date: null, end_date: at(5), note: null });
+      expect(rf).toMatchObject({ state: "queued", start_date: null, end_date: null });
+    });
+
     test("an empty batch or empty from-list changes nothing", async () => {
       const store = getStore();
       const [a] = await runs(store, 1);

@@ -59,6 +59,30 @@ export function schedulingContract(getStore: () => Store): void {
       expect(list[0]!.dag.spec.schedule).toBe("@daily");
     });
 
+    test("listScheduledDags follows a DAG whose new version gains or loses its schedule, sweep after sweep", async () => {
+      const store = getStore();
+      const sweep = async () => (await store.listScheduledDags()).map((s) => [s.dag.dag_id, s.dag.version_id, s.dag.spec.schedule]);
+      const v1 = await upsert("flip");
+      await upsert("steady", { schedule: "@hourly" });
+      expect(await sweep()).toEqual([["steady", expect.any(Number), "@hourly"]]);
+      const v2 = await upsert("flip", { schedule: "@daily" });
+      expect(v2.version_id).not.toBe(v1.version_id);
+      expect(await sweep()).toEqual([
+        ["flip", v2.version_id, "@daily"],
+        ["steady", expect.any(Number), "@hourly"],
+      ]);
+      await upsert("flip", { description: "manual again" });
+      expect((await sweep()).map(([id]) => id)).toEqual(["steady"]);
+      // Back to the first spec: the first version again, no longer scheduled.
+      expect((await upsert("flip")).version_id).toBe(v1.version_id);
+      expect((await sweep()).map(([id]) => id)).toEqual(["steady"]);
+      await upsert("flip", { schedule: "@daily" });
+      await store.setDagPaused("default", "steady", true);
+      expect(await sweep()).toEqual([["flip", v2.version_id, "@daily"]]);
+      await store.setDagPaused("default", "steady", false);
+      expect((await sweep()).map(([id]) => id)).toEqual(["flip", "steady"]);
+    });
+
     test("loadRunGates: per run state and backfill, per DAG pause, max_active_runs and running runs", async () => {
       const store = getStore();
       const d = await upsert("etl", { max_active_runs: 3 });

@@ -118,7 +118,7 @@ export function sensorsContract(getStore: () => Store): void {
       const counts = await store.countActiveTaskInstances();
       expect([...counts.byDag.values()].reduce((n, v) => n + v, 0)).toBe(0);
       const pool = (await store.listPoolUsage()).find((p) => p.name === "default_pool" && p.team === "default")!;
-      expect(pool.running_slots + pool.queued_slots + pool.scheduled_slots).toBe(0);
+      expect(pool.running_slots + pool.queued_slots).toBe(0);
     });
 
     test("a user check in mode reschedule: progress recorded only while its try runs, due again when up_for_reschedule, holding no slot", async () => {
@@ -145,7 +145,7 @@ export function sensorsContract(getStore: () => Store): void {
       const counts = await store.countActiveTaskInstances();
       expect([...counts.byDag.values()].reduce((n, v) => n + v, 0)).toBe(0);
       const pool = (await store.listPoolUsage()).find((p) => p.name === "default_pool" && p.team === "default")!;
-      expect(pool.running_slots + pool.queued_slots + pool.scheduled_slots).toBe(0);
+      expect(pool.running_slots + pool.queued_slots).toBe(0);
     });
 
     test("external states: the other DAG's run or task by logical date, within the team", async () => {

@@ -42,10 +42,13 @@ import { inlineTriesContract } from "./contract-inline-tries";
 import { sensorsContract } from "./contract-sensors";
 import { runStatesContract } from "./contract-run-states";
 import { snapshotsContract } from "./contract-snapshots";
+import { tickReadsContract } from "./contract-tick-reads";
 import { callbacksContract } from "./contract-callbacks";
 import { webhooksContract } from "./contract-webhooks";
 import { webhookUpkeepContract } from "./contract-webhook-upkeep";
 import { mappingContract } from "./contract-mapping";
+import { transitionPairsContract } from "./contract-transition-pairs";
+import { agentTriesContract } from "./contract-agent-tries";
 
 const T0 = new Date("2026-01-01T00:00:00.000Z");
 /** T0 plus `s` seconds. */
@@ -750,9 +753,12 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
     sensorsContract(() => store);
     runStatesContract(() => store);
     snapshotsContract(() => store);
+    tickReadsContract(() => store);
     callbacksContract(() => store);
     webhooksContract(() => store);
     webhookUpkeepContract(() => store);
     mappingContract(() => store);
+    transitionPairsContract(() => store);
+    agentTriesContract(() => store);
   });
 }

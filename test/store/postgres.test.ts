@@ -139,6 +139,37 @@ describePg("PostgresStore", () => {
         await Promise.all(stores.map((s) => s.close()));
       }
     });
+
+    test("many replicas starting the same task instance at once (none → scheduled → running in one batch): exactly one starts it", async () => {
+      const schema = schemas.next();
+      const stores = [0, 1, 2, 3].map(() => new PostgresStore({ url: pgUrl(), schema, max: 3 }));
+      try {
+        await stores[0]!.migrate();
+        const spec = parseDagSpec({ dag_id: "etl", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] });
+        const dag = await stores[0]!.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: T0 });
+        const run = await stores[0]!.createDagRun(newRun(dag, "r", { logical_date: T0 }));
+        const ti = (await stores[0]!.getTaskInstance("default", "etl", run.run_id, "t"))!;
+        const attempts = stores.flatMap((s, i) =>
+          [0, 1, 2].map((j) =>
+            s.applyTransitions(
+              [
+                { id: ti.id, from: ["none"], to: "scheduled", try_number: 1 },
+                { id: ti.id, from: ["scheduled"], to: "running", try_number: 1, patch: { hostname: `replica-${i}-${j}` } },
+              ],
+              T0,
+            ),
+          ),
+        );
+        const answers = await Promise.all(attempts);
+        expect(answers.filter(([a, b]) => a && b)).toHaveLength(1);
+        expect(answers.filter(([a, b]) => a || b)).toHaveLength(1);
+        const winner = answers.findIndex(([a]) => a);
+        const started = (await stores[1]!.getTaskInstanceById(ti.id))!;
+        expect([started.state, started.hostname]).toEqual(["running", `replica-${Math.floor(winner / 3)}-${winner % 3}`]);
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+      }
+    });
   });
 
   test("a schema name that would need quoting is refused with the rule it breaks", () => {

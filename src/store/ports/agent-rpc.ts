@@ -2,7 +2,7 @@
  * AgentRpcStore: what the agent-facing RPC serves a running try — its task spec and context, XCom, variables
  * and connections, heartbeats, log lines and its reported state.
  */
-import type { XComKey, XComRecord } from "../../domain";
+import type { LogLineRecord, TaskInstanceRecord, XComKey, XComRecord } from "../../domain";
 import type { VariablesApiStore } from "./api-variables";
 import type { RecordLookups } from "./lookups";
 import type { SchedulerStore } from "./scheduler";
@@ -17,6 +17,22 @@ export interface AgentRpcStore
     Pick<MappingStore, "listMappedXComs">,
     Pick<SensorStore, "getSensorProgress" | "recordReschedule">,
     Pick<VariablesApiStore, "getVariable" | "getConnection"> {
+  /**
+   * Register's write: the try an agent token names moves queued → running (a rescheduled sensor keeps its first
+   * start_date). ReportState's, finishTry: running → the outcome, ended now (`final`: a failure that spends no
+   * retry, max_tries drops to the tries made). Each is one statement with the read that answers the task
+   * instance as it is afterwards, so an agent's call costs one round trip; it applies only to that task (id,
+   * dag, run and task ids) on that try in the state it leaves, writing the webhook outbox row and event any
+   * transition has. null when no task instance has that id.
+   */
+  startTry(start: TryStart, now: Date): Promise<TryWrite | null>;
+  finishTry(finish: TryFinish, now: Date): Promise<TryWrite | null>;
+  /**
+   * AppendLogs' write: the lines of the try an agent token names, stored only while that try is live (queued or
+   * running, the token's task), in one statement with that check; lines already stored (a resend) are kept.
+   * False when the try is not live: nothing is written.
+   */
+  appendTryLogs(t: TryIdentity, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): Promise<boolean>;
   /** Records an agent heartbeat for this try if the instance is still running it; false otherwise. */
   heartbeat(tiId: number, tryNumber: number, now: Date): Promise<boolean>;
   /** Upserts one value. TooLargeError when its JSON exceeds the store's xcom size limit. */
@@ -28,4 +44,34 @@ export interface AgentRpcStore
    */
   setXComs(items: readonly { key: XComKey; value: unknown }[], now: Date): Promise<(Error | null)[]>;
   getXCom(key: XComKey): Promise<XComRecord | null>;
+}
+
+/** The try an agent token names. */
+export interface TryIdentity {
+  id: number;
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  try_number: number;
+}
+
+/** Who registers: the try, and where its agent runs. */
+export interface TryStart extends TryIdentity {
+  hostname: string | null;
+  pid: number | null;
+}
+
+/** What the agent reports: the try's outcome and its note. */
+export interface TryFinish extends TryIdentity {
+  to: "success" | "failed" | "skipped";
+  note: string | null;
+  /** A failure no retry can change (a sensor's timeout). */
+  final: boolean;
+}
+
+export interface TryWrite {
+  /** This call moved the try. */
+  applied: boolean;
+  /** The row after the statement: as written when applied; otherwise as it was (another try, state or task). */
+  ti: TaskInstanceRecord;
 }

@@ -7,7 +7,7 @@ import type {
   DagRunState,
   NewDagRun,
   DagRunRecord,
-  PoolRecord,
+  PoolOccupancy,
   PreviousRunStates,
   RunGates,
   RunSnapshot,
@@ -27,6 +27,14 @@ export type KnownTaskInstance = Pick<TaskInstanceRecord, "id" | "state" | "try_n
 /** One conditional run state change of a batch (setDagRunStates). */
 export type DagRunStateChange = { id: number; from: DagRunState[]; to: DagRunState; note?: string };
 
+/** What a tick woken by events reads before it plans (loadTickReads). */
+export interface TickReads {
+  snapshots: RunSnapshot[];
+  gates: RunGates;
+  active: ActiveTaskCounts;
+  pools: PoolOccupancy[];
+}
+
 /** MappingStore and getXCom: the loop expands mapped tasks over their upstreams' XComs (scheduler/expansion-step.ts). */
 export interface SchedulerStore extends Pick<RecordLookups, "getDagVersion">, MappingStore {
   /** One XCom (AgentRpcStore.getXCom). */
@@ -45,6 +53,12 @@ export interface SchedulerStore extends Pick<RecordLookups, "getDagVersion">, Ma
    * max_active_runs and its count of RUNNING runs. One read transaction.
    */
   loadRunGates(runIds: number[]): Promise<RunGates>;
+  /**
+   * A woken tick's reads at once, each answered as its own read is: loadRunSnapshots(snapshotIds),
+   * loadRunGates(gateIds), countActiveTaskInstances() and listPoolUsage(). One statement on Postgres (an
+   * inline task hop waits on it); SQLite makes the four reads in turn.
+   */
+  loadTickReads(snapshotIds: number[], gateIds: number[]): Promise<TickReads>;
   /** Runs with their task instances, for planning (ids not found are omitted). */
   loadRunSnapshots(runIds: number[]): Promise<RunSnapshot[]>;
   /**
@@ -87,10 +101,10 @@ export interface SchedulerStore extends Pick<RecordLookups, "getDagVersion">, Ma
    */
   countActiveTaskInstances(): Promise<ActiveTaskCounts>;
   /**
-   * Every pool with its usage in one query (read once per dispatch): the sum of pool_slots of its task
-   * instances in state running, queued and scheduled.
+   * Every pool with the slots held in it, in one query (read once per dispatch): the sum of pool_slots of
+   * its task instances in state running and queued (scheduled ones hold none; the API's pool reads count them).
    */
-  listPoolUsage(): Promise<PoolRecord[]>;
+  listPoolUsage(): Promise<PoolOccupancy[]>;
   /**
    * Every DAG that is active, unpaused and has a non-null `spec.schedule` (current version), with the
    * logical_date of its latest run of run_type "scheduled" (null if none; manual and backfill runs do not

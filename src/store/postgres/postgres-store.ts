@@ -20,6 +20,7 @@ import type {
   OperatorChange,
   OrphanCandidate,
   PoolInput,
+  PoolOccupancy,
   PoolRecord,
   PreviousRunStates,
   ReapTaskCandidate,
@@ -57,7 +58,8 @@ import type { LogBatch } from "../ports/task-log";
 import type { InlineTryEnd, InlineTryEndResult } from "../ports/inline-tries";
 import { settleTryEnds } from "../sqlite/inline-finish";
 import { tryEndsStatement } from "./inline-finish";
-import type { DagRunStateChange, KnownTaskInstance } from "../ports/scheduler";
+import type { DagRunStateChange, KnownTaskInstance, TickReads } from "../ports/scheduler";
+import { loadTickReads } from "./tick-reads";
 import { redactUrl } from "../../domain";
 import { connect, type Pool } from "./client";
 import * as dags from "./dags";
@@ -85,9 +87,12 @@ import * as scheduling from "./scheduling";
 import * as variables from "./variables";
 import { POSTGRES_MIGRATIONS, postgresMigrationTarget } from "./migrations";
 import * as runs from "./runs";
+import * as snapshots from "./snapshots";
 import * as runCreate from "./run-create";
 import * as runStates from "./run-states";
 import * as tis from "./task-instances";
+import * as agentTries from "./agent-tries";
+import type { TryFinish, TryIdentity, TryStart, TryWrite } from "../ports/agent-rpc";
 import * as users from "./users";
 import * as xcom from "./xcom";
 import * as mapping from "./mapping";
@@ -281,7 +286,10 @@ export class PostgresStore implements Store {
     return runs.listActiveRunIds(this.sql);
   }
   async loadRunSnapshots(runIds: number[]): Promise<RunSnapshot[]> {
-    return runs.loadRunSnapshots(this.sql, runIds);
+    return snapshots.loadRunSnapshots(this.sql, runIds);
+  }
+  async loadTickReads(snapshotIds: number[], gateIds: number[]): Promise<TickReads> {
+    return loadTickReads(this.sql, snapshotIds, gateIds);
   }
   async loadRunChanges(runIds: number[], known: ReadonlyMap<number, KnownTaskInstance>): Promise<RunSnapshot[]> {
     return runs.loadRunChanges(this.sql, runIds, known);
@@ -323,6 +331,15 @@ export class PostgresStore implements Store {
   }
   async countActiveTaskInstances(): Promise<ActiveTaskCounts> {
     return tis.countActiveTaskInstances(this.sql);
+  }
+  async startTry(start: TryStart, now: Date): Promise<TryWrite | null> {
+    return agentTries.startTry(this.sql, start, now, this.webhookInterest.wants(TASK_EVENT));
+  }
+  async finishTry(finish: TryFinish, now: Date): Promise<TryWrite | null> {
+    return agentTries.finishTry(this.sql, finish, now, this.webhookInterest.wants(TASK_EVENT));
+  }
+  async appendTryLogs(t: TryIdentity, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): Promise<boolean> {
+    return agentTries.appendTryLogs(this.sql, t, firstSeq, lines);
   }
   async heartbeat(tiId: number, tryNumber: number, now: Date): Promise<boolean> {
     return tis.heartbeat(this.sql, tiId, tryNumber, now);
@@ -399,7 +416,7 @@ export class PostgresStore implements Store {
   async listPools(team: string, opts?: ListOptions & { name_pattern?: string }): Promise<Page<PoolRecord>> {
     return pools.listPools(this.sql, team, opts);
   }
-  async listPoolUsage(): Promise<PoolRecord[]> {
+  async listPoolUsage(): Promise<PoolOccupancy[]> {
     return pools.listPoolUsage(this.sql);
   }
   async getPool(team: string, name: string): Promise<PoolRecord | null> {

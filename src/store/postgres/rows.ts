@@ -15,7 +15,6 @@ import type {
   UserRecord,
   XComRecord,
 } from "../../domain";
-import { snapshotTaskInstanceOf, type SnapshotTiValues as SnapshotTiValuesOf } from "../snapshot-columns";
 
 export interface DagRow {
   team: string;
@@ -91,16 +90,15 @@ export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
   updated_at: r.updated_at,
 });
 
-export { SNAPSHOT_TI_COLUMNS } from "../snapshot-columns";
-/** A snapshot row as the driver's values() gives it. */
-export type SnapshotTiValues = SnapshotTiValuesOf<Date>;
-export const snapshotTaskInstance = (v: SnapshotTiValues, run: DagRunRecord): TaskInstanceRecord =>
-  snapshotTaskInstanceOf(v, run, (t) => t);
-
 type RunDates = "logical_date" | "data_interval_start" | "data_interval_end" | "queued_at" | "start_date" | "end_date";
 /** A run as `row_to_json` of its DAG_RUN_COLUMNS gives it: timestamps as ISO text, conf as JSON. */
 export function runFromJson(text: string): DagRunRecord {
-  const r = JSON.parse(text) as Omit<DagRunRow, RunDates> & Record<RunDates, string | null>;
+  return runFromJsonValue(JSON.parse(text));
+}
+
+/** runFromJson of a value already parsed (a run nested in a larger JSON document: tick-reads.ts). */
+export function runFromJsonValue(value: unknown): DagRunRecord {
+  const r = value as Omit<DagRunRow, RunDates> & Record<RunDates, string | null>;
   const date = (iso: string | null) => (iso === null ? null : new Date(iso));
   return toDagRun({
     ...r,

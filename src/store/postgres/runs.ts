@@ -1,4 +1,4 @@
-/** DAG runs: creation with their task instances, lookups, the tick's snapshot read, run state changes. */
+/** DAG runs: creation with their task instances, lookups, the tick's change read, run state changes (the snapshot read: snapshots.ts). */
 import {
   ConflictError,
   NotFoundError,
@@ -22,21 +22,9 @@ import {
   PG_FOREIGN_KEY_VIOLATION,
   PG_UNIQUE_VIOLATION,
   query,
-  queryValues,
   type Db,
 } from "./client";
-import {
-  DAG_RUN_COLUMNS,
-  SNAPSHOT_TI_COLUMNS,
-  TI_COLUMNS,
-  runFromJson,
-  snapshotTaskInstance,
-  toDagRun,
-  toTaskInstance,
-  type DagRunRow,
-  type SnapshotTiValues,
-  type TaskInstanceRow,
-} from "./rows";
+import { DAG_RUN_COLUMNS, TI_COLUMNS, toDagRun, toTaskInstance, type DagRunRow, type TaskInstanceRow } from "./rows";
 
 /**
  * One statement: the run, then all its task instances from parallel arrays (one row per task), so the
@@ -136,46 +124,6 @@ const RUN_AS_R = DAG_RUN_COLUMNS.split(", ")
   .join(", ");
 const runOfChangeRow = (row: Record<string, unknown>): DagRunRow =>
   Object.fromEntries(DAG_RUN_COLUMNS.split(", ").map((c) => [c, row[`r_${c}`]])) as unknown as DagRunRow;
-
-/**
- * The runs and all their task instances in one statement (one snapshot, so every run's task instances are
- * consistent with it even while agents report states concurrently; no BEGIN/COMMIT, so one round trip
- * instead of four, on the hop's path). A UNION ALL of task rows (the run column NULL) and run rows (the task
- * columns NULL, the run as one JSON text), read as arrays: a sweep decodes 100,000 task rows and the driver's
- * cost is per field, so a task row carries one NULL for its run instead of fifteen, no team, dag_id and
- * run_id (its run's), and becomes no intermediate object. No ORDER BY on the task instances: sorting 100,000
- * rows spills to disk at the default work_mem, while each run's ten-odd rows sort in JS for nothing. The ids
- * go as a bigint[] parameter, not as text cast in the SQL: when Postgres scans the table (a fresh table
- * without statistics), a `$1::text::bigint[]` filter parses the array again for every row (20 s, not 1.6 s).
- */
-const SNAPSHOTS_SQL = `
-SELECT ${SNAPSHOT_TI_COLUMNS}, NULL AS run FROM task_instances WHERE dag_run_id = ANY($1::bigint[])
-UNION ALL
-SELECT ${SNAPSHOT_TI_COLUMNS.split(", ")
-  .map((c) => `NULL AS ${c}`)
-  .join(", ")}, row_to_json(r)::text
-FROM (SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id = ANY($1::bigint[])) r`;
-/** Where a snapshot row holds its run's JSON (null on task rows), after the task columns. */
-const RUN_JSON = SNAPSHOT_TI_COLUMNS.split(", ").length;
-
-export async function loadRunSnapshots(db: Db, runIds: number[]): Promise<RunSnapshot[]> {
-  if (runIds.length === 0) return [];
-  const rows = await queryValues<SnapshotTiValues>(db, SNAPSHOTS_SQL, [arrayParam(runIds)]);
-  const byRun = new Map<number, RunSnapshot>();
-  for (const row of rows) {
-    const json = row[RUN_JSON] as string | null;
-    if (json === null) continue;
-    const run = runFromJson(json);
-    byRun.set(run.id, { run, tis: [] });
-  }
-  for (const row of rows) {
-    const snap = row[RUN_JSON] === null ? byRun.get(row[1]) : undefined;
-    snap?.tis.push(snapshotTaskInstance(row, snap.run));
-  }
-  const snapshots = [...byRun.values()].sort((a, b) => a.run.id - b.run.id);
-  for (const s of snapshots) s.tis.sort((a, b) => a.id - b.id);
-  return snapshots;
-}
 
 /**
  * The runs and those of their task instances that differ from `known` (loadRunChanges), in one statement: one

@@ -20,17 +20,53 @@ import { createDagRun } from "./runs";
 /** JSON null and a missing key both mean "no schedule" (SQLite's json_extract gives NULL for both). */
 const HAS_SCHEDULE = "COALESCE(jsonb_typeof(v.spec -> 'schedule'), 'null') <> 'null'";
 
+/**
+ * Whether a DAG version has a schedule, by version id, per pool. A version never changes and its id is never
+ * reused, and testing the spec on every sweep detoasted every active DAG's whole spec (megabytes for a
+ * 10,000-task DAG), scheduled or not. Holds only the versions of the DAGs the last sweep looked at.
+ */
+const scheduledCache = new WeakMap<object, Map<number, boolean>>();
+
+/**
+ * One statement (cron lateness rides on it: no second round trip when a version is new): the active,
+ * unpaused DAGs' versions not known yet are tested (`learned`), and always one row comes back carrying them
+ * and every candidate version (`current`, to drop versions no longer looked at); the DAG columns and the run
+ * counts are read only for DAGs whose version is scheduled (NULL on the lone row when there are none).
+ */
+const SCHEDULED_DAGS_SQL = `
+WITH cand AS MATERIALIZED (
+  SELECT team, dag_id, version_id FROM dags WHERE is_active AND NOT is_paused
+), learned AS MATERIALIZED (
+  SELECT v.id, ${HAS_SCHEDULE} AS scheduled FROM dag_versions v
+  WHERE v.id IN (SELECT version_id FROM cand) AND v.id <> ALL($1::bigint[]) AND v.id <> ALL($2::bigint[])
+), sched AS (
+  SELECT ${DAG_COLUMNS},
+    (SELECT max(r.logical_date) FROM dag_runs r WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.run_type = 'scheduled') AS latest,
+    (SELECT count(*) FROM dag_runs r WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.state IN ('queued', 'running') AND r.backfill_id IS NULL) AS active
+  FROM ${DAG_FROM}
+  WHERE d.is_active AND NOT d.is_paused
+    AND (d.version_id = ANY($1::bigint[]) OR d.version_id IN (SELECT id FROM learned WHERE scheduled))
+)
+SELECT (SELECT json_agg(json_build_array(id, scheduled)) FROM learned) AS learned,
+  (SELECT json_agg(DISTINCT version_id) FROM cand) AS current, s.*
+FROM (SELECT 1) AS one LEFT JOIN sched s ON true
+ORDER BY s.team, s.dag_id`;
+
+/** A DAG's row, or (team NULL) the lone row of a sweep that found none. */
+type ScheduledRow = DagRow & { latest: Date | null; active: number; learned: [number, boolean][] | null; current: number[] | null };
+
 export async function listScheduledDags(db: Db): Promise<ScheduledDag[]> {
-  const rows = await query<DagRow & { latest: Date | null; active: number }>(
-    db,
-    `SELECT ${DAG_COLUMNS},
-       (SELECT max(r.logical_date) FROM dag_runs r WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.run_type = 'scheduled') AS latest,
-       (SELECT count(*) FROM dag_runs r WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.state IN ('queued', 'running') AND r.backfill_id IS NULL) AS active
-     FROM ${DAG_FROM}
-     WHERE d.is_active AND NOT d.is_paused AND ${HAS_SCHEDULE}
-     ORDER BY d.team, d.dag_id`,
+  let known = scheduledCache.get(db);
+  if (!known) scheduledCache.set(db, (known = new Map()));
+  const ids = (want: boolean) => [...known].flatMap(([id, scheduled]) => (scheduled === want ? [id] : []));
+  const rows = await query<ScheduledRow>(db, SCHEDULED_DAGS_SQL, [ids(true), ids(false)]);
+  const { learned, current } = rows[0]!;
+  for (const [id, scheduled] of learned ?? []) known.set(id, scheduled);
+  const looked = new Set(current);
+  for (const id of known.keys()) if (!looked.has(id)) known.delete(id);
+  return rows.flatMap(({ learned: _l, current: _c, latest, active, ...dag }) =>
+    dag.team === null ? [] : [{ dag: toDag(dag), latest_scheduled_logical_date: latest, active_runs: active }],
   );
-  return rows.map(({ latest, active, ...r }) => ({ dag: toDag(r), latest_scheduled_logical_date: latest, active_runs: active }));
 }
 
 /**
@@ -38,7 +74,7 @@ export async function listScheduledDags(db: Db): Promise<ScheduledDag[]> {
  * connection of its own): each active run with its DAG's gate (by (team, dag_id): the same dag_id may belong
  * to two teams) and its backfill's, each counted once in a MATERIALIZED CTE however many runs share it.
  */
-const RUN_GATES_SQL = `
+export const RUN_GATES_SQL = `
 WITH runs AS MATERIALIZED (
   SELECT id, team, dag_id, state, backfill_id FROM dag_runs WHERE id = ANY($1::bigint[]) AND state IN ('queued', 'running')
 ), gate_dags AS MATERIALIZED (
@@ -59,7 +95,7 @@ LEFT JOIN gate_dags d ON d.team = r.team AND d.dag_id = r.dag_id
 LEFT JOIN gate_backfills b ON b.id = r.backfill_id
 ORDER BY r.id`;
 
-type RunGateRow = RunGates["runs"][number] & {
+export type RunGateRow = RunGates["runs"][number] & {
   dag_paused: boolean | null;
   dag_version_id: number | null;
   dag_running: number | null;
@@ -90,9 +126,13 @@ async function maxActiveRunsOf(db: Db, versionIds: readonly number[]): Promise<R
 }
 
 export async function loadRunGates(db: Db, runIds: number[]): Promise<RunGates> {
+  if (runIds.length === 0) return { runs: [], dags: new Map(), backfills: new Map() };
+  return foldRunGates(db, await query<RunGateRow>(db, RUN_GATES_SQL, [arrayParam(runIds)]));
+}
+
+/** RUN_GATES_SQL's rows as RunGates (a DAG version not seen yet costs one read of its max_active_runs). */
+export async function foldRunGates(db: Db, rows: readonly RunGateRow[]): Promise<RunGates> {
   const gates: RunGates = { runs: [], dags: new Map(), backfills: new Map() };
-  if (runIds.length === 0) return gates;
-  const rows = await query<RunGateRow>(db, RUN_GATES_SQL, [arrayParam(runIds)]);
   const maxActiveRuns = await maxActiveRunsOf(
     db,
     rows.flatMap((r) => (r.dag_version_id === null ? [] : [r.dag_version_id])),

@@ -14,6 +14,7 @@ import { roundsOf } from "../transition-rounds";
 import { arrayParam, execute, Params, query, type Db, type Pool } from "./client";
 import { pgPageClause } from "./list-query";
 import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
+import { applyPairs } from "./transition-pairs";
 
 // The other Postgres files (operator, reapers, run states) split their batches the same way.
 export { roundsOf };
@@ -59,7 +60,7 @@ export async function listTaskInstances(
 }
 
 /** Patch fields with their SQL types; bit i of a transition's `mask` says field i is set (null included). */
-const PATCH_FIELDS = [
+export const PATCH_FIELDS = [
   ["try_number", "int"],
   ["queued_at", "timestamptz"],
   ["start_date", "timestamptz"],
@@ -155,7 +156,7 @@ async function applyRound(
   for (const r of rows) applied[positions[r.ord - 1]!] = true;
 }
 
-const patchValue = (v: unknown): unknown => (typeof v === "string" ? storableText(v) : (v ?? null));
+export const patchValue = (v: unknown): unknown => (typeof v === "string" ? storableText(v) : (v ?? null));
 
 /** Applies the batch round by round on `db` (a pool for one round, else a transaction the caller opened). */
 export async function applyTransitionsOn(
@@ -177,7 +178,10 @@ export async function applyTransitions(
 ): Promise<boolean[]> {
   if (transitions.length === 0) return [];
   // One round is one statement, atomic by itself; several rounds need a transaction around them.
-  if (roundsOf(transitions).length === 1) return applyTransitionsOn(sql, transitions, now, statement);
+  const rounds = roundsOf(transitions).length;
+  if (rounds === 1) return applyTransitionsOn(sql, transitions, now, statement);
+  // A row changed twice (an inline start: none → scheduled → running): one statement, not BEGIN, two, COMMIT.
+  if (rounds === 2 && !statement) return applyPairs(sql, transitions, now);
   return (await sql.begin((tx) => applyTransitionsOn(tx, transitions, now, statement))) as boolean[];
 }
 

@@ -113,7 +113,7 @@ export async function enqueueWebhookDelivery(
 }
 
 /** Matches an enabled webhook `w` to an event type (a parameter) and a DAG id (an expression). */
-const wants = (typeParam: string, dagExpr: string) =>
+export const wants = (typeParam: string, dagExpr: string) =>
   `w.enabled AND (w.event_types && ARRAY['*', ${typeParam}]::text[])
    AND (w.dag_ids IS NULL OR ${dagExpr} = ANY(w.dag_ids))`;
 

@@ -10,7 +10,6 @@ import type {
   XComRecord,
 } from "../../domain";
 import type { DagRunState, TaskState, WaitReasonKind } from "../../domain";
-import { snapshotTaskInstanceOf, type SnapshotTiValues as SnapshotTiValuesOf } from "../snapshot-columns";
 
 export const ms = (d: Date | null | undefined): number | null => (d == null ? null : d.getTime());
 export const date = (v: number | null): Date | null => (v == null ? null : new Date(v));
@@ -143,11 +142,7 @@ export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
   updated_at: new Date(r.updated_at),
 });
 
-export { SNAPSHOT_TI_COLUMNS } from "../snapshot-columns";
-/** A snapshot row as a statement's values() gives it. */
-export type SnapshotTiValues = SnapshotTiValuesOf<number>;
-export const snapshotTaskInstance = (v: SnapshotTiValues, run: DagRunRecord): TaskInstanceRecord =>
-  snapshotTaskInstanceOf(v, run, (t) => new Date(t));
+export { SNAPSHOT_TI_COLUMNS, snapshotTaskInstance, type SnapshotTiValues } from "../snapshot-columns";
 
 export interface XComRow {
   team: string;

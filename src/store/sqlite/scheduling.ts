@@ -17,17 +17,48 @@ import { pageClause } from "./list-query";
 import { DAG_COLUMNS, DAG_FROM, toDag, type DagRow } from "./rows";
 import { createDagRun } from "./runs";
 
+/**
+ * Whether a DAG version has a schedule, by version id, per database. A version never changes and its id is
+ * never reused (AUTOINCREMENT), and testing the spec on every sweep parsed every active DAG's whole spec
+ * (megabytes for a 10,000-task DAG), scheduled or not. Holds only the versions of the DAGs the last sweep
+ * looked at.
+ */
+const scheduledCache = new WeakMap<Database, Map<number, boolean>>();
+
 export function listScheduledDags(db: Database): ScheduledDag[] {
+  let known = scheduledCache.get(db);
+  if (!known) scheduledCache.set(db, (known = new Map()));
+  const cache = known;
   const rows = db
-    .query(
-      `SELECT ${DAG_COLUMNS},
-         (SELECT max(r.logical_date) FROM dag_runs r WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.run_type = 'scheduled') AS latest,
-         (SELECT count(*) FROM dag_runs r WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.state IN ('queued', 'running') AND r.backfill_id IS NULL) AS active
-       FROM ${DAG_FROM}
-       WHERE d.is_active = 1 AND d.is_paused = 0 AND json_extract(v.spec, '$.schedule') IS NOT NULL
-       ORDER BY d.team, d.dag_id`,
-    )
-    .all() as (DagRow & { latest: number | null; active: number })[];
+    .transaction(() => {
+      const current = (
+        db.query("SELECT DISTINCT version_id FROM dags WHERE is_active = 1 AND is_paused = 0").all() as { version_id: number }[]
+      ).map((r) => r.version_id);
+      const missing = current.filter((id) => !cache.has(id));
+      if (missing.length)
+        for (const r of db
+          .query(
+            `SELECT id, json_extract(spec, '$.schedule') IS NOT NULL AS scheduled
+             FROM dag_versions WHERE id IN (SELECT value FROM json_each(?))`,
+          )
+          .all(JSON.stringify(missing)) as { id: number; scheduled: number }[])
+          cache.set(r.id, r.scheduled === 1);
+      const looked = new Set(current);
+      for (const id of cache.keys()) if (!looked.has(id)) cache.delete(id);
+      const scheduled = current.filter((id) => cache.get(id) === true);
+      if (scheduled.length === 0) return [];
+      return db
+        .query(
+          `SELECT ${DAG_COLUMNS},
+             (SELECT max(r.logical_date) FROM dag_runs r WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.run_type = 'scheduled') AS latest,
+             (SELECT count(*) FROM dag_runs r WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.state IN ('queued', 'running') AND r.backfill_id IS NULL) AS active
+           FROM ${DAG_FROM}
+           WHERE d.is_active = 1 AND d.is_paused = 0 AND d.version_id IN (SELECT value FROM json_each(?))
+           ORDER BY d.team, d.dag_id`,
+        )
+        .all(JSON.stringify(scheduled)) as (DagRow & { latest: number | null; active: number })[];
+    })
+    .deferred();
   return rows.map((r) => ({
     dag: toDag(r),
     latest_scheduled_logical_date: r.latest == null ? null : new Date(r.latest),

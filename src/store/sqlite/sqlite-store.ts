@@ -36,6 +36,7 @@ import type {
   XComFilter,
   OperatorChange,
   PoolInput,
+  PoolOccupancy,
   PoolRecord,
   PreviousRunStates,
   TaskNoteUpdate,
@@ -56,7 +57,7 @@ import type { Slice } from "../ports/secrets";
 import type { LogBatch } from "../ports/task-log";
 import type { InlineTryEnd, InlineTryEndResult } from "../ports/inline-tries";
 import * as inlineFinish from "./inline-finish";
-import type { DagRunStateChange, KnownTaskInstance } from "../ports/scheduler";
+import type { DagRunStateChange, KnownTaskInstance, TickReads } from "../ports/scheduler";
 import * as dags from "./dags";
 import * as dagsQuery from "./dags-query";
 import { ensureTeam } from "../ensure-team";
@@ -68,6 +69,8 @@ import * as runs from "./runs";
 import * as runCreate from "./run-create";
 import * as runStates from "./run-states";
 import * as tis from "./task-instances";
+import * as agentTries from "./agent-tries";
+import type { TryFinish, TryIdentity, TryStart, TryWrite } from "../ports/agent-rpc";
 import * as users from "./users";
 import * as xcom from "./xcom";
 import * as mapping from "./mapping";
@@ -263,6 +266,14 @@ export class SqliteStore implements Store {
   async loadRunSnapshots(runIds: number[]): Promise<RunSnapshot[]> {
     return runs.loadRunSnapshots(this.db, runIds);
   }
+  async loadTickReads(snapshotIds: number[], gateIds: number[]): Promise<TickReads> {
+    return {
+      snapshots: runs.loadRunSnapshots(this.db, snapshotIds),
+      gates: scheduling.loadRunGates(this.db, gateIds),
+      active: tis.countActiveTaskInstances(this.db),
+      pools: pools.listPoolUsage(this.db),
+    };
+  }
   async loadRunChanges(runIds: number[], known: ReadonlyMap<number, KnownTaskInstance>): Promise<RunSnapshot[]> {
     return runs.loadRunChanges(this.db, runIds, known);
   }
@@ -326,6 +337,15 @@ export class SqliteStore implements Store {
   }
   async countActiveTaskInstances(): Promise<ActiveTaskCounts> {
     return tis.countActiveTaskInstances(this.db);
+  }
+  async startTry(start: TryStart, now: Date): Promise<TryWrite | null> {
+    return agentTries.startTry(this.db, start, now, (transitions) => this.transitionsWithOutbox(transitions, now));
+  }
+  async finishTry(finish: TryFinish, now: Date): Promise<TryWrite | null> {
+    return agentTries.finishTry(this.db, finish, now, (transitions) => this.transitionsWithOutbox(transitions, now));
+  }
+  async appendTryLogs(t: TryIdentity, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): Promise<boolean> {
+    return agentTries.appendTryLogs(this.db, t, firstSeq, lines);
   }
   async heartbeat(tiId: number, tryNumber: number, now: Date): Promise<boolean> {
     return tis.heartbeat(this.db, tiId, tryNumber, now);
@@ -402,7 +422,7 @@ export class SqliteStore implements Store {
   async listPools(team: string, opts?: ListOptions & { name_pattern?: string }): Promise<Page<PoolRecord>> {
     return pools.listPools(this.db, team, opts);
   }
-  async listPoolUsage(): Promise<PoolRecord[]> {
+  async listPoolUsage(): Promise<PoolOccupancy[]> {
     return pools.listPoolUsage(this.db);
   }
   async getPool(team: string, name: string): Promise<PoolRecord | null> {

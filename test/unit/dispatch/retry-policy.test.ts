@@ -172,3 +172,56 @@ describe("DispatchRetryPolicy in the loop", () => {
     expect(executor.attempts).toEqual(["a#1@0", "a#1@5", "a#1@15", "a#2@15"]);
   });
 });
+
+describe("DispatchRetryPolicy.heldUntil (the loop's dispatch gate)", () => {
+  /** A task instance another replica backed off until `until` (written to the store, not through this policy). */
+  async function backedOffElsewhere(until: Date) {
+    const spec = parseDagSpec({ dag_id: "flaky", tasks: [{ task_id: "a", operator: "bash", bash_command: "true" }] });
+    const dag = await store.upsertDag("default", { spec, fileloc: "/dags/flaky.json", pausedOnCreate: false, now: T0 });
+    const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, T0));
+    const ti = (await store.getTaskInstance("default", "flaky", run.run_id, "a"))!;
+    await store.applyTransitions([{ id: ti.id, from: ["none"], to: "scheduled" }], T0);
+    await store.recordDispatchFailure(ti.id, 1, "boom", T0);
+    await store.deferDispatch(ti.id, 1, until, "backing off", T0);
+    return ti;
+  }
+
+  function countingPolicy() {
+    let reads = 0;
+    const counted = new Proxy(store, {
+      get: (target, key) =>
+        key === "listDispatchBackoffs"
+          ? (now: Date) => {
+              reads++;
+              return target.listDispatchBackoffs(now);
+            }
+          : Reflect.get(target, key),
+    });
+    const policy = new DispatchRetryPolicy({ store: counted, logger: silentLogger, maxAttempts: 3, baseMs: 5000, wake: () => {} });
+    return { policy, reads: () => reads };
+  }
+
+  test("reads the store once a second, not per tick, and still holds what it read until its time", async () => {
+    const { policy, reads } = countingPolicy();
+    const ti = await backedOffElsewhere(at(1.5));
+    for (let ms = 0; ms < 1000; ms += 10) expect([...(await policy.heldUntil(new Date(T0.getTime() + ms))).keys()]).toEqual([ti.id]);
+    expect(reads()).toBe(1);
+    expect((await policy.heldUntil(at(1.2))).get(ti.id)).toEqual({ try_number: 1, until: at(1.5) });
+    expect((await policy.heldUntil(at(1.5))).size).toBe(0);
+    expect(reads()).toBe(2);
+  });
+
+  test("a launch it backs off itself is held at once, without reading; reset() reads again (a new term of leadership)", async () => {
+    const { policy, reads } = countingPolicy();
+    expect((await policy.heldUntil(T0)).size).toBe(0);
+    const ti = await backedOffElsewhere(at(30));
+    await policy.onDispatchFailure(ti, new Error("spawn /nope ENOENT"), at(0.1));
+    // Its own back-off (attempt 2: 10 s after this failure) replaces the one read or written before.
+    expect((await policy.heldUntil(at(0.2))).get(ti.id)).toEqual({ try_number: 1, until: at(10.1) });
+    expect(reads()).toBe(1);
+    policy.reset();
+    await store.deferDispatch(ti.id, 1, at(40), "backing off", at(0.3)); // another replica, meanwhile
+    expect((await policy.heldUntil(at(0.3))).get(ti.id)).toEqual({ try_number: 1, until: at(40) });
+    expect(reads()).toBe(2);
+  });
+});

@@ -108,6 +108,38 @@ describe("withStoreEvents", () => {
     ]);
   });
 
+  test("an agent's start and end (startTry, finishTry) are one event each; a write that did not apply is none", async () => {
+    const seen: [string, number | undefined][] = [];
+    store = withStoreEvents(
+      raw,
+      hub,
+      () => {},
+      (n, t, now) => seen.push([`${t.from}→${t.to}`, now.getTime() - n.queued_at!.getTime()]),
+    );
+    await aRun();
+    const ti = (await store.getTaskInstance("default", "ev", "r1", "a"))!;
+    await store.applyTransitions([{ id: ti.id, from: ["none"], to: "scheduled" }], T0);
+    await store.applyTransitions([{ id: ti.id, from: ["scheduled"], to: "queued", patch: { queued_at: T0 } }], T0);
+    const sub = hub.subscribe({ filter: (e) => e.type.startsWith("task_instance.") });
+    const start = { id: ti.id, dag_id: "ev", run_id: "r1", task_id: "a", try_number: 1, hostname: "h", pid: 7 };
+    const later = new Date(T0.getTime() + 3000);
+    expect((await store.startTry(start, later))!.applied).toBe(true);
+    expect((await store.startTry(start, later))!.applied).toBe(false);
+    const end = { ...start, to: "failed" as const, note: "exit code 3", final: false };
+    expect((await store.finishTry(end, new Date(T0.getTime() + 5000)))!.applied).toBe(true);
+    expect((await store.finishTry(end, new Date(T0.getTime() + 6000)))!.applied).toBe(false);
+    await store.applyTransitions([{ id: ti.id, from: ["failed"], to: "success" }], later);
+    expect((await eventsUntil(sub, (e) => "state" in e && e.state === "success")).map((e) => [e.state, e.try_number, e.note])).toEqual([
+      ["running", 1, null],
+      ["failed", 1, "exit code 3"],
+      ["success", 1, null],
+    ]);
+    expect(seen.slice(0, 2)).toEqual([
+      ["queued→running", 3000],
+      ["running→failed", 5000],
+    ]);
+  });
+
   test("an inline try's end is an event in the state it was written: a refused XCom's try as failed, with the reason", async () => {
     await aRun();
     const ti = (await store.getTaskInstance("default", "ev", "r1", "a"))!;

@@ -1,5 +1,5 @@
 /**
- * TransitionBatcher: writes asked for in the same turn, or while a batch is in flight, go out together (a
+ * TransitionBatcher: writes asked for in the same pass of the event loop, or while a batch is in flight, go out together (a
  * caller's several writes always in one batch, in order); each caller learns whether its own transition
  * applied, or gets the batch's error. No I/O: a recording writer.
  */
@@ -40,6 +40,15 @@ describe("TransitionBatcher", () => {
     expect(answers).toEqual([true, false, true]);
     expect(r.batches).toEqual([{ ids: [1, 2, 3], now: at(9) }]);
     expect(b.stats).toEqual({ batches: 1, items: 3 });
+  });
+
+  test("writes asked for by different callbacks of one pass of the event loop (responses arriving together) share a batch", async () => {
+    const r = recorder();
+    const b = new TransitionBatcher(r.write);
+    // Two timers due together run in the same pass, as the completions of requests answered together do.
+    const answers = await Promise.all([1, 2, 3].map((id) => new Promise((done) => setTimeout(() => done(b.apply(t(id), at(id))), 0))));
+    expect(answers).toEqual([true, false, true]);
+    expect(r.batches).toEqual([{ ids: [1, 2, 3], now: at(3) }]);
   });
 
   test("writes asked for while a batch is in flight wait and go out together in the next one", async () => {

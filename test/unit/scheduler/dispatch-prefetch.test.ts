@@ -70,6 +70,17 @@ describe("DispatchStep capacity reads", () => {
     expect(s.reads).toBe(1);
   });
 
+  test("counts handed in by the tick's own read are the ones its dispatch decides with; the store is not asked again", async () => {
+    const { s, port } = store();
+    const { d, launched, dispatch } = step(port);
+    const now = at(1);
+    const full = { byDag: new Map([[teamKey("default", "etl"), 1]]), byTeam: new Map() };
+    d.prefetchCapacity(now, Promise.resolve({ active: full, pools: await port.listPoolUsage() }));
+    expect(await dispatch(now)).toBe(0);
+    expect(launched).toEqual([]);
+    expect(s.reads).toBe(0);
+  });
+
   test("reads prefetched for a tick that failed before dispatching are not used by the next tick", async () => {
     const { s, port } = store();
     const { d, launched, dispatch } = step(port);

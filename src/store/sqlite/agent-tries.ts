@@ -1,0 +1,68 @@
+/**
+ * An agent's writes on SQLite (AgentRpcStore.startTry, finishTry, appendTryLogs): the read and the write in
+ * one immediate transaction, so nothing changes the row between them. The transition is written by the
+ * store's own applyTransitions path (`apply`), which writes its webhook outbox rows too.
+ */
+import type { Database } from "bun:sqlite";
+import type { LogLineRecord, TaskInstanceRecord, TaskTransition } from "../../domain";
+import type { TryFinish, TryIdentity, TryStart, TryWrite } from "../ports/agent-rpc";
+import { getTaskInstanceById } from "./task-instances";
+import { appendLogs } from "./logs";
+
+type Apply = (transitions: TaskTransition[], now: Date) => boolean[];
+
+export function startTry(db: Database, s: TryStart, now: Date, apply: Apply): TryWrite | null {
+  return write(db, s, now, apply, (ti) => ({
+    id: s.id,
+    from: ["queued"],
+    to: "running",
+    try_number: s.try_number,
+    // A sensor back from up_for_reschedule keeps its first start (its timeout counts from there).
+    patch: { start_date: ti.start_date ?? now, last_heartbeat: now, hostname: s.hostname, pid: s.pid, note: null },
+  }));
+}
+
+export function finishTry(db: Database, f: TryFinish, now: Date, apply: Apply): TryWrite | null {
+  return write(db, f, now, apply, () => ({
+    id: f.id,
+    from: ["running"],
+    to: f.to,
+    try_number: f.try_number,
+    patch: { end_date: now, note: f.note, ...(f.final ? { max_tries: f.try_number - 1 } : {}) },
+  }));
+}
+
+function write(
+  db: Database,
+  t: TryIdentity,
+  now: Date,
+  apply: Apply,
+  transition: (ti: TaskInstanceRecord) => TaskTransition,
+): TryWrite | null {
+  return db
+    .transaction((): TryWrite | null => {
+      const ti = getTaskInstanceById(db, t.id);
+      if (!ti) return null;
+      if (ti.dag_id !== t.dag_id || ti.run_id !== t.run_id || ti.task_id !== t.task_id) return { applied: false, ti };
+      const [applied] = apply([transition(ti)], now);
+      return applied ? { applied: true, ti: getTaskInstanceById(db, t.id)! } : { applied: false, ti };
+    })
+    .immediate();
+}
+
+export function appendTryLogs(db: Database, t: TryIdentity, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): boolean {
+  return db
+    .transaction((): boolean => {
+      const ti = getTaskInstanceById(db, t.id);
+      const live =
+        ti !== null &&
+        ti.dag_id === t.dag_id &&
+        ti.run_id === t.run_id &&
+        ti.task_id === t.task_id &&
+        ti.try_number === t.try_number &&
+        (ti.state === "queued" || ti.state === "running");
+      if (live) appendLogs(db, t.id, t.try_number, firstSeq, lines);
+      return live;
+    })
+    .immediate();
+}

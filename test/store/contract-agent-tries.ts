@@ -1,0 +1,212 @@
+/**
+ * Store contract for startTry and finishTry (an agent's Register and ReportState): the try the token names
+ * moves queued → running with its agent's host and pid, then running → its outcome with its note and end; each
+ * call answers the task instance as it is afterwards and changes nothing for another try, another task, a try
+ * not in the state it leaves (a resend answers the row as it is), or an unknown id; a rescheduled sensor keeps
+ * its first start; a final failure spends no retry; each write has its webhook outbox row like any transition.
+ * appendTryLogs stores a live try's lines (queued or running) and nothing for any other.
+ */
+import { describe, expect, test } from "bun:test";
+import type { TaskTransition, WebhookInput } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
+import type { Store, TryFinish, TryStart } from "../../src/store";
+import { newRun, T0 } from "./contract-fixtures";
+
+const at = (s: number) => new Date(T0.getTime() + s * 1000);
+const hook: WebhookInput = {
+  url: "http://127.0.0.1:9/hook",
+  event_types: ["task_instance.state_changed"],
+  secret: "0123456789abcdef",
+};
+
+/** Tasks a and b of one run, both queued in try 1 (queued at 1 s). */
+async function queued(store: Store) {
+  const dag = await store.upsertDag("default", {
+    spec: parseDagSpec({ dag_id: "etl", tasks: ["a", "b"].map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) }),
+    fileloc: "/dags/etl.json",
+    pausedOnCreate: false,
+    now: T0,
+  });
+  const task = (task_id: string) => ({ task_id, operator: "bash", max_tries: 0, pool: "default_pool", pool_slots: 1, priority_weight: 1 });
+  await store.createDagRun(newRun(dag, "r1", { tasks: [task("a"), task("b")] }));
+  const tis = (await store.listTaskInstances("default", "etl", "r1")).items;
+  await store.applyTransitions(
+    tis.flatMap((ti): TaskTransition[] => [
+      { id: ti.id, from: ["none"], to: "scheduled", patch: { try_number: 1 } },
+      { id: ti.id, from: ["scheduled"], to: "queued", patch: { queued_at: at(1) } },
+    ]),
+    at(1),
+  );
+  const id = (task: string) => tis.find((t) => t.task_id === task)!.id;
+  const start = (task: string, over: Partial<TryStart> = {}): TryStart => ({
+    id: id(task),
+    dag_id: "etl",
+    run_id: "r1",
+    task_id: task,
+    try_number: 1,
+    hostname: "worker-1",
+    pid: 4242,
+    ...over,
+  });
+  const finish = (task: string, over: Partial<TryFinish> = {}): TryFinish => ({
+    id: id(task),
+    dag_id: "etl",
+    run_id: "r1",
+    task_id: task,
+    try_number: 1,
+    to: "success",
+    note: null,
+    final: false,
+    ...over,
+  });
+  return { id, start, finish };
+}
+
+export function agentTriesContract(getStore: () => Store): void {
+  describe("startTry", () => {
+    test("moves the token's queued try to running and answers the row as written", async () => {
+      const store = getStore();
+      const { id, start } = await queued(store);
+      const res = await store.startTry(start("a"), at(2));
+      expect(res!.applied).toBe(true);
+      expect(res!.ti).toMatchObject({ id: id("a"), state: "running", try_number: 1, start_date: at(2), last_heartbeat: at(2) });
+      expect(res!.ti).toMatchObject({ hostname: "worker-1", pid: 4242, queued_at: at(1), note: null });
+      expect(await store.getTaskInstanceById(id("a"))).toEqual(res!.ti);
+      expect((await store.getTaskInstanceById(id("b")))!.state).toBe("queued");
+    });
+
+    test("a second start (a retried Register) changes nothing and answers the running row", async () => {
+      const store = getStore();
+      const { start } = await queued(store);
+      const first = await store.startTry(start("a"), at(2));
+      const again = await store.startTry(start("a", { hostname: "worker-2", pid: 1 }), at(3));
+      expect(again).toEqual({ applied: false, ti: first!.ti });
+    });
+
+    test("another try, another task's names or an unknown id start nothing", async () => {
+      const store = getStore();
+      const { id, start } = await queued(store);
+      const before = await store.getTaskInstanceById(id("a"));
+      expect(await store.startTry(start("a", { try_number: 2 }), at(2))).toEqual({ applied: false, ti: before! });
+      expect(await store.startTry(start("a", { task_id: "b" }), at(2))).toEqual({ applied: false, ti: before! });
+      expect(await store.startTry(start("a", { run_id: "r2" }), at(2))).toEqual({ applied: false, ti: before! });
+      expect(await store.startTry(start("a", { id: id("a") + 1000 }), at(2))).toBeNull();
+      expect(await store.getTaskInstanceById(id("a"))).toEqual(before);
+    });
+
+    test("a try that is no longer queued is answered as it is", async () => {
+      const store = getStore();
+      const { id, start } = await queued(store);
+      await store.applyTransitions([{ id: id("a"), from: ["queued"], to: "failed", patch: { note: "reaped" } }], at(2));
+      const res = await store.startTry(start("a"), at(3));
+      expect(res!.applied).toBe(false);
+      expect(res!.ti).toMatchObject({ state: "failed", note: "reaped", start_date: null, hostname: null });
+    });
+
+    test("a sensor back from up_for_reschedule keeps its first start", async () => {
+      const store = getStore();
+      const { id, start } = await queued(store);
+      await store.startTry(start("a"), at(2));
+      await store.applyTransitions(
+        [
+          { id: id("a"), from: ["running"], to: "up_for_reschedule" },
+          { id: id("a"), from: ["up_for_reschedule"], to: "scheduled" },
+          { id: id("a"), from: ["scheduled"], to: "queued", patch: { queued_at: at(10) } },
+        ],
+        at(10),
+      );
+      const res = await store.startTry(start("a"), at(11));
+      expect(res!.applied).toBe(true);
+      expect(res!.ti).toMatchObject({ state: "running", start_date: at(2), last_heartbeat: at(11) });
+    });
+
+    test("a start writes its webhook outbox row; one that does not apply writes none", async () => {
+      const store = getStore();
+      const { start } = await queued(store);
+      const w = await store.createWebhook("default", hook, at(0));
+      await store.startTry(start("a"), at(2));
+      await store.startTry(start("a"), at(3));
+      await store.startTry(start("b", { try_number: 2 }), at(3));
+      const rows = (await store.listWebhookDeliveries("default", w.id)).items;
+      expect(rows.map((d) => [d.event.task_id, d.event.state, d.event.try_number])).toEqual([["a", "running", 1]]);
+    });
+  });
+
+  describe("finishTry", () => {
+    test("ends the token's running try with its outcome and note, and answers the row as written", async () => {
+      const store = getStore();
+      const { id, start, finish } = await queued(store);
+      await store.startTry(start("a"), at(2));
+      const res = await store.finishTry(finish("a", { to: "failed", note: "exit code 3" }), at(5));
+      expect(res!.applied).toBe(true);
+      expect(res!.ti).toMatchObject({ state: "failed", note: "exit code 3", start_date: at(2), end_date: at(5), max_tries: 0 });
+      expect(await store.getTaskInstanceById(id("a"))).toEqual(res!.ti);
+    });
+
+    test("a final failure spends no retry: max_tries drops to the tries made", async () => {
+      const store = getStore();
+      const { id, start, finish } = await queued(store);
+      await store.applyTransitions([{ id: id("a"), from: ["queued"], to: "queued", patch: { max_tries: 3 } }], at(1));
+      await store.startTry(start("a"), at(2));
+      const res = await store.finishTry(finish("a", { to: "failed", note: "sensor timed out", final: true }), at(5));
+      expect(res!.ti).toMatchObject({ state: "failed", max_tries: 0 });
+    });
+
+    test("a resend, another try, another task or a try not running change nothing; an unknown id is null", async () => {
+      const store = getStore();
+      const { id, start, finish } = await queued(store);
+      const queuedB = await store.getTaskInstanceById(id("b"));
+      expect(await store.finishTry(finish("b"), at(3))).toEqual({ applied: false, ti: queuedB! });
+      await store.startTry(start("a"), at(2));
+      const running = await store.getTaskInstanceById(id("a"));
+      expect(await store.finishTry(finish("a", { try_number: 2 }), at(3))).toEqual({ applied: false, ti: running! });
+      expect(await store.finishTry(finish("a", { task_id: "b" }), at(3))).toEqual({ applied: false, ti: running! });
+      expect(await store.finishTry(finish("a", { id: id("a") + 1000 }), at(3))).toBeNull();
+      const done = await store.finishTry(finish("a"), at(4));
+      expect(await store.finishTry(finish("a", { to: "failed", note: "late" }), at(5))).toEqual({ applied: false, ti: done!.ti });
+    });
+
+    test("an end writes its webhook outbox row", async () => {
+      const store = getStore();
+      const { start, finish } = await queued(store);
+      await store.startTry(start("a"), at(2));
+      const w = await store.createWebhook("default", hook, at(0));
+      await store.finishTry(finish("a", { to: "skipped" }), at(3));
+      await store.finishTry(finish("a"), at(4));
+      const rows = (await store.listWebhookDeliveries("default", w.id)).items;
+      expect(rows.map((d) => [d.event.task_id, d.event.state])).toEqual([["a", "skipped"]]);
+    });
+  });
+
+  describe("appendTryLogs", () => {
+    const lines = (...texts: string[]) => texts.map((line, i) => ({ timestamp: at(2 + i), stream: "stdout" as const, line }));
+
+    test("stores the lines of a live try; a resend keeps the lines already there", async () => {
+      const store = getStore();
+      const { id, start } = await queued(store);
+      expect(await store.appendTryLogs(start("a"), 0, lines("queued line"))).toBe(true);
+      await store.startTry(start("a"), at(2));
+      expect(await store.appendTryLogs(start("a"), 1, lines("one", "two"))).toBe(true);
+      expect(await store.appendTryLogs(start("a"), 1, lines("ONE", "TWO", "three"))).toBe(true);
+      expect((await store.readLogs(id("a"), 1)).map((l) => [l.seq, l.line])).toEqual([
+        [0, "queued line"],
+        [1, "one"],
+        [2, "two"],
+        [3, "three"],
+      ]);
+    });
+
+    test("stores nothing for a finished try, another try or task, or an unknown id", async () => {
+      const store = getStore();
+      const { id, start, finish } = await queued(store);
+      await store.startTry(start("a"), at(2));
+      expect(await store.appendTryLogs(start("a", { try_number: 2 }), 0, lines("x"))).toBe(false);
+      expect(await store.appendTryLogs(start("a", { task_id: "b" }), 0, lines("x"))).toBe(false);
+      expect(await store.appendTryLogs(start("a", { id: id("a") + 1000 }), 0, lines("x"))).toBe(false);
+      await store.finishTry(finish("a"), at(3));
+      expect(await store.appendTryLogs(start("a"), 0, lines("late"))).toBe(false);
+      expect(await store.readLogs(id("a"), 1)).toEqual([]);
+      expect(await store.readLogs(id("a"), 2)).toEqual([]);
+    });
+  });
+}

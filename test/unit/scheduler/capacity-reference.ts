@@ -1,0 +1,161 @@
+/**
+ * The dispatch selection as it was before it ordered candidates lazily (commit 33e93f2), kept as the reference
+ * for capacity-lazy.test.ts: the lazy selection must make the same decisions.
+ */
+import { teamKey, type TeamRecord, type TeamUsage, type WaitReason, type TaskInstanceRecord } from "../../../src/domain";
+
+export interface DispatchCandidate {
+  ti: TaskInstanceRecord;
+  /** The run's queued_at: among equal priorities, older runs go first. */
+  runQueuedAt: Date;
+  /** The DAG's max_active_tasks (from its spec). */
+  maxActiveTasks: number;
+  /** Runs inline (an http task in the control plane): counts against its team's max_inline_requests. */
+  inline?: boolean;
+  /** The task's max_active_tis_per_dag, when it sets one. */
+  maxActiveTisPerDag?: number;
+}
+
+/** The key of a task across the runs of its DAG, for max_active_tis_per_dag counts. */
+export const taskKey = (ti: Pick<TaskInstanceRecord, "team" | "dag_id" | "task_id">): string =>
+  `${teamKey(ti.team, ti.dag_id)}\u0000${ti.task_id}`;
+
+/** A team's quotas; null is unlimited. */
+export type TeamQuotas = Pick<TeamRecord, "max_running_tasks" | "max_pool_slots" | "max_inline_requests">;
+
+export interface CapacityLimits {
+  /** Most task instances queued or running at once, across all DAGs. */
+  parallelism: number;
+  /** Task instances already queued or running, across all DAGs. */
+  running: number;
+  /** Task instances already queued or running, by teamKey(team, dag_id). */
+  runningByDag: Map<string, number>;
+  /** Open slots by teamKey(team, pool); when given, a pool missing from it does not exist and its tasks wait. */
+  poolOpenSlots?: Map<string, number>;
+  /** Total slots by teamKey(team, pool), only to make waiting reasons say "0 of 128 open". */
+  poolTotalSlots?: Map<string, number>;
+  /** Each team's quotas; a team absent has none. */
+  teamQuotas?: ReadonlyMap<string, TeamQuotas>;
+  /** What each team holds now (queued and running); a team absent holds nothing. */
+  teamUsage?: ReadonlyMap<string, TeamUsage>;
+  /** Task instances queued or running by taskKey, for the candidates that set max_active_tis_per_dag. */
+  runningByTask?: ReadonlyMap<string, number>;
+}
+
+export interface DispatchSelection<C extends DispatchCandidate> {
+  dispatch: C[];
+  waiting: { candidate: C; reason: WaitReason }[];
+}
+
+/** Priority weight desc, run queued_at asc, then dag_id, run_id, task_id, map_index: a total, stable order within a team. */
+export function compareCandidates(a: DispatchCandidate, b: DispatchCandidate): number {
+  return (
+    b.ti.priority_weight - a.ti.priority_weight ||
+    a.runQueuedAt.getTime() - b.runQueuedAt.getTime() ||
+    cmp(a.ti.dag_id, b.ti.dag_id) ||
+    cmp(a.ti.run_id, b.ti.run_id) ||
+    cmp(a.ti.task_id, b.ti.task_id) ||
+    a.ti.map_index - b.ti.map_index
+  );
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Candidates interleaved by team, least-loaded first. Each candidate's turn is what its team already holds
+ * (queued and running task instances) plus its rank in the team's own order (compareCandidates); turns go
+ * ascending, ties by team name. Teams holding the same take turns round-robin; a team holding fewer takes
+ * the turns until it catches up. So a team with 10,000 ready tasks takes one slot per round like a team with
+ * 10, and the lighter team wins the slots that finished tasks free.
+ *
+ * @example fairOrder([a1, a2, a3, b1], new Map([["a", { tasks: 5, … }]])) // [b1, a1, a2, a3]
+ */
+export function fairOrder<C extends DispatchCandidate>(candidates: readonly C[], usage?: ReadonlyMap<string, TeamUsage>): C[] {
+  const byTeam = new Map<string, C[]>();
+  for (const c of candidates) {
+    const list = byTeam.get(c.ti.team);
+    if (list) list.push(c);
+    else byTeam.set(c.ti.team, [c]);
+  }
+  if (byTeam.size <= 1) return [...candidates].sort(compareCandidates);
+  const turns: { c: C; turn: number; team: string }[] = [];
+  for (const [team, list] of byTeam) {
+    const held = usage?.get(team)?.tasks ?? 0;
+    list.sort(compareCandidates);
+    for (let rank = 0; rank < list.length; rank++) turns.push({ c: list[rank] as C, turn: held + rank, team });
+  }
+  return turns.sort((a, b) => a.turn - b.turn || cmp(a.team, b.team)).map((t) => t.c);
+}
+
+/**
+ * Splits candidates into those to queue now (in dispatch order) and those that must wait, each with a
+ * reason a user can act on. A candidate that does not fit (its team is at a quota, its DAG is full, its pool
+ * lacks slots) does not block others that do fit; only global parallelism stops everything.
+ *
+ * @example selectDispatchable(cands, { parallelism: 32, running: 0, runningByDag: new Map() }).dispatch
+ */
+export function selectDispatchable<C extends DispatchCandidate>(candidates: readonly C[], limits: CapacityLimits): DispatchSelection<C> {
+  const dispatch: C[] = [];
+  const waiting: { candidate: C; reason: WaitReason }[] = [];
+  let running = limits.running;
+  const byDag = new Map(limits.runningByDag);
+  const poolOpen = limits.poolOpenSlots ? new Map(limits.poolOpenSlots) : null;
+  const usage = new Map<string, TeamUsage>();
+  for (const [team, u] of limits.teamUsage ?? []) usage.set(team, { ...u });
+  const byTask = new Map(limits.runningByTask ?? []);
+
+  // Once parallelism is reached it stays reached: every later candidate waits for the same reason, shared
+  // rather than built and checked again per candidate (a fan-out has thousands waiting on every tick).
+  let full: WaitReason | null = null;
+  for (const c of fairOrder(candidates, limits.teamUsage)) {
+    if (full || running >= limits.parallelism) {
+      waiting.push({ candidate: c, reason: (full ??= { kind: "parallelism", parallelism: limits.parallelism, running }) });
+      continue;
+    }
+    const { team, dag_id, pool } = c.ti;
+    const dagKey = teamKey(team, dag_id);
+    const poolKey = teamKey(team, pool);
+    const slots = Math.max(1, c.ti.pool_slots);
+    const dagActive = byDag.get(dagKey) ?? 0;
+    const held = usage.get(team) ?? { tasks: 0, pool_slots: 0, inline: 0 };
+    // The team's quotas first: they hold every task of the team whatever its DAG or pool.
+    let reason = quotaProblem(team, limits.teamQuotas?.get(team), held, slots, c.inline === true);
+    if (!reason && dagActive >= c.maxActiveTasks) reason = { kind: "max_active_tasks", dag_id, max_active_tasks: c.maxActiveTasks };
+    const perTask = c.maxActiveTisPerDag;
+    if (!reason && perTask !== undefined && (byTask.get(taskKey(c.ti)) ?? 0) >= perTask)
+      reason = { kind: "max_active_tis_per_dag", dag_id, task_id: c.ti.task_id, max_active_tis_per_dag: perTask };
+    if (!reason && poolOpen) reason = poolProblem(pool, slots, poolOpen.get(poolKey), limits.poolTotalSlots?.get(poolKey));
+    if (reason) {
+      waiting.push({ candidate: c, reason });
+      continue;
+    }
+    dispatch.push(c);
+    running++;
+    byDag.set(dagKey, dagActive + 1);
+    if (perTask !== undefined) byTask.set(taskKey(c.ti), (byTask.get(taskKey(c.ti)) ?? 0) + 1);
+    usage.set(team, { tasks: held.tasks + 1, pool_slots: held.pool_slots + slots, inline: held.inline + (c.inline ? 1 : 0) });
+    if (poolOpen) poolOpen.set(poolKey, (poolOpen.get(poolKey) ?? 0) - slots);
+  }
+  return { dispatch, waiting };
+}
+
+/** The team quota one more task would break, if any: running tasks, then pool slots, then inline requests. */
+function quotaProblem(team: string, quotas: TeamQuotas | undefined, held: TeamUsage, slots: number, inline: boolean): WaitReason | null {
+  if (!quotas) return null;
+  const { max_running_tasks: tasks, max_pool_slots: poolSlots, max_inline_requests: inlineMax } = quotas;
+  if (tasks !== null && held.tasks >= tasks)
+    return { kind: "team_quota", team, quota: "max_running_tasks", limit: tasks, used: held.tasks };
+  if (poolSlots !== null && held.pool_slots + slots > poolSlots)
+    return { kind: "team_quota", team, quota: "max_pool_slots", limit: poolSlots, used: held.pool_slots, needed: slots };
+  if (inline && inlineMax !== null && held.inline >= inlineMax)
+    return { kind: "team_quota", team, quota: "max_inline_requests", limit: inlineMax, used: held.inline };
+  return null;
+}
+
+function poolProblem(pool: string, needed: number, open: number | undefined, total: number | undefined): WaitReason | null {
+  if (open === undefined) return { kind: "pool_missing", pool };
+  if (open >= needed) return null;
+  if (total !== undefined && needed > total) return { kind: "pool_too_small", pool, needed, total };
+  // Open can be negative when a pool shrank below its occupied slots; a user is shown 0.
+  return { kind: "pool_full", pool, needed, open: Math.max(0, open), ...(total !== undefined ? { total } : {}) };
+}
