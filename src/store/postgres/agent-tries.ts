@@ -10,7 +10,7 @@ import type { TryFinish, TryIdentity, TryStart, TryWrite } from "../ports/agent-
 import { TASK_EVENT } from "../webhook-interest";
 import { arrayParam, query, type Db } from "./client";
 import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
-import { wants } from "./webhooks";
+import { taskEventInsertSql } from "./webhooks";
 
 // Every statement starts with the try ($1 id, $2 dag_id, $3 run_id, $4 task_id, $5 try_number) and $6 now; the
 // outbox's event type and time follow the statement's own parameters.
@@ -30,14 +30,7 @@ const FINISH = `UPDATE task_instances SET state = $7, updated_at = $6, end_date 
 function writeSql(update: string, last: number, outbox: boolean): string {
   const type = `$${last + 1}`;
   const time = `$${last + 2}`;
-  const ins = `ins AS (INSERT INTO webhook_deliveries (webhook_id, team, event_type, event, next_attempt_at, created_at)
-    SELECT w.id, a.team, ${type},
-           json_build_object('type', ${type}::text, 'team', a.team, 'dag_id', a.dag_id, 'run_id', a.run_id, 'task_id', a.task_id,
-                             'try_number', a.try_number, 'state', a.state, 'note', a.note, 'time', ${time}::text)::text,
-           $6, $6
-      FROM a JOIN webhooks w ON w.team = a.team
-     WHERE ${wants(type, "a.dag_id")}
-     ORDER BY w.id),`;
+  const ins = `ins AS (${taskEventInsertSql("a", "a", type, time, "$6")}),`;
   return `WITH cur AS (SELECT ${TI_COLUMNS} FROM task_instances WHERE id = $1),
   a AS (${update}),
   ${outbox ? ins : ""}

@@ -113,7 +113,7 @@ export async function enqueueWebhookDelivery(
 }
 
 /** Matches an enabled webhook `w` to an event type (a parameter) and a DAG id (an expression). */
-export const wants = (typeParam: string, dagExpr: string) =>
+const wants = (typeParam: string, dagExpr: string) =>
   `w.enabled AND (w.event_types && ARRAY['*', ${typeParam}]::text[])
    AND (w.dag_ids IS NULL OR ${dagExpr} = ANY(w.dag_ids))`;
 
@@ -137,21 +137,32 @@ export async function enqueueWebhookEvents(db: Db, events: Record<string, unknow
   return row!.n;
 }
 
+/**
+ * The INSERT of task event outbox rows for the changed task instances in `from` (aliased `alias`, with id, team,
+ * dag_id, run_id, task_id, try_number, state and note): one row per webhook that wants the event. `type`,
+ * `time` (ISO text) and `at` (a timestamptz) are SQL expressions, usually parameters; `where` narrows the rows.
+ * Every writer of task events builds them here, so the event's shape is written once.
+ */
+export const taskEventInsertSql = (from: string, alias: string, type: string, time: string, at: string, where = "") =>
+  `INSERT INTO webhook_deliveries (webhook_id, team, event_type, event, next_attempt_at, created_at)
+   SELECT w.id, ${alias}.team, ${type},
+          json_build_object('type', ${type}::text, 'team', ${alias}.team, 'dag_id', ${alias}.dag_id, 'run_id', ${alias}.run_id,
+                            'task_id', ${alias}.task_id, 'try_number', ${alias}.try_number, 'state', ${alias}.state,
+                            'note', ${alias}.note, 'time', ${time}::text)::text,
+          ${at}, ${at}
+     FROM ${from} JOIN webhooks w ON w.team = ${alias}.team
+    WHERE ${where ? `${where} AND ` : ""}${wants(type, `${alias}.dag_id`)}
+    ORDER BY ${alias}.id, w.id`;
+
 /** Outbox rows for task instances just changed in this transaction, built from their new state. */
 export async function enqueueTaskEvents(db: Db, ids: number[], now: Date): Promise<void> {
   if (!ids.length) return;
-  await execute(
-    db,
-    `INSERT INTO webhook_deliveries (webhook_id, team, event_type, event, next_attempt_at, created_at)
-     SELECT w.id, t.team, $1,
-            json_build_object('type', $1::text, 'team', t.team, 'dag_id', t.dag_id, 'run_id', t.run_id, 'task_id', t.task_id,
-                              'try_number', t.try_number, 'state', t.state, 'note', t.note, 'time', $2::text)::text,
-            $3, $3
-       FROM task_instances t JOIN webhooks w ON w.team = t.team
-      WHERE t.id = ANY($4::bigint[]) AND ${wants("$1", "t.dag_id")}
-      ORDER BY t.id, w.id`,
-    [TASK_EVENT, now.toISOString(), now, ids],
-  );
+  await execute(db, taskEventInsertSql("task_instances t", "t", "$1", "$2", "$3", "t.id = ANY($4::bigint[])"), [
+    TASK_EVENT,
+    now.toISOString(),
+    now,
+    ids,
+  ]);
 }
 
 /**
@@ -165,14 +176,7 @@ export function transitionsWithOutbox(now: Date): ApplyStatement {
   const changed = applySql("u.ord, u.from_states, t.id, t.team, t.dag_id, t.run_id, t.task_id, t.try_number, t.state, t.note");
   return {
     sql: `WITH a AS (${changed}),
-      ins AS (INSERT INTO webhook_deliveries (webhook_id, team, event_type, event, next_attempt_at, created_at)
-              SELECT w.id, a.team, ${type},
-                     json_build_object('type', ${type}::text, 'team', a.team, 'dag_id', a.dag_id, 'run_id', a.run_id, 'task_id', a.task_id,
-                                       'try_number', a.try_number, 'state', a.state, 'note', a.note, 'time', ${time}::text)::text,
-                     $1, $1
-                FROM a JOIN webhooks w ON w.team = a.team
-               WHERE a.from_states <> a.state AND ${wants(type, "a.dag_id")}
-               ORDER BY a.id, w.id)
+      ins AS (${taskEventInsertSql("a", "a", type, time, "$1", "a.from_states <> a.state")})
      SELECT ord FROM a`,
     params: [TASK_EVENT, now.toISOString()],
   };
