@@ -11,12 +11,14 @@ import { startLeoflow, waitForRun, type Leoflow } from "./harness";
 const FIXTURES = resolve(import.meta.dir, "../fixtures/e2e");
 
 describePg("leoflow serve --mode=lite --db=postgres://… (compiled binary)", () => {
-  const schema = freshSchemas().next();
-  const db = `${pgUrl()}${pgUrl().includes("?") ? "&" : "?"}search_path=${schema}`;
   let lf: Leoflow | undefined;
+  // Registered before freshSchemas' drop: afterAll hooks run in the order they were registered, and dropping
+  // the schema under a live server can deadlock with its queries.
   afterAll(async () => {
     await lf?.stop();
   });
+  const schema = freshSchemas().next();
+  const db = `${pgUrl()}${pgUrl().includes("?") ? "&" : "?"}search_path=${schema}`;
 
   test("a triggered run succeeds with its XCom and logs, and survives a restart on the same database", async () => {
     lf = await startLeoflow({ dagsFrom: FIXTURES, args: [`--db=${db}`] });

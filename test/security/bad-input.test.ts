@@ -183,9 +183,12 @@ function badInputSuite(store: "sqlite" | "postgres", extraArgs: () => string[]) 
 describe("bad input on sqlite (compiled binary)", () => badInputSuite("sqlite", () => []));
 
 describePg("bad input on postgres (compiled binary)", () => {
-  const schema = freshSchemas().next();
-  const db = `${pgUrl()}${pgUrl().includes("?") ? "&" : "?"}search_path=${schema}`;
+  let db = "";
+  // The suite's hooks first: afterAll hooks run in the order they were registered, so the server stops before
+  // freshSchemas drops its schema (a drop under a live server can deadlock with its queries: seen in CI).
   badInputSuite("postgres", () => [`--db=${db}`]);
+  const schema = freshSchemas().next();
+  db = `${pgUrl()}${pgUrl().includes("?") ? "&" : "?"}search_path=${schema}`;
 });
 
 describe("kubernetes executor flags are checked at start", () => {
