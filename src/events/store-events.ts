@@ -10,7 +10,14 @@
  *
  * @example const store = withStoreEvents(openStore(cfg.db), eventLog);
  */
-import { isTerminalDagRunState, type DagRunState, type DagRunRecord, type TaskInstanceRecord, type TaskTransition } from "../domain";
+import {
+  isTerminalDagRunState,
+  type DagRunState,
+  type DagRunRecord,
+  type RunSnapshot,
+  type TaskInstanceRecord,
+  type TaskTransition,
+} from "../domain";
 import { outcomeAfterXCom, type Store } from "../store";
 import type { EventSink } from "./types";
 
@@ -58,6 +65,12 @@ export function withStoreEvents(
   const rememberRun = (r: DagRunRecord) => {
     if (runs.size >= CACHE_LIMIT) runs.clear();
     runs.set(r.id, { team: r.team, dag_id: r.dag_id, run_id: r.run_id });
+  };
+  const rememberSnapshots = (snaps: readonly RunSnapshot[]) => {
+    for (const s of snaps) {
+      rememberRun(s.run);
+      for (const ti of s.tis) rememberTi(ti);
+    }
   };
 
   const tiNames = async (id: number): Promise<TiNames | null> => {
@@ -233,12 +246,15 @@ export function withStoreEvents(
     },
     async loadRunSnapshots(ids) {
       const snaps = await store.loadRunSnapshots(ids);
-      if (listening())
-        for (const s of snaps) {
-          rememberRun(s.run);
-          for (const ti of s.tis) rememberTi(ti);
-        }
+      if (listening()) rememberSnapshots(snaps);
       return snaps;
+    },
+    // A woken tick's read (every inline hop's): without it each task's first transition looked its names up,
+    // a read beside the hop and its event held back until that read returned.
+    async loadTickReads(snapshotIds, gateIds) {
+      const reads = await store.loadTickReads(snapshotIds, gateIds);
+      if (listening()) rememberSnapshots(reads.snapshots);
+      return reads;
     },
     async getTaskInstanceById(id) {
       const ti = await store.getTaskInstanceById(id);

@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { EventLog } from "../../../src/events";
 import { MemoryLog, created } from "./memory-log";
 
-function setup(opts: { batchSize?: number; maxPending?: number; gate?: boolean } = {}) {
+function setup(opts: { batchSize?: number; maxPending?: number; gate?: boolean; sleep?: (ms: number) => Promise<void> } = {}) {
   const mem = new MemoryLog();
   const batches: number[] = [];
   const notified: number[] = [];
@@ -25,6 +25,7 @@ function setup(opts: { batchSize?: number; maxPending?: number; gate?: boolean }
     retryDelayMs: () => 60_000, // retries in these tests happen through close(), never by the clock
     batchSize: opts.batchSize,
     maxPending: opts.maxPending,
+    sleep: opts.sleep,
   });
   return { mem, log, batches, notified, appendStarted, release: () => release?.() };
 }
@@ -64,6 +65,38 @@ describe("EventLog", () => {
     await log.settled();
     expect(batches).toEqual([2, 2, 1]);
     expect(mem.rows.map((e) => e.id)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  test("appends are spaced: events emitted within the spacing after an append go out together, and no sooner", async () => {
+    // The spacing is a sleep the test ends by hand: nothing here depends on the clock.
+    const waits: { ms: number; end: () => void }[] = [];
+    const sleep = (ms: number) => new Promise<void>((end) => waits.push({ ms, end }));
+    const s = setup({ sleep });
+    s.log.emit(created("r1")); // the first event after a quiet spell: no wait
+    await s.appendStarted(1);
+    await s.log.settled();
+    s.log.emit(created("r2"));
+    await new Promise((r) => setImmediate(r));
+    s.log.emit(created("r3"));
+    await new Promise((r) => setImmediate(r));
+    expect(s.batches).toEqual([1]);
+    expect(waits.length).toBe(1);
+    expect(waits[0]!.ms).toBeGreaterThan(0);
+    waits[0]!.end();
+    await s.appendStarted(2);
+    await s.log.settled();
+    expect(s.batches).toEqual([1, 2]);
+    expect(s.mem.rows.map((e) => e.run_id)).toEqual(["r1", "r2", "r3"]);
+  });
+
+  test("a full batch is not spaced: a burst goes out as fast as the log takes it", async () => {
+    const waits: number[] = [];
+    const s = setup({ batchSize: 2, sleep: async (ms) => void waits.push(ms) });
+    for (let i = 1; i <= 5; i++) s.log.emit(created(`r${i}`));
+    await s.log.settled();
+    expect(s.batches).toEqual([2, 2, 1]);
+    // Only the last, partial batch waited for its spacing.
+    expect(waits.length).toBe(1);
   });
 
   test("a failed append never reaches the emitter: it is counted, kept in order and appended later", async () => {

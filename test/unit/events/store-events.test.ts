@@ -177,6 +177,36 @@ describe("withStoreEvents", () => {
     ]);
   });
 
+  test("a task instance a woken tick read (loadTickReads) is named from that read: its first transition looks nothing up", async () => {
+    const run = await aRun();
+    const lookups: number[] = [];
+    const counting = new Proxy(raw, {
+      get(target, prop, receiver) {
+        if (prop === "getTaskInstanceById") return (id: number) => (lookups.push(id), target.getTaskInstanceById(id));
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const watched = withStoreEvents(counting, hub);
+    const sub = hub.subscribe({ filter: (e) => e.type.startsWith("task_instance.") });
+    const { snapshots } = await watched.loadTickReads([run.id], [run.id]);
+    const ti = snapshots[0]!.tis[0]!;
+    await watched.applyTransitions([{ id: ti.id, from: ["none"], to: "scheduled" }], T0);
+    expect(await eventsUntil(sub, () => true)).toEqual([
+      {
+        type: "task_instance.state_changed",
+        team: "default",
+        dag_id: "ev",
+        run_id: "r1",
+        task_id: "a",
+        try_number: 1,
+        state: "scheduled",
+        note: null,
+      },
+    ]);
+    expect(lookups).toEqual([]);
+  });
+
   test("with no subscriber nothing is looked up or emitted; the wrapped store still answers everything", async () => {
     const run = await aRun();
     expect(hub.emitted).toBe(0);
