@@ -294,6 +294,8 @@ export class SchedulerLoop {
     const whole = reads ? () => reads.then((r) => r.snapshots) : undefined;
     const early = !sweep && ids.length ? this.snapshots.load(ids, false, now.getTime(), whole) : null;
     early?.catch(() => {}); // awaited below unless the gates fail first
+    // A full sweep reads its first runs beside the gates instead of after them (one round trip less on Postgres).
+    const first = sweep && this.runs.fullSweep ? readAhead(store, ids) : undefined;
     const gates = reads ? (await reads).gates : gateIds.length ? await store.loadRunGates(gateIds) : null;
     const gate = gates ? selectRunsToPlan(gates) : { plan: [], held: [] };
     this.runs.gated(gateIds, gate.held);
@@ -303,7 +305,7 @@ export class SchedulerLoop {
     const snapshots = early
       ? (await early).filter((s) => planned.has(s.run.id))
       : planIds.length
-        ? await this.loadSnapshots(planIds, sweep, now.getTime())
+        ? await this.loadSnapshots(planIds, sweep, now.getTime(), first)
         : [];
     const deadline = started + (this.opts.tickTimeoutMs ?? 5_000);
     if (sweep) await yieldToIo();
@@ -349,11 +351,16 @@ export class SchedulerLoop {
    * active runs answers /health before its first sweep is through). Only a full sweep reads held runs in full
    * (run-selection.ts fullSweep); others refresh them by their changes.
    */
-  private async loadSnapshots(ids: readonly number[], sweep: boolean, nowMs: number): Promise<RunSnapshot[]> {
+  private async loadSnapshots(
+    ids: readonly number[],
+    sweep: boolean,
+    nowMs: number,
+    first?: (ids: number[]) => Promise<RunSnapshot[]>,
+  ): Promise<RunSnapshot[]> {
     const full = sweep && this.runs.fullSweep;
-    if (!sweep || ids.length <= SWEEP_READ_CHUNK) return this.snapshots.load(ids, full, nowMs);
+    if (!sweep || ids.length <= SWEEP_READ_CHUNK) return this.snapshots.load(ids, full, nowMs, first);
     const read = (from: number) => {
-      const chunk = this.snapshots.load(ids.slice(from, from + SWEEP_READ_CHUNK), full, nowMs);
+      const chunk = this.snapshots.load(ids.slice(from, from + SWEEP_READ_CHUNK), full, nowMs, from ? undefined : first);
       chunk.catch(() => {}); // awaited below; it may fail while the previous chunk is awaited
       return chunk;
     };
@@ -470,6 +477,26 @@ const ONE_READ_MAX_RUNS = 64;
 
 /** Runs per read of a sweep (loadSnapshots): ~1,000 runs × 10 task instances is tens of ms on SQLite. */
 const SWEEP_READ_CHUNK = 1_000;
+
+/**
+ * Reads the first SWEEP_READ_CHUNK of a sweep's runs (lowest ids first, as the gates answer them) now, before
+ * the gates say which to plan; returns the reader of the sweep's first chunk, which takes what it asks for
+ * from that read and reads the rest. A plain store read (LiveSnapshots keeps nothing of it): a run the gates
+ * hold is just not used.
+ */
+function readAhead(store: SchedulerStore, ids: readonly number[]): ((want: number[]) => Promise<RunSnapshot[]>) | undefined {
+  const firstIds = [...ids].sort((a, b) => a - b).slice(0, SWEEP_READ_CHUNK);
+  if (!firstIds.length) return undefined;
+  const read = store.loadRunSnapshots(firstIds);
+  read.catch(() => {}); // awaited by the sweep's first chunk; a failed gate read, or gates holding every run, leave it unused
+  const have = new Set(firstIds);
+  return async (want) => {
+    const rest = want.filter((id) => !have.has(id));
+    const wanted = new Set(want);
+    const [early, late] = await Promise.all([read, rest.length ? store.loadRunSnapshots(rest) : []]);
+    return [...early.filter((s) => wanted.has(s.run.id)), ...late];
+  };
+}
 
 /**
  * A turn of the event loop: a sweep over thousands of runs has long synchronous phases on SQLite (reading,

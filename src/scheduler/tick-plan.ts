@@ -4,7 +4,8 @@
  * Pure: the loop loads the inputs, applies the result and arms the wake-ups.
  */
 import type { DagRunState, DagSpec, DagRunRecord, RunSnapshot, TaskNoteUpdate, TaskTransition } from "../domain";
-import { planRun, type PlanInput } from "./planner";
+import type { PlanInput } from "./planner";
+import { RunPlanMemo } from "./plan-memo";
 import { planRunTimeout, runTimeoutAt } from "./run-timeout";
 import type { ExpansionRequest } from "./expansion-step";
 
@@ -53,6 +54,8 @@ export function planTick(input: TickPlanInput, now: Date): TickPlan {
     deferred: [],
     failed: [],
   };
+  // Runs that stand alike are planned once (a first sweep's thousands of queued runs): plan-memo.ts.
+  const memo = new RunPlanMemo(now);
   for (const snap of input.snapshots) {
     if (input.outOfTime()) {
       plan.deferred.push(snap.run.id);
@@ -70,16 +73,13 @@ export function planTick(input: TickPlanInput, now: Date): TickPlan {
       }
       const timeoutAt = runTimeoutAt(snap.run, spec);
       if (timeoutAt) plan.wakeUps.push({ runId: snap.run.id, at: timeoutAt });
-      const runPlan = planRun(
-        {
-          run: snap.run,
-          tis: snap.tis,
-          spec,
-          blockedByPast: input.pastBlocks.get(snap.run.id),
-          changedTasks: input.changedTasks?.get(snap.run.id),
-        },
-        now,
-      );
+      const runPlan = memo.plan({
+        run: snap.run,
+        tis: snap.tis,
+        spec,
+        blockedByPast: input.pastBlocks.get(snap.run.id),
+        changedTasks: input.changedTasks?.get(snap.run.id),
+      });
       if (runPlan.notes) plan.notes.push(...runPlan.notes);
       for (const ti of runPlan.expansions ?? []) plan.expansions.push({ run: snap.run, spec, ti });
       for (const t of runPlan.transitions) plan.transitions.push(t), plan.transitionRun.push(snap.run.id);

@@ -91,13 +91,40 @@ forEachStore((backend) => {
         await store.close();
       }
     }, 60_000);
+
+    test("runs of a paused DAG among the first read (beside the gates) stay queued; the others start", async () => {
+      const store = await backend.open();
+      try {
+        await store.migrate();
+        const now = new Date("2026-01-01T00:00:00Z");
+        // The paused DAG's runs have the lowest ids: the read that goes beside the gates holds them.
+        await seed(store, now, "paused", 600);
+        await seed(store, now, "many", 1_500);
+        await store.setDagPaused("default", "paused", true);
+        const loop = new SchedulerLoop({
+          store,
+          dispatcher: { dispatch: async () => {} },
+          logger: silentLogger,
+          sweepIntervalMs: 3_600_000,
+          tickTimeoutMs: 3_600_000,
+          parallelism: 1_000_000,
+          now: () => now,
+        });
+        expect(await loop.tick()).toMatchObject({ runs: 1_500, dispatched: 1_500 });
+        const snaps = await store.loadRunSnapshots(await store.listActiveRunIds());
+        const seen = new Set(snaps.map((s) => `${s.run.dag_id}:${s.run.state}:${s.tis.map((t) => `${t.task_id}=${t.state}`).join(",")}`));
+        expect([...seen].sort()).toEqual(["many:running:a=queued,b=none", "paused:queued:a=none,b=none"]);
+      } finally {
+        await store.close();
+      }
+    }, 60_000);
   });
 });
 
 /** RUNS queued runs of a two-task chain, created 50 at a time as concurrent API calls would; default_pool unlimited. */
-async function seed(store: Store, now: Date): Promise<void> {
+async function seed(store: Store, now: Date, dagId = "many", runs = RUNS): Promise<void> {
   const spec = parseDagSpec({
-    dag_id: "many",
+    dag_id: dagId,
     max_active_runs: RUNS,
     max_active_tasks: RUNS,
     tasks: [
@@ -105,14 +132,14 @@ async function seed(store: Store, now: Date): Promise<void> {
       { task_id: "b", operator: "bash", bash_command: "true", upstream: ["a"] },
     ],
   });
-  const dag = await store.upsertDag("default", { spec, fileloc: "/dags/many.json", pausedOnCreate: false, now });
+  const dag = await store.upsertDag("default", { spec, fileloc: `/dags/${dagId}.json`, pausedOnCreate: false, now });
   // Postgres pays a round trip per run.
-  for (let from = 0; from < RUNS; from += 50)
+  for (let from = 0; from < runs; from += 50)
     await Promise.all(
-      Array.from({ length: 50 }, (_, k) => from + k).map((i) =>
+      Array.from({ length: Math.min(50, runs - from) }, (_, k) => from + k).map((i) =>
         store.createDagRun({
           team: "default",
-          dag_id: "many",
+          dag_id: dagId,
           run_id: `r${i}`,
           run_type: "manual",
           logical_date: null,

@@ -48,6 +48,7 @@ import { webhooksContract } from "./contract-webhooks";
 import { webhookUpkeepContract } from "./contract-webhook-upkeep";
 import { mappingContract } from "./contract-mapping";
 import { transitionPairsContract } from "./contract-transition-pairs";
+import { sameChangesContract } from "./contract-same-changes";
 import { agentTriesContract } from "./contract-agent-tries";
 
 const T0 = new Date("2026-01-01T00:00:00.000Z");
@@ -759,6 +760,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
     webhookUpkeepContract(() => store);
     mappingContract(() => store);
     transitionPairsContract(() => store);
+    sameChangesContract(() => store);
     agentTriesContract(() => store);
   });
 }

@@ -1,0 +1,68 @@
+import type { TaskInstancePatch, TaskTransition } from "../../domain";
+
+/**
+ * Transitions of a batch that differ only in their id: the first sweep after a start schedules thousands of
+ * roots with the same waiting note, which one UPDATE over their ids writes for a fraction of the cost of
+ * APPLY_SQL's array per field (task-instances.ts).
+ */
+export interface SameChange {
+  /** The change every member makes (its id is the first member's). */
+  change: TaskTransition;
+  /** The members' positions in the batch. */
+  positions: number[];
+}
+
+/** A batch's positions as groups of equal changes and the rest, each in batch order. */
+export interface SameChanges {
+  groups: SameChange[];
+  rest: number[];
+}
+
+/** Smaller groups stay in APPLY_SQL's batch: each group is a statement more, and one more prepared shape. */
+export const SAME_CHANGE_MIN = 64;
+
+/**
+ * Everything a transition changes and requires, but its id. A mask says which patch fields are set: JSON
+ * writes an absent field and a null one alike, and a null one clears the column where an absent one keeps it.
+ */
+function changeKey(t: TaskTransition, fields: readonly (keyof TaskInstancePatch)[]): string {
+  let mask = t.try_number === undefined ? 0 : 1;
+  const values: unknown[] = [];
+  fields.forEach((f, i) => {
+    const v = t.patch?.[f];
+    if (v === undefined) return;
+    mask |= 2 << i;
+    values.push(v instanceof Date ? v.getTime() : v);
+  });
+  return JSON.stringify([t.to, t.from, t.try_number ?? null, mask, values]);
+}
+
+/**
+ * Splits a batch naming each row once into groups of `min` or more equal changes and the rest, keeping the
+ * batch order within each; `fields`: every patch field (the store's list).
+ *
+ * @example sameChanges([s(1), q(2), s(3)], FIELDS, 2) // { groups: [{ change: s(1), positions: [0, 2] }], rest: [1] }
+ */
+export function sameChanges(
+  transitions: readonly TaskTransition[],
+  fields: readonly (keyof TaskInstancePatch)[],
+  min = SAME_CHANGE_MIN,
+): SameChanges {
+  const positions = transitions.map((_, i) => i);
+  if (positions.length < min) return { groups: [], rest: positions };
+  const byKey = new Map<string, number[]>();
+  for (const i of positions) {
+    const key = changeKey(transitions[i]!, fields);
+    const list = byKey.get(key);
+    if (list) list.push(i);
+    else byKey.set(key, [i]);
+  }
+  const groups: SameChange[] = [];
+  const grouped = new Set<number>();
+  for (const list of byKey.values())
+    if (list.length >= min) {
+      groups.push({ change: transitions[list[0]!]!, positions: list });
+      for (const i of list) grouped.add(i);
+    }
+  return { groups, rest: grouped.size ? positions.filter((i) => !grouped.has(i)) : positions };
+}

@@ -1,0 +1,109 @@
+/**
+ * Store contract for large batches of equal changes (issue 18): the first sweep after a start schedules
+ * thousands of roots with one waiting note, and Postgres writes each group of equal changes as one UPDATE
+ * over their ids. Whatever the store does, every answer and every row must be those of applying the changes
+ * one by one: a row in another state or on another try is left alone, an absent patch field keeps its
+ * column where a null one clears it.
+ */
+import { describe, expect, test } from "bun:test";
+import type { TaskInstanceRecord, TaskTransition } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
+import type { Store } from "../../src/store";
+import { newRun, T0 } from "./contract-fixtures";
+
+const at = (s: number) => new Date(T0.getTime() + s * 1000);
+const TASKS = Array.from({ length: 200 }, (_, i) => `t${String(i).padStart(3, "0")}`);
+
+/** A run of 200 independent tasks; its task instances in task order. */
+async function taskInstances(store: Store): Promise<TaskInstanceRecord[]> {
+  const dag = await store.upsertDag("default", {
+    spec: parseDagSpec({ dag_id: "same", tasks: TASKS.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) }),
+    fileloc: "/dags/same.json",
+    pausedOnCreate: false,
+    now: T0,
+  });
+  const tasks = TASKS.map((task_id) => ({
+    task_id,
+    operator: "bash",
+    max_tries: 0,
+    pool: "default_pool",
+    pool_slots: 1,
+    priority_weight: 1,
+  }));
+  const run = await store.createDagRun(newRun(dag, "r1", { tasks }));
+  const [snap] = await store.loadRunSnapshots([run.id]);
+  return [...snap!.tis].sort((a, b) => a.task_id.localeCompare(b.task_id));
+}
+
+const waiting = { note: "waiting for a slot in pool default_pool", wait_reason: "pool_full" as const };
+
+export function sameChangesContract(getStore: () => Store): void {
+  describe("applyTransitions with many equal changes", () => {
+    test("each answer and row is that of applying the changes one by one", async () => {
+      const store = getStore();
+      const tis = await taskInstances(store);
+      const ids = tis.map((ti) => ti.id);
+      // Five rows are already scheduled (their change loses its race); the last hundred carry a user's note.
+      await store.applyTransitions(
+        ids.slice(0, 5).map((id) => ({ id, from: ["none"], to: "scheduled" })),
+        at(1),
+      );
+      await store.setTaskInstanceNotes(ids.slice(100).map((id) => ({ id, state: "none" as const, note: "keep me" })));
+      const batch: TaskTransition[] = [
+        // 95 equal changes, then 5 on another try (none of these rows is on try 2).
+        ...ids
+          .slice(0, 100)
+          .map((id, i) => ({ id, from: ["none" as const], to: "scheduled" as const, try_number: i < 95 ? 1 : 2, patch: waiting })),
+        // 80 that clear the note, then 20 that leave it: equal but for a patch field absent or null.
+        ...ids.slice(100, 180).map((id) => ({ id, from: ["none" as const], to: "scheduled" as const, patch: { note: null } })),
+        ...ids.slice(180).map((id) => ({ id, from: ["none" as const], to: "scheduled" as const })),
+      ];
+      const applied = await store.applyTransitions(batch, at(5));
+      expect(applied).toEqual(ids.map((_, i) => !(i < 5 || (i >= 95 && i < 100))));
+
+      const after = new Map((await store.loadRunSnapshots([tis[0]!.dag_run_id]))[0]!.tis.map((ti) => [ti.id, ti]));
+      const row = (i: number) => after.get(ids[i]!)!;
+      expect(row(0)).toMatchObject({ state: "scheduled", note: null, wait_reason: null, updated_at: at(1) });
+      expect(row(5)).toMatchObject({ state: "scheduled", ...waiting, updated_at: at(5) });
+      expect(row(94)).toMatchObject({ state: "scheduled", ...waiting, updated_at: at(5) });
+      expect(row(95)).toMatchObject({ state: "none", note: null, wait_reason: null });
+      expect(row(100)).toMatchObject({ state: "scheduled", note: null, wait_reason: null, updated_at: at(5) });
+      expect(row(179)).toMatchObject({ state: "scheduled", note: null });
+      expect(row(180)).toMatchObject({ state: "scheduled", note: "keep me", wait_reason: null, updated_at: at(5) });
+      expect(row(199)).toMatchObject({ state: "scheduled", note: "keep me" });
+    });
+
+    test("a shared patch with dates and nulls is written to every row; a change with no from-states applies nowhere", async () => {
+      const store = getStore();
+      const ids = (await taskInstances(store)).map((ti) => ti.id);
+      await store.applyTransitions(
+        ids.map((id) => ({ id, from: ["none"], to: "scheduled", patch: waiting })),
+        at(1),
+      );
+      const queue = (id: number): TaskTransition => ({
+        id,
+        from: ["scheduled"],
+        to: "queued",
+        try_number: 1,
+        patch: { queued_at: at(3), executor: "subprocess", note: null },
+      });
+      const applied = await store.applyTransitions(
+        [...ids.slice(0, 100).map(queue), ...ids.slice(100).map((id) => ({ ...queue(id), from: [] }))],
+        at(3),
+      );
+      expect(applied).toEqual(ids.map((_, i) => i < 100));
+      const after = new Map(
+        (await store.loadRunSnapshots([(await store.getTaskInstanceById(ids[0]!))!.dag_run_id]))[0]!.tis.map((ti) => [ti.id, ti]),
+      );
+      expect(after.get(ids[0]!)).toMatchObject({
+        state: "queued",
+        queued_at: at(3),
+        executor: "subprocess",
+        note: null,
+        wait_reason: null,
+      });
+      expect(after.get(ids[99]!)).toMatchObject({ state: "queued", queued_at: at(3), executor: "subprocess" });
+      expect(after.get(ids[100]!)).toMatchObject({ state: "scheduled", queued_at: null, ...waiting });
+    });
+  });
+}
