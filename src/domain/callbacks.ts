@@ -8,6 +8,7 @@
 import { callbackList, type CallbackKind } from "./callback-kinds";
 import type { CallbackSpec, DeadlineSpec } from "./callback-spec";
 import type { DagSpec } from "./dag-spec";
+import { taskOfSpec } from "./task-lookup";
 import type { DagRunState, TaskState } from "./states";
 
 /** A change callbacks may react to: a task instance's new state, or a run's. */
@@ -44,7 +45,7 @@ export function selectCallbacks(spec: DagSpec, trigger: CallbackTrigger): Select
     return callbackList(spec[kind]).map((callback, index) => ({ kind, task_id: null, callback, index }));
   }
   const kind = TASK_KIND[trigger.state as TaskState];
-  const task = kind && kind !== "deadline" ? spec.tasks.find((t) => t.task_id === trigger.task_id) : undefined;
+  const task = kind && kind !== "deadline" ? taskOfSpec(spec, trigger.task_id) : undefined;
   if (!kind || kind === "deadline" || !task) return [];
   if (trigger.state === "failed" && trigger.try_number <= task.retries) return [];
   return callbackList(task[kind]).map((callback, index) => ({ kind, task_id: task.task_id, callback, index }));

@@ -208,3 +208,4 @@ export { pullXCom, loadMappingSources, loadMappedArgs, type XComPullPort } from 
 export { CALLBACK_KINDS, TS_CALLBACK, callbackList, type CallbackKind } from "./callback-kinds";
 export type { CallbackSpec, DeadlineSpec } from "./callback-spec";
 export { deadlineAt, selectCallbacks, TASK_CALLBACK_STATES, type CallbackTrigger, type SelectedCallback } from "./callbacks";
+export { taskOfSpec } from "./task-lookup";

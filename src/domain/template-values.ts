@@ -9,6 +9,7 @@ import { isMapped } from "./mapping";
 import { loadMappedArgs, pullXCom, type XComPullPort } from "./mapped-pull";
 import type { ConnectionRecord, DagRunRecord, TaskInstanceRecord, VariableRecord } from "./records";
 import { templateNeeds, templateParams, type TemplateContext, type TemplateNeeds } from "./templates";
+import { taskOfSpec } from "./task-lookup";
 
 export interface TemplateLookups {
   /** `secret`: stored encrypted (masked even when its key does not look secret). */
@@ -123,7 +124,7 @@ export async function loadTemplateContext(
     taskIdsOf(spec),
   );
   // A mapped instance's arguments ({{ map.NAME }}), read only when a template asks: null when its list lost that index.
-  const task = spec.tasks.find((t) => t.task_id === ti.task_id);
+  const task = taskOfSpec(spec, ti.task_id);
   const map = needs.map && task && isMapped(task) ? await loadMappedArgs(port, run, spec, task, ti.map_index) : undefined;
   const ctx: TemplateContext = {
     dag_id: run.dag_id,

@@ -4,6 +4,7 @@
  * The HTTP retries of one call are inline-http.ts's; the task's own retries go through the planner.
  */
 import type { DagRunRecord, DagSpec, TaskInstanceRecord, TaskSpec, TaskTransition } from "../domain";
+import { taskOfSpec } from "../domain";
 import type { HttpResult } from "./inline-http";
 
 export const INLINE_EXECUTOR_NAME = "inline";
@@ -49,7 +50,7 @@ export function httpTaskOf(
   run: Pick<DagRunRecord, "version_id">,
   spec: DagSpec,
 ): TaskSpec {
-  const task = spec.tasks.find((t) => t.task_id === ti.task_id);
+  const task = taskOfSpec(spec, ti.task_id);
   if (!task?.http) throw new Error(`task ${ti.task_id} is not an http task in version ${run.version_id} of DAG ${ti.dag_id}`);
   return task;
 }

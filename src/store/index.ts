@@ -12,7 +12,7 @@ export { PgNotifyChannel, type NotifyChannel, type PgNotifyChannelOptions } from
 export { guardedStore } from "./guard";
 export { overriding } from "./decorate";
 export type { RecordLookups } from "./ports/lookups";
-export type { SchedulerStore, KnownTaskInstance, DagRunStateChange, TickReads } from "./ports/scheduler";
+export type { SchedulerStore, KnownTaskInstance, ChangeCursor, RunChanges, DagRunStateChange, TickReads } from "./ports/scheduler";
 export type { ReaperStore } from "./ports/reaper";
 export type { DispatchStore } from "./ports/dispatch";
 export type { LogBatch, TaskLogStore } from "./ports/task-log";

@@ -2,6 +2,7 @@
  * Store contract for loadRunChanges (issue 18): the scheduler holds large runs between ticks and asks only
  * for what changed. A task instance is reported when the caller does not know it or its state, try_number or
  * updated_at differ from the known version, whoever wrote it; unchanged ones are not; the run row always is.
+ * Each read returns a cursor; a read from it returns what was written or added after it, without known versions.
  */
 import { describe, expect, test } from "bun:test";
 import { parseDagSpec } from "../../src/domain/schemas";
@@ -101,6 +102,118 @@ export function runChangesContract(getStore: () => Store): void {
       const byRun = new Map(changes.map((c) => [c.run.run_id, c.tis.map((t) => t.task_id)]));
       expect(Object.fromEntries(byRun)).toEqual({ r1: [], r2: ["c"] });
       expect(await store.loadRunChanges([], new Map())).toEqual([]);
+    });
+
+    test("from the cursor a read returned, the next read gets only what was written after it, with a new cursor", async () => {
+      const store = getStore();
+      const { run, tis } = await runWithTasks(store, "r1");
+      const [a, b, c] = tis;
+      await store.applyTransitions([{ id: a!.id, from: ["none"], to: "scheduled" }], at(1));
+      const [first] = await store.loadRunChanges([run.id], byId(versions(tis)));
+      expect(first!.tis.map((t) => t.task_id)).toEqual(["a"]);
+      const since = (cursor: string) => new Map([[run.id, cursor]]);
+      // Nothing written since: no task instance, whatever the known versions say (none are sent).
+      const [quiet] = await store.loadRunChanges([run.id], new Map(), since(first!.cursor));
+      expect([quiet!.run, quiet!.tis]).toEqual([(await store.getDagRunById(run.id))!, []]);
+      // A transition, a retry's new try in the same state, and another writer's state: each seen once, in full.
+      await store.applyTransitions([{ id: b!.id, from: ["none"], to: "scheduled" }], at(2));
+      await store.applyOperatorChange({ clears: [{ id: c!.id, from: "none", from_try: 1, try_number: 2, max_tries: 1 }] }, at(3));
+      const [second] = await store.loadRunChanges([run.id], new Map(), since(quiet!.cursor));
+      expect(second!.tis.map((t) => [t.task_id, t.state, t.try_number])).toEqual([
+        ["b", "scheduled", 1],
+        ["c", "none", 2],
+      ]);
+      expect(second!.tis[0]).toEqual((await store.getTaskInstanceById(b!.id))!);
+      // A note-only write is still not a change; the next state write is.
+      await store.setTaskInstanceNotes([{ id: a!.id, state: "scheduled", note: "waiting" }]);
+      const [third] = await store.loadRunChanges([run.id], new Map(), since(second!.cursor));
+      expect(third!.tis).toEqual([]);
+      await store.applyTransitions([{ id: a!.id, from: ["scheduled"], to: "queued", try_number: 1 }], at(4));
+      const [fourth] = await store.loadRunChanges([run.id], new Map(), since(third!.cursor));
+      expect(fourth!.tis.map((t) => [t.task_id, t.state])).toEqual([["a", "queued"]]);
+    });
+
+    test("from a cursor: task instances added to the run since (a mapped task's expansion) are reported", async () => {
+      const store = getStore();
+      const spec = parseDagSpec({
+        dag_id: "mapped",
+        tasks: [
+          { task_id: "make", operator: "bash", bash_command: "true" },
+          { task_id: "each", operator: "bash", bash_command: "true", expand: { x: { xcom: "make" } } },
+        ],
+      });
+      const dag = await store.upsertDag("default", { spec, fileloc: "/dags/mapped.json", pausedOnCreate: false, now: T0 });
+      const task = (task_id: string) => ({
+        task_id,
+        operator: "bash",
+        max_tries: 0,
+        pool: "default_pool",
+        pool_slots: 1,
+        priority_weight: 1,
+      });
+      const run = await store.createDagRun(newRun(dag, "r1", { tasks: [task("make"), task("each")] }));
+      const [snap] = await store.loadRunSnapshots([run.id]);
+      const [first] = await store.loadRunChanges([run.id], byId(versions(snap!.tis)));
+      const each = snap!.tis.find((t) => t.task_id === "each")!;
+      expect(await store.expandTaskInstances([{ id: each.id, count: 3 }], at(5))).toEqual([true]);
+      const [after] = await store.loadRunChanges([run.id], new Map(), new Map([[run.id, first!.cursor]]));
+      expect(after!.tis.map((t) => [t.task_id, t.map_index])).toEqual([
+        ["each", 0],
+        ["each", 1],
+        ["each", 2],
+      ]);
+    });
+
+    test("from a cursor: the reapers' writes are reported (a lost try failed, a launch put back, an orphan's tasks failed)", async () => {
+      const store = getStore();
+      const { run, tis } = await runWithTasks(store, "r1");
+      const [a, b] = tis;
+      for (const ti of [a!, b!]) {
+        await store.applyTransitions([{ id: ti.id, from: ["none"], to: "scheduled" }], at(1));
+        await store.applyTransitions([{ id: ti.id, from: ["scheduled"], to: "queued", try_number: 1, patch: { queued_at: at(2) } }], at(2));
+      }
+      const [first] = await store.loadRunChanges([run.id], byId(versions((await store.loadRunSnapshots([run.id]))[0]!.tis)));
+      expect(first!.tis).toEqual([]);
+      expect(
+        await store.reapTaskInstances([{ id: a!.id, try_number: 1, from: "queued", observed_at: at(2), note: "lost" }], at(3)),
+      ).toEqual([true]);
+      expect(await store.deferDispatch(b!.id, 1, at(60), "launch failed; retrying", at(3))).toBe(true);
+      const [second] = await store.loadRunChanges([run.id], new Map(), new Map([[run.id, first!.cursor]]));
+      expect(second!.tis.map((t) => [t.task_id, t.state])).toEqual([
+        ["a", "failed"],
+        ["b", "scheduled"],
+      ]);
+
+      const orphan = await runWithTasks(store, "r2");
+      await store.setDagRunState(orphan.run.id, ["queued"], "running", at(4));
+      const [held] = await store.loadRunChanges([orphan.run.id], byId(versions(orphan.tis)));
+      expect(await store.reapOrphanedRun(orphan.run.id, "orphaned", at(5))).toBe(true);
+      const [reaped] = await store.loadRunChanges([orphan.run.id], new Map(), new Map([[orphan.run.id, held!.cursor]]));
+      expect(reaped!.tis.map((t) => [t.task_id, t.state])).toEqual([
+        ["a", "failed"],
+        ["b", "failed"],
+        ["c", "failed"],
+      ]);
+    });
+
+    test("runs with and without a cursor in one read: each answered its own way, in run id order", async () => {
+      const store = getStore();
+      const r1 = await runWithTasks(store, "r1");
+      const r2 = await runWithTasks(store, "r2");
+      const [held] = await store.loadRunChanges([r2.run.id], byId(versions(r2.tis)));
+      await store.applyTransitions(
+        [
+          { id: r1.tis[0]!.id, from: ["none"], to: "scheduled" },
+          { id: r2.tis[1]!.id, from: ["none"], to: "scheduled" },
+        ],
+        at(6),
+      );
+      const changes = await store.loadRunChanges([r2.run.id, r1.run.id], byId(versions(r1.tis)), new Map([[r2.run.id, held!.cursor]]));
+      expect(changes.map((c) => [c.run.run_id, c.tis.map((t) => t.task_id)])).toEqual([
+        ["r1", ["a"]],
+        ["r2", ["b"]],
+      ]);
+      expect(changes.every((c) => typeof c.cursor === "string")).toBe(true);
     });
 
     test("a note-only write is not a change (the scheduler records its own notes)", async () => {

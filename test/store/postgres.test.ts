@@ -172,6 +172,58 @@ describePg("PostgresStore", () => {
     });
   });
 
+  describe("a run's changes from a cursor, with writes in flight", () => {
+    const schemas = freshSchemas();
+
+    test("a write that committed after a read, though it began before a write that read saw, is in the next read", async () => {
+      const schema = schemas.next();
+      const store = new PostgresStore({ url: pgUrl(), schema, max: 4 });
+      try {
+        await store.migrate();
+        const tasks = ["a", "b"].map((task_id) => ({ task_id, operator: "bash", bash_command: "true" }));
+        const dag = await store.upsertDag("default", {
+          spec: parseDagSpec({ dag_id: "etl", tasks }),
+          fileloc: "/dags/etl.json",
+          pausedOnCreate: false,
+          now: T0,
+        });
+        const task = (task_id: string) => ({
+          task_id,
+          operator: "bash",
+          max_tries: 0,
+          pool: "default_pool",
+          pool_slots: 1,
+          priority_weight: 1,
+        });
+        const run = await store.createDagRun(newRun(dag, "r", { logical_date: T0, tasks: [task("a"), task("b")] }));
+        const [snap] = await store.loadRunSnapshots([run.id]);
+        const [a, b] = snap!.tis;
+        const [start] = await store.loadRunChanges([run.id], new Map(snap!.tis.map((t) => [t.id, t])));
+        const since = (cursor: string) => new Map([[run.id, cursor]]);
+        // `a` is written first (the older transaction) and commits last; `b` commits in between and is read.
+        let commitA = () => {};
+        const heldOpen = new Promise<void>((r) => (commitA = r));
+        let written = () => {};
+        const aWritten = new Promise<void>((r) => (written = r));
+        const txA = store.sql.begin(async (tx) => {
+          await tx.unsafe("UPDATE task_instances SET state = 'scheduled', updated_at = now() WHERE id = $1", [a!.id]);
+          written();
+          await heldOpen;
+        });
+        await aWritten;
+        await store.applyTransitions([{ id: b!.id, from: ["none"], to: "scheduled" }], T0);
+        const [between] = await store.loadRunChanges([run.id], new Map(), since(start!.cursor));
+        expect(between!.tis.map((t) => [t.task_id, t.state])).toEqual([["b", "scheduled"]]);
+        commitA();
+        await txA;
+        const [after] = await store.loadRunChanges([run.id], new Map(), since(between!.cursor));
+        expect(after!.tis.map((t) => [t.task_id, t.state])).toEqual([["a", "scheduled"]]);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
   test("a schema name that would need quoting is refused with the rule it breaks", () => {
     expect(() => new PostgresStore({ url: pgUrl(), schema: 'x"; DROP' })).toThrow("is not a plain lower-case identifier");
   });

@@ -24,6 +24,12 @@ import type { MappingStore } from "./mapping";
 /** The version of a task instance the caller holds (loadRunChanges). */
 export type KnownTaskInstance = Pick<TaskInstanceRecord, "id" | "state" | "try_number" | "updated_at">;
 
+/** Where a read of a run's changes left off (opaque to the caller): the next read returns what changed after it. */
+export type ChangeCursor = string;
+
+/** A run with its task instances that changed (loadRunChanges), and the cursor to read its next changes from. */
+export type RunChanges = RunSnapshot & { cursor: ChangeCursor };
+
 /** One conditional run state change of a batch (setDagRunStates). */
 export type DagRunStateChange = { id: number; from: DagRunState[]; to: DagRunState; note?: string };
 
@@ -67,8 +73,15 @@ export interface SchedulerStore extends Pick<RecordLookups, "getDagVersion">, Ma
    * (every state write stamps updated_at; note-only writes do not and are not reported). One consistent read,
    * so a large run costs the rows that changed, not all of them. `known` is by task instance id: the caller's
    * own map of a held run, passed as it is, not copied into a list on every tick.
+   * A run with a cursor in `since` (the one its previous read returned) is not compared: it comes with the task
+   * instances inserted, or written in state, try_number or updated_at, after that read (migration 0018 stamps
+   * them), which costs the changes, not the run's size. Every run returned carries the cursor of this read.
    */
-  loadRunChanges(runIds: number[], known: ReadonlyMap<number, KnownTaskInstance>): Promise<RunSnapshot[]>;
+  loadRunChanges(
+    runIds: number[],
+    known: ReadonlyMap<number, KnownTaskInstance>,
+    since?: ReadonlyMap<number, ChangeCursor>,
+  ): Promise<RunChanges[]>;
   /**
    * For each given run (by id): the run of the same DAG with the greatest logical_date strictly before its
    * logical_date (ties: greatest id), with the states of all its task instances; previous is null when the

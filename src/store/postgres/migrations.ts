@@ -23,6 +23,7 @@ import taskMappingSql from "../../../sql/postgres/0014_task_mapping.sql" with { 
 import sensorsSql from "../../../sql/postgres/0015_sensors.sql" with { type: "text" };
 import webhooksSql from "../../../sql/postgres/0016_webhooks.sql" with { type: "text" };
 import callbacksSql from "../../../sql/postgres/0017_callbacks.sql" with { type: "text" };
+import taskInstanceChangesSql from "../../../sql/postgres/0018_task_instance_changes.sql" with { type: "text" };
 import { execute, query, type Db, type Pool } from "./client";
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -43,6 +44,7 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   migrationFromFile("0015_sensors.sql", sensorsSql),
   migrationFromFile("0016_webhooks.sql", webhooksSql),
   migrationFromFile("0017_callbacks.sql", callbacksSql),
+  migrationFromFile("0018_task_instance_changes.sql", taskInstanceChangesSql),
 ];
 
 /**

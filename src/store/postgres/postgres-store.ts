@@ -58,7 +58,7 @@ import type { LogBatch } from "../ports/task-log";
 import type { InlineTryEnd, InlineTryEndResult } from "../ports/inline-tries";
 import { settleTryEnds } from "../sqlite/inline-finish";
 import { tryEndsStatement } from "./inline-finish";
-import type { DagRunStateChange, KnownTaskInstance, TickReads } from "../ports/scheduler";
+import type { ChangeCursor, DagRunStateChange, KnownTaskInstance, RunChanges, TickReads } from "../ports/scheduler";
 import { loadTickReads } from "./tick-reads";
 import { redactUrl } from "../../domain";
 import { connect, type Pool } from "./client";
@@ -291,8 +291,12 @@ export class PostgresStore implements Store {
   async loadTickReads(snapshotIds: number[], gateIds: number[]): Promise<TickReads> {
     return loadTickReads(this.sql, snapshotIds, gateIds);
   }
-  async loadRunChanges(runIds: number[], known: ReadonlyMap<number, KnownTaskInstance>): Promise<RunSnapshot[]> {
-    return runs.loadRunChanges(this.sql, runIds, known);
+  async loadRunChanges(
+    runIds: number[],
+    known: ReadonlyMap<number, KnownTaskInstance>,
+    since?: ReadonlyMap<number, ChangeCursor>,
+  ): Promise<RunChanges[]> {
+    return runs.loadRunChanges(this.sql, runIds, known, since);
   }
   async setDagRunState(id: number, from: DagRunState[], to: DagRunState, now: Date, note?: string): Promise<boolean> {
     return this.withOutbox(

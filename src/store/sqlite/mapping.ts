@@ -3,6 +3,7 @@ import type { Database } from "bun:sqlite";
 import type { XComKey, XComRecord } from "../../domain";
 import type { ActiveTaskKey, TaskExpansion } from "../ports/mapping";
 import { toXCom, type XComRow } from "./rows";
+import { CHANGE_STAMP_SQL, bumpChangeCounter } from "./task-instances";
 
 const COPY_COLUMNS = "dag_run_id, team, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight";
 
@@ -13,23 +14,26 @@ const INSERT_SIBLINGS = `INSERT INTO task_instances (${COPY_COLUMNS}, map_index,
   WITH RECURSIVE idx(i) AS (SELECT 1 WHERE ?1 > 1 UNION ALL SELECT i + 1 FROM idx WHERE i + 1 < ?1)
   SELECT ${COPY_COLUMNS}, idx.i, ?2 FROM task_instances, idx WHERE task_instances.id = ?3
   ON CONFLICT (dag_run_id, task_id, map_index) DO NOTHING`;
-const REVIVE_SIBLINGS = `UPDATE task_instances SET state = 'none', updated_at = ?2
+const REVIVE_SIBLINGS = `UPDATE task_instances SET state = 'none', updated_at = ?2, ${CHANGE_STAMP_SQL}
   WHERE (dag_run_id, task_id) = (SELECT dag_run_id, task_id FROM task_instances WHERE id = ?3)
     AND map_index BETWEEN 1 AND ?1 - 1 AND state = 'removed'`;
 
 export function expandTaskInstances(db: Database, expansions: readonly TaskExpansion[], now: Date): boolean[] {
-  const claim = db.query("UPDATE task_instances SET map_index = 0, updated_at = ? WHERE id = ? AND map_index = -1 AND state = 'none'");
+  const claim = db.query(
+    `UPDATE task_instances SET map_index = 0, updated_at = ?, ${CHANGE_STAMP_SQL} WHERE id = ? AND map_index = -1 AND state = 'none'`,
+  );
   const revive = db.query(REVIVE_SIBLINGS);
   const siblings = db.query(INSERT_SIBLINGS);
   return db
-    .transaction(() =>
-      expansions.map((e) => {
+    .transaction(() => {
+      bumpChangeCounter(db);
+      return expansions.map((e) => {
         if (claim.run(now.getTime(), e.id).changes === 0) return false;
         revive.run(e.count, now.getTime(), e.id);
         siblings.run(e.count, now.getTime(), e.id);
         return true;
-      }),
-    )
+      });
+    })
     .immediate();
 }
 

@@ -21,6 +21,7 @@ import taskMappingSql from "../../../sql/sqlite/0014_task_mapping.sql" with { ty
 import sensorsSql from "../../../sql/sqlite/0015_sensors.sql" with { type: "text" };
 import webhooksSql from "../../../sql/sqlite/0016_webhooks.sql" with { type: "text" };
 import callbacksSql from "../../../sql/sqlite/0017_callbacks.sql" with { type: "text" };
+import taskInstanceChangesSql from "../../../sql/sqlite/0018_task_instance_changes.sql" with { type: "text" };
 
 export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0001_init.sql", initSql),
@@ -40,6 +41,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0015_sensors.sql", sensorsSql),
   migrationFromFile("0016_webhooks.sql", webhooksSql),
   migrationFromFile("0017_callbacks.sql", callbacksSql),
+  migrationFromFile("0018_task_instance_changes.sql", taskInstanceChangesSql),
 ];
 
 export function sqliteMigrationTarget(db: Database): MigrationTarget {

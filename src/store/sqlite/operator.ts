@@ -5,16 +5,17 @@
 import type { Database } from "bun:sqlite";
 import { groupPreviousRunStates, type PreviousRunRow } from "../previous-runs";
 import type { OperatorChange, PreviousRunStates, RunStateChange, TaskClear, TaskNoteUpdate } from "../../domain";
-import { applyTransitions } from "./task-instances";
+import { CHANGE_STAMP_SQL, applyTransitions, bumpChangeCounter } from "./task-instances";
 
 const CLEAR_SQL = `UPDATE task_instances SET state = ?, try_number = ?, max_tries = ?, queued_at = NULL, start_date = NULL,
     end_date = NULL, last_heartbeat = NULL, hostname = NULL, pid = NULL, executor = NULL, note = NULL, wait_reason = NULL, updated_at = ?,
-    map_index = COALESCE(?, map_index)
+    map_index = COALESCE(?, map_index), ${CHANGE_STAMP_SQL}
   WHERE id = ? AND state = ? AND try_number = ?
   RETURNING team, dag_id, run_id, task_id`;
 
 function clearOne(db: Database, c: TaskClear, now: number): boolean {
   // RETURNING gives the new map_index; the XComs to delete are under the old one.
+  bumpChangeCounter(db);
   const before = db.query("SELECT map_index FROM task_instances WHERE id = ?").get(c.id) as { map_index: number } | null;
   const row = db.query(CLEAR_SQL).get(c.to ?? "none", c.try_number, c.max_tries, now, c.map_index ?? null, c.id, c.from, c.from_try) as {
     team: string;

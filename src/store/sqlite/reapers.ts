@@ -6,6 +6,7 @@ import type { Database } from "bun:sqlite";
 import type { DispatchBackoff, OrphanCandidate, ReapTaskCandidate, TaskReap } from "../../domain";
 import { date } from "./rows";
 import { STILL_MOVING_SQL } from "../still-moving";
+import { CHANGE_STAMP_SQL, bumpChangeCounter } from "./task-instances";
 
 interface CandidateRow {
   id: number;
@@ -57,19 +58,20 @@ export function reapTaskInstances(db: Database, reaps: TaskReap[], now: Date): b
   if (!reaps.length) return [];
   const t = now.getTime();
   return db
-    .transaction(() =>
-      reaps.map((r) => {
+    .transaction(() => {
+      bumpChangeCounter(db);
+      return reaps.map((r) => {
         const observed = r.from === "running" ? "last_heartbeat" : "queued_at";
         return (
           db
             .query(
-              `UPDATE task_instances SET state = 'failed', end_date = ?, note = ?, updated_at = ?
+              `UPDATE task_instances SET state = 'failed', end_date = ?, note = ?, updated_at = ?, ${CHANGE_STAMP_SQL}
                 WHERE id = ? AND try_number = ? AND state = ? AND ${observed} IS ?`,
             )
             .run(t, r.note, t, r.id, r.try_number, r.from, r.observed_at ? r.observed_at.getTime() : null).changes > 0
         );
-      }),
-    )
+      });
+    })
     .immediate();
 }
 
@@ -85,8 +87,9 @@ export function reapOrphanedRun(db: Database, id: number, note: string, now: Dat
         )
         .run(t, note, id, id).changes;
       if (!failed) return false;
+      bumpChangeCounter(db);
       db.query(
-        "UPDATE task_instances SET state = 'failed', end_date = ?, note = ?, wait_reason = NULL, updated_at = ? WHERE dag_run_id = ? AND state = 'none'",
+        `UPDATE task_instances SET state = 'failed', end_date = ?, note = ?, wait_reason = NULL, updated_at = ?, ${CHANGE_STAMP_SQL} WHERE dag_run_id = ? AND state = 'none'`,
       ).run(t, note, t, id);
       return true;
     })
@@ -114,10 +117,11 @@ export function deferDispatch(db: Database, tiId: number, tryNumber: number, nex
         tiId,
         tryNumber,
       );
+      bumpChangeCounter(db);
       return (
         db
           .query(
-            "UPDATE task_instances SET state = 'scheduled', note = ?, wait_reason = NULL, updated_at = ? WHERE id = ? AND try_number = ? AND state IN ('queued', 'scheduled')",
+            `UPDATE task_instances SET state = 'scheduled', note = ?, wait_reason = NULL, updated_at = ?, ${CHANGE_STAMP_SQL} WHERE id = ? AND try_number = ? AND state IN ('queued', 'scheduled')`,
           )
           .run(note, t, tiId, tryNumber).changes > 0
       );

@@ -12,7 +12,7 @@ import {
   type NewDagRun,
   type RunSnapshot,
 } from "../../domain";
-import type { KnownTaskInstance } from "../ports/scheduler";
+import type { ChangeCursor, KnownTaskInstance, RunChanges } from "../ports/scheduler";
 import {
   DAG_RUN_COLUMNS,
   SNAPSHOT_TI_COLUMNS,
@@ -144,8 +144,16 @@ export function loadRunSnapshots(db: Database, runIds: number[]): RunSnapshot[] 
  * more than the read): first each task instance's version columns only, then the full rows of the changed
  * ones, in one transaction. A 1,000-task run woken 30 times a second thus decodes four columns per task,
  * not twenty-four, as arrays (values()): no object per row.
+ * A run with a cursor (`since`) is not compared: its rows stamped after it are read through the
+ * (dag_run_id, change_seq) index, and rows with an id above the highest one it saw (inserted since) by id
+ * (migration 0018). The cursor returned is "<change counter>:<highest task instance id>" as this read sees them.
  */
-export function loadRunChanges(db: Database, runIds: number[], known: ReadonlyMap<number, KnownTaskInstance>): RunSnapshot[] {
+export function loadRunChanges(
+  db: Database,
+  runIds: number[],
+  known: ReadonlyMap<number, KnownTaskInstance>,
+  since?: ReadonlyMap<number, ChangeCursor>,
+): RunChanges[] {
   if (runIds.length === 0) return [];
   const ids = JSON.stringify(runIds);
   return db
@@ -153,25 +161,57 @@ export function loadRunChanges(db: Database, runIds: number[], known: ReadonlyMa
       const runs = db
         .query(`SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`)
         .all(ids) as DagRunRow[];
-      const versions = db
-        .query("SELECT id, state, try_number, updated_at FROM task_instances WHERE dag_run_id IN (SELECT value FROM json_each(?))")
-        .values(ids) as [id: number, state: string, try_number: number, updated_at: number][];
-      const changed: number[] = [];
-      for (const [id, state, tryNumber, updatedAt] of versions) {
-        const k = known.get(id);
-        if (!k || k.state !== state || k.try_number !== tryNumber || k.updated_at.getTime() !== updatedAt) changed.push(id);
-      }
-      const tis = changed.length
-        ? (db
-            .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE id IN (SELECT value FROM json_each(?)) ORDER BY dag_run_id, id`)
-            .all(JSON.stringify(changed)) as TaskInstanceRow[])
-        : [];
-      const byRun = new Map<number, RunSnapshot>();
-      for (const r of runs) byRun.set(r.id, { run: toDagRun(r), tis: [] });
-      for (const ti of tis) byRun.get(ti.dag_run_id)?.tis.push(toTaskInstance(ti));
+      const [[seq, lastId] = [0, 0]] = db
+        .query(
+          "SELECT (SELECT seq FROM task_instance_change_counter WHERE id = 1), " +
+            "(SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'task_instances')",
+        )
+        .values() as [number, number][];
+      const cursor = `${seq}:${lastId}`;
+      const byRun = new Map<number, RunChanges>();
+      for (const r of runs) byRun.set(r.id, { run: toDagRun(r), tis: [], cursor });
+      const compared = since?.size ? runs.filter((r) => !since.has(r.id)).map((r) => r.id) : runIds;
+      for (const ti of changedRows(db, compared, known)) byRun.get(ti.dag_run_id)?.tis.push(toTaskInstance(ti));
+      if (since?.size)
+        for (const r of runs) {
+          const from = since.get(r.id);
+          if (from !== undefined) byRun.get(r.id)!.tis.push(...rowsSince(db, r.id, from).map(toTaskInstance));
+        }
       return [...byRun.values()];
     })
     .deferred();
+}
+
+/** A run's task instances stamped after `cursor` or inserted after it (an id above its highest), by id. */
+function rowsSince(db: Database, runId: number, cursor: ChangeCursor): TaskInstanceRow[] {
+  const [seq, lastId] = cursor.split(":").map(Number) as [number, number];
+  const stamped = db
+    .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_run_id = ? AND change_seq > ?`)
+    .all(runId, seq) as TaskInstanceRow[];
+  // `+dag_run_id`: read the ids above lastId (few: those inserted since), not every task instance of the run.
+  const inserted = db
+    .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE id > ? AND +dag_run_id = ?`)
+    .all(lastId, runId) as TaskInstanceRow[];
+  if (!inserted.length) return stamped.sort((a, b) => a.id - b.id);
+  const byId = new Map([...stamped, ...inserted].map((r) => [r.id, r]));
+  return [...byId.values()].sort((a, b) => a.id - b.id);
+}
+
+/** The task instances of `runIds` that differ from `known` (or are missing from it), in full, by run and id. */
+function changedRows(db: Database, runIds: readonly number[], known: ReadonlyMap<number, KnownTaskInstance>): TaskInstanceRow[] {
+  if (!runIds.length) return [];
+  const versions = db
+    .query("SELECT id, state, try_number, updated_at FROM task_instances WHERE dag_run_id IN (SELECT value FROM json_each(?))")
+    .values(JSON.stringify(runIds)) as [id: number, state: string, try_number: number, updated_at: number][];
+  const changed: number[] = [];
+  for (const [id, state, tryNumber, updatedAt] of versions) {
+    const k = known.get(id);
+    if (!k || k.state !== state || k.try_number !== tryNumber || k.updated_at.getTime() !== updatedAt) changed.push(id);
+  }
+  if (!changed.length) return [];
+  return db
+    .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE id IN (SELECT value FROM json_each(?)) ORDER BY dag_run_id, id`)
+    .all(JSON.stringify(changed)) as TaskInstanceRow[];
 }
 
 export function setDagRunState(db: Database, id: number, from: DagRunState[], to: DagRunState, now: Date, note?: string): boolean {

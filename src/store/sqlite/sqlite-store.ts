@@ -57,7 +57,7 @@ import type { Slice } from "../ports/secrets";
 import type { LogBatch } from "../ports/task-log";
 import type { InlineTryEnd, InlineTryEndResult } from "../ports/inline-tries";
 import * as inlineFinish from "./inline-finish";
-import type { DagRunStateChange, KnownTaskInstance, TickReads } from "../ports/scheduler";
+import type { ChangeCursor, DagRunStateChange, KnownTaskInstance, RunChanges, TickReads } from "../ports/scheduler";
 import * as dags from "./dags";
 import * as dagsQuery from "./dags-query";
 import { ensureTeam } from "../ensure-team";
@@ -274,8 +274,12 @@ export class SqliteStore implements Store {
       pools: pools.listPoolUsage(this.db),
     };
   }
-  async loadRunChanges(runIds: number[], known: ReadonlyMap<number, KnownTaskInstance>): Promise<RunSnapshot[]> {
-    return runs.loadRunChanges(this.db, runIds, known);
+  async loadRunChanges(
+    runIds: number[],
+    known: ReadonlyMap<number, KnownTaskInstance>,
+    since?: ReadonlyMap<number, ChangeCursor>,
+  ): Promise<RunChanges[]> {
+    return runs.loadRunChanges(this.db, runIds, known, since);
   }
   async setDagRunState(id: number, from: DagRunState[], to: DagRunState, now: Date, note?: string): Promise<boolean> {
     const type = WebhookInterest.runEventType(to, isTerminalDagRunState(to));

@@ -30,7 +30,10 @@ function memoryStore(runs: { id: number; tasks: number }[]) {
       } as TaskInstanceRecord);
     }
   }
-  const reads = { full: [] as number[][], changes: [] as { runs: number[]; known: number }[], rowsReturned: 0 };
+  const reads = { full: [] as number[][], changes: [] as { runs: number[]; known: number; since?: number }[], rowsReturned: 0 };
+  /** Each write's number, as the store's change counter stamps it (migration 0018): a cursor is the last one read. */
+  let seq = 0;
+  const stamps = new Map<number, number>();
   const snapshot = (id: number, keep: (ti: TaskInstanceRecord) => boolean): RunSnapshot => ({
     run: rows.get(id)!,
     tis: [...tis.values()].filter((t) => t.dag_run_id === id && keep(t)),
@@ -42,21 +45,26 @@ function memoryStore(runs: { id: number; tasks: number }[]) {
       reads.rowsReturned += out.reduce((n, s) => n + s.tis.length, 0);
       return out;
     },
-    async loadRunChanges(ids, known: ReadonlyMap<number, KnownTaskInstance>) {
-      reads.changes.push({ runs: [...ids], known: known.size });
+    async loadRunChanges(ids, known: ReadonlyMap<number, KnownTaskInstance>, since?: ReadonlyMap<number, string>) {
+      reads.changes.push({ runs: [...ids], known: known.size, ...(since?.size ? { since: since.size } : {}) });
       const byId = known;
       const differs = (t: TaskInstanceRecord) => {
         const k = byId.get(t.id);
         return !k || k.state !== t.state || k.try_number !== t.try_number || k.updated_at.getTime() !== t.updated_at.getTime();
       };
-      const out = ids.filter((id) => rows.has(id)).map((id) => snapshot(id, differs));
+      const stampedAfter = (from: string) => (t: TaskInstanceRecord) => (stamps.get(t.id) ?? 0) > Number(from);
+      const out = ids
+        .filter((id) => rows.has(id))
+        .map((id) => ({ ...snapshot(id, since?.has(id) ? stampedAfter(since.get(id)!) : differs), cursor: String(seq) }));
       reads.rowsReturned += out.reduce((n, s) => n + s.tis.length, 0);
       return out;
     },
   };
   /** Another writer (an agent, the API) moves a task instance: a state write stamps updated_at. */
-  const write = (id: number, state: TaskState, at: Date, extra: Partial<TaskInstanceRecord> = {}) =>
+  const write = (id: number, state: TaskState, at: Date, extra: Partial<TaskInstanceRecord> = {}) => {
+    stamps.set(id, ++seq);
     tis.set(id, { ...tis.get(id)!, state, updated_at: at, ...extra });
+  };
   return { store, reads, rows, tis, write };
 }
 
@@ -76,6 +84,44 @@ describe("LiveSnapshots", () => {
     expect(m.reads.changes).toEqual([{ runs: [1], known: 5 }]);
     // 5 rows for the first read, then only the 2 that changed.
     expect(m.reads.rowsReturned).toBe(7);
+  });
+
+  test("after its first refresh a run is refreshed from the cursor it returned: no versions sent, only later writes come back", async () => {
+    const m = memoryStore([{ id: 1, tasks: 5 }]);
+    const live = new LiveSnapshots(m.store, 3);
+    await live.load([1], false, 0);
+    m.write(2, "scheduled", T(1));
+    await live.load([1], false, 1);
+    m.write(5, "scheduled", T(2));
+    const [third] = await live.load([1], false, 2);
+    expect(states(third)).toEqual(["1:none", "2:scheduled", "3:none", "4:none", "5:scheduled"]);
+    await live.load([1], false, 3);
+    expect(m.reads.changes).toEqual([
+      { runs: [1], known: 5 },
+      { runs: [1], known: 0, since: 1 },
+      { runs: [1], known: 0, since: 1 },
+    ]);
+    // 5 in full, then 1, then 1 (not 2: the write before the cursor is not read again), then none.
+    expect(m.reads.rowsReturned).toBe(5 + 1 + 1);
+    // A full read starts over: compared once, then from its new cursor.
+    await live.load([1], true, 4);
+    await live.load([1], false, 5);
+    expect(m.reads.changes.at(-1)).toEqual({ runs: [1], known: 5 });
+  });
+
+  test("a snapshot handed out stays as it was: a later refresh or note changes only the snapshots after it", async () => {
+    const m = memoryStore([{ id: 1, tasks: 4 }]);
+    const live = new LiveSnapshots(m.store, 3);
+    await live.load([1], false, 0);
+    m.write(2, "scheduled", T(1));
+    const [before] = await live.load([1], false, 1);
+    m.write(2, "running", T(2));
+    live.notesWritten([{ id: 3, state: "none", note: "waits" }], [true]);
+    const [after] = await live.load([1], false, 2);
+    expect(states(before)).toEqual(["1:none", "2:scheduled", "3:none", "4:none"]);
+    expect(before?.tis[2]?.note).toBeNull();
+    expect(states(after)).toEqual(["1:none", "2:running", "3:none", "4:none"]);
+    expect(after?.tis[2]?.note).toBe("waits");
   });
 
   test("a retry (same state, new try) and a state the API set are both seen; nothing else is re-read", async () => {

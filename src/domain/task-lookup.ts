@@ -1,0 +1,16 @@
+/**
+ * A DAG version's task by id, from an index built once per spec object. Specs are immutable once parsed, and
+ * a run's tasks look themselves up in it on every start, template and callback: `spec.tasks.find` was a scan
+ * of the whole DAG per task, which a 10,000-task fan-out paid 10,000 times over (~7% of the server's CPU).
+ *
+ * @example taskOfSpec(spec, "extract")?.operator
+ */
+import type { DagSpec, TaskSpec } from "./dag-spec";
+
+const indexes = new WeakMap<DagSpec, ReadonlyMap<string, TaskSpec>>();
+
+export function taskOfSpec(spec: DagSpec, taskId: string): TaskSpec | undefined {
+  let byId = indexes.get(spec);
+  if (!byId) indexes.set(spec, (byId = new Map(spec.tasks.map((t) => [t.task_id, t]))));
+  return byId.get(taskId);
+}
