@@ -9,24 +9,13 @@ import { z } from "zod";
 import { routeDocs, type RouteDoc } from "../../src/api/openapi-registry";
 import "../../src/api/schemas";
 import { makeHarness, type Harness } from "./api/harness";
+import { seededRandom, type SeededRandom } from "../support/seeded-random";
 
 const SEED = Number(process.env.LEOFLOW_FUZZ_SEED ?? 20260301);
 const PER_ROUTE = Number(process.env.LEOFLOW_FUZZ_PER_ROUTE ?? 60);
 
-/** mulberry32: small, seeded, good enough to pick cases. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return { next, int, pick: <T>(xs: readonly T[]): T => xs[int(xs.length)]!, chance: (p: number) => next() < p };
-}
-type Rng = ReturnType<typeof prng>;
+const prng = seededRandom;
+type Rng = SeededRandom;
 
 const deep = (n: number): unknown => (n === 0 ? 1 : { a: deep(n - 1) });
 const deepArray = (n: number): unknown => (n === 0 ? [] : [deepArray(n - 1)]);

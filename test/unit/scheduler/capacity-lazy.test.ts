@@ -9,17 +9,10 @@ import { renderWaitReason, type TaskInstanceRecord } from "../../../src/domain";
 import { selectDispatchable, type CapacityLimits, type DispatchCandidate } from "../../../src/scheduler/capacity";
 import { selectDispatchable as referenceSelect } from "./capacity-reference";
 import { at } from "./helpers";
+import { seededRandom } from "../../support/seeded-random";
 
-/** A deterministic generator (mulberry32), so a failure can be replayed by its seed. */
-function random(seed: number): (n: number) => number {
-  let a = seed;
-  return (n) => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
-}
+/** A deterministic generator of ints below n, so a failure can be replayed by its seed. */
+const random = (seed: number): ((n: number) => number) => seededRandom(seed).int;
 
 const TEAMS = ["a", "b", "c"];
 

@@ -8,19 +8,7 @@ import { describe, expect, test } from "bun:test";
 import { TASK_STATES, TRIGGER_RULES, type TaskInstanceRecord, type TaskState } from "../../../src/domain";
 import { planRun } from "../../../src/scheduler/planner";
 import { at, dag, run, tis } from "./helpers";
-
-/** A small seeded generator (mulberry32), so a failing case can be replayed from its seed. */
-function random(seed: number) {
-  let a = seed;
-  const next = () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return { next, int, pick: <T>(list: readonly T[]): T => list[int(list.length)]! };
-}
+import { seededRandom as random } from "../../support/seeded-random";
 
 function randomCase(seed: number) {
   const r = random(seed);
