@@ -26,15 +26,14 @@ export const LIVE_SNAPSHOT_MIN_TASKS = 64;
 const IDLE_MS = 10 * 60_000;
 
 /**
- * `tis` by id, and `order` the same records in id order (`at`: each id's index in it): a snapshot is a copy of
- * `order`, not a walk of the map (iterating a 10,000-entry map on every tick cost more than the tick's read).
+ * `order`: the run's task instances in id order, `at`: each id's index in it. A snapshot is a copy of `order`,
+ * not a walk of a map (iterating a 10,000-entry map on every tick cost more than the tick's read).
  * `changed`: task ids whose task instances changed since the run's previous plan; null: plan it all (read in full).
  * `cursor`: where the run's previous refresh left off; absent until the first refresh after a full read, which
  * compares the held versions instead.
  */
 type Held = {
   run: DagRunRecord;
-  tis: Map<number, TaskInstanceRecord>;
   order: TaskInstanceRecord[];
   at: Map<number, number>;
   usedAt: number;
@@ -43,19 +42,12 @@ type Held = {
 };
 
 /** The held task instances of a run, from records in id order. */
-function heldTis(order: TaskInstanceRecord[]): Pick<Held, "tis" | "order" | "at"> {
-  const tis = new Map<number, TaskInstanceRecord>();
-  const at = new Map<number, number>();
-  order.forEach((ti, i) => {
-    tis.set(ti.id, ti);
-    at.set(ti.id, i);
-  });
-  return { tis, order, at };
+function heldTis(order: TaskInstanceRecord[]): Pick<Held, "order" | "at"> {
+  return { order, at: new Map(order.map((ti, i) => [ti.id, i])) };
 }
 
 /** Replaces a held task instance's record (its id is held). */
 function replaceTi(h: Held, ti: TaskInstanceRecord): void {
-  h.tis.set(ti.id, ti);
   h.order[h.at.get(ti.id)!] = ti;
 }
 
@@ -142,8 +134,9 @@ export class LiveSnapshots {
     notes.forEach((n, i) => {
       if (!applied[i]) return;
       for (const h of this.held.values()) {
-        const ti = h.tis.get(n.id);
-        if (!ti) continue;
+        const at = h.at.get(n.id);
+        if (at === undefined) continue;
+        const ti = h.order[at]!;
         if (ti.state === n.state)
           replaceTi(h, { ...ti, note: n.note, ...(n.wait_reason === undefined ? {} : { wait_reason: n.wait_reason }) });
         return;
@@ -152,14 +145,15 @@ export class LiveSnapshots {
   }
 
   /**
-   * The held versions of the task instances of those of `runIds` without a cursor (only those are compared):
-   * one run's own map as it is, else merged.
+   * The held versions of the task instances of those of `runIds` without a cursor (only those are compared: a
+   * run's first refresh after a full read).
    */
   private knownOf(runIds: readonly number[]): ReadonlyMap<number, KnownTaskInstance> {
-    const compared = runIds.filter((id) => this.held.get(id)?.cursor === undefined);
-    if (compared.length === 1) return this.held.get(compared[0]!)?.tis ?? new Map();
     const known = new Map<number, KnownTaskInstance>();
-    for (const id of compared) for (const [tiId, ti] of this.held.get(id)?.tis ?? []) known.set(tiId, ti);
+    for (const id of runIds) {
+      const h = this.held.get(id);
+      if (h && h.cursor === undefined) for (const ti of h.order) known.set(ti.id, ti);
+    }
     return known;
   }
 

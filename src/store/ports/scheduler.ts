@@ -71,8 +71,8 @@ export interface SchedulerStore extends Pick<RecordLookups, "getDagVersion">, Ma
    * What changed in runs the caller already holds: each run (ids not found are omitted) with only those of
    * its task instances that are missing from `known` or differ from it in state, try_number or updated_at
    * (every state write stamps updated_at; note-only writes do not and are not reported). One consistent read,
-   * so a large run costs the rows that changed, not all of them. `known` is by task instance id: the caller's
-   * own map of a held run, passed as it is, not copied into a list on every tick.
+   * so a large run costs the rows that changed, not all of them. `known` is by task instance id, and needs only
+   * the runs without a cursor (a held run's first refresh after a full read).
    * A run with a cursor in `since` (the one its previous read returned) is not compared: it comes with the task
    * instances inserted, or written in state, try_number or updated_at, after that read (migration 0018 stamps
    * them), which costs the changes, not the run's size. Every run returned carries the cursor of this read.

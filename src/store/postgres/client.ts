@@ -116,6 +116,12 @@ export function arrayParam(values: readonly unknown[]): unknown[] {
   return values.map((v) => (v instanceof Date ? v.toISOString() : v));
 }
 
+/**
+ * The numbers of an integer array read back as one text (`array_agg(…)::text`, e.g. "{1,2,3}"): the driver's
+ * per-field cost dominates when thousands of ids come back one row each. NULL (no rows aggregated) is none.
+ */
+export const numbersOfArrayText = (text: string | null | undefined): number[] => (text ? text.slice(1, -1).split(",").map(Number) : []);
+
 /** JSON for a `$n::text::jsonb` parameter (sent as text, so the driver does not encode it a second time). */
 export const jsonText = (value: unknown): string => JSON.stringify(value) ?? "null";
 

@@ -4,7 +4,7 @@
  */
 import { DAG_RUN_STATES, isTerminalDagRunState } from "../../domain";
 import type { DagRunStateChange } from "../ports/scheduler";
-import { query, type Db, type Pool } from "./client";
+import { numbersOfArrayText, query, type Db, type Pool } from "./client";
 import { roundsOf } from "./task-instances";
 
 const TERMINAL = DAG_RUN_STATES.filter(isTerminalDagRunState)
@@ -63,5 +63,5 @@ async function applyRound(db: Db, changes: readonly DagRunStateChange[], round: 
     `{${batch.map((c) => (c.note === undefined ? 0 : notes.push(c.note))).join(",")}}`,
     notes,
   ]);
-  if (row?.ords) for (const ord of row.ords.slice(1, -1).split(",")) applied[round[Number(ord) - 1]!] = true;
+  for (const ord of numbersOfArrayText(row?.ords)) applied[round[ord - 1]!] = true;
 }

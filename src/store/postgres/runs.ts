@@ -15,6 +15,7 @@ import {
   arrayParam,
   execute,
   jsonText,
+  numbersOfArrayText,
   Params,
   pgConstraint,
   pgErrorCode,
@@ -104,7 +105,7 @@ export async function listActiveRunIds(db: Db): Promise<number[]> {
     db,
     "SELECT array_agg(id ORDER BY id)::text AS ids FROM dag_runs WHERE state IN ('queued', 'running')",
   );
-  return row?.ids ? row.ids.slice(1, -1).split(",").map(Number) : [];
+  return numbersOfArrayText(row?.ids);
 }
 
 /** Through the index on updated_at; ids as one array text, like listActiveRunIds. */
@@ -114,7 +115,7 @@ export async function listRunIdsChangedSince(db: Db, since: Date): Promise<numbe
     "SELECT array_agg(DISTINCT dag_run_id ORDER BY dag_run_id)::text AS ids FROM task_instances WHERE updated_at > $1",
     [since],
   );
-  return row?.ids ? row.ids.slice(1, -1).split(",").map(Number) : [];
+  return numbersOfArrayText(row?.ids);
 }
 
 /** Run columns prefixed r_, for statements returning run and task columns in one row. */

@@ -11,7 +11,7 @@ import {
 import { ACTIVE_COUNTS_SQL, toActiveCounts, type ActiveCountRow } from "../active-counts";
 import { TI_SORTABLE } from "../sortable";
 import { roundsOf } from "../transition-rounds";
-import { arrayParam, execute, Params, query, type Db, type Pool } from "./client";
+import { arrayParam, execute, numbersOfArrayText, Params, query, type Db, type Pool } from "./client";
 import { pgPageClause } from "./list-query";
 import { sameChanges, type SameChange, type SameChanges } from "./same-changes";
 import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
@@ -191,8 +191,7 @@ async function applySameChange(
 )
 SELECT array_agg(id)::text AS ids FROM applied`;
   const [row] = await query<{ ids: string | null }>(db, sql, p.values);
-  if (!row?.ids) return;
-  const changed = new Set(row.ids.slice(1, -1).split(",").map(Number));
+  const changed = new Set(numbersOfArrayText(row?.ids));
   for (const i of g.positions) if (changed.has(transitions[i]!.id)) applied[i] = true;
 }
 
