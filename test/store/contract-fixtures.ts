@@ -1,5 +1,7 @@
 /** Helpers shared by the store contract files and the per-store tests. */
-import type { DagRecord, NewDagRun } from "../../src/domain";
+import type { DagRecord, NewDagRun, RunSnapshot } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
+import type { Store } from "../../src/store";
 
 export const T0 = new Date("2026-01-01T00:00:00.000Z");
 
@@ -19,4 +21,28 @@ export function newRun(dag: Pick<DagRecord, "team" | "dag_id" | "version_id">, r
     tasks: [{ task_id: "t", operator: "bash", max_tries: 0, pool: "default_pool", pool_slots: 1, priority_weight: 1 }],
     ...over,
   };
+}
+
+/**
+ * DAG `dagId` of independent bash tasks `taskIds` (stored at T0) and its manual run `runId`: the run and its task
+ * instances as loadRunSnapshots reads them.
+ */
+export async function runOfBashTasks(store: Store, dagId: string, taskIds: readonly string[], runId = "r1"): Promise<RunSnapshot> {
+  const dag = await store.upsertDag("default", {
+    spec: parseDagSpec({ dag_id: dagId, tasks: taskIds.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) }),
+    fileloc: `/dags/${dagId}.json`,
+    pausedOnCreate: false,
+    now: T0,
+  });
+  const tasks = taskIds.map((task_id) => ({
+    task_id,
+    operator: "bash",
+    max_tries: 0,
+    pool: "default_pool",
+    pool_slots: 1,
+    priority_weight: 1,
+  }));
+  const run = await store.createDagRun(newRun(dag, runId, { tasks }));
+  const [snap] = await store.loadRunSnapshots([run.id]);
+  return snap!;
 }

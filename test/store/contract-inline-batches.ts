@@ -8,30 +8,14 @@ import { describe, expect, test } from "bun:test";
 import { TooLargeError, ValidationError } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
-import { newRun, T0 } from "./contract-fixtures";
+import { newRun, runOfBashTasks, T0 } from "./contract-fixtures";
 
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
 const key = (task_id: string, k = "return_value") => ({ team: "default", dag_id: "etl", run_id: "r", task_id, key: k });
 const line = (s: number, text: string, stream: "stdout" | "stderr" = "stdout") => ({ timestamp: at(s), stream, line: text });
 
 async function twoTasks(store: Store) {
-  const dag = await store.upsertDag("default", {
-    spec: parseDagSpec({ dag_id: "pair", tasks: ["a", "b"].map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) }),
-    fileloc: "/dags/pair.json",
-    pausedOnCreate: false,
-    now: T0,
-  });
-  const tasks = ["a", "b"].map((task_id) => ({
-    task_id,
-    operator: "bash",
-    max_tries: 0,
-    pool: "default_pool",
-    pool_slots: 1,
-    priority_weight: 1,
-  }));
-  const run = await store.createDagRun(newRun(dag, "r1", { tasks }));
-  const [snap] = await store.loadRunSnapshots([run.id]);
-  return snap!.tis;
+  return (await runOfBashTasks(store, "pair", ["a", "b"])).tis;
 }
 
 export function inlineBatchesContract(getStore: () => Store): void {

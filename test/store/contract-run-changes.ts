@@ -7,30 +7,12 @@
 import { describe, expect, test } from "bun:test";
 import { parseDagSpec } from "../../src/domain/schemas";
 import type { KnownTaskInstance, Store } from "../../src/store";
-import { newRun, T0 } from "./contract-fixtures";
+import { newRun, runOfBashTasks, T0 } from "./contract-fixtures";
 
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
 const TASKS = ["a", "b", "c"];
 
-async function runWithTasks(store: Store, runId: string) {
-  const dag = await store.upsertDag("default", {
-    spec: parseDagSpec({ dag_id: "wide", tasks: TASKS.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) }),
-    fileloc: "/dags/wide.json",
-    pausedOnCreate: false,
-    now: T0,
-  });
-  const tasks = TASKS.map((task_id) => ({
-    task_id,
-    operator: "bash",
-    max_tries: 0,
-    pool: "default_pool",
-    pool_slots: 1,
-    priority_weight: 1,
-  }));
-  const run = await store.createDagRun(newRun(dag, runId, { tasks }));
-  const [snap] = await store.loadRunSnapshots([run.id]);
-  return { run, tis: snap!.tis };
-}
+const runWithTasks = (store: Store, runId: string) => runOfBashTasks(store, "wide", TASKS, runId);
 
 const versions = (tis: readonly KnownTaskInstance[]): KnownTaskInstance[] =>
   tis.map(({ id, state, try_number, updated_at }) => ({ id, state, try_number, updated_at }));

@@ -7,32 +7,16 @@
  */
 import { describe, expect, test } from "bun:test";
 import type { TaskInstanceRecord, TaskTransition } from "../../src/domain";
-import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
-import { newRun, T0 } from "./contract-fixtures";
+import { runOfBashTasks, T0 } from "./contract-fixtures";
 
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
 const TASKS = Array.from({ length: 200 }, (_, i) => `t${String(i).padStart(3, "0")}`);
 
 /** A run of 200 independent tasks; its task instances in task order. */
 async function taskInstances(store: Store): Promise<TaskInstanceRecord[]> {
-  const dag = await store.upsertDag("default", {
-    spec: parseDagSpec({ dag_id: "same", tasks: TASKS.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) }),
-    fileloc: "/dags/same.json",
-    pausedOnCreate: false,
-    now: T0,
-  });
-  const tasks = TASKS.map((task_id) => ({
-    task_id,
-    operator: "bash",
-    max_tries: 0,
-    pool: "default_pool",
-    pool_slots: 1,
-    priority_weight: 1,
-  }));
-  const run = await store.createDagRun(newRun(dag, "r1", { tasks }));
-  const [snap] = await store.loadRunSnapshots([run.id]);
-  return [...snap!.tis].sort((a, b) => a.task_id.localeCompare(b.task_id));
+  const { tis } = await runOfBashTasks(store, "same", TASKS);
+  return [...tis].sort((a, b) => a.task_id.localeCompare(b.task_id));
 }
 
 const waiting = { note: "waiting for a slot in pool default_pool", wait_reason: "pool_full" as const };

@@ -6,31 +6,15 @@
  */
 import { describe, expect, test } from "bun:test";
 import type { TaskTransition } from "../../src/domain";
-import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
-import { newRun, T0 } from "./contract-fixtures";
+import { runOfBashTasks, T0 } from "./contract-fixtures";
 
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
 const TASKS = ["a", "b", "c"];
 
 async function tasksOf(store: Store) {
-  const dag = await store.upsertDag("default", {
-    spec: parseDagSpec({ dag_id: "pairs", tasks: TASKS.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) }),
-    fileloc: "/dags/pairs.json",
-    pausedOnCreate: false,
-    now: T0,
-  });
-  const tasks = TASKS.map((task_id) => ({
-    task_id,
-    operator: "bash",
-    max_tries: 0,
-    pool: "default_pool",
-    pool_slots: 1,
-    priority_weight: 1,
-  }));
-  const run = await store.createDagRun(newRun(dag, "r1", { tasks }));
-  const [snap] = await store.loadRunSnapshots([run.id]);
-  const byTask = new Map(snap!.tis.map((ti) => [ti.task_id, ti]));
+  const snap = await runOfBashTasks(store, "pairs", TASKS);
+  const byTask = new Map(snap.tis.map((ti) => [ti.task_id, ti]));
   return { a: byTask.get("a")!, b: byTask.get("b")!, c: byTask.get("c")! };
 }
 
