@@ -31,7 +31,9 @@ const target = argAfter("--target") as Bun.Build.CompileTarget | undefined;
 const define = await buildInfoDefines(argAfter("--version"));
 const started = performance.now();
 const result = await Bun.build({
-  entrypoints: ["src/main.ts"],
+  // The WAL checkpointer's worker thread is its own entrypoint: a Worker in a compiled binary loads only files
+  // the build lists (src/store/sqlite/wal-checkpointer.ts).
+  entrypoints: ["src/main.ts", "src/store/sqlite/wal-checkpoint-worker.ts"],
   compile: { outfile, ...(target ? { target } : {}) },
   define,
   minify: true,

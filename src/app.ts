@@ -90,7 +90,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     dataDir: cfg.data_dir,
     onGenerated: (file) => log.info("generated a secrets key", { file }),
   });
-  const rawStore = openStore(cfg.db, { xcomMaxBytes: cfg.xcom_max_bytes });
+  const rawStore = openStore(cfg.db, { xcomMaxBytes: cfg.xcom_max_bytes, backgroundCheckpoints: true });
   // Events go into the event log (in Pro shared by every replica, each streaming all of it); the hub fans
   // them out to this process's streams. The log reads and writes the raw store: its rows are not secrets.
   const eventsDb = splitSchema(cfg.db);

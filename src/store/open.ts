@@ -20,6 +20,8 @@ export interface OpenStoreOptions {
   xcomMaxBytes?: number;
   /** Postgres schema for Leoflow's tables when the URL does not name one (default `public`). */
   pgSchema?: string;
+  /** SQLite: WAL checkpoints on a worker thread, off the commits (the server's long-lived store). */
+  backgroundCheckpoints?: boolean;
 }
 
 const ACCEPTED =
@@ -53,7 +55,7 @@ export function openStore(url: string, opts: OpenStoreOptions = {}): Store {
   if (path === null) throw new Error(`--db=${redactUrl(trimmed)} is not a database URL Leoflow understands; ${ACCEPTED}`);
   if (path === "") throw new Error(`--db=${trimmed} names no file; ${ACCEPTED}`);
   if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
-  return guardedStore(new SqliteStore({ path, xcomMaxBytes: opts.xcomMaxBytes }));
+  return guardedStore(new SqliteStore({ path, xcomMaxBytes: opts.xcomMaxBytes, backgroundCheckpoints: opts.backgroundCheckpoints }));
 }
 
 /**

@@ -108,6 +108,7 @@ import type {
   WebhookRecord,
 } from "../../domain";
 import { isTerminalDagRunState } from "../../domain";
+import { WalCheckpointer, type WalCheckpointerOptions } from "./wal-checkpointer";
 
 export const DEFAULT_XCOM_MAX_BYTES = 1024 * 1024;
 
@@ -116,6 +117,8 @@ export interface SqliteStoreOptions {
   path: string;
   /** Largest XCom JSON accepted, in bytes (default 1 MiB). */
   xcomMaxBytes?: number;
+  /** WAL checkpoints on a worker thread instead of inside commits (the server's store; wal-checkpointer.ts). */
+  backgroundCheckpoints?: boolean | WalCheckpointerOptions;
 }
 
 export class SqliteStore implements Store {
@@ -123,6 +126,8 @@ export class SqliteStore implements Store {
   private readonly xcomMaxBytes: number;
   /** Which event types enabled webhooks want: gates the outbox INSERTs of state changes. */
   private readonly webhookInterest = new WebhookInterest();
+  /** Present when checkpoints run on a worker thread (a file database opened with backgroundCheckpoints). */
+  readonly checkpoints: WalCheckpointer | null = null;
 
   constructor(opts: SqliteStoreOptions) {
     this.db = new Database(opts.path, { create: true });
@@ -133,6 +138,11 @@ export class SqliteStore implements Store {
     this.db.run("PRAGMA synchronous = NORMAL");
     this.db.run("PRAGMA foreign_keys = ON");
     this.db.run("PRAGMA busy_timeout = 5000");
+    const background = opts.backgroundCheckpoints;
+    if (background && opts.path !== ":memory:") {
+      this.checkpoints = new WalCheckpointer(this.db, opts.path, background === true ? {} : background);
+      this.checkpoints.start();
+    }
   }
 
   async migrate(): Promise<void> {
@@ -174,6 +184,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.checkpoints?.stop();
     this.db.close();
   }
 
