@@ -87,6 +87,45 @@ export function runStatesContract(getStore: () => Store): void {
       expect(rf).toMatchObject({ state: "queued", start_date: null, end_date: null });
     });
 
+    test("a large batch of equal changes (a first sweep starting its queued runs) applies each as setDagRunState would", async () => {
+      const store = getStore();
+      // 201 runs: 130 to start (10 already running: lost races), 70 to fail with one note, one other change.
+      const all = await runs(store, 201);
+      for (const r of all.slice(0, 10)) await store.setDagRunState(r.id, ["queued"], "running", at(1));
+      const start = all.slice(0, 130).map((r) => ({ id: r.id, from: ["queued" as const], to: "running" as const }));
+      const fail = all.slice(130, 200).map((r) => ({ id: r.id, from: ["queued" as const], to: "failed" as const, note: "deadlock" }));
+      const other = { id: all[200]!.id, from: ["queued" as const], to: "success" as const };
+      // Interleaved, as a tick's runs come: the answer follows the input order.
+      const batch = [
+        ...start.slice(0, 65),
+        ...fail.slice(0, 35),
+        other,
+        ...start.slice(65),
+        ...fail.slice(35),
+        { id: 999_999, from: ["queued" as const], to: "running" as const },
+      ];
+      const applied = await store.setDagRunStates(batch, at(5));
+      expect(applied).toEqual(batch.map((c) => c.id !== 999_999 && !all.slice(0, 10).some((r) => r.id === c.id)));
+      const rows = await Promise.all(all.map((r) => store.getDagRunById(r.id)));
+      expect(rows.slice(0, 10).every((r) => r?.state === "running" && r.start_date?.getTime() === at(1).getTime())).toBe(true);
+      for (const r of rows.slice(10, 130)) expect(r).toMatchObject({ state: "running", start_date: at(5), end_date: null, note: null });
+      for (const r of rows.slice(130, 200))
+        expect(r).toMatchObject({ state: "failed", start_date: null, end_date: at(5), note: "deadlock" });
+      expect(rows[200]).toMatchObject({ state: "success", end_date: at(5), note: null });
+    });
+
+    test("a large batch that names a run twice still lets its second change see the first", async () => {
+      const store = getStore();
+      const all = await runs(store, 80);
+      const batch = [
+        ...all.map((r) => ({ id: r.id, from: ["queued" as const], to: "running" as const })),
+        { id: all[0]!.id, from: ["running" as const], to: "success" as const },
+      ];
+      expect(await store.setDagRunStates(batch, at(5))).toEqual(batch.map(() => true));
+      expect(await store.getDagRunById(all[0]!.id)).toMatchObject({ state: "success", start_date: at(5), end_date: at(5) });
+      expect(await store.getDagRunById(all[79]!.id)).toMatchObject({ state: "running", start_date: at(5), end_date: null });
+    });
+
     test("an empty batch or empty from-list changes nothing", async () => {
       const store = getStore();
       const [a] = await runs(store, 1);

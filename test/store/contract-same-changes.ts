@@ -89,5 +89,30 @@ export function sameChangesContract(getStore: () => Store): void {
       expect(after.get(ids[99]!)).toMatchObject({ state: "queued", queued_at: at(3), executor: "subprocess" });
       expect(after.get(ids[100]!)).toMatchObject({ state: "scheduled", queued_at: null, ...waiting });
     });
+
+    test("changes alike but for their number of from-states or a try guard each apply as their own (one statement per shape)", async () => {
+      const store = getStore();
+      const ids = (await taskInstances(store)).map((ti) => ti.id);
+      await store.applyTransitions(
+        ids.slice(0, 50).map((id) => ({ id, from: ["none"], to: "scheduled" })),
+        at(1),
+      );
+      // Rows 0-49 scheduled, 50-199 none. Alternating shapes: one from-state, two, two with a try guard.
+      const batch: TaskTransition[] = ids.map((id, i) =>
+        i % 3 === 0
+          ? { id, from: ["none"], to: "upstream_failed" }
+          : i % 3 === 1
+            ? { id, from: ["none", "scheduled"], to: "upstream_failed" }
+            : { id, from: ["none", "scheduled"], to: "upstream_failed", try_number: i < 100 ? 1 : 2 },
+      );
+      const applied = await store.applyTransitions(batch, at(5));
+      expect(applied).toEqual(ids.map((_, i) => (i % 3 === 0 ? i >= 50 : i % 3 === 1 ? true : i < 100)));
+      const after = new Map(
+        (await store.loadRunSnapshots([(await store.getTaskInstanceById(ids[0]!))!.dag_run_id]))[0]!.tis.map((ti) => [ti.id, ti]),
+      );
+      ids.forEach((id, i) => {
+        expect(after.get(id)!.state).toBe(applied[i] ? "upstream_failed" : i < 50 ? "scheduled" : "none");
+      });
+    });
   });
 }

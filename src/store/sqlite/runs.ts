@@ -216,9 +216,20 @@ function changedRows(db: Database, runIds: readonly number[], known: ReadonlyMap
 
 export function setDagRunState(db: Database, id: number, from: DagRunState[], to: DagRunState, now: Date, note?: string): boolean {
   if (from.length === 0) return false;
+  const { sets, params } = runStateSets(to, now, note);
+  const marks = from.map(() => "?").join(", ");
+  const res = db.query(`UPDATE dag_runs SET ${sets} WHERE id = ? AND state IN (${marks})`).run(...params, id, ...from);
+  return res.changes > 0;
+}
+
+/**
+ * The SET clause of a run state change and its parameters: running keeps a start_date already set and clears
+ * end_date, queued clears end_date, a terminal state sets it; a note is written only when given.
+ */
+export function runStateSets(to: DagRunState, now: Date, note?: string): { sets: string; params: (string | number)[] } {
   const t = now.getTime();
   const sets = ["state = ?"];
-  const params: (string | number | null)[] = [to];
+  const params: (string | number)[] = [to];
   if (to === "running") {
     sets.push("start_date = COALESCE(start_date, ?)", "end_date = NULL");
     params.push(t);
@@ -231,7 +242,5 @@ export function setDagRunState(db: Database, id: number, from: DagRunState[], to
     sets.push("note = ?");
     params.push(note);
   }
-  const marks = from.map(() => "?").join(", ");
-  const res = db.query(`UPDATE dag_runs SET ${sets.join(", ")} WHERE id = ? AND state IN (${marks})`).run(...params, id, ...from);
-  return res.changes > 0;
+  return { sets: sets.join(", "), params };
 }

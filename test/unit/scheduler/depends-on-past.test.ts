@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { renderWaitReason, type TaskState, type WaitReason } from "../../../src/domain";
-import { needsPreviousRun, pastBlocks, planRun, type PreviousRun } from "../../../src/scheduler";
+import type { DagSpec, PreviousRunStates, RunSnapshot } from "../../../src/domain";
+import { loadPastBlocks, needsPreviousRun, pastBlocks, planRun, type PreviousRun } from "../../../src/scheduler";
 import { T0, dag, moves, run, tis } from "./helpers";
 
 const spec = dag([{ task_id: "load", depends_on_past: true }, { task_id: "report", upstream: ["load"] }, { task_id: "free" }]);
@@ -91,5 +92,48 @@ describe("planRun with blockedByPast", () => {
     const rows = tis(chain, { a: "failed" });
     const plan = planRun({ run: run(), tis: rows, spec: chain, blockedByPast: new Map([["b", { ...past, task_id: "b" }]]) }, T0);
     expect(moves(plan.transitions, rows)).toEqual(["b:none->upstream_failed"]);
+  });
+});
+
+describe("loadPastBlocks", () => {
+  const plain = dag([{ task_id: "a" }, { task_id: "b", upstream: ["a"] }]);
+  /** Runs 1…n of version `version`, each a day apart, every task in `none`. */
+  const snaps = (n: number, version: number, of: DagSpec, from = 1): RunSnapshot[] =>
+    Array.from({ length: n }, (_, i) => {
+      const id = from + i;
+      return {
+        run: { ...scheduledRun, id, run_id: `scheduled__${id}`, version_id: version, logical_date: new Date(Date.UTC(2026, 0, id)) },
+        tis: tis(of).map((t) => ({ ...t, id: id * 10 + t.id, dag_run_id: id })),
+      };
+    });
+  const storeOf = (answer: (ids: number[]) => PreviousRunStates[]) => {
+    const asked: number[][] = [];
+    return {
+      asked,
+      store: { listPreviousRunStates: async (ids: number[]) => (asked.push(ids), answer(ids)) },
+    };
+  };
+
+  test("asks for each DAG version's spec once, however many runs it has (a first sweep: 10,000 runs of one version)", async () => {
+    const calls: number[] = [];
+    const specFor = async (v: number) => (calls.push(v), v === 7 ? spec : plain);
+    const failed = { run_id: "scheduled__2026-01-01", states: new Map([["load", "failed" as const]]) };
+    const { store, asked } = storeOf((ids) => ids.map((id) => ({ dag_run_id: id, previous: failed })));
+    const blocks = await loadPastBlocks(store, [...snaps(50, 7, spec), ...snaps(50, 8, plain, 51)], specFor);
+    expect(calls.sort()).toEqual([7, 8]);
+    // Only the version with depends_on_past needs its previous runs, and every such run is blocked.
+    expect(asked).toEqual([Array.from({ length: 50 }, (_, i) => i + 1)]);
+    expect([...blocks.keys()]).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect([...blocks.get(1)!.keys()]).toEqual(["load"]);
+  });
+
+  test("runs whose spec cannot be loaded are skipped (planning reports that error); no depends_on_past: no store read", async () => {
+    const { store, asked } = storeOf(() => []);
+    const specFor = async (v: number) => {
+      if (v === 7) throw new Error("version 7 is missing");
+      return plain;
+    };
+    expect((await loadPastBlocks(store, [...snaps(3, 7, spec), ...snaps(3, 8, plain, 4)], specFor)).size).toBe(0);
+    expect(asked).toEqual([]);
   });
 });
