@@ -187,6 +187,8 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     maxSeconds: cfg.inline_max_seconds,
     heartbeatIntervalMs: cfg.heartbeat_interval * 1000,
     wake: (id) => scheduler?.wake(id),
+    // A freed slot goes straight to the next waiting inline task when the scheduler's rules allow (refill.ts).
+    slots: { ending: (ti, spec) => scheduler?.inlineSlots.ending(ti, spec), freed: (ti, ended) => scheduler?.inlineSlots.freed(ti, ended) },
   });
   const router = new Router(standard, [inline.asExecutor()]);
   const tokenTtl = {

@@ -133,7 +133,9 @@ export function backfillRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   app.put("/backfills/:backfill_id/pause", requireWriter, async (c) => {
     const b = await backfillOr404(store, teamOf(c), c.req.param("backfill_id"));
     notCompleted(b);
-    return c.json(serializeBackfill((await store.setBackfillPaused(b.team, b.id, true, deps.now()))!));
+    const paused = (await store.setBackfillPaused(b.team, b.id, true, deps.now()))!;
+    deps.scheduler.wake(); // the next tick holds its runs: their waiting tasks stop taking freed slots (scheduler/refill.ts)
+    return c.json(serializeBackfill(paused));
   });
 
   app.put("/backfills/:backfill_id/unpause", requireWriter, async (c) => {

@@ -120,7 +120,9 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       matched: changed,
       by: c.get("user")?.username ?? null,
     });
-    if (!body.is_paused && changed) deps.scheduler.wake();
+    // Unpaused: their runs may go on. Paused: the next tick holds their runs, so tasks waiting for a slot stop
+    // taking freed ones (scheduler/refill.ts) now rather than at the next sweep.
+    if (changed) deps.scheduler.wake();
     // The DAGs patched, as they are now: a paused filter now holds the value just set.
     const page = await store.findDags(teamOf(c), { ...filter, paused: filter.paused === undefined ? undefined : body.is_paused });
     return c.json({ dags: page.items.map(serializeDag), total_entries: page.total });
@@ -136,7 +138,7 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const dag = await store.setDagPaused(teamOf(c), dagId, body.is_paused);
     if (!dag) throw new NotFoundError(`The Dag with ID: \`${dagId}\` was not found`);
     deps.logger.info(body.is_paused ? "DAG paused" : "DAG unpaused", { dag_id: dagId, by: c.get("user")?.username ?? null });
-    if (!body.is_paused) deps.scheduler.wake();
+    deps.scheduler.wake(); // paused or not: see PATCH /dags
     return c.json(serializeDag(dag));
   });
 

@@ -72,6 +72,11 @@ export interface InlineRunnerOptions {
   maxSeconds: number;
   /** Plans the run again after a task finished. */
   wake: (dagRunId: number) => void;
+  /**
+   * Told when a try's end is about to be written (its slot may look free to a reader from then on) and when
+   * its slot is free again (`ended`: its end applied): the scheduler hands the slot to a waiting task.
+   */
+  slots?: { ending(ti: TaskInstanceRecord, spec: DagSpec): void; freed(ti: TaskInstanceRecord, ended: boolean): void };
   http?: InlineHttpExecutor;
   /** Refreshes last_heartbeat of running inline tasks so heartbeat reapers leave them alone. Default 5000. */
   heartbeatIntervalMs?: number;
@@ -229,13 +234,24 @@ export class InlineRunner {
     const entry: Running = { ti, abort, done: Promise.resolve() };
     this.running.set(ti.id, entry);
     this.startHeartbeats();
-    entry.done = this.execute(ti, run, spec, task, abort).finally(() => {
-      this.running.delete(ti.id);
-      if (!this.running.size) this.stopHeartbeats();
-    });
+    let ended = false;
+    entry.done = this.execute(ti, run, spec, task, abort)
+      .then((e) => void (ended = e))
+      .finally(() => {
+        this.running.delete(ti.id);
+        if (!this.running.size) this.stopHeartbeats();
+        this.opts.slots?.freed(ti, ended);
+      });
   }
 
-  private async execute(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec, task: TaskSpec, abort: AbortController): Promise<void> {
+  /** Runs the try and records its end; whether the end applied. */
+  private async execute(
+    ti: TaskInstanceRecord,
+    run: DagRunRecord,
+    spec: DagSpec,
+    task: TaskSpec,
+    abort: AbortController,
+  ): Promise<boolean> {
     const { store } = this.opts;
     const log = new TaskLog(this.logs, ti, this.now);
     const deadline = inlineDeadline(task, this.opts.maxSeconds);
@@ -273,7 +289,8 @@ export class InlineRunner {
     } finally {
       clearTimeout(timer);
     }
-    await this.finish(ti, outcome, log);
+    this.opts.slots?.ending(ti, spec);
+    return this.finish(ti, outcome, log);
   }
 
   /**
@@ -285,7 +302,7 @@ export class InlineRunner {
    * heartbeats: the agent_lost reaper then fails it and the planner retries the task if it has retries left.
    * It is not thrown: nothing above the runner's own promise could record it any better.
    */
-  private async finish(ti: TaskInstanceRecord, outcome: Outcome, log: TaskLog): Promise<void> {
+  private async finish(ti: TaskInstanceRecord, outcome: Outcome, log: TaskLog): Promise<boolean> {
     const { to, note } = outcome;
     const held = await log.takeHeld();
     const now = this.now();
@@ -295,10 +312,12 @@ export class InlineRunner {
       xcom: outcome.xcom,
     };
     const attempts = this.opts.outcomeWriteAttempts ?? 4;
+    let ended = false;
     for (let attempt = 1; ; attempt++) {
       try {
         // Written again whole after a failure: the XCom is an upsert, lines already stored are ignored.
         const { applied, refused } = await this.ends.apply(end, now);
+        ended = applied;
         if (applied) this.counted(ti, refused ? "failed" : to, refused ? refused.message : note);
         // The store failed the try with the refusal as its note; its log says so after the final state.
         if (refused) {
@@ -324,6 +343,7 @@ export class InlineRunner {
     }
     this.reportLostLines(ti, log);
     this.opts.wake(ti.dag_run_id);
+    return ended;
   }
 
   /** Writes `t`, after `scheduling` in the same batch when given; whether `t` applied. */

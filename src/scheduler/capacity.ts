@@ -47,6 +47,11 @@ export interface CapacityLimits {
 export interface DispatchSelection<C extends DispatchCandidate> {
   dispatch: C[];
   waiting: { candidate: C; reason: WaitReason }[];
+  /**
+   * With `lookahead`: the waiting candidates that come next in fair order, at most `lookahead` of them, when
+   * every candidate that waits waits for parallelism alone (else empty: a pool or a quota decides who is next).
+   */
+  next: C[];
 }
 
 /** Priority weight desc, run queued_at asc, then dag_id, run_id, task_id, map_index: a total, stable order within a team. */
@@ -110,7 +115,11 @@ function* fairTurns<C extends DispatchCandidate>(candidates: readonly C[], usage
  *
  * @example selectDispatchable(cands, { parallelism: 32, running: 0, runningByDag: new Map() }).dispatch
  */
-export function selectDispatchable<C extends DispatchCandidate>(candidates: readonly C[], limits: CapacityLimits): DispatchSelection<C> {
+export function selectDispatchable<C extends DispatchCandidate>(
+  candidates: readonly C[],
+  limits: CapacityLimits,
+  lookahead = 0,
+): DispatchSelection<C> {
   const dispatch: C[] = [];
   const waiting: { candidate: C; reason: WaitReason }[] = [];
   let running = limits.running;
@@ -122,14 +131,24 @@ export function selectDispatchable<C extends DispatchCandidate>(candidates: read
 
   // Once parallelism is reached it stays reached: every later candidate waits for the same reason, shared
   // rather than built and checked again per candidate (a fan-out has thousands waiting on every tick), and
-  // the rest are not ordered at all: they wait in their input order.
+  // the rest are not ordered at all (unless `lookahead` asks which come next): they wait in their input order.
   const seen = new Set<C>();
-  const order = running < limits.parallelism ? fairTurns(candidates, limits.teamUsage) : candidates;
+  const order = running < limits.parallelism || lookahead > 0 ? fairTurns(candidates, limits.teamUsage) : candidates;
+  let next: C[] = [];
   for (const c of order) {
     if (running >= limits.parallelism) {
       const full: WaitReason = { kind: "parallelism", parallelism: limits.parallelism, running };
+      const others = waiting.length; // waiting before parallelism was reached, for another reason
       waiting.push({ candidate: c, reason: full });
       for (const rest of candidates) if (rest !== c && !seen.has(rest)) waiting.push({ candidate: rest, reason: full });
+      // The fair order goes on from where it stopped (the generator's heaps hold the rest): O(lookahead log n).
+      if (lookahead > 0 && !others && order !== candidates) {
+        next = [c];
+        for (const n of order as Generator<C>) {
+          if (next.length >= lookahead) break;
+          next.push(n);
+        }
+      }
       break;
     }
     seen.add(c);
@@ -157,7 +176,7 @@ export function selectDispatchable<C extends DispatchCandidate>(candidates: read
     usage.set(team, { tasks: held.tasks + 1, pool_slots: held.pool_slots + slots, inline: held.inline + (c.inline ? 1 : 0) });
     if (poolOpen) poolOpen.set(poolKey, (poolOpen.get(poolKey) ?? 0) - slots);
   }
-  return { dispatch, waiting };
+  return { dispatch, waiting, next };
 }
 
 /** The team quota one more task would break, if any: running tasks, then pool slots, then inline requests. */

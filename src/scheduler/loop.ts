@@ -5,7 +5,7 @@
  * contained per run) → apply all transitions in one batch → launch what fits (dispatch-step.ts).
  * The loop never dies: a failed tick is logged and the next one runs.
  */
-import type { RunSnapshot, TaskState, TaskInstanceRecord } from "../domain";
+import type { DagSpec, RunSnapshot, TaskState, TaskInstanceRecord } from "../domain";
 import { DEFAULT_MAX_MAP_LENGTH, isTerminalDagRunState, toError } from "../domain";
 import type { Logger } from "../observability";
 import type { SchedulerStore } from "../store";
@@ -196,6 +196,19 @@ export class SchedulerLoop {
     const healthy = this.clock.now().getTime() - since < staleAfter;
     return { status: healthy ? "healthy" : "unhealthy", latest_scheduler_heartbeat: heartbeat };
   }
+
+  /** Waiting tasks started in a freed inline slot without a tick (refill.ts), since this loop was built. */
+  refilled = 0;
+
+  /**
+   * The inline runner's slot hand-over (InlineRunnerOptions.slots): a slot freed by a try that ended goes to the
+   * next waiting inline task at once when refill.ts's rules allow it; a stopped loop lets it go.
+   */
+  readonly inlineSlots = {
+    ending: (ti: TaskInstanceRecord, spec: DagSpec): void => this.dispatch.ending(ti, spec),
+    freed: (ti: TaskInstanceRecord, ended: boolean): void =>
+      void this.dispatch.freed(ti, ended, { has: (id) => this.runs.isHeld(id) }, !this.stopped).then((s) => s && this.refilled++),
+  };
 
   /** Records a launch that failed after dispatch() returned (the buffered dispatcher's failure sink). */
   dispatchFailed(ti: TaskInstanceRecord, error: Error): Promise<void> {

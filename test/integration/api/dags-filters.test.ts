@@ -140,9 +140,11 @@ forEachApiStore((makeHarness) => {
         ["owned_etl", true],
       ]);
       expect(await ids(h, "paused=false")).toEqual([]);
+      // Nothing matched: no wake. A pause wakes the scheduler (its next tick holds the runs), an unpause too.
+      expect(h.wakes.length).toBe(1);
       const all = await h.json("PATCH", "/api/v2/dags?dag_id_pattern=~&paused=true", { body: { is_paused: false } });
       expect(all.body.total_entries).toBe(3);
-      expect(h.wakes.length).toBe(1);
+      expect(h.wakes.length).toBe(2);
       expect(await ids(h, "paused=true")).toEqual([]);
     });
 

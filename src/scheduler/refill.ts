@@ -1,0 +1,105 @@
+/**
+ * Refill: an inline slot freed by a task that ended goes straight to the next waiting inline task, without
+ * waiting for a tick (on Postgres a tick is 8–15 ms of round trips and planning, and a fan-out's freed slots
+ * sat idle for it). Pure: the dispatch step keeps the queue and does the I/O.
+ *
+ * A refill swaps one running task for one waiting task, so every count the capacity rules read stays what
+ * the latest tick saw. That holds because the next task may take the freed slot only when:
+ * - it is the head of the latest tick's refill queue: the fair order across teams and, within a team,
+ *   priority weight, run queued_at, … (capacity.ts) continued past what the tick launched, built only when
+ *   every task left waiting waited for parallelism alone (selectDispatchable's `next`); a candidate
+ *   scheduled since then waits for the next tick, as it would have;
+ * - it is still waiting (scheduled, not launched or withdrawn since) and runs inline;
+ * - its run was not held by the latest tick's run limits (a pause, max_active_runs; pausing wakes a tick);
+ * - it is of the same team, DAG, pool and pool slots as the task that ended: the team's quotas (tasks, pool
+ *   slots, inline requests), the DAG's max_active_tasks and the pool's open slots do not move;
+ * - it sets no max_active_tis_per_dag, or it is an instance of the same task (that count does not move);
+ * - at the latest tick's counts its DAG, pool, team and task were within their limits (withinLimits): a pool
+ *   shrunk or a quota lowered stops the swaps until they drain.
+ * Global parallelism does not move either. A head that fails any rule ends refilling until the next tick
+ * builds a queue again (queueing it elsewhere would break the order, and a slot left free changes the
+ * teams' turns). A tick that reads the counts between the end and the refill's start sees one slot free:
+ * the dispatch step counts refills not yet visible to its read as running (withRefills).
+ */
+import { teamKey, type TaskInstanceRecord } from "../domain";
+import type { CapacityLimits, DispatchCandidate } from "./capacity";
+import { taskKey } from "./capacity";
+
+/** The task instance whose slot is free (its end applied). */
+export type FreedSlot = Pick<TaskInstanceRecord, "team" | "dag_id" | "task_id" | "pool" | "pool_slots">;
+
+/** Whether `head` may take the slot `freed` left, by the rules above (`runHeld`: the latest tick held its run). */
+export function mayRefill(freed: FreedSlot, head: DispatchCandidate, runHeld: boolean): boolean {
+  const ti = head.ti;
+  return (
+    head.inline === true &&
+    ti.state === "scheduled" &&
+    !runHeld &&
+    ti.team === freed.team &&
+    ti.dag_id === freed.dag_id &&
+    ti.pool === freed.pool &&
+    Math.max(1, ti.pool_slots) === Math.max(1, freed.pool_slots) &&
+    (head.maxActiveTisPerDag === undefined || ti.task_id === freed.task_id)
+  );
+}
+
+/**
+ * Whether `c`'s DAG, pool, team and task hold no more than their limits at the store's counts (`limits`, without
+ * refills counted: those only ever add a guess). A swap keeps these counts as they are, so it is allowed only
+ * while they are within their limits: a pool shrunk or a quota lowered since must drain first, and while every
+ * slot is taken a tick does not check them (every candidate waits for parallelism).
+ */
+export function withinLimits(c: DispatchCandidate, limits: CapacityLimits): boolean {
+  const { team, dag_id, pool } = c.ti;
+  if ((limits.runningByDag.get(teamKey(team, dag_id)) ?? 0) > c.maxActiveTasks) return false;
+  if (limits.poolOpenSlots) {
+    const open = limits.poolOpenSlots.get(teamKey(team, pool));
+    if (open === undefined || open < 0) return false;
+  }
+  const quotas = limits.teamQuotas?.get(team);
+  const used = limits.teamUsage?.get(team);
+  if (quotas && used) {
+    if (quotas.max_running_tasks !== null && used.tasks > quotas.max_running_tasks) return false;
+    if (quotas.max_pool_slots !== null && used.pool_slots > quotas.max_pool_slots) return false;
+    if (quotas.max_inline_requests !== null && used.inline > quotas.max_inline_requests) return false;
+  }
+  const perTask = c.maxActiveTisPerDag;
+  return perTask === undefined || (limits.runningByTask?.get(taskKey(c.ti)) ?? 0) <= perTask;
+}
+
+/** A refill the store's counts may not show yet: the candidate it started. */
+export type Refill = Pick<DispatchCandidate, "ti" | "inline" | "maxActiveTisPerDag">;
+
+/**
+ * The capacity limits with `refills` counted as queued or running (conservative: one the read already saw is
+ * counted twice, which only leaves a slot for the next tick). Parallelism's count is raised no further than
+ * to the limit itself, so that the waiting note ("32 task instances queued or running") does not change on
+ * thousands of candidates because of a count that is only a guess.
+ */
+export function withRefills(limits: CapacityLimits, refills: readonly Refill[]): CapacityLimits {
+  if (!refills.length) return limits;
+  const runningByDag = new Map(limits.runningByDag);
+  const teamUsage = new Map(limits.teamUsage ?? []);
+  const poolOpenSlots = limits.poolOpenSlots ? new Map(limits.poolOpenSlots) : undefined;
+  const runningByTask = new Map(limits.runningByTask ?? []);
+  for (const { ti, inline, maxActiveTisPerDag } of refills) {
+    const slots = Math.max(1, ti.pool_slots);
+    const dag = teamKey(ti.team, ti.dag_id);
+    runningByDag.set(dag, (runningByDag.get(dag) ?? 0) + 1);
+    const u = teamUsage.get(ti.team) ?? { tasks: 0, pool_slots: 0, inline: 0 };
+    teamUsage.set(ti.team, { tasks: u.tasks + 1, pool_slots: u.pool_slots + slots, inline: u.inline + (inline ? 1 : 0) });
+    const pool = teamKey(ti.team, ti.pool);
+    const open = poolOpenSlots?.get(pool);
+    if (poolOpenSlots && open !== undefined) poolOpenSlots.set(pool, open - slots);
+    if (maxActiveTisPerDag !== undefined) runningByTask.set(taskKey(ti), (runningByTask.get(taskKey(ti)) ?? 0) + 1);
+  }
+  const raised = limits.running + refills.length;
+  return {
+    ...limits,
+    running: limits.running >= limits.parallelism ? limits.running : Math.min(raised, limits.parallelism),
+    runningByDag,
+    teamUsage,
+    ...(poolOpenSlots ? { poolOpenSlots } : {}),
+    runningByTask,
+  };
+}

@@ -1,0 +1,252 @@
+/**
+ * Refill's pure rules (scheduler/refill.ts): which waiting task may take a freed inline slot, how a tick counts
+ * refills its read may not see, and the refill queue selectDispatchable builds (its fair order continued).
+ */
+import { describe, expect, test } from "bun:test";
+import { renderWaitReason, type TaskInstanceRecord, type TaskTransition } from "../../../src/domain";
+import type { TaskDispatcher } from "../../../src/dispatch";
+import { silentLogger } from "../../../src/observability";
+import { DispatchStep, type DispatchStore } from "../../../src/scheduler/dispatch-step";
+import { fairOrder, selectDispatchable, type DispatchCandidate } from "../../../src/scheduler/capacity";
+import { mayRefill, withinLimits, withRefills, type FreedSlot } from "../../../src/scheduler/refill";
+import { at, dag, run, tis } from "./helpers";
+import { seededRandom } from "../../support/seeded-random";
+
+const ti = (over: Partial<TaskInstanceRecord> = {}): TaskInstanceRecord =>
+  ({
+    id: 1,
+    team: "default",
+    dag_id: "fan",
+    run_id: "r",
+    task_id: "t1",
+    map_index: -1,
+    pool: "default_pool",
+    pool_slots: 1,
+    priority_weight: 1,
+    state: "scheduled",
+    ...over,
+  }) as TaskInstanceRecord;
+
+const freed: FreedSlot = { team: "default", dag_id: "fan", task_id: "t0", pool: "default_pool", pool_slots: 1 };
+const cand = (over: Partial<TaskInstanceRecord> = {}, extra: Partial<DispatchCandidate> = {}): DispatchCandidate => ({
+  ti: ti(over),
+  runQueuedAt: at(0),
+  maxActiveTasks: 32,
+  inline: true,
+  ...extra,
+});
+
+describe("mayRefill: a swap that moves no count", () => {
+  test.each<[string, DispatchCandidate, boolean, boolean]>([
+    ["same team, DAG and pool, inline, scheduled", cand(), false, true],
+    ["its run is held (a pause)", cand(), true, false],
+    ["not inline (an agent task: the tick launches those)", cand({}, { inline: false }), false, false],
+    ["no longer scheduled", cand({ state: "running" }), false, false],
+    ["another team (its quotas would move)", cand({ team: "other" }), false, false],
+    ["another DAG (max_active_tasks would move)", cand({ dag_id: "other" }), false, false],
+    ["another pool", cand({ pool: "gpu" }), false, false],
+    ["more pool slots", cand({ pool_slots: 2 }), false, false],
+    ["pool_slots 0 counts as 1, as the pools do", cand({ pool_slots: 0 }), false, true],
+    ["max_active_tis_per_dag on another task", cand({}, { maxActiveTisPerDag: 4 }), false, false],
+    ["max_active_tis_per_dag on the same task (mapped)", cand({ task_id: "t0", map_index: 3 }, { maxActiveTisPerDag: 4 }), false, true],
+  ])("%s", (_, head, held, expected) => {
+    expect(mayRefill(freed, head, held)).toBe(expected);
+  });
+});
+
+describe("withinLimits: a swap only keeps counts, so it waits while one is over its limit", () => {
+  const base = {
+    parallelism: 32,
+    running: 10,
+    runningByDag: new Map([["default/fan", 10]]),
+    poolOpenSlots: new Map([["default/default_pool", 0]]),
+    teamQuotas: new Map([["default", { max_running_tasks: 10, max_pool_slots: 10, max_inline_requests: 10 }]]),
+    teamUsage: new Map([["default", { tasks: 10, pool_slots: 10, inline: 10 }]]),
+    runningByTask: new Map([["default/fan\u0000t1", 2]]),
+  };
+  test.each<[string, Record<string, unknown>, Partial<DispatchCandidate>, boolean]>([
+    ["every count at its limit (a swap keeps it there)", {}, { maxActiveTisPerDag: 2 }, true],
+    ["the DAG over max_active_tasks", { runningByDag: new Map([["default/fan", 11]]) }, { maxActiveTasks: 10 }, false],
+    ["the pool shrunk below its occupied slots", { poolOpenSlots: new Map([["default/default_pool", -1]]) }, {}, false],
+    ["the pool gone", { poolOpenSlots: new Map() }, {}, false],
+    ["the team over max_running_tasks", { teamUsage: new Map([["default", { tasks: 11, pool_slots: 10, inline: 10 }]]) }, {}, false],
+    ["the team over max_pool_slots", { teamUsage: new Map([["default", { tasks: 10, pool_slots: 11, inline: 10 }]]) }, {}, false],
+    ["the team over max_inline_requests", { teamUsage: new Map([["default", { tasks: 10, pool_slots: 10, inline: 11 }]]) }, {}, false],
+    ["the task over max_active_tis_per_dag", {}, { maxActiveTisPerDag: 1 }, false],
+  ])("%s", (_, over, extra, expected) => {
+    expect(withinLimits(cand({}, extra), { ...base, ...over })).toBe(expected);
+  });
+});
+
+describe("withRefills: refills a read may not see count as running", () => {
+  const limits = {
+    parallelism: 32,
+    running: 30,
+    runningByDag: new Map([["default/fan", 30]]),
+    poolOpenSlots: new Map([["default/default_pool", 98]]),
+    teamUsage: new Map([["default", { tasks: 30, pool_slots: 30, inline: 30 }]]),
+    runningByTask: new Map<string, number>(),
+  };
+
+  test("each count is raised by the refills", () => {
+    const out = withRefills(limits, [cand(), cand({ id: 2, task_id: "t2" }, { maxActiveTisPerDag: 3 })]);
+    expect(out.running).toBe(32);
+    expect(out.runningByDag.get("default/fan")).toBe(32);
+    expect(out.poolOpenSlots!.get("default/default_pool")).toBe(96);
+    expect(out.teamUsage!.get("default")).toEqual({ tasks: 32, pool_slots: 32, inline: 32 });
+    expect(out.runningByTask!.get("default/fan\u0000t2")).toBe(1);
+    expect(limits.running).toBe(30); // not changed in place
+  });
+
+  test("parallelism's count stops at the limit (the waiting note stays the same), and one already over stays", () => {
+    const many = Array.from({ length: 5 }, (_, i) => cand({ id: i + 1 }));
+    expect(withRefills(limits, many).running).toBe(32);
+    expect(withRefills({ ...limits, running: 35 }, many).running).toBe(35);
+    expect(withRefills(limits, [])).toBe(limits);
+  });
+});
+
+describe("selectDispatchable's refill queue (`next`)", () => {
+  /** Candidates of three teams with no other limit than parallelism: the fair order alone decides. */
+  function candidates(seed: number, n: number): DispatchCandidate[] {
+    const r = seededRandom(seed).int;
+    return Array.from({ length: n }, (_, i) =>
+      cand({ id: i + 1, team: ["a", "b", "c"][r(3)]!, task_id: `t${r(40)}_${i}`, priority_weight: 1 + r(3) }, { runQueuedAt: at(r(4)) }),
+    );
+  }
+
+  test("500 random sets: `next` is the fair order continued past what was dispatched, from free slots or none", () => {
+    for (let seed = 1; seed <= 500; seed++) {
+      const r = seededRandom(seed * 7).int;
+      const cs = candidates(seed, 1 + r(80));
+      const parallelism = 1 + r(20);
+      const running = r(parallelism + 3);
+      const teamUsage = new Map([["b", { tasks: r(5), pool_slots: 0, inline: 0 }]]);
+      const lookahead = 1 + r(30);
+      const { dispatch, next } = selectDispatchable(cs, { parallelism, running, runningByDag: new Map(), teamUsage }, lookahead);
+      const order = fairOrder(cs, teamUsage).map((c) => c.ti.id);
+      expect(dispatch.map((c) => c.ti.id)).toEqual(order.slice(0, dispatch.length));
+      expect(next.map((c) => c.ti.id)).toEqual(order.slice(dispatch.length, dispatch.length + lookahead));
+    }
+  });
+
+  test("without lookahead there is none, and at parallelism the waiting notes are unchanged by asking for it", () => {
+    const cs = candidates(3, 50);
+    const full = { parallelism: 8, running: 8, runningByDag: new Map() };
+    expect(selectDispatchable(cs, full).next).toEqual([]);
+    const asked = selectDispatchable(cs, full, 10);
+    expect(asked.next).toHaveLength(10);
+    expect(new Set(asked.waiting.map((w) => w.candidate.ti.id))).toEqual(new Set(cs.map((c) => c.ti.id)));
+    expect(new Set(asked.waiting.map((w) => renderWaitReason(w.reason)))).toEqual(
+      new Set(["parallelism (8) reached: 8 task instances queued or running"]),
+    );
+  });
+
+  test("none when a task waited for something else first (a pool decides who is next)", () => {
+    const cs = [
+      cand({ id: 1, pool: "gpu", priority_weight: 9 }),
+      ...Array.from({ length: 5 }, (_, i) => cand({ id: i + 2, task_id: `t${i}` })),
+    ];
+    const limits = {
+      parallelism: 3,
+      running: 0,
+      runningByDag: new Map(),
+      poolOpenSlots: new Map([
+        ["default/gpu", 0],
+        ["default/default_pool", 100],
+      ]),
+    };
+    const sel = selectDispatchable(cs, limits, 10);
+    expect(sel.dispatch).toHaveLength(3);
+    expect(sel.next).toEqual([]);
+  });
+});
+
+describe("DispatchStep: a freed inline slot goes to one task, by a refill or by a tick, never both", () => {
+  const spec = dag([
+    { task_id: "a", operator: "http", http: { url: "http://x/a" } },
+    { task_id: "b", operator: "http", http: { url: "http://x/b" } },
+  ]);
+
+  function setUp(pool = { slots: 128, running_slots: 0 }) {
+    const started: string[] = [];
+    const inline = {
+      accepts: () => true,
+      start: async (t: TaskInstanceRecord) => (started.push(t.task_id), "started" as const),
+    };
+    const port: DispatchStore = {
+      // The read sees a's end already applied: nothing queued or running.
+      countActiveTaskInstances: async () => ({ byDag: new Map(), byTeam: new Map() }),
+      countActiveByTask: async () => [],
+      listPoolUsage: async () => [
+        {
+          team: "default",
+          name: "default_pool",
+          description: null,
+          include_deferred: false,
+          ...pool,
+          queued_slots: 0,
+          scheduled_slots: 1,
+        },
+      ],
+      applyTransitions: async (ts: TaskTransition[]) => ts.map(() => true),
+    };
+    const d = new DispatchStep({
+      store: port,
+      dispatcher: { dispatch: async () => {} } as unknown as TaskDispatcher,
+      logger: silentLogger,
+      parallelism: 1,
+      inline,
+      wake: () => {},
+      wakeAt: () => {},
+      checkpoint: () => {},
+    });
+    const rows = tis(spec, { a: "running", b: "scheduled" });
+    const planned = [{ snap: { run: run(), tis: rows }, spec }];
+    const tick = (now: Date) => d.run(planned, new Map(), { has: () => false }, now, []);
+    return { d, started, rows, tick };
+  }
+
+  test("while a's end is being written the tick leaves its slot alone; freed, the slot goes to b at once", async () => {
+    const { d, started, rows, tick } = setUp();
+    const a = rows.find((t) => t.task_id === "a")!;
+    d.ending(a, spec);
+    expect(await tick(at(1))).toBe(0); // its read saw a ended, but a's slot is the refill's
+    expect(started).toEqual([]);
+    expect(await d.freed(a, true, { has: () => false }, true)).toBe(true);
+    expect(started).toEqual(["b"]);
+  });
+
+  test("a slot whose end did not apply, or freed while the loop is stopped, is not refilled", async () => {
+    const { d, started, rows, tick } = setUp();
+    const a = rows.find((t) => t.task_id === "a")!;
+    d.ending(a, spec);
+    await tick(at(1));
+    expect(await d.freed(a, false, { has: () => false }, true)).toBe(false);
+    expect(await d.freed(a, true, { has: () => false }, false)).toBe(false);
+    expect(started).toEqual([]);
+    expect(await tick(at(2))).toBe(1); // the tick takes it instead
+    expect(started).toEqual(["b"]);
+  });
+
+  test("a pool shrunk below its occupied slots while every slot is taken: the freed slot is not refilled", async () => {
+    const { d, started, rows, tick } = setUp({ slots: 0, running_slots: 1 });
+    const a = rows.find((t) => t.task_id === "a")!;
+    d.ending(a, spec);
+    await tick(at(1)); // every slot taken: b waits for parallelism, and the pool is over
+    expect(await d.freed(a, true, { has: () => false }, true)).toBe(false);
+    expect(started).toEqual([]);
+  });
+
+  test("a refill started after the tick's read counts as running for that tick", async () => {
+    const { d, started, rows, tick } = setUp();
+    const a = rows.find((t) => t.task_id === "a")!;
+    d.ending(a, spec);
+    await tick(at(1)); // builds the refill queue: [b]
+    const now = at(2);
+    d.prefetchCapacity(now); // the next tick's read, sent before the refill below was written: it may miss it
+    expect(await d.freed(a, true, { has: () => false }, true)).toBe(true);
+    expect(await tick(now)).toBe(0); // b (its snapshot still says scheduled) is not started twice, nor is another
+    expect(started).toEqual(["b"]);
+  });
+});
