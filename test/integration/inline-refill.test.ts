@@ -8,10 +8,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { guardedStore, openStore, type Store } from "../../src/store";
 import { PostgresStore } from "../../src/store/postgres";
 import { parseDagSpec } from "../../src/domain/schemas";
-import { InlineHttpExecutor, InlineRunner } from "../../src/executors";
-import { SchedulerLoop } from "../../src/scheduler/loop";
+import type { InlineRunner } from "../../src/executors";
+import type { SchedulerLoop } from "../../src/scheduler/loop";
 import { buildDagRun } from "../../src/scheduler/trigger";
-import { silentLogger } from "../../src/observability";
+import { inlineLoop } from "../support/inline-loop";
 import { describePg, freshSchemas, pgUrl } from "../support/postgres";
 
 let server: ReturnType<typeof Bun.serve>;
@@ -69,23 +69,7 @@ function suite(makeStore: () => Promise<Store>) {
   async function setUp(tasks: Record<string, unknown>[], dagId = "fan") {
     const spec = parseDagSpec({ dag_id: dagId, tasks });
     const dag = await store.upsertDag("default", { spec, fileloc: `/dags/${dagId}.json`, pausedOnCreate: false, now: new Date() });
-    runner = new InlineRunner({
-      store,
-      logger: silentLogger,
-      concurrency: 64,
-      maxSeconds: 60,
-      wake: (id) => loop?.wake(id),
-      slots: { ending: (ti, s) => loop?.inlineSlots.ending(ti, s), freed: (ti, ended) => loop?.inlineSlots.freed(ti, ended) },
-      http: new InlineHttpExecutor({ sleep: async () => {} }),
-    });
-    loop = new SchedulerLoop({
-      store,
-      dispatcher: { dispatch: async () => {} },
-      logger: silentLogger,
-      sweepIntervalMs: 60_000,
-      parallelism: PARALLELISM,
-      inline: runner,
-    });
+    ({ loop, runner } = inlineLoop(store, { concurrency: 64, parallelism: PARALLELISM, refill: true }));
     const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, new Date()));
     return { run, dag };
   }

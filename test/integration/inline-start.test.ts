@@ -10,10 +10,8 @@ import { guardedStore, openStore, type InlineTryEnd, type Store } from "../../sr
 import { PostgresStore } from "../../src/store/postgres";
 import type { TaskState, TaskTransition } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
-import { InlineHttpExecutor, InlineRunner } from "../../src/executors";
-import { SchedulerLoop } from "../../src/scheduler/loop";
 import { buildDagRun } from "../../src/scheduler/trigger";
-import { silentLogger } from "../../src/observability";
+import { inlineLoop } from "../support/inline-loop";
 import { describePg, freshSchemas, pgUrl } from "../support/postgres";
 
 let server: ReturnType<typeof Bun.serve>;
@@ -64,23 +62,7 @@ function suite(makeStore: () => Promise<Store>) {
     const { store, batches } = recording(raw);
     const spec = parseDagSpec({ dag_id: "web", tasks });
     const dag = await store.upsertDag("default", { spec, fileloc: "/dags/web.json", pausedOnCreate: false, now: new Date() });
-    let loop: SchedulerLoop | undefined;
-    const runner = new InlineRunner({
-      store,
-      logger: silentLogger,
-      concurrency,
-      maxSeconds: 60,
-      wake: (id) => loop?.wake(id),
-      http: new InlineHttpExecutor({ sleep: async () => {} }),
-    });
-    loop = new SchedulerLoop({
-      store,
-      dispatcher: { dispatch: async () => {} },
-      logger: silentLogger,
-      sweepIntervalMs: 60_000,
-      parallelism: 8,
-      inline: runner,
-    });
+    const { loop, runner } = inlineLoop(store, { concurrency, parallelism: 8 });
     const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, new Date()));
     const tis = async () =>
       Object.fromEntries((await store.listTaskInstances("default", "web", run.run_id)).items.map((t) => [t.task_id, t]));

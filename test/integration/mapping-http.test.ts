@@ -8,10 +8,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { guardedStore, openStore, type Store } from "../../src/store";
 import { PostgresStore } from "../../src/store/postgres";
 import { parseDagSpec } from "../../src/domain/schemas";
-import { InlineHttpExecutor, InlineRunner } from "../../src/executors";
-import { SchedulerLoop } from "../../src/scheduler/loop";
 import { buildDagRun } from "../../src/scheduler/trigger";
-import { silentLogger } from "../../src/observability";
+import { inlineLoop } from "../support/inline-loop";
 import { describePg, freshSchemas, pgUrl } from "../support/postgres";
 
 let server: ReturnType<typeof Bun.serve>;
@@ -73,23 +71,7 @@ function suite(makeStore: () => Promise<Store>) {
       ],
     });
     const dag = await store.upsertDag("default", { spec, fileloc: "/dags/webmap.json", pausedOnCreate: false, now: new Date() });
-    let loop: SchedulerLoop;
-    const runner = new InlineRunner({
-      store,
-      logger: silentLogger,
-      concurrency: 8,
-      maxSeconds: 60,
-      wake: (id) => loop.wake(id),
-      http: new InlineHttpExecutor({ sleep: async () => {} }),
-    });
-    loop = new SchedulerLoop({
-      store,
-      dispatcher: { dispatch: async () => {} },
-      logger: silentLogger,
-      sweepIntervalMs: 60_000,
-      parallelism: 8,
-      inline: runner,
-    });
+    const { loop, runner } = inlineLoop(store, { concurrency: 8, parallelism: 8 });
     const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, new Date()));
     loop.start();
     loop.wake(run.id);
