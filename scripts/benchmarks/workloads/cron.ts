@@ -11,12 +11,13 @@ import type { TaskInstanceRecord } from "../../../src/domain";
 import { parseDagSpec } from "../../../src/domain/schemas";
 import { silentLogger } from "../../../src/observability";
 import { CronRunCreator, SchedulerLoop } from "../../../src/scheduler";
-import { SqliteStore, type Store } from "../../../src/store";
+import type { Store } from "../../../src/store";
 import { PostgresStore } from "../../../src/store/postgres";
 import { skippedRow, type BenchContext, type Workload } from "../lib/context";
 import { listAll, removeDir, tempDir, waitFor } from "../lib/leoflow";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import type { Row } from "../lib/stats";
+import { serverSqliteStore } from "../lib/sqlite-store";
 
 const WORKLOAD = "cron";
 const METRIC = "lateness: run queued_at − slot (ms)";
@@ -92,7 +93,7 @@ async function inProcess(ctx: BenchContext): Promise<Row[]> {
   const rows: Row[] = [];
   const dir = tempDir("cron-inproc");
   try {
-    rows.push(await schedulerOnly(ctx, "sqlite", new SqliteStore({ path: join(dir, "cron.db") })));
+    rows.push(await schedulerOnly(ctx, "sqlite", serverSqliteStore(join(dir, "cron.db"))));
   } finally {
     removeDir(dir);
   }

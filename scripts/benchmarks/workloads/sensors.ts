@@ -12,13 +12,14 @@ import { parseDagSpec } from "../../../src/domain/schemas";
 import { SensorChecks } from "../../../src/executors";
 import { silentLogger } from "../../../src/observability";
 import { SchedulerLoop, SensorPoller, systemClock } from "../../../src/scheduler";
-import { SqliteStore, type Store } from "../../../src/store";
+import type { Store } from "../../../src/store";
 import { PostgresStore } from "../../../src/store/postgres";
 import { skippedRow, type BenchContext, type Workload } from "../lib/context";
 import { removeDir, tempDir } from "../lib/leoflow";
 import type { Row } from "../lib/stats";
 import { nowMs } from "./chain";
 import { createRuns } from "./tick";
+import { serverSqliteStore } from "../lib/sqlite-store";
 
 const WORKLOAD = "sensors";
 const T0 = new Date("2026-01-01T00:00:00Z");
@@ -44,7 +45,7 @@ export const sensorsWorkload: Workload = async (ctx) => {
   const dir = tempDir("sensors");
   try {
     for (const kind of ["sensor", "plain"] as const)
-      rows.push(...(await measure(ctx, "sqlite", kind, () => new SqliteStore({ path: join(dir, `${kind}.db`) }))));
+      rows.push(...(await measure(ctx, "sqlite", kind, () => serverSqliteStore(join(dir, `${kind}.db`)))));
   } finally {
     removeDir(dir);
   }

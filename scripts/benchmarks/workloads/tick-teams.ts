@@ -12,13 +12,14 @@ import type { DagRecord, TaskInstanceRecord } from "../../../src/domain";
 import { parseDagSpec } from "../../../src/domain/schemas";
 import { silentLogger } from "../../../src/observability";
 import { SchedulerLoop } from "../../../src/scheduler";
-import { SqliteStore, type Store } from "../../../src/store";
+import type { Store } from "../../../src/store";
 import { PostgresStore } from "../../../src/store/postgres";
 import { skippedRow, type BenchContext, type Workload } from "../lib/context";
 import { removeDir, tempDir } from "../lib/leoflow";
 import type { Row } from "../lib/stats";
 import { nowMs } from "./chain";
 import { createRuns, tickDag } from "./tick";
+import { serverSqliteStore } from "../lib/sqlite-store";
 
 const WORKLOAD = "tick-teams";
 const T0 = new Date("2026-01-01T00:00:00Z");
@@ -29,7 +30,7 @@ export const tickTeamsWorkload: Workload = async (ctx) => {
   for (const teams of LAYOUTS) {
     const dir = tempDir("tick-teams");
     try {
-      rows.push(...(await measure(ctx, "sqlite", teams, () => new SqliteStore({ path: join(dir, "tick.db") }))));
+      rows.push(...(await measure(ctx, "sqlite", teams, () => serverSqliteStore(join(dir, "tick.db")))));
     } finally {
       removeDir(dir);
     }

@@ -11,12 +11,13 @@ import type { DagRecord, NewDagRun, TaskInstanceRecord, TaskTransition } from ".
 import { parseDagSpec } from "../../../src/domain/schemas";
 import { silentLogger } from "../../../src/observability";
 import { SchedulerLoop } from "../../../src/scheduler";
-import { SqliteStore, type Store } from "../../../src/store";
+import type { Store } from "../../../src/store";
 import { PostgresStore } from "../../../src/store/postgres";
 import { skippedRow, type BenchContext, type Workload } from "../lib/context";
 import { removeDir, tempDir } from "../lib/leoflow";
 import type { Row } from "../lib/stats";
 import { nowMs } from "./chain";
+import { serverSqliteStore } from "../lib/sqlite-store";
 
 const WORKLOAD = "tick";
 const T0 = new Date("2026-01-01T00:00:00Z");
@@ -91,7 +92,7 @@ export const tickWorkload: Workload = async (ctx) => {
   const rows: Row[] = [];
   const dir = tempDir("tick");
   try {
-    rows.push(...(await measure(ctx, "sqlite", () => new SqliteStore({ path: join(dir, "tick.db") }))));
+    rows.push(...(await measure(ctx, "sqlite", () => serverSqliteStore(join(dir, "tick.db")))));
   } finally {
     removeDir(dir);
   }
