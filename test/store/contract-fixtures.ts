@@ -5,6 +5,13 @@ import type { Store } from "../../src/store";
 
 export const T0 = new Date("2026-01-01T00:00:00.000Z");
 
+type RunTask = NewDagRun["tasks"][number];
+
+/** A task instance row of a new run: bash, no retries, one slot of the default pool, weight 1; `over` replaces any field. */
+export function runTask(task_id: string, over: Partial<RunTask> = {}): RunTask {
+  return { task_id, operator: "bash", max_tries: 0, pool: "default_pool", pool_slots: 1, priority_weight: 1, ...over };
+}
+
 /** A manual run of `dag` (in its team) queued at T0, with one bash task "t" in the default pool; `over` replaces any field. */
 export function newRun(dag: Pick<DagRecord, "team" | "dag_id" | "version_id">, runId: string, over: Partial<NewDagRun> = {}): NewDagRun {
   return {
@@ -18,7 +25,7 @@ export function newRun(dag: Pick<DagRecord, "team" | "dag_id" | "version_id">, r
     conf: {},
     version_id: dag.version_id,
     queued_at: T0,
-    tasks: [{ task_id: "t", operator: "bash", max_tries: 0, pool: "default_pool", pool_slots: 1, priority_weight: 1 }],
+    tasks: [runTask("t")],
     ...over,
   };
 }
@@ -34,15 +41,7 @@ export async function runOfBashTasks(store: Store, dagId: string, taskIds: reado
     pausedOnCreate: false,
     now: T0,
   });
-  const tasks = taskIds.map((task_id) => ({
-    task_id,
-    operator: "bash",
-    max_tries: 0,
-    pool: "default_pool",
-    pool_slots: 1,
-    priority_weight: 1,
-  }));
-  const run = await store.createDagRun(newRun(dag, runId, { tasks }));
+  const run = await store.createDagRun(newRun(dag, runId, { tasks: taskIds.map((id) => runTask(id)) }));
   const [snap] = await store.loadRunSnapshots([run.id]);
   return snap!;
 }

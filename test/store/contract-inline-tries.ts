@@ -9,7 +9,7 @@ import { describe, expect, test } from "bun:test";
 import { IllegalTransitionError, type TaskTransition, type WebhookInput } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
 import type { InlineTryEnd, Store } from "../../src/store";
-import { newRun, T0 } from "./contract-fixtures";
+import { newRun, runTask, T0 } from "./contract-fixtures";
 
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
 const key = (task_id: string) => ({ team: "default", dag_id: "web", run_id: "r1", task_id, key: "return_value" });
@@ -29,14 +29,7 @@ async function tries(store: Store, running: string[]) {
     pausedOnCreate: false,
     now: T0,
   });
-  const tasks = ids.map((task_id) => ({
-    task_id,
-    operator: "http",
-    max_tries: 0,
-    pool: "default_pool",
-    pool_slots: 1,
-    priority_weight: 1,
-  }));
+  const tasks = ids.map((task_id) => runTask(task_id, { operator: "http" }));
   await store.createDagRun(newRun(dag, "r1", { tasks }));
   const tis = (await store.listTaskInstances("default", "web", "r1")).items;
   const byTask = new Map(tis.map((ti) => [ti.task_id, ti]));

@@ -7,7 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseDagSpec } from "../../src/domain/schemas";
 import type { KnownTaskInstance, Store } from "../../src/store";
-import { newRun, runOfBashTasks, T0 } from "./contract-fixtures";
+import { newRun, runOfBashTasks, runTask, T0 } from "./contract-fixtures";
 
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
 const TASKS = ["a", "b", "c"];
@@ -125,15 +125,7 @@ export function runChangesContract(getStore: () => Store): void {
         ],
       });
       const dag = await store.upsertDag("default", { spec, fileloc: "/dags/mapped.json", pausedOnCreate: false, now: T0 });
-      const task = (task_id: string) => ({
-        task_id,
-        operator: "bash",
-        max_tries: 0,
-        pool: "default_pool",
-        pool_slots: 1,
-        priority_weight: 1,
-      });
-      const run = await store.createDagRun(newRun(dag, "r1", { tasks: [task("make"), task("each")] }));
+      const run = await store.createDagRun(newRun(dag, "r1", { tasks: [runTask("make"), runTask("each")] }));
       const [snap] = await store.loadRunSnapshots([run.id]);
       const [first] = await store.loadRunChanges([run.id], byId(versions(snap!.tis)));
       const each = snap!.tis.find((t) => t.task_id === "each")!;

@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
-import { newRun, T0 } from "./contract-fixtures";
+import { newRun, runTask, T0 } from "./contract-fixtures";
 
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
 const LOGICAL = new Date("2026-02-01T00:00:00.000Z");
@@ -20,14 +20,7 @@ async function sensorRun(store: Store, dagId: string, runId: string, taskIds: st
   const run = await store.createDagRun(
     newRun(dag, runId, {
       logical_date: LOGICAL,
-      tasks: taskIds.map((task_id) => ({
-        task_id,
-        operator: "sensor",
-        max_tries: 0,
-        pool: "default_pool",
-        pool_slots: 1,
-        priority_weight: 1,
-      })),
+      tasks: taskIds.map((task_id) => runTask(task_id, { operator: "sensor" })),
     }),
   );
   const ti = async (taskId: string) => (await store.getTaskInstance(team, dagId, runId, taskId))!;

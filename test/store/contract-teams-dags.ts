@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { DEFAULT_TEAM, type DagRecord } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
 import type { Store } from "../../src/store";
-import { T0, newRun } from "./contract-fixtures";
+import { T0, newRun, runTask } from "./contract-fixtures";
 
 const A = DEFAULT_TEAM;
 const B = "team-b";
@@ -33,16 +33,7 @@ const runOf = (store: Store, dag: DagRecord) =>
   store.createDagRun({
     ...newRun(dag, "r1"),
     team: dag.team,
-    tasks: [
-      {
-        task_id: dag.spec.tasks[0]?.task_id ?? "t",
-        operator: "bash",
-        max_tries: 0,
-        pool: "default_pool",
-        pool_slots: 1,
-        priority_weight: 1,
-      },
-    ],
+    tasks: [runTask(dag.spec.tasks[0]?.task_id ?? "t")],
   });
 
 export function teamsDagsContract(getStore: () => Store): void {

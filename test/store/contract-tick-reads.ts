@@ -9,17 +9,10 @@ import type { DagRecord, TaskInstanceRecord } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
 import { backfillSkips } from "../../src/scheduler";
 import type { Store } from "../../src/store";
-import { newRun, T0 } from "./contract-fixtures";
+import { newRun, runTask, T0 } from "./contract-fixtures";
 
 const at = (ms: number) => new Date(T0.getTime() + ms);
-const task = (task_id: string, pool = "default_pool", pool_slots = 1) => ({
-  task_id,
-  operator: "bash",
-  max_tries: 0,
-  pool,
-  pool_slots,
-  priority_weight: 1,
-});
+const task = (task_id: string, pool = "default_pool", pool_slots = 1) => runTask(task_id, { pool, pool_slots });
 
 async function dagOf(store: Store, team: string, dagId: string, paused = false): Promise<DagRecord> {
   await store.ensureTeam(team, T0);

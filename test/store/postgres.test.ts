@@ -10,7 +10,7 @@ import { PostgresStore, POSTGRES_MIGRATIONS } from "../../src/store/postgres";
 import { roundsOf } from "../../src/store/postgres/task-instances";
 import { describePg, freshSchemas, pgUrl, resettableSchema } from "../support/postgres";
 import { runStoreContract } from "./contract";
-import { newRun } from "./contract-fixtures";
+import { newRun, runTask } from "./contract-fixtures";
 
 const T0 = new Date("2026-01-01T00:00:00Z");
 
@@ -76,15 +76,7 @@ describePg("PostgresStore", () => {
         const ids = ["past", "pool", "missing", "other"];
         const spec = parseDagSpec({ dag_id: "etl", tasks: ids.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) });
         const dag = await store.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: T0 });
-        const task = (task_id: string) => ({
-          task_id,
-          operator: "bash",
-          max_tries: 0,
-          pool: "default_pool",
-          pool_slots: 1,
-          priority_weight: 1,
-        });
-        await store.createDagRun(newRun(dag, "r1", { tasks: ids.map(task) }));
+        await store.createDagRun(newRun(dag, "r1", { tasks: ids.map((id) => runTask(id)) }));
         // The rows as a 0008 scheduler left them: the reason only in the note.
         await store.sql`ALTER TABLE task_instances DROP COLUMN wait_reason`;
         await store.sql`DELETE FROM schema_migrations WHERE version = 9`;
@@ -187,15 +179,7 @@ describePg("PostgresStore", () => {
           pausedOnCreate: false,
           now: T0,
         });
-        const task = (task_id: string) => ({
-          task_id,
-          operator: "bash",
-          max_tries: 0,
-          pool: "default_pool",
-          pool_slots: 1,
-          priority_weight: 1,
-        });
-        const run = await store.createDagRun(newRun(dag, "r", { logical_date: T0, tasks: [task("a"), task("b")] }));
+        const run = await store.createDagRun(newRun(dag, "r", { logical_date: T0, tasks: [runTask("a"), runTask("b")] }));
         const [snap] = await store.loadRunSnapshots([run.id]);
         const [a, b] = snap!.tis;
         const [start] = await store.loadRunChanges([run.id], new Map(snap!.tis.map((t) => [t.id, t])));

@@ -7,7 +7,7 @@ import { parseDagSpec } from "../../src/domain/schemas";
 import { SqliteStore, guardedStore } from "../../src/store";
 import { SQLITE_MIGRATIONS } from "../../src/store/sqlite/migrations";
 import { runStoreContract } from "./contract";
-import { newRun } from "./contract-fixtures";
+import { newRun, runTask } from "./contract-fixtures";
 
 // The store as openStore hands it out: behind the transition guard, which the contract proves.
 runStoreContract("sqlite", async () => guardedStore(new SqliteStore({ path: ":memory:" })));
@@ -61,15 +61,7 @@ describe("SqliteStore migrations", () => {
       tasks: ["past", "pool", "other"].map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })),
     });
     const dag = await store.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now });
-    const task = (task_id: string) => ({
-      task_id,
-      operator: "bash",
-      max_tries: 0,
-      pool: "default_pool",
-      pool_slots: 1,
-      priority_weight: 1,
-    });
-    await store.createDagRun(newRun(dag, "r1", { tasks: ["past", "pool", "other"].map(task) }));
+    await store.createDagRun(newRun(dag, "r1", { tasks: ["past", "pool", "other"].map((id) => runTask(id)) }));
     // The rows as a 0008 scheduler left them: the reason only in the note.
     store.db.run("ALTER TABLE task_instances DROP COLUMN wait_reason");
     store.db.run("DELETE FROM schema_migrations WHERE version = 9");
