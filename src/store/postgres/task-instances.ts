@@ -110,21 +110,30 @@ export interface ApplyStatement {
 }
 
 /**
- * One transition as a plain UPDATE naming only the fields its patch sets: about half the time of APPLY_SQL
- * for one row (no arrays to encode, unnest or join), and one row is what an inline task's outcome, an
- * agent's report and a start write. One SQL text per set of fields, so a handful of prepared statements.
+ * The SET list of one transition as plain parameters: the state, updated_at, the fields its patch sets, and
+ * wait_reason cleared unless the patch sets it (applyOne's single row, applySameChange's group).
  */
-async function applyOne(db: Db, t: TaskTransition, now: Date): Promise<boolean> {
-  const p = new Params();
+function setClause(p: Params, t: TaskTransition, now: Date): string {
   const sets = [`state = ${p.add(t.to)}`, `updated_at = ${p.add(now)}`];
   if (t.patch?.wait_reason === undefined) sets.push("wait_reason = NULL");
   for (const [f, type] of PATCH_FIELDS) {
     const v = t.patch?.[f];
     if (v !== undefined) sets.push(`${f} = ${p.add(patchValue(v))}::${type}`);
   }
+  return sets.join(", ");
+}
+
+/**
+ * One transition as a plain UPDATE naming only the fields its patch sets: about half the time of APPLY_SQL
+ * for one row (no arrays to encode, unnest or join), and one row is what an inline task's outcome, an
+ * agent's report and a start write. One SQL text per set of fields, so a handful of prepared statements.
+ */
+async function applyOne(db: Db, t: TaskTransition, now: Date): Promise<boolean> {
+  const p = new Params();
+  const sets = setClause(p, t, now);
   const guard = t.try_number === undefined ? "" : ` AND try_number = ${p.add(t.try_number)}`;
   const where = `id = ${p.add(t.id)} AND state = ANY(${p.add(t.from)}::text[])${guard}`;
-  return (await execute(db, `UPDATE task_instances SET ${sets.join(", ")} WHERE ${where}`, p.values)) > 0;
+  return (await execute(db, `UPDATE task_instances SET ${sets} WHERE ${where}`, p.values)) > 0;
 }
 
 async function applyRound(
@@ -175,16 +184,11 @@ async function applySameChange(
   const t = g.change;
   if (t.from.length === 0) return;
   const p = new Params();
-  const sets = [`state = ${p.add(t.to)}`, `updated_at = ${p.add(now)}`];
-  if (t.patch?.wait_reason === undefined) sets.push("wait_reason = NULL");
-  for (const [f, type] of PATCH_FIELDS) {
-    const v = t.patch?.[f];
-    if (v !== undefined) sets.push(`${f} = ${p.add(patchValue(v))}::${type}`);
-  }
+  const sets = setClause(p, t, now);
   const ids = p.add(`{${g.positions.map((i) => transitions[i]!.id).join(",")}}`);
   const guard = t.try_number === undefined ? "" : ` AND t.try_number = ${p.add(t.try_number)}`;
   const sql = `WITH applied AS (
-  UPDATE task_instances t SET ${sets.join(", ")}
+  UPDATE task_instances t SET ${sets}
   FROM unnest(${ids}::text::bigint[]) AS u(id)
   WHERE t.id = u.id AND t.state = ANY(${p.add(t.from)}::text[])${guard}
   RETURNING t.id
