@@ -5,9 +5,10 @@
  * then needs the script path.
  */
 import { fileURLToPath } from "node:url";
+import { isCompiledMain } from "../domain/compiled-binary";
 
 export function isCompiledBinary(main: string = Bun.main): boolean {
-  return main.startsWith("/$bunfs/") || /^[A-Za-z]:[\\/]~BUN[\\/]/.test(main);
+  return isCompiledMain(main);
 }
 
 /** Absolute path of src/main.ts (this file lives in src/agent/). */

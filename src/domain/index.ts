@@ -23,6 +23,7 @@ export {
 // Types from the schema modules are `export type` so that re-exporting them loads nothing.
 export type { HttpRequestSpec, Operator, TaskSpec, DagSpec } from "./dag-spec";
 export { TASK_DEFAULTS } from "./task-defaults";
+export { isCompiledMain } from "./compiled-binary";
 export {
   SENSOR_KINDS,
   DEFAULT_SENSOR_TIMEOUT_SECONDS,

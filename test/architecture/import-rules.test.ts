@@ -63,7 +63,7 @@ const ALLOWED: Record<string, readonly string[]> = {
  * agent's (`agent/launch`: what a server needs to launch agents, without the agent's runner and RPC client).
  */
 const DEEP_ALLOWED = [
-  /^domain\/(errors|task-env|env-from|schemas)$/,
+  /^domain\/(errors|task-env|env-from|schemas|compiled-binary)$/,
   /^agent\/launch$/,
   /^observability\/logger$/,
   /^rpc\/prefix$/,

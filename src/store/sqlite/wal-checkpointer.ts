@@ -19,6 +19,7 @@
  */
 import type { Database } from "bun:sqlite";
 import { statSync } from "node:fs";
+import { isCompiledMain } from "../../domain";
 
 /** The server's own connection checkpoints past this many WAL pages (~40 MiB): only when the worker lags or died. */
 export const BACKSTOP_PAGES = 10_000;
@@ -123,6 +124,5 @@ export class WalCheckpointer {
  * relative to this module's chunk does not resolve); from the source tree, the file next to this one.
  */
 function workerEntry(): string {
-  const compiled = Bun.main.startsWith("/$bunfs/") || /^[A-Za-z]:[\\/]~BUN[\\/]/.test(Bun.main);
-  return compiled ? "./store/sqlite/wal-checkpoint-worker.ts" : new URL("./wal-checkpoint-worker.ts", import.meta.url).href;
+  return isCompiledMain(Bun.main) ? "./store/sqlite/wal-checkpoint-worker.ts" : new URL("./wal-checkpoint-worker.ts", import.meta.url).href;
 }
