@@ -1,4 +1,5 @@
 import type { TaskInstancePatch, TaskTransition } from "../../domain";
+import { groupAlike } from "../group-alike";
 
 /**
  * Transitions of a batch that differ only in their id: the first sweep after a start schedules thousands of
@@ -48,21 +49,10 @@ export function sameChanges(
   fields: readonly (keyof TaskInstancePatch)[],
   min = SAME_CHANGE_MIN,
 ): SameChanges {
-  const positions = transitions.map((_, i) => i);
-  if (positions.length < min) return { groups: [], rest: positions };
-  const byKey = new Map<string, number[]>();
-  for (const i of positions) {
-    const key = changeKey(transitions[i]!, fields);
-    const list = byKey.get(key);
-    if (list) list.push(i);
-    else byKey.set(key, [i]);
-  }
-  const groups: SameChange[] = [];
-  const grouped = new Set<number>();
-  for (const list of byKey.values())
-    if (list.length >= min) {
-      groups.push({ change: transitions[list[0]!]!, positions: list });
-      for (const i of list) grouped.add(i);
-    }
-  return { groups, rest: grouped.size ? positions.filter((i) => !grouped.has(i)) : positions };
+  const { groups, rest } = groupAlike(
+    transitions.map((_, i) => i),
+    (i) => changeKey(transitions[i]!, fields),
+    min,
+  );
+  return { groups: groups.map((positions) => ({ change: transitions[positions[0]!]!, positions })), rest };
 }

@@ -1,6 +1,8 @@
 /** Many run state changes at once (the scheduler's tick): one transaction instead of one commit per run. */
 import type { Database } from "bun:sqlite";
 import type { DagRunStateChange } from "../ports/scheduler";
+import { groupAlike } from "../group-alike";
+import { roundsOf } from "../transition-rounds";
 import { runStateSets, setDagRunState } from "./runs";
 
 /** Smaller groups of equal changes go one by one: a statement per run costs little for a handful. */
@@ -10,38 +12,25 @@ export const SAME_RUN_CHANGE_MIN = 64;
  * Each change as setDagRunState would make it, all in one transaction; per input, whether it applied. A first
  * sweep moves 10,000 queued runs to running with one equal change: groups of SAME_RUN_CHANGE_MIN or more equal
  * changes (same from-states, target and note) go as one UPDATE over their ids, 0.55x the CPU of an UPDATE per
- * run (10,000 runs, measured). Only when no run is named twice: a second change of a run must see its first.
+ * run (10,000 runs, measured). A run named twice is changed again in a later round, which sees the first.
  */
 export function setDagRunStates(db: Database, changes: readonly DagRunStateChange[], now: Date): boolean[] {
   if (changes.length === 0) return [];
+  const key = (i: number) => {
+    const c = changes[i]!;
+    return JSON.stringify([c.from, c.to, c.note ?? null, c.note === undefined]);
+  };
   return db
     .transaction(() => {
-      const groups = changes.length >= SAME_RUN_CHANGE_MIN ? sameChanges(changes) : null;
-      if (!groups) return changes.map((c) => setDagRunState(db, c.id, c.from, c.to, now, c.note));
       const applied = changes.map(() => false);
-      for (const positions of groups)
-        if (positions.length >= SAME_RUN_CHANGE_MIN) setSame(db, changes, positions, now, applied);
-        else
-          for (const i of positions)
-            applied[i] = setDagRunState(db, changes[i]!.id, changes[i]!.from, changes[i]!.to, now, changes[i]!.note);
+      for (const round of roundsOf(changes)) {
+        const { groups, rest } = groupAlike(round, key, SAME_RUN_CHANGE_MIN);
+        for (const positions of groups) setSame(db, changes, positions, now, applied);
+        for (const i of rest) applied[i] = setDagRunState(db, changes[i]!.id, changes[i]!.from, changes[i]!.to, now, changes[i]!.note);
+      }
       return applied;
     })
     .immediate();
-}
-
-/** The batch's positions grouped by equal change, in batch order; null when a run is named twice. */
-function sameChanges(changes: readonly DagRunStateChange[]): number[][] | null {
-  const ids = new Set<number>();
-  const byKey = new Map<string, number[]>();
-  for (const [i, c] of changes.entries()) {
-    if (ids.has(c.id)) return null;
-    ids.add(c.id);
-    const key = JSON.stringify([c.from, c.to, c.note ?? null, c.note === undefined]);
-    const list = byKey.get(key);
-    if (list) list.push(i);
-    else byKey.set(key, [i]);
-  }
-  return [...byKey.values()];
 }
 
 /** One UPDATE for a group of equal changes, through the primary key; marks the ones that applied. */
