@@ -13,6 +13,9 @@ import { describePg } from "../support/postgres";
 import { ProCluster } from "../support/pro-cluster";
 import { waitFor, type Leoflow } from "../e2e/harness";
 
+/** created, started, 4 states of a, 4 of b, finished. */
+const EVENTS_PER_RUN = 11;
+
 interface Message {
   id: number;
   type: string;
@@ -57,16 +60,21 @@ class Stream {
     }
   }
 
-  /** The messages of one run, once its dag_run.finished has arrived. */
-  async runEvents(runId: string): Promise<Message[]> {
+  /**
+   * The messages of one run, once all of them have arrived. Not "once dag_run.finished has": the leader may
+   * append the run's end before the replica that took b's report appends b's success (ids follow append
+   * order across replicas, not cause), so the finish can come before another event of the run. `count`: how
+   * many of the run's events this stream is due (fewer when it resumed mid-run).
+   */
+  async runEvents(runId: string, count = EVENTS_PER_RUN): Promise<Message[]> {
     return waitFor(
-      () =>
-        this.messages.some((m) => m.type === "dag_run.finished" && m.data.run_id === runId)
-          ? this.messages.filter((m) => m.data.run_id === runId)
-          : null,
+      () => {
+        const mine = this.messages.filter((m) => m.data.run_id === runId);
+        return mine.length >= count && mine.some((m) => m.type === "dag_run.finished") ? mine : null;
+      },
       30_000,
       () =>
-        `no dag_run.finished for ${runId}; got:\n${this.messages.map((m) => `${m.id} ${m.type} ${m.data.task_id ?? ""} ${m.data.state ?? ""}`).join("\n")}`,
+        `not all ${count} events of ${runId}; got:\n${this.messages.map((m) => `${m.id} ${m.type} ${m.data.task_id ?? ""} ${m.data.state ?? ""}`).join("\n")}`,
     );
   }
 
@@ -154,7 +162,7 @@ describePg("Pro: every replica streams every replica's events, resumable on any 
 
     const resumed = await open(leader, "dag_id=pro_ev", { "last-event-id": String(cut) });
     expect(resumed.res.status).toBe(200);
-    await resumed.runEvents("ev-2");
+    await resumed.runEvents("ev-2", expected.length);
     await trigger(follower, "ev-3"); // after the replay, events arrive live on the same stream
     const live = await resumed.runEvents("ev-3");
     const got = resumed.messages;
