@@ -188,7 +188,10 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     heartbeatIntervalMs: cfg.heartbeat_interval * 1000,
     wake: (id) => scheduler?.wake(id),
     // A freed slot goes straight to the next waiting inline task when the scheduler's rules allow (refill.ts).
-    slots: { ending: (ti, spec) => scheduler?.inlineSlots.ending(ti, spec), freed: (ti, ended) => scheduler?.inlineSlots.freed(ti, ended) },
+    slots: {
+      ending: (ti, spec) => scheduler?.inlineSlots.ending(ti, spec),
+      freed: (ti, ended, succeeded) => scheduler?.inlineSlots.freed(ti, ended, succeeded),
+    },
   });
   const router = new Router(standard, [inline.asExecutor()]);
   const tokenTtl = {

@@ -74,9 +74,13 @@ export interface InlineRunnerOptions {
   wake: (dagRunId: number) => void;
   /**
    * Told when a try's end is about to be written (its slot may look free to a reader from then on) and when
-   * its slot is free again (`ended`: its end applied): the scheduler hands the slot to a waiting task.
+   * its slot is free again (`ended`: its end applied, `succeeded`: as success): the scheduler hands the slot to
+   * a waiting task. `freed` answering true takes the run's wake over (the end needs no tick of its run).
    */
-  slots?: { ending(ti: TaskInstanceRecord, spec: DagSpec): void; freed(ti: TaskInstanceRecord, ended: boolean): void };
+  slots?: {
+    ending(ti: TaskInstanceRecord, spec: DagSpec): void;
+    freed(ti: TaskInstanceRecord, ended: boolean, succeeded: boolean): boolean | undefined;
+  };
   http?: InlineHttpExecutor;
   /** Refreshes last_heartbeat of running inline tasks so heartbeat reapers leave them alone. Default 5000. */
   heartbeatIntervalMs?: number;
@@ -148,6 +152,11 @@ export class InlineRunner {
   /** Tasks in flight now. */
   get inFlight(): number {
     return this.running.size;
+  }
+
+  /** Whether this try of the task instance runs here now (its start applied, its slot not yet freed). */
+  isRunning(ti: Pick<TaskInstanceRecord, "id" | "try_number">): boolean {
+    return this.running.get(ti.id)?.ti.try_number === ti.try_number;
   }
 
   /**
@@ -234,24 +243,25 @@ export class InlineRunner {
     const entry: Running = { ti, abort, done: Promise.resolve() };
     this.running.set(ti.id, entry);
     this.startHeartbeats();
-    let ended = false;
+    let end = { ended: false, succeeded: false };
     entry.done = this.execute(ti, run, spec, task, abort)
-      .then((e) => void (ended = e))
+      .then((e) => void (end = e))
       .finally(() => {
         this.running.delete(ti.id);
         if (!this.running.size) this.stopHeartbeats();
-        this.opts.slots?.freed(ti, ended);
+        // Plans the run again after its task ended, unless the scheduler took that over with the slot.
+        if (!this.opts.slots?.freed(ti, end.ended, end.succeeded)) this.opts.wake(ti.dag_run_id);
       });
   }
 
-  /** Runs the try and records its end; whether the end applied. */
+  /** Runs the try and records its end; whether the end applied, and as success. */
   private async execute(
     ti: TaskInstanceRecord,
     run: DagRunRecord,
     spec: DagSpec,
     task: TaskSpec,
     abort: AbortController,
-  ): Promise<boolean> {
+  ): Promise<{ ended: boolean; succeeded: boolean }> {
     const { store } = this.opts;
     const log = new TaskLog(this.logs, ti, this.now);
     const deadline = inlineDeadline(task, this.opts.maxSeconds);
@@ -302,7 +312,7 @@ export class InlineRunner {
    * heartbeats: the agent_lost reaper then fails it and the planner retries the task if it has retries left.
    * It is not thrown: nothing above the runner's own promise could record it any better.
    */
-  private async finish(ti: TaskInstanceRecord, outcome: Outcome, log: TaskLog): Promise<boolean> {
+  private async finish(ti: TaskInstanceRecord, outcome: Outcome, log: TaskLog): Promise<{ ended: boolean; succeeded: boolean }> {
     const { to, note } = outcome;
     const held = await log.takeHeld();
     const now = this.now();
@@ -313,11 +323,13 @@ export class InlineRunner {
     };
     const attempts = this.opts.outcomeWriteAttempts ?? 4;
     let ended = false;
+    let succeeded = false;
     for (let attempt = 1; ; attempt++) {
       try {
         // Written again whole after a failure: the XCom is an upsert, lines already stored are ignored.
         const { applied, refused } = await this.ends.apply(end, now);
         ended = applied;
+        succeeded = applied && to === "success" && !refused;
         if (applied) this.counted(ti, refused ? "failed" : to, refused ? refused.message : note);
         // The store failed the try with the refusal as its note; its log says so after the final state.
         if (refused) {
@@ -342,8 +354,7 @@ export class InlineRunner {
       }
     }
     this.reportLostLines(ti, log);
-    this.opts.wake(ti.dag_run_id);
-    return ended;
+    return { ended, succeeded };
   }
 
   /** Writes `t`, after `scheduling` in the same batch when given; whether `t` applied. */

@@ -12,7 +12,7 @@ import type { TaskDispatcher } from "../dispatch";
 import { AtCapacityError } from "../dispatch";
 import { selectDispatchable, taskKey, type CapacityLimits, type TeamQuotas } from "./capacity";
 import { noteRenderer, poolLimits, waitCleared, waitingNotes, withWaitReason } from "./waiting";
-import { mayRefill, withinLimits, withRefills, type FreedSlot, type Refill } from "./refill";
+import { mayRefill, successNeedsNoPlan, withinLimits, withRefills, type FreedSlot, type Refill } from "./refill";
 import type { PlannedRun, TickPlan } from "./tick-plan";
 
 /** Runs tasks inside the control plane (inline http). It owns their state: no queued step. */
@@ -24,6 +24,8 @@ export interface InlineStarter {
    * own (the batch's later transitions see the earlier ones), "busy" writes nothing.
    */
   start(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec, scheduling?: TaskTransition): Promise<"started" | "busy">;
+  /** Whether this try of the task instance is running here now (its start applied and its end not yet reached). */
+  isRunning?(ti: Pick<TaskInstanceRecord, "id" | "try_number">): boolean;
 }
 
 /** What to do when launching a queued task instance failed. Default: fail the try with the reason. */
@@ -67,6 +69,11 @@ export interface SensorHandOver {
 
 /** The longest refill queue a tick builds: the slots that may free before the next tick. */
 const REFILL_QUEUE_MAX = 256;
+/**
+ * Refills left in the queue below which an end that needs no tick of its run wakes it anyway (handOver): the
+ * tick orders a new queue (the queue runs low) before this one is used up, so freed slots do not wait for it.
+ */
+const REFILL_LOW_WATER = 32;
 
 type Candidate = {
   ti: TaskInstanceRecord;
@@ -458,18 +465,46 @@ export class DispatchStep {
    * Answers whether a waiting task took the slot.
    */
   freed(ti: TaskInstanceRecord, ended: boolean, held: { has(runId: number): boolean }, refill: boolean): Promise<boolean> {
-    // The refill's own count is in place before the ending one goes (synchronously): no read sees neither.
-    const started = ended && refill ? this.refill(ti, held) : Promise.resolve(false);
-    this.endings.delete(ti.id);
-    return started;
+    return this.handOver(ti, ended, held, refill, false).refilled;
   }
 
   /**
-   * Hands the inline slot `freed` left (its try's end applied) to the head of the refill queue when the rules
-   * allow it (refill.ts): one start write instead of a tick's reads, planning and write. `held`: the runs the
-   * latest tick held. Answers whether it started one; when it does not, refilling waits for the next tick.
+   * freed(), also answering whether the end needs a tick of its run (`succeeded`: the try ended in success and
+   * no run waits on its past). `covered` is null when it does (the caller wakes the run now); else the slot went
+   * to another task instance of the same run and no downstream task can move on this success while that one is
+   * unfinished (refill.ts successNeedsNoPlan): the run's next tick waits for that one's end. `covered` then
+   * resolves false when its start did not apply after all, and the caller must wake the run.
    */
-  private async refill(freed: FreedSlot, held: { has(runId: number): boolean }): Promise<boolean> {
+  handOver(
+    ti: TaskInstanceRecord,
+    ended: boolean,
+    held: { has(runId: number): boolean },
+    refill: boolean,
+    succeeded: boolean,
+  ): { refilled: Promise<boolean>; covered: Promise<boolean> | null } {
+    const inline = this.opts.inline;
+    const head = ended && refill ? this.takeRefillHead(ti, held) : undefined;
+    // The refill's own count is in place before the ending one goes (synchronously): no read sees neither.
+    const refilled = head ? this.refill(head) : Promise.resolve(false);
+    this.endings.delete(ti.id);
+    const lowWater = Math.min(this.opts.parallelism, REFILL_LOW_WATER);
+    const quiet =
+      head &&
+      succeeded &&
+      inline?.isRunning &&
+      head.run.id === ti.dag_run_id &&
+      this.refillQueue.length - this.refillHead >= lowWater &&
+      successNeedsNoPlan(head.spec, ti.task_id, head.ti.task_id);
+    if (!quiet) return { refilled, covered: null };
+    const successor = { id: head.ti.id, try_number: head.ti.try_number };
+    return { refilled, covered: refilled.then((s) => s && inline.isRunning!(successor)) };
+  }
+
+  /**
+   * The head of the refill queue that may take the inline slot `freed` left (its try's end applied), or none
+   * (the queue is dropped: refilling waits for the next tick). `held`: the runs the latest tick held.
+   */
+  private takeRefillHead(freed: FreedSlot, held: { has(runId: number): boolean }): Candidate | undefined {
     const inline = this.opts.inline;
     let head: Candidate | undefined;
     // Entries launched or withdrawn since the queue was built are passed over: the rest keep their order.
@@ -481,9 +516,18 @@ export class DispatchStep {
     }
     if (!inline || !head || !mayRefill(freed, head, held.has(head.run.id))) {
       this.dropRefillQueue();
-      return false;
+      return undefined;
     }
     this.refillHead++;
+    return head;
+  }
+
+  /**
+   * Starts `head` (takeRefillHead's) in the freed slot: one start write instead of a tick's reads, planning
+   * and write. Answers whether it started; when it does not, refilling waits for the next tick.
+   */
+  private async refill(head: Candidate): Promise<boolean> {
+    const inline = this.opts.inline!;
     const entry = { c: head, written: false };
     this.refills.add(entry);
     let result: "started" | "busy";

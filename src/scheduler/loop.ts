@@ -206,9 +206,24 @@ export class SchedulerLoop {
    */
   readonly inlineSlots = {
     ending: (ti: TaskInstanceRecord, spec: DagSpec): void => this.dispatch.ending(ti, spec),
-    freed: (ti: TaskInstanceRecord, ended: boolean): void =>
-      void this.dispatch.freed(ti, ended, { has: (id) => this.runs.isHeld(id) }, !this.stopped).then((s) => s && this.refilled++),
+    /**
+     * `succeeded`: the try ended in success. Answers true when its run needs no tick for this end (DispatchStep
+     * handOver: the slot went to a task of the same run that keeps it from moving); the loop then wakes the run
+     * itself should that start not apply. False: the caller wakes the run.
+     */
+    freed: (ti: TaskInstanceRecord, ended: boolean, succeeded = false): boolean => {
+      const held = { has: (id: number) => this.runs.isHeld(id) };
+      const { refilled, covered } = this.dispatch.handOver(ti, ended, held, !this.stopped, succeeded && !this.runs.waitsOnPast);
+      void refilled.then((s) => s && this.refilled++);
+      if (!covered) return false;
+      this.wakesSpared++;
+      void covered.then((ok) => ok || this.wake(ti.dag_run_id));
+      return true;
+    },
   };
+
+  /** Inline tries' ends that needed no tick of their run (DispatchStep handOver), since this loop was built. */
+  wakesSpared = 0;
 
   /** Records a launch that failed after dispatch() returned (the buffered dispatcher's failure sink). */
   dispatchFailed(ti: TaskInstanceRecord, error: Error): Promise<void> {

@@ -21,7 +21,7 @@
  * teams' turns). A tick that reads the counts between the end and the refill's start sees one slot free:
  * the dispatch step counts refills not yet visible to its read as running (withRefills).
  */
-import { teamKey, type TaskInstanceRecord } from "../domain";
+import { teamKey, type DagSpec, type TaskInstanceRecord, type TriggerRule } from "../domain";
 import type { CapacityLimits, DispatchCandidate } from "./capacity";
 import { taskKey } from "./capacity";
 
@@ -102,4 +102,51 @@ export function withRefills(limits: CapacityLimits, refills: readonly Refill[]):
     ...(poolOpenSlots ? { poolOpenSlots } : {}),
     runningByTask,
   };
+}
+
+/**
+ * Trigger rules under which a task stays waiting while any of its upstreams is unfinished, whatever the others
+ * do on success: a success alone never schedules, skips or fails it before every upstream is done. (one_success,
+ * one_done, all_failed and all_skipped decide on a single success; always does not wait at all.)
+ */
+const WAITS_FOR_EVERY_UPSTREAM: ReadonlySet<TriggerRule> = new Set<TriggerRule>([
+  "all_success",
+  "all_done",
+  "all_done_setup_success",
+  "all_done_min_one_success",
+  "one_failed",
+  "none_failed",
+  "none_failed_min_one_success",
+  "none_skipped",
+]);
+
+/** Each spec's downstream tasks by task id, built once per spec. */
+const downstreamBySpec = new WeakMap<DagSpec, Map<string, DagSpec["tasks"][number][]>>();
+function downstreamOf(spec: DagSpec, taskId: string): readonly DagSpec["tasks"][number][] {
+  let index = downstreamBySpec.get(spec);
+  if (!index) {
+    index = new Map();
+    for (const t of spec.tasks)
+      for (const u of t.upstream) {
+        const list = index.get(u);
+        if (list) list.push(t);
+        else index.set(u, [t]);
+      }
+    downstreamBySpec.set(spec, index);
+  }
+  return index.get(taskId) ?? [];
+}
+
+/**
+ * Whether a try of `endedTaskId` that succeeded needs no planning of its run while `successorTaskId`, an instance
+ * of the same run that this end's slot just started, is unfinished: no downstream task can move on that success.
+ * True when every task downstream of it waits for every upstream (WAITS_FOR_EVERY_UPSTREAM) and has the
+ * successor's task among its upstreams (a leaf task has none). The run cannot end either (the successor runs),
+ * so its tick can wait: the successor's own end wakes the run, or hands the same cover on. A failure, a retry or
+ * a task instance in another run always wakes.
+ */
+export function successNeedsNoPlan(spec: DagSpec, endedTaskId: string, successorTaskId: string): boolean {
+  for (const d of downstreamOf(spec, endedTaskId))
+    if (!WAITS_FOR_EVERY_UPSTREAM.has(d.trigger_rule) || !d.upstream.includes(successorTaskId)) return false;
+  return true;
 }

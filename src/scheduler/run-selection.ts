@@ -46,6 +46,11 @@ export class RunSelection {
     return this.lastSweepFull;
   }
 
+  /** Whether a run has a task held back by depends_on_past (a task ending in another run may free it). */
+  get waitsOnPast(): boolean {
+    return this.waitingOnPast.size > 0;
+  }
+
   /** The runs a tick woken by events plans: those asked for and those waiting on their past. */
   forEvents(asked: Iterable<number>): number[] {
     return [...new Set([...asked, ...this.waitingOnPast])];

@@ -36,6 +36,7 @@ beforeAll(() => {
         // Answers in a later turn, some later than others, so that ends and starts interleave.
         await Bun.sleep(task.length % 3);
         if (url.pathname === "/hold" && gate) await gate;
+        if (url.pathname === "/fail") return new Response("no", { status: 500 });
         return new Response("ok");
       } finally {
         inFlight--;
@@ -142,6 +143,34 @@ function suite(makeStore: () => Promise<Store>) {
     loop!.wake();
     expect((await untilDone(run.id)).state).toBe("success");
     expect(calls.size).toBe(n);
+  }, 30_000);
+
+  test("ends that move nothing downstream need no tick of their run: the join runs once, after all of them", async () => {
+    const n = 60;
+    const fan = Array.from({ length: n }, (_, i) => http(i));
+    const join = { task_id: "join", operator: "http", http: { url: `${base}/ok?t=join` }, upstream: fan.map((t) => t.task_id) };
+    const { run } = await setUp([...fan, join]);
+    loop!.start();
+    expect((await untilDone(run.id)).state).toBe("success");
+    expect(loop!.wakesSpared).toBeGreaterThan(0);
+    expect([...calls.values()].every((c) => c === 1)).toBe(true);
+    expect(calls.size).toBe(n + 1);
+    const tis = (await store.listTaskInstances("default", "fan", run.run_id, { limit: 1000 })).items;
+    const lastEnd = Math.max(...tis.filter((t) => t.task_id !== "join").map((t) => t.end_date!.getTime()));
+    expect(tis.find((t) => t.task_id === "join")!.start_date!.getTime()).toBeGreaterThanOrEqual(lastEnd);
+  }, 30_000);
+
+  test("a failure among such ends wakes its run: the join fails upstream, the run fails", async () => {
+    const n = 40;
+    const fan = Array.from({ length: n }, (_, i) => http(i, {}, i === 5 ? "fail" : "ok"));
+    const join = { task_id: "join", operator: "http", http: { url: `${base}/ok?t=join` }, upstream: fan.map((t) => t.task_id) };
+    const { run } = await setUp([...fan, join]);
+    loop!.start();
+    expect((await untilDone(run.id)).state).toBe("failed");
+    const tis = (await store.listTaskInstances("default", "fan", run.run_id, { limit: 1000 })).items;
+    expect(tis.find((t) => t.task_id === "t5")!.state).toBe("failed");
+    expect(tis.find((t) => t.task_id === "join")!.state).toBe("upstream_failed");
+    expect(calls.has("join")).toBe(false);
   }, 30_000);
 
   test("a slot of one pool is not refilled with a task of another (the tick decides those)", async () => {

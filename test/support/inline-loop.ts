@@ -23,7 +23,12 @@ export function inlineLoop(store: Store, opts: InlineLoopOptions): { loop: Sched
     maxSeconds: 60,
     wake: (id) => loop?.wake(id),
     ...(opts.refill
-      ? { slots: { ending: (ti, spec) => loop?.inlineSlots.ending(ti, spec), freed: (ti, ended) => loop?.inlineSlots.freed(ti, ended) } }
+      ? {
+          slots: {
+            ending: (ti, spec) => loop?.inlineSlots.ending(ti, spec),
+            freed: (ti, ended, succeeded) => loop?.inlineSlots.freed(ti, ended, succeeded),
+          },
+        }
       : {}),
     http: new InlineHttpExecutor({ sleep: async () => {} }),
   });

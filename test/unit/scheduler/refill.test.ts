@@ -8,7 +8,7 @@ import type { TaskDispatcher } from "../../../src/dispatch";
 import { silentLogger } from "../../../src/observability";
 import { DispatchStep, type DispatchStore } from "../../../src/scheduler/dispatch-step";
 import { fairOrder, selectDispatchable, type DispatchCandidate } from "../../../src/scheduler/capacity";
-import { mayRefill, withinLimits, withRefills, type FreedSlot } from "../../../src/scheduler/refill";
+import { mayRefill, successNeedsNoPlan, withinLimits, withRefills, type FreedSlot } from "../../../src/scheduler/refill";
 import { at, dag, run, tis } from "./helpers";
 import { seededRandom } from "../../support/seeded-random";
 
@@ -248,5 +248,138 @@ describe("DispatchStep: a freed inline slot goes to one task, by a refill or by 
     expect(await d.freed(a, true, { has: () => false }, true)).toBe(true);
     expect(await tick(now)).toBe(0); // b (its snapshot still says scheduled) is not started twice, nor is another
     expect(started).toEqual(["b"]);
+  });
+});
+
+describe("successNeedsNoPlan: a success that moves no downstream task while the successor runs", () => {
+  const http = (task_id: string, extra: Record<string, unknown> = {}) => ({
+    task_id,
+    operator: "http",
+    http: { url: "http://x" },
+    ...extra,
+  });
+  const join = (rule: string, upstream = ["a", "b"]) => dag([http("a"), http("b"), http("c"), http("j", { upstream, trigger_rule: rule })]);
+  test("a leaf task (a plain fan-out): nothing downstream moves", () => {
+    expect(successNeedsNoPlan(dag([http("a"), http("b")]), "a", "b")).toBe(true);
+  });
+  test.each<[string, boolean]>([
+    ["all_success", true],
+    ["all_done", true],
+    ["all_done_setup_success", true],
+    ["all_done_min_one_success", true],
+    ["one_failed", true],
+    ["none_failed", true],
+    ["none_failed_min_one_success", true],
+    ["none_skipped", true],
+    // These decide on a single success (or do not wait at all): the run must be planned at once.
+    ["one_success", false],
+    ["one_done", false],
+    ["all_failed", false],
+    ["all_skipped", false],
+    ["always", false],
+  ])("a join with trigger_rule %s over the ended task and the successor: %p", (rule, expected) => {
+    expect(successNeedsNoPlan(join(rule), "a", "b")).toBe(expected);
+  });
+  test("a join the successor is not upstream of may be ready: plan it", () => {
+    expect(successNeedsNoPlan(join("all_success", ["a"]), "a", "c")).toBe(false);
+    expect(successNeedsNoPlan(join("all_success"), "a", "c")).toBe(false);
+  });
+});
+
+describe("DispatchStep handOver: which ends need no tick of their run", () => {
+  const http = (task_id: string, extra: Record<string, unknown> = {}) => ({
+    task_id,
+    operator: "http",
+    http: { url: "http://x" },
+    ...extra,
+  });
+  const port: DispatchStore = {
+    countActiveTaskInstances: async () => ({ byDag: new Map(), byTeam: new Map() }),
+    countActiveByTask: async () => [],
+    listPoolUsage: async () => [
+      {
+        team: "default",
+        name: "default_pool",
+        description: null,
+        include_deferred: false,
+        slots: 128,
+        running_slots: 0,
+        queued_slots: 0,
+        scheduled_slots: 1,
+      },
+    ],
+    applyTransitions: async (ts: TaskTransition[]) => ts.map(() => true),
+  };
+
+  /** a runs, b (and c) wait for parallelism 1; `applies`: whether b's start write applies (a lost race does not). */
+  async function setUp(spec: ReturnType<typeof dag>, opts: { applies?: boolean; isRunning?: boolean; runId?: number } = {}) {
+    const running = new Set<number>();
+    const inline = {
+      accepts: () => true,
+      start: async (t: TaskInstanceRecord) => {
+        if (opts.applies !== false) running.add(t.id);
+        return "started" as const;
+      },
+      ...(opts.isRunning === false ? {} : { isRunning: (t: Pick<TaskInstanceRecord, "id">) => running.has(t.id) }),
+    };
+    const d = new DispatchStep({
+      store: port,
+      dispatcher: { dispatch: async () => {} } as unknown as TaskDispatcher,
+      logger: silentLogger,
+      parallelism: 1,
+      inline,
+      wake: () => {},
+      wakeAt: () => {},
+      checkpoint: () => {},
+    });
+    const rows = tis(spec, { a: "running", b: "scheduled", c: "scheduled" });
+    const other = { ...run(), id: opts.runId ?? 1 };
+    const planned = [{ snap: { run: other, tis: rows.map((t) => (t.task_id === "a" ? t : { ...t, dag_run_id: other.id })) }, spec }];
+    const a = rows.find((t) => t.task_id === "a")!;
+    d.ending(a, spec);
+    await d.run(planned, new Map(), { has: () => false }, at(1), []); // every slot taken: builds the refill queue [b, c]
+    return { d, a };
+  }
+  const fan = dag([http("a"), http("b"), http("c")]);
+  const none = { has: () => false };
+
+  test("a success whose slot went to a task of its run that started: covered, no wake", async () => {
+    const { d, a } = await setUp(fan);
+    const { refilled, covered } = d.handOver(a, true, none, true, true);
+    expect(covered).not.toBeNull();
+    expect(await refilled).toBe(true);
+    expect(await covered!).toBe(true);
+  });
+
+  test("the successor's start did not apply (a lost race): covered resolves false, the caller wakes the run", async () => {
+    const { d, a } = await setUp(fan, { applies: false });
+    const { covered } = d.handOver(a, true, none, true, true);
+    expect(await covered!).toBe(false);
+  });
+
+  test.each<[string, Parameters<typeof setUp>[1], boolean, ReturnType<typeof dag>]>([
+    ["a failure (retries, downstream failures)", {}, false, fan],
+    ["the successor is of another run", { runId: 2 }, true, fan],
+    ["a runner that cannot tell whether the successor runs", { isRunning: false }, true, fan],
+    [
+      "a downstream one_success task",
+      {},
+      true,
+      dag([http("a"), http("b"), http("c"), http("j", { upstream: ["a", "b"], trigger_rule: "one_success" })]),
+    ],
+    // With b taken the queue is empty: the tick orders the next one before more slots free.
+    ["the refill queue runs low", {}, true, dag([http("a"), http("b")])],
+  ])("wakes: %s", async (_, opts, succeeded, spec) => {
+    const { d, a } = await setUp(spec, opts);
+    const { refilled, covered } = d.handOver(a, true, none, true, succeeded);
+    expect(covered).toBeNull();
+    expect(await refilled).toBe(true); // the slot is still refilled
+  });
+
+  test("no refill (the loop is stopped): wakes", async () => {
+    const { d, a } = await setUp(fan);
+    const { refilled, covered } = d.handOver(a, true, none, false, true);
+    expect(covered).toBeNull();
+    expect(await refilled).toBe(false);
   });
 });
