@@ -28,6 +28,40 @@ const ti = (over: Partial<TaskInstanceRecord> = {}): TaskInstanceRecord =>
   }) as TaskInstanceRecord;
 
 const freed: FreedSlot = { team: "default", dag_id: "fan", task_id: "t0", pool: "default_pool", pool_slots: 1 };
+
+/** An http task of a test DAG. */
+const http = (task_id: string, extra: Record<string, unknown> = {}) => ({
+  task_id,
+  operator: "http",
+  http: { url: `http://x/${task_id}` },
+  ...extra,
+});
+
+/** A store whose capacity read sees nothing queued or running (an end already applied) and whose writes all apply. */
+function idleCapacity(pool = { slots: 128, running_slots: 0 }): DispatchStore {
+  return {
+    countActiveTaskInstances: async () => ({ byDag: new Map(), byTeam: new Map() }),
+    countActiveByTask: async () => [],
+    listPoolUsage: async () => [
+      { team: "default", name: "default_pool", description: null, include_deferred: false, ...pool, queued_slots: 0, scheduled_slots: 1 },
+    ],
+    applyTransitions: async (ts: TaskTransition[]) => ts.map(() => true),
+  };
+}
+
+/** A dispatch step at parallelism 1 that starts every candidate with `inline`. */
+function inlineStep(inline: NonNullable<ConstructorParameters<typeof DispatchStep>[0]["inline"]>, store = idleCapacity()): DispatchStep {
+  return new DispatchStep({
+    store,
+    dispatcher: { dispatch: async () => {} } as unknown as TaskDispatcher,
+    logger: silentLogger,
+    parallelism: 1,
+    inline,
+    wake: () => {},
+    wakeAt: () => {},
+    checkpoint: () => {},
+  });
+}
 const cand = (over: Partial<TaskInstanceRecord> = {}, extra: Partial<DispatchCandidate> = {}): DispatchCandidate => ({
   ti: ti(over),
   runQueuedAt: at(0),
@@ -163,10 +197,7 @@ describe("selectDispatchable's refill queue (`next`)", () => {
 });
 
 describe("DispatchStep: a freed inline slot goes to one task, by a refill or by a tick, never both", () => {
-  const spec = dag([
-    { task_id: "a", operator: "http", http: { url: "http://x/a" } },
-    { task_id: "b", operator: "http", http: { url: "http://x/b" } },
-  ]);
+  const spec = dag([http("a"), http("b")]);
 
   function setUp(pool = { slots: 128, running_slots: 0 }) {
     const started: string[] = [];
@@ -174,33 +205,8 @@ describe("DispatchStep: a freed inline slot goes to one task, by a refill or by 
       accepts: () => true,
       start: async (t: TaskInstanceRecord) => (started.push(t.task_id), "started" as const),
     };
-    const port: DispatchStore = {
-      // The read sees a's end already applied: nothing queued or running.
-      countActiveTaskInstances: async () => ({ byDag: new Map(), byTeam: new Map() }),
-      countActiveByTask: async () => [],
-      listPoolUsage: async () => [
-        {
-          team: "default",
-          name: "default_pool",
-          description: null,
-          include_deferred: false,
-          ...pool,
-          queued_slots: 0,
-          scheduled_slots: 1,
-        },
-      ],
-      applyTransitions: async (ts: TaskTransition[]) => ts.map(() => true),
-    };
-    const d = new DispatchStep({
-      store: port,
-      dispatcher: { dispatch: async () => {} } as unknown as TaskDispatcher,
-      logger: silentLogger,
-      parallelism: 1,
-      inline,
-      wake: () => {},
-      wakeAt: () => {},
-      checkpoint: () => {},
-    });
+    // The read sees a's end already applied: nothing queued or running.
+    const d = inlineStep(inline, idleCapacity(pool));
     const rows = tis(spec, { a: "running", b: "scheduled" });
     const planned = [{ snap: { run: run(), tis: rows }, spec }];
     const tick = (now: Date) => d.run(planned, new Map(), { has: () => false }, now, []);
@@ -252,12 +258,6 @@ describe("DispatchStep: a freed inline slot goes to one task, by a refill or by 
 });
 
 describe("successNeedsNoPlan: a success that moves no downstream task while the successor runs", () => {
-  const http = (task_id: string, extra: Record<string, unknown> = {}) => ({
-    task_id,
-    operator: "http",
-    http: { url: "http://x" },
-    ...extra,
-  });
   const join = (rule: string, upstream = ["a", "b"]) => dag([http("a"), http("b"), http("c"), http("j", { upstream, trigger_rule: rule })]);
   test("a leaf task (a plain fan-out): nothing downstream moves", () => {
     expect(successNeedsNoPlan(dag([http("a"), http("b")]), "a", "b")).toBe(true);
@@ -287,30 +287,6 @@ describe("successNeedsNoPlan: a success that moves no downstream task while the 
 });
 
 describe("DispatchStep handOver: which ends need no tick of their run", () => {
-  const http = (task_id: string, extra: Record<string, unknown> = {}) => ({
-    task_id,
-    operator: "http",
-    http: { url: "http://x" },
-    ...extra,
-  });
-  const port: DispatchStore = {
-    countActiveTaskInstances: async () => ({ byDag: new Map(), byTeam: new Map() }),
-    countActiveByTask: async () => [],
-    listPoolUsage: async () => [
-      {
-        team: "default",
-        name: "default_pool",
-        description: null,
-        include_deferred: false,
-        slots: 128,
-        running_slots: 0,
-        queued_slots: 0,
-        scheduled_slots: 1,
-      },
-    ],
-    applyTransitions: async (ts: TaskTransition[]) => ts.map(() => true),
-  };
-
   /** a runs, b (and c) wait for parallelism 1; `applies`: whether b's start write applies (a lost race does not). */
   async function setUp(spec: ReturnType<typeof dag>, opts: { applies?: boolean; isRunning?: boolean; runId?: number } = {}) {
     const running = new Set<number>();
@@ -322,16 +298,7 @@ describe("DispatchStep handOver: which ends need no tick of their run", () => {
       },
       ...(opts.isRunning === false ? {} : { isRunning: (t: Pick<TaskInstanceRecord, "id">) => running.has(t.id) }),
     };
-    const d = new DispatchStep({
-      store: port,
-      dispatcher: { dispatch: async () => {} } as unknown as TaskDispatcher,
-      logger: silentLogger,
-      parallelism: 1,
-      inline,
-      wake: () => {},
-      wakeAt: () => {},
-      checkpoint: () => {},
-    });
+    const d = inlineStep(inline);
     const rows = tis(spec, { a: "running", b: "scheduled", c: "scheduled" });
     const other = { ...run(), id: opts.runId ?? 1 };
     const planned = [{ snap: { run: other, tis: rows.map((t) => (t.task_id === "a" ? t : { ...t, dag_run_id: other.id })) }, spec }];
