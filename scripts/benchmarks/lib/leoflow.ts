@@ -114,6 +114,14 @@ export async function startLeoflow(opts: {
   };
 }
 
+/** Scheduler ticks the server has run so far (the count of its tick-duration histogram on /metrics). */
+export async function ticksSoFar(lf: Leoflow): Promise<number> {
+  const text = await (await fetch(`${lf.url}/metrics`)).text();
+  const m = text.match(/^leoflow_scheduler_tick_duration_seconds_count(?:\{[^}]*\})? (\d+)/m);
+  if (!m) throw new Error("the server's /metrics has no leoflow_scheduler_tick_duration_seconds_count");
+  return Number(m[1]);
+}
+
 /** Waits until every DAG id is known to the server (the DAG folder is scanned at start and every ~2 s). */
 export async function waitForDags(lf: Leoflow, ids: string[]): Promise<void> {
   for (const id of ids)

@@ -4,7 +4,7 @@
  * subprocess `bash` tasks (`true`) at --parallelism; the peers run N no-op jobs at the same concurrency.
  */
 import { skippedRow, type BenchContext, type Workload } from "../lib/context";
-import { BINARY, noopServer, runToEnd, waitForDags } from "../lib/leoflow";
+import { BINARY, noopServer, runToEnd, ticksSoFar, waitForDags } from "../lib/leoflow";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import { importPeer, peerLabel, REDIS } from "../lib/peers";
 import type { Row } from "../lib/stats";
@@ -102,11 +102,15 @@ async function leoflowFanouts(ctx: BenchContext, trials: number): Promise<Row[]>
       );
       for (const kind of ctx.opts.kinds) {
         const samples: number[] = [];
+        // What the scheduler spent on it: its ticks per 1,000 tasks (a tick per end would be 1,000).
+        const ticks: number[] = [];
         const size = kind === "http" ? n : ctx.opts.fanoutBash;
         for (let t = 0; t < trials; t++) {
+          const ticks0 = await ticksSoFar(lf);
           const t0 = Date.now();
           const { tis } = await runToEnd(lf, `bench_fanout_${kind}`, `trial-${t}`, 1_800_000);
           const last = Math.max(...tis.map((ti: any) => Date.parse(ti.end_date)));
+          ticks.push(((await ticksSoFar(lf)) - ticks0) / (size / 1000));
           samples.push(size / ((last - t0) / 1000));
           ctx.log(`fanout: leoflow ${variant.label} · ${kind} trial ${t}: ${samples.at(-1)!.toFixed(0)} tasks/s`);
         }
@@ -118,7 +122,7 @@ async function leoflowFanouts(ctx: BenchContext, trials: number): Promise<Row[]>
           better: "higher",
           samples,
           floor: floorOf(kind, parallelism),
-          note: `${size} tasks, parallelism ${parallelism}`,
+          note: `${size} tasks, parallelism ${parallelism}; ${ticks.map((x) => x.toFixed(0)).join(" / ")} scheduler ticks per 1,000 tasks`,
         });
       }
       return rows;
