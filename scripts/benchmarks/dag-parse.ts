@@ -214,7 +214,7 @@ async function hostileCases(): Promise<void> {
   let err: { filename: string; stack_trace: string } | undefined;
   try {
     while (!(err = await errorsFor("runaway.ts"))) await Bun.sleep(10);
-  } catch (e) {
+  } catch {
     throw new Error(
       `the server stopped answering (exit ${mem.server.proc.exitCode}, signal ${mem.server.proc.signalCode}):\n${mem.server.output()}`,
     );

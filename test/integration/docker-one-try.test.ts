@@ -9,7 +9,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseDagSpec } from "../../src/domain/schemas";
 import { silentLogger } from "../../src/observability";
 import { containerName, type DockerClient, type DockerSettings, type ExecutorRequest } from "../../src/executors";

@@ -5,7 +5,7 @@
  * client that disconnects and reconnects to the other replica with Last-Event-ID gets exactly the events
  * after it (replayed from the shared log), then live ones: none twice, none missing.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -11,7 +11,7 @@ import { badRequest } from "./status";
 type Labels = Record<string, string> | undefined;
 
 export function parseLabelSelector(text: string | null): (labels: Labels) => boolean {
-  if (!text || !text.trim()) return () => true;
+  if (!text?.trim()) return () => true;
   const tests: ((l: Record<string, string>) => boolean)[] = [];
   for (const term of splitTerms(text)) {
     const t = term.trim();
@@ -66,7 +66,7 @@ const POD_FIELDS: Record<string, (o: any) => string> = {
 };
 
 export function parseFieldSelector(text: string | null, kind: string): (obj: any) => boolean {
-  if (!text || !text.trim()) return () => true;
+  if (!text?.trim()) return () => true;
   const fields = kind === "Pod" ? { ...FIELDS, ...POD_FIELDS } : FIELDS;
   const tests = text.split(",").map((term) => {
     const m = /^\s*([^\s!=]+)\s*(==|=|!=)\s*(.*?)\s*$/.exec(term);

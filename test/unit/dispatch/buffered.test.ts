@@ -44,7 +44,7 @@ describe("BufferedDispatcher", () => {
       bufferSize: 0,
       workers: 0,
       logger: silentLogger,
-      onFailure: async (t, e) => void failures.push(e.message),
+      onFailure: async (_t, e) => void failures.push(e.message),
     });
     await expect(b.dispatch(ti("a"), RUN, SPEC)).rejects.toThrow("spawn ENOENT");
     await settle();
