@@ -453,7 +453,7 @@ export class DispatchStep {
     this.refillHead = 0;
   }
 
-  /** An inline try's end is about to be written: its slot counts as taken until freed() (refill.ts). */
+  /** An inline try's end is about to be written: its slot counts as taken until handOver() (refill.ts). */
   ending(ti: TaskInstanceRecord, spec: DagSpec): void {
     const max = taskOf(spec, ti.task_id)?.max_active_tis_per_dag;
     this.endings.set(ti.id, { ti, inline: true, ...(max !== undefined ? { maxActiveTisPerDag: max } : {}) });
@@ -462,15 +462,9 @@ export class DispatchStep {
   /**
    * An inline try's slot is free (`ended`: its end applied): refill it when the rules allow (refill.ts).
    * `held`: the runs the latest tick held; `refill` false (the loop is stopped): just let the slot go.
-   * Answers whether a waiting task took the slot.
-   */
-  freed(ti: TaskInstanceRecord, ended: boolean, held: { has(runId: number): boolean }, refill: boolean): Promise<boolean> {
-    return this.handOver(ti, ended, held, refill, false).refilled;
-  }
-
-  /**
-   * freed(), also answering whether the end needs a tick of its run (`succeeded`: the try ended in success and
-   * no run waits on its past). `covered` is null when it does (the caller wakes the run now); else the slot went
+   * `refilled` answers whether a waiting task took the slot. Also answers whether the end needs a tick of its
+   * run (`succeeded`: the try ended in success and no run waits on its past). `covered` is null when it does
+   * (the caller wakes the run now); else the slot went
    * to another task instance of the same run and no downstream task can move on this success while that one is
    * unfinished (refill.ts successNeedsNoPlan): the run's next tick waits for that one's end. `covered` then
    * resolves false when its start did not apply after all, and the caller must wake the run.

@@ -107,7 +107,8 @@ export function withRefills(limits: CapacityLimits, refills: readonly Refill[]):
 /**
  * Trigger rules under which a task stays waiting while any of its upstreams is unfinished, whatever the others
  * do on success: a success alone never schedules, skips or fails it before every upstream is done. (one_success,
- * one_done, all_failed and all_skipped decide on a single success; always does not wait at all.)
+ * one_done, all_failed and all_skipped decide on a single success; always does not wait at all.) refill.test.ts
+ * checks this list against evaluateTriggerRule (domain/trigger-rules.ts), rule by rule.
  */
 const WAITS_FOR_EVERY_UPSTREAM: ReadonlySet<TriggerRule> = new Set<TriggerRule>([
   "all_success",

@@ -3,7 +3,14 @@
  * refills its read may not see, and the refill queue selectDispatchable builds (its fair order continued).
  */
 import { describe, expect, test } from "bun:test";
-import { renderWaitReason, type TaskInstanceRecord, type TaskTransition } from "../../../src/domain";
+import {
+  TRIGGER_RULES,
+  evaluateTriggerRule,
+  renderWaitReason,
+  type TaskInstanceRecord,
+  type TaskState,
+  type TaskTransition,
+} from "../../../src/domain";
 import type { TaskDispatcher } from "../../../src/dispatch";
 import { silentLogger } from "../../../src/observability";
 import { DispatchStep, type DispatchStore } from "../../../src/scheduler/dispatch-step";
@@ -219,7 +226,7 @@ describe("DispatchStep: a freed inline slot goes to one task, by a refill or by 
     d.ending(a, spec);
     expect(await tick(at(1))).toBe(0); // its read saw a ended, but a's slot is the refill's
     expect(started).toEqual([]);
-    expect(await d.freed(a, true, { has: () => false }, true)).toBe(true);
+    expect(await d.handOver(a, true, { has: () => false }, true, false).refilled).toBe(true);
     expect(started).toEqual(["b"]);
   });
 
@@ -228,8 +235,8 @@ describe("DispatchStep: a freed inline slot goes to one task, by a refill or by 
     const a = rows.find((t) => t.task_id === "a")!;
     d.ending(a, spec);
     await tick(at(1));
-    expect(await d.freed(a, false, { has: () => false }, true)).toBe(false);
-    expect(await d.freed(a, true, { has: () => false }, false)).toBe(false);
+    expect(await d.handOver(a, false, { has: () => false }, true, false).refilled).toBe(false);
+    expect(await d.handOver(a, true, { has: () => false }, false, false).refilled).toBe(false);
     expect(started).toEqual([]);
     expect(await tick(at(2))).toBe(1); // the tick takes it instead
     expect(started).toEqual(["b"]);
@@ -240,7 +247,7 @@ describe("DispatchStep: a freed inline slot goes to one task, by a refill or by 
     const a = rows.find((t) => t.task_id === "a")!;
     d.ending(a, spec);
     await tick(at(1)); // every slot taken: b waits for parallelism, and the pool is over
-    expect(await d.freed(a, true, { has: () => false }, true)).toBe(false);
+    expect(await d.handOver(a, true, { has: () => false }, true, false).refilled).toBe(false);
     expect(started).toEqual([]);
   });
 
@@ -251,7 +258,7 @@ describe("DispatchStep: a freed inline slot goes to one task, by a refill or by 
     await tick(at(1)); // builds the refill queue: [b]
     const now = at(2);
     d.prefetchCapacity(now); // the next tick's read, sent before the refill below was written: it may miss it
-    expect(await d.freed(a, true, { has: () => false }, true)).toBe(true);
+    expect(await d.handOver(a, true, { has: () => false }, true, false).refilled).toBe(true);
     expect(await tick(now)).toBe(0); // b (its snapshot still says scheduled) is not started twice, nor is another
     expect(started).toEqual(["b"]);
   });
@@ -283,6 +290,17 @@ describe("successNeedsNoPlan: a success that moves no downstream task while the 
   test("a join the successor is not upstream of may be ready: plan it", () => {
     expect(successNeedsNoPlan(join("all_success", ["a"]), "a", "c")).toBe(false);
     expect(successNeedsNoPlan(join("all_success"), "a", "c")).toBe(false);
+  });
+  // The rule list agrees with the trigger rules themselves: a join over the ended task, the running successor and
+  // up to two other upstreams in any state. A rule is trusted exactly when the join can wait there (always never
+  // does) and the ended task's success never turns that wait into a decision.
+  test.each([...TRIGGER_RULES])("%s: trusted exactly when the join waits and one upstream's success alone never decides it", (rule) => {
+    const states: TaskState[] = ["none", "running", "success", "failed", "skipped", "upstream_failed", "removed"];
+    const others: TaskState[][] = [[], ...states.map((s) => [s]), ...states.flatMap((s) => states.map((t) => [s, t]))];
+    const waits = (o: TaskState[]) => evaluateTriggerRule(rule, ["running", "running", ...o]) === "wait";
+    const canWait = others.some(waits);
+    const decidedBySuccess = others.some((o) => waits(o) && evaluateTriggerRule(rule, ["success", "running", ...o]) !== "wait");
+    expect(successNeedsNoPlan(join(rule), "a", "b")).toBe(canWait && !decidedBySuccess);
   });
 });
 
