@@ -152,6 +152,9 @@ ORDER BY r.id, t.id`;
  * The runs that have a cursor (the snapshot of their previous read, as text): their task instances stamped
  * (migration 0018) by a transaction that snapshot did not see, through the (dag_run_id, change_xid) index;
  * those stamped below the snapshot's xmin were all seen. The cursor returned is this statement's snapshot.
+ * The run id is c's, not r's: every condition on the index then comes from c, so the planner can use both
+ * columns; with r.id it scanned a run's every task instance and filtered them at the join (the estimate of
+ * rows per run is ~10; a 10,000-task run's read took 5–6 ms instead of ~0.2).
  */
 const CHANGES_SINCE_SQL = `
 SELECT ${RUN_AS_R}, pg_current_snapshot()::text AS change_cursor, t.*
@@ -159,7 +162,7 @@ FROM unnest($1::bigint[], $2::text[]) AS c(run_id, since)
 JOIN dag_runs r ON r.id = c.run_id
 LEFT JOIN LATERAL (
   SELECT ${TI_COLUMNS} FROM task_instances ti
-  WHERE ti.dag_run_id = r.id AND ti.change_xid >= pg_snapshot_xmin(c.since::pg_snapshot)
+  WHERE ti.dag_run_id = c.run_id AND ti.change_xid >= pg_snapshot_xmin(c.since::pg_snapshot)
     AND NOT pg_visible_in_snapshot(ti.change_xid, c.since::pg_snapshot)
 ) t ON true
 ORDER BY r.id, t.id`;
