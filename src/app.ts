@@ -190,7 +190,8 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     // A freed slot goes straight to the next waiting inline task when the scheduler's rules allow (refill.ts).
     slots: {
       ending: (ti, spec) => scheduler?.inlineSlots.ending(ti, spec),
-      freed: (ti, ended, succeeded) => scheduler?.inlineSlots.freed(ti, ended, succeeded),
+      successor: (ti) => scheduler?.inlineSlots.successor(ti),
+      freed: (ti, ended, succeeded, handed) => scheduler?.inlineSlots.freed(ti, ended, succeeded, handed),
     },
   });
   const router = new Router(standard, [inline.asExecutor()]);

@@ -197,6 +197,8 @@ export function withStoreEvents(
       const applied = results.map((r) => r.applied);
       // The transition as written: a refused XCom made it failed, with the refusal as its note.
       const written = ends.map((e, i) => outcomeAfterXCom(e.transition, results[i]?.refused ?? null));
+      // The starts that took the freed slots follow their ends.
+      for (const [i, e] of ends.entries()) if (e.next && results[i]?.nextApplied) written.push(e.next), applied.push(true);
       if (listening() && applied.some(Boolean)) later(() => emitTransitions(written, applied, now));
       return results;
     },

@@ -44,10 +44,17 @@ import { TaskLog, attemptLine, failedLine, requestLine, storingLine, type TaskLo
 /** Lines of one try, as the store's appendLogBatches takes them. */
 type LogBatch = { ti_id: number; try_number: number; first_seq: number; lines: Omit<LogLineRecord, "seq">[] };
 type XComItem = { key: XComKey; value: unknown };
-/** A try's end as finishInlineTries takes it (the store's InlineTryEnd). */
-type TryEnd = { transition: TaskTransition; lines: LogBatch | null; xcom: XComItem | null };
-/** Whether the outcome applied, and the error refusing the XCom when the store refused it (the outcome is then failed). */
-type TryEndResult = { applied: boolean; refused: Error | null };
+/** A try's end as finishInlineTries takes it (the store's InlineTryEnd), with the start of the task taking its slot. */
+type TryEnd = { transition: TaskTransition; lines: LogBatch | null; xcom: XComItem | null; next?: TaskTransition };
+/**
+ * Whether the outcome applied, the error refusing the XCom when the store refused it (the outcome is then
+ * failed), and whether the end's `next` start applied.
+ */
+type TryEndResult = { applied: boolean; refused: Error | null; nextApplied: boolean };
+/** A waiting task chosen to take a slot as its try's end is written (the scheduler's refill rules). */
+type Successor = { ti: TaskInstanceRecord; run: DagRunRecord; spec: DagSpec };
+/** How a try ended: whether its end applied (as success), and the successor that started in its slot. */
+type TryEndOutcome = { ended: boolean; succeeded: boolean; handed: Successor | null };
 
 /** What the runner needs from the store (the Store satisfies it; tests may pass less). */
 export interface InlineRunnerPort extends TemplateSourcePort {
@@ -75,11 +82,14 @@ export interface InlineRunnerOptions {
   /**
    * Told when a try's end is about to be written (its slot may look free to a reader from then on) and when
    * its slot is free again (`ended`: its end applied, `succeeded`: as success): the scheduler hands the slot to
-   * a waiting task. `freed` answering true takes the run's wake over (the end needs no tick of its run).
+   * a waiting task. `successor` names the task to start with the end's own write (its start applies only if
+   * the end does; `freed` learns whether it started: `handed`). `freed` answering true takes the run's wake
+   * over (the end needs no tick of its run).
    */
   slots?: {
     ending(ti: TaskInstanceRecord, spec: DagSpec): void;
-    freed(ti: TaskInstanceRecord, ended: boolean, succeeded: boolean): boolean | undefined;
+    successor?(ti: TaskInstanceRecord): Successor | undefined;
+    freed(ti: TaskInstanceRecord, ended: boolean, succeeded: boolean, handed: boolean): boolean | undefined;
   };
   http?: InlineHttpExecutor;
   /** Refreshes last_heartbeat of running inline tasks so heartbeat reapers leave them alone. Default 5000. */
@@ -162,10 +172,11 @@ export class InlineRunner {
   /**
    * The loop's hook: scheduled → running and off it goes, or "busy" at the limit. `scheduling`: the planner's
    * transition into scheduled when the loop left it unwritten; it goes to the store in the same batch as the
-   * start (or the refusal), before it. Throws when the store refuses a write: the task is then where it was
-   * and the loop records the failure or picks it again.
+   * start (or the refusal), before it. "gone": the start did not apply (the task instance had moved on: started
+   * elsewhere, marked, cleared), so nothing runs and the slot is still free. Throws when the store refuses a
+   * write: the task is then where it was and the loop records the failure or picks it again.
    */
-  async start(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec, scheduling?: TaskTransition): Promise<"started" | "busy"> {
+  async start(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec, scheduling?: TaskTransition): Promise<"started" | "busy" | "gone"> {
     // `starting` counts slots taken by starts still writing their running state, so concurrent starts
     // (the scheduler starts a tick's inline tasks at once) never exceed the limit.
     if (this.closed || this.running.size + this.starting >= this.opts.concurrency) {
@@ -181,11 +192,10 @@ export class InlineRunner {
     }
     this.starting++;
     try {
-      await this.begin(ti, run, spec, task, "scheduled", scheduling);
+      return (await this.begin(ti, run, spec, task, "scheduled", scheduling)) ? "started" : "gone";
     } finally {
       this.starting--;
     }
-    return "started";
   }
 
   /**
@@ -213,7 +223,10 @@ export class InlineRunner {
   /** Waits for in-flight requests up to `graceMs`, then aborts the rest (their tries fail with the reason). */
   async close(graceMs: number): Promise<void> {
     this.closed = true;
-    const all = () => Promise.all([...this.running.values()].map((r) => r.done));
+    // Until none is left: a successor started by an end's write (chosen before the close) runs after that end.
+    const all = async () => {
+      while (this.running.size) await Promise.all([...this.running.values()].map((r) => r.done));
+    };
     if (this.running.size) {
       this.opts.logger.info("waiting for inline http tasks to finish", { count: this.running.size, grace_seconds: graceMs / 1000 });
       const timedOut = await Promise.race([all().then(() => false), Bun.sleep(graceMs).then(() => true)]);
@@ -233,24 +246,33 @@ export class InlineRunner {
     task: TaskSpec,
     from: "scheduled" | "queued",
     scheduling?: TaskTransition,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const now = this.now();
     const applied = await this.write(startTransition(ti, from, now), scheduling, now);
     // Lost a race (marked, cleared): whoever won decided its state; nothing to run.
-    if (!applied) return;
+    if (!applied) return false;
+    this.run(ti, run, spec, task);
+    return true;
+  }
+
+  /** Runs a try whose start applied, in a slot already counted: its request, its end, then its slot's hand-over. */
+  private run(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec, task: TaskSpec): void {
     this.metrics.started++;
     const abort = new AbortController();
     const entry: Running = { ti, abort, done: Promise.resolve() };
     this.running.set(ti.id, entry);
     this.startHeartbeats();
-    let end = { ended: false, succeeded: false };
+    let end: TryEndOutcome = { ended: false, succeeded: false, handed: null };
     entry.done = this.execute(ti, run, spec, task, abort)
       .then((e) => void (end = e))
       .finally(() => {
         this.running.delete(ti.id);
+        // The successor started by the end's write runs in the slot this try leaves.
+        const next = end.handed;
+        if (next) this.run(next.ti, next.run, next.spec, httpTaskOf(next.ti, next.run, next.spec));
         if (!this.running.size) this.stopHeartbeats();
         // Plans the run again after its task ended, unless the scheduler took that over with the slot.
-        if (!this.opts.slots?.freed(ti, end.ended, end.succeeded)) this.opts.wake(ti.dag_run_id);
+        if (!this.opts.slots?.freed(ti, end.ended, end.succeeded, next !== null)) this.opts.wake(ti.dag_run_id);
       });
   }
 
@@ -261,7 +283,7 @@ export class InlineRunner {
     spec: DagSpec,
     task: TaskSpec,
     abort: AbortController,
-  ): Promise<{ ended: boolean; succeeded: boolean }> {
+  ): Promise<TryEndOutcome> {
     const { store } = this.opts;
     const log = new TaskLog(this.logs, ti, this.now);
     const deadline = inlineDeadline(task, this.opts.maxSeconds);
@@ -312,24 +334,28 @@ export class InlineRunner {
    * heartbeats: the agent_lost reaper then fails it and the planner retries the task if it has retries left.
    * It is not thrown: nothing above the runner's own promise could record it any better.
    */
-  private async finish(ti: TaskInstanceRecord, outcome: Outcome, log: TaskLog): Promise<{ ended: boolean; succeeded: boolean }> {
+  private async finish(ti: TaskInstanceRecord, outcome: Outcome, log: TaskLog): Promise<TryEndOutcome> {
     const { to, note } = outcome;
     const held = await log.takeHeld();
     const now = this.now();
+    const successor = this.successorOf(ti);
     const end: TryEnd = {
       transition: finishTransition(ti, "running", to, note, now),
       lines: held.lines.length ? { ti_id: ti.id, try_number: ti.try_number, first_seq: held.firstSeq, lines: held.lines } : null,
       xcom: outcome.xcom,
+      ...(successor ? { next: startTransition(successor.ti, "scheduled", now) } : {}),
     };
     const attempts = this.opts.outcomeWriteAttempts ?? 4;
     let ended = false;
     let succeeded = false;
+    let handed: Successor | null = null;
     for (let attempt = 1; ; attempt++) {
       try {
         // Written again whole after a failure: the XCom is an upsert, lines already stored are ignored.
-        const { applied, refused } = await this.ends.apply(end, now);
+        const { applied, refused, nextApplied } = await this.ends.apply(end, now);
         ended = applied;
         succeeded = applied && to === "success" && !refused;
+        if (successor && nextApplied) handed = successor;
         if (applied) this.counted(ti, refused ? "failed" : to, refused ? refused.message : note);
         // The store failed the try with the refusal as its note; its log says so after the final state.
         if (refused) {
@@ -339,6 +365,9 @@ export class InlineRunner {
         break;
       } catch (e) {
         this.writeFailures.outcome++;
+        // Whether the successor started is unknown after a failed write: it is not asked again (a start that did
+        // apply, with nothing running it, is the agent_lost reaper's, as for any lost start write).
+        delete end.next;
         const delay = outcomeRetryDelayMs(attempt, attempts);
         const fields = { ...taskFields(ti), outcome: to, attempt, error: toError(e) };
         if (delay === null) {
@@ -354,7 +383,19 @@ export class InlineRunner {
       }
     }
     this.reportLostLines(ti, log);
-    return { ended, succeeded };
+    return { ended, succeeded, handed };
+  }
+
+  /**
+   * The waiting task the scheduler gives this try's slot (slots.successor), to start with the end's write; none
+   * when the runner is closing. One the runner would refuse (a duration over the cap) is not written as the
+   * end's `next`: the scheduler then starts it the usual way, which refuses it with the reason.
+   */
+  private successorOf(ti: TaskInstanceRecord): Successor | undefined {
+    if (this.closed) return undefined;
+    const next = this.opts.slots?.successor?.(ti);
+    if (!next || inlineDurationProblem(httpTaskOf(next.ti, next.run, next.spec), this.opts.maxSeconds)) return undefined;
+    return next;
   }
 
   /** Writes `t`, after `scheduling` in the same batch when given; whether `t` applied. */

@@ -21,9 +21,10 @@ export interface InlineStarter {
   /**
    * "busy" leaves the task scheduled for the next tick (concurrency limit reached). `scheduling`: the
    * planner's transition into scheduled, not yet written; a start writes it in the same store call as its
-   * own (the batch's later transitions see the earlier ones), "busy" writes nothing.
+   * own (the batch's later transitions see the earlier ones), "busy" writes nothing. "gone": the start did
+   * not apply (the task instance had moved on since it was read); nothing runs and the slot is still free.
    */
-  start(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec, scheduling?: TaskTransition): Promise<"started" | "busy">;
+  start(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec, scheduling?: TaskTransition): Promise<"started" | "busy" | "gone">;
   /** Whether this try of the task instance is running here now (its start applied and its end not yet reached). */
   isRunning?(ti: Pick<TaskInstanceRecord, "id" | "try_number">): boolean;
 }
@@ -117,6 +118,8 @@ export class DispatchStep {
    * across a new term (reset): they are in flight, and a count too high only leaves a slot to a later tick.
    */
   private readonly refills = new Set<{ c: Candidate; written: boolean }>();
+  /** The successors chosen for slots whose end is being written (successor()), by the ending try's id. */
+  private readonly handing = new Map<number, { c: Candidate; written: boolean }>();
   /** Inline tries whose end is being written: a read may see their slot free before refill() hands it on. */
   private readonly endings = new Map<number, Refill>();
 
@@ -258,11 +261,15 @@ export class DispatchStep {
     let rescheduled = false;
     /** Candidates built this call (not waiting from before): a refill queue of an earlier tick may not know them. */
     let fresh = 0;
+    // Refills whose start no read of an earlier tick saw: not candidates, as this tick's read may still show them
+    // scheduled (a second start of one does not apply, and its slot waited for nothing).
+    const refilling = new Set<number>();
+    for (const r of this.refills) refilling.add(r.c.ti.id);
     for (const { snap, spec } of planned) {
       plannedRuns.add(snap.run.id);
       for (const ti of snap.tis)
         if (ti.state === "up_for_reschedule") rescheduled = true;
-        else if ((newState.get(ti.id) ?? ti.state) === "scheduled") {
+        else if ((newState.get(ti.id) ?? ti.state) === "scheduled" && !refilling.has(ti.id)) {
           // The same record as last tick (a held run's unchanged task instance): its candidate, with the run's
           // fresh row. A 10,000-task fan-out otherwise built 10,000 candidates on every tick. Checked before the
           // sensor lookup: a candidate is never a sensor (those are deferred), and the lookup per waiting task
@@ -298,7 +305,8 @@ export class DispatchStep {
     // marked) is harmless: queueing it is conditional on its state and try.
     // The map is not emptied and refilled (nor deleted from while iterated): at 10,000 waiting that was most
     // of a tick in JSC. Entries this call does not leave waiting are dropped at its end (keepWaiting).
-    for (const c of this.waitingCandidates.values()) if (!plannedRuns.has(c.run.id) && !held.has(c.run.id)) candidates.push(c);
+    for (const c of this.waitingCandidates.values())
+      if (!plannedRuns.has(c.run.id) && !held.has(c.run.id) && !refilling.has(c.ti.id)) candidates.push(c);
     const round = ++this.round;
     if (toDefer.length) {
       this.opts.checkpoint();
@@ -377,8 +385,11 @@ export class DispatchStep {
       inlineTasks.map(async (c) => {
         try {
           const scheduling = unwritten.get(c.ti.id);
-          if ((await inline?.start(c.ti, c.run, c.spec, scheduling)) === "started") started++, unwritten.delete(c.ti.id);
-          else this.dropRefillQueue(); // a busy one comes before the queue in order
+          const result = await inline?.start(c.ti, c.run, c.spec, scheduling);
+          if (result === "busy")
+            this.dropRefillQueue(); // a busy one comes before the queue in order
+          else if (result === "started") started++, unwritten.delete(c.ti.id);
+          else unwritten.delete(c.ti.id); // gone: its scheduling went out with the start that did not apply
         } catch (e) {
           failedStarts.push({ ti: c.ti, error: toError(e) });
         }
@@ -460,14 +471,30 @@ export class DispatchStep {
   }
 
   /**
+   * The waiting task to take the slot of `ending` (an inline try whose end is about to be written), by the refill
+   * rules (refill.ts), or none: the runner writes its start with that end (InlineTryEnd.next, applied only if the
+   * end applies), so the slot passes on without a write of its own. It counts as a refill from now on; handOver()
+   * learns whether its start applied. `held`: the runs the latest tick held.
+   */
+  successor(ending: TaskInstanceRecord, held: { has(runId: number): boolean }): Pick<Candidate, "ti" | "run" | "spec"> | undefined {
+    const head = this.takeRefillHead(ending, held);
+    if (!head) return undefined;
+    const entry = { c: head, written: false };
+    this.refills.add(entry);
+    this.handing.set(ending.id, entry);
+    return head;
+  }
+
+  /**
    * An inline try's slot is free (`ended`: its end applied): refill it when the rules allow (refill.ts).
    * `held`: the runs the latest tick held; `refill` false (the loop is stopped): just let the slot go.
-   * `refilled` answers whether a waiting task took the slot. Also answers whether the end needs a tick of its
-   * run (`succeeded`: the try ended in success and no run waits on its past). `covered` is null when it does
-   * (the caller wakes the run now); else the slot went
-   * to another task instance of the same run and no downstream task can move on this success while that one is
-   * unfinished (refill.ts successNeedsNoPlan): the run's next tick waits for that one's end. `covered` then
-   * resolves false when its start did not apply after all, and the caller must wake the run.
+   * `successorStarted`: the successor() chosen for this slot started with the end's write (else, the end
+   * having applied, it is refilled the usual way, first in line). `refilled` answers whether a waiting task
+   * took the slot. Also answers whether the end needs a tick of its run (`succeeded`: the try ended in success
+   * and no run waits on its past). `covered` is null when it does (the caller wakes the run now); else the slot
+   * went to another task instance of the same run and no downstream task can move on this success while that
+   * one is unfinished (refill.ts successNeedsNoPlan): the run's next tick waits for that one's end. `covered`
+   * then resolves false when its start did not apply after all, and the caller must wake the run.
    */
   handOver(
     ti: TaskInstanceRecord,
@@ -475,11 +502,26 @@ export class DispatchStep {
     held: { has(runId: number): boolean },
     refill: boolean,
     succeeded: boolean,
+    successorStarted = false,
   ): { refilled: Promise<boolean>; covered: Promise<boolean> | null } {
     const inline = this.opts.inline;
-    const head = ended && refill ? this.takeRefillHead(ti, held) : undefined;
-    // The refill's own count is in place before the ending one goes (synchronously): no read sees neither.
-    const refilled = head ? this.refill(head) : Promise.resolve(false);
+    const handed = this.handing.get(ti.id);
+    this.handing.delete(ti.id);
+    let head: Candidate | undefined;
+    let refilled: Promise<boolean>;
+    if (handed && successorStarted) {
+      // Started by the end's own write (successor()).
+      handed.written = true;
+      head = handed.c;
+      this.dropWaiting(head);
+      refilled = Promise.resolve(true);
+    } else {
+      if (handed) this.refills.delete(handed);
+      // A successor the end's write did not start is still next in order (or gone: then the queue's next is).
+      head = ended && refill ? (handed?.c ?? this.takeRefillHead(ti, held)) : undefined;
+      // The refill's own count is in place before the ending one goes (synchronously): no read sees neither.
+      refilled = head ? this.refill(head, ti, held) : Promise.resolve(false);
+    }
     this.endings.delete(ti.id);
     const lowWater = Math.min(this.opts.parallelism, REFILL_LOW_WATER);
     const quiet =
@@ -489,7 +531,7 @@ export class DispatchStep {
       head.run.id === ti.dag_run_id &&
       this.refillQueue.length - this.refillHead >= lowWater &&
       successNeedsNoPlan(head.spec, ti.task_id, head.ti.task_id);
-    if (!quiet) return { refilled, covered: null };
+    if (!quiet || !head) return { refilled, covered: null };
     const successor = { id: head.ti.id, try_number: head.ti.try_number };
     return { refilled, covered: refilled.then((s) => s && inline.isRunning!(successor)) };
   }
@@ -517,14 +559,27 @@ export class DispatchStep {
   }
 
   /**
-   * Starts `head` (takeRefillHead's) in the freed slot: one start write instead of a tick's reads, planning
-   * and write. Answers whether it started; when it does not, refilling waits for the next tick.
+   * Starts `head` (takeRefillHead's) in the slot `freed` left: one start write instead of a tick's reads,
+   * planning and write. A head that had moved on meanwhile ("gone": started by a tick, marked, cleared) passes
+   * the slot to the next head. Answers whether a task started; when none does, refilling waits for the next tick.
    */
-  private async refill(head: Candidate): Promise<boolean> {
+  private async refill(head: Candidate, freed: FreedSlot, held: { has(runId: number): boolean }): Promise<boolean> {
+    for (let c: Candidate | undefined = head; c; c = this.takeRefillHead(freed, held)) {
+      const result = await this.startRefill(c);
+      if (result !== "gone") return result === "started";
+    }
+    return false;
+  }
+
+  /**
+   * One refill start; "failed" (logged) and "busy" drop the queue and plan the run again (a tick meanwhile
+   * left the task out of its candidates, so only its run's next plan sees it waiting).
+   */
+  private async startRefill(head: Candidate): Promise<"started" | "busy" | "gone" | "failed"> {
     const inline = this.opts.inline!;
     const entry = { c: head, written: false };
     this.refills.add(entry);
-    let result: "started" | "busy";
+    let result: "started" | "busy" | "gone";
     try {
       result = await inline.start(head.ti, head.run, head.spec);
     } catch (e) {
@@ -535,16 +590,25 @@ export class DispatchStep {
         task_id: head.ti.task_id,
         error: toError(e),
       });
-      return false;
+      this.opts.wake(head.run.id);
+      return "failed";
     }
     if (result === "busy") {
       this.refills.delete(entry);
       this.dropRefillQueue();
-      return false;
+      this.opts.wake(head.run.id);
+      return result;
     }
-    entry.written = true;
-    if (this.waitingCandidates.get(head.ti.id)?.ti.try_number === head.ti.try_number) this.waitingCandidates.delete(head.ti.id);
-    return true;
+    if (result === "gone") this.refills.delete(entry);
+    else entry.written = true;
+    // Started, or no longer waiting: either way not a candidate any more.
+    this.dropWaiting(head);
+    return result;
+  }
+
+  /** Forgets `c` as a waiting candidate (its try started, or moved on). */
+  private dropWaiting(c: Candidate): void {
+    if (this.waitingCandidates.get(c.ti.id)?.ti.try_number === c.ti.try_number) this.waitingCandidates.delete(c.ti.id);
   }
 
   /** Drops the waiting candidates that launch() `round` did not leave waiting (launched, withdrawn, replaced). */

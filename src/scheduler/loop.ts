@@ -5,7 +5,7 @@
  * contained per run) → apply all transitions in one batch → launch what fits (dispatch-step.ts).
  * The loop never dies: a failed tick is logged and the next one runs.
  */
-import type { DagSpec, RunSnapshot, TaskState, TaskInstanceRecord } from "../domain";
+import type { DagRunRecord, DagSpec, RunSnapshot, TaskState, TaskInstanceRecord } from "../domain";
 import { DEFAULT_MAX_MAP_LENGTH, isTerminalDagRunState, toError } from "../domain";
 import type { Logger } from "../observability";
 import type { SchedulerStore } from "../store";
@@ -206,14 +206,18 @@ export class SchedulerLoop {
    */
   readonly inlineSlots = {
     ending: (ti: TaskInstanceRecord, spec: DagSpec): void => this.dispatch.ending(ti, spec),
+    /** The waiting task to start with this try's end, in its slot (DispatchStep successor), unless the loop is stopped. */
+    successor: (ti: TaskInstanceRecord): { ti: TaskInstanceRecord; run: DagRunRecord; spec: DagSpec } | undefined =>
+      this.stopped ? undefined : this.dispatch.successor(ti, { has: (id: number) => this.runs.isHeld(id) }),
     /**
      * `succeeded`: the try ended in success. Answers true when its run needs no tick for this end (DispatchStep
      * handOver: the slot went to a task of the same run that keeps it from moving); the loop then wakes the run
      * itself should that start not apply. False: the caller wakes the run.
      */
-    freed: (ti: TaskInstanceRecord, ended: boolean, succeeded = false): boolean => {
+    freed: (ti: TaskInstanceRecord, ended: boolean, succeeded = false, successorStarted = false): boolean => {
       const held = { has: (id: number) => this.runs.isHeld(id) };
-      const { refilled, covered } = this.dispatch.handOver(ti, ended, held, !this.stopped, succeeded && !this.runs.waitsOnPast);
+      const pastOk = succeeded && !this.runs.waitsOnPast;
+      const { refilled, covered } = this.dispatch.handOver(ti, ended, held, !this.stopped, pastOk, successorStarted);
       void refilled.then((s) => s && this.refilled++);
       if (!covered) return false;
       this.wakesSpared++;

@@ -82,8 +82,8 @@ export function inlineTriesContract(getStore: () => Store): void {
       const store = getStore();
       const id = await tries(store, ["a"]);
       const [won, lost] = await store.finishInlineTries([end(id("a"), "a", 1, ["a1"]), end(id("b"), "b", 2, ["b1"])], at(5));
-      expect(won).toEqual({ applied: true, refused: null });
-      expect(lost).toEqual({ applied: false, refused: null });
+      expect(won).toEqual({ applied: true, refused: null, nextApplied: false });
+      expect(lost).toEqual({ applied: false, refused: null, nextApplied: false });
       expect((await store.getTaskInstanceById(id("b")))!.state).toBe("none");
       expect((await store.getXCom(key("b")))!.value).toBe(2);
       expect((await store.readLogs(id("b"), 1)).map((l) => l.line)).toEqual(["b1"]);
@@ -104,6 +104,61 @@ export function inlineTriesContract(getStore: () => Store): void {
       ]);
       expect((await store.getXCom(key("a")))!.value).toBe(1);
       expect((await store.readLogs(id("a"), 1)).map((l) => l.line)).toEqual(["a1"]);
+    });
+
+    test("an end's next start applies with it, and only when the end applies", async () => {
+      const store = getStore();
+      const id = await tries(store, ["a"]);
+      // c waits scheduled for a slot; b never started, so its "end" loses and its next (c) must not start.
+      await store.applyTransitions([{ id: id("c"), from: ["none"], to: "scheduled" }], at(2));
+      const start = (task: string): TaskTransition => ({
+        id: id(task),
+        from: ["scheduled"],
+        to: "running",
+        try_number: 1,
+        patch: { try_number: 1, start_date: at(5), hostname: "inline" },
+      });
+      const [lost] = await store.finishInlineTries([{ ...end(id("b"), "b", undefined, []), next: start("c") }], at(5));
+      expect(lost).toEqual({ applied: false, refused: null, nextApplied: false });
+      expect((await store.getTaskInstanceById(id("c")))!.state).toBe("scheduled");
+      const [won] = await store.finishInlineTries([{ ...end(id("a"), "a", 1, ["a1"]), next: start("c") }], at(6));
+      expect(won).toEqual({ applied: true, refused: null, nextApplied: true });
+      expect(await store.getTaskInstanceById(id("a"))).toMatchObject({ state: "success", end_date: at(5) });
+      expect(await store.getTaskInstanceById(id("c"))).toMatchObject({ state: "running", start_date: at(5), hostname: "inline" });
+      expect((await store.getXCom(key("a")))!.value).toBe(1);
+    });
+
+    test("a next whose task moved on does not apply, and its end still does", async () => {
+      const store = getStore();
+      const id = await tries(store, ["a", "b"]);
+      const next: TaskTransition = { id: id("c"), from: ["scheduled"], to: "running", try_number: 1 };
+      const results = await store.finishInlineTries(
+        [
+          { ...end(id("a"), "a", undefined, []), next },
+          { ...end(id("b"), "b", undefined, []), transition: { ...end(id("b"), "b", undefined, []).transition, to: "failed" } },
+        ],
+        at(5),
+      );
+      expect(results.map((r) => [r.applied, r.nextApplied])).toEqual([
+        [true, false],
+        [true, false],
+      ]);
+      expect((await store.getTaskInstanceById(id("c")))!.state).toBe("none");
+    });
+
+    test("with task-event webhooks, an end and its next start each write their outbox row", async () => {
+      const store = getStore();
+      const id = await tries(store, ["a"]);
+      await store.applyTransitions([{ id: id("c"), from: ["none"], to: "scheduled" }], at(2));
+      const w = await store.createWebhook("default", hook, at(0));
+      const next: TaskTransition = { id: id("c"), from: ["scheduled"], to: "running", try_number: 1, patch: { start_date: at(5) } };
+      const [r] = await store.finishInlineTries([{ ...end(id("a"), "a", 1, []), next }], at(5));
+      expect(r).toEqual({ applied: true, refused: null, nextApplied: true });
+      const rows = (await store.listWebhookDeliveries("default", w.id)).items.reverse();
+      expect(rows.map((d) => [d.event.task_id, d.event.state])).toEqual([
+        ["a", "success"],
+        ["c", "running"],
+      ]);
     });
 
     test("an illegal transition writes nothing of the batch", async () => {

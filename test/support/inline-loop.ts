@@ -26,7 +26,8 @@ export function inlineLoop(store: Store, opts: InlineLoopOptions): { loop: Sched
       ? {
           slots: {
             ending: (ti, spec) => loop?.inlineSlots.ending(ti, spec),
-            freed: (ti, ended, succeeded) => loop?.inlineSlots.freed(ti, ended, succeeded),
+            successor: (ti) => loop?.inlineSlots.successor(ti),
+            freed: (ti, ended, succeeded, handed) => loop?.inlineSlots.freed(ti, ended, succeeded, handed),
           },
         }
       : {}),

@@ -8,12 +8,22 @@ export interface InlineTryEnd {
   transition: TaskTransition;
   lines: LogBatch | null;
   xcom: { key: XComKey; value: unknown } | null;
+  /**
+   * The start of the task instance taking this try's inline slot (scheduled → running, conditional like every
+   * transition), written in the same transaction and applied only if this end applied: a freed slot passes
+   * on without a write of its own, and never to a second task when the end lost a race (a mark, a clear).
+   */
+  next?: TaskTransition;
 }
 
-/** Whether the (possibly turned) transition applied, and the error refusing the XCom when it was refused. */
+/**
+ * Whether the (possibly turned) transition applied, the error refusing the XCom when it was refused, and
+ * whether the end's `next` applied (false without one).
+ */
 export interface InlineTryEndResult {
   applied: boolean;
   refused: Error | null;
+  nextApplied: boolean;
 }
 
 export interface InlineTryStore {
@@ -23,7 +33,8 @@ export interface InlineTryStore {
    * refuses (setXCom's error) is not stored and turns its transition into failed with the error as its note:
    * no success without its XCom. Lines and stored XComs are written whether or not the transition applies
    * (a lost race: a clear or a mark won), as separate writes always did: the lines are what the try did, and
-   * a later try of the same task overwrites the XCom. An illegal transition writes nothing.
+   * a later try of the same task overwrites the XCom. Each end's `next` is applied after the ends, when its
+   * end applied (as failed too: the slot is free either way). An illegal transition writes nothing.
    */
   finishInlineTries(ends: readonly InlineTryEnd[], now: Date): Promise<InlineTryEndResult[]>;
 }

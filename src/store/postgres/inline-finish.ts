@@ -4,10 +4,77 @@
  * trip and one commit (with its outbox rows when a webhook wants task events). Postgres runs every
  * data-modifying CTE whether or not the final SELECT reads it.
  */
-import type { SettledTryEnds } from "../sqlite/inline-finish";
+import type { TaskTransition } from "../../domain";
+import type { InlineTryEnd } from "../ports/inline-tries";
+import { nextsToApply, type SettledTryEnds } from "../sqlite/inline-finish";
+import { roundsOf } from "../transition-rounds";
+import { query, type Pool } from "./client";
 import { logLinesInsertSql, logLinesParams } from "./logs";
 import { xcomUpsertParams, xcomUpsertSql } from "./xcom";
-import { APPLY_PARAM_COUNT, applySql, type ApplyStatement } from "./task-instances";
+import { APPLY_PARAM_COUNT, applyParams, applySql, applyTransitionsOn, type ApplyStatement } from "./task-instances";
+
+/**
+ * The ends of a batch and their `next` starts (InlineTryStore): one statement when no webhook wants task events
+ * and every row is named once (the starts gated on their ends in SQL: nextStatement), else the ends' statement
+ * and then the starts of the ends that applied, in one transaction. `outbox`: the statement writing outbox rows.
+ */
+export async function finishTryEnds(
+  sql: Pool,
+  ends: readonly InlineTryEnd[],
+  settled: SettledTryEnds,
+  now: Date,
+  outbox?: ApplyStatement,
+): Promise<{ applied: boolean[]; nextApplied: boolean[] }> {
+  const withNext = ends.flatMap((e, i) => (e.next ? [{ i, next: e.next }] : []));
+  const nextApplied = ends.map(() => false);
+  const once = roundsOf([...settled.transitions, ...withNext.map((n) => n.next)]).length === 1;
+  if (!outbox && once) {
+    const applied = settled.transitions.map(() => false);
+    const rows = await query<{ ord: number; next: boolean }>(sql, ...nextStatement(settled, withNext, now));
+    for (const r of rows) {
+      if (!r.next) applied[r.ord - 1] = true;
+      else nextApplied[withNext[r.ord - 1]!.i] = true;
+    }
+    return { applied, nextApplied };
+  }
+  return (await sql.begin(async (tx) => {
+    const applied = await applyTransitionsOn(tx, settled.transitions, now, tryEndsStatement(settled, now, outbox));
+    const nexts = nextsToApply(ends, applied);
+    const done = nexts.length
+      ? await applyTransitionsOn(
+          tx,
+          nexts.map((n) => n.next),
+          now,
+          outbox,
+        )
+      : [];
+    for (const [k, n] of nexts.entries()) nextApplied[n.i] = done[k] === true;
+    return { applied, nextApplied };
+  })) as { applied: boolean[]; nextApplied: boolean[] };
+}
+
+/**
+ * The ends (`a`, with their XComs and lines) and the starts (`s`) as one statement: a start's row applies only
+ * when the end whose slot it takes is among the rows `a` changed (its gate is that end's id). Data-modifying
+ * CTEs see the same snapshot but may read each other's RETURNING rows, and the two touch different rows.
+ */
+function nextStatement(settled: SettledTryEnds, withNext: readonly { i: number; next: TaskTransition }[], now: Date): [string, unknown[]] {
+  const writes = writeCtes(settled, now, APPLY_PARAM_COUNT + 1);
+  const at = APPLY_PARAM_COUNT + writes.params.length;
+  const starts = applySql("u.ord", at, { condition: "u.gate IN (SELECT id FROM a)" });
+  const text = `WITH ${writes.ctes}, a AS (${applySql("u.ord, t.id")}), s AS (${starts})
+SELECT ord, false AS next FROM a UNION ALL SELECT ord, true AS next FROM s`;
+  const params = [
+    ...applyParams(settled.transitions, now),
+    ...writes.params,
+    ...applyParams(
+      withNext.map((n) => n.next),
+      now,
+    ),
+    withNext.map((n) => settled.transitions[n.i]!.id),
+  ];
+  return [text, params];
+}
 
 /**
  * The statement applying the settled transitions and writing their XComs and lines. `outbox`: the statement

@@ -57,7 +57,7 @@ import type { Slice } from "../ports/secrets";
 import type { LogBatch } from "../ports/task-log";
 import type { InlineTryEnd, InlineTryEndResult } from "../ports/inline-tries";
 import { settleTryEnds } from "../sqlite/inline-finish";
-import { tryEndsStatement } from "./inline-finish";
+import { finishTryEnds, tryEndsStatement } from "./inline-finish";
 import type { ChangeCursor, DagRunStateChange, KnownTaskInstance, RunChanges, TickReads } from "../ports/scheduler";
 import { loadTickReads } from "./tick-reads";
 import { redactUrl } from "../../domain";
@@ -355,8 +355,16 @@ export class PostgresStore implements Store {
     const settled = settleTryEnds(ends, this.xcomMaxBytes);
     const outbox = this.webhookInterest.wants(TASK_EVENT) ? webhooks.transitionsWithOutbox(now) : undefined;
     const sql = settled.transitions.length <= HOT_MAX_TRANSITIONS ? this.hot : this.sql;
-    const applied = await tis.applyTransitions(sql, settled.transitions, now, tryEndsStatement(settled, now, outbox));
-    return ends.map((_, i) => ({ applied: applied[i] === true, refused: settled.refused[i] ?? null }));
+    if (!ends.some((e) => e.next)) {
+      const applied = await tis.applyTransitions(sql, settled.transitions, now, tryEndsStatement(settled, now, outbox));
+      return ends.map((_, i) => ({ applied: applied[i] === true, refused: settled.refused[i] ?? null, nextApplied: false }));
+    }
+    const { applied, nextApplied } = await finishTryEnds(sql, ends, settled, now, outbox);
+    return ends.map((_, i) => ({
+      applied: applied[i] === true,
+      refused: settled.refused[i] ?? null,
+      nextApplied: nextApplied[i] === true,
+    }));
   }
   async countActiveTaskInstances(): Promise<ActiveTaskCounts> {
     return tis.countActiveTaskInstances(this.sql);

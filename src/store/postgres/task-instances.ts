@@ -85,20 +85,44 @@ const PATCH_FIELD_NAMES = PATCH_FIELDS.map(([f]) => f);
  * planner reaches the rows through the primary key instead of hashing the whole table. A wait belongs to
  * the state it was recorded in, so a transition clears wait_reason unless its patch sets it.
  */
-export const applySql = (returning: string) => `
+export const applySql = (returning: string, at = 0, gate?: Gate) => {
+  const $ = (k: number) => `$${k + at}`;
+  return `
 UPDATE task_instances t SET
   state = u.to_state,
-  updated_at = $1,
+  updated_at = ${$(1)},
   ${PATCH_FIELDS.map(([f], i) => `${f} = CASE WHEN u.mask & ${1 << i} <> 0 THEN u.${f} ELSE ${f === "wait_reason" ? "NULL" : `t.${f}`} END`).join(",\n  ")}
-FROM unnest($2::bigint[], $3::text[], $4::text[], $5::int[], $6::int[], ${PATCH_FIELDS.map(([, type], i) => `$${7 + i}::${type}[]`).join(", ")})
-  WITH ORDINALITY AS u(id, from_states, to_state, try_guard, mask, ${PATCH_FIELDS.map(([f]) => f).join(", ")}, ord)
-WHERE t.id = ANY($2::bigint[]) AND t.id = u.id
+FROM unnest(${$(2)}::bigint[], ${$(3)}::text[], ${$(4)}::text[], ${$(5)}::int[], ${$(6)}::int[], ${PATCH_FIELDS.map(([, type], i) => `${$(7 + i)}::${type}[]`).join(", ")}${gate ? `, ${$(APPLY_PARAM_COUNT + 1)}::bigint[]` : ""})
+  WITH ORDINALITY AS u(id, from_states, to_state, try_guard, mask, ${PATCH_FIELDS.map(([f]) => f).join(", ")}, ${gate ? "gate, " : ""}ord)
+WHERE t.id = ANY(${$(2)}::bigint[]) AND t.id = u.id
   AND t.state = ANY(string_to_array(u.from_states, ','))
-  AND (u.try_guard IS NULL OR t.try_number = u.try_guard)
+  AND (u.try_guard IS NULL OR t.try_number = u.try_guard)${gate ? `\n  AND ${gate.condition}` : ""}
 RETURNING ${returning}`;
+};
+/**
+ * One more bigint per row (`u.gate`, the parameter after the patch fields) and a condition on it: a row
+ * applies only when `condition` holds too (inline-finish.ts: a start only when its slot's end applied).
+ */
+export type Gate = { condition: string };
 const APPLY_SQL = applySql("u.ord");
 /** Parameters APPLY_SQL takes ($1 … $n): a statement built around it numbers its own from n + 1. */
 export const APPLY_PARAM_COUNT = 6 + PATCH_FIELDS.length;
+
+/** APPLY_SQL's parameters for `batch` ($1 … $n, in order). */
+export function applyParams(batch: readonly TaskTransition[], now: Date): unknown[] {
+  // Notes and hostnames come from agents (an error message may carry NUL): kept, as U+FFFD (json-safety.ts).
+  const fieldParams = PATCH_FIELDS.map(([f]) => arrayParam(batch.map((t) => patchValue(t.patch?.[f]))));
+  const masks = batch.map((t) => PATCH_FIELDS.reduce((m, [f], i) => (t.patch && t.patch[f] !== undefined ? m | (1 << i) : m), 0));
+  return [
+    now,
+    batch.map((t) => t.id),
+    batch.map((t) => t.from.join(",")),
+    batch.map((t) => t.to),
+    batch.map((t) => t.try_number ?? null),
+    masks,
+    ...fieldParams,
+  ];
+}
 
 /**
  * A statement to run in place of APPLY_SQL (same parameters first, then `params`) that still answers the
@@ -152,19 +176,7 @@ async function applyRound(
     return;
   }
   statement ??= { sql: APPLY_SQL, params: [] };
-  // Notes and hostnames come from agents (an error message may carry NUL): kept, as U+FFFD (json-safety.ts).
-  const fieldParams = PATCH_FIELDS.map(([f]) => arrayParam(batch.map((t) => patchValue(t.patch?.[f]))));
-  const masks = batch.map((t) => PATCH_FIELDS.reduce((m, [f], i) => (t.patch && t.patch[f] !== undefined ? m | (1 << i) : m), 0));
-  const rows = await query<{ ord: number }>(db, statement.sql, [
-    now,
-    batch.map((t) => t.id),
-    batch.map((t) => t.from.join(",")),
-    batch.map((t) => t.to),
-    batch.map((t) => t.try_number ?? null),
-    masks,
-    ...fieldParams,
-    ...statement.params,
-  ]);
+  const rows = await query<{ ord: number }>(db, statement.sql, [...applyParams(batch, now), ...statement.params]);
   for (const r of rows) applied[positions[r.ord - 1]!] = true;
 }
 

@@ -36,13 +36,33 @@ export function settleTryEnds(ends: readonly InlineTryEnd[], maxBytes: number): 
   };
 }
 
-/** The XComs and lines of a settled batch, then `transitions` (its transitions with their outbox rows), in one transaction. */
-export function writeTryEnds(db: Database, settled: SettledTryEnds, now: Date, transitions: () => boolean[]): boolean[] {
+/**
+ * The XComs and lines of a settled batch, then its transitions, then the `next` starts of the ends that applied
+ * (`apply`: a list of transitions with their outbox rows), in one transaction. Answers, per end, whether its
+ * transition and its next applied.
+ */
+export function writeTryEnds(
+  db: Database,
+  ends: readonly InlineTryEnd[],
+  settled: SettledTryEnds,
+  now: Date,
+  apply: (transitions: TaskTransition[]) => boolean[],
+): { applied: boolean[]; nextApplied: boolean[] } {
   return db
     .transaction(() => {
       upsertEncodedXComs(db, settled.xcoms, now);
       appendLogBatches(db, settled.lines);
-      return transitions();
+      const applied = apply(settled.transitions);
+      const nextApplied = ends.map(() => false);
+      const nexts = nextsToApply(ends, applied);
+      const done = nexts.length ? apply(nexts.map((n) => n.next)) : [];
+      for (const [k, n] of nexts.entries()) nextApplied[n.i] = done[k] === true;
+      return { applied, nextApplied };
     })
     .immediate();
+}
+
+/** The `next` starts of the ends that applied, with their ends' positions. */
+export function nextsToApply(ends: readonly InlineTryEnd[], applied: readonly boolean[]): { i: number; next: TaskTransition }[] {
+  return ends.flatMap((e, i) => (e.next && applied[i] ? [{ i, next: e.next }] : []));
 }

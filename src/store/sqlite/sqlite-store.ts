@@ -324,8 +324,12 @@ export class SqliteStore implements Store {
   }
   async finishInlineTries(ends: readonly InlineTryEnd[], now: Date): Promise<InlineTryEndResult[]> {
     const settled = inlineFinish.settleTryEnds(ends, this.xcomMaxBytes);
-    const applied = inlineFinish.writeTryEnds(this.db, settled, now, () => this.transitionsWithOutbox(settled.transitions, now));
-    return ends.map((_, i) => ({ applied: applied[i] === true, refused: settled.refused[i] ?? null }));
+    const { applied, nextApplied } = inlineFinish.writeTryEnds(this.db, ends, settled, now, (ts) => this.transitionsWithOutbox(ts, now));
+    return ends.map((_, i) => ({
+      applied: applied[i] === true,
+      refused: settled.refused[i] ?? null,
+      nextApplied: nextApplied[i] === true,
+    }));
   }
   private transitionsWithOutbox(transitions: TaskTransition[], now: Date): boolean[] {
     // Outbox rows are built from a row's new state: a row changed twice in one batch (an inline start: into

@@ -38,7 +38,7 @@ function fakeStore(refuse: { logs?: number; outcomes?: number; heartbeats?: numb
     async finishInlineTries(ends) {
       if (left.outcomes-- > 0) throw down("outcome");
       for (const e of ends) state.lines.push(...(e.lines?.lines.map((l) => l.line) ?? []));
-      return ends.map((e) => ({ applied: apply(e.transition), refused: null }));
+      return ends.map((e) => ({ applied: apply(e.transition), refused: null, nextApplied: false }));
     },
     async heartbeat() {
       if (left.heartbeats-- > 0) throw down("heartbeat");
@@ -119,7 +119,7 @@ describe("store writes of inline tasks", () => {
       for (const e of ends) state.lines.push(...(e.lines?.lines.map((l) => l.line) ?? []));
       state.value = "failed";
       state.note = tooLarge.message;
-      return ends.map(() => ({ applied: true, refused: tooLarge }));
+      return ends.map(() => ({ applied: true, refused: tooLarge, nextApplied: false }));
     };
     const { r } = runner(port, recordingLogger().logger);
     await r.start(ti, run, spec);

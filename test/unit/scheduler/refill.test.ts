@@ -264,6 +264,58 @@ describe("DispatchStep: a freed inline slot goes to one task, by a refill or by 
   });
 });
 
+describe("DispatchStep successor: the slot's next task starts with the end's own write", () => {
+  const spec = dag([http("a"), http("b"), http("c")]);
+
+  /** a runs, b and c wait; `results`: what each start() call answers, in turn (then "started"). */
+  async function setUp(results: ("started" | "gone")[] = []) {
+    const started: string[] = [];
+    const inline = {
+      accepts: () => true,
+      start: async (t: TaskInstanceRecord) => (started.push(t.task_id), results.shift() ?? ("started" as const)),
+    };
+    const d = inlineStep(inline);
+    const rows = tis(spec, { a: "running", b: "scheduled", c: "scheduled" });
+    const a = rows.find((t) => t.task_id === "a")!;
+    const planned = [{ snap: { run: run(), tis: rows }, spec }];
+    const tick = (now: Date) => d.run(planned, new Map(), { has: () => false }, now, []);
+    d.ending(a, spec);
+    await tick(at(1)); // a's slot is the refill's: builds the queue [b, c]
+    return { d, a, started, tick };
+  }
+
+  test("the queue's head is named, without a start write; started with the end, it counts as the slot's refill", async () => {
+    const { d, a, started, tick } = await setUp();
+    expect(d.successor(a, { has: () => false })?.ti.task_id).toBe("b");
+    expect(started).toEqual([]);
+    expect(await tick(at(2))).toBe(0); // neither b (its start rides on a's end) nor another takes a's slot
+    expect(await d.handOver(a, true, { has: () => false }, true, false, true).refilled).toBe(true);
+    expect(started).toEqual([]);
+  });
+
+  test("not started by the end's write although the end applied: it is started the usual way, first in line", async () => {
+    const { d, a, started } = await setUp();
+    d.successor(a, { has: () => false });
+    expect(await d.handOver(a, true, { has: () => false }, true, false, false).refilled).toBe(true);
+    expect(started).toEqual(["b"]);
+  });
+
+  test("the end did not apply: nothing starts in its slot, and the next tick starts the successor", async () => {
+    const { d, a, started, tick } = await setUp();
+    d.successor(a, { has: () => false });
+    expect(await d.handOver(a, false, { has: () => false }, true, false, false).refilled).toBe(false);
+    expect(started).toEqual([]);
+    expect(await tick(at(2))).toBe(1);
+    expect(started).toEqual(["b"]);
+  });
+
+  test("a head gone meanwhile (started elsewhere, marked) passes the slot to the next one", async () => {
+    const { d, a, started } = await setUp(["gone"]);
+    expect(await d.handOver(a, true, { has: () => false }, true, false).refilled).toBe(true);
+    expect(started).toEqual(["b", "c"]);
+  });
+});
+
 describe("successNeedsNoPlan: a success that moves no downstream task while the successor runs", () => {
   const join = (rule: string, upstream = ["a", "b"]) => dag([http("a"), http("b"), http("c"), http("j", { upstream, trigger_rule: rule })]);
   test("a leaf task (a plain fan-out): nothing downstream moves", () => {
