@@ -190,7 +190,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     // A freed slot goes straight to the next waiting inline task when the scheduler's rules allow (refill.ts).
     slots: {
       ending: (ti, spec) => scheduler?.inlineSlots.ending(ti, spec),
-      successor: (ti) => scheduler?.inlineSlots.successor(ti),
+      successor: (ti, succeeded) => scheduler?.inlineSlots.successor(ti, succeeded),
       freed: (ti, ended, succeeded, handed) => scheduler?.inlineSlots.freed(ti, ended, succeeded, handed),
     },
   });

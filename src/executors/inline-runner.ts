@@ -45,14 +45,24 @@ import { TaskLog, attemptLine, failedLine, requestLine, storingLine, type TaskLo
 type LogBatch = { ti_id: number; try_number: number; first_seq: number; lines: Omit<LogLineRecord, "seq">[] };
 type XComItem = { key: XComKey; value: unknown };
 /** A try's end as finishInlineTries takes it (the store's InlineTryEnd), with the start of the task taking its slot. */
-type TryEnd = { transition: TaskTransition; lines: LogBatch | null; xcom: XComItem | null; next?: TaskTransition };
+type TryEnd = {
+  transition: TaskTransition;
+  lines: LogBatch | null;
+  xcom: XComItem | null;
+  next?: TaskTransition;
+  nextScheduling?: TaskTransition;
+  nextAfterSuccess?: boolean;
+};
 /**
  * Whether the outcome applied, the error refusing the XCom when the store refused it (the outcome is then
  * failed), and whether the end's `next` start applied.
  */
 type TryEndResult = { applied: boolean; refused: Error | null; nextApplied: boolean };
-/** A waiting task chosen to take a slot as its try's end is written (the scheduler's refill rules). */
-type Successor = { ti: TaskInstanceRecord; run: DagRunRecord; spec: DagSpec };
+/**
+ * A task chosen to take a slot as its try's end is written (the scheduler's refill and hand-over rules), with
+ * its move into scheduled when it was not yet scheduled, and whether it may start only on the end's success.
+ */
+type Successor = { ti: TaskInstanceRecord; run: DagRunRecord; spec: DagSpec; scheduling?: TaskTransition; afterSuccess?: boolean };
 /** How a try ended: whether its end applied (as success), and the successor that started in its slot. */
 type TryEndOutcome = { ended: boolean; succeeded: boolean; handed: Successor | null };
 
@@ -88,7 +98,7 @@ export interface InlineRunnerOptions {
    */
   slots?: {
     ending(ti: TaskInstanceRecord, spec: DagSpec): void;
-    successor?(ti: TaskInstanceRecord): Successor | undefined;
+    successor?(ti: TaskInstanceRecord, succeeded: boolean): Successor | undefined;
     freed(ti: TaskInstanceRecord, ended: boolean, succeeded: boolean, handed: boolean): boolean | undefined;
   };
   http?: InlineHttpExecutor;
@@ -172,9 +182,10 @@ export class InlineRunner {
   /**
    * The loop's hook: scheduled → running and off it goes, or "busy" at the limit. `scheduling`: the planner's
    * transition into scheduled when the loop left it unwritten; it goes to the store in the same batch as the
-   * start (or the refusal), before it. "gone": the start did not apply (the task instance had moved on: started
-   * elsewhere, marked, cleared), so nothing runs and the slot is still free. Throws when the store refuses a
-   * write: the task is then where it was and the loop records the failure or picks it again.
+   * start (or the refusal), before it. "gone": nothing runs and the slot is still free (the start did not apply,
+   * the task instance having moved on: started elsewhere, marked, cleared; or it was refused before it started).
+   * Throws when the store refuses a write: the task is then where it was and the loop records the failure or
+   * picks it again.
    */
   async start(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec, scheduling?: TaskTransition): Promise<"started" | "busy" | "gone"> {
     // `starting` counts slots taken by starts still writing their running state, so concurrent starts
@@ -188,7 +199,7 @@ export class InlineRunner {
     if (problem) {
       this.metrics.rejected++;
       await this.refuse(ti, `inline task refused: ${problem}`, scheduling);
-      return "started";
+      return "gone"; // it takes no slot
     }
     this.starting++;
     try {
@@ -338,12 +349,12 @@ export class InlineRunner {
     const { to, note } = outcome;
     const held = await log.takeHeld();
     const now = this.now();
-    const successor = this.successorOf(ti);
+    const successor = this.successorOf(ti, to === "success");
     const end: TryEnd = {
       transition: finishTransition(ti, "running", to, note, now),
       lines: held.lines.length ? { ti_id: ti.id, try_number: ti.try_number, first_seq: held.firstSeq, lines: held.lines } : null,
       xcom: outcome.xcom,
-      ...(successor ? { next: startTransition(successor.ti, "scheduled", now) } : {}),
+      ...(successor ? nextOf(successor, now) : {}),
     };
     const attempts = this.opts.outcomeWriteAttempts ?? 4;
     let ended = false;
@@ -368,6 +379,8 @@ export class InlineRunner {
         // Whether the successor started is unknown after a failed write: it is not asked again (a start that did
         // apply, with nothing running it, is the agent_lost reaper's, as for any lost start write).
         delete end.next;
+        delete end.nextScheduling;
+        delete end.nextAfterSuccess;
         const delay = outcomeRetryDelayMs(attempt, attempts);
         const fields = { ...taskFields(ti), outcome: to, attempt, error: toError(e) };
         if (delay === null) {
@@ -391,9 +404,9 @@ export class InlineRunner {
    * when the runner is closing. One the runner would refuse (a duration over the cap) is not written as the
    * end's `next`: the scheduler then starts it the usual way, which refuses it with the reason.
    */
-  private successorOf(ti: TaskInstanceRecord): Successor | undefined {
+  private successorOf(ti: TaskInstanceRecord, succeeded: boolean): Successor | undefined {
     if (this.closed) return undefined;
-    const next = this.opts.slots?.successor?.(ti);
+    const next = this.opts.slots?.successor?.(ti, succeeded);
     if (!next || inlineDurationProblem(httpTaskOf(next.ti, next.run, next.spec), this.opts.maxSeconds)) return undefined;
     return next;
   }
@@ -466,5 +479,14 @@ export class InlineRunner {
 
 /** How a try ended, as the runner saw it: the store may still turn a success into failed (a refused XCom). */
 type Outcome = { to: "success" | "failed"; note: string | null; xcom: XComItem | null };
+
+/** The end's fields starting `s` in the slot (InlineTryEnd.next and its companions). */
+function nextOf(s: Successor, now: Date): Pick<TryEnd, "next" | "nextScheduling" | "nextAfterSuccess"> {
+  return {
+    next: startTransition(s.ti, "scheduled", now),
+    ...(s.scheduling ? { nextScheduling: s.scheduling } : {}),
+    ...(s.afterSuccess ? { nextAfterSuccess: true } : {}),
+  };
+}
 
 const taskFields = (ti: TaskInstanceRecord) => ({ dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, try_number: ti.try_number });

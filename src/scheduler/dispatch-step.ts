@@ -12,7 +12,7 @@ import type { TaskDispatcher } from "../dispatch";
 import { AtCapacityError } from "../dispatch";
 import { selectDispatchable, taskKey, type CapacityLimits, type TeamQuotas } from "./capacity";
 import { noteRenderer, poolLimits, waitCleared, waitingNotes, withWaitReason } from "./waiting";
-import { mayRefill, successNeedsNoPlan, withinLimits, withRefills, type FreedSlot, type Refill } from "./refill";
+import { chainSuccessor, mayRefill, successNeedsNoPlan, withinLimits, withRefills, type FreedSlot, type Refill } from "./refill";
 import type { PlannedRun, TickPlan } from "./tick-plan";
 
 /** Runs tasks inside the control plane (inline http). It owns their state: no queued step. */
@@ -86,7 +86,20 @@ type Candidate = {
   maxActiveTisPerDag?: number;
   /** The last launch() that left it waiting (waitingCandidates keeps only the latest one's). */
   round?: number;
+  /** Its run's task instances as the tick that built it read them (a chain's hand-over looks its next task up there). */
+  tis?: readonly TaskInstanceRecord[];
 };
+
+/** A waiting or not yet scheduled task chosen to take a slot whose end is being written (successor()). */
+export interface SlotSuccessor {
+  ti: TaskInstanceRecord;
+  run: DagRunRecord;
+  spec: DagSpec;
+  /** The planner's move into scheduled, written before the start: the task was `none` (a chain's next task). */
+  scheduling?: TaskTransition;
+  /** Its start applies only when the end applies as success (its trigger rule fires on that success). */
+  afterSuccess?: boolean;
+}
 
 /** Each spec's tasks by id, built once per spec: a tick looks a task up for every candidate. */
 const tasksById = new WeakMap<DagSpec, Map<string, DagSpec["tasks"][number]>>();
@@ -118,8 +131,15 @@ export class DispatchStep {
    * across a new term (reset): they are in flight, and a count too high only leaves a slot to a later tick.
    */
   private readonly refills = new Set<{ c: Candidate; written: boolean }>();
+  /**
+   * Inline tasks this step started (a tick, a refill, a hand-over), by task instance id, until their slot is
+   * handed over: a chain's next task is looked up in the run they were started from.
+   */
+  private readonly inlineRunning = new Map<number, Candidate>();
+  /** Whether some run waits on depends_on_past (the loop's RunSelection): a chain's hand-over then waits for a tick. */
+  waitsOnPast = false;
   /** The successors chosen for slots whose end is being written (successor()), by the ending try's id. */
-  private readonly handing = new Map<number, { c: Candidate; written: boolean }>();
+  private readonly handing = new Map<number, { c: Candidate; written: boolean; chained: boolean }>();
   /** Inline tries whose end is being written: a read may see their slot free before refill() hands it on. */
   private readonly endings = new Map<number, Refill>();
 
@@ -278,6 +298,7 @@ export class DispatchStep {
           if (prev && prev.ti === ti && prev.spec === spec) {
             prev.run = snap.run;
             prev.runQueuedAt = snap.run.queued_at;
+            prev.tis = snap.tis;
             candidates.push(prev);
             continue;
           }
@@ -295,6 +316,7 @@ export class DispatchStep {
             runQueuedAt: snap.run.queued_at,
             maxActiveTasks: spec.max_active_tasks,
             inline: inline && task ? inline.accepts(task) : false,
+            tis: snap.tis,
           };
           if (task?.max_active_tis_per_dag !== undefined) c.maxActiveTisPerDag = task.max_active_tis_per_dag;
           candidates.push(c);
@@ -388,7 +410,7 @@ export class DispatchStep {
           const result = await inline?.start(c.ti, c.run, c.spec, scheduling);
           if (result === "busy")
             this.dropRefillQueue(); // a busy one comes before the queue in order
-          else if (result === "started") started++, unwritten.delete(c.ti.id);
+          else if (result === "started") started++, unwritten.delete(c.ti.id), this.inlineRunning.set(c.ti.id, c);
           else unwritten.delete(c.ti.id); // gone: its scheduling went out with the start that did not apply
         } catch (e) {
           failedStarts.push({ ti: c.ti, error: toError(e) });
@@ -476,13 +498,31 @@ export class DispatchStep {
    * end applies), so the slot passes on without a write of its own. It counts as a refill from now on; handOver()
    * learns whether its start applied. `held`: the runs the latest tick held.
    */
-  successor(ending: TaskInstanceRecord, held: { has(runId: number): boolean }): Pick<Candidate, "ti" | "run" | "spec"> | undefined {
-    const head = this.takeRefillHead(ending, held);
+  successor(ending: TaskInstanceRecord, held: { has(runId: number): boolean }, succeeded = false): SlotSuccessor | undefined {
+    const queued = this.takeRefillHead(ending, held);
+    const head = queued ?? (succeeded ? this.chainNext(ending, held) : undefined);
     if (!head) return undefined;
-    const entry = { c: head, written: false };
+    const entry = { c: head, written: false, chained: !queued };
     this.refills.add(entry);
     this.handing.set(ending.id, entry);
-    return head;
+    if (head.ti.state !== "none") return head;
+    return { ...head, scheduling: { id: head.ti.id, from: ["none"], to: "scheduled", patch: waitCleared(head.ti) }, afterSuccess: true };
+  }
+
+  /**
+   * A chain's hand-over (refill.ts chainSuccessor): the task that `ending`'s success alone makes ready, to start
+   * in its slot with the end's write instead of after a tick. Only while nothing waits for a slot (no queue to
+   * jump) and no run is held or waits on its past; its run's task instances are those the tick that started
+   * `ending` read (its start is conditional: a task that moved on since is not started).
+   */
+  private chainNext(ending: TaskInstanceRecord, held: { has(runId: number): boolean }): Candidate | undefined {
+    const from = this.inlineRunning.get(ending.id);
+    const inline = this.opts.inline;
+    if (!from?.tis || !inline || this.waitingCandidates.size || held.has(from.run.id) || this.waitsOnPast) return undefined;
+    const next = chainSuccessor(from.spec, from.tis, ending, (t) => inline.accepts(t));
+    if (!next) return undefined;
+    const { round: _round, maxActiveTisPerDag: _max, ...rest } = from;
+    return { ...rest, ti: next, inline: true };
   }
 
   /**
@@ -509,10 +549,14 @@ export class DispatchStep {
     this.handing.delete(ti.id);
     let head: Candidate | undefined;
     let refilled: Promise<boolean>;
+    // A chain's next task took the slot: nothing waited for it, so no queue runs low.
+    const chained = handed?.chained === true && successorStarted;
+    this.inlineRunning.delete(ti.id);
     if (handed && successorStarted) {
       // Started by the end's own write (successor()).
       handed.written = true;
       head = handed.c;
+      this.inlineRunning.set(head.ti.id, head);
       this.dropWaiting(head);
       refilled = Promise.resolve(true);
     } else {
@@ -529,7 +573,7 @@ export class DispatchStep {
       succeeded &&
       inline?.isRunning &&
       head.run.id === ti.dag_run_id &&
-      this.refillQueue.length - this.refillHead >= lowWater &&
+      (chained || this.refillQueue.length - this.refillHead >= lowWater) &&
       successNeedsNoPlan(head.spec, ti.task_id, head.ti.task_id);
     if (!quiet || !head) return { refilled, covered: null };
     const successor = { id: head.ti.id, try_number: head.ti.try_number };
@@ -600,7 +644,7 @@ export class DispatchStep {
       return result;
     }
     if (result === "gone") this.refills.delete(entry);
-    else entry.written = true;
+    else (entry.written = true), this.inlineRunning.set(head.ti.id, head);
     // Started, or no longer waiting: either way not a candidate any more.
     this.dropWaiting(head);
     return result;

@@ -5,14 +5,14 @@
  * contained per run) → apply all transitions in one batch → launch what fits (dispatch-step.ts).
  * The loop never dies: a failed tick is logged and the next one runs.
  */
-import type { DagRunRecord, DagSpec, RunSnapshot, TaskState, TaskInstanceRecord } from "../domain";
+import type { DagSpec, RunSnapshot, TaskState, TaskInstanceRecord } from "../domain";
 import { DEFAULT_MAX_MAP_LENGTH, isTerminalDagRunState, toError } from "../domain";
 import type { Logger } from "../observability";
 import type { SchedulerStore } from "../store";
 import type { TaskDispatcher } from "../dispatch";
 import { systemClock, type Clock } from "./clock";
 import type { TeamQuotas } from "./capacity";
-import { DispatchStep, type DispatchFailureHandler, type DispatchGate, type InlineStarter } from "./dispatch-step";
+import { DispatchStep, type DispatchFailureHandler, type DispatchGate, type InlineStarter, type SlotSuccessor } from "./dispatch-step";
 import { selectRunsToPlan } from "./run-limits";
 import { SpecCache } from "./spec-cache";
 import { LiveSnapshots } from "./live-snapshots";
@@ -206,9 +206,15 @@ export class SchedulerLoop {
    */
   readonly inlineSlots = {
     ending: (ti: TaskInstanceRecord, spec: DagSpec): void => this.dispatch.ending(ti, spec),
-    /** The waiting task to start with this try's end, in its slot (DispatchStep successor), unless the loop is stopped. */
-    successor: (ti: TaskInstanceRecord): { ti: TaskInstanceRecord; run: DagRunRecord; spec: DagSpec } | undefined =>
-      this.stopped ? undefined : this.dispatch.successor(ti, { has: (id: number) => this.runs.isHeld(id) }),
+    /**
+     * The task to start with this try's end, in its slot (DispatchStep successor: a waiting task, or on success a
+     * chain's next task), unless the loop is stopped.
+     */
+    successor: (ti: TaskInstanceRecord, succeeded = false): SlotSuccessor | undefined => {
+      if (this.stopped) return undefined;
+      this.dispatch.waitsOnPast = this.runs.waitsOnPast;
+      return this.dispatch.successor(ti, { has: (id: number) => this.runs.isHeld(id) }, succeeded);
+    },
     /**
      * `succeeded`: the try ended in success. Answers true when its run needs no tick for this end (DispatchStep
      * handOver: the slot went to a task of the same run that keeps it from moving); the loop then wakes the run

@@ -21,7 +21,7 @@
  * teams' turns). A tick that reads the counts between the end and the refill's start sees one slot free:
  * the dispatch step counts refills not yet visible to its read as running (withRefills).
  */
-import { teamKey, type DagSpec, type TaskInstanceRecord, type TriggerRule } from "../domain";
+import { evaluateTriggerRule, teamKey, type DagSpec, type TaskInstanceRecord, type TriggerRule } from "../domain";
 import type { CapacityLimits, DispatchCandidate } from "./capacity";
 import { taskKey } from "./capacity";
 
@@ -141,13 +141,41 @@ function downstreamOf(spec: DagSpec, taskId: string): readonly DagSpec["tasks"][
 /**
  * Whether a try of `endedTaskId` that succeeded needs no planning of its run while `successorTaskId`, an instance
  * of the same run that this end's slot just started, is unfinished: no downstream task can move on that success.
- * True when every task downstream of it waits for every upstream (WAITS_FOR_EVERY_UPSTREAM) and has the
- * successor's task among its upstreams (a leaf task has none). The run cannot end either (the successor runs),
+ * True when every task downstream of it but the successor itself (a chain's hand-over) waits for every upstream
+ * (WAITS_FOR_EVERY_UPSTREAM) and has the successor's task among its upstreams (a leaf task has none). The run cannot end either (the successor runs),
  * so its tick can wait: the successor's own end wakes the run, or hands the same cover on. A failure, a retry or
  * a task instance in another run always wakes.
  */
 export function successNeedsNoPlan(spec: DagSpec, endedTaskId: string, successorTaskId: string): boolean {
-  for (const d of downstreamOf(spec, endedTaskId))
+  for (const d of downstreamOf(spec, endedTaskId)) {
+    if (d.task_id === successorTaskId) continue; // a chain's next task: it runs already
     if (!WAITS_FOR_EVERY_UPSTREAM.has(d.trigger_rule) || !d.upstream.includes(successorTaskId)) return false;
+  }
   return true;
+}
+
+/**
+ * The task instance a chain hands `ended`'s slot to when `ended` succeeds (its start then rides on the end's
+ * write instead of waiting for a tick to read, plan and start it), or none. It must be the only task downstream
+ * of `ended`, with `ended` as its only upstream and a trigger rule that schedules it on that success; it waits
+ * unmapped and `none` in `tis` (its run as last read); it runs inline (`inline`), does not depend on its past and
+ * sets no max_active_tis_per_dag; and it is of the same team, DAG, pool and pool slots, so that, as for a
+ * refill, every count the capacity rules read stays what it was. `ended` must not be a mapped instance (its
+ * downstream waits for every instance).
+ */
+export function chainSuccessor(
+  spec: DagSpec,
+  tis: readonly TaskInstanceRecord[],
+  ended: TaskInstanceRecord,
+  inline: (task: DagSpec["tasks"][number]) => boolean,
+): TaskInstanceRecord | undefined {
+  if (ended.map_index !== -1) return undefined;
+  const down = downstreamOf(spec, ended.task_id);
+  const task = down.length === 1 ? down[0] : undefined;
+  if (task?.upstream.length !== 1 || task.expand || task.expand_kwargs || task.depends_on_past) return undefined;
+  if (task.max_active_tis_per_dag !== undefined || !inline(task) || evaluateTriggerRule(task.trigger_rule, ["success"]) !== "schedule")
+    return undefined;
+  const ti = tis.find((t) => t.task_id === task.task_id && t.map_index === -1);
+  if (ti?.state !== "none" || ti.team !== ended.team || ti.dag_id !== ended.dag_id || ti.pool !== ended.pool) return undefined;
+  return Math.max(1, ti.pool_slots) === Math.max(1, ended.pool_slots) ? ti : undefined;
 }

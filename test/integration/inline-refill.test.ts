@@ -137,6 +137,41 @@ function suite(makeStore: () => Promise<Store>) {
     expect(tis.every((t) => t.state === "success" && t.try_number === 1)).toBe(true);
   }, 30_000);
 
+  test("a chain hands each slot to the next task with its upstream's end: every hop without a tick", async () => {
+    const n = 8;
+    const started: number[] = [];
+    const withEnds: number[] = [];
+    store = recordingStarts(store, started, withEnds);
+    const { run } = await setUp(Array.from({ length: n }, (_, i) => http(i, i ? { upstream: [`t${i - 1}`] } : {})));
+    loop!.start();
+    expect((await untilDone(run.id)).state).toBe("success");
+    const tis = (await store.listTaskInstances("default", "fan", run.run_id, { limit: 100 })).items;
+    const taskOf = new Map(tis.map((t) => [t.id, t.task_id]));
+    expect(started.map((id) => taskOf.get(id))).toEqual(Array.from({ length: n }, (_, i) => `t${i}`));
+    // All but the first started with their upstream's end; each ran once, in order, after its upstream ended.
+    expect(withEnds.map((id) => taskOf.get(id))).toEqual(Array.from({ length: n - 1 }, (_, i) => `t${i + 1}`));
+    // Nor did those ends wake the run: it could not move while the next task ran.
+    expect(loop!.wakesSpared).toBe(n - 1);
+    expect([...calls.values()].every((c) => c === 1) && calls.size === n).toBe(true);
+    const byTask = new Map(tis.map((t) => [t.task_id, t]));
+    for (let i = 1; i < n; i++)
+      expect(byTask.get(`t${i}`)!.start_date!.getTime()).toBeGreaterThanOrEqual(byTask.get(`t${i - 1}`)!.end_date!.getTime());
+    expect(tis.every((t) => t.state === "success" && t.try_number === 1)).toBe(true);
+  }, 30_000);
+
+  test("a chain's task that fails hands nothing over: its downstream is upstream_failed", async () => {
+    const started: number[] = [];
+    const withEnds: number[] = [];
+    store = recordingStarts(store, started, withEnds);
+    const { run } = await setUp([http(0), { ...http(1, { upstream: ["t0"] }, "fail"), retries: 0 }, http(2, { upstream: ["t1"] })]);
+    loop!.start();
+    expect((await untilDone(run.id)).state).toBe("failed");
+    const tis = (await store.listTaskInstances("default", "fan", run.run_id)).items;
+    expect(Object.fromEntries(tis.map((t) => [t.task_id, t.state]))).toEqual({ t0: "success", t1: "failed", t2: "upstream_failed" });
+    expect(withEnds).toHaveLength(1); // t1, with t0's end
+    expect(calls.has("t2")).toBe(false);
+  }, 30_000);
+
   test("priority order holds: refills start the waiting tasks highest priority_weight first", async () => {
     const n = 40;
     // One task holds a slot while the rest are ordered; then every end refills in order.

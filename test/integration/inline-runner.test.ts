@@ -192,7 +192,9 @@ describe("InlineRunner", () => {
   test("a task whose timeout is over the cap is refused with a clear reason", async () => {
     const { spec, run, ti } = await scheduledTask({ execution_timeout: 900, http: { url: `${base}/extract` } });
     const { runner } = makeRunner({ maxSeconds: 300 });
-    expect(await runner.start(ti, run, spec)).toBe("started");
+    // Refused before it started: it takes no slot (the slot goes to the next task).
+    expect(await runner.start(ti, run, spec)).toBe("gone");
+    expect(runner.inFlight).toBe(0);
     const after = (await store.getTaskInstanceById(ti.id))!;
     expect(after.state).toBe("failed");
     expect(after.note).toBe(

@@ -161,6 +161,27 @@ export function inlineTriesContract(getStore: () => Store): void {
       ]);
     });
 
+    test.each([false, true])("a chain's next task starts with its upstream's success, not its failure (webhook: %p)", async (webhook) => {
+      const store = getStore();
+      if (webhook) await store.createWebhook("default", hook, at(0));
+      const id = await tries(store, ["a", "b"]);
+      const handOver = (task: string) => ({
+        nextScheduling: { id: id(task), from: ["none" as const], to: "scheduled" as const },
+        next: { id: id(task), from: ["scheduled" as const], to: "running" as const, try_number: 1, patch: { start_date: at(5) } },
+        nextAfterSuccess: true,
+      });
+      // b's XCom is refused: b fails, so its next (c) must not start; a succeeds and hands over to c.
+      const [refused] = await store.finishInlineTries([{ ...end(id("b"), "b", "x".repeat(1024 * 1024), []), ...handOver("c") }], at(5));
+      expect([refused!.applied, refused!.nextApplied]).toEqual([true, false]);
+      expect((await store.getTaskInstanceById(id("c")))!.state).toBe("none");
+      const [won] = await store.finishInlineTries([{ ...end(id("a"), "a", 1, []), ...handOver("c") }], at(6));
+      expect([won!.applied, won!.nextApplied]).toEqual([true, true]);
+      expect(await store.getTaskInstanceById(id("c"))).toMatchObject({ state: "running", start_date: at(5), try_number: 1 });
+      // Started already: a second hand-over of c changes nothing.
+      const again = await store.finishInlineTries([{ ...end(id("a"), "a", 1, []), ...handOver("c") }], at(7));
+      expect(again[0]!.nextApplied).toBe(false);
+    });
+
     test("an illegal transition writes nothing of the batch", async () => {
       const store = getStore();
       const id = await tries(store, ["a"]);

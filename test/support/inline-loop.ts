@@ -26,7 +26,7 @@ export function inlineLoop(store: Store, opts: InlineLoopOptions): { loop: Sched
       ? {
           slots: {
             ending: (ti, spec) => loop?.inlineSlots.ending(ti, spec),
-            successor: (ti) => loop?.inlineSlots.successor(ti),
+            successor: (ti, succeeded) => loop?.inlineSlots.successor(ti, succeeded),
             freed: (ti, ended, succeeded, handed) => loop?.inlineSlots.freed(ti, ended, succeeded, handed),
           },
         }

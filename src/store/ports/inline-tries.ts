@@ -14,6 +14,10 @@ export interface InlineTryEnd {
    * on without a write of its own, and never to a second task when the end lost a race (a mark, a clear).
    */
   next?: TaskTransition;
+  /** The next task's move into scheduled (none → scheduled), written just before `next`, which applies only if this does. */
+  nextScheduling?: TaskTransition;
+  /** `next` applies only when this end applies as success (a chain's next task), not just applies. */
+  nextAfterSuccess?: boolean;
 }
 
 /**
@@ -33,8 +37,9 @@ export interface InlineTryStore {
    * refuses (setXCom's error) is not stored and turns its transition into failed with the error as its note:
    * no success without its XCom. Lines and stored XComs are written whether or not the transition applies
    * (a lost race: a clear or a mark won), as separate writes always did: the lines are what the try did, and
-   * a later try of the same task overwrites the XCom. Each end's `next` is applied after the ends, when its
-   * end applied (as failed too: the slot is free either way). An illegal transition writes nothing.
+   * a later try of the same task overwrites the XCom. Each end's `next` (after its `nextScheduling`) is applied
+   * after the ends, when its end applied (as failed too, the slot being free either way, unless
+   * `nextAfterSuccess`). An illegal transition writes nothing.
    */
   finishInlineTries(ends: readonly InlineTryEnd[], now: Date): Promise<InlineTryEndResult[]>;
 }

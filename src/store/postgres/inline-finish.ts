@@ -9,6 +9,7 @@ import type { InlineTryEnd } from "../ports/inline-tries";
 import { nextsToApply, type SettledTryEnds } from "../sqlite/inline-finish";
 import { roundsOf } from "../transition-rounds";
 import { query, type Pool } from "./client";
+import { collapse } from "./transition-pairs";
 import { logLinesInsertSql, logLinesParams } from "./logs";
 import { xcomUpsertParams, xcomUpsertSql } from "./xcom";
 import { APPLY_PARAM_COUNT, applyParams, applySql, applyTransitionsOn, type ApplyStatement } from "./task-instances";
@@ -25,9 +26,14 @@ export async function finishTryEnds(
   now: Date,
   outbox?: ApplyStatement,
 ): Promise<{ applied: boolean[]; nextApplied: boolean[] }> {
-  const withNext = ends.flatMap((e, i) => (e.next ? [{ i, next: e.next }] : []));
   const nextApplied = ends.map(() => false);
-  const once = roundsOf([...settled.transitions, ...withNext.map((n) => n.next)]).length === 1;
+  // Gated in SQL on the end's row: a next with a scheduling goes as one change (none → running).
+  const collapsed = nextsToApply(ends, settled, null).map((n) => ({
+    i: n.i,
+    next: n.scheduling ? collapse(n.scheduling, n.next) : n.next,
+  }));
+  const withNext = collapsed.flatMap((n) => (n.next ? [{ i: n.i, next: n.next }] : []));
+  const once = withNext.length === collapsed.length && roundsOf([...settled.transitions, ...withNext.map((n) => n.next)]).length === 1;
   if (!outbox && once) {
     const applied = settled.transitions.map(() => false);
     const rows = await query<{ ord: number; next: boolean }>(sql, ...nextStatement(settled, withNext, now));
@@ -39,7 +45,17 @@ export async function finishTryEnds(
   }
   return (await sql.begin(async (tx) => {
     const applied = await applyTransitionsOn(tx, settled.transitions, now, tryEndsStatement(settled, now, outbox));
-    const nexts = nextsToApply(ends, applied);
+    let nexts = nextsToApply(ends, settled, applied);
+    const scheduling = nexts.filter((n) => n.scheduling);
+    const scheduled = scheduling.length
+      ? await applyTransitionsOn(
+          tx,
+          scheduling.map((n) => n.scheduling!),
+          now,
+          outbox,
+        )
+      : [];
+    nexts = nexts.filter((n) => !n.scheduling || scheduled[scheduling.indexOf(n)]);
     const done = nexts.length
       ? await applyTransitionsOn(
           tx,

@@ -54,7 +54,10 @@ export function writeTryEnds(
       appendLogBatches(db, settled.lines);
       const applied = apply(settled.transitions);
       const nextApplied = ends.map(() => false);
-      const nexts = nextsToApply(ends, applied);
+      let nexts = nextsToApply(ends, settled, applied);
+      const scheduling = nexts.filter((n) => n.scheduling);
+      const scheduled = scheduling.length ? apply(scheduling.map((n) => n.scheduling!)) : [];
+      nexts = nexts.filter((n) => !n.scheduling || scheduled[scheduling.indexOf(n)]);
       const done = nexts.length ? apply(nexts.map((n) => n.next)) : [];
       for (const [k, n] of nexts.entries()) nextApplied[n.i] = done[k] === true;
       return { applied, nextApplied };
@@ -62,7 +65,17 @@ export function writeTryEnds(
     .immediate();
 }
 
-/** The `next` starts of the ends that applied, with their ends' positions. */
-export function nextsToApply(ends: readonly InlineTryEnd[], applied: readonly boolean[]): { i: number; next: TaskTransition }[] {
-  return ends.flatMap((e, i) => (e.next && applied[i] ? [{ i, next: e.next }] : []));
+/** A next start to write: its end's position, its move into scheduled when it has one, and the start. */
+export type NextToApply = { i: number; scheduling?: TaskTransition; next: TaskTransition };
+
+/**
+ * The `next` starts whose ends applied (`applied`: null when not yet known, as in one statement gated in SQL),
+ * as success when they ask for it (the settled transition: a refused XCom made it failed).
+ */
+export function nextsToApply(ends: readonly InlineTryEnd[], settled: SettledTryEnds, applied: readonly boolean[] | null): NextToApply[] {
+  return ends.flatMap((e, i) => {
+    if (!e.next || (applied && !applied[i])) return [];
+    if (e.nextAfterSuccess && settled.transitions[i]!.to !== "success") return [];
+    return [{ i, next: e.next, ...(e.nextScheduling ? { scheduling: e.nextScheduling } : {}) }];
+  });
 }

@@ -15,7 +15,7 @@ import type { TaskDispatcher } from "../../../src/dispatch";
 import { silentLogger } from "../../../src/observability";
 import { DispatchStep, type DispatchStore } from "../../../src/scheduler/dispatch-step";
 import { fairOrder, selectDispatchable, type DispatchCandidate } from "../../../src/scheduler/capacity";
-import { mayRefill, successNeedsNoPlan, withinLimits, withRefills, type FreedSlot } from "../../../src/scheduler/refill";
+import { chainSuccessor, mayRefill, successNeedsNoPlan, withinLimits, withRefills, type FreedSlot } from "../../../src/scheduler/refill";
 import { at, dag, run, tis } from "./helpers";
 import { seededRandom } from "../../support/seeded-random";
 
@@ -313,6 +313,37 @@ describe("DispatchStep successor: the slot's next task starts with the end's own
     const { d, a, started } = await setUp(["gone"]);
     expect(await d.handOver(a, true, { has: () => false }, true, false).refilled).toBe(true);
     expect(started).toEqual(["b", "c"]);
+  });
+});
+
+describe("chainSuccessor: the task a success alone makes ready takes the slot", () => {
+  const inline = (t: { operator: string }) => t.operator === "http";
+  const next = (spec: ReturnType<typeof dag>, states: Parameters<typeof tis>[1] = {}, ended = "a") => {
+    const rows = tis(spec, { a: "running", ...states });
+    return chainSuccessor(spec, rows, rows.find((t) => t.task_id === ended)!, inline)?.task_id;
+  };
+  test("a plain chain: the next task", () => {
+    expect(next(dag([http("a"), http("b", { upstream: ["a"] }), http("c", { upstream: ["b"] })]))).toBe("b");
+  });
+  test.each<[string, ReturnType<typeof dag>, Parameters<typeof tis>[1]]>([
+    ["a leaf", dag([http("a"), http("b")]), {}],
+    ["two tasks downstream", dag([http("a"), http("b", { upstream: ["a"] }), http("c", { upstream: ["a"] })]), {}],
+    ["a join with another upstream", dag([http("a"), http("x"), http("b", { upstream: ["a", "x"] })]), {}],
+    ["a rule that does not fire on a success", dag([http("a"), http("b", { upstream: ["a"], trigger_rule: "all_failed" })]), {}],
+    ["a task not waiting (already scheduled)", dag([http("a"), http("b", { upstream: ["a"] })]), { b: "scheduled" }],
+    ["a task of another pool", dag([http("a"), http("b", { upstream: ["a"] })]), { b: { pool: "other" } }],
+    ["a task taking more pool slots", dag([http("a"), http("b", { upstream: ["a"] })]), { b: { pool_slots: 2 } }],
+    ["a task not run inline", dag([http("a"), { task_id: "b", upstream: ["a"] }]), {}],
+    ["depends_on_past", dag([http("a"), http("b", { upstream: ["a"], depends_on_past: true })]), {}],
+    ["max_active_tis_per_dag", dag([http("a"), http("b", { upstream: ["a"], max_active_tis_per_dag: 1 })]), {}],
+    ["a mapped task", dag([http("a"), http("b", { upstream: ["a"], expand: { http: [{ url: "http://x/1" }] } })]), {}],
+  ])("none for %s", (_, spec, states) => {
+    expect(next(spec, states)).toBeUndefined();
+  });
+  test("none after a mapped instance (its downstream waits for every instance)", () => {
+    const spec = dag([http("a"), http("b", { upstream: ["a"] })]);
+    const rows = tis(spec, { a: { state: "running", map_index: 0 } });
+    expect(chainSuccessor(spec, rows, rows[0]!, inline)).toBeUndefined();
   });
 });
 
