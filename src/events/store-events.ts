@@ -198,7 +198,11 @@ export function withStoreEvents(
       // The transition as written: a refused XCom made it failed, with the refusal as its note.
       const written = ends.map((e, i) => outcomeAfterXCom(e.transition, results[i]?.refused ?? null));
       // The starts that took the freed slots follow their ends.
-      for (const [i, e] of ends.entries()) if (e.next && results[i]?.nextApplied) written.push(e.next), applied.push(true);
+      for (const [i, e] of ends.entries())
+        if (e.next && results[i]?.nextApplied) {
+          if (e.nextScheduling) written.push(e.nextScheduling), applied.push(true);
+          written.push(e.next), applied.push(true);
+        }
       if (listening() && applied.some(Boolean)) later(() => emitTransitions(written, applied, now));
       return results;
     },

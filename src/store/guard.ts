@@ -27,7 +27,14 @@ export function guardedStore(inner: Store): Store {
     },
     async finishInlineTries(ends, now) {
       // A refused XCom turns a transition into failed: legal from running like the rest, so checking `to` as given and as failed covers both.
-      assertLegalTransitions(ends.flatMap((e) => [e.transition, { ...e.transition, to: "failed" as const }, ...(e.next ? [e.next] : [])]));
+      assertLegalTransitions(
+        ends.flatMap((e) => [
+          e.transition,
+          { ...e.transition, to: "failed" as const },
+          ...(e.nextScheduling ? [e.nextScheduling] : []),
+          ...(e.next ? [e.next] : []),
+        ]),
+      );
       return inner.finishInlineTries(ends, now);
     },
     async applyOperatorChange(change, now) {

@@ -162,6 +162,36 @@ describe("withStoreEvents", () => {
     expect(event).toMatchObject({ task_id: "a", state: "failed", note: result!.refused!.message });
   });
 
+  test("a start riding on an inline end is its own events, after the end's: scheduled, then running", async () => {
+    await aRun("r1");
+    await aRun("r2");
+    const a = (await store.getTaskInstance("default", "ev", "r1", "a"))!;
+    const next = (await store.getTaskInstance("default", "ev", "r2", "a"))!;
+    await store.applyTransitions([{ id: a.id, from: ["none"], to: "scheduled" }], T0);
+    await store.applyTransitions([{ id: a.id, from: ["scheduled"], to: "running", patch: { try_number: 1 } }], T0);
+    const sub = hub.subscribe({ filter: (e) => e.type.startsWith("task_instance.") });
+    const [result] = await store.finishInlineTries(
+      [
+        {
+          transition: { id: a.id, from: ["running"], to: "success", try_number: 1 },
+          lines: null,
+          xcom: null,
+          nextScheduling: { id: next.id, from: ["none"], to: "scheduled" },
+          next: { id: next.id, from: ["scheduled"], to: "running", patch: { start_date: T0 } },
+          nextAfterSuccess: true,
+        },
+      ],
+      T0,
+    );
+    expect(result!.nextApplied).toBe(true);
+    const events = await eventsUntil(sub, (e) => "state" in e && e.state === "running");
+    expect(events.map((e) => [e.run_id, e.state])).toEqual([
+      ["r1", "success"],
+      ["r2", "scheduled"],
+      ["r2", "running"],
+    ]);
+  });
+
   test("runs created together are each an event; a run id already taken is none", async () => {
     const first = await aRun("r1");
     const dag = (await store.getDag("default", "ev"))!;
