@@ -1,5 +1,6 @@
 /**
- * openStore: turns a `--db` URL into a Store, behind guardedStore (the transition check both stores share).
+ * openStore: turns a `--db` URL into a Store, behind guardedStore (the transition check both stores share) and
+ * withVersionCache (DAG versions, immutable, read once).
  * Callers run `migrate()` themselves (serve does at start).
  *
  * @example
@@ -11,6 +12,7 @@ import { homedir } from "node:os";
 import { dirname, resolve } from "node:path";
 import { redactUrl } from "../domain";
 import { guardedStore } from "./guard";
+import { withVersionCache } from "./version-cache";
 import type { PostgresStore } from "./postgres/postgres-store";
 import { SqliteStore } from "./sqlite";
 import type { Store } from "./store";
@@ -49,13 +51,15 @@ export function openStore(url: string, opts: OpenStoreOptions = {}): Store {
     // Loaded here, not at the top: a SQLite server never evaluates the Postgres store (~220 KB of SQL and
     // row mapping) on its way to /health. require() keeps openStore synchronous for its many callers.
     const { PostgresStore: Postgres } = require("./postgres/postgres-store") as { PostgresStore: typeof PostgresStore };
-    return guardedStore(new Postgres({ url, schema: schema ?? opts.pgSchema, xcomMaxBytes: opts.xcomMaxBytes }));
+    return withVersionCache(guardedStore(new Postgres({ url, schema: schema ?? opts.pgSchema, xcomMaxBytes: opts.xcomMaxBytes })));
   }
   const path = sqlitePathOf(trimmed);
   if (path === null) throw new Error(`--db=${redactUrl(trimmed)} is not a database URL Leoflow understands; ${ACCEPTED}`);
   if (path === "") throw new Error(`--db=${trimmed} names no file; ${ACCEPTED}`);
   if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
-  return guardedStore(new SqliteStore({ path, xcomMaxBytes: opts.xcomMaxBytes, backgroundCheckpoints: opts.backgroundCheckpoints }));
+  return withVersionCache(
+    guardedStore(new SqliteStore({ path, xcomMaxBytes: opts.xcomMaxBytes, backgroundCheckpoints: opts.backgroundCheckpoints })),
+  );
 }
 
 /**
