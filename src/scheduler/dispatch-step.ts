@@ -136,6 +136,8 @@ export class DispatchStep {
    * handed over: a chain's next task is looked up in the run they were started from.
    */
   private readonly inlineRunning = new Map<number, Candidate>();
+  /** The latest tick's capacity limits at the store's counts: a chain's hand-over keeps within them (withinLimits). */
+  private latestLimits: CapacityLimits | null = null;
   /** Whether some run waits on depends_on_past (the loop's RunSelection): a chain's hand-over then waits for a tick. */
   waitsOnPast = false;
   /** The successors chosen for slots whose end is being written (successor()), by the ending try's id. */
@@ -212,6 +214,25 @@ export class DispatchStep {
       counts ? counts.then((c) => c.pools) : store.listPoolUsage(),
     ]);
     return [held, active, pools, seen] as const;
+  }
+
+  /** The capacity limits at the store's counts (refills not counted). */
+  private limitsOf(
+    active: CapacityCounts["active"],
+    poolUsage: CapacityCounts["pools"],
+    runningByTask?: Map<string, number>,
+  ): CapacityLimits {
+    let running = 0;
+    for (const n of active.byDag.values()) running += n;
+    return {
+      parallelism: this.opts.parallelism,
+      running,
+      runningByDag: active.byDag,
+      ...poolLimits(poolUsage),
+      teamQuotas: this.teamQuotas,
+      teamUsage: active.byTeam,
+      ...(runningByTask ? { runningByTask } : {}),
+    };
   }
 
   /** Active counts of the candidates' tasks that set max_active_tis_per_dag; none read when no task sets it. */
@@ -337,6 +358,11 @@ export class DispatchStep {
     if (rescheduled) sensors?.rescheduled();
     if (!candidates.length) {
       this.keepWaiting(round);
+      // Nothing to launch, but a chain's hand-over keeps within the latest counts: those read with this tick.
+      if (prefetched) {
+        const [, active, poolUsage] = await prefetched;
+        this.latestLimits = this.limitsOf(active, poolUsage);
+      }
       return 0;
     }
     const [backingOff, active, poolUsage, seen] = await (prefetched ?? this.readCapacity(now));
@@ -358,18 +384,8 @@ export class DispatchStep {
       }
     }
 
-    let running = 0;
-    for (const n of active.byDag.values()) running += n;
-    const pools = poolLimits(poolUsage);
-    const limits = {
-      parallelism: this.opts.parallelism,
-      running,
-      runningByDag: active.byDag,
-      ...pools,
-      teamQuotas: this.teamQuotas,
-      teamUsage: active.byTeam,
-      runningByTask: await this.runningByTask(candidates),
-    };
+    const limits = this.limitsOf(active, poolUsage, await this.runningByTask(candidates));
+    this.latestLimits = limits;
     // A new refill queue when this selection orders the candidates anyway (free slots), or when the queue runs
     // low (every slot taken: ordering thousands of waiting candidates on every tick was 8% of the CPU).
     const counted = withRefills(limits, unseen);
@@ -512,8 +528,9 @@ export class DispatchStep {
   /**
    * A chain's hand-over (refill.ts chainSuccessor): the task that `ending`'s success alone makes ready, to start
    * in its slot with the end's write instead of after a tick. Only while nothing waits for a slot (no queue to
-   * jump) and no run is held or waits on its past; its run's task instances are those the tick that started
-   * `ending` read (its start is conditional: a task that moved on since is not started).
+   * jump), no run is held or waits on its past, and its DAG, pool and team were within their limits at the
+   * latest tick's counts; its run's task instances are those the tick that started `ending` read (its start is
+   * conditional: a task that moved on since is not started).
    */
   private chainNext(ending: TaskInstanceRecord, held: { has(runId: number): boolean }): Candidate | undefined {
     const from = this.inlineRunning.get(ending.id);
@@ -522,7 +539,9 @@ export class DispatchStep {
     const next = chainSuccessor(from.spec, from.tis, ending, (t) => inline.accepts(t));
     if (!next) return undefined;
     const { round: _round, maxActiveTisPerDag: _max, ...rest } = from;
-    return { ...rest, ti: next, inline: true };
+    const c: Candidate = { ...rest, ti: next, inline: true };
+    // As a refill's: a swap keeps the counts, so only while they are within their limits (a pool shrunk drains).
+    return this.latestLimits && withinLimits(c, this.latestLimits) ? c : undefined;
   }
 
   /**

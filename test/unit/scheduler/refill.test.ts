@@ -316,6 +316,61 @@ describe("DispatchStep successor: the slot's next task starts with the end's own
   });
 });
 
+describe("DispatchStep successor: a chain's next task", () => {
+  const spec = dag([http("a"), http("b", { upstream: ["a"] })]);
+  const none = { has: () => false };
+
+  /** A tick starts a (parallelism 1); `pool`: what the next capacity reads see. */
+  async function setUp() {
+    const pool = { slots: 128, running_slots: 0 };
+    const started: string[] = [];
+    const inline = {
+      accepts: () => true,
+      start: async (t: TaskInstanceRecord) => (started.push(t.task_id), "started" as const),
+      isRunning: () => true,
+    };
+    const d = inlineStep(inline, idleCapacity(pool));
+    const rows = tis(spec, { a: "scheduled" });
+    const a = rows.find((t) => t.task_id === "a")!;
+    await d.run([{ snap: { run: run(), tis: rows }, spec }], new Map(), none, at(1), []);
+    expect(started).toEqual(["a"]);
+    d.ending(a, spec);
+    return { d, a, pool, started };
+  }
+
+  test("on a success: named with its move into scheduled, to start only if the end applies as success; that end needs no tick", async () => {
+    const { d, a, started } = await setUp();
+    const next = d.successor(a, none, true);
+    expect(next?.ti.task_id).toBe("b");
+    expect(next?.scheduling).toMatchObject({ id: next!.ti.id, from: ["none"], to: "scheduled" });
+    expect(next?.afterSuccess).toBe(true);
+    const { refilled, covered } = d.handOver(a, true, none, true, true, true);
+    expect(await refilled).toBe(true);
+    expect(await covered!).toBe(true);
+    expect(started).toEqual(["a"]); // its start rode on a's end
+  });
+
+  test("not on a failure, and not while a run is held", async () => {
+    const { d, a } = await setUp();
+    expect(d.successor(a, none, false)).toBeUndefined();
+    expect(d.successor(a, { has: () => true }, true)).toBeUndefined();
+  });
+
+  test("not while its pool is over its limit at the latest tick's counts (a shrunk pool drains first)", async () => {
+    const { d, a, pool } = await setUp();
+    const tick = async (now: Date) => {
+      d.prefetchCapacity(now); // as the loop does: the counts travel with the tick's reads
+      await d.run([], new Map(), none, now, []); // nothing to launch, but the counts are the latest
+    };
+    Object.assign(pool, { slots: 0, running_slots: 1 });
+    await tick(at(2));
+    expect(d.successor(a, none, true)).toBeUndefined();
+    Object.assign(pool, { slots: 1, running_slots: 1 });
+    await tick(at(3));
+    expect(d.successor(a, none, true)?.ti.task_id).toBe("b");
+  });
+});
+
 describe("chainSuccessor: the task a success alone makes ready takes the slot", () => {
   const inline = (t: { operator: string }) => t.operator === "http";
   const next = (spec: ReturnType<typeof dag>, states: Parameters<typeof tis>[1] = {}, ended = "a") => {
