@@ -11,7 +11,7 @@ export { PgAdvisoryLock, type AdvisoryLock, type AdvisoryLockOptions } from "./p
 export { PgNotifyChannel, type NotifyChannel, type PgNotifyChannelOptions } from "./postgres/notify";
 export { guardedStore } from "./guard";
 export { overriding } from "./decorate";
-export type { RecordLookups } from "./ports/lookups";
+export type { DagHead, RecordLookups } from "./ports/lookups";
 export type { SchedulerStore, KnownTaskInstance, ChangeCursor, RunChanges, DagRunStateChange, TickReads } from "./ports/scheduler";
 export type { ReaperStore } from "./ports/reaper";
 export type { DispatchStore } from "./ports/dispatch";

@@ -1,8 +1,9 @@
 /**
  * DAG versions are immutable (content-addressed per DAG), so the spec a version id names never changes: this
  * decorator keeps the versions the process wrote or read, so that the first tick of a new version's run, the
- * callbacks reader and the agents' task specs do not each read it back. A 10,000-task DAG's spec is ~3 MB:
- * Postgres turns it from jsonb into text in 60–90 ms, on the scheduler's path to the run's first start.
+ * callbacks reader, the agents' task specs and every DAG read (getDag: the row, then the spec from here) do not
+ * each read it back. A 10,000-task DAG's spec is ~3 MB: Postgres turns it from jsonb into text in 60–90 ms, on
+ * the scheduler's path to the run's first start.
  * A version written here is kept as the store would return it (a JSON copy), not as the caller's object.
  *
  * @example const store = withVersionCache(guardedStore(new PostgresStore({ url })));
@@ -21,6 +22,16 @@ export function withVersionCache(inner: Store, size = VERSION_CACHE_SIZE): Store
     versions.set(id, spec);
     if (versions.size > size) versions.delete(versions.keys().next().value!);
   };
+  const version = async (versionId: number): Promise<DagSpec | null> => {
+    const held = versions.get(versionId);
+    if (held) {
+      keep(versionId, held);
+      return held;
+    }
+    const spec = await inner.getDagVersion(versionId);
+    if (spec) keep(versionId, spec);
+    return spec;
+  };
   return overriding(inner, {
     async upsertDag(team, input) {
       const record = await inner.upsertDag(team, input);
@@ -28,15 +39,14 @@ export function withVersionCache(inner: Store, size = VERSION_CACHE_SIZE): Store
       if (!versions.has(record.version_id)) keep(record.version_id, JSON.parse(JSON.stringify(input.spec)) as DagSpec);
       return record;
     },
-    async getDagVersion(versionId) {
-      const held = versions.get(versionId);
-      if (held) {
-        keep(versionId, held);
-        return held;
-      }
-      const spec = await inner.getDagVersion(versionId);
-      if (spec) keep(versionId, spec);
-      return spec;
+    getDagVersion: version,
+    // The DAG's row, and its current version's spec from here: a DAG read (a trigger, an agent's task spec, a
+    // dispatch) no longer carries megabytes of spec each time.
+    async getDag(team, dagId) {
+      const head = await inner.getDagHead(team, dagId);
+      if (!head) return null;
+      const spec = await version(head.version_id);
+      return spec ? { ...head, spec } : inner.getDag(team, dagId);
     },
   });
 }

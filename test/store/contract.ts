@@ -145,6 +145,8 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(d.spec).toEqual(spec("etl"));
         expect(await store.getDag("default", "etl")).toEqual(d);
         expect(await store.getDagVersion(d.version_id)).toEqual(spec("etl"));
+        const { spec: _spec, ...head } = d;
+        expect(await store.getDagHead("default", "etl")).toEqual(head);
       });
 
       test("a new DAG is paused when the server says so or the spec asks for it", async () => {
@@ -188,6 +190,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
 
       test("unknown DAGs and versions read as null", async () => {
         expect(await store.getDag("default", "nope")).toBeNull();
+        expect(await store.getDagHead("default", "nope")).toBeNull();
         expect(await store.setDagPaused("default", "nope", true)).toBeNull();
         expect(await store.getDagVersion(987654)).toBeNull();
       });

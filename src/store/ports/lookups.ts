@@ -5,8 +5,13 @@
  */
 import type { DagRecord, DagRunRecord, DagSpec, TaskInstanceRecord } from "../../domain";
 
+/** A DAG's row without its spec (the spec is its current version's: getDagVersion(version_id)). */
+export type DagHead = Omit<DagRecord, "spec">;
+
 export interface RecordLookups {
   getDag(team: string, dagId: string): Promise<DagRecord | null>;
+  /** getDag without the spec: a large DAG's spec is megabytes, and its version is immutable (version-cache.ts). */
+  getDagHead(team: string, dagId: string): Promise<DagHead | null>;
   /** The spec a run was created with (runs pin their version). */
   getDagVersion(versionId: number): Promise<DagSpec | null>;
   getDagRun(team: string, dagId: string, runId: string): Promise<DagRunRecord | null>;

@@ -1,5 +1,6 @@
 /** DAGs, their content versions and import errors. */
 import type { DagSpec, DagRecord, ImportErrorRecord, ListOptions, Page } from "../../domain";
+import type { DagHead } from "../ports/lookups";
 import { specHash } from "../sqlite/dags";
 import { DAG_SORTABLE, IMPORT_ERROR_SORTABLE } from "../sortable";
 import { arrayParam, execute, jsonText, Params, query, type Db, type Pool } from "./client";
@@ -9,6 +10,15 @@ import { DAG_COLUMNS, DAG_FROM, toDag, toImportError, type DagRow } from "./rows
 export async function getDag(db: Db, team: string, dagId: string): Promise<DagRecord | null> {
   const [row] = await query<DagRow>(db, `SELECT ${DAG_COLUMNS} FROM ${DAG_FROM} WHERE d.team = $1 AND d.dag_id = $2`, [team, dagId]);
   return row ? toDag(row) : null;
+}
+
+export async function getDagHead(db: Db, team: string, dagId: string): Promise<DagHead | null> {
+  const [row] = await query<DagHead>(
+    db,
+    "SELECT team, dag_id, fileloc, version_id, is_paused, is_active, last_parsed_at FROM dags WHERE team = $1 AND dag_id = $2",
+    [team, dagId],
+  );
+  return row ? { ...row } : null;
 }
 
 export async function upsertDag(

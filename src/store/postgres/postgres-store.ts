@@ -53,6 +53,7 @@ import type {
 import { runMigrations } from "../migrate";
 import { DEFAULT_XCOM_MAX_BYTES } from "../sqlite";
 import type { Store } from "../store";
+import type { DagHead } from "../ports/lookups";
 import type { Slice } from "../ports/secrets";
 import type { LogBatch } from "../ports/task-log";
 import type { InlineTryEnd, InlineTryEndResult } from "../ports/inline-tries";
@@ -229,6 +230,9 @@ export class PostgresStore implements Store {
   }
   async getDag(team: string, dagId: string): Promise<DagRecord | null> {
     return dags.getDag(this.sql, team, dagId);
+  }
+  async getDagHead(team: string, dagId: string): Promise<DagHead | null> {
+    return dags.getDagHead(this.sql, team, dagId);
   }
   async listDags(
     team: string,

@@ -3,7 +3,8 @@ import type { Database } from "bun:sqlite";
 import type { DagSpec, DagRecord, ImportErrorRecord, ListOptions, Page } from "../../domain";
 import { DAG_SORTABLE, IMPORT_ERROR_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
-import { DAG_COLUMNS, DAG_FROM, toDag, toImportError, type DagRow, type ImportErrorRow } from "./rows";
+import type { DagHead } from "../ports/lookups";
+import { DAG_COLUMNS, DAG_FROM, toDag, toDagHead, toImportError, type DagRow, type ImportErrorRow } from "./rows";
 
 /** JSON with object keys sorted at every depth, so equal specs hash equally whatever their key order. */
 export function canonicalJson(value: unknown): string {
@@ -28,6 +29,13 @@ export function specHash(spec: DagSpec): string {
 export function getDag(db: Database, team: string, dagId: string): DagRecord | null {
   const row = db.query(`SELECT ${DAG_COLUMNS} FROM ${DAG_FROM} WHERE d.team = ? AND d.dag_id = ?`).get(team, dagId) as DagRow | null;
   return row ? toDag(row) : null;
+}
+
+export function getDagHead(db: Database, team: string, dagId: string): DagHead | null {
+  const row = db
+    .query("SELECT team, dag_id, fileloc, version_id, is_paused, is_active, last_parsed_at FROM dags WHERE team = ? AND dag_id = ?")
+    .get(team, dagId) as Omit<DagRow, "spec"> | null;
+  return row ? toDagHead(row) : null;
 }
 
 export function upsertDag(

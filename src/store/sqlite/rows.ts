@@ -27,16 +27,17 @@ export interface DagRow {
 export const DAG_COLUMNS = "d.team, d.dag_id, d.fileloc, d.version_id, v.spec, d.is_paused, d.is_active, d.last_parsed_at";
 export const DAG_FROM = "dags d JOIN dag_versions v ON v.id = d.version_id";
 
-export const toDag = (r: DagRow): DagRecord => ({
+export const toDagHead = (r: Omit<DagRow, "spec">): Omit<DagRecord, "spec"> => ({
   team: r.team,
   dag_id: r.dag_id,
   fileloc: r.fileloc,
   version_id: r.version_id,
-  spec: JSON.parse(r.spec) as DagSpec,
   is_paused: r.is_paused === 1,
   is_active: r.is_active === 1,
   last_parsed_at: new Date(r.last_parsed_at),
 });
+
+export const toDag = (r: DagRow): DagRecord => ({ ...toDagHead(r), spec: JSON.parse(r.spec) as DagSpec });
 
 export interface ImportErrorRow {
   id: number;

@@ -53,6 +53,7 @@ import type {
 } from "../../domain";
 import { runMigrations } from "../migrate";
 import type { Store } from "../store";
+import type { DagHead } from "../ports/lookups";
 import type { Slice } from "../ports/secrets";
 import type { LogBatch } from "../ports/task-log";
 import type { InlineTryEnd, InlineTryEndResult } from "../ports/inline-tries";
@@ -196,6 +197,9 @@ export class SqliteStore implements Store {
   }
   async getDag(team: string, dagId: string): Promise<DagRecord | null> {
     return dags.getDag(this.db, team, dagId);
+  }
+  async getDagHead(team: string, dagId: string): Promise<DagHead | null> {
+    return dags.getDagHead(this.db, team, dagId);
   }
   async listDags(
     team: string,

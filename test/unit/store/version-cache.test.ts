@@ -18,6 +18,13 @@ function versionStore() {
       stored.set(version_id, JSON.stringify(input.spec));
       return { dag_id: input.spec.dag_id, version_id } as DagRecord;
     },
+    async getDagHead(_team: string, dagId: string) {
+      const id = [...stored.keys()].reverse().find((k) => (JSON.parse(stored.get(k)!) as DagSpec).dag_id === dagId);
+      return id === undefined ? null : { team: "default", dag_id: dagId, version_id: id };
+    },
+    async getDag() {
+      throw new Error("getDag is assembled from getDagHead and the version");
+    },
     async getDagVersion(id: number) {
       reads.push(id);
       const text = stored.get(id);
@@ -62,4 +69,15 @@ test("past its size the least recently used version is read again", async () => 
   expect(reads).toEqual([]);
   expect((await cached.getDagVersion(ids[0]!))?.dag_id).toBe("a");
   expect(reads).toEqual([ids[0]!]);
+});
+
+test("a DAG read is its row and its version's spec: no spec read once the version is held", async () => {
+  const { store, reads } = versionStore();
+  const cached = withVersionCache(store);
+  const written = await cached.upsertDag("default", { spec: spec("etl"), fileloc: "/d/etl.json", pausedOnCreate: false, now });
+  const dag = await cached.getDag("default", "etl");
+  expect(dag).toMatchObject({ dag_id: "etl", version_id: written.version_id });
+  expect(dag!.spec).toEqual(JSON.parse(JSON.stringify(spec("etl"))));
+  expect(reads).toEqual([]);
+  expect(await cached.getDag("default", "other")).toBeNull();
 });
