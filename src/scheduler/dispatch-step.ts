@@ -21,8 +21,9 @@ export interface InlineStarter {
   /**
    * "busy" leaves the task scheduled for the next tick (concurrency limit reached). `scheduling`: the
    * planner's transition into scheduled, not yet written; a start writes it in the same store call as its
-   * own (the batch's later transitions see the earlier ones), "busy" writes nothing. "gone": the start did
-   * not apply (the task instance had moved on since it was read); nothing runs and the slot is still free.
+   * own (the batch's later transitions see the earlier ones), "busy" writes nothing. "gone": nothing runs and the
+   * slot is still free (the start did not apply, the task instance having moved on since it was read; or the
+   * runner refused the task before it started, failing it with the reason).
    */
   start(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec, scheduling?: TaskTransition): Promise<"started" | "busy" | "gone">;
   /** Whether this try of the task instance is running here now (its start applied and its end not yet reached). */
