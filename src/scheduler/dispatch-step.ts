@@ -139,8 +139,6 @@ export class DispatchStep {
   private readonly inlineRunning = new Map<number, Candidate>();
   /** The latest tick's capacity limits at the store's counts: a chain's hand-over keeps within them (withinLimits). */
   private latestLimits: CapacityLimits | null = null;
-  /** Whether some run waits on depends_on_past (the loop's RunSelection): a chain's hand-over then waits for a tick. */
-  waitsOnPast = false;
   /** The successors chosen for slots whose end is being written (successor()), by the ending try's id. */
   private readonly handing = new Map<number, { c: Candidate; written: boolean; chained: boolean }>();
   /** Inline tries whose end is being written: a read may see their slot free before refill() hands it on. */
@@ -513,7 +511,8 @@ export class DispatchStep {
    * The waiting task to take the slot of `ending` (an inline try whose end is about to be written), by the refill
    * rules (refill.ts), or none: the runner writes its start with that end (InlineTryEnd.next, applied only if the
    * end applies), so the slot passes on without a write of its own. It counts as a refill from now on; handOver()
-   * learns whether its start applied. `held`: the runs the latest tick held.
+   * learns whether its start applied. `held`: the runs the latest tick held; `succeeded`: the try ended in success
+   * and no run waits on its past (else no chain's next task is handed over).
    */
   successor(ending: TaskInstanceRecord, held: { has(runId: number): boolean }, succeeded = false): SlotSuccessor | undefined {
     const queued = this.takeRefillHead(ending, held);
@@ -529,14 +528,14 @@ export class DispatchStep {
   /**
    * A chain's hand-over (refill.ts chainSuccessor): the task that `ending`'s success alone makes ready, to start
    * in its slot with the end's write instead of after a tick. Only while nothing waits for a slot (no queue to
-   * jump), no run is held or waits on its past, and its DAG, pool and team were within their limits at the
+   * jump), its run is not held, and its DAG, pool and team were within their limits at the
    * latest tick's counts; its run's task instances are those the tick that started `ending` read (its start is
    * conditional: a task that moved on since is not started).
    */
   private chainNext(ending: TaskInstanceRecord, held: { has(runId: number): boolean }): Candidate | undefined {
     const from = this.inlineRunning.get(ending.id);
     const inline = this.opts.inline;
-    if (!from?.tis || !inline || this.waitingCandidates.size || held.has(from.run.id) || this.waitsOnPast) return undefined;
+    if (!from?.tis || !inline || this.waitingCandidates.size || held.has(from.run.id)) return undefined;
     const next = chainSuccessor(from.spec, from.tis, ending, (t) => inline.accepts(t));
     if (!next) return undefined;
     const { round: _round, maxActiveTisPerDag: _max, ...rest } = from;
@@ -581,8 +580,10 @@ export class DispatchStep {
       refilled = Promise.resolve(true);
     } else {
       if (handed) this.refills.delete(handed);
-      // A successor the end's write did not start is still next in order (or gone: then the queue's next is).
-      head = ended && refill ? (handed?.c ?? this.takeRefillHead(ti, held)) : undefined;
+      // A waiting successor the end's write did not start is still next in order (or gone: then the queue's next
+      // is). A chain's next task was never scheduled: the queue's next takes the slot, the run's tick plans it.
+      const first = handed && !handed.chained ? handed.c : undefined;
+      head = ended && refill ? (first ?? this.takeRefillHead(ti, held)) : undefined;
       // The refill's own count is in place before the ending one goes (synchronously): no read sees neither.
       refilled = head ? this.refill(head, ti, held) : Promise.resolve(false);
     }

@@ -212,8 +212,7 @@ export class SchedulerLoop {
      */
     successor: (ti: TaskInstanceRecord, succeeded = false): SlotSuccessor | undefined => {
       if (this.stopped) return undefined;
-      this.dispatch.waitsOnPast = this.runs.waitsOnPast;
-      return this.dispatch.successor(ti, { has: (id: number) => this.runs.isHeld(id) }, succeeded);
+      return this.dispatch.successor(ti, { has: (id: number) => this.runs.isHeld(id) }, succeeded && !this.runs.waitsOnPast);
     },
     /**
      * `succeeded`: the try ended in success. Answers true when its run needs no tick for this end (DispatchStep

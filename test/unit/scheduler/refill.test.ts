@@ -350,6 +350,13 @@ describe("DispatchStep successor: a chain's next task", () => {
     expect(started).toEqual(["a"]); // its start rode on a's end
   });
 
+  test("not started by the end's write (its upstream's XCom refused, or it moved on): no start write of its own", async () => {
+    const { d, a, started } = await setUp();
+    expect(d.successor(a, none, true)?.ti.task_id).toBe("b");
+    expect(await d.handOver(a, true, none, true, false, false).refilled).toBe(false);
+    expect(started).toEqual(["a"]); // b was never scheduled: the run's tick plans it
+  });
+
   test("not on a failure, and not while a run is held", async () => {
     const { d, a } = await setUp();
     expect(d.successor(a, none, false)).toBeUndefined();
