@@ -17,6 +17,8 @@ export const VERSION_CACHE_SIZE = 64;
 
 export function withVersionCache(inner: Store, size = VERSION_CACHE_SIZE): Store {
   const versions = new Map<number, DagSpec>();
+  /** Each DAG's version as last upserted here: a sync of unchanged files copies nothing, evicted or not. */
+  const upserted = new Map<string, number>();
   const keep = (id: number, spec: DagSpec): void => {
     versions.delete(id);
     versions.set(id, spec);
@@ -35,8 +37,12 @@ export function withVersionCache(inner: Store, size = VERSION_CACHE_SIZE): Store
   return overriding(inner, {
     async upsertDag(team, input) {
       const record = await inner.upsertDag(team, input);
-      // A DAG folder is synced every few seconds: only a version seen for the first time is copied.
-      if (!versions.has(record.version_id)) keep(record.version_id, JSON.parse(JSON.stringify(input.spec)) as DagSpec);
+      // A DAG folder is synced every few seconds: only a DAG's new version is copied (an evicted one is read back).
+      const key = `${team}\u0000${record.dag_id}`;
+      if (upserted.get(key) !== record.version_id) {
+        upserted.set(key, record.version_id);
+        if (!versions.has(record.version_id)) keep(record.version_id, JSON.parse(JSON.stringify(input.spec)) as DagSpec);
+      }
       return record;
     },
     getDagVersion: version,

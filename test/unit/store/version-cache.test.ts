@@ -13,9 +13,11 @@ function versionStore() {
   const reads: number[] = [];
   let next = 1;
   const store = {
+    // Content-addressed, as the stores are: the same spec is the same version.
     async upsertDag(_team: string, input: { spec: DagSpec }) {
-      const version_id = next++;
-      stored.set(version_id, JSON.stringify(input.spec));
+      const text = JSON.stringify(input.spec);
+      const version_id = [...stored].find(([, t]) => t === text)?.[0] ?? next++;
+      stored.set(version_id, text);
       return { dag_id: input.spec.dag_id, version_id } as DagRecord;
     },
     async getDagHead(_team: string, dagId: string) {
@@ -80,4 +82,16 @@ test("a DAG read is its row and its version's spec: no spec read once the versio
   expect(dag!.spec).toEqual(JSON.parse(JSON.stringify(spec("etl"))));
   expect(reads).toEqual([]);
   expect(await cached.getDag("default", "other")).toBeNull();
+});
+
+test("re-syncing an unchanged DAG copies nothing, even once its version was evicted: it is read back when asked", async () => {
+  const { store, reads } = versionStore();
+  const cached = withVersionCache(store, 1);
+  const upsert = (d: string) => cached.upsertDag("default", { spec: spec(d), fileloc: `/d/${d}.json`, pausedOnCreate: false, now });
+  const a = await upsert("a");
+  await upsert("b"); // evicts a's version
+  expect((await upsert("a")).version_id).toBe(a.version_id); // unchanged: not copied again
+  expect(reads).toEqual([]);
+  expect((await cached.getDagVersion(a.version_id))?.dag_id).toBe("a");
+  expect(reads).toEqual([a.version_id]);
 });
