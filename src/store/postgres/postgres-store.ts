@@ -359,11 +359,9 @@ export class PostgresStore implements Store {
     const settled = settleTryEnds(ends, this.xcomMaxBytes);
     const outbox = this.webhookInterest.wants(TASK_EVENT) ? webhooks.transitionsWithOutbox(now) : undefined;
     const sql = settled.transitions.length <= HOT_MAX_TRANSITIONS ? this.hot : this.sql;
-    if (!ends.some((e) => e.next)) {
-      const applied = await tis.applyTransitions(sql, settled.transitions, now, tryEndsStatement(settled, now, outbox));
-      return ends.map((_, i) => ({ applied: applied[i] === true, refused: settled.refused[i] ?? null, nextApplied: false }));
-    }
-    const { applied, nextApplied } = await finishTryEnds(sql, ends, settled, now, outbox);
+    const { applied, nextApplied } = ends.some((e) => e.next)
+      ? await finishTryEnds(sql, ends, settled, now, outbox)
+      : { applied: await tis.applyTransitions(sql, settled.transitions, now, tryEndsStatement(settled, now, outbox)), nextApplied: [] };
     return ends.map((_, i) => ({
       applied: applied[i] === true,
       refused: settled.refused[i] ?? null,
