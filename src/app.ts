@@ -364,7 +364,16 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
         heartbeatIntervalSeconds: cfg.heartbeat_interval,
         maxBodyBytes: cfg.rpc_max_body,
         renewTokenTtlSeconds: cfg.agent_token_ttl,
-        onTaskStateChange: (runId) => wake(runId),
+        onTaskStateChange: (runId, ended) => {
+          // A success may hand its chain's next task on at once (on the leader, whose loop queued the task);
+          // otherwise, or when none is handed on, the run is planned now.
+          if (ended?.state !== "success" || (campaign && !campaign.isLeader)) return wake(runId);
+          subprocess?.reported(ended.id, ended.try_number);
+          loop.agentSucceeded(ended).then(
+            (handed) => handed || wake(runId),
+            (e) => (log.warn("handing a chain's next task on failed; planning its run", { error: toError(e) }), wake(runId)),
+          );
+        },
       }),
     ));
   // The API (hono, its routes and schemas: tens of ms) loads on the first request other than a health check

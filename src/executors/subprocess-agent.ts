@@ -83,6 +83,11 @@ export class AgentProcess {
     }
   }
 
+  /** Its try's final state is on its way (its control line said so, or the server took its report): free in a moment. */
+  markReporting(): void {
+    this.reporting = this.current !== null;
+  }
+
   private onLine(line: string): void {
     const msg = parseControlLine(line);
     if (!msg) return;
@@ -92,7 +97,7 @@ export class AgentProcess {
       this.ready = true;
       this.hooks.onReady?.(this);
     } else if ("reporting" in msg) {
-      this.reporting = this.current !== null;
+      this.markReporting();
     } else if (this.current) {
       const { end, pgid } = this.current;
       this.current = null;

@@ -141,6 +141,15 @@ export class SubprocessExecutor implements Executor {
     return agentLaunchEnv(this.opts.env ?? process.env, this.opts.taskEnvPassthrough ?? [], { ...venv, ...own });
   }
 
+  /**
+   * The server took the final report of this try: its agent is free within moments, so a try launched now (the
+   * chain's next one, handed on by that report) waits for it rather than starting another agent. The agent's own
+   * control line says the same, but may be read after that launch.
+   */
+  reported(taskInstanceId: number, tryNumber: number): void {
+    this.running.get(`${taskInstanceId}:${tryNumber}`)?.agent.markReporting();
+  }
+
   /** Stops the try: SIGTERM to the agent (it stops its task and reports), SIGKILL if it does not exit in time. */
   async cancel(taskInstanceId: number, tryNumber: number): Promise<void> {
     const launched = this.running.get(`${taskInstanceId}:${tryNumber}`);

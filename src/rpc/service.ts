@@ -15,7 +15,7 @@ import {
   RegisterResponseSchema,
   ReportStateResponseSchema,
 } from "../gen/leoflow/agent/v1/agent_pb";
-import { NotFoundError, TooLargeError, ValidationError, type TaskState, errorMessage } from "../domain";
+import { NotFoundError, TooLargeError, ValidationError, type TaskInstanceRecord, type TaskState, errorMessage } from "../domain";
 import type { AgentRpcStore, TryFinish } from "../store";
 import type { Logger } from "../observability";
 import type { AgentTokens } from "../auth";
@@ -32,8 +32,11 @@ export interface AgentRpcDeps {
   maxBodyBytes?: number;
   /** `--agent-token-ttl`: heartbeats of a running try hand out a fresh renewable token with this lifetime. */
   renewTokenTtlSeconds?: number;
-  /** Called after an agent moved a task instance to a terminal state, so the scheduler can plan the run now. */
-  onTaskStateChange(dagRunId: number): void;
+  /**
+   * Called after an agent moved a task instance to a terminal state (`ended`: the row as written, when its
+   * report ended the try), so the scheduler can plan the run now or hand a chain's next task on.
+   */
+  onTaskStateChange(dagRunId: number, ended?: TaskInstanceRecord): void;
   now?: () => Date;
 }
 
@@ -160,7 +163,7 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
       }
       logger.debug("task instance finished", { ti: describe(c.id), try: c.id.tryNumber, state: to });
       try {
-        deps.onTaskStateChange(c.ti.dag_run_id);
+        deps.onTaskStateChange(c.ti.dag_run_id, c.ti);
       } catch (e) {
         // The state is stored; the scheduler's next tick picks it up even if this nudge failed.
         logger.warn("onTaskStateChange failed", { error: e });

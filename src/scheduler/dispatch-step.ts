@@ -76,6 +76,8 @@ const REFILL_QUEUE_MAX = 256;
  * tick orders a new queue (the queue runs low) before this one is used up, so freed slots do not wait for it.
  */
 const REFILL_LOW_WATER = 32;
+/** Queued tasks remembered for a chain's hand-off at least (handOffChain); more with a larger parallelism. */
+const AGENT_QUEUED_MIN = 1024;
 
 type Candidate = {
   ti: TaskInstanceRecord;
@@ -137,6 +139,11 @@ export class DispatchStep {
    * handed over: a chain's next task is looked up in the run they were started from.
    */
   private readonly inlineRunning = new Map<number, Candidate>();
+  /**
+   * Tasks this step queued for the executor (a tick, a hand-off), by task instance id, until their agent reports
+   * the end: a chain's next task is looked up in the run they were queued from (handOffChain).
+   */
+  private readonly agentQueued = new Map<number, Candidate>();
   /** The latest tick's capacity limits at the store's counts: a chain's hand-over keeps within them (withinLimits). */
   private latestLimits: CapacityLimits | null = null;
   /** The successors chosen for slots whose end is being written (successor()), by the ending try's id. */
@@ -151,6 +158,7 @@ export class DispatchStep {
     this.waitingCandidates.clear();
     this.prefetched = null;
     this.unwrittenSchedules.clear();
+    this.agentQueued.clear();
     this.dropRefillQueue();
   }
 
@@ -458,17 +466,83 @@ export class DispatchStep {
     );
     const launched = dispatch.filter((_, i) => queued[schedulings.length + i]);
     let refused = 0;
-    await Promise.all(
-      launched.map(async (c) => {
-        try {
-          await this.opts.dispatcher.dispatch(c.ti, c.run, c.spec);
-        } catch (e) {
-          if (e instanceof AtCapacityError) refused++, await this.returnToScheduled(c.ti, now);
-          else await this.failed(c.ti, toError(e), now);
-        }
-      }),
-    );
+    await Promise.all(launched.map(async (c) => (await this.dispatchQueued(c, now)) || refused++));
     return launched.length - refused + started;
+  }
+
+  /**
+   * Hands a queued candidate to the executor; false when the dispatch buffer refused it (back to scheduled for a
+   * later tick). A failed launch fails the try. A launched task is remembered for a chain's hand-off (handOffChain).
+   */
+  private async dispatchQueued(c: Candidate, now: Date): Promise<boolean> {
+    try {
+      await this.opts.dispatcher.dispatch(c.ti, c.run, c.spec);
+    } catch (e) {
+      if (e instanceof AtCapacityError) {
+        await this.returnToScheduled(c.ti, now);
+        return false;
+      }
+      await this.failed(c.ti, toError(e), now);
+      return true;
+    }
+    if (c.tis) {
+      this.agentQueued.set(c.ti.id, c);
+      // Tries whose end no agent reported (reaped, marked) would stay: the oldest go first.
+      if (this.agentQueued.size > Math.max(AGENT_QUEUED_MIN, 4 * this.opts.parallelism))
+        this.agentQueued.delete(this.agentQueued.keys().next().value!);
+    }
+    return true;
+  }
+
+  /**
+   * A chain's hand-off for tasks run by agents (the executor's, not inline): `ended` just succeeded (its agent's
+   * report applied), and the one task its success alone makes ready (refill.ts chainSuccessor, agent-run and not
+   * a sensor) is queued and launched now, in one store write, instead of after a tick's reads and plan. The same
+   * rules as an inline chain's hand-over hold: nothing waits for a slot, its run is not held, the latest tick's
+   * counts are within their limits (the swap keeps them), and `pastOk` (no run waits on its past). The write is
+   * conditional (none → scheduled → queued on its try): a tick that got there first wins and this one writes
+   * nothing. Until it is written a tick counts it as running (a refill), and does not make it a candidate.
+   * Answers whether it was queued: its run then needs no tick for this end (the successor keeps it from moving).
+   */
+  async handOffChain(ended: TaskInstanceRecord, held: { has(runId: number): boolean }, pastOk: boolean, now: Date): Promise<boolean> {
+    const from = this.agentQueued.get(ended.id);
+    this.agentQueued.delete(ended.id);
+    if (!pastOk || !from?.tis || from.ti.try_number !== ended.try_number || this.waitingCandidates.size || held.has(from.run.id))
+      return false;
+    const { inline, sensors } = this.opts;
+    const next = chainSuccessor(from.spec, from.tis, ended, (t) => !inline?.accepts(t) && !sensors?.accepts(t));
+    if (!next) return false;
+    const { round: _round, maxActiveTisPerDag: _max, ...rest } = from;
+    const c: Candidate = { ...rest, ti: next, inline: false };
+    if (!this.latestLimits || !withinLimits(c, this.latestLimits)) return false;
+    const entry = { c, written: false };
+    this.refills.add(entry);
+    let applied: boolean[];
+    try {
+      const patch = waitCleared(next);
+      applied = await this.opts.store.applyTransitions(
+        [
+          { id: next.id, from: ["none"], to: "scheduled", try_number: next.try_number, patch },
+          {
+            id: next.id,
+            from: ["scheduled"],
+            to: "queued",
+            try_number: next.try_number,
+            patch: { queued_at: now, executor: this.opts.executorName ?? null, ...patch },
+          },
+        ],
+        now,
+      );
+    } catch (e) {
+      this.refills.delete(entry);
+      throw e;
+    }
+    if (!applied[1]) {
+      this.refills.delete(entry);
+      return false;
+    }
+    entry.written = true;
+    return this.dispatchQueued(c, now);
   }
 
   /**

@@ -234,6 +234,22 @@ export class SchedulerLoop {
   /** Inline tries' ends that needed no tick of their run (DispatchStep handOver), since this loop was built. */
   wakesSpared = 0;
 
+  /**
+   * An agent's report moved `ti` to success: a chain's next task run by an agent is queued and launched now
+   * (DispatchStep handOffChain) unless the loop is stopped. Answers whether it was: the run then needs no tick
+   * for this end; otherwise the caller wakes the run.
+   */
+  async agentSucceeded(ti: TaskInstanceRecord): Promise<boolean> {
+    if (this.stopped) return false;
+    const held = { has: (id: number) => this.runs.isHeld(id) };
+    const handed = await this.dispatch.handOffChain(ti, held, !this.runs.waitsOnPast, this.clock.now());
+    if (handed) this.handOffs++;
+    return handed;
+  }
+
+  /** Chain successors queued by an agent's report of success (agentSucceeded), since this loop was built. */
+  handOffs = 0;
+
   /** Records a launch that failed after dispatch() returned (the buffered dispatcher's failure sink). */
   dispatchFailed(ti: TaskInstanceRecord, error: Error): Promise<void> {
     return this.dispatch.failed(ti, error, this.clock.now());

@@ -13,7 +13,7 @@ export const STATE_GAUGES_TTL_MS = 10_000;
 
 export function registerSchedulerMetrics(
   metrics: Metrics,
-  loop: { health(): { status: "healthy" | "unhealthy" } },
+  loop: { health(): { status: "healthy" | "unhealthy" }; readonly handOffs: number },
   campaign: Pick<LeaderCampaign, "isLeader" | "stats"> | null,
 ): { onTick(report: TickReport): void } {
   if (campaign) {
@@ -36,6 +36,12 @@ export function registerSchedulerMetrics(
   );
   metrics.gauge("leoflow_scheduler_healthy", "1 while the scheduler ticks on time (or does not lead), else 0.", () =>
     loop.health().status === "healthy" ? 1 : 0,
+  );
+  metrics.gauge(
+    "leoflow_scheduler_chain_handoffs_total",
+    "Chain tasks run by agents that were queued and launched by their upstream's report of success, without a tick.",
+    () => loop.handOffs,
+    "counter",
   );
   const tick = metrics.histogram(
     "leoflow_scheduler_tick_duration_seconds",

@@ -156,9 +156,11 @@ export function successNeedsNoPlan(spec: DagSpec, endedTaskId: string, successor
 
 /**
  * The task instance a chain hands `ended`'s slot to when `ended` succeeds (its start then rides on the end's
- * write instead of waiting for a tick to read, plan and start it), or none. It must be the only task downstream
+ * write instead of waiting for a tick to read, plan and start it; for agent-run tasks, its queueing and launch
+ * follow the end's report: DispatchStep.handOffChain), or none. It must be the only task downstream
  * of `ended`, with `ended` as its only upstream and a trigger rule that schedules it on that success; it waits
- * unmapped and `none` in `tis` (its run as last read); it runs inline (`inline`), does not depend on its past and
+ * unmapped and `none` in `tis` (its run as last read); it runs where the caller hands over (`eligible`: inline,
+ * or by an agent), does not depend on its past and
  * sets no max_active_tis_per_dag; and it is of the same team, DAG, pool and pool slots, so that, as for a
  * refill, every count the capacity rules read stays what it was. `ended` must not be a mapped instance (its
  * downstream waits for every instance).
@@ -167,13 +169,13 @@ export function chainSuccessor(
   spec: DagSpec,
   tis: readonly TaskInstanceRecord[],
   ended: TaskInstanceRecord,
-  inline: (task: DagSpec["tasks"][number]) => boolean,
+  eligible: (task: DagSpec["tasks"][number]) => boolean,
 ): TaskInstanceRecord | undefined {
   if (ended.map_index !== -1) return undefined;
   const down = downstreamOf(spec, ended.task_id);
   const task = down.length === 1 ? down[0] : undefined;
   if (task?.upstream.length !== 1 || task.expand || task.expand_kwargs || task.depends_on_past) return undefined;
-  if (task.max_active_tis_per_dag !== undefined || !inline(task) || evaluateTriggerRule(task.trigger_rule, ["success"]) !== "schedule")
+  if (task.max_active_tis_per_dag !== undefined || !eligible(task) || evaluateTriggerRule(task.trigger_rule, ["success"]) !== "schedule")
     return undefined;
   const ti = tis.find((t) => t.task_id === task.task_id && t.map_index === -1);
   if (ti?.state !== "none" || ti.team !== ended.team || ti.dag_id !== ended.dag_id || ti.pool !== ended.pool) return undefined;

@@ -132,7 +132,9 @@ test("/metrics parses as Prometheus text and carries the run's task, scheduler, 
   expect(text).toContain('leoflow_task_queued_to_running_seconds_count{operator="bash"} 2\n');
   expect(type("leoflow_scheduler_tick_duration_seconds")).toBe("HISTOGRAM");
   expect(Number(sample("leoflow_scheduler_tick_duration_seconds")?.count)).toBeGreaterThan(0);
-  expect(Number(sample("leoflow_scheduler_decisions_total", { decision: "dispatch" })?.value)).toBeGreaterThanOrEqual(2);
+  // Two tasks handed to the executor: by a tick, or by their upstream's report (a chain's hand-off).
+  const dispatched = Number(sample("leoflow_scheduler_decisions_total", { decision: "dispatch" })?.value);
+  expect(dispatched + Number(sample("leoflow_scheduler_chain_handoffs_total")?.value ?? 0)).toBeGreaterThanOrEqual(2);
   expect(sample("leoflow_dag_runs", { state: "failed" })?.value).toBe("1");
   expect(sample("leoflow_pool_slots", { pool: "default_pool", state: "used" })?.value).toBe("0");
   expect(sample("leoflow_pool_slots", { pool: "default_pool", state: "open" })?.value).toBe("128");

@@ -81,3 +81,10 @@ export async function waitForRun(lf: Leoflow, dagId: string, runId: string, time
     () => `run ${dagId}/${runId} did not finish: ${JSON.stringify(last)}\n--- server output ---\n${lf.output().slice(-4000)}`,
   );
 }
+
+/** The value of an unlabelled series on the server's /metrics (0 when absent). */
+export async function metricValue(lf: Leoflow, name: string): Promise<number> {
+  const text = await fetch(`${lf.url}/metrics`).then((r) => r.text());
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : 0;
+}

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { writeFileSync } from "node:fs";
-import { startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
+import { metricValue, startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
 
 const FIXTURES = resolve(import.meta.dir, "../fixtures/e2e");
 
@@ -93,6 +93,26 @@ describe("leoflow serve (lite, compiled binary)", () => {
     const noTry = await lf.api("GET", "/api/v2/dags/e2e_pipeline/dagRuns/e2e-1/taskInstances/extract/logs/5");
     expect(noTry.status).toBe(404);
   }, 90_000);
+
+  test("a bash chain runs in order, each next task queued by its upstream's report without waiting for a tick", async () => {
+    const handOffs = () => metricValue(lf, "leoflow_scheduler_chain_handoffs_total");
+    const before = await handOffs();
+    const trigger = await lf.api("POST", "/api/v2/dags/e2e_chain/dagRuns", { dag_run_id: "handoff", logical_date: null });
+    expect(trigger.status).toBe(200);
+    expect((await waitForRun(lf, "e2e_chain", "handoff")).state).toBe("success");
+    const tis = (await lf.api("GET", "/api/v2/dags/e2e_chain/dagRuns/handoff/taskInstances")).body.task_instances;
+    const byId = new Map<string, any>(tis.map((t: any) => [t.task_id, t]));
+    expect(tis).toHaveLength(10);
+    for (let i = 1; i <= 10; i++) {
+      const t = byId.get(`t${i}`);
+      expect([t.state, t.try_number]).toEqual(["success", 1]);
+      if (i > 1) expect(Date.parse(t.start_date)).toBeGreaterThanOrEqual(Date.parse(byId.get(`t${i - 1}`).end_date));
+    }
+    // Nine hops; a tick that reads the run first (a sweep) queues that one itself, which the write's condition allows.
+    const handed = (await handOffs()) - before;
+    expect(handed).toBeGreaterThanOrEqual(7);
+    expect(handed).toBeLessThanOrEqual(9);
+  }, 60_000);
 
   test("a bad trigger body and a duplicate run id are refused with a precise error", async () => {
     const bad = await lf.api("POST", "/api/v2/dags/e2e_chain/dagRuns", { logical_date: "not a date" });

@@ -6,7 +6,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { describePg, freshSchemas, pgUrl } from "../support/postgres";
-import { startLeoflow, waitForRun, type Leoflow } from "./harness";
+import { metricValue, startLeoflow, waitForRun, type Leoflow } from "./harness";
 
 const FIXTURES = resolve(import.meta.dir, "../fixtures/e2e");
 
@@ -31,6 +31,8 @@ describePg("leoflow serve --mode=lite --db=postgres://… (compiled binary)", ()
     const tis = await lf.api("GET", "/api/v2/dags/e2e_chain/dagRuns/pg-1/taskInstances");
     expect(tis.body.total_entries).toBeGreaterThan(0);
     expect(tis.body.task_instances.every((t: { state: string }) => t.state === "success")).toBe(true);
+    // Its next tasks were queued by their upstreams' reports (scheduler/dispatch-step.ts handOffChain).
+    expect(await metricValue(lf, "leoflow_scheduler_chain_handoffs_total")).toBeGreaterThanOrEqual(7);
     const first = tis.body.task_instances[0];
     const log = await lf.api("GET", `/api/v2/dags/e2e_chain/dagRuns/pg-1/taskInstances/${first.task_id}/logs/1`);
     expect(log.status).toBe(200);

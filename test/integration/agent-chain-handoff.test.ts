@@ -1,0 +1,154 @@
+/**
+ * A chain's hand-off for agent-run tasks (DispatchStep.handOffChain), on SQLite and Postgres: when an agent's
+ * report moves a task to success, its chain's next task is queued and launched at once instead of after a
+ * tick. Through the real loop and store; the executor and its agents are a double (ScriptedAgents) that
+ * registers and reports each try through the store calls the agent RPC makes, and hands the success to the
+ * loop as app.ts does. Every task runs once and in order, a failure hands nothing on, nothing jumps a task
+ * waiting for a slot, and a paused DAG's chain waits.
+ */
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { guardedStore, openStore, type Store } from "../../src/store";
+import { PostgresStore } from "../../src/store/postgres";
+import { parseDagSpec } from "../../src/domain/schemas";
+import type { TaskInstanceRecord } from "../../src/domain";
+import { silentLogger } from "../../src/observability";
+import { SchedulerLoop } from "../../src/scheduler/loop";
+import { buildDagRun } from "../../src/scheduler/trigger";
+import { describePg, freshSchemas, pgUrl } from "../support/postgres";
+
+/**
+ * A double of the subprocess executor and its agents: each launched try registers (startTry), waits for its
+ * task's gate if any, and reports its outcome (finishTry); a success goes to loop.agentSucceeded, anything
+ * else (or a success not handed on) wakes the run, as the agent RPC and app.ts do.
+ */
+class ScriptedAgents {
+  readonly dispatched: string[] = [];
+  running = 0;
+  maxRunning = 0;
+  readonly failing = new Set<string>();
+  readonly gates = new Map<string, Promise<void>>();
+  loop!: SchedulerLoop;
+  constructor(private readonly store: Store) {}
+
+  readonly dispatcher = {
+    dispatch: async (ti: TaskInstanceRecord) => {
+      this.dispatched.push(`${ti.run_id}/${ti.task_id}`);
+      setTimeout(() => void this.play(ti), 1);
+    },
+  };
+
+  private async play(ti: TaskInstanceRecord): Promise<void> {
+    const id = { id: ti.id, dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, try_number: ti.try_number };
+    this.running++;
+    this.maxRunning = Math.max(this.maxRunning, this.running);
+    await this.store.startTry({ ...id, hostname: "double", pid: 1 }, new Date());
+    await this.gates.get(ti.task_id);
+    this.running--;
+    const to = this.failing.has(ti.task_id) ? "failed" : "success";
+    const done = await this.store.finishTry({ ...id, to, note: null, final: false }, new Date());
+    if (done?.applied && done.ti.state === "success" && (await this.loop.agentSucceeded(done.ti))) return;
+    this.loop.wake(ti.dag_run_id);
+  }
+}
+
+const bash = (i: number) => ({ task_id: `t${i}`, operator: "bash", bash_command: "true", ...(i ? { upstream: [`t${i - 1}`] } : {}) });
+
+function suite(makeStore: () => Promise<Store>) {
+  let store: Store;
+  let loop: SchedulerLoop | undefined;
+  let agents: ScriptedAgents;
+  beforeEach(async () => {
+    store = await makeStore();
+    await store.migrate();
+  });
+  afterEach(async () => {
+    await loop?.stop();
+    await store.close();
+  });
+
+  async function setUp(n: number, parallelism = 8) {
+    const spec = parseDagSpec({ dag_id: "chain", tasks: Array.from({ length: n }, (_, i) => bash(i)) });
+    const dag = await store.upsertDag("default", { spec, fileloc: "/dags/chain.json", pausedOnCreate: false, now: new Date() });
+    agents = new ScriptedAgents(store);
+    loop = new SchedulerLoop({ store, dispatcher: agents.dispatcher, logger: silentLogger, sweepIntervalMs: 60_000, parallelism });
+    agents.loop = loop;
+    const trigger = (runId: string) =>
+      store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null, run_id: runId }, new Date()));
+    return { trigger };
+  }
+
+  async function untilDone(runId: number) {
+    for (let i = 0; i < 2_000; i++) {
+      const r = (await store.getDagRunById(runId))!;
+      if (r.state === "success" || r.state === "failed") return r;
+      await Bun.sleep(5);
+    }
+    throw new Error("the run did not end");
+  }
+
+  const states = async (runId: string) =>
+    Object.fromEntries((await store.listTaskInstances("default", "chain", runId, { limit: 100 })).items.map((t) => [t.task_id, t.state]));
+
+  test("each next task is queued and launched by its upstream's report: every task once, in order", async () => {
+    const { trigger } = await setUp(6);
+    const run = await trigger("r1");
+    loop!.start();
+    expect((await untilDone(run.id)).state).toBe("success");
+    expect(agents.dispatched).toEqual(Array.from({ length: 6 }, (_, i) => `r1/t${i}`));
+    expect(loop!.handOffs).toBe(5);
+    expect(Object.values(await states("r1")).every((s) => s === "success")).toBe(true);
+  });
+
+  test("a task that fails hands nothing on: its downstream is upstream_failed", async () => {
+    const { trigger } = await setUp(3);
+    agents.failing.add("t1");
+    const run = await trigger("r1");
+    loop!.start();
+    expect((await untilDone(run.id)).state).toBe("failed");
+    expect(agents.dispatched).toEqual(["r1/t0", "r1/t1"]);
+    expect(loop!.handOffs).toBe(1);
+    expect(await states("r1")).toEqual({ t0: "success", t1: "failed", t2: "upstream_failed" });
+  });
+
+  test("nothing jumps a task waiting for a slot: with parallelism 1, two runs' chains take turns", async () => {
+    const { trigger } = await setUp(3, 1);
+    const a = await trigger("a");
+    const b = await trigger("b");
+    loop!.start();
+    expect((await untilDone(a.id)).state).toBe("success");
+    expect((await untilDone(b.id)).state).toBe("success");
+    expect(agents.maxRunning).toBe(1);
+    expect(agents.dispatched).toHaveLength(6);
+    // While the other run's task waited, no end handed its slot on (the tick's fair order decided); once one
+    // run is done, the other's chain goes on by hand-offs.
+    expect(loop!.handOffs).toBeLessThan(4);
+  });
+
+  test("a paused DAG's chain waits: the report hands nothing on until it is unpaused", async () => {
+    const { trigger } = await setUp(3);
+    let release!: () => void;
+    agents.gates.set("t0", new Promise((r) => (release = r)));
+    const run = await trigger("r1");
+    loop!.start();
+    while (!agents.dispatched.length) await Bun.sleep(2);
+    await store.setDagPaused("default", "chain", true);
+    loop!.wake(run.id);
+    await loop!.idle();
+    release();
+    await Bun.sleep(100);
+    await loop!.idle();
+    expect(await states("r1")).toEqual({ t0: "success", t1: "none", t2: "none" });
+    expect(loop!.handOffs).toBe(0);
+    await store.setDagPaused("default", "chain", false);
+    loop!.wake(run.id);
+    expect((await untilDone(run.id)).state).toBe("success");
+    expect(agents.dispatched).toEqual(["r1/t0", "r1/t1", "r1/t2"]);
+  });
+}
+
+describe("agent chain hand-off: sqlite", () => suite(async () => openStore("sqlite::memory:")));
+
+describePg("agent chain hand-off: postgres", () => {
+  const schemas = freshSchemas();
+  suite(async () => guardedStore(new PostgresStore({ url: pgUrl(), schema: schemas.next(), max: 4 })));
+});
