@@ -364,15 +364,12 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
         heartbeatIntervalSeconds: cfg.heartbeat_interval,
         maxBodyBytes: cfg.rpc_max_body,
         renewTokenTtlSeconds: cfg.agent_token_ttl,
-        onTaskStateChange: (runId, ended) => {
-          // A success may hand its chain's next task on at once (on the leader, whose loop queued the task);
-          // otherwise, or when none is handed on, the run is planned now.
-          if (ended?.state !== "success" || (campaign && !campaign.isLeader)) return wake(runId);
-          subprocess?.reported(ended.id, ended.try_number);
-          loop.agentSucceeded(ended).then(
-            (handed) => handed || wake(runId),
-            (e) => (log.warn("handing a chain's next task on failed; planning its run", { error: toError(e) }), wake(runId)),
-          );
+        onTaskStateChange: (runId) => wake(runId),
+        // A success may queue its chain's next task in the same write: on the leader, whose loop queued the try.
+        handOff: (t) => {
+          if (campaign && !campaign.isLeader) return undefined;
+          subprocess?.reported(t.id, t.try_number);
+          return loop.agentHandOff(t);
         },
       }),
     ));

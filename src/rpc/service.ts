@@ -15,8 +15,8 @@ import {
   RegisterResponseSchema,
   ReportStateResponseSchema,
 } from "../gen/leoflow/agent/v1/agent_pb";
-import { NotFoundError, TooLargeError, ValidationError, type TaskInstanceRecord, type TaskState, errorMessage } from "../domain";
-import type { AgentRpcStore, TryFinish } from "../store";
+import { NotFoundError, TooLargeError, ValidationError, type TaskState, errorMessage } from "../domain";
+import type { AgentRpcStore, TryFinish, TryIdentity, TryNext } from "../store";
 import type { Logger } from "../observability";
 import type { AgentTokens } from "../auth";
 import { authenticate, callerOf, describe, identify, isStale, renewalDue, requireLiveTry, staleError, tryOf } from "./caller";
@@ -32,12 +32,21 @@ export interface AgentRpcDeps {
   maxBodyBytes?: number;
   /** `--agent-token-ttl`: heartbeats of a running try hand out a fresh renewable token with this lifetime. */
   renewTokenTtlSeconds?: number;
+  /** Called after an agent moved a task instance to a terminal state, so the scheduler can plan the run now. */
+  onTaskStateChange(dagRunId: number): void;
   /**
-   * Called after an agent moved a task instance to a terminal state (`ended`: the row as written, when its
-   * report ended the try), so the scheduler can plan the run now or hand a chain's next task on.
+   * Asked before a report of success is written: a chain's next task to queue in the same write (the leader's
+   * scheduler, SchedulerLoop.agentHandOff), or none. Settled after the write; when it answers true the task
+   * was launched and the run is not nudged.
    */
-  onTaskStateChange(dagRunId: number, ended?: TaskInstanceRecord): void;
+  handOff?(t: TryIdentity): TryHandOff | undefined;
   now?: () => Date;
+}
+
+/** A chain's next task to queue with a try's success, and what follows the write (told whether it applied). */
+export interface TryHandOff {
+  next: TryNext;
+  settle(applied: boolean): Promise<boolean>;
 }
 
 const REPORTABLE: ReadonlySet<string> = new Set(["success", "failed", "skipped", "up_for_reschedule"]);
@@ -153,7 +162,15 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
         // A final failure (a sensor's timeout) spends no retry: max_tries drops to the tries made.
         final: to === "failed" && req.final,
       };
-      const finished = await store.finishTry(finish, now());
+      const handOff = to === "success" ? deps.handOff?.(tryOf(token)) : undefined;
+      let finished: Awaited<ReturnType<AgentRpcStore["finishTry"]>>;
+      try {
+        finished = await store.finishTry(handOff ? { ...finish, next: handOff.next } : finish, now());
+      } catch (e) {
+        void handOff?.settle(false);
+        throw e;
+      }
+      const handed = handOff?.settle(finished?.applied === true && finished.nextApplied === true) ?? Promise.resolve(false);
       let c = callerOf(token, finished?.ti ?? null);
       // Resend, stale try, or the control plane already decided (marked, reaped): answer, change nothing. Found
       // running on this try yet not ended: another write won the row meanwhile, and what it left decides.
@@ -162,12 +179,20 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
         return create(ReportStateResponseSchema, { state: c.ti.state });
       }
       logger.debug("task instance finished", { ti: describe(c.id), try: c.id.tryNumber, state: to });
-      try {
-        deps.onTaskStateChange(c.ti.dag_run_id, c.ti);
-      } catch (e) {
-        // The state is stored; the scheduler's next tick picks it up even if this nudge failed.
-        logger.warn("onTaskStateChange failed", { error: e });
-      }
+      const runId = c.ti.dag_run_id;
+      const nudge = () => {
+        try {
+          deps.onTaskStateChange(runId);
+        } catch (e) {
+          // The state is stored; the scheduler's next tick picks it up even if this nudge failed.
+          logger.warn("onTaskStateChange failed", { error: e });
+        }
+      };
+      // A chain's next task launched by this report keeps the run from moving: no tick needed for it.
+      handed.then(
+        (ok) => ok || nudge(),
+        (e) => (logger.warn("launching a chain's next task failed; planning its run", { error: e }), nudge()),
+      );
       return create(ReportStateResponseSchema, { state: to });
     }),
 

@@ -7,7 +7,7 @@
 import type { DagSpec, TaskState, DagRunRecord, TaskInstanceRecord, TaskNoteUpdate, TaskTransition } from "../domain";
 import { toError } from "../domain";
 import type { Logger } from "../observability";
-import type { Store, TickReads } from "../store";
+import type { Store, TickReads, TryNext } from "../store";
 import type { TaskDispatcher } from "../dispatch";
 import { AtCapacityError } from "../dispatch";
 import { selectDispatchable, taskKey, type CapacityLimits, type TeamQuotas } from "./capacity";
@@ -76,7 +76,7 @@ const REFILL_QUEUE_MAX = 256;
  * tick orders a new queue (the queue runs low) before this one is used up, so freed slots do not wait for it.
  */
 const REFILL_LOW_WATER = 32;
-/** Queued tasks remembered for a chain's hand-off at least (handOffChain); more with a larger parallelism. */
+/** Queued tasks remembered for a chain's hand-off at least (chainHandOff); more with a larger parallelism. */
 const AGENT_QUEUED_MIN = 1024;
 
 type Candidate = {
@@ -92,6 +92,13 @@ type Candidate = {
   /** Its run's task instances as the tick that built it read them (a chain's hand-over looks its next task up there). */
   tis?: readonly TaskInstanceRecord[];
 };
+
+/** A chain's next agent-run task to queue with its upstream's success (chainHandOff), and what follows the write. */
+export interface AgentHandOff {
+  next: TryNext;
+  /** After the write, told whether `next` applied: launches it then, and answers whether it was handed on. */
+  settle(applied: boolean): Promise<boolean>;
+}
 
 /** A waiting or not yet scheduled task chosen to take a slot whose end is being written (successor()). */
 export interface SlotSuccessor {
@@ -141,7 +148,7 @@ export class DispatchStep {
   private readonly inlineRunning = new Map<number, Candidate>();
   /**
    * Tasks this step queued for the executor (a tick, a hand-off), by task instance id, until their agent reports
-   * the end: a chain's next task is looked up in the run they were queued from (handOffChain).
+   * the end: a chain's next task is looked up in the run they were queued from (chainHandOff).
    */
   private readonly agentQueued = new Map<number, Candidate>();
   /** The latest tick's capacity limits at the store's counts: a chain's hand-over keeps within them (withinLimits). */
@@ -472,7 +479,7 @@ export class DispatchStep {
 
   /**
    * Hands a queued candidate to the executor; false when the dispatch buffer refused it (back to scheduled for a
-   * later tick). A failed launch fails the try. A launched task is remembered for a chain's hand-off (handOffChain).
+   * later tick). A failed launch fails the try. A launched task is remembered for a chain's hand-off (chainHandOff).
    */
   private async dispatchQueued(c: Candidate, now: Date): Promise<boolean> {
     try {
@@ -495,54 +502,54 @@ export class DispatchStep {
   }
 
   /**
-   * A chain's hand-off for tasks run by agents (the executor's, not inline): `ended` just succeeded (its agent's
-   * report applied), and the one task its success alone makes ready (refill.ts chainSuccessor, agent-run and not
-   * a sensor) is queued and launched now, in one store write, instead of after a tick's reads and plan. The same
-   * rules as an inline chain's hand-over hold: nothing waits for a slot, its run is not held, the latest tick's
-   * counts are within their limits (the swap keeps them), and `pastOk` (no run waits on its past). The write is
-   * conditional (none → scheduled → queued on its try): a tick that got there first wins and this one writes
-   * nothing. Until it is written a tick counts it as running (a refill), and does not make it a candidate.
-   * Answers whether it was queued: its run then needs no tick for this end (the successor keeps it from moving).
+   * A chain's hand-off for tasks run by agents (the executor's, not inline), asked as an agent's report of
+   * success for `ended` (its id and try) is about to be written: the one task that success alone makes ready
+   * (refill.ts chainSuccessor, agent-run and not a sensor), to queue in the same write (TryNext), or none. The
+   * inline hand-over's rules hold: nothing waits for a slot, its run is not held, the latest tick's counts are
+   * within their limits (the swap keeps them), and `pastOk` (no run waits on its past). `settle` must follow the
+   * write, told whether the move applied: then the task is launched at once, and it answers true (the run needs
+   * no tick for this end: the next task keeps it from moving). Until settled, a tick counts it as running (a
+   * refill) and does not make it a candidate; the write is conditional, so a tick that got there first wins.
    */
-  async handOffChain(ended: TaskInstanceRecord, held: { has(runId: number): boolean }, pastOk: boolean, now: Date): Promise<boolean> {
+  chainHandOff(
+    ended: Pick<TaskInstanceRecord, "id" | "try_number">,
+    held: { has(runId: number): boolean },
+    pastOk: boolean,
+    now: Date,
+  ): AgentHandOff | undefined {
     const from = this.agentQueued.get(ended.id);
     this.agentQueued.delete(ended.id);
     if (!pastOk || !from?.tis || from.ti.try_number !== ended.try_number || this.waitingCandidates.size || held.has(from.run.id))
-      return false;
+      return undefined;
     const { inline, sensors } = this.opts;
-    const next = chainSuccessor(from.spec, from.tis, ended, (t) => !inline?.accepts(t) && !sensors?.accepts(t));
-    if (!next) return false;
+    const next = chainSuccessor(from.spec, from.tis, from.ti, (t) => !inline?.accepts(t) && !sensors?.accepts(t));
+    if (!next) return undefined;
     const { round: _round, maxActiveTisPerDag: _max, ...rest } = from;
     const c: Candidate = { ...rest, ti: next, inline: false };
-    if (!this.latestLimits || !withinLimits(c, this.latestLimits)) return false;
+    if (!this.latestLimits || !withinLimits(c, this.latestLimits)) return undefined;
     const entry = { c, written: false };
     this.refills.add(entry);
-    let applied: boolean[];
-    try {
-      const patch = waitCleared(next);
-      applied = await this.opts.store.applyTransitions(
-        [
-          { id: next.id, from: ["none"], to: "scheduled", try_number: next.try_number, patch },
-          {
-            id: next.id,
-            from: ["scheduled"],
-            to: "queued",
-            try_number: next.try_number,
-            patch: { queued_at: now, executor: this.opts.executorName ?? null, ...patch },
-          },
-        ],
-        now,
-      );
-    } catch (e) {
-      this.refills.delete(entry);
-      throw e;
-    }
-    if (!applied[1]) {
-      this.refills.delete(entry);
-      return false;
-    }
-    entry.written = true;
-    return this.dispatchQueued(c, now);
+    const patch = waitCleared(next);
+    return {
+      next: {
+        scheduling: { id: next.id, from: ["none"], to: "scheduled", try_number: next.try_number, patch },
+        queued: {
+          id: next.id,
+          from: ["scheduled"],
+          to: "queued",
+          try_number: next.try_number,
+          patch: { queued_at: now, executor: this.opts.executorName ?? null, ...patch },
+        },
+      },
+      settle: async (applied) => {
+        if (!applied) {
+          this.refills.delete(entry);
+          return false;
+        }
+        entry.written = true;
+        return this.dispatchQueued(c, now);
+      },
+    };
   }
 
   /**

@@ -12,7 +12,14 @@ import type { SchedulerStore } from "../store";
 import type { TaskDispatcher } from "../dispatch";
 import { systemClock, type Clock } from "./clock";
 import type { TeamQuotas } from "./capacity";
-import { DispatchStep, type DispatchFailureHandler, type DispatchGate, type InlineStarter, type SlotSuccessor } from "./dispatch-step";
+import {
+  DispatchStep,
+  type DispatchFailureHandler,
+  type DispatchGate,
+  type InlineStarter,
+  type SlotSuccessor,
+  type AgentHandOff,
+} from "./dispatch-step";
 import { selectRunsToPlan } from "./run-limits";
 import { SpecCache } from "./spec-cache";
 import { LiveSnapshots } from "./live-snapshots";
@@ -235,19 +242,26 @@ export class SchedulerLoop {
   wakesSpared = 0;
 
   /**
-   * An agent's report moved `ti` to success: a chain's next task run by an agent is queued and launched now
-   * (DispatchStep handOffChain) unless the loop is stopped. Answers whether it was: the run then needs no tick
-   * for this end; otherwise the caller wakes the run.
+   * An agent's report of success for try `t` is about to be written: a chain's next task run by an agent, to
+   * queue in the same write and launch once it applied (DispatchStep chainHandOff), unless the loop is stopped.
+   * The caller must settle it after the write; when it answers false, the caller wakes the run.
    */
-  async agentSucceeded(ti: TaskInstanceRecord): Promise<boolean> {
-    if (this.stopped) return false;
+  agentHandOff(t: Pick<TaskInstanceRecord, "id" | "try_number">): AgentHandOff | undefined {
+    if (this.stopped) return undefined;
     const held = { has: (id: number) => this.runs.isHeld(id) };
-    const handed = await this.dispatch.handOffChain(ti, held, !this.runs.waitsOnPast, this.clock.now());
-    if (handed) this.handOffs++;
-    return handed;
+    const handOff = this.dispatch.chainHandOff(t, held, !this.runs.waitsOnPast, this.clock.now());
+    if (!handOff) return undefined;
+    return {
+      next: handOff.next,
+      settle: async (applied) => {
+        const handed = await handOff.settle(applied);
+        if (handed) this.handOffs++;
+        return handed;
+      },
+    };
   }
 
-  /** Chain successors queued by an agent's report of success (agentSucceeded), since this loop was built. */
+  /** Chain tasks queued with their upstream's report of success (agentHandOff), since this loop was built. */
   handOffs = 0;
 
   /** Records a launch that failed after dispatch() returned (the buffered dispatcher's failure sink). */

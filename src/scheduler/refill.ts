@@ -157,7 +157,7 @@ export function successNeedsNoPlan(spec: DagSpec, endedTaskId: string, successor
 /**
  * The task instance a chain hands `ended`'s slot to when `ended` succeeds (its start then rides on the end's
  * write instead of waiting for a tick to read, plan and start it; for agent-run tasks, its queueing and launch
- * follow the end's report: DispatchStep.handOffChain), or none. It must be the only task downstream
+ * ride on the end's report: DispatchStep.chainHandOff), or none. It must be the only task downstream
  * of `ended`, with `ended` as its only upstream and a trigger rule that schedules it on that success; it waits
  * unmapped and `none` in `tis` (its run as last read); it runs where the caller hands over (`eligible`: inline,
  * or by an agent), does not depend on its past and

@@ -31,7 +31,7 @@ describePg("leoflow serve --mode=lite --db=postgres://… (compiled binary)", ()
     const tis = await lf.api("GET", "/api/v2/dags/e2e_chain/dagRuns/pg-1/taskInstances");
     expect(tis.body.total_entries).toBeGreaterThan(0);
     expect(tis.body.task_instances.every((t: { state: string }) => t.state === "success")).toBe(true);
-    // Its next tasks were queued by their upstreams' reports (scheduler/dispatch-step.ts handOffChain).
+    // Its next tasks were queued by their upstreams' reports (scheduler/dispatch-step.ts chainHandOff).
     expect(await metricValue(lf, "leoflow_scheduler_chain_handoffs_total")).toBeGreaterThanOrEqual(7);
     const first = tis.body.task_instances[0];
     const log = await lf.api("GET", `/api/v2/dags/e2e_chain/dagRuns/pg-1/taskInstances/${first.task_id}/logs/1`);

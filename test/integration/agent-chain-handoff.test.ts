@@ -1,6 +1,6 @@
 /**
- * A chain's hand-off for agent-run tasks (DispatchStep.handOffChain), on SQLite and Postgres: when an agent's
- * report moves a task to success, its chain's next task is queued and launched at once instead of after a
+ * A chain's hand-off for agent-run tasks (DispatchStep.chainHandOff), on SQLite and Postgres: an agent's
+ * report of success queues its chain's next task in the same write, launched at once instead of after a
  * tick. Through the real loop and store; the executor and its agents are a double (ScriptedAgents) that
  * registers and reports each try through the store calls the agent RPC makes, and hands the success to the
  * loop as app.ts does. Every task runs once and in order, a failure hands nothing on, nothing jumps a task
@@ -18,8 +18,8 @@ import { describePg, freshSchemas, pgUrl } from "../support/postgres";
 
 /**
  * A double of the subprocess executor and its agents: each launched try registers (startTry), waits for its
- * task's gate if any, and reports its outcome (finishTry); a success goes to loop.agentSucceeded, anything
- * else (or a success not handed on) wakes the run, as the agent RPC and app.ts do.
+ * task's gate if any, and reports its outcome (finishTry) with the chain's next task the loop hands on
+ * (agentHandOff, settled after the write); anything not handed on wakes the run, as the agent RPC does.
  */
 class ScriptedAgents {
   readonly dispatched: string[] = [];
@@ -45,8 +45,12 @@ class ScriptedAgents {
     await this.gates.get(ti.task_id);
     this.running--;
     const to = this.failing.has(ti.task_id) ? "failed" : "success";
-    const done = await this.store.finishTry({ ...id, to, note: null, final: false }, new Date());
-    if (done?.applied && done.ti.state === "success" && (await this.loop.agentSucceeded(done.ti))) return;
+    const handOff = to === "success" ? this.loop.agentHandOff(id) : undefined;
+    const done = await this.store.finishTry(
+      { ...id, to, note: null, final: false, ...(handOff ? { next: handOff.next } : {}) },
+      new Date(),
+    );
+    if (handOff && (await handOff.settle(done?.applied === true && done.nextApplied === true))) return;
     this.loop.wake(ti.dag_run_id);
   }
 }

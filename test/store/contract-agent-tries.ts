@@ -9,7 +9,7 @@
 import { describe, expect, test } from "bun:test";
 import type { TaskTransition, WebhookInput } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
-import type { Store, TryFinish, TryStart } from "../../src/store";
+import type { Store, TryFinish, TryNext, TryStart } from "../../src/store";
 import { newRun, T0 } from "./contract-fixtures";
 
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
@@ -19,22 +19,26 @@ const hook: WebhookInput = {
   secret: "0123456789abcdef",
 };
 
-/** Tasks a and b of one run, both queued in try 1 (queued at 1 s). */
+/** Tasks a and b of one run, both queued in try 1 (queued at 1 s), and c waiting (none). */
 async function queued(store: Store) {
   const dag = await store.upsertDag("default", {
-    spec: parseDagSpec({ dag_id: "etl", tasks: ["a", "b"].map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) }),
+    spec: parseDagSpec({ dag_id: "etl", tasks: ["a", "b", "c"].map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) }),
     fileloc: "/dags/etl.json",
     pausedOnCreate: false,
     now: T0,
   });
   const task = (task_id: string) => ({ task_id, operator: "bash", max_tries: 0, pool: "default_pool", pool_slots: 1, priority_weight: 1 });
-  await store.createDagRun(newRun(dag, "r1", { tasks: [task("a"), task("b")] }));
+  await store.createDagRun(newRun(dag, "r1", { tasks: [task("a"), task("b"), task("c")] }));
   const tis = (await store.listTaskInstances("default", "etl", "r1")).items;
   await store.applyTransitions(
-    tis.flatMap((ti): TaskTransition[] => [
-      { id: ti.id, from: ["none"], to: "scheduled", patch: { try_number: 1 } },
-      { id: ti.id, from: ["scheduled"], to: "queued", patch: { queued_at: at(1) } },
-    ]),
+    tis.flatMap((ti): TaskTransition[] =>
+      ti.task_id === "c"
+        ? []
+        : [
+            { id: ti.id, from: ["none"], to: "scheduled", patch: { try_number: 1 } },
+            { id: ti.id, from: ["scheduled"], to: "queued", patch: { queued_at: at(1) } },
+          ],
+    ),
     at(1),
   );
   const id = (task: string) => tis.find((t) => t.task_id === task)!.id;
@@ -59,7 +63,12 @@ async function queued(store: Store) {
     final: false,
     ...over,
   });
-  return { id, start, finish };
+  /** A chain's next task `task` moving none → scheduled → queued (TryFinish.next). */
+  const next = (task: string): TryNext => ({
+    scheduling: { id: id(task), from: ["none"], to: "scheduled" },
+    queued: { id: id(task), from: ["scheduled"], to: "queued", try_number: 1, patch: { queued_at: at(5), executor: "subprocess" } },
+  });
+  return { id, start, finish, next };
 }
 
 export function agentTriesContract(getStore: () => Store): void {
@@ -175,6 +184,43 @@ export function agentTriesContract(getStore: () => Store): void {
       await store.finishTry(finish("a"), at(4));
       const rows = (await store.listWebhookDeliveries("default", w.id)).items;
       expect(rows.map((d) => [d.event.task_id, d.event.state])).toEqual([["a", "skipped"]]);
+    });
+  });
+
+  describe("finishTry with a chain's next task", () => {
+    test.each([false, true])("queues it with the end's success, not with a failure or a resend (webhook: %p)", async (webhook) => {
+      const store = getStore();
+      const { id, start, finish, next } = await queued(store);
+      const w = webhook ? await store.createWebhook("default", hook, at(0)) : null;
+      await store.startTry(start("a"), at(2));
+      await store.startTry(start("b"), at(2));
+      const failed = await store.finishTry(finish("b", { to: "failed", note: "exit code 1", next: next("c") }), at(4));
+      expect([failed!.applied, failed!.nextApplied]).toEqual([true, false]);
+      expect((await store.getTaskInstanceById(id("c")))!.state).toBe("none");
+      const won = await store.finishTry(finish("a", { next: next("c") }), at(5));
+      expect([won!.applied, won!.ti.state, won!.nextApplied]).toEqual([true, "success", true]);
+      expect(await store.getTaskInstanceById(id("c"))).toMatchObject({
+        state: "queued",
+        try_number: 1,
+        queued_at: at(5),
+        executor: "subprocess",
+      });
+      const resend = await store.finishTry(finish("a", { next: next("c") }), at(6));
+      expect([resend!.applied, resend!.nextApplied]).toEqual([false, false]);
+      if (!w) return;
+      const rows = (await store.listWebhookDeliveries("default", w.id)).items;
+      const seen = rows.map((d) => `${d.event.task_id} ${d.event.state}`).sort();
+      expect(seen).toEqual(["a running", "a success", "b failed", "b running", "c queued", "c scheduled"]);
+    });
+
+    test("a next task no longer waiting (a tick scheduled it) is left to the tick", async () => {
+      const store = getStore();
+      const { id, start, finish, next } = await queued(store);
+      await store.applyTransitions([{ id: id("c"), from: ["none"], to: "scheduled" }], at(3));
+      await store.startTry(start("a"), at(2));
+      const res = await store.finishTry(finish("a", { next: next("c") }), at(5));
+      expect([res!.applied, res!.nextApplied]).toEqual([true, false]);
+      expect((await store.getTaskInstanceById(id("c")))!.state).toBe("scheduled");
     });
   });
 

@@ -2,7 +2,7 @@
  * AgentRpcStore: what the agent-facing RPC serves a running try — its task spec and context, XCom, variables
  * and connections, heartbeats, log lines and its reported state.
  */
-import type { LogLineRecord, TaskInstanceRecord, XComKey, XComRecord } from "../../domain";
+import type { LogLineRecord, TaskInstanceRecord, TaskTransition, XComKey, XComRecord } from "../../domain";
 import type { VariablesApiStore } from "./api-variables";
 import type { RecordLookups } from "./lookups";
 import type { SchedulerStore } from "./scheduler";
@@ -26,6 +26,11 @@ export interface AgentRpcStore
    * transition has. null when no task instance has that id.
    */
   startTry(start: TryStart, now: Date): Promise<TryWrite | null>;
+  /**
+   * With `next` (a chain's next task, scheduler/dispatch-step.ts chainHandOff), its move into scheduled and
+   * then queued is written in the same transaction, each with its outbox row, and only when this end applies as
+   * success; `nextApplied` says whether its move into queued applied.
+   */
   finishTry(finish: TryFinish, now: Date): Promise<TryWrite | null>;
   /**
    * AppendLogs' write: the lines of the try an agent token names, stored only while that try is live (queued or
@@ -67,6 +72,14 @@ export interface TryFinish extends TryIdentity {
   note: string | null;
   /** A failure no retry can change (a sensor's timeout). */
   final: boolean;
+  /** A chain's next task, queued with this end when it applies as success (finishTry). */
+  next?: TryNext;
+}
+
+/** A task instance's move none → scheduled, then scheduled → queued (conditional like every transition). */
+export interface TryNext {
+  scheduling: TaskTransition;
+  queued: TaskTransition;
 }
 
 export interface TryWrite {
@@ -74,4 +87,6 @@ export interface TryWrite {
   applied: boolean;
   /** The row after the statement: as written when applied; otherwise as it was (another try, state or task). */
   ti: TaskInstanceRecord;
+  /** finishTry with `next`: the next task's move into queued applied. */
+  nextApplied?: boolean;
 }

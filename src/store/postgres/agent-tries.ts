@@ -5,12 +5,14 @@
  * answered only when the UPDATE did not apply. With `outbox`, the transition's webhook deliveries are
  * inserted by the same statement, as applyTransitions does (webhooks.transitionsWithOutbox).
  */
-import { storableText, type LogLineRecord } from "../../domain";
+import { storableText, type LogLineRecord, type TaskTransition } from "../../domain";
 import type { TryFinish, TryIdentity, TryStart, TryWrite } from "../ports/agent-rpc";
 import { TASK_EVENT } from "../webhook-interest";
-import { arrayParam, query, type Db } from "./client";
+import { arrayParam, query, type Db, type Pool } from "./client";
 import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
-import { taskEventInsertSql } from "./webhooks";
+import { applyParams, applySql, applyTransitionsOn } from "./task-instances";
+import { collapse } from "./transition-pairs";
+import { taskEventInsertSql, transitionsWithOutbox } from "./webhooks";
 
 // Every statement starts with the try ($1 id, $2 dag_id, $3 run_id, $4 task_id, $5 try_number) and $6 now; the
 // outbox's event type and time follow the statement's own parameters.
@@ -26,21 +28,27 @@ const FINISH = `UPDATE task_instances SET state = $7, updated_at = $6, end_date 
   WHERE ${THE_TRY} AND state = 'running'
   RETURNING ${TI_COLUMNS}`;
 
-/** The statement around `update`, whose own parameters end at $`last`. */
-function writeSql(update: string, last: number, outbox: boolean): string {
+/**
+ * The statement around `update`, whose own parameters end at $`last`. `next`: a chain's next task (one
+ * transition, APPLY_SQL's parameters after the update's, then its gate) moves too, only if the update ended the
+ * try in success; `next_applied` says whether it did.
+ */
+function writeSql(update: string, last: number, outbox: boolean, next = false): string {
   const type = `$${last + 1}`;
   const time = `$${last + 2}`;
   const ins = `ins AS (${taskEventInsertSql("a", "a", type, time, "$6")}),`;
+  const s = `s AS (${applySql("u.ord", last, { condition: "u.gate IN (SELECT id FROM a WHERE state = 'success')" })}),`;
   return `WITH cur AS (SELECT ${TI_COLUMNS} FROM task_instances WHERE id = $1),
   a AS (${update}),
-  ${outbox ? ins : ""}
+  ${outbox ? ins : ""}${next ? s : ""}
   answer AS (SELECT true AS applied, a.* FROM a UNION ALL SELECT false, cur.* FROM cur WHERE NOT EXISTS (SELECT 1 FROM a))
-SELECT * FROM answer`;
+SELECT *${next ? ", EXISTS (SELECT 1 FROM s) AS next_applied" : ""} FROM answer`;
 }
 
 const SQL = {
   start: [writeSql(START, 8, false), writeSql(START, 8, true)],
   finish: [writeSql(FINISH, 9, false), writeSql(FINISH, 9, true)],
+  finishWithNext: writeSql(FINISH, 9, false, true),
 } as const;
 
 async function write(db: Db, sql: readonly [string, string], t: TryIdentity, own: unknown[], now: Date, outbox: boolean) {
@@ -57,8 +65,27 @@ export async function startTry(db: Db, s: TryStart, now: Date, outbox: boolean):
   return write(db, SQL.start, s, [text(s.hostname), s.pid], now, outbox);
 }
 
-export async function finishTry(db: Db, f: TryFinish, now: Date, outbox: boolean): Promise<TryWrite | null> {
-  return write(db, SQL.finish, f, [f.to, text(f.note), f.final], now, outbox);
+export async function finishTry(db: Pool, f: TryFinish, now: Date, outbox: boolean): Promise<TryWrite | null> {
+  const own = [f.to, text(f.note), f.final];
+  const next = f.next;
+  if (!next) return write(db, SQL.finish, f, own, now, outbox);
+  const collapsed = collapse(next.scheduling, next.queued);
+  if (!collapsed) throw new Error("a chain's next task must move none → scheduled → queued on one try");
+  if (!outbox) {
+    // One statement: the next task's none → queued is gated on this end's row having ended in success.
+    const params = [f.id, f.dag_id, f.run_id, f.task_id, f.try_number, now, ...own, ...applyParams([collapsed], now), [f.id]];
+    const [row] = await query<TaskInstanceRow & { applied: boolean; next_applied: boolean }>(db, SQL.finishWithNext, params);
+    return row ? { applied: row.applied, ti: toTaskInstance(row), nextApplied: row.next_applied } : null;
+  }
+  // Each transition writes its own outbox row: the end's statement, then the next task's, in one transaction.
+  return (await db.begin(async (tx) => {
+    const res = await write(tx, SQL.finish, f, own, now, true);
+    if (!res) return null;
+    const move = async (t: TaskTransition) => (await applyTransitionsOn(tx, [t], now, transitionsWithOutbox(now)))[0] === true;
+    // From none only, as the one statement: a task a tick scheduled meanwhile is the tick's to queue.
+    const queued = res.applied && res.ti.state === "success" && (await move(next.scheduling)) && (await move(next.queued));
+    return { ...res, nextApplied: queued };
+  })) as TryWrite | null;
 }
 
 // $6 first seq, $7–$9 the lines' times, streams and texts.

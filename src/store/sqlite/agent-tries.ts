@@ -23,13 +23,30 @@ export function startTry(db: Database, s: TryStart, now: Date, apply: Apply): Tr
 }
 
 export function finishTry(db: Database, f: TryFinish, now: Date, apply: Apply): TryWrite | null {
-  return write(db, f, now, apply, () => ({
-    id: f.id,
-    from: ["running"],
-    to: f.to,
-    try_number: f.try_number,
-    patch: { end_date: now, note: f.note, ...(f.final ? { max_tries: f.try_number - 1 } : {}) },
-  }));
+  const next = f.next;
+  // A chain's next task, in the same transaction: queued only when this end applied as success.
+  const after = next
+    ? (res: TryWrite): TryWrite => {
+        // From none only (as on Postgres): a task a tick scheduled meanwhile is the tick's to queue.
+        const queued =
+          res.applied && res.ti.state === "success" && apply([next.scheduling], now)[0] === true && apply([next.queued], now)[0] === true;
+        return { ...res, nextApplied: queued };
+      }
+    : undefined;
+  return write(
+    db,
+    f,
+    now,
+    apply,
+    () => ({
+      id: f.id,
+      from: ["running"],
+      to: f.to,
+      try_number: f.try_number,
+      patch: { end_date: now, note: f.note, ...(f.final ? { max_tries: f.try_number - 1 } : {}) },
+    }),
+    after,
+  );
 }
 
 function write(
@@ -38,14 +55,15 @@ function write(
   now: Date,
   apply: Apply,
   transition: (ti: TaskInstanceRecord) => TaskTransition,
+  after: (res: TryWrite) => TryWrite = (res) => res,
 ): TryWrite | null {
   return db
     .transaction((): TryWrite | null => {
       const ti = getTaskInstanceById(db, t.id);
       if (!ti) return null;
-      if (ti.dag_id !== t.dag_id || ti.run_id !== t.run_id || ti.task_id !== t.task_id) return { applied: false, ti };
+      if (ti.dag_id !== t.dag_id || ti.run_id !== t.run_id || ti.task_id !== t.task_id) return after({ applied: false, ti });
       const [applied] = apply([transition(ti)], now);
-      return applied ? { applied: true, ti: getTaskInstanceById(db, t.id)! } : { applied: false, ti };
+      return after(applied ? { applied: true, ti: getTaskInstanceById(db, t.id)! } : { applied: false, ti });
     })
     .immediate();
 }

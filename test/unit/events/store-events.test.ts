@@ -140,6 +140,38 @@ describe("withStoreEvents", () => {
     ]);
   });
 
+  test("an agent's success that queues its chain's next task: the end, then the next task's scheduled and queued", async () => {
+    const spec = parseDagSpec({
+      dag_id: "ev",
+      tasks: [
+        { task_id: "a", operator: "bash", bash_command: "true" },
+        { task_id: "b", operator: "bash", bash_command: "true", upstream: ["a"] },
+      ],
+    });
+    const dag = await store.upsertDag("default", { spec, fileloc: "/dags/ev.json", pausedOnCreate: false, now: T0 });
+    await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null, run_id: "r1" }, T0));
+    const [a, b] = ["a", "b"].map((t) => store.getTaskInstance("default", "ev", "r1", t));
+    const ti = (await a)!;
+    const next = (await b)!;
+    await store.applyTransitions([{ id: ti.id, from: ["none"], to: "scheduled" }], T0);
+    await store.applyTransitions([{ id: ti.id, from: ["scheduled"], to: "queued", patch: { queued_at: T0 } }], T0);
+    const start = { id: ti.id, dag_id: "ev", run_id: "r1", task_id: "a", try_number: 1, hostname: "h", pid: 7 };
+    await store.startTry(start, T0);
+    const sub = hub.subscribe({ filter: (e) => e.type.startsWith("task_instance.") });
+    const handOff = {
+      scheduling: { id: next.id, from: ["none" as const], to: "scheduled" as const },
+      queued: { id: next.id, from: ["scheduled" as const], to: "queued" as const, try_number: 1, patch: { queued_at: T0 } },
+    };
+    const res = await store.finishTry({ ...start, to: "success", note: null, final: false, next: handOff }, new Date(T0.getTime() + 2000));
+    expect([res!.applied, res!.nextApplied]).toEqual([true, true]);
+    const events = await eventsUntil(sub, (e) => "state" in e && e.state === "queued");
+    expect(events.map((e) => [e.task_id, e.state])).toEqual([
+      ["a", "success"],
+      ["b", "scheduled"],
+      ["b", "queued"],
+    ]);
+  });
+
   test("an inline try's end is an event in the state it was written: a refused XCom's try as failed, with the reason", async () => {
     await aRun();
     const ti = (await store.getTaskInstance("default", "ev", "r1", "a"))!;
