@@ -56,6 +56,15 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
   const now = deps.now ?? (() => new Date());
   const caller = (ctx: HandlerContext) => authenticate(ctx, tokens, store, now());
   const taskSpec = taskSpecReader(store);
+  // A hand-off is an optimisation: if asking for one fails, the report is written alone and the run is nudged.
+  const askHandOff = (t: TryIdentity): TryHandOff | undefined => {
+    try {
+      return deps.handOff?.(t);
+    } catch (e) {
+      logger.warn("choosing a chain's next task failed; the report goes alone", { error: e });
+      return undefined;
+    }
+  };
 
   return {
     register: guarded(logger, "Register", async (req, ctx) => {
@@ -162,7 +171,7 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
         // A final failure (a sensor's timeout) spends no retry: max_tries drops to the tries made.
         final: to === "failed" && req.final,
       };
-      const handOff = to === "success" ? deps.handOff?.(tryOf(token)) : undefined;
+      const handOff = to === "success" ? askHandOff(tryOf(token)) : undefined;
       let finished: Awaited<ReturnType<AgentRpcStore["finishTry"]>>;
       try {
         finished = await store.finishTry(handOff ? { ...finish, next: handOff.next } : finish, now());
