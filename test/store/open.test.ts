@@ -1,5 +1,5 @@
 /** openStore: which --db URLs open which store, and what a wrong one says. */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,8 +7,12 @@ import { SqliteStore, openStore, sqlitePathOf } from "../../src/store";
 import { PostgresStore } from "../../src/store/postgres";
 
 describe("openStore", () => {
-  const dir = mkdtempSync(join(tmpdir(), "leoflow-open-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // Made when its tests run: a name filter (bun test -t) that skips them all then leaves no folder behind.
+  let dir = "";
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "leoflow-open-"));
+  });
+  afterAll(() => dir && rmSync(dir, { recursive: true, force: true }));
 
   test.each([
     ["sqlite:./data/x.db", "./data/x.db"],
