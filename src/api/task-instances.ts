@@ -8,6 +8,7 @@ import { z } from "zod";
 import {
   NotFoundError,
   TASK_STATES,
+  taskOfSpec,
   type DagRunRecord,
   type TaskInstanceFilter,
   type TaskInstanceRecord,
@@ -206,7 +207,7 @@ export function taskInstanceRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       const [snap] = await store.loadRunSnapshots([run.id]);
       const spec = await store.getDagVersion(run.version_id);
       const dag = await store.getDag(run.team, run.dag_id);
-      const task = spec?.tasks.find((t) => t.task_id === ti.task_id);
+      const task = spec ? taskOfSpec(spec, ti.task_id) : undefined;
       const dependencies = taskDependencies({
         ti,
         run,

@@ -6,7 +6,7 @@
  * in the team's Kubernetes namespace when its policy names one. A rejection is a dispatch failure for the
  * caller to record.
  */
-import { policyViolations, teamKey, type DagRunRecord, type DagSpec, type TaskInstanceRecord } from "../domain";
+import { policyViolations, taskOfSpec, teamKey, type DagRunRecord, type DagSpec, type TaskInstanceRecord } from "../domain";
 import type { DispatchStore } from "../store";
 import type { Router } from "../executors";
 import type { AgentTokens } from "../auth";
@@ -36,7 +36,7 @@ export class Dispatcher implements TaskDispatcher {
   constructor(private readonly deps: DispatchDeps) {}
 
   async dispatch(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec): Promise<void> {
-    const task = spec.tasks.find((t) => t.task_id === ti.task_id);
+    const task = taskOfSpec(spec, ti.task_id);
     if (!task) throw new Error(`task ${ti.task_id} is not in version ${run.version_id} of DAG ${ti.dag_id}`);
     const executor = this.deps.router.executorFor(task);
     const team = await this.deps.policies?.teamOf(ti.team);

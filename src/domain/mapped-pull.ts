@@ -6,6 +6,7 @@
  */
 import type { DagSpec, TaskSpec } from "./dag-spec";
 import { isMapped, mappedValues, mappingRefs, sourceKey, type XComRef } from "./mapping";
+import { taskOfSpec } from "./task-lookup";
 import type { DagRunRecord, XComKey, XComRecord } from "./records";
 
 export interface XComPullPort {
@@ -18,7 +19,7 @@ type RunKey = Pick<DagRunRecord, "team" | "dag_id" | "run_id">;
 /** The XCom `ref` names, or undefined when the (unmapped) upstream pushed none. */
 export async function pullXCom(port: XComPullPort, run: RunKey, spec: Pick<DagSpec, "tasks">, ref: XComRef): Promise<unknown> {
   const key = { team: run.team, dag_id: run.dag_id, run_id: run.run_id, task_id: ref.xcom, key: ref.key ?? "return_value" };
-  const upstream = spec.tasks.find((t) => t.task_id === ref.xcom);
+  const upstream = taskOfSpec(spec, ref.xcom);
   if (upstream && isMapped(upstream)) return (await port.listMappedXComs(key)).map((x) => x.value);
   return (await port.getXCom(key))?.value;
 }

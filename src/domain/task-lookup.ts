@@ -7,9 +7,9 @@
  */
 import type { DagSpec, TaskSpec } from "./dag-spec";
 
-const indexes = new WeakMap<DagSpec, ReadonlyMap<string, TaskSpec>>();
+const indexes = new WeakMap<Pick<DagSpec, "tasks">, ReadonlyMap<string, TaskSpec>>();
 
-export function taskOfSpec(spec: DagSpec, taskId: string): TaskSpec | undefined {
+export function taskOfSpec(spec: Pick<DagSpec, "tasks">, taskId: string): TaskSpec | undefined {
   let byId = indexes.get(spec);
   if (!byId) indexes.set(spec, (byId = new Map(spec.tasks.map((t) => [t.task_id, t]))));
   return byId.get(taskId);

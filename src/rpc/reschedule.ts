@@ -11,6 +11,7 @@ import {
   isAgentSensor,
   rescheduleProgress,
   sensorTiming,
+  taskOfSpec,
   waitingNote,
   type TaskInstanceRecord,
   type TaskSpec,
@@ -36,7 +37,7 @@ export type RescheduleStore = Pick<
 export async function rescheduleTry(store: RescheduleStore, ti: TaskInstanceRecord, now: Date): Promise<TaskState> {
   const run = await store.getDagRunById(ti.dag_run_id);
   const spec = run ? await store.getDagVersion(run.version_id) : null;
-  const task = spec?.tasks.find((t) => t.task_id === ti.task_id);
+  const task = spec ? taskOfSpec(spec, ti.task_id) : undefined;
   if (!task?.sensor || !isAgentSensor(task.sensor) || task.mode !== "reschedule")
     throw new ConnectError(
       `ReportState up_for_reschedule is only for a bash or ts sensor in mode reschedule; task "${ti.task_id}" is not one`,

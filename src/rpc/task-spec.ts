@@ -4,7 +4,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { GetTaskSpecResponseSchema, type GetTaskSpecResponse } from "../gen/leoflow/agent/v1/agent_pb";
-import { NotFoundError, pullXCom, type DagSpec } from "../domain";
+import { NotFoundError, pullXCom, taskOfSpec, type DagSpec } from "../domain";
 import type { AgentRpcStore } from "../store";
 import { describe, type Caller } from "./caller";
 import { effectiveParams, taskEnv, xcomInputRefs } from "./task-context";
@@ -51,7 +51,7 @@ async function taskSpecFor(
   dagRead.catch(() => {}); // awaited below, unless the version is missing first
   const spec = await version(run.version_id);
   if (!spec) throw new NotFoundError(`DAG version ${run.version_id} pinned by run ${run.run_id} does not exist`);
-  const task = spec.tasks.find((t) => t.task_id === c.ti.task_id);
+  const task = taskOfSpec(spec, c.ti.task_id);
   if (!task)
     throw new NotFoundError(`task ${c.ti.task_id} is not in version ${run.version_id} of DAG ${run.dag_id}; it was removed from the DAG`);
   const xcomInputs: Record<string, string> = {};

@@ -8,6 +8,7 @@ import {
   expandTask,
   loadMappingSources,
   mappingRefs,
+  taskOfSpec,
   type DagRunRecord,
   type DagSpec,
   type TaskInstanceRecord,
@@ -33,7 +34,7 @@ export async function expandMappedTasks(
   if (requests.length === 0) return [];
   const decided = await Promise.all(
     requests.map(async (r) => {
-      const task = r.spec.tasks.find((t) => t.task_id === r.ti.task_id)!;
+      const task = taskOfSpec(r.spec, r.ti.task_id)!;
       const sources = await loadMappingSources(store, r.run, r.spec, mappingRefs(task));
       return { r, expansion: expandTask(task, sources, maxMapLength) };
     }),
