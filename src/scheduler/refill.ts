@@ -121,6 +121,21 @@ const WAITS_FOR_EVERY_UPSTREAM: ReadonlySet<TriggerRule> = new Set<TriggerRule>(
   "none_skipped",
 ]);
 
+/**
+ * A run's unmapped task instances by task id, built once per list (a snapshot's, which every hand-over of the
+ * tick that read it shares): a chain's hop looked its next task up with a scan, O(n²) over a long chain.
+ */
+const unmappedByList = new WeakMap<readonly TaskInstanceRecord[], Map<string, TaskInstanceRecord>>();
+function unmappedOf(tis: readonly TaskInstanceRecord[]): Map<string, TaskInstanceRecord> {
+  let index = unmappedByList.get(tis);
+  if (!index) {
+    index = new Map();
+    for (const t of tis) if (t.map_index === -1) index.set(t.task_id, t);
+    unmappedByList.set(tis, index);
+  }
+  return index;
+}
+
 /** Each spec's downstream tasks by task id, built once per spec. */
 const downstreamBySpec = new WeakMap<DagSpec, Map<string, DagSpec["tasks"][number][]>>();
 function downstreamOf(spec: DagSpec, taskId: string): readonly DagSpec["tasks"][number][] {
@@ -177,7 +192,7 @@ export function chainSuccessor(
   if (task?.upstream.length !== 1 || task.expand || task.expand_kwargs || task.depends_on_past) return undefined;
   if (task.max_active_tis_per_dag !== undefined || !eligible(task) || evaluateTriggerRule(task.trigger_rule, ["success"]) !== "schedule")
     return undefined;
-  const ti = tis.find((t) => t.task_id === task.task_id && t.map_index === -1);
+  const ti = unmappedOf(tis).get(task.task_id);
   if (ti?.state !== "none" || ti.team !== ended.team || ti.dag_id !== ended.dag_id || ti.pool !== ended.pool) return undefined;
   return Math.max(1, ti.pool_slots) === Math.max(1, ended.pool_slots) ? ti : undefined;
 }
