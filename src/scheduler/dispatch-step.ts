@@ -519,14 +519,11 @@ export class DispatchStep {
   ): AgentHandOff | undefined {
     const from = this.agentQueued.get(ended.id);
     this.agentQueued.delete(ended.id);
-    if (!pastOk || !from?.tis || from.ti.try_number !== ended.try_number || this.waitingCandidates.size || held.has(from.run.id))
-      return undefined;
+    if (!pastOk || !from || from.ti.try_number !== ended.try_number) return undefined;
     const { inline, sensors } = this.opts;
-    const next = chainSuccessor(from.spec, from.tis, from.ti, (t) => !inline?.accepts(t) && !sensors?.accepts(t));
-    if (!next) return undefined;
-    const { round: _round, maxActiveTisPerDag: _max, ...rest } = from;
-    const c: Candidate = { ...rest, ti: next, inline: false };
-    if (!this.latestLimits || !withinLimits(c, this.latestLimits)) return undefined;
+    const c = this.chainCandidate(from, from.ti, held, false, (t) => !inline?.accepts(t) && !sensors?.accepts(t));
+    if (!c) return undefined;
+    const next = c.ti;
     const entry = { c, written: false };
     this.refills.add(entry);
     const patch = waitCleared(next);
@@ -616,12 +613,28 @@ export class DispatchStep {
   private chainNext(ending: TaskInstanceRecord, held: { has(runId: number): boolean }): Candidate | undefined {
     const from = this.inlineRunning.get(ending.id);
     const inline = this.opts.inline;
-    if (!from?.tis || !inline || this.waitingCandidates.size || held.has(from.run.id)) return undefined;
-    const next = chainSuccessor(from.spec, from.tis, ending, (t) => inline.accepts(t));
+    return from && inline ? this.chainCandidate(from, ending, held, true, (t) => inline.accepts(t)) : undefined;
+  }
+
+  /**
+   * The candidate for the task `ended`'s success alone makes ready (refill.ts chainSuccessor, among the tasks
+   * `eligible` takes), looked up in the run `from` (the candidate `ended` was started or queued as) was read
+   * with; `inline` says how it runs. None while anything waits for a slot (no queue to jump) or the run is held,
+   * and none unless its DAG, pool and team were within their limits at the latest tick's counts: as a refill's,
+   * a swap keeps the counts, so a pool shrunk or a quota lowered drains first.
+   */
+  private chainCandidate(
+    from: Candidate,
+    ended: TaskInstanceRecord,
+    held: { has(runId: number): boolean },
+    inline: boolean,
+    eligible: (task: DagSpec["tasks"][number]) => boolean,
+  ): Candidate | undefined {
+    if (!from.tis || this.waitingCandidates.size || held.has(from.run.id)) return undefined;
+    const next = chainSuccessor(from.spec, from.tis, ended, eligible);
     if (!next) return undefined;
     const { round: _round, maxActiveTisPerDag: _max, ...rest } = from;
-    const c: Candidate = { ...rest, ti: next, inline: true };
-    // As a refill's: a swap keeps the counts, so only while they are within their limits (a pool shrunk drains).
+    const c: Candidate = { ...rest, ti: next, inline };
     return this.latestLimits && withinLimits(c, this.latestLimits) ? c : undefined;
   }
 
