@@ -86,8 +86,8 @@ SELECT ord, false AS next FROM a UNION ALL SELECT ord, true AS next FROM s`;
     ...applyParams(
       withNext.map((n) => n.next),
       now,
+      withNext.map((n) => settled.transitions[n.i]!.id),
     ),
-    withNext.map((n) => settled.transitions[n.i]!.id),
   ];
   return [text, params];
 }
@@ -113,6 +113,6 @@ function writeCtes(settled: SettledTryEnds, now: Date, first: number): { ctes: s
   const $lines = (k: number) => $(xcoms.length + k);
   return {
     ctes: `xc AS (${xcomUpsertSql($)}),\n     lg AS (${logLinesInsertSql($lines)})`,
-    params: [...xcoms, ...logLinesParams(settled.lines)],
+    params: [...xcoms, logLinesParams(settled.lines)[0]],
   };
 }

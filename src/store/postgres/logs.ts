@@ -33,32 +33,36 @@ export async function appendLogs(
 
 /** Many tries' lines as one INSERT over flat arrays (one round trip, one commit for all). */
 export async function appendLogBatches(db: Db, batches: readonly LogBatch[]): Promise<void> {
-  const params = logLinesParams(batches);
-  if ((params[0] as unknown[]).length === 0) return;
+  const [lines, count] = logLinesParams(batches);
+  if (count === 0) return;
   await execute(
     db,
     logLinesInsertSql((k) => `$${k + 1}`),
-    params,
+    [lines],
   );
 }
 
-/** The insert of many tries' lines as one INSERT over arrays; `$` names parameter k (appendLogBatches, inline try ends). */
+/** The insert of many tries' lines as one INSERT over a JSON recordset; `$` names parameter k (appendLogBatches, inline try ends). */
 export const logLinesInsertSql = ($: (k: number) => string) => `INSERT INTO task_logs (ti_id, try_number, seq, ts, stream, line)
-     SELECT * FROM unnest(${$(0)}::bigint[], ${$(1)}::int[], ${$(2)}::int[], ${$(3)}::timestamptz[], ${$(4)}::text[], ${$(5)}::text[])
+     SELECT u.ti_id, u.try_number, u.seq, u.ts, u.stream, u.line
+     FROM json_to_recordset(${$(0)}::text::json) AS u(ti_id bigint, try_number int, seq int, ts timestamptz, stream text, line text)
      ON CONFLICT (ti_id, try_number, seq) DO NOTHING`;
 
-/** logLinesInsertSql's six parameters: one array per column, a line's seq counted from its batch's first_seq. */
-export function logLinesParams(batches: readonly LogBatch[]): unknown[] {
-  const lines = batches.flatMap((b) => b.lines.map((l, i) => ({ b, l, seq: b.first_seq + i })));
-  return [
-    lines.map((x) => x.b.ti_id),
-    lines.map((x) => x.b.try_number),
-    lines.map((x) => x.seq),
-    arrayParam(lines.map((x) => x.l.timestamp)),
-    lines.map((x) => x.l.stream),
-    // NUL and lone surrogates become U+FFFD (json-safety.ts).
-    lines.map((x) => storableText(x.l.line)),
-  ];
+/** logLinesInsertSql's one parameter: the lines as one JSON text, a line's seq counted from its batch's first_seq. */
+export function logLinesParams(batches: readonly LogBatch[]): [string, number] {
+  // NUL and lone surrogates become U+FFFD (json-safety.ts).
+  const rows: unknown[] = [];
+  for (const b of batches)
+    for (const [i, l] of b.lines.entries())
+      rows.push({
+        ti_id: b.ti_id,
+        try_number: b.try_number,
+        seq: b.first_seq + i,
+        ts: l.timestamp,
+        stream: l.stream,
+        line: storableText(l.line),
+      });
+  return [JSON.stringify(rows), rows.length];
 }
 
 /** Lines with seq > afterSeq (default: all, including seq 0), in seq order, at most `limit`. */

@@ -55,21 +55,24 @@ export async function listXComs(db: Db, team: string, filter: XComFilter): Promi
   return { items: rows.map(toXCom), total: n };
 }
 
-/** The upsert of encoded XComs as one INSERT over arrays; `$` names parameter k (setXComs, and inline try ends as a CTE). */
+/**
+ * The upsert of encoded XComs as one INSERT over a JSON recordset; `$` names parameter k (setXComs, and inline
+ * try ends as a CTE). Each value goes in as the JSON it already is (no second encoding as a string).
+ */
 export const xcomUpsertSql = ($: (k: number) => string) => `INSERT INTO xcom (${XCOM_COLUMNS})
-       SELECT u.team, u.dag_id, u.run_id, u.task_id, u.map_index, u.key, u.value::jsonb, ${$(7)}::timestamptz
-       FROM unnest(${$(0)}::text[], ${$(1)}::text[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::int[], ${$(5)}::text[], ${$(6)}::text[])
-         AS u(team, dag_id, run_id, task_id, map_index, key, value)
+       SELECT u.team, u.dag_id, u.run_id, u.task_id, u.map_index, u.key, u.value, ${$(1)}::timestamptz
+       FROM json_to_recordset(${$(0)}::text::json)
+         AS u(team text, dag_id text, run_id text, task_id text, map_index int, key text, value jsonb)
        ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`;
 
-/** xcomUpsertSql's eight parameters. */
+/** xcomUpsertSql's two parameters: the rows as one JSON text (each `json` spliced in as it is), and the time. */
 export const xcomUpsertParams = (rows: readonly { key: XComKey; json: string }[], now: Date): unknown[] => [
-  rows.map((r) => r.key.team),
-  rows.map((r) => r.key.dag_id),
-  rows.map((r) => r.key.run_id),
-  rows.map((r) => r.key.task_id),
-  rows.map((r) => r.key.map_index ?? UNMAPPED),
-  rows.map((r) => r.key.key),
-  rows.map((r) => r.json),
+  `[${rows
+    .map((r) => {
+      const { team, dag_id, run_id, task_id, key } = r.key;
+      const head = JSON.stringify({ team, dag_id, run_id, task_id, map_index: r.key.map_index ?? UNMAPPED, key });
+      return `${head.slice(0, -1)},"value":${r.json}}`;
+    })
+    .join(",")}]`,
   now,
 ];
