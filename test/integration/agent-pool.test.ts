@@ -6,7 +6,7 @@
  * pool too, as it is the default.
  */
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLeoflow, waitFor, waitForRun, type Leoflow } from "../e2e/harness";
@@ -32,13 +32,16 @@ const probeDag = {
 };
 
 const servers: Leoflow[] = [];
+const dirs: string[] = [];
 afterAll(async () => {
   for (const s of servers) await s.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 async function serve(pool: number, dags: object[]): Promise<{ lf: Leoflow; port: number }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), `leoflow-agent-pool-${pool}-`));
+  dirs.push(dir);
   for (const d of dags) writeDag(dir, d);
   const lf = await startLeoflow({ dir, args: ["--port", String(port), "--agent-pool", String(pool), "--heartbeat-interval", "1"] });
   servers.push(lf);

@@ -3,7 +3,7 @@
  * sees afterwards in the store (states, notes, logs, XComs) is what we assert.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SignJWT } from "jose";
@@ -116,6 +116,7 @@ beforeAll(async () => {
 afterAll(async () => {
   server?.stop(true);
   await store?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 async function ti(taskId: string): Promise<TaskInstanceRecord> {
