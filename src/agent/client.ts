@@ -64,6 +64,8 @@ export interface RegisterResponse {
   heartbeatIntervalSeconds: number;
   /** What GetTaskSpec answers, when asked for with includeSpec and the control plane could build it. */
   spec?: GetTaskSpecResponse;
+  /** ReportState stores the last log lines sent with it (false from a control plane older than that). */
+  reportTakesLogs: boolean;
 }
 export interface GetTaskSpecResponse {
   dagId: string;
@@ -120,8 +122,17 @@ export interface AgentClient {
   appendLogs(req: { firstSeq: number; lines: LogLine[] }): Promise<void>;
   heartbeat(req: Record<string, never>): Promise<HeartbeatResponse>;
   pushXCom(req: { key: string; valueJson: string }): Promise<void>;
-  /** `final`: a failure no retry can change (a sensor's timeout). */
-  reportState(req: { state: string; exitCode: number; error: string; final?: boolean }): Promise<ReportStateResponse>;
+  /**
+   * `final`: a failure no retry can change (a sensor's timeout). `logs`: the try's last log lines, stored with
+   * the state (only to a control plane whose Register said reportTakesLogs).
+   */
+  reportState(req: {
+    state: string;
+    exitCode: number;
+    error: string;
+    final?: boolean;
+    logs?: { firstSeq: number; lines: LogLine[] };
+  }): Promise<ReportStateResponse>;
   getVariable(req: { key: string }): Promise<GetVariableResponse>;
   getConnection(req: { connId: string }): Promise<GetConnectionResponse>;
 }
@@ -142,7 +153,7 @@ export function isRetryable(e: unknown): boolean {
 }
 
 // Proto3 JSON omits fields at their default value; these put them back.
-const REGISTER: RegisterResponse = { dagId: "", runId: "", taskId: "", tryNumber: 0, heartbeatIntervalSeconds: 0 };
+const REGISTER: RegisterResponse = { dagId: "", runId: "", taskId: "", tryNumber: 0, heartbeatIntervalSeconds: 0, reportTakesLogs: false };
 const SPEC: GetTaskSpecResponse = {
   dagId: "",
   runId: "",
@@ -224,10 +235,7 @@ export function dial(serverUrl: string, token: string, opts: DialOptions = {}): 
     },
     getTaskSpec: async (req) => ({ ...SPEC, ...(await call("GetTaskSpec", req)) }),
     appendLogs: async (req) => {
-      await call("AppendLogs", {
-        firstSeq: String(req.firstSeq),
-        lines: req.lines.map((l) => ({ ...l, timestampMs: String(l.timestampMs) })),
-      });
+      await call("AppendLogs", { firstSeq: String(req.firstSeq), lines: wireLines(req.lines) });
     },
     heartbeat: async (req) => {
       const res: HeartbeatResponse = { shouldStop: false, reason: "", renewedToken: "", ...(await call("Heartbeat", req)) };
@@ -237,7 +245,10 @@ export function dial(serverUrl: string, token: string, opts: DialOptions = {}): 
     pushXCom: async (req) => {
       await call("PushXCom", req);
     },
-    reportState: async (req) => ({ state: "", ...(await call("ReportState", req)) }),
+    reportState: async ({ logs, ...req }) => {
+      const lines = logs?.lines.length ? { logFirstSeq: String(logs.firstSeq), logLines: wireLines(logs.lines) } : {};
+      return { state: "", ...(await call("ReportState", { ...req, ...lines })) };
+    },
     getVariable: async (req) => ({ found: false, value: "", secret: false, ...(await call("GetVariable", req)) }),
     getConnection: async (req) => ({ ...CONNECTION, ...(await call("GetConnection", req)) }),
   };
@@ -252,3 +263,6 @@ function codeForStatus(status: number): RpcCode {
   if (status === 429 || status === 502 || status === 503 || status === 504) return "unavailable";
   return "unknown";
 }
+
+/** Log lines as the protocol's JSON carries them (int64 as a string). */
+const wireLines = (lines: readonly LogLine[]) => lines.map((l) => ({ ...l, timestampMs: String(l.timestampMs) }));

@@ -110,6 +110,25 @@ export class LogShipper {
     return this.flush();
   }
 
+  /**
+   * The try's last batch, for ReportState to carry (one write for both instead of an AppendLogs first): the
+   * lines still held, masked and numbered, once every earlier batch is sent. Everything but one batch goes out
+   * the usual way first. Nothing is sent after it.
+   */
+  async takeLast(): Promise<{ firstSeq: number; lines: ShippedLine[] }> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.pending.length) this.takeInSecrets();
+    const last = this.pending.splice(Math.max(0, this.pending.length - this.o.maxBatchLines));
+    if (this.pending.length) void this.flush();
+    if (this.masker.size) for (const l of last) l.line = this.masker.mask(l.line);
+    const firstSeq = this.nextSeq;
+    this.nextSeq += last.length;
+    this.pendingBytes = 0;
+    await this.chain;
+    return { firstSeq, lines: last };
+  }
+
   /** Reads the mask source now; the runner calls it once the task is over, before its temp dir (and mask file) goes. */
   takeInSecrets(): void {
     try {

@@ -82,8 +82,13 @@ export async function runAgent(opts: RunAgentOptions): Promise<number> {
     });
 
     if (outcome.state === "failed") agentLog(`task failed: ${outcome.error}`);
-    await shipper.close();
-    const res = await client.reportState(outcome);
+    // The last lines ride on the report when the control plane takes them there (one write, not two).
+    let res: Awaited<ReturnType<AgentClient["reportState"]>>;
+    if (reg.reportTakesLogs) res = await client.reportState({ ...outcome, logs: await shipper.takeLast() });
+    else {
+      await shipper.close();
+      res = await client.reportState(outcome);
+    }
     if (res.state !== outcome.state) log.warn("control plane kept a different state", { reported: outcome.state, state: res.state });
     return res.state === "success" || res.state === "skipped" ? 0 : 1;
   } catch (e) {

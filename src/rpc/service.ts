@@ -14,9 +14,10 @@ import {
   PushXComResponseSchema,
   RegisterResponseSchema,
   ReportStateResponseSchema,
+  type LogLine,
 } from "../gen/leoflow/agent/v1/agent_pb";
 import { NotFoundError, TooLargeError, ValidationError, type TaskState, errorMessage } from "../domain";
-import type { AgentRpcStore, TryFinish, TryIdentity, TryNext } from "../store";
+import type { AgentRpcStore, TryFinish, TryIdentity, TryLines, TryNext } from "../store";
 import type { Logger } from "../observability";
 import type { AgentTokens } from "../auth";
 import { authenticate, callerOf, describe, identify, isStale, renewalDue, requireLiveTry, staleError, tryOf } from "./caller";
@@ -84,6 +85,8 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
         taskId: c.id.taskId,
         tryNumber: c.id.tryNumber,
         heartbeatIntervalSeconds: deps.heartbeatIntervalSeconds,
+        // The agent's last log lines may ride on its ReportState (one write for both).
+        reportTakesLogs: true,
         // Built once the try is running, so its start waits for none of it. A spec that cannot be built is
         // left to the agent's GetTaskSpec, which answers with the error as it always has.
         spec: req.includeSpec ? await taskSpec(c).catch(() => undefined) : undefined,
@@ -100,8 +103,7 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
       // Lines after the try ended (or from a superseded try) are refused: nobody can write into a finished log.
       // The check and the write are one store call; a refusal is read again to say why.
       const token = await identify(ctx, tokens, now());
-      const firstSeq = Number(req.firstSeq);
-      const lines = req.lines.map((l) => ({ timestamp: new Date(Number(l.timestampMs)), stream: l.stream, line: l.line }));
+      const { firstSeq, lines } = logLinesOf(req.firstSeq, req.lines, "AppendLogs");
       if (!(await store.appendTryLogs(tryOf(token), firstSeq, lines))) {
         const c = await caller(ctx);
         requireLiveTry(c, "AppendLogs");
@@ -155,9 +157,12 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
           Code.InvalidArgument,
         );
       const to = req.state as TaskState;
+      const lines = req.logLines.length ? logLinesOf(req.logFirstSeq, req.logLines, "ReportState") : undefined;
       if (to === "up_for_reschedule") {
         const c = await caller(ctx);
         if (isStale(c) || c.ti.state !== "running") return create(ReportStateResponseSchema, { state: c.ti.state });
+        // The check's last lines go in while its try still runs (an AppendLogs of its own).
+        if (lines) await store.appendTryLogs(tryOf(c), lines.firstSeq, lines.lines);
         const state = await rescheduleTry(store, c.ti, now());
         deps.onTaskStateChange(c.ti.dag_run_id);
         return create(ReportStateResponseSchema, { state });
@@ -170,6 +175,7 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
         note: to === "failed" ? req.error || `exit code ${req.exitCode}` : req.error || null,
         // A final failure (a sensor's timeout) spends no retry: max_tries drops to the tries made.
         final: to === "failed" && req.final,
+        ...(lines ? { lines } : {}),
       };
       const handOff = to === "success" ? askHandOff(tryOf(token)) : undefined;
       let finished: Awaited<ReturnType<AgentRpcStore["finishTry"]>>;
@@ -229,6 +235,25 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
         port: c.port ?? 0,
         extraJson: c.extra ?? "",
       });
+    }),
+  };
+}
+
+/**
+ * Log lines as an agent sends them (AppendLogs, or its last batch with ReportState), checked: a first seq that
+ * is not a count and a time that is no date are the agent's bug, refused with the field that is wrong.
+ */
+function logLinesOf(firstSeq: bigint, lines: readonly LogLine[], method: string): TryLines {
+  const first = Number(firstSeq);
+  if (!Number.isSafeInteger(first) || first < 0)
+    throw new ConnectError(`${method}: the first log line's seq must be a whole number ≥ 0, got ${firstSeq}`, Code.InvalidArgument);
+  return {
+    firstSeq: first,
+    lines: lines.map((l, i) => {
+      const timestamp = new Date(Number(l.timestampMs));
+      if (Number.isNaN(timestamp.getTime()))
+        throw new ConnectError(`${method}: log line ${first + i} has no valid time (timestamp_ms ${l.timestampMs})`, Code.InvalidArgument);
+      return { timestamp, stream: l.stream, line: l.line };
     }),
   };
 }

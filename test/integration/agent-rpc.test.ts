@@ -306,6 +306,7 @@ describe("the rpc service refuses what it must", () => {
     const again = await client.register({ hostname: "a", pid: 1 });
     expect(again).toEqual(first);
     expect(first.heartbeatIntervalSeconds).toBe(1);
+    expect(first.reportTakesLogs).toBe(true);
     expect((await client.heartbeat({})).shouldStop).toBe(false);
 
     const spec = await client.getTaskSpec({});
@@ -330,10 +331,17 @@ describe("the rpc service refuses what it must", () => {
     await client.appendLogs({ firstSeq: 0, lines: [line] });
     expect((await store.readLogs(t.id, 1)).map((l) => l.line)).toEqual(["once"]);
 
-    expect((await client.reportState({ state: "success", exitCode: 0, error: "" })).state).toBe("success");
-    expect((await client.reportState({ state: "success", exitCode: 0, error: "" })).state).toBe("success");
+    // The last lines ride on the report: a time that is no date is refused with the line, and nothing changes.
+    const last = (text: string, timestampMs = Date.now()) => ({ firstSeq: 1, lines: [{ timestampMs, stream: "agent", line: text }] });
+    const [c0, m0] = await code(client.reportState({ state: "success", exitCode: 0, error: "", logs: last("bad", 9e15) }));
+    expect(c0).toBe("invalid_argument");
+    expect(m0).toContain("log line 1 has no valid time");
+    expect((await ti("spare")).state).toBe("running");
+    expect((await client.reportState({ state: "success", exitCode: 0, error: "", logs: last("exit code 0") })).state).toBe("success");
+    expect((await client.reportState({ state: "success", exitCode: 0, error: "", logs: last("resent") })).state).toBe("success");
     expect((await client.reportState({ state: "failed", exitCode: 1, error: "late" })).state).toBe("success");
     expect((await ti("spare")).state).toBe("success");
+    expect((await store.readLogs(t.id, 1)).map((l) => l.line)).toEqual(["once", "exit code 0"]);
     const hb = await client.heartbeat({});
     expect(hb.shouldStop).toBe(true);
     expect(hb.reason).toContain("is now success");

@@ -187,6 +187,55 @@ export function agentTriesContract(getStore: () => Store): void {
     });
   });
 
+  describe("finishTry with the try's last log lines", () => {
+    const lines = (firstSeq: number, ...texts: string[]) => ({
+      firstSeq,
+      lines: texts.map((line, i) => ({ timestamp: at(3 + i), stream: "stdout" as const, line })),
+    });
+
+    test.each([false, true])("stores them with the end that applies, after the lines before them (webhook: %p)", async (webhook) => {
+      const store = getStore();
+      const { id, start, finish } = await queued(store);
+      if (webhook) await store.createWebhook("default", hook, at(0));
+      await store.startTry(start("a"), at(2));
+      await store.appendTryLogs(start("a"), 0, lines(0, "first").lines);
+      const res = await store.finishTry(finish("a", { lines: lines(1, "second", "exit code 0 after 0.01s\u0000") }), at(5));
+      expect([res!.applied, res!.ti.state]).toEqual([true, "success"]);
+      expect((await store.readLogs(id("a"), 1)).map((l) => [l.seq, l.stream, l.line, l.timestamp])).toEqual([
+        [0, "stdout", "first", at(3)],
+        [1, "stdout", "second", at(3)],
+        // NUL is kept as U+FFFD, as AppendLogs keeps it.
+        [2, "stdout", "exit code 0 after 0.01s\uFFFD", at(4)],
+      ]);
+    });
+
+    test("a resend, a report for another try, or one for a try no longer running stores none", async () => {
+      const store = getStore();
+      const { id, start, finish } = await queued(store);
+      await store.startTry(start("a"), at(2));
+      await store.startTry(start("b"), at(2));
+      expect((await store.finishTry(finish("a", { try_number: 2, lines: lines(0, "stale") }), at(4)))!.applied).toBe(false);
+      await store.finishTry(finish("a", { lines: lines(0, "kept") }), at(4));
+      expect((await store.finishTry(finish("a", { lines: lines(0, "resent", "more") }), at(5)))!.applied).toBe(false);
+      expect((await store.readLogs(id("a"), 1)).map((l) => l.line)).toEqual(["kept"]);
+      expect(await store.readLogs(id("a"), 2)).toEqual([]);
+      // Marked failed meanwhile (a reaper, a user): its agent's report and lines are refused.
+      await store.applyTransitions([{ id: id("b"), from: ["running"], to: "failed", patch: { note: "marked" } }], at(5));
+      expect((await store.finishTry(finish("b", { lines: lines(0, "late") }), at(6)))!.applied).toBe(false);
+      expect(await store.readLogs(id("b"), 1)).toEqual([]);
+    });
+
+    test("with a chain's next task: the lines, the end and the next task's move in one write", async () => {
+      const store = getStore();
+      const { id, start, finish, next } = await queued(store);
+      await store.startTry(start("a"), at(2));
+      const res = await store.finishTry(finish("a", { next: next("c"), lines: lines(0, "done") }), at(5));
+      expect([res!.applied, res!.nextApplied]).toEqual([true, true]);
+      expect((await store.readLogs(id("a"), 1)).map((l) => l.line)).toEqual(["done"]);
+      expect((await store.getTaskInstanceById(id("c")))!.state).toBe("queued");
+    });
+  });
+
   describe("finishTry with a chain's next task", () => {
     test.each([false, true])("queues it with the end's success, not with a failure or a resend (webhook: %p)", async (webhook) => {
       const store = getStore();

@@ -29,7 +29,8 @@ export interface AgentRpcStore
   /**
    * With `next` (a chain's next task, scheduler/dispatch-step.ts chainHandOff), its move into scheduled and
    * then queued is written in the same transaction, each with its outbox row, and only when this end applies as
-   * success; `nextApplied` says whether its move into queued applied.
+   * success; `nextApplied` says whether its move into queued applied. With `lines`, the try's last log lines
+   * are stored in the same transaction when this end applies (one write for an agent's last batch and its end).
    */
   finishTry(finish: TryFinish, now: Date): Promise<TryWrite | null>;
   /**
@@ -74,6 +75,17 @@ export interface TryFinish extends TryIdentity {
   final: boolean;
   /** A chain's next task, queued with this end when it applies as success (finishTry). */
   next?: TryNext;
+  /**
+   * The try's last log lines (an agent's final batch), stored in the same write when this end applies: a resend
+   * or a report the control plane no longer takes stores none, as AppendLogs refuses lines of an ended try.
+   */
+  lines?: TryLines;
+}
+
+/** Log lines of a try numbered from `firstSeq`, as AppendLogs takes them. */
+export interface TryLines {
+  firstSeq: number;
+  lines: Omit<LogLineRecord, "seq">[];
 }
 
 /** A task instance's move none → scheduled, then scheduled → queued (conditional like every transition). */

@@ -23,6 +23,7 @@ const START = `UPDATE task_instances SET state = 'running', updated_at = $6, sta
   WHERE ${THE_TRY} AND state = 'queued'
   RETURNING ${TI_COLUMNS}`;
 
+// $7 state, $8 note, $9 final, $10 the last log lines (JSON; FINISH_LINES stores them when the end applied).
 const FINISH = `UPDATE task_instances SET state = $7, updated_at = $6, end_date = $6, note = $8::text, wait_reason = NULL,
     max_tries = CASE WHEN $9::boolean THEN try_number - 1 ELSE max_tries END
   WHERE ${THE_TRY} AND state = 'running'
@@ -33,23 +34,39 @@ const FINISH = `UPDATE task_instances SET state = $7, updated_at = $6, end_date 
  * transition, APPLY_SQL's parameters after the update's, its gate among them) moves too, only if the update ended the
  * try in success; `next_applied` says whether it did.
  */
-function writeSql(update: string, last: number, outbox: boolean, next = false): string {
+function writeSql(update: string, last: number, outbox: boolean, next = false, lines = ""): string {
   const type = `$${last + 1}`;
   const time = `$${last + 2}`;
   const ins = `ins AS (${taskEventInsertSql("a", "a", type, time, "$6")}),`;
   const s = `s AS (${applySql("u.ord", last, { condition: "u.gate IN (SELECT id FROM a WHERE state = 'success')" })}),`;
   return `WITH cur AS (SELECT ${TI_COLUMNS} FROM task_instances WHERE id = $1),
   a AS (${update}),
-  ${outbox ? ins : ""}${next ? s : ""}
+  ${lines}${outbox ? ins : ""}${next ? s : ""}
   answer AS (SELECT true AS applied, a.* FROM a UNION ALL SELECT false, cur.* FROM cur WHERE NOT EXISTS (SELECT 1 FROM a))
 SELECT *${next ? ", EXISTS (SELECT 1 FROM s) AS next_applied" : ""} FROM answer`;
 }
 
+/** The agent's last log lines ($10), stored only when the end applied (`a` has its row). */
+const FINISH_LINES = `lg AS (INSERT INTO task_logs (ti_id, try_number, seq, ts, stream, line)
+    SELECT $1, $5, u.seq, u.ts, u.stream, u.line
+      FROM json_to_recordset($10::text::json) AS u(seq int, ts timestamptz, stream text, line text)
+     WHERE EXISTS (SELECT 1 FROM a)
+    ON CONFLICT (ti_id, try_number, seq) DO NOTHING),
+  `;
+
 const SQL = {
   start: [writeSql(START, 8, false), writeSql(START, 8, true)],
-  finish: [writeSql(FINISH, 9, false), writeSql(FINISH, 9, true)],
-  finishWithNext: writeSql(FINISH, 9, false, true),
+  finish: [writeSql(FINISH, 10, false, false, FINISH_LINES), writeSql(FINISH, 10, true, false, FINISH_LINES)],
+  finishWithNext: writeSql(FINISH, 10, false, true, FINISH_LINES),
 } as const;
+
+/** FINISH_LINES' parameter: the lines as one JSON text, each with its seq (NUL and lone surrogates as U+FFFD). */
+function linesJson(lines: TryFinish["lines"]): string {
+  if (!lines?.lines.length) return "[]";
+  return JSON.stringify(
+    lines.lines.map((l, i) => ({ seq: lines.firstSeq + i, ts: l.timestamp, stream: l.stream, line: storableText(l.line) })),
+  );
+}
 
 async function write(db: Db, sql: readonly [string, string], t: TryIdentity, own: unknown[], now: Date, outbox: boolean) {
   const params = [t.id, t.dag_id, t.run_id, t.task_id, t.try_number, now, ...own];
@@ -66,7 +83,7 @@ export async function startTry(db: Db, s: TryStart, now: Date, outbox: boolean):
 }
 
 export async function finishTry(db: Pool, f: TryFinish, now: Date, outbox: boolean): Promise<TryWrite | null> {
-  const own = [f.to, text(f.note), f.final];
+  const own = [f.to, text(f.note), f.final, linesJson(f.lines)];
   const next = f.next;
   if (!next) return write(db, SQL.finish, f, own, now, outbox);
   const collapsed = collapse(next.scheduling, next.queued);

@@ -23,16 +23,17 @@ export function startTry(db: Database, s: TryStart, now: Date, apply: Apply): Tr
 }
 
 export function finishTry(db: Database, f: TryFinish, now: Date, apply: Apply): TryWrite | null {
-  const next = f.next;
-  // A chain's next task, in the same transaction: queued only when this end applied as success.
-  const after = next
-    ? (res: TryWrite): TryWrite => {
-        // From none only (as on Postgres): a task a tick scheduled meanwhile is the tick's to queue.
-        const queued =
-          res.applied && res.ti.state === "success" && apply([next.scheduling], now)[0] === true && apply([next.queued], now)[0] === true;
-        return { ...res, nextApplied: queued };
-      }
-    : undefined;
+  const { next, lines } = f;
+  const after = (res: TryWrite): TryWrite => {
+    // The agent's last lines, with the end that applied (a resend or a stale report stores none).
+    if (res.applied && lines?.lines.length) appendLogs(db, f.id, f.try_number, lines.firstSeq, lines.lines);
+    if (!next) return res;
+    // A chain's next task, in the same transaction: queued only when this end applied as success. From none
+    // only (as on Postgres): a task a tick scheduled meanwhile is the tick's to queue.
+    const queued =
+      res.applied && res.ti.state === "success" && apply([next.scheduling], now)[0] === true && apply([next.queued], now)[0] === true;
+    return { ...res, nextApplied: queued };
+  };
   return write(
     db,
     f,

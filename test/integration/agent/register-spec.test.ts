@@ -67,20 +67,30 @@ function client(marker: string, register: () => Promise<RegisterResponse>) {
   const calls: string[] = [];
   const reported: string[] = [];
   const pushed: string[] = [];
+  /** Log lines as they reached the control plane, by seq, and by which call. */
+  const lines: { seq: number; line: string; via: "AppendLogs" | "ReportState" }[] = [];
   const c: AgentClient = {
     register: async (req) => (calls.push(`register includeSpec=${req.includeSpec}`), register()),
     getTaskSpec: async () => (calls.push("getTaskSpec"), specOf(marker)),
-    appendLogs: async () => {},
+    appendLogs: async (req) => {
+      calls.push("appendLogs");
+      for (const [i, l] of req.lines.entries()) lines.push({ seq: req.firstSeq + i, line: l.line, via: "AppendLogs" });
+    },
     heartbeat: async () => ({ shouldStop: false, reason: "", renewedToken: "" }),
     pushXCom: async (req) => void pushed.push(req.valueJson),
-    reportState: async (req) => (reported.push(req.state), { state: req.state }),
+    reportState: async (req) => {
+      calls.push("reportState");
+      for (const [i, l] of (req.logs?.lines ?? []).entries()) lines.push({ seq: req.logs!.firstSeq + i, line: l.line, via: "ReportState" });
+      reported.push(req.state);
+      return { state: req.state };
+    },
     getVariable: async () => ({ found: false, value: "", secret: false }),
     getConnection: async () => ({ found: false, connType: "", host: "", login: "", password: "", schema: "", port: 0, extraJson: "" }),
   };
-  return { c, calls, reported, pushed };
+  return { c, calls, reported, pushed, lines };
 }
 
-const registered = { dagId: "d", runId: "r", taskId: "t", tryNumber: 1, heartbeatIntervalSeconds: 0 };
+const registered = { dagId: "d", runId: "r", taskId: "t", tryNumber: 1, heartbeatIntervalSeconds: 0, reportTakesLogs: false };
 const newMarker = () => join(mkdtempSync(join(outside, "leoflow-register-")), "ran");
 const run = (c: AgentClient, logger: Logger) =>
   runAgent({ server: "http://127.0.0.1:1", token: "t", logger, client: c, env: { PATH: process.env.PATH } });
@@ -106,7 +116,7 @@ test("Register answers the spec: no GetTaskSpec; the task runs once, its return 
   const { c, calls, reported, pushed } = client(marker, async () => ({ ...registered, spec: specOf(marker) }));
   expect(await run(c, logger)).toBe(0);
   expect(errors).toEqual([]);
-  expect(calls).toEqual(["register includeSpec=true"]);
+  expect(calls).toEqual(["register includeSpec=true", "appendLogs", "reportState"]);
   expect(reported).toEqual(["success"]);
   expect(pushed).toEqual(['{"n":1}']);
   expect(existsSync(marker)).toBe(true);
@@ -119,7 +129,31 @@ test("a control plane that answers no spec is asked with GetTaskSpec, as before"
   const { c, calls, reported } = client(marker, async () => registered);
   expect(await run(c, logger)).toBe(0);
   expect(errors).toEqual([]);
-  expect(calls).toEqual(["register includeSpec=true", "getTaskSpec"]);
+  expect(calls).toEqual(["register includeSpec=true", "getTaskSpec", "appendLogs", "reportState"]);
   expect(reported).toEqual(["success"]);
   expect(existsSync(marker)).toBe(true);
+});
+
+test("a control plane that takes the last lines with the report gets them there: no AppendLogs, every line once, in order", async () => {
+  const marker = newMarker();
+  const { logger, errors } = recorder();
+  const { c, calls, reported, lines } = client(marker, async () => ({ ...registered, reportTakesLogs: true, spec: specOf(marker) }));
+  expect(await run(c, logger)).toBe(0);
+  expect(errors).toEqual([]);
+  expect(calls).toEqual(["register includeSpec=true", "reportState"]);
+  expect(reported).toEqual(["success"]);
+  expect(lines.map((l) => l.seq)).toEqual(lines.map((_, i) => i));
+  expect(lines.every((l) => l.via === "ReportState")).toBe(true);
+  expect(lines[0]!.line).toStartWith("leoflow agent on ");
+  expect(lines.at(-1)!.line).toStartWith("exit code 0 after ");
+});
+
+test("an older control plane (reportTakesLogs false) gets every line by AppendLogs before the report, as before", async () => {
+  const marker = newMarker();
+  const { logger } = recorder();
+  const { c, calls, lines } = client(marker, async () => ({ ...registered, spec: specOf(marker) }));
+  expect(await run(c, logger)).toBe(0);
+  expect(calls).toEqual(["register includeSpec=true", "appendLogs", "reportState"]);
+  expect(lines.every((l) => l.via === "AppendLogs")).toBe(true);
+  expect(lines.at(-1)!.line).toStartWith("exit code 0 after ");
 });

@@ -24,6 +24,44 @@ describe("LogShipper", () => {
     ]);
   });
 
+  test("takeLast: the held lines after every earlier batch is sent, numbered next and masked; nothing more is sent", async () => {
+    let release!: () => void;
+    const inFlight = new Promise<void>((r) => (release = r));
+    const batches: Batch[] = [];
+    const s = new LogShipper(
+      async (firstSeq, lines) => {
+        if (!batches.length) await inFlight; // the first batch is slow to land
+        batches.push({ firstSeq, lines: lines.map((l) => l.line) });
+      },
+      { maxBatchLines: 2, flushIntervalMs: 60_000 },
+    );
+    s.masker.add("hunter2");
+    for (const l of ["a", "b", "c", "d", "pw hunter2"]) s.add("stdout", l);
+    const last = s.takeLast();
+    let took = false;
+    void last.then(() => (took = true));
+    await Bun.sleep(5);
+    expect(took).toBe(false); // waits for the batches before it
+    release();
+    expect(await last).toMatchObject({ firstSeq: 4, lines: [{ stream: "stdout", line: "pw ***" }] });
+    expect(batches).toEqual([
+      { firstSeq: 0, lines: ["a", "b"] },
+      { firstSeq: 2, lines: ["c", "d"] },
+    ]);
+  });
+
+  test("takeLast with more held than one batch sends all but the last batch the usual way", async () => {
+    const r = recorder();
+    const s = new LogShipper(r.send, { maxBatchLines: 500, flushIntervalMs: 60_000 });
+    const held = Array.from({ length: 700 }, (_, i) => `l${i}`);
+    // Held past one batch without a flush (as after a cap note): queued directly.
+    for (const l of held) (s as unknown as { queue(stream: string, line: string): void }).queue("stdout", l);
+    const last = await s.takeLast();
+    expect(r.batches).toEqual([{ firstSeq: 0, lines: held.slice(0, 200) }]);
+    expect(last.firstSeq).toBe(200);
+    expect(last.lines.map((l) => l.line)).toEqual(held.slice(200));
+  });
+
   test("caps the try's total and says so once", async () => {
     const r = recorder();
     const s = new LogShipper(r.send, { maxTotalBytes: 10, flushIntervalMs: 60_000 });
