@@ -52,6 +52,8 @@ export async function runAgent(opts: RunAgentOptions): Promise<number> {
   const log = opts.logger ?? createLogger("agent");
   const client = opts.client ?? dial(opts.server, opts.token, { logger: log });
   const host = opts.hostname ?? osHostname();
+  // What can wait until the state is reported (the try's temp folder): the report, and so the try's end, comes first.
+  const afterReport: (() => Promise<void>)[] = [];
   try {
     const reg = await client.register({ hostname: host, pid: process.pid, version: process.env.LEOFLOW_VERSION ?? "", includeSpec: true });
     // A control plane older than includeSpec (or one that could not build the spec) answers none: ask for it.
@@ -79,6 +81,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<number> {
       server: opts.server,
       token: opts.token,
       env: opts.env ?? process.env,
+      afterReport,
     });
 
     if (outcome.state === "failed") agentLog(`task failed: ${outcome.error}`);
@@ -95,6 +98,8 @@ export async function runAgent(opts: RunAgentOptions): Promise<number> {
     const err = e instanceof AgentRpcError ? e : new AgentRpcError("unknown", errorMessage(e), "agent");
     log.error("agent could not complete the task protocol", { code: err.code, method: err.method, error: err.rawMessage });
     return 2;
+  } finally {
+    for (const task of afterReport) await task();
   }
 }
 
@@ -118,6 +123,8 @@ interface RunTaskInput {
   server: string;
   token: string;
   env: Record<string, string | undefined>;
+  /** Work left for after ReportState (runAgent runs it whatever happens). */
+  afterReport: (() => Promise<void>)[];
 }
 
 /** Runs the user process and decides the outcome; never throws for anything the user's code did. */
@@ -227,7 +234,8 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
     }
     return { state: "success", exitCode, error: "" };
   } finally {
-    await rv.cleanup().catch(() => {});
+    // Nothing reads the folder once the outcome is decided (the return value is pushed, the mask file read).
+    input.afterReport.push(() => rv.cleanup().catch(() => {}));
   }
 }
 
