@@ -31,7 +31,7 @@ const FINISH = `UPDATE task_instances SET state = $7, updated_at = $6, end_date 
 
 /**
  * The statement around `update`, whose own parameters end at $`last`. `next`: a chain's next task (one
- * transition, APPLY_SQL's parameters after the update's, its gate among them) moves too, only if the update ended the
+ * transition, APPLY_SQL's parameters after the update's, then its gate) moves too, only if the update ended the
  * try in success; `next_applied` says whether it did.
  */
 function writeSql(update: string, last: number, outbox: boolean, next = false, lines = ""): string {
@@ -90,7 +90,7 @@ export async function finishTry(db: Pool, f: TryFinish, now: Date, outbox: boole
   if (!collapsed) throw new Error("a chain's next task must move none → scheduled → queued on one try");
   if (!outbox) {
     // One statement: the next task's none → queued is gated on this end's row having ended in success.
-    const params = [f.id, f.dag_id, f.run_id, f.task_id, f.try_number, now, ...own, ...applyParams([collapsed], now, [f.id])];
+    const params = [f.id, f.dag_id, f.run_id, f.task_id, f.try_number, now, ...own, ...applyParams([collapsed], now), [f.id]];
     const [row] = await query<TaskInstanceRow & { applied: boolean; next_applied: boolean }>(db, SQL.finishWithNext, params);
     return row ? { applied: row.applied, ti: toTaskInstance(row), nextApplied: row.next_applied } : null;
   }

@@ -86,8 +86,8 @@ SELECT ord, false AS next FROM a UNION ALL SELECT ord, true AS next FROM s`;
     ...applyParams(
       withNext.map((n) => n.next),
       now,
-      withNext.map((n) => settled.transitions[n.i]!.id),
     ),
+    withNext.map((n) => settled.transitions[n.i]!.id),
   ];
   return [text, params];
 }
