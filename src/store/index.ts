@@ -16,7 +16,7 @@ export type { SchedulerStore, KnownTaskInstance, ChangeCursor, RunChanges, DagRu
 export type { ReaperStore } from "./ports/reaper";
 export type { DispatchStore } from "./ports/dispatch";
 export type { LogBatch, TaskLogStore } from "./ports/task-log";
-export type { AgentRpcStore, TryFinish, TryIdentity, TryLines, TryNext, TryStart, TryWrite } from "./ports/agent-rpc";
+export type { AgentRpcStore, TryFinish, TryIdentity, TryLines, TryNext, TryStart, TryStartWrite, TryWrite } from "./ports/agent-rpc";
 export type { DagSyncStore } from "./ports/dag-sync";
 export type { EventLogStore } from "./ports/event-log";
 export type { WebhookStore } from "./ports/webhooks";

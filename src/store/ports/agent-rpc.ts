@@ -2,7 +2,7 @@
  * AgentRpcStore: what the agent-facing RPC serves a running try — its task spec and context, XCom, variables
  * and connections, heartbeats, log lines and its reported state.
  */
-import type { LogLineRecord, TaskInstanceRecord, TaskTransition, XComKey, XComRecord } from "../../domain";
+import type { DagRunRecord, LogLineRecord, TaskInstanceRecord, TaskTransition, XComKey, XComRecord } from "../../domain";
 import type { VariablesApiStore } from "./api-variables";
 import type { RecordLookups } from "./lookups";
 import type { SchedulerStore } from "./scheduler";
@@ -25,7 +25,7 @@ export interface AgentRpcStore
    * dag, run and task ids) on that try in the state it leaves, writing the webhook outbox row and event any
    * transition has. null when no task instance has that id.
    */
-  startTry(start: TryStart, now: Date): Promise<TryWrite | null>;
+  startTry(start: TryStart, now: Date): Promise<TryStartWrite | null>;
   /**
    * With `next` (a chain's next task, scheduler/dispatch-step.ts chainHandOff), its move into scheduled and
    * then queued is written in the same transaction, each with its outbox row, and only when this end applies as
@@ -92,6 +92,11 @@ export interface TryLines {
 export interface TryNext {
   scheduling: TaskTransition;
   queued: TaskTransition;
+}
+
+/** startTry's answer: with the task instance's run, read in the same statement, when the start applied. */
+export interface TryStartWrite extends TryWrite {
+  run?: DagRunRecord;
 }
 
 export interface TryWrite {

@@ -6,10 +6,10 @@
  * inserted by the same statement, as applyTransitions does (webhooks.transitionsWithOutbox).
  */
 import { storableText, type LogLineRecord, type TaskTransition } from "../../domain";
-import type { TryFinish, TryIdentity, TryStart, TryWrite } from "../ports/agent-rpc";
+import type { TryFinish, TryIdentity, TryStart, TryStartWrite, TryWrite } from "../ports/agent-rpc";
 import { TASK_EVENT } from "../webhook-interest";
 import { arrayParam, query, type Db, type Pool } from "./client";
-import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
+import { DAG_RUN_COLUMNS, runFromJson, TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
 import { applyParams, applySql, applyTransitionsOn } from "./task-instances";
 import { collapse } from "./transition-pairs";
 import { taskEventInsertSql, transitionsWithOutbox } from "./webhooks";
@@ -34,7 +34,7 @@ const FINISH = `UPDATE task_instances SET state = $7, updated_at = $6, end_date 
  * transition, APPLY_SQL's parameters after the update's, then its gate) moves too, only if the update ended the
  * try in success; `next_applied` says whether it did.
  */
-function writeSql(update: string, last: number, outbox: boolean, next = false, lines = ""): string {
+function writeSql(update: string, last: number, outbox: boolean, next = false, lines = "", run = false): string {
   const type = `$${last + 1}`;
   const time = `$${last + 2}`;
   const ins = `ins AS (${taskEventInsertSql("a", "a", type, time, "$6")}),`;
@@ -43,8 +43,12 @@ function writeSql(update: string, last: number, outbox: boolean, next = false, l
   a AS (${update}),
   ${lines}${outbox ? ins : ""}${next ? s : ""}
   answer AS (SELECT true AS applied, a.* FROM a UNION ALL SELECT false, cur.* FROM cur WHERE NOT EXISTS (SELECT 1 FROM a))
-SELECT *${next ? ", EXISTS (SELECT 1 FROM s) AS next_applied" : ""} FROM answer`;
+SELECT *${next ? ", EXISTS (SELECT 1 FROM s) AS next_applied" : ""}${run ? `, ${RUN_OF_APPLIED}` : ""} FROM answer`;
 }
+
+/** The task instance's run as JSON, when the write applied: Register builds the try's spec from it (no read of its own). */
+const RUN_OF_APPLIED = `CASE WHEN answer.applied THEN
+    (SELECT row_to_json(r)::text FROM (SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id = answer.dag_run_id) r) END AS run_json`;
 
 /** The agent's last log lines ($10), stored only when the end applied (`a` has its row). */
 const FINISH_LINES = `lg AS (INSERT INTO task_logs (ti_id, try_number, seq, ts, stream, line)
@@ -55,7 +59,7 @@ const FINISH_LINES = `lg AS (INSERT INTO task_logs (ti_id, try_number, seq, ts, 
   `;
 
 const SQL = {
-  start: [writeSql(START, 8, false), writeSql(START, 8, true)],
+  start: [writeSql(START, 8, false, false, "", true), writeSql(START, 8, true, false, "", true)],
   finish: [writeSql(FINISH, 10, false, false, FINISH_LINES), writeSql(FINISH, 10, true, false, FINISH_LINES)],
   finishWithNext: writeSql(FINISH, 10, false, true, FINISH_LINES),
 } as const;
@@ -71,14 +75,17 @@ function linesJson(lines: TryFinish["lines"]): string {
 async function write(db: Db, sql: readonly [string, string], t: TryIdentity, own: unknown[], now: Date, outbox: boolean) {
   const params = [t.id, t.dag_id, t.run_id, t.task_id, t.try_number, now, ...own];
   if (outbox) params.push(TASK_EVENT, now.toISOString());
-  const [row] = await query<TaskInstanceRow & { applied: boolean }>(db, sql[outbox ? 1 : 0], params);
-  return row ? { applied: row.applied, ti: toTaskInstance(row) } : null;
+  const [row] = await query<TaskInstanceRow & { applied: boolean; run_json?: string | null }>(db, sql[outbox ? 1 : 0], params);
+  if (!row) return null;
+  const res: TryStartWrite = { applied: row.applied, ti: toTaskInstance(row) };
+  if (row.run_json) res.run = runFromJson(row.run_json);
+  return res;
 }
 
 /** Agents' hostnames and notes may carry NUL: kept, as U+FFFD (json-safety.ts). */
 const text = (v: string | null) => (v === null ? null : storableText(v));
 
-export async function startTry(db: Db, s: TryStart, now: Date, outbox: boolean): Promise<TryWrite | null> {
+export async function startTry(db: Db, s: TryStart, now: Date, outbox: boolean): Promise<TryStartWrite | null> {
   return write(db, SQL.start, s, [text(s.hostname), s.pid], now, outbox);
 }
 

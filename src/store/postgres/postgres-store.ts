@@ -93,7 +93,7 @@ import * as runCreate from "./run-create";
 import * as runStates from "./run-states";
 import * as tis from "./task-instances";
 import * as agentTries from "./agent-tries";
-import type { TryFinish, TryIdentity, TryStart, TryWrite } from "../ports/agent-rpc";
+import type { TryFinish, TryIdentity, TryStart, TryStartWrite, TryWrite } from "../ports/agent-rpc";
 import * as users from "./users";
 import * as xcom from "./xcom";
 import * as mapping from "./mapping";
@@ -371,7 +371,7 @@ export class PostgresStore implements Store {
   async countActiveTaskInstances(): Promise<ActiveTaskCounts> {
     return tis.countActiveTaskInstances(this.sql);
   }
-  async startTry(start: TryStart, now: Date): Promise<TryWrite | null> {
+  async startTry(start: TryStart, now: Date): Promise<TryStartWrite | null> {
     return agentTries.startTry(this.hot, start, now, this.webhookInterest.wants(TASK_EVENT));
   }
   async finishTry(finish: TryFinish, now: Date): Promise<TryWrite | null> {

@@ -5,21 +5,34 @@
  */
 import type { Database } from "bun:sqlite";
 import type { LogLineRecord, TaskInstanceRecord, TaskTransition } from "../../domain";
-import type { TryFinish, TryIdentity, TryStart, TryWrite } from "../ports/agent-rpc";
+import type { TryFinish, TryIdentity, TryStart, TryStartWrite, TryWrite } from "../ports/agent-rpc";
 import { getTaskInstanceById } from "./task-instances";
 import { appendLogs } from "./logs";
+import { getDagRunById } from "./runs";
 
 type Apply = (transitions: TaskTransition[], now: Date) => boolean[];
 
-export function startTry(db: Database, s: TryStart, now: Date, apply: Apply): TryWrite | null {
-  return write(db, s, now, apply, (ti) => ({
-    id: s.id,
-    from: ["queued"],
-    to: "running",
-    try_number: s.try_number,
-    // A sensor back from up_for_reschedule keeps its first start (its timeout counts from there).
-    patch: { start_date: ti.start_date ?? now, last_heartbeat: now, hostname: s.hostname, pid: s.pid, note: null },
-  }));
+export function startTry(db: Database, s: TryStart, now: Date, apply: Apply): TryStartWrite | null {
+  // The run read in the same transaction when the start applied (Register builds the try's spec from it).
+  const withRun = (res: TryWrite): TryStartWrite => {
+    const run = res.applied ? getDagRunById(db, res.ti.dag_run_id) : null;
+    return run ? { ...res, run } : res;
+  };
+  return write(
+    db,
+    s,
+    now,
+    apply,
+    (ti) => ({
+      id: s.id,
+      from: ["queued"],
+      to: "running",
+      try_number: s.try_number,
+      // A sensor back from up_for_reschedule keeps its first start (its timeout counts from there).
+      patch: { start_date: ti.start_date ?? now, last_heartbeat: now, hostname: s.hostname, pid: s.pid, note: null },
+    }),
+    withRun,
+  );
 }
 
 export function finishTry(db: Database, f: TryFinish, now: Date, apply: Apply): TryWrite | null {
