@@ -4,8 +4,8 @@
  * dies with its agent before the exit is reported, and a new try launches only once the earlier try's
  * agent and group are gone, even when that agent is frozen (SIGSTOP) and ignores SIGTERM.
  */
-import { afterEach, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { afterAll, afterEach, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDagSpec } from "../../src/domain/schemas";
@@ -68,6 +68,7 @@ afterEach(async () => {
   exits.length = 0;
   aliveAtExit.length = 0;
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test("a SIGKILLed agent's user group is stopped before its exit is reported", async () => {
   await executor.execute(req(1));

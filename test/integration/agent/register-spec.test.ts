@@ -6,7 +6,7 @@
  * try is left in TMPDIR either way.
  */
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AgentRpcError, runAgent, type AgentClient, type RegisterResponse } from "../../../src/agent";
@@ -20,7 +20,10 @@ beforeEach(() => {
   tmp = mkdtempSync(join(outside, "leoflow-register-tmp-"));
   process.env.TMPDIR = tmp;
 });
+/** Folders this file made outside the per-test TMPDIR (the markers'), removed after each test with it. */
+const made: string[] = [];
 afterEach(() => {
+  for (const dir of [tmp, ...made.splice(0)]) rmSync(dir, { recursive: true, force: true });
   if (realTmp === undefined) delete process.env.TMPDIR;
   else process.env.TMPDIR = realTmp;
 });
@@ -91,7 +94,11 @@ function client(marker: string, register: () => Promise<RegisterResponse>) {
 }
 
 const registered = { dagId: "d", runId: "r", taskId: "t", tryNumber: 1, heartbeatIntervalSeconds: 0, reportTakesLogs: false };
-const newMarker = () => join(mkdtempSync(join(outside, "leoflow-register-")), "ran");
+const newMarker = () => {
+  const dir = mkdtempSync(join(outside, "leoflow-register-"));
+  made.push(dir);
+  return join(dir, "ran");
+};
 const run = (c: AgentClient, logger: Logger) =>
   runAgent({ server: "http://127.0.0.1:1", token: "t", logger, client: c, env: { PATH: process.env.PATH } });
 
