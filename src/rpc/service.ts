@@ -89,7 +89,7 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
         reportTakesLogs: true,
         // Built once the try is running, so its start waits for none of it. A spec that cannot be built is
         // left to the agent's GetTaskSpec, which answers with the error as it always has.
-        spec: req.includeSpec ? await taskSpec(c, started?.run).catch(() => undefined) : undefined,
+        spec: req.includeSpec ? await taskSpec(c, started ?? undefined).catch(() => undefined) : undefined,
       });
     }),
 

@@ -21,7 +21,7 @@ const VERSIONS_KEPT = 256;
  * version (cached), its DAG's file and the XCom inputs are then read side by side: one round trip of waiting
  * after the start before the agent can start its process, instead of four.
  */
-export function taskSpecReader(store: AgentRpcStore): (c: Caller, run?: DagRunRecord) => Promise<GetTaskSpecResponse> {
+export function taskSpecReader(store: AgentRpcStore): (c: Caller, known?: KnownRun) => Promise<GetTaskSpecResponse> {
   const versions = new Map<number, Promise<DagSpec | null>>();
   const version = (id: number): Promise<DagSpec | null> => {
     let v = versions.get(id);
@@ -37,19 +37,29 @@ export function taskSpecReader(store: AgentRpcStore): (c: Caller, run?: DagRunRe
     }
     return v;
   };
-  return (c, run) => taskSpecFor(store, c, version, run);
+  return (c, known) => taskSpecFor(store, c, version, known);
+}
+
+/** What Register's start read with it (TryStartWrite): the try's run and its DAG's file (null: the DAG is gone). */
+export interface KnownRun {
+  run?: DagRunRecord;
+  dagFileloc?: string | null;
 }
 
 async function taskSpecFor(
   store: AgentRpcStore,
   c: Caller,
   version: (id: number) => Promise<DagSpec | null>,
-  known?: DagRunRecord,
+  known?: KnownRun,
 ): Promise<GetTaskSpecResponse> {
-  // Register passes the run its start read in the same statement; GetTaskSpec reads it.
-  const run = known?.id === c.ti.dag_run_id ? known : await store.getDagRunById(c.ti.dag_run_id);
+  // Register passes what its start read in the same statement; GetTaskSpec reads them.
+  const fromStart = known?.run?.id === c.ti.dag_run_id ? known : undefined;
+  const run = fromStart?.run ?? (await store.getDagRunById(c.ti.dag_run_id));
   if (!run) throw new NotFoundError(`dag run ${c.ti.dag_run_id} of task instance ${describe(c.id)} does not exist`);
-  const dagRead = store.getDag(run.team, run.dag_id);
+  const dagRead: Promise<string | null | undefined> =
+    fromStart?.dagFileloc !== undefined
+      ? Promise.resolve(fromStart.dagFileloc)
+      : store.getDag(run.team, run.dag_id).then((d) => d?.fileloc);
   dagRead.catch(() => {}); // awaited below, unless the version is missing first
   const spec = await version(run.version_id);
   if (!spec) throw new NotFoundError(`DAG version ${run.version_id} pinned by run ${run.run_id} does not exist`);
@@ -78,7 +88,7 @@ async function taskSpecFor(
     taskJson: JSON.stringify(rendered.task),
     env: { ...taskEnv({ task: rendered.task, run, ti: c.ti, params }), ...(await mappedEnv(store, run, spec, task, c.ti)) },
     xcomInputs,
-    dagFile: (await dagRead)?.fileloc ?? "",
+    dagFile: (await dagRead) ?? "",
     timeoutSeconds: Math.ceil(task.execution_timeout ?? 0),
     logicalDate: run.logical_date ? run.logical_date.toISOString() : "",
     confJson: JSON.stringify(run.conf ?? {}),

@@ -44,6 +44,7 @@ const rawDag = {
     { task_id: "killed", operator: "bash", bash_command: "kill -9 $$" },
     { task_id: "cancelled", operator: "bash", bash_command: "echo waiting; sleep 30" },
     { task_id: "spare", operator: "bash", bash_command: "true" },
+    { task_id: "spec_from_start", operator: "bash", bash_command: "true" },
     { task_id: "done_already", operator: "bash", bash_command: "true" },
     { task_id: "finished_try", operator: "bash", bash_command: "true" },
     { task_id: "superseded", operator: "bash", retries: 1, bash_command: "true" },
@@ -347,6 +348,14 @@ describe("the rpc service refuses what it must", () => {
     expect(hb.reason).toContain("is now success");
     const [c3] = await code(client.reportState({ state: "running", exitCode: 0, error: "" }));
     expect(c3).toBe("invalid_argument");
+  });
+
+  test("Register's spec, built from the run and DAG file its start read, is what GetTaskSpec answers", async () => {
+    const client = dial(url, (await queue("spec_from_start")).token);
+    const reg = await client.register({ hostname: "a", pid: 1, includeSpec: true });
+    expect(reg.spec!.dagFile).toBe(dagFile);
+    expect(reg.spec!.env.LEOFLOW_LOGICAL_DATE).toBe("2026-01-01T00:00:00.000Z");
+    expect(reg.spec).toEqual(await client.getTaskSpec({}));
   });
 
   test("ReportState final fails without spending retries; up_for_reschedule only for a sensor in mode reschedule", async () => {

@@ -82,8 +82,9 @@ export function agentTriesContract(getStore: () => Store): void {
       expect(res!.ti).toMatchObject({ hostname: "worker-1", pid: 4242, queued_at: at(1), note: null });
       expect(await store.getTaskInstanceById(id("a"))).toEqual(res!.ti);
       expect((await store.getTaskInstanceById(id("b")))!.state).toBe("queued");
-      // With its run, read in the same write (Register builds the try's spec from it).
+      // With its run and its DAG's file, read in the same write (Register builds the try's spec from them).
       expect(res!.run).toEqual((await store.getDagRunById(res!.ti.dag_run_id))!);
+      expect(res!.dagFileloc).toBe("/dags/etl.json");
     });
 
     test("a second start (a retried Register) changes nothing and answers the running row", async () => {

@@ -94,9 +94,13 @@ export interface TryNext {
   queued: TaskTransition;
 }
 
-/** startTry's answer: with the task instance's run, read in the same statement, when the start applied. */
+/**
+ * startTry's answer: when the start applied, with the task instance's run and its DAG's file (null: the DAG is
+ * gone), read in the same statement: what Register builds the try's spec from.
+ */
 export interface TryStartWrite extends TryWrite {
   run?: DagRunRecord;
+  dagFileloc?: string | null;
 }
 
 export interface TryWrite {

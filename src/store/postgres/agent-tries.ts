@@ -46,9 +46,14 @@ function writeSql(update: string, last: number, outbox: boolean, next = false, l
 SELECT *${next ? ", EXISTS (SELECT 1 FROM s) AS next_applied" : ""}${run ? `, ${RUN_OF_APPLIED}` : ""} FROM answer`;
 }
 
-/** The task instance's run as JSON, when the write applied: Register builds the try's spec from it (no read of its own). */
+/**
+ * The task instance's run as JSON and its DAG's file, when the write applied: Register builds the try's spec from
+ * them (no reads of its own; the DAG's row is not read whole, its spec can be megabytes).
+ */
 const RUN_OF_APPLIED = `CASE WHEN answer.applied THEN
-    (SELECT row_to_json(r)::text FROM (SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id = answer.dag_run_id) r) END AS run_json`;
+    (SELECT row_to_json(r)::text FROM (SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id = answer.dag_run_id) r) END AS run_json,
+  CASE WHEN answer.applied THEN
+    (SELECT d.fileloc FROM dag_runs r JOIN dags d ON d.team = r.team AND d.dag_id = r.dag_id WHERE r.id = answer.dag_run_id) END AS dag_fileloc`;
 
 /** The agent's last log lines ($10), stored only when the end applied (`a` has its row). */
 const FINISH_LINES = `lg AS (INSERT INTO task_logs (ti_id, try_number, seq, ts, stream, line)
@@ -75,10 +80,17 @@ function linesJson(lines: TryFinish["lines"]): string {
 async function write(db: Db, sql: readonly [string, string], t: TryIdentity, own: unknown[], now: Date, outbox: boolean) {
   const params = [t.id, t.dag_id, t.run_id, t.task_id, t.try_number, now, ...own];
   if (outbox) params.push(TASK_EVENT, now.toISOString());
-  const [row] = await query<TaskInstanceRow & { applied: boolean; run_json?: string | null }>(db, sql[outbox ? 1 : 0], params);
+  const [row] = await query<TaskInstanceRow & { applied: boolean; run_json?: string | null; dag_fileloc?: string | null }>(
+    db,
+    sql[outbox ? 1 : 0],
+    params,
+  );
   if (!row) return null;
   const res: TryStartWrite = { applied: row.applied, ti: toTaskInstance(row) };
-  if (row.run_json) res.run = runFromJson(row.run_json);
+  if (row.run_json) {
+    res.run = runFromJson(row.run_json);
+    res.dagFileloc = row.dag_fileloc ?? null;
+  }
   return res;
 }
 

@@ -13,10 +13,12 @@ import { getDagRunById } from "./runs";
 type Apply = (transitions: TaskTransition[], now: Date) => boolean[];
 
 export function startTry(db: Database, s: TryStart, now: Date, apply: Apply): TryStartWrite | null {
-  // The run read in the same transaction when the start applied (Register builds the try's spec from it).
+  // The run and its DAG's file, read in the same transaction when the start applied (Register builds the try's spec from them).
   const withRun = (res: TryWrite): TryStartWrite => {
     const run = res.applied ? getDagRunById(db, res.ti.dag_run_id) : null;
-    return run ? { ...res, run } : res;
+    if (!run) return res;
+    const dag = db.query("SELECT fileloc FROM dags WHERE team = ? AND dag_id = ?").get(run.team, run.dag_id) as { fileloc: string } | null;
+    return { ...res, run, dagFileloc: dag?.fileloc ?? null };
   };
   return write(
     db,
