@@ -17,9 +17,9 @@ const VERSIONS_KEPT = 256;
 
 /**
  * taskSpecFor with the DAG versions it reads kept: a version is immutable, and every try of a run pins the
- * same one, so a chain's tries read it once. The try's run comes with Register's start (or is read first); its
- * version (cached), its DAG's file and the XCom inputs are then read side by side: one round trip of waiting
- * after the start before the agent can start its process, instead of four.
+ * same one, so a chain's tries read it once. The try's run and its DAG's file come with Register's start
+ * (GetTaskSpec reads the run first, then the DAG's file beside the rest); the version (cached) and the XCom
+ * inputs are read side by side: a plain task's spec waits for no read after its start.
  */
 export function taskSpecReader(store: AgentRpcStore): (c: Caller, known?: KnownRun) => Promise<GetTaskSpecResponse> {
   const versions = new Map<number, Promise<DagSpec | null>>();
