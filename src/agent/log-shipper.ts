@@ -87,9 +87,7 @@ export class LogShipper {
     if (this.pending.length) this.takeInSecrets();
     while (this.pending.length) {
       const batch = this.pending.splice(0, this.o.maxBatchLines);
-      if (this.masker.size) for (const l of batch) l.line = this.masker.mask(l.line);
-      const firstSeq = this.nextSeq;
-      this.nextSeq += batch.length;
+      const firstSeq = this.cut(batch);
       this.chain = this.chain.then(() =>
         this.send(firstSeq, batch).catch((e) => {
           // The client already retried; losing a batch must not fail the task, so note it and go on.
@@ -121,12 +119,18 @@ export class LogShipper {
     if (this.pending.length) this.takeInSecrets();
     const last = this.pending.splice(Math.max(0, this.pending.length - this.o.maxBatchLines));
     if (this.pending.length) void this.flush();
-    if (this.masker.size) for (const l of last) l.line = this.masker.mask(l.line);
-    const firstSeq = this.nextSeq;
-    this.nextSeq += last.length;
+    const firstSeq = this.cut(last);
     this.pendingBytes = 0;
     await this.chain;
     return { firstSeq, lines: last };
+  }
+
+  /** Masks a batch taken from the pending lines and numbers it next: its first seq. */
+  private cut(batch: ShippedLine[]): number {
+    if (this.masker.size) for (const l of batch) l.line = this.masker.mask(l.line);
+    const firstSeq = this.nextSeq;
+    this.nextSeq += batch.length;
+    return firstSeq;
   }
 
   /** Reads the mask source now; the runner calls it once the task is over, before its temp dir (and mask file) goes. */

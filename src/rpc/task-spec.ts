@@ -59,7 +59,7 @@ async function taskSpecFor(
   const dagRead: Promise<string | null | undefined> =
     fromStart?.dagFileloc !== undefined
       ? Promise.resolve(fromStart.dagFileloc)
-      : store.getDag(run.team, run.dag_id).then((d) => d?.fileloc);
+      : store.getDagHead(run.team, run.dag_id).then((d) => d?.fileloc);
   dagRead.catch(() => {}); // awaited below, unless the version is missing first
   const spec = await version(run.version_id);
   if (!spec) throw new NotFoundError(`DAG version ${run.version_id} pinned by run ${run.run_id} does not exist`);

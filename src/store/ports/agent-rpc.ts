@@ -11,7 +11,7 @@ import type { MappingStore } from "./mapping";
 import type { SensorStore } from "./sensors";
 
 export interface AgentRpcStore
-  extends Pick<RecordLookups, "getDag" | "getDagVersion" | "getDagRunById" | "getTaskInstanceById">,
+  extends Pick<RecordLookups, "getDagHead" | "getDagVersion" | "getDagRunById" | "getTaskInstanceById">,
     Pick<SchedulerStore, "applyTransitions">,
     Pick<TaskLogStore, "appendLogs">,
     Pick<MappingStore, "listMappedXComs">,

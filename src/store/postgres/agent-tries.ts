@@ -9,7 +9,8 @@ import { storableText, type LogLineRecord, type TaskTransition } from "../../dom
 import type { TryFinish, TryIdentity, TryStart, TryStartWrite, TryWrite } from "../ports/agent-rpc";
 import { TASK_EVENT } from "../webhook-interest";
 import { arrayParam, query, type Db, type Pool } from "./client";
-import { DAG_RUN_COLUMNS, runFromJson, TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
+import { logLinesInsertSql, logLinesParams } from "./logs";
+import { DAG_RUN_COLUMNS, runFromJsonValue, TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
 import { applyParams, applySql, applyTransitionsOn } from "./task-instances";
 import { collapse } from "./transition-pairs";
 import { taskEventInsertSql, transitionsWithOutbox } from "./webhooks";
@@ -50,17 +51,12 @@ SELECT *${next ? ", EXISTS (SELECT 1 FROM s) AS next_applied" : ""}${run ? `, ${
  * The task instance's run as JSON and its DAG's file, when the write applied: Register builds the try's spec from
  * them (no reads of its own; the DAG's row is not read whole, its spec can be megabytes).
  */
-const RUN_OF_APPLIED = `CASE WHEN answer.applied THEN
-    (SELECT row_to_json(r)::text FROM (SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id = answer.dag_run_id) r) END AS run_json,
-  CASE WHEN answer.applied THEN
-    (SELECT d.fileloc FROM dag_runs r JOIN dags d ON d.team = r.team AND d.dag_id = r.dag_id WHERE r.id = answer.dag_run_id) END AS dag_fileloc`;
+const RUN_OF_APPLIED = `CASE WHEN answer.applied THEN (SELECT row_to_json(r)::text FROM (
+    SELECT ${DAG_RUN_COLUMNS}, (SELECT d.fileloc FROM dags d WHERE d.team = dag_runs.team AND d.dag_id = dag_runs.dag_id) AS dag_fileloc
+      FROM dag_runs WHERE id = answer.dag_run_id) r) END AS run_json`;
 
-/** The agent's last log lines ($10), stored only when the end applied (`a` has its row). */
-const FINISH_LINES = `lg AS (INSERT INTO task_logs (ti_id, try_number, seq, ts, stream, line)
-    SELECT $1, $5, u.seq, u.ts, u.stream, u.line
-      FROM json_to_recordset($10::text::json) AS u(seq int, ts timestamptz, stream text, line text)
-     WHERE EXISTS (SELECT 1 FROM a)
-    ON CONFLICT (ti_id, try_number, seq) DO NOTHING),
+/** The agent's last log lines ($10, logLinesParams), stored only when the end applied (`a` has its row). */
+const FINISH_LINES = `lg AS (${logLinesInsertSql(() => "$10", "EXISTS (SELECT 1 FROM a)")}),
   `;
 
 const SQL = {
@@ -69,27 +65,20 @@ const SQL = {
   finishWithNext: writeSql(FINISH, 10, false, true, FINISH_LINES),
 } as const;
 
-/** FINISH_LINES' parameter: the lines as one JSON text, each with its seq (NUL and lone surrogates as U+FFFD). */
-function linesJson(lines: TryFinish["lines"]): string {
-  if (!lines?.lines.length) return "[]";
-  return JSON.stringify(
-    lines.lines.map((l, i) => ({ seq: lines.firstSeq + i, ts: l.timestamp, stream: l.stream, line: storableText(l.line) })),
-  );
-}
+/** FINISH_LINES' parameter: the try's lines as logLinesParams writes any batch. */
+const linesJson = (f: TryFinish): string =>
+  logLinesParams(f.lines ? [{ ti_id: f.id, try_number: f.try_number, first_seq: f.lines.firstSeq, lines: f.lines.lines }] : [])[0];
 
 async function write(db: Db, sql: readonly [string, string], t: TryIdentity, own: unknown[], now: Date, outbox: boolean) {
   const params = [t.id, t.dag_id, t.run_id, t.task_id, t.try_number, now, ...own];
   if (outbox) params.push(TASK_EVENT, now.toISOString());
-  const [row] = await query<TaskInstanceRow & { applied: boolean; run_json?: string | null; dag_fileloc?: string | null }>(
-    db,
-    sql[outbox ? 1 : 0],
-    params,
-  );
+  const [row] = await query<TaskInstanceRow & { applied: boolean; run_json?: string | null }>(db, sql[outbox ? 1 : 0], params);
   if (!row) return null;
   const res: TryStartWrite = { applied: row.applied, ti: toTaskInstance(row) };
   if (row.run_json) {
-    res.run = runFromJson(row.run_json);
-    res.dagFileloc = row.dag_fileloc ?? null;
+    const run = JSON.parse(row.run_json) as { dag_fileloc: string | null };
+    res.run = runFromJsonValue(run);
+    res.dagFileloc = run.dag_fileloc;
   }
   return res;
 }
@@ -102,7 +91,7 @@ export async function startTry(db: Db, s: TryStart, now: Date, outbox: boolean):
 }
 
 export async function finishTry(db: Pool, f: TryFinish, now: Date, outbox: boolean): Promise<TryWrite | null> {
-  const own = [f.to, text(f.note), f.final, linesJson(f.lines)];
+  const own = [f.to, text(f.note), f.final, linesJson(f)];
   const next = f.next;
   if (!next) return write(db, SQL.finish, f, own, now, outbox);
   const collapsed = collapse(next.scheduling, next.queued);

@@ -31,7 +31,7 @@ export async function appendLogs(
   );
 }
 
-/** Many tries' lines as one INSERT over flat arrays (one round trip, one commit for all). */
+/** Many tries' lines as one INSERT over a JSON recordset (one round trip, one commit for all). */
 export async function appendLogBatches(db: Db, batches: readonly LogBatch[]): Promise<void> {
   const [lines, count] = logLinesParams(batches);
   if (count === 0) return;
@@ -42,10 +42,16 @@ export async function appendLogBatches(db: Db, batches: readonly LogBatch[]): Pr
   );
 }
 
-/** The insert of many tries' lines as one INSERT over a JSON recordset; `$` names parameter k (appendLogBatches, inline try ends). */
-export const logLinesInsertSql = ($: (k: number) => string) => `INSERT INTO task_logs (ti_id, try_number, seq, ts, stream, line)
+/**
+ * The insert of many tries' lines as one INSERT over a JSON recordset; `$` names parameter k (appendLogBatches,
+ * inline try ends, an agent's last lines with its end). `when`: a condition the whole insert waits on.
+ */
+export const logLinesInsertSql = (
+  $: (k: number) => string,
+  when?: string,
+) => `INSERT INTO task_logs (ti_id, try_number, seq, ts, stream, line)
      SELECT u.ti_id, u.try_number, u.seq, u.ts, u.stream, u.line
-     FROM json_to_recordset(${$(0)}::text::json) AS u(ti_id bigint, try_number int, seq int, ts timestamptz, stream text, line text)
+     FROM json_to_recordset(${$(0)}::text::json) AS u(ti_id bigint, try_number int, seq int, ts timestamptz, stream text, line text)${when ? `\n     WHERE ${when}` : ""}
      ON CONFLICT (ti_id, try_number, seq) DO NOTHING`;
 
 /** logLinesInsertSql's one parameter: the lines as one JSON text, a line's seq counted from its batch's first_seq. */

@@ -8,6 +8,7 @@ import type { LogLineRecord, TaskInstanceRecord, TaskTransition } from "../../do
 import type { TryFinish, TryIdentity, TryStart, TryStartWrite, TryWrite } from "../ports/agent-rpc";
 import { getTaskInstanceById } from "./task-instances";
 import { appendLogs } from "./logs";
+import { getDagHead } from "./dags";
 import { getDagRunById } from "./runs";
 
 type Apply = (transitions: TaskTransition[], now: Date) => boolean[];
@@ -17,8 +18,7 @@ export function startTry(db: Database, s: TryStart, now: Date, apply: Apply): Tr
   const withRun = (res: TryWrite): TryStartWrite => {
     const run = res.applied ? getDagRunById(db, res.ti.dag_run_id) : null;
     if (!run) return res;
-    const dag = db.query("SELECT fileloc FROM dags WHERE team = ? AND dag_id = ?").get(run.team, run.dag_id) as { fileloc: string } | null;
-    return { ...res, run, dagFileloc: dag?.fileloc ?? null };
+    return { ...res, run, dagFileloc: getDagHead(db, run.team, run.dag_id)?.fileloc ?? null };
   };
   return write(
     db,
