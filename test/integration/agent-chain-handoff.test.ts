@@ -15,6 +15,7 @@ import { silentLogger } from "../../src/observability";
 import { SchedulerLoop } from "../../src/scheduler/loop";
 import { buildDagRun } from "../../src/scheduler/trigger";
 import { describePg, freshSchemas, pgUrl } from "../support/postgres";
+import { untilRunEnds } from "../support/run-end";
 
 /**
  * A double of the subprocess executor and its agents: each launched try registers (startTry), waits for its
@@ -81,14 +82,7 @@ function suite(makeStore: () => Promise<Store>) {
     return { trigger };
   }
 
-  async function untilDone(runId: number) {
-    for (let i = 0; i < 2_000; i++) {
-      const r = (await store.getDagRunById(runId))!;
-      if (r.state === "success" || r.state === "failed") return r;
-      await Bun.sleep(5);
-    }
-    throw new Error("the run did not end");
-  }
+  const untilDone = (runId: number) => untilRunEnds(store, runId, 5);
 
   const states = async (runId: string) =>
     Object.fromEntries((await store.listTaskInstances("default", "chain", runId, { limit: 100 })).items.map((t) => [t.task_id, t.state]));

@@ -13,6 +13,7 @@ import type { SchedulerLoop } from "../../src/scheduler/loop";
 import { buildDagRun } from "../../src/scheduler/trigger";
 import { inlineLoop } from "../support/inline-loop";
 import { describePg, freshSchemas, pgUrl } from "../support/postgres";
+import { untilRunEnds } from "../support/run-end";
 
 let server: ReturnType<typeof Bun.serve>;
 let base = "";
@@ -107,14 +108,7 @@ function suite(makeStore: () => Promise<Store>) {
     ...extra,
   });
 
-  async function untilDone(runId: number) {
-    for (let i = 0; i < 2_000; i++) {
-      const r = (await store.getDagRunById(runId))!;
-      if (r.state === "success" || r.state === "failed") return r;
-      await Bun.sleep(10);
-    }
-    throw new Error("the run did not end");
-  }
+  const untilDone = (runId: number) => untilRunEnds(store, runId);
 
   test("a fan-out: every task runs once, never more at once than parallelism, and freed slots are refilled", async () => {
     const n = 120;
