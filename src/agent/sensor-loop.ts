@@ -3,26 +3,29 @@
  * every poke_interval (exponential_backoff, max_wait) until it exits 0 (done), until the timeout (exit 98:
  * failed without retry, as Airflow's AirflowSensorTimeout; with soft_fail exit 99, which the agent reports as skipped) or until it exits with anything but 75, "not yet"
  * (failed, skipped with soft_fail). The user's command reaches the loop as an argument, never spliced into
- * its source. Bash counts whole seconds, so fractional seconds are rounded up. Pure: argv out.
+ * its source. Waits are whole seconds (fractions rounded up); the elapsed time is measured in microseconds
+ * (bash ≥ 5's EPOCHREALTIME), because $SECONDS ticks on wall-clock second boundaries and would let a 1 s
+ * timeout fire after a few milliseconds. An older bash falls back to $SECONDS. Pure: argv out.
  */
 import type { SensorTaskFields } from "../domain";
 
 /** Mirrors sensor-timing.ts (the control plane's rules) in bash: $1 check, $2 poke, $3 timeout, $4 backoff, $5 max_wait, $6 soft_fail. */
 export const SENSOR_LOOP = `cmd=$1 poke=$2 timeout=$3 backoff=$4 max_wait=$5 soft=$6
 give_up() { echo "$1" >&2; if [ "$soft" = 1 ]; then exit 99; fi; exit "$2"; }
-start=$SECONDS n=0
+now_us() { local t=\${EPOCHREALTIME//[!0-9]/}; if [ -n "$t" ]; then echo "$t"; else echo $((SECONDS * 1000000)); fi; }
+start=$(now_us) n=0 timeout_us=$((timeout * 1000000))
 while :; do
   n=$((n + 1))
   bash -c "$cmd"
   code=$?
   if [ "$code" -eq 0 ]; then echo "sensor done after $n checks"; exit 0; fi
   if [ "$code" -ne 75 ]; then give_up "sensor check exited $code (0 is done, 75 is not yet)" 1; fi
-  elapsed=$((SECONDS - start))
-  if [ "$elapsed" -ge "$timeout" ]; then give_up "sensor timed out after $timeout s ($n checks)" 98; fi
+  elapsed=$(($(now_us) - start))
+  if [ "$elapsed" -ge "$timeout_us" ]; then give_up "sensor timed out after $timeout s ($n checks)" 98; fi
   wait=$poke i=1
   if [ "$backoff" = 1 ]; then while [ "$i" -lt "$n" ] && [ "$wait" -lt "$timeout" ]; do wait=$((wait * 2)) i=$((i + 1)); done; fi
   if [ "$max_wait" -gt 0 ] && [ "$wait" -gt "$max_wait" ]; then wait=$max_wait; fi
-  left=$((timeout - elapsed))
+  left=$(((timeout_us - elapsed + 999999) / 1000000))
   if [ "$wait" -gt "$left" ]; then wait=$left; fi
   echo "sensor not yet (check $n); next check in $wait s"
   sleep "$wait"

@@ -45,6 +45,18 @@ describe("bash sensor poke loop", () => {
     expect((await runSensor("exit 75", { timeout: 1, soft_fail: true })).code).toBe(99);
   });
 
+  test("a check that crosses a wall-clock second does not count as a whole second of the timeout", async () => {
+    // Start just after a second begins; the first check then ends just after the next one begins, ~0.9 s later.
+    // Counting whole wall-clock seconds, that looked like the 1 s timeout had passed after one check.
+    const firstCheckEndsAfterTheNextSecond = `n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count
+if [ "$n" = 0 ]; then us=\${EPOCHREALTIME#*.}; rest=$((1020000 - 10#$us)); sleep "$((rest / 1000000)).$(printf %06d $((rest % 1000000)))"; fi
+exit 75`;
+    await Bun.sleep(1000 - (Date.now() % 1000) + 100);
+    const r = await runSensor(firstCheckEndsAfterTheNextSecond, { timeout: 1 });
+    expect(r.code).toBe(98);
+    expect(r.err).toContain("sensor timed out after 1 s (2 checks)");
+  });
+
   test("any other exit code fails at once, saying what the codes mean", async () => {
     const r = await runSensor("exit 3");
     expect(r.code).toBe(1);
