@@ -45,6 +45,8 @@ export function buildCommand(task: TaskSpec, dag: { file: string; id: string }, 
       return [...task.command, ...(task.args ?? [])];
     case "http":
       throw invalid(where, "http tasks run inline in the control plane, not in an agent; check the executor routing");
+    case "empty":
+      throw invalid(where, "an empty task runs nothing: the scheduler marks it success itself, no agent takes it");
     case "sensor":
       // A ts check: run-ts finds the sensor in the DAG and loops (poke) or checks once (reschedule) itself.
       if (task.sensor?.kind === "ts") return runTs(task, dag, self);

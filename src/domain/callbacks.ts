@@ -4,6 +4,8 @@
  * on_retry when a failed try will be retried; a DAG calls its on_success / on_failure when a run ends.
  * A task whose upstream failed or that was skipped calls nothing (as in Airflow). A failed try that the
  * planner will retry (try_number <= retries) calls on_retry when it becomes up_for_retry, not on_failure.
+ * An empty task never runs: its success calls on_execute_callback, then on_success_callback (Airflow executes an
+ * EmptyOperator that has either, so both are called).
  */
 import { callbackList, type CallbackKind } from "./callback-kinds";
 import type { CallbackSpec, DeadlineSpec } from "./callback-spec";
@@ -48,7 +50,10 @@ export function selectCallbacks(spec: DagSpec, trigger: CallbackTrigger): Select
   const task = kind && kind !== "deadline" ? taskOfSpec(spec, trigger.task_id) : undefined;
   if (!kind || kind === "deadline" || !task) return [];
   if (trigger.state === "failed" && trigger.try_number <= task.retries) return [];
-  return callbackList(task[kind]).map((callback, index) => ({ kind, task_id: task.task_id, callback, index }));
+  const kinds: CallbackKind[] = task.operator === "empty" && kind === "on_success_callback" ? ["on_execute_callback", kind] : [kind];
+  return kinds.flatMap((k) =>
+    k === "deadline" ? [] : callbackList(task[k]).map((callback, index) => ({ kind: k, task_id: task.task_id, callback, index })),
+  );
 }
 
 /** When a run misses its deadline: `after` seconds past its logical date (queued_at for a run without one) or its queued_at. */

@@ -69,7 +69,7 @@ export const HttpRequestSchema = lazySchema(() =>
 );
 export type HttpRequestSpec = z.infer<typeof HttpRequestSchema>;
 
-export const OPERATORS = ["bash", "python", "ts", "http", "container", "sensor"] as const;
+export const OPERATORS = ["bash", "python", "ts", "http", "container", "sensor", "empty"] as const;
 export type Operator = (typeof OPERATORS)[number];
 
 export const WEIGHT_RULES = ["downstream", "upstream", "absolute"] as const;
@@ -225,7 +225,22 @@ const REQUIRED_BY_OPERATOR: Record<Operator, (t: TaskSpec) => string | null> = {
     !t.sensor
       ? 'a sensor task needs sensor: { kind: "file" | "http" | "sql" | "external_task" | "time_delta" | "date_time" | "bash" | "ts", ... }'
       : null,
+  empty: () => null,
 };
+
+/**
+ * What an empty task must not set itself: it runs nothing (Airflow's EmptyOperator: the scheduler marks it success
+ * once its trigger rule is met), so a command, request or check on it is a mistake. From default_args they are
+ * simply not its own.
+ */
+const RUNS_SOMETHING = ["bash_command", "python_code", "python_callable", "http", "command", "args", "image", "sensor", "inputs"] as const;
+
+function emptyTaskProblems(raw: Record<string, unknown>, taskId: string): { field: string; message: string }[] {
+  return RUNS_SOMETHING.filter((f) => raw[f] !== undefined).map((field) => ({
+    field,
+    message: `task "${taskId}" is an empty task: it runs nothing (the scheduler marks it success once its trigger rule is met), so ${field} would never be used; remove ${field}, or give the task the operator that runs it`,
+  }));
+}
 
 type Issue = { path: string; message: string };
 
@@ -261,6 +276,8 @@ export function parseDagSpec(raw: unknown): DagSpec {
     else {
       const missing = REQUIRED_BY_OPERATOR[merged.operator](merged);
       if (missing) issues.push({ path: `tasks[${i}]`, message: missing });
+      if (merged.operator === "empty")
+        for (const p of emptyTaskProblems(raw, merged.task_id)) issues.push({ path: `tasks[${i}].${p.field}`, message: p.message });
     }
     for (const p of envFromProblems(merged.env_from ?? {}, merged.env))
       issues.push({ path: `tasks[${i}].env_from.${p.key}`, message: `task "${merged.task_id}": ${p.message}` });

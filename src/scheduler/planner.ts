@@ -81,7 +81,9 @@ const RETRY_RESET: TaskInstancePatch = {
  * 2. retries: failed with tries left → up_for_retry; up_for_retry whose delay has passed → none, next try;
  * 3. walking tasks in topological order over *effective* states (this plan's changes included), each
  *    `none` task is scheduled, skipped or marked upstream_failed by its trigger rule, so skips and
- *    failures cascade down the whole graph in one plan. A failure with retries left counts as active;
+ *    failures cascade down the whole graph in one plan. A failure with retries left counts as active.
+ *    An empty task whose rule says schedule succeeds at once instead (Airflow's EmptyOperator: no executor,
+ *    no slot, start_date = end_date = now), so a chain of them ends within the plan too;
  * 4. the run: queued → running; once every task instance is finished, success or failed (finalizeRun);
  *    failed with a "deadlock" note if tasks wait on upstreams that can no longer change.
  * At most one transition per task instance: a retry reset to none is scheduled by the next plan.
@@ -180,6 +182,7 @@ export function planRun(input: PlanInput, now: Date): RunPlan {
         waitingOnPast.add(task.task_id);
         notes.push(...waitingNotes([{ candidate: { ti }, reason: past }]));
       } else if (decision === "schedule" && ti.map_index === UNEXPANDED && isMapped(task)) expansions.push(ti);
+      else if (decision === "schedule" && task.operator === "empty") plan(ti, "success", emptySuccess(ti, now));
       else if (decision === "schedule") plan(ti, "scheduled", ti.wait_reason === null ? undefined : waitCleared(ti));
       else if (decision !== "wait") {
         const to = decision === "skip" ? "skipped" : "upstream_failed";
@@ -201,6 +204,11 @@ export function planRun(input: PlanInput, now: Date): RunPlan {
     ...(notes.length ? { notes } : {}),
     ...(expansions.length ? { expansions } : {}),
   };
+}
+
+/** An empty task's try, done as it is decided: it started and ended now, and says nothing about waiting. */
+function emptySuccess(ti: TaskInstanceRecord, now: Date): TaskInstancePatch {
+  return { start_date: now, end_date: now, ...waitCleared(ti) };
 }
 
 /** A task is decided again when it changed, or one of its upstreams changed or moves in this plan. */

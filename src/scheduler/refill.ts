@@ -175,7 +175,7 @@ export function successNeedsNoPlan(spec: DagSpec, endedTaskId: string, successor
  * ride on the end's report: DispatchStep.chainHandOff), or none. It must be the only task downstream
  * of `ended`, with `ended` as its only upstream and a trigger rule that schedules it on that success; it waits
  * unmapped and `none` in `tis` (its run as last read); it runs where the caller hands over (`eligible`: inline,
- * or by an agent), does not depend on its past and
+ * or by an agent; never an empty task, which the planner marks success without a slot), does not depend on its past and
  * sets no max_active_tis_per_dag; and it is of the same team, DAG, pool and pool slots, so that, as for a
  * refill, every count the capacity rules read stays what it was. `ended` must not be a mapped instance (its
  * downstream waits for every instance).
@@ -189,7 +189,8 @@ export function chainSuccessor(
   if (ended.map_index !== -1) return undefined;
   const down = downstreamOf(spec, ended.task_id);
   const task = down.length === 1 ? down[0] : undefined;
-  if (task?.upstream.length !== 1 || task.expand || task.expand_kwargs || task.depends_on_past) return undefined;
+  if (task?.upstream.length !== 1 || task.expand || task.expand_kwargs || task.depends_on_past || task.operator === "empty")
+    return undefined;
   if (task.max_active_tis_per_dag !== undefined || !eligible(task) || evaluateTriggerRule(task.trigger_rule, ["success"]) !== "schedule")
     return undefined;
   const ti = unmappedOf(tis).get(task.task_id);

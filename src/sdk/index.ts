@@ -115,6 +115,13 @@ export interface Operators {
     options: TaskOptions<Id, U> & { image: string; command?: string[]; args?: string[] },
   ): TaskHandle<Id>;
   /**
+   * Runs nothing (Airflow's EmptyOperator): the scheduler marks it success as soon as its trigger rule is met,
+   * without a process or a slot. For a start, an end or a join in the graph.
+   *
+   * @example const done = empty({ task_id: "done", upstream: [load, report] })
+   */
+  empty<const Id extends string, const U extends readonly Upstream[] = []>(options: TaskOptions<Id, U>): TaskHandle<Id>;
+  /**
    * Waits for something (a file, an HTTP answer, a SQL row, another DAG's task, a time) without a process:
    * the control plane checks it every poke_interval while it is deferred (docs/sensors.md). A check of your
    * own is `{ kind: "ts", check }`: truthy is done (a value other than `true` becomes the return_value XCom),
@@ -207,6 +214,7 @@ export function dag(options: DagOptions, build: (operators: Operators) => void):
     python: (o) => declare("python", o) as never,
     http: (o) => declare("http", o) as never,
     container: (o) => declare("container", o) as never,
+    empty: (o) => declare("empty", o) as never,
     // A ts check's function stays here; the JSON round trip below drops it from the spec ({ kind: "ts" }).
     sensor: (o) => declare("sensor", o, o.sensor.kind === "ts" ? (o.sensor.check as TsFunction) : undefined) as never,
     ts: (o, fn) => declare("ts", o, fn as TsFunction) as never,

@@ -49,6 +49,7 @@ describe("buildCommand", () => {
       /task t1: http tasks run inline in the control plane/,
     ],
     ["bash without command", task({ operator: "bash" }), /task t1: a bash task needs bash_command/],
+    ["empty", task({ operator: "empty" }), /task t1: an empty task runs nothing: the scheduler marks it success itself/],
     ["python without code", task({ operator: "python" }), /needs python_code or python_callable/],
     ["container without command", task({ operator: "container", image: "alpine" }), /needs command/],
     [

@@ -26,6 +26,7 @@ const spec = parseDagSpec({
       on_failure_callback: hook("b-failure"),
     },
     { task_id: "c", operator: "bash", bash_command: "true", on_success_callback: { ts: "alerts/notify.ts:onSuccess" } },
+    { task_id: "done", operator: "empty", on_execute_callback: hook("done-execute"), on_success_callback: hook("done-success") },
   ],
 });
 
@@ -48,6 +49,11 @@ test.each<[string, CallbackTrigger, string[]]>([
   ["success", { task_id: "b", state: "success", try_number: 1 }, ["on_success_callback:b:b-success"]],
   ["a ts callback", { task_id: "c", state: "success", try_number: 1 }, ["on_success_callback:c:alerts/notify.ts:onSuccess"]],
   ["no callback for that state", { task_id: "a", state: "success", try_number: 1 }, []],
+  [
+    "an empty task's success: on_execute, then on_success (it never runs)",
+    { task_id: "done", state: "success", try_number: 1 },
+    ["on_execute_callback:done:done-execute", "on_success_callback:done:done-success"],
+  ],
   ["upstream_failed calls nothing (Airflow)", { task_id: "b", state: "upstream_failed", try_number: 1 }, []],
   ["skipped calls nothing", { task_id: "b", state: "skipped", try_number: 1 }, []],
   ["queued calls nothing", { task_id: "a", state: "queued", try_number: 1 }, []],

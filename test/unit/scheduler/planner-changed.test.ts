@@ -20,6 +20,8 @@ function randomCase(seed: number) {
       trigger_rule: r.pick(TRIGGER_RULES),
       retries: r.int(3),
       retry_delay: r.pick([0, 30, 90]),
+      // Now and then an empty task: it succeeds in the plan that schedules it, and its downstream moves with it.
+      ...(r.next() < 0.25 ? { operator: "empty", bash_command: undefined } : {}),
     })),
   );
   // Mostly the states a run moves through; now and then a task instance of a task the version lacks.
