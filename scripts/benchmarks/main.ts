@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import type { BenchContext, BenchOptions, Workload } from "./lib/context";
+import type { BenchContext, BenchOptions, TaskKind, Workload } from "./lib/context";
 import { describeMachine, machineLine } from "./lib/machine";
 import { openBenchPg } from "./lib/pg";
 import { ensurePeers, peersInstalled, PEER_VERSIONS, REDIS, tcpOpen } from "./lib/peers";
@@ -49,7 +49,7 @@ Flags (defaults finish in a few minutes per workload on 2 cores):
   --cron-dags N       DAGs scheduled every second (default 200)
   --cron-seconds N    how long the cron workload watches (default 10)
   --variants LIST     comma list of: lite-sqlite, lite-postgres, pro-postgres (default all three)
-  --kinds LIST        comma list of: http, bash (default both)
+  --kinds LIST        comma list of: http, bash, empty (default all three; empty: the fan-out only)
   --no-peers          skip BullMQ and graphile-worker (otherwise installed on demand into scripts/benchmarks/.peers)
   --no-install        use the peers only if already installed (no network)
   --pg URL            Postgres for Leoflow-on-Postgres and graphile-worker (default LEOFLOW_TEST_PG or
@@ -71,7 +71,7 @@ const { values: flags, positionals } = parseArgs({
     "cron-dags": { type: "string", default: "200" },
     "cron-seconds": { type: "string", default: "10" },
     variants: { type: "string", default: "lite-sqlite,lite-postgres,pro-postgres" },
-    kinds: { type: "string", default: "http,bash" },
+    kinds: { type: "string", default: "http,bash,empty" },
     "no-peers": { type: "boolean", default: false },
     "no-install": { type: "boolean", default: false },
     pg: { type: "string", default: process.env.LEOFLOW_TEST_PG || "postgres://postgres@127.0.0.1:5432/test" },
@@ -109,15 +109,15 @@ const opts: BenchOptions = {
   cronDags: int("cron-dags", flags["cron-dags"])!,
   cronSeconds: int("cron-seconds", flags["cron-seconds"])!,
   variants: flags.variants!.split(",").map((v) => v.trim().replace("-", " ")),
-  kinds: flags.kinds!.split(",").map((k) => k.trim()) as ("http" | "bash")[],
+  kinds: flags.kinds!.split(",").map((k) => k.trim()) as TaskKind[],
 };
 const VARIANTS = ["lite sqlite", "lite postgres", "pro postgres"];
 if (opts.variants.some((v) => !VARIANTS.includes(v))) {
   console.error(`error: --variants expects a comma list of lite-sqlite, lite-postgres, pro-postgres; got "${flags.variants}"`);
   process.exit(2);
 }
-if (opts.kinds.some((k) => k !== "http" && k !== "bash")) {
-  console.error(`error: --kinds expects http and/or bash, got "${flags.kinds}"`);
+if (opts.kinds.some((k) => k !== "http" && k !== "bash" && k !== "empty")) {
+  console.error(`error: --kinds expects a comma list of http, bash, empty; got "${flags.kinds}"`);
   process.exit(2);
 }
 

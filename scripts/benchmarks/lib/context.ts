@@ -17,9 +17,11 @@ export interface BenchOptions {
   cronSeconds: number;
   /** Leoflow variants to run: any of "lite sqlite", "lite postgres", "pro postgres". */
   variants: string[];
-  /** Task kinds: http (inline), bash (subprocess). */
-  kinds: ("http" | "bash")[];
+  /** Task kinds: http (inline), bash (subprocess), empty (completed by the scheduler's plan; fan-out only). */
+  kinds: TaskKind[];
 }
+
+export type TaskKind = "http" | "bash" | "empty";
 
 export interface BenchContext {
   opts: BenchOptions;

@@ -1,9 +1,11 @@
 /**
  * Fan-out throughput: one run of N parallel no-op tasks; tasks completed per second, from the trigger (or
- * the first enqueue) to the last task's end. Leoflow with inline `http` tasks (a local HTTP 200) and
- * subprocess `bash` tasks (`true`) at --parallelism; the peers run N no-op jobs at the same concurrency.
+ * the first enqueue) to the last task's end. Leoflow with inline `http` tasks (a local HTTP 200), subprocess
+ * `bash` tasks (`true`) at --parallelism, and `empty` tasks (Airflow's EmptyOperator: the scheduler's plan marks
+ * them success, no executor, so their row is the cost of creating, planning and writing the run); the peers
+ * run N no-op jobs at the same concurrency.
  */
-import { skippedRow, type BenchContext, type Workload } from "../lib/context";
+import { skippedRow, type BenchContext, type TaskKind, type Workload } from "../lib/context";
 import { BINARY, noopServer, runToEnd, ticksSoFar, waitForDags } from "../lib/leoflow";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import { importPeer, peerLabel, REDIS } from "../lib/peers";
@@ -14,14 +16,24 @@ import { leoflowMappedFanout } from "./fanout-mapped";
 const WORKLOAD = "fanout";
 export const THROUGHPUT = "tasks completed per second";
 
-function fanoutDag(kind: "http" | "bash", n: number, parallelism: number, base: string) {
+/** What one task of the fan-out does, by kind. */
+const TASK_OF: Record<TaskKind, (base: string) => Record<string, unknown>> = {
+  http: (base) => ({ operator: "http", http: { url: `${base}/noop` } }),
+  bash: () => ({ operator: "bash", bash_command: "true" }),
+  empty: () => ({ operator: "empty" }),
+};
+
+/** Tasks in the fan-out of `kind`: bash tasks are processes, so they get the smaller count. */
+const sizeOf = (ctx: BenchContext, kind: TaskKind) => (kind === "bash" ? ctx.opts.fanoutBash : ctx.opts.fanout);
+
+function fanoutDag(kind: TaskKind, n: number, parallelism: number, base: string) {
   return {
     dag_id: `bench_fanout_${kind}`,
     max_active_runs: 1,
     max_active_tasks: parallelism,
     tasks: Array.from({ length: n }, (_, i) => ({
       task_id: `t${i}`,
-      ...(kind === "http" ? { operator: "http", http: { url: `${base}/noop` } } : { operator: "bash", bash_command: "true" }),
+      ...TASK_OF[kind](base),
     })),
   };
 }
@@ -37,8 +49,9 @@ export const fanoutWorkload: Workload = async (ctx) => {
   ];
 };
 
-const floorOf = (kind: "http" | "bash", p: number) =>
-  kind === "http" ? `local HTTP requests, ${p} at once` : `agent spawns (leoflow version), ${p} at once`;
+/** The floor row a kind is compared with; an empty task does no work of its own, so it has none. */
+const floorOf = (kind: TaskKind, p: number) =>
+  kind === "http" ? `local HTTP requests, ${p} at once` : kind === "bash" ? `agent spawns (leoflow version), ${p} at once` : undefined;
 
 /** The floor: just the task's own work, N times at the same parallelism (no store, no scheduling). */
 async function floors(ctx: BenchContext, trials: number): Promise<Row[]> {
@@ -47,8 +60,10 @@ async function floors(ctx: BenchContext, trials: number): Promise<Row[]> {
   const noop = noopServer();
   try {
     for (const kind of ctx.opts.kinds) {
+      const subject = floorOf(kind, p);
+      if (!subject) continue;
       ctx.log(`fanout: floor ${kind}`);
-      const n = kind === "http" ? ctx.opts.fanout : ctx.opts.fanoutBash;
+      const n = sizeOf(ctx, kind);
       const one =
         kind === "http"
           ? async () => void (await (await fetch(`${noop.base}/noop`)).text())
@@ -67,7 +82,7 @@ async function floors(ctx: BenchContext, trials: number): Promise<Row[]> {
       rows.push({
         workload: WORKLOAD,
         metric: THROUGHPUT,
-        subject: floorOf(kind, p),
+        subject,
         kind: "floor",
         better: "higher",
         samples,
@@ -81,7 +96,7 @@ async function floors(ctx: BenchContext, trials: number): Promise<Row[]> {
 }
 
 async function leoflowFanouts(ctx: BenchContext, trials: number): Promise<Row[]> {
-  const { fanout: n, parallelism } = ctx.opts;
+  const { parallelism } = ctx.opts;
   return eachLeoflowVariant(ctx, {
     workload: WORKLOAD,
     skipped: (label) =>
@@ -92,7 +107,7 @@ async function leoflowFanouts(ctx: BenchContext, trials: number): Promise<Row[]>
         kind: "leoflow" as const,
         better: "higher" as const,
       })),
-    dags: (base) => ctx.opts.kinds.map((k) => fanoutDag(k, k === "http" ? n : ctx.opts.fanoutBash, parallelism, base)),
+    dags: (base) => ctx.opts.kinds.map((k) => fanoutDag(k, sizeOf(ctx, k), parallelism, base)),
     extraArgs: [`--parallelism=${parallelism}`, `--inline-concurrency=${parallelism}`],
     measure: async (lf, variant) => {
       const rows: Row[] = [];
@@ -104,7 +119,7 @@ async function leoflowFanouts(ctx: BenchContext, trials: number): Promise<Row[]>
         const samples: number[] = [];
         // What the scheduler spent on it: its ticks per 1,000 tasks (a tick per end would be 1,000).
         const ticks: number[] = [];
-        const size = kind === "http" ? n : ctx.opts.fanoutBash;
+        const size = sizeOf(ctx, kind);
         for (let t = 0; t < trials; t++) {
           const ticks0 = await ticksSoFar(lf);
           const t0 = Date.now();
