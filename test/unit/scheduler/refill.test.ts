@@ -402,6 +402,11 @@ describe("chainSuccessor: the task a success alone makes ready takes the slot", 
   ])("none for %s", (_, spec, states) => {
     expect(next(spec, states)).toBeUndefined();
   });
+  test("none for an empty task, wherever the caller hands over: the planner marks it success without a slot", () => {
+    const spec = dag([http("a"), { task_id: "b", upstream: ["a"], operator: "empty", bash_command: undefined }]);
+    const rows = tis(spec, { a: "running" });
+    expect(chainSuccessor(spec, rows, rows[0]!, () => true)).toBeUndefined();
+  });
   test("none after a mapped instance (its downstream waits for every instance)", () => {
     const spec = dag([http("a"), http("b", { upstream: ["a"] })]);
     const rows = tis(spec, { a: { state: "running", map_index: 0 } });
