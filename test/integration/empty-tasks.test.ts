@@ -5,28 +5,13 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createApi } from "../../src/api";
-import type { DagRunRecord, DagSpec, TaskInstanceRecord } from "../../src/domain";
+import type { DagRunRecord } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
 import { silentLogger } from "../../src/observability";
 import { buildDagRun, SchedulerLoop } from "../../src/scheduler";
 import type { Store } from "../../src/store";
+import { HoldingAgent } from "../support/holding-agent";
 import { forEachStore } from "../support/stores";
-
-/** Holds every task it is handed, as a slow agent would, until the test finishes them. */
-class HoldingAgent {
-  seen: string[] = [];
-  running: TaskInstanceRecord[] = [];
-  constructor(private readonly store: Store) {}
-  async dispatch(ti: TaskInstanceRecord, _run: DagRunRecord, _spec: DagSpec): Promise<void> {
-    this.seen.push(ti.task_id);
-    await this.store.applyTransitions([{ id: ti.id, from: ["queued"], to: "running", try_number: ti.try_number }], new Date());
-    this.running.push(ti);
-  }
-  async finishAll(state: "success" | "failed" = "success"): Promise<void> {
-    for (const ti of this.running.splice(0))
-      await this.store.applyTransitions([{ id: ti.id, from: ["running"], to: state, try_number: ti.try_number }], new Date());
-  }
-}
 
 let store: Store;
 let agent: HoldingAgent;

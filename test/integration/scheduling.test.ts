@@ -6,27 +6,12 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createApi } from "../../src/api";
-import type { DagSpec, DagRunRecord, TaskInstanceRecord } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
 import { silentLogger } from "../../src/observability";
 import { CronRunCreator, SchedulerLoop } from "../../src/scheduler";
 import type { Store } from "../../src/store";
+import { HoldingAgent } from "../support/holding-agent";
 import { forEachStore } from "../support/stores";
-
-class HoldingAgent {
-  running: TaskInstanceRecord[] = [];
-  constructor(private readonly store: Store) {}
-  async dispatch(ti: TaskInstanceRecord, _run: DagRunRecord, _spec: DagSpec): Promise<void> {
-    await this.store.applyTransitions([{ id: ti.id, from: ["queued"], to: "running", try_number: ti.try_number }], new Date());
-    this.running.push(ti);
-  }
-  /** Reports every held task as finished. */
-  async finishAll(state: "success" | "failed" = "success"): Promise<void> {
-    const held = this.running.splice(0);
-    for (const ti of held)
-      await this.store.applyTransitions([{ id: ti.id, from: ["running"], to: state, try_number: ti.try_number }], new Date());
-  }
-}
 
 let store: Store;
 let agent: HoldingAgent;
