@@ -45,6 +45,7 @@ function dagFiles(dir: string) {
     tasks: [
       { task_id: "a", operator: "bash", bash_command: "echo hello" },
       { task_id: "b", operator: "bash", bash_command: "echo done", upstream: ["a"] },
+      { task_id: "done", operator: "empty", upstream: ["b"] },
     ],
   });
   write("ui_stream.json", {
@@ -190,6 +191,11 @@ describe.skipIf(!CHROMIUM)("web UI in Chromium (compiled binary)", () => {
     await page.getByRole("tab", { name: "Graph" }).click();
     await page.locator('.graph a[data-task="b"][data-state="success"]').waitFor();
     await shot(page, "graph");
+    // The empty task at the end succeeded without running: its page says why it has no log.
+    await page.locator('.graph a[data-task="done"][data-state="success"]').click();
+    await page.waitForURL(/\/tasks\/done/);
+    await page.getByText("An empty task runs nothing (the scheduler marks it success), so it has no log.").waitFor();
+    expect(await page.getByTestId("log").count()).toBe(0);
   });
 
   test("a running task's log streams into the open page", async () => {

@@ -113,7 +113,9 @@ export function TaskPanel(props: { dagId: string; runId: string; taskId: string;
           </nav>
         </section>
       ) : null}
-      {shownTry > 0 ? (
+      {t.operator === "empty" ? (
+        <p class="muted">An empty task runs nothing (the scheduler marks it success), so it has no log.</p>
+      ) : shownTry > 0 ? (
         <LogView dagId={dagId} runId={runId} taskId={taskId} tryNumber={shownTry} live={liveTry} />
       ) : (
         <p class="muted">No try has started yet, so there is no log.</p>
