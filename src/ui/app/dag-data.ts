@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, eachLimited, listAll, seg } from "./api";
 import { gridOrder } from "./graph-layout";
 import { byTask } from "./mapped";
-import { onEvent } from "./sse";
+import { onConnected, onEvent } from "./sse";
 import type { DagRun, Task, TaskInstance } from "./types";
 
 export interface DagData {
@@ -127,9 +127,12 @@ export function useDagData(dagId: string, runLimit: number): DagData {
         runsSoon();
       }
     });
+    // Runs and task instances that changed before the stream connected (or while it reconnected) sent no event.
+    const offConnected = onConnected(runsSoon);
     return () => {
       ctl.abort();
       off();
+      offConnected();
       if (runsTimer) clearTimeout(runsTimer);
       if (refreshTimer) clearTimeout(refreshTimer);
     };

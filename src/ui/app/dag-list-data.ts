@@ -99,6 +99,14 @@ export function useRecentRuns(per: number) {
   useEvents(
     (e) => e.type.startsWith("dag_run."),
     (e) => {
+      if (!e) {
+        // The stream (re)connected: runs may have changed with no event. Read the visible DAGs' again, and the
+        // others when they come back into view.
+        for (const id of requested.current) if (!visible.current.includes(id)) requested.current.delete(id);
+        for (const id of visible.current) queue.current.add(id);
+        setTimeout(() => void flush(), 250);
+        return;
+      }
       if (!visible.current.includes(e.dag_id)) {
         requested.current.delete(e.dag_id);
         return;

@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { getSession, onSessionChange, type Session } from "./session";
 import { onNavigate, parseRoute, type Route } from "./router";
-import { onEvent, type LeoflowEvent } from "./sse";
+import { onConnected, onEvent, type LeoflowEvent } from "./sse";
 
 export interface Async<T> {
   data: T | undefined;
@@ -57,17 +57,24 @@ export function useInterval(fn: () => void, ms: number | null): void {
   }, [ms]);
 }
 
-/** Calls `fn` for each live event that `match` accepts (the latest `fn`, without resubscribing). */
-export function useEvents(match: (e: LeoflowEvent) => boolean, fn: (e: LeoflowEvent) => void, deps: unknown[]): void {
+/**
+ * Calls `fn` for each live event that `match` accepts (the latest `fn`, without resubscribing), and with no
+ * event each time the stream connects: what changed before it did (or while it reconnected) sent this view
+ * no event, so `fn` (a reload) catches up.
+ */
+export function useEvents(match: (e: LeoflowEvent) => boolean, fn: (e?: LeoflowEvent) => void, deps: unknown[]): void {
   const saved = useRef({ match, fn });
   saved.current = { match, fn };
-  useEffect(
-    () =>
-      onEvent((e) => {
-        if (saved.current.match(e)) saved.current.fn(e);
-      }),
-    deps,
-  );
+  useEffect(() => {
+    const offEvents = onEvent((e) => {
+      if (saved.current.match(e)) saved.current.fn(e);
+    });
+    const offConnected = onConnected(() => saved.current.fn());
+    return () => {
+      offEvents();
+      offConnected();
+    };
+  }, deps);
 }
 
 /** A callback that runs at most once per `ms`, trailing (many events in a burst → one reload). */

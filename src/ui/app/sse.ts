@@ -1,7 +1,9 @@
 /**
  * Server-Sent Events read with fetch(): EventSource cannot send the Authorization header the API needs.
  * `SseParser` is the pure part (text chunks in, events out); `openEventStream` reconnects with the last
- * id seen, so no event is lost across a reconnect (the server replays from its event log).
+ * id seen, so no event is lost across a reconnect (the server replays from its event log). What changed
+ * before the first connection (a page loading while its task starts) comes as no event: each connection
+ * tells `onConnected` listeners, and views reload then.
  */
 import { API, authHeaders } from "./api";
 
@@ -67,6 +69,7 @@ export function openEventStream(onEvent: (e: LeoflowEvent) => void, onStatus: (l
         const res = await fetch(`${API}/leoflow/events${q}`, { headers: { accept: "text/event-stream", ...authHeaders() }, signal });
         if (!res.ok || !res.body) throw new Error(`event stream answered HTTP ${res.status}`);
         onStatus(true);
+        for (const l of connectedListeners) l();
         const parser = new SseParser();
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
         for (;;) {
@@ -94,11 +97,21 @@ export function openEventStream(onEvent: (e: LeoflowEvent) => void, onStatus: (l
 
 type Listener = (e: LeoflowEvent) => void;
 const listeners = new Set<Listener>();
+const connectedListeners = new Set<() => void>();
 
 /** Subscribes a view to every event of the app's one stream; returns the unsubscribe. */
 export function onEvent(listener: Listener): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
+}
+
+/**
+ * Subscribes a view to the stream's connections (the first and every reconnect): a view that read its data
+ * before the stream was connected reloads it then, so a change it never got an event for still shows.
+ */
+export function onConnected(listener: () => void): () => void {
+  connectedListeners.add(listener);
+  return () => connectedListeners.delete(listener);
 }
 
 export function dispatchEvent(e: LeoflowEvent): void {
