@@ -24,7 +24,10 @@ export function LogView(props: { dagId: string; runId: string; taskId: string; t
   const stick = useRef(true);
   const live = useRef(props.live);
   live.current = props.live;
+  /** Told when the try's liveness changes: polling starts again, or reads once more for the try's last lines. */
+  const nudge = useRef<() => void>(() => {});
 
+  // One log per try: a change of liveness does not start it over (the lines shown stay, the token goes on).
   useEffect(() => {
     setLines([]);
     setError(null);
@@ -32,6 +35,9 @@ export function LogView(props: { dagId: string; runId: string; taskId: string; t
     const ctl = new AbortController();
     let token: string | null = null;
     let timer: ReturnType<typeof setTimeout> | null = null;
+    let stopped = false;
+    // One more read after the try stopped being live: a read in flight then may predate its last lines.
+    let once = false;
     const path = `/dags/${seg(props.dagId)}/dagRuns/${seg(props.runId)}/taskInstances/${seg(props.taskId)}/logs/${props.tryNumber}`;
     const poll = async () => {
       try {
@@ -48,14 +54,33 @@ export function LogView(props: { dagId: string; runId: string; taskId: string; t
         if (ctl.signal.aborted) return;
         setError(e);
       }
-      if (!ctl.signal.aborted && live.current) timer = setTimeout(poll, POLL_MS);
+      if (ctl.signal.aborted) return;
+      if (live.current) timer = setTimeout(poll, POLL_MS);
+      else if (once) {
+        once = false;
+        timer = setTimeout(poll, 0);
+      } else stopped = true;
+    };
+    nudge.current = () => {
+      if (ctl.signal.aborted) return;
+      if (!live.current) once = true;
+      if (!stopped) return;
+      stopped = false;
+      once = false;
+      void poll();
     };
     void poll();
     return () => {
       ctl.abort();
       if (timer) clearTimeout(timer);
     };
-  }, [props.dagId, props.runId, props.taskId, props.tryNumber, props.live]);
+  }, [props.dagId, props.runId, props.taskId, props.tryNumber]);
+
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) first.current = false;
+    else nudge.current();
+  }, [props.live]);
 
   useEffect(() => {
     const el = box.current;
