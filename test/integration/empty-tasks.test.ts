@@ -93,6 +93,21 @@ forEachStore((backend) => {
       expect(agent.seen).toEqual([]);
     });
 
+    test("a mapped empty task expands, and each instance succeeds without a dispatch", async () => {
+      const run = await trigger([
+        { task_id: "marks", operator: "empty", expand: { n: [1, 2, 3] } },
+        { task_id: "after", operator: "bash", bash_command: "true", upstream: ["marks"] },
+      ]);
+      await ticks(run.id);
+      const marks = (await store.listTaskInstances("default", "markers", "r1")).items.filter((t) => t.task_id === "marks");
+      expect(marks.map((t) => [t.map_index, t.state])).toEqual([
+        [0, "success"],
+        [1, "success"],
+        [2, "success"],
+      ]);
+      expect(agent.seen).toEqual(["after"]);
+    });
+
     test("its trigger rule still decides: after a failure, all_done succeeds and all_success is upstream_failed", async () => {
       const run = await trigger([
         { task_id: "work", operator: "bash", bash_command: "false" },
