@@ -50,10 +50,8 @@ export function selectCallbacks(spec: DagSpec, trigger: CallbackTrigger): Select
   const task = kind && kind !== "deadline" ? taskOfSpec(spec, trigger.task_id) : undefined;
   if (!kind || kind === "deadline" || !task) return [];
   if (trigger.state === "failed" && trigger.try_number <= task.retries) return [];
-  const kinds: CallbackKind[] = task.operator === "empty" && kind === "on_success_callback" ? ["on_execute_callback", kind] : [kind];
-  return kinds.flatMap((k) =>
-    k === "deadline" ? [] : callbackList(task[k]).map((callback, index) => ({ kind: k, task_id: task.task_id, callback, index })),
-  );
+  const kinds = task.operator === "empty" && kind === "on_success_callback" ? (["on_execute_callback", kind] as const) : [kind];
+  return kinds.flatMap((k) => callbackList(task[k]).map((callback, index) => ({ kind: k, task_id: task.task_id, callback, index })));
 }
 
 /** When a run misses its deadline: `after` seconds past its logical date (queued_at for a run without one) or its queued_at. */

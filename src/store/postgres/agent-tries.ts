@@ -30,12 +30,23 @@ const FINISH = `UPDATE task_instances SET state = $7, updated_at = $6, end_date 
   WHERE ${THE_TRY} AND state = 'running'
   RETURNING ${TI_COLUMNS}`;
 
-/**
- * The statement around `update`, whose own parameters end at $`last`. `next`: a chain's next task (one
- * transition, APPLY_SQL's parameters after the update's, then its gate) moves too, only if the update ended the
- * try in success; `next_applied` says whether it did.
- */
-function writeSql(update: string, last: number, outbox: boolean, next = false, lines = "", run = false): string {
+/** What a statement around an update writes and answers besides the task instance (writeSql). */
+interface WriteParts {
+  /** Outbox rows for the webhooks that want task events. */
+  outbox?: boolean;
+  /**
+   * A chain's next task (one transition, APPLY_SQL's parameters after the update's, then its gate) moves too, only
+   * if the update ended the try in success; `next_applied` says whether it did.
+   */
+  next?: boolean;
+  /** A CTE written before the others (FINISH_LINES). */
+  lines?: string;
+  /** The run and its DAG's file come back with an applied write (RUN_OF_APPLIED). */
+  run?: boolean;
+}
+
+/** The statement around `update`, whose own parameters end at $`last`. */
+function writeSql(update: string, last: number, { outbox = false, next = false, lines = "", run = false }: WriteParts = {}): string {
   const type = `$${last + 1}`;
   const time = `$${last + 2}`;
   const ins = `ins AS (${taskEventInsertSql("a", "a", type, time, "$6")}),`;
@@ -60,9 +71,9 @@ const FINISH_LINES = `lg AS (${logLinesInsertSql(() => "$10", "EXISTS (SELECT 1 
   `;
 
 const SQL = {
-  start: [writeSql(START, 8, false, false, "", true), writeSql(START, 8, true, false, "", true)],
-  finish: [writeSql(FINISH, 10, false, false, FINISH_LINES), writeSql(FINISH, 10, true, false, FINISH_LINES)],
-  finishWithNext: writeSql(FINISH, 10, false, true, FINISH_LINES),
+  start: [writeSql(START, 8, { run: true }), writeSql(START, 8, { outbox: true, run: true })],
+  finish: [writeSql(FINISH, 10, { lines: FINISH_LINES }), writeSql(FINISH, 10, { outbox: true, lines: FINISH_LINES })],
+  finishWithNext: writeSql(FINISH, 10, { next: true, lines: FINISH_LINES }),
 } as const;
 
 /** FINISH_LINES' parameter: the try's lines as logLinesParams writes any batch. */
