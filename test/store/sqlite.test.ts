@@ -55,6 +55,36 @@ describe("SqliteStore on a file", () => {
   });
 });
 
+describe("SqliteStore query plans", () => {
+  // 0019 dropped task_instances_pool_state, which kept a copy of every state change for no reader: the reads by
+  // state must still find their rows through an index, not a scan of every task instance a store holds.
+  test("the scheduler's, reapers' and pools' reads of task instances by state are planned on an index", async () => {
+    const store = new SqliteStore({ path: ":memory:" });
+    await store.migrate();
+    const seen = new Set<string>();
+    const query = store.db.query.bind(store.db);
+    store.db.query = ((sql: string) => {
+      seen.add(sql);
+      return query(sql);
+    }) as typeof store.db.query;
+    await store.loadTickReads([], []);
+    await store.countActiveTaskInstances();
+    await store.listPools("default");
+    await store.listAgentLostCandidates();
+    await store.listDispatchLostCandidates();
+    await store.nextSensorCheckAt();
+    store.db.query = query;
+    const byState = [...seen].filter((sql) => /FROM task_instances\b/.test(sql) && /\bstate (=|IN)/.test(sql));
+    expect(byState.length).toBeGreaterThanOrEqual(5);
+    for (const sql of byState) {
+      const plan = (store.db.query(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail);
+      expect({ sql, scans: plan.filter((d) => /^SCAN (task_instances|t)\b(?! USING)/.test(d)) }).toEqual({ sql, scans: [] });
+    }
+    expect(store.db.query("SELECT name FROM sqlite_master WHERE name = 'task_instances_pool_state'").all()).toEqual([]);
+    await store.close();
+  });
+});
+
 describe("SqliteStore migrations", () => {
   test("upgrading to 0009: task instances waiting at the upgrade get their wait_reason from the note", async () => {
     const store = new SqliteStore({ path: ":memory:" });

@@ -22,6 +22,7 @@ import sensorsSql from "../../../sql/sqlite/0015_sensors.sql" with { type: "text
 import webhooksSql from "../../../sql/sqlite/0016_webhooks.sql" with { type: "text" };
 import callbacksSql from "../../../sql/sqlite/0017_callbacks.sql" with { type: "text" };
 import taskInstanceChangesSql from "../../../sql/sqlite/0018_task_instance_changes.sql" with { type: "text" };
+import dropPoolStateIndexSql from "../../../sql/sqlite/0019_drop_pool_state_index.sql" with { type: "text" };
 
 export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0001_init.sql", initSql),
@@ -42,6 +43,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0016_webhooks.sql", webhooksSql),
   migrationFromFile("0017_callbacks.sql", callbacksSql),
   migrationFromFile("0018_task_instance_changes.sql", taskInstanceChangesSql),
+  migrationFromFile("0019_drop_pool_state_index.sql", dropPoolStateIndexSql),
 ];
 
 export function sqliteMigrationTarget(db: Database): MigrationTarget {
