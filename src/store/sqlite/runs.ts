@@ -101,12 +101,17 @@ export function listActiveRunIds(db: Database): number[] {
   return (db.query("SELECT id FROM dag_runs WHERE state IN ('queued', 'running') ORDER BY id").values() as [number][]).map((r) => r[0]);
 }
 
+/**
+ * Through the index on updated_at. Made distinct and sorted here, not in SQL: with DISTINCT and ORDER BY
+ * dag_run_id, SQLite planned a walk of every task instance in the (dag_run_id, change_seq) index, which yields
+ * run order, instead of a search of updated_at: ~100 ms at 300,000 task instances, on every incremental sweep
+ * (once a second by default), growing with the history kept. A sweep finds the few rows changed since the last.
+ */
 export function listRunIdsChangedSince(db: Database, since: Date): number[] {
-  return (
-    db.query("SELECT DISTINCT dag_run_id FROM task_instances WHERE updated_at > ? ORDER BY dag_run_id").values(since.getTime()) as [
-      number,
-    ][]
-  ).map((r) => r[0]);
+  const ids = new Set<number>();
+  for (const [id] of db.query("SELECT dag_run_id FROM task_instances WHERE updated_at > ?").values(since.getTime()) as [number][])
+    ids.add(id);
+  return [...ids].sort((a, b) => a - b);
 }
 
 /**
