@@ -7,7 +7,7 @@ export { relatedTaskIds, selectClearTargets, clearFor, clearsForRun, requeueAfte
 export { planTaskMark, planRunMark, MARKABLE_TASK_STATES, MARKABLE_RUN_STATES, type MarkInput, type TaskMarkOptions } from "./mark";
 export { needsPreviousRun, pastBlocks, type PreviousRun } from "./depends-on-past";
 export { poolLimits, withWaitReason, waitCleared, waitingNotes, loadPastBlocks } from "./waiting";
-export { isAgentLost, isDispatchLost, isOrphaned } from "./reaper-rules";
+export { isAgentLost, isDispatchLost, isOrphaned, reapDue, reapEveryMs } from "./reaper-rules";
 export { buildDagRun, defaultRunId, runIdSuffix, resolveConf, type BuildDagRunOptions } from "./trigger";
 export {
   FULL_SWEEP_EVERY,

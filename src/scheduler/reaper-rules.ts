@@ -35,3 +35,23 @@ function quietLongerThan(at: Date | null, thresholdMs: number, now: Date): boole
   const gap = now.getTime() - at.getTime();
   return gap >= 0 && gap > thresholdMs;
 }
+
+/** The longest a reaper waits between its reads: a lost agent is noticed at most this late past its threshold. */
+export const MAX_REAP_EVERY_MS = 10_000;
+
+/**
+ * Whether the reapers read again at `now`, having last read at `lastAt` (null: never). Every `everyMs` rather
+ * than on every sweep (once a second): their reads visit every running and queued task instance and every
+ * running run (~45 ms at 10,000 running runs on SQLite), for thresholds of a minute and more. A clock that
+ * went back reads at once.
+ */
+export function reapDue(lastAt: number | null, everyMs: number, now: Date): boolean {
+  if (lastAt === null) return true;
+  const gap = now.getTime() - lastAt;
+  return gap < 0 || gap >= everyMs;
+}
+
+/** How often the reapers read: a sixth of the shortest threshold, at most MAX_REAP_EVERY_MS (10 s for the defaults). */
+export function reapEveryMs(t: { agentLostAfterMs: number; dispatchLostAfterMs: number; orphanAfterMs: number }): number {
+  return Math.min(MAX_REAP_EVERY_MS, Math.min(t.agentLostAfterMs, t.dispatchLostAfterMs, t.orphanAfterMs) / 6);
+}

@@ -1,5 +1,6 @@
 /**
- * The three reapers, run on every full sweep (the loop's `Reaper` hook). Each reads its candidates from the
+ * The three reapers, run on sweeps (the loop's `Reaper` hook), at most every `everyMs` (reaper-rules.ts
+ * reapEveryMs: 10 s for the default thresholds of 1, 5 and 10 minutes). Each reads its candidates from the
  * store, decides with a pure rule (reaper-rules.ts) and fails what it decided with a guarded write, so a
  * heartbeat, registration or report that lands in between turns the reap into a no-op:
  * - agent_lost: a running task instance whose agent heartbeated, then stayed silent past the threshold;
@@ -16,7 +17,7 @@ import type { ReapTaskCandidate } from "../domain";
 import type { ReaperStore } from "../store";
 import type { Counter, Logger } from "../observability";
 import type { Reaper } from "./loop";
-import { isAgentLost, isDispatchLost, isOrphaned } from "./reaper-rules";
+import { isAgentLost, isDispatchLost, isOrphaned, reapDue, reapEveryMs } from "./reaper-rules";
 
 export interface ReaperThresholds {
   agentLostAfterMs: number;
@@ -44,6 +45,8 @@ export interface ReapersOptions {
    * agent is not always a dead one): one try of a task instance runs at a time.
    */
   onTaskReaped?: (ti: { id: number; try_number: number }) => void;
+  /** Least time between two reads (default reapEveryMs(thresholds)); 0 reads on every sweep. */
+  everyMs?: number;
 }
 
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;
@@ -59,10 +62,18 @@ export const reapNotes = {
 };
 
 export class Reapers implements Reaper {
-  constructor(private readonly opts: ReapersOptions) {}
+  private readonly everyMs: number;
+  /** When the reapers last read (epoch ms), or null before the first sweep. */
+  private lastAt: number | null = null;
 
-  /** Runs all three; returns the ids of runs it changed so the loop plans them in the same tick. */
+  constructor(private readonly opts: ReapersOptions) {
+    this.everyMs = opts.everyMs ?? reapEveryMs(opts.thresholds);
+  }
+
+  /** Runs all three when due (reapDue); returns the ids of runs it changed so the loop plans them in the same tick. */
   async reap(now: Date): Promise<number[]> {
+    if (!reapDue(this.lastAt, this.everyMs, now)) return [];
+    this.lastAt = now.getTime();
     const changed = new Set<number>();
     const { store, thresholds } = this.opts;
 

@@ -8,7 +8,7 @@ import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SqliteStore } from "../../../src/store";
 import type { Workload } from "../lib/context";
-import { BINARY, removeDir, rssMiB, tempDir, waitFor, writeDags } from "../lib/leoflow";
+import { BINARY, cpuMs, removeDir, rssMiB, tempDir, waitFor, writeDags } from "../lib/leoflow";
 import type { Row } from "../lib/stats";
 import { nowMs } from "./chain";
 import { seedRuns, tickDag } from "./tick";
@@ -78,6 +78,8 @@ const serveArgs = (dir: string, port: number) => [
   String(port),
 ];
 const ENV = { LEOFLOW_ADMIN_PASSWORD: "bench-admin-password" };
+/** How long the loaded server's idle CPU is measured. */
+const IDLE_CPU_SECONDS = 10;
 
 export const footprintWorkload: Workload = async (ctx) => {
   const trials = ctx.opts.trials ?? 5;
@@ -187,6 +189,18 @@ export const footprintWorkload: Workload = async (ctx) => {
         IDLE,
       );
       row(ACTIVE, "leoflow, peak (VmHWM)", [await rssMiB(s.pid, "VmHWM")], "leoflow", undefined, IDLE);
+      // What holding them costs while nothing happens: the sweeps (once a second) and the other timers.
+      const cpu0 = await cpuMs(s.pid);
+      await Bun.sleep(IDLE_CPU_SECONDS * 1000);
+      rows.push({
+        workload: WORKLOAD,
+        metric: `CPU while idle with ${ctx.opts.runs} active runs (ms per second)`,
+        subject: "leoflow",
+        kind: "leoflow",
+        better: "lower",
+        samples: [((await cpuMs(s.pid)) - cpu0) / IDLE_CPU_SECONDS],
+        note: `${ctx.opts.runs * ctx.opts.runTasks} task instances; user + system CPU over ${IDLE_CPU_SECONDS} s (10 ms ticks)`,
+      });
       row(START, `leoflow, restart with ${ctx.opts.runs} active runs`, [s.healthyMs]);
     } finally {
       await s.stop();

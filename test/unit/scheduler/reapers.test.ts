@@ -57,13 +57,15 @@ async function setup(
   tasks: object[],
   behaviour: (ti: TaskInstanceRecord) => Behaviour,
   onTaskReaped?: (t: { id: number; try_number: number }) => void,
+  // The thresholds are held exactly by sweeps a second apart, so the reapers read on every one; null: their own pace.
+  everyMs: number | null = 0,
 ) {
   const spec = parseDagSpec({ dag_id: "reap", tasks });
   const dag = await store.upsertDag("default", { spec, fileloc: "/dags/reap.json", pausedOnCreate: false, now: T0 });
   const agent = new StandInAgent(store, () => now, behaviour);
   const metrics = new Metrics();
   const reaped = metrics.counter("leoflow_reaped_total", "reaped", ["reason"]);
-  const reapers = new Reapers({ store, logger, thresholds: THRESHOLDS, reaped, onTaskReaped });
+  const reapers = new Reapers({ store, logger, thresholds: THRESHOLDS, reaped, onTaskReaped, everyMs: everyMs ?? undefined });
   const loop = new SchedulerLoop({
     store,
     dispatcher: agent,
@@ -124,6 +126,19 @@ describe("agent_lost", () => {
     expect(logged).toEqual([`reaped a task instance: agent_lost ${reapNotes.agentLost(T0, 60_000)}`]);
   });
 
+  test("the reapers read every 10 s with the default thresholds, not on every sweep: a silent agent is reaped at the first read past its threshold", async () => {
+    const reads: number[] = [];
+    const listAgentLostCandidates = store.listAgentLostCandidates.bind(store);
+    store.listAgentLostCandidates = async () => (reads.push(now.getTime()), listAgentLostCandidates());
+    const { sweepAt, ti } = await setup([task("a")], () => "silent", undefined, null);
+    for (const s of [0, 1, 2, 9, 10, 55, 61, 64]) await sweepAt(s);
+    expect(reads.map((ms) => (ms - T0.getTime()) / 1000)).toEqual([0, 10, 55]);
+    expect((await ti("a")).state).toBe("running"); // 61 s silent, but no read since 55
+    await sweepAt(65);
+    expect((await ti("a")).state).toBe("failed");
+    expect((await ti("a")).note).toStartWith("agent_lost:");
+  });
+
   test("without retries the task and the run fail with the agent_lost note", async () => {
     const { sweepAt, ti, runState } = await setup([task("a")], () => "silent");
     await sweepAt(0);
@@ -170,7 +185,7 @@ describe("orphaned", () => {
     await store.setDagRunState(run.id, ["queued"], "running", at(10));
     const metrics = new Metrics();
     const reaped = metrics.counter("leoflow_reaped_total", "reaped", ["reason"]);
-    const reapers = new Reapers({ store, logger, thresholds: THRESHOLDS, reaped });
+    const reapers = new Reapers({ store, logger, thresholds: THRESHOLDS, reaped, everyMs: 0 }); // a read per call
     expect(await reapers.reap(at(610))).toEqual([]);
     expect(await reapers.reap(at(611))).toEqual([run.id]);
     expect(await reapers.reap(at(612))).toEqual([]); // idempotent
