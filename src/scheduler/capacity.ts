@@ -129,6 +129,36 @@ export function selectDispatchable<C extends DispatchCandidate>(
   for (const [team, u] of limits.teamUsage ?? []) usage.set(team, { ...u });
   const byTask = new Map(limits.runningByTask ?? []);
 
+  /** Why `c` cannot be queued with what is held so far, or null when it fits. */
+  const problem = (c: C): WaitReason | null => {
+    const { team, dag_id, pool } = c.ti;
+    const slots = Math.max(1, c.ti.pool_slots);
+    const held = usage.get(team) ?? { tasks: 0, pool_slots: 0, inline: 0 };
+    // The team's quotas first: they hold every task of the team whatever its DAG or pool.
+    const quota = quotaProblem(team, limits.teamQuotas?.get(team), held, slots, c.inline === true);
+    if (quota) return quota;
+    if ((byDag.get(teamKey(team, dag_id)) ?? 0) >= c.maxActiveTasks)
+      return { kind: "max_active_tasks", dag_id, max_active_tasks: c.maxActiveTasks };
+    const perTask = c.maxActiveTisPerDag;
+    if (perTask !== undefined && (byTask.get(taskKey(c.ti)) ?? 0) >= perTask)
+      return { kind: "max_active_tis_per_dag", dag_id, task_id: c.ti.task_id, max_active_tis_per_dag: perTask };
+    return poolOpen ? poolProblem(pool, slots, poolOpen.get(teamKey(team, pool)), limits.poolTotalSlots?.get(teamKey(team, pool))) : null;
+  };
+
+  // Nothing fits (every pool they use full, their quotas or DAGs at their limits): holdings only grow as
+  // candidates are taken, so a candidate that does not fit now fits in no order, and none is taken. Then
+  // each waits for its reason as things stand, without the fair order: a heap over every candidate, on every
+  // tick while thousands wait for a full pool (a fifth of such a tick). Stops at the first candidate that fits.
+  if (running < limits.parallelism && candidates.length) {
+    const blocked: { candidate: C; reason: WaitReason }[] = [];
+    for (const c of candidates) {
+      const reason = problem(c);
+      if (!reason) break;
+      blocked.push({ candidate: c, reason });
+    }
+    if (blocked.length === candidates.length) return { dispatch, waiting: blocked, next: [] };
+  }
+
   // Once parallelism is reached it stays reached: every later candidate waits for the same reason, shared
   // rather than built and checked again per candidate (a fan-out has thousands waiting on every tick), and
   // the rest are not ordered at all (unless `lookahead` asks which come next): they wait in their input order.
@@ -152,23 +182,18 @@ export function selectDispatchable<C extends DispatchCandidate>(
       break;
     }
     seen.add(c);
+    const reason = problem(c);
+    if (reason) {
+      waiting.push({ candidate: c, reason });
+      continue;
+    }
     const { team, dag_id, pool } = c.ti;
     const dagKey = teamKey(team, dag_id);
     const poolKey = teamKey(team, pool);
     const slots = Math.max(1, c.ti.pool_slots);
     const dagActive = byDag.get(dagKey) ?? 0;
     const held = usage.get(team) ?? { tasks: 0, pool_slots: 0, inline: 0 };
-    // The team's quotas first: they hold every task of the team whatever its DAG or pool.
-    let reason = quotaProblem(team, limits.teamQuotas?.get(team), held, slots, c.inline === true);
-    if (!reason && dagActive >= c.maxActiveTasks) reason = { kind: "max_active_tasks", dag_id, max_active_tasks: c.maxActiveTasks };
     const perTask = c.maxActiveTisPerDag;
-    if (!reason && perTask !== undefined && (byTask.get(taskKey(c.ti)) ?? 0) >= perTask)
-      reason = { kind: "max_active_tis_per_dag", dag_id, task_id: c.ti.task_id, max_active_tis_per_dag: perTask };
-    if (!reason && poolOpen) reason = poolProblem(pool, slots, poolOpen.get(poolKey), limits.poolTotalSlots?.get(poolKey));
-    if (reason) {
-      waiting.push({ candidate: c, reason });
-      continue;
-    }
     dispatch.push(c);
     running++;
     byDag.set(dagKey, dagActive + 1);
