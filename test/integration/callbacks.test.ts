@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { selfCommand } from "../../src/agent";
-import { CallbackRunner } from "../../src/callbacks";
+import { CALLBACK_CURSOR, CallbackRunner, SAVE_EVERY_MS } from "../../src/callbacks";
 import { inheritedTaskEnv, type DagRunRecord, type TaskState } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
 import { EventHub, createServerEvents, withStoreEvents, type LeoflowEvent, type ServerEvents } from "../../src/events";
@@ -220,6 +220,34 @@ test("a task's execute, retry and final failure callbacks, then the run's e-mail
   await again.stop();
   expect(hits).toHaveLength(4);
   expect(sink.messages).toHaveLength(1);
+});
+
+test("events that call nothing move the stored cursor within SAVE_EVERY_MS, not per page; a page that queues a callback is stored at once", async () => {
+  await runner.start();
+  const started = await raw.getCallbackCursor(CALLBACK_CURSOR);
+  const quiet = await dagRun({ dag_id: "quiet", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] }, "q1");
+  expect(await store.setDagRunState(quiet.id, ["queued"], "success", clock.now())).toBe(true);
+  await settle();
+  // Read and handled (nothing to call), but not stored yet: a restart would read them again and call nothing.
+  expect(runner.cursor).toBeGreaterThan(started!);
+  expect(await raw.getCallbackCursor(CALLBACK_CURSOR)).toBe(started);
+  clock.advance(SAVE_EVERY_MS);
+  runner.poke();
+  await runner.idle();
+  expect(await raw.getCallbackCursor(CALLBACK_CURSOR)).toBe(runner.cursor);
+
+  const loud = await dagRun(
+    {
+      dag_id: "loud",
+      on_success_callback: { http: { url: `${base}/done` } },
+      tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }],
+    },
+    "l1",
+  );
+  expect(await store.setDagRunState(loud.id, ["queued"], "success", clock.now())).toBe(true);
+  await settle();
+  expect(hits.map((h) => h.path)).toEqual(["/done"]);
+  expect(await raw.getCallbackCursor(CALLBACK_CURSOR)).toBe(runner.cursor); // no clock advance: stored with its page
 });
 
 test("a failing callback is logged as a callback.failed event and counted; the run is untouched", async () => {
