@@ -129,6 +129,18 @@ export function selectDispatchable<C extends DispatchCandidate>(
   for (const [team, u] of limits.teamUsage ?? []) usage.set(team, { ...u });
   const byTask = new Map(limits.runningByTask ?? []);
 
+  // A pool's answer per slots needed, shared by the candidates that ask it until a task is queued in the pool:
+  // thousands waiting for one full pool then carry one reason, whose note is rendered once (noteRenderer).
+  const poolAnswers = new Map<string, Map<number, WaitReason | null>>();
+  const poolAnswer = (team: string, pool: string, slots: number): WaitReason | null => {
+    const key = teamKey(team, pool);
+    let bySlots = poolAnswers.get(key);
+    if (!bySlots) poolAnswers.set(key, (bySlots = new Map()));
+    let answer = bySlots.get(slots);
+    if (answer === undefined) bySlots.set(slots, (answer = poolProblem(pool, slots, poolOpen!.get(key), limits.poolTotalSlots?.get(key))));
+    return answer;
+  };
+
   /** Why `c` cannot be queued with what is held so far, or null when it fits. */
   const problem = (c: C): WaitReason | null => {
     const { team, dag_id, pool } = c.ti;
@@ -142,7 +154,7 @@ export function selectDispatchable<C extends DispatchCandidate>(
     const perTask = c.maxActiveTisPerDag;
     if (perTask !== undefined && (byTask.get(taskKey(c.ti)) ?? 0) >= perTask)
       return { kind: "max_active_tis_per_dag", dag_id, task_id: c.ti.task_id, max_active_tis_per_dag: perTask };
-    return poolOpen ? poolProblem(pool, slots, poolOpen.get(teamKey(team, pool)), limits.poolTotalSlots?.get(teamKey(team, pool))) : null;
+    return poolOpen ? poolAnswer(team, pool, slots) : null;
   };
 
   // Nothing fits (every pool they use full, their quotas or DAGs at their limits): holdings only grow as
@@ -199,7 +211,10 @@ export function selectDispatchable<C extends DispatchCandidate>(
     byDag.set(dagKey, dagActive + 1);
     if (perTask !== undefined) byTask.set(taskKey(c.ti), (byTask.get(taskKey(c.ti)) ?? 0) + 1);
     usage.set(team, { tasks: held.tasks + 1, pool_slots: held.pool_slots + slots, inline: held.inline + (c.inline ? 1 : 0) });
-    if (poolOpen) poolOpen.set(poolKey, (poolOpen.get(poolKey) ?? 0) - slots);
+    if (poolOpen) {
+      poolOpen.set(poolKey, (poolOpen.get(poolKey) ?? 0) - slots);
+      poolAnswers.delete(poolKey);
+    }
   }
   return { dispatch, waiting, next };
 }

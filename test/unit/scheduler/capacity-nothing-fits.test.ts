@@ -55,6 +55,8 @@ describe("selectDispatchable when nothing fits", () => {
     expect(reasonsById(waiting)).toEqual(
       new Map(cands.map((c) => [c.ti.id, { kind: "pool_full", pool: "default_pool", needed: 1, open: 0, total: 128 }])),
     );
+    // One reason for all of them: its note is rendered once per sweep, not once per waiting task.
+    expect(new Set(waiting.map((w) => w.reason)).size).toBe(1);
   });
 
   test("600 random cases: the same reasons as the fair order gives them", () => {
