@@ -141,11 +141,31 @@ export function selectDispatchable<C extends DispatchCandidate>(
     return answer;
   };
 
+  const heldBy = (team: string): TeamUsage => usage.get(team) ?? NOTHING_HELD;
+
+  /** Queues `c` (problem(c) said it fits): what it takes is held from now on. */
+  const take = (c: C): void => {
+    const { team, dag_id, pool } = c.ti;
+    const dagKey = teamKey(team, dag_id);
+    const slots = slotsOf(c);
+    const held = heldBy(team);
+    dispatch.push(c);
+    running++;
+    byDag.set(dagKey, (byDag.get(dagKey) ?? 0) + 1);
+    if (c.maxActiveTisPerDag !== undefined) byTask.set(taskKey(c.ti), (byTask.get(taskKey(c.ti)) ?? 0) + 1);
+    usage.set(team, { tasks: held.tasks + 1, pool_slots: held.pool_slots + slots, inline: held.inline + (c.inline ? 1 : 0) });
+    if (poolOpen) {
+      const poolKey = teamKey(team, pool);
+      poolOpen.set(poolKey, (poolOpen.get(poolKey) ?? 0) - slots);
+      poolAnswers.delete(poolKey);
+    }
+  };
+
   /** Why `c` cannot be queued with what is held so far, or null when it fits. */
   const problem = (c: C): WaitReason | null => {
     const { team, dag_id, pool } = c.ti;
-    const slots = Math.max(1, c.ti.pool_slots);
-    const held = usage.get(team) ?? { tasks: 0, pool_slots: 0, inline: 0 };
+    const slots = slotsOf(c);
+    const held = heldBy(team);
     // The team's quotas first: they hold every task of the team whatever its DAG or pool.
     const quota = quotaProblem(team, limits.teamQuotas?.get(team), held, slots, c.inline === true);
     if (quota) return quota;
@@ -195,29 +215,17 @@ export function selectDispatchable<C extends DispatchCandidate>(
     }
     seen.add(c);
     const reason = problem(c);
-    if (reason) {
-      waiting.push({ candidate: c, reason });
-      continue;
-    }
-    const { team, dag_id, pool } = c.ti;
-    const dagKey = teamKey(team, dag_id);
-    const poolKey = teamKey(team, pool);
-    const slots = Math.max(1, c.ti.pool_slots);
-    const dagActive = byDag.get(dagKey) ?? 0;
-    const held = usage.get(team) ?? { tasks: 0, pool_slots: 0, inline: 0 };
-    const perTask = c.maxActiveTisPerDag;
-    dispatch.push(c);
-    running++;
-    byDag.set(dagKey, dagActive + 1);
-    if (perTask !== undefined) byTask.set(taskKey(c.ti), (byTask.get(taskKey(c.ti)) ?? 0) + 1);
-    usage.set(team, { tasks: held.tasks + 1, pool_slots: held.pool_slots + slots, inline: held.inline + (c.inline ? 1 : 0) });
-    if (poolOpen) {
-      poolOpen.set(poolKey, (poolOpen.get(poolKey) ?? 0) - slots);
-      poolAnswers.delete(poolKey);
-    }
+    if (reason) waiting.push({ candidate: c, reason });
+    else take(c);
   }
   return { dispatch, waiting, next };
 }
+
+/** What a team holds when it holds nothing (read only: counting a task sets a new object). */
+export const NOTHING_HELD: TeamUsage = { tasks: 0, pool_slots: 0, inline: 0 };
+/** The pool slots a task instance takes: at least one. */
+export const poolSlotsOf = (ti: Pick<TaskInstanceRecord, "pool_slots">): number => Math.max(1, ti.pool_slots);
+const slotsOf = (c: DispatchCandidate): number => poolSlotsOf(c.ti);
 
 /** The team quota one more task would break, if any: running tasks, then pool slots, then inline requests. */
 function quotaProblem(team: string, quotas: TeamQuotas | undefined, held: TeamUsage, slots: number, inline: boolean): WaitReason | null {

@@ -23,7 +23,7 @@
  */
 import { evaluateTriggerRule, teamKey, type DagSpec, type TaskInstanceRecord, type TriggerRule } from "../domain";
 import type { CapacityLimits, DispatchCandidate } from "./capacity";
-import { taskKey } from "./capacity";
+import { NOTHING_HELD, poolSlotsOf, taskKey } from "./capacity";
 
 /** The task instance whose slot is free (its end applied). */
 export type FreedSlot = Pick<TaskInstanceRecord, "team" | "dag_id" | "task_id" | "pool" | "pool_slots">;
@@ -38,7 +38,7 @@ export function mayRefill(freed: FreedSlot, head: DispatchCandidate, runHeld: bo
     ti.team === freed.team &&
     ti.dag_id === freed.dag_id &&
     ti.pool === freed.pool &&
-    Math.max(1, ti.pool_slots) === Math.max(1, freed.pool_slots) &&
+    poolSlotsOf(ti) === poolSlotsOf(freed) &&
     (head.maxActiveTisPerDag === undefined || ti.task_id === freed.task_id)
   );
 }
@@ -83,10 +83,10 @@ export function withRefills(limits: CapacityLimits, refills: readonly Refill[]):
   const poolOpenSlots = limits.poolOpenSlots ? new Map(limits.poolOpenSlots) : undefined;
   const runningByTask = new Map(limits.runningByTask ?? []);
   for (const { ti, inline, maxActiveTisPerDag } of refills) {
-    const slots = Math.max(1, ti.pool_slots);
+    const slots = poolSlotsOf(ti);
     const dag = teamKey(ti.team, ti.dag_id);
     runningByDag.set(dag, (runningByDag.get(dag) ?? 0) + 1);
-    const u = teamUsage.get(ti.team) ?? { tasks: 0, pool_slots: 0, inline: 0 };
+    const u = teamUsage.get(ti.team) ?? NOTHING_HELD;
     teamUsage.set(ti.team, { tasks: u.tasks + 1, pool_slots: u.pool_slots + slots, inline: u.inline + (inline ? 1 : 0) });
     const pool = teamKey(ti.team, ti.pool);
     const open = poolOpenSlots?.get(pool);
@@ -195,5 +195,5 @@ export function chainSuccessor(
     return undefined;
   const ti = unmappedOf(tis).get(task.task_id);
   if (ti?.state !== "none" || ti.team !== ended.team || ti.dag_id !== ended.dag_id || ti.pool !== ended.pool) return undefined;
-  return Math.max(1, ti.pool_slots) === Math.max(1, ended.pool_slots) ? ti : undefined;
+  return poolSlotsOf(ti) === poolSlotsOf(ended) ? ti : undefined;
 }
