@@ -6,9 +6,9 @@
  * Delivery is at most once per callback: the cursor is saved once a page of events has been read and its
  * callbacks queued, so a crash loses the queued ones rather than repeating them. A page that queued none is
  * saved within SAVE_EVERY_MS instead (reading it again after a crash calls nothing): a busy server's events
- * no longer cost a cursor write per 200 of them. Events the server could
- * not append to the log (it retries; EventLog counts the rare ones dropped) call nothing. A deadline alert is
- * claimed in the store before its callbacks run, so it fires once per run across restarts and leaders.
+ * no longer cost a cursor write per 200 of them. Events the server could not append to the log (it retries;
+ * EventLog counts the rare ones dropped) call nothing. A deadline alert is claimed in the store before its
+ * callbacks run, so it fires once per run across restarts and leaders.
  * Callbacks run at most `concurrency` at a time, each within `timeoutMs`; a failure is logged, counted
  * (leoflow_callbacks_total{result="failed"}) and recorded as a `callback.failed` event.
  *
