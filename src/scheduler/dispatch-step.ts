@@ -12,6 +12,7 @@ import type { TaskDispatcher } from "../dispatch";
 import { AtCapacityError } from "../dispatch";
 import { selectDispatchable, taskKey, type CapacityLimits, type TeamQuotas } from "./capacity";
 import { noteRenderer, poolLimits, waitCleared, waitingNotes, withWaitReason } from "./waiting";
+import { WAITING_SCHEDULES_CHUNK, WaitingSchedules } from "./waiting-schedules";
 import { chainSuccessor, mayRefill, successNeedsNoPlan, withinLimits, withRefills, type FreedSlot, type Refill } from "./refill";
 import type { PlannedRun, TickPlan } from "./tick-plan";
 
@@ -72,11 +73,13 @@ export interface SensorHandOver {
 /**
  * The longest refill queue a tick builds: the slots that may free before the next tick. Each tick that orders
  * one walks every waiting candidate of a large run, so a longer queue means fewer of those ticks: at 256, a
- * 10,000-task fan-out took 5–7 ticks per 1,000 tasks; at 4,096, 1–2 (the fan-out 1.13–1.29× faster, measured).
- * The queue's order stays right however long it is: a tick with new candidates drops it, and a head that breaks
- * a refill rule (refill.ts) ends it. Ordering 4,096 of 10,000 candidates costs a tick ~5 ms (a partial heap).
+ * 10,000-task fan-out took 5–7 ticks per 1,000 tasks; at 4,096, 1–2 (the fan-out 1.13–1.29× faster, measured),
+ * each one a pause of its slots when the queue ran out (30–45 ms on SQLite, where the tick holds the thread); at
+ * 16,384 such a fan-out is ordered once. The queue's order stays right however long it is: a tick with new
+ * candidates drops it, and a head that breaks a refill rule (refill.ts) ends it. Ordering 10,000 candidates
+ * costs a tick ~7 ms (a heap).
  */
-const REFILL_QUEUE_MAX = 4096;
+const REFILL_QUEUE_MAX = 16_384;
 /**
  * Refills left in the queue below which an end that needs no tick of its run wakes it anyway (handOver): the
  * tick orders a new queue (the queue runs low) before this one is used up, so freed slots do not wait for it.
@@ -163,6 +166,8 @@ export class DispatchStep {
   private readonly handing = new Map<number, { c: Candidate; written: boolean; chained: boolean }>();
   /** Inline tries whose end is being written: a read may see their slot free before refill() hands it on. */
   private readonly endings = new Map<number, Refill>();
+  /** The schedules of the candidates the latest tick left waiting, until written (waiting-schedules.ts). */
+  private readonly waitingSchedules = new WaitingSchedules();
 
   constructor(private readonly opts: DispatchStepOptions) {}
 
@@ -171,6 +176,7 @@ export class DispatchStep {
     this.waitingCandidates.clear();
     this.prefetched = null;
     this.unwrittenSchedules.clear();
+    this.waitingSchedules.abandon();
     this.agentQueued.clear();
     this.dropRefillQueue();
   }
@@ -291,8 +297,15 @@ export class DispatchStep {
     this.unwrittenSchedules = new Map();
     // A launch that throws (a failed read, a cancelled tick) leaves them in their planned-from state: the
     // next tick plans them again.
-    const launched = await this.launch(planned, newState, held, now, notes, prefetched, unwritten);
-    // What no inline start wrote (waiting for capacity, busy, backing off) is scheduled now.
+    let launched: number;
+    try {
+      launched = await this.launch(planned, newState, held, now, notes, prefetched, unwritten);
+      await this.writeWaiting(Number.POSITIVE_INFINITY, now);
+    } catch (e) {
+      this.abandonWaiting();
+      throw e;
+    }
+    // What no inline start wrote (busy, backing off, failed) is scheduled now.
     if (unwritten.size) await this.writeSchedules([...unwritten.values()], now);
     return launched;
   }
@@ -349,7 +362,15 @@ export class DispatchStep {
             continue;
           }
           const task = taskOf(spec, ti.task_id);
-          fresh++;
+          // A new record of the same waiting try (its schedule or note written since) keeps its place in the
+          // refill queue: such a write changes nothing the fair order reads (compareCandidates).
+          if (
+            !prev ||
+            prev.ti.try_number !== ti.try_number ||
+            prev.spec !== spec ||
+            prev.runQueuedAt.getTime() !== snap.run.queued_at.getTime()
+          )
+            fresh++;
           const c: Candidate = {
             ti,
             run: snap.run,
@@ -431,11 +452,18 @@ export class DispatchStep {
     // candidate of an earlier tick can have been read before it was scheduled).
     notes.push(...waitingNotes(alreadyScheduled).map((n) => ({ ...n, state: "scheduled" as const })));
     this.keepWaiting(round);
+    if (unwritten.size) {
+      const chosen = new Set(selected.map((c) => c.ti.id));
+      const inQueue = this.refillQueue.slice(this.refillHead).map((c) => c.ti.id);
+      this.waitingSchedules.take(unwritten, inQueue, (id) => !chosen.has(id) && this.waitingCandidates.has(id));
+    }
     if (!selected.length) return 0;
     this.opts.checkpoint();
     // Only set when there is an inline runner (candidates' `inline` flag).
     const inlineTasks = inline ? selected.filter((c) => c.inline) : [];
     const dispatch = inlineTasks.length ? selected.filter((c) => !c.inline) : selected;
+    // The refill queue's first waiting tasks are scheduled before the starts whose ends will look for them.
+    if (inlineTasks.length && this.refillable()) await this.writeWaiting(WAITING_SCHEDULES_CHUNK, now);
     let started = 0;
     const failedStarts: { ti: TaskInstanceRecord; error: Error }[] = [];
     // Started together: each start is a store write, and the runner reserves its slots synchronously.
@@ -585,6 +613,34 @@ export class DispatchStep {
     this.refillHead = 0;
   }
 
+  /** Whether an inline task heads the refill queue: a freed slot may go to it. */
+  private refillable(): boolean {
+    return this.refillHead < this.refillQueue.length && this.refillQueue[this.refillHead]!.inline;
+  }
+
+  /** A tick failed before writing the waiting candidates' schedules: they stop waiting, and the next tick plans them again. */
+  private abandonWaiting(): void {
+    for (const id of this.waitingSchedules.abandon()) this.waitingCandidates.delete(id);
+  }
+
+  /**
+   * Writes up to `limit` of the schedules of the candidates left waiting and brings each written candidate's
+   * record up to date (scheduled), so a refill may take it; one whose write did not apply stops waiting. In
+   * chunks while an inline task heads the refill queue, else in one write (a sweep's agent-run tasks).
+   */
+  private async writeWaiting(limit: number, now: Date): Promise<void> {
+    await this.waitingSchedules.write(
+      (ts) => this.opts.store.applyTransitions(ts, now),
+      (t, applied) => {
+        const c = this.waitingCandidates.get(t.id);
+        if (!applied) this.waitingCandidates.delete(t.id);
+        else if (c && c.ti.try_number === (t.try_number ?? c.ti.try_number)) c.ti = { ...c.ti, state: "scheduled", updated_at: now };
+      },
+      limit,
+      this.refillable() ? WAITING_SCHEDULES_CHUNK : Number.POSITIVE_INFINITY,
+    );
+  }
+
   /** An inline try's end is about to be written: its slot counts as taken until handOver() (refill.ts). */
   ending(ti: TaskInstanceRecord, spec: DagSpec): void {
     const max = taskOf(spec, ti.task_id)?.max_active_tis_per_dag;
@@ -715,6 +771,8 @@ export class DispatchStep {
       if (now && now.ti.try_number === queued.ti.try_number) head = now;
       else this.refillHead++;
     }
+    // Its schedule is still being written (writeWaiting): the queue stays for the ends that follow.
+    if (head && this.waitingSchedules.has(head.ti.id)) return undefined;
     if (!inline || !head || !mayRefill(freed, head, held.has(head.run.id))) {
       this.dropRefillQueue();
       return undefined;

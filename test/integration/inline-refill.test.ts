@@ -10,6 +10,7 @@ import { PostgresStore } from "../../src/store/postgres";
 import { parseDagSpec } from "../../src/domain/schemas";
 import type { InlineRunner } from "../../src/executors";
 import type { SchedulerLoop } from "../../src/scheduler/loop";
+import { WAITING_SCHEDULES_CHUNK } from "../../src/scheduler/waiting-schedules";
 import { buildDagRun } from "../../src/scheduler/trigger";
 import { inlineLoop } from "../support/inline-loop";
 import { describePg, freshSchemas, pgUrl } from "../support/postgres";
@@ -130,6 +131,22 @@ function suite(makeStore: () => Promise<Store>) {
     const tis = (await store.listTaskInstances("default", "fan", run.run_id, { limit: 1000 })).items;
     expect(tis.every((t) => t.state === "success" && t.try_number === 1)).toBe(true);
   }, 30_000);
+
+  // More than WAITING_SCHEDULES_CHUNK waiting: their schedules go out in several writes, the ends going on between.
+  test.each([60, WAITING_SCHEDULES_CHUNK + 100])(
+    "the first tick's waiting tasks take the first freed slots: that tick starts parallelism tasks, refills all the rest (%i tasks)",
+    async (n) => {
+      // The tick writes the waiting tasks' schedules (refills take only scheduled ones) in the refill queue's order,
+      // the first of them before its own starts: the first ends find the queue's head ready, not a tick away.
+      const { run } = await setUp(Array.from({ length: n }, (_, i) => http(i)));
+      loop!.start();
+      expect((await untilDone(run.id)).state).toBe("success");
+      expect(calls.size).toBe(n);
+      expect([...calls.values()].every((c) => c === 1)).toBe(true);
+      expect(loop!.refilled).toBe(n - PARALLELISM);
+    },
+    30_000,
+  );
 
   test("a chain hands each slot to the next task with its upstream's end: every hop without a tick", async () => {
     const n = 8;
