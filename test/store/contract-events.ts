@@ -44,6 +44,17 @@ export function eventsContract(getStore: () => Store): void {
       expect(await store.readEventsAfter(ids[2]!, 10)).toEqual([]);
     });
 
+    test("a batch of hundreds: ids ascending and each read back with its own event", async () => {
+      const store = getStore();
+      const batch = Array.from({ length: 150 }, (_, i) => ev(`r${i}`));
+      const ids = await store.appendEvents(batch, T0);
+      expect(ids).toHaveLength(150);
+      expect(ids.every((id, i) => i === 0 || id > ids[i - 1]!)).toBe(true);
+      const rows = await store.readEventsAfter(ids[0]! - 1, 200);
+      expect(rows.map((r) => r.id)).toEqual(ids);
+      expect(rows.map((r) => r.event.run_id)).toEqual(batch.map((e) => e.run_id));
+    });
+
     test("any string JSON can carry comes back as it went in (NUL, lone surrogates, emoji)", async () => {
       const store = getStore();
       const odd = ev("r\u0000x", { note: 'lone \ud800 and 🙂, "quotes" and \\ backslash' });
