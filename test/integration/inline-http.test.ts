@@ -47,6 +47,11 @@ beforeAll(() => {
           return new Response("late");
         case "/large":
           return new Response("x".repeat(300_000));
+        case "/gzip-large":
+          // 300 KB of "z" gzipped to a few hundred bytes: the declared length is the compressed one.
+          return new Response(Bun.gzipSync(new TextEncoder().encode("z".repeat(300_000))), {
+            headers: { "content-encoding": "gzip", "content-type": "text/plain" },
+          });
         case "/stream-large":
           // No content-length: the limit must hold while reading.
           return new Response(
@@ -184,6 +189,8 @@ describe("InlineHttpExecutor on a real server", () => {
     const { run } = setup({ maxResponseBytes: 100_000 });
     await expect(run({ url: `${base}/large` })).rejects.toBeInstanceOf(TooLargeError);
     await expect(run({ url: `${base}/stream-large` })).rejects.toThrow(`response body of GET ${base}/stream-large is over 100000 bytes`);
+    // Compressed: a short declared length, a body that inflates past the limit.
+    await expect(run({ url: `${base}/gzip-large` })).rejects.toThrow(`response body of GET ${base}/gzip-large is over 100000 bytes`);
   });
 
   test("aborting the signal (task deadline, shutdown) stops the call without retrying", async () => {
