@@ -5,36 +5,21 @@
 import type { Database } from "bun:sqlite";
 import type { EventLogRow } from "../../domain";
 import { eventTeam } from "../event-team";
+import { insertRows } from "./insert-rows";
 
 /**
- * Rows per INSERT: a batch goes in as a few multi-row statements (one per 64 events and one for the rest), each
- * text prepared once. A statement per row with RETURNING took 2.7 µs per event, these 1.55 (microbenchmark,
- * batches of 80): a fan-out appends three events per task on the server's thread.
- */
-const ROWS_PER_INSERT = 64;
-
-const insertSql = (rows: number) =>
-  `INSERT INTO event_log (team, event, created_at) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?)").join(", ")}`;
-
-/**
- * One transaction per batch; returns the ids given, ascending, in the order of `events`. The ids of one
- * statement's rows are consecutive (AUTOINCREMENT in a transaction no other connection writes in), so they
- * follow from the last one.
+ * One transaction per batch; returns the ids given, ascending, in the order of `events`. Multi-row statements
+ * (insert-rows.ts): a fan-out appends three events per task on the server's thread. The batch's rows get
+ * consecutive ids (AUTOINCREMENT in a transaction no other connection writes in), so they follow from the last.
  */
 export function appendEvents(db: Database, events: Record<string, unknown>[], now: Date): number[] {
   if (events.length === 0) return [];
   const t = now.getTime();
   return db
     .transaction(() => {
-      const ids: number[] = [];
-      for (let from = 0; from < events.length; from += ROWS_PER_INSERT) {
-        const rows = events.slice(from, from + ROWS_PER_INSERT);
-        const params: (string | number)[] = [];
-        for (const e of rows) params.push(eventTeam(e), JSON.stringify(e), t);
-        const last = Number(db.query(insertSql(rows.length)).run(...params).lastInsertRowid);
-        for (let i = rows.length - 1; i >= 0; i--) ids.push(last - i);
-      }
-      return ids;
+      const rows = events.map((e) => [eventTeam(e), JSON.stringify(e), t]);
+      const last = insertRows(db, "INSERT INTO event_log (team, event, created_at)", 3, rows).at(-1)!;
+      return events.map((_, i) => last - events.length + 1 + i);
     })
     .immediate();
 }

@@ -2,6 +2,7 @@
 import type { Database } from "bun:sqlite";
 import { storableText, type LogLineRecord } from "../../domain";
 import type { LogBatch } from "../ports/task-log";
+import { insertRows } from "./insert-rows";
 
 export const DEFAULT_LOG_READ_LIMIT = 10_000;
 
@@ -15,16 +16,15 @@ export function appendLogs(db: Database, tiId: number, tryNumber: number, firstS
   }).immediate();
 }
 
-/** Many tries' lines in one transaction: one commit for all (the inline runner's batches). */
+/** Many tries' lines in one transaction: one commit for all, in multi-row statements (the inline runner's batches). */
 export function appendLogBatches(db: Database, batches: readonly LogBatch[]): void {
-  if (!batches.some((b) => b.lines.length)) return;
-  const insert = db.query("INSERT OR IGNORE INTO task_logs (ti_id, try_number, seq, ts, stream, line) VALUES (?, ?, ?, ?, ?, ?)");
-  db.transaction(() => {
-    for (const b of batches)
-      b.lines.forEach((l, i) => {
-        insert.run(b.ti_id, b.try_number, b.first_seq + i, l.timestamp.getTime(), l.stream, storableText(l.line));
-      });
-  }).immediate();
+  const rows = batches.flatMap((b) =>
+    b.lines.map((l, i) => [b.ti_id, b.try_number, b.first_seq + i, l.timestamp.getTime(), l.stream, storableText(l.line)]),
+  );
+  if (!rows.length) return;
+  db.transaction(
+    () => void insertRows(db, "INSERT OR IGNORE INTO task_logs (ti_id, try_number, seq, ts, stream, line)", 6, rows),
+  ).immediate();
 }
 
 /** Lines with seq > afterSeq (default: all, including seq 0), in seq order, at most `limit`. */
