@@ -143,22 +143,13 @@ export function selectDispatchable<C extends DispatchCandidate>(
 
   const heldBy = (team: string): TeamUsage => usage.get(team) ?? NOTHING_HELD;
 
+  const counts: HeldCounts = { byDag, byTask, usage, poolOpen };
   /** Queues `c` (problem(c) said it fits): what it takes is held from now on. */
   const take = (c: C): void => {
-    const { team, dag_id, pool } = c.ti;
-    const dagKey = teamKey(team, dag_id);
-    const slots = slotsOf(c);
-    const held = heldBy(team);
     dispatch.push(c);
     running++;
-    byDag.set(dagKey, (byDag.get(dagKey) ?? 0) + 1);
-    if (c.maxActiveTisPerDag !== undefined) byTask.set(taskKey(c.ti), (byTask.get(taskKey(c.ti)) ?? 0) + 1);
-    usage.set(team, { tasks: held.tasks + 1, pool_slots: held.pool_slots + slots, inline: held.inline + (c.inline ? 1 : 0) });
-    if (poolOpen) {
-      const poolKey = teamKey(team, pool);
-      poolOpen.set(poolKey, (poolOpen.get(poolKey) ?? 0) - slots);
-      poolAnswers.delete(poolKey);
-    }
+    holdIn(counts, c);
+    if (poolOpen) poolAnswers.delete(teamKey(c.ti.team, c.ti.pool));
   };
 
   /** Why `c` cannot be queued with what is held so far, or null when it fits. */
@@ -223,6 +214,32 @@ export function selectDispatchable<C extends DispatchCandidate>(
 
 /** What a team holds when it holds nothing (read only: counting a task sets a new object). */
 export const NOTHING_HELD: TeamUsage = { tasks: 0, pool_slots: 0, inline: 0 };
+
+/** What queued and running task instances hold, by key (CapacityLimits' maps, copied to be counted into). */
+export interface HeldCounts {
+  byDag: Map<string, number>;
+  byTask: Map<string, number>;
+  usage: Map<string, TeamUsage>;
+  poolOpen: Map<string, number> | null;
+}
+
+/**
+ * Counts `c` as held: its DAG's running count, its task's when it sets max_active_tis_per_dag, its team's usage
+ * and its pool's open slots (a pool absent from the map stays absent: it does not exist). A queued candidate
+ * (selectDispatchable) and a refill not yet seen by a read (refill.ts withRefills) are counted alike.
+ */
+export function holdIn(held: HeldCounts, c: Pick<DispatchCandidate, "ti" | "inline" | "maxActiveTisPerDag">): void {
+  const { team, dag_id, pool } = c.ti;
+  const slots = poolSlotsOf(c.ti);
+  const dagKey = teamKey(team, dag_id);
+  held.byDag.set(dagKey, (held.byDag.get(dagKey) ?? 0) + 1);
+  if (c.maxActiveTisPerDag !== undefined) held.byTask.set(taskKey(c.ti), (held.byTask.get(taskKey(c.ti)) ?? 0) + 1);
+  const u = held.usage.get(team) ?? NOTHING_HELD;
+  held.usage.set(team, { tasks: u.tasks + 1, pool_slots: u.pool_slots + slots, inline: u.inline + (c.inline ? 1 : 0) });
+  const poolKey = teamKey(team, pool);
+  const open = held.poolOpen?.get(poolKey);
+  if (open !== undefined) held.poolOpen!.set(poolKey, open - slots);
+}
 /** The pool slots a task instance takes: at least one. */
 export const poolSlotsOf = (ti: Pick<TaskInstanceRecord, "pool_slots">): number => Math.max(1, ti.pool_slots);
 const slotsOf = (c: DispatchCandidate): number => poolSlotsOf(c.ti);

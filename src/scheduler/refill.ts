@@ -23,7 +23,7 @@
  */
 import { evaluateTriggerRule, teamKey, type DagSpec, type TaskInstanceRecord, type TriggerRule } from "../domain";
 import type { CapacityLimits, DispatchCandidate } from "./capacity";
-import { NOTHING_HELD, poolSlotsOf, taskKey } from "./capacity";
+import { holdIn, poolSlotsOf, taskKey, type HeldCounts } from "./capacity";
 
 /** The task instance whose slot is free (its end applied). */
 export type FreedSlot = Pick<TaskInstanceRecord, "team" | "dag_id" | "task_id" | "pool" | "pool_slots">;
@@ -78,29 +78,21 @@ export type Refill = Pick<DispatchCandidate, "ti" | "inline" | "maxActiveTisPerD
  */
 export function withRefills(limits: CapacityLimits, refills: readonly Refill[]): CapacityLimits {
   if (!refills.length) return limits;
-  const runningByDag = new Map(limits.runningByDag);
-  const teamUsage = new Map(limits.teamUsage ?? []);
-  const poolOpenSlots = limits.poolOpenSlots ? new Map(limits.poolOpenSlots) : undefined;
-  const runningByTask = new Map(limits.runningByTask ?? []);
-  for (const { ti, inline, maxActiveTisPerDag } of refills) {
-    const slots = poolSlotsOf(ti);
-    const dag = teamKey(ti.team, ti.dag_id);
-    runningByDag.set(dag, (runningByDag.get(dag) ?? 0) + 1);
-    const u = teamUsage.get(ti.team) ?? NOTHING_HELD;
-    teamUsage.set(ti.team, { tasks: u.tasks + 1, pool_slots: u.pool_slots + slots, inline: u.inline + (inline ? 1 : 0) });
-    const pool = teamKey(ti.team, ti.pool);
-    const open = poolOpenSlots?.get(pool);
-    if (poolOpenSlots && open !== undefined) poolOpenSlots.set(pool, open - slots);
-    if (maxActiveTisPerDag !== undefined) runningByTask.set(taskKey(ti), (runningByTask.get(taskKey(ti)) ?? 0) + 1);
-  }
+  const held: HeldCounts = {
+    byDag: new Map(limits.runningByDag),
+    byTask: new Map(limits.runningByTask ?? []),
+    usage: new Map(limits.teamUsage ?? []),
+    poolOpen: limits.poolOpenSlots ? new Map(limits.poolOpenSlots) : null,
+  };
+  for (const r of refills) holdIn(held, r);
   const raised = limits.running + refills.length;
   return {
     ...limits,
     running: limits.running >= limits.parallelism ? limits.running : Math.min(raised, limits.parallelism),
-    runningByDag,
-    teamUsage,
-    ...(poolOpenSlots ? { poolOpenSlots } : {}),
-    runningByTask,
+    runningByDag: held.byDag,
+    teamUsage: held.usage,
+    ...(held.poolOpen ? { poolOpenSlots: held.poolOpen } : {}),
+    runningByTask: held.byTask,
   };
 }
 
