@@ -8,17 +8,15 @@
  * ready task, with the loop reading team quotas from the store as the server does.
  */
 import { join } from "node:path";
-import type { DagRecord, TaskInstanceRecord } from "../../../src/domain";
+import type { DagRecord } from "../../../src/domain";
 import { parseDagSpec } from "../../../src/domain/schemas";
-import { silentLogger } from "../../../src/observability";
-import { SchedulerLoop } from "../../../src/scheduler";
 import type { Store } from "../../../src/store";
 import { PostgresStore } from "../../../src/store/postgres";
 import { skippedRow, type BenchContext, type Workload } from "../lib/context";
 import { removeDir, tempDir } from "../lib/leoflow";
 import type { Row } from "../lib/stats";
 import { nowMs } from "./chain";
-import { createRuns, tickDag } from "./tick";
+import { benchLoop, createRuns, tickDag } from "./tick";
 import { serverSqliteStore } from "../lib/sqlite-store";
 
 const WORKLOAD = "tick-teams";
@@ -78,15 +76,7 @@ async function measure(ctx: BenchContext, name: "sqlite" | "postgres", teams: nu
     ctx.log(`tick-teams: seeded in ${(seedMs / 1000).toFixed(1)} s`);
 
     const dispatchedAt = new Map<number, number>();
-    const loop = new SchedulerLoop({
-      store,
-      dispatcher: { dispatch: async (ti: TaskInstanceRecord) => void dispatchedAt.set(ti.id, nowMs()) },
-      logger: silentLogger,
-      sweepIntervalMs: 3_600_000,
-      tickTimeoutMs: 3_600_000,
-      parallelism: 1_000_000_000,
-      teams: store,
-    });
+    const loop = benchLoop(store, dispatchedAt, true);
     const first = await loop.tick();
     row(`first full sweep after start, ${runs} runs (ms)`, [first.durationMs], `one sample; ${first.dispatched} dispatched`);
 

@@ -109,8 +109,11 @@ export const tickWorkload: Workload = async (ctx) => {
   return rows;
 };
 
-/** A loop over `store` whose dispatcher records when each task instance was handed to it. */
-function benchLoop(store: Store, dispatchedAt = new Map<number, number>()): SchedulerLoop {
+/**
+ * A loop over `store` whose dispatcher records when each task instance was handed to it; `teams`: the loop reads
+ * the teams' quotas from the store (tick-teams).
+ */
+export function benchLoop(store: Store, dispatchedAt = new Map<number, number>(), teams = false): SchedulerLoop {
   return new SchedulerLoop({
     store,
     dispatcher: { dispatch: async (ti: TaskInstanceRecord) => void dispatchedAt.set(ti.id, nowMs()) },
@@ -119,6 +122,7 @@ function benchLoop(store: Store, dispatchedAt = new Map<number, number>()): Sche
     // Measure whole sweeps: no budget cut-off, and no capacity limit (every ready task is queued).
     tickTimeoutMs: 3_600_000,
     parallelism: 1_000_000_000,
+    ...(teams ? { teams: store } : {}),
   });
 }
 
