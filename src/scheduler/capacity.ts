@@ -155,7 +155,7 @@ export function selectDispatchable<C extends DispatchCandidate>(
   /** Why `c` cannot be queued with what is held so far, or null when it fits. */
   const problem = (c: C): WaitReason | null => {
     const { team, dag_id, pool } = c.ti;
-    const slots = slotsOf(c);
+    const slots = poolSlotsOf(c.ti);
     const held = heldBy(team);
     // The team's quotas first: they hold every task of the team whatever its DAG or pool.
     const quota = quotaProblem(team, limits.teamQuotas?.get(team), held, slots, c.inline === true);
@@ -240,9 +240,9 @@ export function holdIn(held: HeldCounts, c: Pick<DispatchCandidate, "ti" | "inli
   const open = held.poolOpen?.get(poolKey);
   if (open !== undefined) held.poolOpen!.set(poolKey, open - slots);
 }
+
 /** The pool slots a task instance takes: at least one. */
 export const poolSlotsOf = (ti: Pick<TaskInstanceRecord, "pool_slots">): number => Math.max(1, ti.pool_slots);
-const slotsOf = (c: DispatchCandidate): number => poolSlotsOf(c.ti);
 
 /** The team quota one more task would break, if any: running tasks, then pool slots, then inline requests. */
 function quotaProblem(team: string, quotas: TeamQuotas | undefined, held: TeamUsage, slots: number, inline: boolean): WaitReason | null {

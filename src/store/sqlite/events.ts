@@ -18,7 +18,7 @@ export function appendEvents(db: Database, events: Record<string, unknown>[], no
   return db
     .transaction(() => {
       const rows = events.map((e) => [eventTeam(e), JSON.stringify(e), t]);
-      const last = insertRows(db, "INSERT INTO event_log (team, event, created_at)", 3, rows).at(-1)!;
+      const last = insertRows(db, "INSERT INTO event_log (team, event, created_at)", 3, rows);
       return events.map((_, i) => last - events.length + 1 + i);
     })
     .immediate();

@@ -8,17 +8,17 @@ import type { Database, SQLQueryBindings } from "bun:sqlite";
 const ROWS_PER_INSERT = 64;
 
 /**
- * Runs `head` (an INSERT up to its VALUES keyword) over `rows`, each `width` values; answers the last rowid of
- * each statement, in order (the rows of one statement get consecutive rowids on an AUTOINCREMENT table inside
- * a transaction no other connection writes in).
+ * Runs `head` (an INSERT up to its VALUES keyword) over `rows`, each `width` values; answers the last rowid
+ * written. On an AUTOINCREMENT table inside a transaction no other connection writes in, the rows get
+ * consecutive rowids ending there.
  */
-export function insertRows(db: Database, head: string, width: number, rows: readonly SQLQueryBindings[][]): number[] {
+export function insertRows(db: Database, head: string, width: number, rows: readonly SQLQueryBindings[][]): number {
   const group = `(${Array.from({ length: width }, () => "?").join(", ")})`;
-  const lasts: number[] = [];
+  let last = 0;
   for (let from = 0; from < rows.length; from += ROWS_PER_INSERT) {
     const chunk = rows.slice(from, from + ROWS_PER_INSERT);
     const sql = `${head} VALUES ${Array.from({ length: chunk.length }, () => group).join(", ")}`;
-    lasts.push(Number(db.query(sql).run(...chunk.flat()).lastInsertRowid));
+    last = Number(db.query(sql).run(...chunk.flat()).lastInsertRowid);
   }
-  return lasts;
+  return last;
 }
