@@ -6,6 +6,10 @@
  * still gets its own answer: its item's result, or the batch's error (a store that refused the batch
  * refused every write in it; each caller's own retry or report then goes on).
  *
+ * `inFlight` batches may be on their way at once (default 1): a write that arrives while they all are waits
+ * for the next to finish. More than one pays where the store pipelines them (Postgres, on one connection:
+ * the next batch is sent while the previous executes, instead of after its answer came back).
+ *
  * @example
  * const transitions = new TransitionBatcher((ts, now) => store.applyTransitions(ts, now));
  * const applied = await transitions.apply({ id, from: ["running"], to: "success", try_number }, now);
@@ -16,19 +20,29 @@ type Pending<I, O> = { item: I; now: Date; resolve: (result: O) => void; reject:
 
 export class WriteBatcher<I, O> {
   private pending: Pending<I, O>[] = [];
-  private draining = false;
+  /** Drains running: each writes batches one after another until nothing is pending. */
+  private lanes = 0;
+  /** A drain started and waiting for its turn of the event loop: it takes whatever is pending by then. */
+  private starting = false;
+  private readonly inFlight: number;
   /** Batches written so far and the items in them (tests and metrics). */
   readonly stats = { batches: 0, items: 0 };
 
   /** `write` answers one result per item, in order. */
-  constructor(private readonly write: (items: I[], now: Date) => Promise<O[]>) {}
+  constructor(
+    private readonly write: (items: I[], now: Date) => Promise<O[]>,
+    opts: { inFlight?: number } = {},
+  ) {
+    this.inFlight = Math.max(1, opts.inFlight ?? 1);
+  }
 
   /** Resolves with `item`'s result; rejects with the error of the batch it went out in. */
   apply(item: I, now: Date): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.pending.push({ item, now, resolve, reject });
-      if (!this.draining) {
-        this.draining = true;
+      if (!this.starting && this.lanes < this.inFlight) {
+        this.lanes++;
+        this.starting = true;
         void this.drain();
       }
     });
@@ -45,6 +59,7 @@ export class WriteBatcher<I, O> {
     // runs in one pass (the responses of many requests arriving together), not just one callback's callers.
     // A microtask here made every inline task's end its own SQLite commit in a fan-out: ~23 pages written per task.
     await new Promise((r) => setImmediate(r));
+    this.starting = false;
     try {
       while (this.pending.length) {
         const batch = this.pending;
@@ -64,7 +79,7 @@ export class WriteBatcher<I, O> {
         }
       }
     } finally {
-      this.draining = false;
+      this.lanes--;
     }
   }
 }

@@ -74,6 +74,8 @@ export interface InlineRunnerPort extends TemplateSourcePort {
   appendLogBatches(batches: readonly LogBatch[]): Promise<void>;
   /** Many tries' ends in one write: XComs, lines and outcomes; a refused XCom fails its try (InlineTryStore). */
   finishInlineTries(ends: readonly TryEnd[], now: Date): Promise<TryEndResult[]>;
+  /** Batches of ends on their way at once (InlineTryStore.inlineEndsInFlight; default 1). */
+  readonly inlineEndsInFlight?: number;
   /** For http tasks that reach the dispatcher the queued way (asExecutor). */
   getTaskInstanceById(id: number): Promise<TaskInstanceRecord | null>;
   getDagRunById(id: number): Promise<DagRunRecord | null>;
@@ -154,7 +156,7 @@ export class InlineRunner {
     this.now = opts.now ?? (() => new Date());
     this.sleep = opts.sleep ?? ((ms) => Bun.sleep(ms));
     this.transitions = new TransitionBatcher((ts, now) => opts.store.applyTransitions(ts, now));
-    this.ends = new WriteBatcher((ends, now) => opts.store.finishInlineTries(ends, now));
+    this.ends = new WriteBatcher((ends, now) => opts.store.finishInlineTries(ends, now), { inFlight: opts.store.inlineEndsInFlight });
     const lines = new WriteBatcher<LogBatch, void>(async (batches) => {
       await opts.store.appendLogBatches(batches);
       return [];

@@ -2,7 +2,8 @@
  * Postgres only: a hop's statements (an inline start and end, a woken tick's read, an agent's start, lines and
  * end, a small batch of transitions) run on the store's hot pool, each planned generically from its first
  * execution, never with the five custom plans Postgres makes of a prepared statement by default; the shared
- * pool keeps Postgres's default. One hot connection, so its prepared statements are the ones the hop made.
+ * pool keeps Postgres's default. One hot connection, so its prepared statements are the ones the hop made; an
+ * inline try's end runs on the connection of its own where ends are pipelined (inlineEnds), planned the same way.
  */
 import { expect, test } from "bun:test";
 import type { TaskTransition } from "../../src/domain";
@@ -13,7 +14,6 @@ import { runOfBashTasks, T0 } from "./contract-fixtures";
 /** What identifies each hop statement's SQL text. */
 const HOP_STATEMENTS = {
   "inline start (two transitions of one row)": /^\s*WITH u AS/,
-  "inline end": /^WITH xc AS/,
   "tick read": /^SELECT\s+\(SELECT json_agg\(json_build_array/,
   "agent start or end": /^WITH cur AS/,
   "agent lines": /^WITH live AS/,
@@ -62,6 +62,14 @@ describePg("PostgresStore hot pool", () => {
         expect({ what, prepared: mine.length > 0 }).toEqual({ what, prepared: true });
         for (const p of mine) expect({ what, custom: Number(p.custom_plans) }).toEqual({ what, custom: 0 });
       }
+      const ends = await store.inlineEnds.unsafe<{ statement: string; custom_plans: number }[]>(
+        "SELECT statement, custom_plans FROM pg_prepared_statements",
+      );
+      expect(ends.map((p) => ({ end: /^WITH xc AS/.test(p.statement), custom: Number(p.custom_plans) }))).toContainEqual({
+        end: true,
+        custom: 0,
+      });
+      expect(prepared.some((p) => /^WITH xc AS/.test(p.statement))).toBe(false);
       const [shared] = await store.sql.unsafe<{ plan_cache_mode: string }[]>("SHOW plan_cache_mode");
       expect(shared!.plan_cache_mode).toBe("auto");
     } finally {

@@ -32,6 +32,11 @@ export interface InlineTryEndResult {
 
 export interface InlineTryStore {
   /**
+   * How many batches of ends the inline runner may have on their way at once (default 1): more only where the
+   * store pipelines them (Postgres); SQLite writes each in one synchronous transaction, so more buys nothing.
+   */
+  readonly inlineEndsInFlight?: number;
+  /**
    * The ends of many tries in one transaction (one statement on Postgres when every try is named once): each
    * XCom, each try's lines and each transition with its outbox rows, all stored or none. An XCom the store
    * refuses (setXCom's error) is not stored and turns its transition into failed with the error as its note:

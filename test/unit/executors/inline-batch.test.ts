@@ -1,11 +1,12 @@
 /**
  * TransitionBatcher: writes asked for in the same pass of the event loop, or while a batch is in flight, go out together (a
  * caller's several writes always in one batch, in order); each caller learns whether its own transition
- * applied, or gets the batch's error. No I/O: a recording writer.
+ * applied, or gets the batch's error. With `inFlight` above 1, a write asked for while batches are in flight goes
+ * out at once, up to that many batches on their way together. No I/O: a recording writer.
  */
 import { describe, expect, test } from "bun:test";
 import type { TaskTransition } from "../../../src/domain";
-import { TransitionBatcher } from "../../../src/executors/inline-batch";
+import { TransitionBatcher, WriteBatcher } from "../../../src/executors/inline-batch";
 
 const t = (id: number, to: TaskTransition["to"] = "success"): TaskTransition => ({ id, from: ["running"], to, try_number: 1 });
 const at = (ms: number) => new Date(Date.UTC(2026, 0, 1) + ms);
@@ -88,5 +89,77 @@ describe("TransitionBatcher", () => {
     ]);
     refuse = false;
     expect(await b.apply(t(1), at(2))).toBe(true);
+  });
+});
+
+/** A writer whose every batch waits until the test answers it: `sent` lists the batches given to the store so far. */
+function heldWriter() {
+  const sent: { ids: number[]; answer: (ok: boolean) => void }[] = [];
+  const write = (batch: number[]) =>
+    new Promise<string[]>((resolve, reject) =>
+      sent.push({ ids: batch, answer: (ok) => (ok ? resolve(batch.map((id) => `done ${id}`)) : reject(new Error("connection lost"))) }),
+    );
+  return { write, sent };
+}
+
+describe("WriteBatcher with batches in flight at once (inFlight)", () => {
+  test("a write asked for while one batch is in flight goes out at once in a second batch, up to the limit; the rest wait", async () => {
+    const w = heldWriter();
+    const b = new WriteBatcher<number, string>(w.write, { inFlight: 2 });
+    const first = b.apply(1, at(1));
+    await Bun.sleep(0);
+    const second = [b.apply(2, at(2)), b.apply(3, at(2))];
+    await Bun.sleep(0);
+    // Two batches on their way, neither answered: a third write waits for one of them.
+    expect(w.sent.map((x) => x.ids)).toEqual([[1], [2, 3]]);
+    const third = b.apply(4, at(3));
+    await Bun.sleep(0);
+    expect(w.sent).toHaveLength(2);
+    // The second batch is answered first: its callers get their answers, and the waiting write goes out.
+    w.sent[1]!.answer(true);
+    expect(await Promise.all(second)).toEqual(["done 2", "done 3"]);
+    await Bun.sleep(0);
+    expect(w.sent.map((x) => x.ids)).toEqual([[1], [2, 3], [4]]);
+    w.sent[0]!.answer(true);
+    w.sent[2]!.answer(true);
+    expect(await Promise.all([first, third])).toEqual(["done 1", "done 4"]);
+    expect(b.stats).toEqual({ batches: 3, items: 4 });
+  });
+
+  test("one in flight by default: writes asked for meanwhile wait for its answer and go out together", async () => {
+    const w = heldWriter();
+    const b = new WriteBatcher<number, string>(w.write);
+    const first = b.apply(1, at(1));
+    await Bun.sleep(0);
+    const later = [b.apply(2, at(2)), b.apply(3, at(2))];
+    await Bun.sleep(0);
+    expect(w.sent.map((x) => x.ids)).toEqual([[1]]);
+    w.sent[0]!.answer(true);
+    await first;
+    await Bun.sleep(0);
+    expect(w.sent.map((x) => x.ids)).toEqual([[1], [2, 3]]);
+    w.sent[1]!.answer(true);
+    expect(await Promise.all(later)).toEqual(["done 2", "done 3"]);
+  });
+
+  test("a batch that fails rejects only its own callers; the batch beside it is answered as written", async () => {
+    const w = heldWriter();
+    const b = new WriteBatcher<number, string>(w.write, { inFlight: 3 });
+    const first = b.apply(1, at(1));
+    await Bun.sleep(0);
+    const second = b.apply(2, at(2));
+    await Bun.sleep(0);
+    w.sent[0]!.answer(false);
+    w.sent[1]!.answer(true);
+    expect(await Promise.allSettled([first, second])).toEqual([
+      { status: "rejected", reason: new Error("connection lost") },
+      { status: "fulfilled", value: "done 2" },
+    ]);
+    // Both lanes are free again: the next write goes out alone, at once.
+    const next = b.apply(3, at(3));
+    await Bun.sleep(0);
+    expect(w.sent.map((x) => x.ids)).toEqual([[1], [2], [3]]);
+    w.sent[2]!.answer(true);
+    expect(await next).toBe("done 3");
   });
 });
