@@ -632,6 +632,56 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         await store.appendLogs(id, 1, 4, []);
         expect(await store.readLogs(id, 1, 3)).toEqual([]);
       });
+
+      test("batches overlapping in seq read back once per seq, the line stored first kept; a batch written twice in one call is one", async () => {
+        const { ti } = await dagWithRun();
+        const id = ti("extract").id;
+        await store.appendLogs(id, 1, 0, lines("a", "b", "c"));
+        await store.appendLogs(id, 1, 2, lines("c-again", "d")); // a writer that resent from the middle of a batch
+        expect((await store.readLogs(id, 1)).map((l) => [l.seq, l.line])).toEqual([
+          [0, "a"],
+          [1, "b"],
+          [2, "c"],
+          [3, "d"],
+        ]);
+        const twice = { ti_id: id, try_number: 2, first_seq: 0, lines: lines("x") };
+        await store.appendLogBatches([twice, { ...twice, lines: lines("x", "y") }, twice]);
+        expect((await store.readLogs(id, 2)).map((l) => l.line)).toEqual(["x", "y"]);
+      });
+
+      test("a log of many batches reads page by page: after any seq, up to any limit, across batches of any size", async () => {
+        const { ti } = await dagWithRun();
+        const id = ti("extract").id;
+        const texts = Array.from({ length: 60 }, (_, i) => `line ${i}`);
+        const one = (seq: number) => [{ timestamp: at(seq), stream: "stdout", line: texts[seq]! }];
+        // Seqs 0–29 one line a batch, 30–59 in one batch, written out of order; seq 25 resent with the ten after it.
+        await store.appendLogs(
+          id,
+          1,
+          30,
+          texts.slice(30).map((_, i) => one(30 + i)[0]!),
+        );
+        for (let seq = 0; seq < 30; seq++) await store.appendLogs(id, 1, seq, one(seq));
+        await store.appendLogs(
+          id,
+          1,
+          25,
+          texts.slice(25, 35).map((_, i) => one(25 + i)[0]!),
+        );
+        const all = await store.readLogs(id, 1);
+        expect(all).toEqual(texts.map((line, seq) => ({ seq, timestamp: at(seq), stream: "stdout", line })));
+        // Pages of 7 from the start, as a client following the log would read them.
+        const paged: string[] = [];
+        for (let after = -1; ; ) {
+          const page = await store.readLogs(id, 1, after, 7);
+          if (!page.length) break;
+          paged.push(...page.map((l) => l.line));
+          after = page.at(-1)!.seq;
+        }
+        expect(paged).toEqual(texts);
+        expect((await store.readLogs(id, 1, 27, 5)).map((l) => l.seq)).toEqual([28, 29, 30, 31, 32]);
+        expect((await store.readLogs(id, 1, 58, 5)).map((l) => l.seq)).toEqual([59]);
+      });
     });
 
     describe("XCom", () => {

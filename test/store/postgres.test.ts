@@ -69,6 +69,35 @@ describePg("PostgresStore", () => {
       }
     });
 
+    test("upgrading to 0019: the log lines stored a row each read back the same, and new ones append after them", async () => {
+      const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
+      try {
+        await store.migrate();
+        const spec = parseDagSpec({ dag_id: "etl", tasks: [{ task_id: "a", operator: "bash", bash_command: "true" }] });
+        const dag = await store.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: T0 });
+        const run = await store.createDagRun(newRun(dag, "r1", { tasks: [runTask("a")] }));
+        const id = (await store.loadRunSnapshots([run.id]))[0]!.tis[0]!.id;
+        // The table as 0018 left it, with a try's lines in it.
+        await store.sql`DROP TABLE task_log_chunks`;
+        await store.sql`DELETE FROM schema_migrations WHERE version = 19`;
+        await store.sql`CREATE TABLE task_logs (ti_id bigint NOT NULL REFERENCES task_instances (id) ON DELETE CASCADE,
+          try_number integer NOT NULL, seq integer NOT NULL, ts timestamptz NOT NULL, stream text NOT NULL, line text NOT NULL,
+          PRIMARY KEY (ti_id, try_number, seq))`;
+        const second = new Date(T0.getTime() + 1);
+        await store.sql`INSERT INTO task_logs VALUES (${id}, 1, 0, ${T0}, 'stdout', 'hello'), (${id}, 1, 1, ${second}, 'stderr', ${'say "hi", \\ and ☃'})`;
+        await store.migrate();
+        await store.appendLogs(id, 1, 2, [{ timestamp: T0, stream: "stdout", line: "after" }]);
+        expect(await store.readLogs(id, 1)).toEqual([
+          { seq: 0, timestamp: T0, stream: "stdout", line: "hello" },
+          { seq: 1, timestamp: second, stream: "stderr", line: 'say "hi", \\ and ☃' },
+          { seq: 2, timestamp: T0, stream: "stdout", line: "after" },
+        ]);
+        expect(await store.sql`SELECT 1 FROM pg_tables WHERE schemaname = ${store.schema} AND tablename = 'task_logs'`).toHaveLength(0);
+      } finally {
+        await store.close();
+      }
+    });
+
     test("upgrading to 0009: task instances waiting at the upgrade get their wait_reason from the note", async () => {
       const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
       try {

@@ -89,6 +89,36 @@ describe("SqliteStore query plans", () => {
 });
 
 describe("SqliteStore migrations", () => {
+  test("upgrading to 0020: the log lines stored a row each read back the same, and new ones append after them", async () => {
+    const store = new SqliteStore({ path: ":memory:" });
+    await store.migrate();
+    const now = new Date("2026-01-01T00:00:00Z");
+    const spec = parseDagSpec({ dag_id: "etl", tasks: [{ task_id: "a", operator: "bash", bash_command: "true" }] });
+    const dag = await store.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now });
+    const run = await store.createDagRun(newRun(dag, "r1", { tasks: [runTask("a")] }));
+    const id = (await store.loadRunSnapshots([run.id]))[0]!.tis[0]!.id;
+    // The table as 0019 left it, with a try's lines in it.
+    store.db.run("DROP TABLE task_log_chunks");
+    store.db.run("DELETE FROM schema_migrations WHERE version = 20");
+    store.db.run(`CREATE TABLE task_logs (ti_id INTEGER NOT NULL REFERENCES task_instances (id) ON DELETE CASCADE,
+      try_number INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, stream TEXT NOT NULL, line TEXT NOT NULL,
+      PRIMARY KEY (ti_id, try_number, seq)) WITHOUT ROWID`);
+    for (const [seq, stream, line] of [
+      [0, "stdout", "hello"],
+      [1, "stderr", 'say "hi", \\ and ☃'],
+    ] as const)
+      store.db.run("INSERT INTO task_logs VALUES (?, 1, ?, ?, ?, ?)", [id, seq, now.getTime() + seq, stream, line]);
+    await store.migrate();
+    await store.appendLogs(id, 1, 2, [{ timestamp: now, stream: "stdout", line: "after" }]);
+    expect(await store.readLogs(id, 1)).toEqual([
+      { seq: 0, timestamp: now, stream: "stdout", line: "hello" },
+      { seq: 1, timestamp: new Date(now.getTime() + 1), stream: "stderr", line: 'say "hi", \\ and ☃' },
+      { seq: 2, timestamp: now, stream: "stdout", line: "after" },
+    ]);
+    expect(store.db.query("SELECT name FROM sqlite_master WHERE name = 'task_logs'").all()).toEqual([]);
+    await store.close();
+  });
+
   test("upgrading to 0009: task instances waiting at the upgrade get their wait_reason from the note", async () => {
     const store = new SqliteStore({ path: ":memory:" });
     await store.migrate();

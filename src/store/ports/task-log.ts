@@ -10,7 +10,11 @@ export interface LogBatch {
 }
 
 export interface TaskLogStore {
-  /** Stores lines numbered firstSeq, firstSeq+1, …; lines already stored (same seq) are ignored. */
+  /**
+   * Stores lines numbered firstSeq, firstSeq+1, … (one row: log-chunks.ts); lines already stored are ignored: a
+   * batch resent from a first seq already stored adds only its lines past that batch's last. Where batches from
+   * different first seqs overlap (no writer does: a resend repeats its batch), the lower first seq's line is read.
+   */
   appendLogs(tiId: number, tryNumber: number, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): Promise<void>;
   /** appendLogs for many tries in one write (the inline runner's tasks share it): all stored, or none. */
   appendLogBatches(batches: readonly LogBatch[]): Promise<void>;

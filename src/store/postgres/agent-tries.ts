@@ -8,8 +8,9 @@
 import { storableText, type LogLineRecord, type TaskTransition } from "../../domain";
 import type { TryFinish, TryIdentity, TryStart, TryStartWrite, TryWrite } from "../ports/agent-rpc";
 import { TASK_EVENT } from "../webhook-interest";
-import { arrayParam, query, type Db, type Pool } from "./client";
-import { logLinesInsertSql, logLinesParams } from "./logs";
+import { query, type Db, type Pool } from "./client";
+import { chunkLines, lastSeqOf } from "../log-chunks";
+import { CHUNK_CONFLICT, logLinesInsertSql, logLinesParams } from "./logs";
 import { DAG_RUN_COLUMNS, runFromJsonValue, TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
 import { applyParams, applySql, applyTransitionsOn } from "./task-instances";
 import { collapse } from "./transition-pairs";
@@ -124,23 +125,19 @@ export async function finishTry(db: Pool, f: TryFinish, now: Date, outbox: boole
   })) as TryWrite | null;
 }
 
-// $6 first seq, $7–$9 the lines' times, streams and texts.
+// $6 first seq, $7 last seq, $8 the lines as log-chunks.ts stores them.
 const APPEND_LOGS = `WITH live AS (SELECT 1 FROM task_instances WHERE ${THE_TRY} AND state IN ('queued', 'running')),
-  ins AS (INSERT INTO task_logs (ti_id, try_number, seq, ts, stream, line)
-    SELECT $1, $5, $6 + u.ord - 1, u.ts, u.stream, u.line
-      FROM unnest($7::timestamptz[], $8::text[], $9::text[]) WITH ORDINALITY AS u(ts, stream, line, ord)
-     WHERE EXISTS (SELECT 1 FROM live)
-    ON CONFLICT (ti_id, try_number, seq) DO NOTHING)
+  ins AS (INSERT INTO task_log_chunks (ti_id, try_number, first_seq, last_seq, lines)
+    SELECT $1::bigint, $5::int, $6::int, $7::int, $8::text WHERE EXISTS (SELECT 1 FROM live) AND $7::int >= $6::int
+    ${CHUNK_CONFLICT})
 SELECT EXISTS (SELECT 1 FROM live) AS live`;
 
 export async function appendTryLogs(db: Db, t: TryIdentity, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): Promise<boolean> {
   const [row] = await query<{ live: boolean }>(db, APPEND_LOGS, [
     ...[t.id, t.dag_id, t.run_id, t.task_id, t.try_number],
     firstSeq,
-    arrayParam(lines.map((l) => l.timestamp)),
-    lines.map((l) => l.stream),
-    // NUL and lone surrogates become U+FFFD (json-safety.ts), as logs.appendLogs keeps them.
-    lines.map((l) => storableText(l.line)),
+    lastSeqOf(firstSeq, lines.length),
+    JSON.stringify(chunkLines(lines)),
   ]);
   return row?.live === true;
 }

@@ -1,10 +1,22 @@
-/** Task logs, keyed (ti, try, seq) so a resent batch is ignored rather than duplicated. */
-import { storableText, type LogLineRecord } from "../../domain";
+/** Task logs a batch to a row (log-chunks.ts), keyed (ti, try, first seq) so a resent batch adds nothing twice. */
+import type { LogLineRecord } from "../../domain";
+import { chunkLines, distinctBatches, lastSeqOf, readChunkedLog, type LogChunkRow } from "../log-chunks";
 import type { LogBatch } from "../ports/task-log";
 import { DEFAULT_LOG_READ_LIMIT } from "../sqlite/logs";
-import { arrayParam, execute, query, type Db } from "./client";
+import { execute, query, type Db } from "./client";
 
-/** One INSERT for the whole batch; seq = firstSeq + position. */
+/**
+ * What a row already stored for the same first seq keeps: its lines, plus those of the new batch past its last
+ * seq (a batch resent with more lines); the same or fewer lines change nothing.
+ */
+export const CHUNK_CONFLICT = `ON CONFLICT (ti_id, try_number, first_seq) DO UPDATE SET
+       lines = (task_log_chunks.lines::jsonb || (SELECT jsonb_agg(x.e ORDER BY x.i)
+         FROM jsonb_array_elements(excluded.lines::jsonb) WITH ORDINALITY AS x(e, i)
+         WHERE x.i > task_log_chunks.last_seq - task_log_chunks.first_seq + 1))::text,
+       last_seq = excluded.last_seq
+     WHERE excluded.last_seq > task_log_chunks.last_seq`;
+
+/** Stores lines numbered firstSeq, firstSeq+1, … as one row. */
 export async function appendLogs(
   db: Db,
   tiId: number,
@@ -12,62 +24,42 @@ export async function appendLogs(
   firstSeq: number,
   lines: Omit<LogLineRecord, "seq">[],
 ): Promise<void> {
-  if (lines.length === 0) return;
-  await execute(
-    db,
-    `INSERT INTO task_logs (ti_id, try_number, seq, ts, stream, line)
-     SELECT $1, $2, $3 + u.ord - 1, u.ts, u.stream, u.line
-     FROM unnest($4::timestamptz[], $5::text[], $6::text[]) WITH ORDINALITY AS u(ts, stream, line, ord)
-     ON CONFLICT (ti_id, try_number, seq) DO NOTHING`,
-    [
-      tiId,
-      tryNumber,
-      firstSeq,
-      arrayParam(lines.map((l) => l.timestamp)),
-      lines.map((l) => l.stream),
-      // NUL and lone surrogates become U+FFFD (json-safety.ts): a log keeps every line, on both stores alike.
-      lines.map((l) => storableText(l.line)),
-    ],
-  );
+  await appendLogBatches(db, [{ ti_id: tiId, try_number: tryNumber, first_seq: firstSeq, lines }]);
 }
 
-/** Many tries' lines as one INSERT over a JSON recordset (one round trip, one commit for all). */
+/** Many tries' batches as one INSERT over a JSON recordset (one round trip, one commit for all). */
 export async function appendLogBatches(db: Db, batches: readonly LogBatch[]): Promise<void> {
-  const [lines, count] = logLinesParams(batches);
+  const [json, count] = logLinesParams(batches);
   if (count === 0) return;
   await execute(
     db,
     logLinesInsertSql((k) => `$${k + 1}`),
-    [lines],
+    [json],
   );
 }
 
 /**
- * The insert of many tries' lines as one INSERT over a JSON recordset; `$` names parameter k (appendLogBatches,
- * inline try ends, an agent's last lines with its end). `when`: a condition the whole insert waits on.
+ * The insert of many tries' batches, a row each, over a JSON recordset; `$` names parameter k (appendLogBatches,
+ * inline try ends, an agent's last lines with its end). `when`: a condition the whole insert waits on. A batch's
+ * lines arrive as JSON and are stored as its text, not parsed into a value.
  */
 export const logLinesInsertSql = (
   $: (k: number) => string,
   when?: string,
-) => `INSERT INTO task_logs (ti_id, try_number, seq, ts, stream, line)
-     SELECT u.ti_id, u.try_number, u.seq, u.ts, u.stream, u.line
-     FROM json_to_recordset(${$(0)}::text::json) AS u(ti_id bigint, try_number int, seq int, ts timestamptz, stream text, line text)${when ? `\n     WHERE ${when}` : ""}
-     ON CONFLICT (ti_id, try_number, seq) DO NOTHING`;
+) => `INSERT INTO task_log_chunks (ti_id, try_number, first_seq, last_seq, lines)
+     SELECT u.ti_id, u.try_number, u.first_seq, u.last_seq, u.lines::text
+     FROM json_to_recordset(${$(0)}::text::json) AS u(ti_id bigint, try_number int, first_seq int, last_seq int, lines json)${when ? `\n     WHERE ${when}` : ""}
+     ${CHUNK_CONFLICT}`;
 
-/** logLinesInsertSql's one parameter: the lines as one JSON text, a line's seq counted from its batch's first_seq. */
+/** logLinesInsertSql's one parameter (the batches as one JSON text) and how many rows it holds. */
 export function logLinesParams(batches: readonly LogBatch[]): [string, number] {
-  // NUL and lone surrogates become U+FFFD (json-safety.ts).
-  const rows: unknown[] = [];
-  for (const b of batches)
-    for (const [i, l] of b.lines.entries())
-      rows.push({
-        ti_id: b.ti_id,
-        try_number: b.try_number,
-        seq: b.first_seq + i,
-        ts: l.timestamp,
-        stream: l.stream,
-        line: storableText(l.line),
-      });
+  const rows = distinctBatches(batches).map((b) => ({
+    ti_id: b.ti_id,
+    try_number: b.try_number,
+    first_seq: b.first_seq,
+    last_seq: lastSeqOf(b.first_seq, b.lines.length),
+    lines: chunkLines(b.lines),
+  }));
   return [JSON.stringify(rows), rows.length];
 }
 
@@ -79,9 +71,15 @@ export async function readLogs(
   afterSeq = -1,
   limit = DEFAULT_LOG_READ_LIMIT,
 ): Promise<LogLineRecord[]> {
-  return query<LogLineRecord>(
-    db,
-    "SELECT seq, ts AS timestamp, stream, line FROM task_logs WHERE ti_id = $1 AND try_number = $2 AND seq > $3 ORDER BY seq LIMIT $4",
-    [tiId, tryNumber, afterSeq, limit],
+  return readChunkedLog(
+    (afterFirst, n) =>
+      query<LogChunkRow>(
+        db,
+        `SELECT first_seq, lines FROM task_log_chunks
+         WHERE ti_id = $1 AND try_number = $2 AND last_seq > $3 AND first_seq > $4 ORDER BY first_seq LIMIT $5`,
+        [tiId, tryNumber, afterSeq, afterFirst, n],
+      ),
+    afterSeq,
+    limit,
   );
 }

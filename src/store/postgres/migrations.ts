@@ -25,6 +25,7 @@ import webhooksSql from "../../../sql/postgres/0016_webhooks.sql" with { type: "
 import callbacksSql from "../../../sql/postgres/0017_callbacks.sql" with { type: "text" };
 import taskInstanceChangesSql from "../../../sql/postgres/0018_task_instance_changes.sql" with { type: "text" };
 import { execute, query, type Db, type Pool } from "./client";
+import taskLogChunksSql from "../../../sql/postgres/0019_task_log_chunks.sql" with { type: "text" };
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
   migrationFromFile("0001_init.sql", initSql),
@@ -45,6 +46,7 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   migrationFromFile("0016_webhooks.sql", webhooksSql),
   migrationFromFile("0017_callbacks.sql", callbacksSql),
   migrationFromFile("0018_task_instance_changes.sql", taskInstanceChangesSql),
+  migrationFromFile("0019_task_log_chunks.sql", taskLogChunksSql),
 ];
 
 /**

@@ -1,36 +1,55 @@
-/** Task logs, keyed (ti, try, seq) so a resent batch is ignored rather than duplicated. */
+/** Task logs a batch to a row (log-chunks.ts), keyed (ti, try, first seq) so a resent batch adds nothing twice. */
 import type { Database } from "bun:sqlite";
-import { storableText, type LogLineRecord } from "../../domain";
+import type { LogLineRecord } from "../../domain";
+import { chunkLines, distinctBatches, lastSeqOf, readChunkedLog, type LogChunkRow } from "../log-chunks";
 import type { LogBatch } from "../ports/task-log";
 import { insertRows } from "./insert-rows";
 
 export const DEFAULT_LOG_READ_LIMIT = 10_000;
 
+const INSERT_CHUNKS = "INSERT INTO task_log_chunks (ti_id, try_number, first_seq, last_seq, lines)";
+/**
+ * What a row already stored for the same first seq keeps: its lines, plus those of the new batch past its last
+ * seq (a batch resent with more lines); the same or fewer lines change nothing. json_each walks an array in order.
+ */
+const CHUNK_CONFLICT = `ON CONFLICT (ti_id, try_number, first_seq) DO UPDATE SET
+  lines = (SELECT json_group_array(json(x.value)) FROM (
+    SELECT 0 AS part, key, value FROM json_each(task_log_chunks.lines)
+    UNION ALL
+    SELECT 1, key, value FROM json_each(excluded.lines) WHERE key > task_log_chunks.last_seq - task_log_chunks.first_seq
+    ORDER BY part, key) AS x),
+  last_seq = excluded.last_seq
+WHERE excluded.last_seq > task_log_chunks.last_seq`;
+
+/** Stores lines numbered firstSeq, firstSeq+1, … as one row. */
 export function appendLogs(db: Database, tiId: number, tryNumber: number, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): void {
-  if (lines.length === 0) return;
-  const insert = db.query("INSERT OR IGNORE INTO task_logs (ti_id, try_number, seq, ts, stream, line) VALUES (?, ?, ?, ?, ?, ?)");
-  db.transaction(() => {
-    lines.forEach((l, i) => {
-      insert.run(tiId, tryNumber, firstSeq + i, l.timestamp.getTime(), l.stream, storableText(l.line));
-    });
-  }).immediate();
+  appendLogBatches(db, [{ ti_id: tiId, try_number: tryNumber, first_seq: firstSeq, lines }]);
 }
 
-/** Many tries' lines in one transaction: one commit for all, in multi-row statements (the inline runner's batches). */
+/** Many tries' batches in one transaction, a row each, in multi-row statements (the inline runner's batches). */
 export function appendLogBatches(db: Database, batches: readonly LogBatch[]): void {
-  const rows = batches.flatMap((b) =>
-    b.lines.map((l, i) => [b.ti_id, b.try_number, b.first_seq + i, l.timestamp.getTime(), l.stream, storableText(l.line)]),
-  );
+  const rows = distinctBatches(batches).map((b) => [
+    b.ti_id,
+    b.try_number,
+    b.first_seq,
+    lastSeqOf(b.first_seq, b.lines.length),
+    JSON.stringify(chunkLines(b.lines)),
+  ]);
   if (!rows.length) return;
-  db.transaction(
-    () => void insertRows(db, "INSERT OR IGNORE INTO task_logs (ti_id, try_number, seq, ts, stream, line)", 6, rows),
-  ).immediate();
+  db.transaction(() => void insertRows(db, INSERT_CHUNKS, 5, rows, CHUNK_CONFLICT)).immediate();
 }
 
 /** Lines with seq > afterSeq (default: all, including seq 0), in seq order, at most `limit`. */
-export function readLogs(db: Database, tiId: number, tryNumber: number, afterSeq = -1, limit = DEFAULT_LOG_READ_LIMIT): LogLineRecord[] {
-  const rows = db
-    .query("SELECT seq, ts, stream, line FROM task_logs WHERE ti_id = ? AND try_number = ? AND seq > ? ORDER BY seq LIMIT ?")
-    .all(tiId, tryNumber, afterSeq, limit) as { seq: number; ts: number; stream: string; line: string }[];
-  return rows.map((r) => ({ seq: r.seq, timestamp: new Date(r.ts), stream: r.stream, line: r.line }));
+export function readLogs(
+  db: Database,
+  tiId: number,
+  tryNumber: number,
+  afterSeq = -1,
+  limit = DEFAULT_LOG_READ_LIMIT,
+): Promise<LogLineRecord[]> {
+  const page = db.query<LogChunkRow, [number, number, number, number, number]>(
+    `SELECT first_seq, lines FROM task_log_chunks
+     WHERE ti_id = ? AND try_number = ? AND last_seq > ? AND first_seq > ? ORDER BY first_seq LIMIT ?`,
+  );
+  return readChunkedLog((afterFirst, n) => page.all(tiId, tryNumber, afterSeq, afterFirst, n), afterSeq, limit);
 }

@@ -23,6 +23,7 @@ import webhooksSql from "../../../sql/sqlite/0016_webhooks.sql" with { type: "te
 import callbacksSql from "../../../sql/sqlite/0017_callbacks.sql" with { type: "text" };
 import taskInstanceChangesSql from "../../../sql/sqlite/0018_task_instance_changes.sql" with { type: "text" };
 import dropPoolStateIndexSql from "../../../sql/sqlite/0019_drop_pool_state_index.sql" with { type: "text" };
+import taskLogChunksSql from "../../../sql/sqlite/0020_task_log_chunks.sql" with { type: "text" };
 
 export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0001_init.sql", initSql),
@@ -44,6 +45,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0017_callbacks.sql", callbacksSql),
   migrationFromFile("0018_task_instance_changes.sql", taskInstanceChangesSql),
   migrationFromFile("0019_drop_pool_state_index.sql", dropPoolStateIndexSql),
+  migrationFromFile("0020_task_log_chunks.sql", taskLogChunksSql),
 ];
 
 export function sqliteMigrationTarget(db: Database): MigrationTarget {
