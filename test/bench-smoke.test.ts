@@ -16,9 +16,13 @@ import { BINARY } from "./e2e/harness";
 const ROOT = resolve(import.meta.dir, "..");
 /**
  * Workloads per process, balanced by how long each waits at the smallest sizes (cron ~20 s, tick ~12 s,
- * tick-teams ~13 s). chain and floor share one: chain's ratio to the floor needs the floor's rows in its run.
+ * tick-teams ~13 s, logs ~3 s). chain and floor share one: chain's ratio to the floor needs the floor's rows in its run.
  */
-const GROUPS = [["cron"], ["chain", "floor", "tick-teams"], ["tick", "fanout", "footprint"]];
+const GROUPS = [
+  ["cron", "logs"],
+  ["chain", "floor", "tick-teams"],
+  ["tick", "fanout", "footprint"],
+];
 
 describe("scripts/bench smoke run (smallest sizes)", () => {
   test.skipIf(!existsSync(BINARY))(
@@ -45,7 +49,7 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
           "--run-tasks",
           "2",
         ];
-        args.push("--cron-dags", "1", "--cron-seconds", "1", "--no-install", "--pg", pgUrl());
+        args.push("--cron-dags", "1", "--cron-seconds", "1", "--log-lines", "20", "--no-install", "--pg", pgUrl());
         args.push("--variants", withPg ? "lite-sqlite,pro-postgres" : "lite-sqlite");
         const runs = await Promise.all(
           GROUPS.map(async (workloads, i) => {
@@ -70,7 +74,7 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
 
         expect(stdout).toMatch(/machine: \d+ cores \(nproc\), .+ GiB memory/);
         expect(stdout).toContain("peers: bullmq 6.7.0");
-        for (const w of ["chain", "fanout", "tick", "cron", "footprint", "floor"]) expect(stdout).toContain(`#### ${w}: `);
+        for (const w of ["chain", "fanout", "tick", "cron", "footprint", "floor", "logs"]) expect(stdout).toContain(`#### ${w}: `);
         const rows = [
           "| leoflow lite sqlite · http |",
           "| leoflow lite sqlite · bash |",
@@ -82,6 +86,7 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
           "| scheduler in-process · sqlite |",
           "| leoflow, restart (existing db) |",
           "| hello-world Bun server (bun build --compile) |",
+          "| bash -c 'seq 1 N' alone |",
         ];
         if (withPg) rows.push("| leoflow pro postgres · bash |", "| postgres commit |", "| postgres · unlimited pool, nothing waiting |");
         for (const r of rows) expect(stdout).toContain(r);
@@ -90,7 +95,7 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
         const results = runs.flatMap((r) => r.json.results);
         for (const r of runs) expect(r.json.machine.nproc).toBeGreaterThan(0);
         expect(new Set(results.map((r: { workload: string }) => r.workload))).toEqual(
-          new Set(["chain", "fanout", "tick", "tick-teams", "cron", "footprint", "floor"]),
+          new Set(["chain", "fanout", "tick", "tick-teams", "cron", "footprint", "floor", "logs"]),
         );
         const leoflowHop = results.find(
           (r: any) => r.workload === "chain" && r.subject === "leoflow lite sqlite · http" && r.metric === "per-hop latency (ms)",

@@ -20,6 +20,7 @@ import { footprintWorkload } from "./workloads/footprint";
 import { tickWorkload } from "./workloads/tick";
 import { tickTeamsWorkload } from "./workloads/tick-teams";
 import { sensorsWorkload } from "./workloads/sensors";
+import { logsWorkload } from "./workloads/logs";
 
 const WORKLOADS: Record<string, Workload> = {
   chain: chainWorkload,
@@ -28,6 +29,7 @@ const WORKLOADS: Record<string, Workload> = {
   "tick-teams": tickTeamsWorkload,
   sensors: sensorsWorkload,
   cron: cronWorkload,
+  logs: logsWorkload,
   footprint: footprintWorkload,
   floor: floorWorkload,
 };
@@ -48,6 +50,7 @@ Flags (defaults finish in a few minutes per workload on 2 cores):
   --run-tasks N       task instances per seeded run (default 10)
   --cron-dags N       DAGs scheduled every second (default 200)
   --cron-seconds N    how long the cron workload watches (default 10)
+  --log-lines N       lines the logs workload's bash task prints (default 100000)
   --variants LIST     comma list of: lite-sqlite, lite-postgres, pro-postgres (default all three)
   --kinds LIST        comma list of: http, bash, empty (default all three; empty: the fan-out only)
   --no-peers          skip BullMQ and graphile-worker (otherwise installed on demand into scripts/benchmarks/.peers)
@@ -70,6 +73,7 @@ const { values: flags, positionals } = parseArgs({
     "run-tasks": { type: "string", default: "10" },
     "cron-dags": { type: "string", default: "200" },
     "cron-seconds": { type: "string", default: "10" },
+    "log-lines": { type: "string", default: "100000" },
     variants: { type: "string", default: "lite-sqlite,lite-postgres,pro-postgres" },
     kinds: { type: "string", default: "http,bash,empty" },
     "no-peers": { type: "boolean", default: false },
@@ -108,6 +112,7 @@ const opts: BenchOptions = {
   runTasks: int("run-tasks", flags["run-tasks"])!,
   cronDags: int("cron-dags", flags["cron-dags"])!,
   cronSeconds: int("cron-seconds", flags["cron-seconds"])!,
+  logLines: int("log-lines", flags["log-lines"])!,
   variants: flags.variants!.split(",").map((v) => v.trim().replace("-", " ")),
   kinds: flags.kinds!.split(",").map((k) => k.trim()) as TaskKind[],
 };

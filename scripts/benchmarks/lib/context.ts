@@ -15,6 +15,8 @@ export interface BenchOptions {
   runTasks: number;
   cronDags: number;
   cronSeconds: number;
+  /** Lines the log-heavy task prints (logs workload). */
+  logLines: number;
   /** Leoflow variants to run: any of "lite sqlite", "lite postgres", "pro postgres". */
   variants: string[];
   /** Task kinds: http (inline), bash (subprocess), empty (completed by the scheduler's plan; fan-out only). */
