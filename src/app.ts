@@ -18,6 +18,7 @@ import {
   registerEventMetrics,
   registerTaskMetrics,
   withStoreEvents,
+  RunEnds,
 } from "./events";
 import { LocalWakeBus, PgWakeBus, wakeChannelFor, type WakeBus } from "./events";
 import { WEBHOOK_INTEREST_REFRESH_MS, WebhookDeliverer, webhookChangeRelay, webhookEventSink } from "./events";
@@ -102,11 +103,13 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     pg: cfg.mode === "pro" ? { url: eventsDb.url, channel: channelFor(EVENTS_CHANNEL, eventsDb.schema) } : undefined,
   });
   const metrics = new Metrics();
+  const runEnds = new RunEnds();
   const store = withStoreEvents(
     withSecrets(rawStore, cipher),
     eventLog.log,
     (e) => log.warn("emitting a lifecycle event failed", { error: toError(e) }),
     registerTaskMetrics(metrics).observe,
+    runEnds,
   );
   // Names this binary's release next to the schema versions when the store is newer than it (store/migrate.ts).
   await store.migrate().catch((e) => {
@@ -395,6 +398,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     },
     logger: log.child("api"),
     events,
+    runEnds,
     metrics,
     maxBodyBytes: cfg.api_max_body,
     trustedProxyHops: cfg.trusted_proxy_hops,

@@ -1,7 +1,9 @@
 /**
  * GET /dags/{dag_id}/dagRuns/{dag_run_id}/wait (Airflow 3.1): streams `application/x-ndjson`, one
  * `{"state": …}` line every `interval` seconds while the run is unfinished, then a last line with the
- * final state and, for each `result` task id, the task's `return_value` XCom under `results`.
+ * final state and, for each `result` task id, the task's `return_value` XCom under `results`. The last line
+ * comes as soon as this server writes the run's end (deps.runEnds), not at the next interval; a run ended by
+ * another replica (Pro) shows at the next interval.
  */
 import { Hono } from "hono";
 import { z } from "zod";
@@ -49,7 +51,7 @@ export function dagRunWaitRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
           let run: DagRunRecord | null = first;
           while (run && !isTerminalDagRunState(run.state) && !stopped) {
             controller.enqueue(ndjson({ state: run.state }));
-            await Bun.sleep(q.interval * 1000);
+            await (deps.runEnds ? deps.runEnds.wait(run.id, q.interval * 1000) : Bun.sleep(q.interval * 1000));
             run = await store.getDagRunById(run.id);
           }
           if (stopped) return;

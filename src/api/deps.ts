@@ -1,7 +1,7 @@
 /** What the API needs from the rest of the server, and the per-request variables its middleware sets. */
 import type { UserClaims, UserTokens } from "../auth";
 import type { Logger, Metrics } from "../observability";
-import type { EventHub } from "../events";
+import type { EventHub, RunEnds } from "../events";
 import type { ApiStore } from "../store";
 
 export interface SchedulerHandle {
@@ -48,6 +48,8 @@ export interface ApiDeps {
    * the other replicas (Pro) that a webhook was created, changed or deleted (events/webhook-changes.ts).
    */
   webhooks?: { poke(): void; changed?(): void };
+  /** Word that this process wrote a run's end (events/run-ends.ts): GET …/wait answers then, not at its next interval. */
+  runEnds?: Pick<RunEnds, "wait">;
 }
 
 /** ApiDeps with defaults filled in; what route modules receive. */

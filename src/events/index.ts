@@ -2,6 +2,7 @@
 export type { LeoflowEvent, NewEvent, EventSink, EventHistory } from "./types";
 export { EventHub, Subscription, DEFAULT_SUBSCRIBER_BUFFER, type SubscribeOptions } from "./emitter";
 export { withStoreEvents } from "./store-events";
+export { RunEnds } from "./run-ends";
 export {
   LocalWakeBus,
   PgWakeBus,

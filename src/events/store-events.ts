@@ -19,6 +19,7 @@ import {
   type TaskTransition,
 } from "../domain";
 import { outcomeAfterXCom, type Store } from "../store";
+import type { RunEnds } from "./run-ends";
 import type { EventSink } from "./types";
 
 interface TiNames {
@@ -45,7 +46,12 @@ export function withStoreEvents(
   sink: EventSink,
   onError: (e: unknown) => void = () => {},
   observe?: TransitionObserver,
+  runEnds?: Pick<RunEnds, "ended">,
 ): Store {
+  /** Waiters on a run's end here (RunEnds) are told at once, whether or not anyone wants the events. */
+  const tellIfEnded = (id: number, to: DagRunState) => {
+    if (runEnds && isTerminalDagRunState(to)) runEnds.ended(id);
+  };
   const tis = new Map<number, TiNames>();
   const runs = new Map<number, RunNames>();
   const listening = () => sink.wanted ?? true;
@@ -156,11 +162,13 @@ export function withStoreEvents(
     },
     async setDagRunState(id, from, to, now, note) {
       const ok = await store.setDagRunState(id, from, to, now, note);
+      if (ok) tellIfEnded(id, to);
       if (ok && listening()) later(() => emitRunState(id, to, now, note));
       return ok;
     },
     async setDagRunStates(changes, now) {
       const applied = await store.setDagRunStates(changes, now);
+      for (const [i, c] of changes.entries()) if (applied[i]) tellIfEnded(c.id, c.to);
       if (listening())
         changes.forEach((c, i) => {
           if (applied[i]) later(() => emitRunState(c.id, c.to, now, c.note));
@@ -223,6 +231,7 @@ export function withStoreEvents(
     // An operator's clear or mark (API) is one transaction of task and run changes; each applied one is an event.
     async applyOperatorChange(change, now) {
       const applied = await store.applyOperatorChange(change, now);
+      for (const [i, r] of (change.runs ?? []).entries()) if (applied.runs[i]) tellIfEnded(r.id, r.to);
       if (listening())
         later(async () => {
           const clears = (change.clears ?? []).map(
@@ -241,6 +250,7 @@ export function withStoreEvents(
     },
     async reapOrphanedRun(id, note, now) {
       const ok = await store.reapOrphanedRun(id, note, now);
+      if (ok) tellIfEnded(id, "failed");
       if (ok && listening()) later(() => emitRunState(id, "failed", now, note));
       return ok;
     },

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { RunEnds } from "../../../src/events";
 import { forEachApiStore } from "./harness";
 
 forEachApiStore((makeHarness) => {
@@ -46,6 +47,20 @@ forEachApiStore((makeHarness) => {
         .split("\n")
         .map((l) => JSON.parse(l));
       expect(lines).toEqual([{ state: "success", results: { load: { rows: 3 }, extract: null } }]);
+    });
+
+    test("the last line comes when the run's end is written here, not at the next interval", async () => {
+      const h = await makeHarness({ runEnds: new RunEnds() });
+      await h.call("POST", "/api/v2/dags/etl/dagRuns", { body: { dag_run_id: "r1", logical_date: null } });
+      // An hour between checks: only the word that the run ended can answer within the test's time.
+      const waiting = h.call("GET", "/api/v2/dags/etl/dagRuns/r1/wait?interval=3600").then((r) => r.text());
+      await Bun.sleep(50);
+      expect((await h.json("PATCH", "/api/v2/dags/etl/dagRuns/r1", { body: { state: "failed" } })).status).toBe(200);
+      const lines = (await waiting)
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      expect(lines).toEqual([{ state: "queued" }, { state: "failed" }]);
     });
 
     test("interval is required and positive; an unknown run is 404", async () => {

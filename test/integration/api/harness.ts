@@ -19,6 +19,7 @@ import { guardedStore, openStore, withSecrets, type Store } from "../../../src/s
 import { PostgresStore } from "../../../src/store/postgres";
 import { describePg, pgUrl, resettableSchema } from "../../support/postgres";
 import { checkResponse } from "./response-check";
+import { type RunEnds, withStoreEvents } from "../../../src/events";
 
 export const NOW = new Date("2026-03-01T12:00:00Z");
 export const SECRET = "test-secret-test-secret-32-bytes";
@@ -71,6 +72,8 @@ let hashes: Promise<[string, string]> | null = null;
 /** `api`: further ApiDeps for this harness (e.g. testConnection, config). */
 export interface HarnessOptions {
   auth?: boolean;
+  /** Run ends written through the harness's store wake GET …/wait's waiters, as in the server (app.ts). */
+  runEnds?: RunEnds;
   dagFiles?: DagFilesHandle;
   api?: Pick<ApiDeps, "testConnection" | "config">;
 }
@@ -125,7 +128,8 @@ export function forEachApiStore(fn: (makeHarness: MakeHarness, store: "sqlite" |
 }
 
 async function harnessOver(rawStore: Store, opts: HarnessOptions): Promise<Harness> {
-  const store = withSecrets(rawStore, TEST_CIPHER);
+  const secret = withSecrets(rawStore, TEST_CIPHER);
+  const store = opts.runEnds ? withStoreEvents(secret, { emit: () => {}, wanted: false }, undefined, undefined, opts.runEnds) : secret;
   await store.migrate();
   await store.upsertDag("default", { spec: parseDagSpec(ETL), fileloc: "/dags/etl.json", pausedOnCreate: false, now: NOW });
   await store.upsertDag("default", { spec: parseDagSpec(REPORT), fileloc: "/dags/report.json", pausedOnCreate: true, now: NOW });
@@ -140,6 +144,7 @@ async function harnessOver(rawStore: Store, opts: HarnessOptions): Promise<Harne
     tokens: opts.auth === false ? null : tokens,
     version: "9.9.9",
     dagFiles: opts.dagFiles,
+    runEnds: opts.runEnds,
     ...opts.api,
     scheduler: {
       wake: (id) => void wakes.push(id),

@@ -8,6 +8,7 @@ import { parseDagSpec } from "../../../src/domain/schemas";
 import { openStore, type Store } from "../../../src/store";
 import {
   EventHub,
+  RunEnds,
   formatSse,
   matchesEventFilter,
   sseStream,
@@ -267,6 +268,44 @@ describe("withStoreEvents", () => {
       },
     ]);
     expect(lookups).toEqual([]);
+  });
+
+  test("a run's end written here wakes its waiters at once (RunEnds), with or without a subscriber; other writes do not", async () => {
+    const runEnds = new RunEnds();
+    const told = withStoreEvents(raw, hub, () => {}, undefined, runEnds);
+    const [a, b, c, d] = [await aRun("a"), await aRun("b"), await aRun("c"), await aRun("d")];
+    await told.setDagRunState(d.id, ["queued"], "running", T0);
+    const woke: string[] = [];
+    const HOUR = 3_600_000;
+    const waits = [a, b, c, d].map((r) => runEnds.wait(r.id, HOUR).then(() => woke.push(r.run_id)));
+    await told.setDagRunState(a.id, ["queued"], "running", T0); // not an end
+    await told.setDagRunStates(
+      [
+        { id: b.id, from: ["queued"], to: "success" },
+        { id: c.id, from: ["running"], to: "failed" }, // did not apply: c is queued
+      ],
+      T0,
+    );
+    await told.reapOrphanedRun(d.id, "orphaned", T0);
+    await Promise.race([Promise.all([waits[1], waits[3]]), Bun.sleep(2_000)]);
+    expect(woke.sort()).toEqual(["b", "d"]);
+    await told.setDagRunState(a.id, ["running"], "failed", T0);
+    await told.setDagRunState(c.id, ["queued"], "success", T0);
+    await Promise.race([Promise.all(waits), Bun.sleep(2_000)]);
+    expect(woke.sort()).toEqual(["a", "b", "c", "d"]);
+    expect(runEnds.watched).toBe(0);
+    expect(hub.emitted).toBe(0); // nobody subscribed: no events, the waiters were told all the same
+  });
+
+  test("RunEnds.wait resolves after its time when no end comes, and leaves nothing behind", async () => {
+    const runEnds = new RunEnds();
+    let done = false;
+    const wait = runEnds.wait(7, 20).then(() => (done = true));
+    runEnds.ended(8);
+    expect(runEnds.watched).toBe(1);
+    await wait;
+    expect(done).toBe(true);
+    expect(runEnds.watched).toBe(0);
   });
 
   test("with no subscriber nothing is looked up or emitted; the wrapped store still answers everything", async () => {
