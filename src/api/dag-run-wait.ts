@@ -42,6 +42,9 @@ export function dagRunWaitRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   app.get("/dags/:dag_id/dagRuns/:dag_run_id/wait", async (c) => {
     const q = parseQuery(c, WaitQuery, ["result"]);
     const first = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
+    // Silent between lines for `interval` seconds, the stream would be cut by the server's idle timeout (120 s,
+    // app.ts) once the interval or the run outlasts it: lifted for this request (Bun's server.timeout; 0 = none).
+    (c.env as { timeout?: (req: Request, seconds: number) => void } | undefined)?.timeout?.(c.req.raw, 0);
     const encoder = new TextEncoder();
     const ndjson = (v: unknown) => encoder.encode(`${JSON.stringify(v)}\n`);
     let stopped = false;

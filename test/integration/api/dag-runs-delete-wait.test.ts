@@ -63,6 +63,16 @@ forEachApiStore((makeHarness) => {
       expect(lines).toEqual([{ state: "queued" }, { state: "failed" }]);
     });
 
+    test("the stream asks the server to lift its idle timeout for it: silent between lines, it would be cut at 120 s", async () => {
+      const h = await withRun();
+      await h.call("PATCH", "/api/v2/dags/etl/dagRuns/r1", { body: { state: "success" } });
+      const lifted: [string, number][] = [];
+      const server = { timeout: (req: Request, seconds: number) => void lifted.push([new URL(req.url).pathname, seconds]) };
+      const r = await h.call("GET", "/api/v2/dags/etl/dagRuns/r1/wait?interval=300", { env: server });
+      expect(JSON.parse(await r.text())).toEqual({ state: "success" });
+      expect(lifted).toEqual([["/api/v2/dags/etl/dagRuns/r1/wait", 0]]);
+    });
+
     test("interval is required and positive; an unknown run is 404", async () => {
       const h = await withRun();
       const missing = await h.json("GET", "/api/v2/dags/etl/dagRuns/r1/wait");

@@ -50,6 +50,8 @@ export interface CallOptions {
   token?: string | null;
   headers?: Record<string, string>;
   check?: boolean;
+  /** What the server hands the routes as `c.env` (the Bun server, in app.ts). */
+  env?: unknown;
 }
 
 export interface Harness {
@@ -163,7 +165,7 @@ async function harnessOver(rawStore: Store, opts: HarnessOptions): Promise<Harne
       headers["Content-Type"] ??= "application/json";
     }
     // Every response is checked against the route's declared schemas (test/integration/api/response-check.ts).
-    return Promise.resolve(app.request(path, { method, headers, body })).then(async (res) => {
+    return Promise.resolve(app.request(path, { method, headers, body }, o.env)).then(async (res) => {
       if (o.check !== false) await checkResponse(method, path, res);
       return res;
     });
