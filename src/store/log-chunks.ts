@@ -27,19 +27,31 @@ export function chunkLines(lines: readonly Omit<LogLineRecord, "seq">[]): Stored
 }
 
 /**
- * The batches to write, one per try and first seq: a batch named twice in one write (a retried write of the same
- * lines) keeps its longest, since one statement cannot insert and then update the same row.
+ * The most lines a row holds (an agent's batch is at most 500): a longer batch is stored as rows of this many
+ * from its first seq, so a row holding a line past any seq starts within this many seqs before it and a read
+ * after a seq scans no further back (readers' LOOKBACK).
+ */
+export const MAX_ROW_LINES = 500;
+
+/**
+ * The rows to write: each batch cut into rows of at most MAX_ROW_LINES from its first seq (a longer resend of a
+ * batch cuts at the same seqs), one per try and first seq; a row named twice in one write (a retried write of
+ * the same lines) keeps its longest, since one statement cannot insert and then update the same row.
  */
 export function distinctBatches(batches: readonly LogBatch[]): LogBatch[] {
   const byKey = new Map<string, LogBatch>();
-  for (const b of batches) {
-    if (!b.lines.length) continue;
-    const key = `${b.ti_id}:${b.try_number}:${b.first_seq}`;
-    const seen = byKey.get(key);
-    if (!seen || seen.lines.length < b.lines.length) byKey.set(key, b);
-  }
+  for (const batch of batches)
+    for (let from = 0; from < batch.lines.length; from += MAX_ROW_LINES) {
+      const b = { ...batch, first_seq: batch.first_seq + from, lines: batch.lines.slice(from, from + MAX_ROW_LINES) };
+      const key = `${b.ti_id}:${b.try_number}:${b.first_seq}`;
+      const seen = byKey.get(key);
+      if (!seen || seen.lines.length < b.lines.length) byKey.set(key, b);
+    }
   return [...byKey.values()];
 }
+
+/** The first seq below which no row holds a line past `afterSeq` (every row is at most MAX_ROW_LINES long). */
+export const lookbackFrom = (afterSeq: number) => afterSeq - MAX_ROW_LINES;
 
 /** The last seq of a batch of `count` lines from `firstSeq`. */
 export const lastSeqOf = (firstSeq: number, count: number) => firstSeq + count - 1;
@@ -62,9 +74,10 @@ const FIRST_PAGE_ROWS = 16;
 
 /**
  * Reads a try's log through `page` (its rows holding a line past afterSeq with first_seq > afterFirst, in first_seq
- * order, at most n): seq > afterSeq, in seq order, one line per seq (the row with the lower first seq wins), at
- * most `limit`. A row holds one line or hundreds, so rows are read in growing pages and parsed one by one until
- * the lines below the next row's first seq, which no later row can add to, are `limit`.
+ * order, at most n; the first page starts at lookbackFrom(afterSeq), so a read deep into a long log scans from near
+ * afterSeq): seq > afterSeq, in seq order, one line per seq (the row with the lower first seq wins), at most
+ * `limit`. A row holds one line or hundreds, so rows are read in growing pages and parsed one by one until the
+ * lines below the next row's first seq, which no later row can add to, are `limit`.
  */
 export async function readChunkedLog(
   page: (afterFirst: number, n: number) => LogChunkRow[] | Promise<LogChunkRow[]>,
@@ -76,7 +89,7 @@ export async function readChunkedLog(
   // Lines below `below` (the next row's first seq); counted one by one only when rows overlap past it (rare).
   const settled = (below: number) => (maxSeq < below ? bySeq.size : [...bySeq.keys()].filter((seq) => seq < below).length);
   let n = Math.max(1, Math.min(limit, FIRST_PAGE_ROWS));
-  let afterFirst = BEFORE_FIRST_SEQ;
+  let afterFirst = Math.max(BEFORE_FIRST_SEQ, lookbackFrom(afterSeq));
   for (;;) {
     const rows = await page(afterFirst, n);
     for (const row of rows) {

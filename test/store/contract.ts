@@ -649,6 +649,24 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect((await store.readLogs(id, 2)).map((l) => l.line)).toEqual(["x", "y"]);
       });
 
+      test("a batch longer than a row holds reads back whole from any seq, and a longer resend adds only its new lines", async () => {
+        const { ti } = await dagWithRun();
+        const id = ti("extract").id;
+        const texts = Array.from({ length: 1_300 }, (_, i) => `line ${i}`);
+        await store.appendLogs(id, 1, 0, lines(...texts.slice(0, 1_200)));
+        await store.appendLogs(id, 1, 0, lines(...texts.slice(0, 1_200).map((t) => `${t} again`))); // a resend
+        expect((await store.readLogs(id, 1)).map((l) => l.line)).toEqual(texts.slice(0, 1_200));
+        expect((await store.readLogs(id, 1, 1_100, 50)).map((l) => l.seq)).toEqual(texts.slice(1_101, 1_151).map((_, i) => 1_101 + i));
+        expect((await store.readLogs(id, 1, 499, 2)).map((l) => l.line)).toEqual(["line 500", "line 501"]);
+        await store.appendLogs(id, 1, 0, lines(...texts.map((t, i) => (i < 1_200 ? `${t} again` : t))));
+        const all = await store.readLogs(id, 1);
+        expect(all.map((l) => l.line)).toEqual(texts);
+        // Deep into a log of one-line batches (a task printing a line a second): the last lines after any seq.
+        for (let seq = 0; seq < 1_500; seq++)
+          await store.appendLogs(id, 2, seq, [{ timestamp: at(seq), stream: "stdout", line: `${seq}` }]);
+        expect((await store.readLogs(id, 2, 1_495)).map((l) => l.line)).toEqual(["1496", "1497", "1498", "1499"]);
+      });
+
       test("a log of many batches reads page by page: after any seq, up to any limit, across batches of any size", async () => {
         const { ti } = await dagWithRun();
         const id = ti("extract").id;
