@@ -1,8 +1,9 @@
 /**
- * The agent's client for AgentService: Connect protocol, unary calls, JSON encoding, over fetch. Every call
- * carries the bearer token and is retried with `backoff` on transient failures (control plane restarting,
- * network blip, deadline), which is safe because every AgentService call is idempotent. Answers that retrying
- * cannot change (permission_denied, invalid_argument, failed_precondition…) fail at once.
+ * The agent's client for AgentService: Connect protocol, unary calls, JSON encoding (AppendLogs in binary:
+ * wire-logs.ts), over fetch. Every call carries the bearer token and is retried with `backoff` on transient
+ * failures (control plane restarting, network blip, deadline), which is safe because every AgentService call
+ * is idempotent. Answers that retrying cannot change (permission_denied, invalid_argument,
+ * failed_precondition…) fail at once.
  *
  * Why not @connectrpc/connect's client: the agent starts once per task, and loading the protobuf runtime
  * with the service descriptors costs ~20 ms of start-up per task (measured on a compiled binary). The wire
@@ -16,6 +17,7 @@
 import type { Logger } from "../observability/logger";
 import { LeoflowError, errorMessage } from "../domain/errors";
 import { backoff } from "./backoff";
+import { appendLogsRequestBytes } from "./wire-logs";
 
 const SERVICE = "leoflow.agent.v1.AgentService";
 
@@ -193,16 +195,23 @@ export function dial(serverUrl: string, token: string, opts: DialOptions = {}): 
   const once = async (method: string, body: unknown): Promise<Record<string, unknown>> => {
     let res: Response;
     try {
+      const binary = body instanceof Uint8Array;
       res = await doFetch(`${base}/${SERVICE}/${method}`, {
         method: "POST",
-        headers: { "content-type": "application/json", "connect-protocol-version": "1", authorization: `Bearer ${token}` },
-        body: JSON.stringify(body, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
+        headers: {
+          "content-type": binary ? "application/proto" : "application/json",
+          "connect-protocol-version": "1",
+          authorization: `Bearer ${token}`,
+        },
+        body: binary ? (body as Uint8Array<ArrayBuffer>) : JSON.stringify(body, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (e) {
       const timedOut = e instanceof Error && e.name === "TimeoutError";
       throw new AgentRpcError(timedOut ? "deadline_exceeded" : "unavailable", errorMessage(e), method);
     }
+    // A binary call's answer is a message this client does not read (AppendLogs: empty); its errors are JSON.
+    if (res.ok && body instanceof Uint8Array) return (void (await res.arrayBuffer()), {});
     const text = await res.text();
     let json: Record<string, unknown> = {};
     try {
@@ -235,7 +244,7 @@ export function dial(serverUrl: string, token: string, opts: DialOptions = {}): 
     },
     getTaskSpec: async (req) => ({ ...SPEC, ...(await call("GetTaskSpec", req)) }),
     appendLogs: async (req) => {
-      await call("AppendLogs", { firstSeq: String(req.firstSeq), lines: wireLines(req.lines) });
+      await call("AppendLogs", appendLogsRequestBytes(req.firstSeq, req.lines));
     },
     heartbeat: async (req) => {
       const res: HeartbeatResponse = { shouldStop: false, reason: "", renewedToken: "", ...(await call("Heartbeat", req)) };
