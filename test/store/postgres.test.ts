@@ -69,7 +69,7 @@ describePg("PostgresStore", () => {
       }
     });
 
-    test("upgrading to 0019: the log lines stored a row each read back the same, and new ones append after them", async () => {
+    test("upgrading to 0019: lines stored a row each, before or by a replica of the previous release during the rollout, read back with the new ones", async () => {
       const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
       try {
         await store.migrate();
@@ -77,22 +77,24 @@ describePg("PostgresStore", () => {
         const dag = await store.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: T0 });
         const run = await store.createDagRun(newRun(dag, "r1", { tasks: [runTask("a")] }));
         const id = (await store.loadRunSnapshots([run.id]))[0]!.tis[0]!.id;
-        // The table as 0018 left it, with a try's lines in it.
+        // The tables as 0018 left them, with a try's lines in task_logs.
         await store.sql`DROP TABLE task_log_chunks`;
         await store.sql`DELETE FROM schema_migrations WHERE version = 19`;
-        await store.sql`CREATE TABLE task_logs (ti_id bigint NOT NULL REFERENCES task_instances (id) ON DELETE CASCADE,
-          try_number integer NOT NULL, seq integer NOT NULL, ts timestamptz NOT NULL, stream text NOT NULL, line text NOT NULL,
-          PRIMARY KEY (ti_id, try_number, seq))`;
         const second = new Date(T0.getTime() + 1);
         await store.sql`INSERT INTO task_logs VALUES (${id}, 1, 0, ${T0}, 'stdout', 'hello'), (${id}, 1, 1, ${second}, 'stderr', ${'say "hi", \\ and ☃'})`;
         await store.migrate();
         await store.appendLogs(id, 1, 2, [{ timestamp: T0, stream: "stdout", line: "after" }]);
+        // A replica still on the previous release writes its lines as before; task_logs stays for it.
+        await store.sql`INSERT INTO task_logs VALUES (${id}, 1, 3, ${T0}, 'stdout', 'from an old replica')`;
+        await store.appendLogs(id, 1, 4, [{ timestamp: T0, stream: "stdout", line: "new again" }]);
         expect(await store.readLogs(id, 1)).toEqual([
           { seq: 0, timestamp: T0, stream: "stdout", line: "hello" },
           { seq: 1, timestamp: second, stream: "stderr", line: 'say "hi", \\ and ☃' },
           { seq: 2, timestamp: T0, stream: "stdout", line: "after" },
+          { seq: 3, timestamp: T0, stream: "stdout", line: "from an old replica" },
+          { seq: 4, timestamp: T0, stream: "stdout", line: "new again" },
         ]);
-        expect(await store.sql`SELECT 1 FROM pg_tables WHERE schemaname = ${store.schema} AND tablename = 'task_logs'`).toHaveLength(0);
+        expect((await store.readLogs(id, 1, 1, 2)).map((l) => l.seq)).toEqual([2, 3]);
       } finally {
         await store.close();
       }

@@ -63,6 +63,19 @@ export function logLinesParams(batches: readonly LogBatch[]): [string, number] {
   return [JSON.stringify(rows), rows.length];
 }
 
+/**
+ * A page of a try's rows (readChunkedLog): its batches, and the lines of task_logs (a row a line, as the release
+ * before 0019 stored them and its replicas still write during a rolling upgrade) as one-line rows. Each side
+ * stops at the page's size before the two are merged.
+ */
+const READ_PAGE = `SELECT first_seq, lines FROM (
+  (SELECT first_seq, lines FROM task_log_chunks
+    WHERE ti_id = $1 AND try_number = $2 AND last_seq > $3 AND first_seq > $4 ORDER BY first_seq LIMIT $5)
+  UNION ALL
+  (SELECT seq, json_build_array(json_build_array(round(date_part('epoch', ts) * 1000)::bigint, stream, line))::text
+     FROM task_logs WHERE ti_id = $1 AND try_number = $2 AND seq > $3 AND seq > $4 ORDER BY seq LIMIT $5)
+) page ORDER BY first_seq LIMIT $5`;
+
 /** Lines with seq > afterSeq (default: all, including seq 0), in seq order, at most `limit`. */
 export async function readLogs(
   db: Db,
@@ -71,15 +84,5 @@ export async function readLogs(
   afterSeq = -1,
   limit = DEFAULT_LOG_READ_LIMIT,
 ): Promise<LogLineRecord[]> {
-  return readChunkedLog(
-    (afterFirst, n) =>
-      query<LogChunkRow>(
-        db,
-        `SELECT first_seq, lines FROM task_log_chunks
-         WHERE ti_id = $1 AND try_number = $2 AND last_seq > $3 AND first_seq > $4 ORDER BY first_seq LIMIT $5`,
-        [tiId, tryNumber, afterSeq, afterFirst, n],
-      ),
-    afterSeq,
-    limit,
-  );
+  return readChunkedLog((afterFirst, n) => query<LogChunkRow>(db, READ_PAGE, [tiId, tryNumber, afterSeq, afterFirst, n]), afterSeq, limit);
 }
