@@ -2,9 +2,9 @@
  * Task logs are stored a batch to a row (task_log_chunks, both stores): the lines one write brings for one try
  * (an agent's batch of up to 500, an inline task's lines with its end) as one JSON array of [epoch ms, stream,
  * line], keyed by the try and the batch's first seq. A row a line cost a row, a key entry and (Postgres) a
- * foreign-key check per line: a bash task printing 100,000 lines took ~990 ms from start to end on Postgres and
- * ~370 a batch to a row (SQLite ~315 either way); an inline task's end writes one row instead of three (Postgres
- * WAL per fan-out task 3.43 → 3.18 KB; tasks/s within the noise).
+ * foreign-key check per line: a bash task printing 100,000 lines ran 334 / 942 ms from start to end (Lite SQLite /
+ * Lite Postgres, `scripts/bench logs`) and 243 / 360 a batch to a row; an inline task's end writes one row instead
+ * of three (Postgres WAL per fan-out task 3.43 → 3.18 KB; tasks/s within the noise).
  *
  * Lines already stored are ignored as before: a batch resent from the same first seq adds only the lines past
  * the stored row's last (the stores' upserts), and a batch overlapping another's seqs reads back once per seq,
@@ -22,23 +22,33 @@ export interface LogChunkRow {
 type StoredLine = [epochMs: number, stream: string, line: string];
 
 /** The lines of one batch as the row stores them (NUL and lone surrogates become U+FFFD: json-safety.ts). */
-export function chunkLines(lines: readonly Omit<LogLineRecord, "seq">[]): StoredLine[] {
+function chunkLines(lines: readonly Omit<LogLineRecord, "seq">[]): StoredLine[] {
   return lines.map((l) => [l.timestamp.getTime(), l.stream, storableText(l.line)]);
 }
 
 /**
  * The most lines a row holds (an agent's batch is at most 500): a longer batch is stored as rows of this many
  * from its first seq, so a row holding a line past any seq starts within this many seqs before it and a read
- * after a seq scans no further back (readers' LOOKBACK).
+ * after a seq scans no further back (lookbackFrom).
  */
-export const MAX_ROW_LINES = 500;
+const MAX_ROW_LINES = 500;
+
+/** A row to write: a try's lines numbered first_seq … last_seq, as the row stores them. */
+export interface LogRow {
+  ti_id: number;
+  try_number: number;
+  first_seq: number;
+  last_seq: number;
+  lines: StoredLine[];
+}
 
 /**
- * The rows to write: each batch cut into rows of at most MAX_ROW_LINES from its first seq (a longer resend of a
- * batch cuts at the same seqs), one per try and first seq; a row named twice in one write (a retried write of
- * the same lines) keeps its longest, since one statement cannot insert and then update the same row.
+ * The rows to write, for both stores' inserts: each batch cut into rows of at most MAX_ROW_LINES from its first
+ * seq (a longer resend of a batch cuts at the same seqs), one per try and first seq; a row named twice in one
+ * write (a retried write of the same lines) keeps its longest, since one statement cannot insert and then update
+ * the same row.
  */
-export function distinctBatches(batches: readonly LogBatch[]): LogBatch[] {
+export function logRows(batches: readonly LogBatch[]): LogRow[] {
   const byKey = new Map<string, LogBatch>();
   for (const batch of batches)
     for (let from = 0; from < batch.lines.length; from += MAX_ROW_LINES) {
@@ -47,14 +57,17 @@ export function distinctBatches(batches: readonly LogBatch[]): LogBatch[] {
       const seen = byKey.get(key);
       if (!seen || seen.lines.length < b.lines.length) byKey.set(key, b);
     }
-  return [...byKey.values()];
+  return [...byKey.values()].map((b) => ({
+    ti_id: b.ti_id,
+    try_number: b.try_number,
+    first_seq: b.first_seq,
+    last_seq: b.first_seq + b.lines.length - 1,
+    lines: chunkLines(b.lines),
+  }));
 }
 
 /** The first seq below which no row holds a line past `afterSeq` (every row is at most MAX_ROW_LINES long). */
-export const lookbackFrom = (afterSeq: number) => afterSeq - MAX_ROW_LINES;
-
-/** The last seq of a batch of `count` lines from `firstSeq`. */
-export const lastSeqOf = (firstSeq: number, count: number) => firstSeq + count - 1;
+const lookbackFrom = (afterSeq: number) => afterSeq - MAX_ROW_LINES;
 
 /** The lines of one row with seq > afterSeq, in seq order. */
 function linesOfRow(row: LogChunkRow, afterSeq: number): LogLineRecord[] {
@@ -68,7 +81,7 @@ function linesOfRow(row: LogChunkRow, afterSeq: number): LogLineRecord[] {
 }
 
 /** Below every first seq: where a read of a try's rows starts. */
-export const BEFORE_FIRST_SEQ = -1;
+const BEFORE_FIRST_SEQ = -1;
 /** Rows a log read asks for first; each further page asks for twice as many, up to the lines wanted. */
 const FIRST_PAGE_ROWS = 16;
 

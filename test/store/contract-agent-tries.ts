@@ -294,6 +294,16 @@ export function agentTriesContract(getStore: () => Store): void {
       ]);
     });
 
+    test("a batch longer than a log row holds reads back whole, and from a seq deep inside it", async () => {
+      const store = getStore();
+      const { id, start } = await queued(store);
+      await store.startTry(start("a"), at(2));
+      const texts = Array.from({ length: 1_200 }, (_, i) => `line ${i}`);
+      expect(await store.appendTryLogs(start("a"), 0, lines(...texts))).toBe(true);
+      expect((await store.readLogs(id("a"), 1)).map((l) => l.line)).toEqual(texts);
+      expect((await store.readLogs(id("a"), 1, 1_100, 3)).map((l) => l.line)).toEqual(["line 1101", "line 1102", "line 1103"]);
+    });
+
     test("stores nothing for a finished try, another try or task, or an unknown id", async () => {
       const store = getStore();
       const { id, start, finish } = await queued(store);

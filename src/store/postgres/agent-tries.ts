@@ -9,8 +9,7 @@ import { storableText, type LogLineRecord, type TaskTransition } from "../../dom
 import type { TryFinish, TryIdentity, TryStart, TryStartWrite, TryWrite } from "../ports/agent-rpc";
 import { TASK_EVENT } from "../webhook-interest";
 import { query, type Db, type Pool } from "./client";
-import { chunkLines, lastSeqOf } from "../log-chunks";
-import { CHUNK_CONFLICT, logLinesInsertSql, logLinesParams } from "./logs";
+import { logLinesInsertSql, logLinesParams } from "./logs";
 import { DAG_RUN_COLUMNS, runFromJsonValue, TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
 import { applyParams, applySql, applyTransitionsOn } from "./task-instances";
 import { collapse } from "./transition-pairs";
@@ -125,19 +124,15 @@ export async function finishTry(db: Pool, f: TryFinish, now: Date, outbox: boole
   })) as TryWrite | null;
 }
 
-// $6 first seq, $7 last seq, $8 the lines as log-chunks.ts stores them.
+// $6 the batch as logLinesParams writes any batch (cut into rows of at most 500 lines, log-chunks.ts).
 const APPEND_LOGS = `WITH live AS (SELECT 1 FROM task_instances WHERE ${THE_TRY} AND state IN ('queued', 'running')),
-  ins AS (INSERT INTO task_log_chunks (ti_id, try_number, first_seq, last_seq, lines)
-    SELECT $1::bigint, $5::int, $6::int, $7::int, $8::text WHERE EXISTS (SELECT 1 FROM live) AND $7::int >= $6::int
-    ${CHUNK_CONFLICT})
+  ins AS (${logLinesInsertSql(() => "$6", "EXISTS (SELECT 1 FROM live)")})
 SELECT EXISTS (SELECT 1 FROM live) AS live`;
 
 export async function appendTryLogs(db: Db, t: TryIdentity, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): Promise<boolean> {
   const [row] = await query<{ live: boolean }>(db, APPEND_LOGS, [
     ...[t.id, t.dag_id, t.run_id, t.task_id, t.try_number],
-    firstSeq,
-    lastSeqOf(firstSeq, lines.length),
-    JSON.stringify(chunkLines(lines)),
+    logLinesParams([{ ti_id: t.id, try_number: t.try_number, first_seq: firstSeq, lines }])[0],
   ]);
   return row?.live === true;
 }

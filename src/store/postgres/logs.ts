@@ -1,6 +1,6 @@
 /** Task logs a batch to a row (log-chunks.ts), keyed (ti, try, first seq) so a resent batch adds nothing twice. */
 import type { LogLineRecord } from "../../domain";
-import { chunkLines, distinctBatches, lastSeqOf, readChunkedLog, type LogChunkRow } from "../log-chunks";
+import { logRows, readChunkedLog, type LogChunkRow } from "../log-chunks";
 import type { LogBatch } from "../ports/task-log";
 import { DEFAULT_LOG_READ_LIMIT } from "../sqlite/logs";
 import { execute, query, type Db } from "./client";
@@ -9,7 +9,7 @@ import { execute, query, type Db } from "./client";
  * What a row already stored for the same first seq keeps: its lines, plus those of the new batch past its last
  * seq (a batch resent with more lines); the same or fewer lines change nothing.
  */
-export const CHUNK_CONFLICT = `ON CONFLICT (ti_id, try_number, first_seq) DO UPDATE SET
+const CHUNK_CONFLICT = `ON CONFLICT (ti_id, try_number, first_seq) DO UPDATE SET
        lines = (task_log_chunks.lines::jsonb || (SELECT jsonb_agg(x.e ORDER BY x.i)
          FROM jsonb_array_elements(excluded.lines::jsonb) WITH ORDINALITY AS x(e, i)
          WHERE x.i > task_log_chunks.last_seq - task_log_chunks.first_seq + 1))::text,
@@ -40,8 +40,8 @@ export async function appendLogBatches(db: Db, batches: readonly LogBatch[]): Pr
 
 /**
  * The insert of many tries' batches, a row each, over a JSON recordset; `$` names parameter k (appendLogBatches,
- * inline try ends, an agent's last lines with its end). `when`: a condition the whole insert waits on. A batch's
- * lines arrive as JSON and are stored as its text, not parsed into a value.
+ * inline try ends, an agent's lines and its last lines with its end). `when`: a condition the whole insert waits
+ * on. A batch's lines arrive as JSON and are stored as its text, not parsed into a value.
  */
 export const logLinesInsertSql = (
   $: (k: number) => string,
@@ -53,13 +53,7 @@ export const logLinesInsertSql = (
 
 /** logLinesInsertSql's one parameter (the batches as one JSON text) and how many rows it holds. */
 export function logLinesParams(batches: readonly LogBatch[]): [string, number] {
-  const rows = distinctBatches(batches).map((b) => ({
-    ti_id: b.ti_id,
-    try_number: b.try_number,
-    first_seq: b.first_seq,
-    last_seq: lastSeqOf(b.first_seq, b.lines.length),
-    lines: chunkLines(b.lines),
-  }));
+  const rows = logRows(batches);
   return [JSON.stringify(rows), rows.length];
 }
 

@@ -9,8 +9,8 @@ const ROWS_PER_INSERT = 64;
 
 /**
  * Runs `head` (an INSERT up to its VALUES keyword) over `rows`, each `width` values, with `tail` after the values
- * (an upsert clause); answers the last rowid written. On an AUTOINCREMENT table inside a transaction no other connection writes in, the rows get
- * consecutive rowids ending there.
+ * (an upsert clause); answers the last rowid written. On an AUTOINCREMENT table inside a transaction no other
+ * connection writes in, the rows get consecutive rowids ending there.
  */
 export function insertRows(db: Database, head: string, width: number, rows: readonly SQLQueryBindings[][], tail = ""): number {
   const group = `(${Array.from({ length: width }, () => "?").join(", ")})`;

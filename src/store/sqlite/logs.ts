@@ -1,7 +1,7 @@
 /** Task logs a batch to a row (log-chunks.ts), keyed (ti, try, first seq) so a resent batch adds nothing twice. */
 import type { Database } from "bun:sqlite";
 import type { LogLineRecord } from "../../domain";
-import { chunkLines, distinctBatches, lastSeqOf, readChunkedLog, type LogChunkRow } from "../log-chunks";
+import { logRows, readChunkedLog, type LogChunkRow } from "../log-chunks";
 import type { LogBatch } from "../ports/task-log";
 import { insertRows } from "./insert-rows";
 
@@ -28,13 +28,7 @@ export function appendLogs(db: Database, tiId: number, tryNumber: number, firstS
 
 /** Many tries' batches in one transaction, a row each, in multi-row statements (the inline runner's batches). */
 export function appendLogBatches(db: Database, batches: readonly LogBatch[]): void {
-  const rows = distinctBatches(batches).map((b) => [
-    b.ti_id,
-    b.try_number,
-    b.first_seq,
-    lastSeqOf(b.first_seq, b.lines.length),
-    JSON.stringify(chunkLines(b.lines)),
-  ]);
+  const rows = logRows(batches).map((r) => [r.ti_id, r.try_number, r.first_seq, r.last_seq, JSON.stringify(r.lines)]);
   if (!rows.length) return;
   db.transaction(() => void insertRows(db, INSERT_CHUNKS, 5, rows, CHUNK_CONFLICT)).immediate();
 }
