@@ -193,9 +193,9 @@ export function dial(serverUrl: string, token: string, opts: DialOptions = {}): 
   const timeoutMs = opts.timeoutMs ?? 30_000;
 
   const once = async (method: string, body: unknown): Promise<Record<string, unknown>> => {
+    const binary = body instanceof Uint8Array;
     let res: Response;
     try {
-      const binary = body instanceof Uint8Array;
       res = await doFetch(`${base}/${SERVICE}/${method}`, {
         method: "POST",
         headers: {
@@ -211,7 +211,7 @@ export function dial(serverUrl: string, token: string, opts: DialOptions = {}): 
       throw new AgentRpcError(timedOut ? "deadline_exceeded" : "unavailable", errorMessage(e), method);
     }
     // A binary call's answer is a message this client does not read (AppendLogs: empty); its errors are JSON.
-    if (res.ok && body instanceof Uint8Array) return (void (await res.arrayBuffer()), {});
+    if (res.ok && binary) return (void (await res.arrayBuffer()), {});
     const text = await res.text();
     let json: Record<string, unknown> = {};
     try {

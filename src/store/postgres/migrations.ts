@@ -24,8 +24,8 @@ import sensorsSql from "../../../sql/postgres/0015_sensors.sql" with { type: "te
 import webhooksSql from "../../../sql/postgres/0016_webhooks.sql" with { type: "text" };
 import callbacksSql from "../../../sql/postgres/0017_callbacks.sql" with { type: "text" };
 import taskInstanceChangesSql from "../../../sql/postgres/0018_task_instance_changes.sql" with { type: "text" };
-import { execute, query, type Db, type Pool } from "./client";
 import taskLogChunksSql from "../../../sql/postgres/0019_task_log_chunks.sql" with { type: "text" };
+import { execute, query, type Db, type Pool } from "./client";
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
   migrationFromFile("0001_init.sql", initSql),
