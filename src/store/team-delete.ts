@@ -4,7 +4,15 @@
  * Tables whose rows a deleted team takes with it. Its DAGs (and so its runs, task instances and XComs) must
  * be gone first; its audit log stays, as a record of what people did, moved out of reach (retiredTeam).
  */
-export const OWNED_BY_TEAM = ["pools", "variables", "connections", "import_errors", "dag_versions", "event_log"] as const;
+export const OWNED_BY_TEAM = [
+  "pools",
+  "variables",
+  "connections",
+  "import_errors",
+  "dag_versions",
+  "event_log",
+  "event_log_batches",
+] as const;
 
 /**
  * Where a deleted team's audit log goes: it is kept, as a record of what people did, under a name no team can

@@ -3,7 +3,9 @@
  * any id, text survives as JSON does, ids are never reused, and retention prunes by age and by count.
  */
 import { describe, expect, test } from "bun:test";
+import type { TeamInput } from "../../src/domain";
 import type { Store } from "../../src/store";
+import { EVENTS_PER_ROW } from "../../src/store/event-batches";
 
 const T0 = new Date("2026-01-01T00:00:00.000Z");
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
@@ -55,6 +57,73 @@ export function eventsContract(getStore: () => Store): void {
       expect(rows.map((r) => r.event.run_id)).toEqual(batch.map((e) => e.run_id));
     });
 
+    test("events stored a batch to a row read back from any id with any limit, across rows and teams", async () => {
+      const store = getStore();
+      const appends = [
+        [ev("a1"), ev("a2"), ev("b1", { team: "b" }), ev("a3")],
+        [ev("a4")],
+        Array.from({ length: 9 }, (_, i) => ev(`c${i}`, { team: i < 5 ? "default" : "c" })),
+      ];
+      const all: { id: number; run_id: unknown }[] = [];
+      for (const [k, batch] of appends.entries()) {
+        const ids = await store.appendEvents(batch, at(k));
+        for (const [i, e] of batch.entries()) all.push({ id: ids[i]!, run_id: e.run_id });
+      }
+      expect(all.map((e) => e.id)).toEqual(all.map((_, i) => all[0]!.id + i));
+      for (let after = all[0]!.id - 1; after <= all.at(-1)!.id; after++)
+        for (const limit of [1, 2, 3, 7, 100]) {
+          const want = all.filter((e) => e.id > after).slice(0, limit);
+          const got = await store.readEventsAfter(after, limit);
+          expect(got.map((r) => ({ id: r.id, run_id: r.event.run_id }))).toEqual(want);
+        }
+      expect((await store.readEventsAfter(all[0]!.id - 1, 3)).map((r) => r.created_at)).toEqual([at(0), at(0), at(0)]);
+      expect(await store.lastEventId()).toBe(all.at(-1)!.id);
+    });
+
+    test(`an append of more than ${EVENTS_PER_ROW} events reads back whole and in pages`, async () => {
+      const store = getStore();
+      const batch = Array.from({ length: EVENTS_PER_ROW * 2 + 200 }, (_, i) => ev(`r${i}`));
+      const ids = await store.appendEvents(batch, T0);
+      expect(ids).toEqual(batch.map((_, i) => ids[0]! + i));
+      expect((await store.readEventsAfter(ids[0]! - 1, 5000)).map((r) => r.event.run_id)).toEqual(batch.map((e) => e.run_id));
+      const paged: unknown[] = [];
+      for (let after = ids[0]! - 1; ; ) {
+        const page = await store.readEventsAfter(after, 333);
+        if (!page.length) break;
+        paged.push(...page.map((r) => r.event.run_id));
+        after = page.at(-1)!.id;
+      }
+      expect(paged).toEqual(batch.map((e) => e.run_id));
+    });
+
+    test("a deleted team's events leave a gap that reads step over; the other teams' remain", async () => {
+      const store = getStore();
+      const team: TeamInput = {
+        name: "gone",
+        description: null,
+        max_running_tasks: null,
+        max_pool_slots: null,
+        max_inline_requests: null,
+        executor_policy: {},
+      };
+      await store.createTeam(team, T0);
+      const before = await store.appendEvents([ev("d1")], T0);
+      const gone = await store.appendEvents(
+        Array.from({ length: 40 }, (_, i) => ev(`g${i}`, { team: "gone" })),
+        T0,
+      );
+      const mixed = await store.appendEvents([ev("g40", { team: "gone" }), ev("d2"), ev("g41", { team: "gone" })], T0);
+      expect(await store.deleteTeam("gone")).toBe(true);
+      expect((await store.readEventsAfter(before[0]! - 1, 2)).map((r) => [r.id, r.event.run_id])).toEqual([
+        [before[0]!, "d1"],
+        [mixed[1]!, "d2"],
+      ]);
+      expect((await store.readEventsAfter(gone[0]!, 1)).map((r) => r.event.run_id)).toEqual(["d2"]);
+      expect(await store.readEventsAfter(mixed[1]!, 10)).toEqual([]);
+      // Ids go on after the deleted ones.
+      expect((await store.appendEvents([ev("d3")], T0))[0]!).toBe(mixed[2]! + 1);
+    });
+
     test("any string JSON can carry comes back as it went in (NUL, lone surrogates, emoji)", async () => {
       const store = getStore();
       const odd = ev("r\u0000x", { note: 'lone \ud800 and 🙂, "quotes" and \\ backslash' });
@@ -73,6 +142,14 @@ export function eventsContract(getStore: () => Store): void {
       expect(await store.pruneEvents(at(1000), 2)).toBe(2);
       expect(await store.readEventsAfter(0, 10)).toEqual([]);
       expect(await store.pruneEvents(at(1000), 2)).toBe(0);
+      // The newest N cut through one append's events: the older ones of it go, the rest read back.
+      const many = await store.appendEvents(
+        Array.from({ length: 30 }, (_, i) => ev(`m${i}`)),
+        at(3000),
+      );
+      expect(await store.pruneEvents(at(2000), 12)).toBe(18);
+      expect((await store.readEventsAfter(0, 100)).map((r) => r.id)).toEqual(many.slice(18));
+      expect((await store.readEventsAfter(many[20]!, 1)).map((r) => r.event.run_id)).toEqual(["m21"]);
       // An old Last-Event-ID must never point into newer events.
       const [next] = await store.appendEvents([ev("f")], at(2000));
       expect(next!).toBeGreaterThan(Math.max(...old, ...recent));

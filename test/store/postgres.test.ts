@@ -100,6 +100,43 @@ describePg("PostgresStore", () => {
       }
     });
 
+    test("upgrading to 0020: events stored a row each, before or by a replica of the previous release during the rollout, read back in id order with the new ones", async () => {
+      const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
+      const old = (runId: string) => JSON.stringify({ type: "dag_run.created", team: "default", dag_id: "etl", run_id: runId });
+      try {
+        await store.migrate();
+        // The tables as 0019 left them, with two events in event_log.
+        await store.sql`DROP TABLE event_log_batches`;
+        await store.sql`DELETE FROM schema_migrations WHERE version = 20`;
+        await store.sql`INSERT INTO event_log (team, event, created_at) VALUES ('default', ${old("o1")}, ${T0}), ('default', ${old("o2")}, ${T0})`;
+        await store.migrate();
+        const [n1, n2] = await store.appendEvents(
+          [
+            { type: "dag_run.created", team: "default", run_id: "n1" },
+            { type: "dag_run.created", team: "default", run_id: "n2" },
+          ],
+          T0,
+        );
+        // A replica still on the previous release appends as before: its id comes after the batch's.
+        await store.sql`INSERT INTO event_log (team, event, created_at) VALUES ('default', ${old("o3")}, ${T0})`;
+        const [n3] = await store.appendEvents([{ type: "dag_run.created", team: "default", run_id: "n3" }], T0);
+        const read = await store.readEventsAfter(0, 100);
+        expect(read.map((r) => r.event.run_id)).toEqual(["o1", "o2", "n1", "n2", "o3", "n3"]);
+        const ids = read.map((r) => r.id);
+        expect(ids).toEqual([...ids].sort((a, b) => a - b));
+        expect(new Set(ids).size).toBe(6);
+        expect([ids[2], ids[3], ids[5]]).toEqual([n1, n2, n3]);
+        expect((await store.readEventsAfter(ids[1]!, 2)).map((r) => r.event.run_id)).toEqual(["n1", "n2"]);
+        expect((await store.readEventsAfter(ids[3]!, 1)).map((r) => r.event.run_id)).toEqual(["o3"]);
+        expect(await store.lastEventId()).toBe(n3!);
+        // Retention counts both tables' events.
+        expect(await store.pruneEvents(T0, 2)).toBe(4);
+        expect((await store.readEventsAfter(0, 100)).map((r) => r.event.run_id)).toEqual(["o3", "n3"]);
+      } finally {
+        await store.close();
+      }
+    });
+
     test("upgrading to 0009: task instances waiting at the upgrade get their wait_reason from the note", async () => {
       const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
       try {

@@ -119,6 +119,39 @@ describe("SqliteStore migrations", () => {
     await store.close();
   });
 
+  test("upgrading to 0021: events stored a row each read back in id order with the new ones; ids go on after the newest ever given", async () => {
+    const store = new SqliteStore({ path: ":memory:" });
+    await store.migrate();
+    const now = new Date("2026-01-01T00:00:00Z");
+    const old = (runId: string) => JSON.stringify({ type: "dag_run.created", team: "default", dag_id: "etl", run_id: runId });
+    // The tables as 0020 left them: three events in event_log, the newest deleted by retention since.
+    store.db.run("DROP TABLE event_log_batches");
+    store.db.run("DELETE FROM schema_migrations WHERE version = 21");
+    for (const r of ["o1", "o2", "o3"])
+      store.db.run("INSERT INTO event_log (team, event, created_at) VALUES ('default', ?, ?)", [old(r), now.getTime()]);
+    store.db.run("DELETE FROM event_log WHERE id = 3");
+    await store.migrate();
+    const ids = await store.appendEvents(
+      [
+        { type: "dag_run.created", team: "default", run_id: "n1" },
+        { type: "dag_run.created", team: "default", run_id: "n2" },
+      ],
+      now,
+    );
+    expect(ids).toEqual([4, 5]);
+    const read = await store.readEventsAfter(0, 100);
+    expect(read.map((r) => [r.id, r.event.run_id])).toEqual([
+      [1, "o1"],
+      [2, "o2"],
+      [4, "n1"],
+      [5, "n2"],
+    ]);
+    expect(read[0]!.created_at).toEqual(now);
+    expect((await store.readEventsAfter(1, 2)).map((r) => r.id)).toEqual([2, 4]);
+    expect(await store.lastEventId()).toBe(5);
+    await store.close();
+  });
+
   test("upgrading to 0009: task instances waiting at the upgrade get their wait_reason from the note", async () => {
     const store = new SqliteStore({ path: ":memory:" });
     await store.migrate();

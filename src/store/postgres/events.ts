@@ -1,63 +1,108 @@
 /**
- * The shared lifecycle event log on Postgres: every replica appends, every replica reads after the last id it
- * saw. Appends are serialized by an advisory lock held until their commit, so ids commit in increasing order:
- * without it a reader could see id 11 committed before id 10 and skip 10 for good. Reads take no lock.
+ * The shared lifecycle event log on Postgres, a batch to a row (event-batches.ts): every replica appends,
+ * every replica reads after the last id it saw. Appends are serialized by an advisory lock held until their
+ * commit, so ids commit in increasing order: without it a reader could see id 11 committed before id 10 and
+ * skip 10 for good. Reads take no lock.
  */
 import type { EventLogRow } from "../../domain";
-import { eventTeam } from "../event-team";
-import { jsonText, query, type Pool } from "./client";
+import { eventRuns, EVENTS_PER_ROW, pruneBound, readEventRange, trimmedBatch, type StoredEventRow } from "../event-batches";
+import { execute, query, type Pool } from "./client";
 
 /** First key of the append lock ("Leoe"); the second is the schema's hash, so deployments do not wait on each other. */
 export const EVENT_APPEND_LOCK_KEY = 0x4c656f65;
 
 /**
  * One statement (one round trip, its own transaction) per batch; returns the ids given, ascending, in the
- * order of `events`. The WHERE takes a transaction-scoped advisory lock while the rows are produced, before
- * any id is drawn, and commit releases it: appends from every replica are serialized, ids commit in order.
+ * order of `events`. The append lock is taken before any id is drawn and held to commit, so appends from
+ * every replica (this release's and, during a rolling upgrade, the previous one's, which insert into
+ * event_log under the same lock) are serialized and ids commit in order. The ids are drawn from event_log's
+ * sequence as one range: nextval, then setval past the batch, so a previous release's insert gets the id after.
  */
 export async function appendEvents(sql: Pool, events: Record<string, unknown>[], now: Date): Promise<number[]> {
   if (events.length === 0) return [];
-  const rows = await query<{ id: number }>(
+  const runs = eventRuns(events);
+  const rows = await query<{ first_id: number }>(
     sql,
-    `INSERT INTO event_log (team, event, created_at)
-     SELECT u.t, u.e, $2 FROM unnest($1::text[], $4::text[]) WITH ORDINALITY AS u(e, t, ord)
-     WHERE pg_advisory_xact_lock($3::int, hashtext(current_schema())) IS NOT NULL
-     ORDER BY u.ord
-     RETURNING id`,
-    [events.map(jsonText), now, EVENT_APPEND_LOCK_KEY, events.map(eventTeam)],
+    `WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock($1::int, hashtext(current_schema())) AS l),
+          base AS MATERIALIZED (SELECT nextval(pg_get_serial_sequence('event_log', 'id')) - 1 AS id FROM locked),
+          taken AS MATERIALIZED (SELECT setval(pg_get_serial_sequence('event_log', 'id'), base.id + $2) - $2 AS base FROM base)
+     INSERT INTO event_log_batches (first_id, last_id, team, events, created_at)
+     SELECT taken.base + u.o + 1, taken.base + u.o + u.n, u.team, u.events, $3
+     FROM taken, unnest($4::int[], $5::int[], $6::text[], $7::text[]) AS u(o, n, team, events)
+     RETURNING first_id`,
+    [
+      EVENT_APPEND_LOCK_KEY,
+      events.length,
+      now,
+      runs.map((r) => r.offset),
+      runs.map((r) => r.count),
+      runs.map((r) => r.team),
+      runs.map((r) => r.events),
+    ],
   );
-  return rows.map((r) => r.id).sort((a, b) => a - b);
+  const first = Math.min(...rows.map((r) => r.first_id));
+  return events.map((_, i) => first + i);
 }
 
-/** Rows with id > afterId, in id order, at most `limit`. */
+/** Every row holding an id in (after, upTo], from both tables, and the first id stored after upTo (event-batches.ts). */
+const READ_RANGE = `SELECT first_id, last_id, events AS body, created_at FROM event_log_batches
+  WHERE last_id > $1 AND last_id < $2::bigint + $3 AND first_id <= $2
+UNION ALL
+SELECT id, 0, event, created_at FROM event_log WHERE id > $1 AND id <= $2
+UNION ALL
+SELECT least((SELECT first_id FROM event_log_batches WHERE last_id > $2 AND first_id > $2 ORDER BY last_id LIMIT 1),
+             (SELECT id FROM event_log WHERE id > $2 ORDER BY id LIMIT 1)), -1, NULL, NULL`;
+
+/** Events with id > afterId, in id order, at most `limit`. */
 export async function readEventsAfter(sql: Pool, afterId: number, limit: number): Promise<EventLogRow[]> {
-  const rows = await query<{ id: number; event: string; created_at: Date }>(
-    sql,
-    "SELECT id, event, created_at FROM event_log WHERE id > $1 ORDER BY id LIMIT $2",
-    [afterId, limit],
-  );
-  return rows.map((r) => ({ id: r.id, event: JSON.parse(r.event) as Record<string, unknown>, created_at: r.created_at }));
+  return readEventRange((after, upTo) => query<StoredEventRow>(sql, READ_RANGE, [after, upTo, EVENTS_PER_ROW]), afterId, limit);
 }
 
 export async function lastEventId(sql: Pool): Promise<number> {
-  const [row] = await query<{ id: number | null }>(sql, "SELECT max(id) AS id FROM event_log");
+  const [row] = await query<{ id: number | null }>(
+    sql,
+    "SELECT greatest((SELECT max(last_id) FROM event_log_batches), (SELECT max(id) FROM event_log)) AS id",
+  );
   return row?.id ?? 0;
 }
 
 /**
- * Deletes every row older than the first row created at or after `before`, and every row but the newest
- * `keepLast`. Ids grow with created_at (appends are serialized), so both are a range of the primary key.
+ * Deletes every event older than the first one created at or after `before`, and all but the newest
+ * `keepLast`: whole rows below the cut, and the front of the row it falls in (pruneBound). Ids grow with
+ * created_at (appends are serialized), so the cut is a range of the keys; the first recent row is found by
+ * walking them from the oldest. Returns the events deleted.
  */
 export async function pruneEvents(sql: Pool, before: Date, keepLast: number): Promise<number> {
-  const [row] = await query<{ n: number }>(
-    sql,
-    `WITH top AS (SELECT max(id) AS id FROM event_log),
-          bound AS (SELECT greatest(
-            coalesce((SELECT id FROM event_log WHERE created_at >= $1 ORDER BY id LIMIT 1), (SELECT id + 1 FROM top)),
-            (SELECT id FROM top) - $2::bigint + 1) AS id),
-          gone AS (DELETE FROM event_log WHERE id < (SELECT id FROM bound) RETURNING 1)
-     SELECT count(*) AS n FROM gone`,
-    [before, keepLast],
-  );
-  return row?.n ?? 0;
+  return (await sql.begin(async (tx) => {
+    const [found] = await query<{ top: number | null; first_recent: number | null }>(
+      tx,
+      `SELECT greatest((SELECT max(last_id) FROM event_log_batches), (SELECT max(id) FROM event_log)) AS top,
+              least((SELECT first_id FROM event_log_batches WHERE created_at >= $1 ORDER BY last_id LIMIT 1),
+                    (SELECT id FROM event_log WHERE created_at >= $1 ORDER BY id LIMIT 1)) AS first_recent`,
+      [before],
+    );
+    if (!found?.top) return 0;
+    const bound = pruneBound(found.top, found.first_recent, keepLast);
+    const [gone] = await query<{ n: number }>(
+      tx,
+      `WITH rows AS (DELETE FROM event_log_batches WHERE last_id < $1 RETURNING last_id - first_id + 1 AS n),
+            singles AS (DELETE FROM event_log WHERE id < $1 RETURNING 1)
+       SELECT (coalesce((SELECT sum(n) FROM rows), 0) + (SELECT count(*) FROM singles))::int AS n`,
+      [bound],
+    );
+    const [cut] = await query<{ first_id: number; last_id: number; body: string }>(
+      tx,
+      "SELECT first_id, last_id, events AS body FROM event_log_batches WHERE last_id >= $1 AND first_id < $1 ORDER BY last_id LIMIT 1",
+      [bound],
+    );
+    const kept = cut ? trimmedBatch(cut, bound) : null;
+    if (!cut || !kept) return gone?.n ?? 0;
+    await execute(tx, "UPDATE event_log_batches SET first_id = $1, events = $2 WHERE last_id = $3 AND first_id = $4", [
+      kept.first_id,
+      kept.events,
+      cut.last_id,
+      cut.first_id,
+    ]);
+    return (gone?.n ?? 0) + kept.first_id - cut.first_id;
+  })) as number;
 }

@@ -24,6 +24,7 @@ import callbacksSql from "../../../sql/sqlite/0017_callbacks.sql" with { type: "
 import taskInstanceChangesSql from "../../../sql/sqlite/0018_task_instance_changes.sql" with { type: "text" };
 import dropPoolStateIndexSql from "../../../sql/sqlite/0019_drop_pool_state_index.sql" with { type: "text" };
 import taskLogChunksSql from "../../../sql/sqlite/0020_task_log_chunks.sql" with { type: "text" };
+import eventLogBatchesSql from "../../../sql/sqlite/0021_event_log_batches.sql" with { type: "text" };
 
 export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0001_init.sql", initSql),
@@ -46,6 +47,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0018_task_instance_changes.sql", taskInstanceChangesSql),
   migrationFromFile("0019_drop_pool_state_index.sql", dropPoolStateIndexSql),
   migrationFromFile("0020_task_log_chunks.sql", taskLogChunksSql),
+  migrationFromFile("0021_event_log_batches.sql", eventLogBatchesSql),
 ];
 
 export function sqliteMigrationTarget(db: Database): MigrationTarget {
