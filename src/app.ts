@@ -430,6 +430,9 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     // ts callbacks run in a child of this binary with a task's environment allowlist, as DAG files are parsed.
     ts: { command: selfCommand(), env: inheritedTaskEnv(process.env, cfg.task_env_passthrough) },
   });
+  // This process's own events reach it from memory once appended; others' (Pro replicas) from the log.
+  const runner = callbacks;
+  eventLog.onAppended((appended) => runner.offer(appended));
   // Off the start-up path: it reads its cursor and the active runs' deadlines while the server comes up.
   void callbacks.start();
   webhooks.start();

@@ -226,23 +226,53 @@ export class CallbackRunner {
     this.resumed = true;
   }
 
+  /**
+   * Events this process just appended, with their ids (ServerEvents.onAppended): handled from memory when they
+   * are the very next ones after the cursor and nothing is being read, so a busy server does not read back and
+   * parse every event it wrote; otherwise (another replica's events in between, a read under way, not resumed
+   * yet) the log is read from the cursor, as at every poll.
+   */
+  offer(appended: readonly { id: number; event: Record<string, unknown> }[]): void {
+    if (this.stopped || !this.opts.active() || !appended.length) return;
+    if (this.reading || !this.resumed || appended[0]!.id !== this.cursor + 1) return this.poke();
+    this.reading = this.handleOffered(appended);
+  }
+
+  private async handleOffered(appended: readonly { id: number; event: Record<string, unknown> }[]): Promise<void> {
+    try {
+      await this.handlePage(appended);
+    } catch (e) {
+      this.opts.logger.warn("handling lifecycle events for callbacks failed; the log is read again at the next poll", {
+        error: toError(e),
+      });
+    } finally {
+      this.reading = null;
+    }
+    if (this.again) this.poke();
+  }
+
   private async catchUp(): Promise<void> {
     for (;;) {
       const rows = await this.opts.store.readEventsAfter(this.cursor, PAGE);
-      const queuedBefore = this.queuedTotal;
-      for (const row of rows) {
-        if (!this.opts.active() || this.stopped) break;
-        await this.handle({ ...row.event, id: row.id } as LeoflowEvent);
-        // In memory at once: a failed read later in the page retries after this event, not before it.
-        this.cursor = row.id;
-        while (this.queue.length >= MAX_QUEUED) await new Promise<void>((r) => this.drained.push(r));
-      }
-      const now = this.clock.now();
-      if (this.cursor > this.saved.cursor && (this.queuedTotal > queuedBefore || now.getTime() - this.saved.at >= SAVE_EVERY_MS)) {
-        await this.opts.store.saveCallbackCursor(CALLBACK_CURSOR, this.cursor, now);
-        this.saved = { cursor: this.cursor, at: now.getTime() };
-      }
+      await this.handlePage(rows);
       if (rows.length < PAGE || !this.opts.active() || this.stopped) return;
+    }
+  }
+
+  /** Handles a page of events in id order, moving the cursor, and saves it (see the top of this file). */
+  private async handlePage(rows: readonly { id: number; event: Record<string, unknown> }[]): Promise<void> {
+    const queuedBefore = this.queuedTotal;
+    for (const row of rows) {
+      if (!this.opts.active() || this.stopped) break;
+      await this.handle({ ...row.event, id: row.id } as LeoflowEvent);
+      // In memory at once: a failed read later in the page retries after this event, not before it.
+      this.cursor = row.id;
+      while (this.queue.length >= MAX_QUEUED) await new Promise<void>((r) => this.drained.push(r));
+    }
+    const now = this.clock.now();
+    if (this.cursor > this.saved.cursor && (this.queuedTotal > queuedBefore || now.getTime() - this.saved.at >= SAVE_EVERY_MS)) {
+      await this.opts.store.saveCallbackCursor(CALLBACK_CURSOR, this.cursor, now);
+      this.saved = { cursor: this.cursor, at: now.getTime() };
     }
   }
 

@@ -29,8 +29,11 @@ export const EVENT_MAX_PENDING = 50_000;
 export interface EventLogOptions {
   /** Appends in order and returns the ids given (store.appendEvents). */
   append(events: Record<string, unknown>[], now: Date): Promise<number[]>;
-  /** After each committed batch, with its newest id: the local feed and the other replicas' notification. */
-  onAppended?(lastId: number): void;
+  /**
+   * After each committed batch, with its newest id (the local feed and the other replicas' notification) and
+   * the batch's events with their ids (readers on this process, which then need not read them back).
+   */
+  onAppended?(lastId: number, appended: readonly AppendedEvent[]): void;
   /** A failed append (it is retried; `dropped` events are gone for good). */
   onError?(error: unknown, info: { batch: number; dropped: number }): void;
   now?: () => Date;
@@ -42,6 +45,12 @@ export interface EventLogOptions {
   appendSpacingMs?: number;
   /** Waits out the spacing; injectable for tests. */
   sleep?: (ms: number) => Promise<void>;
+}
+
+/** An event as the log stored it, with its id. */
+export interface AppendedEvent {
+  id: number;
+  event: Record<string, unknown>;
 }
 
 export class EventLog implements EventSink {
@@ -133,7 +142,11 @@ export class EventLog implements EventSink {
       const ids = await this.opts.append(batch, this.opts.now?.() ?? new Date());
       this.appended += batch.length;
       this.failuresInARow = 0;
-      if (ids.length) this.opts.onAppended?.(ids[ids.length - 1]!);
+      if (ids.length)
+        this.opts.onAppended?.(
+          ids[ids.length - 1]!,
+          batch.map((event, i) => ({ id: ids[i]!, event })),
+        );
       return true;
     } catch (e) {
       this.failures++;

@@ -14,7 +14,7 @@ export {
   type WakeHandler,
 } from "./wake-bus";
 export { eventRoutes, sseStream, matchesEventFilter, formatSse, EVENTS_PATH, type EventFilter, type StreamResume } from "./sse";
-export { EventLog, storeEventHistory, EVENT_APPEND_BATCH, EVENT_MAX_PENDING, type EventLogOptions } from "./event-log";
+export { EventLog, storeEventHistory, EVENT_APPEND_BATCH, EVENT_MAX_PENDING, type AppendedEvent, type EventLogOptions } from "./event-log";
 export { EventFeed, type EventFeedOptions } from "./feed";
 export { LocalEventNotifier, PgEventNotifier, EVENTS_CHANNEL, parseEventsPayload, type EventNotifier } from "./event-notifier";
 export { StreamCursor, parseLastEventId, REPLAY_PAGE } from "./resume";

@@ -12,7 +12,7 @@
 import type { Logger } from "../observability";
 import type { EventLogStore } from "../store";
 import type { EventHub } from "./emitter";
-import { EventLog, storeEventHistory } from "./event-log";
+import { EventLog, storeEventHistory, type AppendedEvent } from "./event-log";
 import { LocalEventNotifier, PgEventNotifier, type EventNotifier } from "./event-notifier";
 import { EventFeed } from "./feed";
 import { toError } from "../domain";
@@ -49,6 +49,8 @@ export interface ServerEvents {
   close(): Promise<void>;
   /** Runs retention once now; returns the rows deleted. */
   prune(now?: Date): Promise<number>;
+  /** Hands each batch this process appends, with its ids, to `reader` once committed (the callback runner). */
+  onAppended(reader: (appended: readonly AppendedEvent[]) => void): void;
 }
 
 export function createServerEvents(opts: ServerEventsOptions): ServerEvents {
@@ -69,11 +71,13 @@ export function createServerEvents(opts: ServerEventsOptions): ServerEvents {
     },
   });
   let lastAppendErrorAt = 0;
+  const readers: ((appended: readonly AppendedEvent[]) => void)[] = [];
   const log = new EventLog({
     append: (events, now) => store.appendEvents(events, now),
-    onAppended: (lastId) => {
+    onAppended: (lastId, appended) => {
       feed.poke(lastId);
       if (opts.pg) notifier.notify(lastId);
+      for (const reader of readers) reader(appended);
     },
     onError: (e, { batch, dropped }) => {
       if (!dropped && Date.now() - lastAppendErrorAt < 10_000) return;
@@ -89,6 +93,7 @@ export function createServerEvents(opts: ServerEventsOptions): ServerEvents {
     log,
     feed,
     prune,
+    onAppended: (reader) => void readers.push(reader),
     async start() {
       await feed.start();
       await notifier.start();

@@ -222,6 +222,53 @@ test("a task's execute, retry and final failure callbacks, then the run's e-mail
   expect(sink.messages).toHaveLength(1);
 });
 
+test("this process's events reach the runner from memory, not read back; another writer's events in between are read from the log", async () => {
+  const reads: number[] = [];
+  const counted = new Proxy(store, {
+    get(target, key) {
+      if (key === "readEventsAfter")
+        return (after: number, limit: number) => {
+          reads.push(after);
+          return target.readEventsAfter(after, limit);
+        };
+      const value = Reflect.get(target, key);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const own = new CallbackRunner({
+    store: counted,
+    events: events.log,
+    logger: silentLogger,
+    active: () => true,
+    clock,
+    pollMs: 3_600_000,
+  });
+  events.onAppended((appended) => own.offer(appended));
+  await own.start();
+  reads.length = 0;
+  const run = await dagRun(failingDag(), "manual__1");
+  await walk(run, "load", ["scheduled", "queued", "running"]);
+  await events.log.settled();
+  await own.idle();
+  expect(hits.map((h) => h.path)).toEqual(["/started/load"]);
+  expect(reads).toEqual([]);
+
+  // A writer that is not this process's event log (another replica, a CLI command) appends the run's end.
+  const cursor = own.cursor;
+  await raw.appendEvents(
+    [{ type: "dag_run.finished", team: "default", dag_id: "nightly", run_id: "manual__1", state: "failed" }],
+    clock.now(),
+  );
+  await walk(run, "load", ["up_for_retry"]);
+  await events.log.settled();
+  await own.idle();
+  expect(reads[0]).toBe(cursor);
+  expect(hits.map((h) => h.path).sort()).toEqual(["/hooks/T000/B000/XXX", "/started/load"]);
+  expect(sink.messages).toHaveLength(1);
+  expect(own.cursor).toBe(await raw.lastEventId());
+  await own.stop();
+});
+
 test("events that call nothing move the stored cursor within SAVE_EVERY_MS, not per page; a page that queues a callback is stored at once", async () => {
   await runner.start();
   const started = await raw.getCallbackCursor(CALLBACK_CURSOR);
