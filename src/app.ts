@@ -287,6 +287,9 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
         webhooks.leadershipChanged(role === "leader");
       },
     });
+    // The leader writes most run ends; a replica that does not lead sees them in the shared event log.
+    const leading = campaign;
+    runEnds.follow(events, () => !leading.isLeader);
   }
   // DAG and task callbacks and deadline alerts (below, loaded once /health answers).
   let callbacks: CallbackRunner | undefined;

@@ -2,8 +2,8 @@
  * GET /dags/{dag_id}/dagRuns/{dag_run_id}/wait (Airflow 3.1): streams `application/x-ndjson`, one
  * `{"state": …}` line every `interval` seconds while the run is unfinished, then a last line with the
  * final state and, for each `result` task id, the task's `return_value` XCom under `results`. The last line
- * comes as soon as this server writes the run's end (deps.runEnds), not at the next interval; a run ended by
- * another replica (Pro) shows at the next interval.
+ * comes as soon as the run's end is written here or, on a Pro replica that does not lead, seen from the
+ * replica that wrote it (deps.runEnds), not at the next interval.
  */
 import { Hono } from "hono";
 import { z } from "zod";
@@ -54,7 +54,7 @@ export function dagRunWaitRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
           let run: DagRunRecord | null = first;
           while (run && !isTerminalDagRunState(run.state) && !stopped) {
             controller.enqueue(ndjson({ state: run.state }));
-            await (deps.runEnds ? deps.runEnds.wait(run.id, q.interval * 1000) : Bun.sleep(q.interval * 1000));
+            await (deps.runEnds ? deps.runEnds.wait(run, q.interval * 1000) : Bun.sleep(q.interval * 1000));
             run = await store.getDagRunById(run.id);
           }
           if (stopped) return;

@@ -48,7 +48,7 @@ export interface ApiDeps {
    * the other replicas (Pro) that a webhook was created, changed or deleted (events/webhook-changes.ts).
    */
   webhooks?: { poke(): void; changed?(): void };
-  /** Word that this process wrote a run's end (events/run-ends.ts): GET …/wait answers then, not at its next interval. */
+  /** Word that a run ended (events/run-ends.ts): GET …/wait answers then, not at its next interval. */
   runEnds?: Pick<RunEnds, "wait">;
 }
 

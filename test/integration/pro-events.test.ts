@@ -116,6 +116,11 @@ describePg("Pro: every replica streams every replica's events, resumable on any 
         ],
       }),
     );
+    // A run that outlasts the start of a wait on it.
+    writeFileSync(
+      join(dags, "pro_wait.json"),
+      JSON.stringify({ dag_id: "pro_wait", schedule: null, tasks: [{ task_id: "nap", operator: "bash", bash_command: "sleep 1" }] }),
+    );
     await cluster.start(dags);
     [leader, follower] = cluster.replicas as [Leoflow, Leoflow];
     const res = await fetch(`${follower.url}/auth/token`, {
@@ -151,6 +156,25 @@ describePg("Pro: every replica streams every replica's events, resumable on any 
     const fromLeader = await onLeader.runEvents("ev-1");
     expect(fromLeader.map((m) => [m.id, label(m)])).toEqual(seen.map((m) => [m.id, label(m)]));
   }, 60_000);
+
+  test("a wait on the follower answers when the leader ends the run, not at its next interval (an hour)", async () => {
+    expect((await follower.api("POST", "/api/v2/dags/pro_wait/dagRuns", { dag_run_id: "w-1", logical_date: null })).status).toBe(200);
+    const waited = await follower.api<unknown>("GET", "/api/v2/dags/pro_wait/dagRuns/w-1/wait?interval=3600");
+    expect(waited.status).toBe(200);
+    const lines = (
+      typeof waited.body === "string"
+        ? waited.body
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l))
+        : [waited.body]
+    ) as { state: string }[];
+    // The first line came before the end (the run was still going), the last one with it.
+    expect(lines.map((l) => l.state)).toEqual([lines[0]!.state, "success"]);
+    expect(["queued", "running"]).toContain(lines[0]!.state);
+    // The leader wrote the end: the follower learnt it from the shared event log.
+    expect(follower.output()).not.toContain("became scheduler leader");
+  }, 30_000);
 
   test("disconnect, reconnect to the OTHER replica with Last-Event-ID: exactly the events after it, then live ones", async () => {
     const first = await open(follower, "dag_id=pro_ev");

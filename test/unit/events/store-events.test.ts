@@ -277,7 +277,7 @@ describe("withStoreEvents", () => {
     await told.setDagRunState(d.id, ["queued"], "running", T0);
     const woke: string[] = [];
     const HOUR = 3_600_000;
-    const waits = [a, b, c, d].map((r) => runEnds.wait(r.id, HOUR).then(() => woke.push(r.run_id)));
+    const waits = [a, b, c, d].map((r) => runEnds.wait(r, HOUR).then(() => woke.push(r.run_id)));
     await told.setDagRunState(a.id, ["queued"], "running", T0); // not an end
     await told.setDagRunStates(
       [
@@ -297,10 +297,45 @@ describe("withStoreEvents", () => {
     expect(hub.emitted).toBe(0); // nobody subscribed: no events, the waiters were told all the same
   });
 
+  test("RunEnds.follow: a run another replica ends (its dag_run.finished event on the hub) wakes that run's waiters; the hub is subscribed only while a wait is open and the condition holds", async () => {
+    const runEnds = new RunEnds();
+    let followers = true;
+    runEnds.follow(hub, () => followers);
+    const run = (id: number) => ({ id, team: "default", dag_id: "etl", run_id: `r${id}` });
+    const finished = (r: ReturnType<typeof run>, type = "dag_run.finished") =>
+      hub.publish({ type, team: r.team, dag_id: r.dag_id, run_id: r.run_id, state: "success", id: r.id, time: T0.toISOString() } as never);
+    expect(hub.wanted).toBe(false);
+    const woke: number[] = [];
+    const HOUR = 3_600_000;
+    const waits = [run(1), run(2)].map((r) => runEnds.wait(r, HOUR).then(() => woke.push(r.id)));
+    expect(runEnds.following).toBe(true);
+    expect(hub.wanted).toBe(true);
+    finished(run(1), "dag_run.started"); // not an end
+    finished({ ...run(1), team: "other" }); // another team's run of the same names
+    finished(run(3)); // a run no one waits on
+    await Bun.sleep(10);
+    expect(woke).toEqual([]);
+    finished(run(2));
+    await waits[1];
+    expect(woke).toEqual([2]);
+    finished(run(1));
+    await waits[0];
+    expect(woke).toEqual([2, 1]);
+    expect(runEnds.watched).toBe(0);
+    expect(runEnds.following).toBe(false);
+    expect(hub.wanted).toBe(false);
+    // Leading (the condition fails): no subscription, waits end by time or by a local end only.
+    followers = false;
+    const local = runEnds.wait(run(4), HOUR);
+    expect(hub.wanted).toBe(false);
+    runEnds.ended(4);
+    await local;
+  });
+
   test("RunEnds.wait resolves after its time when no end comes, and leaves nothing behind", async () => {
     const runEnds = new RunEnds();
     let done = false;
-    const wait = runEnds.wait(7, 20).then(() => (done = true));
+    const wait = runEnds.wait({ id: 7, team: "default", dag_id: "etl", run_id: "r7" }, 20).then(() => (done = true));
     runEnds.ended(8);
     expect(runEnds.watched).toBe(1);
     await wait;
