@@ -59,7 +59,8 @@ export type EventRangeReader = (after: number, upTo: number) => Promise<StoredEv
 /**
  * Events with id > `afterId`, in id order, at most `limit`: the ids (afterId, afterId + limit] are read, and
  * where some are missing (appends that failed, rows retention or a team's deletion took) the next read starts
- * at the marker's id. Only the rows holding wanted ids are read and parsed.
+ * right after the range when a row runs on past it, else at the marker's id. Only the rows holding wanted ids
+ * are read and parsed.
  */
 export async function readEventRange(read: EventRangeReader, afterId: number, limit: number): Promise<EventLogRow[]> {
   const out: EventLogRow[] = [];
@@ -69,18 +70,25 @@ export async function readEventRange(read: EventRangeReader, afterId: number, li
     const rows = await read(cursor, upTo);
     const page: EventLogRow[] = [];
     let next: number | null = null;
+    let runsOn = false;
     for (const r of rows) {
       if (r.last_id < 0) next = r.first_id;
       else if (r.last_id === 0) page.push({ id: r.first_id!, event: JSON.parse(r.body!), created_at: r.created_at! });
-      else
+      else {
+        runsOn ||= r.last_id > upTo;
         (JSON.parse(r.body!) as Record<string, unknown>[]).forEach((event, i) => {
           const id = r.first_id! + i;
           if (id > cursor && id <= upTo) page.push({ id, event, created_at: r.created_at! });
         });
+      }
     }
     out.push(...page.sort((a, b) => a.id - b.id));
-    if (next === null || out.length >= limit) break;
-    cursor = next - 1;
+    if (out.length >= limit) break;
+    // Short of `limit` (ids missing in the range): go on right after it when a row runs on past it, else from
+    // the first id stored after it.
+    if (runsOn) cursor = upTo;
+    else if (next !== null) cursor = next - 1;
+    else break;
   }
   return out;
 }

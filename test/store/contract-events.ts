@@ -122,6 +122,30 @@ export function eventsContract(getStore: () => Store): void {
       expect(await store.readEventsAfter(mixed[1]!, 10)).toEqual([]);
       // Ids go on after the deleted ones.
       expect((await store.appendEvents([ev("d3")], T0))[0]!).toBe(mixed[2]! + 1);
+      // A gap, then a row running on past the range read: the page is still full, nothing skipped.
+      await store.createTeam({ ...team, name: "gone2" }, T0);
+      const gap = await store.appendEvents(
+        Array.from({ length: 5 }, (_, i) => ev(`h${i}`, { team: "gone2" })),
+        T0,
+      );
+      const long = await store.appendEvents(
+        Array.from({ length: 20 }, (_, i) => ev(`l${i}`)),
+        T0,
+      );
+      const after = await store.appendEvents(
+        Array.from({ length: 3 }, (_, i) => ev(`z${i}`)),
+        T0,
+      );
+      expect(await store.deleteTeam("gone2")).toBe(true);
+      expect((await store.readEventsAfter(gap[0]! - 1, 10)).map((r) => r.id)).toEqual(long.slice(0, 10));
+      const rest: number[] = [];
+      for (let cursor = gap[0]! - 1; ; ) {
+        const page = await store.readEventsAfter(cursor, 7);
+        if (!page.length) break;
+        rest.push(...page.map((r) => r.id));
+        cursor = page.at(-1)!.id;
+      }
+      expect(rest).toEqual([...long, ...after]);
     });
 
     test("any string JSON can carry comes back as it went in (NUL, lone surrogates, emoji)", async () => {
