@@ -1,7 +1,8 @@
 /**
- * The binary as the systemd unit runs it: `serve --config FILE` with the settings from the file, readiness and
- * watchdog datagrams on NOTIFY_SOCKET (a python3 receiver plays systemd), SIGHUP re-reading the file (log level
- * and format) without a restart, and JSON lines with syslog priorities when stderr is the journal's stream.
+ * The binary as the systemd unit runs it: `serve --config FILE` with the unit's `Environment=` lines and the
+ * settings from the file, readiness and watchdog datagrams on NOTIFY_SOCKET (a python3 receiver plays systemd),
+ * SIGHUP re-reading the file (log level and format) without a restart, and JSON lines with syslog priorities
+ * when stderr is the journal's stream.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, closeSync } from "node:fs";
@@ -13,6 +14,12 @@ import { loginAsAdmin, servingUrl, spawnCapturing, waitFor } from "../support/le
 setDefaultTimeout(60_000);
 const work = mkdtempSync(join(tmpdir(), "leoflow-service-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** The environment the unit gives the service (its `Environment=` lines), as systemd would set it. */
+function unitEnvironment(): Record<string, string> {
+  const unit = readFileSync(join(import.meta.dir, "../../packaging/leoflow.service"), "utf8");
+  return Object.fromEntries([...unit.matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+}
 
 function writeConfig(path: string, extra: string): void {
   writeFileSync(
@@ -63,7 +70,7 @@ describe.if(process.platform === "linux" && Bun.which("python3") !== null)("serv
     );
     const server = spawnCapturing([BINARY, "serve", "--config", config], {
       cwd: work,
-      env: { ...process.env, NOTIFY_SOCKET: socket, WATCHDOG_USEC: "400000", LEOFLOW_SWEEP_INTERVAL: "0.1" },
+      env: { ...process.env, ...unitEnvironment(), NOTIFY_SOCKET: socket, WATCHDOG_USEC: "400000", LEOFLOW_SWEEP_INTERVAL: "0.1" },
     });
     try {
       const url = await waitFor(
