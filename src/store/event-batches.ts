@@ -101,12 +101,7 @@ export function pruneBound(top: number, firstRecent: number | null, keepLast: nu
   return Math.max(firstRecent ?? top + 1, top - keepLast + 1);
 }
 
-/** A batch row cut at `bound`: the events from it on (the row keeps its ids), or null when none are left. */
-export function trimmedBatch(
-  row: { first_id: number; last_id: number; body: string },
-  bound: number,
-): { first_id: number; events: string } | null {
-  if (row.last_id < bound) return null;
-  if (row.first_id >= bound) return { first_id: row.first_id, events: row.body };
-  return { first_id: bound, events: JSON.stringify((JSON.parse(row.body) as unknown[]).slice(bound - row.first_id)) };
+/** The events of a batch row holding id `bound`, from `bound` on, as one JSON array (the row cut by retention). */
+export function eventsFrom(row: { first_id: number; body: string }, bound: number): string {
+  return JSON.stringify((JSON.parse(row.body) as unknown[]).slice(bound - row.first_id));
 }

@@ -5,7 +5,7 @@
  * skip 10 for good. Reads take no lock.
  */
 import type { EventLogRow } from "../../domain";
-import { eventRuns, EVENTS_PER_ROW, pruneBound, readEventRange, trimmedBatch, type StoredEventRow } from "../event-batches";
+import { eventRuns, EVENTS_PER_ROW, eventsFrom, pruneBound, readEventRange, type StoredEventRow } from "../event-batches";
 import { execute, query, type Pool } from "./client";
 
 /** First key of the append lock ("Leoe"); the second is the schema's hash, so deployments do not wait on each other. */
@@ -90,19 +90,19 @@ export async function pruneEvents(sql: Pool, before: Date, keepLast: number): Pr
        SELECT (coalesce((SELECT sum(n) FROM rows), 0) + (SELECT count(*) FROM singles))::int AS n`,
       [bound],
     );
+    // The row the cut falls in (ids on both sides of it) keeps its events from the cut on.
     const [cut] = await query<{ first_id: number; last_id: number; body: string }>(
       tx,
       "SELECT first_id, last_id, events AS body FROM event_log_batches WHERE last_id >= $1 AND first_id < $1 ORDER BY last_id LIMIT 1",
       [bound],
     );
-    const kept = cut ? trimmedBatch(cut, bound) : null;
-    if (!cut || !kept) return gone?.n ?? 0;
+    if (!cut) return gone?.n ?? 0;
     await execute(tx, "UPDATE event_log_batches SET first_id = $1, events = $2 WHERE last_id = $3 AND first_id = $4", [
-      kept.first_id,
-      kept.events,
+      bound,
+      eventsFrom(cut, bound),
       cut.last_id,
       cut.first_id,
     ]);
-    return (gone?.n ?? 0) + kept.first_id - cut.first_id;
+    return (gone?.n ?? 0) + bound - cut.first_id;
   })) as number;
 }

@@ -4,7 +4,7 @@
  */
 import type { Database } from "bun:sqlite";
 import type { EventLogRow } from "../../domain";
-import { eventRuns, EVENTS_PER_ROW, pruneBound, readEventRange, trimmedBatch, type StoredEventRow } from "../event-batches";
+import { eventRuns, EVENTS_PER_ROW, eventsFrom, pruneBound, readEventRange, type StoredEventRow } from "../event-batches";
 import { insertRows } from "./insert-rows";
 
 /**
@@ -76,15 +76,15 @@ export function pruneEvents(db: Database, before: Date, keepLast: number): numbe
       };
       db.query("DELETE FROM event_log_batches WHERE last_id < ?").run(bound);
       let gone = rows.n + db.query("DELETE FROM event_log WHERE id < ?").run(bound).changes;
+      // The row the cut falls in (ids on both sides of it) keeps its events from the cut on.
       const cut = db
         .query(
           "SELECT first_id, last_id, events AS body FROM event_log_batches WHERE last_id >= ?1 AND first_id < ?1 ORDER BY last_id LIMIT 1",
         )
         .get(bound) as { first_id: number; last_id: number; body: string } | null;
-      const kept = cut ? trimmedBatch(cut, bound) : null;
-      if (cut && kept) {
-        db.query("UPDATE event_log_batches SET first_id = ?, events = ? WHERE last_id = ?").run(kept.first_id, kept.events, cut.last_id);
-        gone += kept.first_id - cut.first_id;
+      if (cut) {
+        db.query("UPDATE event_log_batches SET first_id = ?, events = ? WHERE last_id = ?").run(bound, eventsFrom(cut, bound), cut.last_id);
+        gone += bound - cut.first_id;
       }
       return gone;
     })
