@@ -55,6 +55,17 @@ describe("SqliteStore on a file", () => {
   });
 });
 
+describe("SqliteStore prepared statements", () => {
+  test("a statement stays prepared while a busy server runs a hundred others (bun:sqlite keeps 20 by default)", async () => {
+    const store = new SqliteStore({ path: ":memory:" });
+    await store.migrate();
+    const first = store.db.query("SELECT count(*) FROM task_instances");
+    for (let i = 0; i < 100; i++) store.db.query(`SELECT ${i} FROM dag_runs`).all();
+    expect(store.db.query("SELECT count(*) FROM task_instances")).toBe(first);
+    await store.close();
+  });
+});
+
 describe("SqliteStore query plans", () => {
   // 0019 dropped task_instances_pool_state, which kept a copy of every state change for no reader: the reads by
   // state must still find their rows through an index, not a scan of every task instance a store holds.

@@ -122,6 +122,14 @@ export interface SqliteStoreOptions {
   backgroundCheckpoints?: boolean | WalCheckpointerOptions;
 }
 
+/**
+ * Distinct statement texts `db.query` keeps prepared. Bun's default is 20, least recently used out first, and a
+ * busy server runs ~100 texts (a fan-out: each shape of a batched insert is one), so its cache turned over all
+ * the time and statements were prepared again and again (insertRows' log inserts were ~2% of the thread).
+ * Bun's setting is per process; every store opened here shares it.
+ */
+const QUERY_CACHE_SIZE = 512;
+
 export class SqliteStore implements Store {
   readonly db: Database;
   private readonly xcomMaxBytes: number;
@@ -131,6 +139,7 @@ export class SqliteStore implements Store {
   readonly checkpoints: WalCheckpointer | null = null;
 
   constructor(opts: SqliteStoreOptions) {
+    Database.MAX_QUERY_CACHE_SIZE = Math.max(Database.MAX_QUERY_CACHE_SIZE, QUERY_CACHE_SIZE);
     this.db = new Database(opts.path, { create: true });
     this.xcomMaxBytes = opts.xcomMaxBytes ?? DEFAULT_XCOM_MAX_BYTES;
     // WAL lets the API read while the scheduler writes; NORMAL is durable across app crashes under WAL and
