@@ -111,7 +111,12 @@ export const APPLY_PARAM_COUNT = 6 + PATCH_FIELDS.length;
 /** APPLY_SQL's parameters for `batch` ($1 … $n, in order). */
 export function applyParams(batch: readonly TaskTransition[], now: Date): unknown[] {
   // Notes and hostnames come from agents (an error message may carry NUL): kept, as U+FFFD (json-safety.ts).
-  const fieldParams = PATCH_FIELDS.map(([f]) => arrayParam(batch.map((t) => patchValue(t.patch?.[f]))));
+  // A field no transition sets goes as an empty array: unnest pads it with NULLs, which its mask bit (0) never
+  // reads, so neither the driver nor the server encodes or parses a NULL per row for it (an inline end sets 2
+  // of the 11, a start 6).
+  const fieldParams = PATCH_FIELDS.map(([f]) =>
+    batch.some((t) => t.patch?.[f] !== undefined) ? arrayParam(batch.map((t) => patchValue(t.patch?.[f]))) : [],
+  );
   const masks = batch.map((t) => PATCH_FIELDS.reduce((m, [f], i) => (t.patch && t.patch[f] !== undefined ? m | (1 << i) : m), 0));
   return [
     now,
