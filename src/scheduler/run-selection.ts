@@ -14,15 +14,13 @@ import type { HeldRun } from "./run-limits";
 
 /** Every this many sweeps, a sweep reloads every active run regardless (a backstop for the backstop). */
 export const FULL_SWEEP_EVERY = 60;
-/** How far back a sweep looks past the previous one for changes, for clock skew between replicas. */
-const CLOCK_SLACK_MS = 2_000;
-
-export type SweepStore = Pick<Store, "listActiveRunIds" | "listRunIdsChangedSince">;
+export type SweepStore = Pick<Store, "listActiveRunIds" | "listRunIdsChangedAfter">;
 
 export class RunSelection {
   /** Active run ids as of the previous sweep; null until the first (full) sweep. */
   private knownActive: Set<number> | null = null;
-  private lastSweepAt = 0;
+  /** Where the next incremental sweep's read of changed runs starts (the store's cursor from the previous sweep). */
+  private changeCursor: string | null = null;
   private sweepsSinceFull = 0;
   private lastSweepFull = true;
   /** Runs left unplanned by run limits (paused DAG, max_active_runs), to their teamKey: replanned when a run of that DAG ends. */
@@ -67,20 +65,21 @@ export class RunSelection {
     const ids = new Set<number>(asked);
     if (incremental) {
       for (const id of active) if (!known.has(id)) ids.add(id);
-      // Slack: replicas stamp updated_at with their own clocks.
       const activeSet = new Set(active);
-      for (const id of await this.store.listRunIdsChangedSince(new Date(this.lastSweepAt - CLOCK_SLACK_MS)))
-        if (activeSet.has(id)) ids.add(id);
+      const changed = await this.store.listRunIdsChangedAfter(this.changeCursor, now);
+      this.changeCursor = changed.cursor;
+      for (const id of changed.runIds) if (activeSet.has(id)) ids.add(id);
       for (const id of this.waitingOnPast) ids.add(id);
       for (const id of this.held.keys()) ids.add(id);
       for (const id of due) ids.add(id);
       this.sweepsSinceFull++;
     } else {
+      // Taken before the runs are read, so what is written while they are is found by the next sweep.
+      this.changeCursor = (await this.store.listRunIdsChangedAfter(null, now)).cursor;
       for (const id of active) ids.add(id);
       this.sweepsSinceFull = 0;
     }
     this.knownActive = new Set(active);
-    this.lastSweepAt = now.getTime();
     this.lastSweepFull = !incremental;
     return [...ids];
   }

@@ -315,10 +315,10 @@ describe("SchedulerLoop wake-ups during a tick", () => {
     // changed runs: the moment a wake-up used to be cleared together with the ones that sweep had taken.
     const racing = new Proxy(store, {
       get(target, key, receiver) {
-        if (key === "listRunIdsChangedSince" && armed)
-          return async (since: Date) => {
+        if (key === "listRunIdsChangedAfter" && armed)
+          return async (cursor: string | null, now: Date) => {
             armed = false;
-            const ids = await target.listRunIdsChangedSince(since);
+            const ids = await target.listRunIdsChangedAfter(cursor, now);
             lateRun = await target.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, clock.now()));
             loop.wake(lateRun.id);
             return ids;

@@ -375,18 +375,31 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(await store.listActiveRunIds()).toEqual([ids[0]!, ids[1]!, ids[3]!]);
       });
 
-      test("listRunIdsChangedSince names the runs whose task instances changed strictly after the time", async () => {
+      test("listRunIdsChangedAfter names the active runs whose task instances were written after the cursor", async () => {
         const d = await dag();
         const [r1, r2, r3] = [
           await store.createDagRun(newRun(d, "r1")),
           await store.createDagRun(newRun(d, "r2")),
           await store.createDagRun(newRun(d, "r3")),
         ];
+        // Without a cursor: none, only where the next call starts.
+        const first = await store.listRunIdsChangedAfter(null, at(100_000));
+        expect(first.runIds).toEqual([]);
         const [ti2] = (await store.loadRunSnapshots([r2.id]))[0]!.tis;
-        await walkTo(ti2!.id, "scheduled", at(10));
-        expect(await store.listRunIdsChangedSince(at(5))).toEqual([r2.id]);
-        expect(await store.listRunIdsChangedSince(at(10))).toEqual([]);
-        expect(await store.listRunIdsChangedSince(at(-1))).toEqual([r1.id, r2.id, r3.id]);
+        await walkTo(ti2!.id, "scheduled", at(200_000));
+        const second = await store.listRunIdsChangedAfter(first.cursor, at(300_000));
+        expect(second.runIds).toEqual([r2.id]);
+        // Nothing written since the second call: nothing changed after its cursor.
+        const third = await store.listRunIdsChangedAfter(second.cursor, at(400_000));
+        expect(third.runIds).toEqual([]);
+        // A run created after a cursor is named too (its task instances are new rows), and so is a run changed
+        // twice, once; the unchanged ones are not.
+        const r4 = await store.createDagRun(newRun(d, "r4", { queued_at: at(450_000) }));
+        const [ti3] = (await store.loadRunSnapshots([r3.id]))[0]!.tis;
+        await walkTo(ti3!.id, "queued", at(470_000)); // two writes: none → scheduled → queued
+        const fourth = await store.listRunIdsChangedAfter(third.cursor, at(500_000));
+        expect(fourth.runIds).toEqual([r3.id, r4.id]);
+        expect(fourth.runIds).not.toContain(r1.id);
       });
 
       test("loadRunSnapshots returns each run with its task instances and omits unknown ids", async () => {

@@ -48,10 +48,12 @@ export interface SchedulerStore extends Pick<RecordLookups, "getDagVersion">, Ma
   /** Ids of runs in queued or running state, oldest first. */
   listActiveRunIds(): Promise<number[]>;
   /**
-   * Ids of runs (any state) with a task instance whose updated_at is after `since`: what changed since the
-   * scheduler's previous sweep, so a sweep reloads only those. Ascending, no duplicates.
+   * The runs with a task instance written after `cursor` (the cursor an earlier call answered), so a sweep reloads
+   * only those, and the cursor to pass next time; without a cursor, no runs, only the cursor. It names at least
+   * every queued or running run changed since (ascending, no duplicates) and may name others. SQLite: by the change
+   * counter (migration 0018), exact; Postgres: by updated_at, from `now` less a slack for replicas' clocks.
    */
-  listRunIdsChangedSince(since: Date): Promise<number[]>;
+  listRunIdsChangedAfter(cursor: string | null, now: Date): Promise<{ runIds: number[]; cursor: string }>;
   /**
    * What the loop needs to decide which of `runIds` it may plan: each run still queued or running (others
    * omitted) with its team, dag_id and backfill_id; per DAG of those runs (by teamKey): is_paused, the current spec's

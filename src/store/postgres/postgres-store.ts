@@ -317,8 +317,8 @@ export class PostgresStore implements Store {
   async listTaskInstanceTries(tiId: number): Promise<TaskInstanceRecord[]> {
     return filterQueries.listTaskInstanceTries(this.sql, tiId);
   }
-  async listRunIdsChangedSince(since: Date): Promise<number[]> {
-    return runs.listRunIdsChangedSince(this.sql, since);
+  async listRunIdsChangedAfter(cursor: string | null, now: Date): Promise<{ runIds: number[]; cursor: string }> {
+    return runs.listRunIdsChangedAfter(this.sql, cursor, now);
   }
   async listActiveRunIds(): Promise<number[]> {
     return runs.listActiveRunIds(this.sql);

@@ -108,14 +108,22 @@ export async function listActiveRunIds(db: Db): Promise<number[]> {
   return numbersOfArrayText(row?.ids);
 }
 
-/** Through the index on updated_at; ids as one array text, like listActiveRunIds. */
-export async function listRunIdsChangedSince(db: Db, since: Date): Promise<number[]> {
+/** How far back a cursor reaches past the call that answered it: replicas stamp updated_at with their own clocks. */
+const CLOCK_SLACK_MS = 2_000;
+
+/**
+ * Through the index on updated_at; ids as one array text, like listActiveRunIds. The cursor is a time: `now` less
+ * the slack, so a write stamped by a replica whose clock is behind this one's is still found next time.
+ */
+export async function listRunIdsChangedAfter(db: Db, cursor: string | null, now: Date): Promise<{ runIds: number[]; cursor: string }> {
+  const next = new Date(now.getTime() - CLOCK_SLACK_MS).toISOString();
+  if (cursor === null) return { runIds: [], cursor: next };
   const [row] = await query<{ ids: string | null }>(
     db,
     "SELECT array_agg(DISTINCT dag_run_id ORDER BY dag_run_id)::text AS ids FROM task_instances WHERE updated_at > $1",
-    [since],
+    [new Date(cursor)],
   );
-  return numbersOfArrayText(row?.ids);
+  return { runIds: numbersOfArrayText(row?.ids), cursor: next };
 }
 
 /** Run columns prefixed r_, for statements returning run and task columns in one row. */

@@ -25,6 +25,7 @@ import taskInstanceChangesSql from "../../../sql/sqlite/0018_task_instance_chang
 import dropPoolStateIndexSql from "../../../sql/sqlite/0019_drop_pool_state_index.sql" with { type: "text" };
 import taskLogChunksSql from "../../../sql/sqlite/0020_task_log_chunks.sql" with { type: "text" };
 import eventLogBatchesSql from "../../../sql/sqlite/0021_event_log_batches.sql" with { type: "text" };
+import dropUpdatedAtIndexSql from "../../../sql/sqlite/0022_drop_updated_at_index.sql" with { type: "text" };
 
 export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0001_init.sql", initSql),
@@ -48,6 +49,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0019_drop_pool_state_index.sql", dropPoolStateIndexSql),
   migrationFromFile("0020_task_log_chunks.sql", taskLogChunksSql),
   migrationFromFile("0021_event_log_batches.sql", eventLogBatchesSql),
+  migrationFromFile("0022_drop_updated_at_index.sql", dropUpdatedAtIndexSql),
 ];
 
 export function sqliteMigrationTarget(db: Database): MigrationTarget {

@@ -281,8 +281,8 @@ export class SqliteStore implements Store {
   async listTaskInstanceTries(tiId: number): Promise<TaskInstanceRecord[]> {
     return filterQueries.listTaskInstanceTries(this.db, tiId);
   }
-  async listRunIdsChangedSince(since: Date): Promise<number[]> {
-    return runs.listRunIdsChangedSince(this.db, since);
+  async listRunIdsChangedAfter(cursor: string | null): Promise<{ runIds: number[]; cursor: string }> {
+    return runs.listRunIdsChangedAfter(this.db, cursor);
   }
   async listActiveRunIds(): Promise<number[]> {
     return runs.listActiveRunIds(this.db);
