@@ -405,8 +405,10 @@ export class SchedulerLoop {
     // Waiting reasons are written once, when they change, in one batch.
     if (plan.notes.length) this.snapshots.notesWritten(plan.notes, await store.setTaskInstanceNotes(plan.notes));
     await runsStarted;
-    // Only now, with every write of their plans done: a tick that failed before plans these runs' tasks again.
+    // Only now, with every write of their plans done: a tick that failed before plans these runs' tasks again,
+    // and a sweep that failed is swept again from the same view.
     this.snapshots.planned(plan.planned.map((p) => p.snap.run.id));
+    if (sweep) this.runs.swept();
     this.lastTickAt = this.clock.now();
     return { runs: snapshots.length, transitions: applied, dispatched, durationMs: performance.now() - started };
   }

@@ -22,6 +22,11 @@ export class RunSelection {
   /** Where the next incremental sweep's read of changed runs starts (the store's cursor from the previous sweep). */
   private changeCursor: string | null = null;
   private sweepsSinceFull = 0;
+  /**
+   * What the sweep under way saw, taken over by swept() once its tick is done: a sweep whose tick fails (a read
+   * fails halfway) is repeated from the same view, instead of the next one taking its runs for planned.
+   */
+  private staged: { knownActive: Set<number>; changeCursor: string; sweepsSinceFull: number } | null = null;
   private lastSweepFull = true;
   /** Runs left unplanned by run limits (paused DAG, max_active_runs), to their teamKey: replanned when a run of that DAG ends. */
   private readonly held = new Map<number, string>();
@@ -33,6 +38,7 @@ export class RunSelection {
   /** The next sweep reloads every active run (a new term of leadership). */
   reset(): void {
     this.knownActive = null;
+    this.staged = null;
   }
 
   /**
@@ -63,25 +69,32 @@ export class RunSelection {
     const known = this.knownActive;
     const incremental = known !== null && this.sweepsSinceFull < FULL_SWEEP_EVERY;
     const ids = new Set<number>(asked);
+    // The cursor is taken before the runs are read, so what is written while they are is found by the next sweep.
+    const changed = await this.store.listRunIdsChangedAfter(incremental ? this.changeCursor : null, now);
     if (incremental) {
       for (const id of active) if (!known.has(id)) ids.add(id);
       const activeSet = new Set(active);
-      const changed = await this.store.listRunIdsChangedAfter(this.changeCursor, now);
-      this.changeCursor = changed.cursor;
       for (const id of changed.runIds) if (activeSet.has(id)) ids.add(id);
       for (const id of this.waitingOnPast) ids.add(id);
       for (const id of this.held.keys()) ids.add(id);
       for (const id of due) ids.add(id);
-      this.sweepsSinceFull++;
-    } else {
-      // Taken before the runs are read, so what is written while they are is found by the next sweep.
-      this.changeCursor = (await this.store.listRunIdsChangedAfter(null, now)).cursor;
-      for (const id of active) ids.add(id);
-      this.sweepsSinceFull = 0;
-    }
-    this.knownActive = new Set(active);
+    } else for (const id of active) ids.add(id);
+    this.staged = {
+      knownActive: new Set(active),
+      changeCursor: changed.cursor,
+      sweepsSinceFull: incremental ? this.sweepsSinceFull + 1 : 0,
+    };
     this.lastSweepFull = !incremental;
     return [...ids];
+  }
+
+  /** The sweep's tick is done (every write of its plans made): the next sweep starts from what this one saw. */
+  swept(): void {
+    if (!this.staged) return;
+    this.knownActive = this.staged.knownActive;
+    this.changeCursor = this.staged.changeCursor;
+    this.sweepsSinceFull = this.staged.sweepsSinceFull;
+    this.staged = null;
   }
 
   /** Records the run-limit decision for `gated` runs: `held` are held, the others no longer. */

@@ -119,6 +119,49 @@ forEachStore((backend) => {
       }
     }, 60_000);
   });
+
+  describe("incremental sweep", () => {
+    test("one whose read fails is swept again: a run another writer changed before it is still planned", async () => {
+      const store = await backend.open();
+      try {
+        await store.migrate();
+        const now = new Date("2026-01-01T00:00:00Z");
+        await seed(store, now, "few", 3);
+        let failing = false;
+        const flaky = new Proxy(store, {
+          get: (target, prop, receiver) =>
+            prop === "loadRunSnapshots"
+              ? (ids: number[]) =>
+                  failing ? ((failing = false), Promise.reject(new Error("connection lost"))) : target.loadRunSnapshots(ids)
+              : Reflect.get(target, prop, receiver),
+        });
+        const dispatched: string[] = [];
+        const loop = new SchedulerLoop({
+          store: flaky,
+          dispatcher: { dispatch: async (ti) => void dispatched.push(`${ti.run_id}:${ti.task_id}`) },
+          logger: silentLogger,
+          sweepIntervalMs: 3_600_000,
+          tickTimeoutMs: 3_600_000,
+          parallelism: 1_000_000,
+          now: () => now,
+        });
+        expect(await loop.tick()).toMatchObject({ runs: 3, dispatched: 3 }); // the first, full sweep
+        // Another writer (a replica, a CLI command) ends r0's root; no wake-up reaches this loop.
+        const [r0] = await store.loadRunSnapshots([(await store.listActiveRunIds())[0]!]);
+        const a = r0!.tis.find((t) => t.task_id === "a")!;
+        await store.applyTransitions([{ id: a.id, from: ["queued"], to: "running", try_number: 1 }], new Date(now.getTime() + 1_000));
+        await store.applyTransitions([{ id: a.id, from: ["running"], to: "success", try_number: 1 }], new Date(now.getTime() + 1_000));
+        failing = true;
+        loop.wake(); // an incremental sweep, whose read of r0 fails
+        await expect(loop.tick()).rejects.toThrow("connection lost");
+        loop.wake(); // the next sweep still finds r0 changed
+        await loop.tick();
+        expect(dispatched).toContain(`${r0!.run.run_id}:b`);
+      } finally {
+        await store.close();
+      }
+    }, 60_000);
+  });
 });
 
 /** RUNS queued runs of a two-task chain, created 50 at a time as concurrent API calls would; default_pool unlimited. */
