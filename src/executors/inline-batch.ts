@@ -25,15 +25,20 @@ export class WriteBatcher<I, O> {
   /** A drain started and waiting for its turn of the event loop: it takes whatever is pending by then. */
   private starting = false;
   private readonly inFlight: number;
+  private readonly alone: (() => boolean) | undefined;
   /** Batches written so far and the items in them (tests and metrics). */
   readonly stats = { batches: 0, items: 0 };
 
-  /** `write` answers one result per item, in order. */
+  /**
+   * `write` answers one result per item, in order. `alone`: true when no other write can be asked for before
+   * this one goes out (the inline runner's only running try ending), so the batch does not wait for the turn.
+   */
   constructor(
     private readonly write: (items: I[], now: Date) => Promise<O[]>,
-    opts: { inFlight?: number } = {},
+    opts: { inFlight?: number; alone?: () => boolean } = {},
   ) {
     this.inFlight = Math.max(1, opts.inFlight ?? 1);
+    this.alone = opts.alone;
   }
 
   /** Resolves with `item`'s result; rejects with the error of the batch it went out in. */
@@ -58,7 +63,10 @@ export class WriteBatcher<I, O> {
     // One turn of the event loop: callers of the same turn share a batch, and so do the callbacks the loop
     // runs in one pass (the responses of many requests arriving together), not just one callback's callers.
     // A microtask here made every inline task's end its own SQLite commit in a fan-out: ~23 pages written per task.
-    await new Promise((r) => setImmediate(r));
+    // A lone write (a chain's hop: nothing else is running) waits for no one: a microtask, so that a caller's
+    // several writes (applyAll) still go out together.
+    if (this.alone?.()) await null;
+    else await new Promise((r) => setImmediate(r));
     this.starting = false;
     try {
       while (this.pending.length) {

@@ -156,7 +156,11 @@ export class InlineRunner {
     this.now = opts.now ?? (() => new Date());
     this.sleep = opts.sleep ?? ((ms) => Bun.sleep(ms));
     this.transitions = new TransitionBatcher((ts, now) => opts.store.applyTransitions(ts, now));
-    this.ends = new WriteBatcher((ends, now) => opts.store.finishInlineTries(ends, now), { inFlight: opts.store.inlineEndsInFlight });
+    // An end is alone when its try is the only one running: no other end can join its batch.
+    this.ends = new WriteBatcher((ends, now) => opts.store.finishInlineTries(ends, now), {
+      inFlight: opts.store.inlineEndsInFlight,
+      alone: () => this.running.size <= 1,
+    });
     const lines = new WriteBatcher<LogBatch, void>(async (batches) => {
       await opts.store.appendLogBatches(batches);
       return [];

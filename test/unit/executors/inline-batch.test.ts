@@ -78,6 +78,29 @@ describe("TransitionBatcher", () => {
     expect(r.batches.map((x) => x.ids)).toEqual([[1], [3, 3, 4]]);
   });
 
+  test("a lone write (nothing else can join it) goes out without waiting for the event loop's turn", async () => {
+    const order: string[] = [];
+    const write = async (items: number[]) => (order.push(`write ${items.join(",")}`), items.map(() => true));
+    setImmediate(() => order.push("turn"));
+    const lone = new WriteBatcher(write, { alone: () => true });
+    expect(await lone.apply(1, at(0))).toBe(true);
+    expect(order).toEqual(["write 1"]);
+    // Not alone: the write waits for the turn, so that others of the same pass can join it.
+    await Bun.sleep(0);
+    order.length = 0;
+    setImmediate(() => order.push("turn"));
+    const shared = new WriteBatcher(write, { alone: () => false });
+    await shared.apply(2, at(0));
+    expect(order).toEqual(["turn", "write 2"]);
+  });
+
+  test("a lone caller's several writes (applyAll) still go out as one batch, in order", async () => {
+    const r = recorder();
+    const lone = new WriteBatcher((ts: TaskTransition[], now: Date) => r.write(ts, now), { alone: () => true });
+    expect(await lone.applyAll([t(1, "scheduled"), t(1, "running")], at(1))).toEqual([true, true]);
+    expect(r.batches.map((x) => x.ids)).toEqual([[1, 1]]);
+  });
+
   test("a refused batch rejects every write in it with the store's error; the next batch goes on", async () => {
     let refuse = true;
     const r = recorder((batch) => (refuse ? new Error("database is restarting") : batch.map(() => true)));
