@@ -7,7 +7,7 @@
  * An empty task never runs: its success calls on_execute_callback, then on_success_callback (Airflow executes an
  * EmptyOperator that has either, so both are called).
  */
-import { callbackList, type CallbackKind } from "./callback-kinds";
+import { CALLBACK_KINDS, callbackList, type CallbackKind } from "./callback-kinds";
 import type { CallbackSpec, DeadlineSpec } from "./callback-spec";
 import type { DagSpec } from "./dag-spec";
 import { taskOfSpec } from "./task-lookup";
@@ -52,6 +52,11 @@ export function selectCallbacks(spec: DagSpec, trigger: CallbackTrigger): Select
   if (trigger.state === "failed" && trigger.try_number <= task.retries) return [];
   const kinds = task.operator === "empty" && kind === "on_success_callback" ? (["on_execute_callback", kind] as const) : [kind];
   return kinds.flatMap((k) => callbackList(task[k]).map((callback, index) => ({ kind: k, task_id: task.task_id, callback, index })));
+}
+
+/** Whether any task of the DAG has a callback: without one, no task instance's change calls anything. */
+export function hasTaskCallbacks(spec: DagSpec): boolean {
+  return spec.tasks.some((task) => CALLBACK_KINDS.some((kind) => callbackList(task[kind]).length > 0));
 }
 
 /** When a run misses its deadline: `after` seconds past its logical date (queued_at for a run without one) or its queued_at. */

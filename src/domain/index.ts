@@ -208,5 +208,12 @@ export {
 export { pullXCom, loadMappingSources, loadMappedArgs, type XComPullPort } from "./mapped-pull";
 export { CALLBACK_KINDS, TS_CALLBACK, callbackList, type CallbackKind } from "./callback-kinds";
 export type { CallbackSpec, DeadlineSpec } from "./callback-spec";
-export { deadlineAt, selectCallbacks, TASK_CALLBACK_STATES, type CallbackTrigger, type SelectedCallback } from "./callbacks";
+export {
+  deadlineAt,
+  hasTaskCallbacks,
+  selectCallbacks,
+  TASK_CALLBACK_STATES,
+  type CallbackTrigger,
+  type SelectedCallback,
+} from "./callbacks";
 export { taskOfSpec } from "./task-lookup";

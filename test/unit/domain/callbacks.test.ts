@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { deadlineAt, selectCallbacks, ValidationError, type CallbackTrigger } from "../../../src/domain";
+import { deadlineAt, hasTaskCallbacks, selectCallbacks, ValidationError, type CallbackTrigger } from "../../../src/domain";
 import { parseDagSpec } from "../../../src/domain/schemas";
 
 const hook = (name: string) => ({ http: { url: `http://example.test/${name}` } });
@@ -100,4 +100,13 @@ test("a malformed callback is refused at load, naming where it is and the forms 
       tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }],
     }),
   ).toThrow(/deadline\.after/);
+});
+
+test("hasTaskCallbacks: any task's callback field (one from default_args included) counts; the DAG's own do not", () => {
+  expect(hasTaskCallbacks(spec)).toBe(true);
+  const plain = (extra: Record<string, unknown>) =>
+    parseDagSpec({ dag_id: "plain", ...extra, tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] });
+  expect(hasTaskCallbacks(plain({}))).toBe(false);
+  expect(hasTaskCallbacks(plain({ on_success_callback: hook("dag-only") }))).toBe(false);
+  expect(hasTaskCallbacks(plain({ default_args: { on_retry_callback: hook("every-task") } }))).toBe(true);
 });
