@@ -7,6 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { parseDagSpec } from "../../src/domain/schemas";
 import { silentLogger } from "../../src/observability";
 import { SchedulerLoop } from "../../src/scheduler";
+import type { TaskInstanceRecord } from "../../src/domain";
 import type { Store } from "../../src/store";
 import { forEachStore } from "../support/stores";
 
@@ -21,15 +22,7 @@ forEachStore((backend) => {
         const now = new Date("2026-01-01T00:00:00Z");
         await seed(store, now);
         const dispatched: number[] = [];
-        const loop = new SchedulerLoop({
-          store,
-          dispatcher: { dispatch: async (ti) => void dispatched.push(ti.id) },
-          logger: silentLogger,
-          sweepIntervalMs: 3_600_000,
-          tickTimeoutMs: 3_600_000,
-          parallelism: 1_000_000,
-          now: () => now,
-        });
+        const loop = sweepingLoop(store, now, (ti) => void dispatched.push(ti.id));
         // Turns of the event loop while the sweep runs: what a health request waiting on the process needs.
         let turns = 0;
         let sweeping = true;
@@ -71,15 +64,7 @@ forEachStore((backend) => {
               : Reflect.get(target, prop, receiver),
         });
         const dispatched: number[] = [];
-        const loop = new SchedulerLoop({
-          store: failing,
-          dispatcher: { dispatch: async (ti) => void dispatched.push(ti.id) },
-          logger: silentLogger,
-          sweepIntervalMs: 3_600_000,
-          tickTimeoutMs: 3_600_000,
-          parallelism: 1_000_000,
-          now: () => now,
-        });
+        const loop = sweepingLoop(failing, now, (ti) => void dispatched.push(ti.id));
         await expect(loop.tick()).rejects.toThrow("connection lost");
         expect(dispatched).toEqual([]);
         const active = await store.listActiveRunIds();
@@ -101,15 +86,7 @@ forEachStore((backend) => {
         await seed(store, now, "paused", 600);
         await seed(store, now, "many", 1_500);
         await store.setDagPaused("default", "paused", true);
-        const loop = new SchedulerLoop({
-          store,
-          dispatcher: { dispatch: async () => {} },
-          logger: silentLogger,
-          sweepIntervalMs: 3_600_000,
-          tickTimeoutMs: 3_600_000,
-          parallelism: 1_000_000,
-          now: () => now,
-        });
+        const loop = sweepingLoop(store, now, () => {});
         expect(await loop.tick()).toMatchObject({ runs: 1_500, dispatched: 1_500 });
         const snaps = await store.loadRunSnapshots(await store.listActiveRunIds());
         const seen = new Set(snaps.map((s) => `${s.run.dag_id}:${s.run.state}:${s.tis.map((t) => `${t.task_id}=${t.state}`).join(",")}`));
@@ -136,15 +113,7 @@ forEachStore((backend) => {
               : Reflect.get(target, prop, receiver),
         });
         const dispatched: string[] = [];
-        const loop = new SchedulerLoop({
-          store: flaky,
-          dispatcher: { dispatch: async (ti) => void dispatched.push(`${ti.run_id}:${ti.task_id}`) },
-          logger: silentLogger,
-          sweepIntervalMs: 3_600_000,
-          tickTimeoutMs: 3_600_000,
-          parallelism: 1_000_000,
-          now: () => now,
-        });
+        const loop = sweepingLoop(flaky, now, (ti) => void dispatched.push(`${ti.run_id}:${ti.task_id}`));
         expect(await loop.tick()).toMatchObject({ runs: 3, dispatched: 3 }); // the first, full sweep
         // Another writer (a replica, a CLI command) ends r0's root; no wake-up reaches this loop.
         const [r0] = await store.loadRunSnapshots([(await store.listActiveRunIds())[0]!]);
@@ -163,6 +132,19 @@ forEachStore((backend) => {
     }, 60_000);
   });
 });
+
+/** A loop that sweeps whole (no budget, no parallelism limit) at a fixed time; `dispatch` sees each queued task. */
+function sweepingLoop(store: Store, now: Date, dispatch: (ti: TaskInstanceRecord) => void): SchedulerLoop {
+  return new SchedulerLoop({
+    store,
+    dispatcher: { dispatch: async (ti) => dispatch(ti) },
+    logger: silentLogger,
+    sweepIntervalMs: 3_600_000,
+    tickTimeoutMs: 3_600_000,
+    parallelism: 1_000_000,
+    now: () => now,
+  });
+}
 
 /** RUNS queued runs of a two-task chain, created 50 at a time as concurrent API calls would; default_pool unlimited. */
 async function seed(store: Store, now: Date, dagId = "many", runs = RUNS): Promise<void> {
