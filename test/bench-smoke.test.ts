@@ -54,7 +54,9 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
         const runs = await Promise.all(
           GROUPS.map(async (workloads, i) => {
             const out = join(dir, `bench-${i}.json`);
-            const proc = Bun.spawn([process.execPath, "scripts/benchmarks/main.ts", ...workloads, ...args, "--out", out], {
+            // The first group runs the binaries as the installed service would (--launch unit), the others bare.
+            const launch = i === 0 ? ["--launch", "unit"] : [];
+            const proc = Bun.spawn([process.execPath, "scripts/benchmarks/main.ts", ...workloads, ...args, ...launch, "--out", out], {
               cwd: ROOT,
               env: { ...process.env, LEOFLOW_BENCH_BINARY: BINARY },
               stdout: "pipe",
@@ -74,6 +76,9 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
 
         expect(stdout).toMatch(/machine: \d+ cores \(nproc\), .+ GiB memory/);
         expect(stdout).toContain("peers: bullmq 6.7.0");
+        expect(runs[0]!.stdout).toContain("launch: with the systemd unit's environment (MIMALLOC_PURGE_DELAY=1000)");
+        expect(runs[1]!.stdout).toContain("launch: bare (as ./leoflow serve from a shell)");
+        expect(runs.map((r) => r.json.options.launch)).toEqual(["unit", "bare", "bare"]);
         for (const w of ["chain", "fanout", "tick", "cron", "footprint", "floor", "logs"]) expect(stdout).toContain(`#### ${w}: `);
         const rows = [
           "| leoflow lite sqlite · http |",

@@ -12,6 +12,7 @@ import { describeMachine, machineLine } from "./lib/machine";
 import { openBenchPg } from "./lib/pg";
 import { ensurePeers, peersInstalled, PEER_VERSIONS, REDIS, tcpOpen } from "./lib/peers";
 import { renderTables, withRatios, type Row } from "./lib/stats";
+import { unitEnvironment } from "../../test/support/unit-environment";
 import { chainWorkload } from "./workloads/chain";
 import { cronWorkload } from "./workloads/cron";
 import { fanoutWorkload } from "./workloads/fanout";
@@ -53,6 +54,9 @@ Flags (defaults finish in a few minutes per workload on 2 cores):
   --log-lines N       lines the logs workload's bash task prints (default 100000)
   --variants LIST     comma list of: lite-sqlite, lite-postgres, pro-postgres (default all three)
   --kinds LIST        comma list of: http, bash, empty (default all three; empty: the fan-out only)
+  --launch bare|unit  how the binaries run: bare, as \`./leoflow serve\` from a shell (default), or with the
+                      installed systemd unit's Environment= lines (packaging/leoflow.service), as the service and
+                      the container image run it; the in-process peers are not affected
   --no-peers          skip BullMQ and graphile-worker (otherwise installed on demand into scripts/benchmarks/.peers)
   --no-install        use the peers only if already installed (no network)
   --pg URL            Postgres for Leoflow-on-Postgres and graphile-worker (default LEOFLOW_TEST_PG or
@@ -76,6 +80,7 @@ const { values: flags, positionals } = parseArgs({
     "log-lines": { type: "string", default: "100000" },
     variants: { type: "string", default: "lite-sqlite,lite-postgres,pro-postgres" },
     kinds: { type: "string", default: "http,bash,empty" },
+    launch: { type: "string", default: "bare" },
     "no-peers": { type: "boolean", default: false },
     "no-install": { type: "boolean", default: false },
     pg: { type: "string", default: process.env.LEOFLOW_TEST_PG || "postgres://postgres@127.0.0.1:5432/test" },
@@ -115,12 +120,21 @@ const opts: BenchOptions = {
   logLines: int("log-lines", flags["log-lines"])!,
   variants: flags.variants!.split(",").map((v) => v.trim().replace("-", " ")),
   kinds: flags.kinds!.split(",").map((k) => k.trim()) as TaskKind[],
+  launch: flags.launch as BenchOptions["launch"],
 };
 const VARIANTS = ["lite sqlite", "lite postgres", "pro postgres"];
 if (opts.variants.some((v) => !VARIANTS.includes(v))) {
   console.error(`error: --variants expects a comma list of lite-sqlite, lite-postgres, pro-postgres; got "${flags.variants}"`);
   process.exit(2);
 }
+if (opts.launch !== "bare" && opts.launch !== "unit") {
+  console.error(`error: --launch expects bare or unit; got "${flags.launch}"`);
+  process.exit(2);
+}
+// Every binary the workloads spawn inherits this process's environment; Bun reads allocator settings only at
+// start, so the peers running inside this process keep theirs.
+const launchEnv = opts.launch === "unit" ? unitEnvironment() : {};
+Object.assign(process.env, launchEnv);
 if (opts.kinds.some((k) => k !== "http" && k !== "bash" && k !== "empty")) {
   console.error(`error: --kinds expects a comma list of http, bash, empty; got "${flags.kinds}"`);
   process.exit(2);
@@ -178,6 +192,15 @@ const header = [
   "",
   machineLine(machine),
   `peers: bullmq ${PEER_VERSIONS.bullmq} (ioredis ${PEER_VERSIONS.ioredis}, Redis ${REDIS.host}:${REDIS.port}), graphile-worker ${PEER_VERSIONS["graphile-worker"]}; run in-process on Bun`,
+  `launch: ${
+    opts.launch === "unit"
+      ? `with the systemd unit's environment (${
+          Object.entries(launchEnv)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(" ") || "none set"
+        }); the peers in-process as before`
+      : "bare (as ./leoflow serve from a shell)"
+  }`,
   `sizes: chain ${opts.chain}, fan-out ${opts.fanout} (bash ${opts.fanoutBash}) at parallelism ${opts.parallelism}, tick ${opts.runs} runs × ${opts.runTasks} tasks, cron ${opts.cronDags} DAGs × ${opts.cronSeconds} s; took ${((Date.now() - started) / 1000).toFixed(0)} s`,
   "",
 ].join("\n");

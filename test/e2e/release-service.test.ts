@@ -10,16 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BINARY } from "./harness";
 import { loginAsAdmin, servingUrl, spawnCapturing, waitFor } from "../support/leoflow-process";
+import { unitEnvironment } from "../support/unit-environment";
 
 setDefaultTimeout(60_000);
 const work = mkdtempSync(join(tmpdir(), "leoflow-service-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-/** The environment the unit gives the service (its `Environment=` lines), as systemd would set it. */
-function unitEnvironment(): Record<string, string> {
-  const unit = readFileSync(join(import.meta.dir, "../../packaging/leoflow.service"), "utf8");
-  return Object.fromEntries([...unit.matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
-}
 
 function writeConfig(path: string, extra: string): void {
   writeFileSync(

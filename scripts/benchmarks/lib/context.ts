@@ -21,6 +21,8 @@ export interface BenchOptions {
   variants: string[];
   /** Task kinds: http (inline), bash (subprocess), empty (completed by the scheduler's plan; fan-out only). */
   kinds: TaskKind[];
+  /** How the binaries are launched: bare (as `./leoflow serve` from a shell) or with the systemd unit's environment. */
+  launch: "bare" | "unit";
 }
 
 export type TaskKind = "http" | "bash" | "empty";
