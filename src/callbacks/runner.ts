@@ -21,6 +21,7 @@ import {
   hasTaskCallbacks,
   isTerminalDagRunState,
   loadTemplateContext,
+  runKey,
   selectCallbacks,
   templateParams,
   TASK_CALLBACK_STATES,
@@ -31,7 +32,7 @@ import {
   type TaskInstanceRecord,
   type TemplateContext,
 } from "../domain";
-import type { EventSink, LeoflowEvent } from "../events";
+import type { AppendedEvent, EventSink, LeoflowEvent } from "../events";
 import { buildHttpCall, httpTemplateTexts, InlineHttpExecutor } from "../executors";
 import type { Counter, Logger, Metrics } from "../observability";
 import type { Store } from "../store";
@@ -50,8 +51,6 @@ const RUN_CACHE_LIMIT = 5_000;
 
 /** An event as the log stores it: its id is the row's, beside it. */
 type StoredEvent = LeoflowEvent extends infer E ? (E extends LeoflowEvent ? Omit<E, "id"> : never) : never;
-
-const runKey = (team: string, dagId: string, runId: string) => `${team}\u0000${dagId}\u0000${runId}`;
 
 export type CallbackRunnerPort = Pick<
   Store,
@@ -245,13 +244,13 @@ export class CallbackRunner {
    * parse every event it wrote; otherwise (another replica's events in between, a read under way, not resumed
    * yet) the log is read from the cursor, as at every poll.
    */
-  offer(appended: readonly { id: number; event: Record<string, unknown> }[]): void {
+  offer(appended: readonly AppendedEvent[]): void {
     if (this.stopped || !this.opts.active() || !appended.length) return;
     if (this.reading || !this.resumed || appended[0]!.id !== this.cursor + 1) return this.poke();
     this.reading = this.handleOffered(appended);
   }
 
-  private async handleOffered(appended: readonly { id: number; event: Record<string, unknown> }[]): Promise<void> {
+  private async handleOffered(appended: readonly AppendedEvent[]): Promise<void> {
     try {
       await this.handlePage(appended);
     } catch (e) {
@@ -273,7 +272,7 @@ export class CallbackRunner {
   }
 
   /** Handles a page of events in id order, moving the cursor, and saves it (see the top of this file). */
-  private async handlePage(rows: readonly { id: number; event: Record<string, unknown> }[]): Promise<void> {
+  private async handlePage(rows: readonly AppendedEvent[]): Promise<void> {
     const queuedBefore = this.queuedTotal;
     for (const row of rows) {
       if (!this.opts.active() || this.stopped) break;

@@ -159,7 +159,7 @@ export {
   type BulkOnNonExistence,
 } from "./bulk";
 export type { AuditLogEntry, AuditLogRecord, AuditLogFilter } from "./audit-log";
-export { DEFAULT_TEAM, teamKey, teamNameProblem, type ExecutorPolicy, type TeamRecord, type TeamInput } from "./teams";
+export { DEFAULT_TEAM, runKey, teamKey, teamNameProblem, type ExecutorPolicy, type TeamRecord, type TeamInput } from "./teams";
 export { parseTeamFolders, type DagsFolderLayout, type TeamFolder, type TeamFoldersResult } from "./team-folders";
 export {
   CONTAINER_EXECUTORS,

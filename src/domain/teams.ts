@@ -59,3 +59,13 @@ export type TeamInput = Omit<TeamRecord, "created_at">;
 export function teamKey(team: string, name: string): string {
   return `${team}/${name}`;
 }
+
+/**
+ * One key for a run by its names across teams (what lifecycle events carry: they have no run id). A run id may
+ * hold "/", a DAG id may not; NUL can be in neither (json-safety.ts), so the key is unambiguous.
+ *
+ * @example runKey("data-eng", "etl", "manual__2026-01-01") // "data-eng/etl\u0000manual__2026-01-01"
+ */
+export function runKey(team: string, dagId: string, runId: string): string {
+  return `${teamKey(team, dagId)}\u0000${runId}`;
+}

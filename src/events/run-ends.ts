@@ -12,6 +12,7 @@
  * runEnds.follow(hub, () => !campaign.isLeader);
  * await runEnds.wait(run, 5_000); // ≤ 5 s, or as soon as the run's end is written here or (Pro) seen in the log
  */
+import { runKey } from "../domain";
 import type { EventHub, Subscription } from "./emitter";
 import type { LeoflowEvent } from "./types";
 
@@ -22,8 +23,6 @@ export interface WaitedRun {
   dag_id: string;
   run_id: string;
 }
-
-const nameOf = (r: { team?: unknown; dag_id?: unknown; run_id?: unknown }) => `${r.team}\u0000${r.dag_id}\u0000${r.run_id}`;
 
 export class RunEnds {
   private readonly waiting = new Map<number, Set<() => void>>();
@@ -41,13 +40,13 @@ export class RunEnds {
     return new Promise<void>((resolve) => {
       let waiters = this.waiting.get(run.id);
       if (!waiters) this.waiting.set(run.id, (waiters = new Set()));
-      this.byName.set(nameOf(run), run.id);
+      this.byName.set(runKey(run.team, run.dag_id, run.run_id), run.id);
       const done = () => {
         clearTimeout(timer);
         waiters.delete(done);
         if (!waiters.size && this.waiting.get(run.id) === waiters) {
           this.waiting.delete(run.id);
-          this.byName.delete(nameOf(run));
+          this.byName.delete(runKey(run.team, run.dag_id, run.run_id));
         }
         if (!this.waiting.size) this.unsubscribe();
         resolve();
@@ -80,7 +79,7 @@ export class RunEnds {
     remote.sub = sub;
     void (async () => {
       for (let e: LeoflowEvent | null = await sub.next(); e; e = await sub.next()) {
-        const id = this.byName.get(nameOf(e));
+        const id = this.byName.get(runKey(e.team, e.dag_id, e.run_id));
         if (id !== undefined) this.ended(id);
       }
     })();
