@@ -124,6 +124,7 @@ export type {
   TeamOwned,
   ScheduledDag,
   RunGates,
+  DagRef,
   ActiveTaskCounts,
   TeamUsage,
   ReprocessBehavior,

@@ -320,6 +320,12 @@ export interface ScheduledDag {
   active_runs: number;
 }
 
+/** A DAG by its names (a DAG id is unique within its team only). */
+export interface DagRef {
+  team: string;
+  dag_id: string;
+}
+
 /** Limits for starting runs (see Store.loadRunGates). `running` counts runs in state running only. */
 export interface RunGates {
   runs: { id: number; team: string; dag_id: string; state: DagRunState; backfill_id: number | null }[];

@@ -269,8 +269,8 @@ export function withStoreEvents(
     },
     // A woken tick's read (every inline hop's): without it each task's first transition looked its names up,
     // a read beside the hop and its event held back until that read returned.
-    async loadTickReads(snapshotIds, gateIds) {
-      const reads = await store.loadTickReads(snapshotIds, gateIds);
+    async loadTickReads(snapshotIds, gateIds, gateDags) {
+      const reads = await store.loadTickReads(snapshotIds, gateIds, gateDags);
       if (listening()) rememberSnapshots(reads.snapshots);
       return reads;
     },

@@ -4,7 +4,7 @@
  * next tick with a note saying why. Also where a failed launch is recorded (fail the try, or the retry
  * policy's handler).
  */
-import type { DagSpec, TaskState, DagRunRecord, TaskInstanceRecord, TaskNoteUpdate, TaskTransition } from "../domain";
+import type { DagRef, DagSpec, TaskState, DagRunRecord, TaskInstanceRecord, TaskNoteUpdate, TaskTransition } from "../domain";
 import { toError } from "../domain";
 import type { Logger } from "../observability";
 import type { Store, TickReads, TryNext } from "../store";
@@ -270,12 +270,14 @@ export class DispatchStep {
     return new Map([...keys.keys()].map((k, i) => [k, counts[i] ?? 0]));
   }
 
-  /** Run ids of the candidates waiting for capacity, each once: run limits (a pause) must still apply to them. */
-  waitingRunIds(): number[] {
-    // Each once: a fan-out has 10,000 candidates of one run, and the loop spread them into a Set every tick.
-    const ids = new Set<number>();
-    for (const c of this.waitingCandidates.values()) ids.add(c.run.id);
-    return [...ids];
+  /**
+   * The runs of the candidates waiting for capacity, each once, by id: run limits (a pause) must still apply to
+   * them. Each once: a fan-out has 10,000 candidates of one run.
+   */
+  waitingRuns(): Map<number, DagRef> {
+    const runs = new Map<number, DagRef>();
+    for (const c of this.waitingCandidates.values()) if (!runs.has(c.run.id)) runs.set(c.run.id, c.run);
+    return runs;
   }
 
   /**

@@ -20,7 +20,7 @@ import {
   type SlotSuccessor,
   type AgentHandOff,
 } from "./dispatch-step";
-import { selectRunsToPlan } from "./run-limits";
+import { besides, dagsOf, heldRunning, selectRunsToPlan } from "./run-limits";
 import { SpecCache } from "./spec-cache";
 import { LiveSnapshots } from "./live-snapshots";
 import { RunSelection } from "./run-selection";
@@ -345,17 +345,21 @@ export class SchedulerLoop {
     for (const id of await this.createAndReap(now, sweep)) dirty.add(id);
     const ids = sweep ? await this.runs.forSweep(now, dirty, this.timer.dueRuns(now.getTime())) : this.runs.forEvents(dirty);
     // Paused DAGs, max_active_runs and backfill limits decide which runs are planned at all (run-limits.ts).
-    // Runs with candidates waiting for capacity are gated too (a pause must stop them), but not reloaded.
+    // Runs with candidates waiting for capacity are gated too (a pause must stop them), but not reloaded; they
+    // are running, so their DAGs' gates decide (heldRunning): with 10,000 runs waiting for a pool, reading each
+    // run's gate was half of every tick on Postgres (55 of 105 ms, scripts/bench tick).
     const toLoad = new Set(ids);
-    const gateIds = [...new Set([...ids, ...this.dispatch.waitingRunIds()])];
+    const gateIds = [...toLoad];
+    const waitingOnly = besides(this.dispatch.waitingRuns(), toLoad);
+    const gateDags = dagsOf(waitingOnly);
     // A tick woken by events for a few runs reads them, their gates and the dispatch capacity in one store call
     // (one statement on Postgres, on every inline hop's path); a run the gates hold is then just not planned.
-    // Held large runs are refreshed by their changes beside it. With thousands of runs to gate (candidates
-    // waiting for a pool) the separate reads are cheaper: the combined statement's JSON and its generic plan
-    // doubled a woken tick's latency with 9,872 runs waiting (scripts/bench tick, Postgres). A sweep gates
-    // first: it may hold many queued runs not worth reading.
-    const combined = !sweep && gateIds.length <= ONE_READ_MAX_RUNS;
-    const reads = combined ? store.loadTickReads(ids.length ? this.snapshots.unheld(ids, now.getTime()) : [], gateIds) : null;
+    // Held large runs are refreshed by their changes beside it. With thousands of runs to gate the separate
+    // reads are cheaper: the combined statement's JSON and its generic plan doubled a woken tick's latency with
+    // 9,872 runs gated (scripts/bench tick, Postgres). A sweep gates first: it may hold many queued runs not
+    // worth reading.
+    const combined = !sweep && gateIds.length + gateDags.length <= ONE_READ_MAX_RUNS;
+    const reads = combined ? store.loadTickReads(ids.length ? this.snapshots.unheld(ids, now.getTime()) : [], gateIds, gateDags) : null;
     reads?.catch(() => {}); // awaited below, and by the dispatch step
     if (!sweep) this.dispatch.prefetchCapacity(now, reads ?? undefined);
     const whole = reads ? () => reads.then((r) => r.snapshots) : undefined;
@@ -363,9 +367,9 @@ export class SchedulerLoop {
     early?.catch(() => {}); // awaited below unless the gates fail first
     // A full sweep reads its first runs beside the gates instead of after them (one round trip less on Postgres).
     const first = sweep && this.runs.fullSweep ? readAhead(store, ids) : undefined;
-    const gates = reads ? (await reads).gates : gateIds.length ? await store.loadRunGates(gateIds) : null;
+    const gates = reads ? (await reads).gates : gateIds.length || gateDags.length ? await store.loadRunGates(gateIds, gateDags) : null;
     const gate = gates ? selectRunsToPlan(gates) : { plan: [], held: [] };
-    this.runs.gated(gateIds, gate.held);
+    this.runs.gated([...gateIds, ...waitingOnly.keys()], gates ? [...gate.held, ...heldRunning(waitingOnly, gates.dags)] : []);
     const planIds = gate.plan.filter((id) => toLoad.has(id));
     const planned = new Set(planIds);
     // A sweep reads its runs in full (the backstop); a tick woken by events reads only what changed in large runs.

@@ -6,7 +6,7 @@
  *
  * @example const { plan, held } = selectRunsToPlan(await store.loadRunGates(ids));
  */
-import { teamKey, type RunGates } from "../domain";
+import { teamKey, type DagRef, type RunGates } from "../domain";
 
 export interface HeldRun {
   id: number;
@@ -27,7 +27,7 @@ export function selectRunsToPlan(gates: RunGates): { plan: number[]; held: HeldR
     const dag = gates.dags.get(dagKey);
     const hold = (reason: string) => held.push({ id: run.id, team: run.team, dag_id: run.dag_id, reason });
     if (dag?.is_paused) {
-      hold(`DAG ${run.dag_id} is paused`);
+      hold(pausedReason(run.dag_id));
       continue;
     }
     if (run.state !== "queued" || !dag) {
@@ -54,4 +54,36 @@ export function selectRunsToPlan(gates: RunGates): { plan: number[]; held: HeldR
     }
   }
   return { plan, held };
+}
+
+const pausedReason = (dagId: string) => `DAG ${dagId} is paused`;
+
+/**
+ * Of `running` runs (runs whose tasks are already scheduled), those the gates' DAGs hold: a running run is held only
+ * by its DAG's pause (max_active_runs and backfill limits decide which queued runs start), so gating the runs of
+ * tasks waiting for capacity needs their DAGs' gates, not a read of each run. A DAG missing from `dags` holds none.
+ */
+export function heldRunning(running: ReadonlyMap<number, DagRef>, dags: RunGates["dags"]): HeldRun[] {
+  const held: HeldRun[] = [];
+  for (const [id, run] of running)
+    if (dags.get(teamKey(run.team, run.dag_id))?.is_paused)
+      held.push({ id, team: run.team, dag_id: run.dag_id, reason: pausedReason(run.dag_id) });
+  return held;
+}
+
+/** The runs of `runs` not in `gated` (those a tick gates by id). */
+export function besides<T>(runs: ReadonlyMap<number, T>, gated: ReadonlySet<number>): Map<number, T> {
+  const out = new Map<number, T>();
+  for (const [id, run] of runs) if (!gated.has(id)) out.set(id, run);
+  return out;
+}
+
+/** The DAGs of `runs`, each once. */
+export function dagsOf(runs: ReadonlyMap<number, DagRef>): DagRef[] {
+  const dags = new Map<string, DagRef>();
+  for (const { team, dag_id } of runs.values()) {
+    const key = teamKey(team, dag_id);
+    if (!dags.has(key)) dags.set(key, { team, dag_id });
+  }
+  return [...dags.values()];
 }

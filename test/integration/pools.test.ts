@@ -155,6 +155,40 @@ forEachStore((backend) => {
       expect(agent.launched).toHaveLength(4);
     });
 
+    test("a run waiting for a pool slot stops competing while its DAG is paused, and takes the slot once unpaused", async () => {
+      expect((await call("POST", "/api/v2/pools", { name: "gpu", slots: 1 })).status).toBe(201);
+      await dag({ dag_id: "first", tasks: [bash("hold", { pool: "gpu" })] });
+      await dag({ dag_id: "train", tasks: [bash("fit", { pool: "gpu" })] });
+      const first = (await call("POST", "/api/v2/dags/first/dagRuns", { logical_date: null })).body.dag_run_id;
+      await whenSettled("hold running", async () => agent.running.has(`${first}:hold`), Boolean);
+      const train = (await call("POST", "/api/v2/dags/train/dagRuns", { logical_date: null })).body.dag_run_id;
+      await whenSettled(
+        "fit waiting for the slot",
+        () => tiView("train", train),
+        (v) => v.fit!.note === "waiting for a slot in pool gpu (0 of 1 open)",
+      );
+
+      // Paused while it waits, as another replica's API would pause it (no wake-up here): the tick woken by the
+      // end of `hold` names only that run, and gates the waiting one by its DAG. The freed slot goes to no one.
+      await store.setDagPaused("default", "train", true);
+      await agent.finish(`${first}:hold`);
+      await whenSettled(
+        "first done",
+        () => runState("first", first),
+        (s) => s === "success",
+      );
+      expect(agent.launched.filter((l) => l.startsWith(train))).toEqual([]);
+      expect((await tiView("train", train)).fit!.state).toBe("scheduled");
+      expect((await call("GET", "/api/v2/pools/gpu")).body).toMatchObject({ running_slots: 0, open_slots: 1 });
+
+      expect((await call("PATCH", "/api/v2/dags/train", { is_paused: false })).status).toBe(200);
+      await whenSettled(
+        "fit running",
+        () => tiView("train", train),
+        (v) => v.fit!.state === "running",
+      );
+    });
+
     test("a task naming a pool that does not exist waits with a note, and starts once the pool is created", async () => {
       await dag({ dag_id: "gpujob", tasks: [bash("fit", { pool: "h100" })] });
       const runId = (await call("POST", "/api/v2/dags/gpujob/dagRuns", { logical_date: null })).body.dag_run_id;

@@ -111,6 +111,30 @@ export function schedulingContract(getStore: () => Store): void {
       expect((await store.loadRunGates([])).runs).toEqual([]);
     });
 
+    test("loadRunGates: DAGs asked for besides the runs come with their gates alone", async () => {
+      const store = getStore();
+      const d = await upsert("etl", { max_active_runs: 3 });
+      await upsert("held", {}, true);
+      const running = await store.createDagRun(newRun(d, "r1"));
+      await store.setDagRunState(running.id, ["queued"], "running", T0);
+      const extra = [
+        { team: "default", dag_id: "held" },
+        { team: "default", dag_id: "etl" },
+        { team: "default", dag_id: "nowhere" },
+      ];
+      // Only DAGs: no runs, each known DAG's gate, with its running runs counted as for a run's DAG.
+      const alone = await store.loadRunGates([], extra);
+      expect(alone.runs).toEqual([]);
+      expect(alone.backfills.size).toBe(0);
+      expect([...alone.dags.keys()].sort()).toEqual(["default/etl", "default/held"]);
+      expect(alone.dags.get("default/held")).toEqual({ is_paused: true, max_active_runs: 16, running: 0 });
+      expect(alone.dags.get("default/etl")).toEqual({ is_paused: false, max_active_runs: 3, running: 1 });
+      // With runs: the runs as without, their DAGs and the others once each.
+      const both = await store.loadRunGates([running.id], extra);
+      expect(both.runs.map((r) => r.id)).toEqual([running.id]);
+      expect(both).toEqual({ ...(await store.loadRunGates([running.id])), dags: alone.dags });
+    });
+
     test("createBackfill creates queued runs in order with their task instances; a second open backfill conflicts", async () => {
       const store = getStore();
       const d = await upsert("etl", { schedule: "@daily" });

@@ -5,7 +5,7 @@
  * queued and inline running task instances, a run that ended, an id that does not exist).
  */
 import { describe, expect, test } from "bun:test";
-import type { DagRecord, TaskInstanceRecord } from "../../src/domain";
+import type { DagRecord, DagRef, TaskInstanceRecord } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
 import { backfillSkips } from "../../src/scheduler";
 import type { Store } from "../../src/store";
@@ -35,10 +35,10 @@ async function drive(store: Store, ti: TaskInstanceRecord, to: "queued" | "runni
 }
 
 /** The separate reads a tick made before loadTickReads. */
-async function separately(store: Store, snapshotIds: number[], gateIds: number[]) {
+async function separately(store: Store, snapshotIds: number[], gateIds: number[], gateDags: DagRef[] = []) {
   return {
     snapshots: await store.loadRunSnapshots(snapshotIds),
-    gates: await store.loadRunGates(gateIds),
+    gates: await store.loadRunGates(gateIds, gateDags),
     active: await store.countActiveTaskInstances(),
     pools: await store.listPoolUsage(),
   };
@@ -103,6 +103,26 @@ export function tickReadsContract(getStore: () => Store): void {
       expect(together).toEqual(await separately(store, [], []));
       expect(together.snapshots).toEqual([]);
       expect(together.active.byDag.get("default/etl")).toBe(1);
+    });
+
+    test("gates the DAGs asked for besides the runs as loadRunGates does", async () => {
+      const store = getStore();
+      const etl = await dagOf(store, "default", "etl");
+      await dagOf(store, "default", "held", true);
+      await dagOf(store, "team-tr", "held");
+      const run = await store.createDagRun(newRun(etl, "r1"));
+      const gateDags = [
+        { team: "default", dag_id: "held" },
+        { team: "team-tr", dag_id: "held" },
+        { team: "default", dag_id: "etl" },
+        { team: "default", dag_id: "unknown" },
+      ];
+      const together = await store.loadTickReads([], [run.id], gateDags);
+      expect(together).toEqual(await separately(store, [], [run.id], gateDags));
+      expect(together.gates.runs.map((r) => r.id)).toEqual([run.id]);
+      expect([...together.gates.dags.keys()].sort()).toEqual(["default/etl", "default/held", "team-tr/held"]);
+      expect(together.gates.dags.get("default/held")?.is_paused).toBe(true);
+      expect(together.gates.dags.get("team-tr/held")?.is_paused).toBe(false);
     });
   });
 }

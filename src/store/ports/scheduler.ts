@@ -4,6 +4,7 @@
  */
 import type {
   ActiveTaskCounts,
+  DagRef,
   DagRunState,
   NewDagRun,
   DagRunRecord,
@@ -58,15 +59,17 @@ export interface SchedulerStore extends Pick<RecordLookups, "getDagVersion">, Ma
    * What the loop needs to decide which of `runIds` it may plan: each run still queued or running (others
    * omitted) with its team, dag_id and backfill_id; per DAG of those runs (by teamKey): is_paused, the current spec's
    * max_active_runs and its count of RUNNING runs with no backfill; per backfill of those runs: is_paused,
-   * max_active_runs and its count of RUNNING runs. One read transaction.
+   * max_active_runs and its count of RUNNING runs. `dags`: DAGs whose gates are wanted besides (the DAGs of runs
+   * the caller only needs to know paused or not), each in `dags` as those of the runs are; unknown ones omitted.
+   * One read transaction.
    */
-  loadRunGates(runIds: number[]): Promise<RunGates>;
+  loadRunGates(runIds: number[], dags?: readonly DagRef[]): Promise<RunGates>;
   /**
    * A woken tick's reads at once, each answered as its own read is: loadRunSnapshots(snapshotIds),
-   * loadRunGates(gateIds), countActiveTaskInstances() and listPoolUsage(). One statement on Postgres (an
+   * loadRunGates(gateIds, gateDags), countActiveTaskInstances() and listPoolUsage(). One statement on Postgres (an
    * inline task hop waits on it); SQLite makes the four reads in turn.
    */
-  loadTickReads(snapshotIds: number[], gateIds: number[]): Promise<TickReads>;
+  loadTickReads(snapshotIds: number[], gateIds: number[], gateDags?: readonly DagRef[]): Promise<TickReads>;
   /** Runs with their task instances, for planning (ids not found are omitted). */
   loadRunSnapshots(runIds: number[]): Promise<RunSnapshot[]>;
   /**

@@ -25,6 +25,7 @@ import type {
   PreviousRunStates,
   ReapTaskCandidate,
   RunGates,
+  DagRef,
   ActiveTaskCounts,
   ScheduledDag,
   TaskNoteUpdate,
@@ -326,8 +327,8 @@ export class PostgresStore implements Store {
   async loadRunSnapshots(runIds: number[]): Promise<RunSnapshot[]> {
     return snapshots.loadRunSnapshots(this.sql, runIds);
   }
-  async loadTickReads(snapshotIds: number[], gateIds: number[]): Promise<TickReads> {
-    return loadTickReads(this.hot, snapshotIds, gateIds);
+  async loadTickReads(snapshotIds: number[], gateIds: number[], gateDags: readonly DagRef[] = []): Promise<TickReads> {
+    return loadTickReads(this.hot, snapshotIds, gateIds, gateDags);
   }
   async loadRunChanges(
     runIds: number[],
@@ -504,8 +505,8 @@ export class PostgresStore implements Store {
   async listScheduledDags(): Promise<ScheduledDag[]> {
     return scheduling.listScheduledDags(this.sql);
   }
-  async loadRunGates(runIds: number[]): Promise<RunGates> {
-    return scheduling.loadRunGates(this.sql, runIds);
+  async loadRunGates(runIds: number[], dags: readonly DagRef[] = []): Promise<RunGates> {
+    return scheduling.loadRunGates(this.sql, runIds, dags);
   }
   async createBackfill(
     input: NewBackfill,

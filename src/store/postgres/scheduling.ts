@@ -8,6 +8,7 @@ import {
   type Page,
   type ReprocessBehavior,
   type RunGates,
+  type DagRef,
   type ScheduledDag,
   teamKey,
 } from "../../domain";
@@ -72,16 +73,19 @@ export async function listScheduledDags(db: Db): Promise<ScheduledDag[]> {
 /**
  * One statement (one snapshot, no BEGIN/COMMIT: it pipelines behind other queries instead of waiting for a
  * connection of its own): each active run with its DAG's gate (by (team, dag_id): the same dag_id may belong
- * to two teams) and its backfill's, each counted once in a MATERIALIZED CTE however many runs share it.
+ * to two teams) and its backfill's, each counted once in a MATERIALIZED CTE however many runs share it. The DAGs
+ * asked for besides (`teams`, `dagIds`: parallel text arrays) that no run brought come as rows with a null id.
+ * Parameters as SQL expressions: the ids, the teams and the DAG ids.
  */
-export const RUN_GATES_SQL = `
+export const runGatesSql = (ids: string, teams: string, dagIds: string): string => `
 WITH runs AS MATERIALIZED (
-  SELECT id, team, dag_id, state, backfill_id FROM dag_runs WHERE id = ANY($1::bigint[]) AND state IN ('queued', 'running')
+  SELECT id, team, dag_id, state, backfill_id FROM dag_runs WHERE id = ANY(${ids}) AND state IN ('queued', 'running')
 ), gate_dags AS MATERIALIZED (
   SELECT d.team, d.dag_id, d.is_paused, d.version_id,
     (SELECT count(*) FROM dag_runs r
       WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.state = 'running' AND r.backfill_id IS NULL) AS running
-  FROM dags d WHERE (d.team, d.dag_id) IN (SELECT DISTINCT team, dag_id FROM runs)
+  FROM dags d
+  WHERE (d.team, d.dag_id) IN (SELECT team, dag_id FROM runs UNION SELECT * FROM unnest(${teams}, ${dagIds}))
 ), gate_backfills AS MATERIALIZED (
   SELECT b.id, b.is_paused, b.max_active_runs,
     (SELECT count(*) FROM dag_runs r WHERE r.backfill_id = b.id AND r.state = 'running') AS running
@@ -93,9 +97,16 @@ SELECT r.id, r.team, r.dag_id, r.state, r.backfill_id,
 FROM runs r
 LEFT JOIN gate_dags d ON d.team = r.team AND d.dag_id = r.dag_id
 LEFT JOIN gate_backfills b ON b.id = r.backfill_id
-ORDER BY r.id`;
+UNION ALL
+SELECT NULL, d.team, d.dag_id, NULL, NULL, d.is_paused, d.version_id, d.running, NULL, NULL, NULL
+FROM gate_dags d WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.team = d.team AND r.dag_id = d.dag_id)
+ORDER BY 1`;
 
-export type RunGateRow = RunGates["runs"][number] & {
+const RUN_GATES_SQL = runGatesSql("$1::bigint[]", "$2::text[]", "$3::text[]");
+
+/** A row of runGatesSql; a DAG-only one (a DAG asked for besides the runs) has no run id. */
+export type RunGateRow = Omit<RunGates["runs"][number], "id"> & {
+  id: number | null;
   dag_paused: boolean | null;
   dag_version_id: number | null;
   dag_running: number | null;
@@ -125,10 +136,13 @@ async function maxActiveRunsOf(db: Db, versionIds: readonly number[]): Promise<R
   return cache;
 }
 
-export async function loadRunGates(db: Db, runIds: number[]): Promise<RunGates> {
-  if (runIds.length === 0) return { runs: [], dags: new Map(), backfills: new Map() };
-  return foldRunGates(db, await query<RunGateRow>(db, RUN_GATES_SQL, [arrayParam(runIds)]));
+export async function loadRunGates(db: Db, runIds: number[], dags: readonly DagRef[] = []): Promise<RunGates> {
+  if (runIds.length === 0 && dags.length === 0) return { runs: [], dags: new Map(), backfills: new Map() };
+  return foldRunGates(db, await query<RunGateRow>(db, RUN_GATES_SQL, [arrayParam(runIds), ...dagRefParams(dags)]));
 }
+
+/** `dags` as the two parallel text arrays runGatesSql takes. */
+export const dagRefParams = (dags: readonly DagRef[]): [string[], string[]] => [dags.map((d) => d.team), dags.map((d) => d.dag_id)];
 
 /** RUN_GATES_SQL's rows as RunGates (a DAG version not seen yet costs one read of its max_active_runs). */
 export async function foldRunGates(db: Db, rows: readonly RunGateRow[]): Promise<RunGates> {
@@ -139,7 +153,7 @@ export async function foldRunGates(db: Db, rows: readonly RunGateRow[]): Promise
   );
   for (const row of rows) {
     const { dag_paused, dag_version_id, dag_running, bf_paused, bf_max_active_runs, bf_running, ...run } = row;
-    gates.runs.push(run);
+    if (run.id !== null) gates.runs.push({ ...run, id: run.id });
     const max = dag_version_id === null ? undefined : maxActiveRuns.get(dag_version_id);
     if (dag_paused !== null && max !== undefined)
       gates.dags.set(teamKey(run.team, run.dag_id), { is_paused: dag_paused, max_active_runs: max, running: dag_running ?? 0 });

@@ -9,12 +9,12 @@
  */
 import { ACTIVE_COUNTS_SQL, toActiveCounts, type ActiveCountRow } from "../active-counts";
 import type { TickReads } from "../ports/scheduler";
-import type { PoolOccupancy } from "../../domain";
+import type { DagRef, PoolOccupancy } from "../../domain";
 import type { SnapshotTiValues } from "../snapshot-columns";
 import { arrayParam, queryValues, type Db } from "./client";
 import { POOL_USAGE_SQL } from "./pools";
 import { runFromJsonValue } from "./rows";
-import { foldRunGates, RUN_GATES_SQL, type RunGateRow } from "./scheduling";
+import { dagRefParams, foldRunGates, runGatesSql, type RunGateRow } from "./scheduling";
 import { SNAPSHOT_TIS_JSON, snapshotFromJson, snapshotRunsFrom } from "./snapshots";
 
 /**
@@ -25,17 +25,23 @@ import { SNAPSHOT_TIS_JSON, snapshotFromJson, snapshotRunsFrom } from "./snapsho
  */
 const TICK_READS_SQL = `SELECT
   (SELECT json_agg(json_build_array(row_to_json(r), ${SNAPSHOT_TIS_JSON})) FROM ${snapshotRunsFrom("(SELECT $1::bigint[])::bigint[]")})::text,
-  (SELECT json_agg(row_to_json(g)) FROM (${RUN_GATES_SQL.replace("$1::bigint[]", "(SELECT $2::bigint[])::bigint[]")}) g)::text,
+  (SELECT json_agg(row_to_json(g)) FROM (${runGatesSql("(SELECT $2::bigint[])::bigint[]", "(SELECT $3::text[])::text[]", "(SELECT $4::text[])::text[]")}) g)::text,
   (SELECT json_agg(row_to_json(a)) FROM (${ACTIVE_COUNTS_SQL}) a)::text,
   (SELECT json_agg(row_to_json(p)) FROM (${POOL_USAGE_SQL}) p)::text`;
 
 /** A json_agg column: null when it aggregated no rows. */
 const rowsOf = <T>(text: string | null): T[] => (text === null ? [] : (JSON.parse(text) as T[]));
 
-export async function loadTickReads(db: Db, snapshotIds: number[], gateIds: number[]): Promise<TickReads> {
+export async function loadTickReads(
+  db: Db,
+  snapshotIds: number[],
+  gateIds: number[],
+  gateDags: readonly DagRef[] = [],
+): Promise<TickReads> {
   const [row] = await queryValues<[string | null, string | null, string | null, string | null]>(db, TICK_READS_SQL, [
     arrayParam(snapshotIds),
     arrayParam(gateIds),
+    ...dagRefParams(gateDags),
   ]);
   const [snaps, gates, active, pools] = row ?? [null, null, null, null];
   return {

@@ -9,6 +9,7 @@ import {
   type Page,
   type ReprocessBehavior,
   type RunGates,
+  type DagRef,
   type ScheduledDag,
   teamKey,
 } from "../../domain";
@@ -90,20 +91,22 @@ function maxActiveRunsOf(db: Database, versionIds: readonly number[]): ReadonlyM
   return cache;
 }
 
-export function loadRunGates(db: Database, runIds: number[]): RunGates {
+export function loadRunGates(db: Database, runIds: number[], extraDags: readonly DagRef[] = []): RunGates {
   const gates: RunGates = { runs: [], dags: new Map(), backfills: new Map() };
-  if (runIds.length === 0) return gates;
+  if (runIds.length === 0 && extraDags.length === 0) return gates;
   return db
     .transaction(() => {
-      gates.runs = db
-        .query(
-          `SELECT id, team, dag_id, state, backfill_id FROM dag_runs
+      if (runIds.length)
+        gates.runs = db
+          .query(
+            `SELECT id, team, dag_id, state, backfill_id FROM dag_runs
          WHERE id IN (SELECT value FROM json_each(?)) AND state IN ('queued', 'running') ORDER BY id`,
-        )
-        .all(JSON.stringify(runIds)) as RunGates["runs"];
-      if (gates.runs.length === 0) return gates;
-      // The runs' DAGs as [team, dag_id] pairs: the same dag_id may belong to two teams.
-      const pairs = new Map(gates.runs.map((r) => [teamKey(r.team, r.dag_id), [r.team, r.dag_id]]));
+          )
+          .all(JSON.stringify(runIds)) as RunGates["runs"];
+      // The DAGs as [team, dag_id] pairs: the same dag_id may belong to two teams.
+      const pairs = new Map<string, [string, string]>();
+      for (const r of [...gates.runs, ...extraDags]) pairs.set(teamKey(r.team, r.dag_id), [r.team, r.dag_id]);
+      if (pairs.size === 0) return gates;
       const dags = db
         .query(
           `SELECT d.team, d.dag_id, d.is_paused, d.version_id,

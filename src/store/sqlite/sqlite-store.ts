@@ -43,6 +43,7 @@ import type {
   BackfillRecord,
   NewBackfill,
   RunGates,
+  DagRef,
   ActiveTaskCounts,
   ScheduledDag,
   EventLogRow,
@@ -290,10 +291,10 @@ export class SqliteStore implements Store {
   async loadRunSnapshots(runIds: number[]): Promise<RunSnapshot[]> {
     return runs.loadRunSnapshots(this.db, runIds);
   }
-  async loadTickReads(snapshotIds: number[], gateIds: number[]): Promise<TickReads> {
+  async loadTickReads(snapshotIds: number[], gateIds: number[], gateDags: readonly DagRef[] = []): Promise<TickReads> {
     return {
       snapshots: runs.loadRunSnapshots(this.db, snapshotIds),
-      gates: scheduling.loadRunGates(this.db, gateIds),
+      gates: scheduling.loadRunGates(this.db, gateIds, gateDags),
       active: tis.countActiveTaskInstances(this.db),
       pools: pools.listPoolUsage(this.db),
     };
@@ -490,8 +491,8 @@ export class SqliteStore implements Store {
   async listScheduledDags(): Promise<ScheduledDag[]> {
     return scheduling.listScheduledDags(this.db);
   }
-  async loadRunGates(runIds: number[]): Promise<RunGates> {
-    return scheduling.loadRunGates(this.db, runIds);
+  async loadRunGates(runIds: number[], dags: readonly DagRef[] = []): Promise<RunGates> {
+    return scheduling.loadRunGates(this.db, runIds, dags);
   }
   async createBackfill(input: NewBackfill) {
     return scheduling.createBackfill(this.db, input);
