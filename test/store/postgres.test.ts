@@ -7,6 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { parseDagSpec } from "../../src/domain/schemas";
 import { guardedStore } from "../../src/store";
 import { PostgresStore, POSTGRES_MIGRATIONS } from "../../src/store/postgres";
+import { CHANGED_RUNS_SQL } from "../../src/store/postgres/runs";
 import { roundsOf } from "../../src/store/postgres/task-instances";
 import { describePg, freshSchemas, pgUrl, resettableSchema } from "../support/postgres";
 import { runStoreContract } from "./contract";
@@ -168,6 +169,30 @@ describePg("PostgresStore", () => {
           ["past", "depends_on_past"],
           ["pool", "pool_full"],
         ]);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  describe("query plans", () => {
+    const schemas = freshSchemas();
+
+    test("a sweep's read of changed runs reads the index on a table Postgres has no statistics for yet", async () => {
+      const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
+      try {
+        await store.migrate();
+        const ids = Array.from({ length: 5000 }, (_, i) => `t${i}`);
+        const spec = parseDagSpec({ dag_id: "wide", tasks: ids.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) });
+        const dag = await store.upsertDag("default", { spec, fileloc: "/dags/wide.json", pausedOnCreate: false, now: T0 });
+        await store.createDagRun(newRun(dag, "r1", { tasks: ids.map((id) => runTask(id)) }));
+        // As right after a burst of writes: autovacuum has not analyzed the table yet.
+        const [stats] =
+          await store.sql`SELECT count(*)::int AS n FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'task_instances'`;
+        expect(stats!.n).toBe(0);
+        const plan = (await store.sql.unsafe(`EXPLAIN ${CHANGED_RUNS_SQL}`, [new Date()])).map((r) => r["QUERY PLAN"]).join("\n");
+        expect(plan).toContain("task_instances_updated_at");
+        expect(plan).not.toContain("Seq Scan");
       } finally {
         await store.close();
       }
