@@ -44,6 +44,37 @@ export interface CapacityLimits {
   runningByTask?: ReadonlyMap<string, number>;
 }
 
+/**
+ * Whether two limits hold the same counts (the team quotas compared as objects: the loop replaces them when it
+ * reads them). Candidates that all waited under `a` all wait under `b` when this holds.
+ */
+export function sameLimits(a: CapacityLimits, b: CapacityLimits): boolean {
+  return (
+    a.parallelism === b.parallelism &&
+    a.running === b.running &&
+    a.teamQuotas === b.teamQuotas &&
+    sameMap(a.runningByDag, b.runningByDag) &&
+    sameMap(a.poolOpenSlots, b.poolOpenSlots) &&
+    sameMap(a.poolTotalSlots, b.poolTotalSlots) &&
+    sameMap(a.runningByTask, b.runningByTask) &&
+    sameMap(a.teamUsage, b.teamUsage, (x, y) => x.tasks === y.tasks && x.pool_slots === y.pool_slots && x.inline === y.inline)
+  );
+}
+
+function sameMap<V>(
+  a: ReadonlyMap<string, V> | undefined,
+  b: ReadonlyMap<string, V> | undefined,
+  same: (x: V, y: V) => boolean = Object.is,
+): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.size !== b.size) return false;
+  for (const [k, v] of a) {
+    const w = b.get(k);
+    if (w === undefined || !same(v, w)) return false;
+  }
+  return true;
+}
+
 export interface DispatchSelection<C extends DispatchCandidate> {
   dispatch: C[];
   waiting: { candidate: C; reason: WaitReason }[];

@@ -4,15 +4,16 @@
  * next tick with a note saying why. Also where a failed launch is recorded (fail the try, or the retry
  * policy's handler).
  */
-import type { DagRef, DagSpec, TaskState, DagRunRecord, TaskInstanceRecord, TaskNoteUpdate, TaskTransition } from "../domain";
+import type { DagSpec, TaskState, DagRunRecord, TaskInstanceRecord, TaskNoteUpdate, TaskTransition } from "../domain";
 import { toError } from "../domain";
 import type { Logger } from "../observability";
 import type { Store, TickReads, TryNext } from "../store";
 import type { TaskDispatcher } from "../dispatch";
 import { AtCapacityError } from "../dispatch";
-import { selectDispatchable, taskKey, type CapacityLimits, type TeamQuotas } from "./capacity";
+import { sameLimits, selectDispatchable, taskKey, type CapacityLimits, type TeamQuotas } from "./capacity";
 import { noteRenderer, poolLimits, waitCleared, waitingNotes, withWaitReason } from "./waiting";
 import { WAITING_SCHEDULES_CHUNK, WaitingSchedules } from "./waiting-schedules";
+import { WaitingCandidates, type WaitingRuns } from "./waiting-runs";
 import { chainSuccessor, mayRefill, successNeedsNoPlan, withinLimits, withRefills, type FreedSlot, type Refill } from "./refill";
 import type { PlannedRun, TickPlan } from "./tick-plan";
 
@@ -133,9 +134,11 @@ type CapacityCounts = Pick<TickReads, "active" | "pools">;
 
 export class DispatchStep {
   /** Scheduled task instances that did not fit last tick (pool, parallelism, max_active_tasks, a team quota), by id. */
-  private readonly waitingCandidates = new Map<number, Candidate>();
+  private readonly waitingCandidates = new WaitingCandidates<Candidate>();
   /** Counts launch() calls, to tell this call's waiting candidates from those it must drop. */
   private round = 0;
+  /** How many candidates the previous launch() left all waiting, and under which limits; null if it queued any. */
+  private idle: { candidates: number; limits: CapacityLimits } | null = null;
   /** Each team's quotas, by team name (the loop reads the teams table once per sweep). */
   private teamQuotas: ReadonlyMap<string, TeamQuotas> = new Map();
   /** Capacity reads started early by prefetchCapacity, for the next run(). */
@@ -174,6 +177,7 @@ export class DispatchStep {
   /** Forgets the candidates waiting for capacity (a new term of leadership reloads everything). */
   reset(): void {
     this.waitingCandidates.clear();
+    this.idle = null;
     this.prefetched = null;
     this.unwrittenSchedules.clear();
     this.waitingSchedules.abandon();
@@ -270,14 +274,9 @@ export class DispatchStep {
     return new Map([...keys.keys()].map((k, i) => [k, counts[i] ?? 0]));
   }
 
-  /**
-   * The runs of the candidates waiting for capacity, each once, by id: run limits (a pause) must still apply to
-   * them. Each once: a fan-out has 10,000 candidates of one run.
-   */
-  waitingRuns(): Map<number, DagRef> {
-    const runs = new Map<number, DagRef>();
-    for (const c of this.waitingCandidates.values()) if (!runs.has(c.run.id)) runs.set(c.run.id, c.run);
-    return runs;
+  /** The runs of the candidates waiting for capacity and their DAGs: run limits (a pause) must still apply to them. */
+  waitingRuns(): WaitingRuns {
+    return this.waitingCandidates.runs();
   }
 
   /**
@@ -337,6 +336,8 @@ export class DispatchStep {
     let rescheduled = false;
     /** Candidates built this call (not waiting from before): a refill queue of an earlier tick may not know them. */
     let fresh = 0;
+    /** Candidates built this call, also those replacing a waiting one of the same try (a new record of it). */
+    let built = 0;
     // Refills whose start no read of an earlier tick saw: not candidates, as this tick's read may still show them
     // scheduled (a second start of one does not apply, and its slot waited for nothing).
     const refilling = new Set<number>();
@@ -373,6 +374,7 @@ export class DispatchStep {
             prev.runQueuedAt.getTime() !== snap.run.queued_at.getTime()
           )
             fresh++;
+          built++;
           const c: Candidate = {
             ti,
             run: snap.run,
@@ -394,6 +396,8 @@ export class DispatchStep {
     for (const c of this.waitingCandidates.values())
       if (!plannedRuns.has(c.run.id) && !held.has(c.run.id) && !refilling.has(c.ti.id)) candidates.push(c);
     const round = ++this.round;
+    const idle = this.idle;
+    this.idle = null;
     if (toDefer.length) {
       this.opts.checkpoint();
       await sensors?.defer(toDefer, now);
@@ -434,7 +438,15 @@ export class DispatchStep {
     const counted = withRefills(limits, unseen);
     const ordering = counted.running < this.opts.parallelism || this.refillQueue.length - this.refillHead < this.opts.parallelism;
     const lookahead = inline && ordering ? REFILL_QUEUE_MAX : 0;
+    // The previous launch queued none of these same candidates (none built anew, none gone: between launches
+    // candidates are only dropped) under the same counts: each still waits for the reason its note gives. With
+    // 10,000 runs waiting for a full pool, checking them all again was most of such a tick's CPU.
+    if (idle && !built && !unwritten.size && candidates.length === idle.candidates && sameLimits(counted, idle.limits)) {
+      this.idle = idle;
+      return 0;
+    }
     const { dispatch: selected, waiting, next } = selectDispatchable(candidates, counted, lookahead);
+    if (!selected.length) this.idle = { candidates: candidates.length, limits: counted };
     this.updateRefillQueue(next, selected.length, waiting, fresh, limits);
     const render = noteRenderer();
     const alreadyScheduled: typeof waiting = [];

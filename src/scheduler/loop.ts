@@ -20,7 +20,7 @@ import {
   type SlotSuccessor,
   type AgentHandOff,
 } from "./dispatch-step";
-import { besides, dagsOf, heldRunning, selectRunsToPlan } from "./run-limits";
+import { heldRunning, idsBesides, selectRunsToPlan } from "./run-limits";
 import { SpecCache } from "./spec-cache";
 import { LiveSnapshots } from "./live-snapshots";
 import { RunSelection } from "./run-selection";
@@ -350,8 +350,8 @@ export class SchedulerLoop {
     // run's gate was half of every tick on Postgres (55 of 105 ms, scripts/bench tick).
     const toLoad = new Set(ids);
     const gateIds = [...toLoad];
-    const waitingOnly = besides(this.dispatch.waitingRuns(), toLoad);
-    const gateDags = dagsOf(waitingOnly);
+    const waiting = this.dispatch.waitingRuns();
+    const gateDags = waiting.dags;
     // A tick woken by events for a few runs reads them, their gates and the dispatch capacity in one store call
     // (one statement on Postgres, on every inline hop's path); a run the gates hold is then just not planned.
     // Held large runs are refreshed by their changes beside it. With thousands of runs to gate the separate
@@ -369,7 +369,8 @@ export class SchedulerLoop {
     const first = sweep && this.runs.fullSweep ? readAhead(store, ids) : undefined;
     const gates = reads ? (await reads).gates : gateIds.length || gateDags.length ? await store.loadRunGates(gateIds, gateDags) : null;
     const gate = gates ? selectRunsToPlan(gates) : { plan: [], held: [] };
-    this.runs.gated([...gateIds, ...waitingOnly.keys()], gates ? [...gate.held, ...heldRunning(waitingOnly, gates.dags)] : []);
+    const held = gates ? [...gate.held, ...heldRunning(waiting.runs, gates.dags, toLoad)] : [];
+    this.runs.gated([...gateIds, ...idsBesides(waiting.runs, toLoad)], held);
     const planIds = gate.plan.filter((id) => toLoad.has(id));
     const planned = new Set(planIds);
     // A sweep reads its runs in full (the backstop); a tick woken by events reads only what changed in large runs.

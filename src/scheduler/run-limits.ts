@@ -59,31 +59,23 @@ export function selectRunsToPlan(gates: RunGates): { plan: number[]; held: HeldR
 const pausedReason = (dagId: string) => `DAG ${dagId} is paused`;
 
 /**
- * Of `running` runs (runs whose tasks are already scheduled), those the gates' DAGs hold: a running run is held only
- * by its DAG's pause (max_active_runs and backfill limits decide which queued runs start), so gating the runs of
- * tasks waiting for capacity needs their DAGs' gates, not a read of each run. A DAG missing from `dags` holds none.
+ * Of `running` runs but those in `except` (runs whose tasks are already scheduled), those the gates' DAGs hold: a
+ * running run is held only by its DAG's pause (max_active_runs and backfill limits decide which queued runs start),
+ * so gating the runs of tasks waiting for capacity needs their DAGs' gates, not a read of each run. A DAG missing
+ * from `dags` holds none.
  */
-export function heldRunning(running: ReadonlyMap<number, DagRef>, dags: RunGates["dags"]): HeldRun[] {
+export function heldRunning(running: ReadonlyMap<number, DagRef>, dags: RunGates["dags"], except: ReadonlySet<number>): HeldRun[] {
   const held: HeldRun[] = [];
+  let anyPaused = false;
+  for (const d of dags.values()) anyPaused ||= d.is_paused;
+  if (!anyPaused) return held;
   for (const [id, run] of running)
-    if (dags.get(teamKey(run.team, run.dag_id))?.is_paused)
+    if (!except.has(id) && dags.get(teamKey(run.team, run.dag_id))?.is_paused)
       held.push({ id, team: run.team, dag_id: run.dag_id, reason: pausedReason(run.dag_id) });
   return held;
 }
 
-/** The runs of `runs` not in `gated` (those a tick gates by id). */
-export function besides<T>(runs: ReadonlyMap<number, T>, gated: ReadonlySet<number>): Map<number, T> {
-  const out = new Map<number, T>();
-  for (const [id, run] of runs) if (!gated.has(id)) out.set(id, run);
-  return out;
-}
-
-/** The DAGs of `runs`, each once. */
-export function dagsOf(runs: ReadonlyMap<number, DagRef>): DagRef[] {
-  const dags = new Map<string, DagRef>();
-  for (const { team, dag_id } of runs.values()) {
-    const key = teamKey(team, dag_id);
-    if (!dags.has(key)) dags.set(key, { team, dag_id });
-  }
-  return [...dags.values()];
+/** The ids of `runs` not in `except`. */
+export function* idsBesides(runs: ReadonlyMap<number, unknown>, except: ReadonlySet<number>): Generator<number> {
+  for (const id of runs.keys()) if (!except.has(id)) yield id;
 }

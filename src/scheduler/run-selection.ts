@@ -71,16 +71,16 @@ export class RunSelection {
     const ids = new Set<number>(asked);
     // The cursor is taken before the runs are read, so what is written while they are is found by the next sweep.
     const changed = await this.store.listRunIdsChangedAfter(incremental ? this.changeCursor : null, now);
+    const activeSet = new Set(active);
     if (incremental) {
       for (const id of active) if (!known.has(id)) ids.add(id);
-      const activeSet = new Set(active);
       for (const id of changed.runIds) if (activeSet.has(id)) ids.add(id);
       for (const id of this.waitingOnPast) ids.add(id);
       for (const id of this.held.keys()) ids.add(id);
       for (const id of due) ids.add(id);
     } else for (const id of active) ids.add(id);
     this.staged = {
-      knownActive: new Set(active),
+      knownActive: activeSet,
       changeCursor: changed.cursor,
       sweepsSinceFull: incremental ? this.sweepsSinceFull + 1 : 0,
     };

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { renderWaitReason, type WaitReason, type TaskInstanceRecord } from "../../../src/domain";
-import { fairOrder, selectDispatchable, type DispatchCandidate } from "../../../src/scheduler";
+import { fairOrder, sameLimits, selectDispatchable, type CapacityLimits, type DispatchCandidate } from "../../../src/scheduler";
 import { at, T0 } from "./helpers";
 
 let nextId = 1;
@@ -276,5 +276,54 @@ describe("team quotas", () => {
       teamUsage: new Map([["ml", usage(1)]]),
     });
     expect(waiting.map((w) => w.reason.kind)).toEqual(["parallelism"]);
+  });
+});
+
+describe("sameLimits", () => {
+  const quotas = new Map();
+  const limits = (): CapacityLimits => ({
+    parallelism: 32,
+    running: 3,
+    runningByDag: new Map([["default/etl", 3]]),
+    poolOpenSlots: new Map([["default/default_pool", 125]]),
+    poolTotalSlots: new Map([["default/default_pool", 128]]),
+    teamQuotas: quotas,
+    teamUsage: new Map([["default", { tasks: 3, pool_slots: 3, inline: 1 }]]),
+  });
+
+  test("the same counts in other objects are the same limits", () => {
+    expect(sameLimits(limits(), limits())).toBe(true);
+    expect(
+      sameLimits(
+        { ...limits(), runningByTask: new Map([["default/etl/a", 1]]) },
+        { ...limits(), runningByTask: new Map([["default/etl/a", 1]]) },
+      ),
+    ).toBe(true);
+  });
+
+  test("any count that differs makes them differ", () => {
+    const changes: Partial<CapacityLimits>[] = [
+      { parallelism: 16 },
+      { running: 2 },
+      { runningByDag: new Map([["default/etl", 2]]) },
+      { runningByDag: new Map([["default/other", 3]]) },
+      {
+        runningByDag: new Map([
+          ["default/etl", 3],
+          ["default/other", 0],
+        ]),
+      },
+      { poolOpenSlots: new Map([["default/default_pool", 124]]) },
+      { poolOpenSlots: undefined },
+      { poolTotalSlots: new Map([["default/default_pool", 64]]) },
+      { teamQuotas: new Map() },
+      { teamUsage: new Map([["default", { tasks: 3, pool_slots: 4, inline: 1 }]]) },
+      { teamUsage: new Map([["default", { tasks: 3, pool_slots: 3, inline: 0 }]]) },
+      { runningByTask: new Map([["default/etl/a", 1]]) },
+    ];
+    for (const change of changes) {
+      expect(sameLimits(limits(), { ...limits(), ...change })).toBe(false);
+      expect(sameLimits({ ...limits(), ...change }, limits())).toBe(false);
+    }
   });
 });
