@@ -94,15 +94,23 @@ export function tickReadsContract(getStore: () => Store): void {
       expect(together.pools.find((p) => p.name === "gpu")).toMatchObject({ team: "default", slots: 4, running_slots: 2, queued_slots: 0 });
     });
 
-    test("reads the capacity alone when given no runs", async () => {
+    test("reads the capacity alone when given no runs, as countActiveTaskInstances and listPoolUsage answer it", async () => {
       const store = getStore();
       const etl = await dagOf(store, "default", "etl");
-      const run = await store.createDagRun(newRun(etl, "r1"));
-      await drive(store, (await store.loadRunSnapshots([run.id]))[0]!.tis[0]!, "queued");
+      const run = await store.createDagRun(
+        newRun(etl, "r1", { tasks: [task("a"), task("b", "nowhere", 3), task("c", "default_pool", 2)] }),
+      );
+      const [a, b, c] = (await store.loadRunSnapshots([run.id]))[0]!.tis;
+      await drive(store, a!, "queued");
+      // A pool no one created holds its task's slots nowhere; two pools of one DAG count once for the DAG.
+      await drive(store, b!, "running");
+      await drive(store, c!, "running", "inline");
       const together = await store.loadTickReads([], []);
       expect(together).toEqual(await separately(store, [], []));
       expect(together.snapshots).toEqual([]);
-      expect(together.active.byDag.get("default/etl")).toBe(1);
+      expect(together.active.byDag.get("default/etl")).toBe(3);
+      expect(together.active.byTeam.get("default")).toEqual({ tasks: 3, pool_slots: 6, inline: 1 });
+      expect(together.pools.find((p) => p.name === "default_pool")).toMatchObject({ running_slots: 2, queued_slots: 1 });
     });
 
     test("gates the DAGs asked for besides the runs as loadRunGates does", async () => {

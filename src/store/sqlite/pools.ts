@@ -3,7 +3,16 @@
  * task_instances in the same query.
  */
 import type { Database } from "bun:sqlite";
-import { ConflictError, type ListOptions, type Page, type PoolInput, type PoolOccupancy, type PoolRecord } from "../../domain";
+import {
+  ConflictError,
+  type ActiveTaskCounts,
+  type ListOptions,
+  type Page,
+  type PoolInput,
+  type PoolOccupancy,
+  type PoolRecord,
+} from "../../domain";
+import { CAPACITY_SQL, toCapacity, type CapacityRow } from "../active-counts";
 import { POOL_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
 
@@ -58,6 +67,15 @@ export function listPoolUsage(db: Database): PoolOccupancy[] {
        FROM pools p LEFT JOIN ${OCCUPIED} u ON u.team = p.team AND u.pool = p.name ORDER BY p.id`,
     )
     .all() as PoolOccupancy[];
+}
+
+/** countActiveTaskInstances and listPoolUsage from one scan (CAPACITY_SQL), as a woken tick reads them. */
+export function loadCapacity(db: Database): { active: ActiveTaskCounts; pools: PoolOccupancy[] } {
+  const rows = db.query(CAPACITY_SQL).all() as CapacityRow[];
+  return toCapacity(
+    rows,
+    db.query("SELECT team, name, slots FROM pools ORDER BY id").all() as Pick<PoolOccupancy, "team" | "name" | "slots">[],
+  );
 }
 
 export function getPool(db: Database, team: string, name: string): PoolRecord | null {

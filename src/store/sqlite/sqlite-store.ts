@@ -295,8 +295,7 @@ export class SqliteStore implements Store {
     return {
       snapshots: runs.loadRunSnapshots(this.db, snapshotIds),
       gates: scheduling.loadRunGates(this.db, gateIds, gateDags),
-      active: tis.countActiveTaskInstances(this.db),
-      pools: pools.listPoolUsage(this.db),
+      ...pools.loadCapacity(this.db),
     };
   }
   async loadRunChanges(
