@@ -85,6 +85,26 @@ describe("selectDispatchable: lazy ordering makes the full sort's decisions", ()
     }
   });
 
+  test("once a take leaves nothing that fits, the rest are not ordered: they wait with the full sort's notes, in input order", () => {
+    const r = random(11);
+    // One gpu slot open, 60 candidates wanting it: the first in fair order takes it.
+    const cs = candidates(r, 60).map((c) => ({ ...c, ti: { ...c.ti, pool: "gpu", pool_slots: 1 }, maxActiveTasks: 100 }));
+    const l: CapacityLimits = {
+      parallelism: 1_000,
+      running: 0,
+      runningByDag: new Map(),
+      poolOpenSlots: new Map(TEAMS.map((t): [string, number] => [`${t}/gpu`, t === "a" ? 1 : 0])),
+      poolTotalSlots: new Map(TEAMS.map((t): [string, number] => [`${t}/gpu`, 4])),
+    };
+    const sel = selectDispatchable(cs, l);
+    expect(decisions(sel)).toEqual(decisions(referenceSelect(cs, l)));
+    expect(sel.dispatch).toHaveLength(1);
+    // After the take, the first that did not fit came in fair order; everything after it in the order given.
+    const rest = sel.waiting.slice(1).map((w) => w.candidate.ti.id);
+    expect(rest).toEqual(cs.map((c) => c.ti.id).filter((id) => rest.includes(id)));
+    expect(rest.length).toBeGreaterThan(50);
+  });
+
   test("at parallelism, nothing is ordered: every candidate waits with the parallelism note, in its input order", () => {
     const r = random(7);
     const cs = candidates(r, 50);
