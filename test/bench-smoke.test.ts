@@ -85,6 +85,9 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
           "| leoflow lite sqlite · bash |",
           "| bullmq 6.7.0 |",
           "| graphile-worker 0.18.0 |",
+          // The peers' jobs doing an http task's work (a local GET) beside their no-op rows.
+          "| bullmq 6.7.0 · http |",
+          "| graphile-worker 0.18.0 · http |",
           "| sqlite commit + agent spawn |",
           "| agent spawns (leoflow version), 2 at once |",
           "| sqlite · unlimited pool, nothing waiting |",

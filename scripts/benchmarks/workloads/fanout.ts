@@ -43,8 +43,7 @@ export const fanoutWorkload: Workload = async (ctx) => {
   return [
     ...(await leoflowFanouts(ctx, trials)),
     ...(await leoflowMappedFanout(ctx, trials)),
-    ...(await bullmqFanout(ctx, trials)),
-    ...(await graphileFanout(ctx, trials)),
+    ...(await peerFanouts(ctx, trials)),
     ...(await floors(ctx, trials)),
   ];
 };
@@ -159,17 +158,49 @@ class Completion {
   }
 }
 
-async function bullmqFanout(ctx: BenchContext, trials: number): Promise<Row[]> {
-  const base = { workload: WORKLOAD, metric: THROUGHPUT, subject: peerLabel("bullmq"), kind: "peer" as const, better: "higher" as const };
+/** What a peer's job does: nothing, or what a Leoflow http task does (one local HTTP GET, its body read). */
+type PeerJob = { label: string; note: string; run: () => Promise<void> };
+
+/**
+ * The peers' fan-outs: their no-op jobs (the targets' reference: the best peer row is the best of these), and
+ * when http tasks are measured, the same jobs each doing a Leoflow http task's work (a GET to the same kind
+ * of local no-op server, its body read), so the table also shows the peers doing the same work per task.
+ */
+async function peerFanouts(ctx: BenchContext, trials: number): Promise<Row[]> {
+  const noopJob: PeerJob = { label: "", note: "", run: async () => {} };
+  const rows = [...(await bullmqFanout(ctx, trials, noopJob)), ...(await graphileFanout(ctx, trials, noopJob))];
+  if (!ctx.opts.kinds.includes("http")) return rows;
+  const noop = noopServer();
+  try {
+    const httpJob: PeerJob = {
+      label: " · http",
+      note: "; each job one local HTTP GET, as an http task",
+      run: async () => void (await (await fetch(`${noop.base}/noop`)).text()),
+    };
+    rows.push(...(await bullmqFanout(ctx, trials, httpJob)), ...(await graphileFanout(ctx, trials, httpJob)));
+  } finally {
+    noop.stop();
+  }
+  return rows;
+}
+
+async function bullmqFanout(ctx: BenchContext, trials: number, job: PeerJob): Promise<Row[]> {
+  const base = {
+    workload: WORKLOAD,
+    metric: THROUGHPUT,
+    subject: `${peerLabel("bullmq")}${job.label}`,
+    kind: "peer" as const,
+    better: "higher" as const,
+  };
   if (ctx.skipBullmq) return [skippedRow(base, ctx.skipBullmq)];
-  ctx.log("fanout: bullmq");
+  ctx.log(`fanout: bullmq${job.label}`);
   const { fanout: n, parallelism } = ctx.opts;
   const { Queue, Worker } = await importPeer("bullmq");
   const connection = { ...REDIS, maxRetriesPerRequest: null };
   const name = `leoflow-bench-fanout-${process.pid}`;
   const queue = new Queue(name, { connection });
   const completion = new Completion(n);
-  const worker = new Worker(name, async () => completion.one(), { connection, concurrency: parallelism });
+  const worker = new Worker(name, async () => (await job.run(), completion.one()), { connection, concurrency: parallelism });
   await worker.waitUntilReady();
   const samples: number[] = [];
   try {
@@ -192,19 +223,19 @@ async function bullmqFanout(ctx: BenchContext, trials: number): Promise<Row[]> {
     await queue.obliterate({ force: true }).catch(() => {});
     await queue.close();
   }
-  return [{ ...base, samples, note: `addBulk, worker concurrency ${parallelism}, removeOnComplete` }];
+  return [{ ...base, samples, note: `addBulk, worker concurrency ${parallelism}, removeOnComplete${job.note}` }];
 }
 
-async function graphileFanout(ctx: BenchContext, trials: number): Promise<Row[]> {
+async function graphileFanout(ctx: BenchContext, trials: number, job: PeerJob): Promise<Row[]> {
   const base = {
     workload: WORKLOAD,
     metric: THROUGHPUT,
-    subject: peerLabel("graphile-worker"),
+    subject: `${peerLabel("graphile-worker")}${job.label}`,
     kind: "peer" as const,
     better: "higher" as const,
   };
   if (ctx.skipGraphile) return [skippedRow(base, ctx.skipGraphile)];
-  ctx.log("fanout: graphile-worker");
+  ctx.log(`fanout: graphile-worker${job.label}`);
   const { fanout: n, parallelism } = ctx.opts;
   const gw = await importPeer("graphile-worker");
   const schema = ctx.pg!.schema();
@@ -219,7 +250,7 @@ async function graphileFanout(ctx: BenchContext, trials: number): Promise<Row[]>
     noHandleSignals: true,
     logger,
     preset: { worker: { localQueue: { size: parallelism + 1 }, completeJobBatchDelay: 0 } },
-    taskList: { noop: async () => completion.one() },
+    taskList: { noop: async () => (await job.run(), completion.one()) },
   });
   const utils = await gw.makeWorkerUtils({ connectionString: ctx.pg!.url, schema, logger });
   const samples: number[] = [];
@@ -236,5 +267,7 @@ async function graphileFanout(ctx: BenchContext, trials: number): Promise<Row[]>
     await utils.release();
     await runner.stop();
   }
-  return [{ ...base, samples, note: `addJobs, concurrency ${parallelism}, localQueue ${parallelism + 1}, completeJobBatchDelay 0` }];
+  return [
+    { ...base, samples, note: `addJobs, concurrency ${parallelism}, localQueue ${parallelism + 1}, completeJobBatchDelay 0${job.note}` },
+  ];
 }
