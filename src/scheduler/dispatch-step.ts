@@ -11,7 +11,7 @@ import type { Store, TickReads, TryNext } from "../store";
 import type { TaskDispatcher } from "../dispatch";
 import { AtCapacityError } from "../dispatch";
 import { sameLimits, selectDispatchable, taskKey, type CapacityLimits, type TeamQuotas } from "./capacity";
-import { noteRenderer, poolLimits, waitCleared, waitingNotes, withWaitReason } from "./waiting";
+import { noteRenderer, poolLimits, waitCleared, withWaitReason } from "./waiting";
 import { WAITING_SCHEDULES_CHUNK, WaitingSchedules } from "./waiting-schedules";
 import { WaitingCandidates, type WaitingRuns } from "./waiting-runs";
 import { chainSuccessor, mayRefill, successNeedsNoPlan, withinLimits, withRefills, type FreedSlot, type Refill } from "./refill";
@@ -449,23 +449,22 @@ export class DispatchStep {
     if (!selected.length) this.idle = { candidates: candidates.length, limits: counted };
     this.updateRefillQueue(next, selected.length, waiting, fresh, limits);
     const render = noteRenderer();
-    const alreadyScheduled: typeof waiting = [];
-    for (const w of waiting) {
-      const { candidate, reason } = w;
-      const ti = withWaitReason(candidate.ti, reason, render(reason));
+    for (const { candidate, reason } of waiting) {
+      const note = render(reason);
+      // A new record exactly when the note or its kind changes (withWaitReason): then the note is written.
+      const ti = withWaitReason(candidate.ti, reason, note);
       const kept = ti === candidate.ti ? candidate : { ...candidate, ti };
       kept.round = round;
       if (this.waitingCandidates.get(ti.id) !== kept) this.waitingCandidates.set(ti.id, kept);
       // Scheduled this tick and not yet written: its note rides on that write.
       const scheduling = unwritten.get(ti.id);
-      if (scheduling)
-        unwritten.set(ti.id, { ...scheduling, patch: { ...scheduling.patch, note: render(reason), wait_reason: reason.kind } });
-      else alreadyScheduled.push(w);
+      if (scheduling) unwritten.set(ti.id, { ...scheduling, patch: { ...scheduling.patch, note, wait_reason: reason.kind } });
+      // A note is written only while its task instance is still scheduled; the snapshot may say none (a
+      // candidate of an earlier tick can have been read before it was scheduled).
+      else if (ti !== candidate.ti) notes.push({ id: ti.id, state: "scheduled", note, wait_reason: reason.kind });
     }
-    // A note is written only while its task instance is still scheduled; the snapshot may say none (a
-    // candidate of an earlier tick can have been read before it was scheduled).
-    notes.push(...waitingNotes(alreadyScheduled).map((n) => ({ ...n, state: "scheduled" as const })));
-    this.keepWaiting(round);
+    // Every entry left is one this call kept waiting: nothing to drop (a walk of 10,000 otherwise).
+    if (this.waitingCandidates.size !== waiting.length) this.keepWaiting(round);
     if (unwritten.size) {
       const chosen = new Set(selected.map((c) => c.ti.id));
       const inQueue = this.refillQueue.slice(this.refillHead).map((c) => c.ti.id);
