@@ -39,6 +39,21 @@ export type SnapshotTiValues = [
 
 const maybeDate = (ms: number | null) => (ms === null ? null : new Date(ms));
 
+/**
+ * One copy of each value the snapshot's repeated text columns hold (states, task ids, operators, pools, executors,
+ * hosts, wait reasons): the driver hands out a new string for every cell, and a loop holding 10,000 runs of one DAG
+ * kept 100,000 copies of the same ten task ids and a few states. Bounded: past the cap a value is kept as given.
+ */
+const INTERN_CAP = 100_000;
+const interned = new Map<string, string>();
+function intern<T extends string | null>(value: T): T {
+  if (value === null) return value;
+  const kept = interned.get(value);
+  if (kept !== undefined) return kept as T;
+  if (interned.size < INTERN_CAP) interned.set(value, value);
+  return value;
+}
+
 /** A task instance of a snapshot row; team, dag_id and run_id are the run's. */
 export function snapshotTaskInstance(v: SnapshotTiValues, run: DagRunRecord): TaskInstanceRecord {
   return {
@@ -47,24 +62,24 @@ export function snapshotTaskInstance(v: SnapshotTiValues, run: DagRunRecord): Ta
     team: run.team,
     dag_id: run.dag_id,
     run_id: run.run_id,
-    task_id: v[2],
+    task_id: intern(v[2]),
     map_index: v[3],
-    state: v[4] as TaskState,
+    state: intern(v[4]) as TaskState,
     try_number: v[5],
     max_tries: v[6],
-    operator: v[7],
-    pool: v[8],
+    operator: intern(v[7]),
+    pool: intern(v[8]),
     pool_slots: v[9],
     priority_weight: v[10],
     queued_at: maybeDate(v[11]),
     start_date: maybeDate(v[12]),
     end_date: maybeDate(v[13]),
     last_heartbeat: maybeDate(v[14]),
-    hostname: v[15],
+    hostname: intern(v[15]),
     pid: v[16],
-    executor: v[17],
+    executor: intern(v[17]),
     note: v[18],
-    wait_reason: v[19] as WaitReasonKind | null,
+    wait_reason: intern(v[19]) as WaitReasonKind | null,
     updated_at: new Date(v[20]),
   };
 }
