@@ -61,6 +61,18 @@ export function sameLimits(a: CapacityLimits, b: CapacityLimits): boolean {
   );
 }
 
+/** Whether two teams' quota maps hold the same quotas for the same teams (other fields of a team not compared). */
+export function sameQuotas(a: ReadonlyMap<string, TeamQuotas>, b: ReadonlyMap<string, TeamQuotas>): boolean {
+  return sameMap(
+    a,
+    b,
+    (x, y) =>
+      x.max_running_tasks === y.max_running_tasks &&
+      x.max_pool_slots === y.max_pool_slots &&
+      x.max_inline_requests === y.max_inline_requests,
+  );
+}
+
 function sameMap<V>(
   a: ReadonlyMap<string, V> | undefined,
   b: ReadonlyMap<string, V> | undefined,

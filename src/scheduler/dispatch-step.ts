@@ -10,7 +10,7 @@ import type { Logger } from "../observability";
 import type { Store, TickReads, TryNext } from "../store";
 import type { TaskDispatcher } from "../dispatch";
 import { AtCapacityError } from "../dispatch";
-import { sameLimits, selectDispatchable, taskKey, type CapacityLimits, type TeamQuotas } from "./capacity";
+import { sameLimits, sameQuotas, selectDispatchable, taskKey, type CapacityLimits, type TeamQuotas } from "./capacity";
 import { noteRenderer, poolLimits, waitCleared, withWaitReason } from "./waiting";
 import { WAITING_SCHEDULES_CHUNK, WaitingSchedules } from "./waiting-schedules";
 import { WaitingCandidates, type WaitingRuns } from "./waiting-runs";
@@ -213,9 +213,12 @@ export class DispatchStep {
     return transitions.map((t) => unwritten.get(t.id) === t || applied[w++] === true);
   }
 
-  /** The quotas the next ticks check (teams absent from the map have none). */
+  /**
+   * The quotas the next ticks check (teams absent from the map have none). Quotas equal to the current ones keep
+   * the current object: every sweep reads them again, and a new object would look like a change (sameLimits).
+   */
   setTeamQuotas(quotas: ReadonlyMap<string, TeamQuotas>): void {
-    this.teamQuotas = quotas;
+    if (!sameQuotas(this.teamQuotas, quotas)) this.teamQuotas = quotas;
   }
 
   /**

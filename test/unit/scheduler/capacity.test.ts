@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { renderWaitReason, type WaitReason, type TaskInstanceRecord } from "../../../src/domain";
-import { fairOrder, sameLimits, selectDispatchable, type CapacityLimits, type DispatchCandidate } from "../../../src/scheduler";
+import { fairOrder, sameLimits, sameQuotas, selectDispatchable, type CapacityLimits, type DispatchCandidate } from "../../../src/scheduler";
 import { at, T0 } from "./helpers";
 
 let nextId = 1;
@@ -325,5 +325,26 @@ describe("sameLimits", () => {
       expect(sameLimits(limits(), { ...limits(), ...change })).toBe(false);
       expect(sameLimits({ ...limits(), ...change }, limits())).toBe(false);
     }
+  });
+});
+
+describe("sameQuotas", () => {
+  const team = (name: string, max_running_tasks: number | null, extra: Record<string, unknown> = {}) =>
+    [name, { max_running_tasks, max_pool_slots: 8, max_inline_requests: null, ...extra }] as const;
+
+  test("the same quotas read again are the same, whatever else a team's row holds", () => {
+    const a = new Map([team("ml", 4), team("etl", null)]);
+    const b = new Map([team("etl", null, { created_at: new Date() }), team("ml", 4, { description: "x" })]);
+    expect(sameQuotas(a, b)).toBe(true);
+    expect(sameQuotas(new Map(), new Map())).toBe(true);
+  });
+
+  test("a quota changed, a team added or gone makes them differ", () => {
+    const a = new Map([team("ml", 4), team("etl", null)]);
+    expect(sameQuotas(a, new Map([team("ml", 5), team("etl", null)]))).toBe(false);
+    expect(sameQuotas(a, new Map([team("ml", 4), team("etl", null, { max_pool_slots: 9 })]))).toBe(false);
+    expect(sameQuotas(a, new Map([team("ml", 4), team("etl", null, { max_inline_requests: 1 })]))).toBe(false);
+    expect(sameQuotas(a, new Map([team("ml", 4)]))).toBe(false);
+    expect(sameQuotas(a, new Map([team("ml", 4), team("etl", null), team("new", null)]))).toBe(false);
   });
 });

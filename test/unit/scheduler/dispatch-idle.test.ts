@@ -17,7 +17,7 @@ import { at, dag, run, tis } from "./helpers";
 
 const spec = dag(["a", "b", "c", "d"].map((task_id) => ({ task_id })));
 
-function harness() {
+function harness(parallelism = 2) {
   /** Task instances the store counts as queued or running (of other runs): parallelism is 2. */
   let active = 2;
   const writes: TaskTransition[] = [];
@@ -35,7 +35,7 @@ function harness() {
     store: port,
     dispatcher: { dispatch: async (ti: TaskInstanceRecord) => void dispatched.push(ti.task_id) },
     logger: silentLogger,
-    parallelism: 2,
+    parallelism,
     wake: () => {},
     wakeAt: () => {},
     checkpoint: () => {},
@@ -47,7 +47,7 @@ function harness() {
     const launched = await d.run(planned, new Map(), { has: () => false }, now, notes);
     return { launched, notes: notes.map((n) => n.id) };
   };
-  return { tick, dispatched, writes, setActive: (n: number) => (active = n) };
+  return { tick, dispatched, writes, setActive: (n: number) => (active = n), setQuotas: d.setTeamQuotas.bind(d) };
 }
 
 describe("DispatchStep: a tick that changes nothing", () => {
@@ -75,5 +75,22 @@ describe("DispatchStep: a tick that changes nothing", () => {
     setActive(1);
     expect((await tick(null, at(7))).launched).toBe(1);
     expect(dispatched).toEqual(["a", "b"]);
+  });
+
+  test("team quotas read again unchanged leave the waiting as they are; a quota raised is seen at once", async () => {
+    const { tick, dispatched, setQuotas } = harness(100);
+    const quota = (max_running_tasks: number) =>
+      new Map([["default", { max_running_tasks, max_pool_slots: null, max_inline_requests: null }]]);
+    // The team runs 2 (other runs') of its quota of 2: both wait for the quota.
+    setQuotas(quota(2));
+    const rows = tis(spec, { a: "scheduled", b: "scheduled" });
+    expect(await tick(rows, at(1))).toEqual({ launched: 0, notes: [1, 2] });
+    // A sweep reads the teams again: the same quotas in a new map change nothing.
+    setQuotas(quota(2));
+    expect(await tick(null, at(2))).toEqual({ launched: 0, notes: [] });
+    // Raised to 3: one more goes.
+    setQuotas(quota(3));
+    expect((await tick(null, at(3))).launched).toBe(1);
+    expect(dispatched).toEqual(["a"]);
   });
 });
