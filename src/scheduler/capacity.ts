@@ -45,8 +45,8 @@ export interface CapacityLimits {
 }
 
 /**
- * Whether two limits hold the same counts (the team quotas compared as objects: the loop replaces them when it
- * reads them). Candidates that all waited under `a` all wait under `b` when this holds.
+ * Whether two limits hold the same counts (the team quotas compared as objects: DispatchStep keeps its map while
+ * a read brings the same quotas, sameQuotas). Candidates that all waited under `a` all wait under `b` when this holds.
  */
 export function sameLimits(a: CapacityLimits, b: CapacityLimits): boolean {
   return (

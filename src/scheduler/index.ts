@@ -2,7 +2,15 @@
 export { planRun, finalizeRun, topologicalRanks, type PlanInput } from "./planner";
 export { retryDelaySeconds, MAX_EXPONENTIAL_RETRY_DELAY_SECONDS } from "./retry";
 export { effectivePriorityWeights } from "./priority";
-export { fairOrder, sameLimits, sameQuotas, selectDispatchable, type DispatchCandidate, type CapacityLimits, type TeamQuotas } from "./capacity";
+export {
+  fairOrder,
+  sameLimits,
+  sameQuotas,
+  selectDispatchable,
+  type DispatchCandidate,
+  type CapacityLimits,
+  type TeamQuotas,
+} from "./capacity";
 export { relatedTaskIds, selectClearTargets, clearFor, clearsForRun, requeueAfterClear, type ClearSelection } from "./clear";
 export { planTaskMark, planRunMark, MARKABLE_TASK_STATES, MARKABLE_RUN_STATES, type MarkInput, type TaskMarkOptions } from "./mark";
 export { needsPreviousRun, pastBlocks, type PreviousRun } from "./depends-on-past";

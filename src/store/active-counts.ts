@@ -38,7 +38,7 @@ export function toActiveCounts(rows: readonly ActiveCountRow[]): ActiveTaskCount
 /**
  * Both capacity reads of a tick from one scan of the queued and running task instances: by team, DAG and pool,
  * folded (toCapacity) into countActiveTaskInstances' counts and listPoolUsage's pools. With 10,000 task
- * instances active the two scans were 11 ms each on SQLite, the one ~12.
+ * instances active on SQLite (warm, the statements alone): 7.9 ms for the two reads, 5.5 for this one and the pools.
  */
 export const CAPACITY_SQL = `SELECT team, dag_id, pool, count(*) AS tasks, sum(pool_slots) AS pool_slots,
     sum(CASE WHEN state = 'running' THEN pool_slots ELSE 0 END) AS running_slots,
