@@ -67,6 +67,34 @@ describe("SqliteStore prepared statements", () => {
 });
 
 describe("SqliteStore query plans", () => {
+  test("a DAG's counts of its active runs (max_active_runs gate, cron sweep) read the active ones only, not its history", async () => {
+    const store = new SqliteStore({ path: ":memory:" });
+    await store.migrate();
+    const spec = parseDagSpec({ dag_id: "etl", schedule: "@daily", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] });
+    const dag = await store.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: new Date(0) });
+    const run = await store.createDagRun(newRun(dag, "r1", { tasks: [runTask("t")] }));
+    const seen = new Set<string>();
+    const query = store.db.query.bind(store.db);
+    store.db.query = ((sql: string) => {
+      seen.add(sql);
+      return query(sql);
+    }) as typeof store.db.query;
+    await store.loadRunGates([run.id], [{ team: "default", dag_id: "etl" }]);
+    await store.listScheduledDags();
+    store.db.query = query;
+    // The gate's count of running runs and the cron sweep's count of active ones, per DAG.
+    const counts = [...seen].filter((sql) => /count\(\*\) FROM dag_runs r\s+WHERE r\.team = d\.team/.test(sql));
+    expect(counts).toHaveLength(2);
+    for (const sql of counts) {
+      const plan = (store.db.query(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join("\n");
+      expect({ sql, plan }).toEqual({
+        sql,
+        plan: expect.stringContaining("SEARCH r USING INDEX dag_runs_running (team=? AND dag_id=? AND state"),
+      });
+    }
+    await store.close();
+  });
+
   // 0019 dropped task_instances_pool_state, which kept a copy of every state change for no reader: the reads by
   // state must still find their rows through an index, not a scan of every task instance a store holds.
   test("the scheduler's, reapers' and pools' reads of task instances search an index, never walk them all", async () => {

@@ -26,6 +26,7 @@ import callbacksSql from "../../../sql/postgres/0017_callbacks.sql" with { type:
 import taskInstanceChangesSql from "../../../sql/postgres/0018_task_instance_changes.sql" with { type: "text" };
 import taskLogChunksSql from "../../../sql/postgres/0019_task_log_chunks.sql" with { type: "text" };
 import eventLogBatchesSql from "../../../sql/postgres/0020_event_log_batches.sql" with { type: "text" };
+import dagRunsRunningIndexSql from "../../../sql/postgres/0021_dag_runs_running_index.sql" with { type: "text" };
 import { execute, query, type Db, type Pool } from "./client";
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -49,6 +50,7 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   migrationFromFile("0018_task_instance_changes.sql", taskInstanceChangesSql),
   migrationFromFile("0019_task_log_chunks.sql", taskLogChunksSql),
   migrationFromFile("0020_event_log_batches.sql", eventLogBatchesSql),
+  migrationFromFile("0021_dag_runs_running_index.sql", dagRunsRunningIndexSql),
 ];
 
 /**

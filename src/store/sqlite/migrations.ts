@@ -26,6 +26,7 @@ import dropPoolStateIndexSql from "../../../sql/sqlite/0019_drop_pool_state_inde
 import taskLogChunksSql from "../../../sql/sqlite/0020_task_log_chunks.sql" with { type: "text" };
 import eventLogBatchesSql from "../../../sql/sqlite/0021_event_log_batches.sql" with { type: "text" };
 import dropUpdatedAtIndexSql from "../../../sql/sqlite/0022_drop_updated_at_index.sql" with { type: "text" };
+import dagRunsRunningIndexSql from "../../../sql/sqlite/0023_dag_runs_running_index.sql" with { type: "text" };
 
 export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0001_init.sql", initSql),
@@ -50,6 +51,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0020_task_log_chunks.sql", taskLogChunksSql),
   migrationFromFile("0021_event_log_batches.sql", eventLogBatchesSql),
   migrationFromFile("0022_drop_updated_at_index.sql", dropUpdatedAtIndexSql),
+  migrationFromFile("0023_dag_runs_running_index.sql", dagRunsRunningIndexSql),
 ];
 
 export function sqliteMigrationTarget(db: Database): MigrationTarget {

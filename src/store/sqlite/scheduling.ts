@@ -107,11 +107,13 @@ export function loadRunGates(db: Database, runIds: number[], extraDags: readonly
       const pairs = new Map<string, [string, string]>();
       for (const r of [...gates.runs, ...extraDags]) pairs.set(teamKey(r.team, r.dag_id), [r.team, r.dag_id]);
       if (pairs.size === 0) return gates;
+      // The count repeats the dag_runs_running index's WHERE terms (0023): SQLite reads a partial index only then.
       const dags = db
         .query(
           `SELECT d.team, d.dag_id, d.is_paused, d.version_id,
            (SELECT count(*) FROM dag_runs r
-             WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.state = 'running' AND r.backfill_id IS NULL) AS running
+             WHERE r.team = d.team AND r.dag_id = d.dag_id AND r.state IN ('queued', 'running') AND r.state = 'running'
+               AND r.backfill_id IS NULL) AS running
          FROM dags d
          WHERE (d.team, d.dag_id) IN (SELECT value ->> '$[0]', value ->> '$[1]' FROM json_each(?))`,
         )
