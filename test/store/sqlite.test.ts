@@ -114,11 +114,17 @@ describe("SqliteStore query plans", () => {
     await store.nextSensorCheckAt();
     // A cursor behind both the change counter and the ids: with one that has not moved the read is skipped.
     await store.listRunIdsChangedAfter("-1:-1");
+    await store.countActiveByTask([{ team: "default", dag_id: "etl", task_id: "t" }]);
     store.db.query = query;
+    // Counted per task through the state index, not the natural key (every task instance the DAG ever had).
+    const byTask = [...seen].find((sql) => /count\(\*\) FROM task_instances t\s+WHERE \+?t\.team/.test(sql));
+    expect((store.db.query(`EXPLAIN QUERY PLAN ${byTask}`).all() as { detail: string }[]).map((r) => r.detail)).toContain(
+      "SEARCH t USING INDEX task_instances_state (state=?)",
+    );
     // By state, and the incremental sweep's by change stamp and by id (by updated_at it was once planned as a walk
     // of a whole index).
     const reads = [...seen].filter((sql) => /FROM task_instances\b/.test(sql) && /\b(state (=|IN)|change_seq >|id >)/.test(sql));
-    expect(reads.length).toBeGreaterThanOrEqual(7);
+    expect(reads.length).toBeGreaterThanOrEqual(8);
     for (const sql of reads) {
       const plan = (store.db.query(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail);
       // "SCAN task_instances USING INDEX …" is a walk of every entry too, only in that index's order.

@@ -47,12 +47,17 @@ export function listMappedXComs(db: Database, key: Omit<XComKey, "map_index">): 
   return rows.map(toXCom);
 }
 
+/**
+ * Queued and running task instances per task (max_active_tis_per_dag). Through the state index (the `+` keeps
+ * SQLite, which has no statistics, off the natural key): by (team, dag_id) it walked every task instance the DAG
+ * ever had, on every tick with such a task waiting.
+ */
 export function countActiveByTask(db: Database, tasks: readonly ActiveTaskKey[]): number[] {
   if (tasks.length === 0) return [];
   const rows = db
     .query(
       `SELECT k.key AS i, (SELECT count(*) FROM task_instances t
-         WHERE t.team = k.value ->> '$[0]' AND t.dag_id = k.value ->> '$[1]' AND t.task_id = k.value ->> '$[2]'
+         WHERE +t.team = k.value ->> '$[0]' AND +t.dag_id = k.value ->> '$[1]' AND +t.task_id = k.value ->> '$[2]'
            AND t.state IN ('queued', 'running')) AS n
        FROM json_each(?) k`,
     )
