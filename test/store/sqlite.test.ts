@@ -66,6 +66,26 @@ describe("SqliteStore prepared statements", () => {
   });
 });
 
+/** The statement texts `calls` sends to the store's database, each once. */
+async function statementsOf(store: SqliteStore, calls: () => Promise<unknown>): Promise<string[]> {
+  const seen = new Set<string>();
+  const query = store.db.query.bind(store.db);
+  store.db.query = ((sql: string) => {
+    seen.add(sql);
+    return query(sql);
+  }) as typeof store.db.query;
+  try {
+    await calls();
+  } finally {
+    store.db.query = query;
+  }
+  return [...seen];
+}
+
+/** EXPLAIN QUERY PLAN's lines for `sql`. */
+const planOf = (store: SqliteStore, sql: string): string[] =>
+  (store.db.query(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail);
+
 describe("SqliteStore query plans", () => {
   test("a DAG's counts of its active runs (max_active_runs gate, cron sweep) read the active ones only, not its history", async () => {
     const store = new SqliteStore({ path: ":memory:" });
@@ -73,20 +93,15 @@ describe("SqliteStore query plans", () => {
     const spec = parseDagSpec({ dag_id: "etl", schedule: "@daily", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] });
     const dag = await store.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: new Date(0) });
     const run = await store.createDagRun(newRun(dag, "r1", { tasks: [runTask("t")] }));
-    const seen = new Set<string>();
-    const query = store.db.query.bind(store.db);
-    store.db.query = ((sql: string) => {
-      seen.add(sql);
-      return query(sql);
-    }) as typeof store.db.query;
-    await store.loadRunGates([run.id], [{ team: "default", dag_id: "etl" }]);
-    await store.listScheduledDags();
-    store.db.query = query;
+    const seen = await statementsOf(store, async () => {
+      await store.loadRunGates([run.id], [{ team: "default", dag_id: "etl" }]);
+      await store.listScheduledDags();
+    });
     // The gate's count of running runs and the cron sweep's count of active ones, per DAG.
-    const counts = [...seen].filter((sql) => /count\(\*\) FROM dag_runs r\s+WHERE r\.team = d\.team/.test(sql));
+    const counts = seen.filter((sql) => /count\(\*\) FROM dag_runs r\s+WHERE r\.team = d\.team/.test(sql));
     expect(counts).toHaveLength(2);
     for (const sql of counts) {
-      const plan = (store.db.query(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join("\n");
+      const plan = planOf(store, sql).join("\n");
       expect({ sql, plan }).toEqual({
         sql,
         plan: expect.stringContaining("SEARCH r USING INDEX dag_runs_running (team=? AND dag_id=? AND state"),
@@ -100,33 +115,26 @@ describe("SqliteStore query plans", () => {
   test("the scheduler's, reapers' and pools' reads of task instances search an index, never walk them all", async () => {
     const store = new SqliteStore({ path: ":memory:" });
     await store.migrate();
-    const seen = new Set<string>();
-    const query = store.db.query.bind(store.db);
-    store.db.query = ((sql: string) => {
-      seen.add(sql);
-      return query(sql);
-    }) as typeof store.db.query;
-    await store.loadTickReads([], []);
-    await store.countActiveTaskInstances();
-    await store.listPools("default");
-    await store.listAgentLostCandidates();
-    await store.listDispatchLostCandidates();
-    await store.nextSensorCheckAt();
-    // A cursor behind both the change counter and the ids: with one that has not moved the read is skipped.
-    await store.listRunIdsChangedAfter("-1:-1");
-    await store.countActiveByTask([{ team: "default", dag_id: "etl", task_id: "t" }]);
-    store.db.query = query;
+    const seen = await statementsOf(store, async () => {
+      await store.loadTickReads([], []);
+      await store.countActiveTaskInstances();
+      await store.listPools("default");
+      await store.listAgentLostCandidates();
+      await store.listDispatchLostCandidates();
+      await store.nextSensorCheckAt();
+      // A cursor behind both the change counter and the ids: with one that has not moved the read is skipped.
+      await store.listRunIdsChangedAfter("-1:-1");
+      await store.countActiveByTask([{ team: "default", dag_id: "etl", task_id: "t" }]);
+    });
     // Counted per task through the state index, not the natural key (every task instance the DAG ever had).
-    const byTask = [...seen].find((sql) => /count\(\*\) FROM task_instances t\s+WHERE \+?t\.team/.test(sql));
-    expect((store.db.query(`EXPLAIN QUERY PLAN ${byTask}`).all() as { detail: string }[]).map((r) => r.detail)).toContain(
-      "SEARCH t USING INDEX task_instances_state (state=?)",
-    );
+    const byTask = seen.find((sql) => /count\(\*\) FROM task_instances t\s+WHERE \+?t\.team/.test(sql));
+    expect(planOf(store, byTask!)).toContain("SEARCH t USING INDEX task_instances_state (state=?)");
     // By state, and the incremental sweep's by change stamp and by id (by updated_at it was once planned as a walk
     // of a whole index).
-    const reads = [...seen].filter((sql) => /FROM task_instances\b/.test(sql) && /\b(state (=|IN)|change_seq >|id >)/.test(sql));
+    const reads = seen.filter((sql) => /FROM task_instances\b/.test(sql) && /\b(state (=|IN)|change_seq >|id >)/.test(sql));
     expect(reads.length).toBeGreaterThanOrEqual(8);
     for (const sql of reads) {
-      const plan = (store.db.query(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail);
+      const plan = planOf(store, sql);
       // "SCAN task_instances USING INDEX …" is a walk of every entry too, only in that index's order.
       expect({ sql, scans: plan.filter((d) => /^SCAN (task_instances|t)\b/.test(d)) }).toEqual({ sql, scans: [] });
     }
