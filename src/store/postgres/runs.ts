@@ -112,18 +112,16 @@ export async function listActiveRunIds(db: Db): Promise<number[]> {
 const CLOCK_SLACK_MS = 2_000;
 
 /**
- * Through the index on updated_at; ids as one array text, like listActiveRunIds. The cursor is a time: `now` less
- * the slack, so a write stamped by a replica whose clock is behind this one's is still found next time.
- */
-/**
- * The runs with a task instance stamped after $1. The upper bound changes nothing but the estimate: without
- * statistics (a table just filled, before autovacuum analyzes it) Postgres guesses a third of the rows for a
- * one-sided range and scans the whole table (13 ms a sweep at 100,000 task instances, scripts/bench tick), for a
- * two-sided one 0.5%, and reads the index (0.3 ms).
+ * The runs with a task instance stamped after $1, through the index on updated_at; ids as one array text, like
+ * listActiveRunIds. The upper bound changes nothing but the estimate: without statistics (a table just filled,
+ * before autovacuum analyzes it) Postgres guesses a third of the rows for a one-sided range and scans the whole
+ * table (13 ms a sweep at 100,000 task instances, scripts/bench tick), for a two-sided one 0.5%, and reads the
+ * index (0.3 ms).
  */
 export const CHANGED_RUNS_SQL =
   "SELECT array_agg(DISTINCT dag_run_id ORDER BY dag_run_id)::text AS ids FROM task_instances WHERE updated_at > $1 AND updated_at <= 'infinity'";
 
+/** The cursor is a time: `now` less the slack, so a write a replica with a slower clock stamps is still found next time. */
 export async function listRunIdsChangedAfter(db: Db, cursor: string | null, now: Date): Promise<{ runIds: number[]; cursor: string }> {
   const next = new Date(now.getTime() - CLOCK_SLACK_MS).toISOString();
   if (cursor === null) return { runIds: [], cursor: next };
