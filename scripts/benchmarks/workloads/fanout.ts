@@ -184,14 +184,17 @@ async function peerFanouts(ctx: BenchContext, trials: number): Promise<Row[]> {
   return rows;
 }
 
+/** The fields a peer's fan-out row has whatever it measured. */
+const peerRow = (peer: "bullmq" | "graphile-worker", job: PeerJob) => ({
+  workload: WORKLOAD,
+  metric: THROUGHPUT,
+  subject: `${peerLabel(peer)}${job.label}`,
+  kind: "peer" as const,
+  better: "higher" as const,
+});
+
 async function bullmqFanout(ctx: BenchContext, trials: number, job: PeerJob): Promise<Row[]> {
-  const base = {
-    workload: WORKLOAD,
-    metric: THROUGHPUT,
-    subject: `${peerLabel("bullmq")}${job.label}`,
-    kind: "peer" as const,
-    better: "higher" as const,
-  };
+  const base = peerRow("bullmq", job);
   if (ctx.skipBullmq) return [skippedRow(base, ctx.skipBullmq)];
   ctx.log(`fanout: bullmq${job.label}`);
   const { fanout: n, parallelism } = ctx.opts;
@@ -227,13 +230,7 @@ async function bullmqFanout(ctx: BenchContext, trials: number, job: PeerJob): Pr
 }
 
 async function graphileFanout(ctx: BenchContext, trials: number, job: PeerJob): Promise<Row[]> {
-  const base = {
-    workload: WORKLOAD,
-    metric: THROUGHPUT,
-    subject: `${peerLabel("graphile-worker")}${job.label}`,
-    kind: "peer" as const,
-    better: "higher" as const,
-  };
+  const base = peerRow("graphile-worker", job);
   if (ctx.skipGraphile) return [skippedRow(base, ctx.skipGraphile)];
   ctx.log(`fanout: graphile-worker${job.label}`);
   const { fanout: n, parallelism } = ctx.opts;
