@@ -4,6 +4,8 @@
  * meaning). A state "moving" to itself is not a transition: callers treat it as a no-op.
  */
 import { IllegalTransitionError } from "./errors";
+import { storableText } from "./json-safety";
+import type { TaskInstancePatch, TaskInstanceRecord, TaskTransition } from "./records";
 import type { DagRunState, TaskState } from "./states";
 
 /**
@@ -84,4 +86,21 @@ export function assertTransition(from: TaskState, to: TaskState): void {
 /** Throws IllegalTransitionError (naming the dag run) unless the run transition is allowed. */
 export function assertDagRunTransition(from: DagRunState, to: DagRunState): void {
   if (!canTransitionDagRun(from, to)) throw new IllegalTransitionError(from, to, "dag run");
+}
+
+/**
+ * The record a store holds once `t` applied to `ti` at `now`, as both stores' UPDATE writes it: the state and
+ * updated_at, each field the patch sets (text as stored: storableText), wait_reason cleared unless the patch sets
+ * it. The scheduler keeps its copy of a large run current with its own writes this way (live-snapshots.ts)
+ * instead of reading back thousands of rows it has just written; the store contract holds both stores to it.
+ */
+export function transitioned<T extends TaskInstanceRecord>(ti: T, t: TaskTransition, now: Date): T {
+  const next: T = { ...ti, state: t.to, updated_at: now, wait_reason: null };
+  const patch = t.patch;
+  if (patch)
+    for (const key of Object.keys(patch) as (keyof TaskInstancePatch)[]) {
+      const v = patch[key];
+      if (v !== undefined) (next as Record<string, unknown>)[key] = typeof v === "string" ? storableText(v) : v;
+    }
+  return next;
 }

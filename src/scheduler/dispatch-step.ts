@@ -5,7 +5,7 @@
  * policy's handler).
  */
 import type { DagSpec, TaskState, DagRunRecord, TaskInstanceRecord, TaskNoteUpdate, TaskTransition } from "../domain";
-import { toError } from "../domain";
+import { toError, transitioned } from "../domain";
 import type { Logger } from "../observability";
 import type { Store, TickReads, TryNext } from "../store";
 import type { TaskDispatcher } from "../dispatch";
@@ -61,6 +61,11 @@ export interface DispatchStepOptions {
   checkpoint: () => void;
   /** Takes the sensors the control plane checks (sensor-poller.ts): they wait deferred, outside all capacity. */
   sensors?: SensorHandOver;
+  /**
+   * A transition of a task instance of run `runId` this step wrote and saw apply, for the loop's held copy of the
+   * run (LiveSnapshots.ownWrite): the record as now stored, or null when the loop holds no such record.
+   */
+  ownWrite?: (runId: number, t: TaskTransition, now: Date) => TaskInstanceRecord | null;
 }
 
 /** Where scheduled sensors go instead of a launch. */
@@ -317,9 +322,19 @@ export class DispatchStep {
   /** Writes transitions into scheduled left unwritten; a candidate whose write did not apply stops waiting. */
   private async writeSchedules(transitions: TaskTransition[], now: Date): Promise<void> {
     const applied = await this.opts.store.applyTransitions(transitions, now);
-    transitions.forEach((t, i) => {
-      if (!applied[i]) this.waitingCandidates.delete(t.id);
-    });
+    for (const [i, t] of transitions.entries()) this.scheduleWritten(t, applied[i] === true, now);
+  }
+
+  /**
+   * A waiting candidate's move into scheduled went out: one that did not apply stops waiting; one that did
+   * takes the row as written, the same record the loop's held copy of its run now has (ownWrite), so the
+   * next tick reuses the candidate instead of building it again from a record read back.
+   */
+  private scheduleWritten(t: TaskTransition, applied: boolean, now: Date): void {
+    const c = this.waitingCandidates.get(t.id);
+    if (!applied) this.waitingCandidates.delete(t.id);
+    else if (c && c.ti.try_number === (t.try_number ?? c.ti.try_number))
+      c.ti = this.opts.ownWrite?.(c.run.id, t, now) ?? transitioned(c.ti, t, now);
   }
 
   private async launch(
@@ -647,11 +662,7 @@ export class DispatchStep {
   private async writeWaiting(limit: number, now: Date): Promise<void> {
     await this.waitingSchedules.write(
       (ts) => this.opts.store.applyTransitions(ts, now),
-      (t, applied) => {
-        const c = this.waitingCandidates.get(t.id);
-        if (!applied) this.waitingCandidates.delete(t.id);
-        else if (c && c.ti.try_number === (t.try_number ?? c.ti.try_number)) c.ti = { ...c.ti, state: "scheduled", updated_at: now };
-      },
+      (t, applied) => this.scheduleWritten(t, applied, now),
       limit,
       this.refillable() ? WAITING_SCHEDULES_CHUNK : Number.POSITIVE_INFINITY,
     );

@@ -149,6 +149,7 @@ export class SchedulerLoop {
       wakeAt: (id, at) => this.timer.armRun(id, at.getTime()),
       checkpoint: () => this.throwIfCancelled(),
       sensors: opts.sensors,
+      ownWrite: (runId, t, now) => this.snapshots.ownWrite(runId, t, now),
     });
   }
 

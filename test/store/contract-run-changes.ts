@@ -6,6 +6,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { parseDagSpec } from "../../src/domain/schemas";
+import { transitioned, type TaskTransition } from "../../src/domain";
 import type { KnownTaskInstance, Store } from "../../src/store";
 import { newRun, runOfBashTasks, runTask, T0 } from "./contract-fixtures";
 
@@ -196,6 +197,42 @@ export function runChangesContract(getStore: () => Store): void {
       expect(await store.setTaskInstanceNotes([{ id: tis[0]!.id, state: "none", note: "waiting" }])).toEqual([true]);
       const [changes] = await store.loadRunChanges([run.id], byId(versions(tis)));
       expect(changes!.tis).toEqual([]);
+    });
+
+    test("a transition leaves the row transitioned() says, so a copy kept by it is not read back", async () => {
+      const store = getStore();
+      const { run, tis } = await runWithTasks(store, "r1");
+      const id = tis[0]!.id;
+      // The scheduler's own writes: a waiting task's move into scheduled with its note (text as stored: a NUL
+      // becomes U+FFFD), a start, and an end whose patch sets no wait (the wait is cleared).
+      const steps: TaskTransition[] = [
+        {
+          id,
+          from: ["none"],
+          to: "scheduled",
+          try_number: 1,
+          patch: { note: "waiting \u0000 for a slot", wait_reason: "max_active_tasks" },
+        },
+        {
+          id,
+          from: ["scheduled"],
+          to: "running",
+          try_number: 1,
+          patch: { queued_at: at(21), start_date: at(21), executor: "inline", hostname: "h1" },
+        },
+        { id, from: ["running"], to: "success", try_number: 1, patch: { end_date: at(22), note: null } },
+      ];
+      for (const [i, t] of steps.entries()) {
+        const [before] = await store.loadRunSnapshots([run.id]);
+        const now = new Date(at(20 + i).getTime() + 123);
+        expect(await store.applyTransitions([t], now)).toEqual([true]);
+        const kept = transitioned(before!.tis.find((ti) => ti.id === id)!, t, now);
+        const [after] = await store.loadRunSnapshots([run.id]);
+        expect([t.to, after!.tis.find((ti) => ti.id === id)]).toEqual([t.to, kept]);
+        const known = byId(versions(after!.tis.map((ti) => (ti.id === id ? kept : ti))));
+        const [changes] = await store.loadRunChanges([run.id], known);
+        expect([t.to, changes!.tis]).toEqual([t.to, []]);
+      }
     });
   });
 }

@@ -4,7 +4,7 @@
  * Over an in-memory store that answers like the contract (test/store/contract-run-changes.ts): no I/O.
  */
 import { describe, expect, test } from "bun:test";
-import type { DagRunRecord, RunSnapshot, TaskInstanceRecord, TaskState } from "../../../src/domain";
+import type { DagRunRecord, RunSnapshot, TaskInstanceRecord, TaskState, TaskTransition } from "../../../src/domain";
 import { LiveSnapshots, type SnapshotStore } from "../../../src/scheduler/live-snapshots";
 import type { KnownTaskInstance } from "../../../src/store";
 
@@ -199,6 +199,36 @@ describe("LiveSnapshots", () => {
       [4, null, null],
     ]);
   });
+  test("the loop's own writes are taken into the held copy and not read back; a write the copy was not conditional on is not", async () => {
+    const m = memoryStore([{ id: 1, tasks: 5 }]);
+    const live = new LiveSnapshots(m.store, 3);
+    await live.load([1], false, 0);
+    // The store applies these (the memory store plays the database), then the loop reports them.
+    const schedule = (id: number, try_number?: number): TaskTransition => ({
+      id,
+      from: ["none"],
+      to: "scheduled",
+      ...(try_number ? { try_number } : {}),
+      patch: { note: "waits", wait_reason: "max_active_tasks" },
+    });
+    for (const id of [1, 2, 3]) m.write(id, "scheduled", T(1), { note: "waits", wait_reason: "max_active_tasks" });
+    const kept = live.ownWrite(1, schedule(1, 1), T(1));
+    expect(kept && [kept.state, kept.note, kept.wait_reason, kept.updated_at]).toEqual(["scheduled", "waits", "max_active_tasks", T(1)]);
+    expect(live.ownWrite(1, schedule(2), T(1))?.state).toBe("scheduled");
+    // Held on another try, or in a state the write was not from: the copy is left to be read again.
+    expect(live.ownWrite(1, schedule(3, 2), T(1))).toBeNull();
+    expect(live.ownWrite(1, { id: 4, from: ["scheduled"], to: "queued" }, T(1))).toBeNull();
+    // Not held: a run or a task instance this copy does not have.
+    expect(live.ownWrite(2, schedule(1, 1), T(1))).toBeNull();
+    expect(live.ownWrite(1, schedule(99, 1), T(1))).toBeNull();
+    const before = m.reads.rowsReturned;
+    const [snap] = await live.load([1], false, 1);
+    // Only task instance 3 (written, not taken) is read back.
+    expect(m.reads.rowsReturned - before).toBe(1);
+    expect(snap!.tis.find((t) => t.id === 1)).toBe(kept!);
+    expect(states(snap)).toEqual(["1:scheduled", "2:scheduled", "3:scheduled", "4:none", "5:none"]);
+  });
+
   test("changedTasks: everything after a full read; then the tasks changed since the last plan the loop reported done", async () => {
     const m = memoryStore([{ id: 1, tasks: 5 }]);
     const live = new LiveSnapshots(m.store, 3);
