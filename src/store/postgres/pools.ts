@@ -44,7 +44,7 @@ export async function listPoolUsage(db: Db): Promise<PoolOccupancy[]> {
   return query<PoolOccupancy>(db, POOL_USAGE_SQL);
 }
 
-export const POOL_USAGE_SQL = `SELECT p.team, p.name, p.slots, COALESCE(u.running_slots, 0) AS running_slots, COALESCE(u.queued_slots, 0) AS queued_slots
+const POOL_USAGE_SQL = `SELECT p.team, p.name, p.slots, COALESCE(u.running_slots, 0) AS running_slots, COALESCE(u.queued_slots, 0) AS queued_slots
      FROM pools p LEFT JOIN ${OCCUPIED} u ON u.team = p.team AND u.pool = p.name ORDER BY p.id`;
 
 export async function getPool(db: Db, team: string, name: string): Promise<PoolRecord | null> {
