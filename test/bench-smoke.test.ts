@@ -109,6 +109,14 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
           (r: any) => r.workload === "chain" && r.subject === "leoflow lite sqlite · http" && r.metric === "per-hop latency (ms)",
         );
         expect(leoflowHop).toMatchObject({ n: 1, vs_floor: expect.any(Number) });
+        // Beside each fan-out's rate, what its tasks cost the whole machine (every process's CPU ÷ tasks).
+        const fanoutCpu = results.find(
+          (r: any) =>
+            r.workload === "fanout" &&
+            r.subject === "leoflow lite sqlite · http" &&
+            r.metric === "machine CPU per task (µs, every process)",
+        );
+        expect(fanoutCpu).toMatchObject({ n: 1, better: "lower", median: expect.any(Number) });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

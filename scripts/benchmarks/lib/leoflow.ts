@@ -134,7 +134,17 @@ export async function waitForDags(lf: Leoflow, ids: string[]): Promise<void> {
 }
 
 /** Triggers a run and waits for it to end; returns the run and its task instances (all pages). */
-export async function runToEnd(lf: Leoflow, dagId: string, runId: string, timeoutMs = 300_000): Promise<{ run: any; tis: any[] }> {
+/**
+ * Triggers a run, waits for its end and reads it back with its task instances. `ended` is called the moment
+ * the wait answers, before the reads (a workload measuring the run's own cost stops its clocks there).
+ */
+export async function runToEnd(
+  lf: Leoflow,
+  dagId: string,
+  runId: string,
+  timeoutMs = 300_000,
+  ended?: () => void,
+): Promise<{ run: any; tis: any[] }> {
   const t = await lf.api("POST", `/api/v2/dags/${dagId}/dagRuns`, { dag_run_id: runId, logical_date: null });
   if (t.status !== 200) throw new Error(`trigger ${dagId} failed: ${t.status} ${JSON.stringify(t.body)}`);
   // The run's wait stream (one store read per interval on the server), not a full API request every 25 ms: the
@@ -147,6 +157,7 @@ export async function runToEnd(lf: Leoflow, dagId: string, runId: string, timeou
       timer = setTimeout(() => reject(new Error(`run ${dagId}/${runId} did not end:\n${lf.output().slice(-3000)}`)), timeoutMs);
     }),
   ]).finally(() => clearTimeout(timer));
+  ended?.();
   // NDJSON: the caller parsed a one-line stream as JSON already; a longer one stays text, its last line the end.
   const body: unknown = waited.body;
   const last = typeof body === "string" ? JSON.parse(body.trim().split("\n").at(-1)!) : body;

@@ -33,3 +33,25 @@ export function machineLine(m: Machine): string {
   const idle = m.load_1m < 0.3 ? "otherwise idle" : `NOT idle (1-min load ${m.load_1m} at start)`;
   return `machine: ${m.nproc} cores (nproc), ${m.cpu}, ${m.memory_gib} GiB memory, Linux ${m.kernel}, Bun ${m.bun}; ${idle}`;
 }
+
+/**
+ * CPU time every process on the machine has spent so far (ms, from /proc/stat: user, nice, system, irq,
+ * softirq and steal), or null off Linux. The difference over a trial is what the work cost across processes:
+ * the server, its database, the bench's no-op server, a peer's worker and Redis alike. Busier than the
+ * trial's own work only by what else ran meanwhile, which the "otherwise idle" header says.
+ */
+export function machineBusyMs(): number | null {
+  try {
+    const line = require("node:fs").readFileSync("/proc/stat", "utf8").split("\n", 1)[0] as string;
+    const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+    const ticks = user! + nice! + system! + irq! + softirq! + steal!;
+    return Number.isFinite(ticks) ? (ticks * 1000) / 100 : null; // USER_HZ is 100 on Linux
+  } catch {
+    return null;
+  }
+}
+
+/** Machine CPU per item over a span (µs), from two machineBusyMs readings; null when either is. */
+export function busyMicrosPer(before: number | null, after: number | null, items: number): number | null {
+  return before === null || after === null ? null : ((after - before) * 1000) / items;
+}

@@ -7,6 +7,7 @@
  */
 import { skippedRow, type BenchContext, type TaskKind, type Workload } from "../lib/context";
 import { BINARY, noopServer, runToEnd, ticksSoFar, waitForDags } from "../lib/leoflow";
+import { busyMicrosPer, machineBusyMs } from "../lib/machine";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import { importPeer, peerLabel, REDIS } from "../lib/peers";
 import type { Row } from "../lib/stats";
@@ -15,6 +16,23 @@ import { leoflowMappedFanout } from "./fanout-mapped";
 
 const WORKLOAD = "fanout";
 export const THROUGHPUT = "tasks completed per second";
+/**
+ * What a task cost the whole machine over the same span as the throughput: every process's CPU (the server,
+ * its database, the bench's no-op server; a peer's worker, Redis or Postgres) ÷ tasks. Steadier than the rate
+ * between runs of a noisy machine, and it says how much of a gap in the rate is work rather than waiting.
+ */
+export const MACHINE_CPU = "machine CPU per task (µs, every process)";
+
+/** The machine CPU row beside a subject's throughput row: same subject, kind, floor and note. */
+function cpuRow(throughput: Row, cpu: number[]): Row {
+  return { ...throughput, metric: MACHINE_CPU, better: "lower", samples: cpu };
+}
+
+/** Pushes one trial's machine CPU per task onto `cpu` (nothing off Linux). */
+function pushCpu(cpu: number[], before: number | null, after: number | null, items: number): void {
+  const us = busyMicrosPer(before, after, items);
+  if (us !== null) cpu.push(us);
+}
 
 /** What one task of the fan-out does, by kind. */
 const TASK_OF: Record<TaskKind, (base: string) => Record<string, unknown>> = {
@@ -68,8 +86,10 @@ async function floors(ctx: BenchContext, trials: number): Promise<Row[]> {
           ? async () => void (await (await fetch(`${noop.base}/noop`)).text())
           : async () => void (await Bun.spawn([BINARY, "version"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" }).exited);
       const samples: number[] = [];
+      const cpu: number[] = [];
       for (let t = 0; t < trials; t++) {
         let next = 0;
+        const busy0 = machineBusyMs();
         const t0 = nowMs();
         await Promise.all(
           Array.from({ length: Math.min(p, n) }, async () => {
@@ -77,16 +97,10 @@ async function floors(ctx: BenchContext, trials: number): Promise<Row[]> {
           }),
         );
         samples.push(n / ((nowMs() - t0) / 1000));
+        pushCpu(cpu, busy0, machineBusyMs(), n);
       }
-      rows.push({
-        workload: WORKLOAD,
-        metric: THROUGHPUT,
-        subject,
-        kind: "floor",
-        better: "higher",
-        samples,
-        note: `${n} of them`,
-      });
+      const row: Row = { workload: WORKLOAD, metric: THROUGHPUT, subject, kind: "floor", better: "higher", samples, note: `${n} of them` };
+      rows.push(row, cpuRow(row, cpu));
     }
   } finally {
     noop.stop();
@@ -116,19 +130,23 @@ async function leoflowFanouts(ctx: BenchContext, trials: number): Promise<Row[]>
       );
       for (const kind of ctx.opts.kinds) {
         const samples: number[] = [];
+        const cpu: number[] = [];
         // What the scheduler spent on it: its ticks per 1,000 tasks (a tick per end would be 1,000).
         const ticks: number[] = [];
         const size = sizeOf(ctx, kind);
         for (let t = 0; t < trials; t++) {
           const ticks0 = await ticksSoFar(lf);
+          const busy0 = machineBusyMs();
+          let busy1: number | null = null;
           const t0 = Date.now();
-          const { tis } = await runToEnd(lf, `bench_fanout_${kind}`, `trial-${t}`, 1_800_000);
+          const { tis } = await runToEnd(lf, `bench_fanout_${kind}`, `trial-${t}`, 1_800_000, () => (busy1 = machineBusyMs()));
+          pushCpu(cpu, busy0, busy1, size);
           const last = Math.max(...tis.map((ti: any) => Date.parse(ti.end_date)));
           ticks.push(((await ticksSoFar(lf)) - ticks0) / (size / 1000));
           samples.push(size / ((last - t0) / 1000));
           ctx.log(`fanout: leoflow ${variant.label} · ${kind} trial ${t}: ${samples.at(-1)!.toFixed(0)} tasks/s`);
         }
-        rows.push({
+        const row: Row = {
           workload: WORKLOAD,
           metric: THROUGHPUT,
           subject: `leoflow ${variant.label} · ${kind}`,
@@ -137,7 +155,8 @@ async function leoflowFanouts(ctx: BenchContext, trials: number): Promise<Row[]>
           samples,
           floor: floorOf(kind, parallelism),
           note: `${size} tasks, parallelism ${parallelism}; ${ticks.map((x) => x.toFixed(0)).join(" / ")} scheduler ticks per 1,000 tasks`,
-        });
+        };
+        rows.push(row, cpuRow(row, cpu));
       }
       return rows;
     },
@@ -195,7 +214,8 @@ const peerRow = (peer: "bullmq" | "graphile-worker", job: PeerJob) => ({
 
 async function bullmqFanout(ctx: BenchContext, trials: number, job: PeerJob): Promise<Row[]> {
   const base = peerRow("bullmq", job);
-  if (ctx.skipBullmq) return [skippedRow(base, ctx.skipBullmq)];
+  if (ctx.skipBullmq)
+    return [skippedRow(base, ctx.skipBullmq), skippedRow({ ...base, metric: MACHINE_CPU, better: "lower" }, ctx.skipBullmq)];
   ctx.log(`fanout: bullmq${job.label}`);
   const { fanout: n, parallelism } = ctx.opts;
   const { Queue, Worker } = await importPeer("bullmq");
@@ -206,9 +226,11 @@ async function bullmqFanout(ctx: BenchContext, trials: number, job: PeerJob): Pr
   const worker = new Worker(name, async () => (await job.run(), completion.one()), { connection, concurrency: parallelism });
   await worker.waitUntilReady();
   const samples: number[] = [];
+  const cpu: number[] = [];
   try {
     for (let t = 0; t < trials; t++) {
       const finished = completion.begin();
+      const busy0 = machineBusyMs();
       const t0 = nowMs();
       for (let i = 0; i < n; i += 1000)
         await queue.addBulk(
@@ -220,18 +242,21 @@ async function bullmqFanout(ctx: BenchContext, trials: number, job: PeerJob): Pr
         );
       await finished;
       samples.push(n / ((nowMs() - t0) / 1000));
+      pushCpu(cpu, busy0, machineBusyMs(), n);
     }
   } finally {
     await worker.close();
     await queue.obliterate({ force: true }).catch(() => {});
     await queue.close();
   }
-  return [{ ...base, samples, note: `addBulk, worker concurrency ${parallelism}, removeOnComplete${job.note}` }];
+  const row: Row = { ...base, samples, note: `addBulk, worker concurrency ${parallelism}, removeOnComplete${job.note}` };
+  return [row, cpuRow(row, cpu)];
 }
 
 async function graphileFanout(ctx: BenchContext, trials: number, job: PeerJob): Promise<Row[]> {
   const base = peerRow("graphile-worker", job);
-  if (ctx.skipGraphile) return [skippedRow(base, ctx.skipGraphile)];
+  if (ctx.skipGraphile)
+    return [skippedRow(base, ctx.skipGraphile), skippedRow({ ...base, metric: MACHINE_CPU, better: "lower" }, ctx.skipGraphile)];
   ctx.log(`fanout: graphile-worker${job.label}`);
   const { fanout: n, parallelism } = ctx.opts;
   const gw = await importPeer("graphile-worker");
@@ -251,20 +276,26 @@ async function graphileFanout(ctx: BenchContext, trials: number, job: PeerJob): 
   });
   const utils = await gw.makeWorkerUtils({ connectionString: ctx.pg!.url, schema, logger });
   const samples: number[] = [];
+  const cpu: number[] = [];
   try {
     for (let t = 0; t < trials; t++) {
       const finished = completion.begin();
+      const busy0 = machineBusyMs();
       const t0 = nowMs();
       for (let i = 0; i < n; i += 1000)
         await utils.addJobs(Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({ identifier: "noop", payload: { i: i + j } })));
       await finished;
       samples.push(n / ((nowMs() - t0) / 1000));
+      pushCpu(cpu, busy0, machineBusyMs(), n);
     }
   } finally {
     await utils.release();
     await runner.stop();
   }
-  return [
-    { ...base, samples, note: `addJobs, concurrency ${parallelism}, localQueue ${parallelism + 1}, completeJobBatchDelay 0${job.note}` },
-  ];
+  const row: Row = {
+    ...base,
+    samples,
+    note: `addJobs, concurrency ${parallelism}, localQueue ${parallelism + 1}, completeJobBatchDelay 0${job.note}`,
+  };
+  return [row, cpuRow(row, cpu)];
 }
