@@ -7,6 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { parseDagSpec } from "../../src/domain/schemas";
 import { guardedStore } from "../../src/store";
 import { PostgresStore, POSTGRES_MIGRATIONS } from "../../src/store/postgres";
+import { taskInstanceListSql } from "../../src/store/postgres/filter-queries";
 import { CHANGED_RUNS_SQL } from "../../src/store/postgres/runs";
 import { runGatesSql } from "../../src/store/postgres/scheduling";
 import { roundsOf } from "../../src/store/postgres/task-instances";
@@ -221,6 +222,32 @@ describePg("PostgresStore", () => {
         expect(await explain(runGatesSql("$1::bigint[]", "$2::text[]", "$3::text[]"), [[run.id], ["default"], ["etl"]])).toContain(
           "dag_runs_running",
         );
+      } finally {
+        await store.close();
+      }
+    });
+
+    test("a run's page of task instances reads that run's rows, not every task instance of the team", async () => {
+      const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
+      try {
+        await store.migrate();
+        const ids = Array.from({ length: 2000 }, (_, i) => `t${i}`);
+        const spec = parseDagSpec({ dag_id: "wide", tasks: ids.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) });
+        const dag = await store.upsertDag("default", { spec, fileloc: "/dags/wide.json", pausedOnCreate: false, now: T0 });
+        for (const runId of ["r1", "r2", "r3"]) await store.createDagRun(newRun(dag, runId, { tasks: ids.map((id) => runTask(id)) }));
+        await store.sql.unsafe("ANALYZE");
+        const filter = { dag_id: "wide", run_id: "r2", limit: 50, offset: 0 };
+        const page = await store.findTaskInstances("default", filter);
+        expect(page.total).toBe(2000);
+        expect(new Set(page.items.map((ti) => ti.run_id))).toEqual(new Set(["r2"]));
+        // Both statements (the page and its total) find the run's rows through the run's key: task_instances has
+        // no index of its own on (dag_id, run_id), and a scan by team reads all 6,000 rows for every page.
+        for (const [sql, params] of Object.values(taskInstanceListSql("default", filter))) {
+          const plan = (await store.sql.unsafe(`EXPLAIN ${sql}`, params as never[])).map((r) => r["QUERY PLAN"]).join("\n");
+          expect(plan).toMatch(/Index Cond: \(dag_run_id = /);
+          expect(plan).not.toContain("Seq Scan on task_instances");
+          expect(plan).not.toContain("task_instances_pool_state");
+        }
       } finally {
         await store.close();
       }

@@ -29,13 +29,24 @@ export async function listDagRunsFiltered(db: Db, team: string, filter: DagRunFi
   return { items: rows.map(toDagRun), total: n };
 }
 
-export async function findTaskInstances(db: Db, team: string, filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>> {
+/** The statements of a filtered task-instance list: its page and its total, each with its parameters. Exported for tests (their plans). */
+export function taskInstanceListSql(team: string, filter: TaskInstanceFilter): { page: [string, unknown[]]; total: [string, unknown[]] } {
   const p = new Params();
-  const w = whereSql([`team = ${p.add(team)}`, ...taskInstanceWhere(pgDialect(p), filter)]);
+  const w = whereSql([`team = ${p.add(team)}`, ...taskInstanceWhere(pgDialect(p), filter, team)]);
   const filterParams = [...p.values];
-  const page = pgPageClause(filter, TI_SORTABLE, "id", "id", p);
-  const rows = await query<TaskInstanceRow>(db, `SELECT ${TI_COLUMNS} FROM task_instances${w}${page}`, p.values);
-  const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*)::int AS n FROM task_instances${w}`, filterParams)) as [{ n: number }];
+  // One run's rows: all have its dag_run_id, which leads the order so that the run's own index serves it.
+  const oneRun = filter.dag_id !== undefined && (filter.run_id !== undefined || filter.run_ids?.length === 1);
+  const page = pgPageClause(filter, TI_SORTABLE, "id", "id", p, oneRun ? "dag_run_id" : undefined);
+  return {
+    page: [`SELECT ${TI_COLUMNS} FROM task_instances${w}${page}`, p.values],
+    total: [`SELECT count(*)::int AS n FROM task_instances${w}`, filterParams],
+  };
+}
+
+export async function findTaskInstances(db: Db, team: string, filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>> {
+  const sql = taskInstanceListSql(team, filter);
+  const rows = await query<TaskInstanceRow>(db, ...sql.page);
+  const [{ n }] = (await query<{ n: number }>(db, ...sql.total)) as [{ n: number }];
   return { items: rows.map(toTaskInstance), total: n };
 }
 

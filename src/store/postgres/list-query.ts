@@ -11,7 +11,20 @@ import type { Params } from "./client";
  * @example pgPageClause({ order_by: "-start_date", limit: 10 }, { start_date: "start_date", id: "id" }, "id", "id", p)
  *   // " ORDER BY start_date DESC NULLS FIRST, id DESC LIMIT $1 OFFSET $2"
  */
-export function pgPageClause(opts: ListOptions, sortable: Sortable, defaultOrder: string, tieBreak: string | string[], p: Params): string {
+/**
+ * pageClause with Postgres placeholders. `lead`: a column every listed row has the same value of, put first in
+ * the ORDER BY (the order is the same): it keeps Postgres from walking another index in the requested order,
+ * e.g. the primary key by id, reading every older row to reach one run's (task-instances' listSql).
+ */
+export function pgPageClause(
+  opts: ListOptions,
+  sortable: Sortable,
+  defaultOrder: string,
+  tieBreak: string | string[],
+  p: Params,
+  lead?: string,
+): string {
   const page = pageClause(opts, sortable, defaultOrder, tieBreak);
-  return page.sql.replace(" LIMIT ? OFFSET ?", ` LIMIT ${p.add(page.params[0])} OFFSET ${p.add(page.params[1])}`);
+  const sql = lead ? page.sql.replace(" ORDER BY ", ` ORDER BY ${lead}, `) : page.sql;
+  return sql.replace(" LIMIT ? OFFSET ?", ` LIMIT ${p.add(page.params[0])} OFFSET ${p.add(page.params[1])}`);
 }
