@@ -99,14 +99,20 @@ export interface DispatchSelection<C extends DispatchCandidate> {
 
 /** Priority weight desc, run queued_at asc, then dag_id, run_id, task_id, map_index: a total, stable order within a team. */
 export function compareCandidates(a: DispatchCandidate, b: DispatchCandidate): number {
-  return (
-    b.ti.priority_weight - a.ti.priority_weight ||
-    a.runQueuedAt.getTime() - b.runQueuedAt.getTime() ||
-    cmp(a.ti.dag_id, b.ti.dag_id) ||
-    cmp(a.ti.run_id, b.ti.run_id) ||
-    cmp(a.ti.task_id, b.ti.task_id) ||
-    a.ti.map_index - b.ti.map_index
-  );
+  const x = a.ti;
+  const y = b.ti;
+  const byPriority = y.priority_weight - x.priority_weight;
+  if (byPriority) return byPriority;
+  // Equality first: the candidates of one run share its queued_at (one Date) and DAG and run ids (one string
+  // each: snapshot-columns.ts), so a large run's thousands of them are told apart by task id without ordering
+  // those equal values for every pair (a 10,000-task run's ordering took twice as long).
+  if (a.runQueuedAt !== b.runQueuedAt) {
+    const byQueued = a.runQueuedAt.getTime() - b.runQueuedAt.getTime();
+    if (byQueued) return byQueued;
+  }
+  if (x.dag_id !== y.dag_id) return cmp(x.dag_id, y.dag_id);
+  if (x.run_id !== y.run_id) return cmp(x.run_id, y.run_id);
+  return cmp(x.task_id, y.task_id) || x.map_index - y.map_index;
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
