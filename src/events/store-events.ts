@@ -96,10 +96,13 @@ export function withStoreEvents(
 
   /** `observed`: false for an operator's changes, which are not tries that ran (task metrics time those). */
   const emitTransitions = async (transitions: TaskTransition[], applied: boolean[], now: Date, observed = true) => {
+    // Once per batch: a large run's first tick emits ~10,000 of these, every end batch a few dozen.
+    const time = now.toISOString();
     for (let i = 0; i < transitions.length; i++) {
       const t = transitions[i]!;
       if (!applied[i] || (t.from.length === 1 && t.from[0] === t.to)) continue;
-      const n = await tiNames(t.id);
+      // Names already known without a turn of the event loop each (an await per event, even of a known name).
+      const n = tis.get(t.id) ?? (await tiNames(t.id));
       if (!n) continue;
       const tryNumber = t.patch?.try_number ?? t.try_number ?? n.try_number;
       if (t.patch?.try_number !== undefined) n.try_number = t.patch.try_number;
@@ -115,7 +118,7 @@ export function withStoreEvents(
         try_number: tryNumber,
         state: t.to,
         note: t.patch?.note ?? null,
-        time: now.toISOString(),
+        time,
       });
     }
   };
