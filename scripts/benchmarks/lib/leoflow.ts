@@ -133,10 +133,9 @@ export async function waitForDags(lf: Leoflow, ids: string[]): Promise<void> {
     );
 }
 
-/** Triggers a run and waits for it to end; returns the run and its task instances (all pages). */
 /**
- * Triggers a run, waits for its end and reads it back with its task instances. `ended` is called the moment
- * the wait answers, before the reads (a workload measuring the run's own cost stops its clocks there).
+ * Triggers a run, waits for its end and reads it back with its task instances (all pages). `ended` is called
+ * the moment the wait answers, before the reads (a workload measuring the run's own cost stops its clocks there).
  */
 export async function runToEnd(
   lf: Leoflow,

@@ -8,13 +8,12 @@ import { pageClause } from "../sqlite/list-query";
 import type { Params } from "./client";
 
 /**
- * @example pgPageClause({ order_by: "-start_date", limit: 10 }, { start_date: "start_date", id: "id" }, "id", "id", p)
- *   // " ORDER BY start_date DESC NULLS FIRST, id DESC LIMIT $1 OFFSET $2"
- */
-/**
  * pageClause with Postgres placeholders. `lead`: a column every listed row has the same value of, put first in
  * the ORDER BY (the order is the same): it keeps Postgres from walking another index in the requested order,
- * e.g. the primary key by id, reading every older row to reach one run's (task-instances' listSql).
+ * e.g. the primary key by id through every older row to reach one run's (filter-queries.ts taskInstanceListSql).
+ *
+ * @example pgPageClause({ order_by: "-start_date", limit: 10 }, { start_date: "start_date", id: "id" }, "id", "id", p)
+ *   // " ORDER BY start_date DESC NULLS FIRST, id DESC LIMIT $1 OFFSET $2"
  */
 export function pgPageClause(
   opts: ListOptions,
