@@ -89,6 +89,43 @@ export function inlineTriesContract(getStore: () => Store): void {
       expect((await store.readLogs(id("b"), 1)).map((l) => l.line)).toEqual(["b1"]);
     });
 
+    test("a try whose run was deleted while it ran leaves the other ends of its batch alone; its lines go nowhere", async () => {
+      const store = getStore();
+      const id = await tries(store, ["a"]);
+      // A second run of the DAG, its task a running too; then a user deletes it (DELETE …/dagRuns/r2).
+      const dag = await store.upsertDag("default", {
+        spec: parseDagSpec({
+          dag_id: "web",
+          tasks: ["a", "b", "c"].map((task_id) => ({ task_id, operator: "http", http: { url: "http://x.test" } })),
+        }),
+        fileloc: "/dags/web.json",
+        pausedOnCreate: false,
+        now: T0,
+      });
+      await store.createDagRun(newRun(dag, "r2", { tasks: ["a", "b", "c"].map((task_id) => runTask(task_id, { operator: "http" })) }));
+      const gone = (await store.listTaskInstances("default", "web", "r2")).items.find((ti) => ti.task_id === "a")!.id;
+      await store.applyTransitions(
+        [
+          { id: gone, from: ["none"], to: "scheduled" },
+          { id: gone, from: ["scheduled"], to: "running", patch: { try_number: 1, start_date: at(1) } },
+        ],
+        at(1),
+      );
+      expect(await store.deleteDagRun("default", "web", "r2")).toBe(true);
+      const results = await store.finishInlineTries([end(gone, "a", 9, ["gone1"]), end(id("a"), "a", 1, ["a1"])], at(5));
+      expect(results.map((r) => r.applied)).toEqual([false, true]);
+      expect(await store.getTaskInstanceById(gone)).toBeNull();
+      expect(await store.readLogs(gone, 1)).toEqual([]);
+      expect((await store.getTaskInstanceById(id("a")))!.state).toBe("success");
+      expect((await store.readLogs(id("a"), 1)).map((l) => l.line)).toEqual(["a1"]);
+      // The same for lines written on their own (the runner's periodic flush of many tries' lines).
+      await store.appendLogBatches([
+        { ti_id: gone, try_number: 1, first_seq: 2, lines: [line(6, "gone2")] },
+        { ti_id: id("a"), try_number: 1, first_seq: 2, lines: [line(6, "a2")] },
+      ]);
+      expect((await store.readLogs(id("a"), 1)).map((l) => l.line)).toEqual(["a1", "a2"]);
+    });
+
     test("the outcomes that apply write their outbox rows, a refused XCom's as failed", async () => {
       const store = getStore();
       const id = await tries(store, ["a", "b"]);

@@ -26,11 +26,30 @@ export function appendLogs(db: Database, tiId: number, tryNumber: number, firstS
   appendLogBatches(db, [{ ti_id: tiId, try_number: tryNumber, first_seq: firstSeq, lines }]);
 }
 
-/** Many tries' batches in one transaction, a row each, in multi-row statements (the inline runner's batches). */
+/**
+ * Many tries' batches in one transaction, a row each, in multi-row statements (the inline runner's batches). The
+ * lines of a task instance that is gone (its run deleted while it ran) are left out: the foreign key would refuse
+ * them, and with them every other try's lines and end written in the same transaction.
+ */
 export function appendLogBatches(db: Database, batches: readonly LogBatch[]): void {
   const rows = logRows(batches).map((r) => [r.ti_id, r.try_number, r.first_seq, r.last_seq, JSON.stringify(r.lines)]);
   if (!rows.length) return;
-  db.transaction(() => void insertRows(db, INSERT_CHUNKS, 5, rows, CHUNK_CONFLICT)).immediate();
+  db.transaction(() => {
+    const live = existingTaskInstances(
+      db,
+      rows.map((r) => r[0] as number),
+    );
+    const kept = rows.filter((r) => live.has(r[0] as number));
+    if (kept.length) insertRows(db, INSERT_CHUNKS, 5, kept, CHUNK_CONFLICT);
+  }).immediate();
+}
+
+/** Which of `ids` name a task instance, read in the caller's transaction. */
+function existingTaskInstances(db: Database, ids: readonly number[]): Set<number> {
+  const found = db.query("SELECT id FROM task_instances WHERE id IN (SELECT value FROM json_each(?))").values(JSON.stringify(ids)) as [
+    number,
+  ][];
+  return new Set(found.map(([id]) => id));
 }
 
 /** Lines with seq > afterSeq (default: all, including seq 0), in seq order, at most `limit`. */
