@@ -8,6 +8,7 @@ import { parseDagSpec } from "../../src/domain/schemas";
 import { guardedStore } from "../../src/store";
 import { PostgresStore, POSTGRES_MIGRATIONS } from "../../src/store/postgres";
 import { taskInstanceListSql } from "../../src/store/postgres/filter-queries";
+import { logLinesInsertSql } from "../../src/store/postgres/logs";
 import { CHANGED_RUNS_SQL } from "../../src/store/postgres/runs";
 import { runGatesSql } from "../../src/store/postgres/scheduling";
 import { roundsOf } from "../../src/store/postgres/task-instances";
@@ -222,6 +223,29 @@ describePg("PostgresStore", () => {
         expect(await explain(runGatesSql("$1::bigint[]", "$2::text[]", "$3::text[]"), [[run.id], ["default"], ["etl"]])).toContain(
           "dag_runs_running",
         );
+      } finally {
+        await store.close();
+      }
+    });
+
+    test("a batch of log lines checks each line's task instance by its key, not by joining every task instance", async () => {
+      const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
+      try {
+        await store.migrate();
+        const ids = Array.from({ length: 2000 }, (_, i) => `t${i}`);
+        const spec = parseDagSpec({ dag_id: "wide", tasks: ids.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) });
+        const dag = await store.upsertDag("default", { spec, fileloc: "/dags/wide.json", pausedOnCreate: false, now: T0 });
+        await store.createDagRun(newRun(dag, "r1", { tasks: ids.map((id) => runTask(id)) }));
+        await store.sql.unsafe("ANALYZE task_instances");
+        // The hot connections plan their statements generically (postgres-store.ts): the plan for any batch.
+        const plan = (await store.sql.begin(async (tx) => {
+          await tx.unsafe("SET LOCAL plan_cache_mode = force_generic_plan");
+          await tx.unsafe(`PREPARE lines_plan(text) AS ${logLinesInsertSql((k) => `$${k + 1}`)}`);
+          return (await tx.unsafe("EXPLAIN EXECUTE lines_plan('[]')")).map((r) => r["QUERY PLAN"]).join("\n");
+        })) as string;
+        expect(plan).toMatch(/Index (Only )?Scan using task_instances_pkey/);
+        expect(plan).not.toContain("Seq Scan on task_instances");
+        expect(plan).not.toContain("Hash");
       } finally {
         await store.close();
       }
