@@ -180,15 +180,21 @@ describePg("PostgresStore", () => {
 
   describe("query plans", () => {
     const schemas = freshSchemas();
+    /** Migrates `store` and creates DAG "wide" of `n` bash tasks with a run of it per id in `runIds`. */
+    async function wideRuns(store: PostgresStore, n: number, runIds: string[]) {
+      await store.migrate();
+      const ids = Array.from({ length: n }, (_, i) => `t${i}`);
+      const spec = parseDagSpec({ dag_id: "wide", tasks: ids.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) });
+      const dag = await store.upsertDag("default", { spec, fileloc: "/dags/wide.json", pausedOnCreate: false, now: T0 });
+      const runs = [];
+      for (const runId of runIds) runs.push(await store.createDagRun(newRun(dag, runId, { tasks: ids.map((id) => runTask(id)) })));
+      return runs;
+    }
 
     test("a sweep's read of changed runs reads the index on a table Postgres has no statistics for yet", async () => {
       const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
       try {
-        await store.migrate();
-        const ids = Array.from({ length: 5000 }, (_, i) => `t${i}`);
-        const spec = parseDagSpec({ dag_id: "wide", tasks: ids.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) });
-        const dag = await store.upsertDag("default", { spec, fileloc: "/dags/wide.json", pausedOnCreate: false, now: T0 });
-        await store.createDagRun(newRun(dag, "r1", { tasks: ids.map((id) => runTask(id)) }));
+        await wideRuns(store, 5000, ["r1"]);
         // As right after a burst of writes: autovacuum has not analyzed the table yet.
         const [stats] =
           await store.sql`SELECT count(*)::int AS n FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'task_instances'`;
@@ -231,11 +237,7 @@ describePg("PostgresStore", () => {
     test("a batch of log lines checks each line's task instance by its key, not by joining every task instance", async () => {
       const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
       try {
-        await store.migrate();
-        const ids = Array.from({ length: 2000 }, (_, i) => `t${i}`);
-        const spec = parseDagSpec({ dag_id: "wide", tasks: ids.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) });
-        const dag = await store.upsertDag("default", { spec, fileloc: "/dags/wide.json", pausedOnCreate: false, now: T0 });
-        await store.createDagRun(newRun(dag, "r1", { tasks: ids.map((id) => runTask(id)) }));
+        await wideRuns(store, 2000, ["r1"]);
         await store.sql.unsafe("ANALYZE task_instances");
         // The hot connections plan their statements generically (postgres-store.ts): the plan for any batch.
         const plan = (await store.sql.begin(async (tx) => {
@@ -254,12 +256,7 @@ describePg("PostgresStore", () => {
     test("a run's page of task instances reads that run's rows, not every task instance of the team", async () => {
       const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
       try {
-        await store.migrate();
-        const ids = Array.from({ length: 500 }, (_, i) => `t${i}`);
-        const spec = parseDagSpec({ dag_id: "wide", tasks: ids.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) });
-        const dag = await store.upsertDag("default", { spec, fileloc: "/dags/wide.json", pausedOnCreate: false, now: T0 });
-        const [r1] = [await store.createDagRun(newRun(dag, "r1", { tasks: ids.map((id) => runTask(id)) }))];
-        for (const runId of ["r2", "r3"]) await store.createDagRun(newRun(dag, runId, { tasks: ids.map((id) => runTask(id)) }));
+        const [r1] = await wideRuns(store, 500, ["r1", "r2", "r3"]);
         // History: 20,000 more task instances of the team (r1's, as mapped instances), older than r2's by id.
         await store.sql.unsafe(
           `INSERT INTO task_instances (dag_run_id, team, dag_id, run_id, task_id, map_index, state, operator, pool, updated_at)
