@@ -67,8 +67,8 @@ export function taskInstanceWhere(d: SqlDialect, f: TaskInstanceFilter, team?: s
   // dag_runs (team, dag_id, run_id) then task_instances (dag_run_id, …). Postgres has no index on the task
   // instances' own dag_id and run_id (SQLite has), and otherwise read every task instance of the team per page
   // (40 ms a page at 300,000 of them, growing with the history). The conditions above stay: the same rows.
-  const runs = f.run_id !== undefined ? [f.run_id] : f.run_ids;
-  if (team !== undefined && f.dag_id !== undefined && runs?.length)
+  const runs = namedRuns(f);
+  if (team !== undefined && runs)
     where.push(
       `dag_run_id IN (SELECT id FROM dag_runs WHERE team = ${d.param(team)} AND dag_id = ${d.param(f.dag_id)} AND ${d.inList("run_id", runs)})`,
     );
@@ -86,6 +86,13 @@ export function taskInstanceWhere(d: SqlDialect, f: TaskInstanceFilter, team?: s
   const runWhere = dagRunWhere(d, { logical_date: f.logical_date, run_after: f.run_after });
   if (runWhere.length) where.push(`dag_run_id IN (SELECT id FROM dag_runs WHERE ${runWhere.join(" AND ")})`);
   return where;
+}
+
+/** The runs of one DAG a task-instance filter names (its run_id, else its run_ids), or null when it names none. */
+export function namedRuns(f: TaskInstanceFilter): string[] | null {
+  if (f.dag_id === undefined) return null;
+  const runs = f.run_id !== undefined ? [f.run_id] : f.run_ids;
+  return runs?.length ? runs : null;
 }
 
 /** Conditions on xcom (unaliased); run dates through the run the entry belongs to. */

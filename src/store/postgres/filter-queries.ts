@@ -1,6 +1,6 @@
 /** The API's filtered run and task-instance lists on Postgres (conditions from ../list-filters.ts). */
 import type { DagRunFilter, DagRunRecord, Page, TaskInstanceFilter, TaskInstanceRecord } from "../../domain";
-import { dagRunWhere, taskInstanceWhere, whereSql, type SqlDialect } from "../list-filters";
+import { dagRunWhere, namedRuns, taskInstanceWhere, whereSql, type SqlDialect } from "../list-filters";
 import { RUN_SORTABLE, TI_SORTABLE } from "../sortable";
 import { arrayParam, execute, Params, query, type Db, type Pool } from "./client";
 import { pgPageClause } from "./list-query";
@@ -35,7 +35,7 @@ export function taskInstanceListSql(team: string, filter: TaskInstanceFilter): {
   const w = whereSql([`team = ${p.add(team)}`, ...taskInstanceWhere(pgDialect(p), filter, team)]);
   const filterParams = [...p.values];
   // One run's rows: all have its dag_run_id, which leads the order so that the run's own index serves it.
-  const oneRun = filter.dag_id !== undefined && (filter.run_id !== undefined || filter.run_ids?.length === 1);
+  const oneRun = namedRuns(filter)?.length === 1;
   const page = pgPageClause(filter, TI_SORTABLE, "id", "id", p, oneRun ? "dag_run_id" : undefined);
   return {
     page: [`SELECT ${TI_COLUMNS} FROM task_instances${w}${page}`, p.values],
