@@ -419,6 +419,20 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(await store.loadRunSnapshots([])).toEqual([]);
       });
 
+      test("loadRunSnapshots reads a started try's times, host and executor as getTaskInstance does", async () => {
+        const d = await dag();
+        const r = await store.createDagRun(newRun(d, "r1"));
+        const [extract, load] = (await store.loadRunSnapshots([r.id]))[0]!.tis;
+        await walkTo(extract!.id, "queued", at(1_000));
+        const started = { start_date: at(2_001), last_heartbeat: at(2_999), hostname: "worker-1", pid: 4242, executor: "local" };
+        expect(await store.applyTransitions([{ id: extract!.id, from: ["queued"], to: "running", patch: started }], at(3_000))).toEqual([true]);
+        const [snap] = await store.loadRunSnapshots([r.id]);
+        expect(snap!.tis[0]).toEqual((await store.getTaskInstance("default", "etl", "r1", "extract"))!);
+        expect(snap!.tis[0]).toMatchObject({ state: "running", ...started, updated_at: at(3_000) });
+        expect(snap!.tis[1]).toEqual((await store.getTaskInstance("default", "etl", "r1", "load"))!);
+        expect(snap!.tis[1]!.id).toBe(load!.id);
+      });
+
       test("listDagRuns filters by DAG and state, orders (nulls last ascending) and pages with a total", async () => {
         const a = await dag("a");
         const b = await dag("b");

@@ -34,10 +34,12 @@ export function snapshotFromJson(run: DagRunRecord, tis: SnapshotTiValues[] | nu
  * client decoded 0.6x as much but the server built twice as much, and on 2 cores the read of 10,000 runs took
  * 808-875 ms against 544-603 (alternating, idle). No ORDER BY on the task instances: sorting 100,000 rows
  * spills to disk at the default work_mem, while each run's ten-odd rows sort in JS for nothing. The ids go as a
- * bigint[] parameter: a `$1::text::bigint[]` filter is parsed again for every row a scan meets.
+ * bigint[] parameter: a `$1::text::bigint[]` filter is parsed again for every row a scan meets. Timestamps come
+ * as epoch ms, as in the JSON form (TI_JSON_COLUMNS): a double the driver parses with `+`, where a timestamptz
+ * was a Date parsed from text and turned back into ms for the shared decoder (reading 10,000 runs: 0.95×).
  */
 const SNAPSHOTS_SQL = `
-SELECT ${SNAPSHOT_TI_COLUMNS}, NULL AS run FROM task_instances WHERE dag_run_id = ANY($1::bigint[])
+SELECT ${TI_JSON_COLUMNS}, NULL AS run FROM task_instances WHERE dag_run_id = ANY($1::bigint[])
 UNION ALL
 SELECT ${SNAPSHOT_TI_COLUMNS.split(", ")
   .map((c) => `NULL AS ${c}`)
@@ -45,16 +47,6 @@ SELECT ${SNAPSHOT_TI_COLUMNS.split(", ")
 FROM (SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id = ANY($1::bigint[])) r`;
 /** Where a snapshot row holds its run's JSON (null on task rows), after the task columns. */
 const RUN_JSON = SNAPSHOT_TI_COLUMNS.split(", ").length;
-/** The timestamp positions of a task row: the driver gives Dates, the shared decoder takes epoch ms. */
-const TIME_AT = SNAPSHOT_TI_COLUMNS.split(", ").flatMap((c, i) => (SNAPSHOT_TI_TIMES.has(c) ? [i] : []));
-
-function withEpochMs(row: unknown[]): SnapshotTiValues {
-  for (const i of TIME_AT) {
-    const t = row[i] as Date | null;
-    row[i] = t === null ? null : t.getTime();
-  }
-  return row as SnapshotTiValues;
-}
 
 /** The snapshots of `runIds` (ids not found are omitted), in run id order, task instances in id order. */
 export async function loadRunSnapshots(db: Db, runIds: number[]): Promise<RunSnapshot[]> {
@@ -69,7 +61,7 @@ export async function loadRunSnapshots(db: Db, runIds: number[]): Promise<RunSna
   }
   for (const row of rows) {
     const snap = row[RUN_JSON] === null ? byRun.get(row[1] as number) : undefined;
-    snap?.tis.push(snapshotTaskInstance(withEpochMs(row), snap.run));
+    snap?.tis.push(snapshotTaskInstance(row as SnapshotTiValues, snap.run));
   }
   const snapshots = [...byRun.values()].sort((a, b) => a.run.id - b.run.id);
   for (const s of snapshots) s.tis.sort((a, b) => a.id - b.id);
