@@ -78,15 +78,42 @@ export function inlineTriesContract(getStore: () => Store): void {
       expect((await store.readLogs(id("b"), 1)).map((l) => l.line)).toEqual(["b1"]);
     });
 
-    test("an outcome that loses its race changes no state, and its lines and XCom are still stored", async () => {
+    test("an outcome that loses its race changes no state and stores no XCom; its lines are still kept", async () => {
       const store = getStore();
       const id = await tries(store, ["a"]);
       const [won, lost] = await store.finishInlineTries([end(id("a"), "a", 1, ["a1"]), end(id("b"), "b", 2, ["b1"])], at(5));
       expect(won).toEqual({ applied: true, refused: null, nextApplied: false });
       expect(lost).toEqual({ applied: false, refused: null, nextApplied: false });
       expect((await store.getTaskInstanceById(id("b")))!.state).toBe("none");
-      expect((await store.getXCom(key("b")))!.value).toBe(2);
+      expect((await store.getXCom(key("a")))!.value).toBe(1);
+      expect(await store.getXCom(key("b"))).toBeNull();
       expect((await store.readLogs(id("b"), 1)).map((l) => l.line)).toEqual(["b1"]);
+    });
+
+    test("a try cleared while it ran does not bring back its XCom when it ends; the next try's value stands", async () => {
+      const store = getStore();
+      const id = await tries(store, ["a"]);
+      // The clear deletes the task's XComs so that its next try does not read them.
+      await store.setXCom(key("a"), "pushed by try 1", at(2));
+      const clear = { id: id("a"), from: "running" as const, from_try: 1, try_number: 2, max_tries: 0 };
+      expect(await store.applyOperatorChange({ clears: [clear] }, at(3))).toMatchObject({ clears: [true] });
+      expect(await store.getXCom(key("a"))).toBeNull();
+      // Try 1's request comes back after the clear: its end loses, and its value must not land.
+      const [late] = await store.finishInlineTries([end(id("a"), "a", "late value of try 1", [])], at(4));
+      expect(late!.applied).toBe(false);
+      expect(await store.getXCom(key("a"))).toBeNull();
+      // Try 2 runs and ends with its own value; a second late end of try 1 does not overwrite it.
+      await store.applyTransitions(
+        [
+          { id: id("a"), from: ["none"], to: "scheduled" },
+          { id: id("a"), from: ["scheduled"], to: "running", patch: { start_date: at(6) } },
+        ],
+        at(6),
+      );
+      const second = { ...end(id("a"), "a", "try 2", []), transition: { ...end(id("a"), "a", "try 2", []).transition, try_number: 2 } };
+      expect((await store.finishInlineTries([second], at(7)))[0]!.applied).toBe(true);
+      expect((await store.finishInlineTries([end(id("a"), "a", "late value of try 1", [])], at(8)))[0]!.applied).toBe(false);
+      expect((await store.getXCom(key("a")))!.value).toBe("try 2");
     });
 
     test("a try whose run was deleted while it ran leaves the other ends of its batch alone; its lines go nowhere", async () => {

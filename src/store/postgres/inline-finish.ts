@@ -78,7 +78,7 @@ function nextStatement(settled: SettledTryEnds, withNext: readonly { i: number; 
   const writes = writeCtes(settled, now, APPLY_PARAM_COUNT + 1);
   const at = APPLY_PARAM_COUNT + writes.params.length;
   const starts = applySql("u.ord", at, { condition: "u.gate IN (SELECT id FROM a)" });
-  const text = `WITH ${writes.ctes}, a AS (${applySql("u.ord, t.id")}), s AS (${starts})
+  const text = `WITH a AS (${applySql("u.ord, t.id")}), ${writes.ctes}, s AS (${starts})
 SELECT ord, false AS next FROM a UNION ALL SELECT ord, true AS next FROM s`;
   const params = [
     ...applyParams(settled.transitions, now),
@@ -94,25 +94,35 @@ SELECT ord, false AS next FROM a UNION ALL SELECT ord, true AS next FROM s`;
 
 /**
  * The statement applying the settled transitions and writing their XComs and lines. `outbox`: the statement
- * that also writes outbox rows (webhooks.transitionsWithOutbox), which starts `WITH a AS (`; absent when no
- * webhook wants task events. A batch naming a try twice runs it once per round (task-instances.ts): the
- * upserts and the lines' DO NOTHING make the repeat change nothing.
+ * that also writes outbox rows (webhooks.transitionsWithOutbox), whose CTE `a` is the applied transitions and
+ * which ends in OUTBOX_TAIL; absent when no webhook wants task events. A batch naming a try twice runs it once
+ * per round (task-instances.ts): the upserts and the lines' DO NOTHING make the repeat change nothing.
  */
 export function tryEndsStatement(settled: SettledTryEnds, now: Date, outbox?: ApplyStatement): ApplyStatement {
   const first = APPLY_PARAM_COUNT + (outbox?.params.length ?? 0) + 1;
   const writes = writeCtes(settled, now, first);
-  if (!outbox) return { sql: `WITH ${writes.ctes}, a AS (${applySql("u.ord")}) SELECT ord FROM a`, params: writes.params };
-  if (!outbox.sql.startsWith("WITH ")) throw new Error("the outbox statement no longer starts with its CTEs");
-  return { sql: `WITH ${writes.ctes}, ${outbox.sql.slice("WITH ".length)}`, params: [...outbox.params, ...writes.params] };
+  if (!outbox) return { sql: `WITH a AS (${applySql("u.ord, t.id")}), ${writes.ctes} ${OUTBOX_TAIL}`, params: writes.params };
+  if (!outbox.sql.startsWith("WITH a AS (") || !outbox.sql.endsWith(OUTBOX_TAIL))
+    throw new Error("the outbox statement no longer has the shape WITH a AS (...), ... SELECT ord FROM a");
+  const ctes = outbox.sql.slice(0, -OUTBOX_TAIL.length).trimEnd();
+  return { sql: `${ctes}, ${writes.ctes} ${OUTBOX_TAIL}`, params: [...outbox.params, ...writes.params] };
 }
 
-/** Two CTEs (the XCom upsert and the lines' insert, as setXComs and appendLogBatches write them), their parameters numbered from `first`. */
+/** How the outbox statement ends (webhooks.transitionsWithOutbox): the CTEs the ends add go before it. */
+const OUTBOX_TAIL = "SELECT ord FROM a";
+
+/**
+ * Two CTEs (the XCom upsert and the lines' insert, as setXComs and appendLogBatches write them), their
+ * parameters numbered from `first`; they follow the statement's `a`, the applied transitions (an `id` column),
+ * and an XCom is stored only with its try's end: a late end of a cleared try must not bring back the value the
+ * clear deleted (sqlite/inline-finish.ts says why). Lines are kept either way: they belong to their try.
+ */
 function writeCtes(settled: SettledTryEnds, now: Date, first: number): { ctes: string; params: unknown[] } {
   const xcoms = xcomUpsertParams(settled.xcoms, now);
   const $ = (k: number) => `$${first + k}`;
   const $lines = (k: number) => $(xcoms.length + k);
   return {
-    ctes: `xc AS (${xcomUpsertSql($)}),\n     lg AS (${logLinesInsertSql($lines)})`,
+    ctes: `xc AS (${xcomUpsertSql($, "a")}),\n     lg AS (${logLinesInsertSql($lines)})`,
     params: [...xcoms, logLinesParams(settled.lines)[0]],
   };
 }

@@ -9,14 +9,15 @@ import { outcomeAfterXCom } from "../inline-try-outcome";
 import type { InlineTryEnd } from "../ports/inline-tries";
 import type { LogBatch } from "../ports/task-log";
 import { appendLogBatches } from "./logs";
-import { encodeXComs, upsertEncodedXComs } from "./xcom";
+import { encodeXComs, upsertEncodedXComs, xcomKeyId } from "./xcom";
 
 /** What goes to the database for a batch of try ends: refused XComs left out and their outcomes turned to failed. */
 export interface SettledTryEnds {
   transitions: TaskTransition[];
   /** Per end, the error refusing its XCom, or null. */
   refused: (Error | null)[];
-  xcoms: { key: XComKey; json: string }[];
+  /** The XComs to store, each with the task instance whose end carries it: stored only if that end applies. */
+  xcoms: { key: XComKey; json: string; ti_id: number }[];
   lines: LogBatch[];
 }
 
@@ -28,18 +29,22 @@ export function settleTryEnds(ends: readonly InlineTryEnd[], maxBytes: number): 
   );
   const refused: (Error | null)[] = ends.map(() => null);
   for (const [k, x] of withXCom.entries()) refused[x.i] = errors[k] ?? null;
+  const endOfKey = new Map(withXCom.map((x) => [xcomKeyId(x.item.key), ends[x.i]!.transition.id]));
   return {
     transitions: ends.map((e, i) => outcomeAfterXCom(e.transition, refused[i] ?? null)),
     refused,
-    xcoms: rows,
+    xcoms: rows.map((r) => ({ ...r, ti_id: endOfKey.get(xcomKeyId(r.key))! })),
     lines: ends.flatMap((e) => (e.lines?.lines.length ? [e.lines] : [])),
   };
 }
 
 /**
- * The XComs and lines of a settled batch, then its transitions, then the `next` starts of the ends that applied
- * (`apply`: a list of transitions with their outbox rows), in one transaction. Answers, per end, whether its
- * transition and its next applied.
+ * The lines of a settled batch, its transitions, the XComs of the ends that applied, then the `next` starts of
+ * those ends (`apply`: a list of transitions with their outbox rows), in one transaction. Answers, per end,
+ * whether its transition and its next applied. An end that lost its race (a clear or a mark won) keeps its
+ * lines, which belong to its try, but not its XCom: a clear deletes the task's XComs so that its next try does
+ * not read them, and a late end of the cleared try would bring its value back (agents' pushes are refused the
+ * same way once their try is no longer live).
  */
 export function writeTryEnds(
   db: Database,
@@ -50,9 +55,14 @@ export function writeTryEnds(
 ): { applied: boolean[]; nextApplied: boolean[] } {
   return db
     .transaction(() => {
-      upsertEncodedXComs(db, settled.xcoms, now);
       appendLogBatches(db, settled.lines);
       const applied = apply(settled.transitions);
+      const ended = new Set(settled.transitions.flatMap((t, i) => (applied[i] ? [t.id] : [])));
+      upsertEncodedXComs(
+        db,
+        settled.xcoms.filter((x) => ended.has(x.ti_id)),
+        now,
+      );
       const nextApplied = ends.map(() => false);
       let nexts = nextsToApply(ends, settled, applied);
       const scheduling = nexts.filter((n) => n.scheduling);

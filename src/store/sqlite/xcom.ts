@@ -58,6 +58,10 @@ export function upsertEncodedXComs(db: Database, rows: readonly { key: XComKey; 
   }).immediate();
 }
 
+/** One XCom key as a string (team, DAG, run, task, map index and key): equal keys, equal strings. */
+export const xcomKeyId = (key: XComKey): string =>
+  JSON.stringify([key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key]);
+
 /** Each item's encoding error (or null), and the encodable ones, one per key (the last wins). Shared with Postgres. */
 export function encodeXComs(
   items: readonly { key: XComKey; value: unknown }[],
@@ -67,7 +71,7 @@ export function encodeXComs(
   const errors = items.map(({ key, value }) => {
     try {
       const json = encodeXCom(key, value, maxBytes);
-      const id = JSON.stringify([key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key]);
+      const id = xcomKeyId(key);
       byKey.delete(id); // re-inserted: Map order follows the last write
       byKey.set(id, { key, json });
       return null;
