@@ -425,7 +425,9 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         const [extract, load] = (await store.loadRunSnapshots([r.id]))[0]!.tis;
         await walkTo(extract!.id, "queued", at(1_000));
         const started = { start_date: at(2_001), last_heartbeat: at(2_999), hostname: "worker-1", pid: 4242, executor: "local" };
-        expect(await store.applyTransitions([{ id: extract!.id, from: ["queued"], to: "running", patch: started }], at(3_000))).toEqual([true]);
+        expect(await store.applyTransitions([{ id: extract!.id, from: ["queued"], to: "running", patch: started }], at(3_000))).toEqual([
+          true,
+        ]);
         const [snap] = await store.loadRunSnapshots([r.id]);
         expect(snap!.tis[0]).toEqual((await store.getTaskInstance("default", "etl", "r1", "extract"))!);
         expect(snap!.tis[0]).toMatchObject({ state: "running", ...started, updated_at: at(3_000) });
