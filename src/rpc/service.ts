@@ -146,7 +146,12 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
         map_index: c.ti.map_index,
         key: req.key,
       };
-      await store.setXCom(key, value, now());
+      // Stored only while the try is live, checked again in the write: a clear between the check above and the
+      // write must not be followed by this value (the clear deleted the task's XComs for its next try).
+      if (!(await store.pushTryXCom(tryOf(c), key, value, now()))) {
+        requireLiveTry(await caller(ctx), "PushXCom");
+        throw new ConnectError(`PushXCom refused: try ${describe(c.id)} moved on while its XCom was being stored`, Code.FailedPrecondition);
+      }
       return create(PushXComResponseSchema, {});
     }),
 

@@ -50,6 +50,7 @@ const rawDag = {
     { task_id: "superseded", operator: "bash", retries: 1, bash_command: "true" },
     { task_id: "long_runner", operator: "bash", bash_command: "true" },
     { task_id: "final_fail", operator: "bash", retries: 2, bash_command: "true" },
+    { task_id: "cleared_mid_push", operator: "bash", bash_command: "true" },
     {
       task_id: "resched",
       operator: "sensor",
@@ -404,6 +405,42 @@ describe("the rpc service refuses what it must", () => {
     // An agent that lost the answer to its ReportState resends it and is told the state; its heartbeat says stop.
     expect((await client.reportState({ state: "success", exitCode: 0, error: "" })).state).toBe("success");
     expect((await client.heartbeat({})).shouldStop).toBe(true);
+  });
+
+  test("a PushXCom whose try is cleared between the service's check and the write stores nothing", async () => {
+    const { ti: t, token } = await queue("cleared_mid_push");
+    // The clear lands just before the store's write (as a user's clear racing the agent's push would): the write
+    // itself finds the try no longer live, so the value the clear deleted is not brought back.
+    const racing = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key === "pushTryXCom")
+          return async (...args: Parameters<Store["pushTryXCom"]>) => {
+            const clear = { id: t.id, from: "running" as const, from_try: 1, try_number: 2, max_tries: 0 };
+            expect((await target.applyOperatorChange({ clears: [clear] }, now())).clears).toEqual([true]);
+            return target.pushTryXCom(...args);
+          };
+        const v = Reflect.get(target, key, receiver);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const handler = createAgentRpcHandler({
+      store: racing,
+      tokens,
+      logger: silentLogger,
+      heartbeatIntervalSeconds: 1,
+      onTaskStateChange: () => {},
+    });
+    const racingServer = Bun.serve({ port: 0, fetch: async (req) => (await handler(req)) ?? new Response("not found", { status: 404 }) });
+    try {
+      const client = dial(`http://127.0.0.1:${racingServer.port}`, token);
+      await client.register({});
+      const [c, msg] = await code(client.pushXCom({ key: "return_value", valueJson: '"from the cleared try"' }));
+      expect(c).toBe("permission_denied");
+      expect(msg).toContain("PushXCom refused: task instance agent_it/manual__it/cleared_mid_push");
+      expect(await xcom("cleared_mid_push")).toBeUndefined();
+    } finally {
+      racingServer.stop(true);
+    }
   });
 
   test("a superseded try's token is refused while the next try runs", async () => {

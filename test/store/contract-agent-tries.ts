@@ -4,7 +4,7 @@
  * call answers the task instance as it is afterwards and changes nothing for another try, another task, a try
  * not in the state it leaves (a resend answers the row as it is), or an unknown id; a rescheduled sensor keeps
  * its first start; a final failure spends no retry; each write has its webhook outbox row like any transition.
- * appendTryLogs stores a live try's lines (queued or running) and nothing for any other.
+ * appendTryLogs stores a live try's lines (queued or running) and nothing for any other; pushTryXCom, its value.
  */
 import { describe, expect, test } from "bun:test";
 import type { TaskTransition, WebhookInput } from "../../src/domain";
@@ -315,6 +315,41 @@ export function agentTriesContract(getStore: () => Store): void {
       expect(await store.appendTryLogs(start("a"), 0, lines("late"))).toBe(false);
       expect(await store.readLogs(id("a"), 1)).toEqual([]);
       expect(await store.readLogs(id("a"), 2)).toEqual([]);
+    });
+  });
+
+  describe("pushTryXCom", () => {
+    const key = (task_id: string, k = "return_value") => ({ team: "default", dag_id: "etl", run_id: "r1", task_id, key: k });
+
+    test("stores a live try's value (queued or running) and replaces it; a value over the limit is refused", async () => {
+      const store = getStore();
+      const { start } = await queued(store);
+      expect(await store.pushTryXCom(start("a"), key("a", "early"), { n: 1 }, at(2))).toBe(true);
+      await store.startTry(start("a"), at(2));
+      expect(await store.pushTryXCom(start("a"), key("a"), { n: 2 }, at(3))).toBe(true);
+      expect(await store.pushTryXCom(start("a"), key("a"), { n: 3 }, at(4))).toBe(true);
+      expect(await store.getXCom(key("a", "early"))).toMatchObject({ value: { n: 1 }, timestamp: at(2) });
+      expect(await store.getXCom(key("a"))).toMatchObject({ value: { n: 3 }, timestamp: at(4) });
+      await expect(store.pushTryXCom(start("a"), key("a", "big"), "x".repeat(2 * 1024 * 1024), at(5))).rejects.toThrow(/limit/);
+      expect(await store.getXCom(key("a", "big"))).toBeNull();
+    });
+
+    test("stores nothing for a finished or cleared try, another try or task, or an unknown id", async () => {
+      const store = getStore();
+      const { id, start, finish } = await queued(store);
+      await store.startTry(start("a"), at(2));
+      await store.startTry(start("b"), at(2));
+      expect(await store.pushTryXCom(start("a", { try_number: 2 }), key("a"), 1, at(3))).toBe(false);
+      expect(await store.pushTryXCom(start("a", { task_id: "b" }), key("b"), 1, at(3))).toBe(false);
+      expect(await store.pushTryXCom(start("a", { id: id("a") + 1000 }), key("a"), 1, at(3))).toBe(false);
+      await store.finishTry(finish("a"), at(4));
+      expect(await store.pushTryXCom(start("a"), key("a"), "late", at(5))).toBe(false);
+      expect(await store.getXCom(key("a"))).toBeNull();
+      // A clear deletes the task's XComs for its next try: the cleared try's push afterwards does not bring one back.
+      const clear = { id: id("b"), from: "running" as const, from_try: 1, try_number: 2, max_tries: 0 };
+      expect((await store.applyOperatorChange({ clears: [clear] }, at(6))).clears).toEqual([true]);
+      expect(await store.pushTryXCom(start("b"), key("b"), "from the cleared try", at(7))).toBe(false);
+      expect(await store.getXCom(key("b"))).toBeNull();
     });
   });
 }

@@ -39,6 +39,14 @@ export interface AgentRpcStore
    * False when the try is not live: nothing is written.
    */
   appendTryLogs(t: TryIdentity, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): Promise<boolean>;
+  /**
+   * PushXCom's write: the value, stored only while the try an agent token names is live (queued or running, the
+   * token's task), with that check in the same statement or transaction. On Postgres the task instance is held
+   * FOR SHARE: a clear waits for this write and then deletes the value with the task's other XComs, so a cleared
+   * try's value never outlives the clear. False when the try is not live: nothing is written. TooLargeError
+   * when the value's JSON exceeds the store's xcom size limit.
+   */
+  pushTryXCom(t: TryIdentity, key: XComKey, value: unknown, now: Date): Promise<boolean>;
   /** Records an agent heartbeat for this try if the instance is still running it; false otherwise. */
   heartbeat(tiId: number, tryNumber: number, now: Date): Promise<boolean>;
   /** Upserts one value. TooLargeError when its JSON exceeds the store's xcom size limit. */

@@ -5,12 +5,13 @@
  * answered only when the UPDATE did not apply. With `outbox`, the transition's webhook deliveries are
  * inserted by the same statement, as applyTransitions does (webhooks.transitionsWithOutbox).
  */
-import { storableText, type LogLineRecord, type TaskTransition } from "../../domain";
+import { storableText, type LogLineRecord, type TaskTransition, type XComKey } from "../../domain";
+import { encodeXCom, UNMAPPED } from "../sqlite/xcom";
 import type { TryFinish, TryIdentity, TryStart, TryStartWrite, TryWrite } from "../ports/agent-rpc";
 import { TASK_EVENT } from "../webhook-interest";
 import { query, type Db, type Pool } from "./client";
 import { logLinesInsertSql, logLinesParams } from "./logs";
-import { DAG_RUN_COLUMNS, runFromJsonValue, TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
+import { DAG_RUN_COLUMNS, runFromJsonValue, TI_COLUMNS, toTaskInstance, XCOM_COLUMNS, type TaskInstanceRow } from "./rows";
 import { applyParams, applySql, applyTransitionsOn } from "./task-instances";
 import { collapse } from "./transition-pairs";
 import { taskEventInsertSql, transitionsWithOutbox } from "./webhooks";
@@ -122,6 +123,25 @@ export async function finishTry(db: Pool, f: TryFinish, now: Date, outbox: boole
     const queued = res.applied && res.ti.state === "success" && (await move(next.scheduling)) && (await move(next.queued));
     return { ...res, nextApplied: queued };
   })) as TryWrite | null;
+}
+
+/**
+ * PushXCom's write, with the liveness check in the same statement. FOR SHARE: a clear (an UPDATE of the row)
+ * committing meanwhile either waits for this statement's commit and then deletes the value with the task's
+ * other XComs, or committed first, and then the re-checked row is no longer live and nothing is written.
+ */
+const PUSH_XCOM = `WITH live AS (SELECT 1 FROM task_instances WHERE ${THE_TRY} AND state IN ('queued', 'running') FOR SHARE),
+  ins AS (INSERT INTO xcom (${XCOM_COLUMNS}) SELECT $6, $7, $8, $9, $10, $11, $12::text::jsonb, $13 FROM live
+    ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp)
+SELECT EXISTS (SELECT 1 FROM live) AS live`;
+
+export async function pushTryXCom(db: Db, t: TryIdentity, key: XComKey, value: unknown, now: Date, maxBytes: number): Promise<boolean> {
+  const json = encodeXCom(key, value, maxBytes);
+  const [row] = await query<{ live: boolean }>(db, PUSH_XCOM, [
+    ...[t.id, t.dag_id, t.run_id, t.task_id, t.try_number],
+    ...[key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key, json, now],
+  ]);
+  return row?.live === true;
 }
 
 // $6 the batch as logLinesParams writes any batch (cut into rows of at most 500 lines, log-chunks.ts).

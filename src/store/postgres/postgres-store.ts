@@ -407,6 +407,9 @@ export class PostgresStore implements Store {
     return logs.readLogs(this.sql, tiId, tryNumber, afterSeq, limit);
   }
 
+  async pushTryXCom(t: TryIdentity, key: XComKey, value: unknown, now: Date): Promise<boolean> {
+    return agentTries.pushTryXCom(this.hot, t, key, value, now, this.xcomMaxBytes);
+  }
   async setXCom(key: XComKey, value: unknown, now: Date): Promise<void> {
     return xcom.setXCom(this.sql, key, value, now, this.xcomMaxBytes);
   }

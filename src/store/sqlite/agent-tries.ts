@@ -1,13 +1,14 @@
 /**
- * An agent's writes on SQLite (AgentRpcStore.startTry, finishTry, appendTryLogs): the read and the write in
+ * An agent's writes on SQLite (AgentRpcStore.startTry, finishTry, appendTryLogs, pushTryXCom): the read and the write in
  * one immediate transaction, so nothing changes the row between them. The transition is written by the
  * store's own applyTransitions path (`apply`), which writes its webhook outbox rows too.
  */
 import type { Database } from "bun:sqlite";
-import type { LogLineRecord, TaskInstanceRecord, TaskTransition } from "../../domain";
+import type { LogLineRecord, TaskInstanceRecord, TaskTransition, XComKey } from "../../domain";
 import type { TryFinish, TryIdentity, TryStart, TryStartWrite, TryWrite } from "../ports/agent-rpc";
 import { getTaskInstanceById } from "./task-instances";
 import { appendLogs } from "./logs";
+import { setXCom } from "./xcom";
 import { getDagHead } from "./dags";
 import { getDagRunById } from "./runs";
 
@@ -84,17 +85,34 @@ function write(
     .immediate();
 }
 
+/** Whether the try `t` names is live (queued or running, its task): read inside the caller's transaction. */
+function isLive(db: Database, t: TryIdentity): boolean {
+  const ti = getTaskInstanceById(db, t.id);
+  return (
+    ti !== null &&
+    ti.dag_id === t.dag_id &&
+    ti.run_id === t.run_id &&
+    ti.task_id === t.task_id &&
+    ti.try_number === t.try_number &&
+    (ti.state === "queued" || ti.state === "running")
+  );
+}
+
+/** PushXCom's write: stored only while the try is live, in one immediate transaction with the check. */
+export function pushTryXCom(db: Database, t: TryIdentity, key: XComKey, value: unknown, now: Date, maxBytes: number): boolean {
+  return db
+    .transaction((): boolean => {
+      const live = isLive(db, t);
+      if (live) setXCom(db, key, value, now, maxBytes);
+      return live;
+    })
+    .immediate();
+}
+
 export function appendTryLogs(db: Database, t: TryIdentity, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): boolean {
   return db
     .transaction((): boolean => {
-      const ti = getTaskInstanceById(db, t.id);
-      const live =
-        ti !== null &&
-        ti.dag_id === t.dag_id &&
-        ti.run_id === t.run_id &&
-        ti.task_id === t.task_id &&
-        ti.try_number === t.try_number &&
-        (ti.state === "queued" || ti.state === "running");
+      const live = isLive(db, t);
       if (live) appendLogs(db, t.id, t.try_number, firstSeq, lines);
       return live;
     })

@@ -393,6 +393,9 @@ export class SqliteStore implements Store {
     return logs.readLogs(this.db, tiId, tryNumber, afterSeq, limit);
   }
 
+  async pushTryXCom(t: TryIdentity, key: XComKey, value: unknown, now: Date): Promise<boolean> {
+    return agentTries.pushTryXCom(this.db, t, key, value, now, this.xcomMaxBytes);
+  }
   async setXCom(key: XComKey, value: unknown, now: Date): Promise<void> {
     xcom.setXCom(this.db, key, value, now, this.xcomMaxBytes);
   }
