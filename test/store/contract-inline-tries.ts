@@ -6,7 +6,7 @@
  * transition writes nothing.
  */
 import { describe, expect, test } from "bun:test";
-import { IllegalTransitionError, type TaskTransition, type WebhookInput } from "../../src/domain";
+import { IllegalTransitionError, ValidationError, type TaskTransition, type WebhookInput } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
 import type { InlineTryEnd, Store } from "../../src/store";
 import { newRun, runTask, T0 } from "./contract-fixtures";
@@ -76,6 +76,19 @@ export function inlineTriesContract(getStore: () => Store): void {
         [2, "a2"],
       ]);
       expect((await store.readLogs(id("b"), 1)).map((l) => l.line)).toEqual(["b1"]);
+    });
+
+    test("an XCom no store can hold (a NUL in its text) fails its try with the reason; the other ends of the batch land", async () => {
+      const store = getStore();
+      const id = await tries(store, ["a", "b"]);
+      const [bad, good] = await store.finishInlineTries([end(id("a"), "a", { s: "a\u0000b" }, []), end(id("b"), "b", 2, [])], at(5));
+      expect(bad!.applied).toBe(true);
+      expect(bad!.refused).toBeInstanceOf(ValidationError);
+      expect(bad!.refused!.message).toStartWith("XCom return_value of task a cannot be stored: ");
+      expect(await store.getTaskInstanceById(id("a"))).toMatchObject({ state: "failed", note: bad!.refused!.message });
+      expect(await store.getXCom(key("a"))).toBeNull();
+      expect(good).toEqual({ applied: true, refused: null, nextApplied: false });
+      expect((await store.getXCom(key("b")))!.value).toBe(2);
     });
 
     test("an outcome that loses its race changes no state and stores no XCom; its lines are still kept", async () => {

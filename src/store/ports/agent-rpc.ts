@@ -51,12 +51,6 @@ export interface AgentRpcStore
   heartbeat(tiId: number, tryNumber: number, now: Date): Promise<boolean>;
   /** Upserts one value. TooLargeError when its JSON exceeds the store's xcom size limit. */
   setXCom(key: XComKey, value: unknown, now: Date): Promise<void>;
-  /**
-   * setXCom for many values in one write (the inline runner's tasks share it). Per value: null when stored,
-   * else the error refusing it (TooLargeError, ValidationError), which stores nothing for that value only;
-   * the same key twice keeps the last. Throws when the write itself fails (then nothing was stored).
-   */
-  setXComs(items: readonly { key: XComKey; value: unknown }[], now: Date): Promise<(Error | null)[]>;
   getXCom(key: XComKey): Promise<XComRecord | null>;
 }
 

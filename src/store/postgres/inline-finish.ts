@@ -112,7 +112,7 @@ export function tryEndsStatement(settled: SettledTryEnds, now: Date, outbox?: Ap
 const OUTBOX_TAIL = "SELECT ord FROM a";
 
 /**
- * Two CTEs (the XCom upsert and the lines' insert, as setXComs and appendLogBatches write them), their
+ * Two CTEs (the XCom upsert and the lines' insert, the latter as appendLogBatches writes it), their
  * parameters numbered from `first`; they follow the statement's `a`, the applied transitions (an `id` column),
  * and an XCom is stored only with its try's end: a late end of a cleared try must not bring back the value the
  * clear deleted (sqlite/inline-finish.ts says why). Lines are kept either way: they belong to their try.

@@ -413,9 +413,6 @@ export class PostgresStore implements Store {
   async setXCom(key: XComKey, value: unknown, now: Date): Promise<void> {
     return xcom.setXCom(this.sql, key, value, now, this.xcomMaxBytes);
   }
-  async setXComs(items: readonly { key: XComKey; value: unknown }[], now: Date): Promise<(Error | null)[]> {
-    return xcom.setXComs(this.sql, items, now, this.xcomMaxBytes);
-  }
   async getXCom(key: XComKey): Promise<XComRecord | null> {
     return xcom.getXCom(this.sql, key);
   }

@@ -2,7 +2,7 @@
 import type { Page, XComFilter, XComKey, XComRecord } from "../../domain";
 import { whereSql, xcomWhere } from "../list-filters";
 import { pgDialect } from "./filter-queries";
-import { encodeXCom, encodeXComs, UNMAPPED } from "../sqlite/xcom";
+import { encodeXCom, UNMAPPED } from "../sqlite/xcom";
 import { XCOM_SORTABLE } from "../sortable";
 import { execute, Params, query, type Db } from "./client";
 import { pgPageClause } from "./list-query";
@@ -16,23 +16,6 @@ export async function setXCom(db: Db, key: XComKey, value: unknown, now: Date, m
      ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`,
     [key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key, json, now],
   );
-}
-
-/** Encodes each value (encodeXComs: an error per refused one), then upserts the rest as one INSERT over arrays. */
-export async function setXComs(
-  db: Db,
-  items: readonly { key: XComKey; value: unknown }[],
-  now: Date,
-  maxBytes: number,
-): Promise<(Error | null)[]> {
-  const { errors, rows } = encodeXComs(items, maxBytes);
-  if (rows.length)
-    await execute(
-      db,
-      xcomUpsertSql((k) => `$${k + 1}`),
-      xcomUpsertParams(rows, now),
-    );
-  return errors;
 }
 
 export async function getXCom(db: Db, key: XComKey): Promise<XComRecord | null> {
@@ -56,8 +39,8 @@ export async function listXComs(db: Db, team: string, filter: XComFilter): Promi
 }
 
 /**
- * The upsert of encoded XComs as one INSERT over a JSON recordset; `$` names parameter k (setXComs, and inline
- * try ends as a CTE). Each value goes in as the JSON it already is (no second encoding as a string). `endedIn`:
+ * The upsert of encoded XComs as one INSERT over a JSON recordset, as a CTE of the inline try ends' statement;
+ * `$` names parameter k. Each value goes in as the JSON it already is (no second encoding as a string). `endedIn`:
  * the CTE of the statement's applied ends (an `id` column): a row is stored only when its task instance's end
  * is among them (its `ti_id`, xcomUpsertParams).
  */

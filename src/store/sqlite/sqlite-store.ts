@@ -399,9 +399,6 @@ export class SqliteStore implements Store {
   async setXCom(key: XComKey, value: unknown, now: Date): Promise<void> {
     xcom.setXCom(this.db, key, value, now, this.xcomMaxBytes);
   }
-  async setXComs(items: readonly { key: XComKey; value: unknown }[], now: Date): Promise<(Error | null)[]> {
-    return xcom.setXComs(this.db, items, now, this.xcomMaxBytes);
-  }
   async getXCom(key: XComKey): Promise<XComRecord | null> {
     return xcom.getXCom(this.db, key);
   }

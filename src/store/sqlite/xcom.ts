@@ -35,16 +35,6 @@ export function setXCom(db: Database, key: XComKey, value: unknown, now: Date, m
   ).run(key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key, json, now.getTime());
 }
 
-/**
- * Encodes each value (an error per value that cannot be stored, and that value is left out), then upserts the
- * rest in one transaction (one commit for all). Later items win over earlier ones with the same key.
- */
-export function setXComs(db: Database, items: readonly { key: XComKey; value: unknown }[], now: Date, maxBytes: number): (Error | null)[] {
-  const { errors, rows } = encodeXComs(items, maxBytes);
-  upsertEncodedXComs(db, rows, now);
-  return errors;
-}
-
 /** Upserts values encodeXComs accepted, in one transaction (a savepoint inside the caller's). */
 export function upsertEncodedXComs(db: Database, rows: readonly { key: XComKey; json: string }[], now: Date): void {
   if (!rows.length) return;
