@@ -39,21 +39,19 @@ export async function listXComs(db: Db, team: string, filter: XComFilter): Promi
 }
 
 /**
- * The upsert of encoded XComs as one INSERT over a JSON recordset, as a CTE of the inline try ends' statement;
- * `$` names parameter k. Each value goes in as the JSON it already is (no second encoding as a string). `endedIn`:
- * the CTE of the statement's applied ends (an `id` column): a row is stored only when its task instance's end
- * is among them (its `ti_id`, xcomUpsertParams).
+ * The upsert of an inline try ends' XComs as one INSERT over a JSON recordset, a CTE of their statement; `$` names
+ * parameter k. Each value goes in as the JSON it already is (no second encoding as a string). `ended`: the CTE of
+ * the statement's applied ends (an `id` column): a row is stored only when its task instance's end is among them.
  */
-export const xcomUpsertSql = ($: (k: number) => string, endedIn?: string) => `INSERT INTO xcom (${XCOM_COLUMNS})
+export const xcomUpsertSql = ($: (k: number) => string, ended: string) => `INSERT INTO xcom (${XCOM_COLUMNS})
        SELECT u.team, u.dag_id, u.run_id, u.task_id, u.map_index, u.key, u.value, ${$(1)}::timestamptz
        FROM json_to_recordset(${$(0)}::text::json)
-         AS u(team text, dag_id text, run_id text, task_id text, map_index int, key text, value jsonb${endedIn ? ", ti_id bigint" : ""})${
-           endedIn ? `\n       WHERE u.ti_id IN (SELECT id FROM ${endedIn})` : ""
-         }
+         AS u(team text, dag_id text, run_id text, task_id text, map_index int, key text, value jsonb, ti_id bigint)
+       WHERE u.ti_id IN (SELECT id FROM ${ended})
        ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`;
 
 /** xcomUpsertSql's two parameters: the rows as one JSON text (each `json` spliced in as it is), and the time. */
-export const xcomUpsertParams = (rows: readonly { key: XComKey; json: string; ti_id?: number }[], now: Date): unknown[] => [
+export const xcomUpsertParams = (rows: readonly { key: XComKey; json: string; ti_id: number }[], now: Date): unknown[] => [
   `[${rows
     .map((r) => {
       const { team, dag_id, run_id, task_id, key } = r.key;
