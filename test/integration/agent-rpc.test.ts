@@ -14,6 +14,7 @@ import { createAgentRpcHandler } from "../../src/rpc";
 import { AgentTokens } from "../../src/auth/agent-token";
 import { AgentRpcError, dial, runAgent } from "../../src/agent";
 import { silentLogger } from "../../src/observability/logger";
+import { overriding } from "../../src/store/decorate";
 
 const SECRET = "integration-test-secret-32-bytes";
 const dir = mkdtempSync(join(tmpdir(), "leoflow-agent-it-"));
@@ -411,16 +412,11 @@ describe("the rpc service refuses what it must", () => {
     const { ti: t, token } = await queue("cleared_mid_push");
     // The clear lands just before the store's write (as a user's clear racing the agent's push would): the write
     // itself finds the try no longer live, so the value the clear deleted is not brought back.
-    const racing = new Proxy(store, {
-      get(target, key, receiver) {
-        if (key === "pushTryXCom")
-          return async (...args: Parameters<Store["pushTryXCom"]>) => {
-            const clear = { id: t.id, from: "running" as const, from_try: 1, try_number: 2, max_tries: 0 };
-            expect((await target.applyOperatorChange({ clears: [clear] }, now())).clears).toEqual([true]);
-            return target.pushTryXCom(...args);
-          };
-        const v = Reflect.get(target, key, receiver);
-        return typeof v === "function" ? v.bind(target) : v;
+    const racing = overriding(store, {
+      pushTryXCom: async (...args) => {
+        const clear = { id: t.id, from: "running" as const, from_try: 1, try_number: 2, max_tries: 0 };
+        expect((await store.applyOperatorChange({ clears: [clear] }, now())).clears).toEqual([true]);
+        return store.pushTryXCom(...args);
       },
     });
     const handler = createAgentRpcHandler({

@@ -17,6 +17,7 @@ import { Metrics, silentLogger } from "../../src/observability";
 import { SqliteStore, guardedStore, type Store } from "../../src/store";
 import { FakeClock } from "../support/clock";
 import { startSmtpSink } from "../support/smtp-sink";
+import { overriding } from "../../src/store/decorate";
 
 interface Hit {
   path: string;
@@ -224,15 +225,10 @@ test("a task's execute, retry and final failure callbacks, then the run's e-mail
 
 test("this process's events reach the runner from memory, not read back; another writer's events in between are read from the log", async () => {
   const reads: number[] = [];
-  const counted = new Proxy(store, {
-    get(target, key) {
-      if (key === "readEventsAfter")
-        return (after: number, limit: number) => {
-          reads.push(after);
-          return target.readEventsAfter(after, limit);
-        };
-      const value = Reflect.get(target, key);
-      return typeof value === "function" ? value.bind(target) : value;
+  const counted = overriding(store, {
+    readEventsAfter: (after, limit) => {
+      reads.push(after);
+      return store.readEventsAfter(after, limit);
     },
   });
   const own = new CallbackRunner({

@@ -12,6 +12,7 @@ import { SchedulerLoop, type DueRunCreator } from "../../src/scheduler/loop";
 import { buildDagRun } from "../../src/scheduler/trigger";
 import { openStore, type Store } from "../../src/store";
 import { FakeClock } from "../support/clock";
+import { overriding } from "../../src/store/decorate";
 
 let store: Store;
 beforeEach(async () => {
@@ -46,15 +47,14 @@ describe("creating due runs", () => {
     let entered = () => {};
     const inFlight = new Promise<void>((resolve) => (entered = resolve));
     let holding = false;
-    const slowGates = new Proxy(store, {
-      get(target, key, receiver) {
-        if (key === "loadTickReads" && holding)
-          return async (snapshotIds: number[], gateIds: number[]) => {
-            entered();
-            await new Promise<void>((resolve) => (release = resolve));
-            return target.loadTickReads(snapshotIds, gateIds);
-          };
-        return Reflect.get(target, key, receiver);
+    const slowGates = overriding(store, {
+      loadTickReads: async (snapshotIds, gateIds, gateDags) => {
+        if (holding) {
+          entered();
+          await new Promise<void>((resolve) => (release = resolve));
+          return store.loadTickReads(snapshotIds, gateIds);
+        }
+        return store.loadTickReads(snapshotIds, gateIds, gateDags);
       },
     });
     const launched: TaskInstanceRecord[] = [];

@@ -15,6 +15,7 @@ import { buildDagRun } from "../../src/scheduler/trigger";
 import { inlineLoop } from "../support/inline-loop";
 import { describePg, freshSchemas, pgUrl } from "../support/postgres";
 import { untilRunEnds } from "../support/run-end";
+import { overriding } from "../../src/store/decorate";
 
 let server: ReturnType<typeof Bun.serve>;
 let base = "";
@@ -56,22 +57,16 @@ const PARALLELISM = 4;
  * returned, and into `withEnds` those that rode on an inline end's write (InlineTryEnd.next).
  */
 function recordingStarts(store: Store, ids: number[], withEnds: number[] = []): Store {
-  return new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === "applyTransitions")
-        return async (ts: Parameters<Store["applyTransitions"]>[0], now: Date) => {
-          const applied = await target.applyTransitions(ts, now);
-          for (const [i, t] of ts.entries()) if (applied[i] && t.to === "running") ids.push(t.id);
-          return applied;
-        };
-      if (prop === "finishInlineTries")
-        return async (ends: Parameters<Store["finishInlineTries"]>[0], now: Date) => {
-          const results = await target.finishInlineTries(ends, now);
-          for (const [i, e] of ends.entries()) if (e.next && results[i]?.nextApplied) ids.push(e.next.id), withEnds.push(e.next.id);
-          return results;
-        };
-      const v = Reflect.get(target, prop, receiver);
-      return typeof v === "function" ? v.bind(target) : v;
+  return overriding(store, {
+    applyTransitions: async (ts, now) => {
+      const applied = await store.applyTransitions(ts, now);
+      for (const [i, t] of ts.entries()) if (applied[i] && t.to === "running") ids.push(t.id);
+      return applied;
+    },
+    finishInlineTries: async (ends, now) => {
+      const results = await store.finishInlineTries(ends, now);
+      for (const [i, e] of ends.entries()) if (e.next && results[i]?.nextApplied) ids.push(e.next.id), withEnds.push(e.next.id);
+      return results;
     },
   });
 }

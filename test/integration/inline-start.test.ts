@@ -6,13 +6,14 @@
  * scheduled, or failed from scheduled, by that tick.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { guardedStore, openStore, type InlineTryEnd, type Store } from "../../src/store";
+import { guardedStore, openStore, type Store } from "../../src/store";
 import { PostgresStore } from "../../src/store/postgres";
 import type { TaskState, TaskTransition } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
 import { buildDagRun } from "../../src/scheduler/trigger";
 import { inlineLoop } from "../support/inline-loop";
 import { describePg, freshSchemas, pgUrl } from "../support/postgres";
+import { overriding } from "../../src/store/decorate";
 
 let server: ReturnType<typeof Bun.serve>;
 let base = "";
@@ -34,18 +35,10 @@ afterAll(() => server.stop(true));
 function recording(store: Store): { store: Store; batches: string[][] } {
   const batches: string[][] = [];
   const step = (t: TaskTransition) => `${t.id}:${t.from.join("|")}>${t.to}`;
-  const wrapped = new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === "applyTransitions")
-        return (ts: TaskTransition[], now: Date) => (batches.push(ts.map(step)), target.applyTransitions(ts, now));
-      // A try's end writes its outcome through finishInlineTries (with its XCom and lines): recorded alike.
-      if (prop === "finishInlineTries")
-        return (ends: InlineTryEnd[], now: Date) => (
-          batches.push(ends.map((e) => step(e.transition))), target.finishInlineTries(ends, now)
-        );
-      const v = Reflect.get(target, prop, receiver);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
+  const wrapped = overriding(store, {
+    applyTransitions: (ts, now) => (batches.push(ts.map(step)), store.applyTransitions(ts, now)),
+    // A try's end writes its outcome through finishInlineTries (with its XCom and lines): recorded alike.
+    finishInlineTries: (ends, now) => (batches.push(ends.map((e) => step(e.transition))), store.finishInlineTries(ends, now)),
   });
   return { store: wrapped, batches };
 }

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { openStore, type Store } from "../../src/store";
-import type { TaskInstanceRecord, TaskTransition } from "../../src/domain";
+import type { TaskInstanceRecord } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
 import { SchedulerLoop } from "../../src/scheduler/loop";
 import { LIVE_SNAPSHOT_MIN_TASKS } from "../../src/scheduler/live-snapshots";
@@ -15,6 +15,7 @@ import { buildDagRun } from "../../src/scheduler/trigger";
 import { silentLogger } from "../../src/observability";
 import { FakeClock } from "../support/clock";
 import { forEachStore } from "../support/stores";
+import { overriding } from "../../src/store/decorate";
 
 const FAN = LIVE_SNAPSHOT_MIN_TASKS + 6;
 
@@ -41,18 +42,13 @@ async function failedTickThenChanges(s: Store) {
   const yId = tis.find((t) => t.task_id === "y")!.id;
   let failures = 0;
   // The loop's store: the first write scheduling `y` fails (a dropped connection, say).
-  const flaky = new Proxy(s, {
-    get(target, key, receiver) {
-      if (key === "applyTransitions")
-        return async (ts: TaskTransition[], now: Date) => {
-          if (!failures && ts.some((t) => t.id === yId && t.to === "scheduled")) {
-            failures++;
-            throw new Error("connection dropped");
-          }
-          return target.applyTransitions(ts, now);
-        };
-      const v = Reflect.get(target, key, receiver);
-      return typeof v === "function" ? v.bind(target) : v;
+  const flaky = overriding(s, {
+    applyTransitions: async (ts, now) => {
+      if (!failures && ts.some((t) => t.id === yId && t.to === "scheduled")) {
+        failures++;
+        throw new Error("connection dropped");
+      }
+      return s.applyTransitions(ts, now);
     },
   });
   const launched: string[] = [];

@@ -10,6 +10,7 @@ import { SchedulerLoop } from "../../src/scheduler";
 import type { TaskInstanceRecord } from "../../src/domain";
 import type { Store } from "../../src/store";
 import { forEachStore } from "../support/stores";
+import { overriding } from "../../src/store/decorate";
 
 const RUNS = 2_500; // more than one read chunk (1,000 runs)
 
@@ -57,11 +58,8 @@ forEachStore((backend) => {
         await seed(store, now);
         // The second chunk's read fails while the first is still awaited (chunks are read one ahead).
         let reads = 0;
-        const failing = new Proxy(store, {
-          get: (target, prop, receiver) =>
-            prop === "loadRunSnapshots"
-              ? (ids: number[]) => (++reads === 2 ? Promise.reject(new Error("connection lost")) : target.loadRunSnapshots(ids))
-              : Reflect.get(target, prop, receiver),
+        const failing = overriding(store, {
+          loadRunSnapshots: (ids) => (++reads === 2 ? Promise.reject(new Error("connection lost")) : store.loadRunSnapshots(ids)),
         });
         const dispatched: number[] = [];
         const loop = sweepingLoop(failing, now, (ti) => void dispatched.push(ti.id));
@@ -105,12 +103,9 @@ forEachStore((backend) => {
         const now = new Date("2026-01-01T00:00:00Z");
         await seed(store, now, "few", 3);
         let failing = false;
-        const flaky = new Proxy(store, {
-          get: (target, prop, receiver) =>
-            prop === "loadRunSnapshots"
-              ? (ids: number[]) =>
-                  failing ? ((failing = false), Promise.reject(new Error("connection lost"))) : target.loadRunSnapshots(ids)
-              : Reflect.get(target, prop, receiver),
+        const flaky = overriding(store, {
+          loadRunSnapshots: (ids) =>
+            failing ? ((failing = false), Promise.reject(new Error("connection lost"))) : store.loadRunSnapshots(ids),
         });
         const dispatched: string[] = [];
         const loop = sweepingLoop(flaky, now, (ti) => void dispatched.push(`${ti.run_id}:${ti.task_id}`));

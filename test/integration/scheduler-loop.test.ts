@@ -13,6 +13,7 @@ import { SchedulerLoop } from "../../src/scheduler/loop";
 import { buildDagRun } from "../../src/scheduler/trigger";
 import { silentLogger } from "../../src/observability";
 import { FakeClock } from "../support/clock";
+import { overriding } from "../../src/store/decorate";
 
 type Outcome = "success" | "failed" | "skipped" | "throw";
 
@@ -313,18 +314,14 @@ describe("SchedulerLoop wake-ups during a tick", () => {
     let armed = false;
     // The run is created, and its wake-up sent, while the second (incremental) sweep awaits its read of
     // changed runs: the moment a wake-up used to be cleared together with the ones that sweep had taken.
-    const racing = new Proxy(store, {
-      get(target, key, receiver) {
-        if (key === "listRunIdsChangedAfter" && armed)
-          return async (cursor: string | null, now: Date) => {
-            armed = false;
-            const ids = await target.listRunIdsChangedAfter(cursor, now);
-            lateRun = await target.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, clock.now()));
-            loop.wake(lateRun.id);
-            return ids;
-          };
-        const v = Reflect.get(target, key, receiver);
-        return typeof v === "function" ? v.bind(target) : v;
+    const racing = overriding(store, {
+      listRunIdsChangedAfter: async (cursor, now) => {
+        if (!armed) return store.listRunIdsChangedAfter(cursor, now);
+        armed = false;
+        const ids = await store.listRunIdsChangedAfter(cursor, now);
+        lateRun = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, clock.now()));
+        loop.wake(lateRun.id);
+        return ids;
       },
     });
     const agent = new InstantAgent(

@@ -13,6 +13,7 @@ import { buildDagRun } from "../../src/scheduler/trigger";
 import { silentLogger } from "../../src/observability";
 import { FakeClock } from "../support/clock";
 import { forEachStore } from "../support/stores";
+import { overriding } from "../../src/store/decorate";
 
 const FAN = LIVE_SNAPSHOT_MIN_TASKS + 36;
 const SLOTS = 4;
@@ -37,16 +38,11 @@ forEachStore((backend) => {
     const dag = await s.upsertDag("default", { spec, fileloc: "/dags/own_writes.json", pausedOnCreate: false, now: clock.now() });
     const run = await s.createDagRun(buildDagRun(dag, { run_id: "r1", run_type: "manual", logical_date: null }, clock.now()));
     let changedRowsRead = 0;
-    const counting = new Proxy(s, {
-      get(target, key, receiver) {
-        if (key === "loadRunChanges")
-          return async (...args: Parameters<Store["loadRunChanges"]>) => {
-            const changes = await target.loadRunChanges(...args);
-            changedRowsRead += changes.reduce((n, c) => n + c.tis.length, 0);
-            return changes;
-          };
-        const v = Reflect.get(target, key, receiver);
-        return typeof v === "function" ? v.bind(target) : v;
+    const counting = overriding(s, {
+      loadRunChanges: async (...args) => {
+        const changes = await s.loadRunChanges(...args);
+        changedRowsRead += changes.reduce((n, c) => n + c.tis.length, 0);
+        return changes;
       },
     });
     const launched: number[] = [];

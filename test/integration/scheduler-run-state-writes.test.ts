@@ -5,12 +5,12 @@
  * Real stores and planner; the store is watched to see which write is in flight when another starts.
  */
 import { describe, expect, test } from "bun:test";
-import type { TaskTransition } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
 import { silentLogger } from "../../src/observability";
 import { SchedulerLoop } from "../../src/scheduler";
-import type { DagRunStateChange, Store } from "../../src/store";
+import type { Store } from "../../src/store";
 import { forEachStore } from "../support/stores";
+import { overriding } from "../../src/store/decorate";
 
 const T0 = new Date("2026-01-01T00:00:00Z");
 const RUNS = 3;
@@ -91,28 +91,23 @@ function watch(store: Store, hold: boolean): { store: Store; log: string[] } {
       const timer = setTimeout(resolve, 5_000);
       release = () => (clearTimeout(timer), resolve());
     });
-  const watched = new Proxy(store, {
-    get: (target, prop, receiver) => {
-      if (prop === "setDagRunStates")
-        return async (changes: readonly DagRunStateChange[], at: Date) => {
-          log.push(...new Set(changes.map((c) => `run write: ${c.to}`)));
-          inFlight++;
-          try {
-            if (hold) await held();
-            return await target.setDagRunStates(changes, at);
-          } finally {
-            inFlight--;
-          }
-        };
-      if (prop === "applyTransitions")
-        return async (transitions: TaskTransition[], at: Date) => {
-          if (inFlight) log.push("task write while a run write is in flight");
-          release?.();
-          const applied = await target.applyTransitions(transitions, at);
-          log.push("task write done");
-          return applied;
-        };
-      return Reflect.get(target, prop, receiver);
+  const watched = overriding(store, {
+    setDagRunStates: async (changes, at) => {
+      log.push(...new Set(changes.map((c) => `run write: ${c.to}`)));
+      inFlight++;
+      try {
+        if (hold) await held();
+        return await store.setDagRunStates(changes, at);
+      } finally {
+        inFlight--;
+      }
+    },
+    applyTransitions: async (transitions, at) => {
+      if (inFlight) log.push("task write while a run write is in flight");
+      release?.();
+      const applied = await store.applyTransitions(transitions, at);
+      log.push("task write done");
+      return applied;
     },
   });
   return { store: watched, log };

@@ -4,12 +4,12 @@
  * What people read (note, wait_reason) is what it was with two writes. Real stores, the real planner.
  */
 import { describe, expect, test } from "bun:test";
-import type { TaskNoteUpdate, TaskTransition } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
 import { silentLogger } from "../../src/observability";
 import { SchedulerLoop } from "../../src/scheduler";
 import type { Store } from "../../src/store";
 import { forEachStore } from "../support/stores";
+import { overriding } from "../../src/store/decorate";
 
 const RUNS = 3;
 const WAIT = "parallelism (1) reached: 1 task instances queued or running";
@@ -26,13 +26,9 @@ forEachStore((backend) => {
         const counted = (ids: readonly { id: number }[]) => {
           for (const { id } of ids) writes.set(id, (writes.get(id) ?? 0) + 1);
         };
-        const counting = new Proxy(store, {
-          get: (target, prop, receiver) =>
-            prop === "applyTransitions"
-              ? (ts: TaskTransition[], at: Date) => (counted(ts), target.applyTransitions(ts, at))
-              : prop === "setTaskInstanceNotes"
-                ? (ns: TaskNoteUpdate[]) => (counted(ns), target.setTaskInstanceNotes(ns))
-                : Reflect.get(target, prop, receiver),
+        const counting = overriding(store, {
+          applyTransitions: (ts, at) => (counted(ts), store.applyTransitions(ts, at)),
+          setTaskInstanceNotes: (ns) => (counted(ns), store.setTaskInstanceNotes(ns)),
         });
         const dispatched: number[] = [];
         const loop = new SchedulerLoop({

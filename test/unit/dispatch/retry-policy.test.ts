@@ -10,6 +10,7 @@ import { SchedulerLoop, buildDagRun } from "../../../src/scheduler";
 import { DispatchRetryPolicy, decideDispatchFailure, dispatchBackoffMs } from "../../../src/dispatch";
 import { EventHub } from "../../../src/events";
 import { Metrics, silentLogger } from "../../../src/observability";
+import { overriding } from "../../../src/store/decorate";
 
 const T0 = new Date("2026-01-01T00:00:00Z");
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
@@ -188,14 +189,11 @@ describe("DispatchRetryPolicy.heldUntil (the loop's dispatch gate)", () => {
 
   function countingPolicy() {
     let reads = 0;
-    const counted = new Proxy(store, {
-      get: (target, key) =>
-        key === "listDispatchBackoffs"
-          ? (now: Date) => {
-              reads++;
-              return target.listDispatchBackoffs(now);
-            }
-          : Reflect.get(target, key),
+    const counted = overriding(store, {
+      listDispatchBackoffs: (now) => {
+        reads++;
+        return store.listDispatchBackoffs(now);
+      },
     });
     const policy = new DispatchRetryPolicy({ store: counted, logger: silentLogger, maxAttempts: 3, baseMs: 5000, wake: () => {} });
     return { policy, reads: () => reads };

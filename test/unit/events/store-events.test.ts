@@ -17,6 +17,7 @@ import {
   type Subscription,
 } from "../../../src/events";
 import { buildDagRun } from "../../../src/scheduler";
+import { overriding } from "../../../src/store/decorate";
 
 const T0 = new Date("2026-01-01T00:00:00Z");
 let raw: Store;
@@ -243,13 +244,7 @@ describe("withStoreEvents", () => {
   test("a task instance a woken tick read (loadTickReads) is named from that read: its first transition looks nothing up", async () => {
     const run = await aRun();
     const lookups: number[] = [];
-    const counting = new Proxy(raw, {
-      get(target, prop, receiver) {
-        if (prop === "getTaskInstanceById") return (id: number) => (lookups.push(id), target.getTaskInstanceById(id));
-        const v = Reflect.get(target, prop, receiver);
-        return typeof v === "function" ? v.bind(target) : v;
-      },
-    });
+    const counting = overriding(raw, { getTaskInstanceById: (id) => (lookups.push(id), raw.getTaskInstanceById(id)) });
     const watched = withStoreEvents(counting, hub);
     const sub = hub.subscribe({ filter: (e) => e.type.startsWith("task_instance.") });
     const { snapshots } = await watched.loadTickReads([run.id], [run.id]);

@@ -3,11 +3,12 @@
  * call, as a user would list them (run ids, data intervals), across catchup, downtime, limits and pauses.
  */
 import { beforeEach, describe, expect, test } from "bun:test";
-import { NotFoundError, type NewDagRun } from "../../../src/domain";
+import { NotFoundError } from "../../../src/domain";
 import { parseDagSpec } from "../../../src/domain/schemas";
 import { silentLogger } from "../../../src/observability";
 import { CronRunCreator, backfillSkips } from "../../../src/scheduler";
 import { openStore, type Store } from "../../../src/store";
+import { overriding } from "../../../src/store/decorate";
 
 let store: Store;
 let creator: CronRunCreator;
@@ -266,14 +267,9 @@ describe("CronRunCreator", () => {
       now: d("2026-01-01T00:00:00Z"),
     });
     // The batch fails as it would when a DAG vanished meanwhile; that DAG's own insert fails too.
-    const failing = new Proxy(store, {
-      get(target, key, receiver) {
-        if (key === "createDagRuns") return async () => Promise.reject(new Error("insert or update violates foreign key constraint"));
-        if (key === "createDagRun")
-          return async (run: NewDagRun) =>
-            run.dag_id === "gone" ? Promise.reject(new NotFoundError("DAG gone")) : target.createDagRun(run);
-        return Reflect.get(target, key, receiver);
-      },
+    const failing = overriding(store, {
+      createDagRuns: async () => Promise.reject(new Error("insert or update violates foreign key constraint")),
+      createDagRun: async (run) => (run.dag_id === "gone" ? Promise.reject(new NotFoundError("DAG gone")) : store.createDagRun(run)),
     });
     const res = await new CronRunCreator({ store: failing, logger: silentLogger }).createDueRuns(d("2026-01-03T10:00:00Z"));
     expect(res.created).toHaveLength(2);

@@ -9,6 +9,7 @@ import { openStore, type Store } from "../../../src/store";
 import { SchedulerLoop, buildDagRun } from "../../../src/scheduler";
 import type { Logger } from "../../../src/observability";
 import { FakeClock } from "../../support/clock";
+import { overriding } from "../../../src/store/decorate";
 
 const T0 = new Date("2026-01-01T00:00:00Z");
 let store: Store;
@@ -60,16 +61,11 @@ describe("SchedulerLoop with a leader guard", () => {
     let entered!: () => void;
     const inSnapshots = new Promise<void>((r) => (entered = r));
     // The store answers the snapshot read only once the test has stopped the loop.
-    const slow = new Proxy(store, {
-      get(target, prop, receiver) {
-        if (prop === "loadRunSnapshots")
-          return async (ids: number[]) => {
-            entered();
-            await blocked;
-            return target.loadRunSnapshots(ids);
-          };
-        const v = Reflect.get(target, prop, receiver);
-        return typeof v === "function" ? v.bind(target) : v;
+    const slow = overriding(store, {
+      loadRunSnapshots: async (ids) => {
+        entered();
+        await blocked;
+        return store.loadRunSnapshots(ids);
       },
     });
     const loop = new SchedulerLoop({
@@ -102,13 +98,7 @@ describe("SchedulerLoop with a leader guard", () => {
     const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, T0));
     let read!: () => void;
     const snapshotRead = new Promise<void>((r) => (read = r));
-    const watched = new Proxy(store, {
-      get(target, prop, receiver) {
-        if (prop === "loadRunSnapshots") return async (ids: number[]) => (read(), target.loadRunSnapshots(ids));
-        const v = Reflect.get(target, prop, receiver);
-        return typeof v === "function" ? v.bind(target) : v;
-      },
-    });
+    const watched = overriding(store, { loadRunSnapshots: async (ids) => (read(), store.loadRunSnapshots(ids)) });
     const loop = new SchedulerLoop({
       store: watched,
       dispatcher: { dispatch: async () => {} },
