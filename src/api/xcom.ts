@@ -125,12 +125,15 @@ export function xcomRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const body = await parseBody(c, XComCreateBody);
     const { run, ti } = await load(c, body.map_index);
     const key = { team: run.team, dag_id: run.dag_id, run_id: run.run_id, task_id: ti.task_id, key: body.key, map_index: body.map_index };
+    // The check and the write are one store call: two creates at once get one 201 and one 409, and a run deleted
+    // since load() is left no entry.
+    const created = await store.insertXCom(key, body.value ?? null, deps.now());
+    if (created) return c.json(serializeXCom(created, run, true), 201);
     if (await store.getXCom(key))
       throw new ConflictError(
         `The XCom with key: \`${body.key}\` with mentioned task instance already exists; change it with PATCH …/xcomEntries/${body.key}`,
       );
-    await store.setXCom(key, body.value ?? null, deps.now());
-    return c.json(serializeXCom((await store.getXCom(key))!, run, true), 201);
+    throw new NotFoundError(`task ${ti.task_id} of run ${run.run_id} no longer exists (its run was deleted meanwhile); no XCom was stored`);
   });
 
   app.patch(`${TI}/xcomEntries/:xcom_key`, requireWriter, async (c) => {
@@ -144,12 +147,13 @@ export function xcomRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       key: c.req.param("xcom_key"),
       map_index: body.map_index,
     };
-    if (!(await store.getXCom(key)))
+    // Replaced only if it exists, in the write itself: an entry deleted since is not created again.
+    const updated = await store.updateXCom(key, body.value ?? null, deps.now());
+    if (!updated)
       throw new NotFoundError(
         `The XCom with key: \`${key.key}\` with mentioned task instance doesn't exist; create it with POST …/xcomEntries`,
       );
-    await store.setXCom(key, body.value ?? null, deps.now());
-    return c.json(serializeXCom((await store.getXCom(key))!, run, true));
+    return c.json(serializeXCom(updated, run, true));
   });
 
   return app;

@@ -768,6 +768,36 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(await store.getXCom(key("t", "return_value", 1))).toBeNull();
       });
 
+      test("insertXCom stores only where the key has no value and its task instance exists; updateXCom only replaces", async () => {
+        const d = await dag();
+        await store.createDagRun(newRun(d, "r"));
+        const stored = await store.insertXCom(key("extract", "rows"), { n: 1 }, at(1));
+        expect(stored).toEqual({
+          team: "default",
+          dag_id: "etl",
+          run_id: "r",
+          task_id: "extract",
+          map_index: -1,
+          key: "rows",
+          value: { n: 1 },
+          timestamp: at(1),
+        });
+        // A second create finds the first: nothing written.
+        expect(await store.insertXCom(key("extract", "rows"), 2, at(2))).toBeNull();
+        expect((await store.getXCom(key("extract", "rows")))!.value).toEqual({ n: 1 });
+        // No such task instance (another task, a map index it does not have, another run): nothing written.
+        for (const k of [key("nope", "rows"), key("extract", "rows", 3), { ...key("extract", "rows"), run_id: "gone" }]) {
+          expect(await store.insertXCom(k, 1, at(3))).toBeNull();
+          expect(await store.getXCom(k)).toBeNull();
+        }
+        expect(await store.updateXCom(key("extract", "rows"), [1, 2], at(4))).toMatchObject({ value: [1, 2], timestamp: at(4) });
+        expect((await store.getXCom(key("extract", "rows")))!.value).toEqual([1, 2]);
+        // Nothing to replace: none is created.
+        expect(await store.updateXCom(key("extract", "other"), 1, at(5))).toBeNull();
+        expect(await store.getXCom(key("extract", "other"))).toBeNull();
+        await expect(store.insertXCom(key("extract", "big"), "x".repeat(1024 * 1024), at(6))).rejects.toBeInstanceOf(TooLargeError);
+      });
+
       test("a value over the limit is a TooLargeError saying its size and the limit", async () => {
         const big = "x".repeat(1024 * 1024); // its JSON adds two quotes
         const err = await store.setXCom(key("t", "big"), big, T0).catch((e: unknown) => e);

@@ -13,6 +13,7 @@ import type {
   TaskInstanceFilter,
   XComFilter,
   TaskInstanceRecord,
+  XComKey,
   XComRecord,
 } from "../../domain";
 import type { AgentRpcStore } from "./agent-rpc";
@@ -60,7 +61,7 @@ export interface RunsApiStore extends Pick<SchedulerStore, "createDagRun" | "loa
 }
 
 /** Task instances, their logs and their XComs. */
-export interface TaskInstancesApiStore extends Pick<TaskLogStore, "readLogs">, Pick<AgentRpcStore, "getXCom" | "setXCom"> {
+export interface TaskInstancesApiStore extends Pick<TaskLogStore, "readLogs">, Pick<AgentRpcStore, "getXCom"> {
   /** The task instances of the team's run. */
   listTaskInstances(team: string, dagId: string, runId: string, opts?: ListOptions): Promise<Page<TaskInstanceRecord>>;
   /** The team's task instances across DAGs and runs (the API's `~` lists and filters). */
@@ -69,6 +70,14 @@ export interface TaskInstancesApiStore extends Pick<TaskLogStore, "readLogs">, P
   listTaskInstanceTries(tiId: number): Promise<TaskInstanceRecord[]>;
   /** The team's XCom entries. */
   listXComs(team: string, filter: XComFilter): Promise<Page<XComRecord>>;
+  /**
+   * POST xcomEntries' write: the value, stored only when its key has none and its task instance exists, checked in
+   * the same statement or transaction (a run deleted meanwhile is left no row; a second create finds the first).
+   * The stored record, or null when either is not so: nothing is written. TooLargeError or ValidationError as setXCom.
+   */
+  insertXCom(key: XComKey, value: unknown, now: Date): Promise<XComRecord | null>;
+  /** PATCH xcomEntries' write: replaces the key's value; null when it has none (nothing is written, none is created). */
+  updateXCom(key: XComKey, value: unknown, now: Date): Promise<XComRecord | null>;
 }
 
 export interface ApiStore

@@ -410,6 +410,12 @@ export class PostgresStore implements Store {
   async pushTryXCom(t: TryIdentity, key: XComKey, value: unknown, now: Date): Promise<boolean> {
     return agentTries.pushTryXCom(this.hot, t, key, value, now, this.xcomMaxBytes);
   }
+  async insertXCom(key: XComKey, value: unknown, now: Date): Promise<XComRecord | null> {
+    return xcom.insertXCom(this.sql, key, value, now, this.xcomMaxBytes);
+  }
+  async updateXCom(key: XComKey, value: unknown, now: Date): Promise<XComRecord | null> {
+    return xcom.updateXCom(this.sql, key, value, now, this.xcomMaxBytes);
+  }
   async setXCom(key: XComKey, value: unknown, now: Date): Promise<void> {
     return xcom.setXCom(this.sql, key, value, now, this.xcomMaxBytes);
   }

@@ -18,6 +18,40 @@ export async function setXCom(db: Db, key: XComKey, value: unknown, now: Date, m
   );
 }
 
+const keyParams = (key: XComKey) => [key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key];
+
+/**
+ * Stored only when the key has none and its task instance exists, which the statement holds FOR SHARE: a run
+ * delete (its task instances cascade) waits for this insert and then deletes it with the run's other XComs, or
+ * committed first, and then nothing is written. Through the run's key to the task instance's (no index on a
+ * task instance's own dag_id/run_id).
+ */
+const INSERT_XCOM = `WITH ti AS (
+    SELECT 1 FROM task_instances t
+    WHERE t.dag_run_id = (SELECT r.id FROM dag_runs r WHERE r.team = $1 AND r.dag_id = $2 AND r.run_id = $3)
+      AND t.task_id = $4 AND t.map_index = $5 FOR SHARE)
+  INSERT INTO xcom (${XCOM_COLUMNS}) SELECT $1, $2, $3, $4, $5, $6, $7::text::jsonb, $8 FROM ti
+  ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO NOTHING
+  RETURNING ${XCOM_COLUMNS}`;
+
+export async function insertXCom(db: Db, key: XComKey, value: unknown, now: Date, maxBytes: number): Promise<XComRecord | null> {
+  const json = encodeXCom(key, value, maxBytes);
+  const [row] = await query<XComRecord>(db, INSERT_XCOM, [...keyParams(key), json, now]);
+  return row ? toXCom(row) : null;
+}
+
+export async function updateXCom(db: Db, key: XComKey, value: unknown, now: Date, maxBytes: number): Promise<XComRecord | null> {
+  const json = encodeXCom(key, value, maxBytes);
+  const [row] = await query<XComRecord>(
+    db,
+    `UPDATE xcom SET value = $7::text::jsonb, timestamp = $8
+     WHERE team = $1 AND dag_id = $2 AND run_id = $3 AND task_id = $4 AND map_index = $5 AND key = $6
+     RETURNING ${XCOM_COLUMNS}`,
+    [...keyParams(key), json, now],
+  );
+  return row ? toXCom(row) : null;
+}
+
 export async function getXCom(db: Db, key: XComKey): Promise<XComRecord | null> {
   const [row] = await query<XComRecord>(
     db,

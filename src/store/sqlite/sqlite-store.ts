@@ -396,6 +396,12 @@ export class SqliteStore implements Store {
   async pushTryXCom(t: TryIdentity, key: XComKey, value: unknown, now: Date): Promise<boolean> {
     return agentTries.pushTryXCom(this.db, t, key, value, now, this.xcomMaxBytes);
   }
+  async insertXCom(key: XComKey, value: unknown, now: Date): Promise<XComRecord | null> {
+    return xcom.insertXCom(this.db, key, value, now, this.xcomMaxBytes);
+  }
+  async updateXCom(key: XComKey, value: unknown, now: Date): Promise<XComRecord | null> {
+    return xcom.updateXCom(this.db, key, value, now, this.xcomMaxBytes);
+  }
   async setXCom(key: XComKey, value: unknown, now: Date): Promise<void> {
     xcom.setXCom(this.db, key, value, now, this.xcomMaxBytes);
   }

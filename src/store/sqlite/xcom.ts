@@ -72,6 +72,39 @@ export function encodeXComs(
   return { errors, rows: [...byKey.values()] };
 }
 
+const keyValues = (key: XComKey) => [key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key] as const;
+
+/** Stored only when the key has none and its task instance exists, in one immediate transaction with the check. */
+export function insertXCom(db: Database, key: XComKey, value: unknown, now: Date, maxBytes: number): XComRecord | null {
+  const json = encodeXCom(key, value, maxBytes);
+  return db
+    .transaction((): XComRecord | null => {
+      const ti = db
+        .query("SELECT 1 FROM task_instances WHERE team = ? AND dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ?")
+        .get(key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED);
+      if (!ti) return null;
+      const row = db
+        .query(
+          `INSERT INTO xcom (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO NOTHING RETURNING ${COLUMNS}`,
+        )
+        .get(...keyValues(key), json, now.getTime()) as XComRow | null;
+      return row ? toXCom(row) : null;
+    })
+    .immediate();
+}
+
+export function updateXCom(db: Database, key: XComKey, value: unknown, now: Date, maxBytes: number): XComRecord | null {
+  const json = encodeXCom(key, value, maxBytes);
+  const row = db
+    .query(
+      `UPDATE xcom SET value = ?, timestamp = ?
+       WHERE team = ? AND dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ? AND key = ? RETURNING ${COLUMNS}`,
+    )
+    .get(json, now.getTime(), ...keyValues(key)) as XComRow | null;
+  return row ? toXCom(row) : null;
+}
+
 export function getXCom(db: Database, key: XComKey): XComRecord | null {
   const row = db
     .query(`SELECT ${COLUMNS} FROM xcom WHERE team = ? AND dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ? AND key = ?`)
