@@ -6,7 +6,7 @@
  * inserted by the same statement, as applyTransitions does (webhooks.transitionsWithOutbox).
  */
 import { storableText, type LogLineRecord, type TaskTransition, type XComKey } from "../../domain";
-import { encodeXCom, UNMAPPED } from "../sqlite/xcom";
+import { encodeXCom, XCOM_REPLACE, xcomKeyValues } from "../sqlite/xcom";
 import type { TryFinish, TryIdentity, TryStart, TryStartWrite, TryWrite } from "../ports/agent-rpc";
 import { TASK_EVENT } from "../webhook-interest";
 import { query, type Db, type Pool } from "./client";
@@ -19,6 +19,8 @@ import { taskEventInsertSql, transitionsWithOutbox } from "./webhooks";
 // Every statement starts with the try ($1 id, $2 dag_id, $3 run_id, $4 task_id, $5 try_number) and $6 now; the
 // outbox's event type and time follow the statement's own parameters.
 const THE_TRY = "id = $1 AND dag_id = $2 AND run_id = $3 AND task_id = $4 AND try_number = $5";
+/** The try ($1–$5) while it is live (queued or running): a row, or none. */
+const LIVE_TRY = `SELECT 1 FROM task_instances WHERE ${THE_TRY} AND state IN ('queued', 'running')`;
 
 const START = `UPDATE task_instances SET state = 'running', updated_at = $6, start_date = COALESCE(start_date, $6),
     last_heartbeat = $6, hostname = $7::text, pid = $8::int, note = NULL, wait_reason = NULL
@@ -130,22 +132,23 @@ export async function finishTry(db: Pool, f: TryFinish, now: Date, outbox: boole
  * committing meanwhile either waits for this statement's commit and then deletes the value with the task's
  * other XComs, or committed first, and then the re-checked row is no longer live and nothing is written.
  */
-const PUSH_XCOM = `WITH live AS (SELECT 1 FROM task_instances WHERE ${THE_TRY} AND state IN ('queued', 'running') FOR SHARE),
-  ins AS (INSERT INTO xcom (${XCOM_COLUMNS}) SELECT $6, $7, $8, $9, $10, $11, $12::text::jsonb, $13 FROM live
-    ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp)
+const PUSH_XCOM = `WITH live AS (${LIVE_TRY} FOR SHARE),
+  ins AS (INSERT INTO xcom (${XCOM_COLUMNS}) SELECT $6, $7, $8, $9, $10, $11, $12::text::jsonb, $13 FROM live ${XCOM_REPLACE})
 SELECT EXISTS (SELECT 1 FROM live) AS live`;
 
 export async function pushTryXCom(db: Db, t: TryIdentity, key: XComKey, value: unknown, now: Date, maxBytes: number): Promise<boolean> {
   const json = encodeXCom(key, value, maxBytes);
   const [row] = await query<{ live: boolean }>(db, PUSH_XCOM, [
     ...[t.id, t.dag_id, t.run_id, t.task_id, t.try_number],
-    ...[key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key, json, now],
+    ...xcomKeyValues(key),
+    json,
+    now,
   ]);
   return row?.live === true;
 }
 
 // $6 the batch as logLinesParams writes any batch (cut into rows of at most 500 lines, log-chunks.ts).
-const APPEND_LOGS = `WITH live AS (SELECT 1 FROM task_instances WHERE ${THE_TRY} AND state IN ('queued', 'running')),
+const APPEND_LOGS = `WITH live AS (${LIVE_TRY}),
   ins AS (${logLinesInsertSql(() => "$6", "EXISTS (SELECT 1 FROM live)")})
 SELECT EXISTS (SELECT 1 FROM live) AS live`;
 

@@ -2,7 +2,7 @@
 import type { Page, XComFilter, XComKey, XComRecord } from "../../domain";
 import { whereSql, xcomWhere } from "../list-filters";
 import { pgDialect } from "./filter-queries";
-import { encodeXCom, UNMAPPED } from "../sqlite/xcom";
+import { encodeXCom, UNMAPPED, XCOM_REPLACE, xcomKeyValues } from "../sqlite/xcom";
 import { XCOM_SORTABLE } from "../sortable";
 import { execute, Params, query, type Db } from "./client";
 import { pgPageClause } from "./list-query";
@@ -10,15 +10,12 @@ import { toXCom, XCOM_COLUMNS } from "./rows";
 
 export async function setXCom(db: Db, key: XComKey, value: unknown, now: Date, maxBytes: number): Promise<void> {
   const json = encodeXCom(key, value, maxBytes);
-  await execute(
-    db,
-    `INSERT INTO xcom (${XCOM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8)
-     ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`,
-    [key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key, json, now],
-  );
+  await execute(db, `INSERT INTO xcom (${XCOM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8) ${XCOM_REPLACE}`, [
+    ...xcomKeyValues(key),
+    json,
+    now,
+  ]);
 }
-
-const keyParams = (key: XComKey) => [key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key];
 
 /**
  * Stored only when the key has none and its task instance exists, which the statement holds FOR SHARE: a run
@@ -36,7 +33,7 @@ const INSERT_XCOM = `WITH ti AS (
 
 export async function insertXCom(db: Db, key: XComKey, value: unknown, now: Date, maxBytes: number): Promise<XComRecord | null> {
   const json = encodeXCom(key, value, maxBytes);
-  const [row] = await query<XComRecord>(db, INSERT_XCOM, [...keyParams(key), json, now]);
+  const [row] = await query<XComRecord>(db, INSERT_XCOM, [...xcomKeyValues(key), json, now]);
   return row ? toXCom(row) : null;
 }
 
@@ -47,7 +44,7 @@ export async function updateXCom(db: Db, key: XComKey, value: unknown, now: Date
     `UPDATE xcom SET value = $7::text::jsonb, timestamp = $8
      WHERE team = $1 AND dag_id = $2 AND run_id = $3 AND task_id = $4 AND map_index = $5 AND key = $6
      RETURNING ${XCOM_COLUMNS}`,
-    [...keyParams(key), json, now],
+    [...xcomKeyValues(key), json, now],
   );
   return row ? toXCom(row) : null;
 }
@@ -56,7 +53,7 @@ export async function getXCom(db: Db, key: XComKey): Promise<XComRecord | null> 
   const [row] = await query<XComRecord>(
     db,
     `SELECT ${XCOM_COLUMNS} FROM xcom WHERE team = $1 AND dag_id = $2 AND run_id = $3 AND task_id = $4 AND map_index = $5 AND key = $6`,
-    [key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key],
+    [...xcomKeyValues(key)],
   );
   return row ? toXCom(row) : null;
 }
@@ -82,7 +79,7 @@ export const xcomUpsertSql = ($: (k: number) => string, ended: string) => `INSER
        FROM json_to_recordset(${$(0)}::text::json)
          AS u(team text, dag_id text, run_id text, task_id text, map_index int, key text, value jsonb, ti_id bigint)
        WHERE u.ti_id IN (SELECT id FROM ${ended})
-       ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`;
+       ${XCOM_REPLACE}`;
 
 /** xcomUpsertSql's two parameters: the rows as one JSON text (each `json` spliced in as it is), and the time. */
 export const xcomUpsertParams = (rows: readonly { key: XComKey; json: string; ti_id: number }[], now: Date): unknown[] => [

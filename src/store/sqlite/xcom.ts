@@ -6,6 +6,7 @@ import { sqliteDialect } from "./filter-queries";
 import { XCOM_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
 import { toXCom, type XComRow } from "./rows";
+import { getTaskInstance } from "./task-instances";
 
 /** Airflow's map_index for a task that is not mapped. */
 export const UNMAPPED = -1;
@@ -27,30 +28,29 @@ export function encodeXCom(key: XComKey, value: unknown, maxBytes: number): stri
   return json;
 }
 
+/** An XCom key's columns in table order (team, DAG, run, task, map index, key): the parameters of both stores' statements. */
+export const xcomKeyValues = (key: XComKey) => [key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key] as const;
+
+/** An upsert's conflict clause on both stores: a key written again replaces its value and time. */
+export const XCOM_REPLACE =
+  "ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp";
+
 export function setXCom(db: Database, key: XComKey, value: unknown, now: Date, maxBytes: number): void {
   const json = encodeXCom(key, value, maxBytes);
-  db.query(
-    `INSERT INTO xcom (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`,
-  ).run(key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key, json, now.getTime());
+  db.query(`INSERT INTO xcom (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ${XCOM_REPLACE}`).run(...xcomKeyValues(key), json, now.getTime());
 }
 
 /** Upserts values encodeXComs accepted, in one transaction (a savepoint inside the caller's). */
 export function upsertEncodedXComs(db: Database, rows: readonly { key: XComKey; json: string }[], now: Date): void {
   if (!rows.length) return;
-  const upsert = db.query(
-    `INSERT INTO xcom (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`,
-  );
+  const upsert = db.query(`INSERT INTO xcom (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ${XCOM_REPLACE}`);
   db.transaction(() => {
-    for (const { key, json } of rows)
-      upsert.run(key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key, json, now.getTime());
+    for (const { key, json } of rows) upsert.run(...xcomKeyValues(key), json, now.getTime());
   }).immediate();
 }
 
 /** One XCom key as a string (team, DAG, run, task, map index and key): equal keys, equal strings. */
-export const xcomKeyId = (key: XComKey): string =>
-  JSON.stringify([key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key]);
+export const xcomKeyId = (key: XComKey): string => JSON.stringify(xcomKeyValues(key));
 
 /** Each item's encoding error (or null), and the encodable ones, one per key (the last wins). Shared with Postgres. */
 export function encodeXComs(
@@ -72,23 +72,18 @@ export function encodeXComs(
   return { errors, rows: [...byKey.values()] };
 }
 
-const keyValues = (key: XComKey) => [key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key] as const;
-
 /** Stored only when the key has none and its task instance exists, in one immediate transaction with the check. */
 export function insertXCom(db: Database, key: XComKey, value: unknown, now: Date, maxBytes: number): XComRecord | null {
   const json = encodeXCom(key, value, maxBytes);
   return db
     .transaction((): XComRecord | null => {
-      const ti = db
-        .query("SELECT 1 FROM task_instances WHERE team = ? AND dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ?")
-        .get(key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED);
-      if (!ti) return null;
+      if (!getTaskInstance(db, key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED)) return null;
       const row = db
         .query(
           `INSERT INTO xcom (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (team, dag_id, run_id, task_id, map_index, key) DO NOTHING RETURNING ${COLUMNS}`,
         )
-        .get(...keyValues(key), json, now.getTime()) as XComRow | null;
+        .get(...xcomKeyValues(key), json, now.getTime()) as XComRow | null;
       return row ? toXCom(row) : null;
     })
     .immediate();
@@ -101,14 +96,14 @@ export function updateXCom(db: Database, key: XComKey, value: unknown, now: Date
       `UPDATE xcom SET value = ?, timestamp = ?
        WHERE team = ? AND dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ? AND key = ? RETURNING ${COLUMNS}`,
     )
-    .get(json, now.getTime(), ...keyValues(key)) as XComRow | null;
+    .get(json, now.getTime(), ...xcomKeyValues(key)) as XComRow | null;
   return row ? toXCom(row) : null;
 }
 
 export function getXCom(db: Database, key: XComKey): XComRecord | null {
   const row = db
     .query(`SELECT ${COLUMNS} FROM xcom WHERE team = ? AND dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ? AND key = ?`)
-    .get(key.team, key.dag_id, key.run_id, key.task_id, key.map_index ?? UNMAPPED, key.key) as XComRow | null;
+    .get(...xcomKeyValues(key)) as XComRow | null;
   return row ? toXCom(row) : null;
 }
 
