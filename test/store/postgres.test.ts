@@ -190,6 +190,9 @@ describePg("PostgresStore", () => {
       for (const runId of runIds) runs.push(await store.createDagRun(newRun(dag, runId, { tasks: ids.map((id) => runTask(id)) })));
       return runs;
     }
+    /** Postgres's plan for `sql` with `params`, as EXPLAIN's lines joined. */
+    const planOf = async (store: PostgresStore, sql: string, params: unknown[]) =>
+      (await store.sql.unsafe(`EXPLAIN ${sql}`, params as never[])).map((r) => r["QUERY PLAN"]).join("\n");
 
     test("a sweep's read of changed runs reads the index on a table Postgres has no statistics for yet", async () => {
       const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
@@ -199,7 +202,7 @@ describePg("PostgresStore", () => {
         const [stats] =
           await store.sql`SELECT count(*)::int AS n FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'task_instances'`;
         expect(stats!.n).toBe(0);
-        const plan = (await store.sql.unsafe(`EXPLAIN ${CHANGED_RUNS_SQL}`, [new Date()])).map((r) => r["QUERY PLAN"]).join("\n");
+        const plan = await planOf(store, CHANGED_RUNS_SQL, [new Date()]);
         expect(plan).toContain("task_instances_updated_at");
         expect(plan).not.toContain("Seq Scan");
       } finally {
@@ -222,11 +225,9 @@ describePg("PostgresStore", () => {
           [run.id],
         );
         await store.sql.unsafe("ANALYZE dag_runs");
-        const explain = async (sql: string, params: unknown[]) =>
-          (await store.sql.unsafe(`EXPLAIN ${sql}`, params as never[])).map((r) => r["QUERY PLAN"]).join("\n");
         // The gate's count of running runs. (The cron sweep's count of active ones has dag_runs_active too, which
         // Postgres, with statistics, picks while few runs are active: it holds no history either.)
-        expect(await explain(runGatesSql("$1::bigint[]", "$2::text[]", "$3::text[]"), [[run.id], ["default"], ["etl"]])).toContain(
+        expect(await planOf(store, runGatesSql("$1::bigint[]", "$2::text[]", "$3::text[]"), [[run.id], ["default"], ["etl"]])).toContain(
           "dag_runs_running",
         );
       } finally {
@@ -272,7 +273,7 @@ describePg("PostgresStore", () => {
         // Both statements (the page and its total) find the run's rows through the run's key: task_instances has
         // no index of its own on (dag_id, run_id), and a scan by team reads all 21,500 rows for every page.
         for (const [sql, params] of Object.values(taskInstanceListSql("default", filter))) {
-          const plan = (await store.sql.unsafe(`EXPLAIN ${sql}`, params as never[])).map((r) => r["QUERY PLAN"]).join("\n");
+          const plan = await planOf(store, sql, params);
           expect(plan).toMatch(/Index Cond: \(dag_run_id = /);
           expect(plan).not.toContain("Seq Scan on task_instances");
           expect(plan).not.toContain("task_instances_pool_state");
