@@ -115,4 +115,60 @@ export function sameChangesContract(getStore: () => Store): void {
       });
     });
   });
+
+  // Postgres writes a batch whose rows all set the same patch fields (with values of their own) naming only those
+  // fields: an inline fan-out's ends and its starts. The rows must still come out as applying each change alone.
+  describe("applyTransitions with rows setting the same fields, each its own values", () => {
+    test("each row gets its own values, keeps the fields its patch does not set, and loses its wait", async () => {
+      const store = getStore();
+      const ids = (await taskInstances(store)).map((ti) => ti.id).slice(0, 12);
+      // All waiting with a note; then started with host and pid (rows 10-11 stay scheduled: their end loses).
+      await store.applyTransitions(
+        ids.map((id) => ({ id, from: ["none"], to: "scheduled", patch: waiting })),
+        at(1),
+      );
+      await store.applyTransitions(
+        ids.slice(0, 10).map((id, i) => ({
+          id,
+          from: ["scheduled"],
+          to: "running",
+          try_number: 1,
+          patch: { start_date: at(2 + i), hostname: `host-${i}`, pid: 100 + i, executor: "subprocess", note: null },
+        })),
+        at(2),
+      );
+      // The ends: each its own end date and note (a null note clears, a text one is written); row 9's try guard
+      // names another try, rows 10-11 are not running.
+      const ends: TaskTransition[] = ids.map((id, i) => ({
+        id,
+        from: ["running"],
+        to: i % 2 ? "failed" : "success",
+        try_number: i === 9 ? 2 : 1,
+        patch: { end_date: at(20 + i), note: i % 2 ? `failed ${i}` : null },
+      }));
+      const applied = await store.applyTransitions(ends, at(30));
+      expect(applied).toEqual(ids.map((_, i) => i < 9));
+
+      const after = new Map(
+        (await store.loadRunSnapshots([(await store.getTaskInstanceById(ids[0]!))!.dag_run_id]))[0]!.tis.map((ti) => [ti.id, ti]),
+      );
+      ids.forEach((id, i) => {
+        const row = after.get(id)!;
+        if (i < 9)
+          expect(row).toMatchObject({
+            state: i % 2 ? "failed" : "success",
+            end_date: at(20 + i),
+            note: i % 2 ? `failed ${i}` : null,
+            start_date: at(2 + i),
+            hostname: `host-${i}`,
+            pid: 100 + i,
+            executor: "subprocess",
+            wait_reason: null,
+            updated_at: at(30),
+          });
+        else if (i === 9) expect(row).toMatchObject({ state: "running", end_date: null, hostname: "host-9", updated_at: at(2) });
+        else expect(row).toMatchObject({ state: "scheduled", end_date: null, start_date: null, ...waiting, updated_at: at(1) });
+      });
+    });
+  });
 }

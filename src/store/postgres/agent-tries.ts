@@ -12,7 +12,8 @@ import { TASK_EVENT } from "../webhook-interest";
 import { query, type Db, type Pool } from "./client";
 import { logLinesInsertSql, logLinesParams } from "./logs";
 import { DAG_RUN_COLUMNS, runFromJsonValue, TI_COLUMNS, toTaskInstance, XCOM_COLUMNS, type TaskInstanceRow } from "./rows";
-import { applyParams, applySql, applyTransitionsOn } from "./task-instances";
+import { formOf, type ApplyForm } from "./apply-sql";
+import { applyTransitionsOn } from "./task-instances";
 import { collapse } from "./transition-pairs";
 import { taskEventInsertSql, transitionsWithOutbox } from "./webhooks";
 
@@ -38,10 +39,10 @@ interface WriteParts {
   /** Outbox rows for the webhooks that want task events. */
   outbox?: boolean;
   /**
-   * A chain's next task (one transition, APPLY_SQL's parameters after the update's, then its gate) moves too, only
-   * if the update ended the try in success; `next_applied` says whether it did.
+   * A chain's next task (one transition, in this form: its parameters after the update's, then its gate) moves
+   * too, only if the update ended the try in success; `next_applied` says whether it did.
    */
-  next?: boolean;
+  next?: ApplyForm;
   /** A CTE written before the others (FINISH_LINES). */
   lines?: string;
   /** The run and its DAG's file come back with an applied write (RUN_OF_APPLIED). */
@@ -49,14 +50,14 @@ interface WriteParts {
 }
 
 /** The statement around `update`, whose own parameters end at $`last`. */
-function writeSql(update: string, last: number, { outbox = false, next = false, lines = "", run = false }: WriteParts = {}): string {
+function writeSql(update: string, last: number, { outbox = false, next, lines = "", run = false }: WriteParts = {}): string {
   const type = `$${last + 1}`;
   const time = `$${last + 2}`;
   const ins = `ins AS (${taskEventInsertSql("a", "a", type, time, "$6")}),`;
-  const s = `s AS (${applySql("u.ord", last, { condition: "u.gate IN (SELECT id FROM a WHERE state = 'success')" })}),`;
+  const s = next ? `s AS (${next.sql("u.ord", last, { condition: "u.gate IN (SELECT id FROM a WHERE state = 'success')" })}),` : "";
   return `WITH cur AS (SELECT ${TI_COLUMNS} FROM task_instances WHERE id = $1),
   a AS (${update}),
-  ${lines}${outbox ? ins : ""}${next ? s : ""}
+  ${lines}${outbox ? ins : ""}${s}
   answer AS (SELECT true AS applied, a.* FROM a UNION ALL SELECT false, cur.* FROM cur WHERE NOT EXISTS (SELECT 1 FROM a))
 SELECT *${next ? ", EXISTS (SELECT 1 FROM s) AS next_applied" : ""}${run ? `, ${RUN_OF_APPLIED}` : ""} FROM answer`;
 }
@@ -76,8 +77,15 @@ const FINISH_LINES = `lg AS (${logLinesInsertSql(() => "$10", "EXISTS (SELECT 1 
 const SQL = {
   start: [writeSql(START, 8, { run: true }), writeSql(START, 8, { outbox: true, run: true })],
   finish: [writeSql(FINISH, 10, { lines: FINISH_LINES }), writeSql(FINISH, 10, { outbox: true, lines: FINISH_LINES })],
-  finishWithNext: writeSql(FINISH, 10, { next: true, lines: FINISH_LINES }),
 } as const;
+
+/** The end with a chain's next task, by the next's form (a handful: forms are made once per shape). */
+const finishWithNextSql = new Map<ApplyForm, string>();
+const finishWithNext = (form: ApplyForm): string => {
+  let sql = finishWithNextSql.get(form);
+  if (!sql) finishWithNextSql.set(form, (sql = writeSql(FINISH, 10, { next: form, lines: FINISH_LINES })));
+  return sql;
+};
 
 /** FINISH_LINES' parameter: the try's lines as logLinesParams writes any batch. */
 const linesJson = (f: TryFinish): string =>
@@ -112,8 +120,9 @@ export async function finishTry(db: Pool, f: TryFinish, now: Date, outbox: boole
   if (!collapsed) throw new Error("a chain's next task must move none → scheduled → queued on one try");
   if (!outbox) {
     // One statement: the next task's none → queued is gated on this end's row having ended in success.
-    const params = [f.id, f.dag_id, f.run_id, f.task_id, f.try_number, now, ...own, ...applyParams([collapsed], now), [f.id]];
-    const [row] = await query<TaskInstanceRow & { applied: boolean; next_applied: boolean }>(db, SQL.finishWithNext, params);
+    const form = formOf([collapsed]);
+    const params = [f.id, f.dag_id, f.run_id, f.task_id, f.try_number, now, ...own, ...form.params([collapsed], now), [f.id]];
+    const [row] = await query<TaskInstanceRow & { applied: boolean; next_applied: boolean }>(db, finishWithNext(form), params);
     return row ? { applied: row.applied, ti: toTaskInstance(row), nextApplied: row.next_applied } : null;
   }
   // Each transition writes its own outbox row: the end's statement, then the next task's, in one transaction.

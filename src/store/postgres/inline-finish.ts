@@ -12,7 +12,8 @@ import { query, type Pool } from "./client";
 import { collapse } from "./transition-pairs";
 import { logLinesInsertSql, logLinesParams } from "./logs";
 import { xcomUpsertParams, xcomUpsertSql } from "./xcom";
-import { APPLY_PARAM_COUNT, applyParams, applySql, applyTransitionsOn, type ApplyStatement } from "./task-instances";
+import { formOf, MASKED_FORM } from "./apply-sql";
+import { applyTransitionsOn, type ApplyStatement } from "./task-instances";
 
 /**
  * The ends of a batch and their `next` starts (InlineTryStore): one statement when no webhook wants task events
@@ -75,18 +76,18 @@ export async function finishTryEnds(
  * CTEs see the same snapshot but may read each other's RETURNING rows, and the two touch different rows.
  */
 function nextStatement(settled: SettledTryEnds, withNext: readonly { i: number; next: TaskTransition }[], now: Date): [string, unknown[]] {
-  const writes = writeCtes(settled, now, APPLY_PARAM_COUNT + 1);
-  const at = APPLY_PARAM_COUNT + writes.params.length;
-  const starts = applySql("u.ord", at, { condition: "u.gate IN (SELECT id FROM a)" });
-  const text = `WITH a AS (${applySql("u.ord, t.id")}), ${writes.ctes}, s AS (${starts})
+  const nexts = withNext.map((n) => n.next);
+  const endsForm = formOf(settled.transitions);
+  const startsForm = formOf(nexts);
+  const writes = writeCtes(settled, now, endsForm.count + 1);
+  const at = endsForm.count + writes.params.length;
+  const starts = startsForm.sql("u.ord", at, { condition: "u.gate IN (SELECT id FROM a)" });
+  const text = `WITH a AS (${endsForm.sql("u.ord, t.id")}), ${writes.ctes}, s AS (${starts})
 SELECT ord, false AS next FROM a UNION ALL SELECT ord, true AS next FROM s`;
   const params = [
-    ...applyParams(settled.transitions, now),
+    ...endsForm.params(settled.transitions, now),
     ...writes.params,
-    ...applyParams(
-      withNext.map((n) => n.next),
-      now,
-    ),
+    ...startsForm.params(nexts, now),
     withNext.map((n) => settled.transitions[n.i]!.id),
   ];
   return [text, params];
@@ -99,9 +100,12 @@ SELECT ord, false AS next FROM a UNION ALL SELECT ord, true AS next FROM s`;
  * per round (task-instances.ts): the upserts and the lines' DO NOTHING make the repeat change nothing.
  */
 export function tryEndsStatement(settled: SettledTryEnds, now: Date, outbox?: ApplyStatement): ApplyStatement {
-  const first = APPLY_PARAM_COUNT + (outbox?.params.length ?? 0) + 1;
+  // The outbox statement is written in the masked form; without it, the ends' own form (every round of the
+  // batch sets the same fields as the whole).
+  const form = outbox ? (outbox.form ?? MASKED_FORM) : formOf(settled.transitions);
+  const first = form.count + (outbox?.params.length ?? 0) + 1;
   const writes = writeCtes(settled, now, first);
-  if (!outbox) return { sql: `WITH a AS (${applySql("u.ord, t.id")}), ${writes.ctes} ${OUTBOX_TAIL}`, params: writes.params };
+  if (!outbox) return { sql: `WITH a AS (${form.sql("u.ord, t.id")}), ${writes.ctes} ${OUTBOX_TAIL}`, params: writes.params, form };
   if (!outbox.sql.startsWith("WITH a AS (") || !outbox.sql.endsWith(OUTBOX_TAIL))
     throw new Error("the outbox statement no longer has the shape WITH a AS (...), ... SELECT ord FROM a");
   const ctes = outbox.sql.slice(0, -OUTBOX_TAIL.length).trimEnd();

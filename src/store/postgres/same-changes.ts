@@ -4,7 +4,7 @@ import { groupAlike } from "../group-alike";
 /**
  * Transitions of a batch that differ only in their id: the first sweep after a start schedules thousands of
  * roots with the same waiting note, which one UPDATE over their ids writes for a fraction of the cost of
- * APPLY_SQL's array per field (task-instances.ts).
+ * the batch UPDATE's array per field (apply-sql.ts).
  */
 export interface SameChange {
   /** The change every member makes (its id is the first member's). */
@@ -19,7 +19,7 @@ export interface SameChanges {
   rest: number[];
 }
 
-/** Smaller groups stay in APPLY_SQL's batch: each group is a statement more, and one more prepared shape. */
+/** Smaller groups stay in the batch UPDATE: each group is a statement more, and one more prepared shape. */
 export const SAME_CHANGE_MIN = 64;
 
 /**

@@ -1,17 +1,10 @@
 /** Task instances: lookups, the batched conditional transitions every state change goes through, heartbeats. */
-import {
-  storableText,
-  type ActiveTaskCounts,
-  type ListOptions,
-  type Page,
-  type TaskInstancePatch,
-  type TaskInstanceRecord,
-  type TaskTransition,
-} from "../../domain";
+import type { ActiveTaskCounts, ListOptions, Page, TaskInstanceRecord, TaskTransition } from "../../domain";
 import { ACTIVE_COUNTS_SQL, toActiveCounts, type ActiveCountRow } from "../active-counts";
 import { TI_SORTABLE } from "../sortable";
 import { roundsOf } from "../transition-rounds";
-import { arrayParam, execute, numbersOfArrayText, Params, query, type Db, type Pool } from "./client";
+import { MASKED_FORM, PATCH_FIELD_NAMES, PATCH_FIELDS, formOf, patchValue, type ApplyForm } from "./apply-sql";
+import { execute, numbersOfArrayText, Params, query, type Db, type Pool } from "./client";
 import { pgPageClause } from "./list-query";
 import { sameChanges, type SameChange, type SameChanges } from "./same-changes";
 import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
@@ -60,82 +53,16 @@ export async function listTaskInstances(
   return { items: rows.map(toTaskInstance), total: n };
 }
 
-/** Patch fields with their SQL types; bit i of a transition's `mask` says field i is set (null included). */
-export const PATCH_FIELDS = [
-  ["try_number", "int"],
-  ["queued_at", "timestamptz"],
-  ["start_date", "timestamptz"],
-  ["end_date", "timestamptz"],
-  ["last_heartbeat", "timestamptz"],
-  ["hostname", "text"],
-  ["pid", "int"],
-  ["executor", "text"],
-  ["note", "text"],
-  ["max_tries", "int"],
-  ["wait_reason", "text"],
-] as const satisfies readonly (readonly [keyof TaskInstancePatch, string])[];
-
-const PATCH_FIELD_NAMES = PATCH_FIELDS.map(([f]) => f);
-
 /**
- * The whole batch as one UPDATE over parallel arrays (graphile-worker style): each input row carries its
- * id, allowed from-states (comma-joined), target state, optional try guard and the patch. RETURNING the
- * ordinality tells which inputs applied. A field absent from a patch keeps its value; one set to null is
- * cleared (the mask tells the two apart). `t.id = ANY($2)` repeats the join key as a plain filter so the
- * planner reaches the rows through the primary key instead of hashing the whole table. A wait belongs to
- * the state it was recorded in, so a transition clears wait_reason unless its patch sets it.
- */
-export const applySql = (returning: string, at = 0, gate?: Gate) => {
-  const $ = (k: number) => `$${k + at}`;
-  return `
-UPDATE task_instances t SET
-  state = u.to_state,
-  updated_at = ${$(1)},
-  ${PATCH_FIELDS.map(([f], i) => `${f} = CASE WHEN u.mask & ${1 << i} <> 0 THEN u.${f} ELSE ${f === "wait_reason" ? "NULL" : `t.${f}`} END`).join(",\n  ")}
-FROM unnest(${$(2)}::bigint[], ${$(3)}::text[], ${$(4)}::text[], ${$(5)}::int[], ${$(6)}::int[], ${PATCH_FIELDS.map(([, type], i) => `${$(7 + i)}::${type}[]`).join(", ")}${gate ? `, ${$(APPLY_PARAM_COUNT + 1)}::bigint[]` : ""})
-  WITH ORDINALITY AS u(id, from_states, to_state, try_guard, mask, ${PATCH_FIELDS.map(([f]) => f).join(", ")}, ${gate ? "gate, " : ""}ord)
-WHERE t.id = ANY(${$(2)}::bigint[]) AND t.id = u.id
-  AND t.state = ANY(string_to_array(u.from_states, ','))
-  AND (u.try_guard IS NULL OR t.try_number = u.try_guard)${gate ? `\n  AND ${gate.condition}` : ""}
-RETURNING ${returning}`;
-};
-/**
- * One more bigint per row (`u.gate`, the parameter after the patch fields) and a condition on it: a row
- * applies only when `condition` holds too (inline-finish.ts: a start only when its slot's end applied).
- */
-export type Gate = { condition: string };
-const APPLY_SQL = applySql("u.ord");
-/** Parameters APPLY_SQL takes ($1 … $n): a statement built around it numbers its own from n + 1. */
-export const APPLY_PARAM_COUNT = 6 + PATCH_FIELDS.length;
-
-/** APPLY_SQL's parameters for `batch` ($1 … $n, in order). */
-export function applyParams(batch: readonly TaskTransition[], now: Date): unknown[] {
-  // Notes and hostnames come from agents (an error message may carry NUL): kept, as U+FFFD (json-safety.ts).
-  // A field no transition sets goes as an empty array: unnest pads it with NULLs, which its mask bit (0) never
-  // reads, so neither the driver nor the server encodes or parses a NULL per row for it (an inline end sets 2
-  // of the 11, a start 6).
-  const fieldParams = PATCH_FIELDS.map(([f]) =>
-    batch.some((t) => t.patch?.[f] !== undefined) ? arrayParam(batch.map((t) => patchValue(t.patch?.[f]))) : [],
-  );
-  const masks = batch.map((t) => PATCH_FIELDS.reduce((m, [f], i) => (t.patch && t.patch[f] !== undefined ? m | (1 << i) : m), 0));
-  return [
-    now,
-    batch.map((t) => t.id),
-    batch.map((t) => t.from.join(",")),
-    batch.map((t) => t.to),
-    batch.map((t) => t.try_number ?? null),
-    masks,
-    ...fieldParams,
-  ];
-}
-
-/**
- * A statement to run in place of APPLY_SQL (same parameters first, then `params`) that still answers the
- * applied ordinalities as `ord`: webhooks.ts wraps the UPDATE to write outbox rows in the same statement.
+ * A statement to run in place of the batch's UPDATE (its form's parameters first, then `params`) that still
+ * answers the applied ordinalities as `ord`: webhooks.ts wraps the UPDATE to write outbox rows in the same
+ * statement, inline-finish.ts adds the ends' XComs and lines. `form`: the one its SQL was written in (default
+ * the masked form; a shaped one only for the batch it was built from, or a round of it).
  */
 export interface ApplyStatement {
   sql: string;
   params: unknown[];
+  form?: ApplyForm;
 }
 
 /**
@@ -153,7 +80,7 @@ function setClause(p: Params, t: TaskTransition, now: Date): string {
 }
 
 /**
- * One transition as a plain UPDATE naming only the fields its patch sets: about half the time of APPLY_SQL
+ * One transition as a plain UPDATE naming only the fields its patch sets: about half the time of the batch UPDATE
  * for one row (no arrays to encode, unnest or join), and one row is what an inline task's outcome, an
  * agent's report and a start write. One SQL text per set of fields, so a handful of prepared statements.
  */
@@ -180,15 +107,16 @@ async function applyRound(
     applied[positions[0]!] = await applyOne(db, batch[0]!, now);
     return;
   }
-  statement ??= { sql: APPLY_SQL, params: [] };
-  const rows = await query<{ ord: number }>(db, statement.sql, [...applyParams(batch, now), ...statement.params]);
+  const form = statement ? (statement.form ?? MASKED_FORM) : formOf(batch);
+  const sql = statement ? statement.sql : form.sql("u.ord");
+  const rows = await query<{ ord: number }>(db, sql, [...form.params(batch, now), ...(statement?.params ?? [])]);
   for (const r of rows) applied[positions[r.ord - 1]!] = true;
 }
 
 /**
  * One UPDATE for a group of equal changes (sameChanges: a first sweep schedules thousands of roots with one
  * waiting note): the ids as one array literal joined through the primary key, the patch as plain parameters
- * sent once instead of once per row (APPLY_SQL sent 9,872 copies of the note, ~1 MB, and the driver encoded
+ * sent once instead of once per row (the masked UPDATE sent 9,872 copies of the note, ~1 MB, and the driver encoded
  * 17 arrays element by element), and the ids that applied back as one array text.
  */
 async function applySameChange(
@@ -231,8 +159,6 @@ async function applySameChanges(sql: Pool, transitions: readonly TaskTransition[
   return applied;
 }
 
-export const patchValue = (v: unknown): unknown => (typeof v === "string" ? storableText(v) : (v ?? null));
-
 /** The largest batch applyTransitions writes as one pairs statement (transition-pairs.ts). */
 const PAIRS_MAX_TRANSITIONS = 256;
 
@@ -258,7 +184,7 @@ export async function applyTransitions(
   // One round is one statement, atomic by itself; several rounds need a transaction around them.
   const rounds = roundsOf(transitions).length;
   if (rounds === 1) {
-    // Webhook outbox statements wrap APPLY_SQL: those batches stay one statement.
+    // Webhook outbox statements wrap the batch's UPDATE: those batches stay one statement.
     const split = statement ? null : sameChanges(transitions, PATCH_FIELD_NAMES);
     if (split?.groups.length) return applySameChanges(sql, transitions, split, now);
     return applyTransitionsOn(sql, transitions, now, statement);

@@ -14,7 +14,7 @@
  */
 import type { TaskTransition } from "../../domain";
 import { query, type Db } from "./client";
-import { PATCH_FIELDS, patchValue } from "./task-instances";
+import { PATCH_FIELDS, patchValue } from "./apply-sql";
 
 /** One way a row may change: the collapsed transition and the inputs it answers for. */
 type Alternative = { t: TaskTransition; answers: number[] };
@@ -72,7 +72,7 @@ function sql(): string {
   const guards = (row: string) =>
     `${row}.state = ANY(string_to_array(u.from_states, ',')) AND (u.try_guard IS NULL OR ${row}.try_number = u.try_guard)`;
   // The alternatives go as one JSON text, not one array per column (less of the driver's CPU); the ids also
-  // go as a bigint[] so the planner reaches the rows through the primary key (as APPLY_SQL does).
+  // go as a bigint[] so the planner reaches the rows through the primary key (as the batch UPDATE does, apply-sql.ts).
   return (pairsSql ??= `
 WITH u AS (
   SELECT * FROM json_to_recordset($2::text::json)

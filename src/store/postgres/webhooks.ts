@@ -20,7 +20,8 @@ import type {
 } from "../../domain";
 import { TASK_EVENT } from "../webhook-interest";
 import { Params, execute, query, type Db, type Pool } from "./client";
-import { APPLY_PARAM_COUNT, applySql, type ApplyStatement } from "./task-instances";
+import { MASKED_FORM } from "./apply-sql";
+import type { ApplyStatement } from "./task-instances";
 
 const WEBHOOK_COLUMNS = "id, team, url, event_types, dag_ids, enabled, description, created_at, updated_at";
 const DELIVERY_COLUMNS =
@@ -171,9 +172,9 @@ export async function enqueueTaskEvents(db: Db, ids: number[], now: Date): Promi
  * into the state it came from (a note-only write) raises none, as in the event stream.
  */
 export function transitionsWithOutbox(now: Date): ApplyStatement {
-  const type = `$${APPLY_PARAM_COUNT + 1}`;
-  const time = `$${APPLY_PARAM_COUNT + 2}`;
-  const changed = applySql("u.ord, u.from_states, t.id, t.team, t.dag_id, t.run_id, t.task_id, t.try_number, t.state, t.note");
+  const type = `$${MASKED_FORM.count + 1}`;
+  const time = `$${MASKED_FORM.count + 2}`;
+  const changed = MASKED_FORM.sql("u.ord, u.from_states, t.id, t.team, t.dag_id, t.run_id, t.task_id, t.try_number, t.state, t.note");
   return {
     sql: `WITH a AS (${changed}),
       ins AS (${taskEventInsertSql("a", "a", type, time, "$1", "a.from_states <> a.state")})
