@@ -47,16 +47,32 @@ describe("the form of a batch's UPDATE", () => {
   });
 
   test("a shaped form numbers its parameters from `at` and puts a gate's ids right after its own", () => {
-    const form = formOf([end(1, null)]);
+    const batch = [end(1, null), end(2, null)];
+    const form = formOf(batch);
     const sql = form.sql("u.ord", 10, { condition: "u.gate IN (SELECT id FROM a)" });
     expect(sql).toContain("updated_at = $11");
     expect(sql).toContain(`$${10 + form.count + 1}::bigint[]`);
     expect(sql).not.toContain(`$${10 + form.count + 2}`);
     expect(sql).toContain("AND u.gate IN (SELECT id FROM a)");
+    expect(form.params(batch, now, [7, 8]).at(-1)).toEqual([7, 8]);
+  });
+
+  test("a batch of one goes as one row of plain parameters, its gate one id", () => {
+    const batch = [end(1, "boom")];
+    const form = formOf(batch);
+    expect(form).not.toBe(formOf([end(1, "boom"), end(2, null)]));
+    const sql = form.sql("u.ord", 0, { condition: "u.gate IN (SELECT id FROM a)" });
+    expect(sql).not.toContain("unnest");
+    expect(sql).toContain("WHERE t.id = $2::bigint AND t.id = u.id");
+    expect(sql).toContain(`$${form.count + 1}::bigint AS gate`);
+    expect(form.params(batch, now, [7])).toEqual([now, 1, "running", "failed", 1, now.toISOString(), "boom", 7]);
   });
 
   test("a patch-less batch is shaped too: state and updated_at only", () => {
-    const batch: TaskTransition[] = [{ id: 5, from: ["none"], to: "upstream_failed" }];
+    const batch: TaskTransition[] = [
+      { id: 5, from: ["none"], to: "upstream_failed" },
+      { id: 6, from: ["none"], to: "upstream_failed" },
+    ];
     const form = formOf(batch);
     expect(form.count).toBe(5);
     expect(form.sql("u.ord")).toContain("unnest($2::bigint[], $3::text[], $4::text[], $5::int[])");

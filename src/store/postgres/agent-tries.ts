@@ -121,7 +121,7 @@ export async function finishTry(db: Pool, f: TryFinish, now: Date, outbox: boole
   if (!outbox) {
     // One statement: the next task's none → queued is gated on this end's row having ended in success.
     const form = formOf([collapsed]);
-    const params = [f.id, f.dag_id, f.run_id, f.task_id, f.try_number, now, ...own, ...form.params([collapsed], now), [f.id]];
+    const params = [f.id, f.dag_id, f.run_id, f.task_id, f.try_number, now, ...own, ...form.params([collapsed], now, [f.id])];
     const [row] = await query<TaskInstanceRow & { applied: boolean; next_applied: boolean }>(db, finishWithNext(form), params);
     return row ? { applied: row.applied, ti: toTaskInstance(row), nextApplied: row.next_applied } : null;
   }

@@ -87,8 +87,11 @@ SELECT ord, false AS next FROM a UNION ALL SELECT ord, true AS next FROM s`;
   const params = [
     ...endsForm.params(settled.transitions, now),
     ...writes.params,
-    ...startsForm.params(nexts, now),
-    withNext.map((n) => settled.transitions[n.i]!.id),
+    ...startsForm.params(
+      nexts,
+      now,
+      withNext.map((n) => settled.transitions[n.i]!.id),
+    ),
   ];
   return [text, params];
 }
