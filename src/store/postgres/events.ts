@@ -12,6 +12,25 @@ import { execute, query, type Pool } from "./client";
 export const EVENT_APPEND_LOCK_KEY = 0x4c656f65;
 
 /**
+ * The append's statement over its rows ($4 … $7: offset, count, team, events JSON): the lock is taken before any
+ * id is drawn and held to commit, and the ids are drawn as one range (appendEvents).
+ */
+const appendSql = (rows: string) => `WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock($1::int, hashtext(current_schema())) AS l),
+          base AS MATERIALIZED (SELECT nextval(pg_get_serial_sequence('event_log', 'id')) - 1 AS id FROM locked),
+          taken AS MATERIALIZED (SELECT setval(pg_get_serial_sequence('event_log', 'id'), base.id + $2) - $2 AS base FROM base)
+     INSERT INTO event_log_batches (first_id, last_id, team, events, created_at)
+     SELECT taken.base + u.o + 1, taken.base + u.o + u.n, u.team, u.events, $3
+     FROM taken, ${rows}
+     RETURNING first_id`;
+/**
+ * A batch of one team's events (the usual case) as plain parameters: as a text[] element the batch's JSON is
+ * quoted and escaped by the driver and unescaped by Postgres, every `"` of it (150 events, 35 KB: 1.07 → 0.57 ms
+ * a statement, same connection, alternating).
+ */
+const APPEND_ONE_SQL = appendSql("(SELECT $4::int AS o, $5::int AS n, $6::text AS team, $7::text AS events) u");
+const APPEND_MANY_SQL = appendSql("unnest($4::int[], $5::int[], $6::text[], $7::text[]) AS u(o, n, team, events)");
+
+/**
  * One statement (one round trip, its own transaction) per batch; returns the ids given, ascending, in the
  * order of `events`. The append lock is taken before any id is drawn and held to commit, so appends from
  * every replica (this release's and, during a rolling upgrade, the previous one's, which insert into
@@ -21,24 +40,21 @@ export const EVENT_APPEND_LOCK_KEY = 0x4c656f65;
 export async function appendEvents(sql: Pool, events: Record<string, unknown>[], now: Date): Promise<number[]> {
   if (events.length === 0) return [];
   const runs = eventRuns(events);
+  const one = runs.length === 1 ? runs[0]! : null;
   const rows = await query<{ first_id: number }>(
     sql,
-    `WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock($1::int, hashtext(current_schema())) AS l),
-          base AS MATERIALIZED (SELECT nextval(pg_get_serial_sequence('event_log', 'id')) - 1 AS id FROM locked),
-          taken AS MATERIALIZED (SELECT setval(pg_get_serial_sequence('event_log', 'id'), base.id + $2) - $2 AS base FROM base)
-     INSERT INTO event_log_batches (first_id, last_id, team, events, created_at)
-     SELECT taken.base + u.o + 1, taken.base + u.o + u.n, u.team, u.events, $3
-     FROM taken, unnest($4::int[], $5::int[], $6::text[], $7::text[]) AS u(o, n, team, events)
-     RETURNING first_id`,
-    [
-      EVENT_APPEND_LOCK_KEY,
-      events.length,
-      now,
-      runs.map((r) => r.offset),
-      runs.map((r) => r.count),
-      runs.map((r) => r.team),
-      runs.map((r) => r.events),
-    ],
+    one ? APPEND_ONE_SQL : APPEND_MANY_SQL,
+    one
+      ? [EVENT_APPEND_LOCK_KEY, events.length, now, one.offset, one.count, one.team, one.events]
+      : [
+          EVENT_APPEND_LOCK_KEY,
+          events.length,
+          now,
+          runs.map((r) => r.offset),
+          runs.map((r) => r.count),
+          runs.map((r) => r.team),
+          runs.map((r) => r.events),
+        ],
   );
   const first = Math.min(...rows.map((r) => r.first_id));
   return events.map((_, i) => first + i);
