@@ -31,6 +31,23 @@ export interface ConnectOptions {
   genericPlans?: boolean;
 }
 
+/**
+ * Gives `others` the array types `from` has read and stops every one of them reading them again. The driver
+ * runs a catalogue query on each new connection before its first statement (a self-join of pg_type: ~20 ms of
+ * Postgres time here) to learn how to send and read arrays, the same answer every time: a server opens up to ~17
+ * connections, and a restart or a new leader paid them inside its first sweep. Call it once `from` has run a
+ * statement (its first connection has read them); before that it changes nothing.
+ */
+export function shareArrayTypes(from: Pool, others: readonly Pool[]): void {
+  const { serializers, parsers } = from.options;
+  if (!Object.values(parsers).some((p) => (p as { array?: boolean }).array)) return;
+  for (const pool of others) {
+    Object.assign(pool.options.serializers, serializers);
+    Object.assign(pool.options.parsers, parsers);
+  }
+  for (const pool of [from, ...others]) pool.options.fetch_types = false;
+}
+
 /** Lower-case identifiers only, so the schema never needs quoting in search_path or DDL. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 

@@ -63,7 +63,7 @@ import { finishTryEnds, tryEndsStatement } from "./inline-finish";
 import type { ChangeCursor, DagRunStateChange, KnownTaskInstance, RunChanges, TickReads } from "../ports/scheduler";
 import { loadTickReads } from "./tick-reads";
 import { redactUrl } from "../../domain";
-import { connect, type Pool } from "./client";
+import { connect, shareArrayTypes, type Pool } from "./client";
 import * as dags from "./dags";
 import * as dagsQuery from "./dags-query";
 import { ensureTeam } from "../ensure-team";
@@ -183,6 +183,7 @@ export class PostgresStore implements Store {
     try {
       await runMigrations(POSTGRES_MIGRATIONS, postgresMigrationTarget(this.sql, this.schema));
       await this.refreshWebhookInterest();
+      shareArrayTypes(this.sql, [this.hot, this.inlineEnds]);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       throw new Error(
