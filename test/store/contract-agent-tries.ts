@@ -20,7 +20,7 @@ const hook: WebhookInput = {
 };
 
 /** Tasks a and b of one run, both queued in try 1 (queued at 1 s), and c waiting (none). */
-async function queued(store: Store) {
+export async function queued(store: Store) {
   const dag = await store.upsertDag("default", {
     spec: parseDagSpec({ dag_id: "etl", tasks: ["a", "b", "c"].map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) }),
     fileloc: "/dags/etl.json",

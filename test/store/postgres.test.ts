@@ -14,6 +14,7 @@ import { runGatesSql } from "../../src/store/postgres/scheduling";
 import { roundsOf } from "../../src/store/postgres/task-instances";
 import { describePg, freshSchemas, pgUrl, resettableSchema } from "../support/postgres";
 import { runStoreContract } from "./contract";
+import { queued } from "./contract-agent-tries";
 import { newRun, runTask } from "./contract-fixtures";
 
 const T0 = new Date("2026-01-01T00:00:00Z");
@@ -277,6 +278,36 @@ describePg("PostgresStore", () => {
           expect(plan).toMatch(/Index Cond: \(dag_run_id = /);
           expect(plan).not.toContain("Seq Scan on task_instances");
           expect(plan).not.toContain("task_instances_pool_state");
+        }
+      } finally {
+        await store.close();
+      }
+    });
+
+    test("a try's writes by id reach their row by the primary key on a table Postgres has no statistics for", async () => {
+      // On a fresh table the planner tied `id = $1` with the state index (a heartbeat) or with the index of a DAG's
+      // live task instances (an agent's start and end), and a hot connection kept that plan while the table grew.
+      const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
+      try {
+        await store.migrate();
+        const { id, start, finish } = await queued(store);
+        const sent: [string, unknown[]][] = [];
+        for (const pool of [store.sql, store.hot])
+          pool.options.debug = (_connection: number, text: string, params: unknown[]) => void sent.push([text, [...params]]);
+        const t = start("a");
+        expect((await store.startTry(t, T0))!.applied).toBe(true);
+        expect(await store.heartbeat(id("a"), 1, T0)).toBe(true);
+        const key = { team: "default", dag_id: "etl", run_id: "r1", task_id: "a", map_index: -1, key: "k" };
+        expect(await store.pushTryXCom(t, key, 1, T0)).toBe(true);
+        expect(await store.appendTryLogs(t, 0, [{ timestamp: T0, stream: "stdout", line: "hi" }])).toBe(true);
+        expect((await store.finishTry(finish("a"), T0))!.applied).toBe(true);
+        const byId = sent.filter(([text]) => /task_instances/.test(text) && /\bid = \$/.test(text));
+        expect(byId.length).toBeGreaterThanOrEqual(5);
+        for (const [text, params] of byId) {
+          const plan = await planOf(store, text, params);
+          expect(plan).toContain("task_instances_pkey");
+          expect(plan).not.toContain("task_instances_pool_state");
+          expect(plan).not.toContain("task_instances_active");
         }
       } finally {
         await store.close();

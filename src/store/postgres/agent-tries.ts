@@ -9,7 +9,7 @@ import { storableText, type LogLineRecord, type TaskTransition, type XComKey } f
 import { encodeXCom, XCOM_REPLACE, xcomKeyValues } from "../sqlite/xcom";
 import type { TryFinish, TryIdentity, TryStart, TryStartWrite, TryWrite } from "../ports/agent-rpc";
 import { TASK_EVENT } from "../webhook-interest";
-import { query, type Db, type Pool } from "./client";
+import { notIndexed, query, type Db, type Pool } from "./client";
 import { logLinesInsertSql, logLinesParams } from "./logs";
 import { DAG_RUN_COLUMNS, runFromJsonValue, TI_COLUMNS, toTaskInstance, XCOM_COLUMNS, type TaskInstanceRow } from "./rows";
 import { formOf, type ApplyForm } from "./apply-sql";
@@ -19,19 +19,19 @@ import { taskEventInsertSql, transitionsWithOutbox } from "./webhooks";
 
 // Every statement starts with the try ($1 id, $2 dag_id, $3 run_id, $4 task_id, $5 try_number) and $6 now; the
 // outbox's event type and time follow the statement's own parameters.
-const THE_TRY = "id = $1 AND dag_id = $2 AND run_id = $3 AND task_id = $4 AND try_number = $5";
+const THE_TRY = `id = $1 AND ${notIndexed("dag_id = $2 AND run_id = $3 AND task_id = $4 AND try_number = $5")}`;
 /** The try ($1–$5) while it is live (queued or running): a row, or none. */
-const LIVE_TRY = `SELECT 1 FROM task_instances WHERE ${THE_TRY} AND state IN ('queued', 'running')`;
+const LIVE_TRY = `SELECT 1 FROM task_instances WHERE ${THE_TRY} AND ${notIndexed("state IN ('queued', 'running')")}`;
 
 const START = `UPDATE task_instances SET state = 'running', updated_at = $6, start_date = COALESCE(start_date, $6),
     last_heartbeat = $6, hostname = $7::text, pid = $8::int, note = NULL, wait_reason = NULL
-  WHERE ${THE_TRY} AND state = 'queued'
+  WHERE ${THE_TRY} AND ${notIndexed("state = 'queued'")}
   RETURNING ${TI_COLUMNS}`;
 
 // $7 state, $8 note, $9 final, $10 the last log lines (JSON; FINISH_LINES stores them when the end applied).
 const FINISH = `UPDATE task_instances SET state = $7, updated_at = $6, end_date = $6, note = $8::text, wait_reason = NULL,
     max_tries = CASE WHEN $9::boolean THEN try_number - 1 ELSE max_tries END
-  WHERE ${THE_TRY} AND state = 'running'
+  WHERE ${THE_TRY} AND ${notIndexed("state = 'running'")}
   RETURNING ${TI_COLUMNS}`;
 
 /** What a statement around an update writes and answers besides the task instance (writeSql). */

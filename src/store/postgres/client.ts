@@ -48,6 +48,15 @@ export function shareArrayTypes(from: Pool, others: readonly Pool[]): void {
   for (const pool of [from, ...others]) pool.options.fetch_types = false;
 }
 
+/**
+ * `condition` written so no index can serve it, beside the `id = $n` by which a statement reaches its one row. On
+ * a table Postgres has no statistics for yet (a new install, a burst of writes before autovacuum) the planner
+ * ties the primary key with an index on state (or on a DAG's live task instances) and may take the latter, and a
+ * connection keeps that plan: each heartbeat then walked every running task instance. Planned on a fresh table,
+ * then with 20,000 task instances running: a heartbeat 2.5–3.7 ms against 0.24–0.42, an agent's end 6.9 ms.
+ */
+export const notIndexed = (condition: string): string => `(${condition}) IS TRUE`;
+
 /** Lower-case identifiers only, so the schema never needs quoting in search_path or DDL. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 

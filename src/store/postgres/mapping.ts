@@ -2,7 +2,7 @@
 import type { Pool } from "./client";
 import type { XComKey, XComRecord } from "../../domain";
 import type { ActiveTaskKey, TaskExpansion } from "../ports/mapping";
-import { arrayParam, execute, query } from "./client";
+import { arrayParam, execute, notIndexed, query } from "./client";
 import { toXCom, XCOM_COLUMNS } from "./rows";
 
 const COPY_COLUMNS = "dag_run_id, team, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight";
@@ -14,7 +14,7 @@ export async function expandTaskInstances(sql: Pool, expansions: readonly TaskEx
     for (const e of expansions) {
       const claimed = await execute(
         tx,
-        "UPDATE task_instances SET map_index = 0, updated_at = $1 WHERE id = $2 AND map_index = -1 AND state = 'none'",
+        `UPDATE task_instances SET map_index = 0, updated_at = $1 WHERE id = $2 AND ${notIndexed("map_index = -1 AND state = 'none'")}`,
         [now, e.id],
       );
       // An index an earlier expansion had (left `removed` when the task was cleared whole) is revived, keeping its history.

@@ -3,7 +3,7 @@
  * bookkeeping. Reads return every candidate; the thresholds are decided in pure code (reaper-rules.ts).
  */
 import type { DispatchBackoff, OrphanCandidate, ReapTaskCandidate, TaskReap } from "../../domain";
-import { arrayParam, execute, query, type Db, type Pool } from "./client";
+import { arrayParam, execute, notIndexed, query, type Db, type Pool } from "./client";
 import { roundsOf } from "./task-instances";
 import { STILL_MOVING_SQL } from "../still-moving";
 
@@ -72,7 +72,7 @@ export async function reapOrphanedRun(sql: Pool, id: number, note: string, now: 
     const failed = await execute(
       tx,
       `UPDATE dag_runs SET state = 'failed', end_date = $1, note = $2
-        WHERE id = $3 AND state = 'running'
+        WHERE id = $3 AND ${notIndexed("state = 'running'")}
           AND NOT EXISTS (SELECT 1 FROM task_instances a WHERE a.dag_run_id = $3 AND ${STILL_MOVING_SQL})`,
       [now, note, id],
     );
@@ -108,7 +108,8 @@ export async function deferDispatch(sql: Pool, tiId: number, tryNumber: number, 
     ]);
     const moved = await execute(
       tx,
-      "UPDATE task_instances SET state = 'scheduled', note = $1, wait_reason = NULL, updated_at = $2 WHERE id = $3 AND try_number = $4 AND state IN ('queued', 'scheduled')",
+      `UPDATE task_instances SET state = 'scheduled', note = $1, wait_reason = NULL, updated_at = $2
+        WHERE id = $3 AND ${notIndexed("try_number = $4 AND state IN ('queued', 'scheduled')")}`,
       [note, now, tiId, tryNumber],
     );
     return moved > 0;

@@ -1,7 +1,7 @@
 /** The sensor bookkeeping on Postgres (ports/sensors.ts): each batch is one UPDATE over parallel arrays. */
 import type { DagRunState, TaskState } from "../../domain";
 import type { DueSensor, RescheduleUpdate, SensorProgress, SensorWaitUpdate } from "../ports/sensors";
-import { arrayParam, query, type Db } from "./client";
+import { arrayParam, notIndexed, query, type Db } from "./client";
 
 /** Which inputs (by 1-based ordinality) an UPDATE … FROM unnest(…) WITH ORDINALITY changed, as booleans. */
 const appliedOf = (n: number, rows: { ord: number }[]): boolean[] => {
@@ -77,7 +77,7 @@ export async function recordReschedule(db: Db, u: RescheduleUpdate): Promise<boo
   const rows = await query<{ id: number }>(
     db,
     `UPDATE task_instances SET sensor_started_at = $1, sensor_checks = $2, next_check_at = $3
-     WHERE id = $4 AND try_number = $5 AND state = 'running' RETURNING id`,
+     WHERE id = $4 AND ${notIndexed("try_number = $5 AND state = 'running'")} RETURNING id`,
     [u.started_at, u.checks, u.next_check_at, u.id, u.try_number],
   );
   return rows.length > 0;

@@ -4,7 +4,7 @@ import { ACTIVE_COUNTS_SQL, toActiveCounts, type ActiveCountRow } from "../activ
 import { TI_SORTABLE } from "../sortable";
 import { roundsOf } from "../transition-rounds";
 import { MASKED_FORM, PATCH_FIELD_NAMES, PATCH_FIELDS, formOf, patchValue, type ApplyForm } from "./apply-sql";
-import { execute, numbersOfArrayText, Params, query, type Db, type Pool } from "./client";
+import { execute, notIndexed, numbersOfArrayText, Params, query, type Db, type Pool } from "./client";
 import { pgPageClause } from "./list-query";
 import { sameChanges, type SameChange, type SameChanges } from "./same-changes";
 import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
@@ -199,7 +199,7 @@ export async function applyTransitions(
 export async function heartbeat(db: Db, tiId: number, tryNumber: number, now: Date): Promise<boolean> {
   const changed = await execute(
     db,
-    "UPDATE task_instances SET last_heartbeat = $1 WHERE id = $2 AND try_number = $3 AND state = 'running'",
+    `UPDATE task_instances SET last_heartbeat = $1 WHERE id = $2 AND ${notIndexed("try_number = $3 AND state = 'running'")}`,
     [now, tiId, tryNumber],
   );
   return changed > 0;

@@ -19,7 +19,7 @@ import type {
   WebhookRecord,
 } from "../../domain";
 import { TASK_EVENT } from "../webhook-interest";
-import { Params, execute, query, type Db, type Pool } from "./client";
+import { Params, execute, notIndexed, query, type Db, type Pool } from "./client";
 import { MASKED_FORM } from "./apply-sql";
 import type { ApplyStatement } from "./task-instances";
 
@@ -223,7 +223,7 @@ export async function finishWebhookDelivery(
   outcome: WebhookAttemptOutcome,
   now: Date,
 ): Promise<boolean> {
-  const guard = "WHERE id = $1 AND attempts = $2 AND state = 'pending'";
+  const guard = `WHERE id = $1 AND ${notIndexed("attempts = $2 AND state = 'pending'")}`;
   const changed =
     outcome.kind === "delivered"
       ? await execute(
