@@ -34,7 +34,14 @@ export class PgNotifyChannel implements NotifyChannel {
   private listening: { unlisten(): Promise<void> } | null = null;
 
   constructor(private readonly opts: PgNotifyChannelOptions) {
-    this.sql = postgresDriver()(opts.url, { max: 1, onnotice: () => {}, connection: { application_name: opts.applicationName } });
+    this.sql = postgresDriver()(opts.url, {
+      max: 1,
+      // No arrays go through this session (the payloads go as one JSON text), so it skips the driver's read of
+      // the catalogue's array types on connect (~20 ms of Postgres time).
+      fetch_types: false,
+      onnotice: () => {},
+      connection: { application_name: opts.applicationName },
+    });
   }
 
   async listen(onPayload: (payload: string) => void, onConnect: () => void): Promise<void> {
@@ -42,7 +49,7 @@ export class PgNotifyChannel implements NotifyChannel {
   }
 
   async notify(payloads: readonly string[]): Promise<void> {
-    await this.sql`select pg_notify(${this.opts.channel}, p) from unnest(${payloads as string[]}::text[]) as p`;
+    await this.sql`select pg_notify(${this.opts.channel}, p) from json_array_elements_text(${JSON.stringify(payloads)}::text::json) as p`;
   }
 
   async close(): Promise<void> {
