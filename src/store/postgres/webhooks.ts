@@ -107,11 +107,19 @@ export async function enqueueWebhookDelivery(
   const [row] = await query<{ id: number }>(
     db,
     `INSERT INTO webhook_deliveries (webhook_id, team, event_type, event, next_attempt_at, created_at)
-     SELECT id, team, $1, $2, $3, $3 FROM webhooks WHERE team = $4 AND id = $5 RETURNING id`,
+     SELECT w.id, w.team, $1, $2, $3, $3 FROM webhooks w WHERE w.team = $4 AND w.id = $5 ${HOLD_WEBHOOKS} RETURNING id`,
     [String(event.type), JSON.stringify(event), now, team, webhookId],
   );
   return row?.id ?? null;
 }
+
+/**
+ * Outbox inserts hold the webhooks they write rows for (a key-share lock, which only a delete waits for): a webhook
+ * deleted while a statement was writing its rows made the rows' foreign key check fail the whole statement, and
+ * with it a batch of task ends. Held, the delete waits for the statement's commit and then cascades to its rows;
+ * a delete that committed first leaves its webhook out of the join.
+ */
+const HOLD_WEBHOOKS = "FOR KEY SHARE OF w";
 
 /** Matches an enabled webhook `w` to an event type (a parameter) and a DAG id (an expression). */
 const wants = (typeParam: string, dagExpr: string) =>
@@ -125,7 +133,7 @@ export async function enqueueWebhookEvents(db: Db, events: Record<string, unknow
     `WITH e AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS e (type, body, team, dag_id, ord)),
           ins AS (INSERT INTO webhook_deliveries (webhook_id, team, event_type, event, next_attempt_at, created_at)
                   SELECT w.id, w.team, e.type, e.body, $5, $5 FROM e JOIN webhooks w ON (e.team IS NULL OR w.team = e.team)
-                   WHERE ${wants("e.type", "e.dag_id")} ORDER BY e.ord, w.id RETURNING 1)
+                   WHERE ${wants("e.type", "e.dag_id")} ORDER BY e.ord, w.id ${HOLD_WEBHOOKS} RETURNING 1)
      SELECT count(*)::int AS n FROM ins`,
     [
       events.map((e) => String(e.type)),
@@ -153,7 +161,7 @@ export const taskEventInsertSql = (from: string, alias: string, type: string, ti
           ${at}, ${at}
      FROM ${from} JOIN webhooks w ON w.team = ${alias}.team
     WHERE ${where ? `${where} AND ` : ""}${wants(type, `${alias}.dag_id`)}
-    ORDER BY ${alias}.id, w.id`;
+    ORDER BY ${alias}.id, w.id ${HOLD_WEBHOOKS}`;
 
 /** Outbox rows for task instances just changed in this transaction, built from their new state. */
 export async function enqueueTaskEvents(db: Db, ids: number[], now: Date): Promise<void> {
@@ -194,7 +202,7 @@ export async function enqueueRunEvent(db: Db, id: number, type: string, now: Dat
             $3, $3
        FROM dag_runs r JOIN webhooks w ON w.team = r.team
       WHERE r.id = $4 AND ${wants("$1", "r.dag_id")}
-      ORDER BY w.id`,
+      ORDER BY w.id ${HOLD_WEBHOOKS}`,
     [type, now.toISOString(), now, id],
   );
 }
