@@ -107,8 +107,7 @@ export const MASKED_FORM: ApplyForm = {
     const fieldParams = PATCH_FIELDS.map(([f]) =>
       batch.some((t) => t.patch?.[f] !== undefined) ? arrayParam(batch.map((t) => patchValue(t.patch?.[f]))) : [],
     );
-    const masks = batch.map((t) => PATCH_FIELDS.reduce((m, [f], i) => (t.patch && t.patch[f] !== undefined ? m | (1 << i) : m), 0));
-    return [...fixedParams(batch, now), masks, ...fieldParams, ...(gates ? [[...gates]] : [])];
+    return [...fixedParams(batch, now), batch.map(fieldBits), ...fieldParams, ...(gates ? [gates] : [])];
   },
   count: 6 + PATCH_FIELDS.length,
 };
@@ -140,7 +139,7 @@ function shapedForm(fields: readonly PatchField[], single: boolean): ApplyForm {
 /** Shaped forms by their fields' bits and whether they take one row: a handful of shapes in practice. */
 const shapedForms = new Map<number, ApplyForm>();
 
-/** The patch fields `t` sets, as bits in PATCH_FIELDS order. */
+/** The patch fields `t` sets, as bits in PATCH_FIELDS order: the masked form's per-row mask, and a shape's key. */
 function fieldBits(t: TaskTransition): number {
   let bits = 0;
   const patch = t.patch;
