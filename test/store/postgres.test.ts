@@ -313,6 +313,39 @@ describePg("PostgresStore", () => {
         await store.close();
       }
     });
+
+    test("a group of equal schedules reaches its rows by the primary key, not by every unscheduled row", async () => {
+      // On a fresh table the planner took `state = 'none'` for a few rows and hashed every task instance not yet
+      // scheduled (the whole table at a first sweep) to update a chunk of them.
+      const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
+      try {
+        const [run] = await wideRuns(store, 5000, ["r1"]);
+        const tis = (await store.loadRunSnapshots([run!.id]))[0]!.tis.slice(0, 200);
+        const sent: [string, unknown[]][] = [];
+        store.sql.options.debug = (_connection: number, text: string, params: unknown[]) => void sent.push([text, [...params]]);
+        const note = "waiting for a slot in default_pool";
+        const applied = await store.applyTransitions(
+          tis.map((ti) => ({ id: ti.id, from: ["none"], to: "scheduled", patch: { note } })),
+          T0,
+        );
+        expect(applied).toEqual(tis.map(() => true));
+        const grouped = sent.filter(([text]) => /UPDATE task_instances/.test(text));
+        expect(grouped).toHaveLength(1);
+        expect(sent.map(([text]) => text)).toContain("SET LOCAL enable_seqscan = off");
+        const plan = (await store.sql.begin(async (tx) => {
+          await tx.unsafe("SET LOCAL enable_seqscan = off");
+          return (await tx.unsafe(`EXPLAIN ${grouped[0]![0]}`, grouped[0]![1] as never[])).map((r) => r["QUERY PLAN"]).join("\n");
+        })) as string;
+        expect(plan).toMatch(/Index Cond: \(id = ANY/);
+        expect(plan).not.toContain("task_instances_pool_state");
+        expect(plan).not.toContain("Seq Scan");
+        const after = (await store.loadRunSnapshots([run!.id]))[0]!.tis;
+        expect(after.filter((ti) => ti.state === "scheduled").map((ti) => ti.id)).toEqual(tis.map((ti) => ti.id));
+        expect(after.filter((ti) => ti.state === "none")).toHaveLength(4800);
+      } finally {
+        await store.close();
+      }
+    });
   });
 
   describe("races between replicas", () => {

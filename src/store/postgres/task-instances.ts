@@ -115,9 +115,11 @@ async function applyRound(
 
 /**
  * One UPDATE for a group of equal changes (sameChanges: a first sweep schedules thousands of roots with one
- * waiting note): the ids as one array literal joined through the primary key, the patch as plain parameters
- * sent once instead of once per row (the masked UPDATE sent 9,872 copies of the note, ~1 MB, and the driver encoded
- * 17 arrays element by element), and the ids that applied back as one array text.
+ * waiting note): the ids as one array literal, the patch as plain parameters sent once instead of once per row
+ * (the masked UPDATE sent 9,872 copies of the note, ~1 MB, and the driver encoded 17 arrays element by element),
+ * and the ids that applied back as one array text. Only the primary key may find the rows (applySameChanges):
+ * joined to the ids, the state condition led a planner without statistics for the new rows to read and hash
+ * every task instance not yet scheduled (~96,000 at a first sweep) for each chunk it wrote.
  */
 async function applySameChange(
   db: Db,
@@ -131,11 +133,10 @@ async function applySameChange(
   const p = new Params();
   const sets = setClause(p, t, now);
   const ids = p.add(`{${g.positions.map((i) => transitions[i]!.id).join(",")}}`);
-  const guard = t.try_number === undefined ? "" : ` AND t.try_number = ${p.add(t.try_number)}`;
+  const guard = t.try_number === undefined ? "" : ` AND ${notIndexed(`t.try_number = ${p.add(t.try_number)}`)}`;
   const sql = `WITH applied AS (
   UPDATE task_instances t SET ${sets}
-  FROM unnest(${ids}::text::bigint[]) AS u(id)
-  WHERE t.id = u.id AND t.state = ANY(${p.add(t.from)}::text[])${guard}
+  WHERE t.id = ANY(${ids}::bigint[]) AND ${notIndexed(`t.state = ANY(${p.add(t.from)}::text[])`)}${guard}
   RETURNING t.id
 )
 SELECT array_agg(id)::text AS ids FROM applied`;
@@ -144,18 +145,22 @@ SELECT array_agg(id)::text AS ids FROM applied`;
   for (const i of g.positions) if (changed.has(transitions[i]!.id)) applied[i] = true;
 }
 
-/** A batch naming each row once, as groups of equal changes and the rest: several statements, one transaction. */
+/**
+ * A batch naming each row once, as groups of equal changes and the rest: several statements, one transaction,
+ * planned without sequential scans. Every statement reaches its rows by id; a planner that takes a burst's new
+ * table for a few pages otherwise picks a scan that tests each row against the whole id array (a nested loop
+ * over a sequential scan: 4 s for 512 rows), and a plan cached then outlives the burst.
+ */
 async function applySameChanges(sql: Pool, transitions: readonly TaskTransition[], split: SameChanges, now: Date): Promise<boolean[]> {
   const applied = transitions.map(() => false);
   const { groups, rest } = split;
-  const writes = async (db: Db): Promise<void> => {
+  await sql.begin(async (db) => {
+    await db.unsafe("SET LOCAL enable_seqscan = off");
     await Promise.all([
       ...groups.map((g) => applySameChange(db, transitions, g, now, applied)),
       rest.length ? applyRound(db, transitions, rest, now, applied) : null,
     ]);
-  };
-  if (groups.length === 1 && rest.length === 0) await writes(sql);
-  else await sql.begin(writes);
+  });
   return applied;
 }
 
