@@ -155,8 +155,11 @@ async function applySameChanges(sql: Pool, transitions: readonly TaskTransition[
   const applied = transitions.map(() => false);
   const { groups, rest } = split;
   await sql.begin(async (db) => {
-    await db.unsafe("SET LOCAL enable_seqscan = off");
+    // Sent now, ahead of the writes on the transaction's connection, so it holds for them without a round trip of
+    // its own (a query is otherwise sent when first awaited, and the writes below await theirs at once).
+    const noSeqScans = db.unsafe("SET LOCAL enable_seqscan = off").execute();
     await Promise.all([
+      noSeqScans,
       ...groups.map((g) => applySameChange(db, transitions, g, now, applied)),
       rest.length ? applyRound(db, transitions, rest, now, applied) : null,
     ]);
