@@ -10,7 +10,6 @@ import { z } from "zod";
 import { MASK, NotFoundError, isSensitiveName, redactJson, type BulkAction, type ConnectionRecord, built, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
-import { requireWriter } from "./require-user";
 import { pagingQuery, parseBody, parseQuery } from "./validate";
 import { unsealed } from "./sealed";
 import { bulkBody, bulkResponse } from "./bulk";
@@ -194,14 +193,14 @@ export function connectionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     return c.json(serializeConnection(conn));
   });
 
-  app.post("/connections", requireWriter, async (c) => {
+  app.post("/connections", async (c) => {
     const body = await parseBody(c, ConnectionBody);
     const conn = await store.putConnection(teamOf(c), fromBody(body, FIELDS, empty(body)), deps.now(), { onlyIfAbsent: true });
     deps.logger.info("connection created", { connection_id: conn.connection_id, by: c.get("user")?.username ?? null });
     return c.json(serializeConnection(conn), 201);
   });
 
-  app.patch("/connections/:connection_id", requireWriter, async (c) => {
+  app.patch("/connections/:connection_id", async (c) => {
     const id = c.req.param("connection_id");
     const { update_mask } = parseQuery(c, MaskQuery, ["update_mask"]);
     const body = await parseBody(c, ConnectionBody);
@@ -217,7 +216,7 @@ export function connectionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     return c.json(serializeConnection(conn));
   });
 
-  app.delete("/connections/:connection_id", requireWriter, async (c) => {
+  app.delete("/connections/:connection_id", async (c) => {
     const id = c.req.param("connection_id");
     if (!(await store.deleteConnection(teamOf(c), id))) throw notFound(id);
     deps.logger.info("connection deleted", { connection_id: id, by: c.get("user")?.username ?? null });

@@ -8,7 +8,6 @@ import { z } from "zod";
 import { DEFAULT_TEAM, NotFoundError, type BulkAction, type PoolInput, type PoolRecord, built, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
-import { requireWriter } from "./require-user";
 import { pagingQuery, parseBody, parseQuery } from "./validate";
 import { bulkBody, bulkResponse } from "./bulk";
 import { teamOf } from "./team";
@@ -129,7 +128,7 @@ export function poolRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     return c.json(serializePool(pool));
   });
 
-  app.post("/pools", requireWriter, async (c) => {
+  app.post("/pools", async (c) => {
     const body = await parseBody(c, PoolBody);
     const pool = await store.createPool(teamOf(c), {
       name: body.name,
@@ -142,7 +141,7 @@ export function poolRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     return c.json(serializePool(pool), 201);
   });
 
-  app.patch("/pools/:pool_name", requireWriter, async (c) => {
+  app.patch("/pools/:pool_name", async (c) => {
     const name = c.req.param("pool_name");
     const { update_mask } = parseQuery(c, MaskQuery, ["update_mask"]);
     const body = await parseBody(c, PoolPatchBody);
@@ -169,7 +168,7 @@ export function poolRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     return c.json(serializePool(pool));
   });
 
-  app.delete("/pools/:pool_name", requireWriter, async (c) => {
+  app.delete("/pools/:pool_name", async (c) => {
     const name = c.req.param("pool_name");
     if (name === DEFAULT_POOL) throw new ApiError(400, "Default Pool can't be deleted");
     if (!(await store.deletePool(teamOf(c), name))) throw notFound(name);

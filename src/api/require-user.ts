@@ -103,9 +103,3 @@ export function authorize(prefix: string): MiddlewareHandler<ApiEnv> {
     return next();
   };
 }
-
-/**
- * Kept for the route files that still name it; the permission table (authorize) already refuses every write
- * a Viewer attempts, so this adds nothing and can go with those call sites.
- */
-export const requireWriter: MiddlewareHandler<ApiEnv> = async (_c, next) => next();

@@ -9,7 +9,6 @@ import { z } from "zod";
 import { MASK, NotFoundError, isSensitiveName, type BulkAction, type VariableRecord, built, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
-import { requireWriter } from "./require-user";
 import { pagingQuery, parseBody, parseQuery } from "./validate";
 import { unsealed } from "./sealed";
 import { bulkBody, bulkResponse } from "./bulk";
@@ -104,7 +103,7 @@ export function variableRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     return c.json(serializeVariable(v));
   });
 
-  app.post("/variables", requireWriter, async (c) => {
+  app.post("/variables", async (c) => {
     const body = await parseBody(c, VariableBody);
     const next: VariableRecord = {
       key: body.key,
@@ -117,7 +116,7 @@ export function variableRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     return c.json(serializeVariable(v), 201);
   });
 
-  app.patch("/variables/:variable_key", requireWriter, async (c) => {
+  app.patch("/variables/:variable_key", async (c) => {
     const key = c.req.param("variable_key");
     const { update_mask } = parseQuery(c, MaskQuery, ["update_mask"]);
     const body = await parseBody(c, VariableBody);
@@ -138,7 +137,7 @@ export function variableRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     return c.json(serializeVariable(v));
   });
 
-  app.delete("/variables/:variable_key", requireWriter, async (c) => {
+  app.delete("/variables/:variable_key", async (c) => {
     const key = c.req.param("variable_key");
     if (!(await store.deleteVariable(teamOf(c), key))) throw notFound(key);
     deps.logger.info("variable deleted", { key, by: c.get("user")?.username ?? null });

@@ -10,7 +10,6 @@ import type { ApiEnv, ResolvedDeps } from "./deps";
 import { dateRangeShape, likePattern, ranges } from "./list-params";
 import { getDagOr404, getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
 import { teamOf } from "./team";
-import { requireWriter } from "./require-user";
 import { serializeXCom } from "./serialize";
 import { pagingQuery, parseBody, parseQuery, queryBool } from "./validate";
 
@@ -121,7 +120,7 @@ export function xcomRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     return c.json(q.stringify ? stringified(x, run) : serializeXCom(x, run, true));
   });
 
-  app.post(`${TI}/xcomEntries`, requireWriter, async (c) => {
+  app.post(`${TI}/xcomEntries`, async (c) => {
     const body = await parseBody(c, XComCreateBody);
     const { run, ti } = await load(c, body.map_index);
     const key = { team: run.team, dag_id: run.dag_id, run_id: run.run_id, task_id: ti.task_id, key: body.key, map_index: body.map_index };
@@ -136,7 +135,7 @@ export function xcomRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     throw new NotFoundError(`task ${ti.task_id} of run ${run.run_id} no longer exists (its run was deleted meanwhile); no XCom was stored`);
   });
 
-  app.patch(`${TI}/xcomEntries/:xcom_key`, requireWriter, async (c) => {
+  app.patch(`${TI}/xcomEntries/:xcom_key`, async (c) => {
     const body = await parseBody(c, XComUpdateBody);
     const { run, ti } = await load(c, body.map_index);
     const key = {
