@@ -236,6 +236,50 @@ describePg("PostgresStore", () => {
       }
     });
 
+    test("a large batch of run state changes reaches its runs by the primary key, not by hashing every run", async () => {
+      // With a few hundred ids or more, Postgres hashed every run of the install (its whole history) to update them.
+      const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
+      try {
+        await store.migrate();
+        const spec = parseDagSpec({ dag_id: "etl", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] });
+        const dag = await store.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: T0 });
+        const run = await store.createDagRun(newRun(dag, "r0", { tasks: [runTask("t")] }));
+        // 5,000 ended runs of history and 200 queued runs to start.
+        const copy = (state: string, prefix: string, n: number) =>
+          store.sql.unsafe(
+            `INSERT INTO dag_runs (team, dag_id, run_id, run_type, state, conf, version_id, queued_at)
+             SELECT team, dag_id, '${prefix}' || g, run_type, '${state}', conf, version_id, queued_at FROM dag_runs, generate_series(1, ${n}) g
+             WHERE id = $1`,
+            [run.id],
+          );
+        await copy("success", "old", 5000);
+        await copy("queued", "new", 200);
+        const ids = (await store.sql`SELECT id FROM dag_runs WHERE run_id LIKE 'new%' ORDER BY id`).map((r) => Number(r.id));
+        const sent: [string, unknown[]][] = [];
+        store.sql.options.debug = (_connection: number, text: string, params: unknown[]) => void sent.push([text, [...params]]);
+        const applied = await store.setDagRunStates(
+          ids.map((id) => ({ id, from: ["queued"], to: "running" })),
+          T0,
+        );
+        expect(applied).toEqual(ids.map(() => true));
+        const texts = sent.map(([text]) => text);
+        const update = sent.find(([text]) => /UPDATE dag_runs/.test(text))!;
+        // The setting goes first on the transaction's connection, so the UPDATE is planned under it.
+        expect(texts.indexOf("SET LOCAL enable_seqscan = off")).toBeGreaterThan(-1);
+        expect(texts.indexOf("SET LOCAL enable_seqscan = off")).toBeLessThan(texts.indexOf(update[0]));
+        const plan = (await store.sql.begin(async (tx) => {
+          await tx.unsafe("SET LOCAL enable_seqscan = off");
+          return (await tx.unsafe(`EXPLAIN ${update[0]}`, update[1] as never[])).map((r) => r["QUERY PLAN"]).join("\n");
+        })) as string;
+        expect(plan).toContain("dag_runs_pkey");
+        expect(plan).not.toContain("Seq Scan on dag_runs");
+        const [{ n }] = (await store.sql`SELECT count(*)::int AS n FROM dag_runs WHERE state = 'running'`) as unknown as [{ n: number }];
+        expect(n).toBe(200);
+      } finally {
+        await store.close();
+      }
+    });
+
     test("a batch of log lines checks each line's task instance by its key, not by joining every task instance", async () => {
       const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
       try {
