@@ -275,6 +275,19 @@ describePg("PostgresStore", () => {
         expect(plan).not.toContain("Seq Scan on dag_runs");
         const [{ n }] = (await store.sql`SELECT count(*)::int AS n FROM dag_runs WHERE state = 'running'`) as unknown as [{ n: number }];
         expect(n).toBe(200);
+        // With a webhook wanting run events the batch joins the outbox's transaction: the same changes and a row each.
+        await store.createWebhook(
+          "default",
+          { url: "http://127.0.0.1:9/hook", event_types: ["dag_run.finished"], secret: "0123456789abcdef" },
+          T0,
+        );
+        const ended = await store.setDagRunStates(
+          ids.map((id) => ({ id, from: ["running"], to: "success" })),
+          T0,
+        );
+        expect(ended).toEqual(ids.map(() => true));
+        const [{ rows }] = (await store.sql`SELECT count(*)::int AS rows FROM webhook_deliveries`) as unknown as [{ rows: number }];
+        expect(rows).toBe(200);
       } finally {
         await store.close();
       }
