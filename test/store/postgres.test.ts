@@ -194,6 +194,27 @@ describePg("PostgresStore", () => {
     /** Postgres's plan for `sql` with `params`, as EXPLAIN's lines joined. */
     const planOf = async (store: PostgresStore, sql: string, params: unknown[]) =>
       (await store.sql.unsafe(`EXPLAIN ${sql}`, params as never[])).map((r) => r["QUERY PLAN"]).join("\n");
+    /** Every statement `pools` send from now on, with its parameters, in the order sent. */
+    const recordStatements = (...pools: PostgresStore["sql"][]) => {
+      const sent: [string, unknown[]][] = [];
+      for (const pool of pools)
+        pool.options.debug = (_connection: number, text: string, params: unknown[]) => void sent.push([text, [...params]]);
+      return sent;
+    };
+    const NO_SEQ_SCANS = "SET LOCAL enable_seqscan = off";
+    /**
+     * The plan of `statement` (one of `sent`) as a batch by ids runs it: the setting went first on the
+     * transaction's connection, so the statement is planned under it.
+     */
+    const planAfterNoSeqScans = async (store: PostgresStore, sent: [string, unknown[]][], statement: [string, unknown[]]) => {
+      const texts = sent.map(([text]) => text);
+      expect(texts.indexOf(NO_SEQ_SCANS)).toBeGreaterThan(-1);
+      expect(texts.indexOf(NO_SEQ_SCANS)).toBeLessThan(texts.indexOf(statement[0]));
+      return (await store.sql.begin(async (tx) => {
+        await tx.unsafe(NO_SEQ_SCANS);
+        return (await tx.unsafe(`EXPLAIN ${statement[0]}`, statement[1] as never[])).map((r) => r["QUERY PLAN"]).join("\n");
+      })) as string;
+    };
 
     test("a sweep's read of changed runs reads the index on a table Postgres has no statistics for yet", async () => {
       const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
@@ -255,22 +276,13 @@ describePg("PostgresStore", () => {
         await copy("success", "old", 5000);
         await copy("queued", "new", 200);
         const ids = (await store.sql`SELECT id FROM dag_runs WHERE run_id LIKE 'new%' ORDER BY id`).map((r) => Number(r.id));
-        const sent: [string, unknown[]][] = [];
-        store.sql.options.debug = (_connection: number, text: string, params: unknown[]) => void sent.push([text, [...params]]);
+        const sent = recordStatements(store.sql);
         const applied = await store.setDagRunStates(
           ids.map((id) => ({ id, from: ["queued"], to: "running" })),
           T0,
         );
         expect(applied).toEqual(ids.map(() => true));
-        const texts = sent.map(([text]) => text);
-        const update = sent.find(([text]) => /UPDATE dag_runs/.test(text))!;
-        // The setting goes first on the transaction's connection, so the UPDATE is planned under it.
-        expect(texts.indexOf("SET LOCAL enable_seqscan = off")).toBeGreaterThan(-1);
-        expect(texts.indexOf("SET LOCAL enable_seqscan = off")).toBeLessThan(texts.indexOf(update[0]));
-        const plan = (await store.sql.begin(async (tx) => {
-          await tx.unsafe("SET LOCAL enable_seqscan = off");
-          return (await tx.unsafe(`EXPLAIN ${update[0]}`, update[1] as never[])).map((r) => r["QUERY PLAN"]).join("\n");
-        })) as string;
+        const plan = await planAfterNoSeqScans(store, sent, sent.find(([text]) => /UPDATE dag_runs/.test(text))!);
         expect(plan).toContain("dag_runs_pkey");
         expect(plan).not.toContain("Seq Scan on dag_runs");
         const [{ n }] = (await store.sql`SELECT count(*)::int AS n FROM dag_runs WHERE state = 'running'`) as unknown as [{ n: number }];
@@ -348,9 +360,7 @@ describePg("PostgresStore", () => {
       try {
         await store.migrate();
         const { id, start, finish } = await queued(store);
-        const sent: [string, unknown[]][] = [];
-        for (const pool of [store.sql, store.hot])
-          pool.options.debug = (_connection: number, text: string, params: unknown[]) => void sent.push([text, [...params]]);
+        const sent = recordStatements(store.sql, store.hot);
         const t = start("a");
         expect((await store.startTry(t, T0))!.applied).toBe(true);
         expect(await store.heartbeat(id("a"), 1, T0)).toBe(true);
@@ -378,8 +388,7 @@ describePg("PostgresStore", () => {
       try {
         const [run] = await wideRuns(store, 5000, ["r1"]);
         const tis = (await store.loadRunSnapshots([run!.id]))[0]!.tis.slice(0, 200);
-        const sent: [string, unknown[]][] = [];
-        store.sql.options.debug = (_connection: number, text: string, params: unknown[]) => void sent.push([text, [...params]]);
+        const sent = recordStatements(store.sql);
         const note = "waiting for a slot in default_pool";
         const applied = await store.applyTransitions(
           tis.map((ti) => ({ id: ti.id, from: ["none"], to: "scheduled", patch: { note } })),
@@ -388,14 +397,7 @@ describePg("PostgresStore", () => {
         expect(applied).toEqual(tis.map(() => true));
         const grouped = sent.filter(([text]) => /UPDATE task_instances/.test(text));
         expect(grouped).toHaveLength(1);
-        const texts = sent.map(([text]) => text);
-        // The setting goes first on the transaction's connection, so the UPDATE is planned under it.
-        expect(texts.indexOf("SET LOCAL enable_seqscan = off")).toBeGreaterThan(-1);
-        expect(texts.indexOf("SET LOCAL enable_seqscan = off")).toBeLessThan(texts.indexOf(grouped[0]![0]));
-        const plan = (await store.sql.begin(async (tx) => {
-          await tx.unsafe("SET LOCAL enable_seqscan = off");
-          return (await tx.unsafe(`EXPLAIN ${grouped[0]![0]}`, grouped[0]![1] as never[])).map((r) => r["QUERY PLAN"]).join("\n");
-        })) as string;
+        const plan = await planAfterNoSeqScans(store, sent, grouped[0]!);
         expect(plan).toMatch(/Index Cond: \(id = ANY/);
         expect(plan).not.toContain("task_instances_pool_state");
         expect(plan).not.toContain("Seq Scan");

@@ -57,6 +57,15 @@ export function shareArrayTypes(from: Pool, others: readonly Pool[]): void {
  */
 export const notIndexed = (condition: string): string => `(${condition}) IS TRUE`;
 
+/**
+ * Plans the rest of transaction `tx` without sequential scans, for a batch that reaches its rows by id. With a
+ * large id array, or a table it has no statistics for yet (a burst's new rows), the planner otherwise picks a scan
+ * that tests every row against the array or hashes every row of the table: linear in the install, not the batch.
+ * Sent at once, ahead of the statements the caller queues after it on the transaction's connection (a query is
+ * otherwise sent when first awaited), so it costs no round trip of its own; await it together with them.
+ */
+export const planWithoutSeqScans = (tx: Db): Promise<unknown> => tx.unsafe("SET LOCAL enable_seqscan = off").execute();
+
 /** Lower-case identifiers only, so the schema never needs quoting in search_path or DDL. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 

@@ -4,7 +4,7 @@
  */
 import { DAG_RUN_STATES, isTerminalDagRunState } from "../../domain";
 import type { DagRunStateChange } from "../ports/scheduler";
-import { numbersOfArrayText, query, type Db, type Pool } from "./client";
+import { numbersOfArrayText, planWithoutSeqScans, query, type Db, type Pool } from "./client";
 import { roundsOf } from "./task-instances";
 
 const TERMINAL = DAG_RUN_STATES.filter(isTerminalDagRunState)
@@ -38,10 +38,10 @@ SELECT array_agg(ord)::text AS ords FROM applied`;
 const statesLiteral = (values: readonly string[]): string => `{${values.map((v) => `"${v}"`).join(",")}}`;
 
 /**
- * Batches larger than this are planned without sequential scans. Postgres reads the size of the ids' array when it
- * plans, and for a few hundred ids or more it preferred hashing every run of the install (its whole history) to
- * probing the primary key per id: 1,000 state changes among 100,000 runs read and hashed all 100,000 (42 ms of
- * 61). A few ids plan as probes by themselves, in one statement with no transaction around it.
+ * Batches larger than this are planned without sequential scans (planWithoutSeqScans). Postgres reads the size
+ * of the ids' array when it plans, and for a few hundred ids or more it preferred hashing every run of the install
+ * (its whole history) to probing the primary key per id: 1,000 state changes among 100,000 runs read and hashed
+ * all 100,000 (42 ms of 61). A few ids plan as probes by themselves, in one statement with no transaction around it.
  */
 const PROBE_PLAN_MIN = 64;
 
@@ -59,9 +59,7 @@ export async function setDagRunStates(sql: Pool, changes: readonly DagRunStateCh
   if (work.length === 1 && !large) await run(sql);
   else
     await sql.begin(async (tx) => {
-      // Sent now, ahead of the rounds on the transaction's connection (a query is otherwise sent when awaited).
-      const noSeqScans = large ? tx.unsafe("SET LOCAL enable_seqscan = off").execute() : null;
-      await Promise.all([noSeqScans, run(tx)]);
+      await Promise.all([large ? planWithoutSeqScans(tx) : null, run(tx)]);
     });
   return applied;
 }

@@ -4,7 +4,7 @@ import { ACTIVE_COUNTS_SQL, toActiveCounts, type ActiveCountRow } from "../activ
 import { TI_SORTABLE } from "../sortable";
 import { roundsOf } from "../transition-rounds";
 import { MASKED_FORM, PATCH_FIELD_NAMES, PATCH_FIELDS, formOf, patchValue, type ApplyForm } from "./apply-sql";
-import { execute, notIndexed, numbersOfArrayText, Params, query, type Db, type Pool } from "./client";
+import { execute, notIndexed, numbersOfArrayText, Params, planWithoutSeqScans, query, type Db, type Pool } from "./client";
 import { pgPageClause } from "./list-query";
 import { sameChanges, type SameChange, type SameChanges } from "./same-changes";
 import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
@@ -147,19 +147,15 @@ SELECT array_agg(id)::text AS ids FROM applied`;
 
 /**
  * A batch naming each row once, as groups of equal changes and the rest: several statements, one transaction,
- * planned without sequential scans. Every statement reaches its rows by id; a planner that takes a burst's new
- * table for a few pages otherwise picks a scan that tests each row against the whole id array (a nested loop
- * over a sequential scan: 4 s for 512 rows), and a plan cached then outlives the burst.
+ * planned without sequential scans (planWithoutSeqScans: without it, a nested loop over a sequential scan took
+ * 4 s for 512 rows, and a plan cached then outlives the burst).
  */
 async function applySameChanges(sql: Pool, transitions: readonly TaskTransition[], split: SameChanges, now: Date): Promise<boolean[]> {
   const applied = transitions.map(() => false);
   const { groups, rest } = split;
   await sql.begin(async (db) => {
-    // Sent now, ahead of the writes on the transaction's connection, so it holds for them without a round trip of
-    // its own (a query is otherwise sent when first awaited, and the writes below await theirs at once).
-    const noSeqScans = db.unsafe("SET LOCAL enable_seqscan = off").execute();
     await Promise.all([
-      noSeqScans,
+      planWithoutSeqScans(db),
       ...groups.map((g) => applySameChange(db, transitions, g, now, applied)),
       rest.length ? applyRound(db, transitions, rest, now, applied) : null,
     ]);
