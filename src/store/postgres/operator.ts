@@ -4,7 +4,7 @@
  */
 import { groupPreviousRunStates, type PreviousRunRow } from "../previous-runs";
 import type { OperatorChange, PreviousRunStates, RunStateChange, TaskClear, TaskNoteUpdate } from "../../domain";
-import { arrayParam, execute, Params, query, type Db, type Pool } from "./client";
+import { arrayParam, execute, Params, planWithoutSeqScans, PROBE_PLAN_MIN, query, writeByIds, type Db, type Pool } from "./client";
 import { applyTransitionsOn, roundsOf } from "./task-instances";
 
 /** Clears the instance and, when it applied, deletes its XComs (the next try must not read the old ones). */
@@ -47,7 +47,9 @@ export async function applyOperatorChange(
   now: Date,
 ): Promise<{ transitions: boolean[]; clears: boolean[]; runs: boolean[] }> {
   return (await sql.begin(async (tx) => {
-    const transitions = await applyTransitionsOn(tx, change.transitions ?? [], now);
+    // A large mark (a run's thousands of tasks) reaches its rows by id, as applyTransitions' batches do.
+    const large = (change.transitions?.length ?? 0) > PROBE_PLAN_MIN ? planWithoutSeqScans(tx) : null;
+    const [, transitions] = await Promise.all([large, applyTransitionsOn(tx, change.transitions ?? [], now)]);
     const clears: boolean[] = [];
     for (const c of change.clears ?? []) clears.push(await clearOne(tx, c, now));
     const runs: boolean[] = [];
@@ -77,11 +79,9 @@ export async function setTaskInstanceNotes(sql: Pool, updates: TaskNoteUpdate[])
     for (const r of rows) applied[round[r.ord - 1]!] = true;
   };
   const rounds = roundsOf(updates);
-  if (rounds.length === 1) await run(sql, rounds[0]!);
-  else
-    await sql.begin(async (tx) => {
-      for (const round of rounds) await run(tx, round);
-    });
+  await writeByIds(sql, { rows: updates.length, statements: rounds.length }, async (db) => {
+    for (const round of rounds) await run(db, round);
+  });
   return applied;
 }
 

@@ -3,7 +3,7 @@
  * bookkeeping. Reads return every candidate; the thresholds are decided in pure code (reaper-rules.ts).
  */
 import type { DispatchBackoff, OrphanCandidate, ReapTaskCandidate, TaskReap } from "../../domain";
-import { arrayParam, execute, notIndexed, query, type Db, type Pool } from "./client";
+import { arrayParam, execute, notIndexed, query, writeByIds, type Db, type Pool } from "./client";
 import { roundsOf } from "./task-instances";
 import { STILL_MOVING_SQL } from "../still-moving";
 
@@ -50,8 +50,9 @@ RETURNING u.ord`;
 export async function reapTaskInstances(sql: Pool, reaps: TaskReap[], now: Date): Promise<boolean[]> {
   if (!reaps.length) return [];
   const applied = reaps.map(() => false);
-  await sql.begin(async (tx) => {
-    for (const round of roundsOf(reaps)) {
+  const rounds = roundsOf(reaps);
+  await writeByIds(sql, { rows: reaps.length, statements: rounds.length }, async (tx) => {
+    for (const round of rounds) {
       const batch = round.map((i) => reaps[i]!);
       const rows = await query<{ ord: number }>(tx, REAP_SQL, [
         now,

@@ -4,7 +4,7 @@
  */
 import { DAG_RUN_STATES, isTerminalDagRunState } from "../../domain";
 import type { DagRunStateChange } from "../ports/scheduler";
-import { numbersOfArrayText, planWithoutSeqScans, query, type Db, type Pool } from "./client";
+import { numbersOfArrayText, query, writeByIds, type Db, type Pool } from "./client";
 import { roundsOf } from "./task-instances";
 
 const TERMINAL = DAG_RUN_STATES.filter(isTerminalDagRunState)
@@ -38,29 +38,20 @@ SELECT array_agg(ord)::text AS ords FROM applied`;
 const statesLiteral = (values: readonly string[]): string => `{${values.map((v) => `"${v}"`).join(",")}}`;
 
 /**
- * Batches larger than this are planned without sequential scans (planWithoutSeqScans). Postgres reads the size
- * of the ids' array when it plans, and for a few hundred ids or more it preferred hashing every run of the install
- * (its whole history) to probing the primary key per id: 1,000 state changes among 100,000 runs read and hashed
- * all 100,000 (42 ms of 61). A few ids plan as probes by themselves, in one statement with no transaction around it.
+ * Each change as setDagRunState would make it, in one transaction; per input, whether it applied. Over
+ * PROBE_PLAN_MIN changes the transaction is planned without sequential scans: 1,000 changes among 100,000 runs
+ * otherwise read and hashed all 100,000 (42 of 61 ms).
  */
-const PROBE_PLAN_MIN = 64;
-
-/** Each change as setDagRunState would make it, in one transaction; per input, whether it applied. */
 export async function setDagRunStates(sql: Pool, changes: readonly DagRunStateChange[], now: Date): Promise<boolean[]> {
   const applied = changes.map(() => false);
   // A run named twice needs a second statement to see the first change (one UPDATE touches a row once).
   const rounds = roundsOf(changes).map((round) => round.filter((i) => changes[i]!.from.length > 0));
   const work = rounds.filter((r) => r.length > 0);
   if (work.length === 0) return applied;
-  const large = work.some((round) => round.length > PROBE_PLAN_MIN);
-  const run = async (db: Db) => {
+  const rows = work.reduce((n, round) => n + round.length, 0);
+  await writeByIds(sql, { rows, statements: work.length }, async (db) => {
     for (const round of work) await applyRound(db, changes, round, now, applied);
-  };
-  if (work.length === 1 && !large) await run(sql);
-  else
-    await sql.begin(async (tx) => {
-      await Promise.all([large ? planWithoutSeqScans(tx) : null, run(tx)]);
-    });
+  });
   return applied;
 }
 

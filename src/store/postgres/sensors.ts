@@ -1,7 +1,7 @@
 /** The sensor bookkeeping on Postgres (ports/sensors.ts): each batch is one UPDATE over parallel arrays. */
 import type { DagRunState, TaskState } from "../../domain";
 import type { DueSensor, RescheduleUpdate, SensorProgress, SensorWaitUpdate } from "../ports/sensors";
-import { arrayParam, notIndexed, query, type Db } from "./client";
+import { arrayParam, notIndexed, query, writeByIds, type Db, type Pool } from "./client";
 
 /** Which inputs (by 1-based ordinality) an UPDATE … FROM unnest(…) WITH ORDINALITY changed, as booleans. */
 const appliedOf = (n: number, rows: { ord: number }[]): boolean[] => {
@@ -11,18 +11,20 @@ const appliedOf = (n: number, rows: { ord: number }[]): boolean[] => {
 };
 
 export async function prepareSensorWaits(
-  db: Db,
+  sql: Pool,
   items: readonly { id: number; try_number: number; note: string }[],
   now: Date,
 ): Promise<boolean[]> {
   if (!items.length) return [];
-  const rows = await query<{ ord: number }>(
-    db,
-    `UPDATE task_instances t SET sensor_started_at = $1, next_check_at = $1, sensor_checks = 0, note = u.note
-     FROM unnest($2::bigint[], $3::int[], $4::text[]) WITH ORDINALITY AS u(id, try_number, note, ord)
-     WHERE t.id = u.id AND t.try_number = u.try_number AND t.state = 'scheduled'
-     RETURNING u.ord`,
-    [now, items.map((i) => i.id), items.map((i) => i.try_number), items.map((i) => i.note)],
+  const rows = await writeByIds(sql, { rows: items.length, statements: 1 }, (db) =>
+    query<{ ord: number }>(
+      db,
+      `UPDATE task_instances t SET sensor_started_at = $1, next_check_at = $1, sensor_checks = 0, note = u.note
+       FROM unnest($2::bigint[], $3::int[], $4::text[]) WITH ORDINALITY AS u(id, try_number, note, ord)
+       WHERE t.id = ANY($2::bigint[]) AND t.id = u.id AND ${notIndexed("t.try_number = u.try_number AND t.state = 'scheduled'")}
+       RETURNING u.ord`,
+      [now, items.map((i) => i.id), items.map((i) => i.try_number), items.map((i) => i.note)],
+    ),
   );
   return appliedOf(items.length, rows);
 }
@@ -46,20 +48,22 @@ export async function nextSensorCheckAt(db: Db): Promise<Date | null> {
   return row?.at ?? null;
 }
 
-export async function recordSensorChecks(db: Db, updates: readonly SensorWaitUpdate[]): Promise<boolean[]> {
+export async function recordSensorChecks(sql: Pool, updates: readonly SensorWaitUpdate[]): Promise<boolean[]> {
   if (!updates.length) return [];
-  const rows = await query<{ ord: number }>(
-    db,
-    `UPDATE task_instances t SET next_check_at = u.next_check_at, sensor_checks = t.sensor_checks + 1, note = u.note
-     FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::text[]) WITH ORDINALITY AS u(id, try_number, next_check_at, note, ord)
-     WHERE t.id = u.id AND t.try_number = u.try_number AND t.state = 'deferred'
-     RETURNING u.ord`,
-    [
-      updates.map((u) => u.id),
-      updates.map((u) => u.try_number),
-      arrayParam(updates.map((u) => u.next_check_at)),
-      updates.map((u) => u.note),
-    ],
+  const rows = await writeByIds(sql, { rows: updates.length, statements: 1 }, (db) =>
+    query<{ ord: number }>(
+      db,
+      `UPDATE task_instances t SET next_check_at = u.next_check_at, sensor_checks = t.sensor_checks + 1, note = u.note
+       FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::text[]) WITH ORDINALITY AS u(id, try_number, next_check_at, note, ord)
+       WHERE t.id = ANY($1::bigint[]) AND t.id = u.id AND ${notIndexed("t.try_number = u.try_number AND t.state = 'deferred'")}
+       RETURNING u.ord`,
+      [
+        updates.map((u) => u.id),
+        updates.map((u) => u.try_number),
+        arrayParam(updates.map((u) => u.next_check_at)),
+        updates.map((u) => u.note),
+      ],
+    ),
   );
   return appliedOf(updates.length, rows);
 }

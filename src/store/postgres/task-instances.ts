@@ -4,7 +4,7 @@ import { ACTIVE_COUNTS_SQL, toActiveCounts, type ActiveCountRow } from "../activ
 import { TI_SORTABLE } from "../sortable";
 import { roundsOf } from "../transition-rounds";
 import { MASKED_FORM, PATCH_FIELD_NAMES, PATCH_FIELDS, formOf, patchValue, type ApplyForm } from "./apply-sql";
-import { execute, notIndexed, numbersOfArrayText, Params, planWithoutSeqScans, query, type Db, type Pool } from "./client";
+import { execute, notIndexed, numbersOfArrayText, Params, planWithoutSeqScans, query, writeByIds, type Db, type Pool } from "./client";
 import { pgPageClause } from "./list-query";
 import { sameChanges, type SameChange, type SameChanges } from "./same-changes";
 import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
@@ -191,13 +191,13 @@ export async function applyTransitions(
     // Webhook outbox statements wrap the batch's UPDATE: those batches stay one statement.
     const split = statement ? null : sameChanges(transitions, PATCH_FIELD_NAMES);
     if (split?.groups.length) return applySameChanges(sql, transitions, split, now);
-    return applyTransitionsOn(sql, transitions, now, statement);
+    return writeByIds(sql, { rows: transitions.length, statements: 1 }, (db) => applyTransitionsOn(db, transitions, now, statement));
   }
   // A row changed twice (an inline start: none → scheduled → running): one statement, not BEGIN, two, COMMIT.
   // Only for small batches (a hop's starts): for a sweep's thousands of pairs the alternatives statement was
   // several times slower than the two plain UPDATEs (scripts/bench sensors, 10,000 tasks queued on Postgres).
   if (rounds === 2 && !statement && transitions.length <= PAIRS_MAX_TRANSITIONS) return applyPairs(sql, transitions, now);
-  return (await sql.begin((tx) => applyTransitionsOn(tx, transitions, now, statement))) as boolean[];
+  return writeByIds(sql, { rows: transitions.length, statements: rounds }, (tx) => applyTransitionsOn(tx, transitions, now, statement));
 }
 
 export async function heartbeat(db: Db, tiId: number, tryNumber: number, now: Date): Promise<boolean> {
