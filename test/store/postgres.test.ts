@@ -429,6 +429,14 @@ describePg("PostgresStore", () => {
         };
         await walk([...notes, ...waits, ...checks, ...unlike], ["none", "scheduled"]);
         await walk([...reaps, ...marks], ["none", "scheduled", "queued", "running"]);
+        // Sensors waiting for their next check: started as sensors, then deferred.
+        expect(
+          await store.prepareSensorWaits(
+            checks.map((id) => ({ id, try_number: 1, note: "first check now" })),
+            T0,
+          ),
+        ).toEqual(checks.map(() => true));
+        await walk(checks, ["scheduled", "deferred"]);
         const writes: [string, () => Promise<boolean[]>][] = [
           ["notes", () => store.setTaskInstanceNotes(notes.map((id) => ({ id, state: "scheduled", note: "waiting", wait_reason: null })))],
           [
@@ -449,14 +457,7 @@ describePg("PostgresStore", () => {
           ],
           [
             "sensor checks",
-            async () => {
-              await store.prepareSensorWaits(
-                checks.map((id) => ({ id, try_number: 1, note: "first check now" })),
-                T0,
-              );
-              await walk(checks, ["scheduled", "deferred"]);
-              return store.recordSensorChecks(checks.map((id) => ({ id, try_number: 1, next_check_at: T0, note: "next check soon" })));
-            },
+            () => store.recordSensorChecks(checks.map((id) => ({ id, try_number: 1, next_check_at: T0, note: "next check soon" }))),
           ],
           [
             "marks",
