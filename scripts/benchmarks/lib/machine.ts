@@ -1,4 +1,5 @@
 /** The machine a bench ran on, for the table's header: cores, CPU model, memory, load before the run. */
+import { readdirSync, readFileSync } from "node:fs";
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 
 export interface Machine {
@@ -54,4 +55,51 @@ export function machineBusyMs(): number | null {
 /** Machine CPU per item over a span (µs), from two machineBusyMs readings; null when either is. */
 export function busyMicrosPer(before: number | null, after: number | null, items: number): number | null {
   return before === null || after === null ? null : ((after - before) * 1000) / items;
+}
+
+/** CPU time (ms) so far of the server's main thread, the server's whole process, and every Postgres process. */
+export interface CpuSplitReading {
+  at: number;
+  main: number;
+  server: number;
+  postgres: number;
+}
+
+/** utime + stime of a /proc/…/stat file in ms (clock ticks of 10 ms), or 0 when it cannot be read. */
+function statCpuMs(path: string, comm?: string): number {
+  try {
+    const stat = readFileSync(path, "utf8");
+    if (comm !== undefined && stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) !== comm) return 0;
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Where the CPU goes, read synchronously (so it can be taken in the callback that marks a trial's end): the
+ * server process `pid`'s main thread, the whole process, and all processes named postgres. Null off Linux.
+ */
+export function cpuSplitReading(pid: number): CpuSplitReading | null {
+  if (process.platform !== "linux") return null;
+  let postgres = 0;
+  for (const entry of readdirSync("/proc")) if (/^\d+$/.test(entry)) postgres += statCpuMs(`/proc/${entry}/stat`, "postgres");
+  return {
+    at: performance.now(),
+    main: statCpuMs(`/proc/${pid}/task/${pid}/stat`),
+    server: statCpuMs(`/proc/${pid}/stat`),
+    postgres,
+  };
+}
+
+/**
+ * How busy each part was between two readings, as % of one core: whether a trial was bound by one thread (the
+ * server's main thread near 100) or by waits (every part well below, the machine not full).
+ */
+export function cpuSplitNote(before: CpuSplitReading | null, after: CpuSplitReading | null): string | null {
+  if (!before || !after || after.at <= before.at) return null;
+  const pct = (ms: number) => Math.round((100 * ms) / (after.at - before.at));
+  const main = after.main - before.main;
+  return `server main thread ${pct(main)}%, its other threads ${pct(after.server - before.server - main)}%, Postgres ${pct(after.postgres - before.postgres)}%`;
 }

@@ -7,7 +7,7 @@
  */
 import { skippedRow, type BenchContext, type TaskKind, type Workload } from "../lib/context";
 import { BINARY, noopServer, runToEnd, ticksSoFar, waitForDags } from "../lib/leoflow";
-import { busyMicrosPer, machineBusyMs } from "../lib/machine";
+import { busyMicrosPer, cpuSplitNote, cpuSplitReading, machineBusyMs, type CpuSplitReading } from "../lib/machine";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import { importPeer, peerLabel, REDIS } from "../lib/peers";
 import type { Row } from "../lib/stats";
@@ -133,18 +133,29 @@ async function leoflowFanouts(ctx: BenchContext, trials: number): Promise<Row[]>
         const cpu: number[] = [];
         // What the scheduler spent on it: its ticks per 1,000 tasks (a tick per end would be 1,000).
         const ticks: number[] = [];
+        // Where each trial's CPU went (cpuSplitNote): one thread's bound shows as its share near 100%.
+        const splits: string[] = [];
         const size = sizeOf(ctx, kind);
         for (let t = 0; t < trials; t++) {
           const ticks0 = await ticksSoFar(lf);
           const busy0 = machineBusyMs();
           let busy1: number | null = null;
+          const split0 = cpuSplitReading(lf.pid);
+          let split1: CpuSplitReading | null = null;
           const t0 = Date.now();
-          const { tis } = await runToEnd(lf, `bench_fanout_${kind}`, `trial-${t}`, 1_800_000, () => (busy1 = machineBusyMs()));
+          const { tis } = await runToEnd(lf, `bench_fanout_${kind}`, `trial-${t}`, 1_800_000, () => {
+            busy1 = machineBusyMs();
+            split1 = cpuSplitReading(lf.pid);
+          });
           pushCpu(cpu, busy0, busy1, size);
+          const split = cpuSplitNote(split0, split1);
+          if (split) splits.push(split);
           const last = Math.max(...tis.map((ti: any) => Date.parse(ti.end_date)));
           ticks.push(((await ticksSoFar(lf)) - ticks0) / (size / 1000));
           samples.push(size / ((last - t0) / 1000));
-          ctx.log(`fanout: leoflow ${variant.label} · ${kind} trial ${t}: ${samples.at(-1)!.toFixed(0)} tasks/s`);
+          ctx.log(
+            `fanout: leoflow ${variant.label} · ${kind} trial ${t}: ${samples.at(-1)!.toFixed(0)} tasks/s${split ? ` (${split})` : ""}`,
+          );
         }
         const row: Row = {
           workload: WORKLOAD,
@@ -156,7 +167,7 @@ async function leoflowFanouts(ctx: BenchContext, trials: number): Promise<Row[]>
           floor: floorOf(kind, parallelism),
           note: `${size} tasks, parallelism ${parallelism}; ${ticks.map((x) => x.toFixed(0)).join(" / ")} scheduler ticks per 1,000 tasks`,
         };
-        rows.push(row, cpuRow(row, cpu));
+        rows.push(row, { ...cpuRow(row, cpu), note: splits.length ? `${row.note}; busy in the last trial: ${splits.at(-1)}` : row.note });
       }
       return rows;
     },
