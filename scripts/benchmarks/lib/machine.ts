@@ -98,7 +98,8 @@ export function cpuSplitReading(pid: number): CpuSplitReading | null {
  * server's main thread near 100) or by waits (every part well below, the machine not full).
  */
 export function cpuSplitNote(before: CpuSplitReading | null, after: CpuSplitReading | null): string | null {
-  if (!before || !after || after.at <= before.at) return null;
+  // A server that used no CPU at all is not the process read (a wrapper that started it without exec).
+  if (!before || !after || after.at <= before.at || after.server === before.server) return null;
   const pct = (ms: number) => Math.round((100 * ms) / (after.at - before.at));
   const main = after.main - before.main;
   return `server main thread ${pct(main)}%, its other threads ${pct(after.server - before.server - main)}%, Postgres ${pct(after.postgres - before.postgres)}%`;
