@@ -508,6 +508,30 @@ describePg("PostgresStore", () => {
         await store.close();
       }
     });
+    test("a run's changes carry the run's columns once, not on every changed task instance", async () => {
+      // A fan-out's scheduler reads thousands of changed rows a second; the run's columns repeated on each (its
+      // dates and conf among them) were about half of what the server decoded per row.
+      const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
+      try {
+        const [run] = await wideRuns(store, 500, ["r1"]);
+        const [first] = await store.loadRunChanges([run!.id], new Map(), new Map());
+        const moved = (await store.loadRunSnapshots([run!.id]))[0]!.tis.slice(0, 300);
+        await store.applyTransitions(
+          moved.map((ti) => ({ id: ti.id, from: ["none"], to: "scheduled" })),
+          T0,
+        );
+        const sent = recordStatements(store.sql, store.hot);
+        const [changes] = await store.loadRunChanges([run!.id], new Map(), new Map([[run!.id, first!.cursor!]]));
+        expect(changes!.run).toMatchObject({ id: run!.id, run_id: "r1", dag_id: "wide", state: "queued" });
+        expect(changes!.tis.map((ti) => [ti.id, ti.state])).toEqual(moved.map((ti) => [ti.id, "scheduled"]));
+        const [text, params] = sent.find(([t]) => /change_cursor/.test(t))!;
+        const rows = await store.sql.unsafe(text, params as never[]);
+        expect(rows).toHaveLength(301);
+        expect(rows.filter((r) => r.r_run_id !== null)).toHaveLength(1);
+      } finally {
+        await store.close();
+      }
+    });
   });
 
   describe("races between replicas", () => {

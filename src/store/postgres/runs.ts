@@ -129,54 +129,73 @@ export async function listRunIdsChangedAfter(db: Db, cursor: string | null, now:
   return { runIds: numbersOfArrayText(row?.ids), cursor: next };
 }
 
-/** Run columns prefixed r_, for statements returning run and task columns in one row. */
+/** Run columns prefixed r_, for statements returning runs and task instances as rows of one shape. */
 const RUN_AS_R = DAG_RUN_COLUMNS.split(", ")
   .map((c) => `r.${c} AS r_${c}`)
   .join(", ");
 const runOfChangeRow = (row: Record<string, unknown>): DagRunRow =>
   Object.fromEntries(DAG_RUN_COLUMNS.split(", ").map((c) => [c, row[`r_${c}`]])) as unknown as DagRunRow;
+/** A task instance row's run columns: its run's id, the rest null (decoded for nothing, unlike repeated values). */
+const RUN_ID_ONLY = DAG_RUN_COLUMNS.split(", ")
+  .map((c) => (c === "id" ? "ti.dag_run_id AS r_id" : `NULL AS r_${c}`))
+  .join(", ");
+/** A run row's task columns: all null. */
+const NO_TI = TI_COLUMNS.split(", ")
+  .map((c) => `NULL AS ${c}`)
+  .join(", ");
+const TI_OF_TI = TI_COLUMNS.split(", ")
+  .map((c) => `ti.${c}`)
+  .join(", ");
+
+/**
+ * Rows of a changes statement: a row per run (its columns prefixed r_, the statement's snapshot as its cursor, the
+ * task columns null), then a row per changed task instance (its columns, and of the run only r_id). The run's
+ * columns come once: repeated on each of a fan-out's thousands of changed rows (a run's dates and conf among them)
+ * they were about half of what the server decoded per row. Run rows sort first (their task id is null).
+ */
+const changesRows = (runs: string, changed: string) => `
+SELECT ${RUN_AS_R}, pg_current_snapshot()::text AS change_cursor, ${NO_TI} ${runs}
+UNION ALL
+SELECT ${RUN_ID_ONLY}, NULL, ${TI_OF_TI} ${changed}
+ORDER BY r_id, id NULLS FIRST`;
 
 /**
  * The runs and those of their task instances that differ from `known` (loadRunChanges), in one statement: one
- * snapshot and one round trip. Each run comes with its changed task instances (one row per change, the run's
- * columns prefixed r_; one row with null task columns when none changed). The comparison happens in Postgres,
- * so only changed rows cross the wire. Each known version (state, try_number, updated_at) goes in as one
- * number (versionOf), and both arrays as one array literal each: a 1,000-task run is refreshed many times a
- * second, and encoding four arrays of 1,000 values element by element in the driver cost more than the query.
- * The row's updated_at in ms comes from date_part (a double: exact once rounded, every stamp is a JS Date's
- * whole ms), not extract (numeric arithmetic on every row: a fifth of the query's time on a 5,000-task run).
- * Each row carries the statement's snapshot: the cursor the run's next read starts from (CHANGES_SINCE_SQL).
+ * snapshot and one round trip (changesRows). The comparison happens in Postgres, so only changed rows cross the
+ * wire. Each known version (state, try_number, updated_at) goes in as one number (versionOf), and both arrays as
+ * one array literal each: a 1,000-task run is refreshed many times a second, and encoding four arrays of 1,000
+ * values element by element in the driver cost more than the query. The row's updated_at in ms comes from
+ * date_part (a double: exact once rounded, every stamp is a JS Date's whole ms), not extract (numeric arithmetic
+ * on every row: a fifth of the query's time on a 5,000-task run). The run row carries the statement's snapshot:
+ * the cursor the run's next read starts from (CHANGES_SINCE_SQL).
  */
-const CHANGES_SQL = `
-SELECT ${RUN_AS_R}, pg_current_snapshot()::text AS change_cursor, t.* FROM dag_runs r
-LEFT JOIN LATERAL (
-  SELECT ${TI_COLUMNS} FROM task_instances ti
+const CHANGES_SQL = changesRows(
+  "FROM dag_runs r WHERE r.id = ANY($1::bigint[])",
+  `FROM dag_runs r JOIN task_instances ti ON ti.dag_run_id = r.id
   LEFT JOIN unnest($2::text::bigint[], $3::text::bigint[]) AS k(known_id, known_version) ON k.known_id = ti.id
-  WHERE ti.dag_run_id = r.id
+  WHERE r.id = ANY($1::bigint[])
     AND (k.known_id IS NULL OR k.known_version IS DISTINCT FROM
-      round(date_part('epoch', ti.updated_at) * 1000)::bigint * 1024 + (array_position($4::text[], ti.state) % 32) * 32 + ti.try_number % 32)
-) t ON true
-WHERE r.id = ANY($1::bigint[])
-ORDER BY r.id, t.id`;
+      round(date_part('epoch', ti.updated_at) * 1000)::bigint * 1024 + (array_position($4::text[], ti.state) % 32) * 32 + ti.try_number % 32)`,
+);
 
 /**
  * The runs that have a cursor (the snapshot of their previous read, as text): their task instances stamped
  * (migration 0018) by a transaction that snapshot did not see, through the (dag_run_id, change_xid) index;
  * those stamped below the snapshot's xmin were all seen. The cursor returned is this statement's snapshot.
- * The run id is c's, not r's: every condition on the index then comes from c, so the planner can use both
- * columns; with r.id it scanned a run's every task instance and filtered them at the join (the estimate of
- * rows per run is ~10; a 10,000-task run's read took 5–6 ms instead of ~0.2).
+ * The run id is c's: every condition on the index then comes from c, so the planner can use both columns (with
+ * the run's id it scanned a run's every task instance and filtered them at the join: a 10,000-task run's read
+ * took 5–6 ms instead of ~0.2).
  */
-const CHANGES_SINCE_SQL = `
-SELECT ${RUN_AS_R}, pg_current_snapshot()::text AS change_cursor, t.*
-FROM unnest($1::bigint[], $2::text[]) AS c(run_id, since)
-JOIN dag_runs r ON r.id = c.run_id
-LEFT JOIN LATERAL (
-  SELECT ${TI_COLUMNS} FROM task_instances ti
-  WHERE ti.dag_run_id = c.run_id AND ti.change_xid >= pg_snapshot_xmin(c.since::pg_snapshot)
-    AND NOT pg_visible_in_snapshot(ti.change_xid, c.since::pg_snapshot)
-) t ON true
-ORDER BY r.id, t.id`;
+const CHANGES_SINCE_SQL = changesRows(
+  "FROM unnest($1::bigint[]) AS c(run_id) JOIN dag_runs r ON r.id = c.run_id",
+  `FROM unnest($1::bigint[], $2::text[]) AS c(run_id, since)
+  JOIN dag_runs r ON r.id = c.run_id
+  JOIN LATERAL (
+    SELECT * FROM task_instances ti
+    WHERE ti.dag_run_id = c.run_id AND ti.change_xid >= pg_snapshot_xmin(c.since::pg_snapshot)
+      AND NOT pg_visible_in_snapshot(ti.change_xid, c.since::pg_snapshot)
+  ) ti ON true`,
+);
 
 /** updated_at (ms) × 1024 + the state's position in TASK_STATES (1-based, mod 32) × 32 + try_number mod 32; exact below 2^53. */
 const versionOf = (k: KnownTaskInstance): number =>
@@ -218,9 +237,8 @@ function changesByRun(rows: readonly (TaskInstanceRow & Record<string, unknown>)
   const byRun = new Map<number, RunChanges>();
   for (const row of rows) {
     const runId = row.r_id as number;
-    let snap = byRun.get(runId);
-    if (!snap) byRun.set(runId, (snap = { run: toDagRun(runOfChangeRow(row)), tis: [], cursor: row.change_cursor as string }));
-    if (row.id !== null) snap.tis.push(toTaskInstance(row));
+    if (row.id === null) byRun.set(runId, { run: toDagRun(runOfChangeRow(row)), tis: [], cursor: row.change_cursor as string });
+    else byRun.get(runId)?.tis.push(toTaskInstance(row));
   }
   return [...byRun.values()];
 }
