@@ -182,6 +182,15 @@ describePg("PostgresStore", () => {
 
   describe("query plans", () => {
     const schemas = freshSchemas();
+    /** Runs `fn` on a store in a schema of its own, closed after. */
+    async function withFreshStore(fn: (store: PostgresStore) => Promise<void>): Promise<void> {
+      const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
+      try {
+        await fn(store);
+      } finally {
+        await store.close();
+      }
+    }
     /** Migrates `store` and creates DAG "wide" of `n` bash tasks with a run of it per id in `runIds`. */
     async function wideRuns(store: PostgresStore, n: number, runIds: string[]) {
       await store.migrate();
@@ -218,8 +227,7 @@ describePg("PostgresStore", () => {
     };
 
     test("a sweep's read of changed runs reads the index on a table Postgres has no statistics for yet", async () => {
-      const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
-      try {
+      await withFreshStore(async (store) => {
         await wideRuns(store, 5000, ["r1"]);
         // As right after a burst of writes: autovacuum has not analyzed the table yet.
         const [stats] =
@@ -228,14 +236,11 @@ describePg("PostgresStore", () => {
         const plan = await planOf(store, CHANGED_RUNS_SQL, [new Date()]);
         expect(plan).toContain("task_instances_updated_at");
         expect(plan).not.toContain("Seq Scan");
-      } finally {
-        await store.close();
-      }
+      });
     });
 
     test("a DAG's count of running runs (its max_active_runs gate) reads the active ones only, not its history", async () => {
-      const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
-      try {
+      await withFreshStore(async (store) => {
         await store.migrate();
         const spec = parseDagSpec({ dag_id: "etl", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] });
         const dag = await store.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: T0 });
@@ -253,15 +258,12 @@ describePg("PostgresStore", () => {
         expect(await planOf(store, runGatesSql("$1::bigint[]", "$2::text[]", "$3::text[]"), [[run.id], ["default"], ["etl"]])).toContain(
           "dag_runs_running",
         );
-      } finally {
-        await store.close();
-      }
+      });
     });
 
     test("a large batch of run state changes reaches its runs by the primary key, not by hashing every run", async () => {
       // With a few hundred ids or more, Postgres hashed every run of the install (its whole history) to update them.
-      const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
-      try {
+      await withFreshStore(async (store) => {
         await store.migrate();
         const spec = parseDagSpec({ dag_id: "etl", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] });
         const dag = await store.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: T0 });
@@ -301,14 +303,11 @@ describePg("PostgresStore", () => {
         expect(ended).toEqual(ids.map(() => true));
         const [{ rows }] = (await store.sql`SELECT count(*)::int AS rows FROM webhook_deliveries`) as unknown as [{ rows: number }];
         expect(rows).toBe(200);
-      } finally {
-        await store.close();
-      }
+      });
     });
 
     test("a batch of log lines checks each line's task instance by its key, not by joining every task instance", async () => {
-      const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
-      try {
+      await withFreshStore(async (store) => {
         await wideRuns(store, 2000, ["r1"]);
         await store.sql.unsafe("ANALYZE task_instances");
         // The hot connections plan their statements generically (postgres-store.ts): the plan for any batch.
@@ -320,14 +319,11 @@ describePg("PostgresStore", () => {
         expect(plan).toMatch(/Index (Only )?Scan using task_instances_pkey/);
         expect(plan).not.toContain("Seq Scan on task_instances");
         expect(plan).not.toContain("Hash");
-      } finally {
-        await store.close();
-      }
+      });
     });
 
     test("a run's page of task instances reads that run's rows, not every task instance of the team", async () => {
-      const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
-      try {
+      await withFreshStore(async (store) => {
         const [r1] = await wideRuns(store, 500, ["r1", "r2", "r3"]);
         // History: 20,000 more task instances of the team (r1's, as mapped instances), older than r2's by id.
         await store.sql.unsafe(
@@ -349,16 +345,13 @@ describePg("PostgresStore", () => {
           expect(plan).not.toContain("Seq Scan on task_instances");
           expect(plan).not.toContain("task_instances_pool_state");
         }
-      } finally {
-        await store.close();
-      }
+      });
     });
 
     test("a try's writes by id reach their row by the primary key on a table Postgres has no statistics for", async () => {
       // On a fresh table the planner tied `id = $1` with the state index (a heartbeat) or with the index of a DAG's
       // live task instances (an agent's start and end), and a hot connection kept that plan while the table grew.
-      const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
-      try {
+      await withFreshStore(async (store) => {
         await store.migrate();
         const { id, start, finish } = await queued(store);
         const sent = recordStatements(store.sql, store.hot);
@@ -377,16 +370,13 @@ describePg("PostgresStore", () => {
           expect(plan).not.toContain("task_instances_pool_state");
           expect(plan).not.toContain("task_instances_active");
         }
-      } finally {
-        await store.close();
-      }
+      });
     });
 
     test("a group of equal schedules reaches its rows by the primary key, not by every unscheduled row", async () => {
       // On a fresh table the planner took `state = 'none'` for a few rows and hashed every task instance not yet
       // scheduled (the whole table at a first sweep) to update a chunk of them.
-      const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
-      try {
+      await withFreshStore(async (store) => {
         const [run] = await wideRuns(store, 5000, ["r1"]);
         const tis = (await store.loadRunSnapshots([run!.id]))[0]!.tis.slice(0, 200);
         const sent = recordStatements(store.sql);
@@ -405,15 +395,13 @@ describePg("PostgresStore", () => {
         const after = (await store.loadRunSnapshots([run!.id]))[0]!.tis;
         expect(after.filter((ti) => ti.state === "scheduled").map((ti) => ti.id)).toEqual(tis.map((ti) => ti.id));
         expect(after.filter((ti) => ti.state === "none")).toHaveLength(4800);
-      } finally {
-        await store.close();
-      }
+      });
     });
+
     test("the other batches by ids (notes, reaps, sensors' waits and checks, an operator's marks, unlike transitions) reach their rows by the primary key", async () => {
       // On a table Postgres has no statistics for yet, each of these planned a few hundred ids or more as a scan
       // of every task instance (1,000 among 100,000: 21 ms, linear in the install's history).
-      const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
-      try {
+      await withFreshStore(async (store) => {
         const [run] = await wideRuns(store, 5000, ["r1"]);
         const tis = (await store.loadRunSnapshots([run!.id]))[0]!.tis;
         const ids = (k: number) => tis.slice(k * 200, k * 200 + 200).map((ti) => ti.id);
@@ -504,15 +492,13 @@ describePg("PostgresStore", () => {
         expect(new Set(marks.map((id) => stateOf.get(id)))).toEqual(new Set(["failed"]));
         expect(new Set(unlike.map((id) => stateOf.get(id)))).toEqual(new Set(["queued"]));
         expect(after.filter((ti) => ti.state === "none")).toHaveLength(3800);
-      } finally {
-        await store.close();
-      }
+      });
     });
+
     test("a run's changes carry the run's columns once, not on every changed task instance", async () => {
       // A fan-out's scheduler reads thousands of changed rows a second; the run's columns repeated on each (its
       // dates and conf among them) were about half of what the server decoded per row.
-      const store = new PostgresStore({ url: pgUrl(), schema: schemas.next() });
-      try {
+      await withFreshStore(async (store) => {
         const [run] = await wideRuns(store, 500, ["r1"]);
         const [first] = await store.loadRunChanges([run!.id], new Map(), new Map());
         const moved = (await store.loadRunSnapshots([run!.id]))[0]!.tis.slice(0, 300);
@@ -528,9 +514,7 @@ describePg("PostgresStore", () => {
         const rows = await store.sql.unsafe(text, params as never[]);
         expect(rows).toHaveLength(301);
         expect(rows.filter((r) => r.r_run_id !== null)).toHaveLength(1);
-      } finally {
-        await store.close();
-      }
+      });
     });
   });
 

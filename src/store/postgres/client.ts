@@ -72,7 +72,10 @@ export const planWithoutSeqScans = (tx: Db): Promise<unknown> => tx.unsafe("SET 
  * on a table it has no statistics for yet, it scanned every row (1,000 of 100,000 task instances: 21 ms, linear in
  * the install's history).
  */
-export const PROBE_PLAN_MIN = 64;
+const PROBE_PLAN_MIN = 64;
+
+/** planWithoutSeqScans on `tx` when a batch of `rows` by id is larger than PROBE_PLAN_MIN, else nothing to send. */
+export const planForRows = (tx: Db, rows: number): Promise<unknown> | null => (rows > PROBE_PLAN_MIN ? planWithoutSeqScans(tx) : null);
 
 /**
  * `write` for a batch of `rows` rows reached by id, in `statements` statements: one statement of a few rows as it
@@ -81,9 +84,8 @@ export const PROBE_PLAN_MIN = 64;
  * pool joining the caller's transaction (webhooks.joiningTransaction) the setting holds for the rest of it.
  */
 export async function writeByIds<T>(sql: Pool, batch: { rows: number; statements: number }, write: (db: Db) => Promise<T>): Promise<T> {
-  const large = batch.rows > PROBE_PLAN_MIN;
-  if (!large && batch.statements <= 1) return write(sql);
-  return (await sql.begin(async (tx) => (await Promise.all([large ? planWithoutSeqScans(tx) : null, write(tx)]))[1])) as T;
+  if (batch.rows <= PROBE_PLAN_MIN && batch.statements <= 1) return write(sql);
+  return (await sql.begin(async (tx) => (await Promise.all([planForRows(tx, batch.rows), write(tx)]))[1])) as T;
 }
 
 /** Lower-case identifiers only, so the schema never needs quoting in search_path or DDL. */

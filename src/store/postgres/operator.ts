@@ -4,7 +4,7 @@
  */
 import { groupPreviousRunStates, type PreviousRunRow } from "../previous-runs";
 import type { OperatorChange, PreviousRunStates, RunStateChange, TaskClear, TaskNoteUpdate } from "../../domain";
-import { arrayParam, execute, Params, planWithoutSeqScans, PROBE_PLAN_MIN, query, writeByIds, type Db, type Pool } from "./client";
+import { arrayParam, execute, Params, planForRows, query, writeByIds, type Db, type Pool } from "./client";
 import { applyTransitionsOn, roundsOf } from "./task-instances";
 
 /** Clears the instance and, when it applied, deletes its XComs (the next try must not read the old ones). */
@@ -48,8 +48,8 @@ export async function applyOperatorChange(
 ): Promise<{ transitions: boolean[]; clears: boolean[]; runs: boolean[] }> {
   return (await sql.begin(async (tx) => {
     // A large mark (a run's thousands of tasks) reaches its rows by id, as applyTransitions' batches do.
-    const large = (change.transitions?.length ?? 0) > PROBE_PLAN_MIN ? planWithoutSeqScans(tx) : null;
-    const [, transitions] = await Promise.all([large, applyTransitionsOn(tx, change.transitions ?? [], now)]);
+    const marks = change.transitions ?? [];
+    const [, transitions] = await Promise.all([planForRows(tx, marks.length), applyTransitionsOn(tx, marks, now)]);
     const clears: boolean[] = [];
     for (const c of change.clears ?? []) clears.push(await clearOne(tx, c, now));
     const runs: boolean[] = [];

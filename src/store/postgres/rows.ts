@@ -36,6 +36,13 @@ export interface DagRunRow extends Omit<DagRunRecord, "run_type" | "state"> {
   run_type: string;
   state: string;
 }
+/** `NULL AS <column>` for each of `columns` (a comma list): a row of one branch of a UNION with no such values. */
+export const nullsAs = (columns: string): string =>
+  columns
+    .split(", ")
+    .map((c) => `NULL AS ${c}`)
+    .join(", ");
+
 export const DAG_RUN_COLUMNS =
   "id, team, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, start_date, end_date, note";
 export const toDagRun = (r: DagRunRow): DagRunRecord => ({

@@ -24,7 +24,7 @@ import {
   query,
   type Db,
 } from "./client";
-import { DAG_RUN_COLUMNS, TI_COLUMNS, toDagRun, toTaskInstance, type DagRunRow, type TaskInstanceRow } from "./rows";
+import { DAG_RUN_COLUMNS, nullsAs, TI_COLUMNS, toDagRun, toTaskInstance, type DagRunRow, type TaskInstanceRow } from "./rows";
 
 /**
  * One statement: the run, then all its task instances from parallel arrays (one row per task), so the
@@ -130,19 +130,12 @@ export async function listRunIdsChangedAfter(db: Db, cursor: string | null, now:
 }
 
 /** Run columns prefixed r_, for statements returning runs and task instances as rows of one shape. */
-const RUN_AS_R = DAG_RUN_COLUMNS.split(", ")
-  .map((c) => `r.${c} AS r_${c}`)
-  .join(", ");
+const RUN_COLUMN_LIST = DAG_RUN_COLUMNS.split(", ");
+const RUN_AS_R = RUN_COLUMN_LIST.map((c) => `r.${c} AS r_${c}`).join(", ");
 const runOfChangeRow = (row: Record<string, unknown>): DagRunRow =>
-  Object.fromEntries(DAG_RUN_COLUMNS.split(", ").map((c) => [c, row[`r_${c}`]])) as unknown as DagRunRow;
+  Object.fromEntries(RUN_COLUMN_LIST.map((c) => [c, row[`r_${c}`]])) as unknown as DagRunRow;
 /** A task instance row's run columns: its run's id, the rest null (decoded for nothing, unlike repeated values). */
-const RUN_ID_ONLY = DAG_RUN_COLUMNS.split(", ")
-  .map((c) => (c === "id" ? "ti.dag_run_id AS r_id" : `NULL AS r_${c}`))
-  .join(", ");
-/** A run row's task columns: all null. */
-const NO_TI = TI_COLUMNS.split(", ")
-  .map((c) => `NULL AS ${c}`)
-  .join(", ");
+const RUN_ID_ONLY = RUN_COLUMN_LIST.map((c) => (c === "id" ? "ti.dag_run_id AS r_id" : `NULL AS r_${c}`)).join(", ");
 const TI_OF_TI = TI_COLUMNS.split(", ")
   .map((c) => `ti.${c}`)
   .join(", ");
@@ -154,7 +147,7 @@ const TI_OF_TI = TI_COLUMNS.split(", ")
  * they were about half of what the server decoded per row. Run rows sort first (their task id is null).
  */
 const changesRows = (runs: string, changed: string) => `
-SELECT ${RUN_AS_R}, pg_current_snapshot()::text AS change_cursor, ${NO_TI} ${runs}
+SELECT ${RUN_AS_R}, pg_current_snapshot()::text AS change_cursor, ${nullsAs(TI_COLUMNS)} ${runs}
 UNION ALL
 SELECT ${RUN_ID_ONLY}, NULL, ${TI_OF_TI} ${changed}
 ORDER BY r_id, id NULLS FIRST`;

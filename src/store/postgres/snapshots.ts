@@ -9,7 +9,7 @@
 import type { DagRunRecord, RunSnapshot } from "../../domain";
 import { SNAPSHOT_TI_COLUMNS, SNAPSHOT_TI_TIMES, snapshotTaskInstance, type SnapshotTiValues } from "../snapshot-columns";
 import { arrayParam, queryValues, type Db } from "./client";
-import { DAG_RUN_COLUMNS, runFromJson } from "./rows";
+import { DAG_RUN_COLUMNS, nullsAs, runFromJson } from "./rows";
 
 const TI_JSON_COLUMNS = SNAPSHOT_TI_COLUMNS.split(", ")
   .map((c) => (SNAPSHOT_TI_TIMES.has(c) ? `round(date_part('epoch', ${c}) * 1000)` : c))
@@ -41,9 +41,7 @@ export function snapshotFromJson(run: DagRunRecord, tis: SnapshotTiValues[] | nu
 const SNAPSHOTS_SQL = `
 SELECT ${TI_JSON_COLUMNS}, NULL AS run FROM task_instances WHERE dag_run_id = ANY($1::bigint[])
 UNION ALL
-SELECT ${SNAPSHOT_TI_COLUMNS.split(", ")
-  .map((c) => `NULL AS ${c}`)
-  .join(", ")}, row_to_json(r)::text
+SELECT ${nullsAs(SNAPSHOT_TI_COLUMNS)}, row_to_json(r)::text
 FROM (SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id = ANY($1::bigint[])) r`;
 /** Where a snapshot row holds its run's JSON (null on task rows), after the task columns. */
 const RUN_JSON = SNAPSHOT_TI_COLUMNS.split(", ").length;
