@@ -11,7 +11,6 @@ import { ValidationError, toError } from "./domain/errors";
 import { createLogger } from "./observability/logger";
 import { VERSION, versionText } from "./version";
 import type { ServeConfig } from "./config";
-import type { RunningServer } from "./app";
 
 const HELP = `leoflow ${VERSION} — workflow orchestrator (Airflow-style DAGs, one binary)
 
@@ -165,10 +164,11 @@ async function serve(args: string[]): Promise<number> {
   }
   const log = createLogger("leoflow");
   const { startServer } = await import("./app");
-  const starting = startServer(cfg, log);
+  let starting: ReturnType<typeof startServer>;
   // SIGHUP (systemctl reload): the same flags and environment, the config file read again. Listening from
   // before the start, because SIGHUP's default action ends the process: a reload sent the moment the server
-  // says it is serving must not kill it. A valid reload waits for the start to finish.
+  // says it is serving must not kill it. A valid reload waits for the start to finish. (A signal is handled
+  // on the event loop, so `starting` is set by the time a handler runs.)
   process.on("SIGHUP", () => {
     try {
       const next = loadServeConfig(args, process.env, DEFAULT_CONFIG_FILE);
@@ -177,29 +177,37 @@ async function serve(args: string[]): Promise<number> {
       log.error("SIGHUP: the configuration is invalid, keeping the running one", { error: toError(e) });
     }
   });
-  let server: RunningServer;
+  // SIGTERM and SIGINT are listened for from before the start too, for the same reason: a stop sent while the
+  // server starts (systemctl stop, Ctrl-C) waits for the start to finish and then shuts down as usual, instead
+  // of the default action ending the process half-started.
+  let signals = 0;
+  let exit!: (code: number) => void;
+  const exited = new Promise<number>((resolve) => (exit = resolve));
+  const onSignal = (sig: string) => {
+    if (++signals > 1) {
+      log.warn(`second ${sig}: exiting now`);
+      process.exit(130);
+    }
+    log.info(`received ${sig}`);
+    starting.then(
+      (server) =>
+        server.shutdown().then(
+          () => exit(0),
+          (e) => (log.error("shutdown failed", { error: e }), exit(1)),
+        ),
+      () => {}, // a start that fails is reported below, and serve returns 1
+    );
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  starting = startServer(cfg, log);
   try {
-    server = await starting;
+    await starting;
   } catch (e) {
     log.error("could not start", { error: toError(e) });
     return 1;
   }
-  return new Promise<number>((resolve) => {
-    let signals = 0;
-    const onSignal = (sig: string) => {
-      if (++signals > 1) {
-        log.warn(`second ${sig}: exiting now`);
-        process.exit(130);
-      }
-      log.info(`received ${sig}`);
-      server.shutdown().then(
-        () => resolve(0),
-        (e) => (log.error("shutdown failed", { error: e }), resolve(1)),
-      );
-    };
-    process.on("SIGINT", () => onSignal("SIGINT"));
-    process.on("SIGTERM", () => onSignal("SIGTERM"));
-  });
+  return exited;
 }
 
 async function agent(args: string[]): Promise<number> {

@@ -3,10 +3,11 @@
  * agent retrying until the server is back. Either way the run completes and no task runs twice.
  */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { resolve, join } from "node:path";
-import { startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
+import { BINARY, startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
+import { spawnCapturing } from "../support/leoflow-process";
 
 const FIXTURES = resolve(import.meta.dir, "../fixtures/restart");
 
@@ -56,4 +57,38 @@ describe("restart", () => {
       }
     }, 90_000);
   }
+
+  test("SIGTERM while the server starts: it finishes starting, then shuts down cleanly", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "leoflow-e2e-"));
+    mkdirSync(join(dir, "dags"));
+    const { proc, output } = spawnCapturing(
+      [
+        BINARY,
+        "serve",
+        "--mode=lite",
+        `--db=sqlite:${join(dir, "leoflow.db")}`,
+        "--dags-folder",
+        join(dir, "dags"),
+        "--data-dir",
+        join(dir, "data"),
+        "--port",
+        "0",
+      ],
+      { cwd: dir, env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: "e2e-admin-password" } },
+    );
+    // The first start's first line comes from inside the start (a key generated before migrations): mid-start.
+    await waitFor(
+      () => output().includes("generated a secrets key"),
+      20_000,
+      () => `no start-up line:\n${output()}`,
+    );
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+    expect(proc.signalCode).toBeNull();
+    const out = output();
+    expect(out).toContain("received SIGTERM");
+    // It started (so a stop never leaves a half-migrated store behind), then stopped the usual way.
+    expect(out.indexOf("leoflow is serving")).toBeGreaterThan(-1);
+    expect(out.indexOf("leoflow is serving")).toBeLessThan(out.lastIndexOf("stopped"));
+  }, 30_000);
 });
