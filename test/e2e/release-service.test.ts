@@ -5,7 +5,7 @@
  * when stderr is the journal's stream.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, closeSync } from "node:fs";
+import { mkdtempSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BINARY } from "./harness";
@@ -85,6 +85,12 @@ describe.if(process.platform === "linux" && Bun.which("python3") !== null)("serv
         () => `no WATCHDOG: ${receiver.output()}`,
       );
       await loginAsAdmin(url, "from-the-config-file"); // the admin password came from the file
+      // The unit's runtime settings reach the process: JavaScriptCore started no GC block warm-up thread.
+      const threads = readdirSync(`/proc/${server.proc.pid}/task`).map((t) =>
+        readFileSync(`/proc/${server.proc.pid}/task/${t}/comm`, "utf8").trim(),
+      );
+      expect(threads).toContain("JITWorker"); // the names are JavaScriptCore's own: this reads the right process
+      expect(threads).not.toContain("JSCWarmUp");
 
       // SIGHUP: the file again; log settings apply at once, the others wait for a restart and say so.
       writeConfig(config, 'log_level = "debug"\nlog_format = "json"\nparallelism = 3\n');

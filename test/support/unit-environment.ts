@@ -7,5 +7,5 @@ import { join } from "node:path";
 
 export function unitEnvironment(): Record<string, string> {
   const unit = readFileSync(join(import.meta.dir, "../../packaging/leoflow.service"), "utf8");
-  return Object.fromEntries([...unit.matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+  return Object.fromEntries([...unit.matchAll(/^Environment=([A-Za-z_][A-Za-z0-9_]*)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
 }

@@ -18,6 +18,7 @@ describe("renderUnit", () => {
 
   test("sets the allocator to hand freed pages back after 1 s (less CPU under load on VMs, docs/performance.md)", () => {
     expect(unit).toContain("Environment=MIMALLOC_PURGE_DELAY=1000\n");
+    expect(unit).toContain("Environment=BUN_JSC_useWarmUpMarkedBlocks=false\n");
   });
 
   test("is hardened: no new privileges, read-only system but the data dir, no capabilities", () => {
