@@ -76,7 +76,9 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
 
         expect(stdout).toMatch(/machine: \d+ cores \(nproc\), .+ GiB memory/);
         expect(stdout).toContain("peers: bullmq 6.7.0");
-        expect(runs[0]!.stdout).toContain("launch: with the systemd unit's environment (MIMALLOC_PURGE_DELAY=1000 BUN_JSC_useWarmUpMarkedBlocks=false)");
+        expect(runs[0]!.stdout).toContain(
+          "launch: with the systemd unit's environment (MIMALLOC_PURGE_DELAY=1000 BUN_JSC_useWarmUpMarkedBlocks=false)",
+        );
         expect(runs[1]!.stdout).toContain("launch: bare (as ./leoflow serve from a shell)");
         expect(runs.map((r) => r.json.options.launch)).toEqual(["unit", "bare", "bare"]);
         for (const w of ["chain", "fanout", "tick", "cron", "footprint", "floor", "logs"]) expect(stdout).toContain(`#### ${w}: `);
