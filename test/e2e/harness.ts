@@ -27,6 +27,12 @@ export interface Leoflow {
 
 const ADMIN_PASSWORD = "e2e-admin-password";
 
+/** `leoflow serve` as a user runs Lite in `dir`: the SQLite file, `dags` folder and data dir there, any free port. */
+export function liteServeArgv(dir: string): string[] {
+  const files = ["--dags-folder", join(dir, "dags"), "--data-dir", join(dir, "data")];
+  return [BINARY, "serve", "--mode=lite", `--db=sqlite:${join(dir, "leoflow.db")}`, ...files, "--port", "0"];
+}
+
 export async function startLeoflow(
   opts: { dagsFrom?: string; dir?: string; args?: string[]; env?: Record<string, string> } = {},
 ): Promise<Leoflow> {
@@ -34,22 +40,10 @@ export async function startLeoflow(
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "leoflow-e2e-"));
   const dags = join(dir, "dags");
   if (opts.dagsFrom && !existsSync(dags)) cpSync(opts.dagsFrom, dags, { recursive: true });
-  const { proc, output } = spawnCapturing(
-    [
-      BINARY,
-      "serve",
-      "--mode=lite",
-      `--db=sqlite:${join(dir, "leoflow.db")}`,
-      "--dags-folder",
-      dags,
-      "--data-dir",
-      join(dir, "data"),
-      "--port",
-      "0",
-      ...(opts.args ?? []),
-    ],
-    { cwd: dir, env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: ADMIN_PASSWORD, LEOFLOW_SWEEP_INTERVAL: "0.5", ...opts.env } },
-  );
+  const { proc, output } = spawnCapturing([...liteServeArgv(dir), ...(opts.args ?? [])], {
+    cwd: dir,
+    env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: ADMIN_PASSWORD, LEOFLOW_SWEEP_INTERVAL: "0.5", ...opts.env },
+  });
   const url = await waitFor(
     () => servingUrl(output()),
     20_000,

@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { resolve, join } from "node:path";
-import { BINARY, startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
+import { liteServeArgv, startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
 import { spawnCapturing } from "../support/leoflow-process";
 
 const FIXTURES = resolve(import.meta.dir, "../fixtures/restart");
@@ -61,21 +61,10 @@ describe("restart", () => {
   test("SIGTERM while the server starts: it finishes starting, then shuts down cleanly", async () => {
     const dir = mkdtempSync(join(tmpdir(), "leoflow-e2e-"));
     mkdirSync(join(dir, "dags"));
-    const { proc, output } = spawnCapturing(
-      [
-        BINARY,
-        "serve",
-        "--mode=lite",
-        `--db=sqlite:${join(dir, "leoflow.db")}`,
-        "--dags-folder",
-        join(dir, "dags"),
-        "--data-dir",
-        join(dir, "data"),
-        "--port",
-        "0",
-      ],
-      { cwd: dir, env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: "e2e-admin-password" } },
-    );
+    const { proc, output } = spawnCapturing(liteServeArgv(dir), {
+      cwd: dir,
+      env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: "e2e-admin-password" },
+    });
     // The first start's first line comes from inside the start (a key generated before migrations): mid-start.
     await waitFor(
       () => output().includes("generated a secrets key"),
