@@ -20,7 +20,6 @@ export const BYTECODE_ORDER_FILE = "packaging/bytecode-order.txt";
 
 /** Starts `binary serve` in `dir` until it logs that it is serving and has idled `idleMs`, then stops it (SIGTERM). */
 export async function recordStart(binary: string, dir: string, dagsFolder: string, env: Record<string, string>, idleMs: number) {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
   const proc = Bun.spawn(
     [
       binary,
@@ -32,7 +31,7 @@ export async function recordStart(binary: string, dir: string, dagsFolder: strin
       "--data-dir",
       join(dir, "data"),
       "--port",
-      String(port),
+      "0", // any free port: the start is watched through its log, not over HTTP
     ],
     { env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: "bytecode-order-profile", ...env }, stdout: "ignore", stderr: "pipe" },
   );
