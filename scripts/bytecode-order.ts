@@ -14,44 +14,35 @@
 import { $ } from "bun";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { servingUrl, spawnCapturing, waitFor } from "../test/support/leoflow-process";
 
 export const BYTECODE_ORDER_FILE = "packaging/bytecode-order.txt";
 
 /** Starts `binary serve` in `dir` until it logs that it is serving and has idled `idleMs`, then stops it (SIGTERM). */
 export async function recordStart(binary: string, dir: string, dagsFolder: string, env: Record<string, string>, idleMs: number) {
-  const proc = Bun.spawn(
-    [
-      binary,
-      "serve",
-      "--mode=lite",
-      `--db=sqlite:${join(dir, "leoflow.db")}`,
-      "--dags-folder",
-      dagsFolder,
-      "--data-dir",
-      join(dir, "data"),
-      "--port",
-      "0", // any free port: the start is watched through its log, not over HTTP
-    ],
-    { env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: "bytecode-order-profile", ...env }, stdout: "ignore", stderr: "pipe" },
+  const files = ["--dags-folder", dagsFolder, "--data-dir", join(dir, "data")];
+  // Any free port: the start is watched through its log, not over HTTP.
+  const { proc, output } = spawnCapturing(
+    [binary, "serve", "--mode=lite", `--db=sqlite:${join(dir, "leoflow.db")}`, ...files, "--port", "0"],
+    {
+      cwd: dir,
+      env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: "bytecode-order-profile", ...env },
+    },
   );
-  let log = "";
-  const reading = (async () => {
-    const reader = proc.stderr.getReader();
-    const text = new TextDecoder();
-    for (let r = await reader.read(); !r.done; r = await reader.read()) log += text.decode(r.value, { stream: true });
-  })();
-  const deadline = Date.now() + 60_000;
-  while (!log.includes("leoflow is serving")) {
-    if (proc.exitCode !== null) throw new Error(`${binary} serve exited ${proc.exitCode}: ${log}`);
-    if (Date.now() > deadline) throw new Error(`${binary} serve did not log "leoflow is serving" within 60 s: ${log}`);
-    await Bun.sleep(10);
-  }
+  await waitFor(
+    () => {
+      if (proc.exitCode !== null) throw new Error(`${binary} serve exited ${proc.exitCode}: ${output()}`);
+      return servingUrl(output());
+    },
+    60_000,
+    () => `${binary} serve did not log "leoflow is serving" within 60 s: ${output()}`,
+    10,
+  );
   await Bun.sleep(idleMs);
   proc.kill("SIGTERM");
   const code = await proc.exited;
-  await reading;
-  if (code !== 0) throw new Error(`${binary} serve did not stop cleanly (exit ${code}): ${log}`);
+  if (code !== 0) throw new Error(`${binary} serve did not stop cleanly (exit ${code}): ${output()}`);
 }
 
 /** Records the profile of a restart of `binary` into `out`: a first start creates the database, the second is recorded. */
@@ -71,7 +62,7 @@ if (import.meta.main) {
   const at = process.argv.indexOf("--binary");
   const work = mkdtempSync(join(tmpdir(), "leoflow-bytecode-build-"));
   try {
-    const binary = at > 0 ? process.argv[at + 1]! : join(work, "leoflow");
+    const binary = at > 0 ? resolve(process.argv[at + 1]!) : join(work, "leoflow");
     if (at < 0) await $`${process.execPath} scripts/build.ts --outfile ${binary}`;
     const out = join(work, "order.txt");
     await recordBytecodeOrder(binary, out, join(root, "examples/dags"));
