@@ -15,21 +15,17 @@ import { $ } from "bun";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { servingUrl, spawnCapturing, waitFor } from "../test/support/leoflow-process";
+import { liteServeArgs, servingUrl, spawnCapturing, waitFor } from "../test/support/leoflow-process";
 
 export const BYTECODE_ORDER_FILE = "packaging/bytecode-order.txt";
 
 /** Starts `binary serve` in `dir` until it logs that it is serving and has idled `idleMs`, then stops it (SIGTERM). */
 export async function recordStart(binary: string, dir: string, dagsFolder: string, env: Record<string, string>, idleMs: number) {
-  const files = ["--dags-folder", dagsFolder, "--data-dir", join(dir, "data")];
   // Any free port: the start is watched through its log, not over HTTP.
-  const { proc, output } = spawnCapturing(
-    [binary, "serve", "--mode=lite", `--db=sqlite:${join(dir, "leoflow.db")}`, ...files, "--port", "0"],
-    {
-      cwd: dir,
-      env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: "bytecode-order-profile", ...env },
-    },
-  );
+  const { proc, output } = spawnCapturing([binary, ...liteServeArgs(dir, dagsFolder), "--port", "0"], {
+    cwd: dir,
+    env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: "bytecode-order-profile", ...env },
+  });
   await waitFor(
     () => {
       if (proc.exitCode !== null) throw new Error(`${binary} serve exited ${proc.exitCode}: ${output()}`);

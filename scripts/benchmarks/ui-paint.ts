@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type Page } from "playwright-core";
-import { loginAsAdmin, servingUrl, spawnCapturing, waitFor } from "../../test/support/leoflow-process";
+import { liteServeArgs, loginAsAdmin, servingUrl, spawnCapturing, waitFor } from "../../test/support/leoflow-process";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const arg = (name: string, dflt: string) => {
@@ -58,21 +58,10 @@ writeFileSync(
   }),
 );
 
-const { proc, output } = spawnCapturing(
-  [
-    BINARY,
-    "serve",
-    "--mode=lite",
-    `--db=sqlite:${join(dir, "leoflow.db")}`,
-    "--dags-folder",
-    dags,
-    "--data-dir",
-    join(dir, "data"),
-    "--port",
-    "0",
-  ],
-  { cwd: dir, env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: PASSWORD } },
-);
+const { proc, output } = spawnCapturing([BINARY, ...liteServeArgs(dir, dags), "--port", "0"], {
+  cwd: dir,
+  env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: PASSWORD },
+});
 const browser = await chromium.launch({
   executablePath: Bun.spawnSync([join(ROOT, "scripts/chromium")])
     .stdout.toString()

@@ -5,7 +5,7 @@
 import { mkdtempSync, existsSync, cpSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { loginAsAdmin, servingUrl, spawnCapturing, waitFor, type LeoflowApi } from "../support/leoflow-process";
+import { liteServeArgs, loginAsAdmin, servingUrl, spawnCapturing, waitFor, type LeoflowApi } from "../support/leoflow-process";
 
 export { waitFor };
 
@@ -29,8 +29,7 @@ const ADMIN_PASSWORD = "e2e-admin-password";
 
 /** `leoflow serve` as a user runs Lite in `dir`: the SQLite file, `dags` folder and data dir there, any free port. */
 export function liteServeArgv(dir: string): string[] {
-  const files = ["--dags-folder", join(dir, "dags"), "--data-dir", join(dir, "data")];
-  return [BINARY, "serve", "--mode=lite", `--db=sqlite:${join(dir, "leoflow.db")}`, ...files, "--port", "0"];
+  return [BINARY, ...liteServeArgs(dir), "--port", "0"];
 }
 
 export async function startLeoflow(

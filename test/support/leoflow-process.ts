@@ -3,6 +3,15 @@
  * harness (test/e2e/harness.ts) and the bench (scripts/benchmarks/lib/leoflow.ts). Each of those keeps its
  * own flags, time limits and messages; this module imports nothing from tests.
  */
+import { join } from "node:path";
+
+/**
+ * `leoflow serve` as a user runs Lite in `dir`, after the binary: the SQLite file and data dir there, the DAGs
+ * from `dagsFolder` (default: `dir`/dags). Callers add the port and any other flags.
+ */
+export function liteServeArgs(dir: string, dagsFolder = join(dir, "dags")): string[] {
+  return ["serve", "--mode=lite", `--db=sqlite:${join(dir, "leoflow.db")}`, "--dags-folder", dagsFolder, "--data-dir", join(dir, "data")];
+}
 
 /** Calls the API (JSON in, JSON out when the answer parses, else its text). */
 export type LeoflowApi = <T = any>(method: string, path: string, body?: unknown) => Promise<{ status: number; body: T }>;

@@ -10,6 +10,7 @@ import { SqliteStore } from "../../../src/store";
 import type { Workload } from "../lib/context";
 import { BINARY, cpuMs, removeDir, rssMiB, tempDir, waitFor, writeDags } from "../lib/leoflow";
 import type { Row } from "../lib/stats";
+import { liteServeArgs } from "../../../test/support/leoflow-process";
 import { nowMs } from "./chain";
 import { seedRuns, tickDag } from "./tick";
 
@@ -65,18 +66,7 @@ async function startTimed(argv: string[], port: number, path: string, env: Recor
   };
 }
 
-const serveArgs = (dir: string, port: number) => [
-  BINARY,
-  "serve",
-  "--mode=lite",
-  `--db=sqlite:${join(dir, "leoflow.db")}`,
-  "--dags-folder",
-  join(dir, "dags"),
-  "--data-dir",
-  join(dir, "data"),
-  "--port",
-  String(port),
-];
+const serveArgs = (dir: string, port: number) => [BINARY, ...liteServeArgs(dir), "--port", String(port)];
 const ENV = { LEOFLOW_ADMIN_PASSWORD: "bench-admin-password" };
 /** How long the loaded server's idle CPU is measured. */
 const IDLE_CPU_SECONDS = 10;
