@@ -5,12 +5,14 @@
 import { teamKey, type ActiveTaskCounts, type PoolOccupancy } from "../domain";
 
 /**
- * The query both stores run. `executor = 'inline'` is the inline runner's executor name (executors/inline-rules.ts,
+ * The query both stores run; `and`, a further term on the same rows (SQLite repeats its partial index's terms:
+ * sqlite/partial-index-terms.ts). `executor = 'inline'` is the inline runner's executor name (executors/inline-rules.ts,
  * which the store may not import): http tasks running inside the control plane, for max_inline_requests.
  */
-export const ACTIVE_COUNTS_SQL = `SELECT team, dag_id, count(*) AS tasks, sum(pool_slots) AS pool_slots,
+export const activeCountsSql = (and?: string) => `SELECT team, dag_id, count(*) AS tasks, sum(pool_slots) AS pool_slots,
     sum(CASE WHEN state = 'running' AND executor = 'inline' THEN 1 ELSE 0 END) AS inline_running
-  FROM task_instances WHERE state IN ('queued', 'running') GROUP BY team, dag_id`;
+  FROM task_instances WHERE state IN ('queued', 'running')${and ? ` AND ${and}` : ""} GROUP BY team, dag_id`;
+export const ACTIVE_COUNTS_SQL = activeCountsSql();
 
 export interface ActiveCountRow {
   team: string;
@@ -40,10 +42,11 @@ export function toActiveCounts(rows: readonly ActiveCountRow[]): ActiveTaskCount
  * folded (toCapacity) into countActiveTaskInstances' counts and listPoolUsage's pools. With 10,000 task
  * instances active on SQLite (warm, the statements alone): 7.9 ms for the two reads, 5.5 for this one and the pools.
  */
-export const CAPACITY_SQL = `SELECT team, dag_id, pool, count(*) AS tasks, sum(pool_slots) AS pool_slots,
+export const capacitySql = (and?: string) => `SELECT team, dag_id, pool, count(*) AS tasks, sum(pool_slots) AS pool_slots,
     sum(CASE WHEN state = 'running' THEN pool_slots ELSE 0 END) AS running_slots,
     sum(CASE WHEN state = 'running' AND executor = 'inline' THEN 1 ELSE 0 END) AS inline_running
-  FROM task_instances WHERE state IN ('queued', 'running') GROUP BY team, dag_id, pool`;
+  FROM task_instances WHERE state IN ('queued', 'running')${and ? ` AND ${and}` : ""} GROUP BY team, dag_id, pool`;
+export const CAPACITY_SQL = capacitySql();
 
 export interface CapacityRow extends ActiveCountRow {
   pool: string;

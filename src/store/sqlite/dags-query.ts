@@ -1,5 +1,6 @@
 /** The API's DAG list filters, bulk pause, delete, versions, run-state counts and tags on SQLite (conditions from ../dag-filters.ts). */
 import type { Database } from "bun:sqlite";
+import { indexedState } from "./partial-index-terms";
 import type { DagRecord, ListOptions, Page } from "../../domain";
 import type { DagFilter, DagRunStateCount, DagVersionRecord } from "../ports/api-dags";
 import { DAG_LATEST_RUN_JOIN, dagOrderBy, dagPaging, dagSortKeys, dagWhere, type DagSqlDialect } from "../dag-filters";
@@ -59,7 +60,11 @@ export function deleteDag(db: Database, team: string, dagId: string): "deleted" 
     .transaction(() => {
       if (!db.query("SELECT 1 FROM dags WHERE team = ? AND dag_id = ?").get(team, dagId)) return "not_found" as const;
       if (
-        db.query("SELECT 1 FROM task_instances WHERE team = ? AND dag_id = ? AND state IN ('queued', 'running') LIMIT 1").get(team, dagId)
+        db
+          .query(
+            `SELECT 1 FROM task_instances WHERE team = ? AND dag_id = ? AND state IN ('queued', 'running') AND ${indexedState()} LIMIT 1`,
+          )
+          .get(team, dagId)
       )
         return "running" as const;
       // Task instances (and their logs and dispatch attempts) go with their runs by cascade.

@@ -1,5 +1,6 @@
 /** Dynamic task mapping on SQLite (ports/mapping.ts). */
 import type { Database } from "bun:sqlite";
+import { indexedState } from "./partial-index-terms";
 import type { XComKey, XComRecord } from "../../domain";
 import type { ActiveTaskKey, TaskExpansion } from "../ports/mapping";
 import { toXCom, type XComRow } from "./rows";
@@ -58,7 +59,7 @@ export function countActiveByTask(db: Database, tasks: readonly ActiveTaskKey[])
     .query(
       `SELECT k.key AS i, (SELECT count(*) FROM task_instances t
          WHERE +t.team = k.value ->> '$[0]' AND +t.dag_id = k.value ->> '$[1]' AND +t.task_id = k.value ->> '$[2]'
-           AND t.state IN ('queued', 'running')) AS n
+           AND t.state IN ('queued', 'running') AND ${indexedState("t.")}) AS n
        FROM json_each(?) k`,
     )
     .all(JSON.stringify(tasks.map((t) => [t.team, t.dag_id, t.task_id]))) as { i: number; n: number }[];

@@ -27,6 +27,7 @@ import taskLogChunksSql from "../../../sql/sqlite/0020_task_log_chunks.sql" with
 import eventLogBatchesSql from "../../../sql/sqlite/0021_event_log_batches.sql" with { type: "text" };
 import dropUpdatedAtIndexSql from "../../../sql/sqlite/0022_drop_updated_at_index.sql" with { type: "text" };
 import dagRunsRunningIndexSql from "../../../sql/sqlite/0023_dag_runs_running_index.sql" with { type: "text" };
+import partialTaskIndexesSql from "../../../sql/sqlite/0024_partial_task_indexes.sql" with { type: "text" };
 
 export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0001_init.sql", initSql),
@@ -52,6 +53,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0021_event_log_batches.sql", eventLogBatchesSql),
   migrationFromFile("0022_drop_updated_at_index.sql", dropUpdatedAtIndexSql),
   migrationFromFile("0023_dag_runs_running_index.sql", dagRunsRunningIndexSql),
+  migrationFromFile("0024_partial_task_indexes.sql", partialTaskIndexesSql),
 ];
 
 export function sqliteMigrationTarget(db: Database): MigrationTarget {

@@ -3,6 +3,7 @@
  * task_instances in the same query.
  */
 import type { Database } from "bun:sqlite";
+import { indexedState } from "./partial-index-terms";
 import {
   ConflictError,
   type ActiveTaskCounts,
@@ -12,7 +13,7 @@ import {
   type PoolOccupancy,
   type PoolRecord,
 } from "../../domain";
-import { CAPACITY_SQL, toCapacity, type CapacityRow } from "../active-counts";
+import { capacitySql, toCapacity, type CapacityRow } from "../active-counts";
 import { POOL_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
 
@@ -21,7 +22,7 @@ const USAGE = `(SELECT team, pool,
     sum(CASE WHEN state = 'running' THEN pool_slots ELSE 0 END) AS running_slots,
     sum(CASE WHEN state = 'queued' THEN pool_slots ELSE 0 END) AS queued_slots,
     sum(CASE WHEN state = 'scheduled' THEN pool_slots ELSE 0 END) AS scheduled_slots
-  FROM task_instances WHERE state IN ('running', 'queued', 'scheduled') GROUP BY team, pool)`;
+  FROM task_instances WHERE state IN ('running', 'queued', 'scheduled') AND ${indexedState()} GROUP BY team, pool)`;
 
 const SELECT_POOLS = `SELECT p.team, p.name, p.slots, p.description, p.include_deferred,
     coalesce(u.running_slots, 0) AS running_slots, coalesce(u.queued_slots, 0) AS queued_slots,
@@ -57,7 +58,7 @@ export function listPools(db: Database, team: string, opts: ListOptions & { name
 const OCCUPIED = `(SELECT team, pool,
     sum(CASE WHEN state = 'running' THEN pool_slots ELSE 0 END) AS running_slots,
     sum(CASE WHEN state = 'queued' THEN pool_slots ELSE 0 END) AS queued_slots
-  FROM task_instances WHERE state IN ('running', 'queued') GROUP BY team, pool)`;
+  FROM task_instances WHERE state IN ('running', 'queued') AND ${indexedState()} GROUP BY team, pool)`;
 
 /** Every team's pools with the slots held in them (the scheduler's capacity step keys them by team and name). */
 export function listPoolUsage(db: Database): PoolOccupancy[] {
@@ -68,6 +69,8 @@ export function listPoolUsage(db: Database): PoolOccupancy[] {
     )
     .all() as PoolOccupancy[];
 }
+
+const CAPACITY_SQL = capacitySql(indexedState());
 
 /** countActiveTaskInstances and listPoolUsage from one scan (CAPACITY_SQL), as a woken tick reads them. */
 export function loadCapacity(db: Database): { active: ActiveTaskCounts; pools: PoolOccupancy[] } {

@@ -3,6 +3,7 @@
  * bookkeeping. Reads return every candidate; the thresholds are decided in pure code (reaper-rules.ts).
  */
 import type { Database } from "bun:sqlite";
+import { indexedState } from "./partial-index-terms";
 import type { DispatchBackoff, OrphanCandidate, ReapTaskCandidate, TaskReap } from "../../domain";
 import { date } from "./rows";
 import { STILL_MOVING_SQL } from "../still-moving";
@@ -24,7 +25,7 @@ export function listAgentLostCandidates(db: Database): ReapTaskCandidate[] {
   const rows = db
     .query(
       "SELECT id, dag_run_id, dag_id, run_id, task_id, try_number, last_heartbeat AS observed_at FROM task_instances " +
-        "WHERE state = 'running' AND last_heartbeat IS NOT NULL ORDER BY id",
+        `WHERE state = 'running' AND ${indexedState()} AND last_heartbeat IS NOT NULL ORDER BY id`,
     )
     .all() as CandidateRow[];
   return rows.map(toCandidate);
@@ -33,7 +34,7 @@ export function listAgentLostCandidates(db: Database): ReapTaskCandidate[] {
 export function listDispatchLostCandidates(db: Database): ReapTaskCandidate[] {
   const rows = db
     .query(
-      "SELECT id, dag_run_id, dag_id, run_id, task_id, try_number, queued_at AS observed_at FROM task_instances WHERE state = 'queued' ORDER BY id",
+      `SELECT id, dag_run_id, dag_id, run_id, task_id, try_number, queued_at AS observed_at FROM task_instances WHERE state = 'queued' AND ${indexedState()} ORDER BY id`,
     )
     .all() as CandidateRow[];
   return rows.map(toCandidate);

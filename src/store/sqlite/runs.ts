@@ -1,5 +1,6 @@
 /** DAG runs: creation with their task instances, lookups, the tick's snapshot read, run state changes. */
 import type { Database } from "bun:sqlite";
+import { stamped } from "./partial-index-terms";
 import { SQLiteError } from "bun:sqlite";
 import {
   ConflictError,
@@ -128,7 +129,7 @@ export function listRunIdsChangedAfter(db: Database, cursor: string | null): { r
 }
 
 const STAMPED_ACTIVE_RUNS_SQL = `SELECT r.id FROM dag_runs r WHERE r.state IN ('queued', 'running')
-  AND EXISTS (SELECT 1 FROM task_instances t WHERE t.dag_run_id = r.id AND t.change_seq > ?)`;
+  AND EXISTS (SELECT 1 FROM task_instances t WHERE t.dag_run_id = r.id AND ${stamped("t.")} AND t.change_seq > ?)`;
 
 /** The change counter and the highest task instance id ever given, as one change cursor's parts. */
 const CHANGE_CURSOR_SQL =
@@ -206,15 +207,15 @@ export function loadRunChanges(
 /** A run's task instances stamped after `cursor` or inserted after it (an id above its highest), by id. */
 function rowsSince(db: Database, runId: number, cursor: ChangeCursor): TaskInstanceRow[] {
   const [seq, lastId] = cursor.split(":").map(Number) as [number, number];
-  const stamped = db
-    .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_run_id = ? AND change_seq > ?`)
+  const since = db
+    .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_run_id = ? AND ${stamped()} AND change_seq > ?`)
     .all(runId, seq) as TaskInstanceRow[];
   // `+dag_run_id`: read the ids above lastId (few: those inserted since), not every task instance of the run.
   const inserted = db
     .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE id > ? AND +dag_run_id = ?`)
     .all(lastId, runId) as TaskInstanceRow[];
-  if (!inserted.length) return stamped.sort((a, b) => a.id - b.id);
-  const byId = new Map([...stamped, ...inserted].map((r) => [r.id, r]));
+  if (!inserted.length) return since.sort((a, b) => a.id - b.id);
+  const byId = new Map([...since, ...inserted].map((r) => [r.id, r]));
   return [...byId.values()].sort((a, b) => a.id - b.id);
 }
 

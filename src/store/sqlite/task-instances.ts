@@ -1,5 +1,6 @@
 /** Task instances: lookups, the batched conditional transitions every state change goes through, heartbeats. */
 import type { Database, Statement } from "bun:sqlite";
+import { indexedState } from "./partial-index-terms";
 import {
   storableText,
   type ActiveTaskCounts,
@@ -9,7 +10,7 @@ import {
   type TaskInstanceRecord,
   type TaskTransition,
 } from "../../domain";
-import { ACTIVE_COUNTS_SQL, toActiveCounts, type ActiveCountRow } from "../active-counts";
+import { activeCountsSql, toActiveCounts, type ActiveCountRow } from "../active-counts";
 import { TI_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
 import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
@@ -168,6 +169,8 @@ export function heartbeat(db: Database, tiId: number, tryNumber: number, now: Da
       .run(now.getTime(), tiId, tryNumber).changes > 0
   );
 }
+
+const ACTIVE_COUNTS_SQL = activeCountsSql(indexedState());
 
 /** Queued or running task instances per team and DAG, and each team's usage (active-counts.ts). */
 export function countActiveTaskInstances(db: Database): ActiveTaskCounts {
