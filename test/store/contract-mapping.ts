@@ -118,7 +118,17 @@ export function mappingContract(getStore: () => Store): void {
         [],
       );
 
+      // The scheduler reads large runs by their changes from a cursor: the revived rows are among them (stamped).
+      const known = (await store.loadRunSnapshots([run.id]))[0]!.tis;
+      const [held] = await store.loadRunChanges([run.id], new Map(known.map((t) => [t.id, t])));
       expect(await store.expandTaskInstances([{ id: each.id, count: 4 }], at(4))).toEqual([true]);
+      const [changed] = await store.loadRunChanges([run.id], new Map(), new Map([[run.id, held!.cursor]]));
+      expect(changed!.tis.map((t) => [t.map_index, t.state])).toEqual([
+        [0, "none"],
+        [1, "none"],
+        [2, "none"],
+        [3, "none"],
+      ]);
       const after = await states();
       expect(after.slice(0, 3)).toEqual([
         [tis[0]!.id, 0, "none"],

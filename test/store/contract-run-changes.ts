@@ -171,6 +171,74 @@ export function runChangesContract(getStore: () => Store): void {
       ]);
     });
 
+    test("from a cursor: every writer of a task's state is reported (equal changes in a group, a row moved twice in a batch, an agent's try and its chain's next task, an inline end and the start it hands its slot to, a mark)", async () => {
+      const store = getStore();
+      // 68 tasks: a group of 64 or more equal changes takes a path of its own in both stores.
+      const taskIds = Array.from({ length: 68 }, (_, i) => `t${i}`);
+      const { run, tis } = await runOfBashTasks(store, "writers", taskIds, "r1");
+      const id = (k: number) => tis[k]!.id;
+      const [first] = await store.loadRunChanges([run.id], byId(versions(tis)));
+      let cursor = first!.cursor;
+      /** The task instances written since the previous call, as task:state, and the cursor moved past them. */
+      const writtenSince = async (): Promise<string[]> => {
+        const [changes] = await store.loadRunChanges([run.id], new Map(), new Map([[run.id, cursor]]));
+        cursor = changes!.cursor;
+        return changes!.tis.map((t) => `${t.task_id}:${t.state}`).sort();
+      };
+      await store.applyTransitions(
+        tis.slice(0, 66).map((t) => ({ id: t.id, from: ["none"], to: "scheduled" as const })),
+        at(1),
+      );
+      expect(await writtenSince()).toEqual(
+        taskIds
+          .slice(0, 66)
+          .map((t) => `${t}:scheduled`)
+          .sort(),
+      );
+      await store.applyTransitions(
+        [
+          { id: id(66), from: ["none"], to: "scheduled" },
+          { id: id(66), from: ["scheduled"], to: "queued", try_number: 1 },
+        ],
+        at(2),
+      );
+      expect(await writtenSince()).toEqual(["t66:queued"]);
+      // An agent's try: its start, then its end with its chain's next task queued.
+      await store.applyTransitions([{ id: id(0), from: ["scheduled"], to: "queued", try_number: 1 }], at(3));
+      expect(await writtenSince()).toEqual(["t0:queued"]);
+      const t0 = { id: id(0), dag_id: "writers", run_id: "r1", task_id: "t0", try_number: 1 };
+      expect((await store.startTry({ ...t0, hostname: "h1", pid: 1 }, at(4)))?.applied).toBe(true);
+      expect(await writtenSince()).toEqual(["t0:running"]);
+      const next = {
+        scheduling: { id: id(67), from: ["none" as const], to: "scheduled" as const },
+        queued: { id: id(67), from: ["scheduled" as const], to: "queued" as const, try_number: 1 },
+      };
+      const end = await store.finishTry({ ...t0, to: "success", note: null, final: false, next }, at(5));
+      expect([end?.applied, end?.nextApplied]).toEqual([true, true]);
+      expect(await writtenSince()).toEqual(["t0:success", "t67:queued"]);
+      // An inline try's end, and the waiting task that takes its slot in the same write.
+      await store.applyTransitions([{ id: id(1), from: ["scheduled"], to: "running", try_number: 1 }], at(6));
+      expect(await writtenSince()).toEqual(["t1:running"]);
+      const [inline] = await store.finishInlineTries(
+        [
+          {
+            transition: { id: id(1), from: ["running"], to: "success", try_number: 1 },
+            lines: null,
+            xcom: null,
+            next: { id: id(2), from: ["scheduled"], to: "running", try_number: 1 },
+          },
+        ],
+        at(7),
+      );
+      expect([inline!.applied, inline!.nextApplied]).toEqual([true, true]);
+      expect(await writtenSince()).toEqual(["t1:success", "t2:running"]);
+      // An operator's mark.
+      const marked = await store.applyOperatorChange({ transitions: [{ id: id(3), from: ["scheduled"], to: "failed" }] }, at(8));
+      expect(marked.transitions).toEqual([true]);
+      expect(await writtenSince()).toEqual(["t3:failed"]);
+      expect(await writtenSince()).toEqual([]);
+    });
+
     test("runs with and without a cursor in one read: each answered its own way, in run id order", async () => {
       const store = getStore();
       const r1 = await runWithTasks(store, "r1");

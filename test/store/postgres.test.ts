@@ -10,6 +10,7 @@ import { guardedStore } from "../../src/store";
 import { PostgresStore, POSTGRES_MIGRATIONS } from "../../src/store/postgres";
 import { taskInstanceListSql } from "../../src/store/postgres/filter-queries";
 import { logLinesInsertSql } from "../../src/store/postgres/logs";
+import { STAMP_CHANGE } from "../../src/store/postgres/change-stamp";
 import { CHANGED_RUNS_SQL } from "../../src/store/postgres/runs";
 import { runGatesSql } from "../../src/store/postgres/scheduling";
 import { roundsOf } from "../../src/store/postgres/task-instances";
@@ -602,7 +603,8 @@ describePg("PostgresStore", () => {
         let written = () => {};
         const aWritten = new Promise<void>((r) => (written = r));
         const txA = store.sql.begin(async (tx) => {
-          await tx.unsafe("UPDATE task_instances SET state = 'scheduled', updated_at = now() WHERE id = $1", [a!.id]);
+          // Stamped as every store write stamps (change-stamp.ts).
+          await tx.unsafe(`UPDATE task_instances SET state = 'scheduled', updated_at = now(), ${STAMP_CHANGE} WHERE id = $1`, [a!.id]);
           written();
           await heldOpen;
         });

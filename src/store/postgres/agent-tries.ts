@@ -6,6 +6,7 @@
  * inserted by the same statement, as applyTransitions does (webhooks.transitionsWithOutbox).
  */
 import { storableText, type LogLineRecord, type TaskTransition, type XComKey } from "../../domain";
+import { STAMP_CHANGE } from "./change-stamp";
 import { encodeXCom, XCOM_REPLACE, xcomKeyValues } from "../sqlite/xcom";
 import type { TryFinish, TryIdentity, TryStart, TryStartWrite, TryWrite } from "../ports/agent-rpc";
 import { TASK_EVENT } from "../webhook-interest";
@@ -23,13 +24,13 @@ const THE_TRY = `id = $1 AND ${notIndexed("dag_id = $2 AND run_id = $3 AND task_
 /** The try ($1–$5) while it is live (queued or running): a row, or none. */
 const LIVE_TRY = `SELECT 1 FROM task_instances WHERE ${THE_TRY} AND ${notIndexed("state IN ('queued', 'running')")}`;
 
-const START = `UPDATE task_instances SET state = 'running', updated_at = $6, start_date = COALESCE(start_date, $6),
+const START = `UPDATE task_instances SET state = 'running', updated_at = $6, ${STAMP_CHANGE}, start_date = COALESCE(start_date, $6),
     last_heartbeat = $6, hostname = $7::text, pid = $8::int, note = NULL, wait_reason = NULL
   WHERE ${THE_TRY} AND ${notIndexed("state = 'queued'")}
   RETURNING ${TI_COLUMNS}`;
 
 // $7 state, $8 note, $9 final, $10 the last log lines (JSON; FINISH_LINES stores them when the end applied).
-const FINISH = `UPDATE task_instances SET state = $7, updated_at = $6, end_date = $6, note = $8::text, wait_reason = NULL,
+const FINISH = `UPDATE task_instances SET state = $7, updated_at = $6, ${STAMP_CHANGE}, end_date = $6, note = $8::text, wait_reason = NULL,
     max_tries = CASE WHEN $9::boolean THEN try_number - 1 ELSE max_tries END
   WHERE ${THE_TRY} AND ${notIndexed("state = 'running'")}
   RETURNING ${TI_COLUMNS}`;

@@ -13,6 +13,7 @@
  * recorded in).
  */
 import { storableText, type TaskInstancePatch, type TaskTransition } from "../../domain";
+import { STAMP_CHANGE } from "./change-stamp";
 import { arrayParam } from "./client";
 
 /** Patch fields with their SQL types; bit i of a transition's `mask` says field i is set (null included). */
@@ -75,7 +76,7 @@ function updateSql(returning: string, at: number, gate: Gate | undefined, sets: 
     : `unnest(${columns.map((c, i) => `${$(2 + i)}::${c.type}[]`).join(", ")})\n  WITH ORDINALITY AS u(${[...columns.map((c) => c.name), "ord"].join(", ")})`;
   return `
 UPDATE task_instances t SET
-  ${["state = u.to_state", `updated_at = ${$(1)}`, ...sets].join(",\n  ")}
+  ${["state = u.to_state", `updated_at = ${$(1)}`, STAMP_CHANGE, ...sets].join(",\n  ")}
 FROM ${rows}
 WHERE t.id = ${single ? `${$(2)}::bigint` : `ANY(${$(2)}::bigint[])`} AND t.id = u.id
   AND t.state = ANY(string_to_array(u.from_states, ','))

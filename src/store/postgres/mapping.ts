@@ -1,5 +1,6 @@
 /** Dynamic task mapping on Postgres (ports/mapping.ts). */
 import type { Pool } from "./client";
+import { STAMP_CHANGE } from "./change-stamp";
 import type { XComKey, XComRecord } from "../../domain";
 import type { ActiveTaskKey, TaskExpansion } from "../ports/mapping";
 import { arrayParam, execute, notIndexed, query } from "./client";
@@ -14,14 +15,14 @@ export async function expandTaskInstances(sql: Pool, expansions: readonly TaskEx
     for (const e of expansions) {
       const claimed = await execute(
         tx,
-        `UPDATE task_instances SET map_index = 0, updated_at = $1 WHERE id = $2 AND ${notIndexed("map_index = -1 AND state = 'none'")}`,
+        `UPDATE task_instances SET map_index = 0, updated_at = $1, ${STAMP_CHANGE} WHERE id = $2 AND ${notIndexed("map_index = -1 AND state = 'none'")}`,
         [now, e.id],
       );
       // An index an earlier expansion had (left `removed` when the task was cleared whole) is revived, keeping its history.
       if (claimed > 0 && e.count > 1) {
         await execute(
           tx,
-          `UPDATE task_instances t SET state = 'none', updated_at = $1 FROM task_instances e
+          `UPDATE task_instances t SET state = 'none', updated_at = $1, ${STAMP_CHANGE} FROM task_instances e
            WHERE e.id = $3 AND t.dag_run_id = e.dag_run_id AND t.task_id = e.task_id
              AND t.map_index BETWEEN 1 AND $2::int - 1 AND t.state = 'removed'`,
           [now, e.count, e.id],

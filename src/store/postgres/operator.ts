@@ -3,6 +3,7 @@
  * task instances, and the previous-run lookup depends_on_past needs.
  */
 import { groupPreviousRunStates, type PreviousRunRow } from "../previous-runs";
+import { STAMP_CHANGE } from "./change-stamp";
 import type { OperatorChange, PreviousRunStates, RunStateChange, TaskClear, TaskNoteUpdate } from "../../domain";
 import { arrayParam, execute, Params, planForRows, query, writeByIds, type Db, type Pool } from "./client";
 import { applyTransitionsOn, roundsOf } from "./task-instances";
@@ -14,6 +15,7 @@ const CLEAR_SQL = `WITH old AS (
   ), cleared AS (
     UPDATE task_instances t SET state = $7, try_number = $1, max_tries = $2, queued_at = NULL, start_date = NULL,
       end_date = NULL, last_heartbeat = NULL, hostname = NULL, pid = NULL, executor = NULL, note = NULL, wait_reason = NULL, updated_at = $3,
+      ${STAMP_CHANGE},
       map_index = COALESCE($8::int, t.map_index)
     FROM old WHERE t.id = old.id AND t.state = $5 AND t.try_number = $6
     RETURNING t.team, t.dag_id, t.run_id, t.task_id, old.map_index

@@ -3,6 +3,7 @@
  * bookkeeping. Reads return every candidate; the thresholds are decided in pure code (reaper-rules.ts).
  */
 import type { DispatchBackoff, OrphanCandidate, ReapTaskCandidate, TaskReap } from "../../domain";
+import { STAMP_CHANGE } from "./change-stamp";
 import { arrayParam, execute, notIndexed, query, writeByIds, type Db, type Pool } from "./client";
 import { roundsOf } from "./task-instances";
 import { STILL_MOVING_SQL } from "../still-moving";
@@ -41,7 +42,7 @@ export async function listOrphanCandidates(db: Db): Promise<OrphanCandidate[]> {
  * queued) must still be what the reaper saw (`IS NOT DISTINCT FROM`, so a null observation matches null).
  */
 const REAP_SQL = `
-UPDATE task_instances t SET state = 'failed', end_date = $1, note = u.note, updated_at = $1
+UPDATE task_instances t SET state = 'failed', end_date = $1, note = u.note, updated_at = $1, ${STAMP_CHANGE}
 FROM unnest($2::bigint[], $3::int[], $4::text[], $5::timestamptz[], $6::text[]) WITH ORDINALITY AS u(id, try_number, from_state, observed_at, note, ord)
 WHERE t.id = ANY($2::bigint[]) AND t.id = u.id AND t.try_number = u.try_number AND t.state = u.from_state
   AND (CASE WHEN u.from_state = 'running' THEN t.last_heartbeat ELSE t.queued_at END) IS NOT DISTINCT FROM u.observed_at
@@ -80,7 +81,8 @@ export async function reapOrphanedRun(sql: Pool, id: number, note: string, now: 
     if (!failed) return false;
     await execute(
       tx,
-      "UPDATE task_instances SET state = 'failed', end_date = $1, note = $2, wait_reason = NULL, updated_at = $1 WHERE dag_run_id = $3 AND state = 'none'",
+      `UPDATE task_instances SET state = 'failed', end_date = $1, note = $2, wait_reason = NULL, updated_at = $1, ${STAMP_CHANGE}
+        WHERE dag_run_id = $3 AND state = 'none'`,
       [now, note, id],
     );
     return true;
@@ -109,7 +111,7 @@ export async function deferDispatch(sql: Pool, tiId: number, tryNumber: number, 
     ]);
     const moved = await execute(
       tx,
-      `UPDATE task_instances SET state = 'scheduled', note = $1, wait_reason = NULL, updated_at = $2
+      `UPDATE task_instances SET state = 'scheduled', note = $1, wait_reason = NULL, updated_at = $2, ${STAMP_CHANGE}
         WHERE id = $3 AND ${notIndexed("try_number = $4 AND state IN ('queued', 'scheduled')")}`,
       [note, now, tiId, tryNumber],
     );

@@ -1,5 +1,6 @@
 /** Task instances: lookups, the batched conditional transitions every state change goes through, heartbeats. */
 import type { ActiveTaskCounts, ListOptions, Page, TaskInstanceRecord, TaskTransition } from "../../domain";
+import { STAMP_CHANGE } from "./change-stamp";
 import { ACTIVE_COUNTS_SQL, toActiveCounts, type ActiveCountRow } from "../active-counts";
 import { TI_SORTABLE } from "../sortable";
 import { roundsOf } from "../transition-rounds";
@@ -70,7 +71,7 @@ export interface ApplyStatement {
  * wait_reason cleared unless the patch sets it (applyOne's single row, applySameChange's group).
  */
 function setClause(p: Params, t: TaskTransition, now: Date): string {
-  const sets = [`state = ${p.add(t.to)}`, `updated_at = ${p.add(now)}`];
+  const sets = [`state = ${p.add(t.to)}`, `updated_at = ${p.add(now)}`, STAMP_CHANGE];
   if (t.patch?.wait_reason === undefined) sets.push("wait_reason = NULL");
   for (const [f, type] of PATCH_FIELDS) {
     const v = t.patch?.[f];

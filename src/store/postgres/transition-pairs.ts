@@ -13,6 +13,7 @@
  * transaction (task-instances.ts).
  */
 import type { TaskTransition } from "../../domain";
+import { STAMP_CHANGE } from "./change-stamp";
 import { query, type Db } from "./client";
 import { PATCH_FIELDS, patchValue } from "./apply-sql";
 
@@ -85,6 +86,7 @@ WITH u AS (
 UPDATE task_instances t SET
   state = u.to_state,
   updated_at = $1,
+  ${STAMP_CHANGE},
   ${fields.map(([f], i) => `${f} = CASE WHEN u.mask & ${1 << i} <> 0 THEN u.${f} ELSE ${f === "wait_reason" ? "NULL" : `t.${f}`} END`).join(",\n  ")}
 FROM pick u
 WHERE t.id = ANY($3::bigint[]) AND t.id = u.id AND ${guards("t")}
