@@ -1,3 +1,5 @@
+import type { TaskTransition } from "../domain";
+
 /**
  * Splits a batch of row changes into rounds in which every id appears once, keeping order: one UPDATE
  * cannot apply two changes to the same row (Postgres would pick one join row arbitrarily), and outbox rows
@@ -15,4 +17,22 @@ export function roundsOf(changes: readonly { id: number }[]): number[][] {
     (rounds[round] ??= []).push(i);
   });
   return rounds;
+}
+
+/** `a` then `b` as one transition, or null when `b` cannot apply after `a`. Pure. */
+export function collapse(a: TaskTransition, b: TaskTransition): TaskTransition | null {
+  if (!a.from.length || !b.from.includes(a.to)) return null;
+  // The row's try after `a`: set by its patch, else the row's own (which a's guard, when given, pins).
+  const tryAfterA = a.patch?.try_number;
+  let guard = a.try_number;
+  if (b.try_number !== undefined) {
+    if (tryAfterA !== undefined) {
+      if (b.try_number !== tryAfterA) return null;
+    } else if (guard === undefined) guard = b.try_number;
+    else if (guard !== b.try_number) return null;
+  }
+  // Each transition clears wait_reason unless its patch sets it: after both, only b's counts.
+  const patch = { ...a.patch, ...b.patch };
+  if (b.patch?.wait_reason === undefined) delete patch.wait_reason;
+  return { id: a.id, from: a.from, to: b.to, ...(guard === undefined ? {} : { try_number: guard }), patch };
 }

@@ -15,7 +15,7 @@ import { logLinesInsertSql, logLinesParams } from "./logs";
 import { DAG_RUN_COLUMNS, runFromJsonValue, TI_COLUMNS, toTaskInstance, XCOM_COLUMNS, type TaskInstanceRow } from "./rows";
 import { formOf, type ApplyForm } from "./apply-sql";
 import { applyTransitionsOn } from "./task-instances";
-import { collapse } from "./transition-pairs";
+import { collapse } from "../transition-rounds";
 import { taskEventInsertSql, transitionsWithOutbox } from "./webhooks";
 
 // Every statement starts with the try ($1 id, $2 dag_id, $3 run_id, $4 task_id, $5 try_number) and $6 now; the

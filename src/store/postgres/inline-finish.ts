@@ -9,7 +9,7 @@ import type { InlineTryEnd } from "../ports/inline-tries";
 import { nextsToApply, type SettledTryEnds } from "../sqlite/inline-finish";
 import { roundsOf } from "../transition-rounds";
 import { query, type Pool } from "./client";
-import { collapse } from "./transition-pairs";
+import { collapse } from "../transition-rounds";
 import { logLinesInsertSql, logLinesParams } from "./logs";
 import { xcomUpsertParams, xcomUpsertSql } from "./xcom";
 import { formOf, MASKED_FORM } from "./apply-sql";

@@ -13,6 +13,7 @@
  * transaction (task-instances.ts).
  */
 import type { TaskTransition } from "../../domain";
+import { collapse } from "../transition-rounds";
 import { STAMP_CHANGE } from "./change-stamp";
 import { query, type Db } from "./client";
 import { PATCH_FIELDS, patchValue } from "./apply-sql";
@@ -46,24 +47,6 @@ export function alternativesOf(transitions: readonly TaskTransition[]): Alternat
     if (b?.from.length) out.push({ t: b, answers: [j!] });
   }
   return out;
-}
-
-/** `a` then `b` as one transition, or null when `b` cannot apply after `a`. Pure. */
-export function collapse(a: TaskTransition, b: TaskTransition): TaskTransition | null {
-  if (!a.from.length || !b.from.includes(a.to)) return null;
-  // The row's try after `a`: set by its patch, else the row's own (which a's guard, when given, pins).
-  const tryAfterA = a.patch?.try_number;
-  let guard = a.try_number;
-  if (b.try_number !== undefined) {
-    if (tryAfterA !== undefined) {
-      if (b.try_number !== tryAfterA) return null;
-    } else if (guard === undefined) guard = b.try_number;
-    else if (guard !== b.try_number) return null;
-  }
-  // Each transition clears wait_reason unless its patch sets it: after both, only b's counts.
-  const patch = { ...a.patch, ...b.patch };
-  if (b.patch?.wait_reason === undefined) delete patch.wait_reason;
-  return { id: a.id, from: a.from, to: b.to, ...(guard === undefined ? {} : { try_number: guard }), patch };
 }
 
 let pairsSql: string | undefined;

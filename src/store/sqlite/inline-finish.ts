@@ -6,6 +6,7 @@
 import type { Database } from "bun:sqlite";
 import type { TaskTransition, XComKey } from "../../domain";
 import { outcomeAfterXCom } from "../inline-try-outcome";
+import { collapse } from "../transition-rounds";
 import type { InlineTryEnd } from "../ports/inline-tries";
 import type { LogBatch } from "../ports/task-log";
 import { appendLogBatches } from "./logs";
@@ -44,7 +45,8 @@ export function settleTryEnds(ends: readonly InlineTryEnd[], maxBytes: number): 
  * whether its transition and its next applied. An end that lost its race (a clear or a mark won) keeps its
  * lines, which belong to its try, but not its XCom: a clear deletes the task's XComs so that its next try does
  * not read them, and a late end of the cleared try would bring its value back (agents' pushes are refused the
- * same way once their try is no longer live).
+ * same way once their try is no longer live). `oneChangePerStart`: no outbox rows are written, so a chain's next
+ * start goes as one change (collapsedStart).
  */
 export function writeTryEnds(
   db: Database,
@@ -52,6 +54,7 @@ export function writeTryEnds(
   settled: SettledTryEnds,
   now: Date,
   apply: (transitions: TaskTransition[]) => boolean[],
+  oneChangePerStart = false,
 ): { applied: boolean[]; nextApplied: boolean[] } {
   return db
     .transaction(() => {
@@ -65,6 +68,7 @@ export function writeTryEnds(
       );
       const nextApplied = ends.map(() => false);
       let nexts = nextsToApply(ends, settled, applied);
+      if (oneChangePerStart) nexts = nexts.map(collapsedStart);
       const scheduling = nexts.filter((n) => n.scheduling);
       const scheduled = scheduling.length ? apply(scheduling.map((n) => n.scheduling!)) : [];
       nexts = nexts.filter((n) => !n.scheduling || scheduled[scheduling.indexOf(n)]);
@@ -73,6 +77,15 @@ export function writeTryEnds(
       return { applied, nextApplied };
     })
     .immediate();
+}
+
+/**
+ * A chain's next start (none → scheduled, then → running) as one change of its row: one UPDATE and one change
+ * stamp instead of two. Not when outbox rows are written: each transition is announced (writeTryEnds' caller).
+ */
+function collapsedStart(n: NextToApply): NextToApply {
+  const both = n.scheduling && collapse(n.scheduling, n.next);
+  return both ? { i: n.i, next: both } : n;
 }
 
 /** A next start to write: its end's position, its move into scheduled when it has one, and the start. */

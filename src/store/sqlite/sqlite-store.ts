@@ -337,7 +337,14 @@ export class SqliteStore implements Store {
   }
   async finishInlineTries(ends: readonly InlineTryEnd[], now: Date): Promise<InlineTryEndResult[]> {
     const settled = inlineFinish.settleTryEnds(ends, this.xcomMaxBytes);
-    const { applied, nextApplied } = inlineFinish.writeTryEnds(this.db, ends, settled, now, (ts) => this.transitionsWithOutbox(ts, now));
+    const { applied, nextApplied } = inlineFinish.writeTryEnds(
+      this.db,
+      ends,
+      settled,
+      now,
+      (ts) => this.transitionsWithOutbox(ts, now),
+      !this.webhookInterest.wants(TASK_EVENT),
+    );
     return ends.map((_, i) => ({
       applied: applied[i] === true,
       refused: settled.refused[i] ?? null,
