@@ -91,6 +91,8 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
           "| bullmq 6.7.0 · http |",
           "| graphile-worker 0.18.0 · http |",
           "| sqlite commit + agent spawn |",
+          // The http hop's floor: a commit and one local request, what an inline hop cannot do without.
+          "| sqlite commit + http request |",
           "| agent spawns (leoflow version), 2 at once |",
           "| sqlite · unlimited pool, nothing waiting |",
           "| scheduler in-process · sqlite |",
@@ -98,7 +100,13 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
           "| hello-world Bun server (bun build --compile) |",
           "| bash -c 'seq 1 N' alone |",
         ];
-        if (withPg) rows.push("| leoflow pro postgres · bash |", "| postgres commit |", "| postgres · unlimited pool, nothing waiting |");
+        if (withPg)
+          rows.push(
+            "| leoflow pro postgres · bash |",
+            "| postgres commit |",
+            "| postgres commit + http request |",
+            "| postgres · unlimited pool, nothing waiting |",
+          );
         for (const r of rows) expect(stdout).toContain(r);
         expect(stdout).not.toContain("failed:");
 

@@ -48,9 +48,12 @@ function noopHops(noop: NoopServer, length: number): number[] {
   return at.slice(1).map((a, i) => a[0]! - at[i]![0]!);
 }
 
-/** The floor row a Leoflow row is compared with (see workloads/floor.ts). */
+/**
+ * The floor row a Leoflow row is compared with (see workloads/floor.ts): a hop's commit with what the task kind
+ * adds at the least, one local HTTP request (http) or one spawn of the agent binary (bash).
+ */
 export const floorSubject = (store: "sqlite" | "postgres", kind: "http" | "bash") =>
-  `${store} commit${kind === "bash" ? " + agent spawn" : ""}`;
+  `${store} commit + ${kind === "bash" ? "agent spawn" : "http request"}`;
 
 export const chainWorkload: Workload = async (ctx) => {
   const trials = ctx.opts.trials ?? 5;

@@ -1,14 +1,16 @@
 /**
  * Floor: the same chain done by hand with the minimum work a hop needs — one commit that marks the upstream
- * done and the downstream running (one SQLite transaction; one Postgres round trip), plus, for subprocess
- * tasks, one spawn of the agent binary to exit (`dist/leoflow version`, the cheapest start of the binary
- * the agent is). `bash -c true` is shown beside it. Chain rows name their floor row by subject.
+ * done and the downstream running (one SQLite transaction; one Postgres round trip), plus, for http tasks, one
+ * local HTTP request to a server that answers at once (the downstream's request; `fetch`, as inline tasks make it),
+ * and for subprocess tasks one spawn of the agent binary to exit (`dist/leoflow version`, the cheapest start of
+ * the binary the agent is). The commit alone and `bash -c true` are shown beside them. Chain rows name their
+ * floor row by subject.
  */
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import postgres from "postgres";
 import { skippedRow, type BenchContext, type Workload } from "../lib/context";
-import { BINARY, removeDir, tempDir } from "../lib/leoflow";
+import { BINARY, noopServer, removeDir, tempDir } from "../lib/leoflow";
 import type { Row } from "../lib/stats";
 import { floorSubject, HOP, nowMs, TOTAL } from "./chain";
 
@@ -65,6 +67,16 @@ async function postgresCommit(url: string, schema: string): Promise<{ commit: Co
 }
 
 export const floorWorkload: Workload = async (ctx: BenchContext) => {
+  const noop = noopServer();
+  try {
+    return await floorRows(ctx, async () => void (await (await fetch(`${noop.base}/floor`)).text()));
+  } finally {
+    noop.stop();
+  }
+};
+
+/** The floor's rows; `request`: one local HTTP request to a server that answers at once. */
+async function floorRows(ctx: BenchContext, request: () => Promise<void>): Promise<Row[]> {
   const trials = ctx.opts.trials ?? 5;
   const length = ctx.opts.chain;
   const rows: Row[] = [];
@@ -83,9 +95,14 @@ export const floorWorkload: Workload = async (ctx: BenchContext) => {
     const lite = sqliteCommit(dir);
     let id = 0;
     push(
-      floorSubject("sqlite", "http"),
+      "sqlite commit",
       await chains(length, trials, async () => void (await lite.commit(id++ % 999, id % 999))),
       "one WAL commit per hop",
+    );
+    push(
+      floorSubject("sqlite", "http"),
+      await chains(length, trials, async () => (await lite.commit(id++ % 999, id % 999), await request())),
+      "one WAL commit and one local HTTP request per hop",
     );
     push(
       floorSubject("sqlite", "bash"),
@@ -95,7 +112,7 @@ export const floorWorkload: Workload = async (ctx: BenchContext) => {
   } finally {
     removeDir(dir);
   }
-  const pgSubjects = [floorSubject("postgres", "http"), floorSubject("postgres", "bash")];
+  const pgSubjects = ["postgres commit", floorSubject("postgres", "http"), floorSubject("postgres", "bash")];
   if (!ctx.pg) {
     for (const subject of pgSubjects)
       for (const metric of [HOP, TOTAL])
@@ -111,9 +128,14 @@ export const floorWorkload: Workload = async (ctx: BenchContext) => {
       await chains(length, trials, async () => void (await pg.commit(id++ % 999, id % 999))),
       "one round trip + commit per hop",
     );
-    push(pgSubjects[1]!, await chains(length, trials, async () => (await pg.commit(id++ % 999, id % 999), await agent())));
+    push(
+      pgSubjects[1]!,
+      await chains(length, trials, async () => (await pg.commit(id++ % 999, id % 999), await request())),
+      "one round trip + commit and one local HTTP request per hop",
+    );
+    push(pgSubjects[2]!, await chains(length, trials, async () => (await pg.commit(id++ % 999, id % 999), await agent())));
   } finally {
     await pg.close();
   }
   return rows;
-};
+}
