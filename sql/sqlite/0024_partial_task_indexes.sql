@@ -2,7 +2,7 @@
 -- writes of a task's life touch fewer of their pages. An inline chain's hop (an end and its successor's start, one
 -- commit) wrote 8.7 pages to the WAL: the state index took 2.0 of them (the ended row into success, the started one
 -- out of none) and the change index 2.0 (the started row's insert-time entry, stamp 0, moved to the run's newest).
--- Now 6.6; the hop's store call 87-95 against 102-115 µs (alternating, in one process).
+-- Now 6.6; the hop's store call 83-96 against 94-115 µs (alternating, in one process).
 -- task_instances_state: none and success are the states every task instance passes through in bulk, and no reader
 -- asks the index for them: the capacity counts, pools' usage, reapers and max_active_tis_per_dag ask for tasks in
 -- flight, and the API's lists go by team through the natural key (planned so before this migration too).
