@@ -344,7 +344,7 @@ export class SchedulerLoop {
     this.dirty.clear();
     if (sweep || this.runEnded) await mayWrite(); // creating and reaping write
     for (const id of await this.createAndReap(now, sweep)) dirty.add(id);
-    const ids = sweep ? await this.runs.forSweep(now, dirty, this.timer.dueRuns(now.getTime())) : this.runs.forEvents(dirty);
+    const ids = sweep ? await this.runs.forSweep(dirty, this.timer.dueRuns(now.getTime())) : this.runs.forEvents(dirty);
     // Paused DAGs, max_active_runs and backfill limits decide which runs are planned at all (run-limits.ts).
     // Runs with candidates waiting for capacity are gated too (a pause must stop them), but not reloaded; they
     // are running, so their DAGs' gates decide (heldRunning): with 10,000 runs waiting for a pool, reading each

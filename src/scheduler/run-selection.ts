@@ -64,13 +64,13 @@ export class RunSelection {
    * The runs a sweep plans: those asked for always; on an incremental sweep also new and changed active
    * runs, the runs watched here and `due` (timed wake-ups due); on a full sweep every active run.
    */
-  async forSweep(now: Date, asked: Iterable<number>, due: Iterable<number>): Promise<number[]> {
+  async forSweep(asked: Iterable<number>, due: Iterable<number>): Promise<number[]> {
     const active = await this.store.listActiveRunIds();
     const known = this.knownActive;
     const incremental = known !== null && this.sweepsSinceFull < FULL_SWEEP_EVERY;
     const ids = new Set<number>(asked);
     // The cursor is taken before the runs are read, so what is written while they are is found by the next sweep.
-    const changed = await this.store.listRunIdsChangedAfter(incremental ? this.changeCursor : null, now);
+    const changed = await this.store.listRunIdsChangedAfter(incremental ? this.changeCursor : null);
     const activeSet = new Set(active);
     if (incremental) {
       for (const id of active) if (!known.has(id)) ids.add(id);

@@ -315,10 +315,10 @@ describe("SchedulerLoop wake-ups during a tick", () => {
     // The run is created, and its wake-up sent, while the second (incremental) sweep awaits its read of
     // changed runs: the moment a wake-up used to be cleared together with the ones that sweep had taken.
     const racing = overriding(store, {
-      listRunIdsChangedAfter: async (cursor, now) => {
-        if (!armed) return store.listRunIdsChangedAfter(cursor, now);
+      listRunIdsChangedAfter: async (cursor) => {
+        if (!armed) return store.listRunIdsChangedAfter(cursor);
         armed = false;
-        const ids = await store.listRunIdsChangedAfter(cursor, now);
+        const ids = await store.listRunIdsChangedAfter(cursor);
         lateRun = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, clock.now()));
         loop.wake(lateRun.id);
         return ids;

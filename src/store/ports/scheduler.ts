@@ -51,10 +51,11 @@ export interface SchedulerStore extends Pick<RecordLookups, "getDagVersion">, Ma
   /**
    * The runs with a task instance written after `cursor` (the cursor an earlier call answered), so a sweep reloads
    * only those, and the cursor to pass next time; without a cursor, no runs, only the cursor. It names at least
-   * every queued or running run changed since (ascending, no duplicates) and may name others. SQLite: by the change
-   * counter (migration 0018), exact; Postgres: by updated_at, from `now` less a slack for replicas' clocks.
+   * every queued or running run changed since (ascending, no duplicates) and may name others. Exact on both: SQLite
+   * by its change counter (migration 0018), Postgres by its transactions' change stamps against the previous read's
+   * snapshot (migration 0023), whatever the writers' clocks.
    */
-  listRunIdsChangedAfter(cursor: string | null, now: Date): Promise<{ runIds: number[]; cursor: string }>;
+  listRunIdsChangedAfter(cursor: string | null): Promise<{ runIds: number[]; cursor: string }>;
   /**
    * What the loop needs to decide which of `runIds` it may plan: each run still queued or running (others
    * omitted) with its team, dag_id and backfill_id; per DAG of those runs (by teamKey): is_paused, the current spec's

@@ -319,8 +319,8 @@ export class PostgresStore implements Store {
   async listTaskInstanceTries(tiId: number): Promise<TaskInstanceRecord[]> {
     return filterQueries.listTaskInstanceTries(this.sql, tiId);
   }
-  async listRunIdsChangedAfter(cursor: string | null, now: Date): Promise<{ runIds: number[]; cursor: string }> {
-    return runs.listRunIdsChangedAfter(this.sql, cursor, now);
+  async listRunIdsChangedAfter(cursor: string | null): Promise<{ runIds: number[]; cursor: string }> {
+    return runs.listRunIdsChangedAfter(this.sql, cursor);
   }
   async listActiveRunIds(): Promise<number[]> {
     return runs.listActiveRunIds(this.sql);

@@ -108,25 +108,31 @@ export async function listActiveRunIds(db: Db): Promise<number[]> {
   return numbersOfArrayText(row?.ids);
 }
 
-/** How far back a cursor reaches past the call that answered it: replicas stamp updated_at with their own clocks. */
-const CLOCK_SLACK_MS = 2_000;
-
 /**
- * The runs with a task instance stamped after $1, through the index on updated_at; ids as one array text, like
- * listActiveRunIds. The upper bound changes nothing but the estimate: without statistics (a table just filled,
- * before autovacuum analyzes it) Postgres guesses a third of the rows for a one-sided range and scans the whole
- * table (13 ms a sweep at 100,000 task instances, scripts/bench tick), for a two-sided one 0.5%, and reads the
- * index (0.3 ms).
+ * The runs with a task instance stamped (change_xid, migrations 0018 and 0022) by a transaction the cursor's
+ * snapshot did not see, through the index on change_xid, and this statement's snapshot: the next cursor, so
+ * a write committed while the sweep reads is found by the next one, and none is found twice. Exact whatever
+ * the replicas' clocks say. Rows stamped below the cursor's xmin were all seen. The upper bound (this
+ * statement's xmax: nothing stamped at or above it is visible here) changes nothing but the estimate: an
+ * xid8 range has no statistics, and one-sided the planner guesses a third of the table and scans it all, two-
+ * sided 0.5% and reads the index. Ids as one array text, like listActiveRunIds.
  */
-export const CHANGED_RUNS_SQL =
-  "SELECT array_agg(DISTINCT dag_run_id ORDER BY dag_run_id)::text AS ids FROM task_instances WHERE updated_at > $1 AND updated_at <= 'infinity'";
+export const CHANGED_RUNS_SQL = `
+SELECT pg_current_snapshot()::text AS cursor,
+  (SELECT array_agg(DISTINCT dag_run_id ORDER BY dag_run_id)::text FROM task_instances
+    WHERE change_xid >= pg_snapshot_xmin($1::text::pg_snapshot) AND change_xid < pg_snapshot_xmax(pg_current_snapshot())
+      AND NOT pg_visible_in_snapshot(change_xid, $1::text::pg_snapshot)) AS ids`;
 
-/** The cursor is a time: `now` less the slack, so a write a replica with a slower clock stamps is still found next time. */
-export async function listRunIdsChangedAfter(db: Db, cursor: string | null, now: Date): Promise<{ runIds: number[]; cursor: string }> {
-  const next = new Date(now.getTime() - CLOCK_SLACK_MS).toISOString();
-  if (cursor === null) return { runIds: [], cursor: next };
-  const [row] = await query<{ ids: string | null }>(db, CHANGED_RUNS_SQL, [new Date(cursor)]);
-  return { runIds: numbersOfArrayText(row?.ids), cursor: next };
+/** Without a cursor (a full sweep): none, only the snapshot the next call starts from. */
+const CURSOR_SQL = "SELECT pg_current_snapshot()::text AS cursor";
+
+export async function listRunIdsChangedAfter(db: Db, cursor: string | null): Promise<{ runIds: number[]; cursor: string }> {
+  if (cursor === null) {
+    const [row] = await query<{ cursor: string }>(db, CURSOR_SQL);
+    return { runIds: [], cursor: row!.cursor };
+  }
+  const [row] = await query<{ cursor: string; ids: string | null }>(db, CHANGED_RUNS_SQL, [cursor]);
+  return { runIds: numbersOfArrayText(row!.ids), cursor: row!.cursor };
 }
 
 /** Run columns prefixed r_, for statements returning runs and task instances as rows of one shape. */
