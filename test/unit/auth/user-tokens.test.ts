@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { createHmac } from "node:crypto";
 import { AgentTokens, UserTokenError, UserTokens } from "../../../src/auth";
 
 const SECRET = "0123456789abcdef0123456789abcdef";
@@ -44,6 +45,36 @@ describe("UserTokens", () => {
 
   test("garbage is malformed", async () => {
     expect(await problemOf(tokens.verify("not.a.jwt", NOW))).toBe("malformed");
+  });
+
+  // The common case is checked without jose (hs256-sync.ts); what that path leaves to jose is refused as before.
+  test("a changed payload (another user or role) keeps its signature and is refused", async () => {
+    const [h, p, sig] = (await tokens.issue({ username: "alice", role: "viewer" }, NOW)).split(".");
+    const claims = JSON.parse(Buffer.from(p!, "base64url").toString());
+    const forged = Buffer.from(JSON.stringify({ ...claims, sub: "admin", role: "admin" })).toString("base64url");
+    expect(await problemOf(tokens.verify(`${h}.${forged}.${sig}`, NOW))).toBe("bad_signature");
+  });
+
+  test("a token from before a key rotation is still accepted, by the previous key", async () => {
+    const before = await tokens.issue({ username: "alice", role: "op" }, NOW);
+    const rotated = new UserTokens({
+      current: new TextEncoder().encode("a-new-secret-0123456789abcdef-01"),
+      previous: [new TextEncoder().encode(SECRET)],
+    });
+    expect(await rotated.verify(before, at(1))).toEqual({ username: "alice", role: "op" });
+  });
+
+  test("a token not valid yet, or from another issuer, signed with our secret", async () => {
+    const signed = (payload: Record<string, unknown>) => {
+      const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+      const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64(payload)}`;
+      return `${body}.${createHmac("sha256", SECRET).update(body).digest("base64url")}`;
+    };
+    const now = NOW.getTime() / 1000;
+    const valid = { kind: "user", role: "admin", iss: "leoflow", sub: "alice", iat: now, exp: now + 60 };
+    expect(await tokens.verify(signed(valid), NOW)).toEqual({ username: "alice", role: "admin" });
+    expect(await problemOf(tokens.verify(signed({ ...valid, nbf: now + 30 }), NOW))).toBe("malformed");
+    expect(await problemOf(tokens.verify(signed({ ...valid, iss: "someone" }), NOW))).toBe("malformed");
   });
 
   test("a short secret is refused at construction", () => {
