@@ -28,7 +28,7 @@ const unauthorized = (why: string) => new ApiError(401, `Not authenticated: ${wh
 export function requireUser(deps: {
   tokens: UserTokens | null;
   now: () => Date;
-  store: Pick<UserStore, "getUser" | "getUserRoles"> & Pick<TeamStore, "getTeam">;
+  store: Pick<UserStore, "getUserAccess"> & Pick<TeamStore, "getTeam">;
 }): MiddlewareHandler<ApiEnv> {
   const { tokens, now, store } = deps;
   return async (c, next) => {
@@ -52,8 +52,8 @@ export function requireUser(deps: {
       if (e instanceof UserTokenError) throw unauthorized(e.message);
       throw e;
     }
-    const [user, roles] = await Promise.all([store.getUser(username), store.getUserRoles(username)]);
-    if (!user) throw unauthorized(`the token's user "${username}" no longer exists`);
+    const roles = await store.getUserAccess(username);
+    if (!roles) throw unauthorized(`the token's user "${username}" no longer exists`);
     const installAdmin = isInstallAdmin(roles);
     const chosen = chooseTeam(requested, roles);
     if (!chosen)

@@ -129,6 +129,23 @@ export function teamsContract(getStore: () => Store): void {
       ]);
     });
 
+    test("getUserAccess: a user's roles, [] for a user without any, null for no such user", async () => {
+      const store = getStore();
+      await store.createTeam(team("a"), T0);
+      await store.putUser({ username: "ada", password_hash: "h", role: "op" }, T0);
+      await store.setUserRole("ada", "a", "viewer");
+      await store.putUser({ username: "bob", password_hash: "h", role: "viewer" }, T0);
+      await store.setUserRole("bob", DEFAULT_TEAM, null);
+      expect(await store.getUserAccess("ada")).toEqual([
+        { team: "a", role: "viewer" },
+        { team: DEFAULT_TEAM, role: "op" },
+      ]);
+      expect(await store.getUserAccess("bob")).toEqual([]);
+      expect(await store.getUserAccess("nobody")).toBeNull();
+      await store.changeUser("ada", { delete: true });
+      expect(await store.getUserAccess("ada")).toBeNull();
+    });
+
     test("users.role follows the role in `default`, and is Viewer (grants nothing) for a user outside it", async () => {
       const store = getStore();
       await store.putUser({ username: "ada", password_hash: "h", role: "admin" }, T0);

@@ -50,6 +50,11 @@ export interface UserStore {
   changeUser(username: string, change: UserChange): Promise<UserChangeResult>;
   /** The user's roles, by team name; [] for an unknown user. */
   getUserRoles(username: string): Promise<TeamRole[]>;
+  /**
+   * What every API request's authentication reads: the user's roles by team name ([] for a user without any),
+   * or null when there is no such user. One statement on Postgres, where getUser and getUserRoles are two.
+   */
+  getUserAccess(username: string): Promise<TeamRole[] | null>;
   /** Gives the user `role` in `team`, or removes its role there (null); atomic with the last-admin check. */
   setUserRole(username: string, team: string, role: UserRecord["role"] | null): Promise<SetUserRoleResult>;
 }

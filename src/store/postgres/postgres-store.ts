@@ -451,6 +451,10 @@ export class PostgresStore implements Store {
   async getUserRoles(username: string): Promise<TeamRole[]> {
     return users.getUserRoles(this.sql, username);
   }
+
+  async getUserAccess(username: string): Promise<TeamRole[] | null> {
+    return users.getUserAccess(this.sql, username);
+  }
   async setUserRole(username: string, team: string, role: UserRecord["role"] | null): Promise<SetUserRoleResult> {
     return users.setUserRole(this.sql, username, team, role);
   }

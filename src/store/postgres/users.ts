@@ -58,6 +58,15 @@ export async function changeUser(sql: Pool, username: string, change: UserChange
   })) as UserChangeResult;
 }
 
+/** The user's roles as one JSON text (the driver decodes one field, not two per role), no row for no user. */
+const USER_ACCESS_SQL = `SELECT (SELECT coalesce(json_agg(json_build_object('team', team, 'role', role) ORDER BY team), '[]')
+  FROM team_roles r WHERE r.username = u.username)::text AS roles FROM users u WHERE u.username = $1`;
+
+export async function getUserAccess(db: Db, username: string): Promise<TeamRole[] | null> {
+  const [row] = await query<{ roles: string }>(db, USER_ACCESS_SQL, [username]);
+  return row ? (JSON.parse(row.roles) as TeamRole[]) : null;
+}
+
 export async function getUserRoles(db: Db, username: string): Promise<TeamRole[]> {
   return query<TeamRole>(db, "SELECT team, role FROM team_roles WHERE username = $1 ORDER BY team", [username]);
 }

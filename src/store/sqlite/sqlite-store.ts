@@ -443,6 +443,10 @@ export class SqliteStore implements Store {
   async getUserRoles(username: string): Promise<TeamRole[]> {
     return users.getUserRoles(this.db, username);
   }
+
+  async getUserAccess(username: string): Promise<TeamRole[] | null> {
+    return users.getUserAccess(this.db, username);
+  }
   async setUserRole(username: string, team: string, role: UserRecord["role"] | null): Promise<SetUserRoleResult> {
     return users.setUserRole(this.db, username, team, role);
   }

@@ -58,6 +58,11 @@ export function getUserRoles(db: Database, username: string): TeamRole[] {
   return db.query("SELECT team, role FROM team_roles WHERE username = ? ORDER BY team").all(username) as TeamRole[];
 }
 
+/** The user's roles, or null for no such user: two reads of one connection, so one snapshot without a transaction. */
+export function getUserAccess(db: Database, username: string): TeamRole[] | null {
+  return db.query("SELECT 1 FROM users WHERE username = ?").get(username) ? getUserRoles(db, username) : null;
+}
+
 export function setUserRole(db: Database, username: string, team: string, role: Role | null): SetUserRoleResult {
   return db
     .transaction((): SetUserRoleResult => {
