@@ -41,6 +41,12 @@ const result = await Bun.build({
     // Profile-guided layout: the functions a start runs sit together at the front of the embedded bytecode, so
     // a start reads and keeps fewer of its pages (scripts/bytecode-order.ts records the profile).
     bytecodeOrder: existsSync(BYTECODE_ORDER_FILE) && BYTECODE_ORDER_FILE,
+    // A standalone Bun executable reads .env and bunfig.toml from its working directory by default: a .env
+    // there would change the server's settings unseen (LEOFLOW_AUTH=none), and a bunfig.toml's `preload`
+    // would run that folder's code inside any leoflow command. Settings come from flags, LEOFLOW_* variables
+    // of the real environment and the config file only.
+    autoloadDotenv: false,
+    autoloadBunfig: false,
   },
   define,
   minify: true,
