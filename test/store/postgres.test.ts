@@ -11,7 +11,7 @@ import { PostgresStore, POSTGRES_MIGRATIONS } from "../../src/store/postgres";
 import { taskInstanceListSql } from "../../src/store/postgres/filter-queries";
 import { logLinesInsertSql } from "../../src/store/postgres/logs";
 import { STAMP_CHANGE } from "../../src/store/postgres/change-stamp";
-import { CHANGED_RUNS_SQL } from "../../src/store/postgres/runs";
+import { CHANGED_RUNS_SQL, CHANGES_SINCE_SQL } from "../../src/store/postgres/runs";
 import { runGatesSql } from "../../src/store/postgres/scheduling";
 import { roundsOf } from "../../src/store/postgres/task-instances";
 import { describePg, freshSchemas, pgUrl, resettableSchema } from "../support/postgres";
@@ -202,6 +202,17 @@ describePg("PostgresStore", () => {
       for (const runId of runIds) runs.push(await store.createDagRun(newRun(dag, runId, { tasks: ids.map((id) => runTask(id)) })));
       return runs;
     }
+    /** Rows an EXPLAIN (ANALYZE, FORMAT JSON) row's plan met in `table`: kept, or read and filtered out. */
+    const rowsMetIn = (row: Record<string, unknown>, table: string): number => {
+      let met = 0;
+      const walk = (node: Record<string, unknown>) => {
+        if (node["Relation Name"] === table)
+          met += (Number(node["Actual Rows"] ?? 0) + Number(node["Rows Removed by Filter"] ?? 0)) * Number(node["Actual Loops"] ?? 1);
+        for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+      };
+      walk((row["QUERY PLAN"] as { Plan: Record<string, unknown> }[])[0]!.Plan);
+      return met;
+    };
     /** Postgres's plan for `sql` with `params`, as EXPLAIN's lines joined. */
     const planOf = async (store: PostgresStore, sql: string, params: unknown[]) =>
       (await store.sql.unsafe(`EXPLAIN ${sql}`, params as never[])).map((r) => r["QUERY PLAN"]).join("\n");
@@ -238,6 +249,98 @@ describePg("PostgresStore", () => {
         const plan = await planOf(store, CHANGED_RUNS_SQL, [row!.snapshot]);
         expect(plan).toContain("task_instances_change");
         expect(plan).not.toContain("Seq Scan");
+      });
+    });
+
+    test("a sweep's changed runs: a write in progress at the cursor is found once it commits", async () => {
+      await withFreshStore(async (store) => {
+        const [run] = await wideRuns(store, 3, ["r1"]);
+        const [ti] = (await store.loadRunSnapshots([run!.id]))[0]!.tis;
+        const first = await store.listRunIdsChangedAfter(null);
+        // Another session writes and has not committed when the sweep takes its cursor.
+        const other = await store.sql.reserve();
+        try {
+          await other`BEGIN`;
+          await other.unsafe("UPDATE task_instances SET note = 'late', change_xid = pg_current_xact_id() WHERE id = $1", [ti!.id]);
+          // A later transaction commits first, so the cursor lists the open one as in progress below its xmax.
+          await store.sql`SELECT pg_current_xact_id()`;
+          const during = await store.listRunIdsChangedAfter(first.cursor);
+          expect(during.cursor).toMatch(/^\d+:\d+:\d+/);
+          expect(during.runIds).toEqual([]);
+          await other`COMMIT`;
+          expect((await store.listRunIdsChangedAfter(during.cursor)).runIds).toEqual([run!.id]);
+        } finally {
+          other.release();
+        }
+      });
+    });
+
+    test("a sweep's changed runs: a transaction left open does not make each read go back to where it began", async () => {
+      await withFreshStore(async (store) => {
+        const runs = await wideRuns(store, 2500, ["r1", "r2"]);
+        const tis = (await store.loadRunSnapshots(runs.map((r) => r.id))).flatMap((s) => s.tis);
+        const open = await store.sql.reserve();
+        try {
+          // A session holding a transaction id, as a stuck session does: every later snapshot's xmin stays at it.
+          await open`BEGIN`;
+          await open`SELECT pg_current_xact_id()`;
+          for (let i = 0; i < 100; i++)
+            await store.sql.unsafe("UPDATE task_instances SET change_xid = pg_current_xact_id() WHERE id = $1", [tis[i + 1]!.id]);
+          const { cursor } = await store.listRunIdsChangedAfter(null);
+          await store.sql.unsafe("UPDATE task_instances SET change_xid = pg_current_xact_id() WHERE id = $1", [tis[0]!.id]);
+          const [plan] = await store.sql.unsafe(`EXPLAIN (ANALYZE, FORMAT JSON) ${CHANGED_RUNS_SQL}`, [cursor]);
+          // Rows the read met in task_instances (kept or filtered out): the one change, not the 100 before it.
+          expect(rowsMetIn(plan!, "task_instances")).toBe(1);
+          expect((await store.listRunIdsChangedAfter(cursor)).runIds).toEqual([runs[0]!.id]);
+        } finally {
+          await open`ROLLBACK`;
+          open.release();
+        }
+      });
+    });
+
+    test("a run's changes from its cursor: a write in progress at the cursor is read once it commits", async () => {
+      await withFreshStore(async (store) => {
+        const [run] = await wideRuns(store, 3, ["r1"]);
+        const [ti] = (await store.loadRunSnapshots([run!.id]))[0]!.tis;
+        const since = (cursor: string) => new Map([[run!.id, cursor]]);
+        const [first] = await store.loadRunChanges([run!.id], new Map());
+        const other = await store.sql.reserve();
+        try {
+          await other`BEGIN`;
+          await other.unsafe("UPDATE task_instances SET state = 'scheduled', change_xid = pg_current_xact_id() WHERE id = $1", [ti!.id]);
+          await store.sql`SELECT pg_current_xact_id()`; // commits after it began: the cursor lists it in progress
+          const [during] = await store.loadRunChanges([run!.id], new Map(), since(first!.cursor));
+          expect(during!.tis).toEqual([]);
+          await other`COMMIT`;
+          const [after] = await store.loadRunChanges([run!.id], new Map(), since(during!.cursor));
+          expect(after!.tis.map((t) => [t.id, t.state])).toEqual([[ti!.id, "scheduled"]]);
+        } finally {
+          other.release();
+        }
+      });
+    });
+
+    test("a run's changes from its cursor: a transaction left open does not make each read go back to where it began", async () => {
+      await withFreshStore(async (store) => {
+        const [run] = await wideRuns(store, 2500, ["r1"]);
+        const tis = (await store.loadRunSnapshots([run!.id]))[0]!.tis;
+        const open = await store.sql.reserve();
+        try {
+          await open`BEGIN`;
+          await open`SELECT pg_current_xact_id()`;
+          for (let i = 0; i < 100; i++)
+            await store.sql.unsafe("UPDATE task_instances SET change_xid = pg_current_xact_id() WHERE id = $1", [tis[i + 1]!.id]);
+          const [read] = await store.loadRunChanges([run!.id], new Map());
+          await store.sql.unsafe("UPDATE task_instances SET change_xid = pg_current_xact_id() WHERE id = $1", [tis[0]!.id]);
+          const [plan] = await store.sql.unsafe(`EXPLAIN (ANALYZE, FORMAT JSON) ${CHANGES_SINCE_SQL}`, [`{${run!.id}}`, [read!.cursor]]);
+          expect(rowsMetIn(plan!, "task_instances")).toBe(1);
+          const [next] = await store.loadRunChanges([run!.id], new Map(), new Map([[run!.id, read!.cursor]]));
+          expect(next!.tis.map((t) => t.id)).toEqual([tis[0]!.id]);
+        } finally {
+          await open`ROLLBACK`;
+          open.release();
+        }
       });
     });
 
