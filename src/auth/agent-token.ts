@@ -10,7 +10,7 @@
  */
 import { LeoflowError } from "../domain";
 import { verifyHs256, type TokenMessages, type TokenProblem } from "./jwt";
-import { acceptSync, signHs256Sync } from "./hs256-sync";
+import { signHs256Sync } from "./hs256-sync";
 import { asSigningKeys, type SigningKeys } from "./signing-keys";
 
 export interface AgentIdentity {
@@ -86,17 +86,13 @@ export class AgentTokens {
 
   /** verify, and when the token expires (the RPC renews renewable tokens that are past half their life). */
   async verifyWithExpiry(token: string, now: Date = new Date()): Promise<VerifiedAgentToken> {
-    // Every agent call checks its token: the common case (current key, valid) without WebCrypto; anything
-    // else (a previous key, expired, forged, malformed) is judged, and described, by jose.
-    const payload =
-      acceptSync(token, this.keys.current, { issuer: ISSUER, kind: KIND, now }) ??
-      (await verifyHs256(token, this.keys, {
-        issuer: ISSUER,
-        kind: KIND,
-        now,
-        messages: MESSAGES,
-        makeError: (problem, message) => new AgentTokenError(problem, message),
-      }));
+    const payload = await verifyHs256(token, this.keys, {
+      issuer: ISSUER,
+      kind: KIND,
+      now,
+      messages: MESSAGES,
+      makeError: (problem, message) => new AgentTokenError(problem, message),
+    });
     const { ti, try: tryNumber, dag, run, task, rn, exp } = payload;
     if (
       typeof ti !== "number" ||

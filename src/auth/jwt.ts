@@ -4,6 +4,7 @@
  * so a user and an agent are each told precisely what is wrong.
  */
 import { jwtVerify, errors as joseErrors } from "jose";
+import { acceptSync } from "./hs256-sync";
 import type { SigningKeys } from "./signing-keys";
 
 export type TokenProblem = "expired" | "wrong_kind" | "bad_signature" | "malformed";
@@ -30,6 +31,10 @@ export async function verifyHs256<E extends Error>(
   keys: SigningKeys,
   opts: { issuer: string; kind: string; now: Date; messages: TokenMessages; makeError: (problem: TokenProblem, message: string) => E },
 ): Promise<Record<string, unknown>> {
+  // Every API request and agent call checks a token: the common case (current key, valid) without WebCrypto
+  // (hs256-sync.ts); anything else (a previous key, expired, forged, malformed) is judged, and described, by jose.
+  const fast = acceptSync(token, keys.current, opts);
+  if (fast) return fast;
   const { messages: m, makeError } = opts;
   const all = [keys.current, ...keys.previous];
   let payload: Record<string, unknown> | undefined;

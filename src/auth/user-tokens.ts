@@ -9,7 +9,6 @@
  */
 import { SignJWT } from "jose";
 import { LeoflowError } from "../domain";
-import { acceptSync } from "./hs256-sync";
 import { verifyHs256, type TokenMessages, type TokenProblem } from "./jwt";
 import { asSigningKeys, type SigningKeys } from "./signing-keys";
 import { ROLES, type Role } from "./roles";
@@ -70,21 +69,15 @@ export class UserTokens {
       .sign(this.keys.current);
   }
 
-  /**
-   * Checks signature, expiry and kind; throws UserTokenError saying what is wrong and what to do. Every API
-   * request checks its token: the common case (current key, valid) without WebCrypto, as agent tokens are
-   * (hs256-sync.ts); anything else (a previous key, expired, forged, malformed) is judged, and described, by jose.
-   */
+  /** Checks signature, expiry and kind; throws UserTokenError saying what is wrong and what to do. */
   async verify(token: string, now: Date = new Date()): Promise<UserClaims> {
-    const payload =
-      acceptSync(token, this.keys.current, { issuer: ISSUER, kind: KIND, now }) ??
-      (await verifyHs256(token, this.keys, {
-        issuer: ISSUER,
-        kind: KIND,
-        now,
-        messages: MESSAGES,
-        makeError: (problem, message) => new UserTokenError(problem, message),
-      }));
+    const payload = await verifyHs256(token, this.keys, {
+      issuer: ISSUER,
+      kind: KIND,
+      now,
+      messages: MESSAGES,
+      makeError: (problem, message) => new UserTokenError(problem, message),
+    });
     const { sub, role } = payload;
     if (typeof sub !== "string" || !sub || !ROLES.includes(role as Role))
       throw new UserTokenError("malformed", "user token is missing its sub or role claim; get a new one with POST /auth/token");

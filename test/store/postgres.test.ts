@@ -213,6 +213,25 @@ describePg("PostgresStore", () => {
       walk((row["QUERY PLAN"] as { Plan: Record<string, unknown> }[])[0]!.Plan);
       return met;
     };
+    /** Stamps task instance `id` as a write of its own transaction does. */
+    const stamp = (store: PostgresStore, id: number) =>
+      store.sql.unsafe("UPDATE task_instances SET change_xid = pg_current_xact_id() WHERE id = $1", [id]);
+    /**
+     * Runs `fn` while another session holds a transaction id open (as a stuck session or a pg_dump does: every
+     * later snapshot's xmin stays at it), after 100 changes of `tis` committed since it began.
+     */
+    async function withTransactionLeftOpen(store: PostgresStore, tis: readonly { id: number }[], fn: () => Promise<void>) {
+      const open = await store.sql.reserve();
+      try {
+        await open`BEGIN`;
+        await open`SELECT pg_current_xact_id()`;
+        for (const ti of tis.slice(1, 101)) await stamp(store, ti.id);
+        await fn();
+      } finally {
+        await open`ROLLBACK`;
+        open.release();
+      }
+    }
     /** Postgres's plan for `sql` with `params`, as EXPLAIN's lines joined. */
     const planOf = async (store: PostgresStore, sql: string, params: unknown[]) =>
       (await store.sql.unsafe(`EXPLAIN ${sql}`, params as never[])).map((r) => r["QUERY PLAN"]).join("\n");
@@ -279,23 +298,14 @@ describePg("PostgresStore", () => {
       await withFreshStore(async (store) => {
         const runs = await wideRuns(store, 2500, ["r1", "r2"]);
         const tis = (await store.loadRunSnapshots(runs.map((r) => r.id))).flatMap((s) => s.tis);
-        const open = await store.sql.reserve();
-        try {
-          // A session holding a transaction id, as a stuck session does: every later snapshot's xmin stays at it.
-          await open`BEGIN`;
-          await open`SELECT pg_current_xact_id()`;
-          for (let i = 0; i < 100; i++)
-            await store.sql.unsafe("UPDATE task_instances SET change_xid = pg_current_xact_id() WHERE id = $1", [tis[i + 1]!.id]);
+        await withTransactionLeftOpen(store, tis, async () => {
           const { cursor } = await store.listRunIdsChangedAfter(null);
-          await store.sql.unsafe("UPDATE task_instances SET change_xid = pg_current_xact_id() WHERE id = $1", [tis[0]!.id]);
+          await stamp(store, tis[0]!.id);
           const [plan] = await store.sql.unsafe(`EXPLAIN (ANALYZE, FORMAT JSON) ${CHANGED_RUNS_SQL}`, [cursor]);
           // Rows the read met in task_instances (kept or filtered out): the one change, not the 100 before it.
           expect(rowsMetIn(plan!, "task_instances")).toBe(1);
           expect((await store.listRunIdsChangedAfter(cursor)).runIds).toEqual([runs[0]!.id]);
-        } finally {
-          await open`ROLLBACK`;
-          open.release();
-        }
+        });
       });
     });
 
@@ -325,22 +335,14 @@ describePg("PostgresStore", () => {
       await withFreshStore(async (store) => {
         const [run] = await wideRuns(store, 2500, ["r1"]);
         const tis = (await store.loadRunSnapshots([run!.id]))[0]!.tis;
-        const open = await store.sql.reserve();
-        try {
-          await open`BEGIN`;
-          await open`SELECT pg_current_xact_id()`;
-          for (let i = 0; i < 100; i++)
-            await store.sql.unsafe("UPDATE task_instances SET change_xid = pg_current_xact_id() WHERE id = $1", [tis[i + 1]!.id]);
+        await withTransactionLeftOpen(store, tis, async () => {
           const [read] = await store.loadRunChanges([run!.id], new Map());
-          await store.sql.unsafe("UPDATE task_instances SET change_xid = pg_current_xact_id() WHERE id = $1", [tis[0]!.id]);
+          await stamp(store, tis[0]!.id);
           const [plan] = await store.sql.unsafe(`EXPLAIN (ANALYZE, FORMAT JSON) ${CHANGES_SINCE_SQL}`, [`{${run!.id}}`, [read!.cursor]]);
           expect(rowsMetIn(plan!, "task_instances")).toBe(1);
           const [next] = await store.loadRunChanges([run!.id], new Map(), new Map([[run!.id, read!.cursor]]));
           expect(next!.tis.map((t) => t.id)).toEqual([tis[0]!.id]);
-        } finally {
-          await open`ROLLBACK`;
-          open.release();
-        }
+        });
       });
     });
 
