@@ -94,7 +94,7 @@ async function measure(ctx: BenchContext, name: "sqlite" | "postgres", kind: "se
     });
     const first = await loop.tick();
     row("first sweep: every run started, its first task deferred or queued (ms)", [first.durationMs], `one sample; ${launched} launched`);
-    // Past the loop's clock slack of its previous sweep (tick.ts explains), then measure steady sweeps.
+    // The mass change settled and swept past (tick.ts explains), then measure steady sweeps.
     await Bun.sleep(2_500);
     loop.wake();
     await loop.tick();

@@ -80,7 +80,7 @@ async function measure(ctx: BenchContext, name: "sqlite" | "postgres", teams: nu
     const first = await loop.tick();
     row(`first full sweep after start, ${runs} runs (ms)`, [first.durationMs], `one sample; ${first.dispatched} dispatched`);
 
-    // Steady state: past the loop's 2 s clock slack for changed runs, then sweeps with nothing to change.
+    // Steady state: the mass change settled and swept past (tick.ts explains), then sweeps with nothing to change.
     await Bun.sleep(2_500);
     loop.wake();
     await loop.tick();

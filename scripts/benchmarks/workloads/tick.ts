@@ -185,8 +185,9 @@ async function measure(ctx: BenchContext, name: "sqlite" | "postgres", open: (i:
     /** Steady sweeps and single-run decisions in the current state; rows are [metric, samples, subject note]. */
     async function phase(label: string): Promise<[string, number[], string][]> {
       ctx.log(`tick: ${label}`);
-      // A sweep rereads runs changed within the loop's clock slack (2 s) of its previous sweep, so the state
-      // is steady once the last mass change is older than that: wait, sweep once to move past it, then measure.
+      // Steady once the last mass change has settled (its events and checkpoints written; until 2026-12-06 the
+      // Postgres sweep also reread runs changed within a 2 s clock slack, so the wait stays for comparable runs),
+      // and one sweep has moved past it: then measure.
       await Bun.sleep(2_500);
       loop.wake();
       await loop.tick();
