@@ -268,6 +268,15 @@ describePg("PostgresStore", () => {
         const plan = await planOf(store, CHANGED_RUNS_SQL, [row!.snapshot]);
         expect(plan).toContain("task_instances_change");
         expect(plan).not.toContain("Seq Scan");
+        // The plan a pooled connection keeps after its first executions (generic: the cursor unknown) reads it too.
+        const generic = (await store.sql.begin(async (tx) => {
+          await tx.unsafe("SET LOCAL plan_cache_mode = force_generic_plan");
+          await tx.unsafe(`PREPARE changed_runs(text) AS ${CHANGED_RUNS_SQL}`);
+          expect(row!.snapshot).toMatch(/^\d+:\d+:[\d,]*$/); // a snapshot's text, safe to write into the statement
+          return (await tx.unsafe(`EXPLAIN EXECUTE changed_runs('${row!.snapshot}')`)).map((r) => r["QUERY PLAN"]).join("\n");
+        })) as string;
+        expect(generic).toContain("task_instances_change");
+        expect(generic).not.toContain("Seq Scan");
       });
     });
 
