@@ -217,7 +217,7 @@ describePg("PostgresStore", () => {
     const stamp = (store: PostgresStore, id: number) =>
       store.sql.unsafe("UPDATE task_instances SET change_xid = pg_current_xact_id() WHERE id = $1", [id]);
     /**
-     * Runs `fn` while another session holds a transaction id open (as a stuck session or a pg_dump does: every
+     * Runs `fn` while another session holds a transaction id open (as a session idle in a transaction after a write does: every
      * later snapshot's xmin stays at it), after 100 changes of `tis` committed since it began.
      */
     async function withTransactionLeftOpen(store: PostgresStore, tis: readonly { id: number }[], fn: () => Promise<void>) {

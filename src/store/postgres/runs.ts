@@ -114,11 +114,11 @@ export async function listActiveRunIds(db: Db): Promise<number[]> {
  * a write committed while the sweep reads is found by the next one, and none is found twice. Exact whatever
  * the replicas' clocks say. Not seen by a snapshot are the transactions from its xmax on and the few it lists
  * as in progress (its xip): two index reads, a range and a list. A range from its xmin would be the same
- * answer, but a transaction left open for long (a pg_dump, a stuck session) holds every later snapshot's xmin
- * back, and each sweep would read every row stamped since it began. The range's upper bound (this statement's
- * xmax: nothing stamped at or above it is visible here) changes nothing but the estimate: an xid8 range has no
- * statistics, and one-sided the planner guesses a third of the table and scans it all, two-sided 0.5% and reads
- * the index. Ids as one array text, like listActiveRunIds.
+ * answer, but a transaction with an id left open for long (a long batch write, a session idle in a transaction
+ * after a write) holds every later snapshot's xmin back, and each sweep would read every row stamped since it
+ * began. The range's upper bound (this statement's xmax: nothing stamped at or above it is visible here) changes
+ * nothing but the estimate: an xid8 range has no statistics, and one-sided the planner guesses a third of the
+ * table and scans it all, two-sided 0.5% and reads the index. Ids as one array text, like listActiveRunIds.
  */
 export const CHANGED_RUNS_SQL = `
 SELECT pg_current_snapshot()::text AS cursor,
