@@ -109,26 +109,33 @@ export async function listActiveRunIds(db: Db): Promise<number[]> {
 }
 
 /**
- * The runs with a task instance stamped (change_xid, migrations 0018 and 0022) by a transaction the cursor's
- * snapshot did not see, through the index on change_xid, and this statement's snapshot: the next cursor, so
- * a write committed while the sweep reads is found by the next one, and none is found twice. Exact whatever
- * the replicas' clocks say. Not seen by a snapshot are the transactions from its xmax on and the few it lists
- * as in progress (its xip): two index reads, a range and a list. A range from its xmin would be the same
- * answer, but a transaction with an id left open for long (a long batch write, a session idle in a transaction
- * after a write) holds every later snapshot's xmin back, and each sweep would read every row stamped since it
- * began. The range's upper bound (this statement's xmax: nothing stamped at or above it is visible here) changes
- * nothing but the estimate: an xid8 range has no statistics, and one-sided the planner guesses a third of the
- * table and scans it all, two-sided 0.5% and reads the index. Ids as one array text, like listActiveRunIds.
+ * The task_instances rows (`columns`, narrowed by `where`) stamped (change_xid, migrations 0018 and 0022) by a
+ * transaction `snapshot` (a pg_snapshot expression, a cursor) did not see: those from its xmax on, and those of the
+ * few transactions it lists as in progress (its xip), a range and a probe each (a LATERAL with OFFSET 0: without
+ * statistics the planner hash-joined the whole table for the list otherwise). A range from its xmin would be the
+ * same answer, but a transaction with an id left open for long (a long batch write, a session idle in a
+ * transaction after a write) holds every later snapshot's xmin back, and each read would meet every row stamped
+ * since it began. The range's upper bound (this statement's xmax: nothing stamped at or above it is visible here)
+ * changes nothing but the estimate: an xid8 range has no statistics, and one-sided the planner guesses a third of
+ * the table and scans it all, two-sided 0.5% and reads the index.
+ */
+const stampedUnseenBy = (snapshot: string, columns: string, where = "true") => `
+    SELECT ${columns} FROM task_instances
+      WHERE ${where} AND change_xid >= pg_snapshot_xmax(${snapshot}) AND change_xid < pg_snapshot_xmax(pg_current_snapshot())
+    UNION ALL
+    SELECT s.* FROM pg_snapshot_xip(${snapshot}) AS x(xid),
+      LATERAL (SELECT ${columns} FROM task_instances WHERE ${where} AND change_xid = x.xid OFFSET 0) s`;
+
+/**
+ * The runs with a task instance stamped by a transaction the cursor's snapshot did not see (stampedUnseenBy),
+ * through the index on change_xid, and this statement's snapshot: the next cursor, so a write committed while the
+ * sweep reads is found by the next one, and none is found twice. Exact whatever the replicas' clocks say. Ids as
+ * one array text, like listActiveRunIds.
  */
 export const CHANGED_RUNS_SQL = `
 SELECT pg_current_snapshot()::text AS cursor,
-  (SELECT array_agg(DISTINCT dag_run_id ORDER BY dag_run_id)::text FROM (
-    SELECT dag_run_id FROM task_instances
-      WHERE change_xid >= pg_snapshot_xmax($1::text::pg_snapshot) AND change_xid < pg_snapshot_xmax(pg_current_snapshot())
-    UNION ALL
-    SELECT t.dag_run_id FROM pg_snapshot_xip($1::text::pg_snapshot) AS x(xid),
-      LATERAL (SELECT dag_run_id FROM task_instances WHERE change_xid = x.xid OFFSET 0) t
-  ) changed) AS ids`;
+  (SELECT array_agg(DISTINCT dag_run_id ORDER BY dag_run_id)::text
+   FROM (${stampedUnseenBy("$1::text::pg_snapshot", "dag_run_id")}) changed) AS ids`;
 
 /** Without a cursor (a full sweep): none, only the snapshot the next call starts from. */
 const CURSOR_SQL = "SELECT pg_current_snapshot()::text AS cursor";
@@ -185,24 +192,17 @@ const CHANGES_SQL = changesRows(
 );
 
 /**
- * The runs that have a cursor (the snapshot of their previous read, as text): their task instances stamped
- * (migration 0018) by a transaction that snapshot did not see, through the (dag_run_id, change_xid) index: those
- * from its xmax on, and those of the transactions it lists as in progress (as CHANGED_RUNS_SQL reads them, so a
- * transaction left open elsewhere does not make every read go back to where it began). The cursor returned is
- * this statement's snapshot. The run id is c's: every condition on the index then comes from c, so the planner
- * can use both columns (with the run's id it scanned a run's every task instance and filtered them at the join:
- * a 10,000-task run's read took 5–6 ms instead of ~0.2).
+ * The runs that have a cursor (the snapshot of their previous read, as text): their task instances stamped by a
+ * transaction that snapshot did not see (stampedUnseenBy), through the (dag_run_id, change_xid) index. The cursor
+ * returned is this statement's snapshot. The run id is c's: every condition on the index then comes from c, so the
+ * planner can use both columns (with the run's id it scanned a run's every task instance and filtered them at the
+ * join: a 10,000-task run's read took 5–6 ms instead of ~0.2).
  */
 export const CHANGES_SINCE_SQL = changesRows(
   "FROM unnest($1::bigint[]) AS c(run_id) JOIN dag_runs r ON r.id = c.run_id",
   `FROM unnest($1::bigint[], $2::text[]) AS c(run_id, since)
   JOIN dag_runs r ON r.id = c.run_id
-  JOIN LATERAL (
-    SELECT * FROM task_instances ti WHERE ti.dag_run_id = c.run_id AND ti.change_xid >= pg_snapshot_xmax(c.since::pg_snapshot)
-    UNION ALL
-    SELECT ti.* FROM pg_snapshot_xip(c.since::pg_snapshot) AS x(xid),
-      LATERAL (SELECT * FROM task_instances WHERE dag_run_id = c.run_id AND change_xid = x.xid OFFSET 0) ti
-  ) ti ON true`,
+  JOIN LATERAL (${stampedUnseenBy("c.since::pg_snapshot", "*", "dag_run_id = c.run_id")}) ti ON true`,
 );
 
 /** updated_at (ms) × 1024 + the state's position in TASK_STATES (1-based, mod 32) × 32 + try_number mod 32; exact below 2^53. */
