@@ -58,7 +58,10 @@ export function getUserRoles(db: Database, username: string): TeamRole[] {
   return db.query("SELECT team, role FROM team_roles WHERE username = ? ORDER BY team").all(username) as TeamRole[];
 }
 
-/** The user's roles, or null for no such user: two reads of one connection, so one snapshot without a transaction. */
+/**
+ * The user's roles, or null for no such user: two reads, microseconds each here, as the API made them before. A
+ * user deleted between them (by the CLI, another process) reads as one without roles, which the API refuses too.
+ */
 export function getUserAccess(db: Database, username: string): TeamRole[] | null {
   return db.query("SELECT 1 FROM users WHERE username = ?").get(username) ? getUserRoles(db, username) : null;
 }
