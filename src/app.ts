@@ -229,7 +229,12 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   const pg = splitSchema(cfg.db); // lock and channel are per deployment: per schema of the database
   let campaign: LeaderCampaign | null = null;
   const wakeBus: WakeBus = pro
-    ? new PgWakeBus({ url: pg.url, channel: wakeChannelFor(pg.schema), logger: log.child("wake") })
+    ? new PgWakeBus({
+        url: pg.url,
+        channel: wakeChannelFor(pg.schema),
+        logger: log.child("wake"),
+        leading: () => campaign?.isLeader ?? false,
+      })
     : new LocalWakeBus();
   scheduler = new SchedulerLoop({
     store,

@@ -82,8 +82,8 @@ describePg("PgWakeBus on Postgres", () => {
   const channel = wakeChannelFor(uniqueSchemaName());
   const buses: PgWakeBus[] = [];
   afterAll(async () => void (await Promise.all(buses.map((b) => b.close()))));
-  const bus = async (received: (number | undefined)[]) => {
-    const b = new PgWakeBus({ url: pgUrl(), channel, logger: silentLogger as Logger });
+  const bus = async (received: (number | undefined)[], leading?: () => boolean) => {
+    const b = new PgWakeBus({ url: pgUrl(), channel, logger: silentLogger as Logger, leading });
     b.subscribe((id) => received.push(id));
     await b.start();
     buses.push(b);
@@ -114,6 +114,26 @@ describePg("PgWakeBus on Postgres", () => {
     );
     expect(onB[2]).toBeUndefined(); // a full sweep
     expect(onA).toEqual([7, 8, 7, undefined]); // its own NOTIFYs are not delivered twice
+  });
+
+  test("the leader's wake-ups stay with its own loop; once it no longer leads they reach the others again", async () => {
+    const onA: (number | undefined)[] = [];
+    const onB: (number | undefined)[] = [];
+    let leading = true;
+    const a = await bus(onA, () => leading);
+    await bus(onB);
+    a.wake(11);
+    a.wake();
+    leading = false;
+    a.wake(12);
+    expect(onA).toEqual([11, undefined, 12]);
+    await waitFor(
+      () => onB.length >= 1,
+      5_000,
+      () => `B got ${JSON.stringify(onB)}`,
+    );
+    // One session's NOTIFYs arrive in the order sent: had 11 or the sweep gone out, B would have them first.
+    expect(onB).toEqual([12]);
   });
 
   test("deployments in different schemas do not wake each other", () => {
