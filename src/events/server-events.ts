@@ -58,7 +58,7 @@ export function createServerEvents(opts: ServerEventsOptions): ServerEvents {
   const retention = opts.retention ?? DEFAULT_EVENT_RETENTION;
   const history = storeEventHistory(store);
   hub.history = history;
-  const notifier: EventNotifier = opts.pg ? new PgEventNotifier({ ...opts.pg, logger }) : new LocalEventNotifier();
+  const notifier: EventNotifier = opts.pg ? new PgEventNotifier(opts.pg) : new LocalEventNotifier();
   let lastReadErrorAt = 0;
   const feed = new EventFeed({
     history,
@@ -73,10 +73,10 @@ export function createServerEvents(opts: ServerEventsOptions): ServerEvents {
   let lastAppendErrorAt = 0;
   const readers: ((appended: readonly AppendedEvent[]) => void)[] = [];
   const log = new EventLog({
-    append: (events, now) => store.appendEvents(events, now),
+    // Pro: the append itself tells the other replicas (PgEventNotifier.notice).
+    append: (events, now) => store.appendEvents(events, now, notifier.notice),
     onAppended: (lastId, appended) => {
       feed.poke(lastId);
-      if (opts.pg) notifier.notify(lastId);
       for (const reader of readers) reader(appended);
     },
     onError: (e, { batch, dropped }) => {

@@ -18,7 +18,7 @@ export type { DispatchStore } from "./ports/dispatch";
 export type { LogBatch, TaskLogStore } from "./ports/task-log";
 export type { AgentRpcStore, TryFinish, TryIdentity, TryLines, TryNext, TryStart, TryStartWrite, TryWrite } from "./ports/agent-rpc";
 export type { DagSyncStore } from "./ports/dag-sync";
-export type { EventLogStore } from "./ports/event-log";
+export type { EventAppendNotice, EventLogStore } from "./ports/event-log";
 export type { WebhookStore } from "./ports/webhooks";
 export type { MappingStore, TaskExpansion, ActiveTaskKey } from "./ports/mapping";
 export type { CallbackStore } from "./ports/callbacks";

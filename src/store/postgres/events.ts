@@ -5,6 +5,7 @@
  * skip 10 for good. Reads take no lock.
  */
 import type { EventLogRow } from "../../domain";
+import type { EventAppendNotice } from "../ports/event-log";
 import { eventRuns, EVENTS_PER_ROW, eventsFrom, pruneBound, readEventRange, type StoredEventRow } from "../event-batches";
 import { execute, query, type Pool } from "./client";
 
@@ -13,15 +14,21 @@ export const EVENT_APPEND_LOCK_KEY = 0x4c656f65;
 
 /**
  * The append's statement over its rows ($4 … $7: offset, count, team, events JSON): the lock is taken before any
- * id is drawn and held to commit, and the ids are drawn as one range (appendEvents).
+ * id is drawn and held to commit, and the ids are drawn as one range (appendEvents). $8 / $9: the notice's channel
+ * and origin (EventAppendNotice), or nulls: the row holding the newest id sends `<origin>:<id>` on the channel,
+ * delivered by Postgres with this transaction's commit.
  */
 const appendSql = (rows: string) => `WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock($1::int, hashtext(current_schema())) AS l),
           base AS MATERIALIZED (SELECT nextval(pg_get_serial_sequence('event_log', 'id')) - 1 AS id FROM locked),
-          taken AS MATERIALIZED (SELECT setval(pg_get_serial_sequence('event_log', 'id'), base.id + $2) - $2 AS base FROM base)
+          taken AS MATERIALIZED (SELECT setval(pg_get_serial_sequence('event_log', 'id'), base.id + $2) - $2 AS base FROM base),
+          appended AS (
      INSERT INTO event_log_batches (first_id, last_id, team, events, created_at)
      SELECT taken.base + u.o + 1, taken.base + u.o + u.n, u.team, u.events, $3
      FROM taken, ${rows}
-     RETURNING first_id`;
+     RETURNING first_id, last_id)
+   SELECT first_id, CASE WHEN $8::text IS NOT NULL AND last_id = (SELECT max(last_id) FROM appended)
+     THEN pg_notify($8::text, $9::text || ':' || last_id)::text END AS notified
+   FROM appended`;
 /**
  * A batch of one team's events (the usual case) as plain parameters: as a text[] element the batch's JSON is
  * quoted and escaped by the driver and unescaped by Postgres, every `"` of it (150 events, 35 KB: 1.07 → 0.57 ms
@@ -36,16 +43,19 @@ const APPEND_MANY_SQL = appendSql("unnest($4::int[], $5::int[], $6::text[], $7::
  * every replica (this release's and, during a rolling upgrade, the previous one's, which insert into
  * event_log under the same lock) are serialized and ids commit in order. The ids are drawn from event_log's
  * sequence as one range: nextval, then setval past the batch, so a previous release's insert gets the id after.
+ * `notice`: the other replicas are told in the same statement; a NOTIFY of its own was a second commit (and WAL
+ * flush) after every append, beside a Pro leader's inline hops (EventAppendNotice).
  */
-export async function appendEvents(sql: Pool, events: Record<string, unknown>[], now: Date): Promise<number[]> {
+export async function appendEvents(sql: Pool, events: Record<string, unknown>[], now: Date, notice?: EventAppendNotice): Promise<number[]> {
   if (events.length === 0) return [];
   const runs = eventRuns(events);
   const one = runs.length === 1 ? runs[0]! : null;
+  const told = [notice?.channel ?? null, notice?.origin ?? null];
   const rows = await query<{ first_id: number }>(
     sql,
     one ? APPEND_ONE_SQL : APPEND_MANY_SQL,
     one
-      ? [EVENT_APPEND_LOCK_KEY, events.length, now, one.offset, one.count, one.team, one.events]
+      ? [EVENT_APPEND_LOCK_KEY, events.length, now, one.offset, one.count, one.team, one.events, ...told]
       : [
           EVENT_APPEND_LOCK_KEY,
           events.length,
@@ -54,6 +64,7 @@ export async function appendEvents(sql: Pool, events: Record<string, unknown>[],
           runs.map((r) => r.count),
           runs.map((r) => r.team),
           runs.map((r) => r.events),
+          ...told,
         ],
   );
   const first = Math.min(...rows.map((r) => r.first_id));

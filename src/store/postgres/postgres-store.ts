@@ -57,6 +57,7 @@ import type { Store } from "../store";
 import type { DagHead } from "../ports/lookups";
 import type { Slice } from "../ports/secrets";
 import type { LogBatch } from "../ports/task-log";
+import type { EventAppendNotice } from "../ports/event-log";
 import type { InlineTryEnd, InlineTryEndResult } from "../ports/inline-tries";
 import { settleTryEnds } from "../sqlite/inline-finish";
 import { finishTryEnds, tryEndsStatement } from "./inline-finish";
@@ -620,8 +621,8 @@ export class PostgresStore implements Store {
   }
 
   // --- Lifecycle event log (src/store/postgres/events.ts) ---
-  async appendEvents(list: Record<string, unknown>[], now: Date): Promise<number[]> {
-    return events.appendEvents(this.sql, list, now);
+  async appendEvents(list: Record<string, unknown>[], now: Date, notice?: EventAppendNotice): Promise<number[]> {
+    return events.appendEvents(this.sql, list, now, notice);
   }
   async readEventsAfter(afterId: number, limit: number): Promise<EventLogRow[]> {
     return events.readEventsAfter(this.sql, afterId, limit);
