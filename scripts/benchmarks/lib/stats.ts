@@ -22,6 +22,17 @@ export interface Row {
   note?: string;
 }
 
+/**
+ * The peers' rows of trials run in two halves, one before Leoflow's and one after (this VM's speed drifts within
+ * minutes; peers measured only on one side put all of a drift into the ratio): each row with both halves' samples.
+ */
+export function joinTrials(before: Row[], after: Row[]): Row[] {
+  return before.map((row) => {
+    const more = after.find((r) => r.metric === row.metric && r.subject === row.subject);
+    return more ? { ...row, samples: [...row.samples, ...more.samples] } : row;
+  });
+}
+
 export interface Summary {
   n: number;
   median: number | null;

@@ -10,7 +10,7 @@ import { BINARY, noopServer, runToEnd, ticksSoFar, waitForDags } from "../lib/le
 import { busyMicrosPer, cpuSplitNote, cpuSplitReading, machineBusyMs, type CpuSplitReading } from "../lib/machine";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import { importPeer, peerLabel, REDIS } from "../lib/peers";
-import type { Row } from "../lib/stats";
+import { joinTrials, type Row } from "../lib/stats";
 import { nowMs } from "./chain";
 import { leoflowMappedFanout } from "./fanout-mapped";
 
@@ -67,14 +67,6 @@ export const fanoutWorkload: Workload = async (ctx) => {
   const peersAfter = trials > first ? await peerFanouts(ctx, trials - first) : [];
   return [...leoflow, ...joinTrials(peersBefore, peersAfter), ...(await floors(ctx, trials))];
 };
-
-/** `before`'s rows with the samples of `after`'s row of the same metric and subject appended. */
-function joinTrials(before: Row[], after: Row[]): Row[] {
-  return before.map((row) => {
-    const more = after.find((r) => r.metric === row.metric && r.subject === row.subject);
-    return more ? { ...row, samples: [...row.samples, ...more.samples] } : row;
-  });
-}
 
 /** The floor row a kind is compared with; an empty task does no work of its own, so it has none. */
 const floorOf = (kind: TaskKind, p: number) =>
