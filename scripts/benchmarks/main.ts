@@ -42,6 +42,9 @@ tables (median, p99, ratio to the best peer and to the floor). Needs dist/leoflo
 
 Flags (defaults finish in a few minutes per workload on 2 cores):
   --trials N          repeated trials per subject (default per workload: chain 5, fanout 3, tick 5, footprint 5)
+  --warmup N          untimed fan-out rounds each subject runs before its trials (default 1): Leoflow's server
+                      starts fresh for the workload and its first run pays the JIT's compiles; the peers run in
+                      this process, warm after their first round. Leoflow's warm-up runs are their own rows
   --chain N           tasks in the chain (default 10)
   --fanout N          parallel tasks in the fan-out run (default 1000; --large: 10000)
   --fanout-bash N     parallel bash tasks in the fan-out run (default 200: spawns cap the rate; --large: 1000)
@@ -68,6 +71,7 @@ const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     trials: { type: "string" },
+    warmup: { type: "string", default: "1" },
     chain: { type: "string", default: "10" },
     fanout: { type: "string" },
     "fanout-bash": { type: "string" },
@@ -107,8 +111,14 @@ const int = (name: string, v: string | undefined): number | undefined => {
   }
   return n;
 };
+const warmup = Number(flags.warmup);
+if (!Number.isInteger(warmup) || warmup < 0) {
+  console.error(`error: --warmup expects a whole number ≥ 0, got "${flags.warmup}"`);
+  process.exit(2);
+}
 const opts: BenchOptions = {
   trials: int("trials", flags.trials),
+  warmup,
   chain: int("chain", flags.chain)!,
   fanout: int("fanout", flags.fanout) ?? (flags.large ? 10_000 : 1_000),
   fanoutBash: int("fanout-bash", flags["fanout-bash"]) ?? (flags.large ? 1_000 : 200),

@@ -5,6 +5,8 @@ import type { Row } from "./stats";
 export interface BenchOptions {
   /** Repeated trials per subject (each workload has its own default when unset). */
   trials?: number;
+  /** Untimed fan-out rounds per subject before its trials (the JIT's compiles out of the timed ones). */
+  warmup: number;
   /** Hops of the chain (tasks = hops + 1 would be off by one: the chain has `chain` tasks). */
   chain: number;
   fanout: number;
