@@ -3,9 +3,12 @@
  * append's commit, in its statement, carrying the newest id the append took. What another replica's feed
  * learns from it is in test/integration/pro-events.test.ts; here, what arrives on the channel.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { channelFor, EVENTS_CHANNEL } from "../../src/events";
 import { PostgresStore } from "../../src/store/postgres";
+import type { Pool } from "../../src/store/postgres/client";
+import { postgresDriver } from "../../src/store/postgres/driver";
+import { appendEvents } from "../../src/store/postgres/events";
 import { PgNotifyChannel } from "../../src/store/postgres/notify";
 import { waitFor } from "../e2e/harness";
 import { describePg, freshSchemas, pgUrl } from "../support/postgres";
@@ -56,5 +59,41 @@ describePg("Postgres event appends and their notice", () => {
     );
     // In commit order: had the first append announced itself, its notice would have come first.
     expect(heard).toEqual([`r1:${told[2]}`, `r2:${single[0]}`]);
+  });
+});
+
+describe("an event append whose notice Postgres refuses (a double of the pool)", () => {
+  /** A pool double: answers each append with `first_id` 41, or fails those carrying a notice with `code`. */
+  const poolFailingNotices = (code: string) => {
+    const calls: unknown[][] = [];
+    const pool = {
+      unsafe(_text: string, params: unknown[]) {
+        calls.push(params);
+        const PostgresError = postgresDriver().PostgresError;
+        if (params.at(-2) !== null) return Promise.reject(new PostgresError({ code, message: `refused (${code})` } as never));
+        return Promise.resolve([{ first_id: 41 }]);
+      },
+    };
+    return { pool: pool as unknown as Pool, calls };
+  };
+  const events = [
+    { type: "a", team: "default" },
+    { type: "b", team: "default" },
+  ];
+  const notice = { channel: "leoflow_events", origin: "r1" };
+
+  test("a full NOTIFY queue (54000) costs the notice, not the events: appended again without it", async () => {
+    const { pool, calls } = poolFailingNotices("54000");
+    expect(await appendEvents(pool, events, T0, notice)).toEqual([41, 42]);
+    expect(calls.map((c) => c.slice(-2))).toEqual([
+      ["leoflow_events", "r1"],
+      [null, null],
+    ]);
+  });
+
+  test("any other refusal is the append's own: thrown, not tried again", async () => {
+    const { pool, calls } = poolFailingNotices("40001");
+    await expect(appendEvents(pool, events, T0, notice)).rejects.toThrow("refused (40001)");
+    expect(calls).toHaveLength(1);
   });
 });

@@ -7,7 +7,10 @@
 import type { EventLogRow } from "../../domain";
 import type { EventAppendNotice } from "../ports/event-log";
 import { eventRuns, EVENTS_PER_ROW, eventsFrom, pruneBound, readEventRange, type StoredEventRow } from "../event-batches";
-import { execute, query, type Pool } from "./client";
+import { execute, pgErrorCode, query, type Pool } from "./client";
+
+/** SQLSTATE 54000: what a commit whose NOTIFY finds the notification queue full fails with. */
+const PG_PROGRAM_LIMIT_EXCEEDED = "54000";
 
 /** First key of the append lock ("Leoe"); the second is the schema's hash, so deployments do not wait on each other. */
 export const EVENT_APPEND_LOCK_KEY = 0x4c656f65;
@@ -50,23 +53,34 @@ export async function appendEvents(sql: Pool, events: Record<string, unknown>[],
   if (events.length === 0) return [];
   const runs = eventRuns(events);
   const one = runs.length === 1 ? runs[0]! : null;
-  const told = [notice?.channel ?? null, notice?.origin ?? null];
-  const rows = await query<{ first_id: number }>(
-    sql,
-    one ? APPEND_ONE_SQL : APPEND_MANY_SQL,
-    one
-      ? [EVENT_APPEND_LOCK_KEY, events.length, now, one.offset, one.count, one.team, one.events, ...told]
-      : [
-          EVENT_APPEND_LOCK_KEY,
-          events.length,
-          now,
-          runs.map((r) => r.offset),
-          runs.map((r) => r.count),
-          runs.map((r) => r.team),
-          runs.map((r) => r.events),
-          ...told,
-        ],
-  );
+  const append = (told: EventAppendNotice | undefined) => {
+    const tail = [told?.channel ?? null, told?.origin ?? null];
+    return query<{ first_id: number }>(
+      sql,
+      one ? APPEND_ONE_SQL : APPEND_MANY_SQL,
+      one
+        ? [EVENT_APPEND_LOCK_KEY, events.length, now, one.offset, one.count, one.team, one.events, ...tail]
+        : [
+            EVENT_APPEND_LOCK_KEY,
+            events.length,
+            now,
+            runs.map((r) => r.offset),
+            runs.map((r) => r.count),
+            runs.map((r) => r.team),
+            runs.map((r) => r.events),
+            ...tail,
+          ],
+    );
+  };
+  let rows: { first_id: number }[];
+  try {
+    rows = await append(notice);
+  } catch (e) {
+    // A NOTIFY queue full (a listening session that stopped reading: Postgres refuses every NOTIFY at commit)
+    // must not cost the events: appended without the notice, the other replicas read them at their next poll.
+    if (!notice || pgErrorCode(e) !== PG_PROGRAM_LIMIT_EXCEEDED) throw e;
+    rows = await append(undefined);
+  }
   const first = Math.min(...rows.map((r) => r.first_id));
   return events.map((_, i) => first + i);
 }
