@@ -1,12 +1,14 @@
 /**
  * What the DAG page shows, kept live: its tasks (grid order), its latest runs and their task instances.
  * Loads each run's task instances newest first (the grid opens at the newest runs), then applies events as
- * they come: a task instance's new state shows at once, and the run is re-read shortly after for its times.
+ * they come: a task instance's new state shows at once, and the run is re-read shortly after for its times (the
+ * larger the run, the later: refresh-pace.ts).
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, eachLimited, listAll, seg } from "./api";
 import { gridOrder } from "./graph-layout";
 import { byTask } from "./mapped";
+import { runRefreshDelayMs } from "./refresh-pace";
 import { onConnected, onEvent } from "./sse";
 import type { DagRun, Task, TaskInstance } from "./types";
 
@@ -42,11 +44,14 @@ export function useDagData(dagId: string, runLimit: number): DagData {
     const s = () => state.current;
     const dagPath = `/dags/${seg(dagId)}`;
     const pendingRuns = new Set<string>();
+    /** Task instances each run had at its last read: a large run is re-read less often. */
+    const sizes = new Map<string, number>();
     let runsTimer: ReturnType<typeof setTimeout> | null = null;
     let refreshTimer: ReturnType<typeof setTimeout> | null = null;
 
     const loadTis = async (runId: string) => {
       const items = await listAll<TaskInstance>(`${dagPath}/dagRuns/${seg(runId)}/taskInstances`, "task_instances", 1000, ctl.signal);
+      sizes.set(runId, items.length);
       s().tis.set(runId, byTask(items));
       bump();
     };
@@ -84,12 +89,14 @@ export function useDagData(dagId: string, runLimit: number): DagData {
 
     const refreshSoon = () => {
       if (refreshTimer) return;
+      let largest = 0;
+      for (const r of pendingRuns) largest = Math.max(largest, sizes.get(r) ?? 0);
       refreshTimer = setTimeout(async () => {
         refreshTimer = null;
         const runs = [...pendingRuns];
         pendingRuns.clear();
         await eachLimited(runs, 4, (r) => loadTis(r).catch(() => {}));
-      }, 700);
+      }, runRefreshDelayMs(largest));
     };
     const runsSoon = () => {
       if (runsTimer) return;

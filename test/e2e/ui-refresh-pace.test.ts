@@ -1,0 +1,106 @@
+/**
+ * The DAG page re-reads a run's task instances after an event about it, later for a larger run
+ * (src/ui/app/refresh-pace.ts): in Chromium against the compiled binary, a task instance marked over the API
+ * shows in the grid at once (the event), and the page's next read of that run's task instances comes ~700 ms
+ * later for a run of 3 and ~2.5 s later for a run of 2,500. Under CI=true a missing browser is a failure.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
+
+setDefaultTimeout(60_000);
+
+const ROOT = resolve(import.meta.dir, "../..");
+
+function findChromium(): string | null {
+  const r = Bun.spawnSync([join(ROOT, "scripts/chromium")], { stderr: "pipe" });
+  const path = r.stdout.toString().trim();
+  if (r.exitCode === 0 && path) return path;
+  if (process.env.CI === "true") throw new Error(`scripts/chromium failed under CI: ${r.stderr.toString()}`);
+  return null;
+}
+const CHROMIUM = findChromium();
+
+/** A DAG of `n` empty tasks: a triggered run ends in its first plan, all success. */
+const emptyTasks = (dagId: string, n: number) => ({
+  dag_id: dagId,
+  tasks: Array.from({ length: n }, (_, i) => ({ task_id: `t${i}`, operator: "empty" })),
+});
+
+describe.skipIf(!CHROMIUM)("the DAG page's re-reads after events (Chromium, compiled binary)", () => {
+  let lf: Leoflow;
+  let browser: Browser;
+  let page: Page;
+  /** When the page asked for each run's task instances (ms, this process's clock), by run id. */
+  const reads = new Map<string, number[]>();
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), "leoflow-ui-pace-"));
+    mkdirSync(join(dir, "dags"));
+    writeFileSync(join(dir, "dags", "small.json"), JSON.stringify(emptyTasks("small", 3)));
+    writeFileSync(join(dir, "dags", "wide.json"), JSON.stringify(emptyTasks("wide", 2_500)));
+    [lf, browser] = await Promise.all([
+      startLeoflow({ dir }),
+      chromium.launch({ executablePath: CHROMIUM ?? undefined, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] }),
+    ]);
+    await waitFor(
+      async () => (await lf.api("GET", "/api/v2/dags")).body.total_entries === 2,
+      20_000,
+      () => lf.output(),
+    );
+    for (const dag of ["small", "wide"]) {
+      expect((await lf.api("POST", `/api/v2/dags/${dag}/dagRuns`, { dag_run_id: "r1", logical_date: null })).status).toBe(200);
+      await waitForRun(lf, dag, "r1");
+    }
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    page.on("request", (req) => {
+      const m = /\/api\/v2\/dags\/(\w+)\/dagRuns\/r1\/taskInstances\?/.exec(req.url());
+      if (m && new URL(req.url()).searchParams.get("offset") === "0") reads.set(m[1]!, [...(reads.get(m[1]!) ?? []), Date.now()]);
+    });
+    await page.goto(lf.url);
+    await page.waitForURL(/\/login/);
+    await page.getByLabel("Username").fill("admin");
+    await page.getByLabel("Password").fill("e2e-admin-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(/\/dags/);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await lf?.stop();
+  });
+
+  /** Opens the DAG's page, marks task t0 of its run failed over the API: the ms until the page read the run again. */
+  async function rereadAfterMark(dagId: string): Promise<number> {
+    await page.goto(`${lf.url}/dags/${dagId}`);
+    await page.locator('.grid a.bar[data-run="r1"][data-state="success"]').waitFor();
+    await waitFor(
+      async () => (reads.get(dagId)?.length ?? 0) >= 1,
+      10_000,
+      () => `no read of ${dagId}'s task instances`,
+    );
+    // The page's own first reads are done: wait out their trailing requests before the event.
+    await page.waitForTimeout(300);
+    const before = reads.get(dagId)!.length;
+    const marked = await lf.api("PATCH", `/api/v2/dags/${dagId}/dagRuns/r1/taskInstances/t0`, { new_state: "failed" });
+    expect(marked.status).toBe(200);
+    const at = Date.now();
+    await waitFor(
+      async () => reads.get(dagId)!.length > before,
+      20_000,
+      () => `${dagId}: the page never read r1 again`,
+    );
+    return reads.get(dagId)![before]! - at;
+  }
+
+  test("a run of 3 is read again ~700 ms after an event; a run of 2,500 ~2.5 s after", async () => {
+    const small = await rereadAfterMark("small");
+    const wide = await rereadAfterMark("wide");
+    // The timers' floors, not a speed: the wide run's read cannot come before its 2,500 ms wait, and comes well
+    // after the small run's (700 ms) however slow the machine.
+    expect(wide).toBeGreaterThan(1_800);
+    expect(small).toBeLessThan(wide - 1_000);
+  });
+});
