@@ -7,20 +7,13 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { findChromium, launchChromium, signIn } from "../support/chromium";
 import { startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
 
 setDefaultTimeout(40_000);
 
-const ROOT = resolve(import.meta.dir, "../..");
-
-function findChromium(): string | null {
-  const r = Bun.spawnSync([join(ROOT, "scripts/chromium")], { stderr: "pipe" });
-  if (r.exitCode === 0) return r.stdout.toString().trim() || null;
-  if (process.env.CI === "true") throw new Error(`scripts/chromium failed under CI: ${r.stderr.toString()}`);
-  return null;
-}
 const CHROMIUM = findChromium();
 
 describe.skipIf(!CHROMIUM)("a mapped task in the web UI", () => {
@@ -41,22 +34,14 @@ describe.skipIf(!CHROMIUM)("a mapped task in the web UI", () => {
         ],
       }),
     );
-    [lf, browser] = await Promise.all([
-      startLeoflow({ dir }),
-      chromium.launch({ executablePath: CHROMIUM ?? undefined, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] }),
-    ]);
+    [lf, browser] = await Promise.all([startLeoflow({ dir }), launchChromium(CHROMIUM)]);
     await waitFor(
       async () => (await lf.api("GET", "/api/v2/dags")).body.total_entries === 1,
       20_000,
       () => lf.output(),
     );
     page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-    await page.goto(lf.url);
-    await page.waitForURL(/\/login/);
-    await page.getByLabel("Username").fill("admin");
-    await page.getByLabel("Password").fill("e2e-admin-password");
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(/\/dags/);
+    await signIn(page, lf.url, "admin", "e2e-admin-password");
   }, 40_000);
   afterAll(async () => {
     await browser?.close();

@@ -7,21 +7,13 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { findChromium, launchChromium, signIn } from "../support/chromium";
 import { startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
 
 setDefaultTimeout(60_000);
 
-const ROOT = resolve(import.meta.dir, "../..");
-
-function findChromium(): string | null {
-  const r = Bun.spawnSync([join(ROOT, "scripts/chromium")], { stderr: "pipe" });
-  const path = r.stdout.toString().trim();
-  if (r.exitCode === 0 && path) return path;
-  if (process.env.CI === "true") throw new Error(`scripts/chromium failed under CI: ${r.stderr.toString()}`);
-  return null;
-}
 const CHROMIUM = findChromium();
 
 /** A DAG of `n` empty tasks: a triggered run ends in its first plan, all success. */
@@ -42,10 +34,7 @@ describe.skipIf(!CHROMIUM)("the DAG page's re-reads after events (Chromium, comp
     mkdirSync(join(dir, "dags"));
     writeFileSync(join(dir, "dags", "small.json"), JSON.stringify(emptyTasks("small", 3)));
     writeFileSync(join(dir, "dags", "wide.json"), JSON.stringify(emptyTasks("wide", 2_500)));
-    [lf, browser] = await Promise.all([
-      startLeoflow({ dir }),
-      chromium.launch({ executablePath: CHROMIUM ?? undefined, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] }),
-    ]);
+    [lf, browser] = await Promise.all([startLeoflow({ dir }), launchChromium(CHROMIUM)]);
     await waitFor(
       async () => (await lf.api("GET", "/api/v2/dags")).body.total_entries === 2,
       20_000,
@@ -60,12 +49,7 @@ describe.skipIf(!CHROMIUM)("the DAG page's re-reads after events (Chromium, comp
       const m = /\/api\/v2\/dags\/(\w+)\/dagRuns\/r1\/taskInstances\?/.exec(req.url());
       if (m && new URL(req.url()).searchParams.get("offset") === "0") reads.set(m[1]!, [...(reads.get(m[1]!) ?? []), Date.now()]);
     });
-    await page.goto(lf.url);
-    await page.waitForURL(/\/login/);
-    await page.getByLabel("Username").fill("admin");
-    await page.getByLabel("Password").fill("e2e-admin-password");
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(/\/dags/);
+    await signIn(page, lf.url, "admin", "e2e-admin-password");
   });
   afterAll(async () => {
     await browser?.close();

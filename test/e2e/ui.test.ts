@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { findChromium, launchChromium } from "../support/chromium";
 import { startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
 
 setDefaultTimeout(40_000);
@@ -20,14 +21,6 @@ setDefaultTimeout(40_000);
 const ROOT = resolve(import.meta.dir, "../..");
 const SHOTS = process.env.LEOFLOW_UI_SCREENSHOTS ? join(ROOT, "docs/screenshots") : null;
 
-/** The browser's path from scripts/chromium (which installs it when missing and allowed); null when there is none. */
-function findChromium(): string | null {
-  const r = Bun.spawnSync([join(ROOT, "scripts/chromium")], { stderr: "pipe" });
-  const path = r.stdout.toString().trim();
-  if (r.exitCode === 0 && path) return path;
-  if (process.env.CI === "true") throw new Error(`scripts/chromium failed under CI: ${r.stderr.toString()}`);
-  return null;
-}
 const CHROMIUM = findChromium();
 
 function dagFiles(dir: string) {
@@ -114,10 +107,7 @@ describe.skipIf(!CHROMIUM)("web UI in Chromium (compiled binary)", () => {
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), "leoflow-ui-"));
     dagFiles(dir);
-    [lf, browser] = await Promise.all([
-      startLeoflow({ dir }),
-      chromium.launch({ executablePath: CHROMIUM ?? undefined, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] }),
-    ]);
+    [lf, browser] = await Promise.all([startLeoflow({ dir }), launchChromium(CHROMIUM)]);
     await waitFor(
       async () => (await lf.api("GET", "/api/v2/dags")).body.total_entries === 3,
       20_000,
