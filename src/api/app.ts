@@ -30,6 +30,7 @@ import { openApiRoutes } from "./openapi-route";
 import { authorize, requireUser } from "./require-user";
 import { userRoutes } from "./users";
 import { taskInstanceRoutes } from "./task-instances";
+import { taskInstanceStateRoutes } from "./task-instance-states";
 import { taskInstanceTryRoutes } from "./task-instance-tries";
 import { taskInstanceBulkRoutes } from "./task-instances-bulk";
 import { taskInstanceExtraRoutes } from "./task-instance-extras";
@@ -92,6 +93,7 @@ export function createApi(input: ApiDeps): Hono<ApiEnv> {
     dagRunListRoutes,
     dagRunWaitRoutes,
     taskInstanceRoutes,
+    taskInstanceStateRoutes,
     taskInstanceTryRoutes,
     taskInstanceBulkRoutes,
     taskInstanceExtraRoutes,

@@ -67,6 +67,23 @@ export function dagVersionUuid(dagId: string, versionId: number): string {
   return id;
 }
 
+/**
+ * What the DAG page's grid and graph draw of a task instance (TaskInstanceStateResponse): TaskInstanceResponse's
+ * fields of those names, and nothing to hash or look up.
+ */
+export function serializeTaskInstanceState(ti: TaskInstanceRecord) {
+  return {
+    task_id: ti.task_id,
+    map_index: ti.map_index,
+    state: ti.state === "none" ? null : ti.state,
+    try_number: ti.try_number,
+    max_tries: ti.max_tries,
+    start_date: iso(ti.start_date),
+    end_date: iso(ti.end_date),
+    duration: seconds(ti.start_date, ti.end_date),
+  };
+}
+
 /** A task instance's UUID, from its row id (unique for the server's lifetime). */
 export const taskInstanceUuid = (id: number): string => stableUuid(`leoflow:task_instance:${id}`);
 

@@ -26,7 +26,7 @@ describe.skipIf(!CHROMIUM)("the DAG page's re-reads after events (Chromium, comp
   let lf: Leoflow;
   let browser: Browser;
   let page: Page;
-  /** When the page asked for each run's task instances (ms, this process's clock), by run id. */
+  /** When the page asked for each run's task instances (ms, this process's clock), by DAG id. */
   const reads = new Map<string, number[]>();
 
   beforeAll(async () => {
@@ -46,7 +46,7 @@ describe.skipIf(!CHROMIUM)("the DAG page's re-reads after events (Chromium, comp
     }
     page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     page.on("request", (req) => {
-      const m = /\/api\/v2\/dags\/(\w+)\/dagRuns\/r1\/taskInstances\?/.exec(req.url());
+      const m = /\/api\/v2\/leoflow\/dags\/(\w+)\/dagRuns\/r1\/taskInstanceStates\?/.exec(req.url());
       if (m && new URL(req.url()).searchParams.get("offset") === "0") reads.set(m[1]!, [...(reads.get(m[1]!) ?? []), Date.now()]);
     });
     await signIn(page, lf.url, "admin", "e2e-admin-password");

@@ -18,6 +18,7 @@ import { describeRoute, requestSchema } from "../openapi-registry";
 import * as poolRoutes from "../pools";
 import * as tiRoutes from "../task-instances";
 import * as tiBulkRoutes from "../task-instances-bulk";
+import * as tiStateRoutes from "../task-instance-states";
 import * as userRoutes from "../users";
 import * as teamRoutes from "../teams";
 import * as variableRoutes from "../variables";
@@ -570,4 +571,25 @@ describeRoute({
   summary: "Leoflow: the caller, their role in the request's team (Leoflow-Team header) and their roles in every team",
   tag: "Leoflow",
   responses: { 200: MeResponse, ...nf },
+});
+
+/** A task instance as the DAG page's grid draws it (task-instance-states.ts): TaskInstanceResponse's fields of these names. */
+export const TaskInstanceStateResponse = z.looseObject({
+  task_id: z.string(),
+  map_index: int,
+  state: nstr,
+  try_number: int,
+  max_tries: int,
+  start_date: DateTime.nullable(),
+  end_date: DateTime.nullable(),
+  duration: z.number().nullable(),
+});
+describeRoute({
+  method: "GET",
+  path: "/api/v2/leoflow/dags/:dag_id/dagRuns/:dag_run_id/taskInstanceStates",
+  summary: "Leoflow: a run's task instances with only what a grid draws (state, try, start, end, duration), in the list's order and pages",
+  tag: "Leoflow",
+  params: { dag_id: z.string(), dag_run_id: z.string() },
+  query: requestSchema(tiStateRoutes, "TaskInstanceStatesQuery"),
+  responses: { 200: collection("task_instances", TaskInstanceStateResponse), 404: ErrorResponse },
 });

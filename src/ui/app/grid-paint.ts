@@ -6,7 +6,7 @@
  */
 import { type Cell, type CellWindow, GRID, type GridView, squareAt } from "./grid-geometry";
 import { stateColor } from "./states";
-import type { DagRun, Task, TaskInstance } from "./types";
+import type { DagRun, Task, TaskInstanceState } from "./types";
 
 /** The drawing calls used, so a test can record them. */
 export type PaintContext = Pick<
@@ -29,7 +29,7 @@ export interface GridColors {
 export interface PaintInput {
   tasks: readonly Task[];
   runs: readonly DagRun[];
-  tis: ReadonlyMap<string, ReadonlyMap<string, TaskInstance>>;
+  tis: ReadonlyMap<string, ReadonlyMap<string, TaskInstanceState>>;
   view: GridView;
   win: CellWindow;
   colors: GridColors;

@@ -4,7 +4,7 @@
  * counted, and the state that matters most (still moving, then failed, then the rest), as Airflow's grid
  * summarises mapped tasks. Instances a re-expansion removed are left out while any other remains.
  */
-import type { TaskInstance } from "./types";
+import type { TaskInstance, TaskInstanceState } from "./types";
 
 /** Most telling first: a cell shows the first of these that any instance is in. */
 const PRECEDENCE = [
@@ -25,9 +25,9 @@ const rank = (s: string | null) => {
 };
 
 /** One task instance per task_id; a mapped task's (map_index >= 0) folded, with `mapped_count` and `mapped_states`. */
-export function byTask(items: readonly TaskInstance[]): Map<string, TaskInstance> {
-  const out = new Map<string, TaskInstance>();
-  const instances = new Map<string, TaskInstance[]>();
+export function byTask<T extends TaskInstanceState>(items: readonly T[]): Map<string, T> {
+  const out = new Map<string, T>();
+  const instances = new Map<string, T[]>();
   for (const ti of items) {
     if ((ti.map_index ?? -1) < 0) out.set(ti.task_id, ti);
     else instances.set(ti.task_id, [...(instances.get(ti.task_id) ?? []), ti]);

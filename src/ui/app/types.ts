@@ -53,6 +53,12 @@ export interface TaskInstance {
   executor?: string | null;
 }
 
+/** What the DAG page's grid and graph draw of a task instance: GET …/leoflow/dags/{dag}/dagRuns/{run}/taskInstanceStates. */
+export type TaskInstanceState = Pick<
+  TaskInstance,
+  "task_id" | "map_index" | "mapped_count" | "mapped_states" | "state" | "try_number" | "max_tries" | "start_date" | "end_date" | "duration"
+>;
+
 export interface Task {
   task_id: string;
   upstream_task_ids: string[];
