@@ -15,6 +15,7 @@ import type { DagFilesHandle } from "../../../src/api";
 import { hashPassword, UserTokens } from "../../../src/auth";
 import { SecretsCipher } from "../../../src/store";
 import { parseDagSpec } from "../../../src/domain/schemas";
+import type { TaskInstancePatch, TaskState } from "../../../src/domain";
 import { guardedStore, openStore, withSecrets, type Store } from "../../../src/store";
 import { PostgresStore } from "../../../src/store/postgres";
 import { describePg, pgUrl, resettableSchema } from "../../support/postgres";
@@ -44,6 +45,19 @@ export const REPORT = {
   tags: ["adhoc"],
   tasks: [{ task_id: "render", operator: "python", python_code: "print(1)" }],
 };
+
+/**
+ * Triggers etl's run r1 (logical date 2026-02-28) and answers its `extract` task instance and a `step` that moves it
+ * from one state to another (with a patch), written at NOW + 1 s.
+ */
+export async function etlRunStepping(h: Harness) {
+  await h.call("POST", "/api/v2/dags/etl/dagRuns", { body: { dag_run_id: "r1", logical_date: "2026-02-28T00:00:00Z" } });
+  const ti = (await h.store.getTaskInstance("default", "etl", "r1", "extract"))!;
+  const at = new Date(NOW.getTime() + 1000);
+  const step = (from: TaskState, to: TaskState, patch: TaskInstancePatch = {}) =>
+    h.store.applyTransitions([{ id: ti.id, from: [from], to, patch }], at);
+  return { ti, step };
+}
 
 export interface CallOptions {
   body?: unknown;

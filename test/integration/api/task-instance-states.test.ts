@@ -3,7 +3,7 @@
  * run's task instances, the same values as the task instance list's fields of those names, in its order and pages.
  */
 import { describe, expect, test } from "bun:test";
-import { forEachApiStore, NOW } from "./harness";
+import { etlRunStepping, forEachApiStore, NOW } from "./harness";
 
 const FIELDS = ["task_id", "map_index", "state", "try_number", "max_tries", "start_date", "end_date", "duration"] as const;
 const pick = (ti: Record<string, unknown>) => Object.fromEntries(FIELDS.map((f) => [f, ti[f]]));
@@ -15,9 +15,7 @@ forEachApiStore((makeHarness) => {
   /** A run r1 of etl whose `extract` succeeded on its second try and whose `load` has not started. */
   async function halfDoneRun() {
     const h = await makeHarness();
-    await h.call("POST", "/api/v2/dags/etl/dagRuns", { body: { dag_run_id: "r1", logical_date: "2026-02-28T00:00:00Z" } });
-    const ti = (await h.store.getTaskInstance("default", "etl", "r1", "extract"))!;
-    const step = (from: any, to: any, patch = {}) => h.store.applyTransitions([{ id: ti.id, from: [from], to, patch }], T(1));
+    const { step } = await etlRunStepping(h);
     await step("none", "scheduled");
     await step("scheduled", "queued", { queued_at: T(1) });
     await step("queued", "running", { start_date: T(2), hostname: "w1", try_number: 2 });

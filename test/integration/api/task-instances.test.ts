@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { forEachApiStore, NOW } from "./harness";
+import { etlRunStepping, forEachApiStore, NOW } from "./harness";
 
 forEachApiStore((makeHarness) => {
   const RUN = "/api/v2/dags/etl/dagRuns/r1";
@@ -8,9 +8,7 @@ forEachApiStore((makeHarness) => {
   /** A run r1 of etl whose `extract` is running try 2 on host w1, with 5 log lines on try 2 and 1 on try 1. */
   async function runningRun() {
     const h = await makeHarness();
-    await h.call("POST", "/api/v2/dags/etl/dagRuns", { body: { dag_run_id: "r1", logical_date: "2026-02-28T00:00:00Z" } });
-    const ti = (await h.store.getTaskInstance("default", "etl", "r1", "extract"))!;
-    const step = (from: any, to: any, patch = {}) => h.store.applyTransitions([{ id: ti.id, from: [from], to, patch }], T(1));
+    const { ti, step } = await etlRunStepping(h);
     await step("none", "scheduled");
     await step("scheduled", "queued", { queued_at: T(1) });
     await step("queued", "running", { start_date: T(2), hostname: "w1", pid: 42, executor: "subprocess", try_number: 2 });
