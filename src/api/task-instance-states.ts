@@ -13,7 +13,23 @@ import { pagingQuery, parseQuery } from "./validate";
 import { lazySchema } from "../domain";
 import { z } from "zod";
 
-export const TaskInstanceStatesQuery = lazySchema(() => z.object({ ...pagingQuery }));
+/**
+ * Larger pages than the list's 1,000: each page of a run is a read that orders the whole run (and counts it), so a
+ * 10,000-task run in one page is one of them instead of ten.
+ */
+export const MAX_STATES_PAGE = 10_000;
+
+export const TaskInstanceStatesQuery = lazySchema(() =>
+  z.object({
+    limit: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(MAX_STATES_PAGE)
+      .transform((n) => Math.min(n, MAX_STATES_PAGE)),
+    offset: pagingQuery.offset,
+  }),
+);
 
 export function taskInstanceStateRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const { store } = deps;

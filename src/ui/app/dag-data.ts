@@ -50,11 +50,11 @@ export function useDagData(dagId: string, runLimit: number): DagData {
     let refreshTimer: ReturnType<typeof setTimeout> | null = null;
 
     const loadTis = async (runId: string) => {
-      // The grid's fields only (task-instance-states.ts): a tenth of the full list's bytes for a large run.
+      // The grid's fields only, in pages of 10,000 (task-instance-states.ts): a fifth of the full list's bytes.
       const items = await listAll<TaskInstanceState>(
         `/leoflow${dagPath}/dagRuns/${seg(runId)}/taskInstanceStates`,
         "task_instances",
-        1000,
+        10_000,
         ctl.signal,
       );
       sizes.set(runId, items.length);

@@ -51,6 +51,8 @@ forEachApiStore((makeHarness) => {
       expect((await h.json("GET", "/api/v2/leoflow/dags/etl/dagRuns/nope/taskInstanceStates")).status).toBe(404);
       expect((await h.json("GET", "/api/v2/leoflow/dags/nope/dagRuns/r1/taskInstanceStates")).status).toBe(404);
       expect((await h.json("GET", `${STATES}?limit=-1`)).status).toBe(422);
+      // Pages of up to 10,000 (the list's stop at 1,000), the whole run by default; a larger limit is cut to it.
+      for (const q of ["", "?limit=20000"]) expect((await h.json("GET", `${STATES}${q}`)).body.task_instances).toHaveLength(2);
     });
   });
 });
