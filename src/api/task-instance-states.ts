@@ -1,8 +1,9 @@
 /**
  * GET /api/v2/leoflow/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstanceStates: a run's task instances with only what
  * the DAG page's grid and graph draw (task id, map index, state, try, tries allowed, start, end, duration), in the
- * task instance list's order and pages. The list's TaskInstanceResponse is ~880 bytes of JSON a task instance, with
- * its DAG version and a UUID for each; opening the page of a DAG of 10,000 tasks read 25 runs of them (~220 MB).
+ * task instance list's order, in pages of up to MAX_STATES_PAGE. The list's TaskInstanceResponse is ~960 bytes of
+ * JSON a task instance, with its DAG version and a UUID for each; this is ~180, and opening the page of a DAG of
+ * 10,000 tasks reads 25 runs of them.
  */
 import { Hono } from "hono";
 import type { ApiEnv, ResolvedDeps } from "./deps";
