@@ -68,8 +68,8 @@ export function dagVersionUuid(dagId: string, versionId: number): string {
 }
 
 /**
- * What the DAG page's grid and graph draw of a task instance (TaskInstanceStateResponse): TaskInstanceResponse's
- * fields of those names, and nothing to hash or look up.
+ * What the DAG page's grid and graph draw of a task instance (TaskInstanceStateResponse), and the same fields of
+ * TaskInstanceResponse (serializeTaskInstance builds on it): nothing to hash or look up.
  */
 export function serializeTaskInstanceState(ti: TaskInstanceRecord) {
   return {
@@ -254,18 +254,12 @@ export function serializeDagRun(run: DagRunRecord, versionTimes: VersionTimes) {
 export function serializeTaskInstance(ti: TaskInstanceRecord, run: DagRunRecord | null, versionTimes: VersionTimes) {
   return {
     id: taskInstanceUuid(ti.id),
-    task_id: ti.task_id,
+    // Task id, map index, state, try, tries allowed, times: as the DAG page's slimmer read gives them.
+    ...serializeTaskInstanceState(ti),
     dag_id: ti.dag_id,
     dag_run_id: ti.run_id,
-    map_index: ti.map_index,
     logical_date: iso(run?.logical_date),
     run_after: run ? runAfter(run) : null,
-    start_date: iso(ti.start_date),
-    end_date: iso(ti.end_date),
-    duration: seconds(ti.start_date, ti.end_date),
-    state: ti.state === "none" ? null : ti.state,
-    try_number: ti.try_number,
-    max_tries: ti.max_tries,
     task_display_name: ti.task_id,
     dag_display_name: ti.dag_id,
     hostname: ti.hostname,

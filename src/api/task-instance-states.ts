@@ -10,7 +10,7 @@ import type { ApiEnv, ResolvedDeps } from "./deps";
 import { getDagRunOr404 } from "./lookups";
 import { serializeTaskInstanceState } from "./serialize";
 import { teamOf } from "./team";
-import { pagingQuery, parseQuery } from "./validate";
+import { pageLimit, pagingQuery, parseQuery } from "./validate";
 import { lazySchema } from "../domain";
 import { z } from "zod";
 
@@ -21,15 +21,7 @@ import { z } from "zod";
 export const MAX_STATES_PAGE = 10_000;
 
 export const TaskInstanceStatesQuery = lazySchema(() =>
-  z.object({
-    limit: z.coerce
-      .number()
-      .int()
-      .min(0)
-      .default(MAX_STATES_PAGE)
-      .transform((n) => Math.min(n, MAX_STATES_PAGE)),
-    offset: pagingQuery.offset,
-  }),
+  z.object({ limit: pageLimit(MAX_STATES_PAGE, MAX_STATES_PAGE), offset: pagingQuery.offset }),
 );
 
 export function taskInstanceStateRoutes(deps: ResolvedDeps): Hono<ApiEnv> {

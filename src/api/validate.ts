@@ -83,14 +83,18 @@ export function parsePathParam<S extends z.ZodType>(name: string, value: string,
 
 export const MAX_PAGE_LIMIT = 1000;
 
-/** Airflow's paging: limit (default 50, capped at 1000) and offset. */
-export const pagingQuery = lazySchema(() => ({
-  limit: z.coerce
+/** A page's `limit`: a whole number ≥ 0, `fallback` when absent, and cut to `max` (not refused) when above it. */
+export const pageLimit = (fallback: number, max: number) =>
+  z.coerce
     .number()
     .int()
     .min(0)
-    .default(50)
-    .transform((n) => Math.min(n, MAX_PAGE_LIMIT)),
+    .default(fallback)
+    .transform((n) => Math.min(n, max));
+
+/** Airflow's paging: limit (default 50, capped at 1000) and offset. */
+export const pagingQuery = lazySchema(() => ({
+  limit: pageLimit(50, MAX_PAGE_LIMIT),
   offset: z.coerce.number().int().min(0).default(0),
   order_by: z.string().min(1).optional(),
 }));

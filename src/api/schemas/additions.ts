@@ -587,7 +587,8 @@ export const TaskInstanceStateResponse = z.looseObject({
 describeRoute({
   method: "GET",
   path: "/api/v2/leoflow/dags/:dag_id/dagRuns/:dag_run_id/taskInstanceStates",
-  summary: "Leoflow: a run's task instances with only what a grid draws (state, try, start, end, duration), in the list's order and pages",
+  summary:
+    "Leoflow: a run's task instances with only what a grid draws (state, try, start, end, duration), in the list's order, up to 10,000 a page",
   tag: "Leoflow",
   params: { dag_id: z.string(), dag_run_id: z.string() },
   query: requestSchema(tiStateRoutes, "TaskInstanceStatesQuery"),
