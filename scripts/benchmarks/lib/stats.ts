@@ -23,14 +23,24 @@ export interface Row {
 }
 
 /**
- * The peers' rows of trials run in two halves, one before Leoflow's and one after (this VM's speed drifts within
- * minutes; peers measured only on one side put all of a drift into the ratio): each row with both halves' samples.
+ * Leoflow's rows and the peers', the peers' trials run in two halves around Leoflow's (ceil(trials / 2) before,
+ * the rest after) and joined into one row each: this VM's speed drifts within minutes, and peers measured only on
+ * one side put all of a drift into the ratio. `peers(n)` runs n trials of every peer.
  */
-export function joinTrials(before: Row[], after: Row[]): Row[] {
-  return before.map((row) => {
+export async function bracketedByPeers(
+  trials: number,
+  peers: (n: number) => Promise<Row[]>,
+  leoflow: () => Promise<Row[]>,
+): Promise<Row[]> {
+  const first = Math.ceil(trials / 2);
+  const before = await peers(first);
+  const ours = await leoflow();
+  const after = trials > first ? await peers(trials - first) : [];
+  const joined = before.map((row) => {
     const more = after.find((r) => r.metric === row.metric && r.subject === row.subject);
     return more ? { ...row, samples: [...row.samples, ...more.samples] } : row;
   });
+  return [...ours, ...joined];
 }
 
 export interface Summary {

@@ -11,7 +11,7 @@ import { skippedRow, type BenchContext, type Workload } from "../lib/context";
 import { runToEnd, waitForDags, type NoopServer } from "../lib/leoflow";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import { importPeer, peerLabel, REDIS } from "../lib/peers";
-import { joinTrials, type Row } from "../lib/stats";
+import { bracketedByPeers, type Row } from "../lib/stats";
 
 export const HOP = "per-hop latency (ms)";
 export const TOTAL = "first start → last end (ms)";
@@ -57,14 +57,13 @@ export const floorSubject = (store: "sqlite" | "postgres", kind: "http" | "bash"
 
 export const chainWorkload: Workload = async (ctx) => {
   const trials = ctx.opts.trials ?? 5;
-  // The peers' trials bracket Leoflow's, half before and half after, as in the fan-out: BullMQ's hop read 0.53 to
-  // 0.85 ms across one day's runs, a swing as large as the gap being measured.
-  const first = Math.ceil(trials / 2);
-  const peers = async (n: number) => [...(await bullmqChain(ctx, n)), ...(await graphileChain(ctx, n))];
-  const before = await peers(first);
-  const leoflow = await leoflowChains(ctx, trials);
-  const after = trials > first ? await peers(trials - first) : [];
-  return [...leoflow, ...joinTrials(before, after)];
+  // The peers' trials bracket Leoflow's, as in the fan-out: BullMQ's hop read 0.53 to 0.85 ms across one day's runs,
+  // a swing as large as the gap being measured.
+  return bracketedByPeers(
+    trials,
+    async (n) => [...(await bullmqChain(ctx, n)), ...(await graphileChain(ctx, n))],
+    () => leoflowChains(ctx, trials),
+  );
 };
 
 async function leoflowChains(ctx: BenchContext, trials: number): Promise<Row[]> {

@@ -8,7 +8,7 @@ import type { BenchContext } from "../lib/context";
 import { runToEnd, waitForDags } from "../lib/leoflow";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import type { Row } from "../lib/stats";
-import { THROUGHPUT } from "./fanout";
+import { tasksPerSecond, THROUGHPUT } from "./fanout";
 
 const WORKLOAD = "fanout";
 const DAG_ID = "bench_fanout_mapped";
@@ -46,7 +46,7 @@ export async function leoflowMappedFanout(ctx: BenchContext, trials: number): Pr
         const { tis } = await runToEnd(lf, DAG_ID, t < 0 ? `warmup${t}` : `trial-${t}`, 1_800_000);
         const each = tis.filter((ti: any) => ti.task_id === "each");
         if (each.length !== n) throw new Error(`${DAG_ID}: expected ${n} mapped instances, found ${each.length}`);
-        const rate = n / ((Math.max(...each.map((ti: any) => Date.parse(ti.end_date))) - t0) / 1000);
+        const rate = tasksPerSecond(each, t0);
         ctx.log(`fanout: leoflow ${variant.label} · mapped ${t < 0 ? "warm-up (untimed)" : `trial ${t}`}: ${rate.toFixed(0)} tasks/s`);
         if (t >= 0) samples.push(rate);
       }

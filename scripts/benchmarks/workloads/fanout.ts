@@ -11,7 +11,7 @@ import { BINARY, noopServer, runToEnd, ticksSoFar, waitForDags } from "../lib/le
 import { busyMicrosPer, cpuSplitNote, cpuSplitReading, machineBusyMs, type CpuSplitReading } from "../lib/machine";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import { importPeer, peerLabel, REDIS } from "../lib/peers";
-import { joinTrials, type Row } from "../lib/stats";
+import { bracketedByPeers, type Row } from "../lib/stats";
 import { nowMs } from "./chain";
 import { leoflowMappedFanout } from "./fanout-mapped";
 
@@ -59,15 +59,18 @@ function fanoutDag(kind: TaskKind, n: number, parallelism: number, base: string)
 
 export const fanoutWorkload: Workload = async (ctx) => {
   const trials = ctx.opts.trials ?? 3;
-  // The peers' trials bracket Leoflow's, half before and half after: this VM's speed drifts within minutes
-  // (BullMQ's 10,000-task rate read 11,762 and 8,418 in two runs 18 minutes apart), and peers measured only
-  // after Leoflow put all of a drift into the ratio.
-  const first = Math.ceil(trials / 2);
-  const peersBefore = await peerFanouts(ctx, first);
-  const leoflow = [...(await leoflowFanouts(ctx, trials)), ...(await leoflowMappedFanout(ctx, trials))];
-  const peersAfter = trials > first ? await peerFanouts(ctx, trials - first) : [];
-  return [...leoflow, ...joinTrials(peersBefore, peersAfter), ...(await floors(ctx, trials))];
+  // The peers' trials bracket Leoflow's: BullMQ's 10,000-task rate read 11,762 and 8,418 in two runs 18 minutes apart.
+  const compared = await bracketedByPeers(
+    trials,
+    (n) => peerFanouts(ctx, n),
+    async () => [...(await leoflowFanouts(ctx, trials)), ...(await leoflowMappedFanout(ctx, trials))],
+  );
+  return [...compared, ...(await floors(ctx, trials))];
 };
+
+/** The run's task instances per second, from `t0` (its trigger, ms) to the last one's end. */
+export const tasksPerSecond = (tis: readonly { end_date: string }[], t0: number): number =>
+  tis.length / ((Math.max(...tis.map((ti) => Date.parse(ti.end_date))) - t0) / 1000);
 
 /** The floor row a kind is compared with; an empty task does no work of its own, so it has none. */
 const floorOf = (kind: TaskKind, p: number) =>
@@ -146,7 +149,7 @@ async function leoflowFanouts(ctx: BenchContext, trials: number): Promise<Row[]>
         for (let w = 0; w < ctx.opts.warmup; w++) {
           const t0 = Date.now();
           const { tis } = await runToEnd(lf, `bench_fanout_${kind}`, `warmup-${w}`, 1_800_000);
-          warm.push(size / ((Math.max(...tis.map((ti: any) => Date.parse(ti.end_date))) - t0) / 1000));
+          warm.push(tasksPerSecond(tis, t0));
           ctx.log(`fanout: leoflow ${variant.label} · ${kind} warm-up ${w}: ${warm.at(-1)!.toFixed(0)} tasks/s (untimed)`);
         }
         for (let t = 0; t < trials; t++) {
@@ -163,9 +166,8 @@ async function leoflowFanouts(ctx: BenchContext, trials: number): Promise<Row[]>
           pushCpu(cpu, busy0, busy1, size);
           const split = cpuSplitNote(split0, split1);
           if (split) splits.push(split);
-          const last = Math.max(...tis.map((ti: any) => Date.parse(ti.end_date)));
           ticks.push(((await ticksSoFar(lf)) - ticks0) / (size / 1000));
-          samples.push(size / ((last - t0) / 1000));
+          samples.push(tasksPerSecond(tis, t0));
           ctx.log(
             `fanout: leoflow ${variant.label} · ${kind} trial ${t}: ${samples.at(-1)!.toFixed(0)} tasks/s${split ? ` (${split})` : ""}`,
           );
