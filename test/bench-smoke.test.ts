@@ -119,6 +119,13 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
           (r: any) => r.workload === "chain" && r.subject === "leoflow lite sqlite · http" && r.metric === "per-hop latency (ms)",
         );
         expect(leoflowHop).toMatchObject({ n: 1, vs_floor: expect.any(Number) });
+        // The chain's peers also do an http task's GET, their hop timed on the no-op server's clock as Leoflow's:
+        // one hop for a chain of two.
+        if (peersInstalled())
+          for (const subject of ["bullmq 6.7.0 · http", "graphile-worker 0.18.0 · http"].slice(0, withPg ? 2 : 1))
+            expect(
+              results.find((r: any) => r.workload === "chain" && r.subject === subject && r.metric === "per-hop latency (ms)"),
+            ).toMatchObject({ n: 1, median: expect.any(Number) });
         // Beside each fan-out's rate, what its tasks cost the whole machine (every process's CPU ÷ tasks).
         const fanoutCpu = results.find(
           (r: any) =>

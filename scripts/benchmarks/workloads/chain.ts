@@ -8,7 +8,7 @@
  * Pro/Postgres); the peers run the same chain with each job enqueueing the next, one worker slot.
  */
 import { skippedRow, type BenchContext, type Workload } from "../lib/context";
-import { runToEnd, waitForDags, type NoopServer } from "../lib/leoflow";
+import { noopServer, runToEnd, waitForDags, type NoopServer } from "../lib/leoflow";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import { importPeer, peerLabel, REDIS } from "../lib/peers";
 import { bracketedByPeers, type Row } from "../lib/stats";
@@ -38,11 +38,11 @@ export function chainDag(kind: "http" | "bash", length: number, base: string) {
 }
 
 /** The no-op server path task i of the http chain calls: one per task, so the server can time each hop. */
-const noopPath = (i: number) => `/noop/chain/t${i}`;
+const noopPath = (i: number, chain = "chain") => `/noop/${chain}/t${i}`;
 
 /** Hops on the no-op server's clock: task i's request arrived − task i−1's (answered at once on arrival). */
-function noopHops(noop: NoopServer, length: number): number[] {
-  const at = Array.from({ length }, (_, i) => noop.arrivals(noopPath(i)));
+function noopHops(noop: NoopServer, length: number, chain = "chain"): number[] {
+  const at = Array.from({ length }, (_, i) => noop.arrivals(noopPath(i, chain)));
   if (at.some((a) => a.length !== 1))
     throw new Error(`chain: expected one request per task at the no-op server, got ${at.map((a) => a.length).join(",")}`);
   return at.slice(1).map((a, i) => a[0]! - at[i]![0]!);
@@ -57,14 +57,51 @@ export const floorSubject = (store: "sqlite" | "postgres", kind: "http" | "bash"
 
 export const chainWorkload: Workload = async (ctx) => {
   const trials = ctx.opts.trials ?? 5;
-  // The peers' trials bracket Leoflow's, as in the fan-out: BullMQ's hop read 0.53 to 0.85 ms across one day's runs,
-  // a swing as large as the gap being measured.
-  return bracketedByPeers(
-    trials,
-    async (n) => [...(await bullmqChain(ctx, n)), ...(await graphileChain(ctx, n))],
-    () => leoflowChains(ctx, trials),
-  );
+  const noop = ctx.opts.kinds.includes("http") ? noopServer() : null;
+  try {
+    // The peers' trials bracket Leoflow's, as in the fan-out: BullMQ's hop read 0.53 to 0.85 ms across one day's
+    // runs, a swing as large as the gap being measured.
+    return await bracketedByPeers(
+      trials,
+      async (n) => {
+        const rows: Row[] = [];
+        for (const job of [NOOP_JOB, ...(noop ? [httpJob(noop, ctx.opts.chain)] : [])])
+          rows.push(...(await bullmqChain(ctx, n, job)), ...(await graphileChain(ctx, n, job)));
+        return rows;
+      },
+      () => leoflowChains(ctx, trials),
+    );
+  } finally {
+    noop?.stop();
+  }
 };
+
+/**
+ * What a peer's job does before it adds the next: nothing (the targets' reference, the best peer), or what a
+ * Leoflow http task does, one GET to a no-op server with its body read; that chain's hops are then timed on the
+ * no-op server's clock, as Leoflow's http hops are (the HTTP exchange on both sides included).
+ */
+interface PeerChainJob {
+  label: string;
+  note: string;
+  run(i: number): Promise<void>;
+  /** Called before each trial. */
+  begin?(): void;
+  /** The trial's hops, when not the job's own start − end stamps. */
+  hops?(): number[];
+}
+
+const NOOP_JOB: PeerChainJob = { label: "", note: "", run: async () => {} };
+
+function httpJob(noop: NoopServer, length: number): PeerChainJob {
+  return {
+    label: " · http",
+    note: "; each job one local HTTP GET, as an http task; hops on the no-op server's clock, as Leoflow's",
+    run: async (i) => void (await (await fetch(`${noop.base}${noopPath(i, "chain-peer")}`)).text()),
+    begin: () => noop.record(),
+    hops: () => noopHops(noop, length, "chain-peer"),
+  };
+}
 
 async function leoflowChains(ctx: BenchContext, trials: number): Promise<Row[]> {
   // A chain of empty tasks ends within one plan (every hop 0): nothing to measure per hop.
@@ -182,9 +219,9 @@ class ChainRecorder {
     this.ends = [];
     return new Promise((r) => (this.done = r));
   }
-  /** Called by the job body: marks start and end of the (no-op) work; true when another job must follow. */
-  job(i: number): boolean {
-    this.starts[i] = nowMs();
+  /** Called by the job body after its work (begun at `startedAt`): marks start and end; true when another job must follow. */
+  job(i: number, startedAt = nowMs()): boolean {
+    this.starts[i] = startedAt;
     this.ends[i] = nowMs();
     if (i + 1 < this.length) return true;
     this.done!();
@@ -198,25 +235,26 @@ class ChainRecorder {
   }
 }
 
-async function recordTrials(rec: ChainRecorder, trials: number, enqueueFirst: () => Promise<unknown>) {
+async function recordTrials(rec: ChainRecorder, trials: number, job: PeerChainJob, enqueueFirst: () => Promise<unknown>) {
   const hops: number[] = [];
   const totals: number[] = [];
   for (let t = 0; t <= trials; t++) {
+    job.begin?.();
     const finished = rec.begin();
     await enqueueFirst();
     await finished;
     if (t === 0) continue;
-    hops.push(...rec.hops());
+    hops.push(...(job.hops ? job.hops() : rec.hops()));
     totals.push(rec.total());
   }
   return { hops, totals };
 }
 
-async function bullmqChain(ctx: BenchContext, trials: number): Promise<Row[]> {
-  const subject = peerLabel("bullmq");
+async function bullmqChain(ctx: BenchContext, trials: number, job: PeerChainJob): Promise<Row[]> {
+  const subject = peerLabel("bullmq") + job.label;
   const base = { workload: WORKLOAD, subject, kind: "peer" as const, better: "lower" as const };
   if (ctx.skipBullmq) return [HOP, TOTAL].map((metric) => skippedRow({ ...base, metric }, ctx.skipBullmq!));
-  ctx.log("chain: bullmq");
+  ctx.log(`chain: ${subject}`);
   const { Queue, Worker } = await importPeer("bullmq");
   const connection = { ...REDIS, maxRetriesPerRequest: null };
   const name = `leoflow-bench-chain-${process.pid}`;
@@ -226,16 +264,18 @@ async function bullmqChain(ctx: BenchContext, trials: number): Promise<Row[]> {
   const jobOpts = { removeOnComplete: true, removeOnFail: true };
   const worker = new Worker(
     name,
-    async (job: { data: { i: number } }) => {
-      if (rec.job(job.data.i)) await queue.add("hop", { i: job.data.i + 1 }, jobOpts);
+    async (j: { data: { i: number } }) => {
+      const startedAt = nowMs();
+      await job.run(j.data.i);
+      if (rec.job(j.data.i, startedAt)) await queue.add("hop", { i: j.data.i + 1 }, jobOpts);
     },
     { connection, concurrency: 1 },
   );
   await worker.waitUntilReady();
   try {
-    const { hops, totals } = await recordTrials(rec, trials, () => queue.add("hop", { i: 0 }, jobOpts));
+    const { hops, totals } = await recordTrials(rec, trials, job, () => queue.add("hop", { i: 0 }, jobOpts));
     return [
-      { ...base, metric: HOP, samples: hops, note: "each job adds the next; Redis 127.0.0.1:6379" },
+      { ...base, metric: HOP, samples: hops, note: `each job adds the next; Redis 127.0.0.1:6379${job.note}` },
       { ...base, metric: TOTAL, samples: totals },
     ];
   } finally {
@@ -245,11 +285,11 @@ async function bullmqChain(ctx: BenchContext, trials: number): Promise<Row[]> {
   }
 }
 
-async function graphileChain(ctx: BenchContext, trials: number): Promise<Row[]> {
-  const subject = peerLabel("graphile-worker");
+async function graphileChain(ctx: BenchContext, trials: number, job: PeerChainJob): Promise<Row[]> {
+  const subject = peerLabel("graphile-worker") + job.label;
   const base = { workload: WORKLOAD, subject, kind: "peer" as const, better: "lower" as const };
   if (ctx.skipGraphile) return [HOP, TOTAL].map((metric) => skippedRow({ ...base, metric }, ctx.skipGraphile!));
-  ctx.log("chain: graphile-worker");
+  ctx.log(`chain: ${subject}`);
   const gw = await importPeer("graphile-worker");
   const rec = new ChainRecorder(ctx.opts.chain);
   // Documented low-latency setup: jobs arrive by LISTEN/NOTIFY (always on); pollInterval only backs it up.
@@ -262,14 +302,16 @@ async function graphileChain(ctx: BenchContext, trials: number): Promise<Row[]> 
     logger: new gw.Logger(() => () => {}),
     taskList: {
       hop: async (payload: { i: number }, helpers: { addJob: (id: string, p: unknown) => Promise<unknown> }) => {
-        if (rec.job(payload.i)) await helpers.addJob("hop", { i: payload.i + 1 });
+        const startedAt = nowMs();
+        await job.run(payload.i);
+        if (rec.job(payload.i, startedAt)) await helpers.addJob("hop", { i: payload.i + 1 });
       },
     },
   });
   try {
-    const { hops, totals } = await recordTrials(rec, trials, () => runner.addJob("hop", { i: 0 }));
+    const { hops, totals } = await recordTrials(rec, trials, job, () => runner.addJob("hop", { i: 0 }));
     return [
-      { ...base, metric: HOP, samples: hops, note: "each job adds the next; LISTEN/NOTIFY, pollInterval 100 ms" },
+      { ...base, metric: HOP, samples: hops, note: `each job adds the next; LISTEN/NOTIFY, pollInterval 100 ms${job.note}` },
       { ...base, metric: TOTAL, samples: totals },
     ];
   } finally {
