@@ -39,6 +39,7 @@ const TABLE: Record<string, Permission> = {
   // Task instances (with and without a map index), their tries, dependencies and logs
   "GET /dags/:dag_id/dagRuns/:dag_run_id/taskInstances": "dags:read",
   "GET /leoflow/dags/:dag_id/dagRuns/:dag_run_id/taskInstanceStates": "dags:read",
+  "GET /leoflow/dags/:dag_id/dagRuns/:dag_run_id/taskInstanceSummaries": "dags:read",
   "PATCH /dags/:dag_id/dagRuns/:dag_run_id/taskInstances": "runs:edit",
   "POST /dags/:dag_id/dagRuns/:dag_run_id/taskInstances/list": "dags:read",
   "GET /dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id": "dags:read",

@@ -71,7 +71,9 @@ export function dagVersionUuid(dagId: string, versionId: number): string {
  * What the DAG page's grid and graph draw of a task instance (TaskInstanceStateResponse), and the same fields of
  * TaskInstanceResponse (serializeTaskInstance builds on it): nothing to hash or look up.
  */
-export function serializeTaskInstanceState(ti: TaskInstanceRecord) {
+export function serializeTaskInstanceState(
+  ti: Pick<TaskInstanceRecord, "task_id" | "state" | "try_number" | "max_tries" | "start_date" | "end_date"> & { map_index: number | null },
+) {
   return {
     task_id: ti.task_id,
     map_index: ti.map_index,

@@ -1,9 +1,12 @@
 /**
- * GET /api/v2/leoflow/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstanceStates: a run's task instances with only what
- * the DAG page's grid and graph draw (task id, map index, state, try, tries allowed, start, end, duration), in the
- * task instance list's order, in pages of up to MAX_STATES_PAGE. The list's TaskInstanceResponse is ~960 bytes of
- * JSON a task instance, with its DAG version and a UUID for each; this is ~180, and opening the page of a DAG of
- * 10,000 tasks reads 25 runs of them.
+ * A run's task instances with only what the DAG page's grid and graph draw (task id, map index, state, try, tries
+ * allowed, start, end, duration). The list's TaskInstanceResponse is ~960 bytes of JSON a task instance, with its
+ * DAG version and a UUID for each; these are ~180.
+ * - GET /api/v2/leoflow/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstanceStates: every task instance, in the task
+ *   instance list's order, in pages of up to MAX_STATES_PAGE.
+ * - GET /api/v2/leoflow/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstanceSummaries: one per task, what the page reads
+ *   (domain/task-summaries.ts): a mapped task's instances folded into their count and states, so a task mapped over
+ *   10,000 items is one entry, read from Postgres or SQLite as a row per state.
  */
 import { Hono } from "hono";
 import type { ApiEnv, ResolvedDeps } from "./deps";
@@ -11,7 +14,7 @@ import { getDagRunOr404 } from "./lookups";
 import { serializeTaskInstanceState } from "./serialize";
 import { teamOf } from "./team";
 import { pageLimit, pagingQuery, parseQuery } from "./validate";
-import { lazySchema } from "../domain";
+import { lazySchema, summarizeTaskInstances, type TaskInstanceSummary } from "../domain";
 import { z } from "zod";
 
 /**
@@ -35,5 +38,16 @@ export function taskInstanceStateRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const page = await store.findTaskInstances(teamOf(c), { dag_id: dagId, run_id: runId, limit: q.limit, offset: q.offset });
     return c.json({ task_instances: page.items.map(serializeTaskInstanceState), total_entries: page.total });
   });
+  app.get("/leoflow/dags/:dag_id/dagRuns/:dag_run_id/taskInstanceSummaries", async (c) => {
+    const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
+    const summaries = summarizeTaskInstances(await store.readTaskInstanceSummaries(run.id)).map(serializeSummary);
+    return c.json({ task_instances: summaries, total_entries: summaries.length });
+  });
   return app;
+}
+
+/** A summary as a task instance's state, with a folded mapped task's count and states. */
+function serializeSummary(s: TaskInstanceSummary) {
+  const mapped = s.mapped_count === undefined ? {} : { mapped_count: s.mapped_count, mapped_states: s.mapped_states };
+  return { ...serializeTaskInstanceState(s), ...mapped };
 }

@@ -218,3 +218,10 @@ export {
   type SelectedCallback,
 } from "./callbacks";
 export { taskOfSpec } from "./task-lookup";
+export {
+  summarizeTaskInstances,
+  MAPPED_PRECEDENCE,
+  type MappedStateGroup,
+  type TaskInstanceSummary,
+  type TaskInstanceSummarySource,
+} from "./task-summaries";

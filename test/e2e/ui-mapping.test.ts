@@ -1,7 +1,8 @@
 /**
  * A mapped task in the web UI (Chromium via playwright-core, against the compiled binary): the grid marks the
  * task as mapped, and its cell (one per run) names how many instances it has and their states, in the
- * tooltip and in the keyboard cursor's label; the task panel says the same. Skipped without a browser,
+ * tooltip and in the keyboard cursor's label; the task panel says the same. The page reads the run as one entry
+ * per task (taskInstanceSummaries): the server folds the instances. Skipped without a browser,
  * except under CI=true.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
@@ -51,7 +52,14 @@ describe.skipIf(!CHROMIUM)("a mapped task in the web UI", () => {
   test("the cell of a mapped task counts its instances and their states; the names mark it mapped", async () => {
     await lf.api("POST", "/api/v2/dags/ui_map/dagRuns", { logical_date: null, dag_run_id: "map-1" });
     await waitForRun(lf, "ui_map", "map-1");
+    // What the page reads of the run: one entry per task, the mapped task's three instances folded by the server.
+    const read = page.waitForResponse((r) => r.url().includes("/dagRuns/map-1/taskInstanceSummaries"));
     await page.goto(`${lf.url}/dags/ui_map/runs/map-1`);
+    const entries = ((await (await read).json()) as { task_instances: { task_id: string; mapped_count?: number }[] }).task_instances;
+    expect(entries.map((e) => [e.task_id, e.mapped_count])).toEqual([
+      ["after", undefined],
+      ["each", 3],
+    ]);
     await page.getByText("each [ ]").waitFor();
     const cell = page.getByRole("link", { name: "each in map-1: failed, 3 mapped instances (failed×1, success×2)" });
     await cell.focus();

@@ -46,8 +46,8 @@ describe.skipIf(!CHROMIUM)("the DAG page's re-reads after events (Chromium, comp
     }
     page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     page.on("request", (req) => {
-      const m = /\/api\/v2\/leoflow\/dags\/(\w+)\/dagRuns\/r1\/taskInstanceStates\?/.exec(req.url());
-      if (m && new URL(req.url()).searchParams.get("offset") === "0") reads.set(m[1]!, [...(reads.get(m[1]!) ?? []), Date.now()]);
+      const m = /\/api\/v2\/leoflow\/dags\/(\w+)\/dagRuns\/r1\/taskInstanceSummaries\b/.exec(req.url());
+      if (m) reads.set(m[1]!, [...(reads.get(m[1]!) ?? []), Date.now()]);
     });
     await signIn(page, lf.url, "admin", "e2e-admin-password");
   });

@@ -195,5 +195,41 @@ export function mappingContract(getStore: () => Store): void {
         [],
       );
     });
+
+    test("the grid's read: the unmapped task instances as rows, the mapped ones a row per task and state", async () => {
+      const store = getStore();
+      const { run, each } = await mappedRun(store, "m9");
+      await store.expandTaskInstances([{ id: each.id, count: 4 }], at(1));
+      const tis = (await store.loadRunSnapshots([run.id]))[0]!.tis.filter((t) => t.task_id === "each");
+      const [a, b, c, d] = tis.sort((x, y) => x.map_index - y.map_index).map((t) => t.id) as [number, number, number, number];
+      await store.applyTransitions(
+        [a, b, c].map((id) => ({ id, from: ["none" as const], to: "scheduled" as const })),
+        at(2),
+      );
+      await store.applyTransitions(
+        [
+          { id: a, from: ["scheduled"], to: "running", patch: { start_date: at(3) } },
+          { id: b, from: ["scheduled"], to: "running", patch: { start_date: at(4), try_number: 2 } },
+          { id: c, from: ["scheduled"], to: "running", patch: { start_date: at(5) } },
+        ],
+        at(5),
+      );
+      await store.applyTransitions(
+        [
+          { id: a, from: ["running"], to: "success", patch: { end_date: at(8) } },
+          { id: b, from: ["running"], to: "success", patch: { end_date: at(9) } },
+        ],
+        at(9),
+      );
+      await store.applyTransitions([{ id: d, from: ["none"], to: "removed" }], at(9));
+      expect(await store.readTaskInstanceSummaries(run.id)).toEqual({
+        unmapped: [{ task_id: "make", state: "none", try_number: 1, max_tries: 0, start_date: null, end_date: null }],
+        mapped: [
+          { task_id: "each", state: "success", count: 2, try_number: 2, max_tries: 3, start_date: at(3), end_date: at(9), ended: 2 },
+          { task_id: "each", state: "running", count: 1, try_number: 1, max_tries: 3, start_date: at(5), end_date: null, ended: 0 },
+          { task_id: "each", state: "removed", count: 1, try_number: 1, max_tries: 3, start_date: null, end_date: null, ended: 0 },
+        ],
+      });
+    });
   });
 }

@@ -594,3 +594,19 @@ describeRoute({
   query: requestSchema(tiStateRoutes, "TaskInstanceStatesQuery"),
   responses: { 200: collection("task_instances", TaskInstanceStateResponse), 404: ErrorResponse },
 });
+
+/** One task of a run as the DAG page's grid draws it: a task instance's state, or a mapped task's instances folded. */
+export const TaskInstanceSummaryResponse = TaskInstanceStateResponse.extend({
+  map_index: int.nullable(),
+  mapped_count: int.optional(),
+  mapped_states: z.record(z.string(), int).optional(),
+});
+describeRoute({
+  method: "GET",
+  path: "/api/v2/leoflow/dags/:dag_id/dagRuns/:dag_run_id/taskInstanceSummaries",
+  summary:
+    "Leoflow: a run's tasks as a grid draws them: each task instance's state, try, start, end and duration; a mapped task's instances as one entry (map_index null) with their count and states counted",
+  tag: "Leoflow",
+  params: { dag_id: z.string(), dag_run_id: z.string() },
+  responses: { 200: collection("task_instances", TaskInstanceSummaryResponse), 404: ErrorResponse },
+});

@@ -13,6 +13,7 @@ import type {
   TaskInstanceFilter,
   XComFilter,
   TaskInstanceRecord,
+  TaskInstanceSummarySource,
   XComKey,
   XComRecord,
 } from "../../domain";
@@ -64,6 +65,11 @@ export interface RunsApiStore extends Pick<SchedulerStore, "createDagRun" | "loa
 export interface TaskInstancesApiStore extends Pick<TaskLogStore, "readLogs">, Pick<AgentRpcStore, "getXCom"> {
   /** The task instances of the team's run. */
   listTaskInstances(team: string, dagId: string, runId: string, opts?: ListOptions): Promise<Page<TaskInstanceRecord>>;
+  /**
+   * The DAG page's read of a run (by its row id, found through the team's lookup first): its unmapped task
+   * instances, and its mapped ones grouped by task and state (domain/task-summaries.ts folds them).
+   */
+  readTaskInstanceSummaries(dagRunId: number): Promise<TaskInstanceSummarySource>;
   /** The team's task instances across DAGs and runs (the API's `~` lists and filters). */
   findTaskInstances(team: string, filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>>;
   /** Earlier tries of a task instance (not the current one), oldest first. */

@@ -41,6 +41,7 @@ import type {
   Page,
   RunSnapshot,
   TaskInstanceRecord,
+  TaskInstanceSummarySource,
   TaskTransition,
   UserRecord,
   TeamInput,
@@ -116,6 +117,7 @@ import type {
   WebhookPatch,
   WebhookRecord,
 } from "../../domain";
+import { readTaskInstanceSummaries } from "./task-summaries";
 
 /**
  * Connections of the hot pool: a hop's statements run one after another, a fan-out has its batch of ends, its
@@ -311,6 +313,10 @@ export class PostgresStore implements Store {
   async listDagRuns(team: string, filter?: DagRunFilter): Promise<Page<DagRunRecord>> {
     return filterQueries.listDagRunsFiltered(this.sql, team, filter ?? {});
   }
+  async readTaskInstanceSummaries(dagRunId: number): Promise<TaskInstanceSummarySource> {
+    return readTaskInstanceSummaries(this.sql, dagRunId);
+  }
+
   async findTaskInstances(team: string, filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>> {
     return filterQueries.findTaskInstances(this.sql, team, filter);
   }

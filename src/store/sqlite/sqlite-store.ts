@@ -22,6 +22,7 @@ import type {
   Page,
   RunSnapshot,
   TaskInstanceRecord,
+  TaskInstanceSummarySource,
   TaskTransition,
   UserRecord,
   TeamInput,
@@ -111,6 +112,7 @@ import type {
 } from "../../domain";
 import { isTerminalDagRunState } from "../../domain";
 import { WalCheckpointer, type WalCheckpointerOptions } from "./wal-checkpointer";
+import { readTaskInstanceSummaries } from "./task-summaries";
 
 export const DEFAULT_XCOM_MAX_BYTES = 1024 * 1024;
 
@@ -273,6 +275,10 @@ export class SqliteStore implements Store {
   async listDagRuns(team: string, filter?: DagRunFilter): Promise<Page<DagRunRecord>> {
     return filterQueries.listDagRunsFiltered(this.db, team, filter ?? {});
   }
+  async readTaskInstanceSummaries(dagRunId: number): Promise<TaskInstanceSummarySource> {
+    return readTaskInstanceSummaries(this.db, dagRunId);
+  }
+
   async findTaskInstances(team: string, filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>> {
     return filterQueries.findTaskInstances(this.db, team, filter);
   }

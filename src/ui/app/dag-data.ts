@@ -5,9 +5,8 @@
  * larger the run, the later: refresh-pace.ts).
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, eachLimited, listAll, seg } from "./api";
+import { api, eachLimited, seg } from "./api";
 import { gridOrder } from "./graph-layout";
-import { byTask } from "./mapped";
 import { runRefreshDelayMs } from "./refresh-pace";
 import { onConnected, onEvent } from "./sse";
 import type { DagRun, Task, TaskInstanceState } from "./types";
@@ -44,21 +43,22 @@ export function useDagData(dagId: string, runLimit: number): DagData {
     const s = () => state.current;
     const dagPath = `/dags/${seg(dagId)}`;
     const pendingRuns = new Set<string>();
-    /** Task instances each run had at its last read: a large run is re-read less often. */
+    /** Entries (tasks) each run had at its last read: a large run is re-read less often. */
     const sizes = new Map<string, number>();
     let runsTimer: ReturnType<typeof setTimeout> | null = null;
     let refreshTimer: ReturnType<typeof setTimeout> | null = null;
 
     const loadTis = async (runId: string) => {
-      // The grid's fields only, in pages of 10,000 (task-instance-states.ts): a fifth of the full list's bytes.
-      const items = await listAll<TaskInstanceState>(
-        `/leoflow${dagPath}/dagRuns/${seg(runId)}/taskInstanceStates`,
-        "task_instances",
-        10_000,
+      // One entry per task, a mapped task's instances folded by the server (taskInstanceSummaries): a task mapped
+      // over 10,000 items is one entry, not 10,000.
+      const r = await api<{ task_instances: TaskInstanceState[] }>(
+        "GET",
+        `/leoflow${dagPath}/dagRuns/${seg(runId)}/taskInstanceSummaries`,
+        undefined,
         ctl.signal,
       );
-      sizes.set(runId, items.length);
-      s().tis.set(runId, byTask(items));
+      sizes.set(runId, r.task_instances.length);
+      s().tis.set(runId, new Map(r.task_instances.map((t) => [t.task_id, t])));
       bump();
     };
     const loadRuns = async () => {

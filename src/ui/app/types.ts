@@ -30,9 +30,9 @@ export interface DagRun {
 
 export interface TaskInstance {
   task_id: string;
-  /** -1 unless the task is mapped (docs/mapping.md). */
-  map_index?: number;
-  /** Set by the UI on a mapped task's folded cell (mapped.ts): how many instances it has (removed ones apart). */
+  /** -1 unless the task is mapped (docs/mapping.md); null on a mapped task's folded entry (taskInstanceSummaries). */
+  map_index?: number | null;
+  /** Set on a mapped task's folded entry (taskInstanceSummaries): how many instances it has (removed ones apart). */
   mapped_count?: number;
   /** Set with mapped_count: its instances counted by state, most telling first (`{ running: 2, success: 48 }`). */
   mapped_states?: Record<string, number>;
