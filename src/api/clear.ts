@@ -43,7 +43,7 @@ export const ClearTaskInstancesBody = lazySchema(() =>
       only_failed: z.boolean().default(true),
       only_running: z.boolean().default(false),
       reset_dag_runs: z.boolean().default(true),
-      // A [task_id, map_index] pair is accepted for Airflow clients; Leoflow tasks are not mapped.
+      // A [task_id, map_index] pair names one instance of a mapped task; a bare task id, all of its instances.
       task_ids: z
         .array(z.union([z.string().min(1), z.tuple([z.string().min(1), z.number().int()])]))
         .min(1, "task_ids list should have at least 1 element.")
@@ -171,6 +171,14 @@ async function serializeTargets(
   return { task_instances: items.map((t) => serializeTaskInstance(t.ti, t.run, times)), total_entries: items.length };
 }
 
+/** The tasks named only by [task_id, map_index] pairs, with their map indexes; a task also named bare is cleared whole. */
+function instancesNamed(taskIds: readonly (string | readonly [string, number])[]): Map<string, Set<number>> {
+  const whole = new Set(taskIds.filter((t) => typeof t === "string"));
+  const out = new Map<string, Set<number>>();
+  for (const t of taskIds) if (typeof t !== "string" && !whole.has(t[0])) out.set(t[0], (out.get(t[0]) ?? new Set()).add(t[1]));
+  return out;
+}
+
 function checkTaskIds(dag: DagRecord, taskIds: string[] | null): void {
   if (!taskIds) return;
   const known = new Set(dag.spec.tasks.map((t) => t.task_id));
@@ -188,6 +196,7 @@ export function clearRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const dag = await getDagOr404(store, teamOf(c), c.req.param("dag_id"));
     const taskIds = body.task_ids ? [...new Set(body.task_ids.map((t) => (typeof t === "string" ? t : t[0])))] : null;
     checkTaskIds(dag, taskIds);
+    const mapIndexes = instancesNamed(body.task_ids ?? []);
 
     let runs: DagRunRecord[];
     if (body.dag_run_id) {
@@ -220,6 +229,7 @@ export function clearRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       include_downstream: body.include_downstream,
       only_failed: body.only_failed,
       only_running: body.only_running,
+      map_indexes: mapIndexes,
     };
     const targets: Target[] = [];
     const snapshots = new Map<number, { spec: DagSpec; tis: readonly TaskInstanceRecord[] }>();

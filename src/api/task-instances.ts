@@ -1,6 +1,6 @@
 /**
- * Task instances: list (`~` for every DAG and every run, Airflow's filters), get (also by map_index: Leoflow
- * has no mapped tasks, so only -1 exists), dependencies, listMapped, and the batch list
+ * Task instances: list (`~` for every DAG and every run, Airflow's filters), get (also by map_index: a mapped
+ * task's instances are 0..n-1 once expanded, -1 before), dependencies, listMapped, and the batch list
  * POST /dags/~/dagRuns/~/taskInstances/list.
  */
 import { Hono, type Context } from "hono";

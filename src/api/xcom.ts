@@ -70,20 +70,27 @@ export function xcomRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     return { run, ti: await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id"), mapIndex) };
   };
 
+  /** The named instance, or without a map index any instance of the task (a mapped task has no -1 once expanded). */
+  const taskInRunOr404 = async (run: DagRunRecord, taskId: string, mapIndex: number | undefined) => {
+    if (mapIndex !== undefined) return void (await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, taskId, mapIndex));
+    const any = await store.findTaskInstances(run.team, { dag_id: run.dag_id, run_id: run.run_id, task_id: taskId, limit: 1 });
+    if (!any.items.length) await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, taskId);
+  };
+
   app.get(`${TI}/xcomEntries`, async (c) => {
     const [dagId, runId, taskId] = ["dag_id", "dag_run_id", "task_id"].map((n) => c.req.param(n)) as [string, string, string];
     const q = parseQuery(c, ListXComQuery);
     // `~` for any of the three means every one; a named one must exist.
+    const mapIndex = q.map_index ?? q.map_index_filter;
     if (dagId !== "~" && runId !== "~") {
       const run = await getDagRunOr404(store, teamOf(c), dagId, runId);
-      if (taskId !== "~") await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, taskId);
+      if (taskId !== "~") await taskInRunOr404(run, taskId, mapIndex);
     } else if (dagId !== "~") await getDagOr404(store, teamOf(c), dagId);
-    const mapIndex = q.map_index ?? q.map_index_filter;
-    if (mapIndex !== undefined && mapIndex !== -1) return c.json({ xcom_entries: [], total_entries: 0 });
     const page = await store.listXComs(teamOf(c), {
       dag_id: dagId === "~" ? undefined : dagId,
       run_id: runId === "~" ? undefined : runId,
       task_id: taskId === "~" ? undefined : taskId,
+      map_index: mapIndex,
       key: q.xcom_key,
       key_pattern: q.xcom_key_pattern,
       dag_id_pattern: q.dag_display_name_pattern, // a DAG's display name is its id

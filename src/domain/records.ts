@@ -184,6 +184,8 @@ export interface XComFilter extends ListOptions, Partial<Record<"logical_date" |
   dag_id?: string;
   run_id?: string;
   task_id?: string;
+  /** One instance's (a mapped task's 0..n-1; -1 an unmapped task's). */
+  map_index?: number;
   key?: string;
   key_pattern?: string;
   dag_id_pattern?: string;

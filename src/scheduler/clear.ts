@@ -25,6 +25,8 @@ export interface ClearSelection {
   only_running?: boolean;
   /** Task ids left out even if selected (marking a task clears its downstream but not itself). */
   exclude?: readonly string[];
+  /** Of these named tasks, only the instances at these map indexes (Airflow's [task_id, map_index] pairs). */
+  map_indexes?: ReadonlyMap<string, ReadonlySet<number>>;
 }
 
 /**
@@ -72,6 +74,7 @@ export function selectClearTargets(
     (ti) =>
       (sel.task_ids === null || ids.has(ti.task_id)) &&
       !exclude.has(ti.task_id) &&
+      (sel.map_indexes?.get(ti.task_id)?.has(ti.map_index) ?? true) &&
       (!sel.only_failed || FAILED.has(ti.state)) &&
       (!sel.only_running || ti.state === "running"),
   );

@@ -98,7 +98,7 @@ export function namedRuns(f: TaskInstanceFilter): string[] | null {
 /** Conditions on xcom (unaliased); run dates through the run the entry belongs to. */
 export function xcomWhere(d: SqlDialect, f: XComFilter): string[] {
   const where: string[] = [];
-  for (const field of ["dag_id", "run_id", "task_id", "key"] as const)
+  for (const field of ["dag_id", "run_id", "task_id", "map_index", "key"] as const)
     if (f[field] !== undefined) where.push(`${field} = ${d.param(f[field])}`);
   if (f.key_pattern !== undefined) where.push(d.ilike("key", f.key_pattern));
   if (f.dag_id_pattern !== undefined) where.push(d.ilike("dag_id", f.dag_id_pattern));

@@ -65,4 +65,31 @@ describe.skipIf(!CHROMIUM)("a mapped task in the web UI", () => {
     await cell.focus();
     expect(await page.getByRole("tooltip").textContent()).toContain("Mapped: 3 instances (failed×1, success×2)");
   });
+
+  test("a mapped task's cell opens its instances; one instance opens its own panel and is marked alone", async () => {
+    await page.goto(`${lf.url}/dags/ui_map/runs/map-1`);
+    // The grid is a canvas: its keyboard cursor (a link over the focused square) opens the cell with Enter.
+    await page.getByRole("link", { name: /^each in map-1: failed/ }).focus();
+    await page.keyboard.press("Enter");
+    const list = page.getByRole("table", { name: "Instances of each" });
+    await list.waitFor();
+    await page.getByText("3 instances; 1–3 shown.").waitFor();
+    const rows = list.locator("tbody tr");
+    expect(await rows.count()).toBe(3);
+    expect(await rows.nth(1).locator(".badge").getAttribute("data-state")).toBe("failed");
+
+    // Instance 1 (x = 2) failed: its own panel, its own log, and a mark that changes it and no other instance.
+    await list.getByRole("link", { name: "1", exact: true }).click();
+    await page.waitForURL(/\/dags\/ui_map\/runs\/map-1\/tasks\/each\/mapped\/1$/);
+    const heading = page.getByRole("heading", { name: /^each \[1\]/ });
+    await heading.locator('.badge[data-state="failed"]').waitFor();
+    await page.getByText("Log of try 1").waitFor();
+    await page.getByRole("button", { name: "Mark as…" }).click();
+    const affected = page.getByRole("list", { name: "What will change" });
+    await affected.getByText("each [1]").waitFor();
+    expect(await affected.locator("li").count()).toBe(1);
+    await page.getByRole("button", { name: "Mark success 1" }).click();
+    await heading.locator('.badge[data-state="success"]').waitFor();
+    await page.getByRole("link", { name: "each in map-1: success, 3 mapped instances (success×3)" }).waitFor();
+  });
 });

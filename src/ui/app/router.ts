@@ -1,6 +1,7 @@
 /**
  * The app's URLs, like Airflow 3's: /dags, /dags/:dag_id (grid; ?tab=graph), /dags/:dag_id/runs/:run_id,
- * /dags/:dag_id/runs/:run_id/tasks/:task_id (?try=N), /variables, /connections, /pools, /users, /audit, /login.
+ * /dags/:dag_id/runs/:run_id/tasks/:task_id (?try=N; a mapped task: its instances), …/tasks/:task_id/mapped/:map_index
+ * (one instance of a mapped task, ?try=N), /variables, /connections, /pools, /users, /audit, /login.
  * `parseRoute` is pure; `navigate` pushes history and tells the app.
  */
 
@@ -8,7 +9,7 @@ export type DagTab = "grid" | "graph";
 
 export type Route =
   | { page: "dags" }
-  | { page: "dag"; dagId: string; tab: DagTab; runId?: string; taskId?: string; tryNumber?: number }
+  | { page: "dag"; dagId: string; tab: DagTab; runId?: string; taskId?: string; mapIndex?: number; tryNumber?: number }
   | { page: "variables" }
   | { page: "connections" }
   | { page: "pools" }
@@ -20,15 +21,18 @@ export type Route =
 export function parseRoute(pathname: string, search: string): Route {
   const q = new URLSearchParams(search);
   const parts = pathname.split("/").filter(Boolean).map(decodeURIComponent);
-  const [first, dagId, runs, runId, tasks, taskId] = parts;
+  const [first, dagId, runs, runId, tasks, taskId, mapped, index] = parts;
   if (!first || (first === "dags" && !dagId)) return { page: "dags" };
   if (first === "dags" && dagId) {
     const tab: DagTab = q.get("tab") === "graph" ? "graph" : "grid";
     if (parts.length === 2) return { page: "dag", dagId, tab };
     if (runs === "runs" && runId && parts.length === 4) return { page: "dag", dagId, tab, runId };
-    if (runs === "runs" && runId && tasks === "tasks" && taskId && parts.length === 6) {
+    if (runs === "runs" && runId && tasks === "tasks" && taskId && (parts.length === 6 || (parts.length === 8 && mapped === "mapped"))) {
       const t = Number(q.get("try"));
-      return { page: "dag", dagId, tab, runId, taskId, tryNumber: Number.isInteger(t) && t > 0 ? t : undefined };
+      const tryNumber = Number.isInteger(t) && t > 0 ? t : undefined;
+      if (parts.length === 6) return { page: "dag", dagId, tab, runId, taskId, tryNumber };
+      const m = Number(index);
+      if (Number.isInteger(m) && m >= 0 && /^\d+$/.test(index!)) return { page: "dag", dagId, tab, runId, taskId, mapIndex: m, tryNumber };
     }
   }
   if (parts.length === 1 && ["variables", "connections", "pools", "users", "audit", "login"].includes(first))
@@ -39,10 +43,14 @@ export function parseRoute(pathname: string, search: string): Route {
 const e = encodeURIComponent;
 
 /** The URL of a DAG page, a run or a task instance on it. Pure. */
-export function dagHref(dagId: string, opts: { runId?: string; taskId?: string; tab?: DagTab; tryNumber?: number } = {}): string {
+export function dagHref(
+  dagId: string,
+  opts: { runId?: string; taskId?: string; mapIndex?: number; tab?: DagTab; tryNumber?: number } = {},
+): string {
   let path = `/dags/${e(dagId)}`;
   if (opts.runId) path += `/runs/${e(opts.runId)}`;
   if (opts.runId && opts.taskId) path += `/tasks/${e(opts.taskId)}`;
+  if (opts.runId && opts.taskId && opts.mapIndex !== undefined) path += `/mapped/${opts.mapIndex}`;
   if (opts.tab !== "graph" && !opts.tryNumber) return path; // the grid draws thousands of these
   const q = new URLSearchParams();
   if (opts.tab === "graph") q.set("tab", "graph");

@@ -1,7 +1,10 @@
-/** clearsForRun: a mapped task cleared whole collapses so it expands again; some of its instances rerun as they are. */
+/**
+ * clearsForRun: a mapped task cleared whole collapses so it expands again; some of its instances rerun as they are.
+ * selectClearTargets: a task named with map indexes (Airflow's [task_id, map_index] pairs) selects those instances.
+ */
 import { describe, expect, test } from "bun:test";
 import type { TaskInstanceRecord, TaskState } from "../../../src/domain";
-import { clearsForRun } from "../../../src/scheduler";
+import { clearsForRun, selectClearTargets, type ClearSelection } from "../../../src/scheduler";
 import { dag, tis } from "./helpers";
 
 const spec = dag([
@@ -49,5 +52,25 @@ describe("clearsForRun", () => {
   ])("%s", (_, states, pick, expected) => {
     const run = rows(states);
     expect(shape(clearsForRun(spec, run, run.filter(pick)))).toEqual(expected);
+  });
+});
+
+describe("selectClearTargets with map indexes", () => {
+  test("a task named with map indexes selects those instances only; its downstream and other tasks whole", () => {
+    const run = [
+      ...rows(["success", "failed", "success"]),
+      ...tis(spec, {})
+        .filter((t) => t.task_id === "lit")
+        .map((t) => ({ ...t, id: 30 })),
+    ];
+    const picked = (sel: ClearSelection) => selectClearTargets(spec, run, sel).map((t) => `${t.task_id}@${t.map_index}`);
+    expect(picked({ task_ids: ["each"], map_indexes: new Map([["each", new Set([1])]]) })).toEqual(["each@1"]);
+    expect(picked({ task_ids: ["each", "make"], map_indexes: new Map([["each", new Set([0, 2])]]) })).toEqual([
+      "make@-1",
+      "each@0",
+      "each@2",
+    ]);
+    // Without map indexes a named mapped task is every instance (a whole clear, which re-expands it).
+    expect(picked({ task_ids: ["each"] })).toEqual(["each@0", "each@1", "each@2"]);
   });
 });

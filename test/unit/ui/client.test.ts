@@ -43,6 +43,19 @@ describe("routes", () => {
       taskId: "load",
       tryNumber: 2,
     });
+    // A mapped task's instance, as Airflow 3 writes it: …/tasks/:task_id/mapped/:map_index.
+    const instance = new URL(dagHref("fan", { runId: "r1", taskId: "each", mapIndex: 7, tryNumber: 2 }), "http://x");
+    expect(instance.pathname).toBe("/dags/fan/runs/r1/tasks/each/mapped/7");
+    expect(parseRoute(instance.pathname, instance.search)).toEqual({
+      page: "dag",
+      dagId: "fan",
+      tab: "grid",
+      runId: "r1",
+      taskId: "each",
+      mapIndex: 7,
+      tryNumber: 2,
+    });
+    for (const bad of ["-1", "x", "1.5", ""]) expect(parseRoute(`/dags/fan/runs/r1/tasks/each/mapped/${bad}`, "").page).toBe("not_found");
     expect(parseRoute("/pools", "")).toEqual({ page: "pools" });
     expect(parseRoute("/nope/x", "")).toEqual({ page: "not_found", path: "/nope/x" });
   });

@@ -15,6 +15,8 @@ interface Target {
   runId: string;
   /** Absent: the whole run. */
   taskId?: string;
+  /** One instance of a mapped task (absent: the task's every instance). */
+  mapIndex?: number;
 }
 
 interface Options {
@@ -30,7 +32,7 @@ export function ClearDialog({ target, onClose, onDone }: { target: Target; onClo
       ? api<{ task_instances: TaskInstance[] }>("POST", `/dags/${seg(target.dagId)}/clearTaskInstances`, {
           dry_run: dry,
           dag_run_id: target.runId,
-          task_ids: [target.taskId],
+          task_ids: [target.mapIndex === undefined ? target.taskId : [target.taskId, target.mapIndex]],
           include_downstream: opts.downstream,
           include_upstream: opts.upstream,
           only_failed: opts.onlyFailed,
@@ -41,7 +43,11 @@ export function ClearDialog({ target, onClose, onDone }: { target: Target; onClo
         });
   return (
     <ChangeDialog
-      title={target.taskId ? `Clear ${target.taskId}` : `Clear run ${target.runId}`}
+      title={
+        target.taskId
+          ? `Clear ${target.taskId}${target.mapIndex === undefined ? "" : ` [${target.mapIndex}]`}`
+          : `Clear run ${target.runId}`
+      }
       verb="Clear"
       explain="These task instances go back to no status and run again (a new try each):"
       preview={() => request(true).then((r) => r.task_instances)}
@@ -68,11 +74,13 @@ export function MarkDialog({ target, onClose, onDone }: { target: Target; onClos
   const states = target.taskId ? MARKABLE_TASK_STATES : MARKABLE_RUN_STATES;
   const [state, setState] = useState<string>("success");
   const [opts, setOpts] = useState({ downstream: false, upstream: false });
-  const tiPath = `/dags/${seg(target.dagId)}/dagRuns/${seg(target.runId)}/taskInstances/${seg(target.taskId ?? "")}`;
+  const tiPath = `/dags/${seg(target.dagId)}/dagRuns/${seg(target.runId)}/taskInstances/${seg(target.taskId ?? "")}${target.mapIndex === undefined ? "" : `/${target.mapIndex}`}`;
   const body = { new_state: state, include_downstream: opts.downstream, include_upstream: opts.upstream };
   return (
     <ChangeDialog
-      title={target.taskId ? `Mark ${target.taskId}` : `Mark run ${target.runId}`}
+      title={
+        target.taskId ? `Mark ${target.taskId}${target.mapIndex === undefined ? "" : ` [${target.mapIndex}]`}` : `Mark run ${target.runId}`
+      }
       verb={`Mark ${state}`}
       explain={
         target.taskId
@@ -169,8 +177,12 @@ function ChangeDialog(props: {
         ) : (
           <ul class="affected" aria-label="What will change">
             {list.map((ti) => (
-              <li key={`${ti.dag_run_id}/${ti.task_id}`}>
-                <span class="mono">{ti.task_id}</span> <span class="muted mono">{ti.dag_run_id}</span> <StateBadge state={ti.state} />
+              <li key={`${ti.dag_run_id}/${ti.task_id}/${ti.map_index ?? -1}`}>
+                <span class="mono">
+                  {ti.task_id}
+                  {(ti.map_index ?? -1) >= 0 ? ` [${ti.map_index}]` : ""}
+                </span>{" "}
+                <span class="muted mono">{ti.dag_run_id}</span> <StateBadge state={ti.state} />
               </li>
             ))}
           </ul>

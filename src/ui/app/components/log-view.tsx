@@ -17,7 +17,7 @@ interface Line {
 const POLL_MS = 1000;
 const MAX_LINES = 20_000;
 
-export function LogView(props: { dagId: string; runId: string; taskId: string; tryNumber: number; live: boolean }) {
+export function LogView(props: { dagId: string; runId: string; taskId: string; mapIndex?: number; tryNumber: number; live: boolean }) {
   const [lines, setLines] = useState<Line[]>([]);
   const [error, setError] = useState<unknown>(null);
   const box = useRef<HTMLPreElement>(null);
@@ -43,7 +43,7 @@ export function LogView(props: { dagId: string; runId: string; taskId: string; t
       try {
         // Read until a page comes back short, so a long log arrives whole before the UI settles.
         for (;;) {
-          const q = token ? `?token=${token}&limit=5000` : "?limit=5000";
+          const q = `${token ? `?token=${token}&limit=5000` : "?limit=5000"}${props.mapIndex === undefined ? "" : `&map_index=${props.mapIndex}`}`;
           const r = await api<{ content: Line[]; continuation_token: string | null }>("GET", `${path}${q}`, undefined, ctl.signal);
           if (r.continuation_token) token = r.continuation_token;
           if (r.content.length) setLines((old) => old.concat(r.content).slice(-MAX_LINES));
@@ -74,7 +74,7 @@ export function LogView(props: { dagId: string; runId: string; taskId: string; t
       ctl.abort();
       if (timer) clearTimeout(timer);
     };
-  }, [props.dagId, props.runId, props.taskId, props.tryNumber]);
+  }, [props.dagId, props.runId, props.taskId, props.mapIndex, props.tryNumber]);
 
   const first = useRef(true);
   useEffect(() => {

@@ -5,23 +5,57 @@ import { api, seg } from "../api";
 import { elapsed, formatDuration, formatTime } from "../format";
 import { useAsync, useEvents, useInterval, useSession, useThrottled } from "../hooks";
 import { dagHref, navigate } from "../router";
-import { describeMapped } from "../mapped";
 import { capabilities } from "../session";
 import { isActive } from "../states";
 import type { TaskInstance } from "../types";
 import { ClearDialog, MarkDialog } from "./change-dialogs";
 import { ErrorBox, Loading, StateBadge } from "./common";
 import { Link } from "./link";
+import { MappedTaskPanel } from "./mapped-task-panel";
 import { LogView } from "./log-view";
 import { NoteEditor } from "./note-editor";
 
-export function TaskPanel(props: { dagId: string; runId: string; taskId: string; tryNumber?: number; tab: "grid" | "graph" }) {
-  const { dagId, runId, taskId } = props;
+type TaskPanelProps = {
+  dagId: string;
+  runId: string;
+  taskId: string;
+  /** One instance of a mapped task (…/mapped/:map_index). */
+  mapIndex?: number;
+  /** The task is mapped: without a mapIndex, the panel lists its instances (undefined: not known yet). */
+  mapped: boolean | undefined;
+  tryNumber?: number;
+  tab: "grid" | "graph";
+};
+
+export function TaskPanel(props: TaskPanelProps) {
+  if (props.mapped === undefined && props.mapIndex === undefined) return <Loading what="the task" />;
+  if (props.mapped && props.mapIndex === undefined)
+    return (
+      <MappedTaskPanel
+        dagId={props.dagId}
+        runId={props.runId}
+        taskId={props.taskId}
+        tab={props.tab}
+        unexpanded={() => <TaskInstancePanel {...props} />}
+      />
+    );
+  return <TaskInstancePanel {...props} />;
+}
+
+function TaskInstancePanel(props: TaskPanelProps) {
+  const { dagId, runId, taskId, mapIndex } = props;
   const can = capabilities(useSession()?.role);
-  const path = `/dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances/${seg(taskId)}`;
+  const taskPath = `/dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances/${seg(taskId)}`;
+  // A mapped instance's own paths (…/:map_index, …/:map_index/tries), and its XComs by the map_index query.
+  const path = mapIndex === undefined ? taskPath : `${taskPath}/${mapIndex}`;
+  const mapQuery = mapIndex === undefined ? "" : `map_index=${mapIndex}`;
   const ti = useAsync((signal) => api<TaskInstance>("GET", path, undefined, signal), [path]);
   const tries = useAsync((signal) => api<{ task_instances: TaskInstance[] }>("GET", `${path}/tries`, undefined, signal), [path]);
-  const xcoms = useAsync((signal) => api<{ xcom_entries: { key: string }[] }>("GET", `${path}/xcomEntries`, undefined, signal), [path]);
+  const xcoms = useAsync(
+    (signal) =>
+      api<{ xcom_entries: { key: string }[] }>("GET", `${taskPath}/xcomEntries${mapQuery ? `?${mapQuery}` : ""}`, undefined, signal),
+    [path],
+  );
   const [dialog, setDialog] = useState<"clear" | "mark" | null>(null);
   const reloadAll = useThrottled(() => {
     ti.reload();
@@ -47,10 +81,17 @@ export function TaskPanel(props: { dagId: string; runId: string; taskId: string;
     <div class="panel-body">
       <header class="panel-head">
         <h2>
-          <span class="mono">{taskId}</span> <StateBadge state={t.state} />
+          <span class="mono">{taskId}</span>
+          {mapIndex === undefined ? null : <span class="mono"> [{mapIndex}]</span>} <StateBadge state={t.state} />
         </h2>
         <p class="muted mono">
           <Link href={dagHref(dagId, { runId, tab: props.tab })}>{runId}</Link>
+          {mapIndex === undefined ? null : (
+            <>
+              {" · "}
+              <Link href={dagHref(dagId, { runId, taskId, tab: props.tab })}>all instances of {taskId}</Link>
+            </>
+          )}
         </p>
         {can.editRuns ? (
           <div class="actions left">
@@ -64,14 +105,6 @@ export function TaskPanel(props: { dagId: string; runId: string; taskId: string;
         ) : null}
       </header>
       <dl class="facts">
-        {t.mapped_count ? (
-          <>
-            <dt>Mapped</dt>
-            <dd>
-              {t.mapped_count} instances ({describeMapped(t)})
-            </dd>
-          </>
-        ) : null}
         <dt>Try</dt>
         <dd>
           {t.try_number} of {t.max_tries + 1}
@@ -104,7 +137,7 @@ export function TaskPanel(props: { dagId: string; runId: string; taskId: string;
               <Link
                 key={String(x.try_number)}
                 class={`chip${x.try_number === shownTry ? " on" : ""}`}
-                href={dagHref(dagId, { runId, taskId, tab: props.tab, tryNumber: x.try_number })}
+                href={dagHref(dagId, { runId, taskId, mapIndex, tab: props.tab, tryNumber: x.try_number })}
                 title={`${x.state ?? "no status"} · ${formatDuration(x.duration)}`}
               >
                 try {x.try_number}: {x.state ?? "no status"} · {formatDuration(x.duration)}
@@ -116,7 +149,7 @@ export function TaskPanel(props: { dagId: string; runId: string; taskId: string;
       {t.operator === "empty" ? (
         <p class="muted">An empty task runs nothing (the scheduler marks it success), so it has no log.</p>
       ) : shownTry > 0 ? (
-        <LogView dagId={dagId} runId={runId} taskId={taskId} tryNumber={shownTry} live={liveTry} />
+        <LogView dagId={dagId} runId={runId} taskId={taskId} mapIndex={mapIndex} tryNumber={shownTry} live={liveTry} />
       ) : (
         <p class="muted">No try has started yet, so there is no log.</p>
       )}
@@ -125,7 +158,7 @@ export function TaskPanel(props: { dagId: string; runId: string; taskId: string;
         {xcoms.data?.xcom_entries.length ? (
           <dl class="facts">
             {xcoms.data.xcom_entries.map((x) => (
-              <XComValue key={x.key} path={path} xkey={x.key} />
+              <XComValue key={x.key} path={taskPath} xkey={x.key} mapQuery={mapQuery} />
             ))}
           </dl>
         ) : (
@@ -149,18 +182,18 @@ export function TaskPanel(props: { dagId: string; runId: string; taskId: string;
       ) : null}
       {dialog === "clear" ? (
         <ClearDialog
-          target={{ dagId, runId, taskId }}
+          target={{ dagId, runId, taskId, mapIndex }}
           onClose={() => setDialog(null)}
           onDone={() => {
             setDialog(null);
-            navigate(dagHref(dagId, { runId, taskId, tab: props.tab }), true);
+            navigate(dagHref(dagId, { runId, taskId, mapIndex, tab: props.tab }), true);
             reloadAll();
           }}
         />
       ) : null}
       {dialog === "mark" ? (
         <MarkDialog
-          target={{ dagId, runId, taskId }}
+          target={{ dagId, runId, taskId, mapIndex }}
           onClose={() => setDialog(null)}
           onDone={() => {
             setDialog(null);
@@ -172,10 +205,11 @@ export function TaskPanel(props: { dagId: string; runId: string; taskId: string;
   );
 }
 
-function XComValue({ path, xkey }: { path: string; xkey: string }) {
+function XComValue({ path, xkey, mapQuery }: { path: string; xkey: string; mapQuery: string }) {
   const v = useAsync(
-    (signal) => api<{ value: unknown }>("GET", `${path}/xcomEntries/${seg(xkey)}?stringify=true`, undefined, signal),
-    [path, xkey],
+    (signal) =>
+      api<{ value: unknown }>("GET", `${path}/xcomEntries/${seg(xkey)}?stringify=true${mapQuery ? `&${mapQuery}` : ""}`, undefined, signal),
+    [path, xkey, mapQuery],
   );
   return (
     <>

@@ -109,7 +109,15 @@ export function DagPage({ route }: { route: DagRoute }) {
         </div>
         <aside class="panel" aria-label="Details">
           {runId && taskId ? (
-            <TaskPanel dagId={dagId} runId={runId} taskId={taskId} tryNumber={route.tryNumber} tab={tab} />
+            <TaskPanel
+              dagId={dagId}
+              runId={runId}
+              taskId={taskId}
+              mapIndex={route.mapIndex}
+              mapped={data.tasks.length || data.error ? data.tasks.some((t) => t.task_id === taskId && t.is_mapped) : undefined}
+              tryNumber={route.tryNumber}
+              tab={tab}
+            />
           ) : runId ? (
             <RunPanel dagId={dagId} runId={runId} />
           ) : (
