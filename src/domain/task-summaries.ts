@@ -46,7 +46,11 @@ export interface TaskInstanceSummary {
   mapped_states?: Record<string, number>;
 }
 
-/** Most telling first: a folded cell shows the first of these that any instance is in. */
+/**
+ * Most telling first: a folded cell shows the first of these that any instance is in. Instances not yet scheduled
+ * (none) come before success and skipped, as in Airflow's grid: a task whose instances are not all done is not
+ * shown done.
+ */
 export const MAPPED_PRECEDENCE: readonly TaskState[] = [
   "running",
   "queued",
@@ -56,6 +60,7 @@ export const MAPPED_PRECEDENCE: readonly TaskState[] = [
   "deferred",
   "failed",
   "upstream_failed",
+  "none",
   "success",
   "skipped",
 ];

@@ -66,6 +66,12 @@ test.each<
     [group("m", "none", 1), group("m", "queued", 1)],
     { m: ["queued", 2, { queued: 1, none: 1 }] },
   ],
+  [
+    "some done, some not yet scheduled: not shown done",
+    [],
+    [group("m", "success", 2), group("m", "none", 1)],
+    { m: ["none", 3, { none: 1, success: 2 }] },
+  ],
 ])("%s", (_, unmapped, mapped, expected) => {
   const cells = summarizeTaskInstances({ unmapped, mapped });
   expect(Object.fromEntries(cells.map((c) => [c.task_id, [c.state, c.mapped_count, c.mapped_states]]))).toEqual(expected);
