@@ -2,7 +2,9 @@
  * The DAG page re-reads a run's task instances after an event about it, later for a larger run
  * (src/ui/app/refresh-pace.ts): in Chromium against the compiled binary, a task instance marked over the API
  * shows in the grid at once (the event), and the page's next read of that run's task instances comes ~700 ms
- * later for a run of 3 and ~2.5 s later for a run of 2,500. Under CI=true a missing browser is a failure.
+ * later for a run of 3 and ~2.5 s later for a run of 2,500. Opening the page reads each run once, even when the
+ * event stream connects (and the page refreshes its run list) while those reads are in flight. Under CI=true a
+ * missing browser is a failure.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -86,5 +88,29 @@ describe.skipIf(!CHROMIUM)("the DAG page's re-reads after events (Chromium, comp
     // after the small run's (700 ms) however slow the machine.
     expect(wide).toBeGreaterThan(1_800);
     expect(small).toBeLessThan(wide - 1_000);
+  });
+
+  test("opening a DAG page reads each run once, also when the event stream connects while the reads are in flight", async () => {
+    for (const r of ["r2", "r3", "r4", "r5", "r6"]) {
+      expect((await lf.api("POST", "/api/v2/dags/small/dagRuns", { dag_run_id: r, logical_date: null })).status).toBe(200);
+      await waitForRun(lf, "small", r);
+    }
+    // Each read held 600 ms: the stream connects, and the page refreshes its run list, while they are in flight.
+    const byRun = new Map<string, number>();
+    const held = "**/api/v2/leoflow/dags/small/dagRuns/*/taskInstanceSummaries";
+    await page.route(held, async (route) => {
+      const run = /dagRuns\/(\w+)\//.exec(route.request().url())![1]!;
+      byRun.set(run, (byRun.get(run) ?? 0) + 1);
+      await Bun.sleep(600);
+      await route.continue();
+    });
+    try {
+      await page.goto(`${lf.url}/dags/small`);
+      await page.getByText("3 tasks").waitFor({ timeout: 20_000 }); // every run read (the grid's "loading…" gone)
+      await page.waitForTimeout(1_000); // a second read of any run would have been asked for by now
+      expect(Object.fromEntries(byRun)).toEqual({ r1: 1, r2: 1, r3: 1, r4: 1, r5: 1, r6: 1 });
+    } finally {
+      await page.unroute(held);
+    }
   });
 });

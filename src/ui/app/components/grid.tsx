@@ -29,6 +29,8 @@ import { stateColor, stateLabel } from "../states";
 
 /** A User Timing mark set when the grid first paints coloured squares: the bench's "first useful paint". */
 export const GRID_PAINT_MARK = "leoflow:grid-cells";
+/** A User Timing mark set when the grid first paints with every run's task instances read: the bench's "all runs loaded". */
+export const GRID_LOADED_MARK = "leoflow:grid-loaded";
 
 interface Props {
   dagId: string;
@@ -46,6 +48,7 @@ export function Grid({ dagId, data, runId, taskId }: Props) {
   // The keyboard cell by ids, so it stays on the same task instance when new runs shift the columns.
   const [cursorIds, setCursorIds] = useState<{ runId: string; taskId: string } | null>(null);
   const marked = useRef(false);
+  const loadedMarked = useRef(false);
   // Opened at the newest runs, and kept there as runs arrive, until the user scrolls away from the right edge.
   const pinnedRight = useRef(true);
   const { tasks, runs, tis } = data;
@@ -115,6 +118,10 @@ export function Grid({ dagId, data, runId, taskId }: Props) {
     if (colored > 0 && !marked.current) {
       marked.current = true;
       performance.mark(GRID_PAINT_MARK);
+    }
+    if (!data.loading && !loadedMarked.current) {
+      loadedMarked.current = true;
+      performance.mark(GRID_LOADED_MARK);
     }
   });
 
