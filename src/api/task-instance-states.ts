@@ -7,10 +7,12 @@
  * - GET /api/v2/leoflow/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstanceSummaries: one per task, what the page reads
  *   (domain/task-summaries.ts): a mapped task's instances folded into their count and states, so a task mapped over
  *   10,000 items is one entry, read from Postgres or SQLite as a row per state.
+ * - GET /api/v2/leoflow/dags/{dag_id}/taskInstanceSummaries?dag_run_id=…&task_id=…: the same for some tasks of some
+ *   runs at once: the rows a wide DAG's grid shows (up to MAX_WINDOW_RUNS runs × MAX_WINDOW_TASKS tasks).
  */
 import { Hono } from "hono";
 import type { ApiEnv, ResolvedDeps } from "./deps";
-import { getDagRunOr404 } from "./lookups";
+import { getDagOr404, getDagRunOr404 } from "./lookups";
 import { serializeTaskInstanceState } from "./serialize";
 import { teamOf } from "./team";
 import { pageLimit, pagingQuery, parseQuery } from "./validate";
@@ -25,6 +27,23 @@ export const MAX_STATES_PAGE = 10_000;
 
 export const TaskInstanceStatesQuery = lazySchema(() =>
   z.object({ limit: pageLimit(MAX_STATES_PAGE, MAX_STATES_PAGE), offset: pagingQuery.offset }),
+);
+
+/** The most runs and tasks one window read names: the DAG page shows up to 100 runs, and a screen of rows. */
+export const MAX_WINDOW_RUNS = 100;
+export const MAX_WINDOW_TASKS = 1_000;
+
+export const TaskInstanceWindowQuery = lazySchema(() =>
+  z.object({
+    dag_run_id: z
+      .array(z.string().min(1))
+      .min(1, "name at least one run: ?dag_run_id=…")
+      .max(MAX_WINDOW_RUNS, `at most ${MAX_WINDOW_RUNS} runs a read`),
+    task_id: z
+      .array(z.string().min(1))
+      .max(MAX_WINDOW_TASKS, `at most ${MAX_WINDOW_TASKS} tasks a read; read a wide DAG's rows a screen at a time`)
+      .optional(),
+  }),
 );
 
 export function taskInstanceStateRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
@@ -42,6 +61,17 @@ export function taskInstanceStateRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
     const summaries = summarizeTaskInstances(await store.readTaskInstanceSummaries(run.id)).map(serializeSummary);
     return c.json({ task_instances: summaries, total_entries: summaries.length });
+  });
+  app.get("/leoflow/dags/:dag_id/taskInstanceSummaries", async (c) => {
+    const q = parseQuery(c, TaskInstanceWindowQuery, ["dag_run_id", "task_id"]);
+    const dag = await getDagOr404(store, teamOf(c), c.req.param("dag_id"));
+    const runs = await Promise.all([...new Set(q.dag_run_id)].map((id) => getDagRunOr404(store, dag.team, dag.dag_id, id)));
+    const dagRuns = [];
+    for (const run of runs) {
+      const source = await store.readTaskInstanceSummaries(run.id, q.task_id);
+      dagRuns.push({ dag_run_id: run.run_id, task_instances: summarizeTaskInstances(source).map(serializeSummary) });
+    }
+    return c.json({ dag_runs: dagRuns });
   });
   return app;
 }

@@ -230,6 +230,10 @@ export function mappingContract(getStore: () => Store): void {
           { task_id: "each", state: "removed", count: 1, try_number: 1, max_tries: 3, start_date: null, end_date: null, ended: 0 },
         ],
       });
+      // Only the tasks named: the rows in view of a wide DAG's grid.
+      expect(await store.readTaskInstanceSummaries(run.id, ["make"])).toMatchObject({ unmapped: [{ task_id: "make" }], mapped: [] });
+      const named = await store.readTaskInstanceSummaries(run.id, ["each", "gone"]);
+      expect([named.unmapped.length, named.mapped.map((g) => g.state)]).toEqual([0, ["success", "running", "removed"]]);
     });
   });
 }

@@ -610,3 +610,19 @@ describeRoute({
   params: { dag_id: z.string(), dag_run_id: z.string() },
   responses: { 200: collection("task_instances", TaskInstanceSummaryResponse), 404: ErrorResponse },
 });
+describeRoute({
+  method: "GET",
+  path: "/api/v2/leoflow/dags/:dag_id/taskInstanceSummaries",
+  summary:
+    "Leoflow: taskInstanceSummaries of some runs (dag_run_id, repeated, up to 100) for some tasks (task_id, repeated, up to 1,000; all when absent) at once: the rows of a wide DAG's grid in view",
+  tag: "Leoflow",
+  params: { dag_id: z.string() },
+  query: requestSchema(tiStateRoutes, "TaskInstanceWindowQuery"),
+  responses: {
+    200: z.looseObject({
+      dag_runs: z.array(z.looseObject({ dag_run_id: z.string(), task_instances: z.array(TaskInstanceSummaryResponse) })),
+    }),
+    404: ErrorResponse,
+    422: ErrorResponse,
+  },
+});

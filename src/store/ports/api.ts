@@ -67,9 +67,10 @@ export interface TaskInstancesApiStore extends Pick<TaskLogStore, "readLogs">, P
   listTaskInstances(team: string, dagId: string, runId: string, opts?: ListOptions): Promise<Page<TaskInstanceRecord>>;
   /**
    * The DAG page's read of a run (by its row id, found through the team's lookup first): its unmapped task
-   * instances, and its mapped ones grouped by task and state (domain/task-summaries.ts folds them).
+   * instances, and its mapped ones grouped by task and state (domain/task-summaries.ts folds them); only those of
+   * `taskIds` when given (the rows a wide DAG's grid shows).
    */
-  readTaskInstanceSummaries(dagRunId: number): Promise<TaskInstanceSummarySource>;
+  readTaskInstanceSummaries(dagRunId: number, taskIds?: readonly string[]): Promise<TaskInstanceSummarySource>;
   /** The team's task instances across DAGs and runs (the API's `~` lists and filters). */
   findTaskInstances(team: string, filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>>;
   /** Earlier tries of a task instance (not the current one), oldest first. */

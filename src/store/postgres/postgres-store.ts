@@ -313,8 +313,8 @@ export class PostgresStore implements Store {
   async listDagRuns(team: string, filter?: DagRunFilter): Promise<Page<DagRunRecord>> {
     return filterQueries.listDagRunsFiltered(this.sql, team, filter ?? {});
   }
-  async readTaskInstanceSummaries(dagRunId: number): Promise<TaskInstanceSummarySource> {
-    return readTaskInstanceSummaries(this.sql, dagRunId);
+  async readTaskInstanceSummaries(dagRunId: number, taskIds?: readonly string[]): Promise<TaskInstanceSummarySource> {
+    return readTaskInstanceSummaries(this.sql, dagRunId, taskIds);
   }
 
   async findTaskInstances(team: string, filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>> {

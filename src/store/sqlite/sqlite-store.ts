@@ -275,8 +275,8 @@ export class SqliteStore implements Store {
   async listDagRuns(team: string, filter?: DagRunFilter): Promise<Page<DagRunRecord>> {
     return filterQueries.listDagRunsFiltered(this.db, team, filter ?? {});
   }
-  async readTaskInstanceSummaries(dagRunId: number): Promise<TaskInstanceSummarySource> {
-    return readTaskInstanceSummaries(this.db, dagRunId);
+  async readTaskInstanceSummaries(dagRunId: number, taskIds?: readonly string[]): Promise<TaskInstanceSummarySource> {
+    return readTaskInstanceSummaries(this.db, dagRunId, taskIds);
   }
 
   async findTaskInstances(team: string, filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>> {

@@ -130,5 +130,26 @@ forEachApiStore((makeHarness) => {
       expect((await h.json("GET", "/api/v2/leoflow/dags/etl/dagRuns/nope/taskInstanceSummaries")).status).toBe(404);
       expect((await h.json("GET", "/api/v2/leoflow/dags/nope/dagRuns/r1/taskInstanceSummaries")).status).toBe(404);
     });
+
+    test("the DAG-level read: some tasks of some runs at once, as each run's summaries say; its limits refused", async () => {
+      const h = await makeHarness();
+      await mappedRun(h, ["success", "running"]);
+      await h.call("POST", "/api/v2/dags/fan/dagRuns", { body: { dag_run_id: "r2", logical_date: null } });
+      const WINDOW = "/api/v2/leoflow/dags/fan/taskInstanceSummaries";
+      const both = await h.json("GET", `${WINDOW}?dag_run_id=r1&dag_run_id=r2&task_id=each`);
+      expect(both.status).toBe(200);
+      expect(both.body.dag_runs.map((r: { dag_run_id: string }) => r.dag_run_id)).toEqual(["r1", "r2"]);
+      const perRun = (await h.json("GET", SUMMARIES)).body.task_instances;
+      expect(both.body.dag_runs[0].task_instances).toEqual(perRun.filter((t: { task_id: string }) => t.task_id === "each"));
+      // r2 has not expanded yet: its `each` is the map_index -1 task instance.
+      expect(both.body.dag_runs[1].task_instances).toEqual([expect.objectContaining({ task_id: "each", map_index: -1, state: null })]);
+      // Without task_id, every task of the named runs.
+      expect((await h.json("GET", `${WINDOW}?dag_run_id=r1`)).body.dag_runs[0].task_instances).toEqual(perRun);
+      expect((await h.json("GET", WINDOW)).status).toBe(422);
+      const many = Array.from({ length: 1001 }, (_, i) => `task_id=t${i}`).join("&");
+      expect((await h.json("GET", `${WINDOW}?dag_run_id=r1&${many}`)).status).toBe(422);
+      expect((await h.json("GET", `${WINDOW}?dag_run_id=nope`)).status).toBe(404);
+      expect((await h.json("GET", "/api/v2/leoflow/dags/nope/taskInstanceSummaries?dag_run_id=r1")).status).toBe(404);
+    });
   });
 });
