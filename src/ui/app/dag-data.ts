@@ -2,13 +2,16 @@
  * What the DAG page shows, kept live: its tasks (grid order), its latest runs and their task instances.
  * Loads each run's task instances newest first (the grid opens at the newest runs), then applies events as
  * they come: a task instance's new state shows at once, and the run is re-read shortly after for its times (the
- * larger the run, the later: refresh-pace.ts).
+ * larger the run, the later: refresh-pace.ts). A DAG of more than WINDOWED_TASKS tasks is read a window of rows
+ * at a time instead (task-window.ts): the rows the grid shows (showRows), for every run, in one request; the graph
+ * asks for its run whole (loadRun).
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, eachLimited, seg } from "./api";
 import { gridOrder } from "./graph-layout";
 import { runRefreshDelayMs } from "./refresh-pace";
 import { onConnected, onEvent } from "./sse";
+import { FIRST_WINDOW_ROWS, WINDOWED_TASKS, wantedTaskIds, windowQueries } from "./task-window";
 import type { DagRun, Task, TaskInstanceState } from "./types";
 
 export interface DagData {
@@ -20,6 +23,12 @@ export interface DagData {
   version: number;
   error: Error | null;
   loading: boolean;
+  /** Read a window of rows at a time (a DAG of more than WINDOWED_TASKS tasks): a run's map holds the rows read. */
+  windowed: boolean;
+  /** The grid's rows in view (first, last): a windowed DAG reads those not read yet. */
+  showRows: (r0: number, r1: number) => void;
+  /** Reads one run whole (the graph of a windowed DAG). */
+  loadRun: (runId: string) => void;
 }
 
 export function useDagData(dagId: string, runLimit: number): DagData {
@@ -52,6 +61,10 @@ export function useDagData(dagId: string, runLimit: number): DagData {
      * 300 ms in) leaves them to it. Without this a page opening 50 runs read ~40 of them twice.
      */
     const firstLoad = new Set<string>();
+    /** Windowed: the task ids of the rows wanted (in view and the margin), and those read for every run shown. */
+    let wanted: string[] = [];
+    const readForAll = new Set<string>();
+    let windowTimer: ReturnType<typeof setTimeout> | null = null;
 
     const loadTis = async (runId: string) => {
       // One entry per task, a mapped task's instances folded by the server (taskInstanceSummaries): a task mapped
@@ -67,6 +80,53 @@ export function useDagData(dagId: string, runLimit: number): DagData {
       firstLoad.delete(runId);
       bump();
     };
+    /** Windowed: reads `taskIds` of `runIds` (one request per WINDOW_READ_TASKS tasks) into the runs' maps. */
+    const readWindow = async (runIds: string[], taskIds: string[]) => {
+      for (const q of windowQueries(runIds, taskIds)) {
+        const r = await api<{ dag_runs: { dag_run_id: string; task_instances: TaskInstanceState[] }[] }>(
+          "GET",
+          `/leoflow${dagPath}/taskInstanceSummaries?${q}`,
+          undefined,
+          ctl.signal,
+        );
+        for (const run of r.dag_runs) {
+          const m = s().tis.get(run.dag_run_id) ?? new Map<string, TaskInstanceState>();
+          for (const t of run.task_instances) m.set(t.task_id, t);
+          s().tis.set(run.dag_run_id, m);
+          sizes.set(run.dag_run_id, wanted.length);
+        }
+        bump();
+      }
+    };
+    /** Windowed: what the rows wanted need that no read gave every run yet; later reads forget the rest. */
+    const readWanted = async () => {
+      const missing = wanted.filter((id) => !readForAll.has(id));
+      if (!missing.length) return;
+      await readWindow(
+        s().runs.map((r) => r.dag_run_id),
+        missing,
+      );
+      for (const id of missing) readForAll.add(id);
+    };
+    const showRows = (r0: number, r1: number) => {
+      if (!s().windowed) return;
+      wanted = wantedTaskIds(
+        s().tasks.map((t) => t.task_id),
+        r0,
+        r1,
+      );
+      if (windowTimer) clearTimeout(windowTimer);
+      // A scroll settles before its rows are read: one read per stop, not one per frame.
+      windowTimer = setTimeout(() => {
+        windowTimer = null;
+        readWanted().catch(() => {});
+      }, 80);
+    };
+    const loadRun = (runId: string) => {
+      if (s().windowed) loadTis(runId).catch(() => {});
+    };
+    state.current = { ...s(), showRows, loadRun };
+
     const loadRuns = async () => {
       const r = await api<{ dag_runs: DagRun[] }>("GET", `${dagPath}/dagRuns?limit=${runLimit}&order_by=-id`, undefined, ctl.signal);
       const known = new Set(s().runs.map((x) => x.dag_run_id));
@@ -78,18 +138,31 @@ export function useDagData(dagId: string, runLimit: number): DagData {
       try {
         // The newest run's task instances alone first (in parallel with the tasks): the server answers one
         // request faster than six, and the newest run is what opens in view, so it is the first useful paint.
+        const tasks = api<{ tasks: Task[] }>("GET", `${dagPath}/tasks`, undefined, ctl.signal).then((t) => {
+          const ordered = gridOrder(t.tasks);
+          state.current = { ...s(), tasks: ordered, windowed: ordered.length > WINDOWED_TASKS };
+          bump();
+        });
         const [, rest] = await Promise.all([
-          api<{ tasks: Task[] }>("GET", `${dagPath}/tasks`, undefined, ctl.signal).then((t) => {
-            state.current = { ...s(), tasks: gridOrder(t.tasks) };
-            bump();
-          }),
+          tasks,
           loadRuns().then(async () => {
             const newestFirst = s().runs.slice().reverse();
             for (const r of newestFirst) firstLoad.add(r.dag_run_id);
+            await tasks; // whole runs or a window of rows: the task count says
+            if (s().windowed) return [];
             if (newestFirst[0]) await loadTis(newestFirst[0].dag_run_id);
             return newestFirst.slice(1);
           }),
         ]);
+        if (s().windowed) {
+          // The grid opens at the top rows; it asks for others as it shows them (showRows).
+          if (!wanted.length)
+            wanted = s()
+              .tasks.slice(0, FIRST_WINDOW_ROWS)
+              .map((t) => t.task_id);
+          await readWanted();
+          firstLoad.clear();
+        }
         await eachLimited(rest, 4, (run) => loadTis(run.dag_run_id));
         state.current = { ...s(), loading: false };
         bump();
@@ -109,7 +182,10 @@ export function useDagData(dagId: string, runLimit: number): DagData {
         refreshTimer = null;
         const runs = [...pendingRuns];
         pendingRuns.clear();
-        await eachLimited(runs, 4, (r) => loadTis(r).catch(() => {}));
+        if (!s().windowed) return void (await eachLimited(runs, 4, (r) => loadTis(r).catch(() => {})));
+        // Windowed: the rows wanted, again; rows read before and out of view are read again when shown.
+        for (const id of [...readForAll]) if (!wanted.includes(id)) readForAll.delete(id);
+        await readWindow(runs, wanted).catch(() => {});
       }, runRefreshDelayMs(largest));
     };
     const runsSoon = () => {
@@ -118,7 +194,14 @@ export function useDagData(dagId: string, runLimit: number): DagData {
         runsTimer = null;
         try {
           const fresh = await loadRuns();
-          await eachLimited(fresh, 4, (r) => loadTis(r.dag_run_id).catch(() => {}));
+          if (!s().windowed) return void (await eachLimited(fresh, 4, (r) => loadTis(r.dag_run_id).catch(() => {})));
+          // Windowed: new runs get the rows wanted; the rows read for the others only are read again when shown.
+          readForAll.clear();
+          for (const id of wanted) readForAll.add(id);
+          await readWindow(
+            fresh.map((r) => r.dag_run_id),
+            wanted,
+          );
         } catch {
           // The next event tries again.
         }
@@ -156,11 +239,13 @@ export function useDagData(dagId: string, runLimit: number): DagData {
       offConnected();
       if (runsTimer) clearTimeout(runsTimer);
       if (refreshTimer) clearTimeout(refreshTimer);
+      if (windowTimer) clearTimeout(windowTimer);
     };
   }, [dagId, runLimit]);
   return state.current;
 }
 
 function empty(): DagData {
-  return { tasks: [], runs: [], tis: new Map(), version: 0, error: null, loading: true };
+  const none = () => {};
+  return { tasks: [], runs: [], tis: new Map(), version: 0, error: null, loading: true, windowed: false, showRows: none, loadRun: none };
 }

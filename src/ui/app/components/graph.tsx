@@ -1,6 +1,6 @@
 /** @jsxImportSource preact */
 /** The DAG's shape (layered by dependency depth, left to right), each task coloured by its state in the chosen run. */
-import { useMemo } from "preact/hooks";
+import { useEffect, useMemo } from "preact/hooks";
 import type { DagData } from "../dag-data";
 import { layoutGraph, NODE_H, NODE_W } from "../graph-layout";
 import { dagHref, navigate } from "../router";
@@ -10,6 +10,10 @@ export function Graph({ dagId, data, runId, taskId }: { dagId: string; data: Dag
   const layout = useMemo(() => layoutGraph(data.tasks), [data.tasks]);
   const run = (runId ? data.runs.find((r) => r.dag_run_id === runId) : undefined) ?? data.runs.at(-1);
   const tis = run ? data.tis.get(run.dag_run_id) : undefined;
+  // A wide DAG's grid reads only its rows in view: the graph shows every task, so its run is read whole.
+  useEffect(() => {
+    if (data.windowed && run) data.loadRun(run.dag_run_id);
+  }, [data.windowed, run?.dag_run_id]);
   return (
     <section class="graph" aria-label={`Graph of ${dagId}`}>
       <p class="muted">{run ? `States of run ${run.dag_run_id} (${run.state})` : "No runs yet: the DAG's shape only."}</p>

@@ -90,6 +90,11 @@ export function Grid({ dagId, data, runId, taskId }: Props) {
     };
   }, []);
 
+  // A wide DAG reads only the rows it shows (dag-data.ts showRows): tell it which.
+  useEffect(() => {
+    if (data.windowed && rows) data.showRows(win.r0, win.r1);
+  }, [data.windowed, rows, win.r0, win.r1]);
+
   // New runs: stay at the newest while pinned there; a selected task instance from the URL is brought into view once.
   const shownSelection = useRef(false);
   useLayoutEffect(() => {
