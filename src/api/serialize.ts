@@ -15,7 +15,7 @@ import type {
   TaskInstanceRecord,
   XComRecord,
 } from "../domain";
-import { isMapped } from "../domain";
+import { downstreamOfSpec, isMapped } from "../domain";
 
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 const seconds = (start: Date | null, end: Date | null): number | null => (start && end ? (end.getTime() - start.getTime()) / 1000 : null);
@@ -209,7 +209,7 @@ export function serializeTask(task: TaskSpec, spec: DagSpec) {
     ui_color: null,
     ui_fgcolor: null,
     template_fields: [],
-    downstream_task_ids: spec.tasks.filter((t) => t.upstream.includes(task.task_id)).map((t) => t.task_id),
+    downstream_task_ids: downstreamOfSpec(spec, task.task_id),
     doc_md: task.doc_md ?? null,
     operator_name: task.operator,
     params: {},

@@ -217,7 +217,7 @@ export {
   type CallbackTrigger,
   type SelectedCallback,
 } from "./callbacks";
-export { taskOfSpec } from "./task-lookup";
+export { taskOfSpec, downstreamOfSpec } from "./task-lookup";
 export {
   summarizeTaskInstances,
   MAPPED_PRECEDENCE,

@@ -14,3 +14,23 @@ export function taskOfSpec(spec: Pick<DagSpec, "tasks">, taskId: string): TaskSp
   if (!byId) indexes.set(spec, (byId = new Map(spec.tasks.map((t) => [t.task_id, t]))));
   return byId.get(taskId);
 }
+
+const downstreams = new WeakMap<Pick<DagSpec, "tasks">, ReadonlyMap<string, readonly string[]>>();
+
+/**
+ * A task's downstream task ids, in the DAG's task order, from an index built once per spec object: the API's task
+ * list scanned every task for each task's downstream, O(n²), ~0.9 s for a DAG of 10,000 tasks.
+ */
+export function downstreamOfSpec(spec: Pick<DagSpec, "tasks">, taskId: string): readonly string[] {
+  let byId = downstreams.get(spec);
+  if (!byId) {
+    const index = new Map<string, string[]>(spec.tasks.map((t) => [t.task_id, []]));
+    for (const t of spec.tasks)
+      for (const u of t.upstream) {
+        const list = index.get(u);
+        if (list && list.at(-1) !== t.task_id) list.push(t.task_id); // an upstream named twice is one edge
+      }
+    downstreams.set(spec, (byId = index));
+  }
+  return byId.get(taskId) ?? [];
+}
