@@ -45,6 +45,7 @@ import { meRoutes } from "./me";
 import { teamRoutes } from "./teams";
 import { teamOf } from "./team";
 import { uiRoutes } from "../ui";
+import { compressLargeJson } from "./compress";
 
 export const API_PREFIX = "/api/v2";
 /** Largest request body accepted by default (`--api-max-body`; a trigger's conf is the biggest thing anyone sends). */
@@ -70,6 +71,9 @@ export function createApi(input: ApiDeps): Hono<ApiEnv> {
       },
     }),
   );
+
+  // Large JSON answers gzipped for remote clients that accept it (compress.ts); the event stream and text pass as they are.
+  app.use(`${API_PREFIX}/*`, compressLargeJson(deps.trustedProxyHops ?? 0));
 
   app.route("/", authRoutes(deps));
   // The web UI's pages and assets (open: the app logs in through POST /auth/token like any client).

@@ -37,7 +37,7 @@ export function authRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 }
 
 /** The socket peer, when the server passed itself as the fetch env (src/app.ts does); null in tests. */
-function peerAddress(c: Context): string | null {
+export function peerAddress(c: Context): string | null {
   const server = c.env as { requestIP?: (req: Request) => { address: string } | null } | undefined;
   return typeof server?.requestIP === "function" ? (server.requestIP(c.req.raw)?.address ?? null) : null;
 }
