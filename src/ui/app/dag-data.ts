@@ -80,7 +80,7 @@ export function useDagData(dagId: string, runLimit: number): DagData {
       firstLoad.delete(runId);
       bump();
     };
-    /** Windowed: reads `taskIds` of `runIds` (one request per WINDOW_READ_TASKS tasks) into the runs' maps. */
+    /** Windowed: reads `taskIds` of `runIds` into the runs' maps (windowQueries bounds each request's URL). */
     const readWindow = async (runIds: string[], taskIds: string[]) => {
       for (const q of windowQueries(runIds, taskIds)) {
         const r = await api<{ dag_runs: { dag_run_id: string; task_instances: TaskInstanceState[] }[] }>(

@@ -10,9 +10,6 @@ export const WINDOWED_TASKS = 1_000;
 export const WINDOW_MARGIN = 60;
 /** Rows read when the page opens, before the grid says which are in view (it opens at the top). */
 export const FIRST_WINDOW_ROWS = 120;
-/** Task ids one read names at most: ~5 KB of URL (the server takes up to 1,000, more than a URL of 16 KB holds). */
-export const WINDOW_READ_TASKS = 200;
-
 /** The task ids of rows r0..r1 (inclusive) and the margin each side, in grid order. */
 export function wantedTaskIds(taskIds: readonly string[], r0: number, r1: number, margin = WINDOW_MARGIN): string[] {
   const from = Math.max(0, r0 - margin);
@@ -21,19 +18,32 @@ export function wantedTaskIds(taskIds: readonly string[], r0: number, r1: number
 }
 
 /**
- * The query strings of the reads of `taskIds` for `runIds` (GET …/dags/{dag}/taskInstanceSummaries), at most
- * WINDOW_READ_TASKS task ids each.
+ * Characters of query string one read's run ids, and its task ids, take at most: two of these stay well under the
+ * 16 KiB a server takes for a request's head, whatever the ids' lengths (Airflow allows 250-character task ids).
  */
-export function windowQueries(runIds: readonly string[], taskIds: readonly string[], perRead = WINDOW_READ_TASKS): string[] {
-  if (!runIds.length || !taskIds.length) return [];
-  const runs = runIds.map((r) => `dag_run_id=${encodeURIComponent(r)}`).join("&");
+export const WINDOW_QUERY_PART = 4_000;
+
+/** `name=value` pairs joined with `&`, split so that no part is longer than `budget` characters (one pair at least). */
+function parts(name: string, values: readonly string[], budget: number): string[] {
   const out: string[] = [];
-  for (let i = 0; i < taskIds.length; i += perRead)
-    out.push(
-      `${runs}&${taskIds
-        .slice(i, i + perRead)
-        .map((t) => `task_id=${encodeURIComponent(t)}`)
-        .join("&")}`,
-    );
+  let current = "";
+  for (const v of values) {
+    const pair = `${name}=${encodeURIComponent(v)}`;
+    if (current && current.length + 1 + pair.length > budget) {
+      out.push(current);
+      current = pair;
+    } else current = current ? `${current}&${pair}` : pair;
+  }
+  if (current) out.push(current);
   return out;
+}
+
+/**
+ * The query strings of the reads of `taskIds` for `runIds` (GET …/dags/{dag}/taskInstanceSummaries): every run with
+ * every task, each read's run ids and task ids at most `budget` characters each.
+ */
+export function windowQueries(runIds: readonly string[], taskIds: readonly string[], budget = WINDOW_QUERY_PART): string[] {
+  if (!runIds.length || !taskIds.length) return [];
+  const tasks = parts("task_id", taskIds, budget);
+  return parts("dag_run_id", runIds, budget).flatMap((runs) => tasks.map((t) => `${runs}&${t}`));
 }
