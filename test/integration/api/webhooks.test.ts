@@ -158,7 +158,16 @@ forEachApiStore((makeHarness) => {
         "content-type": "application/json",
         "x-leoflow-event": "task_instance.state_changed",
       });
-      const deliveries = (await h.json("GET", `${HOOKS}/${hook.id}/deliveries`)).body;
+      // The receiver answers before the deliverer records its answer: wait for the record, then read it.
+      let deliveries: any = null;
+      await waitFor(
+        async () => {
+          deliveries = (await h.json("GET", `${HOOKS}/${hook.id}/deliveries`)).body;
+          return deliveries.deliveries.every((d: any) => d.state !== "pending");
+        },
+        10_000,
+        () => `deliveries still pending: ${JSON.stringify(deliveries)}`,
+      );
       expect(deliveries.deliveries.map((d: any) => [d.state, d.attempts, d.last_status])).toEqual([
         ["delivered", 1, 204],
         ["delivered", 1, 204],
