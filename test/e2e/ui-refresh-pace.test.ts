@@ -86,7 +86,7 @@ describe.skipIf(!CHROMIUM)("the DAG page's re-reads after events (Chromium, comp
     expect(await rereadAfterMark("small")).toBeGreaterThan(600);
   });
 
-  test("a DAG of 2,500 tasks is read a window of rows at a time: the rows in view, those scrolled to, and after an event the rows in view", async () => {
+  test("a DAG of 2,500 tasks is read a window of rows at a time: the rows in view, those scrolled to, after an event the rows in view; its graph, the run whole", async () => {
     const windows: { runs: string[]; tasks: string[] }[] = [];
     const onRequest = (req: { url(): string }) => {
       const u = new URL(req.url());
@@ -121,6 +121,14 @@ describe.skipIf(!CHROMIUM)("the DAG page's re-reads after events (Chromium, comp
       expect(windows[after]!.tasks).toContain("t2400");
       expect(windows[after]!.tasks.length).toBeLessThanOrEqual(200);
       expect(reads.get("wide") ?? []).toEqual([]);
+
+      // The graph shows every task: it reads its run whole.
+      await page.goto(`${lf.url}/dags/wide?tab=graph`);
+      await waitFor(
+        async () => (reads.get("wide")?.length ?? 0) >= 1,
+        20_000,
+        () => "the graph never read its run whole",
+      );
     } finally {
       page.off("request", onRequest);
     }
