@@ -57,20 +57,21 @@ export function taskInstanceStateRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const page = await store.findTaskInstances(teamOf(c), { dag_id: dagId, run_id: runId, limit: q.limit, offset: q.offset });
     return c.json({ task_instances: page.items.map(serializeTaskInstanceState), total_entries: page.total });
   });
+  /** A run's summaries as answered (all its tasks, or those of `taskIds`). */
+  const summariesOf = async (dagRunId: number, taskIds?: readonly string[]) =>
+    summarizeTaskInstances(await store.readTaskInstanceSummaries(dagRunId, taskIds)).map(serializeSummary);
   app.get("/leoflow/dags/:dag_id/dagRuns/:dag_run_id/taskInstanceSummaries", async (c) => {
     const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
-    const summaries = summarizeTaskInstances(await store.readTaskInstanceSummaries(run.id)).map(serializeSummary);
+    const summaries = await summariesOf(run.id);
     return c.json({ task_instances: summaries, total_entries: summaries.length });
   });
   app.get("/leoflow/dags/:dag_id/taskInstanceSummaries", async (c) => {
     const q = parseQuery(c, TaskInstanceWindowQuery, ["dag_run_id", "task_id"]);
     const dag = await getDagOr404(store, teamOf(c), c.req.param("dag_id"));
     const runs = await Promise.all([...new Set(q.dag_run_id)].map((id) => getDagRunOr404(store, dag.team, dag.dag_id, id)));
-    const dagRuns = [];
-    for (const run of runs) {
-      const source = await store.readTaskInstanceSummaries(run.id, q.task_id);
-      dagRuns.push({ dag_run_id: run.run_id, task_instances: summarizeTaskInstances(source).map(serializeSummary) });
-    }
+    const dagRuns = await Promise.all(
+      runs.map(async (run) => ({ dag_run_id: run.run_id, task_instances: await summariesOf(run.id, q.task_id) })),
+    );
     return c.json({ dag_runs: dagRuns });
   });
   return app;

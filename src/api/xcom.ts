@@ -70,11 +70,14 @@ export function xcomRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     return { run, ti: await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id"), mapIndex) };
   };
 
-  /** The named instance, or without a map index any instance of the task (a mapped task has no -1 once expanded). */
+  /**
+   * The named instance, or without a map index the task's: its -1 instance, or once it expanded its instance 0 (the
+   * -1 one becomes 0 at expansion and 0 goes back to -1 when cleared whole, so a task in the run has one of them).
+   */
   const taskInRunOr404 = async (run: DagRunRecord, taskId: string, mapIndex: number | undefined) => {
-    if (mapIndex !== undefined) return void (await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, taskId, mapIndex));
-    const any = await store.findTaskInstances(run.team, { dag_id: run.dag_id, run_id: run.run_id, task_id: taskId, limit: 1 });
-    if (!any.items.length) await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, taskId);
+    const find = (index: number) => store.getTaskInstance(run.team, run.dag_id, run.run_id, taskId, index);
+    if (mapIndex === undefined && ((await find(-1)) ?? (await find(0)))) return;
+    await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, taskId, mapIndex ?? -1);
   };
 
   app.get(`${TI}/xcomEntries`, async (c) => {

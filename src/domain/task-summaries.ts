@@ -86,9 +86,7 @@ export function summarizeTaskInstances({ unmapped, mapped }: TaskInstanceSummary
       start_date: ti.start_date,
       end_date: ti.end_date,
     });
-  const byTask = new Map<string, MappedStateGroup[]>();
-  for (const g of mapped) byTask.set(g.task_id, [...(byTask.get(g.task_id) ?? []), g]);
-  for (const [taskId, groups] of byTask) {
+  for (const [taskId, groups] of Map.groupBy(mapped, (g) => g.task_id)) {
     const live = groups.filter((g) => g.state !== "removed");
     if (!live.length && out.has(taskId)) continue;
     const shown = (live.length ? live : groups).slice().sort((a, b) => rank(a.state) - rank(b.state));

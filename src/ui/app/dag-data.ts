@@ -136,8 +136,8 @@ export function useDagData(dagId: string, runLimit: number): DagData {
     };
     void (async () => {
       try {
-        // The newest run's task instances alone first (in parallel with the tasks): the server answers one
-        // request faster than six, and the newest run is what opens in view, so it is the first useful paint.
+        // The newest run's task instances alone first, once the tasks say whole runs are read (not a window): the
+        // server answers one request faster than six, and the newest run is what opens in view, the first useful paint.
         const tasks = api<{ tasks: Task[] }>("GET", `${dagPath}/tasks`, undefined, ctl.signal).then((t) => {
           const ordered = gridOrder(t.tasks);
           state.current = { ...s(), tasks: ordered, windowed: ordered.length > WINDOWED_TASKS };

@@ -31,8 +31,7 @@ export function parseRoute(pathname: string, search: string): Route {
       const t = Number(q.get("try"));
       const tryNumber = Number.isInteger(t) && t > 0 ? t : undefined;
       if (parts.length === 6) return { page: "dag", dagId, tab, runId, taskId, tryNumber };
-      const m = Number(index);
-      if (Number.isInteger(m) && m >= 0 && /^\d+$/.test(index!)) return { page: "dag", dagId, tab, runId, taskId, mapIndex: m, tryNumber };
+      if (/^\d+$/.test(index!)) return { page: "dag", dagId, tab, runId, taskId, mapIndex: Number(index), tryNumber };
     }
   }
   if (parts.length === 1 && ["variables", "connections", "pools", "users", "audit", "login"].includes(first))

@@ -53,7 +53,7 @@ export interface TaskInstance {
   executor?: string | null;
 }
 
-/** What the DAG page's grid and graph draw of a task instance: GET …/leoflow/dags/{dag}/dagRuns/{run}/taskInstanceStates. */
+/** What the DAG page's grid and graph draw of a task (GET …/leoflow/dags/{dag}/dagRuns/{run}/taskInstanceSummaries). */
 export type TaskInstanceState = Pick<
   TaskInstance,
   "task_id" | "map_index" | "mapped_count" | "mapped_states" | "state" | "try_number" | "max_tries" | "start_date" | "end_date" | "duration"

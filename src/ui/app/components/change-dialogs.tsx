@@ -19,6 +19,10 @@ interface Target {
   mapIndex?: number;
 }
 
+/** A task, or one instance of a mapped task, as the dialogs name it: `load`, `each [3]`. */
+const instanceName = (taskId: string, mapIndex: number | null | undefined) =>
+  mapIndex === undefined || mapIndex === null || mapIndex < 0 ? taskId : `${taskId} [${mapIndex}]`;
+
 interface Options {
   downstream: boolean;
   upstream: boolean;
@@ -43,11 +47,7 @@ export function ClearDialog({ target, onClose, onDone }: { target: Target; onClo
         });
   return (
     <ChangeDialog
-      title={
-        target.taskId
-          ? `Clear ${target.taskId}${target.mapIndex === undefined ? "" : ` [${target.mapIndex}]`}`
-          : `Clear run ${target.runId}`
-      }
+      title={target.taskId ? `Clear ${instanceName(target.taskId, target.mapIndex)}` : `Clear run ${target.runId}`}
       verb="Clear"
       explain="These task instances go back to no status and run again (a new try each):"
       preview={() => request(true).then((r) => r.task_instances)}
@@ -78,9 +78,7 @@ export function MarkDialog({ target, onClose, onDone }: { target: Target; onClos
   const body = { new_state: state, include_downstream: opts.downstream, include_upstream: opts.upstream };
   return (
     <ChangeDialog
-      title={
-        target.taskId ? `Mark ${target.taskId}${target.mapIndex === undefined ? "" : ` [${target.mapIndex}]`}` : `Mark run ${target.runId}`
-      }
+      title={target.taskId ? `Mark ${instanceName(target.taskId, target.mapIndex)}` : `Mark run ${target.runId}`}
       verb={`Mark ${state}`}
       explain={
         target.taskId
@@ -178,11 +176,8 @@ function ChangeDialog(props: {
           <ul class="affected" aria-label="What will change">
             {list.map((ti) => (
               <li key={`${ti.dag_run_id}/${ti.task_id}/${ti.map_index ?? -1}`}>
-                <span class="mono">
-                  {ti.task_id}
-                  {(ti.map_index ?? -1) >= 0 ? ` [${ti.map_index}]` : ""}
-                </span>{" "}
-                <span class="muted mono">{ti.dag_run_id}</span> <StateBadge state={ti.state} />
+                <span class="mono">{instanceName(ti.task_id, ti.map_index)}</span> <span class="muted mono">{ti.dag_run_id}</span>{" "}
+                <StateBadge state={ti.state} />
               </li>
             ))}
           </ul>
