@@ -189,6 +189,11 @@ export interface NoopServer {
   stop(): void;
 }
 
+/** What a Leoflow http task does to the no-op server: one GET, its body read (the peers' `· http` jobs do the same). */
+export async function httpTaskWork(url: string): Promise<void> {
+  await (await fetch(url)).text();
+}
+
 export function noopServer(): NoopServer {
   let hits = 0;
   let seen: Map<string, number[]> | null = null;

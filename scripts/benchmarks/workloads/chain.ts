@@ -8,7 +8,7 @@
  * Pro/Postgres); the peers run the same chain with each job enqueueing the next, one worker slot.
  */
 import { skippedRow, type BenchContext, type Workload } from "../lib/context";
-import { noopServer, runToEnd, waitForDags, type NoopServer } from "../lib/leoflow";
+import { noopServer, runToEnd, waitForDags, type NoopServer, httpTaskWork } from "../lib/leoflow";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import { importPeer, peerLabel, REDIS } from "../lib/peers";
 import { bracketedByPeers, type Row } from "../lib/stats";
@@ -97,7 +97,7 @@ function httpJob(noop: NoopServer, length: number): PeerChainJob {
   return {
     label: " · http",
     note: "; each job one local HTTP GET, as an http task; hops on the no-op server's clock, as Leoflow's",
-    run: async (i) => void (await (await fetch(`${noop.base}${noopPath(i, "chain-peer")}`)).text()),
+    run: (i) => httpTaskWork(`${noop.base}${noopPath(i, "chain-peer")}`),
     begin: () => noop.record(),
     hops: () => noopHops(noop, length, "chain-peer"),
   };

@@ -7,7 +7,7 @@
  * runs --warmup untimed rounds before its trials (Leoflow's are a row of their own).
  */
 import { skippedRow, type BenchContext, type TaskKind, type Workload } from "../lib/context";
-import { BINARY, noopServer, runToEnd, ticksSoFar, waitForDags } from "../lib/leoflow";
+import { BINARY, noopServer, runToEnd, ticksSoFar, waitForDags, httpTaskWork } from "../lib/leoflow";
 import { busyMicrosPer, cpuSplitNote, cpuSplitReading, machineBusyMs, type CpuSplitReading } from "../lib/machine";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import { importPeer, peerLabel, REDIS } from "../lib/peers";
@@ -89,7 +89,7 @@ async function floors(ctx: BenchContext, trials: number): Promise<Row[]> {
       const n = sizeOf(ctx, kind);
       const one =
         kind === "http"
-          ? async () => void (await (await fetch(`${noop.base}/noop`)).text())
+          ? () => httpTaskWork(`${noop.base}/noop`)
           : async () => void (await Bun.spawn([BINARY, "version"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" }).exited);
       const samples: number[] = [];
       const cpu: number[] = [];
@@ -230,7 +230,7 @@ async function peerFanouts(ctx: BenchContext, trials: number): Promise<Row[]> {
     const httpJob: PeerJob = {
       label: " · http",
       note: "; each job one local HTTP GET, as an http task",
-      run: async () => void (await (await fetch(`${noop.base}/noop`)).text()),
+      run: () => httpTaskWork(`${noop.base}/noop`),
     };
     rows.push(...(await bullmqFanout(ctx, trials, httpJob)), ...(await graphileFanout(ctx, trials, httpJob)));
   } finally {

@@ -10,7 +10,7 @@ import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import postgres from "postgres";
 import { skippedRow, type BenchContext, type Workload } from "../lib/context";
-import { BINARY, noopServer, removeDir, tempDir } from "../lib/leoflow";
+import { BINARY, noopServer, removeDir, tempDir, httpTaskWork } from "../lib/leoflow";
 import type { Row } from "../lib/stats";
 import { floorSubject, HOP, nowMs, TOTAL } from "./chain";
 
@@ -69,7 +69,7 @@ async function postgresCommit(url: string, schema: string): Promise<{ commit: Co
 export const floorWorkload: Workload = async (ctx: BenchContext) => {
   const noop = noopServer();
   try {
-    return await floorRows(ctx, async () => void (await (await fetch(`${noop.base}/floor`)).text()));
+    return await floorRows(ctx, () => httpTaskWork(`${noop.base}/floor`));
   } finally {
     noop.stop();
   }
