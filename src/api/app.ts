@@ -15,6 +15,7 @@ import { dagRunRoutes } from "./dag-runs";
 import { dagRunListRoutes } from "./dag-runs-list";
 import { dagRunWaitRoutes } from "./dag-run-wait";
 import { dagRoutes } from "./dags";
+import { dagStructureRoutes } from "./dag-structure";
 import { dagParseRoutes } from "./dag-parse";
 import { dagStatsRoutes } from "./dag-stats";
 import { dagVersionRoutes } from "./dag-versions";
@@ -90,6 +91,7 @@ export function createApi(input: ApiDeps): Hono<ApiEnv> {
   guarded.use("*", auditLog(deps, API_PREFIX));
   for (const routes of [
     dagRoutes,
+    dagStructureRoutes,
     dagVersionRoutes,
     dagStatsRoutes,
     dagParseRoutes,

@@ -41,6 +41,7 @@ const TABLE: Record<string, Permission> = {
   "GET /leoflow/dags/:dag_id/dagRuns/:dag_run_id/taskInstanceStates": "dags:read",
   "GET /leoflow/dags/:dag_id/dagRuns/:dag_run_id/taskInstanceSummaries": "dags:read",
   "GET /leoflow/dags/:dag_id/taskInstanceSummaries": "dags:read",
+  "GET /leoflow/dags/:dag_id/structure": "dags:read",
   "PATCH /dags/:dag_id/dagRuns/:dag_run_id/taskInstances": "runs:edit",
   "POST /dags/:dag_id/dagRuns/:dag_run_id/taskInstances/list": "dags:read",
   "GET /dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id": "dags:read",

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page, Response } from "playwright-core";
 import { findChromium, launchChromium, signIn } from "../support/chromium";
 import { startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
 
@@ -93,11 +93,34 @@ describe.skipIf(!CHROMIUM)("the DAG page's re-reads after events (Chromium, comp
       if (u.pathname === "/api/v2/leoflow/dags/wide/taskInstanceSummaries")
         windows.push({ runs: u.searchParams.getAll("dag_run_id"), tasks: u.searchParams.getAll("task_id") });
     };
+    /**
+     * The page's reads of the DAG's tasks: its structure or the full task list, with the tag the browser sent and the
+     * body bytes that came over the wire (Playwright reports a revalidated answer as the cached 200; the 304 shows as
+     * no body).
+     */
+    const taskReads: Promise<{ path: string; sentTag: boolean; bodyBytes: number }>[] = [];
+    const onResponse = (res: Response) => {
+      const path = new URL(res.url()).pathname;
+      if (path === "/api/v2/leoflow/dags/wide/structure" || path === "/api/v2/dags/wide/tasks")
+        taskReads.push(
+          Promise.all([res.request().allHeaders(), res.request().sizes()]).then(([headers, sizes]) => ({
+            path,
+            sentTag: "if-none-match" in headers,
+            bodyBytes: sizes.responseBodySize,
+          })),
+        );
+    };
     page.on("request", onRequest);
+    page.on("response", onResponse);
     try {
       await page.goto(`${lf.url}/dags/wide`);
       await page.getByText("2500 tasks").waitFor({ timeout: 20_000 });
       expect(reads.get("wide") ?? []).toEqual([]); // never the whole run
+      // The tasks as the page draws them (~40 bytes a task), not the task list (~650).
+      const [first] = await Promise.all(taskReads);
+      expect(taskReads).toHaveLength(1);
+      expect(first).toMatchObject({ path: "/api/v2/leoflow/dags/wide/structure", sentTag: false });
+      expect(first!.bodyBytes).toBeLessThan(2_500 * 60);
       expect(windows[0]!.runs).toEqual(["r1"]);
       expect(windows[0]!.tasks.length).toBeGreaterThan(10);
       expect(windows[0]!.tasks.length).toBeLessThanOrEqual(200);
@@ -107,6 +130,8 @@ describe.skipIf(!CHROMIUM)("the DAG page's re-reads after events (Chromium, comp
       await page.goto(`${lf.url}/dags/wide/runs/r1/tasks/t2400`);
       await page.getByRole("link", { name: "t2400 in r1: success" }).waitFor({ timeout: 20_000 });
       expect(windows.slice(before).some((w) => w.tasks.includes("t2400"))).toBe(true);
+      // Opened again: the browser asks with the tag it holds, and the DAG unchanged, no body comes (a 304).
+      expect(await Promise.all(taskReads)).toEqual([first!, { path: "/api/v2/leoflow/dags/wide/structure", sentTag: true, bodyBytes: 0 }]);
       expect(Math.max(...windows.map((w) => w.tasks.length))).toBeLessThanOrEqual(200);
 
       // An event about a task in view: its cell changes, and the re-read names the rows in view only.
@@ -131,6 +156,7 @@ describe.skipIf(!CHROMIUM)("the DAG page's re-reads after events (Chromium, comp
       );
     } finally {
       page.off("request", onRequest);
+      page.off("response", onResponse);
     }
   });
 

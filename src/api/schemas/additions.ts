@@ -595,6 +595,22 @@ describeRoute({
   responses: { 200: collection("task_instances", TaskInstanceStateResponse), 404: ErrorResponse },
 });
 
+/** A task as the DAG page's grid and graph draw it (GET /api/v2/leoflow/dags/{dag_id}/structure). */
+export const TaskStructureResponse = z.looseObject({
+  task_id: z.string(),
+  upstream_task_ids: z.array(z.string()),
+  is_mapped: z.literal(true).optional(),
+});
+describeRoute({
+  method: "GET",
+  path: "/api/v2/leoflow/dags/:dag_id/structure",
+  summary:
+    "Leoflow: a DAG's tasks with only what a grid and graph draw (task id, upstream task ids, is_mapped when true), in the DAG's order; answered with a weak ETag, 304 to a matching If-None-Match",
+  tag: "Leoflow",
+  params: { dag_id: z.string() },
+  responses: { 200: collection("tasks", TaskStructureResponse), 304: null, 404: ErrorResponse },
+});
+
 /** One task of a run as the DAG page's grid draws it: a task instance's state, or a mapped task's instances folded. */
 export const TaskInstanceSummaryResponse = TaskInstanceStateResponse.extend({
   map_index: int.nullable(),

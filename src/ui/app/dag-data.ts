@@ -138,7 +138,7 @@ export function useDagData(dagId: string, runLimit: number): DagData {
       try {
         // The newest run's task instances alone first, once the tasks say whole runs are read (not a window): the
         // server answers one request faster than six, and the newest run is what opens in view, the first useful paint.
-        const tasks = api<{ tasks: Task[] }>("GET", `${dagPath}/tasks`, undefined, ctl.signal).then((t) => {
+        const tasks = api<{ tasks: Task[] }>("GET", `/leoflow${dagPath}/structure`, undefined, ctl.signal).then((t) => {
           const ordered = gridOrder(t.tasks);
           state.current = { ...s(), tasks: ordered, windowed: ordered.length > WINDOWED_TASKS };
           bump();

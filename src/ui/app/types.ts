@@ -59,14 +59,10 @@ export type TaskInstanceState = Pick<
   "task_id" | "map_index" | "mapped_count" | "mapped_states" | "state" | "try_number" | "max_tries" | "start_date" | "end_date" | "duration"
 >;
 
+/** A task as the DAG page draws it (GET /api/v2/leoflow/dags/{dag_id}/structure). */
 export interface Task {
   task_id: string;
   upstream_task_ids: string[];
-  downstream_task_ids: string[];
-  operator_name: string | null;
   /** Mapped over a list (expand): its grid cells fold its instances. */
   is_mapped?: boolean;
-  retries: number;
-  trigger_rule: string;
-  pool: string;
 }
