@@ -168,8 +168,10 @@ async function leoflowFanouts(ctx: BenchContext, trials: number): Promise<Row[]>
           if (split) splits.push(split);
           ticks.push(((await ticksSoFar(lf)) - ticks0) / (size / 1000));
           samples.push(tasksPerSecond(tis, t0));
+          // The run's fixed part (its creation, first read and plan) before the first task starts, of the trial's span.
+          const firstStart = Math.min(...tis.map((ti) => Date.parse(ti.start_date ?? ti.end_date))) - t0;
           ctx.log(
-            `fanout: leoflow ${variant.label} · ${kind} trial ${t}: ${samples.at(-1)!.toFixed(0)} tasks/s${split ? ` (${split})` : ""}`,
+            `fanout: leoflow ${variant.label} · ${kind} trial ${t}: ${samples.at(-1)!.toFixed(0)} tasks/s, the first task started after ${firstStart} ms${split ? ` (${split})` : ""}`,
           );
         }
         const row: Row = {
