@@ -1,7 +1,9 @@
 /**
  * Store contract for setDagRunStates (issue 18): the scheduler moves many runs in one batch. Each change is
  * conditional on the run's current state, as setDagRunState is: start_date kept once set, end_date set on a
- * terminal state and cleared on running, a note written only when given; a lost race changes nothing.
+ * terminal state and cleared on running, a note written only when given; a lost race changes nothing. A run the
+ * scheduler ends straight from queued (its tasks all ended in its first plan, or none can ever start) gets its
+ * start_date then too: Airflow's scheduler starts every run before it ends it.
  */
 import { describe, expect, test } from "bun:test";
 import { parseDagSpec } from "../../src/domain/schemas";
@@ -40,7 +42,7 @@ export function runStatesContract(getStore: () => Store): void {
       expect(applied).toEqual([true, true, false, false]);
       const [ra, rb, rc] = await Promise.all([a, b, c].map((r) => store.getDagRunById(r!.id)));
       expect(ra).toMatchObject({ state: "running", start_date: at(5), end_date: null, note: null });
-      expect(rb).toMatchObject({ state: "failed", end_date: at(5), note: "run timed out" });
+      expect(rb).toMatchObject({ state: "failed", start_date: at(5), end_date: at(5), note: "run timed out" });
       expect(rc).toMatchObject({ state: "running", start_date: at(1) });
     });
 
@@ -82,8 +84,8 @@ export function runStatesContract(getStore: () => Store): void {
       expect(ra).toMatchObject({ state: "success", start_date: at(5), end_date: at(5), note: null });
       expect(rb).toMatchObject({ state: "running", start_date: at(5), end_date: null, note: null });
       expect(rc).toMatchObject({ state: "queued", start_date: at(1), end_date: null, note: null });
-      expect(rd).toMatchObject({ state: "failed", start_date: null, end_date: at(5), note: "deadlock" });
-      expect(re).toMatchObject({ state: "success", start_date: null, end_date: at(5), note: null });
+      expect(rd).toMatchObject({ state: "failed", start_date: at(5), end_date: at(5), note: "deadlock" });
+      expect(re).toMatchObject({ state: "success", start_date: at(5), end_date: at(5), note: null });
       expect(rf).toMatchObject({ state: "queued", start_date: null, end_date: null });
     });
 
@@ -110,8 +112,8 @@ export function runStatesContract(getStore: () => Store): void {
       expect(rows.slice(0, 10).every((r) => r?.state === "running" && r.start_date?.getTime() === at(1).getTime())).toBe(true);
       for (const r of rows.slice(10, 130)) expect(r).toMatchObject({ state: "running", start_date: at(5), end_date: null, note: null });
       for (const r of rows.slice(130, 200))
-        expect(r).toMatchObject({ state: "failed", start_date: null, end_date: at(5), note: "deadlock" });
-      expect(rows[200]).toMatchObject({ state: "success", end_date: at(5), note: null });
+        expect(r).toMatchObject({ state: "failed", start_date: at(5), end_date: at(5), note: "deadlock" });
+      expect(rows[200]).toMatchObject({ state: "success", start_date: at(5), end_date: at(5), note: null });
     });
 
     test("a large batch that names a run twice still lets its second change see the first", async () => {

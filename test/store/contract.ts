@@ -355,6 +355,12 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(await store.setDagRunState(run.id, ["running"], "success", at(5))).toBe(true);
         r = (await store.getDagRunById(run.id))!;
         expect([r.state, r.start_date, r.end_date]).toEqual(["success", at(1), at(5)]);
+
+        // Ended straight from queued (every task ended in the run's first plan): it started then.
+        const { run: other } = await dagWithRun("other");
+        expect(await store.setDagRunState(other.id, ["queued"], "success", at(6))).toBe(true);
+        r = (await store.getDagRunById(other.id))!;
+        expect([r.state, r.start_date, r.end_date]).toEqual(["success", at(6), at(6)]);
       });
 
       test("setDagRunState from the wrong state loses the race: false, nothing changes", async () => {

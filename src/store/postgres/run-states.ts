@@ -13,7 +13,7 @@ const TERMINAL = DAG_RUN_STATES.filter(isTerminalDagRunState)
 
 /**
  * setDagRunState's rules per row: running keeps a start_date already set and clears end_date, queued
- * clears end_date, a terminal state sets it; a note is written only when the change carries one (`note_at`:
+ * clears end_date, a terminal state sets it (and start_date, if the run ended in its first plan); a note is written only when the change carries one (`note_at`:
  * its place in $6, 0 for none). The ordinalities of the inputs that applied come back as one array text.
  * The first sweep sends 10,000 changes: the ids, from-lists, targets and note places go as one array literal
  * each rather than arrays the driver encodes element by element, and the answer is one row instead of
@@ -24,7 +24,7 @@ const SET_STATES_SQL = `
 WITH applied AS (
   UPDATE dag_runs r SET
     state = u.to_state,
-    start_date = CASE WHEN u.to_state = 'running' THEN COALESCE(r.start_date, $1) ELSE r.start_date END,
+    start_date = CASE WHEN u.to_state = 'running' OR u.to_state IN (${TERMINAL}) THEN COALESCE(r.start_date, $1) ELSE r.start_date END,
     end_date = CASE WHEN u.to_state IN ('running', 'queued') THEN NULL WHEN u.to_state IN (${TERMINAL}) THEN $1 ELSE r.end_date END,
     note = CASE WHEN u.note_at > 0 THEN ($6::text[])[u.note_at] ELSE r.note END
   FROM unnest($2::text::bigint[], $3::text::text[], $4::text::text[], $5::text::int[])

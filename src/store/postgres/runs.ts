@@ -257,7 +257,11 @@ export async function setDagRunState(db: Db, id: number, from: DagRunState[], to
   const sets = [`state = ${p.add(to)}`];
   if (to === "running") sets.push(`start_date = COALESCE(start_date, ${p.add(now)})`, "end_date = NULL");
   else if (to === "queued") sets.push("end_date = NULL");
-  else if (isTerminalDagRunState(to)) sets.push(`end_date = ${p.add(now)}`);
+  else if (isTerminalDagRunState(to)) {
+    // A run the scheduler ends has started: one whose tasks all ended in its first plan goes queued → success.
+    const at = p.add(now);
+    sets.push(`start_date = COALESCE(start_date, ${at})`, `end_date = ${at}`);
+  }
   if (note !== undefined) sets.push(`note = ${p.add(note)}`);
   const changed = await execute(
     db,

@@ -246,7 +246,8 @@ export function setDagRunState(db: Database, id: number, from: DagRunState[], to
 
 /**
  * The SET clause of a run state change and its parameters: running keeps a start_date already set and clears
- * end_date, queued clears end_date, a terminal state sets it; a note is written only when given.
+ * end_date, queued clears end_date, a terminal state sets it (and start_date, if the run ended in its first plan:
+ * the scheduler starts every run it ends, as Airflow's does); a note is written only when given.
  */
 export function runStateSets(to: DagRunState, now: Date, note?: string): { sets: string; params: (string | number)[] } {
   const t = now.getTime();
@@ -257,8 +258,9 @@ export function runStateSets(to: DagRunState, now: Date, note?: string): { sets:
     params.push(t);
   } else if (to === "queued") sets.push("end_date = NULL");
   else if (isTerminalDagRunState(to)) {
-    sets.push("end_date = ?");
-    params.push(t);
+    // A run the scheduler ends has started: one whose tasks all ended in its first plan goes queued → success.
+    sets.push("start_date = COALESCE(start_date, ?)", "end_date = ?");
+    params.push(t, t);
   }
   if (note !== undefined) {
     sets.push("note = ?");
