@@ -327,30 +327,37 @@ export function checkGraph(tasks: Pick<TaskSpec, "task_id" | "upstream">[]): Iss
   return issues;
 }
 
-/** Returns one cycle as a list of task ids (first id repeated at the end), or null for a DAG. */
+/**
+ * Returns one cycle as a list of task ids (first id repeated at the end), or null for a DAG. A depth-first walk with
+ * a stack of its own, not recursion: a chain of 50,000 tasks declared leaf first overflowed the call stack.
+ */
 function findCycle(tasks: Pick<TaskSpec, "task_id" | "upstream">[]): string[] | null {
   const upstream = new Map(tasks.map((t) => [t.task_id, t.upstream]));
   const color = new Map<string, 1 | 2>();
-  const stack: string[] = [];
-  const visit = (id: string): string[] | null => {
+  /** The path walked from the current root, and where each task on it is in its upstream list. */
+  const path: string[] = [];
+  const next: number[] = [];
+  const enter = (id: string) => {
     color.set(id, 1);
-    stack.push(id);
-    for (const u of upstream.get(id) ?? []) {
-      const c = color.get(u);
-      if (c === 1) return [...stack.slice(stack.indexOf(u)), u].reverse();
-      if (!c) {
-        const found = visit(u);
-        if (found) return found;
-      }
-    }
-    stack.pop();
-    color.set(id, 2);
-    return null;
+    path.push(id);
+    next.push(0);
   };
-  for (const t of tasks)
-    if (!color.has(t.task_id)) {
-      const found = visit(t.task_id);
-      if (found) return found;
+  for (const t of tasks) {
+    if (color.has(t.task_id)) continue;
+    enter(t.task_id);
+    while (path.length) {
+      const top = path.length - 1;
+      const ups = upstream.get(path[top]!) ?? [];
+      if (next[top]! < ups.length) {
+        const u = ups[next[top]!++]!;
+        const c = color.get(u);
+        if (c === 1) return [...path.slice(path.indexOf(u)), u].reverse();
+        if (!c) enter(u);
+        continue;
+      }
+      color.set(path.pop()!, 2);
+      next.pop();
     }
+  }
   return null;
 }

@@ -28,23 +28,42 @@ const GAP_X = 56;
 const GAP_Y = 14;
 const PAD = 12;
 
-/** Depth of each task: 0 for roots, else 1 + the deepest upstream. Unknown upstreams are ignored; a cycle ends at depth 0. */
+/**
+ * Depth of each task: 0 for roots, else 1 + the deepest upstream. Unknown upstreams are ignored; a cycle ends at
+ * depth 0. Walked with a stack of its own, not by recursion: a chain of 10,000 tasks declared leaf first overflowed
+ * the browser's call stack, and the DAG page showed an error instead of its grid.
+ */
 export function depths(tasks: GraphTask[]): Map<string, number> {
   const byId = new Map(tasks.map((t) => [t.task_id, t]));
   const depth = new Map<string, number>();
   const visiting = new Set<string>();
-  const visit = (id: string): number => {
-    const known = depth.get(id);
-    if (known !== undefined) return known;
-    if (visiting.has(id)) return 0;
+  /** A task being walked: its known upstreams, the next one to look at, its depth so far. */
+  const stack: { id: string; ups: string[]; next: number; d: number }[] = [];
+  const enter = (id: string) => {
     visiting.add(id);
-    let d = 0;
-    for (const up of byId.get(id)?.upstream_task_ids ?? []) if (byId.has(up)) d = Math.max(d, visit(up) + 1);
-    visiting.delete(id);
-    depth.set(id, d);
-    return d;
+    stack.push({ id, ups: (byId.get(id)?.upstream_task_ids ?? []).filter((u) => byId.has(u)), next: 0, d: 0 });
   };
-  for (const t of tasks) visit(t.task_id);
+  for (const t of tasks) {
+    if (depth.has(t.task_id)) continue;
+    enter(t.task_id);
+    while (stack.length) {
+      const f = stack[stack.length - 1]!;
+      if (f.next < f.ups.length) {
+        const up = f.ups[f.next++]!;
+        const known = depth.get(up);
+        if (known !== undefined) f.d = Math.max(f.d, known + 1);
+        else if (visiting.has(up))
+          f.d = Math.max(f.d, 1); // a cycle: the upstream on the path counts as a root
+        else enter(up); // its depth is folded into f when it is done
+        continue;
+      }
+      stack.pop();
+      visiting.delete(f.id);
+      depth.set(f.id, f.d);
+      const parent = stack[stack.length - 1];
+      if (parent) parent.d = Math.max(parent.d, f.d + 1);
+    }
+  }
   return depth;
 }
 

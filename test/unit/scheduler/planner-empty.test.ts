@@ -32,6 +32,16 @@ describe("planRun: empty tasks", () => {
     expect(plan.run).toEqual({ from: ["running"], to: "success" });
   });
 
+  test("a chain of 30,000 empty tasks declared leaf first ends in one plan (no call stack overflow)", () => {
+    const n = 30_000;
+    const spec = dag(Array.from({ length: n }, (_, k) => n - 1 - k).map((i) => empty(`t${i}`, i ? [`t${i - 1}`] : [])));
+    const rows = tis(spec);
+    const plan = planRun({ run: run("queued"), tis: rows, spec }, T0);
+    expect(plan.transitions).toHaveLength(n);
+    expect(plan.transitions.every((tr) => tr.to === "success")).toBe(true);
+    expect(plan.run).toEqual({ from: ["queued"], to: "success" });
+  });
+
   test("an end marker waits for its upstreams, then succeeds when the last one does", () => {
     const spec = dag([{ task_id: "load" }, { task_id: "report" }, empty("done", ["load", "report"])]);
     let rows = apply(tis(spec), planRun({ run: run(), tis: tis(spec), spec }, T0).transitions, T0);

@@ -24,6 +24,17 @@ describe("graph layout", () => {
     expect(g.width).toBeGreaterThanOrEqual(3 * NODE_W);
   });
 
+  test("a chain of 50,000 tasks declared leaf first: every depth, and the grid from the root (no call stack overflow)", () => {
+    const n = 50_000;
+    const chain = Array.from({ length: n }, (_, k) => n - 1 - k).map((i) => t(`t${i}`, i ? [`t${i - 1}`] : []));
+    const d = depths(chain);
+    expect(d.get("t0")).toBe(0);
+    expect(d.get(`t${n - 1}`)).toBe(n - 1);
+    const order = gridOrder(chain).map((x) => x.task_id);
+    expect(order.slice(0, 3)).toEqual(["t0", "t1", "t2"]);
+    expect(order.at(-1)).toBe(`t${n - 1}`);
+  });
+
   test("the grid lists tasks by depth, then as declared", () => {
     expect(gridOrder([t("z", ["a"]), t("a"), t("m")]).map((x) => x.task_id)).toEqual(["a", "m", "z"]);
   });
