@@ -178,7 +178,7 @@ export function templateSyntaxProblems(s: string, where: string): string[] {
   const problems: string[] = [];
   for (const p of parts) {
     if (!("expr" in p)) continue;
-    const fail: Fail = (why) => new TemplateError(`template {{ ${p.expr} }} in ${where}: ${why}`);
+    const fail = failIn(p.expr, where);
     try {
       checkNode(parse(p.expr, fail), fail);
     } catch (e) {
@@ -538,11 +538,20 @@ function dig(value: unknown, path: string[], name: string, fail: Fail): unknown 
   return cur;
 }
 
+/** Longest expression an error quotes whole; a longer one is quoted by its ends (a generated template can be 40 KB). */
+const QUOTED_EXPR_MAX = 120;
+
+/** A failure of one expression, quoting it (by its ends when long) and where it is. */
+function failIn(expr: string, where: string): Fail {
+  const quoted = expr.length <= QUOTED_EXPR_MAX ? expr : `${expr.slice(0, 80)}…(${expr.length - 110} characters)…${expr.slice(-30)}`;
+  return (why) => new TemplateError(`template {{ ${quoted} }} in ${where}: ${why}`);
+}
+
 const asText = (v: unknown): string => (typeof v === "string" ? v : v === undefined ? "" : JSON.stringify(v));
 
 /** Evaluates one expression (the text between the braces) to its value. */
 export function evaluate(expr: string, ctx: TemplateContext, where: string): unknown {
-  const fail: Fail = (why) => new TemplateError(`template {{ ${expr} }} in ${where}: ${why}`);
+  const fail = failIn(expr, where);
   return evalNode(parse(expr, fail), ctx, fail);
 }
 

@@ -264,6 +264,18 @@ describe("templates no value can fix are import errors, by field", () => {
     ],
   ])("%j", (task, message) => expect(load(task)).toThrow(message));
 
+  test("a long expression is quoted by its ends, not whole (a generated template of 40 KB made a 40 KB import error)", () => {
+    const expr = `${"(".repeat(20_000)}1${")".repeat(20_000)}`;
+    let message = "";
+    try {
+      load({ operator: "bash", bash_command: `echo {{ ${expr} }}` })();
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain(`template {{ ${"(".repeat(80)}…(39891 characters)…${")".repeat(30)} }} in bash_command: unexpected "("`);
+    expect(message.length).toBeLessThan(1_000);
+  });
+
   test("what values decide (a missing variable, param or XCom) is left to the try", () => {
     expect(
       load({
