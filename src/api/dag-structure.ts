@@ -1,8 +1,8 @@
 /**
  * GET /api/v2/leoflow/dags/{dag_id}/structure: a DAG's tasks with only what the DAG page's grid and graph draw (the
  * task id, its upstream ids, whether it is mapped), in the DAG's order. The task list's TaskResponse is ~650 bytes of
- * JSON a task, most of it fields the page never shows (a DAG of 10,000 tasks: 6.7 MB); these are ~60 (0.6 MB), and the page
- * reads them every time it opens, so the answer carries an ETag: a browser that has it asks again with
+ * JSON a task, most of it fields the page never shows (a DAG of 10,000 tasks: 6.7 MB); these are ~60 (0.6 MB). The
+ * page reads them every time it opens, so the answer carries an ETag: a browser that has it asks again with
  * If-None-Match and gets a 304 until the DAG changes (Cache-Control: no-cache revalidates on every open).
  */
 import { Hono } from "hono";

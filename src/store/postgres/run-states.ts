@@ -13,12 +13,12 @@ const TERMINAL = DAG_RUN_STATES.filter(isTerminalDagRunState)
 
 /**
  * setDagRunState's rules per row: running keeps a start_date already set and clears end_date, queued
- * clears end_date, a terminal state sets it (and start_date, if the run ended in its first plan); a note is written only when the change carries one (`note_at`:
- * its place in $6, 0 for none). The ordinalities of the inputs that applied come back as one array text.
- * The first sweep sends 10,000 changes: the ids, from-lists, targets and note places go as one array literal
- * each rather than arrays the driver encodes element by element, and the answer is one row instead of
- * 10,000 (0.6× the client CPU, measured). The unnest is a function scan in FROM, so its literals are
- * parsed once; each input finds its run through the primary key.
+ * clears end_date, a terminal state sets it (and start_date, if the run ended in its first plan); a note is
+ * written only when the change carries one (`note_at`: its place in $6, 0 for none). The ordinalities of the
+ * inputs that applied come back as one array text. The first sweep sends 10,000 changes: the ids, from-lists,
+ * targets and note places go as one array literal each rather than arrays the driver encodes element by
+ * element, and the answer is one row instead of 10,000 (0.6× the client CPU, measured). The unnest is a
+ * function scan in FROM, so its literals are parsed once; each input finds its run through the primary key.
  */
 const SET_STATES_SQL = `
 WITH applied AS (
