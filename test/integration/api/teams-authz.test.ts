@@ -104,6 +104,9 @@ forEachApiStore((makeHarness) => {
         const missing = await as(mia, t)("GET", "/api/v2/dags/nope");
         expect(secret.status).toBe(404);
         expect(secret.body.detail).toBe(missing.body.detail.replace("nope", "c_secret"));
+        // The DAG page's read of its tasks (structure) says the same, and gives nothing of team c's away.
+        const shape = await as(mia, t)("GET", "/api/v2/leoflow/dags/c_secret/structure");
+        expect(shape).toEqual({ status: 404, body: secret.body });
         // Triggering it answers what triggering a missing DAG answers (403 as Viewer in a, 404 as Op in b).
         const body = { logical_date: null };
         const trigSecret = await as(mia, t)("POST", "/api/v2/dags/c_secret/dagRuns", body);
