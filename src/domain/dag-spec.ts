@@ -7,6 +7,7 @@ import { z } from "zod";
 import { TRIGGER_RULES } from "./trigger-rule-names";
 import { validateSchedule } from "./schedule";
 import { ValidationError } from "./errors";
+import { findJsonProblem, MAX_JSON_DEPTH } from "./json-safety";
 import { envFromProblems } from "./env-from";
 import { taskTemplateProblems } from "./task-templates";
 import { built, lazySchema } from "./lazy-schema";
@@ -253,6 +254,16 @@ const zodPath = (path: PropertyKey[]) => path.map((p, i) => (typeof p === "numbe
  * @example parseDagSpec(JSON.parse(await Bun.file("dag.json").text()))
  */
 export function parseDagSpec(raw: unknown): DagSpec {
+  // Before the schema, whose walk recurses into values: an http body nested 100,000 deep overflowed the call stack
+  // and the file's import error said only "Maximum call stack size exceeded". The walk here keeps its own stack.
+  const tooDeep = findJsonProblem(raw, { envelope: true, depthOnly: true });
+  if (tooDeep) {
+    const issue = {
+      path: tooDeep.path,
+      message: `nested deeper than ${MAX_JSON_DEPTH} levels: a DAG file's objects and arrays may nest at most ${MAX_JSON_DEPTH} deep; flatten the value or write it as a string`,
+    };
+    throw new ValidationError(describe([issue]), [issue]);
+  }
   const parsed = RawDagSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: zodPath(i.path), message: i.message }));

@@ -87,6 +87,24 @@ describe("loadDagFile: problems are reported, never thrown", () => {
     });
   });
 
+  test("a value nested 100,000 deep is an import error with its path, not a stack overflow; 60 deep loads", async () => {
+    const body = (n: number) => `${"[".repeat(n)}1${"]".repeat(n)}`;
+    const dag = (id: string, n: number) =>
+      `{"dag_id":"${id}","tasks":[{"task_id":"a","operator":"http","http":{"method":"POST","url":"http://h","json":${body(n)}}}]}`;
+    const deep = await loadDagFile(write("deep_body.json", dag("deep_body", 100_000)));
+    expect(deep.dags).toEqual([]);
+    expect(deep.errors).toEqual([
+      {
+        path: expect.stringMatching(/^tasks\[0\]\.http\.json(\[0\])+…$/),
+        message:
+          "nested deeper than 64 levels: a DAG file's objects and arrays may nest at most 64 deep; flatten the value or write it as a string",
+      },
+    ]);
+    const fine = await loadDagFile(write("fine_body.json", dag("fine_body", 60)));
+    expect(fine.errors).toEqual([]);
+    expect(fine.dags.map((d) => d.spec.dag_id)).toEqual(["fine_body"]);
+  });
+
   test("a TS syntax error has line and column", async () => {
     const r = await loadDagFile(write("syntax.ts", `import { dag } from "leoflow/sdk";\nconst x = {\n  a: 1,,\n};\n`));
     expect(r.errors[0]).toEqual({ path: "line 3, column 8", message: expect.stringMatching(/^syntax error: /) });
