@@ -16,7 +16,7 @@ export function setTeam(name: string | null): void {
 export function authHeaders(): Record<string, string> {
   const h: Record<string, string> = {};
   const s = getSession();
-  if (s) h.authorization = `Bearer ${s.token}`;
+  if (s?.token) h.authorization = `Bearer ${s.token}`;
   if (team) h["leoflow-team"] = team;
   return h;
 }

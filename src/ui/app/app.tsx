@@ -72,9 +72,11 @@ function Shell({ session, route }: { session: Session; route: Route }) {
         <span class="who" data-testid="who">
           {session.username} · {session.role}
         </span>
-        <button type="button" class="ghost" onClick={() => setSession(null)}>
-          Log out
-        </button>
+        {session.open ? null : (
+          <button type="button" class="ghost" onClick={() => setSession(null)}>
+            Log out
+          </button>
+        )}
       </header>
       <HealthBanner />
       <main id="main">

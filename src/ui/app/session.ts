@@ -8,12 +8,27 @@ export type Role = "viewer" | "user" | "op" | "admin";
 const ROLES: readonly Role[] = ["viewer", "user", "op", "admin"];
 
 export interface Session {
+  /** "" for a server that signs no one in (--auth=none): requests then go without a token. */
   token: string;
   username: string;
   role: Role;
   /** Expiry, seconds since the epoch. */
   exp: number;
+  /** The server runs with --auth=none: nobody signs in, and there is nothing to log out of. */
+  open?: boolean;
 }
+
+/**
+ * The session of a server started with `--auth=none` (loopback only): every route is open and the caller acts as
+ * an install admin (GET /api/v2/leoflow/me answers with no username), so the UI has no one to sign in.
+ */
+export const openSession = (): Session => ({
+  token: "",
+  username: "no sign-in (--auth=none)",
+  role: "admin",
+  exp: Number.MAX_SAFE_INTEGER,
+  open: true,
+});
 
 /** The claims of a Leoflow user token; null when it is not one. Pure (no signature check: the server does that). */
 export function sessionFromToken(token: string): Session | null {
@@ -61,7 +76,8 @@ export function getSession(): Session | null {
 export function setSession(s: Session | null): void {
   current = s;
   try {
-    if (s) sessionStorage.setItem(KEY, s.token);
+    // An open session is asked of the server again on each load: it is not a token to keep.
+    if (s?.token) sessionStorage.setItem(KEY, s.token);
     else sessionStorage.removeItem(KEY);
   } catch {
     // Storage refused (private mode): the session lives in memory for this page only.

@@ -1,12 +1,25 @@
 import { describe, expect, test } from "bun:test";
-import { detailText } from "../../../src/ui/app/api";
+import { authHeaders, detailText } from "../../../src/ui/app/api";
 import { formatDuration } from "../../../src/ui/app/format";
 import { dagHref, parseRoute } from "../../../src/ui/app/router";
-import { capabilities, sessionFromToken } from "../../../src/ui/app/session";
+import { capabilities, openSession, sessionFromToken, setSession } from "../../../src/ui/app/session";
 import { SseParser } from "../../../src/ui/app/sse";
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
 const jwt = (claims: unknown) => `${b64({ alg: "HS256" })}.${b64(claims)}.sig`;
+
+describe("the headers every request carries", () => {
+  test("a signed-in session sends its token; a server with --auth=none (the open session) gets none", () => {
+    const token = jwt({ sub: "ann", role: "op", exp: 99, kind: "user" });
+    setSession(sessionFromToken(token));
+    expect(authHeaders()).toEqual({ authorization: `Bearer ${token}` });
+    setSession(openSession());
+    expect(authHeaders()).toEqual({});
+    expect(capabilities(openSession().role)).toEqual({ editRuns: true, editDags: true, ops: true, users: true });
+    setSession(null);
+    expect(authHeaders()).toEqual({});
+  });
+});
 
 describe("session from the token's claims", () => {
   test("reads who and which role", () => {
