@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { depths, gridOrder, layoutGraph, NODE_W } from "../../../src/ui/app/graph-layout";
+import { depths, gridOrder, inView, layoutGraph, NODE_H, NODE_W } from "../../../src/ui/app/graph-layout";
 import { rowWindow } from "../../../src/ui/app/virtual";
 
 const t = (task_id: string, upstream_task_ids: string[] = []) => ({ task_id, upstream_task_ids });
@@ -33,6 +33,22 @@ describe("graph layout", () => {
     const order = gridOrder(chain).map((x) => x.task_id);
     expect(order.slice(0, 3)).toEqual(["t0", "t1", "t2"]);
     expect(order.at(-1)).toBe(`t${n - 1}`);
+  });
+
+  test("a view of a large graph holds the nodes and edges it meets, and only those", () => {
+    // A chain of 1,000: one node a column, every 224 px; a view of 1,000 px at x 20,000 (plus a 400 px margin).
+    const g = layoutGraph(Array.from({ length: 1_000 }, (_, i) => t(`t${i}`, i ? [`t${i - 1}`] : [])));
+    const seen = inView(g, { x: 20_000, y: 0, width: 1_000, height: 600 });
+    const columns = seen.nodes.map((n) => n.layer);
+    expect(Math.min(...columns)).toBe(87); // x 12 + 87 * 224 + 168 > 19,600
+    expect(Math.max(...columns)).toBe(95); // x 12 + 95 * 224 = 21,292 < 21,400
+    expect(seen.nodes.every((n) => n.x + NODE_W >= 19_600 && n.x <= 21_400 && n.y + NODE_H >= -400)).toBe(true);
+    // The edges between the shown nodes; the ones into t87 and out of t95 lie wholly outside the margin.
+    expect(seen.edges.map((e) => e.to)).toEqual(seen.nodes.slice(1).map((n) => n.id));
+    // A wider margin takes in an edge that only crosses the view.
+    const wide = inView(g, { x: 20_000, y: 0, width: 1_000, height: 600 }, 500);
+    expect(wide.edges.map((e) => e.to)).toEqual(expect.arrayContaining(["t87", "t96"]));
+    expect(inView(g, { x: 1_000_000, y: 0, width: 1_000, height: 600 })).toEqual({ nodes: [], edges: [] });
   });
 
   test("the grid lists tasks by depth, then as declared", () => {

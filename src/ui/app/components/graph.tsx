@@ -1,13 +1,35 @@
 /** @jsxImportSource preact */
-/** The DAG's shape (layered by dependency depth, left to right), each task coloured by its state in the chosen run. */
-import { useEffect, useMemo } from "preact/hooks";
+/**
+ * The DAG's shape (layered by dependency depth, left to right), each task coloured by its state in the chosen run.
+ * A graph of more than DRAW_ALL_MAX tasks draws only what its scrolled view shows (and a margin around it).
+ */
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { DagData } from "../dag-data";
-import { layoutGraph, NODE_H, NODE_W } from "../graph-layout";
+import { type GraphView, inView, layoutGraph, NODE_H, NODE_W } from "../graph-layout";
 import { dagHref, navigate } from "../router";
 import { stateColor, stateLabel } from "../states";
 
+/** Graphs up to this many tasks are drawn whole (every node in the DOM, each one a focusable link). */
+export const DRAW_ALL_MAX = 2_000;
+
 export function Graph({ dagId, data, runId, taskId }: { dagId: string; data: DagData; runId?: string; taskId?: string }) {
   const layout = useMemo(() => layoutGraph(data.tasks), [data.tasks]);
+  const box = useRef<HTMLElement>(null);
+  const svg = useRef<SVGSVGElement>(null);
+  const culled = layout.nodes.length > DRAW_ALL_MAX;
+  const view = useGraphView(box, svg, culled);
+  // Until the view is measured (before the first paint) a large graph draws nothing rather than everything.
+  const shown = useMemo(() => (!culled ? layout : view ? inView(layout, view) : { nodes: [], edges: [] }), [layout, culled, view]);
+  // A task chosen (its URL) far from the view: scroll to it, as the grid does.
+  useLayoutEffect(() => {
+    if (!culled || !taskId || !box.current || !svg.current) return;
+    const n = layout.nodes.find((x) => x.id === taskId);
+    if (!n) return;
+    const b = box.current;
+    const offsetLeft = svg.current.getBoundingClientRect().left - b.getBoundingClientRect().left + b.scrollLeft;
+    const offsetTop = svg.current.getBoundingClientRect().top - b.getBoundingClientRect().top + b.scrollTop;
+    b.scrollTo({ left: offsetLeft + n.x - b.clientWidth / 2, top: offsetTop + n.y - b.clientHeight / 2 });
+  }, [layout, culled, taskId]);
   const run = (runId ? data.runs.find((r) => r.dag_run_id === runId) : undefined) ?? data.runs.at(-1);
   const tis = run ? data.tis.get(run.dag_run_id) : undefined;
   // A wide DAG's grid reads only its rows in view: the graph shows every task, so its run is read whole.
@@ -15,10 +37,11 @@ export function Graph({ dagId, data, runId, taskId }: { dagId: string; data: Dag
     if (data.windowed && run) data.loadRun(run.dag_run_id);
   }, [data.windowed, run?.dag_run_id]);
   return (
-    <section class="graph" aria-label={`Graph of ${dagId}`}>
+    <section class="graph" aria-label={`Graph of ${dagId}`} ref={box}>
       <p class="muted">{run ? `States of run ${run.dag_run_id} (${run.state})` : "No runs yet: the DAG's shape only."}</p>
       {/* biome-ignore lint/a11y/useKeyWithClickEvents: one delegated handler for the links inside; a focused link turns Enter into this click */}
       <svg
+        ref={svg}
         width={layout.width}
         height={layout.height}
         viewBox={`0 0 ${layout.width} ${layout.height}`}
@@ -36,10 +59,10 @@ export function Graph({ dagId, data, runId, taskId }: { dagId: string; data: Dag
             <path d="M0,0 L8,4 L0,8 z" class="arrowhead" />
           </marker>
         </defs>
-        {layout.edges.map((e) => (
+        {shown.edges.map((e) => (
           <path key={`${e.from}>${e.to}`} d={e.path} class="edge" marker-end="url(#arrow)" />
         ))}
-        {layout.nodes.map((n) => {
+        {shown.nodes.map((n) => {
           const ti = tis?.get(n.id);
           const state = ti?.state;
           const c = stateColor(state);
@@ -65,4 +88,37 @@ export function Graph({ dagId, data, runId, taskId }: { dagId: string; data: Dag
       </svg>
     </section>
   );
+}
+
+/**
+ * The part of the graph the scroll box shows, in the graph's own coordinates, kept up to date (a frame at most
+ * behind) while it scrolls or the window resizes; null until measured or when `active` is false.
+ */
+function useGraphView(box: { current: HTMLElement | null }, svg: { current: SVGSVGElement | null }, active: boolean): GraphView | null {
+  const [view, setView] = useState<GraphView | null>(null);
+  useLayoutEffect(() => {
+    const b = box.current;
+    if (!active || !b) return;
+    let frame = 0;
+    const measure = () => {
+      frame = 0;
+      const s = svg.current;
+      if (!s) return;
+      const outer = b.getBoundingClientRect();
+      const inner = s.getBoundingClientRect();
+      setView({ x: outer.left - inner.left, y: outer.top - inner.top, width: b.clientWidth, height: b.clientHeight });
+    };
+    const soon = () => {
+      if (!frame) frame = requestAnimationFrame(measure);
+    };
+    measure();
+    b.addEventListener("scroll", soon, { passive: true });
+    window.addEventListener("resize", soon);
+    return () => {
+      if (frame) cancelAnimationFrame(frame);
+      b.removeEventListener("scroll", soon);
+      window.removeEventListener("resize", soon);
+    };
+  }, [active]);
+  return active ? view : null;
 }
