@@ -5,7 +5,7 @@
 import { availableParallelism } from "node:os";
 import { parseArgs } from "./args";
 import * as v from "./config-rules";
-import { DEFAULT_TEAM, ValidationError, parsePassthrough, parseSecretsKey, errorMessage, parseTeamFolders } from "./domain";
+import { DEFAULT_TEAM, ValidationError, isLoopback, parsePassthrough, parseSecretsKey, errorMessage, parseTeamFolders } from "./domain";
 import { PULL_POLICIES, parseMemoryBytes, parseNanoCpus, parseNodeSelector, parseRunAs, parseTolerations } from "./executors";
 import { readConfigFile } from "./config-file";
 
@@ -571,10 +571,6 @@ export function dagParseLimitsFromEnv(env: Record<string, string | undefined> = 
 
 function configError(issues: { path: string; message: string }[]): ValidationError {
   return new ValidationError(issues.map((i) => `${i.path}: ${i.message}`).join("\n"), issues);
-}
-
-export function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** `leoflow serve --help` text. */

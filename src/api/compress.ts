@@ -8,21 +8,19 @@
  * with it. Behind a proxy on this host, `--trusted-proxy-hops` names the real client (or the proxy compresses).
  */
 import type { MiddlewareHandler } from "hono";
+import { isLoopbackPeer } from "../domain";
 import { peerAddress } from "./auth";
 import { clientAddress } from "./login-throttle";
 
 /** Smaller JSON bodies are sent as they are: a gzip header and a round of the compressor cost more than they save. */
 export const COMPRESS_MIN_BYTES = 32 * 1024;
 
-/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. */
-export const isLoopback = (address: string): boolean => /^(?:::ffff:)?127\./i.test(address) || address === "::1";
-
 export function compressLargeJson(trustedProxyHops = 0): MiddlewareHandler {
   return async (c, next) => {
     await next();
     const res = c.res;
     if (!/\bgzip\b/i.test(c.req.header("accept-encoding") ?? "")) return;
-    if (isLoopback(clientAddress(peerAddress(c), c.req.header("x-forwarded-for"), trustedProxyHops))) return;
+    if (isLoopbackPeer(clientAddress(peerAddress(c), c.req.header("x-forwarded-for"), trustedProxyHops))) return;
     if (res.headers.has("content-encoding") || !res.headers.get("content-type")?.startsWith("application/json") || !res.body) return;
     const body = new Uint8Array(await res.arrayBuffer());
     const headers = new Headers(res.headers);

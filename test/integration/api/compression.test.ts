@@ -4,7 +4,8 @@
  * (loopback) get plain JSON; the answer says it varies by Accept-Encoding.
  */
 import { describe, expect, test } from "bun:test";
-import { COMPRESS_MIN_BYTES, isLoopback } from "../../../src/api/compress";
+import { COMPRESS_MIN_BYTES } from "../../../src/api/compress";
+import { isLoopbackPeer } from "../../../src/domain";
 import { parseDagSpec } from "../../../src/domain/schemas";
 import { makeHarness, NOW } from "./harness";
 
@@ -49,7 +50,7 @@ describe("gzip of large JSON answers", () => {
   });
 
   test("loopback addresses, IPv4 and IPv6 and IPv4-mapped, and nothing else", () => {
-    for (const a of ["127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"]) expect(isLoopback(a)).toBe(true);
-    for (const a of ["10.0.0.1", "128.0.0.1", "::2", "unknown", "::ffff:10.0.0.1"]) expect(isLoopback(a)).toBe(false);
+    for (const a of ["127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"]) expect(isLoopbackPeer(a)).toBe(true);
+    for (const a of ["10.0.0.1", "128.0.0.1", "::2", "unknown", "::ffff:10.0.0.1"]) expect(isLoopbackPeer(a)).toBe(false);
   });
 });
