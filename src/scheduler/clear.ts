@@ -3,7 +3,9 @@
  * becomes. The API reads, these functions decide, the store applies everything in one transaction.
  */
 import {
+  downstreamOfSpec,
   isMapped,
+  taskOfSpec,
   isTerminalDagRunState,
   type DagSpec,
   type TaskSpec,
@@ -30,29 +32,27 @@ export interface ClearSelection {
 }
 
 /**
- * The named tasks plus, on request, everything upstream and/or downstream of them (transitively), within
- * `tasks`. Null task_ids selects every task.
+ * The named tasks plus, on request, everything upstream and/or downstream of them (transitively), within the
+ * spec's tasks. Null task_ids selects every task. Edges come from the spec's own indexes (domain/task-lookup.ts),
+ * built once per spec object.
  *
- * @example relatedTaskIds(spec.tasks, ["b"], { downstream: true }) // Set { "b", "c" } for a → b → c
+ * @example relatedTaskIds(spec, ["b"], { downstream: true }) // Set { "b", "c" } for a → b → c
  */
 export function relatedTaskIds(
-  tasks: Pick<TaskSpec, "task_id" | "upstream">[],
+  spec: Pick<DagSpec, "tasks">,
   taskIds: readonly string[] | null,
   opts: { upstream?: boolean; downstream?: boolean } = {},
 ): Set<string> {
-  if (taskIds === null) return new Set(tasks.map((t) => t.task_id));
-  const upstreamOf = new Map(tasks.map((t) => [t.task_id, t.upstream]));
-  const downstreamOf = new Map<string, string[]>(tasks.map((t) => [t.task_id, []]));
-  for (const t of tasks) for (const u of t.upstream) downstreamOf.get(u)?.push(t.task_id);
-  const closure = (edges: Map<string, string[]>): Set<string> => {
+  if (taskIds === null) return new Set(spec.tasks.map((t) => t.task_id));
+  const closure = (edges: (id: string) => readonly string[]): Set<string> => {
     const seen = new Set<string>();
     const stack = [...taskIds];
-    while (stack.length) for (const next of edges.get(stack.pop()!) ?? []) if (!seen.has(next)) seen.add(next), stack.push(next);
+    while (stack.length) for (const next of edges(stack.pop()!)) if (!seen.has(next)) seen.add(next), stack.push(next);
     return seen;
   };
   const selected = new Set(taskIds);
-  if (opts.upstream) for (const id of closure(upstreamOf)) selected.add(id);
-  if (opts.downstream) for (const id of closure(downstreamOf)) selected.add(id);
+  if (opts.upstream) for (const id of closure((id) => taskOfSpec(spec, id)?.upstream ?? [])) selected.add(id);
+  if (opts.downstream) for (const id of closure((id) => downstreamOfSpec(spec, id))) selected.add(id);
   return selected;
 }
 
@@ -67,7 +67,7 @@ export function selectClearTargets(
   tis: readonly TaskInstanceRecord[],
   sel: ClearSelection,
 ): TaskInstanceRecord[] {
-  const ids = relatedTaskIds(spec.tasks, sel.task_ids, { upstream: sel.include_upstream, downstream: sel.include_downstream });
+  const ids = relatedTaskIds(spec, sel.task_ids, { upstream: sel.include_upstream, downstream: sel.include_downstream });
   // With task_ids null, task instances of tasks no longer in the version are cleared too (they are the run's).
   const exclude = new Set(sel.exclude ?? []);
   return tis.filter(

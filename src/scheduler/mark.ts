@@ -70,7 +70,7 @@ export function planTaskMark(
   const ti = tis.find((t) => t.task_id === taskId && t.map_index === mapIndex);
   if (!ti) throw new NotFoundError(`task ${taskId} has no task instance with map_index ${mapIndex} in run ${run.run_id}`);
   if (ti.state === state) throw new ConflictError(`Task id ${taskId} is already in ${state} state`);
-  const related = relatedTaskIds(spec.tasks, [taskId], { upstream: opts.upstream, downstream: opts.downstream });
+  const related = relatedTaskIds(spec, [taskId], { upstream: opts.upstream, downstream: opts.downstream });
   const marked = tis.filter((t) => t.id === ti.id || (t.task_id !== taskId && related.has(t.task_id) && t.state !== state));
   const transitions = marked.map((t) => markTransition(t, state, now, t.id === ti.id ? opts.note : undefined));
   const tasks = new Map(spec.tasks.map((t) => [t.task_id, t]));

@@ -21,7 +21,7 @@ describe("relatedTaskIds", () => {
     ["a lone task has no relatives", ["e"], { upstream: true, downstream: true }, ["e"]],
     ["null selects every task", null, { downstream: true }, ["a", "b", "c", "d", "e"]],
   ] as const)("%s", (_name, ids, opts, expected) => {
-    expect([...relatedTaskIds(spec.tasks, ids, opts)].sort()).toEqual([...expected]);
+    expect([...relatedTaskIds(spec, ids, opts)].sort()).toEqual([...expected]);
   });
 });
 
