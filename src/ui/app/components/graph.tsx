@@ -26,9 +26,8 @@ export function Graph({ dagId, data, runId, taskId }: { dagId: string; data: Dag
     const n = layout.nodes.find((x) => x.id === taskId);
     if (!n) return;
     const b = box.current;
-    const offsetLeft = svg.current.getBoundingClientRect().left - b.getBoundingClientRect().left + b.scrollLeft;
-    const offsetTop = svg.current.getBoundingClientRect().top - b.getBoundingClientRect().top + b.scrollTop;
-    b.scrollTo({ left: offsetLeft + n.x - b.clientWidth / 2, top: offsetTop + n.y - b.clientHeight / 2 });
+    const at = graphOrigin(b, svg.current);
+    b.scrollTo({ left: at.left + n.x - b.clientWidth / 2, top: at.top + n.y - b.clientHeight / 2 });
   }, [layout, culled, taskId]);
   const run = (runId ? data.runs.find((r) => r.dag_run_id === runId) : undefined) ?? data.runs.at(-1);
   const tis = run ? data.tis.get(run.dag_run_id) : undefined;
@@ -104,9 +103,8 @@ function useGraphView(box: { current: HTMLElement | null }, svg: { current: SVGS
       frame = 0;
       const s = svg.current;
       if (!s) return;
-      const outer = b.getBoundingClientRect();
-      const inner = s.getBoundingClientRect();
-      setView({ x: outer.left - inner.left, y: outer.top - inner.top, width: b.clientWidth, height: b.clientHeight });
+      const at = graphOrigin(b, s);
+      setView({ x: b.scrollLeft - at.left, y: b.scrollTop - at.top, width: b.clientWidth, height: b.clientHeight });
     };
     const soon = () => {
       if (!frame) frame = requestAnimationFrame(measure);
@@ -121,4 +119,11 @@ function useGraphView(box: { current: HTMLElement | null }, svg: { current: SVGS
     };
   }, [active]);
   return active ? view : null;
+}
+
+/** Where the graph's (0, 0) sits in the scroll box's content (below the run line above it). */
+function graphOrigin(box: HTMLElement, svg: SVGSVGElement): { left: number; top: number } {
+  const outer = box.getBoundingClientRect();
+  const inner = svg.getBoundingClientRect();
+  return { left: inner.left - outer.left + box.scrollLeft, top: inner.top - outer.top + box.scrollTop };
 }
