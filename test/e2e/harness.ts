@@ -5,7 +5,7 @@
 import { mkdtempSync, existsSync, cpSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { liteServeArgs, loginAsAdmin, servingUrl, spawnCapturing, waitFor, type LeoflowApi } from "../support/leoflow-process";
+import { apiCaller, liteServeArgs, loginAsAdmin, servingUrl, spawnCapturing, waitFor, type LeoflowApi } from "../support/leoflow-process";
 
 export { waitFor };
 
@@ -33,13 +33,14 @@ export function liteServeArgv(dir: string): string[] {
 }
 
 export async function startLeoflow(
-  opts: { dagsFrom?: string; dir?: string; args?: string[]; env?: Record<string, string> } = {},
+  /** `authNone`: the server runs with `--auth none`, and `api` calls it without a token. */
+  opts: { dagsFrom?: string; dir?: string; args?: string[]; env?: Record<string, string>; authNone?: boolean } = {},
 ): Promise<Leoflow> {
   if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run scripts/test (it builds the binary) or bun scripts/build.ts`);
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "leoflow-e2e-"));
   const dags = join(dir, "dags");
   if (opts.dagsFrom && !existsSync(dags)) cpSync(opts.dagsFrom, dags, { recursive: true });
-  const { proc, output } = spawnCapturing([...liteServeArgv(dir), ...(opts.args ?? [])], {
+  const { proc, output } = spawnCapturing([...liteServeArgv(dir), ...(opts.authNone ? ["--auth", "none"] : []), ...(opts.args ?? [])], {
     cwd: dir,
     env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: ADMIN_PASSWORD, LEOFLOW_SWEEP_INTERVAL: "0.5", ...opts.env },
   });
@@ -48,7 +49,7 @@ export async function startLeoflow(
     20_000,
     () => `server did not start:\n${output()}`,
   );
-  const api = await loginAsAdmin(url, ADMIN_PASSWORD);
+  const api = opts.authNone ? apiCaller(url) : await loginAsAdmin(url, ADMIN_PASSWORD);
   return {
     url,
     dir,

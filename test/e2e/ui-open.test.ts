@@ -11,27 +11,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { findChromium, launchChromium } from "../support/chromium";
-import { servingUrl, spawnCapturing, waitFor } from "../support/leoflow-process";
-import { liteServeArgv } from "./harness";
+import { startLeoflow, waitFor, type Leoflow } from "./harness";
 
 setDefaultTimeout(60_000);
 
 const CHROMIUM = findChromium();
 
 describe.skipIf(!CHROMIUM)("the web UI with --auth none (Chromium, compiled binary)", () => {
-  let server: ReturnType<typeof spawnCapturing>;
+  let lf: Leoflow;
   let url: string;
   let browser: Browser;
   let page: Page;
   /** The API without a token, as the server allows with --auth none. */
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(url + path, {
-      method,
-      headers: { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: await res.json() };
-  };
+  const api = (method: string, path: string, body?: unknown) => lf.api(method, path, body);
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), "leoflow-ui-open-"));
@@ -40,26 +32,18 @@ describe.skipIf(!CHROMIUM)("the web UI with --auth none (Chromium, compiled bina
       join(dir, "dags", "open.json"),
       JSON.stringify({ dag_id: "open_dag", tasks: [{ task_id: "hello", operator: "bash", bash_command: "echo hi" }] }),
     );
-    server = spawnCapturing([...liteServeArgv(dir), "--auth", "none"], { cwd: dir, env: { ...process.env } });
-    [url, browser] = await Promise.all([
-      waitFor(
-        () => servingUrl(server.output()),
-        20_000,
-        () => `server did not start:\n${server.output()}`,
-      ),
-      launchChromium(CHROMIUM),
-    ]);
+    [lf, browser] = await Promise.all([startLeoflow({ dir, authNone: true }), launchChromium(CHROMIUM)]);
+    url = lf.url;
     await waitFor(
       async () => (await api("GET", "/api/v2/dags")).body.total_entries === 1,
       20_000,
-      () => server.output(),
+      () => lf.output(),
     );
     page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
-    server?.proc.kill("SIGTERM");
-    await server?.proc.exited;
+    await lf?.stop();
   });
 
   test("a DAG's page opens without a sign-in, says so, and acts (trigger) with no token", async () => {

@@ -41,16 +41,13 @@ export function spawnCapturing(
 /** The URL a starting server prints once it listens, or undefined while it has not yet. */
 export const servingUrl = (output: string): string | undefined => output.match(/leoflow is serving url=(\S+)/)?.[1];
 
-/**
- * Logs in as admin (POST /auth/token) and returns an API caller that sends the token. A refused login
- * throws `login failed: <status> <body>` followed by `failureSuffix()`.
- */
-export async function loginAsAdmin(url: string, password: string, failureSuffix: () => string = () => ""): Promise<LeoflowApi> {
-  let token = "";
-  const api: LeoflowApi = async (method, path, body) => {
+/** An API caller for the server at `url`, sending `token()` as the bearer when there is one (none: `--auth none`). */
+export function apiCaller(url: string, token: () => string = () => ""): LeoflowApi {
+  return async (method, path, body) => {
+    const t = token();
     const res = await fetch(url + path, {
       method,
-      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: { "content-type": "application/json", ...(t ? { authorization: `Bearer ${t}` } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -60,6 +57,15 @@ export async function loginAsAdmin(url: string, password: string, failureSuffix:
     } catch {}
     return { status: res.status, body: parsed as any };
   };
+}
+
+/**
+ * Logs in as admin (POST /auth/token) and returns an API caller that sends the token. A refused login
+ * throws `login failed: <status> <body>` followed by `failureSuffix()`.
+ */
+export async function loginAsAdmin(url: string, password: string, failureSuffix: () => string = () => ""): Promise<LeoflowApi> {
+  let token = "";
+  const api = apiCaller(url, () => token);
   const login = await api("POST", "/auth/token", { username: "admin", password });
   if (login.status !== 201) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}${failureSuffix()}`);
   token = login.body.access_token;
