@@ -40,40 +40,63 @@ export interface JsonCheckOptions {
   depthOnly?: boolean;
 }
 
+/** A value the walk met and how it was reached: its path is spelled out only for the problem reported. */
+interface Step {
+  value: unknown;
+  /** Its key or index in the parent; null for the value itself. */
+  key: string | number | null;
+  parent: Step | null;
+  depth: number;
+}
+
 /**
  * The first problem that would stop a value from being stored on both stores alike, or null. Walks
- * iteratively (no recursion), so any depth JSON.parse accepted is safe to check.
+ * iteratively (no recursion), so any depth JSON.parse accepted is safe to check; no path is built for a value
+ * that has no problem (a DAG file of 50,000 tasks is checked whole on every parse).
  */
 export function findJsonProblem(value: unknown, opts: JsonCheckOptions = {}): JsonProblem | null {
   const maxDepth = opts.maxDepth ?? MAX_JSON_DEPTH;
   const isObject = value !== null && typeof value === "object" && !Array.isArray(value);
   const start = opts.envelope && isObject ? -1 : 0;
-  const stack: { value: unknown; path: string[]; depth: number }[] = [{ value, path: opts.root ?? [], depth: start }];
+  const root = opts.root ?? [];
+  /** The path of `step` (and then `last`, a key of it), as segments after the root's. */
+  const pathOf = (step: Step, last?: string): string[] => {
+    const keys: (string | number)[] = last === undefined ? [] : [last];
+    for (let s: Step | null = step; s && s.key !== null; s = s.parent) keys.push(s.key);
+    return [...root, ...keys.reverse().map(segment)];
+  };
+  const stack: Step[] = [{ value, key: null, parent: null, depth: start }];
   while (stack.length) {
-    const { value: v, path, depth } = stack.pop()!;
+    const step = stack.pop()!;
+    const v = step.value;
     if (typeof v === "string") {
       if (opts.depthOnly) continue;
       const bad = textProblem(v);
-      if (bad) return problem(path, bad);
+      if (bad) return problem(pathOf(step), bad);
       continue;
     }
     if (v === null || typeof v !== "object") continue;
-    if (depth + 1 > maxDepth) {
-      const at = showPath(path);
+    const depth = step.depth + 1;
+    if (depth > maxDepth) {
+      const at = showPath(pathOf(step));
       return {
         path: at,
         message: `JSON nested deeper than ${maxDepth} levels at ${at || "the top level"}: objects and arrays may nest at most ${maxDepth} deep; flatten the value or send it as a string`,
       };
     }
-    const entries: [string | number, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
     // Reversed onto the stack, so the first problem in document order is the one reported.
-    for (let i = entries.length - 1; i >= 0; i--) {
-      const [k, child] = entries[i]!;
-      if (typeof k === "string" && !opts.depthOnly) {
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], key: i, parent: step, depth });
+      continue;
+    }
+    const keys = Object.keys(v);
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const k = keys[i]!;
+      if (!opts.depthOnly) {
         const bad = textProblem(k);
-        if (bad) return problem([...path, segment(k)], `(a key) ${bad}`);
+        if (bad) return problem(pathOf(step, k), `(a key) ${bad}`);
       }
-      stack.push({ value: child, path: [...path, segment(k)], depth: depth + 1 });
+      stack.push({ value: (v as Record<string, unknown>)[k], key: k, parent: step, depth });
     }
   }
   return null;
