@@ -178,6 +178,8 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
           onAgentExit: (exit) => void failIfUnreported(store, exit, log, (id) => scheduler?.wake(id)),
           taskEnvPassthrough: cfg.task_env_passthrough,
           agentPool: { size: cfg.agent_pool, server: controlPlaneUrl, deferStart: true },
+          // A warm agent's try is registered here and its answer piped with the assignment (rpc/register.ts).
+          register: async (token, agent, started) => (await loadWarmRegister())(token, agent, new Date(), started),
           python: { venvsDir: join(cfg.data_dir, "venvs"), pipIndexUrl: cfg.pip_index_url, pipFindLinks: cfg.pip_find_links },
         });
   const standard = docker?.executor ?? kube?.executor ?? subprocess!;
@@ -275,6 +277,9 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
       },
     }),
     ...dispatchRetries,
+    // A chain's next task on a warm agent starts with its upstream's end: the agent takes it registered.
+    startOnHandOff:
+      subprocess && cfg.agent_pool > 0 ? { accepts: (task) => router.executorFor(task) === subprocess, hostname: hostname() } : undefined,
     onTick: (report) => tickMetrics.onTick(report),
   });
   const loop = scheduler;
@@ -365,6 +370,12 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     })),
   );
   // The agent RPC (protobuf descriptors: ~30 ms) loads on the first agent call, which waits for it.
+  let warmRegister: Promise<ReturnType<typeof import("./rpc").registerForAgent>> | undefined;
+  function loadWarmRegister() {
+    return (warmRegister ??= import("./rpc").then(({ registerForAgent }) =>
+      registerForAgent({ store, tokens: agentTokens, logger: log.child("rpc"), heartbeatIntervalSeconds: cfg.heartbeat_interval }),
+    ));
+  }
   let rpcReady: Promise<(req: Request) => Promise<Response | null>> | undefined;
   const loadRpc = () =>
     (rpcReady ??= import("./rpc").then(({ createAgentRpcHandler }) =>
@@ -377,10 +388,10 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
         renewTokenTtlSeconds: cfg.agent_token_ttl,
         onTaskStateChange: (runId) => wake(runId),
         // A success may queue its chain's next task in the same write: on the leader, whose loop queued the try.
-        handOff: (t) => {
+        handOff: (t, at) => {
           if (campaign && !campaign.isLeader) return undefined;
           subprocess?.reported(t.id, t.try_number);
-          return loop.agentHandOff(t);
+          return loop.agentHandOff(t, at);
         },
       }),
     ));

@@ -148,6 +148,19 @@ export interface DialOptions {
   logger?: Logger;
 }
 
+/**
+ * Register's answer from its JSON (over the RPC, or in a warm agent's assignment line when the server
+ * registered the try), with the fields JSON may omit at their defaults put back.
+ */
+export function registerAnswer(json: Record<string, unknown>): RegisterResponse {
+  const { spec, ...res } = json;
+  return {
+    ...REGISTER,
+    ...(res as Partial<RegisterResponse>),
+    ...(spec ? { spec: { ...SPEC, ...(spec as Partial<GetTaskSpecResponse>) } } : {}),
+  };
+}
+
 const RETRYABLE: ReadonlySet<RpcCode> = new Set(["unavailable", "unknown", "deadline_exceeded", "aborted"]);
 
 export function isRetryable(e: unknown): boolean {
@@ -238,10 +251,7 @@ export function dial(serverUrl: string, token: string, opts: DialOptions = {}): 
   };
 
   return {
-    register: async (req) => {
-      const { spec, ...res } = await call("Register", req);
-      return { ...REGISTER, ...res, ...(spec ? { spec: { ...SPEC, ...(spec as Partial<GetTaskSpecResponse>) } } : {}) };
-    },
+    register: async (req) => registerAnswer(await call("Register", req)),
     getTaskSpec: async (req) => ({ ...SPEC, ...(await call("GetTaskSpec", req)) }),
     appendLogs: async (req) => {
       await call("AppendLogs", appendLogsRequestBytes(req.firstSeq, req.lines));

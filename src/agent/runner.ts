@@ -12,12 +12,13 @@ import { hostname as osHostname } from "node:os";
 import { dirname } from "node:path";
 import type { TaskSpec } from "../domain";
 import { createLogger, type Logger } from "../observability/logger"; // not the index: keeps agent start-up light
-import { AgentRpcError, dial, type AgentClient } from "./client";
+import { AgentRpcError, dial, type AgentClient, type RegisterResponse } from "./client";
 import { buildCommand } from "./command";
 import { SENSOR_NOT_YET_EXIT_CODE, SENSOR_TIMEOUT_EXIT_CODE } from "./sensor-loop";
 import { LineSplitter } from "./line-splitter";
 import { LogShipper } from "./log-shipper";
-import { newReturnValuePath, readReturnValue } from "./return-value";
+import { readReturnValue } from "./return-value";
+import { makeTryDir, type TryDir } from "./try-dir";
 import { KILL_GRACE_MS, signalGroup, spawnUserProcess, stopGroup, type UserProcess } from "./user-process";
 import { xcomEnv } from "./xcom-env";
 import { prepareTaskContext, withTaskContext } from "./task-context";
@@ -41,6 +42,10 @@ export interface RunAgentOptions {
    * process.env. A warm agent passes its own plus this try's values, so no try sees another's.
    */
   env?: Record<string, string | undefined>;
+  /** Register's answer when the server already registered this try (a warm agent's assignment): not asked again. */
+  registered?: RegisterResponse;
+  /** The try's temp folder made ahead (a warm agent's, while idle; the maker removes it); else one made and removed here. */
+  tryDir?: Promise<TryDir>;
 }
 
 /** `final`: a failure no retry can change (a sensor's timeout). */
@@ -55,7 +60,9 @@ export async function runAgent(opts: RunAgentOptions): Promise<number> {
   // What can wait until the state is reported (the try's temp folder): the report, and so the try's end, comes first.
   const afterReport: (() => Promise<void>)[] = [];
   try {
-    const reg = await client.register({ hostname: host, pid: process.pid, version: process.env.LEOFLOW_VERSION ?? "", includeSpec: true });
+    const reg =
+      opts.registered ??
+      (await client.register({ hostname: host, pid: process.pid, version: process.env.LEOFLOW_VERSION ?? "", includeSpec: true }));
     // A control plane older than includeSpec (or one that could not build the spec) answers none: ask for it.
     const spec = reg.spec ?? (await client.getTaskSpec({}));
     const task = JSON.parse(spec.taskJson) as TaskSpec;
@@ -81,6 +88,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<number> {
       server: opts.server,
       token: opts.token,
       env: opts.env ?? process.env,
+      tryDir: opts.tryDir,
       afterReport,
     });
 
@@ -123,6 +131,7 @@ interface RunTaskInput {
   server: string;
   token: string;
   env: Record<string, string | undefined>;
+  tryDir?: Promise<TryDir>;
   /** Work left for after ReportState (runAgent runs it whatever happens). */
   afterReport: (() => Promise<void>)[];
 }
@@ -137,13 +146,13 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
   } catch (e) {
     return { state: "failed", exitCode: -1, error: errorMessage(e) };
   }
-  const rv = await newReturnValuePath();
+  const dir = await (input.tryDir ?? makeTryDir());
   try {
     const dagDir = spec.dagFile ? dirname(spec.dagFile) : "";
     const cwd = dagDir && existsSync(dagDir) ? dagDir : process.cwd();
     let context: Awaited<ReturnType<typeof prepareTaskContext>>;
     try {
-      context = await prepareTaskContext({ task, client, shipper, dir: dirname(rv.path), server: input.server, token: input.token });
+      context = await prepareTaskContext({ task, client, shipper, dir, server: input.server, token: input.token });
     } catch (e) {
       return { state: "failed", exitCode: -1, error: errorMessage(e) };
     }
@@ -152,7 +161,7 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
         agentEnv: input.env,
         taskEnv: { ...spec.env, ...context.env },
         xcom: xcomEnv(spec.xcomInputs),
-        returnValuePath: rv.path,
+        returnValuePath: dir.returnValuePath,
       }),
       context,
     );
@@ -227,7 +236,7 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
       return { state: "up_for_reschedule", exitCode, error: "" };
     if (exitCode !== 0) return { state: "failed", exitCode, error: `exit code ${exitCode}` };
     try {
-      const value = await readReturnValue(rv.path);
+      const value = await readReturnValue(dir.returnValuePath);
       if (value.ok) await client.pushXCom({ key: "return_value", valueJson: value.json });
     } catch (e) {
       return { state: "failed", exitCode, error: e instanceof AgentRpcError ? `return value refused: ${e.rawMessage}` : errorMessage(e) };
@@ -235,7 +244,8 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
     return { state: "success", exitCode, error: "" };
   } finally {
     // Nothing reads the folder once the outcome is decided (the return value is pushed, the mask file read).
-    input.afterReport.push(() => rv.cleanup().catch(() => {}));
+    // A folder made ahead is its maker's to remove (the warm agent's, once the try is over).
+    if (!input.tryDir) input.afterReport.push(() => dir.cleanup().catch(() => {}));
   }
 }
 

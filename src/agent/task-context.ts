@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { TaskSpec } from "../domain";
 import type { AgentClient } from "./client";
 import { resolveEnvFrom } from "./env-from";
-import { writeLeoflowShim } from "./leoflow-shim";
+import type { TryDir } from "./try-dir";
 import type { LogShipper } from "./log-shipper";
 import { MASK_FILE_ENV, MaskFileReader } from "./mask-file";
 import { TOKEN_FILE_ENV, writeTokenFile } from "./token-file";
@@ -29,17 +29,17 @@ export async function prepareTaskContext(input: {
   task: Pick<TaskSpec, "env_from">;
   client: Pick<AgentClient, "getVariable" | "getConnection">;
   shipper: LogShipper;
-  /** The try's private temp folder. */
-  dir: string;
+  /** The try's private temp folder (try-dir.ts), with `leoflow` in its bin folder. */
+  dir: Pick<TryDir, "path" | "binDir">;
   server: string;
   token: string;
 }): Promise<TaskContextEnv> {
   const { env, secrets } = await resolveEnvFrom(input.task.env_from, input.client);
   for (const s of secrets) input.shipper.masker.add(s);
-  const maskFile = join(input.dir, "secrets-to-mask");
+  const maskFile = join(input.dir.path, "secrets-to-mask");
   input.shipper.followSecrets(new MaskFileReader(maskFile));
-  const pathPrefix = await writeLeoflowShim(join(input.dir, "bin"));
-  const tokenFile = join(input.dir, "agent-token");
+  const pathPrefix = input.dir.binDir;
+  const tokenFile = join(input.dir.path, "agent-token");
   writeTokenFile(tokenFile, input.token);
   return {
     env,

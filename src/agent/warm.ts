@@ -11,14 +11,15 @@
  * without a handler would, and its executor fails the try it was given. stdin at EOF (the server is gone or
  * retired this agent) ends it once the current try is over.
  */
-import { writeSync } from "node:fs";
+import { rmSync, writeSync } from "node:fs";
 import { createLogger, type Logger } from "../observability/logger";
 import { AGENT_SETTINGS_ENV } from "../domain/task-env";
 import { parseAssignment } from "./assignment";
 import { formatControlLine, type ControlMessage } from "./control-line";
 import { LineSplitter } from "./line-splitter";
 import { runAgent, type RunAgentOptions } from "./runner";
-import { dial } from "./client";
+import { dial, registerAnswer } from "./client";
+import { makeTryDir, type TryDir } from "./try-dir";
 
 export interface RunWarmAgentOptions {
   logger?: Logger;
@@ -45,15 +46,26 @@ export async function runWarmAgent(opts: RunWarmAgentOptions = {}): Promise<numb
       // EPIPE: the server that started us is gone; stdin's EOF ends this agent after the current try.
     }
   };
+  // The next try's temp folder, made while this agent waits (try-dir.ts); the try that takes it removes it.
+  let nextDir: Promise<TryDir> | null = null;
+  /** That folder once made, while no try has taken it. */
+  let idleDir = "";
+  const prepare = () => {
+    const made = makeTryDir();
+    nextDir = made;
+    made.then((d) => void (nextDir === made && (idleDir = d.path))).catch(() => {}); // not made: its try says why
+  };
   let signalled = false;
   const onSignal = (sig: NodeJS.Signals) => {
     signalled = true;
     // runner.ts listens while a user process runs: it stops the task, and we exit after the report.
     if (process.listenerCount(sig) > 1) return;
     for (const s of SIGNALS) process.off(s, onSignal);
+    if (idleDir) rmSync(idleDir, { recursive: true, force: true }); // the next try's folder: nobody will use it
     process.kill(process.pid, sig);
   };
   for (const s of SIGNALS) process.on(s, onSignal);
+  prepare();
   try {
     control({ ready: true });
     const splitter = new LineSplitter();
@@ -68,9 +80,14 @@ export async function runWarmAgent(opts: RunWarmAgentOptions = {}): Promise<numb
           return 2;
         }
         const own = a.own;
+        // Register's answer, when the server registered this try for us: our first call is then the report.
+        const registered = a.registered ? registerAnswer(a.registered) : undefined;
         const server = own.LEOFLOW_SERVER ?? "";
         const token = own.LEOFLOW_AGENT_TOKEN ?? "";
         const client = dial(server, token, { logger: log });
+        const tryDir = nextDir ?? makeTryDir();
+        nextDir = null;
+        idleDir = "";
         const code = await run({
           server,
           token,
@@ -79,12 +96,17 @@ export async function runWarmAgent(opts: RunWarmAgentOptions = {}): Promise<numb
           logger: log,
           killGraceMs: opts.killGraceMs,
           env: { ...env, ...own },
+          tryDir,
+          ...(registered ? { registered } : {}),
         });
+        await tryDir.then((d) => d.cleanup()).catch(() => {});
         control({ done: code });
         if (signalled) return code;
+        prepare();
       }
     return 0;
   } finally {
     for (const s of SIGNALS) process.off(s, onSignal);
+    await (nextDir as Promise<TryDir> | null)?.then((d) => d.cleanup()).catch(() => {});
   }
 }

@@ -27,6 +27,7 @@ export interface DispatchDeps {
 }
 
 export interface TaskDispatcher {
+  /** `ti` as the scheduler has it: running when a chain's hand-off started it with its upstream's end. */
   dispatch(ti: TaskInstanceRecord, run: DagRunRecord, spec: DagSpec): Promise<void>;
 }
 
@@ -61,6 +62,8 @@ export class Dispatcher implements TaskDispatcher {
       dagFile: await this.dagFile(ti.team, ti.dag_id),
       controlPlaneUrl: this.deps.controlPlaneUrl,
       agentToken,
+      // Started by a chain's hand-off (DispatchStep.startOnHandOff): the executor may register it as it is.
+      ...(ti.state === "running" ? { started: { ti, run } } : {}),
     });
   }
 

@@ -24,7 +24,9 @@ const MANUAL = ["success", "failed", "skipped"] as const;
  * - queued: the agent starts it (running) or a fast agent reports the end first (success | failed |
  *   skipped); a queue timeout retries (up_for_retry) or hands it back (scheduled); none (clear).
  * - running: success | failed | skipped | up_for_retry (a runner that knows it is retriable); none (clear
- *   while running: the old try is abandoned and its reports are refused by the try_number guard).
+ *   while running: the old try is abandoned and its reports are refused by the try_number guard); queued
+ *   when a try its upstream's end started for a warm agent could not be launched (nothing runs it: it goes
+ *   back to be dispatched, its start undone; DispatchStep.startOnHandOff).
  * - failed: up_for_retry (the planner, while retries remain); none (clear).
  * - up_for_retry: none once the retry delay has passed (the planner resets it with try_number + 1 so the
  *   trigger rule is evaluated afresh); removed.
@@ -41,7 +43,7 @@ export const TASK_TRANSITIONS: Readonly<Record<TaskState, ReadonlySet<TaskState>
   none: new Set<TaskState>(["scheduled", "upstream_failed", "removed", ...MANUAL]),
   scheduled: new Set<TaskState>(["queued", "running", "deferred", "none", "upstream_failed", "removed", ...MANUAL]),
   queued: new Set<TaskState>(["running", "scheduled", "none", "up_for_retry", ...MANUAL]),
-  running: new Set<TaskState>(["up_for_retry", "up_for_reschedule", "none", ...MANUAL]),
+  running: new Set<TaskState>(["up_for_retry", "up_for_reschedule", "queued", "none", ...MANUAL]),
   failed: new Set<TaskState>(["up_for_retry", "none", ...MANUAL]),
   up_for_retry: new Set<TaskState>(["none", "removed", ...MANUAL]),
   success: new Set<TaskState>(["none", ...MANUAL]),

@@ -3,7 +3,7 @@
  * (subprocess, docker, kubernetes) `execute` resolves once the agent is launched; the agent reports the
  * outcome over RPC. A rejected promise means the launch itself failed (a dispatch failure).
  */
-import type { TaskDefaults, TaskSpec } from "../domain";
+import type { DagRunRecord, TaskInstanceRecord, TaskDefaults, TaskSpec } from "../domain";
 
 export interface ExecutorRequest {
   taskInstanceId: number;
@@ -22,6 +22,11 @@ export interface ExecutorRequest {
   controlPlaneUrl: string;
   /** Bearer token scoped to this task instance and try. */
   agentToken: string;
+  /**
+   * The try as a chain's hand-off started it (running, DispatchStep's startOnHandOff), with its run: the
+   * subprocess executor registers it for its warm agent from these, without reading it back.
+   */
+  started?: { ti: TaskInstanceRecord; run: DagRunRecord };
 }
 
 export interface Executor {

@@ -51,8 +51,11 @@ export class AgentProcess {
     return this.current !== null;
   }
 
-  /** Starts a try: a warm agent gets the try's own values on stdin; a cold one has them already. */
-  run(own: Record<string, string>): Promise<TryEnd> {
+  /**
+   * Starts a try: a warm agent gets the try's own values on stdin (with Register's answer when the server
+   * registered the try for it); a cold one has them already.
+   */
+  run(own: Record<string, string>, registered?: object): Promise<TryEnd> {
     if (this.current) throw new Error("an agent runs one try at a time");
     if (!this.alive) return Promise.resolve(this.exitEnd(null));
     const ended = new Promise<TryEnd>((end) => {
@@ -60,7 +63,7 @@ export class AgentProcess {
     });
     if (this.warm)
       try {
-        this.proc.stdin?.write(formatAssignment(own));
+        this.proc.stdin?.write(formatAssignment(own, registered));
         void this.proc.stdin?.flush();
       } catch {
         // The agent is gone: its exit ends this try, as a cold agent that died at start would.

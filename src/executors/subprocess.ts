@@ -16,6 +16,7 @@ import type { Logger } from "../observability";
 import type { Executor, ExecutorRequest } from "./executor";
 import { stopProcessGroup } from "./process-group";
 import { AgentProcess, type AgentHooks, type TryEnd } from "./subprocess-agent";
+import { hostname } from "node:os";
 import { WarmAgentPool } from "./subprocess-pool";
 import { AGENT_SETTINGS_ENV, agentLaunchEnv, toError } from "../domain";
 import { VENV_SETTINGS_ENV } from "../agent/launch";
@@ -46,6 +47,17 @@ export interface SubprocessExecutorOptions {
     idleMs?: number /** Start the agents on startAgentPool() (the server: once it answers). */;
     deferStart?: boolean;
   };
+  /**
+   * Register done by the server for a try it hands a warm agent (rpc/register.ts registerForAgent), from the
+   * try's records when a chain's hand-off started it (`started`): the answer goes with the assignment and the
+   * agent's first call is its report. Absent, or when it fails, the agent registers itself (its client retries
+   * what may pass).
+   */
+  register?: (
+    token: string,
+    agent: { hostname: string; pid: number },
+    started?: ExecutorRequest["started"] & { dagFile: string },
+  ) => Promise<object>;
   /** Where DAGs' python environments are built (`<data dir>/venvs`) and where pip installs from (python-venv.ts). */
   python?: { venvsDir: string; pipIndexUrl?: string; pipFindLinks?: string };
 }
@@ -110,13 +122,31 @@ export class SubprocessExecutor implements Executor {
     const own = { LEOFLOW_AGENT_TOKEN: req.agentToken, LEOFLOW_SERVER: req.controlPlaneUrl };
     const pool = this.pool && this.pool.server === req.controlPlaneUrl ? this.pool : null;
     const agent = pool ? await pool.take() : this.startCold(own);
-    const ended = agent.run(own);
+    const ended = agent.warm ? this.runRegistered(req, agent, own) : agent.run(own);
     const done = ended
       .then((end) => this.finish(req, end))
       .catch((e) => this.opts.logger.error("ending a task's try failed", { ti_id: req.taskInstanceId, error: toError(e) }))
       .finally(() => pool?.release(agent));
     this.running.set(key, { tryNumber: req.tryNumber, agent, ended, done });
     void done.finally(() => this.running.delete(key));
+  }
+
+  /** A warm agent's try, registered here first when the server can (see `register`). */
+  private async runRegistered(req: ExecutorRequest, agent: AgentProcess, own: Record<string, string>): Promise<TryEnd> {
+    const register = this.opts.register;
+    if (!register) return agent.run(own);
+    let registered: object | undefined;
+    try {
+      const started = req.started ? { ...req.started, dagFile: req.dagFile } : undefined;
+      registered = await register(req.agentToken, { hostname: hostname(), pid: agent.proc.pid }, started);
+    } catch (e) {
+      this.opts.logger.debug("registering a try for its warm agent failed; the agent registers itself", {
+        ti_id: req.taskInstanceId,
+        try_number: req.tryNumber,
+        error: toError(e),
+      });
+    }
+    return agent.run(own, registered);
   }
 
   private startCold(own: Record<string, string>): AgentProcess {

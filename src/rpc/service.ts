@@ -12,7 +12,6 @@ import {
   GetVariableResponseSchema,
   HeartbeatResponseSchema,
   PushXComResponseSchema,
-  RegisterResponseSchema,
   ReportStateResponseSchema,
   type LogLine,
 } from "../gen/leoflow/agent/v1/agent_pb";
@@ -20,9 +19,10 @@ import { NotFoundError, TooLargeError, ValidationError, type TaskState, errorMes
 import type { AgentRpcStore, TryFinish, TryIdentity, TryLines, TryNext } from "../store";
 import type { Logger } from "../observability";
 import type { AgentTokens } from "../auth";
-import { authenticate, callerOf, describe, identify, isStale, renewalDue, requireLiveTry, staleError, tryOf } from "./caller";
+import { authenticate, callerOf, describe, identify, isStale, renewalDue, requireLiveTry, tryOf } from "./caller";
 import { rescheduleTry } from "./reschedule";
 import { taskSpecReader } from "./task-spec";
+import { registerTry } from "./register";
 
 export interface AgentRpcDeps {
   store: AgentRpcStore;
@@ -36,11 +36,11 @@ export interface AgentRpcDeps {
   /** Called after an agent moved a task instance to a terminal state, so the scheduler can plan the run now. */
   onTaskStateChange(dagRunId: number): void;
   /**
-   * Asked before a report of success is written: a chain's next task to queue in the same write (the leader's
-   * scheduler, SchedulerLoop.agentHandOff), or none. Settled after the write; when it answers true the task
-   * was launched and the run is not nudged.
+   * Asked before a report of success is written: a chain's next task to dispatch in the same write (the
+   * leader's scheduler, SchedulerLoop.agentHandOff), or none; `now` is the end's time. Settled after the write;
+   * when it answers true the task was launched and the run is not nudged.
    */
-  handOff?(t: TryIdentity): TryHandOff | undefined;
+  handOff?(t: TryIdentity, now: Date): TryHandOff | undefined;
   now?: () => Date;
 }
 
@@ -57,10 +57,11 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
   const now = deps.now ?? (() => new Date());
   const caller = (ctx: HandlerContext) => authenticate(ctx, tokens, store, now());
   const taskSpec = taskSpecReader(store);
+  const registration = { store, logger, heartbeatIntervalSeconds: deps.heartbeatIntervalSeconds, taskSpec };
   // A hand-off is an optimisation: if asking for one fails, the report is written alone and the run is nudged.
-  const askHandOff = (t: TryIdentity): TryHandOff | undefined => {
+  const askHandOff = (t: TryIdentity, at: Date): TryHandOff | undefined => {
     try {
-      return deps.handOff?.(t);
+      return deps.handOff?.(t, at);
     } catch (e) {
       logger.warn("choosing a chain's next task failed; the report goes alone", { error: e });
       return undefined;
@@ -68,30 +69,7 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
   };
 
   return {
-    register: guarded(logger, "Register", async (req, ctx) => {
-      // The start and the read of the task instance are one store call (one round trip on Postgres): the
-      // write applies only to the token's task, on the token's try, while it is queued.
-      const token = await identify(ctx, tokens, now());
-      const started = await store.startTry({ ...tryOf(token), hostname: req.hostname || null, pid: req.pid || null }, now());
-      let c = callerOf(token, started?.ti ?? null);
-      // Found queued on this try yet not started: a reaper, mark or clear won the row meanwhile, and the state
-      // it left behind decides (Postgres answers the row as the statement first saw it).
-      if (started && !started.applied && !isStale(c) && c.ti.state === "queued") c = await caller(ctx);
-      if (isStale(c) || c.ti.state !== "running") throw staleError(c);
-      logger.debug("agent registered", { ti: describe(c.id), try: c.id.tryNumber, hostname: req.hostname, pid: req.pid });
-      return create(RegisterResponseSchema, {
-        dagId: c.id.dagId,
-        runId: c.id.runId,
-        taskId: c.id.taskId,
-        tryNumber: c.id.tryNumber,
-        heartbeatIntervalSeconds: deps.heartbeatIntervalSeconds,
-        // The agent's last log lines may ride on its ReportState (one write for both).
-        reportTakesLogs: true,
-        // Built once the try is running, so its start waits for none of it. A spec that cannot be built is
-        // left to the agent's GetTaskSpec, which answers with the error as it always has.
-        spec: req.includeSpec ? await taskSpec(c, started ?? undefined).catch(() => undefined) : undefined,
-      });
-    }),
+    register: guarded(logger, "Register", async (req, ctx) => registerTry(registration, await identify(ctx, tokens, now()), req, now())),
 
     getTaskSpec: guarded(logger, "GetTaskSpec", async (_req, ctx) => {
       const c = await caller(ctx);
@@ -182,10 +160,12 @@ export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentSe
         final: to === "failed" && req.final,
         ...(lines ? { lines } : {}),
       };
-      const handOff = to === "success" ? askHandOff(tryOf(token)) : undefined;
+      // One time for the end and the start of a task it hands on (that start is never before this end).
+      const at = now();
+      const handOff = to === "success" ? askHandOff(tryOf(token), at) : undefined;
       let finished: Awaited<ReturnType<AgentRpcStore["finishTry"]>>;
       try {
-        finished = await store.finishTry(handOff ? { ...finish, next: handOff.next } : finish, now());
+        finished = await store.finishTry(handOff ? { ...finish, next: handOff.next } : finish, at);
       } catch (e) {
         void handOff?.settle(false);
         throw e;

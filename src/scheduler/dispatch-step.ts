@@ -66,6 +66,12 @@ export interface DispatchStepOptions {
    * run (LiveSnapshots.ownWrite): the record as now stored, or null when the loop holds no such record.
    */
   ownWrite?: (runId: number, t: TaskTransition, now: Date) => TaskInstanceRecord | null;
+  /**
+   * Agent-run tasks a chain's hand-off starts with its upstream's end (running, not queued): the server
+   * registers each for a warm agent that takes it at once (executors/subprocess.ts), on host `hostname`. A
+   * launch of one that fails puts it back to queued first (unStart), then is handled as any failed launch.
+   */
+  startOnHandOff?: { accepts(task: DagSpec["tasks"][number]): boolean; hostname: string };
 }
 
 /** Where scheduled sensors go instead of a launch. */
@@ -592,23 +598,32 @@ export class DispatchStep {
     const entry = { c, written: false };
     this.refills.add(entry);
     const patch = waitCleared(next);
-    return {
-      next: {
-        scheduling: { id: next.id, from: ["none"], to: "scheduled", try_number: next.try_number, patch },
-        queued: {
-          id: next.id,
-          from: ["scheduled"],
-          to: "queued",
-          try_number: next.try_number,
-          patch: { queued_at: now, executor: this.opts.executorName ?? null, ...patch },
-        },
+    const scheduling: TaskTransition = { id: next.id, from: ["none"], to: "scheduled", try_number: next.try_number, patch };
+    const start = this.opts.startOnHandOff;
+    const started = start?.accepts(taskOf(c.spec, next.task_id)!) === true;
+    const dispatch: TaskTransition = {
+      id: next.id,
+      from: ["scheduled"],
+      to: started ? "running" : "queued",
+      try_number: next.try_number,
+      patch: {
+        queued_at: now,
+        executor: this.opts.executorName ?? null,
+        ...patch,
+        // What Register's start writes; the agent's process id is not known before it takes the try.
+        ...(started ? { start_date: now, last_heartbeat: now, hostname: start!.hostname, pid: null, note: null } : {}),
       },
+    };
+    return {
+      next: { scheduling, dispatch },
       settle: async (applied) => {
         if (!applied) {
           this.refills.delete(entry);
           return false;
         }
         entry.written = true;
+        // Launched as written: a failed launch of a started try knows to put it back (unStart).
+        if (started) c.ti = transitioned(transitioned(next, scheduling, now), dispatch, now);
         return this.dispatchQueued(c, now);
       },
     };
@@ -871,22 +886,45 @@ export class DispatchStep {
   /** Records a launch that failed (also after dispatch() returned: the buffered dispatcher's failure sink). */
   async failed(ti: TaskInstanceRecord, error: Error, now: Date): Promise<void> {
     try {
-      await (this.opts.onDispatchFailure ?? this.failDispatch)(ti, error, now);
+      const queued = await this.unStart(ti, now);
+      if (!queued) return;
+      await (this.opts.onDispatchFailure ?? this.failDispatch)(queued, error, now);
     } catch (e) {
       this.opts.logger.error("recording a dispatch failure failed", { task_id: ti.task_id, error: toError(e) });
     }
   }
 
+  /**
+   * A try a chain's hand-off started (startOnHandOff) whose launch failed: nothing runs it, so back to queued
+   * (running → queued on its try, its start undone) before the failure is handled as any launch's. The record
+   * as queued; null when the try moved on meanwhile (marked, cleared, reaped): nothing more to do. Any other
+   * record is answered as it is.
+   */
+  private async unStart(ti: TaskInstanceRecord, now: Date): Promise<TaskInstanceRecord | null> {
+    if (ti.state !== "running") return ti;
+    const back: TaskTransition = {
+      id: ti.id,
+      from: ["running"],
+      to: "queued",
+      try_number: ti.try_number,
+      patch: { start_date: null, last_heartbeat: null, hostname: null, pid: null },
+    };
+    const [applied] = await this.opts.store.applyTransitions([back], now);
+    return applied ? transitioned(ti, back, now) : null;
+  }
+
   /** A full dispatch buffer is backpressure, not a failure: queued → scheduled on the same try, for a later tick. */
-  private async returnToScheduled(ti: TaskInstanceRecord, now: Date): Promise<void> {
+  private async returnToScheduled(started: TaskInstanceRecord, now: Date): Promise<void> {
     try {
+      const ti = await this.unStart(started, now);
+      if (!ti) return;
       await this.opts.store.applyTransitions(
         [{ id: ti.id, from: ["queued"], to: "scheduled", try_number: ti.try_number, patch: { queued_at: null, executor: null } }],
         now,
       );
     } catch (e) {
       this.opts.logger.error("could not hand a refused launch back to scheduled; the dispatch-lost reaper will", {
-        task_id: ti.task_id,
+        task_id: started.task_id,
         error: toError(e),
       });
     }

@@ -19,6 +19,7 @@ import {
   type InlineStarter,
   type SlotSuccessor,
   type AgentHandOff,
+  type DispatchStepOptions,
 } from "./dispatch-step";
 import { heldRunning, idsBesides, selectRunsToPlan } from "./run-limits";
 import { SpecCache } from "./spec-cache";
@@ -75,6 +76,8 @@ export interface SchedulerLoopOptions {
   onDispatchFailure?: DispatchFailureHandler;
   /** Holds back launches that are backing off after a failed dispatch (the dispatch retry policy). */
   dispatchGate?: DispatchGate;
+  /** Agent-run tasks a chain's hand-off starts with its upstream's end (DispatchStepOptions.startOnHandOff). */
+  startOnHandOff?: DispatchStepOptions["startOnHandOff"];
   /** Pro's split-brain guard, asked before every tick: false = this replica no longer leads, skip the tick. */
   leaderGuard?: () => Promise<boolean>;
   /** Team quotas, read on every sweep and after teamsChanged(); absent: no team has quotas. */
@@ -145,6 +148,7 @@ export class SchedulerLoop {
       inline: opts.inline,
       onDispatchFailure: opts.onDispatchFailure,
       dispatchGate: opts.dispatchGate,
+      startOnHandOff: opts.startOnHandOff,
       wake: (id) => this.wake(id),
       wakeAt: (id, at) => this.timer.armRun(id, at.getTime()),
       checkpoint: () => this.throwIfCancelled(),
@@ -245,12 +249,13 @@ export class SchedulerLoop {
   /**
    * An agent's report of success for try `t` is about to be written: a chain's next task run by an agent, to
    * queue in the same write and launch once it applied (DispatchStep chainHandOff), unless the loop is stopped.
-   * The caller must settle it after the write; when it answers false, the caller wakes the run.
+   * The caller must settle it after the write; when it answers false, the caller wakes the run. `now`: the
+   * end's time, which a task it starts (startOnHandOff) starts at.
    */
-  agentHandOff(t: Pick<TaskInstanceRecord, "id" | "try_number">): AgentHandOff | undefined {
+  agentHandOff(t: Pick<TaskInstanceRecord, "id" | "try_number">, now = this.clock.now()): AgentHandOff | undefined {
     if (this.stopped) return undefined;
     const held = { has: (id: number) => this.runs.isHeld(id) };
-    const handOff = this.dispatch.chainHandOff(t, held, !this.runs.waitsOnPast, this.clock.now());
+    const handOff = this.dispatch.chainHandOff(t, held, !this.runs.waitsOnPast, now);
     if (!handOff) return undefined;
     return {
       next: handOff.next,

@@ -4,7 +4,8 @@
  * tick. Through the real loop and store; the executor and its agents are a double (ScriptedAgents) that
  * registers and reports each try through the store calls the agent RPC makes, and hands the success to the
  * loop as app.ts does. Every task runs once and in order, a failure hands nothing on, nothing jumps a task
- * waiting for a slot, and a paused DAG's chain waits.
+ * waiting for a slot, and a paused DAG's chain waits; with startOnHandOff (warm agents) the next task is
+ * started by the end's write, and one whose launch then fails is put back before it is failed.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { guardedStore, openStore, type Store } from "../../src/store";
@@ -26,13 +27,19 @@ class ScriptedAgents {
   readonly dispatched: string[] = [];
   running = 0;
   maxRunning = 0;
+  /** The state each try was launched in (queued, or running when its upstream's end started it). */
+  readonly launchedAs: string[] = [];
   readonly failing = new Set<string>();
+  /** Tasks whose launch throws, as an executor that cannot start an agent. */
+  readonly unlaunchable = new Set<string>();
   readonly gates = new Map<string, Promise<void>>();
   loop!: SchedulerLoop;
   constructor(private readonly store: Store) {}
 
   readonly dispatcher = {
     dispatch: async (ti: TaskInstanceRecord) => {
+      if (this.unlaunchable.has(ti.task_id)) throw new Error("no agent could be started");
+      this.launchedAs.push(ti.state);
       this.dispatched.push(`${ti.run_id}/${ti.task_id}`);
       setTimeout(() => void this.play(ti), 1);
     },
@@ -46,11 +53,10 @@ class ScriptedAgents {
     await this.gates.get(ti.task_id);
     this.running--;
     const to = this.failing.has(ti.task_id) ? "failed" : "success";
-    const handOff = to === "success" ? this.loop.agentHandOff(id) : undefined;
-    const done = await this.store.finishTry(
-      { ...id, to, note: null, final: false, ...(handOff ? { next: handOff.next } : {}) },
-      new Date(),
-    );
+    // One time for the end and a start it hands on, as the agent RPC does.
+    const at = new Date();
+    const handOff = to === "success" ? this.loop.agentHandOff(id, at) : undefined;
+    const done = await this.store.finishTry({ ...id, to, note: null, final: false, ...(handOff ? { next: handOff.next } : {}) }, at);
     if (handOff && (await handOff.settle(done?.applied === true && done.nextApplied === true))) return;
     this.loop.wake(ti.dag_run_id);
   }
@@ -71,11 +77,19 @@ function suite(makeStore: () => Promise<Store>) {
     await store.close();
   });
 
-  async function setUp(n: number, parallelism = 8) {
+  /** `started`: the loop starts a chain's next task with its upstream's end (startOnHandOff), as for warm agents. */
+  async function setUp(n: number, parallelism = 8, started = false) {
     const spec = parseDagSpec({ dag_id: "chain", tasks: Array.from({ length: n }, (_, i) => bash(i)) });
     const dag = await store.upsertDag("default", { spec, fileloc: "/dags/chain.json", pausedOnCreate: false, now: new Date() });
     agents = new ScriptedAgents(store);
-    loop = new SchedulerLoop({ store, dispatcher: agents.dispatcher, logger: silentLogger, sweepIntervalMs: 60_000, parallelism });
+    loop = new SchedulerLoop({
+      store,
+      dispatcher: agents.dispatcher,
+      logger: silentLogger,
+      sweepIntervalMs: 60_000,
+      parallelism,
+      ...(started ? { startOnHandOff: { accepts: () => true, hostname: "leader-1" } } : {}),
+    });
     agents.loop = loop;
     const trigger = (runId: string) =>
       store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null, run_id: runId }, new Date()));
@@ -95,6 +109,39 @@ function suite(makeStore: () => Promise<Store>) {
     expect(agents.dispatched).toEqual(Array.from({ length: 6 }, (_, i) => `r1/t${i}`));
     expect(loop!.handOffs).toBe(5);
     expect(Object.values(await states("r1")).every((s) => s === "success")).toBe(true);
+  });
+
+  test("started with the end: each next task runs from its upstream's end, launched running, every task once", async () => {
+    const { trigger } = await setUp(5, 8, true);
+    const run = await trigger("r1");
+    loop!.start();
+    expect((await untilDone(run.id)).state).toBe("success");
+    expect(agents.dispatched).toEqual(Array.from({ length: 5 }, (_, i) => `r1/t${i}`));
+    // The first by a tick (its record as the tick read it), the rest by their upstream's report, running.
+    expect(agents.launchedAs).toEqual(["none", "running", "running", "running", "running"]);
+    expect(loop!.handOffs).toBe(4);
+    const tis = (await store.listTaskInstances("default", "chain", "r1", { limit: 100 })).items;
+    const byTask = new Map(tis.map((t) => [t.task_id, t]));
+    for (let i = 1; i < 5; i++) {
+      const [up, ti] = [byTask.get(`t${i - 1}`)!, byTask.get(`t${i}`)!];
+      expect(ti).toMatchObject({ state: "success", try_number: 1, hostname: "leader-1" });
+      expect(ti.start_date).toEqual(up.end_date);
+      expect(ti.queued_at).toEqual(up.end_date);
+    }
+  });
+
+  test("started with the end, then its launch fails: put back and failed as a failed launch, run nowhere", async () => {
+    const { trigger } = await setUp(3, 8, true);
+    agents.unlaunchable.add("t1");
+    const run = await trigger("r1");
+    loop!.start();
+    expect((await untilDone(run.id)).state).toBe("failed");
+    expect(agents.dispatched).toEqual(["r1/t0"]);
+    expect(await states("r1")).toEqual({ t0: "success", t1: "failed", t2: "upstream_failed" });
+    const t1 = (await store.getTaskInstance("default", "chain", "r1", "t1"))!;
+    // Its start undone before the launch's failure was written: it never ran anywhere.
+    expect(t1.note).toStartWith("dispatch_failed: no agent could be started");
+    expect([t1.start_date, t1.hostname, t1.try_number]).toEqual([null, null, 1]);
   });
 
   test("a task that fails hands nothing on: its downstream is upstream_failed", async () => {

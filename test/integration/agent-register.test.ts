@@ -3,14 +3,16 @@
  * running with its agent's host and pid, and the answer carries the spec with its upstream's XCom; its log
  * lines are kept; its report ends it and wakes its run, once. What they cost the store is part of the contract, because an agent's start
  * and the next task wait for it: each write and the read of the task instance are one call (one round trip on
- * Postgres), and a run's DAG version is read once for all its tries.
+ * Postgres), and a run's DAG version is read once for all its tries. The server's own Register for a warm agent
+ * (registerForAgent) starts and answers the same, and answers a try a chain's hand-off started without a call.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TaskInstanceRecord } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
 import { guardedStore, openStore, type Store } from "../../src/store";
 import { PostgresStore } from "../../src/store/postgres";
-import { createAgentRpcHandler } from "../../src/rpc";
+import { createAgentRpcHandler, registerForAgent } from "../../src/rpc";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { AgentTokens } from "../../src/auth/agent-token";
 import { AgentRpcError, dial } from "../../src/agent";
 import { silentLogger } from "../../src/observability/logger";
@@ -26,6 +28,7 @@ function registerSuite(name: string, open: () => Promise<Store>) {
     const calls: string[] = [];
     const woken: number[] = [];
     let runDbId = 0;
+    let local: ReturnType<typeof registerForAgent>;
 
     beforeAll(async () => {
       store = await open();
@@ -37,6 +40,9 @@ function registerSuite(name: string, open: () => Promise<Store>) {
           { task_id: "b", operator: "bash", bash_command: "true", upstream: ["a"] },
           { task_id: "c", operator: "bash", bash_command: "true", upstream: ["a"] },
           { task_id: "d", operator: "bash", bash_command: "true" },
+          { task_id: "e", operator: "bash", bash_command: "true", upstream: ["a"] },
+          { task_id: "f", operator: "bash", bash_command: "true", upstream: ["a"] },
+          { task_id: "g", operator: "bash", bash_command: "true" },
         ],
       });
       const dag = await store.upsertDag("default", { spec, fileloc: "/dags/reg.json", pausedOnCreate: false, now: T0 });
@@ -81,6 +87,7 @@ function registerSuite(name: string, open: () => Promise<Store>) {
         onTaskStateChange: (id) => void woken.push(id),
       });
       server = Bun.serve({ port: 0, fetch: async (req) => (await handler(req)) ?? new Response("", { status: 404 }) });
+      local = registerForAgent({ store: counted, tokens, logger: silentLogger, heartbeatIntervalSeconds: 5 });
     });
     afterAll(async () => {
       server?.stop(true);
@@ -138,6 +145,55 @@ function registerSuite(name: string, open: () => Promise<Store>) {
       expect(await client.reportState({ state: "success", exitCode: 0, error: "" })).toEqual({ state: "failed" });
       expect(woken).toEqual([runDbId]);
       expect(await store.getTaskInstanceById(ti.id)).toEqual(after);
+    });
+
+    test("the server's Register for a warm agent: the same start and answer as over the RPC, in one store call", async () => {
+      const { ti, token } = await queued("e");
+      calls.length = 0;
+      const res = await local(token, { hostname: "host-1", pid: 77 }, T0);
+      expect(res).toMatchObject({
+        dagId: "reg",
+        runId: "r1",
+        taskId: "e",
+        tryNumber: 1,
+        heartbeatIntervalSeconds: 5,
+        reportTakesLogs: true,
+      });
+      expect(res.spec).toMatchObject({ taskId: "e", dagFile: "/dags/reg.json", xcomInputs: { A: '{"rows":3}' } });
+      expect(await store.getTaskInstanceById(ti.id)).toMatchObject({ state: "running", hostname: "host-1", pid: 77, start_date: T0 });
+      // Its DAG version is read once (the server's Register keeps its own copy of the versions it read).
+      expect(calls.filter((c) => c !== "getXCom" && c !== "listMappedXComs")).toEqual(["startTry", "getDagVersion"]);
+    });
+
+    test("a try a chain's hand-off started is answered from its records: no store call", async () => {
+      const ti0 = (await store.getTaskInstance("default", "reg", "r1", "f"))!;
+      const startPatch = { start_date: T0, last_heartbeat: T0, hostname: "leader", pid: null, queued_at: T0 };
+      await store.applyTransitions(
+        [
+          { id: ti0.id, from: ["none"], to: "scheduled" },
+          { id: ti0.id, from: ["scheduled"], to: "running", patch: startPatch },
+        ],
+        T0,
+      );
+      const ti = (await store.getTaskInstanceById(ti0.id))!;
+      const run = (await store.getDagRunById(ti.dag_run_id))!;
+      const token = await tokens.issue({ tiId: ti.id, tryNumber: 1, dagId: "reg", runId: "r1", taskId: "f" }, 300);
+      calls.length = 0;
+      const res = await local(token, { hostname: "host-1", pid: 77 }, T0, { ti, run, dagFile: "/dags/reg.json" });
+      expect(res.spec).toMatchObject({ taskId: "f", tryNumber: 1, dagFile: "/dags/reg.json" });
+      // Only the upstream's XCom is read (the spec carries it; the version is held); nothing is written or read back.
+      expect(calls.filter((c) => c !== "getXCom" && c !== "listMappedXComs")).toEqual([]);
+      expect(await store.getTaskInstanceById(ti.id)).toEqual(ti);
+    });
+
+    test("the server's Register refuses a bad token as Unauthenticated and a stale try as FailedPrecondition", async () => {
+      const bad = await local("not-a-token", { hostname: "h", pid: 1 }, T0).catch((e: unknown) => e);
+      expect([bad instanceof ConnectError, (bad as ConnectError).code]).toEqual([true, Code.Unauthenticated]);
+      const { ti, token } = await queued("g");
+      await store.applyTransitions([{ id: ti.id, from: ["queued"], to: "failed", patch: { note: "marked" } }], T0);
+      const stale = await local(token, { hostname: "h", pid: 1 }, T0).catch((e: unknown) => e);
+      expect([stale instanceof ConnectError, (stale as ConnectError).code]).toEqual([true, Code.FailedPrecondition]);
+      expect(await store.getTaskInstanceById(ti.id)).toMatchObject({ state: "failed", hostname: null });
     });
 
     test("a try no longer queued is refused, and stays as it is", async () => {

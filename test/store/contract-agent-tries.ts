@@ -66,9 +66,20 @@ export async function queued(store: Store) {
   /** A chain's next task `task` moving none → scheduled → queued (TryFinish.next). */
   const next = (task: string): TryNext => ({
     scheduling: { id: id(task), from: ["none"], to: "scheduled" },
-    queued: { id: id(task), from: ["scheduled"], to: "queued", try_number: 1, patch: { queued_at: at(5), executor: "subprocess" } },
+    dispatch: { id: id(task), from: ["scheduled"], to: "queued", try_number: 1, patch: { queued_at: at(5), executor: "subprocess" } },
   });
-  return { id, start, finish, next };
+  /** The same, started with the end as the scheduler's hand-off does for a warm agent (none → scheduled → running). */
+  const startedNext = (task: string, now: Date): TryNext => ({
+    scheduling: { id: id(task), from: ["none"], to: "scheduled" },
+    dispatch: {
+      id: id(task),
+      from: ["scheduled"],
+      to: "running",
+      try_number: 1,
+      patch: { queued_at: now, executor: "subprocess", start_date: now, last_heartbeat: now, hostname: "leader-1", pid: null, note: null },
+    },
+  });
+  return { id, start, finish, next, startedNext };
 }
 
 export function agentTriesContract(getStore: () => Store): void {
@@ -87,12 +98,12 @@ export function agentTriesContract(getStore: () => Store): void {
       expect(res!.dagFileloc).toBe("/dags/etl.json");
     });
 
-    test("a second start (a retried Register) changes nothing and answers the running row", async () => {
+    test("a second start (a retried Register) changes nothing and answers the running row with its run", async () => {
       const store = getStore();
       const { start } = await queued(store);
       const first = await store.startTry(start("a"), at(2));
       const again = await store.startTry(start("a", { hostname: "worker-2", pid: 1 }), at(3));
-      expect(again).toEqual({ applied: false, ti: first!.ti });
+      expect(again).toEqual({ applied: false, ti: first!.ti, run: first!.run, dagFileloc: "/dags/etl.json" });
     });
 
     test("another try, another task's names or an unknown id start nothing", async () => {
@@ -263,6 +274,26 @@ export function agentTriesContract(getStore: () => Store): void {
       const rows = (await store.listWebhookDeliveries("default", w.id)).items;
       const seen = rows.map((d) => `${d.event.task_id} ${d.event.state}`).sort();
       expect(seen).toEqual(["a running", "a success", "b failed", "b running", "c queued", "c scheduled"]);
+    });
+
+    test.each([false, true])("starts it with the end's success when the hand-off says so (webhook: %p)", async (webhook) => {
+      const store = getStore();
+      const { id, start, finish, startedNext } = await queued(store);
+      const w = webhook ? await store.createWebhook("default", hook, at(0)) : null;
+      await store.startTry(start("a"), at(2));
+      const res = await store.finishTry(finish("a", { next: startedNext("c", at(5)) }), at(5));
+      expect([res!.applied, res!.ti.end_date, res!.nextApplied]).toEqual([true, at(5), true]);
+      const c = (await store.getTaskInstanceById(id("c")))!;
+      expect(c).toMatchObject({ state: "running", try_number: 1, start_date: at(5), last_heartbeat: at(5), queued_at: at(5) });
+      expect(c).toMatchObject({ hostname: "leader-1", pid: null, executor: "subprocess" });
+      // Its agent's Register (the server's, for a warm agent) writes nothing and answers it running, with its run.
+      const reg = await store.startTry({ ...start("c"), hostname: "worker-9", pid: 99 }, at(6));
+      expect([reg!.applied, reg!.ti]).toEqual([false, c]);
+      expect(reg!.run).toEqual((await store.getDagRunById(c.dag_run_id))!);
+      expect(reg!.dagFileloc).toBe("/dags/etl.json");
+      if (!w) return;
+      const rows = (await store.listWebhookDeliveries("default", w.id)).items;
+      expect(rows.map((d) => `${d.event.task_id} ${d.event.state}`).sort()).toEqual(["a running", "a success", "c running", "c scheduled"]);
     });
 
     test("a next task no longer waiting (a tick scheduled it) is left to the tick", async () => {

@@ -28,8 +28,8 @@ export interface AgentRpcStore
   startTry(start: TryStart, now: Date): Promise<TryStartWrite | null>;
   /**
    * With `next` (a chain's next task, scheduler/dispatch-step.ts chainHandOff), its move into scheduled and
-   * then queued is written in the same transaction, each with its outbox row, and only when this end applies as
-   * success; `nextApplied` says whether its move into queued applied. With `lines`, the try's last log lines
+   * then its dispatch (into queued, or running) is written in the same transaction, each with its outbox row,
+   * and only when this end applies as success; `nextApplied` says whether its dispatch applied. With `lines`, the try's last log lines
    * are stored in the same transaction when this end applies (one write for an agent's last batch and its end).
    */
   finishTry(finish: TryFinish, now: Date): Promise<TryWrite | null>;
@@ -75,7 +75,7 @@ export interface TryFinish extends TryIdentity {
   note: string | null;
   /** A failure no retry can change (a sensor's timeout). */
   final: boolean;
-  /** A chain's next task, queued with this end when it applies as success (finishTry). */
+  /** A chain's next task, dispatched with this end when it applies as success (finishTry). */
   next?: TryNext;
   /**
    * The try's last log lines (an agent's final batch), stored in the same write when this end applies: a resend
@@ -90,15 +90,20 @@ export interface TryLines {
   lines: Omit<LogLineRecord, "seq">[];
 }
 
-/** A task instance's move none → scheduled, then scheduled → queued (conditional like every transition). */
+/**
+ * A task instance's move none → scheduled, then its dispatch: scheduled → queued, or scheduled → running when
+ * the server starts it with this end (a warm subprocess agent takes it at once: DispatchStep.chainHandOff).
+ * Each conditional like every transition.
+ */
 export interface TryNext {
   scheduling: TaskTransition;
-  queued: TaskTransition;
+  dispatch: TaskTransition;
 }
 
 /**
- * startTry's answer: when the start applied, with the task instance's run and its DAG's file (null: the DAG is
- * gone), read in the same statement: what Register builds the try's spec from.
+ * startTry's answer: when the task instance is running afterwards (its start applied, or the server started it
+ * with its upstream's end, TryNext), with its run and its DAG's file (null: the DAG is gone), read in the same
+ * statement: what Register builds the try's spec from.
  */
 export interface TryStartWrite extends TryWrite {
   run?: DagRunRecord;
@@ -110,6 +115,6 @@ export interface TryWrite {
   applied: boolean;
   /** The row after the statement: as written when applied; otherwise as it was (another try, state or task). */
   ti: TaskInstanceRecord;
-  /** finishTry with `next`: the next task's move into queued applied. */
+  /** finishTry with `next`: the next task's dispatch applied. */
   nextApplied?: boolean;
 }

@@ -64,10 +64,11 @@ SELECT *${next ? ", EXISTS (SELECT 1 FROM s) AS next_applied" : ""}${run ? `, ${
 }
 
 /**
- * The task instance's run as JSON and its DAG's file, when the write applied: Register builds the try's spec from
- * them (no reads of its own; the DAG's row is not read whole, its spec can be megabytes).
+ * The task instance's run as JSON and its DAG's file, when it is running after the statement (its start applied,
+ * or a chain's hand-off started it): Register builds the try's spec from them (no reads of its own; the DAG's row
+ * is not read whole, its spec can be megabytes).
  */
-const RUN_OF_APPLIED = `CASE WHEN answer.applied THEN (SELECT row_to_json(r)::text FROM (
+const RUN_OF_APPLIED = `CASE WHEN answer.state = 'running' THEN (SELECT row_to_json(r)::text FROM (
     SELECT ${DAG_RUN_COLUMNS}, (SELECT d.fileloc FROM dags d WHERE d.team = dag_runs.team AND d.dag_id = dag_runs.dag_id) AS dag_fileloc
       FROM dag_runs WHERE id = answer.dag_run_id) r) END AS run_json`;
 
@@ -117,8 +118,8 @@ export async function finishTry(db: Pool, f: TryFinish, now: Date, outbox: boole
   const own = [f.to, text(f.note), f.final, linesJson(f)];
   const next = f.next;
   if (!next) return write(db, SQL.finish, f, own, now, outbox);
-  const collapsed = collapse(next.scheduling, next.queued);
-  if (!collapsed) throw new Error("a chain's next task must move none → scheduled → queued on one try");
+  const collapsed = collapse(next.scheduling, next.dispatch);
+  if (!collapsed) throw new Error("a chain's next task must move none → scheduled → its dispatch on one try");
   if (!outbox) {
     // One statement: the next task's none → queued is gated on this end's row having ended in success.
     const form = formOf([collapsed]);
@@ -132,7 +133,7 @@ export async function finishTry(db: Pool, f: TryFinish, now: Date, outbox: boole
     if (!res) return null;
     const move = async (t: TaskTransition) => (await applyTransitionsOn(tx, [t], now, transitionsWithOutbox(now)))[0] === true;
     // From none only, as the one statement: a task a tick scheduled meanwhile is the tick's to queue.
-    const queued = res.applied && res.ti.state === "success" && (await move(next.scheduling)) && (await move(next.queued));
+    const queued = res.applied && res.ti.state === "success" && (await move(next.scheduling)) && (await move(next.dispatch));
     return { ...res, nextApplied: queued };
   })) as TryWrite | null;
 }

@@ -15,9 +15,10 @@ import { getDagRunById } from "./runs";
 type Apply = (transitions: TaskTransition[], now: Date) => boolean[];
 
 export function startTry(db: Database, s: TryStart, now: Date, apply: Apply): TryStartWrite | null {
-  // The run and its DAG's file, read in the same transaction when the start applied (Register builds the try's spec from them).
+  // The run and its DAG's file, read in the same transaction when the try is running afterwards (its start applied,
+  // or a chain's hand-off started it): Register builds the try's spec from them.
   const withRun = (res: TryWrite): TryStartWrite => {
-    const run = res.applied ? getDagRunById(db, res.ti.dag_run_id) : null;
+    const run = res.ti.state === "running" ? getDagRunById(db, res.ti.dag_run_id) : null;
     if (!run) return res;
     return { ...res, run, dagFileloc: getDagHead(db, run.team, run.dag_id)?.fileloc ?? null };
   };
@@ -47,7 +48,7 @@ export function finishTry(db: Database, f: TryFinish, now: Date, apply: Apply): 
     // A chain's next task, in the same transaction: queued only when this end applied as success. From none
     // only (as on Postgres): a task a tick scheduled meanwhile is the tick's to queue.
     const queued =
-      res.applied && res.ti.state === "success" && apply([next.scheduling], now)[0] === true && apply([next.queued], now)[0] === true;
+      res.applied && res.ti.state === "success" && apply([next.scheduling], now)[0] === true && apply([next.dispatch], now)[0] === true;
     return { ...res, nextApplied: queued };
   };
   return write(

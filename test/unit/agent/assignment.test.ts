@@ -1,4 +1,7 @@
-/** The executor → warm agent try assignment: a try's own values only, as one JSON line. Pure, as tables. */
+/**
+ * The executor → warm agent try assignment: a try's own values only (and Register's answer when the server
+ * registered the try), as one JSON line. Pure, as tables.
+ */
 import { expect, test } from "bun:test";
 import { formatAssignment, parseAssignment } from "../../../src/agent";
 
@@ -11,7 +14,19 @@ test("an assignment round-trips as one line", () => {
   expect(parseAssignment(line.trimEnd())).toEqual({ ok: true, own: { ...own, LEOFLOW_STAGING_DIR: "/s" } });
 });
 
+test("Register's answer rides along as JSON: its type name left out, 64-bit numbers as text", () => {
+  const answer = { $typeName: "leoflow.agent.v1.RegisterResponse", tryNumber: 1, spec: { logSeqStart: 12n, env: { A: "1" } } };
+  const line = formatAssignment(own, answer);
+  expect(line.trimEnd()).not.toContain("\n");
+  expect(parseAssignment(line.trimEnd())).toEqual({
+    ok: true,
+    own,
+    registered: { tryNumber: 1, spec: { logSeqStart: "12", env: { A: "1" } } },
+  });
+});
+
 test.each([
+  ['{"LEOFLOW_AGENT_TOKEN":"t","LEOFLOW_SERVER":"http://x","registered":"x"}', "registered must be a JSON object (Register's answer)"],
   ["{not json", "a try assignment must be one line of JSON"],
   ['["x"]', "a try assignment must be a JSON object"],
   ['{"LEOFLOW_SERVER":"http://x"}', "a try assignment needs LEOFLOW_AGENT_TOKEN"],

@@ -1,7 +1,8 @@
 /**
  * The warm agent's loop, in-process with a stand-in for the try (runAgent): each try runs with this agent's
  * environment plus that try's own values, never a value of the try before; a bad assignment ends the agent.
- * No I/O: assignments come from an in-memory stream and the control channel is off.
+ * Assignments come from an in-memory stream and the control channel is off (each try's temp folder, which the
+ * agent makes ahead: test/integration/agent/warm-try-dir.test.ts).
  */
 import { expect, test } from "bun:test";
 import { formatAssignment, runWarmAgent, type RunAgentOptions } from "../../../src/agent";
@@ -49,4 +50,33 @@ test("an unreadable assignment ends the agent with code 2 before any try runs", 
     run: async () => (runs++, 0),
   });
   expect([code, runs]).toEqual([2, 0]);
+});
+
+test("a try the server registered comes with Register's answer: the agent does not register it again", async () => {
+  const seen: RunAgentOptions[] = [];
+  const registered = {
+    $typeName: "leoflow.agent.v1.RegisterResponse",
+    dagId: "d",
+    runId: "r",
+    taskId: "t",
+    tryNumber: 2,
+    heartbeatIntervalSeconds: 7,
+    reportTakesLogs: true,
+    spec: { dagId: "d", runId: "r", taskId: "t", tryNumber: 2, operator: "bash", taskJson: "{}", env: { A: "1" }, logSeqStart: 40n },
+  };
+  await runWarmAgent({
+    logger: silentLogger,
+    env: base,
+    input: input([
+      formatAssignment({ LEOFLOW_AGENT_TOKEN: "t1", LEOFLOW_SERVER: "http://a" }, registered),
+      formatAssignment({ LEOFLOW_AGENT_TOKEN: "t2", LEOFLOW_SERVER: "http://a" }),
+    ]),
+    run: async (o) => (seen.push(o), 0),
+  });
+  const reg = seen[0]!.registered!;
+  expect([reg.tryNumber, reg.heartbeatIntervalSeconds, reg.reportTakesLogs]).toEqual([2, 7, true]);
+  // In the agent client's shape: 64-bit numbers as text, the fields left out at their defaults.
+  expect([reg.spec!.operator, reg.spec!.env, reg.spec!.logSeqStart, reg.spec!.xcomInputs]).toEqual(["bash", { A: "1" }, "40", {}]);
+  // A try without one registers itself, as a cold agent does.
+  expect(seen[1]!.registered).toBeUndefined();
 });

@@ -18,7 +18,8 @@ const ALLOWED: Record<TaskState, string[]> = {
   none: ["scheduled", "upstream_failed", "removed", ...MANUAL],
   scheduled: ["queued", "running", "deferred", "none", "upstream_failed", "removed", ...MANUAL],
   queued: ["running", "scheduled", "none", "up_for_retry", ...MANUAL],
-  running: ["up_for_retry", "up_for_reschedule", "none", ...MANUAL],
+  // queued: a try started with its upstream's end for a warm agent that could not be launched goes back.
+  running: ["up_for_retry", "up_for_reschedule", "queued", "none", ...MANUAL],
   failed: ["up_for_retry", "none", ...MANUAL],
   up_for_retry: ["none", "removed", ...MANUAL],
   success: ["none", ...MANUAL],
