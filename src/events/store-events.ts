@@ -200,7 +200,10 @@ export function withStoreEvents(
         const patch = { end_date: now, note: ti.note, ...(finish.final ? { max_tries: ti.max_tries } : {}) };
         const t: TaskTransition = { id: ti.id, from: ["running"], to: finish.to, try_number: ti.try_number, patch };
         // A chain's next task queued with this end follows it.
-        const next = finish.next && res.nextApplied ? [finish.next.scheduling, finish.next.dispatch] : [];
+        const next =
+          finish.next && res.nextApplied
+            ? [finish.next.scheduling, finish.next.queued, ...(finish.next.start ? [finish.next.start] : [])]
+            : [];
         later(() => emitTransitions([t, ...next], [true, ...next.map(() => true)], now));
       }
       return res;

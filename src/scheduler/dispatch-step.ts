@@ -598,24 +598,28 @@ export class DispatchStep {
     const entry = { c, written: false };
     this.refills.add(entry);
     const patch = waitCleared(next);
-    const scheduling: TaskTransition = { id: next.id, from: ["none"], to: "scheduled", try_number: next.try_number, patch };
-    const start = this.opts.startOnHandOff;
-    const started = start?.accepts(taskOf(c.spec, next.task_id)!) === true;
-    const dispatch: TaskTransition = {
-      id: next.id,
-      from: ["scheduled"],
-      to: started ? "running" : "queued",
-      try_number: next.try_number,
-      patch: {
-        queued_at: now,
-        executor: this.opts.executorName ?? null,
-        ...patch,
-        // What Register's start writes; the agent's process id is not known before it takes the try.
-        ...(started ? { start_date: now, last_heartbeat: now, hostname: start!.hostname, pid: null, note: null } : {}),
+    const moves: TryNext = {
+      scheduling: { id: next.id, from: ["none"], to: "scheduled", try_number: next.try_number, patch },
+      queued: {
+        id: next.id,
+        from: ["scheduled"],
+        to: "queued",
+        try_number: next.try_number,
+        patch: { queued_at: now, executor: this.opts.executorName ?? null, ...patch },
       },
     };
+    const host = this.opts.startOnHandOff;
+    if (host?.accepts(taskOf(c.spec, next.task_id)!))
+      // What Register's start writes; the agent's process id is not known before it takes the try.
+      moves.start = {
+        id: next.id,
+        from: ["queued"],
+        to: "running",
+        try_number: next.try_number,
+        patch: { start_date: now, last_heartbeat: now, hostname: host.hostname, pid: null, note: null },
+      };
     return {
-      next: { scheduling, dispatch },
+      next: moves,
       settle: async (applied) => {
         if (!applied) {
           this.refills.delete(entry);
@@ -623,7 +627,7 @@ export class DispatchStep {
         }
         entry.written = true;
         // Launched as written: a failed launch of a started try knows to put it back (unStart).
-        if (started) c.ti = transitioned(transitioned(next, scheduling, now), dispatch, now);
+        if (moves.start) c.ti = [moves.scheduling, moves.queued, moves.start].reduce((ti, t) => transitioned(ti, t, now), next);
         return this.dispatchQueued(c, now);
       },
     };

@@ -76,7 +76,7 @@ function recordedHandOff(quiet: boolean) {
     return {
       next: {
         scheduling: { id: b, from: ["none"], to: "scheduled" },
-        dispatch: { id: b, from: ["scheduled"], to: "queued", try_number: 1, patch: { queued_at: new Date(), executor: "subprocess" } },
+        queued: { id: b, from: ["scheduled"], to: "queued", try_number: 1, patch: { queued_at: new Date(), executor: "subprocess" } },
       },
       settle: async (applied) => (settled.push(applied), applied && quiet),
     };

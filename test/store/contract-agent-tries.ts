@@ -66,17 +66,18 @@ export async function queued(store: Store) {
   /** A chain's next task `task` moving none → scheduled → queued (TryFinish.next). */
   const next = (task: string): TryNext => ({
     scheduling: { id: id(task), from: ["none"], to: "scheduled" },
-    dispatch: { id: id(task), from: ["scheduled"], to: "queued", try_number: 1, patch: { queued_at: at(5), executor: "subprocess" } },
+    queued: { id: id(task), from: ["scheduled"], to: "queued", try_number: 1, patch: { queued_at: at(5), executor: "subprocess" } },
   });
-  /** The same, started with the end as the scheduler's hand-off does for a warm agent (none → scheduled → running). */
+  /** The same, started with the end as the scheduler's hand-off does for a warm agent (… → queued → running). */
   const startedNext = (task: string, now: Date): TryNext => ({
     scheduling: { id: id(task), from: ["none"], to: "scheduled" },
-    dispatch: {
+    queued: { id: id(task), from: ["scheduled"], to: "queued", try_number: 1, patch: { queued_at: now, executor: "subprocess" } },
+    start: {
       id: id(task),
-      from: ["scheduled"],
+      from: ["queued"],
       to: "running",
       try_number: 1,
-      patch: { queued_at: now, executor: "subprocess", start_date: now, last_heartbeat: now, hostname: "leader-1", pid: null, note: null },
+      patch: { start_date: now, last_heartbeat: now, hostname: "leader-1", pid: null, note: null },
     },
   });
   return { id, start, finish, next, startedNext };
@@ -293,7 +294,13 @@ export function agentTriesContract(getStore: () => Store): void {
       expect(reg!.dagFileloc).toBe("/dags/etl.json");
       if (!w) return;
       const rows = (await store.listWebhookDeliveries("default", w.id)).items;
-      expect(rows.map((d) => `${d.event.task_id} ${d.event.state}`).sort()).toEqual(["a running", "a success", "c running", "c scheduled"]);
+      expect(rows.map((d) => `${d.event.task_id} ${d.event.state}`).sort()).toEqual([
+        "a running",
+        "a success",
+        "c queued",
+        "c running",
+        "c scheduled",
+      ]);
     });
 
     test("a next task no longer waiting (a tick scheduled it) is left to the tick", async () => {

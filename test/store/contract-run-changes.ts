@@ -211,7 +211,7 @@ export function runChangesContract(getStore: () => Store): void {
       expect(await writtenSince()).toEqual(["t0:running"]);
       const next = {
         scheduling: { id: id(67), from: ["none" as const], to: "scheduled" as const },
-        dispatch: { id: id(67), from: ["scheduled" as const], to: "queued" as const, try_number: 1 },
+        queued: { id: id(67), from: ["scheduled" as const], to: "queued" as const, try_number: 1 },
       };
       const end = await store.finishTry({ ...t0, to: "success", note: null, final: false, next }, at(5));
       expect([end?.applied, end?.nextApplied]).toEqual([true, true]);

@@ -28,8 +28,8 @@ export interface AgentRpcStore
   startTry(start: TryStart, now: Date): Promise<TryStartWrite | null>;
   /**
    * With `next` (a chain's next task, scheduler/dispatch-step.ts chainHandOff), its move into scheduled and
-   * then its dispatch (into queued, or running) is written in the same transaction, each with its outbox row,
-   * and only when this end applies as success; `nextApplied` says whether its dispatch applied. With `lines`, the try's last log lines
+   * then queued (and running, with its `start`) is written in the same transaction, each move with its outbox
+   * row, and only when this end applies as success; `nextApplied` says whether its last move applied. With `lines`, the try's last log lines
    * are stored in the same transaction when this end applies (one write for an agent's last batch and its end).
    */
   finishTry(finish: TryFinish, now: Date): Promise<TryWrite | null>;
@@ -91,13 +91,14 @@ export interface TryLines {
 }
 
 /**
- * A task instance's move none → scheduled, then its dispatch: scheduled → queued, or scheduled → running when
- * the server starts it with this end (a warm subprocess agent takes it at once: DispatchStep.chainHandOff).
- * Each conditional like every transition.
+ * A task instance's move none → scheduled, then scheduled → queued, and with `start` on into running: the server
+ * starts it with this end when a warm subprocess agent takes it at once (DispatchStep.chainHandOff). Each
+ * conditional like every transition.
  */
 export interface TryNext {
   scheduling: TaskTransition;
-  dispatch: TaskTransition;
+  queued: TaskTransition;
+  start?: TaskTransition;
 }
 
 /**
@@ -115,6 +116,6 @@ export interface TryWrite {
   applied: boolean;
   /** The row after the statement: as written when applied; otherwise as it was (another try, state or task). */
   ti: TaskInstanceRecord;
-  /** finishTry with `next`: the next task's dispatch applied. */
+  /** finishTry with `next`: the next task's last move (into queued, or running) applied. */
   nextApplied?: boolean;
 }

@@ -118,10 +118,11 @@ export async function finishTry(db: Pool, f: TryFinish, now: Date, outbox: boole
   const own = [f.to, text(f.note), f.final, linesJson(f)];
   const next = f.next;
   if (!next) return write(db, SQL.finish, f, own, now, outbox);
-  const collapsed = collapse(next.scheduling, next.dispatch);
-  if (!collapsed) throw new Error("a chain's next task must move none → scheduled → its dispatch on one try");
+  const moves = [next.scheduling, next.queued, ...(next.start ? [next.start] : [])];
+  const collapsed = moves.slice(1).reduce<TaskTransition | null>((a, b) => a && collapse(a, b), moves[0]!);
+  if (!collapsed) throw new Error("a chain's next task must move none → scheduled → queued (→ running) on one try");
   if (!outbox) {
-    // One statement: the next task's none → queued is gated on this end's row having ended in success.
+    // One statement: the next task's none → queued (→ running) is gated on this end's row having ended in success.
     const form = formOf([collapsed]);
     const params = [f.id, f.dag_id, f.run_id, f.task_id, f.try_number, now, ...own, ...form.params([collapsed], now, [f.id])];
     const [row] = await query<TaskInstanceRow & { applied: boolean; next_applied: boolean }>(db, finishWithNext(form), params);
@@ -133,8 +134,9 @@ export async function finishTry(db: Pool, f: TryFinish, now: Date, outbox: boole
     if (!res) return null;
     const move = async (t: TaskTransition) => (await applyTransitionsOn(tx, [t], now, transitionsWithOutbox(now)))[0] === true;
     // From none only, as the one statement: a task a tick scheduled meanwhile is the tick's to queue.
-    const queued = res.applied && res.ti.state === "success" && (await move(next.scheduling)) && (await move(next.dispatch));
-    return { ...res, nextApplied: queued };
+    let moved = res.applied && res.ti.state === "success";
+    for (const t of moves) moved = moved && (await move(t));
+    return { ...res, nextApplied: moved };
   })) as TryWrite | null;
 }
 

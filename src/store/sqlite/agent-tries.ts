@@ -47,9 +47,9 @@ export function finishTry(db: Database, f: TryFinish, now: Date, apply: Apply): 
     if (!next) return res;
     // A chain's next task, in the same transaction: queued only when this end applied as success. From none
     // only (as on Postgres): a task a tick scheduled meanwhile is the tick's to queue.
-    const queued =
-      res.applied && res.ti.state === "success" && apply([next.scheduling], now)[0] === true && apply([next.dispatch], now)[0] === true;
-    return { ...res, nextApplied: queued };
+    let moved = res.applied && res.ti.state === "success";
+    for (const t of [next.scheduling, next.queued, ...(next.start ? [next.start] : [])]) moved = moved && apply([t], now)[0] === true;
+    return { ...res, nextApplied: moved };
   };
   return write(
     db,

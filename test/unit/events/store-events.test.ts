@@ -162,7 +162,7 @@ describe("withStoreEvents", () => {
     const sub = hub.subscribe({ filter: (e) => e.type.startsWith("task_instance.") });
     const handOff = {
       scheduling: { id: next.id, from: ["none" as const], to: "scheduled" as const },
-      dispatch: { id: next.id, from: ["scheduled" as const], to: "queued" as const, try_number: 1, patch: { queued_at: T0 } },
+      queued: { id: next.id, from: ["scheduled" as const], to: "queued" as const, try_number: 1, patch: { queued_at: T0 } },
     };
     const res = await store.finishTry({ ...start, to: "success", note: null, final: false, next: handOff }, new Date(T0.getTime() + 2000));
     expect([res!.applied, res!.nextApplied]).toEqual([true, true]);
