@@ -2,21 +2,31 @@
  * Chain latency: a chain of no-op tasks, trigger → run success. Per hop: downstream start − upstream end.
  * Leoflow's http hop is timed on the no-op server's clock (upstream's request answered → downstream's request
  * arrived: sub-millisecond, and a little more than the task's own end → start, since it adds the HTTP exchange on
- * both sides); its bash hop, and a second http row, come from the task instances' start_date − end_date, read over
- * the API with millisecond resolution. Leoflow runs `http` inline tasks
- * (a local HTTP 200) and subprocess `bash` tasks (`true`) on each variant (Lite/SQLite, Lite/Postgres,
- * Pro/Postgres); the peers run the same chain with each job enqueueing the next, one worker slot.
+ * both sides); its bash hop on the user processes' own clock (each task prints $EPOCHREALTIME: print → next
+ * print, against bash after bash back to back), and a second row of each from the task instances' start_date −
+ * end_date, read over the API with millisecond resolution. Leoflow runs `http` inline tasks (a local HTTP 200)
+ * and subprocess `bash` tasks (a printf, a builtin) on each variant (Lite/SQLite, Lite/Postgres, Pro/Postgres);
+ * the peers run the same chain with each job enqueueing the next, one worker slot.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { skippedRow, type BenchContext, type Workload } from "../lib/context";
-import { noopServer, runToEnd, waitForDags, type NoopServer, httpTaskWork } from "../lib/leoflow";
+import { noopServer, removeDir, runToEnd, tempDir, waitForDags, type NoopServer, httpTaskWork } from "../lib/leoflow";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import { importPeer, peerLabel, REDIS } from "../lib/peers";
 import { bracketedByPeers, type Row } from "../lib/stats";
 
 export const HOP = "per-hop latency (ms)";
 export const TOTAL = "first start → last end (ms)";
-/** The same hop from the API's millisecond timestamps (the only clock a bash hop has). */
+/** The same hop from the API's millisecond timestamps. */
 export const HOP_API = "per-hop latency from the API's ms timestamps (ms)";
+/**
+ * The floor of a bash hop on the user processes' own clock (HOP's bash rows are timed so): each task prints
+ * $EPOCHREALTIME (a bash builtin) into a file, and the hop is the gap between consecutive prints: the upstream's
+ * exit, its report, the next try's start and the downstream bash's own start-up, all of what a user waits for.
+ */
+export const USER_HOP = "per-hop latency on the user processes' clock, print → next print (ms)";
+export const BASH_BACK_TO_BACK = "bash after bash, back to back";
 /** Where a subprocess hop's time goes, from the task instance's own timestamps. */
 export const PHASE_DECIDE = "hop phase: upstream end → downstream queued (ms)";
 export const PHASE_LAUNCH = "hop phase: downstream queued → start (ms)";
@@ -25,17 +35,23 @@ const WORKLOAD = "chain";
 /** Wall clock in ms with sub-millisecond resolution (peers record their own timestamps). */
 export const nowMs = () => performance.timeOrigin + performance.now();
 
-export function chainDag(kind: "http" | "bash", length: number, base: string) {
+/** `clockDir`: where a bash chain's tasks print their $EPOCHREALTIME, one file each (USER_HOP). */
+export function chainDag(kind: "http" | "bash", length: number, base: string, clockDir?: string) {
   return {
     dag_id: `bench_chain_${kind}`,
     max_active_runs: 1,
     tasks: Array.from({ length }, (_, i) => ({
       task_id: `t${i}`,
       upstream: i ? [`t${i - 1}`] : [],
-      ...(kind === "http" ? { operator: "http", http: { url: `${base}${noopPath(i)}` } } : { operator: "bash", bash_command: "true" }),
+      ...(kind === "http"
+        ? { operator: "http", http: { url: `${base}${noopPath(i)}` } }
+        : { operator: "bash", bash_command: clockDir ? printClockCommand(clockDir, i) : "true" }),
     })),
   };
 }
+
+/** Task i of a bash chain: its $EPOCHREALTIME (a bash builtin) into a file of its own under `clockDir`. */
+export const printClockCommand = (clockDir: string, i: number) => `printf '%s' "$EPOCHREALTIME" > ${join(clockDir, `t${i}`)}`;
 
 /** The no-op server path task i of the http chain calls: one per task, so the server can time each hop. */
 const noopPath = (i: number, chain = "chain") => `/noop/${chain}/t${i}`;
@@ -107,11 +123,27 @@ async function leoflowChains(ctx: BenchContext, trials: number): Promise<Row[]> 
   // A chain of empty tasks ends within one plan (every hop 0): nothing to measure per hop.
   const kinds = ctx.opts.kinds.filter((k): k is "http" | "bash" => k !== "empty");
   if (!kinds.length) return [];
+  const clockDir = tempDir("chain-clock");
+  try {
+    return await leoflowChainsPrinting(ctx, trials, kinds, clockDir);
+  } finally {
+    removeDir(clockDir);
+  }
+}
+
+/** The gaps between the prints of a bash chain's tasks (USER_HOP), from the files they printed into. */
+function userHops(clockDir: string, length: number): number[] {
+  const at = Array.from({ length }, (_, i) => Number(readFileSync(join(clockDir, `t${i}`), "utf8")) * 1000);
+  if (at.some((t) => !Number.isFinite(t) || t <= 0)) throw new Error(`chain: a bash task printed no time into ${clockDir}`);
+  return at.slice(1).map((t, i) => t - at[i]!);
+}
+
+async function leoflowChainsPrinting(ctx: BenchContext, trials: number, kinds: ("http" | "bash")[], clockDir: string): Promise<Row[]> {
   return eachLeoflowVariant(ctx, {
     workload: WORKLOAD,
     skipped: (label) =>
       kinds.flatMap((kind) =>
-        [HOP, TOTAL, ...(kind === "http" ? [HOP_API] : [])].map((metric) => ({
+        [HOP, TOTAL, HOP_API].map((metric) => ({
           workload: WORKLOAD,
           metric,
           subject: `leoflow ${label} · ${kind}`,
@@ -119,7 +151,7 @@ async function leoflowChains(ctx: BenchContext, trials: number): Promise<Row[]> 
           better: "lower" as const,
         })),
       ),
-    dags: (base) => kinds.map((k) => chainDag(k, ctx.opts.chain, base)),
+    dags: (base) => kinds.map((k) => chainDag(k, ctx.opts.chain, base, clockDir)),
     measure: async (lf, variant, noop) => {
       const rows: Row[] = [];
       await waitForDags(
@@ -140,12 +172,14 @@ async function leoflowChains(ctx: BenchContext, trials: number): Promise<Row[]> 
           const start = (ti: any) => Date.parse(ti.start_date);
           const end = (ti: any) => Date.parse(ti.end_date);
           if (t === 0) continue;
-          if (kind === "http") hops.push(...noopHops(noop, byIndex.length));
+          hops.push(...(kind === "http" ? noopHops(noop, byIndex.length) : userHops(clockDir, byIndex.length)));
           for (let i = 1; i < byIndex.length; i++) {
-            (kind === "http" ? apiHops : hops).push(start(byIndex[i]) - end(byIndex[i - 1]));
-            // Inline http tasks have no queued step (queued_when is null): only subprocess hops split.
+            apiHops.push(start(byIndex[i]) - end(byIndex[i - 1]));
+            // Inline http tasks have no queued step (queued_when is null), and a task its upstream's end started
+            // on a warm agent was queued and started at that end: only the other subprocess hops split.
             const queued = byIndex[i].queued_when ? Date.parse(byIndex[i].queued_when) : null;
-            if (queued !== null) decide.push(queued - end(byIndex[i - 1])), launch.push(start(byIndex[i]) - queued);
+            if (queued !== null && start(byIndex[i]) !== end(byIndex[i - 1]))
+              decide.push(queued - end(byIndex[i - 1])), launch.push(start(byIndex[i]) - queued);
           }
           totals.push(end(byIndex.at(-1)) - start(byIndex[0]));
         }
@@ -158,11 +192,17 @@ async function leoflowChains(ctx: BenchContext, trials: number): Promise<Row[]> 
           kind: "leoflow",
           better: "lower",
           samples: hops,
-          floor: floorSubject(store, kind),
-          ...(kind === "http" ? { note: "on the no-op server's clock: upstream's request answered → downstream's arrived" } : {}),
+          ...(kind === "http"
+            ? { floor: floorSubject(store, kind), note: "on the no-op server's clock: upstream's request answered → downstream's arrived" }
+            : {
+                floor: BASH_BACK_TO_BACK,
+                floorMetric: USER_HOP,
+                note: "on the user processes' clock: each task prints $EPOCHREALTIME, print → next print (what a user waits)",
+              }),
         });
-        // An inline task's successor starts in its end's write, so its start_date is that end_date: 0 by
-        // construction, which the note says rather than leaving a row of zeros to be read as a measurement.
+        // An inline task's successor, and a bash task's on a warm agent, starts in its upstream's end write, so
+        // its start_date is that end_date: 0 by construction, which the note says rather than leaving a row of
+        // zeros to be read as a measurement.
         if (apiHops.length)
           rows.push({
             workload: WORKLOAD,
