@@ -1,7 +1,9 @@
 /**
  * An agent that exits without having reported a final state crashed (killed, out of memory, a bug): its try
  * is failed with the reason, so the task retries or fails instead of waiting for the agent-lost reaper.
- * A try the agent did report is past queued/running, and the conditional write changes nothing.
+ * A try the agent did report is past queued/running, and the conditional write changes nothing; one whose
+ * report the agent saw answered (a warm agent's `done`: AgentExit.reported) is not even read, which spares
+ * every try of a warm agent two statements.
  *
  * @example
  * new SubprocessExecutor({ …, onAgentExit: (exit) => void failIfUnreported(store, exit, log, (id) => loop.wake(id)) });
@@ -17,6 +19,7 @@ export async function failIfUnreported(
   log: Logger,
   wake: (runId: number) => void,
 ): Promise<void> {
+  if (exit.reported) return;
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode}`;
   const note = `agent ${how} before reporting a final state`;
   const now = new Date();

@@ -12,6 +12,12 @@ export interface TryEnd {
   signal: string | null;
   /** The user process group the agent announced for this try, if it did. */
   pgid: number | null;
+  /**
+   * The control plane answered the try's final report: a warm agent's `done` with 0 or 1, which its loop says
+   * only after ReportState returned (agent/runner.ts; 2 is a try whose protocol failed). A process's exit
+   * never says so: an agent that crashes exits 1 too.
+   */
+  reported?: boolean;
 }
 
 export interface AgentHooks {
@@ -106,7 +112,7 @@ export class AgentProcess {
       this.current = null;
       this.reporting = false;
       this.triesDone++;
-      end({ exitCode: msg.done, signal: null, pgid });
+      end({ exitCode: msg.done, signal: null, pgid, reported: msg.done === 0 || msg.done === 1 });
     }
   }
 

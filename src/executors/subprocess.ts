@@ -26,6 +26,8 @@ export interface AgentExit {
   tryNumber: number;
   exitCode: number | null;
   signal: string | null;
+  /** Its final report was answered (TryEnd.reported): nothing is left to fail. */
+  reported?: boolean;
 }
 
 export interface SubprocessExecutorOptions {
@@ -213,7 +215,13 @@ export class SubprocessExecutor implements Executor {
           signal: did === "kill" ? "SIGKILL" : "SIGTERM",
         });
     }
-    this.opts.onAgentExit?.({ taskInstanceId: req.taskInstanceId, tryNumber: req.tryNumber, exitCode: end.exitCode, signal: end.signal });
+    this.opts.onAgentExit?.({
+      taskInstanceId: req.taskInstanceId,
+      tryNumber: req.tryNumber,
+      exitCode: end.exitCode,
+      signal: end.signal,
+      ...(end.reported ? { reported: true } : {}),
+    });
   }
 
   /** Launched earlier tries of the same task instance that are still running (or still being stopped). */

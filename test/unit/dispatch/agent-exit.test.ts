@@ -56,6 +56,12 @@ describe("failIfUnreported", () => {
     expect(f.logged).toEqual([]);
   });
 
+  test("a try whose report its agent saw answered is not looked at", async () => {
+    const f = fakes({ fails: true });
+    await failIfUnreported(f.store, { taskInstanceId: 7, tryNumber: 1, exitCode: 1, signal: null, reported: true }, f.log, f.wake);
+    expect([f.written, f.woken, f.logged]).toEqual([[], [], []]);
+  });
+
   test("an unknown task instance changes nothing", async () => {
     const f = fakes();
     await failIfUnreported(f.store, { taskInstanceId: 99, tryNumber: 1, exitCode: 1, signal: null }, f.log, f.wake);
