@@ -15,15 +15,17 @@ import { waitFor } from "../e2e/harness";
 
 const dir = mkdtempSync(join(tmpdir(), "leoflow-subprocess-reported-"));
 const agentScript = join(dir, "warm-agent.sh");
-// The token names what the stand-in does with its try: "done:N" says done N, "die" exits mid-try.
+// The token names what the stand-in does with its try: "0", "1" or "2" says done with it, "die" exits mid-try.
 writeFileSync(
   agentScript,
   [
-    'echo "leoflow-control {\\"ready\\":true}"',
+    "echo 'leoflow-control {\"ready\":true}'",
     "while read -r line; do",
     '  case "$line" in',
-    '    *\\"die\\"*) exit 1 ;;',
-    '    *done:*) n="${line#*done:}"; echo "leoflow-control {\\"done\\":${n%%\\"*}}" ;;',
+    '    *\'"LEOFLOW_AGENT_TOKEN":"die"\'*) exit 1 ;;',
+    '    *\'"LEOFLOW_AGENT_TOKEN":"0"\'*) echo \'leoflow-control {"done":0}\' ;;',
+    '    *\'"LEOFLOW_AGENT_TOKEN":"1"\'*) echo \'leoflow-control {"done":1}\' ;;',
+    "    *) echo 'leoflow-control {\"done\":2}' ;;",
     "  esac",
     "done",
   ].join("\n"),
@@ -57,9 +59,9 @@ afterAll(async () => {
 
 test("done 0 and 1 are reported tries; done 2 and an agent's death are not", async () => {
   const cases: [string, boolean][] = [
-    ["done:0", true],
-    ["done:1", true],
-    ["done:2", false],
+    ["0", true],
+    ["1", true],
+    ["2", false],
     ["die", false],
   ];
   for (const [i, [token, reported]] of cases.entries()) {
