@@ -39,6 +39,7 @@ import { CronRunCreator, Reapers, SchedulerLoop, SensorPoller, systemClock } fro
 import { LeaderCampaign, PgLeaderLock, leaderLockIdFor, registerSchedulerMetrics, registerStateGauges } from "./scheduler";
 // Only the prefix, eagerly: the RPC service itself (protobuf runtime and descriptors) loads after start-up.
 import { AGENT_RPC_PREFIX } from "./rpc/prefix";
+import type { AgentRpc } from "./rpc";
 import type { createApi } from "./api";
 // Only the health report, eagerly: hono and the API's routes load in the background after start-up.
 import { HEALTH_PATH, healthReport, startingHandler } from "./api/health";
@@ -53,7 +54,7 @@ import {
   signingKeys,
   warnOfForeignSecrets,
 } from "./auth";
-import { isCompiledBinary, selfCommand } from "./agent/launch";
+import { isCompiledBinary, selfCommand, type ReportAnswer } from "./agent/launch";
 import { VERSION } from "./version";
 
 export interface RunningServer {
@@ -180,6 +181,8 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
           agentPool: { size: cfg.agent_pool, server: controlPlaneUrl, deferStart: true },
           // A warm agent's try is registered here and its answer piped with the assignment (rpc/register.ts).
           register: async (token, agent, started) => (await loadWarmRegister())(token, agent, new Date(), started),
+          // and its report comes back on its pipe, to the same handler as over HTTP.
+          report: async (id, body): Promise<ReportAnswer> => (await loadRpc()).reportForAgent(id, body),
           python: { venvsDir: join(cfg.data_dir, "venvs"), pipIndexUrl: cfg.pip_index_url, pipFindLinks: cfg.pip_find_links },
         });
   const standard = docker?.executor ?? kube?.executor ?? subprocess!;
@@ -376,10 +379,10 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
       registerForAgent({ store, tokens: agentTokens, logger: log.child("rpc"), heartbeatIntervalSeconds: cfg.heartbeat_interval }),
     ));
   }
-  let rpcReady: Promise<(req: Request) => Promise<Response | null>> | undefined;
-  const loadRpc = () =>
-    (rpcReady ??= import("./rpc").then(({ createAgentRpcHandler }) =>
-      createAgentRpcHandler({
+  let rpcReady: Promise<AgentRpc> | undefined;
+  const loadRpc = (): Promise<AgentRpc> =>
+    (rpcReady ??= import("./rpc").then(({ createAgentRpc }) =>
+      createAgentRpc({
         store,
         tokens: agentTokens,
         logger: log.child("rpc"),
@@ -429,7 +432,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   const healthSources = { store, scheduler: loop, logger: log.child("api") };
   handle = async (req) => {
     const path = new URL(req.url).pathname;
-    if (path.startsWith(AGENT_RPC_PREFIX)) return (await (await loadRpc())(req)) ?? (api ?? (await loadApi())).fetch(req, server);
+    if (path.startsWith(AGENT_RPC_PREFIX)) return (await (await loadRpc()).handle(req)) ?? (api ?? (await loadApi())).fetch(req, server);
     if (!api && path === HEALTH_PATH && req.method === "GET") return Response.json(await healthReport(healthSources));
     return (api ?? (await loadApi())).fetch(req, server);
   };

@@ -2,12 +2,14 @@
  * The line an executor writes to a warm agent's stdin to hand it one try: that try's own values (agent token,
  * server URL: the LEOFLOW_* names of TASK_OWN_ENV), as JSON on one line, and when the server registered the try
  * for the agent, Register's answer under REGISTERED: the message's fields as JSON, 64-bit numbers as decimal
- * text, the shape the agent's client reads (client.ts), so the agent needs no protobuf code. The token goes by
- * pipe, never argv, so other users cannot read it from `ps`. Pure.
+ * text, the shape the agent's client reads (client.ts), so the agent needs no protobuf code. The same pipe
+ * carries the answers to the reports the agent sends on its control line. The token goes by pipe, never argv,
+ * so other users cannot read it from `ps`. Pure.
  *
  * @example formatAssignment({ LEOFLOW_AGENT_TOKEN: "t", LEOFLOW_SERVER: "http://127.0.0.1:8080" })
  */
 import { TASK_OWN_ENV } from "../domain/task-env";
+import { MAX_LINE_BYTES } from "./line-splitter";
 
 export type Assignment = Record<string, string>;
 
@@ -15,8 +17,45 @@ const REQUIRED = ["LEOFLOW_AGENT_TOKEN", "LEOFLOW_SERVER"] as const;
 /** The key of Register's answer: not an environment name, so no try's own value can take it. */
 const REGISTERED = "registered";
 
+/**
+ * The line; Register's answer is left out when it would make the line longer than the agent reads one
+ * (MAX_LINE_BYTES): that agent registers itself.
+ */
 export function formatAssignment(own: Assignment, registered?: object): string {
-  return `${JSON.stringify(registered ? { ...own, [REGISTERED]: registered } : own, wireValue)}\n`;
+  const plain = `${JSON.stringify(own)}\n`;
+  if (!registered) return plain;
+  const line = `${JSON.stringify({ ...own, [REGISTERED]: registered }, wireValue)}\n`;
+  return Buffer.byteLength(line) < MAX_LINE_BYTES ? line : plain;
+}
+
+/**
+ * The executor's answer to a report a warm agent sent on its control line (control-line.ts `report`): what
+ * ReportState answered (its JSON), or the error the RPC would have answered, by its Connect code name.
+ */
+export type ReportAnswer = { ok: true; answer: Record<string, unknown> } | { ok: false; code: string; message: string };
+
+const ANSWER = "report_answer";
+const ERROR = "report_error";
+
+export function formatReportAnswer(a: ReportAnswer): string {
+  return `${JSON.stringify(a.ok ? { [ANSWER]: a.answer } : { [ERROR]: { code: a.code, message: a.message } })}\n`;
+}
+
+/** A stdin line that answers a report, or null (an assignment, or anything else). */
+export function parseReportAnswer(line: string): ReportAnswer | null {
+  if (!line.startsWith(`{"${ANSWER}"`) && !line.startsWith(`{"${ERROR}"`)) return null;
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  const answer = raw[ANSWER];
+  if (answer && typeof answer === "object" && !Array.isArray(answer)) return { ok: true, answer: answer as Record<string, unknown> };
+  const error = raw[ERROR] as { code?: unknown; message?: unknown } | undefined;
+  if (error && typeof error.code === "string" && typeof error.message === "string")
+    return { ok: false, code: error.code, message: error.message };
+  return null;
 }
 
 /** A protobuf message's fields as JSON: its type name left out, 64-bit integers as decimal text. */

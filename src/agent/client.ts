@@ -148,6 +148,17 @@ export interface DialOptions {
   logger?: Logger;
 }
 
+/** ReportState's request as this client sends it (proto3 JSON): over HTTP, or on a warm agent's control pipe. */
+export function reportStateBody({ logs, ...req }: Parameters<AgentClient["reportState"]>[0]): Record<string, unknown> {
+  const lines = logs?.lines.length ? { logFirstSeq: String(logs.firstSeq), logLines: wireLines(logs.lines) } : {};
+  return { ...req, ...lines };
+}
+
+/** ReportState's answer from its JSON, the state JSON may omit (empty) put back. */
+export function reportAnswer(json: Record<string, unknown>): ReportStateResponse {
+  return { state: "", ...(json as Partial<ReportStateResponse>) };
+}
+
 /**
  * Register's answer from its JSON (over the RPC, or in a warm agent's assignment line when the server
  * registered the try), with the fields JSON may omit at their defaults put back.
@@ -264,10 +275,7 @@ export function dial(serverUrl: string, token: string, opts: DialOptions = {}): 
     pushXCom: async (req) => {
       await call("PushXCom", req);
     },
-    reportState: async ({ logs, ...req }) => {
-      const lines = logs?.lines.length ? { logFirstSeq: String(logs.firstSeq), logLines: wireLines(logs.lines) } : {};
-      return { state: "", ...(await call("ReportState", { ...req, ...lines })) };
-    },
+    reportState: async (req) => reportAnswer(await call("ReportState", reportStateBody(req))),
     getVariable: async (req) => ({ found: false, value: "", secret: false, ...(await call("GetVariable", req)) }),
     getConnection: async (req) => ({ ...CONNECTION, ...(await call("GetConnection", req)) }),
   };

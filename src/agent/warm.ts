@@ -14,11 +14,21 @@
 import { rmSync, writeSync } from "node:fs";
 import { createLogger, type Logger } from "../observability/logger";
 import { AGENT_SETTINGS_ENV } from "../domain/task-env";
-import { parseAssignment } from "./assignment";
+import { parseAssignment, parseReportAnswer, type ReportAnswer } from "./assignment";
 import { formatControlLine, type ControlMessage } from "./control-line";
-import { LineSplitter } from "./line-splitter";
+import { LineSplitter, MAX_LINE_BYTES } from "./line-splitter";
 import { runAgent, type RunAgentOptions } from "./runner";
-import { dial, registerAnswer } from "./client";
+import {
+  AgentRpcError,
+  dial,
+  isRetryable,
+  registerAnswer,
+  reportAnswer,
+  reportStateBody,
+  type AgentClient,
+  type ReportStateResponse,
+  type RpcCode,
+} from "./client";
 import { makeTryDir, type TryDir } from "./try-dir";
 
 export interface RunWarmAgentOptions {
@@ -30,18 +40,26 @@ export interface RunWarmAgentOptions {
   killGraceMs?: number;
   /** Tests run the tries in-process; default runAgent. */
   run?: (opts: RunAgentOptions) => Promise<number>;
+  /** Where control lines go (when the environment asks for them); default this process's stdout. Tests read them. */
+  writeControl?: (line: string) => void;
+  /** How a try's RPC client is made; default dial. Tests pass a recording one. */
+  dial?: typeof dial;
 }
 
 const SIGNALS = ["SIGTERM", "SIGINT"] as const;
+/** How long a report on the pipe waits for its answer before it goes over HTTP (the HTTP client's own deadline). */
+const REPORT_ANSWER_WAIT_MS = 30_000;
 
 export async function runWarmAgent(opts: RunWarmAgentOptions = {}): Promise<number> {
   const log = opts.logger ?? createLogger("agent");
   const env = opts.env ?? process.env;
   const run = opts.run ?? runAgent;
+  const writeControl = opts.writeControl ?? ((line: string) => writeSync(1, line));
+  const connect = opts.dial ?? dial;
   const control = (msg: ControlMessage) => {
     if (env[AGENT_SETTINGS_ENV.control] !== "stdout") return;
     try {
-      writeSync(1, formatControlLine(msg));
+      writeControl(formatControlLine(msg));
     } catch {
       // EPIPE: the server that started us is gone; stdin's EOF ends this agent after the current try.
     }
@@ -66,47 +84,124 @@ export async function runWarmAgent(opts: RunWarmAgentOptions = {}): Promise<numb
   };
   for (const s of SIGNALS) process.on(s, onSignal);
   prepare();
+  const inbox = new Inbox(opts.input ?? Bun.stdin.stream());
+  const piped = env[AGENT_SETTINGS_ENV.control] === "stdout";
+  /**
+   * The try's report on the control pipe, answered on stdin: no HTTP exchange on a chain's path. Over HTTP (with
+   * its retries) when there is no pipe, the report does not fit a line, no answer comes, or the answer is one a
+   * retry may change; a report is idempotent, so sending it again is safe.
+   */
+  const reportOnPipe = async (req: Parameters<AgentClient["reportState"]>[0], client: AgentClient): Promise<ReportStateResponse> => {
+    const body = reportStateBody(req);
+    if (piped && Buffer.byteLength(formatControlLine({ report: body })) < MAX_LINE_BYTES) {
+      const answered = inbox.answer(REPORT_ANSWER_WAIT_MS);
+      control({ report: body });
+      const a = await answered;
+      if (a?.ok) return reportAnswer(a.answer);
+      if (a) {
+        const refused = new AgentRpcError(a.code as RpcCode, a.message, "ReportState");
+        if (!isRetryable(refused)) throw refused;
+      }
+    }
+    // The report is what dispatches the next task of a chain: say we are about to be free.
+    control({ reporting: true });
+    return client.reportState(req);
+  };
   try {
     control({ ready: true });
-    const splitter = new LineSplitter();
-    const reader = (opts.input ?? Bun.stdin.stream()).getReader();
-    for (let r = await reader.read(); !r.done; r = await reader.read())
-      for (const line of splitter.push(r.value)) {
-        const a = parseAssignment(line);
-        if (!a.ok) {
-          log.error("warm agent: unreadable try assignment from the executor; exiting so it starts a fresh agent", {
-            error: a.error,
-          });
-          return 2;
-        }
-        const own = a.own;
-        // Register's answer, when the server registered this try for us: our first call is then the report.
-        const registered = a.registered ? registerAnswer(a.registered) : undefined;
-        const server = own.LEOFLOW_SERVER ?? "";
-        const token = own.LEOFLOW_AGENT_TOKEN ?? "";
-        const client = dial(server, token, { logger: log });
-        const tryDir = nextDir ?? makeTryDir();
-        nextDir = null;
-        idleDir = "";
-        const code = await run({
-          server,
-          token,
-          // The report is what dispatches the next task of a chain: say we are about to be free.
-          client: { ...client, reportState: (req) => (control({ reporting: true }), client.reportState(req)) },
-          logger: log,
-          killGraceMs: opts.killGraceMs,
-          env: { ...env, ...own },
-          tryDir,
-          ...(registered ? { registered } : {}),
+    for (let line = await inbox.next(); line !== null; line = await inbox.next()) {
+      const a = parseAssignment(line);
+      if (!a.ok) {
+        log.error("warm agent: unreadable try assignment from the executor; exiting so it starts a fresh agent", {
+          error: a.error,
         });
-        await tryDir.then((d) => d.cleanup()).catch(() => {});
-        control({ done: code });
-        if (signalled) return code;
-        prepare();
+        return 2;
       }
+      const own = a.own;
+      // Register's answer, when the server registered this try for us: our first call is then the report.
+      const registered = a.registered ? registerAnswer(a.registered) : undefined;
+      const server = own.LEOFLOW_SERVER ?? "";
+      const token = own.LEOFLOW_AGENT_TOKEN ?? "";
+      const client = connect(server, token, { logger: log });
+      const tryDir = nextDir ?? makeTryDir();
+      nextDir = null;
+      idleDir = "";
+      const code = await run({
+        server,
+        token,
+        client: { ...client, reportState: (req) => reportOnPipe(req, client) },
+        logger: log,
+        killGraceMs: opts.killGraceMs,
+        env: { ...env, ...own },
+        tryDir,
+        ...(registered ? { registered } : {}),
+      });
+      await tryDir.then((d) => d.cleanup()).catch(() => {});
+      control({ done: code });
+      if (signalled) return code;
+      prepare();
+    }
     return 0;
   } finally {
     for (const s of SIGNALS) process.off(s, onSignal);
     await (nextDir as Promise<TryDir> | null)?.then((d) => d.cleanup()).catch(() => {});
+  }
+}
+
+/**
+ * This agent's stdin, read as it comes: the executor's try assignments, in order, and the answers to the reports
+ * the agent sent on its control line (one at a time: a try's report is its last call).
+ */
+class Inbox {
+  private readonly lines: string[] = [];
+  private wake: (() => void) | null = null;
+  private closed = false;
+  private answered: ((a: ReportAnswer | null) => void) | null = null;
+
+  constructor(input: ReadableStream<Uint8Array>) {
+    void this.pump(input);
+  }
+
+  /** The next assignment line; null once stdin is closed (the executor is gone, or retired this agent). */
+  async next(): Promise<string | null> {
+    while (!this.lines.length) {
+      if (this.closed) return null;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = null;
+    }
+    return this.lines.shift()!;
+  }
+
+  /** The answer to the report about to be sent; null when none comes within `ms` or stdin closes. */
+  answer(ms: number): Promise<ReportAnswer | null> {
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.settle(null), ms);
+      this.answered = (a) => (clearTimeout(timer), resolve(a));
+    });
+  }
+
+  private settle(a: ReportAnswer | null): void {
+    const answered = this.answered;
+    this.answered = null;
+    answered?.(a);
+  }
+
+  private async pump(input: ReadableStream<Uint8Array>): Promise<void> {
+    const splitter = new LineSplitter();
+    const reader = input.getReader();
+    try {
+      for (let r = await reader.read(); !r.done; r = await reader.read())
+        for (const line of splitter.push(r.value)) {
+          const answer = parseReportAnswer(line);
+          if (answer) this.settle(answer);
+          else this.lines.push(line), this.wake?.();
+        }
+    } catch {
+      // stdin failed: as closed
+    }
+    this.closed = true;
+    this.wake?.();
+    this.settle(null);
   }
 }

@@ -5,7 +5,7 @@
  * control line, or by exiting. Either way the try ends with the user process group it announced, so the
  * executor can stop what is left of it before reporting.
  */
-import { LineSplitter, formatAssignment, parseControlLine } from "../agent/launch";
+import { LineSplitter, formatAssignment, formatReportAnswer, parseControlLine, type ReportAnswer } from "../agent/launch";
 
 export interface TryEnd {
   exitCode: number | null;
@@ -23,6 +23,8 @@ export interface TryEnd {
 export interface AgentHooks {
   onReady?(agent: AgentProcess): void;
   onExit?(agent: AgentProcess): void;
+  /** A warm agent's report on its control line (`report`): answer it with answerReport. */
+  onReport?(agent: AgentProcess, body: Record<string, unknown>): void;
 }
 
 export class AgentProcess {
@@ -77,6 +79,16 @@ export class AgentProcess {
     return ended;
   }
 
+  /** The answer to the report it sent on its control line (a warm agent reads it on stdin). */
+  answerReport(a: ReportAnswer): void {
+    try {
+      this.proc.stdin?.write(formatReportAnswer(a));
+      void this.proc.stdin?.flush();
+    } catch {
+      // The agent is gone: its exit ends the try.
+    }
+  }
+
   kill(signal: NodeJS.Signals): void {
     if (signal !== "SIGCONT") this.doomed = true;
     this.proc.kill(signal);
@@ -107,6 +119,9 @@ export class AgentProcess {
       this.hooks.onReady?.(this);
     } else if ("reporting" in msg) {
       this.markReporting();
+    } else if ("report" in msg) {
+      this.markReporting();
+      this.hooks.onReport?.(this, msg.report);
     } else if (this.current) {
       const { end, pgid } = this.current;
       this.current = null;

@@ -19,7 +19,7 @@ import { AgentProcess, type AgentHooks, type TryEnd } from "./subprocess-agent";
 import { hostname } from "node:os";
 import { WarmAgentPool } from "./subprocess-pool";
 import { AGENT_SETTINGS_ENV, agentLaunchEnv, toError } from "../domain";
-import { VENV_SETTINGS_ENV } from "../agent/launch";
+import { VENV_SETTINGS_ENV, type ReportAnswer } from "../agent/launch";
 
 export interface AgentExit {
   taskInstanceId: number;
@@ -60,11 +60,20 @@ export interface SubprocessExecutorOptions {
     agent: { hostname: string; pid: number },
     started?: ExecutorRequest["started"] & { dagFile: string },
   ) => Promise<object>;
+  /**
+   * A warm agent's report sent on its control pipe, for the try it runs (rpc/handler.ts reportForAgent): the
+   * answer goes back on its stdin. Absent, the agent is told to report over HTTP.
+   */
+  report?: (
+    id: { tiId: number; tryNumber: number; dagId: string; runId: string; taskId: string },
+    body: Record<string, unknown>,
+  ) => Promise<ReportAnswer>;
   /** Where DAGs' python environments are built (`<data dir>/venvs`) and where pip installs from (python-venv.ts). */
   python?: { venvsDir: string; pipIndexUrl?: string; pipFindLinks?: string };
 }
 
 interface Launched {
+  req: ExecutorRequest;
   tryNumber: number;
   agent: AgentProcess;
   /** Resolves when the agent is done with the try (its `done` line or its exit). */
@@ -129,7 +138,7 @@ export class SubprocessExecutor implements Executor {
       .then((end) => this.finish(req, end))
       .catch((e) => this.opts.logger.error("ending a task's try failed", { ti_id: req.taskInstanceId, error: toError(e) }))
       .finally(() => pool?.release(agent));
-    this.running.set(key, { tryNumber: req.tryNumber, agent, ended, done });
+    this.running.set(key, { req, tryNumber: req.tryNumber, agent, ended, done });
     void done.finally(() => this.running.delete(key));
   }
 
@@ -158,7 +167,23 @@ export class SubprocessExecutor implements Executor {
 
   private startWarm(server: string, hooks: AgentHooks): AgentProcess {
     const env = this.launchEnv({ [AGENT_SETTINGS_ENV.control]: "stdout" });
-    return new AgentProcess([...this.opts.selfCommand, "agent", "--warm", "--server", server], env, true, hooks);
+    return new AgentProcess([...this.opts.selfCommand, "agent", "--warm", "--server", server], env, true, {
+      ...hooks,
+      onReport: (agent, body) => void this.answerReport(agent, body),
+    });
+  }
+
+  /** A warm agent's report on its pipe, for the try it runs; an executor that takes none tells it to use HTTP. */
+  private async answerReport(agent: AgentProcess, body: Record<string, unknown>): Promise<void> {
+    const launched = [...this.running.values()].find((l) => l.agent === agent);
+    const report = this.opts.report;
+    if (!launched || !report) {
+      agent.answerReport({ ok: false, code: "unavailable", message: "no report is taken on this pipe; send it over HTTP" });
+      return;
+    }
+    const r = launched.req;
+    const id = { tiId: r.taskInstanceId, tryNumber: r.tryNumber, dagId: r.dagId, runId: r.runId, taskId: r.taskId };
+    agent.answerReport(await report(id, body).catch((e) => ({ ok: false as const, code: "unavailable", message: toError(e).message })));
   }
 
   private launchEnv(own: Record<string, string>): Record<string, string> {

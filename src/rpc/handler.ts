@@ -7,9 +7,14 @@
  * const agentRpc = createAgentRpcHandler({ store, tokens, logger, heartbeatIntervalSeconds: 10, maxBodyBytes: 4 << 20, onTaskStateChange });
  * Bun.serve({ fetch: async (req) => (await agentRpc(req)) ?? app.fetch(req) });
  */
-import { createConnectRouter, createContextValues } from "@connectrpc/connect";
+import { create, fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
+import { Code, ConnectError, createConnectRouter, createContextValues, type HandlerContext } from "@connectrpc/connect";
 import { universalServerResponseToFetch } from "@connectrpc/connect/protocol";
-import { AgentService } from "../gen/leoflow/agent/v1/agent_pb";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { AgentService, ReportStateRequestSchema, ReportStateResponseSchema } from "../gen/leoflow/agent/v1/agent_pb";
+import type { AgentIdentity } from "../auth";
+import type { ReportAnswer } from "../agent/launch";
+import { errorMessage } from "../domain";
 import { agentServiceImpl, type AgentRpcDeps } from "./service";
 import { AGENT_RPC_PREFIX } from "./prefix";
 import { verifiedToken } from "./caller";
@@ -18,7 +23,23 @@ import { DEFAULT_RPC_MAX_BODY } from "./body-limit";
 
 export { AGENT_RPC_PREFIX };
 
+/** The agent RPC's fetch handler alone (tests, and servers with no warm agents). */
 export function createAgentRpcHandler(deps: AgentRpcDeps): (req: Request) => Promise<Response | null> {
+  return createAgentRpc(deps).handle;
+}
+
+export interface AgentRpc {
+  /** The fetch handler: answers paths under the service's prefix, null for anything else. */
+  handle(req: Request): Promise<Response | null>;
+  /**
+   * A warm agent's ReportState sent on its control pipe (executors/subprocess.ts) for the try `id` it was handed:
+   * the same handler as over HTTP, the pipe standing for the token (only that agent holds it, and the executor
+   * knows which try it runs). `body`: the request as the agent's client writes it (proto3 JSON).
+   */
+  reportForAgent(id: AgentIdentity, body: Record<string, unknown>): Promise<ReportAnswer>;
+}
+
+export function createAgentRpc(deps: AgentRpcDeps): AgentRpc {
   // Connect protocol only: agents are our own fetch clients; gRPC needs trailers Bun's HTTP/1.1 lacks.
   // readMaxBytes repeats the door's limit for whatever Connect itself decompresses; unknown fields are
   // skipped, not kept (a body of garbage would otherwise become hundreds of thousands of small objects).
@@ -30,11 +51,12 @@ export function createAgentRpcHandler(deps: AgentRpcDeps): (req: Request) => Pro
     readMaxBytes: maxBodyBytes,
     binaryOptions: { readUnknownFields: false },
   });
-  router.service(AgentService, agentServiceImpl(deps));
+  const impl = agentServiceImpl(deps);
+  router.service(AgentService, impl);
   const byPath = new Map(router.handlers.map((h) => [h.requestPath, h]));
   const door = { tokens: deps.tokens, maxBodyBytes, now: deps.now ?? (() => new Date()) };
 
-  return async (req) => {
+  const handle = async (req: Request): Promise<Response | null> => {
     const path = new URL(req.url).pathname;
     if (!path.startsWith(AGENT_RPC_PREFIX)) return null;
     const handler = byPath.get(path);
@@ -59,7 +81,24 @@ export function createAgentRpcHandler(deps: AgentRpcDeps): (req: Request) => Pro
     });
     return universalServerResponseToFetch(res);
   };
+
+  const reportForAgent = async (id: AgentIdentity, body: Record<string, unknown>): Promise<ReportAnswer> => {
+    try {
+      const req = fromJson(ReportStateRequestSchema, body as JsonValue);
+      // The pipe is the credential: the try is the one the executor handed this agent, valid while it runs it.
+      const values = createContextValues().set(verifiedToken, { id, expiresAt: PIPE_TOKEN_EXPIRY });
+      const res = await impl.reportState(req, { values, requestHeader: new Headers() } as HandlerContext);
+      return { ok: true, answer: toJson(ReportStateResponseSchema, create(ReportStateResponseSchema, res)) as Record<string, unknown> };
+    } catch (e) {
+      const err = e instanceof ConnectError ? e : new ConnectError(errorMessage(e), Code.InvalidArgument);
+      return { ok: false, code: codeToString(err.code), message: err.rawMessage };
+    }
+  };
+  return { handle, reportForAgent };
 }
+
+/** A piped report names no token; its identity never expires while the executor holds it. */
+const PIPE_TOKEN_EXPIRY = new Date(8.64e15);
 
 async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
   if (bytes.byteLength) yield bytes;

@@ -11,7 +11,7 @@ import type { TaskInstanceRecord } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
 import { guardedStore, openStore, type Store } from "../../src/store";
 import { PostgresStore } from "../../src/store/postgres";
-import { createAgentRpcHandler, registerForAgent } from "../../src/rpc";
+import { createAgentRpc, createAgentRpcHandler, registerForAgent } from "../../src/rpc";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AgentTokens } from "../../src/auth/agent-token";
 import { AgentRpcError, dial } from "../../src/agent";
@@ -29,6 +29,7 @@ function registerSuite(name: string, open: () => Promise<Store>) {
     const woken: number[] = [];
     let runDbId = 0;
     let local: ReturnType<typeof registerForAgent>;
+    let piped: ReturnType<typeof createAgentRpc>;
 
     beforeAll(async () => {
       store = await open();
@@ -43,6 +44,7 @@ function registerSuite(name: string, open: () => Promise<Store>) {
           { task_id: "e", operator: "bash", bash_command: "true", upstream: ["a"] },
           { task_id: "f", operator: "bash", bash_command: "true", upstream: ["a"] },
           { task_id: "g", operator: "bash", bash_command: "true" },
+          { task_id: "h", operator: "bash", bash_command: "true" },
         ],
       });
       const dag = await store.upsertDag("default", { spec, fileloc: "/dags/reg.json", pausedOnCreate: false, now: T0 });
@@ -88,6 +90,13 @@ function registerSuite(name: string, open: () => Promise<Store>) {
       });
       server = Bun.serve({ port: 0, fetch: async (req) => (await handler(req)) ?? new Response("", { status: 404 }) });
       local = registerForAgent({ store: counted, tokens, logger: silentLogger, heartbeatIntervalSeconds: 5 });
+      piped = createAgentRpc({
+        store: counted,
+        tokens,
+        logger: silentLogger,
+        heartbeatIntervalSeconds: 5,
+        onTaskStateChange: (id) => void woken.push(id),
+      });
     });
     afterAll(async () => {
       server?.stop(true);
@@ -194,6 +203,32 @@ function registerSuite(name: string, open: () => Promise<Store>) {
       const stale = await local(token, { hostname: "h", pid: 1 }, T0).catch((e: unknown) => e);
       expect([stale instanceof ConnectError, (stale as ConnectError).code]).toEqual([true, Code.FailedPrecondition]);
       expect(await store.getTaskInstanceById(ti.id)).toMatchObject({ state: "failed", hostname: null });
+    });
+
+    test("a report on a warm agent's pipe: the same handler, one store call, its run woken; a bad body is refused", async () => {
+      const { ti, token } = await queued("h");
+      await local(token, { hostname: "host-1", pid: 77 }, T0);
+      const id = { tiId: ti.id, tryNumber: 1, dagId: "reg", runId: "r1", taskId: "h" };
+      calls.length = 0;
+      woken.length = 0;
+      const body = {
+        state: "success",
+        exitCode: 0,
+        error: "",
+        logFirstSeq: "0",
+        logLines: [{ timestampMs: "1", stream: "stdout", line: "bye" }],
+      };
+      expect(await piped.reportForAgent(id, body)).toEqual({ ok: true, answer: { state: "success" } });
+      expect(calls).toEqual(["finishTry"]);
+      expect(woken).toEqual([runDbId]);
+      expect((await store.readLogs(ti.id, 1)).map((l) => l.line)).toEqual(["bye"]);
+      // Again (a resend): the state it has, nothing changed.
+      expect(await piped.reportForAgent(id, body)).toEqual({ ok: true, answer: { state: "success" } });
+      expect(await piped.reportForAgent(id, { state: "exploded", exitCode: 0, error: "" })).toMatchObject({
+        ok: false,
+        code: "invalid_argument",
+      });
+      expect(await piped.reportForAgent(id, { state: 5 })).toMatchObject({ ok: false, code: "invalid_argument" });
     });
 
     test("a try no longer queued is refused, and stays as it is", async () => {

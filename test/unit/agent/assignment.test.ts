@@ -4,6 +4,8 @@
  */
 import { expect, test } from "bun:test";
 import { formatAssignment, parseAssignment } from "../../../src/agent";
+import { formatReportAnswer, parseReportAnswer } from "../../../src/agent/assignment";
+import { MAX_LINE_BYTES } from "../../../src/agent/line-splitter";
 
 const own = { LEOFLOW_AGENT_TOKEN: "tok", LEOFLOW_SERVER: "http://127.0.0.1:8080" };
 
@@ -24,6 +26,28 @@ test("Register's answer rides along as JSON: its type name left out, 64-bit numb
     registered: { tryNumber: 1, spec: { logSeqStart: "12", env: { A: "1" } } },
   });
 });
+
+test("an answer that would not fit the agent's line is left out: that agent registers itself", () => {
+  const big = { spec: { taskJson: "x".repeat(MAX_LINE_BYTES) } };
+  expect(parseAssignment(formatAssignment(own, big).trimEnd())).toEqual({ ok: true, own });
+});
+
+test.each([
+  [{ ok: true as const, answer: { state: "success" } }],
+  [{ ok: true as const, answer: {} }],
+  [{ ok: false as const, code: "failed_precondition", message: "try 2 of etl/r1/load is now failed" }],
+])("a report's answer %p round-trips, and is not an assignment", (a) => {
+  const line = formatReportAnswer(a).trimEnd();
+  expect(parseReportAnswer(line)).toEqual(a);
+  expect(parseAssignment(line).ok).toBe(false);
+});
+
+test.each([
+  [formatAssignment(own).trimEnd()],
+  ['{"report_answer":"success"}'],
+  ['{"report_error":{"code":"internal"}}'],
+  ['{"report_answer":{"state":'],
+])("%p is not a report's answer", (line) => expect(parseReportAnswer(line)).toBeNull());
 
 test.each([
   ['{"LEOFLOW_AGENT_TOKEN":"t","LEOFLOW_SERVER":"http://x","registered":"x"}', "registered must be a JSON object (Register's answer)"],

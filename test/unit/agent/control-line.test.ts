@@ -3,12 +3,16 @@ import { expect, test } from "bun:test";
 import { formatControlLine, parseControlLine } from "../../../src/agent";
 import { parseProcStat } from "../../../src/executors";
 
-test.each([[{ user_pgid: 4242 }], [{ ready: true as const }], [{ reporting: true as const }], [{ done: 0 }], [{ done: 2 }]])(
-  "control line %p round-trips",
-  (msg) => {
-    expect(parseControlLine(formatControlLine(msg).trimEnd())).toEqual(msg);
-  },
-);
+test.each([
+  [{ user_pgid: 4242 }],
+  [{ ready: true as const }],
+  [{ reporting: true as const }],
+  [{ done: 0 }],
+  [{ done: 2 }],
+  [{ report: { state: "success", exitCode: 0, error: "", logFirstSeq: "3", logLines: [] } }],
+])("control line %p round-trips", (msg) => {
+  expect(parseControlLine(formatControlLine(msg).trimEnd())).toEqual(msg);
+});
 
 test.each([
   ["hello"],
@@ -23,6 +27,8 @@ test.each([
   ['leoflow-control {"done":-1}'],
   ['leoflow-control {"done":1.5}'],
   ['leoflow-control {"done":256}'],
+  ['leoflow-control {"report":"success"}'],
+  ['leoflow-control {"report":["success"]}'],
   ["leoflow-control null"],
 ])("%p is not a control line", (line) => expect(parseControlLine(line)).toBeNull());
 

@@ -4,8 +4,16 @@
  * Assignments come from an in-memory stream and the control channel is off (each try's temp folder, which the
  * agent makes ahead: test/integration/agent/warm-try-dir.test.ts).
  */
-import { expect, test } from "bun:test";
-import { formatAssignment, runWarmAgent, type RunAgentOptions } from "../../../src/agent";
+import { describe, expect, test } from "bun:test";
+import {
+  AgentRpcError,
+  formatAssignment,
+  parseControlLine,
+  runWarmAgent,
+  type AgentClient,
+  type RunAgentOptions,
+} from "../../../src/agent";
+import { formatReportAnswer } from "../../../src/agent/assignment";
 import { silentLogger } from "../../../src/observability";
 
 function input(lines: string[]): ReadableStream<Uint8Array> {
@@ -79,4 +87,69 @@ test("a try the server registered comes with Register's answer: the agent does n
   expect([reg.spec!.operator, reg.spec!.env, reg.spec!.logSeqStart, reg.spec!.xcomInputs]).toEqual(["bash", { A: "1" }, "40", {}]);
   // A try without one registers itself, as a cold agent does.
   expect(seen[1]!.registered).toBeUndefined();
+});
+
+describe("a try's report on the control pipe", () => {
+  /** A warm agent with a control pipe: its control lines are read here and its stdin is written from here. */
+  function pipedAgent(answer: (report: Record<string, unknown>) => string | null) {
+    const encoder = new TextEncoder();
+    let stdin!: ReadableStreamDefaultController<Uint8Array>;
+    const input = new ReadableStream<Uint8Array>({ start: (c) => void (stdin = c) });
+    const http: string[] = [];
+    const lines: string[] = [];
+    const client = {
+      reportState: async (req: { state: string }) => (http.push(req.state), { state: `${req.state} over http` }),
+    } as unknown as AgentClient;
+    const outcome: { state?: string; error?: unknown } = {};
+    const done = runWarmAgent({
+      logger: silentLogger,
+      env: { ...base, LEOFLOW_AGENT_CONTROL: "stdout" },
+      input,
+      writeControl: (line) => {
+        lines.push(line.trimEnd());
+        const msg = parseControlLine(line.trimEnd());
+        if (msg && "report" in msg) {
+          const a = answer(msg.report);
+          if (a) stdin.enqueue(encoder.encode(a));
+        }
+        if (msg && "done" in msg) stdin.close();
+      },
+      dial: () => client,
+      run: async (o) => {
+        try {
+          outcome.state = (await o.client!.reportState({ state: "success", exitCode: 0, error: "" })).state;
+        } catch (e) {
+          outcome.error = e;
+        }
+        return 0;
+      },
+    });
+    stdin.enqueue(encoder.encode(formatAssignment({ LEOFLOW_AGENT_TOKEN: "t1", LEOFLOW_SERVER: "http://a" })));
+    return { done, http, lines, outcome };
+  }
+
+  test("is answered on stdin: no HTTP call, and no `reporting` line (the report itself says so)", async () => {
+    const seen: Record<string, unknown>[] = [];
+    const a = pipedAgent((report) => (seen.push(report), formatReportAnswer({ ok: true, answer: { state: "success" } })));
+    expect(await a.done).toBe(0);
+    expect(a.outcome).toEqual({ state: "success" });
+    expect(seen).toEqual([{ state: "success", exitCode: 0, error: "" }]);
+    expect(a.http).toEqual([]);
+    expect(a.lines.filter((l) => l.includes("reporting"))).toEqual([]);
+  });
+
+  test("a refusal no retry can change is the try's answer, as over HTTP", async () => {
+    const a = pipedAgent(() => formatReportAnswer({ ok: false, code: "failed_precondition", message: "the try is now failed" }));
+    await a.done;
+    expect(a.outcome.error).toBeInstanceOf(AgentRpcError);
+    expect((a.outcome.error as AgentRpcError).code).toBe("failed_precondition");
+    expect(a.http).toEqual([]);
+  });
+
+  test("an answer a retry may change sends the report over HTTP, saying `reporting` first", async () => {
+    const a = pipedAgent(() => formatReportAnswer({ ok: false, code: "unavailable", message: "no report is taken on this pipe" }));
+    await a.done;
+    expect([a.outcome.state, a.http]).toEqual(["success over http", ["success"]]);
+    expect(a.lines.filter((l) => l.includes("reporting"))).toHaveLength(1);
+  });
 });
