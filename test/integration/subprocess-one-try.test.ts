@@ -8,9 +8,9 @@ import { afterAll, afterEach, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseDagSpec } from "../../src/domain/schemas";
 import { silentLogger } from "../../src/observability";
-import { SubprocessExecutor, groupAlive, type AgentExit, type ExecutorRequest } from "../../src/executors";
+import { SubprocessExecutor, groupAlive, type AgentExit } from "../../src/executors";
+import { bashTryRequest } from "../support/executor-request";
 import { waitFor } from "../e2e/harness";
 
 const dir = mkdtempSync(join(tmpdir(), "leoflow-subprocess-one-try-"));
@@ -27,19 +27,7 @@ writeFileSync(
     "sleep 300",
   ].join("\n"),
 );
-const task = parseDagSpec({ dag_id: "d", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] }).tasks[0]!;
-const req = (tryNumber: number): ExecutorRequest => ({
-  taskInstanceId: 1,
-  team: "default",
-  dagId: "d",
-  runId: "r",
-  taskId: "t",
-  tryNumber,
-  task,
-  dagFile: "",
-  controlPlaneUrl: "http://127.0.0.1:1",
-  agentToken: String(tryNumber),
-});
+const req = (tryNumber: number) => bashTryRequest({ tryNumber, agentToken: String(tryNumber) });
 const lines = () => (existsSync(markers) ? readFileSync(markers, "utf8").trim().split("\n") : []);
 const pgidOf = (tryNumber: number) =>
   Number(
