@@ -27,6 +27,8 @@ export const HOP_API = "per-hop latency from the API's ms timestamps (ms)";
  */
 export const USER_HOP = "per-hop latency on the user processes' clock, print → next print (ms)";
 export const BASH_BACK_TO_BACK = "bash after bash, back to back";
+/** The same floor measured by the chain workload around Leoflow's bash chains: their rows' reference. */
+export const BASH_BESIDE_CHAIN = "bash after bash, beside the chains";
 /** Where a subprocess hop's time goes, from the task instance's own timestamps. */
 export const PHASE_DECIDE = "hop phase: upstream end → downstream queued (ms)";
 export const PHASE_LAUNCH = "hop phase: downstream queued → start (ms)";
@@ -124,8 +126,26 @@ async function leoflowChains(ctx: BenchContext, trials: number): Promise<Row[]> 
   const kinds = ctx.opts.kinds.filter((k): k is "http" | "bash" => k !== "empty");
   if (!kinds.length) return [];
   const clockDir = tempDir("chain-clock");
+  // The bash rows' floor, measured in this workload, half its trials before Leoflow's chains and half after (as
+  // the peers' bracket them): the ratio then compares the same minutes of a machine whose speed drifts.
+  const bash = kinds.includes("bash");
+  const floorBefore = bash ? await backToBackBash(ctx.opts.chain, Math.ceil(trials / 2)) : [];
   try {
-    return await leoflowChainsPrinting(ctx, trials, kinds, clockDir);
+    const rows = await leoflowChainsPrinting(ctx, trials, kinds, clockDir);
+    if (!bash) return rows;
+    const floorAfter = await backToBackBash(ctx.opts.chain, Math.floor(trials / 2));
+    return [
+      ...rows,
+      {
+        workload: WORKLOAD,
+        metric: USER_HOP,
+        subject: BASH_BESIDE_CHAIN,
+        kind: "floor",
+        better: "lower",
+        samples: [...floorBefore, ...floorAfter],
+        note: "bash after bash printing as the chain's tasks do, half before Leoflow's chains and half after",
+      },
+    ];
   } finally {
     removeDir(clockDir);
   }
@@ -136,6 +156,29 @@ function userHops(clockDir: string, length: number): number[] {
   const at = Array.from({ length }, (_, i) => Number(readFileSync(join(clockDir, `t${i}`), "utf8")) * 1000);
   if (at.some((t) => !Number.isFinite(t) || t <= 0)) throw new Error(`chain: a bash task printed no time into ${clockDir}`);
   return at.slice(1).map((t, i) => t - at[i]!);
+}
+
+/**
+ * The user processes' clock for a chain of bash tasks at its least: bash after bash from one parent, each
+ * running the chain's bash task's own command (its $EPOCHREALTIME printed into a file of its own: the write
+ * costs ~1 ms on this VM, more than a print to a pipe), the gaps between the prints; `trials` chains after
+ * an untimed one.
+ */
+export async function backToBackBash(length: number, trials: number): Promise<number[]> {
+  const dir = tempDir("floor-clock");
+  try {
+    const gaps: number[] = [];
+    for (let t = 0; t <= trials; t++) {
+      for (let i = 0; i < length; i++) {
+        const p = Bun.spawn(["bash", "-c", printClockCommand(dir, i)], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+        if ((await p.exited) !== 0) throw new Error(`bash -c ${printClockCommand(dir, i)} exited ${p.exitCode}`);
+      }
+      if (t) gaps.push(...userHops(dir, length));
+    }
+    return gaps;
+  } finally {
+    removeDir(dir);
+  }
 }
 
 async function leoflowChainsPrinting(ctx: BenchContext, trials: number, kinds: ("http" | "bash")[], clockDir: string): Promise<Row[]> {
@@ -195,7 +238,7 @@ async function leoflowChainsPrinting(ctx: BenchContext, trials: number, kinds: (
           ...(kind === "http"
             ? { floor: floorSubject(store, kind), note: "on the no-op server's clock: upstream's request answered → downstream's arrived" }
             : {
-                floor: BASH_BACK_TO_BACK,
+                floor: BASH_BESIDE_CHAIN,
                 floorMetric: USER_HOP,
                 note: "on the user processes' clock: each task prints $EPOCHREALTIME, print → next print (what a user waits)",
               }),

@@ -7,13 +7,12 @@
  * floor row by subject.
  */
 import { Database } from "bun:sqlite";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { skippedRow, type BenchContext, type Workload } from "../lib/context";
 import { BINARY, noopServer, removeDir, tempDir, httpTaskWork } from "../lib/leoflow";
 import type { Row } from "../lib/stats";
-import { BASH_BACK_TO_BACK, USER_HOP, floorSubject, HOP, nowMs, printClockCommand, TOTAL } from "./chain";
+import { BASH_BACK_TO_BACK, USER_HOP, backToBackBash, floorSubject, HOP, nowMs, TOTAL } from "./chain";
 
 const WORKLOAD = "floor";
 
@@ -23,26 +22,6 @@ type Commit = (upstream: number, downstream: number) => Promise<void> | void;
 async function spawnToExit(argv: string[]): Promise<void> {
   const p = Bun.spawn(argv, { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
   if ((await p.exited) !== 0) throw new Error(`${argv.join(" ")} exited ${p.exitCode}`);
-}
-
-/**
- * The user processes' clock for a chain of bash tasks at its least: bash after bash from one parent, each
- * running the chain's bash task's own command (its $EPOCHREALTIME printed into a file of its own: the write
- * costs ~1 ms on this VM, more than a print to a pipe), the gaps between the prints.
- */
-async function backToBackBash(length: number, trials: number): Promise<number[]> {
-  const dir = tempDir("floor-clock");
-  try {
-    const gaps: number[] = [];
-    for (let t = 0; t <= trials; t++) {
-      for (let i = 0; i < length; i++) await spawnToExit(["bash", "-c", printClockCommand(dir, i)]);
-      const at = Array.from({ length }, (_, i) => Number(readFileSync(join(dir, `t${i}`), "utf8")) * 1000);
-      if (t) gaps.push(...at.slice(1).map((a, i) => a - at[i]!));
-    }
-    return gaps;
-  } finally {
-    removeDir(dir);
-  }
 }
 
 /** Runs `trials` chains (after one warm-up) where each hop is `hop(i)`; returns per-hop and per-chain times. */
