@@ -54,7 +54,7 @@ import {
   signingKeys,
   warnOfForeignSecrets,
 } from "./auth";
-import { isCompiledBinary, selfCommand, type ReportAnswer } from "./agent/launch";
+import { isCompiledBinary, selfCommand, type ReportResult } from "./agent/launch";
 import { VERSION } from "./version";
 
 export interface RunningServer {
@@ -182,7 +182,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
           // A warm agent's try is registered here and its answer piped with the assignment (rpc/register.ts).
           register: async (token, agent, started) => (await loadWarmRegister())(token, agent, new Date(), started),
           // and its report comes back on its pipe, to the same handler as over HTTP.
-          report: async (id, body): Promise<ReportAnswer> => (await loadRpc()).reportForAgent(id, body),
+          report: async (id, body): Promise<ReportResult> => (await loadRpc()).reportForAgent(id, body),
           python: { venvsDir: join(cfg.data_dir, "venvs"), pipIndexUrl: cfg.pip_index_url, pipFindLinks: cfg.pip_find_links },
         });
   const standard = docker?.executor ?? kube?.executor ?? subprocess!;

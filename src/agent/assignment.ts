@@ -32,13 +32,17 @@ export function formatAssignment(own: Assignment, registered?: object): string {
  * The executor's answer to a report a warm agent sent on its control line (control-line.ts `report`): what
  * ReportState answered (its JSON), or the error the RPC would have answered, by its Connect code name.
  */
-export type ReportAnswer = { ok: true; answer: Record<string, unknown> } | { ok: false; code: string; message: string };
+export type ReportResult = { ok: true; answer: Record<string, unknown> } | { ok: false; code: string; message: string };
+/** A ReportResult with the number the agent gave its report (a late answer to an earlier report is told apart). */
+export type ReportAnswer = ReportResult & { id: number };
 
 const ANSWER = "report_answer";
 const ERROR = "report_error";
+const ID = "report_id";
 
 export function formatReportAnswer(a: ReportAnswer): string {
-  return `${JSON.stringify(a.ok ? { [ANSWER]: a.answer } : { [ERROR]: { code: a.code, message: a.message } })}\n`;
+  const body = a.ok ? { [ANSWER]: a.answer } : { [ERROR]: { code: a.code, message: a.message } };
+  return `${JSON.stringify({ ...body, [ID]: a.id })}\n`;
 }
 
 /** A stdin line that answers a report, or null (an assignment, or anything else). */
@@ -50,11 +54,13 @@ export function parseReportAnswer(line: string): ReportAnswer | null {
   } catch {
     return null;
   }
+  const id = raw[ID];
+  if (typeof id !== "number" || !Number.isSafeInteger(id)) return null;
   const answer = raw[ANSWER];
-  if (answer && typeof answer === "object" && !Array.isArray(answer)) return { ok: true, answer: answer as Record<string, unknown> };
+  if (answer && typeof answer === "object" && !Array.isArray(answer)) return { ok: true, answer: answer as Record<string, unknown>, id };
   const error = raw[ERROR] as { code?: unknown; message?: unknown } | undefined;
   if (error && typeof error.code === "string" && typeof error.message === "string")
-    return { ok: false, code: error.code, message: error.message };
+    return { ok: false, code: error.code, message: error.message, id };
   return null;
 }
 

@@ -10,8 +10,8 @@
  * - `done` (warm agents): the try is over, with the exit code a cold agent would have exited with (runner.ts);
  *   the agent waits for the next try.
  * - `report` (warm agents): the try's ReportState request (the JSON its RPC client would send), answered on
- *   stdin (assignment.ts formatReportAnswer): the report of a try the executor handed this agent, without an
- *   HTTP exchange. A report that does not fit a line goes over HTTP.
+ *   stdin (assignment.ts formatReportAnswer) under the same `report_id`: the report of a try the executor handed
+ *   this agent, without an HTTP exchange. A report that does not fit a line goes over HTTP.
  *
  * @example formatControlLine({ user_pgid: 4242 }) // 'leoflow-control {"user_pgid":4242}\n'
  */
@@ -20,7 +20,12 @@ const PREFIX = "leoflow-control ";
 
 export type ControlMessage =
   /** Process group id of the user process (its pid: it is started with setsid). */
-  { user_pgid: number } | { ready: true } | { reporting: true } | { done: number } | { report: Record<string, unknown> };
+  | { user_pgid: number }
+  | { ready: true }
+  | { reporting: true }
+  | { done: number }
+  /** `report_id`: this agent's number for the report, which its answer carries back. */
+  | { report: Record<string, unknown>; report_id: number };
 
 export function formatControlLine(msg: ControlMessage): string {
   return `${PREFIX}${JSON.stringify(msg)}\n`;
@@ -36,12 +41,13 @@ export function parseControlLine(line: string): ControlMessage | null {
     return null;
   }
   if (typeof msg !== "object" || msg === null) return null;
-  const { user_pgid, ready, reporting, done, report } = msg;
+  const { user_pgid, ready, reporting, done, report, report_id } = msg;
   // Never a signal to every process (-1) or to the executor's own group (0).
   if (typeof user_pgid === "number" && Number.isSafeInteger(user_pgid) && user_pgid > 1) return { user_pgid };
   if (ready === true) return { ready: true };
   if (reporting === true) return { reporting: true };
   if (typeof done === "number" && Number.isInteger(done) && done >= 0 && done <= 255) return { done };
-  if (report && typeof report === "object" && !Array.isArray(report)) return { report: report as Record<string, unknown> };
+  if (report && typeof report === "object" && !Array.isArray(report) && typeof report_id === "number" && Number.isSafeInteger(report_id))
+    return { report: report as Record<string, unknown>, report_id };
   return null;
 }

@@ -5,7 +5,14 @@
  * server ~1 ms of its start before /health (test/architecture/startup-graph.test.ts).
  */
 export { selfCommand, isCompiledBinary, mainScriptPath } from "./self-command";
-export { formatAssignment, formatReportAnswer, parseAssignment, type Assignment, type ReportAnswer } from "./assignment";
+export {
+  formatAssignment,
+  formatReportAnswer,
+  parseAssignment,
+  type Assignment,
+  type ReportAnswer,
+  type ReportResult,
+} from "./assignment";
 export { formatControlLine, parseControlLine, type ControlMessage } from "./control-line";
 export { LineSplitter, MAX_LINE_BYTES } from "./line-splitter";
 export { VENV_SETTINGS_ENV } from "./python-venv";

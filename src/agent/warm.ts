@@ -86,6 +86,8 @@ export async function runWarmAgent(opts: RunWarmAgentOptions = {}): Promise<numb
   prepare();
   const inbox = new Inbox(opts.input ?? Bun.stdin.stream());
   const piped = env[AGENT_SETTINGS_ENV.control] === "stdout";
+  /** Reports sent on the pipe: each answer names the one it answers. */
+  let reports = 0;
   /**
    * The try's report on the control pipe, answered on stdin: no HTTP exchange on a chain's path. Over HTTP (with
    * its retries) when there is no pipe, the report does not fit a line, no answer comes, or the answer is one a
@@ -93,9 +95,11 @@ export async function runWarmAgent(opts: RunWarmAgentOptions = {}): Promise<numb
    */
   const reportOnPipe = async (req: Parameters<AgentClient["reportState"]>[0], client: AgentClient): Promise<ReportStateResponse> => {
     const body = reportStateBody(req);
-    if (piped && Buffer.byteLength(formatControlLine({ report: body })) < MAX_LINE_BYTES) {
-      const answered = inbox.answer(REPORT_ANSWER_WAIT_MS);
-      control({ report: body });
+    const id = reports + 1;
+    if (piped && Buffer.byteLength(formatControlLine({ report: body, report_id: id })) < MAX_LINE_BYTES) {
+      reports = id;
+      const answered = inbox.answer(id, REPORT_ANSWER_WAIT_MS);
+      control({ report: body, report_id: id });
       const a = await answered;
       if (a?.ok) return reportAnswer(a.answer);
       if (a) {
@@ -156,7 +160,7 @@ class Inbox {
   private readonly lines: string[] = [];
   private wake: (() => void) | null = null;
   private closed = false;
-  private answered: ((a: ReportAnswer | null) => void) | null = null;
+  private answered: { id: number; resolve: (a: ReportAnswer | null) => void } | null = null;
 
   constructor(input: ReadableStream<Uint8Array>) {
     void this.pump(input);
@@ -172,19 +176,23 @@ class Inbox {
     return this.lines.shift()!;
   }
 
-  /** The answer to the report about to be sent; null when none comes within `ms` or stdin closes. */
-  answer(ms: number): Promise<ReportAnswer | null> {
+  /**
+   * The answer to report `id`, about to be sent; null when none comes within `ms` or stdin closes. An answer to
+   * another report (a late one, after its report went over HTTP) is dropped.
+   */
+  answer(id: number, ms: number): Promise<ReportAnswer | null> {
     if (this.closed) return Promise.resolve(null);
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.settle(null), ms);
-      this.answered = (a) => (clearTimeout(timer), resolve(a));
+      this.answered = { id, resolve: (a) => (clearTimeout(timer), resolve(a)) };
     });
   }
 
   private settle(a: ReportAnswer | null): void {
     const answered = this.answered;
+    if (!answered || (a && a.id !== answered.id)) return;
     this.answered = null;
-    answered?.(a);
+    answered.resolve(a);
   }
 
   private async pump(input: ReadableStream<Uint8Array>): Promise<void> {

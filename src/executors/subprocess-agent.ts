@@ -23,8 +23,8 @@ export interface TryEnd {
 export interface AgentHooks {
   onReady?(agent: AgentProcess): void;
   onExit?(agent: AgentProcess): void;
-  /** A warm agent's report on its control line (`report`): answer it with answerReport. */
-  onReport?(agent: AgentProcess, body: Record<string, unknown>): void;
+  /** A warm agent's report on its control line (`report`, numbered `id`): answer it with answerReport. */
+  onReport?(agent: AgentProcess, body: Record<string, unknown>, id: number): void;
 }
 
 export class AgentProcess {
@@ -121,7 +121,7 @@ export class AgentProcess {
       this.markReporting();
     } else if ("report" in msg) {
       this.markReporting();
-      this.hooks.onReport?.(this, msg.report);
+      this.hooks.onReport?.(this, msg.report, msg.report_id);
     } else if (this.current) {
       const { end, pgid } = this.current;
       this.current = null;

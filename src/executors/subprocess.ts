@@ -19,7 +19,7 @@ import { AgentProcess, type AgentHooks, type TryEnd } from "./subprocess-agent";
 import { hostname } from "node:os";
 import { WarmAgentPool } from "./subprocess-pool";
 import { AGENT_SETTINGS_ENV, agentLaunchEnv, toError } from "../domain";
-import { VENV_SETTINGS_ENV, type ReportAnswer } from "../agent/launch";
+import { VENV_SETTINGS_ENV, type ReportResult } from "../agent/launch";
 
 export interface AgentExit {
   taskInstanceId: number;
@@ -67,7 +67,7 @@ export interface SubprocessExecutorOptions {
   report?: (
     id: { tiId: number; tryNumber: number; dagId: string; runId: string; taskId: string },
     body: Record<string, unknown>,
-  ) => Promise<ReportAnswer>;
+  ) => Promise<ReportResult>;
   /** Where DAGs' python environments are built (`<data dir>/venvs`) and where pip installs from (python-venv.ts). */
   python?: { venvsDir: string; pipIndexUrl?: string; pipFindLinks?: string };
 }
@@ -169,21 +169,22 @@ export class SubprocessExecutor implements Executor {
     const env = this.launchEnv({ [AGENT_SETTINGS_ENV.control]: "stdout" });
     return new AgentProcess([...this.opts.selfCommand, "agent", "--warm", "--server", server], env, true, {
       ...hooks,
-      onReport: (agent, body) => void this.answerReport(agent, body),
+      onReport: (agent, body, id) => void this.answerReport(agent, body, id),
     });
   }
 
   /** A warm agent's report on its pipe, for the try it runs; an executor that takes none tells it to use HTTP. */
-  private async answerReport(agent: AgentProcess, body: Record<string, unknown>): Promise<void> {
+  private async answerReport(agent: AgentProcess, body: Record<string, unknown>, reportId: number): Promise<void> {
     const launched = [...this.running.values()].find((l) => l.agent === agent);
     const report = this.opts.report;
     if (!launched || !report) {
-      agent.answerReport({ ok: false, code: "unavailable", message: "no report is taken on this pipe; send it over HTTP" });
+      agent.answerReport({ ok: false, code: "unavailable", message: "no report is taken on this pipe; send it over HTTP", id: reportId });
       return;
     }
     const r = launched.req;
     const id = { tiId: r.taskInstanceId, tryNumber: r.tryNumber, dagId: r.dagId, runId: r.runId, taskId: r.taskId };
-    agent.answerReport(await report(id, body).catch((e) => ({ ok: false as const, code: "unavailable", message: toError(e).message })));
+    const result = await report(id, body).catch((e): ReportResult => ({ ok: false, code: "unavailable", message: toError(e).message }));
+    agent.answerReport({ ...result, id: reportId });
   }
 
   private launchEnv(own: Record<string, string>): Record<string, string> {

@@ -13,7 +13,7 @@ import { universalServerResponseToFetch } from "@connectrpc/connect/protocol";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { AgentService, ReportStateRequestSchema, ReportStateResponseSchema } from "../gen/leoflow/agent/v1/agent_pb";
 import type { AgentIdentity } from "../auth";
-import type { ReportAnswer } from "../agent/launch";
+import type { ReportResult } from "../agent/launch";
 import { errorMessage } from "../domain";
 import { agentServiceImpl, type AgentRpcDeps } from "./service";
 import { AGENT_RPC_PREFIX } from "./prefix";
@@ -36,7 +36,7 @@ export interface AgentRpc {
    * the same handler as over HTTP, the pipe standing for the token (only that agent holds it, and the executor
    * knows which try it runs). `body`: the request as the agent's client writes it (proto3 JSON).
    */
-  reportForAgent(id: AgentIdentity, body: Record<string, unknown>): Promise<ReportAnswer>;
+  reportForAgent(id: AgentIdentity, body: Record<string, unknown>): Promise<ReportResult>;
 }
 
 export function createAgentRpc(deps: AgentRpcDeps): AgentRpc {
@@ -82,7 +82,7 @@ export function createAgentRpc(deps: AgentRpcDeps): AgentRpc {
     return universalServerResponseToFetch(res);
   };
 
-  const reportForAgent = async (id: AgentIdentity, body: Record<string, unknown>): Promise<ReportAnswer> => {
+  const reportForAgent = async (id: AgentIdentity, body: Record<string, unknown>): Promise<ReportResult> => {
     try {
       const req = fromJson(ReportStateRequestSchema, body as JsonValue);
       // The pipe is the credential: the try is the one the executor handed this agent, valid while it runs it.

@@ -72,7 +72,7 @@ const BY_TOKEN = [
 const REPORTS = [
   "echo 'leoflow-control {\"ready\":true}'",
   "while read -r line; do",
-  '  echo \'leoflow-control {"report":{"state":"success","exitCode":0,"error":""}}\'',
+  '  echo \'leoflow-control {"report":{"state":"success","exitCode":0,"error":""},"report_id":7}\'',
   "  read -r answer",
   '  echo "$answer" >> "$ANSWERS"',
   '  case "$answer" in',
@@ -108,7 +108,7 @@ test("a report on the pipe reaches the port with the try the agent runs, and its
   expect(reports).toEqual([
     { id: { tiId: 41, tryNumber: 3, dagId: "d", runId: "r", taskId: "t" }, body: { state: "success", exitCode: 0, error: "" } },
   ]);
-  expect(answered()).toEqual(['{"report_answer":{"state":"success"}}']);
+  expect(answered()).toEqual(['{"report_answer":{"state":"success"},"report_id":7}']);
   expect([end.exitCode, end.reported]).toEqual([0, true]);
 });
 
@@ -116,5 +116,7 @@ test("an executor that takes no reports on the pipe answers unavailable: the age
   writeFileSync(answers, "");
   const { run } = executor(REPORTS);
   await run({ taskInstanceId: 42 });
-  expect(answered()).toEqual(['{"report_error":{"code":"unavailable","message":"no report is taken on this pipe; send it over HTTP"}}']);
+  expect(answered()).toEqual([
+    '{"report_error":{"code":"unavailable","message":"no report is taken on this pipe; send it over HTTP"},"report_id":7}',
+  ]);
 });

@@ -33,9 +33,9 @@ test("an answer that would not fit the agent's line is left out: that agent regi
 });
 
 test.each([
-  [{ ok: true as const, answer: { state: "success" } }],
-  [{ ok: true as const, answer: {} }],
-  [{ ok: false as const, code: "failed_precondition", message: "try 2 of etl/r1/load is now failed" }],
+  [{ ok: true as const, answer: { state: "success" }, id: 1 }],
+  [{ ok: true as const, answer: {}, id: 2 }],
+  [{ ok: false as const, code: "failed_precondition", message: "try 2 of etl/r1/load is now failed", id: 3 }],
 ])("a report's answer %p round-trips, and is not an assignment", (a) => {
   const line = formatReportAnswer(a).trimEnd();
   expect(parseReportAnswer(line)).toEqual(a);
@@ -47,6 +47,8 @@ test.each([
   ['{"report_answer":"success"}'],
   ['{"report_error":{"code":"internal"}}'],
   ['{"report_answer":{"state":'],
+  ['{"report_answer":{"state":"success"}}'],
+  ['{"report_answer":{"state":"success"},"report_id":"1"}'],
 ])("%p is not a report's answer", (line) => expect(parseReportAnswer(line)).toBeNull());
 
 test.each([

@@ -9,7 +9,7 @@ test.each([
   [{ reporting: true as const }],
   [{ done: 0 }],
   [{ done: 2 }],
-  [{ report: { state: "success", exitCode: 0, error: "", logFirstSeq: "3", logLines: [] } }],
+  [{ report: { state: "success", exitCode: 0, error: "", logFirstSeq: "3", logLines: [] }, report_id: 7 }],
 ])("control line %p round-trips", (msg) => {
   expect(parseControlLine(formatControlLine(msg).trimEnd())).toEqual(msg);
 });
@@ -27,8 +27,9 @@ test.each([
   ['leoflow-control {"done":-1}'],
   ['leoflow-control {"done":1.5}'],
   ['leoflow-control {"done":256}'],
-  ['leoflow-control {"report":"success"}'],
-  ['leoflow-control {"report":["success"]}'],
+  ['leoflow-control {"report":"success","report_id":1}'],
+  ['leoflow-control {"report":{"state":"success"}}'],
+  ['leoflow-control {"report":["success"],"report_id":1}'],
   ["leoflow-control null"],
 ])("%p is not a control line", (line) => expect(parseControlLine(line)).toBeNull());
 

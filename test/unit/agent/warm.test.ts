@@ -91,7 +91,7 @@ test("a try the server registered comes with Register's answer: the agent does n
 
 describe("a try's report on the control pipe", () => {
   /** A warm agent with a control pipe: its control lines are read here and its stdin is written from here. */
-  function pipedAgent(answer: (report: Record<string, unknown>) => string | null) {
+  function pipedAgent(answer: (report: Record<string, unknown>, id: number) => string[]) {
     const encoder = new TextEncoder();
     let stdin!: ReadableStreamDefaultController<Uint8Array>;
     const input = new ReadableStream<Uint8Array>({ start: (c) => void (stdin = c) });
@@ -108,10 +108,7 @@ describe("a try's report on the control pipe", () => {
       writeControl: (line) => {
         lines.push(line.trimEnd());
         const msg = parseControlLine(line.trimEnd());
-        if (msg && "report" in msg) {
-          const a = answer(msg.report);
-          if (a) stdin.enqueue(encoder.encode(a));
-        }
+        if (msg && "report" in msg) for (const a of answer(msg.report, msg.report_id)) stdin.enqueue(encoder.encode(a));
         if (msg && "done" in msg) stdin.close();
       },
       dial: () => client,
@@ -128,9 +125,16 @@ describe("a try's report on the control pipe", () => {
     return { done, http, lines, outcome };
   }
 
-  test("is answered on stdin: no HTTP call, and no `reporting` line (the report itself says so)", async () => {
+  test("is answered on stdin under its number: no HTTP call, no `reporting` line, another report's answer dropped", async () => {
     const seen: Record<string, unknown>[] = [];
-    const a = pipedAgent((report) => (seen.push(report), formatReportAnswer({ ok: true, answer: { state: "success" } })));
+    const a = pipedAgent((report, id) => {
+      seen.push(report);
+      // A late answer to another report first: not this one's.
+      return [
+        formatReportAnswer({ ok: true, answer: { state: "failed" }, id: id + 100 }),
+        formatReportAnswer({ ok: true, answer: { state: "success" }, id }),
+      ];
+    });
     expect(await a.done).toBe(0);
     expect(a.outcome).toEqual({ state: "success" });
     expect(seen).toEqual([{ state: "success", exitCode: 0, error: "" }]);
@@ -139,7 +143,9 @@ describe("a try's report on the control pipe", () => {
   });
 
   test("a refusal no retry can change is the try's answer, as over HTTP", async () => {
-    const a = pipedAgent(() => formatReportAnswer({ ok: false, code: "failed_precondition", message: "the try is now failed" }));
+    const a = pipedAgent((_r, id) => [
+      formatReportAnswer({ ok: false, code: "failed_precondition", message: "the try is now failed", id }),
+    ]);
     await a.done;
     expect(a.outcome.error).toBeInstanceOf(AgentRpcError);
     expect((a.outcome.error as AgentRpcError).code).toBe("failed_precondition");
@@ -147,7 +153,9 @@ describe("a try's report on the control pipe", () => {
   });
 
   test("an answer a retry may change sends the report over HTTP, saying `reporting` first", async () => {
-    const a = pipedAgent(() => formatReportAnswer({ ok: false, code: "unavailable", message: "no report is taken on this pipe" }));
+    const a = pipedAgent((_r, id) => [
+      formatReportAnswer({ ok: false, code: "unavailable", message: "no report is taken on this pipe", id }),
+    ]);
     await a.done;
     expect([a.outcome.state, a.http]).toEqual(["success over http", ["success"]]);
     expect(a.lines.filter((l) => l.includes("reporting"))).toHaveLength(1);
