@@ -7,11 +7,11 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /**
- * Short limits keep the suite quick: `--dag-parse-timeout 2 --dag-parse-memory 128Mi`. The memory limit is low
- * so the runaway file reaches it well before the timeout: on this VM a process needs ~0.8 s of CPU to fault in
- * 256 MiB, which a loaded CI machine stretched past 2 s (the file was then killed for time, not memory).
+ * Short limits keep the suite quick: `--dag-parse-timeout 5 --dag-parse-memory 128Mi`. The runaway file must reach
+ * the memory limit before the timeout on a loaded machine too: faulting in 256 MiB takes a process ~0.8 s of CPU
+ * on this VM, and with a 2 s timeout and a 256 MiB limit CI saw it killed for time twice (once at 128 MiB).
  */
-export const PARSE_ARGS = ["--dag-parse-timeout", "2", "--dag-parse-memory", "128Mi"];
+export const PARSE_ARGS = ["--dag-parse-timeout", "5", "--dag-parse-memory", "128Mi"];
 
 const SDK = `import { dag } from "leoflow/sdk";\n`;
 
@@ -23,7 +23,7 @@ export const HOSTILE: Record<string, { text: string; expected: RegExp }> = {
     text: `${SDK}\nthrow new Error("no config for prod");\n`,
     expected: /^line 3, column \d+: error while importing: no config for prod$/,
   },
-  "hang.ts": { text: `${SDK}while (true) {}\n`, expected: /^timed out after 2 s while importing/ },
+  "hang.ts": { text: `${SDK}while (true) {}\n`, expected: /^timed out after 5 s while importing/ },
   "late_timer.ts": {
     text: `${SDK}setTimeout(() => { throw new Error("late boom"); }, 0);\ndag({ dag_id: "late_timer" }, ({ bash }) => { bash({ task_id: "a", bash_command: "echo" }); });\n`,
     expected: /^line 2, column \d+: error in a callback while importing: late boom$/,

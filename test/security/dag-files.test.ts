@@ -72,7 +72,7 @@ describe("Lite: hostile DAG files", () => {
 
   test("`leoflow dags validate` reports every hostile file and lives", async () => {
     const proc = Bun.spawn([BINARY, "dags", "validate", dags], {
-      env: { ...process.env, LEOFLOW_DAG_PARSE_TIMEOUT: "2", LEOFLOW_DAG_PARSE_MEMORY: "128Mi" },
+      env: { ...process.env, LEOFLOW_DAG_PARSE_TIMEOUT: "5", LEOFLOW_DAG_PARSE_MEMORY: "128Mi" },
       stdout: "pipe",
       stderr: "pipe",
     });
