@@ -180,7 +180,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
           taskEnvPassthrough: cfg.task_env_passthrough,
           agentPool: { size: cfg.agent_pool, server: controlPlaneUrl, deferStart: true },
           // A warm agent's try is registered here and its answer piped with the assignment (rpc/register.ts).
-          register: async (token, agent, started) => (await loadWarmRegister())(token, agent, new Date(), started),
+          register: async (token, agent, started) => (await loadRpc()).registerForAgent(token, agent, new Date(), started),
           // and its report comes back on its pipe, to the same handler as over HTTP.
           report: async (id, body): Promise<ReportResult> => (await loadRpc()).reportForAgent(id, body),
           python: { venvsDir: join(cfg.data_dir, "venvs"), pipIndexUrl: cfg.pip_index_url, pipFindLinks: cfg.pip_find_links },
@@ -373,12 +373,6 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     })),
   );
   // The agent RPC (protobuf descriptors: ~30 ms) loads on the first agent call, which waits for it.
-  let warmRegister: Promise<ReturnType<typeof import("./rpc").registerForAgent>> | undefined;
-  function loadWarmRegister() {
-    return (warmRegister ??= import("./rpc").then(({ registerForAgent }) =>
-      registerForAgent({ store, tokens: agentTokens, logger: log.child("rpc"), heartbeatIntervalSeconds: cfg.heartbeat_interval }),
-    ));
-  }
   let rpcReady: Promise<AgentRpc> | undefined;
   const loadRpc = (): Promise<AgentRpc> =>
     (rpcReady ??= import("./rpc").then(({ createAgentRpc }) =>

@@ -16,6 +16,8 @@ import type { AgentIdentity } from "../auth";
 import type { ReportResult } from "../agent/launch";
 import { errorMessage } from "../domain";
 import { agentServiceImpl, type AgentRpcDeps } from "./service";
+import { registerForAgent } from "./register";
+import { taskSpecReader } from "./task-spec";
 import { AGENT_RPC_PREFIX } from "./prefix";
 import { verifiedToken } from "./caller";
 import { passDoor } from "./door";
@@ -37,6 +39,8 @@ export interface AgentRpc {
    * knows which try it runs). `body`: the request as the agent's client writes it (proto3 JSON).
    */
   reportForAgent(id: AgentIdentity, body: Record<string, unknown>): Promise<ReportResult>;
+  /** Register done by the server for a warm agent (register.ts), with the same spec builder as the service's. */
+  registerForAgent: ReturnType<typeof registerForAgent>;
 }
 
 export function createAgentRpc(deps: AgentRpcDeps): AgentRpc {
@@ -51,7 +55,8 @@ export function createAgentRpc(deps: AgentRpcDeps): AgentRpc {
     readMaxBytes: maxBodyBytes,
     binaryOptions: { readUnknownFields: false },
   });
-  const impl = agentServiceImpl(deps);
+  const taskSpec = taskSpecReader(deps.store);
+  const impl = agentServiceImpl(deps, taskSpec);
   router.service(AgentService, impl);
   const byPath = new Map(router.handlers.map((h) => [h.requestPath, h]));
   const door = { tokens: deps.tokens, maxBodyBytes, now: deps.now ?? (() => new Date()) };
@@ -94,7 +99,11 @@ export function createAgentRpc(deps: AgentRpcDeps): AgentRpc {
       return { ok: false, code: codeToString(err.code), message: err.rawMessage };
     }
   };
-  return { handle, reportForAgent };
+  return {
+    handle,
+    reportForAgent,
+    registerForAgent: registerForAgent({ ...deps, taskSpec }),
+  };
 }
 
 /** A piped report names no token; its identity never expires while the executor holds it. */

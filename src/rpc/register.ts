@@ -13,7 +13,7 @@ import type { DagRunRecord, TaskInstanceRecord } from "../domain";
 import type { AgentRpcStore } from "../store";
 import type { Logger } from "../observability";
 import { callerOf, describe, isStale, staleError, tryOf, type Caller } from "./caller";
-import { taskSpecReader, type KnownRun } from "./task-spec";
+import type { KnownRun } from "./task-spec";
 
 export interface RegisterDeps {
   store: AgentRpcStore;
@@ -89,8 +89,7 @@ async function answer(deps: RegisterDeps, c: Caller, known: KnownRun | null): Pr
  * for its assignment line (agent/assignment.ts). Throws what the RPC would have answered (a ConnectError: an
  * invalid token, a stale try), or the store's error.
  */
-export function registerForAgent(base: Omit<RegisterDeps, "taskSpec"> & { tokens: AgentTokens }) {
-  const deps = { ...base, taskSpec: taskSpecReader(base.store) };
+export function registerForAgent(deps: RegisterDeps & { tokens: AgentTokens }) {
   return async (token: string, agent: { hostname: string; pid: number }, now: Date, started?: StartedTry): Promise<RegisterResponse> => {
     let verified: VerifiedAgentToken;
     try {

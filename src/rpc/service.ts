@@ -52,11 +52,11 @@ export interface TryHandOff {
 
 const REPORTABLE: ReadonlySet<string> = new Set(["success", "failed", "skipped", "up_for_reschedule"]);
 
-export function agentServiceImpl(deps: AgentRpcDeps): ServiceImpl<typeof AgentService> {
+/** `taskSpec`: the spec builder (its cache of DAG versions) this service shares with registerForAgent. */
+export function agentServiceImpl(deps: AgentRpcDeps, taskSpec = taskSpecReader(deps.store)): ServiceImpl<typeof AgentService> {
   const { store, tokens, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const caller = (ctx: HandlerContext) => authenticate(ctx, tokens, store, now());
-  const taskSpec = taskSpecReader(store);
   const registration = { store, logger, heartbeatIntervalSeconds: deps.heartbeatIntervalSeconds, taskSpec };
   // A hand-off is an optimisation: if asking for one fails, the report is written alone and the run is nudged.
   const askHandOff = (t: TryIdentity, at: Date): TryHandOff | undefined => {

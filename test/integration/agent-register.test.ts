@@ -11,7 +11,7 @@ import type { TaskInstanceRecord } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
 import { guardedStore, openStore, type Store } from "../../src/store";
 import { PostgresStore } from "../../src/store/postgres";
-import { createAgentRpc, createAgentRpcHandler, registerForAgent } from "../../src/rpc";
+import { createAgentRpc, createAgentRpcHandler } from "../../src/rpc";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AgentTokens } from "../../src/auth/agent-token";
 import { AgentRpcError, dial } from "../../src/agent";
@@ -28,7 +28,7 @@ function registerSuite(name: string, open: () => Promise<Store>) {
     const calls: string[] = [];
     const woken: number[] = [];
     let runDbId = 0;
-    let local: ReturnType<typeof registerForAgent>;
+    let local: ReturnType<typeof createAgentRpc>["registerForAgent"];
     let piped: ReturnType<typeof createAgentRpc>;
 
     beforeAll(async () => {
@@ -89,7 +89,6 @@ function registerSuite(name: string, open: () => Promise<Store>) {
         onTaskStateChange: (id) => void woken.push(id),
       });
       server = Bun.serve({ port: 0, fetch: async (req) => (await handler(req)) ?? new Response("", { status: 404 }) });
-      local = registerForAgent({ store: counted, tokens, logger: silentLogger, heartbeatIntervalSeconds: 5 });
       piped = createAgentRpc({
         store: counted,
         tokens,
@@ -97,6 +96,7 @@ function registerSuite(name: string, open: () => Promise<Store>) {
         heartbeatIntervalSeconds: 5,
         onTaskStateChange: (id) => void woken.push(id),
       });
+      local = piped.registerForAgent;
     });
     afterAll(async () => {
       server?.stop(true);
@@ -170,7 +170,7 @@ function registerSuite(name: string, open: () => Promise<Store>) {
       });
       expect(res.spec).toMatchObject({ taskId: "e", dagFile: "/dags/reg.json", xcomInputs: { A: '{"rows":3}' } });
       expect(await store.getTaskInstanceById(ti.id)).toMatchObject({ state: "running", hostname: "host-1", pid: 77, start_date: T0 });
-      // Its DAG version is read once (the server's Register keeps its own copy of the versions it read).
+      // Its DAG version is read once (this RPC instance, the HTTP handler's twin, has not read it before).
       expect(calls.filter((c) => c !== "getXCom" && c !== "listMappedXComs")).toEqual(["startTry", "getDagVersion"]);
     });
 
