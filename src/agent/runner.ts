@@ -165,15 +165,17 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
       }),
       context,
     );
+    // The token file (token-file.ts) holds the latest token: renewed by a heartbeat, else this try's own, written
+    // once the user process started (a task that reads it sooner falls back to the same token in its env).
+    let tokenWritten = false;
+    const writeToken = (token: string) => {
+      writeTokenFile(context.tokenFile, token);
+      tokenWritten = true;
+    };
     if (spec.pythonRequirements.length) {
       // A first build takes minutes: heartbeat meanwhile, or the reaper would take the agent for lost.
       let stopped = "";
-      const beat = startHeartbeat(
-        client,
-        input.heartbeatSeconds,
-        (reason) => (stopped ||= reason),
-        (token) => writeTokenFile(context.tokenFile, token),
-      );
+      const beat = startHeartbeat(client, input.heartbeatSeconds, (reason) => (stopped ||= reason), writeToken);
       const venv = await pythonVenv(spec.pythonRequirements, env, input.env, agentLog).finally(() => beat.stop());
       if (stopped) return { state: "failed", exitCode: -1, error: `the control plane asked to stop: ${stopped}` };
       if ("error" in venv) return { state: "failed", exitCode: -1, error: venv.error };
@@ -186,6 +188,12 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
       return { state: "failed", exitCode: -1, error: `cannot start ${argv[0]}: ${errorMessage(e)}` };
     }
     announceUserGroup(proc.pid, input.env);
+    if (!tokenWritten)
+      try {
+        writeToken(input.token);
+      } catch (e) {
+        agentLog(`cannot write the token file ${context.tokenFile} (the task's own calls use $LEOFLOW_AGENT_TOKEN): ${errorMessage(e)}`);
+      }
     const started = performance.now();
     agentLog(`running ${summarize(argv)} in ${cwd}`);
 
@@ -205,7 +213,7 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
       client,
       input.heartbeatSeconds,
       (reason) => stop(`the control plane asked to stop: ${reason}`),
-      (token) => writeTokenFile(context.tokenFile, token),
+      writeToken,
     );
     const onSignal = (sig: NodeJS.Signals) => stop(`agent received ${sig}`);
     process.on("SIGTERM", onSignal);

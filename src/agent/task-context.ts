@@ -2,7 +2,8 @@
  * What the agent adds to a try's environment so the task can read its team's variables and connections:
  * env_from resolved (secrets registered with the log shipper's masker), the mask file the task's own reads
  * report to, the control plane's address and the try's token (for `leoflow task …` and ctx.var/ctx.conn; the
- * token file keeps the renewed one), and `leoflow` on PATH.
+ * token file, which the runner writes once the user process started, keeps the renewed one), and `leoflow` on
+ * PATH.
  */
 import { join } from "node:path";
 import type { TaskSpec } from "../domain";
@@ -11,7 +12,7 @@ import { resolveEnvFrom } from "./env-from";
 import type { TryDir } from "./try-dir";
 import type { LogShipper } from "./log-shipper";
 import { MASK_FILE_ENV, MaskFileReader } from "./mask-file";
-import { TOKEN_FILE_ENV, writeTokenFile } from "./token-file";
+import { TOKEN_FILE_ENV } from "./token-file";
 
 export interface TaskContextEnv {
   /** env_from's variables, for the task's own env (after the allowlist, before LEOFLOW_* values). */
@@ -39,8 +40,9 @@ export async function prepareTaskContext(input: {
   const maskFile = join(input.dir.path, "secrets-to-mask");
   input.shipper.followSecrets(new MaskFileReader(maskFile));
   const pathPrefix = input.dir.binDir;
+  // Written by the runner once the user process is started (off a chain's hop): until then a task's reads
+  // fall back to $LEOFLOW_AGENT_TOKEN, the same token (currentTaskToken).
   const tokenFile = join(input.dir.path, "agent-token");
-  writeTokenFile(tokenFile, input.token);
   return {
     env,
     extra: { [MASK_FILE_ENV]: maskFile, [TOKEN_FILE_ENV]: tokenFile, LEOFLOW_SERVER: input.server, LEOFLOW_AGENT_TOKEN: input.token },
