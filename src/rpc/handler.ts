@@ -18,6 +18,7 @@ import { errorMessage } from "../domain";
 import { agentServiceImpl, type AgentRpcDeps } from "./service";
 import { registerForAgent } from "./register";
 import { taskSpecReader } from "./task-spec";
+import { XComInputsAhead } from "./xcom-inputs";
 import { AGENT_RPC_PREFIX } from "./prefix";
 import { verifiedToken } from "./caller";
 import { passDoor } from "./door";
@@ -55,8 +56,9 @@ export function createAgentRpc(deps: AgentRpcDeps): AgentRpc {
     readMaxBytes: maxBodyBytes,
     binaryOptions: { readUnknownFields: false },
   });
-  const taskSpec = taskSpecReader(deps.store);
-  const impl = agentServiceImpl(deps, taskSpec);
+  const ahead = new XComInputsAhead(deps.store);
+  const taskSpec = taskSpecReader(deps.store, ahead);
+  const impl = agentServiceImpl(deps, taskSpec, ahead);
   router.service(AgentService, impl);
   const byPath = new Map(router.handlers.map((h) => [h.requestPath, h]));
   const door = { tokens: deps.tokens, maxBodyBytes, now: deps.now ?? (() => new Date()) };

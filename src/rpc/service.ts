@@ -22,6 +22,7 @@ import type { AgentTokens } from "../auth";
 import { authenticate, callerOf, describe, identify, isStale, renewalDue, requireLiveTry, tryOf } from "./caller";
 import { rescheduleTry } from "./reschedule";
 import { taskSpecReader } from "./task-spec";
+import type { NextTask, XComInputsAhead } from "./xcom-inputs";
 import { registerTry } from "./register";
 
 export interface AgentRpcDeps {
@@ -47,13 +48,22 @@ export interface AgentRpcDeps {
 /** A chain's next task to queue with a try's success, and what follows the write (told whether it applied). */
 export interface TryHandOff {
   next: TryNext;
+  /** That task as the scheduler has it: its XCom inputs are read beside the write (xcom-inputs.ts). */
+  task?: NextTask;
   settle(applied: boolean): Promise<boolean>;
 }
 
 const REPORTABLE: ReadonlySet<string> = new Set(["success", "failed", "skipped", "up_for_reschedule"]);
 
-/** `taskSpec`: the spec builder (its cache of DAG versions) this service shares with registerForAgent. */
-export function agentServiceImpl(deps: AgentRpcDeps, taskSpec = taskSpecReader(deps.store)): ServiceImpl<typeof AgentService> {
+/**
+ * `taskSpec`: the spec builder (its cache of DAG versions) this service shares with registerForAgent; `ahead`:
+ * where it finds the XCom inputs a hand-off read for the try it answers (none: each spec reads its own).
+ */
+export function agentServiceImpl(
+  deps: AgentRpcDeps,
+  taskSpec = taskSpecReader(deps.store),
+  ahead?: XComInputsAhead,
+): ServiceImpl<typeof AgentService> {
   const { store, tokens, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const caller = (ctx: HandlerContext) => authenticate(ctx, tokens, store, now());
@@ -163,6 +173,7 @@ export function agentServiceImpl(deps: AgentRpcDeps, taskSpec = taskSpecReader(d
       // One time for the end and the start of a task it hands on (that start is never before this end).
       const at = now();
       const handOff = to === "success" ? askHandOff(tryOf(token), at) : undefined;
+      if (handOff?.task) ahead?.start(handOff.task);
       let finished: Awaited<ReturnType<AgentRpcStore["finishTry"]>>;
       try {
         finished = await store.finishTry(handOff ? { ...finish, next: handOff.next } : finish, at);

@@ -4,10 +4,11 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { GetTaskSpecResponseSchema, type GetTaskSpecResponse } from "../gen/leoflow/agent/v1/agent_pb";
-import { NotFoundError, pullXCom, taskOfSpec, type DagRunRecord, type DagSpec } from "../domain";
+import { NotFoundError, taskOfSpec, type DagRunRecord, type DagSpec } from "../domain";
 import type { AgentRpcStore } from "../store";
 import { describe, type Caller } from "./caller";
-import { effectiveParams, taskEnv, xcomInputRefs } from "./task-context";
+import { effectiveParams, taskEnv } from "./task-context";
+import { readXComInputs, type XComInputsAhead } from "./xcom-inputs";
 import { renderTaskForAgent } from "./render-task";
 import { mappedEnv } from "./mapped-env";
 import { logSeqStart } from "./reschedule";
@@ -18,10 +19,14 @@ const VERSIONS_KEPT = 256;
 /**
  * taskSpecFor with the DAG versions it reads kept: a version is immutable, and every try of a run pins the
  * same one, so a chain's tries read it once. The try's run and its DAG's file come with Register's start
- * (GetTaskSpec reads the run first, then the DAG's file beside the rest); the version (cached) and the XCom
- * inputs are read side by side: a plain task's spec waits for no read after its start.
+ * (GetTaskSpec reads the run first, then the DAG's file beside the rest); the version is cached, and the XCom
+ * inputs of a try a chain's hand-off started were read beside that hand-off's write (`ahead`): a plain task's
+ * spec waits for no read after its start.
  */
-export function taskSpecReader(store: AgentRpcStore): (c: Caller, known?: KnownRun) => Promise<GetTaskSpecResponse> {
+export function taskSpecReader(
+  store: AgentRpcStore,
+  ahead?: XComInputsAhead,
+): (c: Caller, known?: KnownRun) => Promise<GetTaskSpecResponse> {
   const versions = new Map<number, Promise<DagSpec | null>>();
   const version = (id: number): Promise<DagSpec | null> => {
     let v = versions.get(id);
@@ -37,7 +42,7 @@ export function taskSpecReader(store: AgentRpcStore): (c: Caller, known?: KnownR
     }
     return v;
   };
-  return (c, known) => taskSpecFor(store, c, version, known);
+  return (c, known) => taskSpecFor(store, c, version, known, ahead);
 }
 
 /** What Register's start read with it (TryStartWrite): the try's run and its DAG's file (null: the DAG is gone). */
@@ -51,6 +56,7 @@ async function taskSpecFor(
   c: Caller,
   version: (id: number) => Promise<DagSpec | null>,
   known?: KnownRun,
+  ahead?: XComInputsAhead,
 ): Promise<GetTaskSpecResponse> {
   // Register passes what its start read in the same statement; GetTaskSpec reads them.
   const fromStart = known?.run?.id === c.ti.dag_run_id ? known : undefined;
@@ -66,17 +72,8 @@ async function taskSpecFor(
   const task = taskOfSpec(spec, c.ti.task_id);
   if (!task)
     throw new NotFoundError(`task ${c.ti.task_id} is not in version ${run.version_id} of DAG ${run.dag_id}; it was removed from the DAG`);
-  const xcomInputs: Record<string, string> = {};
-  const refs = xcomInputRefs(task);
-  const values = await Promise.all(
-    // A mapped upstream's values come as one list in map_index order (the reduce).
-    refs.map((r) => pullXCom(store, run, spec, { xcom: r.taskId, key: r.key })),
-  );
-  // An upstream that returned nothing simply has no variable; the task decides whether that is an error.
-  refs.forEach((r, i) => {
-    const v = values[i];
-    if (v !== undefined) xcomInputs[r.name] = JSON.stringify(v);
-  });
+  // Read ahead beside its upstream's report when a chain handed it on (xcom-inputs.ts); read now otherwise.
+  const xcomInputs = (await ahead?.take(c.ti)?.catch(() => undefined)) ?? (await readXComInputs(store, run, spec, task));
   const params = effectiveParams(spec, run.conf);
   const rendered = await renderTaskForAgent(store, c.ti, run, spec, task);
   return create(GetTaskSpecResponseSchema, {

@@ -117,6 +117,8 @@ type Candidate = {
 /** A chain's next agent-run task to queue with its upstream's success (chainHandOff), and what follows the write. */
 export interface AgentHandOff {
   next: TryNext;
+  /** The task `next` moves, with its run and DAG version (its agent's spec may be read ahead from them). */
+  task: { ti: TaskInstanceRecord; run: DagRunRecord; spec: DagSpec };
   /** After the write, told whether `next` applied: launches it then, and answers whether it was handed on. */
   settle(applied: boolean): Promise<boolean>;
 }
@@ -620,6 +622,7 @@ export class DispatchStep {
       };
     return {
       next: moves,
+      task: { ti: next, run: c.run, spec: c.spec },
       settle: async (applied) => {
         if (!applied) {
           this.refills.delete(entry);

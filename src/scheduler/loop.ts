@@ -259,6 +259,7 @@ export class SchedulerLoop {
     if (!handOff) return undefined;
     return {
       next: handOff.next,
+      task: handOff.task,
       settle: async (applied) => {
         const handed = await handOff.settle(applied);
         if (handed) this.handOffs++;

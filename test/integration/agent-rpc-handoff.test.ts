@@ -2,7 +2,8 @@
  * ReportState with a hand-off (AgentRpcDeps.handOff): a real agent against the real RPC service over HTTP and a
  * SQLite store; the scheduler's side is a double (a recorded hand-off naming the chain's next task). A success
  * queues the next task in the same write and the run is nudged only when the hand-off says so; a failure asks for
- * none; a hand-off that cannot be chosen leaves the report alone.
+ * none; a hand-off that cannot be chosen leaves the report alone. The next task's XCom inputs are read beside
+ * the report, and its Register answers them without reading again.
  */
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { parseDagSpec } from "../../src/domain/schemas";
@@ -15,11 +16,21 @@ import { buildDagRun } from "../../src/scheduler/trigger";
 
 const tokens = new AgentTokens("integration-test-secret-32-bytes");
 let store: Store;
+/** getXCom calls on the store, as the RPC makes them (the store is wrapped to count them). */
+let xcomReads: number;
 let server: ReturnType<typeof Bun.serve> | undefined;
 let nudged: number[];
 
 beforeEach(async () => {
-  store = openStore("sqlite::memory:");
+  const inner = openStore("sqlite::memory:");
+  xcomReads = 0;
+  store = new Proxy(inner, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop, target);
+      if (prop === "getXCom") return (...args: Parameters<Store["getXCom"]>) => (xcomReads++, target.getXCom(...args));
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
   await store.migrate();
   nudged = [];
 });
@@ -33,8 +44,9 @@ async function setUp(handOff: AgentRpcDeps["handOff"]) {
   const spec = parseDagSpec({
     dag_id: "ho",
     tasks: [
-      { task_id: "a", operator: "bash", bash_command: "true" },
-      { task_id: "b", operator: "bash", bash_command: "true", upstream: ["a"] },
+      { task_id: "a", operator: "bash", bash_command: `echo '{"rows": 3}' > "$LEOFLOW_RETURN_VALUE_PATH"` },
+      // b hands on what it was given: a's return value, in its environment.
+      { task_id: "b", operator: "bash", bash_command: `printf '%s' "$LEOFLOW_XCOM_A" > "$LEOFLOW_RETURN_VALUE_PATH"`, upstream: ["a"] },
       { task_id: "f", operator: "bash", bash_command: "exit 3" },
     ],
   });
@@ -63,17 +75,20 @@ async function setUp(handOff: AgentRpcDeps["handOff"]) {
     const token = await tokens.issue({ tiId: t.id, tryNumber: t.try_number, dagId: "ho", runId: "r1", taskId: task }, 300);
     return runAgent({ server: `http://127.0.0.1:${server!.port}`, token, logger: silentLogger, hostname: "it-host" });
   };
-  return { run, ti, runTask };
+  return { run, spec, ti, runTask };
 }
 
-/** The scheduler's side, recorded: b is the next task of a; settle answers `quiet`. */
-function recordedHandOff(quiet: boolean) {
+type HandOffTask = NonNullable<ReturnType<NonNullable<AgentRpcDeps["handOff"]>>>["task"];
+
+/** The scheduler's side, recorded: b is the next task of a; settle answers `quiet`; `task`: the next task as the scheduler has it. */
+function recordedHandOff(quiet: boolean, task?: (endedId: number) => HandOffTask) {
   const asked: number[] = [];
   const settled: boolean[] = [];
   const handOff: NonNullable<AgentRpcDeps["handOff"]> = (t) => {
     asked.push(t.id);
     const b = t.id + 1; // task instances are created in spec order: b follows a
     return {
+      ...(task?.(t.id) ? { task: task(t.id) } : {}),
       next: {
         scheduling: { id: b, from: ["none"], to: "scheduled" },
         queued: { id: b, from: ["scheduled"], to: "queued", try_number: 1, patch: { queued_at: new Date(), executor: "subprocess" } },
@@ -94,6 +109,26 @@ test("a success queues the chain's next task in the same write; the run is not n
   await Bun.sleep(10);
   expect(rec.settled).toEqual([true]);
   expect(nudged).toEqual([]);
+});
+
+test("the next task's XCom inputs are read beside the report: its Register answers its upstream's return value unread", async () => {
+  let named: Awaited<ReturnType<typeof setUp>> | undefined;
+  let b: Awaited<ReturnType<Awaited<ReturnType<typeof setUp>>["ti"]>> | undefined;
+  let a: number | undefined;
+  const rec = recordedHandOff(true, (ended) => (ended === a ? { ti: b!, run: named!.run, spec: named!.spec } : undefined));
+  named = await setUp(rec.handOff);
+  a = (await named.ti("a")).id;
+  b = await named.ti("b");
+  expect(await named.runTask("a")).toBe(0);
+  // a pushed its value before its report; the report's hand-off read it for b.
+  expect(xcomReads).toBe(1);
+  expect(await named.runTask("b")).toBe(0);
+  expect(xcomReads).toBe(1);
+  expect(
+    (await store.getXCom({ team: "default", dag_id: "ho", run_id: "r1", task_id: "b", key: "return_value", map_index: -1 }))?.value,
+  ).toEqual({
+    rows: 3,
+  });
 });
 
 test("a hand-off that does not cover the run (settle answers false) nudges it", async () => {
