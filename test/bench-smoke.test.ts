@@ -119,6 +119,14 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
           (r: any) => r.workload === "chain" && r.subject === "leoflow lite sqlite · http" && r.metric === "per-hop latency (ms)",
         );
         expect(leoflowHop).toMatchObject({ n: 1, vs_floor: expect.any(Number) });
+        // A fresh server's first chain, before the warm-up chains, is a row of its own beside the warm trials'.
+        const firstHop = results.find(
+          (r: any) =>
+            r.workload === "chain" &&
+            r.subject === "leoflow lite sqlite · bash" &&
+            r.metric === "per-hop latency, a fresh server's first chain (ms)",
+        );
+        expect(firstHop).toMatchObject({ n: 1, vs_floor: expect.any(Number) });
         // The chain's peers also do an http task's GET, their hop timed on the no-op server's clock as Leoflow's:
         // one hop for a chain of two.
         if (peersInstalled())

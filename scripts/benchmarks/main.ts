@@ -42,9 +42,10 @@ tables (median, p99, ratio to the best peer and to the floor). Needs dist/leoflo
 
 Flags (defaults finish in a few minutes per workload on 2 cores):
   --trials N          repeated trials per subject (default per workload: chain 5, fanout 3, tick 5, footprint 5)
-  --warmup N          untimed fan-out rounds each subject runs before its trials (default 1): Leoflow's server
-                      starts fresh for the workload and its first run pays the JIT's compiles; the peers run in
-                      this process, warm after their first round. Leoflow's warm-up runs are their own rows
+  --warmup N          untimed rounds each subject runs before its trials (default 1): a fan-out run, or in the
+                      chain workload a chain of 20 × --chain tasks. Leoflow's server starts fresh for the workload and
+                      its first runs pay the JIT's compiles; the peers run in this process, warm after their
+                      first round. Leoflow's warm-up fan-outs and its first chains are rows of their own
   --chain N           tasks in the chain (default 10)
   --fanout N          parallel tasks in the fan-out run (default 1000; --large: 10000)
   --fanout-bash N     parallel bash tasks in the fan-out run (default 200: spawns cap the rate; --large: 1000)

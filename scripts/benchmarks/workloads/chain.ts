@@ -6,9 +6,10 @@
  * print, against bash after bash back to back), and a second row of each from the task instances' start_date −
  * end_date, read over the API with millisecond resolution. Leoflow runs `http` inline tasks (a local HTTP 200)
  * and subprocess `bash` tasks (a printf, a builtin) on each variant (Lite/SQLite, Lite/Postgres, Pro/Postgres);
- * the peers run the same chain with each job enqueueing the next, one worker slot.
+ * the peers run the same chain with each job enqueueing the next, one worker slot. Every subject runs --warmup
+ * untimed chains of warmupChain() tasks before its trials; Leoflow's first chain, before them, is a row of its own.
  */
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { skippedRow, type BenchContext, type Workload } from "../lib/context";
 import { noopServer, removeDir, runToEnd, tempDir, waitForDags, type NoopServer, httpTaskWork } from "../lib/leoflow";
@@ -32,21 +33,34 @@ export const BASH_BESIDE_CHAIN = "bash after bash, beside the chains";
 /** Where a subprocess hop's time goes, from the task instance's own timestamps. */
 export const PHASE_DECIDE = "hop phase: upstream end → downstream queued (ms)";
 export const PHASE_LAUNCH = "hop phase: downstream queued → start (ms)";
+/** Leoflow's hops in the first chain a fresh server runs, before the warm-up chains (its JIT still cold). */
+export const HOP_FIRST = "per-hop latency, a fresh server's first chain (ms)";
 const WORKLOAD = "chain";
+/**
+ * Tasks in each untimed warm-up chain (--warmup of them) every subject runs before its trials, 20 × --chain
+ * (200 by default): a server runs for days and its warm agents as long, so the hop a user waits for is a warm
+ * one. A 10-task chain six times over runs each hop's code ~60 times from a fresh server, too few for the JIT
+ * (the peers run in the bench's process, warm since its start); the first chain's hops stay a row of their own
+ * (HOP_FIRST).
+ */
+export const warmupChain = (chain: number) => 20 * chain;
 
 /** Wall clock in ms with sub-millisecond resolution (peers record their own timestamps). */
 export const nowMs = () => performance.timeOrigin + performance.now();
 
-/** `clockDir`: where a bash chain's tasks print their $EPOCHREALTIME, one file each (USER_HOP). */
-export function chainDag(kind: "http" | "bash", length: number, base: string, clockDir?: string) {
+/**
+ * `clockDir`: where a bash chain's tasks print their $EPOCHREALTIME, one file each (USER_HOP). `name`: the DAG
+ * is `bench_<name>_<kind>`, its http tasks' no-op paths under `/noop/<name>/`.
+ */
+export function chainDag(kind: "http" | "bash", length: number, base: string, clockDir?: string, name = "chain") {
   return {
-    dag_id: `bench_chain_${kind}`,
+    dag_id: `bench_${name}_${kind}`,
     max_active_runs: 1,
     tasks: Array.from({ length }, (_, i) => ({
       task_id: `t${i}`,
       upstream: i ? [`t${i - 1}`] : [],
       ...(kind === "http"
-        ? { operator: "http", http: { url: `${base}${noopPath(i)}` } }
+        ? { operator: "http", http: { url: `${base}${noopPath(i, name)}` } }
         : { operator: "bash", bash_command: clockDir ? printClockCommand(clockDir, i) : "true" }),
     })),
   };
@@ -194,28 +208,39 @@ async function leoflowChainsPrinting(ctx: BenchContext, trials: number, kinds: (
           better: "lower" as const,
         })),
       ),
-    dags: (base) => kinds.map((k) => chainDag(k, ctx.opts.chain, base, clockDir)),
+    dags: (base) =>
+      kinds.flatMap((k) => [
+        chainDag(k, ctx.opts.chain, base, clockDir),
+        ...(ctx.opts.warmup ? [chainDag(k, warmupChain(ctx.opts.chain), base, join(clockDir, "warmup"), "chain_warmup")] : []),
+      ]),
     measure: async (lf, variant, noop) => {
       const rows: Row[] = [];
       await waitForDags(
         lf,
-        kinds.map((k) => `bench_chain_${k}`),
+        kinds.flatMap((k) => [`bench_chain_${k}`, ...(ctx.opts.warmup ? [`bench_chain_warmup_${k}`] : [])]),
       );
+      mkdirSync(join(clockDir, "warmup"), { recursive: true });
       for (const kind of kinds) {
+        const firstHops: number[] = [];
         const hops: number[] = [];
         const apiHops: number[] = [];
         const totals: number[] = [];
         const decide: number[] = [];
         const launch: number[] = [];
-        // Trial 0 warms up (first spawn, connection pools, JIT) and is not counted.
+        // Trial 0 is the fresh server's first chain of the kind (its own row); the warm-up chains follow it.
         for (let t = 0; t <= trials; t++) {
           noop.record();
           const { tis } = await runToEnd(lf, `bench_chain_${kind}`, `trial-${t}`);
           const byIndex = tis.sort((a, b) => Number(a.task_id.slice(1)) - Number(b.task_id.slice(1)));
           const start = (ti: any) => Date.parse(ti.start_date);
           const end = (ti: any) => Date.parse(ti.end_date);
-          if (t === 0) continue;
-          hops.push(...(kind === "http" ? noopHops(noop, byIndex.length) : userHops(clockDir, byIndex.length)));
+          const measured = kind === "http" ? noopHops(noop, byIndex.length) : userHops(clockDir, byIndex.length);
+          if (t === 0) {
+            firstHops.push(...measured);
+            for (let w = 0; w < ctx.opts.warmup; w++) await runToEnd(lf, `bench_chain_warmup_${kind}`, `warmup-${w}`);
+            continue;
+          }
+          hops.push(...measured);
           for (let i = 1; i < byIndex.length; i++) {
             apiHops.push(start(byIndex[i]) - end(byIndex[i - 1]));
             // Inline http tasks have no queued step (queued_when is null), and a task its upstream's end started
@@ -228,6 +253,7 @@ async function leoflowChainsPrinting(ctx: BenchContext, trials: number, kinds: (
         }
         const store = variant.label.endsWith("sqlite") ? "sqlite" : "postgres";
         const subject = `leoflow ${variant.label} · ${kind}`;
+        const hopFloor = kind === "http" ? { floor: floorSubject(store, kind) } : { floor: BASH_BESIDE_CHAIN, floorMetric: USER_HOP };
         rows.push({
           workload: WORKLOAD,
           metric: HOP,
@@ -235,13 +261,21 @@ async function leoflowChainsPrinting(ctx: BenchContext, trials: number, kinds: (
           kind: "leoflow",
           better: "lower",
           samples: hops,
-          ...(kind === "http"
-            ? { floor: floorSubject(store, kind), note: "on the no-op server's clock: upstream's request answered → downstream's arrived" }
-            : {
-                floor: BASH_BESIDE_CHAIN,
-                floorMetric: USER_HOP,
-                note: "on the user processes' clock: each task prints $EPOCHREALTIME, print → next print (what a user waits)",
-              }),
+          ...hopFloor,
+          note:
+            kind === "http"
+              ? "on the no-op server's clock: upstream's request answered → downstream's arrived"
+              : "on the user processes' clock: each task prints $EPOCHREALTIME, print → next print (what a user waits)",
+        });
+        rows.push({
+          workload: WORKLOAD,
+          metric: HOP_FIRST,
+          subject,
+          kind: "leoflow",
+          better: "lower",
+          samples: firstHops,
+          ...hopFloor,
+          note: `the first chain after start, before the warm-up chains (${ctx.opts.warmup} × ${warmupChain(ctx.opts.chain)} tasks) and the trials above`,
         });
         // An inline task's successor, and a bash task's on a warm agent, starts in its upstream's end write, so
         // its start_date is that end_date: 0 by construction, which the note says rather than leaving a row of
@@ -296,7 +330,8 @@ class ChainRecorder {
   starts: number[] = [];
   ends: number[] = [];
   private done: (() => void) | null = null;
-  constructor(readonly length: number) {}
+  /** Jobs in the chain being run (the warm-up chains are longer than the timed ones). */
+  constructor(public length: number) {}
   begin(): Promise<void> {
     this.starts = [];
     this.ends = [];
@@ -318,9 +353,18 @@ class ChainRecorder {
   }
 }
 
-async function recordTrials(rec: ChainRecorder, trials: number, job: PeerChainJob, enqueueFirst: () => Promise<unknown>) {
+/** `warmup` untimed chains of warmupChain() jobs, then an untimed chain and `trials` timed ones. */
+async function recordTrials(rec: ChainRecorder, trials: number, warmup: number, job: PeerChainJob, enqueueFirst: () => Promise<unknown>) {
   const hops: number[] = [];
   const totals: number[] = [];
+  const length = rec.length;
+  rec.length = warmupChain(length);
+  for (let w = 0; w < warmup; w++) {
+    const finished = rec.begin();
+    await enqueueFirst();
+    await finished;
+  }
+  rec.length = length;
   for (let t = 0; t <= trials; t++) {
     job.begin?.();
     const finished = rec.begin();
@@ -356,7 +400,7 @@ async function bullmqChain(ctx: BenchContext, trials: number, job: PeerChainJob)
   );
   await worker.waitUntilReady();
   try {
-    const { hops, totals } = await recordTrials(rec, trials, job, () => queue.add("hop", { i: 0 }, jobOpts));
+    const { hops, totals } = await recordTrials(rec, trials, ctx.opts.warmup, job, () => queue.add("hop", { i: 0 }, jobOpts));
     return [
       { ...base, metric: HOP, samples: hops, note: `each job adds the next; Redis 127.0.0.1:6379${job.note}` },
       { ...base, metric: TOTAL, samples: totals },
@@ -392,7 +436,7 @@ async function graphileChain(ctx: BenchContext, trials: number, job: PeerChainJo
     },
   });
   try {
-    const { hops, totals } = await recordTrials(rec, trials, job, () => runner.addJob("hop", { i: 0 }));
+    const { hops, totals } = await recordTrials(rec, trials, ctx.opts.warmup, job, () => runner.addJob("hop", { i: 0 }));
     return [
       { ...base, metric: HOP, samples: hops, note: `each job adds the next; LISTEN/NOTIFY, pollInterval 100 ms${job.note}` },
       { ...base, metric: TOTAL, samples: totals },
