@@ -1,13 +1,15 @@
 /**
- * ReportState with a hand-off (AgentRpcDeps.handOff): a real agent against the real RPC service over HTTP and a
- * SQLite store; the scheduler's side is a double (a recorded hand-off naming the chain's next task). A success
+ * ReportState with a hand-off (AgentRpcDeps.handOff): a real agent against the real RPC service over HTTP, on
+ * SQLite and Postgres; the scheduler's side is a double (a recorded hand-off naming the chain's next task). A success
  * queues the next task in the same write and the run is nudged only when the hand-off says so; a failure asks for
  * none; a hand-off that cannot be chosen leaves the report alone. The next task's XCom inputs are read beside
  * the report, and its Register answers them without reading again.
  */
-import { afterEach, beforeEach, expect, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { parseDagSpec } from "../../src/domain/schemas";
-import { openStore, type Store } from "../../src/store";
+import { guardedStore, openStore, type Store } from "../../src/store";
+import { PostgresStore } from "../../src/store/postgres";
+import { describePg, freshSchemas, pgUrl } from "../support/postgres";
 import { createAgentRpcHandler, type AgentRpcDeps } from "../../src/rpc";
 import { AgentTokens } from "../../src/auth/agent-token";
 import { runAgent } from "../../src/agent";
@@ -21,23 +23,26 @@ let xcomReads: number;
 let server: ReturnType<typeof Bun.serve> | undefined;
 let nudged: number[];
 
-beforeEach(async () => {
-  const inner = openStore("sqlite::memory:");
-  xcomReads = 0;
-  store = new Proxy(inner, {
-    get(target, prop) {
-      const v = Reflect.get(target, prop, target);
-      if (prop === "getXCom") return (...args: Parameters<Store["getXCom"]>) => (xcomReads++, target.getXCom(...args));
-      return typeof v === "function" ? v.bind(target) : v;
-    },
+/** Each test's store, from `makeStore`, wrapped to count its XCom reads. */
+function withStore(makeStore: () => Store) {
+  beforeEach(async () => {
+    const inner = makeStore();
+    xcomReads = 0;
+    store = new Proxy(inner, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop, target);
+        if (prop === "getXCom") return (...args: Parameters<Store["getXCom"]>) => (xcomReads++, target.getXCom(...args));
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    await store.migrate();
+    nudged = [];
   });
-  await store.migrate();
-  nudged = [];
-});
-afterEach(async () => {
-  server?.stop(true);
-  await store.close();
-});
+  afterEach(async () => {
+    server?.stop(true);
+    await store.close();
+  });
+}
 
 /** A run of a → b (b waits), a failing task f, and the RPC served with `handOff`. */
 async function setUp(handOff: AgentRpcDeps["handOff"]) {
@@ -99,65 +104,76 @@ function recordedHandOff(quiet: boolean, task?: (endedId: number) => HandOffTask
   return { handOff, asked, settled };
 }
 
-test("a success queues the chain's next task in the same write; the run is not nudged when the hand-off covers it", async () => {
-  const rec = recordedHandOff(true);
-  const { ti, runTask } = await setUp(rec.handOff);
-  expect(await runTask("a")).toBe(0);
-  expect((await ti("a")).state).toBe("success");
-  expect(await ti("b")).toMatchObject({ state: "queued", executor: "subprocess" });
-  expect(rec.asked).toEqual([(await ti("a")).id]);
-  await Bun.sleep(10);
-  expect(rec.settled).toEqual([true]);
-  expect(nudged).toEqual([]);
-});
+function suite(makeStore: () => Store) {
+  withStore(makeStore);
 
-test("the next task's XCom inputs are read beside the report: its Register answers its upstream's return value unread", async () => {
-  let named: Awaited<ReturnType<typeof setUp>> | undefined;
-  let b: Awaited<ReturnType<Awaited<ReturnType<typeof setUp>>["ti"]>> | undefined;
-  let a: number | undefined;
-  const rec = recordedHandOff(true, (ended) => (ended === a ? { ti: b!, run: named!.run, spec: named!.spec } : undefined));
-  named = await setUp(rec.handOff);
-  a = (await named.ti("a")).id;
-  b = await named.ti("b");
-  expect(await named.runTask("a")).toBe(0);
-  // a pushed its value before its report; the report's hand-off read it for b.
-  expect(xcomReads).toBe(1);
-  expect(await named.runTask("b")).toBe(0);
-  expect(xcomReads).toBe(1);
-  expect(
-    (await store.getXCom({ team: "default", dag_id: "ho", run_id: "r1", task_id: "b", key: "return_value", map_index: -1 }))?.value,
-  ).toEqual({
-    rows: 3,
+  test("a success queues the chain's next task in the same write; the run is not nudged when the hand-off covers it", async () => {
+    const rec = recordedHandOff(true);
+    const { ti, runTask } = await setUp(rec.handOff);
+    expect(await runTask("a")).toBe(0);
+    expect((await ti("a")).state).toBe("success");
+    expect(await ti("b")).toMatchObject({ state: "queued", executor: "subprocess" });
+    expect(rec.asked).toEqual([(await ti("a")).id]);
+    await Bun.sleep(10);
+    expect(rec.settled).toEqual([true]);
+    expect(nudged).toEqual([]);
   });
-});
 
-test("a hand-off that does not cover the run (settle answers false) nudges it", async () => {
-  const rec = recordedHandOff(false);
-  const { run, ti, runTask } = await setUp(rec.handOff);
-  expect(await runTask("a")).toBe(0);
-  expect((await ti("b")).state).toBe("queued");
-  await Bun.sleep(10);
-  expect(nudged).toEqual([run.id]);
-});
-
-test("a failure asks for no hand-off and nudges its run", async () => {
-  const rec = recordedHandOff(true);
-  const { run, ti, runTask } = await setUp(rec.handOff);
-  expect(await runTask("f")).toBe(1);
-  expect((await ti("f")).state).toBe("failed");
-  expect(rec.asked).toEqual([]);
-  expect((await ti("b")).state).toBe("none");
-  await Bun.sleep(10);
-  expect(nudged).toEqual([run.id]);
-});
-
-test("a hand-off that cannot be chosen (it throws) leaves the report alone: success written, the run nudged", async () => {
-  const { run, ti, runTask } = await setUp(() => {
-    throw new Error("scheduler gone");
+  test("the next task's XCom inputs are read beside the report: its Register answers its upstream's return value unread", async () => {
+    let named: Awaited<ReturnType<typeof setUp>> | undefined;
+    let b: Awaited<ReturnType<Awaited<ReturnType<typeof setUp>>["ti"]>> | undefined;
+    let a: number | undefined;
+    const rec = recordedHandOff(true, (ended) => (ended === a ? { ti: b!, run: named!.run, spec: named!.spec } : undefined));
+    named = await setUp(rec.handOff);
+    a = (await named.ti("a")).id;
+    b = await named.ti("b");
+    expect(await named.runTask("a")).toBe(0);
+    // a pushed its value before its report; the report's hand-off read it for b.
+    expect(xcomReads).toBe(1);
+    expect(await named.runTask("b")).toBe(0);
+    expect(xcomReads).toBe(1);
+    expect(
+      (await store.getXCom({ team: "default", dag_id: "ho", run_id: "r1", task_id: "b", key: "return_value", map_index: -1 }))?.value,
+    ).toEqual({
+      rows: 3,
+    });
   });
-  expect(await runTask("a")).toBe(0);
-  expect((await ti("a")).state).toBe("success");
-  expect((await ti("b")).state).toBe("none");
-  await Bun.sleep(10);
-  expect(nudged).toEqual([run.id]);
+
+  test("a hand-off that does not cover the run (settle answers false) nudges it", async () => {
+    const rec = recordedHandOff(false);
+    const { run, ti, runTask } = await setUp(rec.handOff);
+    expect(await runTask("a")).toBe(0);
+    expect((await ti("b")).state).toBe("queued");
+    await Bun.sleep(10);
+    expect(nudged).toEqual([run.id]);
+  });
+
+  test("a failure asks for no hand-off and nudges its run", async () => {
+    const rec = recordedHandOff(true);
+    const { run, ti, runTask } = await setUp(rec.handOff);
+    expect(await runTask("f")).toBe(1);
+    expect((await ti("f")).state).toBe("failed");
+    expect(rec.asked).toEqual([]);
+    expect((await ti("b")).state).toBe("none");
+    await Bun.sleep(10);
+    expect(nudged).toEqual([run.id]);
+  });
+
+  test("a hand-off that cannot be chosen (it throws) leaves the report alone: success written, the run nudged", async () => {
+    const { run, ti, runTask } = await setUp(() => {
+      throw new Error("scheduler gone");
+    });
+    expect(await runTask("a")).toBe(0);
+    expect((await ti("a")).state).toBe("success");
+    expect((await ti("b")).state).toBe("none");
+    await Bun.sleep(10);
+    expect(nudged).toEqual([run.id]);
+  });
+}
+
+describe("ReportState with a hand-off: sqlite", () => suite(() => openStore("sqlite::memory:")));
+
+describePg("ReportState with a hand-off: postgres", () => {
+  const schemas = freshSchemas();
+  suite(() => guardedStore(new PostgresStore({ url: pgUrl(), schema: schemas.next(), max: 4 })));
 });
