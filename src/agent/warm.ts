@@ -56,10 +56,11 @@ export async function runWarmAgent(opts: RunWarmAgentOptions = {}): Promise<numb
   const run = opts.run ?? runAgent;
   const writeControl = opts.writeControl ?? ((line: string) => writeSync(1, line));
   const connect = opts.dial ?? dial;
-  const control = (msg: ControlMessage) => {
+  /** `line`: the message already formatted (a report, measured against the line limit first). */
+  const control = (msg: ControlMessage, line?: string) => {
     if (env[AGENT_SETTINGS_ENV.control] !== "stdout") return;
     try {
-      writeControl(formatControlLine(msg));
+      writeControl(line ?? formatControlLine(msg));
     } catch {
       // EPIPE: the server that started us is gone; stdin's EOF ends this agent after the current try.
     }
@@ -96,10 +97,12 @@ export async function runWarmAgent(opts: RunWarmAgentOptions = {}): Promise<numb
   const reportOnPipe = async (req: Parameters<AgentClient["reportState"]>[0], client: AgentClient): Promise<ReportStateResponse> => {
     const body = reportStateBody(req);
     const id = reports + 1;
-    if (piped && Buffer.byteLength(formatControlLine({ report: body, report_id: id })) < MAX_LINE_BYTES) {
+    const msg = { report: body, report_id: id };
+    const line = piped ? formatControlLine(msg) : "";
+    if (piped && Buffer.byteLength(line) < MAX_LINE_BYTES) {
       reports = id;
       const answered = inbox.answer(id, REPORT_ANSWER_WAIT_MS);
-      control({ report: body, report_id: id });
+      control(msg, line);
       const a = await answered;
       if (a?.ok) return reportAnswer(a.answer);
       if (a) {
