@@ -280,9 +280,14 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
       },
     }),
     ...dispatchRetries,
-    // A chain's next task on a warm agent starts with its upstream's end: the agent takes it registered.
+    // A chain's next task on a warm agent starts with its upstream's end: the agent takes it registered. Only
+    // while an agent is idle, so the launch follows the write within a turn: a task started for an agent that
+    // must first start (~40 ms) would, should the server die meanwhile, wait for agent_lost (a retry spent)
+    // where a queued one is dispatched again by dispatch_lost.
     startOnHandOff:
-      subprocess && cfg.agent_pool > 0 ? { accepts: (task) => router.executorFor(task) === subprocess, hostname: hostname() } : undefined,
+      subprocess && cfg.agent_pool > 0
+        ? { accepts: (task) => router.executorFor(task) === subprocess && subprocess.hasIdleAgent(), hostname: hostname() }
+        : undefined,
     onTick: (report) => tickMetrics.onTick(report),
   });
   const loop = scheduler;

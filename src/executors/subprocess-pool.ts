@@ -73,6 +73,12 @@ export class WarmAgentPool {
     return this.spawn();
   }
 
+  /** An idle ready agent is there now: a try launched at once would not wait for a start. */
+  hasIdle(): boolean {
+    for (const a of this.idle.keys()) if (a.ready && a.alive && !a.doomed) return true;
+    return false;
+  }
+
   private takeIdle(): AgentProcess | null {
     for (const a of this.idle.keys())
       if (a.ready && a.alive && !a.doomed) {

@@ -53,7 +53,8 @@ export interface SubprocessExecutorOptions {
    * Register done by the server for a try it hands a warm agent (rpc/register.ts registerForAgent), from the
    * try's records when a chain's hand-off started it (`started`): the answer goes with the assignment and the
    * agent's first call is its report. Absent, or when it fails, the agent registers itself (its client retries
-   * what may pass).
+   * what may pass); so does an agent still starting (a try written running for it would, should the server die
+   * before it is up, wait for agent_lost and spend a retry, where a queued one is dispatched again).
    */
   register?: (
     token: string,
@@ -110,6 +111,11 @@ export class SubprocessExecutor implements Executor {
     this.pool?.start();
   }
 
+  /** A warm agent is idle now (WarmAgentPool.hasIdle): a try launched at once starts without waiting for one. */
+  hasIdleAgent(): boolean {
+    return this.pool?.hasIdle() ?? false;
+  }
+
   async execute(req: ExecutorRequest): Promise<void> {
     const earlier = this.earlierTries(req);
     if (!earlier.length) return this.launch(req);
@@ -142,10 +148,10 @@ export class SubprocessExecutor implements Executor {
     void done.finally(() => this.running.delete(key));
   }
 
-  /** A warm agent's try, registered here first when the server can (see `register`). */
+  /** A warm agent's try, registered here first when the server can and the agent is up (see `register`). */
   private async runRegistered(req: ExecutorRequest, agent: AgentProcess, own: Record<string, string>): Promise<TryEnd> {
     const register = this.opts.register;
-    if (!register) return agent.run(own);
+    if (!register || !agent.ready) return agent.run(own);
     let registered: object | undefined;
     try {
       const started = req.started ? { ...req.started, dagFile: req.dagFile } : undefined;

@@ -68,7 +68,8 @@ export interface DispatchStepOptions {
   ownWrite?: (runId: number, t: TaskTransition, now: Date) => TaskInstanceRecord | null;
   /**
    * Agent-run tasks a chain's hand-off starts with its upstream's end (running, not queued): the server
-   * registers each for a warm agent that takes it at once (executors/subprocess.ts), on host `hostname`. A
+   * registers each for a warm agent that takes it at once (executors/subprocess.ts), on host `hostname`, when
+   * `accepts` says so at the hand-off (the server's: while an agent is idle); otherwise queued, as any hand-off. A
    * launch of one that fails puts it back to queued first (unStart), then is handled as any failed launch.
    */
   startOnHandOff?: { accepts(task: DagSpec["tasks"][number]): boolean; hostname: string };

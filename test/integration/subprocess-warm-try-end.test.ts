@@ -6,7 +6,9 @@
  *   (dispatch/agent-exit.ts);
  * - a report on the control pipe (control-line.ts `report`) reaches the executor's `report` port with the try the
  *   agent runs, and its answer the agent's stdin; an executor with no port answers `unavailable`, so the agent
- *   reports over HTTP.
+ *   reports over HTTP;
+ * - the server registers a try only for an agent that is up (said ready): one still starting registers itself,
+ *   so no try is written running for an agent that may never read it; hasIdleAgent says whether one is up and free.
  */
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -27,8 +29,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+type Ports = Pick<ConstructorParameters<typeof SubprocessExecutor>[0], "report" | "register">;
+
 /** An executor with a pool of one warm stand-in running `script`; its agents' exits are collected. */
-function executor(script: string[], opts: { report?: ConstructorParameters<typeof SubprocessExecutor>[0]["report"] } = {}) {
+function executor(script: string[], opts: Ports = {}) {
   const path = join(dir, `agent-${executors.length}.sh`);
   writeFileSync(path, script.join("\n"));
   const exits: AgentExit[] = [];
@@ -52,7 +56,7 @@ function executor(script: string[], opts: { report?: ConstructorParameters<typeo
     );
     return exits.at(-1)!;
   };
-  return { run };
+  return { run, executor: e };
 }
 
 // The token names what this stand-in does with its try: "0", "1" or "2" says done with it, "die" exits mid-try.
@@ -119,4 +123,34 @@ test("an executor that takes no reports on the pipe answers unavailable: the age
   expect(answered()).toEqual([
     '{"report_error":{"code":"unavailable","message":"no report is taken on this pipe; send it over HTTP"},"report_id":7}',
   ]);
+});
+
+// This one takes 300 ms to say ready, then keeps each assignment line it reads and says done 0.
+const SLOW_TO_START = [
+  "sleep 0.3",
+  "echo 'leoflow-control {\"ready\":true}'",
+  "while read -r line; do",
+  '  echo "$line" >> "$ANSWERS"',
+  "  echo 'leoflow-control {\"done\":0}'",
+  "done",
+];
+
+test("a try given to an agent still starting is not registered by the server; one given to an idle agent is", async () => {
+  writeFileSync(answers, "");
+  const registered: number[] = [];
+  const { run, executor: e } = executor(SLOW_TO_START, {
+    register: async (_token, agent) => (registered.push(agent.pid), { dagId: "d", runId: "r", taskId: "t", tryNumber: 1 }),
+  });
+  expect(e.hasIdleAgent()).toBe(false); // its pool's agent is still starting
+  await run({ taskInstanceId: 51 });
+  expect(registered).toEqual([]);
+  await waitFor(
+    () => e.hasIdleAgent(),
+    10_000,
+    () => "no agent became idle",
+  );
+  await run({ taskInstanceId: 52 });
+  expect(registered.length).toBe(1);
+  const lines = answered().map((l) => JSON.parse(l));
+  expect(lines.map((l) => "registered" in l)).toEqual([false, true]);
 });
