@@ -19,7 +19,14 @@ const JWT_SECRET = "pro-replicas-shared-secret-0123456789";
 describePg("Pro: three replicas, leader killed mid-run", () => {
   const dir = mkdtempSync(join(tmpdir(), "leoflow-pro-"));
   const marker = join(dir, "executed.txt");
-  const cluster = new ProCluster({ dir, names: ["r1", "r2", "r3"], jwtSecret: JWT_SECRET, args: ["--dispatch-lost-after=10"] });
+  // A try the leader wrote running for an idle agent in the ~1 ms before the agent read it waits for agent_lost
+  // (docs/performance.md, "Noticed"): 15 s (three heartbeats of 5 s) instead of 60 keeps that run short.
+  const cluster = new ProCluster({
+    dir,
+    names: ["r1", "r2", "r3"],
+    jwtSecret: JWT_SECRET,
+    args: ["--dispatch-lost-after=10", "--agent-lost-after=15"],
+  });
   const replicas: Leoflow[] = cluster.replicas;
   const alive = cluster.alive;
 
