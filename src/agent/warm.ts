@@ -56,9 +56,11 @@ export async function runWarmAgent(opts: RunWarmAgentOptions = {}): Promise<numb
   const run = opts.run ?? runAgent;
   const writeControl = opts.writeControl ?? ((line: string) => writeSync(1, line));
   const connect = opts.dial ?? dial;
+  /** Control lines go to the executor's pipe (its setting), else nowhere; reports then go over HTTP. */
+  const piped = env[AGENT_SETTINGS_ENV.control] === "stdout";
   /** `line`: the message already formatted (a report, measured against the line limit first). */
   const control = (msg: ControlMessage, line?: string) => {
-    if (env[AGENT_SETTINGS_ENV.control] !== "stdout") return;
+    if (!piped) return;
     try {
       writeControl(line ?? formatControlLine(msg));
     } catch {
@@ -86,7 +88,6 @@ export async function runWarmAgent(opts: RunWarmAgentOptions = {}): Promise<numb
   for (const s of SIGNALS) process.on(s, onSignal);
   prepare();
   const inbox = new Inbox(opts.input ?? Bun.stdin.stream());
-  const piped = env[AGENT_SETTINGS_ENV.control] === "stdout";
   /** Reports sent on the pipe: each answer names the one it answers. */
   let reports = 0;
   /**

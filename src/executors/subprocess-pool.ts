@@ -75,16 +75,18 @@ export class WarmAgentPool {
 
   /** An idle ready agent is there now: a try launched at once would not wait for a start. */
   hasIdle(): boolean {
-    for (const a of this.idle.keys()) if (a.ready && a.alive && !a.doomed) return true;
-    return false;
+    return this.firstIdle() !== null;
   }
 
   private takeIdle(): AgentProcess | null {
-    for (const a of this.idle.keys())
-      if (a.ready && a.alive && !a.doomed) {
-        this.idle.delete(a);
-        return a;
-      }
+    const a = this.firstIdle();
+    if (a) this.idle.delete(a);
+    return a;
+  }
+
+  /** The longest-idle agent that is ready and alive and not being retired, or null. */
+  private firstIdle(): AgentProcess | null {
+    for (const a of this.idle.keys()) if (a.ready && a.alive && !a.doomed) return a;
     return null;
   }
 

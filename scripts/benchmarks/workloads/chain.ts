@@ -357,19 +357,18 @@ class ChainRecorder {
 async function recordTrials(rec: ChainRecorder, trials: number, warmup: number, job: PeerChainJob, enqueueFirst: () => Promise<unknown>) {
   const hops: number[] = [];
   const totals: number[] = [];
-  const length = rec.length;
-  rec.length = warmupChain(length);
-  for (let w = 0; w < warmup; w++) {
+  const chain = async () => {
     const finished = rec.begin();
     await enqueueFirst();
     await finished;
-  }
+  };
+  const length = rec.length;
+  rec.length = warmupChain(length);
+  for (let w = 0; w < warmup; w++) await chain();
   rec.length = length;
   for (let t = 0; t <= trials; t++) {
     job.begin?.();
-    const finished = rec.begin();
-    await enqueueFirst();
-    await finished;
+    await chain();
     if (t === 0) continue;
     hops.push(...(job.hops ? job.hops() : rec.hops()));
     totals.push(rec.total());
