@@ -8,6 +8,7 @@ import type { LogLineRecord, TaskInstanceRecord, TaskTransition, XComKey } from 
 import type { TryFinish, TryIdentity, TryStart, TryStartWrite, TryWrite } from "../ports/agent-rpc";
 import { getTaskInstanceById } from "./task-instances";
 import { appendLogs } from "./logs";
+import { collapse } from "../transition-rounds";
 import { setXCom } from "./xcom";
 import { getDagHead } from "./dags";
 import { getDagRunById } from "./runs";
@@ -39,16 +40,23 @@ export function startTry(db: Database, s: TryStart, now: Date, apply: Apply): Tr
   );
 }
 
-export function finishTry(db: Database, f: TryFinish, now: Date, apply: Apply): TryWrite | null {
+/**
+ * `oneChangePerStart`: a chain's next task moves none → queued (→ running) as one change of its row, as on
+ * Postgres; not when outbox rows are written (each transition is announced).
+ */
+export function finishTry(db: Database, f: TryFinish, now: Date, apply: Apply, oneChangePerStart = false): TryWrite | null {
   const { next, lines } = f;
   const after = (res: TryWrite): TryWrite => {
     // The agent's last lines, with the end that applied (a resend or a stale report stores none).
-    if (res.applied && lines?.lines.length) appendLogs(db, f.id, f.try_number, lines.firstSeq, lines.lines);
+    if (res.applied && lines?.lines.length) appendLogs(db, f.id, f.try_number, lines.firstSeq, lines.lines, "live");
     if (!next) return res;
     // A chain's next task, in the same transaction: queued only when this end applied as success. From none
     // only (as on Postgres): a task a tick scheduled meanwhile is the tick's to queue.
+    let moves = [next.scheduling, next.queued, ...(next.start ? [next.start] : [])];
+    const collapsed = oneChangePerStart ? moves.slice(1).reduce<TaskTransition | null>((a, b) => a && collapse(a, b), moves[0]!) : null;
+    if (collapsed) moves = [collapsed];
     let moved = res.applied && res.ti.state === "success";
-    for (const t of [next.scheduling, next.queued, ...(next.start ? [next.start] : [])]) moved = moved && apply([t], now)[0] === true;
+    for (const t of moves) moved = moved && apply([t], now)[0] === true;
     return { ...res, nextApplied: moved };
   };
   return write(
@@ -114,7 +122,7 @@ export function appendTryLogs(db: Database, t: TryIdentity, firstSeq: number, li
   return db
     .transaction((): boolean => {
       const live = isLive(db, t);
-      if (live) appendLogs(db, t.id, t.try_number, firstSeq, lines);
+      if (live) appendLogs(db, t.id, t.try_number, firstSeq, lines, "live");
       return live;
     })
     .immediate();

@@ -58,9 +58,10 @@ export function writeTryEnds(
 ): { applied: boolean[]; nextApplied: boolean[] } {
   return db
     .transaction(() => {
-      appendLogBatches(db, settled.lines);
       const applied = apply(settled.transitions);
       const ended = new Set(settled.transitions.flatMap((t, i) => (applied[i] ? [t.id] : [])));
+      // After the ends: a task instance whose end applied exists, and its lines go in without a read.
+      appendLogBatches(db, settled.lines, ended);
       upsertEncodedXComs(
         db,
         settled.xcoms.filter((x) => ended.has(x.ti_id)),

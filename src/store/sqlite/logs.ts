@@ -3,6 +3,7 @@ import type { Database } from "bun:sqlite";
 import type { LogLineRecord } from "../../domain";
 import { logRows, readChunkedLog, type LogChunkRow } from "../log-chunks";
 import type { LogBatch } from "../ports/task-log";
+import { atomically } from "./atomic";
 import { insertRows } from "./insert-rows";
 
 export const DEFAULT_LOG_READ_LIMIT = 10_000;
@@ -21,27 +22,33 @@ const CHUNK_CONFLICT = `ON CONFLICT (ti_id, try_number, first_seq) DO UPDATE SET
   last_seq = excluded.last_seq
 WHERE excluded.last_seq > task_log_chunks.last_seq`;
 
-/** Stores lines numbered firstSeq, firstSeq+1, … as one row. */
-export function appendLogs(db: Database, tiId: number, tryNumber: number, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): void {
-  appendLogBatches(db, [{ ti_id: tiId, try_number: tryNumber, first_seq: firstSeq, lines }]);
+/** Stores lines numbered firstSeq, firstSeq+1, … as one row; `live`: the caller read its task instance in its transaction. */
+export function appendLogs(
+  db: Database,
+  tiId: number,
+  tryNumber: number,
+  firstSeq: number,
+  lines: Omit<LogLineRecord, "seq">[],
+  live?: "live",
+): void {
+  appendLogBatches(db, [{ ti_id: tiId, try_number: tryNumber, first_seq: firstSeq, lines }], live ? new Set([tiId]) : undefined);
 }
 
 /**
  * Many tries' batches in one transaction, a row each, in multi-row statements (the inline runner's batches). The
  * lines of a task instance that is gone (its run deleted while it ran) are left out: the foreign key would refuse
- * them, and with them every other try's lines and end written in the same transaction.
+ * them, and with them every other try's lines and end written in the same transaction. `known`: task instances
+ * the caller's open transaction found (an end that applied), not read again.
  */
-export function appendLogBatches(db: Database, batches: readonly LogBatch[]): void {
+export function appendLogBatches(db: Database, batches: readonly LogBatch[], known?: ReadonlySet<number>): void {
   const rows = logRows(batches).map((r) => [r.ti_id, r.try_number, r.first_seq, r.last_seq, JSON.stringify(r.lines)]);
   if (!rows.length) return;
-  db.transaction(() => {
-    const live = existingTaskInstances(
-      db,
-      rows.map((r) => r[0] as number),
-    );
-    const kept = rows.filter((r) => live.has(r[0] as number));
+  atomically(db, () => {
+    const unknown = [...new Set(rows.map((r) => r[0] as number).filter((id) => !known?.has(id)))];
+    const live = unknown.length ? existingTaskInstances(db, unknown) : null;
+    const kept = live ? rows.filter((r) => known?.has(r[0] as number) || live.has(r[0] as number)) : rows;
     if (kept.length) insertRows(db, INSERT_CHUNKS, 5, kept, CHUNK_CONFLICT);
-  }).immediate();
+  });
 }
 
 /** Which of `ids` name a task instance, read in the caller's transaction. */

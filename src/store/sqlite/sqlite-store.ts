@@ -387,7 +387,13 @@ export class SqliteStore implements Store {
     return agentTries.startTry(this.db, start, now, (transitions) => this.transitionsWithOutbox(transitions, now));
   }
   async finishTry(finish: TryFinish, now: Date): Promise<TryWrite | null> {
-    return agentTries.finishTry(this.db, finish, now, (transitions) => this.transitionsWithOutbox(transitions, now));
+    return agentTries.finishTry(
+      this.db,
+      finish,
+      now,
+      (transitions) => this.transitionsWithOutbox(transitions, now),
+      !this.webhookInterest.wants(TASK_EVENT),
+    );
   }
   async appendTryLogs(t: TryIdentity, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): Promise<boolean> {
     return agentTries.appendTryLogs(this.db, t, firstSeq, lines);

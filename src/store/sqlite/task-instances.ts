@@ -1,4 +1,5 @@
 /** Task instances: lookups, the batched conditional transitions every state change goes through, heartbeats. */
+import { atomically } from "./atomic";
 import type { Database, Statement } from "bun:sqlite";
 import { indexedState } from "./partial-index-terms";
 import {
@@ -141,25 +142,23 @@ function transitionStatement(db: Database, t: TaskTransition): Statement {
 export function applyTransitions(db: Database, transitions: TaskTransition[], now: Date): boolean[] {
   if (transitions.length === 0) return [];
   const t0 = now.getTime();
-  return db
-    .transaction(() => {
-      const stamp = changeStamps(db, transitions.length);
-      return transitions.map((t, i) => {
-        if (t.from.length === 0) return false;
-        // transitionSql's order: state, updated_at, change_seq, the set patch fields, id, from-states, try.
-        const params: (string | number | null)[] = [t.to, t0, stamp + 1 + i];
-        const patch = t.patch;
-        if (patch)
-          for (const f of PATCH_FIELDS) {
-            const v = patch[f];
-            if (v !== undefined) params.push(toColumn(v));
-          }
-        params.push(t.id, ...t.from);
-        if (t.try_number !== undefined) params.push(t.try_number);
-        return transitionStatement(db, t).run(...params).changes > 0;
-      });
-    })
-    .immediate();
+  return atomically(db, () => {
+    const stamp = changeStamps(db, transitions.length);
+    return transitions.map((t, i) => {
+      if (t.from.length === 0) return false;
+      // transitionSql's order: state, updated_at, change_seq, the set patch fields, id, from-states, try.
+      const params: (string | number | null)[] = [t.to, t0, stamp + 1 + i];
+      const patch = t.patch;
+      if (patch)
+        for (const f of PATCH_FIELDS) {
+          const v = patch[f];
+          if (v !== undefined) params.push(toColumn(v));
+        }
+      params.push(t.id, ...t.from);
+      if (t.try_number !== undefined) params.push(t.try_number);
+      return transitionStatement(db, t).run(...params).changes > 0;
+    });
+  });
 }
 
 export function heartbeat(db: Database, tiId: number, tryNumber: number, now: Date): boolean {

@@ -1,4 +1,5 @@
 /** XCom: small JSON values passed between tasks, size-limited at write. */
+import { atomically } from "./atomic";
 import type { Database } from "bun:sqlite";
 import { TooLargeError, ValidationError, findJsonProblem, type Page, type XComFilter, type XComKey, type XComRecord } from "../../domain";
 import { whereSql, xcomWhere } from "../list-filters";
@@ -44,9 +45,9 @@ export function setXCom(db: Database, key: XComKey, value: unknown, now: Date, m
 export function upsertEncodedXComs(db: Database, rows: readonly { key: XComKey; json: string }[], now: Date): void {
   if (!rows.length) return;
   const upsert = db.query(`INSERT INTO xcom (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ${XCOM_REPLACE}`);
-  db.transaction(() => {
+  atomically(db, () => {
     for (const { key, json } of rows) upsert.run(...xcomKeyValues(key), json, now.getTime());
-  }).immediate();
+  });
 }
 
 /** One XCom key as a string (team, DAG, run, task, map index and key): equal keys, equal strings. */
