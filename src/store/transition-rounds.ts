@@ -1,4 +1,5 @@
 import type { TaskTransition } from "../domain";
+import type { TryNext } from "./ports/agent-rpc";
 
 /**
  * Splits a batch of row changes into rounds in which every id appears once, keeping order: one UPDATE
@@ -35,4 +36,12 @@ export function collapse(a: TaskTransition, b: TaskTransition): TaskTransition |
   const patch = { ...a.patch, ...b.patch };
   if (b.patch?.wait_reason === undefined) delete patch.wait_reason;
   return { id: a.id, from: a.from, to: b.to, ...(guard === undefined ? {} : { try_number: guard }), patch };
+}
+
+/** A chain's next task's moves in order (TryNext): none → scheduled → queued, and → running when it starts. */
+export const nextMoves = (next: TryNext): TaskTransition[] => [next.scheduling, next.queued, ...(next.start ? [next.start] : [])];
+
+/** `ts` one after another as one transition (collapse, pairwise), or null when one cannot follow the other. Pure. */
+export function collapseAll(ts: readonly TaskTransition[]): TaskTransition | null {
+  return ts.slice(1).reduce<TaskTransition | null>((a, b) => a && collapse(a, b), ts[0] ?? null);
 }

@@ -15,7 +15,7 @@ import { logLinesInsertSql, logLinesParams } from "./logs";
 import { DAG_RUN_COLUMNS, runFromJsonValue, TI_COLUMNS, toTaskInstance, XCOM_COLUMNS, type TaskInstanceRow } from "./rows";
 import { formOf, type ApplyForm } from "./apply-sql";
 import { applyTransitionsOn } from "./task-instances";
-import { collapse } from "../transition-rounds";
+import { collapseAll, nextMoves } from "../transition-rounds";
 import { taskEventInsertSql, transitionsWithOutbox } from "./webhooks";
 
 // Every statement starts with the try ($1 id, $2 dag_id, $3 run_id, $4 task_id, $5 try_number) and $6 now; the
@@ -118,8 +118,8 @@ export async function finishTry(db: Pool, f: TryFinish, now: Date, outbox: boole
   const own = [f.to, text(f.note), f.final, linesJson(f)];
   const next = f.next;
   if (!next) return write(db, SQL.finish, f, own, now, outbox);
-  const moves = [next.scheduling, next.queued, ...(next.start ? [next.start] : [])];
-  const collapsed = moves.slice(1).reduce<TaskTransition | null>((a, b) => a && collapse(a, b), moves[0]!);
+  const moves = nextMoves(next);
+  const collapsed = collapseAll(moves);
   if (!collapsed) throw new Error("a chain's next task must move none → scheduled → queued (→ running) on one try");
   if (!outbox) {
     // One statement: the next task's none → queued (→ running) is gated on this end's row having ended in success.

@@ -8,7 +8,7 @@ import type { LogLineRecord, TaskInstanceRecord, TaskTransition, XComKey } from 
 import type { TryFinish, TryIdentity, TryStart, TryStartWrite, TryWrite } from "../ports/agent-rpc";
 import { getTaskInstanceById } from "./task-instances";
 import { appendLogs } from "./logs";
-import { collapse } from "../transition-rounds";
+import { collapseAll, nextMoves } from "../transition-rounds";
 import { setXCom } from "./xcom";
 import { getDagHead } from "./dags";
 import { getDagRunById } from "./runs";
@@ -52,8 +52,8 @@ export function finishTry(db: Database, f: TryFinish, now: Date, apply: Apply, o
     if (!next) return res;
     // A chain's next task, in the same transaction: queued only when this end applied as success. From none
     // only (as on Postgres): a task a tick scheduled meanwhile is the tick's to queue.
-    let moves = [next.scheduling, next.queued, ...(next.start ? [next.start] : [])];
-    const collapsed = oneChangePerStart ? moves.slice(1).reduce<TaskTransition | null>((a, b) => a && collapse(a, b), moves[0]!) : null;
+    let moves = nextMoves(next);
+    const collapsed = oneChangePerStart ? collapseAll(moves) : null;
     if (collapsed) moves = [collapsed];
     let moved = res.applied && res.ti.state === "success";
     for (const t of moves) moved = moved && apply([t], now)[0] === true;
