@@ -423,6 +423,12 @@ describe.skipIf(!engine)("KubeApiDouble's kubelet runs pods through podman", () 
         body: pod("victim", { containers: [bash("main", "trap 'echo got TERM; exit 0' TERM; echo up; sleep 300 & wait")] }),
       });
       await running;
+      // Running is the container's start, not its script's: the TERM trap is set once "up" is printed (a bash
+      // that is PID 1 ignores a TERM that comes before its trap, and the kubelet kills it after the grace).
+      for (const deadline = Date.now() + 30_000; !(await api.readNamespacedPodLog({ namespace: NS, name: "victim" })).includes("up"); ) {
+        if (Date.now() > deadline) throw new Error("the victim pod never printed 'up'");
+        await Bun.sleep(50);
+      }
       const ended = watchPods(kc, { fieldSelector: "metadata.name=victim", resourceVersion: "0" }, (ev) =>
         ev.some((e) => e.type === "DELETED"),
       ).done;
