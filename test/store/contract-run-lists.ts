@@ -80,6 +80,56 @@ export function runListsContract(getStore: () => Store): void {
       expect([page.total, page.items.map((t) => t.run_id)]).toEqual([3, ["run_b"]]);
     });
 
+    test("findTaskInstances of one run: pages in id order either way, with the run's total, other runs and filters kept apart", async () => {
+      const store = getStore();
+      const tasks = ["e", "d", "c", "b", "a"].map((task_id) => ({ task_id, operator: "bash", bash_command: "true" }));
+      const dag = await store.upsertDag("default", {
+        spec: parseDagSpec({ dag_id: "wide", tasks }),
+        fileloc: "/dags/wide.json",
+        pausedOnCreate: false,
+        now: T0,
+      });
+      const run = (runId: string) =>
+        store.createDagRun(
+          newRun(dag, runId, {
+            tasks: tasks.map(({ task_id }) => ({
+              task_id,
+              operator: "bash",
+              max_tries: 0,
+              pool: "default_pool",
+              pool_slots: 1,
+              priority_weight: 1,
+            })),
+          }),
+        );
+      await run("before");
+      await run("r1");
+      await run("after");
+      const all = (await store.listTaskInstances("default", "wide", "r1")).items;
+      const ids = all.map((t) => t.id).sort((x, y) => x - y);
+      await store.applyTransitions(
+        [
+          { id: ids[1]!, from: ["none"], to: "scheduled" },
+          { id: ids[3]!, from: ["none"], to: "scheduled" },
+        ],
+        T0,
+      );
+      const page = async (f: Parameters<Store["findTaskInstances"]>[1]) => {
+        const p = await store.findTaskInstances("default", { dag_id: "wide", run_id: "r1", ...f });
+        return { total: p.total, ids: p.items.map((t) => t.id), runs: [...new Set(p.items.map((t) => t.run_id))] };
+      };
+      expect(await page({ limit: 2, offset: 0 })).toEqual({ total: 5, ids: ids.slice(0, 2), runs: ["r1"] });
+      expect(await page({ limit: 2, offset: 4 })).toEqual({ total: 5, ids: ids.slice(4), runs: ["r1"] });
+      expect(await page({ limit: 2, offset: 1, order_by: "-id" })).toEqual({ total: 5, ids: [ids[3]!, ids[2]!], runs: ["r1"] });
+      expect(await page({ order_by: "task_id" })).toEqual({ total: 5, ids: [...ids].reverse(), runs: ["r1"] });
+      expect(await page({ state: ["scheduled"] })).toEqual({ total: 2, ids: [ids[1]!, ids[3]!], runs: ["r1"] });
+      expect(await page({ run_ids: ["r1"], task_ids: ["a", "e"] })).toEqual({ total: 2, ids: [ids[0]!, ids[4]!], runs: ["r1"] });
+      expect(await page({ run_ids: ["after"] })).toEqual({ total: 0, ids: [], runs: [] });
+      expect(await page({ run_id: "none-such" })).toEqual({ total: 0, ids: [], runs: [] });
+      expect((await store.findTaskInstances("default", { dag_id: "wide", run_ids: ["r1"] })).total).toBe(5);
+      expect((await store.findTaskInstances("default", { dag_id: "other", run_id: "r1" })).total).toBe(0);
+    });
+
     test("deleteDagRun removes the run, its task instances and its XComs, and nothing else", async () => {
       const store = getStore();
       await fixture(store);

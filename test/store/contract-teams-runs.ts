@@ -80,6 +80,10 @@ export function teamsRunsContract(getStore: () => Store): void {
       expect(await tis(A)).toEqual([`${A}/r1`]);
       expect(await tis(B, { run_id: "only-b" })).toEqual([`${B}/only-b`]);
       expect(await tis(A, { run_id: "only-b" })).toEqual([]);
+      // One run named by DAG and run id (a run's page): the caller's team's run of that name, not another team's.
+      expect(await tis(A, { dag_id: "etl", run_id: "r1" })).toEqual([`${A}/r1`]);
+      expect(await tis(B, { dag_id: "etl", run_id: "r1" })).toEqual([`${B}/r1`]);
+      expect(await tis(A, { dag_id: "etl", run_id: "only-b" })).toEqual([]);
       expect((await store.findTaskInstances(A, { dag_id: "etl" })).total).toBe(1);
       expect(await store.listTaskInstances(A, "etl", "only-b")).toEqual({ items: [], total: 0 });
     });

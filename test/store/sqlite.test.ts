@@ -152,6 +152,31 @@ describe("SqliteStore query plans", () => {
     ).toEqual([]);
     await store.close();
   });
+
+  // 0025: the natural key holds a run's rows by task_id, so every page in id order sorted all of the run's rows.
+  test("a run's page of task instances in id order, and its total, read the run's index up to the page's end: no sort", async () => {
+    const store = new SqliteStore({ path: ":memory:" });
+    await store.migrate();
+    const ids = ["c", "b", "a"];
+    const spec = parseDagSpec({ dag_id: "etl", tasks: ids.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) });
+    const dag = await store.upsertDag("default", { spec, fileloc: "/dags/etl.json", pausedOnCreate: false, now: new Date(0) });
+    await store.createDagRun(newRun(dag, "r1", { tasks: ids.map((id) => runTask(id)) }));
+    const seen = await statementsOf(store, async () => {
+      await store.findTaskInstances("default", { dag_id: "etl", run_id: "r1", limit: 2, offset: 1 });
+      await store.findTaskInstances("default", { dag_id: "etl", run_id: "r1", limit: 2, offset: 1, order_by: "-id" });
+    });
+    const reads = seen.filter((sql) => /FROM task_instances\b/.test(sql));
+    expect(reads).toHaveLength(3); // two pages (ascending, descending) and the total they share
+    for (const sql of reads) {
+      const plan = planOf(store, sql).join("\n");
+      expect({ sql, plan }).toEqual({
+        sql,
+        plan: expect.stringMatching(/SEARCH task_instances USING (COVERING )?INDEX task_instances_run_order \(dag_run_id=\?\)/),
+      });
+      expect({ sql, plan }).toEqual({ sql, plan: expect.not.stringContaining("TEMP B-TREE") });
+    }
+    await store.close();
+  });
 });
 
 describe("SqliteStore migrations", () => {

@@ -28,6 +28,7 @@ import eventLogBatchesSql from "../../../sql/sqlite/0021_event_log_batches.sql" 
 import dropUpdatedAtIndexSql from "../../../sql/sqlite/0022_drop_updated_at_index.sql" with { type: "text" };
 import dagRunsRunningIndexSql from "../../../sql/sqlite/0023_dag_runs_running_index.sql" with { type: "text" };
 import partialTaskIndexesSql from "../../../sql/sqlite/0024_partial_task_indexes.sql" with { type: "text" };
+import taskInstancesRunOrderSql from "../../../sql/sqlite/0025_task_instances_run_order.sql" with { type: "text" };
 
 export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0001_init.sql", initSql),
@@ -54,6 +55,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0022_drop_updated_at_index.sql", dropUpdatedAtIndexSql),
   migrationFromFile("0023_dag_runs_running_index.sql", dagRunsRunningIndexSql),
   migrationFromFile("0024_partial_task_indexes.sql", partialTaskIndexesSql),
+  migrationFromFile("0025_task_instances_run_order.sql", taskInstancesRunOrderSql),
 ];
 
 export function sqliteMigrationTarget(db: Database): MigrationTarget {
