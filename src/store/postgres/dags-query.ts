@@ -4,7 +4,7 @@ import type { DagFilter, DagRunStateCount, DagVersionRecord } from "../ports/api
 import { DAG_LATEST_RUN_JOIN, dagOrderBy, dagPaging, dagSortKeys, dagWhere, type DagSqlDialect } from "../dag-filters";
 import { whereSql } from "../list-filters";
 import { arrayParam, execute, Params, query, type Db, type Pool } from "./client";
-import { pgPageClause } from "./list-query";
+import { pageAndTotal, pgPageClause } from "./list-query";
 import { DAG_COLUMNS, DAG_FROM, toDag, type DagRow } from "./rows";
 
 function dialect(p: Params): DagSqlDialect {
@@ -30,13 +30,12 @@ export async function findDags(db: Db, team: string, f: DagFilter): Promise<Page
   const filterParams = [...p.values];
   const [limit, offset] = dagPaging(f);
   const from = `${DAG_FROM}${DAG_LATEST_RUN_JOIN}`;
-  const rows = await query<DagRow>(
+  const { rows, total } = await pageAndTotal<DagRow>(
     db,
-    `SELECT ${DAG_COLUMNS} FROM ${from}${w}${dagOrderBy(dagSortKeys(f))} LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`,
-    p.values,
+    [`SELECT ${DAG_COLUMNS} FROM ${from}${w}${dagOrderBy(dagSortKeys(f))} LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`, p.values],
+    [`SELECT count(*)::int AS n FROM ${from}${w}`, filterParams],
   );
-  const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*)::int AS n FROM ${from}${w}`, filterParams)) as [{ n: number }];
-  return { items: rows.map(toDag), total: n };
+  return { items: rows.map(toDag), total };
 }
 
 export async function setDagsPaused(db: Db, team: string, f: DagFilter, paused: boolean): Promise<number> {
@@ -86,13 +85,12 @@ export async function listDagVersions(
   const w = whereSql(where);
   const filterParams = [...p.values];
   const page = pgPageClause(f, VERSION_SORTABLE, "id", "id", p);
-  const rows = await query<{ id: number; dag_id: string; created_at: Date }>(
+  const { rows, total } = await pageAndTotal<{ id: number; dag_id: string; created_at: Date }>(
     db,
-    `SELECT id, dag_id, created_at FROM dag_versions${w}${page}`,
-    p.values,
+    [`SELECT id, dag_id, created_at FROM dag_versions${w}${page}`, p.values],
+    [`SELECT count(*)::int AS n FROM dag_versions${w}`, filterParams],
   );
-  const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*)::int AS n FROM dag_versions${w}`, filterParams)) as [{ n: number }];
-  return { items: rows.map((r) => ({ version_id: r.id, dag_id: r.dag_id, created_at: new Date(r.created_at) })), total: n };
+  return { items: rows.map((r) => ({ version_id: r.id, dag_id: r.dag_id, created_at: new Date(r.created_at) })), total };
 }
 
 export async function countDagRunStates(db: Db, team: string, dagIds?: string[]): Promise<DagRunStateCount[]> {
@@ -111,7 +109,10 @@ export async function listDagTags(db: Db, team: string, opts: ListOptions & { pa
   const tags = `SELECT DISTINCT t.name FROM dags d, unnest(d.tags) AS t(name) WHERE d.team = ${teamParam}${w}`;
   const filterParams = [...p.values];
   const page = pgPageClause(opts, { name: 'name COLLATE "C"' }, "name", 'name COLLATE "C"', p);
-  const rows = await query<{ name: string }>(db, `SELECT name FROM (${tags}) AS tags${page}`, p.values);
-  const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*)::int AS n FROM (${tags}) AS tags`, filterParams)) as [{ n: number }];
-  return { items: rows.map((r) => r.name), total: n };
+  const { rows, total } = await pageAndTotal<{ name: string }>(
+    db,
+    [`SELECT name FROM (${tags}) AS tags${page}`, p.values],
+    [`SELECT count(*)::int AS n FROM (${tags}) AS tags`, filterParams],
+  );
+  return { items: rows.map((r) => r.name), total };
 }

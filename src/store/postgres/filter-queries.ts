@@ -3,7 +3,7 @@ import type { DagRunFilter, DagRunRecord, Page, TaskInstanceFilter, TaskInstance
 import { dagRunWhere, namedRuns, taskInstanceWhere, whereSql, type SqlDialect } from "../list-filters";
 import { RUN_SORTABLE, TI_SORTABLE } from "../sortable";
 import { arrayParam, execute, Params, query, type Db, type Pool } from "./client";
-import { pgPageClause } from "./list-query";
+import { pageAndTotal, pgPageClause } from "./list-query";
 import { DAG_RUN_COLUMNS, TI_COLUMNS, toDagRun, toTaskInstance, type DagRunRow, type TaskInstanceRow } from "./rows";
 
 export function pgDialect(p: Params): SqlDialect {
@@ -24,9 +24,12 @@ export async function listDagRunsFiltered(db: Db, team: string, filter: DagRunFi
   const w = whereSql([`team = ${p.add(team)}`, ...dagRunWhere(pgDialect(p), filter)]);
   const filterParams = [...p.values];
   const page = pgPageClause(filter, RUN_SORTABLE, "id", "id", p);
-  const rows = await query<DagRunRow>(db, `SELECT ${DAG_RUN_COLUMNS} FROM dag_runs${w}${page}`, p.values);
-  const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*)::int AS n FROM dag_runs${w}`, filterParams)) as [{ n: number }];
-  return { items: rows.map(toDagRun), total: n };
+  const { rows, total } = await pageAndTotal<DagRunRow>(
+    db,
+    [`SELECT ${DAG_RUN_COLUMNS} FROM dag_runs${w}${page}`, p.values],
+    [`SELECT count(*)::int AS n FROM dag_runs${w}`, filterParams],
+  );
+  return { items: rows.map(toDagRun), total };
 }
 
 /** The statements of a filtered task-instance list: its page and its total, each with its parameters. Exported for tests (their plans). */
@@ -60,9 +63,8 @@ const pageOfOneRunById = (where: string, page: string): string => {
 
 export async function findTaskInstances(db: Db, team: string, filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>> {
   const sql = taskInstanceListSql(team, filter);
-  const rows = await query<TaskInstanceRow>(db, ...sql.page);
-  const [{ n }] = (await query<{ n: number }>(db, ...sql.total)) as [{ n: number }];
-  return { items: rows.map(toTaskInstance), total: n };
+  const { rows, total } = await pageAndTotal<TaskInstanceRow>(db, sql.page, sql.total);
+  return { items: rows.map(toTaskInstance), total };
 }
 
 /** Deletes the team's run, its task instances (with their logs, by cascade) and its XComs; false when there was none. */
