@@ -16,6 +16,11 @@ export interface SqlDialect {
   seconds(start: string, end: string): string;
   /** Case-insensitive LIKE with `\` as the escape character. */
   ilike(column: string, pattern: string): string;
+  /**
+   * Whether a list of one named run names it by the run's id alone (taskInstanceWhere): where an index on
+   * dag_run_id holds a run's rows in id order (SQLite, 0025).
+   */
+  readonly oneRunById?: boolean;
 }
 
 /** The run columns behind DagRunResponse's date fields (run_after and updated_at are derived, as serialized). */
@@ -59,18 +64,19 @@ export function dagRunWhere(d: SqlDialect, f: DagRunFilter): string[] {
  * A DAG's runs named (a run's page of task instances, the UI's grid): their rows through the runs' keys,
  * dag_runs (team, dag_id, run_id) then task_instances (dag_run_id, …). Postgres has no index on the task
  * instances' own dag_id and run_id (SQLite has), and otherwise read every task instance of the team per page
- * (40 ms a page at 300,000 of them, growing with the history). Several runs: the conditions on team, dag_id and
- * run_id stay beside (the same rows). One run: its id alone (a scalar subquery, read once), which says the team,
- * DAG and run, since a task instance's are always its run's; then the index on (dag_run_id, id) holds the rows
- * in the lists' default order and the planner has no other index to weigh it against (0024 / 0025): a page is
- * read up to its end, where all of the run's rows were sorted for every page (7-18 ms a page of 100 at 10,000
- * task instances on Postgres, 2.6-6 ms on SQLite).
+ * (40 ms a page at 300,000 of them, growing with the history); the conditions on team, dag_id and run_id stay
+ * beside (the same rows). One run where the dialect says `oneRunById` (SQLite): its id alone (a scalar subquery,
+ * read once), which says the team, DAG and run, since a task instance's are always its run's; the index on
+ * dag_run_id then holds the rows in the lists' default order and the planner has no other index to weigh it
+ * against (0025): a page is read up to its end, where all of the run's rows were sorted for every page (2.6-6 ms a
+ * page of 100 at 10,000 task instances). Postgres keeps the sort: an index on (dag_run_id, id) there made the bulk
+ * writes of task instances 17-30% slower (postgres 0025).
  */
 export function taskInstanceWhere(d: SqlDialect, f: TaskInstanceFilter, team: string): string[] {
   const where: string[] = [];
   const runs = namedRuns(f);
   const ofDag = () => `SELECT id FROM dag_runs WHERE team = ${d.param(team)} AND dag_id = ${d.param(f.dag_id)}`;
-  if (runs?.length === 1) where.push(`dag_run_id = (${ofDag()} AND run_id = ${d.param(runs[0])})`);
+  if (runs?.length === 1 && d.oneRunById) where.push(`dag_run_id = (${ofDag()} AND run_id = ${d.param(runs[0])})`);
   else {
     where.push(`team = ${d.param(team)}`);
     if (f.dag_id !== undefined) where.push(`dag_id = ${d.param(f.dag_id)}`);

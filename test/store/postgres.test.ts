@@ -438,34 +438,29 @@ describePg("PostgresStore", () => {
       });
     });
 
-    test("a run's page of task instances reads that run's rows up to the page's end, not every task instance of the team", async () => {
+    test("a run's page of task instances reads that run's rows, not every task instance of the team", async () => {
       await withFreshStore(async (store) => {
-        const [r1] = await wideRuns(store, 500, ["r1"]);
-        // History older than r2 by id: 20,000 more task instances of the team (r1's, as mapped instances).
+        const [r1] = await wideRuns(store, 500, ["r1", "r2", "r3"]);
+        // History: 20,000 more task instances of the team (r1's, as mapped instances), older than r2's by id.
         await store.sql.unsafe(
           `INSERT INTO task_instances (dag_run_id, team, dag_id, run_id, task_id, map_index, state, operator, pool, updated_at)
            SELECT dag_run_id, team, dag_id, run_id, task_id, g, 'success', operator, pool, updated_at
            FROM task_instances, generate_series(0, 39) g WHERE dag_run_id = $1`,
           [r1!.id],
         );
-        const tasks = Array.from({ length: 500 }, (_, i) => runTask(`t${i}`));
-        for (const runId of ["r2", "r3"]) await store.createDagRun(newRun(r1!, runId, { tasks }));
         await store.sql.unsafe("ANALYZE dag_runs, task_instances");
-        const filter = { dag_id: "wide", run_id: "r2", limit: 50, offset: 100 };
+        const filter = { dag_id: "wide", run_id: "r2", limit: 50, offset: 0 };
         const page = await store.findTaskInstances("default", filter);
         expect(page.total).toBe(500);
         expect(new Set(page.items.map((ti) => ti.run_id))).toEqual(new Set(["r2"]));
-        const { page: pageSql, total } = taskInstanceListSql("default", filter);
-        // The page: its ids through the run's (dag_run_id, id) index up to the page's end, then those rows; neither
-        // the primary key walked in id order through the 20,500 older rows nor the run's 500 rows sorted per page.
-        const [plan] = await store.sql.unsafe(`EXPLAIN (ANALYZE, FORMAT JSON) ${pageSql[0]}`, pageSql[1] as never[]);
-        expect(JSON.stringify(plan)).toContain("task_instances_run_order");
-        expect(rowsMetIn(plan!, "task_instances")).toBeLessThanOrEqual(filter.offset + 2 * filter.limit);
-        // The total finds the run's rows through the run's key: task_instances has no index of its own on (dag_id,
-        // run_id), and a scan by team reads all 21,500 rows for every page.
-        const totalPlan = await planOf(store, total[0], total[1]);
-        expect(totalPlan).toMatch(/Index Cond: \(dag_run_id = /);
-        expect(totalPlan).not.toContain("Seq Scan on task_instances");
+        // Both statements (the page and its total) find the run's rows through the run's key: task_instances has
+        // no index of its own on (dag_id, run_id), and a scan by team reads all 21,500 rows for every page.
+        for (const [sql, params] of Object.values(taskInstanceListSql("default", filter))) {
+          const plan = await planOf(store, sql, params);
+          expect(plan).toMatch(/Index Cond: \(dag_run_id = /);
+          expect(plan).not.toContain("Seq Scan on task_instances");
+          expect(plan).not.toContain("task_instances_pool_state");
+        }
       });
     });
 

@@ -20,6 +20,7 @@ export function sqliteDialect(params: Bindable[]): SqlDialect {
     seconds: (start, end) => `((${end} - ${start}) / 1000.0)`,
     // SQLite's LIKE is already case-insensitive for ASCII.
     ilike: (column, pattern) => `${column} LIKE ${param(pattern)} ESCAPE '\\'`,
+    oneRunById: true,
   };
 }
 
