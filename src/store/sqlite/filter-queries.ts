@@ -1,7 +1,7 @@
 /** The API's filtered run and task-instance lists on SQLite (conditions from ../list-filters.ts). */
 import type { Database } from "bun:sqlite";
 import type { DagRunFilter, DagRunRecord, Page, TaskInstanceFilter, TaskInstanceRecord } from "../../domain";
-import { dagRunWhere, namedRuns, taskInstanceWhere, whereSql, type SqlDialect } from "../list-filters";
+import { dagRunWhere, taskInstanceWhere, whereSql, type SqlDialect } from "../list-filters";
 import { RUN_SORTABLE, TI_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
 import { DAG_RUN_COLUMNS, TI_COLUMNS, toDagRun, toTaskInstance, type DagRunRow, type TaskInstanceRow } from "./rows";
@@ -38,7 +38,7 @@ export function findTaskInstances(db: Database, team: string, filter: TaskInstan
   const params: Bindable[] = [];
   const d = sqliteDialect(params);
   const w = whereSql(taskInstanceWhere(d, filter, team));
-  const page = pageClause(filter, TI_SORTABLE, "id", "id", namedRuns(filter)?.length === 1 ? "dag_run_id" : undefined);
+  const page = pageClause(filter, TI_SORTABLE, "id", "id");
   const rows = db.query(`SELECT ${TI_COLUMNS} FROM task_instances${w}${page.sql}`).all(...params, ...page.params) as TaskInstanceRow[];
   const { n } = db.query(`SELECT count(*) AS n FROM task_instances${w}`).get(...params) as { n: number };
   return { items: rows.map(toTaskInstance), total: n };
