@@ -215,7 +215,9 @@ describe.skipIf(!target)("kubernetes executor (end to end)", () => {
     async () => {
       await trigger("k8s_sleeper", "s1");
       await waitFor(
-        async () => (await logText("k8s_sleeper", "s1", "sleeper")).includes("sleeping"),
+        // The task's own line, not the agent's "running bash -c \"echo sleeping; …\"" (which also says sleeping): killed
+        // before the agent shipped it, the line the assertions below read would never come.
+        async () => (await logText("k8s_sleeper", "s1", "sleeper")).includes("stdout: sleeping"),
         T,
         () => "the sleeper never logged",
       );
