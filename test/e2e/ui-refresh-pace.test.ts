@@ -67,8 +67,9 @@ describe.skipIf(!CHROMIUM)("the DAG page's re-reads after events (Chromium, comp
       10_000,
       () => `no read of ${dagId}'s task instances`,
     );
-    // The page's own first reads are done: wait out their trailing requests before the event.
-    await page.waitForTimeout(300);
+    // The page's own reads are done (a stream that connected after them reads the run again): wait them out.
+    await page.locator(".live.up").waitFor();
+    await quiet(() => reads.get(dagId)!.length);
     const before = reads.get(dagId)!.length;
     const marked = await lf.api("PATCH", `/api/v2/dags/${dagId}/dagRuns/r1/taskInstances/t0`, { new_state: "failed" });
     expect(marked.status).toBe(200);
@@ -79,6 +80,14 @@ describe.skipIf(!CHROMIUM)("the DAG page's re-reads after events (Chromium, comp
       () => `${dagId}: the page never read r1 again`,
     );
     return reads.get(dagId)![before]! - at;
+  }
+
+  /** Waits until `count` has not changed for 800 ms (longer than the 300 ms a connection's refresh waits, and its read). */
+  async function quiet(count: () => number): Promise<void> {
+    for (let last = -1; last !== count(); ) {
+      last = count();
+      await page.waitForTimeout(800);
+    }
   }
 
   test("a run of 3 is read again ~700 ms after an event", async () => {
@@ -135,6 +144,8 @@ describe.skipIf(!CHROMIUM)("the DAG page's re-reads after events (Chromium, comp
       expect(Math.max(...windows.map((w) => w.tasks.length))).toBeLessThanOrEqual(200);
 
       // An event about a task in view: its cell changes, and the re-read names the rows in view only.
+      await page.locator(".live.up").waitFor();
+      await quiet(() => windows.length);
       const after = windows.length;
       expect((await lf.api("PATCH", "/api/v2/dags/wide/dagRuns/r1/taskInstances/t2400", { new_state: "failed" })).status).toBe(200);
       await page.getByRole("link", { name: "t2400 in r1: failed" }).waitFor({ timeout: 20_000 });
@@ -157,6 +168,27 @@ describe.skipIf(!CHROMIUM)("the DAG page's re-reads after events (Chromium, comp
     } finally {
       page.off("request", onRequest);
       page.off("response", onResponse);
+    }
+  });
+
+  test("a change made after the page read its run and before the event stream connected still shows", async () => {
+    // The stream's connection held back until the change is made: no event comes for it, the connection's refresh does.
+    let release = () => {};
+    const connected = new Promise<void>((r) => (release = r));
+    const held = (u: URL) => u.pathname === "/api/v2/leoflow/events";
+    await page.route(held, async (route) => {
+      await connected;
+      await route.continue();
+    });
+    try {
+      await page.goto(`${lf.url}/dags/small/runs/r1/tasks/t1`);
+      await page.getByRole("link", { name: "t1 in r1: success" }).waitFor({ timeout: 10_000 });
+      expect((await lf.api("PATCH", "/api/v2/dags/small/dagRuns/r1/taskInstances/t1", { new_state: "failed" })).status).toBe(200);
+      release();
+      await page.getByRole("link", { name: "t1 in r1: failed" }).waitFor({ timeout: 10_000 });
+    } finally {
+      release();
+      await page.unroute(held);
     }
   });
 

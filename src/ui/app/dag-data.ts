@@ -65,6 +65,13 @@ export function useDagData(dagId: string, runLimit: number): DagData {
     let wanted: string[] = [];
     const readForAll = new Set<string>();
     let windowTimer: ReturnType<typeof setTimeout> | null = null;
+    /**
+     * The event stream's connections so far, and for each run the count when its last read came back: a run read
+     * before the latest connection may have changed with no event (between its read and the connection), so the
+     * refresh that follows a connection reads it again.
+     */
+    let connections = 0;
+    const readAt = new Map<string, number>();
 
     const loadTis = async (runId: string) => {
       // One entry per task, a mapped task's instances folded by the server (taskInstanceSummaries): a task mapped
@@ -76,6 +83,7 @@ export function useDagData(dagId: string, runLimit: number): DagData {
         ctl.signal,
       );
       sizes.set(runId, r.task_instances.length);
+      readAt.set(runId, connections);
       s().tis.set(runId, new Map(r.task_instances.map((t) => [t.task_id, t])));
       firstLoad.delete(runId);
       bump();
@@ -94,6 +102,7 @@ export function useDagData(dagId: string, runLimit: number): DagData {
           for (const t of run.task_instances) m.set(t.task_id, t);
           s().tis.set(run.dag_run_id, m);
           sizes.set(run.dag_run_id, wanted.length);
+          readAt.set(run.dag_run_id, connections);
         }
         bump();
       }
@@ -132,7 +141,8 @@ export function useDagData(dagId: string, runLimit: number): DagData {
       const known = new Set(s().runs.map((x) => x.dag_run_id));
       state.current = { ...s(), runs: r.dag_runs.slice().reverse() };
       bump();
-      return r.dag_runs.filter((x) => (!known.has(x.dag_run_id) || !s().tis.has(x.dag_run_id)) && !firstLoad.has(x.dag_run_id));
+      const stale = (id: string) => !known.has(id) || !s().tis.has(id) || (readAt.get(id) ?? -1) < connections;
+      return r.dag_runs.filter((x) => stale(x.dag_run_id) && !firstLoad.has(x.dag_run_id));
     };
     void (async () => {
       try {
@@ -231,8 +241,12 @@ export function useDagData(dagId: string, runLimit: number): DagData {
         runsSoon();
       }
     });
-    // Runs and task instances that changed before the stream connected (or while it reconnected) sent no event.
-    const offConnected = onConnected(runsSoon);
+    // Runs and task instances that changed before the stream connected (or while it reconnected) sent no event:
+    // the run list, and the runs read before this connection, are read again.
+    const offConnected = onConnected(() => {
+      connections++;
+      runsSoon();
+    });
     return () => {
       ctl.abort();
       off();
