@@ -86,7 +86,7 @@ export {
 } from "./inline-rules";
 export { TaskLog, attemptLine, failedLine, requestLine, storingLine, type TaskLogPort } from "./inline-task-log";
 export { httpTemplateTexts, loadConnection } from "./inline-context";
-export { buildHttpCall, baseUrl, safeUrl, safeText, type BuiltCall } from "./inline-request";
+export { buildHttpCall, baseUrl, plainHttpCall, safeUrl, safeText, type BuiltCall } from "./inline-request";
 export { registerInlineMetrics } from "./inline-metrics";
 export { stopProcessGroup, groupAlive, parseProcStat } from "./process-group";
 export { checkKubernetesPolicy, runsInKubernetes } from "./kubernetes/admit";

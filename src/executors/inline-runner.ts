@@ -26,7 +26,7 @@ import type { Logger } from "../observability";
 import type { Executor, ExecutorRequest } from "./executor";
 import { httpTemplateTexts, loadConnection } from "./inline-context";
 import { InlineHttpExecutor } from "./inline-http";
-import { buildHttpCall, safeText } from "./inline-request";
+import { buildHttpCall, plainHttpCall, safeText } from "./inline-request";
 import {
   INLINE_EXECUTOR_NAME,
   acceptsInline,
@@ -308,9 +308,14 @@ export class InlineRunner {
     let secrets: string[] = [];
     let outcome: Outcome;
     try {
-      const templates = await loadTemplateContext(store, ti, run, spec, httpTemplateTexts(task.http!));
-      const built = buildHttpCall(task.http!, templates.ctx, await loadConnection(store, ti, task));
-      secrets = [...built.secrets, ...templates.secrets];
+      const http = task.http!;
+      let built = plainHttpCall(http, () => httpTemplateTexts(http));
+      if (!built) {
+        const templates = await loadTemplateContext(store, ti, run, spec, httpTemplateTexts(http));
+        built = buildHttpCall(http, templates.ctx, await loadConnection(store, ti, task));
+        secrets = templates.secrets;
+      }
+      secrets = [...built.secrets, ...secrets];
       const { call } = built;
       // Log lines are held and written in batches in the background, flushed before the final state, so the
       // request does not wait for a store round trip.

@@ -1,7 +1,7 @@
 /** buildHttpCall: templating into every field, connections (base URL, auth), and what logs may show. */
 import { describe, expect, test } from "bun:test";
 import type { TemplateContext } from "../../../src/domain";
-import { baseUrl, buildHttpCall, safeText } from "../../../src/executors";
+import { baseUrl, buildHttpCall, httpTemplateTexts, plainHttpCall, safeText } from "../../../src/executors";
 import type { ConnectionRecord } from "../../../src/domain";
 
 const ctx: TemplateContext = {
@@ -123,5 +123,48 @@ describe("connections", () => {
 
   test("safeText masks secrets and their URL-encoded form", () => {
     expect(safeText("a=p@ss w0rd&b=p%40ss%20w0rd", ["p@ss w0rd"])).toBe("a=***&b=***");
+  });
+});
+
+describe("plainHttpCall (a request with no template and no connection, built once per spec)", () => {
+  const texts = (http: Parameters<typeof httpTemplateTexts>[0]) => () => httpTemplateTexts(http);
+
+  test("built once for its spec, as buildHttpCall builds it in any try's context", () => {
+    const http = {
+      method: "POST" as const,
+      url: "http://user:s3cret@h:8080/jobs?token=abc",
+      query: { n: 3 },
+      headers: { "X-Api-Key": "KEY-999999" },
+      json: { rows: [1, 2], label: "plain" },
+    };
+    let scans = 0;
+    const first = plainHttpCall(http, () => (scans++, httpTemplateTexts(http)));
+    // A try's context holds only the variables its templates name: none here.
+    expect(first).toEqual(buildHttpCall(http, { ...ctx, var: {} }, null));
+    expect(plainHttpCall(http, () => (scans++, httpTemplateTexts(http)))).toBe(first);
+    expect(scans).toBe(1);
+    // What logs may show is masked as before: the URL's password and the sensitive header's value.
+    expect(first!.call.safeUrl).not.toContain("s3cret");
+    expect(first!.secrets).toEqual(expect.arrayContaining(["s3cret", "KEY-999999"]));
+  });
+
+  test("a template anywhere, or a connection, needs a try's context: null, and asked again stays null", () => {
+    for (const http of [
+      { method: "GET" as const, url: "http://h/{{ ds }}" },
+      { method: "GET" as const, url: "http://h/x", headers: { "X-Run": "{{ run_id }}" } },
+      { method: "GET" as const, url: "http://h/x", query: { r: "{{ var.region }}" } },
+      { method: "POST" as const, url: "http://h/x", json: { deep: ["{{ xcom.extract.rows }}"] } },
+      { method: "POST" as const, url: "http://h/x", body: "n={{ params.limit }}" },
+      { method: "GET" as const, url: "/status", connection_id: "svc" },
+    ]) {
+      expect(plainHttpCall(http, texts(http))).toBeNull();
+      expect(plainHttpCall(http, texts(http))).toBeNull();
+    }
+  });
+
+  test("a request that does not build throws on every try, not once", () => {
+    const http = { method: "GET" as const, url: "not a url" };
+    expect(() => plainHttpCall(http, texts(http))).toThrow("is not an absolute URL");
+    expect(() => plainHttpCall(http, texts(http))).toThrow("is not an absolute URL");
   });
 });
