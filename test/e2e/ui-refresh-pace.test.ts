@@ -137,7 +137,24 @@ describe.skipIf(!CHROMIUM)("the DAG page's re-reads after events (Chromium, comp
       // A task far down: the grid scrolls to it and reads the rows around it, for every run.
       const before = windows.length;
       await page.goto(`${lf.url}/dags/wide/runs/r1/tasks/t2400`);
-      await page.getByRole("link", { name: "t2400 in r1: success" }).waitFor({ timeout: 20_000 });
+      await page
+        .getByRole("link", { name: "t2400 in r1: success" })
+        .waitFor({ timeout: 20_000 })
+        .catch(async (e) => {
+          // What the page did instead: which rows it read, what its cell says, where the grid stands.
+          const reads = windows.slice(before).map((w) => `${w.runs.join(",")}: ${w.tasks[0]}…${w.tasks.at(-1)} (${w.tasks.length})`);
+          const cell = await page
+            .locator(".grid a.gcursor")
+            .first()
+            .getAttribute("aria-label", { timeout: 1_000 })
+            .catch(() => "(none)");
+          const top = await page
+            .locator(".grid")
+            .first()
+            .evaluate((el) => el.scrollTop, undefined, { timeout: 1_000 })
+            .catch(() => "(none)");
+          throw new Error(`${e}\nwindow reads since: ${JSON.stringify(reads)}\ncursor cell: ${cell}\ngrid scrollTop: ${top}`);
+        });
       expect(windows.slice(before).some((w) => w.tasks.includes("t2400"))).toBe(true);
       // Opened again: the browser asks with the tag it holds, and the DAG unchanged, no body comes (a 304).
       expect(await Promise.all(taskReads)).toEqual([first!, { path: "/api/v2/leoflow/dags/wide/structure", sentTag: true, bodyBytes: 0 }]);

@@ -10,7 +10,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, eachLimited, seg } from "./api";
 import { gridOrder } from "./graph-layout";
 import { runRefreshDelayMs } from "./refresh-pace";
-import { onConnected, onEvent } from "./sse";
+import { onEvent, onResync } from "./sse";
 import { FIRST_WINDOW_ROWS, WINDOWED_TASKS, wantedTaskIds, windowQueries } from "./task-window";
 import type { DagRun, Task, TaskInstanceState } from "./types";
 
@@ -64,13 +64,18 @@ export function useDagData(dagId: string, runLimit: number): DagData {
     /** Windowed: the task ids of the rows wanted (in view and the margin), and those read for every run shown. */
     let wanted: string[] = [];
     const readForAll = new Set<string>();
+    /**
+     * Bumped when runs join the window's reads (a refresh of the run list): a read of rows for the runs known
+     * before does not make those rows read for every run, so it leaves readForAll alone when it comes back.
+     */
+    let windowEpoch = 0;
     let windowTimer: ReturnType<typeof setTimeout> | null = null;
     /**
-     * The event stream's connections so far, and for each run the count when its last read came back: a run read
-     * before the latest connection may have changed with no event (between its read and the connection), so the
-     * refresh that follows a connection reads it again.
+     * How often the event stream may have missed events so far (its first connection, one that could not resume,
+     * a drop), and for each run that count when its last read came back: a run read before the latest miss may
+     * have changed with no event, so the refresh that follows reads it again.
      */
-    let connections = 0;
+    let misses = 0;
     const readAt = new Map<string, number>();
 
     const loadTis = async (runId: string) => {
@@ -83,7 +88,7 @@ export function useDagData(dagId: string, runLimit: number): DagData {
         ctl.signal,
       );
       sizes.set(runId, r.task_instances.length);
-      readAt.set(runId, connections);
+      readAt.set(runId, misses);
       s().tis.set(runId, new Map(r.task_instances.map((t) => [t.task_id, t])));
       firstLoad.delete(runId);
       bump();
@@ -102,20 +107,20 @@ export function useDagData(dagId: string, runLimit: number): DagData {
           for (const t of run.task_instances) m.set(t.task_id, t);
           s().tis.set(run.dag_run_id, m);
           sizes.set(run.dag_run_id, wanted.length);
-          readAt.set(run.dag_run_id, connections);
+          readAt.set(run.dag_run_id, misses);
         }
         bump();
       }
     };
     /** Windowed: what the rows wanted need that no read gave every run yet; later reads forget the rest. */
     const readWanted = async () => {
+      // No run yet (the grid can show its rows before the run list comes): nothing to read, and nothing read.
+      const runIds = s().runs.map((r) => r.dag_run_id);
       const missing = wanted.filter((id) => !readForAll.has(id));
-      if (!missing.length) return;
-      await readWindow(
-        s().runs.map((r) => r.dag_run_id),
-        missing,
-      );
-      for (const id of missing) readForAll.add(id);
+      if (!missing.length || !runIds.length) return;
+      const epoch = windowEpoch;
+      await readWindow(runIds, missing);
+      if (epoch === windowEpoch) for (const id of missing) readForAll.add(id);
     };
     const showRows = (r0: number, r1: number) => {
       if (!s().windowed) return;
@@ -141,7 +146,7 @@ export function useDagData(dagId: string, runLimit: number): DagData {
       const known = new Set(s().runs.map((x) => x.dag_run_id));
       state.current = { ...s(), runs: r.dag_runs.slice().reverse() };
       bump();
-      const stale = (id: string) => !known.has(id) || !s().tis.has(id) || (readAt.get(id) ?? -1) < connections;
+      const stale = (id: string) => !known.has(id) || !s().tis.has(id) || (readAt.get(id) ?? -1) < misses;
       return r.dag_runs.filter((x) => stale(x.dag_run_id) && !firstLoad.has(x.dag_run_id));
     };
     void (async () => {
@@ -205,13 +210,17 @@ export function useDagData(dagId: string, runLimit: number): DagData {
         try {
           const fresh = await loadRuns();
           if (!s().windowed) return void (await eachLimited(fresh, 4, (r) => loadTis(r.dag_run_id).catch(() => {})));
-          // Windowed: new runs get the rows wanted; the rows read for the others only are read again when shown.
-          readForAll.clear();
-          for (const id of wanted) readForAll.add(id);
+          // Windowed: new (and stale) runs get the rows wanted. A row stays read for every run if it was and is
+          // wanted (read for those runs here); the others are read again when shown. The rows wanted that no read
+          // gave every run yet (a scroll's read still waiting for its turn) are read for all of them after:
+          // marking them read here left a row scrolled to unread until the next scroll.
+          for (const id of [...readForAll]) if (!wanted.includes(id)) readForAll.delete(id);
+          windowEpoch++;
           await readWindow(
             fresh.map((r) => r.dag_run_id),
             wanted,
           );
+          await readWanted();
         } catch {
           // The next event tries again.
         }
@@ -241,16 +250,16 @@ export function useDagData(dagId: string, runLimit: number): DagData {
         runsSoon();
       }
     });
-    // Runs and task instances that changed before the stream connected (or while it reconnected) sent no event:
-    // the run list, and the runs read before this connection, are read again.
-    const offConnected = onConnected(() => {
-      connections++;
+    // Runs and task instances that changed before the stream connected (or in events it dropped) sent no event:
+    // the run list is read again, and, when events may have been missed, the runs read before.
+    const offResync = onResync((missed) => {
+      if (missed) misses++;
       runsSoon();
     });
     return () => {
       ctl.abort();
       off();
-      offConnected();
+      offResync();
       if (runsTimer) clearTimeout(runsTimer);
       if (refreshTimer) clearTimeout(refreshTimer);
       if (windowTimer) clearTimeout(windowTimer);

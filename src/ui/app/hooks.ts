@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { getSession, onSessionChange, type Session } from "./session";
 import { onNavigate, parseRoute, type Route } from "./router";
-import { onConnected, onEvent, type LeoflowEvent } from "./sse";
+import { onEvent, onResync, type LeoflowEvent } from "./sse";
 
 export interface Async<T> {
   data: T | undefined;
@@ -59,8 +59,8 @@ export function useInterval(fn: () => void, ms: number | null): void {
 
 /**
  * Calls `fn` for each live event that `match` accepts (the latest `fn`, without resubscribing), and with no
- * event each time the stream connects: what changed before it did (or while it reconnected) sent this view
- * no event, so `fn` (a reload) catches up.
+ * event each time the stream connects or the server drops events: what changed before it connected (or what
+ * was dropped) sent this view no event, so `fn` (a reload) catches up.
  */
 export function useEvents(match: (e: LeoflowEvent) => boolean, fn: (e?: LeoflowEvent) => void, deps: unknown[]): void {
   const saved = useRef({ match, fn });
@@ -69,10 +69,10 @@ export function useEvents(match: (e: LeoflowEvent) => boolean, fn: (e?: LeoflowE
     const offEvents = onEvent((e) => {
       if (saved.current.match(e)) saved.current.fn(e);
     });
-    const offConnected = onConnected(() => saved.current.fn());
+    const offResync = onResync(() => saved.current.fn());
     return () => {
       offEvents();
-      offConnected();
+      offResync();
     };
   }, deps);
 }

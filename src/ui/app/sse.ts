@@ -2,8 +2,9 @@
  * Server-Sent Events read with fetch(): EventSource cannot send the Authorization header the API needs.
  * `SseParser` is the pure part (text chunks in, events out); `openEventStream` reconnects with the last
  * id seen, so no event is lost across a reconnect (the server replays from its event log). What changed
- * before the first connection (a page loading while its task starts) comes as no event: each connection
- * tells `onConnected` listeners, and views reload then.
+ * before the first connection (a page loading while its task starts) comes as no event, nor do the events
+ * the server dropped for a reader that fell behind: each connection, and each drop, tells `onResync`
+ * listeners (whether events may have been missed), and views reload then.
  */
 import { API, authHeaders } from "./api";
 
@@ -69,7 +70,8 @@ export function openEventStream(onEvent: (e: LeoflowEvent) => void, onStatus: (l
         const res = await fetch(`${API}/leoflow/events${q}`, { headers: { accept: "text/event-stream", ...authHeaders() }, signal });
         if (!res.ok || !res.body) throw new Error(`event stream answered HTTP ${res.status}`);
         onStatus(true);
-        for (const l of connectedListeners) l();
+        // Resumed from the last id seen, the server replays what came meanwhile; a first connection cannot.
+        resync(lastId === null);
         const parser = new SseParser();
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
         for (;;) {
@@ -77,7 +79,10 @@ export function openEventStream(onEvent: (e: LeoflowEvent) => void, onStatus: (l
           if (done) break;
           for (const m of parser.feed(value)) {
             if (m.id) lastId = m.id;
-            if (m.event === "dropped") continue;
+            if (m.event === "dropped") {
+              resync(true);
+              continue;
+            }
             try {
               onEvent(JSON.parse(m.data));
             } catch {
@@ -97,7 +102,10 @@ export function openEventStream(onEvent: (e: LeoflowEvent) => void, onStatus: (l
 
 type Listener = (e: LeoflowEvent) => void;
 const listeners = new Set<Listener>();
-const connectedListeners = new Set<() => void>();
+const resyncListeners = new Set<(missed: boolean) => void>();
+const resync = (missed: boolean) => {
+  for (const l of resyncListeners) l(missed);
+};
 
 /** Subscribes a view to every event of the app's one stream; returns the unsubscribe. */
 export function onEvent(listener: Listener): () => void {
@@ -106,12 +114,14 @@ export function onEvent(listener: Listener): () => void {
 }
 
 /**
- * Subscribes a view to the stream's connections (the first and every reconnect): a view that read its data
- * before the stream was connected reloads it then, so a change it never got an event for still shows.
+ * Subscribes a view to the stream's connections (the first and every reconnect) and to the events the server
+ * dropped: a view that read its data before reloads it then, so a change it never got an event for still shows.
+ * `missed`: events may have been missed (a connection that could not resume from a last id, or a drop); a
+ * connection that resumed replays what came meanwhile.
  */
-export function onConnected(listener: () => void): () => void {
-  connectedListeners.add(listener);
-  return () => connectedListeners.delete(listener);
+export function onResync(listener: (missed: boolean) => void): () => void {
+  resyncListeners.add(listener);
+  return () => resyncListeners.delete(listener);
 }
 
 export function dispatchEvent(e: LeoflowEvent): void {
