@@ -215,7 +215,7 @@ export function useDagData(dagId: string, runLimit: number): DagData {
           // gave every run yet (a scroll's read still waiting for its turn) are read for all of them after:
           // marking them read here left a row scrolled to unread until the next scroll.
           for (const id of [...readForAll]) if (!wanted.includes(id)) readForAll.delete(id);
-          windowEpoch++;
+          if (fresh.length) windowEpoch++;
           await readWindow(
             fresh.map((r) => r.dag_run_id),
             wanted,
