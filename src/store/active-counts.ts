@@ -1,6 +1,7 @@
 /**
- * countActiveTaskInstances for both stores: one GROUP BY (team, dag_id) query over queued and running task
- * instances, folded here into the per-DAG counts (max_active_tasks) and the per-team usage (team quotas).
+ * countActiveTaskInstances for both stores: one GROUP BY (state, team, dag_id) query over queued and running task
+ * instances, folded here into the per-DAG counts (max_active_tasks) and the per-team usage (team quotas). State
+ * leads the groups as it leads SQLite's index on these rows (0026): read in its order, with no sort.
  */
 import { teamKey, type ActiveTaskCounts, type PoolOccupancy } from "../domain";
 
@@ -11,7 +12,7 @@ import { teamKey, type ActiveTaskCounts, type PoolOccupancy } from "../domain";
  */
 export const activeCountsSql = (and?: string) => `SELECT team, dag_id, count(*) AS tasks, sum(pool_slots) AS pool_slots,
     sum(CASE WHEN state = 'running' AND executor = 'inline' THEN 1 ELSE 0 END) AS inline_running
-  FROM task_instances WHERE state IN ('queued', 'running')${and ? ` AND ${and}` : ""} GROUP BY team, dag_id`;
+  FROM task_instances WHERE state IN ('queued', 'running')${and ? ` AND ${and}` : ""} GROUP BY state, team, dag_id`;
 export const ACTIVE_COUNTS_SQL = activeCountsSql();
 
 export interface ActiveCountRow {
@@ -22,12 +23,13 @@ export interface ActiveCountRow {
   inline_running: number | string;
 }
 
-/** Folds the query's rows; Postgres returns sums of bigints as strings, hence Number(). */
+/** Folds the query's rows (a DAG's queued and running come apart); Postgres returns sums of bigints as strings, hence Number(). */
 export function toActiveCounts(rows: readonly ActiveCountRow[]): ActiveTaskCounts {
   const counts: ActiveTaskCounts = { byDag: new Map(), byTeam: new Map() };
   for (const r of rows) {
     const tasks = Number(r.tasks);
-    counts.byDag.set(teamKey(r.team, r.dag_id), tasks);
+    const dag = teamKey(r.team, r.dag_id);
+    counts.byDag.set(dag, (counts.byDag.get(dag) ?? 0) + tasks);
     const team = counts.byTeam.get(r.team) ?? { tasks: 0, pool_slots: 0, inline: 0 };
     team.tasks += tasks;
     team.pool_slots += Number(r.pool_slots);
@@ -38,14 +40,15 @@ export function toActiveCounts(rows: readonly ActiveCountRow[]): ActiveTaskCount
 }
 
 /**
- * Both capacity reads of a tick from one scan of the queued and running task instances: by team, DAG and pool,
- * folded (toCapacity) into countActiveTaskInstances' counts and listPoolUsage's pools. With 10,000 task
- * instances active on SQLite (warm, the statements alone): 7.9 ms for the two reads, 5.5 for this one and the pools.
+ * Both capacity reads of a tick from one scan of the queued and running task instances: by state, team, DAG and
+ * pool, folded (toCapacity) into countActiveTaskInstances' counts and listPoolUsage's pools. State leads the
+ * GROUP BY because it leads SQLite's index holding these columns (0026): the groups come in the index's order,
+ * with no sort (10,000 queued: 1.3 ms against 11-13 with the rows looked up and sorted).
  */
 export const capacitySql = (and?: string) => `SELECT team, dag_id, pool, count(*) AS tasks, sum(pool_slots) AS pool_slots,
     sum(CASE WHEN state = 'running' THEN pool_slots ELSE 0 END) AS running_slots,
     sum(CASE WHEN state = 'running' AND executor = 'inline' THEN 1 ELSE 0 END) AS inline_running
-  FROM task_instances WHERE state IN ('queued', 'running')${and ? ` AND ${and}` : ""} GROUP BY team, dag_id, pool`;
+  FROM task_instances WHERE state IN ('queued', 'running')${and ? ` AND ${and}` : ""} GROUP BY state, team, dag_id, pool`;
 export const CAPACITY_SQL = capacitySql();
 
 export interface CapacityRow extends ActiveCountRow {

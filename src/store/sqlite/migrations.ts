@@ -29,6 +29,7 @@ import dropUpdatedAtIndexSql from "../../../sql/sqlite/0022_drop_updated_at_inde
 import dagRunsRunningIndexSql from "../../../sql/sqlite/0023_dag_runs_running_index.sql" with { type: "text" };
 import partialTaskIndexesSql from "../../../sql/sqlite/0024_partial_task_indexes.sql" with { type: "text" };
 import taskInstancesRunOrderSql from "../../../sql/sqlite/0025_task_instances_run_order.sql" with { type: "text" };
+import coveringStateIndexSql from "../../../sql/sqlite/0026_covering_state_index.sql" with { type: "text" };
 
 export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0001_init.sql", initSql),
@@ -56,6 +57,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0023_dag_runs_running_index.sql", dagRunsRunningIndexSql),
   migrationFromFile("0024_partial_task_indexes.sql", partialTaskIndexesSql),
   migrationFromFile("0025_task_instances_run_order.sql", taskInstancesRunOrderSql),
+  migrationFromFile("0026_covering_state_index.sql", coveringStateIndexSql),
 ];
 
 export function sqliteMigrationTarget(db: Database): MigrationTarget {
