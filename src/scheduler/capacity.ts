@@ -198,16 +198,32 @@ export function selectDispatchable<C extends DispatchCandidate>(
   const heldBy = (team: string): TeamUsage => usage.get(team) ?? NOTHING_HELD;
 
   const counts: HeldCounts = { byDag, byTask, usage, poolOpen };
+  /**
+   * The previous candidate problem() answered, and its answer: until a take, a candidate asking for the same as it
+   * (team, DAG, pool, slots, limits; no per-task limit) gets the same answer. Thousands waiting for one full pool
+   * come a run after another with equal fields (one string each: snapshot-columns.ts), and each answer cost a key
+   * built and four lookups (a quarter of a tick that freed one slot of such a pool).
+   */
+  let last: C | null = null;
+  let lastAnswer: WaitReason | null = null;
   /** Queues `c` (problem(c) said it fits): what it takes is held from now on. */
   const take = (c: C): void => {
     dispatch.push(c);
     running++;
     holdIn(counts, c);
+    last = null;
     if (poolOpen) poolAnswers.get(c.ti.team)?.delete(c.ti.pool);
   };
 
   /** Why `c` cannot be queued with what is held so far, or null when it fits. */
   const problem = (c: C): WaitReason | null => {
+    if (last && asksAlike(c, last)) return lastAnswer;
+    last = c;
+    lastAnswer = freshProblem(c);
+    return lastAnswer;
+  };
+
+  const freshProblem = (c: C): WaitReason | null => {
     const { team, dag_id, pool } = c.ti;
     const slots = poolSlotsOf(c.ti);
     const held = heldBy(team);
@@ -286,6 +302,22 @@ export function selectDispatchable<C extends DispatchCandidate>(
     }
   }
   return { dispatch, waiting, next };
+}
+
+/** Whether `a` asks the capacity for what `b` asks (so holds the same answer under the same holdings). */
+function asksAlike(a: DispatchCandidate, b: DispatchCandidate): boolean {
+  const x = a.ti;
+  const y = b.ti;
+  return (
+    x.team === y.team &&
+    x.dag_id === y.dag_id &&
+    x.pool === y.pool &&
+    x.pool_slots === y.pool_slots &&
+    a.maxActiveTasks === b.maxActiveTasks &&
+    a.inline === b.inline &&
+    a.maxActiveTisPerDag === undefined &&
+    b.maxActiveTisPerDag === undefined
+  );
 }
 
 function* unseen<C>(candidates: readonly C[], seen: ReadonlySet<C>): Generator<C> {

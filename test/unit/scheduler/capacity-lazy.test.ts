@@ -85,6 +85,31 @@ describe("selectDispatchable: lazy ordering makes the full sort's decisions", ()
     }
   });
 
+  // Candidates as a store hands them over: a run's after another's, many asking for the same DAG, pool and slots
+  // (the selection reuses its previous candidate's answer for such a one until it takes a candidate).
+  test("2,000 random sets of candidates in runs of alike ones: the full sort's decisions", () => {
+    for (let seed = 1; seed <= 2_000; seed++) {
+      const r = random(seed);
+      const cs = candidates(r, 1 + r(120));
+      for (let i = 1; i < cs.length; i++) {
+        if (r(5) === 0) continue; // a new run of alike candidates starts here
+        const prev = cs[i - 1]!;
+        cs[i] = {
+          ...cs[i]!,
+          ti: { ...cs[i]!.ti, team: prev.ti.team, dag_id: prev.ti.dag_id, pool: prev.ti.pool, pool_slots: prev.ti.pool_slots },
+          maxActiveTasks: prev.maxActiveTasks,
+          inline: prev.inline,
+          ...(r(10) === 0 ? { maxActiveTisPerDag: 1 + r(3) } : {}),
+        };
+      }
+      const l = limits(r);
+      const lazy = decisions(selectDispatchable(cs, l));
+      const full = decisions(referenceSelect(cs, l));
+      if (JSON.stringify(lazy) !== JSON.stringify(full)) expect({ seed, ...lazy }).toEqual({ seed, ...full });
+      expect(Object.keys(lazy.waiting).length + lazy.dispatch.length).toBe(cs.length);
+    }
+  });
+
   test("once a take leaves nothing that fits, the rest are not ordered: they wait with the full sort's notes, in input order", () => {
     const r = random(11);
     // One gpu slot open, 60 candidates wanting it: the first in fair order takes it.
