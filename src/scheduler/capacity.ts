@@ -286,9 +286,11 @@ export function selectDispatchable<C extends DispatchCandidate>(
     if (!reason) {
       take(c);
       taken = true;
-      continue;
-    }
-    waiting.push({ candidate: c, reason });
+      // While one more like it would fit (or parallelism is reached: the loop's first step says so to all), the
+      // next in order is asked; else (its pool, DAG or quota just filled) the rest are looked at now, not after
+      // ordering the next one (the heap's build, MinHeap).
+      if (running >= limits.parallelism || !problem(c)) continue;
+    } else waiting.push({ candidate: c, reason });
     // The same holds after a take: once nothing left fits, the rest wait for their reasons as things stand,
     // unordered. A slot freed in a full pool is taken by the first in fair order, and ordering the other
     // 9,871 waiting for it was 70% of such a tick (scripts/bench tick's decision latency).
