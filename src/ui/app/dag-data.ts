@@ -189,6 +189,11 @@ export function useDagData(dagId: string, runLimit: number): DagData {
       }
     })();
 
+    /** Windowed: rows stay read for every run only while wanted; the others are read again when shown. */
+    const forgetUnwanted = () => {
+      const stillWanted = new Set(wanted);
+      for (const id of readForAll) if (!stillWanted.has(id)) readForAll.delete(id);
+    };
     const refreshSoon = () => {
       if (refreshTimer) return;
       let largest = 0;
@@ -199,7 +204,7 @@ export function useDagData(dagId: string, runLimit: number): DagData {
         pendingRuns.clear();
         if (!s().windowed) return void (await eachLimited(runs, 4, (r) => loadTis(r).catch(() => {})));
         // Windowed: the rows wanted, again; rows read before and out of view are read again when shown.
-        for (const id of [...readForAll]) if (!wanted.includes(id)) readForAll.delete(id);
+        forgetUnwanted();
         await readWindow(runs, wanted).catch(() => {});
       }, runRefreshDelayMs(largest));
     };
@@ -214,7 +219,7 @@ export function useDagData(dagId: string, runLimit: number): DagData {
           // wanted (read for those runs here); the others are read again when shown. The rows wanted that no read
           // gave every run yet (a scroll's read still waiting for its turn) are read for all of them after:
           // marking them read here left a row scrolled to unread until the next scroll.
-          for (const id of [...readForAll]) if (!wanted.includes(id)) readForAll.delete(id);
+          forgetUnwanted();
           if (fresh.length) windowEpoch++;
           await readWindow(
             fresh.map((r) => r.dag_run_id),
