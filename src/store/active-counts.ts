@@ -61,16 +61,8 @@ export function toCapacity(
   rows: readonly CapacityRow[],
   pools: readonly Pick<PoolOccupancy, "team" | "name" | "slots">[],
 ): { active: ActiveTaskCounts; pools: PoolOccupancy[] } {
-  const byDag = new Map<string, ActiveCountRow>();
   const slots = new Map<string, { running: number; queued: number }>();
   for (const r of rows) {
-    const dagKey = teamKey(r.team, r.dag_id);
-    const dag = byDag.get(dagKey);
-    if (dag) {
-      dag.tasks = Number(dag.tasks) + Number(r.tasks);
-      dag.pool_slots = Number(dag.pool_slots) + Number(r.pool_slots);
-      dag.inline_running = Number(dag.inline_running) + Number(r.inline_running);
-    } else byDag.set(dagKey, { ...r });
     const poolKey = teamKey(r.team, r.pool);
     const used = slots.get(poolKey) ?? { running: 0, queued: 0 };
     used.running += Number(r.running_slots);
@@ -78,7 +70,8 @@ export function toCapacity(
     slots.set(poolKey, used);
   }
   return {
-    active: toActiveCounts([...byDag.values()]),
+    // toActiveCounts adds up a DAG's rows (its states and pools come apart here).
+    active: toActiveCounts(rows),
     pools: pools.map((p) => {
       const used = slots.get(teamKey(p.team, p.name));
       return { team: p.team, name: p.name, slots: p.slots, running_slots: used?.running ?? 0, queued_slots: used?.queued ?? 0 };
