@@ -10,33 +10,9 @@ import { changedSettings } from "./config-file";
 import { admitSensorFileRoots, inheritedTaskEnv, passthroughEnv, redactUrl, toError } from "./domain";
 import { openStore, splitSchema, withSecrets, type Store } from "./store";
 import { configureLogging, createLogger, Metrics, startSystemdNotify, webhookDeliveries, type Logger } from "./observability";
-import {
-  EventHub,
-  EVENTS_CHANNEL,
-  channelFor,
-  createServerEvents,
-  registerEventMetrics,
-  registerTaskMetrics,
-  withStoreEvents,
-  RunEnds,
-} from "./events";
-import { LocalWakeBus, PgWakeBus, wakeChannelFor, type WakeBus } from "./events";
-import { WEBHOOK_INTEREST_REFRESH_MS, WebhookDeliverer, webhookChangeRelay, webhookEventSink } from "./events";
-import { Router, SubprocessExecutor, dockerInstanceId, loadDockerSetup, type DockerExecution } from "./executors";
-import { AGENT_BINARY_IN_IMAGE, loadKubernetesSetup, type KubernetesExecution } from "./executors";
-import { InlineRunner, SensorChecks, admitInlineTasks, registerInlineMetrics } from "./executors";
-import {
-  BufferedDispatcher,
-  Dispatcher,
-  DispatchRetryPolicy,
-  failIfUnreported,
-  registerDispatchMetrics,
-  TEAM_POLICY_TTL_MS,
-  TeamPolicies,
-  tokenGraceSeconds,
-} from "./dispatch";
-import { CronRunCreator, Reapers, SchedulerLoop, SensorPoller, systemClock } from "./scheduler";
-import { LeaderCampaign, PgLeaderLock, leaderLockIdFor, registerSchedulerMetrics, registerStateGauges } from "./scheduler";
+import type { WakeBus } from "./events";
+import type { DockerExecution, KubernetesExecution } from "./executors";
+import type { LeaderCampaign, SchedulerLoop } from "./scheduler";
 // Only the prefix, eagerly: the RPC service itself (protobuf runtime and descriptors) loads after start-up.
 import { AGENT_RPC_PREFIX } from "./rpc/prefix";
 import type { AgentRpc } from "./rpc";
@@ -44,16 +20,10 @@ import type { createApi } from "./api";
 // Only the health report, eagerly: hono and the API's routes load in the background after start-up.
 import { HEALTH_PATH, healthReport, startingHandler } from "./api/health";
 import type { CallbackRunner } from "./callbacks";
-import {
-  AgentTokens,
-  UserTokens,
-  announceAdmin,
-  loadSecretsCipher,
-  loadSigningSecret,
-  parsePreviousSecrets,
-  signingKeys,
-  warnOfForeignSecrets,
-} from "./auth";
+// The secrets key and the token signing secret, eagerly: a start without the ones it needs fails before it binds
+// (and before it reaches the database); the rest of auth (jose, users, tokens) loads with the wiring.
+import { loadSecretsCipher } from "./auth/secrets-key";
+import { loadSigningSecret } from "./auth/signing-secret";
 import { isCompiledBinary, selfCommand, type ReportResult } from "./agent/launch";
 import { VERSION } from "./version";
 
@@ -65,6 +35,15 @@ export interface RunningServer {
   /** SIGHUP: applies what can change while running (log level and format) and rescans the DAG folder now. */
   reload(next: ServeConfig): Promise<void>;
 }
+
+/**
+ * The modules the server is wired from once /health answers (startServer): the events, the executors, the
+ * dispatcher, the scheduler and auth (jose). Before the bind a server needs only its configuration, the store
+ * and the health report, so a restart answers its first health check before these are evaluated (scripts/bench
+ * footprint: start-to-healthy); test/architecture/startup-graph.test.ts keeps them off that path.
+ */
+const loadWiring = () =>
+  Promise.all([import("./events"), import("./executors"), import("./dispatch"), import("./scheduler"), import("./auth")]);
 
 /** --sensor-file-roots, else the DAGs folders and <data-dir>/staging when it exists (docs/sensors.md). */
 function sensorFileRoots(cfg: ServeConfig): string[] {
@@ -83,9 +62,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   mkdirSync(cfg.data_dir, { recursive: true });
   configureLogging({ level: cfg.log_level, format: cfg.log_format });
   const fileRoots = sensorFileRoots(cfg);
-  // Every state change goes through the store, so lifecycle events are emitted at that one door.
-  const events = new EventHub();
-  // Secrets (connection passwords and extras, secret variables) are sealed at the same door (store/secrets.ts).
+  // Secrets (connection passwords and extras, secret variables) are sealed at the store's door (store/secrets.ts).
   const cipher = loadSecretsCipher({
     key: cfg.secrets_key,
     mode: cfg.mode,
@@ -93,6 +70,76 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     onGenerated: (file) => log.info("generated a secrets key", { file }),
   });
   const rawStore = openStore(cfg.db, { xcomMaxBytes: cfg.xcom_max_bytes, backgroundCheckpoints: true });
+  // Names this binary's release next to the schema versions when the store is newer than it (store/migrate.ts).
+  await rawStore.migrate().catch((e) => {
+    throw new Error(`${toError(e).message} (this binary is leoflow ${VERSION})`, { cause: e });
+  });
+  const secret = loadSigningSecret({
+    secret: cfg.jwt_secret,
+    mode: cfg.mode,
+    dataDir: cfg.data_dir,
+    onGenerated: (file) => log.info("generated a token signing secret", { file }),
+  });
+
+  let scheduler: SchedulerLoop | undefined;
+  // /health answers from the bind on: the store is open and migrated. Everything below (the secrets key, the
+  // admin, executors, the scheduler, the DAG folders, the API) is loaded and built while
+  // it answers; other requests wait for that. A start that fails below (an executor's setup, an unreadable DAG
+  // folder) still exits 1 with its reason, after the bind.
+  const starting = startingHandler({ store: rawStore, scheduler: () => scheduler, logger: log.child("api") });
+  let handle: (req: Request) => Response | Promise<Response> = starting.fetch;
+  // Bind first: a taken port fails fast, and --port 0 learns its real port before agents need the URL.
+  const server = Bun.serve({ hostname: cfg.host, port: cfg.port, idleTimeout: 120, fetch: (req) => handle(req) });
+  const url = `http://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${server.port}`;
+  const controlPlaneUrl = cfg.advertise_url ?? `http://127.0.0.1:${server.port}`;
+  // One turn of the event loop: a health check already waiting is answered now, not after the wiring below
+  // (nothing in it waits for I/O before the DAG folder scan, so without this it would wait for all of it).
+  await new Promise((r) => setTimeout(r, 0));
+  const [
+    {
+      EventHub,
+      EVENTS_CHANNEL,
+      channelFor,
+      createServerEvents,
+      registerEventMetrics,
+      registerTaskMetrics,
+      withStoreEvents,
+      RunEnds,
+      LocalWakeBus,
+      PgWakeBus,
+      wakeChannelFor,
+      WEBHOOK_INTEREST_REFRESH_MS,
+      WebhookDeliverer,
+      webhookChangeRelay,
+      webhookEventSink,
+    },
+    { Router, SubprocessExecutor, InlineRunner, SensorChecks, admitInlineTasks, registerInlineMetrics },
+    {
+      BufferedDispatcher,
+      Dispatcher,
+      DispatchRetryPolicy,
+      failIfUnreported,
+      registerDispatchMetrics,
+      TEAM_POLICY_TTL_MS,
+      TeamPolicies,
+      tokenGraceSeconds,
+    },
+    {
+      CronRunCreator,
+      Reapers,
+      SchedulerLoop,
+      SensorPoller,
+      systemClock,
+      LeaderCampaign,
+      PgLeaderLock,
+      leaderLockIdFor,
+      registerSchedulerMetrics,
+      registerStateGauges,
+    },
+    { AgentTokens, UserTokens, announceAdmin, parsePreviousSecrets, signingKeys, warnOfForeignSecrets },
+  ] = await loadWiring();
+  // Every state change goes through the store, so lifecycle events are emitted at that one door.
+  const events = new EventHub();
   // Events go into the event log (in Pro shared by every replica, each streaming all of it); the hub fans
   // them out to this process's streams. The log reads and writes the raw store: its rows are not secrets.
   const eventsDb = splitSchema(cfg.db);
@@ -112,22 +159,12 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     registerTaskMetrics(metrics).observe,
     runEnds,
   );
-  // Names this binary's release next to the schema versions when the store is newer than it (store/migrate.ts).
-  await store.migrate().catch((e) => {
-    throw new Error(`${toError(e).message} (this binary is leoflow ${VERSION})`, { cause: e });
-  });
-  const secret = loadSigningSecret({
-    secret: cfg.jwt_secret,
-    mode: cfg.mode,
-    dataDir: cfg.data_dir,
-    onGenerated: (file) => log.info("generated a token signing secret", { file }),
-  });
   const keys = signingKeys(secret, parsePreviousSecrets(cfg.jwt_previous_secrets));
   const agentTokens = new AgentTokens(keys);
   const userTokens = cfg.auth === "none" ? null : new UserTokens(keys, cfg.token_ttl);
   // Checking LEOFLOW_ADMIN_PASSWORD against an existing admin costs an argon2 verification (~80 ms of a core
-  // in a fresh process): it runs once the server is serving, not beside its start-up. A first start still
-  // creates the admin before serving.
+  // in a fresh process): it runs once the server is serving, not beside its start-up. A first start creates
+  // the admin before any request but /health is answered.
   let checkAdminPassword = () => {};
   if (userTokens) {
     const announcer = { info: (message: string) => log.info(message), print: (text: string) => void process.stdout.write(text) };
@@ -140,18 +177,6 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     else await announceAdmin(store, password, announcer, new Date());
   }
 
-  let scheduler: SchedulerLoop | undefined;
-  // /health answers from the bind on: the store is open and migrated. Everything below (executors, the
-  // scheduler, the DAG folders, the API) is built while it answers; other requests wait for that.
-  const starting = startingHandler({ store, scheduler: () => scheduler, logger: log.child("api") });
-  let handle: (req: Request) => Response | Promise<Response> = starting.fetch;
-  // Bind first: a taken port fails fast, and --port 0 learns its real port before agents need the URL.
-  const server = Bun.serve({ hostname: cfg.host, port: cfg.port, idleTimeout: 120, fetch: (req) => handle(req) });
-  const url = `http://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${server.port}`;
-  const controlPlaneUrl = cfg.advertise_url ?? `http://127.0.0.1:${server.port}`;
-  // One turn of the event loop: a health check already waiting is answered now, not after the wiring below
-  // (nothing in it waits for I/O before the DAG folder scan, so without this it would wait for all of it).
-  await new Promise((r) => setTimeout(r, 0));
   // Where each team's tasks may run (teams.executor_policy): read for every team at most every few seconds.
   const teamPolicies = new TeamPolicies({ source: store, ttlMs: TEAM_POLICY_TTL_MS, logger: log.child("dispatch") });
   const docker =
@@ -535,6 +560,7 @@ async function kubernetesExecution(
   storeCreatedAt: Date | null,
   teamNamespaces: () => Promise<string[]>,
 ): Promise<KubernetesExecution> {
+  const { loadKubernetesSetup, AGENT_BINARY_IN_IMAGE, dockerInstanceId } = await import("./executors");
   const { createKubernetesExecution } = await loadKubernetesSetup();
   return createKubernetesExecution({
     settings: {
@@ -591,6 +617,7 @@ async function dockerExecution(
   wake: (dagRunId: number) => void,
   storeCreatedAt: Date | null,
 ): Promise<DockerExecution> {
+  const { loadDockerSetup, dockerInstanceId } = await import("./executors");
   const { createDockerExecution } = await loadDockerSetup();
   return createDockerExecution({
     settings: {

@@ -5,8 +5,21 @@
 import { availableParallelism } from "node:os";
 import { parseArgs } from "./args";
 import * as v from "./config-rules";
-import { DEFAULT_TEAM, ValidationError, isLoopback, parsePassthrough, parseSecretsKey, errorMessage, parseTeamFolders } from "./domain";
-import { PULL_POLICIES, parseMemoryBytes, parseNanoCpus, parseNodeSelector, parseRunAs, parseTolerations } from "./executors";
+import {
+  DEFAULT_TEAM,
+  ValidationError,
+  isLoopback,
+  parsePassthrough,
+  parseSecretsKey,
+  errorMessage,
+  parseTeamFolders,
+  parseMemoryBytes,
+  parseNanoCpus,
+} from "./domain";
+// The executors' flag rules only, not their barrel: `serve` reads its flags before it binds, and the
+// executors' code (the inline runner, the subprocess pool, …) loads once /health answers (app.ts).
+import { PULL_POLICIES } from "./executors/docker/settings";
+import { parseNodeSelector, parseRunAs, parseTolerations } from "./executors/kubernetes/settings";
 import { readConfigFile } from "./config-file";
 
 const MODES = ["lite", "pro"] as const;

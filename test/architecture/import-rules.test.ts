@@ -60,9 +60,14 @@ const ALLOWED: Record<string, readonly string[]> = {
  * health report the server answers before the API has loaded (`api/health`), the CLI client
  * (`cli/client`), which main.ts loads without cli/index.ts's store and auth, and the domain's second entry
  * (`domain/schemas`: the zod schemas and the DAG parser, kept off the server's start-up path), and the
- * agent's (`agent/launch`: what a server needs to launch agents, without the agent's runner and RPC client).
+ * agent's (`agent/launch`: what a server needs to launch agents, without the agent's runner and RPC client),
+ * and the container executors' flag rules (`executors/docker/settings`, `executors/kubernetes/settings`), which
+ * `serve`'s configuration reads before the server binds, without the executors themselves, and the secrets key
+ * and signing secret the server loads before it binds (`auth/secrets-key`, `auth/signing-secret`), without jose.
  */
 const DEEP_ALLOWED = [
+  /^executors\/(docker|kubernetes)\/settings$/,
+  /^auth\/(secrets-key|signing-secret)$/,
   /^domain\/(errors|task-env|env-from|schemas|compiled-binary)$/,
   /^agent\/launch$/,
   /^observability\/logger$/,

@@ -89,6 +89,25 @@ describe("the server's start-up graph", () => {
     expect([...graph].filter((m) => m.startsWith("dags/") || m.startsWith("callbacks/"))).toEqual([]);
   });
 
+  test("serve binds with its configuration, the store and the health report: the server's wiring loads after", async () => {
+    // app.ts imports the events, executors, dispatcher, scheduler and auth (jose) once /health answers (loadWiring),
+    // and the configuration reads the executors' flag rules without their barrel: a restart answered its first
+    // health check ~3 ms sooner (scripts/bench footprint: start-to-healthy).
+    const graphs = await Promise.all(["main.ts", "app.ts", "config.ts", "config-file.ts"].map(staticGraph));
+    const wiring = [
+      "events/",
+      "executors/index.ts",
+      "executors/inline-runner.ts",
+      "executors/subprocess.ts",
+      "dispatch/",
+      "scheduler/",
+      "auth/index.ts",
+      "package:jose",
+    ];
+    const reached = new Set(graphs.flatMap((graph) => [...graph].filter((m) => wiring.some((w) => m.startsWith(w)))));
+    expect([...reached]).toEqual([]);
+  });
+
   test("app.ts reaches the Postgres store only through openStore's require() for a Postgres URL", async () => {
     const graph = await staticGraph("app.ts");
     expect([...graph].filter((m) => m === "store/postgres/index.ts" || m === "store/postgres/postgres-store.ts")).toEqual([]);
