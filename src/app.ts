@@ -42,8 +42,21 @@ export interface RunningServer {
  * and the health report, so a restart answers its first health check before these are evaluated (scripts/bench
  * footprint: start-to-healthy); test/architecture/startup-graph.test.ts keeps them off that path.
  */
-const loadWiring = () =>
-  Promise.all([import("./events"), import("./executors"), import("./dispatch"), import("./scheduler"), import("./auth")]);
+async function loadWiring() {
+  // A turn of the event loop after each: a health check that comes in meanwhile waits for one module's
+  // evaluation (~1 ms), not for all five.
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  const events = await import("./events");
+  await turn();
+  const executors = await import("./executors");
+  await turn();
+  const dispatch = await import("./dispatch");
+  await turn();
+  const scheduler = await import("./scheduler");
+  await turn();
+  const auth = await import("./auth");
+  return [events, executors, dispatch, scheduler, auth] as const;
+}
 
 /** --sensor-file-roots, else the DAGs folders and <data-dir>/staging when it exists (docs/sensors.md). */
 function sensorFileRoots(cfg: ServeConfig): string[] {
