@@ -95,18 +95,18 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   });
 
   let scheduler: SchedulerLoop | undefined;
-  // /health answers from the bind on: the store is open and migrated. Everything below (the secrets key, the
-  // admin, executors, the scheduler, the DAG folders, the API) is loaded and built while
-  // it answers; other requests wait for that. A start that fails below (an executor's setup, an unreadable DAG
-  // folder) still exits 1 with its reason, after the bind.
+  // /health answers from the bind on: the store is open and migrated. Everything below (the events, the admin,
+  // executors, the scheduler, the DAG folders, the API) is loaded and built while it answers; other requests
+  // wait for that. A start that fails below (an executor's setup, an unreadable DAG folder) still exits 1 with its
+  // reason, after the bind.
   const starting = startingHandler({ store: rawStore, scheduler: () => scheduler, logger: log.child("api") });
   let handle: (req: Request) => Response | Promise<Response> = starting.fetch;
   // Bind first: a taken port fails fast, and --port 0 learns its real port before agents need the URL.
   const server = Bun.serve({ hostname: cfg.host, port: cfg.port, idleTimeout: 120, fetch: (req) => handle(req) });
   const url = `http://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${server.port}`;
   const controlPlaneUrl = cfg.advertise_url ?? `http://127.0.0.1:${server.port}`;
-  // One turn of the event loop: a health check already waiting is answered now, not after the wiring below
-  // (nothing in it waits for I/O before the DAG folder scan, so without this it would wait for all of it).
+  // One turn of the event loop: a health check already waiting is answered now, before the wiring's first module
+  // loads (loadWiring yields between modules; the building after it waits for no I/O before the DAG folder scan).
   await new Promise((r) => setTimeout(r, 0));
   const [
     {
