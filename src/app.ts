@@ -22,6 +22,7 @@ import { HEALTH_PATH, healthReport, startingHandler } from "./api/health";
 import type { CallbackRunner } from "./callbacks";
 // The secrets key and the token signing secret, eagerly: a start without the ones it needs fails before it binds
 // (and before it reaches the database); the rest of auth (jose, users, tokens) loads with the wiring.
+import { ADMIN_USERNAME } from "./auth/admin";
 import { loadSecretsCipher } from "./auth/secrets-key";
 import { loadSigningSecret } from "./auth/signing-secret";
 import { isCompiledBinary, selfCommand, type ReportResult } from "./agent/launch";
@@ -99,7 +100,15 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   // executors, the scheduler, the DAG folders, the API) is loaded and built while it answers; other requests
   // wait for that. A start that fails below (an executor's setup, an unreadable DAG folder) still exits 1 with its
   // reason, after the bind.
-  const starting = startingHandler({ store: rawStore, scheduler: () => scheduler, logger: log.child("api") });
+  // Except on a first start that generates the admin's password: its /health waits for the wiring, so a script
+  // that polls /health and then reads the password from the output finds it there (one read of the users).
+  const generatesPassword = cfg.auth !== "none" && cfg.admin_password === undefined && !(await rawStore.getUser(ADMIN_USERNAME));
+  const starting = startingHandler({
+    store: rawStore,
+    scheduler: () => scheduler,
+    logger: log.child("api"),
+    healthWaits: generatesPassword,
+  });
   let handle: (req: Request) => Response | Promise<Response> = starting.fetch;
   // Bind first: a taken port fails fast, and --port 0 learns its real port before agents need the URL.
   const server = Bun.serve({ hostname: cfg.host, port: cfg.port, idleTimeout: 120, fetch: (req) => handle(req) });

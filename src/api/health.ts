@@ -48,9 +48,12 @@ const NO_SCHEDULER_YET = { status: "healthy", latest_scheduler_heartbeat: null }
 /**
  * The server's answer while it starts (app.ts): /health as soon as the store is migrated, the scheduler
  * reported, until it exists, as a replica that does not lead reports it; every other request waits until
- * `ready` names the handler that answers it once everything is wired.
+ * `ready` names the handler that answers it once everything is wired. `healthWaits`: /health waits too (a
+ * first start, whose admin password is generated and printed while it wires: healthy then means it is out).
  */
-export function startingHandler(deps: Omit<HealthSources, "scheduler"> & { scheduler: () => HealthSources["scheduler"] | undefined }): {
+export function startingHandler(
+  deps: Omit<HealthSources, "scheduler"> & { scheduler: () => HealthSources["scheduler"] | undefined; healthWaits?: boolean },
+): {
   fetch(req: Request): Promise<Response>;
   ready(handler: (req: Request) => Response | Promise<Response>): void;
 } {
@@ -58,7 +61,7 @@ export function startingHandler(deps: Omit<HealthSources, "scheduler"> & { sched
   const sources: HealthSources = { ...deps, scheduler: { health: () => deps.scheduler()?.health() ?? NO_SCHEDULER_YET } };
   return {
     fetch: async (req) =>
-      req.method === "GET" && new URL(req.url).pathname === HEALTH_PATH
+      !deps.healthWaits && req.method === "GET" && new URL(req.url).pathname === HEALTH_PATH
         ? Response.json(await healthReport(sources))
         : wired.promise.then((handler) => handler(req)),
     ready: (handler) => wired.resolve(handler),
