@@ -202,6 +202,7 @@ const header = [
   `## Leoflow bench — ${new Date().toISOString()}`,
   "",
   machineLine(machine),
+  `postgres: ${pg ? pg.note : "not answering: its rows skipped"}`,
   `peers: bullmq ${PEER_VERSIONS.bullmq} (ioredis ${PEER_VERSIONS.ioredis}, Redis ${REDIS.host}:${REDIS.port}), graphile-worker ${PEER_VERSIONS["graphile-worker"]}; run in-process on Bun`,
   `launch: ${
     opts.launch === "unit"
@@ -220,8 +221,11 @@ console.log(renderTables(results));
 if (flags.out) {
   writeFileSync(
     flags.out,
-    JSON.stringify({ at: new Date().toISOString(), machine, peers: PEER_VERSIONS, options: opts, workloads: names, results }, null, 2) +
-      "\n",
+    JSON.stringify(
+      { at: new Date().toISOString(), machine, postgres: pg?.note ?? null, peers: PEER_VERSIONS, options: opts, workloads: names, results },
+      null,
+      2,
+    ) + "\n",
   );
   log(`wrote ${flags.out}`);
 }
