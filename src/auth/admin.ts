@@ -34,8 +34,15 @@ export async function ensureAdminUser(store: UserStore, opts: { password?: strin
   // A restart with the same LEOFLOW_ADMIN_PASSWORD changes nothing: no new hash, no write.
   if (existing && (await verifyPassword(opts.password!, existing.password_hash))) return { created: false, updated: false };
   const password = opts.password ?? generatePassword();
-  await store.putUser({ username: ADMIN_USERNAME, password_hash: await hashPassword(password), role: "admin" }, opts.now);
-  if (existing) return { created: false, updated: true };
+  const admin = { username: ADMIN_USERNAME, password_hash: await hashPassword(password), role: "admin" } as const;
+  if (existing) {
+    await store.putUser(admin, opts.now);
+    return { created: false, updated: true };
+  }
+  // Pro replicas first started together against a new database: one creates the admin, and only its password is
+  // printed (the others' would not log in). A given password is then checked against the one stored, as on a restart.
+  if (!(await store.addUser(admin, opts.now)))
+    return opts.password === undefined ? { created: false, updated: false } : ensureAdminUser(store, opts);
   return opts.password === undefined ? { created: true, updated: false, generatedPassword: password } : { created: true, updated: false };
 }
 

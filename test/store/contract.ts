@@ -858,6 +858,19 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(await store.getUser("ada")).toEqual({ username: "ada", password_hash: "h2", role: "admin", created_at: T0 });
       });
 
+      test("addUser inserts a new user only: a taken name answers false and changes nothing, also when raced", async () => {
+        expect(await store.addUser({ username: "ada", password_hash: "h1", role: "admin" }, T0)).toBe(true);
+        expect(await store.getUser("ada")).toEqual({ username: "ada", password_hash: "h1", role: "admin", created_at: T0 });
+        expect(await store.getUserRoles("ada")).toEqual([{ team: "default", role: "admin" }]);
+        expect(await store.addUser({ username: "ada", password_hash: "h2", role: "viewer" }, at(60))).toBe(false);
+        expect(await store.getUser("ada")).toEqual({ username: "ada", password_hash: "h1", role: "admin", created_at: T0 });
+        const raced = await Promise.all(
+          ["h3", "h4", "h5"].map((h) => store.addUser({ username: "bo", password_hash: h, role: "viewer" }, T0)),
+        );
+        expect(raced.filter(Boolean)).toHaveLength(1);
+        expect((await store.getUser("bo"))!.password_hash).toBe(["h3", "h4", "h5"][raced.indexOf(true)]!);
+      });
+
       test("listUsers by name; changeUser changes, deletes, and never removes or demotes the last admin", async () => {
         await store.putUser({ username: "zed", password_hash: "h", role: "admin" }, T0);
         await store.putUser({ username: "bo", password_hash: "h", role: "viewer" }, T0);

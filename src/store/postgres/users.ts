@@ -31,6 +31,20 @@ export async function putUser(sql: Pool, user: Omit<UserRecord, "created_at">, n
   });
 }
 
+/** Inserts the user unless its name is taken (a concurrent insert of the same name waits, then does nothing). */
+export async function addUser(sql: Pool, user: Omit<UserRecord, "created_at">, now: Date): Promise<boolean> {
+  return (await sql.begin(async (tx) => {
+    const inserted = await execute(
+      tx,
+      "INSERT INTO users (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING",
+      [user.username, user.password_hash, user.role, now],
+    );
+    if (inserted === 0) return false;
+    await bind(tx, user.username, DEFAULT_TEAM, user.role);
+    return true;
+  })) as boolean;
+}
+
 export async function listUsers(db: Db): Promise<UserRecord[]> {
   return (await query<UserRow>(db, "SELECT username, password_hash, role, created_at FROM users ORDER BY username")).map(toUser);
 }

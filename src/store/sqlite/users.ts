@@ -29,6 +29,20 @@ export function putUser(db: Database, user: Omit<UserRecord, "created_at">, now:
   }).immediate();
 }
 
+/** Inserts the user unless its name is taken; whether it did. */
+export function addUser(db: Database, user: Omit<UserRecord, "created_at">, now: Date): boolean {
+  return db
+    .transaction(() => {
+      const inserted = db
+        .query("INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (username) DO NOTHING")
+        .run(user.username, user.password_hash, user.role, now.getTime()).changes;
+      if (inserted === 0) return false;
+      bind(db, user.username, DEFAULT_TEAM, user.role);
+      return true;
+    })
+    .immediate();
+}
+
 export function listUsers(db: Database): UserRecord[] {
   const rows = db.query("SELECT username, password_hash, role, created_at FROM users ORDER BY username").all() as UserRow[];
   return rows.map(toUser);

@@ -27,6 +27,15 @@ describe("passwords", () => {
 });
 
 describe("ensureAdminUser", () => {
+  test("servers first started together against one new database: one creates the admin, only its password is printed", async () => {
+    const store = await freshStore();
+    const starts = await Promise.all([1, 2, 3].map(() => ensureAdminUser(store, { now: NOW })));
+    const printed = starts.flatMap((r) => (r.generatedPassword ? [r.generatedPassword] : []));
+    expect(printed).toHaveLength(1);
+    expect(starts.filter((r) => r.created)).toHaveLength(1);
+    expect((await authenticate(store, "admin", printed[0]!))?.role).toBe("admin");
+  });
+
   test("first start without a password generates one, returned once, that logs in", async () => {
     const store = await freshStore();
     const r = await ensureAdminUser(store, { now: NOW });
