@@ -98,18 +98,21 @@ export async function createUser(
   const role = input.role === undefined ? undefined : checkRole(input.role);
   const roles = input.roles === undefined ? undefined : await checkRoles(store, input.roles);
   const password_hash = await hashPassword(checkPassword(input.password));
-  if (await store.getUser(username))
-    throw new UserError("exists", `user "${username}" already exists; change it with PATCH (or \`leoflow users reset-password\`)`);
+  if (await store.getUser(username)) throw userExists(username);
   if (roles && role) {
     if (roles.some((r) => r.team === DEFAULT_TEAM))
       throw new UserError("invalid", `give the role in team "${DEFAULT_TEAM}" once: as role or in roles, not both`, "roles");
     roles.push({ team: DEFAULT_TEAM, role });
   }
-  await store.putUser({ username, password_hash, role: role ?? "viewer" }, now, roles);
+  // Checked above for a clear answer before any write; added only if still absent (a create racing this one wins).
+  if (!(await store.addUser({ username, password_hash, role: role ?? "viewer" }, now, roles))) throw userExists(username);
   const created = await store.getUser(username);
   if (!created) throw new UserError("not_found", `user "${username}" was deleted while it was being created`);
   return created;
 }
+
+const userExists = (username: string) =>
+  new UserError("exists", `user "${username}" already exists; change it with PATCH (or \`leoflow users reset-password\`)`);
 
 /** Grants (or with role null, removes) the user's role in one team; refuses to leave `default` without an Admin. */
 export async function setRole(store: TeamsAndUsers, username: string, grant: RoleGrant): Promise<TeamRole[]> {

@@ -172,6 +172,19 @@ export function teamsContract(getStore: () => Store): void {
       expect((await store.getUser("eve"))?.role).toBe("admin");
     });
 
+    test("addUser with roles gives a new user exactly those; a taken name changes nothing", async () => {
+      const store = getStore();
+      await store.createTeam(team("a"), T0);
+      expect(await store.addUser({ username: "dee", password_hash: "h", role: "viewer" }, T0, [{ team: "a", role: "op" }])).toBe(true);
+      expect(await store.getUserRoles("dee")).toEqual([{ team: "a", role: "op" }]);
+      expect((await store.getUser("dee"))?.role).toBe("viewer");
+      expect(
+        await store.addUser({ username: "dee", password_hash: "h2", role: "admin" }, T0, [{ team: DEFAULT_TEAM, role: "admin" }]),
+      ).toBe(false);
+      expect(await store.getUserRoles("dee")).toEqual([{ team: "a", role: "op" }]);
+      expect((await store.getUser("dee"))?.password_hash).toBe("h");
+    });
+
     test("team `default` keeps an Admin: its last one cannot be demoted, removed or deleted; another team's Admin does not count", async () => {
       const store = getStore();
       await store.createTeam(team("a"), T0);

@@ -44,10 +44,10 @@ export interface UserStore {
    */
   putUser(user: Omit<UserRecord, "created_at">, now: Date, roles?: TeamRole[]): Promise<void>;
   /**
-   * Inserts the user, with `user.role` as its role in `default`, unless a user of that name exists; answers
-   * whether it did (false: nothing changed). Two servers creating the same user at once: exactly one does.
+   * Inserts the user, with its roles as putUser gives a new user, unless a user of that name exists; answers
+   * whether it did (false: nothing changed). Two requests creating the same user at once: exactly one does.
    */
-  addUser(user: Omit<UserRecord, "created_at">, now: Date): Promise<boolean>;
+  addUser(user: Omit<UserRecord, "created_at">, now: Date, roles?: TeamRole[]): Promise<boolean>;
   /**
    * Changes or deletes a user, refusing atomically to leave team `default` without an Admin. A `role`
    * change is the role in `default`.

@@ -455,8 +455,8 @@ export class PostgresStore implements Store {
   async putUser(user: Omit<UserRecord, "created_at">, now: Date, roles?: TeamRole[]): Promise<void> {
     return users.putUser(this.sql, user, now, roles);
   }
-  async addUser(user: Omit<UserRecord, "created_at">, now: Date): Promise<boolean> {
-    return users.addUser(this.sql, user, now);
+  async addUser(user: Omit<UserRecord, "created_at">, now: Date, roles?: TeamRole[]): Promise<boolean> {
+    return users.addUser(this.sql, user, now, roles);
   }
   async getUserRoles(username: string): Promise<TeamRole[]> {
     return users.getUserRoles(this.sql, username);

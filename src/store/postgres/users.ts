@@ -15,7 +15,7 @@ export async function getUser(db: Db, username: string): Promise<UserRecord | nu
 export async function putUser(sql: Pool, user: Omit<UserRecord, "created_at">, now: Date, roles?: TeamRole[]): Promise<void> {
   await sql.begin(async (tx) => {
     const admins = await lockDefaultAdmins(tx);
-    const role = roles ? (roles.find((r) => r.team === DEFAULT_TEAM)?.role ?? "viewer") : user.role;
+    const role = defaultRoleOf(user, roles);
     await execute(
       tx,
       `INSERT INTO users (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4)
@@ -32,18 +32,22 @@ export async function putUser(sql: Pool, user: Omit<UserRecord, "created_at">, n
 }
 
 /** Inserts the user unless its name is taken (a concurrent insert of the same name waits, then does nothing). */
-export async function addUser(sql: Pool, user: Omit<UserRecord, "created_at">, now: Date): Promise<boolean> {
+export async function addUser(sql: Pool, user: Omit<UserRecord, "created_at">, now: Date, roles?: TeamRole[]): Promise<boolean> {
   return (await sql.begin(async (tx) => {
     const inserted = await execute(
       tx,
       "INSERT INTO users (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING",
-      [user.username, user.password_hash, user.role, now],
+      [user.username, user.password_hash, defaultRoleOf(user, roles), now],
     );
     if (inserted === 0) return false;
-    await bind(tx, user.username, DEFAULT_TEAM, user.role);
+    for (const r of roles ?? [{ team: DEFAULT_TEAM, role: user.role }]) await bind(tx, user.username, r.team, r.role);
     return true;
   })) as boolean;
 }
+
+/** users.role: the role in `default` the roles give (viewer when they give none), else the user's own. */
+const defaultRoleOf = (user: Pick<UserRecord, "role">, roles?: TeamRole[]): Role =>
+  roles ? (roles.find((r) => r.team === DEFAULT_TEAM)?.role ?? "viewer") : user.role;
 
 export async function listUsers(db: Db): Promise<UserRecord[]> {
   return (await query<UserRow>(db, "SELECT username, password_hash, role, created_at FROM users ORDER BY username")).map(toUser);

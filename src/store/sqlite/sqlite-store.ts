@@ -452,8 +452,8 @@ export class SqliteStore implements Store {
   async putUser(user: Omit<UserRecord, "created_at">, now: Date, roles?: TeamRole[]): Promise<void> {
     users.putUser(this.db, user, now, roles);
   }
-  async addUser(user: Omit<UserRecord, "created_at">, now: Date): Promise<boolean> {
-    return users.addUser(this.db, user, now);
+  async addUser(user: Omit<UserRecord, "created_at">, now: Date, roles?: TeamRole[]): Promise<boolean> {
+    return users.addUser(this.db, user, now, roles);
   }
   async getUserRoles(username: string): Promise<TeamRole[]> {
     return users.getUserRoles(this.db, username);

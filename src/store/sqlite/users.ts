@@ -15,7 +15,7 @@ export function getUser(db: Database, username: string): UserRecord | null {
 export function putUser(db: Database, user: Omit<UserRecord, "created_at">, now: Date, roles?: TeamRole[]): void {
   db.transaction(() => {
     const wasAdmin = defaultRole(db, user.username) === "admin";
-    const role = roles ? (roles.find((r) => r.team === DEFAULT_TEAM)?.role ?? "viewer") : user.role;
+    const role = defaultRoleOf(user, roles);
     db.query(
       `INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role`,
@@ -30,18 +30,22 @@ export function putUser(db: Database, user: Omit<UserRecord, "created_at">, now:
 }
 
 /** Inserts the user unless its name is taken; whether it did. */
-export function addUser(db: Database, user: Omit<UserRecord, "created_at">, now: Date): boolean {
+export function addUser(db: Database, user: Omit<UserRecord, "created_at">, now: Date, roles?: TeamRole[]): boolean {
   return db
     .transaction(() => {
       const inserted = db
         .query("INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (username) DO NOTHING")
-        .run(user.username, user.password_hash, user.role, now.getTime()).changes;
+        .run(user.username, user.password_hash, defaultRoleOf(user, roles), now.getTime()).changes;
       if (inserted === 0) return false;
-      bind(db, user.username, DEFAULT_TEAM, user.role);
+      for (const r of roles ?? [{ team: DEFAULT_TEAM, role: user.role }]) bind(db, user.username, r.team, r.role);
       return true;
     })
     .immediate();
 }
+
+/** users.role: the role in `default` the roles give (viewer when they give none), else the user's own. */
+const defaultRoleOf = (user: Pick<UserRecord, "role">, roles?: TeamRole[]): Role =>
+  roles ? (roles.find((r) => r.team === DEFAULT_TEAM)?.role ?? "viewer") : user.role;
 
 export function listUsers(db: Database): UserRecord[] {
   const rows = db.query("SELECT username, password_hash, role, created_at FROM users ORDER BY username").all() as UserRow[];

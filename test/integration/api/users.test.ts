@@ -94,6 +94,19 @@ forEachApiStore((makeHarness) => {
       expect((await h.json("GET", `${USERS}/ada`)).status).toBe(404);
     });
 
+    test("the same user created twice at once: one 201, one 409, and the stored password is the 201's", async () => {
+      const h = await makeHarness();
+      const passwords = ["first horse battery", "second horse battery"];
+      const answers = await Promise.all(
+        passwords.map((password) => h.json("POST", USERS, { body: { username: "ada", password, role: "Op" } })),
+      );
+      expect(answers.map((a) => a.status).sort()).toEqual([201, 409]);
+      const winner = passwords[answers.findIndex((a) => a.status === 201)]!;
+      expect(await verifyPassword(winner, (await h.store.getUser("ada"))!.password_hash)).toBe(true);
+      const loser = answers.find((a) => a.status === 409)!;
+      expect(loser.body.detail).toContain('user "ada" already exists');
+    });
+
     test("non-admins get 403 on every users route", async () => {
       const h = await makeHarness();
       await h.store.putUser({ username: "oscar", password_hash: "x", role: "op" }, NOW);
