@@ -104,7 +104,7 @@ export async function createUser(
       throw new UserError("invalid", `give the role in team "${DEFAULT_TEAM}" once: as role or in roles, not both`, "roles");
     roles.push({ team: DEFAULT_TEAM, role });
   }
-  // Checked above for a clear answer before any write; added only if still absent (a create racing this one wins).
+  // Checked above for the usual case; added only if still absent, so of two creates at once the second answers "exists".
   if (!(await store.addUser({ username, password_hash, role: role ?? "viewer" }, now, roles))) throw userExists(username);
   const created = await store.getUser(username);
   if (!created) throw new UserError("not_found", `user "${username}" was deleted while it was being created`);
