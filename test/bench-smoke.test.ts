@@ -78,6 +78,8 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
 
         expect(stdout).toMatch(/machine: \d+ cores \(nproc\), .+ GiB memory/);
         expect(stdout).toContain("peers: bullmq 6.7.0");
+        // What the run did to Postgres's state before it started, or that Postgres was not there.
+        expect(stdout).toMatch(withPg ? /postgres: (.*; )?autovacuum (on|off)/ : /postgres: not answering/);
         expect(runs[0]!.stdout).toContain(
           "launch: with the systemd unit's environment (MIMALLOC_PURGE_DELAY=1000 BUN_JSC_useWarmUpMarkedBlocks=false)",
         );
@@ -93,6 +95,9 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
           "| bullmq 6.7.0 · http |",
           "| graphile-worker 0.18.0 · http |",
           "| sqlite commit + agent spawn |",
+          // The bash hop's floors: bash after bash, and the same with each exit committed by a server first.
+          "| bash after bash, beside the chains |",
+          "| bash after bash, each exit committed by a server first |",
           // The http hop's floor: a commit and one local request, what an inline hop cannot do without.
           "| sqlite commit + http request |",
           "| agent spawns (leoflow version), 2 at once |",

@@ -15,6 +15,7 @@ import { skippedRow, type BenchContext, type Workload } from "../lib/context";
 import { noopServer, removeDir, runToEnd, tempDir, waitForDags, type NoopServer, httpTaskWork } from "../lib/leoflow";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import { importPeer, peerLabel, REDIS } from "../lib/peers";
+import { startReportServer } from "../lib/report-server";
 import { bracketedByPeers, type Row } from "../lib/stats";
 
 export const HOP = "per-hop latency (ms)";
@@ -30,6 +31,8 @@ export const USER_HOP = "per-hop latency on the user processes' clock, print →
 export const BASH_BACK_TO_BACK = "bash after bash, back to back";
 /** The same floor measured by the chain workload around Leoflow's bash chains: their rows' reference. */
 export const BASH_BESIDE_CHAIN = "bash after bash, beside the chains";
+/** Bash after bash with each exit reported to a server that commits it before the next starts (report-server.ts). */
+export const BASH_REPORTED = "bash after bash, each exit committed by a server first";
 /** Where a subprocess hop's time goes, from the task instance's own timestamps. */
 export const PHASE_DECIDE = "hop phase: upstream end → downstream queued (ms)";
 export const PHASE_LAUNCH = "hop phase: downstream queued → start (ms)";
@@ -144,21 +147,29 @@ async function leoflowChains(ctx: BenchContext, trials: number): Promise<Row[]> 
   // the peers' bracket them): the ratio then compares the same minutes of a machine whose speed drifts.
   const bash = kinds.includes("bash");
   const floorBefore = bash ? await backToBackBash(ctx.opts.chain, Math.ceil(trials / 2)) : [];
+  const reportedBefore = bash ? await reportedBash(ctx.opts.chain, Math.ceil(trials / 2)) : [];
   try {
     const rows = await leoflowChainsPrinting(ctx, trials, kinds, clockDir);
     if (!bash) return rows;
     const floorAfter = await backToBackBash(ctx.opts.chain, Math.floor(trials / 2));
+    const reportedAfter = await reportedBash(ctx.opts.chain, Math.floor(trials / 2));
+    const floorRow = (subject: string, samples: number[], note: string): Row => ({
+      workload: WORKLOAD,
+      metric: USER_HOP,
+      subject,
+      kind: "floor",
+      better: "lower",
+      samples,
+      note: `${note}, half before Leoflow's chains and half after`,
+    });
     return [
       ...rows,
-      {
-        workload: WORKLOAD,
-        metric: USER_HOP,
-        subject: BASH_BESIDE_CHAIN,
-        kind: "floor",
-        better: "lower",
-        samples: [...floorBefore, ...floorAfter],
-        note: "bash after bash printing as the chain's tasks do, half before Leoflow's chains and half after",
-      },
+      floorRow(BASH_BESIDE_CHAIN, [...floorBefore, ...floorAfter], "bash after bash printing as the chain's tasks do"),
+      floorRow(
+        BASH_REPORTED,
+        [...reportedBefore, ...reportedAfter],
+        "as above, each exit reported over a pipe to a Bun process that commits two SQLite rows (WAL) and answers before the next bash starts: a hop's least server round trip",
+      ),
     ];
   } finally {
     removeDir(clockDir);
@@ -178,7 +189,7 @@ function userHops(clockDir: string, length: number): number[] {
  * costs ~1 ms on this VM, more than a print to a pipe), the gaps between the prints; `trials` chains after
  * an untimed one.
  */
-export async function backToBackBash(length: number, trials: number): Promise<number[]> {
+export async function backToBackBash(length: number, trials: number, afterExit?: () => Promise<void>): Promise<number[]> {
   const dir = tempDir("floor-clock");
   try {
     const gaps: number[] = [];
@@ -186,11 +197,24 @@ export async function backToBackBash(length: number, trials: number): Promise<nu
       for (let i = 0; i < length; i++) {
         const p = Bun.spawn(["bash", "-c", printClockCommand(dir, i)], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
         if ((await p.exited) !== 0) throw new Error(`bash -c ${printClockCommand(dir, i)} exited ${p.exitCode}`);
+        await afterExit?.();
       }
       if (t) gaps.push(...userHops(dir, length));
     }
     return gaps;
   } finally {
+    removeDir(dir);
+  }
+}
+
+/** backToBackBash with each exit reported to a server that commits it before the next bash starts (BASH_REPORTED). */
+async function reportedBash(length: number, trials: number): Promise<number[]> {
+  const dir = tempDir("report-server");
+  const server = await startReportServer(dir);
+  try {
+    return await backToBackBash(length, trials, server.report);
+  } finally {
+    await server.stop();
     removeDir(dir);
   }
 }
