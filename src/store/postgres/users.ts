@@ -3,6 +3,7 @@ import { ConflictError, DEFAULT_TEAM, type UserRecord } from "../../domain";
 import type { SetUserRoleResult, TeamRole, UserChange, UserChangeResult } from "../ports/users";
 import { execute, query, type Db, type Pool } from "./client";
 import { toUser, type UserRow } from "./rows";
+import { defaultRoleOf, newUserRoles } from "../user-roles";
 
 type Role = UserRecord["role"];
 
@@ -40,14 +41,10 @@ export async function addUser(sql: Pool, user: Omit<UserRecord, "created_at">, n
       [user.username, user.password_hash, defaultRoleOf(user, roles), now],
     );
     if (inserted === 0) return false;
-    for (const r of roles ?? [{ team: DEFAULT_TEAM, role: user.role }]) await bind(tx, user.username, r.team, r.role);
+    for (const r of newUserRoles(user, roles)) await bind(tx, user.username, r.team, r.role);
     return true;
   })) as boolean;
 }
-
-/** users.role: the role in `default` the roles give (viewer when they give none), else the user's own. */
-const defaultRoleOf = (user: Pick<UserRecord, "role">, roles?: TeamRole[]): Role =>
-  roles ? (roles.find((r) => r.team === DEFAULT_TEAM)?.role ?? "viewer") : user.role;
 
 export async function listUsers(db: Db): Promise<UserRecord[]> {
   return (await query<UserRow>(db, "SELECT username, password_hash, role, created_at FROM users ORDER BY username")).map(toUser);

@@ -3,6 +3,7 @@ import type { Database } from "bun:sqlite";
 import { ConflictError, DEFAULT_TEAM, type UserRecord } from "../../domain";
 import type { SetUserRoleResult, TeamRole, UserChange, UserChangeResult } from "../ports/users";
 import { toUser, type UserRow } from "./rows";
+import { defaultRoleOf, newUserRoles } from "../user-roles";
 
 type Role = UserRecord["role"];
 
@@ -37,15 +38,11 @@ export function addUser(db: Database, user: Omit<UserRecord, "created_at">, now:
         .query("INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (username) DO NOTHING")
         .run(user.username, user.password_hash, defaultRoleOf(user, roles), now.getTime()).changes;
       if (inserted === 0) return false;
-      for (const r of roles ?? [{ team: DEFAULT_TEAM, role: user.role }]) bind(db, user.username, r.team, r.role);
+      for (const r of newUserRoles(user, roles)) bind(db, user.username, r.team, r.role);
       return true;
     })
     .immediate();
 }
-
-/** users.role: the role in `default` the roles give (viewer when they give none), else the user's own. */
-const defaultRoleOf = (user: Pick<UserRecord, "role">, roles?: TeamRole[]): Role =>
-  roles ? (roles.find((r) => r.team === DEFAULT_TEAM)?.role ?? "viewer") : user.role;
 
 export function listUsers(db: Database): UserRecord[] {
   const rows = db.query("SELECT username, password_hash, role, created_at FROM users ORDER BY username").all() as UserRow[];
