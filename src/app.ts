@@ -101,8 +101,10 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   // wait for that. A start that fails below (an executor's setup, an unreadable DAG folder) still exits 1 with its
   // reason, after the bind.
   // Except on a first start that generates the admin's password: its /health waits for the wiring, so a script
-  // that polls /health and then reads the password from the output finds it there (one read of the users).
-  const generatesPassword = cfg.auth !== "none" && cfg.admin_password === undefined && !(await rawStore.getUser(ADMIN_USERNAME));
+  // that polls /health and then reads the password from the output finds it there. The one read of the admin
+  // also tells the wiring below whether a given password is a restart's check or a first start's creation.
+  const adminExists = cfg.auth !== "none" && (await rawStore.getUser(ADMIN_USERNAME)) !== null;
+  const generatesPassword = cfg.auth !== "none" && cfg.admin_password === undefined && !adminExists;
   const starting = startingHandler({
     store: rawStore,
     scheduler: () => scheduler,
@@ -191,7 +193,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   if (userTokens) {
     const announcer = { info: (message: string) => log.info(message), print: (text: string) => void process.stdout.write(text) };
     const password = cfg.admin_password;
-    if (password !== undefined && (await store.getUser("admin")))
+    if (password !== undefined && adminExists)
       checkAdminPassword = () =>
         void announceAdmin(store, password, announcer, new Date()).catch((e) =>
           log.error("updating the admin password failed", { error: toError(e) }),
