@@ -155,6 +155,12 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
             r.workload === "fanout" && r.subject === "leoflow lite sqlite · http (warm-up)" && r.metric === "tasks completed per second",
         );
         expect(warmUp).toMatchObject({ n: 1, median: expect.any(Number) });
+        // The same http fan-out held back by a pool of --parallelism slots instead of by parallelism.
+        const pooled = results.find(
+          (r: any) =>
+            r.workload === "fanout" && r.subject === "leoflow lite sqlite · http, in a pool of 2" && r.metric === "tasks completed per second",
+        );
+        expect(pooled).toMatchObject({ n: 1, median: expect.any(Number) });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

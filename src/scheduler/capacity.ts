@@ -92,7 +92,8 @@ export interface DispatchSelection<C extends DispatchCandidate> {
   waiting: { candidate: C; reason: WaitReason }[];
   /**
    * With `lookahead`: the waiting candidates that come next in fair order, at most `lookahead` of them, when
-   * every candidate that waits waits for parallelism alone (else empty: a pool or a quota decides who is next).
+   * every candidate that waits waits for parallelism alone, or every one for a full pool (else empty: a quota, a
+   * DAG's limit or a mix of reasons decides who is next).
    */
   next: C[];
 }
@@ -168,6 +169,8 @@ export function selectDispatchable<C extends DispatchCandidate>(
   candidates: readonly C[],
   limits: CapacityLimits,
   lookahead = 0,
+  /** The `next` to make when nothing fits at all, which the selection does not order otherwise (a heap over all). */
+  blockedLookahead = lookahead,
 ): DispatchSelection<C> {
   const dispatch: C[] = [];
   const waiting: { candidate: C; reason: WaitReason }[] = [];
@@ -254,7 +257,10 @@ export function selectDispatchable<C extends DispatchCandidate>(
   };
   if (running < limits.parallelism && candidates.length) {
     const blocked = allBlocked(candidates);
-    if (blocked) return { dispatch, waiting: blocked, next: [] };
+    if (blocked) {
+      const next = blockedLookahead > 0 ? fullPoolsNext(blocked, fairTurns(candidates, limits.teamUsage), blockedLookahead) : [];
+      return { dispatch, waiting: blocked, next };
+    }
   }
 
   // Once parallelism is reached it stays reached: every later candidate waits for the same reason, shared
@@ -265,6 +271,8 @@ export function selectDispatchable<C extends DispatchCandidate>(
   let next: C[] = [];
   /** Whether a candidate was taken since allBlocked last looked at the rest. */
   let taken = false;
+  /** Whether the loop stopped before the order's end (the rest all waiting). */
+  let stopped = false;
   for (const c of order) {
     if (running >= limits.parallelism) {
       const full: WaitReason = { kind: "parallelism", parallelism: limits.parallelism, running };
@@ -279,6 +287,7 @@ export function selectDispatchable<C extends DispatchCandidate>(
           next.push(n);
         }
       }
+      stopped = true;
       break;
     }
     seen.add(c);
@@ -298,11 +307,22 @@ export function selectDispatchable<C extends DispatchCandidate>(
       taken = false;
       const blocked = allBlocked(unseen(candidates, seen));
       if (blocked) {
+        // Those that waited before the take came in fair order; the rest follow it where the heaps left off.
+        const before = waiting.map((w) => w.candidate);
         waiting.push(...blocked);
+        if (lookahead > 0 && order !== candidates) next = fullPoolsNext(waiting, concat(before, order), lookahead);
+        stopped = true;
         break;
       }
     }
   }
+  // Every candidate was asked in fair order: those waiting are in it.
+  if (!stopped && lookahead > 0 && order !== candidates)
+    next = fullPoolsNext(
+      waiting,
+      waiting.map((w) => w.candidate),
+      lookahead,
+    );
   return { dispatch, waiting, next };
 }
 
@@ -320,6 +340,27 @@ function asksAlike(a: DispatchCandidate, b: DispatchCandidate): boolean {
     a.maxActiveTisPerDag === undefined &&
     b.maxActiveTisPerDag === undefined
   );
+}
+
+/**
+ * The refill queue (`next`) when every waiting candidate waits for a full pool: the first `lookahead` of them in
+ * fair order (`inOrder`), else none. A refill hands such a candidate only a slot freed by a task of its own team,
+ * DAG, pool and pool slots (refill.ts): that frees exactly what it lacked and moves no other count, so the first in
+ * fair order fits, as a tick reading the counts then would find.
+ */
+function fullPoolsNext<C>(waiting: readonly { reason: WaitReason }[], inOrder: Iterable<C>, lookahead: number): C[] {
+  if (!waiting.every((w) => w.reason.kind === "pool_full")) return [];
+  const next: C[] = [];
+  for (const c of inOrder) {
+    next.push(c);
+    if (next.length >= lookahead) break;
+  }
+  return next;
+}
+
+function* concat<C>(first: readonly C[], rest: Iterable<C>): Generator<C> {
+  yield* first;
+  yield* rest;
 }
 
 function* unseen<C>(candidates: readonly C[], seen: ReadonlySet<C>): Generator<C> {

@@ -461,10 +461,13 @@ export class DispatchStep {
     const limits = this.limitsOf(active, poolUsage, await this.runningByTask(candidates));
     this.latestLimits = limits;
     // A new refill queue when this selection orders the candidates anyway (free slots), or when the queue runs
-    // low (every slot taken: ordering thousands of waiting candidates on every tick was 8% of the CPU).
+    // low (every slot taken: ordering thousands of waiting candidates on every tick was 8% of the CPU); with no
+    // inline candidate, never (only an inline task takes a refill). When nothing fits (every slot of a pool
+    // taken), the selection orders nothing of its own: the queue is made only when it runs low.
     const counted = withRefills(limits, unseen);
-    const ordering = counted.running < this.opts.parallelism || this.refillQueue.length - this.refillHead < this.opts.parallelism;
-    const lookahead = inline && ordering ? REFILL_QUEUE_MAX : 0;
+    const low = this.refillQueue.length - this.refillHead < this.opts.parallelism;
+    const refillable = inline !== undefined && candidates.some((c) => c.inline);
+    const lookahead = refillable && (low || counted.running < this.opts.parallelism) ? REFILL_QUEUE_MAX : 0;
     // The previous launch queued none of these same candidates (none built anew, none gone: between launches
     // candidates are only dropped) under the same counts: each still waits for the reason its note gives. With
     // 10,000 runs waiting for a full pool, checking them all again was most of such a tick's CPU.
@@ -472,7 +475,11 @@ export class DispatchStep {
       this.idle = idle;
       return 0;
     }
-    const { dispatch: selected, waiting, next } = selectDispatchable(candidates, counted, lookahead);
+    const {
+      dispatch: selected,
+      waiting,
+      next,
+    } = selectDispatchable(candidates, counted, lookahead, refillable && low ? REFILL_QUEUE_MAX : 0);
     if (!selected.length) this.idle = { candidates: candidates.length, limits: counted };
     this.updateRefillQueue(next, selected.length, waiting, fresh, limits);
     const render = noteRenderer();
@@ -639,9 +646,9 @@ export class DispatchStep {
 
   /**
    * The refill queue after a selection: its continuation of the fair order when it has one; kept when nothing
-   * was selected and every candidate waited before (a tick that found every slot taken orders nothing); else
-   * empty (a pool, a quota or a new candidate may change who is next). It ends before the first candidate
-   * whose limits are exceeded at the store's counts `limits` (withinLimits).
+   * was selected and every candidate waited before, for parallelism or a full pool (a tick that found every slot
+   * taken orders nothing); else empty (a quota or a new candidate may change who is next). It ends before the
+   * first candidate whose limits are exceeded at the store's counts `limits` (withinLimits).
    */
   private updateRefillQueue(
     next: Candidate[],
@@ -653,7 +660,8 @@ export class DispatchStep {
     if (next.length) {
       this.refillQueue = next;
       this.refillHead = 0;
-    } else if (selected || fresh || waiting.some((w) => w.reason.kind !== "parallelism")) this.dropRefillQueue();
+    } else if (selected || fresh || waiting.some((w) => w.reason.kind !== "parallelism" && w.reason.kind !== "pool_full"))
+      this.dropRefillQueue();
     for (let i = this.refillHead; i < this.refillQueue.length; i++)
       if (!withinLimits(this.refillQueue[i]!, limits)) {
         this.refillQueue = this.refillQueue.slice(this.refillHead, i);

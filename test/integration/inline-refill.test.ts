@@ -272,6 +272,22 @@ function suite(makeStore: () => Promise<Store>) {
     expect(calls.has("join")).toBe(false);
   }, 30_000);
 
+  test("a fan-out its pool holds back: the pool's freed slots are refilled, never more tasks at once than its slots", async () => {
+    // Parallelism (4) leaves room: the pool's 2 slots are the limit, and every task waits for them.
+    await store.createPool("default", { name: "two", slots: 2, description: null, include_deferred: false });
+    const n = 40;
+    const { run } = await setUp(Array.from({ length: n }, (_, i) => http(i, { pool: "two", priority_weight: i })));
+    loop!.start();
+    expect((await untilDone(run.id)).state).toBe("success");
+    expect(maxInFlight).toBeLessThanOrEqual(2);
+    expect(calls.size).toBe(n);
+    expect([...calls.values()].every((c) => c === 1)).toBe(true);
+    // Most slots passed on at the end that freed them, not a tick later.
+    expect(loop!.refilled).toBeGreaterThan(n / 2);
+    const tis = (await store.listTaskInstances("default", "fan", run.run_id, { limit: 100 })).items;
+    expect(tis.every((t) => t.state === "success" && t.try_number === 1)).toBe(true);
+  }, 30_000);
+
   test("a slot of one pool is not refilled with a task of another (the tick decides those)", async () => {
     await store.createPool("default", { name: "other", slots: 1, description: null, include_deferred: false });
     const n = 20;

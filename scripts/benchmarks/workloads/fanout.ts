@@ -14,6 +14,7 @@ import { importPeer, peerLabel, REDIS } from "../lib/peers";
 import { bracketedByPeers, type Row } from "../lib/stats";
 import { nowMs } from "./chain";
 import { leoflowMappedFanout } from "./fanout-mapped";
+import { leoflowPooledFanout } from "./fanout-pooled";
 
 const WORKLOAD = "fanout";
 export const THROUGHPUT = "tasks completed per second";
@@ -63,7 +64,11 @@ export const fanoutWorkload: Workload = async (ctx) => {
   const compared = await bracketedByPeers(
     trials,
     (n) => peerFanouts(ctx, n),
-    async () => [...(await leoflowFanouts(ctx, trials)), ...(await leoflowMappedFanout(ctx, trials))],
+    async () => [
+      ...(await leoflowFanouts(ctx, trials)),
+      ...(await leoflowMappedFanout(ctx, trials)),
+      ...(await leoflowPooledFanout(ctx, trials)),
+    ],
   );
   return [...compared, ...(await floors(ctx, trials))];
 };

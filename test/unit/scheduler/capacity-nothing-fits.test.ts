@@ -40,7 +40,7 @@ const reasonsById = (waiting: { candidate: DispatchCandidate; reason: unknown }[
   new Map(waiting.map((w) => [w.candidate.ti.id, w.reason]));
 
 describe("selectDispatchable when nothing fits", () => {
-  test("every candidate of a full pool waits with the pool's reason and none is queued", () => {
+  test("every candidate of a full pool waits with the pool's reason, none is queued, and the refill queue is their fair order", () => {
     const cands = [candidate("default", "d", "default_pool", { weight: 1 }), candidate("default", "d", "default_pool", { weight: 9 })];
     const limits: CapacityLimits = {
       parallelism: 1_000,
@@ -51,7 +51,8 @@ describe("selectDispatchable when nothing fits", () => {
     };
     const { dispatch, waiting, next } = selectDispatchable(cands, limits, 64);
     expect(dispatch).toEqual([]);
-    expect(next).toEqual([]);
+    // A slot the pool frees goes to the highest priority first (refill.ts), as a tick would give it.
+    expect(next.map((c) => c.ti.id)).toEqual([cands[1]!.ti.id, cands[0]!.ti.id]);
     expect(reasonsById(waiting)).toEqual(
       new Map(cands.map((c) => [c.ti.id, { kind: "pool_full", pool: "default_pool", needed: 1, open: 0, total: 128 }])),
     );

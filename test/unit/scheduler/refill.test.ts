@@ -183,6 +183,55 @@ describe("selectDispatchable's refill queue (`next`)", () => {
     );
   });
 
+  test("500 random sets limited by their teams' pools: `next` is every candidate left waiting, in fair order", () => {
+    for (let seed = 1; seed <= 500; seed++) {
+      const r = seededRandom(seed * 11).int;
+      const cs = candidates(seed, 1 + r(80));
+      // Each team's default_pool (pools are per team) with a few slots open, or none.
+      const open = new Map(["a", "b", "c"].map((t) => [t, r(12)]));
+      const teamUsage = new Map([["c", { tasks: r(5), pool_slots: 0, inline: 0 }]]);
+      const lookahead = 1 + r(30);
+      const limits = {
+        parallelism: 1_000,
+        running: r(100),
+        runningByDag: new Map(),
+        teamUsage,
+        poolOpenSlots: new Map([...open].map(([t, n]) => [`${t}/default_pool`, n])),
+        poolTotalSlots: new Map([...open].map(([t]) => [`${t}/default_pool`, 128])),
+      };
+      const { dispatch, waiting, next } = selectDispatchable(cs, limits, lookahead);
+      // What a tick takes: each candidate in fair order whose team's pool still has a slot.
+      const left = new Map(open);
+      const taken: number[] = [];
+      const notTaken: number[] = [];
+      for (const c of fairOrder(cs, teamUsage)) {
+        const n = left.get(c.ti.team)!;
+        if (n > 0) left.set(c.ti.team, n - 1), taken.push(c.ti.id);
+        else notTaken.push(c.ti.id);
+      }
+      expect(dispatch.map((c) => c.ti.id)).toEqual(taken);
+      expect(waiting.every((w) => w.reason.kind === "pool_full")).toBe(true);
+      expect(next.map((c) => c.ti.id)).toEqual(notTaken.slice(0, lookahead));
+    }
+  });
+
+  test("none when those waiting for a full pool wait beside others waiting for something else", () => {
+    const cs = [
+      cand({ id: 1, dag_id: "busy", priority_weight: 9 }, { maxActiveTasks: 2 }),
+      ...Array.from({ length: 5 }, (_, i) => cand({ id: i + 2, task_id: `t${i}` })),
+    ];
+    const limits = {
+      parallelism: 100,
+      running: 4,
+      runningByDag: new Map([["default/busy", 2]]),
+      poolOpenSlots: new Map([["default/default_pool", 1]]),
+    };
+    const sel = selectDispatchable(cs, limits, 10);
+    expect(sel.dispatch.map((c) => c.ti.id)).toEqual([2]);
+    expect(new Set(sel.waiting.map((w) => w.reason.kind))).toEqual(new Set(["max_active_tasks", "pool_full"]));
+    expect(sel.next).toEqual([]);
+  });
+
   test("none when a task waited for something else first (a pool decides who is next)", () => {
     const cs = [
       cand({ id: 1, pool: "gpu", priority_weight: 9 }),

@@ -1,0 +1,71 @@
+/**
+ * Pooled fan-out: the http fan-out of fanout.ts held back by a pool instead of by parallelism. Its tasks are in a
+ * pool of --parallelism slots while the server's parallelism (and the DAG's max_active_tasks) leave room, so every
+ * waiting task waits for the pool, as Airflow's pools are used to cap the load on a resource. The same tasks at the
+ * same concurrency as the plain http row: the two rows compare how freed slots pass on under either limit. Tasks
+ * completed per second, from the trigger to the last task's end.
+ */
+import type { BenchContext } from "../lib/context";
+import { runToEnd, ticksSoFar, waitForDags } from "../lib/leoflow";
+import { eachLeoflowVariant } from "../lib/leoflow-workload";
+import type { Row } from "../lib/stats";
+import { tasksPerSecond, THROUGHPUT } from "./fanout";
+
+const WORKLOAD = "fanout";
+const DAG_ID = "bench_fanout_pooled";
+const POOL = "bench_pool";
+
+function pooledDag(n: number, base: string) {
+  return {
+    dag_id: DAG_ID,
+    max_active_runs: 1,
+    max_active_tasks: n,
+    tasks: Array.from({ length: n }, (_, i) => ({ task_id: `t${i}`, operator: "http", http: { url: `${base}/noop` }, pool: POOL })),
+  };
+}
+
+export async function leoflowPooledFanout(ctx: BenchContext, trials: number): Promise<Row[]> {
+  if (!ctx.opts.kinds.includes("http")) return [];
+  const { fanout: n, parallelism } = ctx.opts;
+  // Room beyond the pool: parallelism and inline concurrency twice its slots.
+  const room = 2 * parallelism;
+  const subject = (label: string) => `leoflow ${label} · http, in a pool of ${parallelism}`;
+  return eachLeoflowVariant(ctx, {
+    workload: WORKLOAD,
+    skipped: (label) => [
+      { workload: WORKLOAD, metric: THROUGHPUT, subject: subject(label), kind: "leoflow" as const, better: "higher" as const },
+    ],
+    dags: (base) => [pooledDag(n, base)],
+    extraArgs: [`--parallelism=${room}`, `--inline-concurrency=${room}`],
+    logSuffix: " (pooled)",
+    measure: async (lf, variant) => {
+      const made = await lf.api("POST", "/api/v2/pools", { name: POOL, slots: parallelism, description: "bench", include_deferred: false });
+      if (made.status !== 201) throw new Error(`creating pool ${POOL} failed: ${made.status} ${JSON.stringify(made.body)}`);
+      await waitForDags(lf, [DAG_ID]);
+      const samples: number[] = [];
+      const ticks: number[] = [];
+      // Untimed runs first (--warmup), as for the plain fan-out rows it is compared with.
+      for (let t = -ctx.opts.warmup; t < trials; t++) {
+        const ticks0 = await ticksSoFar(lf);
+        const t0 = Date.now();
+        const { tis } = await runToEnd(lf, DAG_ID, t < 0 ? `warmup${t}` : `trial-${t}`, 1_800_000);
+        const rate = tasksPerSecond(tis, t0);
+        ctx.log(`fanout: leoflow ${variant.label} · pooled ${t < 0 ? "warm-up (untimed)" : `trial ${t}`}: ${rate.toFixed(0)} tasks/s`);
+        if (t < 0) continue;
+        samples.push(rate);
+        ticks.push(((await ticksSoFar(lf)) - ticks0) / (n / 1000));
+      }
+      return [
+        {
+          workload: WORKLOAD,
+          metric: THROUGHPUT,
+          subject: subject(variant.label),
+          kind: "leoflow",
+          better: "higher",
+          samples,
+          note: `${n} tasks in a pool of ${parallelism} slots, parallelism ${room}; ${ticks.map((x) => x.toFixed(0)).join(" / ")} scheduler ticks per 1,000 tasks`,
+        },
+      ];
+    },
+  });
+}
