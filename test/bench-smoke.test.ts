@@ -158,7 +158,9 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
         // The same http fan-out held back by a pool of --parallelism slots instead of by parallelism.
         const pooled = results.find(
           (r: any) =>
-            r.workload === "fanout" && r.subject === "leoflow lite sqlite · http, in a pool of 2" && r.metric === "tasks completed per second",
+            r.workload === "fanout" &&
+            r.subject === "leoflow lite sqlite · http, in a pool of 2" &&
+            r.metric === "tasks completed per second",
         );
         expect(pooled).toMatchObject({ n: 1, median: expect.any(Number) });
       } finally {

@@ -57,8 +57,13 @@ export function sameLimits(a: CapacityLimits, b: CapacityLimits): boolean {
     sameMap(a.poolOpenSlots, b.poolOpenSlots) &&
     sameMap(a.poolTotalSlots, b.poolTotalSlots) &&
     sameMap(a.runningByTask, b.runningByTask) &&
-    sameMap(a.teamUsage, b.teamUsage, (x, y) => x.tasks === y.tasks && x.pool_slots === y.pool_slots && x.inline === y.inline)
+    sameUsage(a.teamUsage, b.teamUsage)
   );
+}
+
+/** Whether each team holds the same in both (a team absent from both holds nothing in either). */
+export function sameUsage(a: CapacityLimits["teamUsage"], b: CapacityLimits["teamUsage"]): boolean {
+  return sameMap(a, b, (x, y) => x.tasks === y.tasks && x.pool_slots === y.pool_slots && x.inline === y.inline);
 }
 
 /** Whether two teams' quota maps hold the same quotas for the same teams (other fields of a team not compared). */
@@ -91,9 +96,10 @@ export interface DispatchSelection<C extends DispatchCandidate> {
   dispatch: C[];
   waiting: { candidate: C; reason: WaitReason }[];
   /**
-   * With `lookahead`: the waiting candidates that come next in fair order, at most `lookahead` of them, when
-   * every candidate that waits waits for parallelism alone, or every one for a full pool (else empty: a quota, a
-   * DAG's limit or a mix of reasons decides who is next).
+   * With `lookahead`: the candidates left waiting, in fair order, at most `lookahead` of them: the refill queue.
+   * A refill (refill.ts) hands its head only a slot freed by a task of its own team, DAG, pool and pool slots,
+   * which frees whatever the head waited for (parallelism, a full pool, its DAG's max_active_tasks, its team's
+   * quota) and moves no other count: the head, first in fair order, then fits, as a tick would find.
    */
   next: C[];
 }
@@ -258,7 +264,7 @@ export function selectDispatchable<C extends DispatchCandidate>(
   if (running < limits.parallelism && candidates.length) {
     const blocked = allBlocked(candidates);
     if (blocked) {
-      const next = blockedLookahead > 0 ? fullPoolsNext(blocked, fairTurns(candidates, limits.teamUsage), blockedLookahead) : [];
+      const next = blockedLookahead > 0 ? firstOf(fairTurns(candidates, limits.teamUsage), blockedLookahead) : [];
       return { dispatch, waiting: blocked, next };
     }
   }
@@ -276,17 +282,11 @@ export function selectDispatchable<C extends DispatchCandidate>(
   for (const c of order) {
     if (running >= limits.parallelism) {
       const full: WaitReason = { kind: "parallelism", parallelism: limits.parallelism, running };
-      const others = waiting.length; // waiting before parallelism was reached, for another reason
+      // Those waiting before parallelism was reached (for another reason) came in fair order, then c; the fair
+      // order goes on from where it stopped (the generator's heaps hold the rest): O(lookahead log n).
+      if (lookahead > 0 && order !== candidates) next = firstOf(concat([...waiting.map((w) => w.candidate), c], order), lookahead);
       waiting.push({ candidate: c, reason: full });
       for (const rest of candidates) if (rest !== c && !seen.has(rest)) waiting.push({ candidate: rest, reason: full });
-      // The fair order goes on from where it stopped (the generator's heaps hold the rest): O(lookahead log n).
-      if (lookahead > 0 && !others && order !== candidates) {
-        next = [c];
-        for (const n of order as Generator<C>) {
-          if (next.length >= lookahead) break;
-          next.push(n);
-        }
-      }
       stopped = true;
       break;
     }
@@ -308,9 +308,15 @@ export function selectDispatchable<C extends DispatchCandidate>(
       const blocked = allBlocked(unseen(candidates, seen));
       if (blocked) {
         // Those that waited before the take came in fair order; the rest follow it where the heaps left off.
-        const before = waiting.map((w) => w.candidate);
+        if (lookahead > 0 && order !== candidates)
+          next = firstOf(
+            concat(
+              waiting.map((w) => w.candidate),
+              order,
+            ),
+            lookahead,
+          );
         waiting.push(...blocked);
-        if (lookahead > 0 && order !== candidates) next = fullPoolsNext(waiting, concat(before, order), lookahead);
         stopped = true;
         break;
       }
@@ -318,8 +324,7 @@ export function selectDispatchable<C extends DispatchCandidate>(
   }
   // Every candidate was asked in fair order: those waiting are in it.
   if (!stopped && lookahead > 0 && order !== candidates)
-    next = fullPoolsNext(
-      waiting,
+    next = firstOf(
       waiting.map((w) => w.candidate),
       lookahead,
     );
@@ -342,20 +347,14 @@ function asksAlike(a: DispatchCandidate, b: DispatchCandidate): boolean {
   );
 }
 
-/**
- * The refill queue (`next`) when every waiting candidate waits for a full pool: the first `lookahead` of them in
- * fair order (`inOrder`), else none. A refill hands such a candidate only a slot freed by a task of its own team,
- * DAG, pool and pool slots (refill.ts): that frees exactly what it lacked and moves no other count, so the first in
- * fair order fits, as a tick reading the counts then would find.
- */
-function fullPoolsNext<C>(waiting: readonly { reason: WaitReason }[], inOrder: Iterable<C>, lookahead: number): C[] {
-  if (!waiting.every((w) => w.reason.kind === "pool_full")) return [];
-  const next: C[] = [];
-  for (const c of inOrder) {
-    next.push(c);
-    if (next.length >= lookahead) break;
+/** The first `n` of `items`, taken one at a time (a generator is not run further). */
+function firstOf<C>(items: Iterable<C>, n: number): C[] {
+  const out: C[] = [];
+  for (const c of items) {
+    out.push(c);
+    if (out.length >= n) break;
   }
-  return next;
+  return out;
 }
 
 function* concat<C>(first: readonly C[], rest: Iterable<C>): Generator<C> {

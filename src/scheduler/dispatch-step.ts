@@ -10,7 +10,7 @@ import type { Logger } from "../observability";
 import type { Store, TickReads, TryNext } from "../store";
 import type { TaskDispatcher } from "../dispatch";
 import { AtCapacityError } from "../dispatch";
-import { sameLimits, sameQuotas, selectDispatchable, taskKey, type CapacityLimits, type TeamQuotas } from "./capacity";
+import { sameLimits, sameQuotas, sameUsage, selectDispatchable, taskKey, type CapacityLimits, type TeamQuotas } from "./capacity";
 import { noteRenderer, poolLimits, waitCleared, withWaitReason } from "./waiting";
 import { WAITING_SCHEDULES_CHUNK, WaitingSchedules } from "./waiting-schedules";
 import { WaitingCandidates, type WaitingRuns } from "./waiting-runs";
@@ -162,6 +162,8 @@ export class DispatchStep {
   /** The latest tick's refill queue (refill.ts) and the index of its head: who takes a freed inline slot next. */
   private refillQueue: Candidate[] = [];
   private refillHead = 0;
+  /** What each team held when the queue was ordered: the teams' turns in it (capacity.ts fairOrder). */
+  private refillUsage: CapacityLimits["teamUsage"];
   /**
    * Refills started that a capacity read may not count yet; `written` once their start write returned. Kept
    * across a new term (reset): they are in flight, and a count too high only leaves a slot to a later tick.
@@ -462,8 +464,8 @@ export class DispatchStep {
     this.latestLimits = limits;
     // A new refill queue when this selection orders the candidates anyway (free slots), or when the queue runs
     // low (every slot taken: ordering thousands of waiting candidates on every tick was 8% of the CPU); with no
-    // inline candidate, never (only an inline task takes a refill). When nothing fits (every slot of a pool
-    // taken), the selection orders nothing of its own: the queue is made only when it runs low.
+    // inline candidate, never (only an inline task takes a refill). When nothing fits (every slot a candidate
+    // could take is taken), the selection orders nothing of its own: the queue is made then only when it runs low.
     const counted = withRefills(limits, unseen);
     const low = this.refillQueue.length - this.refillHead < this.opts.parallelism;
     const refillable = inline !== undefined && candidates.some((c) => c.inline);
@@ -481,7 +483,7 @@ export class DispatchStep {
       next,
     } = selectDispatchable(candidates, counted, lookahead, refillable && low ? REFILL_QUEUE_MAX : 0);
     if (!selected.length) this.idle = { candidates: candidates.length, limits: counted };
-    this.updateRefillQueue(next, selected.length, waiting, fresh, limits);
+    this.updateRefillQueue(next, selected.length, fresh, limits, counted.teamUsage);
     const render = noteRenderer();
     for (const { candidate, reason } of waiting) {
       const note = render(reason);
@@ -646,22 +648,24 @@ export class DispatchStep {
 
   /**
    * The refill queue after a selection: its continuation of the fair order when it has one; kept when nothing
-   * was selected and every candidate waited before, for parallelism or a full pool (a tick that found every slot
-   * taken orders nothing); else empty (a quota or a new candidate may change who is next). It ends before the
-   * first candidate whose limits are exceeded at the store's counts `limits` (withinLimits).
+   * was selected, every candidate waited before and each team holds what it held when the queue was ordered (a
+   * tick that found every slot taken orders nothing, and the teams' turns are as they were); else empty (a new
+   * candidate, a slot that went elsewhere or a team holding more or less may change who is next). It ends before
+   * the first candidate whose limits are exceeded at the store's counts `limits` (withinLimits). `usage`: what
+   * each team holds, refills counted, as the selection read it.
    */
   private updateRefillQueue(
     next: Candidate[],
     selected: number,
-    waiting: readonly { reason: { kind: string } }[],
     fresh: number,
     limits: CapacityLimits,
+    usage: CapacityLimits["teamUsage"],
   ): void {
     if (next.length) {
       this.refillQueue = next;
       this.refillHead = 0;
-    } else if (selected || fresh || waiting.some((w) => w.reason.kind !== "parallelism" && w.reason.kind !== "pool_full"))
-      this.dropRefillQueue();
+      this.refillUsage = usage;
+    } else if (selected || fresh || !sameUsage(this.refillUsage, usage)) this.dropRefillQueue();
     for (let i = this.refillHead; i < this.refillQueue.length; i++)
       if (!withinLimits(this.refillQueue[i]!, limits)) {
         this.refillQueue = this.refillQueue.slice(this.refillHead, i);

@@ -6,10 +6,10 @@
  * A refill swaps one running task for one waiting task, so every count the capacity rules read stays what
  * the latest tick saw. That holds because the next task may take the freed slot only when:
  * - it is the head of the latest tick's refill queue: the fair order across teams and, within a team,
- *   priority weight, run queued_at, … (capacity.ts) continued past what the tick launched, built only when
- *   every task left waiting waited for parallelism alone, or every one for a full pool (selectDispatchable's
- *   `next`: the slot freed below is then exactly what the head lacked, so it fits as a tick would find); a
- *   candidate scheduled since then waits for the next tick, as it would have;
+ *   priority weight, run queued_at, … (capacity.ts) of the tasks the tick left waiting, whatever each waited
+ *   for (selectDispatchable's `next`: parallelism, a full pool, its DAG's max_active_tasks, its team's quota;
+ *   the rules below free exactly what the head lacked, so it fits, as a tick reading the counts would find);
+ *   a candidate scheduled since then waits for the next tick, as it would have;
  * - it is still waiting (scheduled, not launched or withdrawn since) and runs inline;
  * - its run was not held by the latest tick's run limits (a pause, max_active_runs; pausing wakes a tick);
  * - it is of the same team, DAG, pool and pool slots as the task that ended: the team's quotas (tasks, pool

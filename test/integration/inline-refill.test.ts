@@ -288,6 +288,21 @@ function suite(makeStore: () => Promise<Store>) {
     expect(tis.every((t) => t.state === "success" && t.try_number === 1)).toBe(true);
   }, 30_000);
 
+  test("a fan-out its DAG's max_active_tasks holds back: freed slots are refilled, never more at once than the DAG allows", async () => {
+    // Airflow's default max_active_tasks (16) is below the default parallelism (32): the DAG is the limit.
+    const n = 40;
+    const spec = parseDagSpec({ dag_id: "capped", max_active_tasks: 2, tasks: Array.from({ length: n }, (_, i) => http(i)) });
+    const dag = await store.upsertDag("default", { spec, fileloc: "/dags/capped.json", pausedOnCreate: false, now: new Date() });
+    ({ loop, runner } = inlineLoop(store, { concurrency: 64, parallelism: PARALLELISM, refill: true }));
+    const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, new Date()));
+    loop!.start();
+    expect((await untilDone(run.id)).state).toBe("success");
+    expect(maxInFlight).toBeLessThanOrEqual(2);
+    expect(calls.size).toBe(n);
+    expect([...calls.values()].every((c) => c === 1)).toBe(true);
+    expect(loop!.refilled).toBeGreaterThan(n / 2);
+  }, 30_000);
+
   test("a slot of one pool is not refilled with a task of another (the tick decides those)", async () => {
     await store.createPool("default", { name: "other", slots: 1, description: null, include_deferred: false });
     const n = 20;

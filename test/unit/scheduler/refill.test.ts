@@ -215,24 +215,45 @@ describe("selectDispatchable's refill queue (`next`)", () => {
     }
   });
 
-  test("none when those waiting for a full pool wait beside others waiting for something else", () => {
-    const cs = [
-      cand({ id: 1, dag_id: "busy", priority_weight: 9 }, { maxActiveTasks: 2 }),
-      ...Array.from({ length: 5 }, (_, i) => cand({ id: i + 2, task_id: `t${i}` })),
-    ];
-    const limits = {
-      parallelism: 100,
-      running: 4,
-      runningByDag: new Map([["default/busy", 2]]),
-      poolOpenSlots: new Map([["default/default_pool", 1]]),
-    };
-    const sel = selectDispatchable(cs, limits, 10);
-    expect(sel.dispatch.map((c) => c.ti.id)).toEqual([2]);
-    expect(new Set(sel.waiting.map((w) => w.reason.kind))).toEqual(new Set(["max_active_tasks", "pool_full"]));
-    expect(sel.next).toEqual([]);
+  test("500 random sets under every limit: `next` is every candidate left waiting, in fair order", () => {
+    for (let seed = 1; seed <= 500; seed++) {
+      const r = seededRandom(seed * 13).int;
+      const cs = Array.from({ length: 1 + r(60) }, (_, i) =>
+        cand(
+          {
+            id: i + 1,
+            team: ["a", "b"][r(2)]!,
+            dag_id: ["d1", "d2", "d3"][r(3)]!,
+            pool: ["p", "q"][r(2)]!,
+            task_id: `t${i}`,
+            priority_weight: 1 + r(3),
+          },
+          { runQueuedAt: at(r(4)), maxActiveTasks: 1 + r(8) },
+        ),
+      );
+      const pools = new Map<string, number>();
+      for (const t of ["a", "b"]) for (const p of ["p", "q"]) pools.set(`${t}/${p}`, r(10));
+      const limits = {
+        parallelism: 1 + r(40),
+        running: r(10),
+        runningByDag: new Map([
+          ["a/d1", r(4)],
+          ["b/d2", r(4)],
+        ]),
+        poolOpenSlots: pools,
+        teamUsage: new Map([["b", { tasks: r(6), pool_slots: 0, inline: 0 }]]),
+        teamQuotas: new Map([["a", { max_running_tasks: 5 + r(10), max_pool_slots: null, max_inline_requests: null }]]),
+      };
+      const lookahead = 1 + r(70);
+      const { dispatch, waiting, next } = selectDispatchable(cs, limits, lookahead);
+      const taken = new Set(dispatch.map((c) => c.ti.id));
+      const left = fairOrder(cs, limits.teamUsage).filter((c) => !taken.has(c.ti.id));
+      expect(next.map((c) => c.ti.id)).toEqual(left.slice(0, lookahead).map((c) => c.ti.id));
+      expect(waiting).toHaveLength(left.length);
+    }
   });
 
-  test("none when a task waited for something else first (a pool decides who is next)", () => {
+  test("a task that waited for another limit first heads the queue: its own kind of slot decides (a pool's here)", () => {
     const cs = [
       cand({ id: 1, pool: "gpu", priority_weight: 9 }),
       ...Array.from({ length: 5 }, (_, i) => cand({ id: i + 2, task_id: `t${i}` })),
@@ -247,8 +268,26 @@ describe("selectDispatchable's refill queue (`next`)", () => {
       ]),
     };
     const sel = selectDispatchable(cs, limits, 10);
-    expect(sel.dispatch).toHaveLength(3);
-    expect(sel.next).toEqual([]);
+    expect(sel.dispatch.map((c) => c.ti.id)).toEqual([2, 3, 4]);
+    // A default_pool slot freed next is not the gpu task's (mayRefill), so refilling stops there for a tick.
+    expect(sel.next.map((c) => c.ti.id)).toEqual([1, 5, 6]);
+  });
+
+  test("a DAG at its max_active_tasks beside a full pool: the queue holds both, in fair order", () => {
+    const cs = [
+      cand({ id: 1, dag_id: "busy", priority_weight: 9 }, { maxActiveTasks: 2 }),
+      ...Array.from({ length: 5 }, (_, i) => cand({ id: i + 2, task_id: `t${i}` })),
+    ];
+    const limits = {
+      parallelism: 100,
+      running: 4,
+      runningByDag: new Map([["default/busy", 2]]),
+      poolOpenSlots: new Map([["default/default_pool", 1]]),
+    };
+    const sel = selectDispatchable(cs, limits, 10);
+    expect(sel.dispatch.map((c) => c.ti.id)).toEqual([2]);
+    expect(new Set(sel.waiting.map((w) => w.reason.kind))).toEqual(new Set(["max_active_tasks", "pool_full"]));
+    expect(sel.next.map((c) => c.ti.id)).toEqual([1, 3, 4, 5, 6]);
   });
 });
 
