@@ -352,6 +352,66 @@ describe("DispatchStep: a freed inline slot goes to one task, by a refill or by 
   });
 });
 
+describe("DispatchStep: a fan-out its pool holds back", () => {
+  test("parallelism reached only by counting a refill the read saw already leaves the waiting tasks' notes as they are", async () => {
+    const spec = dag([http("a"), http("b"), http("c")]);
+    // The store's counts as the next read will see them: a running, then b (a's refill) running.
+    const counts = { running: 1 };
+    const store: DispatchStore = {
+      countActiveTaskInstances: async () => ({
+        byDag: new Map([["default/fan", counts.running]]),
+        byTeam: new Map([["default", { tasks: counts.running, pool_slots: counts.running, inline: counts.running }]]),
+      }),
+      countActiveByTask: async () => [],
+      listPoolUsage: async () => [
+        {
+          team: "default",
+          name: "default_pool",
+          description: null,
+          include_deferred: false,
+          slots: 1,
+          running_slots: counts.running,
+          queued_slots: 0,
+          scheduled_slots: 0,
+        },
+      ],
+      applyTransitions: async (ts: TaskTransition[]) => ts.map(() => true),
+    };
+    const started: string[] = [];
+    const d = new DispatchStep({
+      store,
+      dispatcher: { dispatch: async () => {} } as unknown as TaskDispatcher,
+      logger: silentLogger,
+      parallelism: 2,
+      inline: { accepts: () => true, start: async (t: TaskInstanceRecord) => (started.push(t.task_id), "started" as const) },
+      wake: () => {},
+      wakeAt: () => {},
+      checkpoint: () => {},
+    });
+    const rows = tis(spec, { a: "running", b: "scheduled", c: "scheduled" });
+    const planned = [{ snap: { run: run(), tis: rows }, spec }];
+    const notesAt = async (now: Date, runs = planned) => {
+      const notes: { id: number; note: string | null }[] = [];
+      await d.run(runs, new Map(), { has: () => false }, now, notes as never[]);
+      return notes;
+    };
+    // The pool's one slot is a's: b and c wait for it, and say so.
+    const first = await notesAt(at(1));
+    expect(first.map((n) => n.note)).toEqual(Array(2).fill("waiting for a slot in pool default_pool (0 of 1 open)"));
+    // a ends and hands its slot to b; the next tick's read already counts b, and so does the refill still in flight.
+    const a = rows.find((t) => t.task_id === "a")!;
+    d.ending(a, spec);
+    counts.running = 1;
+    const now = at(2);
+    d.prefetchCapacity(now);
+    expect(await d.handOver(a, true, { has: () => false }, true, false).refilled).toBe(true);
+    expect(started).toEqual(["b"]);
+    // Counted twice, b makes 2 of parallelism 2: a guess. c (no run planned: it waits from before) still waits for
+    // the pool, and its note is not rewritten to parallelism's.
+    expect(await notesAt(now, [])).toEqual([]);
+  });
+});
+
 describe("DispatchStep successor: the slot's next task starts with the end's own write", () => {
   const spec = dag([http("a"), http("b"), http("c")]);
 
