@@ -99,8 +99,8 @@ function suite(makeStore: () => Promise<Store>) {
     await store.close();
   });
 
-  async function setUp(tasks: Record<string, unknown>[], dagId = "fan") {
-    const spec = parseDagSpec({ dag_id: dagId, tasks });
+  async function setUp(tasks: Record<string, unknown>[], dagId = "fan", dagFields: Record<string, unknown> = {}) {
+    const spec = parseDagSpec({ dag_id: dagId, ...dagFields, tasks });
     const dag = await store.upsertDag("default", { spec, fileloc: `/dags/${dagId}.json`, pausedOnCreate: false, now: new Date() });
     ({ loop, runner } = inlineLoop(store, { concurrency: 64, parallelism: PARALLELISM, refill: true }));
     const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, new Date()));
@@ -272,6 +272,14 @@ function suite(makeStore: () => Promise<Store>) {
     expect(calls.has("join")).toBe(false);
   }, 30_000);
 
+  /** `n` tasks ran once each, never more than `atOnce` at a time, and most freed slots passed on at the end that freed them. */
+  function expectRefilledWithin(n: number, atOnce: number): void {
+    expect(maxInFlight).toBeLessThanOrEqual(atOnce);
+    expect(calls.size).toBe(n);
+    expect([...calls.values()].every((c) => c === 1)).toBe(true);
+    expect(loop!.refilled).toBeGreaterThan(n / 2);
+  }
+
   test("a fan-out its pool holds back: the pool's freed slots are refilled, never more tasks at once than its slots", async () => {
     // Parallelism (4) leaves room: the pool's 2 slots are the limit, and every task waits for them.
     await store.createPool("default", { name: "two", slots: 2, description: null, include_deferred: false });
@@ -279,11 +287,7 @@ function suite(makeStore: () => Promise<Store>) {
     const { run } = await setUp(Array.from({ length: n }, (_, i) => http(i, { pool: "two", priority_weight: i })));
     loop!.start();
     expect((await untilDone(run.id)).state).toBe("success");
-    expect(maxInFlight).toBeLessThanOrEqual(2);
-    expect(calls.size).toBe(n);
-    expect([...calls.values()].every((c) => c === 1)).toBe(true);
-    // Most slots passed on at the end that freed them, not a tick later.
-    expect(loop!.refilled).toBeGreaterThan(n / 2);
+    expectRefilledWithin(n, 2);
     const tis = (await store.listTaskInstances("default", "fan", run.run_id, { limit: 100 })).items;
     expect(tis.every((t) => t.state === "success" && t.try_number === 1)).toBe(true);
   }, 30_000);
@@ -291,16 +295,14 @@ function suite(makeStore: () => Promise<Store>) {
   test("a fan-out its DAG's max_active_tasks holds back: freed slots are refilled, never more at once than the DAG allows", async () => {
     // Airflow's default max_active_tasks (16) is below the default parallelism (32): the DAG is the limit.
     const n = 40;
-    const spec = parseDagSpec({ dag_id: "capped", max_active_tasks: 2, tasks: Array.from({ length: n }, (_, i) => http(i)) });
-    const dag = await store.upsertDag("default", { spec, fileloc: "/dags/capped.json", pausedOnCreate: false, now: new Date() });
-    ({ loop, runner } = inlineLoop(store, { concurrency: 64, parallelism: PARALLELISM, refill: true }));
-    const run = await store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, new Date()));
+    const { run } = await setUp(
+      Array.from({ length: n }, (_, i) => http(i)),
+      "fan",
+      { max_active_tasks: 2 },
+    );
     loop!.start();
     expect((await untilDone(run.id)).state).toBe("success");
-    expect(maxInFlight).toBeLessThanOrEqual(2);
-    expect(calls.size).toBe(n);
-    expect([...calls.values()].every((c) => c === 1)).toBe(true);
-    expect(loop!.refilled).toBeGreaterThan(n / 2);
+    expectRefilledWithin(n, 2);
   }, 30_000);
 
   test("a slot of one pool is not refilled with a task of another (the tick decides those)", async () => {
