@@ -162,8 +162,11 @@ export class DispatchStep {
   /** The latest tick's refill queue (refill.ts) and the index of its head: who takes a freed inline slot next. */
   private refillQueue: Candidate[] = [];
   private refillHead = 0;
-  /** What each team held when the queue was ordered: the teams' turns in it (capacity.ts fairOrder). */
-  private refillUsage: CapacityLimits["teamUsage"];
+  /**
+   * What each team held when the queue was ordered, when it holds tasks of more than one team: the teams' turns in
+   * it (capacity.ts fairOrder). One team's tasks come in their own order whatever it holds.
+   */
+  private refillUsage: CapacityLimits["teamUsage"] | "one team" = "one team";
   /**
    * Refills started that a capacity read may not count yet; `written` once their start write returned. Kept
    * across a new term (reset): they are in flight, and a count too high only leaves a slot to a later tick.
@@ -654,11 +657,11 @@ export class DispatchStep {
 
   /**
    * The refill queue after a selection: its continuation of the fair order when it has one; kept when nothing
-   * was selected, every candidate waited before and each team holds what it held when the queue was ordered (a
-   * tick that found every slot taken orders nothing, and the teams' turns are as they were); else empty (a new
-   * candidate, a slot that went elsewhere or a team holding more or less may change who is next). It ends before
-   * the first candidate whose limits are exceeded at the store's counts `limits` (withinLimits). `usage`: what
-   * each team holds, refills counted, as the selection read it.
+   * was selected, every candidate waited before and, for a queue of several teams' tasks, each team holds what it
+   * held when the queue was ordered (a tick that found every slot taken orders nothing, and the teams' turns are as
+   * they were); else empty (a new candidate, a slot that went elsewhere or a team holding more or less may change
+   * who is next). It ends before the first candidate whose limits are exceeded at the store's counts `limits`
+   * (withinLimits). `usage`: what each team holds, refills counted, as the selection read it.
    */
   private updateRefillQueue(
     next: Candidate[],
@@ -670,8 +673,8 @@ export class DispatchStep {
     if (next.length) {
       this.refillQueue = next;
       this.refillHead = 0;
-      this.refillUsage = usage;
-    } else if (selected || fresh || !sameUsage(this.refillUsage, usage)) this.dropRefillQueue();
+      this.refillUsage = next.every((c) => c.ti.team === next[0]!.ti.team) ? "one team" : usage;
+    } else if (selected || fresh || (this.refillUsage !== "one team" && !sameUsage(this.refillUsage, usage))) this.dropRefillQueue();
     for (let i = this.refillHead; i < this.refillQueue.length; i++)
       if (!withinLimits(this.refillQueue[i]!, limits)) {
         this.refillQueue = this.refillQueue.slice(this.refillHead, i);

@@ -412,6 +412,69 @@ describe("DispatchStep: a fan-out its pool holds back", () => {
   });
 });
 
+describe("DispatchStep: a refill queue of two teams' tasks", () => {
+  test("is dropped by a tick that selects nothing once the teams hold other counts: their turns have changed", async () => {
+    const spec = dag([http("x"), http("w")]);
+    // Each team runs x and waits with w; parallelism 2 is reached.
+    const held = new Map([
+      ["a", 1],
+      ["b", 1],
+    ]);
+    const store: DispatchStore = {
+      countActiveTaskInstances: async () => ({
+        byDag: new Map([...held].map(([t, n]) => [`${t}/etl`, n])),
+        byTeam: new Map([...held].map(([t, n]) => [t, { tasks: n, pool_slots: n, inline: n }])),
+      }),
+      countActiveByTask: async () => [],
+      listPoolUsage: async () =>
+        [...held].map(([team, n]) => ({
+          team,
+          name: "default_pool",
+          description: null,
+          include_deferred: false,
+          slots: 128,
+          running_slots: n,
+          queued_slots: 0,
+          scheduled_slots: 0,
+        })),
+      applyTransitions: async (ts: TaskTransition[]) => ts.map(() => true),
+    };
+    const started: string[] = [];
+    const d = new DispatchStep({
+      store,
+      dispatcher: { dispatch: async () => {} } as unknown as TaskDispatcher,
+      logger: silentLogger,
+      parallelism: 2,
+      inline: { accepts: () => true, start: async (t: TaskInstanceRecord) => (started.push(`${t.team}/${t.task_id}`), "started" as const) },
+      wake: () => {},
+      wakeAt: () => {},
+      checkpoint: () => {},
+    });
+    const ofTeam = (team: string, id: number) => {
+      const r = { ...run(), id, team, run_id: `manual__${id}` };
+      const rows = tis(spec, { x: "running", w: "scheduled" }).map((t) => ({
+        ...t,
+        id: t.id + 10 * id,
+        dag_run_id: id,
+        team,
+        run_id: r.run_id,
+      }));
+      return { snap: { run: r, tis: rows }, spec };
+    };
+    const planned = [ofTeam("a", 1), ofTeam("b", 2)];
+    const tick = (now: Date) => d.run(planned, new Map(), { has: () => false }, now, []);
+    expect(await tick(at(1))).toBe(0); // both wait for parallelism; the queue: a's w, then b's (equal turns, by name)
+    // Team a now holds both slots (b's x ended, another of a's started): b's w comes first in fair order now.
+    held.set("a", 2).set("b", 0);
+    expect(await tick(at(2))).toBe(0);
+    // a's x ends: the old queue's head (a's w) would take its slot, which a tick gives b's w.
+    const x = planned[0]!.snap.tis.find((t) => t.task_id === "x")!;
+    d.ending(x, spec);
+    expect(await d.handOver(x, true, { has: () => false }, true, true).refilled).toBe(false);
+    expect(started).toEqual([]);
+  });
+});
+
 describe("DispatchStep successor: the slot's next task starts with the end's own write", () => {
   const spec = dag([http("a"), http("b"), http("c")]);
 
