@@ -475,6 +475,37 @@ describe("DispatchStep: a refill queue of two teams' tasks", () => {
   });
 });
 
+describe("DispatchStep: the refill queue's length", () => {
+  test("after a queue another DAG's end refused at once, the next is ordered short: four rounds of parallelism", async () => {
+    const spec = dag(Array.from({ length: 10 }, (_, i) => http(`t${i}`)));
+    const started: string[] = [];
+    const d = inlineStep({ accepts: () => true, start: async (t: TaskInstanceRecord) => (started.push(t.task_id), "started" as const) });
+    const states: Record<string, TaskState> = Object.fromEntries(spec.tasks.map((t) => [t.task_id, "scheduled" as TaskState]));
+    const rows = () => tis(spec, states);
+    const tick = (now: Date) => d.run([{ snap: { run: run(), tis: rows() }, spec }], new Map(), { has: () => false }, now, []);
+    const held = { has: () => false };
+    const end = async (taskId: string) => {
+      const t = { ...rows().find((r) => r.task_id === taskId)!, state: "running" as const };
+      d.ending(t, spec);
+      return d.handOver(t, true, held, true, true).refilled;
+    };
+    expect(await tick(at(1))).toBe(1); // t0 starts; the queue: t1…t9
+    states.t0 = "running";
+    // A task of another DAG ends first: the queue's head (t1) may not take its slot, and no refill came from the queue.
+    const other = { ...rows()[0]!, id: 99, dag_id: "other", task_id: "o", state: "running" as const };
+    d.ending(other, dag([http("o")], { dag_id: "other" }));
+    expect(await d.handOver(other, true, held, true, true).refilled).toBe(false);
+    // The capacity read sees nothing running (this store's): the tick starts t1 and orders a short queue, t2…t5.
+    expect(await tick(at(2))).toBe(1);
+    states.t1 = "running";
+    // Ends pass their slots on four times (4 × parallelism 1); then the short queue is used up.
+    const refilled: boolean[] = [];
+    for (const t of ["t0", "t1", "t2", "t3", "t4"]) refilled.push(await end(t));
+    expect(refilled).toEqual([true, true, true, true, false]);
+    expect(started).toEqual(["t0", "t1", "t2", "t3", "t4", "t5"]);
+  });
+});
+
 describe("DispatchStep successor: the slot's next task starts with the end's own write", () => {
   const spec = dag([http("a"), http("b"), http("c")]);
 
