@@ -4,7 +4,7 @@
  * next tick with a note saying why. Also where a failed launch is recorded (fail the try, or the retry
  * policy's handler).
  */
-import type { DagSpec, TaskState, DagRunRecord, TaskInstanceRecord, TaskNoteUpdate, TaskTransition } from "../domain";
+import type { DagSpec, TaskState, DagRunRecord, TaskInstanceRecord, TaskNoteUpdate, TaskTransition, WaitReason } from "../domain";
 import { toError, transitioned } from "../domain";
 import type { Logger } from "../observability";
 import type { Store, TickReads, TryNext } from "../store";
@@ -14,7 +14,16 @@ import { sameLimits, sameQuotas, sameUsage, selectDispatchable, taskKey, type Ca
 import { noteRenderer, poolLimits, waitCleared, withWaitReason } from "./waiting";
 import { WAITING_SCHEDULES_CHUNK, WaitingSchedules } from "./waiting-schedules";
 import { WaitingCandidates, type WaitingRuns } from "./waiting-runs";
-import { chainSuccessor, mayRefill, successNeedsNoPlan, withinLimits, withRefills, type FreedSlot, type Refill } from "./refill";
+import {
+  cannotTakeFreedSlot,
+  chainSuccessor,
+  mayRefill,
+  successNeedsNoPlan,
+  withinLimits,
+  withRefills,
+  type FreedSlot,
+  type Refill,
+} from "./refill";
 import type { PlannedRun, TickPlan } from "./tick-plan";
 
 /** Runs tasks inside the control plane (inline http). It owns their state: no queued step. */
@@ -100,6 +109,8 @@ const REFILL_QUEUE_MAX = 16_384;
  * tick ~3.5 ms more than ordering none. A short queue that serves a round or more orders a long one again.
  */
 const SHORT_QUEUE_ROUNDS = 4;
+/** Heads of the refill queue one end may pass over (cannotTakeFreedSlot) before it leaves its slot to a tick. */
+const PASS_OVER_MAX = 64;
 /**
  * Refills left in the queue below which an end that needs no tick of its run wakes it anyway (handOver): the
  * tick orders a new queue (the queue runs low) before this one is used up, so freed slots do not wait for it.
@@ -118,6 +129,8 @@ type Candidate = {
   maxActiveTisPerDag?: number;
   /** The last launch() that left it waiting (waitingCandidates keeps only the latest one's). */
   round?: number;
+  /** Why that launch left it waiting: a refill passes over a head whose own limit the freed slot does not free. */
+  reason?: WaitReason;
   /** Its run's task instances as the tick that built it read them (a chain's hand-over looks its next task up there). */
   tis?: readonly TaskInstanceRecord[];
 };
@@ -510,6 +523,7 @@ export class DispatchStep {
       const ti = keepNote ? candidate.ti : withWaitReason(candidate.ti, reason, note);
       const kept = ti === candidate.ti ? candidate : { ...candidate, ti };
       kept.round = round;
+      kept.reason = reason;
       if (this.waitingCandidates.get(ti.id) !== kept) this.waitingCandidates.set(ti.id, kept);
       // Scheduled this tick and not yet written: its note rides on that write.
       const scheduling = unwritten.get(ti.id);
@@ -847,17 +861,24 @@ export class DispatchStep {
    */
   private takeRefillHead(freed: FreedSlot, held: { has(runId: number): boolean }): Candidate | undefined {
     const inline = this.opts.inline;
-    let head: Candidate | undefined;
     // Entries launched or withdrawn since the queue was built are passed over: the rest keep their order.
-    while (!head && this.refillHead < this.refillQueue.length) {
-      const queued = this.refillQueue[this.refillHead]!;
-      const now = this.waitingCandidates.get(queued.ti.id);
-      if (now && now.ti.try_number === queued.ti.try_number) head = now;
-      else this.refillHead++;
+    let at = this.nextLiveInQueue(this.refillHead);
+    this.refillHead = at;
+    let head = this.waitingCandidates.get(this.refillQueue[at]?.ti.id ?? -1);
+    // Heads this slot cannot help (their own pool, DAG, team or task still full: refill.ts) stay queued, first for a
+    // slot they can take; teams' fan-outs take turns in fair order, so the head is often another team's task.
+    const fits = (c: Candidate) => mayRefill(freed, c, held.has(c.run.id));
+    for (let passed = 0; head && !fits(head) && head.reason && cannotTakeFreedSlot(head.reason, head.ti, freed); passed++) {
+      if (passed >= PASS_OVER_MAX) {
+        head = undefined;
+        break;
+      }
+      at = this.nextLiveInQueue(at + 1);
+      head = this.waitingCandidates.get(this.refillQueue[at]?.ti.id ?? -1);
     }
     // Its schedule is still being written (writeWaiting): the queue stays for the ends that follow.
     if (head && this.waitingSchedules.has(head.ti.id)) return undefined;
-    if (!inline || !head || !mayRefill(freed, head, held.has(head.run.id))) {
+    if (!inline || !head || !fits(head)) {
       // Used up, the queue was worth its length; refused early, the next one is ordered short.
       const short = head !== undefined && this.refillsFromQueue < this.opts.parallelism;
       this.refillQueueLength = short ? SHORT_QUEUE_ROUNDS * this.opts.parallelism : REFILL_QUEUE_MAX;
@@ -865,8 +886,20 @@ export class DispatchStep {
       return undefined;
     }
     this.refillsFromQueue++;
-    this.refillHead++;
+    if (at === this.refillHead) this.refillHead++;
+    else this.refillQueue.splice(at, 1);
     return head;
+  }
+
+  /** The index of the first entry at or after `from` still waiting on the try it was queued for (the queue's end if none). */
+  private nextLiveInQueue(from: number): number {
+    let i = from;
+    for (; i < this.refillQueue.length; i++) {
+      const queued = this.refillQueue[i]!;
+      const now = this.waitingCandidates.get(queued.ti.id);
+      if (now && now.ti.try_number === queued.ti.try_number) break;
+    }
+    return i;
   }
 
   /**

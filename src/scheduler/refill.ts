@@ -5,11 +5,11 @@
  *
  * A refill swaps one running task for one waiting task, so every count the capacity rules read stays what
  * the latest tick saw. That holds because the next task may take the freed slot only when:
- * - it is the head of the latest tick's refill queue: the fair order across teams and, within a team,
- *   priority weight, run queued_at, … (capacity.ts) of the tasks the tick left waiting, whatever each waited
- *   for (selectDispatchable's `next`: parallelism, a full pool, its DAG's max_active_tasks, its team's quota;
- *   the rules below free exactly what the head lacked, so it fits, as a tick reading the counts would find);
- *   a candidate scheduled since then waits for the next tick, as it would have;
+ * - it is the head of the latest tick's refill queue, past the heads the slot cannot help (cannotTakeFreedSlot):
+ *   the fair order across teams and, within a team, priority weight, run queued_at, … (capacity.ts) of the tasks
+ *   the tick left waiting, whatever each waited for (selectDispatchable's `next`: parallelism, a full pool, its
+ *   DAG's max_active_tasks, its team's quota; the rules below free exactly what the head lacked, so it fits, as a
+ *   tick reading the counts would find); a candidate scheduled since then waits for the next tick, as it would have;
  * - it is still waiting (scheduled, not launched or withdrawn since) and runs inline;
  * - its run was not held by the latest tick's run limits (a pause, max_active_runs; pausing wakes a tick);
  * - it is of the same team, DAG, pool and pool slots as the task that ended: the team's quotas (tasks, pool
@@ -22,7 +22,7 @@
  * teams' turns). A tick that reads the counts between the end and the refill's start sees one slot free:
  * the dispatch step counts refills not yet visible to its read as running (withRefills).
  */
-import { evaluateTriggerRule, teamKey, type DagSpec, type TaskInstanceRecord, type TriggerRule } from "../domain";
+import { evaluateTriggerRule, teamKey, type DagSpec, type TaskInstanceRecord, type TriggerRule, type WaitReason } from "../domain";
 import type { CapacityLimits, DispatchCandidate } from "./capacity";
 import { holdIn, poolSlotsOf, taskKey, type HeldCounts } from "./capacity";
 
@@ -42,6 +42,36 @@ export function mayRefill(freed: FreedSlot, head: DispatchCandidate, runHeld: bo
     poolSlotsOf(ti) === poolSlotsOf(freed) &&
     (head.maxActiveTisPerDag === undefined || ti.task_id === freed.task_id)
   );
+}
+
+/**
+ * Whether the slot `freed` leaves cannot make `head` fit, `head` having waited for `reason` at the latest tick's
+ * counts (which refills keep): its own pool, DAG, team or task is another than the freed slot's and still at its
+ * limit, or it can never fit. A tick reading the counts then would not give it the slot either, so a refill may pass
+ * it over for a later task of the queue (it stays queued, first for a slot it can take). Parallelism's reason says
+ * nothing of the task's own limits (the selection stops asking at parallelism): such a head is never passed over.
+ */
+export function cannotTakeFreedSlot(
+  reason: WaitReason,
+  head: Pick<TaskInstanceRecord, "team">,
+  freed: Pick<FreedSlot, "team" | "dag_id" | "task_id" | "pool">,
+): boolean {
+  const ownTeam = head.team === freed.team;
+  switch (reason.kind) {
+    case "pool_full":
+      return !ownTeam || reason.pool !== freed.pool;
+    case "max_active_tasks":
+      return !ownTeam || reason.dag_id !== freed.dag_id;
+    case "max_active_tis_per_dag":
+      return !ownTeam || reason.dag_id !== freed.dag_id || reason.task_id !== freed.task_id;
+    case "team_quota":
+      return reason.team !== freed.team;
+    case "pool_missing":
+    case "pool_too_small":
+      return true;
+    default:
+      return false;
+  }
 }
 
 /**

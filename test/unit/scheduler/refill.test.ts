@@ -10,12 +10,21 @@ import {
   type TaskInstanceRecord,
   type TaskState,
   type TaskTransition,
+  type WaitReason,
 } from "../../../src/domain";
 import type { TaskDispatcher } from "../../../src/dispatch";
 import { silentLogger } from "../../../src/observability";
 import { DispatchStep, type DispatchStore } from "../../../src/scheduler/dispatch-step";
 import { fairOrder, selectDispatchable, type DispatchCandidate } from "../../../src/scheduler/capacity";
-import { chainSuccessor, mayRefill, successNeedsNoPlan, withinLimits, withRefills, type FreedSlot } from "../../../src/scheduler/refill";
+import {
+  cannotTakeFreedSlot,
+  chainSuccessor,
+  mayRefill,
+  successNeedsNoPlan,
+  withinLimits,
+  withRefills,
+  type FreedSlot,
+} from "../../../src/scheduler/refill";
 import { at, dag, run, tis } from "./helpers";
 import { seededRandom } from "../../support/seeded-random";
 
@@ -472,6 +481,92 @@ describe("DispatchStep: a refill queue of two teams' tasks", () => {
     d.ending(x, spec);
     expect(await d.handOver(x, true, { has: () => false }, true, true).refilled).toBe(false);
     expect(started).toEqual([]);
+  });
+});
+
+describe("cannotTakeFreedSlot: a head a refill may pass over", () => {
+  const slot: FreedSlot = { team: "a", dag_id: "fan", task_id: "t0", pool: "p", pool_slots: 1 };
+  test.each<[string, WaitReason, string, boolean]>([
+    ["another team's full pool (pools are per team)", { kind: "pool_full", pool: "p", needed: 1, open: 0 }, "b", true],
+    ["another full pool of its team", { kind: "pool_full", pool: "q", needed: 1, open: 0 }, "a", true],
+    ["the freed slot's own pool", { kind: "pool_full", pool: "p", needed: 1, open: 0 }, "a", false],
+    ["another DAG at its max_active_tasks", { kind: "max_active_tasks", dag_id: "other", max_active_tasks: 2 }, "a", true],
+    ["the freed slot's DAG at its max_active_tasks", { kind: "max_active_tasks", dag_id: "fan", max_active_tasks: 2 }, "a", false],
+    [
+      "another task at its max_active_tis_per_dag",
+      { kind: "max_active_tis_per_dag", dag_id: "fan", task_id: "t1", max_active_tis_per_dag: 1 },
+      "a",
+      true,
+    ],
+    ["another team at its quota", { kind: "team_quota", team: "b", quota: "max_running_tasks", limit: 2, used: 2 }, "b", true],
+    ["the freed slot's team at its quota", { kind: "team_quota", team: "a", quota: "max_running_tasks", limit: 2, used: 2 }, "a", false],
+    ["a pool that does not exist", { kind: "pool_missing", pool: "gone" }, "a", true],
+    ["parallelism (its own limits were not asked)", { kind: "parallelism", parallelism: 4, running: 4 }, "b", false],
+  ])("%s: %p", (_, reason, team, passed) => {
+    expect(cannotTakeFreedSlot(reason, { team }, slot)).toBe(passed);
+  });
+});
+
+describe("DispatchStep: two teams' fan-outs, each held back by its own pool", () => {
+  test("an end passes over the other team's head to its own team's next task", async () => {
+    const spec = dag([http("x"), http("w1"), http("w2")]);
+    const store: DispatchStore = {
+      countActiveTaskInstances: async () => ({
+        byDag: new Map([
+          ["a/etl", 1],
+          ["b/etl", 1],
+        ]),
+        byTeam: new Map(["a", "b"].map((t) => [t, { tasks: 1, pool_slots: 1, inline: 1 }])),
+      }),
+      countActiveByTask: async () => [],
+      listPoolUsage: async () =>
+        ["a", "b"].map((team) => ({
+          team,
+          name: "default_pool",
+          description: null,
+          include_deferred: false,
+          slots: 1,
+          running_slots: 1,
+          queued_slots: 0,
+          scheduled_slots: 0,
+        })),
+      applyTransitions: async (ts: TaskTransition[]) => ts.map(() => true),
+    };
+    const started: string[] = [];
+    const d = new DispatchStep({
+      store,
+      dispatcher: { dispatch: async () => {} } as unknown as TaskDispatcher,
+      logger: silentLogger,
+      parallelism: 10,
+      inline: { accepts: () => true, start: async (t: TaskInstanceRecord) => (started.push(`${t.team}/${t.task_id}`), "started" as const) },
+      wake: () => {},
+      wakeAt: () => {},
+      checkpoint: () => {},
+    });
+    const ofTeam = (team: string, id: number) => {
+      const r = { ...run(), id, team, run_id: `manual__${id}` };
+      const rows = tis(spec, { x: "running", w1: "scheduled", w2: "scheduled" }).map((t) => ({
+        ...t,
+        id: t.id + 10 * id,
+        dag_run_id: id,
+        team,
+        run_id: r.run_id,
+      }));
+      return { snap: { run: r, tis: rows }, spec };
+    };
+    const planned = [ofTeam("a", 1), ofTeam("b", 2)];
+    // Both pools full: nothing starts; the queue in fair order (equal turns, by team name): a/w1, b/w1, a/w2, b/w2.
+    expect(await d.run(planned, new Map(), { has: () => false }, at(1), [])).toBe(0);
+    const task = (team: string, taskId: string) => planned.flatMap((p) => p.snap.tis).find((t) => t.team === team && t.task_id === taskId)!;
+    const end = (team: string, taskId: string) => {
+      const t = { ...task(team, taskId), state: "running" as const };
+      d.ending(t, spec);
+      return d.handOver(t, true, { has: () => false }, true, true).refilled;
+    };
+    expect(await end("a", "x")).toBe(true); // a/w1 takes a's slot
+    expect(await end("a", "w1")).toBe(true); // b/w1 heads the queue but needs b's pool: a/w2 takes a's slot
+    expect(await end("b", "x")).toBe(true); // b/w1, still queued, takes b's
+    expect(started).toEqual(["a/w1", "a/w2", "b/w1"]);
   });
 });
 
