@@ -163,6 +163,14 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
             r.metric === "tasks completed per second",
         );
         expect(pooled).toMatchObject({ n: 1, median: expect.any(Number) });
+        // The same tasks split between two teams, each half in its team's own pool.
+        const teams = results.find(
+          (r: any) =>
+            r.workload === "fanout" &&
+            r.subject === "leoflow lite sqlite · http, two teams each in a pool of 1" &&
+            r.metric === "tasks completed per second",
+        );
+        expect(teams).toMatchObject({ n: 1, median: expect.any(Number) });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -23,7 +23,7 @@ export interface VariantRunSpec {
   /** The rows a variant would have produced (without samples), shown skipped when it cannot run; `label` is the variant's label. */
   skipped(label: string): Omit<Row, "samples" | "note">[];
   /** The DAGs to write, given the no-op server's base URL. */
-  dags(noopBase: string): { dag_id: string }[];
+  dags(noopBase: string): { dag_id: string; team?: string }[];
   /** Appended to the log line `<workload>: leoflow <label>`, e.g. ", 10 DAGs". */
   logSuffix?: string;
   extraArgs?: string[];

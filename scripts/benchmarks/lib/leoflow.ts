@@ -55,11 +55,18 @@ export function withSearchPath(url: string, schema: string): string {
   return `${url}${url.includes("?") ? "&" : "?"}search_path=${schema}`;
 }
 
-/** Writes each DAG as `<dag_id>.json` into a new DAGs folder under `dir`. */
-export function writeDags(dir: string, dags: { dag_id: string }[]): string {
+/**
+ * Writes each DAG as `<dag_id>.json` into a new DAGs folder under `dir`; a DAG with a `team` goes into that team's
+ * subfolder (`--dags-folder-layout=teams`), the field itself left out of the file.
+ */
+export function writeDags(dir: string, dags: { dag_id: string; team?: string }[]): string {
   const folder = join(dir, "dags");
   mkdirSync(folder, { recursive: true });
-  for (const d of dags) writeFileSync(join(folder, `${d.dag_id}.json`), JSON.stringify(d));
+  for (const { team, ...d } of dags) {
+    const into = team ? join(folder, team) : folder;
+    mkdirSync(into, { recursive: true });
+    writeFileSync(join(into, `${d.dag_id}.json`), JSON.stringify(d));
+  }
   return folder;
 }
 

@@ -15,6 +15,7 @@ import { bracketedByPeers, type Row } from "../lib/stats";
 import { nowMs } from "./chain";
 import { leoflowMappedFanout } from "./fanout-mapped";
 import { leoflowPooledFanout } from "./fanout-pooled";
+import { leoflowTeamsFanout } from "./fanout-teams";
 
 const WORKLOAD = "fanout";
 export const THROUGHPUT = "tasks completed per second";
@@ -68,6 +69,7 @@ export const fanoutWorkload: Workload = async (ctx) => {
       ...(await leoflowFanouts(ctx, trials)),
       ...(await leoflowMappedFanout(ctx, trials)),
       ...(await leoflowPooledFanout(ctx, trials)),
+      ...(await leoflowTeamsFanout(ctx, trials)),
     ],
   );
   return [...compared, ...(await floors(ctx, trials))];
