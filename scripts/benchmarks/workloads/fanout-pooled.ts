@@ -6,7 +6,7 @@
  * completed per second, from the trigger to the last task's end.
  */
 import type { BenchContext } from "../lib/context";
-import { runToEnd, ticksSoFar, waitForDags } from "../lib/leoflow";
+import { runToEnd, ticksSoFar, waitForDags, type Leoflow } from "../lib/leoflow";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import type { Row } from "../lib/stats";
 import { tasksPerSecond, THROUGHPUT } from "./fanout";
@@ -42,19 +42,10 @@ export async function leoflowPooledFanout(ctx: BenchContext, trials: number): Pr
       const made = await lf.api("POST", "/api/v2/pools", { name: POOL, slots: parallelism, description: "bench", include_deferred: false });
       if (made.status !== 201) throw new Error(`creating pool ${POOL} failed: ${made.status} ${JSON.stringify(made.body)}`);
       await waitForDags(lf, [DAG_ID]);
-      const samples: number[] = [];
-      const ticks: number[] = [];
-      // Untimed runs first (--warmup), as for the plain fan-out rows it is compared with.
-      for (let t = -ctx.opts.warmup; t < trials; t++) {
-        const ticks0 = await ticksSoFar(lf);
+      const { samples, ticks } = await timedTrials(ctx, lf, trials, n, `${variant.label} · pooled`, async (runId) => {
         const t0 = Date.now();
-        const { tis } = await runToEnd(lf, DAG_ID, t < 0 ? `warmup${t}` : `trial-${t}`, 1_800_000);
-        const rate = tasksPerSecond(tis, t0);
-        ctx.log(`fanout: leoflow ${variant.label} · pooled ${t < 0 ? "warm-up (untimed)" : `trial ${t}`}: ${rate.toFixed(0)} tasks/s`);
-        if (t < 0) continue;
-        samples.push(rate);
-        ticks.push(((await ticksSoFar(lf)) - ticks0) / (n / 1000));
-      }
+        return tasksPerSecond((await runToEnd(lf, DAG_ID, runId, 1_800_000)).tis, t0);
+      });
       return [
         {
           workload: WORKLOAD,
@@ -63,9 +54,35 @@ export async function leoflowPooledFanout(ctx: BenchContext, trials: number): Pr
           kind: "leoflow",
           better: "higher",
           samples,
-          note: `${n} tasks in a pool of ${parallelism} slots, parallelism ${room}; ${ticks.map((x) => x.toFixed(0)).join(" / ")} scheduler ticks per 1,000 tasks`,
+          note: `${n} tasks in a pool of ${parallelism} slots, parallelism ${room}; ${ticks} scheduler ticks per 1,000 tasks`,
         },
       ];
     },
   });
+}
+
+/**
+ * A fan-out row's trials on one server: untimed runs first (--warmup), as for the plain fan-out rows it is compared
+ * with, then `trials` timed ones; `once` runs one (its run id given) and answers its tasks per second. The samples,
+ * and the scheduler's ticks per 1,000 of the `tasks` a trial completes, as a note's text.
+ */
+export async function timedTrials(
+  ctx: BenchContext,
+  lf: Leoflow,
+  trials: number,
+  tasks: number,
+  label: string,
+  once: (runId: string) => Promise<number>,
+): Promise<{ samples: number[]; ticks: string }> {
+  const samples: number[] = [];
+  const ticks: number[] = [];
+  for (let t = -ctx.opts.warmup; t < trials; t++) {
+    const ticks0 = await ticksSoFar(lf);
+    const rate = await once(t < 0 ? `warmup${t}` : `trial-${t}`);
+    ctx.log(`fanout: leoflow ${label} ${t < 0 ? "warm-up (untimed)" : `trial ${t}`}: ${rate.toFixed(0)} tasks/s`);
+    if (t < 0) continue;
+    samples.push(rate);
+    ticks.push(((await ticksSoFar(lf)) - ticks0) / (tasks / 1000));
+  }
+  return { samples, ticks: ticks.map((x) => x.toFixed(0)).join(" / ") };
 }

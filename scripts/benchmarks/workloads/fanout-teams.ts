@@ -6,10 +6,11 @@
  * runs together, from the triggers to the last task's end.
  */
 import type { BenchContext } from "../lib/context";
-import { ticksSoFar, waitFor, type Leoflow } from "../lib/leoflow";
+import { waitFor, type Leoflow } from "../lib/leoflow";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import type { Row } from "../lib/stats";
 import { THROUGHPUT } from "./fanout";
+import { timedTrials } from "./fanout-pooled";
 
 const WORKLOAD = "fanout";
 const TEAMS = ["alpha", "beta"] as const;
@@ -77,17 +78,9 @@ export async function leoflowTeamsFanout(ctx: BenchContext, trials: number): Pro
           50,
         );
       }
-      const samples: number[] = [];
-      const ticks: number[] = [];
-      // Untimed runs first (--warmup), as for the plain fan-out rows it is compared with.
-      for (let t = -ctx.opts.warmup; t < trials; t++) {
-        const ticks0 = await ticksSoFar(lf);
-        const rate = await bothRuns(lf, t < 0 ? `warmup${t}` : `trial-${t}`, 2 * perTeam);
-        ctx.log(`fanout: leoflow ${variant.label} · two teams ${t < 0 ? "warm-up (untimed)" : `trial ${t}`}: ${rate.toFixed(0)} tasks/s`);
-        if (t < 0) continue;
-        samples.push(rate);
-        ticks.push(((await ticksSoFar(lf)) - ticks0) / ((2 * perTeam) / 1000));
-      }
+      const { samples, ticks } = await timedTrials(ctx, lf, trials, 2 * perTeam, `${variant.label} · two teams`, (runId) =>
+        bothRuns(lf, runId, 2 * perTeam),
+      );
       return [
         {
           workload: WORKLOAD,
@@ -96,7 +89,7 @@ export async function leoflowTeamsFanout(ctx: BenchContext, trials: number): Pro
           kind: "leoflow",
           better: "higher",
           samples,
-          note: `${perTeam} tasks in each of two teams, each team's in its own pool of ${slots} slots, parallelism ${room}; ${ticks.map((x) => x.toFixed(0)).join(" / ")} scheduler ticks per 1,000 tasks`,
+          note: `${perTeam} tasks in each of two teams, each team's in its own pool of ${slots} slots, parallelism ${room}; ${ticks} scheduler ticks per 1,000 tasks`,
         },
       ];
     },

@@ -7,6 +7,7 @@ import {
   TRIGGER_RULES,
   evaluateTriggerRule,
   renderWaitReason,
+  type DagSpec,
   type TaskInstanceRecord,
   type TaskState,
   type TaskTransition,
@@ -361,44 +362,66 @@ describe("DispatchStep: a freed inline slot goes to one task, by a refill or by 
   });
 });
 
+/**
+ * A store whose capacity read sees, per team, `held()` task instances queued or running in DAG etl, each in that
+ * team's default_pool of `slots`; every write applies.
+ */
+function teamsCapacity(held: () => ReadonlyMap<string, number>, slots: number): DispatchStore {
+  return {
+    countActiveTaskInstances: async () => ({
+      byDag: new Map([...held()].map(([t, n]) => [`${t}/etl`, n])),
+      byTeam: new Map([...held()].map(([t, n]) => [t, { tasks: n, pool_slots: n, inline: n }])),
+    }),
+    countActiveByTask: async () => [],
+    listPoolUsage: async () =>
+      [...held()].map(([team, n]) => ({
+        team,
+        name: "default_pool",
+        description: null,
+        include_deferred: false,
+        slots,
+        running_slots: n,
+        queued_slots: 0,
+        scheduled_slots: 0,
+      })),
+    applyTransitions: async (ts: TaskTransition[]) => ts.map(() => true),
+  };
+}
+
+/** A dispatch step at `parallelism` starting every candidate inline, each start recorded as team/task_id in `started`. */
+function recordingStep(store: DispatchStore, parallelism: number, started: string[]): DispatchStep {
+  return new DispatchStep({
+    store,
+    dispatcher: { dispatch: async () => {} } as unknown as TaskDispatcher,
+    logger: silentLogger,
+    parallelism,
+    inline: { accepts: () => true, start: async (t: TaskInstanceRecord) => (started.push(`${t.team}/${t.task_id}`), "started" as const) },
+    wake: () => {},
+    wakeAt: () => {},
+    checkpoint: () => {},
+  });
+}
+
+/** A planned run of `spec` in `team` (run id `id`, its task instances' ids apart from other runs'), in `states`. */
+function teamRun(spec: DagSpec, team: string, id: number, states: Record<string, TaskState>) {
+  const r = { ...run(), id, team, run_id: `manual__${id}` };
+  const rows = tis(spec, states).map((t) => ({ ...t, id: t.id + 10 * id, dag_run_id: id, team, run_id: r.run_id }));
+  return { snap: { run: r, tis: rows }, spec };
+}
+
 describe("DispatchStep: a fan-out its pool holds back", () => {
   test("parallelism reached only by counting a refill the read saw already leaves the waiting tasks' notes as they are", async () => {
     const spec = dag([http("a"), http("b"), http("c")]);
     // The store's counts as the next read will see them: a running, then b (a's refill) running.
     const counts = { running: 1 };
-    const store: DispatchStore = {
-      countActiveTaskInstances: async () => ({
-        byDag: new Map([["default/fan", counts.running]]),
-        byTeam: new Map([["default", { tasks: counts.running, pool_slots: counts.running, inline: counts.running }]]),
-      }),
-      countActiveByTask: async () => [],
-      listPoolUsage: async () => [
-        {
-          team: "default",
-          name: "default_pool",
-          description: null,
-          include_deferred: false,
-          slots: 1,
-          running_slots: counts.running,
-          queued_slots: 0,
-          scheduled_slots: 0,
-        },
-      ],
-      applyTransitions: async (ts: TaskTransition[]) => ts.map(() => true),
-    };
     const started: string[] = [];
-    const d = new DispatchStep({
-      store,
-      dispatcher: { dispatch: async () => {} } as unknown as TaskDispatcher,
-      logger: silentLogger,
-      parallelism: 2,
-      inline: { accepts: () => true, start: async (t: TaskInstanceRecord) => (started.push(t.task_id), "started" as const) },
-      wake: () => {},
-      wakeAt: () => {},
-      checkpoint: () => {},
-    });
-    const rows = tis(spec, { a: "running", b: "scheduled", c: "scheduled" });
-    const planned = [{ snap: { run: run(), tis: rows }, spec }];
+    const d = recordingStep(
+      teamsCapacity(() => new Map([["default", counts.running]]), 1),
+      2,
+      started,
+    );
+    const planned = [teamRun(spec, "default", 1, { a: "running", b: "scheduled", c: "scheduled" })];
+    const rows = planned[0]!.snap.tis;
     const notesAt = async (now: Date, runs = planned) => {
       const notes: { id: number; note: string | null }[] = [];
       await d.run(runs, new Map(), { has: () => false }, now, notes as never[]);
@@ -414,7 +437,7 @@ describe("DispatchStep: a fan-out its pool holds back", () => {
     const now = at(2);
     d.prefetchCapacity(now);
     expect(await d.handOver(a, true, { has: () => false }, true, false).refilled).toBe(true);
-    expect(started).toEqual(["b"]);
+    expect(started).toEqual(["default/b"]);
     // Counted twice, b makes 2 of parallelism 2: a guess. c (no run planned: it waits from before) still waits for
     // the pool, and its note is not rewritten to parallelism's.
     expect(await notesAt(now, [])).toEqual([]);
@@ -429,48 +452,13 @@ describe("DispatchStep: a refill queue of two teams' tasks", () => {
       ["a", 1],
       ["b", 1],
     ]);
-    const store: DispatchStore = {
-      countActiveTaskInstances: async () => ({
-        byDag: new Map([...held].map(([t, n]) => [`${t}/etl`, n])),
-        byTeam: new Map([...held].map(([t, n]) => [t, { tasks: n, pool_slots: n, inline: n }])),
-      }),
-      countActiveByTask: async () => [],
-      listPoolUsage: async () =>
-        [...held].map(([team, n]) => ({
-          team,
-          name: "default_pool",
-          description: null,
-          include_deferred: false,
-          slots: 128,
-          running_slots: n,
-          queued_slots: 0,
-          scheduled_slots: 0,
-        })),
-      applyTransitions: async (ts: TaskTransition[]) => ts.map(() => true),
-    };
     const started: string[] = [];
-    const d = new DispatchStep({
-      store,
-      dispatcher: { dispatch: async () => {} } as unknown as TaskDispatcher,
-      logger: silentLogger,
-      parallelism: 2,
-      inline: { accepts: () => true, start: async (t: TaskInstanceRecord) => (started.push(`${t.team}/${t.task_id}`), "started" as const) },
-      wake: () => {},
-      wakeAt: () => {},
-      checkpoint: () => {},
-    });
-    const ofTeam = (team: string, id: number) => {
-      const r = { ...run(), id, team, run_id: `manual__${id}` };
-      const rows = tis(spec, { x: "running", w: "scheduled" }).map((t) => ({
-        ...t,
-        id: t.id + 10 * id,
-        dag_run_id: id,
-        team,
-        run_id: r.run_id,
-      }));
-      return { snap: { run: r, tis: rows }, spec };
-    };
-    const planned = [ofTeam("a", 1), ofTeam("b", 2)];
+    const d = recordingStep(
+      teamsCapacity(() => held, 128),
+      2,
+      started,
+    );
+    const planned = [teamRun(spec, "a", 1, { x: "running", w: "scheduled" }), teamRun(spec, "b", 2, { x: "running", w: "scheduled" })];
     const tick = (now: Date) => d.run(planned, new Map(), { has: () => false }, now, []);
     expect(await tick(at(1))).toBe(0); // both wait for parallelism; the queue: a's w, then b's (equal turns, by name)
     // Team a now holds both slots (b's x ended, another of a's started): b's w comes first in fair order now.
@@ -510,51 +498,18 @@ describe("cannotTakeFreedSlot: a head a refill may pass over", () => {
 describe("DispatchStep: two teams' fan-outs, each held back by its own pool", () => {
   test("an end passes over the other team's head to its own team's next task", async () => {
     const spec = dag([http("x"), http("w1"), http("w2")]);
-    const store: DispatchStore = {
-      countActiveTaskInstances: async () => ({
-        byDag: new Map([
-          ["a/etl", 1],
-          ["b/etl", 1],
-        ]),
-        byTeam: new Map(["a", "b"].map((t) => [t, { tasks: 1, pool_slots: 1, inline: 1 }])),
-      }),
-      countActiveByTask: async () => [],
-      listPoolUsage: async () =>
-        ["a", "b"].map((team) => ({
-          team,
-          name: "default_pool",
-          description: null,
-          include_deferred: false,
-          slots: 1,
-          running_slots: 1,
-          queued_slots: 0,
-          scheduled_slots: 0,
-        })),
-      applyTransitions: async (ts: TaskTransition[]) => ts.map(() => true),
-    };
+    const held = new Map([
+      ["a", 1],
+      ["b", 1],
+    ]);
     const started: string[] = [];
-    const d = new DispatchStep({
-      store,
-      dispatcher: { dispatch: async () => {} } as unknown as TaskDispatcher,
-      logger: silentLogger,
-      parallelism: 10,
-      inline: { accepts: () => true, start: async (t: TaskInstanceRecord) => (started.push(`${t.team}/${t.task_id}`), "started" as const) },
-      wake: () => {},
-      wakeAt: () => {},
-      checkpoint: () => {},
-    });
-    const ofTeam = (team: string, id: number) => {
-      const r = { ...run(), id, team, run_id: `manual__${id}` };
-      const rows = tis(spec, { x: "running", w1: "scheduled", w2: "scheduled" }).map((t) => ({
-        ...t,
-        id: t.id + 10 * id,
-        dag_run_id: id,
-        team,
-        run_id: r.run_id,
-      }));
-      return { snap: { run: r, tis: rows }, spec };
-    };
-    const planned = [ofTeam("a", 1), ofTeam("b", 2)];
+    const d = recordingStep(
+      teamsCapacity(() => held, 1),
+      10,
+      started,
+    );
+    const states: Record<string, TaskState> = { x: "running", w1: "scheduled", w2: "scheduled" };
+    const planned = [teamRun(spec, "a", 1, states), teamRun(spec, "b", 2, states)];
     // Both pools full: nothing starts; the queue in fair order (equal turns, by team name): a/w1, b/w1, a/w2, b/w2.
     expect(await d.run(planned, new Map(), { has: () => false }, at(1), [])).toBe(0);
     const task = (team: string, taskId: string) => planned.flatMap((p) => p.snap.tis).find((t) => t.team === team && t.task_id === taskId)!;
