@@ -495,33 +495,73 @@ describe("cannotTakeFreedSlot: a head a refill may pass over", () => {
   });
 });
 
-describe("DispatchStep: two teams' fan-outs, each held back by its own pool", () => {
-  test("an end passes over the other team's head to its own team's next task", async () => {
-    const spec = dag([http("x"), http("w1"), http("w2")]);
-    const held = new Map([
-      ["a", 1],
-      ["b", 1],
+describe("DispatchStep: a fan-out held back by two pools of one team", () => {
+  test("an end passes over the head waiting for the other pool to its own pool's next task", async () => {
+    // x_p and x_q hold the one slot of pools p and q; the waiting tasks alternate pools in fair order (by priority).
+    const spec = dag([
+      http("x_p", { pool: "p" }),
+      http("x_q", { pool: "q" }),
+      http("w_p1", { pool: "p", priority_weight: 4 }),
+      http("w_q1", { pool: "q", priority_weight: 3 }),
+      http("w_p2", { pool: "p", priority_weight: 2 }),
+      http("w_q2", { pool: "q", priority_weight: 1 }),
     ]);
+    const store: DispatchStore = {
+      ...teamsCapacity(() => new Map([["default", 2]]), 1),
+      listPoolUsage: async () =>
+        ["p", "q"].map((name) => ({
+          team: "default",
+          name,
+          description: null,
+          include_deferred: false,
+          slots: 1,
+          running_slots: 1,
+          queued_slots: 0,
+          scheduled_slots: 0,
+        })),
+    };
+    const started: string[] = [];
+    const d = recordingStep(store, 10, started);
+    const waiting: TaskState = "scheduled";
+    const planned = [
+      teamRun(spec, "default", 1, { x_p: "running", x_q: "running", w_p1: waiting, w_q1: waiting, w_p2: waiting, w_q2: waiting }),
+    ];
+    // Both pools full: nothing starts; the queue in fair order: w_p1, w_q1, w_p2, w_q2.
+    expect(await d.run(planned, new Map(), { has: () => false }, at(1), [])).toBe(0);
+    const end = (taskId: string) => {
+      const t = { ...planned[0]!.snap.tis.find((r) => r.task_id === taskId)!, state: "running" as const };
+      d.ending(t, spec);
+      return d.handOver(t, true, { has: () => false }, true, true).refilled;
+    };
+    expect(await end("x_p")).toBe(true); // w_p1 takes p's slot
+    expect(await end("w_p1")).toBe(true); // w_q1 heads the queue but needs q's slot: w_p2 takes p's
+    expect(await end("x_q")).toBe(true); // w_q1, still queued, takes q's
+    expect(started).toEqual(["default/w_p1", "default/w_p2", "default/w_q1"]);
+  });
+
+  test("two teams' tasks get no refill queue unless every one waits for parallelism", async () => {
+    const spec = dag([http("x"), http("w1"), http("w2")]);
     const started: string[] = [];
     const d = recordingStep(
-      teamsCapacity(() => held, 1),
+      teamsCapacity(
+        () =>
+          new Map([
+            ["a", 1],
+            ["b", 1],
+          ]),
+        1,
+      ),
       10,
       started,
     );
     const states: Record<string, TaskState> = { x: "running", w1: "scheduled", w2: "scheduled" };
     const planned = [teamRun(spec, "a", 1, states), teamRun(spec, "b", 2, states)];
-    // Both pools full: nothing starts; the queue in fair order (equal turns, by team name): a/w1, b/w1, a/w2, b/w2.
+    // Each team's one pool slot is taken: every task waits for its team's pool, and a tick gives out freed slots.
     expect(await d.run(planned, new Map(), { has: () => false }, at(1), [])).toBe(0);
-    const task = (team: string, taskId: string) => planned.flatMap((p) => p.snap.tis).find((t) => t.team === team && t.task_id === taskId)!;
-    const end = (team: string, taskId: string) => {
-      const t = { ...task(team, taskId), state: "running" as const };
-      d.ending(t, spec);
-      return d.handOver(t, true, { has: () => false }, true, true).refilled;
-    };
-    expect(await end("a", "x")).toBe(true); // a/w1 takes a's slot
-    expect(await end("a", "w1")).toBe(true); // b/w1 heads the queue but needs b's pool: a/w2 takes a's slot
-    expect(await end("b", "x")).toBe(true); // b/w1, still queued, takes b's
-    expect(started).toEqual(["a/w1", "a/w2", "b/w1"]);
+    const x = { ...planned[0]!.snap.tis.find((t) => t.task_id === "x")!, state: "running" as const };
+    d.ending(x, spec);
+    expect(await d.handOver(x, true, { has: () => false }, true, true).refilled).toBe(false);
+    expect(started).toEqual([]);
   });
 });
 
