@@ -279,12 +279,23 @@ export function selectDispatchable<C extends DispatchCandidate>(
   let taken = false;
   /** Whether the loop stopped before the order's end (the rest all waiting). */
   let stopped = false;
+  /** The refill queue: those waiting so far (asked in fair order), then `rest` in fair order. */
+  const queue = (rest: Iterable<C>): C[] =>
+    lookahead > 0 && order !== candidates
+      ? firstOf(
+          concat(
+            waiting.map((w) => w.candidate),
+            rest,
+          ),
+          lookahead,
+        )
+      : [];
   for (const c of order) {
     if (running >= limits.parallelism) {
       const full: WaitReason = { kind: "parallelism", parallelism: limits.parallelism, running };
-      // Those waiting before parallelism was reached (for another reason) came in fair order, then c; the fair
-      // order goes on from where it stopped (the generator's heaps hold the rest): O(lookahead log n).
-      if (lookahead > 0 && order !== candidates) next = firstOf(concat([...waiting.map((w) => w.candidate), c], order), lookahead);
+      // Those waiting before parallelism was reached (for another reason), then c; the fair order goes on from
+      // where it stopped (the generator's heaps hold the rest): O(lookahead log n).
+      next = queue(concat([c], order));
       waiting.push({ candidate: c, reason: full });
       for (const rest of candidates) if (rest !== c && !seen.has(rest)) waiting.push({ candidate: rest, reason: full });
       stopped = true;
@@ -307,15 +318,8 @@ export function selectDispatchable<C extends DispatchCandidate>(
       taken = false;
       const blocked = allBlocked(unseen(candidates, seen));
       if (blocked) {
-        // Those that waited before the take came in fair order; the rest follow it where the heaps left off.
-        if (lookahead > 0 && order !== candidates)
-          next = firstOf(
-            concat(
-              waiting.map((w) => w.candidate),
-              order,
-            ),
-            lookahead,
-          );
+        // Those that waited before the take, then the rest where the heaps left off.
+        next = queue(order);
         waiting.push(...blocked);
         stopped = true;
         break;
@@ -323,11 +327,7 @@ export function selectDispatchable<C extends DispatchCandidate>(
     }
   }
   // Every candidate was asked in fair order: those waiting are in it.
-  if (!stopped && lookahead > 0 && order !== candidates)
-    next = firstOf(
-      waiting.map((w) => w.candidate),
-      lookahead,
-    );
+  if (!stopped) next = queue([]);
   return { dispatch, waiting, next };
 }
 

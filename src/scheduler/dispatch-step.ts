@@ -116,10 +116,11 @@ const SHORT_QUEUE_ROUNDS = 4;
  * sweep, the cause not found yet), and without one they run as before this round.
  */
 function sharedQueue(next: readonly Candidate[], waiting: readonly { reason: { kind: string } }[]): boolean {
-  if (!next.length || waiting.every((w) => w.reason.kind === "parallelism")) return true;
-  const team = next[0]!.ti.team;
-  return next.every((c) => c.ti.team === team);
+  return !next.length || waiting.every((w) => w.reason.kind === "parallelism") || oneTeam(next);
 }
+
+/** Whether every candidate is of the first one's team. */
+const oneTeam = (cs: readonly Candidate[]): boolean => cs.every((c) => c.ti.team === cs[0]!.ti.team);
 
 /** Heads of the refill queue one end may pass over (cannotTakeFreedSlot) before it leaves its slot to a tick. */
 const PASS_OVER_MAX = 64;
@@ -500,14 +501,7 @@ export class DispatchStep {
 
     const limits = this.limitsOf(active, poolUsage, await this.runningByTask(candidates));
     this.latestLimits = limits;
-    // A new refill queue when this selection orders the candidates anyway (free slots), or when the queue runs
-    // low (every slot taken: ordering thousands of waiting candidates on every tick was 8% of the CPU); with no
-    // inline candidate, never (only an inline task takes a refill). When nothing fits (every slot a candidate
-    // could take is taken), the selection orders nothing of its own: the queue is made then only when it runs low.
     const counted = withRefills(limits, unseen);
-    const low = this.refillQueue.length - this.refillHead < this.opts.parallelism;
-    const refillable = inline !== undefined && candidates.some((c) => c.inline);
-    const lookahead = refillable && (low || counted.running < this.opts.parallelism) ? this.refillQueueLength : 0;
     // The previous launch queued none of these same candidates (none built anew, none gone: between launches
     // candidates are only dropped) under the same counts: each still waits for the reason its note gives. With
     // 10,000 runs waiting for a full pool, checking them all again was most of such a tick's CPU.
@@ -515,6 +509,13 @@ export class DispatchStep {
       this.idle = idle;
       return 0;
     }
+    // A new refill queue when this selection orders the candidates anyway (free slots), or when the queue runs
+    // low (every slot taken: ordering thousands of waiting candidates on every tick was 8% of the CPU); with no
+    // inline candidate, never (only an inline task takes a refill). When nothing fits (every slot a candidate
+    // could take is taken), the selection orders nothing of its own: the queue is made then only when it runs low.
+    const low = this.refillQueue.length - this.refillHead < this.opts.parallelism;
+    const refillable = inline !== undefined && candidates.some((c) => c.inline);
+    const lookahead = refillable && (low || counted.running < this.opts.parallelism) ? this.refillQueueLength : 0;
     const {
       dispatch: selected,
       waiting,
@@ -713,7 +714,7 @@ export class DispatchStep {
       this.refillQueue = next;
       this.refillHead = 0;
       this.refillsFromQueue = 0;
-      this.refillUsage = next.every((c) => c.ti.team === next[0]!.ti.team) ? "one team" : usage;
+      this.refillUsage = oneTeam(next) ? "one team" : usage;
     } else if (selected || fresh || (this.refillUsage !== "one team" && !sameUsage(this.refillUsage, usage))) this.dropRefillQueue();
     for (let i = this.refillHead; i < this.refillQueue.length; i++)
       if (!withinLimits(this.refillQueue[i]!, limits)) {
