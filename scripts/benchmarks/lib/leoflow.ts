@@ -129,11 +129,14 @@ export async function ticksSoFar(lf: Leoflow): Promise<number> {
   return Number(m[1]);
 }
 
-/** Waits until every DAG id is known to the server (the DAG folder is scanned at start and every ~2 s). */
-export async function waitForDags(lf: Leoflow, ids: string[]): Promise<void> {
+/** `path` acting in `team` (its query parameter), or in the caller's own team when none is given. */
+const inTeam = (path: string, team?: string): string => (team ? `${path}${path.includes("?") ? "&" : "?"}team=${team}` : path);
+
+/** Waits until every DAG id is known to the server (the DAG folder is scanned at start and every ~2 s), in `team`. */
+export async function waitForDags(lf: Leoflow, ids: string[], team?: string): Promise<void> {
   for (const id of ids)
     await waitFor(
-      async () => (await lf.api("GET", `/api/v2/dags/${id}`)).status === 200,
+      async () => (await lf.api("GET", inTeam(`/api/v2/dags/${id}`, team))).status === 200,
       30_000,
       () => `DAG ${id} never loaded:\n${lf.output().slice(-3000)}`,
       50,
@@ -143,6 +146,7 @@ export async function waitForDags(lf: Leoflow, ids: string[]): Promise<void> {
 /**
  * Triggers a run, waits for its end and reads it back with its task instances (all pages). `ended` is called
  * the moment the wait answers, before the reads (a workload measuring the run's own cost stops its clocks there).
+ * `team`: the DAG's team, when not the caller's own.
  */
 export async function runToEnd(
   lf: Leoflow,
@@ -150,15 +154,16 @@ export async function runToEnd(
   runId: string,
   timeoutMs = 300_000,
   ended?: () => void,
+  team?: string,
 ): Promise<{ run: any; tis: any[] }> {
-  const t = await lf.api("POST", `/api/v2/dags/${dagId}/dagRuns`, { dag_run_id: runId, logical_date: null });
+  const t = await lf.api("POST", inTeam(`/api/v2/dags/${dagId}/dagRuns`, team), { dag_run_id: runId, logical_date: null });
   if (t.status !== 200) throw new Error(`trigger ${dagId} failed: ${t.status} ${JSON.stringify(t.body)}`);
   // The run's wait stream (one store read per interval on the server), not a full API request every 25 ms: the
   // peers are watched in-process for nothing, and 40 authenticated reads a second were ~4% of a busy server's
   // thread in a CPU profile of a 10,000-task SQLite fan-out (its tasks/s did not move measurably either way).
   let timer: Timer | undefined;
   const waited = await Promise.race([
-    lf.api<string>("GET", `/api/v2/dags/${dagId}/dagRuns/${runId}/wait?interval=0.025`),
+    lf.api<string>("GET", inTeam(`/api/v2/dags/${dagId}/dagRuns/${runId}/wait?interval=0.025`, team)),
     new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`run ${dagId}/${runId} did not end:\n${lf.output().slice(-3000)}`)), timeoutMs);
     }),
@@ -170,8 +175,8 @@ export async function runToEnd(
   const state = (last as { state?: string | null } | null)?.state ?? null;
   if (waited.status !== 200 || state !== "success")
     throw new Error(`run ${dagId}/${runId} ended ${state ?? `(wait answered ${waited.status})`}:\n${lf.output().slice(-3000)}`);
-  const run = (await lf.api("GET", `/api/v2/dags/${dagId}/dagRuns/${runId}`)).body;
-  return { run, tis: await listAll(lf, `/api/v2/dags/${dagId}/dagRuns/${runId}/taskInstances`, "task_instances") };
+  const run = (await lf.api("GET", inTeam(`/api/v2/dags/${dagId}/dagRuns/${runId}`, team))).body;
+  return { run, tis: await listAll(lf, inTeam(`/api/v2/dags/${dagId}/dagRuns/${runId}/taskInstances`, team), "task_instances") };
 }
 
 /** Reads every page of an Airflow list endpoint (limit 1000). */

@@ -8,9 +8,11 @@ import type { BenchContext } from "../lib/context";
 import { runToEnd, waitForDags } from "../lib/leoflow";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import type { Row } from "../lib/stats";
-import { tasksPerSecond, THROUGHPUT } from "./fanout";
+import { rateRow, tasksPerSecond } from "./fanout";
+import { timedTrials } from "./fanout-pooled";
 
 const WORKLOAD = "fanout";
+
 const DAG_ID = "bench_fanout_mapped";
 
 function mappedDag(n: number, parallelism: number) {
@@ -31,36 +33,20 @@ export async function leoflowMappedFanout(ctx: BenchContext, trials: number): Pr
   const subject = (label: string) => `leoflow ${label} · bash, one mapped task`;
   return eachLeoflowVariant(ctx, {
     workload: WORKLOAD,
-    skipped: (label) => [
-      { workload: WORKLOAD, metric: THROUGHPUT, subject: subject(label), kind: "leoflow" as const, better: "higher" as const },
-    ],
+    skipped: (label) => [rateRow(subject(label))],
     dags: () => [mappedDag(n, parallelism)],
     extraArgs: [`--parallelism=${parallelism}`, `--max-map-length=${Math.max(1024, n)}`],
     logSuffix: " (mapped)",
     measure: async (lf, variant) => {
       await waitForDags(lf, [DAG_ID]);
-      const samples: number[] = [];
-      // Untimed runs first (--warmup), as for the plain fan-out rows it is compared with.
-      for (let t = -ctx.opts.warmup; t < trials; t++) {
+      const { samples } = await timedTrials(ctx, lf, trials, n, `${variant.label} · mapped`, async (runId) => {
         const t0 = Date.now();
-        const { tis } = await runToEnd(lf, DAG_ID, t < 0 ? `warmup${t}` : `trial-${t}`, 1_800_000);
+        const { tis } = await runToEnd(lf, DAG_ID, runId, 1_800_000);
         const each = tis.filter((ti: any) => ti.task_id === "each");
         if (each.length !== n) throw new Error(`${DAG_ID}: expected ${n} mapped instances, found ${each.length}`);
-        const rate = tasksPerSecond(each, t0);
-        ctx.log(`fanout: leoflow ${variant.label} · mapped ${t < 0 ? "warm-up (untimed)" : `trial ${t}`}: ${rate.toFixed(0)} tasks/s`);
-        if (t >= 0) samples.push(rate);
-      }
-      return [
-        {
-          workload: WORKLOAD,
-          metric: THROUGHPUT,
-          subject: subject(variant.label),
-          kind: "leoflow",
-          better: "higher",
-          samples,
-          note: `${n} instances of one mapped task, parallelism ${parallelism}`,
-        },
-      ];
+        return tasksPerSecond(each, t0);
+      });
+      return [{ ...rateRow(subject(variant.label)), samples, note: `${n} instances of one mapped task, parallelism ${parallelism}` }];
     },
   });
 }

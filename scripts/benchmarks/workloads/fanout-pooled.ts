@@ -9,9 +9,10 @@ import type { BenchContext } from "../lib/context";
 import { runToEnd, ticksSoFar, waitForDags, type Leoflow } from "../lib/leoflow";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import type { Row } from "../lib/stats";
-import { tasksPerSecond, THROUGHPUT } from "./fanout";
+import { rateRow, tasksPerSecond } from "./fanout";
 
 const WORKLOAD = "fanout";
+
 const DAG_ID = "bench_fanout_pooled";
 const POOL = "bench_pool";
 
@@ -32,9 +33,7 @@ export async function leoflowPooledFanout(ctx: BenchContext, trials: number): Pr
   const subject = (label: string) => `leoflow ${label} · http, in a pool of ${parallelism}`;
   return eachLeoflowVariant(ctx, {
     workload: WORKLOAD,
-    skipped: (label) => [
-      { workload: WORKLOAD, metric: THROUGHPUT, subject: subject(label), kind: "leoflow" as const, better: "higher" as const },
-    ],
+    skipped: (label) => [rateRow(subject(label))],
     dags: (base) => [pooledDag(n, base)],
     extraArgs: [`--parallelism=${room}`, `--inline-concurrency=${room}`],
     logSuffix: " (pooled)",
@@ -48,11 +47,7 @@ export async function leoflowPooledFanout(ctx: BenchContext, trials: number): Pr
       });
       return [
         {
-          workload: WORKLOAD,
-          metric: THROUGHPUT,
-          subject: subject(variant.label),
-          kind: "leoflow",
-          better: "higher",
+          ...rateRow(subject(variant.label)),
           samples,
           note: `${n} tasks in a pool of ${parallelism} slots, parallelism ${room}; ${ticks} scheduler ticks per 1,000 tasks`,
         },

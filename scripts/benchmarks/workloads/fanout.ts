@@ -26,6 +26,10 @@ export const THROUGHPUT = "tasks completed per second";
  */
 export const MACHINE_CPU = "machine CPU per task (µs, every process)";
 
+/** A Leoflow throughput row of this workload, without its samples and note (as a skipped variant shows it). */
+export const rateRow = (subject: string) =>
+  ({ workload: WORKLOAD, metric: THROUGHPUT, subject, kind: "leoflow", better: "higher" }) as const satisfies Omit<Row, "samples" | "note">;
+
 /** The machine CPU row beside a subject's throughput row: same subject, kind, floor and note. */
 function cpuRow(throughput: Row, cpu: number[]): Row {
   return { ...throughput, metric: MACHINE_CPU, better: "lower", samples: cpu };
