@@ -109,16 +109,6 @@ const REFILL_QUEUE_MAX = 16_384;
  * tick ~3.5 ms more than ordering none. A short queue that serves a round or more orders a long one again.
  */
 const SHORT_QUEUE_ROUNDS = 4;
-/**
- * Whether a selection's refill queue is used: always when every task left waiting waited for parallelism; else only
- * when the queue holds one team's tasks. Two teams' fan-outs held back by their own pools stalled now and then on
- * Postgres with a queue (a trial in two of 1,000 tasks ran ~1.9 s against ~0.45: freed slots waiting for the next
- * sweep, the cause not found yet), and without one they run as before this round.
- */
-function sharedQueue(next: readonly Candidate[], waiting: readonly { reason: { kind: string } }[]): boolean {
-  return !next.length || waiting.every((w) => w.reason.kind === "parallelism") || oneTeam(next);
-}
-
 /** Whether every candidate is of the first one's team. */
 const oneTeam = (cs: readonly Candidate[]): boolean => cs.every((c) => c.ti.team === cs[0]!.ti.team);
 
@@ -522,8 +512,7 @@ export class DispatchStep {
       next,
     } = selectDispatchable(candidates, counted, lookahead, refillable && low ? this.refillQueueLength : 0);
     if (!selected.length) this.idle = { candidates: candidates.length, limits: counted };
-    if (sharedQueue(next, waiting)) this.updateRefillQueue(next, selected.length, fresh, limits, counted.teamUsage);
-    else this.dropRefillQueue();
+    this.updateRefillQueue(next, selected.length, fresh, limits, counted.teamUsage);
     const render = noteRenderer();
     // Parallelism reached only by counting refills the read may have seen already (withRefills): a guess. A task
     // that already says why it waits (a full pool, say) keeps its note rather than flip to parallelism's and back

@@ -611,6 +611,46 @@ describePg("PostgresStore", () => {
       });
     });
 
+    test("the scheduler's waiting notes skip a row another transaction is changing, a user's note waits for it", async () => {
+      // Waiting for such a row deadlocked with an inline task's end that starts a waiting task in its slot (the end's
+      // row, then the successor's, against the notes' successor row, then the end's row): a fan-out stood still for
+      // Postgres's deadlock_timeout (1 s) while every other slot's end queued behind the notes' locks.
+      await withFreshStore(async (store) => {
+        const [run] = await wideRuns(store, 2, ["r1"]);
+        const [a, b] = (await store.loadRunSnapshots([run!.id]))[0]!.tis;
+        await store.applyTransitions(
+          [a!, b!].map((ti) => ({ id: ti.id, from: ["none"], to: "scheduled" })),
+          T0,
+        );
+        const other = await store.sql.reserve();
+        try {
+          await other`BEGIN`;
+          await other.unsafe("UPDATE task_instances SET note = NULL WHERE id = $1", [b!.id]);
+          const notes = store.setTaskInstanceNotes(
+            [a!, b!].map((ti) => ({
+              id: ti.id,
+              state: "scheduled",
+              note: "all 1 slots of pool default_pool are taken",
+              wait_reason: "pool_full",
+            })),
+          );
+          expect(await Promise.race([notes, Bun.sleep(5_000).then(() => "waited for the other transaction")])).toEqual([true, false]);
+          const user = store.setTaskInstanceNotes([{ id: b!.id, state: "scheduled", note: "looked at by ops" }]);
+          expect(await Promise.race([user.then(() => "written"), Bun.sleep(200).then(() => "waiting")])).toBe("waiting");
+          await other`COMMIT`;
+          expect(await user).toEqual([true]);
+        } finally {
+          await other`ROLLBACK`;
+          other.release();
+        }
+        const after = (await store.loadRunSnapshots([run!.id]))[0]!.tis;
+        expect(after.map((ti) => [ti.task_id, ti.note, ti.wait_reason])).toEqual([
+          ["t0", "all 1 slots of pool default_pool are taken", "pool_full"],
+          ["t1", "looked at by ops", null],
+        ]);
+      });
+    });
+
     test("a run's changes carry the run's columns once, not on every changed task instance", async () => {
       // A fan-out's scheduler reads thousands of changed rows a second; the run's columns repeated on each (its
       // dates and conf among them) were about half of what the server decoded per row.

@@ -60,10 +60,15 @@ export async function applyOperatorChange(
   })) as { transitions: boolean[]; clears: boolean[]; runs: boolean[] };
 }
 
-// wait_reason absent (a user's note; set_reason 0) leaves the scheduler's reason as it is.
+// wait_reason absent (a user's note; set_reason 0) leaves the scheduler's reason as it is. The scheduler's notes skip
+// rows another transaction holds (SKIP LOCKED): such a row is being started or ended, which makes its note moot, and
+// waiting for it deadlocked with an inline end that starts a waiting task in its slot (the end's row, then the
+// successor's, against this statement's successor row, then the end's row: a fan-out stood still for Postgres's
+// 1 s deadlock_timeout, every slot queued behind this statement's locks).
 const NOTES_SQL = `UPDATE task_instances t SET note = u.note, wait_reason = CASE WHEN u.set_reason <> 0 THEN u.wait_reason ELSE t.wait_reason END
   FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[]) WITH ORDINALITY AS u(id, state, note, set_reason, wait_reason, ord)
   WHERE t.id = ANY($1::bigint[]) AND t.id = u.id AND t.state = u.state
+    AND (u.set_reason = 0 OR t.id IN (SELECT l.id FROM task_instances l WHERE l.id = ANY($1::bigint[]) FOR UPDATE SKIP LOCKED))
   RETURNING u.ord`;
 
 export async function setTaskInstanceNotes(sql: Pool, updates: TaskNoteUpdate[]): Promise<boolean[]> {

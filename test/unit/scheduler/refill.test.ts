@@ -495,8 +495,8 @@ describe("cannotTakeFreedSlot: a head a refill may pass over", () => {
   });
 });
 
-describe("DispatchStep: a fan-out held back by two pools of one team", () => {
-  test("an end passes over the head waiting for the other pool to its own pool's next task", async () => {
+describe("DispatchStep: fan-outs held back by pools", () => {
+  test("one team's fan-out in two pools: an end passes over the head waiting for the other pool to its own pool's next task", async () => {
     // x_p and x_q hold the one slot of pools p and q; the waiting tasks alternate pools in fair order (by priority).
     const spec = dag([
       http("x_p", { pool: "p" }),
@@ -539,7 +539,7 @@ describe("DispatchStep: a fan-out held back by two pools of one team", () => {
     expect(started).toEqual(["default/w_p1", "default/w_p2", "default/w_q1"]);
   });
 
-  test("two teams' tasks get no refill queue unless every one waits for parallelism", async () => {
+  test("two teams' fan-outs, each held back by its own pool: an end passes over the other team's head to its own team's next task", async () => {
     const spec = dag([http("x"), http("w1"), http("w2")]);
     const started: string[] = [];
     const d = recordingStep(
@@ -556,12 +556,18 @@ describe("DispatchStep: a fan-out held back by two pools of one team", () => {
     );
     const states: Record<string, TaskState> = { x: "running", w1: "scheduled", w2: "scheduled" };
     const planned = [teamRun(spec, "a", 1, states), teamRun(spec, "b", 2, states)];
-    // Each team's one pool slot is taken: every task waits for its team's pool, and a tick gives out freed slots.
+    // Both pools full: nothing starts; the queue in fair order (equal turns, by team name): a/w1, b/w1, a/w2, b/w2.
     expect(await d.run(planned, new Map(), { has: () => false }, at(1), [])).toBe(0);
-    const x = { ...planned[0]!.snap.tis.find((t) => t.task_id === "x")!, state: "running" as const };
-    d.ending(x, spec);
-    expect(await d.handOver(x, true, { has: () => false }, true, true).refilled).toBe(false);
-    expect(started).toEqual([]);
+    const task = (team: string, taskId: string) => planned.flatMap((p) => p.snap.tis).find((t) => t.team === team && t.task_id === taskId)!;
+    const end = (team: string, taskId: string) => {
+      const t = { ...task(team, taskId), state: "running" as const };
+      d.ending(t, spec);
+      return d.handOver(t, true, { has: () => false }, true, true).refilled;
+    };
+    expect(await end("a", "x")).toBe(true); // a/w1 takes a's slot
+    expect(await end("a", "w1")).toBe(true); // b/w1 heads the queue but needs b's pool: a/w2 takes a's slot
+    expect(await end("b", "x")).toBe(true); // b/w1, still queued, takes b's
+    expect(started).toEqual(["a/w1", "a/w2", "b/w1"]);
   });
 });
 
