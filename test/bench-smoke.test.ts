@@ -171,6 +171,14 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
             r.metric === "tasks completed per second",
         );
         expect(teams).toMatchObject({ n: 1, median: expect.any(Number) });
+        // And both teams held back by parallelism alone.
+        const teamsAtParallelism = results.find(
+          (r: any) =>
+            r.workload === "fanout" &&
+            r.subject === "leoflow lite sqlite · http, two teams at parallelism 2" &&
+            r.metric === "tasks completed per second",
+        );
+        expect(teamsAtParallelism).toMatchObject({ n: 1, median: expect.any(Number) });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -1,9 +1,10 @@
 /**
  * Two teams' fan-outs at once: the http fan-out's N tasks split between two teams (`--dags-folder-layout=teams`),
- * each half in its team's own pool of half the --parallelism slots, triggered together, the server's parallelism
- * twice that. The teams take turns in the fair order (capacity.ts), so a freed slot's next task is often the other
- * team's: the row shows how freed slots pass on when they must skip over it. Tasks completed per second, both
- * runs together, from the triggers to the last task's end.
+ * triggered together, held back two ways, a row each: each half in its team's own pool of half the --parallelism
+ * slots (the server's parallelism twice that), and both teams at --parallelism (pools as large). The teams take turns
+ * in the fair order (capacity.ts), so a freed slot's next task is often the other team's: the rows show how freed
+ * slots pass on when they must skip over it. Tasks completed per second, both runs together, from the triggers to
+ * the last task's end.
  */
 import type { BenchContext } from "../lib/context";
 import { runToEnd, waitForDags, type Leoflow } from "../lib/leoflow";
@@ -38,19 +39,27 @@ async function bothRuns(lf: Leoflow, runId: string): Promise<number> {
   );
 }
 
+/** How the two teams' fan-outs are held back: each by its own pool of half the slots, or both by parallelism. */
+type HeldBy = "pools" | "parallelism";
+
 export async function leoflowTeamsFanout(ctx: BenchContext, trials: number): Promise<Row[]> {
+  return [...(await teamsFanout(ctx, trials, "pools")), ...(await teamsFanout(ctx, trials, "parallelism"))];
+}
+
+async function teamsFanout(ctx: BenchContext, trials: number, heldBy: HeldBy): Promise<Row[]> {
   if (!ctx.opts.kinds.includes("http")) return [];
   const { fanout: n, parallelism } = ctx.opts;
   const perTeam = Math.max(1, Math.floor(n / 2));
-  const slots = Math.max(1, Math.floor(parallelism / 2));
-  const room = 2 * parallelism;
-  const subject = (label: string) => `leoflow ${label} · http, two teams each in a pool of ${slots}`;
+  const slots = heldBy === "pools" ? Math.max(1, Math.floor(parallelism / 2)) : parallelism;
+  const room = heldBy === "pools" ? 2 * parallelism : parallelism;
+  const shape = heldBy === "pools" ? `two teams each in a pool of ${slots}` : `two teams at parallelism ${room}`;
+  const subject = (label: string) => `leoflow ${label} · http, ${shape}`;
   return eachLeoflowVariant(ctx, {
     workload: WORKLOAD,
     skipped: (label) => [rateRow(subject(label))],
     dags: (base) => TEAMS.map((team) => teamDag(team, perTeam, base)),
     extraArgs: ["--dags-folder-layout=teams", `--parallelism=${room}`, `--inline-concurrency=${room}`],
-    logSuffix: " (two teams)",
+    logSuffix: ` (${shape})`,
     measure: async (lf, variant) => {
       for (const team of TEAMS) {
         const made = await lf.api("POST", `/api/v2/pools?team=${team}`, {
@@ -62,14 +71,18 @@ export async function leoflowTeamsFanout(ctx: BenchContext, trials: number): Pro
         if (made.status !== 201) throw new Error(`creating pool ${team}/${POOL} failed: ${made.status} ${JSON.stringify(made.body)}`);
         await waitForDags(lf, [dagId(team)], team);
       }
-      const { samples, ticks } = await timedTrials(ctx, lf, trials, 2 * perTeam, `${variant.label} · two teams`, (runId) =>
+      const { samples, ticks } = await timedTrials(ctx, lf, trials, 2 * perTeam, `${variant.label} · ${shape}`, (runId) =>
         bothRuns(lf, runId),
       );
+      const held =
+        heldBy === "pools"
+          ? `each team's in its own pool of ${slots} slots, parallelism ${room}`
+          : `both teams held back by parallelism ${room}`;
       return [
         {
           ...rateRow(subject(variant.label)),
           samples,
-          note: `${perTeam} tasks in each of two teams, each team's in its own pool of ${slots} slots, parallelism ${room}; ${ticks} scheduler ticks per 1,000 tasks`,
+          note: `${perTeam} tasks in each of two teams, ${held}; ${ticks} scheduler ticks per 1,000 tasks`,
         },
       ];
     },
