@@ -305,6 +305,52 @@ function suite(makeStore: () => Promise<Store>) {
     expectRefilledWithin(n, 2);
   }, 30_000);
 
+  test("two teams' fan-outs at parallelism: every task once, never more at once than parallelism, and a team that came later gets its turns", async () => {
+    const n = 40;
+    const started: number[] = [];
+    store = recordingStarts(store, started);
+    const teamFan = async (team: string, path: string) => {
+      await store.ensureTeam(team, new Date());
+      const spec = parseDagSpec({
+        dag_id: "fan",
+        max_active_tasks: 1000,
+        tasks: Array.from({ length: n }, (_, i) => ({
+          task_id: `t${i}`,
+          operator: "http",
+          http: { url: `${base}/${path}?t=${team}${i}` },
+        })),
+      });
+      const dag = await store.upsertDag(team, { spec, fileloc: `/dags/${team}/fan.json`, pausedOnCreate: false, now: new Date() });
+      return store.createDagRun(buildDagRun(dag, { run_type: "manual", logical_date: null }, new Date()));
+    };
+    ({ loop, runner } = inlineLoop(store, { concurrency: 64, parallelism: PARALLELISM, refill: true }));
+    // Team a takes every slot and holds it; team b's run comes while it does.
+    let release = () => {};
+    gate = new Promise<void>((r) => (release = r));
+    const a = await teamFan("a", "hold");
+    loop.start();
+    while (inFlight < PARALLELISM) await Bun.sleep(1);
+    const b = await teamFan("b", "ok");
+    loop.wake(b.id);
+    await loop.idle();
+    const first = started.length;
+    gate = null;
+    release();
+    expect((await untilDone(a.id)).state).toBe("success");
+    expect((await untilDone(b.id)).state).toBe("success");
+    expect(calls.size).toBe(2 * n);
+    expect([...calls.values()].every((c) => c === 1)).toBe(true);
+    expect(maxInFlight).toBeLessThanOrEqual(PARALLELISM);
+    expect(loop.refilled).toBeGreaterThan(0);
+    // A's ends do not keep their slots for a's next tasks while b holds none: b gets half of the next starts.
+    const teamOf = new Map<number, string>();
+    for (const team of ["a", "b"])
+      for (const t of (await store.listTaskInstances(team, "fan", team === "a" ? a.run_id : b.run_id, { limit: 100 })).items)
+        teamOf.set(t.id, team);
+    const next = started.slice(first, first + 2 * PARALLELISM).map((id) => teamOf.get(id));
+    expect(next.filter((t) => t === "b").length).toBeGreaterThanOrEqual(PARALLELISM / 2);
+  }, 30_000);
+
   test("a slot of one pool is not refilled with a task of another (the tick decides those)", async () => {
     await store.createPool("default", { name: "other", slots: 1, description: null, include_deferred: false });
     const n = 20;

@@ -20,7 +20,6 @@ import { fairOrder, selectDispatchable, type DispatchCandidate } from "../../../
 import {
   cannotTakeFreedSlot,
   chainSuccessor,
-  freedTeamGoesFirst,
   mayRefill,
   successNeedsNoPlan,
   withinLimits,
@@ -473,19 +472,6 @@ describe("DispatchStep: a refill queue of two teams' tasks", () => {
   });
 });
 
-describe("freedTeamGoesFirst: whether a tick would give a team's freed slot back to it", () => {
-  const holding = (h: Record<string, number>) => (team: string) => h[team] ?? 0;
-  test.each<[string, Record<string, number>, string, boolean]>([
-    ["both hold alike: the freed team then holds less", { a: 16, b: 16 }, "b", true],
-    ["one more, a tie after the end: by team name, a first", { a: 16, b: 15 }, "a", true],
-    ["one more, a tie after the end: by team name, b after a", { a: 15, b: 16 }, "b", false],
-    ["it holds more than the other even after the end", { a: 20, b: 10 }, "a", false],
-    ["a third team holds least", { a: 16, b: 16, c: 3 }, "a", false],
-  ])("%s", (_name, held, team, expected) => {
-    expect(freedTeamGoesFirst(team, holding(held), Object.keys(held))).toBe(expected);
-  });
-});
-
 describe("cannotTakeFreedSlot: a head a refill may pass over", () => {
   const slot: FreedSlot = { team: "a", dag_id: "fan", task_id: "t0", pool: "p", pool_slots: 1 };
   test.each<[string, WaitReason, string, boolean]>([
@@ -585,7 +571,7 @@ describe("DispatchStep: fan-outs held back by pools", () => {
   });
 });
 
-describe("DispatchStep: a refill queue kept for the ends it may serve", () => {
+describe("DispatchStep: a refill queue ordered again at once", () => {
   const spec = dag([http("x"), http("w1"), http("w2")]);
   const noneHeld = { has: () => false };
   /** Ends `team`'s `taskId` of `planned` (as running) and answers whether a waiting task took its slot. */
@@ -594,41 +580,6 @@ describe("DispatchStep: a refill queue kept for the ends it may serve", () => {
     d.ending(t, spec);
     return d.handOver(t, true, noneHeld, true, true).refilled;
   };
-
-  /** Teams a and b each running `x` (b also `y`) with w1 and w2 waiting, at parallelism: their refill queue ordered. */
-  async function twoTeamsAtParallelism(bHolds: 1 | 2) {
-    const started: string[] = [];
-    const held = new Map([
-      ["a", 1],
-      ["b", bHolds],
-    ]);
-    const d = recordingStep(
-      teamsCapacity(() => held, 10),
-      1 + bHolds,
-      started,
-    );
-    const specB = dag([http("x"), http("y"), http("w1"), http("w2")]);
-    const a = teamRun(spec, "a", 1, { x: "running", w1: "scheduled", w2: "scheduled" });
-    const b = teamRun(specB, "b", 2, { x: "running", y: bHolds === 2 ? "running" : "none", w1: "scheduled", w2: "scheduled" });
-    expect(await d.run([a, b], new Map(), noneHeld, at(1), [])).toBe(0); // parallelism reached: nothing starts
-    return { d, started, end: endIn(d, [a, b]) };
-  }
-
-  test("two teams at parallelism holding alike: an end passes over the other team's head, as a tick would give its slot to its own team", async () => {
-    // The queue in fair order (equal turns, by team name): a/w1, b/w1, a/w2, b/w2. At b's end b holds less.
-    const { started, end } = await twoTeamsAtParallelism(1);
-    expect(await end("b", "x")).toBe(true);
-    expect(await end("a", "x")).toBe(true);
-    expect(started).toEqual(["b/w1", "a/w1"]);
-  });
-
-  test("two teams at parallelism, one holding more: its end leaves the slot to a tick, and the queue to the other team's ends", async () => {
-    // b holds 2, a 1: the queue a/w1, a/w2, b/w1, b/w2. At b's end b still holds as much as a, and a comes first.
-    const { started, end } = await twoTeamsAtParallelism(2);
-    expect(await end("b", "x")).toBe(false);
-    expect(await end("a", "x")).toBe(true); // the queue is still there: a/w1 takes a's slot
-    expect(started).toEqual(["a/w1"]);
-  });
 
   test("new candidates while every slot is taken: the tick orders the queue again at once, so the next end's slot passes on", async () => {
     const started: string[] = [];
