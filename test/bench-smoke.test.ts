@@ -122,63 +122,37 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
         expect(new Set(results.map((r: { workload: string }) => r.workload))).toEqual(
           new Set(["chain", "fanout", "tick", "tick-teams", "cron", "footprint", "floor", "logs"]),
         );
-        const leoflowHop = results.find(
-          (r: any) => r.workload === "chain" && r.subject === "leoflow lite sqlite · http" && r.metric === "per-hop latency (ms)",
-        );
-        expect(leoflowHop).toMatchObject({ n: 1, vs_floor: expect.any(Number) });
+        /** The result row of `workload` for `subject` and `metric`. */
+        const row = (workload: string, subject: string, metric: string) =>
+          results.find((r: any) => r.workload === workload && r.subject === subject && r.metric === metric);
+        const rate = "tasks completed per second";
+        expect(row("chain", "leoflow lite sqlite · http", "per-hop latency (ms)")).toMatchObject({ n: 1, vs_floor: expect.any(Number) });
         // A fresh server's first chain, before the warm-up chains, is a row of its own beside the warm trials'.
-        const firstHop = results.find(
-          (r: any) =>
-            r.workload === "chain" &&
-            r.subject === "leoflow lite sqlite · bash" &&
-            r.metric === "per-hop latency, a fresh server's first chain (ms)",
-        );
-        expect(firstHop).toMatchObject({ n: 1, vs_floor: expect.any(Number) });
+        expect(row("chain", "leoflow lite sqlite · bash", "per-hop latency, a fresh server's first chain (ms)")).toMatchObject({
+          n: 1,
+          vs_floor: expect.any(Number),
+        });
         // The chain's peers also do an http task's GET, their hop timed on the no-op server's clock as Leoflow's:
         // one hop for a chain of two.
         if (peersInstalled())
           for (const subject of ["bullmq 6.7.0 · http", "graphile-worker 0.18.0 · http"].slice(0, withPg ? 2 : 1))
-            expect(
-              results.find((r: any) => r.workload === "chain" && r.subject === subject && r.metric === "per-hop latency (ms)"),
-            ).toMatchObject({ n: 1, median: expect.any(Number) });
+            expect(row("chain", subject, "per-hop latency (ms)")).toMatchObject({ n: 1, median: expect.any(Number) });
         // Beside each fan-out's rate, what its tasks cost the whole machine (every process's CPU ÷ tasks).
-        const fanoutCpu = results.find(
-          (r: any) =>
-            r.workload === "fanout" &&
-            r.subject === "leoflow lite sqlite · http" &&
-            r.metric === "machine CPU per task (µs, every process)",
-        );
-        expect(fanoutCpu).toMatchObject({ n: 1, better: "lower", median: expect.any(Number) });
-        // The untimed warm-up run before the trials (--warmup, default 1) is a row of its own, not a trial.
-        const warmUp = results.find(
-          (r: any) =>
-            r.workload === "fanout" && r.subject === "leoflow lite sqlite · http (warm-up)" && r.metric === "tasks completed per second",
-        );
-        expect(warmUp).toMatchObject({ n: 1, median: expect.any(Number) });
-        // The same http fan-out held back by a pool of --parallelism slots instead of by parallelism.
-        const pooled = results.find(
-          (r: any) =>
-            r.workload === "fanout" &&
-            r.subject === "leoflow lite sqlite · http, in a pool of 2" &&
-            r.metric === "tasks completed per second",
-        );
-        expect(pooled).toMatchObject({ n: 1, median: expect.any(Number) });
-        // The same tasks split between two teams, each half in its team's own pool.
-        const teams = results.find(
-          (r: any) =>
-            r.workload === "fanout" &&
-            r.subject === "leoflow lite sqlite · http, two teams each in a pool of 1" &&
-            r.metric === "tasks completed per second",
-        );
-        expect(teams).toMatchObject({ n: 1, median: expect.any(Number) });
-        // And both teams held back by parallelism alone.
-        const teamsAtParallelism = results.find(
-          (r: any) =>
-            r.workload === "fanout" &&
-            r.subject === "leoflow lite sqlite · http, two teams at parallelism 2" &&
-            r.metric === "tasks completed per second",
-        );
-        expect(teamsAtParallelism).toMatchObject({ n: 1, median: expect.any(Number) });
+        expect(row("fanout", "leoflow lite sqlite · http", "machine CPU per task (µs, every process)")).toMatchObject({
+          n: 1,
+          better: "lower",
+          median: expect.any(Number),
+        });
+        for (const subject of [
+          // The untimed warm-up run before the trials (--warmup, default 1) is a row of its own, not a trial.
+          "leoflow lite sqlite · http (warm-up)",
+          // The same http fan-out held back by a pool of --parallelism slots instead of by parallelism.
+          "leoflow lite sqlite · http, in a pool of 2",
+          // The same tasks split between two teams, each half in its team's own pool, and both held back by parallelism.
+          "leoflow lite sqlite · http, two teams each in a pool of 1",
+          "leoflow lite sqlite · http, two teams at parallelism 2",
+        ])
+          expect({ subject, row: row("fanout", subject, rate) }).toMatchObject({ subject, row: { n: 1, median: expect.any(Number) } });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
