@@ -137,6 +137,11 @@ export function fairOrder<C extends DispatchCandidate>(candidates: readonly C[],
   return [...fairTurns(candidates, usage)];
 }
 
+/** Whether team `a`'s turn comes before team `b`'s in fair order: the lower turn, ties by team name. */
+export function turnBefore(a: { team: string; turn: number }, b: { team: string; turn: number }): boolean {
+  return a.turn < b.turn || (a.turn === b.turn && cmp(a.team, b.team) < 0);
+}
+
 /**
  * fairOrder one candidate at a time, each team's own order kept in a heap: a tick that fills parallelism with
  * the first 32 of 10,000 waiting candidates orders those 32 (O(n) to build, O(log n) each), not all 10,000.
@@ -156,8 +161,7 @@ function* fairTurns<C extends DispatchCandidate>(candidates: readonly C[], usage
   }));
   for (;;) {
     let next: (typeof teams)[number] | undefined;
-    for (const t of teams)
-      if (t.heap.size && (!next || t.turn < next.turn || (t.turn === next.turn && cmp(t.team, next.team) < 0))) next = t;
+    for (const t of teams) if (t.heap.size && (!next || turnBefore(t, next))) next = t;
     if (!next) return;
     next.turn++;
     yield next.heap.pop() as C;

@@ -17,14 +17,22 @@
  * - it sets no max_active_tis_per_dag, or it is an instance of the same task (that count does not move);
  * - at the latest tick's counts its DAG, pool, team and task were within their limits (withinLimits): a pool
  *   shrunk or a quota lowered stops the swaps until they drain.
- * Global parallelism does not move either. A head that fails any rule ends refilling until the next tick
- * builds a queue again (queueing it elsewhere would break the order, and a slot left free changes the
- * teams' turns). A tick that reads the counts between the end and the refill's start sees one slot free:
- * the dispatch step counts refills not yet visible to its read as running (withRefills).
+ * Global parallelism does not move either. Another team's head waiting for parallelism is passed over too when a
+ * tick would give the freed slot to the freed slot's own team (freedTeamGoesFirst: its team holds less than, or as
+ * much as and comes before, every other team waiting, the freed slot not counted; what a team holds is counted by
+ * the dispatch step as its inline tasks start and end, the tick's counts guessing at refills in flight), and never
+ * while a slot refused since the latest tick waits for the next one. A head that could take a slot of its own team,
+ * DAG, pool, pool slots and task when one frees (refillableElsewhere) stays at the head when it is refused another's:
+ * that slot goes to a tick (the end wakes its run), which gives it out in fair order, and the queue serves the ends
+ * of the head's kind meanwhile. A swap moves no count, so the tick finds the refused slot free as if it alone had
+ * ended, and gives it to whom it would have given it. A head that fails any other rule (not inline, its run held, no
+ * longer waiting) ends refilling until the next tick builds a queue again. A tick that reads the counts between the
+ * end and the refill's start sees one slot free: the dispatch step counts refills not yet visible to its read as
+ * running (withRefills); should that keep a refused slot from the tick it woke, the next end wakes another.
  */
 import { evaluateTriggerRule, teamKey, type DagSpec, type TaskInstanceRecord, type TriggerRule, type WaitReason } from "../domain";
 import type { CapacityLimits, DispatchCandidate } from "./capacity";
-import { holdIn, poolSlotsOf, taskKey, type HeldCounts } from "./capacity";
+import { holdIn, poolSlotsOf, taskKey, turnBefore, type HeldCounts } from "./capacity";
 
 /** The task instance whose slot is free (its end applied). */
 export type FreedSlot = Pick<TaskInstanceRecord, "team" | "dag_id" | "task_id" | "pool" | "pool_slots">;
@@ -42,6 +50,27 @@ export function mayRefill(freed: FreedSlot, head: DispatchCandidate, runHeld: bo
     poolSlotsOf(ti) === poolSlotsOf(freed) &&
     (head.maxActiveTisPerDag === undefined || ti.task_id === freed.task_id)
   );
+}
+
+/**
+ * Whether a tick would give the slot a task of `team` just freed to `team`'s own next waiting task rather than to another
+ * team's, every waiting task waiting for parallelism: in fair order (capacity.ts) a team's next turn is what it holds,
+ * the lowest first, ties by team name. `held`: what each team holds now, the freed slot still counted; `waiting`: the
+ * teams with tasks waiting. Then a refill may pass over other teams' heads to `team`'s next task: a swap keeps every
+ * team's count, and gives the slot to whom a tick would have given it.
+ */
+export function freedTeamGoesFirst(team: string, held: (team: string) => number, waiting: Iterable<string>): boolean {
+  const own = { team, turn: held(team) - 1 };
+  for (const other of waiting) if (other !== team && !turnBefore(own, { team: other, turn: held(other) })) return false;
+  return true;
+}
+
+/**
+ * Whether `head`, refused a slot (mayRefill), would take a slot of its own team, DAG, pool, pool slots and task (`runHeld`:
+ * the latest tick held its run): it runs inline and still waits, in a run not held.
+ */
+export function refillableElsewhere(head: DispatchCandidate, runHeld: boolean): boolean {
+  return head.inline === true && head.ti.state === "scheduled" && !runHeld;
 }
 
 /**

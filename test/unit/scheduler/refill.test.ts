@@ -20,6 +20,7 @@ import { fairOrder, selectDispatchable, type DispatchCandidate } from "../../../
 import {
   cannotTakeFreedSlot,
   chainSuccessor,
+  freedTeamGoesFirst,
   mayRefill,
   successNeedsNoPlan,
   withinLimits,
@@ -472,6 +473,19 @@ describe("DispatchStep: a refill queue of two teams' tasks", () => {
   });
 });
 
+describe("freedTeamGoesFirst: whether a tick would give a team's freed slot back to it", () => {
+  const holding = (h: Record<string, number>) => (team: string) => h[team] ?? 0;
+  test.each<[string, Record<string, number>, string, boolean]>([
+    ["both hold alike: the freed team then holds less", { a: 16, b: 16 }, "b", true],
+    ["one more, a tie after the end: by team name, a first", { a: 16, b: 15 }, "a", true],
+    ["one more, a tie after the end: by team name, b after a", { a: 15, b: 16 }, "b", false],
+    ["it holds more than the other even after the end", { a: 20, b: 10 }, "a", false],
+    ["a third team holds least", { a: 16, b: 16, c: 3 }, "a", false],
+  ])("%s", (_name, held, team, expected) => {
+    expect(freedTeamGoesFirst(team, holding(held), Object.keys(held))).toBe(expected);
+  });
+});
+
 describe("cannotTakeFreedSlot: a head a refill may pass over", () => {
   const slot: FreedSlot = { team: "a", dag_id: "fan", task_id: "t0", pool: "p", pool_slots: 1 };
   test.each<[string, WaitReason, string, boolean]>([
@@ -571,30 +585,95 @@ describe("DispatchStep: fan-outs held back by pools", () => {
   });
 });
 
-describe("DispatchStep: a refill queue ordered again at once", () => {
-  const spec = dag([http("x"), http("w1"), http("w2")]);
+describe("DispatchStep: refill queues of several teams' fan-outs", () => {
+  const spec = dag([http("x", { priority_weight: 10 }), http("y", { priority_weight: 10 }), http("w1"), http("w2")]);
   const noneHeld = { has: () => false };
-  /** Ends `team`'s `taskId` of `planned` (as running) and answers whether a waiting task took its slot. */
+
+  /**
+   * A dispatch step at `parallelism` whose store counts what `held` says each team runs (all inline), recording each
+   * start as team/task_id in `started` and each run it wakes in `wakes`.
+   */
+  function teamsStep(held: Map<string, number>, parallelism: number) {
+    const started: string[] = [];
+    const wakes: number[] = [];
+    const d = new DispatchStep({
+      store: teamsCapacity(() => held, 100),
+      dispatcher: { dispatch: async () => {} } as unknown as TaskDispatcher,
+      logger: silentLogger,
+      parallelism,
+      inline: { accepts: () => true, start: async (t: TaskInstanceRecord) => (started.push(`${t.team}/${t.task_id}`), "started" as const) },
+      wake: (id) => wakes.push(id),
+      wakeAt: () => {},
+      checkpoint: () => {},
+    });
+    return { d, started, wakes };
+  }
+  /** Team `team`'s task `taskId` of `planned`, running. */
+  const running = (planned: ReturnType<typeof teamRun>[], team: string, taskId: string) => ({
+    ...planned.flatMap((p) => p.snap.tis).find((r) => r.team === team && r.task_id === taskId)!,
+    state: "running" as const,
+  });
+  /** Ends `team`'s `taskId` of `planned` and answers whether a waiting task took its slot. */
   const endIn = (d: DispatchStep, planned: ReturnType<typeof teamRun>[]) => (team: string, taskId: string) => {
-    const t = { ...planned.flatMap((p) => p.snap.tis).find((r) => r.team === team && r.task_id === taskId)!, state: "running" as const };
+    const t = running(planned, team, taskId);
     d.ending(t, spec);
     return d.handOver(t, true, noneHeld, true, true).refilled;
   };
 
   test("new candidates while every slot is taken: the tick orders the queue again at once, so the next end's slot passes on", async () => {
-    const started: string[] = [];
-    const d = recordingStep(
-      teamsCapacity(() => new Map([["default", 1]]), 10),
-      1,
-      started,
-    );
-    const first = teamRun(spec, "default", 1, { x: "running", w1: "scheduled", w2: "none" });
+    const { d, started } = teamsStep(new Map([["default", 1]]), 1);
+    const first = teamRun(spec, "default", 1, { x: "running", w1: "scheduled" });
     expect(await d.run([first], new Map(), noneHeld, at(1), [])).toBe(0); // the queue: w1
     // A second run's task is planned while x still holds the one slot: the queue of the first tick is stale.
-    const second = teamRun(spec, "default", 2, { x: "scheduled", w1: "none", w2: "none" });
+    const second = teamRun(spec, "default", 2, { x: "scheduled" });
     expect(await d.run([second], new Map(), noneHeld, at(2), [])).toBe(0);
     expect(await endIn(d, [first, second])("default", "x")).toBe(true);
     expect(started).toHaveLength(1);
+  });
+
+  test("two teams at parallelism holding alike: an end passes over the other team's head, as a tick would give its slot back to its own team", async () => {
+    const held = new Map([
+      ["a", 0],
+      ["b", 0],
+    ]);
+    const { d, started } = teamsStep(held, 2);
+    const states: Record<string, TaskState> = { x: "scheduled", w1: "scheduled", w2: "scheduled" };
+    const planned = [teamRun(spec, "a", 1, states), teamRun(spec, "b", 2, states)];
+    // The tick starts each team's x; the queue in fair order: a/w1, b/w1, a/w2, b/w2.
+    expect(await d.run(planned, new Map(), noneHeld, at(1), [])).toBe(2);
+    held.set("a", 1).set("b", 1);
+    const end = endIn(d, planned);
+    expect(await end("b", "x")).toBe(true); // b then holds fewer than a: b/w1, past a/w1
+    expect(await end("a", "x")).toBe(true);
+    expect(started).toEqual(["a/x", "b/x", "b/w1", "a/w1"]);
+  });
+
+  test("a team holding more: its end leaves the slot to a tick, and the queue to the other team's ends; that tick, its counts guessed full, is woken again by the next end", async () => {
+    const held = new Map([
+      ["a", 0],
+      ["b", 0],
+    ]);
+    const { d, started, wakes } = teamsStep(held, 3);
+    // a's x and b's x and y start; b's w1 waits, and a's w1 is scheduled in the next tick.
+    const a1 = teamRun(spec, "a", 1, { x: "scheduled" });
+    const b = teamRun(spec, "b", 2, { x: "scheduled", y: "scheduled", w1: "scheduled" });
+    expect(await d.run([a1, b], new Map(), noneHeld, at(1), [])).toBe(3);
+    held.set("a", 1).set("b", 2);
+    const a = teamRun(spec, "a", 1, { x: "running", w1: "scheduled" });
+    expect(await d.run([a], new Map(), noneHeld, at(2), [])).toBe(0); // the queue: a/w1, b/w1
+    const end = endIn(d, [a, b]);
+    expect(await end("b", "x")).toBe(false); // b still holds as much as a after its end, and a comes first
+    // The tick that slot wakes reads b's end but counts a's end, being written, as still running: nothing fits.
+    held.set("b", 1);
+    const ax = running([a], "a", "x");
+    d.ending(ax, spec);
+    expect(await d.run([], new Map(), noneHeld, at(3), [])).toBe(0);
+    expect(wakes).toEqual([]);
+    // The queue is still there: a/w1 takes a's slot, and that end wakes the tick again.
+    expect(await d.handOver(ax, true, noneHeld, true, true).refilled).toBe(true);
+    await Bun.sleep(0);
+    expect(wakes).toEqual([1]);
+    expect(started).toEqual(["a/x", "b/x", "b/y", "a/w1"]);
   });
 });
 
