@@ -107,8 +107,9 @@ const REFILL_QUEUE_MAX = 16_384;
 /**
  * The refill queue a tick orders after one that served fewer refills than parallelism before its head refused an
  * end's slot (another team's, DAG's or pool's task: teams' fan-outs take turns in fair order), in rounds of
- * parallelism: such queues are dropped at nearly every end, and ordering 16,384 of 10,000 waiting each time cost a
- * tick ~3.5 ms more than ordering none. A short queue that serves a round or more orders a long one again.
+ * parallelism: such queues are refused at nearly every end, each refusal waking a tick that orders a new one, and
+ * ordering 16,384 of 10,000 waiting each time cost a tick ~3.5 ms more than ordering none. A short queue that serves a
+ * round or more orders a long one again.
  */
 const SHORT_QUEUE_ROUNDS = 4;
 /** Whether every candidate is of the first one's team. */

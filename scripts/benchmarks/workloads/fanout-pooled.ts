@@ -16,13 +16,22 @@ const WORKLOAD = "fanout";
 const DAG_ID = "bench_fanout_pooled";
 const POOL = "bench_pool";
 
-function pooledDag(n: number, base: string) {
+/** DAG `dagId`: the http fan-out's `n` tasks in the bench's pool, its max_active_tasks leaving the pool the limit. */
+export function pooledDag(dagId: string, n: number, base: string) {
   return {
-    dag_id: DAG_ID,
+    dag_id: dagId,
     max_active_runs: 1,
     max_active_tasks: n,
     tasks: Array.from({ length: n }, (_, i) => ({ task_id: `t${i}`, operator: "http", http: { url: `${base}/noop` }, pool: POOL })),
   };
+}
+
+/** Creates the bench's pool with `slots` slots, in `team` when given (else the caller's own). */
+export async function createBenchPool(lf: Leoflow, slots: number, team?: string): Promise<void> {
+  const path = team ? `/api/v2/pools?team=${team}` : "/api/v2/pools";
+  const made = await lf.api("POST", path, { name: POOL, slots, description: "bench", include_deferred: false });
+  if (made.status !== 201)
+    throw new Error(`creating pool ${team ?? "default"}/${POOL} failed: ${made.status} ${JSON.stringify(made.body)}`);
 }
 
 export async function leoflowPooledFanout(ctx: BenchContext, trials: number): Promise<Row[]> {
@@ -34,12 +43,11 @@ export async function leoflowPooledFanout(ctx: BenchContext, trials: number): Pr
   return eachLeoflowVariant(ctx, {
     workload: WORKLOAD,
     skipped: (label) => [rateRow(subject(label))],
-    dags: (base) => [pooledDag(n, base)],
+    dags: (base) => [pooledDag(DAG_ID, n, base)],
     extraArgs: [`--parallelism=${room}`, `--inline-concurrency=${room}`],
     logSuffix: " (pooled)",
     measure: async (lf, variant) => {
-      const made = await lf.api("POST", "/api/v2/pools", { name: POOL, slots: parallelism, description: "bench", include_deferred: false });
-      if (made.status !== 201) throw new Error(`creating pool ${POOL} failed: ${made.status} ${JSON.stringify(made.body)}`);
+      await createBenchPool(lf, parallelism);
       await waitForDags(lf, [DAG_ID]);
       const { samples, ticks } = await timedTrials(ctx, lf, trials, n, `${variant.label} · pooled`, async (runId) => {
         const t0 = Date.now();

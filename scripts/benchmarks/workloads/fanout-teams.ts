@@ -11,23 +11,12 @@ import { runToEnd, waitForDags, type Leoflow } from "../lib/leoflow";
 import { eachLeoflowVariant } from "../lib/leoflow-workload";
 import type { Row } from "../lib/stats";
 import { rateRow, tasksPerSecond } from "./fanout";
-import { timedTrials } from "./fanout-pooled";
+import { createBenchPool, pooledDag, timedTrials } from "./fanout-pooled";
 
 const WORKLOAD = "fanout";
 
 const TEAMS = ["alpha", "beta"] as const;
-const POOL = "bench_pool";
 const dagId = (team: string) => `bench_fanout_${team}`;
-
-function teamDag(team: string, n: number, base: string) {
-  return {
-    team,
-    dag_id: dagId(team),
-    max_active_runs: 1,
-    max_active_tasks: n,
-    tasks: Array.from({ length: n }, (_, i) => ({ task_id: `t${i}`, operator: "http", http: { url: `${base}/noop` }, pool: POOL })),
-  };
-}
 
 /** Both teams' runs `runId`, triggered together and waited for: their tasks per second, from the triggers to the last end. */
 async function bothRuns(lf: Leoflow, runId: string): Promise<number> {
@@ -57,18 +46,12 @@ async function teamsFanout(ctx: BenchContext, trials: number, heldBy: HeldBy): P
   return eachLeoflowVariant(ctx, {
     workload: WORKLOAD,
     skipped: (label) => [rateRow(subject(label))],
-    dags: (base) => TEAMS.map((team) => teamDag(team, perTeam, base)),
+    dags: (base) => TEAMS.map((team) => ({ team, ...pooledDag(dagId(team), perTeam, base) })),
     extraArgs: ["--dags-folder-layout=teams", `--parallelism=${room}`, `--inline-concurrency=${room}`],
     logSuffix: ` (${shape})`,
     measure: async (lf, variant) => {
       for (const team of TEAMS) {
-        const made = await lf.api("POST", `/api/v2/pools?team=${team}`, {
-          name: POOL,
-          slots,
-          description: "bench",
-          include_deferred: false,
-        });
-        if (made.status !== 201) throw new Error(`creating pool ${team}/${POOL} failed: ${made.status} ${JSON.stringify(made.body)}`);
+        await createBenchPool(lf, slots, team);
         await waitForDags(lf, [dagId(team)], team);
       }
       const { samples, ticks } = await timedTrials(ctx, lf, trials, 2 * perTeam, `${variant.label} · ${shape}`, (runId) =>
