@@ -12,6 +12,18 @@ export const SNAPSHOT_TI_COLUMNS =
 /** The timestamp columns of SNAPSHOT_TI_COLUMNS: both stores hand them over as epoch milliseconds. */
 export const SNAPSHOT_TI_TIMES: ReadonlySet<string> = new Set(["queued_at", "start_date", "end_date", "last_heartbeat", "updated_at"]);
 
+/** The text columns of SNAPSHOT_TI_COLUMNS; the rest are numbers (or timestamps as numbers). */
+export const SNAPSHOT_TI_TEXTS: ReadonlySet<string> = new Set([
+  "task_id",
+  "state",
+  "operator",
+  "pool",
+  "hostname",
+  "executor",
+  "note",
+  "wait_reason",
+]);
+
 /** A row of SNAPSHOT_TI_COLUMNS as an array in column order, timestamps in epoch milliseconds. */
 export type SnapshotTiValues = [
   id: number,

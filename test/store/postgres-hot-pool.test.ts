@@ -14,7 +14,7 @@ import { runOfBashTasks, T0 } from "./contract-fixtures";
 /** What identifies each hop statement's SQL text. */
 const HOP_STATEMENTS = {
   "inline start (two transitions of one row)": /^\s*WITH u AS/,
-  "tick read": /^SELECT id, dag_run_id[\s\S]*UNION ALL[\s\S]*FROM pools\)::text$/,
+  "tick read": /^SELECT row\(id, dag_run_id[\s\S]*UNION ALL[\s\S]*FROM pools\)::text$/,
   "agent start or end": /^WITH cur AS/,
   "agent lines": /^WITH live AS/,
   "one transition": /^UPDATE task_instances SET/,

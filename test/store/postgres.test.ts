@@ -8,6 +8,7 @@ import type { TaskState } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
 import { guardedStore } from "../../src/store";
 import { PostgresStore, POSTGRES_MIGRATIONS } from "../../src/store/postgres";
+import { recordFields } from "../../src/store/postgres/client";
 import { taskInstanceListSql } from "../../src/store/postgres/filter-queries";
 import { logLinesInsertSql } from "../../src/store/postgres/logs";
 import { STAMP_CHANGE } from "../../src/store/postgres/change-stamp";
@@ -775,6 +776,20 @@ describePg("PostgresStore", () => {
         await store.close();
       }
     });
+  });
+
+  test("recordFields reads back every field of Postgres's record output, quoted or not, NULL apart from empty", async () => {
+    const store = new PostgresStore({ url: pgUrl(), schema: "public", max: 1 });
+    try {
+      const odd = ["plain", "", " ", "a,b", '"', '""x"', "\\", '\\"', "(x)", "é ü", "\t\n\u001f", "NULL", null, "x"];
+      for (const values of [odd, ["1", "abc", null], [null], [""], [null, null]]) {
+        const list = values.map((_, i) => `$${i + 1}::text`).join(", ");
+        const [row] = await store.sql.unsafe(`SELECT row(${list})::text AS t`, values);
+        expect(recordFields(row!.t as string)).toEqual(values);
+      }
+    } finally {
+      await store.close();
+    }
   });
 
   test("a schema name that would need quoting is refused with the rule it breaks", () => {

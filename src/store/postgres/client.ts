@@ -147,6 +147,43 @@ export async function queryValues<T extends unknown[]>(db: Db, text: string, par
   }
 }
 
+/**
+ * The fields of a composite value's text, as Postgres's record output writes it (`row(a, b)::text`: `(1,"x, y",)`):
+ * a NULL is an empty field; a value that is empty or holds a quote, backslash, parenthesis, comma or white space is
+ * quoted, with quotes and backslashes inside doubled. Fields come as text, to be parsed by the caller.
+ */
+export function recordFields(text: string): (string | null)[] {
+  const body = text.slice(1, -1);
+  if (!body.includes('"')) {
+    // Nothing quoted: nothing escaped either, and every comma separates two fields.
+    const fields: (string | null)[] = body.split(",");
+    for (let i = 0; i < fields.length; i++) if (fields[i] === "") fields[i] = null;
+    return fields;
+  }
+  const fields: (string | null)[] = [];
+  let i = 0;
+  for (;;) {
+    if (body[i] === '"') {
+      let value = "";
+      for (i++; i < body.length; i++) {
+        const c = body[i]!;
+        if (c === '"' && body[i + 1] !== '"') break;
+        if (c === '"' || c === "\\") i++; // a doubled quote, or a backslash escaping what follows
+        value += body[i];
+      }
+      fields.push(value);
+      i++; // past the closing quote
+    } else {
+      const comma = body.indexOf(",", i);
+      const end = comma < 0 ? body.length : comma;
+      fields.push(end === i ? null : body.slice(i, end));
+      i = end;
+    }
+    if (i >= body.length) return fields;
+    i++; // past the comma
+  }
+}
+
 /** Rows changed by an UPDATE/DELETE/INSERT. */
 export async function execute(db: Db, text: string, params: unknown[] = []): Promise<number> {
   try {
