@@ -12,7 +12,7 @@ import { recordFields } from "../../src/store/postgres/client";
 import { taskInstanceListSql } from "../../src/store/postgres/filter-queries";
 import { logLinesInsertSql } from "../../src/store/postgres/logs";
 import { STAMP_CHANGE } from "../../src/store/postgres/change-stamp";
-import { CHANGED_RUNS_SQL, CHANGES_SINCE_SQL } from "../../src/store/postgres/runs";
+import { ACTIVE_RUN_IDS_SQL, CHANGED_RUNS_SQL, CHANGES_SINCE_SQL } from "../../src/store/postgres/runs";
 import { runGatesSql } from "../../src/store/postgres/scheduling";
 import { roundsOf } from "../../src/store/postgres/task-instances";
 import { describePg, freshSchemas, pgUrl, resettableSchema } from "../support/postgres";
@@ -356,7 +356,7 @@ describePg("PostgresStore", () => {
       });
     });
 
-    test("a DAG's count of running runs (its max_active_runs gate) reads the active ones only, not its history", async () => {
+    test("a DAG's count of running runs (its max_active_runs gate) and the sweep's list of active runs read the active ones only, not the history", async () => {
       await withFreshStore(async (store) => {
         await store.migrate();
         const spec = parseDagSpec({ dag_id: "etl", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] });
@@ -370,11 +370,15 @@ describePg("PostgresStore", () => {
           [run.id],
         );
         await store.sql.unsafe("ANALYZE dag_runs");
-        // The gate's count of running runs. (The cron sweep's count of active ones has dag_runs_active too, which
-        // Postgres, with statistics, picks while few runs are active: it holds no history either.)
+        // The gate's count of running runs.
         expect(await planOf(store, runGatesSql("$1::bigint[]", "$2::text[]", "$3::text[]"), [[run.id], ["default"], ["etl"]])).toContain(
           "dag_runs_running",
         );
+        // The sweep's list of active runs, through the state index's entries for queued and running runs.
+        const listed = await planOf(store, ACTIVE_RUN_IDS_SQL, []);
+        expect(listed).toContain("dag_runs_state");
+        expect(listed).not.toContain("Seq Scan");
+        expect(await store.listActiveRunIds()).toEqual([run.id]);
       });
     });
 
