@@ -20,9 +20,10 @@ import { DAG_RUN_COLUMNS, runFromJson } from "./rows";
 
 const COLUMNS = SNAPSHOT_TI_COLUMNS.split(", ");
 /**
- * The free-text columns that stay columns of their own: a field cut from the packed text may keep that whole text
- * alive while the loop holds the snapshot, and these are the two a snapshot keeps as read (the other texts are
- * interned); both are mostly NULL, which costs the driver nothing to decode.
+ * The free-text columns that stay columns of their own. A field sliced out of the packed text shares its buffer, so
+ * a note kept as read would keep the whole row's text alive while the loop holds the snapshot (the other texts go
+ * through the intern map, whose lookup gives a string a buffer of its own: measured, docs/performance.md); hostname
+ * is an agent's free text too. Both are mostly NULL, which costs the driver nothing to decode.
  */
 const BESIDE = ["note", "hostname"] as const;
 const PACKED = COLUMNS.filter((c) => !(BESIDE as readonly string[]).includes(c));
