@@ -30,8 +30,8 @@ import dagRunsRunningIndexSql from "../../../sql/postgres/0021_dag_runs_running_
 import changeStampsSql from "../../../sql/postgres/0022_change_stamps_in_statements.sql" with { type: "text" };
 import changeCursorIndexSql from "../../../sql/postgres/0023_change_cursor_index.sql" with { type: "text" };
 import taskInstancesRunOrderSql from "../../../sql/postgres/0024_task_instances_run_order.sql" with { type: "text" };
-import dropDagRunsActiveSql from "../../../sql/postgres/0026_drop_dag_runs_active.sql" with { type: "text" };
 import dropTaskInstancesRunOrderSql from "../../../sql/postgres/0025_drop_task_instances_run_order.sql" with { type: "text" };
+import dropDagRunsActiveSql from "../../../sql/postgres/0026_drop_dag_runs_active.sql" with { type: "text" };
 import { execute, query, type Db, type Pool } from "./client";
 
 export const POSTGRES_MIGRATIONS: Migration[] = [

@@ -118,7 +118,8 @@ export async function loadRunSnapshots(db: Db, runIds: number[]): Promise<RunSna
 
 /**
  * The snapshots of `runs` from rows whose first SNAPSHOT_TI_WIDTH columns are a task instance (SNAPSHOT_TI_ROW; a
- * NULL first column: a row that holds something else), in run id order, task instances in id order. Rows of other runs are ignored.
+ * NULL first column: a row that holds something else), in run id order, task instances in id order. Rows of other
+ * runs are ignored.
  */
 export function snapshotsOf(runs: readonly DagRunRecord[], rows: readonly unknown[][]): RunSnapshot[] {
   const byRun = new Map<number, RunSnapshot>();
