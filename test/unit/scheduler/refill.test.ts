@@ -946,13 +946,27 @@ describe("DispatchStep handOver: which ends need no tick of their run", () => {
       true,
       dag([http("a"), http("b"), http("c"), http("j", { upstream: ["a", "b"], trigger_rule: "one_success" })]),
     ],
-    // With b taken the queue is empty: the tick orders the next one before more slots free.
-    ["the refill queue runs low", {}, true, dag([http("a"), http("b")])],
+    // c waits in a pool the store does not know, so the queue ends before it: with b taken the queue is empty while
+    // a task still waits beyond it, and the tick orders the next queue before more slots free.
+    [
+      "the refill queue runs low, and more tasks wait than it held",
+      {},
+      true,
+      dag([http("a"), http("b"), http("c", { pool: "elsewhere" })]),
+    ],
   ])("wakes: %s", async (_, opts, succeeded, spec) => {
     const { d, a } = await setUp(spec, opts);
     const { refilled, covered } = d.handOver(a, true, none, true, succeeded);
     expect(covered).toBeNull();
     expect(await refilled).toBe(true); // the slot is still refilled
+  });
+
+  test("the refill queue runs low but held every waiting task: covered, no wake (a tick would order the same tasks)", async () => {
+    const { d, a } = await setUp(dag([http("a"), http("b")]));
+    const { refilled, covered } = d.handOver(a, true, none, true, true);
+    expect(await refilled).toBe(true);
+    expect(covered).not.toBeNull();
+    expect(await covered!).toBe(true);
   });
 
   test("no refill (the loop is stopped): wakes", async () => {
