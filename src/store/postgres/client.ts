@@ -154,12 +154,6 @@ export async function queryValues<T extends unknown[]>(db: Db, text: string, par
  */
 export function recordFields(text: string): (string | null)[] {
   const body = text.slice(1, -1);
-  if (!body.includes('"')) {
-    // Nothing quoted: nothing escaped either, and every comma separates two fields.
-    const fields: (string | null)[] = body.split(",");
-    for (let i = 0; i < fields.length; i++) if (fields[i] === "") fields[i] = null;
-    return fields;
-  }
   const fields: (string | null)[] = [];
   let i = 0;
   for (;;) {
