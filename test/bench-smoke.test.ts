@@ -137,6 +137,8 @@ describe("scripts/bench smoke run (smallest sizes)", () => {
         if (peersInstalled())
           for (const subject of ["bullmq 6.7.0 · http", "graphile-worker 0.18.0 · http"].slice(0, withPg ? 2 : 1))
             expect(row("chain", subject, "per-hop latency (ms)")).toMatchObject({ n: 1, median: expect.any(Number) });
+        // The fan-out's note says when each trial's first task started: the run's fixed part of the span.
+        expect(row("fanout", "leoflow lite sqlite · http", rate).note).toMatch(/the first task started \d+ ms after the trigger$/);
         // Beside each fan-out's rate, what its tasks cost the whole machine (every process's CPU ÷ tasks).
         expect(row("fanout", "leoflow lite sqlite · http", "machine CPU per task (µs, every process)")).toMatchObject({
           n: 1,

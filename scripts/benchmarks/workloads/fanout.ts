@@ -152,6 +152,8 @@ async function leoflowFanouts(ctx: BenchContext, trials: number): Promise<Row[]>
         const ticks: number[] = [];
         // Where each trial's CPU went (cpuSplitNote): one thread's bound shows as its share near 100%.
         const splits: string[] = [];
+        // When each trial's first task started (ms after the trigger): the run's fixed part, a large share of 1,000 tasks.
+        const firstStarts: number[] = [];
         const size = sizeOf(ctx, kind);
         // Untimed runs first (--warmup): the server is fresh, and its first run of a kind pays the JIT's compiles
         // (trial 0 ran 0.7-0.85x trial 2's rate on both stores); the peers, in this process, are warm after their
@@ -181,6 +183,7 @@ async function leoflowFanouts(ctx: BenchContext, trials: number): Promise<Row[]>
           samples.push(tasksPerSecond(tis, t0));
           // The run's fixed part (its creation, first read and plan) before the first task starts, of the trial's span.
           const firstStart = Math.min(...tis.map((ti) => Date.parse(ti.start_date ?? ti.end_date))) - t0;
+          firstStarts.push(firstStart);
           ctx.log(
             `fanout: leoflow ${variant.label} · ${kind} trial ${t}: ${samples.at(-1)!.toFixed(0)} tasks/s, the first task started after ${firstStart} ms${split ? ` (${split})` : ""}`,
           );
@@ -193,7 +196,7 @@ async function leoflowFanouts(ctx: BenchContext, trials: number): Promise<Row[]>
           better: "higher",
           samples,
           floor: floorOf(kind, parallelism),
-          note: `${size} tasks, parallelism ${parallelism}; ${ticks.map((x) => x.toFixed(0)).join(" / ")} scheduler ticks per 1,000 tasks`,
+          note: `${size} tasks, parallelism ${parallelism}; ${ticks.map((x) => x.toFixed(0)).join(" / ")} scheduler ticks per 1,000 tasks; the first task started ${firstStarts.join(" / ")} ms after the trigger`,
         };
         rows.push(row, { ...cpuRow(row, cpu), note: splits.length ? `${row.note}; busy in the last trial: ${splits.at(-1)}` : row.note });
         if (warm.length)
