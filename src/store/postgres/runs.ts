@@ -97,15 +97,16 @@ export async function getDagRunById(db: Db, id: number): Promise<DagRunRecord | 
 }
 
 /**
- * Reads through dag_runs_state (its 'queued' and 'running' entries; migration 0026 dropped the partial index this
- * once had to itself). The ids come back as one array text rather than one row each: the driver's per-field cost
- * dominates at 10,000 runs.
+ * The active runs' ids, read through dag_runs_state (its 'queued' and 'running' entries; migration 0026 dropped the
+ * partial index this once had to itself). The ids come back as one array text rather than one row each: the driver's
+ * per-field cost dominates at 10,000 runs. Exported for the query-plan test.
  */
+export const ACTIVE_RUN_IDS_SQL = "SELECT array_agg(id ORDER BY id)::text AS ids FROM dag_runs WHERE state IN ('queued', 'running')";
+
 export async function listActiveRunIds(db: Db): Promise<number[]> {
   const [row] = await query<{ ids: string | null }>(db, ACTIVE_RUN_IDS_SQL);
   return numbersOfArrayText(row?.ids);
 }
-export const ACTIVE_RUN_IDS_SQL = "SELECT array_agg(id ORDER BY id)::text AS ids FROM dag_runs WHERE state IN ('queued', 'running')";
 
 /**
  * The task_instances rows (`columns`, narrowed by `where`) stamped (change_xid, migrations 0018 and 0022) by a
