@@ -59,6 +59,8 @@ interface FileState {
 }
 
 const DEBOUNCE_MS = 200;
+/** Longest a file defining a new dag_id waits for the files before it in path order (most parse in well under it). */
+const NEW_DAG_WAIT_MS = 1_000;
 
 export class DagFolderSync {
   private readonly folder: string;
@@ -114,23 +116,50 @@ export class DagFolderSync {
         return !s || s.mtimeMs !== f.mtimeMs || s.size !== f.size;
       });
       if (changed.length === 0) break;
-      // All at once, so the parser can run several parse processes; applied one by one, in path order.
-      const loads = await this.opts.parser.parse(
+      // All at once, so the parser can run several parse processes. Each file is applied once its result is in,
+      // one at a time: a file that parses slowly (up to the parse timeout) holds back no other file's DAGs or
+      // import errors. Path order decides a dag_id two files define: a file defining one it does not own yet
+      // waits for the files before it, though no longer than NEW_DAG_WAIT_MS (a file that slow to parse comes
+      // second).
+      const results = changed.map(() => Promise.withResolvers<LoadResult>());
+      const index = new Map(changed.map((f, i) => [resolve(f.path), i]));
+      const parsed = this.opts.parser.parse(
         changed.map((f) => f.path),
         this.helpers,
         this.opts.team,
+        (r) => results[index.get(resolve(r.file)) ?? -1]?.resolve(r),
       );
-      for (const [i, f] of changed.entries()) {
-        await this.guard(f.path, async () => {
-          const loaded = loads[i]!;
-          const result = await this.apply(loaded, now, report);
-          this.files.set(f.path, { mtimeMs: f.mtimeMs, size: f.size, ...result });
-          if (!report.parsed.includes(f.path)) report.parsed.push(f.path);
-        });
-      }
+      parsed.then(
+        (all) => {
+          for (const [i, r] of all.entries()) results[i]!.resolve(r);
+        },
+        (e) => {
+          for (const r of results) r.reject(e);
+        },
+      );
+      let turn = Promise.resolve();
+      const applied: Promise<void>[] = [];
+      for (const [i, f] of changed.entries())
+        applied.push(
+          results[i]!.promise.then(async (loaded) => {
+            if (this.claimsNew(f.path, loaded)) await Promise.race([Promise.all(applied.slice(0, i)), Bun.sleep(NEW_DAG_WAIT_MS)]);
+            const mine = turn.then(() =>
+              this.guard(f.path, async () => {
+                const result = await this.apply(loaded, now, report);
+                this.files.set(f.path, { mtimeMs: f.mtimeMs, size: f.size, ...result });
+                if (!report.parsed.includes(f.path)) report.parsed.push(f.path);
+              }),
+            );
+            turn = mine;
+            await mine;
+          }),
+        );
+      await Promise.all(applied);
     }
 
     report.changedDagIds = [...new Set(report.changedDagIds)].sort();
+    report.parsed.sort();
+    report.filesWithErrors.sort();
     if (report.changedDagIds.length) this.opts.onChange?.(report.changedDagIds);
     return report;
   }
@@ -205,6 +234,12 @@ export class DagFolderSync {
       });
     this.running = run;
     return run;
+  }
+
+  /** `loaded` defines a dag_id that `file` does not own yet: which file gets it may depend on the files before it. */
+  private claimsNew(file: string, loaded: LoadResult): boolean {
+    const owned = this.files.get(file)?.owned ?? [];
+    return loaded.dags.some((d) => !owned.includes(d.spec.dag_id));
   }
 
   /** Writes one file's outcome to the store; returns which dag_ids it owns and which it was refused. */

@@ -23,17 +23,21 @@ export interface DagParser {
   /**
    * `helpers`: digest of the folder's helper modules (see parse-cache.ts); part of code files' cache key.
    * `team`: whose folder the files are in (default: the team default); part of every cache key, so one
-   * team's cached results are never another's.
+   * team's cached results are never another's. `onResult`: each file's result as soon as it is known (a file
+   * that parses slowly, up to the parse timeout, holds back no other's).
    */
-  parse(files: string[], helpers?: string, team?: string): Promise<LoadResult[]>;
+  parse(files: string[], helpers?: string, team?: string, onResult?: (r: LoadResult) => void): Promise<LoadResult[]>;
 }
 
 /** Imports files into this very process: for tests of the sync logic only, never for the server. */
 export const inProcessParser: DagParser = {
-  async parse(files) {
+  async parse(files, _helpers, _team, onResult) {
     const { loadDagFile } = await import("./loader");
     const out: LoadResult[] = [];
-    for (const f of files) out.push(await loadDagFile(f));
+    for (const f of files) {
+      out.push(await loadDagFile(f));
+      onResult?.(out.at(-1)!);
+    }
     return out;
   },
 };
@@ -79,10 +83,14 @@ export class IsolatedDagParser implements DagParser {
   /**
    * @example const [r] = await parser.parse(["/srv/dags/etl.ts"]); // r.errors: import errors, never a throw
    */
-  async parse(files: string[], helpers = "", team: string = DEFAULT_TEAM): Promise<LoadResult[]> {
+  async parse(files: string[], helpers = "", team: string = DEFAULT_TEAM, onResult?: (r: LoadResult) => void): Promise<LoadResult[]> {
     const cache = await this.cache;
     const now = Date.now();
     const results = new Map<string, LoadResult>();
+    const known = (file: string, result: LoadResult) => {
+      results.set(file, result);
+      onResult?.(result);
+    };
     const keys = new Map<string, string>();
     const code: string[] = [];
     const data: string[] = [];
@@ -91,7 +99,7 @@ export class IsolatedDagParser implements DagParser {
       try {
         content = await contentDigest(file);
       } catch (e) {
-        results.set(file, { file, dags: [], errors: [{ path: "", message: `cannot read the file: ${errorMessage(e)}` }] });
+        known(file, { file, dags: [], errors: [{ path: "", message: `cannot read the file: ${errorMessage(e)}` }] });
         continue;
       }
       const isCode = isCodeFile(file);
@@ -99,16 +107,16 @@ export class IsolatedDagParser implements DagParser {
       const hit = cache.get(key, now);
       if (hit) {
         this.stats.cacheHits++;
-        results.set(file, resultFromReport(file, { file, ...hit }, await dagParser()));
+        known(file, resultFromReport(file, { file, ...hit }, await dagParser()));
         continue;
       }
       keys.set(file, key);
       (isCode ? code : data).push(file);
     }
     const record = (file: string, result: LoadResult, cacheable: boolean) => {
-      results.set(file, result);
       this.stats.parsed++;
       if (cacheable) cache.set(keys.get(file)!, { dags: result.dags.map((d) => d.spec), errors: result.errors }, now);
+      known(file, result);
     };
     const batch = this.opts.batchSize ?? 100;
     const jobs: string[][] = code.map((f) => [f]);

@@ -71,11 +71,13 @@ export class TeamDagFolders {
     return [...this.syncs.keys()];
   }
 
-  /** Syncs every team's folder once, one after the other; rejects when a folder itself is unusable. */
+  /**
+   * Syncs every team's folder once, side by side: a team's file that parses slowly (up to the parse timeout)
+   * holds back no other team's DAGs. Rejects when a folder itself is unusable.
+   */
   async syncOnce(now: Date = new Date()): Promise<Map<string, SyncReport>> {
-    const reports = new Map<string, SyncReport>();
-    for (const [team, sync] of this.syncs) reports.set(team, await sync.syncOnce(now));
-    return reports;
+    const synced = await Promise.all([...this.syncs].map(async ([team, sync]) => [team, await sync.syncOnce(now)] as const));
+    return new Map(synced);
   }
 
   start(): void {

@@ -1,8 +1,10 @@
 import { afterAll, afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DagFolderSync, inProcessParser } from "../../../src/dags";
+import { selfCommand } from "../../../src/agent";
+import { DagFolderSync, IsolatedDagParser, inProcessParser } from "../../../src/dags";
+import { waitFor } from "../../e2e/harness";
 import { silentLogger } from "../../../src/observability";
 import { openStore, type Store } from "../../../src/store";
 
@@ -247,4 +249,37 @@ test("a changed helper module re-parses the code files (which may import it), no
   expect(calls.map((c) => c.files)).toEqual([["etl.json", "sdk.ts"], ["sdk.ts"]]);
   expect(calls[1]!.helpers).not.toBe(calls[0]!.helpers);
   expect((await store.getDag("default", "uses_helper"))?.is_active).toBe(true);
+});
+
+test("a file that parses slowly holds back no other file's DAGs or import errors", async () => {
+  // The server's parser: each code file in a child process of its own, data files in a batch of their own.
+  const parser = new IsolatedDagParser({ command: selfCommand(), version: "test" });
+  sync = new DagFolderSync({ team: "default", folder, store, parser, pausedOnCreate: false, logger: silentLogger });
+  const finished = join(folder, "slow-finished");
+  // "a_slow" sorts first: before this change every file waited for it, in path order.
+  put(
+    "a_slow.ts",
+    `import { writeFileSync } from "node:fs";\nawait Bun.sleep(4000);\nwriteFileSync(${JSON.stringify(finished)}, "");\nthrow new Error("slow and wrong");\n`,
+  );
+  put("good.json", bashDag("good"));
+  put("broken.yaml", "dag_id: broken\ntasks: [\n");
+  let settled = false;
+  const syncing = sync.syncOnce(at(1)).finally(() => (settled = true));
+  await waitFor(
+    async () => (await store.getDag("default", "good")) !== null && (await importErrors()).length > 0,
+    10_000,
+    () => "the good DAG and the broken file's error never appeared",
+  );
+  // Both are in while the slow file is still being parsed.
+  expect(existsSync(finished)).toBe(false);
+  expect(settled).toBe(false);
+  expect((await importErrors()).map((e) => e.file)).toEqual(["broken.yaml"]);
+  const report = await syncing;
+  expect(existsSync(finished)).toBe(true);
+  expect(report.parsed.map((p) => p.split("/").pop())).toEqual(["a_slow.ts", "broken.yaml", "good.json"]);
+  const errors = (await importErrors()).map((e) => [e.file, e.lines.includes("slow and wrong")]);
+  expect(errors.sort()).toEqual([
+    ["a_slow.ts", true],
+    ["broken.yaml", false],
+  ]);
 });

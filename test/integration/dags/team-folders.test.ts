@@ -4,10 +4,12 @@
  * the team whose folder has the file, and a file removed from one team's folder deactivates only its DAG.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DagFolderSync, TeamDagFolders, inProcessParser, planTeamFolders, type TeamFolderPlan } from "../../../src/dags";
+import { selfCommand } from "../../../src/agent";
+import { DagFolderSync, IsolatedDagParser, TeamDagFolders, inProcessParser, planTeamFolders, type TeamFolderPlan } from "../../../src/dags";
+import { waitFor } from "../../e2e/harness";
 import { silentLogger } from "../../../src/observability";
 import { openStore, type Store } from "../../../src/store";
 
@@ -107,6 +109,39 @@ describe("--dags-folder TEAM=PATH", () => {
     await expect(folders?.reparse("b", aFile)).rejects.toThrow(`is not in the DAGs folder ${join(base, "b")} of team "b"`);
     await expect(folders?.reparse("c", aFile)).rejects.toThrow('team "c" has no DAGs folder on this server');
     expect((await folders?.reparse("a", aFile))?.parsed).toEqual([aFile]);
+  });
+
+  test("a team's file that parses slowly holds back no other team's DAGs", async () => {
+    const finished = join(base, "slow-finished");
+    put(
+      join(base, "a", "slow.ts"),
+      `import { writeFileSync } from "node:fs";\nawait Bun.sleep(4000);\nwriteFileSync(${JSON.stringify(finished)}, "");\n`,
+    );
+    put(join(base, "b", "etl.json"), bashDag("etl", "t"));
+    const plans = await planTeamFolders({
+      dags_folder: "",
+      team_dags_folders: [
+        { team: "a", path: join(base, "a") },
+        { team: "b", path: join(base, "b") },
+      ],
+      dags_folder_layout: "single",
+    });
+    for (const p of plans) await store.ensureTeam(p.team, T0);
+    // The server's parser: a code file in a child process of its own.
+    const parser = new IsolatedDagParser({ command: selfCommand(), version: "test" });
+    folders = new TeamDagFolders(
+      plans.map((p) => ({ team: p.team, sync: new DagFolderSync({ ...p, store, parser, pausedOnCreate: false, logger: silentLogger }) })),
+    );
+    const syncing = folders.syncOnce(T0);
+    await waitFor(
+      async () => (await store.getDag("b", "etl")) !== null,
+      10_000,
+      () => "team b's DAG never appeared",
+    );
+    expect(existsSync(finished)).toBe(false); // team a's file is still being parsed
+    expect([...(await syncing).keys()]).toEqual(["a", "b"]);
+    expect(existsSync(finished)).toBe(true);
+    expect(await errorsOf("a")).toEqual(["a/slow.ts"]); // it defines no DAG
   });
 });
 
