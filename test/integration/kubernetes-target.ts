@@ -11,6 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, wri
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { ensureTestImage, testEngine } from "../support/docker";
+import { linkedLibraries } from "../support/ldd";
 import type { DockerClient } from "../../src/executors";
 
 export interface KubeTarget {
@@ -86,8 +87,7 @@ export async function ensureAgentImage(engine: DockerClient): Promise<string> {
   const root = mkdtempSync(join(tmpdir(), "leoflow-agent-rootfs-"));
   try {
     const cp = Bun.which("cp")!;
-    const ldd = Bun.spawnSync(["ldd", cp, BINARY]).stdout.toString();
-    const files = new Set([...ldd.matchAll(/(\/[^\s]+\.so[^\s]*)/g)].map((m) => m[1]!));
+    const files = linkedLibraries([cp, BINARY]);
     mkdirSync(join(root, "bin"), { recursive: true });
     copyFileSync(cp, join(root, "bin/cp"));
     mkdirSync(join(root, "usr/local/bin"), { recursive: true });

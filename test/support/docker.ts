@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, copyFileSync } f
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { DockerClient } from "../../src/executors/docker";
+import { linkedLibraries } from "./ldd";
 
 export const TEST_IMAGE = "localhost/leoflow-test:1";
 const DEFAULT_SOCKET = "/run/leoflow-podman/podman.sock";
@@ -71,8 +72,7 @@ export async function ensureTestImage(client: DockerClient): Promise<string> {
     }
     // The libraries of the tools and of leoflow itself (glibc's libc, libpthread, libdl, libm, ld-linux…).
     const leoflow = process.env.LEOFLOW_TEST_BINARY ?? join(import.meta.dir, "../../dist/leoflow");
-    const ldd = Bun.spawnSync(["ldd", ...binaries, ...(existsSync(leoflow) ? [leoflow] : [])]).stdout.toString();
-    for (const m of ldd.matchAll(/(\/[^\s]+\.so[^\s]*)/g)) files.add(m[1]!);
+    for (const lib of linkedLibraries([...binaries, ...(existsSync(leoflow) ? [leoflow] : [])])) files.add(lib);
     for (const f of files) {
       mkdirSync(join(root, dirname(f)), { recursive: true });
       copyFileSync(f, join(root, f));

@@ -9,6 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ensureTestImage } from "../docker";
+import { linkedLibraries } from "../ldd";
 import { KubeletEngine } from "./engine";
 
 export const LEOFLOW_IMAGE = "localhost/leoflow:kube-api-double";
@@ -30,11 +31,7 @@ async function build(binary: string, engine: KubeletEngine): Promise<string> {
     // The base: the test image plus cp and the libraries it links.
     const base = join(dir, "base");
     const cp = Bun.which("cp")!;
-    const libs = [
-      ...Bun.spawnSync(["ldd", cp])
-        .stdout.toString()
-        .matchAll(/(\/[^\s]+\.so[^\s]*)/g),
-    ].map((m) => m[1]!);
+    const libs = linkedLibraries([cp]);
     for (const f of [cp, ...libs]) {
       mkdirSync(join(base, "rootfs", dirname(f)), { recursive: true });
       copyFileSync(f, join(base, "rootfs", f));
