@@ -34,6 +34,11 @@ export interface DagFolderSyncOptions {
   onChange?: (dagIds: string[]) => void;
   /** Server policy (e.g. the docker executor's allowlist): issues refuse the DAG as import errors. */
   admit?: (spec: DagSpec, team: string) => { path: string; message: string }[];
+  /**
+   * How long a sync waits for its parses while none of them ends before it returns and leaves the rest to their
+   * parses (their results are stored when those end). Default 3000.
+   */
+  stalledParseMs?: number;
 }
 
 export interface SyncReport {
@@ -47,6 +52,8 @@ export interface SyncReport {
   changedDagIds: string[];
   /** Files that now have import errors. */
   filesWithErrors: string[];
+  /** Files still being parsed when the sync returned: their outcome is stored (and announced) when it ends. */
+  parsing: string[];
 }
 
 interface FileState {
@@ -62,6 +69,23 @@ const DEBOUNCE_MS = 200;
 /** Longest a file defining a new dag_id waits for the files before it in path order (most parse in well under it). */
 const NEW_DAG_WAIT_MS = 1_000;
 
+type ScannedFile = Awaited<ReturnType<typeof listDagFiles>>[number];
+
+/** Whether `work` settled within `ms` (its rejection is thrown); the timer does not keep the process alive. */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((r) => {
+    timer = setTimeout(() => r(false), ms);
+    timer.unref?.();
+  });
+  try {
+    return await Promise.race([work.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+const emptyReport = (): SyncReport => ({ files: 0, parsed: [], removed: [], changedDagIds: [], filesWithErrors: [], parsing: [] });
+
 export class DagFolderSync {
   private readonly folder: string;
   private readonly files = new Map<string, FileState>();
@@ -74,6 +98,12 @@ export class DagFolderSync {
   /** mtime/size of the helper modules last seen, and the digest of their bytes (see parse-cache.ts). */
   private helperStamp = "";
   private helpers = "";
+  /** Files whose parse a sync started and whose outcome is not stored yet: a later sync leaves them to it. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Outcomes stored so far (a sync's measure of progress), one at a time through `storing`. */
+  private stored = 0;
+  private storing: Promise<unknown> = Promise.resolve();
+  private stopped = false;
 
   constructor(private readonly opts: DagFolderSyncOptions) {
     this.folder = resolve(opts.folder);
@@ -81,13 +111,18 @@ export class DagFolderSync {
 
   /**
    * Scans once and applies what changed. Rejects only when the folder itself is unusable (missing, not a
-   * folder); problems in files become import errors.
+   * folder); problems in files become import errors. `whole` (the default): returns once every file's outcome
+   * is stored, however long a parse takes (up to the parse timeout), so the caller finds every DAG in the store
+   * (the server's first scan, before it says it is serving). Not whole (the watcher's and poller's scans):
+   * returns once no parse has ended for stalledParseMs, leaving the files still parsing to their parses, so an
+   * edit made meanwhile is taken by the next scan.
    *
    * @example const report = await sync.syncOnce(); // at server start, before start()
    */
-  async syncOnce(now: Date = new Date()): Promise<SyncReport> {
+  async syncOnce(now: Date = new Date(), { whole = true }: { whole?: boolean } = {}): Promise<SyncReport> {
     const scanned = await listDagFiles(this.folder, { topOnly: this.opts.topOnly });
-    const report: SyncReport = { files: scanned.length, parsed: [], removed: [], changedDagIds: [], filesWithErrors: [] };
+    const report: SyncReport = { ...emptyReport(), files: scanned.length };
+    const sync = { returned: false };
     const present = new Set(scanned.map((f) => f.path));
     if (await this.refreshHelpers()) {
       // A helper changed: code files may import it, so they are parsed again (their cache key changed too).
@@ -98,65 +133,39 @@ export class DagFolderSync {
     }
 
     for (const file of [...this.files.keys()].filter((f) => !present.has(f))) {
-      await this.guard(file, async () => {
-        const owned = this.files.get(file)?.owned ?? [];
-        await this.opts.store.deactivateDagsOfFile(this.opts.team, file, []);
-        await this.opts.store.replaceImportErrors(this.opts.team, file, [], now);
-        this.files.delete(file);
-        this.release(owned);
-        report.removed.push(file);
-        report.changedDagIds.push(...owned);
-      });
+      await this.serially(() =>
+        this.guard(file, async () => {
+          const owned = this.files.get(file)?.owned ?? [];
+          await this.opts.store.deactivateDagsOfFile(this.opts.team, file, []);
+          await this.opts.store.replaceImportErrors(this.opts.team, file, [], now);
+          this.files.delete(file);
+          this.release(owned);
+          report.removed.push(file);
+          report.changedDagIds.push(...owned);
+        }),
+      );
     }
 
-    // Two passes: a file that gave up a dag_id lets a file refused for that id claim it in the second.
-    for (let pass = 0; pass < 2; pass++) {
-      const changed = scanned.filter((f) => {
-        const s = this.files.get(f.path);
-        return !s || s.mtimeMs !== f.mtimeMs || s.size !== f.size;
+    // Two passes: a file that gave up a dag_id lets a file refused for that id claim it in the second. A pass
+    // whose parses stall leaves the second to a later sync (the released files are changed for it).
+    try {
+      for (let pass = 0; pass < 2; pass++) {
+        const changed = scanned.filter((f) => {
+          const s = this.files.get(f.path);
+          return !this.inFlight.has(f.path) && (!s || s.mtimeMs !== f.mtimeMs || s.size !== f.size);
+        });
+        if (changed.length === 0) break;
+        const stored = this.parseAndStore(changed, now, report, sync);
+        if (whole) await Promise.all(stored);
+        else if (!(await this.settledOrStalled(stored))) break;
+      }
+    } finally {
+      // From here on an outcome stored late is announced on its own (parseAndStore).
+      await this.serially(async () => {
+        sync.returned = true;
       });
-      if (changed.length === 0) break;
-      // All at once, so the parser can run several parse processes. Each file is applied once its result is in,
-      // one at a time: a file that parses slowly (up to the parse timeout) holds back no other file's DAGs or
-      // import errors. Path order decides a dag_id two files define: a file defining one it does not own yet
-      // waits for the files before it, though no longer than NEW_DAG_WAIT_MS (a file that slow to parse comes
-      // second).
-      const results = changed.map(() => Promise.withResolvers<LoadResult>());
-      const index = new Map(changed.map((f, i) => [resolve(f.path), i]));
-      const parsed = this.opts.parser.parse(
-        changed.map((f) => f.path),
-        this.helpers,
-        this.opts.team,
-        (r) => results[index.get(resolve(r.file)) ?? -1]?.resolve(r),
-      );
-      parsed.then(
-        (all) => {
-          for (const [i, r] of all.entries()) results[i]!.resolve(r);
-        },
-        (e) => {
-          for (const r of results) r.reject(e);
-        },
-      );
-      let turn = Promise.resolve();
-      const applied: Promise<void>[] = [];
-      for (const [i, f] of changed.entries())
-        applied.push(
-          results[i]!.promise.then(async (loaded) => {
-            if (this.claimsNew(f.path, loaded)) await Promise.race([Promise.all(applied.slice(0, i)), Bun.sleep(NEW_DAG_WAIT_MS)]);
-            const mine = turn.then(() =>
-              this.guard(f.path, async () => {
-                const result = await this.apply(loaded, now, report);
-                this.files.set(f.path, { mtimeMs: f.mtimeMs, size: f.size, ...result });
-                if (!report.parsed.includes(f.path)) report.parsed.push(f.path);
-              }),
-            );
-            turn = mine;
-            await mine;
-          }),
-        );
-      await Promise.all(applied);
     }
-
+    report.parsing = [...this.inFlight.keys()].sort();
     report.changedDagIds = [...new Set(report.changedDagIds)].sort();
     report.parsed.sort();
     report.filesWithErrors.sort();
@@ -167,6 +176,7 @@ export class DagFolderSync {
   /** Watches the folder (debounced) and polls as a fallback. Call syncOnce() first to fail fast. */
   start(): void {
     if (this.poll) return;
+    this.stopped = false;
     this.poll = setInterval(() => this.trigger(), this.opts.pollIntervalMs ?? 2000);
     try {
       this.watcher = watch(this.folder, { recursive: true }, () => {
@@ -183,7 +193,9 @@ export class DagFolderSync {
     }
   }
 
+  /** Stops watching; a parse still under way stores nothing when it ends. */
   stop(): void {
+    this.stopped = true;
     if (this.poll) clearInterval(this.poll);
     if (this.debounce) clearTimeout(this.debounce);
     this.watcher?.close();
@@ -202,10 +214,12 @@ export class DagFolderSync {
     if (!path.startsWith(`${this.folder}${sep}`))
       throw new Error(`${path} is not in the DAGs folder ${this.folder} of team "${this.opts.team}"; only files of the folder are parsed`);
     while (this.running) await this.running;
+    await this.inFlight.get(path)?.catch(() => {}); // a parse of it under way ends first
     const state = this.files.get(path);
     if (state) state.mtimeMs = -1; // stale: parsed again, keeps what it owns meanwhile
     const report = await this.runSync(now);
     if (!report) throw new Error(`syncing the DAGs folder ${this.folder} failed; the server log says why`);
+    await this.inFlight.get(path)?.catch(() => {}); // however long its parse takes (up to the parse timeout)
     return report;
   }
 
@@ -220,7 +234,7 @@ export class DagFolderSync {
 
   /** One sync, recorded as the running one; a failure is logged (the result is then null), never thrown. */
   private runSync(now?: Date): Promise<SyncReport | null> {
-    const run = this.syncOnce(now)
+    const run = this.syncOnce(now, { whole: false })
       .catch((e) => {
         this.opts.logger.error("DAG folder sync failed", { team: this.opts.team, folder: this.folder, error: e });
         return null;
@@ -234,6 +248,91 @@ export class DagFolderSync {
       });
     this.running = run;
     return run;
+  }
+
+  /**
+   * Parses `changed` all at once (the parser runs several parse processes) and stores each file's outcome once
+   * its own parse ends, one store write at a time: a file that parses slowly (up to the parse timeout) holds
+   * back no other file's DAGs or import errors, and until its outcome is stored a later sync leaves it to this
+   * parse. Path order decides a dag_id two files define: a file defining one it does not own yet waits for the
+   * files before it, though no longer than NEW_DAG_WAIT_MS (a file that slow to parse comes second). An outcome
+   * stored after `sync` returned goes into a report of its own, announced with onChange; a file gone meanwhile
+   * is left to the removal of a later sync.
+   */
+  private parseAndStore(changed: ScannedFile[], now: Date, report: SyncReport, sync: { returned: boolean }): Promise<void>[] {
+    const results = changed.map(() => Promise.withResolvers<LoadResult>());
+    const index = new Map(changed.map((f, i) => [resolve(f.path), i]));
+    const parsed = this.opts.parser.parse(
+      changed.map((f) => f.path),
+      this.helpers,
+      this.opts.team,
+      (r) => results[index.get(resolve(r.file)) ?? -1]?.resolve(r),
+    );
+    parsed.then(
+      (all) => {
+        for (const [i, r] of all.entries()) results[i]!.resolve(r);
+      },
+      (e) => {
+        for (const r of results) r.reject(e);
+      },
+    );
+    const stored: Promise<void>[] = [];
+    for (const [i, f] of changed.entries()) {
+      const done = results[i]!.promise.then(async (loaded) => {
+        if (this.claimsNew(f.path, loaded)) await within(Promise.all(stored.slice(0, i)), NEW_DAG_WAIT_MS);
+        let late: SyncReport | null = null;
+        await this.serially(() =>
+          this.guard(f.path, async () => {
+            if (this.stopped || !(await Bun.file(f.path).exists())) return;
+            const into = sync.returned ? (late = emptyReport()) : report;
+            const result = await this.apply(loaded, now, into);
+            this.files.set(f.path, { mtimeMs: f.mtimeMs, size: f.size, ...result });
+            if (!into.parsed.includes(f.path)) into.parsed.push(f.path);
+          }),
+        );
+        if (late) this.announceLate(f.path, late);
+      });
+      const settled = done.finally(() => {
+        this.inFlight.delete(f.path);
+        this.stored++;
+      });
+      settled.catch(() => {}); // the sync that started it awaits `done`, or has returned (stalled) without it
+      this.inFlight.set(f.path, settled);
+      stored.push(done);
+    }
+    return stored;
+  }
+
+  /**
+   * True once every outcome is stored; false when none was stored for stalledParseMs while some are still
+   * parsing (a file in an endless loop until the parse timeout), so the sync returns and a later one runs.
+   * Rejects when the parser failed.
+   */
+  private async settledOrStalled(stored: Promise<void>[]): Promise<boolean> {
+    const all = Promise.all(stored);
+    for (;;) {
+      const before = this.stored;
+      if (await within(all, this.opts.stalledParseMs ?? 3_000)) return true;
+      if (this.stored === before) return false;
+    }
+  }
+
+  /** Store writes one at a time: an outcome's, and a sync's return (which decides where later outcomes go). */
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const turn = this.storing.then(work);
+    this.storing = turn.catch(() => {});
+    return turn;
+  }
+
+  /** The outcome of a file whose parse ended after its sync returned. */
+  private announceLate(file: string, late: SyncReport): void {
+    const ids = [...new Set(late.changedDagIds)].sort();
+    this.opts.logger.info("a DAG file's slow parse ended; its outcome is stored", {
+      team: this.opts.team,
+      file,
+      ...(ids.length ? { changed_dag_ids: ids.join(",") } : {}),
+    });
+    if (ids.length) this.opts.onChange?.(ids);
   }
 
   /** `loaded` defines a dag_id that `file` does not own yet: which file gets it may depend on the files before it. */

@@ -251,35 +251,77 @@ test("a changed helper module re-parses the code files (which may import it), no
   expect((await store.getDag("default", "uses_helper"))?.is_active).toBe(true);
 });
 
-test("a file that parses slowly holds back no other file's DAGs or import errors", async () => {
-  // The server's parser: each code file in a child process of its own, data files in a batch of their own.
-  const parser = new IsolatedDagParser({ command: selfCommand(), version: "test" });
-  sync = new DagFolderSync({ team: "default", folder, store, parser, pausedOnCreate: false, logger: silentLogger });
-  const finished = join(folder, "slow-finished");
-  // "a_slow" sorts first: before this change every file waited for it, in path order.
-  put(
-    "a_slow.ts",
-    `import { writeFileSync } from "node:fs";\nawait Bun.sleep(4000);\nwriteFileSync(${JSON.stringify(finished)}, "");\nthrow new Error("slow and wrong");\n`,
-  );
-  put("good.json", bashDag("good"));
-  put("broken.yaml", "dag_id: broken\ntasks: [\n");
-  let settled = false;
-  const syncing = sync.syncOnce(at(1)).finally(() => (settled = true));
-  await waitFor(
-    async () => (await store.getDag("default", "good")) !== null && (await importErrors()).length > 0,
-    10_000,
-    () => "the good DAG and the broken file's error never appeared",
-  );
-  // Both are in while the slow file is still being parsed.
-  expect(existsSync(finished)).toBe(false);
-  expect(settled).toBe(false);
-  expect((await importErrors()).map((e) => e.file)).toEqual(["broken.yaml"]);
-  const report = await syncing;
-  expect(existsSync(finished)).toBe(true);
-  expect(report.parsed.map((p) => p.split("/").pop())).toEqual(["a_slow.ts", "broken.yaml", "good.json"]);
-  const errors = (await importErrors()).map((e) => [e.file, e.lines.includes("slow and wrong")]);
-  expect(errors.sort()).toEqual([
-    ["a_slow.ts", true],
-    ["broken.yaml", false],
-  ]);
+describe("a file that parses slowly (a real parse child sleeping seconds)", () => {
+  const finished = () => join(folder, "slow-finished");
+  /** "a_slow" sorts first: before, every file of the sync waited for it (path order), and every later sync too. */
+  const putSlow = (ms: number) =>
+    put(
+      "a_slow.ts",
+      `import { writeFileSync } from "node:fs";\nawait Bun.sleep(${ms});\nwriteFileSync(${JSON.stringify(finished())}, "");\nthrow new Error("slow and wrong");\n`,
+    );
+  const serverSync = (stalledParseMs?: number) =>
+    new DagFolderSync({
+      team: "default",
+      folder,
+      store,
+      // The server's parser: each code file in a child process of its own, data files in a batch of their own.
+      parser: new IsolatedDagParser({ command: selfCommand(), version: "test" }),
+      pausedOnCreate: false,
+      logger: silentLogger,
+      ...(stalledParseMs ? { stalledParseMs } : {}),
+    });
+
+  test("holds back no other file's DAGs or import errors in its sync", async () => {
+    sync = serverSync();
+    putSlow(4000);
+    put("good.json", bashDag("good"));
+    put("broken.yaml", "dag_id: broken\ntasks: [\n");
+    let settled = false;
+    const syncing = sync.syncOnce(at(1)).finally(() => (settled = true));
+    await waitFor(
+      async () => (await store.getDag("default", "good")) !== null && (await importErrors()).length > 0,
+      10_000,
+      () => "the good DAG and the broken file's error never appeared",
+    );
+    // Both are in while the slow file is still being parsed.
+    expect(existsSync(finished())).toBe(false);
+    expect(settled).toBe(false);
+    expect((await importErrors()).map((e) => e.file)).toEqual(["broken.yaml"]);
+    const report = await syncing; // the server's first scan: it waits for every file
+    expect(existsSync(finished())).toBe(true);
+    expect(report.parsed.map((p) => p.split("/").pop())).toEqual(["a_slow.ts", "broken.yaml", "good.json"]);
+    expect(report.parsing).toEqual([]);
+    const errors = (await importErrors()).map((e) => [e.file, e.lines.includes("slow and wrong")]);
+    expect(errors.sort()).toEqual([
+      ["a_slow.ts", true],
+      ["broken.yaml", false],
+    ]);
+  }, 20_000);
+
+  test("a watcher's scan it stalls returns, and the next one applies an edit while it still parses", async () => {
+    // Its parse runs 6 s; the other file's parse child starts and reports within the first 1.5 s.
+    sync = serverSync(1_500);
+    putSlow(6000);
+    put("good.json", bashDag("good", "echo one"));
+    const first = await sync.syncOnce(at(1), { whole: false });
+    expect(existsSync(finished())).toBe(false);
+    expect(first.parsing).toEqual([join(folder, "a_slow.ts")]);
+    expect(first.parsed).toEqual([join(folder, "good.json")]);
+    // An edit while the slow file still parses: the next sync takes it at once and leaves the slow file alone.
+    put("good.json", bashDag("good", "echo two"));
+    const second = await sync.syncOnce(at(2), { whole: false });
+    expect(existsSync(finished())).toBe(false);
+    expect(second.parsed).toEqual([join(folder, "good.json")]);
+    expect(second.parsing).toEqual([join(folder, "a_slow.ts")]);
+    const spec = await store.getDagVersion((await store.getDag("default", "good"))!.version_id);
+    expect(spec?.tasks[0]).toMatchObject({ bash_command: "echo two" });
+    // The slow file's outcome is stored when its parse ends, by the sync that started it.
+    await waitFor(
+      async () => (await importErrors()).some((e) => e.file === "a_slow.ts"),
+      10_000,
+      () => "the slow file's import error never appeared",
+    );
+    expect(existsSync(finished())).toBe(true);
+    expect((await sync.syncOnce(at(3), { whole: false })).parsed).toEqual([]); // stored: nothing left to parse
+  }, 20_000);
 });

@@ -139,10 +139,11 @@ describe("--dags-folder TEAM=PATH", () => {
       () => "team b's DAG never appeared",
     );
     expect(existsSync(finished)).toBe(false); // team a's file is still being parsed
+    // The server's first scan: it returns once every team's every file is stored.
     expect([...(await syncing).keys()]).toEqual(["a", "b"]);
     expect(existsSync(finished)).toBe(true);
     expect(await errorsOf("a")).toEqual(["a/slow.ts"]); // it defines no DAG
-  });
+  }, 20_000);
 });
 
 describe("--dags-folder-layout=teams", () => {
