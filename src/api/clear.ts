@@ -25,6 +25,7 @@ import { getDagOr404, getDagRunOr404 } from "./lookups";
 import { teamOf } from "./team";
 import { serializeDagRun, serializeTaskInstance } from "./serialize";
 import { runVersionTimes } from "./version-times";
+import { logStoppedTries } from "./stopped-tries";
 import { isoDateTime, parseBody } from "./validate";
 
 const notLatestVersion = lazySchema(() =>
@@ -134,6 +135,7 @@ export async function applyClear(
   targets: Target[],
   snapshots: Map<number, { spec: DagSpec; tis: readonly TaskInstanceRecord[] }>,
   resetRuns: boolean,
+  by: string | null,
 ): Promise<void> {
   const clears: TaskClear[] = [];
   const runs = new Map<number, DagRunRecord>();
@@ -145,6 +147,13 @@ export async function applyClear(
   }
   const runChanges: RunStateChange[] = resetRuns ? [...runs.values()].map(requeueAfterClear).filter((r) => r !== null) : [];
   const done = await deps.store.applyOperatorChange({ clears, runs: runChanges }, deps.now());
+  const before = [...snapshots.values()].flatMap((s) => s.tis);
+  await logStoppedTries(
+    deps,
+    before,
+    clears.map((t, i) => ({ id: t.id, what: "cleared", applied: done.clears[i] === true })),
+    by,
+  );
   const missed = done.clears.filter((ok) => !ok).length;
   if (missed) deps.logger.warn("some task instances changed while being cleared and were left as they are", { missed });
   for (const id of runs.keys()) deps.scheduler.wake(id);
@@ -247,7 +256,7 @@ export function clearRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
         );
     }
     if (!body.dry_run) {
-      await applyClear(deps, targets, snapshots, body.reset_dag_runs);
+      await applyClear(deps, targets, snapshots, body.reset_dag_runs, c.get("user")?.username ?? null);
       deps.logger.info("task instances cleared", { dag_id: dag.dag_id, count: targets.length, by: c.get("user")?.username ?? null });
     }
     return c.json(await serializeTargets(store, targets, !body.dry_run));
@@ -263,7 +272,7 @@ export function clearRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       run: snap.run,
     }));
     if (body.dry_run) return c.json(await serializeTargets(store, targets, false));
-    await applyClear(deps, targets, new Map([[run.id, { spec, tis: snap.tis }]]), true);
+    await applyClear(deps, targets, new Map([[run.id, { spec, tis: snap.tis }]]), true, c.get("user")?.username ?? null);
     deps.logger.info("dag run cleared", {
       dag_id: run.dag_id,
       run_id: run.run_id,

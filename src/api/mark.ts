@@ -14,6 +14,7 @@ import { getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
 import { teamOf } from "./team";
 import { serializeDagRun, serializeTaskInstance } from "./serialize";
 import { runVersionTimes } from "./version-times";
+import { logStoppedTries } from "./stopped-tries";
 import { MapIndex } from "./task-instances";
 import { parseBody, parsePathParam, parseQuery } from "./validate";
 
@@ -67,9 +68,21 @@ async function markInput(
   return { run: snap.run, tis: snap.tis, spec };
 }
 
-/** Applies a planned mark; a conditional write that lost a race (the state moved meanwhile) is a 409. */
-async function apply(deps: ResolvedDeps, change: OperatorChange, what: string): Promise<void> {
+/**
+ * Applies a planned mark; a conditional write that lost a race (the state moved meanwhile) is a 409. A try it
+ * took from its agent mid-run gets a line saying so in its log (stopped-tries.ts): `before`, the run's task
+ * instances as the mark read them.
+ */
+async function apply(
+  deps: ResolvedDeps,
+  change: OperatorChange,
+  what: string,
+  before: readonly TaskInstanceRecord[] = [],
+  by: string | null = null,
+): Promise<void> {
   const done = await deps.store.applyOperatorChange(change, deps.now());
+  const marked = (change.transitions ?? []).map((t, i) => ({ id: t.id, what: `marked ${t.to}`, applied: done.transitions[i] === true }));
+  await logStoppedTries(deps, before, marked, by);
   if (done.transitions.some((ok) => !ok) || done.runs.some((ok) => !ok))
     throw new ConflictError(`${what} changed state while it was being marked; some changes were not applied; read it again and retry`);
 }
@@ -99,7 +112,7 @@ export async function markTaskInstance(
     });
     ids.push(...(change.transitions ?? []).map((t) => t.id).filter((id) => id !== ti.id));
     if (!opts.dryRun) {
-      await apply(deps, change, `task instance ${ti.task_id} of run ${run.run_id}`);
+      await apply(deps, change, `task instance ${ti.task_id} of run ${run.run_id}`, input.tis, opts.by);
       deps.logger.info("task instance marked", {
         dag_id: run.dag_id,
         run_id: run.run_id,
@@ -151,8 +164,9 @@ export function markRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const body = masked(await parseBody(c, PatchDagRunBody), update_mask, ["state", "note"]);
     const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
     if (body.state) {
-      const change = planRunMark(await markInput(store, run), body.state, deps.now(), body.note);
-      await apply(deps, change, `dag run ${run.run_id}`);
+      const input = await markInput(store, run);
+      const change = planRunMark(input, body.state, deps.now(), body.note);
+      await apply(deps, change, `dag run ${run.run_id}`, input.tis, c.get("user")?.username ?? null);
       deps.logger.info("dag run marked", {
         dag_id: run.dag_id,
         run_id: run.run_id,

@@ -207,6 +207,7 @@ export {
   type MappingFields,
 } from "./mapping";
 export { pullXCom, loadMappingSources, loadMappedArgs, type XComPullPort } from "./mapped-pull";
+export { appendToTryLog, type TryLogPort } from "./try-log";
 export { CALLBACK_KINDS, TS_CALLBACK, callbackList, type CallbackKind } from "./callback-kinds";
 export type { CallbackSpec, DeadlineSpec } from "./callback-spec";
 export {

@@ -20,6 +20,7 @@ import {
   type TaskInstanceRecord,
 } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
+import { appendToTryLog } from "../../src/domain";
 import type { Store } from "../../src/store";
 import { variablesContract } from "./contract-variables";
 import { schedulingContract } from "./contract-scheduling";
@@ -678,6 +679,21 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect(await store.readLogs(id, 3)).toEqual([]);
         await store.appendLogs(id, 1, 4, []);
         expect(await store.readLogs(id, 1, 3)).toEqual([]);
+      });
+
+      test("lastLogSeq is a try's last stored line, -1 for a try with none; appendToTryLog writes after it", async () => {
+        const { ti } = await dagWithRun();
+        const id = ti("extract").id;
+        expect(await store.lastLogSeq(id, 1)).toBe(-1);
+        await store.appendLogs(id, 1, 0, lines("a", "b", "c"));
+        await store.appendLogs(id, 1, 3, lines("d", "e")); // a second batch
+        await store.appendLogs(id, 2, 0, lines("try 2"));
+        expect([await store.lastLogSeq(id, 1), await store.lastLogSeq(id, 2), await store.lastLogSeq(id, 3)]).toEqual([4, 0, -1]);
+        await appendToTryLog(store, id, 1, [{ timestamp: at(9), stream: "leoflow", line: "marked failed" }]);
+        expect((await store.readLogs(id, 1, 3)).map((l) => [l.seq, l.stream, l.line])).toEqual([
+          [4, "stdout", "e"],
+          [5, "leoflow", "marked failed"],
+        ]);
       });
 
       test("batches overlapping in seq read back once per seq, the line stored first kept; a batch written twice in one call is one", async () => {

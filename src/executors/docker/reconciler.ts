@@ -13,13 +13,13 @@ import type { DockerClient, ContainerInspect } from "./client";
 import { demuxLogLines } from "./log-stream";
 import { decideContainer, decideStagingVolume, type ContainerFacts } from "./reconcile-rules";
 import { LABEL } from "./settings";
-import { DEFAULT_TEAM, errorMessage, toError } from "../../domain";
+import { appendToTryLog, DEFAULT_TEAM, errorMessage, toError } from "../../domain";
 
 /** What the reconciler needs from the store (the Store satisfies it). */
 export interface DockerReconcilerPort {
   getTaskInstanceById(id: number): Promise<TaskInstanceRecord | null>;
   applyTransitions(transitions: TaskTransition[], now: Date): Promise<boolean[]>;
-  readLogs(tiId: number, tryNumber: number, afterSeq?: number, limit?: number): Promise<LogLineRecord[]>;
+  lastLogSeq(tiId: number, tryNumber: number): Promise<number>;
   appendLogs(tiId: number, tryNumber: number, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): Promise<void>;
   /** The run a staging volume belongs to (in the volume's team). */
   getDagRun(team: string, dagId: string, runId: string): Promise<DagRunRecord | null>;
@@ -126,16 +126,9 @@ export class DockerReconciler {
   private async keepLastLines(containerId: string, tiId: number, tryNumber: number, reason: string): Promise<void> {
     const { client, store } = this.opts;
     const lines = demuxLogLines(await client.containerLogs(containerId, this.opts.logTailLines ?? 50));
-    let next = 0;
-    for (
-      let page = await store.readLogs(tiId, tryNumber, -1, 1000);
-      page.length;
-      page = await store.readLogs(tiId, tryNumber, next - 1, 1000)
-    )
-      next = page[page.length - 1]!.seq + 1;
     const now = new Date();
     const header = lines.length ? `${reason}; its last ${lines.length} log lines follow` : `${reason}; it printed nothing`;
-    await store.appendLogs(tiId, tryNumber, next, [
+    await appendToTryLog(store, tiId, tryNumber, [
       { timestamp: now, stream: "executor", line: header },
       ...lines.map((l) => ({ timestamp: now, stream: l.stream, line: l.line })),
     ]);

@@ -12,7 +12,7 @@
  */
 import type { V1Pod } from "@kubernetes/client-node";
 import type { LogLineRecord, TaskInstanceRecord, TaskTransition } from "../../domain";
-import { toError, errorMessage } from "../../domain";
+import { appendToTryLog, toError, errorMessage } from "../../domain";
 import type { Logger } from "../../observability";
 import { failLiveTry } from "../fail-live-try";
 import type { KubeClient } from "./client";
@@ -25,7 +25,7 @@ import type { StagingVolumes } from "./staging";
 export interface ReconcilerStorePort {
   getTaskInstanceById(id: number): Promise<TaskInstanceRecord | null>;
   applyTransitions(transitions: TaskTransition[], now: Date): Promise<boolean[]>;
-  readLogs(tiId: number, tryNumber: number, afterSeq?: number, limit?: number): Promise<LogLineRecord[]>;
+  lastLogSeq(tiId: number, tryNumber: number): Promise<number>;
   appendLogs(tiId: number, tryNumber: number, firstSeq: number, lines: Omit<LogLineRecord, "seq">[]): Promise<void>;
 }
 
@@ -246,18 +246,11 @@ export class KubernetesReconciler {
       .podLog(pod, container, this.o.logTailLines ?? 50)
       .catch(() => "");
     const lines = text.split("\n").filter((l, i, all) => l !== "" || i < all.length - 1);
-    let next = 0;
-    for (
-      let page = await store.readLogs(tiId, tryNumber, -1, 1000);
-      page.length;
-      page = await store.readLogs(tiId, tryNumber, next - 1, 1000)
-    )
-      next = page[page.length - 1]!.seq + 1;
     const now = this.now();
     const header = lines.length
       ? `${reason}; the last ${lines.length} log lines of container ${container} follow`
       : `${reason}; container ${container} printed nothing`;
-    await store.appendLogs(tiId, tryNumber, next, [
+    await appendToTryLog(store, tiId, tryNumber, [
       { timestamp: now, stream: "executor", line: header },
       ...lines.map((line) => ({ timestamp: now, stream: "stdout", line })),
     ]);

@@ -62,7 +62,9 @@ export interface RunsApiStore extends Pick<SchedulerStore, "createDagRun" | "loa
 }
 
 /** Task instances, their logs and their XComs. */
-export interface TaskInstancesApiStore extends Pick<TaskLogStore, "readLogs">, Pick<AgentRpcStore, "getXCom"> {
+export interface TaskInstancesApiStore
+  extends Pick<TaskLogStore, "readLogs" | "lastLogSeq" | "appendLogs">,
+    Pick<AgentRpcStore, "getXCom"> {
   /** The task instances of the team's run. */
   listTaskInstances(team: string, dagId: string, runId: string, opts?: ListOptions): Promise<Page<TaskInstanceRecord>>;
   /**

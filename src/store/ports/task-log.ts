@@ -19,4 +19,6 @@ export interface TaskLogStore {
   /** appendLogs for many tries in one write (the inline runner's tasks share it): all stored, or none. */
   appendLogBatches(batches: readonly LogBatch[]): Promise<void>;
   readLogs(tiId: number, tryNumber: number, afterSeq?: number, limit?: number): Promise<LogLineRecord[]>;
+  /** The seq of the try's last stored line; -1 when it has none. */
+  lastLogSeq(tiId: number, tryNumber: number): Promise<number>;
 }

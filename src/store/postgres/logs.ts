@@ -85,3 +85,13 @@ export async function readLogs(
 ): Promise<LogLineRecord[]> {
   return readChunkedLog((afterFirst, n) => query<LogChunkRow>(db, READ_PAGE, [tiId, tryNumber, afterSeq, afterFirst, n]), afterSeq, limit);
 }
+
+/** The seq of the try's last stored line; -1 when it has none. */
+export async function lastLogSeq(db: Db, tiId: number, tryNumber: number): Promise<number> {
+  const [row] = await query<{ last: number | null }>(
+    db,
+    "SELECT max(last_seq) AS last FROM task_log_chunks WHERE ti_id = $1 AND try_number = $2",
+    [tiId, tryNumber],
+  );
+  return row?.last ?? -1;
+}

@@ -414,6 +414,9 @@ export class PostgresStore implements Store {
   async readLogs(tiId: number, tryNumber: number, afterSeq?: number, limit?: number): Promise<LogLineRecord[]> {
     return logs.readLogs(this.sql, tiId, tryNumber, afterSeq, limit);
   }
+  async lastLogSeq(tiId: number, tryNumber: number): Promise<number> {
+    return logs.lastLogSeq(this.sql, tiId, tryNumber);
+  }
 
   async pushTryXCom(t: TryIdentity, key: XComKey, value: unknown, now: Date): Promise<boolean> {
     return agentTries.pushTryXCom(this.hot, t, key, value, now, this.xcomMaxBytes);

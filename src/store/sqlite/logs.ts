@@ -73,3 +73,13 @@ export function readLogs(
   );
   return readChunkedLog((afterFirst, n) => page.all(tiId, tryNumber, afterSeq, afterFirst, n), afterSeq, limit);
 }
+
+/** The seq of the try's last stored line; -1 when it has none. */
+export function lastLogSeq(db: Database, tiId: number, tryNumber: number): number {
+  const row = db
+    .query<{ last: number | null }, [number, number]>(
+      "SELECT max(last_seq) AS last FROM task_log_chunks WHERE ti_id = ? AND try_number = ?",
+    )
+    .get(tiId, tryNumber);
+  return row?.last ?? -1;
+}

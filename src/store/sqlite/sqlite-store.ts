@@ -411,6 +411,9 @@ export class SqliteStore implements Store {
   async readLogs(tiId: number, tryNumber: number, afterSeq?: number, limit?: number): Promise<LogLineRecord[]> {
     return logs.readLogs(this.db, tiId, tryNumber, afterSeq, limit);
   }
+  async lastLogSeq(tiId: number, tryNumber: number): Promise<number> {
+    return logs.lastLogSeq(this.db, tiId, tryNumber);
+  }
 
   async pushTryXCom(t: TryIdentity, key: XComKey, value: unknown, now: Date): Promise<boolean> {
     return agentTries.pushTryXCom(this.db, t, key, value, now, this.xcomMaxBytes);

@@ -26,14 +26,26 @@ forEachApiStore((makeHarness) => {
       expect(h.wakes).toEqual([run.id]);
     });
 
-    test("marking a running task failed stops its agent (the heartbeat is refused)", async () => {
+    test("marking a running task failed stops its agent (the heartbeat is refused) and says so in its try's log", async () => {
       const h = await makeHarness();
       const runId = await trigger(h, "etl");
       await setStates(h, "etl", runId, { extract: "running" });
       const extract = (await h.store.getTaskInstance("default", "etl", runId, "extract"))!;
+      await h.store.appendLogs(extract.id, 1, 0, [{ timestamp: new Date(), stream: "stdout", line: "tick 1" }]);
       const r = await h.json("PATCH", ti(runId, "extract"), { body: { new_state: "failed" } });
       expect(r.body.task_instances[0]).toMatchObject({ state: "failed" });
       expect(await h.store.heartbeat(extract.id, 1, new Date())).toBe(false);
+      // The agent's own lines are refused from now on: without this one the log would just stop at "tick 1".
+      expect((await h.store.readLogs(extract.id, 1)).map((l) => [l.seq, l.stream, l.line])).toEqual([
+        [0, "stdout", "tick 1"],
+        [
+          1,
+          "leoflow",
+          expect.stringMatching(
+            /^marked failed (by \S+ )?through the API while this try was running: its agent is told to stop the task at its next heartbeat$/,
+          ),
+        ],
+      ]);
     });
 
     test("a note alone changes only the note", async () => {
@@ -88,6 +100,14 @@ forEachApiStore((makeHarness) => {
       expect(r.body.end_date).not.toBeNull();
       const states = await tiStates(h, "etl", runId);
       expect([states.extract!.state, states.load!.state]).toEqual(["failed", "skipped"]);
+      const extract = (await h.store.getTaskInstance("default", "etl", runId, "extract"))!;
+      expect((await h.store.readLogs(extract.id, 1)).map((l) => l.line)).toEqual([
+        expect.stringMatching(
+          /^marked failed (by \S+ )?through the API while this try was running: its agent is told to stop the task at its next heartbeat$/,
+        ),
+      ]);
+      const load = (await h.store.getTaskInstance("default", "etl", runId, "load"))!;
+      expect(await h.store.readLogs(load.id, 1)).toEqual([]); // it never ran: nothing to say
     });
 
     test("success: every task instance succeeds; queued: the run is queued again", async () => {

@@ -65,6 +65,15 @@ forEachApiStore((makeHarness) => {
       await h.json("POST", CLEAR, { body: { dag_run_id: runId, only_running: true, only_failed: false, dry_run: false } });
       expect(await h.store.heartbeat(ti.id, 1, new Date())).toBe(false);
       expect((await h.store.getDagRun("default", "etl", runId))!.state).toBe("queued"); // an active run is not reset
+      expect((await h.store.readLogs(ti.id, 1)).map((l) => [l.stream, l.line])).toEqual([
+        [
+          "leoflow",
+          expect.stringMatching(
+            /^cleared (by \S+ )?through the API while this try was running: its agent is told to stop the task at its next heartbeat$/,
+          ),
+        ],
+      ]);
+      expect(await h.store.readLogs(ti.id, 2)).toEqual([]); // the next try's log starts empty
     });
 
     test("prevent_running_task refuses to clear a running task instance", async () => {

@@ -54,7 +54,7 @@ function reconciler(cluster: ReturnType<typeof fakeCluster>, isLeader: () => boo
     store: {
       getTaskInstanceById: async () => null,
       applyTransitions: async () => [],
-      readLogs: async () => [],
+      lastLogSeq: async () => -1,
       appendLogs: async () => {},
     },
     logger: silentLogger,
