@@ -436,6 +436,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
         logger: log.child("rpc"),
         heartbeatIntervalSeconds: cfg.heartbeat_interval,
         maxBodyBytes: cfg.rpc_max_body,
+        maxTryLogBytes: cfg.task_log_max_bytes,
         renewTokenTtlSeconds: cfg.agent_token_ttl,
         onTaskStateChange: (runId) => wake(runId),
         // A success may queue its chain's next task in the same write: on the leader, whose loop queued the try.

@@ -37,6 +37,7 @@ const API_OPTIONS = new Set([
   "trusted_proxy_hops",
   "api_max_body",
   "rpc_max_body",
+  "task_log_max_bytes",
   "jwt_secret",
   "jwt_previous_secrets",
   "token_ttl",

@@ -24,6 +24,7 @@ import { rescheduleTry } from "./reschedule";
 import { taskSpecReader } from "./task-spec";
 import type { NextTask, XComInputsAhead } from "./xcom-inputs";
 import { registerTry } from "./register";
+import { TryLogBudget } from "./log-budget";
 
 export interface AgentRpcDeps {
   store: AgentRpcStore;
@@ -32,6 +33,8 @@ export interface AgentRpcDeps {
   heartbeatIntervalSeconds: number;
   /** Largest request body accepted, in bytes (`--rpc-max-body`, default 4 MiB); larger ones are refused unread. */
   maxBodyBytes?: number;
+  /** `--task-log-max-bytes`: the most log bytes one try stores through this door (log-budget.ts). */
+  maxTryLogBytes?: number;
   /** `--agent-token-ttl`: heartbeats of a running try hand out a fresh renewable token with this lifetime. */
   renewTokenTtlSeconds?: number;
   /** Called after an agent moved a task instance to a terminal state, so the scheduler can plan the run now. */
@@ -68,6 +71,12 @@ export function agentServiceImpl(
   const now = deps.now ?? (() => new Date());
   const caller = (ctx: HandlerContext) => authenticate(ctx, tokens, store, now());
   const registration = { store, logger, heartbeatIntervalSeconds: deps.heartbeatIntervalSeconds, taskSpec };
+  const logBudget = new TryLogBudget(deps.maxTryLogBytes);
+  /** The lines of an append (AppendLogs, or a report's last lines) that the try's log budget still takes. */
+  const withinBudget = (t: { id: { tiId: number; tryNumber: number } }, l: TryLines): TryLines => ({
+    firstSeq: l.firstSeq,
+    lines: logBudget.admit(t.id.tiId, t.id.tryNumber, l.firstSeq, l.lines, now()),
+  });
   // A hand-off is an optimisation: if asking for one fails, the report is written alone and the run is nudged.
   const askHandOff = (t: TryIdentity, at: Date): TryHandOff | undefined => {
     try {
@@ -91,7 +100,8 @@ export function agentServiceImpl(
       // Lines after the try ended (or from a superseded try) are refused: nobody can write into a finished log.
       // The check and the write are one store call; a refusal is read again to say why.
       const token = await identify(ctx, tokens, now());
-      const { firstSeq, lines } = logLinesOf(req.firstSeq, req.lines, "AppendLogs");
+      const { firstSeq, lines } = withinBudget(token, logLinesOf(req.firstSeq, req.lines, "AppendLogs"));
+      if (!lines.length) return create(AppendLogsResponseSchema, {}); // the try's log is full: dropped (log-budget.ts)
       if (!(await store.appendTryLogs(tryOf(token), firstSeq, lines))) {
         const c = await caller(ctx);
         requireLiveTry(c, "AppendLogs");
@@ -155,20 +165,24 @@ export function agentServiceImpl(
         const c = await caller(ctx);
         if (isStale(c) || c.ti.state !== "running") return create(ReportStateResponseSchema, { state: c.ti.state });
         // The check's last lines go in while its try still runs (an AppendLogs of its own).
-        if (lines) await store.appendTryLogs(tryOf(c), lines.firstSeq, lines.lines);
+        const kept = lines && withinBudget(c, lines);
+        if (kept?.lines.length) await store.appendTryLogs(tryOf(c), kept.firstSeq, kept.lines);
         const state = await rescheduleTry(store, c.ti, now());
         deps.onTaskStateChange(c.ti.dag_run_id);
         return create(ReportStateResponseSchema, { state });
       }
       // The end and the read of the task instance are one store call, as Register's start is.
       const token = await identify(ctx, tokens, now());
+      const kept = lines && withinBudget(token, lines);
+      // The try's last lines are these: its log budget is not needed again.
+      logBudget.forget(token.id.tiId, token.id.tryNumber);
       const finish = {
         ...tryOf(token),
         to: to as TryFinish["to"],
         note: to === "failed" ? req.error || `exit code ${req.exitCode}` : req.error || null,
         // A final failure (a sensor's timeout) spends no retry: max_tries drops to the tries made.
         final: to === "failed" && req.final,
-        ...(lines ? { lines } : {}),
+        ...(kept?.lines.length ? { lines: kept } : {}),
       };
       // One time for the end and the start of a task it hands on (that start is never before this end).
       const at = now();

@@ -52,6 +52,7 @@ const rawDag = {
     { task_id: "long_runner", operator: "bash", bash_command: "true" },
     { task_id: "final_fail", operator: "bash", retries: 2, bash_command: "true" },
     { task_id: "cleared_mid_push", operator: "bash", bash_command: "true" },
+    { task_id: "own_lines", operator: "bash", bash_command: "true" },
     {
       task_id: "resched",
       operator: "sensor",
@@ -406,6 +407,41 @@ describe("the rpc service refuses what it must", () => {
     // An agent that lost the answer to its ReportState resends it and is told the state; its heartbeat says stop.
     expect((await client.reportState({ state: "success", exitCode: 0, error: "" })).state).toBe("success");
     expect((await client.heartbeat({})).shouldStop).toBe(true);
+  });
+
+  test("a task that sends its own lines past --task-log-max-bytes gets one note in its log; the rest is dropped", async () => {
+    // The agent stops shipping at its own cap; a task holding its try's token may call AppendLogs itself.
+    const { ti: t, token } = await queue("own_lines");
+    const handler = createAgentRpcHandler({
+      store,
+      tokens,
+      logger: silentLogger,
+      heartbeatIntervalSeconds: 1,
+      maxTryLogBytes: 1024 * 1024,
+      onTaskStateChange: () => {},
+    });
+    const capped = Bun.serve({ port: 0, fetch: async (req) => (await handler(req)) ?? new Response("not found", { status: 404 }) });
+    try {
+      const client = dial(`http://127.0.0.1:${capped.port}`, token);
+      await client.register({});
+      const kib = "x".repeat(1018); // with "stdout", 1,024 bytes a line: 1,024 lines fill the log
+      const batch = (from: number) => ({
+        firstSeq: from,
+        lines: Array.from({ length: 500 }, () => ({ timestampMs: Date.now(), stream: "stdout", line: kib })),
+      });
+      for (let from = 0; from < 3000; from += 500) await client.appendLogs(batch(from)); // every call succeeds
+      expect((await client.reportState({ state: "success", exitCode: 0, error: "" })).state).toBe("success");
+      const log = await store.readLogs(t.id, 1, -1, 5000);
+      expect(log.length).toBe(1025);
+      expect(log.slice(0, 1024).every((l) => l.line === kib)).toBe(true);
+      expect(log[1024]).toMatchObject({
+        seq: 1024,
+        stream: "leoflow",
+        line: "this try's log reached the control plane's limit of 1048576 bytes (--task-log-max-bytes) at line 1024; the rest of its lines are dropped",
+      });
+    } finally {
+      capped.stop(true);
+    }
   });
 
   test("a PushXCom whose try is cleared between the service's check and the write stores nothing", async () => {
