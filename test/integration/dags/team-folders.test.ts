@@ -115,7 +115,7 @@ describe("--dags-folder TEAM=PATH", () => {
     const finished = join(base, "slow-finished");
     put(
       join(base, "a", "slow.ts"),
-      `import { writeFileSync } from "node:fs";\nawait Bun.sleep(4000);\nwriteFileSync(${JSON.stringify(finished)}, "");\n`,
+      `import { writeFileSync } from "node:fs";\nawait Bun.sleep(6000);\nwriteFileSync(${JSON.stringify(finished)}, "");\n`,
     );
     put(join(base, "b", "etl.json"), bashDag("etl", "t"));
     const plans = await planTeamFolders({
