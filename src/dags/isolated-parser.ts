@@ -42,6 +42,9 @@ export const inProcessParser: DagParser = {
   },
 };
 
+/** Most parses take well under it; one still running after it is in a loop or a wait, until its timeout. */
+const LONG_PARSE_MS = 3_000;
+
 export interface IsolatedParserOptions {
   /** argv prefix that starts this program: `selfCommand()` from the agent module. */
   command: string[];
@@ -50,6 +53,8 @@ export interface IsolatedParserOptions {
   limits?: ParseLimits;
   /** Parse processes at once. Default 2–4 by CPU count. */
   concurrency?: number;
+  /** After this long a parse gives its slot to the next file (withSlot). Default LONG_PARSE_MS. */
+  longParseMs?: number;
   /** Data files per parse process. Default 100. */
   batchSize?: number;
   /** Default: in memory only. */
@@ -73,10 +78,14 @@ export class IsolatedDagParser implements DagParser {
   private readonly cache: Promise<ParseCache>;
   private readonly waiting: (() => void)[] = [];
   private active = 0;
+  /** Parses running past LONG_PARSE_MS that gave their slot up. */
+  private overtime = 0;
+  private readonly longParseMs: number;
 
   constructor(private readonly opts: IsolatedParserOptions) {
     this.limits = opts.limits ?? DEFAULT_PARSE_LIMITS;
     this.concurrency = opts.concurrency ?? Math.min(4, Math.max(2, availableParallelism()));
+    this.longParseMs = opts.longParseMs ?? LONG_PARSE_MS;
     this.cache = opts.cache ? Promise.resolve(opts.cache) : ParseCache.open(null);
   }
 
@@ -162,14 +171,35 @@ export class IsolatedDagParser implements DagParser {
     }
   }
 
+  /**
+   * Runs `work` (one parse process) in one of `concurrency` slots. A parse still running after LONG_PARSE_MS (a file
+   * in an endless loop or a wait, until its timeout) gives its slot to the next job, so two such files cannot stall
+   * every other file's parse for the timeout; at most `concurrency` parses run past their slot at once.
+   */
   private async withSlot<T>(work: () => Promise<T>): Promise<T> {
     while (this.active >= this.concurrency) await new Promise<void>((r) => this.waiting.push(r));
     this.active++;
+    let holds = true;
+    let overtime = false;
+    const free = () => {
+      if (!holds) return;
+      holds = false;
+      this.active--;
+      this.waiting.shift()?.();
+    };
+    const timer = setTimeout(() => {
+      if (this.overtime >= this.concurrency) return;
+      this.overtime++;
+      overtime = true;
+      free();
+    }, this.longParseMs);
+    timer.unref?.();
     try {
       return await work();
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      clearTimeout(timer);
+      if (overtime) this.overtime--;
+      free();
     }
   }
 }

@@ -85,3 +85,25 @@ test("the real child: each code file in its own process, data files together", a
   expect(summary(results)).toEqual(["s1", "j1", "s2", "j2"]);
   expect(p.stats.processes).toBe(3);
 });
+
+test("a parse that runs long gives its slot to the next file: two hanging files do not stall the others", async () => {
+  // Two slots; two files that wait 4 s at import take both first (code files are queued before data files).
+  const p = parser({ command: selfCommand(), concurrency: 2, longParseMs: 500 });
+  const hang = join(tmp, "hang.ts");
+  writeFileSync(hang, "await Bun.sleep(4000);\nthrow new Error('late');\n");
+  writeFileSync(join(tmp, "hang2.ts"), "await Bun.sleep(4000);\nthrow new Error('late');\n");
+  writeFileSync(
+    join(tmp, "quick.json"),
+    JSON.stringify({ dag_id: "quick", tasks: [{ task_id: "a", operator: "bash", bash_command: "echo" }] }),
+  );
+  const arrived: string[] = [];
+  const results = await p.parse(
+    ["hang.ts", "hang2.ts", "quick.json"].map((n) => join(tmp, n)),
+    "",
+    undefined,
+    (r) => void arrived.push(r.file.split("/").pop()!),
+  );
+  // Each hanging parse gave the slot up after 0.5 s: the quick file's result came long before theirs.
+  expect(arrived[0]).toBe("quick.json");
+  expect(summary(results)).toEqual(["error while importing: late", "error while importing: late", "quick"]);
+}, 30_000);
