@@ -256,8 +256,8 @@ export class DagFolderSync {
    * back no other file's DAGs or import errors, and until its outcome is stored a later sync leaves it to this
    * parse. Path order decides a dag_id two files define: a file defining one it does not own yet waits for the
    * files before it, though no longer than NEW_DAG_WAIT_MS (a file that slow to parse comes second). An outcome
-   * stored after `sync` returned goes into a report of its own, announced with onChange; a file gone meanwhile
-   * is left to the removal of a later sync.
+   * stored after `sync` returned goes into a report of its own, announced with onChange, unless its file is gone by
+   * then (a later sync's removal has it).
    */
   private parseAndStore(changed: ScannedFile[], now: Date, report: SyncReport, sync: { returned: boolean }): Promise<void>[] {
     const results = changed.map(() => Promise.withResolvers<LoadResult>());
@@ -283,7 +283,9 @@ export class DagFolderSync {
         let late: SyncReport | null = null;
         await this.serially(() =>
           this.guard(f.path, async () => {
-            if (this.stopped || !(await Bun.file(f.path).exists())) return;
+            if (this.stopped) return;
+            // Late, the file may have gone since its scan (that scan's removal could not see it: it was in flight).
+            if (sync.returned && !(await Bun.file(f.path).exists())) return;
             const into = sync.returned ? (late = emptyReport()) : report;
             const result = await this.apply(loaded, now, into);
             this.files.set(f.path, { mtimeMs: f.mtimeMs, size: f.size, ...result });

@@ -180,7 +180,7 @@ export class IsolatedDagParser implements DagParser {
     while (this.active >= this.concurrency) await new Promise<void>((r) => this.waiting.push(r));
     this.active++;
     let holds = true;
-    let overtime = false;
+    let ranOver = false;
     const free = () => {
       if (!holds) return;
       holds = false;
@@ -190,7 +190,7 @@ export class IsolatedDagParser implements DagParser {
     const timer = setTimeout(() => {
       if (this.overtime >= this.concurrency) return;
       this.overtime++;
-      overtime = true;
+      ranOver = true;
       free();
     }, this.longParseMs);
     timer.unref?.();
@@ -198,7 +198,7 @@ export class IsolatedDagParser implements DagParser {
       return await work();
     } finally {
       clearTimeout(timer);
-      if (overtime) this.overtime--;
+      if (ranOver) this.overtime--;
       free();
     }
   }
