@@ -33,8 +33,18 @@ export interface MarkInput {
   spec: Pick<DagSpec, "tasks">;
 }
 
+/**
+ * One task instance's mark, as Airflow's set_state writes it: a finished try keeps its dates (only a missing one is
+ * set to now), and a mark to failed is final: its retries are spent (max_tries drops to the tries made), so the
+ * planner does not turn it into up_for_retry, neither now nor when a clear of another task re-plans the run.
+ */
 function markTransition(ti: TaskInstanceRecord, to: TaskState, now: Date, note?: string | null): TaskTransition {
-  const patch = { start_date: ti.start_date ?? now, end_date: now, ...(note !== undefined ? { note } : {}) };
+  const patch = {
+    start_date: ti.start_date ?? now,
+    end_date: ti.end_date ?? now,
+    ...(to === "failed" ? { max_tries: ti.try_number - 1 } : {}),
+    ...(note !== undefined ? { note } : {}),
+  };
   return { id: ti.id, from: [ti.state], to, try_number: ti.try_number, patch };
 }
 
@@ -86,7 +96,7 @@ export function planTaskMark(
     task_id: t.task_id,
     state: markedIds.has(t.id) ? state : t.state,
     try_number: t.try_number,
-    max_tries: t.max_tries,
+    max_tries: markedIds.has(t.id) && state === "failed" ? t.try_number - 1 : t.max_tries,
   }));
   const outcome = finalizeRun({ spec, tis: after });
   return outcome && outcome !== run.state ? { ...change, runs: [{ id: run.id, from: [run.state], to: outcome }] } : change;

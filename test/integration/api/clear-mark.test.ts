@@ -34,6 +34,8 @@ forEachApiStore((makeHarness) => {
       await h.store.appendLogs(extract.id, 1, 0, [{ timestamp: new Date(), stream: "stdout", line: "tick 1" }]);
       const r = await h.json("PATCH", ti(runId, "extract"), { body: { new_state: "failed" } });
       expect(r.body.task_instances[0]).toMatchObject({ state: "failed" });
+      // Final, as in Airflow: its two retries are spent, so the scheduler does not start try 2.
+      expect((await tiStates(h, "etl", runId)).extract).toEqual({ state: "failed", try_number: 1, max_tries: 0 });
       expect(await h.store.heartbeat(extract.id, 1, new Date())).toBe(false);
       // The agent's own lines are refused from now on: without this one the log would just stop at "tick 1".
       expect((await h.store.readLogs(extract.id, 1)).map((l) => [l.seq, l.stream, l.line])).toEqual([

@@ -1,7 +1,7 @@
 /** Marking task instances and runs by hand (planTaskMark, planRunMark): what one mark writes. */
 import { describe, expect, test } from "bun:test";
 import { ConflictError, NotFoundError } from "../../../src/domain";
-import { planRunMark, planTaskMark } from "../../../src/scheduler";
+import { planRun, planRunMark, planTaskMark } from "../../../src/scheduler";
 import { T0, apply, at, dag, run, states, tis } from "./helpers";
 
 // extract → load → report; extract → audit (all_done)
@@ -31,14 +31,39 @@ describe("planTaskMark", () => {
     expect(change.runs).toEqual([{ id: 1, from: ["failed"], to: "success" }]);
   });
 
-  test("marking a running task failed in a running run: the task only (the planner does the rest)", () => {
+  test("marking a running task failed is final: its retries are spent, so the planner fails its downstream instead of retrying", () => {
     const rows = tis(spec, { extract: "success", load: { state: "running", start_date: T0 } });
     const change = planTaskMark({ run: run(), tis: rows, spec }, "load", "failed", NOW);
     expect(change).toEqual({
-      transitions: [{ id: 2, from: ["running"], to: "failed", try_number: 1, patch: { start_date: T0, end_date: NOW } }],
+      transitions: [{ id: 2, from: ["running"], to: "failed", try_number: 1, patch: { start_date: T0, end_date: NOW, max_tries: 0 } }],
       clears: [],
     });
-    expect(states(apply(rows, change.transitions!, NOW))).toMatchObject({ load: "failed" });
+    const marked = apply(rows, change.transitions!, NOW);
+    // load has retries: 1; a failure of its own would be up_for_retry here (Airflow: a mark is not a failure to retry).
+    const plan = planRun({ run: run(), tis: marked, spec }, at(200));
+    expect(states(apply(marked, plan.transitions, at(200)))).toMatchObject({ load: "failed", report: "upstream_failed" });
+  });
+
+  test("a task marked failed in a finished run stays failed when a clear of another task plans the run again", () => {
+    const retrying = dag([
+      { task_id: "extract", retries: 2 },
+      { task_id: "load", upstream: ["extract"] },
+    ]);
+    const rows = tis(retrying, { extract: "success", load: "success" });
+    const change = planTaskMark({ run: run("success"), tis: rows, spec: retrying }, "extract", "failed", NOW);
+    expect(change.runs).toBeUndefined(); // its leaf still succeeded: the run's outcome stands
+    // Then only load is cleared (its try reset to none) and the run queued again.
+    const cleared = apply(rows, change.transitions!, NOW).map((r) => (r.task_id === "load" ? { ...r, state: "none" as const } : r));
+    const plan = planRun({ run: run(), tis: cleared, spec: retrying }, at(200));
+    expect(states(apply(cleared, plan.transitions, at(200)))).toEqual({ extract: "failed", load: "upstream_failed" });
+  });
+
+  test("a finished try keeps its dates when marked (Airflow's set_state), an unstarted one gets now for both", () => {
+    const rows = tis(spec, { extract: { state: "success", start_date: T0, end_date: at(1) } });
+    const [t] = planTaskMark({ run: run(), tis: rows, spec }, "extract", "failed", NOW).transitions!;
+    expect(t.patch).toMatchObject({ start_date: T0, end_date: at(1) });
+    const [u] = planTaskMark({ run: run(), tis: tis(spec), spec }, "load", "skipped", NOW).transitions!;
+    expect(u.patch).toEqual({ start_date: NOW, end_date: NOW });
   });
 
   test("include_downstream marks relatives not yet in the state; they are then not cleared", () => {
