@@ -7,6 +7,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { openAccessGuard } from "./browser-guard";
 import { METRICS_CONTENT_TYPE, silentLogger } from "../observability";
 import { eventRoutes } from "../events";
 import { authRoutes } from "./auth";
@@ -57,6 +58,8 @@ export function createApi(input: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   app.onError(handleError(deps.logger));
   app.notFound(handleNotFound);
+  // Under --auth none every route is open: no web page of another site, nor a rebound DNS name, may use that.
+  if (!deps.tokens) app.use("*", openAccessGuard());
   // Every route: refused by Content-Length before reading, or as soon as a streamed body passes the limit.
   // (The agent RPC never reaches this app; it has its own door and --rpc-max-body.)
   const maxBody = deps.maxBodyBytes ?? MAX_BODY_BYTES;

@@ -61,6 +61,32 @@ describe.skipIf(!CHROMIUM)("the web UI with --auth none (Chromium, compiled bina
     expect((await api("GET", `/api/v2/dags/open_dag/dagRuns/${encodeURIComponent(runId)}`)).body.state).toBe("success");
   });
 
+  test("a page of another site cannot trigger a run through the user's browser (form post, no-cors fetch)", async () => {
+    // Both need no CORS preflight; the body parses as a trigger's JSON. Before the guard, both created their run.
+    const target = `${url}/api/v2/dags/open_dag/dagRuns`;
+    const formField = `<input type="hidden" name='{"logical_date":null,"dag_run_id":"from_form","conf":{"a":"' value='"}}'>`;
+    const html = `<form id="f" method="POST" enctype="text/plain" action="${target}">${formField}</form><script>
+      fetch(${JSON.stringify(target)}, { method: "POST", mode: "no-cors", body: '{"logical_date":null,"dag_run_id":"from_fetch"}' })
+        .finally(() => document.getElementById("f").submit());</script>`;
+    const evil = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () => new Response(html, { headers: { "content-type": "text/html" } }),
+    });
+    try {
+      const evilPage = await browser.newPage();
+      await evilPage.goto(`http://localhost:${evil.port}/`); // another site: localhost is not 127.0.0.1
+      await evilPage.waitForURL(target);
+      expect(await evilPage.textContent("body")).toContain(
+        "Forbidden: a cross-site POST is refused (the browser marked it Sec-Fetch-Site: cross-site",
+      );
+      await evilPage.close();
+    } finally {
+      evil.stop(true);
+    }
+    for (const runId of ["from_form", "from_fetch"]) expect((await api("GET", `/api/v2/dags/open_dag/dagRuns/${runId}`)).status).toBe(404);
+  });
+
   test("the login page itself goes on to the DAGs", async () => {
     await page.goto(`${url}/login`);
     await page.waitForURL(/\/dags$/);

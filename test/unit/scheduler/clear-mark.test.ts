@@ -61,9 +61,9 @@ describe("planTaskMark", () => {
   test("a finished try keeps its dates when marked (Airflow's set_state), an unstarted one gets now for both", () => {
     const rows = tis(spec, { extract: { state: "success", start_date: T0, end_date: at(1) } });
     const [t] = planTaskMark({ run: run(), tis: rows, spec }, "extract", "failed", NOW).transitions!;
-    expect(t.patch).toMatchObject({ start_date: T0, end_date: at(1) });
+    expect(t!.patch).toMatchObject({ start_date: T0, end_date: at(1) });
     const [u] = planTaskMark({ run: run(), tis: tis(spec), spec }, "load", "skipped", NOW).transitions!;
-    expect(u.patch).toEqual({ start_date: NOW, end_date: NOW });
+    expect(u!.patch).toEqual({ start_date: NOW, end_date: NOW });
   });
 
   test("include_downstream marks relatives not yet in the state; they are then not cleared", () => {
