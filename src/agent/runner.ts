@@ -21,6 +21,7 @@ import { readReturnValue } from "./return-value";
 import { makeTryDir, type TryDir } from "./try-dir";
 import { KILL_GRACE_MS, signalGroup, spawnUserProcess, stopGroup, type UserProcess } from "./user-process";
 import { xcomEnv } from "./xcom-env";
+import { spillLargeEnv, spillNote, writeSpilledEnv } from "./env-spill";
 import { prepareTaskContext, withTaskContext } from "./task-context";
 import { writeTokenFile } from "./token-file";
 import { ensureVenv, inVenv, venvSettings } from "./python-venv";
@@ -180,6 +181,17 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
       if (stopped) return { state: "failed", exitCode: -1, error: `the control plane asked to stop: ${stopped}` };
       if ("error" in venv) return { state: "failed", exitCode: -1, error: venv.error };
       if (venv.dir) ({ argv, env } = inVenv(argv, env, venv.dir));
+    }
+    // A value too large for an environment (E2BIG at the spawn) goes to a file the task finds by $NAME_FILE.
+    const spill = spillLargeEnv(env, argv, dir.path);
+    if (spill.moved.length) {
+      try {
+        await writeSpilledEnv(spill.files);
+      } catch (e) {
+        return { state: "failed", exitCode: -1, error: `cannot write the task's large environment values to files: ${errorMessage(e)}` };
+      }
+      for (const m of spill.moved) agentLog(spillNote(m));
+      env = spill.env;
     }
     let proc: UserProcess;
     try {

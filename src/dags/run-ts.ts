@@ -4,6 +4,7 @@
  * environment, and writes the return value where the agent collects it.
  */
 import { resolve } from "node:path";
+import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import type { TaskContext } from "../sdk";
 import { connectionSecrets, variableSecrets } from "../domain";
@@ -79,20 +80,21 @@ export function buildContext(
   };
   const xcom: Record<string, unknown> = {};
   for (const id of taskIds) {
-    const raw = env[xcomEnvName(id)];
+    const raw = envValue(env, xcomEnvName(id));
     if (raw !== undefined) xcom[id] = parseJson(raw, xcomEnvName(id));
   }
+  const map = envValue(env, "LEOFLOW_MAP");
   return {
     xcom,
-    params: asObject(env.LEOFLOW_PARAMS, "LEOFLOW_PARAMS"),
-    conf: asObject(env.LEOFLOW_CONF, "LEOFLOW_CONF"),
+    params: asObject(envValue(env, "LEOFLOW_PARAMS"), "LEOFLOW_PARAMS"),
+    conf: asObject(envValue(env, "LEOFLOW_CONF"), "LEOFLOW_CONF"),
     logical_date: env.LEOFLOW_LOGICAL_DATE || null,
     dag_id: env.LEOFLOW_DAG_ID ?? "",
     run_id: env.LEOFLOW_RUN_ID ?? "",
     task_id: env.LEOFLOW_TASK_ID ?? "",
     try_number: Number(env.LEOFLOW_TRY_NUMBER ?? 1) || 1,
     map_index: env.LEOFLOW_MAP_INDEX === undefined ? -1 : Number(env.LEOFLOW_MAP_INDEX),
-    map: env.LEOFLOW_MAP === undefined ? {} : asObject(env.LEOFLOW_MAP, "LEOFLOW_MAP"),
+    map: map === undefined ? {} : asObject(map, "LEOFLOW_MAP"),
     var: async (key) => {
       const { value, encrypted } = await readVariable(reader(), key);
       recordSecrets(variableSecrets(key, value, "", encrypted), env);
@@ -104,6 +106,13 @@ export function buildContext(
       return conn;
     },
   };
+}
+
+/** A variable's value, or the content of the file `NAME_FILE` names when the agent moved a large value there (agent/env-spill.ts). */
+function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  if (env[name] !== undefined) return env[name];
+  const file = env[`${name}_FILE`];
+  return file === undefined ? undefined : readFileSync(file, "utf8");
 }
 
 function parseJson(raw: string, name: string): unknown {

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, spyOn, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildContext, runTsTask, xcomEnvName } from "../../../src/dags";
@@ -82,4 +82,17 @@ test("buildContext: defaults when the agent sets nothing", () => {
     var: expect.any(Function),
     conn: expect.any(Function),
   });
+});
+
+test("buildContext: a value the agent moved to a file (too large for the environment) is read from $NAME_FILE", () => {
+  const dir = mkdtempSync(join(tmpdir(), "leoflow-ctx-file-"));
+  try {
+    writeFileSync(join(dir, "xcom"), JSON.stringify({ rows: "r".repeat(200_000) }));
+    writeFileSync(join(dir, "conf"), JSON.stringify({ big: true }));
+    const ctx = buildContext(["extract"], { LEOFLOW_XCOM_EXTRACT_FILE: join(dir, "xcom"), LEOFLOW_CONF_FILE: join(dir, "conf") });
+    expect((ctx.xcom.extract as { rows: string }).rows).toHaveLength(200_000);
+    expect(ctx.conf).toEqual({ big: true });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
