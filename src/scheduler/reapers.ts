@@ -65,6 +65,13 @@ export class Reapers implements Reaper {
   private readonly everyMs: number;
   /** When the reapers last read (epoch ms), or null before the first sweep. */
   private lastAt: number | null = null;
+  /**
+   * When this process began reaping (its first sweep, as leader in Pro). While no server ran, no agent could
+   * heartbeat, register or report, so silence before it does not count: a try gets a full threshold after it
+   * (an agent retries its calls for ~5 minutes, agent/backoff.ts), else every task still running through a
+   * restart longer than the threshold failed as agent_lost within seconds of the server coming back.
+   */
+  private since: number | null = null;
 
   constructor(private readonly opts: ReapersOptions) {
     this.everyMs = opts.everyMs ?? reapEveryMs(opts.thresholds);
@@ -74,11 +81,15 @@ export class Reapers implements Reaper {
   async reap(now: Date): Promise<number[]> {
     if (!reapDue(this.lastAt, this.everyMs, now)) return [];
     this.lastAt = now.getTime();
+    this.since ??= now.getTime();
     const changed = new Set<number>();
     const { store, thresholds } = this.opts;
+    const since = this.since;
+    /** The later of `at` and this process's first sweep (null stays null: the rules' own case). */
+    const sinceWatched = (at: Date | null) => (at === null || at.getTime() >= since ? at : new Date(since));
 
     const silent = (await store.listAgentLostCandidates()).filter((c) =>
-      isAgentLost({ lastHeartbeat: c.observed_at }, thresholds.agentLostAfterMs, now),
+      isAgentLost({ lastHeartbeat: sinceWatched(c.observed_at) }, thresholds.agentLostAfterMs, now),
     );
     await this.failTasks(
       "agent_lost",
@@ -90,7 +101,7 @@ export class Reapers implements Reaper {
     );
 
     const unclaimed = (await store.listDispatchLostCandidates()).filter((c) =>
-      isDispatchLost({ queuedAt: c.observed_at }, thresholds.dispatchLostAfterMs, now),
+      isDispatchLost({ queuedAt: sinceWatched(c.observed_at) }, thresholds.dispatchLostAfterMs, now),
     );
     await this.failTasks(
       "dispatch_lost",
@@ -102,7 +113,7 @@ export class Reapers implements Reaper {
     );
 
     for (const run of await store.listOrphanCandidates()) {
-      if (!isOrphaned({ lastActivity: run.last_activity }, thresholds.orphanAfterMs, now)) continue;
+      if (!isOrphaned({ lastActivity: sinceWatched(run.last_activity) }, thresholds.orphanAfterMs, now)) continue;
       const note = reapNotes.orphaned(run.last_activity, thresholds.orphanAfterMs);
       if (!(await store.reapOrphanedRun(run.id, note, now))) continue;
       changed.add(run.id);

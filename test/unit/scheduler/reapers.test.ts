@@ -139,6 +139,18 @@ describe("agent_lost", () => {
     expect((await ti("a")).note).toStartWith("agent_lost:");
   });
 
+  test("a server that starts after its agents went quiet gives their tries a full threshold: a restart is not their silence", async () => {
+    // The try's agent heartbeated at 0, then the server was down until 300 s (its agent retried meanwhile).
+    const { sweepAt, ti } = await setup([task("a")], () => "silent");
+    await sweepAt(0);
+    const restarted = new Reapers({ store, logger, thresholds: THRESHOLDS, everyMs: 0 });
+    expect(await restarted.reap(at(300))).toEqual([]); // 300 s silent, but this server watched none of it
+    expect(await restarted.reap(at(360))).toEqual([]);
+    expect((await ti("a")).state).toBe("running");
+    expect((await restarted.reap(at(361))).length).toBe(1);
+    expect((await ti("a")).note).toBe(reapNotes.agentLost(T0, 60_000)); // the note still says when it was last heard
+  });
+
   test("without retries the task and the run fail with the agent_lost note", async () => {
     const { sweepAt, ti, runState } = await setup([task("a")], () => "silent");
     await sweepAt(0);
@@ -186,6 +198,7 @@ describe("orphaned", () => {
     const metrics = new Metrics();
     const reaped = metrics.counter("leoflow_reaped_total", "reaped", ["reason"]);
     const reapers = new Reapers({ store, logger, thresholds: THRESHOLDS, reaped, everyMs: 0 }); // a read per call
+    expect(await reapers.reap(at(10))).toEqual([]); // the server's first sweep: silence counts from here
     expect(await reapers.reap(at(610))).toEqual([]);
     expect(await reapers.reap(at(611))).toEqual([run.id]);
     expect(await reapers.reap(at(612))).toEqual([]); // idempotent
