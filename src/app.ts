@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { ServeConfig } from "./config";
 import { changedSettings } from "./config-file";
-import { admitSensorFileRoots, inheritedTaskEnv, passthroughEnv, redactUrl, toError } from "./domain";
+import { admitSensorFileRoots, inheritedTaskEnv, localServerUrl, passthroughEnv, redactUrl, toError } from "./domain";
 import { openStore, splitSchema, withSecrets, type Store } from "./store";
 import { configureLogging, createLogger, Metrics, startSystemdNotify, webhookDeliveries, type Logger } from "./observability";
 import type { WakeBus } from "./events";
@@ -115,7 +115,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   // Bind first: a taken port fails fast, and --port 0 learns its real port before agents need the URL.
   const server = Bun.serve({ hostname: cfg.host, port: cfg.port, idleTimeout: 120, fetch: (req) => handle(req) });
   const url = `http://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${server.port}`;
-  const controlPlaneUrl = cfg.advertise_url ?? `http://127.0.0.1:${server.port}`;
+  const controlPlaneUrl = cfg.advertise_url ?? localServerUrl(cfg.host, server.port!);
   // One turn of the event loop: a health check already waiting is answered now, before the wiring's first module
   // loads (loadWiring yields between modules; the building after it waits for no I/O before the DAG folder scan).
   await new Promise((r) => setTimeout(r, 0));

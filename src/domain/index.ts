@@ -219,7 +219,7 @@ export {
   type SelectedCallback,
 } from "./callbacks";
 export { taskOfSpec, downstreamOfSpec } from "./task-lookup";
-export { isLoopback, isLoopbackPeer } from "./loopback";
+export { isLoopback, isLoopbackPeer, localServerUrl } from "./loopback";
 export {
   summarizeTaskInstances,
   MAPPED_PRECEDENCE,

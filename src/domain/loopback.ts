@@ -10,3 +10,17 @@ export function isLoopback(host: string): boolean {
 
 /** A socket peer's address, which an IPv6 socket gives IPv4 clients as IPv4-mapped (::ffff:127.0.0.1). */
 export const isLoopbackPeer = (address: string): boolean => isLoopback(address.replace(/^::ffff:/i, ""));
+
+/**
+ * The URL this machine's agents use to reach a server listening on `host` (when --advertise-url is not set): the
+ * address it listens on, or 127.0.0.1 when it listens on every address. Before, always 127.0.0.1: a server
+ * bound to one other address (`--host 192.0.2.2`, `--host ::1`) refused its own agents, and every subprocess
+ * task failed as agent_lost with an empty log.
+ *
+ * @example localServerUrl("0.0.0.0", 8080) // "http://127.0.0.1:8080"; localServerUrl("::1", 8080) // "http://[::1]:8080"
+ */
+export function localServerUrl(host: string, port: number): string {
+  const h = host.replace(/^\[(.*)\]$/, "$1");
+  if (h === "" || h === "0.0.0.0" || h === "::") return `http://127.0.0.1:${port}`;
+  return `http://${h.includes(":") ? `[${h}]` : h}:${port}`;
+}
