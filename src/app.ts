@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import type { ServeConfig } from "./config";
 import { changedSettings } from "./config-file";
 import { admitSensorFileRoots, inheritedTaskEnv, localServerUrl, passthroughEnv, redactUrl, toError } from "./domain";
-import { openStore, splitSchema, withSecrets, type Store } from "./store";
+import { lockSqliteForServer, openStore, splitSchema, sqlitePathOf, withSecrets, type Store } from "./store";
 import { configureLogging, createLogger, Metrics, startSystemdNotify, webhookDeliveries, type Logger } from "./observability";
 import type { WakeBus } from "./events";
 import type { DockerExecution, KubernetesExecution } from "./executors";
@@ -75,6 +75,14 @@ function sensorFileRoots(cfg: ServeConfig): string[] {
 export async function startServer(cfg: ServeConfig, log: Logger = createLogger("leoflow")): Promise<RunningServer> {
   mkdirSync(cfg.data_dir, { recursive: true });
   configureLogging({ level: cfg.log_level, format: cfg.log_format });
+  // Before anything is written (the secrets key, the migration): a second server on the same file stops here.
+  const sqlitePath = sqlitePathOf(cfg.db.trim());
+  const serverLock = sqlitePath
+    ? lockSqliteForServer(
+        sqlitePath,
+        `the leoflow server with pid ${process.pid} on ${hostname()} (--port ${cfg.port}, started ${new Date().toISOString()})`,
+      )
+    : null;
   const fileRoots = sensorFileRoots(cfg);
   // Secrets (connection passwords and extras, secret variables) are sealed at the store's door (store/secrets.ts).
   const cipher = loadSecretsCipher({
@@ -570,6 +578,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
         await webhooks.stop();
         await eventLog.close();
         await store.close();
+        serverLock?.release();
         log.info("stopped");
       })()),
   };

@@ -1,6 +1,7 @@
 /** Persistent state: the Store interface and its implementations. */
 export type { Store } from "./store";
 export { openStore, sqlitePathOf, splitSchema, type OpenStoreOptions } from "./open";
+export { lockSqliteForServer, type ServerLock } from "./sqlite/server-lock";
 export { runMigrations, migrationFromFile, type Migration, type MigrationTarget } from "./migrate";
 export { SqliteStore } from "./sqlite";
 // The Postgres store as a type only: its code loads when openStore meets a Postgres URL (a SQLite server

@@ -25,7 +25,7 @@ export interface Leoflow {
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
-const ADMIN_PASSWORD = "e2e-admin-password";
+export const ADMIN_PASSWORD = "e2e-admin-password";
 
 /** `leoflow serve` as a user runs Lite in `dir`: the SQLite file, `dags` folder and data dir there, any free port. */
 export function liteServeArgv(dir: string): string[] {
