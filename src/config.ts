@@ -2,6 +2,7 @@
  * Config: one object built from command-line flags, LEOFLOW_* environment variables and defaults, in that
  * order of precedence, checked by config-rules.ts so a bad value is refused with the flag's name and a fix.
  */
+import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "./args";
 import * as v from "./config-rules";
@@ -15,12 +16,13 @@ import {
   parseTeamFolders,
   parseMemoryBytes,
   parseNanoCpus,
+  redactUrl,
 } from "./domain";
 // The executors' flag rules only, not their barrel: `serve` reads its flags before it binds, and the
 // executors' code (the inline runner, the subprocess pool, …) loads once /health answers (app.ts).
 import { PULL_POLICIES } from "./executors/docker/settings";
 import { parseNodeSelector, parseRunAs, parseTolerations } from "./executors/kubernetes/settings";
-import { readConfigFile } from "./config-file";
+import { readConfigFile, tomlKey } from "./config-file";
 
 const MODES = ["lite", "pro"] as const;
 const EXECUTORS = ["subprocess", "docker", "kubernetes"] as const;
@@ -191,7 +193,12 @@ export const SERVE_FLAGS = {
   ],
   host: ["string", "LEOFLOW_HOST", "127.0.0.1", "address to listen on"],
   port: ["number", "LEOFLOW_PORT", 8080, "port for the API, UI and agent RPC"],
-  "advertise-url": ["string", "LEOFLOW_ADVERTISE_URL", undefined, "URL agents use to reach this server (default http://127.0.0.1:PORT)"],
+  "advertise-url": [
+    "string",
+    "LEOFLOW_ADVERTISE_URL",
+    undefined,
+    "URL agents use to reach this server (default http://HOST:PORT, 127.0.0.1 when --host is 0.0.0.0)",
+  ],
   auth: ["string", "LEOFLOW_AUTH", "jwt", "jwt, or none (accepted only when listening on loopback)"],
   "test-connection": [
     "string",
@@ -508,18 +515,29 @@ export function loadServeConfig(
     throw new ValidationError(`${errorMessage(e)}. Run 'leoflow serve --help' for the flags.`);
   }
   // The lowest layer above the defaults (config-file.ts): flags > LEOFLOW_* env > file > defaults.
-  const file = readConfigFile((values.config as string | undefined) ?? env.LEOFLOW_CONFIG, defaultConfigFile, SERVE_FLAGS).values;
+  const layer = readConfigFile((values.config as string | undefined) ?? env.LEOFLOW_CONFIG, defaultConfigFile, SERVE_FLAGS);
+  const file = layer.values;
   const raw: Record<string, unknown> = {};
   const issues: { path: string; message: string }[] = [];
+  // Where each setting's value came from, so a bad one is named as the user wrote it: the flag, the LEOFLOW_*
+  // variable or the file's key (a user who set LEOFLOW_PORT=abc looks for LEOFLOW_PORT, not --port).
+  const source: Record<string, string> = {};
   for (const [name, [type, envName, def]] of Object.entries(SERVE_FLAGS) as [FlagName, (typeof SERVE_FLAGS)[FlagName]][]) {
     const given = values[name] ?? env[envName] ?? file[name];
+    const from =
+      values[name] === undefined && env[envName] !== undefined
+        ? envName
+        : values[name] === undefined && file[name] !== undefined
+          ? `${layer.path}: ${tomlKey(name)}`
+          : `--${name}`;
+    source[name.replaceAll("-", "_")] = from;
     let value: unknown = given ?? def;
     if (given !== undefined && type === "number") {
       value = Number(given);
-      if (given === "" || Number.isNaN(value)) issues.push({ path: `--${name}`, message: `expects a number, got "${given}"` });
+      if (given === "" || Number.isNaN(value)) issues.push({ path: from, message: `expects a number, got "${given}"` });
     }
     if (given !== undefined && type === "boolean" && typeof given === "string") {
-      if (!/^(1|0|true|false|yes|no)$/i.test(given)) issues.push({ path: envName, message: `expects true or false, got "${given}"` });
+      if (!/^(1|0|true|false|yes|no)$/i.test(given)) issues.push({ path: from, message: `expects true or false, got "${given}"` });
       value = /^(1|true|yes)$/i.test(given);
     }
     raw[name.replaceAll("-", "_")] = value;
@@ -536,13 +554,19 @@ export function loadServeConfig(
   raw.docker_host ??= env.DOCKER_HOST || "unix:///var/run/docker.sock";
   if (issues.length) throw configError(issues);
   const parsed = ServeConfigSchema.parse(raw);
-  if (!parsed.ok) throw configError(parsed.issues.map((i) => ({ path: `--${i.path.replaceAll("_", "-")}`, message: i.message })));
+  if (!parsed.ok)
+    throw configError(parsed.issues.map((i) => ({ path: source[i.path] ?? `--${i.path.replaceAll("_", "-")}`, message: i.message })));
   const cfg = parsed.value;
+  // Checked here, not left to the start's mkdir: its "EEXIST: file already exists" names neither the setting nor the problem.
+  if (statSync(cfg.data_dir, { throwIfNoEntry: false })?.isDirectory() === false)
+    throw configError([
+      { path: source.data_dir!, message: `"${cfg.data_dir}" is a file, not a folder; name a folder (it is created when missing)` },
+    ]);
   if (cfg.mode === "pro" && !/^postgres(ql)?:\/\//.test(cfg.db))
     throw configError([
       {
         path: "--mode=pro",
-        message: `needs a Postgres store for leader election, but --db is "${cfg.db}"; pass --db=postgres://user@host:5432/leoflow, or run --mode=lite`,
+        message: `needs a Postgres store for leader election, but --db is "${redactUrl(cfg.db)}"; pass --db=postgres://user@host:5432/leoflow, or run --mode=lite`,
       },
     ]);
   if (cfg.agent_token_ttl < 4 * cfg.heartbeat_interval)

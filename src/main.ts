@@ -16,9 +16,10 @@ const HELP = `leoflow ${VERSION} — workflow orchestrator (Airflow-style DAGs, 
 
 Usage:
   leoflow serve [flags]              run the scheduler, API, UI and agent RPC (see 'leoflow serve --help')
-  leoflow dags validate PATH         check DAG files (a file or a folder); exit 1 when any is invalid
+  leoflow dags validate PATH...      check DAG files (files or folders); exit 1 when any is invalid
   leoflow dags list PATH             list the DAGs defined in the files under PATH (no server needed)
-  leoflow db migrate [--db URL]      apply database migrations (serve also does this at start)
+  leoflow db migrate [--db URL | --data-dir DIR | --config PATH]
+                                     apply database migrations (serve also does this at start)
   leoflow secrets rotate [--db URL] --old-key K1 --new-key K2
                                      re-encrypt connection passwords/extras and secret variables under a new
                                      key, in one transaction (keys also from LEOFLOW_SECRETS_KEY and
@@ -71,6 +72,11 @@ Quick start:
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const help = await localHelp(command, rest);
+  if (help !== null) {
+    process.stdout.write(help);
+    return 0;
+  }
   switch (command) {
     case undefined:
     case "help":
@@ -141,6 +147,35 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+const AGENT_USAGE = `agent --server URL [--token TOKEN] | agent --warm
+  Runs one task instance try next to the task's process (executors start it; the token also comes from
+  LEOFLOW_AGENT_TOKEN, the server from LEOFLOW_SERVER); --warm takes tries on stdin (the agent pool).`;
+const DB_MIGRATE_USAGE = "db migrate [--db URL | --data-dir DIR | --config PATH] (the store serve would open)";
+const DAGS_LOCAL_USAGE = "dags validate PATH... | dags list PATH... (DAG files or folders, read here; no server)";
+
+/**
+ * The usage of a command that runs here (not the client's, which answer --help themselves) when its arguments
+ * ask for help (`--help` or `-h` before any `--`), else null. Each command's strict option parsing would
+ * otherwise refuse --help as an unknown option or command.
+ */
+async function localHelp(command: string | undefined, rest: string[]): Promise<string | null> {
+  const end = rest.indexOf("--");
+  if (!(end === -1 ? rest : rest.slice(0, end)).some((a) => a === "--help" || a === "-h")) return null;
+  if (command === "dags") return isLocalDagsCommand(rest) ? `Usage: leoflow ${DAGS_LOCAL_USAGE}\n` : null;
+  if (command === "agent") return `Usage: leoflow ${AGENT_USAGE}\n`;
+  if (!["db", "secrets", "users", "teams", "config", "install"].includes(command ?? "")) return null;
+  const cli = await import("./cli");
+  const texts: Record<string, string> = {
+    db: `${DB_MIGRATE_USAGE}\n       leoflow ${cli.DB_BACKUP_USAGE}`,
+    secrets: cli.SECRETS_USAGE,
+    users: cli.USERS_USAGE,
+    teams: cli.TEAMS_USAGE,
+    config: cli.CONFIG_USAGE,
+    install: cli.INSTALL_USAGE,
+  };
+  return `Usage: leoflow ${texts[command!]}\n`;
+}
+
 function usage(message: string): number {
   process.stderr.write(`leoflow: ${message}\nRun 'leoflow help' for the commands.\n`);
   return 2;
@@ -204,13 +239,30 @@ async function serve(args: string[]): Promise<number> {
   try {
     await starting;
   } catch (e) {
-    log.error("could not start", { error: toError(e) });
+    log.error("could not start", { error: bindProblem(e, cfg) ?? toError(e) });
     return 1;
   }
   return exited;
 }
 
+/**
+ * A failed bind said as what to change: Bun.serve's errors ("EINVAL: invalid argument, listen",
+ * "EADDRNOTAVAIL …") name neither the setting nor the address. Null for any other start failure.
+ */
+function bindProblem(e: unknown, cfg: ServeConfig): Error | null {
+  const { code, syscall } = (e ?? {}) as NodeJS.ErrnoException;
+  if (syscall !== "listen") return null;
+  if (code === "EADDRINUSE")
+    return new Error(`--port ${cfg.port} is already in use on ${cfg.host} (EADDRINUSE); stop what listens there or pick another --port`);
+  if (code === "EACCES")
+    return new Error(`--port ${cfg.port} needs privileges to bind (EACCES); use a port above 1023 or grant CAP_NET_BIND_SERVICE`);
+  return new Error(
+    `--host ${cfg.host}: cannot listen on it (${code}): it is not an IP address of this machine; use 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or an address \`ip addr\` lists`,
+  );
+}
+
 async function agent(args: string[]): Promise<number> {
+  // (`agent --help` is answered by localHelp.)
   const { values } = parseArgs({
     args,
     options: { server: { type: "string" }, token: { type: "string" }, warm: { type: "boolean" } },
@@ -240,8 +292,10 @@ async function client(argv: string[]): Promise<number> {
 }
 
 async function dags(args: string[]): Promise<number> {
-  const [sub, path] = args;
-  if ((sub !== "validate" && sub !== "list") || !path) return usage("dags validate PATH | dags list PATH");
+  const [sub, ...paths] = args;
+  if ((sub !== "validate" && sub !== "list") || !paths.length) return usage(DAGS_LOCAL_USAGE);
+  const option = paths.find((p) => p.startsWith("-"));
+  if (option) return usage(`dags ${sub} takes no option "${option}"; ${DAGS_LOCAL_USAGE}`);
   const [{ validatePath, IsolatedDagParser }, { dagParseLimitsFromEnv }, { selfCommand }] = await Promise.all([
     import("./dags"),
     import("./config"),
@@ -249,29 +303,44 @@ async function dags(args: string[]): Promise<number> {
   ]);
   // Out of process, as the server parses: a hostile file becomes an error line, not the end of the CLI.
   const parser = new IsolatedDagParser({ command: selfCommand(), version: VERSION, limits: dagParseLimitsFromEnv() });
-  const results = await validatePath(path, parser);
   let bad = 0;
-  for (const r of results) {
-    if (r.errors.length) {
-      bad++;
-      for (const e of r.errors) process.stdout.write(`${r.file}: ${e.path ? e.path + ": " : ""}${e.message}\n`);
-    } else if (sub === "validate") {
-      process.stdout.write(`${r.file}: ok (${r.dags.map((d) => d.spec.dag_id).join(", ")})\n`);
+  // Every path given, in order (a shell glob gives several): one result line per file, exit 1 if any is bad.
+  for (const path of paths) {
+    const results = await validatePath(path, parser);
+    for (const r of results) {
+      if (r.errors.length) {
+        bad++;
+        for (const e of r.errors) process.stdout.write(`${r.file}: ${e.path ? e.path + ": " : ""}${e.message}\n`);
+      } else if (sub === "validate") {
+        process.stdout.write(`${r.file}: ok (${r.dags.map((d) => d.spec.dag_id).join(", ")})\n`);
+      }
+      if (sub === "list")
+        for (const d of r.dags)
+          process.stdout.write(`${d.spec.dag_id}\t${d.spec.schedule ?? "None"}\t${d.spec.tasks.length} tasks\t${r.file}\n`);
     }
-    if (sub === "list")
-      for (const d of r.dags)
-        process.stdout.write(`${d.spec.dag_id}\t${d.spec.schedule ?? "None"}\t${d.spec.tasks.length} tasks\t${r.file}\n`);
+    if (!results.length) process.stdout.write(`no DAG files under ${path}\n`);
   }
-  if (!results.length) process.stdout.write(`no DAG files under ${path}\n`);
   return bad ? 1 : 0;
 }
 
 async function db(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === "backup") return cliCommand("db backup", async (cli) => cli.dbBackupCommand(rest, cliIo()));
-  if (sub !== "migrate") return usage("db migrate [--db URL] | db backup PATH [--db URL]");
-  const { values } = parseArgs({ args: rest, options: { db: { type: "string" } }, strict: true });
-  const url = values.db ?? process.env.LEOFLOW_DB ?? "sqlite:./.leoflow/leoflow.db";
+  if (sub !== "migrate") return usage(`${DB_MIGRATE_USAGE} | db backup PATH [--db URL | --config PATH]`);
+  return cliCommand("db migrate", async (cli) => {
+    let values: { db?: string; "data-dir"?: string; config?: string };
+    try {
+      const options = { db: { type: "string" }, "data-dir": { type: "string" }, config: { type: "string" } } as const;
+      ({ values } = parseArgs({ args: rest, options, strict: true }));
+    } catch (e) {
+      throw new cli.UsageError(`${e instanceof Error ? e.message : String(e)}; ${DB_MIGRATE_USAGE}`);
+    }
+    // The store serve would open: --db, else the data dir's, from flags, LEOFLOW_* and the config file alike.
+    return migrate((await cli.serveStore(values, process.env)).url);
+  });
+}
+
+async function migrate(url: string): Promise<number> {
   const [{ openStore }, { redactUrl }] = await Promise.all([import("./store"), import("./domain")]);
   const store = openStore(url);
   await store.migrate();

@@ -19,6 +19,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { LeoflowError, errorMessage, redactUrl } from "../domain";
 import { sqlitePathOf } from "../store";
+import { serveStore } from "./open-store";
 import type { CliIo } from "./secrets";
 import { UsageError } from "./secrets";
 
@@ -33,7 +34,7 @@ export async function dbBackupCommand(args: string[], io: CliIo): Promise<number
   }
   const [target, ...extra] = parsed.positionals;
   if (!target || extra.length) throw new UsageError(DB_BACKUP_USAGE);
-  const url = parsed.values.db ?? (await configuredDb(parsed.values.config, io.env));
+  const { url } = await serveStore(parsed.values, io.env);
   const source = sqlitePathOf(url);
   if (source === null)
     throw new LeoflowError(
@@ -81,10 +82,4 @@ function checkCopy(path: string): { problem?: string; schemaVersion: number } {
   } finally {
     copy.close();
   }
-}
-
-/** The --db serve would use: from --config / LEOFLOW_CONFIG / /etc/leoflow/leoflow.toml, the environment and defaults. */
-async function configuredDb(configPath: string | undefined, env: Record<string, string | undefined>): Promise<string> {
-  const [{ loadServeConfig }, { DEFAULT_CONFIG_FILE }] = await Promise.all([import("../config"), import("../config-file")]);
-  return loadServeConfig(configPath ? ["--config", configPath] : [], env, DEFAULT_CONFIG_FILE).db;
 }

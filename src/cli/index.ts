@@ -5,3 +5,4 @@ export { teamsCommand, TEAMS_USAGE } from "./teams";
 export { configCommand, CONFIG_USAGE } from "./config-show";
 export { dbBackupCommand, DB_BACKUP_USAGE } from "./db-backup";
 export { installCommand, INSTALL_USAGE } from "./install";
+export { serveStore } from "./open-store";

@@ -12,16 +12,27 @@ export interface InstallLayout {
   user: string;
 }
 
-/** The unit, its @…@ fields filled in. Throws on a path systemd would split or misread. */
-export function renderUnit(layout: InstallLayout): string {
+/**
+ * What is wrong with a layout, or null: a path systemd would split or misread, a user name sysusers refuses.
+ * install.ts asks before it writes anything, so a bad flag never leaves half an install (a kept config) behind.
+ */
+export function layoutProblem(layout: InstallLayout): string | null {
   for (const [what, path] of [
     ["binary", layout.binary],
     ["config", layout.config],
     ["data dir", layout.dataDir],
   ] as const)
     if (!/^\/[A-Za-z0-9._/+-]*$/.test(path))
-      throw new Error(`the ${what} path "${path}" must be absolute and made of letters, digits and ._/+- for the unit file`);
-  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(layout.user)) throw new Error(`"${layout.user}" is not a valid system user name`);
+      return `the ${what} path "${path}" must be absolute and made of letters, digits and ._/+- for the unit file`;
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(layout.user))
+    return `"${layout.user}" is not a valid system user name (lowercase letters, digits, _ and -, at most 32)`;
+  return null;
+}
+
+/** The unit, its @…@ fields filled in. Throws on a path systemd would split or misread. */
+export function renderUnit(layout: InstallLayout): string {
+  const problem = layoutProblem(layout);
+  if (problem) throw new Error(problem);
   return unitTemplate
     .replaceAll("@BINARY@", layout.binary)
     .replaceAll("@CONFIG@", layout.config)

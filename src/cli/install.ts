@@ -15,7 +15,7 @@ import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { generatePassword } from "../auth";
 import { LeoflowError, errorMessage } from "../domain";
-import { INSTALL_HEADER, installSettings, renderUnit, sysusersLine, type InstallLayout } from "./install-files";
+import { INSTALL_HEADER, installSettings, layoutProblem, renderUnit, sysusersLine, type InstallLayout } from "./install-files";
 import type { CliIo } from "./secrets";
 import { UsageError } from "./secrets";
 
@@ -55,13 +55,20 @@ export async function installCommand(args: string[], io: CliIo): Promise<number>
     dataDir: values["data-dir"] ?? "/var/lib/leoflow",
     user: values.user ?? "leoflow",
   };
+  // Every flag is checked before the first write: a refused one must not leave files behind (a config file that
+  // a re-run would keep as an upgrade's).
+  const problem = layoutProblem(layout);
+  if (problem) throw new UsageError(`${problem}; ${INSTALL_USAGE}`);
+  const host = values.host ?? "127.0.0.1";
+  if (!/^\S+$/.test(host)) throw new UsageError(`--host expects an address such as 127.0.0.1 or 0.0.0.0, got "${host}"`);
+  const source = values.binary ?? process.execPath;
+  if (!values.binary && !/leoflow[^/]*$/.test(source))
+    throw new LeoflowError(`this is not the compiled leoflow binary (${source}); pass --binary PATH (bun scripts/build.ts builds it)`);
+  if (!existsSync(source)) throw new UsageError(`--binary ${source} does not exist`);
   const at = (path: string) => join(root, path);
   const said = (what: string) => io.out(`${what}\n`);
 
   // 1. The binary: this one, unless it is already there (scripts/install.sh put it there first).
-  const source = values.binary ?? process.execPath;
-  if (!values.binary && !/leoflow[^/]*$/.test(source))
-    throw new LeoflowError(`this is not the compiled leoflow binary (${source}); pass --binary PATH (bun scripts/build.ts builds it)`);
   if (resolve(source) !== at(layout.binary)) {
     mkdirSync(dirname(at(layout.binary)), { recursive: true });
     const tmp = `${at(layout.binary)}.new`;
@@ -84,11 +91,7 @@ export async function installCommand(args: string[], io: CliIo): Promise<number>
     adminPassword = generatePassword();
     const [{ SERVE_FLAGS }, { renderConfigFile }] = await Promise.all([import("../config"), import("../config-file")]);
     const secrets = { adminPassword, jwtSecret: randomHex(32), secretsKey: randomHex(32) };
-    const text = renderConfigFile(
-      SERVE_FLAGS,
-      installSettings(layout, { host: values.host ?? "127.0.0.1", port, secrets }),
-      INSTALL_HEADER,
-    );
+    const text = renderConfigFile(SERVE_FLAGS, installSettings(layout, { host, port, secrets }), INSTALL_HEADER);
     write(at(layout.config), text, 0o600, ids);
     said(`wrote ${layout.config} (mode 0600) with a generated admin password, token secret and secrets key`);
   }

@@ -3,7 +3,9 @@
  * new key, in one transaction, and says how many rows changed. Idempotent (rows already under the new key are
  * skipped); a wrong old key, or a row under a third key, is refused before anything is written.
  *
- * Keys: the old one from --old-key, else LEOFLOW_SECRETS_KEY, else Lite's `<data-dir>/secrets-key`; the new
+ * The database and data dir are serve's (--db, --data-dir, --config, LEOFLOW_* and the config file; open-store.ts).
+ * Keys: the old one from --old-key, else LEOFLOW_SECRETS_KEY or the config file's secrets_key, else Lite's
+ * `<data-dir>/secrets-key`; the new
  * one from --new-key, else LEOFLOW_SECRETS_NEW_KEY. When the old key came from the data-dir file, the new key
  * (generated when none is given) replaces it there once the database has committed, so Lite starts with it.
  *
@@ -15,8 +17,9 @@ import { parseArgs } from "node:util";
 import { SECRETS_KEY_FILE, readKeyFile } from "../auth";
 import { SecretUnreadableError, SecretsCipher, generateSecretsKey } from "../store";
 import { ConflictError, LeoflowError, SECRETS_KEY_HINT, parseSecretsKey, errorMessage } from "../domain";
+import { serveStore } from "./open-store";
 
-export const SECRETS_USAGE = "secrets rotate [--db URL] [--old-key KEY] [--new-key KEY] [--data-dir DIR]";
+export const SECRETS_USAGE = "secrets rotate [--db URL] [--old-key KEY] [--new-key KEY] [--data-dir DIR] [--config PATH]";
 
 export interface CliIo {
   out(text: string): void;
@@ -32,6 +35,7 @@ export async function secretsCommand(args: string[], io: CliIo): Promise<number>
     "old-key": { type: "string" },
     "new-key": { type: "string" },
     "data-dir": { type: "string" },
+    config: { type: "string" },
   } as const;
   let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; strict: true }>>["values"];
   try {
@@ -39,15 +43,15 @@ export async function secretsCommand(args: string[], io: CliIo): Promise<number>
   } catch (e) {
     throw new UsageError(`${errorMessage(e)}; ${SECRETS_USAGE}`);
   }
-  const dataDir = values["data-dir"] ?? io.env.LEOFLOW_DATA_DIR ?? "./.leoflow";
-  const url = values.db ?? io.env.LEOFLOW_DB ?? `sqlite:${dataDir}/leoflow.db`;
+  // As serve finds them: after `install --systemd` the database, data dir and key are the config file's.
+  const { url, dataDir, secretsKey } = await serveStore(values, io.env);
   const { openStore, rotateSecrets, sqlitePathOf } = await import("../store");
   const file = sqlitePathOf(url);
   if (file !== null && !existsSync(file))
-    throw new LeoflowError(`there is no database at ${file}; pass --db (or LEOFLOW_DB) as the server has it`);
+    throw new LeoflowError(`there is no database at ${file}; pass --db (or LEOFLOW_DB), --data-dir or --config as the server has them`);
   const keyFile = join(dataDir, SECRETS_KEY_FILE);
   const { old, next, newText, fromFile } = rotationKeys(
-    values["old-key"] ?? io.env.LEOFLOW_SECRETS_KEY,
+    values["old-key"] ?? secretsKey,
     values["new-key"] ?? io.env.LEOFLOW_SECRETS_NEW_KEY,
     keyFile,
   );
@@ -79,7 +83,7 @@ export async function secretsCommand(args: string[], io: CliIo): Promise<number>
   if (fromFile) {
     renameSync(pending, keyFile);
     io.out(`wrote the new key to ${keyFile}\n`);
-  } else io.out("start every server with the new key (--secrets-key or LEOFLOW_SECRETS_KEY)\n");
+  } else io.out("start every server with the new key (--secrets-key, LEOFLOW_SECRETS_KEY or the config file's secrets_key)\n");
   return 0;
 }
 

@@ -17,11 +17,12 @@ export const TEAMS_USAGE = `teams create NAME [--description D] [--max-running-t
        teams list [--json]
        teams set NAME [the flags of create; a quota of "none" lifts it]
        teams delete NAME
-       (each takes --db URL or --data-dir DIR, like serve; give users roles with \`leoflow users grant\`)`;
+       (each takes --db URL, --data-dir DIR or --config PATH, like serve; give users roles with \`leoflow users grant\`)`;
 
 const OPTIONS = {
   db: { type: "string" },
   "data-dir": { type: "string" },
+  config: { type: "string" },
   description: { type: "string" },
   "max-running-tasks": { type: "string" },
   "max-pool-slots": { type: "string" },

@@ -20,7 +20,7 @@ export const USERS_USAGE = `users create USERNAME --role ROLE [--team TEAM] [--p
        users reset-password USERNAME [--password P | --password-stdin]
        users grant USERNAME --team TEAM --role ROLE
        users revoke USERNAME --team TEAM
-       (each takes --db URL or --data-dir DIR, like serve; ROLE is one of ${ROLE_CHOICES}; without --team,
+       (each takes --db URL, --data-dir DIR or --config PATH, like serve; ROLE is one of ${ROLE_CHOICES}; without --team,
        create gives the role in team "${DEFAULT_TEAM}", with it the user has a role in that team only)`;
 
 const COMMANDS = ["create", "list", "delete", "reset-password", "grant", "revoke"];
@@ -33,6 +33,7 @@ export interface UsersIo extends CliIo {
 const OPTIONS = {
   db: { type: "string" },
   "data-dir": { type: "string" },
+  config: { type: "string" },
   role: { type: "string" },
   team: { type: "string" },
   password: { type: "string" },

@@ -40,12 +40,16 @@ export function redactJson(value: unknown): unknown {
 }
 
 /**
- * A URL with the password of its user part replaced by MASK, for logs and error messages (`--db`, Postgres
- * URLs). The user part ends at the first `@` followed by a plain host, so a password holding an unencoded
- * `@` or `/` is hidden whole; a URL without a password is returned unchanged.
+ * A URL with its passwords replaced by MASK, for logs and error messages (`--db`, Postgres URLs): the one of
+ * its user part, and the `password` and `sslpassword` query parameters (libpq takes the password, and the
+ * client key's passphrase, there too). The user part ends at the first `@` followed by a plain host, so a
+ * password holding an unencoded `@` or `/` is hidden whole; a URL without a password is returned unchanged.
  *
  * @example redactUrl("postgres://leo:s3cret@db:5432/leoflow") // "postgres://leo:***@db:5432/leoflow"
+ * @example redactUrl("postgres://leo@db/leoflow?password=s3cret") // "postgres://leo@db/leoflow?password=***"
  */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*):[^?#]*?@(?=[^@/?#]*(?:[/?#]|$))/i, `$1:${MASK}@`);
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*):[^?#]*?@(?=[^@/?#]*(?:[/?#]|$))/i, `$1:${MASK}@`)
+    .replace(/([?&](?:ssl)?password=)[^&#]*/gi, `$1${MASK}`);
 }

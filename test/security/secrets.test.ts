@@ -279,7 +279,7 @@ describe("start-up refuses a missing or malformed key", () => {
     const bad = Buffer.alloc(16, 5).toString("base64");
     const r = await cli(["serve", "--port=0", "--data-dir", dir, "--db", `sqlite:${join(dir, "x.db")}`], { LEOFLOW_SECRETS_KEY: bad });
     expect(r.code).toBe(2);
-    expect(r.out).toContain("--secrets-key: the key decodes to 16 bytes; it must be 32 random bytes as 64 hex digits or base64");
+    expect(r.out).toContain("LEOFLOW_SECRETS_KEY: the key decodes to 16 bytes; it must be 32 random bytes as 64 hex digits or base64");
     expect(r.out).not.toContain(bad);
   });
 });

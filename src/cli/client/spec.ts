@@ -191,7 +191,12 @@ export function parseCommand(argv: readonly string[]): ParsedCommand {
   const options = { ...COMMON, ...spec.options };
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...rest], options: options as any, allowPositionals: true, strict: true });
+    // A negative number is a value ("pools set p1 -1": unlimited), never an option (no option is a digit), but
+    // strict parseArgs refuses it as an unknown one: it goes through hidden behind NUL and is given back below.
+    const args = rest.map((a) => (NEGATIVE_NUMBER.test(a) ? `\0${a}` : a));
+    parsed = parseArgs({ args, options: options as any, allowPositionals: true, strict: true });
+    parsed.positionals = parsed.positionals.map(unhide);
+    for (const [k, v] of Object.entries(parsed.values)) parsed.values[k] = typeof v === "string" ? unhide(v) : v;
   } catch (e) {
     throw new UsageError(
       `${spec.name}: ${e instanceof Error ? e.message.replace(/\. To specify a positional.*$/s, "") : String(e)}`,
@@ -221,6 +226,9 @@ export function parseCommand(argv: readonly string[]): ParsedCommand {
     output,
   };
 }
+
+const NEGATIVE_NUMBER = /^-\d+(\.\d+)?$/;
+const unhide = (a: string) => (a.startsWith("\0") ? a.slice(1) : a);
 
 function usageLine(spec: CommandSpec): string {
   const opts = Object.entries(spec.options ?? {}).map(([name, o]) => (o.type === "boolean" ? `[--${name}]` : `[--${name} ${o.value}]`));

@@ -96,6 +96,13 @@ describe("client commands", () => {
     expect(io.stderr).toContain("dags trigger: --conf must be a JSON object");
   });
 
+  test("pools set NAME -1 sends unlimited slots, as its help says", async () => {
+    const { io, calls } = scripted({ "PATCH /api/v2/pools/p1": { body: { name: "p1", slots: -1 } } });
+    expect(await runClient(["pools", "set", "p1", "-1"], io)).toBe(0);
+    expect(io.stderr).toBe("");
+    expect(calls[0]!.body).toEqual({ name: "p1", slots: -1 });
+  });
+
   test("without any server to call it is a usage error that says how to name one", async () => {
     const { io } = scripted({});
     io.env = { XDG_CONFIG_HOME: io.env.XDG_CONFIG_HOME };

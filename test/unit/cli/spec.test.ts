@@ -40,6 +40,13 @@ describe("parseCommand", () => {
     expect(usageError(["variables", "get", "a", "b"]).message).toBe('variables get: unexpected argument "b"');
   });
 
+  test("a negative number is a positional value or an option's value, not an unknown option", () => {
+    expect(parseCommand(["pools", "set", "p1", "-1"]).args).toEqual({ NAME: "p1", SLOTS: "-1" });
+    expect(parseCommand(["pools", "set", "-1", "p1", "--description", "-2.5"]).options).toEqual({ description: "-2.5" });
+    expect(usageError(["pools", "set", "p1", "-1", "-2"]).message).toBe('pools set: unexpected argument "-2"');
+    expect(usageError(["pools", "set", "p1", "-x"]).message).toContain("Unknown option '-x'");
+  });
+
   test("unknown options, actions and output formats are usage errors", () => {
     expect(usageError(["pools", "list", "--bogus"]).message).toContain("--bogus");
     const action = usageError(["runs", "explode"]);

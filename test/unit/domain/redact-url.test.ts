@@ -11,6 +11,11 @@ test.each([
   ["postgres://leo:pw@[::1]:5432/leoflow", "postgres://leo:***@[::1]:5432/leoflow"],
   ["postgres://leo:@db/leoflow", "postgres://leo:***@db/leoflow"],
   ["POSTGRES://leo:pw@db", "POSTGRES://leo:***@db"],
+  // libpq's password and sslpassword query parameters, in any case and position.
+  ["postgres://u:pw@h/db?password=zzz", "postgres://u:***@h/db?password=***"],
+  ["postgres://u@h/db?sslmode=require&PASSWORD=zzz&x=1", "postgres://u@h/db?sslmode=require&PASSWORD=***&x=1"],
+  ["postgres://u@h/db?sslpassword=k&password=&a=b#frag", "postgres://u@h/db?sslpassword=***&password=***&a=b#frag"],
+  ["postgres://u@h/db?old_password_hint=1", "postgres://u@h/db?old_password_hint=1"],
   // Nothing to hide: unchanged.
   ["postgres://postgres@127.0.0.1:5432/test", "postgres://postgres@127.0.0.1:5432/test"],
   ["postgres://127.0.0.1:5432/test", "postgres://127.0.0.1:5432/test"],
