@@ -2,7 +2,7 @@
  * The audit middleware: after every successful mutating call (POST, PUT, PATCH, DELETE answered below 400)
  * it appends one audit log entry — who (the token's user), when, what (Airflow's event name, e.g.
  * `trigger_dag_run`, `patch_dag`, `bulk_variables`), the DAG / run / task it touched, and the request's
- * non-secret fields as JSON in `extra`. Read-only POSTs (list batches, dry runs) are not audited. The entry
+ * non-secret fields (query, the other path parameters, body) as JSON in `extra`. Read-only POSTs (list batches, dry runs) are not audited. The entry
  * is written after the change commits: a failure to write it is logged, never turned into a failed call.
  */
 import type { Context, MiddlewareHandler } from "hono";
@@ -126,6 +126,9 @@ export function auditLog(deps: ResolvedDeps, prefix: string): MiddlewareHandler<
   };
 }
 
+/** Path parameters an entry has a column for (Airflow's action_logging leaves the ids out of extra alike). */
+const OWN_COLUMNS = new Set(["dag_id", "dag_run_id", "task_id"]);
+
 async function entryOf(c: Context<ApiEnv>, team: string, event: string, rel: string, pattern: string, now: Date): Promise<AuditLogEntry> {
   const params = pathParams(pattern, c.req.path);
   const body = await jsonOf(() => c.req.text());
@@ -136,7 +139,10 @@ async function entryOf(c: Context<ApiEnv>, team: string, event: string, rel: str
   const pathKey = params.variable_key;
   const masked = auditExtra(rel, pathKey && isSensitiveName(pathKey) ? { ...fields, value: MASK } : fields) as Record<string, unknown>;
   const query = Object.fromEntries(Object.entries(c.req.queries()).map(([k, v]) => [k, v.length === 1 ? v[0] : v]));
-  let extra = JSON.stringify({ ...(redactJson(query) as object), ...masked });
+  // As Airflow's action_logging: the path's parameters go into extra too (which variable, pool, connection, user or
+  // backfill a DELETE or PUT changed is named nowhere else), but for the ids that have their own columns.
+  const named = Object.fromEntries(Object.entries(params).filter(([k]) => !OWN_COLUMNS.has(k)));
+  let extra = JSON.stringify({ ...(redactJson(query) as object), ...(redactJson(named) as object), ...masked });
   if (extra.length > MAX_EXTRA_CHARS) extra = JSON.stringify({ truncated: true, fields: Object.keys(masked) });
   const str = (...vs: unknown[]) => (vs.find((v) => typeof v === "string" && v !== "") as string | undefined) ?? null;
   const num = (v: unknown) => (v === undefined || v === "" || Number.isNaN(Number(v)) ? null : Number(v));

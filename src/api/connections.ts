@@ -7,14 +7,15 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { MASK, NotFoundError, isSensitiveName, redactJson, type BulkAction, type ConnectionRecord, built, lazySchema } from "../domain";
+import { CONNECTION_NOUN, MASK, NotFoundError, isSensitiveName, redactJson, type ConnectionRecord, built, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { pagingQuery, parseBody, parseQuery } from "./validate";
 import { unsealed } from "./sealed";
-import { bulkBody, bulkResponse } from "./bulk";
+import { bulkBody, bulkResponse, resolveBulkActions } from "./bulk";
 import { testConnection } from "./connection-test";
 import { teamOf } from "./team";
+import { airflowPattern } from "./list-params";
 
 const FIELDS = ["conn_type", "description", "host", "login", "schema", "port", "password", "extra"] as const;
 type Field = (typeof FIELDS)[number];
@@ -80,8 +81,6 @@ export function serializeConnection(c: ConnectionRecord) {
   };
 }
 
-const likePattern = (p: string) => (/[%_]/.test(p) ? p : `%${p}%`);
-
 /** A new connection of the body's id and type, every other field null. */
 const empty = (body: Body): ConnectionRecord => ({
   connection_id: body.connection_id,
@@ -135,7 +134,7 @@ export function connectionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
         limit: q.limit,
         offset: q.offset,
         order_by: q.order_by,
-        id_pattern: q.connection_id_pattern === undefined ? undefined : likePattern(q.connection_id_pattern),
+        id_pattern: airflowPattern(q.connection_id_pattern),
       }),
       deps.logger,
     );
@@ -146,16 +145,13 @@ export function connectionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   app.patch("/connections", async (c) => {
     const body = await parseBody(c, BulkConnectionsBody);
     const team = teamOf(c);
-    const actions: BulkAction<ConnectionRecord>[] = [];
-    for (const a of body.actions) {
-      if (a.action === "delete") actions.push(a);
-      else {
-        const entities = await Promise.all(
-          a.entities.map((e) => (a.action === "update" ? merged(team, e) : fromBody(e, FIELDS, empty(e)))),
-        );
-        actions.push({ ...a, entities } as BulkAction<ConnectionRecord>);
-      }
-    }
+    // In order, each over what the earlier actions leave (a create then an update keeps the created password).
+    const actions = await resolveBulkActions<Body, ConnectionRecord>(body.actions, {
+      noun: CONNECTION_NOUN,
+      keyOf: (e) => e.connection_id,
+      read: (id) => unsealed(store.getConnection(team, id), deps.logger),
+      build: (e, old, action) => (action === "update" && old ? fromBody(e, changedFields(e), old) : fromBody(e, FIELDS, empty(e))),
+    });
     const results = await store.bulkConnections(team, actions, deps.now());
     deps.logger.info("connections bulk-changed", { actions: actions.length, by: c.get("user")?.username ?? null });
     return c.json(bulkResponse(actions, results));

@@ -30,7 +30,6 @@ export const ListRunsQuery = lazySchema(() =>
     run_type: repeated(built(runType)),
     run_id_pattern: likePattern,
     dag_id_pattern: likePattern,
-    /** Leoflow records no triggering user (triggering_user_name is null), so a pattern matches no run. */
     triggering_user_name_pattern: likePattern,
     ...dateRangeShape(RUN_DATE_FIELDS),
   }),
@@ -60,11 +59,11 @@ export function runFilterOf(q: z.output<typeof ListRunsQuery>, dagId: string | u
   return {
     dag_id: dagId,
     state: q.state,
-    // asset_triggered, or any triggering user: kinds of run Leoflow never has, so nothing matches.
-    run_type:
-      q.triggering_user_name_pattern !== undefined ? [] : (q.run_type?.filter((t) => t !== "asset_triggered") as DagRunFilter["run_type"]),
+    // asset_triggered: a kind of run Leoflow never has, so it matches nothing.
+    run_type: q.run_type?.filter((t) => t !== "asset_triggered") as DagRunFilter["run_type"],
     run_id_pattern: q.run_id_pattern,
     dag_id_pattern: q.dag_id_pattern,
+    triggering_user_name_pattern: q.triggering_user_name_pattern,
     ...ranges(q, RUN_DATE_FIELDS),
     limit: q.limit,
     offset: q.offset,

@@ -65,8 +65,10 @@ export function dagRunRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     // Like Airflow 3: without dag_run_id and logical_date the id is manual__<now>_<8 random characters>, so
     // concurrent triggers never collide; a given dag_run_id (or logical date) that is taken stays a 409.
     const generated = body.dag_run_id == null && body.logical_date == null;
-    const build = () =>
-      buildDagRun(
+    // Airflow's triggering_user_name: the caller's name (none with --auth none, where no user is known).
+    const triggering_user_name = c.get("user")?.username ?? null;
+    const build = () => ({
+      ...buildDagRun(
         dag,
         {
           run_id:
@@ -80,7 +82,9 @@ export function dagRunRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
           note: body.note ?? null,
         },
         now,
-      );
+      ),
+      triggering_user_name,
+    });
     let run: DagRunRecord;
     for (let attempt = 1; ; attempt++) {
       try {

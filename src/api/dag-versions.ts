@@ -24,7 +24,7 @@ export const ListVersionsQuery = lazySchema(() =>
   }),
 );
 
-const serializeVersion = (v: DagVersionRecord) => dagVersion(v.dag_id, v.version_id, v.created_at);
+const serializeVersion = (v: DagVersionRecord) => dagVersion(v.dag_id, v.version_id, v);
 
 export function dagVersionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const { store } = deps;
@@ -38,7 +38,7 @@ export function dagVersionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     if (q.bundle_name || q.bundle_version) return c.json({ dag_versions: [], total_entries: 0 });
     const page = await store.listDagVersions(teamOf(c), {
       dag_id: dagId === "~" ? undefined : dagId,
-      version_id: q.version_number,
+      version_number: q.version_number,
       limit: q.limit,
       offset: q.offset,
       order_by: q.order_by,
@@ -49,7 +49,7 @@ export function dagVersionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   app.get("/dags/:dag_id/dagVersions/:version_number", async (c) => {
     const dagId = c.req.param("dag_id");
     const n = parsePathParam("version_number", c.req.param("version_number"), versionNumber);
-    const [version] = (await store.listDagVersions(teamOf(c), { dag_id: dagId, version_id: n, limit: 1 })).items;
+    const [version] = (await store.listDagVersions(teamOf(c), { dag_id: dagId, version_number: n, limit: 1 })).items;
     if (!version) throw new NotFoundError(`The DagVersion with dag_id: \`${dagId}\` and version_number: \`${n}\` was not found`);
     return c.json(serializeVersion(version));
   });
@@ -61,11 +61,14 @@ export function dagVersionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const wantsText = accept.includes("text/plain");
     if (!wantsText && !/application\/json|\*\/\*|application\/\*/.test(accept))
       throw new ApiError(406, `Not Acceptable: the DAG source is served as application/json or text/plain, not ${accept}`);
-    if (version_number !== undefined && version_number !== dag.version_id) {
-      const known = (await store.listDagVersions(dag.team, { dag_id: dag.dag_id, version_id: version_number, limit: 1 })).total > 0;
+    // version_number is the per-DAG number (the current version's, read here); only the current version's source is kept.
+    const [current] = (await store.listDagVersions(dag.team, { dag_id: dag.dag_id, version_id: dag.version_id, limit: 1 })).items;
+    const currentNumber = current?.version_number ?? null;
+    if (version_number !== undefined && version_number !== currentNumber) {
+      const known = (await store.listDagVersions(dag.team, { dag_id: dag.dag_id, version_number, limit: 1 })).total > 0;
       throw new NotFoundError(
         known
-          ? `Leoflow keeps the source of a DAG's current version only (${dag.version_id}), not of version ${version_number}; omit version_number`
+          ? `Leoflow keeps the source of a DAG's current version only (${currentNumber}), not of version ${version_number}; omit version_number`
           : `The DagVersion with dag_id: \`${dag.dag_id}\` and version_number: \`${version_number}\` was not found`,
       );
     }
@@ -73,7 +76,7 @@ export function dagVersionRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     if (!(await file.exists())) throw new NotFoundError(`The source of Dag \`${dag.dag_id}\` is gone: ${dag.fileloc} no longer exists`);
     const content = await file.text();
     if (wantsText) return c.body(content, 200, { "content-type": "text/plain; charset=utf-8" });
-    return c.json({ content, dag_id: dag.dag_id, version_number: dag.version_id, dag_display_name: dag.dag_id });
+    return c.json({ content, dag_id: dag.dag_id, version_number: currentNumber, dag_display_name: dag.dag_id });
   });
 
   return app;

@@ -4,14 +4,11 @@ import { z } from "zod";
 import { DAG_RUN_STATES, NotFoundError, ValidationError, built, lazySchema } from "../domain";
 import type { DagFilter } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
-import { rangeOf, dateRangeShape, repeated } from "./list-params";
+import { airflowPattern, rangeOf, dateRangeShape, repeated } from "./list-params";
 import { getDagOr404 } from "./lookups";
 import { teamOf } from "./team";
 import { serializeDag, serializeDagDetails, serializeTask } from "./serialize";
 import { mapOrderBy, pagingQuery, parseBody, parseQuery, queryBool } from "./validate";
-
-/** Airflow's `*_pattern`: a case-insensitive SQL LIKE matched anywhere (`%value%`); `~` alone matches everything. */
-export const airflowPattern = (p: string | undefined): string | undefined => (p === undefined ? undefined : p === "~" ? "%" : `%${p}%`);
 
 const runState = lazySchema(() => z.enum(DAG_RUN_STATES, { error: `Input should be one of ${DAG_RUN_STATES.join(", ")}` }));
 
@@ -164,7 +161,7 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   app.get("/dags/:dag_id/details", async (c) => {
     const dag = await getDagOr404(store, teamOf(c), c.req.param("dag_id"));
     const [version] = (await store.listDagVersions(dag.team, { dag_id: dag.dag_id, version_id: dag.version_id, limit: 1 })).items;
-    return c.json(serializeDagDetails(dag, version?.created_at ?? null));
+    return c.json(serializeDagDetails(dag, version ?? null));
   });
 
   app.get("/dags/:dag_id/tasks", async (c) => {

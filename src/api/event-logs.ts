@@ -8,6 +8,7 @@ import { NotFoundError, type AuditLogRecord, built, lazySchema } from "../domain
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { isoDateTime, mapOrderBy, pagingQuery, parsePathParam, parseQuery } from "./validate";
 import { teamOf } from "./team";
+import { airflowPattern } from "./list-params";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -31,8 +32,8 @@ export function serializeEventLog(e: AuditLogRecord) {
 
 const int = lazySchema(() => z.coerce.number().int());
 const text = lazySchema(() => z.string().min(1).optional());
-/** Airflow's `*_pattern`: SQL LIKE (`%`, `_`), case-insensitive; a plain word matches anywhere. */
-const pattern = lazySchema(() => text.transform((p) => (p === undefined ? undefined : /[%_]/.test(p) ? p : `%${p}%`)));
+/** Airflow's `*_pattern`: the value matched anywhere, `%` and `_` still wildcards (airflowPattern). */
+const pattern = lazySchema(() => text.transform(airflowPattern));
 
 export const ListQuery = lazySchema(() =>
   z.object({

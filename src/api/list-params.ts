@@ -46,5 +46,14 @@ export function ranges<F extends string>(q: Record<string, unknown>, fields: rea
 /** A list query parameter that may repeat (`?state=a&state=b`), each value checked by `item`. */
 export const repeated = <T extends z.ZodType>(item: T) => z.array(item).optional();
 
-/** A SQL LIKE pattern parameter (Airflow's `*_pattern`): `%` and `_` are wildcards. */
-export const likePattern = z.string().min(1).optional();
+/**
+ * Airflow's `*_pattern` (its `_SearchParam`): `ilike('%' + value + '%')`, so the value is matched anywhere in the
+ * field, case-insensitively, with `%` and `_` still LIKE's wildcards; `~` alone matches everything. Every
+ * `*_pattern` parameter goes through this one function so they all behave alike.
+ *
+ * @example airflowPattern("my_") // "%my_%" (matches "my_run", "my-run" and "is_my_run")
+ */
+export const airflowPattern = (p: string | undefined): string | undefined => (p === undefined ? undefined : p === "~" ? "%" : `%${p}%`);
+
+/** A `*_pattern` query parameter, parsed into the store's LIKE pattern by airflowPattern. */
+export const likePattern = z.string().min(1).optional().transform(airflowPattern);

@@ -5,12 +5,13 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { DEFAULT_TEAM, NotFoundError, type BulkAction, type PoolInput, type PoolRecord, built, lazySchema } from "../domain";
+import { DEFAULT_TEAM, NotFoundError, POOL_NOUN, type PoolInput, type PoolRecord, built, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { pagingQuery, parseBody, parseQuery } from "./validate";
-import { bulkBody, bulkResponse } from "./bulk";
+import { bulkBody, bulkResponse, resolveBulkActions } from "./bulk";
 import { teamOf } from "./team";
+import { airflowPattern } from "./list-params";
 
 export const DEFAULT_POOL = "default_pool";
 
@@ -73,9 +74,6 @@ export function serializePool(p: PoolRecord) {
   };
 }
 
-/** Airflow 3's pool_name_pattern: a case-insensitive LIKE (`%`, `_`) matched anywhere in the name (`%…%`). */
-const likePattern = (p: string) => `%${p}%`;
-
 const notFound = (name: string) => new NotFoundError(`The Pool with name: \`${name}\` was not found`);
 
 export function poolRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
@@ -88,7 +86,7 @@ export function poolRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       limit: q.limit,
       offset: q.offset,
       order_by: q.order_by,
-      name_pattern: q.pool_name_pattern === undefined ? undefined : likePattern(q.pool_name_pattern),
+      name_pattern: airflowPattern(q.pool_name_pattern),
     });
     return c.json({ pools: page.items.map(serializePool), total_entries: page.total });
   });
@@ -97,22 +95,23 @@ export function poolRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   app.patch("/pools", async (c) => {
     const body = await parseBody(c, BulkPoolsBody);
     const team = teamOf(c);
-    const actions: BulkAction<PoolInput>[] = [];
-    for (const a of body.actions) {
-      if (a.action === "delete") actions.push(a);
-      else
-        actions.push({
-          ...a,
-          entities: await Promise.all(a.entities.map((e) => poolInput(team, e, a.action === "update"))),
-        } as BulkAction<PoolInput>);
-    }
+    // In order, each over what the earlier actions leave (a create then an update keeps the created description).
+    const actions = await resolveBulkActions<BulkPoolEntity, PoolInput>(body.actions, {
+      noun: POOL_NOUN,
+      keyOf: (e) => e.name,
+      read: async (name) => {
+        const p = await store.getPool(team, name);
+        return p && { name: p.name, slots: p.slots, description: p.description, include_deferred: p.include_deferred };
+      },
+      build: (e, old, action) => poolInput(e, action === "update" ? old : null),
+    });
     const results = await store.bulkPools(team, actions);
     deps.logger.info("pools bulk-changed", { actions: actions.length, by: c.get("user")?.username ?? null });
     deps.scheduler.wake(); // more slots may let waiting tasks start
     return c.json(bulkResponse(actions, results));
   });
-  async function poolInput(team: string, e: BulkPoolEntity, update: boolean): Promise<PoolInput> {
-    const old = update ? await store.getPool(team, e.name) : null;
+  /** A bulk entity as a whole pool: what an update leaves out keeps `old`'s value. */
+  function poolInput(e: BulkPoolEntity, old: PoolInput | null): PoolInput {
     return {
       name: e.name,
       slots: e.slots,

@@ -89,18 +89,23 @@ export function serializeTaskInstanceState(
 /** A task instance's UUID, from its row id (unique for the server's lifetime). */
 export const taskInstanceUuid = (id: number): string => stableUuid(`leoflow:task_instance:${id}`);
 
-/** When each DAG version a response names was created, by version id (see version-times.ts). */
-export type VersionTimes = ReadonlyMap<number, Date>;
+/** What a response shows of each DAG version it names (its creation time and per-DAG number), by version id (see version-times.ts). */
+export type VersionTimes = ReadonlyMap<number, VersionShown>;
+export interface VersionShown {
+  created_at: Date;
+  /** Airflow's version_number: 1, 2, 3 … within the DAG (the id is server-wide). */
+  version_number: number;
+}
 
-/** A DagVersionResponse; Leoflow versions are numbered by their server-wide id (increasing, not contiguous per DAG). */
-export function dagVersion(dagId: string, versionId: number, createdAt: Date | null | undefined) {
+/** A DagVersionResponse; `versionId` (server-wide) only makes its UUID, the number shown is the per-DAG one. */
+export function dagVersion(dagId: string, versionId: number, version: VersionShown | null | undefined) {
   return {
     id: dagVersionUuid(dagId, versionId),
-    version_number: versionId,
+    version_number: version?.version_number ?? null,
     dag_id: dagId,
     bundle_name: null,
     bundle_version: null,
-    created_at: iso(createdAt),
+    created_at: iso(version?.created_at),
     bundle_url: null,
     dag_display_name: dagId,
   };
@@ -153,7 +158,7 @@ function describeSchedule(schedule: string | null): string {
 }
 
 /** DAGDetailsResponse: the DAG plus its schedule bounds, params and defaults. */
-export function serializeDagDetails(dag: DagRecord, versionCreatedAt: Date | null = null) {
+export function serializeDagDetails(dag: DagRecord, version: VersionShown | null = null) {
   const s = dag.spec;
   return {
     ...serializeDag(dag),
@@ -171,7 +176,7 @@ export function serializeDagDetails(dag: DagRecord, versionCreatedAt: Date | nul
     last_parsed: iso(dag.last_parsed_at),
     default_args: s.default_args,
     concurrency: s.max_active_tasks,
-    latest_dag_version: dagVersion(dag.dag_id, dag.version_id, versionCreatedAt),
+    latest_dag_version: dagVersion(dag.dag_id, dag.version_id, version),
   };
 }
 
@@ -243,7 +248,7 @@ export function serializeDagRun(run: DagRunRecord, versionTimes: VersionTimes) {
     run_type: run.run_type,
     state: run.state,
     triggered_by: TRIGGERED_BY[run.run_type],
-    triggering_user_name: null,
+    triggering_user_name: run.triggering_user_name ?? null,
     conf: run.conf,
     note: run.note,
     dag_versions: [dagVersion(run.dag_id, run.version_id, versionTimes.get(run.version_id))],

@@ -6,13 +6,14 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { MASK, NotFoundError, isSensitiveName, type BulkAction, type VariableRecord, built, lazySchema } from "../domain";
+import { MASK, NotFoundError, VARIABLE_NOUN, isSensitiveName, type VariableRecord, built, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { pagingQuery, parseBody, parseQuery } from "./validate";
 import { unsealed } from "./sealed";
-import { bulkBody, bulkResponse } from "./bulk";
+import { bulkBody, bulkResponse, resolveBulkActions } from "./bulk";
 import { teamOf } from "./team";
+import { airflowPattern } from "./list-params";
 
 /** Airflow accepts any JSON as value and stores non-strings as their JSON text. */
 export const VariableBody = lazySchema(() =>
@@ -41,9 +42,6 @@ export function serializeVariable(v: VariableRecord) {
 
 const asText = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
 
-/** Airflow's `~pattern~` search is a substring match; we take a LIKE pattern and wrap a plain word in %…%. */
-const likePattern = (p: string) => (/[%_]/.test(p) ? p : `%${p}%`);
-
 export function variableRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const { store } = deps;
   const app = new Hono<ApiEnv>();
@@ -56,7 +54,7 @@ export function variableRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
         limit: q.limit,
         offset: q.offset,
         order_by: q.order_by,
-        key_pattern: q.variable_key_pattern === undefined ? undefined : likePattern(q.variable_key_pattern),
+        key_pattern: airflowPattern(q.variable_key_pattern),
       }),
       deps.logger,
     );
@@ -67,14 +65,13 @@ export function variableRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   app.patch("/variables", async (c) => {
     const body = await parseBody(c, BulkVariablesBody);
     const team = teamOf(c);
-    const actions: BulkAction<VariableRecord>[] = [];
-    for (const a of body.actions) {
-      if (a.action === "delete") actions.push(a);
-      else {
-        const entities = await Promise.all(a.entities.map(async (e) => (a.action === "update" ? updated(team, e) : created(e))));
-        actions.push({ ...a, entities } as BulkAction<VariableRecord>);
-      }
-    }
+    // In order, each over what the earlier actions leave (two updates of one key keep both changes).
+    const actions = await resolveBulkActions<z.output<typeof VariableBody>, VariableRecord>(body.actions, {
+      noun: VARIABLE_NOUN,
+      keyOf: (e) => e.key,
+      read: (key) => unsealed(store.getVariable(team, key), deps.logger),
+      build: (e, old, action) => (action === "update" && old ? updated(e, old) : created(e)),
+    });
     const results = await store.bulkVariables(team, actions, deps.now());
     deps.logger.info("variables bulk-changed", { actions: actions.length, by: c.get("user")?.username ?? null });
     return c.json(bulkResponse(actions, results));
@@ -85,16 +82,15 @@ export function variableRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     description: e.description ?? null,
     is_encrypted: e.is_encrypted,
   });
-  async function updated(team: string, e: z.output<typeof VariableBody>): Promise<VariableRecord> {
-    const old = await unsealed(store.getVariable(team, e.key), deps.logger);
-    if (!old) return created(e); // the store answers "not found" (or skips) by its own read
+  /** An update keeps what its entity leaves out (a missing key: the store answers "not found" or skips). */
+  const updated = (e: z.output<typeof VariableBody>, old: VariableRecord): VariableRecord => {
     return {
       key: e.key,
       value: e.value === MASK && isMasked(old) ? old.value : asText(e.value),
       description: "description" in e ? (e.description ?? null) : old.description,
       is_encrypted: e.is_encrypted ?? old.is_encrypted,
     };
-  }
+  };
 
   app.get("/variables/:variable_key", async (c) => {
     const key = c.req.param("variable_key");

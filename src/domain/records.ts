@@ -51,6 +51,8 @@ export interface DagRunRecord {
   start_date: Date | null;
   end_date: Date | null;
   note: string | null;
+  /** Airflow's triggering_user_name: the user who triggered it through the API; absent when none did. */
+  triggering_user_name?: string;
 }
 
 export interface TaskInstanceRecord {
@@ -134,6 +136,8 @@ export interface NewDagRun {
   queued_at: Date;
   /** Free text from the user who triggered it (Airflow's dag run note). */
   note?: string | null;
+  /** The user who triggered it through the API (Airflow's triggering_user_name); absent for the scheduler's runs. */
+  triggering_user_name?: string | null;
   /** One task instance per task of the pinned version, all in state none, try 1. */
   tasks: { task_id: string; operator: string; max_tries: number; pool: string; pool_slots: number; priority_weight: number }[];
 }
@@ -177,6 +181,8 @@ export interface DagRunFilter extends ListOptions, Partial<Record<DagRunDateFiel
   /** SQL LIKE (`%`, `_`), case-insensitive, as Airflow's `run_id_pattern`. */
   run_id_pattern?: string;
   dag_id_pattern?: string;
+  /** On triggering_user_name (runs no user triggered never match). */
+  triggering_user_name_pattern?: string;
 }
 
 /** XCom list filter; absent dag_id/run_id/task_id means every one (Airflow's `~`). Patterns are SQL LIKE. */

@@ -53,6 +53,7 @@ export function dagRunWhere(d: SqlDialect, f: DagRunFilter): string[] {
   if (f.run_type) where.push(d.inList("run_type", f.run_type));
   if (f.run_id_pattern !== undefined) where.push(d.ilike("run_id", f.run_id_pattern));
   if (f.dag_id_pattern !== undefined) where.push(d.ilike("dag_id", f.dag_id_pattern));
+  if (f.triggering_user_name_pattern !== undefined) where.push(d.ilike("triggering_user_name", f.triggering_user_name_pattern));
   for (const [field, column] of Object.entries(RUN_DATE_COLUMNS))
     where.push(...timeClauses(d, column, f[field as keyof typeof RUN_DATE_COLUMNS]));
   return where;

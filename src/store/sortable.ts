@@ -36,6 +36,9 @@ export const RUN_SORTABLE: Sortable = {
 
 export const BACKFILL_SORTABLE: Sortable = { id: "id", created_at: "created_at", completed_at: "completed_at" };
 
+/** A TaskInstanceResponse field taken from the task instance's run (the TI queries read `task_instances` unaliased). */
+const ofRun = (column: string) => `(SELECT ${column} FROM dag_runs r WHERE r.id = task_instances.dag_run_id)`;
+
 export const TI_SORTABLE: Sortable = {
   id: "id",
   dag_id: "dag_id",
@@ -54,6 +57,16 @@ export const TI_SORTABLE: Sortable = {
   start_date: "start_date",
   end_date: "end_date",
   updated_at: "updated_at",
+  // Airflow's other order_by fields. Duration is null until both dates are set, as shown; the difference sorts
+  // alike in both stores (epoch ms in SQLite, an interval in Postgres).
+  duration: "(end_date - start_date)",
+  // Leoflow's rendered map index is the map index as text, null when unmapped: sorted as the number it shows.
+  rendered_map_index: "(CASE WHEN map_index < 0 THEN NULL ELSE map_index END)",
+  logical_date: ofRun("r.logical_date"),
+  // run_after as serialized: the logical date, or when the run was queued (list-filters.ts filters it alike).
+  run_after: ofRun("COALESCE(r.logical_date, r.queued_at)"),
+  data_interval_start: ofRun("r.data_interval_start"),
+  data_interval_end: ofRun("r.data_interval_end"),
 };
 
 export const VAR_SORTABLE: Sortable = { key: "key", description: "description" };

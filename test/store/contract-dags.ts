@@ -128,11 +128,16 @@ export function dagsQueryContract(getStore: () => Store): void {
       expect(versions).toEqual({
         total: 2,
         items: [
-          { version_id: etl.version_id, dag_id: "etl", created_at: T0 },
-          { version_id: v2.version_id, dag_id: "etl", created_at: at(30) },
+          { version_id: etl.version_id, dag_id: "etl", created_at: T0, version_number: 1 },
+          { version_id: v2.version_id, dag_id: "etl", created_at: at(30), version_number: 2 },
         ],
       });
       expect((await store.listDagVersions("default", { dag_id: "etl", version_id: v2.version_id })).items).toHaveLength(1);
+      // version_number counts within the DAG (Airflow's); the id is server-wide.
+      expect((await store.listDagVersions("default", { dag_id: "etl", version_number: 2 })).items.map((v) => v.version_id)).toEqual([
+        v2.version_id,
+      ]);
+      expect((await store.listDagVersions("default", { dag_id: "Report" })).items.map((v) => v.version_number)).toEqual([1]);
       expect((await store.listDagVersions("default", { order_by: "-version_number", limit: 1 })).items[0]!.version_id).toBe(v2.version_id);
       expect((await store.listDagVersions("default", {})).total).toBe(4);
 

@@ -28,9 +28,12 @@ export interface DagFilter extends ListOptions {
 
 /** One stored version of a DAG (Airflow's DagVersion); Leoflow numbers versions by their server-wide id. */
 export interface DagVersionRecord {
+  /** Server-wide id (what runs pin). */
   version_id: number;
   dag_id: string;
   created_at: Date;
+  /** Airflow's version_number: 1, 2, 3 … within the DAG (its rank by id among the DAG's versions). */
+  version_number: number;
 }
 
 /** How many runs of a DAG are in one state. */
@@ -50,8 +53,14 @@ export interface DagsQueryStore {
    * transaction: "deleted", "not_found", or "running" (nothing deleted) while any task instance is queued or running.
    */
   deleteDag(team: string, dagId: string): Promise<"deleted" | "not_found" | "running">;
-  /** A DAG's versions (every DAG's when dag_id is absent), oldest first by default; order_by: id, version_number, created_at. */
-  listDagVersions(team: string, filter: ListOptions & { dag_id?: string; version_id?: number }): Promise<Page<DagVersionRecord>>;
+  /**
+   * A DAG's versions (every DAG's when dag_id is absent), oldest first by default; order_by: id, version_number,
+   * created_at. `version_id` filters by the server-wide id, `version_number` by the per-DAG number.
+   */
+  listDagVersions(
+    team: string,
+    filter: ListOptions & { dag_id?: string; version_id?: number; version_number?: number },
+  ): Promise<Page<DagVersionRecord>>;
   /** Run counts per (dag, state), only non-zero ones; all DAGs when dagIds is absent. */
   countDagRunStates(team: string, dagIds?: string[]): Promise<DagRunStateCount[]>;
   /** Distinct tags of all DAGs, sorted by name (order_by: name or -name), optionally matching a LIKE pattern. */

@@ -71,26 +71,35 @@ export async function deleteDag(pool: Pool, team: string, dagId: string): Promis
   }) as Promise<"deleted" | "not_found" | "running">;
 }
 
-const VERSION_SORTABLE = { id: "id", version_number: "id", created_at: "created_at" };
+/**
+ * A version's number is its rank among its DAG's versions (1, 2, 3 …), as Airflow numbers them; the id is
+ * server-wide. Versions go only with their whole DAG, so a number never changes once given.
+ */
+const VERSION_NUMBER = "(SELECT count(*)::int FROM dag_versions o WHERE o.team = v.team AND o.dag_id = v.dag_id AND o.id <= v.id)";
+const VERSION_SORTABLE = { id: "v.id", version_number: VERSION_NUMBER, created_at: "v.created_at" };
 
 export async function listDagVersions(
   db: Db,
   team: string,
-  f: ListOptions & { dag_id?: string; version_id?: number },
+  f: ListOptions & { dag_id?: string; version_id?: number; version_number?: number },
 ): Promise<Page<DagVersionRecord>> {
   const p = new Params();
-  const where: string[] = [`team = ${p.add(team)}`];
-  if (f.dag_id !== undefined) where.push(`dag_id = ${p.add(f.dag_id)}`);
-  if (f.version_id !== undefined) where.push(`id = ${p.add(f.version_id)}`);
+  const where: string[] = [`v.team = ${p.add(team)}`];
+  if (f.dag_id !== undefined) where.push(`v.dag_id = ${p.add(f.dag_id)}`);
+  if (f.version_id !== undefined) where.push(`v.id = ${p.add(f.version_id)}`);
+  if (f.version_number !== undefined) where.push(`${VERSION_NUMBER} = ${p.add(f.version_number)}`);
   const w = whereSql(where);
   const filterParams = [...p.values];
-  const page = pgPageClause(f, VERSION_SORTABLE, "id", "id", p);
-  const { rows, total } = await pageAndTotal<{ id: number; dag_id: string; created_at: Date }>(
+  const page = pgPageClause(f, VERSION_SORTABLE, "id", "v.id", p);
+  const { rows, total } = await pageAndTotal<{ id: number; dag_id: string; created_at: Date; version_number: number }>(
     db,
-    [`SELECT id, dag_id, created_at FROM dag_versions${w}${page}`, p.values],
-    [`SELECT count(*)::int AS n FROM dag_versions${w}`, filterParams],
+    [`SELECT v.id, v.dag_id, v.created_at, ${VERSION_NUMBER} AS version_number FROM dag_versions v${w}${page}`, p.values],
+    [`SELECT count(*)::int AS n FROM dag_versions v${w}`, filterParams],
   );
-  return { items: rows.map((r) => ({ version_id: r.id, dag_id: r.dag_id, created_at: new Date(r.created_at) })), total };
+  return {
+    items: rows.map((r) => ({ version_id: r.id, dag_id: r.dag_id, created_at: new Date(r.created_at), version_number: r.version_number })),
+    total,
+  };
 }
 
 export async function countDagRunStates(db: Db, team: string, dagIds?: string[]): Promise<DagRunStateCount[]> {

@@ -32,6 +32,7 @@ import changeCursorIndexSql from "../../../sql/postgres/0023_change_cursor_index
 import taskInstancesRunOrderSql from "../../../sql/postgres/0024_task_instances_run_order.sql" with { type: "text" };
 import dropTaskInstancesRunOrderSql from "../../../sql/postgres/0025_drop_task_instances_run_order.sql" with { type: "text" };
 import dropDagRunsActiveSql from "../../../sql/postgres/0026_drop_dag_runs_active.sql" with { type: "text" };
+import dagRunTriggeringUserSql from "../../../sql/postgres/0027_dag_run_triggering_user.sql" with { type: "text" };
 import { execute, query, type Db, type Pool } from "./client";
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -61,6 +62,7 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   migrationFromFile("0024_task_instances_run_order.sql", taskInstancesRunOrderSql),
   migrationFromFile("0025_drop_task_instances_run_order.sql", dropTaskInstancesRunOrderSql),
   migrationFromFile("0026_drop_dag_runs_active.sql", dropDagRunsActiveSql),
+  migrationFromFile("0027_dag_run_triggering_user.sql", dagRunTriggeringUserSql),
 ];
 
 /**

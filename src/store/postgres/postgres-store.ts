@@ -266,7 +266,10 @@ export class PostgresStore implements Store {
   async deleteDag(team: string, dagId: string): Promise<"deleted" | "not_found" | "running"> {
     return dagsQuery.deleteDag(this.sql, team, dagId);
   }
-  async listDagVersions(team: string, filter: ListOptions & { dag_id?: string; version_id?: number }): Promise<Page<DagVersionRecord>> {
+  async listDagVersions(
+    team: string,
+    filter: ListOptions & { dag_id?: string; version_id?: number; version_number?: number },
+  ): Promise<Page<DagVersionRecord>> {
     return dagsQuery.listDagVersions(this.sql, team, filter);
   }
   async countDagRunStates(team: string, dagIds?: string[]): Promise<DagRunStateCount[]> {

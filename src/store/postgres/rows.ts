@@ -32,9 +32,10 @@ export const toDag = (r: DagRow): DagRecord => ({ ...r });
 
 export const toImportError = (r: ImportErrorRecord): ImportErrorRecord => ({ ...r });
 
-export interface DagRunRow extends Omit<DagRunRecord, "run_type" | "state"> {
+export interface DagRunRow extends Omit<DagRunRecord, "run_type" | "state" | "triggering_user_name"> {
   run_type: string;
   state: string;
+  triggering_user_name?: string | null;
 }
 /** `NULL AS <column>` for each of `columns` (a comma list): a row of one branch of a UNION with no such values. */
 export const nullsAs = (columns: string): string =>
@@ -44,7 +45,7 @@ export const nullsAs = (columns: string): string =>
     .join(", ");
 
 export const DAG_RUN_COLUMNS =
-  "id, team, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, start_date, end_date, note";
+  "id, team, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, start_date, end_date, note, triggering_user_name";
 export const toDagRun = (r: DagRunRow): DagRunRecord => ({
   id: r.id,
   team: r.team,
@@ -61,6 +62,8 @@ export const toDagRun = (r: DagRunRow): DagRunRecord => ({
   start_date: r.start_date,
   end_date: r.end_date,
   note: r.note,
+  // Absent rather than null when no user triggered the run, so a record reads as it did before the column.
+  ...(r.triggering_user_name != null && { triggering_user_name: r.triggering_user_name }),
 });
 
 export interface TaskInstanceRow extends Omit<TaskInstanceRecord, "state" | "wait_reason"> {

@@ -75,32 +75,43 @@ export function deleteDag(db: Database, team: string, dagId: string): "deleted" 
     .immediate();
 }
 
-const VERSION_SORTABLE = { id: "id", version_number: "id", created_at: "created_at" };
+/**
+ * A version's number is its rank among its DAG's versions (1, 2, 3 …), as Airflow numbers them; the id is
+ * server-wide. Versions go only with their whole DAG, so a number never changes once given. The count reads
+ * only the (team, dag_id, hash) index, whose entries carry the id (the rowid), never the specs.
+ */
+const VERSION_NUMBER = "(SELECT count(*) FROM dag_versions o WHERE o.team = v.team AND o.dag_id = v.dag_id AND o.id <= v.id)";
+const VERSION_SORTABLE = { id: "v.id", version_number: VERSION_NUMBER, created_at: "v.created_at" };
 
 export function listDagVersions(
   db: Database,
   team: string,
-  f: ListOptions & { dag_id?: string; version_id?: number },
+  f: ListOptions & { dag_id?: string; version_id?: number; version_number?: number },
 ): Page<DagVersionRecord> {
-  const where: string[] = ["team = ?"];
+  const where: string[] = ["v.team = ?"];
   const params: Bindable[] = [team];
   if (f.dag_id !== undefined) {
-    where.push("dag_id = ?");
+    where.push("v.dag_id = ?");
     params.push(f.dag_id);
   }
   if (f.version_id !== undefined) {
-    where.push("id = ?");
+    where.push("v.id = ?");
     params.push(f.version_id);
   }
+  if (f.version_number !== undefined) {
+    where.push(`${VERSION_NUMBER} = ?`);
+    params.push(f.version_number);
+  }
   const w = whereSql(where);
-  const page = pageClause(f, VERSION_SORTABLE, "id", "id");
-  const rows = db.query(`SELECT id, dag_id, created_at FROM dag_versions${w}${page.sql}`).all(...params, ...page.params) as {
-    id: number;
-    dag_id: string;
-    created_at: number;
-  }[];
-  const { n } = db.query(`SELECT count(*) AS n FROM dag_versions${w}`).get(...params) as { n: number };
-  return { items: rows.map((r) => ({ version_id: r.id, dag_id: r.dag_id, created_at: new Date(r.created_at) })), total: n };
+  const page = pageClause(f, VERSION_SORTABLE, "id", "v.id");
+  const rows = db
+    .query(`SELECT v.id, v.dag_id, v.created_at, ${VERSION_NUMBER} AS version_number FROM dag_versions v${w}${page.sql}`)
+    .all(...params, ...page.params) as { id: number; dag_id: string; created_at: number; version_number: number }[];
+  const { n } = db.query(`SELECT count(*) AS n FROM dag_versions v${w}`).get(...params) as { n: number };
+  return {
+    items: rows.map((r) => ({ version_id: r.id, dag_id: r.dag_id, created_at: new Date(r.created_at), version_number: r.version_number })),
+    total: n,
+  };
 }
 
 export function countDagRunStates(db: Database, team: string, dagIds?: string[]): DagRunStateCount[] {

@@ -30,6 +30,7 @@ import dagRunsRunningIndexSql from "../../../sql/sqlite/0023_dag_runs_running_in
 import partialTaskIndexesSql from "../../../sql/sqlite/0024_partial_task_indexes.sql" with { type: "text" };
 import taskInstancesRunOrderSql from "../../../sql/sqlite/0025_task_instances_run_order.sql" with { type: "text" };
 import coveringStateIndexSql from "../../../sql/sqlite/0026_covering_state_index.sql" with { type: "text" };
+import dagRunTriggeringUserSql from "../../../sql/sqlite/0027_dag_run_triggering_user.sql" with { type: "text" };
 
 export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0001_init.sql", initSql),
@@ -58,6 +59,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0024_partial_task_indexes.sql", partialTaskIndexesSql),
   migrationFromFile("0025_task_instances_run_order.sql", taskInstancesRunOrderSql),
   migrationFromFile("0026_covering_state_index.sql", coveringStateIndexSql),
+  migrationFromFile("0027_dag_run_triggering_user.sql", dagRunTriggeringUserSql),
 ];
 
 export function sqliteMigrationTarget(db: Database): MigrationTarget {

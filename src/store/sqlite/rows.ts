@@ -64,9 +64,10 @@ export interface DagRunRow {
   start_date: number | null;
   end_date: number | null;
   note: string | null;
+  triggering_user_name?: string | null;
 }
 export const DAG_RUN_COLUMNS =
-  "id, team, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, start_date, end_date, note";
+  "id, team, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, start_date, end_date, note, triggering_user_name";
 
 export const toDagRun = (r: DagRunRow): DagRunRecord => ({
   id: r.id,
@@ -84,6 +85,8 @@ export const toDagRun = (r: DagRunRow): DagRunRecord => ({
   start_date: date(r.start_date),
   end_date: date(r.end_date),
   note: r.note,
+  // Absent rather than null when no user triggered the run, so a record reads as it did before the column.
+  ...(r.triggering_user_name != null && { triggering_user_name: r.triggering_user_name }),
 });
 
 export interface TaskInstanceRow {

@@ -228,7 +228,10 @@ export class SqliteStore implements Store {
   async deleteDag(team: string, dagId: string): Promise<"deleted" | "not_found" | "running"> {
     return dagsQuery.deleteDag(this.db, team, dagId);
   }
-  async listDagVersions(team: string, filter: ListOptions & { dag_id?: string; version_id?: number }): Promise<Page<DagVersionRecord>> {
+  async listDagVersions(
+    team: string,
+    filter: ListOptions & { dag_id?: string; version_id?: number; version_number?: number },
+  ): Promise<Page<DagVersionRecord>> {
     return dagsQuery.listDagVersions(this.db, team, filter);
   }
   async countDagRunStates(team: string, dagIds?: string[]): Promise<DagRunStateCount[]> {

@@ -27,7 +27,8 @@ const rawDag = {
       task_id: "consume",
       operator: "bash",
       upstream: ["produce"],
-      bash_command: 'echo "env: $(printenv LEOFLOW_XCOM_PRODUCE || echo unset)"; echo "file bytes: $(wc -c < "$LEOFLOW_XCOM_PRODUCE_FILE")"',
+      bash_command:
+        'echo "env: $(printenv LEOFLOW_XCOM_PRODUCE || echo unset)"; echo "file bytes: $(wc -c < "$LEOFLOW_XCOM_PRODUCE_FILE")"',
     },
     { task_id: "unrelated", operator: "bash", upstream: ["produce"], bash_command: "echo I do not read it" },
     {

@@ -167,6 +167,49 @@ forEachApiStore((makeHarness) => {
       expect(over.body.create.success).toEqual(["api"]);
       expect(await h.store.getConnection("default", "api")).toMatchObject({ conn_type: "ftp", password: null, host: null });
     });
+    test("actions on one connection apply in order, each over the one before: no update or secret is lost", async () => {
+      const h = await makeHarness();
+      await h.json("POST", "/api/v2/connections", { body: { connection_id: "db", conn_type: "postgres" } });
+      const two = await h.json("PATCH", "/api/v2/connections", {
+        body: {
+          actions: [
+            { action: "update", entities: [{ connection_id: "db", conn_type: "postgres", host: "pg.internal" }] },
+            { action: "update", entities: [{ connection_id: "db", conn_type: "postgres", login: "etl" }] },
+          ],
+        },
+      });
+      expect(two.body.update).toEqual({ success: ["db", "db"], errors: [] });
+      expect((await h.json("GET", "/api/v2/connections/db")).body).toMatchObject({ host: "pg.internal", login: "etl" });
+
+      const created = await h.json("PATCH", "/api/v2/connections", {
+        body: {
+          actions: [
+            { action: "create", entities: [API] },
+            { action: "update", entities: [{ connection_id: "api", conn_type: "http", host: "moved.example.com" }] },
+          ],
+        },
+      });
+      expect(created.body).toEqual({ create: { success: ["api"], errors: [] }, update: { success: ["api"], errors: [] }, delete: null });
+      expect((await h.json("GET", "/api/v2/connections/api")).body).toMatchObject({
+        host: "moved.example.com",
+        login: "bot",
+        password: "***",
+        extra: JSON.stringify({ token: "***", region: "eu", nested: { client_secret: "***" } }),
+      });
+      expect((await h.store.getConnection("default", "api"))?.password).toBe("hunter22");
+
+      // An update after a delete of the same id finds nothing, as the store will: a 404 for that action.
+      const gone = await h.json("PATCH", "/api/v2/connections", {
+        body: {
+          actions: [
+            { action: "delete", entities: ["db"] },
+            { action: "update", entities: [{ connection_id: "db", conn_type: "postgres", port: 5432 }], action_on_non_existence: "skip" },
+          ],
+        },
+      });
+      expect(gone.body).toEqual({ create: null, update: { success: [], errors: [] }, delete: { success: ["db"], errors: [] } });
+      expect((await h.json("GET", "/api/v2/connections/db")).status).toBe(404);
+    });
   });
 
   describe("POST /api/v2/connections/test", () => {

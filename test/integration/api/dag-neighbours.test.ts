@@ -38,6 +38,10 @@ forEachApiStore((makeHarness) => {
       expect(list.status).toBe(200);
       expect(list.body.total_entries).toBe(2);
       const [v1, v2] = list.body.dag_versions;
+      // Numbered per DAG, as Airflow does (version ids are server-wide: report's version sits between these two).
+      expect([v1.version_number, v2.version_number]).toEqual([1, 2]);
+      expect((await h.json("GET", "/api/v2/dags/report/dagVersions")).body.dag_versions.map((v: any) => v.version_number)).toEqual([1]);
+      expect((await h.json("GET", "/api/v2/dags/report/dagVersions/1")).body).toMatchObject({ dag_id: "report", version_number: 1 });
       expect(v1.id).toMatch(UUID);
       expect(v1.id).not.toBe(v2.id);
       expect(v1).toMatchObject({ dag_id: "etl", created_at: NOW.toISOString(), bundle_name: null, dag_display_name: "etl" });
@@ -56,7 +60,7 @@ forEachApiStore((makeHarness) => {
       expect((await h.json("GET", "/api/v2/dags/etl/dagVersions?bundle_name=x")).body).toEqual({ dag_versions: [], total_entries: 0 });
       await runOf(h, "etl", "r1", "queued");
       const run = (await h.json("GET", "/api/v2/dags/etl/dagRuns/r1")).body;
-      expect(run.dag_versions[0].id).toBe(v2.id);
+      expect(run.dag_versions[0]).toEqual(v2);
     });
 
     test("details: dag_run_timeout as an ISO 8601 duration", async () => {

@@ -23,14 +23,34 @@ forEachApiStore((makeHarness) => {
       expect(ids((await h.json("GET", "/api/v2/dags/~/dagRuns?dag_id_pattern=rep%25")).body)).toEqual(["report/r1"]);
     });
 
+    test("every *_pattern is Airflow's substring search: ILIKE '%value%', with % and _ still wildcards", async () => {
+      const h = await runs();
+      await h.json("POST", "/api/v2/dags/etl/dagRuns/m1/taskInstances/extract/xcomEntries", { body: { key: "row_count", value: 1 } });
+      expect(ids((await h.json("GET", "/api/v2/dags/etl/dagRuns?run_id_pattern=1")).body)).toEqual(["etl/m1"]);
+      expect(ids((await h.json("GET", "/api/v2/dags/etl/dagRuns?run_id_pattern=M_")).body)).toEqual(["etl/m1", "etl/m2"]);
+      expect(ids((await h.json("GET", "/api/v2/dags/~/dagRuns?dag_id_pattern=EP")).body)).toEqual(["report/r1"]);
+      expect(ids((await h.json("GET", "/api/v2/dags/~/dagRuns?triggering_user_name_pattern=DMI")).body)).toHaveLength(3);
+      const tis = await h.json("GET", "/api/v2/dags/etl/dagRuns/m2/taskInstances?task_display_name_pattern=XTR");
+      expect(tis.body.task_instances.map((t: any) => t.task_id)).toEqual(["extract"]);
+      const xcoms = await h.json("GET", "/api/v2/dags/~/dagRuns/~/taskInstances/~/xcomEntries?xcom_key_pattern=W_C");
+      expect(xcoms.body.xcom_entries.map((x: any) => x.key)).toEqual(["row_count"]);
+      const logs = await h.json("GET", "/api/v2/eventLogs?event=trigger_dag_run&run_id_pattern=m_");
+      expect(logs.body.event_logs.map((l: any) => l.run_id)).toEqual(["m1", "m2"]);
+      await h.json("POST", "/api/v2/variables", { body: { key: "row_limit", value: "1" } });
+      expect((await h.json("GET", "/api/v2/variables?variable_key_pattern=w_l")).body.variables.map((v: any) => v.key)).toEqual([
+        "row_limit",
+      ]);
+    });
+
     test("run_type filters, repeated values are ORed, an unknown type is 422 naming run_type", async () => {
       const h = await runs();
       expect((await h.json("GET", "/api/v2/dags/~/dagRuns?run_type=manual")).body.total_entries).toBe(3);
       expect((await h.json("GET", "/api/v2/dags/~/dagRuns?run_type=scheduled")).body.total_entries).toBe(0);
       expect((await h.json("GET", "/api/v2/dags/~/dagRuns?run_type=scheduled&run_type=manual")).body.total_entries).toBe(3);
       expect((await h.json("GET", "/api/v2/dags/~/dagRuns?run_type=asset_triggered")).body.total_entries).toBe(0);
-      // No run records a triggering user, so any pattern matches none (as SQL LIKE on NULL).
-      expect((await h.json("GET", "/api/v2/dags/~/dagRuns?triggering_user_name_pattern=%25")).body.total_entries).toBe(0);
+      // Every run here was triggered by admin through the API (triggering_user_name).
+      expect((await h.json("GET", "/api/v2/dags/~/dagRuns?triggering_user_name_pattern=%25")).body.total_entries).toBe(3);
+      expect((await h.json("GET", "/api/v2/dags/~/dagRuns?triggering_user_name_pattern=nobody")).body.total_entries).toBe(0);
       const bad = await h.json("GET", "/api/v2/dags/~/dagRuns?run_type=cron");
       expect(bad.status).toBe(422);
       expect(bad.body.detail[0].loc).toEqual(["query", "run_type", 0]);

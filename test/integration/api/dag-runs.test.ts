@@ -6,6 +6,19 @@ forEachApiStore((makeHarness) => {
   const GENERATED = /^manual__2026-03-01T12:00:00\+00:00_[A-Za-z0-9]{8}$/;
 
   describe("POST /api/v2/dags/{dag_id}/dagRuns", () => {
+    test("triggering_user_name is the user who triggered the run, kept for later reads; null without auth", async () => {
+      const h = await makeHarness();
+      const r = await h.json("POST", "/api/v2/dags/etl/dagRuns", { body: { dag_run_id: "by_admin", logical_date: null } });
+      expect(r.body.triggering_user_name).toBe("admin");
+      expect((await h.json("GET", "/api/v2/dags/etl/dagRuns/by_admin")).body.triggering_user_name).toBe("admin");
+      const list = await h.json("GET", "/api/v2/dags/~/dagRuns");
+      expect(list.body.dag_runs.map((run: any) => run.triggering_user_name)).toEqual(["admin"]);
+      const open = await makeHarness({ auth: false });
+      const anon = await open.json("POST", "/api/v2/dags/etl/dagRuns", { body: { dag_run_id: "nobody", logical_date: null } });
+      expect(anon.status).toBe(200);
+      expect((await open.json("GET", "/api/v2/dags/etl/dagRuns/nobody")).body.triggering_user_name).toBeNull();
+    });
+
     test("triggers a run with Airflow's DAGRunResponse, conf as given and a scheduler wake-up", async () => {
       const h = await makeHarness();
       const r = await h.json("POST", "/api/v2/dags/etl/dagRuns", { body: { logical_date: null, conf: { limit: 3 }, note: "by hand" } });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDagSpec } from "../../../src/domain/schemas";
-import { ETL, NOW, forEachApiStore } from "./harness";
+import { ETL, NOW, REPORT, forEachApiStore } from "./harness";
 
 forEachApiStore((makeHarness) => {
   const dir = mkdtempSync(join(tmpdir(), "leoflow-dag-src-"));
@@ -14,16 +14,24 @@ forEachApiStore((makeHarness) => {
       const h = await makeHarness();
       const file = join(dir, "etl.json");
       writeFileSync(file, JSON.stringify(ETL));
-      const dag = await h.store.upsertDag("default", { spec: parseDagSpec(ETL), fileloc: file, pausedOnCreate: false, now: NOW });
+      await h.store.upsertDag("default", { spec: parseDagSpec(ETL), fileloc: file, pausedOnCreate: false, now: NOW });
       const r = await h.json("GET", "/api/v2/dagSources/etl");
-      expect(r.body).toEqual({ content: JSON.stringify(ETL), dag_id: "etl", version_number: dag.version_id, dag_display_name: "etl" });
+      expect(r.body).toEqual({ content: JSON.stringify(ETL), dag_id: "etl", version_number: 1, dag_display_name: "etl" });
       const text = await h.call("GET", "/api/v2/dagSources/etl", { headers: { accept: "text/plain" } });
       expect(await text.text()).toBe(JSON.stringify(ETL));
       expect((await h.call("GET", "/api/v2/dagSources/etl", { headers: { accept: "image/png" } })).status).toBe(406);
-      expect((await h.json("GET", `/api/v2/dagSources/etl?version_number=${dag.version_id}`)).status).toBe(200);
+      expect((await h.json("GET", "/api/v2/dagSources/etl?version_number=1")).status).toBe(200);
+      // version_number is the DAG's own (1, 2 …), not the server-wide version id: report's first version is 1.
+      const reportFile = join(dir, "report.json");
+      writeFileSync(reportFile, JSON.stringify(REPORT));
+      await h.store.upsertDag("default", { spec: parseDagSpec(REPORT), fileloc: reportFile, pausedOnCreate: false, now: NOW });
+      expect((await h.store.getDag("default", "report"))!.version_id).toBeGreaterThan(1);
+      const report = await h.json("GET", "/api/v2/dagSources/report?version_number=1");
+      expect(report).toEqual({ status: 200, body: expect.objectContaining({ dag_id: "report", version_number: 1 }) });
       const old = await h.json("GET", "/api/v2/dagSources/etl?version_number=999");
       expect(old.status).toBe(404);
-      expect((await h.json("GET", "/api/v2/dagSources/report")).status).toBe(404); // /dags/report.json does not exist
+      rmSync(reportFile);
+      expect((await h.json("GET", "/api/v2/dagSources/report")).status).toBe(404); // its file is gone
       expect((await h.json("GET", "/api/v2/dagSources/nope")).status).toBe(404);
     });
   });

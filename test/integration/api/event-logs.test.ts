@@ -34,6 +34,39 @@ forEachApiStore((makeHarness) => {
       expect((await h.json("GET", "/api/v2/eventLogs/999")).status).toBe(404);
     });
 
+    test("extra names the object a call changed by its path: variable, pool, connection, user, backfill", async () => {
+      const h = await makeHarness();
+      await h.json("POST", "/api/v2/variables", { body: { key: "v1", value: "x" } });
+      await h.json("POST", "/api/v2/pools", { body: { name: "gpu", slots: 1 } });
+      await h.json("POST", "/api/v2/connections", { body: { connection_id: "c1", conn_type: "http", password: "hunter22" } });
+      await h.json("POST", "/api/v2/leoflow/users", { body: { username: "ada", password: "correct horse", role: "viewer" } });
+      const backfill = await h.json("POST", "/api/v2/backfills", {
+        body: { dag_id: "etl", from_date: "2026-02-01T00:00:00Z", to_date: "2026-02-02T00:00:00Z" },
+      });
+      const changes: [string, string][] = [
+        ["PATCH", "/api/v2/connections/c1"],
+        ["DELETE", "/api/v2/variables/v1"],
+        ["DELETE", "/api/v2/pools/gpu"],
+        ["DELETE", "/api/v2/connections/c1"],
+        ["DELETE", "/api/v2/leoflow/users/ada"],
+        ["PUT", `/api/v2/backfills/${backfill.body.id}/pause`],
+      ];
+      for (const [method, path] of changes) {
+        const body = method === "PATCH" ? { connection_id: "c1", conn_type: "http", password: "n3w-secret" } : undefined;
+        expect((await h.call(method, path, { body })).status).toBeLessThan(300);
+      }
+      const logs = (await h.json("GET", "/api/v2/eventLogs?order_by=-event_log_id&limit=6")).body.event_logs.reverse();
+      expect(logs.map((l: any) => [l.event, JSON.parse(l.extra)])).toEqual([
+        ["patch_connection", { connection_id: "c1", conn_type: "http", password: "***" }],
+        ["delete_variable", { variable_key: "v1" }],
+        ["delete_pool", { pool_name: "gpu" }],
+        ["delete_connection", { connection_id: "c1" }],
+        ["delete_leoflow_users", { username: "ada" }],
+        ["pause_backfill", { backfill_id: String(backfill.body.id) }],
+      ]);
+      expect(JSON.stringify(logs)).not.toContain("n3w-secret");
+    });
+
     test("secrets never reach the log: passwords, connection extra, secret variable values", async () => {
       const h = await makeHarness();
       await h.json("POST", "/api/v2/connections", {

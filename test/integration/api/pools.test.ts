@@ -172,6 +172,20 @@ forEachApiStore((makeHarness) => {
       ]);
     });
 
+    test("actions on one pool apply in order, each over the one before: a create's fields survive its update", async () => {
+      const h = await makeHarness();
+      const r = await h.json("PATCH", "/api/v2/pools", {
+        body: {
+          actions: [
+            { action: "create", entities: [{ name: "gpu", slots: 2, description: "cards", include_deferred: true }] },
+            { action: "update", entities: [{ name: "gpu", slots: 4 }] },
+          ],
+        },
+      });
+      expect(r.body).toEqual({ create: { success: ["gpu"], errors: [] }, update: { success: ["gpu"], errors: [] }, delete: null });
+      expect((await h.json("GET", "/api/v2/pools/gpu")).body).toMatchObject({ slots: 4, description: "cards", include_deferred: true });
+    });
+
     test("default_pool cannot be deleted (400) and an unknown pool to update is a 404 for that action", async () => {
       const h = await makeHarness();
       const r = await h.json("PATCH", "/api/v2/pools", {

@@ -37,6 +37,24 @@ forEachApiStore((makeHarness) => {
       expect(keys((await h.json("GET", `${RUN}/taskInstances?order_by=-map_index`)).body)).toEqual(["etl/r1/load", "etl/r1/extract"]);
     });
 
+    test("order_by takes Airflow's fields of the run and of the try too: duration, logical_date, run_after, …", async () => {
+      const { h } = await runs();
+      const order = async (by: string) => {
+        const r = await h.json("GET", `/api/v2/dags/~/dagRuns/~/taskInstances?order_by=${by}`);
+        expect(r.status).toBe(200);
+        return keys(r.body);
+      };
+      // Only extract has a duration (5 s); nulls sort last ascending, first descending (ties by id).
+      expect(await order("duration")).toEqual(["etl/r1/extract", "etl/r1/load", "report/q1/render"]);
+      expect(await order("-duration")).toEqual(["report/q1/render", "etl/r1/load", "etl/r1/extract"]);
+      // q1 has no logical date; its run_after is when it was queued (NOW), after r1's 2026-02-28.
+      expect(await order("logical_date")).toEqual(["etl/r1/extract", "etl/r1/load", "report/q1/render"]);
+      expect(await order("run_after")).toEqual(["etl/r1/extract", "etl/r1/load", "report/q1/render"]);
+      expect(await order("-run_after")).toEqual(["report/q1/render", "etl/r1/load", "etl/r1/extract"]);
+      for (const by of ["data_interval_start", "-data_interval_end", "rendered_map_index", "-rendered_map_index", "-logical_date"])
+        expect(await order(by)).toHaveLength(3);
+    });
+
     test("dates, a queue or map index no task has, bad values are 422 naming the field", async () => {
       const { h } = await runs();
       expect(keys((await h.json("GET", `${RUN}/taskInstances?start_date_gte=${T(2).toISOString()}`)).body)).toEqual(["etl/r1/extract"]);

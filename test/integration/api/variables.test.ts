@@ -125,6 +125,21 @@ forEachApiStore((makeHarness) => {
       ]);
     });
 
+    test("actions on one key apply in order, each over the one before: a create's description survives its update", async () => {
+      const h = await makeHarness();
+      const r = await h.json("PATCH", "/api/v2/variables", {
+        body: {
+          actions: [
+            { action: "create", entities: [{ key: "k", value: "1", description: "from the create" }] },
+            { action: "update", entities: [{ key: "k", value: "2" }] },
+            { action: "update", entities: [{ key: "k", value: "3" }] },
+          ],
+        },
+      });
+      expect(r.body.update).toEqual({ success: ["k", "k"], errors: [] });
+      expect((await h.json("GET", "/api/v2/variables/k")).body).toMatchObject({ value: "3", description: "from the create" });
+    });
+
     test("skip and overwrite on existence; skip and fail on non-existence", async () => {
       const h = await makeHarness();
       await h.json("POST", "/api/v2/variables", { body: { key: "a", value: "1" } });
