@@ -53,6 +53,11 @@ export interface RunAgentOptions {
 type Outcome = { state: "success" | "failed" | "skipped" | "up_for_reschedule"; exitCode: number; error: string; final?: boolean };
 
 export const SKIP_EXIT_CODE = 99;
+/**
+ * Whose exit 99 means skipped: a bash task's (Airflow's BashOperator skip_on_exit_code) and a sensor's (its
+ * soft_fail, said by our own check loops). A python, ts or container task that exits 99 failed, as in Airflow.
+ */
+const SKIPS_ON_EXIT_99: ReadonlySet<TaskSpec["operator"]> = new Set(["bash", "sensor"]);
 
 export async function runAgent(opts: RunAgentOptions): Promise<number> {
   const log = opts.logger ?? createLogger("agent");
@@ -249,7 +254,7 @@ async function runTask(input: RunTaskInput): Promise<Outcome> {
 
     if (stopReason) return { state: "failed", exitCode, error: stopReason };
     if (signal) return { state: "failed", exitCode, error: `killed by ${typeof signal === "number" ? `signal ${signal}` : signal}` };
-    if (exitCode === SKIP_EXIT_CODE) return { state: "skipped", exitCode, error: "" };
+    if (exitCode === SKIP_EXIT_CODE && SKIPS_ON_EXIT_99.has(task.operator)) return { state: "skipped", exitCode, error: "" };
     if (exitCode === SENSOR_TIMEOUT_EXIT_CODE && task.operator === "sensor")
       return { state: "failed", exitCode, error: "sensor timed out (not retried)", final: true };
     if (exitCode === SENSOR_NOT_YET_EXIT_CODE && task.operator === "sensor" && task.mode === "reschedule")

@@ -38,6 +38,7 @@ const rawDag = {
     },
     { task_id: "fail3", operator: "bash", bash_command: "echo about to fail; exit 3" },
     { task_id: "skip99", operator: "bash", bash_command: "exit 99" },
+    { task_id: "py99", operator: "python", python_code: "import sys; sys.exit(99)" },
     { task_id: "bad_rv", operator: "bash", bash_command: 'echo "rows=42" > "$LEOFLOW_RETURN_VALUE_PATH"' },
     { task_id: "binary", operator: "bash", bash_command: "head -c 4096 /dev/urandom; printf '\\xff\\xfe\\n'; echo after-binary" },
     { task_id: "background", operator: "bash", bash_command: "sleep 30 & echo started-bg" },
@@ -185,6 +186,12 @@ describe("agent ↔ control plane", () => {
     const r = await run("skip99");
     expect(r.exit).toBe(0);
     expect(r.ti.state).toBe("skipped");
+  });
+
+  test("a python task's exit 99 is a failure (only bash and sensors skip on it, as in Airflow)", async () => {
+    const r = await run("py99");
+    expect(r.ti.state).toBe("failed");
+    expect(r.ti.note).toBe("exit code 99");
   });
 
   test("an invalid return value fails the task with the parser's message", async () => {
