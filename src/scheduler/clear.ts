@@ -140,6 +140,18 @@ export function clearsForRun(
 }
 
 /** A finished run goes back to queued when something in it was cleared (reset_dag_runs); an active one stays. */
-export function requeueAfterClear(run: Pick<DagRunRecord, "id" | "state">): RunStateChange | null {
-  return isTerminalDagRunState(run.state) ? { id: run.id, from: [run.state], to: "queued" } : null;
+export function requeueAfterClear(run: Pick<DagRunRecord, "id" | "state" | "note">): RunStateChange | null {
+  return isTerminalDagRunState(run.state) ? { id: run.id, from: [run.state], to: "queued", ...outdatedRunNote(run) } : null;
+}
+
+/** The notes the scheduler writes on a run it ends (planner.ts, run-timeout.ts, the reapers), each explaining that end. */
+const SCHEDULER_RUN_NOTE = /^(task\(s\) failed: |task\(s\) upstream_failed: |deadlock: |dagrun_timeout \(|orphaned: )/;
+
+/**
+ * `{ note: null }` when a run's note is the scheduler's explanation of the end it is leaving (requeued by a clear,
+ * or its outcome changed by a mark), else nothing: a cleared run that then succeeded still said "task(s) failed:
+ * each". A note a user wrote stays. Pure.
+ */
+export function outdatedRunNote(run: Pick<DagRunRecord, "note">): { note?: null } {
+  return run.note && SCHEDULER_RUN_NOTE.test(run.note) ? { note: null } : {};
 }

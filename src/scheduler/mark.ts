@@ -16,7 +16,7 @@ import {
   type TaskInstanceRecord,
   type TaskTransition,
 } from "../domain";
-import { clearFor, relatedTaskIds, requeueAfterClear, selectClearTargets } from "./clear";
+import { clearFor, outdatedRunNote, relatedTaskIds, requeueAfterClear, selectClearTargets } from "./clear";
 import { finalizeRun } from "./planner";
 
 /** What PATCH …/taskInstances/{task_id} may set (Airflow 3 accepts exactly these). */
@@ -99,7 +99,9 @@ export function planTaskMark(
     max_tries: markedIds.has(t.id) && state === "failed" ? t.try_number - 1 : t.max_tries,
   }));
   const outcome = finalizeRun({ spec, tis: after });
-  return outcome && outcome !== run.state ? { ...change, runs: [{ id: run.id, from: [run.state], to: outcome }] } : change;
+  return outcome && outcome !== run.state
+    ? { ...change, runs: [{ id: run.id, from: [run.state], to: outcome, ...outdatedRunNote(run) }] }
+    : change;
 }
 
 /** Task-instance states a run marked failed fails (they are working) rather than skips. */

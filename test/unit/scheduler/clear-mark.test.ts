@@ -1,7 +1,7 @@
 /** Marking task instances and runs by hand (planTaskMark, planRunMark): what one mark writes. */
 import { describe, expect, test } from "bun:test";
 import { ConflictError, NotFoundError } from "../../../src/domain";
-import { planRun, planRunMark, planTaskMark } from "../../../src/scheduler";
+import { planRun, planRunMark, planTaskMark, requeueAfterClear } from "../../../src/scheduler";
 import { T0, apply, at, dag, run, states, tis } from "./helpers";
 
 // extract → load → report; extract → audit (all_done)
@@ -22,6 +22,26 @@ describe("planTaskMark", () => {
     ]);
     expect(change.clears).toEqual([{ id: 3, from: "upstream_failed", from_try: 1, try_number: 1, max_tries: 0 }]);
     expect(change.runs).toEqual([{ id: 1, from: ["failed"], to: "queued" }]);
+  });
+
+  test("a run whose outcome a mark changes drops the scheduler's note on its old end; a user's note stays", () => {
+    const rows = tis(spec, { extract: "success", load: "success", report: "failed", audit: "success" });
+    const noted = (note: string) => ({ ...run("failed"), note });
+    expect(planTaskMark({ run: noted("task(s) failed: report"), tis: rows, spec }, "report", "success", NOW).runs).toEqual([
+      { id: 1, from: ["failed"], to: "success", note: null },
+    ]);
+    expect(planTaskMark({ run: noted("rerun after the vendor fix"), tis: rows, spec }, "report", "success", NOW).runs).toEqual([
+      { id: 1, from: ["failed"], to: "success" },
+    ]);
+    // A clear's requeue the same (found by hand: a cleared run that then succeeded still said "task(s) failed: each").
+    for (const note of [
+      "task(s) failed: each",
+      "task(s) upstream_failed: b",
+      "deadlock: task(s) c can never start",
+      "dagrun_timeout (60s) exceeded",
+    ])
+      expect(requeueAfterClear(noted(note))).toEqual({ id: 1, from: ["failed"], to: "queued", note: null });
+    expect(requeueAfterClear(noted("ask ada first"))).toEqual({ id: 1, from: ["failed"], to: "queued" });
   });
 
   test("marking a failed leaf success in a failed run with nothing to clear makes the run succeed", () => {
