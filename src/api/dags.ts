@@ -1,7 +1,7 @@
 /** DAGs: list with Airflow's filters, get, details, pause/unpause (one or many), delete, tasks (Airflow's /api/v2/dags…). */
 import { Hono } from "hono";
 import { z } from "zod";
-import { DAG_RUN_STATES, NotFoundError, ValidationError, built, lazySchema } from "../domain";
+import { ConflictError, DAG_RUN_STATES, NotFoundError, ValidationError, built, lazySchema } from "../domain";
 import type { DagFilter } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { airflowPattern, rangeOf, dateRangeShape, repeated } from "./list-params";
@@ -145,7 +145,7 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const outcome = await store.deleteDag(teamOf(c), dagId);
     if (outcome === "not_found") throw new NotFoundError(`The Dag with ID: \`${dagId}\` was not found`);
     if (outcome === "running")
-      throw new ValidationError(
+      throw new ConflictError(
         `Task instances of dag with id: '${dagId}' are still running; wait for them to finish (or mark them failed) and delete again`,
       );
     deps.logger.info("DAG deleted", { dag_id: dagId, by: c.get("user")?.username ?? null });

@@ -26,7 +26,8 @@ export const LogsQuery = lazySchema(() =>
   }),
 );
 
-const TryNumber = lazySchema(() => z.coerce.number({ error: "try_number must be an integer" }).int("try_number must be an integer").min(0));
+const TRY = "try_number must be a whole number of 0 or more (a task's first try is 1)";
+const TryNumber = lazySchema(() => z.coerce.number({ error: TRY }).int(TRY).min(0, TRY));
 
 export function logRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const { store } = deps;

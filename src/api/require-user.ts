@@ -17,7 +17,11 @@ import { permissionFor } from "./route-permissions";
 const HOW_TO_LOGIN =
   'get a token with POST /auth/token {"username": "...", "password": "..."} and send it as "Authorization: Bearer <access_token>"';
 
-const unauthorized = (why: string) => new ApiError(401, `Not authenticated: ${why}; ${HOW_TO_LOGIN}`, { "WWW-Authenticate": "Bearer" });
+/** A 401 saying why and how to log in (once: a token's own reason may already name POST /auth/token). */
+const unauthorized = (why: string) =>
+  new ApiError(401, `Not authenticated: ${why}${why.includes("POST /auth/token") ? "" : `; ${HOW_TO_LOGIN}`}`, {
+    "WWW-Authenticate": "Bearer",
+  });
 
 /**
  * Sets `c.var.user` from the bearer token (401 when missing or invalid) and `c.var.team`, the team the request

@@ -84,18 +84,19 @@ export function parsePathParam<S extends z.ZodType>(name: string, value: string,
 export const MAX_PAGE_LIMIT = 1000;
 
 /** A page's `limit`: a whole number ≥ 0, `fallback` when absent, and cut to `max` (not refused) when above it. */
+const WHOLE = "Input should be a whole number of 0 or more";
 export const pageLimit = (fallback: number, max: number) =>
   z.coerce
-    .number()
-    .int()
-    .min(0)
+    .number({ error: WHOLE })
+    .int(WHOLE)
+    .min(0, WHOLE)
     .default(fallback)
     .transform((n) => Math.min(n, max));
 
 /** Airflow's paging: limit (default 50, capped at 1000) and offset. */
 export const pagingQuery = lazySchema(() => ({
   limit: pageLimit(50, MAX_PAGE_LIMIT),
-  offset: z.coerce.number().int().min(0).default(0),
+  offset: z.coerce.number({ error: WHOLE }).int(WHOLE).min(0, WHOLE).default(0),
   order_by: z.string().min(1).optional(),
 }));
 
@@ -129,7 +130,9 @@ export const isoDateTime = lazySchema(() =>
 /** JS Dates roll 2026-02-30 over into March; a request with such a date is a mistake, not a wish. */
 function isRealDay(ymd: string): boolean {
   const [y, m, d] = ymd.split("-").map(Number) as [number, number, number];
-  const t = new Date(Date.UTC(y, m - 1, d));
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0–99 as 1900–1999, so 0001-01-01 was "not a real date".
+  const t = new Date(0);
+  t.setUTCFullYear(y, m - 1, d);
   return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
 }
 

@@ -100,7 +100,12 @@ forEachApiStore((makeHarness) => {
       const old = await h.tokens.issue({ username: "admin", role: "admin" }, new Date(NOW.getTime() - 25 * 3600_000));
       const r = await h.json("GET", "/api/v2/dags", { token: old });
       expect(r.status).toBe(401);
-      expect(r.body.detail).toContain("expired");
+      // How to log in, said once (the token's reason already names POST /auth/token).
+      expect(r.body.detail).toBe("Not authenticated: token expired; get a new one with POST /auth/token");
+      const none = await h.json("GET", "/api/v2/dags", { token: null });
+      expect(none.body.detail).toBe(
+        'Not authenticated: the Authorization header is missing; get a token with POST /auth/token {"username": "...", "password": "..."} and send it as "Authorization: Bearer <access_token>"',
+      );
     });
 
     test("an agent token is refused", async () => {

@@ -141,6 +141,13 @@ forEachApiStore((makeHarness) => {
       expect(h.wakes).toEqual([]);
     });
 
+    test("a date in the years 1–99 is a real date (Date.UTC read 0001 as 1901 and refused it)", async () => {
+      const h = await makeHarness();
+      expect((await h.json("GET", "/api/v2/dags/~/dagRuns?logical_date_gte=0001-01-01T00:00:00Z")).status).toBe(200);
+      const r = await h.json("GET", "/api/v2/dags/~/dagRuns?logical_date_gte=0099-02-29T00:00:00Z");
+      expect(r.body.detail[0].msg).toBe("Input should be a valid datetime: 0099-02-29T00:00:00Z is not a real date");
+    });
+
     test("an empty body is 422", async () => {
       const h = await makeHarness();
       const r = await h.json("POST", "/api/v2/dags/etl/dagRuns", { body: "" });

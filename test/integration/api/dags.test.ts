@@ -48,6 +48,12 @@ forEachApiStore((makeHarness) => {
         ["query", "limit"],
         ["query", "paused"],
       ]);
+      // Each says what a good value is (it said "expected number, received NaN" for limit=abc).
+      const words = await h.json("GET", "/api/v2/dags?limit=abc&offset=1.5");
+      expect(words.body.detail.map((d: any) => [d.loc[1], d.msg])).toEqual([
+        ["limit", "Input should be a whole number of 0 or more"],
+        ["offset", "Input should be a whole number of 0 or more"],
+      ]);
       const o = await h.json("GET", "/api/v2/dags?order_by=nonsense");
       expect(o.status).toBe(400);
       expect(o.body.detail).toContain("nonsense");
