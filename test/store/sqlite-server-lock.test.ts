@@ -12,10 +12,14 @@ import { lockSqliteForServer } from "../../src/store";
 const dir = mkdtempSync(join(tmpdir(), "leoflow-server-lock-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A child process that takes the lock, prints "held", and keeps it until killed. */
+/**
+ * A child process that takes the lock, drops its handle and collects garbage (a collected handle once closed the
+ * connection and so dropped the lock: seen in CI), prints "held", and keeps the lock until killed.
+ */
 function holdInChild(db: string) {
   const src = `const { lockSqliteForServer } = await import(${JSON.stringify(join(import.meta.dir, "../../src/store"))});
-    lockSqliteForServer(${JSON.stringify(db)}, "the child with pid " + process.pid); console.log("held"); setInterval(() => {}, 1000);`;
+    lockSqliteForServer(${JSON.stringify(db)}, "the child with pid " + process.pid); Bun.gc(true); await Bun.sleep(10); Bun.gc(true);
+    console.log("held"); setInterval(() => {}, 1000);`;
   const proc = Bun.spawn([process.execPath, "-e", src], { stdout: "pipe", stderr: "inherit" });
   const held = (async () => {
     const reader = proc.stdout.getReader();
@@ -43,10 +47,13 @@ describe("lockSqliteForServer", () => {
   test("held by another process: refused; that process killed (SIGKILL): the lock is free, nothing stale", async () => {
     const db = join(dir, "b.db");
     const child = holdInChild(db);
-    await child.held;
-    expect(() => lockSqliteForServer(db, "me")).toThrow(`is in use by the child with pid ${child.proc.pid}`);
-    child.proc.kill("SIGKILL");
-    await child.proc.exited;
+    try {
+      await child.held;
+      expect(() => lockSqliteForServer(db, "me")).toThrow(`is in use by the child with pid ${child.proc.pid}`);
+    } finally {
+      child.proc.kill("SIGKILL");
+      await child.proc.exited;
+    }
     lockSqliteForServer(db, "me").release();
   });
 

@@ -14,6 +14,9 @@ export interface ServerLock {
   release(): void;
 }
 
+/** The lock connections held: referenced here so a collected handle never closes one (and drops its lock) early. */
+const held = new Set<Database>();
+
 /**
  * Takes the lock of the SQLite database at `dbPath` (none for `:memory:`), or throws saying which server holds
  * it. `owner` describes this server for the next one refused (pid, url, start time).
@@ -44,8 +47,10 @@ export function lockSqliteForServer(dbPath: string, owner: string): ServerLock {
     );
   }
   writeFileSync(ownerPath, `${owner}\n`);
+  held.add(db);
   return {
     release() {
+      if (!held.delete(db)) return;
       rmSync(ownerPath, { force: true });
       db.close();
     },
