@@ -13,6 +13,7 @@ import { openStore, type Store } from "../../../src/store";
 import { createAgentRpcHandler } from "../../../src/rpc";
 import { AgentTokens } from "../../../src/auth/agent-token";
 import { runAgent } from "../../../src/agent";
+import { buildDagRun } from "../../../src/scheduler";
 import { silentLogger } from "../../../src/observability/logger";
 
 const SECRET = "integration-test-secret-32-bytes";
@@ -49,28 +50,10 @@ beforeAll(async () => {
   writeFileSync(dagFile, JSON.stringify(rawDag));
   store = openStore("sqlite::memory:");
   await store.migrate();
-  const spec = parseDagSpec(rawDag);
-  const dag = await store.upsertDag("default", { spec, fileloc: dagFile, pausedOnCreate: false, now: now() });
-  await store.createDagRun({
-    team: dag.team,
-    dag_id: spec.dag_id,
-    run_id: "r1",
-    run_type: "manual",
-    logical_date: null,
-    data_interval_start: null,
-    data_interval_end: null,
-    conf: { blob: "c".repeat(200_000) },
-    version_id: dag.version_id,
-    queued_at: now(),
-    tasks: spec.tasks.map((t) => ({
-      task_id: t.task_id,
-      operator: t.operator,
-      max_tries: t.retries,
-      pool: t.pool,
-      pool_slots: t.pool_slots,
-      priority_weight: t.priority_weight,
-    })),
-  });
+  const dag = await store.upsertDag("default", { spec: parseDagSpec(rawDag), fileloc: dagFile, pausedOnCreate: false, now: now() });
+  await store.createDagRun(
+    buildDagRun(dag, { run_type: "manual", run_id: "r1", logical_date: null, conf: { blob: "c".repeat(200_000) } }, now()),
+  );
   // produce's return value, as its try would have stored it (300 KB: under --xcom-max-bytes, over an env variable).
   await store.setXCom(
     { team: "default", dag_id: "large_env", run_id: "r1", task_id: "produce", map_index: -1, key: "return_value" },
