@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { TaskInstanceRecord } from "../../../src/domain";
 import { parseDagSpec } from "../../../src/domain/schemas";
 import { openStore, type Store } from "../../../src/store";
-import { createAgentRpcHandler } from "../../../src/rpc";
+import { serveAgentRpc } from "../../support/agent-rpc-server";
 import { AgentTokens } from "../../../src/auth/agent-token";
 import { MaskFileReader, recordSecrets, runAgent } from "../../../src/agent";
 import { silentLogger } from "../../../src/observability/logger";
@@ -67,7 +67,7 @@ dag({ dag_id: "env_from_it" }, ({ ts }) => {
 `;
 
 let store: Store;
-let server: ReturnType<typeof Bun.serve>;
+let stopRpc: (() => void) | undefined;
 let url: string;
 const tokens = new AgentTokens("integration-test-secret-32-bytes");
 const now = () => new Date();
@@ -115,13 +115,11 @@ beforeAll(async () => {
       priority_weight: t.priority_weight,
     })),
   });
-  const handler = createAgentRpcHandler({ store, tokens, logger: silentLogger, heartbeatIntervalSeconds: 1, onTaskStateChange: () => {} });
-  server = Bun.serve({ port: 0, fetch: async (req) => (await handler(req)) ?? new Response("not found", { status: 404 }) });
-  url = `http://127.0.0.1:${server.port}`;
+  ({ url, stop: stopRpc } = serveAgentRpc(store, tokens));
 });
 
 afterAll(async () => {
-  server?.stop(true);
+  stopRpc?.();
   await store?.close();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDagSpec } from "../../../src/domain/schemas";
 import { openStore, type Store } from "../../../src/store";
-import { createAgentRpcHandler } from "../../../src/rpc";
+import { serveAgentRpc } from "../../support/agent-rpc-server";
 import { AgentTokens } from "../../../src/auth/agent-token";
 import { runAgent } from "../../../src/agent";
 import { buildDagRun } from "../../../src/scheduler";
@@ -41,7 +41,7 @@ const rawDag = {
 };
 
 let store: Store;
-let server: ReturnType<typeof Bun.serve>;
+let stopRpc: (() => void) | undefined;
 let url: string;
 const tokens = new AgentTokens(SECRET);
 const now = () => new Date();
@@ -60,13 +60,11 @@ beforeAll(async () => {
     BIG,
     now(),
   );
-  const handler = createAgentRpcHandler({ store, tokens, logger: silentLogger, heartbeatIntervalSeconds: 1, onTaskStateChange: () => {} });
-  server = Bun.serve({ port: 0, fetch: async (req) => (await handler(req)) ?? new Response("not found", { status: 404 }) });
-  url = `http://127.0.0.1:${server.port}`;
+  ({ url, stop: stopRpc } = serveAgentRpc(store, tokens));
 });
 
 afterAll(async () => {
-  server?.stop(true);
+  stopRpc?.();
   await store?.close();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -14,7 +14,7 @@ import { AgentTokens } from "../../../src/auth/agent-token";
 import type { TaskInstanceRecord } from "../../../src/domain";
 import { parseDagSpec } from "../../../src/domain/schemas";
 import { silentLogger } from "../../../src/observability/logger";
-import { createAgentRpcHandler } from "../../../src/rpc";
+import { serveAgentRpc } from "../../support/agent-rpc-server";
 import { SecretsCipher, openStore, withSecrets, type Store } from "../../../src/store";
 
 const PASSWORD = "Pw-5ecret/with@chars";
@@ -59,7 +59,7 @@ const rawDag = {
 };
 
 let store: Store;
-let server: ReturnType<typeof Bun.serve>;
+let stopRpc: (() => void) | undefined;
 let url: string;
 const tokens = new AgentTokens("integration-test-secret-32-bytes");
 /** The control plane's clock: the token-expiry test moves it forward. */
@@ -113,23 +113,13 @@ beforeAll(async () => {
     })),
   });
   await store.setXCom({ team: "default", dag_id: "templates_it", run_id: "manual__it", task_id: "up", key: "return_value" }, 42, now());
-  const handler = createAgentRpcHandler({
-    store,
-    tokens,
-    logger: silentLogger,
-    heartbeatIntervalSeconds: 1,
-    renewTokenTtlSeconds: TTL,
-    onTaskStateChange: () => {},
-    now,
-  });
-  server = Bun.serve({ port: 0, fetch: async (req) => (await handler(req)) ?? new Response("not found", { status: 404 }) });
-  url = `http://127.0.0.1:${server.port}`;
+  ({ url, stop: stopRpc } = serveAgentRpc(store, tokens, { renewTokenTtlSeconds: TTL, now }));
 });
 
 afterAll(async () => {
   if (savedTmp === undefined) delete process.env.TMPDIR;
   else process.env.TMPDIR = savedTmp;
-  server?.stop(true);
+  stopRpc?.();
   await store?.close();
   rmSync(dir, { recursive: true, force: true });
 });
