@@ -17,7 +17,7 @@ const HELP = `leoflow ${VERSION} — workflow orchestrator (Airflow-style DAGs, 
 Usage:
   leoflow serve [flags]              run the scheduler, API, UI and agent RPC (see 'leoflow serve --help')
   leoflow dags validate PATH...      check DAG files (files or folders); exit 1 when any is invalid
-  leoflow dags list PATH             list the DAGs defined in the files under PATH (no server needed)
+  leoflow dags list PATH...          list the DAGs defined in the files under each PATH (no server needed)
   leoflow db migrate [--db URL | --data-dir DIR | --config PATH]
                                      apply database migrations (serve also does this at start)
   leoflow secrets rotate [--db URL] --old-key K1 --new-key K2

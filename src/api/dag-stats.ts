@@ -3,8 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { DAG_RUN_STATES, ValidationError, type DagRecord, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
-import { airflowPattern } from "./list-params";
-import { repeated } from "./list-params";
+import { airflowPattern, repeated } from "./list-params";
 import { pagingQuery, parseQuery } from "./validate";
 import { teamOf } from "./team";
 

@@ -8,7 +8,7 @@ import { NotFoundError, type AuditLogRecord, built, lazySchema } from "../domain
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { isoDateTime, mapOrderBy, pagingQuery, parsePathParam, parseQuery } from "./validate";
 import { teamOf } from "./team";
-import { airflowPattern } from "./list-params";
+import { likePattern } from "./list-params";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -32,8 +32,6 @@ export function serializeEventLog(e: AuditLogRecord) {
 
 const int = lazySchema(() => z.coerce.number().int());
 const text = lazySchema(() => z.string().min(1).optional());
-/** Airflow's `*_pattern`: the value matched anywhere, `%` and `_` still wildcards (airflowPattern). */
-const pattern = lazySchema(() => text.transform(airflowPattern));
 
 export const ListQuery = lazySchema(() =>
   z.object({
@@ -49,11 +47,11 @@ export const ListQuery = lazySchema(() =>
     included_events: z.array(z.string().min(1)).optional(),
     before: isoDateTime.optional(),
     after: isoDateTime.optional(),
-    dag_id_pattern: built(pattern),
-    task_id_pattern: built(pattern),
-    run_id_pattern: built(pattern),
-    owner_pattern: built(pattern),
-    event_pattern: built(pattern),
+    dag_id_pattern: likePattern,
+    task_id_pattern: likePattern,
+    run_id_pattern: likePattern,
+    owner_pattern: likePattern,
+    event_pattern: likePattern,
   }),
 );
 const EventLogId = lazySchema(() => z.coerce.number().int().min(0));

@@ -6,10 +6,10 @@ import type { ApiEnv, ResolvedDeps } from "./deps";
 import { mapOrderBy, pagingQuery, parsePathParam, parseQuery } from "./validate";
 import { serializeImportError } from "./serialize";
 import { teamOf } from "./team";
-import { airflowPattern } from "./list-params";
+import { likePattern } from "./list-params";
 
-/** `filename_pattern`: Airflow's `*_pattern`, matched anywhere in the file name (airflowPattern). */
-export const ListQuery = lazySchema(() => z.object({ ...pagingQuery, filename_pattern: z.string().min(1).optional() }));
+/** `filename_pattern`: Airflow's `*_pattern`, matched anywhere in the file name (list-params.ts). */
+export const ListQuery = lazySchema(() => z.object({ ...pagingQuery, filename_pattern: likePattern }));
 const ImportErrorId = lazySchema(() => z.coerce.number().int().min(0));
 
 export function importErrorRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
@@ -20,7 +20,7 @@ export function importErrorRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       limit: q.limit,
       offset: q.offset,
       order_by: mapOrderBy(q.order_by, { import_error_id: "id" }),
-      filename_pattern: airflowPattern(q.filename_pattern),
+      filename_pattern: q.filename_pattern,
     });
     return c.json({ import_errors: page.items.map(serializeImportError), total_entries: page.total });
   });

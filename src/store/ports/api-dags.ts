@@ -26,7 +26,7 @@ export interface DagFilter extends ListOptions {
   order_by_list?: string[];
 }
 
-/** One stored version of a DAG (Airflow's DagVersion); Leoflow numbers versions by their server-wide id. */
+/** One stored version of a DAG (Airflow's DagVersion): a server-wide id, and Airflow's number within its DAG. */
 export interface DagVersionRecord {
   /** Server-wide id (what runs pin). */
   version_id: number;

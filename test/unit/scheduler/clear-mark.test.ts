@@ -1,7 +1,7 @@
 /** Marking task instances and runs by hand (planTaskMark, planRunMark): what one mark writes. */
 import { describe, expect, test } from "bun:test";
 import { ConflictError, NotFoundError } from "../../../src/domain";
-import { planRun, planRunMark, planTaskMark, requeueAfterClear } from "../../../src/scheduler";
+import { planRun, planRunMark, planTaskMark, reapNotes, requeueAfterClear } from "../../../src/scheduler";
 import { T0, apply, at, dag, run, states, tis } from "./helpers";
 
 // extract → load → report; extract → audit (all_done)
@@ -34,11 +34,13 @@ describe("planTaskMark", () => {
       { id: 1, from: ["failed"], to: "success" },
     ]);
     // A clear's requeue the same (found by hand: a cleared run that then succeeded still said "task(s) failed: each").
+    // The reaper's note from its own function, so a change to its text cannot slip past the check.
     for (const note of [
       "task(s) failed: each",
       "task(s) upstream_failed: b",
       "deadlock: task(s) c can never start",
       "dagrun_timeout (60s) exceeded",
+      reapNotes.orphaned(T0, 600_000),
     ])
       expect(requeueAfterClear(noted(note))).toEqual({ id: 1, from: ["failed"], to: "queued", note: null });
     expect(requeueAfterClear(noted("ask ada first"))).toEqual({ id: 1, from: ["failed"], to: "queued" });
