@@ -38,6 +38,8 @@ export interface RunAgentOptions {
   /** Tests inject a client (e.g. with a recording sleep); otherwise `dial(server, token)`. */
   client?: AgentClient;
   killGraceMs?: number;
+  /** How long a log line may wait for more before its batch is sent (LogShipper's flushIntervalMs; default 200 ms). */
+  logFlushMs?: number;
   /**
    * Where the user process's environment is built from (task-env.ts) and the control setting is read; default
    * process.env. A warm agent passes its own plus this try's values, so no try sees another's.
@@ -75,6 +77,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<number> {
     const shipper = new LogShipper((firstSeq, lines) => client.appendLogs({ firstSeq, lines }), {
       logger: log,
       firstSeq: Number(spec.logSeqStart),
+      flushIntervalMs: opts.logFlushMs,
     });
     // What the control plane rendered into the task's templates from secret variables and connections.
     for (const s of spec.secrets) shipper.masker.add(s);

@@ -38,6 +38,11 @@ export class AgentProcess {
   /** Signalled by the executor: it exits after its try and takes no other. */
   doomed = false;
   private exited = false;
+  private settle!: () => void;
+  /** Resolves when it says `ready` or exits, whichever is first. */
+  readonly settled = new Promise<void>((resolve) => {
+    this.settle = resolve;
+  });
   private current: { pgid: number | null; end: (e: TryEnd) => void } | null = null;
 
   constructor(
@@ -116,6 +121,7 @@ export class AgentProcess {
       if (this.current) this.current.pgid = msg.user_pgid;
     } else if ("ready" in msg) {
       this.ready = true;
+      this.settle();
       this.hooks.onReady?.(this);
     } else if ("reporting" in msg) {
       this.markReporting();
@@ -146,6 +152,7 @@ export class AgentProcess {
     })().catch(() => {}); // a broken pipe only costs us the group id; the exit still ends the try below
     await this.proc.exited;
     this.exited = true;
+    this.settle();
     // Not EOF: a process the agent started may hold its stdout open. What the agent wrote is in the pipe
     // already; a short wait reads it.
     await Promise.race([reading, Bun.sleep(200)]);

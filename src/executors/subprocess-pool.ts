@@ -63,14 +63,24 @@ export class WarmAgentPool {
   async take(): Promise<AgentProcess> {
     const idle = this.takeIdle();
     if (idle) return idle;
+    if (![...this.agents].some((a) => a.reporting && !a.doomed)) return this.spawn();
     // An agent sending its final state is free within a report's round trip, and the next task of a chain
     // is dispatched right after that report lands: wait for it rather than pay for a start.
-    if ([...this.agents].some((a) => a.reporting && !a.doomed)) {
-      await this.nextRelease(REPORTING_WAIT_MS);
-      const freed = this.takeIdle();
-      if (freed) return freed;
-    }
-    return this.spawn();
+    const soon = this.nextRelease(REPORTING_WAIT_MS);
+    await soon.released;
+    const freed = this.takeIdle();
+    if (freed) return freed;
+    // Still reporting (a loaded machine, a slow report): start an agent, and take whichever is free first, the
+    // reporting one or the new one once ready. The try never waits longer than a start; the other agent idles.
+    const fresh = this.spawn();
+    const release = this.nextRelease(Number.POSITIVE_INFINITY);
+    await Promise.race([fresh.settled, release.released]);
+    release.cancel();
+    const first = this.takeIdle();
+    if (!first) return fresh;
+    this.idle.set(fresh, Date.now());
+    this.scheduleTrim();
+    return first;
   }
 
   /** An idle ready agent is there now: a try launched at once would not wait for a start. */
@@ -90,15 +100,19 @@ export class WarmAgentPool {
     return null;
   }
 
-  private nextRelease(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
+  /** Resolves at the next release, or after `ms` (Infinity: no timer); cancel() drops the wait. */
+  private nextRelease(ms: number): { released: Promise<void>; cancel: () => void } {
+    let done!: () => void;
+    const released = new Promise<void>((resolve) => {
+      const timer = Number.isFinite(ms) ? setTimeout(() => done(), ms) : null;
+      done = () => {
+        if (timer) clearTimeout(timer);
+        this.waiters = this.waiters.filter((w) => w !== done);
         resolve();
-      }
+      };
       this.waiters.push(done);
     });
+    return { released, cancel: done };
   }
 
   /** The try of `agent` is over (its user group stopped): it waits for the next one. */

@@ -214,22 +214,40 @@ describe.skipIf(!CHROMIUM)("the DAG page's re-reads after events (Chromium, comp
       expect((await lf.api("POST", "/api/v2/dags/small/dagRuns", { dag_run_id: r, logical_date: null })).status).toBe(200);
       await waitForRun(lf, "small", r);
     }
-    // Each read held 600 ms: the stream connects, and the page refreshes its run list, while they are in flight.
+    // The order is forced, not timed (a loaded machine once connected the stream after 600-ms-held reads had come
+    // back, and a run read before the stream connected is rightly read again): the stream is held until the page
+    // asked for its first run (the newest; the rest follow, four at a time), and the reads until the stream is up.
     const byRun = new Map<string, number>();
+    let firstAsked = () => {};
+    const asked = new Promise<void>((r) => (firstAsked = r));
+    let streamUp = () => {};
+    const up = new Promise<void>((r) => (streamUp = r));
     const held = "**/api/v2/leoflow/dags/small/dagRuns/*/taskInstanceSummaries";
     await page.route(held, async (route) => {
       const run = /dagRuns\/(\w+)\//.exec(route.request().url())![1]!;
       byRun.set(run, (byRun.get(run) ?? 0) + 1);
-      await Bun.sleep(600);
+      firstAsked();
+      await up;
+      await route.continue();
+    });
+    const stream = (u: URL) => u.pathname === "/api/v2/leoflow/events";
+    await page.route(stream, async (route) => {
+      await asked;
       await route.continue();
     });
     try {
       await page.goto(`${lf.url}/dags/small`);
+      await page.locator(".live.up").waitFor({ timeout: 20_000 });
+      await Bun.sleep(500); // the connection's refresh of the run list (300 ms in) asks while the reads are held
+      streamUp();
       await page.getByText("3 tasks").waitFor({ timeout: 20_000 }); // every run read (the grid's "loading…" gone)
       await page.waitForTimeout(1_000); // a second read of any run would have been asked for by now
       expect(Object.fromEntries(byRun)).toEqual({ r1: 1, r2: 1, r3: 1, r4: 1, r5: 1, r6: 1 });
     } finally {
+      firstAsked();
+      streamUp();
       await page.unroute(held);
+      await page.unroute(stream);
     }
   });
 });

@@ -16,7 +16,7 @@ import type { Browser, Page } from "playwright-core";
 import { findChromium, launchChromium } from "../support/chromium";
 import { startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
 
-setDefaultTimeout(40_000);
+setDefaultTimeout(90_000);
 
 const ROOT = resolve(import.meta.dir, "../..");
 const SHOTS = process.env.LEOFLOW_UI_SCREENSHOTS ? join(ROOT, "docs/screenshots") : null;
@@ -85,7 +85,7 @@ function cellColor(p: Page, runId: string, taskId: string): Promise<string | nul
 }
 
 /** Waits until the grid shows the task instance's square in the colour of `state`. */
-async function waitForCell(p: Page, runId: string, taskId: string, state: keyof typeof STATE_COLORS, timeoutMs = 20_000) {
+async function waitForCell(p: Page, runId: string, taskId: string, state: keyof typeof STATE_COLORS, timeoutMs = 45_000) {
   let seen: string | null = null;
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {

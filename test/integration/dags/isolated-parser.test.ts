@@ -87,11 +87,14 @@ test("the real child: each code file in its own process, data files together", a
 });
 
 test("a parse that runs long gives its slot to the next file: two hanging files do not stall the others", async () => {
-  // Two slots; two files that wait 4 s at import take both first (code files are queued before data files).
-  const p = parser({ command: selfCommand(), concurrency: 2, longParseMs: 500 });
-  const hang = join(tmp, "hang.ts");
-  writeFileSync(hang, "await Bun.sleep(4000);\nthrow new Error('late');\n");
-  writeFileSync(join(tmp, "hang2.ts"), "await Bun.sleep(4000);\nthrow new Error('late');\n");
+  // Two slots; two files that hang at import take both first (code files are queued before data files). They
+  // hang until the quick file's result has arrived (a flag file), not for a fixed time, so a slow machine cannot
+  // turn the order around; had the quick file waited for a slot, both would hang to the parse timeout instead.
+  const p = parser({ command: selfCommand(), concurrency: 2, longParseMs: 500, limits: { timeoutMs: 25_000, memoryBytes: 2 ** 30 } });
+  const flag = join(tmp, "quick-arrived");
+  const hanging = `import { existsSync } from "node:fs";\nwhile (!existsSync(${JSON.stringify(flag)})) await Bun.sleep(20);\nthrow new Error('late');\n`;
+  writeFileSync(join(tmp, "hang.ts"), hanging);
+  writeFileSync(join(tmp, "hang2.ts"), hanging);
   writeFileSync(
     join(tmp, "quick.json"),
     JSON.stringify({ dag_id: "quick", tasks: [{ task_id: "a", operator: "bash", bash_command: "echo" }] }),
@@ -101,9 +104,13 @@ test("a parse that runs long gives its slot to the next file: two hanging files 
     ["hang.ts", "hang2.ts", "quick.json"].map((n) => join(tmp, n)),
     "",
     undefined,
-    (r) => void arrived.push(r.file.split("/").pop()!),
+    (r) => {
+      const name = r.file.split("/").pop()!;
+      arrived.push(name);
+      if (name === "quick.json") writeFileSync(flag, "");
+    },
   );
-  // Each hanging parse gave the slot up after 0.5 s: the quick file's result came long before theirs.
+  // Each hanging parse gave its slot up after 0.5 s: the quick file's result came while both still hung.
   expect(arrived[0]).toBe("quick.json");
   expect(summary(results)).toEqual(["error while importing: late", "error while importing: late", "quick"]);
-}, 30_000);
+}, 60_000);
