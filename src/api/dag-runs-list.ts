@@ -16,7 +16,7 @@ import { mapOrderBy, MAX_PAGE_LIMIT, pagingQuery, parseBody } from "./validate";
 /** Airflow's DagRunType values; asset_triggered is accepted and matches nothing (Leoflow has no assets). */
 const RUN_TYPES = ["backfill", "scheduled", "manual", "asset_triggered"] as const;
 const RUN_DATE_FIELDS: readonly DagRunDateField[] = ["logical_date", "start_date", "end_date", "updated_at", "run_after"];
-const RUN_ORDER_ALIASES = { dag_run_id: "run_id", run_after: "logical_date" };
+const RUN_ORDER_ALIASES = { dag_run_id: "run_id" };
 
 const runState = lazySchema(() => z.enum(DAG_RUN_STATES, { error: `state must be one of ${DAG_RUN_STATES.join(", ")}` }));
 const runType = lazySchema(() => z.enum(RUN_TYPES, { error: `run_type must be one of ${RUN_TYPES.join(", ")}` }));

@@ -67,6 +67,8 @@ export function dagRunRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     const generated = body.dag_run_id == null && body.logical_date == null;
     // Airflow's triggering_user_name: the caller's name (none with --auth none, where no user is known).
     const triggering_user_name = c.get("user")?.username ?? null;
+    // Airflow 3 keeps the run queued until its run_after; without one it may start at once.
+    const run_after = body.run_after ?? null;
     const build = () => ({
       ...buildDagRun(
         dag,
@@ -84,6 +86,7 @@ export function dagRunRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
         now,
       ),
       triggering_user_name,
+      run_after,
     });
     let run: DagRunRecord;
     for (let attempt = 1; ; attempt++) {

@@ -227,8 +227,8 @@ export function serializeTask(task: TaskSpec, spec: DagSpec) {
   };
 }
 
-/** Airflow's run_after: when the run may start; Leoflow's is its logical date, or when it was queued. */
-const runAfter = (run: DagRunRecord): string => (run.logical_date ?? run.queued_at).toISOString();
+/** Airflow's run_after: when the run may start; the trigger's when it gave one, else the logical date, else when it was queued. */
+const runAfter = (run: DagRunRecord): string => (run.run_after ?? run.logical_date ?? run.queued_at).toISOString();
 
 const TRIGGERED_BY = { manual: "rest_api", scheduled: "timetable", backfill: "backfill" } as const;
 

@@ -53,6 +53,11 @@ export interface DagRunRecord {
   note: string | null;
   /** Airflow's triggering_user_name: the user who triggered it through the API; absent when none did. */
   triggering_user_name?: string;
+  /**
+   * Airflow's run_after as given to the trigger: the run stays queued until then. Absent when none was given (the
+   * API then shows the logical date, else when the run was queued).
+   */
+  run_after?: Date;
 }
 
 export interface TaskInstanceRecord {
@@ -138,6 +143,8 @@ export interface NewDagRun {
   note?: string | null;
   /** The user who triggered it through the API (Airflow's triggering_user_name); absent for the scheduler's runs. */
   triggering_user_name?: string | null;
+  /** Not started before this time (Airflow's run_after, given to the trigger). */
+  run_after?: Date | null;
   /** One task instance per task of the pinned version, all in state none, try 1. */
   tasks: { task_id: string; operator: string; max_tries: number; pool: string; pool_slots: number; priority_weight: number }[];
 }
@@ -336,7 +343,8 @@ export interface DagRef {
 
 /** Limits for starting runs (see Store.loadRunGates). `running` counts runs in state running only. */
 export interface RunGates {
-  runs: { id: number; team: string; dag_id: string; state: DagRunState; backfill_id: number | null }[];
+  /** `run_after`: a queued run's, when one was given (it starts no earlier); null otherwise. */
+  runs: { id: number; team: string; dag_id: string; state: DagRunState; backfill_id: number | null; run_after: Date | null }[];
   /** By teamKey(team, dag_id): two teams may both have DAG "etl". */
   dags: Map<string, { is_paused: boolean; max_active_runs: number; running: number }>;
   backfills: Map<number, { is_paused: boolean; max_active_runs: number; running: number }>;

@@ -13,9 +13,12 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** The wall clock and the runtime's timers. */
+/** The longest delay a runtime timer takes (2^31 - 1 ms, ~24.8 days): a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The wall clock and the runtime's timers; a wake-up further off than a timer can wait fires early, and is re-armed. */
 export const systemClock: Clock = {
   now: () => new Date(),
-  setTimeout: (fn, ms) => setTimeout(fn, Math.max(0, ms)),
+  setTimeout: (fn, ms) => setTimeout(fn, Math.min(MAX_TIMER_MS, Math.max(0, ms))),
   clearTimeout: (handle) => clearTimeout(handle as Timer),
 };

@@ -375,7 +375,8 @@ export class SchedulerLoop {
     // A full sweep reads its first runs beside the gates instead of after them (one round trip less on Postgres).
     const first = sweep && this.runs.fullSweep ? readAhead(store, ids) : undefined;
     const gates = reads ? (await reads).gates : gateIds.length || gateDags.length ? await store.loadRunGates(gateIds, gateDags) : null;
-    const gate = gates ? selectRunsToPlan(gates) : { plan: [], held: [] };
+    const gate = gates ? selectRunsToPlan(gates, now) : { plan: [], held: [], wakeUps: [] };
+    for (const w of gate.wakeUps) this.timer.armRun(w.runId, w.at.getTime());
     const held = gates ? [...gate.held, ...heldRunning(waiting.runs, gates.dags, toLoad)] : [];
     this.runs.gated([...gateIds, ...idsBesides(waiting.runs, toLoad)], held);
     const planIds = gate.plan.filter((id) => toLoad.has(id));

@@ -1,10 +1,11 @@
 /**
  * Which active runs the loop may plan this tick (pure). Airflow's rules: runs of a paused DAG are not
- * scheduled at all (their running tasks finish; nothing new starts); a queued run starts only while its DAG
- * has fewer than max_active_runs running runs, oldest first; a backfill's runs count against the
- * backfill's own max_active_runs instead (not the DAG's), and a paused backfill starts none.
+ * scheduled at all (their running tasks finish; nothing new starts); a queued run does not start before its
+ * run_after (when its trigger gave one: `wakeUps` says when to look again), and starts only while its DAG has
+ * fewer than max_active_runs running runs, oldest first; a backfill's runs count against the backfill's own
+ * max_active_runs instead (not the DAG's), and a paused backfill starts none.
  *
- * @example const { plan, held } = selectRunsToPlan(await store.loadRunGates(ids));
+ * @example const { plan, held, wakeUps } = selectRunsToPlan(await store.loadRunGates(ids), now);
  */
 import { teamKey, type DagRef, type RunGates } from "../domain";
 
@@ -16,9 +17,10 @@ export interface HeldRun {
   reason: string;
 }
 
-export function selectRunsToPlan(gates: RunGates): { plan: number[]; held: HeldRun[] } {
+export function selectRunsToPlan(gates: RunGates, now: Date): { plan: number[]; held: HeldRun[]; wakeUps: { runId: number; at: Date }[] } {
   const plan: number[] = [];
   const held: HeldRun[] = [];
+  const wakeUps: { runId: number; at: Date }[] = [];
   /** By teamKey: two teams may both have DAG "etl", each with its own max_active_runs. */
   const startedByDag = new Map<string, number>();
   const startedByBackfill = new Map<number, number>();
@@ -32,6 +34,11 @@ export function selectRunsToPlan(gates: RunGates): { plan: number[]; held: HeldR
     }
     if (run.state !== "queued" || !dag) {
       plan.push(run.id);
+      continue;
+    }
+    if (run.run_after && run.run_after > now) {
+      hold(`run_after ${run.run_after.toISOString()} is still to come`);
+      wakeUps.push({ runId: run.id, at: run.run_after });
       continue;
     }
     const backfill = run.backfill_id == null ? undefined : gates.backfills.get(run.backfill_id);
@@ -53,7 +60,7 @@ export function selectRunsToPlan(gates: RunGates): { plan: number[]; held: HeldR
       plan.push(run.id);
     }
   }
-  return { plan, held };
+  return { plan, held, wakeUps };
 }
 
 const pausedReason = (dagId: string) => `DAG ${dagId} is paused`;

@@ -28,7 +28,7 @@ const RUN_DATE_COLUMNS = {
   logical_date: "logical_date",
   start_date: "start_date",
   end_date: "end_date",
-  run_after: "COALESCE(logical_date, queued_at)",
+  run_after: "COALESCE(run_after, logical_date, queued_at)",
   updated_at: "COALESCE(end_date, start_date, queued_at)",
 } as const;
 

@@ -32,6 +32,8 @@ export const RUN_SORTABLE: Sortable = {
   queued_at: "queued_at",
   start_date: "start_date",
   end_date: "end_date",
+  // As serialized (list-filters.ts filters it alike): the trigger's run_after, else the logical date, else queued_at.
+  run_after: "COALESCE(run_after, logical_date, queued_at)",
 };
 
 export const BACKFILL_SORTABLE: Sortable = { id: "id", created_at: "created_at", completed_at: "completed_at" };
@@ -63,8 +65,8 @@ export const TI_SORTABLE: Sortable = {
   // Leoflow's rendered map index is the map index as text, null when unmapped: sorted as the number it shows.
   rendered_map_index: "(CASE WHEN map_index < 0 THEN NULL ELSE map_index END)",
   logical_date: ofRun("r.logical_date"),
-  // run_after as serialized: the logical date, or when the run was queued (list-filters.ts filters it alike).
-  run_after: ofRun("COALESCE(r.logical_date, r.queued_at)"),
+  // run_after as serialized: the trigger's, else the logical date, else when the run was queued (list-filters.ts).
+  run_after: ofRun("COALESCE(r.run_after, r.logical_date, r.queued_at)"),
   data_interval_start: ofRun("r.data_interval_start"),
   data_interval_end: ofRun("r.data_interval_end"),
 };

@@ -83,13 +83,16 @@ export function schedulingContract(getStore: () => Store): void {
       expect((await sweep()).map(([id]) => id)).toEqual(["flip", "steady"]);
     });
 
-    test("loadRunGates: per run state and backfill, per DAG pause, max_active_runs and running runs", async () => {
+    test("loadRunGates: per run state, backfill and a queued run's run_after, per DAG pause, max_active_runs and running runs", async () => {
       const store = getStore();
       const d = await upsert("etl", { max_active_runs: 3 });
       const p = await upsert("held", {}, true);
-      const running = await store.createDagRun(newRun(d, "r1"));
+      const later = new Date(T0.getTime() + 3_600_000);
+      const running = await store.createDagRun({ ...newRun(d, "r1"), run_after: T0 });
       await store.setDagRunState(running.id, ["queued"], "running", T0);
-      const queued = await store.createDagRun(newRun(d, "r2"));
+      const queued = await store.createDagRun({ ...newRun(d, "r2"), run_after: later });
+      expect(queued.run_after).toEqual(later);
+      expect((await store.getDagRunById(queued.id))?.run_after).toEqual(later);
       const done = await store.createDagRun(newRun(d, "r3"));
       await store.setDagRunState(done.id, ["queued"], "success", T0);
       const other = await store.createDagRun(newRun(p, "p1"));
@@ -98,11 +101,11 @@ export function schedulingContract(getStore: () => Store): void {
 
       const gates = await store.loadRunGates([running.id, queued.id, done.id, other.id, ...created, 99999]);
       expect(gates.runs).toEqual([
-        { id: running.id, team: "default", dag_id: "etl", state: "running", backfill_id: null },
-        { id: queued.id, team: "default", dag_id: "etl", state: "queued", backfill_id: null },
-        { id: other.id, team: "default", dag_id: "held", state: "queued", backfill_id: null },
-        { id: created[0]!, team: "default", dag_id: "etl", state: "running", backfill_id: b.id },
-        { id: created[1]!, team: "default", dag_id: "etl", state: "queued", backfill_id: b.id },
+        { id: running.id, team: "default", dag_id: "etl", state: "running", backfill_id: null, run_after: null },
+        { id: queued.id, team: "default", dag_id: "etl", state: "queued", backfill_id: null, run_after: later },
+        { id: other.id, team: "default", dag_id: "held", state: "queued", backfill_id: null, run_after: null },
+        { id: created[0]!, team: "default", dag_id: "etl", state: "running", backfill_id: b.id, run_after: null },
+        { id: created[1]!, team: "default", dag_id: "etl", state: "queued", backfill_id: b.id, run_after: null },
       ]);
       // The backfill's running run counts for the backfill, not the DAG.
       expect(gates.dags.get("default/etl")).toEqual({ is_paused: false, max_active_runs: 3, running: 1 });

@@ -98,9 +98,9 @@ export function teamsSchedulerContract(getStore: () => Store): void {
 
       const gates = await store.loadRunGates([running.id, queued.id, other.id]);
       expect(gates.runs).toEqual([
-        { id: running.id, team: "default", dag_id: "etl", state: "running", backfill_id: null },
-        { id: queued.id, team: "default", dag_id: "etl", state: "queued", backfill_id: null },
-        { id: other.id, team: "ml", dag_id: "etl", state: "queued", backfill_id: null },
+        { id: running.id, team: "default", dag_id: "etl", state: "running", backfill_id: null, run_after: null },
+        { id: queued.id, team: "default", dag_id: "etl", state: "queued", backfill_id: null, run_after: null },
+        { id: other.id, team: "ml", dag_id: "etl", state: "queued", backfill_id: null, run_after: null },
       ]);
       expect(gates.dags).toEqual(
         new Map([

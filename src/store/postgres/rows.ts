@@ -32,10 +32,11 @@ export const toDag = (r: DagRow): DagRecord => ({ ...r });
 
 export const toImportError = (r: ImportErrorRecord): ImportErrorRecord => ({ ...r });
 
-export interface DagRunRow extends Omit<DagRunRecord, "run_type" | "state" | "triggering_user_name"> {
+export interface DagRunRow extends Omit<DagRunRecord, "run_type" | "state" | "triggering_user_name" | "run_after"> {
   run_type: string;
   state: string;
   triggering_user_name?: string | null;
+  run_after?: Date | null;
 }
 /** `NULL AS <column>` for each of `columns` (a comma list): a row of one branch of a UNION with no such values. */
 export const nullsAs = (columns: string): string =>
@@ -45,7 +46,7 @@ export const nullsAs = (columns: string): string =>
     .join(", ");
 
 export const DAG_RUN_COLUMNS =
-  "id, team, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, start_date, end_date, note, triggering_user_name";
+  "id, team, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, start_date, end_date, note, triggering_user_name, run_after";
 export const toDagRun = (r: DagRunRow): DagRunRecord => ({
   id: r.id,
   team: r.team,
@@ -64,6 +65,7 @@ export const toDagRun = (r: DagRunRow): DagRunRecord => ({
   note: r.note,
   // Absent rather than null when no user triggered the run, so a record reads as it did before the column.
   ...(r.triggering_user_name != null && { triggering_user_name: r.triggering_user_name }),
+  ...(r.run_after != null && { run_after: r.run_after }),
 });
 
 export interface TaskInstanceRow extends Omit<TaskInstanceRecord, "state" | "wait_reason"> {
@@ -100,7 +102,7 @@ export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
   updated_at: r.updated_at,
 });
 
-type RunDates = "logical_date" | "data_interval_start" | "data_interval_end" | "queued_at" | "start_date" | "end_date";
+type RunDates = "logical_date" | "data_interval_start" | "data_interval_end" | "queued_at" | "start_date" | "end_date" | "run_after";
 /** A run as `row_to_json` of its DAG_RUN_COLUMNS gives it: timestamps as ISO text, conf as JSON. */
 export function runFromJson(text: string): DagRunRecord {
   return runFromJsonValue(JSON.parse(text));
@@ -118,6 +120,7 @@ export function runFromJsonValue(value: unknown): DagRunRecord {
     queued_at: new Date(r.queued_at as string),
     start_date: date(r.start_date),
     end_date: date(r.end_date),
+    run_after: date(r.run_after ?? null),
   });
 }
 

@@ -32,8 +32,8 @@ import { DAG_RUN_COLUMNS, nullsAs, TI_COLUMNS, toDagRun, toTaskInstance, type Da
  */
 const CREATE_RUN_SQL = `
 WITH run AS (
-  INSERT INTO dag_runs (team, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, note, triggering_user_name)
-  VALUES ($17, $1, $2, $3, 'queued', $4, $5, $6, $7::text::jsonb, $8, $9, $10, $18)
+  INSERT INTO dag_runs (team, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, note, triggering_user_name, run_after)
+  VALUES ($17, $1, $2, $3, 'queued', $4, $5, $6, $7::text::jsonb, $8, $9, $10, $18, $19)
   RETURNING ${DAG_RUN_COLUMNS}
 ), tis AS (
   INSERT INTO task_instances (dag_run_id, team, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, updated_at)
@@ -69,6 +69,7 @@ export async function createDagRun(db: Db, input: NewDagRun): Promise<DagRunReco
       col("priority_weight"),
       input.team,
       input.triggering_user_name ?? null,
+      input.run_after ?? null,
     ]);
     return toDagRun(row!);
   } catch (err) {

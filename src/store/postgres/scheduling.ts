@@ -74,14 +74,15 @@ export async function listScheduledDags(db: Db): Promise<ScheduledDag[]> {
  * One statement (one snapshot, no BEGIN/COMMIT: it pipelines behind other queries instead of waiting for a
  * connection of its own): the active runs with their DAG's gate (by (team, dag_id): the same dag_id may belong
  * to two teams) and their backfill's, each counted once in a MATERIALIZED CTE however many runs share it. A row
- * per DAG, state and backfill, its runs' ids as one array text: a first sweep gates 10,000 runs of a few DAGs,
+ * per DAG, state, backfill and run_after (set only on a queued run triggered with one), its runs' ids as one array text: a first sweep gates 10,000 runs of a few DAGs,
  * and a row per run with its DAG's gate repeated on each was 10,000 rows for this process to decode. The DAGs
  * asked for besides (`teams`, `dagIds`: parallel text arrays) that no run brought come as rows with no ids.
  * Parameters as SQL expressions: the ids, the teams and the DAG ids.
  */
 export const runGatesSql = (ids: string, teams: string, dagIds: string): string => `
 WITH runs AS MATERIALIZED (
-  SELECT id, team, dag_id, state, backfill_id FROM dag_runs WHERE id = ANY(${ids}) AND state IN ('queued', 'running')
+  SELECT id, team, dag_id, state, backfill_id, CASE WHEN state = 'queued' THEN run_after END AS run_after
+  FROM dag_runs WHERE id = ANY(${ids}) AND state IN ('queued', 'running')
 ), gate_dags AS MATERIALIZED (
   SELECT d.team, d.dag_id, d.is_paused, d.version_id,
     (SELECT count(*) FROM dag_runs r
@@ -93,15 +94,15 @@ WITH runs AS MATERIALIZED (
     (SELECT count(*) FROM dag_runs r WHERE r.backfill_id = b.id AND r.state = 'running') AS running
   FROM backfills b WHERE b.id IN (SELECT backfill_id FROM runs WHERE backfill_id IS NOT NULL)
 )
-SELECT array_agg(r.id)::text AS ids, r.team, r.dag_id, r.state, r.backfill_id,
+SELECT array_agg(r.id)::text AS ids, r.team, r.dag_id, r.state, r.backfill_id, r.run_after,
   d.is_paused AS dag_paused, d.version_id AS dag_version_id, d.running AS dag_running,
   b.is_paused AS bf_paused, b.max_active_runs AS bf_max_active_runs, b.running AS bf_running
 FROM runs r
 LEFT JOIN gate_dags d ON d.team = r.team AND d.dag_id = r.dag_id
 LEFT JOIN gate_backfills b ON b.id = r.backfill_id
-GROUP BY r.team, r.dag_id, r.state, r.backfill_id, d.is_paused, d.version_id, d.running, b.is_paused, b.max_active_runs, b.running
+GROUP BY r.team, r.dag_id, r.state, r.backfill_id, r.run_after, d.is_paused, d.version_id, d.running, b.is_paused, b.max_active_runs, b.running
 UNION ALL
-SELECT NULL, d.team, d.dag_id, NULL, NULL, d.is_paused, d.version_id, d.running, NULL, NULL, NULL
+SELECT NULL, d.team, d.dag_id, NULL, NULL, NULL, d.is_paused, d.version_id, d.running, NULL, NULL, NULL
 FROM gate_dags d WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.team = d.team AND r.dag_id = d.dag_id)`;
 
 const RUN_GATES_SQL = runGatesSql("$1::bigint[]", "$2::text[]", "$3::text[]");
@@ -154,8 +155,10 @@ export async function foldRunGates(db: Db, rows: readonly RunGateRow[]): Promise
     rows.flatMap((r) => (r.dag_version_id === null ? [] : [r.dag_version_id])),
   );
   for (const row of rows) {
-    const { dag_paused, dag_version_id, dag_running, bf_paused, bf_max_active_runs, bf_running, ids, ...run } = row;
-    for (const id of numbersOfArrayText(ids)) gates.runs.push({ ...run, id });
+    const { dag_paused, dag_version_id, dag_running, bf_paused, bf_max_active_runs, bf_running, ids, run_after, ...run } = row;
+    // A Date from the driver, ISO text from the tick's JSON read (tick-reads.ts).
+    const after = run_after == null ? null : new Date(run_after);
+    for (const id of numbersOfArrayText(ids)) gates.runs.push({ ...run, run_after: after, id });
     const max = dag_version_id === null ? undefined : maxActiveRuns.get(dag_version_id);
     if (dag_paused !== null && max !== undefined)
       gates.dags.set(teamKey(run.team, run.dag_id), { is_paused: dag_paused, max_active_runs: max, running: dag_running ?? 0 });

@@ -31,6 +31,7 @@ import partialTaskIndexesSql from "../../../sql/sqlite/0024_partial_task_indexes
 import taskInstancesRunOrderSql from "../../../sql/sqlite/0025_task_instances_run_order.sql" with { type: "text" };
 import coveringStateIndexSql from "../../../sql/sqlite/0026_covering_state_index.sql" with { type: "text" };
 import dagRunTriggeringUserSql from "../../../sql/sqlite/0027_dag_run_triggering_user.sql" with { type: "text" };
+import dagRunRunAfterSql from "../../../sql/sqlite/0028_dag_run_run_after.sql" with { type: "text" };
 
 export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0001_init.sql", initSql),
@@ -60,6 +61,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0025_task_instances_run_order.sql", taskInstancesRunOrderSql),
   migrationFromFile("0026_covering_state_index.sql", coveringStateIndexSql),
   migrationFromFile("0027_dag_run_triggering_user.sql", dagRunTriggeringUserSql),
+  migrationFromFile("0028_dag_run_run_after.sql", dagRunRunAfterSql),
 ];
 
 export function sqliteMigrationTarget(db: Database): MigrationTarget {

@@ -65,9 +65,10 @@ export interface DagRunRow {
   end_date: number | null;
   note: string | null;
   triggering_user_name?: string | null;
+  run_after?: number | null;
 }
 export const DAG_RUN_COLUMNS =
-  "id, team, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, start_date, end_date, note, triggering_user_name";
+  "id, team, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, start_date, end_date, note, triggering_user_name, run_after";
 
 export const toDagRun = (r: DagRunRow): DagRunRecord => ({
   id: r.id,
@@ -87,6 +88,7 @@ export const toDagRun = (r: DagRunRow): DagRunRecord => ({
   note: r.note,
   // Absent rather than null when no user triggered the run, so a record reads as it did before the column.
   ...(r.triggering_user_name != null && { triggering_user_name: r.triggering_user_name }),
+  ...(r.run_after != null && { run_after: new Date(r.run_after) }),
 });
 
 export interface TaskInstanceRow {

@@ -37,8 +37,8 @@ export function createDagRun(db: Database, input: NewDagRun): DagRunRecord {
       .transaction(() => {
         const { id } = db
           .query(
-            `INSERT INTO dag_runs (team, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, note, triggering_user_name)
-           VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+            `INSERT INTO dag_runs (team, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, note, triggering_user_name, run_after)
+           VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
           )
           .get(
             input.team,
@@ -53,6 +53,7 @@ export function createDagRun(db: Database, input: NewDagRun): DagRunRecord {
             queuedAt,
             input.note ?? null,
             input.triggering_user_name ?? null,
+            ms(input.run_after ?? null),
           ) as { id: number };
         const insertTi = db.query(
           `INSERT INTO task_instances (dag_run_id, team, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, updated_at)

@@ -99,10 +99,14 @@ export function loadRunGates(db: Database, runIds: number[], extraDags: readonly
       if (runIds.length)
         gates.runs = db
           .query(
-            `SELECT id, team, dag_id, state, backfill_id FROM dag_runs
+            `SELECT id, team, dag_id, state, backfill_id, CASE WHEN state = 'queued' THEN run_after END AS run_after FROM dag_runs
          WHERE id IN (SELECT value FROM json_each(?)) AND state IN ('queued', 'running') ORDER BY id`,
           )
-          .all(JSON.stringify(runIds)) as RunGates["runs"];
+          .all(JSON.stringify(runIds))
+          .map((r) => {
+            const row = r as Omit<RunGates["runs"][number], "run_after"> & { run_after: number | null };
+            return { ...row, run_after: row.run_after === null ? null : new Date(row.run_after) };
+          });
       // The DAGs as [team, dag_id] pairs: the same dag_id may belong to two teams.
       const pairs = new Map<string, [string, string]>();
       for (const r of [...gates.runs, ...extraDags]) pairs.set(teamKey(r.team, r.dag_id), [r.team, r.dag_id]);

@@ -8,9 +8,9 @@ type R = RunGates["runs"][number];
 /** A run of `dag_id`, or of "team/dag_id" for a team other than default. */
 const runOf =
   (state: R["state"]) =>
-  (id: number, dag = "etl", backfill_id: number | null = null): R => {
+  (id: number, dag = "etl", backfill_id: number | null = null, run_after: Date | null = null): R => {
     const [team, dag_id] = dag.includes("/") ? (dag.split("/") as [string, string]) : ["default", dag];
-    return { id, team, dag_id, state, backfill_id };
+    return { id, team, dag_id, state, backfill_id, run_after };
   };
 const q = runOf("queued");
 const r = runOf("running");
@@ -34,7 +34,7 @@ function gates(
 }
 
 describe("selectRunsToPlan", () => {
-  const cases: { name: string; gates: RunGates; plan: number[]; held: string[] }[] = [
+  const cases: { name: string; gates: RunGates; plan: number[]; held: string[]; wakeUps?: [number, Date][] }[] = [
     { name: "room for all", gates: gates([q(1), q(2)], { etl: [false, 16, 0] }), plan: [1, 2], held: [] },
     {
       name: "max_active_runs: oldest queued first, the rest wait",
@@ -80,15 +80,32 @@ describe("selectRunsToPlan", () => {
       plan: [1, 3],
       held: ["2: DAG etl has max_active_runs=1 runs running", "4: DAG etl has max_active_runs=2 runs running", "5: DAG etl is paused"],
     },
+    {
+      name: "run_after: a queued run waits for it and takes no max_active_runs slot meanwhile; it starts once it is due",
+      gates: gates([q(1, "etl", null, at(60_000)), q(2, "etl", null, T0), q(3), q(4, "etl", null, at(-1))], { etl: [false, 2, 0] }),
+      plan: [2, 3],
+      held: [`1: run_after ${at(60_000).toISOString()} is still to come`, "4: DAG etl has max_active_runs=2 runs running"],
+      wakeUps: [[1, at(60_000)]],
+    },
+    {
+      name: "run_after holds only a queued run (a running run's is past by definition)",
+      gates: gates([r(1, "etl", null, at(60_000))], { etl: [false, 16, 1] }),
+      plan: [1],
+      held: [],
+    },
   ];
   for (const c of cases)
     test(c.name, () => {
-      const { plan, held } = selectRunsToPlan(c.gates);
-      expect({ plan, held: held.map((h) => `${h.id}: ${h.reason}`) }).toEqual({ plan: c.plan, held: c.held });
+      const { plan, held, wakeUps } = selectRunsToPlan(c.gates, T0);
+      expect({ plan, held: held.map((h) => `${h.id}: ${h.reason}`), wakeUps: wakeUps.map((w) => [w.runId, w.at]) }).toEqual({
+        plan: c.plan,
+        held: c.held,
+        wakeUps: c.wakeUps ?? [],
+      });
     });
 
   test("a held run names its team, so the run that ends in that team's DAG replans it", () => {
-    const { held } = selectRunsToPlan(gates([q(1, "ml/etl"), q(2, "ml/etl")], { "ml/etl": [false, 1, 1] }));
+    const { held } = selectRunsToPlan(gates([q(1, "ml/etl"), q(2, "ml/etl")], { "ml/etl": [false, 1, 1] }), T0);
     expect(held.map((h) => [h.id, h.team, h.dag_id])).toEqual([
       [1, "ml", "etl"],
       [2, "ml", "etl"],
