@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import type { ServeConfig } from "./config";
 import { changedSettings } from "./config-file";
 import { admitSensorFileRoots, inheritedTaskEnv, localServerUrl, passthroughEnv, redactUrl, toError } from "./domain";
-import { lockSqliteForServer, openStore, splitSchema, sqlitePathOf, withSecrets, type Store } from "./store";
+import { lockPostgresForServer, lockSqliteForServer, openStore, splitSchema, sqlitePathOf, withSecrets, type Store } from "./store";
 import { configureLogging, createLogger, Metrics, startSystemdNotify, webhookDeliveries, type Logger } from "./observability";
 import type { WakeBus } from "./events";
 import type { DockerExecution, KubernetesExecution } from "./executors";
@@ -59,6 +59,24 @@ async function loadWiring() {
   return [events, executors, dispatch, scheduler, auth] as const;
 }
 
+/**
+ * A Lite server on Postgres holds its database's scheduler lock (store/postgres/server-lock.ts). Lost to another
+ * server while this one lives (its session dropped, and the other took it): this one stops, as SIGTERM would.
+ */
+async function litePostgresLock(cfg: ServeConfig, log: Logger) {
+  const pg = splitSchema(cfg.db.trim());
+  return lockPostgresForServer(pg.url, {
+    schema: pg.schema,
+    owner: `leoflow lite pid ${process.pid} on ${hostname()}`,
+    onLost: (holder) => {
+      log.error("another server took this database's scheduler lock while this one's session was lost; stopping", {
+        holder: holder ?? "unknown",
+      });
+      process.kill(process.pid, "SIGTERM");
+    },
+  });
+}
+
 /** --sensor-file-roots, else the DAGs folders and <data-dir>/staging when it exists (docs/sensors.md). */
 function sensorFileRoots(cfg: ServeConfig): string[] {
   if (cfg.sensor_file_roots !== undefined)
@@ -82,7 +100,9 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
         sqlitePath,
         `the leoflow server with pid ${process.pid} on ${hostname()} (--port ${cfg.port}, started ${new Date().toISOString()})`,
       )
-    : null;
+    : cfg.mode === "lite"
+      ? await litePostgresLock(cfg, log)
+      : null;
   const fileRoots = sensorFileRoots(cfg);
   // Secrets (connection passwords and extras, secret variables) are sealed at the store's door (store/secrets.ts).
   const cipher = loadSecretsCipher({

@@ -1,29 +1,17 @@
 /**
  * PgLeaderLock: scheduler leadership as a session-level Postgres advisory lock (the SQL and its dedicated
- * session live in store/postgres/advisory-lock.ts). This file decides which lock: its id per deployment.
+ * session live in store/postgres/advisory-lock.ts, the lock's id per deployment in store/postgres/lock-ids.ts).
  *
  * @example
  * const lock = new PgLeaderLock("postgres://postgres@127.0.0.1:5432/leoflow");
  * if (await lock.tryAcquire()) { … lead …; if (!(await lock.holdsLock())) stepDown(); }
  */
 import type { LeaderLock } from "./leader-campaign";
-import { fnv1a32 } from "../domain";
-import { PgAdvisoryLock, type AdvisoryLock } from "../store";
+import { LEADER_LOCK_ID, PgAdvisoryLock, leaderLockIdFor, type AdvisoryLock } from "../store";
 
-/** The advisory-lock id gating scheduler leadership: "LeoFlow" in hex, as in the Go implementation. */
-export const LEADER_LOCK_ID = 0x4c656f466c6f77n;
-
-/**
- * The lock id for the deployment living in `schema`. Advisory locks are per database, and several
- * deployments (or test runs) may share one database in different schemas, so any schema but the default
- * folds a hash of its name into the low 32 bits; the default schema keeps the fixed id.
- *
- * @example leaderLockIdFor(undefined) === LEADER_LOCK_ID; leaderLockIdFor("tenant_a") !== LEADER_LOCK_ID
- */
-export function leaderLockIdFor(schema?: string): bigint {
-  if (!schema || schema === "public") return LEADER_LOCK_ID;
-  return LEADER_LOCK_ID ^ BigInt(fnv1a32(schema));
-}
+// The lock's id per deployment lives with the store's lock code: a Lite server on Postgres takes the same lock
+// before anything else starts (store/postgres/server-lock.ts).
+export { LEADER_LOCK_ID, leaderLockIdFor };
 
 export interface PgLeaderLockOptions {
   /** Lock id (default LEADER_LOCK_ID). Advisory locks are per database, so databases never collide. */

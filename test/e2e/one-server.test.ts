@@ -2,14 +2,16 @@
  * One Lite server per SQLite database. Found by hand: a second `leoflow serve` in the same folder ran a second
  * scheduler beside the first (every callback fired twice), and two started together failed with "database is
  * locked" or EEXIST on the secrets key. Now the second exits 1 naming the first, which keeps serving; once the
- * first stops, the same command starts.
+ * first stops, the same command starts. The same on Postgres, per schema: a Lite server holds the scheduler's
+ * leader lock, so a second Lite server, or one beside a Pro deployment, is refused naming the holder.
  */
 import { expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnCapturing } from "../support/leoflow-process";
-import { ADMIN_PASSWORD, liteServeArgv, startLeoflow } from "./harness";
+import { describePg, freshSchemas, pgUrl } from "../support/postgres";
+import { ADMIN_PASSWORD, liteServeArgv, startLeoflow, waitFor } from "./harness";
 
 test("a second server on the same SQLite database exits 1 naming the first; the first keeps serving", async () => {
   const dir = mkdtempSync(join(tmpdir(), "leoflow-one-server-"));
@@ -29,3 +31,69 @@ test("a second server on the same SQLite database exits 1 naming the first; the 
   expect((await again.api("GET", "/api/v2/dags")).status).toBe(200);
   await again.stop();
 }, 60_000);
+
+describePg("one Lite server per Postgres schema", () => {
+  const schemas = freshSchemas();
+  /** A server's own folder, with an empty DAG folder. */
+  const folder = () => {
+    const dir = mkdtempSync(join(tmpdir(), "leoflow-one-server-pg-"));
+    mkdirSync(join(dir, "dags"));
+    return dir;
+  };
+  const dbOf = (schema: string) => `${pgUrl()}${pgUrl().includes("?") ? "&" : "?"}search_path=${schema}`;
+
+  test("a second Lite server on the same schema exits 1 naming the first; another schema is its own; once the first stops, it starts", async () => {
+    const db = dbOf(schemas.next());
+    const first = await startLeoflow({ dir: folder(), args: ["--db", db] });
+    try {
+      const env = { ...process.env, LEOFLOW_ADMIN_PASSWORD: ADMIN_PASSWORD };
+      const dir = folder();
+      const second = spawnCapturing([...liteServeArgv(dir), "--db", db], { cwd: dir, env });
+      expect(await second.proc.exited).toBe(1);
+      expect(second.output()).toContain(`already has a Leoflow scheduler: leoflow lite pid ${first.proc.pid} on `);
+      expect(second.output()).toContain("one Lite server per database: stop that one first");
+      expect((await first.api("GET", "/api/v2/dags")).status).toBe(200);
+      // Another schema of the same database is another deployment.
+      const elsewhere = await startLeoflow({ dir, args: ["--db", dbOf(schemas.next())] });
+      expect((await elsewhere.api("GET", "/api/v2/dags")).status).toBe(200);
+      expect(await elsewhere.stop()).toBe(0);
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+    const again = await startLeoflow({ dir: folder(), args: ["--db", db] });
+    expect((await again.api("GET", "/api/v2/dags")).status).toBe(200);
+    await again.stop();
+  }, 90_000);
+
+  test("a Lite server beside a Pro deployment on the same schema is refused: Pro elects its one scheduler", async () => {
+    const db = dbOf(schemas.next());
+    const pro = await startLeoflow({
+      dir: folder(),
+      args: [
+        "--db",
+        db,
+        "--mode=pro",
+        "--leader-poll",
+        "1",
+        "--jwt-secret=one-server-test-secret-0123456789",
+        `--secrets-key=${"0".repeat(63)}1`,
+      ],
+    });
+    try {
+      await waitFor(
+        async () => (await pro.api("GET", "/api/v2/monitor/health")).body?.scheduler?.status === "healthy",
+        20_000,
+        () => pro.output(),
+      );
+      const dir = folder();
+      const lite = spawnCapturing([...liteServeArgv(dir), "--db", db], {
+        cwd: dir,
+        env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: ADMIN_PASSWORD },
+      });
+      expect(await lite.proc.exited).toBe(1);
+      expect(lite.output()).toContain(`already has a Leoflow scheduler: leoflow-leader (from `);
+    } finally {
+      await pro.stop();
+    }
+  }, 90_000);
+});

@@ -20,6 +20,8 @@ export interface AdvisoryLock {
   release(): Promise<void>;
   /** Closes the lock's connection, which frees the lock too. */
   close(): Promise<void>;
+  /** Who holds the lock now, as Postgres sees that session (its application name, address, start), or null. */
+  holder(): Promise<string | null>;
 }
 
 export interface AdvisoryLockOptions {
@@ -73,6 +75,21 @@ export class PgAdvisoryLock implements AdvisoryLock {
     return row!.held === true;
   }
 
+  async holder(): Promise<string | null> {
+    const [row] = await this.query(
+      (sql) => sql`
+      select a.application_name, host(a.client_addr) as addr, a.backend_start from pg_locks l
+      join pg_stat_activity a on a.pid = l.pid
+      where l.locktype = 'advisory' and l.granted
+        and l.database = (select oid from pg_database where datname = current_database())
+        and l.classid = ${this.classid}::oid and l.objid = ${this.objid}::oid and l.objsubid = 1`,
+    );
+    if (!row) return null;
+    const from = row.addr ? ` from ${row.addr}` : " over a local socket";
+    const since = row.backend_start instanceof Date ? `, connected since ${row.backend_start.toISOString()}` : "";
+    return `${row.application_name || "a session"} (${from.trim()}${since})`;
+  }
+
   async release(): Promise<void> {
     // unlock_all: the session holds only this lock, and re-acquiring while holding stacks the count.
     if (this.client) await this.query((sql) => sql`select pg_advisory_unlock_all()`);
@@ -120,7 +137,14 @@ export class PgAdvisoryLock implements AdvisoryLock {
       // (~20 ms of Postgres time) would only delay the first campaign.
       fetch_types: false,
       onnotice: () => {},
-      connection: { application_name: this.opts.applicationName },
+      // The server's own keepalive on this session: should this host die (no FIN, no RST), Postgres drops the
+      // session, and so frees the lock, within ~1 minute rather than the kernel's default ~2 hours.
+      connection: {
+        application_name: this.opts.applicationName,
+        tcp_keepalives_idle: 30,
+        tcp_keepalives_interval: 10,
+        tcp_keepalives_count: 3,
+      },
     });
   }
 }
