@@ -46,7 +46,7 @@ export {
 } from "./sensor-timing";
 export { TRIGGER_RULES, type TriggerRule } from "./trigger-rule-names";
 export { cronExpression, validateSchedule } from "./schedule";
-export { canTransition, canTransitionDagRun, assertTransition, assertDagRunTransition, transitioned } from "./transitions";
+export { canTransition, canTransitionDagRun, assertTransition, assertDagRunTransition, failedTryState, transitioned } from "./transitions";
 export { evaluateTriggerRule, type TriggerDecision } from "./trigger-rules";
 export { isSensitiveName, redactJson, redactUrl, MASK } from "./secrets";
 export {

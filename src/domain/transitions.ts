@@ -106,3 +106,14 @@ export function transitioned<T extends TaskInstanceRecord>(ti: T, t: TaskTransit
     }
   return next;
 }
+
+/**
+ * What a running try's failure is written as: up_for_retry while it has retries left (Airflow's handle_failure),
+ * else failed. Written so at once, no reader (the API, the event stream, a webhook) sees a try that will be
+ * retried as failed for the moment until the planner moved it. `final` (a sensor's timeout) spends no retry.
+ *
+ * @example failedTryState({ try_number: 1, max_tries: 2 }) // "up_for_retry"
+ */
+export function failedTryState(ti: { try_number: number; max_tries: number }, final = false): "failed" | "up_for_retry" {
+  return !final && ti.try_number <= ti.max_tries ? "up_for_retry" : "failed";
+}

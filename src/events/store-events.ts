@@ -198,7 +198,8 @@ export function withStoreEvents(
       if (res?.applied && listening()) {
         const { ti } = res;
         const patch = { end_date: now, note: ti.note, ...(finish.final ? { max_tries: ti.max_tries } : {}) };
-        const t: TaskTransition = { id: ti.id, from: ["running"], to: finish.to, try_number: ti.try_number, patch };
+        // As written: a failure with retries left is up_for_retry (failedTryState).
+        const t: TaskTransition = { id: ti.id, from: ["running"], to: ti.state, try_number: ti.try_number, patch };
         // A chain's next task queued with this end follows it.
         const next =
           finish.next && res.nextApplied

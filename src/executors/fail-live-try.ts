@@ -4,7 +4,7 @@
  * an agent that exited without reporting. The write is conditional on the try and its state, so a try that
  * reported, was reaped or moved on meanwhile is left as it is.
  */
-import type { TaskInstanceRecord, TaskTransition } from "../domain";
+import { failedTryState, type TaskInstanceRecord, type TaskTransition } from "../domain";
 import type { Logger } from "../observability";
 
 export interface FailLiveTryPort {
@@ -24,7 +24,15 @@ export async function failLiveTry(
   log: { logger: Logger; where?: Record<string, string>; onFailed?: (dagRunId: number) => void },
 ): Promise<boolean> {
   const [applied] = await store.applyTransitions(
-    [{ id: ti.id, from: ["queued", "running"], to: "failed", try_number: tryNumber, patch: { end_date: now, note: reason } }],
+    [
+      {
+        id: ti.id,
+        from: ["queued", "running"],
+        to: failedTryState({ try_number: tryNumber, max_tries: ti.max_tries }),
+        try_number: tryNumber,
+        patch: { end_date: now, note: reason },
+      },
+    ],
     now,
   );
   if (!applied) return false;

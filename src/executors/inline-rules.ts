@@ -81,7 +81,7 @@ export function startTransition(
 export function finishTransition(
   ti: Pick<TaskInstanceRecord, "id" | "try_number">,
   from: "scheduled" | "running",
-  to: "success" | "failed",
+  to: "success" | "failed" | "up_for_retry",
   note: string | null,
   now: Date,
 ): TaskTransition {

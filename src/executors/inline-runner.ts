@@ -21,7 +21,7 @@ import type {
   TemplateSourcePort,
   XComKey,
 } from "../domain";
-import { loadTemplateContext, toError } from "../domain";
+import { failedTryState, loadTemplateContext, toError } from "../domain";
 import type { Logger } from "../observability";
 import type { Executor, ExecutorRequest } from "./executor";
 import { httpTemplateTexts, loadConnection } from "./inline-context";
@@ -362,7 +362,7 @@ export class InlineRunner {
     const now = this.now();
     const successor = this.successorOf(ti, to === "success");
     const end: TryEnd = {
-      transition: finishTransition(ti, "running", to, note, now),
+      transition: finishTransition(ti, "running", to === "failed" ? failedTryState(ti) : to, note, now),
       lines: held.lines.length ? { ti_id: ti.id, try_number: ti.try_number, first_seq: held.firstSeq, lines: held.lines } : null,
       xcom: outcome.xcom,
       ...(successor ? nextOf(successor, now) : {}),

@@ -176,6 +176,18 @@ export function agentTriesContract(getStore: () => Store): void {
       expect(res!.ti).toMatchObject({ state: "failed", max_tries: 0 });
     });
 
+    test("a failure with retries left is written up_for_retry at once, its webhook event too: no reader sees it failed", async () => {
+      const store = getStore();
+      const { id, start, finish } = await queued(store);
+      await store.applyTransitions([{ id: id("a"), from: ["queued"], to: "queued", patch: { max_tries: 1 } }], at(1));
+      await store.startTry(start("a"), at(2));
+      const w = await store.createWebhook("default", hook, at(0));
+      const res = await store.finishTry(finish("a", { to: "failed", note: "exit code 3" }), at(5));
+      expect(res!.ti).toMatchObject({ state: "up_for_retry", note: "exit code 3", end_date: at(5), max_tries: 1 });
+      const rows = (await store.listWebhookDeliveries("default", w.id)).items;
+      expect(rows.map((d) => [d.event.task_id, d.event.state])).toEqual([["a", "up_for_retry"]]);
+    });
+
     test("a resend, another try, another task or a try not running change nothing; an unknown id is null", async () => {
       const store = getStore();
       const { id, start, finish } = await queued(store);

@@ -29,8 +29,10 @@ const START = `UPDATE task_instances SET state = 'running', updated_at = $6, ${S
   WHERE ${THE_TRY} AND ${notIndexed("state = 'queued'")}
   RETURNING ${TI_COLUMNS}`;
 
-// $7 state, $8 note, $9 final, $10 the last log lines (JSON; FINISH_LINES stores them when the end applied).
-const FINISH = `UPDATE task_instances SET state = $7, updated_at = $6, ${STAMP_CHANGE}, end_date = $6, note = $8::text, wait_reason = NULL,
+// $7 state, $8 note, $9 final, $10 the last log lines (JSON; FINISH_LINES stores them when the end applied). A
+// failure with retries left is written up_for_retry (domain failedTryState).
+const FINISH = `UPDATE task_instances
+  SET state = CASE WHEN $7 = 'failed' AND NOT $9::boolean AND try_number <= max_tries THEN 'up_for_retry' ELSE $7 END, updated_at = $6, ${STAMP_CHANGE}, end_date = $6, note = $8::text, wait_reason = NULL,
     max_tries = CASE WHEN $9::boolean THEN try_number - 1 ELSE max_tries END
   WHERE ${THE_TRY} AND ${notIndexed("state = 'running'")}
   RETURNING ${TI_COLUMNS}`;

@@ -4,7 +4,7 @@
  * store's own applyTransitions path (`apply`), which writes its webhook outbox rows too.
  */
 import type { Database } from "bun:sqlite";
-import type { LogLineRecord, TaskInstanceRecord, TaskTransition, XComKey } from "../../domain";
+import { failedTryState, type LogLineRecord, type TaskInstanceRecord, type TaskTransition, type XComKey } from "../../domain";
 import type { TryFinish, TryIdentity, TryStart, TryStartWrite, TryWrite } from "../ports/agent-rpc";
 import { getTaskInstanceById } from "./task-instances";
 import { appendLogs } from "./logs";
@@ -64,10 +64,11 @@ export function finishTry(db: Database, f: TryFinish, now: Date, apply: Apply, o
     f,
     now,
     apply,
-    () => ({
+    (ti) => ({
       id: f.id,
       from: ["running"],
-      to: f.to,
+      // A failure with retries left is written up_for_retry (failedTryState), as on Postgres (agent-tries.ts FINISH).
+      to: f.to === "failed" ? failedTryState(ti, f.final) : f.to,
       try_number: f.try_number,
       patch: { end_date: now, note: f.note, ...(f.final ? { max_tries: f.try_number - 1 } : {}) },
     }),

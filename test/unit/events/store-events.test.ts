@@ -142,6 +142,23 @@ describe("withStoreEvents", () => {
     ]);
   });
 
+  test("an agent's failure with retries left is one event, up_for_retry: a webhook that pages on failed is not paged", async () => {
+    store = withStoreEvents(raw, hub, () => {});
+    await aRun();
+    const ti = (await store.getTaskInstance("default", "ev", "r1", "a"))!;
+    await store.applyTransitions([{ id: ti.id, from: ["none"], to: "scheduled" }], T0);
+    await store.applyTransitions([{ id: ti.id, from: ["scheduled"], to: "queued", patch: { queued_at: T0, max_tries: 1 } }], T0);
+    const start = { id: ti.id, dag_id: "ev", run_id: "r1", task_id: "a", try_number: 1, hostname: "h", pid: 7 };
+    expect((await store.startTry(start, T0))!.applied).toBe(true);
+    const sub = hub.subscribe({ filter: (e) => e.type.startsWith("task_instance.") });
+    await store.finishTry({ ...start, to: "failed", note: "exit code 3", final: false }, new Date(T0.getTime() + 5000));
+    await store.applyTransitions([{ id: ti.id, from: ["up_for_retry"], to: "success" }], T0);
+    expect((await eventsUntil(sub, (e) => "state" in e && e.state === "success")).map((e) => [e.state, e.try_number, e.note])).toEqual([
+      ["up_for_retry", 1, "exit code 3"],
+      ["success", 1, null],
+    ]);
+  });
+
   test("an agent's success that queues its chain's next task: the end, then the next task's scheduled and queued", async () => {
     const spec = parseDagSpec({
       dag_id: "ev",
