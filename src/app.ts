@@ -8,7 +8,17 @@ import { join, resolve } from "node:path";
 import type { ServeConfig } from "./config";
 import { changedSettings } from "./config-file";
 import { admitSensorFileRoots, inheritedTaskEnv, localServerUrl, passthroughEnv, redactUrl, toError } from "./domain";
-import { lockPostgresForServer, lockSqliteForServer, openStore, splitSchema, sqlitePathOf, withSecrets, type Store } from "./store";
+import {
+  LITE_OWNER_PREFIX,
+  lockPostgresForServer,
+  lockSqliteForServer,
+  refuseBesideLiteServer,
+  openStore,
+  splitSchema,
+  sqlitePathOf,
+  withSecrets,
+  type Store,
+} from "./store";
 import { configureLogging, createLogger, Metrics, startSystemdNotify, webhookDeliveries, type Logger } from "./observability";
 import type { WakeBus } from "./events";
 import type { DockerExecution, KubernetesExecution } from "./executors";
@@ -61,13 +71,15 @@ async function loadWiring() {
 
 /**
  * A Lite server on Postgres holds its database's scheduler lock (store/postgres/server-lock.ts). Lost to another
- * server while this one lives (its session dropped, and the other took it): this one stops, as SIGTERM would.
+ * server while this one lives (its session dropped, and the other took it): this one stops, as SIGTERM would. A Pro
+ * replica takes no such lock (its replicas elect a leader) but refuses a database a Lite server runs.
  */
-async function litePostgresLock(cfg: ServeConfig, log: Logger) {
+async function postgresServerLock(cfg: ServeConfig, log: Logger) {
   const pg = splitSchema(cfg.db.trim());
+  if (cfg.mode === "pro") return refuseBesideLiteServer(pg.url, pg.schema).then(() => null);
   return lockPostgresForServer(pg.url, {
     schema: pg.schema,
-    owner: `leoflow lite pid ${process.pid} on ${hostname()}`,
+    owner: `${LITE_OWNER_PREFIX}pid ${process.pid} on ${hostname()}`,
     onLost: (holder) => {
       log.error("another server took this database's scheduler lock while this one's session was lost; stopping", {
         holder: holder ?? "unknown",
@@ -100,9 +112,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
         sqlitePath,
         `the leoflow server with pid ${process.pid} on ${hostname()} (--port ${cfg.port}, started ${new Date().toISOString()})`,
       )
-    : cfg.mode === "lite"
-      ? await litePostgresLock(cfg, log)
-      : null;
+    : await postgresServerLock(cfg, log);
   const fileRoots = sensorFileRoots(cfg);
   // Secrets (connection passwords and extras, secret variables) are sealed at the store's door (store/secrets.ts).
   const cipher = loadSecretsCipher({

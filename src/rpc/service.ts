@@ -16,7 +16,7 @@ import {
   type LogLine,
 } from "../gen/leoflow/agent/v1/agent_pb";
 import { NotFoundError, TooLargeError, ValidationError, type TaskState, errorMessage } from "../domain";
-import type { AgentRpcStore, TryFinish, TryIdentity, TryLines, TryNext } from "../store";
+import { isStoreUnavailable, type AgentRpcStore, type TryFinish, type TryIdentity, type TryLines, type TryNext } from "../store";
 import type { Logger } from "../observability";
 import type { AgentTokens } from "../auth";
 import { authenticate, callerOf, describe, identify, isStale, renewalDue, requireLiveTry, tryOf } from "./caller";
@@ -284,6 +284,15 @@ export function toConnectError(e: unknown, logger: Logger, method: string): Conn
   if (e instanceof TooLargeError) return new ConnectError(e.message, Code.ResourceExhausted);
   if (e instanceof NotFoundError) return new ConnectError(e.message, Code.NotFound);
   if (e instanceof ValidationError) return new ConnectError(e.message, Code.InvalidArgument);
+  // The database out of reach for a moment: the agent retries (client.ts RETRYABLE) and keeps its try's outcome,
+  // where `internal` made it give up and the executor record a failure for a task that ran.
+  if (isStoreUnavailable(e)) {
+    logger.warn(`agent rpc ${method}: the database is unreachable; the agent will retry`, { error: e });
+    return new ConnectError(
+      `${method}: the control plane cannot reach its database for now (${e instanceof Error ? e.message : String(e)}); retry`,
+      Code.Unavailable,
+    );
+  }
   logger.error(`agent rpc ${method} failed`, { error: e });
   return new ConnectError(`${method} failed on the control plane: ${e instanceof Error ? e.message : String(e)}`, Code.Internal);
 }

@@ -6,6 +6,7 @@
  * const lock = new PgLeaderLock("postgres://postgres@127.0.0.1:5432/leoflow");
  * if (await lock.tryAcquire()) { … lead …; if (!(await lock.holdsLock())) stepDown(); }
  */
+import { hostname } from "node:os";
 import type { LeaderLock } from "./leader-campaign";
 import { LEADER_LOCK_ID, PgAdvisoryLock, leaderLockIdFor, type AdvisoryLock } from "../store";
 
@@ -27,7 +28,8 @@ export class PgLeaderLock implements LeaderLock {
     this.lock = new PgAdvisoryLock(url, {
       lockId: opts.lockId ?? LEADER_LOCK_ID,
       purpose: "leader lock",
-      applicationName: "leoflow-leader",
+      // Who leads, as pg_stat_activity (and a Lite server refused beside it) shows it.
+      applicationName: `leoflow-leader pid ${process.pid} on ${hostname()}`,
       queryTimeoutSeconds: opts.queryTimeoutSeconds,
     });
   }

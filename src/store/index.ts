@@ -2,7 +2,8 @@
 export type { Store } from "./store";
 export { openStore, sqlitePathOf, splitSchema, type OpenStoreOptions } from "./open";
 export { lockSqliteForServer, type ServerLock } from "./sqlite/server-lock";
-export { lockPostgresForServer } from "./postgres/server-lock";
+export { LITE_OWNER_PREFIX, lockPostgresForServer, refuseBesideLiteServer } from "./postgres/server-lock";
+export { isStoreUnavailable } from "./unavailable";
 export { LEADER_LOCK_ID, leaderLockIdFor } from "./postgres/lock-ids";
 export { runMigrations, migrationFromFile, type Migration, type MigrationTarget } from "./migrate";
 export { SqliteStore } from "./sqlite";

@@ -91,9 +91,42 @@ describePg("one Lite server per Postgres schema", () => {
         env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: ADMIN_PASSWORD },
       });
       expect(await lite.proc.exited).toBe(1);
-      expect(lite.output()).toContain(`already has a Leoflow scheduler: leoflow-leader (from `);
+      expect(lite.output()).toContain(`already has a Leoflow scheduler: leoflow-leader pid ${pro.proc.pid} on `);
     } finally {
       await pro.stop();
+    }
+  }, 90_000);
+});
+
+describePg("a Pro replica beside a Lite server", () => {
+  const schemas = freshSchemas();
+  test("a Pro replica on a schema a Lite server runs exits 1 naming it; the Lite server keeps serving", async () => {
+    const db = `${pgUrl()}${pgUrl().includes("?") ? "&" : "?"}search_path=${schemas.next()}`;
+    const folder = () => {
+      const dir = mkdtempSync(join(tmpdir(), "leoflow-pro-beside-lite-"));
+      mkdirSync(join(dir, "dags"));
+      return dir;
+    };
+    const lite = await startLeoflow({ dir: folder(), args: ["--db", db] });
+    try {
+      const dir = folder();
+      const pro = spawnCapturing(
+        [
+          ...liteServeArgv(dir),
+          "--db",
+          db,
+          "--mode=pro",
+          "--jwt-secret=one-server-test-secret-0123456789",
+          `--secrets-key=${"0".repeat(63)}1`,
+        ],
+        { cwd: dir, env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: ADMIN_PASSWORD } },
+      );
+      expect(await pro.proc.exited).toBe(1);
+      expect(pro.output()).toContain(`is run by a Lite server: leoflow lite pid ${lite.proc.pid} on `);
+      expect(pro.output()).toContain("stop that server first, then start every server on it with --mode=pro");
+      expect((await lite.api("GET", "/api/v2/dags")).status).toBe(200);
+    } finally {
+      expect(await lite.stop()).toBe(0);
     }
   }, 90_000);
 });

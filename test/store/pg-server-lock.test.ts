@@ -93,11 +93,13 @@ describePg("lockPostgresForServer", () => {
 });
 
 describe("lockPostgresForServer without Postgres", () => {
-  test("an unreachable database fails the start with the driver's reason, holding nothing", async () => {
+  test("an unreachable database fails the start saying where and what to check, with the driver's reason", async () => {
     const err = await lockPostgresForServer("postgres://nobody@127.0.0.1:1/none", { lockId: 1n, owner: "x", onLost: () => {} }).catch(
       (e) => e as Error,
     );
     expect(err).toBeInstanceOf(Error);
-    expect((err as Error).message).toMatch(/ECONNREFUSED|connect/i);
+    expect((err as Error).message).toMatch(
+      /^connecting to Postgres at postgres:\/\/nobody@127\.0\.0\.1:1\/none \(schema public\) failed: .*ECONNREFUSED.*; check --db \(host, port, database, user, password\) and that the server is running$/,
+    );
   });
 });

@@ -32,7 +32,7 @@ export async function lockPostgresForServer(url: string, opts: PostgresServerLoc
   const lock = new PgAdvisoryLock(url, { lockId, purpose: "server lock", applicationName: opts.owner.slice(0, 63) });
   let acquired = false;
   try {
-    acquired = await lock.tryAcquire();
+    acquired = await reaching(url, opts.schema, () => lock.tryAcquire());
     if (!acquired) {
       const holder = await lock.holder().catch(() => null);
       const where = `${redactUrl(url)}${opts.schema ? ` (schema ${opts.schema})` : ""}`;
@@ -64,4 +64,38 @@ export async function lockPostgresForServer(url: string, opts: PostgresServerLoc
       void lock.close().catch(() => {});
     },
   };
+}
+
+/**
+ * A Pro replica refuses to start on a database a Lite server runs: the Lite server schedules alone, and its
+ * generated secrets key and token secret are not the replicas' (every secret the replicas wrote would fail the
+ * Lite server's tasks). The Lite server's lock session names it (lockPostgresForServer's `owner`).
+ */
+export async function refuseBesideLiteServer(url: string, schema?: string): Promise<void> {
+  const lock = new PgAdvisoryLock(url, { lockId: leaderLockIdFor(schema), purpose: "server lock", applicationName: "leoflow pro start" });
+  try {
+    const holder = await reaching(url, schema, () => lock.holder());
+    if (holder?.startsWith(LITE_OWNER_PREFIX))
+      throw new Error(
+        `the database ${redactUrl(url)}${schema ? ` (schema ${schema})` : ""} is run by a Lite server: ${holder}; a Pro replica cannot share it (the Lite server schedules alone, with its own secrets key): stop that server first, then start every server on it with --mode=pro`,
+      );
+  } finally {
+    await lock.close().catch(() => {});
+  }
+}
+
+/** How a Lite server's lock session names itself (app.ts gives the rest: pid and host). */
+export const LITE_OWNER_PREFIX = "leoflow lite ";
+
+/** The server's first contact with Postgres: a failure says where it was going and what to check, as migrate's does. */
+async function reaching<T>(url: string, schema: string | undefined, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new Error(
+      `connecting to Postgres at ${redactUrl(url)} (schema ${schema ?? "public"}) failed: ${reason}; check --db (host, port, database, user, password) and that the server is running`,
+      { cause: e },
+    );
+  }
 }
