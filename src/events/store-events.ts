@@ -27,6 +27,7 @@ interface TiNames {
   dag_id: string;
   run_id: string;
   task_id: string;
+  map_index: number;
   try_number: number;
   /** Kept for the transition observer (task metrics): what a transition's patch does not repeat. */
   operator: string;
@@ -62,6 +63,7 @@ export function withStoreEvents(
       dag_id: ti.dag_id,
       run_id: ti.run_id,
       task_id: ti.task_id,
+      map_index: ti.map_index,
       try_number: ti.try_number,
       operator: ti.operator,
       queued_at: ti.queued_at,
@@ -115,6 +117,7 @@ export function withStoreEvents(
         dag_id: n.dag_id,
         run_id: n.run_id,
         task_id: n.task_id,
+        map_index: n.map_index,
         try_number: tryNumber,
         state: t.to,
         note: t.patch?.note ?? null,

@@ -24,7 +24,15 @@ export type LeoflowEvent =
   | (Base & { type: "dag_run.finished"; state: DagRunState; note: string | null })
   /** Any other run change (a cleared run going back to queued). */
   | (Base & { type: "dag_run.state_changed"; state: DagRunState; note: string | null })
-  | (Base & { type: "task_instance.state_changed"; task_id: string; try_number: number | null; state: TaskState; note: string | null })
+  /** `map_index`: which instance of a mapped task (-1 for an unmapped one), as Airflow names a task instance. */
+  | (Base & {
+      type: "task_instance.state_changed";
+      task_id: string;
+      map_index: number;
+      try_number: number | null;
+      state: TaskState;
+      note: string | null;
+    })
   /** A task instance whose launch failed on every allowed attempt and was failed as `dispatch_failed`. */
   | (Base & { type: "task_instance.dead_lettered"; task_id: string; try_number: number; attempts: number; error: string })
   /** A run not finished by its DAG's deadline (docs/callbacks.md); `deadline` is when it was due. */

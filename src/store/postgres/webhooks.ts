@@ -148,7 +148,7 @@ export async function enqueueWebhookEvents(db: Db, events: Record<string, unknow
 
 /**
  * The INSERT of task event outbox rows for the changed task instances in `from` (aliased `alias`, with id, team,
- * dag_id, run_id, task_id, try_number, state and note): one row per webhook that wants the event. `type`,
+ * dag_id, run_id, task_id, map_index, try_number, state and note): one row per webhook that wants the event. `type`,
  * `time` (ISO text) and `at` (a timestamptz) are SQL expressions, usually parameters; `where` narrows the rows.
  * Every writer of task events builds them here, so the event's shape is written once.
  */
@@ -156,7 +156,8 @@ export const taskEventInsertSql = (from: string, alias: string, type: string, ti
   `INSERT INTO webhook_deliveries (webhook_id, team, event_type, event, next_attempt_at, created_at)
    SELECT w.id, ${alias}.team, ${type},
           json_build_object('type', ${type}::text, 'team', ${alias}.team, 'dag_id', ${alias}.dag_id, 'run_id', ${alias}.run_id,
-                            'task_id', ${alias}.task_id, 'try_number', ${alias}.try_number, 'state', ${alias}.state,
+                            'task_id', ${alias}.task_id, 'map_index', ${alias}.map_index, 'try_number', ${alias}.try_number,
+                            'state', ${alias}.state,
                             'note', ${alias}.note, 'time', ${time}::text)::text,
           ${at}, ${at}
      FROM ${from} JOIN webhooks w ON w.team = ${alias}.team
@@ -182,7 +183,9 @@ export async function enqueueTaskEvents(db: Db, ids: number[], now: Date): Promi
 export function transitionsWithOutbox(now: Date): ApplyStatement {
   const type = `$${MASKED_FORM.count + 1}`;
   const time = `$${MASKED_FORM.count + 2}`;
-  const changed = MASKED_FORM.sql("u.ord, u.from_states, t.id, t.team, t.dag_id, t.run_id, t.task_id, t.try_number, t.state, t.note");
+  const changed = MASKED_FORM.sql(
+    "u.ord, u.from_states, t.id, t.team, t.dag_id, t.run_id, t.task_id, t.map_index, t.try_number, t.state, t.note",
+  );
   return {
     sql: `WITH a AS (${changed}),
       ins AS (${taskEventInsertSql("a", "a", type, time, "$1", "a.from_states <> a.state")})

@@ -184,7 +184,7 @@ export function enqueueTaskEvents(db: Database, ids: number[], now: Date): void 
     `INSERT INTO webhook_deliveries (webhook_id, team, event_type, event, next_attempt_at, created_at)
      SELECT w.id, t.team, ?1,
             json_object('type', ?1, 'team', t.team, 'dag_id', t.dag_id, 'run_id', t.run_id, 'task_id', t.task_id,
-                        'try_number', t.try_number, 'state', t.state, 'note', t.note, 'time', ?2),
+                        'map_index', t.map_index, 'try_number', t.try_number, 'state', t.state, 'note', t.note, 'time', ?2),
             ?3, ?3
        FROM task_instances t JOIN webhooks w ON w.team = t.team
       WHERE t.id IN (SELECT value FROM json_each(?4)) AND ${wants("?1", "t.dag_id")}

@@ -61,9 +61,17 @@ test("a mark and a clear through applyOperatorChange show on the event stream, l
   );
 
   expect(await eventsUntil(sub, (e) => e.type === "dag_run.state_changed")).toEqual([
-    { type: "task_instance.state_changed", run_id: "r1", task_id: "a", try_number: 1, state: "success", note: "marked by alice" },
+    {
+      type: "task_instance.state_changed",
+      run_id: "r1",
+      task_id: "a",
+      map_index: -1,
+      try_number: 1,
+      state: "success",
+      note: "marked by alice",
+    },
     { type: "dag_run.finished", run_id: "r1", state: "success", note: "marked by alice" },
-    { type: "task_instance.state_changed", run_id: "r1", task_id: "a", try_number: 2, state: "none", note: null },
+    { type: "task_instance.state_changed", run_id: "r1", task_id: "a", map_index: -1, try_number: 2, state: "none", note: null },
     { type: "dag_run.state_changed", run_id: "r1", state: "queued", note: null },
   ]);
 });

@@ -74,6 +74,7 @@ describe("withStoreEvents", () => {
         dag_id: "ev",
         run_id: "r1",
         task_id: "a",
+        map_index: -1,
         try_number: 1,
         state: "scheduled",
         note: null,
@@ -84,6 +85,7 @@ describe("withStoreEvents", () => {
         dag_id: "ev",
         run_id: "r1",
         task_id: "a",
+        map_index: -1,
         try_number: 1,
         state: "failed",
         note: "dispatch_failed: x",
@@ -139,6 +141,25 @@ describe("withStoreEvents", () => {
     expect(seen.slice(0, 2)).toEqual([
       ["queued→running", 3000],
       ["running→failed", 5000],
+    ]);
+  });
+
+  test("a mapped task's instances are told apart by their map_index", async () => {
+    store = withStoreEvents(raw, hub, () => {});
+    await aRun();
+    const each = (await store.getTaskInstance("default", "ev", "r1", "a"))!;
+    expect(await store.expandTaskInstances([{ id: each.id, count: 2 }], T0)).toEqual([true]);
+    const sub = hub.subscribe({ filter: (e) => e.type === "task_instance.state_changed" });
+    const instances = (await store.listTaskInstances("default", "ev", "r1")).items.filter((t) => t.map_index >= 0);
+    expect(instances.map((t) => t.map_index)).toEqual([0, 1]);
+    await store.applyTransitions(
+      instances.map((t) => ({ id: t.id, from: ["none" as const], to: "scheduled" as const })),
+      T0,
+    );
+    const events = await eventsUntil(sub, (e) => "map_index" in e && e.map_index === 1);
+    expect(events.map((e) => ("map_index" in e ? [e.task_id, e.map_index, e.state] : null))).toEqual([
+      ["a", 0, "scheduled"],
+      ["a", 1, "scheduled"],
     ]);
   });
 
@@ -274,6 +295,7 @@ describe("withStoreEvents", () => {
         dag_id: "ev",
         run_id: "r1",
         task_id: "a",
+        map_index: -1,
         try_number: 1,
         state: "scheduled",
         note: null,

@@ -28,6 +28,7 @@ test("dead letters are queued for webhooks as they are emitted; state changes ar
     dag_id: "etl",
     run_id: "r1",
     task_id: "t",
+    map_index: -1,
     try_number: 1,
     state: "failed",
     note: null,
