@@ -107,7 +107,8 @@ export function clearFor(ti: TaskInstanceRecord, task: Pick<TaskSpec, "retries">
  * target) is expanded again once its upstreams are done, as in Airflow, so a rerun upstream that returns a
  * longer or shorter list gets as many instances: instance 0 becomes the unexpanded one (map_index -1) and the
  * others go to `removed`, keeping their tries and logs; the expansion revives those the new list still has.
- * Clearing some instances only (only_failed, one map_index) reruns them as they are.
+ * Clearing some instances only (only_failed, one map_index) reruns them as they are. Instances already removed
+ * stay removed, whatever the selection.
  *
  * @example clearsForRun(spec, runTis, runTis) // a mapped task of 3: [{ …, map_index: -1 }, { …, to: "removed" } ×2]
  */
@@ -127,6 +128,9 @@ export function clearsForRun(
   );
   const clears: TaskClear[] = [];
   for (const ti of targets) {
+    // An instance an earlier expansion removed is not part of the task's list: cleared to none it was launched with
+    // no mapped argument and failed the run. It stays removed; the next expansion revives it if its list has it.
+    if (ti.map_index >= 0 && ti.state === "removed") continue;
     const c = clearFor(ti, tasks.get(ti.task_id));
     if (!wholeMaps.has(ti.task_id) || ti.map_index < 0 || ti.state === "removed") {
       if (c) clears.push(c);

@@ -124,6 +124,16 @@ function suite(makeStore: () => Promise<Store>) {
       each: ["0:success:try3", "1:success:try3", "2:removed:try3", "3:removed:try3", "4:removed:try3"],
       reduce: [70, 80],
     });
+
+    // The same clear again, the list unchanged (found by a tester: the removed instances were cleared to none,
+    // launched with no argument, failed, and failed the run): they stay removed.
+    await clear(run, () => true, clock);
+    await harness(clock, list).drive(run.id);
+    expect(await view(run)).toEqual({
+      run: "success",
+      each: ["0:success:try4", "1:success:try4", "2:removed:try3", "3:removed:try3", "4:removed:try3"],
+      reduce: [70, 80],
+    });
   });
 
   test("clearing one instance reruns only it, and the others keep their XComs", async () => {

@@ -49,6 +49,13 @@ describe("clearsForRun", () => {
       (t) => t.task_id === "each" && t.state !== "removed",
       ["10:success→none@-1 try2"],
     ],
+    [
+      "instances an earlier re-expansion removed stay removed when the selection names them too (they once ran with no argument and failed the run)",
+      ["success", "success", "removed"],
+      (t) => t.task_id === "each",
+      ["10:success→none@-1 try2", "11:success→removed try2"],
+    ],
+    ["a removed instance named alone is left as it is", ["success", "removed"], (t) => t.map_index === 1, []],
   ])("%s", (_, states, pick, expected) => {
     const run = rows(states);
     expect(shape(clearsForRun(spec, run, run.filter(pick)))).toEqual(expected);
