@@ -159,3 +159,15 @@ const SCHEDULER_RUN_NOTE = /^(task\(s\) failed: |task\(s\) upstream_failed: |dea
 export function outdatedRunNote(run: Pick<DagRunRecord, "note">): { note?: null } {
   return run.note && SCHEDULER_RUN_NOTE.test(run.note) ? { note: null } : {};
 }
+
+/**
+ * The note the scheduler writes with a run's end, unless the run's note is a user's (given at the trigger or
+ * patched since): the note is the user's to keep, as in Airflow, which never writes it; the end's reason is then in
+ * the task instances and the log. Pure.
+ *
+ * @example endNote({ note: "investigating INC-42" }, "task(s) failed: a") // {}
+ */
+export function endNote(run: Pick<DagRunRecord, "note">, note: string | undefined): { note?: string } {
+  if (note === undefined) return {};
+  return run.note === null || SCHEDULER_RUN_NOTE.test(run.note) ? { note } : {};
+}

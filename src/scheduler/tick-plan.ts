@@ -7,6 +7,7 @@ import type { DagRunState, DagSpec, DagRunRecord, RunSnapshot, TaskNoteUpdate, T
 import type { PlanInput } from "./planner";
 import { RunPlanMemo } from "./plan-memo";
 import { planRunTimeout, runTimeoutAt } from "./run-timeout";
+import { endNote } from "./clear";
 import type { ExpansionRequest } from "./expansion-step";
 
 export interface TickPlanInput {
@@ -68,7 +69,7 @@ export function planTick(input: TickPlanInput, now: Date): TickPlan {
       const timeout = planRunTimeout(snap.run, snap.tis, spec, now);
       if (timeout) {
         for (const t of timeout.transitions) plan.transitions.push(t), plan.transitionRun.push(snap.run.id);
-        plan.runChanges.push({ run: snap.run, from: ["running"], to: "failed", note: timeout.note });
+        plan.runChanges.push({ run: snap.run, from: ["running"], to: "failed", ...endNote(snap.run, timeout.note) });
         continue;
       }
       const timeoutAt = runTimeoutAt(snap.run, spec);
@@ -83,7 +84,10 @@ export function planTick(input: TickPlanInput, now: Date): TickPlan {
       if (runPlan.notes) plan.notes.push(...runPlan.notes);
       for (const ti of runPlan.expansions ?? []) plan.expansions.push({ run: snap.run, spec, ti });
       for (const t of runPlan.transitions) plan.transitions.push(t), plan.transitionRun.push(snap.run.id);
-      if (runPlan.run) plan.runChanges.push({ run: snap.run, ...runPlan.run });
+      if (runPlan.run) {
+        const { note, ...change } = runPlan.run;
+        plan.runChanges.push({ run: snap.run, ...change, ...endNote(snap.run, note) });
+      }
       if (runPlan.nextWakeAt) plan.wakeUps.push({ runId: snap.run.id, at: runPlan.nextWakeAt });
       plan.planned.push({ snap, spec });
     } catch (e) {
