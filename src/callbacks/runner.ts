@@ -117,6 +117,8 @@ interface Job {
   selected: SelectedCallback;
   /** For the template context: the task instance's try, when a task's callback. */
   tryNumber: number;
+  /** Which instance of a mapped task (-1 unmapped, and for a DAG's own callbacks): its map_index and mapped arguments. */
+  mapIndex: number;
 }
 
 export class CallbackRunner {
@@ -308,6 +310,8 @@ export class CallbackRunner {
         info,
         selectCallbacks(info.spec, { task_id: e.task_id, state: e.state, try_number: e.try_number ?? 1 }),
         e.try_number ?? 0,
+        // Events stored before they named the instance have none: read as unmapped.
+        e.map_index ?? -1,
       );
   }
 
@@ -356,9 +360,9 @@ export class CallbackRunner {
     return spec;
   }
 
-  private enqueue(info: RunInfo, selected: SelectedCallback[], tryNumber: number): void {
+  private enqueue(info: RunInfo, selected: SelectedCallback[], tryNumber: number, mapIndex = -1): void {
     this.queuedTotal += selected.length;
-    for (const s of selected) this.queue.push({ info, selected: s, tryNumber });
+    for (const s of selected) this.queue.push({ info, selected: s, tryNumber, mapIndex });
     this.pump();
   }
 
@@ -375,12 +379,19 @@ export class CallbackRunner {
   }
 
   private async call(job: Job): Promise<void> {
-    const { info, selected, tryNumber } = job;
+    const { info, selected, tryNumber, mapIndex } = job;
     const name = `${selected.kind}${selected.kind === "deadline" ? "" : `[${selected.index}]`}`;
-    const where = { dag_id: info.run.dag_id, run_id: info.run.run_id, task_id: selected.task_id ?? undefined, callback: name };
+    // A DAG's own callback names no task (the log said task_id=undefined).
+    const where = {
+      dag_id: info.run.dag_id,
+      run_id: info.run.run_id,
+      ...(selected.task_id !== null && { task_id: selected.task_id }),
+      ...(mapIndex >= 0 && { map_index: mapIndex }),
+      callback: name,
+    };
     const timeoutMs = this.opts.timeoutMs ?? 30_000;
     try {
-      await this.deliver(selected, info, tryNumber, timeoutMs);
+      await this.deliver(selected, info, { tryNumber, mapIndex }, timeoutMs);
       this.outcomes?.inc({ kind: selected.kind, result: "ok" });
       this.opts.logger.info("callback delivered", where);
     } catch (err) {
@@ -400,14 +411,19 @@ export class CallbackRunner {
     }
   }
 
-  private async deliver({ callback: cb, kind, task_id: taskId }: SelectedCallback, info: RunInfo, tryNumber: number, timeoutMs: number) {
-    if ("ts" in cb) return this.deliverTs(cb.ts, kind, info, taskId, tryNumber, timeoutMs);
+  private async deliver(
+    { callback: cb, kind, task_id: taskId }: SelectedCallback,
+    info: RunInfo,
+    instance: { tryNumber: number; mapIndex: number },
+    timeoutMs: number,
+  ) {
+    if ("ts" in cb) return this.deliverTs(cb.ts, kind, info, taskId, instance, timeoutMs);
     const signal = AbortSignal.timeout(timeoutMs);
     const team = info.run.team;
     const connectionId = "http" in cb ? cb.http.connection_id : cb.connection_id;
     const conn = connectionId ? await this.opts.store.getConnection(team, connectionId) : null;
     const texts = "http" in cb ? httpTemplateTexts(cb.http) : [cb.message, ...("to" in cb ? [cb.subject, ...[cb.to].flat()] : [])];
-    const ctx = await this.context(info, taskId, tryNumber, texts);
+    const ctx = await this.context(info, taskId, instance, texts);
     if ("http" in cb) await this.http.run(buildHttpCall(cb.http, ctx, conn).call, signal);
     else if (cb.notifier === "slack") await this.http.run(slackCall(cb, ctx, conn).call, signal);
     else {
@@ -416,7 +432,14 @@ export class CallbackRunner {
     }
   }
 
-  private async deliverTs(spec: string, kind: string, info: RunInfo, taskId: string | null, tryNumber: number, timeoutMs: number) {
+  private async deliverTs(
+    spec: string,
+    kind: string,
+    info: RunInfo,
+    taskId: string | null,
+    { tryNumber, mapIndex }: { tryNumber: number; mapIndex: number },
+    timeoutMs: number,
+  ) {
     if (!this.opts.ts) throw new Error("ts callbacks are not enabled on this server");
     const { run } = info;
     const dag = await this.opts.store.getDag(run.team, run.dag_id);
@@ -427,6 +450,7 @@ export class CallbackRunner {
       run_id: run.run_id,
       task_id: taskId,
       try_number: tryNumber,
+      map_index: mapIndex,
       logical_date: run.logical_date?.toISOString() ?? null,
       conf: run.conf ?? {},
       params: templateParams(info.spec.params ?? {}, run.conf ?? {}),
@@ -434,9 +458,15 @@ export class CallbackRunner {
     await runTsCallback(this.opts.ts, tsCallbackTarget(spec, dag.fileloc), context, timeoutMs);
   }
 
-  private async context(info: RunInfo, taskId: string | null, tryNumber: number, texts: string[]): Promise<TemplateContext> {
-    // A DAG's own callbacks have no task: task_id renders as "" and try_number as 0.
-    const ti = { task_id: taskId ?? "", try_number: tryNumber } as TaskInstanceRecord;
+  private async context(
+    info: RunInfo,
+    taskId: string | null,
+    { tryNumber, mapIndex }: { tryNumber: number; mapIndex: number },
+    texts: string[],
+  ): Promise<TemplateContext> {
+    // A DAG's own callbacks have no task: task_id renders as "" and try_number as 0. A mapped instance's callback
+    // renders in that instance's context: its map_index and its mapped arguments ({{ map.NAME }}).
+    const ti = { task_id: taskId ?? "", try_number: tryNumber, map_index: mapIndex } as TaskInstanceRecord;
     return (await loadTemplateContext(this.opts.store, ti, info.run, info.spec, texts)).ctx;
   }
 

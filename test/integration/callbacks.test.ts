@@ -428,6 +428,7 @@ export function broken() { throw new Error("pager is down"); }
     task_id: null,
     try_number: 0,
     logical_date: null,
+    map_index: -1,
     conf: {},
     params: { region: "eu" },
   });
@@ -443,3 +444,40 @@ export function broken() { throw new Error("pager is down"); }
     ["on_failure_callback[2]", expect.stringContaining("points outside the DAG file's folder")],
   ]);
 }, 30_000);
+
+test("a mapped instance's callback renders in that instance's context: its map_index and its mapped argument", async () => {
+  await runner.start();
+  const run = await dagRun(
+    {
+      dag_id: "mapcb",
+      tasks: [
+        {
+          task_id: "m",
+          operator: "bash",
+          expand: { x: [1, 2, 3] },
+          bash_command: "true",
+          on_failure_callback: {
+            http: {
+              method: "POST",
+              url: `${base}/mapcb`,
+              json: { idx: "{{ map_index }}", ti: "{{ ti.map_index }}", x: "{{ map.x }}", y: "x={{ map.x | default('none') }}" },
+            },
+          },
+        },
+      ],
+    },
+    "mapped",
+  );
+  const m = (await store.listTaskInstances("default", "mapcb", "mapped")).items.find((t) => t.task_id === "m")!;
+  expect(await store.expandTaskInstances([{ id: m.id, count: 3 }], clock.now())).toEqual([true]);
+  const one = (await store.listTaskInstances("default", "mapcb", "mapped")).items.find((t) => t.map_index === 1)!;
+  for (const [from, to] of [
+    ["none", "scheduled"],
+    ["scheduled", "queued"],
+    ["queued", "running"],
+    ["running", "failed"],
+  ] as const)
+    expect((await store.applyTransitions([{ id: one.id, from: [from], to }], clock.now()))[0]).toBe(true);
+  await settle();
+  expect(hits.map((h) => [h.path, JSON.parse(h.body)])).toEqual([["/mapcb", { idx: 1, ti: 1, x: 2, y: "x=2" }]]);
+});
