@@ -447,7 +447,7 @@ export function broken() { throw new Error("pager is down"); }
 
 test("a mapped instance's callback renders in that instance's context: its map_index and its mapped argument", async () => {
   await runner.start();
-  const run = await dagRun(
+  await dagRun(
     {
       dag_id: "mapcb",
       tasks: [
