@@ -1,12 +1,13 @@
 /** DAGs: list with Airflow's filters, get, details, pause/unpause (one or many), delete, tasks (Airflow's /api/v2/dags…). */
 import { Hono } from "hono";
 import { z } from "zod";
-import { ConflictError, DAG_RUN_STATES, NotFoundError, ValidationError, built, lazySchema } from "../domain";
+import { ConflictError, DAG_RUN_STATES, NotFoundError, ValidationError, built, lazySchema, type DagRecord } from "../domain";
 import type { DagFilter } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { airflowPattern, rangeOf, dateRangeShape, repeated } from "./list-params";
 import { getDagOr404 } from "./lookups";
 import { teamOf } from "./team";
+import { nextDagRuns } from "./next-dagrun";
 import { serializeDag, serializeDagDetails, serializeTask } from "./serialize";
 import { mapOrderBy, pagingQuery, parseBody, parseQuery, queryBool } from "./validate";
 
@@ -76,6 +77,13 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const { store } = deps;
   const app = new Hono<ApiEnv>();
 
+  /** DAGResponses with each DAG's next run (one store read for them all). */
+  const serializeDags = async (team: string, dags: readonly DagRecord[]) => {
+    const next = await nextDagRuns(store, team, dags, deps.now());
+    return dags.map((d) => serializeDag(d, next.get(d.dag_id)));
+  };
+  const nextRunOf = async (dag: DagRecord) => (await nextDagRuns(store, dag.team, [dag], deps.now())).get(dag.dag_id) ?? null;
+
   app.get("/dags", async (c) => {
     const q = parseQuery(c, ListDagsQuery, LIST_ARRAYS);
     const nothing =
@@ -101,7 +109,7 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       last_run_start_date: rangeOf<Date>(q, "dag_run_start_date"),
       last_run_end_date: rangeOf<Date>(q, "dag_run_end_date"),
     });
-    return c.json({ dags: page.items.map(serializeDag), total_entries: page.total });
+    return c.json({ dags: await serializeDags(teamOf(c), page.items), total_entries: page.total });
   });
 
   app.patch("/dags", async (c) => {
@@ -122,10 +130,13 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     if (changed) deps.scheduler.wake();
     // The DAGs patched, as they are now: a paused filter now holds the value just set.
     const page = await store.findDags(teamOf(c), { ...filter, paused: filter.paused === undefined ? undefined : body.is_paused });
-    return c.json({ dags: page.items.map(serializeDag), total_entries: page.total });
+    return c.json({ dags: await serializeDags(teamOf(c), page.items), total_entries: page.total });
   });
 
-  app.get("/dags/:dag_id", async (c) => c.json(serializeDag(await getDagOr404(store, teamOf(c), c.req.param("dag_id")))));
+  app.get("/dags/:dag_id", async (c) => {
+    const dag = await getDagOr404(store, teamOf(c), c.req.param("dag_id"));
+    return c.json(serializeDag(dag, await nextRunOf(dag)));
+  });
 
   app.patch("/dags/:dag_id", async (c) => {
     const dagId = c.req.param("dag_id");
@@ -136,7 +147,7 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     if (!dag) throw new NotFoundError(`The Dag with ID: \`${dagId}\` was not found`);
     deps.logger.info(body.is_paused ? "DAG paused" : "DAG unpaused", { dag_id: dagId, by: c.get("user")?.username ?? null });
     deps.scheduler.wake(); // paused or not: see PATCH /dags
-    return c.json(serializeDag(dag));
+    return c.json(serializeDag(dag, await nextRunOf(dag)));
   });
 
   app.delete("/dags/:dag_id", async (c) => {
@@ -160,8 +171,11 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.get("/dags/:dag_id/details", async (c) => {
     const dag = await getDagOr404(store, teamOf(c), c.req.param("dag_id"));
-    const [version] = (await store.listDagVersions(dag.team, { dag_id: dag.dag_id, version_id: dag.version_id, limit: 1 })).items;
-    return c.json(serializeDagDetails(dag, version ?? null));
+    const [versions, next] = await Promise.all([
+      store.listDagVersions(dag.team, { dag_id: dag.dag_id, version_id: dag.version_id, limit: 1 }),
+      nextRunOf(dag),
+    ]);
+    return c.json(serializeDagDetails(dag, versions.items[0] ?? null, next));
   });
 
   app.get("/dags/:dag_id/tasks", async (c) => {

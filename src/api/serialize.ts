@@ -111,7 +111,16 @@ export function dagVersion(dagId: string, versionId: number, version: VersionSho
   };
 }
 
-export function serializeDag(dag: DagRecord) {
+/** What DAGResponse shows of the DAG's next run: the slot the scheduler creates next (api/next-dagrun.ts). */
+export interface NextDagRun {
+  logical_date: Date;
+  data_interval_start: Date;
+  data_interval_end: Date;
+  run_after: Date;
+}
+
+/** DAGResponse; `next` is the DAG's next run (null: none will be created, as for a DAG without a schedule). */
+export function serializeDag(dag: DagRecord, next: NextDagRun | null = null) {
   const s = dag.spec;
   return {
     dag_id: dag.dag_id,
@@ -135,10 +144,10 @@ export function serializeDag(dag: DagRecord) {
     max_consecutive_failed_dag_runs: 0,
     has_task_concurrency_limits: false,
     has_import_errors: false,
-    next_dagrun_logical_date: null,
-    next_dagrun_data_interval_start: null,
-    next_dagrun_data_interval_end: null,
-    next_dagrun_run_after: null,
+    next_dagrun_logical_date: iso(next?.logical_date),
+    next_dagrun_data_interval_start: iso(next?.data_interval_start),
+    next_dagrun_data_interval_end: iso(next?.data_interval_end),
+    next_dagrun_run_after: iso(next?.run_after),
     owners: dagOwners(s),
     file_token: Buffer.from(dag.fileloc).toString("base64url"),
     // Leoflow addition: the DAG version new runs pin.
@@ -158,10 +167,10 @@ function describeSchedule(schedule: string | null): string {
 }
 
 /** DAGDetailsResponse: the DAG plus its schedule bounds, params and defaults. */
-export function serializeDagDetails(dag: DagRecord, version: VersionShown | null = null) {
+export function serializeDagDetails(dag: DagRecord, version: VersionShown | null = null, next: NextDagRun | null = null) {
   const s = dag.spec;
   return {
-    ...serializeDag(dag),
+    ...serializeDag(dag, next),
     catchup: s.catchup,
     dag_run_timeout: isoDuration(s.dagrun_timeout),
     asset_expression: null,

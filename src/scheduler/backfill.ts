@@ -75,8 +75,8 @@ export function backfillSkips(behavior: ReprocessBehavior): BackfillSkips {
  * the DAG's team.
  */
 export function planBackfill(dag: DagRecord, req: BackfillRequest, now: Date): NewBackfill {
-  const runs = backfillSlots(dag, req, now).map((slot) =>
-    buildDagRun(
+  const runs = backfillSlots(dag, req, now).map((slot) => {
+    const run = buildDagRun(
       dag,
       {
         run_id: defaultRunId("backfill", slot.logical_date),
@@ -87,7 +87,10 @@ export function planBackfill(dag: DagRecord, req: BackfillRequest, now: Date): N
         conf: req.dag_run_conf ?? {},
       },
       now,
-    ),
-  );
+    );
+    // As a scheduled run's: when its slot was due (the interval's end, at or before now: slots have ended).
+    run.run_after = slot.run_after;
+    return run;
+  });
   return { ...req, team: dag.team, now, runs, skip_existing: backfillSkips(req.reprocess_behavior) };
 }

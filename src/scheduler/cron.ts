@@ -12,7 +12,7 @@
  * // → [2026-01-01..01-02, 2026-01-02..01-03]
  */
 import { Cron } from "croner";
-import { cronExpression } from "../domain";
+import { cronExpression, type DagSpec } from "../domain";
 
 /** One schedule slot: the run's data interval; `run_after` is when it becomes due. */
 export interface Slot {
@@ -32,6 +32,21 @@ export interface ScheduleInput {
   catchup: boolean;
   /** logical_date of the DAG's latest scheduled run; null when it has none. */
   latest_logical_date: Date | null;
+}
+
+/** A DAG's schedule as the slot functions read it, given the logical_date of its latest scheduled run. */
+export function scheduleInputOf(
+  spec: Pick<DagSpec, "schedule" | "timezone" | "start_date" | "end_date" | "catchup">,
+  latestLogicalDate: Date | null,
+): ScheduleInput {
+  return {
+    schedule: spec.schedule,
+    timezone: spec.timezone,
+    start_date: spec.start_date ?? null,
+    end_date: spec.end_date ?? null,
+    catchup: spec.catchup,
+    latest_logical_date: latestLogicalDate,
+  };
 }
 
 /** How many slots one call returns at most, so a years-long catchup of a per-second cron stays bounded. */
@@ -126,6 +141,10 @@ function nextStart(b: Boundaries, input: ScheduleInput, now: Date): Date | null 
   if (latest) {
     const after = b.next(latest);
     if (catchup || !after) return after;
+    // The slot after the latest run has not ended: no complete slot lies past it to skip to (the common case,
+    // answered from boundaries already asked: `now` is a new question every second, for every DAG).
+    const afterEnd = b.next(after);
+    if ((!afterEnd || afterEnd > now) && !(first && first > after)) return after;
     const skip = latestCompleteStart(b, now, first);
     return skip && skip > after ? skip : after;
   }
@@ -142,10 +161,8 @@ export function dueSlots(input: ScheduleInput, now: Date, limit = DEFAULT_SLOT_L
   if (input.schedule === null || limit <= 0) return [];
   const endDate = toDate(input.end_date);
   if (input.schedule === "@once") {
-    if (input.latest_logical_date) return [];
-    const at = toDate(input.start_date) ?? new Date(Math.floor(now.getTime() / 1000) * 1000);
-    if (at > now || (endDate && at > endDate)) return [];
-    return [{ logical_date: at, data_interval_start: at, data_interval_end: at, run_after: at }];
+    const once = onceSlot(input, now);
+    return once && once.run_after <= now ? [once] : [];
   }
   const b = boundariesOf(cronExpression(input.schedule)!, input.timezone);
   const slots: Slot[] = [];
@@ -157,6 +174,35 @@ export function dueSlots(input: ScheduleInput, now: Date, limit = DEFAULT_SLOT_L
     start = slot.data_interval_end;
   }
   return slots;
+}
+
+/** `@once`'s one slot, at start_date (at `now`, to the second, without one); null once it has run or past end_date. */
+function onceSlot(input: ScheduleInput, now: Date): Slot | null {
+  if (input.latest_logical_date) return null;
+  const at = toDate(input.start_date) ?? new Date(Math.floor(now.getTime() / 1000) * 1000);
+  const endDate = toDate(input.end_date);
+  if (endDate && at > endDate) return null;
+  return { logical_date: at, data_interval_start: at, data_interval_end: at, run_after: at };
+}
+
+/**
+ * The next slot the scheduler will create (Airflow's DagModel.next_dagrun*): dueSlots' first slot if one is
+ * due at `now` (catchup's oldest missing one, or the latest complete one without catchup), else the slot that
+ * becomes due next (its `run_after`). Null when none will be: no schedule, past end_date, `@once` already run.
+ *
+ * @example
+ * nextSlot({ schedule: "@daily", timezone: "UTC", start_date: "2026-01-01T00:00:00Z", catchup: false,
+ *            latest_logical_date: new Date("2026-01-02T00:00:00Z") }, new Date("2026-01-03T12:00:00Z"))
+ * // → 2026-01-03..01-04, run_after 2026-01-04T00:00:00Z
+ */
+export function nextSlot(input: ScheduleInput, now: Date): Slot | null {
+  if (input.schedule === null) return null;
+  if (input.schedule === "@once") return onceSlot(input, now);
+  const b = boundariesOf(cronExpression(input.schedule)!, input.timezone);
+  const start = nextStart(b, input, now);
+  const endDate = toDate(input.end_date);
+  if (!start || (endDate && start > endDate)) return null;
+  return interval(b, start);
 }
 
 /**

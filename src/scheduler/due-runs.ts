@@ -14,7 +14,7 @@
 import { ConflictError, type NewDagRun, type ScheduledDag, teamKey, toError } from "../domain";
 import type { Logger } from "../observability";
 import type { SchedulerStore } from "../store";
-import { dueSlots, nextDueAt, type ScheduleInput, type Slot } from "./cron";
+import { dueSlots, nextDueAt, scheduleInputOf, type Slot } from "./cron";
 import type { DueRunCreator } from "./loop";
 import { buildDagRun } from "./trigger";
 
@@ -120,19 +120,11 @@ export class CronRunCreator implements DueRunCreator {
 function planDag(scheduled: ScheduledDag, now: Date): DagPlan {
   const { dag } = scheduled;
   const spec = dag.spec;
-  const input: ScheduleInput = {
-    schedule: spec.schedule,
-    timezone: spec.timezone,
-    start_date: spec.start_date ?? null,
-    end_date: spec.end_date ?? null,
-    catchup: spec.catchup,
-    latest_logical_date: scheduled.latest_scheduled_logical_date,
-  };
+  const input = scheduleInputOf(spec, scheduled.latest_scheduled_logical_date);
   const room = spec.max_active_runs - scheduled.active_runs;
   const slots = room > 0 ? dueSlots(input, now, room) : [];
-  const runs = slots.map((slot) => ({
-    slot,
-    run: buildDagRun(
+  const runs = slots.map((slot) => {
+    const run = buildDagRun(
       dag,
       {
         run_type: "scheduled",
@@ -141,8 +133,12 @@ function planDag(scheduled: ScheduledDag, now: Date): DagPlan {
         data_interval_end: slot.data_interval_end,
       },
       now,
-    ),
-  }));
+    );
+    // Airflow 3's run_after of a scheduled run: when its slot became due (the interval's end), never after now
+    // (a due slot's run_after is at or before now), so the run gate starts it at once.
+    run.run_after = slot.run_after;
+    return { slot, run };
+  });
   if (slots.length) input.latest_logical_date = slots.at(-1)!.logical_date;
   // A due slot can be left over only when the room ran out: only then is the schedule asked again.
   const waitingForRoom = slots.length >= room && dueSlots(input, now, 1).length > 0;

@@ -40,7 +40,7 @@ export {
 } from "./leader-campaign";
 export { leaderLockIdFor, LEADER_LOCK_ID, PgLeaderLock, type PgLeaderLockOptions } from "./pg-leader-lock";
 export { registerSchedulerMetrics, registerStateGauges, STATE_GAUGES_TTL_MS } from "./metrics";
-export { dueSlots, nextDueAt, slotsBetween, type Slot, type ScheduleInput } from "./cron";
+export { dueSlots, nextDueAt, nextSlot, scheduleInputOf, slotsBetween, type Slot, type ScheduleInput } from "./cron";
 export { CronRunCreator, type CronRunCreatorOptions } from "./due-runs";
 export { backfillSlots, backfillSkips, planBackfill, type BackfillRequest } from "./backfill";
 export { selectRunsToPlan } from "./run-limits";

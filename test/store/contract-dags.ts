@@ -157,5 +157,34 @@ export function dagsQueryContract(getStore: () => Store): void {
         total: 3,
       });
     });
+
+    test("latestScheduledLogicalDates: each DAG's latest scheduled run's logical_date, in one team; other run types do not count", async () => {
+      const store = getStore();
+      const { etl, report } = await seed(store);
+      await store.ensureTeam("team-b", T0);
+      const otherTeam = await store.upsertDag("team-b", {
+        spec: parseDagSpec({ dag_id: "etl", tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }] }),
+        fileloc: "/dags/etl.json",
+        pausedOnCreate: false,
+        now: T0,
+      });
+      const scheduled = (dag: typeof etl, day: number) =>
+        newRun(dag, `scheduled__${day}`, { run_type: "scheduled", logical_date: at(day * 86_400), tasks: [] });
+      expect(await store.latestScheduledLogicalDates("default", [])).toEqual(new Map());
+      for (const run of [scheduled(etl, 3), scheduled(etl, 1), scheduled(report, 2), scheduled(otherTeam, 9)])
+        await store.createDagRun(run);
+      // Newer, but not scheduled: a manual run, a backfill, and a manual run without a logical date.
+      await store.createDagRun(newRun(etl, "manual", { logical_date: at(5 * 86_400), tasks: [] }));
+      await store.createDagRun(newRun(etl, "backfill__x", { run_type: "backfill", logical_date: at(7 * 86_400), tasks: [] }));
+      await store.createDagRun(newRun(etl, "manual_nodate", { tasks: [] }));
+      const latest = await store.latestScheduledLogicalDates("default", ["etl", "Report", "ml_train", "missing"]);
+      expect(latest).toEqual(
+        new Map([
+          ["etl", at(3 * 86_400)],
+          ["Report", at(2 * 86_400)],
+        ]),
+      );
+      expect(await store.latestScheduledLogicalDates("team-b", ["etl", "Report"])).toEqual(new Map([["etl", at(9 * 86_400)]]));
+    });
   });
 }

@@ -86,6 +86,19 @@ export function runCreateContract(getStore: () => Store): void {
       expect(snaps.map((s) => s.tis.length)).toEqual([1, 1]);
     });
 
+    test("keeps each run's run_after (a scheduled run's: when its slot was due), none where not given", async () => {
+      const store = getStore();
+      const dag = await addDag(store, "default", "etl", ["t"]);
+      const due = { ...scheduledRun(dag, 1), run_after: day(2) };
+      const created = await store.createDagRuns([due, scheduledRun(dag, 2)]);
+      expect(created.map((r) => r!.run_after ?? null)).toEqual([day(2), null]);
+      const stored = await store.getDagRunById(created[0]!.id);
+      expect(stored!.run_after).toEqual(day(2));
+      // What the run gate reads of a queued run.
+      const gates = await store.loadRunGates(created.map((r) => r!.id));
+      expect(gates.runs.map((r) => r.run_after)).toEqual([day(2), null]);
+    });
+
     test("nothing to create: an empty answer", async () => {
       expect(await getStore().createDagRuns([])).toEqual([]);
     });

@@ -63,6 +63,12 @@ export interface DagsQueryStore {
   ): Promise<Page<DagVersionRecord>>;
   /** Run counts per (dag, state), only non-zero ones; all DAGs when dagIds is absent. */
   countDagRunStates(team: string, dagIds?: string[]): Promise<DagRunStateCount[]>;
+  /**
+   * The logical_date of each given DAG's latest scheduled run (run_type "scheduled"), what the scheduler's next
+   * slot follows (SchedulerStore.listScheduledDags reads the same): one statement for a page of DAGs. DAGs with no
+   * scheduled run are absent from the map.
+   */
+  latestScheduledLogicalDates(team: string, dagIds: readonly string[]): Promise<Map<string, Date>>;
   /** Distinct tags of all DAGs, sorted by name (order_by: name or -name), optionally matching a LIKE pattern. */
   listDagTags(team: string, opts: ListOptions & { pattern?: string }): Promise<Page<string>>;
 }

@@ -111,6 +111,23 @@ export async function countDagRunStates(db: Db, team: string, dagIds?: string[])
   );
 }
 
+/** See DagsQueryStore.latestScheduledLogicalDates: a backward walk of dag_runs_dag_logical_date per DAG, to its first scheduled run. */
+export async function latestScheduledLogicalDates(db: Db, team: string, dagIds: readonly string[]): Promise<Map<string, Date>> {
+  const latest = new Map<string, Date>();
+  if (dagIds.length === 0) return latest;
+  const rows = await query<{ dag_id: string; latest: Date | null }>(
+    db,
+    `SELECT d.dag_id,
+       (SELECT r.logical_date FROM dag_runs r
+        WHERE r.team = $1 AND r.dag_id = d.dag_id AND r.logical_date IS NOT NULL AND r.run_type = 'scheduled'
+        ORDER BY r.logical_date DESC LIMIT 1) AS latest
+     FROM unnest($2::text[]) AS d(dag_id)`,
+    [team, arrayParam(dagIds)],
+  );
+  for (const r of rows) if (r.latest != null) latest.set(r.dag_id, new Date(r.latest));
+  return latest;
+}
+
 export async function listDagTags(db: Db, team: string, opts: ListOptions & { pattern?: string }): Promise<Page<string>> {
   const p = new Params();
   const teamParam = p.add(team);

@@ -275,6 +275,9 @@ export class PostgresStore implements Store {
   async countDagRunStates(team: string, dagIds?: string[]): Promise<DagRunStateCount[]> {
     return dagsQuery.countDagRunStates(this.sql, team, dagIds);
   }
+  async latestScheduledLogicalDates(team: string, dagIds: readonly string[]): Promise<Map<string, Date>> {
+    return dagsQuery.latestScheduledLogicalDates(this.sql, team, dagIds);
+  }
   async listDagTags(team: string, opts: ListOptions & { pattern?: string }): Promise<Page<string>> {
     return dagsQuery.listDagTags(this.sql, team, opts);
   }

@@ -11,11 +11,11 @@ import { DAG_RUN_COLUMNS, toDagRun, type DagRunRow } from "./rows";
 const CREATE_RUNS_SQL = `
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[],
-    $8::text[], $9::bigint[], $10::timestamptz[], $11::text[]) WITH ORDINALITY
-    AS i(team, dag_id, run_id, run_type, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, note, ord)
+    $8::text[], $9::bigint[], $10::timestamptz[], $11::text[], $19::timestamptz[]) WITH ORDINALITY
+    AS i(team, dag_id, run_id, run_type, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, note, run_after, ord)
 ), run AS (
-  INSERT INTO dag_runs (team, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, note)
-  SELECT team, dag_id, run_id, run_type, 'queued', logical_date, data_interval_start, data_interval_end, conf::jsonb, version_id, queued_at, note
+  INSERT INTO dag_runs (team, dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, conf, version_id, queued_at, note, run_after)
+  SELECT team, dag_id, run_id, run_type, 'queued', logical_date, data_interval_start, data_interval_end, conf::jsonb, version_id, queued_at, note, run_after
   FROM input ORDER BY ord
   ON CONFLICT (team, dag_id, run_id) DO NOTHING
   RETURNING ${DAG_RUN_COLUMNS}
@@ -67,6 +67,7 @@ export async function createDagRuns(db: Db, inputs: readonly NewDagRun[]): Promi
     taskCol("pool"),
     taskCol("pool_slots"),
     taskCol("priority_weight"),
+    col("run_after"),
   ]);
   const created = new Map(rows.map((row) => [key(row), toDagRun(row)]));
   const firstOf = new Map<string, number>();

@@ -121,6 +121,23 @@ export function countDagRunStates(db: Database, team: string, dagIds?: string[])
     .all(team, ...(dagIds ? [JSON.stringify(dagIds)] : [])) as DagRunStateCount[];
 }
 
+/** See DagsQueryStore.latestScheduledLogicalDates: a backward walk of dag_runs_dag_logical_date per DAG, to its first scheduled run. */
+export function latestScheduledLogicalDates(db: Database, team: string, dagIds: readonly string[]): Map<string, Date> {
+  const latest = new Map<string, Date>();
+  if (dagIds.length === 0) return latest;
+  const rows = db
+    .query(
+      `SELECT d.value AS dag_id,
+         (SELECT r.logical_date FROM dag_runs r
+          WHERE r.team = ?1 AND r.dag_id = d.value AND r.logical_date IS NOT NULL AND r.run_type = 'scheduled'
+          ORDER BY r.logical_date DESC LIMIT 1) AS latest
+       FROM json_each(?2) d`,
+    )
+    .all(team, JSON.stringify(dagIds)) as { dag_id: string; latest: number | null }[];
+  for (const r of rows) if (r.latest != null) latest.set(r.dag_id, new Date(r.latest));
+  return latest;
+}
+
 export function listDagTags(db: Database, team: string, opts: ListOptions & { pattern?: string }): Page<string> {
   const params: Bindable[] = [team];
   const w = opts.pattern !== undefined ? " AND t.value LIKE ? ESCAPE '\\'" : "";

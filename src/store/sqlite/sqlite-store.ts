@@ -237,6 +237,9 @@ export class SqliteStore implements Store {
   async countDagRunStates(team: string, dagIds?: string[]): Promise<DagRunStateCount[]> {
     return dagsQuery.countDagRunStates(this.db, team, dagIds);
   }
+  async latestScheduledLogicalDates(team: string, dagIds: readonly string[]): Promise<Map<string, Date>> {
+    return dagsQuery.latestScheduledLogicalDates(this.db, team, dagIds);
+  }
   async listDagTags(team: string, opts: ListOptions & { pattern?: string }): Promise<Page<string>> {
     return dagsQuery.listDagTags(this.db, team, opts);
   }
