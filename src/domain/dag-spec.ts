@@ -16,6 +16,16 @@ import { ExpandKwargsSchema, ExpandSchema } from "./mapping-schema";
 import { sensorTaskFields } from "./sensor-spec";
 import { callbackDagFields, callbackTaskFields } from "./callback-spec";
 import { TASK_DEFAULTS } from "./task-defaults";
+import {
+  normalizeParam,
+  PARAM_TYPES,
+  paramIsRequired,
+  paramSchemaProblem,
+  paramValueProblem,
+  paramHasDefault,
+  type ParamInput,
+  type ParamSpec,
+} from "./param-schema";
 
 const ID = /^[A-Za-z0-9_.-]{1,250}$/;
 const idString = (what: string) => z.string().regex(ID, `${what} must be 1-250 characters of letters, digits, '_', '-' or '.'`);
@@ -160,17 +170,27 @@ export type TaskSpec = z.infer<typeof RawTaskSchema> & {
   depends_on_past: boolean;
 };
 
+/**
+ * A DAG param (Airflow's Param): a JSON Schema with a default and a description, or a bare value, which is the
+ * param with that default. Here only the shape; the schema itself, and the default against it, are checked by
+ * paramProblems (param-schema.ts: the full JSON Schema, as Airflow's jsonschema).
+ */
 export const ParamSchema = lazySchema(() =>
-  z
-    .object({
-      type: z.enum(["string", "integer", "number", "boolean", "object", "array", "null"]).optional(),
-      default: z.unknown().optional(),
-      description: z.string().optional(),
-      enum: z.array(z.unknown()).optional(),
-      minimum: z.number().optional(),
-      maximum: z.number().optional(),
-    })
-    .passthrough(),
+  z.preprocess(
+    (raw: ParamInput) => normalizeParam(raw),
+    z
+      .object({
+        type: z
+          .union([z.enum(PARAM_TYPES), z.array(z.enum(PARAM_TYPES)).min(1)], {
+            error: (i) =>
+              `unknown type ${JSON.stringify(i.input)}; use one of ${PARAM_TYPES.join(", ")}, or a list of them such as ["null", "string"]`,
+          })
+          .optional(),
+        default: z.unknown().optional(),
+        description: z.string().optional(),
+      })
+      .catchall(z.unknown()),
+  ),
 );
 
 export const RawDagSchema = lazySchema(() =>
@@ -304,8 +324,34 @@ export function parseDagSpec(raw: unknown): DagSpec {
   if (scheduleProblem) issues.push({ path: scheduleProblem.path, message: scheduleProblem.message });
   if (dag.start_date && dag.end_date && dag.end_date < dag.start_date)
     issues.push({ path: "end_date", message: "end_date is before start_date" });
+  issues.push(...paramProblems(dag.params, dag.schedule));
   if (issues.length) throw new ValidationError(describe(issues), issues);
   return { ...dag, tasks };
+}
+
+/**
+ * Each param's schema must be valid JSON Schema and its default must fit it; a DAG with a schedule may have no
+ * required param (one without a default): its scheduled runs have no conf to give it a value.
+ */
+function paramProblems(params: Record<string, ParamSpec>, schedule: string | null): Issue[] {
+  const issues: Issue[] = [];
+  for (const [name, param] of Object.entries(params)) {
+    const path = `params.${name}`;
+    const invalid = paramSchemaProblem(param);
+    if (invalid) {
+      issues.push({ path, message: invalid });
+      continue;
+    }
+    if (paramHasDefault(param)) {
+      const problem = paramValueProblem(name, param, param.default);
+      if (problem) issues.push({ path, message: `the default does not fit the param's schema: ${problem}` });
+    } else if (schedule !== null && paramIsRequired(param))
+      issues.push({
+        path,
+        message: `param "${name}" has no default, but the DAG has a schedule (${JSON.stringify(schedule)}) and its scheduled runs have no conf to give it a value; give it a default (an optional param: "default": null with "type": ["null", …]), or set "schedule": null to trigger the DAG only by hand (Airflow: "DAG Schedule must be None, if there are any required params without default values")`,
+      });
+  }
+  return issues;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -23,6 +23,16 @@ export {
 // Types from the schema modules are `export type` so that re-exporting them loads nothing.
 export type { HttpRequestSpec, Operator, TaskSpec, DagSpec } from "./dag-spec";
 export { TASK_DEFAULTS } from "./task-defaults";
+// Loads its validator (ajv) with require() on first use: nothing is evaluated on the start-up path.
+export {
+  PARAM_TYPES,
+  paramHasDefault,
+  paramIsRequired,
+  paramValueProblem,
+  type ParamInput,
+  type ParamSpec,
+  type ParamType,
+} from "./param-schema";
 export { isCompiledMain } from "./compiled-binary";
 export {
   SENSOR_KINDS,

@@ -56,16 +56,29 @@ type Node =
   | { t: "call"; fn: string; args: Node[]; kwargs: Record<string, Node> }
   | { t: "filter"; of: Node; name: string; args: Node[] };
 
-type Part = { text: string } | { expr: string };
+/** An expression, and whether it trims the whitespace before (`{{-`) and after (`-}}`) it, as Jinja's markers do. */
+type Expr = { expr: string; lstrip?: boolean; rstrip?: boolean };
+type Part = { text: string } | Expr;
 
-/** Splits a string into text and `{{ … }}` expressions; a `}}` inside a quoted string does not close one. */
+/**
+ * Splits a string into text and `{{ … }}` expressions; a `}}` inside a quoted string does not close one. Jinja's
+ * whitespace control is applied here: `{{-` removes the whitespace (newlines included) before the expression,
+ * `-}}` the whitespace after it.
+ */
 export function splitTemplate(s: string, where: string): Part[] {
   const parts: Part[] = [];
+  let trimNext = false;
+  const pushText = (text: string) => {
+    const t = trimNext ? text.trimStart() : text;
+    trimNext = false;
+    if (t) parts.push({ text: t });
+  };
   let i = 0;
   while (i < s.length) {
     const open = s.indexOf("{{", i);
     if (open < 0) break;
-    if (open > i) parts.push({ text: s.slice(i, open) });
+    if (open > i) pushText(s.slice(i, open));
+    else trimNext = false;
     let j = open + 2;
     let quote = "";
     for (; j < s.length; j++) {
@@ -79,10 +92,24 @@ export function splitTemplate(s: string, where: string): Part[] {
       throw new TemplateError(
         `template in ${where} opens "{{" at character ${open + 1} but never closes it with "}}"; write a literal {{ as {{ '{{' }}`,
       );
-    parts.push({ expr: s.slice(open + 2, j).trim() });
+    const raw = s.slice(open + 2, j);
+    const lstrip = raw.startsWith("-");
+    const rstrip = raw.length > 1 && raw.endsWith("-");
+    if (lstrip) {
+      const prev = parts.at(-1);
+      if (prev && "text" in prev) {
+        prev.text = prev.text.trimEnd();
+        if (!prev.text) parts.pop();
+      }
+    }
+    const expr: Expr = { expr: raw.slice(lstrip ? 1 : 0, rstrip ? -1 : undefined).trim() };
+    if (lstrip) expr.lstrip = true;
+    if (rstrip) expr.rstrip = true;
+    parts.push(expr);
+    trimNext = rstrip;
     i = j + 2;
   }
-  if (i < s.length) parts.push({ text: s.slice(i) });
+  if (i < s.length) pushText(s.slice(i));
   return parts;
 }
 
@@ -178,7 +205,7 @@ export function templateSyntaxProblems(s: string, where: string): string[] {
   const problems: string[] = [];
   for (const p of parts) {
     if (!("expr" in p)) continue;
-    const fail = failIn(p.expr, where);
+    const fail = failIn(p, where);
     try {
       checkNode(parse(p.expr, fail), fail);
     } catch (e) {
@@ -204,7 +231,31 @@ function checkNode(n: Node, fail: Fail): void {
     if ((SCALARS as readonly string[]).includes(root)) {
       if (rest.length) throw fail(`${root} has no fields`);
     } else if (!ROOTS.has(root)) throw fail(`unknown name "${root}"; ${HELP}`);
+    const unknownField = fixedFieldProblem(n.segs);
+    if (unknownField) throw fail(unknownField);
   }
+}
+
+/** The objects whose fields are a fixed set, and those fields: a template naming another fails whatever the values. */
+const FIXED_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  dag: ["dag_id"],
+  task: ["task_id"],
+  ti: ["dag_id", "run_id", "task_id", "try_number", "map_index"],
+  dag_run: ["run_id", "dag_id", "conf", "logical_date"],
+};
+
+/** The fixed fields a path may go on into (`dag_run.conf.NAME`). */
+const OPEN_FIELDS: ReadonlySet<string> = new Set(["dag_run.conf"]);
+
+/** Why a path names no field of a fixed object (`dag_run.run_type`), or null. */
+function fixedFieldProblem(segs: string[]): string | null {
+  const [root = "", ...path] = segs;
+  const fields = FIXED_FIELDS[root];
+  if (!fields) return null;
+  const known = fields.join(", ");
+  if (!path.length) return `name a field of ${root}: ${known}`;
+  if (fields.includes(path[0]!) && (path.length === 1 || OPEN_FIELDS.has(`${root}.${path[0]}`))) return null;
+  return `${root} has no field "${path.join(".")}" (fields: ${known})`;
 }
 
 // ---- what a template needs loaded ---------------------------------------------------------------------
@@ -341,20 +392,16 @@ function evalPath(segs: string[], ctx: TemplateContext, fail: Fail): unknown {
   if ((SCALARS as readonly string[]).includes(ns)) return noFields(scalar(ns, ctx, fail), ns);
   switch (ns) {
     case "dag":
-      return member(path, { dag_id: ctx.dag_id }, "dag", fail);
     case "task":
-      return member(path, { task_id: ctx.task_id }, "task", fail);
     case "ti":
-      return member(
-        path,
-        { dag_id: ctx.dag_id, run_id: ctx.run_id, task_id: ctx.task_id, try_number: ctx.try_number, map_index: ctx.map_index ?? -1 },
-        "ti",
-        fail,
-      );
     case "dag_run": {
-      if (path[0] === "conf") return evalBag("conf", path.slice(1), ctx.conf, fail);
-      if (path[0] === "logical_date" && path.length === 1) return scalar("logical_date", ctx, fail);
-      return member(path, { run_id: ctx.run_id, dag_id: ctx.dag_id }, "dag_run", fail, ["conf", "logical_date"]);
+      const unknownField = fixedFieldProblem(segs);
+      if (unknownField) throw fail(unknownField);
+      const [field = "", ...rest] = path;
+      if (ns === "dag_run" && field === "conf") return evalBag("conf", rest, ctx.conf, fail);
+      if (ns === "dag_run" && field === "logical_date") return scalar("logical_date", ctx, fail);
+      if (field === "map_index") return ctx.map_index ?? -1;
+      return ctx[field as "dag_id" | "run_id" | "task_id" | "try_number"];
     }
     case "params":
     case "conf":
@@ -370,13 +417,6 @@ function evalPath(segs: string[], ctx: TemplateContext, fail: Fail): unknown {
     default:
       throw fail(`unknown name "${ns}"; ${HELP}`);
   }
-}
-
-function member(path: string[], fields: Record<string, unknown>, name: string, fail: Fail, more: string[] = []): unknown {
-  const known = [...Object.keys(fields), ...more].join(", ");
-  if (path.length !== 1 || !Object.hasOwn(fields, path[0]!))
-    throw fail(path.length ? `${name} has no field "${path.join(".")}" (fields: ${known})` : `name a field of ${name}: ${known}`);
-  return fields[path[0]!];
 }
 
 function evalBag(ns: string, path: string[], bag: Record<string, unknown>, fail: Fail): unknown {
@@ -541,18 +581,19 @@ function dig(value: unknown, path: string[], name: string, fail: Fail): unknown 
 /** Longest expression an error quotes whole; a longer one is quoted by its ends (a generated template can be 40 KB). */
 const QUOTED_EXPR_MAX = 120;
 
-/** A failure of one expression, quoting it (by its ends when long) and where it is. */
-function failIn(expr: string, where: string): Fail {
+/** A failure of one expression, quoting it as written (by its ends when long; its trim markers kept) and where it is. */
+function failIn({ expr, lstrip, rstrip }: Expr, where: string): Fail {
   const quoted = expr.length <= QUOTED_EXPR_MAX ? expr : `${expr.slice(0, 80)}…(${expr.length - 110} characters)…${expr.slice(-30)}`;
-  return (why) => new TemplateError(`template {{ ${quoted} }} in ${where}: ${why}`);
+  return (why) => new TemplateError(`template {{${lstrip ? "-" : ""} ${quoted} ${rstrip ? "-" : ""}}} in ${where}: ${why}`);
 }
 
 const asText = (v: unknown): string => (typeof v === "string" ? v : v === undefined ? "" : JSON.stringify(v));
 
-/** Evaluates one expression (the text between the braces) to its value. */
-export function evaluate(expr: string, ctx: TemplateContext, where: string): unknown {
-  const fail = failIn(expr, where);
-  return evalNode(parse(expr, fail), ctx, fail);
+/** Evaluates one expression (the text between the braces, or a part of splitTemplate) to its value. */
+export function evaluate(expr: string | Expr, ctx: TemplateContext, where: string): unknown {
+  const e = typeof expr === "string" ? { expr } : expr;
+  const fail = failIn(e, where);
+  return evalNode(parse(e.expr, fail), ctx, fail);
 }
 
 /**
@@ -563,7 +604,7 @@ export function evaluate(expr: string, ctx: TemplateContext, where: string): unk
 export function renderString(s: string, ctx: TemplateContext, where: string): string {
   if (!s.includes("{{")) return s;
   return splitTemplate(s, where)
-    .map((p) => ("text" in p ? p.text : asText(evaluate(p.expr, ctx, where))))
+    .map((p) => ("text" in p ? p.text : asText(evaluate(p, ctx, where))))
     .join("");
 }
 
@@ -572,7 +613,7 @@ export function renderJson(value: unknown, ctx: TemplateContext, where: string):
   if (typeof value === "string") {
     const parts = value.includes("{{") ? splitTemplate(value, where) : [];
     const only = parts.length === 1 ? parts[0]! : null;
-    return only && "expr" in only ? evaluate(only.expr, ctx, where) : renderString(value, ctx, where);
+    return only && "expr" in only ? evaluate(only, ctx, where) : renderString(value, ctx, where);
   }
   if (Array.isArray(value)) return value.map((v, i) => renderJson(v, ctx, `${where}[${i}]`));
   if (value && typeof value === "object")

@@ -6,7 +6,15 @@
  * const run = buildDagRun(dag, { run_type: "manual", logical_date: null, conf: { limit: 5 } }, now);
  * await store.createDagRun(run);
  */
-import { ValidationError, type DagRecord, type NewDagRun, type RunType } from "../domain";
+import {
+  paramHasDefault,
+  paramIsRequired,
+  paramValueProblem,
+  ValidationError,
+  type DagRecord,
+  type NewDagRun,
+  type RunType,
+} from "../domain";
 import type { DagSpec } from "../domain";
 import { effectivePriorityWeights } from "./priority";
 
@@ -86,20 +94,18 @@ function pythonIsoFormat(d: Date): string {
   return ms ? `${base}.${String(ms).padStart(3, "0")}000+00:00` : `${base}+00:00`;
 }
 
-type ParamType = "string" | "integer" | "number" | "boolean" | "object" | "array" | "null";
-
 /**
- * Validates `conf` against `spec.params` and returns the effective params: every declared param (conf value,
- * else its default) plus any undeclared conf keys, which Airflow also lets through.
- * Throws one ValidationError listing every problem with its path `conf.<key>`.
+ * Validates `conf` against `spec.params` (each param's full JSON Schema, as Airflow does) and returns the
+ * effective params: every declared param (conf value, else its default) plus any undeclared conf keys, which
+ * Airflow also lets through. Throws one ValidationError listing every problem with its path `conf.<key>`.
  */
 export function resolveConf(spec: Pick<DagSpec, "params">, conf: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...conf };
   const issues: { path: string; message: string }[] = [];
   for (const [key, param] of Object.entries(spec.params ?? {})) {
     const given = Object.hasOwn(conf, key);
-    if (!given && !Object.hasOwn(param, "default")) {
-      if (param.type === "null") {
+    if (!given && !paramHasDefault(param)) {
+      if (!paramIsRequired(param)) {
         out[key] = null;
         continue;
       }
@@ -108,50 +114,9 @@ export function resolveConf(spec: Pick<DagSpec, "params">, conf: Record<string, 
     }
     const value = given ? conf[key] : param.default;
     out[key] = value;
-    const problem = checkParamValue(value, param);
+    const problem = paramValueProblem(key, param, value);
     if (problem) issues.push({ path: `conf.${key}`, message: given ? problem : `${problem} (the param's default)` });
   }
   if (issues.length) throw new ValidationError(`invalid conf: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
   return out;
-}
-
-function checkParamValue(value: unknown, param: { type?: ParamType; enum?: unknown[]; minimum?: number; maximum?: number }): string | null {
-  if (param.type && !hasType(value, param.type)) return `expected ${param.type}, got ${describeType(value)} ${JSON.stringify(value)}`;
-  if (param.enum && !param.enum.some((e) => sameJson(e, value)))
-    return `${JSON.stringify(value)} is not one of ${param.enum.map((e) => JSON.stringify(e)).join(", ")}`;
-  if (typeof value === "number") {
-    if (param.minimum !== undefined && value < param.minimum) return `${value} is less than the minimum ${param.minimum}`;
-    if (param.maximum !== undefined && value > param.maximum) return `${value} is greater than the maximum ${param.maximum}`;
-  }
-  return null;
-}
-
-function hasType(value: unknown, type: ParamType): boolean {
-  switch (type) {
-    case "string":
-      return typeof value === "string";
-    case "integer":
-      return typeof value === "number" && Number.isInteger(value);
-    case "number":
-      return typeof value === "number" && Number.isFinite(value);
-    case "boolean":
-      return typeof value === "boolean";
-    case "object":
-      return typeof value === "object" && value !== null && !Array.isArray(value);
-    case "array":
-      return Array.isArray(value);
-    case "null":
-      return value === null;
-  }
-}
-
-function describeType(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
-  return typeof value;
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
