@@ -1,6 +1,7 @@
 /**
  * The DAG's shape laid out left to right by dependency depth (a task's column is the longest path from a
- * root), rows ordered in each column by the mean row of its upstreams so edges cross less. Pure.
+ * root), each column from the top down, a task level with its upstreams where it can be (so edges cross less
+ * and the roots are where a view opens: its top left). Pure.
  */
 
 export interface GraphTask {
@@ -82,34 +83,38 @@ export function layoutGraph(tasks: GraphTask[]): GraphLayout {
     const d = depth.get(t.task_id) ?? 0;
     (layers[d] ??= []).push(t.task_id);
   }
-  const row = new Map<string, number>();
   const ups = new Map(tasks.map((t) => [t.task_id, t.upstream_task_ids]));
-  layers.forEach((layer, i) => {
-    if (i > 0) {
-      const key = (id: string) => {
-        const rows = (ups.get(id) ?? []).map((u) => row.get(u)).filter((r): r is number => r !== undefined);
-        return rows.length ? rows.reduce((a, b) => a + b, 0) / rows.length : Number.MAX_SAFE_INTEGER;
-      };
-      layer.sort((a, b) => key(a) - key(b));
-    }
-    layer.forEach((id, r) => {
-      row.set(id, r);
-    });
-  });
-  // A loop, not Math.max(...): a chain of 100,000 tasks is 100,000 layers, too many arguments for one call.
-  let tallest = 1;
-  for (const l of layers) tallest = Math.max(tallest, l.length);
-  const height = PAD * 2 + tallest * NODE_H + (tallest - 1) * GAP_Y;
   const nodes: LaidOutNode[] = [];
   const pos = new Map<string, LaidOutNode>();
+  const STEP = NODE_H + GAP_Y;
+  let height = PAD * 2 + NODE_H;
   layers.forEach((layer, i) => {
-    const layerHeight = layer.length * NODE_H + (layer.length - 1) * GAP_Y;
-    const top = (height - layerHeight) / 2;
-    layer.forEach((id, r) => {
-      const n = { id, layer: i, x: PAD + i * (NODE_W + GAP_X), y: top + r * (NODE_H + GAP_Y) };
-      nodes.push(n);
-      pos.set(id, n);
-    });
+    // A node wants the row of its upstreams (their mean); a column is drawn from the top down, in that order, each
+    // node at the row it wants or the first free one below. Columns were centred on the tallest one: a wide DAG
+    // (300 tasks in a 4-ary tree) drew its root ~5,000 px down, and the graph opened on an empty panel.
+    const want = new Map<string, number>();
+    for (const id of layer) {
+      let sum = 0;
+      let n = 0;
+      for (const u of ups.get(id) ?? []) {
+        const at = pos.get(u);
+        if (!at) continue;
+        sum += at.y;
+        n++;
+      }
+      want.set(id, n ? sum / n : Number.MAX_SAFE_INTEGER);
+    }
+    if (i > 0) layer.sort((a, b) => (want.get(a) as number) - (want.get(b) as number));
+    let next = PAD;
+    for (const id of layer) {
+      const w = want.get(id) as number;
+      const y = i > 0 && w !== Number.MAX_SAFE_INTEGER ? Math.max(next, w) : next;
+      const node = { id, layer: i, x: PAD + i * (NODE_W + GAP_X), y };
+      nodes.push(node);
+      pos.set(id, node);
+      next = y + STEP;
+    }
+    height = Math.max(height, next - GAP_Y + PAD);
   });
   const edges: GraphLayout["edges"] = [];
   for (const t of tasks)

@@ -7,19 +7,42 @@
 export interface ParamSpec {
   value: unknown;
   description: string | null;
-  schema: { type?: string; enum?: unknown[]; minimum?: number; maximum?: number; [k: string]: unknown };
+  /** The param's JSON Schema; `type` may be a list (`["null", "string"]`: Airflow's optional param). */
+  schema: { type?: string | string[]; enum?: unknown[]; minimum?: number; maximum?: number; [k: string]: unknown };
 }
 
 export type FieldKind = "boolean" | "integer" | "number" | "enum" | "json" | "string" | "null";
 
-export function fieldKind(p: ParamSpec): FieldKind {
+/** The param's types, `type` as a list: empty when it names none. */
+function typesOf(p: ParamSpec): string[] {
   const t = p.schema.type;
+  return t === undefined ? [] : Array.isArray(t) ? t.map(String) : [String(t)];
+}
+
+/** A param that takes null besides another type (`["null", "string"]`): its empty input sends null, as Airflow's form does. */
+export function isNullable(p: ParamSpec): boolean {
+  const types = typesOf(p);
+  return types.includes("null") && types.length > 1;
+}
+
+/** The hint under the input: `type integer`, `type null or string`. */
+export function typeHint(p: ParamSpec): string | null {
+  const types = typesOf(p);
+  return types.length ? `type ${types.join(" or ")}` : null;
+}
+
+export function fieldKind(p: ParamSpec): FieldKind {
   if (p.schema.enum?.length) return "enum";
+  const all = typesOf(p);
+  const types = all.filter((x) => x !== "null");
+  if (all.length && !types.length) return "null";
+  // Several types (["string", "integer"]): the value is typed as JSON.
+  if (types.length > 1) return "json";
+  const t = types[0];
   if (t === "boolean") return "boolean";
   if (t === "integer") return "integer";
   if (t === "number") return "number";
   if (t === "object" || t === "array") return "json";
-  if (t === "null") return "null";
   if (t === undefined && p.value !== null && typeof p.value === "object") return "json";
   if (t === undefined && typeof p.value === "number") return Number.isInteger(p.value) ? "integer" : "number";
   if (t === undefined && typeof p.value === "boolean") return "boolean";
@@ -27,15 +50,31 @@ export function fieldKind(p: ParamSpec): FieldKind {
 }
 
 /** What the input shows at first: the default, as text (JSON for objects and arrays, enum choices by index). */
-export function initialText(p: ParamSpec): string {
+export const initialText = (p: ParamSpec): string => textOf(p, p.value);
+
+/** What the param's input shows for `value` (the default, or a value from the conf JSON). */
+export function textOf(p: ParamSpec, value: unknown): string {
   const kind = fieldKind(p);
   if (kind === "enum") {
-    const i = (p.schema.enum ?? []).findIndex((e) => JSON.stringify(e) === JSON.stringify(p.value));
+    const i = (p.schema.enum ?? []).findIndex((e) => JSON.stringify(e) === JSON.stringify(value));
     return i < 0 ? "" : String(i);
   }
-  if (p.value === null || p.value === undefined) return "";
-  if (kind === "json") return JSON.stringify(p.value, null, 2);
-  return String(p.value);
+  if (value === null || value === undefined) return "";
+  if (kind === "json") return JSON.stringify(value, null, 2);
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+/** The trigger's conf from its JSON box: an object, or what is wrong with the text. */
+export function parseConf(text: string): { ok: true; value: Record<string, unknown> } | { ok: false; error: string } {
+  let v: unknown;
+  try {
+    v = text.trim() === "" ? {} : JSON.parse(text);
+  } catch (e) {
+    return { ok: false, error: `not valid JSON: ${(e as Error).message}` };
+  }
+  return v !== null && typeof v === "object" && !Array.isArray(v)
+    ? { ok: true, value: v as Record<string, unknown> }
+    : { ok: false, error: "the conf must be a JSON object ({…})" };
 }
 
 export type Parsed = { ok: true; value: unknown; omit?: boolean } | { ok: false; error: string };
@@ -43,6 +82,7 @@ export type Parsed = { ok: true; value: unknown; omit?: boolean } | { ok: false;
 /** The conf value for what was typed; an empty optional field is left out (the param's default applies). */
 export function parseField(p: ParamSpec, text: string, checked: boolean): Parsed {
   const kind = fieldKind(p);
+  if (isNullable(p) && kind !== "boolean" && kind !== "enum" && text.trim() === "") return { ok: true, value: null };
   switch (kind) {
     case "boolean":
       return { ok: true, value: checked };
@@ -73,31 +113,40 @@ export function parseField(p: ParamSpec, text: string, checked: boolean): Parsed
   }
 }
 
+/** The trigger form's fields outside the params, by the request body's name for them. */
+const BODY_FIELDS: Record<string, string> = { dag_run_id: "run_id", logical_date: "logical_date", note: "note", conf: "conf" };
+
 /**
- * The API's trigger errors by param: a 400 `invalid conf: conf.a: msg; conf.b: msg` (src/scheduler/trigger.ts),
- * or a 422 list with `loc: ["body", "conf", "a"]`. What names no param comes back under "".
+ * The API's trigger errors by field of the trigger form: a param's name, `conf` (the JSON box: a conf key that is
+ * no param, or the conf as a whole), `run_id`, `logical_date`, `note`, or "" for the form. They come as a 400
+ * `invalid conf: conf.a: msg; conf.b: msg` (src/scheduler/trigger.ts), a 422 list of `{loc: ["body", field, …], msg}`,
+ * or a 409 "dag run … already exists": the run id's when one was given, else the logical date's (the id comes from it).
  */
-export function errorsByParam(detail: unknown): Record<string, string> {
+export function triggerErrors(detail: unknown, params: string[], sent: { runId: boolean; logicalDate: boolean }): Record<string, string> {
   const out: Record<string, string> = {};
   const add = (key: string, msg: string) => (out[key] = out[key] ? `${out[key]}; ${msg}` : msg);
-  if (typeof detail === "string") {
-    const body = detail.replace(/^invalid conf:\s*/, "");
-    if (body === detail) return { "": detail };
-    for (const part of body.split(/;\s+(?=conf\.)/)) {
-      const m = /^conf\.([^:]+):\s*(.*)$/s.exec(part);
-      if (m?.[1] !== undefined && m[2] !== undefined) add(m[1], m[2]);
-      else add("", part);
-    }
-    return out;
-  }
+  const place = (key: string, msg: string) => (!key || params.includes(key) ? add(key, msg) : add("conf", `${key}: ${msg}`));
   if (Array.isArray(detail)) {
     for (const d of detail) {
       const loc: unknown[] = Array.isArray(d?.loc) ? d.loc : [];
       const i = loc.indexOf("conf");
-      const key = i >= 0 && typeof loc[i + 1] === "string" ? (loc[i + 1] as string) : "";
-      add(key, key ? String(d?.msg) : `${loc.slice(1).join(".") || "request"}: ${String(d?.msg)}`);
+      const field = BODY_FIELDS[String(loc[1])];
+      if (i >= 0 && typeof loc[i + 1] === "string") place(loc[i + 1] as string, String(d?.msg));
+      else if (field) add(field, String(d?.msg));
+      else add("", `${loc.slice(1).join(".") || "request"}: ${String(d?.msg)}`);
     }
     return out;
   }
-  return { "": JSON.stringify(detail) };
+  if (typeof detail !== "string") return { "": JSON.stringify(detail) };
+  if (detail.startsWith("invalid conf:"))
+    for (const part of detail.replace(/^invalid conf:\s*/, "").split(/;\s+(?=conf\.)/)) {
+      const m = /^conf\.([^:]+):\s*(.*)$/s.exec(part);
+      if (m) place(m[1] as string, m[2] as string);
+      else add("conf", part);
+    }
+  else if (/^dag run .* already exists/.test(detail) && (sent.runId || sent.logicalDate))
+    add(sent.runId ? "run_id" : "logical_date", detail);
+  else if (/(^|at )conf\b/.test(detail)) add("conf", detail);
+  else add("", detail);
+  return out;
 }

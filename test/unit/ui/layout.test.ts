@@ -51,6 +51,39 @@ describe("graph layout", () => {
     expect(inView(g, { x: 1_000_000, y: 0, width: 1_000, height: 600 })).toEqual({ nodes: [], edges: [] });
   });
 
+  test("a wide tree is laid out from the top: its root at the top left, each task level with its upstream or below", () => {
+    // 300 tasks in a 4-ary tree: the widest column holds 215 of them. Columns were centred on it, which put the root
+    // ~5,000 px down, out of the view a graph opens on.
+    const tree = Array.from({ length: 300 }, (_, i) => t(`task_${i}`, i ? [`task_${Math.floor((i - 1) / 4)}`] : []));
+    const g = layoutGraph(tree);
+    const at = new Map(g.nodes.map((n) => [n.id, n]));
+    const root = at.get("task_0");
+    expect(root).toMatchObject({ x: 12, y: 12 });
+    // The first child of each of the first tasks is level with it: the view's first screen shows the tree's top.
+    for (const id of ["task_1", "task_5", "task_21", "task_85"]) expect(at.get(id)?.y).toBe(12);
+    for (const n of g.nodes) {
+      const up = tree.find((x) => x.task_id === n.id)?.upstream_task_ids[0];
+      if (up) expect(n.y).toBeGreaterThanOrEqual(at.get(up)?.y as number);
+    }
+    // No two nodes of a column overlap, and the drawing is as tall as its lowest node.
+    for (const layer of new Set(g.nodes.map((n) => n.layer))) {
+      const ys = g.nodes.filter((n) => n.layer === layer).map((n) => n.y);
+      for (let i = 1; i < ys.length; i++) expect((ys[i] as number) - (ys[i - 1] as number)).toBeGreaterThanOrEqual(NODE_H);
+    }
+    expect(g.height).toBe(Math.max(...g.nodes.map((n) => n.y)) + NODE_H + 12);
+  });
+
+  test("a join sits between its upstreams; a chain stays on one row", () => {
+    const g = layoutGraph([t("a"), t("b", ["a"]), t("c", ["a"]), t("d", ["b", "c"])]);
+    const y = Object.fromEntries(g.nodes.map((n) => [n.id, n.y]));
+    expect(y.a).toBe(y.b as number);
+    expect(y.c).toBeGreaterThan(y.b as number);
+    expect(y.d).toBe(((y.b as number) + (y.c as number)) / 2);
+    expect(new Set(layoutGraph(Array.from({ length: 50 }, (_, i) => t(`t${i}`, i ? [`t${i - 1}`] : []))).nodes.map((n) => n.y))).toEqual(
+      new Set([12]),
+    );
+  });
+
   test("the grid lists tasks by depth, then as declared", () => {
     expect(gridOrder([t("z", ["a"]), t("a"), t("m")]).map((x) => x.task_id)).toEqual(["a", "m", "z"]);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { errorsByParam, fieldKind, initialText, parseField, type ParamSpec } from "../../../src/ui/app/params-form";
+import { fieldKind, initialText, type ParamSpec, parseConf, parseField, textOf, triggerErrors } from "../../../src/ui/app/params-form";
 
 const p = (schema: ParamSpec["schema"], value: unknown = null): ParamSpec => ({ value, description: null, schema });
 
@@ -33,20 +33,69 @@ describe("trigger form from a DAG's params", () => {
     expect(bad.ok).toBe(false);
   });
 
-  test("the API's 400 detail is split by param, the rest kept for the form", () => {
-    expect(errorsByParam("invalid conf: conf.count: 0 is less than the minimum 1; conf.name: expected string, got integer 3")).toEqual({
-      count: "0 is less than the minimum 1",
-      name: "expected string, got integer 3",
-    });
-    expect(errorsByParam("DAG x is not active")).toEqual({ "": "DAG x is not active" });
+  test("a value from the conf JSON shows in its param's input as a default does", () => {
+    expect(textOf(p({ type: "integer" }), 7)).toBe("7");
+    expect(textOf(p({ enum: ["x", "y"] }), "y")).toBe("1");
+    expect(textOf(p({ enum: ["x", "y"] }), "z")).toBe("");
+    expect(textOf(p({ type: "array" }), [1])).toBe("[\n  1\n]");
+    expect(textOf(p({ type: "string" }), { a: 1 })).toBe('{"a":1}');
   });
 
-  test("a 422 list lands on its conf key, or on the form with its location", () => {
+  test("the conf JSON box: an object, or what is wrong with it", () => {
+    expect(parseConf('{"a": [1, 2]}')).toEqual({ ok: true, value: { a: [1, 2] } });
+    expect(parseConf("  ")).toEqual({ ok: true, value: {} });
+    const bad = parseConf('{"a": 1');
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.error).toStartWith("not valid JSON: ");
+    for (const notObject of ["[1]", "null", "3", '"x"'])
+      expect(parseConf(notObject)).toEqual({ ok: false, error: "the conf must be a JSON object ({…})" });
+  });
+
+  const none = { runId: false, logicalDate: false };
+
+  test("the API's 400 detail is split by param; a conf key that is no param goes to the conf JSON", () => {
     expect(
-      errorsByParam([
-        { loc: ["body", "conf", "count"], msg: "bad", type: "value_error" },
-        { loc: ["body", "dag_run_id"], msg: "dag_run_id may only contain letters", type: "value_error" },
-      ]),
-    ).toEqual({ count: "bad", "": "dag_run_id: dag_run_id may only contain letters" });
+      triggerErrors(
+        "invalid conf: conf.count: 0 is less than the minimum 1; conf.name: expected string, got integer 3",
+        ["count", "name"],
+        none,
+      ),
+    ).toEqual({ count: "0 is less than the minimum 1", name: "expected string, got integer 3" });
+    expect(triggerErrors("invalid conf: conf.extra.deep: bad; conf.count: low", ["count"], none)).toEqual({
+      conf: "extra.deep: bad",
+      count: "low",
+    });
+    expect(triggerErrors("DAG x is not active", [], none)).toEqual({ "": "DAG x is not active" });
+  });
+
+  test("a 422 list lands on its conf key or on the run id, logical date or note field, else on the form", () => {
+    expect(
+      triggerErrors(
+        [
+          { loc: ["body", "conf", "count"], msg: "bad", type: "value_error" },
+          { loc: ["body", "dag_run_id"], msg: "dag_run_id may only contain letters", type: "value_error" },
+          { loc: ["body", "logical_date"], msg: "Input should be a valid ISO 8601 datetime", type: "value_error" },
+          { loc: ["body", "note"], msg: "too long", type: "value_error" },
+          { loc: ["body", "conf"], msg: "Expected object", type: "value_error" },
+          { loc: ["body", "nope"], msg: "Extra inputs are not permitted", type: "value_error" },
+        ],
+        ["count"],
+        none,
+      ),
+    ).toEqual({
+      count: "bad",
+      run_id: "dag_run_id may only contain letters",
+      logical_date: "Input should be a valid ISO 8601 datetime",
+      note: "too long",
+      conf: "Expected object",
+      "": "nope: Extra inputs are not permitted",
+    });
+  });
+
+  test("a taken run id is the run id's error when one was typed, else the logical date's", () => {
+    const taken = "dag run r1 already exists for DAG d";
+    expect(triggerErrors(taken, [], { runId: true, logicalDate: true })).toEqual({ run_id: taken });
+    expect(triggerErrors(taken, [], { runId: false, logicalDate: true })).toEqual({ logical_date: taken });
+    expect(triggerErrors(taken, [], none)).toEqual({ "": taken });
   });
 });

@@ -2,6 +2,7 @@
 /** Pieces every page uses: state badges and squares, error boxes, the modal dialog, a page header. */
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef } from "preact/hooks";
+import { useSession } from "../hooks";
 import { stateColor, stateLabel } from "../states";
 
 export function StateBadge({ state }: { state: string | null | undefined }) {
@@ -21,6 +22,25 @@ export function ErrorBox({ error, title }: { error: unknown; title?: string }) {
       {title ? <strong>{title}: </strong> : null}
       {error instanceof Error ? error.message : String(error)}
     </div>
+  );
+}
+
+/**
+ * A page the user's role may not open (reached by a link or a bookmark): its title and the role it needs, and
+ * nothing to act with, nor a request the server would refuse.
+ */
+export function NeedsRole({ title, roles }: { title: string; roles: string }) {
+  const role = useSession()?.role ?? "";
+  return (
+    <section class="page">
+      <div class="page-head">
+        <h1>{title}</h1>
+      </div>
+      <p class="notice">
+        This page needs the {roles} role; you are signed in with the {role.charAt(0).toUpperCase() + role.slice(1)} role. An Admin can
+        change it.
+      </p>
+    </section>
   );
 }
 

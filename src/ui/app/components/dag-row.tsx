@@ -32,15 +32,20 @@ export const DagRow = pure(function DagRow({ dag, paused, runs, canPause, canTri
           data-pause={dag.dag_id}
         />
       </span>
+      {/* The id on its line (cut with "…", whole in its title), the tags on theirs: a long id no longer hides them. */}
       <span class="dag-id">
-        <a href={dagHref(dag.dag_id)} data-nav="">
+        <a href={dagHref(dag.dag_id)} data-nav="" title={dag.dag_id}>
           {dag.dag_id}
         </a>
-        {dag.tags.slice(0, 4).map((t) => (
-          <button key={t.name} type="button" class="chip" tabIndex={-1} data-tag={t.name}>
-            {t.name}
-          </button>
-        ))}
+        {dag.tags.length ? (
+          <span class="tags">
+            {dag.tags.map((t) => (
+              <button key={t.name} type="button" class="chip" tabIndex={-1} data-tag={t.name} title={t.name}>
+                {t.name}
+              </button>
+            ))}
+          </span>
+        ) : null}
       </span>
       <span class="mono" title={dag.timetable_description ?? undefined}>
         {dag.timetable_summary ?? "None"}

@@ -20,15 +20,18 @@ export function Graph({ dagId, data, runId, taskId }: { dagId: string; data: Dag
   const view = useGraphView(box, svg, culled);
   // Until the view is measured (before the first paint) a large graph draws nothing rather than everything.
   const shown = useMemo(() => (!culled ? layout : view ? inView(layout, view) : { nodes: [], edges: [] }), [layout, culled, view]);
-  // A task chosen (its URL) far from the view: scroll to it, as the grid does.
+  // A task chosen (its URL) out of the view: scroll to it, as the grid does (one in view stays where it is, so a
+  // click on a node does not move the graph under the pointer).
   useLayoutEffect(() => {
-    if (!culled || !taskId || !box.current || !svg.current) return;
-    const n = layout.nodes.find((x) => x.id === taskId);
-    if (!n) return;
     const b = box.current;
+    const n = taskId && layout.nodes.find((x) => x.id === taskId);
+    if (!n || !b || !svg.current) return;
     const at = graphOrigin(b, svg.current);
+    const left = at.left + n.x - b.scrollLeft;
+    const top = at.top + n.y - b.scrollTop;
+    if (left >= 0 && top >= 0 && left + NODE_W <= b.clientWidth && top + NODE_H <= b.clientHeight) return;
     b.scrollTo({ left: at.left + n.x - b.clientWidth / 2, top: at.top + n.y - b.clientHeight / 2 });
-  }, [layout, culled, taskId]);
+  }, [layout, taskId]);
   const run = (runId ? data.runs.find((r) => r.dag_run_id === runId) : undefined) ?? data.runs.at(-1);
   const tis = run ? data.tis.get(run.dag_run_id) : undefined;
   // A wide DAG's grid reads only its rows in view: the graph shows every task, so its run is read whole.

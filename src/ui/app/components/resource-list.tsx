@@ -2,13 +2,13 @@
 /**
  * The list page every admin resource shares (variables, connections, users): a header with an Add button, a
  * table with Edit and Delete per row, and the edit dialog. Pages supply only what differs: columns, fields,
- * and how to load, save and delete.
+ * and how to load, save and delete. A role that may not use the page gets a line saying which role it needs.
  */
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
-import { api } from "../api";
+import { api, ApiError } from "../api";
 import { useAsync } from "../hooks";
-import { ErrorBox } from "./common";
+import { ErrorBox, NeedsRole } from "./common";
 import { confirmDelete, EditDialog, type FieldDef } from "./edit-form";
 
 export interface Column<T> {
@@ -24,7 +24,7 @@ export interface DialogSpec {
   save: (values: Record<string, string>) => Promise<unknown>;
 }
 
-export function ResourceList<T>(props: {
+type ListProps<T> = {
   title: string;
   /** Singular, lower-case: "Add <noun>", "Delete <noun> <key>?". */
   noun: string;
@@ -36,8 +36,17 @@ export function ResourceList<T>(props: {
   canDelete?: (row: T) => boolean;
   columns: Column<T>[];
   dialog: (editing: T | "new") => DialogSpec;
-}) {
+};
+
+/** `roles` names who may use the page ("Op or Admin"); `allowed` is whether the signed-in role is one of them. */
+export function ResourceList<T>(props: ListProps<T> & { allowed: boolean; roles: string }) {
+  return props.allowed ? <ListPage {...props} /> : <NeedsRole title={props.title} roles={props.roles} />;
+}
+
+function ListPage<T>(props: ListProps<T>) {
   const list = useAsync(props.load, []);
+  // The server refused the list (a role changed since sign-in): nothing here would be allowed either.
+  const refused = list.error instanceof ApiError && list.error.status === 403;
   const [editing, setEditing] = useState<T | "new" | null>(null);
   const [error, setError] = useState<unknown>(null);
   const remove = async (row: T) => {
@@ -50,9 +59,11 @@ export function ResourceList<T>(props: {
       <div class="page-head">
         <h1>{props.title}</h1>
         <span class="spacer" />
-        <button type="button" class="primary" onClick={() => setEditing("new")}>
-          Add {props.noun}
-        </button>
+        {refused ? null : (
+          <button type="button" class="primary" onClick={() => setEditing("new")}>
+            Add {props.noun}
+          </button>
+        )}
       </div>
       <ErrorBox error={list.error ?? error} />
       <table class="table">

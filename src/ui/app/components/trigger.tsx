@@ -1,12 +1,14 @@
 /** @jsxImportSource preact */
 /**
  * Trigger a DAG run with a form generated from the DAG's params: one input per param of its type, the
- * defaults filled in, and the API's validation errors shown under the field they are about.
+ * defaults filled in, and the API's validation errors shown under the field they are about. Under Advanced
+ * options, as in Airflow 3: the logical date, the run id, the conf as JSON (the form's values, editable, any key)
+ * and a note.
  */
 import { useState } from "preact/hooks";
 import { api, ApiError, seg } from "../api";
 import { useAsync } from "../hooks";
-import { errorsByParam, fieldKind, initialText, parseField, type ParamSpec } from "../params-form";
+import { fieldKind, initialText, type ParamSpec, parseConf, parseField, textOf, triggerErrors, typeHint } from "../params-form";
 import type { DagRun } from "../types";
 import { Dialog, ErrorBox, Field, Loading } from "./common";
 
@@ -29,58 +31,106 @@ export function TriggerDialog({ dagId, onClose, onTriggered }: { dagId: string; 
 
 function TriggerForm(props: { dagId: string; params: Record<string, ParamSpec>; onClose: () => void; onTriggered: (run: DagRun) => void }) {
   const names = Object.keys(props.params);
-  const [text, setText] = useState<Record<string, string>>(() =>
-    Object.fromEntries(names.map((n) => [n, initialText(props.params[n] as ParamSpec)])),
-  );
-  const [checked, setChecked] = useState<Record<string, boolean>>(() =>
-    Object.fromEntries(names.map((n) => [n, (props.params[n] as ParamSpec).value === true])),
-  );
+  const spec = (n: string) => props.params[n] as ParamSpec;
+  const [text, setText] = useState<Record<string, string>>(() => Object.fromEntries(names.map((n) => [n, initialText(spec(n))])));
+  const [checked, setChecked] = useState<Record<string, boolean>>(() => Object.fromEntries(names.map((n) => [n, spec(n).value === true])));
+  /** The params form's conf, and what it cannot read (by param). */
+  const fromForm = (t: Record<string, string>, c: Record<string, boolean>) => {
+    const conf: Record<string, unknown> = {};
+    const bad: Record<string, string> = {};
+    for (const n of names) {
+      const r = parseField(spec(n), t[n] ?? "", c[n] ?? false);
+      if (!r.ok) bad[n] = r.error;
+      else if (!r.omit) conf[n] = r.value;
+    }
+    return { conf, bad };
+  };
+  // The conf JSON (Airflow 3's "Configuration JSON"): the form's values, kept in step both ways, plus any key typed here.
+  const [confText, setConfText] = useState(() => pretty(fromForm(text, checked).conf));
   const [errors, setErrors] = useState<Record<string, string>>({});
+  const [advanced, setAdvanced] = useState(false);
   const [busy, setBusy] = useState(false);
+
+  const formChanged = (t: Record<string, string>, c: Record<string, boolean>) => {
+    setText(t);
+    setChecked(c);
+    const { conf, bad } = fromForm(t, c);
+    const typed = parseConf(confText);
+    // What the form cannot read yet, or a JSON box that does not parse, is left as typed.
+    if (Object.keys(bad).length || !typed.ok) return;
+    const extra = Object.fromEntries(Object.entries(typed.value).filter(([k]) => !names.includes(k)));
+    setConfText(pretty({ ...conf, ...extra }));
+  };
+  const jsonChanged = (v: string) => {
+    setConfText(v);
+    setErrors(({ conf: _, ...rest }) => rest);
+    const typed = parseConf(v);
+    if (!typed.ok) return;
+    const t = { ...text };
+    const c = { ...checked };
+    for (const n of names)
+      if (n in typed.value) {
+        t[n] = textOf(spec(n), typed.value[n]);
+        c[n] = typed.value[n] === true;
+      }
+    setText(t);
+    setChecked(c);
+  };
 
   const submit = async (e: Event) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
-    const conf: Record<string, unknown> = {};
-    const local: Record<string, string> = {};
-    for (const name of names) {
-      const r = parseField(props.params[name] as ParamSpec, text[name] ?? "", checked[name] ?? false);
-      if (!r.ok) local[name] = r.error;
-      else if (!r.omit) conf[name] = r.value;
-    }
+    const local = fromForm(text, checked).bad;
+    const conf = parseConf(confText);
+    if (!conf.ok) local.conf = conf.error;
     setErrors(local);
-    if (Object.keys(local).length) return;
+    if (!conf.ok || Object.keys(local).length) {
+      if (local.conf) setAdvanced(true);
+      return;
+    }
     const runId = String(form.get("run_id") ?? "").trim();
     const note = String(form.get("note") ?? "").trim();
+    const date = String(form.get("logical_date") ?? "");
     setBusy(true);
     try {
       const run = await api<DagRun>("POST", `/dags/${seg(props.dagId)}/dagRuns`, {
-        logical_date: null,
-        conf,
+        // datetime-local is the browser's time zone: sent as UTC.
+        logical_date: date ? new Date(date).toISOString() : null,
+        conf: conf.value,
         ...(runId ? { dag_run_id: runId } : {}),
         ...(note ? { note } : {}),
       });
       props.onTriggered(run);
     } catch (err) {
-      const byParam = err instanceof ApiError ? errorsByParam(err.detail) : { "": String(err) };
-      // 422 about dag_run_id or note lands under "" with its location.
-      setErrors(byParam);
+      const byField =
+        err instanceof ApiError ? triggerErrors(err.detail, names, { runId: !!runId, logicalDate: !!date }) : { "": String(err) };
+      setErrors(byField);
+      if (ADVANCED.some((f) => byField[f])) setAdvanced(true);
     } finally {
       setBusy(false);
     }
   };
+  /** The attributes of an input of the form's own fields (`id` is the body's field, and its error's key). */
+  const own = (id: string) => ({
+    id,
+    name: id,
+    "aria-invalid": errors[id] ? true : undefined,
+    "aria-describedby": errors[id] ? `${id}-error` : undefined,
+  });
 
   return (
     <form onSubmit={submit} noValidate>
-      {names.length === 0 ? <p class="muted">This DAG has no params; the run gets an empty conf.</p> : null}
+      {names.length === 0 ? (
+        <p class="muted">This DAG has no params: its run's conf is the Configuration JSON under Advanced options.</p>
+      ) : null}
       {names.map((name) => {
-        const p = props.params[name] as ParamSpec;
+        const p = spec(name);
         const id = `param-${name}`;
         const kind = fieldKind(p);
         const err = errors[name];
         const common = { id, name, "aria-invalid": err ? true : undefined, "aria-describedby": err ? `${id}-error` : undefined };
-        const set = (v: string) => setText((t) => ({ ...t, [name]: v }));
-        const hint = [p.description, p.schema.type ? `type ${p.schema.type}` : null, rangeHint(p)].filter(Boolean).join(" · ");
+        const set = (v: string) => formChanged({ ...text, [name]: v }, checked);
+        const hint = [p.description, typeHint(p), rangeHint(p)].filter(Boolean).join(" · ");
         return (
           <Field key={name} id={id} label={name} error={err} hint={hint}>
             {kind === "boolean" ? (
@@ -88,7 +138,7 @@ function TriggerForm(props: { dagId: string; params: Record<string, ParamSpec>; 
                 {...common}
                 type="checkbox"
                 checked={checked[name]}
-                onChange={(e) => setChecked((c) => ({ ...c, [name]: e.currentTarget.checked }))}
+                onChange={(e) => formChanged(text, { ...checked, [name]: e.currentTarget.checked })}
               />
             ) : kind === "enum" ? (
               <select {...common} value={text[name]} onChange={(e) => set(e.currentTarget.value)}>
@@ -115,13 +165,31 @@ function TriggerForm(props: { dagId: string; params: Record<string, ParamSpec>; 
           </Field>
         );
       })}
-      <details class="advanced">
-        <summary>Run id and note</summary>
-        <Field id="run_id" label="Run id (optional)">
-          <input id="run_id" name="run_id" placeholder="manual__… (generated)" />
+      <details class="advanced" open={advanced} onToggle={(e) => setAdvanced(e.currentTarget.open)}>
+        <summary>Advanced options</summary>
+        <Field
+          id="logical_date"
+          label="Logical date (optional)"
+          error={errors.logical_date}
+          hint={`your time zone (${Intl.DateTimeFormat().resolvedOptions().timeZone}); empty: the run has none`}
+        >
+          <input {...own("logical_date")} type="datetime-local" step="1" />
         </Field>
-        <Field id="note" label="Note (optional)">
-          <input id="note" name="note" />
+        <Field id="run_id" label="Run id (optional)" error={errors.run_id}>
+          <input {...own("run_id")} placeholder="manual__… (generated)" />
+        </Field>
+        <Field id="conf" label="Configuration JSON" error={errors.conf} hint="the run's conf: the params above, and any other key">
+          <textarea
+            {...own("conf")}
+            class="mono"
+            rows={Math.min(12, confText.split("\n").length + 1)}
+            value={confText}
+            onInput={(e) => jsonChanged(e.currentTarget.value)}
+            spellcheck={false}
+          />
+        </Field>
+        <Field id="note" label="Note (optional)" error={errors.note}>
+          <input {...own("note")} />
         </Field>
       </details>
       <ErrorBox error={errors[""]} title="The server refused the run" />
@@ -136,6 +204,11 @@ function TriggerForm(props: { dagId: string; params: Record<string, ParamSpec>; 
     </form>
   );
 }
+
+/** The form's fields under Advanced options: an error in one opens it. */
+const ADVANCED = ["logical_date", "run_id", "conf", "note"];
+
+const pretty = (v: unknown) => JSON.stringify(v, null, 2);
 
 function rangeHint(p: ParamSpec): string | null {
   const { minimum, maximum } = p.schema;

@@ -2,9 +2,10 @@
 /** The audit log (GET /eventLogs, Admin): who changed what and when, newest first, filtered by DAG, event or user. */
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
-import { ErrorBox } from "../components/common";
+import { ErrorBox, NeedsRole } from "../components/common";
 import { formatTime } from "../format";
-import { useAsync } from "../hooks";
+import { useAsync, useSession } from "../hooks";
+import { capabilities } from "../session";
 
 interface EventLog {
   event_log_id: number;
@@ -20,6 +21,10 @@ interface EventLog {
 const PAGE = 100;
 
 export function AuditPage() {
+  return capabilities(useSession()?.role).users ? <AuditLog /> : <NeedsRole title="Audit log" roles="Admin" />;
+}
+
+function AuditLog() {
   const [filter, setFilter] = useState({ dag: "", event: "", owner: "" });
   const [query, setQuery] = useState(filter);
   const [limit, setLimit] = useState(PAGE);
@@ -51,7 +56,7 @@ export function AuditPage() {
     <section class="page">
       <div class="page-head">
         <h1>Audit log</h1>
-        <span class="muted">{logs.data ? `${logs.data.total_entries} events` : "loading…"}</span>
+        <span class="muted">{logs.data ? `${logs.data.total_entries} events` : logs.loading ? "loading…" : ""}</span>
       </div>
       <div class="toolbar">
         {field("dag", "DAG")}

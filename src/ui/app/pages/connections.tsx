@@ -5,6 +5,8 @@
  */
 import { api, listAll, seg } from "../api";
 import { type DialogSpec, ResourceList } from "../components/resource-list";
+import { useSession } from "../hooks";
+import { capabilities } from "../session";
 
 interface Connection {
   connection_id: string;
@@ -21,8 +23,11 @@ interface Connection {
 const TEXT_FIELDS = ["conn_type", "description", "host", "login", "schema", "extra"] as const;
 
 export function ConnectionsPage() {
+  const can = capabilities(useSession()?.role);
   return (
     <ResourceList<Connection>
+      allowed={can.ops}
+      roles="Op or Admin"
       title="Connections"
       noun="connection"
       emptyText="No connections yet."

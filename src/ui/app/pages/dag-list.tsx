@@ -72,7 +72,7 @@ export function DagListPage() {
       <div class="page-head">
         <h1>DAGs</h1>
         <span class="muted" aria-live="polite">
-          {dags.total === null ? "loading…" : `${total} DAG${total === 1 ? "" : "s"}`}
+          {dags.total === null ? (dags.error ? "" : "loading…") : `${total} DAG${total === 1 ? "" : "s"}`}
         </span>
       </div>
       <ImportErrors data={importErrors.data} />
@@ -119,6 +119,19 @@ export function DagListPage() {
         ))}
       </div>
       <ErrorBox error={dags.error} title="Could not list the DAGs" />
+      {dags.total === 0 && !dags.loading ? (
+        <NoDags
+          query={query}
+          paused={paused}
+          tags={tags}
+          clear={() => {
+            setSearch("");
+            setQuery("");
+            setPaused("all");
+            setTags([]);
+          }}
+        />
+      ) : null}
       <VirtualRows
         class="dag-rows"
         label="DAGs"
@@ -165,6 +178,22 @@ export function DagListPage() {
         />
       ) : null}
     </section>
+  );
+}
+
+/** What an empty list means: nothing matches the filters (and a way to drop them), or no DAG at all. */
+function NoDags({ query, paused, tags, clear }: { query: string; paused: Paused; tags: string[]; clear: () => void }) {
+  const also = [paused === "all" ? "" : `${paused} only`, tags.length ? `tagged ${tags.join(", ")}` : ""].filter(Boolean);
+  if (!query && !also.length)
+    return <p class="notice">No DAGs yet: a DAG file in the DAGs folder shows here once it parses (or see its import error above).</p>;
+  return (
+    <p class="notice" role="status">
+      {query ? `No DAGs match “${query}”` : "No DAGs match the filters"}
+      {also.length ? ` (${also.join("; ")})` : ""}.{" "}
+      <button type="button" class="link" onClick={clear}>
+        Clear filters
+      </button>
+    </p>
   );
 }
 

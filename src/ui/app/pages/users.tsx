@@ -3,6 +3,7 @@
 import { api, seg } from "../api";
 import { ResourceList } from "../components/resource-list";
 import { useSession } from "../hooks";
+import { capabilities } from "../session";
 
 interface User {
   username: string;
@@ -14,8 +15,11 @@ const ROLES = ["Viewer", "User", "Op", "Admin"];
 
 export function UsersPage() {
   const me = useSession();
+  const can = capabilities(me?.role);
   return (
     <ResourceList<User>
+      allowed={can.users}
+      roles="Admin"
       title="Users"
       noun="user"
       load={(signal) => api<{ users: User[] }>("GET", "/leoflow/users?limit=1000", undefined, signal).then((r) => r.users)}

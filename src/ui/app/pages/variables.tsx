@@ -2,6 +2,8 @@
 /** Variables (Op and Admin): list, add, edit, delete. Secret-looking values come back masked from the API. */
 import { api, listAll, seg } from "../api";
 import { ResourceList } from "../components/resource-list";
+import { useSession } from "../hooks";
+import { capabilities } from "../session";
 
 interface Variable {
   key: string;
@@ -10,8 +12,11 @@ interface Variable {
 }
 
 export function VariablesPage() {
+  const can = capabilities(useSession()?.role);
   return (
     <ResourceList<Variable>
+      allowed={can.ops}
+      roles="Op or Admin"
       title="Variables"
       noun="variable"
       emptyText="No variables yet."
