@@ -9,6 +9,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import { ConflictError, IllegalTransitionError, LeoflowError, NotFoundError, TooLargeError, ValidationError } from "../domain";
 import type { Logger } from "../observability";
+import { isStoreUnavailable } from "../store";
 
 /** An HTTP error raised by a route, with Airflow's `detail`. */
 export class ApiError extends LeoflowError {
@@ -70,6 +71,13 @@ export function handleError(logger: Logger) {
     if (err instanceof TooLargeError) return json(c, 413, err.message);
     if (err instanceof IllegalTransitionError) return json(c, 409, err.message);
     if (err instanceof HTTPException) return json(c, err.status as ContentfulStatusCode, err.message || "HTTP error");
+    // The database out of reach for a moment is not a bug to report: a 503 saying so, and when to try again.
+    if (isStoreUnavailable(err)) {
+      logger.warn("API request failed: the database is unreachable", { method: c.req.method, path: c.req.path, error: err });
+      return json(c, 503, "Service Unavailable: the server cannot reach its database for now; retry in a few seconds", {
+        "retry-after": "5",
+      });
+    }
     logger.error("unhandled API error", { method: c.req.method, path: c.req.path, error: err, stack: err.stack });
     return json(c, 500, "Internal Server Error: the server logged the cause; please report it if it persists");
   };

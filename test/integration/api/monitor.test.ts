@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import postgres from "postgres";
 import { API_PREFIX, createApi } from "../../../src/api";
 import { HEALTH_PATH, healthReport, startingHandler } from "../../../src/api/health";
 import { silentLogger } from "../../../src/observability";
@@ -85,6 +86,28 @@ forEachApiStore((makeHarness) => {
       const body = await res.json();
       expect(body.detail).toStartWith("Internal Server Error");
       expect(JSON.stringify(body)).not.toContain("secret internals");
+    });
+
+    test("a database out of reach is a 503 saying so, with Retry-After, not a 500 to report", async () => {
+      // The error the Postgres driver throws for a refused connection, as a store whose server is down throws it.
+      const down = postgres("postgres://nobody@127.0.0.1:1/none", { max: 1, connect_timeout: 2, onnotice: () => {} });
+      const refusal = await down`select 1`.then(
+        () => new Error("connected?"),
+        (e: Error) => e,
+      );
+      await down.end({ timeout: 0 });
+      const broken = { findDags: () => Promise.reject(refusal) } as unknown as Store;
+      const app = createApi({
+        store: broken,
+        tokens: null,
+        version: "1",
+        scheduler: { wake() {}, health: () => ({ status: "healthy", latest_scheduler_heartbeat: null }) },
+        logger: silentLogger,
+      });
+      const res = await app.request("/api/v2/dags");
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("5");
+      expect((await res.json()).detail).toBe("Service Unavailable: the server cannot reach its database for now; retry in a few seconds");
     });
   });
 
