@@ -71,12 +71,11 @@ async function loadWiring() {
 
 /**
  * A Lite server on Postgres holds its database's scheduler lock (store/postgres/server-lock.ts). Lost to another
- * server while this one lives (its session dropped, and the other took it): this one stops, as SIGTERM would. A Pro
- * replica takes no such lock (its replicas elect a leader) but refuses a database a Lite server runs.
+ * server while this one lives (its session dropped, and the other took it): this one stops, as SIGTERM would. (A Pro
+ * replica takes no such lock, its replicas elect a leader, but refuses a database a Lite server runs: below.)
  */
-async function postgresServerLock(cfg: ServeConfig, log: Logger) {
+async function litePostgresLock(cfg: ServeConfig, log: Logger) {
   const pg = splitSchema(cfg.db.trim());
-  if (cfg.mode === "pro") return refuseBesideLiteServer(pg.url, pg.schema).then(() => null);
   return lockPostgresForServer(pg.url, {
     schema: pg.schema,
     owner: `${LITE_OWNER_PREFIX}pid ${process.pid} on ${hostname()}`,
@@ -112,7 +111,9 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
         sqlitePath,
         `the leoflow server with pid ${process.pid} on ${hostname()} (--port ${cfg.port}, started ${new Date().toISOString()})`,
       )
-    : await postgresServerLock(cfg, log);
+    : cfg.mode === "lite"
+      ? await litePostgresLock(cfg, log)
+      : null;
   const fileRoots = sensorFileRoots(cfg);
   // Secrets (connection passwords and extras, secret variables) are sealed at the store's door (store/secrets.ts).
   const cipher = loadSecretsCipher({
@@ -121,6 +122,11 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     dataDir: cfg.data_dir,
     onGenerated: (file) => log.info("generated a secrets key", { file }),
   });
+  // After the settings are checked (a Pro replica without its keys says so first), before anything is written.
+  if (cfg.mode === "pro") {
+    const pg = splitSchema(cfg.db.trim());
+    await refuseBesideLiteServer(pg.url, pg.schema);
+  }
   const rawStore = openStore(cfg.db, { xcomMaxBytes: cfg.xcom_max_bytes, backgroundCheckpoints: true });
   // Names this binary's release next to the schema versions when the store is newer than it (store/migrate.ts).
   await rawStore.migrate().catch((e) => {
