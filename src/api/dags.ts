@@ -77,12 +77,19 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const { store } = deps;
   const app = new Hono<ApiEnv>();
 
-  /** DAGResponses with each DAG's next run (one store read for them all). */
+  /** The files of `team` with import errors now (a handful: one row a broken file). */
+  const brokenFiles = async (team: string) =>
+    new Set((await store.listImportErrors(team, { limit: 100_000 })).items.map((e) => e.filename));
+  /** DAGResponses with each DAG's next run and whether its file has import errors (one store read each for them all). */
   const serializeDags = async (team: string, dags: readonly DagRecord[]) => {
-    const next = await nextDagRuns(store, team, dags, deps.now());
-    return dags.map((d) => serializeDag(d, next.get(d.dag_id)));
+    const [next, broken] = await Promise.all([nextDagRuns(store, team, dags, deps.now()), brokenFiles(team)]);
+    return dags.map((d) => serializeDag(d, next.get(d.dag_id), broken.has(d.fileloc)));
   };
   const nextRunOf = async (dag: DagRecord) => (await nextDagRuns(store, dag.team, [dag], deps.now())).get(dag.dag_id) ?? null;
+  const serializeOne = async (dag: DagRecord) => {
+    const [next, broken] = await Promise.all([nextRunOf(dag), brokenFiles(dag.team)]);
+    return serializeDag(dag, next, broken.has(dag.fileloc));
+  };
 
   app.get("/dags", async (c) => {
     const q = parseQuery(c, ListDagsQuery, LIST_ARRAYS);
@@ -135,7 +142,7 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.get("/dags/:dag_id", async (c) => {
     const dag = await getDagOr404(store, teamOf(c), c.req.param("dag_id"));
-    return c.json(serializeDag(dag, await nextRunOf(dag)));
+    return c.json(await serializeOne(dag));
   });
 
   app.patch("/dags/:dag_id", async (c) => {
@@ -147,7 +154,7 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
     if (!dag) throw new NotFoundError(`The Dag with ID: \`${dagId}\` was not found`);
     deps.logger.info(body.is_paused ? "DAG paused" : "DAG unpaused", { dag_id: dagId, by: c.get("user")?.username ?? null });
     deps.scheduler.wake(); // paused or not: see PATCH /dags
-    return c.json(serializeDag(dag, await nextRunOf(dag)));
+    return c.json(await serializeOne(dag));
   });
 
   app.delete("/dags/:dag_id", async (c) => {
@@ -171,11 +178,12 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.get("/dags/:dag_id/details", async (c) => {
     const dag = await getDagOr404(store, teamOf(c), c.req.param("dag_id"));
-    const [versions, next] = await Promise.all([
+    const [versions, next, broken] = await Promise.all([
       store.listDagVersions(dag.team, { dag_id: dag.dag_id, version_id: dag.version_id, limit: 1 }),
       nextRunOf(dag),
+      brokenFiles(dag.team),
     ]);
-    return c.json(serializeDagDetails(dag, versions.items[0] ?? null, next));
+    return c.json(serializeDagDetails(dag, versions.items[0] ?? null, next, broken.has(dag.fileloc)));
   });
 
   app.get("/dags/:dag_id/tasks", async (c) => {

@@ -120,7 +120,8 @@ export interface NextDagRun {
 }
 
 /** DAGResponse; `next` is the DAG's next run (null: none will be created, as for a DAG without a schedule). */
-export function serializeDag(dag: DagRecord, next: NextDagRun | null = null) {
+/** `importErrors`: its file has import errors now (the DAG keeps its last good version meanwhile, dags/folder-sync.ts). */
+export function serializeDag(dag: DagRecord, next: NextDagRun | null = null, importErrors = false) {
   const s = dag.spec;
   return {
     dag_id: dag.dag_id,
@@ -143,7 +144,7 @@ export function serializeDag(dag: DagRecord, next: NextDagRun | null = null) {
     max_active_runs: s.max_active_runs,
     max_consecutive_failed_dag_runs: 0,
     has_task_concurrency_limits: false,
-    has_import_errors: false,
+    has_import_errors: importErrors,
     next_dagrun_logical_date: iso(next?.logical_date),
     next_dagrun_data_interval_start: iso(next?.data_interval_start),
     next_dagrun_data_interval_end: iso(next?.data_interval_end),
@@ -167,10 +168,15 @@ function describeSchedule(schedule: string | null): string {
 }
 
 /** DAGDetailsResponse: the DAG plus its schedule bounds, params and defaults. */
-export function serializeDagDetails(dag: DagRecord, version: VersionShown | null = null, next: NextDagRun | null = null) {
+export function serializeDagDetails(
+  dag: DagRecord,
+  version: VersionShown | null = null,
+  next: NextDagRun | null = null,
+  importErrors = false,
+) {
   const s = dag.spec;
   return {
-    ...serializeDag(dag, next),
+    ...serializeDag(dag, next, importErrors),
     catchup: s.catchup,
     dag_run_timeout: isoDuration(s.dagrun_timeout),
     asset_expression: null,

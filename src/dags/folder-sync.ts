@@ -373,7 +373,11 @@ export class DagFolderSync {
         report.changedDagIds.push(spec.dag_id);
       this.versions.set(spec.dag_id, record.version_id);
     }
-    await store.deactivateDagsOfFile(this.opts.team, loaded.file, owned);
+    // A file that fails to load deactivates none of its DAGs, as in Airflow 3: they keep their last good version
+    // (and their schedules) beside the import error until the file loads clean without them, or is deleted. A
+    // typo in a deploy no longer stopped a DAG's schedule; its DAG shows has_import_errors meanwhile.
+    if (errors.length) owned.push(...(previous?.owned ?? []).filter((id) => !owned.includes(id) && !refused.includes(id)));
+    else await store.deactivateDagsOfFile(this.opts.team, loaded.file, owned);
     await store.replaceImportErrors(this.opts.team, loaded.file, errors, now);
     const dropped = (previous?.owned ?? []).filter((id) => !owned.includes(id));
     report.changedDagIds.push(...dropped);

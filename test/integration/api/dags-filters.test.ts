@@ -107,6 +107,16 @@ forEachApiStore((makeHarness) => {
       await h.store.replaceImportErrors("default", "/dags/etl.json", ["tasks[0]: broken"], NOW);
       expect(await ids(h, "has_import_errors=true")).toEqual(["etl"]);
       expect(await ids(h, "has_import_errors=false")).toEqual(["owned_etl", "report"]);
+      // The field says what the filter selects (it was always false), in the list, the DAG and its details.
+      const listed = (await h.json("GET", "/api/v2/dags")).body.dags as { dag_id: string; has_import_errors: boolean }[];
+      expect(listed.map((d) => [d.dag_id, d.has_import_errors])).toEqual([
+        ["etl", true],
+        ["owned_etl", false],
+        ["report", false],
+      ]);
+      expect((await h.json("GET", "/api/v2/dags/etl")).body.has_import_errors).toBe(true);
+      expect((await h.json("GET", "/api/v2/dags/etl/details")).body.has_import_errors).toBe(true);
+      expect((await h.json("GET", "/api/v2/dags/report")).body.has_import_errors).toBe(false);
       await h.store.deactivateDagsOfFile("default", "/dags/report.json", []);
       expect(await ids(h, "")).toEqual(["etl", "owned_etl"]);
       expect(await ids(h, "exclude_stale=false")).toEqual(["etl", "owned_etl", "report"]);

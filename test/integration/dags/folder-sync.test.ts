@@ -89,7 +89,7 @@ describe("DagFolderSync.syncOnce", () => {
     expect(changes).toHaveLength(1);
   });
 
-  test("a changed file makes a new version; fixing a file clears its import errors", async () => {
+  test("a changed file makes a new version; a broken file keeps its DAG's last good version; fixing it clears its import errors", async () => {
     const file = put("etl.json", bashDag("etl"));
     await sync.syncOnce(at(0));
     const v1 = (await store.getDag("default", "etl"))!.version_id;
@@ -108,7 +108,8 @@ describe("DagFolderSync.syncOnce", () => {
     expect(await importErrors()).toEqual([
       { file: "etl.json", lines: expect.stringMatching(/^line 1, column 30: invalid JSON: unexpected end of input/) },
     ]);
-    expect((await store.getDag("default", "etl"))!.is_active).toBe(false);
+    // As in Airflow 3: the DAG stays, on its last good version (a typo in a deploy does not stop its schedule).
+    expect(await store.getDag("default", "etl")).toMatchObject({ is_active: true, version_id: v2.version_id });
 
     put("etl.json", bashDag("etl", "echo changed"));
     await sync.syncOnce(at(30));
@@ -164,6 +165,16 @@ describe("DagFolderSync.syncOnce", () => {
     await restarted.syncOnce(at(10));
     expect((await store.getDag("default", "dup"))!.fileloc).toBe(join(folder, "b.json"));
     expect((await importErrors()).map((e) => e.file)).toEqual(["a.json"]);
+  });
+
+  test("a file found broken at a restart keeps its DAG on the version the store has", async () => {
+    put("etl.json", bashDag("etl"));
+    await sync.syncOnce(at(0));
+    const good = (await store.getDag("default", "etl"))!;
+    put("etl.json", `{ "dag_id": "etl", "tasks": [`);
+    await newSync().syncOnce(at(10));
+    expect((await importErrors()).map((e) => e.file)).toEqual(["etl.json"]);
+    expect(await store.getDag("default", "etl")).toMatchObject({ is_active: true, version_id: good.version_id });
   });
 
   test("new DAGs are paused when the server says so, or when the DAG asks", async () => {
