@@ -152,6 +152,30 @@ forEachApiStore((makeHarness) => {
       expect((await h.store.listDagRuns("default", { dag_id: "etl" })).total).toBe(0);
     });
 
+    test("dry_run leaves out the dates the backfill would skip, as its reprocess_behavior says", async () => {
+      const h = await makeHarness();
+      // 02-02 failed, 02-03 succeeded (a later run for the same date wins: its first run failed).
+      const day = async (runId: string, date: string, state: "failed" | "success") => {
+        await h.json("POST", "/api/v2/dags/etl/dagRuns", { body: { dag_run_id: runId, logical_date: date } });
+        const run = (await h.store.getDagRun("default", "etl", runId))!;
+        await h.store.setDagRunState(run.id, ["queued"], "running", new Date());
+        await h.store.setDagRunState(run.id, ["running"], state, new Date());
+      };
+      await day("feb2", "2026-02-02T00:00:00Z", "failed");
+      await day("feb3", "2026-02-03T00:00:00Z", "success");
+      const dates = async (reprocess: string) =>
+        (await h.json("POST", "/api/v2/backfills/dry_run", { body: body({ reprocess_behavior: reprocess }) })).body.backfills.map(
+          (b: { logical_date: string }) => b.logical_date.slice(0, 10),
+        );
+      expect(await dates("none")).toEqual(["2026-02-01"]);
+      expect(await dates("failed")).toEqual(["2026-02-01", "2026-02-02"]);
+      expect(await dates("completed")).toEqual(["2026-02-01", "2026-02-02", "2026-02-03"]);
+      // What the backfill then does agrees with its dry run.
+      await h.json("POST", "/api/v2/backfills", { body: body({ reprocess_behavior: "failed" }) });
+      const created = (await h.store.listDagRuns("default", { dag_id: "etl", run_type: ["backfill"], order_by: "logical_date" })).items;
+      expect(created.map((r) => r.logical_date!.toISOString().slice(0, 10))).toEqual(["2026-02-01", "2026-02-02"]);
+    });
+
     test("list by dag_id and get by id; unknown id is a 404", async () => {
       const h = await makeHarness();
       const { body: b } = await h.json("POST", "/api/v2/backfills", { body: body() });
