@@ -1,6 +1,7 @@
 /**
  * Which fields of an agent-run task are templates (Airflow templates bash_command, env and a pod's
- * cmds/arguments): `bash_command`, the values of `env`, and `command`/`args`. Python code is not: it is
+ * cmds/arguments): `bash_command`, the values of `env`, `command`/`args`, and a bash sensor's check
+ * (`sensor.bash_command`, as Airflow's BashSensor templates it). Python code is not: it is
  * code, where `{{` is ordinary syntax (f-strings, dict literals). Pure; GetTaskSpec renders them so a
  * subprocess, a container and a pod all receive the rendered text.
  */
@@ -9,10 +10,17 @@ import { renderString, templateSyntaxProblems, type TemplateContext } from "./te
 
 /** The templated strings of a task, for templateNeeds. */
 export function taskTemplateTexts(task: TaskSpec): string[] {
-  return [task.bash_command ?? "", ...Object.values(task.env ?? {}), ...(task.command ?? []), ...(task.args ?? [])].filter((s) =>
-    s.includes("{{"),
-  );
+  return [
+    task.bash_command ?? "",
+    sensorCommand(task) ?? "",
+    ...Object.values(task.env ?? {}),
+    ...(task.command ?? []),
+    ...(task.args ?? []),
+  ].filter((s) => s.includes("{{"));
 }
+
+/** A bash sensor's check command, the one sensor field an agent runs. */
+const sensorCommand = (task: TaskSpec): string | undefined => (task.sensor?.kind === "bash" ? task.sensor.bash_command : undefined);
 
 /**
  * The task with its templated fields rendered. Throws TemplateError naming the field (`bash_command`,
@@ -21,6 +29,8 @@ export function taskTemplateTexts(task: TaskSpec): string[] {
 export function renderTaskFields(task: TaskSpec, ctx: TemplateContext): TaskSpec {
   const out: TaskSpec = { ...task };
   if (task.bash_command) out.bash_command = renderString(task.bash_command, ctx, "bash_command");
+  if (task.sensor?.kind === "bash")
+    out.sensor = { ...task.sensor, bash_command: renderString(task.sensor.bash_command, ctx, "sensor.bash_command") };
   if (task.env) out.env = Object.fromEntries(Object.entries(task.env).map(([k, v]) => [k, renderString(v, ctx, `env.${k}`)]));
   if (task.command) out.command = task.command.map((s, i) => renderString(s, ctx, `command[${i}]`));
   if (task.args) out.args = task.args.map((s, i) => renderString(s, ctx, `args[${i}]`));
@@ -34,6 +44,8 @@ export function renderTaskFields(task: TaskSpec, ctx: TemplateContext): TaskSpec
 export function taskTemplateProblems(task: TaskSpec): { path: string; message: string }[] {
   const fields: [string, unknown][] = [
     ["bash_command", task.bash_command],
+    ["sensor.bash_command", sensorCommand(task)],
+    ["sensor.path", task.sensor?.kind === "file" ? task.sensor.path : undefined],
     ...Object.entries(task.env ?? {}).map(([k, v]): [string, unknown] => [`env.${k}`, v]),
     ...(task.command ?? []).map((v, i): [string, unknown] => [`command[${i}]`, v]),
     ...(task.args ?? []).map((v, i): [string, unknown] => [`args[${i}]`, v]),

@@ -7,6 +7,7 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import {
   normalizeSensorPath,
+  renderString,
   sensorFileRootProblem,
   type ConnectionRecord,
   type ControlPlaneSensor,
@@ -45,10 +46,18 @@ export class SensorChecks {
       case "date_time":
         return Promise.resolve(timeReached(new Date(sensor.target_time), ctx.now));
       case "file": {
+        // A template in the path ({{ ds }}, Airflow's FileSensor example) is rendered first: the literal text was
+        // looked for. A template error is the check's failure, saying which.
+        let path: string;
+        try {
+          path = renderString(sensor.path, sensorTemplates(ctx), "sensor.path");
+        } catch (e) {
+          return Promise.reject(e);
+        }
         // Checked at load too; again here, as the roots may have changed since the DAG was loaded.
-        const outside = this.opts.fileRoots && sensorFileRootProblem(sensor.path, this.opts.fileRoots);
+        const outside = this.opts.fileRoots && sensorFileRootProblem(path, this.opts.fileRoots);
         if (outside) return Promise.reject(new Error(outside));
-        return fileExists(normalizeSensorPath(sensor.path)).then((done) => ({ done }));
+        return fileExists(normalizeSensorPath(path)).then((done) => ({ done }));
       }
       case "external_task":
         return this.externalTask(sensor, ctx);
@@ -75,6 +84,9 @@ export class SensorChecks {
     return { done: states.length > 0 && states.every((s) => sensor.allowed_states.includes(s)) };
   }
 }
+
+/** What a control-plane sensor's templates see: the run's names and dates (no params, conf, XComs or variables). */
+export const sensorTemplates = (ctx: SensorCheckContext) => ({ ...ctx, try_number: 1, params: {}, conf: {}, xcom: {}, var: {} });
 
 const timeReached = (target: Date, now: Date): SensorAnswer =>
   now.getTime() >= target.getTime() ? { done: true } : { done: false, doneAt: target };

@@ -6,7 +6,7 @@
  */
 import type { ConnectionRecord, SensorSpec } from "../domain";
 import { buildHttpCall } from "./inline-request";
-import type { SensorAnswer } from "./sensor-checks";
+import { sensorTemplates, type SensorAnswer } from "./sensor-checks";
 import type { SensorCheckContext } from "../domain";
 
 type HttpSensor = Extract<SensorSpec, { kind: "http" }>;
@@ -17,8 +17,7 @@ export async function checkHttpSensor(
   port: { getConnection(team: string, id: string): Promise<ConnectionRecord | null> },
 ): Promise<SensorAnswer> {
   const connection = sensor.http.connection_id ? await port.getConnection(ctx.team, sensor.http.connection_id) : null;
-  const templates = { ...ctx, try_number: 1, params: {}, conf: {}, xcom: {}, var: {} };
-  const { call } = buildHttpCall(sensor.http, templates, connection); // throws on a bad URL or a missing connection
+  const { call } = buildHttpCall(sensor.http, sensorTemplates(ctx), connection); // throws on a bad URL or a missing connection
   let response: Response;
   try {
     response = await fetch(call.url, {

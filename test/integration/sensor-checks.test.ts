@@ -151,3 +151,18 @@ describe("external task sensor", () => {
     );
   });
 });
+
+describe("file sensor", () => {
+  const dir = mkdtempSync(join(tmpdir(), "leoflow-file-sensor-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("a template in the path is rendered for the run ({{ ds }}, Airflow's FileSensor example): the literal text was looked for", async () => {
+    const checks = checksWith([]);
+    const path = `${dir}/flags/{{ ds }}.txt`;
+    expect(await checks.check({ kind: "file", path }, ctx)).toEqual({ done: false });
+    await Bun.write(join(dir, "flags", "2026-01-01.txt"), "");
+    expect(await checks.check({ kind: "file", path }, ctx)).toEqual({ done: true });
+    // Another run's date looks for its own file.
+    expect(await checks.check({ kind: "file", path }, { ...ctx, logical_date: new Date("2026-01-02T00:00:00Z") })).toEqual({ done: false });
+  });
+});
