@@ -13,14 +13,49 @@ import { bashSensorArgv } from "./sensor-loop";
 
 /**
  * Runs `module:function` from the DAG folder and writes a non-None result as JSON to the return-value path.
- * Arguments come through argv (dag folder, "module:function") so nothing is spliced into Python source.
+ * Arguments come through argv (dag folder, "module:function") so nothing is spliced into Python source. The
+ * function gets Airflow's context from the try's LEOFLOW_* values: dag_id, run_id, task_id, try_number,
+ * map_index, logical_date, ds, ds_nodash, ts, params, conf, dag_run, and ti (xcom_pull of upstreams' return values).
  */
 export const PYTHON_CALLABLE_WRAPPER = [
-  "import importlib, json, os, sys",
+  "import importlib, inspect, json, os, re, sys",
   "dag_dir, target = sys.argv[1], sys.argv[2]",
   "sys.path.insert(0, dag_dir)",
   "mod_name, fn_name = target.split(':', 1)",
-  "result = getattr(importlib.import_module(mod_name), fn_name)()",
+  "fn = getattr(importlib.import_module(mod_name), fn_name)",
+  // A value too large for the environment arrives as a file named by NAME_FILE (agent/env-spill.ts).
+  "def env(name):",
+  "    if name in os.environ: return os.environ[name]",
+  "    path = os.environ.get(name + '_FILE')",
+  "    if path:",
+  "        with open(path) as f: return f.read()",
+  "    return None",
+  "def env_json(name, default):",
+  "    v = env(name)",
+  "    return default if v in (None, '') else json.loads(v)",
+  "class TaskInstance:",
+  "    def __init__(self, c):",
+  "        self.dag_id, self.run_id, self.task_id = c['dag_id'], c['run_id'], c['task_id']",
+  "        self.try_number, self.map_index = c['try_number'], c['map_index']",
+  "    def xcom_pull(self, task_ids=None, key='return_value'):",
+  "        if key != 'return_value': raise KeyError('only return_value XComs of upstream tasks are passed to a task')",
+  "        pull = lambda t: env_json('LEOFLOW_XCOM_' + re.sub('[^A-Z0-9]', '_', t.upper()), None)",
+  "        return [pull(t) for t in task_ids] if isinstance(task_ids, (list, tuple)) else pull(task_ids)",
+  "ld = os.environ.get('LEOFLOW_LOGICAL_DATE') or None",
+  "ctx = {'dag_id': os.environ.get('LEOFLOW_DAG_ID', ''), 'run_id': os.environ.get('LEOFLOW_RUN_ID', ''),",
+  "       'task_id': os.environ.get('LEOFLOW_TASK_ID', ''), 'try_number': int(os.environ.get('LEOFLOW_TRY_NUMBER', '1')),",
+  "       'map_index': int(os.environ.get('LEOFLOW_MAP_INDEX', '-1')), 'logical_date': ld,",
+  "       'ds': ld[:10] if ld else None, 'ds_nodash': ld[:10].replace('-', '') if ld else None, 'ts': ld,",
+  "       'params': env_json('LEOFLOW_PARAMS', {}), 'conf': env_json('LEOFLOW_CONF', {})}",
+  "ctx['dag_run'] = {'dag_id': ctx['dag_id'], 'run_id': ctx['run_id'], 'conf': ctx['conf'], 'logical_date': ld}",
+  "ctx['ti'] = ctx['task_instance'] = TaskInstance(ctx)",
+  // As Airflow's PythonOperator: a callable taking **kwargs gets the whole context, one naming parameters gets
+  // those; a mapped instance's arguments come by their names (expand's keys), over the context's.
+  "pool = {**ctx, **env_json('LEOFLOW_MAP', {})}",
+  "sig = inspect.signature(fn).parameters.values()",
+  "takes_all = any(p.kind == p.VAR_KEYWORD for p in sig)",
+  "kwargs = pool if takes_all else {p.name: pool[p.name] for p in sig if p.name in pool and p.kind != p.VAR_POSITIONAL}",
+  "result = fn(**kwargs)",
   "if result is not None:",
   "    with open(os.environ['LEOFLOW_RETURN_VALUE_PATH'], 'w') as f:",
   "        json.dump(result, f)",
