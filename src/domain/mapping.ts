@@ -51,16 +51,24 @@ type Loaded = { lists: [string, unknown[]][] } | { kwargs: Record<string, unknow
  * (absent: the upstream pushed none). Fails naming the task, the upstream and what it found.
  */
 function load(task: MappingFields, sources: ReadonlyMap<string, unknown>): Loaded {
-  const fromXCom = (ref: XComRef): unknown[] | string => {
+  /**
+   * `dicts`: an object maps over its [key, value] pairs, as Airflow maps over a dict's items (expand, not
+   * expand_kwargs). In key order: Postgres's jsonb keeps no insertion order, and map indexes must mean the same
+   * pairs on both stores.
+   */
+  const fromXCom = (ref: XComRef, dicts: boolean): unknown[] | string => {
     const key = ref.key ?? "return_value";
     const where = `the XCom ${key === "return_value" ? "" : `${key} `}of upstream ${ref.xcom}`;
     if (!sources.has(sourceKey(ref))) return `task ${task.task_id} expands over ${where}, which pushed none`;
     const v = sources.get(sourceKey(ref));
-    if (!Array.isArray(v)) return `task ${task.task_id} expands over ${where}, which is a ${jsonTypeName(v)}, not a list`;
+    if (dicts && jsonTypeName(v) === "object")
+      return Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    if (!Array.isArray(v))
+      return `task ${task.task_id} expands over ${where}, which is a ${jsonTypeName(v)}, not a list${dicts ? " or an object" : ""}`;
     return v;
   };
   if (task.expand_kwargs !== undefined) {
-    const list = isRef(task.expand_kwargs) ? fromXCom(task.expand_kwargs) : task.expand_kwargs;
+    const list = isRef(task.expand_kwargs) ? fromXCom(task.expand_kwargs, false) : task.expand_kwargs;
     if (typeof list === "string") return { failed: list };
     const bad = list.findIndex((item) => jsonTypeName(item) !== "object");
     if (bad >= 0)
@@ -71,7 +79,7 @@ function load(task: MappingFields, sources: ReadonlyMap<string, unknown>): Loade
   }
   const lists: [string, unknown[]][] = [];
   for (const [name, v] of Object.entries(task.expand ?? {})) {
-    const list = isRef(v) ? fromXCom(v) : v;
+    const list = isRef(v) ? fromXCom(v, true) : v;
     if (typeof list === "string") return { failed: list };
     lists.push([name, list]);
   }

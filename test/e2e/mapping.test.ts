@@ -41,7 +41,7 @@ describe("dynamic task mapping (compiled binary)", () => {
     const dag = (spec: { dag_id: string }) => writeFileSync(join(dir, "dags", `${spec.dag_id}.json`), JSON.stringify(spec));
     dag(mappedDag("map50", JSON.stringify(Array.from({ length: 50 }, (_, i) => i))));
     dag(mappedDag("map_empty", "[]"));
-    dag(mappedDag("map_dict", '{"rows": 3}'));
+    dag(mappedDag("map_string", '"a,b"'));
     dag(mappedDag("map_big", JSON.stringify(Array.from({ length: 100 }, (_, i) => i))));
     lf = await startLeoflow({ dir, env: { LEOFLOW_MAX_MAP_LENGTH: "60" } });
   }, 30_000);
@@ -81,16 +81,16 @@ describe("dynamic task mapping (compiled binary)", () => {
     expect((await lf.api("GET", `${RUN("map_empty")}/taskInstances/reduce`)).body.state).toBe("skipped");
   }, 60_000);
 
-  test("a dict XCom fails the mapped task naming the upstream and the type", async () => {
-    const run = await trigger("map_dict");
+  test("an XCom neither a list nor a dict fails the mapped task naming the upstream and the type", async () => {
+    const run = await trigger("map_string");
     expect(run.state).toBe("failed");
-    const each = await lf.api("GET", `${RUN("map_dict")}/taskInstances/each`);
+    const each = await lf.api("GET", `${RUN("map_string")}/taskInstances/each`);
     expect(each.body).toMatchObject({
       map_index: -1,
       state: "failed",
-      note: "task each expands over the XCom of upstream make, which is a object, not a list",
+      note: "task each expands over the XCom of upstream make, which is a string, not a list or an object",
     });
-    expect((await lf.api("GET", `${RUN("map_dict")}/taskInstances/reduce`)).body.state).toBe("upstream_failed");
+    expect((await lf.api("GET", `${RUN("map_string")}/taskInstances/reduce`)).body.state).toBe("upstream_failed");
   }, 60_000);
 
   test("a list over --max-map-length fails the mapped task with the count and the limit", async () => {

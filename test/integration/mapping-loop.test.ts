@@ -128,10 +128,13 @@ function mappingSuite(makeStore: () => Promise<Store>) {
     expect(run.state).toBe("success");
   });
 
-  test("a non-list XCom fails the mapped task naming the upstream and the type; no retry", async () => {
-    const { run, tis } = await runMapped({ rows: 3 }, { extra: { retries: 2 } });
+  test("an XCom neither a list nor a dict fails the mapped task naming the upstream and the type; no retry", async () => {
+    const { run, tis } = await runMapped("a,b", { extra: { retries: 2 } });
     const each = tis.find((t) => t.task_id === "each")!;
-    expect([each.state, each.note]).toEqual(["failed", "task each expands over the XCom of upstream make, which is a object, not a list"]);
+    expect([each.state, each.note]).toEqual([
+      "failed",
+      "task each expands over the XCom of upstream make, which is a string, not a list or an object",
+    ]);
     expect(tis.find((t) => t.task_id === "total")?.state).toBe("upstream_failed");
     expect(run.state).toBe("failed");
   });
