@@ -413,7 +413,8 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     timeoutMs: cfg.webhook_timeout * 1000,
     retentionMs: cfg.webhook_retention * 1000,
     refreshInterestMs: pro ? WEBHOOK_INTEREST_REFRESH_MS : undefined,
-    replica: hostname(),
+    // Replicas on one host, or hosts named alike, told apart: the host, the pid and the URL agents reach it at.
+    replica: `${hostname()} pid ${process.pid} ${controlPlaneUrl}`,
     onError: (e) => log.warn("webhook delivery failed to reach the store", { error: toError(e) }),
   });
   wakeBus.subscribe((id) => {

@@ -1,0 +1,64 @@
+/**
+ * Pro: scheduler.leader_changed names the replica that leads by its host, pid and the URL agents reach it at, so
+ * replicas on one host (or hosts named alike) are told apart (a tester saw "leader":"vm" for every replica). A
+ * replica started again on the same schema leads and its webhook gets the event; the compiled binary throughout.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describePg, freshSchemas, pgUrl } from "../support/postgres";
+import { startLeoflow, waitFor } from "./harness";
+
+describePg("scheduler.leader_changed (compiled binary, Pro)", () => {
+  const hits: Record<string, unknown>[] = [];
+  let receiver: ReturnType<typeof Bun.serve>;
+  beforeAll(() => {
+    receiver = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      async fetch(req) {
+        hits.push((await req.json()) as Record<string, unknown>);
+        return new Response("ok");
+      },
+    });
+  });
+  afterAll(() => receiver?.stop(true));
+  const schemas = freshSchemas();
+
+  test("the event names the new leader's host, pid and URL", async () => {
+    const db = `${pgUrl()}${pgUrl().includes("?") ? "&" : "?"}search_path=${schemas.next()}`;
+    const dir = mkdtempSync(join(tmpdir(), "leoflow-pro-leader-"));
+    mkdirSync(join(dir, "dags"));
+    const args = [
+      "--db",
+      db,
+      "--mode=pro",
+      "--executor=subprocess",
+      "--leader-poll",
+      "1",
+      "--jwt-secret=pro-leader-test-secret-0123456789",
+    ];
+    const pro = [...args, `--secrets-key=${"0".repeat(63)}1`];
+    const first = await startLeoflow({ dir, args: pro });
+    const created = await first.api("POST", "/api/v2/leoflow/webhooks", {
+      url: `http://127.0.0.1:${receiver.port}/hook`,
+      event_types: ["scheduler.leader_changed"],
+      secret: "0123456789abcdef0123",
+    });
+    expect(created.status).toBe(201);
+    expect(await first.stop()).toBe(0);
+    const again = await startLeoflow({ dir, args: pro });
+    try {
+      await waitFor(
+        async () => hits.length > 0,
+        20_000,
+        () => again.output(),
+      );
+      const leader = String(hits[0]!.leader);
+      expect(leader).toMatch(new RegExp(`^\\S+ pid ${again.proc.pid} ${again.url.replace(/[.]/g, "\\.")}$`));
+    } finally {
+      await again.stop();
+    }
+  }, 90_000);
+});
