@@ -200,6 +200,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
       systemClock,
       LeaderCampaign,
       PgLeaderLock,
+      ClusterHealth,
       leaderLockIdFor,
       registerSchedulerMetrics,
       registerStateGauges,
@@ -404,6 +405,21 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   }
   // DAG and task callbacks and deadline alerts (below, loaded once /health answers).
   let callbacks: CallbackRunner | undefined;
+  // Replicas on one host, or hosts named alike, told apart: the host, the pid and the URL agents reach it at.
+  const replicaName = `${hostname()} pid ${process.pid} ${controlPlaneUrl}`;
+  // Pro: a replica that does not lead reports the cluster's scheduler from the leader's shared heartbeat.
+  const leaderCampaign = campaign;
+  const clusterHealth = leaderCampaign
+    ? new ClusterHealth({
+        store,
+        replica: replicaName,
+        leading: () => leaderCampaign.isLeader,
+        local: () => loop.health(),
+        loopStaleMs: loop.healthStaleMs,
+        logger: log.child("leader"),
+      })
+    : null;
+  const schedulerHealth = { health: () => clusterHealth?.health() ?? loop.health() };
   // Webhook deliveries: their own timers, bounded requests, the leader only (events/webhook-delivery.ts).
   const webhooks = new WebhookDeliverer({
     store,
@@ -413,8 +429,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     timeoutMs: cfg.webhook_timeout * 1000,
     retentionMs: cfg.webhook_retention * 1000,
     refreshInterestMs: pro ? WEBHOOK_INTEREST_REFRESH_MS : undefined,
-    // Replicas on one host, or hosts named alike, told apart: the host, the pid and the URL agents reach it at.
-    replica: `${hostname()} pid ${process.pid} ${controlPlaneUrl}`,
+    replica: replicaName,
     onError: (e) => log.warn("webhook delivery failed to reach the store", { error: toError(e) }),
   });
   wakeBus.subscribe((id) => {
@@ -503,7 +518,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     version: VERSION,
     scheduler: {
       wake,
-      health: () => loop.health(),
+      health: () => schedulerHealth.health(),
       // A team created or changed through the API: its quotas and executor policy apply from the next tick. In
       // pro the leader may be another replica: the wake bus makes it sweep, and a sweep reads the quotas.
       teamsChanged: () => {
@@ -523,7 +538,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     dagFiles: { reparse: async (team, file) => void (await dagSync.reparse(team, file)) },
     webhooks: { poke: () => webhooks.poke(), changed: () => webhookChanges.changed() },
   };
-  const healthSources = { store, scheduler: loop, logger: log.child("api") };
+  const healthSources = { store, scheduler: schedulerHealth, logger: log.child("api") };
   handle = async (req) => {
     const path = new URL(req.url).pathname;
     if (path.startsWith(AGENT_RPC_PREFIX)) return (await (await loadRpc()).handle(req)) ?? (api ?? (await loadApi())).fetch(req, server);
@@ -554,6 +569,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   webhooks.start();
   if (campaign) campaign.start();
   else loop.start();
+  clusterHealth?.start();
   // The first scan of the DAG folders runs while /health, the API and the scheduler already answer (it may
   // parse files in child processes: seconds for a large folder). "leoflow is serving" is logged after it,
   // so whoever waits for that line finds the folder's DAGs in the store; a folder that cannot be read
@@ -602,6 +618,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
         log.info("shutting down: scheduler stopped, letting running tasks finish", { grace_seconds: cfg.shutdown_grace });
         systemd?.stopping();
         dagSync.stop();
+        clusterHealth?.stop();
         // Stepping down frees the lock at once: another replica leads while this one drains.
         await (campaign ? campaign.stop() : loop.stop());
         await buffered.close();

@@ -47,3 +47,4 @@ export { selectRunsToPlan } from "./run-limits";
 export { runTimeoutAt, planRunTimeout } from "./run-timeout";
 export { reapNotes, Reapers, type ReaperThresholds, type ReapersOptions } from "./reapers";
 export { SensorPoller, type SensorChecker, type SensorPollerOptions } from "./sensor-poller";
+export { ClusterHealth, clusterSchedulerHealth, HEARTBEAT_EVERY_MS, type SchedulerHealth } from "./cluster-health";

@@ -200,10 +200,15 @@ export class SchedulerLoop {
    * Healthy while ticks keep coming within a few sweep periods. An instance that does not lead (stopped,
    * or a follower) is idle by design and healthy.
    */
+  /** How long without a tick a leading loop stays healthy: three sweeps, at least 10 s. */
+  get healthStaleMs(): number {
+    return Math.max(3 * this.opts.sweepIntervalMs, 10_000);
+  }
+
   health(): { status: "healthy" | "unhealthy"; latest_scheduler_heartbeat: string | null } {
     const heartbeat = this.lastTickAt?.toISOString() ?? null;
     if (!this.leadingSince) return { status: "healthy", latest_scheduler_heartbeat: heartbeat };
-    const staleAfter = Math.max(3 * this.opts.sweepIntervalMs, 10_000);
+    const staleAfter = this.healthStaleMs;
     const since = (this.lastTickAt ?? this.leadingSince).getTime();
     const healthy = this.clock.now().getTime() - since < staleAfter;
     return { status: healthy ? "healthy" : "unhealthy", latest_scheduler_heartbeat: heartbeat };

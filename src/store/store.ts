@@ -20,6 +20,7 @@ import type { SensorStore } from "./ports/sensors";
 import type { WebhookStore } from "./ports/webhooks";
 import type { MappingStore } from "./ports/mapping";
 import type { CallbackStore } from "./ports/callbacks";
+import type { SchedulerHeartbeatStore } from "./ports/scheduler-heartbeat";
 import type { InlineTryStore } from "./ports/inline-tries";
 
 /** Opening and closing: the composition root (app.ts, main.ts, the CLI) is the only caller. */
@@ -49,4 +50,5 @@ export interface Store
     WebhookStore,
     MappingStore,
     CallbackStore,
+    SchedulerHeartbeatStore,
     InlineTryStore {}

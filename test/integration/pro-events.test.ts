@@ -136,6 +136,22 @@ describePg("Pro: every replica streams every replica's events, resumable on any 
     await cluster.stop();
   });
 
+  test("the follower's health reports the cluster's scheduler from the leader's shared heartbeat, not healthy with none", async () => {
+    // A frozen leader was invisible: every follower said healthy with latest_scheduler_heartbeat null.
+    const health = async (lf: Leoflow) => (await fetch(`${lf.url}/api/v2/monitor/health`).then((r) => r.json())).scheduler;
+    const seen = await waitFor(
+      async () => {
+        const h = await health(follower);
+        return h.latest_scheduler_heartbeat ? h : null;
+      },
+      15_000,
+      () => "the follower never reported the leader's heartbeat",
+    );
+    expect(seen.status).toBe("healthy");
+    const lead = await health(leader);
+    expect(Date.parse(lead.latest_scheduler_heartbeat) - Date.parse(seen.latest_scheduler_heartbeat)).toBeLessThan(15_000);
+  });
+
   test("the follower's stream carries the run's events from every replica; both replicas agree on ids", async () => {
     const onFollower = await open(follower, "dag_id=pro_ev");
     const onLeader = await open(leader, "dag_id=pro_ev");

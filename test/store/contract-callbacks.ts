@@ -1,6 +1,6 @@
 /**
  * Store contract for the callback runner's state: its event-log cursor survives and never moves back, and a
- * run's deadline alert is claimed once.
+ * run's deadline alert is claimed once. Beside it, the scheduler leader's shared heartbeat.
  */
 import { describe, expect, test } from "bun:test";
 import type { Store } from "../../src/store";
@@ -25,6 +25,15 @@ export function callbacksContract(getStore: () => Store): void {
       expect(await store.claimDeadlineAlert(7, at(1))).toBe(true);
       expect(await store.claimDeadlineAlert(7, at(2))).toBe(false);
       expect(await store.claimDeadlineAlert(8, at(2))).toBe(true);
+    });
+
+    test("the scheduler leader's heartbeat: null until recorded, then the latest; a stale leader's older beat is ignored", async () => {
+      const store = getStore();
+      expect(await store.latestSchedulerHeartbeat()).toBeNull();
+      await store.recordSchedulerHeartbeat("vm-1 pid 10 http://a:8080", at(5));
+      await store.recordSchedulerHeartbeat("vm-2 pid 20 http://b:8080", at(9));
+      await store.recordSchedulerHeartbeat("vm-1 pid 10 http://a:8080", at(7));
+      expect(await store.latestSchedulerHeartbeat()).toEqual({ replica: "vm-2 pid 20 http://b:8080", at: at(9) });
     });
   });
 }

@@ -34,6 +34,7 @@ import dropTaskInstancesRunOrderSql from "../../../sql/postgres/0025_drop_task_i
 import dropDagRunsActiveSql from "../../../sql/postgres/0026_drop_dag_runs_active.sql" with { type: "text" };
 import dagRunTriggeringUserSql from "../../../sql/postgres/0027_dag_run_triggering_user.sql" with { type: "text" };
 import dagRunRunAfterSql from "../../../sql/postgres/0028_dag_run_run_after.sql" with { type: "text" };
+import schedulerHeartbeatSql from "../../../sql/postgres/0029_scheduler_heartbeat.sql" with { type: "text" };
 import { execute, query, type Db, type Pool } from "./client";
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -65,6 +66,7 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   migrationFromFile("0026_drop_dag_runs_active.sql", dropDagRunsActiveSql),
   migrationFromFile("0027_dag_run_triggering_user.sql", dagRunTriggeringUserSql),
   migrationFromFile("0028_dag_run_run_after.sql", dagRunRunAfterSql),
+  migrationFromFile("0029_scheduler_heartbeat.sql", schedulerHeartbeatSql),
 ];
 
 /**

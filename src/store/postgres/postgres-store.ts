@@ -103,6 +103,7 @@ import * as mapping from "./mapping";
 import type { ActiveTaskKey, TaskExpansion } from "../ports/mapping";
 import * as webhooks from "./webhooks";
 import * as callbacks from "./callbacks";
+import * as schedulerHeartbeat from "./scheduler-heartbeat";
 import { IMPORT_ERROR_EVENT, RUN_EVENTS, TASK_EVENT, WebhookInterest, importErrorEvent, operatorTaskChanges } from "../webhook-interest";
 import { isTerminalDagRunState } from "../../domain";
 import type { Db } from "./client";
@@ -661,6 +662,14 @@ export class PostgresStore implements Store {
   }
   async claimDeadlineAlert(dagRunId: number, now: Date): Promise<boolean> {
     return callbacks.claimDeadlineAlert(this.sql, dagRunId, now);
+  }
+
+  // --- The scheduler leader's heartbeat (src/store/postgres/scheduler-heartbeat.ts) ---
+  async recordSchedulerHeartbeat(replica: string, at: Date): Promise<void> {
+    await schedulerHeartbeat.recordSchedulerHeartbeat(this.sql, replica, at);
+  }
+  async latestSchedulerHeartbeat(): Promise<{ replica: string; at: Date } | null> {
+    return schedulerHeartbeat.latestSchedulerHeartbeat(this.sql);
   }
 
   // --- Staging volumes (src/store/postgres/staging.ts) ---

@@ -32,6 +32,7 @@ import taskInstancesRunOrderSql from "../../../sql/sqlite/0025_task_instances_ru
 import coveringStateIndexSql from "../../../sql/sqlite/0026_covering_state_index.sql" with { type: "text" };
 import dagRunTriggeringUserSql from "../../../sql/sqlite/0027_dag_run_triggering_user.sql" with { type: "text" };
 import dagRunRunAfterSql from "../../../sql/sqlite/0028_dag_run_run_after.sql" with { type: "text" };
+import schedulerHeartbeatSql from "../../../sql/sqlite/0029_scheduler_heartbeat.sql" with { type: "text" };
 
 export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0001_init.sql", initSql),
@@ -62,6 +63,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0026_covering_state_index.sql", coveringStateIndexSql),
   migrationFromFile("0027_dag_run_triggering_user.sql", dagRunTriggeringUserSql),
   migrationFromFile("0028_dag_run_run_after.sql", dagRunRunAfterSql),
+  migrationFromFile("0029_scheduler_heartbeat.sql", schedulerHeartbeatSql),
 ];
 
 export function sqliteMigrationTarget(db: Database): MigrationTarget {

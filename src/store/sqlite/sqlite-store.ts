@@ -97,6 +97,7 @@ import type { TeamPatch } from "../ports/teams";
 import * as teams from "./teams";
 import * as webhooks from "./webhooks";
 import * as callbacks from "./callbacks";
+import * as schedulerHeartbeat from "./scheduler-heartbeat";
 import { IMPORT_ERROR_EVENT, RUN_EVENTS, TASK_EVENT, WebhookInterest, importErrorEvent, operatorTaskChanges } from "../webhook-interest";
 import { roundsOf } from "../transition-rounds";
 import type {
@@ -654,6 +655,14 @@ export class SqliteStore implements Store {
   }
   async claimDeadlineAlert(dagRunId: number, now: Date): Promise<boolean> {
     return callbacks.claimDeadlineAlert(this.db, dagRunId, now);
+  }
+
+  // --- The scheduler leader's heartbeat (src/store/sqlite/scheduler-heartbeat.ts) ---
+  async recordSchedulerHeartbeat(replica: string, at: Date): Promise<void> {
+    schedulerHeartbeat.recordSchedulerHeartbeat(this.db, replica, at);
+  }
+  async latestSchedulerHeartbeat(): Promise<{ replica: string; at: Date } | null> {
+    return schedulerHeartbeat.latestSchedulerHeartbeat(this.db);
   }
 
   // --- Staging volumes (src/store/sqlite/staging.ts) ---
