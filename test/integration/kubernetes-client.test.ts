@@ -36,6 +36,32 @@ const failure = async (p: Promise<unknown>) => {
   throw new Error("expected the call to fail");
 };
 
+test("no Kubernetes config anywhere says so and how to give one, not the client library's localhost fallback", async () => {
+  const { KubeClient, noKubeConfigFound } = await import("../../src/executors/kubernetes/client");
+  const home = mkdtempSync(join(tmpdir(), "leoflow-nohome-"));
+  expect(noKubeConfigFound({ HOME: home })).toBe(
+    `no Kubernetes config found (KUBECONFIG is not set, ${home}/.kube/config does not exist, and this is not a pod with a service account)`,
+  );
+  expect(noKubeConfigFound({ HOME: home, KUBECONFIG: "/etc/k.yaml" })).toBeNull();
+  mkdirSync(join(home, ".kube"));
+  writeFileSync(join(home, ".kube", "config"), "");
+  expect(noKubeConfigFound({ HOME: home })).toBeNull();
+  // Through the client, as `serve --executor kubernetes` meets it with nothing configured.
+  const saved = { HOME: process.env.HOME, KUBECONFIG: process.env.KUBECONFIG };
+  const empty = mkdtempSync(join(tmpdir(), "leoflow-nohome-"));
+  process.env.HOME = empty;
+  delete process.env.KUBECONFIG;
+  try {
+    expect(() => KubeClient.fromConfig({ timeoutMs: 300 })).toThrow(
+      `--kubeconfig: cannot read the Kubernetes config: no Kubernetes config found (KUBECONFIG is not set, ${empty}/.kube/config does not exist`,
+    );
+  } finally {
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  }
+});
+
 describe("Kubernetes API failures", () => {
   const silent = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Promise<Response>(() => {}) });
   const forbidding = Bun.serve({

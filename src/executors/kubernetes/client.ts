@@ -11,6 +11,7 @@
  * @example const kube = KubeClient.fromConfig({ kubeconfig: "~/.kube/config", namespace: "leoflow", timeoutMs: 10_000 })
  */
 import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   CoreV1Api,
   KubeConfig,
@@ -71,7 +72,13 @@ export class KubeClient {
       if (o.kubeconfig) {
         if (!existsSync(o.kubeconfig)) throw new Error(`${o.kubeconfig} does not exist`);
         kc.loadFromFile(o.kubeconfig);
-      } else kc.loadFromDefault();
+      } else {
+        // With nothing to load, the client library falls back to http://localhost:8080 and then refuses it for
+        // its protocol ("HTTP protocol is not allowed …skipTLSVerify"), a message about nothing the user did.
+        const noConfig = noKubeConfigFound(process.env);
+        if (noConfig) throw new Error(noConfig);
+        kc.loadFromDefault();
+      }
     } catch (e) {
       throw new KubeError(
         `--kubeconfig: cannot read the Kubernetes config: ${errorMessage(e)}; pass --kubeconfig PATH, set KUBECONFIG, or run in a pod with a service account`,
@@ -265,3 +272,17 @@ function inClusterNamespace(): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * Why no Kubernetes config can be found where the client library looks (KUBECONFIG, ~/.kube/config, a pod's
+ * service account), or null when one of them is there.
+ */
+export function noKubeConfigFound(env: Record<string, string | undefined>): string | null {
+  if (env.KUBECONFIG) return null;
+  const home = env.HOME ?? env.USERPROFILE;
+  if (home && existsSync(join(home, ".kube", "config"))) return null;
+  if (env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) return null;
+  return `no Kubernetes config found (KUBECONFIG is not set, ${home ? `${join(home, ".kube", "config")} does not exist` : "there is no home folder"}, and this is not a pod with a service account)`;
+}
+
+const IN_CLUSTER_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
