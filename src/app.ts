@@ -382,7 +382,10 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
       subprocess && cfg.agent_pool > 0
         ? { accepts: (task) => router.executorFor(task) === subprocess && subprocess.hasIdleAgent(), hostname: hostname() }
         : undefined,
-    onTick: (report) => tickMetrics.onTick(report),
+    onTick: (report) => {
+      tickMetrics.onTick(report);
+      clusterHealth?.ticked();
+    },
   });
   const loop = scheduler;
   if (pro) {
@@ -569,7 +572,6 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   webhooks.start();
   if (campaign) campaign.start();
   else loop.start();
-  clusterHealth?.start();
   // The first scan of the DAG folders runs while /health, the API and the scheduler already answer (it may
   // parse files in child processes: seconds for a large folder). "leoflow is serving" is logged after it,
   // so whoever waits for that line finds the folder's DAGs in the store; a folder that cannot be read
@@ -618,7 +620,6 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
         log.info("shutting down: scheduler stopped, letting running tasks finish", { grace_seconds: cfg.shutdown_grace });
         systemd?.stopping();
         dagSync.stop();
-        clusterHealth?.stop();
         // Stepping down frees the lock at once: another replica leads while this one drains.
         await (campaign ? campaign.stop() : loop.stop());
         await buffered.close();

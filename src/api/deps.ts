@@ -9,7 +9,9 @@ export interface SchedulerHandle {
   wake(dagRunId?: number): void;
   /** A team was created or its quotas or executor policy changed: apply them now, not at the next sweep. Absent: at the next sweep. */
   teamsChanged?(): void;
-  health(): { status: "healthy" | "unhealthy"; latest_scheduler_heartbeat: string | null };
+  health():
+    | { status: "healthy" | "unhealthy"; latest_scheduler_heartbeat: string | null }
+    | Promise<{ status: "healthy" | "unhealthy"; latest_scheduler_heartbeat: string | null }>;
 }
 
 /** The DAGs folder, as the API may ask of it (PUT /parseDagFile, re-parse after a delete). */

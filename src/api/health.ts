@@ -17,9 +17,12 @@ export interface HealthReport {
   dag_processor: null;
 }
 
+type SchedulerHealthReport = { status: "healthy" | "unhealthy"; latest_scheduler_heartbeat: string | null };
+
 export interface HealthSources {
   store: Pick<Store, "listImportErrors">;
-  scheduler: { health(): { status: "healthy" | "unhealthy"; latest_scheduler_heartbeat: string | null } };
+  /** A Pro follower reads the leader's heartbeat from the store (scheduler/cluster-health.ts): maybe a promise. */
+  scheduler: { health(): SchedulerHealthReport | Promise<SchedulerHealthReport> };
   logger: Pick<Logger, "warn">;
 }
 
@@ -33,7 +36,13 @@ export async function healthReport(deps: HealthSources): Promise<HealthReport> {
     metadatabase = "unhealthy";
     deps.logger.warn("health check: store call failed", { error: e });
   }
-  const scheduler = deps.scheduler.health();
+  let scheduler: SchedulerHealthReport;
+  try {
+    scheduler = await deps.scheduler.health();
+  } catch (e) {
+    scheduler = { status: "unhealthy", latest_scheduler_heartbeat: null };
+    deps.logger.warn("health check: the scheduler's heartbeat could not be read", { error: e });
+  }
   return {
     metadatabase: { status: metadatabase },
     scheduler: { status: scheduler.status, latest_scheduler_heartbeat: scheduler.latest_scheduler_heartbeat },

@@ -32,25 +32,36 @@ test("the leader's ticks reach a follower through the store; when they stop, the
   const common = { store, local, loopStaleMs: 10_000, now: () => now, logger: silentLogger };
   const leader = new ClusterHealth({ ...common, replica: "vm pid 1 http://a:8080", leading: () => true });
   const follower = new ClusterHealth({ ...common, replica: "vm pid 2 http://b:8080", leading: () => false });
-  await follower.step();
-  expect(follower.health()).toEqual({ status: "unhealthy", latest_scheduler_heartbeat: null }); // no leader has written yet
+  expect(await follower.health()).toEqual({ status: "unhealthy", latest_scheduler_heartbeat: null }); // no leader wrote yet
 
-  await leader.step();
-  await follower.step();
-  expect(follower.health()).toEqual({ status: "healthy", latest_scheduler_heartbeat: lastTick.toISOString() });
+  leader.ticked(); // the first tick writes at once
+  await leader.settled();
+  expect(await follower.health()).toEqual({ status: "healthy", latest_scheduler_heartbeat: lastTick.toISOString() });
   expect(await store.latestSchedulerHeartbeat()).toEqual({ replica: "vm pid 1 http://a:8080", at: lastTick });
 
-  // The leader freezes: no tick, no write. Within its threshold plus two intervals the follower still trusts it.
-  const frozenAt = lastTick;
-  now = new Date(frozenAt.getTime() + 10_000 + 2 * HEARTBEAT_EVERY_MS - 1);
-  await follower.step();
-  expect(follower.health().status).toBe("healthy");
-  now = new Date(frozenAt.getTime() + 10_000 + 2 * HEARTBEAT_EVERY_MS);
-  expect(follower.health()).toEqual({ status: "unhealthy", latest_scheduler_heartbeat: frozenAt.toISOString() });
+  // Ticks write at most every HEARTBEAT_EVERY_MS.
+  const first = lastTick;
+  now = lastTick = new Date(first.getTime() + HEARTBEAT_EVERY_MS - 1);
+  leader.ticked();
+  await leader.settled();
+  expect((await store.latestSchedulerHeartbeat())!.at).toEqual(first);
+  now = lastTick = new Date(first.getTime() + HEARTBEAT_EVERY_MS);
+  leader.ticked();
+  await leader.settled();
+  expect((await store.latestSchedulerHeartbeat())!.at).toEqual(lastTick);
 
-  // It resumes: the next write and read make the follower healthy again.
+  // The leader freezes: no tick, no write. Within its threshold plus an interval the follower still trusts it.
+  const frozenAt = lastTick;
+  now = new Date(frozenAt.getTime() + 10_000 + HEARTBEAT_EVERY_MS - 1);
+  expect((await follower.health()).status).toBe("healthy");
+  now = new Date(frozenAt.getTime() + 10_000 + HEARTBEAT_EVERY_MS);
+  expect(await follower.health()).toEqual({ status: "unhealthy", latest_scheduler_heartbeat: frozenAt.toISOString() });
+
+  // It resumes: its next tick writes, and the follower is healthy again.
   lastTick = now;
-  await leader.step();
-  await follower.step();
-  expect(follower.health().status).toBe("healthy");
+  leader.ticked();
+  await leader.settled();
+  expect((await follower.health()).status).toBe("healthy");
+  // The leader itself reports its own loop.
+  expect(await leader.health()).toEqual(local());
 });
