@@ -249,7 +249,7 @@ describe.skipIf(!CHROMIUM)("web UI in Chromium (compiled binary)", () => {
     await login(viewer, "vera", "viewer-password");
     await viewer.getByRole("link", { name: "ui_params", exact: true }).waitFor();
     expect(await viewer.getByRole("button", { name: /^Trigger/ }).count()).toBe(0);
-    expect(await viewer.getByRole("button", { name: "Pause ui_params" }).isDisabled()).toBe(true);
+    expect(await viewer.getByRole("switch", { name: "Active: ui_params" }).isDisabled()).toBe(true);
     expect(await viewer.getByRole("link", { name: "Variables" }).count()).toBe(0);
     await viewer.goto(`${lf.url}/dags/ui_flaky/runs/flaky-1/tasks/check`);
     await viewer.getByRole("heading", { name: /check/ }).waitFor();

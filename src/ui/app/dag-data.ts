@@ -16,7 +16,7 @@ import type { DagRun, Task, TaskInstanceState } from "./types";
 
 export interface DagData {
   tasks: Task[];
-  /** Oldest first (the grid's left). */
+  /** Oldest first (the grid's left) by run_after (byRunAfter). */
   runs: DagRun[];
   tis: Map<string, Map<string, TaskInstanceState>>;
   /** Bumped on every change, so views re-render the same maps. */
@@ -142,9 +142,11 @@ export function useDagData(dagId: string, runLimit: number): DagData {
     state.current = { ...s(), showRows, loadRun };
 
     const loadRuns = async () => {
-      const r = await api<{ dag_runs: DagRun[] }>("GET", `${dagPath}/dagRuns?limit=${runLimit}&order_by=-id`, undefined, ctl.signal);
+      // The latest runs by run_after, as Airflow 3's grid: a backfill of October created today is October's, not
+      // the newest (by id it pushed the latest scheduled run out of the grid).
+      const r = await api<{ dag_runs: DagRun[] }>("GET", `${dagPath}/dagRuns?limit=${runLimit}&order_by=-run_after`, undefined, ctl.signal);
       const known = new Set(s().runs.map((x) => x.dag_run_id));
-      state.current = { ...s(), runs: r.dag_runs.slice().reverse() };
+      state.current = { ...s(), runs: byRunAfter(r.dag_runs.slice().reverse()) };
       bump();
       const stale = (id: string) => !known.has(id) || !s().tis.has(id) || (readAt.get(id) ?? -1) < misses;
       return r.dag_runs.filter((x) => stale(x.dag_run_id) && !firstLoad.has(x.dag_run_id));
@@ -271,6 +273,15 @@ export function useDagData(dagId: string, runLimit: number): DagData {
     };
   }, [dagId, runLimit]);
   return state.current;
+}
+
+/**
+ * The grid's order, oldest left: by run_after, then logical date (a run without one first), then as given (the
+ * server's tie-break, its id). Sorts in place and returns `runs`. Pure.
+ */
+export function byRunAfter(runs: DagRun[]): DagRun[] {
+  const cmp = (a: string | null | undefined, b: string | null | undefined) => (a ? Date.parse(a) : -1e15) - (b ? Date.parse(b) : -1e15);
+  return runs.sort((a, b) => cmp(a.run_after, b.run_after) || cmp(a.logical_date, b.logical_date));
 }
 
 function empty(): DagData {

@@ -15,6 +15,26 @@ export function StateBadge({ state }: { state: string | null | undefined }) {
   );
 }
 
+/**
+ * The pause switch's attributes: WAI-ARIA's switch (a fixed name, set by the caller; its state in aria-checked, on
+ * for an active DAG) and a tooltip saying what a click does. The DAG list's rows add their own data attribute.
+ */
+export const pauseSwitch = (dagId: string, paused: boolean, canPause: boolean) => ({
+  type: "button" as const,
+  class: "switch",
+  role: "switch" as const,
+  "aria-checked": !paused,
+  disabled: !canPause,
+  title: canPause
+    ? paused
+      ? `Paused: click to unpause ${dagId}`
+      : `Active: click to pause ${dagId} (its runs then wait until it is unpaused)`
+    : `${paused ? "Paused" : "Active"} (your role may not change it)`,
+});
+
+/** Why a queued run of a paused DAG does not start (the run's page and the grid's tooltip). */
+export const PAUSED_WAIT = "Queued because the DAG is paused: the run starts once the DAG is unpaused.";
+
 export function ErrorBox({ error, title }: { error: unknown; title?: string }) {
   if (!error) return null;
   return (

@@ -7,6 +7,7 @@ import { formatTime } from "../format";
 import { dagHref } from "../router";
 import { stateColor, stateLabel } from "../states";
 import type { Dag, DagRun } from "../types";
+import { pauseSwitch } from "./common";
 import { pure } from "./pure";
 
 export const RECENT_RUNS = 10;
@@ -23,14 +24,7 @@ export const DagRow = pure(function DagRow({ dag, paused, runs, canPause, canTri
   return (
     <div class="row" data-dag={dag.dag_id}>
       <span>
-        <button
-          type="button"
-          class="switch"
-          aria-pressed={!paused}
-          aria-label={`${paused ? "Unpause" : "Pause"} ${dag.dag_id}`}
-          disabled={!canPause}
-          data-pause={dag.dag_id}
-        />
+        <button {...pauseSwitch(dag.dag_id, paused, canPause)} aria-label={`Active: ${dag.dag_id}`} data-pause={dag.dag_id} />
       </span>
       {/* The id on its line (cut with "…", whole in its title), the tags on theirs: a long id no longer hides them. */}
       <span class="dag-id">

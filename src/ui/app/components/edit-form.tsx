@@ -1,6 +1,7 @@
 /** @jsxImportSource preact */
 /** A small form in a dialog for creating or editing one record (variables, connections, pools, users). */
 import { useState } from "preact/hooks";
+import { ApiError } from "../api";
 import { Dialog, ErrorBox, Field } from "./common";
 
 export interface FieldDef {
@@ -22,17 +23,18 @@ export function EditDialog(props: {
   onClose: () => void;
 }) {
   const [values, setValues] = useState(props.initial);
-  const [error, setError] = useState<unknown>(null);
+  /** The server's refusal: under the field it concerns (`""`: the form's), until that field is edited or the form sent again. */
+  const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
-    setError(null);
+    setErrors({});
     try {
       await props.onSubmit(values);
       props.onClose();
     } catch (err) {
-      setError(err);
+      setErrors(errorsByField(err, props.fields));
     } finally {
       setBusy(false);
     }
@@ -48,10 +50,16 @@ export function EditDialog(props: {
             required: f.required,
             disabled: f.disabled,
             value: values[f.name] ?? "",
-            onInput: (e: Event) => setValues({ ...values, [f.name]: (e.currentTarget as HTMLInputElement).value }),
+            "aria-invalid": errors[f.name] ? true : undefined,
+            "aria-describedby": errors[f.name] ? `${id}-error` : undefined,
+            onInput: (e: Event) => {
+              setValues({ ...values, [f.name]: (e.currentTarget as HTMLInputElement).value });
+              // What the server said of this field (or of the form as a whole) was about the value sent, not this one.
+              if (errors[f.name] || errors[""]) setErrors(({ [f.name]: _, "": __, ...rest }) => rest);
+            },
           };
           return (
-            <Field key={f.name} id={id} label={f.label} hint={f.hint}>
+            <Field key={f.name} id={id} label={f.label} hint={f.hint} error={errors[f.name]}>
               {f.type === "textarea" ? (
                 <textarea {...common} rows={4} />
               ) : f.type === "select" ? (
@@ -68,7 +76,7 @@ export function EditDialog(props: {
             </Field>
           );
         })}
-        <ErrorBox error={error} title="The server refused" />
+        <ErrorBox error={errors[""]} title="The server refused" />
         <div class="actions">
           <button type="button" onClick={props.onClose}>
             Cancel
@@ -84,3 +92,25 @@ export function EditDialog(props: {
 
 /** Asks before deleting; returns whether to go on. */
 export const confirmDelete = (what: string): boolean => window.confirm(`Delete ${what}? This cannot be undone.`);
+
+/**
+ * Where the server's refusal goes: a validation error's items under the field their `loc` names, a conflict (409: the
+ * name is taken) under the record's key (the first field, when it can be edited); the rest under the form. Pure.
+ */
+export function errorsByField(err: unknown, fields: readonly FieldDef[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const add = (key: string, msg: string) => (out[key] = out[key] ? `${out[key]}; ${msg}` : msg);
+  const editable = (name: unknown) => fields.find((f) => f.name === name && !f.disabled)?.name;
+  if (!(err instanceof ApiError)) return { "": err instanceof Error ? err.message : String(err) };
+  if (Array.isArray(err.detail)) {
+    for (const d of err.detail) {
+      const loc: unknown[] = Array.isArray(d?.loc) ? d.loc : [];
+      const field = editable(loc.at(-1));
+      if (field && typeof d?.msg === "string") add(field, d.msg);
+      else add("", typeof d?.msg === "string" ? `${loc.slice(1).join(".") || "request"}: ${d.msg}` : JSON.stringify(d));
+    }
+    return out;
+  }
+  const key = err.status === 409 ? editable(fields[0]?.name) : undefined;
+  return { [key ?? ""]: err.message };
+}

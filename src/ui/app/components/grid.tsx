@@ -26,6 +26,7 @@ import { type GridColors, paintGrid } from "../grid-paint";
 import { describeMapped } from "../mapped";
 import { dagHref, navigate } from "../router";
 import { stateColor, stateLabel } from "../states";
+import { PAUSED_WAIT } from "./common";
 
 /** A User Timing mark set when the grid first paints coloured squares: the bench's "first useful paint". */
 export const GRID_PAINT_MARK = "leoflow:grid-cells";
@@ -37,9 +38,11 @@ interface Props {
   data: DagData;
   runId?: string;
   taskId?: string;
+  /** The DAG is paused: a queued run's tooltip says why it waits. */
+  paused?: boolean;
 }
 
-export function Grid({ dagId, data, runId, taskId }: Props) {
+export function Grid({ dagId, data, runId, taskId, paused }: Props) {
   const box = useRef<HTMLElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
   const [view, setView] = useState<GridView>({ top: 0, left: 0, width: 900, height: 600 });
@@ -260,7 +263,7 @@ export function Grid({ dagId, data, runId, taskId }: Props) {
           Arrow keys move between task instances, Enter opens one.
         </span>
       </div>
-      {tipCell ? <GridTip box={box.current} cell={tipCell} view={view} data={data} /> : null}
+      {tipCell ? <GridTip box={box.current} cell={tipCell} view={view} data={data} paused={paused} /> : null}
     </section>
   );
 }
@@ -272,7 +275,8 @@ function themeColors(el: Element): GridColors {
   return { line: v("--line", "#d8dde3"), rowHover: v("--row-hover", "#eef3fb"), sel: v("--sel", "#0b62d6") };
 }
 
-function GridTip({ box, cell, view, data }: { box: HTMLElement | null; cell: Cell; view: GridView; data: DagData }) {
+function GridTip(props: { box: HTMLElement | null; cell: Cell; view: GridView; data: DagData; paused?: boolean }) {
+  const { box, cell, view, data } = props;
   const run = data.runs[cell.col];
   const task = data.tasks[cell.row];
   if (!box || !run) return null;
@@ -301,6 +305,7 @@ function GridTip({ box, cell, view, data }: { box: HTMLElement | null; cell: Cel
       <div>
         Run: {run.state} · {run.run_type} · {formatDuration(run.duration)}
       </div>
+      {run.state === "queued" && props.paused ? <div class="waits">{PAUSED_WAIT}</div> : null}
     </div>
   );
 }

@@ -2,10 +2,12 @@
 /**
  * A task try's log that follows the task while it runs: polls the logs API with its continuation token
  * (only new lines come back) every second while the try is live, and sticks to the bottom unless the user
- * scrolled up.
+ * scrolled up. It keeps the last MAX_LINES lines and says so when the log is longer, with a button that downloads the
+ * whole log as text (the API's text/plain form, read with the app's auth: a plain link could not send it).
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, seg } from "../api";
+import { API, api, authHeaders, seg } from "../api";
+import { getSession, setSession } from "../session";
 import { ErrorBox } from "./common";
 
 interface Line {
@@ -19,6 +21,8 @@ const MAX_LINES = 20_000;
 
 export function LogView(props: { dagId: string; runId: string; taskId: string; mapIndex?: number; tryNumber: number; live: boolean }) {
   const [lines, setLines] = useState<Line[]>([]);
+  /** Every line read, those no longer kept included. */
+  const [total, setTotal] = useState(0);
   const [error, setError] = useState<unknown>(null);
   const box = useRef<HTMLPreElement>(null);
   const stick = useRef(true);
@@ -30,6 +34,7 @@ export function LogView(props: { dagId: string; runId: string; taskId: string; m
   // One log per try: a change of liveness does not start it over (the lines shown stay, the token goes on).
   useEffect(() => {
     setLines([]);
+    setTotal(0);
     setError(null);
     stick.current = true;
     const ctl = new AbortController();
@@ -38,7 +43,7 @@ export function LogView(props: { dagId: string; runId: string; taskId: string; m
     let stopped = false;
     // One more read after the try stopped being live: a read in flight then may predate its last lines.
     let once = false;
-    const path = `/dags/${seg(props.dagId)}/dagRuns/${seg(props.runId)}/taskInstances/${seg(props.taskId)}/logs/${props.tryNumber}`;
+    const path = logPath(props);
     const poll = async () => {
       try {
         // Read until a page comes back short, so a long log arrives whole before the UI settles.
@@ -46,7 +51,10 @@ export function LogView(props: { dagId: string; runId: string; taskId: string; m
           const q = `${token ? `?token=${token}&limit=5000` : "?limit=5000"}${props.mapIndex === undefined ? "" : `&map_index=${props.mapIndex}`}`;
           const r = await api<{ content: Line[]; continuation_token: string | null }>("GET", `${path}${q}`, undefined, ctl.signal);
           if (r.continuation_token) token = r.continuation_token;
-          if (r.content.length) setLines((old) => old.concat(r.content).slice(-MAX_LINES));
+          if (r.content.length) {
+            setLines((old) => old.concat(r.content).slice(-MAX_LINES));
+            setTotal((n) => n + r.content.length);
+          }
           if (r.content.length < 5000) break;
         }
         setError(null);
@@ -87,14 +95,23 @@ export function LogView(props: { dagId: string; runId: string; taskId: string; m
     if (el && stick.current) el.scrollTop = el.scrollHeight;
   }, [lines]);
 
+  const cut = total - lines.length;
   return (
     <div class="log">
       <div class="log-head">
         <span>
-          Log of try {props.tryNumber} · {lines.length} line{lines.length === 1 ? "" : "s"}
+          Log of try {props.tryNumber} · {count(total)} line{total === 1 ? "" : "s"}
         </span>
         {props.live ? <span class="following">following</span> : null}
+        <span class="spacer" />
+        {total ? <DownloadLog {...props} /> : null}
       </div>
+      {cut > 0 ? (
+        <p class="notice warn log-cut">
+          Showing the last {count(lines.length)} of {count(total)} lines: the first {count(cut)} are not shown here. Download the whole log
+          to read them.
+        </p>
+      ) : null}
       <ErrorBox error={error} title="Could not read the log" />
 
       <pre
@@ -117,5 +134,47 @@ export function LogView(props: { dagId: string; runId: string; taskId: string; m
         ))}
       </pre>
     </div>
+  );
+}
+
+type LogProps = Parameters<typeof LogView>[0];
+
+/** The try's log in the API (GET …/logs/{try}; a mapped instance's by its map_index). */
+const logPath = (p: LogProps) => `/dags/${seg(p.dagId)}/dagRuns/${seg(p.runId)}/taskInstances/${seg(p.taskId)}/logs/${p.tryNumber}`;
+
+const count = (n: number) => n.toLocaleString("en-US");
+
+/**
+ * Saves the whole log as a text file: the API's text/plain form (every line, as Airflow 3 answers it), fetched with the
+ * app's auth headers, since a link cannot carry the session's token.
+ */
+function DownloadLog(props: LogProps) {
+  const [state, setState] = useState<"idle" | "busy" | "failed">("idle");
+  const download = async () => {
+    setState("busy");
+    try {
+      const q = props.mapIndex === undefined ? "" : `?map_index=${props.mapIndex}`;
+      const res = await fetch(`${API}${logPath(props)}${q}`, { headers: { ...authHeaders(), accept: "text/plain" } });
+      if (res.status === 401 && getSession()) setSession(null);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const url = URL.createObjectURL(await res.blob());
+      const a = document.createElement("a");
+      a.href = url;
+      a.download =
+        `${[props.dagId, props.runId, props.taskId, props.mapIndex ?? ""].filter((x) => x !== "").join("__")}__try-${props.tryNumber}.log`.replace(
+          /[\\/:*?"<>|]+/g,
+          "_",
+        );
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      setState("idle");
+    } catch {
+      setState("failed");
+    }
+  };
+  return (
+    <button type="button" class="link" onClick={download} disabled={state === "busy"}>
+      {state === "busy" ? "Downloading…" : state === "failed" ? "Download failed: try again" : "Download whole log"}
+    </button>
   );
 }

@@ -7,10 +7,10 @@ import { useAsync, useEvents, useSession, useThrottled } from "../hooks";
 import { capabilities } from "../session";
 import type { DagRun } from "../types";
 import { ClearDialog, MarkDialog } from "./change-dialogs";
-import { ErrorBox, Loading, StateBadge } from "./common";
+import { ErrorBox, Loading, PAUSED_WAIT, StateBadge } from "./common";
 import { NoteEditor } from "./note-editor";
 
-export function RunPanel({ dagId, runId }: { dagId: string; runId: string }) {
+export function RunPanel({ dagId, runId, paused }: { dagId: string; runId: string; paused?: boolean }) {
   const can = capabilities(useSession()?.role);
   const path = `/dags/${seg(dagId)}/dagRuns/${seg(runId)}`;
   const run = useAsync((signal) => api<DagRun>("GET", path, undefined, signal), [path]);
@@ -37,6 +37,7 @@ export function RunPanel({ dagId, runId }: { dagId: string; runId: string }) {
           </div>
         ) : null}
       </header>
+      {r.state === "queued" && paused ? <p class="notice warn">{PAUSED_WAIT}</p> : null}
       <dl class="facts">
         <dt>Type</dt>
         <dd>{r.run_type}</dd>

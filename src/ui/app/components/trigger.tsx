@@ -7,29 +7,40 @@
  */
 import { useState } from "preact/hooks";
 import { api, ApiError, seg } from "../api";
-import { useAsync } from "../hooks";
+import { useAsync, useSession } from "../hooks";
 import { fieldKind, initialText, type ParamSpec, parseConf, parseField, textOf, triggerErrors, typeHint } from "../params-form";
+import { capabilities } from "../session";
 import type { DagRun } from "../types";
 import { Dialog, ErrorBox, Field, Loading } from "./common";
 
-export function TriggerDialog({ dagId, onClose, onTriggered }: { dagId: string; onClose: () => void; onTriggered: (run: DagRun) => void }) {
+interface Props {
+  dagId: string;
+  /** A paused DAG's run waits, queued, until it is unpaused: the dialog says so and offers to unpause it. */
+  paused: boolean;
+  /** Told when the dialog unpaused the DAG (the page's switch follows). */
+  onUnpaused: () => void;
+  onClose: () => void;
+  onTriggered: (run: DagRun) => void;
+}
+
+export function TriggerDialog(props: Props) {
+  const { dagId } = props;
   const details = useAsync(
     (signal) => api<{ params: Record<string, ParamSpec> }>("GET", `/dags/${seg(dagId)}/details`, undefined, signal),
     [dagId],
   );
   return (
-    <Dialog title={`Trigger ${dagId}`} onClose={onClose} wide>
+    <Dialog title={`Trigger ${dagId}`} onClose={props.onClose} wide>
       {details.error ? <ErrorBox error={details.error} title="Could not read the DAG's params" /> : null}
-      {details.data ? (
-        <TriggerForm dagId={dagId} params={details.data.params ?? {}} onClose={onClose} onTriggered={onTriggered} />
-      ) : details.error ? null : (
-        <Loading what="params" />
-      )}
+      {details.data ? <TriggerForm {...props} params={details.data.params ?? {}} /> : details.error ? null : <Loading what="params" />}
     </Dialog>
   );
 }
 
-function TriggerForm(props: { dagId: string; params: Record<string, ParamSpec>; onClose: () => void; onTriggered: (run: DagRun) => void }) {
+function TriggerForm(props: Props & { params: Record<string, ParamSpec> }) {
+  const canPause = capabilities(useSession()?.role).editDags;
+  // As Airflow 3's trigger form: a paused DAG is unpaused with the run unless the user unticks it.
+  const [unpause, setUnpause] = useState(true);
   const names = Object.keys(props.params);
   const spec = (n: string) => props.params[n] as ParamSpec;
   const [text, setText] = useState<Record<string, string>>(() => Object.fromEntries(names.map((n) => [n, initialText(spec(n))])));
@@ -93,6 +104,10 @@ function TriggerForm(props: { dagId: string; params: Record<string, ParamSpec>; 
     const date = String(form.get("logical_date") ?? "");
     setBusy(true);
     try {
+      if (props.paused && canPause && unpause) {
+        await api("PATCH", `/dags/${seg(props.dagId)}?update_mask=is_paused`, { is_paused: false });
+        props.onUnpaused();
+      }
       const run = await api<DagRun>("POST", `/dags/${seg(props.dagId)}/dagRuns`, {
         // datetime-local is the browser's time zone: sent as UTC.
         logical_date: date ? new Date(date).toISOString() : null,
@@ -120,6 +135,17 @@ function TriggerForm(props: { dagId: string; params: Record<string, ParamSpec>; 
 
   return (
     <form onSubmit={submit} noValidate>
+      {props.paused ? (
+        <div class="notice warn">
+          <strong class="mono">{props.dagId}</strong> is paused: a run triggered now is queued and waits until the DAG is unpaused.
+          {canPause ? (
+            <label class="check">
+              <input type="checkbox" checked={unpause} onChange={(e) => setUnpause(e.currentTarget.checked)} />
+              Unpause {props.dagId} on trigger
+            </label>
+          ) : null}
+        </div>
+      ) : null}
       {names.length === 0 ? (
         <p class="muted">This DAG has no params: its run's conf is the Configuration JSON under Advanced options.</p>
       ) : null}

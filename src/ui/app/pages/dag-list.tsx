@@ -170,6 +170,8 @@ export function DagListPage() {
       {trigger ? (
         <TriggerDialog
           dagId={trigger}
+          paused={pausedNow[trigger] ?? list.find((d) => d.dag_id === trigger)?.is_paused ?? false}
+          onUnpaused={() => setPausedNow((p) => ({ ...p, [trigger]: false }))}
           onClose={() => setTrigger(null)}
           onTriggered={(run) => {
             setTrigger(null);

@@ -4,7 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, seg } from "../api";
 import { Backfills } from "../components/backfills";
 import { nextRun } from "../components/dag-row";
-import { ErrorBox, StateBadge } from "../components/common";
+import { ErrorBox, pauseSwitch, StateBadge } from "../components/common";
 import { Graph } from "../components/graph";
 import { Grid } from "../components/grid";
 import { Link } from "../components/link";
@@ -55,16 +55,7 @@ export function DagPage({ route }: { route: DagRoute }) {
         {latest ? <StateBadge state={latest.state} /> : null}
         <span class="muted">{dag.data?.timetable_summary ? `schedule ${dag.data.timetable_summary}` : dag.data ? "no schedule" : ""}</span>
         <span class="spacer" />
-        {paused !== null ? (
-          <button
-            type="button"
-            class="switch"
-            aria-pressed={!paused}
-            aria-label={paused ? "Unpause DAG" : "Pause DAG"}
-            disabled={!can.editDags}
-            onClick={togglePause}
-          />
-        ) : null}
+        {paused !== null ? <button {...pauseSwitch(dagId, paused, can.editDags)} aria-label="Active" onClick={togglePause} /> : null}
         {can.editRuns ? (
           <button type="button" class="primary" onClick={() => setTriggering(true)}>
             ▶ Trigger
@@ -104,7 +95,7 @@ export function DagPage({ route }: { route: DagRoute }) {
           {tab === "graph" ? (
             <Graph dagId={dagId} data={data} runId={runId} taskId={taskId} />
           ) : (
-            <Grid dagId={dagId} data={data} runId={runId} taskId={taskId} />
+            <Grid dagId={dagId} data={data} runId={runId} taskId={taskId} paused={paused ?? false} />
           )}
         </div>
         <aside class="panel" aria-label="Details">
@@ -119,7 +110,7 @@ export function DagPage({ route }: { route: DagRoute }) {
               tab={tab}
             />
           ) : runId ? (
-            <RunPanel dagId={dagId} runId={runId} />
+            <RunPanel dagId={dagId} runId={runId} paused={paused ?? false} />
           ) : (
             <DagSummary dag={dag.data} tasks={data.tasks.length} />
           )}
@@ -128,6 +119,8 @@ export function DagPage({ route }: { route: DagRoute }) {
       {triggering ? (
         <TriggerDialog
           dagId={dagId}
+          paused={paused ?? false}
+          onUnpaused={() => setPaused(false)}
           onClose={() => setTriggering(false)}
           onTriggered={(run) => {
             setTriggering(false);
