@@ -9,7 +9,6 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import postgres from "postgres";
 import { runAgent } from "../../../src/agent";
 import { AgentTokens } from "../../../src/auth/agent-token";
 import { parseDagSpec } from "../../../src/domain/schemas";
@@ -17,6 +16,7 @@ import { silentLogger } from "../../../src/observability/logger";
 import { buildDagRun } from "../../../src/scheduler";
 import { isStoreUnavailable, openStore, type Store } from "../../../src/store";
 import { serveAgentRpc } from "../../support/agent-rpc-server";
+import { refusedConnectionError } from "../../support/db-refusal";
 
 const dir = mkdtempSync(join(tmpdir(), "leoflow-store-outage-"));
 const rawDag = { dag_id: "outage", tasks: [{ task_id: "t", operator: "bash", bash_command: "echo one; echo two" }] };
@@ -30,12 +30,7 @@ const attempts = { finishTry: 0, appendTryLogs: 0 };
 
 beforeAll(async () => {
   // What the Postgres store throws when its server is down: a real refused connection from the driver.
-  const down = postgres("postgres://nobody@127.0.0.1:1/none", { max: 1, connect_timeout: 2, onnotice: () => {} });
-  refusal = await down`select 1`.then(
-    () => new Error("connected?"),
-    (e: Error) => e,
-  );
-  await down.end({ timeout: 0 });
+  refusal = await refusedConnectionError();
   writeFileSync(join(dir, "dag.json"), JSON.stringify(rawDag));
   const real = openStore("sqlite::memory:");
   await real.migrate();

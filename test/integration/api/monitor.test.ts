@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import postgres from "postgres";
+import { refusedConnectionError } from "../../support/db-refusal";
 import { API_PREFIX, createApi } from "../../../src/api";
 import { HEALTH_PATH, healthReport, startingHandler } from "../../../src/api/health";
 import { silentLogger } from "../../../src/observability";
@@ -55,15 +55,18 @@ forEachApiStore((makeHarness) => {
       expect(await (await dags).json()).toEqual({ path: `${API_PREFIX}/dags` });
     });
 
-    test("a failing store makes metadatabase unhealthy, not the endpoint fail", async () => {
-      const broken = { listImportErrors: () => Promise.reject(new Error("disk gone")) } as unknown as Store;
-      const app = createApi({
-        store: broken,
+    /** The API over a store double that has only `methods`, with a scheduler that says `status`. */
+    const apiOver = (methods: Partial<Record<keyof Store, unknown>>, status: "healthy" | "unhealthy" = "healthy") =>
+      createApi({
+        store: methods as unknown as Store,
         tokens: null,
         version: "1",
-        scheduler: { wake() {}, health: () => ({ status: "unhealthy", latest_scheduler_heartbeat: null }) },
+        scheduler: { wake() {}, health: () => ({ status, latest_scheduler_heartbeat: null }) },
         logger: silentLogger,
       });
+
+    test("a failing store makes metadatabase unhealthy, not the endpoint fail", async () => {
+      const app = apiOver({ listImportErrors: () => Promise.reject(new Error("disk gone")) }, "unhealthy");
       const res = await app.request("/api/v2/monitor/health");
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({
@@ -73,14 +76,7 @@ forEachApiStore((makeHarness) => {
     });
 
     test("an unexpected error is a generic 500 JSON, never a stack in the body", async () => {
-      const broken = { listDags: () => Promise.reject(new Error("secret internals")) } as unknown as Store;
-      const app = createApi({
-        store: broken,
-        tokens: null,
-        version: "1",
-        scheduler: { wake() {}, health: () => ({ status: "healthy", latest_scheduler_heartbeat: null }) },
-        logger: silentLogger,
-      });
+      const app = apiOver({ listDags: () => Promise.reject(new Error("secret internals")) });
       const res = await app.request("/api/v2/dags");
       expect(res.status).toBe(500);
       const body = await res.json();
@@ -89,21 +85,8 @@ forEachApiStore((makeHarness) => {
     });
 
     test("a database out of reach is a 503 saying so, with Retry-After, not a 500 to report", async () => {
-      // The error the Postgres driver throws for a refused connection, as a store whose server is down throws it.
-      const down = postgres("postgres://nobody@127.0.0.1:1/none", { max: 1, connect_timeout: 2, onnotice: () => {} });
-      const refusal = await down`select 1`.then(
-        () => new Error("connected?"),
-        (e: Error) => e,
-      );
-      await down.end({ timeout: 0 });
-      const broken = { findDags: () => Promise.reject(refusal) } as unknown as Store;
-      const app = createApi({
-        store: broken,
-        tokens: null,
-        version: "1",
-        scheduler: { wake() {}, health: () => ({ status: "healthy", latest_scheduler_heartbeat: null }) },
-        logger: silentLogger,
-      });
+      const refusal = await refusedConnectionError();
+      const app = apiOver({ findDags: () => Promise.reject(refusal) });
       const res = await app.request("/api/v2/dags");
       expect(res.status).toBe(503);
       expect(res.headers.get("retry-after")).toBe("5");
