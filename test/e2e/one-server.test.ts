@@ -73,6 +73,7 @@ describePg("one Lite server per Postgres schema", () => {
         "--db",
         db,
         "--mode=pro",
+        "--executor=subprocess",
         "--leader-poll",
         "1",
         "--jwt-secret=one-server-test-secret-0123456789",
