@@ -59,6 +59,9 @@ export async function announceAdmin(store: UserStore, password: string | undefin
     out.print(
       `\n  Leoflow admin user created.\n  username: admin\n  password: ${generatedPassword}\n  (shown once; set LEOFLOW_ADMIN_PASSWORD to choose it)\n\n`,
     );
-  else if (created) out.info("admin user created with the password from LEOFLOW_ADMIN_PASSWORD");
-  else if (updated) out.info("admin password changed to the one in LEOFLOW_ADMIN_PASSWORD");
+  // The password may come from the environment or the config file: name both, not one.
+  else if (created) out.info(`admin user created with the given password (${PASSWORD_SOURCES})`);
+  else if (updated) out.info(`admin password changed to the given one (${PASSWORD_SOURCES})`);
 }
+
+const PASSWORD_SOURCES = "LEOFLOW_ADMIN_PASSWORD or the config file's admin_password";
