@@ -34,7 +34,12 @@ export function mappingRefs(task: MappingFields): XComRef[] {
 /** The upstream task_ids a mapping reads, which every mapped task depends on (as in Airflow). */
 export const mappingUpstreams = (task: MappingFields): string[] => [...new Set(mappingRefs(task).map((r) => r.xcom))];
 
-export type Expansion = { kind: "instances"; count: number } | { kind: "empty"; reason: string } | { kind: "failed"; reason: string };
+/** `upstream_failed`: an upstream it expands over pushed nothing (skipped, or failed under all_done), as Airflow's. */
+export type Expansion =
+  | { kind: "instances"; count: number }
+  | { kind: "empty"; reason: string }
+  | { kind: "failed"; reason: string }
+  | { kind: "upstream_failed"; reason: string };
 
 /** A JSON value's type as a person reads it. */
 export function jsonTypeName(v: unknown): string {
@@ -44,7 +49,8 @@ export function jsonTypeName(v: unknown): string {
   return typeof v;
 }
 
-type Loaded = { lists: [string, unknown[]][] } | { kwargs: Record<string, unknown>[] } | { failed: string };
+type Failure = { failed: string; missing?: true };
+type Loaded = { lists: [string, unknown[]][] } | { kwargs: Record<string, unknown>[] } | Failure;
 
 /**
  * Resolves every XCom reference of the mapping to a list. `sources` holds the loaded XComs by `sourceKey`
@@ -56,20 +62,22 @@ function load(task: MappingFields, sources: ReadonlyMap<string, unknown>): Loade
    * expand_kwargs). In key order: Postgres's jsonb keeps no insertion order, and map indexes must mean the same
    * pairs on both stores.
    */
-  const fromXCom = (ref: XComRef, dicts: boolean): unknown[] | string => {
+  const fromXCom = (ref: XComRef, dicts: boolean): unknown[] | Failure => {
     const key = ref.key ?? "return_value";
     const where = `the XCom ${key === "return_value" ? "" : `${key} `}of upstream ${ref.xcom}`;
-    if (!sources.has(sourceKey(ref))) return `task ${task.task_id} expands over ${where}, which pushed none`;
+    if (!sources.has(sourceKey(ref))) return { failed: `task ${task.task_id} expands over ${where}, which pushed none`, missing: true };
     const v = sources.get(sourceKey(ref));
     if (dicts && jsonTypeName(v) === "object")
       return Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     if (!Array.isArray(v))
-      return `task ${task.task_id} expands over ${where}, which is a ${jsonTypeName(v)}, not a list${dicts ? " or an object" : ""}`;
+      return {
+        failed: `task ${task.task_id} expands over ${where}, which is a ${jsonTypeName(v)}, not a list${dicts ? " or an object" : ""}`,
+      };
     return v;
   };
   if (task.expand_kwargs !== undefined) {
     const list = isRef(task.expand_kwargs) ? fromXCom(task.expand_kwargs, false) : task.expand_kwargs;
-    if (typeof list === "string") return { failed: list };
+    if (!Array.isArray(list)) return list;
     const bad = list.findIndex((item) => jsonTypeName(item) !== "object");
     if (bad >= 0)
       return {
@@ -80,7 +88,7 @@ function load(task: MappingFields, sources: ReadonlyMap<string, unknown>): Loade
   const lists: [string, unknown[]][] = [];
   for (const [name, v] of Object.entries(task.expand ?? {})) {
     const list = isRef(v) ? fromXCom(v, true) : v;
-    if (typeof list === "string") return { failed: list };
+    if (!Array.isArray(list)) return list;
     lists.push([name, list]);
   }
   return { lists };
@@ -97,7 +105,7 @@ const lengthOf = (l: Exclude<Loaded, { failed: string }>): number =>
  */
 export function expandTask(task: MappingFields, sources: ReadonlyMap<string, unknown>, maxLength: number): Expansion {
   const loaded = load(task, sources);
-  if ("failed" in loaded) return { kind: "failed", reason: loaded.failed };
+  if ("failed" in loaded) return { kind: loaded.missing ? "upstream_failed" : "failed", reason: loaded.failed };
   const count = lengthOf(loaded);
   if (count > maxLength)
     return {

@@ -49,13 +49,15 @@ export async function expandMappedTasks(
       expandedRuns.push(r.run.id);
       continue;
     }
-    const patch = { start_date: now, end_date: now, note: expansion.reason };
+    // An upstream that pushed nothing is the upstream's failure (Airflow: upstream_failed), not a try of this task.
+    const upstream = expansion.kind === "upstream_failed";
+    const patch = upstream ? { end_date: now, note: expansion.reason } : { start_date: now, end_date: now, note: expansion.reason };
     // A mapping that cannot expand fails for good, as in Airflow: a retry would read the same XComs.
     if (expansion.kind === "failed") Object.assign(patch, { max_tries: r.ti.try_number - 1 });
     transitions.push({
       id: r.ti.id,
       from: ["none"],
-      to: expansion.kind === "empty" ? "skipped" : "failed",
+      to: expansion.kind === "empty" ? "skipped" : expansion.kind,
       try_number: r.ti.try_number,
       patch,
     });

@@ -139,6 +139,18 @@ function mappingSuite(makeStore: () => Promise<Store>) {
     expect(run.state).toBe("failed");
   });
 
+  test("an upstream that pushed nothing makes the mapped task upstream_failed (the upstream's failure, as Airflow's), not failed", async () => {
+    const { run, tis } = await runMapped(undefined);
+    const each = tis.find((t) => t.task_id === "each")!;
+    expect([each.state, each.note, each.start_date]).toEqual([
+      "upstream_failed",
+      "task each expands over the XCom of upstream make, which pushed none",
+      null,
+    ]);
+    expect(tis.find((t) => t.task_id === "total")?.state).toBe("upstream_failed");
+    expect(run.state).toBe("failed");
+  });
+
   test("a list longer than --max-map-length fails the mapped task with the count and the limit", async () => {
     const { tis } = await runMapped(
       Array.from({ length: 1500 }, (_, i) => i),

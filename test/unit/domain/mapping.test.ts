@@ -79,7 +79,7 @@ describe("expandTask", () => {
       { task_id: "each", expand: { x: { xcom: "make" } } },
       none,
       1024,
-      { kind: "failed", reason: "task each expands over the XCom of upstream make, which pushed none" },
+      { kind: "upstream_failed", reason: "task each expands over the XCom of upstream make, which pushed none" },
     ],
     [
       "over the limit",
