@@ -58,8 +58,18 @@ function getEngine(): NonNullable<typeof engine> {
   const { default: Ajv } = require("ajv/dist/2020") as typeof import("ajv/dist/2020");
   const { default: addFormats } = require("ajv-formats") as typeof import("ajv-formats");
   // strict: false — as jsonschema, unknown keywords (Airflow's title, section, values_display…) and unknown
-  // formats (Airflow's "multiline") are ignored. verbose: each error carries the value it is about.
-  const ajv = new Ajv({ strict: false, verbose: true, logger: false, validateSchema: false, allErrors: false });
+  // formats (Airflow's "multiline") are ignored. verbose: each error carries the value it is about. regExp:
+  // `pattern` runs on the server's thread at every trigger, so a DAG's pattern must not be able to stall it with a
+  // crafted conf (native /^(a+)+$/ takes half a second on 29 characters, and doubles with each one more): RE2's
+  // linear-time engine (re2js), which refuses what it cannot run in linear time (lookaround, backreferences).
+  const ajv = new Ajv({
+    strict: false,
+    verbose: true,
+    logger: false,
+    validateSchema: false,
+    allErrors: false,
+    code: { regExp: linearRegExp() },
+  });
   addFormats(ajv);
   engine = { ajv, compiled: new Map() };
   return engine;
@@ -216,4 +226,16 @@ function describeError(e: ErrorObject, branches: ErrorObject[], name: string): s
     default:
       return `${show(v)} ${e.message ?? `fails the ${e.keyword} keyword`}`;
   }
+}
+
+/** ajv's RegExp engine over RE2 (re2js): `test` finds the pattern anywhere in the string, as RegExp#test does. */
+function linearRegExp() {
+  const { RE2JS } = require("re2js") as typeof import("re2js");
+  const engine = (pattern: string) => {
+    const re = RE2JS.compile(pattern);
+    // ajv shares one compiled pattern per toString() in a validator's scope: each says its own pattern.
+    return { test: (s: string) => re.matcher(s).find(), toString: () => `re2:${pattern}` };
+  };
+  // What ajv's standalone code would require to build the same engine (unused: validators are compiled here).
+  return Object.assign(engine, { code: 'require("re2js").RE2JS' });
 }

@@ -31,6 +31,28 @@ forEachApiStore((makeHarness) => {
       return h;
     };
 
+    test("a pattern with nested quantifiers is checked in linear time, and right: a crafted conf neither stalls nor fools it", async () => {
+      // The native engine backtracks exponentially on (a+)+ against "aaa…ab" and, at its backtracking limit (~0.5 s of
+      // the server's thread per trigger), answers "no match" even where the other branch matches: the trigger below
+      // was refused. RE2 (re2js) answers at once, and rightly.
+      const h = await makeHarness();
+      const pattern = "^(?:(a+)+c|a*b)$";
+      const spec = parseDagSpec({
+        dag_id: "redos",
+        schedule: null,
+        params: { word: { type: "string", pattern, default: "ab" } },
+        tasks: [{ task_id: "t", operator: "bash", bash_command: "true" }],
+      });
+      await h.store.upsertDag("default", { spec, fileloc: "/dags/redos.json", pausedOnCreate: false, now: NOW });
+      const matching = `${"a".repeat(30)}b`;
+      const ok = await h.json("POST", "/api/v2/dags/redos/dagRuns", { body: { logical_date: null, conf: { word: matching } } });
+      expect(ok.status).toBe(200);
+      const crafted = `${"a".repeat(60)}x`;
+      const refused = await h.json("POST", "/api/v2/dags/redos/dagRuns", { body: { logical_date: null, conf: { word: crafted } } });
+      expect(refused.status).toBe(400);
+      expect(refused.body.detail).toBe(`invalid conf: conf.word: "${crafted}" does not match the pattern ${pattern}`);
+    });
+
     test("conf that every schema accepts triggers the run, conf as given", async () => {
       const h = await harness();
       const conf = { note: null, code: "xyz", day: "2026-02-28", ids: [1, 2], target: { host: "h" }, ratio: 2.5, greeting: 5 };

@@ -85,7 +85,17 @@ describe("params in a DAG file", () => {
     const r2 = await load("bad_schema2", { params: { plain: { type: "string", minLength: -1 }, re: { type: "string", pattern: "(" } } });
     expect(r2.errors).toEqual([
       { path: "params.plain", message: "not a valid JSON Schema: minLength must be >= 0" },
-      { path: "params.re", message: expect.stringMatching(/^not a valid JSON Schema: Invalid regular expression/) },
+      { path: "params.re", message: "not a valid JSON Schema: error parsing regexp: missing closing ): `(`" },
+    ]);
+  });
+
+  test("a pattern RE2 cannot run in linear time (lookaround, backreferences) is an import error naming the param", async () => {
+    const r = await load("lookahead", { params: { code: { type: "string", pattern: "^(?=x)[a-z]+$", default: "xy" } } });
+    expect(r.errors).toEqual([
+      {
+        path: "params.code",
+        message: expect.stringMatching(/^not a valid JSON Schema: error parsing regexp: invalid or unsupported Perl syntax: `\(\?=`/),
+      },
     ]);
   });
 
