@@ -74,8 +74,7 @@ async function loadWiring() {
  * server while this one lives (its session dropped, and the other took it): this one stops, as SIGTERM would. (A Pro
  * replica takes no such lock, its replicas elect a leader, but refuses a database a Lite server runs: below.)
  */
-async function litePostgresLock(cfg: ServeConfig, log: Logger) {
-  const pg = splitSchema(cfg.db.trim());
+async function litePostgresLock(pg: { url: string; schema?: string }, log: Logger) {
   return lockPostgresForServer(pg.url, {
     schema: pg.schema,
     owner: `${LITE_OWNER_PREFIX}pid ${process.pid} on ${hostname()}`,
@@ -106,13 +105,15 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   configureLogging({ level: cfg.log_level, format: cfg.log_format });
   // Before anything is written (the secrets key, the migration): a second server on the same file stops here.
   const sqlitePath = sqlitePathOf(cfg.db.trim());
+  // A Postgres URL's schema (?search_path) names the deployment: its scheduler lock, its event and wake channels.
+  const pg = splitSchema(cfg.db.trim());
   const serverLock = sqlitePath
     ? lockSqliteForServer(
         sqlitePath,
         `the leoflow server with pid ${process.pid} on ${hostname()} (--port ${cfg.port}, started ${new Date().toISOString()})`,
       )
     : cfg.mode === "lite"
-      ? await litePostgresLock(cfg, log)
+      ? await litePostgresLock(pg, log)
       : null;
   const fileRoots = sensorFileRoots(cfg);
   // Secrets (connection passwords and extras, secret variables) are sealed at the store's door (store/secrets.ts).
@@ -123,10 +124,7 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     onGenerated: (file) => log.info("generated a secrets key", { file }),
   });
   // After the settings are checked (a Pro replica without its keys says so first), before anything is written.
-  if (cfg.mode === "pro") {
-    const pg = splitSchema(cfg.db.trim());
-    await refuseBesideLiteServer(pg.url, pg.schema);
-  }
+  if (cfg.mode === "pro") await refuseBesideLiteServer(pg.url, pg.schema);
   const rawStore = openStore(cfg.db, { xcomMaxBytes: cfg.xcom_max_bytes, backgroundCheckpoints: true });
   // Names this binary's release next to the schema versions when the store is newer than it (store/migrate.ts).
   await rawStore.migrate().catch((e) => {
@@ -211,13 +209,12 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   const events = new EventHub();
   // Events go into the event log (in Pro shared by every replica, each streaming all of it); the hub fans
   // them out to this process's streams. The log reads and writes the raw store: its rows are not secrets.
-  const eventsDb = splitSchema(cfg.db);
   const eventLog = createServerEvents({
     store: rawStore,
     hub: events,
     logger: log.child("events"),
     retention: { maxAgeMs: cfg.events_retention * 1000, maxRows: cfg.events_retention_rows },
-    pg: cfg.mode === "pro" ? { url: eventsDb.url, channel: channelFor(EVENTS_CHANNEL, eventsDb.schema) } : undefined,
+    pg: cfg.mode === "pro" ? { url: pg.url, channel: channelFor(EVENTS_CHANNEL, pg.schema) } : undefined,
   });
   const metrics = new Metrics();
   const runEnds = new RunEnds();
@@ -325,7 +322,6 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
   });
   // Pro: one replica leads the scheduler (advisory lock); wake-ups reach it from any replica (LISTEN/NOTIFY).
   const pro = cfg.mode === "pro";
-  const pg = splitSchema(cfg.db); // lock and channel are per deployment: per schema of the database
   let campaign: LeaderCampaign | null = null;
   const wakeBus: WakeBus = pro
     ? new PgWakeBus({

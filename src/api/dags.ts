@@ -77,19 +77,23 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   const { store } = deps;
   const app = new Hono<ApiEnv>();
 
-  /** The files of `team` with import errors now (a handful: one row a broken file). */
-  const brokenFiles = async (team: string) =>
-    new Set((await store.listImportErrors(team, { limit: 100_000 })).items.map((e) => e.filename));
-  /** DAGResponses with each DAG's next run and whether its file has import errors (one store read each for them all). */
+  /**
+   * What DAGResponse adds to stored DAGs of `team`: each one's next run and whether its file has import errors now,
+   * one store read each for them all (a team's import errors are a handful: one row a broken file).
+   */
+  const extrasOf = async (team: string, dags: readonly DagRecord[]) => {
+    const [next, errors] = await Promise.all([
+      nextDagRuns(store, team, dags, deps.now()),
+      store.listImportErrors(team, { limit: 100_000 }),
+    ]);
+    const broken = new Set(errors.items.map((e) => e.filename));
+    return (d: DagRecord) => [next.get(d.dag_id) ?? null, broken.has(d.fileloc)] as const;
+  };
   const serializeDags = async (team: string, dags: readonly DagRecord[]) => {
-    const [next, broken] = await Promise.all([nextDagRuns(store, team, dags, deps.now()), brokenFiles(team)]);
-    return dags.map((d) => serializeDag(d, next.get(d.dag_id), broken.has(d.fileloc)));
+    const extras = await extrasOf(team, dags);
+    return dags.map((d) => serializeDag(d, ...extras(d)));
   };
-  const nextRunOf = async (dag: DagRecord) => (await nextDagRuns(store, dag.team, [dag], deps.now())).get(dag.dag_id) ?? null;
-  const serializeOne = async (dag: DagRecord) => {
-    const [next, broken] = await Promise.all([nextRunOf(dag), brokenFiles(dag.team)]);
-    return serializeDag(dag, next, broken.has(dag.fileloc));
-  };
+  const serializeOne = async (dag: DagRecord) => (await serializeDags(dag.team, [dag]))[0]!;
 
   app.get("/dags", async (c) => {
     const q = parseQuery(c, ListDagsQuery, LIST_ARRAYS);
@@ -178,12 +182,11 @@ export function dagRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.get("/dags/:dag_id/details", async (c) => {
     const dag = await getDagOr404(store, teamOf(c), c.req.param("dag_id"));
-    const [versions, next, broken] = await Promise.all([
+    const [versions, extras] = await Promise.all([
       store.listDagVersions(dag.team, { dag_id: dag.dag_id, version_id: dag.version_id, limit: 1 }),
-      nextRunOf(dag),
-      brokenFiles(dag.team),
+      extrasOf(dag.team, [dag]),
     ]);
-    return c.json(serializeDagDetails(dag, versions.items[0] ?? null, next, broken.has(dag.fileloc)));
+    return c.json(serializeDagDetails(dag, versions.items[0] ?? null, ...extras(dag)));
   });
 
   app.get("/dags/:dag_id/tasks", async (c) => {

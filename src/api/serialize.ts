@@ -119,8 +119,10 @@ export interface NextDagRun {
   run_after: Date;
 }
 
-/** DAGResponse; `next` is the DAG's next run (null: none will be created, as for a DAG without a schedule). */
-/** `importErrors`: its file has import errors now (the DAG keeps its last good version meanwhile, dags/folder-sync.ts). */
+/**
+ * DAGResponse; `next` is the DAG's next run (null: none will be created, as for a DAG without a schedule);
+ * `importErrors`: its file has import errors now (the DAG keeps its last good version meanwhile, dags/folder-sync.ts).
+ */
 export function serializeDag(dag: DagRecord, next: NextDagRun | null = null, importErrors = false) {
   const s = dag.spec;
   return {

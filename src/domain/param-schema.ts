@@ -1,8 +1,8 @@
 /**
  * DAG params as Airflow's `Param`: each param is a JSON Schema (Draft 2020-12, as Airflow's jsonschema uses by
  * default, with its format checker) plus a `default` and a `description`. A value a DAG file writes bare
- * (`"limit": 10`) is the param `{ "default": 10 }`. Pure; the validator (ajv with ajv-formats) is require()d
- * the first time a schema is checked, so a server that is never triggered with params does not load it.
+ * (`"limit": 10`) is the param `{ "default": 10 }`. Pure; the validator (ajv with ajv-formats, patterns by re2js)
+ * is require()d the first time a schema is checked, so a server that is never triggered with params does not load it.
  *
  * Messages name what is wrong with the value itself (`expected integer, got string "x"`, `"ab" is shorter than
  * the minimum length 3`); callers put them under `conf.<name>` (a trigger) or `params.<name>` (an import error).
@@ -160,10 +160,10 @@ function describeErrors(name: string, errors: ErrorObject[]): string {
   if (!e) return "refused by the param's schema";
   const branches = errors.slice(0, i).filter((b) => b.schemaPath.startsWith(`${e.schemaPath}/`));
   const at = e.instancePath ? `in ${name}${pointerPath(e.instancePath)}: ` : "";
-  return at + describeError(e, branches, name);
+  return at + describeError(e, branches);
 }
 
-function describeError(e: ErrorObject, branches: ErrorObject[], name: string): string {
+function describeError(e: ErrorObject, branches: ErrorObject[]): string {
   const v: unknown = e.data;
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
@@ -218,9 +218,7 @@ function describeError(e: ErrorObject, branches: ErrorObject[], name: string): s
     case "oneOf": {
       if (e.keyword === "oneOf" && Array.isArray(p.passingSchemas))
         return `${show(v)} matches more than one of the oneOf schemas (${p.passingSchemas.join(" and ")})`;
-      const why = [
-        ...new Set(branches.filter((b) => !["anyOf", "oneOf", "if"].includes(b.keyword)).map((b) => describeError(b, [], name))),
-      ];
+      const why = [...new Set(branches.filter((b) => !["anyOf", "oneOf", "if"].includes(b.keyword)).map((b) => describeError(b, [])))];
       return `${show(v)} matches none of the ${e.keyword} schemas${why.length ? ` (${why.join("; ")})` : ""}`;
     }
     default:

@@ -132,7 +132,7 @@ export function clearsForRun(
     // no mapped argument and failed the run. It stays removed; the next expansion revives it if its list has it.
     if (ti.map_index >= 0 && ti.state === "removed") continue;
     const c = clearFor(ti, tasks.get(ti.task_id));
-    if (!wholeMaps.has(ti.task_id) || ti.map_index < 0 || ti.state === "removed") {
+    if (!wholeMaps.has(ti.task_id) || ti.map_index < 0) {
       if (c) clears.push(c);
       continue;
     }

@@ -42,7 +42,8 @@ export interface ClusterHealthOptions {
 
 export class ClusterHealth {
   private lastWrite = -Infinity;
-  private writing = false;
+  /** The write in flight: a tick meanwhile writes nothing. */
+  private writing: Promise<void> | null = null;
 
   constructor(private readonly o: ClusterHealthOptions) {}
 
@@ -59,18 +60,17 @@ export class ClusterHealth {
     if (this.writing || !this.o.leading() || now - this.lastWrite < HEARTBEAT_EVERY_MS) return;
     const last = this.o.local().latest_scheduler_heartbeat;
     if (!last) return;
-    this.writing = true;
-    this.o.store
+    this.writing = this.o.store
       .recordSchedulerHeartbeat(this.o.replica, new Date(last))
       .then(
         () => void (this.lastWrite = now),
         (e) => this.o.logger.warn("the scheduler's shared heartbeat could not be written; the next tick tries again", { error: e }),
       )
-      .finally(() => (this.writing = false));
+      .finally(() => (this.writing = null));
   }
 
   /** Resolves once a write in flight is done (tests). */
   async settled(): Promise<void> {
-    while (this.writing) await new Promise((r) => setTimeout(r, 1));
+    await this.writing;
   }
 }

@@ -196,21 +196,20 @@ export class SchedulerLoop {
     this.request(dagRunId === undefined ? SWEEP : { kind: "runs", ids: [dagRunId] });
   }
 
-  /**
-   * Healthy while ticks keep coming within a few sweep periods. An instance that does not lead (stopped,
-   * or a follower) is idle by design and healthy.
-   */
   /** How long without a tick a leading loop stays healthy: three sweeps, at least 10 s. */
   get healthStaleMs(): number {
     return Math.max(3 * this.opts.sweepIntervalMs, 10_000);
   }
 
+  /**
+   * Healthy while ticks keep coming within a few sweep periods. An instance that does not lead (stopped,
+   * or a follower) is idle by design and healthy.
+   */
   health(): { status: "healthy" | "unhealthy"; latest_scheduler_heartbeat: string | null } {
     const heartbeat = this.lastTickAt?.toISOString() ?? null;
     if (!this.leadingSince) return { status: "healthy", latest_scheduler_heartbeat: heartbeat };
-    const staleAfter = this.healthStaleMs;
     const since = (this.lastTickAt ?? this.leadingSince).getTime();
-    const healthy = this.clock.now().getTime() - since < staleAfter;
+    const healthy = this.clock.now().getTime() - since < this.healthStaleMs;
     return { status: healthy ? "healthy" : "unhealthy", latest_scheduler_heartbeat: heartbeat };
   }
 

@@ -53,6 +53,7 @@ import type {
   EventLogRow,
 } from "../../domain";
 import { runMigrations } from "../migrate";
+import { CHECK_DB, postgresWhere } from "./where";
 import { DEFAULT_XCOM_MAX_BYTES } from "../sqlite";
 import type { Store } from "../store";
 import type { DagHead } from "../ports/lookups";
@@ -64,7 +65,6 @@ import { settleTryEnds } from "../sqlite/inline-finish";
 import { finishTryEnds, tryEndsStatement } from "./inline-finish";
 import type { ChangeCursor, DagRunStateChange, KnownTaskInstance, RunChanges, TickReads } from "../ports/scheduler";
 import { loadTickReads } from "./tick-reads";
-import { redactUrl } from "../../domain";
 import { connect, shareArrayTypes, type Pool } from "./client";
 import * as dags from "./dags";
 import * as dagsQuery from "./dags-query";
@@ -168,14 +168,14 @@ export class PostgresStore implements Store {
   readonly inlineEndsInFlight = INLINE_ENDS_IN_FLIGHT;
   readonly schema: string;
   private readonly xcomMaxBytes: number;
-  /** The URL without its password, for error messages. */
+  /** The URL without its password, and the schema, for error messages. */
   private readonly where: string;
   /** Which event types enabled webhooks want: gates the outbox INSERTs of state changes. */
   private readonly webhookInterest = new WebhookInterest();
 
   constructor(opts: PostgresStoreOptions) {
     this.schema = opts.schema ?? "public";
-    this.where = redactUrl(opts.url);
+    this.where = postgresWhere(opts.url, this.schema);
     this.sql = connect({ url: opts.url, schema: this.schema, max: opts.max });
     this.hot = connect({ url: opts.url, schema: this.schema, max: opts.hotMax ?? HOT_POOL_MAX, genericPlans: true });
     this.inlineEnds = connect({ url: opts.url, schema: this.schema, max: 1, genericPlans: true });
@@ -190,11 +190,7 @@ export class PostgresStore implements Store {
       shareArrayTypes(this.sql, [this.hot, this.inlineEnds]);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      throw new Error(
-        `migrating Postgres at ${this.where} (schema ${this.schema}) failed: ${reason}; ` +
-          "check --db (host, port, database, user, password) and that the server is running",
-        { cause: err },
-      );
+      throw new Error(`migrating Postgres at ${this.where} failed: ${reason}; ${CHECK_DB}`, { cause: err });
     }
   }
 

@@ -10,8 +10,8 @@
  * lost while the server lives (Postgres restarted), it is taken again on the next check; if another server took it
  * meanwhile, `onLost` is told, and the server must stop scheduling.
  */
-import { redactUrl } from "../../domain";
 import { PgAdvisoryLock } from "./advisory-lock";
+import { CHECK_DB, postgresWhere } from "./where";
 import { leaderLockIdFor } from "./lock-ids";
 import type { ServerLock } from "../sqlite/server-lock";
 
@@ -35,9 +35,8 @@ export async function lockPostgresForServer(url: string, opts: PostgresServerLoc
     acquired = await reaching(url, opts.schema, () => lock.tryAcquire());
     if (!acquired) {
       const holder = await lock.holder().catch(() => null);
-      const where = `${redactUrl(url)}${opts.schema ? ` (schema ${opts.schema})` : ""}`;
       throw new Error(
-        `the database ${where} already has a Leoflow scheduler: ${holder ?? "another leoflow server"} holds its lock; one Lite server per database: stop that one first, give this one its own schema (?search_path=…), or run every server on it with --mode=pro (they elect one scheduler)`,
+        `the database ${postgresWhere(url, opts.schema)} already has a Leoflow scheduler: ${holder ?? "another leoflow server"} holds its lock; one Lite server per database: stop that one first, give this one its own schema (?search_path=…), or run every server on it with --mode=pro (they elect one scheduler)`,
       );
     }
   } finally {
@@ -77,7 +76,7 @@ export async function refuseBesideLiteServer(url: string, schema?: string): Prom
     const holder = await reaching(url, schema, () => lock.holder());
     if (holder?.startsWith(LITE_OWNER_PREFIX))
       throw new Error(
-        `the database ${redactUrl(url)}${schema ? ` (schema ${schema})` : ""} is run by a Lite server: ${holder}; a Pro replica cannot share it (the Lite server schedules alone, with its own secrets key): stop that server first, then start every server on it with --mode=pro`,
+        `the database ${postgresWhere(url, schema)} is run by a Lite server: ${holder}; a Pro replica cannot share it (the Lite server schedules alone, with its own secrets key): stop that server first, then start every server on it with --mode=pro`,
       );
   } finally {
     await lock.close().catch(() => {});
@@ -93,9 +92,6 @@ async function reaching<T>(url: string, schema: string | undefined, call: () => 
     return await call();
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
-    throw new Error(
-      `connecting to Postgres at ${redactUrl(url)} (schema ${schema ?? "public"}) failed: ${reason}; check --db (host, port, database, user, password) and that the server is running`,
-      { cause: e },
-    );
+    throw new Error(`connecting to Postgres at ${postgresWhere(url, schema ?? "public")} failed: ${reason}; ${CHECK_DB}`, { cause: e });
   }
 }
