@@ -10,7 +10,8 @@ import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnCapturing } from "../support/leoflow-process";
-import { describePg, freshSchemas, pgUrl } from "../support/postgres";
+import { describePg, freshSchemas, pgUrlWithSchema } from "../support/postgres";
+import { proFlags } from "../support/pro-cluster";
 import { ADMIN_PASSWORD, liteServeArgv, startLeoflow, waitFor } from "./harness";
 
 test("a second server on the same SQLite database exits 1 naming the first; the first keeps serving", async () => {
@@ -40,7 +41,7 @@ describePg("one Lite server per Postgres schema", () => {
     mkdirSync(join(dir, "dags"));
     return dir;
   };
-  const dbOf = (schema: string) => `${pgUrl()}${pgUrl().includes("?") ? "&" : "?"}search_path=${schema}`;
+  const dbOf = (schema: string) => pgUrlWithSchema(schema);
 
   test("a second Lite server on the same schema exits 1 naming the first; another schema is its own; once the first stops, it starts", async () => {
     const db = dbOf(schemas.next());
@@ -69,16 +70,7 @@ describePg("one Lite server per Postgres schema", () => {
     const db = dbOf(schemas.next());
     const pro = await startLeoflow({
       dir: folder(),
-      args: [
-        "--db",
-        db,
-        "--mode=pro",
-        "--executor=subprocess",
-        "--leader-poll",
-        "1",
-        "--jwt-secret=one-server-test-secret-0123456789",
-        `--secrets-key=${"0".repeat(63)}1`,
-      ],
+      args: [...proFlags(db), "--leader-poll", "1"],
     });
     try {
       await waitFor(
@@ -102,7 +94,7 @@ describePg("one Lite server per Postgres schema", () => {
 describePg("a Pro replica beside a Lite server", () => {
   const schemas = freshSchemas();
   test("a Pro replica on a schema a Lite server runs exits 1 naming it; the Lite server keeps serving", async () => {
-    const db = `${pgUrl()}${pgUrl().includes("?") ? "&" : "?"}search_path=${schemas.next()}`;
+    const db = pgUrlWithSchema(schemas.next());
     const folder = () => {
       const dir = mkdtempSync(join(tmpdir(), "leoflow-pro-beside-lite-"));
       mkdirSync(join(dir, "dags"));
@@ -111,17 +103,10 @@ describePg("a Pro replica beside a Lite server", () => {
     const lite = await startLeoflow({ dir: folder(), args: ["--db", db] });
     try {
       const dir = folder();
-      const pro = spawnCapturing(
-        [
-          ...liteServeArgv(dir),
-          "--db",
-          db,
-          "--mode=pro",
-          "--jwt-secret=one-server-test-secret-0123456789",
-          `--secrets-key=${"0".repeat(63)}1`,
-        ],
-        { cwd: dir, env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: ADMIN_PASSWORD } },
-      );
+      const pro = spawnCapturing([...liteServeArgv(dir), ...proFlags(db)], {
+        cwd: dir,
+        env: { ...process.env, LEOFLOW_ADMIN_PASSWORD: ADMIN_PASSWORD },
+      });
       expect(await pro.proc.exited).toBe(1);
       expect(pro.output()).toContain(`is run by a Lite server: leoflow lite pid ${lite.proc.pid} on `);
       expect(pro.output()).toContain("stop that server first, then start every server on it with --mode=pro");

@@ -5,7 +5,7 @@
  */
 import { afterAll, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { describePg, freshSchemas, pgUrl } from "../support/postgres";
+import { describePg, freshSchemas, pgUrlWithSchema } from "../support/postgres";
 import { metricValue, startLeoflow, waitForRun, type Leoflow } from "./harness";
 
 const FIXTURES = resolve(import.meta.dir, "../fixtures/e2e");
@@ -18,7 +18,7 @@ describePg("leoflow serve --mode=lite --db=postgres://… (compiled binary)", ()
     await lf?.stop();
   });
   const schema = freshSchemas().next();
-  const db = `${pgUrl()}${pgUrl().includes("?") ? "&" : "?"}search_path=${schema}`;
+  const db = pgUrlWithSchema(schema);
 
   test("a triggered run succeeds with its XCom and logs, and survives a restart on the same database", async () => {
     lf = await startLeoflow({ dagsFrom: FIXTURES, args: [`--db=${db}`] });

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describePg, freshSchemas, pgUrl } from "../support/postgres";
+import { describePg, freshSchemas, pgUrlWithSchema } from "../support/postgres";
+import { proFlags } from "../support/pro-cluster";
 import { startLeoflow, waitFor } from "./harness";
 
 describePg("scheduler.leader_changed (compiled binary, Pro)", () => {
@@ -27,19 +28,10 @@ describePg("scheduler.leader_changed (compiled binary, Pro)", () => {
   const schemas = freshSchemas();
 
   test("the event names the new leader's host, pid and URL", async () => {
-    const db = `${pgUrl()}${pgUrl().includes("?") ? "&" : "?"}search_path=${schemas.next()}`;
+    const db = pgUrlWithSchema(schemas.next());
     const dir = mkdtempSync(join(tmpdir(), "leoflow-pro-leader-"));
     mkdirSync(join(dir, "dags"));
-    const args = [
-      "--db",
-      db,
-      "--mode=pro",
-      "--executor=subprocess",
-      "--leader-poll",
-      "1",
-      "--jwt-secret=pro-leader-test-secret-0123456789",
-    ];
-    const pro = [...args, `--secrets-key=${"0".repeat(63)}1`];
+    const pro = [...proFlags(db), "--leader-poll", "1"];
     const first = await startLeoflow({ dir, args: pro });
     const created = await first.api("POST", "/api/v2/leoflow/webhooks", {
       url: `http://127.0.0.1:${receiver.port}/hook`,

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { BINARY, startLeoflow, waitForRun, type Leoflow } from "../e2e/harness";
-import { describePg, freshSchemas, pgUrl } from "../support/postgres";
+import { describePg, freshSchemas, pgUrlWithSchema } from "../support/postgres";
 
 const FIXTURES = resolve(import.meta.dir, "../fixtures/security");
 
@@ -188,7 +188,7 @@ describePg("bad input on postgres (compiled binary)", () => {
   // freshSchemas drops its schema (a drop under a live server can deadlock with its queries: seen in CI).
   badInputSuite("postgres", () => [`--db=${db}`]);
   const schema = freshSchemas().next();
-  db = `${pgUrl()}${pgUrl().includes("?") ? "&" : "?"}search_path=${schema}`;
+  db = pgUrlWithSchema(schema);
 });
 
 describe("kubernetes executor flags are checked at start", () => {

@@ -14,7 +14,7 @@ import postgres from "postgres";
 import { BINARY, startLeoflow, waitFor, waitForRun, type Leoflow } from "../e2e/harness";
 import { verifyWebhook } from "../../src/events";
 import { writeDag } from "../faults/helpers";
-import { describePg, freshSchemas, pgUrl } from "../support/postgres";
+import { describePg, freshSchemas, pgUrl, pgUrlWithSchema } from "../support/postgres";
 
 const PASSWORD = "hunter2-e2e-conn-password";
 const EXTRA_SECRET = "cs-e2e-extra-client-secret";
@@ -303,7 +303,7 @@ describe("leoflow secrets rotate: usage", () => {
 
 describePg("secrets at rest on Postgres (compiled binary, Lite on Postgres)", () => {
   const schema = freshSchemas().next();
-  const url = `${pgUrl()}${pgUrl().includes("?") ? "&" : "?"}search_path=${schema}`;
+  const url = pgUrlWithSchema(schema);
   const key = "0123456789abcdef".repeat(4);
 
   test("the table holds only ciphertext, and rotation re-encrypts it", async () => {

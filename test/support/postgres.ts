@@ -21,6 +21,11 @@ export function pgUrl(): string {
   return process.env.LEOFLOW_TEST_PG || DEFAULT_TEST_PG;
 }
 
+/** The test database's URL with `schema` as its search_path: what `--db` takes for a deployment in that schema. */
+export function pgUrlWithSchema(schema: string): string {
+  return `${pgUrl()}${pgUrl().includes("?") ? "&" : "?"}search_path=${schema}`;
+}
+
 let probe: Promise<string | null> | undefined;
 
 /** null when the server answers `SELECT 1`, otherwise why not. Probed once per process. */

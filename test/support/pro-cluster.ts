@@ -10,8 +10,18 @@
  */
 import { join } from "node:path";
 import postgres from "postgres";
-import { pgUrl, uniqueSchemaName } from "./postgres";
+import { pgUrl, pgUrlWithSchema, uniqueSchemaName } from "./postgres";
 import { startLeoflow, waitFor, type Leoflow } from "../e2e/harness";
+
+/** `serve` flags of a Pro replica on `db` for tests: the subprocess executor, shared JWT secret and secrets key. */
+export const proFlags = (db: string): string[] => [
+  "--db",
+  db,
+  "--mode=pro",
+  "--executor=subprocess",
+  "--jwt-secret=pro-cluster-shared-secret-0123456789",
+  `--secrets-key=${"0".repeat(63)}1`,
+];
 
 export interface ProClusterOptions {
   /** Each replica gets `<dir>/<name>` as its working directory. */
@@ -25,7 +35,7 @@ export interface ProClusterOptions {
 
 export class ProCluster {
   readonly schema = uniqueSchemaName();
-  readonly db = `${pgUrl()}?search_path=${this.schema}`;
+  readonly db = pgUrlWithSchema(this.schema);
   readonly replicas: Leoflow[] = [];
   /** Replica URLs the load balancer forwards to; one that fails to answer is dropped. */
   readonly alive = new Set<string>();
