@@ -6,6 +6,7 @@ import { $ } from "bun";
 import { statSync, existsSync } from "node:fs";
 import { buildUi } from "./build-ui";
 import { BYTECODE_ORDER_FILE } from "./bytecode-order";
+import { generateMetaValidator, META_VALIDATOR_FILE, metaValidatorStale } from "./gen-json-schema-meta";
 
 const root = new URL("..", import.meta.url).pathname;
 process.chdir(root);
@@ -15,6 +16,10 @@ const generated = "src/gen/leoflow/agent/v1/agent_pb.ts";
 if (!existsSync(generated) || statSync(proto).mtimeMs > statSync(generated).mtimeMs) {
   console.error("==> buf generate");
   await $`./node_modules/.bin/buf generate`;
+}
+if (metaValidatorStale(root)) {
+  console.error(`==> ${META_VALIDATOR_FILE}`);
+  generateMetaValidator(root);
 }
 
 // The web UI first: the binary embeds the bundle it writes (src/ui/generated/, not committed).

@@ -100,9 +100,11 @@ function validatorOf(p: ParamSpec): Validate | { error: string } {
  */
 export function paramSchemaProblem(p: ParamSpec): string | null {
   const schema = schemaOf(p);
-  const { ajv } = getEngine();
+  // The meta-schema's validator is generated ahead of time (scripts/gen-json-schema-meta.ts): ajv compiling it here
+  // cost the first DAG with params in every process 60–100 ms.
+  const { default: meta } = require("../gen/json-schema-2020-12-meta.js") as typeof import("../gen/json-schema-2020-12-meta.js");
   try {
-    if (!ajv.validateSchema(schema)) return `not a valid JSON Schema: ${metaProblem(ajv.errors ?? [])}`;
+    if (!meta(schema)) return `not a valid JSON Schema: ${metaProblem(meta.errors ?? [])}`;
   } catch (err) {
     return `not a valid JSON Schema: ${(err as Error).message}`;
   }
