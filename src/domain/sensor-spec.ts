@@ -10,7 +10,13 @@ import { built, lazySchema } from "./lazy-schema";
 import { MIN_POKE_INTERVAL_SECONDS, SENSOR_KINDS } from "./sensor-kinds";
 
 const seconds = lazySchema(() => z.number().finite().nonnegative());
-const ISO_DATE = lazySchema(() => z.string().refine((v) => !Number.isNaN(new Date(v).getTime()), { message: "not a valid ISO 8601 date" }));
+const isDate = (v: string) => !Number.isNaN(new Date(v).getTime());
+/** A date, or a template rendered at each check (its syntax is checked with the task's other templates). */
+const TARGET_TIME = lazySchema(() =>
+  z.string().refine((v) => v.includes("{{") || isDate(v), {
+    message: 'not a valid ISO 8601 date (or a {{ … }} template rendering to one, e.g. "{{ ds }}T06:00:00Z")',
+  }),
+);
 
 /** What an HTTP sensor accepts as "done": the status (default 2xx), then optionally a JSON path or a body text. */
 const HttpCheckSchema = lazySchema(() =>
@@ -37,7 +43,8 @@ export const SensorSchema = lazySchema(() =>
     [
       /** Done once the run's logical date (its queued time when it has none) plus `delta` seconds has passed. */
       z.object({ kind: z.literal("time_delta"), delta: built(seconds) }).strict(),
-      z.object({ kind: z.literal("date_time"), target_time: built(ISO_DATE) }).strict(),
+      /** Done at `target_time`: an ISO 8601 instant, or a template rendering to one (Airflow's DateTimeSensor templates it). */
+      z.object({ kind: z.literal("date_time"), target_time: built(TARGET_TIME) }).strict(),
       z.object({ kind: z.literal("http"), http: built(HttpRequestSchema), check: built(HttpCheckSchema).optional() }).strict(),
       /** Done when the glob (an absolute path, e.g. a folder mounted into the server) matches a file. */
       z.object({ kind: z.literal("file"), path: z.string().startsWith("/", "a file sensor's path is an absolute path or glob") }).strict(),
@@ -51,8 +58,11 @@ export const SensorSchema = lazySchema(() =>
           external_task_id: z.string().min(1).optional(),
           allowed_states: z.array(z.string()).min(1).default(["success"]),
           failed_states: z.array(z.string()).default(["failed", "upstream_failed"]),
-          /** Look at the run whose logical date is this many seconds before this run's. */
-          execution_delta: built(seconds).optional(),
+          /**
+           * Look at the run whose logical date is this many seconds before this run's (Airflow's timedelta,
+           * subtracted from the logical date): negative looks at a later run.
+           */
+          execution_delta: z.number().finite().optional(),
         })
         .strict(),
       /** A user-defined check an agent runs every poke_interval within one try (mode poke): exit 0 done, 75 not yet. */

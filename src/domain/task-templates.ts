@@ -46,6 +46,7 @@ export function taskTemplateProblems(task: TaskSpec): { path: string; message: s
     ["bash_command", task.bash_command],
     ["sensor.bash_command", sensorCommand(task)],
     ["sensor.path", task.sensor?.kind === "file" ? task.sensor.path : undefined],
+    ["sensor.target_time", task.sensor?.kind === "date_time" ? task.sensor.target_time : undefined],
     ...Object.entries(task.env ?? {}).map(([k, v]): [string, unknown] => [`env.${k}`, v]),
     ...(task.command ?? []).map((v, i): [string, unknown] => [`command[${i}]`, v]),
     ...(task.args ?? []).map((v, i): [string, unknown] => [`args[${i}]`, v]),

@@ -44,7 +44,12 @@ export class SensorChecks {
         return Promise.resolve(timeReached(new Date(from.getTime() + sensor.delta * 1000), ctx.now));
       }
       case "date_time":
-        return Promise.resolve(timeReached(new Date(sensor.target_time), ctx.now));
+        // Templated as Airflow's DateTimeSensor (`{{ ds }}T06:00:00Z`): the run's names and dates, as a file path's.
+        try {
+          return Promise.resolve(timeReached(targetTime(sensor.target_time, ctx), ctx.now));
+        } catch (e) {
+          return Promise.reject(e);
+        }
       case "file": {
         // A template in the path ({{ ds }}, Airflow's FileSensor example) is rendered first: the literal text was
         // looked for. A template error is the check's failure, saying which.
@@ -87,6 +92,17 @@ export class SensorChecks {
 
 /** What a control-plane sensor's templates see: the run's names and dates (no params, conf, XComs or variables). */
 export const sensorTemplates = (ctx: SensorCheckContext) => ({ ...ctx, try_number: 1, params: {}, conf: {}, xcom: {}, var: {} });
+
+/** A date_time sensor's target, rendered; a template that renders no date is the check's failure, saying what it gave. */
+function targetTime(template: string, ctx: SensorCheckContext): Date {
+  const text = renderString(template, sensorTemplates(ctx), "sensor.target_time");
+  const at = new Date(text);
+  if (Number.isNaN(at.getTime()))
+    throw new Error(
+      `sensor.target_time ${JSON.stringify(template)} rendered ${JSON.stringify(text)}, which is not an ISO 8601 date; make it render one, e.g. "{{ ds }}T06:00:00Z"`,
+    );
+  return at;
+}
 
 const timeReached = (target: Date, now: Date): SensorAnswer =>
   now.getTime() >= target.getTime() ? { done: true } : { done: false, doneAt: target };

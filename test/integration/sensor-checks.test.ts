@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ConnectionRecord, DagRunState, TaskState } from "../../src/domain";
+import { parseDagSpec } from "../../src/domain/schemas";
 import { SensorChecks } from "../../src/executors";
 import { describePg, pgUrl } from "../support/postgres";
 
@@ -150,6 +151,62 @@ describe("external task sensor", () => {
       'external_task sensor: run "r" has no logical date to match runs of "producer" by',
     );
   });
+});
+
+describe("external task sensor's execution_delta (Airflow's timedelta, subtracted from the logical date)", () => {
+  const lookedAt: Date[] = [];
+  const checks = new SensorChecks({
+    getConnection: async () => null,
+    externalStates: async (_team, _dag, date) => (lookedAt.push(date), ["success"]),
+  });
+  const sensor = (execution_delta: number): Checked => ({
+    kind: "external_task",
+    external_dag_id: "producer",
+    allowed_states: ["success"],
+    failed_states: ["failed"],
+    execution_delta,
+  });
+
+  test("positive looks at an earlier run, negative at a later one: a negative delta was refused at load", async () => {
+    await checks.check(sensor(3600), ctx);
+    await checks.check(sensor(-3600), ctx);
+    expect(lookedAt.map((d) => d.toISOString())).toEqual(["2025-12-31T23:00:00.000Z", "2026-01-01T01:00:00.000Z"]);
+    const spec = parseDagSpec({
+      dag_id: "consumer",
+      tasks: [
+        { task_id: "wait", operator: "sensor", sensor: { kind: "external_task", external_dag_id: "producer", execution_delta: -3600 } },
+      ],
+    });
+    expect(spec.tasks[0]!.sensor).toMatchObject({ execution_delta: -3600 });
+  });
+});
+
+describe("date_time sensor", () => {
+  const at = (target_time: string): Checked => ({ kind: "date_time", target_time });
+  const early = { ...ctx, now: new Date("2026-01-01T05:00:00Z") };
+
+  test("target_time is a template (Airflow's DateTimeSensor templates it): the run's date decides the instant", async () => {
+    const target = "{{ ds }}T06:00:00Z";
+    expect(await checks().check(at(target), early)).toEqual({ done: false, doneAt: new Date("2026-01-01T06:00:00Z") });
+    expect(await checks().check(at(target), { ...early, now: new Date("2026-01-01T06:00:00Z") })).toEqual({ done: true });
+    // The next run's sensor waits for its own day.
+    const next = { ...early, logical_date: new Date("2026-01-02T00:00:00Z"), now: new Date("2026-01-01T07:00:00Z") };
+    expect(await checks().check(at(target), next)).toEqual({ done: false, doneAt: new Date("2026-01-02T06:00:00Z") });
+  });
+
+  test("a template that renders no date fails the check saying what it rendered; one no value can fix is an import error", async () => {
+    await expect(checks().check(at("{{ run_id }}"), early)).rejects.toThrow(
+      'sensor.target_time "{{ run_id }}" rendered "r", which is not an ISO 8601 date; make it render one, e.g. "{{ ds }}T06:00:00Z"',
+    );
+    const load = (target_time: string) =>
+      parseDagSpec({ dag_id: "d", tasks: [{ task_id: "wait", operator: "sensor", sensor: { kind: "date_time", target_time } }] });
+    expect(() => load("{{ ds | shout }}T06:00:00Z")).toThrow(
+      'tasks[0].sensor.target_time: task "wait": template {{ ds | shout }} in sensor.target_time: unknown filter "shout"',
+    );
+    expect(() => load("tomorrow")).toThrow("not a valid ISO 8601 date");
+  });
+
+  const checks = () => checksWith([]);
 });
 
 describe("file sensor", () => {
