@@ -391,6 +391,8 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
       loop,
       logger: log.child("leader"),
       pollMs: cfg.leader_poll * 1000,
+      // A frozen leader keeps its lock (its session lives on): a follower that sees it silent that long deposes it.
+      takeover: { afterMs: cfg.leader_takeover_after * 1000, heartbeat: () => store.latestSchedulerHeartbeat() },
       // A new leader reconciles the pods at once: the old leader's may have ended while no one watched.
       onRoleChange: (role) => {
         kube?.reconciler.leadershipChanged(role === "leader");

@@ -26,6 +26,8 @@ import { readConfigFile, tomlKey } from "./config-file";
 
 const MODES = ["lite", "pro"] as const;
 const EXECUTORS = ["subprocess", "docker", "kubernetes"] as const;
+/** The least --leader-takeover-after: well above a GC pause or a busy event loop, and two of the heartbeat's writes (5 s). */
+export const LEADER_TAKEOVER_MIN_S = 10;
 
 /** A byte size flag: "4194304", "4Mi", "512Ki", "1G"; at least `min` bytes. */
 function byteSize(min: number) {
@@ -88,6 +90,8 @@ const ServeConfigSchema = v.object({
     .optional(),
   // --- Pro runtime (leader election, buffered dispatch) ---
   leader_poll: v.number().min(0.05),
+  /** 0 = never; else at least LEADER_TAKEOVER_MIN_S (checked in loadServeConfig, beside --leader-poll). */
+  leader_takeover_after: v.number().min(0),
   dispatch_buffer: v.number().int().min(0),
   dispatch_workers: v.number().int().min(0),
   admin_password: v.string().min(1).optional(),
@@ -324,6 +328,12 @@ export const SERVE_FLAGS = {
     "LEOFLOW_LEADER_POLL",
     1,
     "seconds between leadership attempts of a follower (pro), and lock checks of the leader",
+  ],
+  "leader-takeover-after": [
+    "number",
+    "LEOFLOW_LEADER_TAKEOVER_AFTER",
+    30,
+    "seconds the leader's heartbeat and its lock session may both stand still before a follower ends that session and takes over (pro: a frozen leader keeps its lock otherwise); at least 10 and 3 --leader-poll, 0 never",
   ],
   "dispatch-buffer": [
     "number",
@@ -574,6 +584,14 @@ export function loadServeConfig(
       {
         path: "--agent-token-ttl",
         message: `(${cfg.agent_token_ttl} s) must be at least 4 heartbeats (--heartbeat-interval ${cfg.heartbeat_interval} s): running agents renew their token on heartbeat once it is past half its life`,
+      },
+    ]);
+  const takeoverMin = Math.max(LEADER_TAKEOVER_MIN_S, 3 * cfg.leader_poll);
+  if (cfg.leader_takeover_after !== 0 && cfg.leader_takeover_after < takeoverMin)
+    throw configError([
+      {
+        path: "--leader-takeover-after",
+        message: `(${cfg.leader_takeover_after} s) must be 0 (never) or at least ${takeoverMin} s: the leader writes its heartbeat every 5 s and checks its lock every --leader-poll (${cfg.leader_poll} s), so a shorter bound could depose a leader that is merely busy`,
       },
     ]);
   if (cfg.rpc_max_body < 2 * cfg.xcom_max_bytes)

@@ -52,6 +52,7 @@ const SCHEDULER_OPTIONS = new Set([
   "dispatch_lost_after",
   "orphan_after",
   "leader_poll",
+  "leader_takeover_after",
   "shutdown_grace",
   "parallelism",
 ]);

@@ -38,6 +38,7 @@ export {
   type LockObservation,
   type LeaderCampaignOptions,
 } from "./leader-campaign";
+export { decideTakeover, type LeaderSighting, type LeaderWatch, type TakeoverDecision } from "./leader-takeover";
 export { leaderLockIdFor, LEADER_LOCK_ID, PgLeaderLock, type PgLeaderLockOptions } from "./pg-leader-lock";
 export { registerSchedulerMetrics, registerStateGauges, STATE_GAUGES_TTL_MS } from "./metrics";
 export { dueSlots, nextDueAt, nextSlot, scheduleInputOf, slotsBetween, type Slot, type ScheduleInput } from "./cron";

@@ -9,6 +9,7 @@
  */
 import type { Logger } from "../observability";
 import { errorMessage, toError } from "../domain";
+import { decideTakeover, type LeaderWatch } from "./leader-takeover";
 
 /** A lock only one replica can hold at a time (a Postgres advisory lock in Pro; a fake in tests). */
 export interface LeaderLock {
@@ -20,6 +21,13 @@ export interface LeaderLock {
   release(): Promise<void>;
   /** Closes the lock's connection, which frees the lock too. */
   close?(): Promise<void>;
+  /**
+   * The session holding the lock (its backend pid, name, and when it last ran a statement: the leader checks its lock
+   * every pollMs), or null while free; needed to depose a frozen leader.
+   */
+  holderSession?(): Promise<{ pid: number; name: string; activeAt: number | null } | null>;
+  /** Ends the holding session `pid` if it still holds the lock; true when it was ended. */
+  terminateHolder?(pid: number): Promise<boolean>;
 }
 
 /** What the campaign starts and stops: the scheduler loop. */
@@ -117,6 +125,11 @@ export interface LeaderCampaignOptions {
   now?: () => number;
   /** Called after every change of role (wiring, metrics). */
   onRoleChange?: (role: CampaignRole) => void;
+  /**
+   * Deposing a frozen leader (leader-takeover.ts): a follower that sees the lock's holder, its lock session's last
+   * statement and the leader's stored heartbeat all unchanged for `afterMs` (0: never) ends that session and takes the lock.
+   */
+  takeover?: { afterMs: number; heartbeat: () => Promise<{ replica: string; at: Date } | null> };
 }
 
 /** Counters an operator reads to see leader churn. */
@@ -134,6 +147,8 @@ export class LeaderCampaign {
   private timer: Timer | null = null;
   private running = false;
   private stepping: Promise<void> | null = null;
+  /** A follower's watch on the leader it may depose (leader-takeover.ts). */
+  private watch: LeaderWatch | null = null;
   private readonly now: () => number;
   private readonly counts = {
     acquisitions: 0,
@@ -218,10 +233,37 @@ export class LeaderCampaign {
   private async observe(): Promise<LockObservation> {
     if (this.state.role === "leader") return this.check();
     try {
-      return { kind: "acquire", acquired: await this.opts.lock.tryAcquire() };
+      if (await this.opts.lock.tryAcquire()) return { kind: "acquire", acquired: true };
+      return { kind: "acquire", acquired: await this.deposeIfFrozen() };
     } catch (e) {
       return { kind: "acquire", acquired: false, error: errorMessage(e) };
     }
+  }
+
+  /**
+   * A follower that could not take the lock: it times how long the holder's session and the leader's heartbeat have
+   * stood still, and past the bound ends that session and takes the lock. True when this replica now holds it.
+   */
+  private async deposeIfFrozen(): Promise<boolean> {
+    const { takeover, lock } = this.opts;
+    if (!takeover || takeover.afterMs <= 0 || !lock.holderSession || !lock.terminateHolder) return false;
+    const [holder, beat] = await Promise.all([lock.holderSession(), takeover.heartbeat()]);
+    const seen = { pid: holder?.pid ?? null, beat: beat?.at.getTime() ?? null, activity: holder?.activeAt ?? null };
+    const d = decideTakeover(this.watch, seen, this.now(), takeover.afterMs);
+    this.watch = d.watch;
+    if (!d.depose || !holder) return false;
+    if (!(await lock.terminateHolder(holder.pid))) return false;
+    this.opts.logger.warn("deposed a frozen scheduler leader: ended its lock session so that this replica takes over", {
+      leader: beat?.replica ?? "unknown",
+      session: `${holder.name || "a session"} (backend pid ${holder.pid})`,
+      last_heartbeat: beat?.at.toISOString() ?? "none",
+      reason: `its stored heartbeat and its lock session stood still for ${Math.round(d.silentMs / 1000)} s (--leader-takeover-after ${takeover.afterMs / 1000} s)`,
+    });
+    // The ended backend frees the lock as it exits, within moments; if it has not yet, the next poll (its watch kept)
+    // ends it again and takes it.
+    const acquired = await lock.tryAcquire();
+    if (acquired) this.watch = null;
+    return acquired;
   }
 
   private async check(): Promise<{ kind: "check"; held: boolean; error?: string }> {

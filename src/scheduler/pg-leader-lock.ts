@@ -8,7 +8,7 @@
  */
 import { hostname } from "node:os";
 import type { LeaderLock } from "./leader-campaign";
-import { LEADER_LOCK_ID, PgAdvisoryLock, leaderLockIdFor, type AdvisoryLock } from "../store";
+import { LEADER_LOCK_ID, PgAdvisoryLock, leaderLockIdFor, type AdvisoryLock, type LockHolderSession } from "../store";
 
 // The lock's id per deployment lives with the store's lock code: a Lite server on Postgres takes the same lock
 // before anything else starts (store/postgres/server-lock.ts).
@@ -40,6 +40,14 @@ export class PgLeaderLock implements LeaderLock {
 
   holdsLock(): Promise<boolean> {
     return this.lock.holdsLock();
+  }
+
+  holderSession(): Promise<LockHolderSession | null> {
+    return this.lock.holderSession();
+  }
+
+  terminateHolder(pid: number): Promise<boolean> {
+    return this.lock.terminateHolder(pid);
   }
 
   release(): Promise<void> {

@@ -11,7 +11,7 @@ export { SqliteStore } from "./sqlite";
 // never evaluates it); code that constructs one imports it from "./postgres".
 export type { PostgresStore, PostgresStoreOptions } from "./postgres";
 // From their own files, not ./postgres: the lock and the channel are light (the driver loads when they connect).
-export { PgAdvisoryLock, type AdvisoryLock, type AdvisoryLockOptions } from "./postgres/advisory-lock";
+export { PgAdvisoryLock, type AdvisoryLock, type AdvisoryLockOptions, type LockHolderSession } from "./postgres/advisory-lock";
 export { PgNotifyChannel, type NotifyChannel, type PgNotifyChannelOptions } from "./postgres/notify";
 export { guardedStore } from "./guard";
 export { overriding } from "./decorate";

@@ -78,6 +78,77 @@ describePg("PgLeaderLock and LeaderCampaign on Postgres", () => {
   });
 });
 
+describePg("deposing a frozen leader on Postgres (--leader-takeover-after)", () => {
+  const lockId = leaderLockIdFor(uniqueSchemaName());
+  const opened: PgLeaderLock[] = [];
+  const lock = () => {
+    const l = new PgLeaderLock(pgUrl(), { lockId });
+    opened.push(l);
+    return l;
+  };
+  afterAll(async () => void (await Promise.all(opened.map((l) => l.close()))));
+  const AFTER = 10_000;
+
+  test("a holder whose session and heartbeat stand still is ended after the bound; the follower leads, the old one cannot", async () => {
+    // The leader: takes the lock, then goes silent as a SIGSTOPped process does (its session idles on, holding it).
+    const frozen = lock();
+    expect(await frozen.tryAcquire()).toBe(true);
+    const beat = { replica: "vm pid 1 http://a:8080", at: new Date("2026-01-01T00:00:00Z") };
+    let now = 1_000_000;
+    const warnings: string[] = [];
+    const logger = {
+      ...silentLogger,
+      warn: (m: string, f?: Record<string, unknown>) => void warnings.push(`${m} ${JSON.stringify(f)}`),
+    } as Logger;
+    const started: string[] = [];
+    const follower = new LeaderCampaign({
+      lock: lock(),
+      loop: { start: () => void started.push("start"), stop: async () => {} },
+      logger,
+      pollMs: 1000,
+      now: () => now,
+      takeover: { afterMs: AFTER, heartbeat: async () => beat },
+    });
+    await follower.step(); // starts timing the holder
+    now += AFTER - 1;
+    await follower.step();
+    expect(follower.isLeader).toBe(false);
+    now += 1;
+    await follower.step();
+    expect(follower.isLeader).toBe(true);
+    expect(started).toEqual(["start"]);
+    expect(warnings.join("\n")).toContain("deposed a frozen scheduler leader");
+    expect(warnings.join("\n")).toContain('"leader":"vm pid 1 http://a:8080"');
+    // The old leader, thawed, finds out before anything else: its check fails or finds a session without the lock.
+    expect(await frozen.holdsLock().catch(() => false)).toBe(false);
+    await follower.stop();
+  });
+
+  test("a leader that keeps checking its lock (a long tick, no heartbeat written) is never deposed", async () => {
+    const busy = lock();
+    expect(await busy.tryAcquire()).toBe(true);
+    let now = 0;
+    const follower = new LeaderCampaign({
+      lock: lock(),
+      loop: { start: () => {}, stop: async () => {} },
+      logger: silentLogger,
+      pollMs: 1000,
+      now: () => now,
+      takeover: { afterMs: AFTER, heartbeat: async () => null },
+    });
+    for (let i = 0; i < 5; i++) {
+      await follower.step();
+      expect(await busy.holdsLock()).toBe(true); // its campaign's check between the follower's looks
+      await Bun.sleep(2); // pg_stat_activity's state_change has microseconds; a new statement is a new value
+      now += AFTER;
+    }
+    expect(follower.isLeader).toBe(false);
+    expect(await busy.holdsLock()).toBe(true);
+    await busy.release();
+    await follower.stop();
+  });
+});
+
 describePg("PgWakeBus on Postgres", () => {
   const channel = wakeChannelFor(uniqueSchemaName());
   const buses: PgWakeBus[] = [];

@@ -22,6 +22,22 @@ export interface AdvisoryLock {
   close(): Promise<void>;
   /** Who holds the lock now, as Postgres sees that session (its application name, address, start), or null. */
   holder(): Promise<string | null>;
+  /**
+   * The session holding the lock, or null while it is free: its backend pid, application name, and when it last
+   * ran a statement (pg_stat_activity.state_change, epoch ms; null when this role may not see it).
+   */
+  holderSession(): Promise<LockHolderSession | null>;
+  /**
+   * Ends the session `pid` if it still holds the lock (pg_terminate_backend), which frees it; true when it was ended.
+   * Needs the same database role as that session, or pg_signal_backend.
+   */
+  terminateHolder(pid: number): Promise<boolean>;
+}
+
+export interface LockHolderSession {
+  pid: number;
+  name: string;
+  activeAt: number | null;
 }
 
 export interface AdvisoryLockOptions {
@@ -88,6 +104,33 @@ export class PgAdvisoryLock implements AdvisoryLock {
     const from = row.addr ? ` from ${row.addr}` : " over a local socket";
     const since = row.backend_start instanceof Date ? `, connected since ${row.backend_start.toISOString()}` : "";
     return `${row.application_name || "a session"} (${from.trim()}${since})`;
+  }
+
+  async holderSession(): Promise<LockHolderSession | null> {
+    const [row] = await this.query(
+      (sql) => sql`
+      select l.pid, coalesce(a.application_name, '') as name,
+        (extract(epoch from a.state_change) * 1000)::float8 as active_at from pg_locks l
+      left join pg_stat_activity a on a.pid = l.pid
+      where l.locktype = 'advisory' and l.granted
+        and l.database = (select oid from pg_database where datname = current_database())
+        and l.classid = ${this.classid}::oid and l.objid = ${this.objid}::oid and l.objsubid = 1`,
+    );
+    if (!row) return null;
+    return { pid: Number(row.pid), name: String(row.name), activeAt: row.active_at === null ? null : Number(row.active_at) };
+  }
+
+  async terminateHolder(pid: number): Promise<boolean> {
+    // The pid is matched against the lock again in the same statement: a holder that changed since it was seen
+    // (the lock freed and taken by another session) is left alone.
+    const [row] = await this.query(
+      (sql) => sql`
+      select coalesce(bool_or(pg_terminate_backend(l.pid)), false) as ended from pg_locks l
+      where l.locktype = 'advisory' and l.granted and l.pid = ${pid}::int and l.pid <> pg_backend_pid()
+        and l.database = (select oid from pg_database where datname = current_database())
+        and l.classid = ${this.classid}::oid and l.objid = ${this.objid}::oid and l.objsubid = 1`,
+    );
+    return row!.ended === true;
   }
 
   async release(): Promise<void> {

@@ -27,4 +27,15 @@ describe("Pro runtime config", () => {
   test("a negative buffer is refused with the flag's name", () => {
     expect(() => loadServeConfig([...PRO, "--executor=subprocess", "--dispatch-buffer=-1"], {})).toThrow("--dispatch-buffer");
   });
+
+  test("a frozen leader is deposed after 30 s by default; a bound a busy leader could reach is refused, naming why; 0 never", () => {
+    const pro = [...PRO, "--executor=subprocess"];
+    expect(loadServeConfig(pro, {}).leader_takeover_after).toBe(30);
+    expect(loadServeConfig([...pro, "--leader-takeover-after=0"], {}).leader_takeover_after).toBe(0);
+    expect(() => loadServeConfig([...pro, "--leader-takeover-after=5"], {})).toThrow(
+      "--leader-takeover-after: (5 s) must be 0 (never) or at least 10 s",
+    );
+    expect(() => loadServeConfig([...pro, "--leader-poll=5", "--leader-takeover-after=12"], {})).toThrow("at least 15 s");
+    expect(loadServeConfig(pro, { LEOFLOW_LEADER_TAKEOVER_AFTER: "45" }).leader_takeover_after).toBe(45);
+  });
 });
