@@ -398,6 +398,8 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
         kube?.reconciler.leadershipChanged(role === "leader");
         callbacks?.leadershipChanged(role === "leader");
         webhooks.leadershipChanged(role === "leader");
+        // The event stream too (every replica streams the shared log), named as the webhook names it.
+        if (role === "leader") eventLog.log.emit({ type: "scheduler.leader_changed", leader: replicaName });
       },
     });
     // The leader writes most run ends; a replica that does not lead sees them in the shared event log.

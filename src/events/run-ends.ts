@@ -79,6 +79,7 @@ export class RunEnds {
     remote.sub = sub;
     void (async () => {
       for (let e: LeoflowEvent | null = await sub.next(); e; e = await sub.next()) {
+        if (e.type !== "dag_run.finished") continue;
         const id = this.byName.get(runKey(e.team, e.dag_id, e.run_id));
         if (id !== undefined) this.ended(id);
       }

@@ -30,7 +30,8 @@ export interface EventFilter {
 
 /** Whether `e` passes the filter. Pure. */
 export function matchesEventFilter(e: LeoflowEvent, f: EventFilter): boolean {
-  if (f.team !== undefined && e.team !== f.team) return false;
+  // A cluster's event (no team: scheduler.leader_changed) is every team's.
+  if (f.team !== undefined && e.team !== undefined && e.team !== f.team) return false;
   if (f.dag_id && e.dag_id !== f.dag_id) return false;
   if (f.run_id && e.run_id !== f.run_id) return false;
   if (f.types?.length && !f.types.some((t) => (t.endsWith(".") ? e.type.startsWith(t) : e.type === t))) return false;

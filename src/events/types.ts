@@ -38,7 +38,21 @@ export type LeoflowEvent =
   /** A run not finished by its DAG's deadline (docs/callbacks.md); `deadline` is when it was due. */
   | (Base & { type: "dag_run.deadline_missed"; deadline: string })
   /** A callback that failed: `callback` names it (e.g. "on_failure_callback[0]"), task_id is null for the DAG's own. */
-  | (Base & { type: "callback.failed"; task_id: string | null; callback: string; error: string });
+  | (Base & { type: "callback.failed"; task_id: string | null; callback: string; error: string })
+  /**
+   * Pro: a replica became the scheduler leader. The cluster's, not a team's or a run's: every team's stream carries
+   * it (a filter on dag_id or run_id leaves it out). `leader` names it as the webhook of the same type does: its host,
+   * pid and the URL agents reach it at (`vm-2 pid 4242 http://10.0.0.7:8080`).
+   */
+  | {
+      id: number;
+      time: string;
+      type: "scheduler.leader_changed";
+      leader: string;
+      team?: undefined;
+      dag_id?: undefined;
+      run_id?: undefined;
+    };
 
 export type LeoflowEventType = LeoflowEvent["type"];
 

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describePg, freshSchemas, pgUrlWithSchema } from "../support/postgres";
 import { proFlags } from "../support/pro-cluster";
-import { startLeoflow, waitFor } from "./harness";
+import { ADMIN_PASSWORD, startLeoflow, waitFor } from "./harness";
 
 describePg("scheduler.leader_changed (compiled binary, Pro)", () => {
   const hits: Record<string, unknown>[] = [];
@@ -51,6 +51,55 @@ describePg("scheduler.leader_changed (compiled binary, Pro)", () => {
       expect(leader).toMatch(new RegExp(`^\\S+ pid ${again.proc.pid} ${again.url.replace(/[.]/g, "\\.")}$`));
     } finally {
       await again.stop();
+    }
+  }, 90_000);
+
+  test("the event stream carries it too, on every replica: a follower streams the leader's event with its host, pid and URL", async () => {
+    const db = pgUrlWithSchema(schemas.next());
+    const dir = mkdtempSync(join(tmpdir(), "leoflow-pro-leader-sse-"));
+    for (const r of ["r1", "r2"]) mkdirSync(join(dir, r, "dags"), { recursive: true });
+    const pro = [...proFlags(db), "--leader-poll", "1"];
+    const leader = await startLeoflow({ dir: join(dir, "r1"), args: pro });
+    const follower = await startLeoflow({ dir: join(dir, "r2"), args: pro });
+    try {
+      await waitFor(
+        () => leader.output().includes("became scheduler leader"),
+        20_000,
+        () => leader.output(),
+      );
+      const login = await fetch(`${follower.url}/auth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD }),
+      }).then((r) => r.json());
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), 20_000);
+      const res = await fetch(`${follower.url}/api/v2/leoflow/events?last_event_id=0&type=scheduler.`, {
+        headers: { authorization: `Bearer ${login.access_token}` },
+        signal: abort.signal,
+      });
+      expect(res.status).toBe(200);
+      let text = "";
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      try {
+        while (!/event: scheduler\.leader_changed\ndata: .*\n\n/.test(text)) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          text += new TextDecoder().decode(value);
+        }
+      } finally {
+        clearTimeout(timer);
+        abort.abort();
+      }
+      const message = text.match(/event: scheduler\.leader_changed\ndata: (.*)\n\n/);
+      expect(message, text).not.toBeNull();
+      const event = JSON.parse(message![1]!);
+      expect(event.type).toBe("scheduler.leader_changed");
+      expect(event.leader).toMatch(new RegExp(`^\\S+ pid ${leader.proc.pid} ${leader.url.replace(/[.]/g, "\\.")}$`));
+      expect(typeof event.id).toBe("number");
+    } finally {
+      await follower.stop();
+      await leader.stop();
     }
   }, 90_000);
 });
