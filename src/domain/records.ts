@@ -506,6 +506,7 @@ export interface ReapTaskCandidate {
   run_id: string;
   task_id: string;
   try_number: number;
+  max_tries: number;
   observed_at: Date | null;
 }
 
@@ -523,6 +524,8 @@ export interface TaskReap {
   from: "running" | "queued";
   /** The last_heartbeat (running) or queued_at (queued) the decision was made on. */
   observed_at: Date | null;
+  /** failed, or up_for_retry while the try has retries left (failedTryState): no reader sees a retried try as failed. */
+  to: "failed" | "up_for_retry";
   note: string;
 }
 

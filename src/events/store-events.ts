@@ -215,8 +215,8 @@ export function withStoreEvents(
     async finishInlineTries(ends, now) {
       const results = await store.finishInlineTries(ends, now);
       const applied = results.map((r) => r.applied);
-      // The transition as written: a refused XCom made it failed, with the refusal as its note.
-      const written = ends.map((e, i) => outcomeAfterXCom(e.transition, results[i]?.refused ?? null));
+      // The transition as written: a refused XCom made it failed (up_for_retry with retries left), with the refusal as its note.
+      const written = ends.map((e, i) => outcomeAfterXCom(e, results[i]?.refused ?? null));
       // The starts that took the freed slots follow their ends.
       for (const [i, e] of ends.entries())
         if (e.next && results[i]?.nextApplied) {
@@ -231,7 +231,7 @@ export function withStoreEvents(
       if (listening() && applied.some(Boolean))
         later(() =>
           emitTransitions(
-            reaps.map((r) => ({ id: r.id, from: [r.from], to: "failed", try_number: r.try_number, patch: { note: r.note } })),
+            reaps.map((r) => ({ id: r.id, from: [r.from], to: r.to, try_number: r.try_number, patch: { note: r.note } })),
             applied,
             now,
           ),

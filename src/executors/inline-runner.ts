@@ -52,10 +52,11 @@ type TryEnd = {
   next?: TaskTransition;
   nextScheduling?: TaskTransition;
   nextAfterSuccess?: boolean;
+  failedAs?: "failed" | "up_for_retry";
 };
 /**
  * Whether the outcome applied, the error refusing the XCom when the store refused it (the outcome is then
- * failed), and whether the end's `next` start applied.
+ * failed, or up_for_retry with retries left), and whether the end's `next` start applied.
  */
 type TryEndResult = { applied: boolean; refused: Error | null; nextApplied: boolean };
 /**
@@ -365,6 +366,7 @@ export class InlineRunner {
       transition: finishTransition(ti, "running", to === "failed" ? failedTryState(ti) : to, note, now),
       lines: held.lines.length ? { ti_id: ti.id, try_number: ti.try_number, first_seq: held.firstSeq, lines: held.lines } : null,
       xcom: outcome.xcom,
+      failedAs: failedTryState(ti),
       ...(successor ? nextOf(successor, now) : {}),
     };
     const attempts = this.opts.outcomeWriteAttempts ?? 4;

@@ -13,7 +13,7 @@
  *
  * @example new SchedulerLoop({ …, reaper: new Reapers({ store, logger, thresholds: DEFAULT_REAPER_THRESHOLDS }) })
  */
-import type { ReapTaskCandidate } from "../domain";
+import { failedTryState, type ReapTaskCandidate } from "../domain";
 import type { ReaperStore } from "../store";
 import type { Counter, Logger } from "../observability";
 import type { Reaper } from "./loop";
@@ -134,7 +134,14 @@ export class Reapers implements Reaper {
     if (!candidates.length) return;
     const notes = candidates.map(note);
     const applied = await this.opts.store.reapTaskInstances(
-      candidates.map((c, i) => ({ id: c.id, try_number: c.try_number, from, observed_at: c.observed_at, note: notes[i]! })),
+      candidates.map((c, i) => ({
+        id: c.id,
+        try_number: c.try_number,
+        from,
+        observed_at: c.observed_at,
+        to: failedTryState(c),
+        note: notes[i]!,
+      })),
       now,
     );
     candidates.forEach((c, i) => {

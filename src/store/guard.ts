@@ -26,11 +26,11 @@ export function guardedStore(inner: Store): Store {
       return inner.finishTry(finish, now);
     },
     async finishInlineTries(ends, now) {
-      // A refused XCom turns a transition into failed: legal from running like the rest, so checking `to` as given and as failed covers both.
+      // A refused XCom turns a transition into its failedAs (failed or up_for_retry): checking `to` as given and as that covers both.
       assertLegalTransitions(
         ends.flatMap((e) => [
           e.transition,
-          { ...e.transition, to: "failed" as const },
+          { ...e.transition, to: e.failedAs ?? ("failed" as const) },
           ...(e.nextScheduling ? [e.nextScheduling] : []),
           ...(e.next ? [e.next] : []),
         ]),
@@ -43,7 +43,7 @@ export function guardedStore(inner: Store): Store {
       return inner.applyOperatorChange(change, now);
     },
     async reapTaskInstances(reaps, now) {
-      assertLegalTransitions(reaps.map((r) => ({ id: r.id, from: [r.from], to: "failed" })));
+      assertLegalTransitions(reaps.map((r) => ({ id: r.id, from: [r.from], to: r.to })));
       return inner.reapTaskInstances(reaps, now);
     },
   });

@@ -91,6 +91,14 @@ export function inlineTriesContract(getStore: () => Store): void {
       expect((await store.getXCom(key("b")))!.value).toBe(2);
     });
 
+    test("a refused XCom of a try with retries left writes it up_for_retry (its failedAs), not failed", async () => {
+      const store = getStore();
+      const id = await tries(store, ["a"]);
+      const [r] = await store.finishInlineTries([{ ...end(id("a"), "a", "x".repeat(1024 * 1024), []), failedAs: "up_for_retry" }], at(5));
+      expect(r!.applied).toBe(true);
+      expect(await store.getTaskInstanceById(id("a"))).toMatchObject({ state: "up_for_retry", end_date: at(5), note: r!.refused!.message });
+    });
+
     test("an outcome that loses its race changes no state and stores no XCom; its lines are still kept", async () => {
       const store = getStore();
       const id = await tries(store, ["a"]);

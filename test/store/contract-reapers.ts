@@ -10,7 +10,7 @@ import { newRun, T0 } from "./contract-fixtures";
 
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
 
-async function runOf(store: Store, runId = "r1", taskIds = ["a", "b"]) {
+async function runOf(store: Store, runId = "r1", taskIds = ["a", "b"], maxTries = 0) {
   const spec = parseDagSpec({ dag_id: "rel", tasks: taskIds.map((task_id) => ({ task_id, operator: "bash", bash_command: "true" })) });
   const dag = await store.upsertDag("default", { spec, fileloc: "/dags/rel.json", pausedOnCreate: false, now: T0 });
   const run = await store.createDagRun(
@@ -18,7 +18,7 @@ async function runOf(store: Store, runId = "r1", taskIds = ["a", "b"]) {
       tasks: spec.tasks.map((t) => ({
         task_id: t.task_id,
         operator: t.operator,
-        max_tries: 0,
+        max_tries: maxTries,
         pool: t.pool,
         pool_slots: 1,
         priority_weight: 1,
@@ -54,6 +54,7 @@ export function reapersContract(getStore: () => Store): void {
           run_id: "r1",
           task_id: "a",
           try_number: 1,
+          max_tries: 0,
           observed_at: at(2),
         },
       ]);
@@ -62,7 +63,7 @@ export function reapersContract(getStore: () => Store): void {
       await store.heartbeat(cands[0]!.id, 1, at(30));
       expect(
         await store.reapTaskInstances(
-          [{ id: cands[0]!.id, try_number: 1, from: "running", observed_at: at(2), note: "agent_lost: x" }],
+          [{ id: cands[0]!.id, try_number: 1, from: "running", observed_at: at(2), to: "failed", note: "agent_lost: x" }],
           at(100),
         ),
       ).toEqual([false]);
@@ -71,7 +72,7 @@ export function reapersContract(getStore: () => Store): void {
       const [again] = await store.listAgentLostCandidates();
       expect(
         await store.reapTaskInstances(
-          [{ id: again!.id, try_number: 1, from: "running", observed_at: again!.observed_at, note: "agent_lost: x" }],
+          [{ id: again!.id, try_number: 1, from: "running", observed_at: again!.observed_at, to: "failed", note: "agent_lost: x" }],
           at(100),
         ),
       ).toEqual([true]);
@@ -80,9 +81,45 @@ export function reapersContract(getStore: () => Store): void {
       // Idempotent: a second sweep finds nothing and a repeated reap changes nothing.
       expect(await store.listAgentLostCandidates()).toEqual([]);
       expect(
-        await store.reapTaskInstances([{ id: a.id, try_number: 1, from: "running", observed_at: at(30), note: "again" }], at(200)),
+        await store.reapTaskInstances(
+          [{ id: a.id, try_number: 1, from: "running", observed_at: at(30), to: "failed", note: "again" }],
+          at(200),
+        ),
       ).toEqual([false]);
       expect((await ti("a")).note).toBe("agent_lost: x");
+    });
+
+    test("a candidate names its max_tries; a reap writes the state it is given (up_for_retry while retries are left)", async () => {
+      const store = getStore();
+      const { ti } = await runOf(store, "r1", ["a", "b"], 2);
+      await drive(store, await ti("a"), "running", at(1), at(2));
+      await drive(store, await ti("b"), "queued", at(3));
+      const [lost] = await store.listAgentLostCandidates();
+      const [unclaimed] = await store.listDispatchLostCandidates();
+      expect([lost!.max_tries, unclaimed!.max_tries]).toEqual([2, 2]);
+      const res = await store.reapTaskInstances(
+        [
+          { id: lost!.id, try_number: 1, from: "running", observed_at: lost!.observed_at, to: "up_for_retry", note: "agent_lost: z" },
+          {
+            id: unclaimed!.id,
+            try_number: 1,
+            from: "queued",
+            observed_at: unclaimed!.observed_at,
+            to: "up_for_retry",
+            note: "dispatch_lost: z",
+          },
+        ],
+        at(100),
+      );
+      expect(res).toEqual([true, true]);
+      const [a, b] = [await ti("a"), await ti("b")];
+      expect([a.state, a.note, a.end_date, b.state, b.note]).toEqual([
+        "up_for_retry",
+        "agent_lost: z",
+        at(100),
+        "up_for_retry",
+        "dispatch_lost: z",
+      ]);
     });
 
     test("dispatch-lost candidates are queued task instances, null queued_at included; a wrong try or state is a no-op", async () => {
@@ -99,9 +136,9 @@ export function reapersContract(getStore: () => Store): void {
       const a = await ti("a");
       const res = await store.reapTaskInstances(
         [
-          { id: a.id, try_number: 2, from: "queued", observed_at: at(5), note: "wrong try" },
-          { id: a.id, try_number: 1, from: "running", observed_at: at(5), note: "wrong state" },
-          { id: a.id, try_number: 1, from: "queued", observed_at: at(5), note: "dispatch_lost: y" },
+          { id: a.id, try_number: 2, from: "queued", observed_at: at(5), to: "failed", note: "wrong try" },
+          { id: a.id, try_number: 1, from: "running", observed_at: at(5), to: "failed", note: "wrong state" },
+          { id: a.id, try_number: 1, from: "queued", observed_at: at(5), to: "failed", note: "dispatch_lost: y" },
         ],
         at(400),
       );

@@ -150,7 +150,10 @@ export function runChangesContract(getStore: () => Store): void {
       const [first] = await store.loadRunChanges([run.id], byId(versions((await store.loadRunSnapshots([run.id]))[0]!.tis)));
       expect(first!.tis).toEqual([]);
       expect(
-        await store.reapTaskInstances([{ id: a!.id, try_number: 1, from: "queued", observed_at: at(2), note: "lost" }], at(3)),
+        await store.reapTaskInstances(
+          [{ id: a!.id, try_number: 1, from: "queued", observed_at: at(2), to: "failed", note: "lost" }],
+          at(3),
+        ),
       ).toEqual([true]);
       expect(await store.deferDispatch(b!.id, 1, at(60), "launch failed; retrying", at(3))).toBe(true);
       const [second] = await store.loadRunChanges([run.id], new Map(), new Map([[run.id, first!.cursor]]));

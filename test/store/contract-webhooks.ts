@@ -155,7 +155,10 @@ export function webhooksContract(getStore: () => Store): void {
       await store.applyTransitions([{ id: ti.id, from: ["none"], to: "scheduled" }], at(2));
       await store.applyTransitions([{ id: ti.id, from: ["scheduled"], to: "queued" }], at(2));
       await store.applyTransitions([{ id: ti.id, from: ["queued"], to: "running" }], at(3));
-      await store.reapTaskInstances([{ id: ti.id, try_number: 1, from: "running", observed_at: null, note: "agent lost" }], at(4));
+      await store.reapTaskInstances(
+        [{ id: ti.id, try_number: 1, from: "running", observed_at: null, to: "failed", note: "agent lost" }],
+        at(4),
+      );
       await store.setDagRunStates([{ id: run.id, from: ["running"], to: "failed", note: "task failed" }], at(5));
       const events = (await deliveries(store, "default", w.id)).map((d) => [d.event.type, d.event.state, d.event.note ?? null]);
       expect(events).toEqual([
@@ -181,7 +184,7 @@ export function webhooksContract(getStore: () => Store): void {
         },
         at(3),
       );
-      expect(marked).toEqual({ transitions: [true], clears: [], runs: [true] });
+      expect(marked).toEqual({ transitions: [true], clears: [], runs: [true], user_notes: [] });
       const tryNumber = (await store.getTaskInstanceById(ti.id))!.try_number;
       const cleared = await store.applyOperatorChange(
         {
@@ -190,7 +193,7 @@ export function webhooksContract(getStore: () => Store): void {
         },
         at(4),
       );
-      expect(cleared).toEqual({ transitions: [], clears: [true], runs: [true] });
+      expect(cleared).toEqual({ transitions: [], clears: [true], runs: [true], user_notes: [] });
       expect((await deliveries(store, "default", w.id)).map((d) => [d.event.type, d.event.state])).toEqual([
         ["task_instance.state_changed", "failed"],
         ["dag_run.finished", "failed"],

@@ -552,7 +552,7 @@ describePg("PostgresStore", () => {
             "reaps",
             () =>
               store.reapTaskInstances(
-                reaps.map((id) => ({ id, try_number: 1, from: "running", observed_at: null, note: "lost" })),
+                reaps.map((id) => ({ id, try_number: 1, from: "running", observed_at: null, to: "failed", note: "lost" })),
                 T0,
               ),
           ],

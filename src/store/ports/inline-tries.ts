@@ -18,6 +18,11 @@ export interface InlineTryEnd {
   nextScheduling?: TaskTransition;
   /** `next` applies only when this end applies as success (a chain's next task), not just applies. */
   nextAfterSuccess?: boolean;
+  /**
+   * What the try is written as if the store refuses its XCom (domain failedTryState: up_for_retry while it has
+   * retries left, so no reader sees a try that will be retried as failed); absent: failed.
+   */
+  failedAs?: "failed" | "up_for_retry";
 }
 
 /**
@@ -39,7 +44,8 @@ export interface InlineTryStore {
   /**
    * The ends of many tries in one transaction (one statement on Postgres when every try is named once): each
    * XCom, each try's lines and each transition with its outbox rows, all stored or none. An XCom the store
-   * refuses (setXCom's error) is not stored and turns its transition into failed with the error as its note:
+   * refuses (setXCom's error) is not stored and turns its transition into its failedAs (failed, or up_for_retry
+   * with retries left) with the error as its note:
    * no success without its XCom. Lines and stored XComs are written whether or not the transition applies
    * (a lost race: a clear or a mark won), as separate writes always did: the lines are what the try did, and
    * a later try of the same task overwrites the XCom. Each end's `next` (after its `nextScheduling`) is applied

@@ -8,7 +8,7 @@ import { arrayParam, execute, notIndexed, query, writeByIds, type Db, type Pool 
 import { roundsOf } from "./task-instances";
 import { STILL_MOVING_SQL } from "../still-moving";
 
-const CANDIDATE_COLUMNS = "id, dag_run_id, dag_id, run_id, task_id, try_number";
+const CANDIDATE_COLUMNS = "id, dag_run_id, dag_id, run_id, task_id, try_number, max_tries";
 
 export async function listAgentLostCandidates(db: Db): Promise<ReapTaskCandidate[]> {
   return query<ReapTaskCandidate>(
@@ -42,8 +42,9 @@ export async function listOrphanCandidates(db: Db): Promise<OrphanCandidate[]> {
  * queued) must still be what the reaper saw (`IS NOT DISTINCT FROM`, so a null observation matches null).
  */
 const REAP_SQL = `
-UPDATE task_instances t SET state = 'failed', end_date = $1, note = u.note, updated_at = $1, ${STAMP_CHANGE}
-FROM unnest($2::bigint[], $3::int[], $4::text[], $5::timestamptz[], $6::text[]) WITH ORDINALITY AS u(id, try_number, from_state, observed_at, note, ord)
+UPDATE task_instances t SET state = u.to_state, end_date = $1, note = u.note, updated_at = $1, ${STAMP_CHANGE}
+FROM unnest($2::bigint[], $3::int[], $4::text[], $5::timestamptz[], $6::text[], $7::text[])
+  WITH ORDINALITY AS u(id, try_number, from_state, observed_at, note, to_state, ord)
 WHERE t.id = ANY($2::bigint[]) AND t.id = u.id AND t.try_number = u.try_number AND t.state = u.from_state
   AND (CASE WHEN u.from_state = 'running' THEN t.last_heartbeat ELSE t.queued_at END) IS NOT DISTINCT FROM u.observed_at
 RETURNING u.ord`;
@@ -62,6 +63,7 @@ export async function reapTaskInstances(sql: Pool, reaps: TaskReap[], now: Date)
         batch.map((r) => r.from),
         arrayParam(batch.map((r) => r.observed_at)),
         batch.map((r) => r.note),
+        batch.map((r) => r.to),
       ]);
       for (const r of rows) applied[round[r.ord - 1]!] = true;
     }

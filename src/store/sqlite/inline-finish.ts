@@ -32,7 +32,7 @@ export function settleTryEnds(ends: readonly InlineTryEnd[], maxBytes: number): 
   for (const [k, x] of withXCom.entries()) refused[x.i] = errors[k] ?? null;
   const endOfKey = new Map(withXCom.map((x) => [xcomKeyId(x.item.key), ends[x.i]!.transition.id]));
   return {
-    transitions: ends.map((e, i) => outcomeAfterXCom(e.transition, refused[i] ?? null)),
+    transitions: ends.map((e, i) => outcomeAfterXCom(e, refused[i] ?? null)),
     refused,
     xcoms: rows.map((r) => ({ ...r, ti_id: endOfKey.get(xcomKeyId(r.key))! })),
     lines: ends.flatMap((e) => (e.lines?.lines.length ? [e.lines] : [])),

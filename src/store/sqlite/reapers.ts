@@ -16,6 +16,7 @@ interface CandidateRow {
   run_id: string;
   task_id: string;
   try_number: number;
+  max_tries: number;
   observed_at: number | null;
 }
 
@@ -24,7 +25,7 @@ const toCandidate = (r: CandidateRow): ReapTaskCandidate => ({ ...r, observed_at
 export function listAgentLostCandidates(db: Database): ReapTaskCandidate[] {
   const rows = db
     .query(
-      "SELECT id, dag_run_id, dag_id, run_id, task_id, try_number, last_heartbeat AS observed_at FROM task_instances " +
+      "SELECT id, dag_run_id, dag_id, run_id, task_id, try_number, max_tries, last_heartbeat AS observed_at FROM task_instances " +
         `WHERE state = 'running' AND ${indexedState()} AND last_heartbeat IS NOT NULL ORDER BY id`,
     )
     .all() as CandidateRow[];
@@ -34,7 +35,7 @@ export function listAgentLostCandidates(db: Database): ReapTaskCandidate[] {
 export function listDispatchLostCandidates(db: Database): ReapTaskCandidate[] {
   const rows = db
     .query(
-      `SELECT id, dag_run_id, dag_id, run_id, task_id, try_number, queued_at AS observed_at FROM task_instances WHERE state = 'queued' AND ${indexedState()} ORDER BY id`,
+      `SELECT id, dag_run_id, dag_id, run_id, task_id, try_number, max_tries, queued_at AS observed_at FROM task_instances WHERE state = 'queued' AND ${indexedState()} ORDER BY id`,
     )
     .all() as CandidateRow[];
   return rows.map(toCandidate);
@@ -66,10 +67,10 @@ export function reapTaskInstances(db: Database, reaps: TaskReap[], now: Date): b
         return (
           db
             .query(
-              `UPDATE task_instances SET state = 'failed', end_date = ?, note = ?, updated_at = ?, ${CHANGE_STAMP_SQL}
+              `UPDATE task_instances SET state = ?, end_date = ?, note = ?, updated_at = ?, ${CHANGE_STAMP_SQL}
                 WHERE id = ? AND try_number = ? AND state = ? AND ${observed} IS ?`,
             )
-            .run(t, r.note, t, r.id, r.try_number, r.from, r.observed_at ? r.observed_at.getTime() : null).changes > 0
+            .run(r.to, t, r.note, t, r.id, r.try_number, r.from, r.observed_at ? r.observed_at.getTime() : null).changes > 0
         );
       });
     })

@@ -104,7 +104,10 @@ describe("withStoreEvents", () => {
     await store.recordDispatchFailure(ti.id, 1, "x", T0);
     await store.deferDispatch(ti.id, 1, new Date(T0.getTime() + 5000), "dispatch attempt 1/3 failed: x", T0);
     await store.applyTransitions([{ id: ti.id, from: ["scheduled"], to: "queued", patch: { queued_at: T0 } }], T0);
-    await store.reapTaskInstances([{ id: ti.id, try_number: 1, from: "queued", observed_at: T0, note: "dispatch_lost: y" }], T0);
+    await store.reapTaskInstances(
+      [{ id: ti.id, try_number: 1, from: "queued", observed_at: T0, to: "failed", note: "dispatch_lost: y" }],
+      T0,
+    );
     expect((await eventsUntil(sub, (e) => "state" in e && e.state === "failed")).map((e) => [e.state, e.note])).toEqual([
       ["scheduled", "dispatch attempt 1/3 failed: x"],
       ["queued", null],

@@ -3,7 +3,7 @@
  * stand-in agent, so a 5-minute threshold passes in microseconds. Every tick here is a full sweep.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import type { DagSpec, DagRunRecord, TaskInstanceRecord } from "../../../src/domain";
+import type { DagSpec, DagRunRecord, TaskInstanceRecord, TaskReap } from "../../../src/domain";
 import { parseDagSpec } from "../../../src/domain/schemas";
 import { openStore, type Store } from "../../../src/store";
 import { Reapers, SchedulerLoop, buildDagRun, reapNotes, type ReaperThresholds } from "../../../src/scheduler";
@@ -124,6 +124,29 @@ describe("agent_lost", () => {
     expect(agent.launched).toEqual(["a#1", "a#2"]);
     expect(reaped.get({ reason: "agent_lost" })).toBe(1);
     expect(logged).toEqual([`reaped a task instance: agent_lost ${reapNotes.agentLost(T0, 60_000)}`]);
+  });
+
+  test("a reaped try with retries left is written up_for_retry at once (no reader sees it failed), the last one failed", async () => {
+    // What each reap asks the store to write (a proxy in front of the store, as the store's own decorators are).
+    const written: string[] = [];
+    const guarded = store;
+    store = new Proxy(guarded, {
+      get: (target, prop) =>
+        prop === "reapTaskInstances"
+          ? (reaps: TaskReap[], when: Date) => {
+              written.push(...reaps.map((r) => `#${r.try_number} ${r.from} → ${r.to}`));
+              return target.reapTaskInstances(reaps, when);
+            }
+          : Reflect.get(target, prop),
+    });
+    const { sweepAt, ti, runState } = await setup([task("a", { retries: 1, retry_delay: 0 })], () => "silent");
+    await sweepAt(0);
+    await sweepAt(61);
+    expect((await ti("a")).try_number).toBe(2);
+    await sweepAt(122);
+    expect(written).toEqual(["#1 running → up_for_retry", "#2 running → failed"]);
+    expect([(await ti("a")).state, (await runState()).state]).toEqual(["failed", "failed"]);
+    store = guarded;
   });
 
   test("the reapers read every 10 s with the default thresholds, not on every sweep: a silent agent is reaped at the first read past its threshold", async () => {
