@@ -1,9 +1,11 @@
 /**
  * The one door to the server: every request of the app goes through `api()` (and the event stream through
  * `authHeaders()`), so adding a header for all of them, such as the team (`Leoflow-Team`), is one line here.
- * A 401 logs the tab out (back to the login page); any other error is an ApiError with the API's `detail`.
+ * A 401 ends the session (the sign-in page says it expired and comes back here); no answer at all is a
+ * NoAnswerError (reachability.ts); any other error is an ApiError with the API's `detail`.
  */
-import { getSession, setSession } from "./session";
+import { fetchNoting } from "./reachability";
+import { expireSession, getSession } from "./session";
 
 export const API = "/api/v2";
 
@@ -45,8 +47,8 @@ export function detailText(detail: unknown, status: number): string {
 export async function api<T = any>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   const headers: Record<string, string> = { accept: "application/json", ...authHeaders() };
   if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${API}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
-  if (res.status === 401 && getSession()) setSession(null);
+  const res = await fetchNoting(`${API}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+  if (res.status === 401) expireSession();
   const text = await res.text();
   let json: any = null;
   try {

@@ -1,7 +1,7 @@
 /** @jsxImportSource preact */
 /** The shell: login gate, navigation by role, the health banner, the one event stream, and the page for the URL. */
 import { useEffect, useState } from "preact/hooks";
-import { api } from "./api";
+import { api, ApiError } from "./api";
 import { Link } from "./components/link";
 import { TeamPicker, useMe, useTeam } from "./components/team-picker";
 import { useInterval, useRoute, useSession } from "./hooks";
@@ -14,7 +14,8 @@ import { AuditPage } from "./pages/audit";
 import { UsersPage } from "./pages/users";
 import { VariablesPage } from "./pages/variables";
 import { navigate, type Route } from "./router";
-import { capabilities, setSession, type Session } from "./session";
+import { isUnreachable, onReachabilityChange } from "./reachability";
+import { capabilities, expireSession, msUntilExpiry, setSession, type Session } from "./session";
 import { dispatchEvent, openEventStream } from "./sse";
 
 export function App() {
@@ -35,6 +36,13 @@ function Shell({ session, route }: { session: Session; route: Route }) {
   const team = useTeam();
   const me = useMe(session.token, team);
   const [live, setLive] = useState(false);
+  // The token's time runs out while the page is open: say so at once, not at the next refused request.
+  useEffect(() => {
+    const ms = msUntilExpiry(session, Date.now());
+    if (ms === null) return;
+    const t = setTimeout(expireSession, ms);
+    return () => clearTimeout(t);
+  }, [session]);
   // One stream per login and team: the server sends only the chosen team's events.
   useEffect(() => {
     const ctl = new AbortController();
@@ -120,15 +128,31 @@ interface Health {
   scheduler: { status: string | null; latest_scheduler_heartbeat: string | null };
 }
 
-/** Polls /monitor/health (open, cheap); shows a banner only while something is unhealthy. */
+/** The server answered 503: it runs but cannot reach its database (src/api/errors.ts). */
+const DATABASE_DOWN: Health = { metadatabase: { status: "unreachable" }, scheduler: { status: null, latest_scheduler_heartbeat: null } };
+
+/**
+ * Polls /monitor/health (open, cheap); shows a banner only while something is unhealthy. No answer at all (from
+ * this poll or any other request) is the server out of reach, not its database: polled every few seconds then,
+ * and the banner goes with the first answer.
+ */
 function HealthBanner() {
   const [health, setHealth] = useState<Health | null>(null);
+  const [unreachable, setUnreachable] = useState(isUnreachable);
+  useEffect(() => onReachabilityChange(() => setUnreachable(isUnreachable())), []);
   const check = () =>
-    api<Health>("GET", "/monitor/health").then(setHealth, () =>
-      setHealth({ metadatabase: { status: "unreachable" }, scheduler: { status: null, latest_scheduler_heartbeat: null } }),
-    );
+    api<Health>("GET", "/monitor/health").then(setHealth, (e) => {
+      if (e instanceof ApiError && e.status === 503) setHealth(DATABASE_DOWN);
+    });
   useEffect(() => void check(), []);
-  useInterval(check, 15_000);
+  useInterval(check, unreachable ? 3_000 : 15_000);
+  if (unreachable)
+    return (
+      <div class="banner bad" role="alert">
+        Cannot reach the Leoflow server: it may be stopped or restarting, or the network is down. This page tries again every few seconds
+        and updates once it answers.
+      </div>
+    );
   if (!health) return null;
   const problems: string[] = [];
   if (health.metadatabase.status !== "healthy") problems.push(`the metadata database is ${health.metadatabase.status}`);

@@ -31,7 +31,8 @@ export interface DagData {
   loadRun: (runId: string) => void;
 }
 
-export function useDagData(dagId: string, runLimit: number): DagData {
+/** `runQuery`: the grid's filters as query parameters of GET …/dagRuns (`&state=failed&run_type=manual`), or "". */
+export function useDagData(dagId: string, runLimit: number, runQuery = ""): DagData {
   const [, setVersion] = useState(0);
   const state = useRef<DagData>(empty());
   const frame = useRef(false);
@@ -144,7 +145,12 @@ export function useDagData(dagId: string, runLimit: number): DagData {
     const loadRuns = async () => {
       // The latest runs by run_after, as Airflow 3's grid: a backfill of October created today is October's, not
       // the newest (by id it pushed the latest scheduled run out of the grid).
-      const r = await api<{ dag_runs: DagRun[] }>("GET", `${dagPath}/dagRuns?limit=${runLimit}&order_by=-run_after`, undefined, ctl.signal);
+      const r = await api<{ dag_runs: DagRun[] }>(
+        "GET",
+        `${dagPath}/dagRuns?limit=${runLimit}&order_by=-run_after${runQuery}`,
+        undefined,
+        ctl.signal,
+      );
       const known = new Set(s().runs.map((x) => x.dag_run_id));
       state.current = { ...s(), runs: byRunAfter(r.dag_runs.slice().reverse()) };
       bump();
@@ -271,7 +277,7 @@ export function useDagData(dagId: string, runLimit: number): DagData {
       if (refreshTimer) clearTimeout(refreshTimer);
       if (windowTimer) clearTimeout(windowTimer);
     };
-  }, [dagId, runLimit]);
+  }, [dagId, runLimit, runQuery]);
   return state.current;
 }
 

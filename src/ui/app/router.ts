@@ -65,7 +65,29 @@ export function onNavigate(listener: () => void): () => void {
   return () => listeners.delete(listener);
 }
 
-export function navigate(href: string, replace = false): void {
+/** The DAG page's grid filters (the number of runs, their state and type): kept in its URL as the user moves on it. */
+export const DAG_VIEW_KEYS = ["runs", "run_state", "run_type"] as const;
+
+/**
+ * `href` with the grid filters of `from` (the current URL) when both are pages of the same DAG and `href` names none
+ * of its own: links on the DAG page (thousands, by dagHref) stay plain, and clicking one keeps the filters. Pure.
+ */
+export function keepDagView(from: { pathname: string; search: string }, href: string): string {
+  const dagOf = (path: string) => /^\/dags\/([^/?#]+)/.exec(path)?.[1];
+  const [path = "", query = ""] = href.split("?", 2);
+  const dag = dagOf(path);
+  if (!dag || dag !== dagOf(from.pathname)) return href;
+  const target = new URLSearchParams(query);
+  if (DAG_VIEW_KEYS.some((k) => target.has(k))) return href;
+  const current = new URLSearchParams(from.search);
+  for (const k of DAG_VIEW_KEYS) for (const v of current.getAll(k)) target.append(k, v);
+  const qs = target.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+/** `exact`: go to `href` as it is (a filter the user cleared stays cleared), not keeping the DAG page's filters. */
+export function navigate(href: string, replace = false, exact = false): void {
+  if (!exact) href = keepDagView(location, href);
   if (replace) history.replaceState(null, "", href);
   else history.pushState(null, "", href);
   for (const l of listeners) l();

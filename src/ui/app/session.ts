@@ -73,7 +73,29 @@ export function getSession(): Session | null {
   return current;
 }
 
+/** What the sign-in page says when the server (or the clock) ended the session: the user did not log out. */
+export const SESSION_EXPIRED = "Your session has expired — sign in again.";
+let endedBecause: string | null = null;
+
+/** Why the last session ended without the user logging out; null after a log-out or a new sign-in. */
+export const sessionEndReason = (): string | null => endedBecause;
+
+/** Ends the session because the server refused its token (401) or the token's time ran out. */
+export function expireSession(): void {
+  if (!current || current.open) return;
+  endedBecause = SESSION_EXPIRED;
+  setSession(null);
+}
+
+/** Milliseconds until `s` expires, for a timer (null: never, or too far for one). Pure. */
+export function msUntilExpiry(s: Session, nowMs: number): number | null {
+  if (s.open) return null;
+  const ms = s.exp * 1000 - nowMs;
+  return ms > 2 ** 31 - 1 ? null : Math.max(0, ms);
+}
+
 export function setSession(s: Session | null): void {
+  if (s) endedBecause = null;
   current = s;
   try {
     // An open session is asked of the server again on each load: it is not a token to keep.
@@ -100,5 +122,6 @@ export function restoreSession(nowSeconds: number): Session | null {
   }
   const s = token ? sessionFromToken(token) : null;
   current = s && s.exp > nowSeconds ? s : null;
+  if (s && !current) endedBecause = SESSION_EXPIRED;
   return current;
 }

@@ -7,6 +7,8 @@
  * listeners (whether events may have been missed), and views reload then.
  */
 import { API, authHeaders } from "./api";
+import { fetchNoting } from "./reachability";
+import { expireSession } from "./session";
 
 export interface SseMessage {
   id: string | null;
@@ -67,7 +69,9 @@ export function openEventStream(onEvent: (e: LeoflowEvent) => void, onStatus: (l
     while (!signal.aborted) {
       try {
         const q = lastId ? `?last_event_id=${encodeURIComponent(lastId)}` : "";
-        const res = await fetch(`${API}/leoflow/events${q}`, { headers: { accept: "text/event-stream", ...authHeaders() }, signal });
+        const res = await fetchNoting(`${API}/leoflow/events${q}`, { headers: { accept: "text/event-stream", ...authHeaders() }, signal });
+        // The token expired or its user was deleted: retrying would only be refused again.
+        if (res.status === 401) return expireSession();
         if (!res.ok || !res.body) throw new Error(`event stream answered HTTP ${res.status}`);
         onStatus(true);
         // Resumed from the last id seen, the server replays what came meanwhile; a first connection cannot.

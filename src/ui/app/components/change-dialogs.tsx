@@ -1,11 +1,13 @@
 /** @jsxImportSource preact */
 /**
  * Clear and mark, each behind a confirmation that lists what will change: the API's dry run answers with the
- * task instances it would touch; the user sees them, then confirms the same request without dry_run.
+ * task instances it would touch; the user sees them, then confirms the same request without dry_run. A run's mark
+ * has no dry run in the API: its preview applies the server's rules to the run's task instances (run-mark.ts).
  */
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { api, seg } from "../api";
+import { api, listAll, seg } from "../api";
+import { runMarkChanges } from "../run-mark";
 import { MARKABLE_RUN_STATES, MARKABLE_TASK_STATES } from "../states";
 import type { TaskInstance } from "../types";
 import { Dialog, ErrorBox, StateBadge } from "./common";
@@ -83,13 +85,18 @@ export function MarkDialog({ target, onClose, onDone }: { target: Target; onClos
       explain={
         target.taskId
           ? `These task instances become ${state}:`
-          : `The run becomes ${state}${state === "queued" ? " and is planned again" : ""}.`
+          : `The run becomes ${state}${state === "queued" ? " and is planned again" : ", and these task instances change"}:`
       }
       preview={() =>
         target.taskId
-          ? api<{ task_instances: TaskInstance[] }>("PATCH", `${tiPath}/dry_run`, body).then((r) => r.task_instances)
-          : Promise.resolve(null)
+          ? api<{ task_instances: TaskInstance[] }>("PATCH", `${tiPath}/dry_run`, body).then((r) =>
+              r.task_instances.map((ti) => ({ ...ti, to: state })),
+            )
+          : listAll<TaskInstance>(`/dags/${seg(target.dagId)}/dagRuns/${seg(target.runId)}/taskInstances`, "task_instances").then((tis) =>
+              runMarkChanges(tis, state).map(({ ti, to }) => ({ ...ti, to })),
+            )
       }
+      runItself={!target.taskId}
       commit={() =>
         target.taskId
           ? api("PATCH", tiPath, body)
@@ -126,18 +133,23 @@ function Check({ label, checked, set }: { label: string; checked: boolean; set: 
   );
 }
 
+/** A task instance the change touches; `to`: the state it gets (absent for a clear: no status). */
+type Change = TaskInstance & { to?: string };
+
 function ChangeDialog(props: {
   title: string;
   verb: string;
   explain: string;
-  preview: () => Promise<TaskInstance[] | null>;
+  preview: () => Promise<Change[]>;
+  /** A run's own state changes too: confirming is allowed when no task instance changes. */
+  runItself?: boolean;
   commit: () => Promise<unknown>;
   deps: unknown[];
   onClose: () => void;
   onDone: () => void;
   children: ComponentChildren;
 }) {
-  const [list, setList] = useState<TaskInstance[] | null | undefined>(undefined);
+  const [list, setList] = useState<Change[] | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   useEffect(() => {
@@ -163,21 +175,27 @@ function ChangeDialog(props: {
       setBusy(false);
     }
   };
-  const nothing = Array.isArray(list) && list.length === 0;
+  const nothing = Array.isArray(list) && list.length === 0 && !props.runItself;
   return (
     <Dialog title={props.title} onClose={props.onClose} wide>
       {props.children}
       <p>{props.explain}</p>
       {list === undefined && !error ? <p class="muted">Asking the server what would change…</p> : null}
       {Array.isArray(list) ? (
-        nothing ? (
-          <p class="muted">Nothing would change with these options.</p>
+        list.length === 0 ? (
+          <p class="muted">{props.runItself ? "No task instance changes." : "Nothing would change with these options."}</p>
         ) : (
           <ul class="affected" aria-label="What will change">
             {list.map((ti) => (
               <li key={`${ti.dag_run_id}/${ti.task_id}/${ti.map_index ?? -1}`}>
                 <span class="mono">{instanceName(ti.task_id, ti.map_index)}</span> <span class="muted mono">{ti.dag_run_id}</span>{" "}
                 <StateBadge state={ti.state} />
+                {ti.to ? (
+                  <>
+                    {" → "}
+                    <StateBadge state={ti.to} />
+                  </>
+                ) : null}
               </li>
             ))}
           </ul>

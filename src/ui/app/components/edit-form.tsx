@@ -19,7 +19,8 @@ export function EditDialog(props: {
   fields: FieldDef[];
   initial: Record<string, string>;
   submitLabel: string;
-  onSubmit: (values: Record<string, string>) => Promise<unknown>;
+  /** `changed`: the fields whose value differs from `initial` (an edit sends only these, so it undoes no one else's). */
+  onSubmit: (values: Record<string, string>, changed: string[]) => Promise<unknown>;
   onClose: () => void;
 }) {
   const [values, setValues] = useState(props.initial);
@@ -31,7 +32,7 @@ export function EditDialog(props: {
     setBusy(true);
     setErrors({});
     try {
-      await props.onSubmit(values);
+      await props.onSubmit(values, changedFields(props.initial, values));
       props.onClose();
     } catch (err) {
       setErrors(errorsByField(err, props.fields));
@@ -89,6 +90,15 @@ export function EditDialog(props: {
     </Dialog>
   );
 }
+
+/** The names whose value differs between two forms' values (a missing value counts as ""). Pure. */
+export function changedFields(before: Record<string, string>, after: Record<string, string>): string[] {
+  const names = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...names].filter((n) => (before[n] ?? "") !== (after[n] ?? ""));
+}
+
+/** `?update_mask=a&update_mask=b`: Airflow's way to PATCH only the named fields. Pure. */
+export const updateMask = (fields: readonly string[]): string => `?${fields.map((f) => `update_mask=${encodeURIComponent(f)}`).join("&")}`;
 
 /** Asks before deleting; returns whether to go on. */
 export const confirmDelete = (what: string): boolean => window.confirm(`Delete ${what}? This cannot be undone.`);

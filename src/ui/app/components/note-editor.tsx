@@ -1,5 +1,9 @@
 /** @jsxImportSource preact */
-/** A run's or task instance's note: shown to everyone, editable by those who may change runs. */
+/**
+ * A run's or task instance's note: shown to everyone, editable by those who may change runs. Shown as the text it
+ * is, line breaks kept (Airflow 3 renders notes as Markdown; plain text keeps the bundle small and never draws a
+ * note's HTML).
+ */
 import { useState } from "preact/hooks";
 import { ErrorBox } from "./common";
 
@@ -11,7 +15,9 @@ export function NoteEditor(props: { note: string | null; editable: boolean; save
     return (
       <section class="note">
         <h3>Note</h3>
-        <p class={props.note ? "" : "muted"}>{props.note ?? "No note."}</p>
+        <p class={props.note ? "note-text" : "muted"} data-testid="note">
+          {props.note ?? "No note."}
+        </p>
         {props.editable ? (
           <button
             type="button"
@@ -38,12 +44,15 @@ export function NoteEditor(props: { note: string | null; editable: boolean; save
         <button
           type="button"
           class="primary"
-          onClick={() =>
-            props.save(text.trim() ? text : null).then(
+          onClick={() => {
+            const next = text.trim() ? text : null;
+            // Unchanged: nothing to send (the PATCH names only the note, so other fields are never sent either).
+            if (next === props.note) return setEditing(false);
+            props.save(next).then(
               () => setEditing(false),
               (e) => setError(e),
-            )
-          }
+            );
+          }}
         >
           Save note
         </button>

@@ -21,7 +21,8 @@ export interface Column<T> {
 export interface DialogSpec {
   fields: FieldDef[];
   initial: Record<string, string>;
-  save: (values: Record<string, string>) => Promise<unknown>;
+  /** `changed`: the fields the user changed (on an edit, send only these). */
+  save: (values: Record<string, string>, changed: string[]) => Promise<unknown>;
 }
 
 type ListProps<T> = {
@@ -107,7 +108,7 @@ function ListPage<T>(props: ListProps<T>) {
           fields={spec.fields}
           initial={spec.initial}
           onClose={() => setEditing(null)}
-          onSubmit={(v) => spec.save(v).then(list.reload)}
+          onSubmit={(v, changed) => spec.save(v, changed).then(list.reload)}
         />
       ) : null}
     </section>

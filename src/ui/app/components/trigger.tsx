@@ -214,8 +214,8 @@ function TriggerForm(props: Props & { params: Record<string, ParamSpec> }) {
             spellcheck={false}
           />
         </Field>
-        <Field id="note" label="Note (optional)" error={errors.note}>
-          <input {...own("note")} />
+        <Field id="note" label="Note (optional)" error={errors.note} hint="several lines are kept as written">
+          <textarea {...own("note")} rows={3} maxLength={1000} />
         </Field>
       </details>
       <ErrorBox error={errors[""]} title="The server refused the run" />

@@ -4,6 +4,7 @@
  * and an empty password field on edit leaves the stored one as it is.
  */
 import { api, listAll, seg } from "../api";
+import { updateMask } from "../components/edit-form";
 import { type DialogSpec, ResourceList } from "../components/resource-list";
 import { useSession } from "../hooks";
 import { capabilities } from "../session";
@@ -68,11 +69,14 @@ export function ConnectionsPage() {
                 port: editing.port == null ? "" : String(editing.port),
                 ...Object.fromEntries(TEXT_FIELDS.map((f) => [f, editing[f] ?? ""])),
               },
-          save: (v) => {
+          save: (v, changed) => {
             const body: Record<string, unknown> = { connection_id: v.connection_id, port: v.port ? Number(v.port) : null };
             for (const f of TEXT_FIELDS) body[f] = f === "conn_type" ? v[f] : v[f] || null;
             if (v.password) body.password = v.password;
-            return isNew ? api("POST", "/connections", body) : api("PATCH", `/connections/${seg(String(v.connection_id))}`, body);
+            if (isNew) return api("POST", "/connections", body);
+            // Only what the user changed (an empty password field is no change): a concurrent edit of another field stays.
+            const mask = changed.filter((f) => f !== "connection_id");
+            return mask.length ? api("PATCH", `/connections/${seg(String(v.connection_id))}${updateMask(mask)}`, body) : Promise.resolve();
           },
         };
       }}

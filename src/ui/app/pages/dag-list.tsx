@@ -1,6 +1,6 @@
 /** @jsxImportSource preact */
 /**
- * The DAG list: search, paused filter, tags, import errors, and per DAG its pause switch, schedule, next
+ * The DAG list: search, paused, last-run state and tag filters (kept in the URL), import errors, and per DAG its pause switch, schedule, next
  * run and the state of its latest runs as squares (fetched only for the rows in view, refreshed by events).
  * Rows carry no handlers of their own: one click handler reads their data attributes.
  */
@@ -13,27 +13,33 @@ import { VirtualRows } from "../components/virtual-list";
 import { useDagList, useRecentRuns } from "../dag-list-data";
 import { useAsync, useSession } from "../hooks";
 import { dagHref, navigate } from "../router";
+import { DAG_RUN_STATES, dagListFilters, type Paused } from "../filters";
+import { setQuery, useQuery } from "../url-query";
 import { capabilities } from "../session";
 
 const ROW_HEIGHT = 44;
-type Paused = "all" | "active" | "paused";
-
 export function DagListPage() {
   const can = capabilities(useSession()?.role);
-  const [search, setSearch] = useState(() => new URLSearchParams(location.search).get("search") ?? "");
-  const [query, setQuery] = useState(search);
-  const [paused, setPaused] = useState<Paused>("all");
-  const [tags, setTags] = useState<string[]>([]);
+  const { search: query, paused, tags, tagsMatchAll, lastRunState } = dagListFilters(useQuery());
+  // The box follows the keys; the URL (and the list) follows the box 200 ms after the last key, in one history entry.
+  const [search, setSearch] = useState(query);
   const [trigger, setTrigger] = useState<string | null>(null);
   useEffect(() => {
-    const t = setTimeout(() => setQuery(search.trim()), 200);
+    const t = setTimeout(() => search.trim() !== query && setQuery({ search: search.trim() }, true), 200);
     return () => clearTimeout(t);
   }, [search]);
+  // Back, forward or a link changed the search: the box shows it.
+  useEffect(() => {
+    if (query !== search.trim()) setSearch(query);
+  }, [query]);
+  const setTags = (next: string[]) => setQuery({ tags: next, ...(next.length < 2 ? { tags_match_mode: null } : {}) });
 
   const q = new URLSearchParams({ order_by: "dag_id" });
   if (query) q.set("dag_id_pattern", query);
   if (paused !== "all") q.set("paused", String(paused === "paused"));
   for (const t of tags) q.append("tags", t);
+  if (tagsMatchAll && tags.length > 1) q.set("tags_match_mode", "all");
+  if (lastRunState) q.set("last_dag_run_state", lastRunState);
   const dags = useDagList(q.toString());
   const allTags = useAsync((signal) => api<{ tags: string[] }>("GET", "/dagTags?limit=1000", undefined, signal), []);
   const importErrors = useAsync((signal) => api("GET", "/importErrors?limit=100", undefined, signal), []);
@@ -86,11 +92,28 @@ export function DagListPage() {
         />
         <fieldset class="segmented" aria-label="Paused filter">
           {(["all", "active", "paused"] as const).map((p) => (
-            <button key={p} type="button" aria-pressed={paused === p} onClick={() => setPaused(p)}>
+            <button
+              key={p}
+              type="button"
+              aria-pressed={paused === p}
+              onClick={() => setQuery({ paused: p === "all" ? null : String(p === "paused") })}
+            >
               {p === "all" ? "All" : p === "active" ? "Active" : "Paused"}
             </button>
           ))}
         </fieldset>
+        <select
+          aria-label="Filter by last run state"
+          value={lastRunState}
+          onChange={(e) => setQuery({ last_dag_run_state: e.currentTarget.value })}
+        >
+          <option value="">Any last run</option>
+          {DAG_RUN_STATES.map((st) => (
+            <option key={st} value={st}>
+              Last run {st}
+            </option>
+          ))}
+        </select>
         <select
           aria-label="Filter by tag"
           value=""
@@ -117,6 +140,20 @@ export function DagListPage() {
             {t} ×
           </button>
         ))}
+        {tags.length > 1 ? (
+          <fieldset class="segmented" aria-label="Tags to match">
+            {(["any", "all"] as const).map((m) => (
+              <button
+                key={m}
+                type="button"
+                aria-pressed={tagsMatchAll === (m === "all")}
+                onClick={() => setQuery({ tags_match_mode: m === "all" ? "all" : null })}
+              >
+                {m === "any" ? "Any tag" : "All tags"}
+              </button>
+            ))}
+          </fieldset>
+        ) : null}
       </div>
       <ErrorBox error={dags.error} title="Could not list the DAGs" />
       {dags.total === 0 && !dags.loading ? (
@@ -124,11 +161,10 @@ export function DagListPage() {
           query={query}
           paused={paused}
           tags={tags}
+          lastRunState={lastRunState}
           clear={() => {
             setSearch("");
-            setQuery("");
-            setPaused("all");
-            setTags([]);
+            setQuery({ search: null, paused: null, tags: null, tags_match_mode: null, last_dag_run_state: null });
           }}
         />
       ) : null}
@@ -184,8 +220,13 @@ export function DagListPage() {
 }
 
 /** What an empty list means: nothing matches the filters (and a way to drop them), or no DAG at all. */
-function NoDags({ query, paused, tags, clear }: { query: string; paused: Paused; tags: string[]; clear: () => void }) {
-  const also = [paused === "all" ? "" : `${paused} only`, tags.length ? `tagged ${tags.join(", ")}` : ""].filter(Boolean);
+function NoDags(props: { query: string; paused: Paused; tags: string[]; lastRunState: string; clear: () => void }) {
+  const { query, paused, tags, lastRunState, clear } = props;
+  const also = [
+    paused === "all" ? "" : `${paused} only`,
+    tags.length ? `tagged ${tags.join(", ")}` : "",
+    lastRunState ? `last run ${lastRunState}` : "",
+  ].filter(Boolean);
   if (!query && !also.length)
     return <p class="notice">No DAGs yet: a DAG file in the DAGs folder shows here once it parses (or see its import error above).</p>;
   return (

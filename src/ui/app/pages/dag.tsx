@@ -17,16 +17,16 @@ import { useAsync, useSession } from "../hooks";
 import { dagHref, navigate, type Route } from "../router";
 import { capabilities } from "../session";
 import type { Dag } from "../types";
+import { DAG_RUN_STATES, DAG_RUN_TYPES, gridFilters, RUN_CHOICES } from "../filters";
+import { setQuery, useQuery } from "../url-query";
 
 type DagRoute = Extract<Route, { page: "dag" }>;
-const RUN_CHOICES = [25, 50, 100];
-
 export function DagPage({ route }: { route: DagRoute }) {
   const { dagId, tab, runId, taskId } = route;
   const can = capabilities(useSession()?.role);
   const dag = useAsync((signal) => api<Dag>("GET", `/dags/${seg(dagId)}`, undefined, signal), [dagId]);
-  const [runLimit, setRunLimit] = useState(() => Number(sessionStorage.getItem("leoflow.runs")) || 25);
-  const data = useDagData(dagId, runLimit);
+  const { runLimit, runState, runType, runQuery } = gridFilters(useQuery());
+  const data = useDagData(dagId, runLimit, runQuery);
   const [triggering, setTriggering] = useState(false);
   const [paused, setPaused] = useState<boolean | null>(null);
   useEffect(() => setPaused(dag.data ? dag.data.is_paused : null), [dag.data]);
@@ -72,23 +72,37 @@ export function DagPage({ route }: { route: DagRoute }) {
           Graph
         </Link>
         <span class="spacer" />
-        <label class="muted">
-          Runs{" "}
-          <select
-            value={String(runLimit)}
-            onChange={(e) => {
-              const n = Number(e.currentTarget.value);
-              sessionStorage.setItem("leoflow.runs", String(n));
-              setRunLimit(n);
-            }}
-          >
-            {RUN_CHOICES.map((n) => (
-              <option key={n} value={String(n)}>
-                {n}
+        <span class="grid-filters">
+          <select aria-label="Run state" value={runState} onChange={(e) => setQuery({ run_state: e.currentTarget.value })}>
+            <option value="">All states</option>
+            {DAG_RUN_STATES.map((st) => (
+              <option key={st} value={st}>
+                {st}
               </option>
             ))}
           </select>
-        </label>
+          <select aria-label="Run type" value={runType} onChange={(e) => setQuery({ run_type: e.currentTarget.value })}>
+            <option value="">All types</option>
+            {DAG_RUN_TYPES.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+          <label class="muted">
+            Runs{" "}
+            <select
+              value={String(runLimit)}
+              onChange={(e) => setQuery({ runs: e.currentTarget.value === String(RUN_CHOICES[0]) ? null : e.currentTarget.value })}
+            >
+              {RUN_CHOICES.map((n) => (
+                <option key={n} value={String(n)}>
+                  {n}
+                </option>
+              ))}
+            </select>
+          </label>
+        </span>
       </div>
       <div class="split">
         <div class="main-view">

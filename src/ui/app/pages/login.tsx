@@ -1,10 +1,10 @@
 /** @jsxImportSource preact */
-/** The login page: POST /auth/token, then back to where the user was going. */
+/** The login page: POST /auth/token, then back to where the user was going (saying why, when a session expired). */
 import { useEffect, useState } from "preact/hooks";
 import { API, login } from "../api";
 import { ErrorBox } from "../components/common";
 import { navigate } from "../router";
-import { openSession, sessionFromToken, setSession } from "../session";
+import { openSession, sessionEndReason, sessionFromToken, setSession } from "../session";
 
 /** Where the login was going (`?next=`), kept on this site. */
 const nextPath = (): string => {
@@ -53,6 +53,11 @@ export function LoginPage() {
     <main class="login" id="main">
       <form class="card" onSubmit={submit}>
         <h1>Leoflow</h1>
+        {sessionEndReason() ? (
+          <p class="notice warn" role="alert">
+            {sessionEndReason()}
+          </p>
+        ) : null}
         <p class="muted">Sign in with your Leoflow user (the first admin's password is LEOFLOW_ADMIN_PASSWORD).</p>
         <label for="username">Username</label>
         <input id="username" name="username" autocomplete="username" required autofocus />

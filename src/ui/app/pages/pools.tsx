@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { api, listAll, seg } from "../api";
 import { ErrorBox } from "../components/common";
-import { confirmDelete, EditDialog } from "../components/edit-form";
+import { confirmDelete, EditDialog, updateMask } from "../components/edit-form";
 import { useAsync, useInterval, useSession } from "../hooks";
 import { capabilities } from "../session";
 
@@ -95,13 +95,12 @@ export function PoolsPage() {
               : { name: editing.name, slots: String(editing.slots), description: editing.description ?? "" }
           }
           onClose={() => setEditing(null)}
-          onSubmit={(v) => {
+          onSubmit={(v, changed) => {
             const body = { name: v.name ?? "", slots: Number(v.slots), description: v.description || null };
-            return (
-              editing === "new"
-                ? api("POST", "/pools", body)
-                : api("PATCH", `/pools/${seg(body.name)}?update_mask=slots&update_mask=description`, body)
-            ).then(list.reload);
+            if (editing === "new") return api("POST", "/pools", body).then(list.reload);
+            // Only what the user changed: a concurrent edit of the other field is not undone.
+            const mask = changed.filter((f) => f === "slots" || f === "description");
+            return mask.length ? api("PATCH", `/pools/${seg(body.name)}${updateMask(mask)}`, body).then(list.reload) : Promise.resolve();
           }}
         />
       ) : null}

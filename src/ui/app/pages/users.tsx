@@ -48,10 +48,12 @@ export function UsersPage() {
           editing === "new"
             ? { username: "", role: "Viewer", password: "" }
             : { username: editing.username, role: editing.role, password: "" },
-        save: (v) =>
-          editing === "new"
-            ? api("POST", "/leoflow/users", { username: v.username, password: v.password, role: v.role })
-            : api("PATCH", `/leoflow/users/${seg(String(v.username))}`, { role: v.role, ...(v.password ? { password: v.password } : {}) }),
+        save: (v, changed) => {
+          if (editing === "new") return api("POST", "/leoflow/users", { username: v.username, password: v.password, role: v.role });
+          // Only what changed: a role someone else set meanwhile is not undone by a password change.
+          const body = { ...(changed.includes("role") ? { role: v.role } : {}), ...(v.password ? { password: v.password } : {}) };
+          return Object.keys(body).length ? api("PATCH", `/leoflow/users/${seg(String(v.username))}`, body) : Promise.resolve();
+        },
       })}
     />
   );

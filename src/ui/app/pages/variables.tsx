@@ -1,6 +1,10 @@
 /** @jsxImportSource preact */
-/** Variables (Op and Admin): list, add, edit, delete. Secret-looking values come back masked from the API. */
+/**
+ * Variables (Op and Admin): list, add, edit, delete. Secret-looking values come back masked from the API; an edit
+ * sends only the fields changed, so a masked value left alone is kept.
+ */
 import { api, listAll, seg } from "../api";
+import { updateMask } from "../components/edit-form";
 import { ResourceList } from "../components/resource-list";
 import { useSession } from "../hooks";
 import { capabilities } from "../session";
@@ -38,9 +42,12 @@ export function VariablesPage() {
           editing === "new"
             ? { key: "", value: "", description: "" }
             : { key: editing.key, value: editing.value, description: editing.description ?? "" },
-        save: (v) => {
+        save: (v, changed) => {
           const body = { key: v.key ?? "", value: v.value ?? "", description: v.description || null };
-          return editing === "new" ? api("POST", "/variables", body) : api("PATCH", `/variables/${seg(body.key)}`, body);
+          if (editing === "new") return api("POST", "/variables", body);
+          // Only what the user changed: a description edited meanwhile by someone else, or a masked secret, stays as it is.
+          const mask = changed.filter((f) => f === "value" || f === "description");
+          return mask.length ? api("PATCH", `/variables/${seg(body.key)}${updateMask(mask)}`, body) : Promise.resolve();
         },
       })}
     />
