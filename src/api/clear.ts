@@ -18,7 +18,7 @@ import {
   lazySchema,
 } from "../domain";
 import { clearsForRun, requeueAfterClear, selectClearTargets, type ClearSelection } from "../scheduler";
-import type { DagsQueryStore, RecordLookups, RunsApiStore } from "../store";
+import type { DagsQueryStore, RecordLookups, RunsApiStore, TaskInstancesApiStore } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { getDagOr404, getDagRunOr404 } from "./lookups";
@@ -160,7 +160,9 @@ export async function applyClear(
 }
 
 async function serializeTargets(
-  store: Pick<RunsApiStore, "loadRunSnapshots"> & Pick<DagsQueryStore, "listDagVersions">,
+  store: Pick<RunsApiStore, "loadRunSnapshots"> &
+    Pick<TaskInstancesApiStore, "listTaskInstancesByIds"> &
+    Pick<DagsQueryStore, "listDagVersions">,
   targets: Target[],
   fresh: boolean,
 ) {
@@ -173,6 +175,9 @@ async function serializeTargets(
     );
     items = targets.map((t) => now.get(t.ti.id) ?? t);
   }
+  // The task instances as the API shows them: a snapshot (the scheduler's read) has no user's note.
+  const shown = new Map((await store.listTaskInstancesByIds(items.map((t) => t.ti.id))).map((ti) => [ti.id, ti]));
+  items = items.map((t) => ({ ...t, ti: shown.get(t.ti.id) ?? t.ti }));
   const times = await runVersionTimes(
     store,
     items.map((t) => t.run),

@@ -5,8 +5,17 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { ConflictError, type DagRunRecord, type DagSpec, type OperatorChange, type TaskInstanceRecord, built, lazySchema } from "../domain";
-import { MARKABLE_RUN_STATES, MARKABLE_TASK_STATES, planRunMark, planTaskMark, type MarkInput } from "../scheduler";
+import {
+  ConflictError,
+  NotFoundError,
+  type DagRunRecord,
+  type DagSpec,
+  type OperatorChange,
+  type TaskInstanceRecord,
+  built,
+  lazySchema,
+} from "../domain";
+import { MARKABLE_RUN_STATES, MARKABLE_TASK_STATES, planRunMark, planTaskMark, userNote, type MarkInput } from "../scheduler";
 import type { RecordLookups, RunsApiStore } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
@@ -123,8 +132,10 @@ export async function markTaskInstance(
       deps.scheduler.wake(run.id);
     }
   } else if (body.note !== undefined && !opts.dryRun) {
-    const [ok] = await store.setTaskInstanceNotes([{ id: ti.id, state: ti.state, note: body.note }]);
-    if (!ok) throw new ConflictError(`task instance ${ti.task_id} changed state while its note was being set; retry`);
+    // The user's note, whatever the state: the scheduler's reasons go to another column and never replace it.
+    const done = await store.applyOperatorChange({ user_notes: [userNote(ti.id, body.note)] }, deps.now());
+    if (!done.user_notes[0])
+      throw new NotFoundError(`task instance ${ti.task_id} of run ${run.run_id} was deleted while its note was being set`);
   }
   return ids;
 }
@@ -152,10 +163,14 @@ export function markRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
       const mapIndex = rawIndex === undefined ? -1 : parsePathParam("map_index", rawIndex, MapIndex);
       const ti = await getTaskInstanceOr404(store, run.team, run.dag_id, run.run_id, c.req.param("task_id"), mapIndex);
       const ids = await markTaskInstance(deps, run, ti, body, { dryRun, by: c.get("user")?.username ?? null });
-      const [snap] = await store.loadRunSnapshots([run.id]);
-      const byId = new Map(snap!.tis.map((t) => [t.id, t]));
-      const times = await runVersionTimes(store, [snap!.run]);
-      const items = ids.map((id) => serializeTaskInstance(byId.get(id)!, snap!.run, times));
+      // Read as the API shows them (a run snapshot has no user's note), the run too as it is now.
+      const byId = new Map((await store.listTaskInstancesByIds(ids)).map((t) => [t.id, t]));
+      const now = (await store.getDagRunById(run.id)) ?? run;
+      const times = await runVersionTimes(store, [now]);
+      const items = ids.flatMap((id) => {
+        const t = byId.get(id);
+        return t ? [serializeTaskInstance(t, now, times)] : [];
+      });
       return c.json({ task_instances: items, total_entries: items.length });
     });
 

@@ -299,7 +299,8 @@ export function serializeTaskInstance(ti: TaskInstanceRecord, run: DagRunRecord 
     pid: ti.pid,
     executor: ti.executor,
     executor_config: "{}",
-    note: ti.note,
+    // Airflow's note is the user's; Leoflow shows the system's reason (a full pool, an exit code) where none wrote one.
+    note: ti.user_note ?? ti.note,
     rendered_map_index: ti.map_index < 0 ? null : String(ti.map_index),
     rendered_fields: {},
     trigger: null,

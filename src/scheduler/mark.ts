@@ -15,6 +15,7 @@ import {
   type OperatorChange,
   type TaskInstanceRecord,
   type TaskTransition,
+  type TaskUserNote,
 } from "../domain";
 import { clearFor, outdatedRunNote, relatedTaskIds, requeueAfterClear, selectClearTargets } from "./clear";
 import { finalizeRun } from "./planner";
@@ -38,18 +39,27 @@ export interface MarkInput {
  * set to now), and a mark to failed is final: its retries are spent (max_tries drops to the tries made), so the
  * planner does not turn it into up_for_retry, neither now nor when a clear of another task re-plans the run.
  */
-function markTransition(ti: TaskInstanceRecord, to: TaskState, now: Date, note?: string | null): TaskTransition {
+function markTransition(ti: TaskInstanceRecord, to: TaskState, now: Date): TaskTransition {
   const patch = {
     start_date: ti.start_date ?? now,
     end_date: ti.end_date ?? now,
     ...(to === "failed" ? { max_tries: ti.try_number - 1 } : {}),
-    ...(note !== undefined ? { note } : {}),
   };
   return { id: ti.id, from: [ti.state], to, try_number: ti.try_number, patch };
 }
 
+/**
+ * A user's note on a task instance, as written: blank text (what an emptied note editor sends) clears it like null,
+ * so the system's reason shows again rather than an empty note hiding it. Pure.
+ *
+ * @example userNote(7, "  ") // { id: 7, note: null }
+ */
+export function userNote(id: number, note: string | null): TaskUserNote {
+  return { id, note: note === null || note.trim() === "" ? null : note };
+}
+
 export interface TaskMarkOptions {
-  /** Free text for the marked task instance's note; absent leaves the note alone. */
+  /** The user's note for the marked task instance (userNote); absent leaves it alone. */
   note?: string | null;
   /** Also mark every task upstream / downstream of it (transitively) that is not in `state` yet. */
   upstream?: boolean;
@@ -82,13 +92,13 @@ export function planTaskMark(
   if (ti.state === state) throw new ConflictError(`Task id ${taskId} is already in ${state} state`);
   const related = relatedTaskIds(spec, [taskId], { upstream: opts.upstream, downstream: opts.downstream });
   const marked = tis.filter((t) => t.id === ti.id || (t.task_id !== taskId && related.has(t.task_id) && t.state !== state));
-  const transitions = marked.map((t) => markTransition(t, state, now, t.id === ti.id ? opts.note : undefined));
+  const transitions = marked.map((t) => markTransition(t, state, now));
   const tasks = new Map(spec.tasks.map((t) => [t.task_id, t]));
   const exclude = marked.map((t) => t.task_id);
   const clears = selectClearTargets(spec, tis, { task_ids: [taskId], include_downstream: true, only_failed: true, exclude })
     .map((d) => clearFor(d, tasks.get(d.task_id)))
     .filter((c) => c !== null);
-  const change: OperatorChange = { transitions, clears };
+  const change: OperatorChange = { transitions, clears, ...(opts.note !== undefined && { user_notes: [userNote(ti.id, opts.note)] }) };
   if (!isTerminalDagRunState(run.state)) return change;
   if (clears.length) return { ...change, runs: [requeueAfterClear(run)!] };
   const markedIds = new Set(marked.map((t) => t.id));

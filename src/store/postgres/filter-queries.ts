@@ -4,7 +4,7 @@ import { dagRunWhere, namedRuns, taskInstanceWhere, whereSql, type SqlDialect } 
 import { RUN_SORTABLE, TI_SORTABLE } from "../sortable";
 import { arrayParam, execute, Params, query, type Db, type Pool } from "./client";
 import { pageAndTotal, pgPageClause } from "./list-query";
-import { DAG_RUN_COLUMNS, TI_COLUMNS, toDagRun, toTaskInstance, type DagRunRow, type TaskInstanceRow } from "./rows";
+import { API_TI_COLUMNS, DAG_RUN_COLUMNS, toDagRun, toTaskInstance, type DagRunRow, type TaskInstanceRow } from "./rows";
 
 export function pgDialect(p: Params): SqlDialect {
   return {
@@ -41,7 +41,7 @@ export function taskInstanceListSql(team: string, filter: TaskInstanceFilter): {
   const oneRun = namedRuns(filter)?.length === 1;
   const page = pgPageClause(filter, TI_SORTABLE, "id", "id", p, oneRun ? "dag_run_id" : undefined);
   return {
-    page: [`SELECT ${TI_COLUMNS} FROM task_instances${w}${page}`, p.values],
+    page: [`SELECT ${API_TI_COLUMNS} FROM task_instances${w}${page}`, p.values],
     total: [`SELECT count(*)::int AS n FROM task_instances${w}`, filterParams],
   };
 }
@@ -60,6 +60,13 @@ export async function deleteDagRun(pool: Pool, team: string, dagId: string, runI
     if (gone.length) await execute(tx, "DELETE FROM xcom WHERE team = $1 AND dag_id = $2 AND run_id = $3", key);
     return gone.length > 0;
   })) as boolean;
+}
+
+/** The task instances of `ids` (any team: ids come from the caller's own reads) as the API shows them, by id. */
+export async function listTaskInstancesByIds(db: Db, ids: readonly number[]): Promise<TaskInstanceRecord[]> {
+  if (ids.length === 0) return [];
+  const sql = `SELECT ${API_TI_COLUMNS} FROM task_instances WHERE id = ANY($1::bigint[]) ORDER BY id`;
+  return (await query<TaskInstanceRow>(db, sql, [arrayParam(ids)])).map(toTaskInstance);
 }
 
 /** A task instance's earlier tries (task_instance_history, written by a trigger), as records, oldest first. */

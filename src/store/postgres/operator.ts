@@ -1,10 +1,19 @@
 /**
- * Operator actions (clear, mark) applied in one transaction, the scheduler's note-only writes for waiting
+ * Operator actions (clear, mark, a user's note) applied in one transaction, the scheduler's note-only writes for waiting
  * task instances, and the previous-run lookup depends_on_past needs.
  */
 import { groupPreviousRunStates, type PreviousRunRow } from "../previous-runs";
 import { STAMP_CHANGE } from "./change-stamp";
-import type { OperatorChange, PreviousRunStates, RunStateChange, TaskClear, TaskNoteUpdate } from "../../domain";
+import {
+  assertStorableText,
+  type OperatorChange,
+  type OperatorChangeApplied,
+  type PreviousRunStates,
+  type RunStateChange,
+  type TaskClear,
+  type TaskNoteUpdate,
+  type TaskUserNote,
+} from "../../domain";
 import { arrayParam, execute, Params, planForRows, query, writeByIds, type Db, type Pool } from "./client";
 import { applyTransitionsOn, roundsOf } from "./task-instances";
 
@@ -43,11 +52,14 @@ async function changeRun(db: Db, r: RunStateChange, now: Date): Promise<boolean>
   return (await execute(db, sql, p.values)) > 0;
 }
 
-export async function applyOperatorChange(
-  sql: Pool,
-  change: OperatorChange,
-  now: Date,
-): Promise<{ transitions: boolean[]; clears: boolean[]; runs: boolean[] }> {
+// A user's note only: no stamp, no updated_at (ports/api.ts), so the scheduler's change feed does not read it again.
+async function setUserNote(db: Db, n: TaskUserNote): Promise<boolean> {
+  return (await execute(db, "UPDATE task_instances SET user_note = $1 WHERE id = $2", [n.note, n.id])) > 0;
+}
+
+export async function applyOperatorChange(sql: Pool, change: OperatorChange, now: Date): Promise<OperatorChangeApplied> {
+  // Refused before anything is written, with the field named (the driver's error would name neither).
+  for (const n of change.user_notes ?? []) assertStorableText(n.note, "note");
   return (await sql.begin(async (tx) => {
     // A large mark (a run's thousands of tasks) reaches its rows by id, as applyTransitions' batches do.
     const marks = change.transitions ?? [];
@@ -56,11 +68,13 @@ export async function applyOperatorChange(
     for (const c of change.clears ?? []) clears.push(await clearOne(tx, c, now));
     const runs: boolean[] = [];
     for (const r of change.runs ?? []) runs.push(await changeRun(tx, r, now));
-    return { transitions, clears, runs };
-  })) as { transitions: boolean[]; clears: boolean[]; runs: boolean[] };
+    const user_notes: boolean[] = [];
+    for (const n of change.user_notes ?? []) user_notes.push(await setUserNote(tx, n));
+    return { transitions, clears, runs, user_notes };
+  })) as OperatorChangeApplied;
 }
 
-// wait_reason absent (a user's note; set_reason 0) leaves the scheduler's reason as it is. The scheduler's notes skip
+// wait_reason absent (set_reason 0) leaves the scheduler's reason as it is. The scheduler's notes skip
 // rows another transaction holds (SKIP LOCKED): such a row is being started or ended, which makes its note moot, and
 // waiting for it deadlocked with an inline end that starts a waiting task in its slot (the end's row, then the
 // successor's, against this statement's successor row, then the end's row: a fan-out stood still for Postgres's

@@ -8,7 +8,7 @@ import { MASKED_FORM, PATCH_FIELD_NAMES, PATCH_FIELDS, formOf, patchValue, type 
 import { execute, notIndexed, numbersOfArrayText, Params, planWithoutSeqScans, query, writeByIds, type Db, type Pool } from "./client";
 import { pgPageClause } from "./list-query";
 import { sameChanges, type SameChange, type SameChanges } from "./same-changes";
-import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
+import { API_TI_COLUMNS, TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
 import { applyPairs } from "./transition-pairs";
 
 // The other Postgres files (operator, reapers, run states) split their batches the same way.
@@ -24,7 +24,7 @@ export async function getTaskInstance(
 ): Promise<TaskInstanceRecord | null> {
   const [row] = await query<TaskInstanceRow>(
     db,
-    `SELECT ${TI_COLUMNS} FROM task_instances
+    `SELECT ${API_TI_COLUMNS} FROM task_instances
      WHERE dag_run_id = (SELECT r.id FROM dag_runs r WHERE r.team = $1 AND r.dag_id = $2 AND r.run_id = $3) AND task_id = $4
        AND map_index = $5`,
     [team, dagId, runId, taskId, mapIndex],
@@ -49,7 +49,7 @@ export async function listTaskInstances(
   const w = ` WHERE dag_run_id = (SELECT r.id FROM dag_runs r WHERE r.team = ${p.add(team)} AND r.dag_id = ${p.add(dagId)} AND r.run_id = ${p.add(runId)})`;
   const filterParams = [...p.values];
   const page = pgPageClause(opts, TI_SORTABLE, "id", "id", p);
-  const rows = await query<TaskInstanceRow>(db, `SELECT ${TI_COLUMNS} FROM task_instances${w}${page}`, p.values);
+  const rows = await query<TaskInstanceRow>(db, `SELECT ${API_TI_COLUMNS} FROM task_instances${w}${page}`, p.values);
   const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*) AS n FROM task_instances${w}`, filterParams)) as [{ n: number }];
   return { items: rows.map(toTaskInstance), total: n };
 }

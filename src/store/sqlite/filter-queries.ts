@@ -4,7 +4,7 @@ import type { DagRunFilter, DagRunRecord, Page, TaskInstanceFilter, TaskInstance
 import { dagRunWhere, taskInstanceWhere, whereSql, type SqlDialect } from "../list-filters";
 import { RUN_SORTABLE, TI_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
-import { DAG_RUN_COLUMNS, TI_COLUMNS, toDagRun, toTaskInstance, type DagRunRow, type TaskInstanceRow } from "./rows";
+import { API_TI_COLUMNS, DAG_RUN_COLUMNS, toDagRun, toTaskInstance, type DagRunRow, type TaskInstanceRow } from "./rows";
 
 type Bindable = string | number | null;
 
@@ -39,7 +39,7 @@ export function findTaskInstances(db: Database, team: string, filter: TaskInstan
   const d = sqliteDialect(params);
   const w = whereSql(taskInstanceWhere(d, filter, team));
   const page = pageClause(filter, TI_SORTABLE, "id", "id");
-  const rows = db.query(`SELECT ${TI_COLUMNS} FROM task_instances${w}${page.sql}`).all(...params, ...page.params) as TaskInstanceRow[];
+  const rows = db.query(`SELECT ${API_TI_COLUMNS} FROM task_instances${w}${page.sql}`).all(...params, ...page.params) as TaskInstanceRow[];
   const { n } = db.query(`SELECT count(*) AS n FROM task_instances${w}`).get(...params) as { n: number };
   return { items: rows.map(toTaskInstance), total: n };
 }
@@ -51,6 +51,15 @@ export function deleteDagRun(db: Database, team: string, dagId: string, runId: s
     if (changes) db.query("DELETE FROM xcom WHERE team = ? AND dag_id = ? AND run_id = ?").run(team, dagId, runId);
     return changes > 0;
   })();
+}
+
+/** The task instances of `ids` (any team: ids come from the caller's own reads) as the API shows them, by id. */
+export function listTaskInstancesByIds(db: Database, ids: readonly number[]): TaskInstanceRecord[] {
+  if (ids.length === 0) return [];
+  const rows = db
+    .query(`SELECT ${API_TI_COLUMNS} FROM task_instances WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`)
+    .all(JSON.stringify(ids)) as TaskInstanceRow[];
+  return rows.map(toTaskInstance);
 }
 
 /** A task instance's earlier tries (task_instance_history, written by a trigger), as records, oldest first. */

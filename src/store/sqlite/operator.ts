@@ -1,10 +1,18 @@
 /**
- * Operator actions (clear, mark) applied in one transaction, the scheduler's note-only writes for waiting
+ * Operator actions (clear, mark, a user's note) applied in one transaction, the scheduler's note-only writes for waiting
  * task instances, and the previous-run lookup depends_on_past needs.
  */
 import type { Database } from "bun:sqlite";
 import { groupPreviousRunStates, type PreviousRunRow } from "../previous-runs";
-import type { OperatorChange, PreviousRunStates, RunStateChange, TaskClear, TaskNoteUpdate } from "../../domain";
+import {
+  assertStorableText,
+  type OperatorChange,
+  type OperatorChangeApplied,
+  type PreviousRunStates,
+  type RunStateChange,
+  type TaskClear,
+  type TaskNoteUpdate,
+} from "../../domain";
 import { CHANGE_STAMP_SQL, applyTransitions, bumpChangeCounter } from "./task-instances";
 
 const CLEAR_SQL = `UPDATE task_instances SET state = ?, try_number = ?, max_tries = ?, queued_at = NULL, start_date = NULL,
@@ -54,17 +62,18 @@ function changeRun(db: Database, r: RunStateChange, now: number): boolean {
   );
 }
 
-export function applyOperatorChange(
-  db: Database,
-  change: OperatorChange,
-  now: Date,
-): { transitions: boolean[]; clears: boolean[]; runs: boolean[] } {
+export function applyOperatorChange(db: Database, change: OperatorChange, now: Date): OperatorChangeApplied {
   const t = now.getTime();
+  // Refused before anything is written, as Postgres refuses it (NUL, lone surrogates).
+  for (const n of change.user_notes ?? []) assertStorableText(n.note, "note");
+  // A user's note only: no stamp, no updated_at (ports/api.ts), so the scheduler's change feed does not read it again.
+  const userNote = db.query("UPDATE task_instances SET user_note = ? WHERE id = ?");
   return db
     .transaction(() => ({
       transitions: applyTransitions(db, change.transitions ?? [], now),
       clears: (change.clears ?? []).map((c) => clearOne(db, c, t)),
       runs: (change.runs ?? []).map((r) => changeRun(db, r, t)),
+      user_notes: (change.user_notes ?? []).map((n) => userNote.run(n.note, n.id).changes > 0),
     }))
     .immediate();
 }
@@ -74,7 +83,7 @@ export function setTaskInstanceNotes(db: Database, updates: TaskNoteUpdate[]): b
   const stmt = db.query(
     "UPDATE task_instances SET note = ?, wait_reason = CASE WHEN ? THEN ? ELSE wait_reason END WHERE id = ? AND state = ?",
   );
-  // wait_reason absent (a user's note) leaves the scheduler's reason as it is.
+  // wait_reason absent leaves the scheduler's reason as it is.
   return db
     .transaction(() => updates.map((u) => stmt.run(u.note, u.wait_reason !== undefined, u.wait_reason ?? null, u.id, u.state).changes > 0))
     .immediate();

@@ -114,12 +114,18 @@ export interface TaskInstanceRow {
   pid: number | null;
   executor: string | null;
   note: string | null;
+  user_note?: string | null;
   wait_reason: string | null;
   updated_at: number;
 }
 export const TI_COLUMNS =
   "id, dag_run_id, team, dag_id, run_id, task_id, map_index, state, try_number, max_tries, operator, pool, pool_slots, priority_weight, " +
   "queued_at, start_date, end_date, last_heartbeat, hostname, pid, executor, note, wait_reason, updated_at";
+/**
+ * TI_COLUMNS and the user's note: the API's reads of task instances (lookups, lists). The scheduler's reads stay
+ * on TI_COLUMNS, so their statements (a sweep's, a change feed's) are as they were.
+ */
+export const API_TI_COLUMNS = `${TI_COLUMNS}, user_note`;
 
 export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
   id: r.id,
@@ -144,6 +150,8 @@ export const toTaskInstance = (r: TaskInstanceRow): TaskInstanceRecord => ({
   pid: r.pid,
   executor: r.executor,
   note: r.note,
+  // Only where the read selected it (API_TI_COLUMNS).
+  ...(r.user_note !== undefined && { user_note: r.user_note }),
   wait_reason: r.wait_reason as WaitReasonKind | null,
   updated_at: new Date(r.updated_at),
 });

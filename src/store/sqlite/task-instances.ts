@@ -14,7 +14,7 @@ import {
 import { activeCountsSql, toActiveCounts, type ActiveCountRow } from "../active-counts";
 import { TI_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
-import { TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
+import { API_TI_COLUMNS, TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
 
 export function getTaskInstance(
   db: Database,
@@ -25,7 +25,7 @@ export function getTaskInstance(
   mapIndex: number,
 ): TaskInstanceRecord | null {
   const row = db
-    .query(`SELECT ${TI_COLUMNS} FROM task_instances WHERE team = ? AND dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ?`)
+    .query(`SELECT ${API_TI_COLUMNS} FROM task_instances WHERE team = ? AND dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ?`)
     .get(team, dagId, runId, taskId, mapIndex) as TaskInstanceRow | null;
   return row ? toTaskInstance(row) : null;
 }
@@ -45,7 +45,7 @@ export function listTaskInstances(
   const page = pageClause(opts, TI_SORTABLE, "id", "id");
   const w = "WHERE team = ? AND dag_id = ? AND run_id = ?";
   const rows = db
-    .query(`SELECT ${TI_COLUMNS} FROM task_instances ${w}${page.sql}`)
+    .query(`SELECT ${API_TI_COLUMNS} FROM task_instances ${w}${page.sql}`)
     .all(team, dagId, runId, ...page.params) as TaskInstanceRow[];
   const { n } = db.query(`SELECT count(*) AS n FROM task_instances ${w}`).get(team, dagId, runId) as { n: number };
   return { items: rows.map(toTaskInstance), total: n };

@@ -185,7 +185,7 @@ forEachApiStore((makeHarness) => {
       expect(r.body.delete.errors[0].status_code).toBe(405);
       expect(r.body.create).toBeNull();
       const load = (await h.store.getTaskInstance("default", "etl", "r1", "load"))!;
-      expect([load.state, load.note]).toEqual(["failed", "bad input"]);
+      expect([load.state, load.user_note]).toEqual(["failed", "bad input"]);
       expect(await h.store.getTaskInstance("default", "etl", "r1", "extract")).not.toBeNull();
       const skip = await h.json("PATCH", `${RUN}/taskInstances`, {
         body: { actions: [{ action: "update", action_on_non_existence: "skip", entities: [{ task_id: "nope", note: "x" }] }] },

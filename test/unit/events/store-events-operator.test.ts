@@ -50,7 +50,7 @@ test("a mark and a clear through applyOperatorChange show on the event stream, l
     },
     T0,
   );
-  expect(marked).toEqual({ transitions: [true], clears: [], runs: [true, false] });
+  expect(marked).toEqual({ transitions: [true], clears: [], runs: [true, false], user_notes: [] });
   // Clear: the task back to none on its next try, the run queued again.
   await store.applyOperatorChange(
     {

@@ -1,7 +1,7 @@
 /** Marking task instances and runs by hand (planTaskMark, planRunMark): what one mark writes. */
 import { describe, expect, test } from "bun:test";
 import { ConflictError, NotFoundError } from "../../../src/domain";
-import { planRun, planRunMark, planTaskMark, reapNotes, requeueAfterClear } from "../../../src/scheduler";
+import { planRun, planRunMark, planTaskMark, reapNotes, requeueAfterClear, userNote } from "../../../src/scheduler";
 import { T0, apply, at, dag, run, states, tis } from "./helpers";
 
 // extract → load → report; extract → audit (all_done)
@@ -18,8 +18,10 @@ describe("planTaskMark", () => {
     const rows = tis(spec, { extract: "success", load: { state: "failed", hostname: "w1" }, report: "upstream_failed", audit: "success" });
     const change = planTaskMark({ run: run("failed"), tis: rows, spec }, "load", "success", NOW, { note: "fixed by hand" });
     expect(change.transitions).toEqual([
-      { id: 2, from: ["failed"], to: "success", try_number: 1, patch: { start_date: NOW, end_date: NOW, note: "fixed by hand" } },
+      { id: 2, from: ["failed"], to: "success", try_number: 1, patch: { start_date: NOW, end_date: NOW } },
     ]);
+    // The note is the user's, written apart from the system's reason (the transition's patch leaves that alone).
+    expect(change.user_notes).toEqual([{ id: 2, note: "fixed by hand" }]);
     expect(change.clears).toEqual([{ id: 3, from: "upstream_failed", from_try: 1, try_number: 1, max_tries: 0 }]);
     expect(change.runs).toEqual([{ id: 1, from: ["failed"], to: "queued" }]);
   });
@@ -150,5 +152,16 @@ describe("planRunMark", () => {
     expect(planRunMark({ run: run("queued"), tis: tis(spec), spec }, "queued", NOW, "hi").runs).toEqual([
       { id: 1, from: ["queued"], to: "queued", note: "hi" },
     ]);
+  });
+});
+
+describe("userNote", () => {
+  test.each([
+    ["text is kept as written", "  rerun after INC-7 \n", "  rerun after INC-7 \n"],
+    ["null clears it", null, null],
+    ["empty text clears it", "", null],
+    ["blank text clears it", " \n\t", null],
+  ])("%s", (_, note, want) => {
+    expect(userNote(3, note)).toEqual({ id: 3, note: want });
   });
 });
