@@ -5,18 +5,9 @@
  */
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import {
-  ConflictError,
-  NotFoundError,
-  ValidationError,
-  type BackfillRecord,
-  type DagRunRecord,
-  type DagRunState,
-  built,
-  lazySchema,
-} from "../domain";
-import { backfillSkips, backfillSlots, planBackfill, type BackfillRequest } from "../scheduler";
-import type { BackfillsApiStore, RunsApiStore } from "../store";
+import { ConflictError, NotFoundError, ValidationError, type BackfillRecord, built, lazySchema } from "../domain";
+import { backfillDryRun, planBackfill, type BackfillRequest } from "../scheduler";
+import type { BackfillsApiStore } from "../store";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { teamOf } from "./team";
 import { isoDateTime, pagingQuery, parseBody, parsePathParam, parseQuery } from "./validate";
@@ -123,16 +114,10 @@ export function backfillRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.post("/backfills/dry_run", async (c) => {
     const { dag, req } = await request(c);
-    const slots = backfillSlots(dag, req, deps.now());
-    // The dates the backfill would create, as Store.createBackfill decides: a date whose latest run's state its
-    // reprocess_behavior skips is left out (it listed every date, while the backfill then created fewer).
-    const skips = backfillSkips(req.reprocess_behavior);
-    const latest = await latestRunStates(deps.store, dag.team, dag.dag_id, slots);
-    const kept = slots.filter((s) => {
-      const state = latest.get(s.logical_date.getTime());
-      return state === undefined || skips[state] === undefined;
-    });
-    const backfills = kept.map((s) => ({ logical_date: iso(s.logical_date), partition_key: null, partition_date: null }));
+    // The dates the backfill would create, decided as Store.createBackfill decides them (it listed every date once,
+    // while the backfill then created fewer).
+    const kept = await backfillDryRun(store, planBackfill(dag, req, deps.now()));
+    const backfills = kept.map((d) => ({ logical_date: iso(d), partition_key: null, partition_date: null }));
     return c.json({ backfills, total_entries: backfills.length });
   });
 
@@ -172,38 +157,3 @@ export function backfillRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   return app;
 }
-
-/**
- * By logical date (epoch ms), the state of the DAG's latest run at each of `slots`' dates (latest: started last,
- * a run never started counting as earliest, then the higher id, as Store.createBackfill picks it).
- */
-async function latestRunStates(
-  store: Pick<RunsApiStore, "listDagRuns">,
-  team: string,
-  dagId: string,
-  slots: readonly { logical_date: Date }[],
-): Promise<Map<number, DagRunState>> {
-  const latest = new Map<number, DagRunRecord>();
-  if (slots.length) {
-    const times = slots.map((s) => s.logical_date.getTime());
-    const range = { gte: new Date(Math.min(...times)), lte: new Date(Math.max(...times)) };
-    for (let offset = 0; ; offset += PAGE) {
-      const page = await store.listDagRuns(team, { dag_id: dagId, logical_date: range, limit: PAGE, offset, order_by: "id" });
-      for (const r of page.items) {
-        const at = r.logical_date?.getTime();
-        if (at === undefined) continue;
-        const known = latest.get(at);
-        if (!known || laterRun(r, known)) latest.set(at, r);
-      }
-      if (page.items.length < PAGE) break;
-    }
-  }
-  return new Map([...latest].map(([at, r]) => [at, r.state]));
-}
-
-const laterRun = (a: DagRunRecord, b: DagRunRecord): boolean => {
-  const [sa, sb] = [a.start_date?.getTime() ?? -Infinity, b.start_date?.getTime() ?? -Infinity];
-  return sa !== sb ? sa > sb : a.id > b.id;
-};
-
-const PAGE = 1_000;

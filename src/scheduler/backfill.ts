@@ -10,7 +10,15 @@
  *   reprocess_behavior: "none", max_active_runs: 10 }, now);
  * const { backfill } = await store.createBackfill(input);
  */
-import { ValidationError, type BackfillSkips, type DagRecord, type NewBackfill, type ReprocessBehavior } from "../domain";
+import {
+  backfillSkipReason,
+  ValidationError,
+  type BackfillSkips,
+  type DagRecord,
+  type NewBackfill,
+  type ReprocessBehavior,
+} from "../domain";
+import type { BackfillsApiStore } from "../store";
 import { slotsBetween, type Slot } from "./cron";
 import { buildDagRun, defaultRunId } from "./trigger";
 
@@ -93,4 +101,17 @@ export function planBackfill(dag: DagRecord, req: BackfillRequest, now: Date): N
     return run;
   });
   return { ...req, team: dag.team, now, runs, skip_existing: backfillSkips(req.reprocess_behavior) };
+}
+
+/**
+ * The logical dates a backfill planned as `plan` would create, in its order, without creating anything (Airflow's
+ * dry run): decided as Store.createBackfill decides, on the same store read (latestRunStates) and the same rule
+ * (backfillSkipReason), so the dry run lists exactly what the backfill then creates.
+ *
+ * @example await backfillDryRun(store, planBackfill(dag, req, now)) // [2026-01-03T00:00:00Z, …]
+ */
+export async function backfillDryRun(store: Pick<BackfillsApiStore, "latestRunStates">, plan: NewBackfill): Promise<Date[]> {
+  const dates = plan.runs.map((r) => r.logical_date!);
+  const latest = await store.latestRunStates(plan.team, plan.dag_id, dates);
+  return dates.filter((d) => backfillSkipReason(plan.skip_existing, latest.get(d.getTime())) === undefined);
 }

@@ -12,7 +12,15 @@ export {
   type TeamQuotas,
 } from "./capacity";
 export { relatedTaskIds, selectClearTargets, clearFor, clearsForRun, requeueAfterClear, type ClearSelection } from "./clear";
-export { planTaskMark, planRunMark, MARKABLE_TASK_STATES, MARKABLE_RUN_STATES, type MarkInput, type TaskMarkOptions } from "./mark";
+export {
+  planTaskMark,
+  planRunMark,
+  userNote,
+  MARKABLE_TASK_STATES,
+  MARKABLE_RUN_STATES,
+  type MarkInput,
+  type TaskMarkOptions,
+} from "./mark";
 export { needsPreviousRun, pastBlocks, type PreviousRun } from "./depends-on-past";
 export { poolLimits, withWaitReason, waitCleared, waitingNotes, loadPastBlocks } from "./waiting";
 export { isAgentLost, isDispatchLost, isOrphaned, reapDue, reapEveryMs } from "./reaper-rules";
@@ -43,7 +51,7 @@ export { leaderLockIdFor, LEADER_LOCK_ID, PgLeaderLock, type PgLeaderLockOptions
 export { registerSchedulerMetrics, registerStateGauges, STATE_GAUGES_TTL_MS } from "./metrics";
 export { dueSlots, nextDueAt, nextSlot, scheduleInputOf, slotsBetween, type Slot, type ScheduleInput } from "./cron";
 export { CronRunCreator, type CronRunCreatorOptions } from "./due-runs";
-export { backfillSlots, backfillSkips, planBackfill, type BackfillRequest } from "./backfill";
+export { backfillDryRun, backfillSlots, backfillSkips, planBackfill, type BackfillRequest } from "./backfill";
 export { selectRunsToPlan } from "./run-limits";
 export { runTimeoutAt, planRunTimeout } from "./run-timeout";
 export { reapNotes, Reapers, type ReaperThresholds, type ReapersOptions } from "./reapers";

@@ -1,5 +1,6 @@
 /** Scheduling on Postgres: the cron scheduler's DAG read, run-start limits, and backfills. */
 import {
+  backfillSkipReason,
   ConflictError,
   type DagRunState,
   type BackfillRecord,
@@ -175,6 +176,29 @@ const BACKFILL_COLUMNS =
 type BackfillRow = Omit<BackfillRecord, "reprocess_behavior"> & { reprocess_behavior: string };
 const toBackfill = (r: BackfillRow): BackfillRecord => ({ ...r, reprocess_behavior: r.reprocess_behavior as ReprocessBehavior });
 
+/**
+ * Store.latestRunStates, and createBackfill's read of the same inside its transaction: one statement for all dates.
+ * Latest: started last (a run never started counts as earliest), then the higher id.
+ */
+export async function latestRunStates(
+  db: Db,
+  team: string,
+  dagId: string,
+  logicalDates: readonly Date[],
+): Promise<Map<number, DagRunState>> {
+  const states = new Map<number, DagRunState>();
+  if (logicalDates.length === 0) return states;
+  const rows = await query<{ logical_date: Date; state: DagRunState }>(
+    db,
+    `SELECT DISTINCT ON (logical_date) logical_date, state FROM dag_runs
+     WHERE team = $1 AND dag_id = $2 AND logical_date = ANY($3::timestamptz[])
+     ORDER BY logical_date, start_date DESC NULLS LAST, id DESC`,
+    [team, dagId, arrayParam(logicalDates)],
+  );
+  for (const r of rows) states.set(r.logical_date.getTime(), r.state);
+  return states;
+}
+
 export async function createBackfill(sql: Pool, input: NewBackfill) {
   return sql.begin(async (tx) => {
     // Locks the DAG's row: two requests for one DAG queue here, so the "one open backfill" check holds.
@@ -206,13 +230,15 @@ export async function createBackfill(sql: Pool, input: NewBackfill) {
     )) as [{ id: number }];
     const created: number[] = [];
     const skipped: { logical_date: Date; reason: string }[] = [];
+    const latest = await latestRunStates(
+      tx,
+      input.team,
+      input.dag_id,
+      input.runs.map((r) => r.logical_date!),
+    );
     for (const run of input.runs) {
-      const [existing] = await query<{ state: DagRunState }>(
-        tx,
-        "SELECT state FROM dag_runs WHERE team = $1 AND dag_id = $2 AND logical_date = $3 ORDER BY start_date DESC NULLS LAST, id DESC LIMIT 1",
-        [input.team, input.dag_id, run.logical_date],
-      );
-      const reason = existing ? input.skip_existing[existing.state] : undefined;
+      const state = latest.get(run.logical_date!.getTime());
+      const reason = backfillSkipReason(input.skip_existing, state);
       if (reason) {
         skipped.push({ logical_date: run.logical_date!, reason });
         continue;

@@ -1,6 +1,7 @@
 /** Scheduling on SQLite: the cron scheduler's DAG read, run-start limits, and backfills. */
 import type { Database } from "bun:sqlite";
 import {
+  backfillSkipReason,
   ConflictError,
   type DagRunState,
   type BackfillRecord,
@@ -182,6 +183,26 @@ const toBackfill = (r: BackfillRow): BackfillRecord => ({
   updated_at: new Date(r.updated_at),
 });
 
+/**
+ * Store.latestRunStates, and createBackfill's read of the same inside its transaction: one statement for all dates.
+ * Latest: started last (a run never started counts as earliest), then the higher id.
+ */
+export function latestRunStates(db: Database, team: string, dagId: string, logicalDates: readonly Date[]): Map<number, DagRunState> {
+  const states = new Map<number, DagRunState>();
+  if (logicalDates.length === 0) return states;
+  const rows = db
+    .query(
+      `SELECT logical_date, state FROM (
+         SELECT logical_date, state,
+           row_number() OVER (PARTITION BY logical_date ORDER BY start_date IS NULL, start_date DESC, id DESC) AS nth
+         FROM dag_runs WHERE team = ? AND dag_id = ? AND logical_date IN (SELECT value FROM json_each(?))
+       ) WHERE nth = 1`,
+    )
+    .all(team, dagId, JSON.stringify(logicalDates.map((d) => d.getTime()))) as { logical_date: number; state: DagRunState }[];
+  for (const r of rows) states.set(r.logical_date, r.state);
+  return states;
+}
+
 export function createBackfill(db: Database, input: NewBackfill) {
   const t = input.now.getTime();
   return db
@@ -212,17 +233,19 @@ export function createBackfill(db: Database, input: NewBackfill) {
           t,
           t,
         ) as { id: number };
-      const latest = db.query(
-        `SELECT state FROM dag_runs WHERE team = ? AND dag_id = ? AND logical_date = ?
-       ORDER BY start_date IS NULL, start_date DESC, id DESC LIMIT 1`,
+      const latest = latestRunStates(
+        db,
+        input.team,
+        input.dag_id,
+        input.runs.map((r) => r.logical_date!),
       );
       const taken = db.query("SELECT 1 FROM dag_runs WHERE team = ? AND dag_id = ? AND run_id = ?");
       const link = db.query("UPDATE dag_runs SET backfill_id = ? WHERE id = ?");
       const created: number[] = [];
       const skipped: { logical_date: Date; reason: string }[] = [];
       for (const run of input.runs) {
-        const existing = latest.get(input.team, input.dag_id, run.logical_date!.getTime()) as { state: DagRunState } | null;
-        const reason = existing ? input.skip_existing[existing.state] : undefined;
+        const state = latest.get(run.logical_date!.getTime());
+        const reason = backfillSkipReason(input.skip_existing, state);
         if (reason) {
           skipped.push({ logical_date: run.logical_date!, reason });
           continue;
