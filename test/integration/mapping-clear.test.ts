@@ -1,8 +1,8 @@
 /**
  * Clearing a mapped task with its upstream re-expands it, on SQLite and Postgres (Airflow's behaviour): the
- * rerun upstream returns a longer list and the mapped task gets the new instances; then a shorter one and the
- * extra instances become `removed` (their tries kept), the downstream's reduce reads only the live ones, and
- * the run succeeds. Clearing one instance reruns just that one, with the other instances' XComs kept.
+ * rerun upstream returns a longer list and the mapped task gets the new instances (new task instances: try 1);
+ * then a shorter one and the extra instances become `removed` (their tries kept), the downstream's reduce reads
+ * only the live ones, and the run succeeds; a longer one again brings the removed ones back on their next try. Clearing one instance reruns just that one, with the other instances' XComs kept.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { guardedStore, openStore, type Store } from "../../src/store";
@@ -99,7 +99,14 @@ function suite(makeStore: () => Promise<Store>) {
     };
   };
 
-  test("cleared with its upstream, a mapped task expands again to the new list's length, longer then shorter", async () => {
+  /** Per instance of `each` (by map_index), the numbers of the tries it ran: its finished ones and its current one. */
+  const triesRun = async (run: DagRunRecord) => {
+    const tis = (await store.listTaskInstances("default", "remap", run.run_id)).items;
+    const each = tis.filter((t) => t.task_id === "each").sort((a, b) => a.map_index - b.map_index);
+    return Promise.all(each.map(async (t) => [...(await store.listTaskInstanceTries(t.id)).map((h) => h.try_number), t.try_number]));
+  };
+
+  test("cleared with its upstream, a mapped task expands again to the new list's length: longer, shorter, longer again", async () => {
     const clock = new FakeClock();
     const list = { value: [1, 2, 3] };
     const dag = await store.upsertDag("default", { spec, fileloc: "/dags/r.json", pausedOnCreate: false, now: clock.now() });
@@ -110,18 +117,20 @@ function suite(makeStore: () => Promise<Store>) {
     list.value = [1, 2, 3, 4, 5];
     await clear(run, () => true, clock);
     await harness(clock, list).drive(run.id);
+    // 3 and 4 are new task instances (Airflow creates them): their first try is try 1, not instance 0's next.
     expect(await view(run)).toEqual({
       run: "success",
-      each: ["0:success:try2", "1:success:try2", "2:success:try2", "3:success:try2", "4:success:try2"],
+      each: ["0:success:try2", "1:success:try2", "2:success:try2", "3:success:try1", "4:success:try1"],
       reduce: [10, 20, 30, 40, 50],
     });
 
     list.value = [7, 8];
     await clear(run, () => true, clock);
     await harness(clock, list).drive(run.id);
+    // Removed as they were cleared: each on the try it would run next, as every cleared instance.
     expect(await view(run)).toEqual({
       run: "success",
-      each: ["0:success:try3", "1:success:try3", "2:removed:try3", "3:removed:try3", "4:removed:try3"],
+      each: ["0:success:try3", "1:success:try3", "2:removed:try3", "3:removed:try2", "4:removed:try2"],
       reduce: [70, 80],
     });
 
@@ -131,9 +140,27 @@ function suite(makeStore: () => Promise<Store>) {
     await harness(clock, list).drive(run.id);
     expect(await view(run)).toEqual({
       run: "success",
-      each: ["0:success:try4", "1:success:try4", "2:removed:try3", "3:removed:try3", "4:removed:try3"],
+      each: ["0:success:try4", "1:success:try4", "2:removed:try3", "3:removed:try2", "4:removed:try2"],
       reduce: [70, 80],
     });
+
+    // The list grows back: the removed instances come back as themselves (Airflow restores them) and run their next
+    // try, one after the last they ran; no instance has a try it never ran, and none skips one.
+    list.value = [1, 2, 3, 4, 5];
+    await clear(run, () => true, clock);
+    await harness(clock, list).drive(run.id);
+    expect(await view(run)).toEqual({
+      run: "success",
+      each: ["0:success:try5", "1:success:try5", "2:success:try3", "3:success:try2", "4:success:try2"],
+      reduce: [10, 20, 30, 40, 50],
+    });
+    expect(await triesRun(run)).toEqual([
+      [1, 2, 3, 4, 5],
+      [1, 2, 3, 4, 5],
+      [1, 2, 3],
+      [1, 2],
+      [1, 2],
+    ]);
   });
 
   test("clearing one instance reruns only it, and the others keep their XComs", async () => {

@@ -138,6 +138,43 @@ export function mappingContract(getStore: () => Store): void {
       expect(after[3]!.slice(1)).toEqual([3, "none"]);
     });
 
+    test("a re-expansion's new instances are new task instances (try 1, the task's retries); revived ones keep their next try", async () => {
+      const store = getStore();
+      const { run, each } = await mappedRun(store, "m7");
+      await store.expandTaskInstances([{ id: each.id, count: 2 }], at(1));
+      const tis = (await store.loadRunSnapshots([run.id]))[0]!.tis.filter((t) => t.task_id === "each");
+      // Both ran try 1 and failed for good; a whole-map clear puts each on try 2 with its retries afresh (clearFor).
+      await store.applyTransitions(
+        tis.map((t) => ({ id: t.id, from: ["none"], to: "failed" as const, patch: { start_date: at(2), end_date: at(2), max_tries: 0 } })),
+        at(2),
+      );
+      const clear = (t: (typeof tis)[number]) => ({ id: t.id, from: "failed" as const, from_try: 1, try_number: 2, max_tries: 4 });
+      await store.applyOperatorChange(
+        {
+          clears: [
+            { ...clear(tis[0]!), map_index: -1 },
+            { ...clear(tis[1]!), to: "removed" },
+          ],
+        },
+        at(3),
+      );
+
+      expect(await store.expandTaskInstances([{ id: each.id, count: 4 }], at(4))).toEqual([true]);
+      const after = (await store.loadRunSnapshots([run.id]))[0]!.tis
+        .filter((t) => t.task_id === "each")
+        .sort((a, b) => a.map_index - b.map_index);
+      // Airflow: instance 0 and the revived 1 run their next try; 2 and 3 are created, their first try is 1, with
+      // the task's 3 retries (not instance 0's budget counted from its try 2).
+      expect(after.map((t) => [t.map_index, t.state, t.try_number, t.max_tries])).toEqual([
+        [0, "none", 2, 4],
+        [1, "none", 2, 4],
+        [2, "none", 1, 3],
+        [3, "none", 1, 3],
+      ]);
+      expect((await store.listTaskInstanceTries(after[2]!.id)).map((h) => h.try_number)).toEqual([]);
+      expect((await store.listTaskInstanceTries(after[1]!.id)).map((h) => [h.try_number, h.state])).toEqual([[1, "failed"]]);
+    });
+
     test("clearing one instance deletes only its XComs", async () => {
       const store = getStore();
       const { run, each } = await mappedRun(store, "m6");

@@ -6,7 +6,7 @@ import type { ActiveTaskKey, TaskExpansion } from "../ports/mapping";
 import { arrayParam, execute, notIndexed, query } from "./client";
 import { toXCom, XCOM_COLUMNS } from "./rows";
 
-const COPY_COLUMNS = "dag_run_id, team, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight";
+const COPY_COLUMNS = "dag_run_id, team, dag_id, run_id, task_id, state, operator, pool, pool_slots, priority_weight";
 
 export async function expandTaskInstances(sql: Pool, expansions: readonly TaskExpansion[], now: Date): Promise<boolean[]> {
   if (expansions.length === 0) return [];
@@ -18,7 +18,8 @@ export async function expandTaskInstances(sql: Pool, expansions: readonly TaskEx
         `UPDATE task_instances SET map_index = 0, updated_at = $1, ${STAMP_CHANGE} WHERE id = $2 AND ${notIndexed("map_index = -1 AND state = 'none'")}`,
         [now, e.id],
       );
-      // An index an earlier expansion had (left `removed` when the task was cleared whole) is revived, keeping its history.
+      // An index an earlier expansion had (left `removed` when the task was cleared whole) is revived, keeping its
+      // history and the next try the clear gave it (Airflow restores such an instance and schedules its next try).
       if (claimed > 0 && e.count > 1) {
         await execute(
           tx,
@@ -27,10 +28,13 @@ export async function expandTaskInstances(sql: Pool, expansions: readonly TaskEx
              AND t.map_index BETWEEN 1 AND $2::int - 1 AND t.state = 'removed'`,
           [now, e.count, e.id],
         );
+        // New task instances, as in Airflow, whatever try the expanded row is on (a cleared task's instance 0 is on
+        // its next try): try 1, with the task's own retries (the row's max_tries counts them from its try; see clearFor).
         await execute(
           tx,
-          `INSERT INTO task_instances (${COPY_COLUMNS}, map_index, updated_at)
-           SELECT ${COPY_COLUMNS}, g.i, $1 FROM task_instances, generate_series(1, $2::int - 1) AS g(i) WHERE id = $3
+          `INSERT INTO task_instances (${COPY_COLUMNS}, try_number, max_tries, map_index, updated_at)
+           SELECT ${COPY_COLUMNS}, 1, GREATEST(0, max_tries - try_number + 1), g.i, $1
+           FROM task_instances, generate_series(1, $2::int - 1) AS g(i) WHERE id = $3
            ON CONFLICT (dag_run_id, task_id, map_index) DO NOTHING`,
           [now, e.count, e.id],
         );

@@ -6,14 +6,16 @@ import type { ActiveTaskKey, TaskExpansion } from "../ports/mapping";
 import { toXCom, type XComRow } from "./rows";
 import { CHANGE_STAMP_SQL, bumpChangeCounter } from "./task-instances";
 
-const COPY_COLUMNS = "dag_run_id, team, dag_id, run_id, task_id, state, try_number, max_tries, operator, pool, pool_slots, priority_weight";
+const COPY_COLUMNS = "dag_run_id, team, dag_id, run_id, task_id, state, operator, pool, pool_slots, priority_weight";
 
 // The siblings 1..count-1 are copies of the expanded row: a recursive series, so one statement makes them all.
+// They are new task instances, as in Airflow, whatever try the expanded row is on (a cleared task's instance 0 is
+// on its next try): try 1, with the task's own retries (the row's max_tries counts them from its try; see clearFor).
 // An index an earlier expansion had (left `removed` when the task was cleared whole) already exists: it is
-// revived by REVIVE_SIBLINGS instead, keeping its id and history.
-const INSERT_SIBLINGS = `INSERT INTO task_instances (${COPY_COLUMNS}, map_index, updated_at)
+// revived by REVIVE_SIBLINGS instead, keeping its id, its history and the next try the clear gave it.
+const INSERT_SIBLINGS = `INSERT INTO task_instances (${COPY_COLUMNS}, try_number, max_tries, map_index, updated_at)
   WITH RECURSIVE idx(i) AS (SELECT 1 WHERE ?1 > 1 UNION ALL SELECT i + 1 FROM idx WHERE i + 1 < ?1)
-  SELECT ${COPY_COLUMNS}, idx.i, ?2 FROM task_instances, idx WHERE task_instances.id = ?3
+  SELECT ${COPY_COLUMNS}, 1, max(0, max_tries - try_number + 1), idx.i, ?2 FROM task_instances, idx WHERE task_instances.id = ?3
   ON CONFLICT (dag_run_id, task_id, map_index) DO NOTHING`;
 const REVIVE_SIBLINGS = `UPDATE task_instances SET state = 'none', updated_at = ?2, ${CHANGE_STAMP_SQL}
   WHERE (dag_run_id, task_id) = (SELECT dag_run_id, task_id FROM task_instances WHERE id = ?3)
