@@ -66,6 +66,8 @@ interface FileState {
 }
 
 const DEBOUNCE_MS = 200;
+/** A page as large as a team's DAGs or import errors can be: the whole list. */
+const ALL_ROWS = 1_000_000;
 /** Longest a file defining a new dag_id waits for the files before it in path order (most parse in well under it). */
 const NEW_DAG_WAIT_MS = 1_000;
 
@@ -165,6 +167,16 @@ export class DagFolderSync {
         sync.returned = true;
       });
     }
+    // A whole scan knows every file of the folder: what the store still ties to a file that is not one of them is gone.
+    if (whole && this.inFlight.size === 0)
+      await this.serially(() =>
+        this.retireGoneFiles(present, now, report).catch((e) =>
+          this.opts.logger.warn("retiring the DAGs of files gone from the DAGs folder failed; the next whole scan retries", {
+            team: this.opts.team,
+            error: e,
+          }),
+        ),
+      );
     report.parsing = [...this.inFlight.keys()].sort();
     report.changedDagIds = [...new Set(report.changedDagIds)].sort();
     report.parsed.sort();
@@ -409,6 +421,33 @@ export class DagFolderSync {
       if (dags.some((d) => d.spec.dag_id === dagId)) return record.fileloc;
     }
     return null;
+  }
+
+  /**
+   * After a whole scan (at start, on reload): the team's active DAGs that no file of the folder defines and whose
+   * recorded file is not one of the folder's are deactivated, and import errors of files not in the folder are
+   * dropped, as Airflow's DAG processor deactivates the DAGs whose files are gone. Without it a file deleted while no
+   * server ran, or the DAGs and errors recorded while a server ran with another --dags-folder path, stayed tied to
+   * that path for good: listed active, scheduled, their file nowhere. (A DAG this folder does define was already
+   * moved to its file here by its parse.) A DAG whose file is in the folder but fails to load keeps its last version.
+   */
+  private async retireGoneFiles(present: Set<string>, now: Date, report: SyncReport): Promise<void> {
+    const { store, team } = this.opts;
+    const defined = new Set([...this.files.values()].flatMap((s) => s.owned));
+    const dags = (await store.findDags(team, { only_active: true, limit: ALL_ROWS })).items;
+    const gone = dags.filter((d) => !present.has(d.fileloc) && !defined.has(d.dag_id));
+    for (const file of new Set(gone.map((d) => d.fileloc))) await store.deactivateDagsOfFile(team, file, [...defined]);
+    const errors = (await store.listImportErrors(team, { limit: ALL_ROWS })).items;
+    const errorFiles = [...new Set(errors.map((e) => e.filename).filter((f) => !present.has(f)))];
+    for (const file of errorFiles) await store.replaceImportErrors(team, file, [], now);
+    if (gone.length === 0 && errorFiles.length === 0) return;
+    report.changedDagIds.push(...gone.map((d) => d.dag_id));
+    this.opts.logger.info("DAGs and import errors of files no longer in the DAGs folder were retired", {
+      team,
+      folder: this.folder,
+      ...(gone.length ? { deactivated: gone.map((d) => `${d.dag_id} (${d.fileloc})`).join(", ") } : {}),
+      ...(errorFiles.length ? { import_errors_of: errorFiles.join(", ") } : {}),
+    });
   }
 
   /** Re-reads the helper modules when their mtime or size changed; true when their bytes changed. */

@@ -3,9 +3,14 @@
  * import errors. Every method acts inside one team: a folder is synced into its team only.
  */
 import type { DagRecord, DagSpec } from "../../domain";
+import type { DagsApiStore } from "./api";
 import type { RecordLookups } from "./lookups";
 
-export interface DagSyncStore extends Pick<RecordLookups, "getDag"> {
+/**
+ * `findDags` and `listImportErrors` (read): a whole scan finds the team's DAGs and import errors whose files are
+ * gone from its folder (deleted while no server ran, or left under another --dags-folder path) and retires them.
+ */
+export interface DagSyncStore extends Pick<RecordLookups, "getDag">, Pick<DagsApiStore, "findDags" | "listImportErrors"> {
   /**
    * Records a parsed DAG of `team`. A new spec (by content) creates a new version; an unchanged one only bumps
    * last_parsed_at. A DAG seen for the first time is paused iff `pausedOnCreate`.

@@ -177,6 +177,41 @@ describe("DagFolderSync.syncOnce", () => {
     expect(await store.getDag("default", "etl")).toMatchObject({ is_active: true, version_id: good.version_id });
   });
 
+  test("a file deleted while no server ran: the next start deactivates its DAG and drops its import errors", async () => {
+    put("etl.json", bashDag("etl"));
+    const gone = put("gone.json", bashDag("gone"));
+    const bad = put("bad.yaml", "dag_id: [");
+    await sync.syncOnce(at(0));
+    rmSync(gone);
+    rmSync(bad);
+    const report = await newSync().syncOnce(at(10));
+    expect(report.changedDagIds).toContain("gone");
+    expect((await store.getDag("default", "gone"))!.is_active).toBe(false);
+    expect((await store.getDag("default", "etl"))!.is_active).toBe(true);
+    expect(await importErrors()).toEqual([]);
+  });
+
+  test("a server started with another --dags-folder path leaves no DAG or import error tied to the old path", async () => {
+    // The old folder: what a server recorded while it ran with it.
+    put("etl.json", bashDag("etl"));
+    put("only_old.json", bashDag("only_old"));
+    put("bad.yaml", "dag_id: [");
+    await sync.syncOnce(at(0));
+    const oldFolder = folder;
+    // The same DAGs checked out elsewhere, but for one, and the server restarted with that folder.
+    folder = mkdtempSync(join(root, "moved-"));
+    put("etl.json", bashDag("etl"));
+    const moved = newSync();
+    const report = await moved.syncOnce(at(10));
+    moved.stop();
+    // The DAG the new folder defines is its file's; the one it does not is retired, with the old path's errors.
+    expect(await store.getDag("default", "etl")).toMatchObject({ is_active: true, fileloc: join(folder, "etl.json") });
+    expect(await store.getDag("default", "only_old")).toMatchObject({ is_active: false, fileloc: join(oldFolder, "only_old.json") });
+    expect(report.changedDagIds).toEqual(["etl", "only_old"]);
+    expect(await importErrors()).toEqual([]);
+    expect((await store.findDags("default", { only_active: true })).items.map((d) => d.fileloc)).toEqual([join(folder, "etl.json")]);
+  });
+
   test("new DAGs are paused when the server says so, or when the DAG asks", async () => {
     put("asks.json", bashDag("asks", "echo", `, "is_paused_upon_creation": true`));
     put("plain.json", bashDag("plain"));
