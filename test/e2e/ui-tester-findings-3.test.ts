@@ -1,8 +1,8 @@
 /**
  * A tester's third round of findings in the web UI, in Chromium against the compiled binary (Airflow 3's UI as the
  * reference):
- * - the DAG list's filters and the grid's were lost on reload and could not be shared; one tag at a time: now they
- *   live in the URL (back and forward step through them), and several tags match any of them or all;
+ * - the DAG list's filters, the grid's and the audit log's were lost on reload and could not be shared; one tag at a
+ *   time: now they live in the URL (back and forward step through them), and several tags match any of them or all;
  * - marking a run asked for no preview: now its dialog lists the task instances the mark changes (a dry run);
  * - notes showed on one line: now with their line breaks;
  * - an expired session (or a deleted user) failed silently: now the sign-in page says the session expired and
@@ -268,6 +268,27 @@ describe.skipIf(!CHROMIUM)("the web UI after a tester's third round (Chromium, c
     await dialog.getByRole("button", { name: "Save" }).click();
     await dialog.waitFor({ state: "hidden" });
     expect(await call("GET", "/api/v2/connections/c1")).toMatchObject({ host: "h2", login: "theirs" });
+    await p.close();
+  });
+
+  test("the audit log's filters live in the URL too", async () => {
+    const p = await newPage();
+    await p.goto(`${lf.url}/audit?event_pattern=pool`);
+    expect(await p.getByLabel("Filter by event").inputValue()).toBe("pool");
+    let events: string[] = [];
+    const onlyPools = async () =>
+      (events = await p.locator("table tbody tr td:nth-child(2)").allTextContents()).length > 0 && events.every((e) => e.includes("pool"));
+    await waitFor(onlyPools, 10_000, () => `the audit log shows ${JSON.stringify(events)}`);
+    await p.getByLabel("Filter by user").fill("admin");
+    await waitFor(
+      () => query(p).get("owner_pattern") === "admin",
+      5_000,
+      () => `the URL is ${p.url()}`,
+    );
+    await p.reload();
+    expect(await p.getByLabel("Filter by user").inputValue()).toBe("admin");
+    expect(await p.getByLabel("Filter by event").inputValue()).toBe("pool");
+    await waitFor(onlyPools, 10_000, () => `after a reload, the audit log shows ${JSON.stringify(events)}`);
     await p.close();
   });
 

@@ -36,3 +36,21 @@ export function setQuery(changes: Record<string, QueryValue>, replace = false): 
   const next = location.pathname + withQuery(location.search, changes);
   if (next !== location.pathname + location.search) navigate(next, replace, true);
 }
+
+/**
+ * A search box kept in the URL under `key`: `[text, setText]` follow the keys; the URL (what the page filters by,
+ * `committed`) follows `ms` after the last key, replacing the history entry (one per search, not per key). Back,
+ * forward or a link that change the URL's value change the box.
+ */
+export function useQueryText(q: URLSearchParams, key: string, ms = 200): [string, (text: string) => void, string] {
+  const committed = (q.get(key) ?? "").trim();
+  const [text, setText] = useState(committed);
+  useEffect(() => {
+    const t = setTimeout(() => text.trim() !== committed && setQuery({ [key]: text.trim() }, true), ms);
+    return () => clearTimeout(t);
+  }, [text]);
+  useEffect(() => {
+    if (committed !== text.trim()) setText(committed);
+  }, [committed]);
+  return [text, setText, committed];
+}

@@ -1,11 +1,15 @@
 /** @jsxImportSource preact */
-/** The audit log (GET /eventLogs, Admin): who changed what and when, newest first, filtered by DAG, event or user. */
-import { useEffect, useState } from "preact/hooks";
+/**
+ * The audit log (GET /eventLogs, Admin): who changed what and when, newest first, filtered by DAG, event or user
+ * (the filters kept in the URL).
+ */
+import { useState } from "preact/hooks";
 import { api } from "../api";
 import { ErrorBox, NeedsRole } from "../components/common";
 import { formatTime } from "../format";
 import { useAsync, useSession } from "../hooks";
 import { capabilities } from "../session";
+import { useQuery, useQueryText } from "../url-query";
 
 interface EventLog {
   event_log_id: number;
@@ -25,13 +29,15 @@ export function AuditPage() {
 }
 
 function AuditLog() {
-  const [filter, setFilter] = useState({ dag: "", event: "", owner: "" });
-  const [query, setQuery] = useState(filter);
+  // The filters live in the URL, under the API's names: a reload keeps them and a link shares them.
+  const url = useQuery();
+  const boxes = {
+    dag: useQueryText(url, "dag_id_pattern", 250),
+    event: useQueryText(url, "event_pattern", 250),
+    owner: useQueryText(url, "owner_pattern", 250),
+  };
   const [limit, setLimit] = useState(PAGE);
-  useEffect(() => {
-    const t = setTimeout(() => setQuery(filter), 250);
-    return () => clearTimeout(t);
-  }, [filter]);
+  const query = { dag: boxes.dag[2], event: boxes.event[2], owner: boxes.owner[2] };
   const logs = useAsync(
     (signal) => {
       const q = new URLSearchParams({ order_by: "-when", limit: String(limit) });
@@ -43,13 +49,13 @@ function AuditLog() {
     [query, limit],
   );
   const rows = logs.data?.event_logs ?? [];
-  const field = (key: keyof typeof filter, label: string) => (
+  const field = (key: keyof typeof boxes, label: string) => (
     <input
       type="search"
       placeholder={label}
       aria-label={`Filter by ${label.toLowerCase()}`}
-      value={filter[key]}
-      onInput={(e) => setFilter({ ...filter, [key]: e.currentTarget.value })}
+      value={boxes[key][0]}
+      onInput={(e) => boxes[key][1](e.currentTarget.value)}
     />
   );
   return (

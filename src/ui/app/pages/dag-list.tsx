@@ -4,7 +4,7 @@
  * run and the state of its latest runs as squares (fetched only for the rows in view, refreshed by events).
  * Rows carry no handlers of their own: one click handler reads their data attributes.
  */
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api, seg } from "../api";
 import { ErrorBox } from "../components/common";
 import { DagRow, RECENT_RUNS } from "../components/dag-row";
@@ -14,24 +14,16 @@ import { useDagList, useRecentRuns } from "../dag-list-data";
 import { useAsync, useSession } from "../hooks";
 import { dagHref, navigate } from "../router";
 import { DAG_RUN_STATES, dagListFilters, type Paused } from "../filters";
-import { setQuery, useQuery } from "../url-query";
+import { setQuery, useQuery, useQueryText } from "../url-query";
 import { capabilities } from "../session";
 
 const ROW_HEIGHT = 44;
 export function DagListPage() {
   const can = capabilities(useSession()?.role);
-  const { search: query, paused, tags, tagsMatchAll, lastRunState } = dagListFilters(useQuery());
-  // The box follows the keys; the URL (and the list) follows the box 200 ms after the last key, in one history entry.
-  const [search, setSearch] = useState(query);
+  const url = useQuery();
+  const { paused, tags, tagsMatchAll, lastRunState } = dagListFilters(url);
+  const [search, setSearch, query] = useQueryText(url, "search");
   const [trigger, setTrigger] = useState<string | null>(null);
-  useEffect(() => {
-    const t = setTimeout(() => search.trim() !== query && setQuery({ search: search.trim() }, true), 200);
-    return () => clearTimeout(t);
-  }, [search]);
-  // Back, forward or a link changed the search: the box shows it.
-  useEffect(() => {
-    if (query !== search.trim()) setSearch(query);
-  }, [query]);
   const setTags = (next: string[]) => setQuery({ tags: next, ...(next.length < 2 ? { tags_match_mode: null } : {}) });
 
   const q = new URLSearchParams({ order_by: "dag_id" });
