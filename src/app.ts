@@ -35,6 +35,7 @@ import type { CallbackRunner } from "./callbacks";
 import { ADMIN_USERNAME } from "./auth/admin";
 import { loadSecretsCipher } from "./auth/secrets-key";
 import { loadSigningSecret } from "./auth/signing-secret";
+import { admitSigningSecret, moveSigningFingerprint } from "./auth/signing-fingerprint";
 import { isCompiledBinary, selfCommand, type ReportResult } from "./agent/launch";
 import { VERSION } from "./version";
 
@@ -136,6 +137,17 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
     dataDir: cfg.data_dir,
     onGenerated: (file) => log.info("generated a token signing secret", { file }),
   });
+  // Pro: every replica must verify what the others sign; one started with another secret is refused here, before
+  // it binds (auth/signing-fingerprint.ts). A rotating one moves the deployment's fingerprint on once it leads.
+  const signingRotation =
+    cfg.mode === "pro"
+      ? await admitSigningSecret(
+          rawStore,
+          { current: secret, previousCsv: cfg.jwt_previous_secrets },
+          { db: cfg.db, replica: `${hostname()} pid ${process.pid}${cfg.advertise_url ? ` ${cfg.advertise_url}` : ""}` },
+          new Date(),
+        )
+      : null;
 
   let scheduler: SchedulerLoop | undefined;
   // /health answers from the bind on: the store is open and migrated. Everything below (the events, the admin,
@@ -400,6 +412,12 @@ export async function startServer(cfg: ServeConfig, log: Logger = createLogger("
         webhooks.leadershipChanged(role === "leader");
         // The event stream too (every replica streams the shared log), named as the webhook names it.
         if (role === "leader") eventLog.log.emit({ type: "scheduler.leader_changed", leader: replicaName });
+        if (role === "leader" && signingRotation)
+          void moveSigningFingerprint(store, signingRotation, secret, replicaName, new Date()).then(
+            (moved) => moved && log.info("the deployment's token signing secret is now this replica's --jwt-secret (rotated)"),
+            (e) =>
+              log.warn("recording the rotated signing secret's fingerprint failed; the next leadership tries again", { error: toError(e) }),
+          );
       },
     });
     // The leader writes most run ends; a replica that does not lead sees them in the shared event log.

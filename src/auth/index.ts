@@ -33,3 +33,9 @@ export { hashPassword, verifyPassword, authenticate, generatePassword } from "./
 export { ensureAdminUser, announceAdmin, type EnsureAdminResult, type AdminAnnouncer } from "./admin";
 export { loadSecretsCipher, readKeyFile, warnOfForeignSecrets, SECRETS_KEY_FILE, type SecretsKeySource } from "./secrets-key";
 export { loadSigningSecret, type SigningSecretSource } from "./signing-secret";
+export {
+  admitSigningSecret,
+  checkSigningFingerprint,
+  signingFingerprintOf,
+  type FingerprintCheck,
+} from "./signing-fingerprint";

@@ -27,6 +27,7 @@ export type { WebhookStore } from "./ports/webhooks";
 export type { MappingStore, TaskExpansion, ActiveTaskKey } from "./ports/mapping";
 export type { CallbackStore } from "./ports/callbacks";
 export type { SchedulerHeartbeatStore } from "./ports/scheduler-heartbeat";
+export type { SigningFingerprintStore, StoredSigningFingerprint } from "./ports/signing-fingerprint";
 export type { InlineTryStore, InlineTryEnd, InlineTryEndResult } from "./ports/inline-tries";
 export { outcomeAfterXCom } from "./inline-try-outcome";
 export type { StagingVolumeStore, StagingVolumeRecord, NewStagingVolume } from "./ports/staging";

@@ -21,6 +21,7 @@ import type { WebhookStore } from "./ports/webhooks";
 import type { MappingStore } from "./ports/mapping";
 import type { CallbackStore } from "./ports/callbacks";
 import type { SchedulerHeartbeatStore } from "./ports/scheduler-heartbeat";
+import type { SigningFingerprintStore } from "./ports/signing-fingerprint";
 import type { InlineTryStore } from "./ports/inline-tries";
 
 /** Opening and closing: the composition root (app.ts, main.ts, the CLI) is the only caller. */
@@ -51,4 +52,5 @@ export interface Store
     MappingStore,
     CallbackStore,
     SchedulerHeartbeatStore,
+    SigningFingerprintStore,
     InlineTryStore {}

@@ -64,12 +64,13 @@ const ALLOWED: Record<string, readonly string[]> = {
  * agent's (`agent/launch`: what a server needs to launch agents, without the agent's runner and RPC client),
  * and the container executors' flag rules (`executors/docker/settings`, `executors/kubernetes/settings`), which
  * `serve`'s configuration reads before the server binds, without the executors themselves, and the secrets key
- * and signing secret the server loads before it binds (`auth/secrets-key`, `auth/signing-secret`), without jose,
+ * and signing secret the server loads before it binds (`auth/secrets-key`, `auth/signing-secret`, and a Pro replica's
+ * check of it against its deployment's, `auth/signing-fingerprint`), without jose,
  * and the admin's name, which a first start looks up before it binds (`auth/admin`).
  */
 const DEEP_ALLOWED = [
   /^executors\/(docker|kubernetes)\/settings$/,
-  /^auth\/(secrets-key|signing-secret|admin)$/,
+  /^auth\/(secrets-key|signing-secret|signing-fingerprint|admin)$/,
   /^domain\/(errors|task-env|env-from|schemas|compiled-binary)$/,
   /^agent\/launch$/,
   /^observability\/logger$/,
