@@ -22,6 +22,7 @@ import { dateRangeShape, likePattern, numberRangeShape, rangeOf, ranges, repeate
 import { getDagOr404, getDagRunOr404, getTaskInstanceOr404 } from "./lookups";
 import { teamOf } from "./team";
 import { serializeTaskInstance } from "./serialize";
+import { renderedFieldsOf } from "./rendered-fields";
 import { runVersionTimes } from "./version-times";
 import { taskDependencies } from "./task-dependencies";
 import { mapOrderBy, MAX_PAGE_LIMIT, pagingQuery, parseBody, parsePathParam, parseQuery } from "./validate";
@@ -169,6 +170,12 @@ export function taskInstanceRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   });
 
   const TI = `${RUN}/taskInstances/:task_id`;
+  // One task instance's answer renders its templated fields (rendered-fields.ts); lists leave them {}: a page of
+  // 100 would read variables, connections and XComs for each.
+  const serializeOne = async (ti: TaskInstanceRecord, run: DagRunRecord) => {
+    const [times, rendered_fields] = await Promise.all([runVersionTimes(store, [run]), renderedFieldsOf(store, ti, run)]);
+    return { ...serializeTaskInstance(ti, run, times), rendered_fields };
+  };
   const load = async (c: { req: { param(name: string): string } } & Context<ApiEnv>) => {
     const run = await getDagRunOr404(store, teamOf(c), c.req.param("dag_id"), c.req.param("dag_run_id"));
     const mapIndex = mapIndexParam(c);
@@ -177,7 +184,7 @@ export function taskInstanceRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
 
   app.get(TI, async (c) => {
     const { run, ti } = await load(c);
-    return c.json(serializeTaskInstance(ti, run, await runVersionTimes(store, [run])));
+    return c.json(await serializeOne(ti, run));
   });
 
   // A mapped task's instances (map_index >= 0), in map_index order; Airflow's 404 for a task that is not mapped.
@@ -228,7 +235,7 @@ export function taskInstanceRoutes(deps: ResolvedDeps): Hono<ApiEnv> {
   // After the named sub-resources: the pattern keeps `tries`, `logs`, `xcomEntries`… out of map_index.
   app.get(`${TI}/:map_index{-?[0-9]+}`, async (c) => {
     const { run, ti } = await load(c);
-    return c.json(serializeTaskInstance(ti, run, await runVersionTimes(store, [run])));
+    return c.json(await serializeOne(ti, run));
   });
 
   return app;

@@ -166,8 +166,13 @@ function TaskInstancePanel(props: TaskPanelProps) {
         )}
       </section>
       {rendered.length ? (
-        <section>
-          <h3>Rendered fields</h3>
+        <section aria-label="Rendered templates">
+          <h3>Rendered templates</h3>
+          {/* Rendered when read (api/rendered-fields.ts): what changes after a try may differ from what it ran. */}
+          <p class="muted">
+            Try {t.try_number}'s templated fields, rendered with its run's dates, conf and params; variables, connections and XComs as they
+            are now. Secrets are masked as in the log.
+          </p>
           <dl class="facts">
             {rendered.map(([k, v]) => (
               <>
