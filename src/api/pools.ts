@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { DEFAULT_TEAM, NotFoundError, POOL_NOUN, type PoolInput, type PoolRecord, built, lazySchema } from "../domain";
+import { DEFAULT_TEAM, NotFoundError, POOL_NOUN, occupiedSlots, type PoolInput, type PoolRecord, built, lazySchema } from "../domain";
 import type { ApiEnv, ResolvedDeps } from "./deps";
 import { ApiError } from "./errors";
 import { pagingQuery, parseBody, parseQuery } from "./validate";
@@ -55,9 +55,12 @@ const PATCHABLE = ["slots", "description", "include_deferred"] as const;
 export const ListQuery = lazySchema(() => z.object({ ...pagingQuery, pool_name_pattern: z.string().min(1).optional() }));
 export const MaskQuery = lazySchema(() => z.object({ update_mask: z.array(z.string()).optional() }));
 
-/** Airflow's PoolResponse. Occupied = running + queued (Leoflow has no deferred tasks); open is -1 when unlimited. */
+/**
+ * Airflow's PoolResponse. Occupied = running + queued, + deferred when include_deferred (occupiedSlots; deferred_slots
+ * is answered either way, as Airflow does); open is -1 when unlimited.
+ */
 export function serializePool(p: PoolRecord) {
-  const occupied = p.running_slots + p.queued_slots;
+  const occupied = occupiedSlots(p);
   return {
     name: p.name,
     slots: p.slots,
@@ -68,7 +71,7 @@ export function serializePool(p: PoolRecord) {
     queued_slots: p.queued_slots,
     scheduled_slots: p.scheduled_slots,
     open_slots: p.slots < 0 ? -1 : p.slots - occupied,
-    deferred_slots: 0,
+    deferred_slots: p.deferred_slots,
     // The team `default` answers as Airflow without multi_team mode does, so single-team clients see no change.
     team_name: p.team === DEFAULT_TEAM ? null : p.team,
   };

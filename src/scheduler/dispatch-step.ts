@@ -5,13 +5,13 @@
  * policy's handler).
  */
 import type { DagSpec, TaskState, DagRunRecord, TaskInstanceRecord, TaskNoteUpdate, TaskTransition, WaitReason } from "../domain";
-import { toError, transitioned } from "../domain";
+import { teamKey, toError, transitioned } from "../domain";
 import type { Logger } from "../observability";
 import type { Store, TickReads, TryNext } from "../store";
 import type { TaskDispatcher } from "../dispatch";
 import { AtCapacityError } from "../dispatch";
 import { sameLimits, sameQuotas, sameUsage, selectDispatchable, taskKey, type CapacityLimits, type TeamQuotas } from "./capacity";
-import { noteRenderer, poolLimits, waitCleared, withWaitReason } from "./waiting";
+import { noteRenderer, poolLimits, poolsCountingDeferred, waitCleared, withWaitReason } from "./waiting";
 import { WAITING_SCHEDULES_CHUNK, WaitingSchedules } from "./waiting-schedules";
 import { WaitingCandidates, type WaitingRuns } from "./waiting-runs";
 import {
@@ -70,7 +70,10 @@ export interface DispatchStepOptions {
   wakeAt: (runId: number, at: Date) => void;
   /** Throws when the tick must not write on (the loop is stopping). */
   checkpoint: () => void;
-  /** Takes the sensors the control plane checks (sensor-poller.ts): they wait deferred, outside all capacity. */
+  /**
+   * Takes the sensors the control plane checks (sensor-poller.ts): they wait deferred, outside all capacity, but for
+   * the slots of a pool whose include_deferred counts them (they take one first, as candidates).
+   */
   sensors?: SensorHandOver;
   /**
    * A transition of a task instance of run `runId` this step wrote and saw apply, for the loop's held copy of the
@@ -142,6 +145,8 @@ type Candidate = {
   reason?: WaitReason;
   /** Its run's task instances as the tick that built it read them (a chain's hand-over looks its next task up there). */
   tis?: readonly TaskInstanceRecord[];
+  /** A sensor of a pool with include_deferred: once selected it is deferred (holding its slot), not launched. */
+  sensor?: true;
 };
 
 /** A chain's next agent-run task to queue with its upstream's success (chainHandOff), and what follows the write. */
@@ -415,7 +420,7 @@ export class DispatchStep {
     const plannedRuns = new Set<number>();
     const inline = this.opts.inline;
     const sensors = this.opts.sensors;
-    const toDefer: { ti: TaskInstanceRecord; run: DagRunRecord; spec: DagSpec }[] = [];
+    const toDefer: { ti: TaskInstanceRecord; run: DagRunRecord; spec: DagSpec; tis: readonly TaskInstanceRecord[] }[] = [];
     let rescheduled = false;
     /** Candidates built this call (not waiting from before): a refill queue of an earlier tick may not know them. */
     let fresh = 0;
@@ -444,7 +449,7 @@ export class DispatchStep {
           }
           const sensorTask = sensors && taskOf(spec, ti.task_id);
           if (sensorTask && sensors.accepts(sensorTask)) {
-            toDefer.push({ ti, run: snap.run, spec });
+            toDefer.push({ ti, run: snap.run, spec, tis: snap.tis });
             continue;
           }
           const task = taskOf(spec, ti.task_id);
@@ -482,21 +487,49 @@ export class DispatchStep {
     const refusedFree = this.refusedSinceTick;
     const idle = this.idle;
     this.idle = null;
+    let reads = prefetched;
     if (toDefer.length) {
-      this.opts.checkpoint();
-      await sensors?.defer(toDefer, now);
+      // A sensor of a pool whose include_deferred counts deferred task instances holds its slot while it waits, so it
+      // waits for one first, as Airflow's deferrable sensor runs (taking a slot) before it defers: it competes as a
+      // candidate. The others wait deferred at once, holding nothing. The capacity read says which pools count.
+      reads ??= this.readCapacity(now);
+      const counting = poolsCountingDeferred((await reads)[2]);
+      const deferNow = counting.size ? toDefer.filter((d) => !counting.has(teamKey(d.ti.team, d.ti.pool))) : toDefer;
+      if (deferNow.length !== toDefer.length)
+        for (const d of toDefer)
+          if (counting.has(teamKey(d.ti.team, d.ti.pool))) {
+            fresh++;
+            built++;
+            const c: Candidate = {
+              ti: d.ti,
+              run: d.run,
+              spec: d.spec,
+              runQueuedAt: d.run.queued_at,
+              maxActiveTasks: d.spec.max_active_tasks,
+              inline: false,
+              tis: d.tis,
+              sensor: true,
+            };
+            const perDag = taskOf(d.spec, d.ti.task_id)?.max_active_tis_per_dag;
+            if (perDag !== undefined) c.maxActiveTisPerDag = perDag;
+            candidates.push(c);
+          }
+      if (deferNow.length) {
+        this.opts.checkpoint();
+        await sensors?.defer(deferNow, now);
+      }
     }
     if (rescheduled) sensors?.rescheduled();
     if (!candidates.length) {
       this.keepWaiting(round);
       // Nothing to launch, but a chain's hand-over keeps within the latest counts: those read with this tick.
-      if (prefetched) {
-        const [, active, poolUsage] = await prefetched;
+      if (reads) {
+        const [, active, poolUsage] = await reads;
         this.latestLimits = this.limitsOf(active, poolUsage);
       }
       return 0;
     }
-    const [backingOff, active, poolUsage, seen] = await (prefetched ?? this.readCapacity(now));
+    const [backingOff, active, poolUsage, seen] = await (reads ?? this.readCapacity(now));
     // Refills the read may have missed count as running; those it saw are in the store's counts from now on.
     const unseen: Refill[] = [...this.endings.values()];
     for (const r of this.refills)
@@ -573,9 +606,13 @@ export class DispatchStep {
     }
     if (!selected.length) return 0;
     this.opts.checkpoint();
+    // Sensors that took their pool's slot wait deferred, holding it (include_deferred); nothing is launched for them.
+    const deferring = selected.some((c) => c.sensor) ? selected.filter((c) => c.sensor) : [];
+    if (deferring.length) await sensors?.defer(deferring, now);
+    const launching = deferring.length ? selected.filter((c) => !c.sensor) : selected;
     // Only set when there is an inline runner (candidates' `inline` flag).
-    const inlineTasks = inline ? selected.filter((c) => c.inline) : [];
-    const dispatch = inlineTasks.length ? selected.filter((c) => !c.inline) : selected;
+    const inlineTasks = inline ? launching.filter((c) => c.inline) : [];
+    const dispatch = inlineTasks.length ? launching.filter((c) => !c.inline) : launching;
     // The refill queue's first waiting tasks are scheduled before the starts whose ends will look for them.
     if (inlineTasks.length && this.refillable()) await this.writeWaiting(WAITING_SCHEDULES_CHUNK, now);
     let started = 0;
@@ -622,7 +659,7 @@ export class DispatchStep {
     const launched = dispatch.filter((_, i) => queued[schedulings.length + i]);
     let refused = 0;
     await Promise.all(launched.map(async (c) => (await this.dispatchQueued(c, now)) || refused++));
-    return launched.length - refused + started;
+    return launched.length - refused + started + deferring.length;
   }
 
   /**

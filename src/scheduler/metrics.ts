@@ -2,7 +2,7 @@
  * The scheduler's series for /metrics: leadership, health, tick duration and decisions, and the deployment's
  * runs by state and pool slots (read from the store before a scrape, at most every STATE_GAUGES_TTL_MS).
  */
-import type { DagRunState, PoolRecord } from "../domain";
+import { occupiedSlots, type DagRunState, type PoolRecord } from "../domain";
 import type { Metrics } from "../observability";
 import type { DagsQueryStore, PoolsApiStore, TeamStore } from "../store";
 import type { LeaderCampaign } from "./leader-campaign";
@@ -83,12 +83,15 @@ export function registerStateGauges(metrics: Metrics, store: StateStore, now: ()
     pools = nextPools;
   });
   metrics.gauge("leoflow_dag_runs", "DAG runs in the store, by state.", () => [...runs].map(([state, n]) => [{ state }, n]));
-  metrics.gauge("leoflow_pool_slots", "Pool slots used (running + queued) and open, by team and pool; unlimited pools have no open.", () =>
-    pools.flatMap((p) => {
-      const used = p.running_slots + p.queued_slots;
-      const series: [Record<string, string>, number][] = [[{ team: p.team, pool: p.name, state: "used" }, used]];
-      if (p.slots >= 0) series.push([{ team: p.team, pool: p.name, state: "open" }, Math.max(0, p.slots - used)]);
-      return series;
-    }),
+  metrics.gauge(
+    "leoflow_pool_slots",
+    "Pool slots used (running + queued, + deferred with include_deferred) and open, by team and pool; unlimited pools have no open.",
+    () =>
+      pools.flatMap((p) => {
+        const used = occupiedSlots(p);
+        const series: [Record<string, string>, number][] = [[{ team: p.team, pool: p.name, state: "used" }, used]];
+        if (p.slots >= 0) series.push([{ team: p.team, pool: p.name, state: "open" }, Math.max(0, p.slots - used)]);
+        return series;
+      }),
   );
 }

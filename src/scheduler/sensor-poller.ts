@@ -1,7 +1,8 @@
 /**
  * Sensors checked by the control plane, not by a sleeping process: a scheduled sensor moves to `deferred`
- * (no slot, no pool, no max_active_tasks) with its next check stored in the database; one timer, armed for
- * the earliest next check, runs the due checks a batch at a time with bounded concurrency, outside the tick.
+ * (no slot, no max_active_tasks; a pool slot only with the pool's include_deferred) with its next check stored in
+ * the database; one timer, armed for the earliest next check, runs the due checks a batch at a time with bounded
+ * concurrency, outside the tick.
  * Each answer becomes success, another wait, or failed/skipped (sensor-timing.ts decides). The same timer
  * releases user checks in mode reschedule (bash, ts: up_for_reschedule → scheduled) when their next check is
  * due. State lives in the database, so a restart or a new leader just reads the due checks again.

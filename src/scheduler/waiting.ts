@@ -3,6 +3,7 @@
  * task instances that wait for capacity or for their past, and the previous-run lookup depends_on_past needs.
  */
 import {
+  occupiedSlots,
   renderWaitReason,
   teamKey,
   type DagSpec,
@@ -19,8 +20,8 @@ import { needsPreviousRun, pastBlocks } from "./depends-on-past";
 
 /**
  * Open and total slots per pool for selectDispatchable, by teamKey(team, name): each team has its own pools.
- * Occupied = running + queued slots (Airflow's occupied_slots without deferred, which Leoflow does not have);
- * unlimited pools (-1) never fill.
+ * Occupied = running + queued slots, and deferred ones when the pool's include_deferred is true (Airflow's
+ * occupied_slots: occupiedSlots); unlimited pools (-1) never fill.
  *
  * @example poolLimits([{ team: "default", name: "default_pool", slots: 128, running_slots: 3, queued_slots: 1, … }]).poolOpenSlots // Map { default/default_pool → 124 }
  */
@@ -31,9 +32,16 @@ export function poolLimits(pools: readonly PoolOccupancy[]): Required<Pick<Capac
     const unlimited = p.slots < 0;
     const key = teamKey(p.team, p.name);
     poolTotalSlots.set(key, unlimited ? Infinity : p.slots);
-    poolOpenSlots.set(key, unlimited ? Infinity : p.slots - p.running_slots - p.queued_slots);
+    poolOpenSlots.set(key, unlimited ? Infinity : p.slots - occupiedSlots(p));
   }
   return { poolOpenSlots, poolTotalSlots };
+}
+
+/** The pools (by teamKey) whose include_deferred counts deferred task instances: their sensors wait for a slot to defer. */
+export function poolsCountingDeferred(pools: readonly PoolOccupancy[]): ReadonlySet<string> {
+  const counting = new Set<string>();
+  for (const p of pools) if (p.include_deferred) counting.add(teamKey(p.team, p.name));
+  return counting;
 }
 
 /** A waiting candidate as the loop remembers it: with the note and wait_reason it has once its note is written. */

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DagRecord, DagRunRecord, DagSpec, TaskInstanceRecord } from "../../src/domain";
+import { createApi } from "../../src/api";
 import { parseDagSpec } from "../../src/domain/schemas";
 import { SensorChecks } from "../../src/executors";
 import { silentLogger } from "../../src/observability";
@@ -156,6 +157,67 @@ forEachStore((backend) => {
     expect(s.agent.launched).toEqual(["other", "load"]);
     expect((await store.getDagRunById(run.id))!.state).toBe("success");
     await s.loop.stop();
+  });
+
+  describe("a pool's include_deferred (Airflow's): its deferred sensors hold their slots", () => {
+    /** A pool "ext" of one slot; sensors wait for files named after their task ids, in the pool with a high priority. */
+    async function pooled(includeDeferred: boolean, tasks: object[]) {
+      const clock = new FakeClock();
+      await store.createPool("default", { name: "ext", slots: 1, description: null, include_deferred: includeDeferred });
+      const dag = await addDag(store, { dag_id: "pooled", tasks }, clock.now());
+      const s = new Scheduler(store, clock);
+      const api = createApi({ store, tokens: null, version: "test", scheduler: s.loop });
+      const run = await trigger(store, dag, clock.now());
+      s.loop.start();
+      s.loop.wake(run.id);
+      await s.settle();
+      const pool = async () => (await api.request("/api/v2/pools/ext")).json();
+      return { s, pool };
+    }
+    const waitFor = (task_id: string) => ({
+      task_id,
+      operator: "sensor",
+      pool: "ext",
+      priority_weight: 10,
+      sensor: { kind: "file", path: `${dir}/${task_id}` },
+      poke_interval: 30,
+    });
+    const other = { task_id: "other", operator: "bash", bash_command: "true", pool: "ext" };
+
+    test("with it, a task of the pool waits while a sensor holds the slot, and runs once the sensor ends", async () => {
+      const { s, pool } = await pooled(true, [waitFor("wait"), other]);
+      expect(await states(store, "pooled")).toEqual({ wait: "deferred", other: "scheduled" });
+      expect((await ti(store, "pooled", "other")).note).toBe("waiting for a slot in pool ext (0 of 1 open)");
+      expect(await pool()).toMatchObject({ include_deferred: true, deferred_slots: 1, occupied_slots: 1, open_slots: 0 });
+
+      writeFileSync(`${dir}/wait`, "");
+      await s.advance(30_000);
+      expect(await states(store, "pooled")).toEqual({ wait: "success", other: "success" });
+      expect(await pool()).toMatchObject({ deferred_slots: 0, open_slots: 1 });
+      await s.loop.stop();
+    });
+
+    test("with it, a sensor waits for a slot before it defers (Airflow's sensor runs, taking one, first)", async () => {
+      const { s, pool } = await pooled(true, [waitFor("a"), waitFor("b")]);
+      expect(await states(store, "pooled")).toEqual({ a: "deferred", b: "scheduled" });
+      expect((await ti(store, "pooled", "b")).note).toBe("waiting for a slot in pool ext (0 of 1 open)");
+      expect(await pool()).toMatchObject({ deferred_slots: 1, open_slots: 0 });
+
+      writeFileSync(`${dir}/a`, "");
+      await s.advance(30_000);
+      expect(await states(store, "pooled")).toEqual({ a: "success", b: "deferred" });
+      writeFileSync(`${dir}/b`, "");
+      await s.advance(30_000);
+      expect(await states(store, "pooled")).toEqual({ a: "success", b: "success" });
+      await s.loop.stop();
+    });
+
+    test("without it, deferred sensors hold nothing: all wait at once and the pool's task runs beside them", async () => {
+      const { s, pool } = await pooled(false, [waitFor("a"), waitFor("b"), other]);
+      expect(await states(store, "pooled")).toEqual({ a: "deferred", b: "deferred", other: "success" });
+      expect(await pool()).toMatchObject({ include_deferred: false, deferred_slots: 2, occupied_slots: 0, open_slots: 1 });
+      await s.loop.stop();
+    });
   });
 
   test.each([

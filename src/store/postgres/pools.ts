@@ -11,12 +11,13 @@ import { pgPageClause } from "./list-query";
 const USAGE = `(SELECT team, pool,
     sum(pool_slots) FILTER (WHERE state = 'running') AS running_slots,
     sum(pool_slots) FILTER (WHERE state = 'queued') AS queued_slots,
-    sum(pool_slots) FILTER (WHERE state = 'scheduled') AS scheduled_slots
-  FROM task_instances WHERE state IN ('running', 'queued', 'scheduled') GROUP BY team, pool)`;
+    sum(pool_slots) FILTER (WHERE state = 'scheduled') AS scheduled_slots,
+    sum(pool_slots) FILTER (WHERE state = 'deferred') AS deferred_slots
+  FROM task_instances WHERE state IN ('running', 'queued', 'scheduled', 'deferred') GROUP BY team, pool)`;
 
 const SELECT_POOLS = `SELECT p.team, p.name, p.slots, p.description, p.include_deferred,
     COALESCE(u.running_slots, 0) AS running_slots, COALESCE(u.queued_slots, 0) AS queued_slots,
-    COALESCE(u.scheduled_slots, 0) AS scheduled_slots
+    COALESCE(u.scheduled_slots, 0) AS scheduled_slots, COALESCE(u.deferred_slots, 0) AS deferred_slots
   FROM pools p LEFT JOIN ${USAGE} u ON u.team = p.team AND u.pool = p.name`;
 
 export async function listPools(db: Db, team: string, opts: ListOptions & { name_pattern?: string } = {}): Promise<Page<PoolRecord>> {
@@ -39,12 +40,20 @@ const OCCUPIED = `(SELECT team, pool,
     sum(pool_slots) FILTER (WHERE state = 'queued') AS queued_slots
   FROM task_instances WHERE state IN ('running', 'queued') GROUP BY team, pool)`;
 
+/**
+ * The slots a pool's deferred task instances hold: only with include_deferred (the CASE reads no task instance for
+ * the others, so 10,000 sensors waiting deferred in pools that do not count them cost nothing).
+ */
+const DEFERRED = `CASE WHEN p.include_deferred THEN (SELECT COALESCE(sum(t.pool_slots), 0) FROM task_instances t
+    WHERE t.state = 'deferred' AND t.team = p.team AND t.pool = p.name) ELSE 0 END`;
+
 /** Every team's pools with the slots held in them (the scheduler's capacity step keys them by team and name). */
 export async function listPoolUsage(db: Db): Promise<PoolOccupancy[]> {
   return query<PoolOccupancy>(db, POOL_USAGE_SQL);
 }
 
-const POOL_USAGE_SQL = `SELECT p.team, p.name, p.slots, COALESCE(u.running_slots, 0) AS running_slots, COALESCE(u.queued_slots, 0) AS queued_slots
+const POOL_USAGE_SQL = `SELECT p.team, p.name, p.slots, p.include_deferred, COALESCE(u.running_slots, 0) AS running_slots,
+       COALESCE(u.queued_slots, 0) AS queued_slots, ${DEFERRED} AS deferred_slots
      FROM pools p LEFT JOIN ${OCCUPIED} u ON u.team = p.team AND u.pool = p.name ORDER BY p.id`;
 
 export async function getPool(db: Db, team: string, name: string): Promise<PoolRecord | null> {

@@ -11,9 +11,9 @@
  * task instances as JSON too (json_agg per run) cost the server several times what they saved in decoding: a new
  * run of 10,000 tasks (a fan-out's first tick) read in 129 ms against 62 as rows, a 10-task run's in the same 0.42.
  */
-import { CAPACITY_SQL, toCapacity, type CapacityRow } from "../active-counts";
+import { CAPACITY_SQL, toCapacity, type CapacityPoolRow, type CapacityRow } from "../active-counts";
 import type { TickReads } from "../ports/scheduler";
-import type { DagRef, PoolOccupancy } from "../../domain";
+import type { DagRef } from "../../domain";
 import { arrayParam, queryValues, type Db } from "./client";
 import { dagRefParams, foldRunGates, runGatesSql, type RunGateRow } from "./scheduling";
 import { DAG_RUN_COLUMNS, runFromJsonValue } from "./rows";
@@ -33,7 +33,7 @@ SELECT ${NO_SNAPSHOT_TI},
   (SELECT json_agg(row_to_json(r)) FROM (SELECT ${DAG_RUN_COLUMNS} FROM dag_runs WHERE id = ANY(${IDS})) r)::text,
   (SELECT json_agg(row_to_json(g)) FROM (${runGatesSql("(SELECT $2::bigint[])::bigint[]", "(SELECT $3::text[])::text[]", "(SELECT $4::text[])::text[]")}) g)::text,
   (SELECT json_agg(row_to_json(c)) FROM (${CAPACITY_SQL}) c)::text,
-  (SELECT json_agg(json_build_object('team', team, 'name', name, 'slots', slots) ORDER BY id) FROM pools)::text`;
+  (SELECT json_agg(json_build_object('team', team, 'name', name, 'slots', slots, 'include_deferred', include_deferred) ORDER BY id) FROM pools)::text`;
 
 /** A json_agg column: null when it aggregated no rows. */
 const rowsOf = <T>(text: string | null): T[] => (text === null ? [] : (JSON.parse(text) as T[]));
@@ -52,6 +52,6 @@ export async function loadTickReads(
   return {
     snapshots: snapshotsOf(rowsOf<unknown>(json(0)).map(runFromJsonValue), rows),
     gates: await foldRunGates(db, rowsOf<RunGateRow>(json(1))),
-    ...toCapacity(rowsOf<CapacityRow>(json(2)), rowsOf<Pick<PoolOccupancy, "team" | "name" | "slots">>(json(3))),
+    ...toCapacity(rowsOf<CapacityRow>(json(2)), rowsOf<CapacityPoolRow>(json(3))),
   };
 }

@@ -13,7 +13,7 @@ import {
   type PoolOccupancy,
   type PoolRecord,
 } from "../../domain";
-import { capacitySql, toCapacity, type CapacityRow } from "../active-counts";
+import { capacitySql, toCapacity, type CapacityPoolRow, type CapacityRow } from "../active-counts";
 import { POOL_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
 
@@ -21,12 +21,13 @@ import { pageClause } from "./list-query";
 const USAGE = `(SELECT team, pool,
     sum(CASE WHEN state = 'running' THEN pool_slots ELSE 0 END) AS running_slots,
     sum(CASE WHEN state = 'queued' THEN pool_slots ELSE 0 END) AS queued_slots,
-    sum(CASE WHEN state = 'scheduled' THEN pool_slots ELSE 0 END) AS scheduled_slots
-  FROM task_instances WHERE state IN ('running', 'queued', 'scheduled') AND ${indexedState()} GROUP BY team, pool)`;
+    sum(CASE WHEN state = 'scheduled' THEN pool_slots ELSE 0 END) AS scheduled_slots,
+    sum(CASE WHEN state = 'deferred' THEN pool_slots ELSE 0 END) AS deferred_slots
+  FROM task_instances WHERE state IN ('running', 'queued', 'scheduled', 'deferred') AND ${indexedState()} GROUP BY team, pool)`;
 
 const SELECT_POOLS = `SELECT p.team, p.name, p.slots, p.description, p.include_deferred,
     coalesce(u.running_slots, 0) AS running_slots, coalesce(u.queued_slots, 0) AS queued_slots,
-    coalesce(u.scheduled_slots, 0) AS scheduled_slots
+    coalesce(u.scheduled_slots, 0) AS scheduled_slots, coalesce(u.deferred_slots, 0) AS deferred_slots
   FROM pools p LEFT JOIN ${USAGE} u ON u.team = p.team AND u.pool = p.name`;
 
 interface PoolRow {
@@ -38,6 +39,7 @@ interface PoolRow {
   running_slots: number;
   queued_slots: number;
   scheduled_slots: number;
+  deferred_slots: number;
 }
 
 const toPool = (r: PoolRow): PoolRecord => ({ ...r, include_deferred: r.include_deferred === 1 });
@@ -60,25 +62,31 @@ const OCCUPIED = `(SELECT team, pool,
     sum(CASE WHEN state = 'queued' THEN pool_slots ELSE 0 END) AS queued_slots
   FROM task_instances WHERE state IN ('running', 'queued') AND ${indexedState()} GROUP BY team, pool)`;
 
+/**
+ * The slots a pool's deferred task instances hold: only with include_deferred (the CASE reads no task instance for
+ * the others, so 10,000 sensors waiting deferred in pools that do not count them cost nothing).
+ */
+const DEFERRED = `CASE WHEN p.include_deferred THEN (SELECT coalesce(sum(t.pool_slots), 0) FROM task_instances t
+    WHERE t.state = 'deferred' AND ${indexedState("t.")} AND t.team = p.team AND t.pool = p.name) ELSE 0 END`;
+
 /** Every team's pools with the slots held in them (the scheduler's capacity step keys them by team and name). */
 export function listPoolUsage(db: Database): PoolOccupancy[] {
-  return db
+  const rows = db
     .query(
-      `SELECT p.team, p.name, p.slots, coalesce(u.running_slots, 0) AS running_slots, coalesce(u.queued_slots, 0) AS queued_slots
+      `SELECT p.team, p.name, p.slots, p.include_deferred, coalesce(u.running_slots, 0) AS running_slots,
+         coalesce(u.queued_slots, 0) AS queued_slots, ${DEFERRED} AS deferred_slots
        FROM pools p LEFT JOIN ${OCCUPIED} u ON u.team = p.team AND u.pool = p.name ORDER BY p.id`,
     )
-    .all() as PoolOccupancy[];
+    .all() as (Omit<PoolOccupancy, "include_deferred"> & { include_deferred: number })[];
+  return rows.map((r) => ({ ...r, include_deferred: r.include_deferred === 1 }));
 }
 
-const CAPACITY_SQL = capacitySql(indexedState());
+const CAPACITY_SQL = capacitySql(indexedState);
 
 /** countActiveTaskInstances and listPoolUsage from one scan (CAPACITY_SQL), as a woken tick reads them. */
 export function loadCapacity(db: Database): { active: ActiveTaskCounts; pools: PoolOccupancy[] } {
   const rows = db.query(CAPACITY_SQL).all() as CapacityRow[];
-  return toCapacity(
-    rows,
-    db.query("SELECT team, name, slots FROM pools ORDER BY id").all() as Pick<PoolOccupancy, "team" | "name" | "slots">[],
-  );
+  return toCapacity(rows, db.query("SELECT team, name, slots, include_deferred FROM pools ORDER BY id").all() as CapacityPoolRow[]);
 }
 
 export function getPool(db: Database, team: string, name: string): PoolRecord | null {

@@ -27,7 +27,17 @@ function harness(parallelism = 2) {
       byTeam: new Map([["default", { tasks: active, pool_slots: active, inline: 0 }]]),
     }),
     countActiveByTask: async () => [],
-    listPoolUsage: async () => [{ team: "default", name: "default_pool", slots: 128, running_slots: active, queued_slots: 0 }],
+    listPoolUsage: async () => [
+      {
+        team: "default",
+        name: "default_pool",
+        slots: 128,
+        include_deferred: false,
+        running_slots: active,
+        queued_slots: 0,
+        deferred_slots: 0,
+      },
+    ],
     applyTransitions: async (ts: TaskTransition[]) => (writes.push(...ts), ts.map(() => true)),
   };
   const dispatched: string[] = [];

@@ -34,6 +34,7 @@ function store() {
         running_slots: 0,
         queued_slots: 0,
         scheduled_slots: 1,
+        deferred_slots: 0,
       },
     ],
     applyTransitions: async (ts: TaskTransition[]) => ts.map(() => true),

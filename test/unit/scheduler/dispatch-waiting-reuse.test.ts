@@ -15,7 +15,9 @@ function harness() {
   const port: DispatchStore = {
     countActiveTaskInstances: async () => ({ byDag: new Map(), byTeam: new Map() }),
     countActiveByTask: async () => [],
-    listPoolUsage: async () => [{ team: "default", name: "default_pool", slots: 128, running_slots: 0, queued_slots: 0 }],
+    listPoolUsage: async () => [
+      { team: "default", name: "default_pool", slots: 128, include_deferred: false, running_slots: 0, queued_slots: 0, deferred_slots: 0 },
+    ],
     applyTransitions: async (ts: TaskTransition[]) => ts.map(() => true),
   };
   const starts: { task: string; try: number; conf: unknown }[] = [];

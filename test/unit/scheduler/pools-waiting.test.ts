@@ -13,6 +13,7 @@ const pool = (name: string, slots: number, running = 0, queued = 0, scheduled = 
   running_slots: running,
   queued_slots: queued,
   scheduled_slots: scheduled,
+  deferred_slots: 0,
 });
 
 describe("poolLimits", () => {
@@ -20,6 +21,8 @@ describe("poolLimits", () => {
     ["empty pool: all slots open", [pool("p", 4)], 4, 4],
     ["running and queued occupy; scheduled does not", [pool("p", 4, 1, 2, 5)], 1, 4],
     ["over-full after the pool shrank: negative open", [pool("p", 2, 3)], -1, 2],
+    ["deferred ones occupy with include_deferred (Airflow's)", [{ ...pool("p", 4, 1), include_deferred: true, deferred_slots: 2 }], 1, 4],
+    ["deferred ones occupy nothing without it", [{ ...pool("p", 4, 1), deferred_slots: 2 }], 3, 4],
     ["-1 means unlimited", [pool("p", -1, 100)], Infinity, Infinity],
   ] as const)("%s", (_name, pools, open, total) => {
     const limits = poolLimits(pools);

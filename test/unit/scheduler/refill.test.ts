@@ -61,7 +61,16 @@ function idleCapacity(pool = { slots: 128, running_slots: 0 }): DispatchStore {
     countActiveTaskInstances: async () => ({ byDag: new Map(), byTeam: new Map() }),
     countActiveByTask: async () => [],
     listPoolUsage: async () => [
-      { team: "default", name: "default_pool", description: null, include_deferred: false, ...pool, queued_slots: 0, scheduled_slots: 1 },
+      {
+        team: "default",
+        name: "default_pool",
+        description: null,
+        include_deferred: false,
+        ...pool,
+        queued_slots: 0,
+        scheduled_slots: 1,
+        deferred_slots: 0,
+      },
     ],
     applyTransitions: async (ts: TaskTransition[]) => ts.map(() => true),
   };
@@ -384,6 +393,7 @@ function teamsCapacity(held: () => ReadonlyMap<string, number>, slots: number): 
         running_slots: n,
         queued_slots: 0,
         scheduled_slots: 0,
+        deferred_slots: 0,
       })),
     applyTransitions: async (ts: TaskTransition[]) => ts.map(() => true),
   };
@@ -532,6 +542,7 @@ describe("DispatchStep: fan-outs held back by pools", () => {
           running_slots: 1,
           queued_slots: 0,
           scheduled_slots: 0,
+          deferred_slots: 0,
         })),
     };
     const started: string[] = [];
