@@ -24,7 +24,16 @@ export interface DispatchDeps {
   tokenTtl: TokenTtlPolicy;
   /** Teams' executor policies (cached); absent: no team restricts where its tasks run. */
   policies?: Pick<TeamPolicies, "teamOf">;
+  /** Epoch ms (default Date.now); tests move it to age the DAG files read. */
+  now?: () => number;
 }
+
+/**
+ * How long a DAG's file, as the store names it, is used without reading it again. Not for good: a DAG whose file
+ * moved (renamed, or its DAGs folder checked out at another path: dags/folder-sync.ts) was otherwise launched with
+ * the old path for as long as the server ran, its ts tasks and python callables looking for a file that was gone.
+ */
+export const DAG_FILE_CACHE_MS = 5_000;
 
 export interface TaskDispatcher {
   /** `ti` as the scheduler has it: running when a chain's hand-off started it with its upstream's end. */
@@ -32,7 +41,7 @@ export interface TaskDispatcher {
 }
 
 export class Dispatcher implements TaskDispatcher {
-  private readonly fileOfDag = new Map<string, string>();
+  private readonly fileOfDag = new Map<string, { file: string; readAt: number }>();
 
   constructor(private readonly deps: DispatchDeps) {}
 
@@ -70,11 +79,11 @@ export class Dispatcher implements TaskDispatcher {
   /** Keyed by team and DAG id: two teams' DAGs may share an id and live in different files. */
   private async dagFile(team: string, dagId: string): Promise<string> {
     const key = teamKey(team, dagId);
-    let file = this.fileOfDag.get(key);
-    if (file === undefined) {
-      file = (await this.deps.store.getDag(team, dagId))?.fileloc ?? "";
-      this.fileOfDag.set(key, file);
-    }
+    const now = (this.deps.now ?? Date.now)();
+    const known = this.fileOfDag.get(key);
+    if (known && now - known.readAt < DAG_FILE_CACHE_MS) return known.file;
+    const file = (await this.deps.store.getDag(team, dagId))?.fileloc ?? "";
+    this.fileOfDag.set(key, { file, readAt: now });
     return file;
   }
 }

@@ -1,5 +1,5 @@
 /** Dispatch: resolving, token minting and routing of queued task instances. */
-export { Dispatcher, type DispatchDeps, type TaskDispatcher } from "./dispatcher";
+export { DAG_FILE_CACHE_MS, Dispatcher, type DispatchDeps, type TaskDispatcher } from "./dispatcher";
 export { AtCapacityError, BufferedDispatcher, type BufferedDispatcherOptions, type DispatchMetrics } from "./buffered";
 export {
   dispatchBackoffMs,
