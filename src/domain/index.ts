@@ -92,9 +92,11 @@ export {
   type TemplateValues,
 } from "./template-values";
 export { renderTaskFields, taskTemplateProblems, taskTemplateTexts } from "./task-templates";
+export { renderedFields, renderedFieldTexts } from "./rendered-fields";
 export { fnv1a32 } from "./fnv1a";
 export { built, lazySchema } from "./lazy-schema";
 export { findJsonProblem, assertStorableJson, assertStorableText, storableText, type JsonCheckOptions } from "./json-safety";
+export { backfillSkipReason } from "./backfill-skip";
 export {
   isServerOwned,
   parsePassthrough,
@@ -147,6 +149,8 @@ export type {
   TaskClear,
   RunStateChange,
   OperatorChange,
+  OperatorChangeApplied,
+  TaskUserNote,
   TaskNoteUpdate,
   PreviousRunStates,
   EventLogRow,
@@ -155,6 +159,7 @@ export type {
   TaskReap,
   DispatchBackoff,
 } from "./records";
+export { occupiedSlots } from "./records";
 export { renderWaitReason, type TeamQuota, type WaitReason, type WaitReasonKind } from "./wait-reason";
 export {
   planBulkAction,

@@ -86,8 +86,17 @@ export interface TaskInstanceRecord {
   hostname: string | null;
   pid: number | null;
   executor: string | null;
-  /** Why it is where it is (e.g. waiting for a pool slot, agent_lost, dispatch_failed: …), for people to read. */
+  /**
+   * Why it is where it is (e.g. waiting for a pool slot, agent_lost, dispatch_failed: …), for people to read: the
+   * system's reason, which the scheduler, agents and reapers rewrite. A user's note is `user_note`.
+   */
   note: string | null;
+  /**
+   * The note a user wrote (Airflow's task instance note): only a user's write changes it (OperatorChange.user_notes),
+   * so it outlives the system's reasons, clears and retries; the API answers it as `note` when there is one. Read by
+   * the API's reads only: absent from the scheduler's (snapshots, change feeds), whose hot statements do not name it.
+   */
+  user_note?: string | null;
   /** Set while the scheduler holds it back, for code to read (the note is rendered from the full reason). */
   wait_reason: WaitReasonKind | null;
   updated_at: Date;
@@ -425,10 +434,27 @@ export interface PoolRecord {
   running_slots: number;
   queued_slots: number;
   scheduled_slots: number;
+  /** Deferred ones (sensors the control plane checks): they hold slots only when include_deferred is true (occupiedSlots). */
+  deferred_slots: number;
 }
 
-/** A pool and the slots its running and queued task instances hold: what the scheduler's capacity step reads. */
-export type PoolOccupancy = Pick<PoolRecord, "team" | "name" | "slots" | "running_slots" | "queued_slots">;
+/**
+ * A pool and the slots its running and queued task instances hold, and its deferred ones when its include_deferred
+ * counts them (0 otherwise: those hold none): what the scheduler's capacity step reads.
+ */
+export type PoolOccupancy = Pick<
+  PoolRecord,
+  "team" | "name" | "slots" | "include_deferred" | "running_slots" | "queued_slots" | "deferred_slots"
+>;
+
+/**
+ * Airflow's Pool.occupied_slots: running and queued task instances' slots, and deferred ones' when the pool's
+ * include_deferred is true (a deferred sensor then keeps its slot while it waits).
+ *
+ * @example occupiedSlots({ running_slots: 2, queued_slots: 1, deferred_slots: 3, include_deferred: true }) // 6
+ */
+export const occupiedSlots = (p: Pick<PoolOccupancy, "include_deferred" | "running_slots" | "queued_slots" | "deferred_slots">): number =>
+  p.running_slots + p.queued_slots + (p.include_deferred ? p.deferred_slots : 0);
 
 /** Fields a pool is created with; PATCH sends any subset but `name`. */
 export interface PoolInput {
@@ -467,11 +493,27 @@ export interface RunStateChange {
   note?: string | null;
 }
 
-/** Everything one operator action (clear, mark) writes, applied in ONE transaction. */
+/** A note a user writes on a task instance (Airflow's TI note); null clears it, and the system's reason shows again. */
+export interface TaskUserNote {
+  id: number;
+  note: string | null;
+}
+
+/** Everything one operator action (clear, mark, a note) writes, applied in ONE transaction. */
 export interface OperatorChange {
   transitions?: TaskTransition[];
   clears?: TaskClear[];
   runs?: RunStateChange[];
+  user_notes?: TaskUserNote[];
+}
+
+/** What of an OperatorChange applied, per input list, in its order. */
+export interface OperatorChangeApplied {
+  transitions: boolean[];
+  clears: boolean[];
+  runs: boolean[];
+  /** False where the task instance is gone. */
+  user_notes: boolean[];
 }
 
 /** Where a waiting task instance stands, for the scheduler's note-only writes. */
@@ -480,7 +522,7 @@ export interface TaskNoteUpdate {
   /** The state it was read in; the note is written only if it is still in it. */
   state: TaskState;
   note: string | null;
-  /** Why the scheduler holds it (null: no longer held); absent leaves it alone (a user's note). */
+  /** Why the scheduler holds it (null: no longer held); absent leaves it alone. */
   wait_reason?: WaitReasonKind | null;
 }
 

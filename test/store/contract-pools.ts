@@ -47,7 +47,11 @@ async function runOf(store: Store, runId: string, logicalDate: Date | null) {
   return { run, ti };
 }
 
-async function drive(store: Store, ti: TaskInstanceRecord, path: ("scheduled" | "queued" | "running" | "success" | "failed")[]) {
+async function drive(
+  store: Store,
+  ti: TaskInstanceRecord,
+  path: ("scheduled" | "queued" | "running" | "success" | "failed" | "deferred")[],
+) {
   let from = ti.state;
   for (const to of path) {
     expect(
@@ -73,6 +77,7 @@ export function poolsContract(getStore: () => Store): void {
         running_slots: 0,
         queued_slots: 0,
         scheduled_slots: 0,
+        deferred_slots: 0,
       };
       expect(await store.listPools("default")).toEqual({ items: [dflt], total: 1 });
       const gpu = await store.createPool("default", { name: "gpu", slots: 2, description: null, include_deferred: true });
@@ -106,6 +111,37 @@ export function poolsContract(getStore: () => Store): void {
       expect(usage).toEqual({ default_pool: [128, 0, 1], gpu: [4, 2, 0] });
       expect(await store.getPool("default", "gpu")).toMatchObject({ team: "default", running_slots: 2, scheduled_slots: 2 });
     });
+
+    test("deferred task instances' slots: the scheduler's reads count them in pools with include_deferred, the API's in all", async () => {
+      const store = getStore();
+      await store.createPool("default", { name: "gpu", slots: 4, description: null, include_deferred: true });
+      const r1 = await runOf(store, "r1", null);
+      const r2 = await runOf(store, "r2", null);
+      await drive(store, await r1.ti("a"), ["scheduled", "deferred"]);
+      await drive(store, await r2.ti("a"), ["scheduled", "queued"]);
+      await drive(store, await r1.ti("b"), ["scheduled", "deferred"]);
+      const fields = (p: {
+        name: string;
+        include_deferred: boolean;
+        running_slots: number;
+        queued_slots: number;
+        deferred_slots: number;
+      }) => [p.name, p.include_deferred, p.running_slots, p.queued_slots, p.deferred_slots];
+      // The scheduler's reads: deferred slots of the pools that count them (default_pool's sensor holds none).
+      const expected = [
+        ["default_pool", false, 0, 0, 0],
+        ["gpu", true, 0, 2, 2],
+      ];
+      expect((await store.listPoolUsage()).map(fields)).toEqual(expected);
+      // The tick's capacity read carries them too (one read), and a deferred sensor is not an active task instance.
+      const tick = await store.loadTickReads([], []);
+      expect(tick.pools.map(fields)).toEqual(expected);
+      expect(tick.active.byDag.get("default/pl")).toBe(1);
+      expect(await store.countActiveTaskInstances()).toEqual(tick.active);
+      expect(await store.getPool("default", "gpu")).toMatchObject({ queued_slots: 2, deferred_slots: 2, include_deferred: true });
+      // The API's reads answer every pool's deferred slots, as Airflow's deferred_slots does.
+      expect((await store.listPools("default")).items.map((p) => p.deferred_slots)).toEqual([1, 2]);
+    });
   });
 
   describe("operator changes (clear, mark)", () => {
@@ -127,7 +163,7 @@ export function poolsContract(getStore: () => Store): void {
         },
         at(10),
       );
-      expect(done).toEqual({ transitions: [], clears: [true, false], runs: [true] });
+      expect(done).toEqual({ transitions: [], clears: [true, false], runs: [true], user_notes: [] });
       expect(await ti("a")).toMatchObject({
         state: "none",
         try_number: 2,
@@ -154,7 +190,7 @@ export function poolsContract(getStore: () => Store): void {
         },
         at(5),
       );
-      expect(done).toEqual({ transitions: [true], clears: [], runs: [true] });
+      expect(done).toEqual({ transitions: [true], clears: [], runs: [true], user_notes: [] });
       expect(await store.getDagRunById(run.id)).toMatchObject({ state: "failed", end_date: at(5), note: "ops" });
       await store.applyOperatorChange({ runs: [{ id: run.id, from: ["failed"], to: "failed", note: "later" }] }, at(50));
       expect(await store.getDagRunById(run.id)).toMatchObject({ state: "failed", end_date: at(5), note: "later" });

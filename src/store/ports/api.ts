@@ -9,6 +9,7 @@ import type {
   ImportErrorRecord,
   ListOptions,
   OperatorChange,
+  OperatorChangeApplied,
   Page,
   TaskInstanceFilter,
   XComFilter,
@@ -41,7 +42,7 @@ export interface DagsApiStore extends DagsQueryStore {
 }
 
 /** Dag runs: listing, triggering (createDagRun), and what clear and mark read and write. */
-export interface RunsApiStore extends Pick<SchedulerStore, "createDagRun" | "loadRunSnapshots" | "setTaskInstanceNotes"> {
+export interface RunsApiStore extends Pick<SchedulerStore, "createDagRun" | "loadRunSnapshots"> {
   /** The team's runs only. */
   listDagRuns(team: string, filter?: DagRunFilter): Promise<Page<DagRunRecord>>;
   /** Deletes the team's run, its task instances, their logs and its XComs; false when the team has no such run. */
@@ -56,15 +57,17 @@ export interface RunsApiStore extends Pick<SchedulerStore, "createDagRun" | "loa
    *   queued_at = now, start_date = NULL, end_date = NULL (Airflow re-queues a cleared run); success/failed
    *   set end_date = now; running sets start_date = COALESCE(start_date, now). These dates change only
    *   when the row's state differs from `to` (re-marking a run into its own state keeps its dates).
+   * - user_notes: `UPDATE task_instances SET user_note = note WHERE id` (a user's note; nothing else changes, not
+   *   even updated_at: the note is no part of the task instance's state, which the scheduler's change feeds follow).
    * Every task-instance change is checked with canTransition first (IllegalTransitionError, nothing written).
    */
-  applyOperatorChange(change: OperatorChange, now: Date): Promise<{ transitions: boolean[]; clears: boolean[]; runs: boolean[] }>;
+  applyOperatorChange(change: OperatorChange, now: Date): Promise<OperatorChangeApplied>;
 }
 
 /** Task instances, their logs and their XComs. */
 export interface TaskInstancesApiStore
   extends Pick<TaskLogStore, "readLogs" | "lastLogSeq" | "appendLogs">,
-    Pick<AgentRpcStore, "getXCom"> {
+    Pick<AgentRpcStore, "getXCom" | "listMappedXComs"> {
   /** The task instances of the team's run. */
   listTaskInstances(team: string, dagId: string, runId: string, opts?: ListOptions): Promise<Page<TaskInstanceRecord>>;
   /**
@@ -75,6 +78,11 @@ export interface TaskInstancesApiStore
   readTaskInstanceSummaries(dagRunId: number, taskIds?: readonly string[]): Promise<TaskInstanceSummarySource>;
   /** The team's task instances across DAGs and runs (the API's `~` lists and filters). */
   findTaskInstances(team: string, filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>>;
+  /**
+   * Task instances by id, as the API shows them (with the user's note), ordered by id; ids not found are left out.
+   * What a clear or a mark answers is read here: a run snapshot, the scheduler's read, has no user's note.
+   */
+  listTaskInstancesByIds(ids: readonly number[]): Promise<TaskInstanceRecord[]>;
   /** Earlier tries of a task instance (not the current one), oldest first. */
   listTaskInstanceTries(tiId: number): Promise<TaskInstanceRecord[]>;
   /** The team's XCom entries. */

@@ -35,6 +35,8 @@ import dropDagRunsActiveSql from "../../../sql/postgres/0026_drop_dag_runs_activ
 import dagRunTriggeringUserSql from "../../../sql/postgres/0027_dag_run_triggering_user.sql" with { type: "text" };
 import dagRunRunAfterSql from "../../../sql/postgres/0028_dag_run_run_after.sql" with { type: "text" };
 import schedulerHeartbeatSql from "../../../sql/postgres/0029_scheduler_heartbeat.sql" with { type: "text" };
+import taskInstanceUserNoteSql from "../../../sql/postgres/0030_task_instance_user_note.sql" with { type: "text" };
+import signingFingerprintSql from "../../../sql/postgres/0031_signing_fingerprint.sql" with { type: "text" };
 import { execute, query, type Db, type Pool } from "./client";
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -67,6 +69,8 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   migrationFromFile("0027_dag_run_triggering_user.sql", dagRunTriggeringUserSql),
   migrationFromFile("0028_dag_run_run_after.sql", dagRunRunAfterSql),
   migrationFromFile("0029_scheduler_heartbeat.sql", schedulerHeartbeatSql),
+  migrationFromFile("0030_task_instance_user_note.sql", taskInstanceUserNoteSql),
+  migrationFromFile("0031_signing_fingerprint.sql", signingFingerprintSql),
 ];
 
 /**

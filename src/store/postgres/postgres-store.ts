@@ -18,6 +18,7 @@ import type {
   DispatchBackoff,
   NewBackfill,
   OperatorChange,
+  OperatorChangeApplied,
   OrphanCandidate,
   PoolInput,
   PoolOccupancy,
@@ -57,6 +58,7 @@ import { CHECK_DB, postgresWhere } from "./where";
 import { DEFAULT_XCOM_MAX_BYTES } from "../sqlite";
 import type { Store } from "../store";
 import type { DagHead } from "../ports/lookups";
+import type { StoredSigningFingerprint } from "../ports/signing-fingerprint";
 import type { Slice } from "../ports/secrets";
 import type { LogBatch } from "../ports/task-log";
 import type { EventAppendNotice } from "../ports/event-log";
@@ -104,6 +106,7 @@ import type { ActiveTaskKey, TaskExpansion } from "../ports/mapping";
 import * as webhooks from "./webhooks";
 import * as callbacks from "./callbacks";
 import * as schedulerHeartbeat from "./scheduler-heartbeat";
+import * as signingFingerprint from "./signing-fingerprint";
 import { IMPORT_ERROR_EVENT, RUN_EVENTS, TASK_EVENT, WebhookInterest, importErrorEvent, operatorTaskChanges } from "../webhook-interest";
 import { isTerminalDagRunState } from "../../domain";
 import type { Db } from "./client";
@@ -329,6 +332,9 @@ export class PostgresStore implements Store {
   async listTaskInstanceTries(tiId: number): Promise<TaskInstanceRecord[]> {
     return filterQueries.listTaskInstanceTries(this.sql, tiId);
   }
+  async listTaskInstancesByIds(ids: readonly number[]): Promise<TaskInstanceRecord[]> {
+    return filterQueries.listTaskInstancesByIds(this.sql, ids);
+  }
   async listRunIdsChangedAfter(cursor: string | null): Promise<{ runIds: number[]; cursor: string }> {
     return runs.listRunIdsChangedAfter(this.sql, cursor);
   }
@@ -510,7 +516,7 @@ export class PostgresStore implements Store {
   async deletePool(team: string, name: string): Promise<boolean> {
     return pools.deletePool(this.sql, team, name);
   }
-  async applyOperatorChange(change: OperatorChange, now: Date): Promise<{ transitions: boolean[]; clears: boolean[]; runs: boolean[] }> {
+  async applyOperatorChange(change: OperatorChange, now: Date): Promise<OperatorChangeApplied> {
     const i = this.webhookInterest;
     return this.withOutbox(
       i.wants(TASK_EVENT) ? TASK_EVENT : i.wants(RUN_EVENTS) ? RUN_EVENTS : null,
@@ -539,6 +545,9 @@ export class PostgresStore implements Store {
     input: NewBackfill,
   ): Promise<{ backfill: BackfillRecord; created: number[]; skipped: { logical_date: Date; reason: string }[] }> {
     return scheduling.createBackfill(this.sql, input);
+  }
+  async latestRunStates(team: string, dagId: string, logicalDates: readonly Date[]): Promise<Map<number, DagRunState>> {
+    return scheduling.latestRunStates(this.sql, team, dagId, logicalDates);
   }
   async getBackfill(team: string, id: number): Promise<BackfillRecord | null> {
     return scheduling.getBackfill(this.sql, team, id);
@@ -666,6 +675,14 @@ export class PostgresStore implements Store {
   }
   async latestSchedulerHeartbeat(): Promise<{ replica: string; at: Date } | null> {
     return schedulerHeartbeat.latestSchedulerHeartbeat(this.sql);
+  }
+
+  // --- The token signing secret's fingerprint (src/store/postgres/signing-fingerprint.ts) ---
+  async signingFingerprint(): Promise<StoredSigningFingerprint | null> {
+    return signingFingerprint.signingFingerprint(this.sql);
+  }
+  async recordSigningFingerprint(fingerprint: string, expected: string | null, replica: string, at: Date): Promise<boolean> {
+    return signingFingerprint.recordSigningFingerprint(this.sql, fingerprint, expected, replica, at);
   }
 
   // --- Staging volumes (src/store/postgres/staging.ts) ---

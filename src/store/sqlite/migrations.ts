@@ -33,6 +33,8 @@ import coveringStateIndexSql from "../../../sql/sqlite/0026_covering_state_index
 import dagRunTriggeringUserSql from "../../../sql/sqlite/0027_dag_run_triggering_user.sql" with { type: "text" };
 import dagRunRunAfterSql from "../../../sql/sqlite/0028_dag_run_run_after.sql" with { type: "text" };
 import schedulerHeartbeatSql from "../../../sql/sqlite/0029_scheduler_heartbeat.sql" with { type: "text" };
+import taskInstanceUserNoteSql from "../../../sql/sqlite/0030_task_instance_user_note.sql" with { type: "text" };
+import signingFingerprintSql from "../../../sql/sqlite/0031_signing_fingerprint.sql" with { type: "text" };
 
 export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0001_init.sql", initSql),
@@ -64,6 +66,8 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   migrationFromFile("0027_dag_run_triggering_user.sql", dagRunTriggeringUserSql),
   migrationFromFile("0028_dag_run_run_after.sql", dagRunRunAfterSql),
   migrationFromFile("0029_scheduler_heartbeat.sql", schedulerHeartbeatSql),
+  migrationFromFile("0030_task_instance_user_note.sql", taskInstanceUserNoteSql),
+  migrationFromFile("0031_signing_fingerprint.sql", signingFingerprintSql),
 ];
 
 export function sqliteMigrationTarget(db: Database): MigrationTarget {

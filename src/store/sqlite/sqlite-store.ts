@@ -36,6 +36,7 @@ import type {
   TaskInstanceFilter,
   XComFilter,
   OperatorChange,
+  OperatorChangeApplied,
   PoolInput,
   PoolOccupancy,
   PoolRecord,
@@ -56,6 +57,7 @@ import type {
 import { runMigrations } from "../migrate";
 import type { Store } from "../store";
 import type { DagHead } from "../ports/lookups";
+import type { StoredSigningFingerprint } from "../ports/signing-fingerprint";
 import type { Slice } from "../ports/secrets";
 import type { LogBatch } from "../ports/task-log";
 import type { InlineTryEnd, InlineTryEndResult } from "../ports/inline-tries";
@@ -98,6 +100,7 @@ import * as teams from "./teams";
 import * as webhooks from "./webhooks";
 import * as callbacks from "./callbacks";
 import * as schedulerHeartbeat from "./scheduler-heartbeat";
+import * as signingFingerprint from "./signing-fingerprint";
 import { IMPORT_ERROR_EVENT, RUN_EVENTS, TASK_EVENT, WebhookInterest, importErrorEvent, operatorTaskChanges } from "../webhook-interest";
 import { roundsOf } from "../transition-rounds";
 import type {
@@ -294,6 +297,9 @@ export class SqliteStore implements Store {
   }
   async listTaskInstanceTries(tiId: number): Promise<TaskInstanceRecord[]> {
     return filterQueries.listTaskInstanceTries(this.db, tiId);
+  }
+  async listTaskInstancesByIds(ids: readonly number[]): Promise<TaskInstanceRecord[]> {
+    return filterQueries.listTaskInstancesByIds(this.db, ids);
   }
   async listRunIdsChangedAfter(cursor: string | null): Promise<{ runIds: number[]; cursor: string }> {
     return runs.listRunIdsChangedAfter(this.db, cursor);
@@ -511,7 +517,7 @@ export class SqliteStore implements Store {
   async deletePool(team: string, name: string): Promise<boolean> {
     return pools.deletePool(this.db, team, name);
   }
-  async applyOperatorChange(change: OperatorChange, now: Date): Promise<{ transitions: boolean[]; clears: boolean[]; runs: boolean[] }> {
+  async applyOperatorChange(change: OperatorChange, now: Date): Promise<OperatorChangeApplied> {
     return this.withOutbox(
       this.operatorEventType(),
       () => operator.applyOperatorChange(this.db, change, now),
@@ -537,6 +543,9 @@ export class SqliteStore implements Store {
   }
   async createBackfill(input: NewBackfill) {
     return scheduling.createBackfill(this.db, input);
+  }
+  async latestRunStates(team: string, dagId: string, logicalDates: readonly Date[]): Promise<Map<number, DagRunState>> {
+    return scheduling.latestRunStates(this.db, team, dagId, logicalDates);
   }
   async getBackfill(team: string, id: number): Promise<BackfillRecord | null> {
     return scheduling.getBackfill(this.db, team, id);
@@ -663,6 +672,14 @@ export class SqliteStore implements Store {
   }
   async latestSchedulerHeartbeat(): Promise<{ replica: string; at: Date } | null> {
     return schedulerHeartbeat.latestSchedulerHeartbeat(this.db);
+  }
+
+  // --- The token signing secret's fingerprint (src/store/sqlite/signing-fingerprint.ts) ---
+  async signingFingerprint(): Promise<StoredSigningFingerprint | null> {
+    return signingFingerprint.signingFingerprint(this.db);
+  }
+  async recordSigningFingerprint(fingerprint: string, expected: string | null, replica: string, at: Date): Promise<boolean> {
+    return signingFingerprint.recordSigningFingerprint(this.db, fingerprint, expected, replica, at);
   }
 
   // --- Staging volumes (src/store/sqlite/staging.ts) ---
