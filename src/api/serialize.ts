@@ -301,6 +301,8 @@ export function serializeTaskInstance(ti: TaskInstanceRecord, run: DagRunRecord 
     executor_config: "{}",
     // Airflow's note is the user's; Leoflow shows the system's reason (a full pool, an exit code) where none wrote one.
     note: ti.user_note ?? ti.note,
+    // Leoflow addition: the user's note alone (null when the note shown is the system's reason), what an editor edits.
+    user_note: ti.user_note ?? null,
     rendered_map_index: ti.map_index < 0 ? null : String(ti.map_index),
     rendered_fields: {},
     trigger: null,

@@ -63,6 +63,8 @@ export const TaskInstanceResponse = z.looseObject({
   dag_version: DagVersion.nullable().optional(),
   /** Leoflow addition: when the agent last reported in. */
   last_heartbeat: NullableDateTime.optional(),
+  /** Leoflow addition: the note a user wrote (null when `note` shows the system's reason, e.g. a full pool or an exit code). */
+  user_note: nstr.optional(),
 });
 
 export const TaskInstanceCollection = collection("task_instances", TaskInstanceResponse);

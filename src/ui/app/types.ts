@@ -49,6 +49,8 @@ export interface TaskInstance {
   operator: string | null;
   queued_when: string | null;
   note: string | null;
+  /** The note a user wrote; `note` shows the system's reason where there is none. */
+  user_note?: string | null;
   rendered_fields?: Record<string, unknown>;
   executor?: string | null;
 }

@@ -61,8 +61,11 @@ forEachApiStore((makeHarness) => {
       for (const clearing of [null, "", "  \n"]) {
         await h.json("PATCH", TI, { body: { note: USER } });
         expect(await notesShown(h)).toEqual([USER, USER, USER]);
+        expect((await h.json("GET", TI)).body.user_note).toBe(USER);
         const r = await h.json("PATCH", TI, { body: { note: clearing } });
         expect([r.status, r.body.task_instances[0].note]).toEqual([200, "exit code 1"]);
+        // What an editor starts from: the user's note alone, not the system's reason shown in its place.
+        expect((await h.json("GET", TI)).body.user_note).toBeNull();
         expect(await notesShown(h)).toEqual(["exit code 1", "exit code 1", "exit code 1"]);
       }
     });

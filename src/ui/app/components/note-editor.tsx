@@ -7,9 +7,20 @@
 import { useState } from "preact/hooks";
 import { ErrorBox } from "./common";
 
-export function NoteEditor(props: { note: string | null; editable: boolean; save: (note: string | null) => Promise<unknown> }) {
+/**
+ * `note` is what is shown; `userNote`, where given, is the part a user wrote (a task instance shows the system's
+ * reason, a full pool or an exit code, when no one wrote a note): only that is edited, so saving never turns the
+ * system's reason into a user's note.
+ */
+export function NoteEditor(props: {
+  note: string | null;
+  userNote?: string | null;
+  editable: boolean;
+  save: (note: string | null) => Promise<unknown>;
+}) {
+  const own = props.userNote === undefined ? props.note : props.userNote;
   const [editing, setEditing] = useState(false);
-  const [text, setText] = useState(props.note ?? "");
+  const [text, setText] = useState(own ?? "");
   const [error, setError] = useState<unknown>(null);
   if (!editing)
     return (
@@ -23,11 +34,11 @@ export function NoteEditor(props: { note: string | null; editable: boolean; save
             type="button"
             class="ghost"
             onClick={() => {
-              setText(props.note ?? "");
+              setText(own ?? "");
               setEditing(true);
             }}
           >
-            {props.note ? "Edit note" : "Add note"}
+            {own ? "Edit note" : "Add note"}
           </button>
         ) : null}
       </section>
@@ -47,7 +58,7 @@ export function NoteEditor(props: { note: string | null; editable: boolean; save
           onClick={() => {
             const next = text.trim() ? text : null;
             // Unchanged: nothing to send (the PATCH names only the note, so other fields are never sent either).
-            if (next === props.note) return setEditing(false);
+            if (next === own) return setEditing(false);
             props.save(next).then(
               () => setEditing(false),
               (e) => setError(e),

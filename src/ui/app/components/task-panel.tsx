@@ -126,6 +126,7 @@ function TaskInstancePanel(props: TaskPanelProps) {
       </dl>
       <NoteEditor
         note={t.note}
+        userNote={t.user_note ?? null}
         editable={can.editRuns}
         save={(note) => api("PATCH", `${path}?update_mask=note`, { note }).then(() => ti.reload())}
       />
