@@ -5,6 +5,8 @@
 import { mkdtempSync, existsSync, cpSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { Browser } from "playwright-core";
+import { launchChromium } from "../support/chromium";
 import { apiCaller, liteServeArgs, loginAsAdmin, servingUrl, spawnCapturing, waitFor, type LeoflowApi } from "../support/leoflow-process";
 
 export { waitFor };
@@ -81,4 +83,18 @@ export async function metricValue(lf: Leoflow, name: string): Promise<number> {
   const text = await fetch(`${lf.url}/metrics`).then((r) => r.text());
   const line = text.split("\n").find((l) => l.startsWith(`${name} `));
   return line ? Number(line.slice(name.length + 1)) : 0;
+}
+
+/**
+ * The web UI tests' set-up: a Lite server over `dir`'s DAGs and Chromium, started side by side, once the server has
+ * read `dags` DAGs (its output in the failure when it does not within 30 s).
+ */
+export async function startServerAndBrowser(dir: string, dags: number, chromium: string | null): Promise<[Leoflow, Browser]> {
+  const [lf, browser] = await Promise.all([startLeoflow({ dir }), launchChromium(chromium)]);
+  await waitFor(
+    async () => (await lf.api("GET", "/api/v2/dags")).body.total_entries === dags,
+    30_000,
+    () => lf.output(),
+  );
+  return [lf, browser];
 }

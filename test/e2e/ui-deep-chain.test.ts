@@ -11,8 +11,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { findChromium, launchChromium, signIn } from "../support/chromium";
-import { startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
+import { findChromium, signIn } from "../support/chromium";
+import { waitForRun, type Leoflow, startServerAndBrowser } from "./harness";
 
 setDefaultTimeout(60_000);
 
@@ -34,12 +34,7 @@ describe.skipIf(!CHROMIUM)("a chain of 10,000 tasks declared leaf first (Chromiu
       upstream: i ? [`t${i - 1}`] : [],
     }));
     writeFileSync(join(dir, "dags", "deep.json"), JSON.stringify({ dag_id: "deep", tasks }));
-    [lf, browser] = await Promise.all([startLeoflow({ dir }), launchChromium(CHROMIUM)]);
-    await waitFor(
-      async () => (await lf.api("GET", "/api/v2/dags")).body.total_entries === 1,
-      30_000,
-      () => lf.output(),
-    );
+    [lf, browser] = await startServerAndBrowser(dir, 1, CHROMIUM);
     page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     page.on("pageerror", (e) => pageErrors.push(String(e)));
     await signIn(page, lf.url, "admin", "e2e-admin-password");

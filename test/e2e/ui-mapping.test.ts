@@ -10,8 +10,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { findChromium, launchChromium, signIn } from "../support/chromium";
-import { startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
+import { findChromium, signIn } from "../support/chromium";
+import { waitForRun, type Leoflow, startServerAndBrowser } from "./harness";
 
 setDefaultTimeout(40_000);
 
@@ -35,12 +35,7 @@ describe.skipIf(!CHROMIUM)("a mapped task in the web UI", () => {
         ],
       }),
     );
-    [lf, browser] = await Promise.all([startLeoflow({ dir }), launchChromium(CHROMIUM)]);
-    await waitFor(
-      async () => (await lf.api("GET", "/api/v2/dags")).body.total_entries === 1,
-      20_000,
-      () => lf.output(),
-    );
+    [lf, browser] = await startServerAndBrowser(dir, 1, CHROMIUM);
     page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     await signIn(page, lf.url, "admin", "e2e-admin-password");
   }, 40_000);

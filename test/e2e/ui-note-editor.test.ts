@@ -9,8 +9,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { findChromium, launchChromium, signIn } from "../support/chromium";
-import { ADMIN_PASSWORD, startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
+import { findChromium, signIn } from "../support/chromium";
+import { ADMIN_PASSWORD, waitForRun, type Leoflow, startServerAndBrowser } from "./harness";
 
 setDefaultTimeout(120_000);
 const CHROMIUM = findChromium();
@@ -25,12 +25,7 @@ describe.skipIf(!CHROMIUM)("the task instance note editor (Chromium, compiled bi
     mkdirSync(join(dir, "dags"));
     const dag = { dag_id: "fails", tasks: [{ task_id: "boom", operator: "bash", bash_command: "exit 3" }] };
     writeFileSync(join(dir, "dags", "fails.json"), JSON.stringify(dag));
-    [lf, browser] = await Promise.all([startLeoflow({ dir }), launchChromium(CHROMIUM)]);
-    await waitFor(
-      async () => (await lf.api("GET", "/api/v2/dags")).body.total_entries === 1,
-      30_000,
-      () => lf.output(),
-    );
+    [lf, browser] = await startServerAndBrowser(dir, 1, CHROMIUM);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -11,8 +11,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page, Response } from "playwright-core";
-import { findChromium, launchChromium, signIn } from "../support/chromium";
-import { startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
+import { findChromium, signIn } from "../support/chromium";
+import { waitFor, waitForRun, type Leoflow, startServerAndBrowser } from "./harness";
 
 setDefaultTimeout(60_000);
 
@@ -36,12 +36,7 @@ describe.skipIf(!CHROMIUM)("the DAG page's re-reads after events (Chromium, comp
     mkdirSync(join(dir, "dags"));
     writeFileSync(join(dir, "dags", "small.json"), JSON.stringify(emptyTasks("small", 3)));
     writeFileSync(join(dir, "dags", "wide.json"), JSON.stringify(emptyTasks("wide", 2_500)));
-    [lf, browser] = await Promise.all([startLeoflow({ dir }), launchChromium(CHROMIUM)]);
-    await waitFor(
-      async () => (await lf.api("GET", "/api/v2/dags")).body.total_entries === 2,
-      20_000,
-      () => lf.output(),
-    );
+    [lf, browser] = await startServerAndBrowser(dir, 2, CHROMIUM);
     for (const dag of ["small", "wide"]) {
       expect((await lf.api("POST", `/api/v2/dags/${dag}/dagRuns`, { dag_run_id: "r1", logical_date: null })).status).toBe(200);
       await waitForRun(lf, dag, "r1");

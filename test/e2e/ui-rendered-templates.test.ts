@@ -9,8 +9,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { findChromium, launchChromium, signIn } from "../support/chromium";
-import { startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
+import { findChromium, signIn } from "../support/chromium";
+import { waitForRun, type Leoflow, startServerAndBrowser } from "./harness";
 
 setDefaultTimeout(40_000);
 
@@ -39,12 +39,7 @@ describe.skipIf(!CHROMIUM)("rendered templates in the task panel", () => {
         ],
       }),
     );
-    [lf, browser] = await Promise.all([startLeoflow({ dir }), launchChromium(CHROMIUM)]);
-    await waitFor(
-      async () => (await lf.api("GET", "/api/v2/dags")).body.total_entries === 1,
-      20_000,
-      () => lf.output(),
-    );
+    [lf, browser] = await startServerAndBrowser(dir, 1, CHROMIUM);
     expect((await lf.api("POST", "/api/v2/variables", { key: "api_token", value: "tok-9f8e7d" })).status).toBe(201);
     page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     await signIn(page, lf.url, "admin", "e2e-admin-password");

@@ -17,8 +17,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { findChromium, launchChromium, signIn } from "../support/chromium";
-import { ADMIN_PASSWORD, startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
+import { findChromium, signIn } from "../support/chromium";
+import { ADMIN_PASSWORD, waitFor, waitForRun, type Leoflow, startServerAndBrowser } from "./harness";
 
 setDefaultTimeout(120_000);
 
@@ -61,12 +61,7 @@ describe.skipIf(!CHROMIUM)("the web UI after a tester's second round (Chromium, 
       dag_id: "chatty",
       tasks: [{ task_id: "talk", operator: "bash", bash_command: `seq -f 'line %g' 1 ${LOG_LINES}` }],
     });
-    [lf, browser] = await Promise.all([startLeoflow({ dir }), launchChromium(CHROMIUM)]);
-    await waitFor(
-      async () => (await lf.api("GET", "/api/v2/dags")).body.total_entries === 4,
-      30_000,
-      () => lf.output(),
-    );
+    [lf, browser] = await startServerAndBrowser(dir, 4, CHROMIUM);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -17,8 +17,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { findChromium, launchChromium, signIn } from "../support/chromium";
-import { ADMIN_PASSWORD, startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
+import { findChromium, signIn } from "../support/chromium";
+import { ADMIN_PASSWORD, startLeoflow, waitFor, waitForRun, type Leoflow, startServerAndBrowser } from "./harness";
 
 setDefaultTimeout(120_000);
 
@@ -80,12 +80,7 @@ describe.skipIf(!CHROMIUM)("the web UI after a tester's third round (Chromium, c
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), "leoflow-ui-findings-3-"));
     writeDags(dir);
-    [lf, browser] = await Promise.all([startLeoflow({ dir }), launchChromium(CHROMIUM)]);
-    await waitFor(
-      async () => (await lf.api("GET", "/api/v2/dags")).body.total_entries === 4,
-      30_000,
-      () => lf.output(),
-    );
+    [lf, browser] = await startServerAndBrowser(dir, 4, CHROMIUM);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

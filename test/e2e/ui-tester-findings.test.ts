@@ -17,8 +17,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
-import { findChromium, launchChromium, signIn } from "../support/chromium";
-import { ADMIN_PASSWORD, startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
+import { findChromium, signIn } from "../support/chromium";
+import { ADMIN_PASSWORD, waitFor, waitForRun, type Leoflow, startServerAndBrowser } from "./harness";
 
 setDefaultTimeout(90_000);
 
@@ -64,12 +64,7 @@ describe.skipIf(!CHROMIUM)("the web UI after a tester's findings (Chromium, comp
       tasks: [{ task_id: "only", operator: "empty" }],
     });
     write("long.json", { dag_id: LONG_ID, tags: ["finance", "nightly", "warehouse"], tasks: [{ task_id: "only", operator: "empty" }] });
-    [lf, browser] = await Promise.all([startLeoflow({ dir }), launchChromium(CHROMIUM)]);
-    await waitFor(
-      async () => (await lf.api("GET", "/api/v2/dags")).body.total_entries === 4,
-      30_000,
-      () => lf.output(),
-    );
+    [lf, browser] = await startServerAndBrowser(dir, 4, CHROMIUM);
     for (const [username, role] of [
       ["vera", "Viewer"],
       ["ursula", "User"],

@@ -13,8 +13,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { findChromium, launchChromium } from "../support/chromium";
-import { startLeoflow, waitFor, waitForRun, type Leoflow } from "./harness";
+import { findChromium } from "../support/chromium";
+import { waitForRun, type Leoflow, startServerAndBrowser } from "./harness";
 
 setDefaultTimeout(90_000);
 
@@ -107,12 +107,7 @@ describe.skipIf(!CHROMIUM)("web UI in Chromium (compiled binary)", () => {
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), "leoflow-ui-"));
     dagFiles(dir);
-    [lf, browser] = await Promise.all([startLeoflow({ dir }), launchChromium(CHROMIUM)]);
-    await waitFor(
-      async () => (await lf.api("GET", "/api/v2/dags")).body.total_entries === 3,
-      20_000,
-      () => lf.output(),
-    );
+    [lf, browser] = await startServerAndBrowser(dir, 3, CHROMIUM);
     page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
   }, 40_000);
   afterAll(async () => {
