@@ -4,7 +4,7 @@ import { dagRunWhere, namedRuns, taskInstanceWhere, whereSql, type SqlDialect } 
 import { RUN_SORTABLE, TI_SORTABLE } from "../sortable";
 import { arrayParam, execute, Params, query, type Db, type Pool } from "./client";
 import { pageAndTotal, pgPageClause } from "./list-query";
-import { API_TI_COLUMNS, DAG_RUN_COLUMNS, toDagRun, toTaskInstance, type DagRunRow, type TaskInstanceRow } from "./rows";
+import { API_TI_COLUMNS, toApiTaskInstance, DAG_RUN_COLUMNS, toDagRun, toTaskInstance, type DagRunRow, type TaskInstanceRow } from "./rows";
 
 export function pgDialect(p: Params): SqlDialect {
   return {
@@ -49,7 +49,7 @@ export function taskInstanceListSql(team: string, filter: TaskInstanceFilter): {
 export async function findTaskInstances(db: Db, team: string, filter: TaskInstanceFilter): Promise<Page<TaskInstanceRecord>> {
   const sql = taskInstanceListSql(team, filter);
   const { rows, total } = await pageAndTotal<TaskInstanceRow>(db, sql.page, sql.total);
-  return { items: rows.map(toTaskInstance), total };
+  return { items: rows.map(toApiTaskInstance), total };
 }
 
 /** Deletes the team's run, its task instances (with their logs, by cascade) and its XComs; false when there was none. */
@@ -66,7 +66,7 @@ export async function deleteDagRun(pool: Pool, team: string, dagId: string, runI
 export async function listTaskInstancesByIds(db: Db, ids: readonly number[]): Promise<TaskInstanceRecord[]> {
   if (ids.length === 0) return [];
   const sql = `SELECT ${API_TI_COLUMNS} FROM task_instances WHERE id = ANY($1::bigint[]) ORDER BY id`;
-  return (await query<TaskInstanceRow>(db, sql, [arrayParam(ids)])).map(toTaskInstance);
+  return (await query<TaskInstanceRow>(db, sql, [arrayParam(ids)])).map(toApiTaskInstance);
 }
 
 /** A task instance's earlier tries (task_instance_history, written by a trigger), as records, oldest first. */

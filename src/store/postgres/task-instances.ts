@@ -8,7 +8,7 @@ import { MASKED_FORM, PATCH_FIELD_NAMES, PATCH_FIELDS, formOf, patchValue, type 
 import { execute, notIndexed, numbersOfArrayText, Params, planWithoutSeqScans, query, writeByIds, type Db, type Pool } from "./client";
 import { pgPageClause } from "./list-query";
 import { sameChanges, type SameChange, type SameChanges } from "./same-changes";
-import { API_TI_COLUMNS, TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
+import { API_TI_COLUMNS, toApiTaskInstance, TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
 import { applyPairs } from "./transition-pairs";
 
 // The other Postgres files (operator, reapers, run states) split their batches the same way.
@@ -29,7 +29,7 @@ export async function getTaskInstance(
        AND map_index = $5`,
     [team, dagId, runId, taskId, mapIndex],
   );
-  return row ? toTaskInstance(row) : null;
+  return row ? toApiTaskInstance(row) : null;
 }
 
 export async function getTaskInstanceById(db: Db, id: number): Promise<TaskInstanceRecord | null> {
@@ -51,7 +51,7 @@ export async function listTaskInstances(
   const page = pgPageClause(opts, TI_SORTABLE, "id", "id", p);
   const rows = await query<TaskInstanceRow>(db, `SELECT ${API_TI_COLUMNS} FROM task_instances${w}${page}`, p.values);
   const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*) AS n FROM task_instances${w}`, filterParams)) as [{ n: number }];
-  return { items: rows.map(toTaskInstance), total: n };
+  return { items: rows.map(toApiTaskInstance), total: n };
 }
 
 /**

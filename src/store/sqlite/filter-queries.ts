@@ -4,7 +4,7 @@ import type { DagRunFilter, DagRunRecord, Page, TaskInstanceFilter, TaskInstance
 import { dagRunWhere, taskInstanceWhere, whereSql, type SqlDialect } from "../list-filters";
 import { RUN_SORTABLE, TI_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
-import { API_TI_COLUMNS, DAG_RUN_COLUMNS, toDagRun, toTaskInstance, type DagRunRow, type TaskInstanceRow } from "./rows";
+import { API_TI_COLUMNS, toApiTaskInstance, DAG_RUN_COLUMNS, toDagRun, toTaskInstance, type DagRunRow, type TaskInstanceRow } from "./rows";
 
 type Bindable = string | number | null;
 
@@ -41,7 +41,7 @@ export function findTaskInstances(db: Database, team: string, filter: TaskInstan
   const page = pageClause(filter, TI_SORTABLE, "id", "id");
   const rows = db.query(`SELECT ${API_TI_COLUMNS} FROM task_instances${w}${page.sql}`).all(...params, ...page.params) as TaskInstanceRow[];
   const { n } = db.query(`SELECT count(*) AS n FROM task_instances${w}`).get(...params) as { n: number };
-  return { items: rows.map(toTaskInstance), total: n };
+  return { items: rows.map(toApiTaskInstance), total: n };
 }
 
 /** Deletes the team's run, its task instances (with their logs, by cascade) and its XComs; false when there was none. */
@@ -59,7 +59,7 @@ export function listTaskInstancesByIds(db: Database, ids: readonly number[]): Ta
   const rows = db
     .query(`SELECT ${API_TI_COLUMNS} FROM task_instances WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`)
     .all(JSON.stringify(ids)) as TaskInstanceRow[];
-  return rows.map(toTaskInstance);
+  return rows.map(toApiTaskInstance);
 }
 
 /** A task instance's earlier tries (task_instance_history, written by a trigger), as records, oldest first. */

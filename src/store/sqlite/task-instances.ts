@@ -14,7 +14,7 @@ import {
 import { activeCountsSql, toActiveCounts, type ActiveCountRow } from "../active-counts";
 import { TI_SORTABLE } from "../sortable";
 import { pageClause } from "./list-query";
-import { API_TI_COLUMNS, TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
+import { API_TI_COLUMNS, toApiTaskInstance, TI_COLUMNS, toTaskInstance, type TaskInstanceRow } from "./rows";
 
 export function getTaskInstance(
   db: Database,
@@ -27,7 +27,7 @@ export function getTaskInstance(
   const row = db
     .query(`SELECT ${API_TI_COLUMNS} FROM task_instances WHERE team = ? AND dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ?`)
     .get(team, dagId, runId, taskId, mapIndex) as TaskInstanceRow | null;
-  return row ? toTaskInstance(row) : null;
+  return row ? toApiTaskInstance(row) : null;
 }
 
 export function getTaskInstanceById(db: Database, id: number): TaskInstanceRecord | null {
@@ -48,7 +48,7 @@ export function listTaskInstances(
     .query(`SELECT ${API_TI_COLUMNS} FROM task_instances ${w}${page.sql}`)
     .all(team, dagId, runId, ...page.params) as TaskInstanceRow[];
   const { n } = db.query(`SELECT count(*) AS n FROM task_instances ${w}`).get(team, dagId, runId) as { n: number };
-  return { items: rows.map(toTaskInstance), total: n };
+  return { items: rows.map(toApiTaskInstance), total: n };
 }
 
 /** Patch fields in a fixed order, so equal patch shapes share one cached statement. */
