@@ -28,7 +28,8 @@ export interface AdvisoryLock {
    */
   holderSession(): Promise<LockHolderSession | null>;
   /**
-   * Ends the session `pid` if it still holds the lock (pg_terminate_backend), which frees it; true when it was ended.
+   * Ends the session `pid` if it still holds the lock (pg_terminate_backend), which frees it, and waits (up to 5 s) for
+   * its backend to exit; true when it was ended.
    * Needs the same database role as that session, or pg_signal_backend.
    */
   terminateHolder(pid: number): Promise<boolean>;
@@ -130,7 +131,15 @@ export class PgAdvisoryLock implements AdvisoryLock {
         and l.database = (select oid from pg_database where datname = current_database())
         and l.classid = ${this.classid}::oid and l.objid = ${this.objid}::oid and l.objsubid = 1`,
     );
-    return row!.ended === true;
+    if (row!.ended !== true) return false;
+    // pg_terminate_backend only signals the backend: the lock is free once it has exited, a moment later (longer on a
+    // loaded host). Wait for that (up to 5 s) so the caller's next try for the lock finds it free.
+    for (let waited = 0; waited < 5000; waited += 10) {
+      const [alive] = await this.query((sql) => sql`select 1 from pg_stat_activity where pid = ${pid}::int`);
+      if (!alive) break;
+      await Bun.sleep(10);
+    }
+    return true;
   }
 
   async release(): Promise<void> {
