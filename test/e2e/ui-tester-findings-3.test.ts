@@ -355,6 +355,30 @@ describe.skipIf(!CHROMIUM)("the web UI after a tester's third round (Chromium, c
     }
   });
 
+  test("behind a reverse proxy, its 502 or 504 for a stopped server shows the same banner, which goes at the next answer", async () => {
+    const p = await newPage();
+    await p.getByRole("switch", { name: "Active: alpha" }).waitFor();
+    // The proxy's answers while the server behind it is down (Leoflow itself never answers 502 or 504).
+    let status = 502;
+    await p.route("**/api/v2/**", (route) =>
+      route.fulfill({ status, contentType: "text/html", body: "<html><h1>Bad Gateway</h1></html>" }),
+    );
+    const banner = p.getByRole("alert").filter({ hasText: "Cannot reach the Leoflow server" });
+    await p.reload();
+    await banner.waitFor({ timeout: 20_000 });
+    expect(await p.getByText("Bad Gateway").count()).toBe(0);
+    status = 504;
+    await p.reload();
+    await banner.waitFor({ timeout: 20_000 });
+    await p.unroute("**/api/v2/**");
+    await banner.waitFor({ state: "hidden", timeout: 20_000 });
+    // A list whose first load failed in the outage is not fetched again by itself (noted): the user reloads.
+    await p.reload();
+    await p.getByRole("switch", { name: "Active: alpha" }).waitFor();
+    expect(await banner.count()).toBe(0);
+    await p.close();
+  });
+
   test("at a phone's width (375 px) the DAG list, a DAG's page and the admin pages do not scroll sideways", async () => {
     const p = await newPage({ width: 375 });
     /** How far the page scrolls sideways: the document, and the main area (tables scroll in boxes of their own). */

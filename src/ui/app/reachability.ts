@@ -1,6 +1,7 @@
 /**
  * Whether the server answers at all, as the app's own requests find out: a request that gets no answer (connection
- * refused, network down: fetch rejects) marks it unreachable, any answer marks it reachable again. The health
+ * refused, network down: fetch rejects; behind a reverse proxy, its 502 or 504) marks it unreachable, any other answer
+ * marks it reachable again. The health
  * banner says so, apart from the database being down (an answer: the API's 503).
  */
 
@@ -37,15 +38,26 @@ export class NoAnswerError extends Error {
   }
 }
 
+/**
+ * A reverse proxy's "bad gateway" and "gateway timeout": the Leoflow server never answers these itself, so they say
+ * the server behind the proxy did not answer (stopped, restarting), as a refused connection does without a proxy.
+ */
+const GATEWAY_NO_ANSWER = new Set([502, 504]);
+
 /** fetch(), noting whether the server answered; a request aborted by its caller rethrows as it was. */
 export async function fetchNoting(input: string, init: RequestInit = {}): Promise<Response> {
+  let res: Response;
   try {
-    const res = await fetch(input, init);
-    noteAnswer();
-    return res;
+    res = await fetch(input, init);
   } catch (e) {
     if (init.signal?.aborted || (e as Error)?.name === "AbortError") throw e;
     noteNoAnswer();
     throw new NoAnswerError(e);
   }
+  if (GATEWAY_NO_ANSWER.has(res.status)) {
+    noteNoAnswer();
+    throw new NoAnswerError(new Error(`the gateway in front of the server answered ${res.status}`));
+  }
+  noteAnswer();
+  return res;
 }
