@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, eachLimited, seg } from "./api";
-import { useEvents } from "./hooks";
+import { useEvents, useRetryOnAnswer } from "./hooks";
 import { splitRecentRuns } from "./recent-runs";
 import type { Dag, DagRun } from "./types";
 
@@ -24,6 +24,8 @@ export interface DagList {
 /** The DAGs for a query string (search, paused, tags), in pages; a new query aborts the old one. */
 export function useDagList(query: string): DagList {
   const [list, setList] = useState<DagList>({ dags: [], total: null, error: null, loading: true });
+  const [attempt, setAttempt] = useState(0);
+  useRetryOnAnswer(list.error, () => setAttempt((a) => a + 1));
   useEffect(() => {
     const ctl = new AbortController();
     setList((l) => ({ ...l, error: null, loading: true }));
@@ -47,7 +49,7 @@ export function useDagList(query: string): DagList {
       }
     })();
     return () => ctl.abort();
-  }, [query]);
+  }, [query, attempt]);
   return list;
 }
 

@@ -1,6 +1,7 @@
 /** Small hooks the pages share: async loads, the route, the session, intervals, live events. */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { getSession, onSessionChange, type Session } from "./session";
+import { isUnreachable, NoAnswerError, onReachabilityChange } from "./reachability";
 import { onNavigate, parseRoute, type Route } from "./router";
 import { onEvent, onResync, type LeoflowEvent } from "./sse";
 
@@ -32,7 +33,25 @@ export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: unk
     );
     return () => ctl.abort();
   }, [depsKey, tick]);
+  useRetryOnAnswer(state.error, () => setTick((t) => t + 1));
   return { ...state, reload: () => setTick((t) => t + 1) };
+}
+
+/**
+ * A load that got no answer (the server stopped or restarting: `error` is a NoAnswerError) is `retry`d once the
+ * server answers again (the event stream's reconnects find that out), so a page opened during an outage fills in
+ * without a reload.
+ */
+export function useRetryOnAnswer(error: Error | null, retry: () => void): void {
+  const saved = useRef(retry);
+  saved.current = retry;
+  const noAnswer = error instanceof NoAnswerError;
+  useEffect(() => {
+    if (!noAnswer) return;
+    return onReachabilityChange(() => {
+      if (!isUnreachable()) saved.current();
+    });
+  }, [noAnswer]);
 }
 
 export function useRoute(): Route {
