@@ -7,10 +7,9 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createApi } from "../../src/api";
 import type { DagRunRecord } from "../../src/domain";
 import { parseDagSpec } from "../../src/domain/schemas";
-import { silentLogger } from "../../src/observability";
-import { buildDagRun, SchedulerLoop } from "../../src/scheduler";
+import { buildDagRun, type SchedulerLoop } from "../../src/scheduler";
 import type { Store } from "../../src/store";
-import { HoldingAgent } from "../support/holding-agent";
+import { type HoldingAgent, holdingLoop } from "../support/holding-agent";
 import { forEachStore } from "../support/stores";
 
 let store: Store;
@@ -20,17 +19,7 @@ const clock = new Date("2026-03-01T12:00:00Z");
 
 forEachStore((backend) => {
   beforeEach(async () => {
-    store = await backend.open();
-    await store.migrate();
-    agent = new HoldingAgent(store);
-    loop = new SchedulerLoop({
-      store,
-      dispatcher: agent,
-      logger: silentLogger,
-      sweepIntervalMs: 60_000,
-      parallelism: 64,
-      now: () => clock,
-    });
+    ({ store, agent, loop } = await holdingLoop(backend, () => clock));
   });
 
   afterEach(async () => {

@@ -7,10 +7,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createApi } from "../../src/api";
 import { parseDagSpec } from "../../src/domain/schemas";
-import { silentLogger } from "../../src/observability";
-import { CronRunCreator, SchedulerLoop } from "../../src/scheduler";
+import type { SchedulerLoop } from "../../src/scheduler";
 import type { Store } from "../../src/store";
-import { HoldingAgent } from "../support/holding-agent";
+import { type HoldingAgent, holdingLoop } from "../support/holding-agent";
 import { forEachStore } from "../support/stores";
 
 let store: Store;
@@ -20,19 +19,8 @@ let loop: SchedulerLoop;
 
 forEachStore((backend) => {
   beforeEach(async () => {
-    store = await backend.open();
-    await store.migrate();
-    agent = new HoldingAgent(store);
     clock = new Date("2026-03-01T12:00:00Z");
-    loop = new SchedulerLoop({
-      store,
-      dispatcher: agent,
-      logger: silentLogger,
-      sweepIntervalMs: 60_000,
-      parallelism: 64,
-      now: () => clock,
-      runCreator: new CronRunCreator({ store, logger: silentLogger }),
-    });
+    ({ store, agent, loop } = await holdingLoop(backend, () => clock, { cron: true }));
   });
 
   afterEach(async () => {
